@@ -1,0 +1,217 @@
+"""The carrier interface every adapter implements, its request/response models and errors.
+
+An adapter declares its capabilities; calling an operation it lacks raises `NotSupported`.
+Carrier failures surface as one `CarrierError` hierarchy carrying the carrier's own message.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from shipflow.domain import Address, Money, Parcel, TrackingUpdate
+
+
+class Capability(enum.StrEnum):
+    RATES = "rates"
+    LABELS = "labels"
+    CANCEL = "cancel"
+    TRACKING_POLL = "tracking_poll"
+    WEBHOOKS = "webhooks"
+    RETURN_LABELS = "return_labels"
+    FAILED_DELIVERY_ACTIONS = "failed_delivery_actions"
+    PICKUPS = "pickups"
+
+
+class CarrierError(Exception):
+    """A carrier call failed. `carrier_message` is the carrier's own words."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        carrier: str = "",
+        status_code: int | None = None,
+        carrier_code: str = "",
+        carrier_message: str = "",
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.carrier = carrier
+        self.status_code = status_code
+        self.carrier_code = carrier_code
+        self.carrier_message = carrier_message
+        self.retryable = retryable
+
+
+class CarrierUnavailable(CarrierError):
+    """Timeouts, connection errors, 5xx after retries: try again later, lose nothing."""
+
+
+class CarrierRateLimited(CarrierUnavailable):
+    """429 after retries; `retry_after` seconds if the carrier said."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, retryable=True, **kw)
+        self.retry_after = retry_after
+
+
+class CarrierAuthError(CarrierError):
+    """Credentials rejected even after a token refresh."""
+
+
+class CarrierRejected(CarrierError):
+    """The carrier refused the request (validation, unknown tracking number, ...)."""
+
+
+class CarrierResponseError(CarrierError):
+    """The carrier answered with something we cannot read (malformed JSON, wrong shape)."""
+
+
+class WebhookSignatureError(CarrierError):
+    """A webhook's signature is missing or wrong: reject it, store nothing as an event."""
+
+
+class NotSupported(CarrierError):
+    """The carrier (or this adapter) does not offer the operation."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentRequest:
+    shipper: Address
+    recipient: Address
+    parcels: Sequence[Parcel]
+    service: str
+    reference: str = ""
+    ship_date: date | None = None
+    declared_value: Money | None = None
+    signature_required: bool = False
+    is_return: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RateQuote:
+    carrier: str
+    service: str
+    price: Money
+    transit_days: int | None = None
+    estimated_delivery: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    carrier: str
+    service: str
+    tracking_number: str
+    label_format: str  # "PDF", "PNG", "ZPL", "GIF"
+    label_data: bytes
+    price: Money | None = None
+    carrier_shipment_id: str = ""
+    qr_code: bytes | None = None
+
+
+class FailedDeliveryAction(enum.StrEnum):
+    REATTEMPT = "reattempt"
+    UPDATE_ADDRESS = "update_address"
+    HOLD_AT_PICKUP_POINT = "hold_at_pickup_point"
+    RETURN_TO_SENDER = "return_to_sender"
+
+
+@dataclass(frozen=True, slots=True)
+class FailedDeliveryInstruction:
+    tracking_number: str
+    action: FailedDeliveryAction
+    reattempt_on: date | None = None
+    address: Address | None = None
+    pickup_point_id: str = ""
+    instructions: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PickupRequest:
+    address: Address
+    pickup_date: date
+    ready_at: str = "09:00"
+    closes_at: str = "17:00"
+    parcel_count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PickupConfirmation:
+    carrier: str
+    confirmation_number: str
+    pickup_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """A webhook as received: what signature checks and parsers need, nothing of Flask."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    url: str = ""
+    received_at: datetime | None = None
+
+
+@dataclass
+class CarrierAccount:
+    """Credentials and settings of one brand's account with one carrier."""
+
+    carrier: str
+    account_id: str
+    credentials: dict[str, str] = field(default_factory=dict)
+    sandbox: bool = True
+    base_url: str = ""
+    rate_limit_per_second: float = 10.0
+
+
+class Carrier:
+    """Base class of every adapter. Subclasses set `name`, `capabilities` and override
+    the operations they support; the rest raise `NotSupported`."""
+
+    name: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    track_batch_size: ClassVar[int] = 1
+
+    def __init__(self, account: CarrierAccount) -> None:
+        self.account = account
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def _unsupported(self, operation: str) -> NotSupported:
+        return NotSupported(f"{self.name} does not support {operation}", carrier=self.name)
+
+    def rates(self, request: ShipmentRequest) -> list[RateQuote]:
+        raise self._unsupported("rate quotes")
+
+    def create_label(self, request: ShipmentRequest) -> Label:
+        raise self._unsupported("labels")
+
+    def create_return_label(self, request: ShipmentRequest) -> Label:
+        raise self._unsupported("return labels")
+
+    def cancel(self, tracking_number: str) -> None:
+        raise self._unsupported("cancelling labels")
+
+    def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
+        """Poll up to `track_batch_size` numbers. Unknown numbers are left out of the result
+        (never an empty `TrackingUpdate`), a failed call raises `CarrierError`."""
+        raise self._unsupported("tracking polls")
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        """Raise `WebhookSignatureError` unless the webhook is authentic."""
+        raise self._unsupported("webhooks")
+
+    def parse_webhook(self, request: WebhookRequest) -> list[TrackingUpdate]:
+        raise self._unsupported("webhooks")
+
+    def failed_delivery_action(self, instruction: FailedDeliveryInstruction) -> str:
+        """Push the customer's choice to the carrier; returns the carrier's reference."""
+        raise self._unsupported("failed-delivery actions")
+
+    def schedule_pickup(self, request: PickupRequest) -> PickupConfirmation:
+        raise self._unsupported("pickups")

@@ -1,0 +1,259 @@
+"""The HTTP side of every adapter: one `requests.Session` per client with timeouts,
+retries with backoff on 429/5xx honouring `Retry-After`, a per-account rate limit, OAuth
+client-credentials tokens cached and refreshed on 401, and errors mapped to `CarrierError`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from carriers.base import (
+    CarrierAuthError,
+    CarrierRateLimited,
+    CarrierRejected,
+    CarrierResponseError,
+    CarrierUnavailable,
+)
+
+DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+# Extracts (code, message) from a carrier's error body; each carrier's mapping supplies one.
+ErrorParser = Callable[[Any], tuple[str, str]]
+
+
+def _no_parser(body: Any) -> tuple[str, str]:
+    return "", str(body)[:500]
+
+
+class RateLimiter:
+    """A token bucket: at most `per_second` calls a second, bursts up to `burst`."""
+
+    def __init__(self, per_second: float, burst: int | None = None) -> None:
+        self.per_second = per_second
+        self.capacity = burst or max(1, int(per_second))
+        self.tokens = float(self.capacity)
+        self.updated = time.monotonic()
+        self.lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self.lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(
+                    self.capacity, self.tokens + (now - self.updated) * self.per_second
+                )
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                time.sleep((1 - self.tokens) / self.per_second)
+
+
+_limiters: dict[tuple[str, str], RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def limiter_for(carrier: str, account_id: str, per_second: float) -> RateLimiter:
+    """One limiter per carrier account, shared by every client of that account in the process."""
+    with _limiters_lock:
+        key = (carrier, account_id)
+        if key not in _limiters:
+            _limiters[key] = RateLimiter(per_second)
+        return _limiters[key]
+
+
+def retrying_session(total: int = 3, backoff_factor: float = 0.5) -> requests.Session:
+    retry = Retry(
+        total=total,
+        backoff_factor=backoff_factor,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,  # carriers' POST tracking/rating calls are safe to repeat
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+class OAuthClientCredentials:
+    """An OAuth 2.0 client-credentials token, cached until shortly before it expires."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        carrier: str,
+        use_basic_auth: bool = True,
+        extra_form: dict[str, str] | None = None,
+        extra_headers: dict[str, str] | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.session = session
+        self.token_url = token_url
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.carrier = carrier
+        self.use_basic_auth = use_basic_auth
+        self.extra_form = extra_form or {}
+        self.extra_headers = extra_headers or {}
+        self.timeout = timeout
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = threading.Lock()
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires_at:
+                self._fetch()
+            assert self._token is not None
+            return self._token
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._token = None
+
+    def _fetch(self) -> None:
+        form = {"grant_type": "client_credentials", **self.extra_form}
+        auth = None
+        if self.use_basic_auth:
+            auth = (self.client_id, self.client_secret)
+        else:
+            form |= {"client_id": self.client_id, "client_secret": self.client_secret}
+        try:
+            response = self.session.post(
+                self.token_url,
+                data=form,
+                auth=auth,
+                headers=self.extra_headers,
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise CarrierUnavailable(
+                f"{self.carrier} token endpoint unreachable: {exc}",
+                carrier=self.carrier,
+                retryable=True,
+            ) from exc
+        if response.status_code != 200:
+            raise CarrierAuthError(
+                f"{self.carrier} refused the client credentials (HTTP {response.status_code})",
+                carrier=self.carrier,
+                status_code=response.status_code,
+                carrier_message=response.text[:500],
+            )
+        try:
+            body = response.json()
+            self._token = body["access_token"]
+            expires_in = float(body.get("expires_in", 3600))
+        except (ValueError, KeyError) as exc:
+            raise CarrierResponseError(
+                f"{self.carrier} token response unreadable", carrier=self.carrier
+            ) from exc
+        self._expires_at = time.monotonic() + max(0.0, expires_in - 60)
+
+
+class CarrierHTTPClient:
+    """I/O only: sends a request, returns parsed JSON (or raw bytes), raises `CarrierError`."""
+
+    def __init__(
+        self,
+        carrier: str,
+        base_url: str,
+        *,
+        account_id: str = "default",
+        rate_limit_per_second: float = 10.0,
+        session: requests.Session | None = None,
+        oauth: Callable[[requests.Session], OAuthClientCredentials] | None = None,
+        default_headers: dict[str, str] | None = None,
+        error_parser: ErrorParser = _no_parser,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.carrier = carrier
+        self.base_url = base_url.rstrip("/")
+        self.session = session or retrying_session()
+        self.oauth = oauth(self.session) if oauth else None
+        self.default_headers = default_headers or {}
+        self.error_parser = error_parser
+        self.timeout = timeout
+        self.limiter = limiter_for(carrier, account_id, rate_limit_per_second)
+
+    def request(self, method: str, path: str, *, raw: bool = False, **kwargs: Any) -> Any:
+        """Send once; on 401 with OAuth, refresh the token and send once more."""
+        response = self._send(method, path, **kwargs)
+        if response.status_code == 401 and self.oauth is not None:
+            self.oauth.invalidate()
+            response = self._send(method, path, **kwargs)
+        self._raise_for_status(response)
+        if raw:
+            return response.content
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise CarrierResponseError(
+                f"{self.carrier} answered with malformed JSON (HTTP {response.status_code})",
+                carrier=self.carrier,
+                status_code=response.status_code,
+                carrier_message=response.text[:500],
+            ) from exc
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {
+            "Accept": "application/json",
+            **self.default_headers,
+            **kwargs.pop("headers", {}),
+        }
+        if self.oauth is not None:
+            headers["Authorization"] = f"Bearer {self.oauth.token()}"
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        self.limiter.acquire()
+        try:
+            return self.session.request(
+                method, url, headers=headers, timeout=self.timeout, **kwargs
+            )
+        except requests.Timeout as exc:
+            raise CarrierUnavailable(
+                f"{self.carrier} timed out: {exc}", carrier=self.carrier, retryable=True
+            ) from exc
+        except requests.RequestException as exc:
+            raise CarrierUnavailable(
+                f"{self.carrier} unreachable: {exc}", carrier=self.carrier, retryable=True
+            ) from exc
+
+    def _raise_for_status(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        try:
+            code, message = self.error_parser(response.json())
+        except ValueError:
+            code, message = "", response.text[:500]
+        details = dict(
+            carrier=self.carrier, status_code=status, carrier_code=code, carrier_message=message
+        )
+        text = f"{self.carrier} HTTP {status}: {message or response.reason}"
+        if status == 429:
+            retry_after = response.headers.get("Retry-After")
+            raise CarrierRateLimited(
+                text,
+                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                **details,
+            )
+        if status >= 500:
+            raise CarrierUnavailable(text, retryable=True, **details)
+        if status in (401, 403):
+            raise CarrierAuthError(text, **details)
+        raise CarrierRejected(text, **details)

@@ -1,0 +1,40 @@
+"""Which carrier adapters exist. A new carrier is one module plus one line here
+(or an entry point in the `shipflow.carriers` group for carriers shipped as plugins)."""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+
+from carriers.base import Carrier
+
+BUILTIN = {
+    "sandbox": "carriers.sandbox:SandboxCarrier",
+    "ups": "carriers.ups:UPSCarrier",
+    "fedex": "carriers.fedex:FedExCarrier",
+    "usps": "carriers.usps:USPSCarrier",
+    "dhl": "carriers.dhl:DHLCarrier",
+    "easypost": "carriers.easypost:EasyPostCarrier",
+}
+
+
+def _targets() -> dict[str, str]:
+    found = dict(BUILTIN)
+    for ep in entry_points(group="shipflow.carriers"):
+        found[ep.name] = ep.value
+    return found
+
+
+def available_carriers() -> list[str]:
+    return sorted(_targets())
+
+
+def get_carrier_class(name: str) -> type[Carrier]:
+    try:
+        target = _targets()[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown carrier {name!r}; known carriers: {', '.join(available_carriers())}"
+        ) from None
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
