@@ -2,12 +2,15 @@
 
 from shipflow.domain.model import (
     Address,
+    CarrierService,
     Money,
     Parcel,
     ServiceLevel,
+    Warehouse,
 )
 from shipflow.domain.tracking import (
     TERMINAL_STATUSES,
+    ProofOfDelivery,
     Reason,
     Status,
     TrackingEvent,
@@ -19,13 +22,16 @@ from shipflow.domain.tracking import (
 __all__ = [
     "TERMINAL_STATUSES",
     "Address",
+    "CarrierService",
     "Money",
     "Parcel",
+    "ProofOfDelivery",
     "Reason",
     "ServiceLevel",
     "Status",
     "TrackingEvent",
     "TrackingUpdate",
+    "Warehouse",
     "Transition",
     "apply_event",
 ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
 
 
 class ServiceLevel(enum.StrEnum):
@@ -57,3 +59,37 @@ class Parcel:
     length_mm: int = 0
     width_mm: int = 0
     height_mm: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Warehouse:
+    """An origin. Cut-off is local time in `timezone`; weekdays are 0=Monday .. 6=Sunday."""
+
+    code: str
+    name: str
+    address: Address
+    latitude: float
+    longitude: float
+    timezone: str
+    cutoff: time = time(15, 0)
+    handling_days: int = 0
+    working_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    holiday_country: str = "US"
+    holiday_subdivision: str | None = None
+    pickup_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    stock: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierService:
+    """One service of one carrier account, e.g. ("ups", "ground")."""
+
+    carrier: str
+    service: str
+    level: ServiceLevel = ServiceLevel.STANDARD
+    delivery_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Saturday delivery adds 5
+    account: str = "default"
+
+    @property
+    def key(self) -> str:
+        return f"{self.carrier}:{self.service}"
