@@ -1,0 +1,66 @@
+"""Brands, warehouses and carrier accounts come from configuration; this writes them to the
+database (idempotently) so every query can be scoped by brand."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shipflow.config import BrandConfig, Settings
+from shipflow.store.models import Brand, CarrierAccount, Warehouse
+
+
+def _upsert(session: Session, model, where: dict, values: dict):
+    row = session.scalar(select(model).filter_by(**where))
+    if row is None:
+        row = model(**where)
+        session.add(row)
+    for key, value in values.items():
+        setattr(row, key, value)
+    return row
+
+
+def sync_brand(session: Session, brand: BrandConfig) -> Brand:
+    row = _upsert(
+        session,
+        Brand,
+        {"code": brand.code},
+        {"name": brand.name, "currency": brand.currency, "settings": brand.model_dump(mode="json")},
+    )
+    session.flush()
+    for warehouse in brand.warehouses:
+        _upsert(
+            session,
+            Warehouse,
+            {"brand_id": row.id, "code": warehouse.code},
+            {
+                "name": warehouse.name,
+                "country": warehouse.country,
+                "postal_code": warehouse.postal_code,
+                "latitude": warehouse.latitude,
+                "longitude": warehouse.longitude,
+                "timezone": warehouse.timezone,
+                "settings": warehouse.model_dump(mode="json", exclude={"stock"}),
+                "stock": dict(warehouse.stock),
+            },
+        )
+    for account in brand.carriers:
+        _upsert(
+            session,
+            CarrierAccount,
+            {"brand_id": row.id, "code": account.code},
+            {
+                "carrier": account.carrier,
+                "sandbox": account.sandbox,
+                "settings": account.model_dump(mode="json", exclude={"credentials"}),
+            },
+        )
+    return row
+
+
+def sync_brands(session: Session, settings: Settings) -> list[Brand]:
+    return [sync_brand(session, brand) for brand in settings.brands]
+
+
+def brand_by_code(session: Session, code: str) -> Brand | None:
+    return session.scalar(select(Brand).where(Brand.code == code))

@@ -1,0 +1,113 @@
+"""The `shipflow` command: database, demo data, API keys and the server."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from shipflow.config import ConfigError, Settings, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    try:
+        return load_settings(ctx.obj.get("config"))
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group()
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="config.yaml to use")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """shipflow: shipping and post-purchase orchestration."""
+    ctx.ensure_object(dict)["config"] = config
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply every migration (creates the database on first run)."""
+    from shipflow.store.migrate import upgrade
+
+    settings = _settings(ctx)
+    upgrade(settings.database_url)
+    click.echo("database is up to date")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+@click.pass_context
+def db_revision(ctx: click.Context, message: str) -> None:
+    """Autogenerate a migration from the models (developers)."""
+    from shipflow.store.migrate import revision
+
+    revision(_settings(ctx).database_url, message)
+
+
+@main.group()
+def demo() -> None:
+    """The demo brand."""
+
+
+@demo.command("load")
+@click.pass_context
+def demo_load(ctx: click.Context) -> None:
+    """Write the brands, warehouses and carrier accounts of config.yaml to the database."""
+    from shipflow.brands import sync_brands
+    from shipflow.runtime import Runtime
+    from shipflow.store.db import unit_of_work
+
+    runtime = Runtime.from_settings(_settings(ctx))
+    with unit_of_work(runtime.sessions) as session:
+        brands = sync_brands(session, runtime.settings)
+        names = ", ".join(b.code for b in brands)
+    click.echo(f"loaded brands: {names}")
+
+
+@main.group("api-key")
+def api_key() -> None:
+    """Brand API keys."""
+
+
+@api_key.command("create")
+@click.option("--brand", "brand_code", required=True, help="brand code from config.yaml")
+@click.option("--name", default="", help="a label to recognise the key by")
+@click.pass_context
+def api_key_create(ctx: click.Context, brand_code: str, name: str) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    from shipflow.brands import brand_by_code
+    from shipflow.runtime import Runtime
+    from shipflow.store.db import unit_of_work
+    from shipflow.web.auth import create_api_key
+
+    runtime = Runtime.from_settings(_settings(ctx))
+    with unit_of_work(runtime.sessions) as session:
+        brand = brand_by_code(session, brand_code)
+        if brand is None:
+            click.echo(
+                f"error: no brand {brand_code!r} in the database; run `shipflow demo load` "
+                "or check the code in config.yaml",
+                err=True,
+            )
+            sys.exit(2)
+        key = create_api_key(session, brand.id, name)
+    click.echo(key)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--demo", "demo_mode", is_flag=True, help="run the simulated demo traffic too")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, demo_mode: bool) -> None:
+    """Serve the web app (and, with the embedded default, the background jobs)."""
+    from shipflow.server import serve as run_server
+
+    run_server(_settings(ctx), host=host, port=port, demo=demo_mode)

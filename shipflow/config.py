@@ -1,0 +1,276 @@
+"""Configuration: `config.yaml` validated by pydantic, environment variables on top.
+
+A bad file stops start-up with one paragraph naming the file, the key path and the fix,
+never a traceback. Deployments override with SHIPFLOW_* environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from carriers.registry import available_carriers
+from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class ConfigError(Exception):
+    """Raised with a message fit to show a person as it is."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _parse_clock(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int):  # YAML reads 15:00 as sexagesimal 900
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    text = str(value)
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        return time(hours, minutes)
+    except ValueError:
+        raise ValueError(f"expected a 24-hour time like '15:00', got {text!r}") from None
+
+
+class WarehouseConfig(Strict):
+    code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+    name: str
+    country: Annotated[str, Field(min_length=2, max_length=2)]
+    postal_code: str
+    city: str = ""
+    state: str = ""
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+    timezone: str
+    cutoff: time = time(15, 0)
+    handling_days: Annotated[int, Field(ge=0, le=30)] = 0
+    working_days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    holiday_country: str = "US"
+    holiday_subdivision: str | None = None
+    pickup_days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    stock: dict[str, Annotated[int, Field(ge=0)]] = {}
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like 'America/New_York'"
+            ) from None
+        return value
+
+    @field_validator("cutoff", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> time:
+        return _parse_clock(value)
+
+    def to_domain(self) -> Warehouse:
+        return Warehouse(
+            code=self.code,
+            name=self.name,
+            address=Address(
+                country=self.country, postal_code=self.postal_code, city=self.city, state=self.state
+            ),
+            latitude=self.latitude,
+            longitude=self.longitude,
+            timezone=self.timezone,
+            cutoff=self.cutoff,
+            handling_days=self.handling_days,
+            working_days=frozenset(WEEKDAYS.index(d) for d in self.working_days),
+            holiday_country=self.holiday_country,
+            holiday_subdivision=self.holiday_subdivision,
+            pickup_days=frozenset(WEEKDAYS.index(d) for d in self.pickup_days),
+            stock=dict(self.stock),
+        )
+
+
+class ServiceConfig(Strict):
+    code: str
+    level: ServiceLevel = ServiceLevel.STANDARD
+    saturday_delivery: bool = False
+
+
+class CarrierAccountConfig(Strict):
+    code: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
+    carrier: str
+    services: list[ServiceConfig] = []
+    credentials: dict[str, str] = {}
+    sandbox: bool = True
+
+    @field_validator("carrier")
+    @classmethod
+    def _known_carrier(cls, value: str) -> str:
+        if value not in available_carriers():
+            raise ValueError(
+                f"unknown carrier {value!r}; known carriers: {', '.join(available_carriers())}"
+            )
+        return value
+
+    def services_domain(self) -> list[CarrierService]:
+        weekdays = frozenset({0, 1, 2, 3, 4})
+        return [
+            CarrierService(
+                carrier=self.carrier,
+                service=s.code,
+                level=s.level,
+                delivery_days=weekdays | {5} if s.saturday_delivery else weekdays,
+                account=self.code,
+            )
+            for s in self.services
+        ]
+
+
+class ThemeConfig(Strict):
+    logo_url: str = ""
+    primary_color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
+    accent_color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = "#f2a900"
+    font_family: str = "system-ui, sans-serif"
+    links: dict[str, str] = {}
+    custom_css: str = ""
+
+
+class ProductConfig(Strict):
+    sku: str
+    name: str
+    price: Annotated[int, Field(ge=0)]  # minor units
+    final_sale: bool = False
+    weight_g: Annotated[int, Field(gt=0)] = 500
+
+
+class BrandConfig(Strict):
+    code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9-]+$")]
+    name: str
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    languages: list[str] = ["en"]
+    allowed_origins: list[str] = []
+    edd_confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
+    theme: ThemeConfig = ThemeConfig()
+    warehouses: Annotated[list[WarehouseConfig], Field(min_length=1)]
+    carriers: Annotated[list[CarrierAccountConfig], Field(min_length=1)]
+    products: list[ProductConfig] = []
+    rules: dict[str, Any] = {}
+    returns: dict[str, Any] = {}
+    notifications: dict[str, Any] = {}
+    alerts: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> BrandConfig:
+        for kind, items in (("warehouse", self.warehouses), ("carrier account", self.carriers)):
+            seen: set[str] = set()
+            for item in items:
+                if item.code in seen:
+                    raise ValueError(f"duplicate {kind} code {item.code!r}; codes must be unique")
+                seen.add(item.code)
+        return self
+
+
+class DemoConfig(Strict):
+    orders_per_minute: Annotated[float, Field(ge=0)] = 6
+    clock_speed: Annotated[float, Field(gt=0)] = 1440  # a simulated day a real minute
+    seed: int = 7
+
+
+class Settings(Strict):
+    database_url: str = "sqlite:///instance/shipflow.db"
+    secret_key: str = "dev-secret-change-me"
+    base_url: str = "http://127.0.0.1:8000"
+    jobs: Literal["inprocess", "celery"] = "inprocess"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    smtp_url: str = ""
+    link_max_age_days: Annotated[int, Field(gt=0)] = 30
+    brands: Annotated[list[BrandConfig], Field(min_length=1)]
+    demo: DemoConfig = DemoConfig()
+
+    @model_validator(mode="after")
+    def _unique_brands(self) -> Settings:
+        codes = [b.code for b in self.brands]
+        if len(codes) != len(set(codes)):
+            raise ValueError("duplicate brand code; each brand needs its own code")
+        return self
+
+    def brand(self, code: str) -> BrandConfig | None:
+        return next((b for b in self.brands if b.code == code), None)
+
+
+ENV_OVERRIDES = {
+    "SHIPFLOW_DATABASE_URL": "database_url",
+    "SHIPFLOW_SECRET_KEY": "secret_key",
+    "SHIPFLOW_BASE_URL": "base_url",
+    "SHIPFLOW_JOBS": "jobs",
+    "SHIPFLOW_BROKER_URL": "broker_url",
+    "SHIPFLOW_SMTP_URL": "smtp_url",
+}
+
+
+def _key_path(loc: tuple) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _describe(error: dict, raw: Any) -> str:
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "this key is required but missing"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling and indentation)"
+    return f"{_key_path(loc)}: {message}"
+
+
+def parse_settings(raw: Any, source: str, environ: dict[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings at the top level")
+    data = dict(raw)
+    for variable, key in ENV_OVERRIDES.items():
+        if environ.get(variable):
+            data[key] = environ[variable]
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e, raw) for e in exc.errors())
+        raise ConfigError(f"{source} is invalid: {problems}.") from None
+
+
+def load_settings(
+    path: str | os.PathLike | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Read and validate the configuration file (SHIPFLOW_CONFIG or ./config.yaml)."""
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get("SHIPFLOW_CONFIG") or DEFAULT_CONFIG)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror}).") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: malformed YAML{where}: {problem}.") from None
+    return parse_settings(raw, str(path), environ)

@@ -1,0 +1,107 @@
+"""Domain events: what happened to a shipment, for notifications, alerts, the failed-delivery
+workflow and returns to react to. Published through the outbox, so each is handled at least
+once and handlers must be idempotent (dedupe on `key`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from shipflow.domain.tracking import Reason, Status
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    topic: ClassVar[str] = ""
+
+    brand_id: str
+    shipment_id: str
+    occurred_at: datetime
+
+    @property
+    def key(self) -> str:
+        """Identifies this event for de-duplication by its consumers."""
+        return f"{self.topic}:{self.shipment_id}:{self.occurred_at.isoformat()}"
+
+    def payload(self) -> dict[str, Any]:
+        data = asdict(self)
+        for name, value in data.items():
+            if isinstance(value, datetime | date):
+                data[name] = value.isoformat()
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipmentShipped(DomainEvent):
+    topic: ClassVar[str] = "shipment.shipped"
+    predicted_date: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutForDelivery(DomainEvent):
+    topic: ClassVar[str] = "shipment.out_for_delivery"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivered(DomainEvent):
+    topic: ClassVar[str] = "shipment.delivered"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryAttemptFailed(DomainEvent):
+    topic: ClassVar[str] = "shipment.attempt_failed"
+    reason: Reason | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AvailableForPickup(DomainEvent):
+    topic: ClassVar[str] = "shipment.available_for_pickup"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipmentException(DomainEvent):
+    topic: ClassVar[str] = "shipment.exception"
+    reason: Reason | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturningToSender(DomainEvent):
+    topic: ClassVar[str] = "shipment.returning_to_sender"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnedToSender(DomainEvent):
+    topic: ClassVar[str] = "shipment.returned_to_sender"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipmentDelayed(DomainEvent):
+    topic: ClassVar[str] = "shipment.delayed"
+    promised_date: date | None = None
+    predicted_date: date | None = None
+    why: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipmentStatusChanged(DomainEvent):
+    """Every applied status change, for consumers that want them all (webhooks out)."""
+
+    topic: ClassVar[str] = "shipment.status_changed"
+    previous: Status
+    status: Status
+    reason: Reason | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# The milestone event, if any, that entering each status raises (besides StatusChanged).
+MILESTONES: dict[Status, type[DomainEvent]] = {
+    Status.IN_TRANSIT: ShipmentShipped,
+    Status.OUT_FOR_DELIVERY: OutForDelivery,
+    Status.DELIVERED: Delivered,
+    Status.ATTEMPT_FAILED: DeliveryAttemptFailed,
+    Status.AVAILABLE_FOR_PICKUP: AvailableForPickup,
+    Status.EXCEPTION: ShipmentException,
+    Status.RETURNING_TO_SENDER: ReturningToSender,
+    Status.RETURNED_TO_SENDER: ReturnedToSender,
+}

@@ -1,0 +1,26 @@
+"""What a running shipflow holds: settings, the database, the clock. The web app, the CLI,
+the job runners and the tests build one and pass it on, so nothing reaches for globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shipflow.clock import Clock, SystemClock
+from shipflow.config import Settings
+from shipflow.store.db import make_engine, make_session_factory
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+        engine = make_engine(settings.database_url)
+        return cls(settings, engine, make_session_factory(engine), clock or SystemClock())

@@ -1,0 +1,67 @@
+"""The Flask app factory: one blueprint per feature, one runtime shared by all."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_openapi3 import Info, OpenAPI
+from werkzeug.exceptions import HTTPException
+
+import shipflow
+from shipflow.runtime import Runtime
+from shipflow.web import health
+from shipflow.web.api import register_api
+from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
+from shipflow.web.problems import ApiProblem, http_problem, problem_response, validation_problem
+
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "A brand API key"}
+}
+
+
+def openapi_with_idempotency(document: dict) -> dict:
+    """Every POST accepts an Idempotency-Key header; say so once here, not per route."""
+    for operations in document.get("paths", {}).values():
+        post = operations.get("post")
+        if post is not None:
+            post.setdefault("parameters", [])
+            if IDEMPOTENCY_PARAMETER not in post["parameters"]:
+                post["parameters"].append(IDEMPOTENCY_PARAMETER)
+    return document
+
+
+def create_app(runtime: Runtime) -> OpenAPI:
+    app = OpenAPI(
+        __name__,
+        info=Info(title="shipflow API", version=shipflow.__version__),
+        security_schemes=SECURITY_SCHEMES,
+        validation_error_status=422,
+        validation_error_callback=validation_problem,
+        doc_ui=False,
+    )
+    app.config["SECRET_KEY"] = runtime.settings.secret_key
+    app.extensions["shipflow"] = runtime
+
+    @app.before_request
+    def _open_session() -> None:
+        health.start_timer()
+        g.runtime = runtime
+        g.db = runtime.sessions()
+
+    @app.teardown_request
+    def _close_session(_exc) -> None:
+        db = g.pop("db", None)
+        if db is not None:
+            db.close()
+
+    app.after_request(health.record)
+    app.register_error_handler(ApiProblem, lambda e: problem_response(e.problem))
+    app.register_error_handler(HTTPException, http_problem)
+
+    register_api(app)
+    app.register_blueprint(health.bp)
+
+    @app.get("/api/v1/openapi.json", doc_ui=False)
+    def openapi_document():
+        return openapi_with_idempotency(app.api_doc)
+
+    return app

@@ -1,0 +1,90 @@
+"""Orders: create, read, list. Every query is scoped by the caller's brand."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_openapi3 import Tag
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from shipflow.store.models import Order, OrderLine
+from shipflow.web.api import api
+from shipflow.web.api.idempotency import idempotent
+from shipflow.web.api.pagination import page, paginate
+from shipflow.web.api.schemas import IdPath, OrderIn, OrderOut, OrderPage, PageQuery
+from shipflow.web.problems import field_problem, not_found
+
+TAG = Tag(name="orders")
+
+
+def order_json(order: Order) -> dict:
+    data = OrderOut.model_validate(
+        {
+            **{c: getattr(order, c) for c in OrderOut.model_fields if hasattr(order, c)},
+            "lines": order.lines,
+            "shipment_ids": [s.id for s in order.shipments],
+        }
+    )
+    return data.model_dump(mode="json")
+
+
+def brand_order(order_id: str) -> Order | None:
+    return g.db.scalar(
+        select(Order)
+        .where(Order.id == order_id, Order.brand_id == g.brand_id)
+        .options(selectinload(Order.lines), selectinload(Order.shipments))
+    )
+
+
+@api.post(
+    "/orders",
+    tags=[TAG],
+    responses={201: OrderOut},
+)
+@idempotent
+def create_order(body: OrderIn):
+    """Create an order. Order numbers are unique per brand."""
+    taken = g.db.scalar(
+        select(Order.id).where(
+            Order.brand_id == g.brand_id, Order.order_number == body.order_number
+        )
+    )
+    if taken:
+        raise field_problem("order_number", "already used by another order of your brand")
+    order = Order(
+        brand_id=g.brand_id,
+        order_number=body.order_number,
+        customer_name=body.customer.name,
+        customer_email=str(body.customer.email or ""),
+        customer_phone=body.customer.phone,
+        ship_to=body.ship_to.model_dump(),
+        currency=body.currency,
+        language=body.language,
+        total_amount=sum(line.quantity * line.unit_price for line in body.lines),
+        lines=[OrderLine(position=i, **line.model_dump()) for i, line in enumerate(body.lines)],
+        shipments=[],
+    )
+    if body.placed_at:
+        order.placed_at = body.placed_at
+    g.db.add(order)
+    g.db.flush()
+    return order_json(order), 201
+
+
+@api.get("/orders/<id>", tags=[TAG], responses={200: OrderOut})
+def get_order(path: IdPath):
+    order = brand_order(path.id)
+    if order is None:
+        raise not_found("order")
+    return order_json(order)
+
+
+@api.get("/orders", tags=[TAG], responses={200: OrderPage})
+def list_orders(query: PageQuery):
+    """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    statement = select(Order).where(Order.brand_id == g.brand_id)
+    statement = paginate(statement, Order, query).options(
+        selectinload(Order.lines), selectinload(Order.shipments)
+    )
+    rows, cursor = page(list(g.db.scalars(statement)), query.limit)
+    return {"data": [order_json(o) for o in rows], "next_cursor": cursor}

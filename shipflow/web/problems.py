@@ -1,0 +1,79 @@
+"""RFC 9457 problem details: every API error says what went wrong, which field, and the fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, json
+from pydantic import BaseModel
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """The body of every error response."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] = []
+
+
+class ApiProblem(Exception):
+    def __init__(
+        self, status: int, title: str, detail: str, errors: list[FieldError] | None = None
+    ):
+        super().__init__(detail)
+        self.problem = Problem(status=status, title=title, detail=detail, errors=errors or [])
+
+
+def field_problem(field: str, message: str, status: int = 422) -> ApiProblem:
+    return ApiProblem(
+        status, "Invalid request", f"{field}: {message}", [FieldError(field=field, message=message)]
+    )
+
+
+def not_found(what: str) -> ApiProblem:
+    return ApiProblem(404, "Not found", f"No {what} with this id exists for your brand.")
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(problem.model_dump()),
+        status=problem.status,
+        mimetype=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def validation_problem(exc: Any) -> Response:
+    """flask-openapi3's hook for pydantic validation errors on body, query, path or headers."""
+    errors = []
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"] if not str(p).startswith("function-")]
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "is required"
+        elif error["type"] == "extra_forbidden":
+            message = "is not a known field; remove it"
+        errors.append(FieldError(field=".".join(loc) or "body", message=message))
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "The request is not valid."
+    return problem_response(
+        Problem(title="Invalid request", status=422, detail=detail, errors=errors)
+    )
+
+
+def http_problem(exc: HTTPException) -> Response:
+    """Turn Flask/werkzeug errors (404 route, 405, 415 ...) into problem+json too."""
+    status = exc.code or 500
+    detail = exc.description or exc.name
+    if status == 405:
+        detail = f"{detail} Allowed: {', '.join(exc.valid_methods or [])}."
+    return problem_response(Problem(title=exc.name, status=status, detail=detail))

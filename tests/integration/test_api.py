@@ -1,0 +1,171 @@
+"""The JSON API on real SQLite and PostgreSQL: create/read/list, pagination, filters,
+idempotency, problem+json errors, health, metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+import pytest
+
+ORDER = {
+    "order_number": "1001",
+    "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
+    "ship_to": {"line1": "1 Main St", "city": "New York", "postal_code": "10001", "country": "US"},
+    "currency": "USD",
+    "lines": [{"sku": "TENT-2P", "quantity": 2, "unit_price": 24900}],
+}
+
+
+def make_order(client, headers, number="1001", **extra):
+    response = client.post(
+        "/api/v1/orders", json={**ORDER, "order_number": number, **extra}, headers=headers
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def make_shipment(client, headers, tracking="1Z999AA10123456784", **extra):
+    body = {"carrier": "ups", "service": "ground", "tracking_number": tracking, **extra}
+    response = client.post("/api/v1/shipments", json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_create_and_read_order(client, brands):
+    headers = brands["a"]["headers"]
+    created = make_order(client, headers)
+    assert created["total_amount"] == 49800 and created["currency"] == "USD"
+    assert created["id"].startswith("ord_")
+    assert created["placed_at"].endswith("Z")
+    fetched = client.get(f"/api/v1/orders/{created['id']}", headers=headers)
+    assert fetched.status_code == 200
+    assert fetched.json == created
+
+
+def test_shipment_linked_to_order(client, brands):
+    headers = brands["a"]["headers"]
+    order = make_order(client, headers)
+    shipment = make_shipment(client, headers, order_id=order["id"], parcels=[{"weight_g": 2300}])
+    assert shipment["status"] == "pending" and shipment["events"] == []
+    assert client.get(f"/api/v1/orders/{order['id']}", headers=headers).json["shipment_ids"] == [
+        shipment["id"]
+    ]
+
+
+def test_cursor_pagination_walks_every_row_once(client, brands):
+    headers = brands["a"]["headers"]
+    numbers = {make_order(client, headers, number=str(n))["order_number"] for n in range(7)}
+    seen, cursor = [], None
+    while True:
+        query = f"?limit=3&cursor={cursor}" if cursor else "?limit=3"
+        page = client.get(f"/api/v1/orders{query}", headers=headers).json
+        seen += [o["order_number"] for o in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(numbers) and len(seen) == 7
+
+
+def test_shipment_filters(client, brands):
+    headers = brands["a"]["headers"]
+    make_shipment(client, headers, tracking="UPS00001")
+    make_shipment(client, headers, tracking="FDX00001", carrier="fedex")
+    make_shipment(client, headers, tracking="RET00001", kind="return")
+    by_carrier = client.get("/api/v1/shipments?carrier=fedex", headers=headers).json["data"]
+    assert [s["tracking_number"] for s in by_carrier] == ["FDX00001"]
+    by_kind = client.get("/api/v1/shipments?kind=return", headers=headers).json["data"]
+    assert [s["tracking_number"] for s in by_kind] == ["RET00001"]
+    pending = client.get("/api/v1/shipments?status=pending", headers=headers).json["data"]
+    assert len(pending) == 3
+    assert client.get("/api/v1/shipments?status=delivered", headers=headers).json["data"] == []
+    future = client.get(
+        "/api/v1/shipments?created_from=2999-01-01T00:00:00Z", headers=headers
+    ).json["data"]
+    assert future == []
+
+
+def test_idempotent_retry_returns_original(client, brands):
+    headers = {**brands["a"]["headers"], "Idempotency-Key": "retry-1"}
+    first = client.post("/api/v1/orders", json=ORDER, headers=headers)
+    again = client.post("/api/v1/orders", json=ORDER, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    listed = client.get("/api/v1/orders", headers=brands["a"]["headers"]).json["data"]
+    assert len(listed) == 1
+
+
+def test_idempotency_key_with_other_body_is_422(client, brands):
+    headers = {**brands["a"]["headers"], "Idempotency-Key": "retry-2"}
+    client.post("/api/v1/orders", json=ORDER, headers=headers)
+    other = client.post("/api/v1/orders", json={**ORDER, "order_number": "2"}, headers=headers)
+    assert other.status_code == 422
+    assert "Idempotency-Key was already used" in other.json["detail"]
+
+
+def test_idempotency_keys_are_per_brand(client, brands):
+    for code in ("a", "b"):
+        headers = {**brands[code]["headers"], "Idempotency-Key": "same"}
+        assert client.post("/api/v1/orders", json=ORDER, headers=headers).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "hint"),
+    [
+        ({**ORDER, "currency": "usd"}, "currency", "pattern"),
+        ({**ORDER, "lines": []}, "lines", "at least 1"),
+        ({k: v for k, v in ORDER.items() if k != "ship_to"}, "ship_to", "is required"),
+        ({**ORDER, "colour": "red"}, "colour", "not a known field"),
+        ({**ORDER, "placed_at": "2026-11-23T10:00:00"}, "placed_at", "timezone"),
+    ],
+)
+def test_invalid_order_is_problem_json_naming_the_field(client, brands, body, field, hint):
+    response = client.post("/api/v1/orders", json=body, headers=brands["a"]["headers"])
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert field in [e["field"] for e in response.json["errors"]]
+    assert hint in response.json["detail"]
+
+
+def test_duplicate_order_number(client, brands):
+    make_order(client, brands["a"]["headers"])
+    again = client.post("/api/v1/orders", json=ORDER, headers=brands["a"]["headers"])
+    assert again.status_code == 422 and again.json["errors"][0]["field"] == "order_number"
+
+
+def test_unknown_carrier_named(client, brands):
+    body = {"carrier": "pigeon", "tracking_number": "ABCD1234"}
+    response = client.post("/api/v1/shipments", json=body, headers=brands["a"]["headers"])
+    assert response.status_code == 422
+    assert "unknown carrier" in response.json["detail"]
+
+
+def test_bad_cursor(client, brands):
+    response = client.get("/api/v1/orders?cursor=nonsense", headers=brands["a"]["headers"])
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "cursor"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Basic abc"])
+def test_missing_or_bad_key_is_401(client, header):
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/v1/orders", headers=headers)
+    assert response.status_code == 401
+    assert response.content_type == "application/problem+json"
+
+
+def test_unknown_route_is_problem_json(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and response.content_type == "application/problem+json"
+
+
+def test_healthz_and_metrics(client):
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200
+    assert b"shipflow_http_requests_total" in metrics.data
+
+
+def test_openapi_document(client):
+    doc = client.get("/api/v1/openapi.json").json
+    assert doc["openapi"].startswith("3.1")
+    post = doc["paths"]["/api/v1/orders"]["post"]
+    assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+    assert "OrderIn" in str(post["requestBody"])

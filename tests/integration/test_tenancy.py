@@ -1,0 +1,61 @@
+"""Brands never see each other's data: every brand-scoped endpoint answers brand B's key
+with 404 for brand A's objects, and lists never include them."""
+
+from __future__ import annotations
+
+from tests.integration.test_api import make_order, make_shipment
+
+
+def _object_routes(app) -> list[str]:
+    """Every GET route under the API that reads one object by id."""
+    return sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/") and "<id>" in rule.rule and "GET" in rule.methods
+    )
+
+
+def _list_routes(app) -> list[str]:
+    return sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        and "<" not in rule.rule
+        and "GET" in rule.methods
+        and not rule.rule.endswith("openapi.json")
+    )
+
+
+def test_every_endpoint_hides_other_brands(app, client, brands):
+    a, b = brands["a"]["headers"], brands["b"]["headers"]
+    order = make_order(client, a)
+    shipment = make_shipment(client, a, order_id=order["id"])
+    ids = {"orders": order["id"], "shipments": shipment["id"]}
+
+    object_routes = _object_routes(app)
+    assert object_routes, "no object routes found"
+    for route in object_routes:
+        resource = route.split("/")[3]
+        assert resource in ids, f"add an object of {route} to this test"
+        url = route.replace("<id>", ids[resource])
+        assert client.get(url, headers=a).status_code == 200, url
+        other = client.get(url, headers=b)
+        assert other.status_code == 404, url
+        assert ids[resource] not in other.get_data(as_text=True)
+
+    for route in _list_routes(app):
+        mine = client.get(route, headers=a).get_data(as_text=True)
+        theirs = client.get(route, headers=b).get_data(as_text=True)
+        assert any(i in mine for i in ids.values()), route
+        assert not any(i in theirs for i in ids.values()), route
+
+
+def test_cannot_attach_shipment_to_other_brands_order(client, brands):
+    order = make_order(client, brands["a"]["headers"])
+    response = client.post(
+        "/api/v1/shipments",
+        json={"carrier": "ups", "tracking_number": "1Z0001", "order_id": order["id"]},
+        headers=brands["b"]["headers"],
+    )
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "order_id"

@@ -1,0 +1,88 @@
+"""A bad config.yaml stops start-up with one paragraph naming the file, the key and the fix."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shipflow.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def test_shipped_config_is_valid():
+    settings = load_settings(ROOT / "config.yaml", environ={})
+    brand = settings.brands[0]
+    assert len(brand.warehouses) == 3
+    assert len({w.timezone for w in brand.warehouses}) == 3
+    assert brand.warehouses[0].to_domain().cutoff.hour == 14
+
+
+def test_environment_overrides_database_url():
+    settings = load_settings(ROOT / "config.yaml", environ={"SHIPFLOW_DATABASE_URL": "sqlite://"})
+    assert settings.database_url == "sqlite://"
+
+
+def _write(tmp_path, mutate) -> Path:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    mutate(data)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _warehouse(data, **changes):
+    data["brands"][0]["warehouses"][0].update(changes)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["brands"][0].pop("warehouses"), "brands[0].warehouses: this key is required"),
+        (lambda d: _warehouse(d, latitude="north"), "brands[0].warehouses[0].latitude"),
+        (lambda d: _warehouse(d, timezone="Mars/Olympus"), "unknown time zone 'Mars/Olympus'"),
+        (lambda d: _warehouse(d, cutoff="25:00"), "brands[0].warehouses[0].cutoff"),
+        (lambda d: _warehouse(d, handling_days=-1), "handling_days: Input should be greater"),
+        (
+            lambda d: d["brands"][0]["carriers"][0].update(carrier="pigeon"),
+            "unknown carrier 'pigeon'",
+        ),
+        (
+            lambda d: d["brands"][0]["warehouses"][1].update(code="EWR"),
+            "duplicate warehouse code 'EWR'",
+        ),
+        (lambda d: _warehouse(d, working_days=["funday"]), "working_days[0]"),
+        (lambda d: d["brands"][0]["theme"].update(primary_color="blue"), "primary_color"),
+        (lambda d: d.update(databse_url="x"), "databse_url: unknown key"),
+        (lambda d: d.update(brands=[]), "brands: List should have at least 1 item"),
+    ],
+)
+def test_bad_config_names_file_and_key(tmp_path, mutate, expected):
+    path = _write(tmp_path, mutate)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    message = str(info.value)
+    assert str(path) in message
+    assert expected in message
+    assert "\n" not in message and "Traceback" not in message
+
+
+def test_malformed_yaml_names_line(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("brands:\n  - code: x\n   name: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"malformed YAML at line \d+, column \d+"):
+        load_settings(path, environ={})
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read the configuration file"):
+        load_settings(tmp_path / "absent.yaml", environ={})
+
+
+def test_cutoff_written_without_quotes_is_read_as_a_time(tmp_path):
+    path = tmp_path / "config.yaml"
+    text = yaml.safe_dump(GOOD).replace("cutoff: '14:00'", "cutoff: 14:00")
+    assert "cutoff: 14:00" in text
+    path.write_text(text)
+    assert load_settings(path, environ={}).brands[0].warehouses[0].cutoff.hour == 14
