@@ -1,0 +1,1 @@
+"""Failed deliveries (NDR): open a case, ask the customer, push the choice to the carrier."""

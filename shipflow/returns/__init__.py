@@ -1,0 +1,1 @@
+"""Prepaid returns: eligibility, approval, labels, refund triggers."""
