@@ -86,7 +86,7 @@ def on_attempt_failed(
 
 
 def available_actions(
-    reason: Reason | None, carrier_supports_actions: bool
+    reason: Reason | None,
 ) -> list[FailedDeliveryAction]:
     """What the customer may choose. Address problems lead with the address fix."""
     actions = [
