@@ -1,0 +1,99 @@
+from datetime import UTC, datetime, time
+
+import pytest
+from jinja2.exceptions import SecurityError
+
+from shipflow.notify.templates import (
+    DEFAULTS,
+    Milestone,
+    Template,
+    pick_language,
+    render,
+    template_for,
+)
+from shipflow.notify.timing import message_key, send_time
+
+CONTEXT = {
+    "brand": "Northwind",
+    "order_number": "1001",
+    "delivery_date": "Thu, 26 Nov",
+    "link": "https://t/1",
+    "feedback_link": "https://t/1#feedback",
+    "action_link": "https://n/1",
+    "label_link": "https://r/1",
+    "amount": "$39.00",
+}
+
+
+@pytest.mark.parametrize("language", sorted(DEFAULTS))
+@pytest.mark.parametrize("milestone", list(Milestone))
+def test_every_default_renders_in_every_language(language, milestone):
+    message = render(template_for(milestone, language, None), CONTEXT)
+    assert message.subject and message.body
+    assert "{{" not in message.subject + message.body
+
+
+def test_brand_override_wins_for_its_language_only():
+    overrides = {"shipped": {"en": {"subject": "Shipped! {{ order_number }}", "body": "Yay"}}}
+    assert (
+        render(template_for(Milestone.SHIPPED, "en", overrides), CONTEXT).subject == "Shipped! 1001"
+    )
+    assert "已出貨" in template_for(Milestone.SHIPPED, "zh-Hant", overrides).subject
+
+
+def test_brand_templates_cannot_reach_python():
+    evil = Template("{{ ''.__class__.__mro__[1].__subclasses__() }}", "")
+    with pytest.raises(SecurityError):
+        render(evil, CONTEXT)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "offered", "expected"),
+    [("ja", ["en", "ja"], "ja"), ("fa-IR", ["en", "fa"], "fa"), ("de", ["en", "ja"], "en")],
+)
+def test_pick_language(wanted, offered, expected):
+    assert pick_language(wanted, offered) == expected
+
+
+QUIET = (time(21, 0), time(8, 0))
+
+
+@pytest.mark.parametrize(
+    ("now_utc", "zone", "expected_utc"),
+    [
+        # 15:00 in New York: send now
+        (
+            datetime(2026, 11, 23, 20, 0, tzinfo=UTC),
+            "America/New_York",
+            datetime(2026, 11, 23, 20, 0, tzinfo=UTC),
+        ),
+        # 22:30 in New York: wait for 08:00 local next day (13:00 UTC)
+        (
+            datetime(2026, 11, 24, 3, 30, tzinfo=UTC),
+            "America/New_York",
+            datetime(2026, 11, 24, 13, 0, tzinfo=UTC),
+        ),
+        # 06:00 in Los Angeles: wait for 08:00 local the same day (16:00 UTC)
+        (
+            datetime(2026, 11, 24, 14, 0, tzinfo=UTC),
+            "America/Los_Angeles",
+            datetime(2026, 11, 24, 16, 0, tzinfo=UTC),
+        ),
+        # the night before the DST change in New York (08:00 EDT on 8 Mar 2026 = 12:00 UTC)
+        (
+            datetime(2026, 3, 8, 4, 0, tzinfo=UTC),
+            "America/New_York",
+            datetime(2026, 3, 8, 12, 0, tzinfo=UTC),
+        ),
+    ],
+)
+def test_quiet_hours_in_customer_zone(now_utc, zone, expected_utc):
+    assert send_time(now_utc, zone, *QUIET) == expected_utc
+
+
+def test_message_key_is_stable_and_distinct():
+    assert message_key("s1", "shipped", "email") == message_key("s1", "shipped", "email")
+    assert message_key("s1", "shipped", "email") != message_key("s1", "shipped", "sms")
+    assert message_key("s1", "delayed", "email", "2026-11-27") != message_key(
+        "s1", "delayed", "email", "2026-11-28"
+    )
