@@ -169,3 +169,11 @@ def test_openapi_document(client):
     post = doc["paths"]["/api/v1/orders"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
     assert "OrderIn" in str(post["requestBody"])
+
+
+@pytest.mark.parametrize("text", ["nul\x00byte", "lone\udc80surrogate"])
+def test_unstorable_text_is_422_not_500(client, brands, text):
+    body = {**ORDER, "lines": [{"sku": "A", "quantity": 1, "name": text}]}
+    response = client.post("/api/v1/orders", json=body, headers=brands["a"]["headers"])
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "lines.0.name"

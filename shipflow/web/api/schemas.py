@@ -20,6 +20,19 @@ MinorUnits = Annotated[int, Field(ge=0, le=10**12, description="integer minor un
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value):
+        """Text must be storable on every backend: no NUL, no lone UTF-16 surrogates."""
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ValueError("must not contain NUL (\\u0000) characters")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("must be valid UTF-8 text (no lone surrogates)") from None
+        return value
+
 
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)

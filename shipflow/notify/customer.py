@@ -1,0 +1,103 @@
+"""Customer milestone messages: queued once per shipment+milestone+channel, held through the
+customer's quiet hours, sent with retries by the job runner."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shipflow.notify.senders import OutgoingMessage, Sender, SendError
+from shipflow.notify.templates import Milestone, pick_language, render, template_for
+from shipflow.notify.timing import message_key, send_time
+from shipflow.store.models import Brand, Order
+from shipflow.store.postpurchase_models import CustomerMessageRow
+
+QUIET_HOURS = (time(21, 0), time(8, 0))
+MAX_ATTEMPTS = 5
+
+
+def _quiet_hours(settings: Mapping) -> tuple[time, time]:
+    quiet = settings.get("notifications", {}).get("quiet_hours")
+    if not quiet:
+        return QUIET_HOURS
+    return time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])
+
+
+def queue(
+    session: Session,
+    *,
+    brand: Brand,
+    order: Order,
+    milestone: Milestone,
+    context: Mapping[str, object],
+    now: datetime,
+    customer_zone: str,
+    shipment_id: str | None = None,
+    channel: str = "email",
+    discriminator: str = "",
+) -> CustomerMessageRow | None:
+    """Queue the message unless it was queued before; returns it, or None if a duplicate or
+    there is no address for the channel."""
+    recipient = order.customer_email if channel == "email" else order.customer_phone
+    if not recipient:
+        return None
+    key = message_key(shipment_id or order.id, milestone.value, channel, discriminator)
+    if session.scalar(select(CustomerMessageRow.id).where(CustomerMessageRow.key == key)):
+        return None
+    settings = brand.settings or {}
+    language = pick_language(order.language, settings.get("languages") or ["en"])
+    overrides = settings.get("notifications", {}).get("templates")
+    message = render(
+        template_for(milestone, language, overrides),
+        {"brand": brand.name, "order_number": order.order_number, **context},
+    )
+    row = CustomerMessageRow(
+        brand_id=brand.id,
+        shipment_id=shipment_id,
+        key=key,
+        milestone=milestone.value,
+        channel=channel,
+        recipient=recipient,
+        language=language,
+        subject=message.subject,
+        body=message.body,
+        send_after=send_time(now, customer_zone, *_quiet_hours(settings)),
+    )
+    session.add(row)
+    return row
+
+
+def deliver_due(
+    session: Session, now: datetime, senders: Mapping[str, Sender], limit: int = 100
+) -> int:
+    """Send what is due; a failure is retried with backoff, then marked failed. Returns sent."""
+    due = session.scalars(
+        select(CustomerMessageRow)
+        .where(CustomerMessageRow.status == "scheduled", CustomerMessageRow.send_after <= now)
+        .order_by(CustomerMessageRow.send_after)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    sent = 0
+    for row in due:
+        sender = senders.get(row.channel)
+        if sender is None:
+            row.status, row.error = "failed", f"no sender configured for {row.channel}"
+            continue
+        brand_name = session.get(Brand, row.brand_id).name
+        try:
+            sender.send(OutgoingMessage(row.recipient, row.subject, row.body, brand_name, row.key))
+        except SendError as exc:
+            row.attempts += 1
+            row.error = str(exc)
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = "failed"
+            else:
+                row.send_after = now + timedelta(minutes=2**row.attempts)
+            continue
+        row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
+        sent += 1
+    return sent

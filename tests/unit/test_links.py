@@ -1,0 +1,36 @@
+import time
+from datetime import timedelta
+
+import pytest
+
+from shipflow.links import LinkExpired, LinkInvalid, make_token, read_token
+
+DAY = timedelta(days=1)
+
+
+def test_round_trip():
+    token = make_token("s3cret", "ndr", {"case": "ndr_1"})
+    assert read_token("s3cret", "ndr", token, DAY) == {"case": "ndr_1"}
+
+
+@pytest.mark.parametrize(
+    ("secret", "purpose", "mutate"),
+    [
+        ("other", "ndr", lambda t: t),
+        ("s3cret", "returns", lambda t: t),
+        ("s3cret", "ndr", lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB")),
+        ("s3cret", "ndr", lambda t: "garbage"),
+    ],
+)
+def test_tampered_or_misused_tokens_are_rejected(secret, purpose, mutate):
+    token = make_token("s3cret", "ndr", {"case": "ndr_1"})
+    with pytest.raises(LinkInvalid):
+        read_token(secret, purpose, mutate(token), DAY)
+
+
+def test_expired_token(monkeypatch):
+    token = make_token("s3cret", "ndr", "x")
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 2 * 86400)
+    with pytest.raises(LinkExpired):
+        read_token("s3cret", "ndr", token, DAY)
