@@ -101,3 +101,11 @@ def deliver_due(
         row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
         sent += 1
     return sent
+
+
+def zone_for(ship_to: Mapping, default: str = "America/New_York") -> str:
+    """The customer's time zone from the ship-to postal code (US ZIPs offline), else `default`."""
+    from shipflow import geo
+
+    zone = geo.timezone_for(ship_to.get("country", ""), ship_to.get("postal_code", ""))
+    return zone or default

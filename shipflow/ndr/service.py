@@ -1,0 +1,276 @@
+"""Failed-delivery cases on the database: open on a failed attempt, message the customer with a
+signed link, take their choice, push it to the carrier (retried, then ops), follow up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from carriers.base import (
+    Capability,
+    Carrier,
+    CarrierError,
+    FailedDeliveryAction,
+    FailedDeliveryInstruction,
+)
+from shipflow.config import Settings
+from shipflow.domain import Address, Reason
+from shipflow.links import make_token
+from shipflow.ndr.workflow import (
+    CaseState,
+    NdrCase,
+    NdrPolicy,
+    Step,
+    follow_up,
+    on_attempt_failed,
+    on_customer_choice,
+    on_delivered,
+    on_push_result,
+)
+from shipflow.notify import customer
+from shipflow.notify.templates import Milestone
+from shipflow.store.models import Alert, Brand, Order, Shipment
+from shipflow.store.postpurchase_models import NdrCaseRow
+
+LINK_PURPOSE = "ndr"
+CarrierFor = Callable[[Shipment], Carrier]
+
+
+def policy_for(brand: Brand) -> NdrPolicy:
+    ndr = (brand.settings or {}).get("ndr", {})
+    return NdrPolicy(max_attempts=int(ndr.get("max_attempts", NdrPolicy.max_attempts)))
+
+
+def action_link(settings: Settings, case_id: str) -> str:
+    return f"{settings.base_url}/ndr/{make_token(settings.secret_key, LINK_PURPOSE, case_id)}"
+
+
+def _to_domain(row: NdrCaseRow) -> NdrCase:
+    return NdrCase(
+        shipment_id=row.shipment_id,
+        state=CaseState(row.state),
+        attempts=row.attempts,
+        reason=Reason(row.reason) if row.reason else None,
+        opened_at=row.opened_at,
+        last_contact_at=row.last_contact_at,
+        follow_ups=row.follow_ups,
+        action=FailedDeliveryAction(row.action) if row.action else None,
+        push_tries=row.push_tries,
+    )
+
+
+def _save(row: NdrCaseRow, case: NdrCase, now: datetime) -> None:
+    row.state = case.state.value
+    row.attempts = case.attempts
+    row.reason = case.reason.value if case.reason else None
+    row.opened_at, row.last_contact_at = case.opened_at, case.last_contact_at
+    row.follow_ups, row.push_tries = case.follow_ups, case.push_tries
+    row.action = case.action.value if case.action else None
+    if case.state in (CaseState.RESOLVED, CaseState.RETURN_TO_SENDER):
+        row.resolved_at = row.resolved_at or now
+
+
+class NdrService:
+    """The steps of the workflow, carried out. `carrier_for` builds a shipment's adapter."""
+
+    def __init__(self, session: Session, settings: Settings, carrier_for: CarrierFor) -> None:
+        self.session = session
+        self.settings = settings
+        self.carrier_for = carrier_for
+
+    def case_of(self, shipment_id: str) -> NdrCaseRow | None:
+        return self.session.scalar(select(NdrCaseRow).where(NdrCaseRow.shipment_id == shipment_id))
+
+    def on_attempt_failed(
+        self, shipment: Shipment, reason: Reason | None, now: datetime
+    ) -> NdrCaseRow:
+        row = self.case_of(shipment.id)
+        brand = self.session.get(Brand, shipment.brand_id)
+        case, steps = on_attempt_failed(
+            _to_domain(row) if row else None, shipment.id, reason, now, policy_for(brand)
+        )
+        if row is None:
+            row = NdrCaseRow(brand_id=shipment.brand_id, shipment_id=shipment.id)
+            self.session.add(row)
+        _save(row, case, now)
+        self.session.flush()
+        self._run(row, shipment, steps, now, discriminator=str(case.attempts))
+        return row
+
+    def choose(
+        self,
+        row: NdrCaseRow,
+        action: FailedDeliveryAction,
+        now: datetime,
+        *,
+        reattempt_on: date | None = None,
+        address: Address | None = None,
+        pickup_point_id: str = "",
+        instructions: str = "",
+    ) -> NdrCaseRow:
+        shipment = self.session.get(Shipment, row.shipment_id)
+        carrier = self.carrier_for(shipment)
+        supported = carrier.supports(Capability.FAILED_DELIVERY_ACTIONS)
+        case, steps = on_customer_choice(_to_domain(row), action, supported, now)
+        row.action_details = {
+            "reattempt_on": reattempt_on.isoformat() if reattempt_on else None,
+            "address": asdict(address) if address else None,
+            "pickup_point_id": pickup_point_id,
+            "instructions": instructions,
+        }
+        _save(row, case, now)
+        self._run(row, shipment, steps, now)
+        return row
+
+    def push(self, row: NdrCaseRow, now: datetime) -> None:
+        """Send the customer's choice to the carrier; failures retry up to the policy's limit."""
+        shipment = self.session.get(Shipment, row.shipment_id)
+        brand = self.session.get(Brand, shipment.brand_id)
+        details = row.action_details or {}
+        address = details.get("address")
+        instruction = FailedDeliveryInstruction(
+            tracking_number=shipment.tracking_number,
+            action=FailedDeliveryAction(row.action),
+            reattempt_on=date.fromisoformat(details["reattempt_on"])
+            if details.get("reattempt_on")
+            else None,
+            address=Address(**address) if address else None,
+            pickup_point_id=details.get("pickup_point_id", ""),
+            instructions=details.get("instructions", ""),
+        )
+        policy = policy_for(brand)
+        while True:
+            try:
+                row.carrier_reference = self.carrier_for(shipment).failed_delivery_action(
+                    instruction
+                )
+                accepted = True
+            except CarrierError as exc:
+                row.action_details = {**details, "last_error": str(exc)}
+                accepted = False
+            case, steps = on_push_result(_to_domain(row), accepted, policy)
+            _save(row, case, now)
+            if Step.PUSH_TO_CARRIER not in steps:
+                break
+        self._run(row, shipment, [s for s in steps if s is not Step.PUSH_TO_CARRIER], now)
+
+    def follow_up_due(self, now: datetime) -> int:
+        """Remind customers who have not answered; returns how many cases moved."""
+        moved = 0
+        rows = self.session.scalars(
+            select(NdrCaseRow).where(NdrCaseRow.state == CaseState.AWAITING_CUSTOMER.value)
+        )
+        for row in rows:
+            shipment = self.session.get(Shipment, row.shipment_id)
+            policy = policy_for(self.session.get(Brand, row.brand_id))
+            case, steps = follow_up(_to_domain(row), now, policy)
+            if steps:
+                _save(row, case, now)
+                self._run(row, shipment, steps, now, discriminator=f"f{case.follow_ups}")
+                moved += 1
+        return moved
+
+    def on_delivered(self, shipment_id: str, now: datetime) -> None:
+        row = self.case_of(shipment_id)
+        if row is not None and row.state != CaseState.RESOLVED.value:
+            _save(row, on_delivered(_to_domain(row)), now)
+
+    def _run(
+        self, row: NdrCaseRow, shipment: Shipment, steps: list[Step], now: datetime, discriminator=""
+    ) -> None:
+        for step in steps:
+            if step in (Step.NOTIFY_CUSTOMER, Step.FOLLOW_UP):
+                self._message_customer(row, shipment, now, discriminator)
+            elif step is Step.PUSH_TO_CARRIER:
+                self.push(row, now)
+            elif step is Step.CREATE_OPS_TASK:
+                self._ops_task(row, shipment, now)
+            elif step is Step.REQUEST_RETURN_TO_SENDER:
+                row.action = FailedDeliveryAction.RETURN_TO_SENDER.value
+                self._request_return(row, shipment)
+
+    def _message_customer(self, row, shipment, now, discriminator) -> None:
+        if shipment.order_id is None:
+            return
+        order = self.session.get(Order, shipment.order_id)
+        customer.queue(
+            self.session,
+            brand=self.session.get(Brand, shipment.brand_id),
+            order=order,
+            milestone=Milestone.ATTEMPT_FAILED,
+            context={"action_link": action_link(self.settings, row.id)},
+            now=now,
+            customer_zone=customer.zone_for(order.ship_to),
+            shipment_id=shipment.id,
+            discriminator=discriminator,
+        )
+
+    def _ops_task(self, row: NdrCaseRow, shipment: Shipment, now: datetime) -> None:
+        key = f"ndr:{row.id}:{row.state}"
+        exists = self.session.scalar(select(Alert.id).where(Alert.dedupe_key == key))
+        if exists:
+            return
+        self.session.add(
+            Alert(
+                brand_id=row.brand_id,
+                shipment_id=shipment.id,
+                kind="ndr_ops_task",
+                severity="warning",
+                dedupe_key=key,
+                title=f"Failed delivery needs a person: {shipment.carrier} {shipment.tracking_number}",
+                details={"case_id": row.id, "action": row.action, "reason": row.reason},
+                created_at=now,
+            )
+        )
+
+    def _request_return(self, row: NdrCaseRow, shipment: Shipment) -> None:
+        carrier = self.carrier_for(shipment)
+        if not carrier.supports(Capability.FAILED_DELIVERY_ACTIONS):
+            self._ops_task(row, shipment, row.last_contact_at)
+            return
+        try:
+            row.carrier_reference = carrier.failed_delivery_action(
+                FailedDeliveryInstruction(
+                    shipment.tracking_number, FailedDeliveryAction.RETURN_TO_SENDER
+                )
+            )
+        except CarrierError as exc:
+            row.action_details = {**(row.action_details or {}), "last_error": str(exc)}
+            self._ops_task(row, shipment, row.last_contact_at)
+
+
+def ndr_metrics(session: Session, brand_id: str) -> list[dict]:
+    """Per carrier: failed-attempt rate, resolution rate, time to resolution, RTO rate."""
+    shipped = dict(
+        session.execute(
+            select(Shipment.carrier, func.count())
+            .where(Shipment.brand_id == brand_id, Shipment.kind == "forward")
+            .group_by(Shipment.carrier)
+        ).all()
+    )
+    rows = session.execute(
+        select(Shipment.carrier, NdrCaseRow.state, NdrCaseRow.opened_at, NdrCaseRow.resolved_at)
+        .join(Shipment, Shipment.id == NdrCaseRow.shipment_id)
+        .where(NdrCaseRow.brand_id == brand_id)
+    ).all()
+    report = []
+    for carrier, total in sorted(shipped.items()):
+        cases = [r for r in rows if r.carrier == carrier]
+        resolved = [r for r in cases if r.state == CaseState.RESOLVED.value]
+        rto = [r for r in cases if r.state == CaseState.RETURN_TO_SENDER.value]
+        hours = [(r.resolved_at - r.opened_at) / timedelta(hours=1) for r in resolved if r.resolved_at]
+        report.append(
+            {
+                "carrier": carrier,
+                "shipments": total,
+                "failed_attempt_rate": len(cases) / total if total else 0.0,
+                "resolution_rate": len(resolved) / len(cases) if cases else None,
+                "mean_hours_to_resolution": sum(hours) / len(hours) if hours else None,
+                "return_to_origin_rate": len(rto) / len(cases) if cases else None,
+            }
+        )
+    return report
