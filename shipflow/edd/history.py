@@ -19,7 +19,11 @@ OPTIONAL_TIMES = ("handed_to_carrier_at", "delivered_at")
 
 @dataclass(frozen=True, slots=True)
 class HistoryRecord:
-    """One past order. Times are tz-aware; missing milestones are None."""
+    """One past order. Times are tz-aware; missing milestones are None.
+
+    Real histories have clock quirks (handed over before ordered, delivered before handed over);
+    they are kept, and the model clamps negative durations to zero.
+    """
 
     order_id: str
     ordered_at: datetime
@@ -100,8 +104,6 @@ def _record(row: dict[str, str | None], tz: ZoneInfo) -> HistoryRecord:
     handed, delivered = (moment(c) for c in OPTIONAL_TIMES)
     if delivered and delivered < ordered_at:  # type: ignore[operator]
         raise _BadValue("delivered_at", "is before ordered_at")
-    if delivered and handed and delivered < handed:
-        raise _BadValue("delivered_at", "is before handed_to_carrier_at")
     promised = text("promised_date")
     try:
         promised_date = date.fromisoformat(promised[:10]) if promised else None

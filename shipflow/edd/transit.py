@@ -10,13 +10,13 @@ Handling (order -> handover) is modelled the same way per shipper -> origin regi
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from functools import cached_property
 
 from shipflow import geo
-from shipflow.calendars import calendar
+from shipflow.calendars import apply_cutoff, calendar
 from shipflow.edd.history import HistoryRecord
 
 WEEKDAYS = frozenset(range(5))
@@ -149,16 +149,24 @@ class TransitModel:
 
     @classmethod
     def fit(
-        cls, records: Iterable[HistoryRecord], as_of: datetime, config: ModelConfig | None = None
+        cls,
+        records: Iterable[HistoryRecord],
+        as_of: datetime,
+        config: ModelConfig | None = None,
+        cutoffs: Mapping[str, tuple[time, str]] | None = None,
     ) -> TransitModel:
-        """Learn from records delivered before `as_of` (later ones are what production lacks)."""
+        """Learn from records delivered before `as_of` (later ones are what production lacks).
+
+        `cutoffs` (shipper -> cut-off time and zone) makes handling count from the day the
+        order made the cut-off; shippers without one count from the order's own day.
+        """
         model = cls(config or ModelConfig(), as_of)
         for record in records:
             if record.delivered_at and record.handed_to_carrier_at and record.delivered_at < as_of:
-                model._learn(record)
+                model._learn(record, (cutoffs or {}).get(record.shipper_id))
         return model
 
-    def _learn(self, record: HistoryRecord) -> None:
+    def _learn(self, record: HistoryRecord, cutoff: tuple[time, str] | None) -> None:
         config = self.config
         age = (self.as_of - record.delivered_at).total_seconds() / 86400  # type: ignore[operator]
         weight = 0.5 ** (age / config.half_life_days)
@@ -173,7 +181,11 @@ class TransitModel:
         for key, _ in lane.levels():
             self._add(key, transit, weight)
         working = calendar(config.working_weekdays, origin.country, origin.subdivision)
-        handling = working.count(working.next_day(record.ordered_at.date()), handed)
+        if cutoff:
+            start = apply_cutoff(record.ordered_at, cutoff[1], cutoff[0], working).start_day
+        else:
+            start = working.next_day(record.ordered_at.date())
+        handling = working.count(start, handed)
         for key, _ in Origin(record.shipper_id, origin.regions).levels():
             self._add(key, handling, weight)
 
