@@ -141,7 +141,7 @@ def quote_from(
 ) -> Estimate:
     """The promise for one warehouse and service (the benchmark scores this directly)."""
     distance = geo.distance_km(origin, destination)
-    lane = Lane(service.key, origin.regions, destination.regions, distance)
+    lane = Lane(service.key, origin.regions, destination.regions, distance, warehouse.code)
     transit = model.predict(lane)
     if transit is None:
         return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")

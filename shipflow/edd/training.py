@@ -14,7 +14,13 @@ from datetime import datetime, time, timedelta
 from shipflow.domain import Address, CarrierService, Warehouse
 from shipflow.edd.engine import DatePMF, quote_from
 from shipflow.edd.history import HistoryRecord
-from shipflow.edd.transit import ModelConfig, TransitModel, calibration_from, record_location
+from shipflow.edd.transit import (
+    ModelConfig,
+    TransitModel,
+    calibration_from,
+    observation_odds,
+    record_location,
+)
 
 Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
 END_OF_DAY = time(23, 59, 59)
@@ -67,26 +73,29 @@ def train(
 ) -> TransitModel:
     """Fit on everything delivered before `as_of`, calibrated on orders of an earlier window.
 
-    The window ends `settle_days` before `as_of` so its slow deliveries have had time to arrive.
+    The window ends `settle_days` before `as_of` so that most of its slow deliveries have
+    arrived; those still missing are made up for by weighting by 1 / P(delivered by now).
     """
     window_end = as_of - timedelta(days=settle_days)
-    before, at = [], []
+    known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
+    observed = observation_odds(known, as_of, (config or ModelConfig()).mature_days)
+    before, at, weights = [], [], []
     start = window_end - timedelta(days=calibration_days)
     while start < window_end:
         past = TransitModel.fit(records, start, config, cutoffs)
         stop = min(start + timedelta(days=step_days), window_end)
-        for record in records:
-            delivered = record.delivered_at
-            if not (start <= record.ordered_at < stop and delivered and delivered < as_of):
+        for record in known:
+            if not start <= record.ordered_at < stop:
                 continue
             dates = quote(record, past)
             if dates is None:
                 continue
-            day = delivered.date()
+            day = record.delivered_at.date()  # type: ignore[union-attr]
             before.append(dates.cdf(day - timedelta(days=1)))
             at.append(dates.cdf(day))
+            weights.append(1 / observed(record))
         start = stop
     model = TransitModel.fit(records, as_of, config, cutoffs)
     if len(before) >= min_calibration:
-        model = replace(model, calibration=calibration_from(before, at))
+        model = replace(model, calibration=calibration_from(before, at, weights))
     return model

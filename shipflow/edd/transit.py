@@ -10,7 +10,8 @@ Handling (order -> handover) is modelled the same way per shipper -> origin regi
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from functools import cached_property
@@ -20,6 +21,7 @@ from shipflow.calendars import apply_cutoff, calendar
 from shipflow.edd.history import HistoryRecord
 
 WEEKDAYS = frozenset(range(5))
+MIN_OBSERVED = 0.2  # caps the truncation weight at 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class ModelConfig:
     prior_base_days: float = 1.0  # distance prior: median = base + km / km_per_day
     prior_km_per_day: float = 500.0
     prior_sigma: float = 0.5
+    mature_days: int = 90  # orders older than this are taken as fully delivered (0: no correction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +87,18 @@ class Lane:
     origin: tuple[str, ...]  # regions finest -> country
     destination: tuple[str, ...]
     distance_km: float | None = None
+    shipper: str = ""  # when known, the shipper's own lane to the destination's state is finest
 
     def levels(self) -> list[tuple[str, str]]:
         """(key, label) per level, coarse -> fine, pairing regions from the country down."""
-        pairs = zip(reversed(self.origin), reversed(self.destination), strict=False)
+        pairs = list(zip(reversed(self.origin), reversed(self.destination), strict=False))
+        if self.shipper and len(self.destination) > 1:
+            pairs.append(
+                (
+                    f"shipper:{self.shipper}",
+                    self.destination[-3 if len(self.destination) > 2 else 0],
+                )
+            )
         return [(f"{self.service}|{o}|{d}", f"{o}->{d}") for o, d in pairs]
 
 
@@ -129,11 +140,21 @@ def _percentile(points: Sequence[float], p: float) -> float:
     return points[i] + (points[i + 1] - points[i]) * (x - i)
 
 
-def calibration_from(before: list[float], at: list[float]) -> Calibration:
-    def percentiles(values: list[float]) -> tuple[float, ...]:
-        values = sorted(values)
-        n = len(values) - 1
-        return tuple(values[round(n * i / 100)] for i in range(101))
+def calibration_from(
+    before: Sequence[float], at: Sequence[float], weights: Sequence[float] | None = None
+) -> Calibration:
+    """Summarise (weighted) CDF values of outcomes as 101 percentiles."""
+    weights = weights or [1.0] * len(before)
+
+    def percentiles(values: Sequence[float]) -> tuple[float, ...]:
+        ranked = sorted(zip(values, weights, strict=True))
+        total, cumulative, points, i = sum(weights), 0.0, [], 0
+        for value, weight in ranked:
+            cumulative += weight
+            while i <= 100 and cumulative >= total * i / 100 - 1e-12:
+                points.append(value)
+                i += 1
+        return tuple(points + [ranked[-1][0]] * (101 - len(points)))
 
     return Calibration(percentiles(before), percentiles(at), len(before))
 
@@ -161,15 +182,22 @@ class TransitModel:
         order made the cut-off; shippers without one count from the order's own day.
         """
         model = cls(config or ModelConfig(), as_of)
-        for record in records:
-            if record.delivered_at and record.handed_to_carrier_at and record.delivered_at < as_of:
-                model._learn(record, (cutoffs or {}).get(record.shipper_id))
+        known = [
+            r
+            for r in records
+            if r.delivered_at and r.handed_to_carrier_at and r.delivered_at < as_of
+        ]
+        observed = observation_odds(known, as_of, model.config.mature_days)
+        for record in known:
+            model._learn(record, (cutoffs or {}).get(record.shipper_id), observed(record))
         return model
 
-    def _learn(self, record: HistoryRecord, cutoff: tuple[time, str] | None) -> None:
+    def _learn(
+        self, record: HistoryRecord, cutoff: tuple[time, str] | None, observed: float
+    ) -> None:
         config = self.config
         age = (self.as_of - record.delivered_at).total_seconds() / 86400  # type: ignore[operator]
-        weight = 0.5 ** (age / config.half_life_days)
+        weight = 0.5 ** (age / config.half_life_days) / observed
         origin = record_location(record, "origin")
         destination = record_location(record, "destination")
         handed = record.handed_to_carrier_at.date()  # type: ignore[union-attr]
@@ -177,7 +205,9 @@ class TransitModel:
             config.delivery_weekdays, destination.country, destination.subdivision
         )
         transit = deliveries.count(handed, record.delivered_at.date())  # type: ignore[union-attr]
-        lane = Lane(record.service_key, origin.regions, destination.regions)
+        lane = Lane(
+            record.service_key, origin.regions, destination.regions, None, record.shipper_id
+        )
         for key, _ in lane.levels():
             self._add(key, transit, weight)
         working = calendar(config.working_weekdays, origin.country, origin.subdivision)
@@ -276,6 +306,31 @@ class TransitModel:
             if calibration
             else None,
         )
+
+
+def observation_odds(
+    known: list[HistoryRecord], as_of: datetime, mature_days: int
+) -> Callable[[HistoryRecord], float]:
+    """P(an order of this age would already be delivered), to undo right truncation.
+
+    Recent orders are known only if they were fast; weighting each by 1 / P(delivered by now),
+    estimated from orders old enough to be complete, keeps the slow ones from vanishing.
+    """
+    mature = sorted(
+        (r.delivered_at - r.ordered_at).days  # type: ignore[operator]
+        for r in known
+        if (as_of - r.ordered_at).days >= mature_days
+    )
+    if not mature or not mature_days:
+        return lambda record: 1.0
+
+    def observed(record: HistoryRecord) -> float:
+        age = (as_of - record.ordered_at).days
+        if age >= mature_days:
+            return 1.0
+        return max(bisect_right(mature, age) / len(mature), MIN_OBSERVED)
+
+    return observed
 
 
 def record_location(record: HistoryRecord, side: str) -> geo.Location:
