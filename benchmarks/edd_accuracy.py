@@ -1,0 +1,210 @@
+"""Score the delivery-date engine on a delivered history, the way production would have run it.
+
+For an order placed at t the model knows only orders delivered before t; it is retrained on the
+1st and the 15th of every month. Prints shipflow's figures next to the history's own promise.
+
+    python -m benchmarks.edd_accuracy --history ../shared/data/edd/olist_history_2016_2017.csv \
+        --postal-table ../shared/data/edd/br_postal_prefix_centroids.csv \
+        --test-from 2017-07-01 --zone America/Sao_Paulo --sandbox 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from benchmarks.edd_synthetic import synthetic_history
+from shipflow import geo
+from shipflow.edd.history import HistoryRecord, read_history
+from shipflow.edd.training import history_quote, train
+from shipflow.edd.transit import ModelConfig
+
+CONFIDENCES = (0.8, 0.9, 0.95)
+BR_REGIONS = {
+    **dict.fromkeys(["AC", "AP", "AM", "PA", "RO", "RR", "TO"], "N"),
+    **dict.fromkeys(["AL", "BA", "CE", "MA", "PB", "PE", "PI", "RN", "SE"], "NE"),
+    **dict.fromkeys(["DF", "GO", "MT", "MS"], "CO"),
+    **dict.fromkeys(["ES", "MG", "RJ", "SP"], "SE"),
+    **dict.fromkeys(["PR", "RS", "SC"], "S"),
+}
+
+
+@dataclass
+class Quoted:
+    """One scored order: the actual date and what a promiser said (None fields: not stated)."""
+
+    actual: date
+    promised: date | None
+    most_likely: date | None = None
+    earliest: date | None = None
+    latest: date | None = None
+    at_confidence: dict[float, date] = field(default_factory=dict)
+
+
+def load_postal_table(path: str) -> None:
+    """Brazilian 5-digit CEP prefixes -> centroid, state and macro-region (benchmark only)."""
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    for country in {r["country"] for r in rows}:
+        geo.register_postal_table(
+            country,
+            {
+                r["postal_prefix"]: (r["lat"], r["lng"], r["state"], BR_REGIONS.get(r["state"], ""))
+                for r in rows
+                if r["country"] == country
+            },
+        )
+
+
+def observed_delivery_weekdays(records: Sequence[HistoryRecord], share: float = 0.02) -> frozenset:
+    """Weekdays carrying at least `share` of deliveries: the carrier's delivery days."""
+    counts = Counter(r.delivered_at.weekday() for r in records if r.delivered_at)
+    total = sum(counts.values())
+    return frozenset(d for d, n in counts.items() if n >= share * total)
+
+
+def retrain_dates(first: datetime, last: datetime) -> list[datetime]:
+    """The 1st and 15th of each month from `first` (itself included) past `last`."""
+    dates, day = [first], first.date()
+    while datetime.combine(day, time(), first.tzinfo) <= last:
+        day = (
+            day.replace(day=15)
+            if day.day < 15
+            else (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+        )
+        dates.append(datetime.combine(day, time(), first.tzinfo))
+    return sorted(set(dates))
+
+
+def score_shipflow(
+    records: Sequence[HistoryRecord],
+    test_from: datetime,
+    zone: str,
+    cutoffs: dict | None = None,
+    config: ModelConfig | None = None,
+) -> tuple[list[Quoted], int]:
+    delivery_days = observed_delivery_weekdays(records)
+    config = config or ModelConfig(delivery_weekdays=delivery_days)
+    quote = history_quote(zone, delivery_days, cutoffs)
+    tests = sorted((r for r in records if r.ordered_at >= test_from), key=lambda r: r.ordered_at)
+    boundaries = retrain_dates(test_from, tests[-1].ordered_at)
+    quoted, i = [], 0
+    for start, end in zip(boundaries, boundaries[1:], strict=False):
+        model = train(records, start, quote, config, cutoffs=cutoffs)
+        calibration = model.calibration
+        while i < len(tests) and tests[i].ordered_at < end:
+            record = tests[i]
+            i += 1
+            dates = quote(record, model)
+            actual = record.delivered_at.date()
+            if dates is None:
+                quoted.append(Quoted(actual, None))
+                continue
+            upper = calibration.upper if calibration else (lambda p: p)
+            lower = calibration.lower if calibration else (lambda p: p)
+            quoted.append(
+                Quoted(
+                    actual,
+                    dates.quantile(upper(0.95)),
+                    dates.most_likely,
+                    dates.quantile(lower(0.05)),
+                    dates.quantile(upper(0.95)),
+                    {c: dates.quantile(upper(c)) for c in CONFIDENCES},
+                )
+            )
+    return quoted, len(tests)
+
+
+def figures(quoted: Sequence[Quoted]) -> dict[str, str]:
+    covered = [q for q in quoted if q.promised]
+    n = len(covered)
+
+    def pct(hits: int, total: int) -> str:
+        return f"{100 * hits / total:.1f} %" if total else "-"
+
+    on_time = [q for q in covered if q.actual <= q.promised]
+    late = sorted((q.actual - q.promised).days for q in covered if q.actual > q.promised)
+    guesses = [q for q in covered if q.most_likely]
+    windows = [q for q in covered if q.earliest and q.latest]
+    errors = [(q.most_likely - q.actual).days for q in guesses]
+    result = {
+        "orders": str(len(quoted)),
+        "coverage": pct(n, len(quoted)),
+        "adherence (delivered <= promise)": pct(len(on_time), n),
+        "mean padding, days (on-time orders)": _mean(
+            [(q.promised - q.actual).days for q in on_time]
+        ),
+        "p95 lateness, days (late orders)": str(late[int(0.95 * (len(late) - 1))]) if late else "-",
+        "exact-day hit (most likely)": pct(sum(e == 0 for e in errors), len(guesses)),
+        "MAE, days (most likely)": _mean([abs(e) for e in errors]),
+        "bias, days (most likely - actual)": _mean(errors),
+        "window hit (earliest..latest)": pct(
+            sum(q.earliest <= q.actual <= q.latest for q in windows), len(windows)
+        ),
+        "window mean width, days (latest - earliest)": _mean(
+            [(q.latest - q.earliest).days for q in windows]
+        ),
+    }
+    for c in CONFIDENCES:
+        stated = [q for q in covered if c in q.at_confidence]
+        hits = sum(q.actual <= q.at_confidence[c] for q in stated)
+        result[f"calibration: stated {c:.2f} -> observed"] = pct(hits, len(stated))
+    return result
+
+
+def _mean(values: list[float]) -> str:
+    return f"{statistics.fmean(values):.2f}" if values else "-"
+
+
+def print_side_by_side(title: str, columns: dict[str, dict[str, str]]) -> None:
+    names = list(columns)
+    print(f"\n## {title}\n")
+    print("| metric | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for metric in next(iter(columns.values())):
+        print(f"| {metric} | " + " | ".join(columns[c].get(metric, "-") for c in names) + " |")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--history")
+    parser.add_argument("--postal-table", help="CSV country,postal_prefix,lat,lng,city,state")
+    parser.add_argument("--test-from", type=date.fromisoformat, default=date(2017, 7, 1))
+    parser.add_argument("--zone", default="America/Sao_Paulo")
+    parser.add_argument("--sandbox", type=int, default=0, help="also score N synthetic orders")
+    args = parser.parse_args(argv)
+    if args.history:
+        if args.postal_table:
+            load_postal_table(args.postal_table)
+        with open(args.history, newline="") as file:
+            records, errors = read_history(file, args.zone)
+        test_from = datetime.combine(args.test_from, time(), ZoneInfo(args.zone))
+        quoted, _ = score_shipflow(records, test_from, args.zone)
+        promises = [
+            Quoted(r.delivered_at.date(), r.promised_date, r.promised_date)
+            for r in records
+            if r.ordered_at >= test_from
+        ]
+        print(f"history: {len(records)} records, {len(errors)} rejected rows")
+        print_side_by_side(
+            f"{args.history} from {args.test_from}",
+            {"shipflow": figures(quoted), "history promised_date": figures(promises)},
+        )
+    if args.sandbox:
+        records, cutoffs = synthetic_history(args.sandbox)
+        test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo("America/New_York"))
+        quoted, _ = score_shipflow(records, test_from, "America/New_York", cutoffs)
+        print_side_by_side(
+            f"synthetic sandbox, {args.sandbox} orders, test from 2025-07-01",
+            {"shipflow": figures(quoted)},
+        )
+
+
+if __name__ == "__main__":
+    main()

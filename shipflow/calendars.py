@@ -1,0 +1,131 @@
+"""Business days, cut-offs and carrier delivery days.
+
+A calendar is a set of weekdays minus public holidays of one country/subdivision. Business days
+are kept as a sorted list of ordinals so "add n business days" is a bisect, not a loop: quoting
+must stay well under a millisecond.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+EVERY_DAY = frozenset(range(7))
+
+
+@cache
+def holiday_dates(country: str | None, subdivision: str | None, year: int) -> frozenset[date]:
+    """Public holidays of one country/subdivision and year (empty for no or unknown country)."""
+    if not country:
+        return frozenset()
+    try:
+        found = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    except NotImplementedError:
+        return frozenset()  # the package does not know this country: weekdays only
+    except ValueError:  # unknown subdivision: the national holidays still apply
+        found = holidays.country_holidays(country, years=year)
+    return frozenset(found)
+
+
+class BusinessCalendar:
+    """Open weekdays (0=Monday) minus the holidays of `country`/`subdivision`."""
+
+    def __init__(
+        self, weekdays: frozenset[int], country: str | None = None, subdivision: str | None = None
+    ) -> None:
+        if not weekdays:
+            raise ValueError("a calendar needs at least one open weekday")
+        self.weekdays, self.country, self.subdivision = weekdays, country, subdivision
+        self._first_year = self._last_year = 0
+        self._days: list[int] = []
+
+    def _cover(self, day: date) -> None:
+        """Extend the ordinal list so it spans `day`'s year and the next one."""
+        if self._first_year <= day.year < self._last_year:
+            return
+        first = min(day.year, self._first_year or day.year)
+        last = max(day.year + 2, self._last_year)
+        days = []
+        for year in range(first, last):
+            closed = holiday_dates(self.country, self.subdivision, year)
+            current, end = date(year, 1, 1), date(year + 1, 1, 1)
+            while current < end:
+                if current.weekday() in self.weekdays and current not in closed:
+                    days.append(current.toordinal())
+                current += timedelta(days=1)
+        self._first_year, self._last_year, self._days = first, last, days
+
+    def after(self, day: date, n: int) -> date:
+        """The n-th business day strictly after `day`; n=0 is `day` itself (same-day)."""
+        if n <= 0:
+            return day
+        return self.add(day + timedelta(days=1), n - 1)
+
+    def is_business_day(self, day: date) -> bool:
+        self._cover(day)
+        i = bisect_left(self._days, day.toordinal())
+        return i < len(self._days) and self._days[i] == day.toordinal()
+
+    def add(self, day: date, n: int) -> date:
+        """The n-th business day after `day`; n=0 is `day` itself or the next business day."""
+        self._cover(day)
+        i = bisect_left(self._days, day.toordinal()) + n
+        while i >= len(self._days):
+            self._cover(date.fromordinal(self._days[-1]) + timedelta(days=366))
+            i = bisect_left(self._days, day.toordinal()) + n
+        return date.fromordinal(self._days[i])
+
+    def next_day(self, day: date) -> date:
+        """The first business day on or after `day`."""
+        return self.add(day, 0)
+
+    def count(self, start: date, end: date) -> int:
+        """Business days in (start, end]; negative when end is before start."""
+        if end < start:
+            return -self.count(end, start)
+        self._cover(start)
+        self._cover(end)
+        return bisect_right(self._days, end.toordinal()) - bisect_right(
+            self._days, start.toordinal()
+        )
+
+
+@cache
+def calendar(
+    weekdays: frozenset[int], country: str | None, subdivision: str | None = None
+) -> BusinessCalendar:
+    """Shared calendars: one per (weekdays, country, subdivision)."""
+    return BusinessCalendar(weekdays, country, subdivision)
+
+
+@dataclass(frozen=True, slots=True)
+class CutOff:
+    """When an order placed at `ordered_at` starts being handled, and how long until the cut-off."""
+
+    start_day: date  # first working day the warehouse handles the order
+    deadline: datetime  # the cut-off moment that order makes (tz-aware, warehouse zone)
+    countdown: timedelta  # ordered_at -> deadline
+
+
+def apply_cutoff(
+    ordered_at: datetime, zone: str, cutoff: time, working: BusinessCalendar
+) -> CutOff:
+    """Orders after the cut-off, or on a closed day, start on the next working day.
+
+    The cut-off is wall-clock time in the warehouse's zone, so it holds across DST changes.
+    """
+    if ordered_at.tzinfo is None:
+        raise ValueError("ordered_at must be time-zone aware")
+    tz = ZoneInfo(zone)
+    local = ordered_at.astimezone(tz)
+    today = local.date()
+    start = today if local.time() < cutoff else today + timedelta(days=1)
+    start = working.next_day(start)
+    deadline = datetime.combine(start, cutoff, tzinfo=tz)
+    # via UTC: subtracting two datetimes sharing a tzinfo would ignore a DST change between them
+    return CutOff(start, deadline, deadline.astimezone(UTC) - ordered_at.astimezone(UTC))

@@ -1,0 +1,1 @@
+"""Delivery-date estimation: the transit-time model learned from history and the quote engine."""

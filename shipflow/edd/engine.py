@@ -1,0 +1,303 @@
+"""Quote a delivery date: pick the warehouse, add transit, land on a delivery day.
+
+Everything here is pure (no clock, no I/O): the caller passes the ordering moment and the model.
+The HTTP quote endpoint should call `estimate` (or `quote_from` for a fixed warehouse/service).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from shipflow import geo
+from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar
+from shipflow.domain import CarrierService, Status, Warehouse
+from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
+
+EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class Assumptions:
+    warehouse: str = ""
+    carrier: str = ""
+    service: str = ""
+    lane_level: str = ""  # the finest region pair with enough history, or "prior:distance"
+    handling: str = ""  # "learned:<level>" or "configured"
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DatePMF:
+    """Delivery dates as sorted (date, probability, cumulative) rows."""
+
+    days: tuple[date, ...]
+    cumulative: tuple[float, ...]
+    most_likely: date
+
+    def quantile(self, level: float) -> date:
+        for day, total in zip(self.days, self.cumulative, strict=True):
+            if total >= level - 1e-12:
+                return day
+        return self.days[-1]
+
+    def cdf(self, day: date) -> float:
+        """P(delivered on or before `day`)."""
+        i = bisect_right(self.days, day)
+        return self.cumulative[i - 1] if i else 0.0
+
+    def probabilities(self) -> list[float]:
+        return [b - a for a, b in zip((0.0, *self.cumulative[:-1]), self.cumulative, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A promise (at `confidence`) with its window, or `no_estimate` saying why not."""
+
+    promised: date | None = None
+    earliest: date | None = None
+    most_likely: date | None = None
+    latest: date | None = None
+    confidence: float = 0.95
+    cutoff: datetime | None = None  # order before this moment to get this promise
+    countdown: timedelta | None = None
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    no_estimate: str | None = None
+    # What revise() needs to predict the rest of the journey.
+    lane: Lane | None = None
+    destination: geo.Location | None = None
+    delivery: BusinessCalendar | None = None
+    dates: DatePMF | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.no_estimate is None
+
+
+def resolve_destination(
+    country: str, postal_code: str = "", coordinates: tuple[float, float] | None = None
+) -> geo.Location | None:
+    if postal_code:
+        return geo.locate(country, postal_code)
+    if coordinates:
+        return geo.location_at(country, *coordinates)
+    return geo.locate(country, "")
+
+
+def estimate(
+    warehouses: Sequence[Warehouse],
+    services: Sequence[CarrierService],
+    model: TransitModel,
+    sku: str,
+    quantity: int,
+    destination: geo.Location | None,
+    ordered_at: datetime,
+    confidence: float = 0.95,
+) -> Estimate:
+    """The best promise over warehouses with stock and services: earliest date, then nearest."""
+    if destination is None:
+        return Estimate(confidence=confidence, no_estimate="unknown postal code")
+    stocked = [w for w in warehouses if w.stock.get(sku, 0) >= quantity]
+    if not stocked:
+        return Estimate(confidence=confidence, no_estimate=f"no stock of {sku} x{quantity}")
+    best, best_rank = None, None
+    for warehouse in stocked:
+        origin = warehouse_location(warehouse)
+        distance = geo.distance_km(origin, destination)
+        for service in services:
+            quote = quote_from(
+                warehouse, origin, service, model, destination, ordered_at, confidence
+            )
+            if not quote.ok:
+                continue
+            rank = (quote.promised, distance if distance is not None else float("inf"))
+            if best_rank is None or rank < best_rank:
+                best, best_rank = quote, rank
+    if best is None:
+        return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
+    return best
+
+
+def warehouse_location(warehouse: Warehouse) -> geo.Location:
+    address = warehouse.address
+    found = geo.locate(address.country, address.postal_code) if address.postal_code else None
+    if found:
+        return found
+    return geo.location_at(address.country, warehouse.latitude, warehouse.longitude)
+
+
+def quote_from(
+    warehouse: Warehouse,
+    origin: geo.Location,
+    service: CarrierService,
+    model: TransitModel,
+    destination: geo.Location,
+    ordered_at: datetime,
+    confidence: float = 0.95,
+) -> Estimate:
+    """The promise for one warehouse and service (the benchmark scores this directly)."""
+    distance = geo.distance_km(origin, destination)
+    lane = Lane(service.key, origin.regions, destination.regions, distance, warehouse.code)
+    transit = model.predict(lane)
+    if transit is None:
+        return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
+    handling = model.predict_handling(Origin(warehouse.code, origin.regions))
+    handling_source = f"learned:{handling.level}" if handling else "configured"
+    handling = handling or point_mass(warehouse.handling_days, "configured")
+    working = calendar(
+        warehouse.working_days, warehouse.holiday_country, warehouse.holiday_subdivision
+    )
+    pickup = calendar(
+        warehouse.pickup_days & warehouse.working_days,
+        warehouse.holiday_country,
+        warehouse.holiday_subdivision,
+    )
+    delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
+    cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
+    dates = delivery_dates(cut.start_day, handling, transit, working, pickup, delivery)
+    calibration = model.calibration
+    upper = calibration.upper if calibration else _identity
+    lower = calibration.lower if calibration else _identity
+    notes = tuple(n for n in (origin.note, destination.note) if n)
+    return Estimate(
+        promised=dates.quantile(upper(confidence)),
+        earliest=dates.quantile(lower(EARLIEST_LEVEL)),
+        most_likely=dates.most_likely,
+        latest=dates.quantile(upper(LATEST_LEVEL)),
+        confidence=confidence,
+        cutoff=cut.deadline,
+        countdown=cut.countdown,
+        assumptions=Assumptions(
+            warehouse.code, service.carrier, service.service, transit.level, handling_source, notes
+        ),
+        lane=lane,
+        destination=destination,
+        delivery=delivery,
+        dates=dates,
+    )
+
+
+def _identity(p: float) -> float:
+    return p
+
+
+@lru_cache(maxsize=65536)
+def delivery_dates(
+    start: date,
+    handling: Distribution,
+    transit: Distribution,
+    working: BusinessCalendar,
+    pickup: BusinessCalendar,
+    delivery: BusinessCalendar,
+) -> DatePMF:
+    """Combine handling and transit into delivery dates (cached: same day, same answer)."""
+    mass: dict[date, float] = {}
+    transit_support = transit.support()
+    for handling_days, p in handling.support():
+        handover = pickup.next_day(working.add(start, handling_days))
+        for transit_days, q in transit_support:
+            day = (
+                delivery.after(handover, transit_days)
+                if transit_days
+                else delivery.next_day(handover)
+            )
+            mass[day] = mass.get(day, 0.0) + p * q
+    return _pmf(mass)
+
+
+def _pmf(mass: dict[date, float]) -> DatePMF:
+    days = tuple(sorted(mass))
+    total, cumulative = 0.0, []
+    norm = sum(mass.values())
+    for day in days:
+        total += mass[day] / norm
+        cumulative.append(total)
+    return DatePMF(days, tuple(cumulative), max(days, key=mass.__getitem__))
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """The current best guess after purchase; the promise it revises is left untouched."""
+
+    most_likely: date
+    earliest: date
+    latest: date
+    at_confidence: date
+    basis: str
+
+
+def revise(
+    promise: Estimate,
+    model: TransitModel,
+    status: Status | None,
+    event_at: datetime,
+    zone: str = "UTC",
+    handed_over_at: datetime | None = None,
+    event_location: geo.Location | None = None,
+) -> Prediction | None:
+    """Predict delivery from the latest tracking event; None when the promise had no estimate.
+
+    `zone` is the destination's time zone (delivery dates are in the customer's calendar).
+    With an event location the rest of the journey is that region -> destination; without,
+    the lane's transit is conditioned on the business days already spent since handover.
+    """
+    if promise.dates is None or promise.delivery is None or promise.lane is None:
+        return None
+    delivery = promise.delivery
+    today = event_at.astimezone(ZoneInfo(zone)).date()
+    if status == Status.DELIVERED:
+        return _fixed(today, "delivered")
+    if status == Status.OUT_FOR_DELIVERY:
+        return _fixed(today, "out for delivery")
+    if status == Status.ATTEMPT_FAILED:
+        return _fixed(delivery.after(today, 1), "next delivery day after a failed attempt")
+    earliest_possible = delivery.next_day(today)
+    if handed_over_at is None:
+        mass = {
+            d: p for d, p in zip(promise.dates.days, promise.dates.probabilities(), strict=True)
+        }
+        return _prediction(mass, earliest_possible, model, promise.confidence, "awaiting handover")
+    lane, start = promise.lane, handed_over_at.astimezone(ZoneInfo(zone)).date()
+    elapsed, basis = delivery.count(start, today), "since handover"
+    if event_location is not None:
+        distance = (
+            geo.distance_km(event_location, promise.destination) if (promise.destination) else None
+        )
+        lane = Lane(lane.service, event_location.regions, lane.destination, distance)
+        start, elapsed, basis = today, 0, f"from {event_location.regions[0]}"
+    transit = model.predict(lane)
+    if transit is None:
+        return None
+    mass = {}
+    for days, p in transit.at_least(max(elapsed, 0)).support():
+        day = delivery.after(start, days) if days else delivery.next_day(start)
+        mass[day] = mass.get(day, 0.0) + p
+    return _prediction(mass, earliest_possible, model, promise.confidence, basis)
+
+
+def _fixed(day: date, basis: str) -> Prediction:
+    return Prediction(day, day, day, day, basis)
+
+
+def _prediction(
+    mass: dict[date, float], not_before: date, model: TransitModel, confidence: float, basis: str
+) -> Prediction:
+    """Dates already past collapse onto the first possible delivery day."""
+    moved: dict[date, float] = {}
+    for day, p in mass.items():
+        moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
+    dates = _pmf(moved)
+    calibration = model.calibration
+    upper = calibration.upper if calibration else _identity
+    lower = calibration.lower if calibration else _identity
+    return Prediction(
+        dates.most_likely,
+        dates.quantile(lower(EARLIEST_LEVEL)),
+        dates.quantile(upper(LATEST_LEVEL)),
+        dates.quantile(upper(confidence)),
+        basis,
+    )

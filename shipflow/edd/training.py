@@ -1,0 +1,101 @@
+"""Train a model the way production will use it, including a conformal-style calibration.
+
+The model is re-fitted at a few past moments; each of those fits quotes the orders placed in the
+following half-month (exactly as production would have), and the predictive-CDF values of the
+actual delivery dates say how to move the quantile levels so stated confidence matches outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+from shipflow.domain import Address, CarrierService, Warehouse
+from shipflow.edd.engine import DatePMF, quote_from
+from shipflow.edd.history import HistoryRecord
+from shipflow.edd.transit import (
+    ModelConfig,
+    TransitModel,
+    calibration_from,
+    observation_odds,
+    record_location,
+)
+
+Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
+END_OF_DAY = time(23, 59, 59)
+
+
+def history_quote(
+    zone: str, delivery_days: frozenset[int], cutoffs: Mapping[str, tuple[time, str]] | None = None
+) -> Quote:
+    """Quote a past order from its own shipper; an unknown cut-off is taken as end of day.
+
+    The shipper's zone is its postal code's when known, else `zone`.
+    """
+
+    def quote(record: HistoryRecord, model: TransitModel) -> DatePMF | None:
+        origin = record_location(record, "origin")
+        cutoff, shipper_zone = (cutoffs or {}).get(
+            record.shipper_id, (END_OF_DAY, origin.timezone or zone)
+        )
+        destination = record_location(record, "destination")
+        warehouse = Warehouse(
+            code=record.shipper_id,
+            name=record.shipper_id,
+            address=Address(record.origin_country, record.origin_postal_code),
+            latitude=origin.lat or 0.0,
+            longitude=origin.lng or 0.0,
+            timezone=shipper_zone,
+            cutoff=cutoff,
+            holiday_country=origin.country,
+            holiday_subdivision=origin.subdivision,
+            working_days=model.config.working_weekdays,
+            pickup_days=model.config.working_weekdays,
+        )
+        service = CarrierService(record.carrier, record.service, delivery_days=delivery_days)
+        estimate = quote_from(warehouse, origin, service, model, destination, record.ordered_at)
+        return estimate.dates
+
+    return quote
+
+
+def train(
+    records: Sequence[HistoryRecord],
+    as_of: datetime,
+    quote: Quote,
+    config: ModelConfig | None = None,
+    calibration_days: int = 60,
+    settle_days: int = 45,
+    step_days: int = 15,
+    min_calibration: int = 50,
+    cutoffs: Mapping[str, tuple[time, str]] | None = None,
+) -> TransitModel:
+    """Fit on everything delivered before `as_of`, calibrated on orders of an earlier window.
+
+    The window ends `settle_days` before `as_of` so that most of its slow deliveries have
+    arrived; those still missing are made up for by weighting by 1 / P(delivered by now).
+    """
+    window_end = as_of - timedelta(days=settle_days)
+    known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
+    observed = observation_odds(known, as_of, (config or ModelConfig()).mature_days)
+    before, at, weights = [], [], []
+    start = window_end - timedelta(days=calibration_days)
+    while start < window_end:
+        past = TransitModel.fit(records, start, config, cutoffs)
+        stop = min(start + timedelta(days=step_days), window_end)
+        for record in known:
+            if not start <= record.ordered_at < stop:
+                continue
+            dates = quote(record, past)
+            if dates is None:
+                continue
+            day = record.delivered_at.date()  # type: ignore[union-attr]
+            before.append(dates.cdf(day - timedelta(days=1)))
+            at.append(dates.cdf(day))
+            weights.append(1 / observed(record))
+        start = stop
+    model = TransitModel.fit(records, as_of, config, cutoffs)
+    if len(before) >= min_calibration:
+        model = replace(model, calibration=calibration_from(before, at, weights))
+    return model

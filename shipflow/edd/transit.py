@@ -1,0 +1,366 @@
+"""The transit-time model: business-day distributions learned per lane from delivered history.
+
+A lane is carrier service x origin region x destination region. Each level of the region
+hierarchy (e.g. ZIP3 -> state -> census region -> country) keeps a recency-weighted histogram;
+a lane's distribution is shrunk level by level towards its parent, and the root towards a
+distance-based prior, so thin lanes borrow strength instead of jumping between levels.
+Handling (order -> handover) is modelled the same way per shipper -> origin region.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time
+from functools import cached_property
+
+from shipflow import geo
+from shipflow.calendars import apply_cutoff, calendar
+from shipflow.edd.history import HistoryRecord
+
+WEEKDAYS = frozenset(range(5))
+MIN_OBSERVED = 0.2  # caps the truncation weight at 5
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    half_life_days: float = 90.0  # recency weighting of deliveries
+    min_samples: float = 20.0  # effective samples for a level to count as "used"
+    prior_strength: float = 8.0  # pseudo-samples a level borrows from its parent
+    max_days: int = 60  # business days beyond this are clamped
+    delivery_weekdays: frozenset[int] = WEEKDAYS  # the days transit is counted in
+    working_weekdays: frozenset[int] = WEEKDAYS  # the days handling is counted in
+    prior_base_days: float = 1.0  # distance prior: median = base + km / km_per_day
+    prior_km_per_day: float = 500.0
+    prior_sigma: float = 0.5
+    mature_days: int = 90  # orders older than this are taken as fully delivered (0: no correction)
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """P(days = i) for i = 0..len-1, with the level it mainly came from."""
+
+    pmf: tuple[float, ...]
+    level: str
+    samples: float = 0.0
+
+    def cdf(self, days: int) -> float:
+        return sum(self.pmf[: max(days + 1, 0)])
+
+    def quantile(self, p: float) -> int:
+        total = 0.0
+        for days, mass in enumerate(self.pmf):
+            total += mass
+            if total >= p - 1e-12:
+                return days
+        return len(self.pmf) - 1
+
+    @property
+    def mode(self) -> int:
+        return max(range(len(self.pmf)), key=self.pmf.__getitem__)
+
+    def at_least(self, days: int) -> Distribution:
+        """Conditioned on taking `days` or more (the parcel is still on its way)."""
+        tail = [0.0] * days + list(self.pmf[days:])
+        total = sum(tail)
+        if total <= 0:  # later than anything seen: assume the next day
+            tail = [0.0] * min(days, len(self.pmf) - 1) + [1.0]
+            total = 1.0
+        return Distribution(tuple(m / total for m in tail), self.level, self.samples)
+
+    def support(self, floor: float = 1e-4) -> list[tuple[int, float]]:
+        """(days, mass) pairs worth combining; the dropped mass is folded into neighbours."""
+        kept = [(d, m) for d, m in enumerate(self.pmf) if m >= floor]
+        total = sum(m for _, m in kept)
+        return [(d, m / total) for d, m in kept]
+
+
+def point_mass(days: int, level: str) -> Distribution:
+    return Distribution(tuple([0.0] * days + [1.0]), level)
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    service: str  # "carrier:service"
+    origin: tuple[str, ...]  # regions finest -> country
+    destination: tuple[str, ...]
+    distance_km: float | None = None
+    shipper: str = ""  # when known, the shipper's own lane to the destination's state is finest
+
+    def levels(self) -> list[tuple[str, str]]:
+        """(key, label) per level, coarse -> fine, pairing regions from the country down."""
+        pairs = list(zip(reversed(self.origin), reversed(self.destination), strict=False))
+        if self.shipper and len(self.destination) > 1:
+            pairs.append(
+                (
+                    f"shipper:{self.shipper}",
+                    self.destination[-3 if len(self.destination) > 2 else 0],
+                )
+            )
+        return [(f"{self.service}|{o}|{d}", f"{o}->{d}") for o, d in pairs]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Who hands over a parcel: the shipper (warehouse) and where it is."""
+
+    shipper: str
+    regions: tuple[str, ...]
+
+    def levels(self) -> list[tuple[str, str]]:
+        levels = [*reversed(self.regions), f"shipper:{self.shipper}"]
+        return [(f"handling|{x}", x) for x in levels]
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Recent predictive-CDF values of actual outcomes (percentiles 0..100), to recalibrate levels.
+
+    `before[i]`: CDF just before the actual date; `at[i]`: CDF at the actual date.
+    """
+
+    before: tuple[float, ...]
+    at: tuple[float, ...]
+    samples: int
+
+    def upper(self, p: float) -> float:
+        """Level whose quantile date is on/after the actual date with frequency p."""
+        return min(_percentile(self.before, p) + 1e-9, 1.0)
+
+    def lower(self, p: float) -> float:
+        """Level whose quantile date is on/before the actual date with frequency 1 - p."""
+        return _percentile(self.at, p)
+
+
+def _percentile(points: Sequence[float], p: float) -> float:
+    x = p * (len(points) - 1)
+    i = min(int(x), len(points) - 2)
+    return points[i] + (points[i + 1] - points[i]) * (x - i)
+
+
+def calibration_from(
+    before: Sequence[float], at: Sequence[float], weights: Sequence[float] | None = None
+) -> Calibration:
+    """Summarise (weighted) CDF values of outcomes as 101 percentiles."""
+    weights = weights or [1.0] * len(before)
+
+    def percentiles(values: Sequence[float]) -> tuple[float, ...]:
+        ranked = sorted(zip(values, weights, strict=True))
+        total, cumulative, points, i = sum(weights), 0.0, [], 0
+        for value, weight in ranked:
+            cumulative += weight
+            while i <= 100 and cumulative >= total * i / 100 - 1e-12:
+                points.append(value)
+                i += 1
+        return tuple(points + [ranked[-1][0]] * (101 - len(points)))
+
+    return Calibration(percentiles(before), percentiles(at), len(before))
+
+
+@dataclass(eq=False)
+class TransitModel:
+    """Histograms per level key plus the prior and calibration; see the module docstring."""
+
+    config: ModelConfig = field(default_factory=ModelConfig)
+    as_of: datetime | None = None
+    histograms: dict[str, list[float]] = field(default_factory=dict)
+    calibration: Calibration | None = None
+
+    @classmethod
+    def fit(
+        cls,
+        records: Iterable[HistoryRecord],
+        as_of: datetime,
+        config: ModelConfig | None = None,
+        cutoffs: Mapping[str, tuple[time, str]] | None = None,
+    ) -> TransitModel:
+        """Learn from records delivered before `as_of` (later ones are what production lacks).
+
+        `cutoffs` (shipper -> cut-off time and zone) makes handling count from the day the
+        order made the cut-off; shippers without one count from the order's own day.
+        """
+        model = cls(config or ModelConfig(), as_of)
+        known = [
+            r
+            for r in records
+            if r.delivered_at and r.handed_to_carrier_at and r.delivered_at < as_of
+        ]
+        observed = observation_odds(known, as_of, model.config.mature_days)
+        for record in known:
+            model._learn(record, (cutoffs or {}).get(record.shipper_id), observed(record))
+        return model
+
+    def _learn(
+        self, record: HistoryRecord, cutoff: tuple[time, str] | None, observed: float
+    ) -> None:
+        config = self.config
+        age = (self.as_of - record.delivered_at).total_seconds() / 86400  # type: ignore[operator]
+        weight = 0.5 ** (age / config.half_life_days) / observed
+        origin = record_location(record, "origin")
+        destination = record_location(record, "destination")
+        handed = record.handed_to_carrier_at.date()  # type: ignore[union-attr]
+        deliveries = calendar(
+            config.delivery_weekdays, destination.country, destination.subdivision
+        )
+        transit = deliveries.count(handed, record.delivered_at.date())  # type: ignore[union-attr]
+        lane = Lane(
+            record.service_key, origin.regions, destination.regions, None, record.shipper_id
+        )
+        for key, _ in lane.levels():
+            self._add(key, transit, weight)
+        working = calendar(config.working_weekdays, origin.country, origin.subdivision)
+        if cutoff:
+            start = apply_cutoff(record.ordered_at, cutoff[1], cutoff[0], working).start_day
+        else:
+            start = working.next_day(record.ordered_at.date())
+        handling = working.count(start, handed)
+        for key, _ in Origin(record.shipper_id, origin.regions).levels():
+            self._add(key, handling, weight)
+
+    def _add(self, key: str, days: int, weight: float) -> None:
+        counts = self.histograms.get(key)
+        if counts is None:
+            counts = self.histograms[key] = [0.0] * (self.config.max_days + 1)
+        counts[min(max(days, 0), self.config.max_days)] += weight
+
+    def predict(self, lane: Lane) -> Distribution | None:
+        """Transit business days for a lane; None when there is neither data nor a distance."""
+        cache_key = (lane.service, lane.origin, lane.destination, _bucket(lane.distance_km))
+        if cache_key not in self._cache:
+            prior = self._distance_prior(lane.distance_km)
+            self._cache[cache_key] = self._shrink(lane.levels(), prior)
+        return self._cache[cache_key]
+
+    def predict_handling(self, origin: Origin) -> Distribution | None:
+        """Handling business days for a shipper; None when nothing is known of its country."""
+        cache_key = (origin.shipper, origin.regions)
+        if cache_key not in self._cache:
+            self._cache[cache_key] = self._shrink(origin.levels(), None)
+        return self._cache[cache_key]
+
+    @cached_property
+    def _cache(self) -> dict:
+        return {}
+
+    def _shrink(
+        self, keys: list[tuple[str, str]], prior: Distribution | None
+    ) -> Distribution | None:
+        config = self.config
+        pmf = list(prior.pmf) if prior else None
+        level, samples = (prior.level, 0.0) if prior else ("", 0.0)
+        for key, label in keys:
+            counts = self.histograms.get(key)
+            if counts is None:
+                continue
+            n = sum(counts)
+            if pmf is None:
+                pmf = [c / n for c in counts]
+            else:
+                pmf = [
+                    (c + config.prior_strength * q) / (n + config.prior_strength)
+                    for c, q in zip(counts, pmf, strict=True)
+                ]
+            if n >= config.min_samples or not level:
+                level, samples = label, n
+        return Distribution(tuple(pmf), level, samples) if pmf else None
+
+    def _distance_prior(self, distance_km: float | None) -> Distribution | None:
+        if distance_km is None:
+            return None
+        config = self.config
+        median = config.prior_base_days + _bucket(distance_km) / config.prior_km_per_day
+        return Distribution(
+            _lognormal_pmf(median, config.prior_sigma, config.max_days), "prior:distance"
+        )
+
+    def to_dict(self) -> dict:
+        config = asdict(self.config)
+        for name in ("delivery_weekdays", "working_weekdays"):
+            config[name] = sorted(config[name])
+        return {
+            "config": config,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "histograms": {k: _trim([round(c, 6) for c in v]) for k, v in self.histograms.items()},
+            "calibration": asdict(self.calibration) if self.calibration else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TransitModel:
+        config = dict(data["config"])
+        for name in ("delivery_weekdays", "working_weekdays"):
+            config[name] = frozenset(config[name])
+        config = ModelConfig(**config)
+        histograms = {
+            k: v + [0.0] * (config.max_days + 1 - len(v)) for k, v in data["histograms"].items()
+        }
+        calibration = data.get("calibration")
+        return cls(
+            config,
+            datetime.fromisoformat(data["as_of"]) if data.get("as_of") else None,
+            histograms,
+            Calibration(
+                tuple(calibration["before"]), tuple(calibration["at"]), calibration["samples"]
+            )
+            if calibration
+            else None,
+        )
+
+
+def observation_odds(
+    known: list[HistoryRecord], as_of: datetime, mature_days: int
+) -> Callable[[HistoryRecord], float]:
+    """P(an order of this age would already be delivered), to undo right truncation.
+
+    Recent orders are known only if they were fast; weighting each by 1 / P(delivered by now),
+    estimated from orders old enough to be complete, keeps the slow ones from vanishing.
+    """
+    mature = sorted(
+        (r.delivered_at - r.ordered_at).days  # type: ignore[operator]
+        for r in known
+        if (as_of - r.ordered_at).days >= mature_days
+    )
+    if not mature or not mature_days:
+        return lambda record: 1.0
+
+    def observed(record: HistoryRecord) -> float:
+        age = (as_of - record.ordered_at).days
+        if age >= mature_days:
+            return 1.0
+        return max(bisect_right(mature, age) / len(mature), MIN_OBSERVED)
+
+    return observed
+
+
+def record_location(record: HistoryRecord, side: str) -> geo.Location:
+    """Where a history record's origin/destination is; unknown codes fall back to the state."""
+    country = getattr(record, f"{side}_country")
+    found = geo.locate(country, getattr(record, f"{side}_postal_code"))
+    if found:
+        return found
+    state = getattr(record, f"{side}_state")
+    regions = (f"{country}:{state}", country) if state else (country,)
+    return geo.Location(country, "", None, None, regions, subdivision=state or None)
+
+
+def _bucket(distance_km: float | None) -> float:
+    """Distances rounded to 25 km so the prior cache stays small."""
+    return -1.0 if distance_km is None else round(distance_km / 25) * 25
+
+
+def _lognormal_pmf(median: float, sigma: float, max_days: int) -> tuple[float, ...]:
+    def cdf(x: float) -> float:
+        if x <= 0:
+            return 0.0
+        return 0.5 * (1 + math.erf((math.log(x) - math.log(median)) / (sigma * math.sqrt(2))))
+
+    edges = [cdf(d + 0.5) for d in range(max_days + 1)]
+    edges[-1] = 1.0
+    return tuple(b - a for a, b in zip([0.0, *edges[:-1]], edges, strict=True))
+
+
+def _trim(values: list[float]) -> list[float]:
+    while values and values[-1] == 0:
+        values.pop()
+    return values

@@ -1,0 +1,57 @@
+import io
+
+from shipflow.edd.history import read_history
+
+HEADER = (
+    "order_id,ordered_at,shipper_id,origin_postal_code,origin_city,origin_state,origin_country,"
+    "destination_postal_code,destination_city,destination_state,destination_country,carrier,"
+    "service,handed_to_carrier_at,delivered_at,promised_date,items,goods_value,freight_value\n"
+)
+GOOD = "o1,2017-03-01 10:00:00,s1,01037,sp,SP,BR,20000,rj,RJ,BR,olist,standard,2017-03-02 09:00:00,2017-03-08 12:00:00,2017-03-20,2,10.0,1.0\n"
+
+
+def parse(body: str, zone: str = "America/Sao_Paulo"):
+    return read_history(io.StringIO(HEADER + body), zone)
+
+
+def test_good_row_is_localized_in_the_given_zone():
+    records, errors = parse(GOOD)
+    assert errors == []
+    (record,) = records
+    assert record.ordered_at.utcoffset().total_seconds() == -3 * 3600
+    assert record.promised_date.isoformat() == "2017-03-20"
+    assert record.items == 2 and record.service_key == "olist:standard"
+
+
+def test_bad_rows_are_reported_by_line_and_column_and_do_not_stop_parsing():
+    bad = [
+        GOOD.replace("2017-03-01 10:00:00", "yesterday"),
+        GOOD.replace(",s1,", ",,"),
+        GOOD.replace("2017-03-08 12:00:00", "2017-02-01 12:00:00"),
+        GOOD.replace("2017-03-20", "20/03/2017"),
+        GOOD.replace(",2,10.0", ",two,10.0"),
+    ]
+    records, errors = parse(GOOD + "".join(bad) + GOOD)
+    assert len(records) == 2
+    assert [(e.line, e.column) for e in errors] == [
+        (3, "ordered_at"),
+        (4, "shipper_id"),
+        (5, "delivered_at"),
+        (6, "promised_date"),
+        (7, "items"),
+    ]
+    assert "not a date-time" in errors[0].problem and str(errors[0]).startswith("line 3")
+
+
+def test_aware_times_are_kept_and_missing_milestones_are_none():
+    row = GOOD.replace("2017-03-01 10:00:00", "2017-03-01T10:00:00+00:00").replace(
+        "2017-03-02 09:00:00,2017-03-08 12:00:00", ","
+    )
+    (record,), errors = parse(row)
+    assert errors == [] and record.ordered_at.utcoffset().total_seconds() == 0
+    assert record.handed_to_carrier_at is None and record.delivered_at is None
+
+
+def test_missing_column_is_one_error_per_column():
+    records, errors = read_history(io.StringIO("order_id,ordered_at\n1,2017-01-01\n"))
+    assert records == [] and {e.column for e in errors} >= {"shipper_id", "carrier"}

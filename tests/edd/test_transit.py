@@ -1,0 +1,96 @@
+from datetime import UTC, date, datetime
+
+import pytest
+
+from shipflow import geo
+from shipflow.edd.transit import Distribution, Lane, ModelConfig, TransitModel, calibration_from
+
+from .factories import history
+
+AS_OF = datetime(2027, 6, 1, tzinfo=UTC)
+NYC, CHI, LAX = (geo.locate("US", z) for z in ("10001", "60601", "90012"))
+
+
+def lane(origin=NYC, destination=CHI, shipper="wh-nyc"):
+    return Lane(
+        "ups:ground",
+        origin.regions,
+        destination.regions,
+        geo.distance_km(origin, destination),
+        shipper,
+    )
+
+
+def test_quantiles_follow_the_empirical_distribution():
+    records = history([2] * 60 + [3] * 30 + [6] * 10)
+    dist = TransitModel.fit(records, AS_OF, ModelConfig(half_life_days=1e9)).predict(lane())
+    assert dist.quantile(0.5) == 2 and dist.quantile(0.85) == 3 and dist.quantile(0.95) == 6
+    assert dist.mode == 2
+    assert dist.level == "shipper:wh-nyc->US:IL"
+
+
+def test_recent_deliveries_weigh_more():
+    old, new = history([5] * 50, start=date(2025, 1, 6)), history([2] * 50, start=date(2027, 1, 4))
+    dist = TransitModel.fit(old + new, AS_OF, ModelConfig(half_life_days=30)).predict(lane())
+    assert dist.quantile(0.9) == 2
+
+
+def test_thin_lane_backs_off_to_coarser_regions():
+    model = TransitModel.fit(history([4] * 100), AS_OF, ModelConfig(min_samples=20))
+    # New York -> Los Angeles has no lane: it borrows from the country pair US->US
+    far = model.predict(lane(destination=LAX))
+    assert far.level == "US->US" and far.mode == 4
+
+
+def test_lane_without_any_history_uses_the_distance_prior():
+    far = TransitModel().predict(lane(destination=LAX))
+    near = TransitModel().predict(lane())
+    assert far.level == "prior:distance"
+    assert far.quantile(0.5) > near.quantile(0.5) >= 1
+
+
+def test_no_history_and_no_distance_is_none():
+    assert TransitModel().predict(Lane("ups:ground", ("FR",), ("US",))) is None
+
+
+def test_handling_is_learned_per_shipper():
+    from shipflow.edd.transit import Origin
+
+    model = TransitModel.fit(history([2] * 40, handling=3), AS_OF, ModelConfig(half_life_days=1e9))
+    handling = model.predict_handling(Origin("wh-nyc", NYC.regions))
+    assert handling.mode == 3 and handling.level == "shipper:wh-nyc"
+    assert model.predict_handling(Origin("other", ("FR",))) is None
+
+
+def test_round_trips_through_a_json_dict():
+    import json
+
+    records = history([2, 3, 3, 4, 9] * 10)
+    model = TransitModel.fit(records, AS_OF)
+    model.calibration = calibration_from([0.1, 0.5, 0.9], [0.2, 0.6, 1.0])
+    copy = TransitModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert copy.predict(lane()).pmf == pytest.approx(model.predict(lane()).pmf)
+    assert copy.calibration == model.calibration and copy.as_of == model.as_of
+
+
+def test_orders_not_delivered_before_as_of_are_ignored():
+    records = history([2] * 30, start=date(2027, 5, 25))
+    assert (
+        TransitModel.fit(records, AS_OF).histograms.keys()
+        == TransitModel.fit(records[:5], AS_OF).histograms.keys()
+    )
+    assert sum(next(iter(TransitModel.fit(records, AS_OF).histograms.values()))) < 30
+
+
+def test_conditioning_on_time_already_spent():
+    dist = Distribution((0.0, 0.5, 0.3, 0.2), "x")
+    later = dist.at_least(2)
+    assert later.pmf == pytest.approx((0, 0, 0.6, 0.4))
+    assert dist.at_least(9).quantile(0.5) == 3
+
+
+def test_calibration_maps_stated_confidence_to_the_level_that_achieved_it():
+    # outcomes landed where the model said 0.99 or more: 0.95 needs a higher level than 0.95
+    calibration = calibration_from([0.97 + i / 5000 for i in range(100)], [1.0] * 100)
+    assert calibration.upper(0.95) > 0.98
+    assert calibration.lower(0.05) == 1.0
