@@ -42,7 +42,7 @@ CarrierFor = Callable[[Shipment], Carrier]
 
 def policy_for(brand: Brand) -> NdrPolicy:
     ndr = (brand.settings or {}).get("ndr", {})
-    return NdrPolicy(max_attempts=int(ndr.get("max_attempts", NdrPolicy.max_attempts)))
+    return NdrPolicy(max_attempts=int(ndr.get("max_attempts", NdrPolicy().max_attempts)))
 
 
 def action_link(settings: Settings, case_id: str) -> str:
@@ -180,7 +180,12 @@ class NdrService:
             _save(row, on_delivered(_to_domain(row)), now)
 
     def _run(
-        self, row: NdrCaseRow, shipment: Shipment, steps: list[Step], now: datetime, discriminator=""
+        self,
+        row: NdrCaseRow,
+        shipment: Shipment,
+        steps: list[Step],
+        now: datetime,
+        discriminator="",
     ) -> None:
         for step in steps:
             if step in (Step.NOTIFY_CUSTOMER, Step.FOLLOW_UP):
@@ -262,7 +267,9 @@ def ndr_metrics(session: Session, brand_id: str) -> list[dict]:
         cases = [r for r in rows if r.carrier == carrier]
         resolved = [r for r in cases if r.state == CaseState.RESOLVED.value]
         rto = [r for r in cases if r.state == CaseState.RETURN_TO_SENDER.value]
-        hours = [(r.resolved_at - r.opened_at) / timedelta(hours=1) for r in resolved if r.resolved_at]
+        hours = [
+            (r.resolved_at - r.opened_at) / timedelta(hours=1) for r in resolved if r.resolved_at
+        ]
         report.append(
             {
                 "carrier": carrier,

@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shipflow import geo
 from shipflow.notify.senders import OutgoingMessage, Sender, SendError
 from shipflow.notify.templates import Milestone, pick_language, render, template_for
 from shipflow.notify.timing import message_key, send_time
@@ -105,7 +106,5 @@ def deliver_due(
 
 def zone_for(ship_to: Mapping, default: str = "America/New_York") -> str:
     """The customer's time zone from the ship-to postal code (US ZIPs offline), else `default`."""
-    from shipflow import geo
-
-    zone = geo.timezone_for(ship_to.get("country", ""), ship_to.get("postal_code", ""))
-    return zone or default
+    location = geo.locate(ship_to.get("country", ""), ship_to.get("postal_code", ""))
+    return (location.timezone if location else None) or default

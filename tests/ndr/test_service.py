@@ -1,0 +1,130 @@
+"""The failed-delivery workflow on a real database with a recording fake carrier."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from carriers.base import FailedDeliveryAction as A
+from shipflow.domain import Reason
+from shipflow.links import read_token
+from shipflow.ndr.service import LINK_PURPOSE, NdrService, ndr_metrics
+from shipflow.store.models import Alert, Brand, Order, Shipment
+from shipflow.store.postpurchase_models import CustomerMessageRow
+from tests.fakes import RecordingCarrier
+
+T = datetime(2026, 11, 23, 16, tzinfo=UTC)
+
+
+@pytest.fixture
+def shipment_id(runtime, brands):
+    with runtime.sessions() as session:
+        brand = session.get(Brand, brands["a"]["id"])
+        brand.settings = {"languages": ["en"]}
+        order = Order(
+            brand_id=brand.id,
+            order_number="1001",
+            customer_email="ada@example.com",
+            currency="USD",
+            ship_to={"country": "US", "postal_code": "10001"},
+        )
+        session.add(order)
+        session.flush()
+        shipment = Shipment(
+            brand_id=brand.id, order_id=order.id, carrier="fake", tracking_number="FAKE1"
+        )
+        session.add(shipment)
+        session.commit()
+        return shipment.id
+
+
+def service(session, settings, carrier):
+    return NdrService(session, settings, lambda shipment: carrier)
+
+
+def test_failed_attempt_opens_case_and_messages_customer(runtime, settings, shipment_id):
+    with runtime.sessions() as session:
+        ndr = service(session, settings, RecordingCarrier())
+        case = ndr.on_attempt_failed(
+            session.get(Shipment, shipment_id), Reason.CUSTOMER_UNAVAILABLE, T
+        )
+        session.commit()
+        assert case.state == "awaiting_customer" and case.attempts == 1
+        message = session.scalar(select(CustomerMessageRow))
+        assert message.milestone == "attempt_failed" and message.recipient == "ada@example.com"
+        token = message.body.rsplit("/ndr/", 1)[1]
+        assert read_token(settings.secret_key, LINK_PURPOSE, token, timedelta(days=1)) == case.id
+
+
+def test_customer_choice_is_pushed_to_carrier(runtime, settings, shipment_id):
+    carrier = RecordingCarrier()
+    with runtime.sessions() as session:
+        ndr = service(session, settings, carrier)
+        case = ndr.on_attempt_failed(session.get(Shipment, shipment_id), None, T)
+        ndr.choose(case, A.REATTEMPT, T, reattempt_on=date(2026, 11, 25))
+        session.commit()
+        assert case.state == "pushed" and case.carrier_reference == "REF1"
+    assert carrier.instructions[0].reattempt_on == date(2026, 11, 25)
+    assert carrier.instructions[0].tracking_number == "FAKE1"
+
+
+@pytest.mark.parametrize(
+    ("make_carrier", "state", "tries"),
+    [
+        (lambda: RecordingCarrier(failures=2), "pushed", 3),
+        (lambda: RecordingCarrier(failures=5), "ops_task", 3),
+        (lambda: RecordingCarrier(supports_actions=False), "ops_task", 0),
+    ],
+)
+def test_push_retries_then_ops_task(runtime, settings, shipment_id, make_carrier, state, tries):
+    carrier = make_carrier()
+    with runtime.sessions() as session:
+        ndr = service(session, settings, carrier)
+        case = ndr.on_attempt_failed(session.get(Shipment, shipment_id), None, T)
+        ndr.choose(case, A.REATTEMPT, T)
+        session.commit()
+        assert case.state == state
+        assert len(carrier.instructions) == tries
+        alerts = session.scalars(select(Alert).where(Alert.kind == "ndr_ops_task")).all()
+        assert len(alerts) == (1 if state == "ops_task" else 0)
+
+
+def test_three_failures_return_to_sender(runtime, settings, shipment_id):
+    carrier = RecordingCarrier()
+    with runtime.sessions() as session:
+        ndr = service(session, settings, carrier)
+        shipment = session.get(Shipment, shipment_id)
+        for day in range(3):
+            case = ndr.on_attempt_failed(shipment, None, T + timedelta(days=day))
+        session.commit()
+        assert case.state == "return_to_sender" and case.resolved_at is not None
+        messages = session.scalars(select(CustomerMessageRow)).all()
+        assert len(messages) == 3  # one per attempt, never the same one twice
+    assert [i.action for i in carrier.instructions] == [A.RETURN_TO_SENDER]
+
+
+def test_follow_up_then_ops(runtime, settings, shipment_id):
+    with runtime.sessions() as session:
+        ndr = service(session, settings, RecordingCarrier())
+        case = ndr.on_attempt_failed(session.get(Shipment, shipment_id), None, T)
+        assert ndr.follow_up_due(T + timedelta(hours=2)) == 0
+        assert ndr.follow_up_due(T + timedelta(hours=25)) == 1
+        assert ndr.follow_up_due(T + timedelta(hours=50)) == 1
+        assert ndr.follow_up_due(T + timedelta(hours=75)) == 1
+        session.commit()
+        assert case.state == "ops_task"
+        assert len(session.scalars(select(CustomerMessageRow)).all()) == 3
+
+
+def test_metrics_per_carrier(runtime, settings, shipment_id):
+    with runtime.sessions() as session:
+        ndr = service(session, settings, RecordingCarrier())
+        ndr.on_attempt_failed(session.get(Shipment, shipment_id), None, T)
+        ndr.on_delivered(shipment_id, T + timedelta(hours=30))
+        session.commit()
+        brand_id = session.get(Shipment, shipment_id).brand_id
+        [report] = ndr_metrics(session, brand_id)
+    assert report["carrier"] == "fake" and report["failed_attempt_rate"] == 1.0
+    assert report["resolution_rate"] == 1.0 and report["mean_hours_to_resolution"] == 30.0
