@@ -61,20 +61,34 @@ def classify(event_type: str, exception_code: str, text: str) -> tuple[Status, R
     return status, reason
 
 
-def _event(scan: dict) -> TrackingEvent:
+def _event_code(scan: dict) -> str:
+    """eventType is the finer code; derivedStatusCode stands in when FedEx sends a type
+    the table lacks (so only codes unknown both ways are reported as unknown)."""
+    kind, derived = scan.get("eventType", ""), scan.get("derivedStatusCode", "")
+    if kind in units.STATUS_BY_EVENT or derived not in units.STATUS_BY_EVENT:
+        return kind or derived
+    return derived
+
+
+def _event(scan: dict, occurred_at: datetime) -> TrackingEvent:
     kind = scan.get("eventType") or scan.get("derivedStatusCode", "")
     exception = scan.get("exceptionCode", "")
     text = " - ".join(
-        t for t in (scan.get("eventDescription"), scan.get("exceptionDescription")) if t
+        t
+        for t in (
+            scan.get("eventDescription") or scan.get("description"),
+            scan.get("exceptionDescription"),
+        )
+        if t
     )
-    status, reason = classify(kind, exception, text)
+    status, reason = classify(_event_code(scan), exception, text)
     place = scan.get("scanLocation") or {}
     city, state = place.get("city", ""), place.get("stateOrProvinceCode", "")
     postal, country = place.get("postalCode", ""), place.get("countryCode", "")
     return TrackingEvent(
         status=status,
         reason=reason,
-        occurred_at=datetime.fromisoformat(scan["date"]),
+        occurred_at=occurred_at,
         raw_code=f"{kind}:{exception}" if exception else kind,
         raw_text=text,
         location=", ".join(p for p in (city, state, postal, country) if p),
@@ -83,6 +97,30 @@ def _event(scan: dict) -> TrackingEvent:
         postal_code=postal,
         country=country,
     )
+
+
+def _latest_status_event(result: dict) -> list[TrackingEvent]:
+    """Without detailed scans (label only, or scans withheld), latestStatusDetail is the one
+    event, dated by the newest actual date FedEx gives; none without such a date."""
+    latest = result.get("latestStatusDetail") or {}
+    stamps = [
+        datetime.fromisoformat(s["dateTime"])
+        for s in result.get("dateAndTimes", [])
+        if s.get("type", "").startswith("ACTUAL_") and s.get("dateTime")
+    ]
+    stamps = [s for s in stamps if s.tzinfo]
+    if not latest.get("code") or not stamps:
+        return []
+    scan = {
+        "eventType": latest["code"],
+        "derivedStatusCode": latest.get("derivedCode", ""),
+        "description": latest.get("description", ""),
+        "scanLocation": latest.get("scanLocation"),
+    }
+    for detail in latest.get("ancillaryDetails") or []:
+        scan.setdefault("exceptionCode", detail.get("reason", ""))
+        scan.setdefault("exceptionDescription", detail.get("reasonDescription", ""))
+    return [_event(scan, max(stamps))]
 
 
 def _aware(text: str, zone: tzinfo) -> datetime:
@@ -101,7 +139,10 @@ def _estimated_delivery(result: dict, zone: tzinfo) -> datetime | None:
 
 
 def parse_track_result(result: dict) -> TrackingUpdate:
-    events = sorted((_event(s) for s in result.get("scanEvents", [])), key=lambda e: e.occurred_at)
+    scans = result.get("scanEvents") or []
+    events = sorted(
+        (_event(s, datetime.fromisoformat(s["date"])) for s in scans), key=lambda e: e.occurred_at
+    ) or _latest_status_event(result)
     zone = events[-1].occurred_at.tzinfo if events else UTC
     delivery = result.get("deliveryDetails") or {}
     signed_by = delivery.get("receivedByName") or delivery.get("signedByName", "")

@@ -409,3 +409,60 @@ def test_exception_code_row(code, entry):
 def test_service_row_round_trips(code, entry):
     assert mapping.service_type(entry[0]) == code
     assert mapping.service_name(code) == entry[0]
+
+
+def test_unlisted_event_type_falls_back_to_the_derived_status():
+    scan = {
+        "date": "2026-11-26T09:26:00-08:00",
+        "eventType": "ZQ",
+        "eventDescription": "Left at front door",
+        "derivedStatusCode": "DL",
+    }
+    result = {"trackingNumberInfo": {"trackingNumber": NUMBER}, "scanEvents": [scan]}
+    [update] = mapping.parse_track_response({"trackResults": [result]})
+    [only] = update.events
+    assert (only.status, only.raw_code, only.raw_text) == (
+        Status.DELIVERED,
+        "ZQ",
+        "Left at front door",
+    )
+
+
+def test_latest_status_stands_in_when_there_are_no_scans():
+    result = {
+        "trackingNumberInfo": {"trackingNumber": NUMBER},
+        "latestStatusDetail": {
+            "code": "DE",
+            "derivedCode": "DE",
+            "description": "Delivery exception",
+            "scanLocation": {"city": "CLOVIS", "stateOrProvinceCode": "CA", "countryCode": "US"},
+            "ancillaryDetails": [
+                {"reason": "07", "reasonDescription": "Refused by recipient", "action": "RS"}
+            ],
+        },
+        "dateAndTimes": [
+            {"type": "ACTUAL_PICKUP", "dateTime": "2026-11-24T14:25:00-08:00"},
+            {"type": "ESTIMATED_DELIVERY", "dateTime": "2026-11-27T17:00:00-08:00"},
+        ],
+        "scanEvents": [],
+    }
+    [update] = mapping.parse_track_response({"trackResults": [result]})
+    assert update.events == (
+        TrackingEvent(
+            status=Status.ATTEMPT_FAILED,
+            occurred_at=at(24, 14, 25, -8),
+            raw_code="DE:07",
+            raw_text="Delivery exception - Refused by recipient",
+            reason=Reason.REFUSED,
+            location="CLOVIS, CA, US",
+            city="CLOVIS",
+            state="CA",
+            country="US",
+        ),
+    )
+    assert update.estimated_delivery == at(27, 17, 0, -8)
+
+
+def test_unknown_label_format_is_a_configuration_error():
+    with pytest.raises(ValueError, match="label_format"):
+        FedExCarrier(account(label_format="JPEG"))

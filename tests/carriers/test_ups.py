@@ -449,3 +449,38 @@ def test_status_code_row(code, expected):
 def test_service_row_round_trips(code, entry):
     assert mapping.service_code(entry[0]) == code
     assert mapping.service_name(code) == entry[0]
+
+
+def test_shipment_with_only_warnings_is_left_out():
+    body = {
+        "trackResponse": {
+            "shipment": [
+                {
+                    "inquiryNumber": "1Z0000000000000000",
+                    "package": [],
+                    "warnings": [{"code": "TW0001", "message": "Tracking Information Not Found"}],
+                }
+            ]
+        }
+    }
+    assert mapping.parse_track_response(body) == []
+
+
+def test_time_in_transit_is_read_from_the_service_summary():
+    rated = {
+        "Service": {"Code": "03"},
+        "TotalCharges": {"CurrencyCode": "USD", "MonetaryValue": "14.68"},
+        "TimeInTransit": {
+            "ServiceSummary": {
+                "EstimatedArrival": {"Arrival": {"Date": "20261127"}, "BusinessDaysInTransit": "3"}
+            }
+        },
+    }
+    assert mapping.parse_rate_response({"RateResponse": {"RatedShipment": rated}}) == [
+        RateQuote("ups", "ground", Money(1468, "USD"), 3, datetime(2026, 11, 27).date())
+    ]
+
+
+def test_unknown_label_format_is_a_configuration_error():
+    with pytest.raises(ValueError, match="label_format"):
+        UPSCarrier(account(label_format="PDF"))
