@@ -52,10 +52,14 @@ def build_track_request(tracking_numbers: list[str]) -> dict:
     }
 
 
+_EXCEPTIONAL = frozenset({Status.ATTEMPT_FAILED, Status.EXCEPTION})
+
+
 def classify(event_type: str, exception_code: str, text: str) -> tuple[Status, Reason | None]:
-    """The event type's status; a known exception code adds the reason (and may narrow it)."""
+    """The event type's status; on an exception event, a known exception code adds the
+    reason (and may narrow the status). Codes on other events (a delivery) change nothing."""
     status, reason = lookup(CARRIER, units.STATUS_BY_EVENT, event_type, text)
-    if exception_code in units.EXCEPTIONS:
+    if status in _EXCEPTIONAL and exception_code in units.EXCEPTIONS:
         override, reason = units.EXCEPTIONS[exception_code]
         status = override or status
     return status, reason

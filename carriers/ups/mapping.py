@@ -17,7 +17,14 @@ from carriers import convert
 from carriers.base import CarrierResponseError, Label, RateQuote, ShipmentRequest
 from carriers.units import lookup
 from carriers.ups import units
-from shipflow.domain import Address, ProofOfDelivery, Status, TrackingEvent, TrackingUpdate
+from shipflow.domain import (
+    Address,
+    ProofOfDelivery,
+    Reason,
+    Status,
+    TrackingEvent,
+    TrackingUpdate,
+)
 
 CARRIER = "ups"
 
@@ -63,11 +70,20 @@ def gmt_time(day: str, clock: str) -> datetime:
 # -- tracking -----------------------------------------------------------------------------
 
 
-def classify(status_type: str, code: str, text: str) -> tuple[Status, Any]:
-    """The activity's code table entry if it has one, else its type's (see units)."""
-    if code in units.STATUS_BY_CODE:
-        return units.STATUS_BY_CODE[code]
-    return lookup(CARRIER, units.STATUS_BY_TYPE, status_type, text)
+def classify(status_type: str, code: str, text: str) -> tuple[Status, Reason | None]:
+    """The activity's "type:code" entry if it has one, else its type's (see units)."""
+    key = f"{status_type}:{code}"
+    if key in units.STATUS_BY_CODE:
+        return units.STATUS_BY_CODE[key]
+    status, reason = lookup(CARRIER, units.STATUS_BY_TYPE, status_type, text)
+    if status == Status.EXCEPTION and reason is None:
+        reason = reason_from_text(text)
+    return status, reason
+
+
+def reason_from_text(text: str) -> Reason | None:
+    lowered = text.lower()
+    return next((reason for words, reason in units.REASON_BY_WORDS if words in lowered), None)
 
 
 def _event(status: dict, occurred_at: datetime, place: dict) -> TrackingEvent:

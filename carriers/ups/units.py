@@ -2,9 +2,11 @@
 deliveryTime types), the Track Alert spec (UPSTrackAlert.yaml: activityStatus.type D/I/M/MV/U/X)
 and UPS's Rating/Shipping appendix (service and label codes).
 
-An activity is classified by its two-letter `status.code` when the code table knows it (it
-carries the reason), else by its one/two-letter `status.type`. An unknown type becomes
-`in_transit` (UPS's unknowns are overwhelmingly movement scans), counted and logged once.
+An activity is classified by "type:code" when the code table knows it (it carries the reason),
+else by its one/two-letter `status.type`; an exception's reason then comes from its text. An
+unknown type becomes `in_transit` (UPS's unknowns are overwhelmingly movement scans), counted
+and logged once. Codes beyond the specs' examples follow UPS's published activity codes as
+seen in practice; the "type:code" key keeps a mistaken row from misfiring on other types.
 """
 
 from __future__ import annotations
@@ -30,38 +32,47 @@ STATUS_BY_TYPE: dict[str, tuple[Status, Reason | None]] = {
     "NA": (S.PENDING, None),  # Not available: UPS has nothing to say yet
 }
 
-# status.code: activity codes whose meaning is narrower than their type.
+# "type:code" of activities whose code says more than their type (the reason, or a narrower
+# status). Keyed by both so a code can never misfire across types.
 STATUS_BY_CODE: dict[str, tuple[Status, Reason | None]] = {
-    "MP": (S.INFO_RECEIVED, None),  # Shipper created a label
-    "OR": (S.IN_TRANSIT, None),  # Origin scan
-    "PU": (S.IN_TRANSIT, None),  # Pickup scan
-    "AR": (S.IN_TRANSIT, None),  # Arrival scan
-    "DP": (S.IN_TRANSIT, None),  # Departure scan
-    "IP": (S.IN_TRANSIT, None),  # Processing at UPS facility
-    "OT": (S.IN_TRANSIT, None),  # On the way
-    "DS": (S.IN_TRANSIT, None),  # Destination scan
-    "SR": (S.IN_TRANSIT, None),  # Released by the customs agency
-    "OF": (S.OUT_FOR_DELIVERY, None),  # Out for delivery today
-    "FS": (S.DELIVERED, None),  # Delivered
-    "KB": (S.DELIVERED, None),  # Delivered (driver release)
-    "2W": (S.AVAILABLE_FOR_PICKUP, None),  # Delivered to a UPS Access Point, awaiting pickup
-    "ZP": (S.AVAILABLE_FOR_PICKUP, None),  # Held at UPS facility for customer pickup
-    "48": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # Receiver not available
-    "B5": (S.ATTEMPT_FAILED, R.BUSINESS_CLOSED),  # Business closed
-    "DJ": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),  # Could not access the delivery location
-    "RE": (S.ATTEMPT_FAILED, R.REFUSED),  # Receiver refused the delivery
-    "AD": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # Address incorrect, UPS is correcting it
-    "UA": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # Address unknown
-    "WE": (S.EXCEPTION, R.WEATHER),  # Severe weather delay
-    "CU": (S.EXCEPTION, R.CUSTOMS_HOLD),  # Held by the customs agency
-    "BR": (S.EXCEPTION, R.PAYMENT_REQUIRED),  # Duties/taxes due before release
-    "DM": (S.EXCEPTION, R.DAMAGED),  # Damaged, UPS is repackaging it
-    "LO": (S.EXCEPTION, R.LOST),  # Could not be located
-    "DL": (S.EXCEPTION, R.CARRIER_DELAY),  # Delayed in the UPS network
-    "HP": (S.EXCEPTION, R.HELD_BY_CARRIER),  # Held at UPS facility on UPS's decision
-    "RT": (S.RETURNING_TO_SENDER, None),  # Returning to sender
-    "RD": (S.RETURNED_TO_SENDER, None),  # Delivered back to the sender
+    "X:SR": (S.IN_TRANSIT, None),  # Released by the customs agency (Tracking.yaml example)
+    "I:OT": (S.OUT_FOR_DELIVERY, None),  # Out for delivery today
+    "I:OF": (S.OUT_FOR_DELIVERY, None),  # Out for delivery
+    "X:48": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # Receiver not available
+    "X:B5": (S.ATTEMPT_FAILED, R.BUSINESS_CLOSED),  # Business closed
+    "X:DJ": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),  # Could not access the delivery location
+    "X:RE": (S.ATTEMPT_FAILED, R.REFUSED),  # Receiver refused the delivery
+    "X:AD": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # Address incorrect, UPS is correcting it
+    "X:UA": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # Address unknown
+    "X:WE": (S.EXCEPTION, R.WEATHER),  # Severe weather delay
+    "X:CU": (S.EXCEPTION, R.CUSTOMS_HOLD),  # Held by the customs agency
+    "X:BR": (S.EXCEPTION, R.PAYMENT_REQUIRED),  # Duties/taxes due before release
+    "X:DM": (S.EXCEPTION, R.DAMAGED),  # Damaged, UPS is repackaging it
+    "X:LO": (S.EXCEPTION, R.LOST),  # Could not be located
+    "X:DL": (S.EXCEPTION, R.CARRIER_DELAY),  # Delayed in the UPS network
+    "X:HP": (S.EXCEPTION, R.HELD_BY_CARRIER),  # Held at a UPS facility on UPS's decision
+    "X:ZP": (S.AVAILABLE_FOR_PICKUP, None),  # Held at a UPS facility for customer pickup
+    "D:2W": (S.AVAILABLE_FOR_PICKUP, None),  # Delivered to a UPS Access Point, awaiting pickup
 }
+
+# For exceptions whose code is not above: UPS's (en_US) description names the cause.
+# First match wins, so the narrower phrases come first.
+REASON_BY_WORDS: tuple[tuple[str, Reason], ...] = (
+    ("refused", R.REFUSED),
+    ("not available", R.CUSTOMER_UNAVAILABLE),
+    ("business was closed", R.BUSINESS_CLOSED),
+    ("closed", R.BUSINESS_CLOSED),
+    ("address", R.ADDRESS_INCORRECT),
+    ("weather", R.WEATHER),
+    ("customs", R.CUSTOMS_HOLD),
+    ("brokerage", R.CUSTOMS_HOLD),
+    ("damage", R.DAMAGED),
+    ("could not be located", R.LOST),
+    ("access", R.ACCESS_PROBLEM),
+    ("payment", R.PAYMENT_REQUIRED),
+    ("duties", R.PAYMENT_REQUIRED),
+    ("delay", R.CARRIER_DELAY),
+)
 
 # Service.Code of Rating/Shipping <-> the service name shipflow stores, and its level.
 SERVICES: dict[str, tuple[str, ServiceLevel]] = {

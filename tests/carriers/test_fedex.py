@@ -466,3 +466,8 @@ def test_latest_status_stands_in_when_there_are_no_scans():
 def test_unknown_label_format_is_a_configuration_error():
     with pytest.raises(ValueError, match="label_format"):
         FedExCarrier(account(label_format="JPEG"))
+
+
+def test_exception_code_on_a_delivery_changes_nothing():
+    assert mapping.classify("DL", "08", "Delivered") == (Status.DELIVERED, None)
+    assert mapping.classify("SE", "13", "Weather") == (Status.EXCEPTION, Reason.WEATHER)

@@ -440,9 +440,21 @@ def test_status_type_row(kind, expected):
     assert mapping.classify(kind, "", "") == expected
 
 
-@pytest.mark.parametrize(("code", "expected"), units.STATUS_BY_CODE.items())
-def test_status_code_row(code, expected):
-    assert mapping.classify("I", code, "") == expected
+@pytest.mark.parametrize(("key", "expected"), units.STATUS_BY_CODE.items())
+def test_status_code_row(key, expected):
+    kind, code = key.split(":")
+    assert mapping.classify(kind, code, "") == expected
+
+
+@pytest.mark.parametrize(("words", "reason"), units.REASON_BY_WORDS)
+def test_exception_reason_words_row(words, reason):
+    text = f"UPS says: {words.upper()} today"
+    assert mapping.classify("X", "??", text) == (Status.EXCEPTION, reason)
+
+
+def test_code_rows_do_not_misfire_across_types():
+    assert mapping.classify("D", "48", "Delivered") == (Status.DELIVERED, None)
+    assert mapping.classify("X", "7Q", "Unusual event") == (Status.EXCEPTION, None)
 
 
 @pytest.mark.parametrize(("code", "entry"), units.SERVICES.items())
