@@ -27,7 +27,7 @@ from shipflow.domain import TrackingUpdate
 
 class UPSCarrier(Carrier):
     """Credentials: client_id, client_secret, shipper_number (defaults to the account id),
-    webhook_credential (what Track Alert echoes), label_format (GIF, PNG, ZPL, EPL, SPL)."""
+    webhook_credential (what Track Alert echoes), label_format (GIF, ZPL, EPL, SPL)."""
 
     name = "ups"
     capabilities = frozenset(

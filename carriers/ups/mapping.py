@@ -370,8 +370,8 @@ def build_ship_request(request: ShipmentRequest, shipper_number: str, label_form
         shipment["ReturnService"] = {"Code": units.PRINT_RETURN_LABEL}
         for package in shipment["Package"]:
             package["Description"] = shipment["Description"]
-    if request.signature_required:
-        shipment["ShipmentServiceOptions"] = {"DeliveryConfirmation": {"DCISType": "1"}}
+    if request.signature_required and not request.is_return:
+        _require_signature(shipment, domestic=request.shipper.country == request.recipient.country)
     return {
         "ShipmentRequest": {
             "Request": {
@@ -385,6 +385,17 @@ def build_ship_request(request: ShipmentRequest, shipper_number: str, label_form
             },
         }
     }
+
+
+def _require_signature(shipment: dict, domestic: bool) -> None:
+    if domestic:
+        confirmation = {"DeliveryConfirmation": {"DCISType": units.SIGNATURE_PACKAGE_LEVEL}}
+        for package in shipment["Package"]:
+            package["PackageServiceOptions"] = confirmation
+    else:
+        shipment["ShipmentServiceOptions"] = {
+            "DeliveryConfirmation": {"DCISType": units.SIGNATURE_SHIPMENT_LEVEL}
+        }
 
 
 def parse_ship_response(body: dict, service: str) -> Label:

@@ -101,8 +101,12 @@ SERVICES: dict[str, tuple[str, ServiceLevel]] = {
 }
 SERVICE_CODES = {name: code for code, (name, _) in SERVICES.items()}
 
-# ShipmentRequest.LabelSpecification.LabelImageFormat.Code (UPS renders no PDF labels).
-LABEL_FORMATS = frozenset({"GIF", "PNG", "ZPL", "EPL", "SPL"})
+# LabelSpecification.LabelImageFormat.Code valid for labels per Shipping.yaml (no PDF/PNG).
+LABEL_FORMATS = frozenset({"GIF", "ZPL", "EPL", "SPL"})
 
 PRINT_RETURN_LABEL = "9"  # Shipment.ReturnService.Code: UPS Print Return Label
 CUSTOMER_SUPPLIED_PACKAGE = "02"  # Packaging.Code
+# DeliveryConfirmation.DCISType "signature required": per package within a country, per
+# shipment across borders (Shipping.yaml; forward shipments only).
+SIGNATURE_PACKAGE_LEVEL = "2"
+SIGNATURE_SHIPMENT_LEVEL = "1"

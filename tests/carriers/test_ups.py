@@ -496,3 +496,18 @@ def test_time_in_transit_is_read_from_the_service_summary():
 def test_unknown_label_format_is_a_configuration_error():
     with pytest.raises(ValueError, match="label_format"):
         UPSCarrier(account(label_format="PDF"))
+
+
+@pytest.mark.parametrize(
+    ("recipient_country", "where", "expected"),
+    [
+        ("US", "package", {"PackageServiceOptions": {"DeliveryConfirmation": {"DCISType": "2"}}}),
+        ("CA", "shipment", {"ShipmentServiceOptions": {"DeliveryConfirmation": {"DCISType": "1"}}}),
+    ],
+)
+def test_signature_confirmation_level(recipient_country, where, expected):
+    recipient = Address(country=recipient_country, postal_code="M5V 2T6", city="Toronto")
+    request = ShipmentRequest(SHIPPER, recipient, [Parcel(500)], "ground", signature_required=True)
+    shipment = mapping.build_ship_request(request, "A1B2C3", "ZPL")["ShipmentRequest"]["Shipment"]
+    node = shipment["Package"][0] if where == "package" else shipment
+    assert expected.items() <= node.items()
