@@ -16,6 +16,8 @@ import responses
 
 from carriers.base import (
     Carrier,
+    CarrierAuthError,
+    CarrierRateLimited,
     CarrierRejected,
     CarrierResponseError,
     CarrierUnavailable,
@@ -94,6 +96,25 @@ class Contract:
         assert op.call(self.make()) == op.expected
         assert len(self.api_calls(op)) == 2
 
+    def credentials_refused(self, op: Operation) -> None:
+        self.token("token-1")
+        self.token("token-2")
+        for _ in range(2):
+            self.answer(op, json=fixture(self.carrier, "expired_token"), status=401)
+        with pytest.raises(CarrierAuthError) as caught:
+            op.call(self.make())
+        assert caught.value.status_code == 401
+        assert len(self.api_calls(op)) == 2  # one refresh, then give up
+
+    def rate_limit_persists(self, op: Operation) -> None:
+        self.token()
+        for _ in range(4):  # the first try and three retries
+            self.answer(op, status=429, headers={"Retry-After": "0"}, json={})
+        with pytest.raises(CarrierRateLimited) as caught:
+            op.call(self.make())
+        assert caught.value.retry_after == 0
+        assert len(self.api_calls(op)) == 4
+
     def timeout(self, op: Operation) -> None:
         self.token()
         self.answer(op, body=requests.exceptions.ReadTimeout("read timed out"))
@@ -108,4 +129,13 @@ class Contract:
             op.call(self.make())
 
 
-CHECKS = ["golden", "rejected", "token_refreshed", "rate_limited", "timeout", "malformed"]
+CHECKS = [
+    "golden",
+    "rejected",
+    "token_refreshed",
+    "credentials_refused",
+    "rate_limited",
+    "rate_limit_persists",
+    "timeout",
+    "malformed",
+]

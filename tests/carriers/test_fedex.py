@@ -12,8 +12,10 @@ from carrier_contract import CHECKS, Contract, Operation, fixture
 from carriers.base import (
     Capability,
     CarrierAccount,
+    CarrierRejected,
     CarrierResponseError,
     Label,
+    NotSupported,
     RateQuote,
     ShipmentRequest,
     WebhookRequest,
@@ -471,3 +473,18 @@ def test_unknown_label_format_is_a_configuration_error():
 def test_exception_code_on_a_delivery_changes_nothing():
     assert mapping.classify("DL", "08", "Delivered") == (Status.DELIVERED, None)
     assert mapping.classify("SE", "13", "Weather") == (Status.EXCEPTION, Reason.WEATHER)
+
+
+@responses.activate
+def test_cancel_not_confirmed_is_rejected():
+    CONTRACT.token()
+    body = {"transactionId": "t", "output": {"cancelledShipment": False, "cancelledHistory": False}}
+    responses.add(responses.PUT, OPERATIONS[4].url, json=body)
+    with pytest.raises(CarrierRejected):
+        FedExCarrier(account()).cancel("794953535000")
+
+
+def test_multi_parcel_label_is_refused():
+    two = ShipmentRequest(SHIPPER, RECIPIENT, [Parcel(500), Parcel(500)], "ground")
+    with pytest.raises(NotSupported):
+        FedExCarrier(account()).create_label(two)

@@ -9,6 +9,7 @@ from carrier_contract import CHECKS, Contract, Operation, fixture
 from carriers.base import (
     Capability,
     CarrierAccount,
+    CarrierRejected,
     CarrierResponseError,
     Label,
     NotSupported,
@@ -511,3 +512,13 @@ def test_signature_confirmation_level(recipient_country, where, expected):
     shipment = mapping.build_ship_request(request, "A1B2C3", "ZPL")["ShipmentRequest"]["Shipment"]
     node = shipment["Package"][0] if where == "package" else shipment
     assert expected.items() <= node.items()
+
+
+@responses.activate
+def test_void_not_confirmed_is_rejected():
+    CONTRACT.token()
+    body = fixture("ups", "void")
+    body["VoidShipmentResponse"]["SummaryResult"]["Status"] = {"Code": "0", "Description": "Fail"}
+    responses.add(responses.DELETE, OPERATIONS[4].url, json=body)
+    with pytest.raises(CarrierRejected):
+        UPSCarrier(account()).cancel("1Z2220060290602143")
