@@ -49,7 +49,7 @@ def error_parser(body: Any) -> tuple[str, str]:
 
 
 def utc_offset(text: str) -> timezone:
-    """ "-05:00" (Track) or "-04.00" (Track Alert) as a fixed-offset time zone."""
+    """Track's "-05:00" or Track Alert's "-04.00" as a fixed-offset time zone."""
     sign = -1 if text.startswith("-") else 1
     hours, minutes = text.lstrip("+-").replace(".", ":").split(":")
     return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
@@ -169,7 +169,7 @@ def parse_track_response(body: dict) -> list[TrackingUpdate]:
             for package in as_list(shipment.get("package"))
             if package.get("trackingNumber")
         ]
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CarrierResponseError(
             f"ups track response unreadable: {exc}", carrier=CARRIER
         ) from exc
@@ -196,7 +196,7 @@ def parse_alert(body: dict) -> TrackingUpdate:
             estimated_delivery=estimated,
             proof_of_delivery=pod,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CarrierResponseError(f"ups track alert unreadable: {exc}", carrier=CARRIER) from exc
 
 
@@ -347,7 +347,7 @@ def parse_rate_response(body: dict) -> list[RateQuote]:
                 )
             )
         return quotes
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CarrierResponseError(f"ups rate response unreadable: {exc}", carrier=CARRIER) from exc
 
 
@@ -415,7 +415,7 @@ def parse_ship_response(body: dict, service: str) -> Label:
             price=_charge(charges) if charges else None,
             carrier_shipment_id=results["ShipmentIdentificationNumber"],
         )
-    except (KeyError, IndexError, TypeError, ValueError, binascii.Error) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
         raise CarrierResponseError(f"ups ship response unreadable: {exc}", carrier=CARRIER) from exc
 
 
@@ -423,5 +423,5 @@ def void_succeeded(body: dict) -> bool:
     """VoidShipmentResponse.SummaryResult.Status.Code "1" means voided."""
     try:
         return body["VoidShipmentResponse"]["SummaryResult"]["Status"]["Code"] == "1"
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise CarrierResponseError(f"ups void response unreadable: {exc}", carrier=CARRIER) from exc

@@ -1,6 +1,6 @@
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import responses
@@ -522,3 +522,16 @@ def test_void_not_confirmed_is_rejected():
     responses.add(responses.DELETE, OPERATIONS[4].url, json=body)
     with pytest.raises(CarrierRejected):
         UPSCarrier(account()).cancel("1Z2220060290602143")
+
+
+def test_activity_without_offset_uses_gmt():
+    activity = {"status": {"type": "I", "code": "AR"}, "gmtDate": "20261122", "gmtTime": "74700"}
+    package = {"trackingNumber": NUMBER, "activity": activity}
+    [update] = mapping.parse_track_response({"trackResponse": {"shipment": {"package": package}}})
+    assert update.events[0].occurred_at == datetime(2026, 11, 22, 7, 47, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("body", [[], {"trackResponse": []}, {"trackResponse": {"shipment": 3}}])
+def test_wrongly_shaped_track_response_is_a_response_error(body):
+    with pytest.raises(CarrierResponseError):
+        mapping.parse_track_response(body)
