@@ -76,4 +76,3 @@ class USPSCarrier(Carrier):
 
     def cancel(self, tracking_number: str) -> None:
         self.client.cancel_label(tracking_number)
-

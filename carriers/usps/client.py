@@ -55,9 +55,7 @@ class USPSClient:
 
     def cancel_label(self, tracking_number: str) -> Any:
         headers = {"X-Payment-Authorization-Token": self.payment_token()}
-        return self.http.request(
-            "DELETE", f"/labels/v3/label/{tracking_number}", headers=headers
-        )
+        return self.http.request("DELETE", f"/labels/v3/label/{tracking_number}", headers=headers)
 
     def _labels(self, method: str, path: str, **kwargs: Any) -> bytes:
         headers = {

@@ -217,4 +217,3 @@ def label(service: str, body: bytes) -> Label:
         price=to_money(postage) if postage is not None else None,
         carrier_shipment_id=metadata["trackingNumber"],
     )
-

@@ -52,21 +52,29 @@ def carrier() -> USPSCarrier:
     account = CarrierAccount(
         "usps",
         "usps-test",
-        {"client_id": "id", "client_secret": "secret", "crid": "56982563", "mid": "904128936",
-         "account_number": "1000405525"},
+        {
+            "client_id": "id",
+            "client_secret": "secret",
+            "crid": "56982563",
+            "mid": "904128936",
+            "account_number": "1000405525",
+        },
         rate_limit_per_second=1000,
     )
     return USPSCarrier(account)
 
 
 def token(mocked, access_token: str = "eyJUSPS.first") -> None:
-    mocked.post(f"{BASE}/oauth2/v3/token", json={**fixture("usps", "oauth_token"),
-                                                 "access_token": access_token})
+    mocked.post(
+        f"{BASE}/oauth2/v3/token",
+        json={**fixture("usps", "oauth_token"), "access_token": access_token},
+    )
 
 
 def payment(mocked) -> None:
-    mocked.post(f"{BASE}/payments/v3/payment-authorization",
-                json=fixture("usps", "payment_authorization"))
+    mocked.post(
+        f"{BASE}/payments/v3/payment-authorization", json=fixture("usps", "payment_authorization")
+    )
 
 
 def test_registry_names_the_adapter():
@@ -75,8 +83,10 @@ def test_registry_names_the_adapter():
 
 def test_tracking_parses_every_field(carrier, mocked):
     token(mocked)
-    mocked.get(f"{BASE}/tracking/v3/tracking/{NUMBER}?expand=DETAIL",
-               json=fixture("usps", "tracking_delivered"))
+    mocked.get(
+        f"{BASE}/tracking/v3/tracking/{NUMBER}?expand=DETAIL",
+        json=fixture("usps", "tracking_delivered"),
+    )
 
     def event(status, reason, code, text, when, city="", state="", zip_=""):
         place = ", ".join(p for p in (city, f"{state} {zip_}".strip()) if p)
@@ -87,20 +97,63 @@ def test_tracking_parses_every_field(carrier, mocked):
             carrier="usps",
             tracking_number=NUMBER,
             events=(
-                event(Status.DELIVERED, None, "01", "Delivered, Left with Individual",
-                      datetime(2024, 11, 22, 13, 58, tzinfo=EST), "HERNANDO", "FL", "34442"),
-                event(Status.OUT_FOR_DELIVERY, None, "OF", "Out for Delivery",
-                      datetime(2024, 11, 22, 9, 10, tzinfo=EST), "HERNANDO", "FL", "34442"),
-                event(Status.ATTEMPT_FAILED, Reason.CUSTOMER_UNAVAILABLE, "02",
-                      "Notice Left (No Authorized Recipient Available)",
-                      datetime(2024, 11, 21, 15, 20, tzinfo=EST), "HERNANDO", "FL", "34442"),
-                event(Status.IN_TRANSIT, None, "TL", "In Transit to Next Facility",
-                      datetime(2024, 11, 20, 1, 11, tzinfo=EST)),
-                event(Status.IN_TRANSIT, None, "03", "USPS in possession of item",
-                      datetime(2024, 11, 18, 11, 10, tzinfo=EST), "JAMAICA", "NY", "11430"),
-                event(Status.INFO_RECEIVED, None, "GX", "Shipping Label Created, USPS Awaiting Item",
-                      datetime(2024, 11, 15, 11, 32, tzinfo=EST), "SPRINGFIELD GARDENS", "NY",
-                      "11413"),
+                event(
+                    Status.DELIVERED,
+                    None,
+                    "01",
+                    "Delivered, Left with Individual",
+                    datetime(2024, 11, 22, 13, 58, tzinfo=EST),
+                    "HERNANDO",
+                    "FL",
+                    "34442",
+                ),
+                event(
+                    Status.OUT_FOR_DELIVERY,
+                    None,
+                    "OF",
+                    "Out for Delivery",
+                    datetime(2024, 11, 22, 9, 10, tzinfo=EST),
+                    "HERNANDO",
+                    "FL",
+                    "34442",
+                ),
+                event(
+                    Status.ATTEMPT_FAILED,
+                    Reason.CUSTOMER_UNAVAILABLE,
+                    "02",
+                    "Notice Left (No Authorized Recipient Available)",
+                    datetime(2024, 11, 21, 15, 20, tzinfo=EST),
+                    "HERNANDO",
+                    "FL",
+                    "34442",
+                ),
+                event(
+                    Status.IN_TRANSIT,
+                    None,
+                    "TL",
+                    "In Transit to Next Facility",
+                    datetime(2024, 11, 20, 1, 11, tzinfo=EST),
+                ),
+                event(
+                    Status.IN_TRANSIT,
+                    None,
+                    "03",
+                    "USPS in possession of item",
+                    datetime(2024, 11, 18, 11, 10, tzinfo=EST),
+                    "JAMAICA",
+                    "NY",
+                    "11430",
+                ),
+                event(
+                    Status.INFO_RECEIVED,
+                    None,
+                    "GX",
+                    "Shipping Label Created, USPS Awaiting Item",
+                    datetime(2024, 11, 15, 11, 32, tzinfo=EST),
+                    "SPRINGFIELD GARDENS",
+                    "NY",
+                    "11413",
+                ),
             ),
             estimated_delivery=datetime(2024, 11, 22, 21, tzinfo=UTC),
             service="USPS Ground Advantage",
@@ -108,23 +161,32 @@ def test_tracking_parses_every_field(carrier, mocked):
             extra={"status_category": "Delivered"},
         )
     ]
-    assert mocked.calls[0].request.body == "grant_type=client_credentials&client_id=id&client_secret=secret"
+    assert (
+        mocked.calls[0].request.body
+        == "grant_type=client_credentials&client_id=id&client_secret=secret"
+    )
     assert mocked.calls[1].request.headers["Authorization"] == "Bearer eyJUSPS.first"
 
 
 def test_tracking_leaves_out_unknown_and_eventless_numbers(carrier, mocked):
     token(mocked)
-    mocked.get(f"{BASE}/tracking/v3/tracking/unknown", status=404,
-               json=fixture("usps", "error_not_found"))
-    mocked.get(f"{BASE}/tracking/v3/tracking/9400100000000000000000",
-               json=fixture("usps", "tracking_label_only"))
+    mocked.get(
+        f"{BASE}/tracking/v3/tracking/unknown", status=404, json=fixture("usps", "error_not_found")
+    )
+    mocked.get(
+        f"{BASE}/tracking/v3/tracking/9400100000000000000000",
+        json=fixture("usps", "tracking_label_only"),
+    )
     assert carrier.track(["unknown", "9400100000000000000000"]) == []
 
 
 def test_expired_token_is_refreshed_and_the_call_retried(carrier, mocked):
     token(mocked, "old")
-    mocked.get(f"{BASE}/tracking/v3/tracking/{NUMBER}", status=401,
-               json={"error": "invalid_token", "error_description": "token expired"})
+    mocked.get(
+        f"{BASE}/tracking/v3/tracking/{NUMBER}",
+        status=401,
+        json={"error": "invalid_token", "error_description": "token expired"},
+    )
     token(mocked, "new")
     mocked.get(f"{BASE}/tracking/v3/tracking/{NUMBER}", json=fixture("usps", "tracking_delivered"))
     assert carrier.track([NUMBER])[0].tracking_number == NUMBER
@@ -155,8 +217,10 @@ def test_malformed_json_is_a_response_error(carrier, mocked):
 
 def test_payload_of_wrong_shape_is_a_response_error(carrier, mocked):
     token(mocked)
-    mocked.get(f"{BASE}/tracking/v3/tracking/{NUMBER}",
-               json={"trackingNumber": NUMBER, "trackingEvents": [{"eventType": "no code"}]})
+    mocked.get(
+        f"{BASE}/tracking/v3/tracking/{NUMBER}",
+        json={"trackingNumber": NUMBER, "trackingEvents": [{"eventType": "no code"}]},
+    )
     with pytest.raises(CarrierResponseError):
         carrier.track([NUMBER])
 
@@ -183,8 +247,9 @@ def test_rates(carrier, mocked):
 
 def test_rate_error_carries_the_usps_message(carrier, mocked):
     token(mocked)
-    mocked.post(f"{BASE}/prices/v3/base-rates/search", status=400,
-                json=fixture("usps", "error_bad_request"))
+    mocked.post(
+        f"{BASE}/prices/v3/base-rates/search", status=400, json=fixture("usps", "error_bad_request")
+    )
     with pytest.raises(CarrierRejected) as caught:
         carrier.rates(REQUEST)
     assert "destinationZIPCode must match pattern" in caught.value.carrier_message
@@ -193,15 +258,19 @@ def test_rate_error_carries_the_usps_message(carrier, mocked):
 
 def test_unknown_service_is_rejected_before_any_call(carrier):
     with pytest.raises(CarrierRejected, match="no service 'teleport'"):
-        carrier.rates(ShipmentRequest(REQUEST.shipper, REQUEST.recipient, REQUEST.parcels,
-                                      "teleport"))
+        carrier.rates(
+            ShipmentRequest(REQUEST.shipper, REQUEST.recipient, REQUEST.parcels, "teleport")
+        )
 
 
 def test_label(carrier, mocked):
     token(mocked)
     payment(mocked)
-    mocked.post(f"{BASE}/labels/v3/label", body=fixture("usps", "label"),
-                content_type="multipart/mixed; boundary=726UYUDSQB6JWJXFDY")
+    mocked.post(
+        f"{BASE}/labels/v3/label",
+        body=fixture("usps", "label"),
+        content_type="multipart/mixed; boundary=726UYUDSQB6JWJXFDY",
+    )
     assert carrier.create_label(REQUEST) == Label(
         carrier="usps",
         service="ground_advantage",
@@ -214,26 +283,41 @@ def test_label(carrier, mocked):
     sent = mocked.calls[2].request
     assert sent.headers["X-Payment-Authorization-Token"] == "eyJPAYMENT.token"
     body = json.loads(sent.body)
-    assert body["toAddress"] == {"firstName": "Joe", "lastName": "Doe", "streetAddress": "1100 Wyoming",
-                                 "secondaryAddress": "Suite 150", "city": "St. Louis", "state": "MO",
-                                 "ZIPCode": "63118"}
+    assert body["toAddress"] == {
+        "firstName": "Joe",
+        "lastName": "Doe",
+        "streetAddress": "1100 Wyoming",
+        "secondaryAddress": "Suite 150",
+        "city": "St. Louis",
+        "state": "MO",
+        "ZIPCode": "63118",
+    }
     assert body["packageDescription"]["mailClass"] == "USPS_GROUND_ADVANTAGE"
 
 
 def test_return_label(carrier, mocked):
     token(mocked)
     payment(mocked)
-    mocked.post(f"{BASE}/labels/v3/return-label", body=fixture("usps", "return_label"),
-                content_type="multipart/mixed; boundary=5GSK8EST33Y6MQJS45")
+    mocked.post(
+        f"{BASE}/labels/v3/return-label",
+        body=fixture("usps", "return_label"),
+        content_type="multipart/mixed; boundary=5GSK8EST33Y6MQJS45",
+    )
     assert carrier.create_return_label(REQUEST) == Label(
-        "usps", "ground_advantage", "9202090109769900012620", "PDF",
-        b"%PDF-1.4 usps return label", Money(810, "USD"), "9202090109769900012620")
+        "usps",
+        "ground_advantage",
+        "9202090109769900012620",
+        "PDF",
+        b"%PDF-1.4 usps return label",
+        Money(810, "USD"),
+        "9202090109769900012620",
+    )
 
 
 def test_label_without_image_is_a_response_error(carrier, mocked):
     token(mocked)
     payment(mocked)
-    body = "--B\r\nContent-Type: application/json\r\n\r\n{\"trackingNumber\": \"1\"}\r\n--B--\r\n"
+    body = '--B\r\nContent-Type: application/json\r\n\r\n{"trackingNumber": "1"}\r\n--B--\r\n'
     mocked.post(f"{BASE}/labels/v3/label", body=body)
     with pytest.raises(CarrierResponseError):
         carrier.create_label(REQUEST)
