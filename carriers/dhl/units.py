@@ -35,7 +35,7 @@ EVENT_TEXTS: tuple[tuple[re.Pattern[str], Status, Reason | None], ...] = tuple(
             None,
         ),
         (
-            r"recipient not (at )?home|not home|could not be delivered.*not present|recipient was not available",
+            r"recipient not (at )?home|not home|recipient was not available",
             S.ATTEMPT_FAILED,
             R.CUSTOMER_UNAVAILABLE,
         ),
@@ -46,12 +46,14 @@ EVENT_TEXTS: tuple[tuple[re.Pattern[str], Status, Reason | None], ...] = tuple(
             R.ACCESS_PROBLEM,
         ),
         (
-            r"address (information )?(needed|incorrect|unknown|insufficient)|incorrect address|customer moved|bad address",
+            r"address (information )?(needed|incorrect|unknown|insufficient)"
+            r"|incorrect address|customer moved|bad address",
             S.EXCEPTION,
             R.ADDRESS_INCORRECT,
         ),
         (
-            r"(ready|available) for (pick ?up|collection)|awaiting collection|at (the )?(parcel|pack)station|retail outlet",
+            r"(ready|available) for (pick ?up|collection)|awaiting collection"
+            r"|at (the )?(parcel|pack)station|retail outlet",
             S.AVAILABLE_FOR_PICKUP,
             None,
         ),

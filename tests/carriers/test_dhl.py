@@ -30,8 +30,9 @@ CET = timezone(timedelta(hours=1))
 
 @pytest.fixture
 def carrier() -> DHLCarrier:
-    account = CarrierAccount("dhl", "dhl-test", {"api_key": "key-1"}, sandbox=False,
-                             rate_limit_per_second=1000)
+    account = CarrierAccount(
+        "dhl", "dhl-test", {"api_key": "key-1"}, sandbox=False, rate_limit_per_second=1000
+    )
     return DHLCarrier(account)
 
 
@@ -47,59 +48,102 @@ def test_tracking_parses_every_field(carrier, mocked):
             carrier="dhl",
             tracking_number=NUMBER,
             events=(
-                TrackingEvent(Status.DELIVERED, datetime(2024, 11, 22, 14, 21, tzinfo=CET),
-                              "delivered",
-                              "DELIVERED - The shipment has been delivered to the recipient.",
-                              None, **bonn),
-                TrackingEvent(Status.OUT_FOR_DELIVERY, datetime(2024, 11, 22, 8, 5, tzinfo=CET),
-                              "transit", "With delivery courier - The shipment has been loaded "
-                              "onto the delivery vehicle.", None, **bonn),
-                TrackingEvent(Status.ATTEMPT_FAILED, datetime(2024, 11, 21, 16, 40, tzinfo=CET),
-                              "failure", "Delivery attempted; recipient not home - The recipient "
-                              "was not at home. A notification card was left.",
-                              Reason.CUSTOMER_UNAVAILABLE, **bonn),
-                TrackingEvent(Status.IN_TRANSIT, datetime(2024, 11, 20, 22, 13, tzinfo=CET),
-                              "transit", "Processed at KOELN - GERMANY - The shipment has been "
-                              "processed in the parcel center.", None, "50679 Koeln, DE", "Koeln",
-                              "", "50679", "DE"),
-                TrackingEvent(Status.INFO_RECEIVED, datetime(2024, 11, 19, 10, tzinfo=UTC),
-                              "pre-transit", "Shipment information received - The instruction "
-                              "data for this shipment have been provided by the sender to DHL "
-                              "electronically"),
+                TrackingEvent(
+                    Status.DELIVERED,
+                    datetime(2024, 11, 22, 14, 21, tzinfo=CET),
+                    "delivered",
+                    "DELIVERED - The shipment has been delivered to the recipient.",
+                    None,
+                    **bonn,
+                ),
+                TrackingEvent(
+                    Status.OUT_FOR_DELIVERY,
+                    datetime(2024, 11, 22, 8, 5, tzinfo=CET),
+                    "transit",
+                    "With delivery courier - The shipment has been loaded "
+                    "onto the delivery vehicle.",
+                    None,
+                    **bonn,
+                ),
+                TrackingEvent(
+                    Status.ATTEMPT_FAILED,
+                    datetime(2024, 11, 21, 16, 40, tzinfo=CET),
+                    "failure",
+                    "Delivery attempted; recipient not home - The recipient "
+                    "was not at home. A notification card was left.",
+                    Reason.CUSTOMER_UNAVAILABLE,
+                    **bonn,
+                ),
+                TrackingEvent(
+                    Status.IN_TRANSIT,
+                    datetime(2024, 11, 20, 22, 13, tzinfo=CET),
+                    "transit",
+                    "Processed at KOELN - GERMANY - The shipment has been "
+                    "processed in the parcel center.",
+                    None,
+                    "50679 Koeln, DE",
+                    "Koeln",
+                    "",
+                    "50679",
+                    "DE",
+                ),
+                TrackingEvent(
+                    Status.INFO_RECEIVED,
+                    datetime(2024, 11, 19, 10, tzinfo=UTC),
+                    "pre-transit",
+                    "Shipment information received - The instruction "
+                    "data for this shipment have been provided by the sender to DHL "
+                    "electronically",
+                ),
             ),
             estimated_delivery=datetime(2024, 11, 22, 18, tzinfo=CET),
             service="parcel-de",
             proof_of_delivery=ProofOfDelivery(
-                "Maria Muster", "https://www.dhl.de/pod/00340434292135100186.png"),
+                "Maria Muster", "https://www.dhl.de/pod/00340434292135100186.png"
+            ),
         )
     ]
     assert mocked.calls[0].request.headers["DHL-API-Key"] == "key-1"
 
 
 def test_unknown_number_is_left_out(carrier, mocked):
-    mocked.get(URL, status=404, json=fixture("dhl", "problem_not_found"),
-               content_type="application/problem+json")
+    mocked.get(
+        URL,
+        status=404,
+        json=fixture("dhl", "problem_not_found"),
+        content_type="application/problem+json",
+    )
     assert carrier.track(["nope"]) == []
 
 
 def test_problem_body_becomes_carrier_rejected(carrier, mocked):
-    mocked.get(URL, status=400, json=fixture("dhl", "problem_bad_request"),
-               content_type="application/problem+json")
+    mocked.get(
+        URL,
+        status=400,
+        json=fixture("dhl", "problem_bad_request"),
+        content_type="application/problem+json",
+    )
     with pytest.raises(CarrierRejected) as caught:
         carrier.track([NUMBER])
     assert caught.value.carrier_message == "Parameter 'service' has invalid value 'teleport'."
 
 
 def test_429_is_retried_after_retry_after(carrier, mocked):
-    mocked.get(URL, status=429, headers={"Retry-After": "0"}, json=fixture("dhl", "problem_rate_limited"))
+    mocked.get(
+        URL, status=429, headers={"Retry-After": "0"}, json=fixture("dhl", "problem_rate_limited")
+    )
     mocked.get(URL, json=fixture("dhl", "shipment_delivered"))
     assert carrier.track([NUMBER])[0].tracking_number == NUMBER
 
 
 def test_429_after_retries_is_rate_limited(carrier, mocked):
     for _ in range(4):
-        mocked.get(URL, status=429, headers={"Retry-After": "0"},
-                   json=fixture("dhl", "problem_rate_limited"))
+        mocked.get(
+            URL,
+            status=429,
+            headers={"Retry-After": "0"},
+            json=fixture("dhl", "problem_rate_limited"),
+        )
     with pytest.raises(CarrierRateLimited) as caught:
         carrier.track([NUMBER])
     assert caught.value.retry_after == 0
@@ -113,7 +157,7 @@ def test_timeout_is_carrier_unavailable(carrier, mocked):
 
 
 def test_malformed_json_is_a_response_error(carrier, mocked):
-    mocked.get(URL, body="{\"shipments\": [", content_type="application/json")
+    mocked.get(URL, body='{"shipments": [', content_type="application/json")
     with pytest.raises(CarrierResponseError):
         carrier.track([NUMBER])
 
