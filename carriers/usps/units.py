@@ -1,6 +1,8 @@
-"""USPS code tables: tracking event codes (USPS Tracking API, "Event Codes" appendix of the
-Web Tools TrackConfirm guide, the same codes Tracking v3 returns in `eventCode`) and mail
-classes of the Domestic Prices / Labels v3 APIs."""
+"""USPS code tables: tracking event codes and the mail classes of the v3 Prices/Labels APIs.
+
+Event codes are those of the USPS Web Tools Track/Confirm event-code appendix, which Tracking
+v3 returns in `eventCode`, plus the v3-era facility codes seen in its responses (GX, A1, T1,
+TL). Anything else reaches `carriers.units.lookup` as unknown and is counted."""
 
 from __future__ import annotations
 
@@ -11,66 +13,59 @@ S, R = Status, Reason
 EVENT_CODES: dict[str, tuple[Status, Reason | None]] = {
     # Electronic information, before the first scan
     "GX": (S.INFO_RECEIVED, None),  # Shipping Label Created, USPS Awaiting Item
-    "MA": (S.INFO_RECEIVED, None),  # Pre-Shipment Info Sent to USPS (manifest acknowledged)
-    "TM": (S.INFO_RECEIVED, None),  # Shipment Received, Package Acceptance Pending
+    "MA": (S.INFO_RECEIVED, None),  # Manifest Acknowledgement (Pre-Shipment Info Sent to USPS)
+    "TM": (S.IN_TRANSIT, None),  # Truck Manifest / Shipment Acceptance
+    "PA": (S.IN_TRANSIT, None),  # Passive Acceptance / Shipment Acceptance
     # Acceptance and movement in the network
-    "03": (S.IN_TRANSIT, None),  # USPS in possession of item / Acceptance
-    "OA": (S.IN_TRANSIT, None),  # Accepted at USPS Origin Facility
-    "80": (S.IN_TRANSIT, None),  # Picked Up by Shipping Partner
-    "81": (S.IN_TRANSIT, None),  # Arrived Shipping Partner Facility
-    "82": (S.IN_TRANSIT, None),  # Departed Shipping Partner Facility
-    "10": (S.IN_TRANSIT, None),  # Arrived at USPS Regional Origin Facility (Processed)
+    "03": (S.IN_TRANSIT, None),  # Accept or Pickup (USPS in possession of item)
+    "10": (S.IN_TRANSIT, None),  # Processed (Arrived at USPS Regional Origin Facility)
+    "19": (S.IN_TRANSIT, None),  # DC eVS Arrive
     "A1": (S.IN_TRANSIT, None),  # Arrived at USPS Regional Facility
-    "L1": (S.IN_TRANSIT, None),  # Departed USPS Facility
     "T1": (S.IN_TRANSIT, None),  # Departed USPS Regional Facility
-    "U1": (S.IN_TRANSIT, None),  # In Transit to Next Facility (no scan)
     "TL": (S.IN_TRANSIT, None),  # In Transit to Next Facility
-    "NT": (S.IN_TRANSIT, R.CARRIER_DELAY),  # In Transit, Arriving Late
+    "EF": (S.IN_TRANSIT, None),  # Departed Sort Facility
     "SF": (S.IN_TRANSIT, None),  # Departed Post Office
-    "07": (S.IN_TRANSIT, None),  # Arrived at Post Office (Arrival at Unit)
-    "PC": (S.IN_TRANSIT, None),  # Sorting Complete
+    "07": (S.IN_TRANSIT, None),  # Arrival at Unit (Arrived at Post Office)
+    "PC": (S.IN_TRANSIT, None),  # Sorting / Processing Complete
+    "41": (S.IN_TRANSIT, None),  # Received at Opening Unit
     "06": (S.IN_TRANSIT, None),  # Forwarded
     "08": (S.IN_TRANSIT, R.CARRIER_DELAY),  # Missent
-    "15": (S.IN_TRANSIT, R.CARRIER_DELAY),  # Mis-sent
-    "41": (S.IN_TRANSIT, None),  # Received at Opening Unit
+    "15": (S.IN_TRANSIT, R.CARRIER_DELAY),  # Mis-shipped
     "42": (S.IN_TRANSIT, None),  # USPS Handoff to Shipping Partner
-    "H0": (S.EXCEPTION, R.CUSTOMS_HOLD),  # Held in Customs
-    "H1": (S.IN_TRANSIT, None),  # Customs Clearance
-    "44": (S.EXCEPTION, R.HELD_BY_CARRIER),  # Customer Recall (held for sender)
+    "80": (S.IN_TRANSIT, None),  # Picked Up by Shipping Partner
+    "81": (S.IN_TRANSIT, None),  # Arrived at Shipping Partner Facility
+    "82": (S.IN_TRANSIT, None),  # Departed Shipping Partner Facility
+    "44": (S.EXCEPTION, R.HELD_BY_CARRIER),  # Customer Recall (held for the sender)
     # Final mile
     "OF": (S.OUT_FOR_DELIVERY, None),  # Out for Delivery
-    "DX": (S.EXCEPTION, R.CARRIER_DELAY),  # Delivery Exception (not delivered today)
-    "02": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # Notice Left (No Authorized Recipient)
-    "51": (S.ATTEMPT_FAILED, R.BUSINESS_CLOSED),  # Notice Left (Business Closed)
-    "52": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),  # Notice Left (Receptacle Full/Item Oversized)
-    "53": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),  # Notice Left (Receptacle Blocked)
-    "54": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),  # Notice Left (No Secure Location)
-    "55": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),  # Notice Left (Animal Interference)
-    "56": (S.ATTEMPT_FAILED, R.WEATHER),  # Notice Left (Weather/Unsafe Conditions)
+    "DX": (S.EXCEPTION, R.CARRIER_DELAY),  # Delivery Status Not Updated
+    "02": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # Attempted / Notice Left
+    "52": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # Notice Left
+    "51": (S.ATTEMPT_FAILED, R.BUSINESS_CLOSED),  # Business Closed
+    "53": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),  # Receptacle Blocked
+    "54": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),  # Receptacle Full / Item Oversized
+    "55": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),  # No Secure Location Available
+    "56": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # No Authorized Recipient Available
     "14": (S.AVAILABLE_FOR_PICKUP, None),  # Arrival at Pickup Point
     "16": (S.AVAILABLE_FOR_PICKUP, None),  # Available for Pickup
-    "RC": (S.AVAILABLE_FOR_PICKUP, None),  # Reminder to Schedule Redelivery / pick up
     "01": (S.DELIVERED, None),  # Delivered
-    "17": (S.DELIVERED, None),  # Picked Up at Post Office
-    "43": (S.DELIVERED, None),  # Picked Up (by recipient)
-    "DD": (S.DELIVERED, R.DAMAGED),  # Delivered, Damaged
-    # Undeliverable: the parcel starts its way back
+    "17": (S.DELIVERED, None),  # Picked Up by Agent
+    "43": (S.DELIVERED, None),  # Picked Up (by the addressee)
+    # Undeliverable: the parcel goes back to the sender
     "04": (S.RETURNING_TO_SENDER, R.REFUSED),  # Refused
     "05": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # Undeliverable as Addressed
-    "21": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # No Such Number
-    "22": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # Insufficient Address
-    "23": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # Moved, Left No Address
-    "24": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # Forward Expired
-    "25": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # Addressee Unknown
-    "26": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # Vacant
-    "27": (S.RETURNING_TO_SENDER, R.CUSTOMER_UNAVAILABLE),  # Unclaimed
-    "28": (S.RETURNING_TO_SENDER, R.OTHER),  # Deceased
-    "29": (S.RETURNING_TO_SENDER, R.CUSTOMER_UNAVAILABLE),  # Return to Sender, Not Picked Up
-    "09": (S.RETURNING_TO_SENDER, None),  # Return to Sender (processed)
-    "31": (S.RETURNED_TO_SENDER, None),  # Delivered to Sender (returned)
-    "11": (S.EXCEPTION, R.LOST),  # Dead Letter / Mail Recovery Center
-    "DM": (S.EXCEPTION, R.DAMAGED),  # Damaged
-    "PS": (S.EXCEPTION, R.PAYMENT_REQUIRED),  # Postage Due
+    "09": (S.RETURNING_TO_SENDER, None),  # Return to Sender
+    "21": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # Return to Sender: No Such Number
+    "22": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # ... Insufficient Address
+    "23": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # ... Moved, Left No Address
+    "24": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # ... Forward Expired
+    "25": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # ... Addressee Unknown
+    "26": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # ... Vacant
+    "27": (S.RETURNING_TO_SENDER, R.CUSTOMER_UNAVAILABLE),  # ... Unclaimed
+    "28": (S.RETURNING_TO_SENDER, R.OTHER),  # ... Deceased
+    "29": (S.RETURNING_TO_SENDER, R.OTHER),  # ... Other
+    "31": (S.RETURNING_TO_SENDER, R.CUSTOMER_UNAVAILABLE),  # ... Not Picked Up
+    "11": (S.EXCEPTION, R.LOST),  # Dead Letter (Mail Recovery Center)
 }
 
 # shipflow service name -> USPS `mailClass` of the v3 APIs.

@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 import requests
-import responses
 from carrier_fixtures import fixture
 
 from carriers.base import (
     CarrierAccount,
+    CarrierAuthError,
+    CarrierRateLimited,
     CarrierRejected,
     CarrierResponseError,
     CarrierUnavailable,
@@ -367,5 +368,34 @@ def test_label_image_is_base64_decoded():
     from carriers.usps.mapping import multipart_parts
 
     parts = multipart_parts(fixture("usps", "label").encode())
+    assert [headers["content-type"] for headers, _ in parts] == [
+        "application/json",
+        "application/pdf",
+    ]
     assert base64.b64decode(parts[1][1]).startswith(b"%PDF")
-    assert responses  # the module is the mock library every test here relies on
+
+
+def test_refused_credentials_are_an_auth_error(carrier, mocked):
+    mocked.post(
+        f"{BASE}/oauth2/v3/token",
+        status=401,
+        json={"error": "invalid_client", "error_description": "Client authentication failed."},
+    )
+    with pytest.raises(CarrierAuthError, match="refused the client credentials"):
+        carrier.track([NUMBER])
+
+
+def test_rate_limit_after_retries_is_reported(carrier, mocked):
+    token(mocked)
+    for _ in range(4):
+        mocked.post(
+            f"{BASE}/prices/v3/base-rates/search",
+            status=429,
+            headers={"Retry-After": "0"},
+            json={
+                "apiVersion": "/prices/v3",
+                "error": {"code": "429", "message": "Quota exceeded", "errors": []},
+            },
+        )
+    with pytest.raises(CarrierRateLimited, match="Quota exceeded"):
+        carrier.rates(REQUEST)
