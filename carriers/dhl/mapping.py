@@ -32,7 +32,8 @@ def classify(status_code: str, text: str) -> tuple[Status, Reason | None]:
 
 def tracking_event(raw: dict) -> TrackingEvent:
     code = raw.get("statusCode") or "unknown"
-    text = " - ".join(p for p in (raw.get("status"), raw.get("description")) if p)
+    parts = (raw.get("status"), raw.get("description"), raw.get("remark"))
+    text = " - ".join(p for p in parts if p)
     status, reason = classify(code, text)
     address = (raw.get("location") or {}).get("address") or {}
     city = address.get("addressLocality") or ""
@@ -59,7 +60,7 @@ def tracking_update(shipment: dict) -> TrackingUpdate:
     eta = shipment.get("estimatedTimeOfDelivery")
     return TrackingUpdate(
         carrier=CARRIER,
-        tracking_number=shipment["id"],
+        tracking_number=str(shipment["id"]),  # Express ids come as JSON numbers
         events=tuple(tracking_event(e) for e in raw_events),
         estimated_delivery=parse_timestamp(eta) if eta else None,
         service=shipment.get("service") or "",

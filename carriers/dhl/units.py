@@ -57,7 +57,12 @@ EVENT_TEXTS: tuple[tuple[re.Pattern[str], Status, Reason | None], ...] = tuple(
             S.AVAILABLE_FOR_PICKUP,
             None,
         ),
-        (r"customs|clearance delay|held for inspection", S.EXCEPTION, R.CUSTOMS_HOLD),
+        (
+            r"(held|pending|delay\w*|waiting)\b.{0,40}customs|customs (hold|inspection|delay)"
+            r"|clearance delay|held for inspection",
+            S.EXCEPTION,
+            R.CUSTOMS_HOLD,
+        ),
         (
             r"duties|payment (is )?(required|pending)|held for payment",
             S.EXCEPTION,

@@ -207,5 +207,36 @@ def test_every_event_text_pattern(index):
     assert classify("transit", TEXT_EXAMPLES[index]) == (status, reason)
 
 
+def test_routine_customs_clearance_is_not_an_exception():
+    assert classify("transit", "Customs clearance status updated") == (Status.IN_TRANSIT, None)
+
+
 def test_delivered_is_not_downgraded_by_text():
     assert classify("delivered", "Delivered, payment required") == (Status.DELIVERED, None)
+
+
+def test_express_shipment_with_numeric_id_and_remark(carrier, mocked):
+    mocked.get(f"{URL}?trackingNumber=7777777770", json=fixture("dhl", "shipment_express_customs"))
+    assert carrier.track(["7777777770"]) == [
+        TrackingUpdate(
+            carrier="dhl",
+            tracking_number="7777777770",
+            events=(
+                TrackingEvent(
+                    Status.EXCEPTION,
+                    datetime(2018, 3, 2, 7, 53, 47, tzinfo=UTC),  # no offset given: UTC
+                    "transit",
+                    "CUSTOMS - Clearance event - The shipment is pending completion of customs "
+                    "inspection.",
+                    Reason.CUSTOMS_HOLD,
+                    "1043 AG Oderweg 2, AMSTERDAM, NL",
+                    "Oderweg 2, AMSTERDAM",
+                    "",
+                    "1043 AG",
+                    "NL",
+                ),
+            ),
+            estimated_delivery=datetime(2018, 8, 3, tzinfo=UTC),
+            service="express",
+        )
+    ]
