@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from carriers.base import CarrierRejected, Label, RateQuote, ShipmentRequest, WebhookRequest
-from carriers.convert import grams_to_ounces, mm_to_inches, parse_timestamp, money
+from carriers.convert import grams_to_ounces, mm_to_inches, money, parse_timestamp
 from carriers.easypost.units import STATUS_DETAILS, STATUSES
 from carriers.units import lookup
 from shipflow.domain import (

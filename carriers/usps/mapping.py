@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from carriers.base import CarrierRejected, Label, RateQuote, ShipmentRequest
-from carriers.convert import grams_to_pounds, mm_to_inches, parse_timestamp, money
+from carriers.convert import grams_to_pounds, mm_to_inches, money, parse_timestamp
 from carriers.units import lookup
 from carriers.usps.units import EVENT_CODES, MAIL_CLASSES
 from shipflow.domain import Address, ProofOfDelivery, TrackingEvent, TrackingUpdate

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import requests
-from carrier_fixtures import fixture
 
 from carriers.base import (
     Capability,
@@ -22,6 +21,7 @@ from carriers.dhl.mapping import classify
 from carriers.dhl.units import EVENT_TEXTS, STATUS_CODES
 from carriers.registry import get_carrier_class
 from shipflow.domain import ProofOfDelivery, Reason, Status, TrackingEvent, TrackingUpdate
+from tests.carriers.carrier_contract import fixture
 
 URL = "https://api-eu.dhl.com/track/shipments"
 NUMBER = "00340434292135100186"

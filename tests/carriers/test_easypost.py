@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 import requests
-from carrier_fixtures import fixture
 
 from carriers.base import (
     CarrierAccount,
@@ -38,6 +37,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
+from tests.carriers.carrier_contract import fixture
 
 API = "https://api.easypost.com/v2"
 SECRET = "s\u00e9cret"  # non-ASCII: EasyPost NFKD-normalizes the secret before signing

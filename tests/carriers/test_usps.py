@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 import requests
-from carrier_fixtures import fixture
 
 from carriers.base import (
     CarrierAccount,
@@ -35,6 +34,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
+from tests.carriers.carrier_contract import fixture
 
 BASE = "https://apis-tem.usps.com"
 EST = timezone(timedelta(hours=-5))
