@@ -1,0 +1,455 @@
+"""The simulated carrier network: a pure function from a shipment to its timeline of raw events.
+
+Everything is decided by `random.Random(f"{seed}:{tracking_number}")`, so the same shipment
+always tells the same story, whichever process asks and whenever. The parcel's fate (late,
+exception, lost, failed attempts, collected from the pickup point) is drawn first, then the
+times, so a customer's instruction after a failed attempt changes only the future.
+Times are local to each scan's place; pickups and deliveries follow the US federal holiday
+calendar, never happen on Sundays, and on Saturdays only for services that deliver then.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from carriers.base import FailedDeliveryAction, FailedDeliveryInstruction
+from shipflow.domain import ServiceLevel
+
+# --- places ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    city: str
+    state: str
+    lat: float
+    lng: float
+    timezone: str = ""
+    postal_code: str = ""
+    country: str = "US"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone or _zone_from_longitude(self.lng))
+
+
+def _zone_from_longitude(lng: float) -> str:
+    """Good enough for the contiguous US when a place comes without its zone."""
+    for west_limit, zone in ((-87.5, "America/New_York"), (-101.0, "America/Chicago")):
+        if lng > west_limit:
+            return zone
+    return "America/Denver" if lng > -114.5 else "America/Los_Angeles"
+
+
+HUBS = (
+    Place("Secaucus", "NJ", 40.79, -74.06, "America/New_York"),
+    Place("Atlanta", "GA", 33.64, -84.43, "America/New_York"),
+    Place("Charlotte", "NC", 35.21, -80.94, "America/New_York"),
+    Place("Orlando", "FL", 28.43, -81.31, "America/New_York"),
+    Place("Louisville", "KY", 38.17, -85.74, "America/New_York"),
+    Place("Chicago", "IL", 41.88, -87.96, "America/Chicago"),
+    Place("Memphis", "TN", 35.04, -89.98, "America/Chicago"),
+    Place("Dallas", "TX", 32.90, -97.04, "America/Chicago"),
+    Place("Houston", "TX", 29.99, -95.34, "America/Chicago"),
+    Place("Kansas City", "MO", 39.30, -94.71, "America/Chicago"),
+    Place("Denver", "CO", 39.86, -104.67, "America/Denver"),
+    Place("Phoenix", "AZ", 33.43, -112.01, "America/Phoenix"),
+    Place("Salt Lake City", "UT", 40.79, -111.98, "America/Denver"),
+    Place("Ontario", "CA", 34.06, -117.60, "America/Los_Angeles"),
+    Place("Oakland", "CA", 37.72, -122.22, "America/Los_Angeles"),
+    Place("Seattle", "WA", 47.45, -122.31, "America/Los_Angeles"),
+)
+
+
+def distance_km(a: Place, b: Place) -> float:
+    """Great-circle distance."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lng - a.lng)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def _midpoint(a: Place, b: Place) -> Place:
+    return Place("", "", (a.lat + b.lat) / 2, (a.lng + b.lng) / 2)
+
+
+def nearest_hub(place: Place) -> Place:
+    return min(HUBS, key=lambda hub: distance_km(place, hub))
+
+
+# --- services and calendar ---------------------------------------------------------------------
+
+MON_FRI = frozenset(range(5))
+MON_SAT = frozenset(range(6))
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRule:
+    """How a service moves: transit days by distance, the weekdays it delivers, by air or not."""
+
+    level: ServiceLevel
+    delivery_weekdays: frozenset[int]
+    by_air: bool
+    transit: Callable[[float], int]
+    delivery_window: tuple[float, float] = (9.5, 19.5)  # local hours of the delivery scan
+
+
+def ground_transit_days(km: float) -> int:
+    """One business day per started 600 km after the first, at most five."""
+    return min(5, 1 + int(km // 600))
+
+
+SERVICES = {
+    "same_day": ServiceRule(ServiceLevel.SAME_DAY, MON_SAT, False, lambda km: 0, (14.0, 20.0)),
+    "overnight": ServiceRule(ServiceLevel.EXPRESS, MON_SAT, True, lambda km: 1, (8.5, 10.5)),
+    "express": ServiceRule(ServiceLevel.EXPRESS, MON_SAT, True, lambda km: 2, (9.5, 17.0)),
+    "ground": ServiceRule(ServiceLevel.STANDARD, MON_FRI, False, ground_transit_days),
+    "economy": ServiceRule(
+        ServiceLevel.ECONOMY, MON_FRI, False, lambda km: ground_transit_days(km) + 2
+    ),
+}
+
+
+def transit_days(service: str, km: float) -> int:
+    """Delivery days from pickup to the first attempt, as promised (before any delay)."""
+    return SERVICES[service].transit(km)
+
+
+@cache
+def _us_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.US(years=year)
+
+
+def is_working_day(day: date, weekdays: frozenset[int]) -> bool:
+    return day.weekday() in weekdays and day not in _us_holidays(day.year)
+
+
+def add_working_days(day: date, count: int, weekdays: frozenset[int]) -> date:
+    """The `count`-th working day after `day` (`day` itself when count is 0 and it works)."""
+    if count == 0:
+        while not is_working_day(day, weekdays):
+            day += timedelta(days=1)
+        return day
+    while count:
+        day += timedelta(days=1)
+        count -= is_working_day(day, weekdays)
+    return day
+
+
+# --- the profile: every rate the simulation draws from ------------------------------------------
+
+FAILURE_REASONS = ("customer_unavailable", "access_problem", "business_closed", "address_incorrect")
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxProfile:
+    """The knobs of the simulated network (shares are per parcel, 0..1)."""
+
+    late_rate: float = 0.08  # delayed 1-2 delivery days in the network, with no notice
+    failed_attempt_rate: float = 0.06  # the first delivery attempt fails
+    refail_rate: float = 0.3  # a further attempt fails too
+    max_attempts: int = 3  # then the parcel waits at a pickup point
+    failure_reason_weights: tuple[float, ...] = (0.55, 0.2, 0.15, 0.1)  # FAILURE_REASONS order
+    exception_rate: float = 0.03  # weather or damage on the way, 1-2 days' delay
+    weather_share: float = 0.7  # of exceptions; the rest are damaged parcels
+    loss_rate: float = 0.005  # vanishes after leaving the origin hub
+    loss_reported_after_days: int = 5
+    pickup_collection_rate: float = 0.8  # held parcels the customer collects
+    hold_days: int = 5  # business days at the pickup point before going back
+    cutoff_hour: int = 17  # labels created later are picked up the next pickup day
+    same_day_max_km: float = 100.0
+
+    def expected_return_share(self) -> float:
+        """Parcels going back to the sender when nobody intervenes: an incorrect address at the
+        first failed attempt, or every attempt failed and the parcel left uncollected."""
+        wrong_address = self.failure_reason_weights[3] / sum(self.failure_reason_weights)
+        unclaimed = self.refail_rate ** (self.max_attempts - 1) * (1 - self.pickup_collection_rate)
+        return (
+            (1 - self.loss_rate)
+            * self.failed_attempt_rate
+            * (wrong_address + (1 - wrong_address) * unclaimed)
+        )
+
+
+# --- timeline ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """One scan as the sandbox carrier reports it: its own code, reason code, words and place."""
+
+    code: str
+    at: datetime
+    place: Place
+    facility: str
+    reason: str = ""
+
+    @property
+    def text(self) -> str:
+        words = RAW_TEXT[self.code]
+        return f"{words}: {self.reason.replace('_', ' ')}" if self.reason else words
+
+
+RAW_TEXT = {
+    "LC": "Shipping label created",
+    "PU": "Picked up",
+    "AR": "Arrived at facility",
+    "DP": "Departed facility",
+    "OD": "Out for delivery",
+    "DL": "Delivered",
+    "NA": "Delivery attempt failed",
+    "EX": "Exception",
+    "RS": "Returning to sender",
+    "RD": "Returned to sender",
+    "PK": "Held at pickup point",
+    "CN": "Label cancelled",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedShipment:
+    tracking_number: str
+    origin: Place
+    destination: Place
+    service: str
+    ship_time: datetime
+    seed: str = "0"
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    """A customer's choice after a failed attempt, as the carrier received it."""
+
+    issued_at: datetime
+    instruction: FailedDeliveryInstruction
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    events: tuple[RawEvent, ...]
+    pickup_date: date
+    promised_date: date
+
+    def until(self, now: datetime) -> tuple[RawEvent, ...]:
+        return tuple(e for e in self.events if e.at <= now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fate:
+    """Everything random about a parcel except times, drawn before anything else."""
+
+    lost: bool
+    exception: str  # "", "weather" or "damaged"
+    delay_days: int  # late parcels and exceptions
+    attempt_failures: tuple[str, ...]  # reason of each failed attempt, in order
+    collected: bool
+
+
+def _draw_fate(rng: random.Random, p: SandboxProfile) -> _Fate:
+    lost = rng.random() < p.loss_rate
+    exception = ""
+    if rng.random() < p.exception_rate:
+        exception = "weather" if rng.random() < p.weather_share else "damaged"
+    delay = rng.choice((1, 2)) if rng.random() < p.late_rate else 0
+    delay += rng.choice((1, 2)) if exception else 0
+    failures: list[str] = []
+    rate = p.failed_attempt_rate
+    while len(failures) < p.max_attempts and rng.random() < rate:
+        failures.append(rng.choices(FAILURE_REASONS, p.failure_reason_weights)[0])
+        rate = p.refail_rate
+        if failures[-1] == "address_incorrect":
+            break
+    return _Fate(lost, exception, delay, tuple(failures), rng.random() < p.pickup_collection_rate)
+
+
+@dataclass
+class _Story:
+    """Builds one timeline; `rng` draws times only, the fate is already known."""
+
+    shipment: SimulatedShipment
+    profile: SandboxProfile
+    instructions: Sequence[Instruction]
+    rng: random.Random
+    events: list[RawEvent] = field(default_factory=list)
+
+    @property
+    def rule(self) -> ServiceRule:
+        return SERVICES[self.shipment.service]
+
+    def at(self, day: date, hours: tuple[float, float], place: Place) -> datetime:
+        """A local time on `day` within `hours`, never before the previous event."""
+        moment = datetime.combine(day, time(), place.zone) + timedelta(
+            hours=self.rng.uniform(*hours)
+        )
+        if self.events and moment <= self.events[-1].at:
+            moment = self.events[-1].at + timedelta(minutes=self.rng.uniform(20, 90))
+        return moment.astimezone(place.zone)
+
+    def scan(self, code: str, moment: datetime, place: Place, facility: str, reason: str = ""):
+        local = moment.astimezone(place.zone).replace(microsecond=0)
+        self.events.append(RawEvent(code, local, place, facility, reason))
+
+    def after(self, hours: tuple[float, float]) -> datetime:
+        return self.events[-1].at + timedelta(hours=self.rng.uniform(*hours))
+
+
+def pickup_date(shipment: SimulatedShipment, profile: SandboxProfile) -> date:
+    local = shipment.ship_time.astimezone(shipment.origin.zone)
+    cutoff = 12 if shipment.service == "same_day" else profile.cutoff_hour
+    day = local.date() if local.hour < cutoff else local.date() + timedelta(days=1)
+    return add_working_days(day, 0, MON_SAT)
+
+
+def promised_date(shipment: SimulatedShipment, profile: SandboxProfile) -> date:
+    km = distance_km(shipment.origin, shipment.destination)
+    rule = SERVICES[shipment.service]
+    return add_working_days(
+        pickup_date(shipment, profile), rule.transit(km), rule.delivery_weekdays
+    )
+
+
+def simulate(
+    shipment: SimulatedShipment,
+    profile: SandboxProfile | None = None,
+    instructions: Sequence[Instruction] = (),
+) -> Timeline:
+    """The whole story of `shipment`, including its future (callers show only the past)."""
+    profile = profile or SandboxProfile()
+    rng = random.Random(f"{shipment.seed}:{shipment.tracking_number}")
+    fate = _draw_fate(rng, profile)
+    story = _Story(shipment, profile, sorted(instructions, key=lambda i: i.issued_at), rng)
+    promised = promised_date(shipment, profile)
+    picked_up = pickup_date(shipment, profile)
+    origin, destination = shipment.origin, shipment.destination
+    story.scan("LC", shipment.ship_time, origin, "Shipper")
+
+    pickup_hours = (9.0, 11.5) if shipment.service == "same_day" else (15.0, 18.5)
+    story.scan("PU", story.at(picked_up, pickup_hours, origin), origin, origin.city)
+    first_attempt = add_working_days(promised, fate.delay_days, story.rule.delivery_weekdays)
+    _line_haul(story, fate, first_attempt)
+    if not fate.lost:
+        _deliver(story, fate, first_attempt)
+    return Timeline(tuple(story.events), picked_up, promised)
+
+
+def _line_haul(story: _Story, fate: _Fate, first_attempt: date) -> None:
+    """Origin hub, optional exception, destination hub; a lost parcel's story ends here."""
+    shipment, rule = story.shipment, story.rule
+    if shipment.service == "same_day":
+        return
+    origin_hub, dest_hub = nearest_hub(shipment.origin), nearest_hub(shipment.destination)
+    story.scan("AR", story.after((1.0, 3.0)), origin_hub, f"{origin_hub.city} Hub")
+    story.scan("DP", story.after((1.5, 4.0)), origin_hub, f"{origin_hub.city} Hub")
+    if fate.lost:
+        reported = add_working_days(
+            story.events[-1].at.date(), story.profile.loss_reported_after_days, MON_FRI
+        )
+        story.scan("EX", story.at(reported, (10, 16), origin_hub), origin_hub, "Claims", "lost")
+        return
+    km = distance_km(origin_hub, dest_hub)
+    travel = 2 + km / 800 if rule.by_air else km / 70
+    departed = story.events[-1].at
+    eve = datetime.combine(first_attempt - timedelta(days=1), time(), dest_hub.zone)
+    arrival = max(
+        departed + timedelta(hours=story.rng.uniform(travel, travel + 1)),
+        eve + timedelta(hours=story.rng.uniform(19.0, 23.5)),
+    )
+    relay = nearest_hub(_midpoint(origin_hub, dest_hub))
+    if not rule.by_air and relay not in (origin_hub, dest_hub):
+        story.scan("AR", departed + (arrival - departed) / 2, relay, f"{relay.city} Hub")
+        story.scan("DP", story.after((1.0, 3.0)), relay, f"{relay.city} Hub")
+    if fate.exception:
+        held = story.events[-1].at + (arrival - story.events[-1].at) / 2
+        story.scan("EX", held, dest_hub, f"{dest_hub.city} Hub", fate.exception)
+    story.scan("AR", max(arrival, story.after((1.0, 2.0))), dest_hub, f"{dest_hub.city} Hub")
+    story.scan("DP", story.at(first_attempt, (4.0, 6.5), dest_hub), dest_hub, f"{dest_hub.city} Hub")
+
+
+def _deliver(story: _Story, fate: _Fate, day: date) -> None:
+    """Attempts until delivered, held at a pickup point or sent back; follows instructions."""
+    destination = story.shipment.destination
+    weekdays = story.rule.delivery_weekdays
+    for attempt, reason in enumerate((*fate.attempt_failures, "")):
+        story.scan("OD", story.at(day, (7.0, 9.5), destination), destination, "Delivery station")
+        moment = story.at(day, story.rule.delivery_window, destination)
+        if not reason:
+            story.scan("DL", moment, destination, "Front door")
+            return
+        story.scan("NA", moment, destination, "Delivery station", reason)
+        next_day = add_working_days(day, 1, weekdays)
+        instruction = _instruction_between(story, moment, next_day)
+        if instruction:
+            _follow(story, instruction, fate)
+            return
+        if reason == "address_incorrect":
+            _return_to_sender(story, add_working_days(day, 1, MON_FRI))
+            return
+        if attempt + 1 == story.profile.max_attempts:
+            _hold_at_pickup_point(story, next_day, fate.collected)
+            return
+        day = next_day
+
+
+def _instruction_between(
+    story: _Story, failed_at: datetime, next_day: date
+) -> FailedDeliveryInstruction | None:
+    """The customer's instruction given after this failure and before the next round."""
+    next_round = datetime.combine(next_day, time(7), story.shipment.destination.zone)
+    return next(
+        (i.instruction for i in story.instructions if failed_at <= i.issued_at < next_round),
+        None,
+    )
+
+
+def _follow(story: _Story, instruction: FailedDeliveryInstruction, fate: _Fate) -> None:
+    issued_day = story.events[-1].at.date()
+    weekdays = story.rule.delivery_weekdays
+    next_day = add_working_days(issued_day, 1, weekdays)
+    destination = story.shipment.destination
+    match instruction.action:
+        case FailedDeliveryAction.RETURN_TO_SENDER:
+            _return_to_sender(story, add_working_days(issued_day, 1, MON_FRI))
+        case FailedDeliveryAction.HOLD_AT_PICKUP_POINT:
+            _hold_at_pickup_point(story, next_day, collected=True)
+        case _:  # re-attempt, possibly at a corrected address: the customer will be there
+            day = instruction.reattempt_on or next_day
+            if not is_working_day(day, weekdays) or day <= issued_day:
+                day = add_working_days(max(day, issued_day), 1, weekdays)
+            if instruction.address and instruction.address.city:
+                new_address = instruction.address
+                destination = replace(
+                    destination,
+                    city=new_address.city,
+                    state=new_address.state,
+                    postal_code=new_address.postal_code,
+                )
+            story.scan("OD", story.at(day, (7.0, 9.5), destination), destination, "Delivery station")
+            moment = story.at(day, story.rule.delivery_window, destination)
+            story.scan("DL", moment, destination, "Front door")
+
+
+def _hold_at_pickup_point(story: _Story, day: date, collected: bool) -> None:
+    destination = story.shipment.destination
+    point = f"Pickup point {destination.city}"
+    story.scan("PK", story.at(day, (9.0, 12.0), destination), destination, point)
+    if collected:
+        pickup = add_working_days(day, story.rng.randint(0, 3), MON_SAT)
+        story.scan("DL", story.at(pickup, (12.0, 19.0), destination), destination, point)
+        return
+    give_up = add_working_days(day, story.profile.hold_days, MON_FRI)
+    _return_to_sender(story, give_up)
+
+
+def _return_to_sender(story: _Story, day: date) -> None:
+    origin, destination = story.shipment.origin, story.shipment.destination
+    story.scan("RS", story.at(day, (10.0, 14.0), destination), destination, "Delivery station")
+    back = add_working_days(day, ground_transit_days(distance_km(origin, destination)), MON_FRI)
+    story.scan("RD", story.at(back, (10.0, 16.0), origin), origin, "Shipper")
