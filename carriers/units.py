@@ -42,5 +42,7 @@ def lookup(
         first_time = (carrier, code) not in _logged
         _logged.add((carrier, code))
     if first_time:
-        logger.warning("unknown %s status code %r (%r): treated as %s", carrier, code, text, default)
+        logger.warning(
+            "unknown %s status code %r (%r): treated as %s", carrier, code, text, default
+        )
     return default, None

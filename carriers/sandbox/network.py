@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -166,6 +166,16 @@ class SandboxProfile:
     hold_days: int = 5  # business days at the pickup point before going back
     cutoff_hour: int = 17  # labels created later are picked up the next pickup day
     same_day_max_km: float = 100.0
+
+    @classmethod
+    def with_overrides(cls, settings: Mapping[str, str]) -> SandboxProfile:
+        """A profile with the numeric knobs found in `settings` (e.g. account credentials)."""
+        changes = {
+            f.name: type(getattr(cls(), f.name))(settings[f.name])
+            for f in fields(cls)
+            if f.name in settings and isinstance(getattr(cls(), f.name), int | float)
+        }
+        return cls(**changes)
 
     def expected_return_share(self) -> float:
         """Parcels going back to the sender when nobody intervenes: an incorrect address at the
@@ -328,7 +338,7 @@ def simulate(
     story = _Story(shipment, profile, sorted(instructions, key=lambda i: i.issued_at), rng)
     promised = promised_date(shipment, profile)
     picked_up = pickup_date(shipment, profile)
-    origin, destination = shipment.origin, shipment.destination
+    origin = shipment.origin
     story.scan("LC", shipment.ship_time, origin, "Shipper")
 
     pickup_hours = (9.0, 11.5) if shipment.service == "same_day" else (15.0, 18.5)
@@ -370,7 +380,9 @@ def _line_haul(story: _Story, fate: _Fate, first_attempt: date) -> None:
         held = story.events[-1].at + (arrival - story.events[-1].at) / 2
         story.scan("EX", held, dest_hub, f"{dest_hub.city} Hub", fate.exception)
     story.scan("AR", max(arrival, story.after((1.0, 2.0))), dest_hub, f"{dest_hub.city} Hub")
-    story.scan("DP", story.at(first_attempt, (4.0, 6.5), dest_hub), dest_hub, f"{dest_hub.city} Hub")
+    story.scan(
+        "DP", story.at(first_attempt, (4.0, 6.5), dest_hub), dest_hub, f"{dest_hub.city} Hub"
+    )
 
 
 def _deliver(story: _Story, fate: _Fate, day: date) -> None:
@@ -431,7 +443,9 @@ def _follow(story: _Story, instruction: FailedDeliveryInstruction, fate: _Fate) 
                     state=new_address.state,
                     postal_code=new_address.postal_code,
                 )
-            story.scan("OD", story.at(day, (7.0, 9.5), destination), destination, "Delivery station")
+            story.scan(
+                "OD", story.at(day, (7.0, 9.5), destination), destination, "Delivery station"
+            )
             moment = story.at(day, story.rule.delivery_window, destination)
             story.scan("DL", moment, destination, "Front door")
 
