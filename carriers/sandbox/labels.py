@@ -92,7 +92,7 @@ def render_png(content: LabelContent) -> bytes:
     bars = barcode_image(content.tracking_number)
     page.paste(bars, ((size[0] - bars.width) // 2, 30 + 15 * 32))
     if content.qr_payload:
-        code = qr_image(content.qr_payload).resize((260, 260))
+        code = qr_image(content.qr_payload).resize((260, 260), Image.Resampling.NEAREST)
         page.paste(code, ((size[0] - 260) // 2, size[1] - 290))
     return _png_bytes(page)
 

@@ -354,15 +354,14 @@ def _line_haul(story: _Story, fate: _Fate, first_attempt: date) -> None:
     """Origin hub, optional exception, destination hub; a lost parcel's story ends here."""
     shipment, rule = story.shipment, story.rule
     if shipment.service == "same_day":
+        if fate.lost:
+            _report_loss(story, shipment.origin)
         return
     origin_hub, dest_hub = nearest_hub(shipment.origin), nearest_hub(shipment.destination)
     story.scan("AR", story.after((1.0, 3.0)), origin_hub, f"{origin_hub.city} Hub")
     story.scan("DP", story.after((1.5, 4.0)), origin_hub, f"{origin_hub.city} Hub")
     if fate.lost:
-        reported = add_working_days(
-            story.events[-1].at.date(), story.profile.loss_reported_after_days, MON_FRI
-        )
-        story.scan("EX", story.at(reported, (10, 16), origin_hub), origin_hub, "Claims", "lost")
+        _report_loss(story, origin_hub)
         return
     km = distance_km(origin_hub, dest_hub)
     travel = 2 + km / 800 if rule.by_air else km / 70
@@ -383,6 +382,13 @@ def _line_haul(story: _Story, fate: _Fate, first_attempt: date) -> None:
     story.scan(
         "DP", story.at(first_attempt, (4.0, 6.5), dest_hub), dest_hub, f"{dest_hub.city} Hub"
     )
+
+
+def _report_loss(story: _Story, last_seen: Place) -> None:
+    """The parcel vanished after its last scan; the carrier admits it days later."""
+    last_day = story.events[-1].at.date()
+    reported = add_working_days(last_day, story.profile.loss_reported_after_days, MON_FRI)
+    story.scan("EX", story.at(reported, (10, 16), last_seen), last_seen, "Claims", "lost")
 
 
 def _deliver(story: _Story, fate: _Fate, day: date) -> None:
