@@ -18,7 +18,13 @@ from typing import Any
 FORMATS_FILE = Path(__file__).with_name("tracking_formats") / "formats.json"
 
 # tracking_number_data courier code -> our registry name (see carriers/registry.py).
-REGISTERED_CARRIERS = {"ups": "ups", "fedex": "fedex", "usps": "usps", "dhl": "dhl"}
+REGISTERED_CARRIERS = {
+    "ups": "ups",
+    "fedex": "fedex",
+    "usps": "usps",
+    "dhl": "dhl",
+    "sandbox": "sandbox",
+}
 # An S10 (UPU) number is handled by the postal service of its country suffix.
 S10_POSTAL_CARRIERS = {"US": "usps"}
 
@@ -161,9 +167,19 @@ def _python_regex(pcre: str) -> str:
     return pcre.replace("(?<", "(?P<").replace("(?P<=", "(?<=").replace("(?P<!", "(?<!")
 
 
+# Our own simulated carrier (carriers/sandbox): service letter, two ZIPs, ship minute, sequence.
+SANDBOX_FORMAT = {
+    "id": "sandbox",
+    "name": "Sandbox",
+    "regex": r"SBX(?<ServiceType>[GEOCSR])(?<SerialNumber>[0-9]{20})(?<CheckDigit>[0-9])",
+    "validation": {"checksum": {"name": "luhn"}},
+}
+
+
 @cache
 def formats() -> tuple[_Format, ...]:
     document = json.loads(FORMATS_FILE.read_text(encoding="utf-8"))
+    couriers = [*document["couriers"], {"courier_code": "sandbox", "formats": [SANDBOX_FORMAT]}]
     return tuple(
         _Format(
             courier_code=courier["courier_code"],
@@ -173,7 +189,7 @@ def formats() -> tuple[_Format, ...]:
             validation=fmt.get("validation", {}),
             lookups=fmt.get("lookups", {}),
         )
-        for courier in document["couriers"]
+        for courier in couriers
         for fmt in courier["formats"]
     )
 

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from carriers import registry
 from carriers.detect import CHECKSUMS, carrier_for, detect
+from carriers.sandbox.carrier import make_tracking_number
 
 
 def _shared_dir() -> Path:
@@ -74,6 +76,12 @@ def test_every_invalid_number_is_rejected_for_its_courier(
 def test_registered_carriers_route_to_our_adapters(number, carrier):
     assert carrier_for(number) == carrier
     assert carrier in registry.BUILTIN
+
+
+def test_sandbox_labels_route_to_the_sandbox_carrier():
+    number = make_tracking_number("G", "10001", "94105", datetime(2026, 11, 23, tzinfo=UTC), 7)
+    assert carrier_for(number) == "sandbox"
+    assert carrier_for(number[:-1] + str((int(number[-1]) + 1) % 10)) is None
 
 
 def test_numbers_of_carriers_we_do_not_integrate_have_no_adapter():
