@@ -87,7 +87,7 @@ def _check_digit(digits: str) -> str:
 
 def make_tracking_number(
     service_letter: str, origin: str, destination: str, at: datetime, seq: int
-):
+) -> str:
     digits = f"{origin}{destination}{int(at.timestamp() // 60):08d}{seq:02d}"
     return f"{PREFIX}{service_letter}{digits}{_check_digit(digits)}"
 
@@ -210,7 +210,7 @@ class SandboxCarrier(Carrier):
             )
         return quotes
 
-    def _label(self, request: ShipmentRequest, service: str, letter: str, is_return: bool):
+    def _label(self, request: ShipmentRequest, service: str, letter: str, is_return: bool) -> Label:
         origin, destination = self._places(request)
         km = network.distance_km(origin, destination)
         if not self._offered(service, km):

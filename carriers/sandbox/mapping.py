@@ -87,7 +87,9 @@ def tracking_event(payload: Mapping[str, Any]) -> TrackingEvent:
     )
 
 
-def tracking_update(payload: Mapping[str, Any], events: Iterable[Mapping[str, Any]]):
+def tracking_update(
+    payload: Mapping[str, Any], events: Iterable[Mapping[str, Any]]
+) -> TrackingUpdate:
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=payload["tracking_number"],

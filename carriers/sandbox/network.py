@@ -303,7 +303,9 @@ class _Story:
             moment = self.events[-1].at + timedelta(minutes=self.rng.uniform(20, 90))
         return moment.astimezone(place.zone)
 
-    def scan(self, code: str, moment: datetime, place: Place, facility: str, reason: str = ""):
+    def scan(
+        self, code: str, moment: datetime, place: Place, facility: str, reason: str = ""
+    ) -> None:
         local = moment.astimezone(place.zone).replace(microsecond=0)
         self.events.append(RawEvent(code, local, place, facility, reason))
 
