@@ -33,14 +33,9 @@ from carriers.base import (
     WebhookSignatureError,
 )
 from carriers.detect import luhn
-from carriers.sandbox import labels, mapping, network, rates, signing
-from carriers.sandbox.network import (
-    Instruction,
-    Place,
-    SandboxProfile,
-    SimulatedShipment,
-    Timeline,
-)
+from carriers.sandbox import labels, mapping, network, rates, services, signing
+from carriers.sandbox.network import Instruction, SandboxProfile, SimulatedShipment, Timeline
+from carriers.sandbox.places import Place, distance_km
 from shipflow.clock import Clock, SystemClock
 from shipflow.domain import Address, TrackingUpdate
 
@@ -144,10 +139,18 @@ class SandboxCarrier(Carrier):
         found = self.timeline(tracking_number)
         return found[1].until(self.clock.now()) if found else ()
 
-    def estimated_delivery(self, shipment: SimulatedShipment, timeline: Timeline) -> datetime:
-        window_end = network.SERVICES[shipment.service].delivery_window[1]
-        start = datetime.combine(timeline.promised_date, time(), shipment.destination.zone)
-        return start + timedelta(hours=window_end)
+    def estimated_delivery(
+        self, shipment: SimulatedShipment, timeline: Timeline, now: datetime
+    ) -> datetime:
+        """The end of the promised day's delivery window; like real carriers, the sandbox
+        re-plans only once an exception is visible (a silent delay keeps the old promise)."""
+        day = timeline.promised_date
+        if any(e.code == "EX" for e in timeline.until(now)):
+            day = next((e.at.date() for e in timeline.events if e.code == "OD"), day)
+        window_end = services.SERVICES[shipment.service].delivery_window[1]
+        return datetime.combine(day, time(), shipment.destination.zone) + timedelta(
+            hours=window_end
+        )
 
     def tracking_payload(self, tracking_number: str) -> dict | None:
         """What the sandbox's tracking API answers; None for unknown or not-yet-created numbers."""
@@ -155,10 +158,11 @@ class SandboxCarrier(Carrier):
         if not found:
             return None
         shipment, timeline = found
-        events = timeline.until(self.clock.now())
+        now = self.clock.now()
+        events = timeline.until(now)
         if not events:
             return None
-        estimate = self.estimated_delivery(shipment, timeline)
+        estimate = self.estimated_delivery(shipment, timeline, now)
         return mapping.tracking_payload(
             shipment.tracking_number, shipment.service, estimate, events
         )
@@ -179,7 +183,7 @@ class SandboxCarrier(Carrier):
         return places[0], places[1]
 
     def _offered(self, service: str, km: float) -> bool:
-        return service in network.SERVICES and (
+        return service in services.SERVICES and (
             service != "same_day" or km <= self.profile.same_day_max_km
         )
 
@@ -191,9 +195,9 @@ class SandboxCarrier(Carrier):
 
     def rates(self, request: ShipmentRequest) -> list[RateQuote]:
         origin, destination = self._places(request)
-        km = network.distance_km(origin, destination)
+        km = distance_km(origin, destination)
         quotes = []
-        for service in network.SERVICES:
+        for service in services.SERVICES:
             if not self._offered(service, km):
                 continue
             probe = SimulatedShipment(
@@ -204,7 +208,7 @@ class SandboxCarrier(Carrier):
                     carrier=self.name,
                     service=service,
                     price=rates.price(service, km, tuple(request.parcels)),
-                    transit_days=network.transit_days(service, km),
+                    transit_days=services.transit_days(service, km),
                     estimated_delivery=network.promised_date(probe, self.profile),
                 )
             )
@@ -212,7 +216,7 @@ class SandboxCarrier(Carrier):
 
     def _label(self, request: ShipmentRequest, service: str, letter: str, is_return: bool) -> Label:
         origin, destination = self._places(request)
-        km = network.distance_km(origin, destination)
+        km = distance_km(origin, destination)
         if not self._offered(service, km):
             raise CarrierRejected(
                 f"sandbox does not offer {service!r} over {km:.0f} km",
@@ -253,7 +257,7 @@ class SandboxCarrier(Carrier):
         if letter is None:
             raise CarrierRejected(
                 f"unknown sandbox service {request.service!r}; "
-                f"known: {', '.join(network.SERVICES)}",
+                f"known: {', '.join(services.SERVICES)}",
                 carrier=self.name,
                 carrier_code="SERVICE",
             )
@@ -316,8 +320,8 @@ class SandboxCarrier(Carrier):
         return _reference("SBXI", shipment.tracking_number, now)
 
     def schedule_pickup(self, request: PickupRequest) -> PickupConfirmation:
-        if request.pickup_date < self.clock.now().date() or not network.is_working_day(
-            request.pickup_date, network.MON_SAT
+        if request.pickup_date < self.clock.now().date() or not services.is_working_day(
+            request.pickup_date, services.MON_SAT
         ):
             raise CarrierRejected(
                 f"no sandbox pickups on {request.pickup_date:%a %Y-%m-%d}",

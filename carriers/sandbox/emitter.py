@@ -50,7 +50,7 @@ class SandboxEmitter:
             if not found:
                 continue
             shipment, timeline = found
-            estimate = self.carrier.estimated_delivery(shipment, timeline)
+            estimate = self.carrier.estimated_delivery(shipment, timeline, now)
             for event in timeline.until(now)[self._sent[tn] :]:
                 body = mapping.webhook_body(tn, shipment.service, estimate, event, now)
                 headers = signing.sign(self.carrier.webhook_secret, body, now)

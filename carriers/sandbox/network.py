@@ -10,139 +10,22 @@ calendar, never happen on Sundays, and on Saturdays only for services that deliv
 
 from __future__ import annotations
 
-import math
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo
-
-import holidays
 
 from carriers.base import FailedDeliveryAction, FailedDeliveryInstruction
-from shipflow.domain import ServiceLevel
-
-# --- places ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    city: str
-    state: str
-    lat: float
-    lng: float
-    timezone: str = ""
-    postal_code: str = ""
-    country: str = "US"
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone or _zone_from_longitude(self.lng))
-
-
-def _zone_from_longitude(lng: float) -> str:
-    """Good enough for the contiguous US when a place comes without its zone."""
-    for west_limit, zone in ((-87.5, "America/New_York"), (-101.0, "America/Chicago")):
-        if lng > west_limit:
-            return zone
-    return "America/Denver" if lng > -114.5 else "America/Los_Angeles"
-
-
-HUBS = (
-    Place("Secaucus", "NJ", 40.79, -74.06, "America/New_York"),
-    Place("Atlanta", "GA", 33.64, -84.43, "America/New_York"),
-    Place("Charlotte", "NC", 35.21, -80.94, "America/New_York"),
-    Place("Orlando", "FL", 28.43, -81.31, "America/New_York"),
-    Place("Louisville", "KY", 38.17, -85.74, "America/New_York"),
-    Place("Chicago", "IL", 41.88, -87.96, "America/Chicago"),
-    Place("Memphis", "TN", 35.04, -89.98, "America/Chicago"),
-    Place("Dallas", "TX", 32.90, -97.04, "America/Chicago"),
-    Place("Houston", "TX", 29.99, -95.34, "America/Chicago"),
-    Place("Kansas City", "MO", 39.30, -94.71, "America/Chicago"),
-    Place("Denver", "CO", 39.86, -104.67, "America/Denver"),
-    Place("Phoenix", "AZ", 33.43, -112.01, "America/Phoenix"),
-    Place("Salt Lake City", "UT", 40.79, -111.98, "America/Denver"),
-    Place("Ontario", "CA", 34.06, -117.60, "America/Los_Angeles"),
-    Place("Oakland", "CA", 37.72, -122.22, "America/Los_Angeles"),
-    Place("Seattle", "WA", 47.45, -122.31, "America/Los_Angeles"),
+from carriers.sandbox.places import Place, distance_km, midpoint, nearest_hub
+from carriers.sandbox.services import (
+    MON_FRI,
+    MON_SAT,
+    SERVICES,
+    ServiceRule,
+    add_working_days,
+    ground_transit_days,
+    is_working_day,
 )
-
-
-def distance_km(a: Place, b: Place) -> float:
-    """Great-circle distance."""
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    dp, dl = p2 - p1, math.radians(b.lng - a.lng)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
-
-
-def _midpoint(a: Place, b: Place) -> Place:
-    return Place("", "", (a.lat + b.lat) / 2, (a.lng + b.lng) / 2)
-
-
-def nearest_hub(place: Place) -> Place:
-    return min(HUBS, key=lambda hub: distance_km(place, hub))
-
-
-# --- services and calendar ---------------------------------------------------------------------
-
-MON_FRI = frozenset(range(5))
-MON_SAT = frozenset(range(6))
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceRule:
-    """How a service moves: transit days by distance, the weekdays it delivers, by air or not."""
-
-    level: ServiceLevel
-    delivery_weekdays: frozenset[int]
-    by_air: bool
-    transit: Callable[[float], int]
-    delivery_window: tuple[float, float] = (9.5, 19.5)  # local hours of the delivery scan
-
-
-def ground_transit_days(km: float) -> int:
-    """One business day per started 600 km after the first, at most five."""
-    return min(5, 1 + int(km // 600))
-
-
-SERVICES = {
-    "same_day": ServiceRule(ServiceLevel.SAME_DAY, MON_SAT, False, lambda km: 0, (14.0, 20.0)),
-    "overnight": ServiceRule(ServiceLevel.EXPRESS, MON_SAT, True, lambda km: 1, (8.5, 10.5)),
-    "express": ServiceRule(ServiceLevel.EXPRESS, MON_SAT, True, lambda km: 2, (9.5, 17.0)),
-    "ground": ServiceRule(ServiceLevel.STANDARD, MON_FRI, False, ground_transit_days),
-    "economy": ServiceRule(
-        ServiceLevel.ECONOMY, MON_FRI, False, lambda km: ground_transit_days(km) + 2
-    ),
-}
-
-
-def transit_days(service: str, km: float) -> int:
-    """Delivery days from pickup to the first attempt, as promised (before any delay)."""
-    return SERVICES[service].transit(km)
-
-
-@cache
-def _us_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.US(years=year)
-
-
-def is_working_day(day: date, weekdays: frozenset[int]) -> bool:
-    return day.weekday() in weekdays and day not in _us_holidays(day.year)
-
-
-def add_working_days(day: date, count: int, weekdays: frozenset[int]) -> date:
-    """The `count`-th working day after `day` (`day` itself when count is 0 and it works)."""
-    if count == 0:
-        while not is_working_day(day, weekdays):
-            day += timedelta(days=1)
-        return day
-    while count:
-        day += timedelta(days=1)
-        count -= is_working_day(day, weekdays)
-    return day
-
 
 # --- the profile: every rate the simulation draws from ------------------------------------------
 
@@ -373,7 +256,7 @@ def _line_haul(story: _Story, fate: _Fate, first_attempt: date) -> None:
         departed + timedelta(hours=story.rng.uniform(travel, travel + 1)),
         eve + timedelta(hours=story.rng.uniform(19.0, 23.5)),
     )
-    relay = nearest_hub(_midpoint(origin_hub, dest_hub))
+    relay = nearest_hub(midpoint(origin_hub, dest_hub))
     if not rule.by_air and relay not in (origin_hub, dest_hub):
         story.scan("AR", departed + (arrival - departed) / 2, relay, f"{relay.city} Hub")
         story.scan("DP", story.after((1.0, 3.0)), relay, f"{relay.city} Hub")

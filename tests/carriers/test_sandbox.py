@@ -208,6 +208,20 @@ def test_polling_shows_only_what_has_happened_by_now(clock):
     assert update.estimated_delivery.date() == date(2026, 11, 23)
 
 
+def test_the_estimate_moves_once_an_exception_is_visible(clock):
+    stormy = SandboxProfile(late_rate=0, failed_attempt_rate=0, loss_rate=0, exception_rate=1.0)
+    carrier = sandbox(clock, stormy)
+    tn = carrier.create_label(request()).tracking_number
+    promised = carrier.track([tn])[0].estimated_delivery
+    advance_until(clock, carrier, tn, "EX")
+    (update,) = carrier.track([tn])
+    assert update.latest.status == Status.EXCEPTION and update.latest.reason is not None
+    assert update.estimated_delivery.date() > promised.date()
+    clock.advance(timedelta(days=15))
+    delivered = carrier.track([tn])[0].latest
+    assert delivered.occurred_at.date() == update.estimated_delivery.date()
+
+
 def test_a_label_created_for_a_later_date_is_not_yet_trackable(clock):
     carrier = sandbox(clock)
     later = ShipmentRequest(

@@ -11,17 +11,9 @@ from datetime import UTC, datetime, timedelta
 import holidays
 import pytest
 
-from carriers.sandbox.network import (
-    HUBS,
-    SERVICES,
-    Place,
-    SandboxProfile,
-    SimulatedShipment,
-    add_working_days,
-    distance_km,
-    simulate,
-    transit_days,
-)
+from carriers.sandbox.network import SandboxProfile, SimulatedShipment, simulate
+from carriers.sandbox.places import HUBS, Place, distance_km
+from carriers.sandbox.services import SERVICES, add_working_days, transit_days
 
 PARCELS = 4000
 PROFILE = SandboxProfile(
