@@ -61,14 +61,16 @@ class SandboxProfile:
         return cls(**changes)
 
     def expected_return_share(self) -> float:
-        """Parcels going back to the sender when nobody intervenes: an incorrect address at the
-        first failed attempt, or every attempt failed and the parcel left uncollected."""
+        """Parcels going back to the sender when nobody intervenes: a failed attempt finding
+        the address incorrect, or every attempt failed and the parcel left uncollected."""
         wrong_address = self.failure_reason_weights[3] / sum(self.failure_reason_weights)
-        unclaimed = self.refail_rate ** (self.max_attempts - 1) * (1 - self.pickup_collection_rate)
+        tries_again = (1 - wrong_address) * self.refail_rate
+        at_attempt = [tries_again**k for k in range(self.max_attempts)]  # reached, given 1st fails
+        unclaimed = at_attempt[-1] * (1 - wrong_address) * (1 - self.pickup_collection_rate)
         return (
             (1 - self.loss_rate)
             * self.failed_attempt_rate
-            * (wrong_address + (1 - wrong_address) * unclaimed)
+            * (wrong_address * sum(at_attempt) + unclaimed)
         )
 
 
@@ -238,9 +240,11 @@ def simulate(
 def _line_haul(story: _Story, fate: _Fate, first_attempt: date) -> None:
     """Origin hub, optional exception, destination hub; a lost parcel's story ends here."""
     shipment, rule = story.shipment, story.rule
-    if shipment.service == "same_day":
+    if shipment.service == "same_day":  # a courier van, no hubs
         if fate.lost:
             _report_loss(story, shipment.origin)
+        elif fate.exception:
+            story.scan("EX", story.after((0.5, 2.0)), shipment.origin, "Courier", fate.exception)
         return
     origin_hub, dest_hub = nearest_hub(shipment.origin), nearest_hub(shipment.destination)
     story.scan("AR", story.after((1.0, 3.0)), origin_hub, f"{origin_hub.city} Hub")

@@ -86,6 +86,13 @@ def test_registered_as_sandbox_and_built_from_an_account_alone():
     assert cls(CarrierAccount("sandbox", "demo")).name == "sandbox"
 
 
+def test_account_settings_tune_the_simulation():
+    account = CarrierAccount("sandbox", "demo", {"late_rate": "0.5", "max_attempts": "2"})
+    profile = SandboxCarrier(account).profile
+    assert (profile.late_rate, profile.max_attempts) == (0.5, 2)
+    assert profile.loss_rate == SandboxProfile().loss_rate
+
+
 def test_a_tracking_number_carries_its_shipment(clock):
     label = sandbox(clock).create_label(request())
     shipment = sandbox(clock).shipment(label.tracking_number)  # another instance, same story

@@ -61,7 +61,7 @@ def _reasons(timeline, code: str) -> list[str]:
     return [e.reason for e in timeline.events if e.code == code]
 
 
-def _share_close(count: int, total: int, expected: float, sigmas: float = 4.0) -> None:
+def _share_close(count: int, total: int, expected: float, sigmas: float = 3.0) -> None:
     tolerance = sigmas * math.sqrt(expected * (1 - expected) / total) + 1 / total
     assert abs(count / total - expected) <= tolerance, (count / total, expected, tolerance)
 
@@ -119,6 +119,9 @@ def test_failed_attempt_exception_loss_and_return_shares(simulated):
     _share_close(len(exceptions), len(in_network), PROFILE.exception_rate)
     weather = sum(_reasons(t, "EX") == ["weather"] for t in exceptions)
     _share_close(weather, len(exceptions), PROFILE.weather_share)
+    first_reasons = [_reasons(t, "NA")[0] for t in in_network if "NA" in _codes(t)]
+    unavailable = PROFILE.failure_reason_weights[0] / sum(PROFILE.failure_reason_weights)
+    _share_close(first_reasons.count("customer_unavailable"), len(first_reasons), unavailable)
     returned = sum("RD" in _codes(t) for _, t in simulated)
     _share_close(returned, total, PROFILE.expected_return_share())
 
