@@ -51,7 +51,15 @@ def _digit_value(char: str) -> int:
     return int(char) if char.isdigit() else (ord(char) - 3) % 10
 
 
-def mod10(serial: str, check: str, *, evens_multiplier=1, odds_multiplier=1, reverse=False, **_):
+def mod10(
+    serial: str,
+    check: str,
+    *,
+    evens_multiplier: int = 1,
+    odds_multiplier: int = 1,
+    reverse: bool = False,
+    **_: object,
+) -> bool:
     chars = serial[::-1] if reverse else serial
     total = sum(
         _digit_value(c) * (odds_multiplier if i % 2 else evens_multiplier)
@@ -60,11 +68,11 @@ def mod10(serial: str, check: str, *, evens_multiplier=1, odds_multiplier=1, rev
     return (10 - total % 10) % 10 == int(check)
 
 
-def mod7(serial: str, check: str, **_) -> bool:
+def mod7(serial: str, check: str, **_: object) -> bool:
     return int(serial) % 7 == int(check)
 
 
-def luhn(serial: str, check: str, **_) -> bool:
+def luhn(serial: str, check: str, **_: object) -> bool:
     total = 0
     for i, c in enumerate(reversed(serial)):
         doubled = int(c) * (2 if i % 2 == 0 else 1)
@@ -72,20 +80,20 @@ def luhn(serial: str, check: str, **_) -> bool:
     return (10 - total % 10) % 10 == int(check)
 
 
-def s10(serial: str, check: str, *, weightings, modulo=11, **_) -> bool:
+def s10(serial: str, check: str, *, weightings: list[int], modulo: int = 11, **_: object) -> bool:
     remainder = sum(int(c) * w for c, w in zip(serial, weightings, strict=True)) % modulo
     expected = {0: 5, 1: 0}.get(remainder, modulo - remainder)
     return expected == int(check)
 
 
 def sum_product_with_weightings_and_modulo(
-    serial: str, check: str, *, weightings, modulo1, modulo2, **_
+    serial: str, check: str, *, weightings: list[int], modulo1: int, modulo2: int, **_: object
 ) -> bool:
-    total = sum(int(c) * w for c, w in zip(serial[-len(weightings) :], weightings, strict=True))
+    total = sum(int(c) * w for c, w in zip(serial, weightings, strict=True))
     return total % modulo1 % modulo2 == int(check)
 
 
-def mod_37_36(serial: str, check: str, *, modulo=36, **_) -> bool:
+def mod_37_36(serial: str, check: str, *, modulo: int = 36, **_: object) -> bool:
     """ISO 7064 MOD 37,36 (DPD parcel label specification)."""
     product = modulo
     for char in serial:
