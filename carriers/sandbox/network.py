@@ -280,85 +280,92 @@ def _report_loss(story: _Story, last_seen: Place) -> None:
     story.scan("EX", story.at(reported, (10, 16), last_seen), last_seen, "Claims", "lost")
 
 
+OUT_FOR_DELIVERY_HOURS = (7.0, 9.5)
+PICKUP_POINT_HOURS = (9.0, 12.0)
+RETURN_HOURS = (10.0, 14.0)
+
+
 def _deliver(story: _Story, fate: _Fate, day: date) -> None:
-    """Attempts until delivered, held at a pickup point or sent back; follows instructions."""
+    """Attempts until delivered, held at a pickup point or sent back. After a failed attempt,
+    the next scan's time is drawn first: an instruction given before it changes what it is."""
     destination = story.shipment.destination
     weekdays = story.rule.delivery_weekdays
+    out_at = story.at(day, OUT_FOR_DELIVERY_HOURS, destination)
     for attempt, reason in enumerate((*fate.attempt_failures, "")):
-        story.scan("OD", story.at(day, (7.0, 9.5), destination), destination, "Delivery station")
+        story.scan("OD", out_at, destination, "Delivery station")
         moment = story.at(day, story.rule.delivery_window, destination)
         if not reason:
             story.scan("DL", moment, destination, "Front door")
             return
         story.scan("NA", moment, destination, "Delivery station", reason)
         next_day = add_working_days(day, 1, weekdays)
-        instruction = _instruction_between(story, moment, next_day)
+        wrong_address = reason == "address_incorrect"
+        last_attempt = attempt + 1 == story.profile.max_attempts
+        if wrong_address:
+            next_at = story.at(add_working_days(day, 1, MON_FRI), RETURN_HOURS, destination)
+        else:
+            hours = PICKUP_POINT_HOURS if last_attempt else OUT_FOR_DELIVERY_HOURS
+            next_at = story.at(next_day, hours, destination)
+        instruction = next((i for i in story.instructions if moment <= i.issued_at < next_at), None)
         if instruction:
-            _follow(story, instruction, fate)
-            return
-        if reason == "address_incorrect":
-            _return_to_sender(story, add_working_days(day, 1, MON_FRI))
-            return
-        if attempt + 1 == story.profile.max_attempts:
-            _hold_at_pickup_point(story, next_day, fate.collected)
-            return
-        day = next_day
+            _follow(story, instruction)
+        elif wrong_address:
+            _return_to_sender(story, next_at)
+        elif last_attempt:
+            _hold_at_pickup_point(story, next_at, fate.collected)
+        else:
+            day, out_at = next_day, next_at
+            continue
+        return
 
 
-def _instruction_between(
-    story: _Story, failed_at: datetime, next_day: date
-) -> FailedDeliveryInstruction | None:
-    """The customer's instruction given after this failure and before the next round."""
-    next_round = datetime.combine(next_day, time(7), story.shipment.destination.zone)
-    return next(
-        (i.instruction for i in story.instructions if failed_at <= i.issued_at < next_round),
-        None,
-    )
-
-
-def _follow(story: _Story, instruction: FailedDeliveryInstruction, fate: _Fate) -> None:
-    issued_day = story.events[-1].at.date()
-    weekdays = story.rule.delivery_weekdays
-    next_day = add_working_days(issued_day, 1, weekdays)
+def _follow(story: _Story, instruction: Instruction) -> None:
+    """The customer's choice, carried out from the next working day after it was given."""
     destination = story.shipment.destination
-    match instruction.action:
+    weekdays = story.rule.delivery_weekdays
+    issued_day = instruction.issued_at.astimezone(destination.zone).date()
+    next_day = add_working_days(issued_day, 1, weekdays)
+    choice = instruction.instruction
+    match choice.action:
         case FailedDeliveryAction.RETURN_TO_SENDER:
-            _return_to_sender(story, add_working_days(issued_day, 1, MON_FRI))
+            back_day = add_working_days(issued_day, 1, MON_FRI)
+            _return_to_sender(story, story.at(back_day, RETURN_HOURS, destination))
         case FailedDeliveryAction.HOLD_AT_PICKUP_POINT:
-            _hold_at_pickup_point(story, next_day, collected=True)
+            held_at = story.at(next_day, PICKUP_POINT_HOURS, destination)
+            _hold_at_pickup_point(story, held_at, collected=True)
         case _:  # re-attempt, possibly at a corrected address: the customer will be there
-            day = instruction.reattempt_on or next_day
-            if not is_working_day(day, weekdays) or day <= issued_day:
+            day = choice.reattempt_on or next_day
+            if day <= issued_day or not is_working_day(day, weekdays):
                 day = add_working_days(max(day, issued_day), 1, weekdays)
-            if instruction.address and instruction.address.city:
-                new_address = instruction.address
+            if choice.address and choice.address.city:
                 destination = replace(
                     destination,
-                    city=new_address.city,
-                    state=new_address.state,
-                    postal_code=new_address.postal_code,
+                    city=choice.address.city,
+                    state=choice.address.state,
+                    postal_code=choice.address.postal_code,
                 )
-            story.scan(
-                "OD", story.at(day, (7.0, 9.5), destination), destination, "Delivery station"
-            )
+            out_at = story.at(day, OUT_FOR_DELIVERY_HOURS, destination)
+            story.scan("OD", out_at, destination, "Delivery station")
             moment = story.at(day, story.rule.delivery_window, destination)
             story.scan("DL", moment, destination, "Front door")
 
 
-def _hold_at_pickup_point(story: _Story, day: date, collected: bool) -> None:
+def _hold_at_pickup_point(story: _Story, held_at: datetime, collected: bool) -> None:
     destination = story.shipment.destination
     point = f"Pickup point {destination.city}"
-    story.scan("PK", story.at(day, (9.0, 12.0), destination), destination, point)
+    story.scan("PK", held_at, destination, point)
+    day = held_at.date()
     if collected:
         pickup = add_working_days(day, story.rng.randint(0, 3), MON_SAT)
         story.scan("DL", story.at(pickup, (12.0, 19.0), destination), destination, point)
         return
     give_up = add_working_days(day, story.profile.hold_days, MON_FRI)
-    _return_to_sender(story, give_up)
+    _return_to_sender(story, story.at(give_up, RETURN_HOURS, destination))
 
 
-def _return_to_sender(story: _Story, day: date) -> None:
+def _return_to_sender(story: _Story, leaves_at: datetime) -> None:
     origin, destination = story.shipment.origin, story.shipment.destination
-    story.scan("RS", story.at(day, (10.0, 14.0), destination), destination, "Delivery station")
-    back = add_working_days(day, ground_transit_days(distance_km(origin, destination)), MON_FRI)
+    story.scan("RS", leaves_at, destination, "Delivery station")
+    transit = ground_transit_days(distance_km(origin, destination))
+    back = add_working_days(leaves_at.date(), transit, MON_FRI)
     story.scan("RD", story.at(back, (10.0, 16.0), origin), origin, "Shipper")

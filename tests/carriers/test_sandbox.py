@@ -380,6 +380,7 @@ def test_reattempt_on_a_date_changes_the_future(clock):
     [
         (FailedDeliveryAction.RETURN_TO_SENDER, ["RS", "RD"], Status.RETURNED_TO_SENDER),
         (FailedDeliveryAction.HOLD_AT_PICKUP_POINT, ["PK", "DL"], Status.DELIVERED),
+        (FailedDeliveryAction.UPDATE_ADDRESS, ["OD", "DL"], Status.DELIVERED),
     ],
 )
 def test_return_or_hold_instructions(clock, action, codes, final):
@@ -388,6 +389,19 @@ def test_return_or_hold_instructions(clock, action, codes, final):
     update = _final_codes(carrier, clock, tn)
     assert [e.raw_code for e in update.events[len(before) :]] == codes
     assert update.latest.status == final
+
+
+def test_an_instruction_accepted_just_before_the_next_scan_still_counts(clock):
+    carrier, tn, before = _missed_parcel(clock)
+    _, planned = carrier.timeline(tn)
+    clock.current = planned.events[len(before)].at - timedelta(minutes=1)
+    carrier.failed_delivery_action(
+        FailedDeliveryInstruction(tn, FailedDeliveryAction.RETURN_TO_SENDER)
+    )
+    assert [e.raw_code for e in _final_codes(carrier, clock, tn).events[len(before) :]] == [
+        "RS",
+        "RD",
+    ]
 
 
 def test_instructions_need_a_failed_attempt(clock):
