@@ -33,13 +33,8 @@ class LabelContent:
 
 def _address_lines(title: str, address: Address) -> list[str]:
     street = ", ".join(part for part in (address.line1, address.line2) if part)
-    return [
-        title,
-        address.name or address.company,
-        street,
-        f"{address.city} {address.state} {address.postal_code}".strip(),
-        address.country,
-    ]
+    town = f"{address.city} {address.state} {address.postal_code}".strip()
+    return [title, *filter(None, (address.name or address.company, street, town, address.country))]
 
 
 def _text_lines(content: LabelContent) -> list[str]:
