@@ -28,7 +28,7 @@ class ServiceRule:
 
 
 def ground_transit_days(km: float) -> int:
-    """One business day per started 600 km after the first, at most five."""
+    """One delivery day, plus one per full 600 km, at most five."""
     return min(5, 1 + int(km // 600))
 
 
