@@ -25,7 +25,7 @@ from shipflow.edd.history import HistoryRecord, read_history
 from shipflow.edd.training import history_quote, train
 from shipflow.edd.transit import ModelConfig
 
-CONFIDENCES = (0.8, 0.9, 0.95)
+CONFIDENCES = (0.8, 0.9, 0.95, 0.97, 0.99)
 BR_REGIONS = {
     **dict.fromkeys(["AC", "AP", "AM", "PA", "RO", "RR", "TO"], "N"),
     **dict.fromkeys(["AL", "BA", "CE", "MA", "PB", "PE", "PI", "RN", "SE"], "NE"),
@@ -153,8 +153,12 @@ def figures(quoted: Sequence[Quoted]) -> dict[str, str]:
     }
     for c in CONFIDENCES:
         stated = [q for q in covered if c in q.at_confidence]
-        hits = sum(q.actual <= q.at_confidence[c] for q in stated)
-        result[f"calibration: stated {c:.2f} -> observed"] = pct(hits, len(stated))
+        met = [
+            (q.at_confidence[c] - q.actual).days for q in stated if q.actual <= q.at_confidence[c]
+        ]
+        result[f"stated confidence {c:.2f} -> observed (padding)"] = (
+            f"{pct(len(met), len(stated))} ({_mean(met)})" if stated else "-"
+        )
     return result
 
 
