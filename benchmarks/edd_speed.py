@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from benchmarks.edd_synthetic import WAREHOUSES, synthetic_history
 from shipflow import geo
 from shipflow.domain import Address, CarrierService, Warehouse
-from shipflow.edd.engine import Estimate, estimate, resolve_destination
+from shipflow.edd.engine import Estimate, estimate, resolve_destination, warm_up
 from shipflow.edd.training import history_quote, train
 
 SERVICES = (
@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--quotes", type=int, default=10000)
     args = parser.parse_args()
     model, warehouses = setup()
+    warm_up(warehouses, SERVICES, ["US"], range(2026, 2028))
     rng = random.Random(1)
     zips = rng.sample(sorted(geo._us_index()), 2000)
     start = datetime(2026, 1, 5, tzinfo=UTC)

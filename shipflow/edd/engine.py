@@ -14,7 +14,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from shipflow import geo
-from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar
+from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar, preload
 from shipflow.domain import CarrierService, Status, Warehouse
 from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
 
@@ -122,6 +122,24 @@ def estimate(
     return best
 
 
+def warm_up(
+    warehouses: Sequence[Warehouse],
+    services: Sequence[CarrierService],
+    countries: Sequence[str],
+    years: range,
+) -> None:
+    """Build every calendar quoting will touch, so the first quote to a region is not slow."""
+    for warehouse in warehouses:
+        for weekdays in (warehouse.working_days, warehouse.pickup_days & warehouse.working_days):
+            cal = calendar(weekdays, warehouse.holiday_country, warehouse.holiday_subdivision)
+            cal.is_business_day(date(years.start, 1, 1))
+            cal.is_business_day(date(years.stop - 1, 1, 1))
+        warehouse_location(warehouse)
+    for service in services:
+        for country in countries:
+            preload(service.delivery_days, country, years)
+
+
 def warehouse_location(warehouse: Warehouse) -> geo.Location:
     address = warehouse.address
     found = geo.locate(address.country, address.postal_code) if address.postal_code else None
@@ -195,18 +213,17 @@ def delivery_dates(
     delivery: BusinessCalendar,
 ) -> DatePMF:
     """Combine handling and transit into delivery dates (cached: same day, same answer)."""
-    mass: dict[date, float] = {}
-    transit_support = transit.support()
+    mass: dict[int, float] = {}
+    support = transit.support()
+    longest = support[-1][0]
     for handling_days, p in handling.support():
         handover = pickup.next_day(working.add(start, handling_days))
-        for transit_days, q in transit_support:
-            day = (
-                delivery.after(handover, transit_days)
-                if transit_days
-                else delivery.next_day(handover)
-            )
+        # ordinal of "n business days after handover"; n=0 is the handover day (or next open day)
+        after = [delivery.next_day(handover).toordinal(), *delivery.following(handover, longest)]
+        for transit_days, q in support:
+            day = after[transit_days]
             mass[day] = mass.get(day, 0.0) + p * q
-    return _pmf(mass)
+    return _pmf({date.fromordinal(d): m for d, m in mass.items()})
 
 
 def _pmf(mass: dict[date, float]) -> DatePMF:

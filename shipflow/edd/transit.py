@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from shipflow import geo
 from shipflow.calendars import apply_cutoff, calendar
@@ -70,11 +70,16 @@ class Distribution:
             total = 1.0
         return Distribution(tuple(m / total for m in tail), self.level, self.samples)
 
-    def support(self, floor: float = 1e-4) -> list[tuple[int, float]]:
-        """(days, mass) pairs worth combining; the dropped mass is folded into neighbours."""
-        kept = [(d, m) for d, m in enumerate(self.pmf) if m >= floor]
-        total = sum(m for _, m in kept)
-        return [(d, m / total) for d, m in kept]
+    def support(self) -> list[tuple[int, float]]:
+        """(days, mass) pairs worth combining, renormalised."""
+        return _support(self.pmf)
+
+
+@lru_cache(maxsize=4096)
+def _support(pmf: tuple[float, ...], floor: float = 1e-4) -> list[tuple[int, float]]:
+    kept = [(d, m) for d, m in enumerate(pmf) if m >= floor]
+    total = sum(m for _, m in kept)
+    return [(d, m / total) for d, m in kept]
 
 
 def point_mass(days: int, level: str) -> Distribution:
