@@ -21,9 +21,10 @@ from zoneinfo import ZoneInfo
 
 from benchmarks.edd_synthetic import synthetic_history
 from shipflow import geo
+from shipflow.edd.engine import EARLIEST_LEVEL, LATEST_LEVEL, DatePMF
 from shipflow.edd.history import HistoryRecord, read_history
 from shipflow.edd.training import history_quote, train
-from shipflow.edd.transit import ModelConfig
+from shipflow.edd.transit import Calibration, ModelConfig
 
 CONFIDENCES = (0.8, 0.9, 0.95, 0.97, 0.99)
 BR_REGIONS = {
@@ -106,19 +107,25 @@ def score_shipflow(
             if dates is None:
                 quoted.append(Quoted(actual, None))
                 continue
-            upper = calibration.upper if calibration else (lambda p: p)
-            lower = calibration.lower if calibration else (lambda p: p)
-            quoted.append(
-                Quoted(
-                    actual,
-                    dates.quantile(upper(0.95)),
-                    dates.most_likely,
-                    dates.quantile(lower(0.05)),
-                    dates.quantile(upper(0.95)),
-                    {c: dates.quantile(upper(c)) for c in CONFIDENCES},
-                )
-            )
+            quoted.append(quoted_from(actual, dates, calibration))
     return quoted, len(tests)
+
+
+def quoted_from(actual: date, dates: DatePMF, calibration: Calibration | None = None) -> Quoted:
+    upper = calibration.upper if calibration else _same
+    lower = calibration.lower if calibration else _same
+    return Quoted(
+        actual,
+        dates.quantile(upper(0.95)),
+        dates.most_likely,
+        dates.quantile(lower(EARLIEST_LEVEL)),
+        dates.quantile(upper(LATEST_LEVEL)),
+        {c: dates.quantile(upper(c)) for c in CONFIDENCES},
+    )
+
+
+def _same(p: float) -> float:
+    return p
 
 
 def figures(quoted: Sequence[Quoted]) -> dict[str, str]:
@@ -201,12 +208,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             {"shipflow": figures(quoted), "history promised_date": figures(promises)},
         )
     if args.sandbox:
-        records, cutoffs = synthetic_history(args.sandbox)
+        records, cutoffs, truth = synthetic_history(args.sandbox)
         test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo("America/New_York"))
         quoted, _ = score_shipflow(records, test_from, "America/New_York", cutoffs)
+        oracle = [
+            quoted_from(r.delivered_at.date(), truth[r.order_id])
+            for r in sorted(records, key=lambda r: r.ordered_at)
+            if r.ordered_at >= test_from
+        ]
         print_side_by_side(
             f"synthetic sandbox, {args.sandbox} orders, test from 2025-07-01",
-            {"shipflow": figures(quoted)},
+            {"shipflow": figures(quoted), "oracle (true distribution)": figures(oracle)},
         )
 
 

@@ -26,7 +26,7 @@ SERVICES = (
 
 def setup(orders: int = 20000):
     """A trained model and the three synthetic warehouses, each stocking the SKU."""
-    records, cutoffs = synthetic_history(orders)
+    records, cutoffs, _ = synthetic_history(orders)
     as_of = datetime(2026, 1, 1, tzinfo=UTC)
     model = train(records, as_of, history_quote("UTC", frozenset(range(5)), cutoffs))
     warehouses = []

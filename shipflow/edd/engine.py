@@ -223,10 +223,11 @@ def delivery_dates(
         for transit_days, q in support:
             day = after[transit_days]
             mass[day] = mass.get(day, 0.0) + p * q
-    return _pmf({date.fromordinal(d): m for d, m in mass.items()})
+    return date_pmf({date.fromordinal(d): m for d, m in mass.items()})
 
 
-def _pmf(mass: dict[date, float]) -> DatePMF:
+def date_pmf(mass: dict[date, float]) -> DatePMF:
+    """Normalise probability mass per date into a DatePMF."""
     days = tuple(sorted(mass))
     total, cumulative = 0.0, []
     norm = sum(mass.values())
@@ -307,7 +308,7 @@ def _prediction(
     moved: dict[date, float] = {}
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
-    dates = _pmf(moved)
+    dates = date_pmf(moved)
     calibration = model.calibration
     upper = calibration.upper if calibration else _identity
     lower = calibration.lower if calibration else _identity
