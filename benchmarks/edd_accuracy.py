@@ -24,7 +24,7 @@ from shipflow import geo
 from shipflow.edd.engine import EARLIEST_LEVEL, LATEST_LEVEL, DatePMF
 from shipflow.edd.history import HistoryRecord, read_history
 from shipflow.edd.training import history_quote, train
-from shipflow.edd.transit import Calibration, ModelConfig
+from shipflow.edd.transit import ModelConfig, TransitModel
 
 CONFIDENCES = (0.8, 0.9, 0.95, 0.97, 0.99)
 BR_REGIONS = {
@@ -89,7 +89,7 @@ def score_shipflow(
     zone: str,
     cutoffs: dict | None = None,
     config: ModelConfig | None = None,
-) -> tuple[list[Quoted], int]:
+) -> list[Quoted]:
     delivery_days = observed_delivery_weekdays(records)
     config = config or ModelConfig(delivery_weekdays=delivery_days)
     quote = history_quote(zone, delivery_days, cutoffs)
@@ -98,7 +98,6 @@ def score_shipflow(
     quoted, i = [], 0
     for start, end in zip(boundaries, boundaries[1:], strict=False):
         model = train(records, start, quote, config, cutoffs=cutoffs)
-        calibration = model.calibration
         while i < len(tests) and tests[i].ordered_at < end:
             record = tests[i]
             i += 1
@@ -107,25 +106,21 @@ def score_shipflow(
             if dates is None:
                 quoted.append(Quoted(actual, None))
                 continue
-            quoted.append(quoted_from(actual, dates, calibration))
-    return quoted, len(tests)
+            quoted.append(quoted_from(actual, dates, model))
+    return quoted
 
 
-def quoted_from(actual: date, dates: DatePMF, calibration: Calibration | None = None) -> Quoted:
-    upper = calibration.upper if calibration else _same
-    lower = calibration.lower if calibration else _same
+def quoted_from(actual: date, dates: DatePMF, model: TransitModel | None = None) -> Quoted:
+    """What the engine would promise from `dates` (recalibrated by `model` when given)."""
+    model = model or TransitModel()
     return Quoted(
         actual,
-        dates.quantile(upper(0.95)),
+        dates.quantile(model.upper(0.95)),
         dates.most_likely,
-        dates.quantile(lower(EARLIEST_LEVEL)),
-        dates.quantile(upper(LATEST_LEVEL)),
-        {c: dates.quantile(upper(c)) for c in CONFIDENCES},
+        dates.quantile(model.lower(EARLIEST_LEVEL)),
+        dates.quantile(model.upper(LATEST_LEVEL)),
+        {c: dates.quantile(model.upper(c)) for c in CONFIDENCES},
     )
-
-
-def _same(p: float) -> float:
-    return p
 
 
 def figures(quoted: Sequence[Quoted]) -> dict[str, str]:
@@ -196,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         with open(args.history, newline="") as file:
             records, errors = read_history(file, args.zone)
         test_from = datetime.combine(args.test_from, time(), ZoneInfo(args.zone))
-        quoted, _ = score_shipflow(records, test_from, args.zone)
+        quoted = score_shipflow(records, test_from, args.zone)
         promises = [
             Quoted(r.delivered_at.date(), r.promised_date, r.promised_date)
             for r in records
@@ -210,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.sandbox:
         records, cutoffs, truth = synthetic_history(args.sandbox)
         test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo("America/New_York"))
-        quoted, _ = score_shipflow(records, test_from, "America/New_York", cutoffs)
+        quoted = score_shipflow(records, test_from, "America/New_York", cutoffs)
         oracle = [
             quoted_from(r.delivered_at.date(), truth[r.order_id])
             for r in sorted(records, key=lambda r: r.ordered_at)

@@ -177,15 +177,12 @@ def quote_from(
     delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
     cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
     dates = delivery_dates(cut.start_day, handling, transit, working, pickup, delivery)
-    calibration = model.calibration
-    upper = calibration.upper if calibration else _identity
-    lower = calibration.lower if calibration else _identity
     notes = tuple(n for n in (origin.note, destination.note) if n)
     return Estimate(
-        promised=dates.quantile(upper(confidence)),
-        earliest=dates.quantile(lower(EARLIEST_LEVEL)),
+        promised=dates.quantile(model.upper(confidence)),
+        earliest=dates.quantile(model.lower(EARLIEST_LEVEL)),
         most_likely=dates.most_likely,
-        latest=dates.quantile(upper(LATEST_LEVEL)),
+        latest=dates.quantile(model.upper(LATEST_LEVEL)),
         confidence=confidence,
         cutoff=cut.deadline,
         countdown=cut.countdown,
@@ -197,10 +194,6 @@ def quote_from(
         delivery=delivery,
         dates=dates,
     )
-
-
-def _identity(p: float) -> float:
-    return p
 
 
 @lru_cache(maxsize=65536)
@@ -309,13 +302,10 @@ def _prediction(
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
     dates = date_pmf(moved)
-    calibration = model.calibration
-    upper = calibration.upper if calibration else _identity
-    lower = calibration.lower if calibration else _identity
     return Prediction(
         dates.most_likely,
-        dates.quantile(lower(EARLIEST_LEVEL)),
-        dates.quantile(upper(LATEST_LEVEL)),
-        dates.quantile(upper(confidence)),
+        dates.quantile(model.lower(EARLIEST_LEVEL)),
+        dates.quantile(model.upper(LATEST_LEVEL)),
+        dates.quantile(model.upper(confidence)),
         basis,
     )

@@ -245,6 +245,14 @@ class TransitModel:
             self._cache[cache_key] = self._shrink(origin.levels(), None)
         return self._cache[cache_key]
 
+    def upper(self, p: float) -> float:
+        """The predictive level to quote for "on or before, with probability p"."""
+        return self.calibration.upper(p) if self.calibration else p
+
+    def lower(self, p: float) -> float:
+        """The predictive level to quote for "not before, with probability 1 - p"."""
+        return self.calibration.lower(p) if self.calibration else p
+
     @cached_property
     def _cache(self) -> dict:
         return {}
