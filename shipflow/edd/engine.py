@@ -27,6 +27,7 @@ class Assumptions:
     carrier: str = ""
     service: str = ""
     lane_level: str = ""  # the finest region pair with enough history, or "prior:distance"
+    lane_samples: float = 0.0  # recency-weighted deliveries behind that level
     handling: str = ""  # "learned:<level>" or "configured"
     notes: tuple[str, ...] = ()
 
@@ -187,7 +188,13 @@ def quote_from(
         cutoff=cut.deadline,
         countdown=cut.countdown,
         assumptions=Assumptions(
-            warehouse.code, service.carrier, service.service, transit.level, handling_source, notes
+            warehouse.code,
+            service.carrier,
+            service.service,
+            transit.level,
+            round(transit.samples, 1),
+            handling_source,
+            notes,
         ),
         lane=lane,
         destination=destination,

@@ -26,6 +26,8 @@ MIN_OBSERVED = 0.2  # caps the truncation weight at 5
 
 @dataclass(frozen=True, slots=True)
 class ModelConfig:
+    """Knobs of the model; defaults are general, not tuned to one history."""
+
     half_life_days: float = 90.0  # recency weighting of deliveries
     min_samples: float = 20.0  # effective samples for a level to count as "used"
     prior_strength: float = 8.0  # pseudo-samples a level borrows from its parent
@@ -40,14 +42,11 @@ class ModelConfig:
 
 @dataclass(frozen=True, slots=True)
 class Distribution:
-    """P(days = i) for i = 0..len-1, with the level it mainly came from."""
+    """P(days = i) for i = 0..len-1, the finest level with enough data and its sample weight."""
 
     pmf: tuple[float, ...]
     level: str
     samples: float = 0.0
-
-    def cdf(self, days: int) -> float:
-        return sum(self.pmf[: max(days + 1, 0)])
 
     def quantile(self, p: float) -> int:
         total = 0.0
@@ -65,7 +64,7 @@ class Distribution:
         """Conditioned on taking `days` or more (the parcel is still on its way)."""
         tail = [0.0] * days + list(self.pmf[days:])
         total = sum(tail)
-        if total <= 0:  # later than anything seen: assume the next day
+        if total <= 0:  # later than anything seen: the longest transit the model knows
             tail = [0.0] * min(days, len(self.pmf) - 1) + [1.0]
             total = 1.0
         return Distribution(tuple(m / total for m in tail), self.level, self.samples)
@@ -98,12 +97,9 @@ class Lane:
         """(key, label) per level, coarse -> fine, pairing regions from the country down."""
         pairs = list(zip(reversed(self.origin), reversed(self.destination), strict=False))
         if self.shipper and len(self.destination) > 1:
-            pairs.append(
-                (
-                    f"shipper:{self.shipper}",
-                    self.destination[-3 if len(self.destination) > 2 else 0],
-                )
-            )
+            # the destination's state: third from the end (state, region, country) when present
+            state = self.destination[-3] if len(self.destination) > 2 else self.destination[0]
+            pairs.append((f"shipper:{self.shipper}", state))
         return [(f"{self.service}|{o}|{d}", f"{o}->{d}") for o, d in pairs]
 
 
