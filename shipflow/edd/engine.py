@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from shipflow import geo
 from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar, preload
-from shipflow.domain import CarrierService, Status, Warehouse
+from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
 from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
 
 EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
@@ -295,6 +295,31 @@ def revise(
         day = delivery.after(start, days) if days else delivery.next_day(start)
         mass[day] = mass.get(day, 0.0) + p
     return _prediction(mass, earliest_possible, model, promise.confidence, basis)
+
+
+MOVING = frozenset(
+    {
+        Status.IN_TRANSIT,
+        Status.OUT_FOR_DELIVERY,
+        Status.ATTEMPT_FAILED,
+        Status.AVAILABLE_FOR_PICKUP,
+        Status.DELIVERED,
+    }
+)
+
+
+def revise_from_events(
+    promise: Estimate, model: TransitModel, events: Sequence[TrackingEvent], zone: str = "UTC"
+) -> Prediction | None:
+    """`revise` from a shipment's normalized events: handover is the first moving event,
+    position the latest event's postal code when the carrier gives one."""
+    if not events:
+        return None
+    ordered = sorted(events, key=lambda e: e.occurred_at)
+    latest = ordered[-1]
+    handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
+    where = geo.locate(latest.country, latest.postal_code) if latest.postal_code else None
+    return revise(promise, model, latest.status, latest.occurred_at, zone, handed, where)
 
 
 def _fixed(day: date, basis: str) -> Prediction:

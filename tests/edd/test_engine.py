@@ -2,8 +2,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from shipflow.domain import CarrierService, Status
-from shipflow.edd.engine import estimate, resolve_destination, revise
+from shipflow.domain import CarrierService, Status, TrackingEvent
+from shipflow.edd.engine import estimate, resolve_destination, revise, revise_from_events
 from shipflow.edd.transit import ModelConfig, TransitModel
 
 from .factories import NY, WEEKDAYS, history, warehouse
@@ -178,6 +178,26 @@ class TestRevise:
             "America/New_York",
         )
         assert revised.most_likely == date(2026, 11, 20)
+
+    def test_from_events_uses_first_scan_as_handover_and_last_scan_position(self):
+        model = trained()
+        events = [
+            TrackingEvent(Status.INFO_RECEIVED, datetime(2026, 11, 17, 11, tzinfo=NY), "LC"),
+            TrackingEvent(Status.IN_TRANSIT, datetime(2026, 11, 19, 17, tzinfo=NY), "PU"),
+            TrackingEvent(
+                Status.IN_TRANSIT,
+                datetime(2026, 11, 20, 6, tzinfo=NY),
+                "AR",
+                postal_code="60601",
+                country="US",
+            ),
+        ]
+        revised = revise_from_events(self.promise(model), model, events[::-1], "America/Chicago")
+        # at a Chicago hub on Fri: Chicago -> Chicago has no lane of its own and borrows the
+        # country pair's 2 business days -> Tue (from the hub, not from the handover)
+        assert revised.basis == "from US:606" and revised.most_likely == date(2026, 11, 24)
+        handed = revise_from_events(self.promise(model), model, events[:2], "America/Chicago")
+        assert handed.basis == "since handover" and handed.most_likely == date(2026, 11, 23)
 
     def test_no_estimate_cannot_be_revised(self):
         promise = quote(self.ordered_at, TransitModel(), [warehouse(stock={})])
