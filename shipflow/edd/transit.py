@@ -96,6 +96,10 @@ class Lane:
     def levels(self) -> list[tuple[str, str]]:
         """(key, label) per level, coarse -> fine, pairing regions from the country down."""
         pairs = list(zip(reversed(self.origin), reversed(self.destination), strict=False))
+        if self.distance_km is not None and pairs:
+            # between the country pair and finer regions: lanes of about the same length
+            band = int(math.log2(max(self.distance_km, 25.0) / 25.0))
+            pairs.insert(1, (pairs[0][0], f"{pairs[0][1]}~{25 * 2**band}km+"))
         if self.shipper and len(self.destination) > 1:
             # the destination's state: third from the end (state, region, country) when present
             state = self.destination[-3] if len(self.destination) > 2 else self.destination[0]
@@ -206,8 +210,9 @@ class TransitModel:
             config.delivery_weekdays, destination.country, destination.subdivision
         )
         transit = deliveries.count(handed, record.delivered_at.date())  # type: ignore[union-attr]
+        distance = geo.distance_km(origin, destination)
         lane = Lane(
-            record.service_key, origin.regions, destination.regions, None, record.shipper_id
+            record.service_key, origin.regions, destination.regions, distance, record.shipper_id
         )
         for key, _ in lane.levels():
             self._add(key, transit, weight)

@@ -117,7 +117,7 @@ def test_no_estimate_says_why(warehouses, destination, reason):
 def test_coordinates_only_destination_gets_country_level_estimate():
     destination = resolve_destination("US", coordinates=(41.88, -87.62))
     result = quote(datetime(2026, 11, 17, 10, tzinfo=NY), trained(), destination=destination)
-    assert result.ok and result.assumptions.lane_level == "US->US"
+    assert result.ok and result.assumptions.lane_level == "US->US~800km+"
 
 
 class TestRevise:
