@@ -59,21 +59,27 @@ def main() -> None:
     model, warehouses = setup()
     warm_up(warehouses, SERVICES, ["US"], range(2026, 2028))
     rng = random.Random(1)
-    zips = rng.sample(sorted(geo._us_index()), 2000)
+    zips = rng.sample(geo.us_postal_codes(), 2000)
     start = datetime(2026, 1, 5, tzinfo=UTC)
     # a day of traffic: random destinations, ordering moments spread over 30 days
     moments = [start + timedelta(minutes=rng.randrange(30 * 24 * 60)) for _ in range(args.quotes)]
     targets = [rng.choice(zips) for _ in range(args.quotes)]
     for postal, moment in zip(targets[:200], moments[:200], strict=True):  # warm caches
         quote_once(model, warehouses, postal, moment)
-    timings = []
+    wall, cpu = [], []
     for postal, moment in zip(targets, moments, strict=True):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         quote_once(model, warehouses, postal, moment)
-        timings.append(time.perf_counter() - t0)
-    timings.sort()
-    p50, p99 = (timings[int(q * (len(timings) - 1))] * 1000 for q in (0.5, 0.99))
-    print(f"{args.quotes} quotes, 3 warehouses x 2 services: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.thread_time() - c0)
+    # CPU time too: on a busy machine wall-clock p99 measures the scheduler, not the quote
+    for name, timings in (("wall", wall), ("cpu", cpu)):
+        timings.sort()
+        p50, p99 = (timings[int(q * (len(timings) - 1))] * 1000 for q in (0.5, 0.99))
+        print(
+            f"{args.quotes} quotes, 3 warehouses x 2 services, {name}: p50 {p50:.3f} ms, "
+            f"p99 {p99:.3f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,7 @@ def synthetic_history(
     """Records, the warehouses' cut-offs (shipper -> (time, zone), known to the product) and
     the true delivery-date distribution of every order (for an oracle baseline)."""
     rng = random.Random(seed)
-    index = geo._us_index()
-    destinations = rng.sample(sorted(index), 400)
+    destinations = rng.sample(geo.us_postal_codes(), 400)
     origins = {code: geo.locate("US", z) for code, z in WAREHOUSES.items()}
     lane_factor: dict[tuple[str, str], float] = {}
     records, truth = [], {}

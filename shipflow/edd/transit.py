@@ -363,6 +363,7 @@ def _bucket(distance_km: float | None) -> float:
     return -1.0 if distance_km is None else round(distance_km / 25) * 25
 
 
+@lru_cache(maxsize=1024)
 def _lognormal_pmf(median: float, sigma: float, max_days: int) -> tuple[float, ...]:
     def cdf(x: float) -> float:
         if x <= 0:
