@@ -12,6 +12,7 @@ GROUND = CarrierService("ups", "ground")
 SATURDAY = CarrierService("ups", "ground", delivery_days=WEEKDAYS | {5})
 CHICAGO = resolve_destination("US", "60601")
 EXACT = ModelConfig(half_life_days=1e9)
+LOS_ANGELES = {"timezone": "America/Los_Angeles", "holiday_subdivision": "CA"}
 
 
 def trained(transit: int = 2, handling: int | None = None, **kwargs) -> TransitModel:
@@ -28,33 +29,41 @@ def quote(ordered_at, model=None, warehouses=None, services=(GROUND,), destinati
 
 
 @pytest.mark.parametrize(
-    ("ordered_at", "service", "handling_days", "promised"),
+    ("ordered_at", "service", "setup", "promised"),
     [
         # Tue before 15:00: handed over Tue, 2 business days -> Thu
-        (datetime(2026, 11, 17, 10, tzinfo=NY), GROUND, 0, date(2026, 11, 19)),
+        (datetime(2026, 11, 17, 10, tzinfo=NY), GROUND, {}, date(2026, 11, 19)),
         # Tue after cut-off: starts Wed -> Fri
-        (datetime(2026, 11, 17, 16, tzinfo=NY), GROUND, 0, date(2026, 11, 20)),
+        (datetime(2026, 11, 17, 16, tzinfo=NY), GROUND, {}, date(2026, 11, 20)),
         # Thu after cut-off: starts Fri -> Tue (weekend skipped)...
-        (datetime(2026, 11, 19, 16, tzinfo=NY), GROUND, 0, date(2026, 11, 24)),
+        (datetime(2026, 11, 19, 16, tzinfo=NY), GROUND, {}, date(2026, 11, 24)),
         # ...or Mon with Saturday delivery
-        (datetime(2026, 11, 19, 16, tzinfo=NY), SATURDAY, 0, date(2026, 11, 23)),
+        (datetime(2026, 11, 19, 16, tzinfo=NY), SATURDAY, {}, date(2026, 11, 23)),
         # configured handling days push the handover
-        (datetime(2026, 11, 17, 10, tzinfo=NY), GROUND, 2, date(2026, 11, 23)),
+        (datetime(2026, 11, 17, 10, tzinfo=NY), GROUND, {"handling_days": 2}, date(2026, 11, 23)),
         # Wed before Thanksgiving: handed over Wed, delivery skips Thu 26 (destination holiday)
-        (datetime(2026, 11, 25, 10, tzinfo=NY), GROUND, 0, date(2026, 11, 30)),
+        (datetime(2026, 11, 25, 10, tzinfo=NY), GROUND, {}, date(2026, 11, 30)),
         # Christmas Eve after cut-off: origin closed on the 25th, starts Mon 28
-        (datetime(2026, 12, 24, 16, tzinfo=NY), GROUND, 0, date(2026, 12, 30)),
+        (datetime(2026, 12, 24, 16, tzinfo=NY), GROUND, {}, date(2026, 12, 30)),
+        # carrier collects Tue/Thu only: Mon's parcel waits for Tue's pickup -> Thu
+        (
+            datetime(2026, 11, 16, 10, tzinfo=NY),
+            GROUND,
+            {"pickup_days": frozenset({1, 3})},
+            date(2026, 11, 19),
+        ),
+        # a warehouse on Los Angeles time: 17:30 in New York is 14:30 there, before its cut-off
+        (datetime(2026, 11, 17, 17, 30, tzinfo=NY), GROUND, LOS_ANGELES, date(2026, 11, 19)),
+        (datetime(2026, 11, 17, 18, 30, tzinfo=NY), GROUND, LOS_ANGELES, date(2026, 11, 20)),
     ],
 )
-def test_promise_walks_cutoff_handling_weekends_and_holidays(
-    ordered_at, service, handling_days, promised
-):
+def test_promise_walks_cutoff_handling_weekends_and_holidays(ordered_at, service, setup, promised):
     # a model without handling history, so the warehouse's configured handling applies
     model = TransitModel.fit(
         history([2] * 50, shipper="elsewhere"), datetime(2027, 1, 1, tzinfo=NY), EXACT
     )
     model.histograms = {k: v for k, v in model.histograms.items() if not k.startswith("handling")}
-    result = quote(ordered_at, model, [warehouse(handling_days=handling_days)], services=(service,))
+    result = quote(ordered_at, model, [warehouse(**setup)], services=(service,))
     assert result.ok, result.no_estimate
     assert result.promised == result.most_likely == promised
     assert result.assumptions.handling == "configured"
