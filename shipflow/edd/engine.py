@@ -100,6 +100,8 @@ def estimate(
     confidence: float = 0.95,
 ) -> Estimate:
     """The best promise over warehouses with stock and services: earliest date, then nearest."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     if destination is None:
         return Estimate(confidence=confidence, no_estimate="unknown postal code")
     stocked = [w for w in warehouses if w.stock.get(sku, 0) >= quantity]

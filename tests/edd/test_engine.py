@@ -123,6 +123,31 @@ def test_no_estimate_says_why(warehouses, destination, reason):
     assert reason in result.no_estimate
 
 
+def test_confidence_must_be_a_probability():
+    with pytest.raises(ValueError):
+        estimate(
+            [warehouse()],
+            [GROUND],
+            TransitModel(),
+            "SKU",
+            1,
+            CHICAGO,
+            datetime(2026, 11, 17, 10, tzinfo=NY),
+            confidence=95,
+        )
+
+
+def test_higher_confidence_never_promises_earlier():
+    records = history([2, 3, 3, 4, 6] * 20)
+    model = TransitModel.fit(records, datetime(2027, 1, 1, tzinfo=NY), EXACT)
+    moment = datetime(2026, 11, 17, 10, tzinfo=NY)
+    promised = [
+        estimate([warehouse()], [GROUND], model, "SKU", 1, CHICAGO, moment, c).promised
+        for c in (0.5, 0.8, 0.95, 0.99)
+    ]
+    assert promised == sorted(promised) and promised[0] < promised[-1]
+
+
 def test_coordinates_only_destination_gets_country_level_estimate():
     destination = resolve_destination("US", coordinates=(41.88, -87.62))
     result = quote(datetime(2026, 11, 17, 10, tzinfo=NY), trained(), destination=destination)
