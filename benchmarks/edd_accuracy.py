@@ -3,9 +3,10 @@
 For an order placed at t the model knows only orders delivered before t; it is retrained on the
 1st and the 15th of every month. Prints shipflow's figures next to the history's own promise.
 
-    python -m benchmarks.edd_accuracy --history ../shared/data/edd/olist_history_2016_2017.csv \
-        --postal-table ../shared/data/edd/br_postal_prefix_centroids.csv \
+    python -m benchmarks.edd_accuracy --history /work/shared/data/edd/olist_history_2016_2017.csv \
         --test-from 2017-07-01 --zone America/Sao_Paulo --sandbox 20000
+
+The postal-prefix table defaults to `br_postal_prefix_centroids.csv` next to the history.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from benchmarks.edd_synthetic import synthetic_history
@@ -26,6 +28,7 @@ from shipflow.edd.history import HistoryRecord, read_history
 from shipflow.edd.training import history_quote, train
 from shipflow.edd.transit import ModelConfig, TransitModel
 
+DEFAULT_TABLE = "br_postal_prefix_centroids.csv"
 CONFIDENCES = (0.8, 0.9, 0.95, 0.97, 0.99)
 BR_REGIONS = {
     **dict.fromkeys(["AC", "AP", "AM", "PA", "RO", "RR", "TO"], "N"),
@@ -180,14 +183,19 @@ def print_side_by_side(title: str, columns: dict[str, dict[str, str]]) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--history")
-    parser.add_argument("--postal-table", help="CSV country,postal_prefix,lat,lng,city,state")
+    parser.add_argument(
+        "--postal-table",
+        help="CSV country,postal_prefix,lat,lng,city,state (default: " + DEFAULT_TABLE + " beside"
+        " the history, when present)",
+    )
     parser.add_argument("--test-from", type=date.fromisoformat, default=date(2017, 7, 1))
     parser.add_argument("--zone", default="America/Sao_Paulo")
     parser.add_argument("--sandbox", type=int, default=0, help="also score N synthetic orders")
     args = parser.parse_args(argv)
     if args.history:
-        if args.postal_table:
-            load_postal_table(args.postal_table)
+        table = args.postal_table or str(Path(args.history).with_name(DEFAULT_TABLE))
+        if Path(table).exists():
+            load_postal_table(table)
         with open(args.history, newline="") as file:
             records, errors = read_history(file, args.zone)
         test_from = datetime.combine(args.test_from, time(), ZoneInfo(args.zone))
