@@ -170,14 +170,18 @@ def format_clock(value: datetime, zone: tzinfo, language: str | None = None) -> 
 
 
 def format_number(value: float, language: str | None = None) -> str:
-    return babel_numbers.format_decimal(value, locale=_locale(language), numbering_system="default")
+    locale = _locale(language)
+    text = babel_numbers.format_decimal(value, locale=locale, numbering_system="default")
+    return _native_digits(text, locale)
 
 
 def format_money(minor_units: int, currency: str, language: str | None = None) -> str:
-    digits = babel_numbers.get_currency_precision(currency)
-    return babel_numbers.format_currency(
-        minor_units / 10**digits, currency, locale=_locale(language), numbering_system="default"
+    locale = _locale(language)
+    amount = minor_units / 10 ** babel_numbers.get_currency_precision(currency)
+    text = babel_numbers.format_currency(
+        amount, currency, locale=locale, numbering_system="default"
     )
+    return _native_digits(text, locale)
 
 
 def language_name(language: str) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from shipflow.domain import Status
 from shipflow.store.models import Shipment
+from shipflow.web.postal import locate
 
 
 def N_(message: str) -> str:  # noqa: N802  (marked for translation, translated when shown)
@@ -161,30 +161,13 @@ class TrackingView:
         return self.status == Status.ATTEMPT_FAILED
 
 
-def _fallback_zone(postal_code: str) -> str | None:
-    return _us_zones().get(postal_code[:5])
-
-
-@cache
-def _us_zones() -> dict[str, str]:
-    """ZIP -> IANA zone, built once (`zipcodes.matching` scans the whole list per call)."""
-    import zipcodes
-
-    return {z["zip_code"]: z["timezone"] for z in zipcodes.list_all() if z["timezone"]}
-
-
 def destination_zone(ship_to: dict, default: str = "UTC") -> tzinfo:
     """The ship-to address's time zone: given, else from the postal code, else `default`."""
     name = ship_to.get("timezone")
-    country, postal = str(ship_to.get("country", "")), str(ship_to.get("postal_code", ""))
-    if not name and postal:
-        try:
-            from shipflow.geo import locate
-        except ImportError:
-            name = _fallback_zone(postal) if country.upper() == "US" else None
-        else:
-            location = locate(country, postal)
-            name = location.timezone if location else None
+    postal_code = str(ship_to.get("postal_code", ""))
+    if not name and postal_code:
+        place = locate(str(ship_to.get("country", "")), postal_code)
+        name = place.timezone if place else None
     try:
         return ZoneInfo(name or default)
     except (KeyError, ValueError):
