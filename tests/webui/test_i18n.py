@@ -46,8 +46,9 @@ def test_brand_languages_keep_order_and_drop_unknown():
 @pytest.mark.parametrize("language", ["zh-Hant", "zh-Hans", "ja", "fa"])
 def test_every_message_is_translated_with_the_same_placeholders(language):
     path = i18n.TRANSLATIONS / i18n.babel_id(language) / "LC_MESSAGES" / "messages.po"
-    template = {m.id for m in read_po(open(i18n.TRANSLATIONS / "messages.pot", "rb")) if m.id}
-    catalog = read_po(path.open("rb"))
+    with (i18n.TRANSLATIONS / "messages.pot").open("rb") as pot, path.open("rb") as po:
+        template = {m.id for m in read_po(pot) if m.id}
+        catalog = read_po(po)
     found = {m.id: m for m in catalog if m.id}
     assert template <= set(found), f"untranslated in {language}: {template - set(found)}"
     for message in found.values():
