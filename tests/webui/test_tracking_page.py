@@ -194,6 +194,7 @@ def test_lookup_is_rate_limited_per_client(client, runtime):
 def test_lookup_refuses_a_post_without_csrf(client, runtime):
     response = client.post("/t/northwind", data={"order_number": "NW-1001", "contact": "62704"})
     assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
 
 
 def test_persian_page_is_right_to_left_and_remembered(app, client, runtime):

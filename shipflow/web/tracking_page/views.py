@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, g, jsonify, redirect, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
 
 from shipflow.brands import brand_by_code
 from shipflow.store.feedback_models import Feedback
@@ -26,6 +27,19 @@ bp = Blueprint("tracking_page", __name__, template_folder="templates")
 
 LOOKUP_LIMIT = (10, 600)  # attempts per client per ten minutes
 COMMENT_MAX = 2000
+
+
+@bp.errorhandler(HTTPException)
+def _error_page(error: HTTPException):
+    """People, not programs, use these pages: errors are pages in the brand's look."""
+    if "brand" not in g:
+        return error
+    if error.code == 400:
+        heading = _("This form has expired")
+        advice = _("Please go back, reload the page and try again.")
+    else:
+        heading, advice = _("Something went wrong"), _("Please try again in a moment.")
+    return _no_store(message_page(error.code or 500, heading, advice))
 
 
 def _limiter() -> RateLimiter:
