@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from shipflow.config import load_settings
 from shipflow.runtime import Runtime
-from shipflow.web import create_app
+from shipflow.web import create_app, postal
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,9 +60,16 @@ class LiveServer:
         self._thread.join(5)
 
 
+@pytest.fixture(scope="session")
+def _warm_indexes():
+    """Build the ZIP index once up front: on a busy machine it takes seconds, which would
+    otherwise land on the first page load of some test."""
+    postal.locate("US", "10001")
+
+
 @pytest.fixture
-def live_server(tmp_path, sqlite_template, clock):
-    """A fresh migrated SQLite file per test, the accelerated nothing: a FixedClock."""
+def live_server(tmp_path, sqlite_template, clock, _warm_indexes):
+    """A fresh migrated SQLite file per test and the test's FixedClock."""
     path = tmp_path / "browser.db"
     shutil.copy(sqlite_template, path)
     settings = load_settings(
@@ -89,7 +96,8 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 420, "height": 900}, locale="en-US")
     page = context.new_page()
-    page.set_default_timeout(5000)
+    page.set_default_timeout(15000)
+    page.set_default_navigation_timeout(20000)
     yield page
     context.close()
 
