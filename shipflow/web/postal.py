@@ -33,7 +33,5 @@ def locate(country: str, postal_code: str) -> Place | None:
         if country != "US":
             return None
         return _us_index().get(postal_code.strip()[:5])
-    found = geo.locate(country, postal_code)
-    if found is None or not found.has_coordinates:
-        return None
-    return Place(found.lat, found.lng, found.timezone)
+    found = geo.locate(country, postal_code)  # a country without a table: no coordinates
+    return Place(found.lat, found.lng, found.timezone) if found else None

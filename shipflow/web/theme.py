@@ -6,6 +6,7 @@ pale brand colour never ends up under white text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -37,6 +38,11 @@ def _css_safe(text: str) -> str:
     return text.replace("<", "\\3c ")
 
 
+def _font_list(text: str) -> str:
+    """A font-family value and nothing more: names, quotes, commas, spaces, hyphens."""
+    return re.sub(r"[^\w\s,'\"-]", "", text)
+
+
 @dataclass(frozen=True)
 class Theme:
     config: ThemeConfig
@@ -49,7 +55,7 @@ class Theme:
             "--brand-on-primary": readable_on(c.primary_color),
             "--brand-accent": c.accent_color,
             "--brand-on-accent": readable_on(c.accent_color),
-            "--brand-font": _css_safe(c.font_family).replace(";", ""),
+            "--brand-font": _font_list(c.font_family),
         }
         body = ";".join(f"{name}:{value}" for name, value in variables.items())
         return Markup(f":root{{{body}}}\n{_css_safe(c.custom_css)}")

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shipflow.store.feedback_models import Feedback
+from shipflow.store.models import Shipment
 from shipflow.web import links
 from shipflow.web.tracking_page.views import LOOKUP_LIMIT
 from tests.webui.factories import BRAND, CUSTOMER, ITEM, make_shipment
@@ -228,3 +229,22 @@ def test_lookup_page_is_small_and_labelled(client, runtime):
     assert response.status_code == 200 and len(response.data) < 100_000
     for field in ("order_number", "contact", "tracking_number"):
         assert f'<label for="{field}">' in html and f'id="{field}"' in html
+
+
+def test_lookup_of_an_order_in_two_parcels_lists_both(client, runtime):
+    first = make_shipment(runtime)
+    with runtime.sessions.begin() as session:
+        shipment = session.get(Shipment, first)
+        session.add(
+            Shipment(
+                brand_id=shipment.brand_id,
+                order_id=shipment.order_id,
+                carrier="sandbox",
+                tracking_number="SBX999",
+            )
+        )
+    response = lookup(client, order_number="NW-1001", contact="62704")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "coming in 2 parcels" in html
+    assert len(re.findall(r'href="/t/northwind/[\w.-]+"', html)) == 2
