@@ -12,8 +12,7 @@ pytestmark = pytest.mark.browser
 
 def tracking_url(live_server, status="in_transit", **kwargs) -> str:
     shipment = make_shipment(live_server.runtime, status, **kwargs)
-    with live_server.app.test_request_context():
-        return live_server.url(tracking_path(BRAND, shipment))
+    return live_server.url(tracking_path(BRAND, shipment, live_server.runtime))
 
 
 def test_tracking_page_in_english(live_server, page, screenshot):

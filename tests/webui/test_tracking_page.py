@@ -28,8 +28,7 @@ PERSONAL = [
 
 
 def path_for(app, shipment_id: str) -> str:
-    with app.test_request_context():
-        return links.tracking_path(BRAND, shipment_id)
+    return links.tracking_path(BRAND, shipment_id, app.extensions["shipflow"])
 
 
 def csrf(client, url: str) -> str:
