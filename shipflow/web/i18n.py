@@ -169,6 +169,11 @@ def format_clock(value: datetime, zone: tzinfo, language: str | None = None) -> 
     )
 
 
+def zone_name(zone: tzinfo, language: str | None = None) -> str:
+    """"Central Time", "アメリカ中部時間": the zone event times are shown in."""
+    return babel_dates.get_timezone_name(zone, locale=_locale(language))
+
+
 def format_number(value: float, language: str | None = None) -> str:
     locale = _locale(language)
     text = babel_numbers.format_decimal(value, locale=locale, numbering_system="default")
@@ -205,6 +210,7 @@ def init_app(app: Flask) -> None:
         day=format_day,
         moment=format_moment,
         clock=format_clock,
+        zone_name=zone_name,
         number=format_number,
         money=format_money,
     )
