@@ -111,6 +111,14 @@ REASONS = {
     "held_by_carrier": N_("The carrier is holding the parcel."),
     "payment_required": N_("A payment is due before delivery."),
 }
+CARRIER_NAMES = {
+    "ups": "UPS",
+    "fedex": "FedEx",
+    "usps": "USPS",
+    "dhl": "DHL",
+    "easypost": "EasyPost",
+    "sandbox": "Sandbox Post",
+}
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,10 @@ class TrackingView:
         if self.delivered_on or not (self.promised_date and self.predicted_date):
             return 0
         return max(0, (self.predicted_date - self.promised_date).days)
+
+    @property
+    def carrier_name(self) -> str:
+        return CARRIER_NAMES.get(self.carrier, self.carrier.upper())
 
     @property
     def delivered(self) -> bool:
