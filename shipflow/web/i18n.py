@@ -170,7 +170,7 @@ def format_clock(value: datetime, zone: tzinfo, language: str | None = None) -> 
 
 
 def zone_name(zone: tzinfo, language: str | None = None) -> str:
-    """"Central Time", "アメリカ中部時間": the zone event times are shown in."""
+    """ "Central Time", "アメリカ中部時間": the zone event times are shown in."""
     return babel_dates.get_timezone_name(zone, locale=_locale(language))
 
 

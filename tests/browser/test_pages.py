@@ -111,3 +111,13 @@ def test_edd_widget_shows_nothing_when_the_service_fails(live_server, page):
     page.wait_for_load_state("networkidle")
     assert page.locator(".sf-edd").is_hidden()
     assert page.locator(".sf-edd").inner_text() == ""
+
+
+def test_feedback_after_delivery(live_server, page, screenshot):
+    page.goto(tracking_url(live_server, "delivered"))
+    page.locator(".scale label", has_text="9").click()
+    page.get_by_label("Anything you'd like to tell us? (optional)").fill("Arrived early!")
+    page.get_by_role("button", name="Send feedback").click()
+    page.get_by_text("Thank you for your feedback!").wait_for()
+    assert page.url.endswith("#feedback")
+    screenshot(page, "thanks")

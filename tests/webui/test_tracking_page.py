@@ -247,3 +247,15 @@ def test_lookup_of_an_order_in_two_parcels_lists_both(client, runtime):
     assert response.status_code == 200
     assert "coming in 2 parcels" in html
     assert len(re.findall(r'href="/t/northwind/[\w.-]+"', html)) == 2
+
+
+def test_tracking_number_form_leads_to_the_number_page(client, runtime):
+    make_shipment(runtime)
+    response = client.get("/t/northwind/number?tracking_number=+SBX100200300+")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/t/northwind/number/SBX100200300")
+    assert (
+        client.get("/t/northwind/number?tracking_number=")
+        .headers["Location"]
+        .endswith("/t/northwind")
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, current_app, g, jsonify, redirect, request
+from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -150,8 +150,8 @@ def number_form(brand_code: str):
     use_brand(brand_code)
     number = request.args.get("tracking_number", "").strip()
     if not number:
-        return redirect(f"/t/{brand_code}", 303)
-    return redirect(f"/t/{brand_code}/number/{number}", 303)
+        return redirect(url_for(".lookup", brand_code=brand_code), 303)
+    return redirect(url_for(".by_number", brand_code=brand_code, tracking_number=number), 303)
 
 
 @bp.get("/t/<brand_code>/number/<tracking_number>")
