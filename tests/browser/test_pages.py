@@ -121,3 +121,27 @@ def test_feedback_after_delivery(live_server, page, screenshot):
     page.get_by_text("Thank you for your feedback!").wait_for()
     assert page.url.endswith("#feedback")
     screenshot(page, "thanks")
+
+
+def test_edd_widget_hides_a_broken_date(live_server, page):
+    page.goto(live_server.url("/demo/"))
+    page.evaluate("localStorage.setItem('shipflow.postal_code.US', '62704')")
+    broken = '{"available": true, "promise_date": "2026-02-31", "countdown_seconds": 60}'
+    page.route(
+        "**/widget/v1/edd?**",
+        lambda route: route.fulfill(status=200, body=broken, content_type="application/json"),
+    )
+    page.goto(live_server.url("/demo/products/TENT-2P"))
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".sf-edd").is_hidden()
+
+
+def test_edd_widget_in_persian_reads_right_to_left(live_server, page, screenshot):
+    page.goto(live_server.url("/demo/"))
+    page.evaluate("localStorage.setItem('shipflow.postal_code.US', '10001')")
+    page.goto(live_server.url("/demo/products/LANTERN?lang=fa"))
+    widget = page.locator(".sf-edd")
+    page.locator(".sf-edd-date").wait_for()
+    assert widget.get_attribute("dir") == "rtl"
+    assert re.search(r"^تا .*[۰-۹].* به دستتان می‌رسد$", page.locator(".sf-edd-date").inner_text())
+    screenshot(page, "widget")
