@@ -190,6 +190,18 @@ def _place(row) -> str:
     return row.location or ", ".join(p for p in (row.city, row.state, row.country) if p)
 
 
+def _event(row, personal: bool) -> EventView:
+    label = HEADLINES[Status(row.status)][0]
+    says_more = row.raw_text.strip().casefold() != label.casefold()
+    return EventView(
+        status=row.status,
+        label=label,
+        occurred_at=row.occurred_at,
+        detail=row.raw_text if personal and says_more else "",
+        where=_place(row) if personal else "",
+    )
+
+
 def build_view(
     shipment: Shipment,
     now: datetime,
@@ -203,13 +215,7 @@ def build_view(
     ship_to = order.ship_to if order else {}
     zone = destination_zone(ship_to, default_zone)
     events = [
-        EventView(
-            status=row.status,
-            label=HEADLINES[Status(row.status)][0],
-            occurred_at=row.occurred_at,
-            detail=row.raw_text if personal else "",
-            where=_place(row) if personal else "",
-        )
+        _event(row, personal)
         for row in sorted(shipment.events, key=lambda e: e.occurred_at, reverse=True)
     ]
     delivered_on = shipment.delivered_at.astimezone(zone).date() if shipment.delivered_at else None
