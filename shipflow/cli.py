@@ -111,3 +111,22 @@ def serve(ctx: click.Context, host: str, port: int, demo_mode: bool) -> None:
     from shipflow.server import serve as run_server
 
     run_server(_settings(ctx), host=host, port=port, demo=demo_mode)
+
+
+@main.command("tracking-link")
+@click.argument("shipment_id")
+@click.pass_context
+def tracking_link_command(ctx: click.Context, shipment_id: str) -> None:
+    """Print the signed customer tracking link of a shipment (as e-mails carry it)."""
+    from shipflow.runtime import Runtime
+    from shipflow.store.models import Brand, Shipment
+    from shipflow.web.links import tracking_link
+
+    runtime = Runtime.from_settings(_settings(ctx))
+    with runtime.sessions() as session:
+        shipment = session.get(Shipment, shipment_id)
+        if shipment is None:
+            click.echo(f"error: no shipment {shipment_id!r}", err=True)
+            sys.exit(2)
+        brand_code = session.get(Brand, shipment.brand_id).code
+    click.echo(tracking_link(brand_code, shipment_id, runtime))
