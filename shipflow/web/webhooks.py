@@ -1,0 +1,42 @@
+"""Carrier webhooks in: `/webhooks/<carrier>/<account_id>` (the CarrierAccount id, since
+account codes repeat across brands). Verified, stored raw, acknowledged with 202; the job
+runner processes it."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, g, request
+
+from carriers.base import NotSupported, WebhookRequest, WebhookSignatureError
+from shipflow.tracking import webhooks
+from shipflow.tracking.accounts import UnknownAccount
+from shipflow.web.problems import ApiProblem
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+
+@bp.post("/<carrier>/<account_id>")
+def receive(carrier: str, account_id: str):
+    now = g.runtime.clock.now()
+    hook = WebhookRequest(
+        headers=dict(request.headers), body=request.get_data(), url=request.url, received_at=now
+    )
+    try:
+        account = webhooks.authenticate(g.db, g.runtime.settings, carrier, account_id, hook)
+    except (UnknownAccount, NotSupported):
+        raise ApiProblem(
+            404, "Not found", f"No {carrier} account {account_id} takes webhooks here."
+        ) from None
+    except WebhookSignatureError as exc:
+        log.warning("rejected %s webhook for %s: %s", carrier, account_id, exc)
+        raise ApiProblem(
+            401, "Invalid signature", f"The webhook signature is not valid: {exc}"
+        ) from None
+    receipt_id = webhooks.store(g.db, account, hook, now)
+    g.db.commit()
+    runner = current_app.extensions.get("shipflow.jobs")
+    if runner is not None:
+        runner.submit("tracking.process_receipt", receipt_id=receipt_id)
+    return {"receipt_id": receipt_id}, 202
