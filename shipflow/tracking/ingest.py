@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
@@ -57,11 +56,8 @@ def _domain_event(row: TrackingEventRow) -> TrackingEvent:
     )
 
 
-def _store(
-    session: Session, shipment: Shipment, event: TrackingEvent, source: str, now: datetime
-) -> bool:
-    """Insert one event; False if it is already there (the unique key settles races)."""
-    row = TrackingEventRow(
+def _row(shipment: Shipment, event: TrackingEvent, source: str, now: datetime) -> TrackingEventRow:
+    return TrackingEventRow(
         shipment_id=shipment.id,
         brand_id=shipment.brand_id,
         dedupe_key=dedupe_key(event),
@@ -78,12 +74,6 @@ def _store(
         source=source,
         received_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
 
 
 def _replay(shipment: Shipment, rows: list[TrackingEventRow]) -> TrackingEventRow | None:
@@ -143,9 +133,19 @@ def ingest(
     # Lock the shipment row: two workers ingesting for one parcel take turns.
     session.refresh(shipment, with_for_update=True)
     previous = Status(shipment.status)
-    added = sum(_store(session, shipment, event, source, now) for event in update.events)
-    if not added:
+    known = set(
+        session.scalars(
+            select(TrackingEventRow.dedupe_key).where(TrackingEventRow.shipment_id == shipment.id)
+        )
+    )
+    fresh = {dedupe_key(e): e for e in update.events if dedupe_key(e) not in known}
+    if not fresh:
         return IngestResult(0, previous, previous)
+    # Should a concurrent writer slip past the lock, the unique key fails this transaction
+    # and the job runs again (and then finds the event already stored).
+    session.add_all(_row(shipment, event, source, now) for event in fresh.values())
+    session.flush()
+    added = len(fresh)
     rows = list(
         session.scalars(
             select(TrackingEventRow)
