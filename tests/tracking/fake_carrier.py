@@ -101,7 +101,7 @@ class FakeCarrier(Carrier):
         ]
 
 
-def fake_settings(database_url: str, **tracking: Any) -> Settings:
+def fake_config(database_url: str, **tracking: Any) -> dict[str, Any]:
     """config.yaml plus two brands on the fake carrier, both with an account coded `main`."""
     register()
     raw = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -118,4 +118,9 @@ def fake_settings(database_url: str, **tracking: Any) -> Settings:
             }
         )
     raw["tracking"] = tracking
-    return parse_settings(raw, "test config", environ={"SHIPFLOW_DATABASE_URL": database_url})
+    raw["database_url"] = database_url
+    return raw
+
+
+def fake_settings(database_url: str, **tracking: Any) -> Settings:
+    return parse_settings(fake_config(database_url, **tracking), "test config", environ={})
