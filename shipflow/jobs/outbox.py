@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from shipflow.runtime import Runtime
@@ -58,23 +59,29 @@ def _deliver(runtime: Runtime, message_id: int) -> None:
         session.commit()
 
 
+def claim_due(session: Session, now: datetime, lease: float, limit: int) -> list[int]:
+    """Claim due messages for this worker; the claim lapses after `lease` seconds."""
+    rows = claim(
+        session,
+        OutboxMessage,
+        [
+            OutboxMessage.processed_at.is_(None),
+            # Never tried: due at once, whatever clock wrote it; retries wait their turn.
+            or_(OutboxMessage.attempts == 0, OutboxMessage.available_at <= now),
+        ],
+        [OutboxMessage.available_at, OutboxMessage.id],
+        limit,
+        {"available_at": now + timedelta(seconds=lease), "attempts": OutboxMessage.attempts + 1},
+    )
+    session.commit()
+    return [row.id for row in rows]
+
+
 def dispatch_due(runtime: Runtime, limit: int = 200) -> int:
-    """Claim due messages (a claim lapses after the lease if this worker dies) and deliver
-    them; returns how many were claimed."""
+    """Claim due messages and deliver them; returns how many were claimed."""
     now, lease = runtime.clock.now(), runtime.settings.tracking.lease_seconds
     with runtime.sessions() as session:
-        rows = claim(
-            session,
-            OutboxMessage,
-            [OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now],
-            [OutboxMessage.available_at, OutboxMessage.id],
-            limit,
-            {
-                "available_at": now + timedelta(seconds=lease),
-                "attempts": OutboxMessage.attempts + 1,
-            },
-        )
-        session.commit()
-    for row in rows:
-        _deliver(runtime, row.id)
-    return len(rows)
+        claimed = claim_due(session, now, lease, limit)
+    for message_id in claimed:
+        _deliver(runtime, message_id)
+    return len(claimed)
