@@ -3,6 +3,7 @@ config.yaml holds its credentials (never the database)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -12,6 +13,9 @@ from carriers import base
 from carriers.registry import get_carrier_class
 from shipflow.config import Settings
 from shipflow.store.models import Brand, CarrierAccount
+
+# The registry scans installed entry points on every lookup; carriers do not change at runtime.
+carrier_class = functools.lru_cache(maxsize=None)(get_carrier_class)
 
 
 class UnknownAccount(LookupError):
@@ -34,7 +38,7 @@ def _adapter(settings: Settings, brand_code: str, row: CarrierAccount) -> base.C
     account = base.CarrierAccount(
         carrier=row.carrier, account_id=row.code, credentials=credentials, sandbox=row.sandbox
     )
-    return get_carrier_class(row.carrier)(account)
+    return carrier_class(row.carrier)(account)
 
 
 def load_account(

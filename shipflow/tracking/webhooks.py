@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError, WebhookRequest
-from shipflow.config import Settings
 from shipflow.runtime import Runtime
 from shipflow.store.lease import claim
 from shipflow.store.tracking_models import WebhookReceipt
@@ -28,32 +27,23 @@ RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
 PAYLOAD_ERRORS = (CarrierError, UnknownAccount, ValueError, KeyError, TypeError, IndexError)
 
 
-def authenticate(
-    session: Session, settings: Settings, carrier: str, account_id: str, request: WebhookRequest
-) -> Account:
-    """The account the webhook is for, once its signature checks out (raises otherwise:
-    `UnknownAccount`, `WebhookSignatureError`)."""
-    account = load_account(session, settings, account_id, carrier)
-    account.adapter.verify_webhook(request)
-    return account
-
-
 def store(session: Session, account: Account, request: WebhookRequest, now: datetime) -> int:
-    """Keep the webhook exactly as received; the caller commits before acknowledging."""
-    receipt = WebhookReceipt(
-        brand_id=account.brand_id,
-        carrier=account.carrier,
-        account=account.id,
-        headers=dict(request.headers),
-        body=request.body,
-        received_at=now,
-        available_at=now,
-        status=RECEIVED,
-        attempts=0,
+    """Keep a verified webhook exactly as received; the caller commits before acknowledging."""
+    return session.scalar(
+        insert(WebhookReceipt)
+        .values(
+            brand_id=account.brand_id,
+            carrier=account.carrier,
+            account=account.id,
+            headers=dict(request.headers),
+            body=request.body,
+            received_at=now,
+            available_at=now,
+            status=RECEIVED,
+            attempts=0,
+        )
+        .returning(WebhookReceipt.id)
     )
-    session.add(receipt)
-    session.flush()
-    return receipt.id
 
 
 def _claim(session: Session, now: datetime, lease: float, *where, limit: int) -> list[int]:
