@@ -273,9 +273,9 @@ def main() -> None:
         ),
     )
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--shipments", type=int, default=1_000_000)
     parser.add_argument("--skip", choices=["ingestion", "leasing"], action="append", default=[])
     parser.add_argument("--serve", help=argparse.SUPPRESS)

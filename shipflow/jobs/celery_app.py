@@ -22,22 +22,24 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
 )
 _runtime: Runtime | None = None
+_settings: Settings | None = None
 
 
 def configure(settings: Settings | None = None, runtime: Runtime | None = None) -> Celery:
     """Point the app at the broker of `settings` (or of the runtime given, e.g. in tests)."""
-    global _runtime
+    global _runtime, _settings
     _runtime = runtime
-    settings = runtime.settings if runtime else settings or load_settings()
-    app.conf.broker_url = settings.broker_url
-    app.conf.result_backend = settings.broker_url
+    _settings = runtime.settings if runtime else settings or load_settings()
+    app.conf.broker_url = _settings.broker_url
+    app.conf.result_backend = _settings.broker_url
     return app
 
 
 def current_runtime() -> Runtime:
+    """Built on first use in each worker process (after the fork), never shared across one."""
     global _runtime
     if _runtime is None:
-        _runtime = Runtime.from_settings(load_settings())
+        _runtime = Runtime.from_settings(_settings or load_settings())
     return _runtime
 
 

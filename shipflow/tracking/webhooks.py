@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, update
+from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError, WebhookRequest
@@ -27,9 +27,11 @@ RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
 PAYLOAD_ERRORS = (CarrierError, UnknownAccount, ValueError, KeyError, TypeError, IndexError)
 
 
-def store(session: Session, account: Account, request: WebhookRequest, now: datetime) -> int:
+def store(
+    db: Session | Connection, account: Account, request: WebhookRequest, now: datetime
+) -> int:
     """Keep a verified webhook exactly as received; the caller commits before acknowledging."""
-    return session.scalar(
+    return db.scalar(
         insert(WebhookReceipt)
         .values(
             brand_id=account.brand_id,

@@ -52,8 +52,10 @@ def receive(carrier: str, account_id: str):
         raise ApiProblem(
             401, "Invalid signature", f"The webhook signature is not valid: {exc}"
         ) from None
-    receipt_id = webhooks.store(g.db, account, hook, now)
-    g.db.commit()
+    # One statement, committed on its own: durable before the 202, in one round trip.
+    with g.runtime.engine.connect() as connection:
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+        receipt_id = webhooks.store(autocommit, account, hook, now)
     runner = current_app.extensions.get("shipflow.jobs")
     if runner is not None:
         runner.submit("tracking.process_receipt", receipt_id=receipt_id)
