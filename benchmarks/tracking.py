@@ -92,22 +92,30 @@ def wait_healthy(url: str, timeout: float = 30) -> None:
     raise SystemExit("server did not come up")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the gunicorn workers), from /proc."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for each in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def run_wrk(url: str, body: bytes, seconds: int, connections: int) -> dict:
-    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    script.write(
+    script = Path(tempfile.mkdtemp()) / "post.lua"
+    script.write_text(
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(body.decode())}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["X-Fake-Signature"] = "{sign(body)}"\n'
     )
-    script.close()
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    os.unlink(script.name)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 
     def millis(label: str) -> float:
@@ -186,7 +194,9 @@ def bench_ingestion(url: str, args) -> None:
         body = payload("1Z999AA10123456784", event("PU", "in_transit", "2026-11-23T08:00:00-05:00"))
         runner = run_wrk if shutil.which("wrk") else run_pool
         runner(hook, body, 2, args.connections)  # warm-up
+        cpu_before = cpu_seconds(server.pid)
         result = runner(hook, body, args.seconds, args.connections)
+        cpu_per_request = (cpu_seconds(server.pid) - cpu_before) / result["requests"]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -197,7 +207,8 @@ def bench_ingestion(url: str, args) -> None:
         f"{args.workers} gunicorn workers x {args.threads} threads, {args.seconds}s): "
         f"{result['per_second']:.0f} events/s sustained, ack p50 {result['p50_ms']:.1f} ms, "
         f"p99 {result['p99_ms']:.1f} ms, {result['errors']} errors, "
-        f"{stored} receipts stored (warm-up included)"
+        f"{stored} receipts stored (warm-up included); server CPU {cpu_per_request * 1000:.2f} ms "
+        f"per request; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     runtime.engine.dispose()
 
@@ -245,9 +256,8 @@ def bench_leasing(url: str, args) -> None:
         raw.commit()
     finally:
         raw.close()
-    print(
-        f"inserted {args.shipments:,} active shipments (COPY) in {time.perf_counter() - started:.1f}s"
-    )
+    elapsed = time.perf_counter() - started
+    print(f"inserted {args.shipments:,} active shipments (COPY) in {elapsed:.1f}s")
     config = settings.tracking
     timings = []
     with runtime.sessions() as session:

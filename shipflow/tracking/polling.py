@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, update
 from sqlalchemy.orm import Session
 
-from carriers.base import CarrierError, CarrierRateLimited, CarrierUnavailable
+from carriers.base import Capability, CarrierError, CarrierRateLimited, CarrierUnavailable
 from shipflow.runtime import Runtime
 from shipflow.store.lease import claim
 from shipflow.store.models import Shipment
@@ -29,6 +29,7 @@ from shipflow.tracking.config import TrackingConfig
 from shipflow.tracking.ingest import ingest_updates
 
 log = logging.getLogger(__name__)
+UNKNOWN_ACCOUNT_RETRY = 6 * 3600.0
 
 
 def lease_due(session: Session, now: datetime, config: TrackingConfig, limit: int) -> list[Row]:
@@ -77,7 +78,7 @@ def _gate(carrier: str) -> CarrierGate:
         return _gates[carrier]
 
 
-def _push_back(session: Session, ids: Sequence[str], when: datetime) -> None:
+def _push_back(session: Session, ids: Sequence[str], when: datetime | None) -> None:
     session.execute(
         update(Shipment)
         .where(Shipment.id.in_(ids))
@@ -95,11 +96,15 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
             account = account_for_shipment(
                 session, runtime.settings, first.brand_id, first.carrier, first.carrier_account
             )
-        except (UnknownAccount, KeyError) as exc:
+        except (UnknownAccount, KeyError) as exc:  # fixed by a config change: check back later
             log.warning("cannot poll %s: %s", first.carrier, exc)
-            _push_back(session, [r.id for r in rows], clock.now() + timedelta(hours=6))
-            session.commit()
-            return
+            account = None
+    if account is None:
+        _defer(runtime, rows, UNKNOWN_ACCOUNT_RETRY)
+        return
+    if not account.adapter.supports(Capability.TRACKING_POLL):  # webhooks only: never poll
+        _defer(runtime, rows, None)
+        return
     gate = _gate(account.carrier)
     size = max(account.adapter.track_batch_size, 1)
     for start in range(0, len(rows), size):
@@ -132,9 +137,11 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
         _reschedule(runtime, batch)
 
 
-def _defer(runtime: Runtime, rows: Sequence[Row], seconds: float) -> None:
+def _defer(runtime: Runtime, rows: Sequence[Row], seconds: float | None) -> None:
+    """Next poll in `seconds` (None: never)."""
+    when = None if seconds is None else runtime.clock.now() + timedelta(seconds=seconds)
     with runtime.sessions() as session:
-        _push_back(session, [r.id for r in rows], runtime.clock.now() + timedelta(seconds=seconds))
+        _push_back(session, [r.id for r in rows], when)
         session.commit()
 
 

@@ -60,13 +60,8 @@ def make_shipment(runtime):
     def make(brand: TrackedBrand, tracking_number: str, **values) -> str:
         values.setdefault("next_poll_at", runtime.clock.now())
         with unit_of_work(runtime.sessions) as session:
-            shipment = Shipment(
-                brand_id=brand.id,
-                carrier="fake",
-                carrier_account="main",
-                tracking_number=tracking_number,
-                **values,
-            )
+            values = {"carrier": "fake", "carrier_account": "main", **values}
+            shipment = Shipment(brand_id=brand.id, tracking_number=tracking_number, **values)
             session.add(shipment)
             session.flush()
             return shipment.id

@@ -133,3 +133,38 @@ def test_skip_locked_gives_concurrent_workers_disjoint_batches(
         assert len(first) == len(second) == 4 and not first & second
         one.rollback()
         two.rollback()
+
+
+def test_a_shipment_created_through_the_api_is_polled(
+    client, runtime, tracked, fake_network, clock
+):
+    from tests.tracking.test_webhooks import api_headers
+
+    response = client.post(
+        "/api/v1/shipments",
+        json={"carrier": "fake", "carrier_account": "main", "tracking_number": "API1"},
+        headers=api_headers(runtime, tracked["tb"]),
+    )
+    assert response.status_code == 201, response.json
+    fake_network.network["API1"] = [event("PU", "in_transit", at(clock, -1))]
+    assert poll_due(runtime) == 1
+    with runtime.sessions() as session:
+        assert (
+            session.scalar(select(Shipment.status).where(Shipment.tracking_number == "API1"))
+            == "in_transit"
+        )
+
+
+def test_webhook_only_carriers_and_unknown_accounts_are_not_hammered(
+    runtime, tracked, make_shipment, clock, fake_network, monkeypatch
+):
+    from tests.tracking.fake_carrier import FakeCarrier
+
+    make_shipment(tracked["tb"], "NOACCOUNT", carrier_account="gone")
+    monkeypatch.setattr(FakeCarrier, "capabilities", frozenset())
+    make_shipment(tracked["tc"], "HOOKS")
+
+    assert poll_due(runtime) == 2
+
+    assert fake_network.calls == []
+    assert polls(runtime) == {"NOACCOUNT": clock.now() + timedelta(hours=6), "HOOKS": None}

@@ -177,3 +177,20 @@ def test_a_transient_failure_is_retried_with_backoff(
     jobs.drain()
     with runtime.sessions() as session:
         assert session.scalars(select(WebhookReceipt.status)).one() == "processed"
+
+
+def test_cli_runs_the_jobs_once(
+    client, runtime, tracked, make_shipment, clock, runner, database_url, tmp_path
+):
+    import yaml
+
+    shipment_id = make_shipment(tracked["tb"], "TN1", next_poll_at=None)
+    post_webhook(client, tracked["tb"], payload("TN1", event("PU", "in_transit", at(clock, -1))))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(fake_config(database_url)))
+
+    result = runner.invoke(main, ["--config", str(config), "jobs", "run", "--once"])
+
+    assert result.exit_code == 0, result.output
+    with runtime.sessions() as session:
+        assert session.get(Shipment, shipment_id).status == "in_transit"
