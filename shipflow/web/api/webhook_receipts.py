@@ -15,21 +15,24 @@ from shipflow.tracking.webhooks import retry_failed
 from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.schemas import Input, Output
-from shipflow.web.problems import ApiProblem, not_found
+from shipflow.web.problems import ApiProblem, Problem, not_found
 
 TAG = Tag(name="webhook receipts")
 
 
+ReceiptId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 class ReceiptQuery(Input):
     status: Literal["received", "processed", "failed"] | None = None
-    cursor: Annotated[int, Field(ge=1, description="next_cursor of the previous page")] | None = (
+    cursor: Annotated[ReceiptId, Field(description="next_cursor of the previous page")] | None = (
         None
     )
     limit: Annotated[int, Field(ge=1, le=100)] = 20
 
 
 class ReceiptPath(Input):
-    id: int
+    id: ReceiptId
 
 
 class ReceiptOut(Output):
@@ -69,7 +72,7 @@ def list_receipts(query: ReceiptQuery):
     return {"data": [ReceiptOut.of(r) for r in rows], "next_cursor": rows[-1].id if more else None}
 
 
-@api.post("/webhook-receipts/<int:id>/retry", tags=[TAG], responses={202: ReceiptOut})
+@api.post("/webhook-receipts/<int:id>/retry", tags=[TAG], responses={202: ReceiptOut, 409: Problem})
 @idempotent
 def retry_receipt(path: ReceiptPath):
     """Queue a failed receipt again, e.g. after a parser fix."""
