@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from carriers.base import Capability, CarrierError, CarrierRateLimited, CarrierUnavailable
@@ -89,7 +89,7 @@ def _push_back(session: Session, ids: Sequence[str], when: datetime | None) -> N
 
 def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
     """One brand's shipments on one carrier account."""
-    config, clock = runtime.settings.tracking, runtime.clock
+    config = runtime.settings.tracking
     first = rows[0]
     with runtime.sessions() as session:
         try:
@@ -106,6 +106,7 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
         _defer(runtime, rows, None)
         return
     gate = _gate(account.carrier)
+    gate.min_interval = 1 / account.adapter.account.rate_limit_per_second
     size = max(account.adapter.track_batch_size, 1)
     for start in range(0, len(rows), size):
         batch, rest = rows[start : start + size], rows[start:]
@@ -126,15 +127,10 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
             return
         except CarrierError as exc:
             log.warning("%s refused a tracking poll: %s", account.carrier, exc)
-            _reschedule(runtime, batch)
-            continue
-        gate.failures = 0
-        with runtime.sessions() as session:
-            ingest_updates(
-                session, first.brand_id, account.carrier, updates, "poll", clock.now(), config
-            )
-            session.commit()
-        _reschedule(runtime, batch)
+            updates = []
+        else:
+            gate.failures = 0
+        _record(runtime, first.brand_id, account.carrier, batch, updates)
 
 
 def _defer(runtime: Runtime, rows: Sequence[Row], seconds: float | None) -> None:
@@ -145,11 +141,17 @@ def _defer(runtime: Runtime, rows: Sequence[Row], seconds: float | None) -> None
         session.commit()
 
 
-def _reschedule(runtime: Runtime, rows: Sequence[Row]) -> None:
-    """After a poll: the next one by each shipment's (possibly new) status."""
+def _record(
+    runtime: Runtime, brand_id: str, carrier: str, batch: Sequence[Row], updates: list
+) -> None:
+    """Ingest what the carrier said and schedule each shipment's next poll by its (possibly
+    new) status, in one transaction."""
     now, config = runtime.clock.now(), runtime.settings.tracking
     with runtime.sessions() as session:
-        for shipment in session.query(Shipment).filter(Shipment.id.in_([r.id for r in rows])):
+        ingest_updates(session, brand_id, carrier, updates, "poll", now, config)
+        for shipment in session.scalars(
+            select(Shipment).where(Shipment.id.in_([r.id for r in batch]))
+        ):
             shipment.next_poll_at = config.next_poll(shipment.status, now)
         session.commit()
 

@@ -98,30 +98,23 @@ def _process_claimed(runtime: Runtime, receipt_id: int) -> None:
         session.commit()
 
 
+def _claim_and_process(runtime: Runtime, *where, limit: int) -> int:
+    lease = runtime.settings.tracking.lease_seconds
+    with runtime.sessions() as session:
+        claimed = _claim(session, runtime.clock.now(), lease, *where, limit=limit)
+    for receipt_id in claimed:
+        _process_claimed(runtime, receipt_id)
+    return len(claimed)
+
+
 def process_receipt(runtime: Runtime, receipt_id: int) -> int:
     """Process one receipt now (right after it arrived) unless another worker has it."""
-    settings = runtime.settings.tracking
-    with runtime.sessions() as session:
-        claimed = _claim(
-            session,
-            runtime.clock.now(),
-            settings.lease_seconds,
-            WebhookReceipt.id == receipt_id,
-            limit=1,
-        )
-    for claimed_id in claimed:
-        _process_claimed(runtime, claimed_id)
-    return len(claimed)
+    return _claim_and_process(runtime, WebhookReceipt.id == receipt_id, limit=1)
 
 
 def process_due_receipts(runtime: Runtime, limit: int = 100) -> int:
     """The sweep: every receipt waiting (new, retried, or left by a worker that died)."""
-    settings = runtime.settings.tracking
-    with runtime.sessions() as session:
-        claimed = _claim(session, runtime.clock.now(), settings.lease_seconds, limit=limit)
-    for receipt_id in claimed:
-        _process_claimed(runtime, receipt_id)
-    return len(claimed)
+    return _claim_and_process(runtime, limit=limit)
 
 
 def retry_failed(
