@@ -142,3 +142,34 @@ def test_carrier_estimate_becomes_the_prediction_until_delivered(runtime, feed, 
     assert stored(runtime, shipment_id)[0].predicted_date.isoformat() == "2026-11-25"
     feed(update(ev(Status.DELIVERED, 40)))
     assert stored(runtime, shipment_id)[0].predicted_date.isoformat() == "2026-11-22"
+
+
+def test_concurrent_ingests_of_one_event_store_it_once(runtime, shipment_id):
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    import threading
+
+    picked_up = update(ev(Status.IN_TRANSIT, 0, "PU"))
+    now = runtime.clock.now()
+    first = runtime.sessions()
+    ingest(first, first.get(Shipment, shipment_id), picked_up, "webhook", now)  # not committed
+    results = []
+
+    def poll_at_the_same_moment():
+        with runtime.sessions() as second:
+            results.append(
+                ingest(second, second.get(Shipment, shipment_id), picked_up, "poll", now)
+            )
+            second.commit()
+
+    racer = threading.Thread(target=poll_at_the_same_moment)
+    racer.start()
+    racer.join(0.5)
+    assert racer.is_alive()  # waiting for the shipment's row lock
+    first.commit()
+    first.close()
+    racer.join(10)
+    assert results[0].added == 0
+    shipment, rows, topics = stored(runtime, shipment_id)
+    assert [r.source for r in rows] == ["webhook"]
+    assert topics == ["shipment.status_changed", "shipment.shipped"]

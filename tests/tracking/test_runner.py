@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from sqlalchemy import select
@@ -57,3 +58,33 @@ def test_periodic_jobs_registered_by_others_run(runtime):
         runner.stop()
         del JOBS["test.delay_scan"]
     assert calls[0] is runtime
+
+
+def test_the_server_picks_the_runner_of_its_settings(app, runtime):
+    from shipflow.jobs.celery_app import CeleryRunner
+    from shipflow.jobs.celery_app import app as celery
+    from shipflow.server import start_jobs
+
+    start_jobs(app, runtime)
+    runner = app.extensions["shipflow.jobs"]
+    try:
+        assert isinstance(runner, InProcessRunner)
+    finally:
+        runner.stop()
+    celery_runtime = dataclasses.replace(
+        runtime, settings=runtime.settings.model_copy(update={"jobs": "celery"})
+    )
+    start_jobs(app, celery_runtime)
+    assert isinstance(app.extensions["shipflow.jobs"], CeleryRunner)
+    assert celery.conf.broker_url == runtime.settings.broker_url
+
+
+def test_beat_schedules_every_periodic_job():
+    from shipflow.jobs.celery_app import app as celery
+
+    schedule = {name: entry["schedule"] for name, entry in celery.conf.beat_schedule.items()}
+    assert schedule == {
+        "tracking.poll_due": 60,
+        "tracking.process_receipts": 5,
+        "outbox.dispatch": 2,
+    }
