@@ -309,4 +309,8 @@ class OutboxMessage(Base):
 
 
 # Feature modules add their tables to Base.metadata on import.
-from shipflow.store import feedback_models, postpurchase_models  # noqa: E402,F401
+from shipflow.store import (  # noqa: E402,F401
+    feedback_models,
+    postpurchase_models,
+    tracking_models,
+)
