@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from carriers.registry import available_carriers
+from shipflow.delays.config import AlertsConfig
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -173,7 +174,7 @@ class BrandConfig(Strict):
     rules: dict[str, Any] = {}
     returns: dict[str, Any] = {}
     notifications: dict[str, Any] = {}
-    alerts: dict[str, Any] = {}
+    alerts: AlertsConfig = AlertsConfig()
 
     @model_validator(mode="after")
     def _unique_codes(self) -> BrandConfig:

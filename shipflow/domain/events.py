@@ -82,6 +82,11 @@ class ShipmentDelayed(DomainEvent):
     predicted_date: date | None = None
     why: str = ""
 
+    @property
+    def key(self) -> str:
+        """Once per shipment and promise: a second delay of the same promise is no news."""
+        return f"{self.topic}:{self.shipment_id}:{self.promised_date}"
+
 
 @dataclass(frozen=True, kw_only=True)
 class ShipmentStatusChanged(DomainEvent):

@@ -1,0 +1,461 @@
+"""Turning detected delays into alerts and `ShipmentDelayed` events.
+
+`detect_for_shipment` runs after every tracking event; `scan` is the scheduled sweep over
+every active shipment of a brand, set-based: SQL narrows a million rows to the few that may
+be late or silent, and the same pure detectors judge those."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Date, and_, case, cast, exists, false, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from shipflow.config import WarehouseConfig
+from shipflow.delays import alerts
+from shipflow.delays.config import AlertsConfig
+from shipflow.delays.detectors import (
+    ACTIVE_STATUSES,
+    NOT_PICKED_UP_STATUSES,
+    Delay,
+    LaneIncident,
+    LaneStats,
+    Policy,
+    ShipmentSnapshot,
+    detect,
+    lane_incident,
+    last_broken_promise,
+    latest_overdue_label,
+)
+from shipflow.domain import TERMINAL_STATUSES, Status
+from shipflow.domain.events import ShipmentDelayed
+from shipflow.store.models import Alert, Brand, Order, OutboxMessage, Shipment
+from shipflow.store.outbox import publish
+
+# Kinds that mean the customer's parcel is behind (the exception has its own event).
+DELAY_EVENT_KINDS = frozenset({"late", "stale", "not_picked_up"})
+SHIPMENT_KINDS = ("late", "stale", "not_picked_up", "exception")
+Lane = tuple[str, str]
+
+
+def policy_for(session: Session, brand_id: str) -> Policy:
+    """The brand's policy from the configuration `shipflow demo load` stored on its row."""
+    stored = session.scalar(select(Brand.settings).where(Brand.id == brand_id)) or {}
+    warehouses = [WarehouseConfig.model_validate(w) for w in stored.get("warehouses", [])]
+    return Policy(
+        alerts=AlertsConfig.model_validate(stored.get("alerts") or {}),
+        warehouses={w.code: w.to_domain() for w in warehouses},
+    )
+
+
+def region_of(state: str, postal_code: str, policy: Policy) -> str:
+    return state if policy.alerts.lane.region == "state" else postal_code[:3]
+
+
+def region_column(policy: Policy):
+    if policy.alerts.lane.region == "state":
+        return Shipment.destination_state
+    return func.substr(Shipment.destination_postal_code, 1, 3)
+
+
+def snapshot(shipment: Shipment, policy: Policy) -> ShipmentSnapshot:
+    return ShipmentSnapshot(
+        id=shipment.id,
+        brand_id=shipment.brand_id,
+        carrier=shipment.carrier,
+        status=Status(shipment.status),
+        created_at=shipment.created_at,
+        kind=shipment.kind,
+        reason=shipment.status_reason,
+        promised_date=shipment.promised_date,
+        predicted_date=shipment.predicted_date,
+        last_event_at=shipment.last_event_at,
+        warehouse_code=shipment.warehouse_code,
+        region=region_of(shipment.destination_state, shipment.destination_postal_code, policy),
+    )
+
+
+def _shipment_alert(snap: ShipmentSnapshot, delay: Delay) -> dict:
+    return {
+        "kind": delay.kind,
+        "severity": delay.severity,
+        "title": delay.title,
+        "dedupe_key": delay.dedupe_key,
+        "details": {**delay.details, "why": delay.why, "region": snap.region},
+        "shipment_id": snap.id,
+        "carrier": snap.carrier,
+        "region": snap.region or None,
+    }
+
+
+def _delayed_event(snap: ShipmentSnapshot, delay: Delay, now: datetime) -> ShipmentDelayed:
+    return ShipmentDelayed(
+        brand_id=snap.brand_id,
+        shipment_id=snap.id,
+        occurred_at=now,
+        promised_date=snap.promised_date,
+        predicted_date=snap.predicted_date,
+        why=delay.why,
+    )
+
+
+def _open_incident_lanes(session: Session, brand_id: str) -> set[Lane]:
+    rows = session.execute(
+        select(Alert.carrier, Alert.region).where(
+            Alert.brand_id == brand_id,
+            Alert.kind == "lane_incident",
+            Alert.status != alerts.RESOLVED,
+        )
+    )
+    return {(carrier, region) for carrier, region in rows}
+
+
+# --- one shipment, after each tracking event --------------------------------------------
+
+
+def _fill_destination(shipment: Shipment) -> None:
+    if shipment.destination_postal_code or shipment.order is None:
+        return
+    ship_to = shipment.order.ship_to or {}
+    shipment.destination_state = str(ship_to.get("state") or "")
+    shipment.destination_postal_code = str(ship_to.get("postal_code") or "")
+
+
+def detect_for_shipment(session: Session, shipment: Shipment, now: datetime) -> list[Delay]:
+    """Judge one shipment now: raise its new alerts (unless its lane has an open incident,
+    which stands for it), resolve the ones no longer true, publish `ShipmentDelayed`."""
+    policy = policy_for(session, shipment.brand_id)
+    _fill_destination(shipment)
+    snap = snapshot(shipment, policy)
+    delays = detect(snap, now, policy)
+    grouped = (snap.carrier, snap.region) in _open_incident_lanes(session, snap.brand_id)
+    if not grouped:
+        for delay in delays:
+            alerts.raise_alert(session, snap.brand_id, now, **_shipment_alert(snap, delay))
+    current = {d.dedupe_key for d in delays}
+    for alert in session.scalars(
+        select(Alert).where(
+            Alert.shipment_id == snap.id,
+            Alert.status != alerts.RESOLVED,
+            Alert.kind.in_(SHIPMENT_KINDS),
+        )
+    ):
+        if alert.dedupe_key not in current:
+            alerts.resolve(alert, "shipflow", now)
+    for delay in delays:
+        if delay.kind in DELAY_EVENT_KINDS:
+            publish(session, _delayed_event(snap, delay, now))
+            break
+    return delays
+
+
+# --- the sweep ---------------------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    candidates: int = 0
+    alerts_raised: int = 0
+    grouped: int = 0
+    incidents: list[LaneIncident] = field(default_factory=list)
+    events_published: int = 0
+    resolved: int = 0
+
+
+def _sql_date(session: Session, column):
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(column)
+    return cast(column, Date)
+
+
+def _late_condition(now: datetime):
+    return and_(
+        Shipment.kind == "forward",
+        Shipment.promised_date.is_not(None),
+        or_(
+            Shipment.predicted_date > Shipment.promised_date,
+            Shipment.promised_date <= last_broken_promise(now),
+        ),
+    )
+
+
+def _stale_condition(now: datetime, config: AlertsConfig):
+    """SQL for `detect_stale`: silent longer than the (carrier's own or default) limit."""
+    seen = func.coalesce(Shipment.last_event_at, Shipment.created_at)
+    overridden = {
+        status: [c for c, limits in config.carrier_stale_hours.items() if status in limits]
+        for status in {s for limits in config.carrier_stale_hours.values() for s in limits}
+    }
+    clauses = []
+    for status, hours in config.stale_hours.items():
+        clauses.append(
+            and_(
+                Shipment.status == status,
+                Shipment.carrier.not_in(overridden.get(status, [])),
+                seen < now - timedelta(hours=hours),
+            )
+        )
+    for carrier, limits in config.carrier_stale_hours.items():
+        for status, hours in limits.items():
+            clauses.append(
+                and_(
+                    Shipment.status == status,
+                    Shipment.carrier == carrier,
+                    seen < now - timedelta(hours=hours),
+                )
+            )
+    return or_(false(), *clauses)
+
+
+def _pickup_condition(now: datetime, policy: Policy):
+    """SQL for `detect_not_picked_up`: one creation threshold per warehouse."""
+    not_scanned = Shipment.status.in_(NOT_PICKED_UP_STATUSES)
+    known = list(policy.warehouses)
+    clauses = [
+        and_(
+            Shipment.warehouse_code == code,
+            Shipment.created_at < latest_overdue_label(now, warehouse, policy),
+        )
+        for code, warehouse in policy.warehouses.items()
+    ]
+    clauses.append(
+        and_(
+            Shipment.warehouse_code.not_in(known),
+            Shipment.created_at < latest_overdue_label(now, None, policy),
+        )
+    )
+    return and_(not_scanned, or_(*clauses))
+
+
+def _backfill_destinations(session: Session, brand_id: str) -> None:
+    """Shipments created without a destination take it from their order, once."""
+    order = Order.__table__.alias()
+
+    def from_order(key: str):
+        value = select(order.c.ship_to[key].as_string()).where(order.c.id == Shipment.order_id)
+        return func.coalesce(value.scalar_subquery(), "")
+
+    pending = and_(
+        Shipment.brand_id == brand_id,
+        Shipment.destination_postal_code == "",
+        Shipment.order_id.is_not(None),
+        Shipment.status.in_(ACTIVE_STATUSES),
+    )
+    session.execute(
+        update(Shipment)
+        .where(pending)
+        .values(
+            destination_state=from_order("state"),
+            destination_postal_code=from_order("postal_code"),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -> list[LaneStats]:
+    """Late share of every (carrier, region) among active shipments, with its baseline:
+    the lane's own deliveries of the last weeks, else the configured default."""
+    config = policy.alerts.lane
+    region = region_column(policy)
+    late = func.sum(case((_late_condition(now), 1), else_=0))
+    current = session.execute(
+        select(Shipment.carrier, region, func.count(), late)
+        .where(
+            Shipment.brand_id == brand_id,
+            Shipment.status.in_(ACTIVE_STATUSES),
+            Shipment.kind == "forward",
+            Shipment.promised_date.is_not(None),
+        )
+        .group_by(Shipment.carrier, region)
+    ).all()
+    delivered_late = _sql_date(session, Shipment.delivered_at) > Shipment.promised_date
+    history = {
+        (carrier, lane_region): (count, late_count)
+        for carrier, lane_region, count, late_count in session.execute(
+            select(
+                Shipment.carrier,
+                region,
+                func.count(),
+                func.sum(case((delivered_late, 1), else_=0)),
+            )
+            .where(
+                Shipment.brand_id == brand_id,
+                Shipment.status == Status.DELIVERED,
+                Shipment.promised_date.is_not(None),
+                Shipment.delivered_at >= now - timedelta(days=config.baseline_days),
+            )
+            .group_by(Shipment.carrier, region)
+        )
+    }
+    stats = []
+    for carrier, lane_region, count, late_count in current:
+        past, past_late = history.get((carrier, lane_region), (0, 0))
+        baseline = past_late / past if past >= config.min_shipments else config.baseline_late_share
+        stats.append(LaneStats(carrier, lane_region or "", count, int(late_count or 0), baseline))
+    return stats
+
+
+def _raise_incidents(
+    session: Session, brand_id: str, now: datetime, incidents: Sequence[LaneIncident]
+) -> int:
+    """Open an alert per new incident, refresh the figures of open ones; count the new."""
+    open_alerts = {
+        a.dedupe_key: a
+        for a in session.scalars(
+            select(Alert).where(
+                Alert.brand_id == brand_id,
+                Alert.kind == "lane_incident",
+                Alert.status != alerts.RESOLVED,
+            )
+        )
+    }
+    rows = []
+    for incident in incidents:
+        details = {
+            "late": incident.late,
+            "active": incident.active,
+            "late_share": round(incident.share, 4),
+            "baseline_share": round(incident.baseline_share, 4),
+        }
+        existing = open_alerts.get(incident.dedupe_key)
+        if existing is not None:  # keep the figures current while it is open
+            existing.details = {**existing.details, **details}
+            existing.title = incident.title
+            continue
+        rows.append(
+            alerts.alert_row(
+                brand_id,
+                now,
+                kind="lane_incident",
+                severity="critical",
+                title=incident.title,
+                dedupe_key=incident.dedupe_key,
+                details=details,
+                carrier=incident.carrier,
+                region=incident.region,
+            )
+        )
+    alerts.insert_alerts(session, rows)
+    session.flush()
+    return len(rows)
+
+
+def _candidates(session: Session, brand_id: str, now: datetime, policy: Policy):
+    region = region_column(policy)
+    statement = select(
+        Shipment.id,
+        Shipment.carrier,
+        Shipment.status,
+        Shipment.created_at,
+        Shipment.kind,
+        Shipment.status_reason,
+        Shipment.promised_date,
+        Shipment.predicted_date,
+        Shipment.last_event_at,
+        Shipment.warehouse_code,
+        region,
+    ).where(
+        Shipment.brand_id == brand_id,
+        Shipment.status.in_(ACTIVE_STATUSES),
+        or_(
+            _late_condition(now),
+            _stale_condition(now, policy.alerts),
+            _pickup_condition(now, policy),
+            Shipment.status == Status.EXCEPTION,
+        ),
+    )
+    for row in session.execute(statement).yield_per(10_000):
+        yield ShipmentSnapshot(
+            id=row[0],
+            brand_id=brand_id,
+            carrier=row[1],
+            status=Status(row[2]),
+            created_at=row[3],
+            kind=row[4],
+            reason=row[5],
+            promised_date=row[6],
+            predicted_date=row[7],
+            last_event_at=row[8],
+            warehouse_code=row[9],
+            region=row[10] or "",
+        )
+
+
+def _publish_delayed(session: Session, events: Iterable[ShipmentDelayed]) -> int:
+    by_key = {e.key: e for e in events}
+    keys = list(by_key)
+    known: set[str] = set()
+    for start in range(0, len(keys), alerts.CHUNK):
+        known.update(
+            session.scalars(
+                select(OutboxMessage.dedupe_key).where(
+                    OutboxMessage.dedupe_key.in_(keys[start : start + alerts.CHUNK])
+                )
+            )
+        )
+    rows = [
+        {
+            "brand_id": e.brand_id,
+            "topic": e.topic,
+            "dedupe_key": key,
+            "payload": e.payload(),
+            "created_at": e.occurred_at,
+            "available_at": e.occurred_at,
+            "attempts": 0,
+        }
+        for key, e in by_key.items()
+        if key not in known
+    ]
+    alerts.insert_ignoring(session, OutboxMessage, rows, ["dedupe_key"])
+    return len(rows)
+
+
+def _resolve_finished(session: Session, brand_id: str, now: datetime) -> int:
+    """Alerts of shipments that reached a terminal status need no one any more."""
+    finished = exists().where(
+        Shipment.id == Alert.shipment_id, Shipment.status.in_(TERMINAL_STATUSES)
+    )
+    result = session.execute(
+        update(Alert)
+        .where(Alert.brand_id == brand_id, Alert.status != alerts.RESOLVED, finished)
+        .values(status=alerts.RESOLVED, resolved_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def scan(session: Session, brand_id: str, now: datetime) -> ScanResult:
+    """Sweep every active shipment of the brand: lane incidents first, so the shipments
+    they cover are grouped under them instead of raising an alert each."""
+    policy = policy_for(session, brand_id)
+    result = ScanResult()
+    _backfill_destinations(session, brand_id)
+    result.incidents = [
+        incident
+        for stats in lane_stats(session, brand_id, now, policy)
+        if (incident := lane_incident(stats, policy.alerts.lane)) is not None
+    ]
+    result.alerts_raised = _raise_incidents(session, brand_id, now, result.incidents)
+    incident_lanes = _open_incident_lanes(session, brand_id)
+    rows, events = [], []
+    for snap in _candidates(session, brand_id, now, policy):
+        result.candidates += 1
+        delays = detect(snap, now, policy)
+        if not delays:
+            continue
+        if (snap.carrier, snap.region) in incident_lanes:
+            result.grouped += 1
+        else:
+            rows.extend(_shipment_alert(snap, d) for d in delays)
+        delayed = next((d for d in delays if d.kind in DELAY_EVENT_KINDS), None)
+        if delayed is not None:
+            events.append(_delayed_event(snap, delayed, now))
+    known = alerts.unresolved_keys(session, brand_id, (r["dedupe_key"] for r in rows))
+    new_rows = [alerts.alert_row(brand_id, now, **r) for r in rows if r["dedupe_key"] not in known]
+    alerts.insert_alerts(session, new_rows)
+    result.alerts_raised += len(new_rows)
+    result.events_published = _publish_delayed(session, events)
+    result.resolved = _resolve_finished(session, brand_id, now)
+    return result
