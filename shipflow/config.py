@@ -47,7 +47,7 @@ def _parse_clock(value: Any) -> time:
         value = f"{value // 60:02d}:{value % 60:02d}"
     text = str(value)
     try:
-        hours, minutes = (int(part) for part in text.split(":"))
+        hours, minutes, *_ = (int(part) for part in text.split(":"))  # also the stored HH:MM:SS
         return time(hours, minutes)
     except ValueError:
         raise ValueError(f"expected a 24-hour time like '15:00', got {text!r}") from None
