@@ -29,10 +29,58 @@ from shipflow.store.models import Alert, OutboxMessage
 SCHEMA = "bench_delays"
 NOW = datetime(2026, 11, 25, 15, tzinfo=UTC)
 CARRIERS = ("ups", "fedex", "usps", "dhl")
-STATES = (
-    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
-    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
-).split()
+STATES = [
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+]
 STATUSES = (  # active mix, weights in percent
     ("in_transit", 62),
     ("info_received", 14),
@@ -43,11 +91,27 @@ STATUSES = (  # active mix, weights in percent
     ("exception", 2),
     ("returning_to_sender", 2),
 )
-COLUMNS = (
-    "id brand_id carrier tracking_number warehouse_code status kind created_at updated_at "
-    "last_event_at promised_date predicted_date delivered_at destination_state "
-    "destination_postal_code details carrier_account service label_url"
-).split()
+COLUMNS = [
+    "id",
+    "brand_id",
+    "carrier",
+    "tracking_number",
+    "warehouse_code",
+    "status",
+    "kind",
+    "created_at",
+    "updated_at",
+    "last_event_at",
+    "promised_date",
+    "predicted_date",
+    "delivered_at",
+    "destination_state",
+    "destination_postal_code",
+    "details",
+    "carrier_account",
+    "service",
+    "label_url",
+]
 
 
 def shipment_rows(brand_id: str, active: int, delivered: int, rng: random.Random):
@@ -119,17 +183,19 @@ def main() -> None:
 
     started = time.perf_counter()
     raw = engine.raw_connection()
-    with raw.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY shipments ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for row in shipment_rows(brand_id, args.active, args.delivered, random.Random(7)):
-                copy.write_row(row)
+    copy_sql = f"COPY shipments ({', '.join(COLUMNS)}) FROM STDIN"
+    with raw.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for row in shipment_rows(brand_id, args.active, args.delivered, random.Random(7)):
+            copy.write_row(row)
     raw.driver_connection.commit()
     raw.close()
     with engine.begin() as conn:
         conn.execute(text("ANALYZE shipments"))
     loaded = time.perf_counter() - started
-    print(f"loaded {args.active:,} active + {args.delivered:,} delivered shipments "
-          f"in {loaded:.1f} s (COPY)")
+    print(
+        f"loaded {args.active:,} active + {args.delivered:,} delivered shipments "
+        f"in {loaded:.1f} s (COPY)"
+    )
 
     for label in ("first scan (raises alerts)", "second scan (steady state)"):
         with unit_of_work(sessions) as session:

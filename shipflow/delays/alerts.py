@@ -3,12 +3,13 @@ and resolved by ops people."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ARRAY, String, any_, bindparam, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from shipflow.store.alert_models import OPEN_ALERT
@@ -17,25 +18,65 @@ from shipflow.store.models import Alert, new_id
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED)
 CHUNK = 5000
+PG_CHUNK = 50_000
 
 
 class AlertStateError(Exception):
     """The requested step does not follow from the alert's status (resolved is final)."""
 
 
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
 def insert_ignoring(
     session: Session, model, rows: Sequence[dict[str, Any]], conflict: list[str], where=None
 ) -> None:
     """Bulk insert that skips rows clashing with a unique index: safe against a concurrent
-    sweep doing the same, on PostgreSQL and SQLite alike."""
+    sweep doing the same. On PostgreSQL the rows travel as one JSON parameter
+    (json_populate_recordset), tens of thousands a statement; SQLite takes executemany."""
     if not rows:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).on_conflict_do_nothing(
-        index_elements=conflict, index_where=where
+    if not _is_postgres(session):
+        statement = sqlite.insert(model).on_conflict_do_nothing(
+            index_elements=conflict, index_where=where
+        )
+        for start in range(0, len(rows), CHUNK):
+            session.execute(statement, list(rows[start : start + CHUNK]))
+        return
+    table = model.__table__.name
+    names = ", ".join(f'"{name}"' for name in rows[0])
+    predicate = f" WHERE {where.text}" if where is not None else ""
+    statement = text(
+        f'INSERT INTO "{table}" ({names}) SELECT {names} '
+        f'FROM json_populate_recordset(NULL::"{table}", CAST(:rows AS json)) '
+        f"ON CONFLICT ({', '.join(conflict)}){predicate} DO NOTHING"
     )
-    for start in range(0, len(rows), CHUNK):
-        session.execute(statement, list(rows[start : start + CHUNK]))
+    for start in range(0, len(rows), PG_CHUNK):
+        chunk = json.dumps(list(rows[start : start + PG_CHUNK]), default=_json_value)
+        session.execute(statement, {"rows": chunk})
+
+
+def existing_values(session: Session, column, values: Iterable[str], *where) -> set[str]:
+    """Which of `values` `column` holds (rows filtered by `where`): one array parameter
+    on PostgreSQL, chunked IN lists elsewhere."""
+    values = list(values)
+    if not values:
+        return set()
+    if _is_postgres(session):
+        keys = bindparam("values", values, type_=ARRAY(String))
+        return set(session.scalars(select(column).where(column == any_(keys), *where)))
+    found: set[str] = set()
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        found.update(session.scalars(select(column).where(column.in_(chunk), *where)))
+    return found
 
 
 def alert_row(brand_id: str, now: datetime, **fields: Any) -> dict[str, Any]:
@@ -59,19 +100,9 @@ def insert_alerts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def unresolved_keys(session: Session, brand_id: str, keys: Iterable[str]) -> set[str]:
-    keys = list(keys)
-    found: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        found.update(
-            session.scalars(
-                select(Alert.dedupe_key).where(
-                    Alert.brand_id == brand_id,
-                    Alert.status != RESOLVED,
-                    Alert.dedupe_key.in_(keys[start : start + CHUNK]),
-                )
-            )
-        )
-    return found
+    return existing_values(
+        session, Alert.dedupe_key, keys, Alert.brand_id == brand_id, Alert.status != RESOLVED
+    )
 
 
 def raise_alert(session: Session, brand_id: str, now: datetime, **fields: Any) -> Alert | None:

@@ -385,16 +385,7 @@ def _candidates(session: Session, brand_id: str, now: datetime, policy: Policy):
 
 def _publish_delayed(session: Session, events: Iterable[ShipmentDelayed]) -> int:
     by_key = {e.key: e for e in events}
-    keys = list(by_key)
-    known: set[str] = set()
-    for start in range(0, len(keys), alerts.CHUNK):
-        known.update(
-            session.scalars(
-                select(OutboxMessage.dedupe_key).where(
-                    OutboxMessage.dedupe_key.in_(keys[start : start + alerts.CHUNK])
-                )
-            )
-        )
+    known = alerts.existing_values(session, OutboxMessage.dedupe_key, by_key)
     rows = [
         {
             "brand_id": e.brand_id,

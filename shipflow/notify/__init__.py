@@ -1,0 +1,1 @@
+"""Messages out: customer notifications and ops alert channels."""
