@@ -1,6 +1,6 @@
 """Table tests of the pure detectors: one row per case, the expected verdict beside it."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
