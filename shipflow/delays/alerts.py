@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, String, any_, bindparam, select, text
+from sqlalchemy import ARRAY, Select, String, any_, bindparam, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from shipflow.store.models import Alert, new_id
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED)
+UNRESOLVED = "unresolved"  # a filter: open or acknowledged
 CHUNK = 5000
 PG_CHUNK = 50_000
 
@@ -133,3 +134,22 @@ def resolve(alert: Alert, by: str, now: datetime) -> None:
     if alert.acknowledged_by is None:
         alert.acknowledged_by = by
     alert.status, alert.resolved_at, alert.updated_at = RESOLVED, now, now
+
+
+def alert_query(
+    brand_id: str,
+    kind: str | None = None,
+    severity: str | None = None,
+    carrier: str | None = None,
+    status: str | None = UNRESOLVED,
+) -> Select:
+    """The brand's alerts, filtered; what the ops page and the API list."""
+    statement = select(Alert).where(Alert.brand_id == brand_id)
+    if status == UNRESOLVED:
+        statement = statement.where(Alert.status != RESOLVED)
+    elif status:
+        statement = statement.where(Alert.status == status)
+    for column, value in ((Alert.kind, kind), (Alert.severity, severity), (Alert.carrier, carrier)):
+        if value:
+            statement = statement.where(column == value)
+    return statement

@@ -164,7 +164,7 @@ class ScanResult:
     resolved: int = 0
 
 
-def _sql_date(session: Session, column):
+def sql_date(session: Session, column):
     if session.get_bind().dialect.name == "sqlite":
         return func.date(column)
     return cast(column, Date)
@@ -270,7 +270,7 @@ def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -
         )
         .group_by(Shipment.carrier, region)
     ).all()
-    delivered_late = _sql_date(session, Shipment.delivered_at) > Shipment.promised_date
+    delivered_late = sql_date(session, Shipment.delivered_at) > Shipment.promised_date
     history = {
         (carrier, lane_region): (count, late_count)
         for carrier, lane_region, count, late_count in session.execute(

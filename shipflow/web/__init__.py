@@ -11,6 +11,7 @@ from shipflow.runtime import Runtime
 from shipflow.web import health
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
+from shipflow.web.ops import bp as ops_pages
 from shipflow.web.problems import ApiProblem, http_problem, problem_response, validation_problem
 
 SECURITY_SCHEMES = {
@@ -59,6 +60,7 @@ def create_app(runtime: Runtime) -> OpenAPI:
 
     register_api(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(ops_pages)
 
     @app.get("/api/v1/openapi.json", doc_ui=False)
     def openapi_document():
