@@ -7,7 +7,7 @@ import hmac
 import secrets
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import KINDS, SEVERITIES
@@ -37,8 +37,9 @@ def _template_helpers() -> dict:
 
 @bp.before_request
 def _guard():
-    if request.method == "POST" and not hmac.compare_digest(
-        request.form.get("csrf_token", ""), session.get("csrf", "")
+    expected = session.get("csrf")
+    if request.method == "POST" and not (
+        expected and hmac.compare_digest(request.form.get("csrf_token", ""), expected)
     ):
         abort(400, "The form expired or did not come from this site; reload and try again.")
     if request.endpoint == "ops.login":
@@ -74,6 +75,7 @@ def login():
             g.db.commit()
             session.clear()  # a fresh session (and CSRF token) for the signed-in user
             session["ops_user_id"] = user.id
+            csrf_token()
             return redirect(_safe_next(form.get("next")))
         error = "Unknown brand, e-mail or password."
     brands = g.runtime.settings.brands
@@ -120,9 +122,9 @@ def alerts():
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     carriers = g.db.scalars(
-        select(distinct(Alert.carrier)).where(
-            Alert.brand_id == g.ops_user.brand_id, Alert.carrier.is_not(None)
-        )
+        select(Alert.carrier)
+        .distinct()
+        .where(Alert.brand_id == g.ops_user.brand_id, Alert.carrier.is_not(None))
     ).all()
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     return render_template(
