@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Hours = Annotated[float, Field(gt=0, le=24 * 90)]
 Severity = Literal["info", "warning", "critical"]
@@ -87,6 +87,12 @@ class AlertsConfig(_Strict):
     channels: dict[str, ChannelConfig] = {}
     routes: list[RouteConfig] = []
     digest_threshold: Annotated[int, Field(ge=2)] = 5
+
+    @field_validator("stale_hours")
+    @classmethod
+    def _over_defaults(cls, value: dict[str, float]) -> dict[str, float]:
+        """Naming one status keeps the defaults of the others."""
+        return {**DEFAULT_STALE_HOURS, **value}
 
     @model_validator(mode="after")
     def _known_channels(self) -> AlertsConfig:

@@ -194,9 +194,7 @@ class Shipment(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Where it goes, kept on the row so lane statistics need no join (migration alerts_1).
     destination_state: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    destination_postal_code: Mapped[str] = mapped_column(
-        String(16), default="", server_default=""
-    )
+    destination_postal_code: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     order: Mapped[Order | None] = relationship(back_populates="shipments")
     parcels: Mapped[list[ParcelRow]] = relationship(
@@ -319,5 +317,6 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
 
 from shipflow.store import alert_models  # noqa: E402,F401

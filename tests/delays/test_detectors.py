@@ -204,3 +204,10 @@ def test_lane_incident(active, late, baseline, incident):
 
 def test_lane_without_a_region_never_opens_an_incident():
     assert lane_incident(LaneStats("ups", "", 500, 500, 0.0), LANE) is None
+
+
+def test_stale_hours_given_for_one_status_keep_the_other_defaults():
+    config = AlertsConfig.model_validate({"stale_hours": {"in_transit": 24}})
+    assert config.stale_limit_hours("ups", "in_transit") == 24
+    assert config.stale_limit_hours("ups", "out_for_delivery") == 12
+    assert config.stale_limit_hours("ups", "delivered") is None
