@@ -6,6 +6,7 @@ be late or silent, and the same pure detectors judge those."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ from shipflow.store.outbox import publish
 DELAY_EVENT_KINDS = frozenset({"late", "stale", "not_picked_up"})
 SHIPMENT_KINDS = ("late", "stale", "not_picked_up", "exception")
 Lane = tuple[str, str]
+SAMPLE_IDS = 20
 
 
 def policy_for(session: Session, brand_id: str) -> Policy:
@@ -101,15 +103,15 @@ def _delayed_event(snap: ShipmentSnapshot, delay: Delay, now: datetime) -> Shipm
     )
 
 
-def _open_incident_lanes(session: Session, brand_id: str) -> set[Lane]:
-    rows = session.execute(
-        select(Alert.carrier, Alert.region).where(
+def _open_incidents(session: Session, brand_id: str) -> dict[Lane, Alert]:
+    found = session.scalars(
+        select(Alert).where(
             Alert.brand_id == brand_id,
             Alert.kind == "lane_incident",
             Alert.status != alerts.RESOLVED,
         )
     )
-    return {(carrier, region) for carrier, region in rows}
+    return {(a.carrier, a.region): a for a in found}
 
 
 # --- one shipment, after each tracking event --------------------------------------------
@@ -130,7 +132,7 @@ def detect_for_shipment(session: Session, shipment: Shipment, now: datetime) -> 
     _fill_destination(shipment)
     snap = snapshot(shipment, policy)
     delays = detect(snap, now, policy)
-    grouped = (snap.carrier, snap.region) in _open_incident_lanes(session, snap.brand_id)
+    grouped = (snap.carrier, snap.region) in _open_incidents(session, snap.brand_id)
     if not grouped:
         for delay in delays:
             alerts.raise_alert(session, snap.brand_id, now, **_shipment_alert(snap, delay))
@@ -417,6 +419,37 @@ def _resolve_finished(session: Session, brand_id: str, now: datetime) -> int:
     return result.rowcount or 0
 
 
+def _group_under_incidents(
+    session: Session,
+    brand_id: str,
+    now: datetime,
+    incidents: dict[Lane, Alert],
+    grouped: dict[Lane, list[str]],
+) -> int:
+    """Each open incident lists the delayed shipments it stands for; their individual
+    alerts raised before the incident opened are folded into it (resolved)."""
+    for (carrier, region), incident in incidents.items():
+        ids = grouped.get((carrier, region), [])
+        incident.details = {
+            **incident.details,
+            "grouped_shipments": len(ids),
+            "sample_shipment_ids": ids[:SAMPLE_IDS],
+        }
+        session.execute(
+            update(Alert)
+            .where(
+                Alert.brand_id == brand_id,
+                Alert.status != alerts.RESOLVED,
+                Alert.kind.in_(SHIPMENT_KINDS),
+                Alert.carrier == carrier,
+                Alert.region == region,
+            )
+            .values(status=alerts.RESOLVED, resolved_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return sum(len(ids) for ids in grouped.values())
+
+
 def scan(session: Session, brand_id: str, now: datetime) -> ScanResult:
     """Sweep every active shipment of the brand: lane incidents first, so the shipments
     they cover are grouped under them instead of raising an alert each."""
@@ -429,15 +462,16 @@ def scan(session: Session, brand_id: str, now: datetime) -> ScanResult:
         if (incident := lane_incident(stats, policy.alerts.lane)) is not None
     ]
     result.alerts_raised = _raise_incidents(session, brand_id, now, result.incidents)
-    incident_lanes = _open_incident_lanes(session, brand_id)
+    incidents = _open_incidents(session, brand_id)
+    grouped: dict[Lane, list[str]] = defaultdict(list)
     rows, events = [], []
     for snap in _candidates(session, brand_id, now, policy):
         result.candidates += 1
         delays = detect(snap, now, policy)
         if not delays:
             continue
-        if (snap.carrier, snap.region) in incident_lanes:
-            result.grouped += 1
+        if (snap.carrier, snap.region) in incidents:
+            grouped[snap.carrier, snap.region].append(snap.id)
         else:
             rows.extend(_shipment_alert(snap, d) for d in delays)
         delayed = next((d for d in delays if d.kind in DELAY_EVENT_KINDS), None)
@@ -447,6 +481,7 @@ def scan(session: Session, brand_id: str, now: datetime) -> ScanResult:
     new_rows = [alerts.alert_row(brand_id, now, **r) for r in rows if r["dedupe_key"] not in known]
     alerts.insert_alerts(session, new_rows)
     result.alerts_raised += len(new_rows)
+    result.grouped = _group_under_incidents(session, brand_id, now, incidents, grouped)
     result.events_published = _publish_delayed(session, events)
     result.resolved = _resolve_finished(session, brand_id, now)
     return result

@@ -21,32 +21,46 @@ def _alerts(session, **where):
     return list(session.scalars(select(Alert).filter_by(**where).order_by(Alert.kind)))
 
 
-def _delayed_events(session) -> int:
+def _delayed_event_count(session) -> int:
     return session.scalar(select(func.count()).where(OutboxMessage.topic == "shipment.delayed"))
+
+
+def _late_in(session, brand_id, now, state, n):
+    for _ in range(n):
+        add_shipment(
+            session, brand_id, now, destination_state=state, predicted_date=now.date() + 5 * D
+        )
 
 
 def test_200_late_parcels_in_one_region_raise_one_incident(runtime, brand_id, clock):
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
-        for _ in range(200):  # UPS to California: every one predicted past its promise
-            add_shipment(
-                session, brand_id, now, destination_state="CA", predicted_date=now.date() + 5 * D
-            )
+        _late_in(session, brand_id, now, "CA", 5)  # too few for an incident yet
         for _ in range(100):  # UPS elsewhere: on time
             add_shipment(session, brand_id, now)
-        add_shipment(  # one late parcel in another lane alerts on its own
-            session, brand_id, now, destination_state="TX", predicted_date=now.date() + 5 * D
-        )
+        _late_in(session, brand_id, now, "TX", 1)  # a late parcel in another lane
+    with unit_of_work(runtime.sessions) as session:
+        first = service.scan(session, brand_id, now)
+    assert (first.incidents, first.alerts_raised) == ([], 6)
+    with unit_of_work(runtime.sessions) as session:
+        _late_in(session, brand_id, now, "CA", 195)  # UPS to California: 200 late now
     with unit_of_work(runtime.sessions) as session:
         result = service.scan(session, brand_id, now)
     assert [(i.carrier, i.region, i.late) for i in result.incidents] == [("ups", "CA", 200)]
-    assert result.grouped == 200
+    assert (result.alerts_raised, result.grouped) == (1, 200)
     with unit_of_work(runtime.sessions) as session:
-        found = _alerts(session, brand_id=brand_id)
-        assert [(a.kind, a.region) for a in found] == [("lane_incident", "CA"), ("late", "TX")]
-        assert found[0].severity == "critical"
-        assert found[0].details["late"] == 200
-        assert _delayed_events(session) == 201  # customers are told, one event each
+        unresolved = _alerts(session, brand_id=brand_id, status="open")
+        assert [(a.kind, a.region) for a in unresolved] == [
+            ("lane_incident", "CA"),
+            ("late", "TX"),
+        ]
+        incident = unresolved[0]
+        assert incident.severity == "critical"
+        assert (incident.details["late"], incident.details["grouped_shipments"]) == (200, 200)
+        assert len(incident.details["sample_shipment_ids"]) == service.SAMPLE_IDS
+        folded = _alerts(session, brand_id=brand_id, region="CA", kind="late")
+        assert [a.status for a in folded] == ["resolved"] * 5  # folded into the incident
+        assert _delayed_event_count(session) == 201  # customers are told, one event each
 
 
 def test_scan_twice_raises_nothing_new(runtime, brand_id, clock):
@@ -62,7 +76,7 @@ def test_scan_twice_raises_nothing_new(runtime, brand_id, clock):
     assert (again.candidates, again.alerts_raised, again.events_published) == (2, 0, 0)
     with unit_of_work(runtime.sessions) as session:
         assert len(_alerts(session)) == 2
-        assert _delayed_events(session) == 1
+        assert _delayed_event_count(session) == 1
 
 
 def test_a_resolved_alert_may_fire_again(runtime, brand_id, clock):
@@ -189,7 +203,7 @@ def test_detect_for_shipment_raises_resolves_and_groups(runtime, brand_id, clock
         service.detect_for_shipment(session, shipment, now)  # the same event again
     with unit_of_work(runtime.sessions) as session:
         assert [(a.kind, a.status, a.region) for a in _alerts(session)] == [("late", "open", "WA")]
-        assert _delayed_events(session) == 1
+        assert _delayed_event_count(session) == 1
         shipment = session.get(Shipment, shipment.id)
         shipment.predicted_date = shipment.promised_date  # the carrier caught up
         service.detect_for_shipment(session, shipment, now)
