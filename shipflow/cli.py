@@ -150,22 +150,18 @@ def alerts() -> None:
 @click.pass_context
 def alerts_scan(ctx: click.Context, brand_code: str) -> None:
     """Sweep the brand's active shipments now, queue and send the ops notifications."""
-    from shipflow.delays.service import scan
-    from shipflow.notify.ops import deliver_due, dispatch
+    from shipflow.delays.jobs import alert_cycle
     from shipflow.runtime import Runtime
-    from shipflow.store.db import unit_of_work
 
     runtime = Runtime.from_settings(_settings(ctx))
-    now = runtime.clock.now()
-    with unit_of_work(runtime.sessions) as session:
+    with runtime.sessions() as session:
         brand_id = _brand_or_exit(session, brand_code).id
-        result = scan(session, brand_id, now)
-        queued = dispatch(session, brand_id, now)
-    sent = deliver_due(runtime)
+    report = alert_cycle(runtime, [brand_id])
+    result = report.scans[brand_id]
     click.echo(
         f"{result.candidates} candidates, {result.alerts_raised} alerts raised, "
         f"{len(result.incidents)} lane incidents, {result.grouped} grouped; "
-        f"{queued.messages} notifications queued, {sent} sent"
+        f"{report.queued} notifications queued, {report.sent} sent"
     )
 
 

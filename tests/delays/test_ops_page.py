@@ -150,7 +150,9 @@ def test_acknowledge_and_resolve(client, ops, runtime):
     with runtime.sessions() as session:
         assert session.get(Alert, alert_id).status == "resolved"
     assert _titles(client.get("/ops/alerts").text) == ["A exception alert"]
-    assert _post(client, f"/ops/alerts/{alert_id}/acknowledge").status_code == 409
+    conflict = _post(client, f"/ops/alerts/{alert_id}/acknowledge")
+    assert conflict.status_code == 409 and conflict.mimetype == "text/html"
+    assert "already resolved" in conflict.text
 
 
 def test_an_ops_user_never_sees_or_touches_another_brands_alerts(client, ops, runtime):
@@ -241,3 +243,23 @@ def test_cli_creates_an_ops_user_whose_password_logs_in(
     assert again.exit_code == 2 and "already has a login" in again.output
     unknown = runner.invoke(main, [*args[:4], "--brand", "nope", "--email", "x@y.z"])
     assert unknown.exit_code == 2
+
+
+def test_cli_alert_scan_sweeps_and_reports(runner, runtime, tmp_path, database_url, clock):
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["database_url"] = database_url
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data))
+    assert runner.invoke(main, ["--config", str(config), "demo", "load"]).exit_code == 0
+    with unit_of_work(runtime.sessions) as session:
+        from shipflow.brands import brand_by_code
+
+        brand_id = brand_by_code(session, "northwind").id
+        add_shipment(session, brand_id, clock.now(), status="exception", status_reason="lost")
+    result = runner.invoke(
+        main, ["--config", str(config), "alerts", "scan", "--brand", "northwind"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 alerts raised" in result.output
+    with runtime.sessions() as session:
+        assert session.scalars(select(Alert.kind)).all() == ["exception"]

@@ -8,6 +8,7 @@ import secrets
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import KINDS, SEVERITIES
@@ -28,6 +29,12 @@ def csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
     return session["csrf"]
+
+
+@bp.errorhandler(HTTPException)
+def _error_page(exc: HTTPException):
+    """People get a page here, not the API's problem+json."""
+    return render_template("ops/error.html", error=exc), exc.code
 
 
 @bp.app_context_processor
