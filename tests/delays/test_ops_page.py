@@ -263,3 +263,12 @@ def test_cli_alert_scan_sweeps_and_reports(runner, runtime, tmp_path, database_u
     assert "1 alerts raised" in result.output
     with runtime.sessions() as session:
         assert session.scalars(select(Alert.kind)).all() == ["exception"]
+
+
+def test_odd_query_values_show_everything_instead_of_failing(client, ops):
+    login(client, ops["a"])
+    for query in ("kind=bogus", "carrier=%00x", "status=nope", "id=%00"):
+        response = client.get(f"/ops/alerts?{query}")
+        assert response.status_code == 200, query
+        assert len(_titles(response.text)) == 2, query
+    assert _post(client, "/ops/alerts/%00/resolve").status_code == 404

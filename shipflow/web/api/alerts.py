@@ -16,7 +16,7 @@ from shipflow.store.models import Alert
 from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.pagination import page, paginate
-from shipflow.web.api.schemas import IdPath, Output, PageQuery
+from shipflow.web.api.schemas import Input, Output, PageQuery
 from shipflow.web.problems import ApiProblem, Problem, not_found
 
 TAG = Tag(name="alerts")
@@ -26,10 +26,14 @@ API_ACTOR = "api"
 class AlertQuery(PageQuery):
     kind: Kind | None = None
     severity: Severity | None = None
-    carrier: Annotated[str, Field(max_length=32)] | None = None
+    carrier: Annotated[str, Field(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
     status: Literal["open", "acknowledged", "resolved", "unresolved"] | None = Field(
         None, description="default: every status; `unresolved` = open or acknowledged"
     )
+
+
+class AlertPath(Input):
+    id: Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 
 
 class AlertOut(Output):
@@ -82,13 +86,13 @@ def _step(alert_id: str, step) -> tuple[dict, int]:
 
 @api.post("/alerts/<id>/acknowledge", tags=[TAG], responses={200: AlertOut, 409: Problem})
 @idempotent
-def acknowledge_alert(path: IdPath):
+def acknowledge_alert(path: AlertPath):
     """Someone is on it: stops the escalation. Acknowledging twice is harmless."""
     return _step(path.id, alert_store.acknowledge)
 
 
 @api.post("/alerts/<id>/resolve", tags=[TAG], responses={200: AlertOut, 409: Problem})
 @idempotent
-def resolve_alert(path: IdPath):
+def resolve_alert(path: AlertPath):
     """Done. The same problem showing up again later raises a new alert."""
     return _step(path.id, alert_store.resolve)

@@ -4,6 +4,7 @@ on-time charts. Every query is scoped by the logged-in user's brand."""
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
@@ -23,6 +24,7 @@ bp = Blueprint("ops", __name__, url_prefix="/ops", template_folder="templates")
 PAGE_SIZE = 50
 FILTERS = ("kind", "severity", "carrier", "status")
 STATUS_CHOICES = (alert_store.UNRESOLVED, *alert_store.STATUSES, "all")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
 def csrf_token() -> str:
@@ -106,17 +108,28 @@ def index():
     return redirect(url_for("ops.alerts"))
 
 
+def _filter_value(name: str) -> str | None:
+    """A value from the query string if it can be one (anything else shows everything)."""
+    value = request.args.get(name) or None
+    allowed = {"kind": KINDS, "severity": SEVERITIES, "status": STATUS_CHOICES}.get(name)
+    if value is None or (value in allowed if allowed else TOKEN.match(value)):
+        return value
+    return None
+
+
 @bp.get("/alerts")
 def alerts():
-    filters = {name: request.args.get(name) or None for name in FILTERS}
+    filters = {name: _filter_value(name) for name in FILTERS}
     status = filters.pop("status") or alert_store.UNRESOLVED
     statement = alert_store.alert_query(
         g.ops_user.brand_id, **filters, status=None if status == "all" else status
     )
-    if request.args.get("id"):
+    if TOKEN.match(request.args.get("id", "")):
         statement = statement.where(Alert.id == request.args["id"])
     if request.args.get("cursor"):
         created_at, alert_id = decode_cursor(request.args["cursor"])
+        if not TOKEN.match(alert_id):
+            abort(400, "This cursor was not issued here; start from the first page.")
         statement = statement.where(
             (Alert.created_at < created_at)
             | ((Alert.created_at == created_at) & (Alert.id < alert_id))
@@ -153,10 +166,10 @@ def alerts():
 
 
 def _brand_alert(alert_id: str) -> Alert:
-    alert = g.db.scalar(
+    alert = TOKEN.match(alert_id) and g.db.scalar(
         select(Alert).where(Alert.id == alert_id, Alert.brand_id == g.ops_user.brand_id)
     )
-    if alert is None:
+    if not alert:
         abort(404, "No alert with this id exists for your brand.")
     return alert
 
