@@ -1,5 +1,5 @@
 """Delay scan at scale: 1,000,000 active shipments (plus 100,000 recent deliveries for the
-lane baselines) in PostgreSQL, then `shipflow.delays.service.scan` timed twice: the first
+lane baselines) in PostgreSQL, then `shipflow.delays.sweep.scan` timed twice: the first
 sweep raises the alerts, the second is the steady state that runs on a schedule.
 
     SHIPFLOW_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, func, select, text
 from shipflow.brands import sync_brand
 from shipflow.config import load_settings
 from shipflow.delays.config import AlertsConfig
-from shipflow.delays.service import scan
+from shipflow.delays.sweep import scan
 from shipflow.store.db import make_engine, make_session_factory, unit_of_work
 from shipflow.store.migrate import upgrade
 from shipflow.store.models import Alert, OutboxMessage

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from shipflow.delays import service
+from shipflow.delays import service, sweep
 from shipflow.delays.detectors import detect
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, Order, OutboxMessage, Shipment
@@ -40,12 +40,12 @@ def test_200_late_parcels_in_one_region_raise_one_incident(runtime, brand_id, cl
             add_shipment(session, brand_id, now)
         _late_in(session, brand_id, now, "TX", 1)  # a late parcel in another lane
     with unit_of_work(runtime.sessions) as session:
-        first = service.scan(session, brand_id, now)
+        first = sweep.scan(session, brand_id, now)
     assert (first.incidents, first.alerts_raised) == ([], 6)
     with unit_of_work(runtime.sessions) as session:
         _late_in(session, brand_id, now, "CA", 195)  # UPS to California: 200 late now
     with unit_of_work(runtime.sessions) as session:
-        result = service.scan(session, brand_id, now)
+        result = sweep.scan(session, brand_id, now)
     assert [(i.carrier, i.region, i.late) for i in result.incidents] == [("ups", "CA", 200)]
     assert (result.alerts_raised, result.grouped) == (1, 200)
     with unit_of_work(runtime.sessions) as session:
@@ -57,7 +57,7 @@ def test_200_late_parcels_in_one_region_raise_one_incident(runtime, brand_id, cl
         incident = unresolved[0]
         assert incident.severity == "critical"
         assert (incident.details["late"], incident.details["grouped_shipments"]) == (200, 200)
-        assert len(incident.details["sample_shipment_ids"]) == service.SAMPLE_IDS
+        assert len(incident.details["sample_shipment_ids"]) == sweep.SAMPLE_IDS
         folded = _alerts(session, brand_id=brand_id, region="CA", kind="late")
         assert [a.status for a in folded] == ["resolved"] * 5  # folded into the incident
         assert _delayed_event_count(session) == 201  # customers are told, one event each
@@ -69,10 +69,10 @@ def test_scan_twice_raises_nothing_new(runtime, brand_id, clock):
         add_shipment(session, brand_id, now, predicted_date=now.date() + 5 * D)
         add_shipment(session, brand_id, now, status="exception", status_reason="lost")
     with unit_of_work(runtime.sessions) as session:
-        assert service.scan(session, brand_id, now).alerts_raised == 2
+        assert sweep.scan(session, brand_id, now).alerts_raised == 2
     clock.advance(H)
     with unit_of_work(runtime.sessions) as session:
-        again = service.scan(session, brand_id, clock.now())
+        again = sweep.scan(session, brand_id, clock.now())
     assert (again.candidates, again.alerts_raised, again.events_published) == (2, 0, 0)
     with unit_of_work(runtime.sessions) as session:
         assert len(_alerts(session)) == 2
@@ -84,10 +84,10 @@ def test_a_resolved_alert_may_fire_again(runtime, brand_id, clock):
     with unit_of_work(runtime.sessions) as session:
         add_shipment(session, brand_id, now, status="exception")
     with unit_of_work(runtime.sessions) as session:
-        service.scan(session, brand_id, now)
+        sweep.scan(session, brand_id, now)
         _alerts(session)[0].status = "resolved"
     with unit_of_work(runtime.sessions) as session:
-        assert service.scan(session, brand_id, now).alerts_raised == 1
+        assert sweep.scan(session, brand_id, now).alerts_raised == 1
         assert sorted(a.status for a in _alerts(session)) == ["open", "resolved"]
 
 
@@ -116,7 +116,7 @@ def test_scan_finds_every_kind_and_resolves_finished_shipments(runtime, brand_id
             session, brand_id, now, status="delivered", promised_date=now.date() - 5 * D
         )
     with unit_of_work(runtime.sessions) as session:
-        service.scan(session, brand_id, now)
+        sweep.scan(session, brand_id, now)
         kinds = {a.shipment_id: a.kind for a in _alerts(session)}
     assert kinds == {
         stale.id: "stale",
@@ -127,7 +127,7 @@ def test_scan_finds_every_kind_and_resolves_finished_shipments(runtime, brand_id
     with unit_of_work(runtime.sessions) as session:
         session.get(Shipment, stale.id).status = "delivered"
     with unit_of_work(runtime.sessions) as session:
-        assert service.scan(session, brand_id, now).resolved == 1
+        assert sweep.scan(session, brand_id, now).resolved == 1
         assert (
             session.scalar(select(Alert.status).where(Alert.shipment_id == stale.id)) == "resolved"
         )
@@ -165,7 +165,7 @@ def test_sql_prefilter_and_pure_detectors_agree(runtime, brand_id, clock):
                 destination_state=rng.choice(["NY", "CA", "TX", "WA", "FL", "OR", "NV"]),
             )
     with unit_of_work(runtime.sessions) as session:
-        service.scan(session, brand_id, now)
+        sweep.scan(session, brand_id, now)
         policy = service.policy_for(session, brand_id)
         expected = {
             d.dedupe_key
@@ -219,7 +219,7 @@ def test_detect_for_shipment_in_an_incident_lane_raises_no_alert(runtime, brand_
                 session, brand_id, now, destination_state="CA", predicted_date=now.date() + 5 * D
             )
     with unit_of_work(runtime.sessions) as session:
-        service.scan(session, brand_id, now)
+        sweep.scan(session, brand_id, now)
         late = add_shipment(session, brand_id, now, destination_state="CA", status="exception")
         session.flush()
         assert {d.kind for d in service.detect_for_shipment(session, late, now)} == {"exception"}
