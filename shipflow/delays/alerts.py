@@ -44,6 +44,7 @@ def insert_ignoring(
     (json_populate_recordset), tens of thousands a statement; SQLite takes executemany."""
     if not rows:
         return
+    session.flush()  # rows may point at objects still pending in the session
     if not _is_postgres(session):
         statement = sqlite.insert(model).on_conflict_do_nothing(
             index_elements=conflict, index_where=where

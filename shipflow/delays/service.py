@@ -72,7 +72,7 @@ def shipment_alert(snap: ShipmentSnapshot, delay: Delay) -> dict:
         "severity": delay.severity,
         "title": delay.title,
         "dedupe_key": delay.dedupe_key,
-        "details": {**delay.details, "why": delay.why, "region": snap.region},
+        "details": {**delay.details, "why": delay.why},
         "shipment_id": snap.id,
         "carrier": snap.carrier,
         "region": snap.region or None,

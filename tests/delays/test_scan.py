@@ -224,3 +224,15 @@ def test_detect_for_shipment_in_an_incident_lane_raises_no_alert(runtime, brand_
         session.flush()
         assert {d.kind for d in service.detect_for_shipment(session, late, now)} == {"exception"}
         assert [a.kind for a in _alerts(session)] == ["lane_incident"]
+
+
+def test_detect_for_shipment_works_on_a_shipment_not_yet_flushed(runtime, brand_id, clock):
+    """The tracking pipeline calls it inside its own unit of work, before any flush."""
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        fresh = add_shipment(session, brand_id, now, status="exception", status_reason="damaged")
+        assert [d.severity for d in service.detect_for_shipment(session, fresh, now)] == [
+            "critical"
+        ]
+    with unit_of_work(runtime.sessions) as session:
+        assert [a.shipment_id for a in _alerts(session)] == [fresh.id]
