@@ -4,11 +4,11 @@ and resolved by ops people."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Select, String, any_, bindparam, select, text
+from sqlalchemy import ARRAY, ColumnElement, Select, String, any_, bindparam, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -65,19 +65,23 @@ def insert_ignoring(
         session.execute(statement, {"rows": chunk})
 
 
-def existing_values(session: Session, column, values: Iterable[str], *where) -> set[str]:
-    """Which of `values` `column` holds (rows filtered by `where`): one array parameter
-    on PostgreSQL, chunked IN lists elsewhere."""
-    values = list(values)
-    if not values:
-        return set()
+def in_values(session: Session, column, values: Sequence[str]) -> Iterator[ColumnElement]:
+    """`column IN values` in as few clauses as the backend wants: one array parameter on
+    PostgreSQL (no 5,000-placeholder statements to parse), chunks elsewhere."""
     if _is_postgres(session):
-        keys = bindparam("values", values, type_=ARRAY(String))
-        return set(session.scalars(select(column).where(column == any_(keys), *where)))
-    found: set[str] = set()
+        yield column == any_(bindparam("values", list(values), type_=ARRAY(String)))
+        return
     for start in range(0, len(values), CHUNK):
-        chunk = values[start : start + CHUNK]
-        found.update(session.scalars(select(column).where(column.in_(chunk), *where)))
+        yield column.in_(values[start : start + CHUNK])
+
+
+def existing_values(session: Session, column, values: Iterable[str], *where) -> set[str]:
+    """Which of `values` `column` holds (rows filtered by `where`)."""
+    values = list(values)
+    found: set[str] = set()
+    if values:
+        for clause in in_values(session, column, values):
+            found.update(session.scalars(select(column).where(clause, *where)))
     return found
 
 

@@ -4,6 +4,7 @@ brand with `alerts: {}` gets sensible behaviour and no notifications."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -102,6 +103,27 @@ class AlertsConfig(_Strict):
                     known = ", ".join(self.channels) or "none defined"
                     raise ValueError(f"route uses unknown channel {name!r} (channels: {known})")
         return self
+
+    def channels_for(self, kind: str, severity: str, carrier: str | None) -> set[str]:
+        return {
+            channel
+            for route in self.routes
+            if route.matches(kind, severity, carrier)
+            for channel in route.channels
+        }
+
+    def escalations_for(
+        self, kind: str, severity: str, carrier: str | None, notified_at: datetime, now: datetime
+    ) -> set[str]:
+        """Second-route channels whose wait since `notified_at` is over."""
+        return {
+            channel
+            for route in self.routes
+            if route.escalate_after_minutes
+            and route.matches(kind, severity, carrier)
+            and notified_at + timedelta(minutes=route.escalate_after_minutes) <= now
+            for channel in route.escalate_to
+        }
 
     def stale_limit_hours(self, carrier: str, status: str) -> float | None:
         """How long a shipment may stay silent in `status`; the carrier's own limit wins."""

@@ -37,10 +37,13 @@ class Notice:
     lines: list[str]
     link: str
     data: dict[str, Any] = field(default_factory=dict)
+    total: int = 0  # alerts it stands for, when `lines` names only a sample
 
     @property
     def text(self) -> str:
-        return "\n".join([self.subject, *(f"- {line}" for line in self.lines), self.link])
+        more = self.total - len(self.lines)
+        tail = [f"... and {more} more"] if more > 0 else []
+        return "\n".join([self.subject, *(f"- {line}" for line in self.lines), *tail, self.link])
 
 
 # --- Slack -------------------------------------------------------------------------------
@@ -53,7 +56,7 @@ def slack_payload(notice: Notice) -> dict[str, Any]:
         {"type": "header", "text": {"type": "plain_text", "text": notice.subject[:150]}},
         *({"type": "section", "text": {"type": "mrkdwn", "text": line[:3000]}} for line in shown),
     ]
-    more = len(notice.lines) - len(shown)
+    more = max(notice.total, len(notice.lines)) - len(shown)
     footer = f"<{notice.link}|Open the ops page>" + (f" · {more} more" if more > 0 else "")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
     return {"text": notice.subject, "blocks": blocks}

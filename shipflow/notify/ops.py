@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shipflow.config import Settings
@@ -24,6 +24,10 @@ from shipflow.store.models import Alert, OutboxMessage
 TOPIC = "ops.alert"
 NEW, ESCALATION = "new", "escalation"
 MAX_ATTEMPTS_BACKOFF = timedelta(hours=1)
+Routed = dict[tuple[str, str], list[str]]  # (channel, kind) -> alert ids
+
+
+DIGEST_SAMPLE = 50  # alerts a digest names; its subject gives the full count
 
 
 @dataclass
@@ -33,8 +37,8 @@ class DispatchResult:
     messages: int = 0
 
 
-def _message(brand_id: str, channel: str, stage: str, batch: list[Alert], now: datetime):
-    ids = sorted(a.id for a in batch)
+def _message(brand_id: str, channel: str, stage: str, ids: list[str], now: datetime) -> dict:
+    ids = sorted(ids)
     if len(ids) == 1:
         key = f"{TOPIC}:{stage}:{channel}:{ids[0]}"
     else:
@@ -44,81 +48,74 @@ def _message(brand_id: str, channel: str, stage: str, batch: list[Alert], now: d
         "brand_id": brand_id,
         "topic": TOPIC,
         "dedupe_key": key,
-        "payload": {"channel": channel, "stage": stage, "alert_ids": ids},
+        "payload": {
+            "channel": channel,
+            "stage": stage,
+            "alert_ids": ids[:DIGEST_SAMPLE],
+            "total": len(ids),
+        },
         "created_at": now,
         "available_at": now,
         "attempts": 0,
     }
 
 
-def _batches(
-    brand_id: str, stage: str, by_channel: dict[str, list[Alert]], config: AlertsConfig, now
-) -> list[dict]:
+def _batches(brand_id: str, stage: str, routed: Routed, config: AlertsConfig, now) -> list[dict]:
     """One message per alert, or one digest per (channel, kind) when many fire at once."""
     messages = []
-    for channel, found in by_channel.items():
-        by_kind: dict[str, list[Alert]] = defaultdict(list)
-        for alert in found:
-            by_kind[alert.kind].append(alert)
-        for batch in by_kind.values():
-            groups = [batch] if len(batch) >= config.digest_threshold else [[a] for a in batch]
-            messages.extend(_message(brand_id, channel, stage, g, now) for g in groups)
+    for (channel, _kind), ids in routed.items():
+        groups = [ids] if len(ids) >= config.digest_threshold else [[i] for i in ids]
+        messages.extend(_message(brand_id, channel, stage, g, now) for g in groups)
     return messages
 
 
+def _mark(session: Session, ids: list[str], **values) -> None:
+    for clause in alert_store.in_values(session, Alert.id, ids):
+        session.execute(
+            update(Alert)
+            .where(clause)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def dispatch(session: Session, brand_id: str, now: datetime) -> DispatchResult:
-    """Queue notifications for the brand's new alerts and due escalations."""
+    """Queue notifications for the brand's new alerts and due escalations. Reads plain rows
+    and marks them in bulk: after a first sweep there may be tens of thousands."""
     config = policy_for(session, brand_id).alerts
-    result = DispatchResult()
-    new_by_channel: dict[str, list[Alert]] = defaultdict(list)
-    fresh = session.scalars(
-        select(Alert).where(
-            Alert.brand_id == brand_id,
-            Alert.status == alert_store.OPEN,
-            Alert.notified_at.is_(None),
-        )
-    ).all()
+    columns = (Alert.id, Alert.kind, Alert.severity, Alert.carrier, Alert.notified_at)
+    unresolved = (Alert.brand_id == brand_id, Alert.status == alert_store.OPEN)
+
+    fresh = session.execute(select(*columns).where(*unresolved, Alert.notified_at.is_(None)))
+    new: Routed = defaultdict(list)
+    notified = []
     for alert in fresh:
-        channels = {
-            channel
-            for route in config.routes
-            if route.matches(alert.kind, alert.severity, alert.carrier)
-            for channel in route.channels
-        }
-        for channel in sorted(channels):
-            new_by_channel[channel].append(alert)
-        alert.notified_at = now
-    result.notified = len(fresh)
+        notified.append(alert.id)
+        for channel in sorted(config.channels_for(alert.kind, alert.severity, alert.carrier)):
+            new[channel, alert.kind].append(alert.id)
 
-    escalate_by_channel: dict[str, list[Alert]] = defaultdict(list)
-    waiting = session.scalars(
-        select(Alert).where(
-            Alert.brand_id == brand_id,
-            Alert.status == alert_store.OPEN,
-            Alert.notified_at.is_not(None),
-            Alert.escalated_at.is_(None),
+    waiting = session.execute(
+        select(*columns).where(
+            *unresolved, Alert.notified_at.is_not(None), Alert.escalated_at.is_(None)
         )
-    ).all()
+    )
+    escalate: Routed = defaultdict(list)
+    escalated = []
     for alert in waiting:
-        channels = {
-            channel
-            for route in config.routes
-            if route.escalate_after_minutes
-            and route.matches(alert.kind, alert.severity, alert.carrier)
-            and alert.notified_at + timedelta(minutes=route.escalate_after_minutes) <= now
-            for channel in route.escalate_to
-        }
-        if channels:
-            for channel in sorted(channels):
-                escalate_by_channel[channel].append(alert)
-            alert.escalated_at = now
-            result.escalated += 1
+        due = config.escalations_for(
+            alert.kind, alert.severity, alert.carrier, alert.notified_at, now
+        )
+        for channel in sorted(due):
+            escalate[channel, alert.kind].append(alert.id)
+        if due:
+            escalated.append(alert.id)
 
-    messages = _batches(brand_id, NEW, new_by_channel, config, now)
-    messages += _batches(brand_id, ESCALATION, escalate_by_channel, config, now)
+    _mark(session, notified, notified_at=now)
+    _mark(session, escalated, escalated_at=now)
+    messages = _batches(brand_id, NEW, new, config, now)
+    messages += _batches(brand_id, ESCALATION, escalate, config, now)
     alert_store.insert_ignoring(session, OutboxMessage, messages, ["dedupe_key"])
-    result.messages = len(messages)
-    return result
+    return DispatchResult(len(notified), len(escalated), len(messages))
 
 
 # --- delivery ----------------------------------------------------------------------------
@@ -129,14 +126,18 @@ def alert_line(alert: Alert) -> str:
     return f"[{alert.severity}] {alert.title}" + (f" ({where})" if where else "")
 
 
-def notice_for(alerts: list[Alert], stage: str, key: str, base_url: str) -> Notice:
+def notice_for(
+    alerts: list[Alert], stage: str, key: str, base_url: str, total: int | None = None
+) -> Notice:
+    """`total`: how many alerts a digest stands for (it names only a sample)."""
+    total = max(total or 0, len(alerts))
     kinds = sorted({a.kind for a in alerts})
     worst = max(alerts, key=lambda a: ("info", "warning", "critical").index(a.severity))
-    if len(alerts) == 1:
+    if total == 1:
         subject = f"shipflow {worst.severity}: {worst.title}"
         link = f"{base_url}/ops/alerts?id={worst.id}"
     else:
-        subject = f"shipflow: {len(alerts)} {'/'.join(kinds)} alerts ({worst.severity})"
+        subject = f"shipflow: {total} {'/'.join(kinds)} alerts ({worst.severity})"
         link = f"{base_url}/ops/alerts?kind={kinds[0]}" if len(kinds) == 1 else f"{base_url}/ops/"
     if stage == ESCALATION:
         subject = f"ESCALATED, not acknowledged: {subject}"
@@ -157,7 +158,7 @@ def notice_for(alerts: list[Alert], stage: str, key: str, base_url: str) -> Noti
             for a in alerts
         ],
     }
-    return Notice(key, subject, [alert_line(a) for a in alerts], link, data)
+    return Notice(key, subject, [alert_line(a) for a in alerts], link, data, total)
 
 
 def handle(session: Session, message: OutboxMessage, settings: Settings) -> None:
@@ -183,7 +184,9 @@ def handle(session: Session, message: OutboxMessage, settings: Settings) -> None
     channel = policy_for(session, message.brand_id).alerts.channels.get(payload["channel"])
     if channel is None:
         raise ChannelError(f"channel {payload['channel']!r} is no longer configured")
-    notice = notice_for(list(found), payload["stage"], message.dedupe_key, settings.base_url)
+    notice = notice_for(
+        list(found), payload["stage"], message.dedupe_key, settings.base_url, payload.get("total")
+    )
     send(channel, notice, settings.smtp_url)
 
 

@@ -180,6 +180,16 @@ def test_many_alerts_of_a_kind_arrive_as_one_digest(runtime, ops_brand, http_sin
     ]
 
 
+def test_a_big_digest_names_a_sample_and_counts_them_all(runtime, ops_brand, http_sink):
+    _raise(runtime, ops_brand, runtime.clock.now(), "late", n=ops.DIGEST_SAMPLE + 5)
+    assert _dispatch_and_deliver(runtime, ops_brand) == 1
+    ((_, body),) = _by_path(http_sink, "/slack")
+    slack = json.loads(body)
+    assert slack["text"] == f"shipflow: {ops.DIGEST_SAMPLE + 5} late alerts (warning)"
+    footer = slack["blocks"][-1]["elements"][0]["text"]
+    assert footer.endswith(f"· {ops.DIGEST_SAMPLE + 5 - channels.SLACK_SECTIONS} more")
+
+
 def test_notifications_are_deduplicated(runtime, ops_brand, http_sink):
     now = runtime.clock.now()
     _raise(runtime, ops_brand, now, "late")
@@ -189,7 +199,7 @@ def test_notifications_are_deduplicated(runtime, ops_brand, http_sink):
     with unit_of_work(runtime.sessions) as session:  # a replayed outbox row is one row
         message = session.scalars(select(OutboxMessage)).one()
         again = ops._message(
-            ops_brand, "slack", ops.NEW, [session.scalars(select(Alert)).one()], now
+            ops_brand, "slack", ops.NEW, [session.scalars(select(Alert.id)).one()], now
         )
         alerts.insert_ignoring(session, OutboxMessage, [again], ["dedupe_key"])
         assert again["dedupe_key"] == message.dedupe_key
