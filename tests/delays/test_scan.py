@@ -236,3 +236,29 @@ def test_detect_for_shipment_works_on_a_shipment_not_yet_flushed(runtime, brand_
         ]
     with unit_of_work(runtime.sessions) as session:
         assert [a.shipment_id for a in _alerts(session)] == [fresh.id]
+
+
+def test_scan_takes_missing_destinations_from_the_order(runtime, brand_id, clock):
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        order = Order(
+            brand_id=brand_id,
+            order_number="2002",
+            currency="USD",
+            ship_to={"state": "OR", "postal_code": "97201", "country": "US"},
+        )
+        session.add(order)
+        late = add_shipment(
+            session,
+            brand_id,
+            now,
+            order=order,
+            destination_state="",
+            destination_postal_code="",
+            predicted_date=now.date() + 3 * D,
+        )
+    with unit_of_work(runtime.sessions) as session:
+        sweep.scan(session, brand_id, now)
+        stored = session.get(Shipment, late.id)
+        assert (stored.destination_state, stored.destination_postal_code) == ("OR", "97201")
+        assert [a.region for a in _alerts(session)] == ["OR"]
