@@ -262,3 +262,26 @@ def test_scan_takes_missing_destinations_from_the_order(runtime, brand_id, clock
         stored = session.get(Shipment, late.id)
         assert (stored.destination_state, stored.destination_postal_code) == ("OR", "97201")
         assert [a.region for a in _alerts(session)] == ["OR"]
+
+
+def test_lanes_by_zip3_when_configured(runtime, brand_id, clock):
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        set_alerts(session, brand_id, {"lane": {"region": "zip3"}})
+        for n in range(30):  # San Francisco ZIPs, all late; the rest of California on time
+            add_shipment(
+                session,
+                brand_id,
+                now,
+                destination_state="CA",
+                destination_postal_code=f"941{n % 100:02d}",
+                predicted_date=now.date() + 4 * D,
+            )
+        for n in range(60):
+            add_shipment(
+                session, brand_id, now, destination_state="CA", destination_postal_code="90001"
+            )
+    with unit_of_work(runtime.sessions) as session:
+        result = sweep.scan(session, brand_id, now)
+        assert [(i.region, i.late, i.active) for i in result.incidents] == [("941", 30, 30)]
+        assert [a.region for a in _alerts(session)] == ["941"]
