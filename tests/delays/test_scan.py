@@ -277,7 +277,7 @@ def test_lanes_by_zip3_when_configured(runtime, brand_id, clock):
                 destination_postal_code=f"941{n % 100:02d}",
                 predicted_date=now.date() + 4 * D,
             )
-        for n in range(60):
+        for _ in range(60):
             add_shipment(
                 session, brand_id, now, destination_state="CA", destination_postal_code="90001"
             )
