@@ -275,3 +275,15 @@ def test_alerts_config_rejects_routes_to_unknown_channels():
         AlertsConfig.model_validate({"routes": [{"channels": ["pager"]}]})
     with pytest.raises(ValidationError, match="webhook channel needs a secret"):
         AlertsConfig.model_validate({"channels": {"h": {"type": "webhook", "url": "http://x"}}})
+
+
+def test_a_generic_outbox_runner_can_send_through_the_handler(runtime, ops_brand, http_sink):
+    from shipflow.delays.jobs import outbox_handlers
+
+    _raise(runtime, ops_brand, runtime.clock.now(), "late")
+    with unit_of_work(runtime.sessions) as session:
+        ops.dispatch(session, ops_brand, runtime.clock.now())
+    handler = outbox_handlers(runtime)[ops.TOPIC]
+    with unit_of_work(runtime.sessions) as session:
+        handler(session, session.scalars(select(OutboxMessage)).one())
+    assert [path for path, _, _ in http_sink.received] == ["/slack"]
