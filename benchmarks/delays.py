@@ -172,8 +172,9 @@ def load(engine, sessions, active: int, delivered: int) -> str:
             copy.write_row(row)
     raw.driver_connection.commit()
     raw.close()
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE shipments"))
+    # As autovacuum leaves a live table: statistics, hint bits and visibility map set.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) shipments"))
     elapsed = time.perf_counter() - started
     print(f"loaded {active:,} active + {delivered:,} delivered shipments in {elapsed:.1f} s (COPY)")
     return brand_id
