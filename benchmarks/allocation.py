@@ -32,7 +32,7 @@ from shipflow.allocation.scoring import (
 )
 from shipflow.allocation.service import AllocationContext, allocate
 from shipflow.domain import Address, CarrierService, Parcel, ServiceLevel, Warehouse
-from shipflow.geo import haversine_km
+from shipflow.geo import US_CENSUS_REGIONS, haversine_km
 
 SHIP_DATE = date(2026, 11, 23)  # a Monday
 WAREHOUSES = {
@@ -142,7 +142,7 @@ def brand_rules() -> BrandRules:
 
 def performance(rng: random.Random, destinations: list[tuple]) -> LanePerformance:
     outcomes = []
-    states = sorted({d[3] for d in destinations})
+    states = sorted({US_CENSUS_REGIONS.get(d[3], d[3]) for d in destinations})
     for _ in range(60_000):
         service = rng.choice(SERVICES)
         fa, rto, lost = HISTORY[service.carrier]

@@ -312,54 +312,55 @@ def _solve_flow(groups: list[_Group], options: list[Option], constraints: Constr
 def _solve_lp(
     groups: list[_Group], options: list[Option], constraints: Constraints, time_limit_s: float
 ):
+    """LP relaxation: x[g, j] orders of group g on option j; side constraints on option totals.
+
+    Each x sits in two sparse rows (its group, its option's total), which keeps GLOP fast.
+    """
     solver = pywraplp.Solver.CreateSolver("GLOP")
     solver.SetTimeLimit(int(time_limit_s * 1000))
     inf = solver.infinity()
     objective = solver.Objective()
-    cap_rows = []
+
+    def penalized(cost: int):
+        slack = solver.NumVar(0, inf, "")
+        objective.SetCoefficient(slack, cost)
+        return slack
+
+    totals = [solver.NumVar(0, inf, "") for _ in options]
+    total_rows = []
+    for v in totals:
+        row = solver.Constraint(0, 0)
+        row.SetCoefficient(v, -1)
+        total_rows.append(row)
     for cap in constraints.capacities:
         row = solver.Constraint(-inf, cap.limit)
         if not cap.hard:
-            over = solver.NumVar(0, inf, "")
-            row.SetCoefficient(over, -1)
-            objective.SetCoefficient(over, COMMITMENT_SHORTFALL_COST)
-        cap_rows.append((cap, row))
-    commit_rows = []
-    for commitment in constraints.commitments:
-        # sum(x on carrier) - share * sum(x) + shortfall >= 0
+            row.SetCoefficient(penalized(COMMITMENT_SHORTFALL_COST), -1)
+        for j, option in enumerate(options):
+            if cap.matches(option):
+                row.SetCoefficient(totals[j], 1)
+    for commitment in constraints.commitments:  # sum(on carrier) - share * sum(all) + short >= 0
         row = solver.Constraint(0, inf)
-        short = solver.NumVar(0, inf, "")
-        row.SetCoefficient(short, 1)
-        objective.SetCoefficient(short, COMMITMENT_SHORTFALL_COST)
-        commit_rows.append((commitment, row))
-    option_caps = [[row for cap, row in cap_rows if cap.matches(o)] for o in options]
-    option_commits = [
-        [(row, (1 if c.matches(o) else 0) - c.min_share) for c, row in commit_rows] for o in options
-    ]
+        row.SetCoefficient(penalized(COMMITMENT_SHORTFALL_COST), 1)
+        for j, option in enumerate(options):
+            row.SetCoefficient(
+                totals[j], (1 if commitment.matches(option) else 0) - commitment.min_share
+            )
     variables = []
     for g, group in enumerate(groups):
         row = solver.Constraint(group.count, group.count)
-        out = solver.NumVar(0, inf, "")
-        row.SetCoefficient(out, 1)
-        objective.SetCoefficient(out, UNASSIGNED_COST)
+        row.SetCoefficient(penalized(UNASSIGNED_COST), 1)
         for j, obj, _ in group.arcs:
             x = solver.NumVar(0, inf, "")
             row.SetCoefficient(x, 1)
+            total_rows[j].SetCoefficient(x, 1)
             objective.SetCoefficient(x, obj)
-            for cap_row in option_caps[j]:
-                cap_row.SetCoefficient(x, 1)
-            for crow, coef in option_commits[j]:
-                if coef:
-                    crow.SetCoefficient(x, coef)
             variables.append((x, g, j))
     objective.SetMinimization()
     status = solver.Solve()
     if status != pywraplp.Solver.OPTIMAL:
-        return (
-            None,
-            None,
-            "time limit hit" if status == pywraplp.Solver.NOT_SOLVED else f"LP status {status}",
-        )
+        why = "time limit hit" if status == pywraplp.Solver.NOT_SOLVED else f"LP status {status}"
+        return None, None, why
     counts = {(g, j): x.solution_value() for x, g, j in variables if x.solution_value() > 1e-9}
     return counts, objective.Value(), "optimal"
 

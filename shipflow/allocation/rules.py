@@ -271,14 +271,19 @@ def _service_level(order: Order, option: Option, _: ServiceRules) -> str | None:
     return None
 
 
-CHECKS: tuple[tuple[str, Check], ...] = (
+# Grouped by what they look at, so a batch can remember verdicts per destination and per parcels.
+DESTINATION_CHECKS: tuple[tuple[str, Check], ...] = (
     ("country", _country),
     ("postal_code", _postal_code),
     ("service_area", _service_area),
+)
+PARCEL_CHECKS: tuple[tuple[str, Check], ...] = (
     ("max_weight", _max_weight),
     ("max_billable_weight", _max_billable_weight),
     ("max_side", _max_side),
     ("max_length_plus_girth", _max_girth),
+)
+ORDER_CHECKS: tuple[tuple[str, Check], ...] = (
     ("cash_on_delivery", _cash_on_delivery),
     ("declared_value", _declared_value),
     ("hazmat", _flag("hazmat", "hazmat", "hazardous materials not accepted")),
@@ -287,6 +292,18 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("residential", _residential),
     ("service_level", _service_level),
 )
+
+
+def _first(checks, order: Order, option: Option, rules: ServiceRules) -> tuple[str, str] | None:
+    for name, check in checks:
+        reason = check(order, option, rules)
+        if reason:
+            return name, reason
+    return None
+
+
+def _no_memo(_key: tuple, compute):
+    return compute()
 
 
 @dataclass(frozen=True)
@@ -334,17 +351,35 @@ class BrandRules:
         return self.preferred.get(s.key, 0) + self.preferred.get(s.carrier, 0)
 
     def check(
-        self, order: Order, option: Option, p_late: Callable[[Option], float] | None = None
+        self,
+        order: Order,
+        option: Option,
+        p_late: Callable[[Option], float] | None = None,
+        memo=_no_memo,
     ) -> Rejection | None:
-        """The first rule that rejects `option` for `order`, or None when it may carry it."""
+        """The first rule that rejects `option` for `order`, or None when it may carry it.
+
+        `memo(key, compute)` may remember verdicts that depend only on the destination or only
+        on the parcels (a batch scores many orders sharing both).
+        """
         service = option.service
         if service.key in self.excluded or service.carrier in self.excluded:
             return Rejection(option.key, "excluded", "excluded by the brand")
         rules = self.for_service(service.key)
-        for name, check in CHECKS:
-            reason = check(order, option, rules)
-            if reason:
-                return Rejection(option.key, name, reason)
+        d = order.destination
+        found = (
+            memo(
+                ("dest", service.key, d.country, d.postal_code, order.lat, order.lng),
+                lambda: _first(DESTINATION_CHECKS, order, option, rules),
+            )
+            or memo(
+                ("parcels", service.key, order.parcels),
+                lambda: _first(PARCEL_CHECKS, order, option, rules),
+            )
+            or _first(ORDER_CHECKS, order, option, rules)
+        )
+        if found:
+            return Rejection(option.key, *found)
         if order.deliver_by is not None and p_late is not None:
             p = p_late(option)
             if p > self.max_p_late:
@@ -357,10 +392,11 @@ class BrandRules:
         order: Order,
         options: Iterable[Option],
         p_late: Callable[[Option], float] | None = None,
+        memo=_no_memo,
     ) -> tuple[list[Option], list[Rejection]]:
         accepted, rejected = [], []
         for option in options:
-            rejection = self.check(order, option, p_late)
+            rejection = self.check(order, option, p_late, memo)
             if rejection is None:
                 accepted.append(option)
             else:

@@ -160,8 +160,8 @@ class Pricer:
     rate_cards: Mapping[str, RateCard]
     provider: QuoteProvider | None = None
 
-    def price(self, order: Order, option: Option) -> tuple[int | None, str]:
-        """(cents, how) or (None, why not)."""
+    def price(self, order: Order, option: Option, memo=None) -> tuple[int | None, str]:
+        """(cents, how) or (None, why not). `memo(key, compute)` may remember zones and prices."""
         if self.provider is not None:
             quoted = self.provider.quote(order, option)
             if quoted is not None:
@@ -169,19 +169,29 @@ class Pricer:
         card = self.rate_cards.get(option.service.key)
         if card is None:
             return None, f"no rate card for {option.service.key}"
-        zone = card.zone(
-            option.warehouse.code, order.destination.postal_code, distance(order, option)
+        remember = memo or (lambda _key, compute: compute())
+        d = order.destination
+        zone = remember(
+            ("zone", option.key, d.country, d.postal_code, order.lat, order.lng),
+            lambda: card.zone(option.warehouse.code, d.postal_code, distance(order, option)),
         )
         if zone is None:
             return None, "no zone for this destination"
-        total = card.residential_surcharge_cents if order.destination.residential else 0
-        for parcel in order.parcels:
-            billable = billable_weight_g(parcel, card.dim_divisor)
-            cents = card.price(zone, billable)
-            if cents is None:
-                return None, f"no rate for zone {zone} at {billable / 1000:.1f} kg"
-            total += cents
-        return total, f"zone {zone}"
+        return remember(
+            ("price", option.service.key, zone, order.parcels, d.residential),
+            lambda: _card_price(card, zone, order),
+        )
+
+
+def _card_price(card: RateCard, zone: str, order: Order) -> tuple[int | None, str]:
+    total = card.residential_surcharge_cents if order.destination.residential else 0
+    for parcel in order.parcels:
+        billable = billable_weight_g(parcel, card.dim_divisor)
+        cents = card.price(zone, billable)
+        if cents is None:
+            return None, f"no rate for zone {zone} at {billable / 1000:.1f} kg"
+        total += cents
+    return total, f"zone {zone}"
 
 
 def distance(order: Order, option: Option) -> float | None:

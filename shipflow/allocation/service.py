@@ -18,9 +18,12 @@ from shipflow.allocation.scoring import (
     destination_location,
     origin_location,
 )
-from shipflow.domain import CarrierService, Warehouse
+from shipflow.domain import Address, CarrierService, Warehouse
+from shipflow.geo import US_CENSUS_REGIONS
 
 MAX_PROMISE_DAYS = 15
+MEMO_LIMIT = 500_000
+_MISSING = object()
 
 
 @dataclass
@@ -35,6 +38,16 @@ class AllocationContext:
     weights: ScoringWeights = field(default_factory=ScoringWeights)
     performance: LanePerformance | None = None
     promise_confidence: float = 0.95
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def memo(self, key: tuple, compute):
+        """Remember pure look-ups (promises, P(late), lane rates) shared by many orders."""
+        value = self._memo.get(key, _MISSING)
+        if value is _MISSING:
+            if len(self._memo) > MEMO_LIMIT:
+                self._memo.clear()
+            value = self._memo[key] = compute()
+        return value
 
 
 @dataclass(frozen=True)
@@ -68,10 +81,18 @@ def options_for(
     return options, missing
 
 
+def destination_region(address: Address) -> str:
+    """The lane's destination end: a US census region (enough history per lane), else the state."""
+    if address.country == "US":
+        return US_CENSUS_REGIONS.get(address.state, address.state)
+    return f"{address.country}:{address.state}" if address.state else address.country
+
+
 def promise_date(order: Order, context: AllocationContext) -> date:
     if order.deliver_by is not None:
         return order.deliver_by
-    return add_business_days(context.ship_date, context.weights.promise_days[order.level])
+    days = context.weights.promise_days[order.level]
+    return context.memo(("promise", days), lambda: add_business_days(context.ship_date, days))
 
 
 def p_late(order: Order, option: Option, context: AllocationContext, by: date) -> float:
@@ -86,7 +107,7 @@ def p_late(order: Order, option: Option, context: AllocationContext, by: date) -
 
 def score(order: Order, option: Option, context: AllocationContext) -> Score | Rejection:
     """The option's score, or a `rate` rejection when nothing prices it."""
-    cents, how = context.pricer.price(order, option)
+    cents, how = context.pricer.price(order, option, context.memo)
     if cents is None:
         return Rejection(option.key, "rate", how)
     by = promise_date(order, context)
@@ -94,9 +115,8 @@ def score(order: Order, option: Option, context: AllocationContext) -> Score | R
     w = context.weights
     performance = 0.0
     if context.performance is not None:
-        rates = context.performance.rates(
-            option.service.key, option.warehouse.code, order.destination.state
-        )
+        lane = (option.service.key, option.warehouse.code, destination_region(order.destination))
+        rates = context.memo(("lane",) + lane, lambda: context.performance.rates(*lane))
         performance = sum(w.penalty_cents.get(m, 0) * share for m, share in rates.items())
     return Score(
         option=option.key,
@@ -117,7 +137,7 @@ def evaluate(
     options, rejected = options_for(order, candidates, context)
     by = promise_date(order, context)
     accepted, refused = context.rules.evaluate(
-        order, options, lambda o: p_late(order, o, context, by)
+        order, options, lambda o: p_late(order, o, context, by), context.memo
     )
     rejected.extend(refused)
     scored = []
