@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from ortools.graph.python import min_cost_flow
@@ -26,14 +27,22 @@ from ortools.linear_solver import pywraplp
 
 from shipflow.allocation.model import Option, Order, Rejection, is_po_box
 from shipflow.allocation.rules import (
+    DESTINATION_CHECKS,
     RuleConfigError,
+    _first,
     _get,
     _unknown,
     billable_weight_g,
     length_plus_girth_mm,
 )
-from shipflow.allocation.scoring import Score
-from shipflow.allocation.service import AllocationContext, evaluate
+from shipflow.allocation.scoring import Score, distance
+from shipflow.allocation.service import (
+    AllocationContext,
+    destination_region,
+    evaluate,
+    p_late,
+    promise_date,
+)
 from shipflow.domain import CarrierService, Parcel
 
 UNASSIGNED_COST = 10_000_000  # cents per order left out: only when nothing else fits
@@ -133,9 +142,19 @@ class Constraints:
 
 
 class Banding:
-    """Where a parcel sits between every weight/size threshold a rule or rate card uses."""
+    """Class keys: everything a rule, a rate card or the estimator can tell apart, and no more.
 
-    def __init__(self, context: AllocationContext) -> None:
+    A parcel is reduced to its position between every weight/size threshold in use. A
+    destination is reduced to its profile: for every option, the destination rules' verdict,
+    the rate-card zone and P(late) for each promise date in the batch, plus the lane region.
+    """
+
+    def __init__(
+        self,
+        context: AllocationContext,
+        candidates: Sequence[CarrierService],
+        promise_dates: Iterable[date],
+    ) -> None:
         rules = list(context.rules.services.values())
         cards = list(context.pricer.rate_cards.values())
         self.weight = sorted({r.max_weight_g for r in rules if r.max_weight_g is not None})
@@ -153,6 +172,11 @@ class Banding:
         for card in cards:
             billable[card.dim_divisor].update(card.bands_g)
         self.billable = [(d, sorted(edges)) for d, edges in billable.items()]
+        self.context = context
+        self.options = [Option(w, s) for w in context.warehouses.values() for s in candidates]
+        self.promise_dates = sorted(set(promise_dates))
+        self._profiles: dict[tuple, int] = {}
+        self._profile_of: dict[tuple, int] = {}
 
     def parcel(self, p: Parcel) -> tuple:
         bl = bisect.bisect_left
@@ -164,15 +188,36 @@ class Banding:
             *(bl(edges, billable_weight_g(p, d)) for d, edges in self.billable),
         )
 
+    def destination(self, o: Order) -> int:
+        d = o.destination
+        key = (d.country, d.postal_code, d.state, o.lat, o.lng)
+        found = self._profile_of.get(key)
+        if found is None:
+            profile = self._profile(o)
+            found = self._profile_of[key] = self._profiles.setdefault(profile, len(self._profiles))
+        return found
+
+    def _profile(self, o: Order) -> tuple:
+        ctx, d = self.context, o.destination
+        facts: list = [destination_region(d)]
+        for option in self.options:
+            rules = ctx.rules.for_service(option.service.key)
+            verdict = _first(DESTINATION_CHECKS, o, option, rules)
+            card = ctx.pricer.rate_cards.get(option.service.key)
+            zone = (
+                card.zone(option.warehouse.code, d.postal_code, distance(o, option))
+                if card
+                else None
+            )
+            lateness = tuple(round(p_late(o, option, ctx, by), 9) for by in self.promise_dates)
+            facts.append((verdict and verdict[0], zone, lateness))
+        return tuple(facts)
+
     def order_key(self, o: Order) -> tuple:
         d, a = o.destination, o.attributes
         return (
             o.warehouses,
-            d.country,
-            d.postal_code,
-            d.state,
-            o.lat,
-            o.lng,
+            self.destination(o),
             d.residential,
             is_po_box(d) if (d.line1 or d.line2) else False,
             o.level,
@@ -197,7 +242,9 @@ class OrderClass:
 def classify(
     orders: Sequence[Order], candidates: Sequence[CarrierService], context: AllocationContext
 ) -> tuple[list[Option], list[OrderClass]]:
-    banding = Banding(context)
+    """Group orders and score one representative per group (exact: see `Banding`)."""
+    promise_dates = {promise_date(o, context) for o in _distinct_promises(orders)}
+    banding = Banding(context, candidates, promise_dates)
     members: dict[tuple, list[int]] = defaultdict(list)
     for i, order in enumerate(orders):
         members[banding.order_key(order)].append(i)
@@ -214,6 +261,13 @@ def classify(
             arcs.append((index[option.key], score))
         classes.append(OrderClass(indices, arcs, rejected))
     return options, classes
+
+
+def _distinct_promises(orders: Sequence[Order]) -> list[Order]:
+    seen: dict[tuple, Order] = {}
+    for o in orders:
+        seen.setdefault((o.level, o.deliver_by), o)
+    return list(seen.values())
 
 
 # --- plan -------------------------------------------------------------------------------------
@@ -453,13 +507,16 @@ def _runner_up(arcs: list, chosen: int, options: list[Option]) -> str | None:
     return next((options[j].key for j, _, _ in arcs if j != chosen), None)
 
 
-def _unfit(orders: Sequence[Order], classes: list[OrderClass]) -> dict[str, str]:
+def _unfit(
+    orders: Sequence[Order], classes: list[OrderClass], candidates, context
+) -> dict[str, str]:
+    """Orders no option may carry, each with its own rejections (texts name its address)."""
     out = {}
     for c in classes:
         if not c.arcs:
-            reason = "no option left: " + "; ".join(str(r) for r in c.rejected[:4])
             for i in c.orders:
-                out[orders[i].id] = reason
+                _, rejected = evaluate(orders[i], candidates, context)
+                out[orders[i].id] = "no option left: " + "; ".join(str(r) for r in rejected[:4])
     return out
 
 
@@ -489,7 +546,14 @@ def optimize(
     if counts is None:
         solver, counts = f"greedy ({solver}: {status})", {}
     plan = _plan(
-        orders, groups, counts, options, constraints, _unfit(orders, classes), solver, status
+        orders,
+        groups,
+        counts,
+        options,
+        constraints,
+        _unfit(orders, classes, candidates, context),
+        solver,
+        status,
     )
     if bound is None and counts and solver == "min_cost_flow":
         bound = plan.objective  # the flow is integral and optimal
@@ -523,7 +587,7 @@ def greedy(
     arrival = sorted(((i, c) for c in by_class for i in c.orders), key=lambda pair: pair[0])
     ledger = _Ledger(options, constraints, respect_capacities)
     choices, taken = {}, []
-    unassigned = _unfit(orders, classes)
+    unassigned = _unfit(orders, classes, candidates, context)
     for i, c in arrival:
         for j, score in c.arcs:
             if ledger.fits(j):

@@ -359,8 +359,8 @@ class BrandRules:
     ) -> Rejection | None:
         """The first rule that rejects `option` for `order`, or None when it may carry it.
 
-        `memo(key, compute)` may remember verdicts that depend only on the destination or only
-        on the parcels (a batch scores many orders sharing both).
+        `memo(key, compute)` may remember the verdicts that depend only on the destination
+        (a batch scores many orders going to the same place).
         """
         service = option.service
         if service.key in self.excluded or service.carrier in self.excluded:
@@ -372,10 +372,7 @@ class BrandRules:
                 ("dest", service.key, d.country, d.postal_code, order.lat, order.lng),
                 lambda: _first(DESTINATION_CHECKS, order, option, rules),
             )
-            or memo(
-                ("parcels", service.key, order.parcels),
-                lambda: _first(PARCEL_CHECKS, order, option, rules),
-            )
+            or _first(PARCEL_CHECKS, order, option, rules)
             or _first(ORDER_CHECKS, order, option, rules)
         )
         if found:

@@ -177,10 +177,7 @@ class Pricer:
         )
         if zone is None:
             return None, "no zone for this destination"
-        return remember(
-            ("price", option.service.key, zone, order.parcels, d.residential),
-            lambda: _card_price(card, zone, order),
-        )
+        return _card_price(card, zone, order)
 
 
 def _card_price(card: RateCard, zone: str, order: Order) -> tuple[int | None, str]:
