@@ -96,12 +96,17 @@ def promise_date(order: Order, context: AllocationContext) -> date:
 
 
 def p_late(order: Order, option: Option, context: AllocationContext, by: date) -> float:
-    return context.estimator.p_late(
-        option.service.key,
-        origin_location(option),
-        destination_location(order),
-        context.ship_date,
-        by,
+    d = order.destination
+    key = ("p_late", option.key, d.country, d.postal_code, d.state, order.lat, order.lng, by)
+    return context.memo(
+        key,
+        lambda: context.estimator.p_late(
+            option.service.key,
+            origin_location(option),
+            destination_location(order),
+            context.ship_date,
+            by,
+        ),
     )
 
 
