@@ -258,7 +258,8 @@ def run(sizes: list[int], lambdas: list[float], time_limit: float) -> None:
         print(_row("greedy cheapest, capacities respected", base, n))
         loose = greedy(orders, SERVICES, context(places), cons, respect_capacities=False)
         print(_row("greedy cheapest, capacities ignored", loose, n))
-        for lam in lambdas if n == sizes[0] else lambdas[-1:]:
+        sweep = []
+        for lam in lambdas:
             plan = optimize(orders, SERVICES, context(places, lam), cons, time_limit_s=time_limit)
             s = plan.seconds
             name = (
@@ -266,6 +267,29 @@ def run(sizes: list[int], lambdas: list[float], time_limit: float) -> None:
                 f" classify {s['classify']:.1f} s, solve {s['solve']:.2f} s)"
             )
             print(_row(name, plan, n))
+            sweep.append((plan.expected_on_time, plan.total_cost_cents / n))
+        _compare(base, sweep, n)
+
+
+def _interpolate(points: list[tuple[float, float]], x: float) -> float | None:
+    points = sorted(points)
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        if x0 <= x <= x1:
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0) if x1 > x0 else y0
+    return None
+
+
+def _compare(base, sweep: list[tuple[float, float]], n: int) -> None:
+    """Optimizer vs greedy at equal on-time share and at equal cost (linear between lambdas)."""
+    cost, on_time = base.total_cost_cents / n, base.expected_on_time
+    at_on_time = _interpolate(sweep, on_time)
+    at_cost = _interpolate([(c, t) for t, c in sweep], cost)
+    if at_on_time is not None:
+        print(f"|  at greedy's on-time share {on_time:.2%}: optimizer ${at_on_time / 100:.3f}/order"
+              f" vs ${cost / 100:.3f} ({(at_on_time - cost) / cost:+.1%}) | | | | | | |")  # fmt: skip
+    if at_cost is not None:
+        print(f"|  at greedy's cost ${cost / 100:.3f}/order: optimizer on-time {at_cost:.2%}"
+              f" vs {on_time:.2%} ({(at_cost - on_time) * 100:+.1f} points) | | | | | | |")  # fmt: skip
 
 
 def single_order_latency(samples: int = 3000) -> None:
