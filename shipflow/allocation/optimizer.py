@@ -47,6 +47,7 @@ from shipflow.domain import CarrierService, Parcel
 
 UNASSIGNED_COST = 10_000_000  # cents per order left out: only when nothing else fits
 COMMITMENT_SHORTFALL_COST = 100_000  # cents per order a commitment misses: worth a lot, not all
+LP_FIRST_ARCS = 4  # options per group in the first restricted LP
 
 
 # --- constraints ------------------------------------------------------------------------------
@@ -366,7 +367,32 @@ def _solve_flow(groups: list[_Group], options: list[Option], constraints: Constr
 def _solve_lp(
     groups: list[_Group], options: list[Option], constraints: Constraints, time_limit_s: float
 ):
-    """LP relaxation: x[g, j] orders of group g on option j; side constraints on option totals.
+    """The LP by column generation: each group starts with its best few options; any option
+    whose reduced cost at the LP's duals is negative joins, until none does (then the
+    restricted LP's optimum is the full LP's)."""
+    deadline = time.perf_counter() + time_limit_s
+    columns = [set(range(min(LP_FIRST_ARCS, len(g.arcs)))) for g in groups]
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return None, None, "time limit hit"
+        counts, value, status, group_duals, total_duals = _restricted_lp(
+            groups, columns, options, constraints, remaining
+        )
+        if counts is None:
+            return None, None, status
+        added = 0
+        for g, group in enumerate(groups):
+            for k, (j, obj, _) in enumerate(group.arcs):
+                if k not in columns[g] and obj - group_duals[g] - total_duals[j] < -1e-6:
+                    columns[g].add(k)
+                    added += 1
+        if not added:
+            return counts, value, status
+
+
+def _restricted_lp(groups, columns, options, constraints, time_limit_s):
+    """x[g, j] orders of group g on option j; side constraints on option totals.
 
     Each x sits in two sparse rows (its group, its option's total), which keeps GLOP fast.
     """
@@ -400,11 +426,13 @@ def _solve_lp(
             row.SetCoefficient(
                 totals[j], (1 if commitment.matches(option) else 0) - commitment.min_share
             )
-    variables = []
+    variables, group_rows = [], []
     for g, group in enumerate(groups):
         row = solver.Constraint(group.count, group.count)
+        group_rows.append(row)
         row.SetCoefficient(penalized(UNASSIGNED_COST), 1)
-        for j, obj, _ in group.arcs:
+        for k in columns[g]:
+            j, obj, _ = group.arcs[k]
             x = solver.NumVar(0, inf, "")
             row.SetCoefficient(x, 1)
             total_rows[j].SetCoefficient(x, 1)
@@ -414,9 +442,15 @@ def _solve_lp(
     status = solver.Solve()
     if status != pywraplp.Solver.OPTIMAL:
         why = "time limit hit" if status == pywraplp.Solver.NOT_SOLVED else f"LP status {status}"
-        return None, None, why
+        return None, None, why, None, None
     counts = {(g, j): x.solution_value() for x, g, j in variables if x.solution_value() > 1e-9}
-    return counts, objective.Value(), "optimal"
+    return (
+        counts,
+        objective.Value(),
+        "optimal",
+        [r.dual_value() for r in group_rows],
+        [r.dual_value() for r in total_rows],
+    )
 
 
 class _Ledger:
