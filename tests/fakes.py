@@ -8,7 +8,11 @@ from carriers.base import (
     CarrierAccount,
     CarrierUnavailable,
     FailedDeliveryInstruction,
+    Label,
+    RateQuote,
+    ShipmentRequest,
 )
+from shipflow.domain import Money
 
 
 class RecordingCarrier(Carrier):
@@ -30,3 +34,31 @@ class RecordingCarrier(Carrier):
             self.failures -= 1
             raise CarrierUnavailable("carrier down", carrier="fake")
         return f"REF{len(self.instructions)}"
+
+
+class ReturnLabelCarrier(Carrier):
+    """Quotes a fixed price and issues return labels; records the requests it got."""
+
+    capabilities = frozenset({Capability.RATES, Capability.RETURN_LABELS})
+
+    def __init__(self, name: str, price: int) -> None:
+        super().__init__(CarrierAccount(carrier=name, account_id="test"))
+        self.name = name
+        self.price = price
+        self.labels: list[ShipmentRequest] = []
+
+    def rates(self, request: ShipmentRequest) -> list[RateQuote]:
+        return [RateQuote(self.name, "ground", Money(self.price, "USD"))]
+
+    def create_return_label(self, request: ShipmentRequest) -> Label:
+        self.labels.append(request)
+        number = f"{self.name.upper()}{len(self.labels):06d}"
+        return Label(
+            self.name,
+            request.service,
+            number,
+            "PDF",
+            b"%PDF-1.4 fake",
+            Money(self.price, "USD"),
+            qr_code=b"QR",
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,16 +11,18 @@ from shipflow.domain.events import DomainEvent
 from shipflow.store.models import OutboxMessage
 
 
-def publish(session: Session, event: DomainEvent) -> None:
-    """Queue `event` once; publishing the same event again (same key) is a no-op."""
-    key = event.key
+def enqueue(
+    session: Session, brand_id: str | None, topic: str, key: str, payload: dict[str, Any]
+) -> bool:
+    """Queue a message once; the same `key` again is a no-op. Returns whether it was new."""
     pending = {m.dedupe_key for m in session.new if isinstance(m, OutboxMessage)}
     if key in pending or session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
     ):
-        return
-    session.add(
-        OutboxMessage(
-            brand_id=event.brand_id, topic=event.topic, dedupe_key=key, payload=event.payload()
-        )
-    )
+        return False
+    session.add(OutboxMessage(brand_id=brand_id, topic=topic, dedupe_key=key, payload=payload))
+    return True
+
+
+def publish(session: Session, event: DomainEvent) -> bool:
+    return enqueue(session, event.brand_id, event.topic, event.key, event.payload())

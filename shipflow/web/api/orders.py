@@ -7,7 +7,8 @@ from flask_openapi3 import Tag
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shipflow.store.models import Order, OrderLine
+from shipflow.orders import DuplicateOrderNumber, LineInput, create_order
+from shipflow.store.models import Order
 from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.pagination import page, paginate
@@ -42,32 +43,24 @@ def brand_order(order_id: str) -> Order | None:
     responses={201: OrderOut},
 )
 @idempotent
-def create_order(body: OrderIn):
+def post_order(body: OrderIn):
     """Create an order. Order numbers are unique per brand."""
-    taken = g.db.scalar(
-        select(Order.id).where(
-            Order.brand_id == g.brand_id, Order.order_number == body.order_number
+    try:
+        order = create_order(
+            g.db,
+            g.brand_id,
+            order_number=body.order_number,
+            ship_to=body.ship_to.model_dump(),
+            currency=body.currency,
+            lines=[LineInput(**line.model_dump()) for line in body.lines],
+            placed_at=body.placed_at,
+            customer_name=body.customer.name,
+            customer_email=str(body.customer.email or ""),
+            customer_phone=body.customer.phone,
+            language=body.language,
         )
-    )
-    if taken:
-        raise field_problem("order_number", "already used by another order of your brand")
-    order = Order(
-        brand_id=g.brand_id,
-        order_number=body.order_number,
-        customer_name=body.customer.name,
-        customer_email=str(body.customer.email or ""),
-        customer_phone=body.customer.phone,
-        ship_to=body.ship_to.model_dump(),
-        currency=body.currency,
-        language=body.language,
-        total_amount=sum(line.quantity * line.unit_price for line in body.lines),
-        lines=[OrderLine(position=i, **line.model_dump()) for i, line in enumerate(body.lines)],
-        shipments=[],
-    )
-    if body.placed_at:
-        order.placed_at = body.placed_at
-    g.db.add(order)
-    g.db.flush()
+    except DuplicateOrderNumber:
+        raise field_problem("order_number", "already used by another order of your brand") from None
     return order_json(order), 201
 
 

@@ -1,0 +1,94 @@
+"""The FedEx adapter: rates, labels (outbound and return), cancels, tracking polls in
+batches of 30, and tracking webhooks signed with the project's security token."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+
+from carriers.base import (
+    Capability,
+    Carrier,
+    CarrierAccount,
+    CarrierRejected,
+    CarrierResponseError,
+    Label,
+    NotSupported,
+    RateQuote,
+    ShipmentRequest,
+    WebhookRequest,
+)
+from carriers.fedex import mapping, units
+from carriers.fedex.client import FedExClient
+from carriers.webhook_auth import header, require_hmac_sha256
+from shipflow.domain import TrackingUpdate
+
+
+class FedExCarrier(Carrier):
+    """Credentials: client_id, client_secret, account_number (defaults to the account id),
+    webhook_secret (the webhook project's security token), label_format (PDF, PNG, ZPLII,
+    EPL2)."""
+
+    name = "fedex"
+    capabilities = frozenset(
+        {
+            Capability.RATES,
+            Capability.LABELS,
+            Capability.RETURN_LABELS,
+            Capability.CANCEL,
+            Capability.TRACKING_POLL,
+            Capability.WEBHOOKS,
+        }
+    )
+    track_batch_size = 30  # the Track API's limit per request
+
+    def __init__(self, account: CarrierAccount, client: FedExClient | None = None) -> None:
+        super().__init__(account)
+        self.client = client or FedExClient(account)
+        self.account_number = account.credentials.get("account_number", account.account_id)
+        self.label_format = account.credentials.get("label_format", "PDF").upper()
+        if self.label_format not in units.LABEL_FORMATS:
+            raise ValueError(f"fedex label_format must be one of {sorted(units.LABEL_FORMATS)}")
+
+    def rates(self, request: ShipmentRequest) -> list[RateQuote]:
+        payload = mapping.build_rate_request(request, self.account_number)
+        return mapping.parse_rate_response(self.client.rate(payload))
+
+    def create_label(self, request: ShipmentRequest) -> Label:
+        if len(request.parcels) != 1:
+            raise NotSupported("fedex labels are made one parcel at a time", carrier=self.name)
+        payload = mapping.build_ship_request(request, self.account_number, self.label_format)
+        return mapping.parse_ship_response(self.client.ship(payload), request.service)
+
+    def create_return_label(self, request: ShipmentRequest) -> Label:
+        return self.create_label(replace(request, is_return=True))
+
+    def cancel(self, tracking_number: str) -> None:
+        payload = mapping.build_cancel_request(tracking_number, self.account_number)
+        if not mapping.cancel_succeeded(self.client.cancel(payload)):
+            raise CarrierRejected(f"fedex did not cancel {tracking_number}", carrier=self.name)
+
+    def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
+        numbers = list(tracking_numbers)
+        updates: list[TrackingUpdate] = []
+        for start in range(0, len(numbers), self.track_batch_size):
+            batch = numbers[start : start + self.track_batch_size]
+            body = self.client.track(mapping.build_track_request(batch))
+            updates.extend(mapping.parse_track_response(body))
+        return updates
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        require_hmac_sha256(
+            self.name,
+            request.body,
+            self.account.credentials.get("webhook_secret", ""),
+            header(request.headers, "fedex-signature"),
+        )
+
+    def parse_webhook(self, request: WebhookRequest) -> list[TrackingUpdate]:
+        try:
+            body = json.loads(request.body)
+        except ValueError as exc:
+            raise CarrierResponseError("fedex webhook is not JSON", carrier=self.name) from exc
+        return mapping.parse_track_response(body)

@@ -1,0 +1,101 @@
+"""The UPS adapter: rates, labels (outbound and return), voids, tracking polls, and Track
+Alert webhooks (subscribe per number, UPS then pushes each scan with our credential)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+
+from carriers.base import (
+    Capability,
+    Carrier,
+    CarrierAccount,
+    CarrierRejected,
+    CarrierResponseError,
+    Label,
+    NotSupported,
+    RateQuote,
+    ShipmentRequest,
+    WebhookRequest,
+)
+from carriers.ups import mapping, units
+from carriers.ups.client import UPSClient
+from carriers.webhook_auth import header, require_shared_secret
+from shipflow.domain import TrackingUpdate
+
+
+class UPSCarrier(Carrier):
+    """Credentials: client_id, client_secret, shipper_number (defaults to the account id),
+    webhook_credential (what Track Alert echoes), label_format (GIF, ZPL, EPL, SPL)."""
+
+    name = "ups"
+    capabilities = frozenset(
+        {
+            Capability.RATES,
+            Capability.LABELS,
+            Capability.RETURN_LABELS,
+            Capability.CANCEL,
+            Capability.TRACKING_POLL,
+            Capability.WEBHOOKS,
+        }
+    )
+    track_batch_size = 1  # the Track API takes one inquiry number per call
+
+    def __init__(self, account: CarrierAccount, client: UPSClient | None = None) -> None:
+        super().__init__(account)
+        self.client = client or UPSClient(account)
+        self.shipper_number = account.credentials.get("shipper_number", account.account_id)
+        self.label_format = account.credentials.get("label_format", "GIF").upper()
+        if self.label_format not in units.LABEL_FORMATS:
+            raise ValueError(f"ups label_format must be one of {sorted(units.LABEL_FORMATS)}")
+
+    def rates(self, request: ShipmentRequest) -> list[RateQuote]:
+        payload = mapping.build_rate_request(request, self.shipper_number)
+        return mapping.parse_rate_response(self.client.rate(payload, shop=not request.service))
+
+    def create_label(self, request: ShipmentRequest) -> Label:
+        if len(request.parcels) != 1:
+            raise NotSupported("ups labels are made one parcel at a time", carrier=self.name)
+        payload = mapping.build_ship_request(request, self.shipper_number, self.label_format)
+        return mapping.parse_ship_response(self.client.ship(payload), request.service)
+
+    def create_return_label(self, request: ShipmentRequest) -> Label:
+        return self.create_label(replace(request, is_return=True))
+
+    def cancel(self, tracking_number: str) -> None:
+        if not mapping.void_succeeded(self.client.void(tracking_number)):
+            raise CarrierRejected(f"ups did not void {tracking_number}", carrier=self.name)
+
+    def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
+        updates = []
+        for number in tracking_numbers:
+            try:
+                body = self.client.track(number)
+            except CarrierRejected as exc:
+                if exc.status_code == 404:  # "Tracking number information not found"
+                    continue
+                raise
+            updates.extend(mapping.parse_track_response(body))
+        return updates
+
+    def subscribe(self, tracking_numbers: Sequence[str], webhook_url: str) -> list[str]:
+        """Ask Track Alert to push these numbers' scans (for 14 days); returns those refused."""
+        payload = mapping.build_subscription(
+            list(tracking_numbers), webhook_url, self.account.credentials["webhook_credential"]
+        )
+        return mapping.parse_subscription(self.client.subscribe(payload))[1]
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        require_shared_secret(
+            self.name,
+            header(request.headers, "credential"),
+            self.account.credentials.get("webhook_credential", ""),
+        )
+
+    def parse_webhook(self, request: WebhookRequest) -> list[TrackingUpdate]:
+        try:
+            body = json.loads(request.body)
+        except ValueError as exc:
+            raise CarrierResponseError("ups webhook is not JSON", carrier=self.name) from exc
+        return [mapping.parse_alert(item) for item in mapping.as_list(body)]

@@ -1,0 +1,427 @@
+"""Pure functions between UPS's JSON (Track, Track Alert, Rating, Shipping APIs) and shipflow
+objects. No I/O: the client sends what the builders return and hands the parsers what UPS said.
+
+UPS quirks handled here: a list of one is often sent as a bare object; times are local
+(YYYYMMDD + HHMMSS) with a separate offset ("-05:00" in Track, "-04.00" in Track Alert).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from carriers import convert
+from carriers.base import CarrierResponseError, Label, RateQuote, ShipmentRequest
+from carriers.units import lookup
+from carriers.ups import units
+from shipflow.domain import (
+    Address,
+    ProofOfDelivery,
+    Reason,
+    Status,
+    TrackingEvent,
+    TrackingUpdate,
+)
+
+CARRIER = "ups"
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def error_parser(body: Any) -> tuple[str, str]:
+    """{"response": {"errors": [{"code", "message"}]}} -> (code, message) of the first error."""
+    errors = (
+        as_list((body or {}).get("response", {}).get("errors")) if isinstance(body, dict) else []
+    )
+    if not errors:
+        return "", str(body)[:500]
+    return str(errors[0].get("code", "")), "; ".join(e.get("message", "") for e in errors)
+
+
+# -- time ---------------------------------------------------------------------------------
+
+
+def utc_offset(text: str) -> timezone:
+    """Track's "-05:00" or Track Alert's "-04.00" as a fixed-offset time zone."""
+    sign = -1 if text.startswith("-") else 1
+    hours, minutes = text.lstrip("+-").replace(".", ":").split(":")
+    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+
+def local_time(day: str, clock: str, offset: timezone) -> datetime:
+    return datetime.combine(
+        datetime.strptime(day, "%Y%m%d").date(),
+        datetime.strptime(clock.zfill(6), "%H%M%S").time(),
+        tzinfo=offset,
+    )
+
+
+def gmt_time(day: str, clock: str) -> datetime:
+    return local_time(day, clock, UTC)
+
+
+# -- tracking -----------------------------------------------------------------------------
+
+
+def classify(status_type: str, code: str, text: str) -> tuple[Status, Reason | None]:
+    """The activity's "type:code" entry if it has one, else its type's (see units)."""
+    key = f"{status_type}:{code}"
+    if key in units.STATUS_BY_CODE:
+        return units.STATUS_BY_CODE[key]
+    status, reason = lookup(CARRIER, units.STATUS_BY_TYPE, status_type, text)
+    if status == Status.EXCEPTION and reason is None:
+        reason = reason_from_text(text)
+    return status, reason
+
+
+def reason_from_text(text: str) -> Reason | None:
+    lowered = text.lower()
+    return next((reason for words, reason in units.REASON_BY_WORDS if words in lowered), None)
+
+
+def _event(status: dict, occurred_at: datetime, place: dict) -> TrackingEvent:
+    kind, code = status.get("type", ""), status.get("code", "")
+    text = status.get("description", "").strip()
+    normalized, reason = classify(kind, code, text)
+    city, state = place.get("city", ""), place.get("stateProvince", "")
+    country = place.get("countryCode") or place.get("country", "")
+    postal = place.get("postalCode", "")
+    return TrackingEvent(
+        status=normalized,
+        reason=reason,
+        occurred_at=occurred_at,
+        raw_code=f"{kind}:{code}" if code else kind,
+        raw_text=text,
+        location=", ".join(p for p in (city, state, postal, country) if p),
+        city=city,
+        state=state,
+        postal_code=postal,
+        country=country,
+    )
+
+
+def _activity_time(activity: dict) -> datetime:
+    if activity.get("gmtOffset"):
+        return local_time(activity["date"], activity["time"], utc_offset(activity["gmtOffset"]))
+    return gmt_time(activity["gmtDate"], activity["gmtTime"])
+
+
+def _returned_home(events: list[TrackingEvent]) -> list[TrackingEvent]:
+    """A delivery scan after a return-to-sender scan is the parcel reaching its sender."""
+    ordered = sorted(events, key=lambda e: e.occurred_at)
+    returning = False
+    result = []
+    for event in ordered:
+        returning = returning or event.status == Status.RETURNING_TO_SENDER
+        if returning and event.status == Status.DELIVERED:
+            event = replace(event, status=Status.RETURNED_TO_SENDER)
+        result.append(event)
+    return result
+
+
+def _estimated_delivery(package: dict, offset: timezone) -> datetime | None:
+    """The latest scheduled/rescheduled date (SDD/RDD), at the window's end when given."""
+    dates = {d.get("type"): d.get("date") for d in as_list(package.get("deliveryDate"))}
+    day = dates.get("RDD") or dates.get("SDD")
+    if not day:
+        return None
+    end = (package.get("deliveryTime") or {}).get("endTime") or "235959"
+    return local_time(day, end, offset)
+
+
+def parse_package(package: dict) -> TrackingUpdate:
+    activities = as_list(package.get("activity"))
+    events = [
+        _event(a.get("status", {}), _activity_time(a), a.get("location", {}).get("address", {}))
+        for a in activities
+    ]
+    events = _returned_home(events)
+    offset = events[-1].occurred_at.tzinfo if events else UTC
+    delivered = package.get("deliveryInformation") or {}
+    pod = None
+    if delivered.get("receivedBy") or delivered.get("location"):
+        pod = ProofOfDelivery(signed_by=delivered.get("receivedBy", "").strip())
+    return TrackingUpdate(
+        carrier=CARRIER,
+        tracking_number=package["trackingNumber"],
+        events=tuple(events),
+        estimated_delivery=_estimated_delivery(package, offset),  # type: ignore[arg-type]
+        service=(package.get("service") or {}).get("description", ""),
+        proof_of_delivery=pod,
+        extra={"left_at": delivered["location"]} if delivered.get("location") else {},
+    )
+
+
+def parse_track_response(body: dict) -> list[TrackingUpdate]:
+    """Every package of every shipment UPS found; numbers with only warnings are left out."""
+    try:
+        shipments = as_list(body["trackResponse"]["shipment"])
+        return [
+            parse_package(package)
+            for shipment in shipments
+            for package in as_list(shipment.get("package"))
+            if package.get("trackingNumber")
+        ]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CarrierResponseError(
+            f"ups track response unreadable: {exc}", carrier=CARRIER
+        ) from exc
+
+
+def parse_alert(body: dict) -> TrackingUpdate:
+    """One Track Alert webhook (UPSTrackAlert.yaml TrackingEventRequest) as an update."""
+    try:
+        offset = utc_offset(body["gmtOffset"]) if body.get("gmtOffset") else None
+        if offset is not None:
+            at = local_time(body["localActivityDate"], body["localActivityTime"], offset)
+        else:
+            at = gmt_time(body["gmtActivityDate"], body["gmtActivityTime"])
+        event = _event(body["activityStatus"], at, body.get("activityLocation") or {})
+        scheduled = body.get("scheduledDeliveryDate")
+        estimated = None
+        if scheduled:
+            estimated = local_time(scheduled, body.get("deliveryEndTime") or "235959", at.tzinfo)  # type: ignore[arg-type]
+        pod = ProofOfDelivery(signed_by=body["receivedBy"]) if body.get("receivedBy") else None
+        return TrackingUpdate(
+            carrier=CARRIER,
+            tracking_number=body["trackingNumber"],
+            events=(event,),
+            estimated_delivery=estimated,
+            proof_of_delivery=pod,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CarrierResponseError(f"ups track alert unreadable: {exc}", carrier=CARRIER) from exc
+
+
+def build_subscription(tracking_numbers: list[str], url: str, credential: str) -> dict:
+    return {
+        "locale": "en_US",
+        "countryCode": "US",
+        "trackingNumberList": list(tracking_numbers),
+        "destination": {"url": url, "credentialType": "Bearer", "credential": credential},
+    }
+
+
+def parse_subscription(body: dict) -> tuple[list[str], list[str]]:
+    """(subscribed, refused) tracking numbers."""
+    return list(body.get("validTrackingNumbers", [])), list(body.get("invalidTrackingNumbers", []))
+
+
+# -- rating and shipping ------------------------------------------------------------------
+
+
+def _address(address: Address) -> dict:
+    lines = [line for line in (address.line1, address.line2) if line]
+    return {
+        "AddressLine": lines,
+        "City": address.city,
+        "StateProvinceCode": address.state,
+        "PostalCode": address.postal_code,
+        "CountryCode": address.country,
+    }
+
+
+def _party(address: Address, **extra: Any) -> dict:
+    party = {
+        "Name": address.company or address.name,
+        "AttentionName": address.name,
+        "Address": _address(address),
+        **extra,
+    }
+    if address.phone:
+        party["Phone"] = {"Number": address.phone}
+    return party
+
+
+def _ship_to(address: Address) -> dict:
+    party = _party(address)
+    if address.residential:
+        party["Address"]["ResidentialAddressIndicator"] = "Y"
+    return party
+
+
+def _packages(request: ShipmentRequest, packaging_key: str) -> list[dict]:
+    metric = not convert.imperial(request.shipper.country)
+    weight_unit, length_unit = ("KGS", "CM") if metric else ("LBS", "IN")
+    packages = []
+    for parcel in request.parcels:
+        package: dict[str, Any] = {
+            packaging_key: {"Code": units.CUSTOMER_SUPPLIED_PACKAGE},
+            "PackageWeight": {
+                "UnitOfMeasurement": {"Code": weight_unit},
+                "Weight": convert.weight(parcel, weight_unit),
+            },
+        }
+        if convert.has_dimensions(parcel):
+            package["Dimensions"] = {
+                "UnitOfMeasurement": {"Code": length_unit},
+                **{
+                    key: convert.length(mm, length_unit)
+                    for key, mm in (
+                        ("Length", parcel.length_mm),
+                        ("Width", parcel.width_mm),
+                        ("Height", parcel.height_mm),
+                    )
+                },
+            }
+        packages.append(package)
+    return packages
+
+
+def service_code(service: str) -> str:
+    """A shipflow service name ("ground") or a raw UPS code ("03") as UPS's code."""
+    return units.SERVICE_CODES.get(service, service)
+
+
+def service_name(code: str) -> str:
+    return units.SERVICES[code][0] if code in units.SERVICES else code
+
+
+def _account_party(request: ShipmentRequest, shipper_number: str) -> dict:
+    """UPS's Shipper is the account holder: the sender, or for a return the recipient."""
+    home = request.recipient if request.is_return else request.shipper
+    return _party(home, ShipperNumber=shipper_number)
+
+
+def build_rate_request(request: ShipmentRequest, shipper_number: str) -> dict:
+    shipment: dict[str, Any] = {
+        "Shipper": _account_party(request, shipper_number),
+        "ShipFrom": _party(request.shipper),
+        "ShipTo": _ship_to(request.recipient),
+        "Package": _packages(request, "PackagingType"),
+        "ShipmentRatingOptions": {"NegotiatedRatesIndicator": "Y"},
+    }
+    if request.service:
+        shipment["Service"] = {"Code": service_code(request.service)}
+    return {
+        "RateRequest": {
+            "Request": {"TransactionReference": {"CustomerContext": request.reference}},
+            "Shipment": shipment,
+        }
+    }
+
+
+def _charge(node: dict) -> Any:
+    return convert.money(node["MonetaryValue"], node["CurrencyCode"])
+
+
+def _price(rated: dict) -> Any:
+    """Negotiated (account) rates win over published ones when UPS returns both."""
+    negotiated = (rated.get("NegotiatedRateCharges") or {}).get("TotalCharge")
+    return _charge(negotiated or rated["TotalCharges"])
+
+
+def _transit(rated: dict) -> tuple[int | None, date | None]:
+    summary = ((rated.get("TimeInTransit") or {}).get("ServiceSummary") or {}).get(
+        "EstimatedArrival"
+    ) or {}
+    days = summary.get("BusinessDaysInTransit") or (rated.get("GuaranteedDelivery") or {}).get(
+        "BusinessDaysInTransit"
+    )
+    arrival = (summary.get("Arrival") or {}).get("Date")
+    return (
+        int(days) if days else None,
+        datetime.strptime(arrival, "%Y%m%d").date() if arrival else None,
+    )
+
+
+def parse_rate_response(body: dict) -> list[RateQuote]:
+    try:
+        quotes = []
+        for rated in as_list(body["RateResponse"]["RatedShipment"]):
+            days, arrival = _transit(rated)
+            quotes.append(
+                RateQuote(
+                    carrier=CARRIER,
+                    service=service_name(rated["Service"]["Code"]),
+                    price=_price(rated),
+                    transit_days=days,
+                    estimated_delivery=arrival,
+                )
+            )
+        return quotes
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CarrierResponseError(f"ups rate response unreadable: {exc}", carrier=CARRIER) from exc
+
+
+def build_ship_request(request: ShipmentRequest, shipper_number: str, label_format: str) -> dict:
+    shipment: dict[str, Any] = {
+        "Description": request.reference or "Merchandise",
+        "Shipper": _account_party(request, shipper_number),
+        "ShipFrom": _party(request.shipper),
+        "ShipTo": _ship_to(request.recipient),
+        "PaymentInformation": {
+            "ShipmentCharge": [{"Type": "01", "BillShipper": {"AccountNumber": shipper_number}}]
+        },
+        "Service": {"Code": service_code(request.service)},
+        "Package": _packages(request, "Packaging"),
+        "ShipmentRatingOptions": {"NegotiatedRatesIndicator": "Y"},
+    }
+    if request.reference:
+        shipment["ReferenceNumber"] = {"Value": request.reference[:35]}
+    if request.is_return:
+        shipment["ReturnService"] = {"Code": units.PRINT_RETURN_LABEL}
+        for package in shipment["Package"]:
+            package["Description"] = shipment["Description"]
+    if request.signature_required and not request.is_return:
+        _require_signature(shipment, domestic=request.shipper.country == request.recipient.country)
+    return {
+        "ShipmentRequest": {
+            "Request": {
+                "RequestOption": "nonvalidate",
+                "TransactionReference": {"CustomerContext": request.reference},
+            },
+            "Shipment": shipment,
+            "LabelSpecification": {
+                "LabelImageFormat": {"Code": label_format},
+                "LabelStockSize": {"Height": "6", "Width": "4"},
+            },
+        }
+    }
+
+
+def _require_signature(shipment: dict, domestic: bool) -> None:
+    if domestic:
+        confirmation = {"DeliveryConfirmation": {"DCISType": units.SIGNATURE_PACKAGE_LEVEL}}
+        for package in shipment["Package"]:
+            package["PackageServiceOptions"] = confirmation
+    else:
+        shipment["ShipmentServiceOptions"] = {
+            "DeliveryConfirmation": {"DCISType": units.SIGNATURE_SHIPMENT_LEVEL}
+        }
+
+
+def parse_ship_response(body: dict, service: str) -> Label:
+    try:
+        results = body["ShipmentResponse"]["ShipmentResults"]
+        package = as_list(results["PackageResults"])[0]
+        image = package["ShippingLabel"]
+        charges = results.get("NegotiatedRateCharges", {}).get("TotalCharge") or (
+            results.get("ShipmentCharges", {}).get("TotalCharges")
+        )
+        return Label(
+            carrier=CARRIER,
+            service=service,
+            tracking_number=package["TrackingNumber"],
+            label_format=image["ImageFormat"]["Code"],
+            label_data=base64.b64decode(image["GraphicImage"], validate=True),
+            price=_charge(charges) if charges else None,
+            carrier_shipment_id=results["ShipmentIdentificationNumber"],
+        )
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
+        raise CarrierResponseError(f"ups ship response unreadable: {exc}", carrier=CARRIER) from exc
+
+
+def void_succeeded(body: dict) -> bool:
+    """VoidShipmentResponse.SummaryResult.Status.Code "1" means voided."""
+    try:
+        return body["VoidShipmentResponse"]["SummaryResult"]["Status"]["Code"] == "1"
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise CarrierResponseError(f"ups void response unreadable: {exc}", carrier=CARRIER) from exc

@@ -1,0 +1,35 @@
+"""Checks of carriers' webhook authenticity, in constant time. Each raises
+`WebhookSignatureError` (a missing secret on our side rejects too: fail closed)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+from carriers.base import WebhookSignatureError
+
+
+def header(headers: Mapping[str, str], name: str) -> str:
+    """A header's value whatever its case (frameworks and proxies disagree on it)."""
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), "")
+
+
+def require_shared_secret(carrier: str, given: str, expected: str) -> None:
+    """The carrier echoes a secret we gave it (e.g. UPS Track Alert's `credential`)."""
+    if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise WebhookSignatureError(
+            f"{carrier} webhook credential missing or wrong", carrier=carrier
+        )
+
+
+def require_hmac_sha256(carrier: str, body: bytes, secret: str, signature: str) -> None:
+    """`signature` is the HMAC-SHA256 of the raw body, base64 (or hex) encoded."""
+    if not secret or not signature:
+        raise WebhookSignatureError(f"{carrier} webhook signature missing", carrier=carrier)
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    candidates = (base64.b64encode(digest).decode(), digest.hex())
+    if not any(hmac.compare_digest(signature.strip(), c) for c in candidates):
+        raise WebhookSignatureError(f"{carrier} webhook signature wrong", carrier=carrier)

@@ -1,0 +1,74 @@
+"""Orders: the service functions the API, the demo and imports share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shipflow.store.models import Order, OrderLine
+
+
+class DuplicateOrderNumber(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class LineInput:
+    sku: str
+    quantity: int
+    unit_price: int = 0
+    name: str = ""
+
+
+def create_order(
+    session: Session,
+    brand_id: str,
+    *,
+    order_number: str,
+    ship_to: dict[str, Any],
+    currency: str,
+    lines: Sequence[LineInput],
+    placed_at: datetime | None = None,
+    customer_name: str = "",
+    customer_email: str = "",
+    customer_phone: str = "",
+    language: str = "en",
+) -> Order:
+    """Add an order (not committed). Order numbers are unique per brand."""
+    taken = session.scalar(
+        select(Order.id).where(Order.brand_id == brand_id, Order.order_number == order_number)
+    )
+    if taken:
+        raise DuplicateOrderNumber(order_number)
+    order = Order(
+        brand_id=brand_id,
+        order_number=order_number,
+        customer_name=customer_name,
+        customer_email=customer_email,
+        customer_phone=customer_phone,
+        ship_to=ship_to,
+        currency=currency,
+        language=language,
+        total_amount=sum(line.quantity * line.unit_price for line in lines),
+        lines=[
+            OrderLine(
+                position=i,
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+            )
+            for i, line in enumerate(lines)
+        ],
+        shipments=[],
+    )
+    if placed_at:
+        order.placed_at = placed_at
+    session.add(order)
+    session.flush()
+    return order

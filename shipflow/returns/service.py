@@ -1,0 +1,333 @@
+"""Returns on the database: find the order without revealing whether it exists, judge the
+request, issue a prepaid label from the cheapest eligible carrier, and tell the store when the
+parcel is first scanned and when it arrives (signed webhooks through the outbox)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from carriers.base import Capability, Carrier, CarrierError, Label, ShipmentRequest
+from shipflow.config import Settings
+from shipflow.domain import Address, Parcel, Status
+from shipflow.links import make_token
+from shipflow.notify import customer
+from shipflow.notify.templates import Milestone
+from shipflow.returns.eligibility import Decision, ItemRequest, ReturnPolicy, Verdict, decide
+from shipflow.store.models import Brand, Order, Shipment
+from shipflow.store.outbox import enqueue
+from shipflow.store.postpurchase_models import LabelRow, ReturnItemRow, ReturnRequestRow
+
+LABEL_PURPOSE = "return-label"
+STORE_WEBHOOK_TOPIC = "store.webhook"
+
+
+class ReturnError(Exception):
+    """A request that cannot go further; the message is for the customer or the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChoice:
+    sku: str
+    quantity: int
+    reason: str
+    photos: tuple[str, ...] = ()
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.strip().casefold().encode(), b.strip().casefold().encode())
+
+
+def _postal(code: str) -> str:
+    return code.replace(" ", "").replace("-", "").upper()
+
+
+def find_order(
+    session: Session, brand_id: str, order_number: str, email_or_postal_code: str
+) -> Order | None:
+    """The order if the number and the e-mail (or ship-to postal code) match; else None, the
+    same answer whether the order exists or not."""
+    order = session.scalar(
+        select(Order).where(Order.brand_id == brand_id, Order.order_number == order_number.strip())
+    )
+    secret = email_or_postal_code.strip()
+    if order is None or not secret:
+        return None
+    postal = _postal((order.ship_to or {}).get("postal_code", ""))
+    if _same(order.customer_email, secret) or (postal and _same(postal, _postal(secret))):
+        return order
+    return None
+
+
+def policy_for(brand: Brand) -> ReturnPolicy:
+    settings = brand.settings or {}
+    final_sale = frozenset(p["sku"] for p in settings.get("products", []) if p.get("final_sale"))
+    return ReturnPolicy.from_config(settings.get("returns", {}), final_sale)
+
+
+def delivered_at(session: Session, order: Order) -> datetime | None:
+    return session.scalar(
+        select(func.max(Shipment.delivered_at)).where(
+            Shipment.order_id == order.id, Shipment.kind == "forward"
+        )
+    )
+
+
+def _already_returned(session: Session, order: Order) -> dict[str, int]:
+    rows = session.execute(
+        select(ReturnItemRow.sku, func.sum(ReturnItemRow.quantity))
+        .join(ReturnRequestRow)
+        .where(
+            ReturnRequestRow.order_id == order.id,
+            ReturnItemRow.accepted.is_(True),
+            ReturnRequestRow.status != "refused",
+        )
+        .group_by(ReturnItemRow.sku)
+    )
+    return {sku: int(total) for sku, total in rows}
+
+
+def judge(session: Session, order: Order, choices: Sequence[ItemChoice], now: datetime) -> Decision:
+    lines = {line.sku: line for line in order.lines}
+    returned = _already_returned(session, order)
+    requests = [
+        ItemRequest(
+            sku=choice.sku,
+            quantity=choice.quantity,
+            reason=choice.reason,
+            unit_price=lines[choice.sku].unit_price if choice.sku in lines else 0,
+            ordered_quantity=lines[choice.sku].quantity if choice.sku in lines else 0,
+            already_returned=returned.get(choice.sku, 0),
+            photos=len(choice.photos),
+        )
+        for choice in choices
+    ]
+    brand = session.get(Brand, order.brand_id)
+    return decide(policy_for(brand), requests, delivered_at(session, order), now)
+
+
+def request_return(
+    session: Session, order: Order, choices: Sequence[ItemChoice], now: datetime, language: str
+) -> ReturnRequestRow:
+    decision = judge(session, order, choices, now)
+    refused = {r.sku: r.code for r in decision.refusals}
+    photos = {c.sku: list(c.photos) for c in choices}
+    row = ReturnRequestRow(
+        brand_id=order.brand_id,
+        order_id=order.id,
+        status=decision.verdict.value,
+        decision={
+            "why": decision.why,
+            "refusals": [
+                {"sku": r.sku, "code": r.code, "params": {k: str(v) for k, v in r.params.items()}}
+                for r in decision.refusals
+            ],
+        },
+        refund_amount=decision.refund_amount,
+        currency=order.currency,
+        language=language,
+        items=[
+            ReturnItemRow(
+                sku=c.sku,
+                quantity=c.quantity,
+                reason=c.reason,
+                unit_price=next((i.unit_price for i in decision.accepted if i.sku == c.sku), 0),
+                accepted=c.sku not in refused,
+                refusal=refused.get(c.sku),
+                photos=photos.get(c.sku, []),
+            )
+            for c in choices
+        ],
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def cheapest_return_label(carriers: Sequence[Carrier], request: ShipmentRequest) -> Label:
+    """Quote every carrier that issues return labels and buy the cheapest label."""
+    quotes = []
+    for carrier in carriers:
+        if not carrier.supports(Capability.RETURN_LABELS):
+            continue
+        try:
+            rates = carrier.rates(request) if carrier.supports(Capability.RATES) else []
+        except CarrierError:
+            continue
+        quotes += [(rate.price.amount, rate.service, carrier) for rate in rates]
+    if not quotes:
+        raise ReturnError("no carrier can issue a return label for this order")
+    _, service, carrier = min(quotes, key=lambda q: q[0])
+    return carrier.create_return_label(
+        ShipmentRequest(
+            shipper=request.shipper,
+            recipient=request.recipient,
+            parcels=request.parcels,
+            service=service,
+            reference=request.reference,
+            is_return=True,
+        )
+    )
+
+
+def label_link(settings: Settings, label_id: str) -> str:
+    token = make_token(settings.secret_key, LABEL_PURPOSE, label_id)
+    return f"{settings.base_url}/returns/label/{token}"
+
+
+def issue_label(
+    session: Session,
+    settings: Settings,
+    request: ReturnRequestRow,
+    carriers: Sequence[Carrier],
+    warehouse: Address,
+    now: datetime,
+) -> Shipment:
+    """Buy the label, open the return shipment (tracked like any other) and tell the customer."""
+    if request.status != Verdict.APPROVED.value:
+        raise ReturnError(f"return {request.id} is {request.status}, not approved")
+    order = session.get(Order, request.order_id)
+    ship_to = order.ship_to or {}
+    customer_address = Address(
+        country=ship_to.get("country", ""),
+        postal_code=ship_to.get("postal_code", ""),
+        city=ship_to.get("city", ""),
+        state=ship_to.get("state", ""),
+        line1=ship_to.get("line1", ""),
+        name=order.customer_name,
+    )
+    weight = max(500, 500 * sum(i.quantity for i in request.items if i.accepted))
+    label = cheapest_return_label(
+        carriers,
+        ShipmentRequest(
+            shipper=customer_address,
+            recipient=warehouse,
+            parcels=[Parcel(weight_g=weight)],
+            service="",
+            reference=f"RMA {request.id}",
+            is_return=True,
+        ),
+    )
+    shipment = Shipment(
+        brand_id=request.brand_id,
+        order_id=order.id,
+        kind="return",
+        carrier=label.carrier,
+        service=label.service,
+        tracking_number=label.tracking_number,
+        cost_amount=label.price.amount if label.price else None,
+        cost_currency=label.price.currency if label.price else None,
+        details={"return_id": request.id},
+    )
+    session.add(shipment)
+    session.flush()
+    stored = LabelRow(
+        brand_id=request.brand_id,
+        shipment_id=shipment.id,
+        label_format=label.label_format,
+        data=label.label_data,
+    )
+    session.add(stored)
+    if label.qr_code:
+        session.add(
+            LabelRow(
+                brand_id=request.brand_id,
+                shipment_id=shipment.id,
+                label_format="QR",
+                data=label.qr_code,
+            )
+        )
+    session.flush()
+    request.status, request.shipment_id = "label_created", shipment.id
+    shipment.label_url = label_link(settings, stored.id)
+    customer.queue(
+        session,
+        brand=session.get(Brand, request.brand_id),
+        order=order,
+        milestone=Milestone.RETURN_APPROVED,
+        context={"label_link": shipment.label_url},
+        now=now,
+        customer_zone=customer.zone_for(ship_to),
+        shipment_id=shipment.id,
+    )
+    return shipment
+
+
+def on_return_shipment_status(
+    session: Session, shipment: Shipment, status: Status, now: datetime
+) -> None:
+    """First scan -> the store may refund; delivered to the warehouse -> received."""
+    request = session.scalar(
+        select(ReturnRequestRow).where(ReturnRequestRow.shipment_id == shipment.id)
+    )
+    if request is None:
+        return
+    order = session.get(Order, request.order_id)
+    if status in (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY) and request.status == "label_created":
+        request.status = "in_transit"
+        _store_webhook(session, request, order, "return.in_transit")
+    elif status is Status.DELIVERED and request.status in ("label_created", "in_transit"):
+        request.status = "received"
+        _store_webhook(session, request, order, "return.received")
+        customer.queue(
+            session,
+            brand=session.get(Brand, request.brand_id),
+            order=order,
+            milestone=Milestone.RETURN_RECEIVED,
+            context={},
+            now=now,
+            customer_zone=customer.zone_for(order.ship_to or {}),
+            shipment_id=shipment.id,
+        )
+
+
+def mark_refunded(
+    session: Session,
+    request: ReturnRequestRow,
+    now: datetime,
+    amount_text: Callable[[int, str], str],
+) -> None:
+    """The store says it refunded: tell the customer once."""
+    if request.status == "refunded":
+        return
+    request.status = "refunded"
+    order = session.get(Order, request.order_id)
+    customer.queue(
+        session,
+        brand=session.get(Brand, request.brand_id),
+        order=order,
+        milestone=Milestone.REFUND_ISSUED,
+        context={"amount": amount_text(request.refund_amount, request.currency)},
+        now=now,
+        customer_zone=customer.zone_for(order.ship_to or {}),
+        shipment_id=request.shipment_id,
+    )
+
+
+def _store_webhook(session: Session, request: ReturnRequestRow, order: Order, event: str) -> None:
+    brand = session.get(Brand, request.brand_id)
+    returns = (brand.settings or {}).get("returns", {})
+    url = returns.get("store_webhook_url")
+    if not url:
+        return
+    payload = {
+        "url": url,
+        "event": event,
+        "data": {
+            "return_id": request.id,
+            "order_number": order.order_number,
+            "refund_amount": request.refund_amount,
+            "currency": request.currency,
+            "items": [
+                {"sku": i.sku, "quantity": i.quantity, "reason": i.reason}
+                for i in request.items
+                if i.accepted
+            ],
+        },
+    }
+    enqueue(session, brand.id, STORE_WEBHOOK_TOPIC, f"{event}:{request.id}", payload)

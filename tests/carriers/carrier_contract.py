@@ -1,0 +1,141 @@
+"""What every real carrier adapter must do over HTTP, written once and run per operation:
+golden parse, carrier error -> CarrierRejected, expired token -> refresh -> retry, 429 ->
+retry, timeout -> CarrierUnavailable, malformed JSON -> CarrierResponseError."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+
+from carriers.base import (
+    Carrier,
+    CarrierAuthError,
+    CarrierRateLimited,
+    CarrierRejected,
+    CarrierResponseError,
+    CarrierUnavailable,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture(carrier: str, name: str) -> Any:
+    """The carrier's payload of fixtures/<carrier>/<name>.json (its "source" names the doc)."""
+    document = json.loads((FIXTURES / carrier / f"{name}.json").read_text())
+    assert document["source"], "every fixture names the document it follows"
+    return document["response"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    method: str
+    url: str
+    fixture: str
+    call: Callable[[Carrier], Any]
+    expected: Any
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One carrier's endpoints and fixtures, for the shared checks below."""
+
+    carrier: str
+    token_url: str
+    make: Callable[[], Carrier]
+    error_message: str  # the carrier's words in fixtures/<carrier>/error.json
+
+    def token(self, access_token: str = "token-1") -> None:
+        body = dict(fixture(self.carrier, "oauth_token"), access_token=access_token)
+        responses.add(responses.POST, self.token_url, json=body)
+
+    def answer(self, op: Operation, **kwargs: Any) -> None:
+        if "json" not in kwargs and "body" not in kwargs:
+            kwargs["json"] = fixture(self.carrier, op.fixture)
+        responses.add(op.method, op.url, **kwargs)
+
+    def api_calls(self, op: Operation) -> list:
+        return [c for c in responses.calls if c.request.url.split("?")[0] == op.url]
+
+    # -- the checks -------------------------------------------------------------------------
+
+    def golden(self, op: Operation) -> None:
+        self.token()
+        self.answer(op)
+        assert op.call(self.make()) == op.expected
+
+    def rejected(self, op: Operation) -> None:
+        self.token()
+        self.answer(op, json=fixture(self.carrier, "error"), status=400)
+        with pytest.raises(CarrierRejected) as caught:
+            op.call(self.make())
+        assert caught.value.status_code == 400
+        assert caught.value.carrier_message == self.error_message
+        assert self.error_message in str(caught.value)
+
+    def token_refreshed(self, op: Operation) -> None:
+        self.token("expired-token")
+        self.token("fresh-token")
+        self.answer(op, json=fixture(self.carrier, "expired_token"), status=401)
+        self.answer(op)
+        assert op.call(self.make()) == op.expected
+        sent = [c.request.headers["Authorization"] for c in self.api_calls(op)]
+        assert sent == ["Bearer expired-token", "Bearer fresh-token"]
+
+    def rate_limited(self, op: Operation) -> None:
+        self.token()
+        self.answer(op, status=429, headers={"Retry-After": "0"}, json={})
+        self.answer(op)
+        assert op.call(self.make()) == op.expected
+        assert len(self.api_calls(op)) == 2
+
+    def credentials_refused(self, op: Operation) -> None:
+        self.token("token-1")
+        self.token("token-2")
+        for _ in range(2):
+            self.answer(op, json=fixture(self.carrier, "expired_token"), status=401)
+        with pytest.raises(CarrierAuthError) as caught:
+            op.call(self.make())
+        assert caught.value.status_code == 401
+        assert len(self.api_calls(op)) == 2  # one refresh, then give up
+
+    def rate_limit_persists(self, op: Operation) -> None:
+        self.token()
+        for _ in range(4):  # the first try and three retries
+            self.answer(op, status=429, headers={"Retry-After": "0"}, json={})
+        with pytest.raises(CarrierRateLimited) as caught:
+            op.call(self.make())
+        assert caught.value.retry_after == 0
+        assert len(self.api_calls(op)) == 4
+
+    def timeout(self, op: Operation) -> None:
+        self.token()
+        self.answer(op, body=requests.exceptions.ReadTimeout("read timed out"))
+        with pytest.raises(CarrierUnavailable) as caught:
+            op.call(self.make())
+        assert caught.value.retryable
+
+    def malformed(self, op: Operation) -> None:
+        self.token()
+        self.answer(op, body="<html>Service Unavailable</html>", content_type="text/html")
+        with pytest.raises(CarrierResponseError):
+            op.call(self.make())
+
+
+CHECKS = [
+    "golden",
+    "rejected",
+    "token_refreshed",
+    "credentials_refused",
+    "rate_limited",
+    "rate_limit_persists",
+    "timeout",
+    "malformed",
+]

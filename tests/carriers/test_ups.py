@@ -1,0 +1,537 @@
+import base64
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import responses
+
+from carriers.base import (
+    Capability,
+    CarrierAccount,
+    CarrierRejected,
+    CarrierResponseError,
+    Label,
+    NotSupported,
+    RateQuote,
+    ShipmentRequest,
+    WebhookRequest,
+    WebhookSignatureError,
+)
+from carriers.registry import get_carrier_class
+from carriers.ups import UPSCarrier, mapping, units
+from shipflow.domain import (
+    Address,
+    Money,
+    Parcel,
+    ProofOfDelivery,
+    Reason,
+    Status,
+    TrackingEvent,
+    TrackingUpdate,
+)
+from tests.carriers.carrier_contract import CHECKS, Contract, Operation, fixture
+
+BASE = "https://wwwcie.ups.com"
+NUMBER = "1Z023E2X0214323462"
+SHIPPER = Address(
+    country="US",
+    postal_code="60607",
+    city="Chicago",
+    state="IL",
+    line1="1 Main St",
+    name="Dock 4",
+    company="Shop Inc",
+    phone="3125550100",
+    residential=False,
+)
+RECIPIENT = Address(
+    country="US",
+    postal_code="07470",
+    city="Wayne",
+    state="NJ",
+    line1="100 Main St",
+    line2="Apt 2",
+    name="Jane Doe",
+    phone="9735550100",
+)
+REQUEST = ShipmentRequest(
+    shipper=SHIPPER,
+    recipient=RECIPIENT,
+    parcels=[Parcel(weight_g=1000, length_mm=300, width_mm=200, height_mm=100)],
+    service="ground",
+    reference="order-1001",
+)
+
+
+def account(**credentials):
+    return CarrierAccount(
+        carrier="ups",
+        account_id="A1B2C3",
+        credentials={
+            "client_id": "test-client",
+            "client_secret": "test-secret",
+            "webhook_credential": "s3cret-credential",
+            **credentials,
+        },
+        rate_limit_per_second=1000,
+    )
+
+
+def at(day, hh, mm, offset_hours):
+    return datetime(*day, hh, mm, tzinfo=timezone(timedelta(hours=offset_hours)))
+
+
+def event(status, when, code, text, reason=None, city="", state="", postal="", country="US"):
+    location = ", ".join(p for p in (city, state, postal, country) if p)
+    return TrackingEvent(
+        status=status,
+        occurred_at=when,
+        raw_code=code,
+        raw_text=text,
+        reason=reason,
+        location=location,
+        city=city,
+        state=state,
+        postal_code=postal,
+        country=country,
+    )
+
+
+DELIVERED = TrackingUpdate(
+    carrier="ups",
+    tracking_number=NUMBER,
+    events=(
+        event(
+            Status.INFO_RECEIVED,
+            at((2026, 11, 21), 10, 0, -6),
+            "M:MP",
+            "Shipper created a label, UPS has not received the package yet.",
+        ),
+        event(
+            Status.IN_TRANSIT,
+            at((2026, 11, 22), 17, 2, -6),
+            "P:PU",
+            "Pickup Scan",
+            None,
+            "Chicago",
+            "IL",
+        ),
+        event(
+            Status.IN_TRANSIT,
+            at((2026, 11, 22), 23, 5, -6),
+            "I:DP",
+            "Departed from Facility",
+            None,
+            "Chicago",
+            "IL",
+        ),
+        event(
+            Status.OUT_FOR_DELIVERY,
+            at((2026, 11, 23), 8, 10, -5),
+            "I:OF",
+            "Out For Delivery Today",
+            None,
+            "Parsippany",
+            "NJ",
+        ),
+        event(
+            Status.ATTEMPT_FAILED,
+            at((2026, 11, 23), 16, 15, -5),
+            "X:48",
+            "The receiver was not available for delivery. "
+            "We'll make a second attempt the next business day.",
+            Reason.CUSTOMER_UNAVAILABLE,
+            "Wayne",
+            "NJ",
+        ),
+        event(
+            Status.DELIVERED,
+            at((2026, 11, 24), 14, 30, -5),
+            "D:FS",
+            "DELIVERED",
+            None,
+            "Wayne",
+            "NJ",
+            "07470",
+        ),
+    ),
+    estimated_delivery=at((2026, 11, 24), 14, 30, -5),
+    service="UPS Ground",
+    proof_of_delivery=ProofOfDelivery(signed_by="JOHNSON"),
+    extra={"left_at": "Front Door"},
+)
+
+LABEL = Label(
+    carrier="ups",
+    service="ground",
+    tracking_number="1Z2220060290602143",
+    label_format="GIF",
+    label_data=base64.b64decode("R0lGODlhAQABAAAAACw="),
+    price=Money(1125, "USD"),
+    carrier_shipment_id="1Z2220060290602143",
+)
+
+RATE_REQUEST = ShipmentRequest(
+    shipper=SHIPPER, recipient=RECIPIENT, parcels=REQUEST.parcels, service=""
+)
+
+OPERATIONS = [
+    Operation(
+        "track",
+        "GET",
+        f"{BASE}/api/track/v1/details/{NUMBER}",
+        "track_delivered",
+        lambda c: c.track([NUMBER]),
+        [DELIVERED],
+    ),
+    Operation(
+        "rates",
+        "POST",
+        f"{BASE}/api/rating/v2409/Shop",
+        "rate_shop",
+        lambda c: c.rates(RATE_REQUEST),
+        [
+            RateQuote("ups", "ground", Money(1125, "USD")),
+            RateQuote("ups", "next_day_air", Money(6145, "USD"), transit_days=1),
+        ],
+    ),
+    Operation(
+        "label",
+        "POST",
+        f"{BASE}/api/shipments/v2409/ship",
+        "ship",
+        lambda c: c.create_label(REQUEST),
+        LABEL,
+    ),
+    Operation(
+        "return_label",
+        "POST",
+        f"{BASE}/api/shipments/v2409/ship",
+        "ship",
+        lambda c: c.create_return_label(REQUEST),
+        LABEL,
+    ),
+    Operation(
+        "cancel",
+        "DELETE",
+        f"{BASE}/api/shipments/v2409/void/cancel/1Z2220060290602143",
+        "void",
+        lambda c: c.cancel("1Z2220060290602143"),
+        None,
+    ),
+    Operation(
+        "subscribe",
+        "POST",
+        f"{BASE}/api/track/v1/subscription/standard/package",
+        "subscription",
+        lambda c: c.subscribe([NUMBER, "1Z1234567$8"], "https://shipflow.example/hooks/ups"),
+        ["1Z1234567$8"],
+    ),
+]
+
+CONTRACT = Contract(
+    carrier="ups",
+    token_url=f"{BASE}/security/v1/oauth/token",
+    make=lambda: UPSCarrier(account()),
+    error_message="Address Validation Error on ShipTo address",
+)
+
+
+@responses.activate
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
+def test_operation_contract(op, check):
+    getattr(CONTRACT, check)(op)
+
+
+def test_registry_and_capabilities():
+    assert get_carrier_class("ups") is UPSCarrier
+    assert UPSCarrier.track_batch_size == 1
+    assert UPSCarrier(account()).supports(Capability.RETURN_LABELS)
+    assert not UPSCarrier(account()).supports(Capability.PICKUPS)
+
+
+@responses.activate
+def test_token_request_and_headers():
+    CONTRACT.token()
+    responses.add(responses.GET, OPERATIONS[0].url, json=fixture("ups", "track_delivered"))
+    UPSCarrier(account()).track([NUMBER])
+    token_call, track_call = responses.calls
+    assert token_call.request.headers["x-merchant-id"] == "A1B2C3"
+    assert token_call.request.headers["Authorization"].startswith("Basic ")
+    assert token_call.request.body == "grant_type=client_credentials"
+    assert len(track_call.request.headers["transId"]) == 32
+    assert track_call.request.headers["transactionSrc"] == "shipflow"
+
+
+@responses.activate
+def test_unknown_tracking_number_is_left_out():
+    CONTRACT.token()
+    responses.add(
+        responses.GET,
+        f"{BASE}/api/track/v1/details/1Z0000000000000000",
+        json=fixture("ups", "track_not_found"),
+        status=404,
+    )
+    assert UPSCarrier(account()).track(["1Z0000000000000000"]) == []
+
+
+def test_delivery_after_return_scan_is_returned_to_sender():
+    [update] = mapping.parse_track_response(fixture("ups", "track_returned"))
+    assert [(e.status, e.raw_code) for e in update.events] == [
+        (Status.RETURNING_TO_SENDER, "RS:RS"),
+        (Status.RETURNED_TO_SENDER, "D:FS"),
+    ]
+
+
+@responses.activate
+def test_ship_request_body():
+    CONTRACT.token()
+    responses.add(responses.POST, OPERATIONS[2].url, json=fixture("ups", "ship"))
+    UPSCarrier(account()).create_return_label(REQUEST)
+    sent = json.loads(responses.calls[1].request.body)
+    address = {
+        "City": "Chicago",
+        "StateProvinceCode": "IL",
+        "PostalCode": "60607",
+        "CountryCode": "US",
+        "AddressLine": ["1 Main St"],
+    }
+    home = {
+        "Name": "Shop Inc",
+        "AttentionName": "Dock 4",
+        "Phone": {"Number": "3125550100"},
+        "Address": address,
+    }
+    customer = {
+        "Name": "Jane Doe",
+        "AttentionName": "Jane Doe",
+        "Phone": {"Number": "9735550100"},
+        "Address": {
+            "City": "Wayne",
+            "StateProvinceCode": "NJ",
+            "PostalCode": "07470",
+            "CountryCode": "US",
+            "AddressLine": ["100 Main St", "Apt 2"],
+        },
+    }
+    assert sent == {
+        "ShipmentRequest": {
+            "Request": {
+                "RequestOption": "nonvalidate",
+                "TransactionReference": {"CustomerContext": "order-1001"},
+            },
+            "Shipment": {
+                "Description": "order-1001",
+                "Shipper": {**customer, "ShipperNumber": "A1B2C3"},
+                "ShipFrom": home,
+                "ShipTo": {
+                    **customer,
+                    "Address": {**customer["Address"], "ResidentialAddressIndicator": "Y"},
+                },
+                "PaymentInformation": {
+                    "ShipmentCharge": [{"Type": "01", "BillShipper": {"AccountNumber": "A1B2C3"}}]
+                },
+                "Service": {"Code": "03"},
+                "Package": [
+                    {
+                        "Packaging": {"Code": "02"},
+                        "PackageWeight": {"UnitOfMeasurement": {"Code": "LBS"}, "Weight": "2.3"},
+                        "Dimensions": {
+                            "UnitOfMeasurement": {"Code": "IN"},
+                            "Length": "11.9",
+                            "Width": "7.9",
+                            "Height": "4.0",
+                        },
+                        "Description": "order-1001",
+                    }
+                ],
+                "ShipmentRatingOptions": {"NegotiatedRatesIndicator": "Y"},
+                "ReferenceNumber": {"Value": "order-1001"},
+                "ReturnService": {"Code": "9"},
+            },
+            "LabelSpecification": {
+                "LabelImageFormat": {"Code": "GIF"},
+                "LabelStockSize": {"Height": "6", "Width": "4"},
+            },
+        }
+    }
+
+
+def test_rate_request_uses_metric_units_outside_the_us():
+    request = ShipmentRequest(
+        shipper=Address(country="DE", postal_code="10115", city="Berlin"),
+        recipient=Address(country="FR", postal_code="75001", city="Paris"),
+        parcels=[Parcel(weight_g=1250)],
+        service="standard",
+    )
+    payload = mapping.build_rate_request(request, "A1B2C3")
+    package = payload["RateRequest"]["Shipment"]["Package"]
+    assert package == [
+        {
+            "PackagingType": {"Code": "02"},
+            "PackageWeight": {"UnitOfMeasurement": {"Code": "KGS"}, "Weight": "1.3"},
+        }
+    ]
+    assert payload["RateRequest"]["Shipment"]["Service"] == {"Code": "11"}
+
+
+def test_multi_parcel_label_is_refused():
+    two = ShipmentRequest(SHIPPER, RECIPIENT, [Parcel(500), Parcel(500)], "ground")
+    with pytest.raises(NotSupported):
+        UPSCarrier(account()).create_label(two)
+
+
+# -- Track Alert webhooks -----------------------------------------------------------------
+
+ALERT = json.dumps(fixture("ups", "track_alert")).encode()
+
+
+def test_webhook_with_credential_is_parsed():
+    carrier = UPSCarrier(account())
+    request = WebhookRequest(headers={"Credential": "s3cret-credential"}, body=ALERT)
+    carrier.verify_webhook(request)
+    assert carrier.parse_webhook(request) == [
+        TrackingUpdate(
+            carrier="ups",
+            tracking_number=NUMBER,
+            events=(
+                event(
+                    Status.ATTEMPT_FAILED,
+                    at((2026, 11, 23), 16, 15, -5),
+                    "X:48",
+                    "The receiver was not available for delivery",
+                    Reason.CUSTOMER_UNAVAILABLE,
+                    "Wayne",
+                    "NJ",
+                    "07470",
+                ),
+            ),
+            estimated_delivery=at((2026, 11, 24), 17, 0, -5),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"credential": "wrong"}, {"credential": ""}, {"credential": "s3cret-credentiaL"}],
+    ids=["missing", "wrong", "empty", "case"],
+)
+def test_webhook_with_bad_credential_is_rejected(headers):
+    with pytest.raises(WebhookSignatureError):
+        UPSCarrier(account()).verify_webhook(WebhookRequest(headers=headers, body=ALERT))
+
+
+def test_webhook_rejected_when_no_credential_is_configured():
+    carrier = UPSCarrier(account(webhook_credential=""))
+    with pytest.raises(WebhookSignatureError):
+        carrier.verify_webhook(WebhookRequest(headers={"credential": ""}, body=ALERT))
+
+
+def test_malformed_webhook_is_a_response_error():
+    with pytest.raises(CarrierResponseError):
+        UPSCarrier(account()).parse_webhook(WebhookRequest(headers={}, body=b"{not json"))
+
+
+# -- status tables: one case per row ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "expected"), units.STATUS_BY_TYPE.items())
+def test_status_type_row(kind, expected):
+    assert mapping.classify(kind, "", "") == expected
+
+
+@pytest.mark.parametrize(("key", "expected"), units.STATUS_BY_CODE.items())
+def test_status_code_row(key, expected):
+    kind, code = key.split(":")
+    assert mapping.classify(kind, code, "") == expected
+
+
+@pytest.mark.parametrize(("words", "reason"), units.REASON_BY_WORDS)
+def test_exception_reason_words_row(words, reason):
+    text = f"UPS says: {words.upper()} today"
+    assert mapping.classify("X", "??", text) == (Status.EXCEPTION, reason)
+
+
+def test_code_rows_do_not_misfire_across_types():
+    assert mapping.classify("D", "48", "Delivered") == (Status.DELIVERED, None)
+    assert mapping.classify("X", "7Q", "Unusual event") == (Status.EXCEPTION, None)
+
+
+@pytest.mark.parametrize(("code", "entry"), units.SERVICES.items())
+def test_service_row_round_trips(code, entry):
+    assert mapping.service_code(entry[0]) == code
+    assert mapping.service_name(code) == entry[0]
+
+
+def test_shipment_with_only_warnings_is_left_out():
+    body = {
+        "trackResponse": {
+            "shipment": [
+                {
+                    "inquiryNumber": "1Z0000000000000000",
+                    "package": [],
+                    "warnings": [{"code": "TW0001", "message": "Tracking Information Not Found"}],
+                }
+            ]
+        }
+    }
+    assert mapping.parse_track_response(body) == []
+
+
+def test_time_in_transit_is_read_from_the_service_summary():
+    rated = {
+        "Service": {"Code": "03"},
+        "TotalCharges": {"CurrencyCode": "USD", "MonetaryValue": "14.68"},
+        "TimeInTransit": {
+            "ServiceSummary": {
+                "EstimatedArrival": {"Arrival": {"Date": "20261127"}, "BusinessDaysInTransit": "3"}
+            }
+        },
+    }
+    assert mapping.parse_rate_response({"RateResponse": {"RatedShipment": rated}}) == [
+        RateQuote("ups", "ground", Money(1468, "USD"), 3, datetime(2026, 11, 27).date())
+    ]
+
+
+def test_unknown_label_format_is_a_configuration_error():
+    with pytest.raises(ValueError, match="label_format"):
+        UPSCarrier(account(label_format="PDF"))
+
+
+@pytest.mark.parametrize(
+    ("recipient_country", "where", "expected"),
+    [
+        ("US", "package", {"PackageServiceOptions": {"DeliveryConfirmation": {"DCISType": "2"}}}),
+        ("CA", "shipment", {"ShipmentServiceOptions": {"DeliveryConfirmation": {"DCISType": "1"}}}),
+    ],
+)
+def test_signature_confirmation_level(recipient_country, where, expected):
+    recipient = Address(country=recipient_country, postal_code="M5V 2T6", city="Toronto")
+    request = ShipmentRequest(SHIPPER, recipient, [Parcel(500)], "ground", signature_required=True)
+    shipment = mapping.build_ship_request(request, "A1B2C3", "ZPL")["ShipmentRequest"]["Shipment"]
+    node = shipment["Package"][0] if where == "package" else shipment
+    assert expected.items() <= node.items()
+
+
+@responses.activate
+def test_void_not_confirmed_is_rejected():
+    CONTRACT.token()
+    body = fixture("ups", "void")
+    body["VoidShipmentResponse"]["SummaryResult"]["Status"] = {"Code": "0", "Description": "Fail"}
+    responses.add(responses.DELETE, OPERATIONS[4].url, json=body)
+    with pytest.raises(CarrierRejected):
+        UPSCarrier(account()).cancel("1Z2220060290602143")
+
+
+def test_activity_without_offset_uses_gmt():
+    activity = {"status": {"type": "I", "code": "AR"}, "gmtDate": "20261122", "gmtTime": "74700"}
+    package = {"trackingNumber": NUMBER, "activity": activity}
+    [update] = mapping.parse_track_response({"trackResponse": {"shipment": {"package": package}}})
+    assert update.events[0].occurred_at == datetime(2026, 11, 22, 7, 47, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("body", [[], {"trackResponse": []}, {"trackResponse": {"shipment": 3}}])
+def test_wrongly_shaped_track_response_is_a_response_error(body):
+    with pytest.raises(CarrierResponseError):
+        mapping.parse_track_response(body)
