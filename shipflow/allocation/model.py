@@ -58,10 +58,12 @@ class Option:
 
     warehouse: Warehouse
     service: CarrierService
+    key: str = field(init=False, compare=False)  # "ups:ground@EWR", computed once: used a lot
+    service_key: str = field(init=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        return f"{self.service.key}@{self.warehouse.code}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "service_key", self.service.key)
+        object.__setattr__(self, "key", f"{self.service_key}@{self.warehouse.code}")
 
 
 @dataclass(frozen=True, slots=True)

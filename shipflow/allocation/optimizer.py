@@ -92,7 +92,7 @@ class Commitment:
         return f"commitment {self.carrier}>={self.min_share:.0%}"
 
     def matches(self, option: Option) -> bool:
-        return option.service.carrier == self.carrier or option.service.key == self.carrier
+        return option.service.carrier == self.carrier or option.service_key == self.carrier
 
 
 @dataclass(frozen=True)
@@ -202,9 +202,9 @@ class Banding:
         ctx, d = self.context, o.destination
         facts: list = [destination_region(d)]
         for option in self.options:
-            rules = ctx.rules.for_service(option.service.key)
+            rules = ctx.rules.for_service(option.service_key)
             verdict = _first(DESTINATION_CHECKS, o, option, rules)
-            card = ctx.pricer.rate_cards.get(option.service.key)
+            card = ctx.pricer.rate_cards.get(option.service_key)
             zone = (
                 card.zone(option.warehouse.code, d.postal_code, distance(o, option))
                 if card
@@ -341,7 +341,7 @@ def _solve_flow(groups: list[_Group], options: list[Option], constraints: Constr
         flow.set_node_supply(g, group.count)
         for j, obj, _ in group.arcs:
             arc = flow.add_arc_with_capacity_and_unit_cost(
-                g, service_node[options[j].service.key], group.count, obj
+                g, service_node[options[j].service_key], group.count, obj
             )
             arc_of.append((arc, g, j))
         flow.add_arc_with_capacity_and_unit_cost(g, sink, group.count, UNASSIGNED_COST)

@@ -360,19 +360,22 @@ class BrandRules:
         """The first rule that rejects `option` for `order`, or None when it may carry it.
 
         `memo(key, compute)` may remember the verdicts that depend only on the destination
-        (a batch scores many orders going to the same place).
+        or only on the parcels (a batch scores many orders sharing both).
         """
-        service = option.service
-        if service.key in self.excluded or service.carrier in self.excluded:
+        service_key = option.service_key
+        if service_key in self.excluded or option.service.carrier in self.excluded:
             return Rejection(option.key, "excluded", "excluded by the brand")
-        rules = self.for_service(service.key)
+        rules = self.for_service(service_key)
         d = order.destination
         found = (
             memo(
-                ("dest", service.key, d.country, d.postal_code, order.lat, order.lng),
+                ("dest", service_key, d.country, d.postal_code, order.lat, order.lng),
                 lambda: _first(DESTINATION_CHECKS, order, option, rules),
             )
-            or _first(PARCEL_CHECKS, order, option, rules)
+            or memo(
+                ("parcels", service_key, order.parcels),
+                lambda: _first(PARCEL_CHECKS, order, option, rules),
+            )
             or _first(ORDER_CHECKS, order, option, rules)
         )
         if found:

@@ -166,9 +166,9 @@ class Pricer:
             quoted = self.provider.quote(order, option)
             if quoted is not None:
                 return quoted, "quote"
-        card = self.rate_cards.get(option.service.key)
+        card = self.rate_cards.get(option.service_key)
         if card is None:
-            return None, f"no rate card for {option.service.key}"
+            return None, f"no rate card for {option.service_key}"
         remember = memo or (lambda _key, compute: compute())
         d = order.destination
         zone = remember(

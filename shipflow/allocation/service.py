@@ -101,7 +101,7 @@ def p_late(order: Order, option: Option, context: AllocationContext, by: date) -
     return context.memo(
         key,
         lambda: context.estimator.p_late(
-            option.service.key,
+            option.service_key,
             origin_location(option),
             destination_location(order),
             context.ship_date,
@@ -120,7 +120,7 @@ def score(order: Order, option: Option, context: AllocationContext) -> Score | R
     w = context.weights
     performance = 0.0
     if context.performance is not None:
-        lane = (option.service.key, option.warehouse.code, destination_region(order.destination))
+        lane = (option.service_key, option.warehouse.code, destination_region(order.destination))
         rates = context.memo(("lane",) + lane, lambda: context.performance.rates(*lane))
         performance = sum(w.penalty_cents.get(m, 0) * share for m, share in rates.items())
     return Score(
