@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from shipflow.domain import Address, CarrierService, Parcel, ServiceLevel, Warehouse
 
@@ -20,7 +21,13 @@ _PO_BOX = re.compile(r"\b(p\.?\s*o\.?\s*box|post\s+office\s+box|pob\s*\d|box\s*#
 
 def is_po_box(address: Address) -> bool:
     """Carriers such as UPS and FedEx cannot deliver to a PO box; spot one in the address lines."""
-    return any(_PO_BOX.search(line) for line in (address.line1, address.line2) if line)
+    return _po_box_lines(address.line1, address.line2)
+
+
+@lru_cache(maxsize=65_536)
+def _po_box_lines(line1: str | None, line2: str | None) -> bool:
+    """Remembered: a batch and the single-order path see the same addresses again and again."""
+    return any(_PO_BOX.search(line) for line in (line1, line2) if line)
 
 
 @dataclass(frozen=True, slots=True)

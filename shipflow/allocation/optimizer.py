@@ -18,7 +18,7 @@ import bisect
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -215,9 +215,13 @@ class Banding:
         return tuple(facts)
 
     def order_key(self, o: Order) -> tuple:
+        return (o.warehouses, self.shipment_key(o))
+
+    def shipment_key(self, o: Order) -> tuple:
+        """The key without the warehouses: an option's verdict and score depend on its own
+        warehouse only, so classes sharing this key share each warehouse's scored options."""
         d, a = o.destination, o.attributes
         return (
-            o.warehouses,
             self.destination(o),
             d.residential,
             is_po_box(d) if (d.line1 or d.line2) else False,
@@ -251,15 +255,27 @@ def classify(
         members[banding.order_key(order)].append(i)
     options: list[Option] = []
     index: dict[str, int] = {}
+    per_warehouse: dict[tuple, tuple[list[tuple[int, Score]], list[Rejection]]] = {}
     classes = []
-    for indices in members.values():
-        scored, rejected = evaluate(orders[indices[0]], candidates, context)
-        arcs = []
-        for option, score in scored:
-            if option.key not in index:
-                index[option.key] = len(options)
-                options.append(option)
-            arcs.append((index[option.key], score))
+    for (codes, shipment), indices in members.items():
+        order = orders[indices[0]]
+        arcs: list[tuple[int, Score]] = []
+        rejected: list[Rejection] = []
+        for code in codes:
+            found = per_warehouse.get((code, shipment))
+            if found is None:
+                alone = replace(order, warehouses=(code,))
+                scored, refused = evaluate(alone, candidates, context)
+                found = per_warehouse[(code, shipment)] = ([], refused)
+                for option, score in scored:
+                    if option.key not in index:
+                        index[option.key] = len(options)
+                        options.append(option)
+                    found[0].append((index[option.key], score))
+            arcs.extend(found[0])
+            rejected.extend(found[1])
+        if len(codes) > 1:
+            arcs.sort(key=lambda arc: (arc[1].total, arc[1].option))  # as `evaluate` ranks
         classes.append(OrderClass(indices, arcs, rejected))
     return options, classes
 

@@ -77,7 +77,12 @@ def options_for(
         if warehouse is None:
             missing.append(Rejection(code, "warehouse", f"unknown warehouse {code}"))
             continue
-        options.extend(Option(warehouse, service) for service in candidates)
+        options.extend(
+            context.memo(
+                ("options", code, tuple(candidates)),
+                lambda w=warehouse: [Option(w, service) for service in candidates],
+            )
+        )
     return options, missing
 
 
