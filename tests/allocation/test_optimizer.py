@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from shipflow.allocation import optimizer
 from shipflow.allocation.optimizer import Capacity, Commitment, Constraints, greedy, optimize
 from shipflow.allocation.rules import RuleConfigError
+from shipflow.allocation.service import evaluate
 from shipflow.domain import ServiceLevel
 from tests.allocation.factories import (
     AUSTIN,
@@ -172,3 +173,23 @@ def test_plans_respect_rules_and_hard_capacities(batch, caps, share, commit):
 
 def _fields(o):
     return {name: getattr(o, name) for name in o.__dataclass_fields__}
+
+
+def test_classes_score_like_evaluate_when_warehouse_scores_are_shared():
+    """Classes reuse each warehouse's scored options across warehouse sets; the ranking and the
+    rejections must be the ones `evaluate` gives the order itself."""
+    ctx = context({"services": {"usps:ground_advantage": {"po_box": False}}})
+    batch = [
+        order("a", warehouses=("EWR",)),
+        order("b", warehouses=("DFW", "EWR")),
+        order("c", warehouses=("EWR", "DFW")),
+        order("d", place=AUSTIN, warehouses=("EWR", "DFW")),
+        order("e", line1="PO Box 9", warehouses=("DFW", "XXX", "EWR")),
+    ]
+    options, classes = optimizer.classify(batch, SERVICES, ctx)
+    assert len(classes) == len(batch)
+    for c in classes:
+        (i,) = c.orders
+        scored, rejected = evaluate(batch[i], SERVICES, ctx)
+        assert [(options[j].key, s) for j, s in c.arcs] == [(o.key, s) for o, s in scored]
+        assert sorted(map(str, c.rejected)) == sorted(map(str, rejected))
