@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import csv
 import statistics
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -25,7 +24,7 @@ from benchmarks.edd_synthetic import synthetic_history
 from shipflow import geo
 from shipflow.edd.engine import EARLIEST_LEVEL, LATEST_LEVEL, DatePMF
 from shipflow.edd.history import HistoryRecord, read_history
-from shipflow.edd.training import history_quote, train
+from shipflow.edd.training import history_quote, observed_delivery_weekdays, train
 from shipflow.edd.transit import ModelConfig, TransitModel
 
 DEFAULT_TABLE = "br_postal_prefix_centroids.csv"
@@ -64,13 +63,6 @@ def load_postal_table(path: str) -> None:
                 if r["country"] == country
             },
         )
-
-
-def observed_delivery_weekdays(records: Sequence[HistoryRecord], share: float = 0.02) -> frozenset:
-    """Weekdays carrying at least `share` of deliveries: the carrier's delivery days."""
-    counts = Counter(r.delivered_at.weekday() for r in records if r.delivered_at)
-    total = sum(counts.values())
-    return frozenset(d for d, n in counts.items() if n >= share * total)
 
 
 def retrain_dates(first: datetime, last: datetime) -> list[datetime]:

@@ -7,6 +7,7 @@ actual delivery dates say how to move the quantile levels so stated confidence m
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, time, timedelta
@@ -101,3 +102,10 @@ def train(
     if len(before) >= min_calibration:
         model = replace(model, calibration=calibration_from(before, at, weights))
     return model
+
+
+def observed_delivery_weekdays(records: Sequence[HistoryRecord], share: float = 0.02) -> frozenset:
+    """Weekdays carrying at least `share` of deliveries: the carrier's delivery days."""
+    counts = Counter(r.delivered_at.weekday() for r in records if r.delivered_at)
+    total = sum(counts.values())
+    return frozenset(d for d, n in counts.items() if n >= share * total)
