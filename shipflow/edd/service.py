@@ -7,6 +7,7 @@ model is picked up within `refresh_seconds`.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time as clock_time
 from collections import OrderedDict
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from shipflow import geo
@@ -28,6 +30,7 @@ from shipflow.runtime import Runtime
 from shipflow.store.edd_models import PredictionRevision
 from shipflow.store.models import Brand, Order, Shipment
 
+log = logging.getLogger(__name__)
 UNTRAINED = TransitModel()  # distance prior only, until a model is stored
 
 
@@ -115,14 +118,18 @@ class EddService:
         now = clock_time.monotonic()
         if checked and now - checked[0] < self.refresh_seconds:
             return checked[1]
-        with self._lock, self.runtime.sessions() as session:
-            brand_id = self._brand_ids.get(brand_code)
-            if brand_id is None:
-                brand = brand_by_code(session, brand_code)
-                brand_id = brand.id if brand else None
-                if brand_id:
-                    self._brand_ids[brand_code] = brand_id
-            model = latest_model(session, brand_id)
+        try:
+            with self._lock, self.runtime.sessions() as session:
+                brand_id = self._brand_ids.get(brand_code)
+                if brand_id is None:
+                    brand = brand_by_code(session, brand_code)
+                    brand_id = brand.id if brand else None
+                    if brand_id:
+                        self._brand_ids[brand_code] = brand_id
+                model = latest_model(session, brand_id)
+        except SQLAlchemyError as exc:  # quote from what we have; look again next time
+            log.warning("EDD model lookup failed for %s: %s", brand_code, exc)
+            return checked[1] if checked else UNTRAINED
         if checked is None or checked[1] is not model:
             self._quotes.clear()  # quotes of the old model are stale
         self._models[brand_code] = (now, model)

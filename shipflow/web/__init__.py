@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 import shipflow
 from shipflow.runtime import Runtime
-from shipflow.web import health
+from shipflow.web import health, widget
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from shipflow.web.problems import ApiProblem, http_problem, problem_response, validation_problem
@@ -59,6 +59,7 @@ def create_app(runtime: Runtime) -> OpenAPI:
 
     register_api(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(widget.bp)
 
     @app.get("/api/v1/openapi.json", doc_ui=False)
     def openapi_document():

@@ -1,0 +1,73 @@
+"""Routes of the EDD widget. The JSON is public (a product page calls it from the shopper's
+browser), so it takes only what a product page knows and answers only delivery dates."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, g, jsonify, request
+
+from shipflow.edd.service import edd_service
+from shipflow.web.problems import ApiProblem, field_problem
+from shipflow.web.widget.service import estimate_for_widget
+
+bp = Blueprint("widget", __name__)
+POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$")
+COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+MAX_AGE = 60
+
+
+@bp.record_once
+def _warm_up(state) -> None:
+    """Calendars, postal index and models are built at start, not on a shopper's request."""
+    runtime = state.app.extensions["shipflow"]
+    edd_service(runtime).warm_up(runtime.clock.now())
+
+
+def _required(name: str, pattern: re.Pattern | None = None, hint: str = "") -> str:
+    value = request.args.get(name, "").strip()
+    if not value:
+        raise field_problem(name, "is required", 400)
+    if pattern and not pattern.match(value):
+        raise field_problem(name, hint, 400)
+    return value
+
+
+@bp.get("/widget/v1/edd")
+def edd():
+    code = _required("brand")
+    brand = g.runtime.settings.brand(code)
+    g.widget_brand = brand
+    if brand is None:
+        raise field_problem("brand", f"no brand with code {code!r}", 404)
+    sku = _required("sku")
+    postal_code = _required("postal_code", POSTAL_CODE, "expected a postal code like 10001")
+    country = request.args.get("country", "US").strip().upper() or "US"
+    if not COUNTRY.match(country):
+        raise field_problem("country", "expected a two-letter country code like US", 400)
+    now = g.runtime.clock.now()
+    result = estimate_for_widget(g.runtime, brand, sku, postal_code, country, now)
+    if isinstance(result, ApiProblem):
+        raise result
+    response = jsonify(result)
+    # The answer holds for the minute (the countdown is to the second within it) and never
+    # past the cut-off, after which the promise moves a day.
+    fresh = MAX_AGE - now.second
+    if result.get("countdown_seconds"):
+        fresh = min(fresh, result["countdown_seconds"])
+    response.headers["Cache-Control"] = f"public, max-age={max(fresh, 1)}"
+    return response
+
+
+@bp.after_request
+def _cors(response):
+    """Let the brand's own shop pages read the answer, errors included."""
+    brand = g.get("widget_brand")
+    origin = request.headers.get("Origin")
+    if brand is not None and origin and origin in brand.allowed_origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    if request.endpoint == "widget.edd":
+        response.vary.add("Origin")
+        if response.status_code >= 400:
+            response.headers["Cache-Control"] = "no-store"
+    return response
