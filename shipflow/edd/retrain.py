@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from shipflow.config import BrandConfig
 from shipflow.edd.repository import load_history, store_model
 from shipflow.edd.service import BrandSetup
-from shipflow.edd.training import history_quote, observed_delivery_weekdays, train
-from shipflow.edd.transit import ModelConfig
+from shipflow.edd.training import history_quote, train
+from shipflow.edd.transit import ModelConfig, observed_delivery_weekdays
 from shipflow.store.models import Brand
 
 

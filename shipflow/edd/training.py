@@ -7,7 +7,6 @@ actual delivery dates say how to move the quantile levels so stated confidence m
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, time, timedelta
@@ -32,6 +31,8 @@ def history_quote(
 ) -> Quote:
     """Quote a past order from its own shipper; an unknown cut-off is taken as end of day.
 
+    A service delivers on the weekdays the model learned for it, else on `delivery_days`.
+
     The shipper's zone is its postal code's when known, else `zone`.
     """
 
@@ -54,7 +55,8 @@ def history_quote(
             working_days=model.config.working_weekdays,
             pickup_days=model.config.working_weekdays,
         )
-        service = CarrierService(record.carrier, record.service, delivery_days=delivery_days)
+        weekdays = model.service_weekdays.get(record.service_key, delivery_days)
+        service = CarrierService(record.carrier, record.service, delivery_days=weekdays)
         estimate = quote_from(warehouse, origin, service, model, destination, record.ordered_at)
         return estimate.dates
 
@@ -102,10 +104,3 @@ def train(
     if len(before) >= min_calibration:
         model = replace(model, calibration=calibration_from(before, at, weights))
     return model
-
-
-def observed_delivery_weekdays(records: Sequence[HistoryRecord], share: float = 0.02) -> frozenset:
-    """Weekdays carrying at least `share` of deliveries: the carrier's delivery days."""
-    counts = Counter(r.delivered_at.weekday() for r in records if r.delivered_at)
-    total = sum(counts.values())
-    return frozenset(d for d, n in counts.items() if n >= share * total)
