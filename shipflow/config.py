@@ -46,6 +46,8 @@ def _parse_clock(value: Any) -> time:
         value = f"{value // 60:02d}:{value % 60:02d}"
     text = str(value)
     try:
+        if text.count(":") == 2:  # how the settings dump a time (stored with each brand)
+            return time.fromisoformat(text)
         hours, minutes = (int(part) for part in text.split(":"))
         return time(hours, minutes)
     except ValueError:

@@ -18,7 +18,7 @@ from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar, preload
 from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
 from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
 
-EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
+EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95  # the window holds the mass between these
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,23 @@ class DatePMF:
         i = bisect_right(self.days, day)
         return self.cumulative[i - 1] if i else 0.0
 
+    def window(self, mass: float) -> tuple[date, date]:
+        """The shortest span of dates holding at least `mass` (the most mass among equals):
+        with most parcels on one day, that day and the next beat two symmetric tails."""
+        best, best_rank = (self.days[0], self.days[-1]), None
+        totals, j = (0.0, *self.cumulative), 0
+        for i, first in enumerate(self.days):  # two pointers: the end only moves forward
+            j = max(j, i)
+            while j < len(self.days) - 1 and totals[j + 1] - totals[i] < mass - 1e-9:
+                j += 1
+            held = totals[j + 1] - totals[i]
+            if held < mass - 1e-9:
+                break
+            rank = ((self.days[j] - first).days, -held)
+            if best_rank is None or rank < best_rank:
+                best, best_rank = (first, self.days[j]), rank
+        return best
+
     def probabilities(self) -> list[float]:
         return [b - a for a, b in zip((0.0, *self.cumulative[:-1]), self.cumulative, strict=True)]
 
@@ -77,6 +94,11 @@ class Estimate:
     @property
     def ok(self) -> bool:
         return self.no_estimate is None
+
+
+def window_mass(model: TransitModel) -> float:
+    """The (calibrated) mass between the earliest and latest levels."""
+    return min(model.upper(LATEST_LEVEL) - model.lower(EARLIEST_LEVEL), 1.0)
 
 
 def resolve_destination(
@@ -181,11 +203,12 @@ def quote_from(
     cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
     dates = delivery_dates(cut.start_day, handling, transit, working, pickup, delivery)
     notes = tuple(n for n in (origin.note, destination.note) if n)
+    earliest, latest = dates.window(window_mass(model))
     return Estimate(
         promised=dates.quantile(model.upper(confidence)),
-        earliest=dates.quantile(model.lower(EARLIEST_LEVEL)),
+        earliest=earliest,
         most_likely=dates.most_likely,
-        latest=dates.quantile(model.upper(LATEST_LEVEL)),
+        latest=latest,
         confidence=confidence,
         cutoff=cut.deadline,
         countdown=cut.countdown,
@@ -336,10 +359,11 @@ def _prediction(
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
     dates = date_pmf(moved)
+    earliest, latest = dates.window(window_mass(model))
     return Prediction(
         dates.most_likely,
-        dates.quantile(model.lower(EARLIEST_LEVEL)),
-        dates.quantile(model.upper(LATEST_LEVEL)),
+        earliest,
+        latest,
         dates.quantile(model.upper(confidence)),
         basis,
     )
