@@ -194,3 +194,22 @@ def edd_train(ctx: click.Context, brand_code: str | None) -> None:
         f"stored model {trained.model_id}: {trained.delivered} deliveries of "
         f"{trained.records} records, calibrated on {trained.calibration_samples} orders"
     )
+
+
+@main.command("tracking-link")
+@click.argument("shipment_id")
+@click.pass_context
+def tracking_link_command(ctx: click.Context, shipment_id: str) -> None:
+    """Print the signed customer tracking link of a shipment (as e-mails carry it)."""
+    from shipflow.runtime import Runtime
+    from shipflow.store.models import Brand, Shipment
+    from shipflow.web.links import tracking_link
+
+    runtime = Runtime.from_settings(_settings(ctx))
+    with runtime.sessions() as session:
+        shipment = session.get(Shipment, shipment_id)
+        if shipment is None:
+            click.echo(f"error: no shipment {shipment_id!r}", err=True)
+            sys.exit(2)
+        brand_code = session.get(Brand, shipment.brand_id).code
+    click.echo(tracking_link(brand_code, shipment_id, runtime))

@@ -144,6 +144,14 @@ class CarrierAccountConfig(Strict):
         ]
 
 
+class RecommendationConfig(Strict):
+    """A card in the tracking page's "you may also like" slot."""
+
+    title: str
+    url: str
+    image_url: str = ""
+
+
 class ThemeConfig(Strict):
     logo_url: str = ""
     primary_color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
@@ -151,6 +159,7 @@ class ThemeConfig(Strict):
     font_family: str = "system-ui, sans-serif"
     links: dict[str, str] = {}
     custom_css: str = ""
+    recommendations: list[RecommendationConfig] = []
 
 
 class ProductConfig(Strict):

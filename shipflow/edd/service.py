@@ -103,14 +103,19 @@ class EddService:
         self.runtime = runtime
         self.refresh_seconds = refresh_seconds
         self.cache_size = cache_size
-        self._setups = {b.code: BrandSetup.of(b) for b in runtime.settings.brands}
+        self._setups: dict[str, BrandSetup] = {}
         self._models: dict[str, tuple[float, TransitModel]] = {}
         self._brand_ids: dict[str, str] = {}
         self._quotes: dict[tuple, Estimate] = {}
         self._lock = threading.Lock()
 
-    def setup(self, brand_code: str) -> BrandSetup | None:
-        return self._setups.get(brand_code)
+    def setup(self, brand: BrandConfig) -> BrandSetup:
+        """The brand's converted configuration (rebuilt if handed another version of it)."""
+        setup = self._setups.get(brand.code)
+        if setup is None or setup.config is not brand:
+            setup = self._setups[brand.code] = BrandSetup.of(brand)
+            self._quotes.clear()
+        return setup
 
     def model(self, brand_code: str) -> TransitModel:
         """The brand's newest stored model, looked up again after `refresh_seconds`."""
@@ -136,19 +141,17 @@ class EddService:
         return model
 
     def quote(
-        self, brand_code: str, sku: str, postal_code: str, country: str, now: datetime
+        self, brand: BrandConfig, sku: str, postal_code: str, country: str, now: datetime
     ) -> Estimate:
         """The promise for one unit of `sku` ordered `now`, cached for the minute."""
-        setup = self.setup(brand_code)
-        if setup is None:
-            raise InvalidQuery("brand", f"no brand with code {brand_code!r}", 404)
+        setup = self.setup(brand)
         if sku not in setup.skus:
             raise InvalidQuery("sku", f"{setup.config.name} sells no product with SKU {sku!r}", 404)
         if len(country) != 2 or not country.isalpha():
             raise InvalidQuery("country", "expected a two-letter country code like US")
-        model = self.model(brand_code)
+        model = self.model(brand.code)
         minute = now.replace(second=0, microsecond=0)
-        key = (brand_code, sku, country.upper(), postal_code, minute)
+        key = (brand.code, sku, country.upper(), postal_code, minute)
         cached = self._quotes.get(key)
         if cached is not None:
             return cached
@@ -174,9 +177,10 @@ class EddService:
         """Build calendars, postal index and models before the first customer asks."""
         geo.locate("US", "10001")
         years = range(now.year, now.year + 2)
-        for code, setup in self._setups.items():
+        for brand in self.runtime.settings.brands:
+            setup = self.setup(brand)
             warm_up(setup.warehouses, setup.services, ["US"], years)
-            self.model(code)
+            self.model(brand.code)
 
 
 _services: list[EddService] = []
@@ -196,7 +200,7 @@ def widget_answer(result: Estimate, now: datetime) -> dict:
     """The widget's JSON: dates in the customer's calendar, or why there is no date."""
     if not result.ok:
         reason = "out_of_stock" if result.no_estimate.startswith("no stock") else "no_estimate"
-        return {"available": False, "reason": reason, "detail": result.no_estimate}
+        return {"available": False, "reason": reason}
     assumptions = result.assumptions
     countdown = max(0, int((result.cutoff - now).total_seconds())) if result.cutoff else None
     return {

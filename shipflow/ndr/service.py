@@ -17,10 +17,12 @@ from carriers.base import (
     FailedDeliveryAction,
     FailedDeliveryInstruction,
 )
+from shipflow.clock import Clock
 from shipflow.config import Settings
 from shipflow.domain import Address, Reason
 from shipflow.links import make_token
 from shipflow.ndr.workflow import (
+    OPEN_STATES,
     CaseState,
     NdrCase,
     NdrPolicy,
@@ -45,8 +47,19 @@ def policy_for(brand: Brand) -> NdrPolicy:
     return NdrPolicy(max_attempts=int(ndr.get("max_attempts", NdrPolicy().max_attempts)))
 
 
-def action_link(settings: Settings, case_id: str) -> str:
-    return f"{settings.base_url}/ndr/{make_token(settings.secret_key, LINK_PURPOSE, case_id)}"
+def action_link(settings: Settings, case_id: str, clock: Clock | None = None) -> str:
+    token = make_token(settings.secret_key, LINK_PURPOSE, case_id, clock)
+    return f"{settings.base_url}/ndr/{token}"
+
+
+def open_case_link(
+    session: Session, settings: Settings, shipment_id: str, clock: Clock | None = None
+) -> str | None:
+    """The customer's action page for the shipment's open case, if it has one."""
+    row = session.scalar(select(NdrCaseRow).where(NdrCaseRow.shipment_id == shipment_id))
+    if row is None or CaseState(row.state) not in OPEN_STATES:
+        return None
+    return action_link(settings, row.id, clock)
 
 
 def _to_domain(row: NdrCaseRow) -> NdrCase:

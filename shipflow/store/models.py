@@ -308,5 +308,5 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-from shipflow.store import edd_models  # noqa: E402,F401,I001
-from shipflow.store import postpurchase_models  # noqa: E402,F401
+# Feature modules add their tables to Base.metadata on import.
+from shipflow.store import edd_models, feedback_models, postpurchase_models  # noqa: E402,F401

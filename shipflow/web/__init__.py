@@ -8,10 +8,11 @@ from werkzeug.exceptions import HTTPException
 
 import shipflow
 from shipflow.runtime import Runtime
-from shipflow.web import health, widget
+from shipflow.web import demo, health, pages, widget
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from shipflow.web.problems import ApiProblem, http_problem, problem_response, validation_problem
+from shipflow.web.tracking_page import views as tracking_page
 
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "A brand API key"}
@@ -59,7 +60,10 @@ def create_app(runtime: Runtime) -> OpenAPI:
 
     register_api(app)
     app.register_blueprint(health.bp)
+    pages.init_app(app)
+    app.register_blueprint(tracking_page.bp)
     app.register_blueprint(widget.bp)
+    app.register_blueprint(demo.bp)
 
     @app.get("/api/v1/openapi.json", doc_ui=False)
     def openapi_document():

@@ -1,4 +1,5 @@
-"""The EDD widget's JSON (`/widget/v1/edd`), open to the brand's allowed origins."""
+"""The EDD widget: its script (`/widget/v1/edd-widget.js`) and the JSON it calls
+(`/widget/v1/edd`), open to the brand's allowed origins."""
 
 from shipflow.web.widget.views import bp
 

@@ -25,7 +25,7 @@ def estimate_for_widget(
     runtime: Runtime, brand: BrandConfig, sku: str, postal_code: str, country: str, now: datetime
 ) -> dict | ApiProblem:
     try:
-        result = edd_service(runtime).quote(brand.code, sku, postal_code, country, now)
+        result = edd_service(runtime).quote(brand, sku, postal_code, country, now)
     except InvalidQuery as bad:
         return field_problem(bad.field, bad.message, bad.status)
     return widget_answer(result, now)

@@ -4,14 +4,17 @@ browser), so it takes only what a product page knows and answers only delivery d
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, request, send_from_directory
 
 from shipflow.edd.service import edd_service
+from shipflow.web.i18n import normalize
 from shipflow.web.problems import ApiProblem, field_problem
 from shipflow.web.widget.service import estimate_for_widget
 
 bp = Blueprint("widget", __name__)
+STATIC = Path(__file__).resolve().parent / "static"
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$")
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 MAX_AGE = 60
@@ -22,6 +25,13 @@ def _warm_up(state) -> None:
     """Calendars, postal index and models are built at start, not on a shopper's request."""
     runtime = state.app.extensions["shipflow"]
     edd_service(runtime).warm_up(runtime.clock.now())
+
+
+@bp.get("/widget/v1/edd-widget.js")
+def script():
+    response = send_from_directory(STATIC, "edd-widget.js", max_age=3600)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def _required(name: str, pattern: re.Pattern | None = None, hint: str = "") -> str:
@@ -45,6 +55,9 @@ def edd():
     country = request.args.get("country", "US").strip().upper() or "US"
     if not COUNTRY.match(country):
         raise field_problem("country", "expected a two-letter country code like US", 400)
+    lang = request.args.get("lang")
+    if lang and normalize(lang) is None:
+        raise field_problem("lang", "unknown language; use en, zh-Hant, zh-Hans, ja or fa", 400)
     now = g.runtime.clock.now()
     result = estimate_for_widget(g.runtime, brand, sku, postal_code, country, now)
     if isinstance(result, ApiProblem):
