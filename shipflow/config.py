@@ -24,6 +24,7 @@ from pydantic import (
 
 from carriers.registry import available_carriers
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
+from shipflow.tracking.config import TrackingConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -213,6 +214,7 @@ class Settings(Strict):
     link_max_age_days: Annotated[int, Field(gt=0)] = 30
     brands: Annotated[list[BrandConfig], Field(min_length=1)]
     demo: DemoConfig = DemoConfig()
+    tracking: TrackingConfig = TrackingConfig()
 
     @model_validator(mode="after")
     def _unique_brands(self) -> Settings:

@@ -20,5 +20,5 @@ def revise_shipment(shipment: Shipment, events: Sequence[TrackingEvent]) -> date
 
     session = object_session(shipment)
     if session is None:
-        return shipment.predicted_date
+        return None
     return service.revise_shipment(session, shipment, events)

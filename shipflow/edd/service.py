@@ -295,15 +295,16 @@ def revise_shipment(
     session: Session, shipment: Shipment, events: Sequence[TrackingEvent]
 ) -> date | None:
     """Predict delivery from the shipment's events, keeping each change in
-    `prediction_revisions`. The promise is left alone. Delivered shipments join the history."""
+    `prediction_revisions`; None when the shipment cannot be quoted (the caller may fall back
+    on the carrier's estimate). The promise is left alone. Delivered shipments join the history."""
     model = latest_model(session, shipment.brand_id)
     quoted = _shipment_quote(session, shipment, model)
     if quoted is None or not quoted[0].ok or not events:
-        return shipment.predicted_date
+        return None
     promise, zone = quoted
     prediction = revise_from_events(promise, model, events, zone)
     if prediction is None:
-        return shipment.predicted_date
+        return None
     latest = max(events, key=lambda e: e.occurred_at)
     _record_prediction(
         session, shipment, prediction.most_likely, prediction.basis, latest.occurred_at

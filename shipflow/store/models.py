@@ -309,4 +309,9 @@ class OutboxMessage(Base):
 
 
 # Feature modules add their tables to Base.metadata on import.
-from shipflow.store import edd_models, feedback_models, postpurchase_models  # noqa: E402,F401
+from shipflow.store import (  # noqa: E402,F401
+    edd_models,
+    feedback_models,
+    postpurchase_models,
+    tracking_models,
+)

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 import shipflow
 from shipflow.runtime import Runtime
-from shipflow.web import demo, health, pages, widget
+from shipflow.web import demo, health, pages, webhooks, widget
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from shipflow.web.problems import ApiProblem, http_problem, problem_response, validation_problem
@@ -64,6 +64,7 @@ def create_app(runtime: Runtime) -> OpenAPI:
     app.register_blueprint(tracking_page.bp)
     app.register_blueprint(widget.bp)
     app.register_blueprint(demo.bp)
+    app.register_blueprint(webhooks.bp)
 
     @app.get("/api/v1/openapi.json", doc_ui=False)
     def openapi_document():

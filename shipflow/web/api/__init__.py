@@ -25,6 +25,10 @@ def _require_api_key() -> None:
 
 
 def register_api(app) -> None:
-    from shipflow.web.api import orders, shipments  # noqa: F401  (routes register on import)
+    from shipflow.web.api import (  # noqa: F401  (routes register on import)
+        orders,
+        shipments,
+        webhook_receipts,
+    )
 
     app.register_api(api)
