@@ -97,8 +97,12 @@ class Estimate:
 
 
 def window_mass(model: TransitModel) -> float:
-    """The (calibrated) mass between the earliest and latest levels."""
-    return min(model.upper(LATEST_LEVEL) - model.lower(EARLIEST_LEVEL), 1.0)
+    """The mass the window holds: what lies between the earliest and the latest levels.
+
+    The model's calibration maps quantile levels, which for a lumpy distribution say little
+    about an interval's coverage, so the predictive mass is used as it is.
+    """
+    return LATEST_LEVEL - EARLIEST_LEVEL
 
 
 def resolve_destination(

@@ -25,7 +25,7 @@ class Job:
 
 
 JOBS: dict[str, Job] = {}
-JOB_MODULES = ["shipflow.jobs.tasks"]
+JOB_MODULES = ["shipflow.jobs.tasks", "shipflow.edd.jobs"]
 
 
 def job(name: str, every: float | None = None) -> Callable[[JobFunction], JobFunction]:
