@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from benchmarks.edd_sandbox import demo_brand, sandbox_history
 from benchmarks.edd_synthetic import synthetic_history
 from shipflow import geo
-from shipflow.edd.engine import DatePMF, window_mass
+from shipflow.edd.engine import WINDOW_MASS, DatePMF
 from shipflow.edd.history import HistoryRecord, read_history
 from shipflow.edd.training import history_quote, train
 from shipflow.edd.transit import ModelConfig, TransitModel, observed_delivery_weekdays
@@ -112,7 +112,7 @@ def score_shipflow(
 def quoted_from(actual: date, dates: DatePMF, model: TransitModel | None = None) -> Quoted:
     """What the engine would promise from `dates` (recalibrated by `model` when given)."""
     model = model or TransitModel()
-    earliest, latest = dates.window(window_mass(model))
+    earliest, latest = dates.window(WINDOW_MASS)
     return Quoted(
         actual,
         dates.quantile(model.upper(0.95)),

@@ -6,7 +6,7 @@ The HTTP quote endpoint should call `estimate` (or `quote_from` for a fixed ware
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,7 +18,10 @@ from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar, preload
 from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
 from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
 
-EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95  # the window holds the mass between these
+EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
+# The window holds the predictive mass between the two levels. (The model's calibration maps
+# quantile levels, which for a lumpy distribution say little about an interval's coverage.)
+WINDOW_MASS = LATEST_LEVEL - EARLIEST_LEVEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +44,8 @@ class DatePMF:
     most_likely: date
 
     def quantile(self, level: float) -> date:
-        for day, total in zip(self.days, self.cumulative, strict=True):
-            if total >= level - 1e-12:
-                return day
-        return self.days[-1]
+        i = bisect_left(self.cumulative, level - 1e-12)
+        return self.days[min(i, len(self.days) - 1)]
 
     def cdf(self, day: date) -> float:
         """P(delivered on or before `day`)."""
@@ -94,15 +95,6 @@ class Estimate:
     @property
     def ok(self) -> bool:
         return self.no_estimate is None
-
-
-def window_mass(model: TransitModel) -> float:
-    """The mass the window holds: what lies between the earliest and the latest levels.
-
-    The model's calibration maps quantile levels, which for a lumpy distribution say little
-    about an interval's coverage, so the predictive mass is used as it is.
-    """
-    return LATEST_LEVEL - EARLIEST_LEVEL
 
 
 def resolve_destination(
@@ -205,11 +197,12 @@ def quote_from(
     )
     delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
     cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
-    dates = delivery_dates(cut.start_day, handling, transit, working, pickup, delivery)
+    dates, promised, earliest, latest = summary(
+        cut.start_day, handling, transit, working, pickup, delivery, model.upper(confidence)
+    )
     notes = tuple(n for n in (origin.note, destination.note) if n)
-    earliest, latest = dates.window(window_mass(model))
     return Estimate(
-        promised=dates.quantile(model.upper(confidence)),
+        promised=promised,
         earliest=earliest,
         most_likely=dates.most_likely,
         latest=latest,
@@ -233,6 +226,21 @@ def quote_from(
 
 
 @lru_cache(maxsize=65536)
+def summary(
+    start: date,
+    handling: Distribution,
+    transit: Distribution,
+    working: BusinessCalendar,
+    pickup: BusinessCalendar,
+    delivery: BusinessCalendar,
+    promise_level: float,
+) -> tuple[DatePMF, date, date, date]:
+    """Delivery dates, the promise at `promise_level` and the window (cached: same day,
+    same answer)."""
+    dates = delivery_dates(start, handling, transit, working, pickup, delivery)
+    return dates, dates.quantile(promise_level), *dates.window(WINDOW_MASS)
+
+
 def delivery_dates(
     start: date,
     handling: Distribution,
@@ -241,7 +249,7 @@ def delivery_dates(
     pickup: BusinessCalendar,
     delivery: BusinessCalendar,
 ) -> DatePMF:
-    """Combine handling and transit into delivery dates (cached: same day, same answer)."""
+    """Combine handling and transit into delivery dates."""
     mass: dict[int, float] = {}
     support = transit.support()
     longest = support[-1][0]
@@ -363,7 +371,7 @@ def _prediction(
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
     dates = date_pmf(moved)
-    earliest, latest = dates.window(window_mass(model))
+    earliest, latest = dates.window(WINDOW_MASS)
     return Prediction(
         dates.most_likely,
         earliest,

@@ -44,11 +44,24 @@ class ModelConfig:
 
 @dataclass(frozen=True, slots=True)
 class Distribution:
-    """P(days = i) for i = 0..len-1, the finest level with enough data and its sample weight."""
+    """P(days = i) for i = 0..len-1, the finest level with enough data and its sample weight.
+
+    Quoting hashes and walks the same few distributions thousands of times a second, so the
+    hash and the support are computed once, when the distribution is made.
+    """
 
     pmf: tuple[float, ...]
     level: str
     samples: float = 0.0
+    _hash: int = field(init=False, repr=False, compare=False)
+    _support: tuple[tuple[int, float], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.pmf, self.level, self.samples)))
+        object.__setattr__(self, "_support", _support(self.pmf))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def quantile(self, p: float) -> int:
         total = 0.0
@@ -71,18 +84,18 @@ class Distribution:
             total = 1.0
         return Distribution(tuple(m / total for m in tail), self.level, self.samples)
 
-    def support(self) -> list[tuple[int, float]]:
+    def support(self) -> tuple[tuple[int, float], ...]:
         """(days, mass) pairs worth combining, renormalised."""
-        return _support(self.pmf)
+        return self._support
 
 
-@lru_cache(maxsize=4096)
-def _support(pmf: tuple[float, ...], floor: float = 1e-4) -> list[tuple[int, float]]:
+def _support(pmf: tuple[float, ...], floor: float = 1e-4) -> tuple[tuple[int, float], ...]:
     kept = [(d, m) for d, m in enumerate(pmf) if m >= floor]
     total = sum(m for _, m in kept)
-    return [(d, m / total) for d, m in kept]
+    return tuple((d, m / total) for d, m in kept)
 
 
+@lru_cache(maxsize=256)
 def point_mass(days: int, level: str) -> Distribution:
     return Distribution(tuple([0.0] * days + [1.0]), level)
 
