@@ -26,8 +26,16 @@ from pathlib import Path
 
 from benchmarks.edd_sandbox import sandbox_history
 from shipflow import geo
-from shipflow.edd.engine import estimate, resolve_destination
+from shipflow.brands import brand_by_code, sync_brands
+from shipflow.config import load_settings
+from shipflow.edd.engine import estimate, resolve_destination, warm_up
+from shipflow.edd.repository import add_history
+from shipflow.edd.retrain import train_brand
 from shipflow.edd.service import BrandSetup, latest_model
+from shipflow.runtime import Runtime
+from shipflow.store.db import unit_of_work
+from shipflow.store.migrate import upgrade
+from shipflow.web import create_app
 
 TRAINED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def prepare_database(directory: str, orders: int) -> str:
     """A migrated SQLite file with the demo brand, its sandbox history and a trained model."""
-    from shipflow.brands import sync_brands
-    from shipflow.config import load_settings
-    from shipflow.edd.repository import add_history
-    from shipflow.edd.retrain import train_brand
-    from shipflow.runtime import Runtime
-    from shipflow.store.db import unit_of_work
-    from shipflow.store.migrate import upgrade
-
     url = f"sqlite:///{directory}/edd-speed.db"
     upgrade(url)
     runtime = Runtime.from_settings(load_settings(environ={"SHIPFLOW_DATABASE_URL": url}))
@@ -56,10 +56,6 @@ def prepare_database(directory: str, orders: int) -> str:
 
 def wsgi_app():
     """gunicorn's app factory: the settings come from the environment, like production."""
-    from shipflow.config import load_settings
-    from shipflow.runtime import Runtime
-    from shipflow.web import create_app
-
     return create_app(Runtime.from_settings(load_settings()))
 
 
@@ -68,18 +64,11 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def in_process(quotes: int, url: str) -> None:
-    from shipflow.config import load_settings
-    from shipflow.runtime import Runtime
-
     runtime = Runtime.from_settings(load_settings(environ={"SHIPFLOW_DATABASE_URL": url}))
     brand = runtime.settings.brands[0]
     setup = BrandSetup.of(brand)
     with runtime.sessions() as session:
-        from shipflow.brands import brand_by_code
-
         model = latest_model(session, brand_by_code(session, brand.code).id)
-    from shipflow.edd.engine import warm_up
-
     warm_up(setup.warehouses, setup.services, ["US"], range(2026, 2028))
     rng = random.Random(1)
     zips = rng.sample(geo.us_postal_codes(), 2000)
