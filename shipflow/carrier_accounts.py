@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from carriers.base import Carrier, CarrierAccount
 from carriers.registry import get_carrier_class
+from shipflow.clock import Clock
 from shipflow.config import Settings
 
 
@@ -11,8 +12,10 @@ class UnknownCarrierAccount(LookupError):
     pass
 
 
-def carrier_for(settings: Settings, brand_code: str, account_code: str, **kwargs) -> Carrier:
-    """The adapter of one brand's carrier account; `kwargs` go to the adapter (e.g. a clock)."""
+def carrier_for(
+    settings: Settings, brand_code: str, account_code: str, clock: Clock | None = None
+) -> Carrier:
+    """The adapter of one brand's carrier account, on the given clock."""
     brand = settings.brand(brand_code)
     account = next((a for a in brand.carriers if a.code == account_code), None) if brand else None
     if account is None:
@@ -25,5 +28,5 @@ def carrier_for(settings: Settings, brand_code: str, account_code: str, **kwargs
             credentials=dict(account.credentials),
             sandbox=account.sandbox,
         ),
-        **kwargs,
+        clock=clock,
     )

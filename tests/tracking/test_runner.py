@@ -87,4 +87,6 @@ def test_beat_schedules_every_periodic_job():
         "tracking.poll_due": 60,
         "tracking.process_receipts": 5,
         "outbox.dispatch": 2,
+        "alerts.cycle": 60,
+        "edd.retrain": 3600,
     }
