@@ -19,8 +19,8 @@ from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
 from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
 
 EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
-# The window holds the predictive mass between the two levels. (The model's calibration maps
-# quantile levels, which for a lumpy distribution say little about an interval's coverage.)
+# The window is stated to hold what lies between the two levels; the model's calibration says
+# how much predictive mass its shortest span needs for that.
 WINDOW_MASS = LATEST_LEVEL - EARLIEST_LEVEL
 
 
@@ -198,7 +198,14 @@ def quote_from(
     delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
     cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
     dates, promised, earliest, latest = summary(
-        cut.start_day, handling, transit, working, pickup, delivery, model.upper(confidence)
+        cut.start_day,
+        handling,
+        transit,
+        working,
+        pickup,
+        delivery,
+        model.upper(confidence),
+        model.window_mass(WINDOW_MASS),
     )
     notes = tuple(n for n in (origin.note, destination.note) if n)
     return Estimate(
@@ -234,11 +241,12 @@ def summary(
     pickup: BusinessCalendar,
     delivery: BusinessCalendar,
     promise_level: float,
+    window_mass: float,
 ) -> tuple[DatePMF, date, date, date]:
-    """Delivery dates, the promise at `promise_level` and the window (cached: same day,
-    same answer)."""
+    """Delivery dates, the promise at `promise_level` and the window holding `window_mass`
+    (cached: same day, same answer)."""
     dates = delivery_dates(start, handling, transit, working, pickup, delivery)
-    return dates, dates.quantile(promise_level), *dates.window(WINDOW_MASS)
+    return dates, dates.quantile(promise_level), *dates.window(window_mass)
 
 
 def delivery_dates(
@@ -371,7 +379,7 @@ def _prediction(
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
     dates = date_pmf(moved)
-    earliest, latest = dates.window(WINDOW_MASS)
+    earliest, latest = dates.window(model.window_mass(WINDOW_MASS))
     return Prediction(
         dates.most_likely,
         earliest,
