@@ -282,9 +282,10 @@ class TransitModel:
         return self.calibration.lower(p) if self.calibration else p
 
     def window_mass(self, stated: float) -> float:
-        """The predictive mass a window needs to hold `stated` of outcomes (as calibrated)."""
+        """The predictive mass a window holds to contain `stated` of outcomes: more when the
+        calibration found the model overconfident, never less than the model itself needs."""
         calibrated = self.calibration.window_mass if self.calibration else None
-        return calibrated or stated
+        return max(calibrated or stated, stated)
 
     @cached_property
     def _cache(self) -> dict:
