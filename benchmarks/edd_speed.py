@@ -147,6 +147,10 @@ def http(url: str, directory: str, duration: int, connections: int, port: int) -
         "4",
         "--worker-class",
         "gthread",
+        # a gthread worker accepts up to this many keep-alive connections; without a bound
+        # the first worker takes every connection and the second idles
+        "--worker-connections",
+        str(max(connections // 2, 1)),
         "--log-level",
         "warning",
         "benchmarks.edd_speed:wsgi_app()",
