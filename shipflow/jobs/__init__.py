@@ -25,7 +25,7 @@ class Job:
 
 
 JOBS: dict[str, Job] = {}
-JOB_MODULES = ["shipflow.jobs.tasks", "shipflow.delays.jobs"]
+JOB_MODULES = ["shipflow.jobs.tasks", "shipflow.delays.jobs", "shipflow.edd.jobs"]
 
 
 def job(name: str, every: float | None = None) -> Callable[[JobFunction], JobFunction]:
