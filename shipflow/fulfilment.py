@@ -7,7 +7,7 @@ label, and the promise is stored with the shipment and the order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from shipflow.edd.engine import quote_from, warehouse_location
 from shipflow.edd.service import BrandSetup, latest_model, promise_for_order
 from shipflow.edd.transit import TransitModel
 from shipflow.runtime import Runtime
+from shipflow.store.allocation_models import AllocationRules
 from shipflow.store.models import Order, ParcelRow, Shipment
 from shipflow.store.postpurchase_models import LabelRow
 
@@ -109,29 +110,52 @@ def allocation_order(order: Order, setup: BrandSetup, weights_g: dict[str, int])
     )
 
 
+@dataclass(frozen=True)
+class ParsedRules:
+    """A brand's `rules` mapping (config.yaml or the API), parsed and checked once."""
+
+    rules: BrandRules
+    rate_cards: dict[str, RateCard]
+    weights: ScoringWeights
+
+    @classmethod
+    def parse(cls, data: dict) -> ParsedRules:
+        """Raises RuleConfigError naming the key path of what is wrong."""
+        rules = dict(data)
+        cards = rules.pop("rate_cards", {}) or {}
+        return cls(
+            rules=BrandRules.from_dict(rules),
+            rate_cards={
+                k: RateCard.from_dict(v, f"rules.rate_cards.{k}") for k, v in cards.items()
+            },
+            weights=ScoringWeights.from_dict(rules.pop("scoring", {}) or {}, "rules.scoring"),
+        )
+
+
 def allocation_context(
     brand: BrandConfig,
     setup: BrandSetup,
     carriers: dict[str, Carrier],
     runtime: Runtime,
     model: TransitModel,
+    rules: ParsedRules,
 ) -> AllocationContext:
-    rules = dict(brand.rules)
-    cards = {
-        k: RateCard.from_dict(v, f"rules.rate_cards.{k}")
-        for k, v in rules.pop("rate_cards", {}).items()
-    }
-    weights = ScoringWeights.from_dict(rules.pop("scoring", {}), "rules.scoring")
     now = runtime.clock.now()
     return AllocationContext(
         warehouses={w.code: w for w in setup.warehouses},
-        rules=BrandRules.from_dict(rules),
-        pricer=Pricer(cards, QuoteCache(CarrierQuotes(carriers), runtime.clock)),
+        rules=rules.rules,
+        pricer=Pricer(rules.rate_cards, QuoteCache(CarrierQuotes(carriers), runtime.clock)),
         estimator=EngineLateness(setup, model, now),
         ship_date=now.date(),
-        weights=weights,
+        weights=replace(rules.weights),
         promise_confidence=brand.edd_confidence,
     )
+
+
+def brand_rules(session: Session, brand_id: str, brand: BrandConfig) -> dict:
+    """The rules in force: the API's, if set, else config.yaml's."""
+    stored = session.get(AllocationRules, brand_id)
+    return stored.rules if stored is not None else dict(brand.rules)
 
 
 class Fulfilment:
@@ -147,9 +171,13 @@ class Fulfilment:
         }
         self.weights_g = {p.sku: p.weight_g for p in brand.products}
 
+    def context(self, session: Session, brand_id: str) -> AllocationContext:
+        rules = ParsedRules.parse(brand_rules(session, brand_id, self.brand))
+        model = latest_model(session, brand_id)
+        return allocation_context(self.brand, self.setup, self.carriers, self.runtime, model, rules)
+
     def allocate(self, session: Session, order: Order) -> tuple[AllocationOrder, Allocation]:
-        model = latest_model(session, order.brand_id)
-        context = allocation_context(self.brand, self.setup, self.carriers, self.runtime, model)
+        context = self.context(session, order.brand_id)
         wanted = allocation_order(order, self.setup, self.weights_g)
         if not wanted.warehouses:
             raise NotAllocated("no warehouse holds stock for every line of the order")

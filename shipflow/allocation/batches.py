@@ -9,8 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shipflow.allocation.optimizer import Constraints, optimize
-from shipflow.edd.service import latest_model
-from shipflow.fulfilment import allocation_context, allocation_order, fulfilment_for
+from shipflow.fulfilment import allocation_order, fulfilment_for
 from shipflow.jobs import job
 from shipflow.runtime import Runtime
 from shipflow.store.allocation_models import AllocationBatch
@@ -29,10 +28,7 @@ def solve(runtime: Runtime, batch: AllocationBatch) -> dict:
             .where(Order.brand_id == batch.brand_id, Order.id.in_(batch.request["order_ids"]))
             .options(selectinload(Order.lines))
         ).all()
-        model = latest_model(session, batch.brand_id)
-    context = allocation_context(
-        fulfilment.brand, fulfilment.setup, fulfilment.carriers, runtime, model
-    )
+        context = fulfilment.context(session, batch.brand_id)
     if batch.request.get("lateness_lambda") is not None:
         context.weights.lateness_lambda = float(batch.request["lateness_lambda"])
     wanted = [allocation_order(o, fulfilment.setup, fulfilment.weights_g) for o in orders]

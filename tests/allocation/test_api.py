@@ -102,3 +102,36 @@ def test_batch_with_bad_constraints_names_the_key(client, northwind):
     response = client.post("/api/v1/allocation-batches", json=body, headers=northwind)
     assert response.status_code == 422
     assert response.json["errors"][0]["field"].startswith("constraints.capacities[0]")
+
+
+def test_rules_set_through_the_api_steer_allocation(client, northwind):
+    assert client.get("/api/v1/allocation-rules", headers=northwind).json["source"] == "config"
+    rules = {"exclude": ["sandbox:ground"], "services": {"sandbox:economy": {"max_weight_kg": 0.1}}}
+    response = client.put("/api/v1/allocation-rules", json={"rules": rules}, headers=northwind)
+    assert response.status_code == 200 and response.json["source"] == "api"
+    order_id = order(client, northwind, "R1")
+    body = client.post("/api/v1/allocations", json={"order_id": order_id}, headers=northwind).json
+    assert body["chosen"]["service"] not in {"ground", "economy"}
+    reasons = {r["option"]: r["rule"] for r in body["rejected"]}
+    assert reasons["sandbox:ground@EWR"] == "excluded"
+    assert reasons["sandbox:economy@EWR"] == "max_weight"
+    back = client.delete("/api/v1/allocation-rules", headers=northwind)
+    assert back.json["source"] == "config"
+
+
+@pytest.mark.parametrize(
+    ("rules", "field"),
+    [
+        ({"max_p_late": 3}, "rules.max_p_late"),
+        (
+            {"services": {"sandbox:ground": {"max_weight_kg": "heavy"}}},
+            "rules.services.sandbox:ground.max_weight_kg",
+        ),
+        ({"colour": "red"}, "rules"),
+    ],
+)
+def test_bad_rules_are_refused_naming_the_key(client, northwind, rules, field):
+    response = client.put("/api/v1/allocation-rules", json={"rules": rules}, headers=northwind)
+    assert response.status_code == 422, response.json
+    assert response.json["errors"][0]["field"] == field
+    assert client.get("/api/v1/allocation-rules", headers=northwind).json["source"] == "config"

@@ -15,8 +15,8 @@ from carriers.base import CarrierError
 from shipflow.allocation.optimizer import Constraints
 from shipflow.allocation.rules import RuleConfigError
 from shipflow.allocation.service import Allocation
-from shipflow.fulfilment import NotAllocated, fulfilment_for
-from shipflow.store.allocation_models import AllocationBatch
+from shipflow.fulfilment import NotAllocated, ParsedRules, fulfilment_for
+from shipflow.store.allocation_models import AllocationBatch, AllocationRules
 from shipflow.store.models import Brand, Order
 from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
@@ -65,6 +65,10 @@ class BatchIn(Input):
     constraints: dict[str, Any] = {}
     lateness_lambda: Annotated[float, Field(ge=0, le=1000)] | None = None
     time_limit_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+
+
+class RulesIn(Input):
+    rules: dict[str, Any]
 
 
 class BatchOut(BaseModel):
@@ -184,3 +188,42 @@ def get_batch(path: IdPath):
 
 def _batch_json(batch: AllocationBatch) -> dict:
     return BatchOut.model_validate(batch, from_attributes=True).model_dump(mode="json")
+
+
+class RulesOut(BaseModel):
+    source: Literal["config", "api"]
+    rules: dict[str, Any]
+
+
+@api.get("/allocation-rules", tags=[TAG], responses={200: RulesOut})
+def get_rules():
+    """The allocation rules in force: config.yaml's until replaced through this API."""
+    stored = g.db.get(AllocationRules, g.brand_id)
+    if stored is not None:
+        return {"source": "api", "rules": stored.rules}
+    return {"source": "config", "rules": _fulfilment().brand.rules}
+
+
+@api.put("/allocation-rules", tags=[TAG], responses={200: RulesOut})
+def put_rules(body: RulesIn):
+    """Replace the brand's allocation rules (same shape as `rules` in config.yaml)."""
+    try:
+        ParsedRules.parse(body.rules)
+    except RuleConfigError as exc:
+        field, _, message = str(exc).partition(": ")
+        raise field_problem(field, message) from None
+    stored = g.db.get(AllocationRules, g.brand_id) or AllocationRules(brand_id=g.brand_id)
+    stored.rules = body.rules
+    g.db.add(stored)
+    g.db.commit()
+    return {"source": "api", "rules": stored.rules}
+
+
+@api.delete("/allocation-rules", tags=[TAG], responses={200: RulesOut})
+def delete_rules():
+    """Go back to config.yaml's rules."""
+    stored = g.db.get(AllocationRules, g.brand_id)
+    if stored is not None:
+        g.db.delete(stored)
+        g.db.commit()
+    return get_rules()
