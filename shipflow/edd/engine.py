@@ -14,7 +14,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from shipflow import geo
-from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar, preload
+from shipflow.calendars import BusinessCalendar, CutOff, apply_cutoff, calendar, preload
 from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
 from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
 
@@ -129,10 +129,9 @@ def estimate(
     for warehouse in stocked:
         origin = warehouse_location(warehouse)
         distance = geo.distance_km(origin, destination)
+        start = handover(warehouse, origin, model, ordered_at)
         for service in services:
-            quote = quote_from(
-                warehouse, origin, service, model, destination, ordered_at, confidence
-            )
+            quote = quote_service(start, service, model, destination, distance, confidence)
             if not quote.ok:
                 continue
             rank = (quote.promised, distance if distance is not None else float("inf"))
@@ -169,6 +168,37 @@ def warehouse_location(warehouse: Warehouse) -> geo.Location:
     return geo.location_at(address.country, warehouse.latitude, warehouse.longitude)
 
 
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """What quoting needs of a warehouse for one ordering moment, whatever the service."""
+
+    warehouse: Warehouse
+    origin: geo.Location
+    working: BusinessCalendar
+    pickup: BusinessCalendar
+    cut: CutOff
+    handling: Distribution
+    handling_source: str  # "learned:<level>" or "configured"
+
+
+def handover(
+    warehouse: Warehouse, origin: geo.Location, model: TransitModel, ordered_at: datetime
+) -> Handover:
+    holidays = (warehouse.holiday_country, warehouse.holiday_subdivision)
+    working = calendar(warehouse.working_days, *holidays)
+    pickup = calendar(warehouse.pickup_days & warehouse.working_days, *holidays)
+    learned = model.predict_handling(Origin(warehouse.code, origin.regions))
+    return Handover(
+        warehouse,
+        origin,
+        working,
+        pickup,
+        apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working),
+        learned or point_mass(warehouse.handling_days, "configured"),
+        f"learned:{learned.level}" if learned else "configured",
+    )
+
+
 def quote_from(
     warehouse: Warehouse,
     origin: geo.Location,
@@ -179,30 +209,32 @@ def quote_from(
     confidence: float = 0.95,
 ) -> Estimate:
     """The promise for one warehouse and service (the benchmark scores this directly)."""
+    start = handover(warehouse, origin, model, ordered_at)
     distance = geo.distance_km(origin, destination)
+    return quote_service(start, service, model, destination, distance, confidence)
+
+
+def quote_service(
+    start: Handover,
+    service: CarrierService,
+    model: TransitModel,
+    destination: geo.Location,
+    distance: float | None,
+    confidence: float,
+) -> Estimate:
+    """The promise for one service from a warehouse's handover."""
+    warehouse, origin = start.warehouse, start.origin
     lane = Lane(service.key, origin.regions, destination.regions, distance, warehouse.code)
     transit = model.predict(lane)
     if transit is None:
         return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
-    handling = model.predict_handling(Origin(warehouse.code, origin.regions))
-    handling_source = f"learned:{handling.level}" if handling else "configured"
-    handling = handling or point_mass(warehouse.handling_days, "configured")
-    working = calendar(
-        warehouse.working_days, warehouse.holiday_country, warehouse.holiday_subdivision
-    )
-    pickup = calendar(
-        warehouse.pickup_days & warehouse.working_days,
-        warehouse.holiday_country,
-        warehouse.holiday_subdivision,
-    )
     delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
-    cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
     dates, promised, earliest, latest = summary(
-        cut.start_day,
-        handling,
+        start.cut.start_day,
+        start.handling,
         transit,
-        working,
-        pickup,
+        start.working,
+        start.pickup,
         delivery,
         model.upper(confidence),
         model.window_mass(WINDOW_MASS),
@@ -214,15 +246,15 @@ def quote_from(
         most_likely=dates.most_likely,
         latest=latest,
         confidence=confidence,
-        cutoff=cut.deadline,
-        countdown=cut.countdown,
+        cutoff=start.cut.deadline,
+        countdown=start.cut.countdown,
         assumptions=Assumptions(
             warehouse.code,
             service.carrier,
             service.service,
             transit.level,
             round(transit.samples, 1),
-            handling_source,
+            start.handling_source,
             notes,
         ),
         lane=lane,
