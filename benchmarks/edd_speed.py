@@ -2,12 +2,12 @@
 gunicorn (target >= 1,500 requests/s with p99 <= 25 ms on this 2-core machine).
 
     python -m benchmarks.edd_speed --quotes 10000
-    python -m benchmarks.edd_speed --http --duration 20 --connections 32
+    python -m benchmarks.edd_speed --http --duration 20 --connections 16
 
 Both use config.yaml's demo brand (3 warehouses x 5 sandbox services) and a model trained on
 a sandbox-carrier history. `--http` builds a SQLite file database with the brand and the model,
-serves `benchmarks.edd_speed:wsgi_app()` with gunicorn (2 workers x 4 threads) on 127.0.0.1
-and drives it with `wrk` (Debian package) over 2,000 random ZIP codes and the brand's SKUs.
+serves `benchmarks.edd_speed:wsgi_app()` with gunicorn (2 workers, a thread per connection)
+on 127.0.0.1 and drives it with `wrk` (Debian package) over 2,000 random ZIP codes and the brand's SKUs.
 """
 
 from __future__ import annotations
@@ -132,6 +132,7 @@ def server_side(base: str) -> str:
 
 
 def http(url: str, directory: str, duration: int, connections: int, port: int) -> None:
+    threads = max(connections // 2, 1)  # a thread per kept-alive connection: none waits
     env = os.environ | {
         "SHIPFLOW_CONFIG": str(ROOT / "config.yaml"),
         "SHIPFLOW_DATABASE_URL": url,
@@ -144,13 +145,13 @@ def http(url: str, directory: str, duration: int, connections: int, port: int) -
         "--workers",
         "2",
         "--threads",
-        "4",
+        str(threads),
         "--worker-class",
         "gthread",
-        # a gthread worker accepts up to this many keep-alive connections; without a bound
-        # the first worker takes every connection and the second idles
+        # a gthread worker accepts up to this many connections (busy + kept alive); without a
+        # bound the first worker takes every connection and the second idles
         "--worker-connections",
-        str(max(connections // 2, 1)),
+        str(threads + max(threads // 2, 1)),
         "--log-level",
         "warning",
         "benchmarks.edd_speed:wsgi_app()",
@@ -198,7 +199,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10000, help="sandbox history to train on")
     parser.add_argument("--http", action="store_true", help="also measure the widget endpoint")
     parser.add_argument("--duration", type=int, default=20)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
