@@ -127,3 +127,8 @@ def test_quotes_survive_a_database_without_models(tmp_path):
         settings.brands[0], "MUG", "60601", "US", datetime(2026, 11, 23, 15, tzinfo=UTC)
     )
     assert result.ok and result.assumptions.lane_level == "prior:distance"
+
+
+def test_a_country_nobody_ships_to_gets_no_date(client):
+    body = get(client, country="DE", postal_code="10115").get_json()
+    assert body == {"available": False, "reason": "no_estimate"}
