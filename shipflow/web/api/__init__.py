@@ -8,7 +8,7 @@ from flask_openapi3 import APIBlueprint
 from shipflow.web.auth import authenticate
 from shipflow.web.problems import Problem
 
-ERRORS = {401: Problem, 404: Problem, 422: Problem}
+ERRORS = {401: Problem, 404: Problem, 409: Problem, 422: Problem}
 
 api = APIBlueprint(
     "api",
