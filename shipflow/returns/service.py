@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -331,3 +331,26 @@ def _store_webhook(session: Session, request: ReturnRequestRow, order: Order, ev
         },
     }
     enqueue(session, brand.id, STORE_WEBHOOK_TOPIC, f"{event}:{request.id}", payload)
+
+
+def return_address(settings: Settings, brand_code: str, session: Session, order: Order) -> Address:
+    """Returns go back to the warehouse that shipped the order, else the brand's first one."""
+    brand = settings.brand(brand_code)
+    shipped_from = session.scalar(
+        select(Shipment.warehouse_code).where(
+            Shipment.order_id == order.id, Shipment.kind == "forward"
+        )
+    )
+    warehouse = next((w for w in brand.warehouses if w.code == shipped_from), brand.warehouses[0])
+    address = warehouse.to_domain().address
+    return replace(address, name=brand.name, line1=address.line1 or warehouse.name)
+
+
+def review(request: ReturnRequestRow, approve: bool, note: str = "") -> None:
+    """A person's decision on a return waiting for review."""
+    if request.status != Verdict.REVIEW.value:
+        raise ReturnError(f"return {request.id} is {request.status}; only returns in review")
+    request.status = (Verdict.APPROVED if approve else Verdict.REFUSED).value
+    request.decision = {**request.decision, "reviewed": "approved" if approve else "refused"}
+    if note:
+        request.decision["note"] = note

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from shipflow.store.models import Base, new_id, utcnow
 
@@ -32,6 +32,7 @@ class NdrCaseRow(Base):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    created_at = synonym("opened_at")  # lists page over (created_at, id) like every resource
 
 
 class ReturnRequestRow(Base):
@@ -124,5 +125,19 @@ class FeedbackRow(Base):
     carrier: Mapped[str] = mapped_column(String(32))
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ReturnPhotoRow(Base):
+    """A photo a customer attached to a return (e.g. of the damage), kept in the database so
+    every web process and the ops reviewer see it."""
+
+    __tablename__ = "return_photos"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("pho"))
+    brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,6 +4,10 @@ with 404 for brand A's objects, and lists never include them."""
 from __future__ import annotations
 
 from tests.integration.test_api import make_order, make_shipment
+from tests.postpurchase.factories import postpurchase_objects
+
+# Per-carrier figures carry no ids: brand B must get an empty list.
+AGGREGATES = {"/api/v1/ndr-metrics", "/api/v1/feedback-report"}
 
 
 def _object_routes(app) -> list[str]:
@@ -26,11 +30,12 @@ def _list_routes(app) -> list[str]:
     )
 
 
-def test_every_endpoint_hides_other_brands(app, client, brands):
+def test_every_endpoint_hides_other_brands(app, client, brands, runtime):
     a, b = brands["a"]["headers"], brands["b"]["headers"]
     order = make_order(client, a)
     shipment = make_shipment(client, a, order_id=order["id"])
     ids = {"orders": order["id"], "shipments": shipment["id"]}
+    ids |= postpurchase_objects(runtime, order["id"], shipment["id"])
 
     object_routes = _object_routes(app)
     assert object_routes, "no object routes found"
@@ -44,6 +49,10 @@ def test_every_endpoint_hides_other_brands(app, client, brands):
         assert ids[resource] not in other.get_data(as_text=True)
 
     for route in _list_routes(app):
+        if route in AGGREGATES:
+            assert client.get(route, headers=a).json["data"], route
+            assert client.get(route, headers=b).json["data"] == [], route
+            continue
         mine = client.get(route, headers=a).get_data(as_text=True)
         theirs = client.get(route, headers=b).get_data(as_text=True)
         assert any(i in mine for i in ids.values()), route

@@ -25,6 +25,6 @@ def _require_api_key() -> None:
 
 
 def register_api(app) -> None:
-    from shipflow.web.api import orders, shipments  # noqa: F401  (routes register on import)
+    from shipflow.web.api import feedback, ndr, orders, returns, shipments  # noqa: F401  (routes register on import)  # noqa: F401
 
     app.register_api(api)
