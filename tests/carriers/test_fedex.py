@@ -7,7 +7,6 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
-from carrier_contract import CHECKS, Contract, Operation, fixture
 
 from carriers.base import (
     Capability,
@@ -33,6 +32,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
+from tests.carriers.carrier_contract import CHECKS, Contract, Operation, fixture
 
 BASE = "https://apis-sandbox.fedex.com"
 NUMBER = "776094337676"

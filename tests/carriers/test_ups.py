@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import responses
-from carrier_contract import CHECKS, Contract, Operation, fixture
 
 from carriers.base import (
     Capability,
@@ -30,6 +29,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
+from tests.carriers.carrier_contract import CHECKS, Contract, Operation, fixture
 
 BASE = "https://wwwcie.ups.com"
 NUMBER = "1Z023E2X0214323462"

@@ -1,0 +1,72 @@
+"""Pure DHL Unified Tracking payload -> shipflow translations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carriers.convert import parse_timestamp
+from carriers.dhl.units import EVENT_TEXTS, STATUS_CODES
+from carriers.units import lookup
+from shipflow.domain import ProofOfDelivery, Reason, Status, TrackingEvent, TrackingUpdate
+
+CARRIER = "dhl"
+
+
+def error_message(body: Any) -> tuple[str, str]:
+    """(title, detail) of an RFC 7807 problem body."""
+    if not isinstance(body, dict):
+        return "", str(body)[:500]
+    return str(body.get("title", "")), str(body.get("detail") or body.get("title") or body)
+
+
+def classify(status_code: str, text: str) -> tuple[Status, Reason | None]:
+    """The statusCode's status, refined by the first known event text."""
+    status, reason = lookup(CARRIER, STATUS_CODES, status_code, text)
+    for pattern, text_status, text_reason in EVENT_TEXTS:
+        if pattern.search(text):
+            if status is Status.DELIVERED and text_status is not Status.RETURNED_TO_SENDER:
+                return status, reason  # "delivered" is certain; texts only qualify others
+            return text_status, text_reason
+    return status, reason
+
+
+def tracking_event(raw: dict) -> TrackingEvent:
+    code = raw.get("statusCode") or "unknown"
+    parts = (raw.get("status"), raw.get("description"), raw.get("remark"))
+    text = " - ".join(p for p in parts if p)
+    status, reason = classify(code, text)
+    address = (raw.get("location") or {}).get("address") or {}
+    city = address.get("addressLocality") or ""
+    postal_code = address.get("postalCode") or ""
+    country = address.get("countryCode") or ""
+    return TrackingEvent(
+        status=status,
+        occurred_at=parse_timestamp(raw["timestamp"]),
+        raw_code=code,
+        raw_text=text,
+        reason=reason,
+        location=", ".join(p for p in (f"{postal_code} {city}".strip(), country) if p),
+        city=city,
+        postal_code=postal_code,
+        country=country,
+    )
+
+
+def tracking_update(shipment: dict) -> TrackingUpdate:
+    raw_events = shipment.get("events") or [shipment["status"]]
+    pod = (shipment.get("details") or {}).get("proofOfDelivery") or {}
+    signer = (pod.get("signed") or {}).get("name") or ""
+    photo = pod.get("signatureUrl") or pod.get("documentUrl") or ""
+    eta = shipment.get("estimatedTimeOfDelivery")
+    return TrackingUpdate(
+        carrier=CARRIER,
+        tracking_number=str(shipment["id"]),  # Express ids come as JSON numbers
+        events=tuple(tracking_event(e) for e in raw_events),
+        estimated_delivery=parse_timestamp(eta) if eta else None,
+        service=shipment.get("service") or "",
+        proof_of_delivery=ProofOfDelivery(signer, photo) if signer or photo else None,
+    )
+
+
+def tracking_updates(payload: dict) -> list[TrackingUpdate]:
+    return [tracking_update(s) for s in payload["shipments"]]

@@ -1,0 +1,116 @@
+"""The sandbox carrier's wire format and its mapping to shipflow's model. Polls and webhooks
+carry the same event objects, so one parser serves both paths (and dedupe keys agree)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from carriers.base import CarrierResponseError
+from carriers.sandbox.network import RawEvent
+from carriers.sandbox.units import CARRIER, status_of
+from shipflow.domain import TrackingEvent, TrackingUpdate
+
+# --- raw events -> wire ------------------------------------------------------------------------
+
+
+def event_payload(event: RawEvent) -> dict[str, Any]:
+    place = event.place
+    return {
+        "code": event.code,
+        "reason": event.reason,
+        "description": event.text,
+        "occurred_at": event.at.isoformat(),
+        "location": {
+            "facility": event.facility,
+            "city": place.city,
+            "state": place.state,
+            "postal_code": place.postal_code,
+            "country": place.country,
+            "lat": round(place.lat, 4),
+            "lng": round(place.lng, 4),
+        },
+    }
+
+
+def tracking_payload(
+    tracking_number: str, service: str, estimated: datetime, events: Iterable[RawEvent]
+) -> dict[str, Any]:
+    """The body of `GET /v1/tracking/<number>`: events so far, oldest first."""
+    return {
+        "tracking_number": tracking_number,
+        "service": service,
+        "estimated_delivery": estimated.isoformat(),
+        "events": [event_payload(e) for e in events],
+    }
+
+
+def webhook_body(
+    tracking_number: str, service: str, estimated: datetime, event: RawEvent, sent_at: datetime
+) -> bytes:
+    """One event per delivery; its id is stable, so receivers can drop duplicates."""
+    key = f"{tracking_number}|{event.code}|{event.at.isoformat()}"
+    payload = {
+        "id": "evt_" + hashlib.sha256(key.encode()).hexdigest()[:24],
+        "type": "tracking.event",
+        "created": int(sent_at.timestamp()),
+        "data": {
+            "tracking_number": tracking_number,
+            "service": service,
+            "estimated_delivery": estimated.isoformat(),
+            "event": event_payload(event),
+        },
+    }
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+# --- wire -> shipflow --------------------------------------------------------------------------
+
+
+def tracking_event(payload: Mapping[str, Any]) -> TrackingEvent:
+    location = payload.get("location") or {}
+    status, reason = status_of(payload["code"], payload.get("reason", ""), payload["description"])
+    return TrackingEvent(
+        status=status,
+        occurred_at=datetime.fromisoformat(payload["occurred_at"]),
+        raw_code=payload["code"],
+        raw_text=payload.get("description", ""),
+        reason=reason,
+        location=location.get("facility", ""),
+        city=location.get("city", ""),
+        state=location.get("state", ""),
+        postal_code=location.get("postal_code", ""),
+        country=location.get("country", ""),
+    )
+
+
+def tracking_update(
+    payload: Mapping[str, Any], events: Iterable[Mapping[str, Any]]
+) -> TrackingUpdate:
+    return TrackingUpdate(
+        carrier=CARRIER,
+        tracking_number=payload["tracking_number"],
+        events=tuple(tracking_event(e) for e in events),
+        estimated_delivery=datetime.fromisoformat(payload["estimated_delivery"]),
+        service=payload.get("service", ""),
+    )
+
+
+def parse_tracking(payload: Mapping[str, Any]) -> TrackingUpdate:
+    try:
+        return tracking_update(payload, payload["events"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CarrierResponseError(
+            f"unreadable sandbox tracking payload: {exc}", carrier=CARRIER
+        ) from None
+
+
+def parse_webhook_body(body: bytes) -> list[TrackingUpdate]:
+    try:
+        data = json.loads(body)["data"]
+        return [tracking_update(data, [data["event"]])]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CarrierResponseError(f"unreadable sandbox webhook: {exc}", carrier=CARRIER) from None

@@ -1,0 +1,67 @@
+"""Where the sandbox network's parcels go: places with their time zones, and the hubs
+between them (a dozen and a half real US air and ground hub cities)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    city: str
+    state: str
+    lat: float
+    lng: float
+    timezone: str = ""
+    postal_code: str = ""
+    country: str = "US"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone or _zone_from_longitude(self.lng))
+
+
+def _zone_from_longitude(lng: float) -> str:
+    """Good enough for the contiguous US when a place comes without its zone."""
+    for west_limit, zone in ((-87.5, "America/New_York"), (-101.0, "America/Chicago")):
+        if lng > west_limit:
+            return zone
+    return "America/Denver" if lng > -114.5 else "America/Los_Angeles"
+
+
+HUBS = (
+    Place("Secaucus", "NJ", 40.79, -74.06, "America/New_York"),
+    Place("Atlanta", "GA", 33.64, -84.43, "America/New_York"),
+    Place("Charlotte", "NC", 35.21, -80.94, "America/New_York"),
+    Place("Orlando", "FL", 28.43, -81.31, "America/New_York"),
+    Place("Louisville", "KY", 38.17, -85.74, "America/New_York"),
+    Place("Chicago", "IL", 41.88, -87.96, "America/Chicago"),
+    Place("Memphis", "TN", 35.04, -89.98, "America/Chicago"),
+    Place("Dallas", "TX", 32.90, -97.04, "America/Chicago"),
+    Place("Houston", "TX", 29.99, -95.34, "America/Chicago"),
+    Place("Kansas City", "MO", 39.30, -94.71, "America/Chicago"),
+    Place("Denver", "CO", 39.86, -104.67, "America/Denver"),
+    Place("Phoenix", "AZ", 33.43, -112.01, "America/Phoenix"),
+    Place("Salt Lake City", "UT", 40.79, -111.98, "America/Denver"),
+    Place("Ontario", "CA", 34.06, -117.60, "America/Los_Angeles"),
+    Place("Oakland", "CA", 37.72, -122.22, "America/Los_Angeles"),
+    Place("Seattle", "WA", 47.45, -122.31, "America/Los_Angeles"),
+)
+
+
+def distance_km(a: Place, b: Place) -> float:
+    """Great-circle distance."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lng - a.lng)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def midpoint(a: Place, b: Place) -> Place:
+    return Place("", "", (a.lat + b.lat) / 2, (a.lng + b.lng) / 2)
+
+
+def nearest_hub(place: Place) -> Place:
+    return min(HUBS, key=lambda hub: distance_km(place, hub))

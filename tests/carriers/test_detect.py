@@ -1,0 +1,121 @@
+"""Tracking-number detection against tracking_number_data's own test vectors (read from
+../shared at test time; the product reads only its trimmed copy in carriers/)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from carriers import registry
+from carriers.detect import CHECKSUMS, carrier_for, detect
+from carriers.sandbox.carrier import make_tracking_number
+
+
+def _shared_dir() -> Path:
+    """../shared from the repo root, or from the main checkout when run in a worktree."""
+    root = Path(__file__).resolve().parents[2]
+    return next(
+        (p for p in (root.parent / "shared", root.parents[1] / "shared") if p.is_dir()), root
+    )
+
+
+DATA = _shared_dir() / "data" / "tracking_number_data"
+
+
+def _vectors(kind: str) -> list[tuple[str, str, str, frozenset[str]]]:
+    """(courier code, format name, number, numbers valid for another format of the courier)."""
+    if not DATA.is_dir():
+        return []
+    cases = []
+    for path in sorted((DATA / "couriers").glob("*.json")):
+        courier = json.loads(path.read_text())
+        formats = courier["tracking_numbers"]
+        for fmt in formats:
+            valid_elsewhere = frozenset(
+                n for other in formats if other is not fmt for n in other["test_numbers"]["valid"]
+            )
+            for number in fmt["test_numbers"][kind]:
+                cases.append((courier["courier_code"], fmt["name"], number, valid_elsewhere))
+    return cases
+
+
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared test vectors are absent")
+
+
+@needs_data
+@pytest.mark.parametrize("courier,format_name,number,_", _vectors("valid"))
+def test_every_valid_number_is_recognised_as_its_courier(courier, format_name, number, _):
+    found = {(m.courier_code, m.format_name) for m in detect(number)}
+    assert (courier, format_name) in found
+
+
+@needs_data
+@pytest.mark.parametrize("courier,format_name,number,valid_elsewhere", _vectors("invalid"))
+def test_every_invalid_number_is_rejected_for_its_courier(
+    courier, format_name, number, valid_elsewhere
+):
+    found = detect(number)
+    assert (courier, format_name) not in {(m.courier_code, m.format_name) for m in found}
+    if number not in valid_elsewhere:  # e.g. Purolator lists a valid (12) as an invalid alpha
+        assert courier not in {m.courier_code for m in found}
+
+
+@pytest.mark.parametrize(
+    "number,carrier",
+    [
+        ("1Z5R89390357567127", "ups"),
+        ("986578788855", "fedex"),
+        ("9400111201080805483016", "usps"),
+        ("RB123456785US", "usps"),
+        ("3318810025", "dhl"),
+    ],
+)
+def test_registered_carriers_route_to_our_adapters(number, carrier):
+    assert carrier_for(number) == carrier
+    assert carrier in registry.BUILTIN
+
+
+def test_sandbox_labels_route_to_the_sandbox_carrier():
+    number = make_tracking_number("G", "10001", "94105", datetime(2026, 11, 23, tzinfo=UTC), 7)
+    assert carrier_for(number) == "sandbox"
+    assert carrier_for(number[:-1] + str((int(number[-1]) + 1) % 10)) is None
+
+
+def test_numbers_of_carriers_we_do_not_integrate_have_no_adapter():
+    matches = detect("RB123456785GB")
+    assert [(m.courier_code, m.carrier) for m in matches] == [("s10", None)]
+    assert carrier_for("RB123456785GB") is None
+
+
+def test_spaces_and_case_do_not_matter():
+    assert carrier_for(" 1z 5r89 3903 5756 7127 ") == "ups"
+
+
+def test_a_wrong_check_digit_is_rejected():
+    assert not any(m.courier_code == "ups" for m in detect("1Z5R89390357567128"))
+    assert detect("not a tracking number") == []
+
+
+def test_checksum_verified_matches_come_first():
+    matches = detect("1Z5R89390357567127")
+    assert matches[0].checksum_verified
+    assert [m.checksum_verified for m in matches] == sorted(
+        (m.checksum_verified for m in matches), reverse=True
+    )
+
+
+@pytest.mark.parametrize(
+    "name,serial,check,params",
+    [
+        ("mod7", "331881002", "5", {}),
+        ("luhn", "7992739871", "3", {}),
+        ("s10", "12345678", "5", {"weightings": [8, 6, 4, 2, 3, 5, 9, 7]}),
+    ],
+)
+def test_checksum_algorithms_on_textbook_examples(name, serial, check, params):
+    assert CHECKSUMS[name](serial, check, **params)
+    wrong = "0" if check != "0" else "1"
+    assert not CHECKSUMS[name](serial, wrong, **params)
