@@ -23,10 +23,11 @@ class Demo:
 
 def demo_brand(runtime, store_webhook_url: str = "", secret: str = "store-secret") -> Demo:
     config = runtime.settings.brand(BRAND)
-    returns = {**config.returns, "store_webhook_url": store_webhook_url}
     if store_webhook_url:
-        returns["store_webhook_secret"] = secret
-    config = config.model_copy(update={"returns": returns})
+        returns = config.returns.model_copy(
+            update={"store_webhook_url": store_webhook_url, "store_webhook_secret": secret}
+        )
+        config = config.model_copy(update={"returns": returns})
     with unit_of_work(runtime.sessions) as session:
         brand = sync_brand(session, config)
         key = create_api_key(session, brand.id, "test")
