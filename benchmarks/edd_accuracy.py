@@ -3,9 +3,10 @@
 For an order placed at t the model knows only orders delivered before t; it is retrained on the
 1st and the 15th of every month. Prints shipflow's figures next to the history's own promise.
 
-    python -m benchmarks.edd_accuracy --history ../shared/data/edd/olist_history_2016_2017.csv \
-        --postal-table ../shared/data/edd/br_postal_prefix_centroids.csv \
+    python -m benchmarks.edd_accuracy --history /work/shared/data/edd/olist_history_2016_2017.csv \
         --test-from 2017-07-01 --zone America/Sao_Paulo --sandbox 20000
+
+The postal-prefix table defaults to `br_postal_prefix_centroids.csv` next to the history.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from benchmarks.edd_synthetic import synthetic_history
 from shipflow import geo
+from shipflow.edd.engine import EARLIEST_LEVEL, LATEST_LEVEL, DatePMF
 from shipflow.edd.history import HistoryRecord, read_history
 from shipflow.edd.training import history_quote, train
-from shipflow.edd.transit import ModelConfig
+from shipflow.edd.transit import ModelConfig, TransitModel
 
-CONFIDENCES = (0.8, 0.9, 0.95)
+DEFAULT_TABLE = "br_postal_prefix_centroids.csv"
+CONFIDENCES = (0.8, 0.9, 0.95, 0.97, 0.99)
 BR_REGIONS = {
     **dict.fromkeys(["AC", "AP", "AM", "PA", "RO", "RR", "TO"], "N"),
     **dict.fromkeys(["AL", "BA", "CE", "MA", "PB", "PE", "PI", "RN", "SE"], "NE"),
@@ -88,7 +92,7 @@ def score_shipflow(
     zone: str,
     cutoffs: dict | None = None,
     config: ModelConfig | None = None,
-) -> tuple[list[Quoted], int]:
+) -> list[Quoted]:
     delivery_days = observed_delivery_weekdays(records)
     config = config or ModelConfig(delivery_weekdays=delivery_days)
     quote = history_quote(zone, delivery_days, cutoffs)
@@ -97,7 +101,6 @@ def score_shipflow(
     quoted, i = [], 0
     for start, end in zip(boundaries, boundaries[1:], strict=False):
         model = train(records, start, quote, config, cutoffs=cutoffs)
-        calibration = model.calibration
         while i < len(tests) and tests[i].ordered_at < end:
             record = tests[i]
             i += 1
@@ -106,19 +109,21 @@ def score_shipflow(
             if dates is None:
                 quoted.append(Quoted(actual, None))
                 continue
-            upper = calibration.upper if calibration else (lambda p: p)
-            lower = calibration.lower if calibration else (lambda p: p)
-            quoted.append(
-                Quoted(
-                    actual,
-                    dates.quantile(upper(0.95)),
-                    dates.most_likely,
-                    dates.quantile(lower(0.05)),
-                    dates.quantile(upper(0.95)),
-                    {c: dates.quantile(upper(c)) for c in CONFIDENCES},
-                )
-            )
-    return quoted, len(tests)
+            quoted.append(quoted_from(actual, dates, model))
+    return quoted
+
+
+def quoted_from(actual: date, dates: DatePMF, model: TransitModel | None = None) -> Quoted:
+    """What the engine would promise from `dates` (recalibrated by `model` when given)."""
+    model = model or TransitModel()
+    return Quoted(
+        actual,
+        dates.quantile(model.upper(0.95)),
+        dates.most_likely,
+        dates.quantile(model.lower(EARLIEST_LEVEL)),
+        dates.quantile(model.upper(LATEST_LEVEL)),
+        {c: dates.quantile(model.upper(c)) for c in CONFIDENCES},
+    )
 
 
 def figures(quoted: Sequence[Quoted]) -> dict[str, str]:
@@ -153,8 +158,12 @@ def figures(quoted: Sequence[Quoted]) -> dict[str, str]:
     }
     for c in CONFIDENCES:
         stated = [q for q in covered if c in q.at_confidence]
-        hits = sum(q.actual <= q.at_confidence[c] for q in stated)
-        result[f"calibration: stated {c:.2f} -> observed"] = pct(hits, len(stated))
+        met = [
+            (q.at_confidence[c] - q.actual).days for q in stated if q.actual <= q.at_confidence[c]
+        ]
+        result[f"stated confidence {c:.2f} -> observed (padding)"] = (
+            f"{pct(len(met), len(stated))} ({_mean(met)})" if stated else "-"
+        )
     return result
 
 
@@ -174,18 +183,23 @@ def print_side_by_side(title: str, columns: dict[str, dict[str, str]]) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--history")
-    parser.add_argument("--postal-table", help="CSV country,postal_prefix,lat,lng,city,state")
+    parser.add_argument(
+        "--postal-table",
+        help="CSV country,postal_prefix,lat,lng,city,state (default: " + DEFAULT_TABLE + " beside"
+        " the history, when present)",
+    )
     parser.add_argument("--test-from", type=date.fromisoformat, default=date(2017, 7, 1))
     parser.add_argument("--zone", default="America/Sao_Paulo")
     parser.add_argument("--sandbox", type=int, default=0, help="also score N synthetic orders")
     args = parser.parse_args(argv)
     if args.history:
-        if args.postal_table:
-            load_postal_table(args.postal_table)
+        table = args.postal_table or str(Path(args.history).with_name(DEFAULT_TABLE))
+        if Path(table).exists():
+            load_postal_table(table)
         with open(args.history, newline="") as file:
             records, errors = read_history(file, args.zone)
         test_from = datetime.combine(args.test_from, time(), ZoneInfo(args.zone))
-        quoted, _ = score_shipflow(records, test_from, args.zone)
+        quoted = score_shipflow(records, test_from, args.zone)
         promises = [
             Quoted(r.delivered_at.date(), r.promised_date, r.promised_date)
             for r in records
@@ -197,12 +211,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             {"shipflow": figures(quoted), "history promised_date": figures(promises)},
         )
     if args.sandbox:
-        records, cutoffs = synthetic_history(args.sandbox)
+        records, cutoffs, truth = synthetic_history(args.sandbox)
         test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo("America/New_York"))
-        quoted, _ = score_shipflow(records, test_from, "America/New_York", cutoffs)
+        quoted = score_shipflow(records, test_from, "America/New_York", cutoffs)
+        oracle = [
+            quoted_from(r.delivered_at.date(), truth[r.order_id])
+            for r in sorted(records, key=lambda r: r.ordered_at)
+            if r.ordered_at >= test_from
+        ]
         print_side_by_side(
             f"synthetic sandbox, {args.sandbox} orders, test from 2025-07-01",
-            {"shipflow": figures(quoted)},
+            {"shipflow": figures(quoted), "oracle (true distribution)": figures(oracle)},
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from shapely import affinity
 from shapely.geometry import Point, Polygon
@@ -106,7 +106,12 @@ def _us_index() -> dict[str, PostalEntry]:
     }
 
 
-@cache
+def us_postal_codes() -> list[str]:
+    """Every known US ZIP code (sandbox and benchmarks pick destinations from it)."""
+    return sorted(_us_index())
+
+
+@lru_cache(maxsize=65536)  # bounded: postal codes come from the public quote endpoint
 def locate(country: str, postal_code: str) -> Location | None:
     """Resolve a postal code; None when the country has a table but the code is unknown.
 

@@ -14,8 +14,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from shipflow import geo
-from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar
-from shipflow.domain import CarrierService, Status, Warehouse
+from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar, preload
+from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
 from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
 
 EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
@@ -27,6 +27,7 @@ class Assumptions:
     carrier: str = ""
     service: str = ""
     lane_level: str = ""  # the finest region pair with enough history, or "prior:distance"
+    lane_samples: float = 0.0  # recency-weighted deliveries behind that level
     handling: str = ""  # "learned:<level>" or "configured"
     notes: tuple[str, ...] = ()
 
@@ -99,6 +100,8 @@ def estimate(
     confidence: float = 0.95,
 ) -> Estimate:
     """The best promise over warehouses with stock and services: earliest date, then nearest."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     if destination is None:
         return Estimate(confidence=confidence, no_estimate="unknown postal code")
     stocked = [w for w in warehouses if w.stock.get(sku, 0) >= quantity]
@@ -120,6 +123,24 @@ def estimate(
     if best is None:
         return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
     return best
+
+
+def warm_up(
+    warehouses: Sequence[Warehouse],
+    services: Sequence[CarrierService],
+    countries: Sequence[str],
+    years: range,
+) -> None:
+    """Build every calendar quoting will touch, so the first quote to a region is not slow."""
+    for warehouse in warehouses:
+        for weekdays in (warehouse.working_days, warehouse.pickup_days & warehouse.working_days):
+            cal = calendar(weekdays, warehouse.holiday_country, warehouse.holiday_subdivision)
+            cal.is_business_day(date(years.start, 1, 1))
+            cal.is_business_day(date(years.stop - 1, 1, 1))
+        warehouse_location(warehouse)
+    for service in services:
+        for country in countries:
+            preload(service.delivery_days, country, years)
 
 
 def warehouse_location(warehouse: Warehouse) -> geo.Location:
@@ -159,30 +180,29 @@ def quote_from(
     delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
     cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
     dates = delivery_dates(cut.start_day, handling, transit, working, pickup, delivery)
-    calibration = model.calibration
-    upper = calibration.upper if calibration else _identity
-    lower = calibration.lower if calibration else _identity
     notes = tuple(n for n in (origin.note, destination.note) if n)
     return Estimate(
-        promised=dates.quantile(upper(confidence)),
-        earliest=dates.quantile(lower(EARLIEST_LEVEL)),
+        promised=dates.quantile(model.upper(confidence)),
+        earliest=dates.quantile(model.lower(EARLIEST_LEVEL)),
         most_likely=dates.most_likely,
-        latest=dates.quantile(upper(LATEST_LEVEL)),
+        latest=dates.quantile(model.upper(LATEST_LEVEL)),
         confidence=confidence,
         cutoff=cut.deadline,
         countdown=cut.countdown,
         assumptions=Assumptions(
-            warehouse.code, service.carrier, service.service, transit.level, handling_source, notes
+            warehouse.code,
+            service.carrier,
+            service.service,
+            transit.level,
+            round(transit.samples, 1),
+            handling_source,
+            notes,
         ),
         lane=lane,
         destination=destination,
         delivery=delivery,
         dates=dates,
     )
-
-
-def _identity(p: float) -> float:
-    return p
 
 
 @lru_cache(maxsize=65536)
@@ -195,21 +215,21 @@ def delivery_dates(
     delivery: BusinessCalendar,
 ) -> DatePMF:
     """Combine handling and transit into delivery dates (cached: same day, same answer)."""
-    mass: dict[date, float] = {}
-    transit_support = transit.support()
+    mass: dict[int, float] = {}
+    support = transit.support()
+    longest = support[-1][0]
     for handling_days, p in handling.support():
         handover = pickup.next_day(working.add(start, handling_days))
-        for transit_days, q in transit_support:
-            day = (
-                delivery.after(handover, transit_days)
-                if transit_days
-                else delivery.next_day(handover)
-            )
+        # ordinal of "n business days after handover"; n=0 is the handover day (or next open day)
+        after = [delivery.next_day(handover).toordinal(), *delivery.following(handover, longest)]
+        for transit_days, q in support:
+            day = after[transit_days]
             mass[day] = mass.get(day, 0.0) + p * q
-    return _pmf(mass)
+    return date_pmf({date.fromordinal(d): m for d, m in mass.items()})
 
 
-def _pmf(mass: dict[date, float]) -> DatePMF:
+def date_pmf(mass: dict[date, float]) -> DatePMF:
+    """Normalise probability mass per date into a DatePMF."""
     days = tuple(sorted(mass))
     total, cumulative = 0.0, []
     norm = sum(mass.values())
@@ -279,6 +299,31 @@ def revise(
     return _prediction(mass, earliest_possible, model, promise.confidence, basis)
 
 
+MOVING = frozenset(
+    {
+        Status.IN_TRANSIT,
+        Status.OUT_FOR_DELIVERY,
+        Status.ATTEMPT_FAILED,
+        Status.AVAILABLE_FOR_PICKUP,
+        Status.DELIVERED,
+    }
+)
+
+
+def revise_from_events(
+    promise: Estimate, model: TransitModel, events: Sequence[TrackingEvent], zone: str = "UTC"
+) -> Prediction | None:
+    """`revise` from a shipment's normalized events: handover is the first moving event,
+    position the latest event's postal code when the carrier gives one."""
+    if not events:
+        return None
+    ordered = sorted(events, key=lambda e: e.occurred_at)
+    latest = ordered[-1]
+    handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
+    where = geo.locate(latest.country, latest.postal_code) if latest.postal_code else None
+    return revise(promise, model, latest.status, latest.occurred_at, zone, handed, where)
+
+
 def _fixed(day: date, basis: str) -> Prediction:
     return Prediction(day, day, day, day, basis)
 
@@ -290,14 +335,11 @@ def _prediction(
     moved: dict[date, float] = {}
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
-    dates = _pmf(moved)
-    calibration = model.calibration
-    upper = calibration.upper if calibration else _identity
-    lower = calibration.lower if calibration else _identity
+    dates = date_pmf(moved)
     return Prediction(
         dates.most_likely,
-        dates.quantile(lower(EARLIEST_LEVEL)),
-        dates.quantile(upper(LATEST_LEVEL)),
-        dates.quantile(upper(confidence)),
+        dates.quantile(model.lower(EARLIEST_LEVEL)),
+        dates.quantile(model.upper(LATEST_LEVEL)),
+        dates.quantile(model.upper(confidence)),
         basis,
     )

@@ -15,10 +15,10 @@ from shipflow.domain import Address, CarrierService, Warehouse
 from shipflow.edd.engine import DatePMF, quote_from
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.transit import (
+    MIN_OBSERVED,
     ModelConfig,
     TransitModel,
     calibration_from,
-    observation_odds,
     record_location,
 )
 
@@ -73,12 +73,13 @@ def train(
 ) -> TransitModel:
     """Fit on everything delivered before `as_of`, calibrated on orders of an earlier window.
 
-    The window ends `settle_days` before `as_of` so that most of its slow deliveries have
-    arrived; those still missing are made up for by weighting by 1 / P(delivered by now).
+    Deliveries of the window still in flight are missing; the known ones are weighted by
+    1 / P(delivered before `as_of`) under the model that quoted them. `settle_days` moves the
+    window back, trading freshness for completeness.
     """
     window_end = as_of - timedelta(days=settle_days)
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
-    observed = observation_odds(known, as_of, (config or ModelConfig()).mature_days)
+    last_known_day = (as_of - timedelta(days=1)).date()
     before, at, weights = [], [], []
     start = window_end - timedelta(days=calibration_days)
     while start < window_end:
@@ -93,7 +94,8 @@ def train(
             day = record.delivered_at.date()  # type: ignore[union-attr]
             before.append(dates.cdf(day - timedelta(days=1)))
             at.append(dates.cdf(day))
-            weights.append(1 / observed(record))
+            # known only because it was fast enough: weight by 1 / P(delivered by now)
+            weights.append(1 / max(dates.cdf(last_known_day), MIN_OBSERVED))
         start = stop
     model = TransitModel.fit(records, as_of, config, cutoffs)
     if len(before) >= min_calibration:

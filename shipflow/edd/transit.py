@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from shipflow import geo
 from shipflow.calendars import apply_cutoff, calendar
@@ -26,6 +26,8 @@ MIN_OBSERVED = 0.2  # caps the truncation weight at 5
 
 @dataclass(frozen=True, slots=True)
 class ModelConfig:
+    """Knobs of the model; defaults are general, not tuned to one history."""
+
     half_life_days: float = 90.0  # recency weighting of deliveries
     min_samples: float = 20.0  # effective samples for a level to count as "used"
     prior_strength: float = 8.0  # pseudo-samples a level borrows from its parent
@@ -40,14 +42,11 @@ class ModelConfig:
 
 @dataclass(frozen=True, slots=True)
 class Distribution:
-    """P(days = i) for i = 0..len-1, with the level it mainly came from."""
+    """P(days = i) for i = 0..len-1, the finest level with enough data and its sample weight."""
 
     pmf: tuple[float, ...]
     level: str
     samples: float = 0.0
-
-    def cdf(self, days: int) -> float:
-        return sum(self.pmf[: max(days + 1, 0)])
 
     def quantile(self, p: float) -> int:
         total = 0.0
@@ -65,16 +64,21 @@ class Distribution:
         """Conditioned on taking `days` or more (the parcel is still on its way)."""
         tail = [0.0] * days + list(self.pmf[days:])
         total = sum(tail)
-        if total <= 0:  # later than anything seen: assume the next day
+        if total <= 0:  # later than anything seen: the longest transit the model knows
             tail = [0.0] * min(days, len(self.pmf) - 1) + [1.0]
             total = 1.0
         return Distribution(tuple(m / total for m in tail), self.level, self.samples)
 
-    def support(self, floor: float = 1e-4) -> list[tuple[int, float]]:
-        """(days, mass) pairs worth combining; the dropped mass is folded into neighbours."""
-        kept = [(d, m) for d, m in enumerate(self.pmf) if m >= floor]
-        total = sum(m for _, m in kept)
-        return [(d, m / total) for d, m in kept]
+    def support(self) -> list[tuple[int, float]]:
+        """(days, mass) pairs worth combining, renormalised."""
+        return _support(self.pmf)
+
+
+@lru_cache(maxsize=4096)
+def _support(pmf: tuple[float, ...], floor: float = 1e-4) -> list[tuple[int, float]]:
+    kept = [(d, m) for d, m in enumerate(pmf) if m >= floor]
+    total = sum(m for _, m in kept)
+    return [(d, m / total) for d, m in kept]
 
 
 def point_mass(days: int, level: str) -> Distribution:
@@ -92,13 +96,14 @@ class Lane:
     def levels(self) -> list[tuple[str, str]]:
         """(key, label) per level, coarse -> fine, pairing regions from the country down."""
         pairs = list(zip(reversed(self.origin), reversed(self.destination), strict=False))
+        if self.distance_km is not None and pairs:
+            # between the country pair and finer regions: lanes of about the same length
+            band = int(math.log2(max(self.distance_km, 25.0) / 25.0))
+            pairs.insert(1, (pairs[0][0], f"{pairs[0][1]}~{25 * 2**band}km+"))
         if self.shipper and len(self.destination) > 1:
-            pairs.append(
-                (
-                    f"shipper:{self.shipper}",
-                    self.destination[-3 if len(self.destination) > 2 else 0],
-                )
-            )
+            # the destination's state: third from the end (state, region, country) when present
+            state = self.destination[-3] if len(self.destination) > 2 else self.destination[0]
+            pairs.append((f"shipper:{self.shipper}", state))
         return [(f"{self.service}|{o}|{d}", f"{o}->{d}") for o, d in pairs]
 
 
@@ -205,8 +210,9 @@ class TransitModel:
             config.delivery_weekdays, destination.country, destination.subdivision
         )
         transit = deliveries.count(handed, record.delivered_at.date())  # type: ignore[union-attr]
+        distance = geo.distance_km(origin, destination)
         lane = Lane(
-            record.service_key, origin.regions, destination.regions, None, record.shipper_id
+            record.service_key, origin.regions, destination.regions, distance, record.shipper_id
         )
         for key, _ in lane.levels():
             self._add(key, transit, weight)
@@ -239,6 +245,14 @@ class TransitModel:
         if cache_key not in self._cache:
             self._cache[cache_key] = self._shrink(origin.levels(), None)
         return self._cache[cache_key]
+
+    def upper(self, p: float) -> float:
+        """The predictive level to quote for "on or before, with probability p"."""
+        return self.calibration.upper(p) if self.calibration else p
+
+    def lower(self, p: float) -> float:
+        """The predictive level to quote for "not before, with probability 1 - p"."""
+        return self.calibration.lower(p) if self.calibration else p
 
     @cached_property
     def _cache(self) -> dict:
@@ -349,6 +363,7 @@ def _bucket(distance_km: float | None) -> float:
     return -1.0 if distance_km is None else round(distance_km / 25) * 25
 
 
+@lru_cache(maxsize=1024)
 def _lognormal_pmf(median: float, sigma: float, max_days: int) -> tuple[float, ...]:
     def cdf(x: float) -> float:
         if x <= 0:

@@ -7,7 +7,10 @@ HEADER = (
     "destination_postal_code,destination_city,destination_state,destination_country,carrier,"
     "service,handed_to_carrier_at,delivered_at,promised_date,items,goods_value,freight_value\n"
 )
-GOOD = "o1,2017-03-01 10:00:00,s1,01037,sp,SP,BR,20000,rj,RJ,BR,olist,standard,2017-03-02 09:00:00,2017-03-08 12:00:00,2017-03-20,2,10.0,1.0\n"
+GOOD = (
+    "o1,2017-03-01 10:00:00,s1,01037,sp,SP,BR,20000,rj,RJ,BR,olist,standard,"
+    "2017-03-02 09:00:00,2017-03-08 12:00:00,2017-03-20,2,10.0,1.0\n"
+)
 
 
 def parse(body: str, zone: str = "America/Sao_Paulo"):
