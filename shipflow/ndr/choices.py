@@ -15,7 +15,7 @@ WEEKDAYS = frozenset(range(5))
 def delivery_days(brand: BrandConfig, carrier: str, account: str, service: str) -> frozenset[int]:
     """The weekdays the shipment's carrier service delivers on (Mon-Fri if not configured)."""
     for config in brand.carriers:
-        if config.carrier == carrier and config.code in (account, config.code if not account else ""):
+        if config.carrier == carrier and (not account or config.code == account):
             for offered in config.services_domain():
                 if offered.service == service:
                     return frozenset(offered.delivery_days)

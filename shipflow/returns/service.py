@@ -354,3 +354,16 @@ def review(request: ReturnRequestRow, approve: bool, note: str = "") -> None:
     request.decision = {**request.decision, "reviewed": "approved" if approve else "refused"}
     if note:
         request.decision["note"] = note
+
+
+def returnable_lines(session: Session, order: Order) -> list[tuple[str, str, int, int]]:
+    """(sku, name, quantity left to return, unit price) of a delivered order; empty before
+    delivery or when everything went back already."""
+    if delivered_at(session, order) is None:
+        return []
+    returned = _already_returned(session, order)
+    lines = [
+        (line.sku, line.name, line.quantity - returned.get(line.sku, 0), line.unit_price)
+        for line in order.lines
+    ]
+    return [line for line in lines if line[2] > 0]
