@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shipflow.domain import Reason, Status
+from shipflow.jobs import job
+from shipflow.jobs.outbox import register_handler
 from shipflow.notify import customer
 from shipflow.notify.senders import LogSender, Sender, SmtpSender, post_signed
 from shipflow.notify.templates import Milestone
@@ -129,13 +131,15 @@ def send_store_webhook(session: Session, message) -> None:
 
 
 def register() -> None:
-    """Subscribe the handlers to the outbox (idempotent)."""
-    from shipflow.jobs.outbox import register_handler
-
+    """Subscribe the handlers to the outbox (idempotent; done when the job runner loads this
+    module through `JOB_MODULES`)."""
     register_handler("shipment.attempt_failed", on_attempt_failed)
     for topic in MILESTONE_OF_TOPIC:
         register_handler(topic, on_milestone)
     register_handler(STORE_WEBHOOK_TOPIC, send_store_webhook)
+
+
+register()
 
 
 def senders(runtime: Runtime) -> dict[str, Sender]:
@@ -144,6 +148,7 @@ def senders(runtime: Runtime) -> dict[str, Sender]:
     return {"email": SmtpSender(smtp) if smtp else LogSender()}
 
 
+@job("postpurchase.deliver_messages", every=30)
 def deliver_messages(runtime: Runtime) -> int:
     with runtime.sessions() as session:
         sent = customer.deliver_due(session, runtime.clock.now(), senders(runtime))
@@ -151,6 +156,7 @@ def deliver_messages(runtime: Runtime) -> int:
         return sent
 
 
+@job("postpurchase.ndr_follow_up", every=600)
 def follow_up_failed_deliveries(runtime: Runtime) -> int:
     with runtime.sessions() as session:
         moved = ndr_service(runtime, session).follow_up_due(runtime.clock.now())
