@@ -46,6 +46,7 @@ def order(
 ) -> tuple[str, str]:
     """An order shipped by the sandbox carrier; returns (order id, shipment id)."""
     now: datetime = runtime.clock.now()
+    names = {p.sku: p.name for p in runtime.settings.brand(BRAND).products}
     with unit_of_work(runtime.sessions) as session:
         row = Order(
             brand_id=brand_id,
@@ -63,7 +64,10 @@ def order(
             currency="USD",
             language=language,
             placed_at=now - timedelta(days=delivered_days_ago + 4),
-            lines=[OrderLine(sku=s, quantity=q, unit_price=p) for s, q, p in lines],
+            lines=[
+                OrderLine(sku=s, name=names.get(s, ""), quantity=q, unit_price=p)
+                for s, q, p in lines
+            ],
         )
         shipment = Shipment(
             brand_id=brand_id,
