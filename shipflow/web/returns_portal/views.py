@@ -17,7 +17,7 @@ from shipflow.returns.service import ItemChoice, ReturnError
 from shipflow.store.models import Brand, Order
 from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
 from shipflow.web.csrf import check_csrf
-from shipflow.web.i18n import current_language
+from shipflow.web.i18n import current_language, format_day
 from shipflow.web.i18n import gettext as _
 from shipflow.web.pages import N_, message_page, render_page, use_brand
 from shipflow.web.ratelimit import RateLimiter
@@ -88,25 +88,24 @@ def reason_label(reason: str) -> str:
     return _(REASONS[reason]) if reason in REASONS else reason.replace("_", " ").capitalize()
 
 
+REFUSALS = {
+    "final_sale": N_("This item was a final sale and cannot be returned."),
+    "photos_required": N_("Please add photos of the damage to return this item."),
+    "reason_not_allowed": N_("This reason is not accepted for returns."),
+    "quantity": N_("You can return at most %(remaining)s of this item."),
+    "not_delivered": N_("This order has not been delivered yet."),
+    "outside_window": N_("The %(days)s-day return window ended on %(deadline)s."),
+}
+
+
 def refusal_text(code: str, params: dict) -> str:
     """The rule that refused an item, in the customer's language."""
-    from shipflow.web.i18n import format_day
-
+    if code not in REFUSALS:
+        return _("This item cannot be returned.")
     if code == "outside_window":
-        deadline = format_day(date.fromisoformat(params["deadline"]), with_year=True)
-        return _(
-            "The %(days)s-day return window ended on %(deadline)s.",
-            days=params["days"],
-            deadline=deadline,
-        )
-    texts = {
-        "final_sale": _("This item was a final sale and cannot be returned."),
-        "photos_required": _("Please add photos of the damage to return this item."),
-        "reason_not_allowed": _("This reason is not accepted for returns."),
-        "quantity": _("You can return at most %(remaining)s of this item.", **params),
-        "not_delivered": _("This order has not been delivered yet."),
-    }
-    return texts.get(code, _("This item cannot be returned."))
+        deadline = date.fromisoformat(params["deadline"])
+        params = {**params, "deadline": format_day(deadline, with_year=True)}
+    return _(REFUSALS[code], **params)
 
 
 @bp.get("/returns/<brand_code>")
