@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format browsers clean
+.PHONY: run test lint format browsers clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,8 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts
+
+# Customer-page translations: extract new strings, then merge them into every language's .po.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location -o shipflow/web/translations/messages.pot .
+	$(BIN)/pybabel update -i shipflow/web/translations/messages.pot -d shipflow/web/translations --no-location

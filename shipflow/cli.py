@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -111,3 +112,99 @@ def serve(ctx: click.Context, host: str, port: int, demo_mode: bool) -> None:
     from shipflow.server import serve as run_server
 
     run_server(_settings(ctx), host=host, port=port, demo=demo_mode)
+
+
+@main.command("tracking-link")
+@click.argument("shipment_id")
+@click.pass_context
+def tracking_link_command(ctx: click.Context, shipment_id: str) -> None:
+    """Print the signed customer tracking link of a shipment (as e-mails carry it)."""
+    from shipflow.runtime import Runtime
+    from shipflow.store.models import Brand, Shipment
+    from shipflow.web.links import tracking_link
+
+    runtime = Runtime.from_settings(_settings(ctx))
+    with runtime.sessions() as session:
+        shipment = session.get(Shipment, shipment_id)
+        if shipment is None:
+            click.echo(f"error: no shipment {shipment_id!r}", err=True)
+            sys.exit(2)
+        brand_code = session.get(Brand, shipment.brand_id).code
+    click.echo(tracking_link(brand_code, shipment_id, runtime))
+
+
+@main.group()
+def webhooks() -> None:
+    """Carrier webhooks as received."""
+
+
+@webhooks.command("retry")
+@click.option("--failed", "failed", is_flag=True, required=True, help="retry every failed one")
+@click.option("--brand", "brand_code", default=None, help="only this brand's")
+@click.pass_context
+def webhooks_retry(ctx: click.Context, failed: bool, brand_code: str | None) -> None:
+    """Queue failed webhooks again (after a parser or configuration fix)."""
+    from shipflow.brands import brand_by_code
+    from shipflow.runtime import Runtime
+    from shipflow.store.db import unit_of_work
+    from shipflow.tracking.webhooks import retry_failed
+
+    runtime = Runtime.from_settings(_settings(ctx))
+    with unit_of_work(runtime.sessions) as session:
+        brand_id = None
+        if brand_code:
+            brand = brand_by_code(session, brand_code)
+            if brand is None:
+                click.echo(f"error: no brand {brand_code!r} in the database", err=True)
+                sys.exit(2)
+            brand_id = brand.id
+        count = retry_failed(session, runtime.clock.now(), brand_id)
+    click.echo(f"queued {count} failed webhook(s) again")
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs without Celery."""
+
+
+@jobs.command("run")
+@click.option("--once", is_flag=True, help="run every periodic job until idle, then exit")
+@click.pass_context
+def jobs_run(ctx: click.Context, once: bool) -> None:
+    """Run the periodic jobs in this process (poll, webhooks, outbox, ...)."""
+    import signal
+    import threading
+
+    from shipflow.jobs.inprocess import InProcessRunner
+    from shipflow.runtime import Runtime
+
+    runner = InProcessRunner(Runtime.from_settings(_settings(ctx)))
+    if once:
+        click.echo(f"done: {runner.drain()} item(s)")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    runner.start()
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    runner.stop()
+
+
+def _celery(ctx: click.Context, argv: list[str]) -> None:
+    from shipflow.jobs.celery_app import configure
+
+    configure(_settings(ctx)).start(argv)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """A Celery worker (extra arguments go to Celery, e.g. --concurrency 8)."""
+    _celery(ctx, ["worker", "--loglevel", "INFO", *ctx.args])
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def beat(ctx: click.Context) -> None:
+    """Celery beat: schedules the periodic jobs for the workers (run exactly one)."""
+    _celery(ctx, ["beat", "--loglevel", "INFO", *ctx.args])

@@ -24,6 +24,7 @@ from pydantic import (
 
 from carriers.registry import available_carriers
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
+from shipflow.tracking.config import TrackingConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -142,6 +143,14 @@ class CarrierAccountConfig(Strict):
         ]
 
 
+class RecommendationConfig(Strict):
+    """A card in the tracking page's "you may also like" slot."""
+
+    title: str
+    url: str
+    image_url: str = ""
+
+
 class ThemeConfig(Strict):
     logo_url: str = ""
     primary_color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f4e79"
@@ -149,6 +158,7 @@ class ThemeConfig(Strict):
     font_family: str = "system-ui, sans-serif"
     links: dict[str, str] = {}
     custom_css: str = ""
+    recommendations: list[RecommendationConfig] = []
 
 
 class ProductConfig(Strict):
@@ -242,6 +252,7 @@ class Settings(Strict):
     link_max_age_days: Annotated[int, Field(gt=0)] = 30
     brands: Annotated[list[BrandConfig], Field(min_length=1)]
     demo: DemoConfig = DemoConfig()
+    tracking: TrackingConfig = TrackingConfig()
 
     @model_validator(mode="after")
     def _unique_brands(self) -> Settings:

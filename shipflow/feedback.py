@@ -9,8 +9,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shipflow.store.feedback_models import Feedback
 from shipflow.store.models import Shipment
-from shipflow.store.postpurchase_models import FeedbackRow
 
 COMMENT_MAX = 2000
 
@@ -27,7 +27,7 @@ def record(
         raise FeedbackRefused("feedback opens once the parcel is delivered")
     if not 0 <= score <= 10:
         raise FeedbackRefused("the score goes from 0 to 10")
-    row = FeedbackRow(
+    row = Feedback(
         brand_id=shipment.brand_id,
         shipment_id=shipment.id,
         carrier=shipment.carrier,
@@ -35,7 +35,6 @@ def record(
         comment=comment.strip()[:COMMENT_MAX],
         language=language,
         created_at=now,
-        delivered_on=shipment.delivered_at.date() if shipment.delivered_at else None,
     )
     try:
         with session.begin_nested():
@@ -47,26 +46,25 @@ def record(
 
 def answered(session: Session, shipment_id: str) -> bool:
     return (
-        session.scalar(select(FeedbackRow.id).where(FeedbackRow.shipment_id == shipment_id))
-        is not None
+        session.scalar(select(Feedback.id).where(Feedback.shipment_id == shipment_id)) is not None
     )
 
 
 def report(session: Session, brand_id: str) -> list[dict]:
     """Per carrier: answers, mean score and NPS."""
-    promoters = func.sum(case((FeedbackRow.score >= 9, 1), else_=0))
-    detractors = func.sum(case((FeedbackRow.score <= 6, 1), else_=0))
+    promoters = func.sum(case((Feedback.score >= 9, 1), else_=0))
+    detractors = func.sum(case((Feedback.score <= 6, 1), else_=0))
     rows = session.execute(
         select(
-            FeedbackRow.carrier,
+            Feedback.carrier,
             func.count(),
-            func.avg(FeedbackRow.score),
+            func.avg(Feedback.score),
             promoters,
             detractors,
         )
-        .where(FeedbackRow.brand_id == brand_id)
-        .group_by(FeedbackRow.carrier)
-        .order_by(FeedbackRow.carrier)
+        .where(Feedback.brand_id == brand_id)
+        .group_by(Feedback.carrier)
+        .order_by(Feedback.carrier)
     ).all()
     return [
         {

@@ -31,7 +31,7 @@ def ndr_service(runtime: Runtime, session: Session) -> NdrService:
             runtime.clock,
         )
 
-    return NdrService(session, runtime.settings, carrier_for)
+    return NdrService(session, runtime.settings, carrier_for, runtime.clock)
 
 
 def issue_return_label(

@@ -26,6 +26,19 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
+def start_jobs(app, runtime: Runtime) -> None:
+    """In-process: the worker runs the jobs on threads; Celery: it only submits them."""
+    if runtime.settings.jobs == "inprocess":
+        from shipflow.jobs.inprocess import InProcessRunner
+
+        app.extensions["shipflow.jobs"] = InProcessRunner(runtime).start()
+    else:
+        from shipflow.jobs.celery_app import CeleryRunner, configure
+
+        configure(runtime.settings)
+        app.extensions["shipflow.jobs"] = CeleryRunner()
+
+
 def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     runtime = Runtime.from_settings(settings)
     app = create_app(runtime)
@@ -34,5 +47,12 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     print(f"shipflow on http://{host}:{port}  (health: /healthz, API: /api/v1/openapi.json)")
     _Gunicorn(
         app,
-        {"bind": f"{host}:{port}", "workers": workers, "threads": 8, "accesslog": "-"},
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": 8,
+            "accesslog": "-",
+            # Threads do not survive gunicorn's fork: start the job runner in the worker.
+            "post_worker_init": lambda _worker: start_jobs(app, runtime),
+        },
     ).run()

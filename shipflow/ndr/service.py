@@ -17,10 +17,12 @@ from carriers.base import (
     FailedDeliveryAction,
     FailedDeliveryInstruction,
 )
+from shipflow.clock import Clock
 from shipflow.config import Settings
 from shipflow.domain import Address, Reason
 from shipflow.links import make_token
 from shipflow.ndr.workflow import (
+    OPEN_STATES,
     CaseState,
     NdrCase,
     NdrPolicy,
@@ -45,8 +47,19 @@ def policy_for(brand: Brand) -> NdrPolicy:
     return NdrPolicy(max_attempts=int(ndr.get("max_attempts", NdrPolicy().max_attempts)))
 
 
-def action_link(settings: Settings, case_id: str) -> str:
-    return f"{settings.base_url}/ndr/{make_token(settings.secret_key, LINK_PURPOSE, case_id)}"
+def action_link(settings: Settings, case_id: str, clock: Clock | None = None) -> str:
+    token = make_token(settings.secret_key, LINK_PURPOSE, case_id, clock)
+    return f"{settings.base_url}/ndr/{token}"
+
+
+def open_case_link(
+    session: Session, settings: Settings, shipment_id: str, clock: Clock | None = None
+) -> str | None:
+    """The customer's action page for the shipment's open case, if it has one."""
+    row = session.scalar(select(NdrCaseRow).where(NdrCaseRow.shipment_id == shipment_id))
+    if row is None or CaseState(row.state) not in OPEN_STATES:
+        return None
+    return action_link(settings, row.id, clock)
 
 
 def _to_domain(row: NdrCaseRow) -> NdrCase:
@@ -77,10 +90,17 @@ def _save(row: NdrCaseRow, case: NdrCase, now: datetime) -> None:
 class NdrService:
     """The steps of the workflow, carried out. `carrier_for` builds a shipment's adapter."""
 
-    def __init__(self, session: Session, settings: Settings, carrier_for: CarrierFor) -> None:
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        carrier_for: CarrierFor,
+        clock: Clock | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
         self.carrier_for = carrier_for
+        self.clock = clock  # signs customer links, so their age runs on the runtime's time
 
     def case_of(self, shipment_id: str) -> NdrCaseRow | None:
         return self.session.scalar(select(NdrCaseRow).where(NdrCaseRow.shipment_id == shipment_id))
@@ -207,7 +227,7 @@ class NdrService:
             brand=self.session.get(Brand, shipment.brand_id),
             order=order,
             milestone=Milestone.ATTEMPT_FAILED,
-            context={"action_link": action_link(self.settings, row.id)},
+            context={"action_link": action_link(self.settings, row.id, self.clock)},
             now=now,
             customer_zone=customer.zone_for(order.ship_to),
             shipment_id=shipment.id,

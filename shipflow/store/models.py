@@ -308,4 +308,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-from shipflow.store import postpurchase_models  # noqa: E402,F401
+# Feature modules add their tables to Base.metadata on import.
+from shipflow.store import (  # noqa: E402,F401
+    feedback_models,
+    postpurchase_models,
+    tracking_models,
+)

@@ -3,10 +3,10 @@ and labels (stored with the shipment so a customer can download one again)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from shipflow.store.models import Base, new_id, utcnow
@@ -110,24 +110,6 @@ class CustomerMessageRow(Base):
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
-
-
-class FeedbackRow(Base):
-    """A customer's answer to the delivered message or the tracking page's NPS question."""
-
-    __tablename__ = "feedback"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
-    shipment_id: Mapped[str] = mapped_column(
-        ForeignKey("shipments.id", ondelete="CASCADE"), unique=True
-    )
-    carrier: Mapped[str] = mapped_column(String(32))
-    score: Mapped[int] = mapped_column(Integer)
-    comment: Mapped[str] = mapped_column(Text, default="")
-    language: Mapped[str] = mapped_column(String(16), default="en")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    delivered_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ReturnPhotoRow(Base):

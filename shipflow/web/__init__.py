@@ -8,10 +8,11 @@ from werkzeug.exceptions import HTTPException
 
 import shipflow
 from shipflow.runtime import Runtime
-from shipflow.web import health
+from shipflow.web import demo, health, ndr_page, pages, returns_portal, webhooks, widget
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from shipflow.web.problems import ApiProblem, http_problem, problem_response, validation_problem
+from shipflow.web.tracking_page import views as tracking_page
 
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "A brand API key"}
@@ -59,6 +60,13 @@ def create_app(runtime: Runtime) -> OpenAPI:
 
     register_api(app)
     app.register_blueprint(health.bp)
+    pages.init_app(app)
+    app.register_blueprint(tracking_page.bp)
+    app.register_blueprint(widget.bp)
+    app.register_blueprint(demo.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(ndr_page.bp)
+    app.register_blueprint(returns_portal.bp)
 
     @app.get("/api/v1/openapi.json", doc_ui=False)
     def openapi_document():

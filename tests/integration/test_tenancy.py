@@ -30,11 +30,24 @@ def _list_routes(app) -> list[str]:
     )
 
 
+def make_webhook_receipt(app, brand_id: str) -> str:
+    """A stored carrier webhook; returns the account it names, which its listing shows."""
+    from shipflow.store.tracking_models import WebhookReceipt
+
+    with app.extensions["shipflow"].sessions() as session:
+        session.add(
+            WebhookReceipt(brand_id=brand_id, carrier="ups", account="cac_of_a", body=b"{}")
+        )
+        session.commit()
+    return "cac_of_a"
+
+
 def test_every_endpoint_hides_other_brands(app, client, brands, runtime):
     a, b = brands["a"]["headers"], brands["b"]["headers"]
     order = make_order(client, a)
     shipment = make_shipment(client, a, order_id=order["id"])
     ids = {"orders": order["id"], "shipments": shipment["id"]}
+    ids["webhook-receipts"] = make_webhook_receipt(app, brands["a"]["id"])
     ids |= postpurchase_objects(runtime, order["id"], shipment["id"])
 
     object_routes = _object_routes(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import time
+from datetime import timedelta
 from io import BytesIO
 
 import pytest
@@ -60,7 +60,8 @@ def failed_case(runtime, brand_id, reason=Reason.CUSTOMER_UNAVAILABLE) -> str:
 
 
 def ndr_path(runtime, case_id: str) -> str:
-    return action_link(runtime.settings, case_id).removeprefix(runtime.settings.base_url)
+    link = action_link(runtime.settings, case_id, runtime.clock)
+    return link.removeprefix(runtime.settings.base_url)
 
 
 def test_ndr_page_offers_dates_and_records_the_choice(runtime, client, demo, carrier):
@@ -123,7 +124,7 @@ def test_ndr_post_without_csrf_changes_nothing(runtime, client, demo, carrier):
     assert not carrier.instructions
 
 
-def test_expired_and_tampered_ndr_links(runtime, client, demo, carrier, monkeypatch):
+def test_expired_and_tampered_ndr_links(runtime, client, demo, carrier, clock):
     case_id = failed_case(runtime, demo.brand_id)
     path = ndr_path(runtime, case_id)
     tampered = client.get(path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))
@@ -132,9 +133,7 @@ def test_expired_and_tampered_ndr_links(runtime, client, demo, carrier, monkeypa
     )
     assert "Parisa" not in tampered.get_data(as_text=True)
     token = csrf(client.get(path).get_data(as_text=True))
-    real = time.time
-    later = real() + (runtime.settings.link_max_age_days + 1) * 86400
-    monkeypatch.setattr(time, "time", lambda: later)
+    clock.advance(timedelta(days=runtime.settings.link_max_age_days, seconds=1))
     expired = client.post(path, data={"csrf_token": token, "action": "return_to_sender"})
     assert expired.status_code == 410 and "This link has expired" in expired.get_data(as_text=True)
     assert not carrier.instructions

@@ -1,8 +1,8 @@
-import time
 from datetime import timedelta
 
 import pytest
 
+from shipflow.clock import FixedClock
 from shipflow.links import LinkExpired, LinkInvalid, make_token, read_token
 
 DAY = timedelta(days=1)
@@ -28,9 +28,11 @@ def test_tampered_or_misused_tokens_are_rejected(secret, purpose, mutate):
         read_token(secret, purpose, mutate(token), DAY)
 
 
-def test_expired_token(monkeypatch):
-    token = make_token("s3cret", "ndr", "x")
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + 2 * 86400)
+def test_expired_token_on_the_given_clock():
+    clock = FixedClock()
+    token = make_token("s3cret", "ndr", "x", clock)
+    clock.advance(DAY - timedelta(seconds=1))
+    assert read_token("s3cret", "ndr", token, DAY, clock) == "x"
+    clock.advance(timedelta(seconds=2))
     with pytest.raises(LinkExpired):
-        read_token("s3cret", "ndr", token, DAY)
+        read_token("s3cret", "ndr", token, DAY, clock)

@@ -25,6 +25,13 @@ def _require_api_key() -> None:
 
 
 def register_api(app) -> None:
-    from shipflow.web.api import feedback, ndr, orders, returns, shipments  # noqa: F401  (routes register on import)  # noqa: F401
+    from shipflow.web.api import (  # noqa: F401  (routes register on import)
+        feedback,
+        ndr,
+        orders,
+        returns,
+        shipments,
+        webhook_receipts,
+    )
 
     app.register_api(api)

@@ -46,6 +46,7 @@ def create_shipment(body: ShipmentIn):
     shipment = Shipment(
         brand_id=g.brand_id,
         **body.model_dump(exclude={"parcels"}),
+        next_poll_at=g.runtime.clock.now(),  # tracking polls it from now on
         parcels=[ParcelRow(**p.model_dump()) for p in body.parcels],
         events=[],
     )

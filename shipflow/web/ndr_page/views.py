@@ -73,7 +73,9 @@ def _visit(token: str):
     """The case the link grants, or the page to show instead."""
     max_age = timedelta(days=g.runtime.settings.link_max_age_days)
     try:
-        case_id = read_token(g.runtime.settings.secret_key, LINK_PURPOSE, token, max_age)
+        case_id = read_token(
+            g.runtime.settings.secret_key, LINK_PURPOSE, token, max_age, g.runtime.clock
+        )
         error = None
     except LinkExpired:
         case_id, error = None, (410, _("This link has expired"))

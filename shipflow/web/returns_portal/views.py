@@ -161,7 +161,7 @@ def _items_page(order: Order, lines, status: int = 200, error: str = ""):
             lines=lines,
             reasons=reasons,
             photo_reasons=photo_reasons,
-            order_token=make_token(_secret(), ORDER_PURPOSE, order.id),
+            order_token=make_token(_secret(), ORDER_PURPOSE, order.id, g.runtime.clock),
             error=error,
         )
     )
@@ -173,7 +173,11 @@ def submit(brand_code: str):
     check_csrf()
     try:
         order_id = read_token(
-            _secret(), ORDER_PURPOSE, request.form.get("order", ""), ORDER_TOKEN_AGE
+            _secret(),
+            ORDER_PURPOSE,
+            request.form.get("order", ""),
+            ORDER_TOKEN_AGE,
+            g.runtime.clock,
         )
     except LinkInvalid:
         return _private(
@@ -200,7 +204,7 @@ def submit(brand_code: str):
         except ReturnError:
             request_row.status = "review"  # a person arranges the label
     g.db.commit()
-    token = make_token(_secret(), RETURN_PURPOSE, request_row.id)
+    token = make_token(_secret(), RETURN_PURPOSE, request_row.id, g.runtime.clock)
     return redirect(f"/returns/{brand_code}/r/{token}", 303)
 
 
@@ -223,7 +227,7 @@ def decision(brand_code: str, token: str):
     use_brand(brand_code)
     max_age = timedelta(days=g.runtime.settings.link_max_age_days)
     try:
-        return_id = read_token(_secret(), RETURN_PURPOSE, token, max_age)
+        return_id = read_token(_secret(), RETURN_PURPOSE, token, max_age, g.runtime.clock)
     except LinkExpired:
         return _private(message_page(410, _("This link has expired")))
     except LinkInvalid:

@@ -56,34 +56,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_customer_messages_due", ["status", "send_after"], unique=False)
 
     op.create_table(
-        "feedback",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("brand_id", sa.String(length=40), nullable=False),
-        sa.Column("shipment_id", sa.String(length=40), nullable=False),
-        sa.Column("carrier", sa.String(length=32), nullable=False),
-        sa.Column("score", sa.Integer(), nullable=False),
-        sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("created_at", shipflow.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_on", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["brand_id"],
-            ["brands.id"],
-            name=op.f("fk_feedback_brand_id_brands"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["shipment_id"],
-            ["shipments.id"],
-            name=op.f("fk_feedback_shipment_id_shipments"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback")),
-        sa.UniqueConstraint("shipment_id", name=op.f("uq_feedback_shipment_id")),
-    )
-    with op.batch_alter_table("feedback", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_feedback_brand_id"), ["brand_id"], unique=False)
-
-    op.create_table(
         "labels",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("brand_id", sa.String(length=40), nullable=False),
@@ -222,10 +194,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_labels_shipment_id"))
 
     op.drop_table("labels")
-    with op.batch_alter_table("feedback", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_feedback_brand_id"))
-
-    op.drop_table("feedback")
     with op.batch_alter_table("customer_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_customer_messages_due")
 

@@ -162,4 +162,3 @@ def follow_up_failed_deliveries(runtime: Runtime) -> int:
         moved = ndr_service(runtime, session).follow_up_due(runtime.clock.now())
         session.commit()
         return moved
-

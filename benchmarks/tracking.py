@@ -1,0 +1,304 @@
+"""Tracking benchmarks on PostgreSQL (loopback only, bounded in time and count):
+
+1. webhook ingestion: the app under gunicorn on 127.0.0.1, signed webhooks posted by `wrk`
+   (or a thread pool when wrk is absent) for a fixed time; the store-raw-then-ack path.
+   Prints webhooks (events) per second sustained and the p99 acknowledgement latency.
+2. poll scheduler: 1,000,000 active shipments COPYed in, then due batches leased.
+
+    python benchmarks/tracking.py [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
+        [--seconds 15] [--connections 32] [--workers 4] [--shipments 1000000]
+
+Runs in its own schema (`bench_tracking`, dropped first). Reports figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+import yaml
+from sqlalchemy import create_engine, func, select, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shipflow.brands import sync_brands  # noqa: E402
+from shipflow.config import load_settings  # noqa: E402
+from shipflow.runtime import Runtime  # noqa: E402
+from shipflow.store.migrate import upgrade  # noqa: E402
+from shipflow.store.models import Brand, CarrierAccount  # noqa: E402
+from shipflow.store.tracking_models import WebhookReceipt  # noqa: E402
+from shipflow.tracking.polling import lease_due  # noqa: E402
+from tests.tracking.fake_carrier import event, fake_config, payload, register, sign  # noqa: E402
+
+SCHEMA = "bench_tracking"
+PORT = 8765
+
+
+def prepare_schema(admin_url: str) -> str:
+    admin = create_engine(admin_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    admin.dispose()
+    separator = "&" if "?" in admin_url else "?"
+    url = f"{admin_url}{separator}options=-csearch_path%3D{SCHEMA}"
+    upgrade(url)
+    return url
+
+
+def serve(config: str, workers: int, threads: int) -> None:
+    """The server process: the real app, plus the test carrier the webhooks are signed for."""
+    register()
+    from shipflow.server import _Gunicorn
+    from shipflow.web import create_app
+
+    runtime = Runtime.from_settings(load_settings(config))
+    _Gunicorn(
+        create_app(runtime),
+        {
+            "bind": f"127.0.0.1:{PORT}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread" if threads > 1 else "sync",
+            "accesslog": None,
+            "loglevel": "warning",
+            "keepalive": 30,
+        },
+    ).run()
+
+
+def wait_healthy(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("server did not come up")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the gunicorn workers), from /proc."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for each in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def run_wrk(url: str, body: bytes, seconds: int, connections: int) -> dict:
+    script = Path(tempfile.mkdtemp()) / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(body.decode())}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["X-Fake-Signature"] = "{sign(body)}"\n'
+    )
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def millis(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": millis("50%"),
+        "p99_ms": millis("99%"),
+        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "tool": "wrk",
+    }
+
+
+def run_pool(url: str, body: bytes, seconds: int, connections: int) -> dict:
+    headers = {"Content-Type": "application/json", "X-Fake-Signature": sign(body)}
+    stop_at = time.monotonic() + seconds
+
+    def client() -> list[float]:
+        session, latencies = requests.Session(), []
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            response = session.post(url, data=body, headers=headers, timeout=10)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 202:
+                latencies[-1] = -1.0
+        return latencies
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(connections) as pool:
+        results = [
+            lat for f in [pool.submit(client) for _ in range(connections)] for lat in f.result()
+        ]
+    elapsed = time.monotonic() - started
+    ok = sorted(lat for lat in results if lat >= 0)
+    return {
+        "requests": len(results),
+        "per_second": len(results) / elapsed,
+        "p50_ms": ok[len(ok) // 2],
+        "p99_ms": ok[int(len(ok) * 0.99)],
+        "errors": len(results) - len(ok),
+        "tool": "thread pool",
+    }
+
+
+def bench_ingestion(url: str, args) -> None:
+    config = Path(tempfile.mkdtemp()) / "config.yaml"
+    config.write_text(yaml.safe_dump(fake_config(url)))
+    runtime = Runtime.from_settings(load_settings(config))
+    with runtime.sessions() as session:
+        sync_brands(session, runtime.settings)
+        session.commit()
+        account_id = session.scalar(
+            select(CarrierAccount.id)
+            .join(Brand, Brand.id == CarrierAccount.brand_id)
+            .where(Brand.code == "tb")
+        )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(config),
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+        ],
+        cwd=ROOT,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{PORT}/healthz")
+        hook = f"http://127.0.0.1:{PORT}/webhooks/fake/{account_id}"
+        body = payload("1Z999AA10123456784", event("PU", "in_transit", "2026-11-23T08:00:00-05:00"))
+        runner = run_wrk if shutil.which("wrk") else run_pool
+        runner(hook, body, 2, args.connections)  # warm-up
+        cpu_before = cpu_seconds(server.pid)
+        result = runner(hook, body, args.seconds, args.connections)
+        cpu_per_request = (cpu_seconds(server.pid) - cpu_before) / result["requests"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    with runtime.sessions() as session:
+        stored = session.scalar(select(func.count(WebhookReceipt.id)))
+    print(
+        f"webhook ingestion ({result['tool']}, {args.connections} connections, "
+        f"{args.workers} gunicorn workers x {args.threads} threads, {args.seconds}s): "
+        f"{result['per_second']:.0f} events/s sustained, ack p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms, {result['errors']} errors, "
+        f"{stored} receipts stored (warm-up included); server CPU {cpu_per_request * 1000:.2f} ms "
+        f"per request; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    runtime.engine.dispose()
+
+
+def bench_leasing(url: str, args) -> None:
+    settings = load_settings(ROOT / "config.yaml", environ={"SHIPFLOW_DATABASE_URL": url})
+    runtime = Runtime.from_settings(settings)
+    with runtime.sessions() as session:
+        sync_brands(session, settings)
+        session.commit()
+        brand_id = session.scalar(select(Brand.id).limit(1))
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    raw = runtime.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        columns = (
+            "id, brand_id, kind, carrier, carrier_account, service, tracking_number, "
+            "warehouse_code, status, label_url, created_at, updated_at, next_poll_at, details"
+        )
+        with cursor.copy(f"COPY shipments ({columns}) FROM STDIN") as copy:
+            for n in range(args.shipments):
+                # Active shipments spread over the next six hours; one in ten overdue.
+                due = now + timedelta(seconds=(n * 7919) % 21600 - (21600 if n % 10 == 0 else 0))
+                status = "in_transit" if n % 4 else "out_for_delivery"
+                copy.write_row(
+                    (
+                        f"shp_bench{n:012d}",
+                        brand_id,
+                        "forward",
+                        "sandbox",
+                        "",
+                        "",
+                        f"BT{n:012d}",
+                        "",
+                        status,
+                        "",
+                        now,
+                        now,
+                        due,
+                        "{}",
+                    )
+                )
+        cursor.execute("ANALYZE shipments")
+        raw.commit()
+    finally:
+        raw.close()
+    elapsed = time.perf_counter() - started
+    print(f"inserted {args.shipments:,} active shipments (COPY) in {elapsed:.1f}s")
+    config = settings.tracking
+    timings = []
+    with runtime.sessions() as session:
+        for _ in range(10):
+            t = time.perf_counter()
+            rows = lease_due(session, now, config, config.poll_batch)
+            timings.append(time.perf_counter() - t)
+            assert len(rows) == config.poll_batch
+    print(
+        f"poll lease over {args.shipments:,} shipments, batches of {config.poll_batch}: "
+        f"median {statistics.median(timings) * 1000:.1f} ms, max {max(timings) * 1000:.1f} ms "
+        f"(10 leases, SELECT ... FOR UPDATE SKIP LOCKED)"
+    )
+    runtime.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "SHIPFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--shipments", type=int, default=1_000_000)
+    parser.add_argument("--skip", choices=["ingestion", "leasing"], action="append", default=[])
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.workers, args.threads)
+        return
+    url = prepare_schema(args.database_url)
+    if "ingestion" not in args.skip:
+        bench_ingestion(url, args)
+    if "leasing" not in args.skip:
+        bench_leasing(url, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Server time of the tracking page: the signed full view and the tracking-number view of a
+shipment with a long history, on a migrated SQLite file, through the WSGI app (routing,
+database, template, translation). Prints figures; asserts nothing.
+
+    PYTHONPATH=. python benchmarks/tracking_page.py [--runs 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from shipflow.clock import FixedClock
+from shipflow.config import load_settings
+from shipflow.runtime import Runtime
+from shipflow.store.migrate import upgrade
+from shipflow.web import create_app
+from shipflow.web.links import tracking_path
+from tests.webui.factories import BRAND, JOURNEY, make_shipment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def long_journey(hops: int) -> list:
+    """A parcel with `hops` transit scans between pick-up and delivery."""
+    first, *_middle, out, delivered = JOURNEY
+    transit = [("in_transit", 70 - i, f"Scan {i}", f"Hub {i}") for i in range(hops)]
+    return [first, *transit, out, delivered]
+
+
+def measure(client, url: str, runs: int, headers: dict) -> list[float]:
+    client.get(url, headers=headers)  # warm: catalogs, templates, ZIP index
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        response = client.get(url, headers=headers)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.status_code
+    return times
+
+
+def report(name: str, times: list[float]) -> None:
+    times = sorted(times)
+    p95 = times[int(len(times) * 0.95) - 1]
+    print(
+        f"{name:<34} median {statistics.median(times):6.2f} ms   p95 {p95:6.2f} ms   "
+        f"max {times[-1]:6.2f} ms   (n={len(times)})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--events", type=int, default=25)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        upgrade(url)
+        settings = load_settings(ROOT / "config.yaml", environ={"SHIPFLOW_DATABASE_URL": url})
+        runtime = Runtime.from_settings(settings, clock=FixedClock())
+        shipment = make_shipment(
+            runtime,
+            "delivered",
+            journey=long_journey(args.events - 3),
+            details={"proof_of_delivery": {"signed_by": "P. R."}},
+        )
+        runtime.clock.advance(timedelta(minutes=1))
+        app = create_app(runtime)
+        client = app.test_client()
+        with app.test_request_context():
+            page = tracking_path(BRAND, shipment)
+        print(f"tracking page, {args.events} events, SQLite file, {args.runs} requests each")
+        for language in ("en", "fa"):
+            headers = {"Accept-Language": language}
+            report(f"signed page ({language})", measure(client, page, args.runs, headers))
+        number = "/t/northwind/number/SBX100200300"
+        report("tracking number page (en)", measure(client, number, args.runs, {}))
+        report("tracking number JSON", measure(client, number + "?format=json", args.runs, {}))
+        size = len(client.get(page).data)
+        print(
+            f"signed page size: {size / 1024:.1f} KB (+ shipflow.css "
+            f"{len(client.get('/static/shipflow.css').data) / 1024:.1f} KB)"
+        )
+        runtime.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

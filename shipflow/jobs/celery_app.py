@@ -1,0 +1,66 @@
+"""The same jobs as Celery tasks, for many workers on many machines (Redis as the broker).
+
+`shipflow worker` and `shipflow beat` configure this app from the settings; a worker builds
+its Runtime on first use. Periodic jobs become the beat schedule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from shipflow.config import Settings, load_settings
+from shipflow.jobs import load_jobs, run
+from shipflow.runtime import Runtime
+
+app = Celery("shipflow")
+app.conf.update(
+    task_acks_late=True,  # a task whose worker dies is delivered again (jobs are idempotent)
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+)
+_runtime: Runtime | None = None
+_settings: Settings | None = None
+
+
+def configure(settings: Settings | None = None, runtime: Runtime | None = None) -> Celery:
+    """Point the app at the broker of `settings` (or of the runtime given, e.g. in tests)."""
+    global _runtime, _settings
+    _runtime = runtime
+    _settings = runtime.settings if runtime else settings or load_settings()
+    app.conf.broker_url = _settings.broker_url
+    app.conf.result_backend = _settings.broker_url
+    return app
+
+
+def current_runtime() -> Runtime:
+    """Built on first use in each worker process (after the fork), never shared across one."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime.from_settings(_settings or load_settings())
+    return _runtime
+
+
+def _register(name: str) -> None:
+    def task(**kwargs: Any) -> Any:
+        return run(current_runtime(), name, **kwargs)
+
+    task.__name__ = name.replace(".", "_")
+    app.task(name=name)(task)
+
+
+for _job in load_jobs().values():
+    _register(_job.name)
+
+app.conf.beat_schedule = {
+    j.name: {"task": j.name, "schedule": j.every} for j in load_jobs().values() if j.every
+}
+
+
+class CeleryRunner:
+    """Submits jobs to the Celery workers (what the web app uses with `jobs: celery`)."""
+
+    def submit(self, name: str, **kwargs: Any) -> None:
+        app.send_task(name, kwargs=kwargs)

@@ -1,0 +1,70 @@
+"""The embedded default runner: a thread pool for submitted jobs and a scheduler thread for
+periodic ones. `drain()` runs the periodic jobs inline until none has work (tests, CLI)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from shipflow.jobs import periodic_jobs, run
+from shipflow.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class InProcessRunner:
+    def __init__(self, runtime: Runtime, workers: int = 4, tick: float = 0.5) -> None:
+        self.runtime = runtime
+        self.tick = tick
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="shipflow-job")
+        self._stop = threading.Event()
+        self._running: dict[str, Future] = {}
+        self._thread: threading.Thread | None = None
+
+    def submit(self, name: str, **kwargs: Any) -> Future:
+        return self._pool.submit(self._guarded, name, kwargs)
+
+    def _guarded(self, name: str, kwargs: dict[str, Any]) -> Any:
+        try:
+            return run(self.runtime, name, **kwargs)
+        except Exception:
+            log.exception("job %s failed", name)  # the job's rows stay due; the next run retries
+            return None
+
+    def start(self) -> InProcessRunner:
+        self._thread = threading.Thread(
+            target=self._schedule, name="shipflow-scheduler", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def _schedule(self) -> None:
+        due = {job.name: 0.0 for job in periodic_jobs()}
+        every = {job.name: job.every for job in periodic_jobs()}
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for name, at in due.items():
+                busy = name in self._running and not self._running[name].done()
+                if at <= now and not busy:
+                    self._running[name] = self.submit(name)
+                    due[name] = now + every[name]
+            self._stop.wait(self.tick)
+
+    def stop(self, wait: bool = True) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._pool.shutdown(wait=wait)
+
+    def drain(self, max_rounds: int = 50) -> int:
+        """Run every periodic job inline, again and again, until none finds work."""
+        total = 0
+        for _ in range(max_rounds):
+            done = sum(run(self.runtime, job.name) or 0 for job in periodic_jobs())
+            total += done
+            if not done:
+                return total
+        raise RuntimeError(f"jobs still busy after {max_rounds} rounds")

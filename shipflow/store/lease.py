@@ -1,0 +1,39 @@
+"""Claiming due rows for one worker: one UPDATE ... WHERE id IN (due rows) RETURNING.
+
+On PostgreSQL the inner select takes `FOR UPDATE SKIP LOCKED`, so concurrent workers get
+disjoint batches without waiting on each other. SQLite has one writer at a time: the single
+write statement is the lease. The claim moves a `due` column into the future, so a worker
+that dies lets its claim lapse and the rows come back; nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, select, update
+from sqlalchemy.orm import Session
+
+
+def claim(
+    session: Session,
+    model: Any,
+    where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    limit: int,
+    values: dict[str, Any],
+    returning: Sequence[Any] = (),
+) -> list[Row]:
+    """Set `values` on up to `limit` rows matching `where` and return their `returning`
+    columns (the id first). Call in its own short transaction and commit straight after."""
+    due = select(model.id).where(*where).order_by(*order_by).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(model)
+        .where(model.id.in_(due.scalar_subquery()))
+        .values(**values)
+        .returning(model.id, *returning)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.execute(statement))

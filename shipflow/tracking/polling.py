@@ -1,0 +1,169 @@
+"""Polling carriers for shipments whose webhooks are missing or silent.
+
+Each shipment carries `next_poll_at`, set from its status (config `tracking.poll_every_minutes`;
+terminal statuses are never polled). A worker leases the due ones (the lease pushes
+`next_poll_at` forward, so many workers never poll one shipment twice and a dead worker's
+lease lapses), asks each carrier in batches of its `track_batch_size`, and on a carrier
+outage or rate limit pushes the shipments back instead of dropping them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
+
+from carriers.base import Capability, CarrierError, CarrierRateLimited, CarrierUnavailable
+from shipflow.runtime import Runtime
+from shipflow.store.lease import claim
+from shipflow.store.models import Shipment
+from shipflow.tracking.accounts import UnknownAccount, account_for_shipment
+from shipflow.tracking.config import TrackingConfig
+from shipflow.tracking.ingest import ingest_updates
+
+log = logging.getLogger(__name__)
+UNKNOWN_ACCOUNT_RETRY = 6 * 3600.0
+
+
+def lease_due(session: Session, now: datetime, config: TrackingConfig, limit: int) -> list[Row]:
+    """Claim up to `limit` due shipments (oldest due first) and commit the claim."""
+    rows = claim(
+        session,
+        Shipment,
+        [Shipment.next_poll_at <= now],
+        [Shipment.next_poll_at],
+        limit,
+        {"next_poll_at": now + timedelta(seconds=config.lease_seconds)},
+        returning=[
+            Shipment.brand_id,
+            Shipment.carrier,
+            Shipment.carrier_account,
+            Shipment.tracking_number,
+        ],
+    )
+    session.commit()
+    return rows
+
+
+@dataclass
+class CarrierGate:
+    """Per carrier, per process: a minimum gap between calls and a backoff after an outage
+    or a rate limit, so a struggling carrier is left alone rather than hammered."""
+
+    min_interval: float = 0.0
+    blocked_until: float = 0.0
+    failures: int = 0
+    last_call: float = 0.0
+
+    def wait(self) -> None:
+        gap = self.last_call + self.min_interval - time.monotonic()
+        if gap > 0:
+            time.sleep(gap)
+        self.last_call = time.monotonic()
+
+
+_gates: dict[str, CarrierGate] = defaultdict(CarrierGate)
+_gates_lock = threading.Lock()
+
+
+def _gate(carrier: str) -> CarrierGate:
+    with _gates_lock:
+        return _gates[carrier]
+
+
+def _push_back(session: Session, ids: Sequence[str], when: datetime | None) -> None:
+    session.execute(
+        update(Shipment)
+        .where(Shipment.id.in_(ids))
+        .values(next_poll_at=when)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
+    """One brand's shipments on one carrier account."""
+    config = runtime.settings.tracking
+    first = rows[0]
+    with runtime.sessions() as session:
+        try:
+            account = account_for_shipment(
+                session, runtime.settings, first.brand_id, first.carrier, first.carrier_account
+            )
+        except (UnknownAccount, KeyError) as exc:  # fixed by a config change: check back later
+            log.warning("cannot poll %s: %s", first.carrier, exc)
+            account = None
+    if account is None:
+        _defer(runtime, rows, UNKNOWN_ACCOUNT_RETRY)
+        return
+    if not account.adapter.supports(Capability.TRACKING_POLL):  # webhooks only: never poll
+        _defer(runtime, rows, None)
+        return
+    gate = _gate(account.carrier)
+    gate.min_interval = 1 / account.adapter.account.rate_limit_per_second
+    size = max(account.adapter.track_batch_size, 1)
+    for start in range(0, len(rows), size):
+        batch, rest = rows[start : start + size], rows[start:]
+        if time.monotonic() < gate.blocked_until:
+            _defer(runtime, rest, gate.blocked_until - time.monotonic())
+            return
+        try:
+            gate.wait()
+            updates = account.adapter.track([r.tracking_number for r in batch])
+        except CarrierUnavailable as exc:
+            gate.failures += 1
+            delay = config.backoff(gate.failures)
+            if isinstance(exc, CarrierRateLimited) and exc.retry_after:
+                delay = max(delay, exc.retry_after)
+            gate.blocked_until = time.monotonic() + delay
+            log.warning("%s unavailable, polls deferred %.0fs: %s", account.carrier, delay, exc)
+            _defer(runtime, rest, delay)
+            return
+        except CarrierError as exc:
+            log.warning("%s refused a tracking poll: %s", account.carrier, exc)
+            updates = []
+        else:
+            gate.failures = 0
+        _record(runtime, first.brand_id, account.carrier, batch, updates)
+
+
+def _defer(runtime: Runtime, rows: Sequence[Row], seconds: float | None) -> None:
+    """Next poll in `seconds` (None: never)."""
+    when = None if seconds is None else runtime.clock.now() + timedelta(seconds=seconds)
+    with runtime.sessions() as session:
+        _push_back(session, [r.id for r in rows], when)
+        session.commit()
+
+
+def _record(
+    runtime: Runtime, brand_id: str, carrier: str, batch: Sequence[Row], updates: list
+) -> None:
+    """Ingest what the carrier said and schedule each shipment's next poll by its (possibly
+    new) status, in one transaction."""
+    now, config = runtime.clock.now(), runtime.settings.tracking
+    with runtime.sessions() as session:
+        ingest_updates(session, brand_id, carrier, updates, "poll", now, config)
+        for shipment in session.scalars(
+            select(Shipment).where(Shipment.id.in_([r.id for r in batch]))
+        ):
+            shipment.next_poll_at = config.next_poll(shipment.status, now)
+        session.commit()
+
+
+def poll_due(runtime: Runtime, limit: int | None = None) -> int:
+    """Lease one batch of due shipments and poll them; returns how many were leased."""
+    config = runtime.settings.tracking
+    with runtime.sessions() as session:
+        rows = lease_due(session, runtime.clock.now(), config, limit or config.poll_batch)
+    groups: dict[tuple[str, str, str], list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[(row.brand_id, row.carrier, row.carrier_account)].append(row)
+    for group in groups.values():
+        _poll_group(runtime, group)
+    return len(rows)

@@ -1,0 +1,134 @@
+"""Carrier webhooks: verify, store raw, acknowledge; process later in the job runner.
+
+Storing the raw payload before reading it means a payload that fails to process (a parser
+bug, an unknown shape) is kept, marked `failed` with the error for ops, and processed again
+after a fix. A bad signature stores nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, insert, update
+from sqlalchemy.orm import Session
+
+from carriers.base import CarrierError, WebhookRequest
+from shipflow.runtime import Runtime
+from shipflow.store.lease import claim
+from shipflow.store.tracking_models import WebhookReceipt
+from shipflow.tracking.accounts import Account, UnknownAccount, load_account
+from shipflow.tracking.ingest import ingest_updates
+
+log = logging.getLogger(__name__)
+
+RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
+# Errors a retry cannot cure until someone fixes the payload, the parser or the config.
+PAYLOAD_ERRORS = (CarrierError, UnknownAccount, ValueError, KeyError, TypeError, IndexError)
+
+
+def store(
+    db: Session | Connection, account: Account, request: WebhookRequest, now: datetime
+) -> int:
+    """Keep a verified webhook exactly as received; the caller commits before acknowledging."""
+    return db.scalar(
+        insert(WebhookReceipt)
+        .values(
+            brand_id=account.brand_id,
+            carrier=account.carrier,
+            account=account.id,
+            headers=dict(request.headers),
+            body=request.body,
+            received_at=now,
+            available_at=now,
+            status=RECEIVED,
+            attempts=0,
+        )
+        .returning(WebhookReceipt.id)
+    )
+
+
+def _claim(session: Session, now: datetime, lease: float, *where, limit: int) -> list[int]:
+    rows = claim(
+        session,
+        WebhookReceipt,
+        [WebhookReceipt.status == RECEIVED, WebhookReceipt.available_at <= now, *where],
+        [WebhookReceipt.available_at, WebhookReceipt.id],
+        limit,
+        {
+            "available_at": now + timedelta(seconds=lease),
+            "attempts": WebhookReceipt.attempts + 1,
+        },
+    )
+    session.commit()
+    return [row.id for row in rows]
+
+
+def _process_claimed(runtime: Runtime, receipt_id: int) -> None:
+    config = runtime.settings.tracking
+    with runtime.sessions() as session:
+        receipt = session.get(WebhookReceipt, receipt_id)
+        now = runtime.clock.now()
+        try:
+            account = load_account(session, runtime.settings, receipt.account)
+            request = WebhookRequest(
+                headers=receipt.headers, body=receipt.body, received_at=receipt.received_at
+            )
+            updates = account.adapter.parse_webhook(request)
+            unknown = ingest_updates(
+                session, receipt.brand_id, receipt.carrier, updates, "webhook", now, config
+            )
+            receipt.status, receipt.processed_at = PROCESSED, now
+            receipt.error = f"unknown tracking numbers: {', '.join(unknown)}" if unknown else None
+            session.commit()
+            return
+        except Exception as exc:  # recorded on the receipt for ops, retried or shown as failed
+            session.rollback()
+            error = f"{type(exc).__name__}: {exc}"
+            final = (
+                isinstance(exc, PAYLOAD_ERRORS) or receipt.attempts >= config.receipt_max_attempts
+            )
+            log.warning("webhook receipt %s failed (%s)", receipt_id, error)
+        receipt = session.get(WebhookReceipt, receipt_id)
+        receipt.error = error
+        if final:
+            receipt.status = FAILED
+        else:
+            receipt.available_at = now + timedelta(seconds=config.backoff(receipt.attempts))
+        session.commit()
+
+
+def _claim_and_process(runtime: Runtime, *where, limit: int) -> int:
+    lease = runtime.settings.tracking.lease_seconds
+    with runtime.sessions() as session:
+        claimed = _claim(session, runtime.clock.now(), lease, *where, limit=limit)
+    for receipt_id in claimed:
+        _process_claimed(runtime, receipt_id)
+    return len(claimed)
+
+
+def process_receipt(runtime: Runtime, receipt_id: int) -> int:
+    """Process one receipt now (right after it arrived) unless another worker has it."""
+    return _claim_and_process(runtime, WebhookReceipt.id == receipt_id, limit=1)
+
+
+def process_due_receipts(runtime: Runtime, limit: int = 100) -> int:
+    """The sweep: every receipt waiting (new, retried, or left by a worker that died)."""
+    return _claim_and_process(runtime, limit=limit)
+
+
+def retry_failed(
+    session: Session, now: datetime, brand_id: str | None = None, receipt_id: int | None = None
+) -> int:
+    """Queue failed receipts again (after the parser or the config was fixed)."""
+    statement = update(WebhookReceipt).where(WebhookReceipt.status == FAILED)
+    if brand_id is not None:
+        statement = statement.where(WebhookReceipt.brand_id == brand_id)
+    if receipt_id is not None:
+        statement = statement.where(WebhookReceipt.id == receipt_id)
+    result = session.execute(
+        statement.values(status=RECEIVED, available_at=now, attempts=0).execution_options(
+            synchronize_session=False
+        )
+    )
+    return result.rowcount

@@ -1,0 +1,24 @@
+"""CSRF protection for the customer pages' forms: a random token kept in the signed session
+cookie and echoed in each form; a POST without the matching token is refused."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import abort, request, session
+
+FIELD = "csrf_token"
+
+
+def csrf_token() -> str:
+    if FIELD not in session:
+        session[FIELD] = secrets.token_urlsafe(24)
+    return session[FIELD]
+
+
+def check_csrf() -> None:
+    expected = session.get(FIELD)
+    sent = request.form.get(FIELD, "")
+    if not expected or not hmac.compare_digest(str(expected), sent):
+        abort(400, "This form has expired. Reload the page and try again.")

@@ -1,0 +1,51 @@
+"""Signed, expiring links that let a customer see their own shipment without an account.
+
+A token names the brand and the shipment, is signed with the app secret and a salt per
+purpose (a tracking token opens no failed-delivery form), and expires after
+`Settings.link_max_age_days`. Its age is measured on the runtime's clock, so the
+accelerated demo clock and tests age links the way they age everything else.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from shipflow import links
+from shipflow.links import LinkExpired, LinkInvalid
+from shipflow.runtime import Runtime
+
+TRACKING = "tracking"
+__all__ = ["TRACKING", "LinkExpired", "LinkInvalid", "read_token", "tracking_link", "tracking_path"]
+
+
+def make_token(runtime: Runtime, purpose: str, brand_code: str, shipment_id: str) -> str:
+    data = {"b": brand_code, "s": shipment_id}
+    return links.make_token(runtime.settings.secret_key, purpose, data, runtime.clock)
+
+
+def read_token(runtime: Runtime, purpose: str, brand_code: str, token: str) -> str:
+    """The shipment id a token grants, or LinkExpired / LinkInvalid."""
+    max_age = timedelta(days=runtime.settings.link_max_age_days)
+    payload = links.read_token(runtime.settings.secret_key, purpose, token, max_age, runtime.clock)
+    if not isinstance(payload, dict) or payload.get("b") != brand_code or "s" not in payload:
+        raise LinkInvalid(token)
+    return str(payload["s"])
+
+
+def _runtime(runtime: Runtime | None) -> Runtime:
+    return runtime or current_app.extensions["shipflow"]
+
+
+def tracking_path(brand_code: str, shipment_id: str, runtime: Runtime | None = None) -> str:
+    token = make_token(_runtime(runtime), TRACKING, brand_code, shipment_id)
+    return f"/t/{brand_code}/{token}"
+
+
+def tracking_link(brand_code: str, shipment_id: str, runtime: Runtime | None = None) -> str:
+    """The customer's tracking page as an absolute URL (e-mails, SMS). Outside a request,
+    pass the runtime."""
+    runtime = _runtime(runtime)
+    base = runtime.settings.base_url.rstrip("/")
+    return base + tracking_path(brand_code, shipment_id, runtime)

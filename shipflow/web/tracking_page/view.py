@@ -1,0 +1,259 @@
+"""What the tracking page shows, worked out from a shipment without Flask: the progress step,
+plain-language status, dates, delay, timeline and the actions that apply right now.
+
+`personal` is False for visitors who only know the tracking number: such a view is built
+without any name, address, item or carrier free text, so templates cannot leak them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from shipflow.domain import Status
+from shipflow.store.models import Shipment
+from shipflow.web.postal import locate
+
+
+def N_(message: str) -> str:  # noqa: N802  (marked for translation, translated when shown)
+    return message
+
+
+STEPS = (
+    N_("Ordered"),
+    N_("Shipped"),
+    N_("In transit"),
+    N_("Out for delivery"),
+    N_("Delivered"),
+)
+_STEP = {
+    Status.PENDING: 0,
+    Status.INFO_RECEIVED: 1,
+    Status.IN_TRANSIT: 2,
+    Status.EXCEPTION: 2,
+    Status.RETURNING_TO_SENDER: 2,
+    Status.RETURNED_TO_SENDER: 2,
+    Status.EXPIRED: 2,
+    Status.CANCELLED: 0,
+    Status.OUT_FOR_DELIVERY: 3,
+    Status.ATTEMPT_FAILED: 3,
+    Status.AVAILABLE_FOR_PICKUP: 3,
+    Status.DELIVERED: 4,
+}
+ISSUES = frozenset(
+    {
+        Status.EXCEPTION,
+        Status.ATTEMPT_FAILED,
+        Status.RETURNING_TO_SENDER,
+        Status.RETURNED_TO_SENDER,
+        Status.EXPIRED,
+        Status.CANCELLED,
+    }
+)
+
+# (headline, one plain sentence) per status.
+HEADLINES = {
+    Status.PENDING: (N_("Order received"), N_("We have your order and are getting it ready.")),
+    Status.INFO_RECEIVED: (
+        N_("Label created"),
+        N_("Your parcel is packed and waiting for the carrier to collect it."),
+    ),
+    Status.IN_TRANSIT: (
+        N_("On its way"),
+        N_("Your parcel is travelling through the carrier's network."),
+    ),
+    Status.OUT_FOR_DELIVERY: (
+        N_("Out for delivery"),
+        N_("Your parcel is on the delivery vehicle and should arrive today."),
+    ),
+    Status.ATTEMPT_FAILED: (
+        N_("Delivery attempt failed"),
+        N_("The carrier tried to deliver your parcel but couldn't."),
+    ),
+    Status.AVAILABLE_FOR_PICKUP: (
+        N_("Ready for pickup"),
+        N_("Your parcel is waiting for you at a pickup point."),
+    ),
+    Status.DELIVERED: (N_("Delivered"), N_("Your parcel has been delivered.")),
+    Status.EXCEPTION: (
+        N_("There's a problem with your delivery"),
+        N_("The carrier has reported a problem and we're looking into it."),
+    ),
+    Status.RETURNING_TO_SENDER: (
+        N_("On its way back to us"),
+        N_("Your parcel is being returned to us. We'll contact you about what happens next."),
+    ),
+    Status.RETURNED_TO_SENDER: (
+        N_("Returned to us"),
+        N_("Your parcel came back to us. We'll contact you about what happens next."),
+    ),
+    Status.EXPIRED: (
+        N_("No recent updates"),
+        N_("The carrier hasn't sent an update for a while. We're checking with them."),
+    ),
+    Status.CANCELLED: (
+        N_("Shipment cancelled"),
+        N_("This shipment was cancelled before it left us."),
+    ),
+}
+REASONS = {
+    "customer_unavailable": N_("Nobody was available to receive it."),
+    "address_incorrect": N_("The address could not be found or is incomplete."),
+    "refused": N_("The delivery was refused."),
+    "business_closed": N_("The business was closed."),
+    "access_problem": N_("The driver couldn't get into the building."),
+    "weather": N_("Bad weather is slowing deliveries."),
+    "customs_hold": N_("The parcel is being held at customs."),
+    "damaged": N_("The parcel was damaged in transit."),
+    "lost": N_("The carrier can't locate the parcel."),
+    "carrier_delay": N_("The carrier is running behind schedule."),
+    "held_by_carrier": N_("The carrier is holding the parcel."),
+    "payment_required": N_("A payment is due before delivery."),
+}
+CARRIER_NAMES = {
+    "ups": "UPS",
+    "fedex": "FedEx",
+    "usps": "USPS",
+    "dhl": "DHL",
+    "easypost": "EasyPost",
+    "sandbox": "Sandbox Post",
+}
+
+
+@dataclass(frozen=True)
+class EventView:
+    status: str
+    label: str
+    occurred_at: datetime
+    detail: str = ""  # the carrier's own words: personal views only
+    where: str = ""  # personal views only
+
+
+@dataclass(frozen=True)
+class TrackingView:
+    status: str
+    headline: str
+    summary: str
+    reason: str | None
+    step: int
+    issue: bool
+    carrier: str
+    tracking_number: str
+    zone: tzinfo
+    promised_date: date | None
+    predicted_date: date | None
+    delivered_on: date | None
+    shipped_at: datetime | None
+    events: list[EventView]
+    personal: bool
+    order_number: str = ""
+    destination: str = ""
+    items: list[tuple[str, int]] = field(default_factory=list)
+    proof_signed_by: str = ""
+    proof_photo_url: str = ""
+    return_until: date | None = None
+
+    @property
+    def late_by_days(self) -> int:
+        if self.delivered_on or not (self.promised_date and self.predicted_date):
+            return 0
+        return max(0, (self.predicted_date - self.promised_date).days)
+
+    @property
+    def carrier_name(self) -> str:
+        return CARRIER_NAMES.get(self.carrier, self.carrier.upper())
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == Status.DELIVERED
+
+    @property
+    def attempt_failed(self) -> bool:
+        return self.status == Status.ATTEMPT_FAILED
+
+
+def destination_zone(ship_to: dict, default: str = "UTC") -> tzinfo:
+    """The ship-to address's time zone: given, else from the postal code, else `default`."""
+    name = ship_to.get("timezone")
+    postal_code = str(ship_to.get("postal_code", ""))
+    if not name and postal_code:
+        place = locate(str(ship_to.get("country", "")), postal_code)
+        name = place.timezone if place else None
+    try:
+        return ZoneInfo(name or default)
+    except (KeyError, ValueError):
+        return ZoneInfo(default)
+
+
+def _place(row) -> str:
+    return row.location or ", ".join(p for p in (row.city, row.state, row.country) if p)
+
+
+def _event(row, personal: bool) -> EventView:
+    label = HEADLINES[Status(row.status)][0]
+    says_more = row.raw_text.strip().casefold() != label.casefold()
+    return EventView(
+        status=row.status,
+        label=label,
+        occurred_at=row.occurred_at,
+        detail=row.raw_text if personal and says_more else "",
+        where=_place(row) if personal else "",
+    )
+
+
+def build_view(
+    shipment: Shipment,
+    now: datetime,
+    personal: bool,
+    return_window_days: int | None = None,
+    default_zone: str = "UTC",
+) -> TrackingView:
+    status = Status(shipment.status)
+    headline, summary = HEADLINES[status]
+    order = shipment.order
+    ship_to = order.ship_to if order else {}
+    zone = destination_zone(ship_to, default_zone)
+    events = [
+        _event(row, personal)
+        for row in sorted(shipment.events, key=lambda e: e.occurred_at, reverse=True)
+    ]
+    delivered_on = shipment.delivered_at.astimezone(zone).date() if shipment.delivered_at else None
+    view = TrackingView(
+        status=status.value,
+        headline=headline,
+        summary=summary,
+        reason=REASONS.get(shipment.status_reason or "") if status in ISSUES else None,
+        step=_STEP[status],
+        issue=status in ISSUES,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        zone=zone,
+        promised_date=shipment.promised_date or (order.promised_date if order else None),
+        predicted_date=shipment.predicted_date,
+        delivered_on=delivered_on if status == Status.DELIVERED else None,
+        shipped_at=shipment.shipped_at,
+        events=events,
+        personal=personal,
+    )
+    if not personal:
+        return view
+    proof = (shipment.details or {}).get("proof_of_delivery") or {}
+    return_until = None
+    if status == Status.DELIVERED and delivered_on and return_window_days:
+        deadline = delivered_on + timedelta(days=return_window_days)
+        return_until = deadline if now.astimezone(zone).date() <= deadline else None
+    return _personal(view, order, ship_to, proof, return_until)
+
+
+def _personal(view, order, ship_to: dict, proof: dict, return_until) -> TrackingView:
+    destination = ", ".join(p for p in (ship_to.get("city"), ship_to.get("state")) if p)
+    return replace(
+        view,
+        order_number=order.order_number if order else "",
+        destination=destination,
+        items=[(line.name or line.sku, line.quantity) for line in order.lines] if order else [],
+        proof_signed_by=str(proof.get("signed_by") or ""),
+        proof_photo_url=str(proof.get("photo_url") or ""),
+        return_until=return_until,
+    )

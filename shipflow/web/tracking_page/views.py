@@ -1,0 +1,299 @@
+"""Routes of the tracking page. Who may see what: a signed link shows the whole shipment;
+order number + e-mail/postal code leads to that link; a tracking number alone shows
+status and dates only."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
+
+from shipflow.brands import brand_by_code
+from shipflow.ndr.service import open_case_link
+from shipflow.store.feedback_models import Feedback
+from shipflow.store.models import Order, Shipment
+from shipflow.web import links
+from shipflow.web.csrf import check_csrf
+from shipflow.web.i18n import gettext as _
+from shipflow.web.pages import message_page, render_page, use_brand
+from shipflow.web.problems import not_found
+from shipflow.web.ratelimit import RateLimiter
+from shipflow.web.tracking_page.view import STEPS, build_view
+
+bp = Blueprint("tracking_page", __name__, template_folder="templates")
+
+LOOKUP_LIMIT = (10, 600)  # attempts per client per ten minutes
+COMMENT_MAX = 2000
+
+
+@bp.errorhandler(HTTPException)
+def _error_page(error: HTTPException):
+    """People, not programs, use these pages: errors are pages in the brand's look."""
+    if "brand" not in g:
+        return error
+    if error.code == 400:
+        heading = _("This form has expired")
+        advice = _("Please go back, reload the page and try again.")
+    else:
+        heading, advice = _("Something went wrong"), _("Please try again in a moment.")
+    return _no_store(message_page(error.code or 500, heading, advice))
+
+
+def _limiter() -> RateLimiter:
+    limiter = current_app.extensions.get("lookup_limiter")
+    if limiter is None:
+        limit, window = current_app.config.get("LOOKUP_RATE_LIMIT", LOOKUP_LIMIT)
+        limiter = current_app.extensions["lookup_limiter"] = RateLimiter(limit, window)
+    return limiter
+
+
+def _no_store(response_and_status):
+    body, status = response_and_status
+    return body, status, {"Cache-Control": "private, no-store"}
+
+
+def _brand_id(code: str) -> str | None:
+    row = brand_by_code(g.db, code)
+    return row.id if row else None
+
+
+def _load(statement):
+    return g.db.scalar(
+        statement.options(
+            selectinload(Shipment.events),
+            selectinload(Shipment.order).selectinload(Order.lines),
+        )
+    )
+
+
+def _view(shipment: Shipment, personal: bool):
+    return build_view(
+        shipment,
+        g.runtime.clock.now(),
+        personal,
+        return_window_days=g.brand.returns.window_days,
+        default_zone=g.brand.warehouses[0].timezone,
+    )
+
+
+# -- lookup by order number ---------------------------------------------------------------
+
+
+def _normal_postal(value: str) -> str:
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+def _contact_matches(order: Order, contact: str) -> bool:
+    contact = contact.strip()
+    if "@" in contact:
+        expected, given = order.customer_email.strip().casefold(), contact.casefold()
+    else:
+        expected = _normal_postal(str((order.ship_to or {}).get("postal_code", "")))
+        given = _normal_postal(contact)
+        if (order.ship_to or {}).get("country") == "US":  # ZIP+4 or ZIP both match
+            expected, given = expected[:5], given[:5]
+    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+@bp.get("/t/<brand_code>")
+def lookup(brand_code: str):
+    use_brand(brand_code)
+    return _no_store(render_page("tracking/lookup.html", form={}, error=None))
+
+
+@bp.post("/t/<brand_code>")
+def lookup_submit(brand_code: str):
+    use_brand(brand_code)
+    check_csrf()
+    form = {k: request.form.get(k, "").strip()[:254] for k in ("order_number", "contact")}
+    if not _limiter().allow(f"{request.remote_addr}:{brand_code}"):
+        return _no_store(
+            message_page(
+                429,
+                _("Too many attempts"),
+                _("For your security, please wait a few minutes before trying again."),
+            )
+        )
+    if not all(form.values()):
+        error = _("Please enter your order number and your e-mail address or postal code.")
+        return _no_store(render_page("tracking/lookup.html", 400, form=form, error=error))
+    brand_id = _brand_id(brand_code)
+    order = g.db.scalar(
+        select(Order)
+        .where(Order.brand_id == brand_id, Order.order_number == form["order_number"].lstrip("#"))
+        .options(selectinload(Order.shipments))
+    )
+    if order is None or not _contact_matches(order, form["contact"]):
+        # One answer whether the order is unknown or the contact is wrong: nothing to probe.
+        error = _("We couldn't find an order with these details. Please check them and try again.")
+        return _no_store(render_page("tracking/lookup.html", 404, form=form, error=error))
+    shipments = [s for s in order.shipments if s.kind == "forward"]
+    if len(shipments) == 1:
+        return redirect(links.tracking_path(brand_code, shipments[0].id), 303)
+    return _no_store(
+        render_page(
+            "tracking/order.html",
+            order_number=order.order_number,
+            parcels=[(links.tracking_path(brand_code, s.id), s) for s in shipments],
+        )
+    )
+
+
+# -- tracking number only: status and dates -----------------------------------------------
+
+
+@bp.get("/t/<brand_code>/number")
+def number_form(brand_code: str):
+    use_brand(brand_code)
+    number = request.args.get("tracking_number", "").strip()
+    if not number:
+        return redirect(url_for(".lookup", brand_code=brand_code), 303)
+    return redirect(url_for(".by_number", brand_code=brand_code, tracking_number=number), 303)
+
+
+@bp.get("/t/<brand_code>/number/<tracking_number>")
+def by_number(brand_code: str, tracking_number: str):
+    use_brand(brand_code)
+    shipment = _load(
+        select(Shipment)
+        .where(
+            Shipment.brand_id == _brand_id(brand_code),
+            Shipment.tracking_number == tracking_number.strip(),
+        )
+        .order_by(Shipment.created_at.desc())
+        .limit(1)
+    )
+    wants_json = request.args.get("format") == "json"
+    if shipment is None:
+        if wants_json:
+            raise not_found("shipment")
+        return message_page(
+            404,
+            _("We couldn't find this tracking number"),
+            _("Please check the number. New parcels can take a few hours to appear."),
+            action=(f"/t/{brand_code}", _("Look up your order")),
+        )
+    view = _view(shipment, personal=False)
+    if wants_json:
+        response = jsonify(public_json(view))
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return response
+    return render_page("tracking/page.html", view=view, links={}, steps=STEPS)
+
+
+def public_json(view) -> dict:
+    """The tracking-number-only JSON: status and dates, nothing about the person."""
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    return {
+        "tracking_number": view.tracking_number,
+        "carrier": view.carrier,
+        "status": view.status,
+        "headline": _(view.headline),
+        "promised_date": iso(view.promised_date),
+        "predicted_date": iso(view.predicted_date),
+        "delivered_on": iso(view.delivered_on),
+        "events": [
+            {"status": e.status, "label": _(e.label), "occurred_at": e.occurred_at.isoformat()}
+            for e in view.events
+        ],
+    }
+
+
+# -- the signed link: everything ----------------------------------------------------------
+
+
+def _shipment_from_token(brand_code: str, token: str):
+    """(shipment, None) or (None, an error page that shows no data)."""
+    try:
+        shipment_id = links.read_token(g.runtime, links.TRACKING, brand_code, token)
+    except links.LinkExpired:
+        return None, message_page(
+            410,
+            _("This tracking link has expired"),
+            _("For your privacy, tracking links only work for a limited time."),
+            _("You can still look up your order with its number and your e-mail address."),
+            action=(f"/t/{brand_code}", _("Look up your order")),
+        )
+    except links.LinkInvalid:
+        return None, message_page(
+            403,
+            _("This tracking link isn't valid"),
+            _("The link may be incomplete. Please copy the whole link from your e-mail."),
+            action=(f"/t/{brand_code}", _("Look up your order")),
+        )
+    shipment = _load(
+        select(Shipment).where(
+            Shipment.id == shipment_id, Shipment.brand_id == _brand_id(brand_code)
+        )
+    )
+    if shipment is None:
+        return None, message_page(404, _("We couldn't find this shipment"))
+    return shipment, None
+
+
+@bp.get("/t/<brand_code>/<token>")
+def page(brand_code: str, token: str):
+    use_brand(brand_code)
+    shipment, error = _shipment_from_token(brand_code, token)
+    if error:
+        return _no_store(error)
+    return _no_store(_full_page(brand_code, token, shipment))
+
+
+def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 200, **extra):
+    view = _view(shipment, personal=True)
+    answered = view.delivered and g.db.scalar(
+        select(Feedback.id).where(Feedback.shipment_id == shipment.id)
+    )
+    actions = {
+        "ndr": open_case_link(g.db, g.runtime.settings, shipment.id, g.runtime.clock)
+        if view.attempt_failed
+        else None,
+        "returns": f"/returns/{brand_code}" if view.return_until else None,
+        "feedback": f"/t/{brand_code}/{token}/feedback",
+    }
+    return render_page(
+        "tracking/page.html",
+        status,
+        view=view,
+        steps=STEPS,
+        links=actions,
+        feedback_given=bool(answered),
+        recommendations=g.brand.theme.recommendations,
+        **extra,
+    )
+
+
+@bp.post("/t/<brand_code>/<token>/feedback")
+def feedback(brand_code: str, token: str):
+    use_brand(brand_code)
+    check_csrf()
+    shipment, error = _shipment_from_token(brand_code, token)
+    if error:
+        return _no_store(error)
+    if shipment.status != "delivered":
+        return _no_store(_full_page(brand_code, token, shipment, 409))
+    score = request.form.get("score", "")
+    comment = request.form.get("comment", "").strip()
+    if not score.isdigit() or not 0 <= int(score) <= 10:
+        problem = _("Please choose a score from 0 to 10.")
+        return _no_store(_full_page(brand_code, token, shipment, 400, feedback_error=problem))
+    g.db.add(
+        Feedback(
+            brand_id=shipment.brand_id,
+            shipment_id=shipment.id,
+            carrier=shipment.carrier,
+            score=int(score),
+            comment=comment[:COMMENT_MAX],
+            language=g.language,
+        )
+    )
+    try:
+        g.db.commit()
+    except IntegrityError:  # answered already (another tab, a double click): keep the first
+        g.db.rollback()
+    return redirect(f"/t/{brand_code}/{token}#feedback", 303)

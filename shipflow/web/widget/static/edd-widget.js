@@ -1,0 +1,221 @@
+/*! shipflow EDD widget v1 — "Get it by Thu, Nov 26 — order within 2 h 14 min".
+ * Embed: <script src="https://SHIPFLOW/widget/v1/edd-widget.js" data-brand="CODE"
+ *   data-sku="SKU" data-country="US" data-lang="en" async></script>
+ * Optional: data-postal-code (known already), data-target (CSS selector to render into).
+ * It shows nothing rather than a wrong or broken date: any error hides it.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !window.fetch || !window.Intl) return;
+
+  var STRINGS = {
+    en: {
+      getBy: "Get it by {date}", within: "order within {time}", ask: "See when it arrives",
+      postal: "Postal code", zip: "ZIP code", check: "Check", change: "Change",
+      to: "Delivering to {code}", invalid: "Please enter a valid postal code.",
+      none: "We can't show a delivery date for this postal code yet."
+    },
+    "zh-Hant": {
+      getBy: "預計 {date} 前送達", within: "請在 {time} 內下單", ask: "查看送達日期",
+      postal: "郵遞區號", zip: "郵遞區號", check: "查詢", change: "更改",
+      to: "寄送至 {code}", invalid: "請輸入有效的郵遞區號。",
+      none: "目前無法顯示此郵遞區號的送達日期。"
+    },
+    "zh-Hans": {
+      getBy: "预计 {date} 前送达", within: "请在 {time} 内下单", ask: "查看送达日期",
+      postal: "邮政编码", zip: "邮政编码", check: "查询", change: "更改",
+      to: "配送至 {code}", invalid: "请输入有效的邮政编码。",
+      none: "暂时无法显示该邮政编码的送达日期。"
+    },
+    ja: {
+      getBy: "{date}までにお届け", within: "あと{time}以内のご注文で", ask: "お届け日を確認",
+      postal: "郵便番号", zip: "郵便番号", check: "確認", change: "変更",
+      to: "お届け先: {code}", invalid: "正しい郵便番号を入力してください。",
+      none: "この郵便番号のお届け日は現在表示できません。"
+    },
+    fa: {
+      getBy: "تا {date} به دستتان می‌رسد", within: "اگر تا {time} دیگر سفارش دهید",
+      ask: "زمان تحویل را ببینید", postal: "کد پستی", zip: "کد پستی (ZIP)", check: "بررسی",
+      change: "تغییر", to: "ارسال به {code}", invalid: "لطفاً یک کد پستی معتبر وارد کنید.",
+      none: "فعلاً نمی‌توانیم تاریخ تحویل این کد پستی را نشان دهیم."
+    }
+  };
+
+  function language(tag) {
+    var parts = String(tag || "en").toLowerCase().replace("_", "-").split("-");
+    if (parts[0] === "zh") {
+      return /^(tw|hk|mo|hant)$/.test(parts[1] || "") || parts[2] === "hant" ? "zh-Hant" : "zh-Hans";
+    }
+    return STRINGS[parts[0]] ? parts[0] : "en";
+  }
+
+  var data = script.dataset;
+  var brand = data.brand, sku = data.sku;
+  if (!brand || !sku) return;
+  var country = (data.country || "US").toUpperCase();
+  var lang = language(data.lang || document.documentElement.lang || navigator.language);
+  var text = STRINGS[lang];
+  var endpoint = new URL("edd", script.src);
+  var storageKey = "shipflow.postal_code." + country;
+  var timer = null;
+
+  function say(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
+  function stored() {
+    try { return localStorage.getItem(storageKey); } catch (e) { return null; }
+  }
+  function store(code) {
+    try {
+      if (code) localStorage.setItem(storageKey, code); else localStorage.removeItem(storageKey);
+    } catch (e) { /* private mode: the code is simply asked again next time */ }
+  }
+
+  var root = document.createElement("div");
+  root.className = "sf-edd";
+  root.lang = lang;
+  root.dir = lang === "fa" ? "rtl" : "ltr";
+  root.hidden = true;
+  root.setAttribute("aria-live", "polite");
+  var target = data.target && document.querySelector(data.target);
+  if (target) target.appendChild(root); else script.parentNode.insertBefore(root, script.nextSibling);
+
+  if (!document.getElementById("sf-edd-style")) {
+    var style = document.createElement("style");
+    style.id = "sf-edd-style";
+    style.textContent =
+      ".sf-edd{font:inherit;margin:1rem 0;padding:.85rem 1rem;border:1px solid #d6dbe1;" +
+      "border-radius:10px;background:#f7f9fb;color:#1c1f23;max-width:32rem}" +
+      ".sf-edd p{margin:0}.sf-edd .sf-edd-date{font-weight:700;font-size:1.05rem}" +
+      ".sf-edd .sf-edd-meta{color:#59616b;font-size:.875rem;margin-top:.25rem}" +
+      ".sf-edd form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}" +
+      ".sf-edd label{display:block;font-weight:700;font-size:.9rem;margin-bottom:.25rem}" +
+      ".sf-edd input{font:inherit;padding:.5rem .6rem;border:2px solid #8a939d;border-radius:8px;" +
+      "width:9rem;min-height:44px}" +
+      ".sf-edd button{font:inherit;cursor:pointer;min-height:44px;padding:.5rem 1rem;" +
+      "border-radius:8px;border:2px solid currentColor;background:#fff;color:inherit}" +
+      ".sf-edd button.sf-edd-link{min-height:0;padding:0;border:0;background:none;" +
+      "text-decoration:underline;color:inherit}" +
+      ".sf-edd :focus-visible{outline:3px solid #1a73e8;outline-offset:2px}" +
+      ".sf-edd .sf-edd-error{color:#8a1c1c;font-weight:700;flex-basis:100%}";
+    document.head.appendChild(style);
+  }
+
+  function element(tag, props, children) {
+    var node = document.createElement(tag);
+    Object.keys(props || {}).forEach(function (key) {
+      if (key === "text") node.textContent = props[key];
+      else node.setAttribute(key, props[key]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  function hide() {
+    clearInterval(timer);
+    root.hidden = true;
+    root.textContent = "";
+  }
+
+  function ask(message, value) {
+    clearInterval(timer);
+    var id = "sf-edd-postal-" + sku.replace(/\W/g, "");
+    var input = element("input", {
+      id: id, name: "postal_code", autocomplete: "postal-code", required: "required",
+      inputmode: country === "US" ? "numeric" : "text", maxlength: "16", value: value || ""
+    });
+    var form = element("form", { novalidate: "novalidate" }, [
+      element("div", {}, [element("label", { "for": id, text: country === "US" ? text.zip : text.postal }), input]),
+      element("button", { type: "submit", text: text.check }),
+      message ? element("p", { "class": "sf-edd-error", role: "alert", text: message }) : null
+    ]);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var code = input.value.trim();
+      if (!code) { ask(text.invalid); return; }
+      load(code, true);
+    });
+    root.textContent = "";
+    root.appendChild(element("p", { "class": "sf-edd-meta", text: text.ask }));
+    root.appendChild(form);
+    root.hidden = false;
+  }
+
+  function validDay(iso) {
+    var match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    if (!match) return null;
+    var day = new Date(Date.UTC(+match[1], +match[2] - 1, +match[3]));
+    return isNaN(day.getTime()) || day.getUTCDate() !== +match[3] ? null : day;
+  }
+
+  function duration(seconds) {
+    var hours = Math.floor(seconds / 3600), minutes = Math.floor((seconds % 3600) / 60);
+    if (Intl.DurationFormat) {
+      return new Intl.DurationFormat(lang, { style: "short" }).format(
+        hours ? { hours: hours, minutes: minutes } : { minutes: Math.max(1, minutes) });
+    }
+    var unit = function (value, name) {
+      return new Intl.NumberFormat(lang, { style: "unit", unit: name, unitDisplay: "short" }).format(value);
+    };
+    return hours ? unit(hours, "hour") + " " + unit(minutes, "minute") : unit(Math.max(1, minutes), "minute");
+  }
+
+  function show(answer, code, receivedAt) {
+    var day = validDay(answer.promise_date);
+    if (!day) { hide(); return; }
+    var date = new Intl.DateTimeFormat(lang, {
+      weekday: "short", month: "short", day: "numeric", timeZone: "UTC", calendar: "gregory"
+    }).format(day);
+    var when = element("span", { "class": "sf-edd-countdown" });
+    var change = element("button", { type: "button", "class": "sf-edd-link", text: text.change });
+    change.addEventListener("click", function () { ask("", code); root.querySelector("input").focus(); });
+    root.textContent = "";
+    root.appendChild(element("p", {}, [
+      element("span", { "class": "sf-edd-date", text: say(text.getBy, { date: date }) }), when
+    ]));
+    root.appendChild(element("p", { "class": "sf-edd-meta" }, [
+      document.createTextNode(say(text.to, { code: code }) + " · "), change
+    ]));
+    root.hidden = false;
+
+    function tick() {
+      var left = (answer.countdown_seconds || 0) - (Date.now() - receivedAt) / 1000;
+      if (left <= 0 && answer.countdown_seconds > 0) { load(code, false); return; }
+      when.textContent = left > 0 && left < 86400 ? " — " + say(text.within, { time: duration(left) }) : "";
+    }
+    clearInterval(timer);
+    tick();
+    timer = setInterval(tick, 30000);
+  }
+
+  function load(code, typed) {
+    var url = new URL(endpoint);
+    url.search = new URLSearchParams({
+      brand: brand, sku: sku, postal_code: code, country: country, lang: lang
+    }).toString();
+    fetch(url.toString(), { credentials: "omit", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (body) { return { status: response.status, body: body }; });
+      })
+      .then(function (result) {
+        var body = result.body || {};
+        if (result.status === 200 && body.available === true) {
+          store(code);
+          show(body, code, Date.now());
+        } else if (result.status === 200 && typed) {
+          ask(text.none, code);
+        } else if ((body.errors || []).some(function (e) { return e.field === "postal_code"; })) {
+          store(null);
+          ask(typed ? text.invalid : "", typed ? code : "");
+        } else {
+          hide();
+        }
+      })
+      .catch(hide);
+  }
+
+  var known = data.postalCode || stored();
+  if (known) load(known, false); else ask("");
+})();

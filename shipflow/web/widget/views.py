@@ -1,0 +1,72 @@
+"""Routes of the EDD widget. The JSON is public (a product page calls it from the shopper's
+browser), so it takes only what a product page knows and answers only delivery dates."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import Blueprint, g, jsonify, request, send_from_directory
+
+from shipflow.web.i18n import normalize
+from shipflow.web.problems import ApiProblem, field_problem
+from shipflow.web.widget.service import estimate_for_widget
+
+bp = Blueprint("widget", __name__)
+STATIC = Path(__file__).resolve().parent / "static"
+POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$")
+COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+
+
+@bp.get("/widget/v1/edd-widget.js")
+def script():
+    response = send_from_directory(STATIC, "edd-widget.js", max_age=3600)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _required(name: str, pattern: re.Pattern | None = None, hint: str = "") -> str:
+    value = request.args.get(name, "").strip()
+    if not value:
+        raise field_problem(name, "is required", 400)
+    if pattern and not pattern.match(value):
+        raise field_problem(name, hint, 400)
+    return value
+
+
+@bp.get("/widget/v1/edd")
+def edd():
+    code = _required("brand")
+    brand = g.runtime.settings.brand(code)
+    g.widget_brand = brand
+    if brand is None:
+        raise field_problem("brand", f"no brand with code {code!r}", 404)
+    sku = _required("sku")
+    postal_code = _required("postal_code", POSTAL_CODE, "expected a postal code like 10001")
+    country = request.args.get("country", "US").strip().upper() or "US"
+    if not COUNTRY.match(country):
+        raise field_problem("country", "expected a two-letter country code like US", 400)
+    lang = request.args.get("lang")
+    if lang and normalize(lang) is None:
+        raise field_problem("lang", "unknown language; use en, zh-Hant, zh-Hans, ja or fa", 400)
+    result = estimate_for_widget(g.runtime, brand, sku, postal_code, country, g.runtime.clock.now())
+    if isinstance(result, ApiProblem):
+        raise result
+    response = jsonify(result)
+    # Dates change at most at a cut-off; a minute of caching keeps the countdown honest.
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.after_request
+def _cors(response):
+    """Let the brand's own shop pages read the answer, errors included."""
+    brand = g.get("widget_brand")
+    origin = request.headers.get("Origin")
+    if brand is not None and origin and origin in brand.allowed_origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    if request.endpoint == "widget.edd":
+        response.vary.add("Origin")
+        if response.status_code >= 400:
+            response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,112 @@
+"""The outbox dispatcher: every message handled at least once, retried with backoff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from shipflow.domain.events import Delivered
+from shipflow.jobs.outbox import claim_due, dispatch_due, register_handler, unregister_handler
+from shipflow.store.db import unit_of_work
+from shipflow.store.models import OutboxMessage
+from shipflow.store.outbox import publish
+
+
+@pytest.fixture
+def handler():
+    seen: list[str] = []
+    failures = {"left": 0}
+
+    def record(session, message):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("SMTP server down")
+        seen.append(message.dedupe_key)
+
+    register_handler("shipment.delivered", record)
+    yield seen, failures
+    unregister_handler("shipment.delivered", record)
+
+
+def delivered(runtime, tracked, shipment_id="shp_1"):
+    with unit_of_work(runtime.sessions) as session:
+        publish(
+            session,
+            Delivered(
+                brand_id=tracked["tb"].id, shipment_id=shipment_id, occurred_at=runtime.clock.now()
+            ),
+        )
+
+
+def message(runtime) -> OutboxMessage:
+    with runtime.sessions() as session:
+        return session.scalars(select(OutboxMessage)).one()
+
+
+def test_each_message_is_handled_and_marked(runtime, tracked, handler):
+    seen, _ = handler
+    delivered(runtime, tracked)
+    assert dispatch_due(runtime) == 1
+    assert dispatch_due(runtime) == 0
+    assert seen == [message(runtime).dedupe_key]
+    assert message(runtime).processed_at == runtime.clock.now()
+
+
+def test_a_failing_handler_is_retried_with_backoff(runtime, tracked, handler, clock):
+    seen, failures = handler
+    failures["left"] = 2
+    delivered(runtime, tracked)
+
+    dispatch_due(runtime)
+    first = message(runtime)
+    assert (first.attempts, first.processed_at) == (1, None)
+    assert "SMTP server down" in first.last_error
+    assert first.available_at == clock.now() + timedelta(seconds=30)
+    assert dispatch_due(runtime) == 0  # not due yet
+
+    clock.advance(timedelta(seconds=30))
+    dispatch_due(runtime)
+    assert message(runtime).available_at == clock.now() + timedelta(seconds=60)
+
+    clock.advance(timedelta(seconds=60))
+    dispatch_due(runtime)
+    final = message(runtime)
+    assert (final.attempts, final.last_error, final.processed_at) == (3, None, clock.now())
+    assert seen == [final.dedupe_key]
+
+
+def test_a_claim_lapses_if_the_worker_dies(runtime, tracked, handler, clock):
+    delivered(runtime, tracked)
+    lease = timedelta(seconds=runtime.settings.tracking.lease_seconds)
+    with runtime.sessions() as session:  # a worker claims, then dies
+        assert len(claim_due(session, clock.now(), lease.total_seconds(), 10)) == 1
+    assert dispatch_due(runtime) == 0
+    clock.advance(lease)
+    assert dispatch_due(runtime) == 1
+    assert handler[0] == [message(runtime).dedupe_key]
+
+
+def test_handler_writes_commit_with_the_processed_mark(runtime, tracked):
+    from shipflow.store.models import Alert
+
+    def raise_alert(session, message):
+        session.add(
+            Alert(
+                brand_id=message.brand_id,
+                kind="delivered",
+                dedupe_key=message.dedupe_key,
+                title="x",
+            )
+        )
+        raise RuntimeError("crash after the write")
+
+    register_handler("shipment.delivered", raise_alert)
+    try:
+        delivered(runtime, tracked)
+        dispatch_due(runtime)
+    finally:
+        unregister_handler("shipment.delivered", raise_alert)
+    with runtime.sessions() as session:
+        assert session.scalars(select(Alert)).all() == []  # rolled back with the failure

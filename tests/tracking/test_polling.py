@@ -1,0 +1,170 @@
+"""Polling: scheduled by status, leased in batches per carrier, outages never lose a poll."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from carriers.base import CarrierRateLimited, CarrierUnavailable
+from shipflow.domain import Status
+from shipflow.store.models import Shipment
+from shipflow.tracking.config import TrackingConfig
+from shipflow.tracking.polling import lease_due, poll_due
+from tests.tracking.fake_carrier import event
+from tests.tracking.helpers import at
+
+
+@pytest.mark.parametrize(
+    ("status", "minutes"),
+    [
+        ("in_transit", 120),
+        ("out_for_delivery", 30),
+        ("info_received", 360),
+        ("pending", 360),
+        ("delivered", None),
+        ("returned_to_sender", None),
+        ("cancelled", None),
+        ("expired", None),
+    ],
+)
+def test_schedule_by_status(clock, status, minutes):
+    due = TrackingConfig().next_poll(status, clock.now())
+    assert due == (None if minutes is None else clock.now() + timedelta(minutes=minutes))
+
+
+def test_schedule_is_configurable(clock):
+    config = TrackingConfig(poll_every_minutes={Status.IN_TRANSIT: 15})
+    assert config.next_poll("in_transit", clock.now()) == clock.now() + timedelta(minutes=15)
+    assert config.next_poll("pending", clock.now()) is None
+
+
+def polls(runtime) -> dict[str, object]:
+    with runtime.sessions() as session:
+        return dict(session.execute(select(Shipment.tracking_number, Shipment.next_poll_at)).all())
+
+
+def test_due_shipments_are_polled_in_carrier_batches_and_rescheduled(
+    runtime, tracked, make_shipment, clock, fake_network
+):
+    for n in range(7):
+        make_shipment(tracked["tb"], f"TN{n}")
+    make_shipment(tracked["tb"], "LATER", next_poll_at=clock.now() + timedelta(minutes=5))
+    make_shipment(tracked["tb"], "DONE", status="delivered", next_poll_at=None)
+    fake_network.network["TN0"] = [event("OFD", "out_for_delivery", at(clock, -1))]
+    fake_network.network["TN1"] = [event("DL", "delivered", at(clock, -1))]
+
+    assert poll_due(runtime) == 7
+
+    assert sorted(len(call) for call in fake_network.calls) == [1, 3, 3]
+    assert "LATER" not in sum(fake_network.calls, []) and "DONE" not in sum(fake_network.calls, [])
+    due = polls(runtime)
+    now = clock.now()
+    assert due["TN0"] == now + timedelta(minutes=30)  # out for delivery: soon
+    assert due["TN1"] is None  # delivered: never again
+    assert due["TN2"] == now + timedelta(hours=6)  # still pending
+    assert poll_due(runtime) == 0
+
+
+@pytest.mark.parametrize(
+    ("failure", "delay"),
+    [
+        (CarrierUnavailable("timeout", carrier="fake"), 30),
+        (CarrierRateLimited("slow down", carrier="fake", retry_after=600), 600),
+    ],
+)
+def test_carrier_outage_pushes_polls_back(
+    runtime, tracked, make_shipment, clock, fake_network, failure, delay
+):
+    for n in range(5):
+        make_shipment(tracked["tb"], f"TN{n}")
+    fake_network.failure = failure
+
+    assert poll_due(runtime) == 5
+
+    assert len(fake_network.calls) == 1  # the carrier is left alone after the first failure
+    assert set(polls(runtime).values()) == {clock.now() + timedelta(seconds=delay)}
+    fake_network.failure = None
+    clock.advance(timedelta(seconds=delay))
+    from shipflow.tracking import polling
+
+    polling._gates.clear()  # a new process (or the backoff elapsed in real time)
+    assert poll_due(runtime) == 5
+
+
+def test_a_lease_hides_shipments_until_it_lapses(runtime, tracked, make_shipment, clock):
+    for n in range(4):
+        make_shipment(tracked["tb"], f"TN{n}")
+    config = runtime.settings.tracking
+    with runtime.sessions() as session:
+        first = lease_due(session, clock.now(), config, limit=3)
+        second = lease_due(session, clock.now(), config, limit=3)
+        assert len(first) == 3 and len(second) == 1
+        assert lease_due(session, clock.now(), config, limit=3) == []
+        clock.advance(timedelta(seconds=config.lease_seconds))
+        assert len(lease_due(session, clock.now(), config, limit=10)) == 4  # worker died
+
+
+def test_skip_locked_gives_concurrent_workers_disjoint_batches(
+    runtime, tracked, make_shipment, clock
+):
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serializes writers")
+    from shipflow.store.lease import claim
+
+    for n in range(10):
+        make_shipment(tracked["tb"], f"TN{n}")
+    now, later = clock.now(), clock.now() + timedelta(minutes=5)
+
+    def lease(session):
+        return claim(
+            session,
+            Shipment,
+            [Shipment.next_poll_at <= now],
+            [Shipment.next_poll_at],
+            4,
+            {"next_poll_at": later},
+        )
+
+    with runtime.sessions() as one, runtime.sessions() as two:
+        first = {row.id for row in lease(one)}  # transaction still open: rows locked
+        second = {row.id for row in lease(two)}  # does not wait, does not overlap
+        assert len(first) == len(second) == 4 and not first & second
+        one.rollback()
+        two.rollback()
+
+
+def test_a_shipment_created_through_the_api_is_polled(
+    client, runtime, tracked, fake_network, clock
+):
+    from tests.tracking.test_webhooks import api_headers
+
+    response = client.post(
+        "/api/v1/shipments",
+        json={"carrier": "fake", "carrier_account": "main", "tracking_number": "API1"},
+        headers=api_headers(runtime, tracked["tb"]),
+    )
+    assert response.status_code == 201, response.json
+    fake_network.network["API1"] = [event("PU", "in_transit", at(clock, -1))]
+    assert poll_due(runtime) == 1
+    with runtime.sessions() as session:
+        assert (
+            session.scalar(select(Shipment.status).where(Shipment.tracking_number == "API1"))
+            == "in_transit"
+        )
+
+
+def test_webhook_only_carriers_and_unknown_accounts_are_not_hammered(
+    runtime, tracked, make_shipment, clock, fake_network, monkeypatch
+):
+    from tests.tracking.fake_carrier import FakeCarrier
+
+    make_shipment(tracked["tb"], "NOACCOUNT", carrier_account="gone")
+    monkeypatch.setattr(FakeCarrier, "capabilities", frozenset())
+    make_shipment(tracked["tc"], "HOOKS")
+
+    assert poll_due(runtime) == 2
+
+    assert fake_network.calls == []
+    assert polls(runtime) == {"NOACCOUNT": clock.now() + timedelta(hours=6), "HOOKS": None}

@@ -1,0 +1,92 @@
+"""The in-process runner: webhooks processed on a background thread, periodic jobs run."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from sqlalchemy import select
+
+from shipflow.jobs import JOBS, job
+from shipflow.jobs.inprocess import InProcessRunner
+from shipflow.store.models import Shipment
+from tests.tracking.fake_carrier import event, payload
+from tests.tracking.helpers import at, post_webhook
+
+
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_webhook_is_processed_in_the_background(
+    app, client, runtime, tracked, make_shipment, clock
+):
+    shipment_id = make_shipment(tracked["tb"], "TN1")
+    runner = InProcessRunner(runtime, tick=0.05)
+    app.extensions["shipflow.jobs"] = runner
+    try:
+        post_webhook(
+            client, tracked["tb"], payload("TN1", event("PU", "in_transit", at(clock, -1)))
+        )
+
+        def shipped():
+            with runtime.sessions() as session:
+                return session.scalar(select(Shipment.status).where(Shipment.id == shipment_id))
+
+        assert wait_for(lambda: shipped() == "in_transit")
+    finally:
+        runner.stop()
+
+
+def test_periodic_jobs_registered_by_others_run(runtime):
+    calls = []
+
+    @job("test.delay_scan", every=0.05)
+    def delay_scan(rt):
+        calls.append(rt)
+        return 0
+
+    runner = InProcessRunner(runtime, tick=0.01).start()
+    try:
+        assert wait_for(lambda: len(calls) >= 2)
+    finally:
+        runner.stop()
+        del JOBS["test.delay_scan"]
+    assert calls[0] is runtime
+
+
+def test_the_server_picks_the_runner_of_its_settings(app, runtime):
+    from shipflow.jobs.celery_app import CeleryRunner
+    from shipflow.jobs.celery_app import app as celery
+    from shipflow.server import start_jobs
+
+    start_jobs(app, runtime)
+    runner = app.extensions["shipflow.jobs"]
+    try:
+        assert isinstance(runner, InProcessRunner)
+    finally:
+        runner.stop()
+    celery_runtime = dataclasses.replace(
+        runtime, settings=runtime.settings.model_copy(update={"jobs": "celery"})
+    )
+    start_jobs(app, celery_runtime)
+    assert isinstance(app.extensions["shipflow.jobs"], CeleryRunner)
+    assert celery.conf.broker_url == runtime.settings.broker_url
+
+
+def test_beat_schedules_every_periodic_job():
+    from shipflow.jobs.celery_app import app as celery
+
+    schedule = {name: entry["schedule"] for name, entry in celery.conf.beat_schedule.items()}
+    assert schedule == {
+        "tracking.poll_due": 60,
+        "tracking.process_receipts": 5,
+        "outbox.dispatch": 2,
+        "postpurchase.deliver_messages": 30,
+        "postpurchase.ndr_follow_up": 600,
+    }

@@ -1,0 +1,271 @@
+"""The tracking page over HTTP: who sees what, languages, actions, feedback."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from shipflow.links import read_token
+from shipflow.ndr.service import LINK_PURPOSE
+from shipflow.store.feedback_models import Feedback
+from shipflow.store.models import Shipment
+from shipflow.store.postpurchase_models import NdrCaseRow
+from shipflow.web import links
+from shipflow.web.tracking_page.views import LOOKUP_LIMIT
+from tests.webui.factories import BRAND, CUSTOMER, ITEM, make_shipment
+
+PERSONAL = [
+    CUSTOMER["name"],
+    CUSTOMER["name"].upper(),
+    "Parisa",
+    CUSTOMER["email"],
+    CUSTOMER["street"],
+    CUSTOMER["city"],
+    CUSTOMER["postal_code"],
+    ITEM,
+    "NW-1001",
+    "Signed by",
+    "front door",
+]
+
+
+def path_for(app, shipment_id: str) -> str:
+    return links.tracking_path(BRAND, shipment_id, app.extensions["shipflow"])
+
+
+def csrf(client, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_signed_link_shows_the_whole_shipment_in_local_time(app, client, runtime):
+    shipment = make_shipment(
+        runtime,
+        "delivered",
+        details={
+            "proof_of_delivery": {
+                "signed_by": "P. RAHIMI",
+                "photo_url": "https://pod.example/1.jpg",
+            }
+        },
+    )
+    response = client.get(path_for(app, shipment))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert '<html lang="en" dir="ltr">' in html
+    assert "Order NW-1001" in html and ITEM in html
+    assert 'aria-current="step">Delivered</li>' in html
+    # Delivered 13:00 UTC; Springfield, IL (62704) is on Central time.
+    assert "Mon, Nov 23 7:00\u202fAM" in html and "Times are in Central Time." in html
+    assert "Signed for by P. RAHIMI" in html and "https://pod.example/1.jpg" in html
+    assert 'href="/returns/northwind"' in html
+    assert "Enamel camp mug" in html  # the brand's recommendations slot
+    assert len(response.data) < 100_000
+
+
+@pytest.mark.parametrize("status", ["delivered", "attempt_failed", "in_transit"])
+def test_tracking_number_alone_reveals_nothing_personal(app, client, runtime, status):
+    make_shipment(runtime, status, details={"proof_of_delivery": {"signed_by": CUSTOMER["name"]}})
+    html = client.get("/t/northwind/number/SBX100200300").get_data(as_text=True)
+    data = client.get("/t/northwind/number/SBX100200300?format=json").get_data(as_text=True)
+    assert "SBX100200300" in html and '"status"' in data
+    for secret in PERSONAL:
+        assert secret not in html, secret
+        assert secret not in data, secret
+    assert "/ndr/" not in html and "/returns/" not in html and "csrf_token" not in html
+
+
+def test_number_json_has_status_and_dates(client, runtime):
+    make_shipment(runtime, "in_transit", promised=date(2026, 11, 26), predicted=date(2026, 11, 27))
+    body = client.get("/t/northwind/number/SBX100200300?format=json").get_json()
+    assert body["status"] == "in_transit"
+    assert body["promised_date"] == "2026-11-26" and body["predicted_date"] == "2026-11-27"
+    assert [e["status"] for e in body["events"]] == ["in_transit", "info_received"]
+    assert set(body["events"][0]) == {"status", "label", "occurred_at"}
+
+
+def test_unknown_tracking_number_and_other_brands_numbers_are_not_found(client, runtime, brands):
+    make_shipment(runtime)
+    assert client.get("/t/northwind/number/NOPE").status_code == 404
+    assert client.get("/t/northwind/number/NOPE?format=json").status_code == 404
+    assert client.get("/t/brand-a/number/SBX100200300").status_code == 404  # not configured
+
+
+def test_expired_and_tampered_links_show_no_data(app, client, runtime, clock):
+    path = path_for(app, make_shipment(runtime))
+    tampered = client.get(path[:-3] + "abc")
+    assert tampered.status_code == 403
+    clock.advance(timedelta(days=runtime.settings.link_max_age_days + 1))
+    expired = client.get(path)
+    assert expired.status_code == 410
+    for response in (tampered, expired):
+        html = response.get_data(as_text=True)
+        assert 'href="/t/northwind"' in html
+        assert not any(secret in html for secret in PERSONAL)
+
+
+def test_delay_notice_names_the_new_date(app, client, runtime):
+    shipment = make_shipment(runtime, promised=date(2026, 11, 25), predicted=date(2026, 11, 27))
+    html = client.get(path_for(app, shipment)).get_data(as_text=True)
+    assert "Your parcel is running late" in html
+    assert "arrive on Fri, Nov 27, 2 days later than we promised" in html
+    assert "<del>Wed, Nov 25</del>" in html
+
+
+def test_on_time_parcel_has_no_delay_notice(app, client, runtime):
+    html = client.get(path_for(app, make_shipment(runtime))).get_data(as_text=True)
+    assert "running late" not in html and "Expected delivery" in html
+
+
+def test_failed_attempt_offers_the_ndr_page(app, client, runtime):
+    shipment = make_shipment(runtime, "attempt_failed", reason="customer_unavailable")
+    with runtime.sessions() as session:
+        brand_id = session.get(Shipment, shipment).brand_id
+        case = NdrCaseRow(brand_id=brand_id, shipment_id=shipment, state="awaiting_customer")
+        session.add(case)
+        session.commit()
+    html = client.get(path_for(app, shipment)).get_data(as_text=True)
+    token = re.search(r'href="[^"]*/ndr/([^"]+)"', html).group(1)
+    max_age = timedelta(days=runtime.settings.link_max_age_days)
+    secret = runtime.settings.secret_key
+    assert read_token(secret, LINK_PURPOSE, token, max_age, runtime.clock) == case.id
+    assert "Nobody was available to receive it." in html
+    assert "current issue" in html
+
+
+def test_return_button_only_within_the_window(app, client, runtime, clock):
+    shipment = make_shipment(runtime, "delivered")
+    assert "Start a return" in client.get(path_for(app, shipment)).get_data(as_text=True)
+    clock.advance(timedelta(days=31))
+    html = client.get(path_for(app, shipment)).get_data(as_text=True)
+    assert "Delivered" in html and "Start a return" not in html
+
+
+def test_feedback_is_stored_once_with_the_carrier(app, client, runtime):
+    shipment = make_shipment(runtime, "delivered")
+    path = path_for(app, shipment)
+    token = csrf(client, path)
+    form = {"csrf_token": token, "score": "9", "comment": "Quick and friendly"}
+    assert client.post(path + "/feedback", data=form).status_code == 303
+    assert client.post(path + "/feedback", data={**form, "score": "2"}).status_code == 303
+    with runtime.sessions() as session:
+        rows = session.scalars(select(Feedback)).all()
+    assert [(r.score, r.carrier, r.comment) for r in rows] == [(9, "sandbox", "Quick and friendly")]
+    assert "Thank you for your feedback!" in client.get(path).get_data(as_text=True)
+
+
+def test_feedback_needs_csrf_a_valid_score_and_a_delivery(app, client, runtime):
+    delivered = path_for(app, make_shipment(runtime, "delivered"))
+    moving = path_for(app, make_shipment(runtime, order_number="NW-2", tracking_number="X2"))
+    token = csrf(client, delivered)
+    assert client.post(delivered + "/feedback", data={"score": "9"}).status_code == 400
+    bad = client.post(delivered + "/feedback", data={"csrf_token": token, "score": "11"})
+    assert bad.status_code == 400 and "score from 0 to 10" in bad.get_data(as_text=True)
+    early = client.post(moving + "/feedback", data={"csrf_token": token, "score": "7"})
+    assert early.status_code == 409
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Feedback)) == 0
+
+
+def lookup(client, **form):
+    return client.post("/t/northwind", data={"csrf_token": csrf(client, "/t/northwind"), **form})
+
+
+@pytest.mark.parametrize("contact", [CUSTOMER["email"].upper(), "62704", "62704-1234"])
+def test_lookup_by_order_number_leads_to_the_signed_page(client, runtime, contact):
+    shipment = make_shipment(runtime)
+    response = lookup(client, order_number="NW-1001", contact=contact)
+    assert response.status_code == 303
+    token = response.headers["Location"].rsplit("/", 1)[1]
+    assert links.read_token(runtime, links.TRACKING, BRAND, token) == shipment
+
+
+def test_lookup_gives_one_answer_for_unknown_order_and_wrong_contact(client, runtime):
+    make_shipment(runtime)
+    wrong = lookup(client, order_number="NW-1001", contact="someone@example.com")
+    unknown = lookup(client, order_number="NW-9999", contact=CUSTOMER["email"])
+    assert wrong.status_code == unknown.status_code == 404
+    message = "We couldn&#39;t find an order with these details"
+    assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
+    assert CUSTOMER["name"] not in wrong.get_data(as_text=True)
+
+
+def test_lookup_is_rate_limited_per_client(client, runtime):
+    make_shipment(runtime)
+    limit, _window = LOOKUP_LIMIT
+    for _ in range(limit):
+        assert lookup(client, order_number="NW-1", contact="x@example.com").status_code == 404
+    blocked = lookup(client, order_number="NW-1001", contact=CUSTOMER["email"])
+    assert blocked.status_code == 429
+
+
+def test_lookup_refuses_a_post_without_csrf(client, runtime):
+    response = client.post("/t/northwind", data={"order_number": "NW-1001", "contact": "62704"})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+
+
+def test_persian_page_is_right_to_left_and_remembered(app, client, runtime):
+    path = path_for(app, make_shipment(runtime))
+    first = client.get(path + "?lang=fa")
+    assert '<html lang="fa" dir="rtl">' in first.get_data(as_text=True)
+    assert "در راه است" in first.get_data(as_text=True)
+    assert "shipflow_lang=fa" in first.headers["Set-Cookie"]
+    again = client.get(path).get_data(as_text=True)
+    assert '<html lang="fa" dir="rtl">' in again
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "text"),
+    [
+        ("zh-TW,zh;q=0.8", "zh-Hant", "運送途中"),
+        ("zh-CN", "zh-Hans", "正在途中"),
+        ("ja", "ja", "お届け途中"),
+        ("de-DE,de", "en", "On its way"),
+    ],
+)
+def test_browser_language_is_used_when_nothing_was_chosen(app, client, runtime, accept, lang, text):
+    html = client.get(path_for(app, make_shipment(runtime)), headers={"Accept-Language": accept})
+    html = html.get_data(as_text=True)
+    assert f'<html lang="{lang}" dir="ltr">' in html and text in html
+
+
+def test_lookup_page_is_small_and_labelled(client, runtime):
+    response = client.get("/t/northwind")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and len(response.data) < 100_000
+    for field in ("order_number", "contact", "tracking_number"):
+        assert f'<label for="{field}">' in html and f'id="{field}"' in html
+
+
+def test_lookup_of_an_order_in_two_parcels_lists_both(client, runtime):
+    first = make_shipment(runtime)
+    with runtime.sessions.begin() as session:
+        shipment = session.get(Shipment, first)
+        session.add(
+            Shipment(
+                brand_id=shipment.brand_id,
+                order_id=shipment.order_id,
+                carrier="sandbox",
+                tracking_number="SBX999",
+            )
+        )
+    response = lookup(client, order_number="NW-1001", contact="62704")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "coming in 2 parcels" in html
+    assert len(re.findall(r'href="/t/northwind/[\w.-]+"', html)) == 2
+
+
+def test_tracking_number_form_leads_to_the_number_page(client, runtime):
+    make_shipment(runtime)
+    response = client.get("/t/northwind/number?tracking_number=+SBX100200300+")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/t/northwind/number/SBX100200300")
+    assert (
+        client.get("/t/northwind/number?tracking_number=")
+        .headers["Location"]
+        .endswith("/t/northwind")
+    )
