@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
 
+from shipflow.clock import Clock, SystemClock
 from shipflow.domain import Address, Money, Parcel, TrackingUpdate
 
 
@@ -176,8 +177,10 @@ class Carrier:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     track_batch_size: ClassVar[int] = 1
 
-    def __init__(self, account: CarrierAccount) -> None:
+    def __init__(self, account: CarrierAccount, clock: Clock | None = None) -> None:
+        """`clock` tells the adapter what "now" is (the sandbox network runs on it)."""
         self.account = account
+        self.clock = clock or SystemClock()
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities

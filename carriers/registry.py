@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from importlib.metadata import entry_points
 
 from carriers.base import Carrier
@@ -18,11 +19,14 @@ BUILTIN = {
 }
 
 
+@cache
+def _plugins() -> dict[str, str]:
+    """Installed plugins do not change while the process runs: scan them once."""
+    return {ep.name: ep.value for ep in entry_points(group="shipflow.carriers")}
+
+
 def _targets() -> dict[str, str]:
-    found = dict(BUILTIN)
-    for ep in entry_points(group="shipflow.carriers"):
-        found[ep.name] = ep.value
-    return found
+    return {**BUILTIN, **_plugins()}
 
 
 def available_carriers() -> list[str]:

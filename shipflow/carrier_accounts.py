@@ -14,8 +14,10 @@ class UnknownCarrierAccount(LookupError):
     pass
 
 
-def carrier_for(settings: Settings, brand_code: str, account_code: str, **kwargs) -> Carrier:
-    """The adapter of one brand's carrier account; `kwargs` go to the adapter (e.g. a clock)."""
+def carrier_for(
+    settings: Settings, brand_code: str, account_code: str, clock: Clock | None = None
+) -> Carrier:
+    """The adapter of one brand's carrier account, on the given clock."""
     brand = settings.brand(brand_code)
     account = next((a for a in brand.carriers if a.code == account_code), None) if brand else None
     if account is None:
@@ -28,7 +30,7 @@ def carrier_for(settings: Settings, brand_code: str, account_code: str, **kwargs
             credentials=dict(account.credentials),
             sandbox=account.sandbox,
         ),
-        **kwargs,
+        clock=clock,
     )
 
 

@@ -8,6 +8,7 @@ from carriers.base import Capability, Carrier, CarrierAccount, CarrierRejected
 from carriers.convert import reading
 from carriers.dhl import mapping
 from carriers.dhl.client import DHLClient
+from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
 
@@ -16,8 +17,10 @@ class DHLCarrier(Carrier):
     capabilities = frozenset({Capability.TRACKING_POLL})
     track_batch_size = 1  # one trackingNumber per call
 
-    def __init__(self, account: CarrierAccount, client: DHLClient | None = None) -> None:
-        super().__init__(account)
+    def __init__(
+        self, account: CarrierAccount, client: DHLClient | None = None, clock: Clock | None = None
+    ) -> None:
+        super().__init__(account, clock)
         self.client = client or DHLClient(account)
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:

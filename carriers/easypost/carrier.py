@@ -20,6 +20,7 @@ from carriers.base import (
 from carriers.convert import reading
 from carriers.easypost import mapping
 from carriers.easypost.client import EasyPostClient
+from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
 
@@ -37,8 +38,13 @@ class EasyPostCarrier(Carrier):
     )
     track_batch_size = 1  # one Tracker per call
 
-    def __init__(self, account: CarrierAccount, client: EasyPostClient | None = None) -> None:
-        super().__init__(account)
+    def __init__(
+        self,
+        account: CarrierAccount,
+        client: EasyPostClient | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(account, clock)
         self.client = client or EasyPostClient(account)
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:

@@ -22,6 +22,7 @@ from carriers.base import (
 from carriers.fedex import mapping, units
 from carriers.fedex.client import FedExClient
 from carriers.webhook_auth import header, require_hmac_sha256
+from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
 
@@ -43,8 +44,10 @@ class FedExCarrier(Carrier):
     )
     track_batch_size = 30  # the Track API's limit per request
 
-    def __init__(self, account: CarrierAccount, client: FedExClient | None = None) -> None:
-        super().__init__(account)
+    def __init__(
+        self, account: CarrierAccount, client: FedExClient | None = None, clock: Clock | None = None
+    ) -> None:
+        super().__init__(account, clock)
         self.client = client or FedExClient(account)
         self.account_number = account.credentials.get("account_number", account.account_id)
         self.label_format = account.credentials.get("label_format", "PDF").upper()

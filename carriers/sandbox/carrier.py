@@ -36,7 +36,7 @@ from carriers.detect import luhn
 from carriers.sandbox import labels, mapping, network, rates, services, signing
 from carriers.sandbox.network import Instruction, SandboxProfile, SimulatedShipment, Timeline
 from carriers.sandbox.places import Place, distance_km
-from shipflow.clock import Clock, SystemClock
+from shipflow.clock import Clock
 from shipflow.domain import Address, TrackingUpdate
 
 PREFIX = "SBX"
@@ -99,8 +99,7 @@ class SandboxCarrier(Carrier):
         profile: SandboxProfile | None = None,
         book: ShipmentBook | None = None,
     ) -> None:
-        super().__init__(account)
-        self.clock = clock or SystemClock()
+        super().__init__(account, clock)
         self.profile = profile or SandboxProfile.with_overrides(account.credentials)
         self.book = book or DEFAULT_BOOK
         self.seed = account.credentials.get("seed", "sandbox")

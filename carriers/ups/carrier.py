@@ -22,6 +22,7 @@ from carriers.base import (
 from carriers.ups import mapping, units
 from carriers.ups.client import UPSClient
 from carriers.webhook_auth import header, require_shared_secret
+from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
 
@@ -42,8 +43,10 @@ class UPSCarrier(Carrier):
     )
     track_batch_size = 1  # the Track API takes one inquiry number per call
 
-    def __init__(self, account: CarrierAccount, client: UPSClient | None = None) -> None:
-        super().__init__(account)
+    def __init__(
+        self, account: CarrierAccount, client: UPSClient | None = None, clock: Clock | None = None
+    ) -> None:
+        super().__init__(account, clock)
         self.client = client or UPSClient(account)
         self.shipper_number = account.credentials.get("shipper_number", account.account_id)
         self.label_format = account.credentials.get("label_format", "GIF").upper()

@@ -18,6 +18,7 @@ from carriers.convert import reading
 from carriers.usps import mapping
 from carriers.usps.client import USPSClient
 from carriers.usps.units import DEFAULT_RATED_SERVICES
+from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
 
@@ -34,8 +35,10 @@ class USPSCarrier(Carrier):
     )
     track_batch_size = 1  # Tracking v3 answers one number per call
 
-    def __init__(self, account: CarrierAccount, client: USPSClient | None = None) -> None:
-        super().__init__(account)
+    def __init__(
+        self, account: CarrierAccount, client: USPSClient | None = None, clock: Clock | None = None
+    ) -> None:
+        super().__init__(account, clock)
         self.client = client or USPSClient(account)
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:

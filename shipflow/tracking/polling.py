@@ -94,7 +94,7 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
     with runtime.sessions() as session:
         try:
             account = account_for_shipment(
-                session, runtime.settings, first.brand_id, first.carrier, first.carrier_account
+                session, runtime, first.brand_id, first.carrier, first.carrier_account
             )
         except (UnknownAccount, KeyError) as exc:  # fixed by a config change: check back later
             log.warning("cannot poll %s: %s", first.carrier, exc)

@@ -70,7 +70,7 @@ def _process_claimed(runtime: Runtime, receipt_id: int) -> None:
         receipt = session.get(WebhookReceipt, receipt_id)
         now = runtime.clock.now()
         try:
-            account = load_account(session, runtime.settings, receipt.account)
+            account = load_account(session, runtime, receipt.account)
             request = WebhookRequest(
                 headers=receipt.headers, body=receipt.body, received_at=receipt.received_at
             )

@@ -28,7 +28,7 @@ def _account(carrier: str, account_id: str) -> Account:
     cache = current_app.extensions.setdefault("shipflow.webhook_accounts", {})
     account = cache.get((carrier, account_id))
     if account is None:
-        account = load_account(g.db, g.runtime.settings, account_id, carrier)
+        account = load_account(g.db, g.runtime, account_id, carrier)
         cache[carrier, account_id] = account
     return account
 

@@ -69,7 +69,7 @@ def test_killed_worker_loses_nothing_and_repeats_nothing(runtime, tracked, datab
     runtime.clock = SystemClock()  # the worker processes run on real time
     now = runtime.clock.now()
     with runtime.sessions() as session:
-        account = load_account(session, runtime.settings, tracked["tb"].account_id)
+        account = load_account(session, runtime, tracked["tb"].account_id)
         for n in range(SHIPMENTS):
             session.add(
                 Shipment(brand_id=account.brand_id, carrier="fake", tracking_number=f"TN{n}")

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from shipflow.domain import Status
+from shipflow.geo import locate
 from shipflow.store.models import Shipment
-from shipflow.web.postal import locate
 
 
 def N_(message: str) -> str:  # noqa: N802  (marked for translation, translated when shown)

@@ -22,8 +22,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shipflow.config import BrandConfig, WarehouseConfig
+from shipflow.geo import Location as Place
+from shipflow.geo import locate
 from shipflow.runtime import Runtime
-from shipflow.web.postal import Place, locate
 from shipflow.web.problems import ApiProblem, field_problem
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
