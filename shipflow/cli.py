@@ -102,6 +102,70 @@ def api_key_create(ctx: click.Context, brand_code: str, name: str) -> None:
     click.echo(key)
 
 
+def _brand_or_exit(session, brand_code: str):
+    from shipflow.brands import brand_by_code
+
+    brand = brand_by_code(session, brand_code)
+    if brand is None:
+        click.echo(
+            f"error: no brand {brand_code!r} in the database; run `shipflow demo load` "
+            "or check the code in config.yaml",
+            err=True,
+        )
+        sys.exit(2)
+    return brand
+
+
+@main.group("ops-user")
+def ops_user() -> None:
+    """Logins for the ops pages (one per person and brand)."""
+
+
+@ops_user.command("create")
+@click.option("--brand", "brand_code", required=True, help="brand code from config.yaml")
+@click.option("--email", required=True)
+@click.pass_context
+def ops_user_create(ctx: click.Context, brand_code: str, email: str) -> None:
+    """Create the login and print its generated password once; only a hash is stored."""
+    from shipflow.runtime import Runtime
+    from shipflow.store.db import unit_of_work
+    from shipflow.web.ops.users import OpsUserExists, create_ops_user
+
+    runtime = Runtime.from_settings(_settings(ctx))
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            password = create_ops_user(session, _brand_or_exit(session, brand_code).id, email)
+    except OpsUserExists as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"password for {email.strip().lower()} (shown once): {password}")
+
+
+@main.group()
+def alerts() -> None:
+    """Delay detection and ops alerts."""
+
+
+@alerts.command("scan")
+@click.option("--brand", "brand_code", required=True, help="brand code from config.yaml")
+@click.pass_context
+def alerts_scan(ctx: click.Context, brand_code: str) -> None:
+    """Sweep the brand's active shipments now, queue and send the ops notifications."""
+    from shipflow.delays.jobs import alert_cycle
+    from shipflow.runtime import Runtime
+
+    runtime = Runtime.from_settings(_settings(ctx))
+    with runtime.sessions() as session:
+        brand_id = _brand_or_exit(session, brand_code).id
+    report = alert_cycle(runtime, [brand_id])
+    result = report.scans[brand_id]
+    click.echo(
+        f"{result.candidates} candidates, {result.alerts_raised} alerts raised, "
+        f"{len(result.incidents)} lane incidents, {result.grouped} grouped; "
+        f"{report.queued} notifications queued, {report.sent} sent"
+    )
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)

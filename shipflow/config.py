@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from carriers.registry import available_carriers
+from shipflow.delays.config import AlertsConfig
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
 from shipflow.tracking.config import TrackingConfig
 
@@ -47,7 +48,7 @@ def _parse_clock(value: Any) -> time:
         value = f"{value // 60:02d}:{value % 60:02d}"
     text = str(value)
     try:
-        hours, minutes = (int(part) for part in text.split(":"))
+        hours, minutes, *_ = (int(part) for part in text.split(":"))  # also the stored HH:MM:SS
         return time(hours, minutes)
     except ValueError:
         raise ValueError(f"expected a 24-hour time like '15:00', got {text!r}") from None
@@ -223,7 +224,7 @@ class BrandConfig(Strict):
     returns: ReturnsConfig = ReturnsConfig()
     ndr: NdrConfig = NdrConfig()
     notifications: dict[str, Any] = {}
-    alerts: dict[str, Any] = {}
+    alerts: AlertsConfig = AlertsConfig()
 
     @model_validator(mode="after")
     def _unique_codes(self) -> BrandConfig:

@@ -8,6 +8,7 @@ must dedupe on `message.dedupe_key`. A failure rolls back and retries with backo
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -24,6 +25,22 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, OutboxMessage], None]
 HANDLERS: dict[str, list[Handler]] = defaultdict(list)
+
+
+# Features that handle outbox topics: "module:function", where function(runtime) returns
+# {topic: handler}. Installed once per runtime, by whichever runner dispatches first.
+HANDLER_FACTORIES = ["shipflow.delays.jobs:outbox_handlers"]
+_installed: set[int] = set()
+
+
+def install_handlers(runtime: Runtime) -> None:
+    if id(runtime) in _installed:
+        return
+    for target in HANDLER_FACTORIES:
+        module, _, name = target.partition(":")
+        for topic, handler in getattr(importlib.import_module(module), name)(runtime).items():
+            register_handler(topic, handler)
+    _installed.add(id(runtime))
 
 
 def register_handler(topic: str, fn: Handler) -> None:
@@ -79,6 +96,7 @@ def claim_due(session: Session, now: datetime, lease: float, limit: int) -> list
 
 def dispatch_due(runtime: Runtime, limit: int = 200) -> int:
     """Claim due messages and deliver them; returns how many were claimed."""
+    install_handlers(runtime)
     now, lease = runtime.clock.now(), runtime.settings.tracking.lease_seconds
     with runtime.sessions() as session:
         claimed = claim_due(session, now, lease, limit)

@@ -192,6 +192,9 @@ class Shipment(Base):
     last_event_at: Mapped[datetime | None]
     next_poll_at: Mapped[datetime | None]
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Where it goes, kept on the row so lane statistics need no join (migration alerts_1).
+    destination_state: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    destination_postal_code: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     order: Mapped[Order | None] = relationship(back_populates="shipments")
     parcels: Mapped[list[ParcelRow]] = relationship(
@@ -265,6 +268,14 @@ class Alert(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Routing and the ops workflow (migration alerts_1).
+    carrier: Mapped[str | None] = mapped_column(String(32))
+    region: Mapped[str | None] = mapped_column(String(64))
+    notified_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(254))
+    resolved_at: Mapped[datetime | None]
 
 
 class IdempotencyRecord(Base):
@@ -310,6 +321,7 @@ class OutboxMessage(Base):
 
 # Feature modules add their tables to Base.metadata on import.
 from shipflow.store import (  # noqa: E402,F401
+    alert_models,
     feedback_models,
     postpurchase_models,
     tracking_models,

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shipflow.delays.service import detect_for_shipment
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged
 from shipflow.store.models import Shipment, TrackingEventRow
@@ -157,6 +158,7 @@ def ingest(
     revise_prediction(shipment, [_domain_event(r) for r in rows], update)
     if decisive is not None and shipment.status != previous:
         _publish_change(session, shipment, previous, decisive)
+    detect_for_shipment(session, shipment, now)
     return IngestResult(added, previous, Status(shipment.status))
 
 

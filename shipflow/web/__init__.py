@@ -11,6 +11,7 @@ from shipflow.runtime import Runtime
 from shipflow.web import demo, health, ndr_page, pages, returns_portal, webhooks, widget
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
+from shipflow.web.ops import bp as ops_pages
 from shipflow.web.problems import ApiProblem, http_problem, problem_response, validation_problem
 from shipflow.web.tracking_page import views as tracking_page
 
@@ -65,6 +66,7 @@ def create_app(runtime: Runtime) -> OpenAPI:
     app.register_blueprint(widget.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(ops_pages)
     app.register_blueprint(ndr_page.bp)
     app.register_blueprint(returns_portal.bp)
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from shipflow import geo
 from shipflow.config import load_settings
 from shipflow.runtime import Runtime
-from shipflow.web import create_app, postal
+from shipflow.web import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +65,7 @@ class LiveServer:
 def _warm_indexes():
     """Build the ZIP index once up front: on a busy machine it takes seconds, which would
     otherwise land on the first page load of some test."""
-    postal.locate("US", "10001")
+    geo.locate("US", "10001")
 
 
 @pytest.fixture

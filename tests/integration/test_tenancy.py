@@ -3,6 +3,8 @@ with 404 for brand A's objects, and lists never include them."""
 
 from __future__ import annotations
 
+from shipflow.delays.alerts import raise_alert
+from shipflow.store.db import unit_of_work
 from tests.integration.test_api import make_order, make_shipment
 from tests.postpurchase.factories import postpurchase_objects
 
@@ -46,7 +48,18 @@ def test_every_endpoint_hides_other_brands(app, client, brands, runtime):
     a, b = brands["a"]["headers"], brands["b"]["headers"]
     order = make_order(client, a)
     shipment = make_shipment(client, a, order_id=order["id"])
-    ids = {"orders": order["id"], "shipments": shipment["id"]}
+    with unit_of_work(runtime.sessions) as session:
+        alert = raise_alert(
+            session,
+            brands["a"]["id"],
+            runtime.clock.now(),
+            kind="late",
+            severity="warning",
+            title="late",
+            dedupe_key="late:1",
+            shipment_id=shipment["id"],
+        )
+    ids = {"orders": order["id"], "shipments": shipment["id"], "alerts": alert.id}
     ids["webhook-receipts"] = make_webhook_receipt(app, brands["a"]["id"])
     ids |= postpurchase_objects(runtime, order["id"], shipment["id"])
 

@@ -87,6 +87,7 @@ def test_beat_schedules_every_periodic_job():
         "tracking.poll_due": 60,
         "tracking.process_receipts": 5,
         "outbox.dispatch": 2,
+        "alerts.cycle": 60,
         "postpurchase.deliver_messages": 30,
         "postpurchase.ndr_follow_up": 600,
     }

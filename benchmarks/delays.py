@@ -1,0 +1,235 @@
+"""Delay scan at scale: 1,000,000 active shipments (plus 100,000 recent deliveries for the
+lane baselines) in PostgreSQL, then `shipflow.delays.sweep.scan` timed twice: the first
+sweep raises the alerts, the second is the steady state that runs on a schedule.
+
+    SHIPFLOW_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        PYTHONPATH=. /work/venv/bin/python benchmarks/delays.py [--active 1000000]
+
+Works in its own schema (`bench_delays`), dropped and re-created on every run; `--reuse`
+keeps the loaded shipments and only clears alerts and outbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, func, select, text
+
+from shipflow.brands import sync_brand
+from shipflow.config import load_settings
+from shipflow.delays.config import AlertsConfig
+from shipflow.delays.sweep import scan
+from shipflow.store.db import make_engine, make_session_factory, unit_of_work
+from shipflow.store.migrate import upgrade
+from shipflow.store.models import Alert, Brand, OutboxMessage
+
+SCHEMA = "bench_delays"
+NOW = datetime(2026, 11, 25, 15, tzinfo=UTC)
+CARRIERS = ("ups", "fedex", "usps", "dhl")
+STATES = [
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+]
+STATUSES = (  # active mix, weights in percent
+    ("in_transit", 62),
+    ("info_received", 14),
+    ("out_for_delivery", 10),
+    ("pending", 5),
+    ("available_for_pickup", 3),
+    ("attempt_failed", 2),
+    ("exception", 2),
+    ("returning_to_sender", 2),
+)
+COLUMNS = [
+    "id",
+    "brand_id",
+    "carrier",
+    "tracking_number",
+    "warehouse_code",
+    "status",
+    "kind",
+    "created_at",
+    "updated_at",
+    "last_event_at",
+    "promised_date",
+    "predicted_date",
+    "delivered_at",
+    "destination_state",
+    "destination_postal_code",
+    "details",
+    "carrier_account",
+    "service",
+    "label_url",
+]
+
+
+def shipment_rows(brand_id: str, active: int, delivered: int, rng: random.Random):
+    """Mostly healthy parcels: ~3 % predicted late (half of UPS to California, an incident),
+    ~1.5 % silent past their status limit, ~1 % labels never picked up, 2 % exceptions."""
+    names, weights = zip(*STATUSES, strict=True)
+    limits = AlertsConfig().stale_hours
+    today = NOW.date()
+    for n in range(active + delivered):
+        carrier, state = rng.choice(CARRIERS), rng.choice(STATES)
+        status = rng.choices(names, weights)[0] if n < active else "delivered"
+        unscanned = status in ("pending", "info_received")
+        created = NOW - timedelta(hours=rng.uniform(1, 20 if unscanned else 72))
+        if unscanned and rng.random() < 0.01:
+            created -= timedelta(days=5)
+        silent = limits.get(status, 48) * (rng.uniform(1.05, 2) if rng.random() < 0.015 else 0.8)
+        last_event = max(created, NOW - timedelta(hours=rng.uniform(0, silent)))
+        promised = today + timedelta(days=rng.randint(0, 5))
+        slip = rng.random() < 0.03 or (carrier == "ups" and state == "CA" and rng.random() < 0.5)
+        predicted = promised + timedelta(days=rng.randint(1, 3) if slip else 0)
+        delivered_at = None
+        if status == "delivered":
+            promised = today - timedelta(days=rng.randint(1, 20))
+            predicted = promised + timedelta(days=1 if rng.random() < 0.05 else 0)
+            delivered_at = datetime.combine(predicted, datetime.min.time(), UTC)
+        yield (
+            f"shp_b{n:012d}",
+            brand_id,
+            carrier,
+            f"T{n:012d}",
+            rng.choice(("EWR", "DFW", "RNO")),
+            status,
+            "forward",
+            created,
+            created,
+            None if unscanned else last_event,
+            promised,
+            predicted,
+            delivered_at,
+            state,
+            f"{rng.randint(100, 999)}{rng.randint(0, 99):02d}",
+            "{}",
+            "bench",
+            "ground",
+            "",
+        )
+
+
+def load(engine, sessions, active: int, delivered: int) -> str:
+    with unit_of_work(sessions) as session:
+        brand_id = sync_brand(session, load_settings(environ={}).brands[0]).id
+    started = time.perf_counter()
+    raw = engine.raw_connection()
+    copy_sql = f"COPY shipments ({', '.join(COLUMNS)}) FROM STDIN"
+    with raw.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for row in shipment_rows(brand_id, active, delivered, random.Random(7)):
+            copy.write_row(row)
+    raw.driver_connection.commit()
+    raw.close()
+    # As autovacuum leaves a live table: statistics, hint bits and visibility map set.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) shipments"))
+    elapsed = time.perf_counter() - started
+    print(f"loaded {active:,} active + {delivered:,} delivered shipments in {elapsed:.1f} s (COPY)")
+    return brand_id
+
+
+def timed_scan(sessions, brand_id: str, label: str) -> None:
+    started = time.perf_counter()
+    with unit_of_work(sessions) as session:  # the commit is part of the figure
+        result = scan(session, brand_id, NOW)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{label}: {elapsed:.2f} s, candidates {result.candidates:,}, "
+        f"alerts raised {result.alerts_raised:,}, grouped under incidents "
+        f"{result.grouped:,}, lane incidents {len(result.incidents)}, "
+        f"ShipmentDelayed published {result.events_published:,} "
+        f"(load average {os.getloadavg()[0]:.1f})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--active", type=int, default=1_000_000)
+    parser.add_argument("--delivered", type=int, default=100_000)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the loaded shipments, clear alerts and outbox"
+    )
+    args = parser.parse_args()
+    base = os.environ.get(
+        "SHIPFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{SCHEMA}"
+    if not args.reuse:
+        admin = create_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        admin.dispose()
+        upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    if args.reuse:
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE alerts, outbox"))
+        with sessions() as session:
+            brand_id = session.scalar(select(Brand.id))
+    else:
+        brand_id = load(engine, sessions, args.active, args.delivered)
+    timed_scan(sessions, brand_id, "first scan (raises alerts)")
+    timed_scan(sessions, brand_id, "second scan (steady state)")
+    with sessions() as session:
+        alerts = session.scalar(select(func.count()).select_from(Alert))
+        events = session.scalar(select(func.count()).select_from(OutboxMessage))
+    print(f"alerts in table: {alerts:,}; outbox messages: {events:,}")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Alerts in the database: raised once per dedupe key while unresolved, then acknowledged
+and resolved by ops people."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ARRAY, ColumnElement, Select, String, any_, bindparam, select, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from shipflow.store.alert_models import OPEN_ALERT
+from shipflow.store.models import Alert, new_id
+
+OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
+STATUSES = (OPEN, ACKNOWLEDGED, RESOLVED)
+UNRESOLVED = "unresolved"  # a filter: open or acknowledged
+CHUNK = 5000
+PG_CHUNK = 50_000
+
+
+class AlertStateError(Exception):
+    """The requested step does not follow from the alert's status (resolved is final)."""
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def insert_ignoring(
+    session: Session, model, rows: Sequence[dict[str, Any]], conflict: list[str], where=None
+) -> None:
+    """Bulk insert that skips rows clashing with a unique index: safe against a concurrent
+    sweep doing the same. On PostgreSQL the rows travel as one JSON parameter
+    (json_populate_recordset), tens of thousands a statement; SQLite takes executemany."""
+    if not rows:
+        return
+    session.flush()  # rows may point at objects still pending in the session
+    if not _is_postgres(session):
+        statement = sqlite.insert(model).on_conflict_do_nothing(
+            index_elements=conflict, index_where=where
+        )
+        for start in range(0, len(rows), CHUNK):
+            session.execute(statement, list(rows[start : start + CHUNK]))
+        return
+    table = model.__table__.name
+    names = ", ".join(f'"{name}"' for name in rows[0])
+    predicate = f" WHERE {where.text}" if where is not None else ""
+    statement = text(
+        f'INSERT INTO "{table}" ({names}) SELECT {names} '
+        f'FROM json_populate_recordset(NULL::"{table}", CAST(:rows AS json)) '
+        f"ON CONFLICT ({', '.join(conflict)}){predicate} DO NOTHING"
+    )
+    for start in range(0, len(rows), PG_CHUNK):
+        chunk = json.dumps(list(rows[start : start + PG_CHUNK]), default=_json_value)
+        session.execute(statement, {"rows": chunk})
+
+
+def in_values(session: Session, column, values: Sequence[str]) -> Iterator[ColumnElement]:
+    """`column IN values` in as few clauses as the backend wants: one array parameter on
+    PostgreSQL (no 5,000-placeholder statements to parse), chunks elsewhere."""
+    if _is_postgres(session):
+        yield column == any_(bindparam("values", list(values), type_=ARRAY(String)))
+        return
+    for start in range(0, len(values), CHUNK):
+        yield column.in_(values[start : start + CHUNK])
+
+
+def existing_values(session: Session, column, values: Iterable[str], *where) -> set[str]:
+    """Which of `values` `column` holds (rows filtered by `where`)."""
+    values = list(values)
+    found: set[str] = set()
+    if values:
+        for clause in in_values(session, column, values):
+            found.update(session.scalars(select(column).where(clause, *where)))
+    return found
+
+
+def alert_row(brand_id: str, now: datetime, **fields: Any) -> dict[str, Any]:
+    """Column values of a new open alert (ids made here, so rows can go in in bulk)."""
+    return {
+        "id": new_id("alr")(),
+        "brand_id": brand_id,
+        "status": OPEN,
+        "details": {},
+        "created_at": now,
+        "updated_at": now,
+        "shipment_id": None,
+        "carrier": None,
+        "region": None,
+        **fields,
+    }
+
+
+def insert_alerts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    insert_ignoring(session, Alert, rows, ["brand_id", "dedupe_key"], OPEN_ALERT)
+
+
+def unresolved_keys(session: Session, brand_id: str, keys: Iterable[str]) -> set[str]:
+    return existing_values(
+        session, Alert.dedupe_key, keys, Alert.brand_id == brand_id, Alert.status != RESOLVED
+    )
+
+
+def raise_alert(session: Session, brand_id: str, now: datetime, **fields: Any) -> Alert | None:
+    """Add an alert unless one with its dedupe key is still unresolved; None if it was."""
+    if unresolved_keys(session, brand_id, [fields["dedupe_key"]]):
+        return None
+    insert_alerts(session, [alert_row(brand_id, now, **fields)])
+    return session.scalar(
+        select(Alert).where(
+            Alert.brand_id == brand_id,
+            Alert.dedupe_key == fields["dedupe_key"],
+            Alert.status != RESOLVED,
+        )
+    )
+
+
+def acknowledge(alert: Alert, by: str, now: datetime) -> None:
+    if alert.status == RESOLVED:
+        raise AlertStateError("this alert is already resolved")
+    if alert.status == OPEN:
+        alert.status, alert.acknowledged_at, alert.acknowledged_by = ACKNOWLEDGED, now, by
+        alert.updated_at = now
+
+
+def resolve(alert: Alert, by: str, now: datetime) -> None:
+    if alert.status == RESOLVED:
+        return
+    if alert.acknowledged_by is None:
+        alert.acknowledged_by = by
+    alert.status, alert.resolved_at, alert.updated_at = RESOLVED, now, now
+
+
+def alert_query(
+    brand_id: str,
+    kind: str | None = None,
+    severity: str | None = None,
+    carrier: str | None = None,
+    status: str | None = UNRESOLVED,
+) -> Select:
+    """The brand's alerts, filtered; what the ops page and the API list."""
+    statement = select(Alert).where(Alert.brand_id == brand_id)
+    if status == UNRESOLVED:
+        statement = statement.where(Alert.status != RESOLVED)
+    elif status:
+        statement = statement.where(Alert.status == status)
+    for column, value in ((Alert.kind, kind), (Alert.severity, severity), (Alert.carrier, carrier)):
+        if value:
+            statement = statement.where(column == value)
+    return statement

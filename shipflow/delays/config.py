@@ -1,0 +1,130 @@
+"""The typed `alerts` section of a brand in config.yaml: when a shipment counts as late or
+silent, when a lane is in trouble, and where ops alerts go. Every key has a default, so a
+brand with `alerts: {}` gets sensible behaviour and no notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Hours = Annotated[float, Field(gt=0, le=24 * 90)]
+Severity = Literal["info", "warning", "critical"]
+Kind = Literal["late", "stale", "not_picked_up", "exception", "lane_incident"]
+KINDS: tuple[str, ...] = Kind.__args__
+SEVERITIES: tuple[str, ...] = Severity.__args__
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LaneConfig(_Strict):
+    """A lane incident opens when the late share of one carrier in one destination region
+    rises `jump` above its baseline (its own recent deliveries, else `baseline_late_share`)."""
+
+    region: Literal["state", "zip3"] = "state"
+    min_shipments: Annotated[int, Field(ge=1)] = 20
+    min_late: Annotated[int, Field(ge=1)] = 10
+    jump: Annotated[float, Field(gt=0, le=1)] = 0.2
+    baseline_late_share: Annotated[float, Field(ge=0, lt=1)] = 0.05
+    baseline_days: Annotated[int, Field(ge=1, le=365)] = 28
+
+
+class ChannelConfig(_Strict):
+    type: Literal["slack", "email", "webhook"]
+    url: str = ""  # slack incoming webhook / generic webhook endpoint
+    secret: str = ""  # webhook: HMAC-SHA256 signing key
+    to: list[str] = []  # email recipients
+    sender: str = "shipflow@localhost"
+
+    @model_validator(mode="after")
+    def _complete(self) -> ChannelConfig:
+        if self.type in ("slack", "webhook") and not self.url:
+            raise ValueError(f"a {self.type} channel needs a url")
+        if self.type == "webhook" and not self.secret:
+            raise ValueError("a webhook channel needs a secret to sign its requests")
+        if self.type == "email" and not self.to:
+            raise ValueError("an email channel needs at least one address in `to`")
+        return self
+
+
+class RouteConfig(_Strict):
+    """Alerts matching every non-empty filter go to `channels`; still open (unacknowledged)
+    `escalate_after_minutes` later, they also go to `escalate_to`."""
+
+    kinds: list[Kind] = []
+    severities: list[Severity] = []
+    carriers: list[str] = []
+    channels: Annotated[list[str], Field(min_length=1)]
+    escalate_after_minutes: Annotated[int, Field(gt=0)] | None = None
+    escalate_to: list[str] = []
+
+    def matches(self, kind: str, severity: str, carrier: str | None) -> bool:
+        return (
+            (not self.kinds or kind in self.kinds)
+            and (not self.severities or severity in self.severities)
+            and (not self.carriers or carrier in self.carriers)
+        )
+
+
+DEFAULT_STALE_HOURS = {
+    "info_received": 72.0,
+    "in_transit": 48.0,
+    "out_for_delivery": 12.0,
+    "attempt_failed": 48.0,
+    "available_for_pickup": 120.0,
+    "exception": 72.0,
+    "returning_to_sender": 168.0,
+}
+
+
+class AlertsConfig(_Strict):
+    stale_hours: dict[str, Hours] = DEFAULT_STALE_HOURS
+    carrier_stale_hours: dict[str, dict[str, Hours]] = {}  # carrier -> status -> hours
+    pickup_working_days: Annotated[int, Field(ge=0, le=10)] = 1
+    lane: LaneConfig = LaneConfig()
+    channels: dict[str, ChannelConfig] = {}
+    routes: list[RouteConfig] = []
+    digest_threshold: Annotated[int, Field(ge=2)] = 5
+
+    @field_validator("stale_hours")
+    @classmethod
+    def _over_defaults(cls, value: dict[str, float]) -> dict[str, float]:
+        """Naming one status keeps the defaults of the others."""
+        return {**DEFAULT_STALE_HOURS, **value}
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> AlertsConfig:
+        for route in self.routes:
+            for name in [*route.channels, *route.escalate_to]:
+                if name not in self.channels:
+                    known = ", ".join(self.channels) or "none defined"
+                    raise ValueError(f"route uses unknown channel {name!r} (channels: {known})")
+        return self
+
+    def channels_for(self, kind: str, severity: str, carrier: str | None) -> set[str]:
+        return {
+            channel
+            for route in self.routes
+            if route.matches(kind, severity, carrier)
+            for channel in route.channels
+        }
+
+    def escalations_for(
+        self, kind: str, severity: str, carrier: str | None, notified_at: datetime, now: datetime
+    ) -> set[str]:
+        """Second-route channels whose wait since `notified_at` is over."""
+        return {
+            channel
+            for route in self.routes
+            if route.escalate_after_minutes
+            and route.matches(kind, severity, carrier)
+            and notified_at + timedelta(minutes=route.escalate_after_minutes) <= now
+            for channel in route.escalate_to
+        }
+
+    def stale_limit_hours(self, carrier: str, status: str) -> float | None:
+        """How long a shipment may stay silent in `status`; the carrier's own limit wins."""
+        return self.carrier_stale_hours.get(carrier, {}).get(status, self.stale_hours.get(status))

@@ -1,0 +1,256 @@
+"""Pure delay detectors: a shipment snapshot, the time and the brand's policy in, the
+delays found out. No I/O, so the per-event path and the scheduled sweep judge alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from shipflow.delays.config import AlertsConfig, LaneConfig
+from shipflow.domain import Reason, Status, Warehouse
+
+# Statuses a parcel can still leave by itself; the sweep looks only at these.
+ACTIVE_STATUSES = (
+    Status.PENDING,
+    Status.INFO_RECEIVED,
+    Status.IN_TRANSIT,
+    Status.OUT_FOR_DELIVERY,
+    Status.ATTEMPT_FAILED,
+    Status.AVAILABLE_FOR_PICKUP,
+    Status.EXCEPTION,
+    Status.RETURNING_TO_SENDER,
+)
+NOT_PICKED_UP_STATUSES = (Status.PENDING, Status.INFO_RECEIVED)
+# A promise is a date in the customer's calendar: it is broken once that day has ended in
+# every US time zone (Hawaii is UTC-10), not at UTC midnight.
+PROMISE_DAY_ENDS_AFTER = timedelta(hours=12)
+SERIOUS_REASONS = frozenset({Reason.LOST, Reason.DAMAGED, Reason.REFUSED})
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentSnapshot:
+    id: str
+    brand_id: str
+    carrier: str
+    status: Status
+    created_at: datetime
+    kind: str = "forward"
+    reason: str | None = None
+    promised_date: date | None = None
+    predicted_date: date | None = None
+    last_event_at: datetime | None = None
+    warehouse_code: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Delay:
+    kind: str
+    severity: str
+    title: str
+    why: str
+    dedupe_key: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the detectors need of a brand: its alert settings and warehouse calendars."""
+
+    alerts: AlertsConfig = AlertsConfig()
+    warehouses: dict[str, Warehouse] = field(default_factory=dict)
+
+
+def last_seen(shipment: ShipmentSnapshot) -> datetime:
+    return shipment.last_event_at or shipment.created_at
+
+
+def last_broken_promise(now: datetime) -> date:
+    """The latest promised date already broken at `now` for a parcel not yet delivered."""
+    return (now.astimezone(UTC) - timedelta(days=1) - PROMISE_DAY_ENDS_AFTER).date()
+
+
+def detect_late(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
+    """The prediction is past the promise, or the promised day is over and no delivery."""
+    if s.kind != "forward" or s.promised_date is None or s.status not in ACTIVE_STATUSES:
+        return None
+    if s.predicted_date is not None and s.predicted_date > s.promised_date:
+        why = f"predicted {s.predicted_date.isoformat()}, promised {s.promised_date.isoformat()}"
+    elif s.promised_date <= last_broken_promise(now):
+        why = f"not delivered by the promised {s.promised_date.isoformat()}"
+    else:
+        return None
+    return Delay(
+        kind="late",
+        severity="warning",
+        title=f"{s.carrier} shipment late: {why}",
+        why=why,
+        dedupe_key=f"late:{s.id}:{s.promised_date.isoformat()}",
+        details={"promised_date": s.promised_date.isoformat(), "predicted_date": _iso(s)},
+    )
+
+
+def detect_stale(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
+    """No carrier scan for longer than the status allows (per carrier, per status)."""
+    if s.status in NOT_PICKED_UP_STATUSES and s.last_event_at is None:
+        return None  # never scanned: the pickup detector's case
+    limit = policy.alerts.stale_limit_hours(s.carrier, s.status)
+    if limit is None or s.status not in ACTIVE_STATUSES:
+        return None
+    silent = now - last_seen(s)
+    if silent <= timedelta(hours=limit):
+        return None
+    hours = int(silent.total_seconds() // 3600)
+    why = f"no scan for {hours} h while {s.status} (limit {limit:g} h)"
+    return Delay(
+        kind="stale",
+        severity="warning",
+        title=f"{s.carrier} shipment silent: {why}",
+        why=why,
+        dedupe_key=f"stale:{s.id}:{s.status}",
+        details={"status": str(s.status), "silent_hours": hours, "limit_hours": limit},
+    )
+
+
+def detect_not_picked_up(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
+    """A label was created but the carrier has not scanned the parcel by the end of the
+    warehouse's next working day."""
+    if s.status not in NOT_PICKED_UP_STATUSES:
+        return None
+    deadline = pickup_deadline(s.created_at, policy.warehouses.get(s.warehouse_code), policy)
+    if now <= deadline:
+        return None
+    why = f"label created {s.created_at:%Y-%m-%d %H:%M} UTC, no pickup scan yet"
+    return Delay(
+        kind="not_picked_up",
+        severity="warning",
+        title=f"{s.carrier} has not picked up the parcel: {why}",
+        why=why,
+        dedupe_key=f"not_picked_up:{s.id}",
+        details={"warehouse": s.warehouse_code, "deadline": deadline.isoformat()},
+    )
+
+
+def detect_exception(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
+    if s.status != Status.EXCEPTION:
+        return None
+    reason = s.reason or "unspecified"
+    return Delay(
+        kind="exception",
+        severity="critical" if s.reason in SERIOUS_REASONS else "warning",
+        title=f"{s.carrier} exception: {reason}",
+        why=f"carrier reported an exception ({reason})",
+        dedupe_key=f"exception:{s.id}:{reason}",
+        details={"reason": reason},
+    )
+
+
+DETECTORS = (detect_late, detect_stale, detect_not_picked_up, detect_exception)
+
+
+def detect(s: ShipmentSnapshot, now: datetime, policy: Policy) -> list[Delay]:
+    return [d for d in (detector(s, now, policy) for detector in DETECTORS) if d is not None]
+
+
+def _iso(s: ShipmentSnapshot) -> str | None:
+    return s.predicted_date.isoformat() if s.predicted_date else None
+
+
+# --- warehouse working days -------------------------------------------------------------
+
+DEFAULT_WAREHOUSE_ZONE = "UTC"
+WEEKDAYS_MON_FRI = frozenset(range(5))
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    try:
+        return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
+    except NotImplementedError:
+        return frozenset()
+
+
+def _is_working_day(day: date, warehouse: Warehouse | None) -> bool:
+    if warehouse is None:
+        return day.weekday() in WEEKDAYS_MON_FRI
+    if day.weekday() not in warehouse.working_days:
+        return False
+    return day not in _holidays(warehouse.holiday_country, warehouse.holiday_subdivision, day.year)
+
+
+def _zone(warehouse: Warehouse | None) -> ZoneInfo:
+    return ZoneInfo(warehouse.timezone if warehouse else DEFAULT_WAREHOUSE_ZONE)
+
+
+def pickup_deadline(created_at: datetime, warehouse: Warehouse | None, policy: Policy) -> datetime:
+    """End of the `pickup_working_days`-th working day after the label's local date."""
+    zone = _zone(warehouse)
+    day = created_at.astimezone(zone).date()
+    remaining = policy.alerts.pickup_working_days
+    while remaining:
+        day += timedelta(days=1)
+        remaining -= _is_working_day(day, warehouse)
+    return datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+
+
+def latest_overdue_label(now: datetime, warehouse: Warehouse | None, policy: Policy) -> datetime:
+    """Labels created before this instant are overdue for pickup at `now`: the set-based
+    form of `pickup_deadline`, one threshold per warehouse instead of one per row."""
+    zone = _zone(warehouse)
+    day = now.astimezone(zone).date()
+    for _ in range(60):
+        start = datetime.combine(day, time(), zone)
+        if pickup_deadline(start, warehouse, policy) < now:
+            return datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+        day -= timedelta(days=1)
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
+# --- lanes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LaneStats:
+    carrier: str
+    region: str
+    active: int  # active shipments with a promise
+    late: int
+    baseline_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class LaneIncident:
+    carrier: str
+    region: str
+    late: int
+    active: int
+    share: float
+    baseline_share: float
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"lane_incident:{self.carrier}:{self.region}"
+
+    @property
+    def title(self) -> str:
+        return (
+            f"{self.carrier} lane incident to {self.region}: {self.late} of {self.active} "
+            f"shipments late ({self.share:.0%}, usually {self.baseline_share:.0%})"
+        )
+
+
+def lane_incident(stats: LaneStats, config: LaneConfig) -> LaneIncident | None:
+    """One lane's late share jumped above its baseline, on enough parcels to mean it."""
+    if not stats.region or stats.active < config.min_shipments or stats.late < config.min_late:
+        return None
+    share = stats.late / stats.active
+    if share < stats.baseline_share + config.jump:
+        return None
+    return LaneIncident(
+        stats.carrier, stats.region, stats.late, stats.active, share, stats.baseline_share
+    )

@@ -1,0 +1,146 @@
+"""Turning detected delays into alerts and `ShipmentDelayed` events, one shipment at a time:
+`detect_for_shipment` runs after every tracking event. The helpers here are shared with the
+scheduled sweep (`shipflow.delays.sweep`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Date, cast, func, select
+from sqlalchemy.orm import Session
+
+from shipflow.config import WarehouseConfig
+from shipflow.delays import alerts
+from shipflow.delays.config import AlertsConfig
+from shipflow.delays.detectors import (
+    Delay,
+    Policy,
+    ShipmentSnapshot,
+    detect,
+)
+from shipflow.domain import Status
+from shipflow.domain.events import ShipmentDelayed
+from shipflow.store.models import Alert, Brand, Shipment
+from shipflow.store.outbox import publish
+
+# Kinds that mean the customer's parcel is behind (the exception has its own event).
+DELAY_EVENT_KINDS = frozenset({"late", "stale", "not_picked_up"})
+SHIPMENT_KINDS = ("late", "stale", "not_picked_up", "exception")
+Lane = tuple[str, str]
+
+
+def policy_for(session: Session, brand_id: str) -> Policy:
+    """The brand's policy from the configuration `shipflow demo load` stored on its row."""
+    stored = session.scalar(select(Brand.settings).where(Brand.id == brand_id)) or {}
+    warehouses = [WarehouseConfig.model_validate(w) for w in stored.get("warehouses", [])]
+    return Policy(
+        alerts=AlertsConfig.model_validate(stored.get("alerts") or {}),
+        warehouses={w.code: w.to_domain() for w in warehouses},
+    )
+
+
+def region_of(state: str, postal_code: str, policy: Policy) -> str:
+    return state if policy.alerts.lane.region == "state" else postal_code[:3]
+
+
+def region_column(policy: Policy):
+    if policy.alerts.lane.region == "state":
+        return Shipment.destination_state
+    return func.substr(Shipment.destination_postal_code, 1, 3)
+
+
+def snapshot(shipment: Shipment, policy: Policy) -> ShipmentSnapshot:
+    return ShipmentSnapshot(
+        id=shipment.id,
+        brand_id=shipment.brand_id,
+        carrier=shipment.carrier,
+        status=Status(shipment.status),
+        created_at=shipment.created_at,
+        kind=shipment.kind,
+        reason=shipment.status_reason,
+        promised_date=shipment.promised_date,
+        predicted_date=shipment.predicted_date,
+        last_event_at=shipment.last_event_at,
+        warehouse_code=shipment.warehouse_code,
+        region=region_of(shipment.destination_state, shipment.destination_postal_code, policy),
+    )
+
+
+def shipment_alert(snap: ShipmentSnapshot, delay: Delay) -> dict:
+    return {
+        "kind": delay.kind,
+        "severity": delay.severity,
+        "title": delay.title,
+        "dedupe_key": delay.dedupe_key,
+        "details": {**delay.details, "why": delay.why},
+        "shipment_id": snap.id,
+        "carrier": snap.carrier,
+        "region": snap.region or None,
+    }
+
+
+def delayed_event(snap: ShipmentSnapshot, delay: Delay, now: datetime) -> ShipmentDelayed:
+    return ShipmentDelayed(
+        brand_id=snap.brand_id,
+        shipment_id=snap.id,
+        occurred_at=now,
+        promised_date=snap.promised_date,
+        predicted_date=snap.predicted_date,
+        why=delay.why,
+    )
+
+
+def open_incidents(session: Session, brand_id: str) -> dict[Lane, Alert]:
+    found = session.scalars(
+        select(Alert).where(
+            Alert.brand_id == brand_id,
+            Alert.kind == "lane_incident",
+            Alert.status != alerts.RESOLVED,
+        )
+    )
+    return {(a.carrier, a.region): a for a in found}
+
+
+# --- one shipment, after each tracking event --------------------------------------------
+
+
+def _fill_destination(shipment: Shipment) -> None:
+    if shipment.destination_postal_code or shipment.order is None:
+        return
+    ship_to = shipment.order.ship_to or {}
+    shipment.destination_state = str(ship_to.get("state") or "")
+    shipment.destination_postal_code = str(ship_to.get("postal_code") or "")
+
+
+def detect_for_shipment(session: Session, shipment: Shipment, now: datetime) -> list[Delay]:
+    """Judge one shipment now: raise its new alerts (unless its lane has an open incident,
+    which stands for it), resolve the ones no longer true, publish `ShipmentDelayed`."""
+    policy = policy_for(session, shipment.brand_id)
+    _fill_destination(shipment)
+    snap = snapshot(shipment, policy)
+    delays = detect(snap, now, policy)
+    grouped = (snap.carrier, snap.region) in open_incidents(session, snap.brand_id)
+    if not grouped:
+        for delay in delays:
+            alerts.raise_alert(session, snap.brand_id, now, **shipment_alert(snap, delay))
+    current = {d.dedupe_key for d in delays}
+    for alert in session.scalars(
+        select(Alert).where(
+            Alert.shipment_id == snap.id,
+            Alert.status != alerts.RESOLVED,
+            Alert.kind.in_(SHIPMENT_KINDS),
+        )
+    ):
+        if alert.dedupe_key not in current:
+            alerts.resolve(alert, "shipflow", now)
+    for delay in delays:
+        if delay.kind in DELAY_EVENT_KINDS:
+            publish(session, delayed_event(snap, delay, now))
+            break
+    return delays
+
+
+def sql_date(session: Session, column):
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(column)
+    return cast(column, Date)

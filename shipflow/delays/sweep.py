@@ -1,0 +1,369 @@
+"""The scheduled sweep over every active shipment of a brand, set-based: SQL narrows a
+million rows to the few that may be late, silent or unpicked, lane statistics are two
+GROUP BYs, and only the candidates meet the same pure detectors as `detect_for_shipment`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, exists, false, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from shipflow.delays import alerts
+from shipflow.delays.config import AlertsConfig
+from shipflow.delays.detectors import (
+    ACTIVE_STATUSES,
+    NOT_PICKED_UP_STATUSES,
+    LaneIncident,
+    LaneStats,
+    Policy,
+    ShipmentSnapshot,
+    detect,
+    lane_incident,
+    last_broken_promise,
+    latest_overdue_label,
+)
+from shipflow.delays.service import (
+    DELAY_EVENT_KINDS,
+    SHIPMENT_KINDS,
+    Lane,
+    delayed_event,
+    open_incidents,
+    policy_for,
+    region_column,
+    shipment_alert,
+    sql_date,
+)
+from shipflow.domain import TERMINAL_STATUSES, Status
+from shipflow.domain.events import ShipmentDelayed
+from shipflow.store.models import Alert, Order, OutboxMessage, Shipment
+
+SAMPLE_IDS = 20
+
+
+@dataclass
+class ScanResult:
+    candidates: int = 0
+    alerts_raised: int = 0
+    grouped: int = 0
+    incidents: list[LaneIncident] = field(default_factory=list)
+    events_published: int = 0
+    resolved: int = 0
+
+
+def _late_condition(now: datetime):
+    return and_(
+        Shipment.kind == "forward",
+        Shipment.promised_date.is_not(None),
+        or_(
+            Shipment.predicted_date > Shipment.promised_date,
+            Shipment.promised_date <= last_broken_promise(now),
+        ),
+    )
+
+
+def _stale_condition(now: datetime, config: AlertsConfig):
+    """SQL for `detect_stale`: silent longer than the (carrier's own or default) limit."""
+    seen = func.coalesce(Shipment.last_event_at, Shipment.created_at)
+    overridden = {
+        status: [c for c, limits in config.carrier_stale_hours.items() if status in limits]
+        for status in {s for limits in config.carrier_stale_hours.values() for s in limits}
+    }
+    clauses = []
+    for status, hours in config.stale_hours.items():
+        clauses.append(
+            and_(
+                Shipment.status == status,
+                Shipment.carrier.not_in(overridden.get(status, [])),
+                seen < now - timedelta(hours=hours),
+            )
+        )
+    for carrier, limits in config.carrier_stale_hours.items():
+        for status, hours in limits.items():
+            clauses.append(
+                and_(
+                    Shipment.status == status,
+                    Shipment.carrier == carrier,
+                    seen < now - timedelta(hours=hours),
+                )
+            )
+    return or_(false(), *clauses)
+
+
+def _pickup_condition(now: datetime, policy: Policy):
+    """SQL for `detect_not_picked_up`: one creation threshold per warehouse."""
+    not_scanned = Shipment.status.in_(NOT_PICKED_UP_STATUSES)
+    known = list(policy.warehouses)
+    clauses = [
+        and_(
+            Shipment.warehouse_code == code,
+            Shipment.created_at < latest_overdue_label(now, warehouse, policy),
+        )
+        for code, warehouse in policy.warehouses.items()
+    ]
+    clauses.append(
+        and_(
+            Shipment.warehouse_code.not_in(known),
+            Shipment.created_at < latest_overdue_label(now, None, policy),
+        )
+    )
+    return and_(not_scanned, or_(*clauses))
+
+
+def _backfill_destinations(session: Session, brand_id: str) -> None:
+    """Shipments created without a destination take it from their order, once."""
+    order = Order.__table__.alias()
+
+    def from_order(key: str):
+        value = select(order.c.ship_to[key].as_string()).where(order.c.id == Shipment.order_id)
+        return func.coalesce(value.scalar_subquery(), "")
+
+    pending = and_(
+        Shipment.brand_id == brand_id,
+        Shipment.destination_postal_code == "",
+        Shipment.order_id.is_not(None),
+        Shipment.status.in_(ACTIVE_STATUSES),
+    )
+    session.execute(
+        update(Shipment)
+        .where(pending)
+        .values(
+            destination_state=from_order("state"),
+            destination_postal_code=from_order("postal_code"),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -> list[LaneStats]:
+    """Late share of every (carrier, region) among active shipments, with its baseline:
+    the lane's own deliveries of the last weeks, else the configured default."""
+    config = policy.alerts.lane
+    region = region_column(policy)
+    late = func.sum(case((_late_condition(now), 1), else_=0))
+    current = session.execute(
+        select(Shipment.carrier, region, func.count(), late)
+        .where(
+            Shipment.brand_id == brand_id,
+            Shipment.status.in_(ACTIVE_STATUSES),
+            Shipment.kind == "forward",
+            Shipment.promised_date.is_not(None),
+        )
+        .group_by(Shipment.carrier, region)
+    ).all()
+    delivered_late = sql_date(session, Shipment.delivered_at) > Shipment.promised_date
+    history = {
+        (carrier, lane_region): (count, late_count)
+        for carrier, lane_region, count, late_count in session.execute(
+            select(
+                Shipment.carrier,
+                region,
+                func.count(),
+                func.sum(case((delivered_late, 1), else_=0)),
+            )
+            .where(
+                Shipment.brand_id == brand_id,
+                Shipment.status == Status.DELIVERED,
+                Shipment.promised_date.is_not(None),
+                Shipment.delivered_at >= now - timedelta(days=config.baseline_days),
+            )
+            .group_by(Shipment.carrier, region)
+        )
+    }
+    stats = []
+    for carrier, lane_region, count, late_count in current:
+        past, past_late = history.get((carrier, lane_region), (0, 0))
+        baseline = past_late / past if past >= config.min_shipments else config.baseline_late_share
+        stats.append(LaneStats(carrier, lane_region or "", count, int(late_count or 0), baseline))
+    return stats
+
+
+def _raise_incidents(
+    session: Session, brand_id: str, now: datetime, incidents: Sequence[LaneIncident]
+) -> int:
+    """Open an alert per new incident, refresh the figures of open ones; count the new."""
+    open_alerts = {
+        a.dedupe_key: a
+        for a in session.scalars(
+            select(Alert).where(
+                Alert.brand_id == brand_id,
+                Alert.kind == "lane_incident",
+                Alert.status != alerts.RESOLVED,
+            )
+        )
+    }
+    rows = []
+    for incident in incidents:
+        details = {
+            "late": incident.late,
+            "active": incident.active,
+            "late_share": round(incident.share, 4),
+            "baseline_share": round(incident.baseline_share, 4),
+        }
+        existing = open_alerts.get(incident.dedupe_key)
+        if existing is not None:  # keep the figures current while it is open
+            existing.details = {**existing.details, **details}
+            existing.title = incident.title
+            continue
+        rows.append(
+            alerts.alert_row(
+                brand_id,
+                now,
+                kind="lane_incident",
+                severity="critical",
+                title=incident.title,
+                dedupe_key=incident.dedupe_key,
+                details=details,
+                carrier=incident.carrier,
+                region=incident.region,
+            )
+        )
+    alerts.insert_alerts(session, rows)
+    session.flush()
+    return len(rows)
+
+
+def _candidates(session: Session, brand_id: str, now: datetime, policy: Policy):
+    region = region_column(policy)
+    statement = select(
+        Shipment.id,
+        Shipment.carrier,
+        Shipment.status,
+        Shipment.created_at,
+        Shipment.kind,
+        Shipment.status_reason,
+        Shipment.promised_date,
+        Shipment.predicted_date,
+        Shipment.last_event_at,
+        Shipment.warehouse_code,
+        region,
+    ).where(
+        Shipment.brand_id == brand_id,
+        Shipment.status.in_(ACTIVE_STATUSES),
+        or_(
+            _late_condition(now),
+            _stale_condition(now, policy.alerts),
+            _pickup_condition(now, policy),
+            Shipment.status == Status.EXCEPTION,
+        ),
+    )
+    for row in session.execute(statement).yield_per(10_000):
+        yield ShipmentSnapshot(
+            id=row[0],
+            brand_id=brand_id,
+            carrier=row[1],
+            status=Status(row[2]),
+            created_at=row[3],
+            kind=row[4],
+            reason=row[5],
+            promised_date=row[6],
+            predicted_date=row[7],
+            last_event_at=row[8],
+            warehouse_code=row[9],
+            region=row[10] or "",
+        )
+
+
+def _publish_delayed(session: Session, events: Iterable[ShipmentDelayed]) -> int:
+    by_key = {e.key: e for e in events}
+    known = alerts.existing_values(session, OutboxMessage.dedupe_key, by_key)
+    rows = [
+        {
+            "brand_id": e.brand_id,
+            "topic": e.topic,
+            "dedupe_key": key,
+            "payload": e.payload(),
+            "created_at": e.occurred_at,
+            "available_at": e.occurred_at,
+            "attempts": 0,
+        }
+        for key, e in by_key.items()
+        if key not in known
+    ]
+    alerts.insert_ignoring(session, OutboxMessage, rows, ["dedupe_key"])
+    return len(rows)
+
+
+def _resolve_finished(session: Session, brand_id: str, now: datetime) -> int:
+    """Alerts of shipments that reached a terminal status need no one any more."""
+    finished = exists().where(
+        Shipment.id == Alert.shipment_id, Shipment.status.in_(TERMINAL_STATUSES)
+    )
+    result = session.execute(
+        update(Alert)
+        .where(Alert.brand_id == brand_id, Alert.status != alerts.RESOLVED, finished)
+        .values(status=alerts.RESOLVED, resolved_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def _group_under_incidents(
+    session: Session,
+    brand_id: str,
+    now: datetime,
+    incidents: dict[Lane, Alert],
+    grouped: dict[Lane, list[str]],
+) -> int:
+    """Each open incident lists the delayed shipments it stands for; their individual
+    alerts raised before the incident opened are folded into it (resolved)."""
+    for (carrier, region), incident in incidents.items():
+        ids = grouped.get((carrier, region), [])
+        incident.details = {
+            **incident.details,
+            "grouped_shipments": len(ids),
+            "sample_shipment_ids": ids[:SAMPLE_IDS],
+        }
+        session.execute(
+            update(Alert)
+            .where(
+                Alert.brand_id == brand_id,
+                Alert.status != alerts.RESOLVED,
+                Alert.kind.in_(SHIPMENT_KINDS),
+                Alert.carrier == carrier,
+                Alert.region == region,
+            )
+            .values(status=alerts.RESOLVED, resolved_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return sum(len(ids) for ids in grouped.values())
+
+
+def scan(session: Session, brand_id: str, now: datetime) -> ScanResult:
+    """Sweep every active shipment of the brand: lane incidents first, so the shipments
+    they cover are grouped under them instead of raising an alert each."""
+    policy = policy_for(session, brand_id)
+    result = ScanResult()
+    _backfill_destinations(session, brand_id)
+    result.incidents = [
+        incident
+        for stats in lane_stats(session, brand_id, now, policy)
+        if (incident := lane_incident(stats, policy.alerts.lane)) is not None
+    ]
+    result.alerts_raised = _raise_incidents(session, brand_id, now, result.incidents)
+    incidents = open_incidents(session, brand_id)
+    grouped: dict[Lane, list[str]] = defaultdict(list)
+    rows, events = [], []
+    for snap in _candidates(session, brand_id, now, policy):
+        result.candidates += 1
+        delays = detect(snap, now, policy)
+        if not delays:
+            continue
+        if (snap.carrier, snap.region) in incidents:
+            grouped[snap.carrier, snap.region].append(snap.id)
+        else:
+            rows.extend(shipment_alert(snap, d) for d in delays)
+        delayed = next((d for d in delays if d.kind in DELAY_EVENT_KINDS), None)
+        if delayed is not None:
+            events.append(delayed_event(snap, delayed, now))
+    known = alerts.unresolved_keys(session, brand_id, (r["dedupe_key"] for r in rows))
+    new_rows = [alerts.alert_row(brand_id, now, **r) for r in rows if r["dedupe_key"] not in known]
+    alerts.insert_alerts(session, new_rows)
+    result.alerts_raised += len(new_rows)
+    result.grouped = _group_under_incidents(session, brand_id, now, incidents, grouped)
+    result.events_published = _publish_delayed(session, events)
+    result.resolved = _resolve_finished(session, brand_id, now)
+    return result

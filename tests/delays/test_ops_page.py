@@ -1,0 +1,274 @@
+"""The ops pages: login per brand, CSRF, the alerts list with filters, acknowledge and
+resolve, charts, and that one brand never sees another's alerts."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from shipflow.cli import main
+from shipflow.delays import alerts
+from shipflow.store.db import unit_of_work
+from shipflow.store.models import Alert
+from shipflow.web.ops.users import create_ops_user
+from tests.delays.conftest import add_shipment
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def ops(runtime, brands, clock):
+    """Per brand: an ops login and three alerts (late/ups, exception/fedex, resolved)."""
+    found = {}
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        for code, brand in brands.items():
+            email = f"ops@{code}.example"
+            ids = {}
+            for i, (kind, severity, carrier) in enumerate(
+                [
+                    ("late", "warning", "ups"),
+                    ("exception", "critical", "fedex"),
+                    ("stale", "warning", "ups"),
+                ]
+            ):
+                alert = alerts.raise_alert(
+                    session,
+                    brand["id"],
+                    now + timedelta(seconds=i),
+                    kind=kind,
+                    severity=severity,
+                    title=f"{code.upper()} {kind} alert",
+                    dedupe_key=f"{kind}:{code}",
+                    carrier=carrier,
+                    region="CA",
+                )
+                ids[kind] = alert.id
+            session.get(Alert, ids["stale"]).status = "resolved"
+            password = create_ops_user(session, brand["id"], email)
+            found[code] = {**brand, "email": email, "password": password, "alerts": ids}
+    return found
+
+
+def _csrf(client) -> str:
+    client.get("/ops/login")
+    with client.session_transaction() as session:
+        return session["csrf_token"]
+
+
+def login(client, user, code="a", password=None):
+    return client.post(
+        "/ops/login",
+        data={
+            "csrf_token": _csrf(client),
+            "brand": f"brand-{code}",
+            "email": user["email"],
+            "password": password or user["password"],
+        },
+    )
+
+
+def _post(client, url, **data):
+    with client.session_transaction() as session:
+        token = session["csrf_token"]
+    return client.post(url, data={"csrf_token": token, **data})
+
+
+def test_pages_need_a_login(client):
+    for path in ("/ops/", "/ops/alerts", "/ops/performance"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/ops/login?next=")
+
+
+def test_login_logout(client, ops):
+    assert login(client, ops["a"], password="wrong").status_code == 401
+    assert login(client, ops["a"], code="b").status_code == 401  # not a login of brand B
+    response = login(client, ops["a"])
+    assert response.status_code == 302 and response.headers["Location"] == "/ops/alerts"
+    assert client.get("/ops/alerts").status_code == 200
+    assert _post(client, "/ops/logout").status_code == 302
+    assert client.get("/ops/alerts").status_code == 302
+
+
+def test_forms_without_the_csrf_token_are_refused(client, ops):
+    client.get("/ops/login")
+    response = client.post(
+        "/ops/login",
+        data={"brand": "brand-a", "email": ops["a"]["email"], "password": ops["a"]["password"]},
+    )
+    assert response.status_code == 400
+    login(client, ops["a"])
+    alert_id = ops["a"]["alerts"]["late"]
+    assert client.post(f"/ops/alerts/{alert_id}/acknowledge", data={}).status_code == 400
+
+
+def test_login_never_redirects_off_site(client, ops):
+    response = client.post(
+        "/ops/login",
+        data={
+            "csrf_token": _csrf(client),
+            "brand": "brand-a",
+            "email": ops["a"]["email"],
+            "password": ops["a"]["password"],
+            "next": "//evil.example/",
+        },
+    )
+    assert response.headers["Location"] == "/ops/alerts"
+
+
+def _titles(html: str) -> list[str]:
+    return re.findall(r"<td>([AB] \w+ alert)", html)
+
+
+def test_lists_unresolved_alerts_with_filters(client, ops):
+    login(client, ops["a"])
+    assert _titles(client.get("/ops/alerts").text) == ["A exception alert", "A late alert"]
+    assert _titles(client.get("/ops/alerts?kind=late").text) == ["A late alert"]
+    assert _titles(client.get("/ops/alerts?severity=critical").text) == ["A exception alert"]
+    assert _titles(client.get("/ops/alerts?carrier=ups").text) == ["A late alert"]
+    assert _titles(client.get("/ops/alerts?status=resolved").text) == ["A stale alert"]
+    assert len(_titles(client.get("/ops/alerts?status=all").text)) == 3
+
+
+def test_acknowledge_and_resolve(client, ops, runtime):
+    login(client, ops["a"])
+    alert_id = ops["a"]["alerts"]["late"]
+    response = _post(client, f"/ops/alerts/{alert_id}/acknowledge", next="/ops/alerts?kind=late")
+    assert response.headers["Location"] == "/ops/alerts?kind=late"
+    with runtime.sessions() as session:
+        alert = session.get(Alert, alert_id)
+        assert (alert.status, alert.acknowledged_by) == ("acknowledged", "ops@a.example")
+    page = client.get("/ops/alerts?kind=late").text
+    assert "Acknowledge</button>" not in page and "Resolve</button>" in page
+    _post(client, f"/ops/alerts/{alert_id}/resolve")
+    with runtime.sessions() as session:
+        assert session.get(Alert, alert_id).status == "resolved"
+    assert _titles(client.get("/ops/alerts").text) == ["A exception alert"]
+    conflict = _post(client, f"/ops/alerts/{alert_id}/acknowledge")
+    assert conflict.status_code == 409 and conflict.mimetype == "text/html"
+    assert "already resolved" in conflict.text
+
+
+def test_an_ops_user_never_sees_or_touches_another_brands_alerts(client, ops, runtime):
+    login(client, ops["a"])
+    everything = client.get("/ops/alerts?status=all").text
+    assert "B " not in " ".join(_titles(everything)) and "brand-b" not in everything
+    other = ops["b"]["alerts"]["late"]
+    assert client.get(f"/ops/alerts?id={other}").text.count("B late alert") == 0
+    assert _post(client, f"/ops/alerts/{other}/acknowledge").status_code == 404
+    assert _post(client, f"/ops/alerts/{other}/resolve").status_code == 404
+    with runtime.sessions() as session:
+        assert session.get(Alert, other).status == "open"
+
+
+def test_performance_page_charts_on_time_share(client, ops, runtime, clock):
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        for i in range(4):  # UPS: 3 of 4 on time last week; FedEx: late
+            promised = (now - timedelta(days=7)).date()
+            delivered = now - timedelta(days=7 if i < 3 else 5)
+            add_shipment(
+                session,
+                ops["a"]["id"],
+                now,
+                status="delivered",
+                delivered_at=delivered,
+                promised_date=promised,
+            )
+        add_shipment(
+            session,
+            ops["a"]["id"],
+            now,
+            carrier="fedex",
+            status="delivered",
+            delivered_at=now - timedelta(days=1),
+            promised_date=(now - 3 * timedelta(days=1)).date(),
+        )
+        add_shipment(
+            session,
+            ops["b"]["id"],
+            now,
+            carrier="dhl",
+            status="delivered",
+            delivered_at=now - timedelta(days=1),
+            promised_date=now.date(),
+        )
+    login(client, ops["a"])
+    page = client.get("/ops/performance").text
+    assert page.count("<svg") == 2
+    assert "ups, week of 16 Nov: 75% on time (3/4)" in page
+    assert "fedex, week of 16 Nov: 0% on time (0/1)" in page
+    assert "ups · NY" in page  # the lane chart
+    assert "dhl" not in page  # brand B's carrier
+
+
+def test_cli_creates_an_ops_user_whose_password_logs_in(
+    runner, runtime, tmp_path, client, database_url
+):
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["database_url"] = database_url
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data))
+    assert runner.invoke(main, ["--config", str(config), "demo", "load"]).exit_code == 0
+    args = [
+        "--config",
+        str(config),
+        "ops-user",
+        "create",
+        "--brand",
+        "northwind",
+        "--email",
+        "Ana@Northwind.example",
+    ]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    password = result.output.strip().rsplit(" ", 1)[-1]
+    with runtime.sessions() as session:
+        from shipflow.store.alert_models import OpsUser
+
+        stored = session.scalars(select(OpsUser)).one()
+        assert password not in stored.password_hash
+    user = {"email": "ana@northwind.example", "password": password}
+    response = client.post(
+        "/ops/login", data={"csrf_token": _csrf(client), "brand": "northwind", **user}
+    )
+    assert response.status_code == 302
+    again = runner.invoke(main, args)
+    assert again.exit_code == 2 and "already has a login" in again.output
+    unknown = runner.invoke(main, [*args[:4], "--brand", "nope", "--email", "x@y.z"])
+    assert unknown.exit_code == 2
+
+
+def test_cli_alert_scan_sweeps_and_reports(runner, runtime, tmp_path, database_url, clock):
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["database_url"] = database_url
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(data))
+    assert runner.invoke(main, ["--config", str(config), "demo", "load"]).exit_code == 0
+    with unit_of_work(runtime.sessions) as session:
+        from shipflow.brands import brand_by_code
+
+        brand_id = brand_by_code(session, "northwind").id
+        add_shipment(session, brand_id, clock.now(), status="exception", status_reason="lost")
+    result = runner.invoke(
+        main, ["--config", str(config), "alerts", "scan", "--brand", "northwind"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 alerts raised" in result.output
+    with runtime.sessions() as session:
+        assert session.scalars(select(Alert.kind)).all() == ["exception"]
+
+
+def test_odd_query_values_show_everything_instead_of_failing(client, ops):
+    login(client, ops["a"])
+    for query in ("kind=bogus", "carrier=%00x", "status=nope", "id=%00"):
+        response = client.get(f"/ops/alerts?{query}")
+        assert response.status_code == 200, query
+        assert len(_titles(response.text)) == 2, query
+    assert _post(client, "/ops/alerts/%00/resolve").status_code == 404
