@@ -224,3 +224,48 @@ def test_damaged_needs_photos_and_stores_them(runtime, client, demo):
             select(ReturnRequestRow).order_by(ReturnRequestRow.created_at)
         ).all()
         assert latest[-1].status == "review" and len(latest[-1].items[0].photos) == 1
+
+
+def test_ops_page_lists_cases_needing_a_person(runtime, client, demo, brands, monkeypatch):
+    from shipflow.store.db import unit_of_work
+    from shipflow.web.ops.users import create_ops_user
+
+    monkeypatch.setattr(
+        "shipflow.postpurchase.carrier_of_shipment",
+        lambda *a: RecordingCarrier(supports_actions=False),
+    )
+    path = ndr_path(runtime, failed_case(runtime, demo.brand_id))
+    token = csrf(client.get(path).get_data(as_text=True))
+    client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "action": "hold_at_pickup_point",
+            "pickup_point_id": "SBX-PP-001",
+        },
+    )
+    with unit_of_work(runtime.sessions) as session:
+        mine = create_ops_user(session, demo.brand_id, "ops@northwind.example")
+        theirs = create_ops_user(session, brands["b"]["id"], "ops@b.example")
+
+    def page_for(brand_code, email, password):
+        client.post("/ops/logout", data={"csrf_token": token})
+        client.get("/ops/login")
+        with client.session_transaction() as session:
+            form_token = session["csrf_token"]
+        client.post(
+            "/ops/login",
+            data={
+                "csrf_token": form_token,
+                "brand": brand_code,
+                "email": email,
+                "password": password,
+            },
+        )
+        return client.get("/ops/failed-deliveries").get_data(as_text=True)
+
+    html = page_for("northwind", "ops@northwind.example", mine)
+    assert "NW-1001" in html and "hold at pickup point at SBX-PP-001" in html
+    assert "sandbox" in html and "100.0%" in html
+    other = page_for("brand-b", "ops@b.example", theirs)
+    assert "NW-1001" not in other and "Nothing waiting." in other

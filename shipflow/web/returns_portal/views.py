@@ -17,7 +17,7 @@ from shipflow.returns.service import ItemChoice, ReturnError
 from shipflow.store.models import Brand, Order
 from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
 from shipflow.web.csrf import check_csrf
-from shipflow.web.i18n import current_language, format_day
+from shipflow.web.i18n import current_language, format_day, format_number
 from shipflow.web.i18n import gettext as _
 from shipflow.web.pages import N_, message_page, render_page, use_brand
 from shipflow.web.ratelimit import RateLimiter
@@ -102,6 +102,7 @@ def refusal_text(code: str, params: dict) -> str:
     """The rule that refused an item, in the customer's language."""
     if code not in REFUSALS:
         return _("This item cannot be returned.")
+    params = {k: format_number(int(v)) if str(v).isdigit() else v for k, v in params.items()}
     if code == "outside_window":
         deadline = date.fromisoformat(params["deadline"])
         params = {**params, "deadline": format_day(deadline, with_year=True)}
