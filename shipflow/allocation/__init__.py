@@ -1,0 +1,1 @@
+"""Carrier allocation: rules reject, scoring ranks, the optimizer plans a whole batch."""
