@@ -213,11 +213,14 @@ def issue_label(
             is_return=True,
         ),
     )
+    account = next((c.account.account_id for c in carriers if c.name == label.carrier), "")
     shipment = Shipment(
         brand_id=request.brand_id,
         order_id=order.id,
         kind="return",
         carrier=label.carrier,
+        carrier_account=account,
+        next_poll_at=now,  # tracked like any shipment: its first scan moves the return on
         service=label.service,
         tracking_number=label.tracking_number,
         cost_amount=label.price.amount if label.price else None,

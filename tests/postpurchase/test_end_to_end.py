@@ -222,3 +222,26 @@ def test_return_label_scan_and_signed_refund_webhook(runtime, client, clock, use
     assert refunded.json["status"] == "refunded"
     (refund,) = messages(runtime, "refund_issued")
     assert "$78.00" in refund.body
+
+
+def test_a_return_parcel_is_tracked_by_polling(runtime, client, clock, use_sandbox):
+    from shipflow.postpurchase import issue_return_label
+    from shipflow.returns.service import ItemChoice, request_return
+    from shipflow.store.models import Order
+    from shipflow.tracking.polling import poll_due
+
+    use_sandbox(CALM)
+    brand = demo_brand(runtime)
+    order_id, _ = order(runtime, brand.brand_id, "NW-8")
+    with runtime.sessions() as session:
+        request = request_return(
+            session,
+            session.get(Order, order_id),
+            [ItemChoice("LANTERN", 1, "wrong_size")],
+            clock.now(),
+            "en",
+        )
+        shipment = issue_return_label(runtime, session, request, clock.now())
+        session.commit()
+        assert shipment.carrier_account == "sandbox-main"
+    assert poll_due(runtime) >= 1
