@@ -94,6 +94,7 @@ def postpurchase_objects(runtime, order_id: str, shipment_id: str) -> dict[str, 
     from shipflow.domain import Reason
     from shipflow.ndr.service import NdrService
     from shipflow.returns.service import ItemChoice, request_return
+    from shipflow.store.postpurchase_models import ReturnPhotoRow
     from tests.fakes import RecordingCarrier
 
     now = runtime.clock.now()
@@ -105,5 +106,9 @@ def postpurchase_objects(runtime, order_id: str, shipment_id: str) -> dict[str, 
         feedback.record(session, shipment, 9, "", "en", now)
         order = session.get(Order, order_id)
         sku = order.lines[0].sku
-        request = request_return(session, order, [ItemChoice(sku, 1, "changed_mind")], now, "en")
-        return {"ndr-cases": case.id, "returns": request.id}
+        photo = ReturnPhotoRow(brand_id=order.brand_id, content_type="image/png", data=b"\x89PNG")
+        session.add(photo)
+        session.flush()
+        choice = ItemChoice(sku, 1, "changed_mind", (photo.id,))
+        request = request_return(session, order, [choice], now, "en")
+        return {"ndr-cases": case.id, "returns": request.id, "return-photos": photo.id}

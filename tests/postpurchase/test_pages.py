@@ -224,6 +224,11 @@ def test_damaged_needs_photos_and_stores_them(runtime, client, demo):
             select(ReturnRequestRow).order_by(ReturnRequestRow.created_at)
         ).all()
         assert latest[-1].status == "review" and len(latest[-1].items[0].photos) == 1
+        photo_id = latest[-1].items[0].photos[0]
+    listed = client.get("/api/v1/returns?status=review", headers=demo.headers).json["data"]
+    assert listed[0]["items"][0]["photos"] == [photo_id]
+    photo = client.get(f"/api/v1/return-photos/{photo_id}", headers=demo.headers)
+    assert photo.mimetype == "image/png" and photo.data == PNG
 
 
 def test_ops_page_lists_cases_needing_a_person(runtime, client, demo, brands, monkeypatch):

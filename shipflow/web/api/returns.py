@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from flask import g
+from flask import Response, g
 from flask_openapi3 import Tag
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from shipflow.carrier_accounts import UnknownCarrierAccount
 from shipflow.postpurchase import issue_return_label, money_text
 from shipflow.returns.service import ReturnError, mark_refunded, review
-from shipflow.store.postpurchase_models import ReturnRequestRow
+from shipflow.store.postpurchase_models import ReturnPhotoRow, ReturnRequestRow
 from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.pagination import page, paginate
@@ -35,7 +35,7 @@ class ReturnItemOut(Output):
     unit_price: int
     accepted: bool
     refusal: str | None
-    photos: int = 0
+    photos: list[str] = []  # ids: GET /return-photos/<id>
 
 
 class ReturnOut(Output):
@@ -67,7 +67,7 @@ class ReviewIn(Input):
 
 def return_json(request: ReturnRequestRow) -> dict:
     items = [
-        ReturnItemOut.model_validate({**_columns(i), "photos": len(i.photos or [])})
+        ReturnItemOut.model_validate({**_columns(i), "photos": list(i.photos or [])})
         for i in request.items
     ]
     data = ReturnOut.model_validate({**_columns(request), "items": items})
@@ -145,3 +145,20 @@ def return_refunded(path: IdPath):
         raise _conflict(ReturnError(f"return {request.id} is {request.status}; nothing to refund"))
     mark_refunded(g.db, request, g.runtime.clock.now(), money_text(request.language))
     return return_json(request), 200
+
+
+@api.get(
+    "/return-photos/<id>",
+    tags=[TAG],
+    responses={200: {"content": {"image/*": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def get_return_photo(path: IdPath):
+    """A photo the customer attached to a return item (ids are in the item's `photos`)."""
+    photo = g.db.scalar(
+        select(ReturnPhotoRow).where(
+            ReturnPhotoRow.id == path.id, ReturnPhotoRow.brand_id == g.brand_id
+        )
+    )
+    if photo is None:
+        raise not_found("return photo")
+    return Response(photo.data, mimetype=photo.content_type)
