@@ -25,7 +25,12 @@ class Job:
 
 
 JOBS: dict[str, Job] = {}
-JOB_MODULES = ["shipflow.jobs.tasks", "shipflow.delays.jobs", "shipflow.jobs.postpurchase"]
+JOB_MODULES = [
+    "shipflow.jobs.tasks",
+    "shipflow.delays.jobs",
+    "shipflow.edd.jobs",
+    "shipflow.jobs.postpurchase",
+]
 
 
 def job(name: str, every: float | None = None) -> Callable[[JobFunction], JobFunction]:
