@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, redirect, request
 from werkzeug.exceptions import HTTPException
@@ -16,6 +17,7 @@ from shipflow.links import LinkExpired, LinkInvalid, read_token
 from shipflow.ndr.choices import pickup_point, reattempt_dates
 from shipflow.ndr.service import LINK_PURPOSE, policy_for
 from shipflow.ndr.workflow import OPEN_STATES, CaseState, available_actions
+from shipflow.notify.customer import zone_for
 from shipflow.postpurchase import ndr_service
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
@@ -130,6 +132,8 @@ def _page(visit: Visit, token: str, status: int = 200, error: str = ""):
             pickup_points=visit.brand.ndr.pickup_points,
             error=error,
             form=request.form,
+            attempted_at=visit.shipment.last_event_at or visit.case.last_contact_at,
+            zone=ZoneInfo(zone_for(ship_to)),
         )
     )
 
