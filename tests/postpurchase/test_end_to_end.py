@@ -154,10 +154,17 @@ def test_three_missed_attempts_send_the_parcel_back(runtime, clock, use_sandbox)
 
 
 class StoreEndpoint(BaseHTTPRequestHandler):
+    """The store: records signed webhooks; `?fail=1` answers 503 while `failing` is set."""
+
     received: list[tuple[dict, bytes]] = []
+    failing = True
 
     def do_POST(self):  # noqa: N802
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        if "fail=1" in self.path and StoreEndpoint.failing:
+            self.send_response(503)
+            self.end_headers()
+            return
         StoreEndpoint.received.append((dict(self.headers), body))
         self.send_response(204)
         self.end_headers()
@@ -168,7 +175,7 @@ class StoreEndpoint(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def store():
-    StoreEndpoint.received = []
+    StoreEndpoint.received, StoreEndpoint.failing = [], True
     server = HTTPServer(("127.0.0.1", 0), StoreEndpoint)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -245,3 +252,28 @@ def test_a_return_parcel_is_tracked_by_polling(runtime, client, clock, use_sandb
         session.commit()
         assert shipment.carrier_account == "sandbox-main"
     assert poll_due(runtime) >= 1
+
+
+def test_a_store_that_is_down_gets_the_webhook_later(runtime, clock, store):
+    from shipflow.store.db import unit_of_work
+    from shipflow.store.models import OutboxMessage
+    from shipflow.store.outbox import enqueue
+
+    url, received = store
+    brand = demo_brand(runtime, store_webhook_url=url + "?fail=1", secret="store-secret")
+    payload = {"url": url + "?fail=1", "event": "return.received", "data": {"return_id": "r1"}}
+    with unit_of_work(runtime.sessions) as session:
+        enqueue(session, brand.brand_id, "store.webhook", "return.received:r1", payload)
+    dispatch_due(runtime)
+    with runtime.sessions() as session:
+        message = session.scalar(select(OutboxMessage))
+        assert message.processed_at is None and "HTTP 503" in message.last_error
+    StoreEndpoint.failing = False
+    assert dispatch_due(runtime) == 0  # waits for its backoff
+    clock.advance(timedelta(minutes=1))
+    dispatch_due(runtime)
+    with runtime.sessions() as session:
+        assert session.scalar(select(OutboxMessage)).processed_at is not None
+    headers, body = received[-1]
+    assert headers["Idempotency-Key"] == "return.received:r1"
+    assert verify("store-secret", body, headers[SIGNATURE_HEADER])
