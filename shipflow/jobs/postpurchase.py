@@ -23,7 +23,9 @@ from shipflow.notify.templates import Milestone
 from shipflow.postpurchase import ndr_service
 from shipflow.returns.service import STORE_WEBHOOK_TOPIC, on_return_shipment_status
 from shipflow.runtime import Runtime
-from shipflow.store.models import Brand, Order, Shipment
+from shipflow.store.models import Brand, Order, OutboxMessage, Shipment
+from shipflow.web.i18n import format_day
+from shipflow.web.links import tracking_link
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def _shipment(session: Session, payload: dict[str, Any]) -> Shipment | None:
     return shipment
 
 
-def on_attempt_failed(session: Session, message) -> None:
+def on_attempt_failed(session: Session, message: OutboxMessage) -> None:
     shipment = _shipment(session, message.payload)
     if shipment is None or shipment.kind != "forward":
         return
@@ -63,7 +65,7 @@ def on_attempt_failed(session: Session, message) -> None:
     )
 
 
-def on_milestone(session: Session, message) -> None:
+def on_milestone(session: Session, message: OutboxMessage) -> None:
     """Forward parcels: tell the customer. Return parcels: move the return on."""
     shipment = _shipment(session, message.payload)
     if shipment is None:
@@ -90,9 +92,6 @@ def _message_customer(
 ) -> None:
     if shipment.order_id is None:
         return
-    from shipflow.web.i18n import format_day
-    from shipflow.web.links import tracking_link
-
     order = session.get(Order, shipment.order_id)
     brand = session.get(Brand, shipment.brand_id)
     languages = (brand.settings or {}).get("languages") or ["en"]
@@ -117,12 +116,13 @@ def _message_customer(
     )
 
 
-def send_store_webhook(session: Session, message) -> None:
+def send_store_webhook(session: Session, message: OutboxMessage) -> None:
     """POST the return event to the store, signed with the brand's secret; a failure raises
     and the outbox retries with backoff (the Idempotency-Key lets the store drop repeats)."""
     brand = session.get(Brand, message.brand_id)
-    returns = (brand.settings or {}).get("returns", {}) if brand else {}
-    secret = returns.get("store_webhook_secret")
+    if brand is None:
+        return
+    secret = (brand.settings or {}).get("returns", {}).get("store_webhook_secret")
     if not secret:
         log.warning("store webhook for %s not sent: no returns.store_webhook_secret", brand.code)
         return
