@@ -29,6 +29,7 @@ JOB_MODULES = [
     "shipflow.jobs.tasks",
     "shipflow.delays.jobs",
     "shipflow.edd.jobs",
+    "shipflow.allocation.batches",
     "shipflow.jobs.postpurchase",
 ]
 

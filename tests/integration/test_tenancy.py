@@ -4,6 +4,7 @@ with 404 for brand A's objects, and lists never include them."""
 from __future__ import annotations
 
 from shipflow.delays.alerts import raise_alert
+from shipflow.store.allocation_models import AllocationBatch
 from shipflow.store.db import unit_of_work
 from tests.integration.test_api import make_order, make_shipment
 from tests.postpurchase.factories import postpurchase_objects
@@ -61,6 +62,11 @@ def test_every_endpoint_hides_other_brands(app, client, brands, runtime):
         )
     ids = {"orders": order["id"], "shipments": shipment["id"], "alerts": alert.id}
     ids["webhook-receipts"] = make_webhook_receipt(app, brands["a"]["id"])
+    with unit_of_work(runtime.sessions) as session:
+        batch = AllocationBatch(brand_id=brands["a"]["id"], request={"order_ids": []})
+        session.add(batch)
+        session.flush()
+        ids["allocation-batches"] = batch.id
     ids |= postpurchase_objects(runtime, order["id"], shipment["id"])
 
     object_routes = _object_routes(app)

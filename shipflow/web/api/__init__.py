@@ -27,6 +27,7 @@ def _require_api_key() -> None:
 def register_api(app) -> None:
     from shipflow.web.api import (  # noqa: F401  (routes register on import)
         alerts,
+        allocations,
         feedback,
         ndr,
         orders,
