@@ -28,7 +28,10 @@ def register_api(app) -> None:
     from shipflow.web.api import (  # noqa: F401  (routes register on import)
         alerts,
         allocations,
+        feedback,
+        ndr,
         orders,
+        returns,
         shipments,
         webhook_receipts,
     )
