@@ -30,6 +30,7 @@ JOB_MODULES = [
     "shipflow.delays.jobs",
     "shipflow.edd.jobs",
     "shipflow.allocation.batches",
+    "shipflow.jobs.postpurchase",
 ]
 
 

@@ -86,3 +86,4 @@ def test_beat_schedules_every_periodic_job():
     schedule = {name: entry["schedule"] for name, entry in celery.conf.beat_schedule.items()}
     assert schedule == {job.name: job.every for job in periodic_jobs()}
     assert {"tracking.poll_due", "outbox.dispatch", "alerts.cycle", "edd.retrain"} <= set(schedule)
+    assert {"postpurchase.deliver_messages", "postpurchase.ndr_follow_up"} <= set(schedule)

@@ -123,7 +123,15 @@ def _order(order_id: str, field: str = "order_id") -> Order:
 
 
 def _fulfilment():
-    return fulfilment_for(g.runtime, g.db.get(Brand, g.brand_id).code)
+    code = g.db.get(Brand, g.brand_id).code
+    try:
+        return fulfilment_for(g.runtime, code)
+    except NotAllocated:
+        raise ApiProblem(
+            409,
+            "Brand not configured",
+            f"Brand {code!r} has no warehouses or carriers here; add it to config.yaml.",
+        ) from None
 
 
 @api.post("/allocations", tags=[TAG], responses={200: AllocationOut})
@@ -201,7 +209,8 @@ def get_rules():
     stored = g.db.get(AllocationRules, g.brand_id)
     if stored is not None:
         return {"source": "api", "rules": stored.rules}
-    return {"source": "config", "rules": _fulfilment().brand.rules}
+    brand = g.runtime.settings.brand(g.db.get(Brand, g.brand_id).code)
+    return {"source": "config", "rules": dict(brand.rules) if brand else {}}
 
 
 @api.put("/allocation-rules", tags=[TAG], responses={200: RulesOut})
