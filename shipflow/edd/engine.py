@@ -6,7 +6,7 @@ The HTTP quote endpoint should call `estimate` (or `quote_from` for a fixed ware
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -14,11 +14,14 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from shipflow import geo
-from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar, preload
+from shipflow.calendars import BusinessCalendar, CutOff, apply_cutoff, calendar, preload
 from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
 from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
 
 EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
+# The window is stated to hold what lies between the two levels; the model's calibration says
+# how much predictive mass its shortest span needs for that.
+WINDOW_MASS = LATEST_LEVEL - EARLIEST_LEVEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +44,30 @@ class DatePMF:
     most_likely: date
 
     def quantile(self, level: float) -> date:
-        for day, total in zip(self.days, self.cumulative, strict=True):
-            if total >= level - 1e-12:
-                return day
-        return self.days[-1]
+        i = bisect_left(self.cumulative, level - 1e-12)
+        return self.days[min(i, len(self.days) - 1)]
 
     def cdf(self, day: date) -> float:
         """P(delivered on or before `day`)."""
         i = bisect_right(self.days, day)
         return self.cumulative[i - 1] if i else 0.0
+
+    def window(self, mass: float) -> tuple[date, date]:
+        """The shortest span of dates holding at least `mass` (the most mass among equals):
+        with most parcels on one day, that day and the next beat two symmetric tails."""
+        best, best_rank = (self.days[0], self.days[-1]), None
+        totals, j = (0.0, *self.cumulative), 0
+        for i, first in enumerate(self.days):  # two pointers: the end only moves forward
+            j = max(j, i)
+            while j < len(self.days) - 1 and totals[j + 1] - totals[i] < mass - 1e-9:
+                j += 1
+            held = totals[j + 1] - totals[i]
+            if held < mass - 1e-9:
+                break
+            rank = ((self.days[j] - first).days, -held)
+            if best_rank is None or rank < best_rank:
+                best, best_rank = (first, self.days[j]), rank
+        return best
 
     def probabilities(self) -> list[float]:
         return [b - a for a, b in zip((0.0, *self.cumulative[:-1]), self.cumulative, strict=True)]
@@ -111,10 +129,9 @@ def estimate(
     for warehouse in stocked:
         origin = warehouse_location(warehouse)
         distance = geo.distance_km(origin, destination)
+        start = handover(warehouse, origin, model, ordered_at)
         for service in services:
-            quote = quote_from(
-                warehouse, origin, service, model, destination, ordered_at, confidence
-            )
+            quote = quote_service(start, service, model, destination, distance, confidence)
             if not quote.ok:
                 continue
             rank = (quote.promised, distance if distance is not None else float("inf"))
@@ -151,6 +168,37 @@ def warehouse_location(warehouse: Warehouse) -> geo.Location:
     return geo.location_at(address.country, warehouse.latitude, warehouse.longitude)
 
 
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """What quoting needs of a warehouse for one ordering moment, whatever the service."""
+
+    warehouse: Warehouse
+    origin: geo.Location
+    working: BusinessCalendar
+    pickup: BusinessCalendar
+    cut: CutOff
+    handling: Distribution
+    handling_source: str  # "learned:<level>" or "configured"
+
+
+def handover(
+    warehouse: Warehouse, origin: geo.Location, model: TransitModel, ordered_at: datetime
+) -> Handover:
+    holidays = (warehouse.holiday_country, warehouse.holiday_subdivision)
+    working = calendar(warehouse.working_days, *holidays)
+    pickup = calendar(warehouse.pickup_days & warehouse.working_days, *holidays)
+    learned = model.predict_handling(Origin(warehouse.code, origin.regions))
+    return Handover(
+        warehouse,
+        origin,
+        working,
+        pickup,
+        apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working),
+        learned or point_mass(warehouse.handling_days, "configured"),
+        f"learned:{learned.level}" if learned else "configured",
+    )
+
+
 def quote_from(
     warehouse: Warehouse,
     origin: geo.Location,
@@ -161,41 +209,52 @@ def quote_from(
     confidence: float = 0.95,
 ) -> Estimate:
     """The promise for one warehouse and service (the benchmark scores this directly)."""
+    start = handover(warehouse, origin, model, ordered_at)
     distance = geo.distance_km(origin, destination)
+    return quote_service(start, service, model, destination, distance, confidence)
+
+
+def quote_service(
+    start: Handover,
+    service: CarrierService,
+    model: TransitModel,
+    destination: geo.Location,
+    distance: float | None,
+    confidence: float,
+) -> Estimate:
+    """The promise for one service from a warehouse's handover."""
+    warehouse, origin = start.warehouse, start.origin
     lane = Lane(service.key, origin.regions, destination.regions, distance, warehouse.code)
     transit = model.predict(lane)
     if transit is None:
         return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
-    handling = model.predict_handling(Origin(warehouse.code, origin.regions))
-    handling_source = f"learned:{handling.level}" if handling else "configured"
-    handling = handling or point_mass(warehouse.handling_days, "configured")
-    working = calendar(
-        warehouse.working_days, warehouse.holiday_country, warehouse.holiday_subdivision
-    )
-    pickup = calendar(
-        warehouse.pickup_days & warehouse.working_days,
-        warehouse.holiday_country,
-        warehouse.holiday_subdivision,
-    )
     delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
-    cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
-    dates = delivery_dates(cut.start_day, handling, transit, working, pickup, delivery)
+    dates, promised, earliest, latest = summary(
+        start.cut.start_day,
+        start.handling,
+        transit,
+        start.working,
+        start.pickup,
+        delivery,
+        model.upper(confidence),
+        model.window_mass(WINDOW_MASS),
+    )
     notes = tuple(n for n in (origin.note, destination.note) if n)
     return Estimate(
-        promised=dates.quantile(model.upper(confidence)),
-        earliest=dates.quantile(model.lower(EARLIEST_LEVEL)),
+        promised=promised,
+        earliest=earliest,
         most_likely=dates.most_likely,
-        latest=dates.quantile(model.upper(LATEST_LEVEL)),
+        latest=latest,
         confidence=confidence,
-        cutoff=cut.deadline,
-        countdown=cut.countdown,
+        cutoff=start.cut.deadline,
+        countdown=start.cut.countdown,
         assumptions=Assumptions(
             warehouse.code,
             service.carrier,
             service.service,
             transit.level,
             round(transit.samples, 1),
-            handling_source,
+            start.handling_source,
             notes,
         ),
         lane=lane,
@@ -206,6 +265,22 @@ def quote_from(
 
 
 @lru_cache(maxsize=65536)
+def summary(
+    start: date,
+    handling: Distribution,
+    transit: Distribution,
+    working: BusinessCalendar,
+    pickup: BusinessCalendar,
+    delivery: BusinessCalendar,
+    promise_level: float,
+    window_mass: float,
+) -> tuple[DatePMF, date, date, date]:
+    """Delivery dates, the promise at `promise_level` and the window holding `window_mass`
+    (cached: same day, same answer)."""
+    dates = delivery_dates(start, handling, transit, working, pickup, delivery)
+    return dates, dates.quantile(promise_level), *dates.window(window_mass)
+
+
 def delivery_dates(
     start: date,
     handling: Distribution,
@@ -214,7 +289,7 @@ def delivery_dates(
     pickup: BusinessCalendar,
     delivery: BusinessCalendar,
 ) -> DatePMF:
-    """Combine handling and transit into delivery dates (cached: same day, same answer)."""
+    """Combine handling and transit into delivery dates."""
     mass: dict[int, float] = {}
     support = transit.support()
     longest = support[-1][0]
@@ -336,10 +411,11 @@ def _prediction(
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
     dates = date_pmf(moved)
+    earliest, latest = dates.window(model.window_mass(WINDOW_MASS))
     return Prediction(
         dates.most_likely,
-        dates.quantile(model.lower(EARLIEST_LEVEL)),
-        dates.quantile(model.upper(LATEST_LEVEL)),
+        earliest,
+        latest,
         dates.quantile(model.upper(confidence)),
         basis,
     )
