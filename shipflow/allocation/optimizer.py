@@ -215,7 +215,7 @@ class Banding:
         return tuple(facts)
 
     def order_key(self, o: Order) -> tuple:
-        return (o.warehouses, self.shipment_key(o))
+        return (tuple(sorted(o.warehouses)), self.shipment_key(o))  # the preference order: no score
 
     def shipment_key(self, o: Order) -> tuple:
         """The key without the warehouses: an option's verdict and score depend on its own
