@@ -8,7 +8,9 @@ after a fix. A bad signature stores nothing.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
@@ -27,25 +29,28 @@ RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
 PAYLOAD_ERRORS = (CarrierError, UnknownAccount, ValueError, KeyError, TypeError, IndexError)
 
 
+def receipt_row(account: Account, request: WebhookRequest) -> dict[str, Any]:
+    """The `webhook_receipts` row for a verified webhook, exactly as received."""
+    return {
+        "brand_id": account.brand_id,
+        "carrier": account.carrier,
+        "account": account.id,
+        "headers": dict(request.headers),
+        "body": request.body,
+        "received_at": request.received_at,
+        "available_at": request.received_at,
+        "status": RECEIVED,
+        "attempts": 0,
+    }
+
+
 def store(
     db: Session | Connection, account: Account, request: WebhookRequest, now: datetime
 ) -> int:
-    """Keep a verified webhook exactly as received; the caller commits before acknowledging."""
-    return db.scalar(
-        insert(WebhookReceipt)
-        .values(
-            brand_id=account.brand_id,
-            carrier=account.carrier,
-            account=account.id,
-            headers=dict(request.headers),
-            body=request.body,
-            received_at=now,
-            available_at=now,
-            status=RECEIVED,
-            attempts=0,
-        )
-        .returning(WebhookReceipt.id)
-    )
+    """Keep a verified webhook exactly as received; the caller commits before acknowledging.
+    (The web path group-commits the same row through `shipflow.tracking.intake`.)"""
+    row = receipt_row(account, replace(request, received_at=now))
+    return db.scalar(insert(WebhookReceipt).values(**row).returning(WebhookReceipt.id))
 
 
 def _claim(session: Session, now: datetime, lease: float, *where, limit: int) -> list[int]:

@@ -65,11 +65,11 @@ def create_app(runtime: Runtime) -> OpenAPI:
     app.register_blueprint(tracking_page.bp)
     app.register_blueprint(widget.bp)
     app.register_blueprint(demo.bp)
-    app.register_blueprint(webhooks.bp)
     app.register_blueprint(ops_pages)
 
     @app.get("/api/v1/openapi.json", doc_ui=False)
     def openapi_document():
         return openapi_with_idempotency(app.api_doc)
 
+    app.wsgi_app = webhooks.WebhookIntake(app.wsgi_app, runtime, app.extensions)
     return app
