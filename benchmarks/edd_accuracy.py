@@ -14,19 +14,19 @@ from __future__ import annotations
 import argparse
 import csv
 import statistics
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from benchmarks.edd_sandbox import demo_brand, sandbox_history
 from benchmarks.edd_synthetic import synthetic_history
 from shipflow import geo
-from shipflow.edd.engine import EARLIEST_LEVEL, LATEST_LEVEL, DatePMF
+from shipflow.edd.engine import WINDOW_MASS, DatePMF
 from shipflow.edd.history import HistoryRecord, read_history
 from shipflow.edd.training import history_quote, train
-from shipflow.edd.transit import ModelConfig, TransitModel
+from shipflow.edd.transit import ModelConfig, TransitModel, observed_delivery_weekdays
 
 DEFAULT_TABLE = "br_postal_prefix_centroids.csv"
 CONFIDENCES = (0.8, 0.9, 0.95, 0.97, 0.99)
@@ -66,13 +66,6 @@ def load_postal_table(path: str) -> None:
         )
 
 
-def observed_delivery_weekdays(records: Sequence[HistoryRecord], share: float = 0.02) -> frozenset:
-    """Weekdays carrying at least `share` of deliveries: the carrier's delivery days."""
-    counts = Counter(r.delivered_at.weekday() for r in records if r.delivered_at)
-    total = sum(counts.values())
-    return frozenset(d for d, n in counts.items() if n >= share * total)
-
-
 def retrain_dates(first: datetime, last: datetime) -> list[datetime]:
     """The 1st and 15th of each month from `first` (itself included) past `last`."""
     dates, day = [first], first.date()
@@ -96,7 +89,10 @@ def score_shipflow(
     delivery_days = observed_delivery_weekdays(records)
     config = config or ModelConfig(delivery_weekdays=delivery_days)
     quote = history_quote(zone, delivery_days, cutoffs)
-    tests = sorted((r for r in records if r.ordered_at >= test_from), key=lambda r: r.ordered_at)
+    tests = sorted(
+        (r for r in records if r.ordered_at >= test_from and r.delivered_at),
+        key=lambda r: r.ordered_at,
+    )
     boundaries = retrain_dates(test_from, tests[-1].ordered_at)
     quoted, i = [], 0
     for start, end in zip(boundaries, boundaries[1:], strict=False):
@@ -116,12 +112,13 @@ def score_shipflow(
 def quoted_from(actual: date, dates: DatePMF, model: TransitModel | None = None) -> Quoted:
     """What the engine would promise from `dates` (recalibrated by `model` when given)."""
     model = model or TransitModel()
+    earliest, latest = dates.window(WINDOW_MASS)
     return Quoted(
         actual,
         dates.quantile(model.upper(0.95)),
         dates.most_likely,
-        dates.quantile(model.lower(EARLIEST_LEVEL)),
-        dates.quantile(model.upper(LATEST_LEVEL)),
+        earliest,
+        latest,
         {c: dates.quantile(model.upper(c)) for c in CONFIDENCES},
     )
 
@@ -191,6 +188,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--test-from", type=date.fromisoformat, default=date(2017, 7, 1))
     parser.add_argument("--zone", default="America/Sao_Paulo")
     parser.add_argument("--sandbox", type=int, default=0, help="also score N synthetic orders")
+    parser.add_argument(
+        "--sandbox-carrier",
+        type=int,
+        default=0,
+        help="also score N orders of config.yaml's demo brand through the sandbox carrier",
+    )
     args = parser.parse_args(argv)
     if args.history:
         table = args.postal_table or str(Path(args.history).with_name(DEFAULT_TABLE))
@@ -223,6 +226,27 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"synthetic sandbox, {args.sandbox} orders, test from 2025-07-01",
             {"shipflow": figures(quoted), "oracle (true distribution)": figures(oracle)},
         )
+    if args.sandbox_carrier:
+        score_sandbox_carrier(args.sandbox_carrier)
+
+
+def score_sandbox_carrier(orders: int) -> None:
+    """The demo brand's warehouses through the real sandbox network, a year from 2025-01-01,
+    scored on the second half; the carrier's own label-time promise is the baseline."""
+    brand = demo_brand()
+    records = sandbox_history(orders, brand=brand)
+    cutoffs = {w.code: (w.cutoff, w.timezone) for w in brand.warehouses}
+    zone = "America/New_York"
+    test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo(zone))
+    quoted = score_shipflow(records, test_from, zone, cutoffs)
+    tested = [r for r in records if r.ordered_at >= test_from and r.delivered_at]
+    carrier = [Quoted(r.delivered_at.date(), r.promised_date, r.promised_date) for r in tested]
+    lost = sum(1 for r in records if r.ordered_at >= test_from and not r.delivered_at)
+    print(f"sandbox carrier: {len(records)} orders, {lost} test orders never delivered (skipped)")
+    print_side_by_side(
+        f"sandbox carrier, {orders} orders, test from 2025-07-01",
+        {"shipflow": figures(quoted), "carrier promise at label time": figures(carrier)},
+    )
 
 
 if __name__ == "__main__":

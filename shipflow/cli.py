@@ -178,6 +178,89 @@ def serve(ctx: click.Context, host: str, port: int, demo_mode: bool) -> None:
     run_server(_settings(ctx), host=host, port=port, demo=demo_mode)
 
 
+def _brand_code(ctx: click.Context, code: str | None) -> str:
+    """The brand asked for, or the only one configured."""
+    settings = _settings(ctx)
+    if code:
+        return code
+    if len(settings.brands) > 1:
+        click.echo("error: several brands are configured; pass --brand CODE", err=True)
+        sys.exit(2)
+    return settings.brands[0].code
+
+
+def _brand_row(ctx: click.Context, session, code: str):
+    from shipflow.brands import brand_by_code
+
+    brand = brand_by_code(session, code)
+    if brand is None:
+        click.echo(
+            f"error: no brand {code!r} in the database; run `shipflow demo load` "
+            "or check the code in config.yaml",
+            err=True,
+        )
+        sys.exit(2)
+    return brand
+
+
+@main.group()
+def history() -> None:
+    """Delivered-order history the delivery-date model learns from."""
+
+
+@history.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--brand", "brand_code", help="brand code (default: the only brand)")
+@click.option("--zone", default="UTC", show_default=True, help="time zone of naive times")
+@click.pass_context
+def history_import(ctx: click.Context, file, brand_code: str | None, zone: str) -> None:
+    """Import a history CSV; bad rows are reported (line, column, problem) and skipped."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from shipflow.edd.history import read_history
+    from shipflow.edd.repository import add_history
+    from shipflow.runtime import Runtime
+    from shipflow.store.db import unit_of_work
+
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        click.echo(f"error: --zone {zone!r} is not an IANA time zone like UTC", err=True)
+        sys.exit(2)
+    code = _brand_code(ctx, brand_code)
+    records, errors = read_history(file, zone)
+    for error in errors:
+        click.echo(f"{file.name}: {error}", err=True)
+    runtime = Runtime.from_settings(_settings(ctx))
+    with unit_of_work(runtime.sessions) as session:
+        added, known = add_history(session, _brand_row(ctx, session, code).id, records, "import")
+    click.echo(f"imported {added} records ({known} already known, {len(errors)} rows rejected)")
+
+
+@main.group()
+def edd() -> None:
+    """Delivery-date estimation."""
+
+
+@edd.command("train")
+@click.option("--brand", "brand_code", help="brand code (default: the only brand)")
+@click.pass_context
+def edd_train(ctx: click.Context, brand_code: str | None) -> None:
+    """Train the transit model on the stored history and store it for quoting."""
+    from shipflow.edd.retrain import train_brand
+    from shipflow.runtime import Runtime
+    from shipflow.store.db import unit_of_work
+
+    code = _brand_code(ctx, brand_code)
+    runtime = Runtime.from_settings(_settings(ctx))
+    with unit_of_work(runtime.sessions) as session:
+        trained = train_brand(session, _brand_row(ctx, session, code), runtime.clock.now())
+    click.echo(
+        f"stored model {trained.model_id}: {trained.delivered} deliveries of "
+        f"{trained.records} records, calibrated on {trained.calibration_samples} orders"
+    )
+
+
 @main.command("tracking-link")
 @click.argument("shipment_id")
 @click.pass_context

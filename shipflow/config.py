@@ -170,6 +170,45 @@ class ProductConfig(Strict):
     weight_g: Annotated[int, Field(gt=0)] = 500
 
 
+class ReturnReasonConfig(Strict):
+    allowed: bool = True
+    photos_required: bool = False
+    window_days: Annotated[int, Field(gt=0)] | None = None  # overrides the brand's window
+
+
+class ReturnsConfig(Strict):
+    """The brand's return policy and where the store hears about returns (signed webhooks)."""
+
+    window_days: Annotated[int, Field(gt=0)] = 30
+    auto_approve_up_to: Annotated[int, Field(ge=0)] = 20000  # minor units; above: a person
+    final_sale_skus: list[str] = []
+    reasons: dict[str, ReturnReasonConfig] = {}  # added to / overriding the default reasons
+    store_webhook_url: str = ""
+    store_webhook_secret: str = ""
+
+    @model_validator(mode="after")
+    def _signed(self) -> ReturnsConfig:
+        if self.store_webhook_url and not self.store_webhook_secret:
+            raise ValueError(
+                "store_webhook_url needs store_webhook_secret (webhooks to the store are signed)"
+            )
+        return self
+
+
+class PickupPointConfig(Strict):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: str
+    address: str
+    hours: str = ""
+
+
+class NdrConfig(Strict):
+    """Failed deliveries: attempts before return to sender, pickup points to offer."""
+
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    pickup_points: list[PickupPointConfig] = []
+
+
 class BrandConfig(Strict):
     code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9-]+$")]
     name: str
@@ -182,7 +221,8 @@ class BrandConfig(Strict):
     carriers: Annotated[list[CarrierAccountConfig], Field(min_length=1)]
     products: list[ProductConfig] = []
     rules: dict[str, Any] = {}
-    returns: dict[str, Any] = {}
+    returns: ReturnsConfig = ReturnsConfig()
+    ndr: NdrConfig = NdrConfig()
     notifications: dict[str, Any] = {}
     alerts: AlertsConfig = AlertsConfig()
 

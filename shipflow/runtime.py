@@ -20,6 +20,10 @@ class Runtime:
     sessions: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
 
+    def __post_init__(self) -> None:
+        # Outbox handlers get a session only; through it they reach settings and the clock.
+        self.sessions.configure(info={"runtime": self})
+
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         engine = make_engine(settings.database_url)

@@ -4,9 +4,11 @@ jobs live in it, on threads); with Celery the web scales out and the jobs run el
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 from gunicorn.app.base import BaseApplication
 
+from shipflow.clock import AcceleratedClock
 from shipflow.config import Settings
 from shipflow.runtime import Runtime
 from shipflow.web import create_app
@@ -39,12 +41,46 @@ def start_jobs(app, runtime: Runtime) -> None:
         app.extensions["shipflow.jobs"] = CeleryRunner()
 
 
+def start_demo(app, runtime: Runtime, brand_code: str, base: str) -> None:
+    """Simulated shoppers and carrier scans as one more periodic job of this worker."""
+    from shipflow.demo import DemoTraffic
+    from shipflow.jobs import job
+
+    job("demo.tick", every=1.0)(DemoTraffic(runtime, brand_code, base).tick)
+    start_jobs(app, runtime)
+
+
 def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
-    runtime = Runtime.from_settings(settings)
+    clock = None
+    if demo:
+        clock = AcceleratedClock(start=datetime.now(UTC), speed=settings.demo.clock_speed)
+    runtime = Runtime.from_settings(settings, clock=clock)
     app = create_app(runtime)
     inprocess = settings.jobs == "inprocess"
     workers = 1 if inprocess else int(os.environ.get("WEB_CONCURRENCY", "2"))
-    print(f"shipflow on http://{host}:{port}  (health: /healthz, API: /api/v1/openapi.json)")
+    base = f"http://{host}:{port}"
+    print(f"shipflow on {base}  (health: /healthz, API: /api/v1/openapi.json)")
+    after_fork = lambda _worker: start_jobs(app, runtime)  # noqa: E731
+    if demo:
+        from shipflow.demo import prepare
+
+        brand = settings.brands[0].code
+        access = prepare(runtime, brand)
+        print(
+            f"""
+  Demo brand '{brand}' on a simulated clock ({settings.demo.clock_speed:g}x: a day in about
+  {86400 / settings.demo.clock_speed:.0f} s), {settings.demo.orders_per_minute:g} orders a minute.
+  Open:
+    {base}/demo/                 the shop, with the delivery-date widget
+    {base}/ops                   ops alerts (login {access.ops_email} / {access.ops_password})
+    {base}/t/{brand}             tracking lookup; `shipflow tracking-link SHIPMENT_ID` prints a link
+    {base}/returns/{brand}       the returns portal
+  API key (demo): {access.api_key}
+    curl -H "Authorization: Bearer {access.api_key}" {base}/api/v1/shipments
+"""
+        )
+        if inprocess:
+            after_fork = lambda _worker: start_demo(app, runtime, brand, base)  # noqa: E731
     _Gunicorn(
         app,
         {
@@ -53,6 +89,6 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
             "threads": 8,
             "accesslog": "-",
             # Threads do not survive gunicorn's fork: start the job runner in the worker.
-            "post_worker_init": lambda _worker: start_jobs(app, runtime),
+            "post_worker_init": after_fork,
         },
     ).run()

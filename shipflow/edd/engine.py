@@ -6,7 +6,7 @@ The HTTP quote endpoint should call `estimate` (or `quote_from` for a fixed ware
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,6 +19,9 @@ from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
 from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
 
 EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
+# The window holds the predictive mass between the two levels. (The model's calibration maps
+# quantile levels, which for a lumpy distribution say little about an interval's coverage.)
+WINDOW_MASS = LATEST_LEVEL - EARLIEST_LEVEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +44,30 @@ class DatePMF:
     most_likely: date
 
     def quantile(self, level: float) -> date:
-        for day, total in zip(self.days, self.cumulative, strict=True):
-            if total >= level - 1e-12:
-                return day
-        return self.days[-1]
+        i = bisect_left(self.cumulative, level - 1e-12)
+        return self.days[min(i, len(self.days) - 1)]
 
     def cdf(self, day: date) -> float:
         """P(delivered on or before `day`)."""
         i = bisect_right(self.days, day)
         return self.cumulative[i - 1] if i else 0.0
+
+    def window(self, mass: float) -> tuple[date, date]:
+        """The shortest span of dates holding at least `mass` (the most mass among equals):
+        with most parcels on one day, that day and the next beat two symmetric tails."""
+        best, best_rank = (self.days[0], self.days[-1]), None
+        totals, j = (0.0, *self.cumulative), 0
+        for i, first in enumerate(self.days):  # two pointers: the end only moves forward
+            j = max(j, i)
+            while j < len(self.days) - 1 and totals[j + 1] - totals[i] < mass - 1e-9:
+                j += 1
+            held = totals[j + 1] - totals[i]
+            if held < mass - 1e-9:
+                break
+            rank = ((self.days[j] - first).days, -held)
+            if best_rank is None or rank < best_rank:
+                best, best_rank = (first, self.days[j]), rank
+        return best
 
     def probabilities(self) -> list[float]:
         return [b - a for a, b in zip((0.0, *self.cumulative[:-1]), self.cumulative, strict=True)]
@@ -179,13 +197,15 @@ def quote_from(
     )
     delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
     cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
-    dates = delivery_dates(cut.start_day, handling, transit, working, pickup, delivery)
+    dates, promised, earliest, latest = summary(
+        cut.start_day, handling, transit, working, pickup, delivery, model.upper(confidence)
+    )
     notes = tuple(n for n in (origin.note, destination.note) if n)
     return Estimate(
-        promised=dates.quantile(model.upper(confidence)),
-        earliest=dates.quantile(model.lower(EARLIEST_LEVEL)),
+        promised=promised,
+        earliest=earliest,
         most_likely=dates.most_likely,
-        latest=dates.quantile(model.upper(LATEST_LEVEL)),
+        latest=latest,
         confidence=confidence,
         cutoff=cut.deadline,
         countdown=cut.countdown,
@@ -206,6 +226,21 @@ def quote_from(
 
 
 @lru_cache(maxsize=65536)
+def summary(
+    start: date,
+    handling: Distribution,
+    transit: Distribution,
+    working: BusinessCalendar,
+    pickup: BusinessCalendar,
+    delivery: BusinessCalendar,
+    promise_level: float,
+) -> tuple[DatePMF, date, date, date]:
+    """Delivery dates, the promise at `promise_level` and the window (cached: same day,
+    same answer)."""
+    dates = delivery_dates(start, handling, transit, working, pickup, delivery)
+    return dates, dates.quantile(promise_level), *dates.window(WINDOW_MASS)
+
+
 def delivery_dates(
     start: date,
     handling: Distribution,
@@ -214,7 +249,7 @@ def delivery_dates(
     pickup: BusinessCalendar,
     delivery: BusinessCalendar,
 ) -> DatePMF:
-    """Combine handling and transit into delivery dates (cached: same day, same answer)."""
+    """Combine handling and transit into delivery dates."""
     mass: dict[int, float] = {}
     support = transit.support()
     longest = support[-1][0]
@@ -336,10 +371,11 @@ def _prediction(
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
     dates = date_pmf(moved)
+    earliest, latest = dates.window(WINDOW_MASS)
     return Prediction(
         dates.most_likely,
-        dates.quantile(model.lower(EARLIEST_LEVEL)),
-        dates.quantile(model.upper(LATEST_LEVEL)),
+        earliest,
+        latest,
         dates.quantile(model.upper(confidence)),
         basis,
     )

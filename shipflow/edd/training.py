@@ -31,6 +31,8 @@ def history_quote(
 ) -> Quote:
     """Quote a past order from its own shipper; an unknown cut-off is taken as end of day.
 
+    A service delivers on the weekdays the model learned for it, else on `delivery_days`.
+
     The shipper's zone is its postal code's when known, else `zone`.
     """
 
@@ -53,7 +55,8 @@ def history_quote(
             working_days=model.config.working_weekdays,
             pickup_days=model.config.working_weekdays,
         )
-        service = CarrierService(record.carrier, record.service, delivery_days=delivery_days)
+        weekdays = model.service_weekdays.get(record.service_key, delivery_days)
+        service = CarrierService(record.carrier, record.service, delivery_days=weekdays)
         estimate = quote_from(warehouse, origin, service, model, destination, record.ordered_at)
         return estimate.dates
 

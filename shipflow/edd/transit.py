@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
@@ -21,6 +22,7 @@ from shipflow.calendars import apply_cutoff, calendar
 from shipflow.edd.history import HistoryRecord
 
 WEEKDAYS = frozenset(range(5))
+FINE_BAND_KM = 50
 MIN_OBSERVED = 0.2  # caps the truncation weight at 5
 
 
@@ -42,11 +44,24 @@ class ModelConfig:
 
 @dataclass(frozen=True, slots=True)
 class Distribution:
-    """P(days = i) for i = 0..len-1, the finest level with enough data and its sample weight."""
+    """P(days = i) for i = 0..len-1, the finest level with enough data and its sample weight.
+
+    Quoting hashes and walks the same few distributions thousands of times a second, so the
+    hash and the support are computed once, when the distribution is made.
+    """
 
     pmf: tuple[float, ...]
     level: str
     samples: float = 0.0
+    _hash: int = field(init=False, repr=False, compare=False)
+    _support: tuple[tuple[int, float], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.pmf, self.level, self.samples)))
+        object.__setattr__(self, "_support", _support(self.pmf))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def quantile(self, p: float) -> int:
         total = 0.0
@@ -69,18 +84,18 @@ class Distribution:
             total = 1.0
         return Distribution(tuple(m / total for m in tail), self.level, self.samples)
 
-    def support(self) -> list[tuple[int, float]]:
+    def support(self) -> tuple[tuple[int, float], ...]:
         """(days, mass) pairs worth combining, renormalised."""
-        return _support(self.pmf)
+        return self._support
 
 
-@lru_cache(maxsize=4096)
-def _support(pmf: tuple[float, ...], floor: float = 1e-4) -> list[tuple[int, float]]:
+def _support(pmf: tuple[float, ...], floor: float = 1e-4) -> tuple[tuple[int, float], ...]:
     kept = [(d, m) for d, m in enumerate(pmf) if m >= floor]
     total = sum(m for _, m in kept)
-    return [(d, m / total) for d, m in kept]
+    return tuple((d, m / total) for d, m in kept)
 
 
+@lru_cache(maxsize=256)
 def point_mass(days: int, level: str) -> Distribution:
     return Distribution(tuple([0.0] * days + [1.0]), level)
 
@@ -104,6 +119,10 @@ class Lane:
             # the destination's state: third from the end (state, region, country) when present
             state = self.destination[-3] if len(self.destination) > 2 else self.destination[0]
             pairs.append((f"shipper:{self.shipper}", state))
+        if self.distance_km is not None and len(self.origin) > 1:
+            # finest: carriers set transit by origin and distance zone, not by state lines
+            band = FINE_BAND_KM * int(self.distance_km // FINE_BAND_KM)
+            pairs.append((self.origin[0], f"~{band}km"))
         return [(f"{self.service}|{o}|{d}", f"{o}->{d}") for o, d in pairs]
 
 
@@ -172,6 +191,7 @@ class TransitModel:
     as_of: datetime | None = None
     histograms: dict[str, list[float]] = field(default_factory=dict)
     calibration: Calibration | None = None
+    service_weekdays: dict[str, frozenset[int]] = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -192,6 +212,7 @@ class TransitModel:
             for r in records
             if r.delivered_at and r.handed_to_carrier_at and r.delivered_at < as_of
         ]
+        model.service_weekdays = learned_weekdays(known)
         observed = observation_odds(known, as_of, model.config.mature_days)
         for record in known:
             model._learn(record, (cutoffs or {}).get(record.shipper_id), observed(record))
@@ -207,7 +228,7 @@ class TransitModel:
         destination = record_location(record, "destination")
         handed = record.handed_to_carrier_at.date()  # type: ignore[union-attr]
         deliveries = calendar(
-            config.delivery_weekdays, destination.country, destination.subdivision
+            self.weekdays(record.service_key), destination.country, destination.subdivision
         )
         transit = deliveries.count(handed, record.delivered_at.date())  # type: ignore[union-attr]
         distance = geo.distance_km(origin, destination)
@@ -224,6 +245,11 @@ class TransitModel:
         handling = working.count(start, handed)
         for key, _ in Origin(record.shipper_id, origin.regions).levels():
             self._add(key, handling, weight)
+
+    def weekdays(self, service_key: str) -> frozenset[int]:
+        """The weekdays a service delivers on, as its history shows (else the configured ones):
+        transit is counted in them, so a Saturday is a day only where parcels arrive then."""
+        return self.service_weekdays.get(service_key, self.config.delivery_weekdays)
 
     def _add(self, key: str, days: int, weight: float) -> None:
         counts = self.histograms.get(key)
@@ -298,6 +324,7 @@ class TransitModel:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "histograms": {k: _trim([round(c, 6) for c in v]) for k, v in self.histograms.items()},
             "calibration": asdict(self.calibration) if self.calibration else None,
+            "service_weekdays": {k: sorted(v) for k, v in self.service_weekdays.items()},
         }
 
     @classmethod
@@ -319,7 +346,29 @@ class TransitModel:
             )
             if calibration
             else None,
+            {k: frozenset(v) for k, v in data.get("service_weekdays", {}).items()},
         )
+
+
+def observed_delivery_weekdays(records: Sequence[HistoryRecord], share: float = 0.02) -> frozenset:
+    """Weekdays carrying at least `share` of deliveries: the carrier's delivery days."""
+    counts = Counter(r.delivered_at.weekday() for r in records if r.delivered_at)
+    total = sum(counts.values())
+    return frozenset(d for d, n in counts.items() if n >= share * total)
+
+
+def learned_weekdays(
+    records: Sequence[HistoryRecord], min_deliveries: int = 200
+) -> dict[str, frozenset[int]]:
+    """Delivery weekdays per service with enough deliveries to tell."""
+    by_service: dict[str, list[HistoryRecord]] = {}
+    for record in records:
+        by_service.setdefault(record.service_key, []).append(record)
+    return {
+        key: observed_delivery_weekdays(group)
+        for key, group in by_service.items()
+        if len(group) >= min_deliveries
+    }
 
 
 def observation_odds(

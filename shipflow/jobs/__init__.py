@@ -25,7 +25,13 @@ class Job:
 
 
 JOBS: dict[str, Job] = {}
-JOB_MODULES = ["shipflow.jobs.tasks", "shipflow.delays.jobs"]
+JOB_MODULES = [
+    "shipflow.jobs.tasks",
+    "shipflow.delays.jobs",
+    "shipflow.edd.jobs",
+    "shipflow.allocation.batches",
+    "shipflow.jobs.postpurchase",
+]
 
 
 def job(name: str, every: float | None = None) -> Callable[[JobFunction], JobFunction]:

@@ -90,10 +90,17 @@ def _save(row: NdrCaseRow, case: NdrCase, now: datetime) -> None:
 class NdrService:
     """The steps of the workflow, carried out. `carrier_for` builds a shipment's adapter."""
 
-    def __init__(self, session: Session, settings: Settings, carrier_for: CarrierFor) -> None:
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        carrier_for: CarrierFor,
+        clock: Clock | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
         self.carrier_for = carrier_for
+        self.clock = clock  # signs customer links, so their age runs on the runtime's time
 
     def case_of(self, shipment_id: str) -> NdrCaseRow | None:
         return self.session.scalar(select(NdrCaseRow).where(NdrCaseRow.shipment_id == shipment_id))
@@ -220,7 +227,7 @@ class NdrService:
             brand=self.session.get(Brand, shipment.brand_id),
             order=order,
             milestone=Milestone.ATTEMPT_FAILED,
-            context={"action_link": action_link(self.settings, row.id)},
+            context={"action_link": action_link(self.settings, row.id, self.clock)},
             now=now,
             customer_zone=customer.zone_for(order.ship_to),
             shipment_id=shipment.id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import smtplib
 import time
 from dataclasses import dataclass
@@ -70,6 +71,16 @@ class SmtpSender:
                 smtp.send_message(mail)
         except (OSError, smtplib.SMTPException) as exc:
             raise SendError(f"SMTP {self.host}:{self.port}: {exc}") from exc
+
+
+class LogSender:
+    """Writes messages to the log instead of sending them: the demo's default without SMTP."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or logging.getLogger("shipflow.messages")
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.logger.info("message to %s: %s\n%s", message.recipient, message.subject, message.body)
 
 
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:

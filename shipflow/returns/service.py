@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -213,11 +213,14 @@ def issue_label(
             is_return=True,
         ),
     )
+    account = next((c.account.account_id for c in carriers if c.name == label.carrier), "")
     shipment = Shipment(
         brand_id=request.brand_id,
         order_id=order.id,
         kind="return",
         carrier=label.carrier,
+        carrier_account=account,
+        next_poll_at=now,  # tracked like any shipment: its first scan moves the return on
         service=label.service,
         tracking_number=label.tracking_number,
         cost_amount=label.price.amount if label.price else None,
@@ -331,3 +334,39 @@ def _store_webhook(session: Session, request: ReturnRequestRow, order: Order, ev
         },
     }
     enqueue(session, brand.id, STORE_WEBHOOK_TOPIC, f"{event}:{request.id}", payload)
+
+
+def return_address(settings: Settings, brand_code: str, session: Session, order: Order) -> Address:
+    """Returns go back to the warehouse that shipped the order, else the brand's first one."""
+    brand = settings.brand(brand_code)
+    shipped_from = session.scalar(
+        select(Shipment.warehouse_code).where(
+            Shipment.order_id == order.id, Shipment.kind == "forward"
+        )
+    )
+    warehouse = next((w for w in brand.warehouses if w.code == shipped_from), brand.warehouses[0])
+    address = warehouse.to_domain().address
+    return replace(address, name=brand.name, line1=address.line1 or warehouse.name)
+
+
+def review(request: ReturnRequestRow, approve: bool, note: str = "") -> None:
+    """A person's decision on a return waiting for review."""
+    if request.status != Verdict.REVIEW.value:
+        raise ReturnError(f"return {request.id} is {request.status}; only returns in review")
+    request.status = (Verdict.APPROVED if approve else Verdict.REFUSED).value
+    request.decision = {**request.decision, "reviewed": "approved" if approve else "refused"}
+    if note:
+        request.decision["note"] = note
+
+
+def returnable_lines(session: Session, order: Order) -> list[tuple[str, str, int, int]]:
+    """(sku, name, quantity left to return, unit price) of a delivered order; empty before
+    delivery or when everything went back already."""
+    if delivered_at(session, order) is None:
+        return []
+    returned = _already_returned(session, order)
+    lines = [
+        (line.sku, line.name, line.quantity - returned.get(line.sku, 0), line.unit_price)
+        for line in order.lines
+    ]
+    return [line for line in lines if line[2] > 0]

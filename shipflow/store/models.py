@@ -322,6 +322,8 @@ class OutboxMessage(Base):
 # Feature modules add their tables to Base.metadata on import.
 from shipflow.store import (  # noqa: E402,F401
     alert_models,
+    allocation_models,
+    edd_models,
     feedback_models,
     postpurchase_models,
     tracking_models,

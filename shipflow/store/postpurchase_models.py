@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from shipflow.store.models import Base, new_id, utcnow
 
@@ -32,6 +32,7 @@ class NdrCaseRow(Base):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    created_at = synonym("opened_at")  # lists page over (created_at, id) like every resource
 
 
 class ReturnRequestRow(Base):
@@ -109,3 +110,16 @@ class CustomerMessageRow(Base):
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ReturnPhotoRow(Base):
+    """A photo a customer attached to a return (e.g. of the damage), kept in the database so
+    every web process and the ops reviewer see it."""
+
+    __tablename__ = "return_photos"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("pho"))
+    brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,7 +1,7 @@
 """The seam to the delivery-date engine: after each ingest the prediction is revised.
 
 The EDD engine (shipflow.edd) plugs in by exposing `revise_shipment(shipment, events)`
-returning a date or None; until it does, a carrier's own estimate (or the delivery day)
+returning a date or None; where it has none, a carrier's own estimate (or the delivery day)
 stands in."""
 
 from __future__ import annotations
@@ -33,6 +33,6 @@ def revise_prediction(
     shipment: Shipment, events: Sequence[TrackingEvent], update: TrackingUpdate
 ) -> None:
     engine = _engine()
-    predicted = engine(shipment, events) if engine else _fallback(shipment, update)
+    predicted = (engine(shipment, events) if engine else None) or _fallback(shipment, update)
     if predicted is not None:
         shipment.predicted_date = predicted

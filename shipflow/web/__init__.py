@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 import shipflow
 from shipflow.runtime import Runtime
-from shipflow.web import demo, health, pages, webhooks, widget
+from shipflow.web import demo, health, ndr_page, pages, returns_portal, webhooks, widget
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from shipflow.web.ops import bp as ops_pages
@@ -66,6 +66,8 @@ def create_app(runtime: Runtime) -> OpenAPI:
     app.register_blueprint(widget.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(ops_pages)
+    app.register_blueprint(ndr_page.bp)
+    app.register_blueprint(returns_portal.bp)
 
     @app.get("/api/v1/openapi.json", doc_ui=False)
     def openapi_document():

@@ -58,3 +58,27 @@ def warehouse(code: str = "wh-nyc", postal: str = "10001", **kwargs) -> Warehous
         "stock": {"SKU": 5},
     }
     return Warehouse(code=code, **(fields | kwargs))
+
+
+def history_csv(records: list[HistoryRecord]) -> str:
+    """Records in the CSV shape `shipflow history import` reads."""
+    columns = [
+        "order_id",
+        "ordered_at",
+        "shipper_id",
+        "origin_postal_code",
+        "origin_country",
+        "destination_postal_code",
+        "destination_country",
+        "carrier",
+        "service",
+        "handed_to_carrier_at",
+        "delivered_at",
+    ]
+
+    def cell(value) -> str:
+        return value.isoformat() if isinstance(value, datetime) else str(value or "")
+
+    rows = [",".join(columns)]
+    rows += [",".join(cell(getattr(r, c)) for c in columns) for r in records]
+    return "\n".join(rows) + "\n"

@@ -81,7 +81,7 @@ def test_countdown_and_assumptions():
     assert result.cutoff == datetime(2026, 11, 17, 15, tzinfo=NY)
     assert result.countdown == timedelta(hours=2, minutes=14)
     assert (result.assumptions.warehouse, result.assumptions.carrier) == ("wh-nyc", "ups")
-    assert result.assumptions.lane_level == "shipper:wh-nyc->US:IL"
+    assert result.assumptions.lane_level == "US:100->~1100km"  # origin ZIP3, distance zone
 
 
 def test_window_is_ordered():
@@ -151,7 +151,7 @@ def test_higher_confidence_never_promises_earlier():
 def test_coordinates_only_destination_gets_country_level_estimate():
     destination = resolve_destination("US", coordinates=(41.88, -87.62))
     result = quote(datetime(2026, 11, 17, 10, tzinfo=NY), trained(), destination=destination)
-    assert result.ok and result.assumptions.lane_level == "US->US~800km+"
+    assert result.ok and result.assumptions.lane_level == "US:100->~1100km"
 
 
 class TestRevise:

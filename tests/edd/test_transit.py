@@ -26,7 +26,7 @@ def test_quantiles_follow_the_empirical_distribution():
     dist = TransitModel.fit(records, AS_OF, ModelConfig(half_life_days=1e9)).predict(lane())
     assert dist.quantile(0.5) == 2 and dist.quantile(0.85) == 3 and dist.quantile(0.95) == 6
     assert dist.mode == 2
-    assert dist.level == "shipper:wh-nyc->US:IL"
+    assert dist.level == "US:100->~1100km"
 
 
 def test_recent_deliveries_weigh_more():

@@ -4,8 +4,13 @@ with 404 for brand A's objects, and lists never include them."""
 from __future__ import annotations
 
 from shipflow.delays.alerts import raise_alert
+from shipflow.store.allocation_models import AllocationBatch
 from shipflow.store.db import unit_of_work
 from tests.integration.test_api import make_order, make_shipment
+from tests.postpurchase.factories import postpurchase_objects
+
+# Per-carrier figures carry no ids: brand B must get an empty list.
+AGGREGATES = {"/api/v1/ndr-metrics", "/api/v1/feedback-report"}
 
 
 def _object_routes(app) -> list[str]:
@@ -57,6 +62,12 @@ def test_every_endpoint_hides_other_brands(app, client, brands, runtime):
         )
     ids = {"orders": order["id"], "shipments": shipment["id"], "alerts": alert.id}
     ids["webhook-receipts"] = make_webhook_receipt(app, brands["a"]["id"])
+    with unit_of_work(runtime.sessions) as session:
+        batch = AllocationBatch(brand_id=brands["a"]["id"], request={"order_ids": []})
+        session.add(batch)
+        session.flush()
+        ids["allocation-batches"] = batch.id
+    ids |= postpurchase_objects(runtime, order["id"], shipment["id"])
 
     object_routes = _object_routes(app)
     assert object_routes, "no object routes found"
@@ -70,6 +81,10 @@ def test_every_endpoint_hides_other_brands(app, client, brands, runtime):
         assert ids[resource] not in other.get_data(as_text=True)
 
     for route in _list_routes(app):
+        if route in AGGREGATES:
+            assert client.get(route, headers=a).json["data"], route
+            assert client.get(route, headers=b).json["data"] == [], route
+            continue
         mine = client.get(route, headers=a).get_data(as_text=True)
         theirs = client.get(route, headers=b).get_data(as_text=True)
         assert any(i in mine for i in ids.values()), route

@@ -8,7 +8,7 @@ from flask_openapi3 import APIBlueprint
 from shipflow.web.auth import authenticate
 from shipflow.web.problems import Problem
 
-ERRORS = {401: Problem, 404: Problem, 422: Problem}
+ERRORS = {401: Problem, 404: Problem, 409: Problem, 422: Problem}
 
 api = APIBlueprint(
     "api",
@@ -27,7 +27,11 @@ def _require_api_key() -> None:
 def register_api(app) -> None:
     from shipflow.web.api import (  # noqa: F401  (routes register on import)
         alerts,
+        allocations,
+        feedback,
+        ndr,
         orders,
+        returns,
         shipments,
         webhook_receipts,
     )

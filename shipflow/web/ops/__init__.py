@@ -192,3 +192,6 @@ def performance():
             on_time_by_week(g.db, brand_id, now, weeks, by_lane=True),
         ),
     )
+
+
+from shipflow.web.ops import failed_deliveries  # noqa: E402,F401  (routes register on import)

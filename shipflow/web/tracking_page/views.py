@@ -75,7 +75,7 @@ def _view(shipment: Shipment, personal: bool):
         shipment,
         g.runtime.clock.now(),
         personal,
-        return_window_days=g.brand.returns.get("window_days"),
+        return_window_days=g.brand.returns.window_days,
         default_zone=g.brand.warehouses[0].timezone,
     )
 

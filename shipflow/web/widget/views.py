@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, g, jsonify, request, send_from_directory
 
+from shipflow.edd.service import edd_service
 from shipflow.web.i18n import normalize
 from shipflow.web.problems import ApiProblem, field_problem
 from shipflow.web.widget.service import estimate_for_widget
@@ -16,6 +17,14 @@ bp = Blueprint("widget", __name__)
 STATIC = Path(__file__).resolve().parent / "static"
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$")
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+MAX_AGE = 60
+
+
+@bp.record_once
+def _warm_up(state) -> None:
+    """Calendars, postal index and models are built at start, not on a shopper's request."""
+    runtime = state.app.extensions["shipflow"]
+    edd_service(runtime).warm_up(runtime.clock.now())
 
 
 @bp.get("/widget/v1/edd-widget.js")
@@ -49,12 +58,17 @@ def edd():
     lang = request.args.get("lang")
     if lang and normalize(lang) is None:
         raise field_problem("lang", "unknown language; use en, zh-Hant, zh-Hans, ja or fa", 400)
-    result = estimate_for_widget(g.runtime, brand, sku, postal_code, country, g.runtime.clock.now())
+    now = g.runtime.clock.now()
+    result = estimate_for_widget(g.runtime, brand, sku, postal_code, country, now)
     if isinstance(result, ApiProblem):
         raise result
     response = jsonify(result)
-    # Dates change at most at a cut-off; a minute of caching keeps the countdown honest.
-    response.headers["Cache-Control"] = "public, max-age=60"
+    # The answer holds for the minute (the countdown is to the second within it) and never
+    # past the cut-off, after which the promise moves a day.
+    fresh = MAX_AGE - now.second
+    if result.get("countdown_seconds"):
+        fresh = min(fresh, result["countdown_seconds"])
+    response.headers["Cache-Control"] = f"public, max-age={max(fresh, 1)}"
     return response
 
 

@@ -1,0 +1,91 @@
+"""A delivered history from the real sandbox carrier: config.yaml's demo warehouses ship to
+random US ZIPs with its services, each parcel's story told by `carriers.sandbox.network`.
+
+Orders arrive over a year; each warehouse hands over on the day its cut-off, handling days
+and pickup days say (labels are printed that afternoon), and the sandbox decides the rest:
+pickup, line haul, late parcels, exceptions, failed attempts, losses.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from carriers.sandbox.carrier import place_of_zip
+from carriers.sandbox.network import SandboxProfile, SimulatedShipment, simulate
+from carriers.sandbox.places import distance_km
+from shipflow import geo
+from shipflow.calendars import apply_cutoff, calendar
+from shipflow.config import BrandConfig, load_settings
+from shipflow.domain import Warehouse
+from shipflow.edd.history import HistoryRecord
+
+# Share of orders per service, as a shop offering all of them might see.
+SERVICE_MIX = {"ground": 0.5, "economy": 0.2, "express": 0.15, "overnight": 0.1, "same_day": 0.05}
+
+
+def demo_brand() -> BrandConfig:
+    return load_settings(environ={}).brands[0]
+
+
+def handover_day(warehouse: Warehouse, ordered_at: datetime) -> date:
+    """The warehouse's own rule: cut-off, handling days on working days, then a pickup day."""
+    holidays = (warehouse.holiday_country, warehouse.holiday_subdivision)
+    working = calendar(warehouse.working_days, *holidays)
+    pickup = calendar(warehouse.pickup_days & warehouse.working_days, *holidays)
+    start = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working).start_day
+    return pickup.next_day(working.add(start, warehouse.handling_days))
+
+
+def sandbox_history(
+    orders: int,
+    seed: int = 11,
+    start: date = date(2025, 1, 1),
+    days: int = 365,
+    brand: BrandConfig | None = None,
+    profile: SandboxProfile | None = None,
+) -> list[HistoryRecord]:
+    """`orders` simulated orders; lost or returned parcels keep delivered_at None."""
+    rng = random.Random(seed)
+    brand = brand or demo_brand()
+    warehouses = [w.to_domain() for w in brand.warehouses]
+    origins = {w.code: place_of_zip(w.address.postal_code) for w in warehouses}
+    zips = [z for z in rng.sample(geo.us_postal_codes(), 3000) if place_of_zip(z)]
+    services, weights = list(SERVICE_MIX), list(SERVICE_MIX.values())
+    records = []
+    for i in range(orders):
+        warehouse = rng.choice(warehouses)
+        origin, destination = origins[warehouse.code], place_of_zip(rng.choice(zips))
+        service = rng.choices(services, weights)[0]
+        if service == "same_day" and distance_km(origin, destination) > 100:
+            service = "ground"
+        zone = ZoneInfo(warehouse.timezone)
+        day = start + timedelta(days=rng.randrange(days))
+        ordered_at = datetime.combine(day, time(), zone) + timedelta(hours=rng.uniform(6, 23.5))
+        handover = handover_day(warehouse, ordered_at)
+        hours = (8.0, 11.5) if service == "same_day" else (12.0, 16.5)
+        label_at = datetime.combine(handover, time(), zone) + timedelta(hours=rng.uniform(*hours))
+        shipment = SimulatedShipment(f"SBX{i:08d}", origin, destination, service, label_at)
+        timeline = simulate(shipment, profile)
+        picked = next((e.at for e in timeline.events if e.code == "PU"), None)
+        delivered = next((e.at for e in timeline.events if e.code == "DL"), None)
+        records.append(
+            HistoryRecord(
+                order_id=f"sbx-{i}",
+                ordered_at=ordered_at,
+                shipper_id=warehouse.code,
+                origin_postal_code=warehouse.address.postal_code,
+                origin_country="US",
+                destination_postal_code=destination.postal_code,
+                destination_country="US",
+                carrier="sandbox",
+                service=service,
+                handed_to_carrier_at=picked,
+                delivered_at=delivered,
+                promised_date=timeline.promised_date,
+                origin_state=warehouse.address.state,
+                destination_state=destination.state,
+            )
+        )
+    return records

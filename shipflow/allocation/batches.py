@@ -1,0 +1,94 @@
+"""Batch allocation of a brand's orders, run by the job runner: the request is stored first
+(queued), so a lost submission or a crashed worker only delays the plan, never loses it."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from shipflow.allocation.optimizer import Constraints, optimize
+from shipflow.fulfilment import allocation_order, fulfilment_for
+from shipflow.jobs import job
+from shipflow.runtime import Runtime
+from shipflow.store.allocation_models import AllocationBatch
+from shipflow.store.models import Brand, Order
+
+log = logging.getLogger(__name__)
+
+
+def solve(runtime: Runtime, batch: AllocationBatch) -> dict:
+    """The plan of one batch as JSON."""
+    with runtime.sessions() as session:
+        brand_code = session.get(Brand, batch.brand_id).code
+        fulfilment = fulfilment_for(runtime, brand_code)
+        orders = session.scalars(
+            select(Order)
+            .where(Order.brand_id == batch.brand_id, Order.id.in_(batch.request["order_ids"]))
+            .options(selectinload(Order.lines))
+        ).all()
+        context = fulfilment.context(session, batch.brand_id)
+    if batch.request.get("lateness_lambda") is not None:
+        context.weights.lateness_lambda = float(batch.request["lateness_lambda"])
+    wanted = [allocation_order(o, fulfilment.setup, fulfilment.weights_g) for o in orders]
+    found = {o.id for o in orders}
+    missing = [i for i in batch.request["order_ids"] if i not in found]
+    constraints = Constraints.from_dict(batch.request.get("constraints") or {}, "constraints")
+    plan = optimize(
+        wanted, fulfilment.setup.services, context, constraints, batch.request["time_limit_s"]
+    )
+    unassigned = dict(plan.unassigned) | {
+        i: "no order with this id for your brand" for i in missing
+    }
+    return {
+        "solver": plan.solver,
+        "solver_status": plan.status,
+        "total_cost_cents": plan.total_cost_cents,
+        "objective": plan.objective,
+        "bound": plan.bound,
+        "gap": plan.gap,
+        "expected_on_time": plan.expected_on_time,
+        "volumes": plan.volumes,
+        "unmet": plan.unmet,
+        "unassigned": unassigned,
+        "orders": [
+            {"order_id": order_id, "choice": choice, "runner_up": runner_up}
+            for order_id, (choice, runner_up) in sorted(plan.choices.items())
+        ],
+        "seconds": plan.seconds,
+    }
+
+
+def run_batch(runtime: Runtime, batch_id: str) -> int:
+    """Claim a queued batch and solve it; returns 1 if this call solved it."""
+    with runtime.sessions() as session:
+        batch = session.get(AllocationBatch, batch_id)
+        if batch is None or batch.status != "queued":
+            return 0
+        batch.status, batch.started_at = "running", runtime.clock.now()
+        session.commit()
+        try:
+            batch.result = solve(runtime, batch)
+            batch.status = "done"
+        except Exception as exc:  # the batch says why; nothing else depends on it
+            log.exception("allocation batch %s failed", batch_id)
+            batch.status, batch.error = "failed", f"{type(exc).__name__}: {exc}"
+        batch.finished_at = runtime.clock.now()
+        session.commit()
+    return 1
+
+
+@job("allocation.run_batch")
+def run_batch_job(runtime: Runtime, batch_id: str) -> int:
+    return run_batch(runtime, batch_id)
+
+
+@job("allocation.queued_batches", every=10)
+def queued_batches(runtime: Runtime) -> int:
+    """Batches whose immediate submission was lost (restart, broker outage)."""
+    with runtime.sessions() as session:
+        ids = list(
+            session.scalars(select(AllocationBatch.id).where(AllocationBatch.status == "queued"))
+        )
+    return sum(run_batch(runtime, batch_id) for batch_id in ids)

@@ -1,0 +1,126 @@
+"""The living demo (`shipflow serve --demo`): simulated shoppers place orders, fulfilment
+allocates and labels them on the sandbox carrier, and the sandbox network sends its scans as
+signed webhooks to shipflow's own endpoint. Everything after the order takes the production
+path (webhooks, jobs, outbox, alerts, messages); only the shoppers, the carrier and the clock
+are simulated."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+
+from carriers.sandbox import SandboxCarrier
+from carriers.sandbox.emitter import SandboxEmitter, http_deliver
+from shipflow.brands import brand_by_code, sync_brands
+from shipflow.demo_orders import DemoShoppers
+from shipflow.fulfilment import NotAllocated, fulfilment_for
+from shipflow.orders import create_order
+from shipflow.runtime import Runtime
+from shipflow.store.alert_models import OpsUser
+from shipflow.store.db import unit_of_work
+from shipflow.store.models import CarrierAccount, Shipment
+from shipflow.web.auth import create_api_key
+from shipflow.web.ops.users import create_ops_user
+
+log = logging.getLogger(__name__)
+TERMINAL = ("delivered", "returned_to_sender", "cancelled", "expired")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccess:
+    api_key: str
+    ops_email: str
+    ops_password: str
+
+
+def prepare(runtime: Runtime, brand_code: str) -> DemoAccess:
+    """Load the brand and hand out fresh credentials for this run (printed at start-up)."""
+    email = f"ops@{brand_code}.example"
+    with unit_of_work(runtime.sessions) as session:
+        sync_brands(session, runtime.settings)
+        brand = brand_by_code(session, brand_code)
+        key = create_api_key(session, brand.id, "demo")
+        session.execute(delete(OpsUser).where(OpsUser.brand_id == brand.id, OpsUser.email == email))
+        password = create_ops_user(session, brand.id, email)
+    return DemoAccess(key, email, password)
+
+
+class DemoTraffic:
+    """Places `orders_per_minute` orders per real minute and forwards the sandbox's scans."""
+
+    def __init__(self, runtime: Runtime, brand_code: str, webhook_base: str) -> None:
+        self.runtime = runtime
+        self.brand = runtime.settings.brand(brand_code)
+        demo = runtime.settings.demo
+        self.per_second = demo.orders_per_minute / 60
+        self.shoppers = DemoShoppers(self.brand.products, demo.seed)
+        self.fulfilment = fulfilment_for(runtime, brand_code)
+        self.started = time.monotonic()
+        self.placed = 0
+        self.emitters: dict[str, SandboxEmitter] = {}
+        self.webhook_urls: dict[str, str] = {}
+        self.random = random.Random(demo.seed)
+        with runtime.sessions() as session:
+            brand_id = brand_by_code(session, brand_code).id
+            for row in session.scalars(
+                select(CarrierAccount).where(
+                    CarrierAccount.brand_id == brand_id, CarrierAccount.carrier == "sandbox"
+                )
+            ):
+                carrier = self.fulfilment.carriers[row.code]
+                assert isinstance(carrier, SandboxCarrier)
+                self.emitters[row.code] = SandboxEmitter(carrier, http_deliver)
+                self.webhook_urls[row.code] = f"{webhook_base}/webhooks/sandbox/{row.id}"
+            # After a restart, keep forwarding the scans of parcels still on their way.
+            for shipment in session.scalars(
+                select(Shipment).where(
+                    Shipment.brand_id == brand_id,
+                    Shipment.carrier == "sandbox",
+                    Shipment.status.not_in(TERMINAL),
+                )
+            ):
+                self._watch(shipment)
+
+    def _watch(self, shipment: Shipment) -> None:
+        emitter = self.emitters.get(shipment.carrier_account)
+        if emitter is not None:
+            emitter.register(shipment.tracking_number, self.webhook_urls[shipment.carrier_account])
+
+    def place_due_orders(self) -> int:
+        due = int((time.monotonic() - self.started) * self.per_second) + 1 - self.placed
+        placed = 0
+        for _ in range(max(0, due)):
+            self.placed += 1
+            demo = self.shoppers.next_order()
+            try:
+                with unit_of_work(self.runtime.sessions) as session:
+                    brand = brand_by_code(session, self.brand.code)
+                    order = create_order(
+                        session,
+                        brand.id,
+                        order_number=demo.order_number,
+                        ship_to=demo.ship_to,
+                        currency=self.brand.currency,
+                        lines=demo.lines,
+                        placed_at=self.runtime.clock.now(),
+                        customer_name=demo.customer_name,
+                        customer_email=demo.customer_email,
+                        language=demo.language,
+                    )
+                    shipment = self.fulfilment.ship(session, order)
+                    self._watch(shipment)
+                placed += 1
+            except NotAllocated as exc:
+                log.info("demo order %s not shipped: %s", demo.order_number, exc)
+        return placed
+
+    def tick(self, runtime: Runtime) -> int:
+        """One demo step (a periodic job): new orders, then the carrier's due scans."""
+        work = self.place_due_orders()
+        for emitter in self.emitters.values():
+            work += emitter.run_once()
+        return work

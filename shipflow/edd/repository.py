@@ -1,0 +1,75 @@
+"""Storage of what the EDD engine learns from and what it learned: history rows and models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, fields
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shipflow.edd.history import HistoryRecord
+from shipflow.edd.transit import TransitModel
+from shipflow.store.edd_models import DeliveryHistoryRow, TransitModelRow
+
+RECORD_FIELDS = tuple(f.name for f in fields(HistoryRecord))
+
+
+def add_history(
+    session: Session, brand_id: str, records: Iterable[HistoryRecord], source: str
+) -> tuple[int, int]:
+    """Store records not yet known for (brand, source, order id); (added, already known)."""
+    records = list(records)
+    known = set(
+        session.scalars(
+            select(DeliveryHistoryRow.order_id).where(
+                DeliveryHistoryRow.brand_id == brand_id, DeliveryHistoryRow.source == source
+            )
+        )
+    )
+    added = 0
+    for record in records:
+        if record.order_id in known:
+            continue
+        known.add(record.order_id)
+        session.add(DeliveryHistoryRow(brand_id=brand_id, source=source, **asdict(record)))
+        added += 1
+    session.flush()
+    return added, len(records) - added
+
+
+def load_history(session: Session, brand_id: str) -> list[HistoryRecord]:
+    rows = session.scalars(
+        select(DeliveryHistoryRow).where(DeliveryHistoryRow.brand_id == brand_id)
+    )
+    return [HistoryRecord(**{name: getattr(row, name) for name in RECORD_FIELDS}) for row in rows]
+
+
+def store_model(
+    session: Session, brand_id: str, model: TransitModel, records: int, trained_at: datetime
+) -> TransitModelRow:
+    row = TransitModelRow(
+        brand_id=brand_id,
+        trained_at=trained_at,
+        as_of=model.as_of or trained_at,
+        records=records,
+        calibration_samples=model.calibration.samples if model.calibration else 0,
+        model=model.to_dict(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest_model_id(session: Session, brand_id: str) -> int | None:
+    return session.scalar(
+        select(TransitModelRow.id)
+        .where(TransitModelRow.brand_id == brand_id)
+        .order_by(TransitModelRow.id.desc())
+        .limit(1)
+    )
+
+
+def load_model(session: Session, model_id: int) -> TransitModel:
+    return TransitModel.from_dict(session.get(TransitModelRow, model_id).model)

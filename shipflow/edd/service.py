@@ -1,0 +1,347 @@
+"""The EDD service: quotes for a brand from its configuration and its newest stored model.
+
+The web widget asks `EddService.quote`; the fulfilment flow `promise_for_order`; the tracking
+pipeline `revise_shipment`. Models are read from the database once and cached; a newer stored
+model is picked up within `refresh_seconds`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time as clock_time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from shipflow import geo
+from shipflow.brands import brand_by_code
+from shipflow.config import BrandConfig
+from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
+from shipflow.edd.engine import Estimate, estimate, quote_from, revise_from_events, warm_up
+from shipflow.edd.history import HistoryRecord
+from shipflow.edd.repository import add_history, latest_model_id, load_model
+from shipflow.edd.transit import TransitModel
+from shipflow.runtime import Runtime
+from shipflow.store.edd_models import PredictionRevision
+from shipflow.store.models import Brand, Order, Shipment
+
+log = logging.getLogger(__name__)
+UNTRAINED = TransitModel()  # distance prior only, until a model is stored
+
+
+@dataclass(frozen=True, slots=True)
+class BrandSetup:
+    """What quoting needs of a brand's configuration, converted once."""
+
+    config: BrandConfig
+    warehouses: tuple[Warehouse, ...]
+    services: tuple[CarrierService, ...]
+    skus: frozenset[str]
+
+    @classmethod
+    def of(cls, brand: BrandConfig) -> BrandSetup:
+        warehouses = tuple(w.to_domain() for w in brand.warehouses)
+        services = tuple(s for account in brand.carriers for s in account.services_domain())
+        skus = {p.sku for p in brand.products} | {s for w in warehouses for s in w.stock}
+        return cls(brand, warehouses, services, frozenset(skus))
+
+    def cutoffs(self) -> dict[str, tuple[time, str]]:
+        return {w.code: (w.cutoff, w.timezone) for w in self.warehouses}
+
+    def warehouse(self, code: str) -> Warehouse | None:
+        return next((w for w in self.warehouses if w.code == code), None)
+
+    def service(self, carrier: str, service: str) -> CarrierService | None:
+        return next(
+            (s for s in self.services if s.carrier == carrier and s.service == service), None
+        )
+
+
+class InvalidQuery(Exception):
+    """A quote asked for something that does not exist; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str, status: int = 422) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message, self.status = field, message, status
+
+
+_models: OrderedDict[tuple[str, int], TransitModel] = OrderedDict()
+_models_lock = threading.Lock()
+
+
+def stored_model(session: Session, model_id: int) -> TransitModel:
+    """A stored model, parsed once per process (rows never change once written)."""
+    key = (str(session.get_bind().url), model_id)
+    with _models_lock:
+        if key in _models:
+            _models.move_to_end(key)
+            return _models[key]
+    model = load_model(session, model_id)
+    with _models_lock:
+        _models[key] = model
+        while len(_models) > 8:
+            _models.popitem(last=False)
+    return model
+
+
+def latest_model(session: Session, brand_id: str | None) -> TransitModel:
+    model_id = latest_model_id(session, brand_id) if brand_id else None
+    return stored_model(session, model_id) if model_id else UNTRAINED
+
+
+class EddService:
+    """One per runtime: brand setups, the newest model per brand, quotes cached per minute."""
+
+    def __init__(
+        self, runtime: Runtime, refresh_seconds: float = 30.0, cache_size: int = 50_000
+    ) -> None:
+        self.runtime = runtime
+        self.refresh_seconds = refresh_seconds
+        self.cache_size = cache_size
+        self._setups: dict[str, BrandSetup] = {}
+        self._models: dict[str, tuple[float, TransitModel]] = {}
+        self._brand_ids: dict[str, str] = {}
+        self._quotes: dict[tuple, Estimate] = {}
+        self._lock = threading.Lock()
+
+    def setup(self, brand: BrandConfig) -> BrandSetup:
+        """The brand's converted configuration (rebuilt if handed another version of it)."""
+        setup = self._setups.get(brand.code)
+        if setup is None or setup.config is not brand:
+            setup = self._setups[brand.code] = BrandSetup.of(brand)
+            self._quotes.clear()
+        return setup
+
+    def model(self, brand_code: str) -> TransitModel:
+        """The brand's newest stored model, looked up again after `refresh_seconds`."""
+        checked = self._models.get(brand_code)
+        now = clock_time.monotonic()
+        if checked and now - checked[0] < self.refresh_seconds:
+            return checked[1]
+        try:
+            with self._lock, self.runtime.sessions() as session:
+                brand_id = self._brand_ids.get(brand_code)
+                if brand_id is None:
+                    brand = brand_by_code(session, brand_code)
+                    brand_id = brand.id if brand else None
+                    if brand_id:
+                        self._brand_ids[brand_code] = brand_id
+                model = latest_model(session, brand_id)
+        except SQLAlchemyError as exc:  # quote from what we have; look again next time
+            log.warning("EDD model lookup failed for %s: %s", brand_code, exc)
+            return checked[1] if checked else UNTRAINED
+        if checked is None or checked[1] is not model:
+            self._quotes.clear()  # quotes of the old model are stale
+        self._models[brand_code] = (now, model)
+        return model
+
+    def quote(
+        self, brand: BrandConfig, sku: str, postal_code: str, country: str, now: datetime
+    ) -> Estimate:
+        """The promise for one unit of `sku` ordered `now`, cached for the minute."""
+        setup = self.setup(brand)
+        if sku not in setup.skus:
+            raise InvalidQuery("sku", f"{setup.config.name} sells no product with SKU {sku!r}", 404)
+        if len(country) != 2 or not country.isalpha():
+            raise InvalidQuery("country", "expected a two-letter country code like US")
+        model = self.model(brand.code)
+        minute = now.replace(second=0, microsecond=0)
+        key = (brand.code, sku, country.upper(), postal_code, minute)
+        cached = self._quotes.get(key)
+        if cached is not None:
+            return cached
+        destination = geo.locate(country.upper(), postal_code)
+        if destination is None:
+            raise InvalidQuery("postal_code", f"{postal_code!r} is not a known postal code")
+        result = estimate(
+            setup.warehouses,
+            setup.services,
+            model,
+            sku,
+            1,
+            destination,
+            minute,
+            setup.config.edd_confidence,
+        )
+        if len(self._quotes) >= self.cache_size:
+            self._quotes.clear()
+        self._quotes[key] = result
+        return result
+
+    def warm_up(self, now: datetime) -> None:
+        """Build calendars, postal index and models before the first customer asks."""
+        geo.locate("US", "10001")
+        years = range(now.year, now.year + 2)
+        for brand in self.runtime.settings.brands:
+            setup = self.setup(brand)
+            warm_up(setup.warehouses, setup.services, ["US"], years)
+            self.model(brand.code)
+
+
+_services: list[EddService] = []
+
+
+def edd_service(runtime: Runtime) -> EddService:
+    """The runtime's service (created on first use)."""
+    for service in _services:
+        if service.runtime is runtime:
+            return service
+    service = EddService(runtime)
+    _services[:] = [*_services[-3:], service]
+    return service
+
+
+def widget_answer(result: Estimate, now: datetime) -> dict:
+    """The widget's JSON: dates in the customer's calendar, or why there is no date."""
+    if not result.ok:
+        reason = "out_of_stock" if result.no_estimate.startswith("no stock") else "no_estimate"
+        return {"available": False, "reason": reason}
+    assumptions = result.assumptions
+    countdown = max(0, int((result.cutoff - now).total_seconds())) if result.cutoff else None
+    return {
+        "available": True,
+        "promise_date": result.promised.isoformat(),
+        "earliest": result.earliest.isoformat(),
+        "most_likely": result.most_likely.isoformat(),
+        "latest": result.latest.isoformat(),
+        "cutoff_at": result.cutoff.isoformat() if result.cutoff else None,
+        "countdown_seconds": countdown,
+        "warehouse": assumptions.warehouse,
+        "carrier": assumptions.carrier,
+        "service": assumptions.service,
+        "confidence": result.confidence,
+        "basis": {
+            "lane": assumptions.lane_level,
+            "lane_samples": assumptions.lane_samples,
+            "handling": assumptions.handling,
+        },
+    }
+
+
+# --- after purchase -------------------------------------------------------------------------
+
+
+def _brand_setup(session: Session, brand_id: str) -> BrandSetup:
+    return BrandSetup.of(BrandConfig.model_validate(session.get(Brand, brand_id).settings))
+
+
+def _shipment_quote(
+    session: Session, shipment: Shipment, model: TransitModel
+) -> tuple[Estimate, str] | None:
+    """The quote for the shipment as allocated (its warehouse and service, the order's moment),
+    and the destination's time zone; None when the shipment lacks what quoting needs."""
+    order = shipment.order
+    if order is None:
+        return None
+    setup = _brand_setup(session, shipment.brand_id)
+    warehouse = setup.warehouse(shipment.warehouse_code)
+    service = setup.service(shipment.carrier, shipment.service) or CarrierService(
+        shipment.carrier, shipment.service
+    )
+    ship_to = order.ship_to or {}
+    destination = geo.locate(
+        str(ship_to.get("country", "")).upper(), str(ship_to.get("postal_code", ""))
+    )
+    if warehouse is None or destination is None:
+        return None
+    origin = geo.locate(warehouse.address.country, warehouse.address.postal_code) or (
+        geo.location_at(warehouse.address.country, warehouse.latitude, warehouse.longitude)
+    )
+    quote = quote_from(
+        warehouse,
+        origin,
+        service,
+        model,
+        destination,
+        order.placed_at,
+        setup.config.edd_confidence,
+    )
+    return quote, destination.timezone or warehouse.timezone
+
+
+def _record_prediction(
+    session: Session, shipment: Shipment, day: date, basis: str, at: datetime
+) -> None:
+    if shipment.predicted_date == day:
+        return
+    shipment.predicted_date = day
+    session.add(
+        PredictionRevision(shipment_id=shipment.id, predicted_date=day, basis=basis, revised_at=at)
+    )
+
+
+def promise_for_order(session: Session, shipment: Shipment, now: datetime) -> Estimate | None:
+    """Promise a date for a new shipment and its order (only where none was promised yet:
+    a promise is never silently changed); the first prediction is its most likely date."""
+    quoted = _shipment_quote(session, shipment, latest_model(session, shipment.brand_id))
+    if quoted is None or not quoted[0].ok:
+        return quoted[0] if quoted else None
+    promise = quoted[0]
+    if shipment.promised_date is None:
+        shipment.promised_date = promise.promised
+    order = shipment.order
+    if order is not None and order.promised_date is None:
+        order.promised_date = promise.promised
+    _record_prediction(session, shipment, promise.most_likely, "at purchase", now)
+    return promise
+
+
+def revise_shipment(
+    session: Session, shipment: Shipment, events: Sequence[TrackingEvent]
+) -> date | None:
+    """Predict delivery from the shipment's events, keeping each change in
+    `prediction_revisions`; None when the shipment cannot be quoted (the caller may fall back
+    on the carrier's estimate). The promise is left alone. Delivered shipments join the history."""
+    model = latest_model(session, shipment.brand_id)
+    quoted = _shipment_quote(session, shipment, model)
+    if quoted is None or not quoted[0].ok or not events:
+        return None
+    promise, zone = quoted
+    prediction = revise_from_events(promise, model, events, zone)
+    if prediction is None:
+        return None
+    latest = max(events, key=lambda e: e.occurred_at)
+    _record_prediction(
+        session, shipment, prediction.most_likely, prediction.basis, latest.occurred_at
+    )
+    if latest.status == Status.DELIVERED:
+        _remember_delivery(session, shipment, events)
+    return shipment.predicted_date
+
+
+MOVING = (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY, Status.DELIVERED)
+
+
+def _remember_delivery(
+    session: Session, shipment: Shipment, events: Sequence[TrackingEvent]
+) -> None:
+    """A delivered shipment becomes a history record the next training learns from."""
+    ordered = sorted(events, key=lambda e: e.occurred_at)
+    handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
+    delivered = next(e.occurred_at for e in reversed(ordered) if e.status == Status.DELIVERED)
+    order: Order = shipment.order
+    setup = _brand_setup(session, shipment.brand_id)
+    warehouse = setup.warehouse(shipment.warehouse_code)
+    ship_to = order.ship_to or {}
+    record = HistoryRecord(
+        order_id=shipment.id,
+        ordered_at=order.placed_at,
+        shipper_id=shipment.warehouse_code,
+        origin_postal_code=warehouse.address.postal_code,
+        origin_country=warehouse.address.country,
+        destination_postal_code=str(ship_to.get("postal_code", "")),
+        destination_country=str(ship_to.get("country", "")).upper(),
+        carrier=shipment.carrier,
+        service=shipment.service,
+        handed_to_carrier_at=handed,
+        delivered_at=delivered,
+        promised_date=shipment.promised_date,
+        origin_state=warehouse.address.state,
+        destination_state=str(ship_to.get("state", "")),
+    )
+    add_history(session, shipment.brand_id, [record], "tracked")

@@ -1,0 +1,243 @@
+"""Order placed -> allocation -> label -> shipment with its promised date (DESIGN's data flow).
+
+Allocation scores each (warehouse, carrier service) option on the carrier's own quote and on
+the delivery-date engine's chance of missing the promise; the chosen carrier then issues the
+label, and the promise is stored with the shipment and the order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from carriers.base import Capability, Carrier, CarrierError, ShipmentRequest
+from shipflow import geo
+from shipflow.allocation.model import Option
+from shipflow.allocation.model import Order as AllocationOrder
+from shipflow.allocation.rules import BrandRules
+from shipflow.allocation.scoring import Pricer, QuoteCache, RateCard, ScoringWeights
+from shipflow.allocation.service import Allocation, AllocationContext, allocate
+from shipflow.carrier_accounts import carrier_for
+from shipflow.config import BrandConfig
+from shipflow.domain import Address, Parcel
+from shipflow.edd.engine import quote_from, warehouse_location
+from shipflow.edd.service import BrandSetup, latest_model, promise_for_order
+from shipflow.edd.transit import TransitModel
+from shipflow.runtime import Runtime
+from shipflow.store.allocation_models import AllocationRules
+from shipflow.store.models import Order, ParcelRow, Shipment
+from shipflow.store.postpurchase_models import LabelRow
+
+
+class NotAllocated(Exception):
+    """No warehouse and carrier can ship the order; the message names every rejection."""
+
+
+@dataclass
+class CarrierQuotes:
+    """Allocation's quote provider: each option priced by its carrier's rate API."""
+
+    carriers: dict[str, Carrier]
+
+    def quote(self, order: AllocationOrder, option: Option) -> int | None:
+        carrier = self.carriers.get(option.service.account)
+        if carrier is None or not carrier.supports(Capability.RATES):
+            return None
+        request = ShipmentRequest(
+            shipper=option.warehouse.address,
+            recipient=order.destination,
+            parcels=order.parcels,
+            service=option.service.service,
+        )
+        try:
+            rates = carrier.rates(request)
+        except CarrierError:
+            return None
+        return next((r.price.amount for r in rates if r.service == option.service.service), None)
+
+
+@dataclass
+class EngineLateness:
+    """Allocation's lateness estimator on the delivery-date engine: P(delivered after the
+    promise) for an order placed at `ordered_at`."""
+
+    setup: BrandSetup
+    model: TransitModel
+    ordered_at: datetime
+
+    def p_late(self, service_key, origin, destination, ship_date, promise_date: date) -> float:
+        warehouse = self.setup.warehouse(origin.regions[0])  # allocation names its origin so
+        carrier, _, service_code = service_key.partition(":")
+        service = self.setup.service(carrier, service_code)
+        place = geo.locate(destination.country, destination.postal_code)
+        if warehouse is None or service is None or place is None:
+            return 1.0
+        estimate = quote_from(
+            warehouse, warehouse_location(warehouse), service, self.model, place, self.ordered_at
+        )
+        return 1.0 - estimate.dates.cdf(promise_date) if estimate.dates else 1.0
+
+
+def allocation_order(order: Order, setup: BrandSetup, weights_g: dict[str, int]) -> AllocationOrder:
+    ship_to = order.ship_to or {}
+    destination = Address(
+        country=ship_to.get("country", ""),
+        postal_code=ship_to.get("postal_code", ""),
+        city=ship_to.get("city", ""),
+        state=ship_to.get("state", ""),
+        line1=ship_to.get("line1", ""),
+        line2=ship_to.get("line2", ""),
+        name=ship_to.get("name", order.customer_name),
+        phone=order.customer_phone,
+        residential=ship_to.get("residential", True),
+    )
+    place = geo.locate(destination.country, destination.postal_code)
+    weight = sum(weights_g.get(line.sku, 500) * line.quantity for line in order.lines)
+    stocked = [
+        w.code
+        for w in setup.warehouses
+        if all(w.stock.get(line.sku, 0) >= line.quantity for line in order.lines)
+    ]
+    return AllocationOrder(
+        id=order.id,
+        destination=destination,
+        lat=place.lat if place else None,
+        lng=place.lng if place else None,
+        parcels=(Parcel(weight_g=max(weight, 1)),),
+        warehouses=tuple(stocked),
+    )
+
+
+@dataclass(frozen=True)
+class ParsedRules:
+    """A brand's `rules` mapping (config.yaml or the API), parsed and checked once."""
+
+    rules: BrandRules
+    rate_cards: dict[str, RateCard]
+    weights: ScoringWeights
+
+    @classmethod
+    def parse(cls, data: dict) -> ParsedRules:
+        """Raises RuleConfigError naming the key path of what is wrong."""
+        rules = dict(data)
+        cards = rules.pop("rate_cards", {}) or {}
+        return cls(
+            rules=BrandRules.from_dict(rules),
+            rate_cards={
+                k: RateCard.from_dict(v, f"rules.rate_cards.{k}") for k, v in cards.items()
+            },
+            weights=ScoringWeights.from_dict(rules.pop("scoring", {}) or {}, "rules.scoring"),
+        )
+
+
+def allocation_context(
+    brand: BrandConfig,
+    setup: BrandSetup,
+    carriers: dict[str, Carrier],
+    runtime: Runtime,
+    model: TransitModel,
+    rules: ParsedRules,
+) -> AllocationContext:
+    now = runtime.clock.now()
+    return AllocationContext(
+        warehouses={w.code: w for w in setup.warehouses},
+        rules=rules.rules,
+        pricer=Pricer(rules.rate_cards, QuoteCache(CarrierQuotes(carriers), runtime.clock)),
+        estimator=EngineLateness(setup, model, now),
+        ship_date=now.date(),
+        weights=replace(rules.weights),
+        promise_confidence=brand.edd_confidence,
+    )
+
+
+def brand_rules(session: Session, brand_id: str, brand: BrandConfig) -> dict:
+    """The rules in force: the API's, if set, else config.yaml's."""
+    stored = session.get(AllocationRules, brand_id)
+    return stored.rules if stored is not None else dict(brand.rules)
+
+
+class Fulfilment:
+    """One brand's fulfilment on a runtime: adapters and configuration built once."""
+
+    def __init__(self, runtime: Runtime, brand: BrandConfig) -> None:
+        self.runtime = runtime
+        self.brand = brand
+        self.setup = BrandSetup.of(brand)
+        self.carriers = {
+            a.code: carrier_for(runtime.settings, brand.code, a.code, runtime.clock)
+            for a in brand.carriers
+        }
+        self.weights_g = {p.sku: p.weight_g for p in brand.products}
+
+    def context(self, session: Session, brand_id: str) -> AllocationContext:
+        rules = ParsedRules.parse(brand_rules(session, brand_id, self.brand))
+        model = latest_model(session, brand_id)
+        return allocation_context(self.brand, self.setup, self.carriers, self.runtime, model, rules)
+
+    def allocate(self, session: Session, order: Order) -> tuple[AllocationOrder, Allocation]:
+        context = self.context(session, order.brand_id)
+        wanted = allocation_order(order, self.setup, self.weights_g)
+        if not wanted.warehouses:
+            raise NotAllocated("no warehouse holds stock for every line of the order")
+        return wanted, allocate(wanted, self.setup.services, context)
+
+    def ship(self, session: Session, order: Order) -> Shipment:
+        """Allocate, buy the label and open the shipment with its promise (not committed)."""
+        wanted, decision = self.allocate(session, order)
+        if decision.chosen is None:
+            raise NotAllocated(decision.reason)
+        service_key, _, warehouse_code = decision.chosen.option.partition("@")
+        carrier_code, _, service_code = service_key.partition(":")
+        service = self.setup.service(carrier_code, service_code)
+        warehouse = self.setup.warehouse(warehouse_code)
+        carrier = self.carriers[service.account]
+        label = carrier.create_label(
+            ShipmentRequest(
+                shipper=warehouse.address,
+                recipient=wanted.destination,
+                parcels=wanted.parcels,
+                service=service.service,
+                reference=order.order_number,
+            )
+        )
+        now = self.runtime.clock.now()
+        shipment = Shipment(
+            brand_id=order.brand_id,
+            order_id=order.id,
+            carrier=label.carrier,
+            carrier_account=service.account,
+            service=label.service,
+            tracking_number=label.tracking_number,
+            warehouse_code=warehouse.code,
+            cost_amount=label.price.amount if label.price else decision.chosen.cost_cents,
+            cost_currency=label.price.currency if label.price else self.brand.currency,
+            next_poll_at=now,
+            details={"allocation": decision.reason, "runner_up": _option(decision.runner_up)},
+            parcels=[ParcelRow(weight_g=p.weight_g) for p in wanted.parcels],
+            events=[],
+        )
+        session.add(shipment)
+        session.flush()
+        session.add(
+            LabelRow(
+                brand_id=order.brand_id,
+                shipment_id=shipment.id,
+                label_format=label.label_format,
+                data=label.label_data,
+            )
+        )
+        promise_for_order(session, shipment, now)
+        return shipment
+
+
+def _option(score) -> str | None:
+    return score.option if score else None
+
+
+def fulfilment_for(runtime: Runtime, brand_code: str) -> Fulfilment:
+    brand = runtime.settings.brand(brand_code)
+    if brand is None:
+        raise NotAllocated(f"unknown brand {brand_code!r}")
+    return Fulfilment(runtime, brand)

@@ -1,0 +1,64 @@
+"""The post-purchase services built for one runtime and session: which carrier adapter a
+shipment uses, where returns go. The web pages, the API and the jobs share these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel import UnknownLocaleError
+from babel.numbers import format_currency, get_currency_precision
+from sqlalchemy.orm import Session
+
+from shipflow.carrier_accounts import brand_carriers, carrier_of_shipment
+from shipflow.ndr.service import NdrService
+from shipflow.returns import service as returns
+from shipflow.runtime import Runtime
+from shipflow.store.models import Brand, Order, Shipment
+from shipflow.store.postpurchase_models import ReturnRequestRow
+
+
+def brand_code(session: Session, brand_id: str) -> str:
+    return session.get(Brand, brand_id).code
+
+
+def ndr_service(runtime: Runtime, session: Session) -> NdrService:
+    def carrier_for(shipment: Shipment):
+        return carrier_of_shipment(
+            runtime.settings,
+            brand_code(session, shipment.brand_id),
+            shipment.carrier,
+            shipment.carrier_account,
+            runtime.clock,
+        )
+
+    return NdrService(session, runtime.settings, carrier_for, runtime.clock)
+
+
+def issue_return_label(
+    runtime: Runtime, session: Session, request: ReturnRequestRow, now: datetime
+) -> Shipment:
+    """The cheapest prepaid label among the brand's carriers, back to the shipping warehouse."""
+    code = brand_code(session, request.brand_id)
+    order = session.get(Order, request.order_id)
+    return returns.issue_label(
+        session,
+        runtime.settings,
+        request,
+        brand_carriers(runtime.settings, code, runtime.clock),
+        returns.return_address(runtime.settings, code, session, order),
+        now,
+    )
+
+
+def money_text(language: str):
+    """`amount_text` for refund messages: money written the customer's way (Babel)."""
+    locale = language.replace("-", "_")
+
+    def write(minor_units: int, currency: str) -> str:
+        amount = minor_units / 10 ** get_currency_precision(currency)
+        try:
+            return format_currency(amount, currency, locale=locale)
+        except (UnknownLocaleError, ValueError):
+            return format_currency(amount, currency, locale="en")
+
+    return write

@@ -1,0 +1,201 @@
+"""Routes of the failed-delivery page. The signed link (purpose "ndr") names the case; an
+expired or altered link shows a page that says so and changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, g, redirect, request
+from werkzeug.exceptions import HTTPException
+
+from carriers.base import FailedDeliveryAction as Action
+from shipflow.config import BrandConfig
+from shipflow.domain import Address, Reason
+from shipflow.links import LinkExpired, LinkInvalid, read_token
+from shipflow.ndr.choices import pickup_point, reattempt_dates
+from shipflow.ndr.service import LINK_PURPOSE, policy_for
+from shipflow.ndr.workflow import OPEN_STATES, CaseState, available_actions
+from shipflow.notify.customer import zone_for
+from shipflow.postpurchase import ndr_service
+from shipflow.store.models import Brand, Order, Shipment
+from shipflow.store.postpurchase_models import NdrCaseRow
+from shipflow.web.csrf import check_csrf
+from shipflow.web.i18n import gettext as _
+from shipflow.web.pages import N_, message_page, render_page, use_brand
+
+bp = Blueprint("ndr_page", __name__, template_folder="templates")
+FIELD_MAX = 200
+
+REASONS = {
+    Reason.CUSTOMER_UNAVAILABLE: N_("Nobody was available to receive the parcel."),
+    Reason.ADDRESS_INCORRECT: N_("The driver could not find the address."),
+    Reason.REFUSED: N_("The parcel was refused at the door."),
+    Reason.BUSINESS_CLOSED: N_("The business was closed."),
+    Reason.ACCESS_PROBLEM: N_("The driver could not get to the door (gate, code or building)."),
+    Reason.WEATHER: N_("Bad weather stopped the delivery."),
+    Reason.PAYMENT_REQUIRED: N_("A payment is due before delivery."),
+}
+ACTIONS = {
+    Action.REATTEMPT: N_("Deliver again on another day"),
+    Action.UPDATE_ADDRESS: N_("Correct the address, phone or delivery instructions"),
+    Action.HOLD_AT_PICKUP_POINT: N_("Collect it at a pickup point"),
+    Action.RETURN_TO_SENDER: N_("Send it back to the shop"),
+}
+
+
+@dataclass
+class Visit:
+    case: NdrCaseRow
+    shipment: Shipment
+    order: Order | None
+    brand: BrandConfig
+
+
+@bp.errorhandler(HTTPException)
+def _error_page(error: HTTPException):
+    if "brand" not in g:
+        return error
+    if error.code == 400:
+        return _private(
+            message_page(
+                400, _("This form has expired"), _("Please go back, reload the page and try again.")
+            )
+        )
+    return _private(message_page(error.code or 500, _("Something went wrong")))
+
+
+def _private(response_and_status):
+    body, status = response_and_status
+    return body, status, {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _visit(token: str):
+    """The case the link grants, or the page to show instead."""
+    max_age = timedelta(days=g.runtime.settings.link_max_age_days)
+    try:
+        case_id = read_token(
+            g.runtime.settings.secret_key, LINK_PURPOSE, token, max_age, g.runtime.clock
+        )
+        error = None
+    except LinkExpired:
+        case_id, error = None, (410, _("This link has expired"))
+    except LinkInvalid:
+        case_id, error = None, (403, _("This link is not valid"))
+    case = g.db.get(NdrCaseRow, case_id) if isinstance(case_id, str) else None
+    if case is None:
+        use_brand(g.runtime.settings.brands[0].code)
+        status, heading = error or (403, _("This link is not valid"))
+        advice = _("Please use the link in our latest message, or contact us.")
+        return None, _private(message_page(status, heading, advice))
+    shipment = g.db.get(Shipment, case.shipment_id)
+    brand = use_brand(g.db.get(Brand, case.brand_id).code)
+    order = g.db.get(Order, shipment.order_id) if shipment.order_id else None
+    return Visit(case, shipment, order, brand), None
+
+
+def _dates(visit: Visit) -> list[date]:
+    local_today = g.runtime.clock.now().date()
+    return reattempt_dates(
+        visit.brand,
+        visit.shipment.carrier,
+        visit.shipment.carrier_account,
+        visit.shipment.service,
+        (visit.order.ship_to if visit.order else None) or {},
+        local_today,
+        policy_for(g.db.get(Brand, visit.case.brand_id)),
+    )
+
+
+def _page(visit: Visit, token: str, status: int = 200, error: str = ""):
+    reason = Reason(visit.case.reason) if visit.case.reason else None
+    open_case = CaseState(visit.case.state) in OPEN_STATES
+    ship_to = (visit.order.ship_to if visit.order else None) or {}
+    chosen_day = (visit.case.action_details or {}).get("reattempt_on")
+    return _private(
+        render_page(
+            "ndr/page.html",
+            status,
+            token=token,
+            case=visit.case,
+            shipment=visit.shipment,
+            order=visit.order,
+            ship_to=ship_to,
+            reason_text=_(REASONS[reason]) if reason in REASONS else "",
+            actions=[(a.value, _(ACTIONS[a])) for a in available_actions(reason)]
+            if open_case
+            else [],
+            chosen=_(ACTIONS[Action(visit.case.action)]) if visit.case.action else "",
+            chosen_day=date.fromisoformat(chosen_day) if chosen_day else None,
+            dates=_dates(visit) if open_case else [],
+            pickup_points=visit.brand.ndr.pickup_points,
+            error=error,
+            form=request.form,
+            attempted_at=visit.shipment.last_event_at or visit.case.last_contact_at,
+            zone=ZoneInfo(zone_for(ship_to)),
+        )
+    )
+
+
+@bp.get("/ndr/<token>")
+def page(token: str):
+    visit, refusal = _visit(token)
+    return refusal or _page(visit, token)
+
+
+def _text(name: str) -> str:
+    return request.form.get(name, "").strip()[:FIELD_MAX]
+
+
+def _choice(visit: Visit) -> tuple[Action, dict] | str:
+    """The form as arguments of NdrService.choose, or what to tell the customer."""
+    try:
+        action = Action(request.form.get("action", ""))
+    except ValueError:
+        return _("Please choose one of the options.")
+    if action is Action.REATTEMPT:
+        wanted = request.form.get("reattempt_on", "")
+        offered = {d.isoformat(): d for d in _dates(visit)}
+        if wanted not in offered:
+            return _("Please choose one of the delivery days offered.")
+        return action, {"reattempt_on": offered[wanted], "instructions": _text("instructions")}
+    if action is Action.UPDATE_ADDRESS:
+        ship_to = (visit.order.ship_to if visit.order else None) or {}
+        line1, postal = _text("line1"), _text("postal_code")
+        if not line1 or not postal:
+            return _("Please give the street address and the postal code.")
+        address = Address(
+            country=ship_to.get("country", ""),
+            postal_code=postal,
+            city=_text("city") or ship_to.get("city", ""),
+            state=ship_to.get("state", ""),
+            line1=line1,
+            line2=_text("line2"),
+            name=ship_to.get("name", ""),
+            phone=_text("phone"),
+        )
+        return action, {"address": address, "instructions": _text("instructions")}
+    if action is Action.HOLD_AT_PICKUP_POINT:
+        point = pickup_point(visit.brand, request.form.get("pickup_point_id", ""))
+        if point is None:
+            return _("Please choose a pickup point.")
+        return action, {"pickup_point_id": point.id}
+    return action, {}
+
+
+@bp.post("/ndr/<token>")
+def choose(token: str):
+    visit, refusal = _visit(token)
+    if refusal:
+        return refusal
+    check_csrf()
+    if CaseState(visit.case.state) not in OPEN_STATES:
+        return _page(visit, token, 409, _("Your choice was already passed on."))
+    choice = _choice(visit)
+    if isinstance(choice, str):
+        return _page(visit, token, 400, choice)
+    action, details = choice
+    ndr_service(g.runtime, g.db).choose(visit.case, action, g.runtime.clock.now(), **details)
+    g.db.commit()
+    return redirect(f"/ndr/{token}#done", 303)

@@ -1,0 +1,43 @@
+"""Photos customers attach to a return: images only (checked by their first bytes, not by
+what the browser claims), a few per item, a few megabytes each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
+
+from shipflow.store.postpurchase_models import ReturnPhotoRow
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PER_ITEM = 3
+SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+class PhotoRefused(ValueError):
+    pass
+
+
+def image_type(data: bytes) -> str | None:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in SIGNATURES.items() if data.startswith(magic)), None)
+
+
+def store_photos(session: Session, brand_id: str, files: Iterable[FileStorage]) -> list[str]:
+    """Save the uploaded images; returns their ids. Empty file inputs are skipped."""
+    uploads = [f for f in files if f and f.filename]
+    if len(uploads) > MAX_PER_ITEM:
+        raise PhotoRefused(f"at most {MAX_PER_ITEM} photos per item")
+    ids = []
+    for upload in uploads:
+        data = upload.read(MAX_BYTES + 1)
+        kind = image_type(data)
+        if len(data) > MAX_BYTES or kind is None:
+            raise PhotoRefused("photos must be JPEG, PNG or WebP images under 5 MB")
+        row = ReturnPhotoRow(brand_id=brand_id, content_type=kind, data=data)
+        session.add(row)
+        session.flush()
+        ids.append(row.id)
+    return ids

@@ -1,0 +1,290 @@
+"""Routes of the returns portal. A wrong order number/e-mail pair and an order with nothing
+to return get the same answer, so the form tells a guesser nothing; lookups are rate
+limited per client. After the lookup, signed tokens carry the order and the return."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, current_app, g, redirect, request
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from shipflow.links import LinkExpired, LinkInvalid, make_token, read_token
+from shipflow.postpurchase import issue_return_label
+from shipflow.returns import service as returns
+from shipflow.returns.service import ItemChoice, ReturnError
+from shipflow.store.models import Brand, Order
+from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
+from shipflow.web.csrf import check_csrf
+from shipflow.web.i18n import current_language, format_day, format_number
+from shipflow.web.i18n import gettext as _
+from shipflow.web.pages import N_, message_page, render_page, use_brand
+from shipflow.web.ratelimit import RateLimiter
+from shipflow.web.returns_portal.photos import PhotoRefused, store_photos
+
+bp = Blueprint("returns_portal", __name__, template_folder="templates")
+
+LOOKUP_LIMIT = (10, 60)  # lookups per client per minute
+ORDER_PURPOSE, RETURN_PURPOSE = "return-order", "return"
+ORDER_TOKEN_AGE = timedelta(hours=2)
+LABEL_TYPES = {"PDF": "application/pdf", "PNG": "image/png", "QR": "image/png", "GIF": "image/gif"}
+REASONS = {
+    "changed_mind": N_("I changed my mind"),
+    "wrong_size": N_("Wrong size or fit"),
+    "not_as_described": N_("Not as described"),
+    "arrived_late": N_("It arrived too late"),
+    "damaged": N_("It arrived damaged"),
+    "wrong_item": N_("I received the wrong item"),
+}
+VERDICTS = {
+    "approved": N_("Your return is approved"),
+    "label_created": N_("Your return is approved"),
+    "review": N_("We'll look at your return"),
+    "refused": N_("We can't accept this return"),
+}
+
+
+@bp.errorhandler(HTTPException)
+def _error_page(error: HTTPException):
+    if "brand" not in g:
+        return error
+    if error.code == 400:
+        return _private(
+            message_page(
+                400, _("This form has expired"), _("Please go back, reload the page and try again.")
+            )
+        )
+    if error.code == 413:
+        return _private(message_page(413, _("These photos are too large"), _(PHOTO_RULE)))
+    return _private(message_page(error.code or 500, _("Something went wrong")))
+
+
+PHOTO_RULE = N_("Photos must be JPEG, PNG or WebP images under 5 MB, at most 3 per item.")
+
+
+def _private(response_and_status):
+    body, status = response_and_status
+    return body, status, {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _limiter() -> RateLimiter:
+    limiter = current_app.extensions.get("returns_limiter")
+    if limiter is None:
+        limit, window = current_app.config.get("RETURNS_RATE_LIMIT", LOOKUP_LIMIT)
+        limiter = current_app.extensions["returns_limiter"] = RateLimiter(limit, window)
+    return limiter
+
+
+def _secret() -> str:
+    return g.runtime.settings.secret_key
+
+
+def _brand_row(code: str) -> Brand | None:
+    return g.db.scalar(select(Brand).where(Brand.code == code))
+
+
+def reason_label(reason: str) -> str:
+    return _(REASONS[reason]) if reason in REASONS else reason.replace("_", " ").capitalize()
+
+
+REFUSALS = {
+    "final_sale": N_("This item was a final sale and cannot be returned."),
+    "photos_required": N_("Please add photos of the damage to return this item."),
+    "reason_not_allowed": N_("This reason is not accepted for returns."),
+    "quantity": N_("You can return at most %(remaining)s of this item."),
+    "not_delivered": N_("This order has not been delivered yet."),
+    "outside_window": N_("The %(days)s-day return window ended on %(deadline)s."),
+}
+
+
+def refusal_text(code: str, params: dict) -> str:
+    """The rule that refused an item, in the customer's language."""
+    if code not in REFUSALS:
+        return _("This item cannot be returned.")
+    params = {k: format_number(int(v)) if str(v).isdigit() else v for k, v in params.items()}
+    if code == "outside_window":
+        deadline = date.fromisoformat(params["deadline"])
+        params = {**params, "deadline": format_day(deadline, with_year=True)}
+    return _(REFUSALS[code], **params)
+
+
+@bp.get("/returns/<brand_code>")
+def lookup(brand_code: str):
+    use_brand(brand_code)
+    return _private(render_page("returns/lookup.html", form={}))
+
+
+def _nothing_to_return():
+    """One answer for a wrong pair and for an order with nothing to return."""
+    return _private(
+        render_page(
+            "returns/lookup.html",
+            200,
+            form=request.form,
+            notice=_(
+                "We couldn't find a delivered order with items to return for these details. "
+                "Check the order number and the e-mail address or postal code you used."
+            ),
+        )
+    )
+
+
+@bp.post("/returns/<brand_code>")
+def find(brand_code: str):
+    use_brand(brand_code)
+    check_csrf()
+    if not _limiter().allow(f"{brand_code}:{request.remote_addr}"):
+        heading = _("Too many attempts")
+        return _private(message_page(429, heading, _("Please wait a minute and try again.")))
+    brand = _brand_row(brand_code)
+    order = brand and returns.find_order(
+        g.db,
+        brand.id,
+        request.form.get("order_number", "")[:64],
+        request.form.get("secret", "")[:254],
+    )
+    lines = returns.returnable_lines(g.db, order) if order else []
+    if not lines:
+        return _nothing_to_return()
+    return _items_page(order, lines)
+
+
+def _items_page(order: Order, lines, status: int = 200, error: str = ""):
+    policy = returns.policy_for(g.db.get(Brand, order.brand_id))
+    reasons = [(name, reason_label(name)) for name, rule in policy.reasons.items() if rule.allowed]
+    photo_reasons = [name for name, rule in policy.reasons.items() if rule.photos_required]
+    return _private(
+        render_page(
+            "returns/items.html",
+            status,
+            order=order,
+            lines=lines,
+            reasons=reasons,
+            photo_reasons=photo_reasons,
+            order_token=make_token(_secret(), ORDER_PURPOSE, order.id, g.runtime.clock),
+            error=error,
+        )
+    )
+
+
+@bp.post("/returns/<brand_code>/request")
+def submit(brand_code: str):
+    use_brand(brand_code)
+    check_csrf()
+    try:
+        order_id = read_token(
+            _secret(),
+            ORDER_PURPOSE,
+            request.form.get("order", ""),
+            ORDER_TOKEN_AGE,
+            g.runtime.clock,
+        )
+    except LinkInvalid:
+        return _private(
+            message_page(400, _("This form has expired"), _("Please look up your order again."))
+        )
+    order = g.db.get(Order, order_id)
+    brand = _brand_row(brand_code)
+    if order is None or brand is None or order.brand_id != brand.id:
+        return _private(message_page(400, _("This form has expired")))
+    lines = returns.returnable_lines(g.db, order)
+    try:
+        choices = _choices(order, lines)
+    except PhotoRefused:
+        g.db.rollback()
+        return _items_page(order, lines, 400, _(PHOTO_RULE))
+    if not choices:
+        return _items_page(order, lines, 400, _("Please choose at least one item to return."))
+    request_row = returns.request_return(
+        g.db, order, choices, g.runtime.clock.now(), current_language()
+    )
+    if request_row.status == "approved":
+        try:
+            issue_return_label(g.runtime, g.db, request_row, g.runtime.clock.now())
+        except ReturnError:
+            request_row.status = "review"  # a person arranges the label
+    g.db.commit()
+    token = make_token(_secret(), RETURN_PURPOSE, request_row.id, g.runtime.clock)
+    return redirect(f"/returns/{brand_code}/r/{token}", 303)
+
+
+def _choices(order: Order, lines) -> list[ItemChoice]:
+    chosen = []
+    left = {sku: quantity for sku, _name, quantity, _price in lines}
+    for sku, quantity in left.items():
+        wanted = request.form.get(f"quantity-{sku}", "0")
+        count = int(wanted) if wanted.isdigit() else 0
+        if count <= 0:
+            continue
+        photos = store_photos(g.db, order.brand_id, request.files.getlist(f"photos-{sku}"))
+        reason = request.form.get(f"reason-{sku}", "")[:32]
+        chosen.append(ItemChoice(sku, min(count, quantity), reason, tuple(photos)))
+    return chosen
+
+
+@bp.get("/returns/<brand_code>/r/<token>")
+def decision(brand_code: str, token: str):
+    use_brand(brand_code)
+    max_age = timedelta(days=g.runtime.settings.link_max_age_days)
+    try:
+        return_id = read_token(_secret(), RETURN_PURPOSE, token, max_age, g.runtime.clock)
+    except LinkExpired:
+        return _private(message_page(410, _("This link has expired")))
+    except LinkInvalid:
+        return _private(message_page(403, _("This link is not valid")))
+    request_row = g.db.get(ReturnRequestRow, return_id)
+    brand = _brand_row(brand_code)
+    if request_row is None or brand is None or request_row.brand_id != brand.id:
+        return _private(message_page(403, _("This link is not valid")))
+    order = g.db.get(Order, request_row.order_id)
+    names = {line.sku: line.name or line.sku for line in order.lines}
+    refusals = {
+        r["sku"]: refusal_text(r["code"], r["params"])
+        for r in request_row.decision.get("refusals", [])
+    }
+    labels = {}
+    if request_row.shipment_id:
+        for label in g.db.scalars(
+            select(LabelRow).where(LabelRow.shipment_id == request_row.shipment_id)
+        ):
+            labels[label.label_format] = returns.label_link(
+                g.runtime.settings, label.id
+            ).removeprefix(g.runtime.settings.base_url)
+    return _private(
+        render_page(
+            "returns/decision.html",
+            request_row=request_row,
+            order=order,
+            heading=_(VERDICTS.get(request_row.status, VERDICTS["approved"])),
+            names=names,
+            refusals=refusals,
+            reason_label=reason_label,
+            labels=labels,
+        )
+    )
+
+
+@bp.get("/returns/label/<token>")
+def label(token: str):
+    max_age = timedelta(days=g.runtime.settings.link_max_age_days)
+    try:
+        label_id = read_token(_secret(), returns.LABEL_PURPOSE, token, max_age)
+    except LinkExpired:
+        return Response("This label link has expired.", 410, mimetype="text/plain")
+    except LinkInvalid:
+        return Response("This label link is not valid.", 403, mimetype="text/plain")
+    row = g.db.get(LabelRow, label_id)
+    if row is None:
+        return Response("This label link is not valid.", 403, mimetype="text/plain")
+    kind = LABEL_TYPES.get(row.label_format, "application/octet-stream")
+    extension = {"QR": "png"}.get(row.label_format, row.label_format.lower())
+    disposition = "inline" if kind.startswith("image/") else "attachment"
+    return Response(
+        row.data,
+        mimetype=kind,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="return-label.{extension}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,0 +1,121 @@
+"""The promise at shipment creation and the predictions the tracking pipeline revises."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from shipflow import edd
+from shipflow.brands import sync_brands
+from shipflow.domain import Status, TrackingEvent
+from shipflow.edd.service import promise_for_order
+from shipflow.orders import LineInput, create_order
+from shipflow.store.db import unit_of_work
+from shipflow.store.edd_models import DeliveryHistoryRow, PredictionRevision
+from shipflow.store.models import Shipment
+
+PLACED = datetime(2026, 11, 23, 15, tzinfo=UTC)  # Monday, before EWR's 14:00 New York cut-off
+
+
+@pytest.fixture
+def session(runtime):
+    with unit_of_work(runtime.sessions) as session:
+        brand = sync_brands(session, runtime.settings)[0]
+        order = create_order(
+            session,
+            brand.id,
+            order_number="1001",
+            ship_to={"country": "US", "postal_code": "60601", "city": "Chicago"},
+            currency="USD",
+            lines=[LineInput("MUG", 1)],
+            placed_at=PLACED,
+        )
+        session.flush()
+        session.add(
+            Shipment(
+                brand_id=brand.id,
+                order=order,
+                carrier="sandbox",
+                service="ground",
+                warehouse_code="EWR",
+            )
+        )
+        session.flush()
+        yield session
+
+
+def shipment(session) -> Shipment:
+    return session.scalar(select(Shipment))
+
+
+def revisions(session) -> list[tuple[date, str]]:
+    rows = session.scalars(select(PredictionRevision).order_by(PredictionRevision.id))
+    return [(r.predicted_date, r.basis) for r in rows]
+
+
+def event(status: Status, at: datetime, **where) -> TrackingEvent:
+    return TrackingEvent(status, at, status.value, **where)
+
+
+def test_promise_is_stored_on_shipment_and_order(session):
+    ship = shipment(session)
+    promise = promise_for_order(session, ship, PLACED)
+    assert promise.ok and promise.promised >= promise.most_likely > PLACED.date()
+    assert ship.promised_date == ship.order.promised_date == promise.promised
+    assert ship.predicted_date == promise.most_likely
+    assert revisions(session) == [(promise.most_likely, "at purchase")]
+
+
+def test_a_promise_is_never_silently_changed(session):
+    ship = shipment(session)
+    ship.promised_date = ship.order.promised_date = date(2026, 12, 24)
+    promise_for_order(session, ship, PLACED)
+    assert ship.promised_date == ship.order.promised_date == date(2026, 12, 24)
+
+
+def test_revisions_follow_events_and_keep_the_promise(session):
+    ship = shipment(session)
+    promise = promise_for_order(session, ship, PLACED)
+    events = [event(Status.IN_TRANSIT, datetime(2026, 11, 23, 22, tzinfo=UTC))]
+    edd.revise_shipment(ship, events)  # the tracking pipeline's hook
+    events.append(event(Status.OUT_FOR_DELIVERY, datetime(2026, 11, 30, 15, tzinfo=UTC)))
+    assert edd.revise_shipment(ship, events) == date(2026, 11, 30)
+    history = revisions(session)
+    assert history[0] == (promise.most_likely, "at purchase")
+    assert history[-1] == (date(2026, 11, 30), "out for delivery")
+    assert ship.predicted_date == date(2026, 11, 30)
+    assert ship.promised_date == ship.order.promised_date == promise.promised
+
+
+def test_unchanged_prediction_adds_no_revision(session):
+    ship = shipment(session)
+    promise_for_order(session, ship, PLACED)
+    events = [event(Status.OUT_FOR_DELIVERY, datetime(2026, 11, 30, 15, tzinfo=UTC))]
+    edd.revise_shipment(ship, events)
+    edd.revise_shipment(ship, events)
+    assert len(revisions(session)) == 2
+
+
+def test_a_delivered_shipment_joins_the_history(session):
+    ship = shipment(session)
+    promise_for_order(session, ship, PLACED)
+    events = [
+        event(Status.IN_TRANSIT, datetime(2026, 11, 23, 22, tzinfo=UTC)),
+        event(Status.DELIVERED, datetime(2026, 11, 25, 18, tzinfo=UTC), postal_code="60601"),
+    ]
+    for _ in range(2):
+        assert edd.revise_shipment(ship, events) == date(2026, 11, 25)
+    (row,) = session.scalars(select(DeliveryHistoryRow)).all()
+    assert (row.source, row.shipper_id, row.origin_postal_code) == ("tracked", "EWR", "08817")
+    assert row.delivered_at == datetime(2026, 11, 25, 18, tzinfo=UTC)
+    assert row.handed_to_carrier_at == datetime(2026, 11, 23, 22, tzinfo=UTC)
+
+
+def test_shipment_without_what_quoting_needs_keeps_its_prediction(session):
+    ship = shipment(session)
+    ship.warehouse_code = "NOWHERE"
+    assert promise_for_order(session, ship, PLACED) is None
+    assert edd.revise_shipment(ship, [event(Status.IN_TRANSIT, PLACED)]) is None
+    assert ship.promised_date is None and revisions(session) == []

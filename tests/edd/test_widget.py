@@ -1,0 +1,114 @@
+"""GET /widget/v1/edd: dates from the EDD service, clear problems for bad input, CORS, caching."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from shipflow.brands import sync_brands
+from shipflow.edd.engine import Estimate
+from shipflow.edd.repository import store_model
+from shipflow.edd.service import edd_service, widget_answer
+from shipflow.edd.transit import TransitModel
+from shipflow.store.db import unit_of_work
+from tests.edd.factories import history
+
+URL = "/widget/v1/edd"
+SHOP = "http://localhost:8000"  # an allowed origin of the demo brand in config.yaml
+GOOD = {"brand": "northwind", "sku": "MUG", "postal_code": "60601", "country": "US"}
+
+
+@pytest.fixture
+def brand_id(runtime) -> str:
+    with unit_of_work(runtime.sessions) as session:
+        return sync_brands(session, runtime.settings)[0].id
+
+
+def get(client, origin: str | None = SHOP, **params):
+    headers = {"Origin": origin} if origin else {}
+    return client.get(URL, query_string=GOOD | params, headers=headers)
+
+
+def test_dates_assumptions_and_countdown(client, clock, brand_id):
+    clock.current = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
+    body = get(client).get_json()
+    assert body["available"] is True
+    dates = [date.fromisoformat(body[k]) for k in ("earliest", "most_likely", "promise_date")]
+    assert dates == sorted(dates) and date.fromisoformat(body["latest"]) >= dates[1]
+    assert body["warehouse"] in {"EWR", "DFW", "RNO"} and body["carrier"] == "sandbox"
+    assert body["confidence"] == 0.95
+    cutoff = datetime.fromisoformat(body["cutoff_at"])
+    assert body["countdown_seconds"] == int((cutoff - clock.current).total_seconds()) > 0
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "field"),
+    [
+        ({"brand": "nobody"}, 404, "brand"),
+        ({"sku": "NOT-SOLD"}, 404, "sku"),
+        ({"postal_code": "00000"}, 422, "postal_code"),
+        ({"postal_code": "!!"}, 400, "postal_code"),
+        ({"postal_code": ""}, 400, "postal_code"),
+        ({"country": "USA"}, 400, "country"),
+        ({"country": "1"}, 400, "country"),
+    ],
+)
+def test_bad_input_is_a_problem_naming_the_field(client, params, status, field):
+    response = get(client, **params)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert [e["field"] for e in response.get_json()["errors"]] == [field]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_cors_only_for_the_brands_allowed_origins(client):
+    assert get(client).headers["Access-Control-Allow-Origin"] == SHOP
+    assert get(client, sku="NOT-SOLD").headers["Access-Control-Allow-Origin"] == SHOP
+    stranger = get(client, origin="https://evil.example")
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+    assert "Origin" in stranger.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("now", "max_age"),
+    [
+        (datetime(2026, 11, 23, 15, 0, 0, tzinfo=UTC), 60),
+        (datetime(2026, 11, 23, 15, 0, 45, tzinfo=UTC), 15),
+    ],
+)
+def test_cached_until_the_minute_turns(client, clock, now, max_age):
+    clock.current = now
+    assert get(client).headers["Cache-Control"] == f"public, max-age={max_age}"
+
+
+def test_never_cached_past_the_cutoff(client, clock):
+    clock.current = datetime(2026, 11, 23, 18, 59, 40, tzinfo=UTC)  # EWR cuts off at 19:00 UTC
+    response = get(client, postal_code="10001")
+    body = response.get_json()
+    assert body["warehouse"] == "EWR" and body["countdown_seconds"] == 20
+    assert response.headers["Cache-Control"] == "public, max-age=20"
+
+
+def test_a_newer_stored_model_is_used(client, runtime, clock, brand_id):
+    clock.current = datetime(2026, 11, 23, 15, tzinfo=UTC)
+    assert get(client).get_json()["basis"]["lane"] == "prior:distance"  # nothing stored yet
+    records = history([2] * 80, start=date(2026, 3, 2), shipper="EWR", origin="08817")
+    records = [r.__class__(**{**_fields(r), "carrier": "sandbox"}) for r in records]
+    model = TransitModel.fit(records, clock.current)
+    with unit_of_work(runtime.sessions) as session:
+        store_model(session, brand_id, model, len(records), clock.current)
+    edd_service(runtime).refresh_seconds = 0
+    clock.current = datetime(2026, 11, 23, 15, 1, tzinfo=UTC)
+    assert get(client).status_code == 200
+    assert edd_service(runtime).model("northwind").to_dict() == model.to_dict()
+
+
+def test_no_date_rather_than_a_wrong_one():
+    answer = widget_answer(Estimate(no_estimate="no stock of TENT-2P x1"), datetime.now(UTC))
+    assert answer == {"available": False, "reason": "out_of_stock"}
+    assert "promise_date" not in widget_answer(Estimate(no_estimate="x"), datetime.now(UTC))
+
+
+def _fields(record) -> dict:
+    return {name: getattr(record, name) for name in record.__slots__}

@@ -1,0 +1,105 @@
+"""Customer milestone messages from tracking events, and the periodic post-purchase jobs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+import shipflow.jobs.postpurchase as jobs
+from shipflow.domain import Reason
+from shipflow.domain.events import ShipmentDelayed, ShipmentShipped
+from shipflow.jobs.outbox import dispatch_due
+from shipflow.store.db import unit_of_work
+from shipflow.store.models import Shipment
+from shipflow.store.outbox import publish
+from shipflow.store.postpurchase_models import CustomerMessageRow
+from tests.fakes import RecordingCarrier
+from tests.postpurchase.factories import demo_brand, order
+
+
+def published(runtime, event) -> None:
+    with unit_of_work(runtime.sessions) as session:
+        publish(session, event)
+    while dispatch_due(runtime):
+        pass
+
+
+def bodies(runtime) -> dict[str, CustomerMessageRow]:
+    with runtime.sessions() as session:
+        return {m.milestone: m for m in session.scalars(select(CustomerMessageRow))}
+
+
+def test_shipped_and_delayed_messages_carry_link_and_date_in_the_customers_language(runtime, clock):
+    brand = demo_brand(runtime)
+    _, shipment_id = order(runtime, brand.brand_id, status="in_transit", language="ja")
+    common = {"brand_id": brand.brand_id, "shipment_id": shipment_id}
+    published(
+        runtime,
+        ShipmentShipped(**common, occurred_at=clock.now(), predicted_date=date(2026, 11, 27)),
+    )
+    published(
+        runtime,
+        ShipmentDelayed(
+            **common,
+            occurred_at=clock.now() + timedelta(days=2),
+            promised_date=date(2026, 11, 27),
+            predicted_date=date(2026, 12, 1),
+        ),
+    )
+    messages = bodies(runtime)
+    assert messages["shipped"].language == "ja"
+    assert "2026年11月27日(金)" in messages["shipped"].body
+    assert "/t/northwind/" in messages["shipped"].body
+    assert "2026年12月1日(火)" in messages["delayed"].body
+
+
+def test_events_for_unknown_or_foreign_shipments_are_ignored(runtime, clock, brands):
+    brand = demo_brand(runtime)
+    _, shipment_id = order(runtime, brand.brand_id)
+    for brand_id, target in ((brand.brand_id, "shp_gone"), (brands["b"]["id"], shipment_id)):
+        published(
+            runtime, ShipmentShipped(brand_id=brand_id, shipment_id=target, occurred_at=clock.now())
+        )
+    assert bodies(runtime) == {}
+
+
+def test_messages_job_sends_due_messages_to_the_log_without_smtp(runtime, clock, caplog):
+    brand = demo_brand(runtime)
+    _, shipment_id = order(runtime, brand.brand_id, status="in_transit")
+    published(
+        runtime,
+        ShipmentShipped(brand_id=brand.brand_id, shipment_id=shipment_id, occurred_at=clock.now()),
+    )
+    clock.advance(timedelta(hours=14))  # past the customer's quiet hours
+    with caplog.at_level(logging.INFO, logger="shipflow.messages"):
+        assert jobs.deliver_messages(runtime) == 1
+    assert "parisa@example.com" in caplog.text and "is on its way" in caplog.text
+    assert jobs.deliver_messages(runtime) == 0
+    assert bodies(runtime)["shipped"].status == "sent"
+
+
+def test_follow_up_job_reminds_then_hands_over_to_ops(runtime, clock, monkeypatch):
+    monkeypatch.setattr("shipflow.postpurchase.carrier_of_shipment", lambda *a: RecordingCarrier())
+    brand = demo_brand(runtime)
+    _, shipment_id = order(runtime, brand.brand_id, status="attempt_failed")
+    with runtime.sessions() as session:
+        jobs.ndr_service(runtime, session).on_attempt_failed(
+            session.get(Shipment, shipment_id), Reason.REFUSED, clock.now()
+        )
+        session.commit()
+    assert jobs.follow_up_failed_deliveries(runtime) == 0
+    moved = []
+    for _ in range(3):
+        clock.advance(timedelta(hours=25))
+        moved.append(jobs.follow_up_failed_deliveries(runtime))
+    assert moved == [1, 1, 1]
+    with runtime.sessions() as session:
+        reminders = session.scalars(
+            select(CustomerMessageRow.key).where(CustomerMessageRow.milestone == "attempt_failed")
+        ).all()
+        assert len(reminders) == 3
+        from shipflow.store.postpurchase_models import NdrCaseRow
+
+        assert session.scalar(select(NdrCaseRow.state)) == "ops_task"
