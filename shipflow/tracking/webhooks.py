@@ -69,13 +69,17 @@ def _claim(session: Session, now: datetime, lease: float, *where, limit: int) ->
     return [row.id for row in rows]
 
 
-def _process_claimed(runtime: Runtime, receipt_id: int) -> None:
+def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict[str, Account]) -> None:
     config = runtime.settings.tracking
     with runtime.sessions() as session:
         receipt = session.get(WebhookReceipt, receipt_id)
         now = runtime.clock.now()
         try:
-            account = load_account(session, runtime, receipt.account)
+            account = accounts.get(receipt.account)
+            if account is None:
+                account = accounts[receipt.account] = load_account(
+                    session, runtime, receipt.account
+                )
             request = WebhookRequest(
                 headers=receipt.headers, body=receipt.body, received_at=receipt.received_at
             )
@@ -107,8 +111,9 @@ def _claim_and_process(runtime: Runtime, *where, limit: int) -> int:
     lease = runtime.settings.tracking.lease_seconds
     with runtime.sessions() as session:
         claimed = _claim(session, runtime.clock.now(), lease, *where, limit=limit)
+    accounts: dict[str, Account] = {}  # one look-up (and adapter) per account per sweep
     for receipt_id in claimed:
-        _process_claimed(runtime, receipt_id)
+        _process_claimed(runtime, receipt_id, accounts)
     return len(claimed)
 
 
