@@ -112,7 +112,7 @@ def score_shipflow(
 def quoted_from(actual: date, dates: DatePMF, model: TransitModel | None = None) -> Quoted:
     """What the engine would promise from `dates` (recalibrated by `model` when given)."""
     model = model or TransitModel()
-    earliest, latest = dates.window(WINDOW_MASS)
+    earliest, latest = dates.window(model.window_mass(WINDOW_MASS))
     return Quoted(
         actual,
         dates.quantile(model.upper(0.95)),

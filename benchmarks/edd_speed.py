@@ -2,12 +2,12 @@
 gunicorn (target >= 1,500 requests/s with p99 <= 25 ms on this 2-core machine).
 
     python -m benchmarks.edd_speed --quotes 10000
-    python -m benchmarks.edd_speed --http --duration 20 --connections 32
+    python -m benchmarks.edd_speed --http --duration 20 --connections 16
 
 Both use config.yaml's demo brand (3 warehouses x 5 sandbox services) and a model trained on
 a sandbox-carrier history. `--http` builds a SQLite file database with the brand and the model,
-serves `benchmarks.edd_speed:wsgi_app()` with gunicorn (2 workers x 4 threads) on 127.0.0.1
-and drives it with `wrk` (Debian package) over 2,000 random ZIP codes and the brand's SKUs.
+serves `benchmarks.edd_speed:wsgi_app()` with gunicorn (2 workers, a thread per connection)
+on 127.0.0.1 and drives it with `wrk` (Debian package) over 2,000 random ZIP codes and the brand's SKUs.
 """
 
 from __future__ import annotations
@@ -26,8 +26,16 @@ from pathlib import Path
 
 from benchmarks.edd_sandbox import sandbox_history
 from shipflow import geo
-from shipflow.edd.engine import estimate, resolve_destination
+from shipflow.brands import brand_by_code, sync_brands
+from shipflow.config import load_settings
+from shipflow.edd.engine import estimate, resolve_destination, warm_up
+from shipflow.edd.repository import add_history
+from shipflow.edd.retrain import train_brand
 from shipflow.edd.service import BrandSetup, latest_model
+from shipflow.runtime import Runtime
+from shipflow.store.db import unit_of_work
+from shipflow.store.migrate import upgrade
+from shipflow.web import create_app
 
 TRAINED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def prepare_database(directory: str, orders: int) -> str:
     """A migrated SQLite file with the demo brand, its sandbox history and a trained model."""
-    from shipflow.brands import sync_brands
-    from shipflow.config import load_settings
-    from shipflow.edd.repository import add_history
-    from shipflow.edd.retrain import train_brand
-    from shipflow.runtime import Runtime
-    from shipflow.store.db import unit_of_work
-    from shipflow.store.migrate import upgrade
-
     url = f"sqlite:///{directory}/edd-speed.db"
     upgrade(url)
     runtime = Runtime.from_settings(load_settings(environ={"SHIPFLOW_DATABASE_URL": url}))
@@ -56,10 +56,6 @@ def prepare_database(directory: str, orders: int) -> str:
 
 def wsgi_app():
     """gunicorn's app factory: the settings come from the environment, like production."""
-    from shipflow.config import load_settings
-    from shipflow.runtime import Runtime
-    from shipflow.web import create_app
-
     return create_app(Runtime.from_settings(load_settings()))
 
 
@@ -67,27 +63,20 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[int(q * (len(sorted_values) - 1))]
 
 
-def in_process(quotes: int, url: str) -> None:
-    from shipflow.config import load_settings
-    from shipflow.runtime import Runtime
-
+def in_process(quotes: int, url: str, days: int) -> None:
     runtime = Runtime.from_settings(load_settings(environ={"SHIPFLOW_DATABASE_URL": url}))
     brand = runtime.settings.brands[0]
     setup = BrandSetup.of(brand)
     with runtime.sessions() as session:
-        from shipflow.brands import brand_by_code
-
         model = latest_model(session, brand_by_code(session, brand.code).id)
-    from shipflow.edd.engine import warm_up
-
     warm_up(setup.warehouses, setup.services, ["US"], range(2026, 2028))
     rng = random.Random(1)
     zips = rng.sample(geo.us_postal_codes(), 2000)
     skus = sorted(setup.skus)
     start = datetime(2026, 1, 5, tzinfo=UTC)
-    # random destinations and SKUs, ordering moments spread over 30 days
+    # random destinations and SKUs, ordering moments spread over `days` days
     asks = [
-        (rng.choice(zips), rng.choice(skus), start + timedelta(minutes=rng.randrange(43200)))
+        (rng.choice(zips), rng.choice(skus), start + timedelta(minutes=rng.randrange(days * 1440)))
         for _ in range(quotes + 200)
     ]
 
@@ -109,7 +98,8 @@ def in_process(quotes: int, url: str) -> None:
         p50, p99 = (percentile(timings, q) * 1000 for q in (0.5, 0.99))
         print(
             f"in-process: {quotes} quotes, {len(setup.warehouses)} warehouses x "
-            f"{len(setup.services)} services, {name}: p50 {p50:.3f} ms, p99 {p99:.3f} ms"
+            f"{len(setup.services)} services, moments over {days} days, {name}: "
+            f"p50 {p50:.3f} ms, p99 {p99:.3f} ms"
         )
 
 
@@ -123,7 +113,26 @@ end
 """
 
 
+def server_side(base: str) -> str:
+    """Time spent inside the app per widget request, from the Prometheus histogram of the
+    worker that answers /metrics: what the app costs, without the queueing a loaded machine
+    adds (default buckets, so bounds)."""
+    text = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+    pattern = r'shipflow_http_request_seconds_bucket\{endpoint="widget.edd",le="([^"]+)"\} (\S+)'
+    counts = {float(le): float(n) for le, n in re.findall(pattern, text)}
+    total = counts.get(float("inf"), 0.0)
+    if not total:
+        return "no samples"
+
+    def bound(q: float) -> str:
+        le = min(le for le, n in counts.items() if n >= q * total)
+        return f"<= {le * 1000:g} ms"
+
+    return f"p50 {bound(0.5)}, p99 {bound(0.99)} ({total:.0f} requests)"
+
+
 def http(url: str, directory: str, duration: int, connections: int, port: int) -> None:
+    threads = max(connections // 2, 1)  # a thread per kept-alive connection: none waits
     env = os.environ | {
         "SHIPFLOW_CONFIG": str(ROOT / "config.yaml"),
         "SHIPFLOW_DATABASE_URL": url,
@@ -136,9 +145,13 @@ def http(url: str, directory: str, duration: int, connections: int, port: int) -
         "--workers",
         "2",
         "--threads",
-        "4",
+        str(threads),
         "--worker-class",
         "gthread",
+        # a gthread worker accepts up to this many connections (busy + kept alive); without a
+        # bound the first worker takes every connection and the second idles
+        "--worker-connections",
+        str(threads + max(threads // 2, 1)),
         "--log-level",
         "warning",
         "benchmarks.edd_speed:wsgi_app()",
@@ -152,16 +165,16 @@ def http(url: str, directory: str, duration: int, connections: int, port: int) -
     ]
     script = Path(directory) / "edd.lua"
     script.write_text(LUA % ", ".join(f'"{p}"' for p in paths))
-    server = subprocess.Popen(gunicorn, env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):  # wait until both workers answer
-            try:
-                urllib.request.urlopen(base + paths[0], timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        for label, target in (("2,000 random ZIPs x 4 SKUs", str(script)), ("one ZIP", None)):
+    for label, target in (("2,000 random ZIPs x 4 SKUs", str(script)), ("one ZIP", None)):
+        server = subprocess.Popen(gunicorn, env=env, cwd=ROOT)  # a fresh server per run
+        try:
+            for _ in range(100):  # wait until it answers
+                try:
+                    urllib.request.urlopen(base + "/healthz", timeout=2).read()
+                    break
+                except OSError:
+                    time.sleep(0.2)
             command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
             command += ["-s", target, base] if target else [base + paths[0]]
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -171,25 +184,27 @@ def http(url: str, directory: str, duration: int, connections: int, port: int) -
             errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
             print(
                 f"http ({label}, {connections} connections, {duration} s): {float(rps):.0f} "
-                f"requests/s, p50 {p50}, p99 {p99}, non-2xx {errors.group(1) if errors else 0}"
+                f"requests/s, p50 {p50}, p99 {p99}, non-2xx {errors.group(1) if errors else 0}; "
+                f"in the app (one worker): {server_side(base)}"
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quotes", type=int, default=10000)
+    parser.add_argument("--days", type=int, default=30, help="spread of the ordering moments")
     parser.add_argument("--orders", type=int, default=10000, help="sandbox history to train on")
     parser.add_argument("--http", action="store_true", help="also measure the widget endpoint")
     parser.add_argument("--duration", type=int, default=20)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         url = prepare_database(directory, args.orders)
-        in_process(args.quotes, url)
+        in_process(args.quotes, url, args.days)
         if args.http:
             http(url, directory, args.duration, args.connections, args.port)
 

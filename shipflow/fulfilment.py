@@ -213,6 +213,8 @@ class Fulfilment:
             warehouse_code=warehouse.code,
             cost_amount=label.price.amount if label.price else decision.chosen.cost_cents,
             cost_currency=label.price.currency if label.price else self.brand.currency,
+            created_at=now,
+            updated_at=now,
             next_poll_at=now,
             details={"allocation": decision.reason, "runner_up": _option(decision.runner_up)},
             parcels=[ParcelRow(weight_g=p.weight_g) for p in wanted.parcels],

@@ -14,13 +14,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from shipflow import geo
-from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar, preload
+from shipflow.calendars import BusinessCalendar, CutOff, apply_cutoff, calendar, preload
 from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
 from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
 
 EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
-# The window holds the predictive mass between the two levels. (The model's calibration maps
-# quantile levels, which for a lumpy distribution say little about an interval's coverage.)
+# The window is stated to hold what lies between the two levels; the model's calibration says
+# how much predictive mass its shortest span needs for that.
 WINDOW_MASS = LATEST_LEVEL - EARLIEST_LEVEL
 
 
@@ -129,10 +129,9 @@ def estimate(
     for warehouse in stocked:
         origin = warehouse_location(warehouse)
         distance = geo.distance_km(origin, destination)
+        start = handover(warehouse, origin, model, ordered_at)
         for service in services:
-            quote = quote_from(
-                warehouse, origin, service, model, destination, ordered_at, confidence
-            )
+            quote = quote_service(start, service, model, destination, distance, confidence)
             if not quote.ok:
                 continue
             rank = (quote.promised, distance if distance is not None else float("inf"))
@@ -169,6 +168,37 @@ def warehouse_location(warehouse: Warehouse) -> geo.Location:
     return geo.location_at(address.country, warehouse.latitude, warehouse.longitude)
 
 
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """What quoting needs of a warehouse for one ordering moment, whatever the service."""
+
+    warehouse: Warehouse
+    origin: geo.Location
+    working: BusinessCalendar
+    pickup: BusinessCalendar
+    cut: CutOff
+    handling: Distribution
+    handling_source: str  # "learned:<level>" or "configured"
+
+
+def handover(
+    warehouse: Warehouse, origin: geo.Location, model: TransitModel, ordered_at: datetime
+) -> Handover:
+    holidays = (warehouse.holiday_country, warehouse.holiday_subdivision)
+    working = calendar(warehouse.working_days, *holidays)
+    pickup = calendar(warehouse.pickup_days & warehouse.working_days, *holidays)
+    learned = model.predict_handling(Origin(warehouse.code, origin.regions))
+    return Handover(
+        warehouse,
+        origin,
+        working,
+        pickup,
+        apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working),
+        learned or point_mass(warehouse.handling_days, "configured"),
+        f"learned:{learned.level}" if learned else "configured",
+    )
+
+
 def quote_from(
     warehouse: Warehouse,
     origin: geo.Location,
@@ -179,26 +209,35 @@ def quote_from(
     confidence: float = 0.95,
 ) -> Estimate:
     """The promise for one warehouse and service (the benchmark scores this directly)."""
+    start = handover(warehouse, origin, model, ordered_at)
     distance = geo.distance_km(origin, destination)
+    return quote_service(start, service, model, destination, distance, confidence)
+
+
+def quote_service(
+    start: Handover,
+    service: CarrierService,
+    model: TransitModel,
+    destination: geo.Location,
+    distance: float | None,
+    confidence: float,
+) -> Estimate:
+    """The promise for one service from a warehouse's handover."""
+    warehouse, origin = start.warehouse, start.origin
     lane = Lane(service.key, origin.regions, destination.regions, distance, warehouse.code)
     transit = model.predict(lane)
     if transit is None:
         return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
-    handling = model.predict_handling(Origin(warehouse.code, origin.regions))
-    handling_source = f"learned:{handling.level}" if handling else "configured"
-    handling = handling or point_mass(warehouse.handling_days, "configured")
-    working = calendar(
-        warehouse.working_days, warehouse.holiday_country, warehouse.holiday_subdivision
-    )
-    pickup = calendar(
-        warehouse.pickup_days & warehouse.working_days,
-        warehouse.holiday_country,
-        warehouse.holiday_subdivision,
-    )
     delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
-    cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
     dates, promised, earliest, latest = summary(
-        cut.start_day, handling, transit, working, pickup, delivery, model.upper(confidence)
+        start.cut.start_day,
+        start.handling,
+        transit,
+        start.working,
+        start.pickup,
+        delivery,
+        model.upper(confidence),
+        model.window_mass(WINDOW_MASS),
     )
     notes = tuple(n for n in (origin.note, destination.note) if n)
     return Estimate(
@@ -207,15 +246,15 @@ def quote_from(
         most_likely=dates.most_likely,
         latest=latest,
         confidence=confidence,
-        cutoff=cut.deadline,
-        countdown=cut.countdown,
+        cutoff=start.cut.deadline,
+        countdown=start.cut.countdown,
         assumptions=Assumptions(
             warehouse.code,
             service.carrier,
             service.service,
             transit.level,
             round(transit.samples, 1),
-            handling_source,
+            start.handling_source,
             notes,
         ),
         lane=lane,
@@ -234,11 +273,12 @@ def summary(
     pickup: BusinessCalendar,
     delivery: BusinessCalendar,
     promise_level: float,
+    window_mass: float,
 ) -> tuple[DatePMF, date, date, date]:
-    """Delivery dates, the promise at `promise_level` and the window (cached: same day,
-    same answer)."""
+    """Delivery dates, the promise at `promise_level` and the window holding `window_mass`
+    (cached: same day, same answer)."""
     dates = delivery_dates(start, handling, transit, working, pickup, delivery)
-    return dates, dates.quantile(promise_level), *dates.window(WINDOW_MASS)
+    return dates, dates.quantile(promise_level), *dates.window(window_mass)
 
 
 def delivery_dates(
@@ -371,7 +411,7 @@ def _prediction(
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
     dates = date_pmf(moved)
-    earliest, latest = dates.window(WINDOW_MASS)
+    earliest, latest = dates.window(model.window_mass(WINDOW_MASS))
     return Prediction(
         dates.most_likely,
         earliest,

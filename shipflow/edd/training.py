@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from shipflow.domain import Address, CarrierService, Warehouse
-from shipflow.edd.engine import DatePMF, quote_from
+from shipflow.edd.engine import WINDOW_MASS, DatePMF, quote_from
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.transit import (
     MIN_OBSERVED,
@@ -83,7 +83,7 @@ def train(
     window_end = as_of - timedelta(days=settle_days)
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
     last_known_day = (as_of - timedelta(days=1)).date()
-    before, at, weights = [], [], []
+    before, at, needed, weights = [], [], [], []
     start = window_end - timedelta(days=calibration_days)
     while start < window_end:
         past = TransitModel.fit(records, start, config, cutoffs)
@@ -97,10 +97,35 @@ def train(
             day = record.delivered_at.date()  # type: ignore[union-attr]
             before.append(dates.cdf(day - timedelta(days=1)))
             at.append(dates.cdf(day))
+            needed.append(needed_mass(dates, day))
             # known only because it was fast enough: weight by 1 / P(delivered by now)
             weights.append(1 / max(dates.cdf(last_known_day), MIN_OBSERVED))
         start = stop
     model = TransitModel.fit(records, as_of, config, cutoffs)
     if len(before) >= min_calibration:
-        model = replace(model, calibration=calibration_from(before, at, weights))
+        calibration = calibration_from(before, at, weights)
+        window = weighted_quantile(needed, weights, WINDOW_MASS)
+        model = replace(model, calibration=replace(calibration, window_mass=window))
     return model
+
+
+def needed_mass(dates: DatePMF, day: date, steps: int = 10) -> float:
+    """The least predictive mass whose shortest window holds `day` (bisection)."""
+    if not dates.days[0] <= day <= dates.days[-1]:
+        return 1.0
+    low, high = 0.0, 1.0
+    for _ in range(steps):
+        middle = (low + high) / 2
+        first, last = dates.window(middle)
+        low, high = (low, middle) if first <= day <= last else (middle, high)
+    return high
+
+
+def weighted_quantile(values: Sequence[float], weights: Sequence[float], q: float) -> float:
+    ranked = sorted(zip(values, weights, strict=True))
+    total, cumulative = sum(weights), 0.0
+    for value, weight in ranked:
+        cumulative += weight
+        if cumulative >= q * total - 1e-12:
+            return value
+    return ranked[-1][0]

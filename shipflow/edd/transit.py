@@ -148,6 +148,7 @@ class Calibration:
     before: tuple[float, ...]
     at: tuple[float, ...]
     samples: int
+    window_mass: float | None = None  # the mass whose shortest window held 90 % of outcomes
 
     def upper(self, p: float) -> float:
         """Level whose quantile date is on/after the actual date with frequency p."""
@@ -280,6 +281,12 @@ class TransitModel:
         """The predictive level to quote for "not before, with probability 1 - p"."""
         return self.calibration.lower(p) if self.calibration else p
 
+    def window_mass(self, stated: float) -> float:
+        """The predictive mass a window holds to contain `stated` of outcomes: more when the
+        calibration found the model overconfident, never less than the model itself needs."""
+        calibrated = self.calibration.window_mass if self.calibration else None
+        return max(calibrated or stated, stated)
+
     @cached_property
     def _cache(self) -> dict:
         return {}
@@ -342,7 +349,10 @@ class TransitModel:
             datetime.fromisoformat(data["as_of"]) if data.get("as_of") else None,
             histograms,
             Calibration(
-                tuple(calibration["before"]), tuple(calibration["at"]), calibration["samples"]
+                tuple(calibration["before"]),
+                tuple(calibration["at"]),
+                calibration["samples"],
+                calibration.get("window_mass"),
             )
             if calibration
             else None,

@@ -82,6 +82,15 @@ def on_milestone(session: Session, message: OutboxMessage) -> None:
     _message_customer(session, runtime, shipment, message.topic, message.payload, now)
 
 
+def _later(shipment: Shipment, payload: dict[str, Any]) -> bool:
+    """Only a prediction past the promise is news for the customer (a silent or unpicked
+    parcel still on time is ops' business)."""
+    predicted = payload.get("predicted_date") or shipment.predicted_date
+    promised = payload.get("promised_date") or shipment.promised_date
+    as_day = lambda d: date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731
+    return bool(predicted and promised and as_day(predicted) > as_day(promised))
+
+
 def _message_customer(
     session: Session,
     runtime: Runtime,
@@ -90,7 +99,7 @@ def _message_customer(
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
-    if shipment.order_id is None:
+    if shipment.order_id is None or (topic == "shipment.delayed" and not _later(shipment, payload)):
         return
     order = session.get(Order, shipment.order_id)
     brand = session.get(Brand, shipment.brand_id)

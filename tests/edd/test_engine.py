@@ -3,7 +3,13 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from shipflow.domain import CarrierService, Status, TrackingEvent
-from shipflow.edd.engine import estimate, resolve_destination, revise, revise_from_events
+from shipflow.edd.engine import (
+    date_pmf,
+    estimate,
+    resolve_destination,
+    revise,
+    revise_from_events,
+)
 from shipflow.edd.transit import ModelConfig, TransitModel
 
 from .factories import NY, WEEKDAYS, history, warehouse
@@ -148,7 +154,7 @@ def test_higher_confidence_never_promises_earlier():
     assert promised == sorted(promised) and promised[0] < promised[-1]
 
 
-def test_coordinates_only_destination_gets_country_level_estimate():
+def test_coordinates_only_destination_is_quoted_by_distance_zone():
     destination = resolve_destination("US", coordinates=(41.88, -87.62))
     result = quote(datetime(2026, 11, 17, 10, tzinfo=NY), trained(), destination=destination)
     assert result.ok and result.assumptions.lane_level == "US:100->~1100km"
@@ -236,3 +242,11 @@ class TestRevise:
     def test_no_estimate_cannot_be_revised(self):
         promise = quote(self.ordered_at, TransitModel(), [warehouse(stock={})])
         assert revise(promise, TransitModel(), Status.IN_TRANSIT, self.ordered_at) is None
+
+
+def test_window_is_the_shortest_span_holding_the_mass():
+    days = [date(2026, 11, d) for d in (23, 24, 25, 26, 27)]
+    dates = date_pmf(dict(zip(days, [0.02, 0.85, 0.08, 0.03, 0.02], strict=True)))
+    assert dates.window(0.90) == (days[1], days[2])  # not the symmetric 5 %..95 % span
+    assert dates.window(0.99) == (days[0], days[4])
+    assert dates.window(0.5) == (days[1], days[1])

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from shipflow.brands import sync_brands
+from shipflow.config import load_settings
 from shipflow.edd.engine import Estimate
 from shipflow.edd.repository import store_model
-from shipflow.edd.service import edd_service, widget_answer
+from shipflow.edd.service import EddService, edd_service, widget_answer
 from shipflow.edd.transit import TransitModel
+from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
 from tests.edd.factories import history
 
+ROOT = Path(__file__).resolve().parents[2]
 URL = "/widget/v1/edd"
 SHOP = "http://localhost:8000"  # an allowed origin of the demo brand in config.yaml
 GOOD = {"brand": "northwind", "sku": "MUG", "postal_code": "60601", "country": "US"}
@@ -112,3 +116,19 @@ def test_no_date_rather_than_a_wrong_one():
 
 def _fields(record) -> dict:
     return {name: getattr(record, name) for name in record.__slots__}
+
+
+def test_quotes_survive_a_database_without_models(tmp_path):
+    """No tables at all (not migrated): the distance prior answers, nothing raises."""
+    settings = load_settings(ROOT / "config.yaml", environ={})
+    settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path}/empty.db"})
+    runtime = Runtime.from_settings(settings)
+    result = EddService(runtime).quote(
+        settings.brands[0], "MUG", "60601", "US", datetime(2026, 11, 23, 15, tzinfo=UTC)
+    )
+    assert result.ok and result.assumptions.lane_level == "prior:distance"
+
+
+def test_a_country_nobody_ships_to_gets_no_date(client):
+    body = get(client, country="DE", postal_code="10115").get_json()
+    assert body == {"available": False, "reason": "no_estimate"}

@@ -11,6 +11,8 @@ from tests.postpurchase.factories import postpurchase_objects
 
 # Per-carrier figures carry no ids: brand B must get an empty list.
 AGGREGATES = {"/api/v1/ndr-metrics", "/api/v1/feedback-report"}
+# One per brand, not a list: see test_allocation_rules_are_per_brand.
+SETTINGS = {"/api/v1/allocation-rules"}
 
 
 def _object_routes(app) -> list[str]:
@@ -81,6 +83,8 @@ def test_every_endpoint_hides_other_brands(app, client, brands, runtime):
         assert ids[resource] not in other.get_data(as_text=True)
 
     for route in _list_routes(app):
+        if route in SETTINGS:
+            continue
         if route in AGGREGATES:
             assert client.get(route, headers=a).json["data"], route
             assert client.get(route, headers=b).json["data"] == [], route
@@ -100,3 +104,16 @@ def test_cannot_attach_shipment_to_other_brands_order(client, brands):
     )
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == "order_id"
+
+
+def test_allocation_rules_are_per_brand(client, brands):
+    a, b = brands["a"]["headers"], brands["b"]["headers"]
+    rules = {"exclude": ["sandbox:ground"]}
+    assert (
+        client.put("/api/v1/allocation-rules", json={"rules": rules}, headers=a).status_code == 200
+    )
+    assert client.get("/api/v1/allocation-rules", headers=a).json["rules"] == rules
+    assert client.get("/api/v1/allocation-rules", headers=b).json == {
+        "source": "config",
+        "rules": {},
+    }

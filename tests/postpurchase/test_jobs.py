@@ -55,6 +55,23 @@ def test_shipped_and_delayed_messages_carry_link_and_date_in_the_customers_langu
     assert "2026年12月1日(火)" in messages["delayed"].body
 
 
+def test_a_delay_still_within_the_promise_is_not_news_for_the_customer(runtime, clock):
+    brand = demo_brand(runtime)
+    _, shipment_id = order(runtime, brand.brand_id, status="info_received")
+    published(
+        runtime,
+        ShipmentDelayed(
+            brand_id=brand.brand_id,
+            shipment_id=shipment_id,
+            occurred_at=clock.now(),
+            promised_date=date(2026, 12, 2),
+            predicted_date=date(2026, 11, 30),
+            why="not picked up by the next working day",
+        ),
+    )
+    assert bodies(runtime) == {}
+
+
 def test_events_for_unknown_or_foreign_shipments_are_ignored(runtime, clock, brands):
     brand = demo_brand(runtime)
     _, shipment_id = order(runtime, brand.brand_id)
