@@ -3,9 +3,11 @@ acknowledges nothing, and the runner is woken per batch and drains a backlog at 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
+import pytest
 from sqlalchemy import create_engine, func, select
 
 from shipflow.jobs import JOBS, job
@@ -138,3 +140,18 @@ def test_process_receipts_wakes_for_new_webhooks(
         runner.stop()
     with runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(WebhookReceipt)) == 1
+
+
+def test_a_forked_worker_does_not_share_the_parents_connections(runtime):
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("only the PostgreSQL engine pools connections across requests")
+    with runtime.engine.connect():
+        pass
+    assert runtime.engine.pool.checkedin() == 1
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # a gunicorn worker, as it starts
+        os.write(write, str(runtime.engine.pool.checkedin()).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 8) == b"0"
