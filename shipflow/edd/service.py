@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from shipflow import geo
 from shipflow.brands import brand_by_code
 from shipflow.config import BrandConfig
-from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
+from shipflow.domain import CarrierService, ServiceLevel, Status, TrackingEvent, Warehouse
 from shipflow.edd.engine import Estimate, estimate, quote_from, revise_from_events, warm_up
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.repository import add_history, latest_model_id, load_model
@@ -49,6 +49,13 @@ class BrandSetup:
         services = tuple(s for account in brand.carriers for s in account.services_domain())
         skus = {p.sku for p in brand.products} | {s for w in warehouses for s in w.stock}
         return cls(brand, warehouses, services, frozenset(skus))
+
+    @property
+    def standard_services(self) -> tuple[CarrierService, ...]:
+        """What a product page promises: the level an order gets unless it asks for more
+        (allocation may upgrade it, never downgrade it)."""
+        standard = tuple(s for s in self.services if s.level == ServiceLevel.STANDARD)
+        return standard or self.services
 
     def cutoffs(self) -> dict[str, tuple[time, str]]:
         return {w.code: (w.cutoff, w.timezone) for w in self.warehouses}
@@ -160,7 +167,7 @@ class EddService:
             raise InvalidQuery("postal_code", f"{postal_code!r} is not a known postal code")
         result = estimate(
             setup.warehouses,
-            setup.services,
+            setup.standard_services,
             model,
             sku,
             1,

@@ -41,6 +41,7 @@ def test_dates_assumptions_and_countdown(client, clock, brand_id):
     dates = [date.fromisoformat(body[k]) for k in ("earliest", "most_likely", "promise_date")]
     assert dates == sorted(dates) and date.fromisoformat(body["latest"]) >= dates[1]
     assert body["warehouse"] in {"EWR", "DFW", "RNO"} and body["carrier"] == "sandbox"
+    assert body["service"] == "ground"  # the standard level an order gets, not express
     assert body["confidence"] == 0.95
     cutoff = datetime.fromisoformat(body["cutoff_at"])
     assert body["countdown_seconds"] == int((cutoff - clock.current).total_seconds()) > 0
