@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -27,6 +27,7 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 # Extracts (code, message) from a carrier's error body; each carrier's mapping supplies one.
 ErrorParser = Callable[[Any], tuple[str, str]]
+T = TypeVar("T")
 
 
 def _no_parser(body: Any) -> tuple[str, str]:
@@ -297,3 +298,14 @@ def account_client(
         oauth=oauth if oauth_token_path else None,
         **options,
     )
+
+
+def unless_not_found(call: Callable[[str], T], tracking_number: str) -> T | None:
+    """The carrier's answer, or None where it knows no such tracking number (HTTP 404): one
+    unknown number must not stop the others in a poll."""
+    try:
+        return call(tracking_number)
+    except CarrierRejected as exc:
+        if exc.status_code == 404:
+            return None
+        raise

@@ -3,7 +3,6 @@ batches of 30, and tracking webhooks signed with the project's security token.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -12,7 +11,6 @@ from carriers.base import (
     Carrier,
     CarrierAccount,
     CarrierRejected,
-    CarrierResponseError,
     Label,
     NotSupported,
     RateQuote,
@@ -21,7 +19,7 @@ from carriers.base import (
 )
 from carriers.fedex import mapping, units
 from carriers.fedex.client import FedExClient
-from carriers.webhook_auth import header, require_hmac_sha256
+from carriers.webhook_auth import header, require_hmac_sha256, webhook_json
 from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
@@ -90,8 +88,4 @@ class FedExCarrier(Carrier):
         )
 
     def parse_webhook(self, request: WebhookRequest) -> list[TrackingUpdate]:
-        try:
-            body = json.loads(request.body)
-        except ValueError as exc:
-            raise CarrierResponseError("fedex webhook is not JSON", carrier=self.name) from exc
-        return mapping.parse_track_response(body)
+        return mapping.parse_track_response(webhook_json(self.name, request.body))

@@ -3,7 +3,6 @@ Alert webhooks (subscribe per number, UPS then pushes each scan with our credent
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -12,16 +11,16 @@ from carriers.base import (
     Carrier,
     CarrierAccount,
     CarrierRejected,
-    CarrierResponseError,
     Label,
     NotSupported,
     RateQuote,
     ShipmentRequest,
     WebhookRequest,
 )
+from carriers.http import unless_not_found
 from carriers.ups import mapping, units
 from carriers.ups.client import UPSClient
-from carriers.webhook_auth import header, require_shared_secret
+from carriers.webhook_auth import header, require_shared_secret, webhook_json
 from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
@@ -73,13 +72,9 @@ class UPSCarrier(Carrier):
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
         updates = []
         for number in tracking_numbers:
-            try:
-                body = self.client.track(number)
-            except CarrierRejected as exc:
-                if exc.status_code == 404:  # "Tracking number information not found"
-                    continue
-                raise
-            updates.extend(mapping.parse_track_response(body))
+            body = unless_not_found(self.client.track, number)
+            if body is not None:
+                updates.extend(mapping.parse_track_response(body))
         return updates
 
     def subscribe(self, tracking_numbers: Sequence[str], webhook_url: str) -> list[str]:
@@ -97,8 +92,5 @@ class UPSCarrier(Carrier):
         )
 
     def parse_webhook(self, request: WebhookRequest) -> list[TrackingUpdate]:
-        try:
-            body = json.loads(request.body)
-        except ValueError as exc:
-            raise CarrierResponseError("ups webhook is not JSON", carrier=self.name) from exc
+        body = webhook_json(self.name, request.body)
         return [mapping.parse_alert(item) for item in mapping.as_list(body)]
