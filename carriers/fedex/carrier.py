@@ -19,6 +19,7 @@ from carriers.base import (
 )
 from carriers.fedex import mapping, units
 from carriers.fedex.client import FedExClient
+from carriers.units import label_format
 from carriers.webhook_auth import header, require_hmac_sha256, webhook_json
 from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
@@ -48,9 +49,7 @@ class FedExCarrier(Carrier):
         super().__init__(account, clock)
         self.client = client or FedExClient(account)
         self.account_number = account.credentials.get("account_number", account.account_id)
-        self.label_format = account.credentials.get("label_format", "PDF").upper()
-        if self.label_format not in units.LABEL_FORMATS:
-            raise ValueError(f"fedex label_format must be one of {sorted(units.LABEL_FORMATS)}")
+        self.label_format = label_format(self.name, account.credentials, "PDF", units.LABEL_FORMATS)
 
     def rates(self, request: ShipmentRequest) -> list[RateQuote]:
         payload = mapping.build_rate_request(request, self.account_number)

@@ -18,6 +18,7 @@ from carriers.base import (
     WebhookRequest,
 )
 from carriers.http import unless_not_found
+from carriers.units import label_format
 from carriers.ups import mapping, units
 from carriers.ups.client import UPSClient
 from carriers.webhook_auth import header, require_shared_secret, webhook_json
@@ -48,9 +49,7 @@ class UPSCarrier(Carrier):
         super().__init__(account, clock)
         self.client = client or UPSClient(account)
         self.shipper_number = account.credentials.get("shipper_number", account.account_id)
-        self.label_format = account.credentials.get("label_format", "GIF").upper()
-        if self.label_format not in units.LABEL_FORMATS:
-            raise ValueError(f"ups label_format must be one of {sorted(units.LABEL_FORMATS)}")
+        self.label_format = label_format(self.name, account.credentials, "GIF", units.LABEL_FORMATS)
 
     def rates(self, request: ShipmentRequest) -> list[RateQuote]:
         payload = mapping.build_rate_request(request, self.shipper_number)
