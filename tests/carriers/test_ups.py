@@ -490,3 +490,9 @@ def test_activity_without_offset_uses_gmt():
 def test_wrongly_shaped_track_response_is_a_response_error(body):
     with pytest.raises(CarrierResponseError):
         mapping.parse_track_response(body)
+
+
+def test_label_format_is_checked_when_the_adapter_is_made():
+    assert UPSCarrier(account(label_format="zpl")).label_format == "ZPL"
+    with pytest.raises(ValueError, match="ups label_format must be one of"):
+        UPSCarrier(account(label_format="PDF"))
