@@ -28,7 +28,8 @@ from shipflow.domain import (
     TrackingUpdate,
 )
 from tests.carriers.carrier_contract import CHECKS, Contract, Operation, fixture
-from tests.carriers.shipments import label_operations, located_event, oauth_account, shipment
+from tests.carriers.shipments import label_operations, oauth_account, shipment
+from tests.carriers.shipments import located_event as event
 
 BASE = "https://wwwcie.ups.com"
 NUMBER = "1Z023E2X0214323462"
@@ -64,9 +65,6 @@ def account(**credentials):
 
 def at(day, hh, mm, offset_hours):
     return datetime(*day, hh, mm, tzinfo=timezone(timedelta(hours=offset_hours)))
-
-
-event = located_event
 
 
 DELIVERED = TrackingUpdate(
