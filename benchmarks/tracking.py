@@ -6,7 +6,8 @@
 2. poll scheduler: 1,000,000 active shipments COPYed in, then due batches leased.
 
     python benchmarks/tracking.py [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
-        [--seconds 15] [--connections 32] [--workers 4] [--shipments 1000000]
+        [--seconds 15] [--connections 16] [--wrk-threads 1] [--workers 2] [--threads 8]
+        [--shipments 1000000]
 
 Runs in its own schema (`bench_tracking`, dropped first). Reports figures; asserts nothing.
 """
@@ -18,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -41,10 +43,10 @@ from shipflow.store.migrate import upgrade  # noqa: E402
 from shipflow.store.models import Brand, CarrierAccount  # noqa: E402
 from shipflow.store.tracking_models import WebhookReceipt  # noqa: E402
 from shipflow.tracking.polling import lease_due  # noqa: E402
+from shipflow.tracking.webhooks import process_due_receipts  # noqa: E402
 from tests.tracking.fake_carrier import event, fake_config, payload, register, sign  # noqa: E402
 
 SCHEMA = "bench_tracking"
-PORT = 8765
 
 
 def prepare_schema(admin_url: str) -> str:
@@ -59,7 +61,7 @@ def prepare_schema(admin_url: str) -> str:
     return url
 
 
-def serve(config: str, workers: int, threads: int) -> None:
+def serve(config: str, port: int, workers: int, threads: int) -> None:
     """The server process: the real app, plus the test carrier the webhooks are signed for."""
     register()
     from shipflow.server import _Gunicorn
@@ -69,15 +71,22 @@ def serve(config: str, workers: int, threads: int) -> None:
     _Gunicorn(
         create_app(runtime),
         {
-            "bind": f"127.0.0.1:{PORT}",
+            "bind": f"127.0.0.1:{port}",
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread" if threads > 1 else "sync",
             "accesslog": None,
             "loglevel": "warning",
             "keepalive": 30,
+            "graceful_timeout": 10,
         },
     ).run()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_healthy(url: str, timeout: float = 30) -> None:
@@ -102,7 +111,7 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def run_wrk(url: str, body: bytes, seconds: int, connections: int) -> dict:
+def run_wrk(url: str, body: bytes, seconds: int, connections: int, threads: int) -> dict:
     script = Path(tempfile.mkdtemp()) / "post.lua"
     script.write_text(
         'wrk.method = "POST"\n'
@@ -111,7 +120,16 @@ def run_wrk(url: str, body: bytes, seconds: int, connections: int) -> dict:
         f'wrk.headers["X-Fake-Signature"] = "{sign(body)}"\n'
     )
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -132,7 +150,7 @@ def run_wrk(url: str, body: bytes, seconds: int, connections: int) -> dict:
     }
 
 
-def run_pool(url: str, body: bytes, seconds: int, connections: int) -> dict:
+def run_pool(url: str, body: bytes, seconds: int, connections: int, _threads: int) -> dict:
     headers = {"Content-Type": "application/json", "X-Fake-Signature": sign(body)}
     stop_at = time.monotonic() + seconds
 
@@ -175,12 +193,15 @@ def bench_ingestion(url: str, args) -> None:
             .join(Brand, Brand.id == CarrierAccount.brand_id)
             .where(Brand.code == "tb")
         )
+    port = free_port()  # other benchmarks may be running on this machine
     server = subprocess.Popen(
         [
             sys.executable,
             __file__,
             "--serve",
             str(config),
+            "--port",
+            str(port),
             "--workers",
             str(args.workers),
             "--threads",
@@ -189,26 +210,39 @@ def bench_ingestion(url: str, args) -> None:
         cwd=ROOT,
     )
     try:
-        wait_healthy(f"http://127.0.0.1:{PORT}/healthz")
-        hook = f"http://127.0.0.1:{PORT}/webhooks/fake/{account_id}"
+        wait_healthy(f"http://127.0.0.1:{port}/healthz")
+        hook = f"http://127.0.0.1:{port}/webhooks/fake/{account_id}"
         body = payload("1Z999AA10123456784", event("PU", "in_transit", "2026-11-23T08:00:00-05:00"))
         runner = run_wrk if shutil.which("wrk") else run_pool
-        runner(hook, body, 2, args.connections)  # warm-up
+        runner(hook, body, 2, args.connections, args.wrk_threads)  # warm-up
         cpu_before = cpu_seconds(server.pid)
-        result = runner(hook, body, args.seconds, args.connections)
+        result = runner(hook, body, args.seconds, args.connections, args.wrk_threads)
         cpu_per_request = (cpu_seconds(server.pid) - cpu_before) / result["requests"]
     finally:
         server.terminate()
         server.wait(timeout=30)
     with runtime.sessions() as session:
         stored = session.scalar(select(func.count(WebhookReceipt.id)))
+    register()
+    started, processed = time.perf_counter(), 0
+    while time.perf_counter() - started < args.seconds:  # the runner's sweep, back to back
+        done = process_due_receipts(runtime, limit=500)
+        processed += done
+        if not done:
+            break
+    drain_rate = processed / (time.perf_counter() - started)
     print(
-        f"webhook ingestion ({result['tool']}, {args.connections} connections, "
+        f"webhook ingestion ({result['tool']} x{args.wrk_threads} threads, "
+        f"{args.connections} connections, "
         f"{args.workers} gunicorn workers x {args.threads} threads, {args.seconds}s): "
         f"{result['per_second']:.0f} events/s sustained, ack p50 {result['p50_ms']:.1f} ms, "
         f"p99 {result['p99_ms']:.1f} ms, {result['errors']} errors, "
         f"{stored} receipts stored (warm-up included); server CPU {cpu_per_request * 1000:.2f} ms "
         f"per request; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"receipt processing (the job runner's sweep, one thread, after the run): "
+        f"{drain_rate:.0f} receipts/s, {stored - processed} left after {args.seconds}s"
     )
     runtime.engine.dispose()
 
@@ -288,10 +322,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--shipments", type=int, default=1_000_000)
     parser.add_argument("--skip", choices=["ingestion", "leasing"], action="append", default=[])
+    parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.workers, args.threads)
+        serve(args.serve, args.port, args.workers, args.threads)
         return
     url = prepare_schema(args.database_url)
     if "ingestion" not in args.skip:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 
 from carriers.base import CarrierResponseError
-from shipflow.domain import Money, Parcel
+from shipflow.domain import Money, Parcel, Reason, Status, TrackingEvent
 
 GRAMS_PER = {"KG": 1000.0, "KGS": 1000.0, "LB": 453.59237, "LBS": 453.59237}
 MM_PER = {"CM": 10.0, "IN": 25.4}
@@ -84,3 +84,28 @@ def reading(carrier: str, what: str) -> Iterator[None]:
         raise CarrierResponseError(
             f"{carrier} {what} has an unexpected shape: {exc!r}", carrier=carrier
         ) from exc
+
+
+def located_event(
+    status: Status,
+    reason: Reason | None,
+    occurred_at: datetime,
+    raw_code: str,
+    raw_text: str,
+    place: tuple[str, str, str, str],
+) -> TrackingEvent:
+    """An event at (city, state, postal code, country), shown as "city, state, postal, country"
+    (blanks left out), the way UPS and FedEx scans read."""
+    city, state, postal, country = place
+    return TrackingEvent(
+        status=status,
+        reason=reason,
+        occurred_at=occurred_at,
+        raw_code=raw_code,
+        raw_text=raw_text,
+        location=", ".join(p for p in place if p),
+        city=city,
+        state=state,
+        postal_code=postal,
+        country=country,
+    )

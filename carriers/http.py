@@ -7,13 +7,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from carriers.base import (
+    CarrierAccount,
     CarrierAuthError,
     CarrierRateLimited,
     CarrierRejected,
@@ -26,6 +27,7 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 # Extracts (code, message) from a carrier's error body; each carrier's mapping supplies one.
 ErrorParser = Callable[[Any], tuple[str, str]]
+T = TypeVar("T")
 
 
 def _no_parser(body: Any) -> tuple[str, str]:
@@ -257,3 +259,53 @@ class CarrierHTTPClient:
         if status in (401, 403):
             raise CarrierAuthError(text, **details)
         raise CarrierRejected(text, **details)
+
+
+def account_client(
+    carrier: str,
+    account: CarrierAccount,
+    sandbox_url: str,
+    production_url: str,
+    *,
+    oauth_token_path: str = "",
+    oauth_options: dict[str, Any] | None = None,
+    **options: Any,
+) -> CarrierHTTPClient:
+    """A client for one account: its own base URL if set, else the carrier's sandbox or
+    production host, and its own rate limit. With `oauth_token_path`, authorised by the
+    account's `client_id`/`client_secret` against that token endpoint on the same host
+    (`oauth_options` go to `OAuthClientCredentials`)."""
+    base_url = (account.base_url or (sandbox_url if account.sandbox else production_url)).rstrip(
+        "/"
+    )
+    credentials = account.credentials
+
+    def oauth(session: requests.Session) -> OAuthClientCredentials:
+        return OAuthClientCredentials(
+            session,
+            f"{base_url}{oauth_token_path}",
+            credentials.get("client_id", ""),
+            credentials.get("client_secret", ""),
+            carrier=carrier,
+            **(oauth_options or {}),
+        )
+
+    return CarrierHTTPClient(
+        carrier,
+        base_url,
+        account_id=account.account_id,
+        rate_limit_per_second=account.rate_limit_per_second,
+        oauth=oauth if oauth_token_path else None,
+        **options,
+    )
+
+
+def unless_not_found(call: Callable[[str], T], tracking_number: str) -> T | None:
+    """The carrier's answer, or None where it knows no such tracking number (HTTP 404): one
+    unknown number must not stop the others in a poll."""
+    try:
+        return call(tracking_number)
+    except CarrierRejected as exc:
+        if exc.status_code == 404:
+            return None
+        raise

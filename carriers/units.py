@@ -1,6 +1,7 @@
 """Shared by every adapter's status table: look a raw carrier code up, and make codes the
 table does not know visible (one warning per carrier and code, and a Prometheus counter)
-instead of silently guessing.
+instead of silently guessing. Also: checking an account's label format against the
+carrier's table.
 
 Usage: `status, reason = lookup("ups", STATUS_BY_TYPE, raw_code, raw_text)`.
 """
@@ -47,3 +48,14 @@ def lookup(
             "unknown %s status code %r (%s); treating it as %s", carrier, code, text, default
         )
     return default, None
+
+
+def label_format(
+    carrier: str, credentials: Mapping[str, str], default: str, formats: frozenset[str]
+) -> str:
+    """The account's `label_format` (any case), refused when the adapter is made rather than
+    at the first label."""
+    chosen = credentials.get("label_format", default).upper()
+    if chosen not in formats:
+        raise ValueError(f"{carrier} label_format must be one of {sorted(formats)}")
+    return chosen

@@ -6,9 +6,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
+from typing import Any
 
-from carriers.base import WebhookSignatureError
+from carriers.base import CarrierResponseError, WebhookSignatureError
 
 
 def header(headers: Mapping[str, str], name: str) -> str:
@@ -33,3 +35,11 @@ def require_hmac_sha256(carrier: str, body: bytes, secret: str, signature: str) 
     candidates = (base64.b64encode(digest).decode(), digest.hex())
     if not any(hmac.compare_digest(signature.strip(), c) for c in candidates):
         raise WebhookSignatureError(f"{carrier} webhook signature wrong", carrier=carrier)
+
+
+def webhook_json(carrier: str, body: bytes) -> Any:
+    """The webhook's JSON body; a body that is not JSON is the carrier's fault, not ours."""
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise CarrierResponseError(f"{carrier} webhook is not JSON", carrier=carrier) from exc

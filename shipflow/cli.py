@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from shipflow.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -16,6 +20,12 @@ def _settings(ctx: click.Context) -> Settings:
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+
+
+def _runtime(ctx: click.Context) -> Runtime:
+    from shipflow.runtime import Runtime
+
+    return Runtime.from_settings(_settings(ctx))
 
 
 @click.group()
@@ -62,10 +72,9 @@ def demo() -> None:
 def demo_load(ctx: click.Context) -> None:
     """Write the brands, warehouses and carrier accounts of config.yaml to the database."""
     from shipflow.brands import sync_brands
-    from shipflow.runtime import Runtime
     from shipflow.store.db import unit_of_work
 
-    runtime = Runtime.from_settings(_settings(ctx))
+    runtime = _runtime(ctx)
     with unit_of_work(runtime.sessions) as session:
         brands = sync_brands(session, runtime.settings)
         names = ", ".join(b.code for b in brands)
@@ -83,26 +92,17 @@ def api_key() -> None:
 @click.pass_context
 def api_key_create(ctx: click.Context, brand_code: str, name: str) -> None:
     """Create a key and print it once; only its hash is stored."""
-    from shipflow.brands import brand_by_code
-    from shipflow.runtime import Runtime
     from shipflow.store.db import unit_of_work
     from shipflow.web.auth import create_api_key
 
-    runtime = Runtime.from_settings(_settings(ctx))
+    runtime = _runtime(ctx)
     with unit_of_work(runtime.sessions) as session:
-        brand = brand_by_code(session, brand_code)
-        if brand is None:
-            click.echo(
-                f"error: no brand {brand_code!r} in the database; run `shipflow demo load` "
-                "or check the code in config.yaml",
-                err=True,
-            )
-            sys.exit(2)
-        key = create_api_key(session, brand.id, name)
+        key = create_api_key(session, _brand_or_exit(session, brand_code).id, name)
     click.echo(key)
 
 
 def _brand_or_exit(session, brand_code: str):
+    """The brand's row; without one, the command stops saying how to load it."""
     from shipflow.brands import brand_by_code
 
     brand = brand_by_code(session, brand_code)
@@ -127,11 +127,10 @@ def ops_user() -> None:
 @click.pass_context
 def ops_user_create(ctx: click.Context, brand_code: str, email: str) -> None:
     """Create the login and print its generated password once; only a hash is stored."""
-    from shipflow.runtime import Runtime
     from shipflow.store.db import unit_of_work
     from shipflow.web.ops.users import OpsUserExists, create_ops_user
 
-    runtime = Runtime.from_settings(_settings(ctx))
+    runtime = _runtime(ctx)
     try:
         with unit_of_work(runtime.sessions) as session:
             password = create_ops_user(session, _brand_or_exit(session, brand_code).id, email)
@@ -152,9 +151,8 @@ def alerts() -> None:
 def alerts_scan(ctx: click.Context, brand_code: str) -> None:
     """Sweep the brand's active shipments now, queue and send the ops notifications."""
     from shipflow.delays.jobs import alert_cycle
-    from shipflow.runtime import Runtime
 
-    runtime = Runtime.from_settings(_settings(ctx))
+    runtime = _runtime(ctx)
     with runtime.sessions() as session:
         brand_id = _brand_or_exit(session, brand_code).id
     report = alert_cycle(runtime, [brand_id])
@@ -189,20 +187,6 @@ def _brand_code(ctx: click.Context, code: str | None) -> str:
     return settings.brands[0].code
 
 
-def _brand_row(ctx: click.Context, session, code: str):
-    from shipflow.brands import brand_by_code
-
-    brand = brand_by_code(session, code)
-    if brand is None:
-        click.echo(
-            f"error: no brand {code!r} in the database; run `shipflow demo load` "
-            "or check the code in config.yaml",
-            err=True,
-        )
-        sys.exit(2)
-    return brand
-
-
 @main.group()
 def history() -> None:
     """Delivered-order history the delivery-date model learns from."""
@@ -219,7 +203,6 @@ def history_import(ctx: click.Context, file, brand_code: str | None, zone: str) 
 
     from shipflow.edd.history import read_history
     from shipflow.edd.repository import add_history
-    from shipflow.runtime import Runtime
     from shipflow.store.db import unit_of_work
 
     try:
@@ -231,9 +214,9 @@ def history_import(ctx: click.Context, file, brand_code: str | None, zone: str) 
     records, errors = read_history(file, zone)
     for error in errors:
         click.echo(f"{file.name}: {error}", err=True)
-    runtime = Runtime.from_settings(_settings(ctx))
+    runtime = _runtime(ctx)
     with unit_of_work(runtime.sessions) as session:
-        added, known = add_history(session, _brand_row(ctx, session, code).id, records, "import")
+        added, known = add_history(session, _brand_or_exit(session, code).id, records, "import")
     click.echo(f"imported {added} records ({known} already known, {len(errors)} rows rejected)")
 
 
@@ -248,13 +231,12 @@ def edd() -> None:
 def edd_train(ctx: click.Context, brand_code: str | None) -> None:
     """Train the transit model on the stored history and store it for quoting."""
     from shipflow.edd.retrain import train_brand
-    from shipflow.runtime import Runtime
     from shipflow.store.db import unit_of_work
 
     code = _brand_code(ctx, brand_code)
-    runtime = Runtime.from_settings(_settings(ctx))
+    runtime = _runtime(ctx)
     with unit_of_work(runtime.sessions) as session:
-        trained = train_brand(session, _brand_row(ctx, session, code), runtime.clock.now())
+        trained = train_brand(session, _brand_or_exit(session, code), runtime.clock.now())
     click.echo(
         f"stored model {trained.model_id}: {trained.delivered} deliveries of "
         f"{trained.records} records, calibrated on {trained.calibration_samples} orders"
@@ -266,11 +248,10 @@ def edd_train(ctx: click.Context, brand_code: str | None) -> None:
 @click.pass_context
 def tracking_link_command(ctx: click.Context, shipment_id: str) -> None:
     """Print the signed customer tracking link of a shipment (as e-mails carry it)."""
-    from shipflow.runtime import Runtime
     from shipflow.store.models import Brand, Shipment
     from shipflow.web.links import tracking_link
 
-    runtime = Runtime.from_settings(_settings(ctx))
+    runtime = _runtime(ctx)
     with runtime.sessions() as session:
         shipment = session.get(Shipment, shipment_id)
         if shipment is None:
@@ -291,20 +272,12 @@ def webhooks() -> None:
 @click.pass_context
 def webhooks_retry(ctx: click.Context, failed: bool, brand_code: str | None) -> None:
     """Queue failed webhooks again (after a parser or configuration fix)."""
-    from shipflow.brands import brand_by_code
-    from shipflow.runtime import Runtime
     from shipflow.store.db import unit_of_work
     from shipflow.tracking.webhooks import retry_failed
 
-    runtime = Runtime.from_settings(_settings(ctx))
+    runtime = _runtime(ctx)
     with unit_of_work(runtime.sessions) as session:
-        brand_id = None
-        if brand_code:
-            brand = brand_by_code(session, brand_code)
-            if brand is None:
-                click.echo(f"error: no brand {brand_code!r} in the database", err=True)
-                sys.exit(2)
-            brand_id = brand.id
+        brand_id = _brand_or_exit(session, brand_code).id if brand_code else None
         count = retry_failed(session, runtime.clock.now(), brand_id)
     click.echo(f"queued {count} failed webhook(s) again")
 
@@ -323,9 +296,8 @@ def jobs_run(ctx: click.Context, once: bool) -> None:
     import threading
 
     from shipflow.jobs.inprocess import InProcessRunner
-    from shipflow.runtime import Runtime
 
-    runner = InProcessRunner(Runtime.from_settings(_settings(ctx)))
+    runner = InProcessRunner(_runtime(ctx))
     if once:
         click.echo(f"done: {runner.drain()} item(s)")
         return

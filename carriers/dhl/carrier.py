@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from carriers.base import Capability, Carrier, CarrierAccount, CarrierRejected
+from carriers.base import Capability, Carrier, CarrierAccount
 from carriers.convert import reading
 from carriers.dhl import mapping
 from carriers.dhl.client import DHLClient
+from carriers.http import unless_not_found
 from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
@@ -26,12 +27,9 @@ class DHLCarrier(Carrier):
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
         updates = []
         for number in tracking_numbers:
-            try:
-                payload = self.client.shipments(number)
-            except CarrierRejected as exc:
-                if exc.status_code == 404:  # "No shipment with given tracking number found."
-                    continue
-                raise
+            payload = unless_not_found(self.client.shipments, number)
+            if payload is None:
+                continue
             with reading(self.name, "tracking response"):
                 updates.extend(mapping.tracking_updates(payload))
         return updates

@@ -6,7 +6,7 @@ from typing import Any
 
 from carriers.base import CarrierAccount
 from carriers.dhl.mapping import error_message
-from carriers.http import CarrierHTTPClient
+from carriers.http import account_client
 
 BASE_URL = "https://api-eu.dhl.com"
 SANDBOX_URL = "https://api-test.dhl.com"
@@ -14,12 +14,11 @@ SANDBOX_URL = "https://api-test.dhl.com"
 
 class DHLClient:
     def __init__(self, account: CarrierAccount) -> None:
-        base_url = account.base_url or (SANDBOX_URL if account.sandbox else BASE_URL)
-        self.http = CarrierHTTPClient(
+        self.http = account_client(
             "dhl",
-            base_url,
-            account_id=account.account_id,
-            rate_limit_per_second=account.rate_limit_per_second,
+            account,
+            SANDBOX_URL,
+            BASE_URL,
             default_headers={"DHL-API-Key": account.credentials.get("api_key", "")},
             error_parser=error_message,
         )

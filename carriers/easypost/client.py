@@ -6,7 +6,7 @@ from typing import Any
 
 from carriers.base import CarrierAccount
 from carriers.easypost.mapping import error_message
-from carriers.http import CarrierHTTPClient
+from carriers.http import account_client
 
 BASE_URL = "https://api.easypost.com"
 
@@ -14,11 +14,12 @@ BASE_URL = "https://api.easypost.com"
 class EasyPostClient:
     def __init__(self, account: CarrierAccount) -> None:
         self.auth = (account.credentials.get("api_key", ""), "")
-        self.http = CarrierHTTPClient(
+        # Test and live accounts share the host; the API key decides which one is used.
+        self.http = account_client(
             "easypost",
-            account.base_url or BASE_URL,
-            account_id=account.account_id,
-            rate_limit_per_second=account.rate_limit_per_second,
+            account,
+            BASE_URL,
+            BASE_URL,
             error_parser=error_message,
         )
 

@@ -3,7 +3,6 @@ batches of 30, and tracking webhooks signed with the project's security token.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -12,7 +11,6 @@ from carriers.base import (
     Carrier,
     CarrierAccount,
     CarrierRejected,
-    CarrierResponseError,
     Label,
     NotSupported,
     RateQuote,
@@ -21,7 +19,8 @@ from carriers.base import (
 )
 from carriers.fedex import mapping, units
 from carriers.fedex.client import FedExClient
-from carriers.webhook_auth import header, require_hmac_sha256
+from carriers.units import label_format
+from carriers.webhook_auth import header, require_hmac_sha256, webhook_json
 from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
@@ -50,9 +49,7 @@ class FedExCarrier(Carrier):
         super().__init__(account, clock)
         self.client = client or FedExClient(account)
         self.account_number = account.credentials.get("account_number", account.account_id)
-        self.label_format = account.credentials.get("label_format", "PDF").upper()
-        if self.label_format not in units.LABEL_FORMATS:
-            raise ValueError(f"fedex label_format must be one of {sorted(units.LABEL_FORMATS)}")
+        self.label_format = label_format(self.name, account.credentials, "PDF", units.LABEL_FORMATS)
 
     def rates(self, request: ShipmentRequest) -> list[RateQuote]:
         payload = mapping.build_rate_request(request, self.account_number)
@@ -90,8 +87,4 @@ class FedExCarrier(Carrier):
         )
 
     def parse_webhook(self, request: WebhookRequest) -> list[TrackingUpdate]:
-        try:
-            body = json.loads(request.body)
-        except ValueError as exc:
-            raise CarrierResponseError("fedex webhook is not JSON", carrier=self.name) from exc
-        return mapping.parse_track_response(body)
+        return mapping.parse_track_response(webhook_json(self.name, request.body))

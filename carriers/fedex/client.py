@@ -7,7 +7,7 @@ from typing import Any
 
 from carriers.base import CarrierAccount
 from carriers.fedex.mapping import CARRIER, error_parser
-from carriers.http import CarrierHTTPClient, OAuthClientCredentials
+from carriers.http import account_client
 
 SANDBOX_URL = "https://apis-sandbox.fedex.com"
 PRODUCTION_URL = "https://apis.fedex.com"
@@ -15,21 +15,13 @@ PRODUCTION_URL = "https://apis.fedex.com"
 
 class FedExClient:
     def __init__(self, account: CarrierAccount) -> None:
-        base_url = account.base_url or (SANDBOX_URL if account.sandbox else PRODUCTION_URL)
-        credentials = account.credentials
-        self.http = CarrierHTTPClient(
+        self.http = account_client(
             CARRIER,
-            base_url,
-            account_id=account.account_id,
-            rate_limit_per_second=account.rate_limit_per_second,
-            oauth=lambda session: OAuthClientCredentials(
-                session,
-                f"{base_url.rstrip('/')}/oauth/token",
-                credentials["client_id"],
-                credentials["client_secret"],
-                carrier=CARRIER,
-                use_basic_auth=False,
-            ),
+            account,
+            SANDBOX_URL,
+            PRODUCTION_URL,
+            oauth_token_path="/oauth/token",
+            oauth_options={"use_basic_auth": False},
             default_headers={"X-locale": "en_US"},
             error_parser=error_parser,
         )

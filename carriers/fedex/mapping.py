@@ -87,19 +87,18 @@ def _event(scan: dict, occurred_at: datetime) -> TrackingEvent:
     )
     status, reason = classify(_event_code(scan), exception, text)
     place = scan.get("scanLocation") or {}
-    city, state = place.get("city", ""), place.get("stateOrProvinceCode", "")
-    postal, country = place.get("postalCode", ""), place.get("countryCode", "")
-    return TrackingEvent(
-        status=status,
-        reason=reason,
-        occurred_at=occurred_at,
-        raw_code=f"{kind}:{exception}" if exception else kind,
-        raw_text=text,
-        location=", ".join(p for p in (city, state, postal, country) if p),
-        city=city,
-        state=state,
-        postal_code=postal,
-        country=country,
+    return convert.located_event(
+        status,
+        reason,
+        occurred_at,
+        f"{kind}:{exception}" if exception else kind,
+        text,
+        (
+            place.get("city", ""),
+            place.get("stateOrProvinceCode", ""),
+            place.get("postalCode", ""),
+            place.get("countryCode", ""),
+        ),
     )
 
 

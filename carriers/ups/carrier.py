@@ -3,7 +3,6 @@ Alert webhooks (subscribe per number, UPS then pushes each scan with our credent
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -12,16 +11,17 @@ from carriers.base import (
     Carrier,
     CarrierAccount,
     CarrierRejected,
-    CarrierResponseError,
     Label,
     NotSupported,
     RateQuote,
     ShipmentRequest,
     WebhookRequest,
 )
+from carriers.http import unless_not_found
+from carriers.units import label_format
 from carriers.ups import mapping, units
 from carriers.ups.client import UPSClient
-from carriers.webhook_auth import header, require_shared_secret
+from carriers.webhook_auth import header, require_shared_secret, webhook_json
 from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
@@ -49,9 +49,7 @@ class UPSCarrier(Carrier):
         super().__init__(account, clock)
         self.client = client or UPSClient(account)
         self.shipper_number = account.credentials.get("shipper_number", account.account_id)
-        self.label_format = account.credentials.get("label_format", "GIF").upper()
-        if self.label_format not in units.LABEL_FORMATS:
-            raise ValueError(f"ups label_format must be one of {sorted(units.LABEL_FORMATS)}")
+        self.label_format = label_format(self.name, account.credentials, "GIF", units.LABEL_FORMATS)
 
     def rates(self, request: ShipmentRequest) -> list[RateQuote]:
         payload = mapping.build_rate_request(request, self.shipper_number)
@@ -73,13 +71,9 @@ class UPSCarrier(Carrier):
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
         updates = []
         for number in tracking_numbers:
-            try:
-                body = self.client.track(number)
-            except CarrierRejected as exc:
-                if exc.status_code == 404:  # "Tracking number information not found"
-                    continue
-                raise
-            updates.extend(mapping.parse_track_response(body))
+            body = unless_not_found(self.client.track, number)
+            if body is not None:
+                updates.extend(mapping.parse_track_response(body))
         return updates
 
     def subscribe(self, tracking_numbers: Sequence[str], webhook_url: str) -> list[str]:
@@ -97,8 +91,5 @@ class UPSCarrier(Carrier):
         )
 
     def parse_webhook(self, request: WebhookRequest) -> list[TrackingUpdate]:
-        try:
-            body = json.loads(request.body)
-        except ValueError as exc:
-            raise CarrierResponseError("ups webhook is not JSON", carrier=self.name) from exc
+        body = webhook_json(self.name, request.body)
         return [mapping.parse_alert(item) for item in mapping.as_list(body)]

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from carriers.base import CarrierAccount
-from carriers.http import CarrierHTTPClient, OAuthClientCredentials
+from carriers.http import account_client
 from carriers.ups.mapping import CARRIER, error_parser
 
 SANDBOX_URL = "https://wwwcie.ups.com"
@@ -18,21 +18,13 @@ API_VERSION = "v2409"
 
 class UPSClient:
     def __init__(self, account: CarrierAccount) -> None:
-        base_url = account.base_url or (SANDBOX_URL if account.sandbox else PRODUCTION_URL)
-        credentials = account.credentials
-        self.http = CarrierHTTPClient(
+        self.http = account_client(
             CARRIER,
-            base_url,
-            account_id=account.account_id,
-            rate_limit_per_second=account.rate_limit_per_second,
-            oauth=lambda session: OAuthClientCredentials(
-                session,
-                f"{base_url.rstrip('/')}{TOKEN_PATH}",
-                credentials["client_id"],
-                credentials["client_secret"],
-                carrier=CARRIER,
-                extra_headers={"x-merchant-id": account.account_id},
-            ),
+            account,
+            SANDBOX_URL,
+            PRODUCTION_URL,
+            oauth_token_path=TOKEN_PATH,
+            oauth_options={"extra_headers": {"x-merchant-id": account.account_id}},
             error_parser=error_parser,
         )
 

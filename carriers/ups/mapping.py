@@ -90,20 +90,18 @@ def _event(status: dict, occurred_at: datetime, place: dict) -> TrackingEvent:
     kind, code = status.get("type", ""), status.get("code", "")
     text = status.get("description", "").strip()
     normalized, reason = classify(kind, code, text)
-    city, state = place.get("city", ""), place.get("stateProvince", "")
-    country = place.get("countryCode") or place.get("country", "")
-    postal = place.get("postalCode", "")
-    return TrackingEvent(
-        status=normalized,
-        reason=reason,
-        occurred_at=occurred_at,
-        raw_code=f"{kind}:{code}" if code else kind,
-        raw_text=text,
-        location=", ".join(p for p in (city, state, postal, country) if p),
-        city=city,
-        state=state,
-        postal_code=postal,
-        country=country,
+    return convert.located_event(
+        normalized,
+        reason,
+        occurred_at,
+        f"{kind}:{code}" if code else kind,
+        text,
+        (
+            place.get("city", ""),
+            place.get("stateProvince", ""),
+            place.get("postalCode", ""),
+            place.get("countryCode") or place.get("country", ""),
+        ),
     )
 
 

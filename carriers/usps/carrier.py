@@ -9,12 +9,12 @@ from carriers.base import (
     Capability,
     Carrier,
     CarrierAccount,
-    CarrierRejected,
     Label,
     RateQuote,
     ShipmentRequest,
 )
 from carriers.convert import reading
+from carriers.http import unless_not_found
 from carriers.usps import mapping
 from carriers.usps.client import USPSClient
 from carriers.usps.units import DEFAULT_RATED_SERVICES
@@ -44,12 +44,9 @@ class USPSCarrier(Carrier):
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
         updates = []
         for number in tracking_numbers:
-            try:
-                payload = self.client.tracking(number)
-            except CarrierRejected as exc:
-                if exc.status_code == 404:
-                    continue
-                raise
+            payload = unless_not_found(self.client.tracking, number)
+            if payload is None:
+                continue
             with reading(self.name, "tracking response"):
                 update = mapping.tracking_update(payload)
             if update is not None:

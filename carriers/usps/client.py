@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from carriers.base import CarrierAccount
-from carriers.http import CarrierHTTPClient, OAuthClientCredentials
+from carriers.http import account_client
 from carriers.usps.mapping import error_message
 
 PRODUCTION_URL = "https://apis.usps.com"
@@ -17,22 +17,14 @@ PAYMENT_TOKEN_SECONDS = 7 * 3600  # USPS issues them for 8 hours
 
 class USPSClient:
     def __init__(self, account: CarrierAccount) -> None:
-        creds = account.credentials
-        base_url = account.base_url or (SANDBOX_URL if account.sandbox else PRODUCTION_URL)
         self.account = account
-        self.http = CarrierHTTPClient(
+        self.http = account_client(
             "usps",
-            base_url,
-            account_id=account.account_id,
-            rate_limit_per_second=account.rate_limit_per_second,
-            oauth=lambda session: OAuthClientCredentials(
-                session,
-                f"{base_url}/oauth2/v3/token",
-                creds.get("client_id", ""),
-                creds.get("client_secret", ""),
-                carrier="usps",
-                use_basic_auth=False,
-            ),
+            account,
+            SANDBOX_URL,
+            PRODUCTION_URL,
+            oauth_token_path="/oauth2/v3/token",
+            oauth_options={"use_basic_auth": False},
             error_parser=error_message,
         )
         self._payment_token: str | None = None

@@ -85,14 +85,8 @@ def detect_late(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | N
         why = f"not delivered by the promised {s.promised_date.isoformat()}"
     else:
         return None
-    return Delay(
-        kind="late",
-        severity="warning",
-        title=f"{s.carrier} shipment late: {why}",
-        why=why,
-        dedupe_key=f"late:{s.id}:{s.promised_date.isoformat()}",
-        details={"promised_date": s.promised_date.isoformat(), "predicted_date": _iso(s)},
-    )
+    details = {"promised_date": s.promised_date.isoformat(), "predicted_date": _iso(s)}
+    return _warning(s, "late", "shipment late", why, s.promised_date.isoformat(), details)
 
 
 def detect_stale(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
@@ -107,14 +101,8 @@ def detect_stale(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | 
         return None
     hours = int(silent.total_seconds() // 3600)
     why = f"no scan for {hours} h while {s.status} (limit {limit:g} h)"
-    return Delay(
-        kind="stale",
-        severity="warning",
-        title=f"{s.carrier} shipment silent: {why}",
-        why=why,
-        dedupe_key=f"stale:{s.id}:{s.status}",
-        details={"status": str(s.status), "silent_hours": hours, "limit_hours": limit},
-    )
+    details = {"status": str(s.status), "silent_hours": hours, "limit_hours": limit}
+    return _warning(s, "stale", "shipment silent", why, s.status, details)
 
 
 def detect_not_picked_up(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
@@ -126,14 +114,8 @@ def detect_not_picked_up(s: ShipmentSnapshot, now: datetime, policy: Policy) -> 
     if now <= deadline:
         return None
     why = f"label created {s.created_at:%Y-%m-%d %H:%M} UTC, no pickup scan yet"
-    return Delay(
-        kind="not_picked_up",
-        severity="warning",
-        title=f"{s.carrier} has not picked up the parcel: {why}",
-        why=why,
-        dedupe_key=f"not_picked_up:{s.id}",
-        details={"warehouse": s.warehouse_code, "deadline": deadline.isoformat()},
-    )
+    details = {"warehouse": s.warehouse_code, "deadline": deadline.isoformat()}
+    return _warning(s, "not_picked_up", "has not picked up the parcel", why, None, details)
 
 
 def detect_exception(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
@@ -155,6 +137,23 @@ DETECTORS = (detect_late, detect_stale, detect_not_picked_up, detect_exception)
 
 def detect(s: ShipmentSnapshot, now: datetime, policy: Policy) -> list[Delay]:
     return [d for d in (detector(s, now, policy) for detector in DETECTORS) if d is not None]
+
+
+def _warning(
+    s: ShipmentSnapshot,
+    kind: str,
+    headline: str,
+    why: str,
+    episode: str | None,
+    details: dict[str, Any],
+) -> Delay:
+    """A warning titled "<carrier> <headline>: <why>", raised once per shipment and kind (and
+    `episode`: a new promise or status is a new alert)."""
+    key = f"{kind}:{s.id}" if episode is None else f"{kind}:{s.id}:{episode}"
+    title = f"{s.carrier} {headline}: {why}"
+    return Delay(
+        kind=kind, severity="warning", title=title, why=why, dedupe_key=key, details=details
+    )
 
 
 def _iso(s: ShipmentSnapshot) -> str | None:

@@ -60,3 +60,6 @@ class Runner(Protocol):
     """What the web app and services use to ask for work to happen soon."""
 
     def submit(self, name: str, **kwargs: Any) -> None: ...
+
+    def wake(self, name: str) -> None:
+        """Run periodic job `name` soon rather than at its next tick."""

@@ -64,3 +64,7 @@ class CeleryRunner:
 
     def submit(self, name: str, **kwargs: Any) -> None:
         app.send_task(name, kwargs=kwargs)
+
+    def wake(self, name: str) -> None:
+        """Run a periodic job now, besides its beat schedule."""
+        app.send_task(name)

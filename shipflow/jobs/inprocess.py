@@ -21,6 +21,9 @@ class InProcessRunner:
         self.tick = tick
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="shipflow-job")
         self._stop = threading.Event()
+        self._woken: set[str] = set()
+        self._woken_lock = threading.Lock()
+        self._wake = threading.Event()
         self._running: dict[str, Future] = {}
         self._thread: threading.Thread | None = None
 
@@ -34,6 +37,16 @@ class InProcessRunner:
             log.exception("job %s failed", name)  # the job's rows stay due; the next run retries
             return None
 
+    def wake(self, name: str) -> None:
+        """Run periodic job `name` soon (at once unless it is running): cheap, so callers
+        may ask after every bit of new work; asks while it runs coalesce into one rerun."""
+        if self._thread is None:  # no scheduler (a runner for submitted jobs only): run it now
+            self.submit(name)
+            return
+        with self._woken_lock:
+            self._woken.add(name)
+        self._wake.set()
+
     def start(self) -> InProcessRunner:
         self._thread = threading.Thread(
             target=self._schedule, name="shipflow-scheduler", daemon=True
@@ -42,19 +55,28 @@ class InProcessRunner:
         return self
 
     def _schedule(self) -> None:
+        """Each periodic job every `every` seconds, sooner when woken, and again at once
+        while it keeps finding work: a backlog drains at full speed, one run at a time."""
         due = {job.name: 0.0 for job in periodic_jobs()}
         every = {job.name: job.every for job in periodic_jobs()}
         while not self._stop.is_set():
+            self._wake.clear()
             now = time.monotonic()
+            with self._woken_lock:
+                woken, self._woken = self._woken, set()
+            for name in woken & due.keys():
+                due[name] = 0.0
             for name, at in due.items():
                 busy = name in self._running and not self._running[name].done()
                 if at <= now and not busy:
-                    self._running[name] = self.submit(name)
+                    self._running[name] = future = self.submit(name)
+                    future.add_done_callback(lambda f, name=name: f.result() and self.wake(name))
                     due[name] = now + every[name]
-            self._stop.wait(self.tick)
+            self._wake.wait(self.tick)
 
     def stop(self, wait: bool = True) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join()
         self._pool.shutdown(wait=wait)

@@ -8,7 +8,9 @@ after a fix. A bad signature stores nothing.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
@@ -27,25 +29,28 @@ RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
 PAYLOAD_ERRORS = (CarrierError, UnknownAccount, ValueError, KeyError, TypeError, IndexError)
 
 
+def receipt_row(account: Account, request: WebhookRequest) -> dict[str, Any]:
+    """The `webhook_receipts` row for a verified webhook, exactly as received."""
+    return {
+        "brand_id": account.brand_id,
+        "carrier": account.carrier,
+        "account": account.id,
+        "headers": dict(request.headers),
+        "body": request.body,
+        "received_at": request.received_at,
+        "available_at": request.received_at,
+        "status": RECEIVED,
+        "attempts": 0,
+    }
+
+
 def store(
     db: Session | Connection, account: Account, request: WebhookRequest, now: datetime
 ) -> int:
-    """Keep a verified webhook exactly as received; the caller commits before acknowledging."""
-    return db.scalar(
-        insert(WebhookReceipt)
-        .values(
-            brand_id=account.brand_id,
-            carrier=account.carrier,
-            account=account.id,
-            headers=dict(request.headers),
-            body=request.body,
-            received_at=now,
-            available_at=now,
-            status=RECEIVED,
-            attempts=0,
-        )
-        .returning(WebhookReceipt.id)
-    )
+    """Keep a verified webhook exactly as received; the caller commits before acknowledging.
+    (The web path group-commits the same row through `shipflow.tracking.intake`.)"""
+    row = receipt_row(account, replace(request, received_at=now))
+    return db.scalar(insert(WebhookReceipt).values(**row).returning(WebhookReceipt.id))
 
 
 def _claim(session: Session, now: datetime, lease: float, *where, limit: int) -> list[int]:
@@ -64,13 +69,17 @@ def _claim(session: Session, now: datetime, lease: float, *where, limit: int) ->
     return [row.id for row in rows]
 
 
-def _process_claimed(runtime: Runtime, receipt_id: int) -> None:
+def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict[str, Account]) -> None:
     config = runtime.settings.tracking
     with runtime.sessions() as session:
         receipt = session.get(WebhookReceipt, receipt_id)
         now = runtime.clock.now()
         try:
-            account = load_account(session, runtime, receipt.account)
+            account = accounts.get(receipt.account)
+            if account is None:
+                account = accounts[receipt.account] = load_account(
+                    session, runtime, receipt.account
+                )
             request = WebhookRequest(
                 headers=receipt.headers, body=receipt.body, received_at=receipt.received_at
             )
@@ -102,8 +111,9 @@ def _claim_and_process(runtime: Runtime, *where, limit: int) -> int:
     lease = runtime.settings.tracking.lease_seconds
     with runtime.sessions() as session:
         claimed = _claim(session, runtime.clock.now(), lease, *where, limit=limit)
+    accounts: dict[str, Account] = {}  # one look-up (and adapter) per account per sweep
     for receipt_id in claimed:
-        _process_claimed(runtime, receipt_id)
+        _process_claimed(runtime, receipt_id, accounts)
     return len(claimed)
 
 

@@ -65,7 +65,6 @@ def create_app(runtime: Runtime) -> OpenAPI:
     app.register_blueprint(tracking_page.bp)
     app.register_blueprint(widget.bp)
     app.register_blueprint(demo.bp)
-    app.register_blueprint(webhooks.bp)
     app.register_blueprint(ops_pages)
     app.register_blueprint(ndr_page.bp)
     app.register_blueprint(returns_portal.bp)
@@ -74,4 +73,5 @@ def create_app(runtime: Runtime) -> OpenAPI:
     def openapi_document():
         return openapi_with_idempotency(app.api_doc)
 
+    app.wsgi_app = webhooks.WebhookIntake(app.wsgi_app, runtime, app.extensions)
     return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, abort, g, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from shipflow.config import BrandConfig
 from shipflow.web import i18n
@@ -52,6 +53,25 @@ def message_page(status: int, heading: str, *paragraphs: str, action=None):
         action_url=url,
         action_label=label,
     )
+
+
+def private(response_and_status):
+    """A page about one customer's parcel or order: neither cached nor sent on as a referrer."""
+    body, status = response_and_status
+    return body, status, {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+
+
+def private_error_page(error: HTTPException, pages: dict[int, tuple[str, str]] | None = None):
+    """The branded, private page for an HTTP error (`pages` adds code -> heading, advice);
+    before a brand is known, Flask's own."""
+    if "brand" not in g:
+        return error
+    if error.code == 400:
+        advice = i18n.gettext("Please go back, reload the page and try again.")
+        return private(message_page(400, i18n.gettext("This form has expired"), advice))
+    if error.code in (pages or {}):
+        return private(message_page(error.code, *pages[error.code]))
+    return private(message_page(error.code or 500, i18n.gettext("Something went wrong")))
 
 
 def language_url(language: str) -> str:

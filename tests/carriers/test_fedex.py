@@ -10,7 +10,6 @@ import responses
 
 from carriers.base import (
     Capability,
-    CarrierAccount,
     CarrierRejected,
     CarrierResponseError,
     Label,
@@ -33,6 +32,7 @@ from shipflow.domain import (
     TrackingUpdate,
 )
 from tests.carriers.carrier_contract import CHECKS, Contract, Operation, fixture
+from tests.carriers.shipments import label_operations, located_event, oauth_account, shipment
 
 BASE = "https://apis-sandbox.fedex.com"
 NUMBER = "776094337676"
@@ -58,28 +58,11 @@ RECIPIENT = Address(
     phone="5595550101",
     email="jane@example.com",
 )
-REQUEST = ShipmentRequest(
-    shipper=SHIPPER,
-    recipient=RECIPIENT,
-    parcels=[Parcel(weight_g=1000, length_mm=300, width_mm=200, height_mm=100)],
-    service="ground",
-    reference="order-1001",
-    ship_date=date(2026, 11, 24),
-)
+REQUEST = shipment(SHIPPER, RECIPIENT, ship_date=date(2026, 11, 24))
 
 
 def account(**credentials):
-    return CarrierAccount(
-        carrier="fedex",
-        account_id="740561073",
-        credentials={
-            "client_id": "test-client",
-            "client_secret": "test-secret",
-            "webhook_secret": SECRET,
-            **credentials,
-        },
-        rate_limit_per_second=1000,
-    )
+    return oauth_account("fedex", "740561073", **{"webhook_secret": SECRET, **credentials})
 
 
 def at(day, hh, mm, offset_hours):
@@ -87,19 +70,7 @@ def at(day, hh, mm, offset_hours):
 
 
 def event(status, when, code, text, city, postal, reason=None, state="CA"):
-    location = ", ".join(p for p in (city, state, postal, "US") if p)
-    return TrackingEvent(
-        status=status,
-        occurred_at=when,
-        raw_code=code,
-        raw_text=text,
-        reason=reason,
-        location=location,
-        city=city,
-        state=state,
-        postal_code=postal,
-        country="US",
-    )
+    return located_event(status, when, code, text, reason, city, state, postal)
 
 
 OUT_FOR_DELIVERY = event(
@@ -185,22 +156,7 @@ OPERATIONS = [
             ),
         ],
     ),
-    Operation(
-        "label",
-        "POST",
-        f"{BASE}/ship/v1/shipments",
-        "ship",
-        lambda c: c.create_label(REQUEST),
-        LABEL,
-    ),
-    Operation(
-        "return_label",
-        "POST",
-        f"{BASE}/ship/v1/shipments",
-        "ship",
-        lambda c: c.create_return_label(REQUEST),
-        LABEL,
-    ),
+    *label_operations(f"{BASE}/ship/v1/shipments", "ship", REQUEST, LABEL),
     Operation(
         "cancel",
         "PUT",

@@ -36,21 +36,13 @@ from carriers.sandbox import (
 from carriers.sandbox.server import build_app
 from shipflow.clock import FixedClock
 from shipflow.domain import Address, Parcel, Status
+from tests.carriers.sandbox_profiles import ALWAYS_MISSED, CALM
 
 NEW_YORK = Address("US", "10001", "New York", "NY", "1 Main St", name="Shop")
 BROOKLYN = Address("US", "11201", "Brooklyn", "NY", "5 Court St", name="Ann")
 SAN_FRANCISCO = Address("US", "94105", "San Francisco", "CA", "2 Market St", name="Bob")
 MONDAY_10AM_NY = datetime(2026, 11, 16, 15, tzinfo=UTC)
 SECRET = "test-secret"
-CALM = SandboxProfile(late_rate=0, failed_attempt_rate=0, exception_rate=0, loss_rate=0)
-ALWAYS_MISSED = SandboxProfile(
-    late_rate=0,
-    exception_rate=0,
-    loss_rate=0,
-    failed_attempt_rate=1.0,
-    refail_rate=1.0,
-    failure_reason_weights=(1, 0, 0, 0),
-)
 
 
 def request(recipient=SAN_FRANCISCO, service="ground", weight_g=1200) -> ShipmentRequest:

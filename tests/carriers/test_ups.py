@@ -7,7 +7,6 @@ import responses
 
 from carriers.base import (
     Capability,
-    CarrierAccount,
     CarrierRejected,
     CarrierResponseError,
     Label,
@@ -26,10 +25,11 @@ from shipflow.domain import (
     ProofOfDelivery,
     Reason,
     Status,
-    TrackingEvent,
     TrackingUpdate,
 )
 from tests.carriers.carrier_contract import CHECKS, Contract, Operation, fixture
+from tests.carriers.shipments import label_operations, oauth_account, shipment
+from tests.carriers.shipments import located_event as event
 
 BASE = "https://wwwcie.ups.com"
 NUMBER = "1Z023E2X0214323462"
@@ -54,47 +54,17 @@ RECIPIENT = Address(
     name="Jane Doe",
     phone="9735550100",
 )
-REQUEST = ShipmentRequest(
-    shipper=SHIPPER,
-    recipient=RECIPIENT,
-    parcels=[Parcel(weight_g=1000, length_mm=300, width_mm=200, height_mm=100)],
-    service="ground",
-    reference="order-1001",
-)
+REQUEST = shipment(SHIPPER, RECIPIENT)
 
 
 def account(**credentials):
-    return CarrierAccount(
-        carrier="ups",
-        account_id="A1B2C3",
-        credentials={
-            "client_id": "test-client",
-            "client_secret": "test-secret",
-            "webhook_credential": "s3cret-credential",
-            **credentials,
-        },
-        rate_limit_per_second=1000,
+    return oauth_account(
+        "ups", "A1B2C3", **{"webhook_credential": "s3cret-credential", **credentials}
     )
 
 
 def at(day, hh, mm, offset_hours):
     return datetime(*day, hh, mm, tzinfo=timezone(timedelta(hours=offset_hours)))
-
-
-def event(status, when, code, text, reason=None, city="", state="", postal="", country="US"):
-    location = ", ".join(p for p in (city, state, postal, country) if p)
-    return TrackingEvent(
-        status=status,
-        occurred_at=when,
-        raw_code=code,
-        raw_text=text,
-        reason=reason,
-        location=location,
-        city=city,
-        state=state,
-        postal_code=postal,
-        country=country,
-    )
 
 
 DELIVERED = TrackingUpdate(
@@ -171,9 +141,7 @@ LABEL = Label(
     carrier_shipment_id="1Z2220060290602143",
 )
 
-RATE_REQUEST = ShipmentRequest(
-    shipper=SHIPPER, recipient=RECIPIENT, parcels=REQUEST.parcels, service=""
-)
+RATE_REQUEST = shipment(SHIPPER, RECIPIENT, service="", reference="")
 
 OPERATIONS = [
     Operation(
@@ -195,22 +163,7 @@ OPERATIONS = [
             RateQuote("ups", "next_day_air", Money(6145, "USD"), transit_days=1),
         ],
     ),
-    Operation(
-        "label",
-        "POST",
-        f"{BASE}/api/shipments/v2409/ship",
-        "ship",
-        lambda c: c.create_label(REQUEST),
-        LABEL,
-    ),
-    Operation(
-        "return_label",
-        "POST",
-        f"{BASE}/api/shipments/v2409/ship",
-        "ship",
-        lambda c: c.create_return_label(REQUEST),
-        LABEL,
-    ),
+    *label_operations(f"{BASE}/api/shipments/v2409/ship", "ship", REQUEST, LABEL),
     Operation(
         "cancel",
         "DELETE",
@@ -535,3 +488,9 @@ def test_activity_without_offset_uses_gmt():
 def test_wrongly_shaped_track_response_is_a_response_error(body):
     with pytest.raises(CarrierResponseError):
         mapping.parse_track_response(body)
+
+
+def test_label_format_is_checked_when_the_adapter_is_made():
+    assert UPSCarrier(account(label_format="zpl")).label_format == "ZPL"
+    with pytest.raises(ValueError, match="ups label_format must be one of"):
+        UPSCarrier(account(label_format="PDF"))

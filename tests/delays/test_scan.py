@@ -176,25 +176,30 @@ def test_sql_prefilter_and_pure_detectors_agree(runtime, brand_id, clock):
     assert expected and raised == expected
 
 
+def _shipment_to_order_address(session, brand_id, now, state, postal_code, late_days):
+    """A shipment predicted `late_days` late whose destination only its order knows."""
+    order = Order(
+        brand_id=brand_id,
+        order_number=f"order-{state}",
+        currency="USD",
+        ship_to={"state": state, "postal_code": postal_code, "country": "US"},
+    )
+    session.add(order)
+    return add_shipment(
+        session,
+        brand_id,
+        now,
+        order=order,
+        destination_state="",
+        destination_postal_code="",
+        predicted_date=now.date() + late_days * D,
+    )
+
+
 def test_detect_for_shipment_raises_resolves_and_groups(runtime, brand_id, clock):
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
-        order = Order(
-            brand_id=brand_id,
-            order_number="1001",
-            currency="USD",
-            ship_to={"state": "WA", "postal_code": "98101", "country": "US"},
-        )
-        session.add(order)
-        shipment = add_shipment(
-            session,
-            brand_id,
-            now,
-            order=order,
-            destination_state="",
-            destination_postal_code="",
-            predicted_date=now.date() + 4 * D,
-        )
+        shipment = _shipment_to_order_address(session, brand_id, now, "WA", "98101", late_days=4)
     with unit_of_work(runtime.sessions) as session:
         shipment = session.get(Shipment, shipment.id)
         delays = service.detect_for_shipment(session, shipment, now)
@@ -241,22 +246,7 @@ def test_detect_for_shipment_works_on_a_shipment_not_yet_flushed(runtime, brand_
 def test_scan_takes_missing_destinations_from_the_order(runtime, brand_id, clock):
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
-        order = Order(
-            brand_id=brand_id,
-            order_number="2002",
-            currency="USD",
-            ship_to={"state": "OR", "postal_code": "97201", "country": "US"},
-        )
-        session.add(order)
-        late = add_shipment(
-            session,
-            brand_id,
-            now,
-            order=order,
-            destination_state="",
-            destination_postal_code="",
-            predicted_date=now.date() + 3 * D,
-        )
+        late = _shipment_to_order_address(session, brand_id, now, "OR", "97201", late_days=3)
     with unit_of_work(runtime.sessions) as session:
         sweep.scan(session, brand_id, now)
         stored = session.get(Shipment, late.id)

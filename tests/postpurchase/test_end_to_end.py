@@ -18,26 +18,17 @@ import shipflow.jobs.postpurchase  # noqa: F401  (registers the outbox handlers)
 from carriers.base import CarrierAccount, ShipmentRequest
 from carriers.sandbox import SandboxCarrier
 from carriers.sandbox.carrier import ShipmentBook
-from carriers.sandbox.network import SandboxProfile
 from shipflow.domain import Address, Parcel
 from shipflow.jobs.outbox import dispatch_due
 from shipflow.notify.senders import SIGNATURE_HEADER, verify
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow, NdrCaseRow, ReturnRequestRow
 from shipflow.tracking.ingest import ingest
+from tests.carriers.sandbox_profiles import ALWAYS_MISSED, CALM
 from tests.postpurchase.factories import EMAIL, demo_brand, order
 
 WAREHOUSE = Address("US", "08817", "Edison", "NJ", "1 Dock Rd", name="Northwind")
 CUSTOMER = Address("US", "62704", "Springfield", "IL", "742 Evergreen Terrace", name="Parisa")
-MISSES = SandboxProfile(
-    late_rate=0,
-    exception_rate=0,
-    loss_rate=0,
-    failed_attempt_rate=1,
-    refail_rate=1,
-    failure_reason_weights=(1, 0, 0, 0),
-)
-CALM = SandboxProfile(late_rate=0, exception_rate=0, loss_rate=0, failed_attempt_rate=0)
 
 
 def sandbox_carrier(clock, profile) -> SandboxCarrier:
@@ -101,7 +92,7 @@ def case_of(runtime, shipment_id) -> NdrCaseRow:
 def test_missed_delivery_rescheduled_by_the_customer_then_delivered(
     runtime, client, clock, use_sandbox
 ):
-    carrier = use_sandbox(MISSES)
+    carrier = use_sandbox(ALWAYS_MISSED)
     brand = demo_brand(runtime)
     shipment_id = shipped_order(runtime, carrier, brand.brand_id)
     advance_until(runtime, clock, carrier, shipment_id, "attempt_failed")
@@ -138,7 +129,7 @@ def carrier_tn(runtime, shipment_id) -> str:
 
 
 def test_three_missed_attempts_send_the_parcel_back(runtime, clock, use_sandbox):
-    carrier = use_sandbox(MISSES)
+    carrier = use_sandbox(ALWAYS_MISSED)
     brand = demo_brand(runtime)
     shipment_id = shipped_order(runtime, carrier, brand.brand_id)
     for attempt in (1, 2, 3):

@@ -23,7 +23,14 @@ from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import gettext as _
-from shipflow.web.pages import N_, message_page, render_page, use_brand
+from shipflow.web.pages import (
+    N_,
+    message_page,
+    private,
+    private_error_page,
+    render_page,
+    use_brand,
+)
 
 bp = Blueprint("ndr_page", __name__, template_folder="templates")
 FIELD_MAX = 200
@@ -55,20 +62,7 @@ class Visit:
 
 @bp.errorhandler(HTTPException)
 def _error_page(error: HTTPException):
-    if "brand" not in g:
-        return error
-    if error.code == 400:
-        return _private(
-            message_page(
-                400, _("This form has expired"), _("Please go back, reload the page and try again.")
-            )
-        )
-    return _private(message_page(error.code or 500, _("Something went wrong")))
-
-
-def _private(response_and_status):
-    body, status = response_and_status
-    return body, status, {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+    return private_error_page(error)
 
 
 def _visit(token: str):
@@ -88,7 +82,7 @@ def _visit(token: str):
         use_brand(g.runtime.settings.brands[0].code)
         status, heading = error or (403, _("This link is not valid"))
         advice = _("Please use the link in our latest message, or contact us.")
-        return None, _private(message_page(status, heading, advice))
+        return None, private(message_page(status, heading, advice))
     shipment = g.db.get(Shipment, case.shipment_id)
     brand = use_brand(g.db.get(Brand, case.brand_id).code)
     order = g.db.get(Order, shipment.order_id) if shipment.order_id else None
@@ -113,7 +107,7 @@ def _page(visit: Visit, token: str, status: int = 200, error: str = ""):
     open_case = CaseState(visit.case.state) in OPEN_STATES
     ship_to = (visit.order.ship_to if visit.order else None) or {}
     chosen_day = (visit.case.action_details or {}).get("reattempt_on")
-    return _private(
+    return private(
         render_page(
             "ndr/page.html",
             status,

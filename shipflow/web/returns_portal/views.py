@@ -19,7 +19,14 @@ from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import current_language, format_day, format_number
 from shipflow.web.i18n import gettext as _
-from shipflow.web.pages import N_, message_page, render_page, use_brand
+from shipflow.web.pages import (
+    N_,
+    message_page,
+    private,
+    private_error_page,
+    render_page,
+    use_brand,
+)
 from shipflow.web.ratelimit import RateLimiter
 from shipflow.web.returns_portal.photos import PhotoRefused, store_photos
 
@@ -47,25 +54,10 @@ VERDICTS = {
 
 @bp.errorhandler(HTTPException)
 def _error_page(error: HTTPException):
-    if "brand" not in g:
-        return error
-    if error.code == 400:
-        return _private(
-            message_page(
-                400, _("This form has expired"), _("Please go back, reload the page and try again.")
-            )
-        )
-    if error.code == 413:
-        return _private(message_page(413, _("These photos are too large"), _(PHOTO_RULE)))
-    return _private(message_page(error.code or 500, _("Something went wrong")))
+    return private_error_page(error, {413: (_("These photos are too large"), _(PHOTO_RULE))})
 
 
 PHOTO_RULE = N_("Photos must be JPEG, PNG or WebP images under 5 MB, at most 3 per item.")
-
-
-def _private(response_and_status):
-    body, status = response_and_status
-    return body, status, {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 
 def _limiter() -> RateLimiter:
@@ -112,12 +104,12 @@ def refusal_text(code: str, params: dict) -> str:
 @bp.get("/returns/<brand_code>")
 def lookup(brand_code: str):
     use_brand(brand_code)
-    return _private(render_page("returns/lookup.html", form={}))
+    return private(render_page("returns/lookup.html", form={}))
 
 
 def _nothing_to_return():
     """One answer for a wrong pair and for an order with nothing to return."""
-    return _private(
+    return private(
         render_page(
             "returns/lookup.html",
             200,
@@ -136,7 +128,7 @@ def find(brand_code: str):
     check_csrf()
     if not _limiter().allow(f"{brand_code}:{request.remote_addr}"):
         heading = _("Too many attempts")
-        return _private(message_page(429, heading, _("Please wait a minute and try again.")))
+        return private(message_page(429, heading, _("Please wait a minute and try again.")))
     brand = _brand_row(brand_code)
     order = brand and returns.find_order(
         g.db,
@@ -154,7 +146,7 @@ def _items_page(order: Order, lines, status: int = 200, error: str = ""):
     policy = returns.policy_for(g.db.get(Brand, order.brand_id))
     reasons = [(name, reason_label(name)) for name, rule in policy.reasons.items() if rule.allowed]
     photo_reasons = [name for name, rule in policy.reasons.items() if rule.photos_required]
-    return _private(
+    return private(
         render_page(
             "returns/items.html",
             status,
@@ -181,13 +173,13 @@ def submit(brand_code: str):
             g.runtime.clock,
         )
     except LinkInvalid:
-        return _private(
+        return private(
             message_page(400, _("This form has expired"), _("Please look up your order again."))
         )
     order = g.db.get(Order, order_id)
     brand = _brand_row(brand_code)
     if order is None or brand is None or order.brand_id != brand.id:
-        return _private(message_page(400, _("This form has expired")))
+        return private(message_page(400, _("This form has expired")))
     lines = returns.returnable_lines(g.db, order)
     try:
         choices = _choices(order, lines)
@@ -230,13 +222,13 @@ def decision(brand_code: str, token: str):
     try:
         return_id = read_token(_secret(), RETURN_PURPOSE, token, max_age, g.runtime.clock)
     except LinkExpired:
-        return _private(message_page(410, _("This link has expired")))
+        return private(message_page(410, _("This link has expired")))
     except LinkInvalid:
-        return _private(message_page(403, _("This link is not valid")))
+        return private(message_page(403, _("This link is not valid")))
     request_row = g.db.get(ReturnRequestRow, return_id)
     brand = _brand_row(brand_code)
     if request_row is None or brand is None or request_row.brand_id != brand.id:
-        return _private(message_page(403, _("This link is not valid")))
+        return private(message_page(403, _("This link is not valid")))
     order = g.db.get(Order, request_row.order_id)
     names = {line.sku: line.name or line.sku for line in order.lines}
     refusals = {
@@ -251,7 +243,7 @@ def decision(brand_code: str, token: str):
             labels[label.label_format] = returns.label_link(
                 g.runtime.settings, label.id
             ).removeprefix(g.runtime.settings.base_url)
-    return _private(
+    return private(
         render_page(
             "returns/decision.html",
             request_row=request_row,

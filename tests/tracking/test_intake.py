@@ -1,0 +1,157 @@
+"""The lean webhook path: group-committed receipts are stored before the 202, a failed commit
+acknowledges nothing, and the runner is woken per batch and drains a backlog at once."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from shipflow.jobs import JOBS, job
+from shipflow.jobs.inprocess import InProcessRunner
+from shipflow.store.models import Shipment
+from shipflow.store.tracking_models import WebhookReceipt
+from shipflow.tracking.intake import ReceiptWriter
+from shipflow.web.webhooks import WebhookIntake
+from tests.tracking.fake_carrier import event, payload
+from tests.tracking.helpers import at, post_webhook
+
+
+def intake(app) -> WebhookIntake:
+    return app.wsgi_app
+
+
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def receipts(runtime) -> dict[int, bytes]:
+    with runtime.sessions() as session:
+        return dict(session.execute(select(WebhookReceipt.id, WebhookReceipt.body)).all())
+
+
+def test_concurrent_webhooks_each_get_the_id_of_their_own_stored_body(app, runtime, tracked):
+    bodies = [payload(f"TN{n}") for n in range(24)]
+    acked: dict[bytes, int] = {}
+    gate = threading.Barrier(len(bodies))
+
+    def send(body: bytes) -> None:
+        client = app.test_client()
+        gate.wait()
+        response = post_webhook(client, tracked["tb"], body)
+        assert response.status_code == 202
+        acked[body] = response.json["receipt_id"]
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert len(acked) == len(bodies)
+    assert receipts(runtime) == {receipt_id: body for body, receipt_id in acked.items()}
+
+
+def test_a_failed_commit_acknowledges_nothing(app, client, runtime, tracked, monkeypatch):
+    broken = create_engine("sqlite:////nonexistent-dir/receipts.db")
+    monkeypatch.setattr(intake(app), "writer", ReceiptWriter(broken))
+
+    response = post_webhook(client, tracked["tb"], payload("TN1"))
+
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert receipts(runtime) == {}
+
+
+class ExplodingRunner:
+    def wake(self, name: str) -> None:
+        raise RuntimeError("runner gone")
+
+
+def test_a_failure_after_the_commit_loses_no_receipt(
+    app, client, runtime, jobs, tracked, make_shipment, clock
+):
+    shipment_id = make_shipment(tracked["tb"], "TN1")
+    app.extensions["shipflow.jobs"] = ExplodingRunner()
+    body = payload("TN1", event("PU", "in_transit", at(clock, -1)))
+
+    response = post_webhook(client, tracked["tb"], body)
+
+    assert response.status_code == 202
+    assert receipts(runtime) == {response.json["receipt_id"]: body}
+    assert jobs.drain() >= 1  # the sweep finds what the failed wake-up did not announce
+    with runtime.sessions() as session:
+        assert session.get(Shipment, shipment_id).status == "in_transit"
+
+
+def test_other_requests_pass_through_to_the_app(client, tracked):
+    response = client.get(tracked["tb"].webhook_url)
+    assert (response.status_code, response.mimetype) == (404, "application/problem+json")
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_woken_job_runs_at_once_and_again_until_its_backlog_is_drained(runtime):
+    backlog = [100, 100, 37]
+    runs = []
+
+    @job("test.backlog", every=3600)
+    def drain_some(_runtime) -> int:
+        runs.append(time.monotonic())
+        return backlog.pop(0) if backlog else 0
+
+    runner = InProcessRunner(runtime, tick=3600).start()  # no tick within the test
+    try:
+        assert wait_for(lambda: len(runs) == 4)  # three runs with work, one that found none
+        time.sleep(0.1)
+        assert len(runs) == 4 and backlog == []  # then it sleeps
+        runner.wake("test.backlog")
+        assert wait_for(lambda: len(runs) == 5)
+    finally:
+        runner.stop()
+        del JOBS["test.backlog"]
+
+
+def test_process_receipts_wakes_for_new_webhooks(
+    app, client, runtime, tracked, make_shipment, clock
+):
+    shipment_id = make_shipment(tracked["tb"], "TN1")
+    runner = InProcessRunner(runtime, tick=3600).start()
+    app.extensions["shipflow.jobs"] = runner
+    try:
+        time.sleep(0.2)  # past the first round of periodic jobs
+        post_webhook(
+            client, tracked["tb"], payload("TN1", event("PU", "in_transit", at(clock, -1)))
+        )
+
+        def status() -> str:
+            with runtime.sessions() as session:
+                return session.scalar(select(Shipment.status).where(Shipment.id == shipment_id))
+
+        assert wait_for(lambda: status() == "in_transit")
+    finally:
+        runner.stop()
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(WebhookReceipt)) == 1
+
+
+def test_a_forked_worker_does_not_share_the_parents_connections(runtime):
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("only the PostgreSQL engine pools connections across requests")
+    with runtime.engine.connect():
+        pass
+    assert runtime.engine.pool.checkedin() == 1
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # a gunicorn worker, as it starts
+        os.write(write, str(runtime.engine.pool.checkedin()).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 8) == b"0"
