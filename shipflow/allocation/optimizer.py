@@ -385,88 +385,94 @@ def _solve_lp(
 ):
     """The LP by column generation: each group starts with its best few options; any option
     whose reduced cost at the LP's duals is negative joins, until none does (then the
-    restricted LP's optimum is the full LP's)."""
+    restricted LP's optimum is the full LP's). Columns join the same model, so GLOP starts
+    each re-solve from the previous basis."""
     deadline = time.perf_counter() + time_limit_s
+    master = _MasterLP(groups, options, constraints)
     columns = [set(range(min(LP_FIRST_ARCS, len(g.arcs)))) for g in groups]
+    for g, ks in enumerate(columns):
+        for k in sorted(ks):
+            master.add(g, k)
     while True:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             return None, None, "time limit hit"
-        counts, value, status, group_duals, total_duals = _restricted_lp(
-            groups, columns, options, constraints, remaining
-        )
-        if counts is None:
+        status = master.solve(remaining)
+        if status != "optimal":
             return None, None, status
+        group_duals = [r.dual_value() for r in master.group_rows]
+        total_duals = [r.dual_value() for r in master.total_rows]
         added = 0
         for g, group in enumerate(groups):
             for k, (j, obj, _) in enumerate(group.arcs):
                 if k not in columns[g] and obj - group_duals[g] - total_duals[j] < -1e-6:
                     columns[g].add(k)
+                    master.add(g, k)
                     added += 1
         if not added:
-            return counts, value, status
+            counts = {(g, j): x.solution_value() for x, g, j in master.variables}
+            counts = {key: v for key, v in counts.items() if v > 1e-9}
+            return counts, master.objective.Value(), status
 
 
-def _restricted_lp(groups, columns, options, constraints, time_limit_s):
+class _MasterLP:
     """x[g, j] orders of group g on option j; side constraints on option totals.
 
     Each x sits in two sparse rows (its group, its option's total), which keeps GLOP fast.
     """
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    solver.SetTimeLimit(int(time_limit_s * 1000))
-    inf = solver.infinity()
-    objective = solver.Objective()
 
-    def penalized(cost: int):
-        slack = solver.NumVar(0, inf, "")
-        objective.SetCoefficient(slack, cost)
+    def __init__(self, groups: list[_Group], options: list[Option], constraints: Constraints):
+        self.groups = groups
+        solver = self.solver = pywraplp.Solver.CreateSolver("GLOP")
+        inf = solver.infinity()
+        self.objective = solver.Objective()
+        totals = [solver.NumVar(0, inf, "") for _ in options]
+        self.total_rows = []
+        for v in totals:
+            row = solver.Constraint(0, 0)
+            row.SetCoefficient(v, -1)
+            self.total_rows.append(row)
+        for cap in constraints.capacities:
+            row = solver.Constraint(-inf, cap.limit)
+            if not cap.hard:
+                row.SetCoefficient(self._penalized(COMMITMENT_SHORTFALL_COST), -1)
+            for j, option in enumerate(options):
+                if cap.matches(option):
+                    row.SetCoefficient(totals[j], 1)
+        for commitment in constraints.commitments:  # on carrier - share * all + short >= 0
+            row = solver.Constraint(0, inf)
+            row.SetCoefficient(self._penalized(COMMITMENT_SHORTFALL_COST), 1)
+            for j, option in enumerate(options):
+                row.SetCoefficient(
+                    totals[j], (1 if commitment.matches(option) else 0) - commitment.min_share
+                )
+        self.group_rows = []
+        for group in groups:
+            row = solver.Constraint(group.count, group.count)
+            row.SetCoefficient(self._penalized(UNASSIGNED_COST), 1)
+            self.group_rows.append(row)
+        self.variables: list[tuple[Any, int, int]] = []
+        self.objective.SetMinimization()
+
+    def _penalized(self, cost: int):
+        slack = self.solver.NumVar(0, self.solver.infinity(), "")
+        self.objective.SetCoefficient(slack, cost)
         return slack
 
-    totals = [solver.NumVar(0, inf, "") for _ in options]
-    total_rows = []
-    for v in totals:
-        row = solver.Constraint(0, 0)
-        row.SetCoefficient(v, -1)
-        total_rows.append(row)
-    for cap in constraints.capacities:
-        row = solver.Constraint(-inf, cap.limit)
-        if not cap.hard:
-            row.SetCoefficient(penalized(COMMITMENT_SHORTFALL_COST), -1)
-        for j, option in enumerate(options):
-            if cap.matches(option):
-                row.SetCoefficient(totals[j], 1)
-    for commitment in constraints.commitments:  # sum(on carrier) - share * sum(all) + short >= 0
-        row = solver.Constraint(0, inf)
-        row.SetCoefficient(penalized(COMMITMENT_SHORTFALL_COST), 1)
-        for j, option in enumerate(options):
-            row.SetCoefficient(
-                totals[j], (1 if commitment.matches(option) else 0) - commitment.min_share
-            )
-    variables, group_rows = [], []
-    for g, group in enumerate(groups):
-        row = solver.Constraint(group.count, group.count)
-        group_rows.append(row)
-        row.SetCoefficient(penalized(UNASSIGNED_COST), 1)
-        for k in columns[g]:
-            j, obj, _ = group.arcs[k]
-            x = solver.NumVar(0, inf, "")
-            row.SetCoefficient(x, 1)
-            total_rows[j].SetCoefficient(x, 1)
-            objective.SetCoefficient(x, obj)
-            variables.append((x, g, j))
-    objective.SetMinimization()
-    status = solver.Solve()
-    if status != pywraplp.Solver.OPTIMAL:
-        why = "time limit hit" if status == pywraplp.Solver.NOT_SOLVED else f"LP status {status}"
-        return None, None, why, None, None
-    counts = {(g, j): x.solution_value() for x, g, j in variables if x.solution_value() > 1e-9}
-    return (
-        counts,
-        objective.Value(),
-        "optimal",
-        [r.dual_value() for r in group_rows],
-        [r.dual_value() for r in total_rows],
-    )
+    def add(self, g: int, k: int) -> None:
+        j, obj, _ = self.groups[g].arcs[k]
+        x = self.solver.NumVar(0, self.solver.infinity(), "")
+        self.group_rows[g].SetCoefficient(x, 1)
+        self.total_rows[j].SetCoefficient(x, 1)
+        self.objective.SetCoefficient(x, obj)
+        self.variables.append((x, g, j))
+
+    def solve(self, time_limit_s: float) -> str:
+        self.solver.SetTimeLimit(int(time_limit_s * 1000))
+        status = self.solver.Solve()
+        if status == pywraplp.Solver.OPTIMAL:
+            return "optimal"
+        return "time limit hit" if status == pywraplp.Solver.NOT_SOLVED else f"LP status {status}"
 
 
 class _Ledger:
