@@ -33,6 +33,7 @@ from shipflow.edd.repository import add_history
 from shipflow.edd.retrain import train_brand
 from shipflow.edd.service import BrandSetup, latest_model
 from shipflow.runtime import Runtime
+from shipflow.server import settle
 from shipflow.store.db import unit_of_work
 from shipflow.store.migrate import upgrade
 from shipflow.web import create_app
@@ -56,7 +57,9 @@ def prepare_database(directory: str, orders: int) -> str:
 
 def wsgi_app():
     """gunicorn's app factory: the settings come from the environment, like production."""
-    return create_app(Runtime.from_settings(load_settings()))
+    app = create_app(Runtime.from_settings(load_settings()))
+    settle()  # as `shipflow serve` does
+    return app
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -70,6 +73,7 @@ def in_process(quotes: int, url: str, days: int) -> None:
     with runtime.sessions() as session:
         model = latest_model(session, brand_by_code(session, brand.code).id)
     warm_up(setup.warehouses, setup.services, ["US"], range(2026, 2028))
+    settle()
     rng = random.Random(1)
     zips = rng.sample(geo.us_postal_codes(), 2000)
     skus = sorted(setup.skus)
