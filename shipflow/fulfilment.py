@@ -21,10 +21,11 @@ from shipflow.allocation.scoring import Pricer, QuoteCache, RateCard, ScoringWei
 from shipflow.allocation.service import Allocation, AllocationContext, allocate
 from shipflow.carrier_accounts import carrier_for
 from shipflow.config import BrandConfig
-from shipflow.domain import Address, Parcel
+from shipflow.domain import Parcel
 from shipflow.edd.engine import quote_from, warehouse_location
 from shipflow.edd.service import BrandSetup, latest_model, promise_for_order
 from shipflow.edd.transit import TransitModel
+from shipflow.orders import ship_to_address
 from shipflow.runtime import Runtime
 from shipflow.store.allocation_models import AllocationRules
 from shipflow.store.models import Order, ParcelRow, Shipment
@@ -81,18 +82,7 @@ class EngineLateness:
 
 
 def allocation_order(order: Order, setup: BrandSetup, weights_g: dict[str, int]) -> AllocationOrder:
-    ship_to = order.ship_to or {}
-    destination = Address(
-        country=ship_to.get("country", ""),
-        postal_code=ship_to.get("postal_code", ""),
-        city=ship_to.get("city", ""),
-        state=ship_to.get("state", ""),
-        line1=ship_to.get("line1", ""),
-        line2=ship_to.get("line2", ""),
-        name=ship_to.get("name", order.customer_name),
-        phone=order.customer_phone,
-        residential=ship_to.get("residential", True),
-    )
+    destination = ship_to_address(order)
     place = geo.locate(destination.country, destination.postal_code)
     weight = sum(weights_g.get(line.sku, 500) * line.quantity for line in order.lines)
     stocked = [

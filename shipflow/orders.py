@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shipflow.domain import Address
 from shipflow.store.models import Order, OrderLine
 
 
@@ -72,3 +73,20 @@ def create_order(
     session.add(order)
     session.flush()
     return order
+
+
+def ship_to_address(order: Order) -> Address:
+    """The order's delivery address as the domain value carriers and allocation take."""
+    ship_to = order.ship_to or {}
+    return Address(
+        country=ship_to.get("country", ""),
+        postal_code=ship_to.get("postal_code", ""),
+        city=ship_to.get("city", ""),
+        state=ship_to.get("state", ""),
+        line1=ship_to.get("line1", ""),
+        line2=ship_to.get("line2", ""),
+        name=ship_to.get("name") or order.customer_name,
+        phone=order.customer_phone,
+        email=order.customer_email,
+        residential=ship_to.get("residential", True),
+    )

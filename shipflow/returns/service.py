@@ -18,6 +18,7 @@ from shipflow.domain import Address, Parcel, Status
 from shipflow.links import make_token
 from shipflow.notify import customer
 from shipflow.notify.templates import Milestone
+from shipflow.orders import ship_to_address
 from shipflow.returns.eligibility import Decision, ItemRequest, ReturnPolicy, Verdict, decide
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.outbox import enqueue
@@ -193,14 +194,7 @@ def issue_label(
         raise ReturnError(f"return {request.id} is {request.status}, not approved")
     order = session.get(Order, request.order_id)
     ship_to = order.ship_to or {}
-    customer_address = Address(
-        country=ship_to.get("country", ""),
-        postal_code=ship_to.get("postal_code", ""),
-        city=ship_to.get("city", ""),
-        state=ship_to.get("state", ""),
-        line1=ship_to.get("line1", ""),
-        name=order.customer_name,
-    )
+    customer_address = ship_to_address(order)
     weight = max(500, 500 * sum(i.quantity for i in request.items if i.accepted))
     label = cheapest_return_label(
         carriers,
