@@ -125,7 +125,7 @@ class ParsedRules:
 def allocation_context(
     brand: BrandConfig,
     setup: BrandSetup,
-    carriers: dict[str, Carrier],
+    quotes: QuoteCache,
     runtime: Runtime,
     model: TransitModel,
     rules: ParsedRules,
@@ -134,7 +134,7 @@ def allocation_context(
     return AllocationContext(
         warehouses={w.code: w for w in setup.warehouses},
         rules=rules.rules,
-        pricer=Pricer(rules.rate_cards, QuoteCache(CarrierQuotes(carriers), runtime.clock)),
+        pricer=Pricer(rules.rate_cards, quotes),
         estimator=EngineLateness(setup, model, now),
         ship_date=now.date(),
         weights=replace(rules.weights),
@@ -160,11 +160,14 @@ class Fulfilment:
             for a in brand.carriers
         }
         self.weights_g = {p.sku: p.weight_g for p in brand.products}
+        # Kept for the brand's lifetime in this process, so carrier rate calls are cached
+        # across orders and requests, not repeated for every allocation.
+        self.quotes = QuoteCache(CarrierQuotes(self.carriers), runtime.clock)
 
     def context(self, session: Session, brand_id: str) -> AllocationContext:
         rules = ParsedRules.parse(brand_rules(session, brand_id, self.brand))
         model = latest_model(session, brand_id)
-        return allocation_context(self.brand, self.setup, self.carriers, self.runtime, model, rules)
+        return allocation_context(self.brand, self.setup, self.quotes, self.runtime, model, rules)
 
     def allocate(self, session: Session, order: Order) -> tuple[AllocationOrder, Allocation]:
         context = self.context(session, order.brand_id)
@@ -228,8 +231,18 @@ def _option(score) -> str | None:
     return score.option if score else None
 
 
+_fulfilments: dict[tuple[int, str], Fulfilment] = {}
+
+
 def fulfilment_for(runtime: Runtime, brand_code: str) -> Fulfilment:
-    brand = runtime.settings.brand(brand_code)
-    if brand is None:
-        raise NotAllocated(f"unknown brand {brand_code!r}")
-    return Fulfilment(runtime, brand)
+    """The brand's fulfilment on this runtime, built once (adapters, setup, quote cache)."""
+    key = (id(runtime), brand_code)
+    found = _fulfilments.get(key)
+    if found is None or found.runtime is not runtime:
+        brand = runtime.settings.brand(brand_code)
+        if brand is None:
+            raise NotAllocated(f"unknown brand {brand_code!r}")
+        if len(_fulfilments) >= 8:  # runtimes come and go (tests); keep the recent ones
+            _fulfilments.clear()
+        found = _fulfilments[key] = Fulfilment(runtime, brand)
+    return found

@@ -135,3 +135,21 @@ def test_bad_rules_are_refused_naming_the_key(client, northwind, rules, field):
     assert response.status_code == 422, response.json
     assert response.json["errors"][0]["field"] == field
     assert client.get("/api/v1/allocation-rules", headers=northwind).json["source"] == "config"
+
+
+def test_carrier_quotes_are_cached_across_requests(client, northwind, monkeypatch):
+    from carriers.sandbox import SandboxCarrier
+
+    calls = []
+    original = SandboxCarrier.rates
+    monkeypatch.setattr(
+        SandboxCarrier,
+        "rates",
+        lambda self, request: calls.append(request) or original(self, request),
+    )
+    first, second = order(client, northwind, "Q1"), order(client, northwind, "Q2")
+    client.post("/api/v1/allocations", json={"order_id": first}, headers=northwind)
+    asked = len(calls)
+    assert asked > 0
+    client.post("/api/v1/allocations", json={"order_id": second}, headers=northwind)
+    assert len(calls) == asked  # same lane and weight band: answered from the cache
