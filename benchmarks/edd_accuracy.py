@@ -115,11 +115,11 @@ def quoted_from(actual: date, dates: DatePMF, model: TransitModel | None = None)
     earliest, latest = dates.window(model.window_mass(WINDOW_MASS))
     return Quoted(
         actual,
-        dates.quantile(model.upper(0.95)),
+        dates.promise(model.upper(0.95), model.promise_rate(0.95)),
         dates.most_likely,
         earliest,
         latest,
-        {c: dates.quantile(model.upper(c)) for c in CONFIDENCES},
+        {c: dates.promise(model.upper(c), model.promise_rate(c)) for c in CONFIDENCES},
     )
 
 

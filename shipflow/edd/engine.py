@@ -6,6 +6,7 @@ The HTTP quote endpoint should call `estimate` (or `quote_from` for a fixed ware
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,14 @@ from zoneinfo import ZoneInfo
 from shipflow import geo
 from shipflow.calendars import BusinessCalendar, CutOff, apply_cutoff, calendar, preload
 from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
-from shipflow.edd.transit import Distribution, Lane, Origin, TransitModel, point_mass
+from shipflow.edd.transit import (
+    MIN_PROMISE_LEVEL,
+    Distribution,
+    Lane,
+    Origin,
+    TransitModel,
+    point_mass,
+)
 
 EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
 # The window is stated to hold what lies between the two levels; the model's calibration says
@@ -71,6 +79,57 @@ class DatePMF:
 
     def probabilities(self) -> list[float]:
         return [b - a for a, b in zip((0.0, *self.cumulative[:-1]), self.cumulative, strict=True)]
+
+    def promise(self, level: float, rate: float | None) -> date:
+        """The promised date: with a calibrated `rate`, the last date on the trade-off curve that
+        still buys at least `rate` of on-time probability per day of padding; without one, the
+        quantile at `level`."""
+        if rate is None:
+            return self.quantile(level)
+        chosen = self.days[0]
+        for i, bought in self.trade_offs():
+            if bought < rate:
+                break
+            chosen = self.days[i]
+        return chosen
+
+    def rate_to_reach(self, day: date) -> float:
+        """The largest promise rate whose promise is on or after `day` (0: none reaches it)."""
+        for i, bought in self.trade_offs():
+            if self.days[i] >= day:
+                return bought
+        return 0.0
+
+    def trade_offs(self) -> list[tuple[int, float]]:
+        """The dates worth promising, each with the on-time probability it buys per day of
+        expected padding over the previous one (decreasing; the first buys `math.inf`).
+
+        The upper concave hull of (expected days early, P(on time)) from the MIN_PROMISE_LEVEL
+        quantile on: a brand keeps its share of promises with the least padding by stretching
+        each promise only while a day of padding buys enough, so one more delivery day over a
+        weekend (three calendar days) is bought less often than one midweek.
+        """
+        first = bisect_left(self.cumulative, MIN_PROMISE_LEVEL - 1e-12)
+        first = min(first, len(self.days) - 1)
+        hull: list[tuple[int, float, float]] = []  # (index, expected padding, P(on time))
+        padding = 0.0  # relative to the first candidate; only differences matter
+        for i in range(first, len(self.days)):
+            if i > first:
+                padding += self.cumulative[i - 1] * (self.days[i] - self.days[i - 1]).days
+            point = (i, padding, self.cumulative[i])
+            while len(hull) >= 2 and _below(hull[-2], hull[-1], point):
+                hull.pop()
+            hull.append(point)
+        slopes = [math.inf] + [
+            (b[2] - a[2]) / (b[1] - a[1]) if b[1] > a[1] else math.inf
+            for a, b in zip(hull, hull[1:], strict=False)
+        ]
+        return [(point[0], slope) for point, slope in zip(hull, slopes, strict=True)]
+
+
+def _below(a: tuple[int, float, float], b: tuple[int, float, float], c: tuple) -> bool:
+    """Whether `b` lies on or under the chord from `a` to `c` (so it leaves the upper hull)."""
+    return (b[2] - a[2]) * (c[1] - a[1]) <= (c[2] - a[2]) * (b[1] - a[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +296,7 @@ def quote_service(
         start.pickup,
         delivery,
         model.upper(confidence),
+        model.promise_rate(confidence),
         model.window_mass(WINDOW_MASS),
     )
     notes = tuple(n for n in (origin.note, destination.note) if n)
@@ -273,12 +333,13 @@ def summary(
     pickup: BusinessCalendar,
     delivery: BusinessCalendar,
     promise_level: float,
+    promise_rate: float | None,
     window_mass: float,
 ) -> tuple[DatePMF, date, date, date]:
-    """Delivery dates, the promise at `promise_level` and the window holding `window_mass`
-    (cached: same day, same answer)."""
+    """Delivery dates, the promise (see `DatePMF.promise`) and the window holding
+    `window_mass` (cached: same day, same answer)."""
     dates = delivery_dates(start, handling, transit, working, pickup, delivery)
-    return dates, dates.quantile(promise_level), *dates.window(window_mass)
+    return dates, dates.promise(promise_level, promise_rate), *dates.window(window_mass)
 
 
 def delivery_dates(

@@ -83,7 +83,7 @@ def train(
     window_end = as_of - timedelta(days=settle_days)
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
     last_known_day = (as_of - timedelta(days=1)).date()
-    before, at, needed, weights = [], [], [], []
+    before, at, needed, weights, rates = [], [], [], [], []
     start = window_end - timedelta(days=calibration_days)
     while start < window_end:
         past = TransitModel.fit(records, start, config, cutoffs)
@@ -98,12 +98,13 @@ def train(
             before.append(dates.cdf(day - timedelta(days=1)))
             at.append(dates.cdf(day))
             needed.append(needed_mass(dates, day))
+            rates.append(dates.rate_to_reach(day))
             # known only because it was fast enough: weight by 1 / P(delivered by now)
             weights.append(1 / max(dates.cdf(last_known_day), MIN_OBSERVED))
         start = stop
     model = TransitModel.fit(records, as_of, config, cutoffs)
     if len(before) >= min_calibration:
-        calibration = calibration_from(before, at, weights)
+        calibration = calibration_from(before, at, weights, rates)
         window = weighted_quantile(needed, weights, WINDOW_MASS)
         model = replace(model, calibration=replace(calibration, window_mass=window))
     return model

@@ -24,6 +24,10 @@ from shipflow.edd.history import HistoryRecord
 WEEKDAYS = frozenset(range(5))
 FINE_BAND_KM = 50
 MIN_OBSERVED = 0.2  # caps the truncation weight at 5
+# No single promise is one the model expects to miss more than one time in five, whatever a
+# brand-wide confidence above that lets it trade between orders.
+MIN_PROMISE_LEVEL = 0.8
+MAX_RATE = 1e6  # stands for "any rate" (the first candidate date already held), JSON-safe
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,9 @@ class Calibration:
     at: tuple[float, ...]
     samples: int
     window_mass: float | None = None  # the mass whose shortest window held 90 % of outcomes
+    # Percentiles of the largest promise rate (on-time probability bought per day of padding)
+    # at which each outcome would still have been on time; see DatePMF.trade_offs.
+    rates: tuple[float, ...] | None = None
 
     def upper(self, p: float) -> float:
         """Level whose quantile date is on/after the actual date with frequency p."""
@@ -158,6 +165,10 @@ class Calibration:
         """Level whose quantile date is on/before the actual date with frequency 1 - p."""
         return _percentile(self.at, p)
 
+    def rate(self, p: float) -> float | None:
+        """Promise rate at which a share p of the calibration outcomes were on time."""
+        return _percentile(self.rates, 1 - p) if self.rates else None
+
 
 def _percentile(points: Sequence[float], p: float) -> float:
     x = p * (len(points) - 1)
@@ -166,9 +177,12 @@ def _percentile(points: Sequence[float], p: float) -> float:
 
 
 def calibration_from(
-    before: Sequence[float], at: Sequence[float], weights: Sequence[float] | None = None
+    before: Sequence[float],
+    at: Sequence[float],
+    weights: Sequence[float] | None = None,
+    rates: Sequence[float] | None = None,
 ) -> Calibration:
-    """Summarise (weighted) CDF values of outcomes as 101 percentiles."""
+    """Summarise (weighted) CDF values and promise rates of outcomes as 101 percentiles."""
     weights = weights or [1.0] * len(before)
 
     def percentiles(values: Sequence[float]) -> tuple[float, ...]:
@@ -181,7 +195,12 @@ def calibration_from(
                 i += 1
         return tuple(points + [ranked[-1][0]] * (101 - len(points)))
 
-    return Calibration(percentiles(before), percentiles(at), len(before))
+    return Calibration(
+        percentiles(before),
+        percentiles(at),
+        len(before),
+        rates=percentiles([min(r, MAX_RATE) for r in rates]) if rates else None,
+    )
 
 
 @dataclass(eq=False)
@@ -281,6 +300,13 @@ class TransitModel:
         """The predictive level to quote for "not before, with probability 1 - p"."""
         return self.calibration.lower(p) if self.calibration else p
 
+    def promise_rate(self, p: float) -> float | None:
+        """The promise rate that keeps a share p of promises; None (each promise at its own
+        calibrated quantile) before calibration or when p leaves nothing to trade."""
+        if self.calibration is None or p <= MIN_PROMISE_LEVEL:
+            return None
+        return self.calibration.rate(p)
+
     def window_mass(self, stated: float) -> float:
         """The predictive mass a window holds to contain `stated` of outcomes: more when the
         calibration found the model overconfident, never less than the model itself needs."""
@@ -353,6 +379,7 @@ class TransitModel:
                 tuple(calibration["at"]),
                 calibration["samples"],
                 calibration.get("window_mass"),
+                tuple(calibration["rates"]) if calibration.get("rates") else None,
             )
             if calibration
             else None,
