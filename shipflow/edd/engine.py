@@ -287,7 +287,7 @@ def quote_service(
     transit = model.predict(lane)
     if transit is None:
         return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
-    delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
+    delivery = calendar(service.delivery_days, destination.country)
     dates, promised, earliest, latest = summary(
         start.cut.start_day,
         start.handling,

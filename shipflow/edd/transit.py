@@ -247,9 +247,7 @@ class TransitModel:
         origin = record_location(record, "origin")
         destination = record_location(record, "destination")
         handed = record.handed_to_carrier_at.date()  # type: ignore[union-attr]
-        deliveries = calendar(
-            self.weekdays(record.service_key), destination.country, destination.subdivision
-        )
+        deliveries = calendar(self.weekdays(record.service_key), destination.country)
         transit = deliveries.count(handed, record.delivered_at.date())  # type: ignore[union-attr]
         distance = geo.distance_km(origin, destination)
         lane = Lane(

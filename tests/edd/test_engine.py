@@ -76,6 +76,16 @@ def test_promise_walks_cutoff_handling_weekends_and_holidays(ordered_at, service
     assert result.assumptions.handling == "configured"
 
 
+def test_carriers_deliver_on_state_holidays_but_not_national_ones():
+    # Tue 24 Nov to Los Angeles, 2 delivery days: Wed 25, (Thanksgiving), Fri 27, which is
+    # a California state holiday (the day after Thanksgiving) that carriers work through
+    model = TransitModel.fit(history([2] * 50), datetime(2027, 1, 1, tzinfo=NY), EXACT)
+    result = quote(
+        datetime(2026, 11, 24, 10, tzinfo=NY), model, destination=resolve_destination("US", "90012")
+    )
+    assert result.most_likely == date(2026, 11, 27)
+
+
 def test_learned_handling_is_used_for_a_known_shipper():
     result = quote(datetime(2026, 11, 17, 10, tzinfo=NY), trained(transit=2, handling=1))
     assert result.assumptions.handling == "learned:shipper:wh-nyc"
