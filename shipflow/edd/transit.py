@@ -27,6 +27,7 @@ MIN_OBSERVED = 0.2  # caps the truncation weight at 5
 # No single promise is one the model expects to miss more than one time in five, whatever a
 # brand-wide confidence above that lets it trade between orders.
 MIN_PROMISE_LEVEL = 0.8
+MIN_SAMPLES_TO_SHIFT = 3  # a level's own median counts from this many (weighted) deliveries
 MAX_RATE = 1e6  # stands for "any rate" (the first candidate date already held), JSON-safe
 
 
@@ -36,7 +37,11 @@ class ModelConfig:
 
     half_life_days: float = 90.0  # recency weighting of deliveries
     min_samples: float = 20.0  # effective samples for a level to count as "used"
-    prior_strength: float = 8.0  # pseudo-samples a level borrows from its parent
+    prior_strength: float = 8.0  # pseudo-samples the coarsest level borrows from the prior
+    # pseudo-samples a level borrows from its parent's shape (moved to the level's own median):
+    # lanes differ mostly in how long they take, while the spread around it (late parcels,
+    # failed attempts) is the network's, so the shape is borrowed generously
+    shape_strength: float = 32.0
     max_days: int = 60  # business days beyond this are clamped
     delivery_weekdays: frozenset[int] = WEEKDAYS  # the days transit is counted in
     working_weekdays: frozenset[int] = WEEKDAYS  # the days handling is counted in
@@ -321,6 +326,7 @@ class TransitModel:
         config = self.config
         pmf = list(prior.pmf) if prior else None
         level, samples = (prior.level, 0.0) if prior else ("", 0.0)
+        strength = config.prior_strength
         for key, label in keys:
             counts = self.histograms.get(key)
             if counts is None:
@@ -329,10 +335,13 @@ class TransitModel:
             if pmf is None:
                 pmf = [c / n for c in counts]
             else:
+                # a level keeps its own median and borrows its parent's shape around it
+                shift = _median(counts) - _median(pmf) if n >= MIN_SAMPLES_TO_SHIFT else 0
+                parent = _shifted(pmf, shift)
                 pmf = [
-                    (c + config.prior_strength * q) / (n + config.prior_strength)
-                    for c, q in zip(counts, pmf, strict=True)
+                    (c + strength * q) / (n + strength) for c, q in zip(counts, parent, strict=True)
                 ]
+            strength = config.shape_strength
             if n >= config.min_samples or not level:
                 level, samples = label, n
         return Distribution(tuple(pmf), level, samples) if pmf else None
@@ -440,6 +449,28 @@ def record_location(record: HistoryRecord, side: str) -> geo.Location:
     state = getattr(record, f"{side}_state")
     regions = (f"{country}:{state}", country) if state else (country,)
     return geo.Location(country, "", None, None, regions, subdivision=state or None)
+
+
+def _median(weights: Sequence[float]) -> int:
+    total, running = sum(weights), 0.0
+    for i, w in enumerate(weights):
+        running += w
+        if running >= total / 2:
+            return i
+    return len(weights) - 1
+
+
+def _shifted(pmf: Sequence[float], shift: int) -> list[float]:
+    """`pmf` moved by `shift` days, the mass pushed past either end kept at that end."""
+    if shift > 0:
+        moved = [0.0] * shift + list(pmf[:-shift])
+        moved[-1] += sum(pmf[-shift:])
+        return moved
+    if shift < 0:
+        moved = list(pmf[-shift:]) + [0.0] * (-shift)
+        moved[0] += sum(pmf[:-shift])
+        return moved
+    return list(pmf)
 
 
 def _bucket(distance_km: float | None) -> float:

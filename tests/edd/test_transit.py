@@ -32,7 +32,18 @@ def test_quantiles_follow_the_empirical_distribution():
 def test_recent_deliveries_weigh_more():
     old, new = history([5] * 50, start=date(2025, 1, 6)), history([2] * 50, start=date(2027, 1, 4))
     dist = TransitModel.fit(old + new, AS_OF, ModelConfig(half_life_days=30)).predict(lane())
-    assert dist.quantile(0.9) == 2
+    assert dist.mode == dist.quantile(0.5) == 2 and dist.pmf[5] < 0.05
+
+
+def test_thin_lane_keeps_its_own_median_and_borrows_the_network_spread():
+    # 100 deliveries New York -> Chicago: 2 days, with the network's late tail at 3 and 4;
+    # 6 deliveries to Los Angeles all took 5 days: the lane stays at 5 with the tail behind it
+    chicago = history([2] * 85 + [3] * 10 + [4] * 5)
+    los_angeles = history([5] * 6, destination="90012", start=date(2027, 1, 4))
+    model = TransitModel.fit(chicago + los_angeles, AS_OF, ModelConfig(half_life_days=1e9))
+    far = model.predict(lane(destination=LAX))
+    assert far.mode == 5 and far.pmf[2] < 0.02
+    assert far.pmf[6] > 0.02 and far.pmf[7] > 0.01  # the spread of Chicago's 3 and 4
 
 
 def test_thin_lane_backs_off_to_coarser_regions():
