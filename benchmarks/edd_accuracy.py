@@ -22,11 +22,17 @@ from zoneinfo import ZoneInfo
 
 from benchmarks.edd_sandbox import demo_brand, sandbox_history
 from benchmarks.edd_synthetic import synthetic_history
+from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
-from shipflow.edd.engine import WINDOW_MASS, DatePMF
+from shipflow.edd.engine import WINDOW_MASS, DatePMF, date_pmf
 from shipflow.edd.history import HistoryRecord, read_history
 from shipflow.edd.training import history_quote, train
-from shipflow.edd.transit import ModelConfig, TransitModel, observed_delivery_weekdays
+from shipflow.edd.transit import (
+    ModelConfig,
+    TransitModel,
+    calibration_from,
+    observed_delivery_weekdays,
+)
 
 DEFAULT_TABLE = "br_postal_prefix_centroids.csv"
 CONFIDENCES = (0.8, 0.9, 0.95, 0.97, 0.99)
@@ -245,8 +251,47 @@ def score_sandbox_carrier(orders: int) -> None:
     print(f"sandbox carrier: {len(records)} orders, {lost} test orders never delivered (skipped)")
     print_side_by_side(
         f"sandbox carrier, {orders} orders, test from 2025-07-01",
-        {"shipflow": figures(quoted), "carrier promise at label time": figures(carrier)},
+        {
+            "shipflow": figures(quoted),
+            "carrier promise at label time": figures(carrier),
+            "oracle (label date + network spread)": figures(label_oracle(tested)),
+        },
     )
+
+
+def label_oracle(tested: Sequence[HistoryRecord], extra_days: int = 6) -> list[Quoted]:
+    """A bound no order-time model can beat: each order's dates are its label date plus the
+    network's delays as observed on these very orders (in the service's delivery days),
+    promised by shipflow's own rule with the rate that keeps each stated share in-sample."""
+    after = [
+        [
+            add_working_days(r.promised_date, k, SERVICES[r.service].delivery_weekdays)
+            for k in range(extra_days + 1)
+        ]
+        for r in tested
+    ]
+    actual = [r.delivered_at.date() for r in tested]  # type: ignore[union-attr]
+    held = [
+        sum(a <= days[k] for a, days in zip(actual, after, strict=True))
+        for k in range(extra_days + 1)
+    ]
+    shares = [(b - a) / len(tested) for a, b in zip((0, *held[:-1]), held, strict=True)]
+    shares[-1] += 1 - sum(shares)
+    pmfs = [date_pmf(dict(zip(days, shares, strict=True))) for days in after]
+    calibration = calibration_from(
+        [0.0] * len(pmfs),
+        [0.0] * len(pmfs),
+        rates=[d.rate_to_reach(a) for d, a in zip(pmfs, actual, strict=True)],
+    )
+    return [
+        Quoted(
+            a,
+            d.promise(0.95, calibration.rate(0.95)),
+            d.most_likely,
+            at_confidence={c: d.promise(c, calibration.rate(c)) for c in CONFIDENCES},
+        )
+        for d, a in zip(pmfs, actual, strict=True)
+    ]
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from shipflow.edd.transit import (
     TransitModel,
     calibration_from,
     record_location,
+    with_margin,
 )
 
 Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
@@ -105,7 +106,7 @@ def train(
     model = TransitModel.fit(records, as_of, config, cutoffs)
     if len(before) >= min_calibration:
         calibration = calibration_from(before, at, weights, rates)
-        window = weighted_quantile(needed, weights, WINDOW_MASS)
+        window = weighted_quantile(needed, weights, with_margin(WINDOW_MASS, len(needed)))
         model = replace(model, calibration=replace(calibration, window_mass=window))
     return model
 

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -105,3 +106,12 @@ def test_calibration_maps_stated_confidence_to_the_level_that_achieved_it():
     calibration = calibration_from([0.97 + i / 5000 for i in range(100)], [1.0] * 100)
     assert calibration.upper(0.95) > 0.98
     assert calibration.lower(0.05) == 1.0
+
+
+@pytest.mark.parametrize("calibrated, used", [(None, 0.9), (0.97, 0.97), (0.75, 0.75)])
+def test_window_mass_is_what_the_calibration_found(calibrated, used):
+    # an overconfident model widens its window, an underconfident one narrows it
+    model = TransitModel(
+        calibration=replace(calibration_from([0.5], [0.5]), window_mass=calibrated)
+    )
+    assert model.window_mass(0.9) == used
