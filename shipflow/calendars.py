@@ -11,11 +11,22 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
 
 EVERY_DAY = frozenset(range(7))
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def known_zone(name: str | None) -> str | None:
+    """`name` when it is an IANA time zone, else None: postal data sets carry the odd city name
+    in that column (ZIP 99634 says "Napakiak"), which must not break a quote or a timeline."""
+    return name if name in _zone_names() else None
 
 
 @cache

@@ -16,6 +16,8 @@ from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
+from shipflow.calendars import known_zone
+
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.32
 
@@ -100,7 +102,7 @@ def _us_index() -> dict[str, PostalEntry]:
             float(z["lat"]),
             float(z["long"]),
             (z["state"], US_CENSUS_REGIONS.get(z["state"], "other")),
-            z["timezone"] or None,
+            known_zone(z["timezone"]),
         )
         for z in zipcodes.list_all()
     }

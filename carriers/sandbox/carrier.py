@@ -36,6 +36,7 @@ from carriers.detect import luhn
 from carriers.sandbox import labels, mapping, network, rates, services, signing
 from carriers.sandbox.network import Instruction, SandboxProfile, SimulatedShipment, Timeline
 from carriers.sandbox.places import Place, distance_km
+from shipflow.calendars import known_zone
 from shipflow.clock import Clock
 from shipflow.domain import Address, TrackingUpdate
 
@@ -72,7 +73,12 @@ def place_of_zip(postal_code: str) -> Place | None:
         return None
     z = found[0]
     return Place(
-        z["city"], z["state"], float(z["lat"]), float(z["long"]), z["timezone"] or "", z["zip_code"]
+        z["city"],
+        z["state"],
+        float(z["lat"]),
+        float(z["long"]),
+        known_zone(z["timezone"]) or "",
+        z["zip_code"],
     )
 
 

@@ -33,6 +33,8 @@ from carriers.sandbox import (
     rates,
     signing,
 )
+from carriers.sandbox.carrier import place_of_zip
+from carriers.sandbox.network import SimulatedShipment, simulate
 from carriers.sandbox.server import build_app
 from shipflow.clock import FixedClock
 from shipflow.domain import Address, Parcel, Status
@@ -435,3 +437,16 @@ def test_http_server_labels_and_tracking(clock):
     assert emitter.run_once() == 1
     assert client.get("/v1/tracking/SBXG1").status_code == 404
     assert client.post("/v1/labels", json={"service": "ground"}).status_code == 400
+
+
+def test_a_zip_with_a_broken_zone_in_the_data_is_delivered_on_its_longitude_zone():
+    # the zipcodes data gives "Napakiak" as this Alaskan ZIP's time zone
+    shipment = SimulatedShipment(
+        "SBX00000001",
+        place_of_zip("10001"),
+        place_of_zip("99634"),
+        "ground",
+        datetime(2026, 11, 23, 15, tzinfo=UTC),
+    )
+    delivered = next(e for e in simulate(shipment).events if e.code == "DL")
+    assert delivered.at.tzinfo is not None

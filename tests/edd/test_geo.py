@@ -11,6 +11,11 @@ def test_us_zip_resolves_with_zone_and_hierarchy():
     assert loc.lat == pytest.approx(40.75, abs=0.05)
 
 
+def test_a_zip_whose_data_names_no_real_zone_still_resolves():
+    # the zipcodes data gives "Napakiak" as this Alaskan ZIP's time zone
+    assert geo.locate("US", "99634").timezone is None
+
+
 def test_unknown_us_zip_is_none():
     assert geo.locate("US", "00000") is None
 
