@@ -125,21 +125,25 @@ def estimate(
     stocked = [w for w in warehouses if w.stock.get(sku, 0) >= quantity]
     if not stocked:
         return Estimate(confidence=confidence, no_estimate=f"no stock of {sku} x{quantity}")
+    levels = Levels.of(model, confidence)
     best, best_rank = None, None
     for warehouse in stocked:
         origin = warehouse_location(warehouse)
         distance = geo.distance_km(origin, destination)
         start = handover(warehouse, origin, model, ordered_at)
         for service in services:
-            quote = quote_service(start, service, model, destination, distance, confidence)
-            if not quote.ok:
+            quote = lane_quote(start, service, model, destination, distance, levels)
+            if quote is None:
                 continue
             rank = (quote.promised, distance if distance is not None else float("inf"))
             if best_rank is None or rank < best_rank:
                 best, best_rank = quote, rank
     if best is None:
-        return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
-    return best
+        return Estimate(confidence=confidence, no_estimate=NO_LANE)
+    return best.estimate(confidence)  # only the winner is worth building an Estimate for
+
+
+NO_LANE = "no lane history and no distance prior"
 
 
 def warm_up(
@@ -169,15 +173,25 @@ def warehouse_location(warehouse: Warehouse) -> geo.Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Levels:
+    """The predictive levels an estimate quotes at, looked up once for all its lanes."""
+
+    promise: float
+    window_mass: float
+
+    @classmethod
+    def of(cls, model: TransitModel, confidence: float) -> Levels:
+        return cls(model.upper(confidence), model.window_mass(WINDOW_MASS))
+
+
+@dataclass(frozen=True, slots=True)
 class Handover:
     """What quoting needs of a warehouse for one ordering moment, whatever the service."""
 
     warehouse: Warehouse
     origin: geo.Location
-    working: BusinessCalendar
-    pickup: BusinessCalendar
     cut: CutOff
-    handling: Distribution
+    handed: tuple[tuple[date, float], ...]  # (day the carrier has the parcel, probability)
     handling_source: str  # "learned:<level>" or "configured"
 
 
@@ -188,15 +202,66 @@ def handover(
     working = calendar(warehouse.working_days, *holidays)
     pickup = calendar(warehouse.pickup_days & warehouse.working_days, *holidays)
     learned = model.predict_handling(Origin(warehouse.code, origin.regions))
+    handling = learned or point_mass(warehouse.handling_days, "configured")
+    cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
     return Handover(
         warehouse,
         origin,
-        working,
-        pickup,
-        apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working),
-        learned or point_mass(warehouse.handling_days, "configured"),
+        cut,
+        handed_over(cut.start_day, handling, working, pickup),
         f"learned:{learned.level}" if learned else "configured",
     )
+
+
+@lru_cache(maxsize=4096)
+def handed_over(
+    start: date, handling: Distribution, working: BusinessCalendar, pickup: BusinessCalendar
+) -> tuple[tuple[date, float], ...]:
+    """Handling business days from `start`, then the next pickup: computed once per warehouse
+    and day, not per service and destination."""
+    return tuple((pickup.next_day(working.add(start, days)), p) for days, p in handling.support())
+
+
+@dataclass(frozen=True, slots=True)
+class LaneQuote:
+    """One warehouse and service's dates: what ranking needs, and the makings of an Estimate."""
+
+    start: Handover
+    service: CarrierService
+    destination: geo.Location
+    lane: Lane
+    transit: Distribution
+    delivery: BusinessCalendar
+    dates: DatePMF
+    promised: date
+    earliest: date
+    latest: date
+
+    def estimate(self, confidence: float) -> Estimate:
+        start, transit = self.start, self.transit
+        notes = tuple(n for n in (start.origin.note, self.destination.note) if n)
+        return Estimate(
+            promised=self.promised,
+            earliest=self.earliest,
+            most_likely=self.dates.most_likely,
+            latest=self.latest,
+            confidence=confidence,
+            cutoff=start.cut.deadline,
+            countdown=start.cut.countdown,
+            assumptions=Assumptions(
+                start.warehouse.code,
+                self.service.carrier,
+                self.service.service,
+                transit.level,
+                round(transit.samples, 1),
+                start.handling_source,
+                notes,
+            ),
+            lane=self.lane,
+            destination=self.destination,
+            delivery=self.delivery,
+            dates=self.dates,
+        )
 
 
 def quote_from(
@@ -211,92 +276,63 @@ def quote_from(
     """The promise for one warehouse and service (the benchmark scores this directly)."""
     start = handover(warehouse, origin, model, ordered_at)
     distance = geo.distance_km(origin, destination)
-    return quote_service(start, service, model, destination, distance, confidence)
+    quote = lane_quote(start, service, model, destination, distance, Levels.of(model, confidence))
+    if quote is None:
+        return Estimate(confidence=confidence, no_estimate=NO_LANE)
+    return quote.estimate(confidence)
 
 
-def quote_service(
+def lane_quote(
     start: Handover,
     service: CarrierService,
     model: TransitModel,
     destination: geo.Location,
     distance: float | None,
-    confidence: float,
-) -> Estimate:
-    """The promise for one service from a warehouse's handover."""
-    warehouse, origin = start.warehouse, start.origin
-    lane = Lane(service.key, origin.regions, destination.regions, distance, warehouse.code)
+    levels: Levels,
+) -> LaneQuote | None:
+    """The dates for one service from a warehouse's handover; None without a transit model."""
+    lane = Lane(
+        service.key, start.origin.regions, destination.regions, distance, start.warehouse.code
+    )
     transit = model.predict(lane)
     if transit is None:
-        return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
+        return None
     delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
     dates, promised, earliest, latest = summary(
-        start.cut.start_day,
-        start.handling,
-        transit,
-        start.working,
-        start.pickup,
-        delivery,
-        model.upper(confidence),
-        model.window_mass(WINDOW_MASS),
+        start.handed, transit, delivery, levels.promise, levels.window_mass
     )
-    notes = tuple(n for n in (origin.note, destination.note) if n)
-    return Estimate(
-        promised=promised,
-        earliest=earliest,
-        most_likely=dates.most_likely,
-        latest=latest,
-        confidence=confidence,
-        cutoff=start.cut.deadline,
-        countdown=start.cut.countdown,
-        assumptions=Assumptions(
-            warehouse.code,
-            service.carrier,
-            service.service,
-            transit.level,
-            round(transit.samples, 1),
-            start.handling_source,
-            notes,
-        ),
-        lane=lane,
-        destination=destination,
-        delivery=delivery,
-        dates=dates,
+    return LaneQuote(
+        start, service, destination, lane, transit, delivery, dates, promised, earliest, latest
     )
 
 
 @lru_cache(maxsize=65536)
 def summary(
-    start: date,
-    handling: Distribution,
+    handed: tuple[tuple[date, float], ...],
     transit: Distribution,
-    working: BusinessCalendar,
-    pickup: BusinessCalendar,
     delivery: BusinessCalendar,
     promise_level: float,
     window_mass: float,
 ) -> tuple[DatePMF, date, date, date]:
     """Delivery dates, the promise at `promise_level` and the window holding `window_mass`
-    (cached: same day, same answer)."""
-    dates = delivery_dates(start, handling, transit, working, pickup, delivery)
+    (cached: same handover days, same answer)."""
+    dates = delivery_dates(handed, transit, delivery)
     return dates, dates.quantile(promise_level), *dates.window(window_mass)
 
 
 def delivery_dates(
-    start: date,
-    handling: Distribution,
-    transit: Distribution,
-    working: BusinessCalendar,
-    pickup: BusinessCalendar,
-    delivery: BusinessCalendar,
+    handed: tuple[tuple[date, float], ...], transit: Distribution, delivery: BusinessCalendar
 ) -> DatePMF:
-    """Combine handling and transit into delivery dates."""
+    """Combine handover days and transit into delivery dates."""
     mass: dict[int, float] = {}
     support = transit.support()
     longest = support[-1][0]
-    for handling_days, p in handling.support():
-        handover = pickup.next_day(working.add(start, handling_days))
+    for handover_day, p in handed:
         # ordinal of "n business days after handover"; n=0 is the handover day (or next open day)
-        after = [delivery.next_day(handover).toordinal(), *delivery.following(handover, longest)]
+        after = [
+            delivery.next_day(handover_day).toordinal(),
+            *delivery.following(handover_day, longest),
+        ]
         for transit_days, q in support:
             day = after[transit_days]
             mass[day] = mass.get(day, 0.0) + p * q
