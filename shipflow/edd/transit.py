@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from functools import cached_property, lru_cache
 
+import numpy as np
+
 from shipflow import geo
 from shipflow.calendars import apply_cutoff, calendar
 from shipflow.edd.history import HistoryRecord
@@ -291,36 +293,44 @@ class TransitModel:
     def _cache(self) -> dict:
         return {}
 
+    @cached_property
+    def _arrays(self) -> dict[str, tuple[np.ndarray, float]]:
+        return {}
+
+    def _histogram(self, key: str) -> tuple[np.ndarray, float] | None:
+        """A level's counts as an array, with their total: a lane's first quote shrinks through
+        several levels shared with other lanes, and array arithmetic does each in one step."""
+        found = self._arrays.get(key)
+        if found is None:
+            counts = self.histograms.get(key)
+            if counts is None:
+                return None
+            found = self._arrays[key] = (np.array(counts), sum(counts))
+        return found
+
     def _shrink(
         self, keys: list[tuple[str, str]], prior: Distribution | None
     ) -> Distribution | None:
         config = self.config
-        pmf = list(prior.pmf) if prior else None
+        strength = config.prior_strength
+        pmf = np.array(prior.pmf) if prior else None
         level, samples = (prior.level, 0.0) if prior else ("", 0.0)
         for key, label in keys:
-            counts = self.histograms.get(key)
-            if counts is None:
+            found = self._histogram(key)
+            if found is None:
                 continue
-            n = sum(counts)
-            if pmf is None:
-                pmf = [c / n for c in counts]
-            else:
-                pmf = [
-                    (c + config.prior_strength * q) / (n + config.prior_strength)
-                    for c, q in zip(counts, pmf, strict=True)
-                ]
+            counts, n = found
+            pmf = counts / n if pmf is None else (counts + strength * pmf) / (n + strength)
             if n >= config.min_samples or not level:
                 level, samples = label, n
-        return Distribution(tuple(pmf), level, samples) if pmf else None
+        return Distribution(tuple(pmf.tolist()), level, samples) if pmf is not None else None
 
     def _distance_prior(self, distance_km: float | None) -> Distribution | None:
         if distance_km is None:
             return None
         config = self.config
         median = config.prior_base_days + _bucket(distance_km) / config.prior_km_per_day
-        return Distribution(
-            _lognormal_pmf(median, config.prior_sigma, config.max_days), "prior:distance"
-        )
+        return _lognormal(median, config.prior_sigma, config.max_days)
 
     def to_dict(self) -> dict:
         config = asdict(self.config)
@@ -423,7 +433,9 @@ def _bucket(distance_km: float | None) -> float:
 
 
 @lru_cache(maxsize=1024)
-def _lognormal_pmf(median: float, sigma: float, max_days: int) -> tuple[float, ...]:
+def _lognormal(median: float, sigma: float, max_days: int) -> Distribution:
+    """The distance prior, shared by every lane in its 25 km bucket."""
+
     def cdf(x: float) -> float:
         if x <= 0:
             return 0.0
@@ -431,7 +443,8 @@ def _lognormal_pmf(median: float, sigma: float, max_days: int) -> tuple[float, .
 
     edges = [cdf(d + 0.5) for d in range(max_days + 1)]
     edges[-1] = 1.0
-    return tuple(b - a for a, b in zip([0.0, *edges[:-1]], edges, strict=True))
+    pmf = tuple(b - a for a, b in zip([0.0, *edges[:-1]], edges, strict=True))
+    return Distribution(pmf, "prior:distance")
 
 
 def _trim(values: list[float]) -> list[float]:
