@@ -126,21 +126,30 @@ def estimate(
     if not stocked:
         return Estimate(confidence=confidence, no_estimate=f"no stock of {sku} x{quantity}")
     levels = Levels.of(model, confidence)
-    best, best_rank = None, None
+    candidates = []
     for warehouse in stocked:
         origin = warehouse_location(warehouse)
         distance = geo.distance_km(origin, destination)
+        nearness = distance if distance is not None else float("inf")
         start = handover(warehouse, origin, model, ordered_at)
         for service in services:
-            quote = lane_quote(start, service, model, destination, distance, levels)
-            if quote is None:
-                continue
-            rank = (quote.promised, distance if distance is not None else float("inf"))
-            if best_rank is None or rank < best_rank:
-                best, best_rank = quote, rank
+            quote = lane_quote(start, service, model, destination, distance)
+            if quote is not None:
+                bound = quote.earliest_promise(levels)
+                candidates.append((bound, nearness, len(candidates), quote))
+    # Building dates is the cost: go from the most promising lane and stop at the first that
+    # cannot beat the best even at its earliest possible promise. Ranks end in the lane's
+    # position, so ties go to the nearer warehouse, then to the first lane, as they always did.
+    best, best_rank = None, None
+    for bound, nearness, position, quote in sorted(candidates):
+        if best_rank is not None and (bound, nearness, position) > best_rank:
+            break
+        rank = (quote.dates(levels)[1], nearness, position)
+        if best_rank is None or rank < best_rank:
+            best, best_rank = quote, rank
     if best is None:
         return Estimate(confidence=confidence, no_estimate=NO_LANE)
-    return best.estimate(confidence)  # only the winner is worth building an Estimate for
+    return best.estimate(confidence, levels)  # only the winner is worth an Estimate
 
 
 NO_LANE = "no lane history and no distance prior"
@@ -224,7 +233,7 @@ def handed_over(
 
 @dataclass(frozen=True, slots=True)
 class LaneQuote:
-    """One warehouse and service's dates: what ranking needs, and the makings of an Estimate."""
+    """One warehouse and service to a destination: transit known, dates built on demand."""
 
     start: Handover
     service: CarrierService
@@ -232,19 +241,30 @@ class LaneQuote:
     lane: Lane
     transit: Distribution
     delivery: BusinessCalendar
-    dates: DatePMF
-    promised: date
-    earliest: date
-    latest: date
 
-    def estimate(self, confidence: float) -> Estimate:
+    def dates(self, levels: Levels) -> tuple[DatePMF, date, date, date]:
+        """Delivery dates, promise, earliest and latest (cached, see `summary`)."""
+        return summary(
+            self.start.handed, self.transit, self.delivery, levels.promise, levels.window_mass
+        )
+
+    def earliest_promise(self, levels: Levels) -> date:
+        """A day the promise cannot precede, without building dates: the transit quantile from
+        the first handover day (later handovers only deliver later). The margin, far above
+        rounding, keeps it a bound where the promise's own quantile tolerance could tip over."""
+        days = _first_reaching(self.transit.support(), levels.promise - 1e-9)
+        first = min(day for day, _ in self.start.handed)
+        return date.fromordinal(self.delivery.ordinals_from(first, days)[days])
+
+    def estimate(self, confidence: float, levels: Levels) -> Estimate:
         start, transit = self.start, self.transit
+        dates, promised, earliest, latest = self.dates(levels)
         notes = tuple(n for n in (start.origin.note, self.destination.note) if n)
         return Estimate(
-            promised=self.promised,
-            earliest=self.earliest,
-            most_likely=self.dates.most_likely,
-            latest=self.latest,
+            promised=promised,
+            earliest=earliest,
+            most_likely=dates.most_likely,
+            latest=latest,
             confidence=confidence,
             cutoff=start.cut.deadline,
             countdown=start.cut.countdown,
@@ -260,8 +280,18 @@ class LaneQuote:
             lane=self.lane,
             destination=self.destination,
             delivery=self.delivery,
-            dates=self.dates,
+            dates=dates,
         )
+
+
+def _first_reaching(support: tuple[tuple[int, float], ...], level: float) -> int:
+    """The fewest transit days whose cumulative mass reaches `level` (else the most)."""
+    total = 0.0
+    for days, q in support:
+        total += q
+        if total >= level:
+            return days
+    return support[-1][0]
 
 
 def quote_from(
@@ -276,10 +306,10 @@ def quote_from(
     """The promise for one warehouse and service (the benchmark scores this directly)."""
     start = handover(warehouse, origin, model, ordered_at)
     distance = geo.distance_km(origin, destination)
-    quote = lane_quote(start, service, model, destination, distance, Levels.of(model, confidence))
+    quote = lane_quote(start, service, model, destination, distance)
     if quote is None:
         return Estimate(confidence=confidence, no_estimate=NO_LANE)
-    return quote.estimate(confidence)
+    return quote.estimate(confidence, Levels.of(model, confidence))
 
 
 def lane_quote(
@@ -288,9 +318,8 @@ def lane_quote(
     model: TransitModel,
     destination: geo.Location,
     distance: float | None,
-    levels: Levels,
 ) -> LaneQuote | None:
-    """The dates for one service from a warehouse's handover; None without a transit model."""
+    """One service from a warehouse's handover; None without a transit model."""
     lane = Lane(
         service.key, start.origin.regions, destination.regions, distance, start.warehouse.code
     )
@@ -298,12 +327,7 @@ def lane_quote(
     if transit is None:
         return None
     delivery = calendar(service.delivery_days, destination.country, destination.subdivision)
-    dates, promised, earliest, latest = summary(
-        start.handed, transit, delivery, levels.promise, levels.window_mass
-    )
-    return LaneQuote(
-        start, service, destination, lane, transit, delivery, dates, promised, earliest, latest
-    )
+    return LaneQuote(start, service, destination, lane, transit, delivery)
 
 
 @lru_cache(maxsize=65536)
@@ -328,26 +352,31 @@ def delivery_dates(
     support = transit.support()
     longest = support[-1][0]
     for handover_day, p in handed:
-        # ordinal of "n business days after handover"; n=0 is the handover day (or next open day)
-        after = [
-            delivery.next_day(handover_day).toordinal(),
-            *delivery.following(handover_day, longest),
-        ]
+        after = delivery.ordinals_from(handover_day, longest)
         for transit_days, q in support:
             day = after[transit_days]
             mass[day] = mass.get(day, 0.0) + p * q
-    return date_pmf({date.fromordinal(d): m for d, m in mass.items()})
+    return ordinal_pmf(mass)
 
 
 def date_pmf(mass: dict[date, float]) -> DatePMF:
     """Normalise probability mass per date into a DatePMF."""
-    days = tuple(sorted(mass))
+    return ordinal_pmf({day.toordinal(): m for day, m in mass.items()})
+
+
+def ordinal_pmf(mass: dict[int, float]) -> DatePMF:
+    """Normalise probability mass per date ordinal into a DatePMF (ordinals sort and compare
+    faster than dates; only the kept days become dates)."""
+    ordinals = sorted(mass)
     total, cumulative = 0.0, []
     norm = sum(mass.values())
-    for day in days:
-        total += mass[day] / norm
+    for ordinal in ordinals:
+        total += mass[ordinal] / norm
         cumulative.append(total)
-    return DatePMF(days, tuple(cumulative), max(days, key=mass.__getitem__))
+    most_likely = max(ordinals, key=mass.__getitem__)
+    return DatePMF(
+        tuple(map(date.fromordinal, ordinals)), tuple(cumulative), date.fromordinal(most_likely)
+    )
 
 
 @dataclass(frozen=True, slots=True)
