@@ -22,6 +22,7 @@ EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
 # The window is stated to hold what lies between the two levels; the model's calibration says
 # how much predictive mass its shortest span needs for that.
 WINDOW_MASS = LATEST_LEVEL - EARLIEST_LEVEL
+NO_LANE = "no lane history and no distance prior"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +151,6 @@ def estimate(
     if best is None:
         return Estimate(confidence=confidence, no_estimate=NO_LANE)
     return best.estimate(confidence, levels)  # only the winner is worth an Estimate
-
-
-NO_LANE = "no lane history and no distance prior"
 
 
 def warm_up(
