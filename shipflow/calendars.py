@@ -77,14 +77,18 @@ class BusinessCalendar:
             return day
         return self.add(day + timedelta(days=1), n - 1)
 
-    def following(self, day: date, count: int) -> list[int]:
-        """Ordinals of the `count` business days strictly after `day` (one bisect, then a slice)."""
+    def ordinals_from(self, day: date, count: int) -> list[int]:
+        """Ordinals of "n business days after `day`" for n = 0..count (one bisect, then a slice):
+        n=0 is `day` itself, or when it is closed the next business day, which is then n=1 too."""
         self._cover(day)
-        i = bisect_right(self._days, day.toordinal())
-        while i + count > len(self._days):
+        ordinal = day.toordinal()
+        i = bisect_right(self._days, ordinal)
+        while i + count >= len(self._days):
             self._cover(date.fromordinal(self._days[-1]) + timedelta(days=366))
-            i = bisect_right(self._days, day.toordinal())
-        return self._days[i : i + count]
+            i = bisect_right(self._days, ordinal)
+        if i and self._days[i - 1] == ordinal:
+            return self._days[i - 1 : i + count]
+        return [self._days[i], *self._days[i : i + count]]
 
     def is_business_day(self, day: date) -> bool:
         self._cover(day)

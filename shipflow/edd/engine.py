@@ -30,6 +30,7 @@ EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
 # The window is stated to hold what lies between the two levels; the model's calibration says
 # how much predictive mass its shortest span needs for that.
 WINDOW_MASS = LATEST_LEVEL - EARLIEST_LEVEL
+NO_LANE = "no lane history and no distance prior"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,21 +185,31 @@ def estimate(
     stocked = [w for w in warehouses if w.stock.get(sku, 0) >= quantity]
     if not stocked:
         return Estimate(confidence=confidence, no_estimate=f"no stock of {sku} x{quantity}")
-    best, best_rank = None, None
+    levels = Levels.of(model, confidence)
+    candidates = []
     for warehouse in stocked:
         origin = warehouse_location(warehouse)
         distance = geo.distance_km(origin, destination)
+        nearness = distance if distance is not None else float("inf")
         start = handover(warehouse, origin, model, ordered_at)
         for service in services:
-            quote = quote_service(start, service, model, destination, distance, confidence)
-            if not quote.ok:
-                continue
-            rank = (quote.promised, distance if distance is not None else float("inf"))
-            if best_rank is None or rank < best_rank:
-                best, best_rank = quote, rank
+            quote = lane_quote(start, service, model, destination, distance)
+            if quote is not None:
+                bound = quote.earliest_promise(levels)
+                candidates.append((bound, nearness, len(candidates), quote))
+    # Building dates is the cost: go from the most promising lane and stop at the first that
+    # cannot beat the best even at its earliest possible promise. Ranks end in the lane's
+    # position, so ties go to the nearer warehouse, then to the first lane, as they always did.
+    best, best_rank = None, None
+    for bound, nearness, position, quote in sorted(candidates):
+        if best_rank is not None and (bound, nearness, position) > best_rank:
+            break
+        rank = (quote.dates(levels)[1], nearness, position)
+        if best_rank is None or rank < best_rank:
+            best, best_rank = quote, rank
     if best is None:
-        return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
-    return best
+        return Estimate(confidence=confidence, no_estimate=NO_LANE)
+    return best.estimate(confidence, levels)  # only the winner is worth an Estimate
 
 
 def warm_up(
@@ -228,15 +239,33 @@ def warehouse_location(warehouse: Warehouse) -> geo.Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Levels:
+    """The predictive levels an estimate quotes at, looked up once for all its lanes."""
+
+    promise: float
+    rate: float | None  # see DatePMF.promise
+    window_mass: float
+
+    @classmethod
+    def of(cls, model: TransitModel, confidence: float) -> Levels:
+        return cls(
+            model.upper(confidence), model.promise_rate(confidence), model.window_mass(WINDOW_MASS)
+        )
+
+    @property
+    def floor(self) -> float:
+        """The level no promise falls below: with a rate, the first date it may choose."""
+        return self.promise if self.rate is None else MIN_PROMISE_LEVEL
+
+
+@dataclass(frozen=True, slots=True)
 class Handover:
     """What quoting needs of a warehouse for one ordering moment, whatever the service."""
 
     warehouse: Warehouse
     origin: geo.Location
-    working: BusinessCalendar
-    pickup: BusinessCalendar
     cut: CutOff
-    handling: Distribution
+    handed: tuple[tuple[date, float], ...]  # (day the carrier has the parcel, probability)
     handling_source: str  # "learned:<level>" or "configured"
 
 
@@ -247,15 +276,92 @@ def handover(
     working = calendar(warehouse.working_days, *holidays)
     pickup = calendar(warehouse.pickup_days & warehouse.working_days, *holidays)
     learned = model.predict_handling(Origin(warehouse.code, origin.regions))
+    handling = learned or point_mass(warehouse.handling_days, "configured")
+    cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
     return Handover(
         warehouse,
         origin,
-        working,
-        pickup,
-        apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working),
-        learned or point_mass(warehouse.handling_days, "configured"),
+        cut,
+        handed_over(cut.start_day, handling, working, pickup),
         f"learned:{learned.level}" if learned else "configured",
     )
+
+
+@lru_cache(maxsize=4096)
+def handed_over(
+    start: date, handling: Distribution, working: BusinessCalendar, pickup: BusinessCalendar
+) -> tuple[tuple[date, float], ...]:
+    """Handling business days from `start`, then the next pickup: computed once per warehouse
+    and day, not per service and destination."""
+    return tuple((pickup.next_day(working.add(start, days)), p) for days, p in handling.support())
+
+
+@dataclass(frozen=True, slots=True)
+class LaneQuote:
+    """One warehouse and service to a destination: transit known, dates built on demand."""
+
+    start: Handover
+    service: CarrierService
+    destination: geo.Location
+    lane: Lane
+    transit: Distribution
+    delivery: BusinessCalendar
+
+    def dates(self, levels: Levels) -> tuple[DatePMF, date, date, date]:
+        """Delivery dates, promise, earliest and latest (cached, see `summary`)."""
+        return summary(
+            self.start.handed,
+            self.transit,
+            self.delivery,
+            levels.promise,
+            levels.rate,
+            levels.window_mass,
+        )
+
+    def earliest_promise(self, levels: Levels) -> date:
+        """A day the promise cannot precede, without building dates: the transit quantile from
+        the first handover day (later handovers only deliver later). The margin, far above
+        rounding, keeps it a bound where the promise's own quantile tolerance could tip over."""
+        days = _first_reaching(self.transit.support(), levels.floor - 1e-9)
+        first = min(day for day, _ in self.start.handed)
+        return date.fromordinal(self.delivery.ordinals_from(first, days)[days])
+
+    def estimate(self, confidence: float, levels: Levels) -> Estimate:
+        start, transit = self.start, self.transit
+        dates, promised, earliest, latest = self.dates(levels)
+        notes = tuple(n for n in (start.origin.note, self.destination.note) if n)
+        return Estimate(
+            promised=promised,
+            earliest=earliest,
+            most_likely=dates.most_likely,
+            latest=latest,
+            confidence=confidence,
+            cutoff=start.cut.deadline,
+            countdown=start.cut.countdown,
+            assumptions=Assumptions(
+                start.warehouse.code,
+                self.service.carrier,
+                self.service.service,
+                transit.level,
+                round(transit.samples, 1),
+                start.handling_source,
+                notes,
+            ),
+            lane=self.lane,
+            destination=self.destination,
+            delivery=self.delivery,
+            dates=dates,
+        )
+
+
+def _first_reaching(support: tuple[tuple[int, float], ...], level: float) -> int:
+    """The fewest transit days whose cumulative mass reaches `level` (else the most)."""
+    total = 0.0
+    for days, q in support:
+        total += q
+        if total >= level:
+            return days
+    return support[-1][0]
 
 
 def quote_from(
@@ -270,109 +376,78 @@ def quote_from(
     """The promise for one warehouse and service (the benchmark scores this directly)."""
     start = handover(warehouse, origin, model, ordered_at)
     distance = geo.distance_km(origin, destination)
-    return quote_service(start, service, model, destination, distance, confidence)
+    quote = lane_quote(start, service, model, destination, distance)
+    if quote is None:
+        return Estimate(confidence=confidence, no_estimate=NO_LANE)
+    return quote.estimate(confidence, Levels.of(model, confidence))
 
 
-def quote_service(
+def lane_quote(
     start: Handover,
     service: CarrierService,
     model: TransitModel,
     destination: geo.Location,
     distance: float | None,
-    confidence: float,
-) -> Estimate:
-    """The promise for one service from a warehouse's handover."""
-    warehouse, origin = start.warehouse, start.origin
-    lane = Lane(service.key, origin.regions, destination.regions, distance, warehouse.code)
+) -> LaneQuote | None:
+    """One service from a warehouse's handover; None without a transit model."""
+    lane = Lane(
+        service.key, start.origin.regions, destination.regions, distance, start.warehouse.code
+    )
     transit = model.predict(lane)
     if transit is None:
-        return Estimate(confidence=confidence, no_estimate="no lane history and no distance prior")
+        return None
     delivery = calendar(service.delivery_days, destination.country)
-    dates, promised, earliest, latest = summary(
-        start.cut.start_day,
-        start.handling,
-        transit,
-        start.working,
-        start.pickup,
-        delivery,
-        model.upper(confidence),
-        model.promise_rate(confidence),
-        model.window_mass(WINDOW_MASS),
-    )
-    notes = tuple(n for n in (origin.note, destination.note) if n)
-    return Estimate(
-        promised=promised,
-        earliest=earliest,
-        most_likely=dates.most_likely,
-        latest=latest,
-        confidence=confidence,
-        cutoff=start.cut.deadline,
-        countdown=start.cut.countdown,
-        assumptions=Assumptions(
-            warehouse.code,
-            service.carrier,
-            service.service,
-            transit.level,
-            round(transit.samples, 1),
-            start.handling_source,
-            notes,
-        ),
-        lane=lane,
-        destination=destination,
-        delivery=delivery,
-        dates=dates,
-    )
+    return LaneQuote(start, service, destination, lane, transit, delivery)
 
 
 @lru_cache(maxsize=65536)
 def summary(
-    start: date,
-    handling: Distribution,
+    handed: tuple[tuple[date, float], ...],
     transit: Distribution,
-    working: BusinessCalendar,
-    pickup: BusinessCalendar,
     delivery: BusinessCalendar,
     promise_level: float,
     promise_rate: float | None,
     window_mass: float,
 ) -> tuple[DatePMF, date, date, date]:
     """Delivery dates, the promise (see `DatePMF.promise`) and the window holding
-    `window_mass` (cached: same day, same answer)."""
-    dates = delivery_dates(start, handling, transit, working, pickup, delivery)
+    `window_mass` (cached: same handover days, same answer)."""
+    dates = delivery_dates(handed, transit, delivery)
     return dates, dates.promise(promise_level, promise_rate), *dates.window(window_mass)
 
 
 def delivery_dates(
-    start: date,
-    handling: Distribution,
-    transit: Distribution,
-    working: BusinessCalendar,
-    pickup: BusinessCalendar,
-    delivery: BusinessCalendar,
+    handed: tuple[tuple[date, float], ...], transit: Distribution, delivery: BusinessCalendar
 ) -> DatePMF:
-    """Combine handling and transit into delivery dates."""
+    """Combine handover days and transit into delivery dates."""
     mass: dict[int, float] = {}
     support = transit.support()
     longest = support[-1][0]
-    for handling_days, p in handling.support():
-        handover = pickup.next_day(working.add(start, handling_days))
-        # ordinal of "n business days after handover"; n=0 is the handover day (or next open day)
-        after = [delivery.next_day(handover).toordinal(), *delivery.following(handover, longest)]
+    for handover_day, p in handed:
+        after = delivery.ordinals_from(handover_day, longest)
         for transit_days, q in support:
             day = after[transit_days]
             mass[day] = mass.get(day, 0.0) + p * q
-    return date_pmf({date.fromordinal(d): m for d, m in mass.items()})
+    return ordinal_pmf(mass)
 
 
 def date_pmf(mass: dict[date, float]) -> DatePMF:
     """Normalise probability mass per date into a DatePMF."""
-    days = tuple(sorted(mass))
+    return ordinal_pmf({day.toordinal(): m for day, m in mass.items()})
+
+
+def ordinal_pmf(mass: dict[int, float]) -> DatePMF:
+    """Normalise probability mass per date ordinal into a DatePMF (ordinals sort and compare
+    faster than dates; only the kept days become dates)."""
+    ordinals = sorted(mass)
     total, cumulative = 0.0, []
     norm = sum(mass.values())
-    for day in days:
-        total += mass[day] / norm
+    for ordinal in ordinals:
+        total += mass[ordinal] / norm
         cumulative.append(total)
-    return DatePMF(days, tuple(cumulative), max(days, key=mass.__getitem__))
+    most_likely = max(ordinals, key=mass.__getitem__)
+    return DatePMF(
+        tuple(map(date.fromordinal, ordinals)), tuple(cumulative), date.fromordinal(most_likely)
+    )
 
 
 @dataclass(frozen=True, slots=True)

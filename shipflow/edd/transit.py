@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from functools import cached_property, lru_cache
 
+import numpy as np
+
 from shipflow import geo
 from shipflow.calendars import apply_cutoff, calendar
 from shipflow.edd.history import HistoryRecord
@@ -27,6 +29,7 @@ MIN_OBSERVED = 0.2  # caps the truncation weight at 5
 # No single promise is one the model expects to miss more than one time in five, whatever a
 # brand-wide confidence above that lets it trade between orders.
 MIN_PROMISE_LEVEL = 0.8
+MAX_CACHED_LANES = 100_000  # shrunk distributions kept per model (a few hundred bytes each)
 MIN_SAMPLES_TO_SHIFT = 3  # a level's own median counts from this many (weighted) deliveries
 MAX_RATE = 1e6  # stands for "any rate" (the first candidate date already held), JSON-safe
 
@@ -120,18 +123,17 @@ class Lane:
     def levels(self) -> list[tuple[str, str]]:
         """(key, label) per level, coarse -> fine, pairing regions from the country down."""
         pairs = list(zip(reversed(self.origin), reversed(self.destination), strict=False))
-        if self.distance_km is not None and pairs:
+        bands = distance_bands(self.distance_km)
+        if bands is not None and pairs:
             # between the country pair and finer regions: lanes of about the same length
-            band = int(math.log2(max(self.distance_km, 25.0) / 25.0))
-            pairs.insert(1, (pairs[0][0], f"{pairs[0][1]}~{25 * 2**band}km+"))
+            pairs.insert(1, (pairs[0][0], f"{pairs[0][1]}~{bands[0]}km+"))
         if self.shipper and len(self.destination) > 1:
             # the destination's state: third from the end (state, region, country) when present
             state = self.destination[-3] if len(self.destination) > 2 else self.destination[0]
             pairs.append((f"shipper:{self.shipper}", state))
-        if self.distance_km is not None and len(self.origin) > 1:
+        if bands is not None and len(self.origin) > 1:
             # finest: carriers set transit by origin and distance zone, not by state lines
-            band = FINE_BAND_KM * int(self.distance_km // FINE_BAND_KM)
-            pairs.append((self.origin[0], f"~{band}km"))
+            pairs.append((self.origin[0], f"~{bands[1]}km"))
         return [(f"{self.service}|{o}|{d}", f"{o}->{d}") for o, d in pairs]
 
 
@@ -288,8 +290,11 @@ class TransitModel:
 
     def predict(self, lane: Lane) -> Distribution | None:
         """Transit business days for a lane; None when there is neither data nor a distance."""
-        cache_key = (lane.service, lane.origin, lane.destination, _bucket(lane.distance_km))
+        # everything the levels and the prior depend on
+        cache_key = (lane.service, lane.origin, lane.destination, lane.shipper)
+        cache_key += (distance_bands(lane.distance_km), _bucket(lane.distance_km))
         if cache_key not in self._cache:
+            self._keep_cache_bounded()
             prior = self._distance_prior(lane.distance_km)
             self._cache[cache_key] = self._shrink(lane.levels(), prior)
         return self._cache[cache_key]
@@ -298,6 +303,7 @@ class TransitModel:
         """Handling business days for a shipper; None when nothing is known of its country."""
         cache_key = (origin.shipper, origin.regions)
         if cache_key not in self._cache:
+            self._keep_cache_bounded()
             self._cache[cache_key] = self._shrink(origin.levels(), None)
         return self._cache[cache_key]
 
@@ -326,40 +332,55 @@ class TransitModel:
     def _cache(self) -> dict:
         return {}
 
+    def _keep_cache_bounded(self) -> None:
+        """Public traffic can ask for every ZIP: start over rather than grow without end."""
+        if len(self._cache) >= MAX_CACHED_LANES:
+            self._cache.clear()
+
+    @cached_property
+    def _arrays(self) -> dict[str, tuple[np.ndarray, float]]:
+        return {}
+
+    def _histogram(self, key: str) -> tuple[np.ndarray, float] | None:
+        """A level's counts as an array, with their total: a lane's first quote shrinks through
+        several levels shared with other lanes, and array arithmetic does each in one step."""
+        found = self._arrays.get(key)
+        if found is None:
+            counts = self.histograms.get(key)
+            if counts is None:
+                return None
+            found = self._arrays[key] = (np.array(counts), sum(counts))
+        return found
+
     def _shrink(
         self, keys: list[tuple[str, str]], prior: Distribution | None
     ) -> Distribution | None:
         config = self.config
-        pmf = list(prior.pmf) if prior else None
-        level, samples = (prior.level, 0.0) if prior else ("", 0.0)
         strength = config.prior_strength
+        pmf = np.array(prior.pmf) if prior else None
+        level, samples = (prior.level, 0.0) if prior else ("", 0.0)
         for key, label in keys:
-            counts = self.histograms.get(key)
-            if counts is None:
+            found = self._histogram(key)
+            if found is None:
                 continue
-            n = sum(counts)
+            counts, n = found
             if pmf is None:
-                pmf = [c / n for c in counts]
+                pmf = counts / n
             else:
                 # a level keeps its own median and borrows its parent's shape around it
                 shift = _median(counts) - _median(pmf) if n >= MIN_SAMPLES_TO_SHIFT else 0
-                parent = _shifted(pmf, shift)
-                pmf = [
-                    (c + strength * q) / (n + strength) for c, q in zip(counts, parent, strict=True)
-                ]
+                pmf = (counts + strength * _shifted(pmf, shift)) / (n + strength)
             strength = config.shape_strength
             if n >= config.min_samples or not level:
                 level, samples = label, n
-        return Distribution(tuple(pmf), level, samples) if pmf else None
+        return Distribution(tuple(pmf.tolist()), level, samples) if pmf is not None else None
 
     def _distance_prior(self, distance_km: float | None) -> Distribution | None:
         if distance_km is None:
             return None
         config = self.config
         median = config.prior_base_days + _bucket(distance_km) / config.prior_km_per_day
-        return Distribution(
-            _lognormal_pmf(median, config.prior_sigma, config.max_days), "prior:distance"
-        )
+        return _lognormal(median, config.prior_sigma, config.max_days)
 
     def to_dict(self) -> dict:
         config = asdict(self.config)
@@ -457,26 +478,35 @@ def record_location(record: HistoryRecord, side: str) -> geo.Location:
     return geo.Location(country, "", None, None, regions, subdivision=state or None)
 
 
-def _median(weights: Sequence[float]) -> int:
-    total, running = sum(weights), 0.0
-    for i, w in enumerate(weights):
-        running += w
-        if running >= total / 2:
-            return i
-    return len(weights) - 1
+def _median(weights: np.ndarray) -> int:
+    """The first day by which half the weight is in."""
+    running = np.cumsum(weights)
+    return int(np.searchsorted(running, running[-1] / 2))
 
 
-def _shifted(pmf: Sequence[float], shift: int) -> list[float]:
+def _shifted(pmf: np.ndarray, shift: int) -> np.ndarray:
     """`pmf` moved by `shift` days, the mass pushed past either end kept at that end."""
+    if shift == 0:
+        return pmf
+    moved = np.roll(pmf, shift)
     if shift > 0:
-        moved = [0.0] * shift + list(pmf[:-shift])
-        moved[-1] += sum(pmf[-shift:])
-        return moved
-    if shift < 0:
-        moved = list(pmf[-shift:]) + [0.0] * (-shift)
-        moved[0] += sum(pmf[:-shift])
-        return moved
-    return list(pmf)
+        moved[:shift] = 0.0
+        moved[-1] += pmf[-shift:].sum()
+    else:
+        moved[shift:] = 0.0
+        moved[0] += pmf[:-shift].sum()
+    return moved
+
+
+def distance_bands(distance_km: float | None) -> tuple[int, int] | None:
+    """A lane's length as its levels see it: the doubling band from 25 km (lanes of about the
+    same length anywhere) and the 50 km band (the same distance zone from one origin)."""
+    if distance_km is None:
+        return None
+    return (
+        25 * 2 ** int(math.log2(max(distance_km, 25.0) / 25.0)),
+        FINE_BAND_KM * int(distance_km // FINE_BAND_KM),
+    )
 
 
 def _bucket(distance_km: float | None) -> float:
@@ -485,7 +515,9 @@ def _bucket(distance_km: float | None) -> float:
 
 
 @lru_cache(maxsize=1024)
-def _lognormal_pmf(median: float, sigma: float, max_days: int) -> tuple[float, ...]:
+def _lognormal(median: float, sigma: float, max_days: int) -> Distribution:
+    """The distance prior, shared by every lane in its 25 km bucket."""
+
     def cdf(x: float) -> float:
         if x <= 0:
             return 0.0
@@ -493,7 +525,8 @@ def _lognormal_pmf(median: float, sigma: float, max_days: int) -> tuple[float, .
 
     edges = [cdf(d + 0.5) for d in range(max_days + 1)]
     edges[-1] = 1.0
-    return tuple(b - a for a, b in zip([0.0, *edges[:-1]], edges, strict=True))
+    pmf = tuple(b - a for a, b in zip([0.0, *edges[:-1]], edges, strict=True))
+    return Distribution(pmf, "prior:distance")
 
 
 def _trim(values: list[float]) -> list[float]:

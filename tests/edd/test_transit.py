@@ -115,3 +115,13 @@ def test_window_mass_is_what_the_calibration_found(calibrated, used):
         calibration=replace(calibration_from([0.5], [0.5]), window_mass=calibrated)
     )
     assert model.window_mass(0.9) == used
+
+
+def test_a_lane_is_not_answered_from_another_shippers_cache():
+    # two warehouses in one ZIP3: only wh-nyc has history of its own to Chicago
+    records = history([2] * 40) + history([5] * 40, shipper="wh-other", destination="90012")
+    model = TransitModel.fit(records, AS_OF, ModelConfig(half_life_days=1e9))
+    first = model.predict(lane(shipper="wh-nyc"))
+    fresh = TransitModel.fit(records, AS_OF, ModelConfig(half_life_days=1e9))
+    assert model.predict(lane(shipper="wh-other")) == fresh.predict(lane(shipper="wh-other"))
+    assert first != fresh.predict(lane(shipper="wh-other"))
