@@ -338,18 +338,18 @@ class TransitModel:
             self._cache.clear()
 
     @cached_property
-    def _arrays(self) -> dict[str, tuple[np.ndarray, float]]:
+    def _arrays(self) -> dict[str, tuple[np.ndarray, float, int]]:
         return {}
 
-    def _histogram(self, key: str) -> tuple[np.ndarray, float] | None:
-        """A level's counts as an array, with their total: a lane's first quote shrinks through
-        several levels shared with other lanes, and array arithmetic does each in one step."""
+    def _histogram(self, key: str) -> tuple[np.ndarray, float, int] | None:
+        """A level's counts as an array, with their total and median."""
         found = self._arrays.get(key)
         if found is None:
             counts = self.histograms.get(key)
             if counts is None:
                 return None
-            found = self._arrays[key] = (np.array(counts), sum(counts))
+            array = np.array(counts)
+            found = self._arrays[key] = (array, sum(counts), _median(array))
         return found
 
     def _shrink(
@@ -363,13 +363,14 @@ class TransitModel:
             found = self._histogram(key)
             if found is None:
                 continue
-            counts, n = found
+            counts, n, median = found
             if pmf is None:
                 pmf = counts / n
             else:
                 # a level keeps its own median and borrows its parent's shape around it
-                shift = _median(counts) - _median(pmf) if n >= MIN_SAMPLES_TO_SHIFT else 0
-                pmf = (counts + strength * _shifted(pmf, shift)) / (n + strength)
+                if n >= MIN_SAMPLES_TO_SHIFT:
+                    pmf = _shifted(pmf, median - _median(pmf))
+                pmf = (counts + strength * pmf) / (n + strength)
             strength = config.shape_strength
             if n >= config.min_samples or not level:
                 level, samples = label, n
@@ -488,12 +489,12 @@ def _shifted(pmf: np.ndarray, shift: int) -> np.ndarray:
     """`pmf` moved by `shift` days, the mass pushed past either end kept at that end."""
     if shift == 0:
         return pmf
-    moved = np.roll(pmf, shift)
+    moved = np.zeros_like(pmf)
     if shift > 0:
-        moved[:shift] = 0.0
+        moved[shift:] = pmf[:-shift]
         moved[-1] += pmf[-shift:].sum()
     else:
-        moved[shift:] = 0.0
+        moved[:shift] = pmf[-shift:]
         moved[0] += pmf[:-shift].sum()
     return moved
 
