@@ -355,9 +355,13 @@ class TransitModel:
     def _shrink(
         self, keys: list[tuple[str, str]], prior: Distribution | None
     ) -> Distribution | None:
+        """Level by level from `prior`: each level's own counts plus pseudo-samples of the shape
+        so far, moved from the parent's median to the level's own (lanes differ in how long they
+        take more than in their spread, which is the network's)."""
         config = self.config
         strength = config.prior_strength
         pmf = np.array(prior.pmf) if prior else None
+        location = _median(pmf) if pmf is not None else 0
         level, samples = (prior.level, 0.0) if prior else ("", 0.0)
         for key, label in keys:
             found = self._histogram(key)
@@ -365,11 +369,10 @@ class TransitModel:
                 continue
             counts, n, median = found
             if pmf is None:
-                pmf = counts / n
+                pmf, location = counts / n, median
             else:
-                # a level keeps its own median and borrows its parent's shape around it
                 if n >= MIN_SAMPLES_TO_SHIFT:
-                    pmf = _shifted(pmf, median - _median(pmf))
+                    pmf, location = _shifted(pmf, median - location), median
                 pmf = (counts + strength * pmf) / (n + strength)
             strength = config.shape_strength
             if n >= config.min_samples or not level:
