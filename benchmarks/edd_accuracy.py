@@ -200,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=0,
         help="also score N orders of config.yaml's demo brand through the sandbox carrier",
     )
+    parser.add_argument(
+        "--seed", type=int, default=11, help="the sandbox carrier history's draw (default 11)"
+    )
     args = parser.parse_args(argv)
     if args.history:
         table = args.postal_table or str(Path(args.history).with_name(DEFAULT_TABLE))
@@ -233,14 +236,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             {"shipflow": figures(quoted), "oracle (true distribution)": figures(oracle)},
         )
     if args.sandbox_carrier:
-        score_sandbox_carrier(args.sandbox_carrier)
+        score_sandbox_carrier(args.sandbox_carrier, args.seed)
 
 
-def score_sandbox_carrier(orders: int) -> None:
+def score_sandbox_carrier(orders: int, seed: int = 11) -> None:
     """The demo brand's warehouses through the real sandbox network, a year from 2025-01-01,
     scored on the second half; the carrier's own label-time promise is the baseline."""
     brand = demo_brand()
-    records = sandbox_history(orders, brand=brand)
+    records = sandbox_history(orders, seed, brand=brand)
     cutoffs = {w.code: (w.cutoff, w.timezone) for w in brand.warehouses}
     zone = "America/New_York"
     test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo(zone))
@@ -250,7 +253,7 @@ def score_sandbox_carrier(orders: int) -> None:
     lost = sum(1 for r in records if r.ordered_at >= test_from and not r.delivered_at)
     print(f"sandbox carrier: {len(records)} orders, {lost} test orders never delivered (skipped)")
     print_side_by_side(
-        f"sandbox carrier, {orders} orders, test from 2025-07-01",
+        f"sandbox carrier, {orders} orders (seed {seed}), test from 2025-07-01",
         {
             "shipflow": figures(quoted),
             "carrier promise at label time": figures(carrier),
