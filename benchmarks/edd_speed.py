@@ -24,10 +24,10 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.edd_sandbox import sandbox_history
 from shipflow import geo
 from shipflow.brands import brand_by_code, sync_brands
 from shipflow.config import load_settings
+from shipflow.demo_history import sandbox_history
 from shipflow.edd.engine import estimate, resolve_destination, warm_up
 from shipflow.edd.repository import add_history
 from shipflow.edd.retrain import train_brand

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from carriers.sandbox import SandboxCarrier
 from carriers.sandbox.emitter import SandboxEmitter, http_deliver
 from shipflow.brands import brand_by_code, sync_brands
+from shipflow.demo_history import seed_demo_history
 from shipflow.demo_orders import DemoShoppers
 from shipflow.fulfilment import NotAllocated, fulfilment_for
 from shipflow.orders import create_order
@@ -38,11 +39,14 @@ class DemoAccess:
 
 
 def prepare(runtime: Runtime, brand_code: str) -> DemoAccess:
-    """Load the brand and hand out fresh credentials for this run (printed at start-up)."""
+    """Load the brand, give it a year of delivery history and a model on its first run (so the
+    widget promises from history at once), and hand out fresh credentials for this run."""
     email = f"ops@{brand_code}.example"
     with unit_of_work(runtime.sessions) as session:
         sync_brands(session, runtime.settings)
         brand = brand_by_code(session, brand_code)
+        config = runtime.settings.brand(brand_code)
+        seed_demo_history(session, brand, config, runtime.clock.now())
         key = create_api_key(session, brand.id, "demo")
         session.execute(delete(OpsUser).where(OpsUser.brand_id == brand.id, OpsUser.email == email))
         password = create_ops_user(session, brand.id, email)

@@ -65,6 +65,11 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     if demo:
         clock = AcceleratedClock(start=datetime.now(UTC), speed=settings.demo.clock_speed)
     runtime = Runtime.from_settings(settings, clock=clock)
+    if demo:  # before the app, whose widget warms up on the brand's newest model
+        from shipflow.demo import prepare
+
+        brand = settings.brands[0].code
+        access = prepare(runtime, brand)
     app = create_app(runtime)
     settle()
     inprocess = settings.jobs == "inprocess"
@@ -73,10 +78,6 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     print(f"shipflow on {base}  (health: /healthz, API: /api/v1/openapi.json)")
     after_fork = lambda _worker: start_jobs(app, runtime)  # noqa: E731
     if demo:
-        from shipflow.demo import prepare
-
-        brand = settings.brands[0].code
-        access = prepare(runtime, brand)
         print(
             f"""
   Demo brand '{brand}' on a simulated clock ({settings.demo.clock_speed:g}x: a day in about

@@ -81,9 +81,10 @@ _models: OrderedDict[tuple[str, int], TransitModel] = OrderedDict()
 _models_lock = threading.Lock()
 
 
-def stored_model(session: Session, model_id: int) -> TransitModel:
-    """A stored model, parsed once per process (rows never change once written)."""
-    key = (str(session.get_bind().url), model_id)
+def stored_model(session: Session, brand_id: str, model_id: int) -> TransitModel:
+    """A stored model, parsed once per process (rows never change once written; the brand in
+    the key keeps a database that was reset and numbers models from 1 again from mixing them)."""
+    key = (str(session.get_bind().url), brand_id, model_id)
     with _models_lock:
         if key in _models:
             _models.move_to_end(key)
@@ -98,7 +99,7 @@ def stored_model(session: Session, model_id: int) -> TransitModel:
 
 def latest_model(session: Session, brand_id: str | None) -> TransitModel:
     model_id = latest_model_id(session, brand_id) if brand_id else None
-    return stored_model(session, model_id) if model_id else UNTRAINED
+    return stored_model(session, brand_id, model_id) if model_id else UNTRAINED
 
 
 class EddService:
