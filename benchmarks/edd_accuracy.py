@@ -212,12 +212,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             records, errors = read_history(file, args.zone)
         test_from = datetime.combine(args.test_from, time(), ZoneInfo(args.zone))
         quoted = score_shipflow(records, test_from, args.zone)
+        tested = [r for r in records if r.ordered_at >= test_from]
         promises = [
             Quoted(r.delivered_at.date(), r.promised_date, r.promised_date)
-            for r in records
-            if r.ordered_at >= test_from
+            for r in tested
+            if r.delivered_at
         ]
-        print(f"history: {len(records)} records, {len(errors)} rejected rows")
+        print(
+            f"history: {len(records)} records, {len(errors)} rejected rows, "
+            f"{len(tested) - len(promises)} test orders never delivered (not scored)"
+        )
         print_side_by_side(
             f"{args.history} from {args.test_from}",
             {"shipflow": figures(quoted), "history promised_date": figures(promises)},

@@ -15,6 +15,7 @@ from shipflow.domain import Address, CarrierService, Warehouse
 from shipflow.edd.engine import WINDOW_MASS, DatePMF, quote_from
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.transit import (
+    END_OF_DAY,
     MIN_OBSERVED,
     ModelConfig,
     TransitModel,
@@ -24,13 +25,13 @@ from shipflow.edd.transit import (
 )
 
 Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
-END_OF_DAY = time(23, 59, 59)
 
 
 def history_quote(
     zone: str, delivery_days: frozenset[int], cutoffs: Mapping[str, tuple[time, str]] | None = None
 ) -> Quote:
-    """Quote a past order from its own shipper; an unknown cut-off is taken as end of day.
+    """Quote a past order from its own shipper at its configured cut-off, else the one the model
+    learned from its handovers, else end of day.
 
     A service delivers on the weekdays the model learned for it, else on `delivery_days`.
 
@@ -39,8 +40,10 @@ def history_quote(
 
     def quote(record: HistoryRecord, model: TransitModel) -> DatePMF | None:
         origin = record_location(record, "origin")
-        cutoff, shipper_zone = (cutoffs or {}).get(
-            record.shipper_id, (END_OF_DAY, origin.timezone or zone)
+        cutoff, shipper_zone = (
+            (cutoffs or {}).get(record.shipper_id)
+            or model.cutoffs.get(record.shipper_id)
+            or (END_OF_DAY, origin.timezone or zone)
         )
         destination = record_location(record, "destination")
         warehouse = Warehouse(

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from functools import cached_property, lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from shipflow import geo
-from shipflow.calendars import apply_cutoff, calendar
+from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar
 from shipflow.edd.history import HistoryRecord
 
 WEEKDAYS = frozenset(range(5))
@@ -29,6 +30,7 @@ MIN_OBSERVED = 0.2  # caps the truncation weight at 5
 # No single promise is one the model expects to miss more than one time in five, whatever a
 # brand-wide confidence above that lets it trade between orders.
 MIN_PROMISE_LEVEL = 0.8
+END_OF_DAY = time(23, 59, 59)  # a shipper without a cut-off: every order counts from its day
 MAX_CACHED_LANES = 100_000  # shrunk distributions kept per model (a few hundred bytes each)
 MIN_SAMPLES_TO_SHIFT = 3  # a level's own median counts from this many (weighted) deliveries
 MAX_RATE = 1e6  # stands for "any rate" (the first candidate date already held), JSON-safe
@@ -225,6 +227,8 @@ class TransitModel:
     histograms: dict[str, list[float]] = field(default_factory=dict)
     calibration: Calibration | None = None
     service_weekdays: dict[str, frozenset[int]] = field(default_factory=dict)
+    # shipper -> (cut-off, zone) as its handovers show it, for shippers configured without one
+    cutoffs: dict[str, tuple[time, str]] = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -237,7 +241,8 @@ class TransitModel:
         """Learn from records delivered before `as_of` (later ones are what production lacks).
 
         `cutoffs` (shipper -> cut-off time and zone) makes handling count from the day the
-        order made the cut-off; shippers without one count from the order's own day.
+        order made the cut-off; other shippers get the cut-off their handovers show, if any,
+        else count from the order's own day.
         """
         model = cls(config or ModelConfig(), as_of)
         known = [
@@ -246,9 +251,12 @@ class TransitModel:
             if r.delivered_at and r.handed_to_carrier_at and r.delivered_at < as_of
         ]
         model.service_weekdays = learned_weekdays(known)
+        unknown = [r for r in known if r.shipper_id not in (cutoffs or {})]
+        model.cutoffs = learned_cutoffs(unknown, model.config.working_weekdays)
+        effective = {**model.cutoffs, **(cutoffs or {})}
         observed = observation_odds(known, as_of, model.config.mature_days)
         for record in known:
-            model._learn(record, (cutoffs or {}).get(record.shipper_id), observed(record))
+            model._learn(record, effective.get(record.shipper_id), observed(record))
         return model
 
     def _learn(
@@ -396,6 +404,7 @@ class TransitModel:
             "histograms": {k: _trim([round(c, 6) for c in v]) for k, v in self.histograms.items()},
             "calibration": asdict(self.calibration) if self.calibration else None,
             "service_weekdays": {k: sorted(v) for k, v in self.service_weekdays.items()},
+            "cutoffs": {k: [c.isoformat(), zone] for k, (c, zone) in self.cutoffs.items()},
         }
 
     @classmethod
@@ -422,7 +431,56 @@ class TransitModel:
             if calibration
             else None,
             {k: frozenset(v) for k, v in data.get("service_weekdays", {}).items()},
+            {k: (time.fromisoformat(c), zone) for k, (c, zone) in data.get("cutoffs", {}).items()},
         )
+
+
+def learned_cutoffs(
+    records: Sequence[HistoryRecord],
+    weekdays: frozenset[int],
+    min_orders: int = 20,
+    gain: float = 0.05,
+) -> dict[str, tuple[time, str]]:
+    """Each shipper's cut-off as its handovers show it: the half hour before which orders
+    leave a working day earlier, where one makes handling clearly more regular (its most
+    common number of days `gain` more common) than counting every order from its own day.
+    Marketplace sellers and imported shippers come without a configured cut-off."""
+    by_shipper: dict[str, list[HistoryRecord]] = defaultdict(list)
+    for record in records:
+        if record.handed_to_carrier_at:
+            by_shipper[record.shipper_id].append(record)
+    found = {}
+    for shipper, rows in by_shipper.items():
+        origin = record_location(rows[0], "origin")
+        zone = origin.timezone or getattr(rows[0].ordered_at.tzinfo, "key", None)
+        if len(rows) < min_orders or zone is None:
+            continue
+        working = calendar(weekdays, origin.country, origin.subdivision)
+        points = [_handover_point(r, working, zone) for r in rows]
+
+        def regularity(minute: int, points: list[tuple[int, int, int]] = points) -> float:
+            """Share of the most common handling; a parcel handed over before the day the
+            cut-off allows contradicts it and counts against it."""
+            days = (made if at < minute else missed for at, made, missed in points)
+            counts = Counter(d for d in days if d >= 0)
+            return max(counts.values(), default=0) / len(points)
+
+        best = max(range(6 * 60, 24 * 60, 30), key=lambda minute: (regularity(minute), minute))
+        if regularity(best) >= regularity(24 * 60) + gain:
+            found[shipper] = (time(best // 60, best % 60), zone)
+    return found
+
+
+@lru_cache(maxsize=200_000)
+def _handover_point(
+    record: HistoryRecord, working: BusinessCalendar, zone: str
+) -> tuple[int, int, int]:
+    """(minute of the day ordered, handling days if it made the cut-off, if it did not)."""
+    local = record.ordered_at.astimezone(ZoneInfo(zone))
+    handed = record.handed_to_carrier_at.date()  # type: ignore[union-attr]
+    made = working.count(working.next_day(local.date()), handed)
+    missed = working.count(working.next_day(local.date() + timedelta(days=1)), handed)
+    return local.hour * 60 + local.minute, made, missed
 
 
 def observed_delivery_weekdays(records: Sequence[HistoryRecord], share: float = 0.02) -> frozenset:

@@ -1,10 +1,18 @@
+import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 
 from shipflow import geo
-from shipflow.edd.transit import Distribution, Lane, ModelConfig, TransitModel, calibration_from
+from shipflow.edd.transit import (
+    Distribution,
+    Lane,
+    ModelConfig,
+    Origin,
+    TransitModel,
+    calibration_from,
+)
 
 from .factories import history
 
@@ -75,8 +83,6 @@ def test_handling_is_learned_per_shipper():
 
 
 def test_round_trips_through_a_json_dict():
-    import json
-
     records = history([2, 3, 3, 4, 9] * 10)
     model = TransitModel.fit(records, AS_OF)
     model.calibration = calibration_from([0.1, 0.5, 0.9], [0.2, 0.6, 1.0], rates=[0, 0.1, 1e9])
@@ -125,3 +131,52 @@ def test_a_lane_is_not_answered_from_another_shippers_cache():
     fresh = TransitModel.fit(records, AS_OF, ModelConfig(half_life_days=1e9))
     assert model.predict(lane(shipper="wh-other")) == fresh.predict(lane(shipper="wh-other"))
     assert first != fresh.predict(lane(shipper="wh-other"))
+
+
+def _orders_around_two_pm(shipper: str, cutoff_hour: int | None) -> list:
+    """Orders at 10:00, 13:45, 14:15 and 18:00 each weekday; those before `cutoff_hour` leave
+    that day, the rest the next working day (`None`: every order leaves the day it was placed)."""
+    from datetime import timedelta
+
+    from shipflow.calendars import calendar
+
+    working = calendar(frozenset(range(5)), "US", "NY")
+    records = []
+    for base in history([2] * 30, shipper=shipper):
+        day = base.ordered_at.date()
+        for hour, minute in ((10, 0), (13, 45), (14, 15), (18, 0)):
+            ordered = base.ordered_at.replace(hour=hour, minute=minute)
+            late = cutoff_hour is not None and hour >= cutoff_hour
+            handed = working.next_day(day + timedelta(days=1)) if late else day
+            at = base.handed_to_carrier_at.replace(
+                year=handed.year, month=handed.month, day=handed.day
+            )
+            delivered = calendar(frozenset(range(5)), "US").after(handed, 2)
+            records.append(
+                replace(
+                    base,
+                    order_id=f"{base.order_id}-{hour}",
+                    ordered_at=ordered,
+                    handed_to_carrier_at=at,
+                    delivered_at=base.delivered_at.replace(
+                        year=delivered.year, month=delivered.month, day=delivered.day
+                    ),
+                )
+            )
+    return records
+
+
+def test_a_shippers_cut_off_is_learned_from_its_handovers():
+    records = _orders_around_two_pm("seller-14h", 14) + _orders_around_two_pm("seller-none", None)
+    model = TransitModel.fit(records, AS_OF)
+    assert model.cutoffs == {"seller-14h": (time(14), "America/New_York")}
+    handling = model.predict_handling(Origin("seller-14h", NYC.regions))
+    assert handling.pmf[0] == pytest.approx(1.0)  # counted from the day the cut-off allows
+    copy = TransitModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert copy.cutoffs == model.cutoffs
+
+
+def test_a_configured_cut_off_wins_over_the_learned_one():
+    records = _orders_around_two_pm("seller-14h", 14)
+    model = TransitModel.fit(records, AS_OF, cutoffs={"seller-14h": (time(12), "America/New_York")})
+    assert model.cutoffs == {}
