@@ -331,8 +331,8 @@ class TransitModel:
         return self.calibration.rate(p)
 
     def window_mass(self, stated: float) -> float:
-        """The predictive mass a window holds to contain `stated` of outcomes: more when the
-        calibration found the model overconfident, never less than the model itself needs."""
+        """The predictive mass a window holds to contain `stated` of outcomes: what the
+        calibration found (more for an overconfident model, less for a cautious one)."""
         calibrated = self.calibration.window_mass if self.calibration else None
         return calibrated or stated
 
