@@ -24,7 +24,8 @@ from benchmarks.edd_synthetic import synthetic_history
 from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
 from shipflow.demo_history import demo_brand, sandbox_history
-from shipflow.edd.engine import WINDOW_MASS, DatePMF, date_pmf
+from shipflow.edd.dates import DatePMF, date_pmf
+from shipflow.edd.engine import WINDOW_MASS
 from shipflow.edd.history import HistoryRecord, read_history
 from shipflow.edd.training import history_quote, train
 from shipflow.edd.transit import (

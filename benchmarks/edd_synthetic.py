@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from shipflow import geo
 from shipflow.calendars import apply_cutoff, calendar
-from shipflow.edd.engine import DatePMF, date_pmf
+from shipflow.edd.dates import DatePMF, date_pmf
 from shipflow.edd.history import HistoryRecord
 
 WAREHOUSES = {"wh-nyc": "10001", "wh-chi": "60601", "wh-lax": "90012"}

@@ -12,7 +12,8 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from shipflow.domain import Address, CarrierService, Warehouse
-from shipflow.edd.engine import WINDOW_MASS, DatePMF, quote_from
+from shipflow.edd.dates import DatePMF
+from shipflow.edd.engine import WINDOW_MASS, quote_from
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.transit import (
     END_OF_DAY,
