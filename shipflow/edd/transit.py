@@ -471,7 +471,7 @@ def learned_cutoffs(
     return found
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=32_768)  # every retraining refits on the same records; ~25 MB at most
 def _handover_point(
     record: HistoryRecord, working: BusinessCalendar, zone: str
 ) -> tuple[int, int, int]:
