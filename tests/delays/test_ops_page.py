@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import select
 
 from shipflow.cli import main
+from shipflow.clock import SystemClock
 from shipflow.delays import alerts
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert
@@ -245,7 +246,8 @@ def test_cli_creates_an_ops_user_whose_password_logs_in(
     assert unknown.exit_code == 2
 
 
-def test_cli_alert_scan_sweeps_and_reports(runner, runtime, tmp_path, database_url, clock):
+def test_cli_alert_scan_sweeps_and_reports(runner, runtime, tmp_path, database_url):
+    """The CLI runs on the system clock, so the shipment is stamped by it too."""
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
     data["database_url"] = database_url
     config = tmp_path / "config.yaml"
@@ -255,7 +257,8 @@ def test_cli_alert_scan_sweeps_and_reports(runner, runtime, tmp_path, database_u
         from shipflow.brands import brand_by_code
 
         brand_id = brand_by_code(session, "northwind").id
-        add_shipment(session, brand_id, clock.now(), status="exception", status_reason="lost")
+        now = SystemClock().now()
+        add_shipment(session, brand_id, now, status="exception", status_reason="lost")
     result = runner.invoke(
         main, ["--config", str(config), "alerts", "scan", "--brand", "northwind"]
     )
