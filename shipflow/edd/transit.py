@@ -33,6 +33,8 @@ MIN_PROMISE_LEVEL = 0.8
 END_OF_DAY = time(23, 59, 59)  # a shipper without a cut-off: every order counts from its day
 MAX_CACHED_LANES = 100_000  # shrunk distributions kept per model (a few hundred bytes each)
 MIN_SAMPLES_TO_SHIFT = 3  # a level's own median counts from this many (weighted) deliveries
+# lanes compared for pooling: a thin lane's share later than its own median is bounded by it
+MIN_LANE_TO_COMPARE = 10
 MAX_RATE = 1e6  # stands for "any rate" (the first candidate date already held), JSON-safe
 
 
@@ -225,6 +227,11 @@ class TransitModel:
     config: ModelConfig = field(default_factory=ModelConfig)
     as_of: datetime | None = None
     histograms: dict[str, list[float]] = field(default_factory=dict)
+    # per level key, days from each delivery's lane centre (see _centre): index = days + max_days
+    spreads: dict[str, list[float]] = field(default_factory=dict)
+    # per coarsest level (a service's or handling's country pair): pseudo-samples a level borrows
+    # from its parent's spread, as measured by how alike its lanes' spreads are
+    shape_strengths: dict[str, float] = field(default_factory=dict)
     calibration: Calibration | None = None
     service_weekdays: dict[str, frozenset[int]] = field(default_factory=dict)
     # shipper -> (cut-off, zone) as its handovers show it, for shippers configured without one
@@ -255,16 +262,52 @@ class TransitModel:
         model.cutoffs = learned_cutoffs(unknown, model.config.working_weekdays)
         effective = {**model.cutoffs, **(cutoffs or {})}
         observed = observation_odds(known, as_of, model.config.mature_days)
+        max_days, learned = model.config.max_days, []
         for record in known:
-            model._learn(record, effective.get(record.shipper_id), observed(record))
+            age = (as_of - record.delivered_at).total_seconds() / 86400  # type: ignore[operator]
+            weight = 0.5 ** (age / model.config.half_life_days) / observed(record)
+            for keys, days in model._observations(record, effective.get(record.shipper_id)):
+                for key in keys:
+                    _add(model.histograms, key, days, weight, max_days + 1)
+                learned.append((keys, days, weight))
+        centres = {key: (sum(c), _median(np.array(c))) for key, c in model.histograms.items()}
+        spreads = []
+        for keys, days, weight in learned:
+            # days from the lane's centre, pooled at the centre's level and coarser ones
+            i = _centre(keys, centres, MIN_SAMPLES_TO_SHIFT)
+            spread = days - centres[keys[i]][1]
+            for key in keys[: i + 1]:
+                _add(model.spreads, key, spread + max_days, weight, 2 * max_days + 1)
+            spreads.append((keys[0], keys[i], spread))
+        model.shape_strengths = model._pooling_strengths(spreads)
         return model
 
-    def _learn(
-        self, record: HistoryRecord, cutoff: tuple[time, str] | None, observed: float
-    ) -> None:
+    def _pooling_strengths(self, spreads: list[tuple[str, str, int]]) -> dict[str, float]:
+        """Per family (coarsest level), how strongly its lanes' spreads pool: judged by how
+        much lanes differ in their share of deliveries later than the family's promise zone
+        (its MIN_PROMISE_LEVEL quantile of days from lane centres)."""
+        max_days = self.config.max_days
+        beyond = {
+            family: int(np.searchsorted(np.cumsum(counts), MIN_PROMISE_LEVEL * sum(counts)))
+            - max_days
+            for family in {family for family, _, _ in spreads}
+            if (counts := self.spreads[family])
+        }
+        lanes: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        for family, centre, spread in spreads:
+            lane = lanes[family][centre]
+            lane[0], lane[1] = lane[0] + 1, lane[1] + (spread > beyond[family])
+        return {
+            family: strength
+            for family, found in lanes.items()
+            if (strength := pooling_strength(list(found.values()))) is not None
+        }
+
+    def _observations(
+        self, record: HistoryRecord, cutoff: tuple[time, str] | None
+    ) -> list[tuple[list[str], int]]:
+        """(level keys, business days) of a delivery's transit and of its handling."""
         config = self.config
-        age = (self.as_of - record.delivered_at).total_seconds() / 86400  # type: ignore[operator]
-        weight = 0.5 ** (age / config.half_life_days) / observed
         origin = record_location(record, "origin")
         destination = record_location(record, "destination")
         handed = record.handed_to_carrier_at.date()  # type: ignore[union-attr]
@@ -274,27 +317,21 @@ class TransitModel:
         lane = Lane(
             record.service_key, origin.regions, destination.regions, distance, record.shipper_id
         )
-        for key, _ in lane.levels():
-            self._add(key, transit, weight)
         working = calendar(config.working_weekdays, origin.country, origin.subdivision)
         if cutoff:
             start = apply_cutoff(record.ordered_at, cutoff[1], cutoff[0], working).start_day
         else:
             start = working.next_day(record.ordered_at.date())
         handling = working.count(start, handed)
-        for key, _ in Origin(record.shipper_id, origin.regions).levels():
-            self._add(key, handling, weight)
+        return [
+            ([key for key, _ in lane.levels()], transit),
+            ([key for key, _ in Origin(record.shipper_id, origin.regions).levels()], handling),
+        ]
 
     def weekdays(self, service_key: str) -> frozenset[int]:
         """The weekdays a service delivers on, as its history shows (else the configured ones):
         transit is counted in them, so a Saturday is a day only where parcels arrive then."""
         return self.service_weekdays.get(service_key, self.config.delivery_weekdays)
-
-    def _add(self, key: str, days: int, weight: float) -> None:
-        counts = self.histograms.get(key)
-        if counts is None:
-            counts = self.histograms[key] = [0.0] * (self.config.max_days + 1)
-        counts[min(max(days, 0), self.config.max_days)] += weight
 
     def predict(self, lane: Lane) -> Distribution | None:
         """Transit business days for a lane; None when there is neither data nor a distance."""
@@ -360,29 +397,46 @@ class TransitModel:
             found = self._arrays[key] = (array, sum(counts), _median(array))
         return found
 
+    def _spread(self, key: str) -> tuple[np.ndarray, float]:
+        """A level's days from its lanes' centres (index = days + max_days), and their total:
+        only deliveries whose lane is centred at this level or finer count here."""
+        found = self._arrays.get("spread:" + key)
+        if found is None:
+            counts = self.spreads.get(key) or [0.0] * (2 * self.config.max_days + 1)
+            found = self._arrays["spread:" + key] = (np.array(counts), sum(counts), 0)
+        return found[0], found[1]
+
     def _shrink(
         self, keys: list[tuple[str, str]], prior: Distribution | None
     ) -> Distribution | None:
-        """Level by level from `prior`: each level's own counts plus pseudo-samples of the shape
-        so far, moved from the parent's median to the level's own (lanes differ in how long they
-        take more than in their spread, which is the network's)."""
+        """Level by level from `prior`: each level's own counts plus pseudo-samples of the spread
+        so far placed at the level's own median. A level's spread is that of its deliveries
+        around their own lanes' centres, shrunk towards its parent's: lanes differ in how long
+        they take, while the spread around it (late parcels, failed attempts) is the
+        network's, and a coarse level's raw counts would add the differences between lanes."""
         config = self.config
-        strength = config.prior_strength
-        pmf = np.array(prior.pmf) if prior else None
-        location = _median(pmf) if pmf is not None else 0
-        level, samples = (prior.level, 0.0) if prior else ("", 0.0)
+        max_days, strength = config.max_days, config.prior_strength
+        pmf = shape = None
+        location, level, samples = 0, "", 0.0
+        if prior:
+            pmf = np.array(prior.pmf)
+            location, level = _median(pmf), prior.level
+            shape = _centred(pmf, location, max_days)
+        shape_strength = self.shape_strengths.get(keys[0][0], config.shape_strength)
         for key, label in keys:
             found = self._histogram(key)
             if found is None:
                 continue
             counts, n, median = found
-            if pmf is None:
-                pmf, location = counts / n, median
+            spread, spread_total = self._spread(key)
+            if shape is None:
+                pmf, shape, location = counts / n, spread / spread_total, median
             else:
                 if n >= MIN_SAMPLES_TO_SHIFT:
-                    pmf, location = _shifted(pmf, median - location), median
-                pmf = (counts + strength * pmf) / (n + strength)
-            strength = config.shape_strength
+                    location = median
+                pmf = (counts + strength * _placed(shape, location, max_days)) / (n + strength)
+                shape = (spread + strength * shape) / (spread_total + strength)
+            strength = shape_strength
             if n >= config.min_samples or not level:
                 level, samples = label, n
         return Distribution(tuple(pmf.tolist()), level, samples) if pmf is not None else None
@@ -402,6 +456,8 @@ class TransitModel:
             "config": config,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "histograms": {k: _trim([round(c, 6) for c in v]) for k, v in self.histograms.items()},
+            "spreads": {k: _sparse(v) for k, v in self.spreads.items()},
+            "shape_strengths": self.shape_strengths,
             "calibration": asdict(self.calibration) if self.calibration else None,
             "service_weekdays": {k: sorted(v) for k, v in self.service_weekdays.items()},
             "cutoffs": {k: [c.isoformat(), zone] for k, (c, zone) in self.cutoffs.items()},
@@ -416,11 +472,20 @@ class TransitModel:
         histograms = {
             k: v + [0.0] * (config.max_days + 1 - len(v)) for k, v in data["histograms"].items()
         }
+        if "spreads" in data:
+            spreads = {k: _dense(v, 2 * config.max_days + 1) for k, v in data["spreads"].items()}
+        else:  # stored before spreads were learned: each level's own days around its median
+            spreads = {
+                k: _centred(np.array(v), _median(np.array(v)), config.max_days).tolist()
+                for k, v in histograms.items()
+            }
         calibration = data.get("calibration")
         return cls(
             config,
             datetime.fromisoformat(data["as_of"]) if data.get("as_of") else None,
             histograms,
+            spreads,
+            data.get("shape_strengths", {}),
             Calibration(
                 tuple(calibration["before"]),
                 tuple(calibration["at"]),
@@ -540,24 +605,58 @@ def record_location(record: HistoryRecord, side: str) -> geo.Location:
     return geo.Location(country, "", None, None, regions, subdivision=state or None)
 
 
+def pooling_strength(lanes: list[list[int]], most: float = 1000.0) -> float | None:
+    """How many pseudo-samples a lane's spread should borrow from the network's, from how much
+    lanes differ in their share of late deliveries ([deliveries, late] per lane) beyond chance:
+    the one-way ANOVA intra-class correlation rho of that share, as a Dirichlet strength
+    (1 - rho) / rho. Lanes no more different than chance share their spread entirely (`most`);
+    None when there are too few lanes to tell."""
+    lanes = [lane for lane in lanes if lane[0] >= MIN_LANE_TO_COMPARE]
+    count, total = len(lanes), sum(n for n, _ in lanes)
+    if count < 5:
+        return None
+    share = sum(k for _, k in lanes) / total
+    between = sum(n * (k / n - share) ** 2 for n, k in lanes) / (count - 1)
+    within = sum(k * (1 - k / n) for n, k in lanes) / (total - count)
+    size = (total - sum(n * n for n, _ in lanes) / total) / (count - 1)
+    rho = (between - within) / (between + (size - 1) * within) if between + within else 0.0
+    return most if rho <= 1 / (most + 1) else (1 - rho) / rho
+
+
+def _centre(keys: list[str], centres: dict[str, tuple[float, int]], enough: float) -> int:
+    """Index of the level a delivery's lane is centred on: its finest with `enough`
+    deliveries to trust a median, else its coarsest."""
+    sure = [i for i, key in enumerate(keys) if centres[key][0] >= enough]
+    return sure[-1] if sure else 0
+
+
+def _add(table: dict[str, list[float]], key: str, index: int, weight: float, size: int) -> None:
+    counts = table.get(key)
+    if counts is None:
+        counts = table[key] = [0.0] * size
+    counts[min(max(index, 0), size - 1)] += weight
+
+
 def _median(weights: np.ndarray) -> int:
     """The first day by which half the weight is in."""
     running = np.cumsum(weights)
     return int(np.searchsorted(running, running[-1] / 2))
 
 
-def _shifted(pmf: np.ndarray, shift: int) -> np.ndarray:
-    """`pmf` moved by `shift` days, the mass pushed past either end kept at that end."""
-    if shift == 0:
-        return pmf
-    moved = np.zeros_like(pmf)
-    if shift > 0:
-        moved[shift:] = pmf[:-shift]
-        moved[-1] += pmf[-shift:].sum()
-    else:
-        moved[:shift] = pmf[-shift:]
-        moved[0] += pmf[:-shift].sum()
-    return moved
+def _centred(pmf: np.ndarray, location: int, max_days: int) -> np.ndarray:
+    """`pmf` over days 0..max_days as days from `location` (index = days + max_days)."""
+    shape = np.zeros(2 * max_days + 1)
+    shape[max_days - location : 2 * max_days - location + 1] = pmf
+    return shape
+
+
+def _placed(shape: np.ndarray, location: int, max_days: int) -> np.ndarray:
+    """A spread around 0 placed at `location`, what falls outside 0..max_days kept at the ends."""
+    first = max_days - location
+    pmf = shape[first : first + max_days + 1].copy()
+    pmf[0] += shape[:first].sum()
+    pmf[-1] += shape[first + max_days + 1 :].sum()
+    return pmf
 
 
 def distance_bands(distance_km: float | None) -> tuple[int, int] | None:
@@ -589,6 +688,18 @@ def _lognormal(median: float, sigma: float, max_days: int) -> Distribution:
     edges[-1] = 1.0
     pmf = tuple(b - a for a, b in zip([0.0, *edges[:-1]], edges, strict=True))
     return Distribution(pmf, "prior:distance")
+
+
+def _sparse(values: list[float]) -> dict[str, float]:
+    """Non-zero counts by index (spreads are mostly zeros on both sides of the centre)."""
+    return {str(i): round(v, 6) for i, v in enumerate(values) if v}
+
+
+def _dense(counts: dict[str, float], size: int) -> list[float]:
+    values = [0.0] * size
+    for i, v in counts.items():
+        values[int(i)] = v
+    return values
 
 
 def _trim(values: list[float]) -> list[float]:

@@ -12,6 +12,7 @@ from shipflow.edd.transit import (
     Origin,
     TransitModel,
     calibration_from,
+    pooling_strength,
 )
 
 from .factories import history
@@ -53,6 +54,41 @@ def test_thin_lane_keeps_its_own_median_and_borrows_the_network_spread():
     far = model.predict(lane(destination=LAX))
     assert far.mode == 5 and far.pmf[2] < 0.02
     assert far.pmf[6] > 0.02 and far.pmf[7] > 0.01  # the spread of Chicago's 3 and 4
+
+
+def test_thin_lane_borrows_the_spread_around_lanes_not_the_gaps_between_them():
+    # Chicago takes 2 days and Los Angeles 5, each with the same late tail (+1, +2): the
+    # country-wide spread is that tail, not a mix of 2s and 5s; Miami's 5 deliveries took 3
+    tail = [0] * 85 + [1] * 10 + [2] * 5
+    chicago = history([2 + t for t in tail])
+    los_angeles = history([5 + t for t in tail], destination="90012")
+    miami = history([3] * 5, destination="33101", start=date(2027, 1, 4))
+    model = TransitModel.fit(chicago + los_angeles + miami, AS_OF, ModelConfig(half_life_days=1e9))
+    thin = model.predict(lane(destination=geo.locate("US", "33101")))
+    assert thin.mode == 3 and thin.pmf[4] > 0.03 and thin.pmf[5] > 0.01
+    assert thin.pmf[1] + thin.pmf[2] < 0.03 and sum(thin.pmf[6:]) < 0.01
+
+
+@pytest.mark.parametrize(
+    "lanes, low, high",
+    [
+        ([[100, 10]] * 8, 1000, 1000),  # the same late share everywhere: one network spread
+        ([[100, 10], [100, 12], [100, 8], [100, 11], [100, 9]] * 2, 500, 1000),  # chance
+        ([[100, 2], [100, 30], [100, 5], [100, 40], [100, 10]] * 2, 2, 15),  # lanes differ
+    ],
+)
+def test_lanes_pool_their_spread_as_much_as_they_are_alike(lanes, low, high):
+    assert low <= pooling_strength(lanes) <= high
+
+
+def test_too_few_lanes_to_compare_leave_the_configured_pooling():
+    assert pooling_strength([[100, 10], [100, 50], [5, 1]]) is None
+
+
+def test_a_model_stored_before_spreads_were_learned_still_quotes():
+    data = json.loads(json.dumps(TransitModel.fit(history([2] * 40), AS_OF).to_dict()))
+    del data["spreads"]
+    assert TransitModel.from_dict(data).predict(lane()).mode == 2
 
 
 def test_thin_lane_backs_off_to_coarser_regions():
