@@ -63,18 +63,20 @@ class Distribution:
     """P(days = i) for i = 0..len-1, the finest level with enough data and its sample weight.
 
     Quoting hashes and walks the same few distributions thousands of times a second, so the
-    hash and the support are computed once, when the distribution is made.
+    hash is computed when the distribution is made and the support when first asked for (most
+    lanes of an estimate are ruled out by their quantile alone).
     """
 
     pmf: tuple[float, ...]
     level: str
     samples: float = 0.0
     _hash: int = field(init=False, repr=False, compare=False)
-    _support: tuple[tuple[int, float], ...] = field(init=False, repr=False, compare=False)
+    _support: tuple[tuple[int, float], ...] | None = field(
+        init=False, repr=False, compare=False, default=None
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_hash", hash((self.pmf, self.level, self.samples)))
-        object.__setattr__(self, "_support", _support(self.pmf))
 
     def __hash__(self) -> int:
         return self._hash
@@ -102,7 +104,9 @@ class Distribution:
 
     def support(self) -> tuple[tuple[int, float], ...]:
         """(days, mass) pairs worth combining, renormalised."""
-        return self._support
+        if self._support is None:
+            object.__setattr__(self, "_support", _support(self.pmf))
+        return self._support  # type: ignore[return-value]
 
 
 def _support(pmf: tuple[float, ...], floor: float = 1e-4) -> tuple[tuple[int, float], ...]:
