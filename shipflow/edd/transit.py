@@ -473,7 +473,7 @@ class TransitModel:
             "config": config,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "histograms": {k: _trim([round(c, 6) for c in v]) for k, v in self.histograms.items()},
-            "spreads": {k: _sparse(v) for k, v in self.spreads.items()},
+            "spreads": {k: _span(v) for k, v in self.spreads.items()},
             "shape_strengths": self.shape_strengths,
             "calibration": asdict(self.calibration) if self.calibration else None,
             "service_weekdays": {k: sorted(v) for k, v in self.service_weekdays.items()},
@@ -490,7 +490,8 @@ class TransitModel:
             k: v + [0.0] * (config.max_days + 1 - len(v)) for k, v in data["histograms"].items()
         }
         if "spreads" in data:
-            spreads = {k: _dense(v, 2 * config.max_days + 1) for k, v in data["spreads"].items()}
+            size = 2 * config.max_days + 1
+            spreads = {k: _unspan(*v, size) for k, v in data["spreads"].items()}
         else:  # stored before spreads were learned: each level's own days around its median
             spreads = {
                 k: _centred(np.array(v), _median(np.array(v)), config.max_days).tolist()
@@ -715,16 +716,15 @@ def _lognormal(median: float, sigma: float, max_days: int) -> Distribution:
     return Distribution(pmf, "prior:distance")
 
 
-def _sparse(values: list[float]) -> dict[str, float]:
-    """Non-zero counts by index (spreads are mostly zeros on both sides of the centre)."""
-    return {str(i): round(v, 6) for i, v in enumerate(values) if v}
+def _span(values: list[float]) -> tuple[int, list[float]]:
+    """(first index, values from there to the last non-zero): a spread is zeros on both sides."""
+    rounded = [round(v, 6) for v in values]
+    first = next((i for i, v in enumerate(rounded) if v), len(rounded))
+    return first, _trim(rounded[first:])
 
 
-def _dense(counts: dict[str, float], size: int) -> list[float]:
-    values = [0.0] * size
-    for i, v in counts.items():
-        values[int(i)] = v
-    return values
+def _unspan(first: int, values: list[float], size: int) -> list[float]:
+    return [0.0] * first + values + [0.0] * (size - first - len(values))
 
 
 def _trim(values: list[float]) -> list[float]:
