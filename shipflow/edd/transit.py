@@ -1,10 +1,12 @@
 """The transit-time model: business-day distributions learned per lane from delivered history.
 
 A lane is carrier service x origin region x destination region. Each level of the region
-hierarchy (e.g. ZIP3 -> state -> census region -> country) keeps a recency-weighted histogram;
-a lane's distribution is shrunk level by level towards its parent, and the root towards a
-distance-based prior, so thin lanes borrow strength instead of jumping between levels.
-Handling (order -> handover) is modelled the same way per shipper -> origin region.
+hierarchy (e.g. ZIP3 -> state -> census region -> country) keeps a recency-weighted histogram
+of days and one of days from each delivery's own lane centre (its spread); a lane's
+distribution is its own days plus the spread pooled from the levels above it, placed at the
+lane's centre, and the root borrows from a distance-based prior, so thin lanes borrow strength
+instead of jumping between levels. Handling (order -> handover) is modelled the same way per
+shipper -> origin region.
 """
 
 from __future__ import annotations
@@ -45,9 +47,8 @@ class ModelConfig:
     half_life_days: float = 90.0  # recency weighting of deliveries
     min_samples: float = 20.0  # effective samples for a level to count as "used"
     prior_strength: float = 8.0  # pseudo-samples the coarsest level borrows from the prior
-    # pseudo-samples a level borrows from its parent's shape (moved to the level's own median):
-    # lanes differ mostly in how long they take, while the spread around it (late parcels,
-    # failed attempts) is the network's, so the shape is borrowed generously
+    # pseudo-samples a level borrows from its parent's spread where too few lanes show how
+    # alike they are (otherwise measured per service, see pooling_strength)
     shape_strength: float = 32.0
     max_days: int = 60  # business days beyond this are clamped
     delivery_weekdays: frozenset[int] = WEEKDAYS  # the days transit is counted in
