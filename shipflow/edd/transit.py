@@ -37,6 +37,7 @@ MAX_CACHED_LANES = 100_000  # shrunk distributions kept per model (a few hundred
 MIN_SAMPLES_TO_SHIFT = 3  # a level's own median counts from this many (weighted) deliveries
 # lanes compared for pooling: a thin lane's share later than its own median is bounded by it
 MIN_LANE_TO_COMPARE = 10
+MIN_LANES_TO_COMPARE = 5  # fewer lanes than this tell nothing of how alike lanes are
 MAX_RATE = 1e6  # stands for "any rate" (the first candidate date already held), JSON-safe
 
 
@@ -275,7 +276,8 @@ class TransitModel:
                 for key in keys:
                     _add(model.histograms, key, days, weight, max_days + 1)
                 learned.append((keys, days, weight))
-        centres = {key: (sum(c), _median(np.array(c))) for key, c in model.histograms.items()}
+        # not through _histogram: its cache would outlive edits to the histograms
+        centres = {key: _summary(c)[1:] for key, c in model.histograms.items()}
         spreads = []
         for keys, days, weight in learned:
             # days from the lane's centre, pooled at the centre's level and coarser ones
@@ -391,6 +393,10 @@ class TransitModel:
     def _arrays(self) -> dict[str, tuple[np.ndarray, float, int]]:
         return {}
 
+    @cached_property
+    def _spread_arrays(self) -> dict[str, tuple[np.ndarray, float]]:
+        return {}
+
     def _histogram(self, key: str) -> tuple[np.ndarray, float, int] | None:
         """A level's counts as an array, with their total and median."""
         found = self._arrays.get(key)
@@ -398,18 +404,17 @@ class TransitModel:
             counts = self.histograms.get(key)
             if counts is None:
                 return None
-            array = np.array(counts)
-            found = self._arrays[key] = (array, sum(counts), _median(array))
+            found = self._arrays[key] = _summary(counts)
         return found
 
     def _spread(self, key: str) -> tuple[np.ndarray, float]:
         """A level's days from its lanes' centres (index = days + max_days), and their total:
         only deliveries whose lane is centred at this level or finer count here."""
-        found = self._arrays.get("spread:" + key)
+        found = self._spread_arrays.get(key)
         if found is None:
             counts = self.spreads.get(key) or [0.0] * (2 * self.config.max_days + 1)
-            found = self._arrays["spread:" + key] = (np.array(counts), sum(counts), 0)
-        return found[0], found[1]
+            found = self._spread_arrays[key] = (np.array(counts), sum(counts))
+        return found
 
     def _shrink(
         self, keys: list[tuple[str, str]], prior: Distribution | None
@@ -495,8 +500,8 @@ class TransitModel:
             spreads = {k: _unspan(*v, size) for k, v in data["spreads"].items()}
         else:  # stored before spreads were learned: each level's own days around its median
             spreads = {
-                k: _centred(np.array(v), _median(np.array(v)), config.max_days).tolist()
-                for k, v in histograms.items()
+                k: _centred(array, median, config.max_days).tolist()
+                for k, (array, _, median) in ((k, _summary(v)) for k, v in histograms.items())
             }
         calibration = data.get("calibration")
         return cls(
@@ -632,7 +637,7 @@ def pooling_strength(lanes: list[list[int]], most: float = 1000.0) -> float | No
     None when there are too few lanes to tell."""
     lanes = [lane for lane in lanes if lane[0] >= MIN_LANE_TO_COMPARE]
     count, total = len(lanes), sum(n for n, _ in lanes)
-    if count < 5:
+    if count < MIN_LANES_TO_COMPARE:
         return None
     share = sum(k for _, k in lanes) / total
     between = sum(n * (k / n - share) ** 2 for n, k in lanes) / (count - 1)
@@ -654,6 +659,12 @@ def _add(table: dict[str, list[float]], key: str, index: int, weight: float, siz
     if counts is None:
         counts = table[key] = [0.0] * size
     counts[min(max(index, 0), size - 1)] += weight
+
+
+def _summary(counts: list[float]) -> tuple[np.ndarray, float, int]:
+    """Counts as an array, with their total and median."""
+    array = np.array(counts)
+    return array, sum(counts), _median(array)
 
 
 def _median(weights: np.ndarray) -> int:
