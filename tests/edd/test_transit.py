@@ -169,6 +169,24 @@ def test_a_lane_is_not_answered_from_another_shippers_cache():
     assert first != fresh.predict(lane(shipper="wh-other"))
 
 
+def test_a_lane_is_answered_as_by_a_fresh_model_whatever_was_asked_before():
+    # Chicago's late tail is short, Los Angeles' long; Springfield, IL and San Diego, CA are
+    # thin lanes sharing their state's levels (and the country's) with them
+    records = (
+        history([2] * 40 + [3] * 5)
+        + history([5] * 30 + [9] * 10, destination="90012")
+        + history([3] * 4, destination="62701")
+        + history([6] * 4, destination="92101")
+    )
+    stored = TransitModel.fit(records, AS_OF, ModelConfig(half_life_days=1e9)).to_dict()
+    warm = TransitModel.from_dict(stored).prepared()
+    springfield, san_diego = (lane(destination=geo.locate("US", z)) for z in ("62701", "92101"))
+    first = warm.predict(springfield)
+    assert warm.predict(san_diego) == TransitModel.from_dict(stored).predict(san_diego)
+    assert first == TransitModel.from_dict(stored).predict(springfield)
+    assert first.mode == 3
+
+
 def _orders_around_two_pm(shipper: str, cutoff_hour: int | None) -> list:
     """Orders at 10:00, 13:45, 14:15 and 18:00 each weekday; those before `cutoff_hour` leave
     that day, the rest the next working day (`None`: every order leaves the day it was placed)."""
