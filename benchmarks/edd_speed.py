@@ -7,7 +7,10 @@ gunicorn (target >= 1,500 requests/s with p99 <= 25 ms on this 2-core machine).
 Both use config.yaml's demo brand (3 warehouses x 5 sandbox services) and a model trained on
 a sandbox-carrier history. `--http` builds a SQLite file database with the brand and the model,
 serves `benchmarks.edd_speed:wsgi_app()` with gunicorn (2 workers, a thread per connection)
-on 127.0.0.1 and drives it with `wrk` (Debian package) over 2,000 random ZIP codes and the brand's SKUs.
+on 127.0.0.1 and drives it with `wrk` (Debian package) over 2,000 random ZIP codes and the brand's SKUs:
+as fast as it answers (the most it serves, and the latency when every connection always waits),
+then at the target's load (`--rate`, default 1,500 requests/s), each connection pausing a random
+(exponential) time between requests so shoppers arrive at random rather than in step.
 """
 
 from __future__ import annotations
@@ -117,10 +120,20 @@ def in_process(quotes: int, url: str, days: int) -> None:
 
 LUA = """
 local paths = {%s}
+local pause = %f
 local i = 0
 request = function()
   i = i + 1
   return wrk.format("GET", paths[(i %% #paths) + 1], {["Origin"] = "http://localhost:8000"})
+end
+if pause > 0 then
+  -- waits drawn from an exponential of mean `pause` (shoppers arrive at random, not in step);
+  -- wrk waits whole milliseconds, so round up with the probability of the fraction
+  delay = function()
+    local wait = -math.log(1 - math.random()) * pause
+    local whole = math.floor(wait)
+    return whole + ((math.random() < wait - whole) and 1 or 0)
+  end
 end
 """
 
@@ -143,7 +156,7 @@ def server_side(base: str) -> str:
     return f"p50 {bound(0.5)}, p99 {bound(0.99)} ({total:.0f} requests)"
 
 
-def http(url: str, directory: str, duration: int, connections: int, port: int) -> None:
+def http(url: str, directory: str, duration: int, connections: int, port: int, rate: int) -> None:
     threads = max(connections // 2, 1)  # a thread per kept-alive connection: none waits
     env = os.environ | {
         "SHIPFLOW_CONFIG": str(ROOT / "config.yaml"),
@@ -175,10 +188,12 @@ def http(url: str, directory: str, duration: int, connections: int, port: int) -
         f"/widget/v1/edd?brand=northwind&sku={rng.choice(skus)}&postal_code={z}&country=US"
         for z in zips
     ]
-    script = Path(directory) / "edd.lua"
-    script.write_text(LUA % ", ".join(f'"{p}"' for p in paths))
     base = f"http://127.0.0.1:{port}"
-    for label, target in (("2,000 random ZIPs x 4 SKUs", str(script)), ("one ZIP", None)):
+
+    def run(label: str, pause: float = 0.0, url_list: list[str] = paths, seconds: int = duration):
+        """One wrk run on a fresh server; each connection waits `pause` ms between requests."""
+        script = Path(directory) / "edd.lua"
+        script.write_text(LUA % (", ".join(f'"{p}"' for p in url_list), pause))
         server = subprocess.Popen(gunicorn, env=env, cwd=ROOT)  # a fresh server per run
         try:
             for _ in range(100):  # wait until it answers
@@ -187,21 +202,31 @@ def http(url: str, directory: str, duration: int, connections: int, port: int) -
                     break
                 except OSError:
                     time.sleep(0.2)
-            command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
-            command += ["-s", target, base] if target else [base + paths[0]]
+            command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+            command += ["-s", str(script), base]
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            rps = re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)
+            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
             p50 = re.search(r"50%\s+([\d.]+\w+)", output).group(1)
             p99 = re.search(r"99%\s+([\d.]+\w+)", output).group(1)
             errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
             print(
-                f"http ({label}, {connections} connections, {duration} s): {float(rps):.0f} "
+                f"http ({label}, {connections} connections, {seconds} s): {rps:.0f} "
                 f"requests/s, p50 {p50}, p99 {p99}, non-2xx {errors.group(1) if errors else 0}; "
                 f"in the app (one worker): {server_side(base)}"
             )
+            return rps
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+    run("2,000 random ZIPs x 4 SKUs, as fast as it answers")
+    run("one ZIP, as fast as it answers", url_list=paths[:1])
+    # the target's load: each connection paced so all of them offer `rate` requests a second
+    # (a short run first measures how long a request takes at about that load)
+    period = connections * 1000 / rate
+    trial = run(f"pacing trial at {rate} requests/s", period, seconds=5)
+    answer_ms = max(connections * 1000 / trial - period, 0.0)
+    run(f"2,000 random ZIPs x 4 SKUs at {rate} requests/s", max(period - answer_ms, 0.0))
 
 
 def main() -> None:
@@ -213,12 +238,13 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--rate", type=int, default=1500, help="the paced run's requests/s")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         url = prepare_database(directory, args.orders)
         in_process(args.quotes, url, args.days)
         if args.http:
-            http(url, directory, args.duration, args.connections, args.port)
+            http(url, directory, args.duration, args.connections, args.port, args.rate)
 
 
 if __name__ == "__main__":
