@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import statistics
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -225,7 +227,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         print_side_by_side(
             f"{args.history} from {args.test_from}",
-            {"shipflow": figures(quoted), "history promised_date": figures(promises)},
+            {
+                "shipflow": figures(quoted),
+                "history promised_date": figures(promises),
+                "hindsight (each lane's own test-period days)": figures(hindsight(tested)),
+            },
         )
     if args.sandbox:
         records, cutoffs, truth = synthetic_history(args.sandbox)
@@ -300,6 +306,50 @@ def label_oracle(tested: Sequence[HistoryRecord], extra_days: int = 6) -> list[Q
         )
         for d, a in zip(pmfs, actual, strict=True)
     ]
+
+
+def hindsight(tested: Sequence[HistoryRecord], enough: int = 20) -> list[Quoted]:
+    """What promising a lane's quantile does even knowing the future: each order is promised
+    the stated quantile of the calendar days from order to delivery of the *other test orders*
+    of its state pair (else of its destination state with more than `enough`, else of all),
+    slowdowns to come included, which no model trained on the past can see."""
+    delivered = [r for r in tested if r.delivered_at]
+    days = [(r.delivered_at.date() - r.ordered_at.date()).days for r in delivered]
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for record, taken in zip(delivered, days, strict=True):
+        for key in _hindsight_keys(record):
+            groups.setdefault(key, []).append(taken)
+    for values in groups.values():
+        values.sort()
+
+    def others(record: HistoryRecord, taken: int, q: float) -> int:
+        """The q quantile of the first group with `enough` other orders, this one left out."""
+        for key in _hindsight_keys(record):
+            values = groups[key]
+            if len(values) > enough or not key:
+                rest = values[: bisect_left(values, taken)] + values[bisect_right(values, taken) :]
+                ties = bisect_right(values, taken) - bisect_left(values, taken) - 1
+                rest = sorted(rest + [taken] * ties)
+                return rest[min(math.ceil(q * (len(rest) - 1)), len(rest) - 1)]
+        raise AssertionError("the last group holds every order")
+
+    quoted = []
+    for record, taken in zip(delivered, days, strict=True):
+        ordered = record.ordered_at.date()
+        at = {c: ordered + timedelta(days=others(record, taken, c)) for c in CONFIDENCES}
+        quoted.append(
+            Quoted(
+                ordered + timedelta(days=taken),
+                at[0.95],
+                ordered + timedelta(days=others(record, taken, 0.5)),
+                at_confidence=at,
+            )
+        )
+    return quoted
+
+
+def _hindsight_keys(record: HistoryRecord) -> tuple[tuple[str, ...], ...]:
+    return ((record.origin_state, record.destination_state), (record.destination_state,), ())
 
 
 if __name__ == "__main__":
