@@ -221,12 +221,13 @@ def http(url: str, directory: str, duration: int, connections: int, port: int, r
 
     run("2,000 random ZIPs x 4 SKUs, as fast as it answers")
     run("one ZIP, as fast as it answers", url_list=paths[:1])
-    # the target's load: each connection paced so all of them offer `rate` requests a second
-    # (a short run first measures how long a request takes at about that load)
-    period = connections * 1000 / rate
-    trial = run(f"pacing trial at {rate} requests/s", period, seconds=5)
-    answer_ms = max(connections * 1000 / trial - period, 0.0)
-    run(f"2,000 random ZIPs x 4 SKUs at {rate} requests/s", max(period - answer_ms, 0.0))
+    # the target's load: each connection paced so all of them offer `rate` requests a second;
+    # short trials correct the pause by the time requests took at about that load
+    pause = connections * 1000 / rate
+    for trial in (1, 2):
+        achieved = run(f"pacing trial {trial} for {rate} requests/s", pause, seconds=5)
+        pause = max(pause + connections * 1000 * (1 / rate - 1 / achieved), 0.0)
+    run(f"2,000 random ZIPs x 4 SKUs at {rate} requests/s", pause)
 
 
 def main() -> None:

@@ -1,0 +1,44 @@
+"""The baselines the accuracy benchmark prints beside shipflow must themselves be right."""
+
+from datetime import UTC, datetime, timedelta
+
+from benchmarks.edd_accuracy import hindsight
+from shipflow.edd.history import HistoryRecord
+
+MONDAY = datetime(2017, 7, 3, 9, tzinfo=UTC)
+
+
+def order(i: int, days: int, origin: str = "SP", destination: str = "RJ") -> HistoryRecord:
+    ordered = MONDAY + timedelta(days=i)
+    return HistoryRecord(
+        order_id=str(i),
+        ordered_at=ordered,
+        shipper_id="seller",
+        origin_postal_code="01000",
+        origin_country="BR",
+        destination_postal_code="20000",
+        destination_country="BR",
+        carrier="olist",
+        service="standard",
+        handed_to_carrier_at=ordered,
+        delivered_at=ordered + timedelta(days=days),
+        origin_state=origin,
+        destination_state=destination,
+    )
+
+
+def test_hindsight_promises_the_quantile_of_the_other_orders_of_the_lane():
+    # 20 orders took 5 days, 2 took 9: the 95 % quantile of the others is 9 for a 5-day order
+    # (two 9s among 21) and 5 for a 9-day order (one 9 among 21): it never sees its own days
+    orders = [order(i, 5) for i in range(20)] + [order(20, 9), order(21, 9)]
+    quoted = hindsight(orders)
+    padding = [(q.promised - q.actual).days for q in quoted]
+    assert padding == [4] * 20 + [-4, -4]
+    assert {(q.most_likely - q.actual).days for q in quoted[:20]} == {0}
+
+
+def test_a_thin_lane_is_promised_from_its_destination_state():
+    # 3 orders from MG to RJ (too few to tell) took 2 days; RJ's 22 orders from SP took 5
+    orders = [order(i, 5) for i in range(22)] + [order(30 + i, 2, origin="MG") for i in range(3)]
+    quoted = hindsight(orders)
+    assert [(q.promised - q.actual).days for q in quoted[22:]] == [3, 3, 3]
