@@ -202,6 +202,8 @@ def http(url: str, directory: str, duration: int, connections: int, port: int, r
                     break
                 except OSError:
                     time.sleep(0.2)
+            else:
+                raise RuntimeError(f"gunicorn did not answer on {base} within 20 s")
             command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
             command += ["-s", str(script), base]
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
