@@ -26,16 +26,13 @@ from benchmarks.edd_synthetic import synthetic_history
 from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
 from shipflow.demo_history import demo_brand, sandbox_history
+from shipflow.edd.calibration import calibration_from
 from shipflow.edd.dates import DatePMF, date_pmf
 from shipflow.edd.engine import WINDOW_MASS
 from shipflow.edd.history import HistoryRecord, read_history
+from shipflow.edd.learned import observed_delivery_weekdays
 from shipflow.edd.training import history_quote, train
-from shipflow.edd.transit import (
-    ModelConfig,
-    TransitModel,
-    calibration_from,
-    observed_delivery_weekdays,
-)
+from shipflow.edd.transit import ModelConfig, TransitModel
 
 DEFAULT_TABLE = "br_postal_prefix_centroids.csv"
 CONFIDENCES = (0.8, 0.9, 0.95, 0.97, 0.99)

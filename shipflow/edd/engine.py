@@ -16,14 +16,9 @@ from shipflow import geo
 from shipflow.calendars import BusinessCalendar, CutOff, apply_cutoff, calendar, preload
 from shipflow.domain import CarrierService, Status, TrackingEvent, Warehouse
 from shipflow.edd.dates import DatePMF, date_pmf, ordinal_pmf
-from shipflow.edd.transit import (
-    MIN_PROMISE_LEVEL,
-    Distribution,
-    Lane,
-    Origin,
-    TransitModel,
-    point_mass,
-)
+from shipflow.edd.distribution import Distribution, point_mass
+from shipflow.edd.lanes import Lane, Origin
+from shipflow.edd.transit import MIN_PROMISE_LEVEL, TransitModel
 
 EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
 # The window is stated to hold what lies between the two levels; the model's calibration says

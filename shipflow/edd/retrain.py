@@ -11,10 +11,11 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from shipflow.config import BrandConfig
+from shipflow.edd.learned import observed_delivery_weekdays
 from shipflow.edd.repository import load_history, store_model
 from shipflow.edd.service import BrandSetup
 from shipflow.edd.training import history_quote, train
-from shipflow.edd.transit import ModelConfig, observed_delivery_weekdays
+from shipflow.edd.transit import ModelConfig
 from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
 from shipflow.store.edd_models import DeliveryHistoryRow, TransitModelRow

@@ -12,18 +12,12 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from shipflow.domain import Address, CarrierService, Warehouse
+from shipflow.edd.calibration import calibration_from, with_margin
 from shipflow.edd.dates import DatePMF
 from shipflow.edd.engine import WINDOW_MASS, quote_from
 from shipflow.edd.history import HistoryRecord
-from shipflow.edd.transit import (
-    END_OF_DAY,
-    MIN_OBSERVED,
-    ModelConfig,
-    TransitModel,
-    calibration_from,
-    record_location,
-    with_margin,
-)
+from shipflow.edd.lanes import record_location
+from shipflow.edd.transit import END_OF_DAY, MIN_OBSERVED, ModelConfig, TransitModel
 
 Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
 

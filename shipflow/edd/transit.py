@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from functools import cached_property, lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from shipflow import geo
-from shipflow.calendars import BusinessCalendar, apply_cutoff, calendar
+from shipflow.calendars import apply_cutoff, calendar
+from shipflow.edd.calibration import Calibration
+from shipflow.edd.distribution import Distribution
 from shipflow.edd.history import HistoryRecord
+from shipflow.edd.lanes import Lane, Origin, distance_bands, record_location
+from shipflow.edd.learned import learned_cutoffs, learned_weekdays
 
 WEEKDAYS = frozenset(range(5))
-FINE_BAND_KM = 50
 MIN_OBSERVED = 0.2  # caps the truncation weight at 5
 # No single promise is one the model expects to miss more than one time in five, whatever a
 # brand-wide confidence above that lets it trade between orders.
@@ -38,7 +40,6 @@ MIN_SAMPLES_TO_SHIFT = 3  # a level's own median counts from this many (weighted
 # lanes compared for pooling: a thin lane's share later than its own median is bounded by it
 MIN_LANE_TO_COMPARE = 10
 MIN_LANES_TO_COMPARE = 5  # fewer lanes than this tell nothing of how alike lanes are
-MAX_RATE = 1e6  # stands for "any rate" (the first candidate date already held), JSON-safe
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,172 +59,6 @@ class ModelConfig:
     prior_km_per_day: float = 500.0
     prior_sigma: float = 0.5
     mature_days: int = 90  # orders older than this are taken as fully delivered (0: no correction)
-
-
-@dataclass(frozen=True, slots=True)
-class Distribution:
-    """P(days = i) for i = 0..len-1, the finest level with enough data and its sample weight.
-
-    Quoting hashes and walks the same few distributions thousands of times a second, so the
-    hash is computed when the distribution is made and the support when first asked for (most
-    lanes of an estimate are ruled out by their quantile alone).
-    """
-
-    pmf: tuple[float, ...]
-    level: str
-    samples: float = 0.0
-    _hash: int = field(init=False, repr=False, compare=False)
-    _support: tuple[tuple[int, float], ...] | None = field(
-        init=False, repr=False, compare=False, default=None
-    )
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.pmf, self.level, self.samples)))
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def quantile(self, p: float) -> int:
-        total = 0.0
-        for days, mass in enumerate(self.pmf):
-            total += mass
-            if total >= p - 1e-12:
-                return days
-        return len(self.pmf) - 1
-
-    @property
-    def mode(self) -> int:
-        return max(range(len(self.pmf)), key=self.pmf.__getitem__)
-
-    def at_least(self, days: int) -> Distribution:
-        """Conditioned on taking `days` or more (the parcel is still on its way)."""
-        tail = [0.0] * days + list(self.pmf[days:])
-        total = sum(tail)
-        if total <= 0:  # later than anything seen: the longest transit the model knows
-            tail = [0.0] * min(days, len(self.pmf) - 1) + [1.0]
-            total = 1.0
-        return Distribution(tuple(m / total for m in tail), self.level, self.samples)
-
-    def support(self) -> tuple[tuple[int, float], ...]:
-        """(days, mass) pairs worth combining, renormalised."""
-        if self._support is None:
-            object.__setattr__(self, "_support", _support(self.pmf))
-        return self._support  # type: ignore[return-value]
-
-
-def _support(pmf: tuple[float, ...], floor: float = 1e-4) -> tuple[tuple[int, float], ...]:
-    kept = [(d, m) for d, m in enumerate(pmf) if m >= floor]
-    total = sum(m for _, m in kept)
-    return tuple((d, m / total) for d, m in kept)
-
-
-@lru_cache(maxsize=256)
-def point_mass(days: int, level: str) -> Distribution:
-    return Distribution(tuple([0.0] * days + [1.0]), level)
-
-
-@dataclass(frozen=True, slots=True)
-class Lane:
-    service: str  # "carrier:service"
-    origin: tuple[str, ...]  # regions finest -> country
-    destination: tuple[str, ...]
-    distance_km: float | None = None
-    shipper: str = ""  # when known, the shipper's own lane to the destination's state is finest
-
-    def levels(self) -> list[tuple[str, str]]:
-        """(key, label) per level, coarse -> fine, pairing regions from the country down."""
-        pairs = list(zip(reversed(self.origin), reversed(self.destination), strict=False))
-        bands = distance_bands(self.distance_km)
-        if bands is not None and pairs:
-            # between the country pair and finer regions: lanes of about the same length
-            pairs.insert(1, (pairs[0][0], f"{pairs[0][1]}~{bands[0]}km+"))
-        if self.shipper and len(self.destination) > 1:
-            # the destination's state: third from the end (state, region, country) when present
-            state = self.destination[-3] if len(self.destination) > 2 else self.destination[0]
-            pairs.append((f"shipper:{self.shipper}", state))
-        if bands is not None and len(self.origin) > 1:
-            # finest: carriers set transit by origin and distance zone, not by state lines
-            pairs.append((self.origin[0], f"~{bands[1]}km"))
-        return [(f"{self.service}|{o}|{d}", f"{o}->{d}") for o, d in pairs]
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Who hands over a parcel: the shipper (warehouse) and where it is."""
-
-    shipper: str
-    regions: tuple[str, ...]
-
-    def levels(self) -> list[tuple[str, str]]:
-        levels = [*reversed(self.regions), f"shipper:{self.shipper}"]
-        return [(f"handling|{x}", x) for x in levels]
-
-
-@dataclass(frozen=True, slots=True)
-class Calibration:
-    """Recent predictive-CDF values of actual outcomes (percentiles 0..100), to recalibrate levels.
-
-    `before[i]`: CDF just before the actual date; `at[i]`: CDF at the actual date.
-    """
-
-    before: tuple[float, ...]
-    at: tuple[float, ...]
-    samples: int
-    window_mass: float | None = None  # the mass whose shortest window held 90 % of outcomes
-    # Percentiles of the largest promise rate (on-time probability bought per day of padding)
-    # at which each outcome would still have been on time; see DatePMF.trade_offs.
-    rates: tuple[float, ...] | None = None
-
-    def upper(self, p: float) -> float:
-        """Level whose quantile date is on/after the actual date with frequency p."""
-        return min(_percentile(self.before, with_margin(p, self.samples)) + 1e-9, 1.0)
-
-    def lower(self, p: float) -> float:
-        """Level whose quantile date is on/before the actual date with frequency 1 - p."""
-        return _percentile(self.at, p)
-
-    def rate(self, p: float) -> float | None:
-        """Promise rate at which a share p of the calibration outcomes were on time."""
-        return _percentile(self.rates, 1 - with_margin(p, self.samples)) if self.rates else None
-
-
-def with_margin(p: float, samples: int) -> float:
-    """`p` raised by one standard error of a share measured on `samples` outcomes: calibrated on
-    few orders, a promise errs towards keeping more than it states rather than fewer."""
-    return min(p + math.sqrt(p * (1 - p) / max(samples, 1)), (1 + p) / 2)
-
-
-def _percentile(points: Sequence[float], p: float) -> float:
-    x = p * (len(points) - 1)
-    i = min(int(x), len(points) - 2)
-    return points[i] + (points[i + 1] - points[i]) * (x - i)
-
-
-def calibration_from(
-    before: Sequence[float],
-    at: Sequence[float],
-    weights: Sequence[float] | None = None,
-    rates: Sequence[float] | None = None,
-) -> Calibration:
-    """Summarise (weighted) CDF values and promise rates of outcomes as 101 percentiles."""
-    weights = weights or [1.0] * len(before)
-
-    def percentiles(values: Sequence[float]) -> tuple[float, ...]:
-        ranked = sorted(zip(values, weights, strict=True))
-        total, cumulative, points, i = sum(weights), 0.0, [], 0
-        for value, weight in ranked:
-            cumulative += weight
-            while i <= 100 and cumulative >= total * i / 100 - 1e-12:
-                points.append(value)
-                i += 1
-        return tuple(points + [ranked[-1][0]] * (101 - len(points)))
-
-    return Calibration(
-        percentiles(before),
-        percentiles(at),
-        len(before),
-        rates=percentiles([min(r, MAX_RATE) for r in rates]) if rates else None,
-    )
 
 
 @dataclass(eq=False)
@@ -554,75 +389,6 @@ class TransitModel:
         )
 
 
-def learned_cutoffs(
-    records: Sequence[HistoryRecord],
-    weekdays: frozenset[int],
-    min_orders: int = 20,
-    gain: float = 0.05,
-) -> dict[str, tuple[time, str]]:
-    """Each shipper's cut-off as its handovers show it: the half hour before which orders
-    leave a working day earlier, where one makes handling clearly more regular (its most
-    common number of days `gain` more common) than counting every order from its own day.
-    Marketplace sellers and imported shippers come without a configured cut-off."""
-    by_shipper: dict[str, list[HistoryRecord]] = defaultdict(list)
-    for record in records:
-        if record.handed_to_carrier_at:
-            by_shipper[record.shipper_id].append(record)
-    found = {}
-    for shipper, rows in by_shipper.items():
-        origin = record_location(rows[0], "origin")
-        zone = origin.timezone or getattr(rows[0].ordered_at.tzinfo, "key", None)
-        if len(rows) < min_orders or zone is None:
-            continue
-        working = calendar(weekdays, origin.country, origin.subdivision)
-        points = [_handover_point(r, working, zone) for r in rows]
-
-        def regularity(minute: int, points: list[tuple[int, int, int]] = points) -> float:
-            """Share of the most common handling; a parcel handed over before the day the
-            cut-off allows contradicts it and counts against it."""
-            days = (made if at < minute else missed for at, made, missed in points)
-            counts = Counter(d for d in days if d >= 0)
-            return max(counts.values(), default=0) / len(points)
-
-        best = max(range(6 * 60, 24 * 60, 30), key=lambda minute: (regularity(minute), minute))
-        if regularity(best) >= regularity(24 * 60) + gain:
-            found[shipper] = (time(best // 60, best % 60), zone)
-    return found
-
-
-@lru_cache(maxsize=32_768)  # every retraining refits on the same records; ~25 MB at most
-def _handover_point(
-    record: HistoryRecord, working: BusinessCalendar, zone: str
-) -> tuple[int, int, int]:
-    """(minute of the day ordered, handling days if it made the cut-off, if it did not)."""
-    local = record.ordered_at.astimezone(ZoneInfo(zone))
-    handed = record.handed_to_carrier_at.date()  # type: ignore[union-attr]
-    made = working.count(working.next_day(local.date()), handed)
-    missed = working.count(working.next_day(local.date() + timedelta(days=1)), handed)
-    return local.hour * 60 + local.minute, made, missed
-
-
-def observed_delivery_weekdays(records: Sequence[HistoryRecord], share: float = 0.02) -> frozenset:
-    """Weekdays carrying at least `share` of deliveries: the carrier's delivery days."""
-    counts = Counter(r.delivered_at.weekday() for r in records if r.delivered_at)
-    total = sum(counts.values())
-    return frozenset(d for d, n in counts.items() if n >= share * total)
-
-
-def learned_weekdays(
-    records: Sequence[HistoryRecord], min_deliveries: int = 200
-) -> dict[str, frozenset[int]]:
-    """Delivery weekdays per service with enough deliveries to tell."""
-    by_service: dict[str, list[HistoryRecord]] = {}
-    for record in records:
-        by_service.setdefault(record.service_key, []).append(record)
-    return {
-        key: observed_delivery_weekdays(group)
-        for key, group in by_service.items()
-        if len(group) >= min_deliveries
-    }
-
-
 def observation_odds(
     known: list[HistoryRecord], as_of: datetime, mature_days: int
 ) -> Callable[[HistoryRecord], float]:
@@ -646,17 +412,6 @@ def observation_odds(
         return max(bisect_right(mature, age) / len(mature), MIN_OBSERVED)
 
     return observed
-
-
-def record_location(record: HistoryRecord, side: str) -> geo.Location:
-    """Where a history record's origin/destination is; unknown codes fall back to the state."""
-    country = getattr(record, f"{side}_country")
-    found = geo.locate(country, getattr(record, f"{side}_postal_code"))
-    if found:
-        return found
-    state = getattr(record, f"{side}_state")
-    regions = (f"{country}:{state}", country) if state else (country,)
-    return geo.Location(country, "", None, None, regions, subdivision=state or None)
 
 
 def pooling_strength(lanes: list[list[int]], most: float = 1000.0) -> float | None:
@@ -725,17 +480,6 @@ def _placed(shape: np.ndarray, location: int, max_days: int) -> np.ndarray:
     pmf[0] += shape[:first].sum()
     pmf[-1] += shape[first + max_days + 1 :].sum()
     return pmf
-
-
-def distance_bands(distance_km: float | None) -> tuple[int, int] | None:
-    """A lane's length as its levels see it: the doubling band from 25 km (lanes of about the
-    same length anywhere) and the 50 km band (the same distance zone from one origin)."""
-    if distance_km is None:
-        return None
-    return (
-        25 * 2 ** int(math.log2(max(distance_km, 25.0) / 25.0)),
-        FINE_BAND_KM * int(distance_km // FINE_BAND_KM),
-    )
 
 
 def _bucket(distance_km: float | None) -> float:

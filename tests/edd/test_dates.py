@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
+from shipflow.edd.calibration import calibration_from
 from shipflow.edd.dates import date_pmf
-from shipflow.edd.transit import calibration_from
 
 
 def test_window_is_the_shortest_span_holding_the_mass():

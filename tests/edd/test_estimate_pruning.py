@@ -7,8 +7,9 @@ import pytest
 
 from shipflow import geo
 from shipflow.domain import CarrierService
+from shipflow.edd.calibration import calibration_from
 from shipflow.edd.engine import estimate, quote_from, resolve_destination, warehouse_location
-from shipflow.edd.transit import TransitModel, calibration_from
+from shipflow.edd.transit import TransitModel
 
 from .factories import NY, WEEKDAYS, history, warehouse
 

@@ -5,15 +5,10 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from shipflow import geo
-from shipflow.edd.transit import (
-    Distribution,
-    Lane,
-    ModelConfig,
-    Origin,
-    TransitModel,
-    calibration_from,
-    pooling_strength,
-)
+from shipflow.edd.calibration import calibration_from
+from shipflow.edd.distribution import Distribution
+from shipflow.edd.lanes import Lane, Origin
+from shipflow.edd.transit import ModelConfig, TransitModel, pooling_strength
 
 from .factories import history
 
@@ -110,7 +105,7 @@ def test_no_history_and_no_distance_is_none():
 
 
 def test_handling_is_learned_per_shipper():
-    from shipflow.edd.transit import Origin
+    from shipflow.edd.lanes import Origin
 
     model = TransitModel.fit(history([2] * 40, handling=3), AS_OF, ModelConfig(half_life_days=1e9))
     handling = model.predict_handling(Origin("wh-nyc", NYC.regions))

@@ -1,0 +1,76 @@
+"""How stated confidence maps to predictive levels, from the outcomes of past promises."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+MAX_RATE = 1e6  # stands for "any rate" (the first candidate date already held), JSON-safe
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Recent predictive-CDF values of actual outcomes (percentiles 0..100), to recalibrate levels.
+
+    `before[i]`: CDF just before the actual date; `at[i]`: CDF at the actual date.
+    """
+
+    before: tuple[float, ...]
+    at: tuple[float, ...]
+    samples: int
+    window_mass: float | None = None  # the mass whose shortest window held 90 % of outcomes
+    # Percentiles of the largest promise rate (on-time probability bought per day of padding)
+    # at which each outcome would still have been on time; see DatePMF.trade_offs.
+    rates: tuple[float, ...] | None = None
+
+    def upper(self, p: float) -> float:
+        """Level whose quantile date is on/after the actual date with frequency p."""
+        return min(_percentile(self.before, with_margin(p, self.samples)) + 1e-9, 1.0)
+
+    def lower(self, p: float) -> float:
+        """Level whose quantile date is on/before the actual date with frequency 1 - p."""
+        return _percentile(self.at, p)
+
+    def rate(self, p: float) -> float | None:
+        """Promise rate at which a share p of the calibration outcomes were on time."""
+        return _percentile(self.rates, 1 - with_margin(p, self.samples)) if self.rates else None
+
+
+def with_margin(p: float, samples: int) -> float:
+    """`p` raised by one standard error of a share measured on `samples` outcomes: calibrated on
+    few orders, a promise errs towards keeping more than it states rather than fewer."""
+    return min(p + math.sqrt(p * (1 - p) / max(samples, 1)), (1 + p) / 2)
+
+
+def _percentile(points: Sequence[float], p: float) -> float:
+    x = p * (len(points) - 1)
+    i = min(int(x), len(points) - 2)
+    return points[i] + (points[i + 1] - points[i]) * (x - i)
+
+
+def calibration_from(
+    before: Sequence[float],
+    at: Sequence[float],
+    weights: Sequence[float] | None = None,
+    rates: Sequence[float] | None = None,
+) -> Calibration:
+    """Summarise (weighted) CDF values and promise rates of outcomes as 101 percentiles."""
+    weights = weights or [1.0] * len(before)
+
+    def percentiles(values: Sequence[float]) -> tuple[float, ...]:
+        ranked = sorted(zip(values, weights, strict=True))
+        total, cumulative, points, i = sum(weights), 0.0, [], 0
+        for value, weight in ranked:
+            cumulative += weight
+            while i <= 100 and cumulative >= total * i / 100 - 1e-12:
+                points.append(value)
+                i += 1
+        return tuple(points + [ranked[-1][0]] * (101 - len(points)))
+
+    return Calibration(
+        percentiles(before),
+        percentiles(at),
+        len(before),
+        rates=percentiles([min(r, MAX_RATE) for r in rates]) if rates else None,
+    )
