@@ -31,10 +31,6 @@ def money(amount: str | float | int, currency: str = "USD") -> Money:
     return Money(int(minor), currency.upper())
 
 
-def major_units(value: Money) -> str:
-    return f"{Decimal(value.amount) / 100:.2f}"
-
-
 def _tenths_up(value: float) -> str:
     """Rounded up to a tenth: carriers bill on the next tenth, never declare less."""
     return f"{max(math.ceil(round(value * 10, 6)), 1) / 10:.1f}"

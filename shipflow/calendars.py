@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
 
-EVERY_DAY = frozenset(range(7))
-
 
 @cache
 def _zone_names() -> frozenset[str]:
