@@ -71,7 +71,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 def in_process(quotes: int, url: str, days: int) -> None:
     """p50/p99 of one quote over random ZIPs, for the widget's services (the brand's standard
-    ones) and for every service (what allocation asks), on fresh lane caches each."""
+    ones) and for every service (about what allocating an order quotes), on fresh lane caches each."""
     runtime = Runtime.from_settings(load_settings(environ={"SHIPFLOW_DATABASE_URL": url}))
     brand = runtime.settings.brands[0]
     setup = BrandSetup.of(brand)
