@@ -19,8 +19,9 @@ from datetime import date
 
 import zipcodes
 
+from shipflow.allocation.constraints import Constraints
 from shipflow.allocation.model import Order, OrderAttributes
-from shipflow.allocation.optimizer import Constraints, greedy, optimize
+from shipflow.allocation.optimizer import greedy, optimize
 from shipflow.allocation.rules import BrandRules
 from shipflow.allocation.scoring import (
     LanePerformance,

@@ -8,7 +8,8 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shipflow.allocation.optimizer import Constraints, optimize
+from shipflow.allocation.constraints import Constraints
+from shipflow.allocation.optimizer import optimize
 from shipflow.fulfilment import allocation_order, fulfilment_for
 from shipflow.jobs import job
 from shipflow.runtime import Runtime

@@ -14,277 +14,25 @@ plan misses is named in `Plan.unmet`.
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, field
 from typing import Any
 
 from ortools.graph.python import min_cost_flow
 from ortools.linear_solver import pywraplp
 
-from shipflow.allocation.model import Option, Order, Rejection, is_po_box
-from shipflow.allocation.rules import (
-    DESTINATION_CHECKS,
-    RuleConfigError,
-    _first,
-    _get,
-    _unknown,
-    billable_weight_g,
-    length_plus_girth_mm,
-)
-from shipflow.allocation.scoring import Score, distance
-from shipflow.allocation.service import (
-    AllocationContext,
-    destination_region,
-    evaluate,
-    p_late,
-    promise_date,
-)
-from shipflow.domain import CarrierService, Parcel
+from shipflow.allocation.classes import OrderClass, classify
+from shipflow.allocation.constraints import UNCONSTRAINED, Constraints
+from shipflow.allocation.model import Option, Order
+from shipflow.allocation.scoring import Score
+from shipflow.allocation.service import AllocationContext, evaluate
+from shipflow.domain import CarrierService
 
 UNASSIGNED_COST = 10_000_000  # cents per order left out: only when nothing else fits
 COMMITMENT_SHORTFALL_COST = 100_000  # cents per order a commitment misses: worth a lot, not all
 LP_FIRST_ARCS = 4  # options per group in the first restricted LP
-
-
-# --- constraints ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Capacity:
-    """At most `limit` orders on the options matching carrier/service/warehouse (None = any).
-
-    A hard capacity is never exceeded; a soft one may be, and the plan says by how much.
-    """
-
-    limit: int
-    carrier: str | None = None
-    service: str | None = None  # a service key, "ups:ground"
-    warehouse: str | None = None
-    hard: bool = True
-
-    @property
-    def name(self) -> str:
-        what = self.service or self.carrier or "all"
-        return f"{what}@{self.warehouse}" if self.warehouse else what
-
-    def matches(self, option: Option) -> bool:
-        s = option.service
-        return (
-            (self.carrier is None or s.carrier == self.carrier)
-            and (self.service is None or s.key == self.service)
-            and (self.warehouse is None or option.warehouse.code == self.warehouse)
-        )
-
-
-@dataclass(frozen=True)
-class Commitment:
-    """At least `min_share` of the batch's allocated orders to a carrier (or a service key)."""
-
-    carrier: str
-    min_share: float
-
-    @property
-    def name(self) -> str:
-        return f"commitment {self.carrier}>={self.min_share:.0%}"
-
-    def matches(self, option: Option) -> bool:
-        return option.service.carrier == self.carrier or option.service_key == self.carrier
-
-
-@dataclass(frozen=True)
-class Constraints:
-    capacities: tuple[Capacity, ...] = ()
-    commitments: tuple[Commitment, ...] = ()
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "allocation") -> Constraints:
-        _unknown(data, ("capacities", "commitments"), where)
-        capacities = []
-        for i, item in enumerate(_get(data, "capacities", list, where, [])):
-            at = f"{where}.capacities[{i}]"
-            _unknown(item, ("limit", "carrier", "service", "warehouse", "hard"), at)
-            limit = _get(item, "limit", int, at)
-            if limit is None or limit < 0:
-                raise RuleConfigError(f"{at}.limit: expected a non-negative number of orders")
-            capacities.append(
-                Capacity(
-                    limit,
-                    _get(item, "carrier", str, at),
-                    _get(item, "service", str, at),
-                    _get(item, "warehouse", str, at),
-                    _get(item, "hard", bool, at, True),
-                )
-            )
-        commitments = []
-        for i, item in enumerate(_get(data, "commitments", list, where, [])):
-            at = f"{where}.commitments[{i}]"
-            _unknown(item, ("carrier", "min_share"), at)
-            share = _get(item, "min_share", (int, float), at)
-            carrier = _get(item, "carrier", str, at)
-            if not carrier or share is None or not 0 <= share <= 1:
-                raise RuleConfigError(f"{at}: expected carrier and min_share between 0 and 1")
-            commitments.append(Commitment(carrier, float(share)))
-        return cls(tuple(capacities), tuple(commitments))
-
-    @property
-    def needs_lp(self) -> bool:
-        """Min-cost flow handles a laminar family: per service and per carrier, hard."""
-        return bool(self.commitments) or any(
-            c.warehouse is not None or not c.hard or (c.carrier is None and c.service is None)
-            for c in self.capacities
-        )
-
-
-# --- classes ----------------------------------------------------------------------------------
-
-
-class Banding:
-    """Class keys: everything a rule, a rate card or the estimator can tell apart, and no more.
-
-    A parcel is reduced to its position between every weight/size threshold in use. A
-    destination is reduced to its profile: for every option, the destination rules' verdict,
-    the rate-card zone and P(late) for each promise date in the batch, plus the lane region.
-    """
-
-    def __init__(
-        self,
-        context: AllocationContext,
-        candidates: Sequence[CarrierService],
-        promise_dates: Iterable[date],
-    ) -> None:
-        rules = list(context.rules.services.values())
-        cards = list(context.pricer.rate_cards.values())
-        self.weight = sorted({r.max_weight_g for r in rules if r.max_weight_g is not None})
-        self.side = sorted({r.max_side_mm for r in rules if r.max_side_mm is not None})
-        self.girth = sorted(
-            {r.max_length_plus_girth_mm for r in rules if r.max_length_plus_girth_mm is not None}
-        )
-        self.value = sorted(
-            {r.max_declared_value_cents for r in rules if r.max_declared_value_cents is not None}
-        )
-        billable: dict[int | None, set[int]] = defaultdict(set)
-        for r in rules:
-            if r.max_billable_weight_g is not None:
-                billable[r.dim_divisor].add(r.max_billable_weight_g)
-        for card in cards:
-            billable[card.dim_divisor].update(card.bands_g)
-        self.billable = [(d, sorted(edges)) for d, edges in billable.items()]
-        self.context = context
-        self.options = [Option(w, s) for w in context.warehouses.values() for s in candidates]
-        self.promise_dates = sorted(set(promise_dates))
-        self._profiles: dict[tuple, int] = {}
-        self._profile_of: dict[tuple, int] = {}
-
-    def parcel(self, p: Parcel) -> tuple:
-        bl = bisect.bisect_left
-        side = max(p.length_mm, p.width_mm, p.height_mm)
-        return (
-            bl(self.weight, p.weight_g),
-            bl(self.side, side),
-            bl(self.girth, length_plus_girth_mm(p)),
-            *(bl(edges, billable_weight_g(p, d)) for d, edges in self.billable),
-        )
-
-    def destination(self, o: Order) -> int:
-        d = o.destination
-        key = (d.country, d.postal_code, d.state, o.lat, o.lng)
-        found = self._profile_of.get(key)
-        if found is None:
-            profile = self._profile(o)
-            found = self._profile_of[key] = self._profiles.setdefault(profile, len(self._profiles))
-        return found
-
-    def _profile(self, o: Order) -> tuple:
-        ctx, d = self.context, o.destination
-        facts: list = [destination_region(d)]
-        for option in self.options:
-            rules = ctx.rules.for_service(option.service_key)
-            verdict = _first(DESTINATION_CHECKS, o, option, rules)
-            card = ctx.pricer.rate_cards.get(option.service_key)
-            zone = (
-                card.zone(option.warehouse.code, d.postal_code, distance(o, option))
-                if card
-                else None
-            )
-            lateness = tuple(round(p_late(o, option, ctx, by), 9) for by in self.promise_dates)
-            facts.append((verdict and verdict[0], zone, lateness))
-        return tuple(facts)
-
-    def order_key(self, o: Order) -> tuple:
-        return (tuple(sorted(o.warehouses)), self.shipment_key(o))  # the preference order: no score
-
-    def shipment_key(self, o: Order) -> tuple:
-        """The key without the warehouses: an option's verdict and score depend on its own
-        warehouse only, so classes sharing this key share each warehouse's scored options."""
-        d, a = o.destination, o.attributes
-        return (
-            self.destination(o),
-            d.residential,
-            is_po_box(d) if (d.line1 or d.line2) else False,
-            o.level,
-            o.deliver_by,
-            a.cash_on_delivery_cents > 0,
-            bisect.bisect_left(self.value, a.declared_value_cents),
-            a.hazmat,
-            a.signature,
-            tuple(self.parcel(p) for p in o.parcels),
-        )
-
-
-@dataclass
-class OrderClass:
-    """Orders that every rule and score treats alike; `arcs` are (option index, score), best first."""
-
-    orders: list[int]
-    arcs: list[tuple[int, Score]]
-    rejected: list[Rejection]
-
-
-def classify(
-    orders: Sequence[Order], candidates: Sequence[CarrierService], context: AllocationContext
-) -> tuple[list[Option], list[OrderClass]]:
-    """Group orders and score one representative per group (exact: see `Banding`)."""
-    promise_dates = {promise_date(o, context) for o in _distinct_promises(orders)}
-    banding = Banding(context, candidates, promise_dates)
-    members: dict[tuple, list[int]] = defaultdict(list)
-    for i, order in enumerate(orders):
-        members[banding.order_key(order)].append(i)
-    options: list[Option] = []
-    index: dict[str, int] = {}
-    per_warehouse: dict[tuple, tuple[list[tuple[int, Score]], list[Rejection]]] = {}
-    classes = []
-    for (codes, shipment), indices in members.items():
-        order = orders[indices[0]]
-        arcs: list[tuple[int, Score]] = []
-        rejected: list[Rejection] = []
-        for code in codes:
-            found = per_warehouse.get((code, shipment))
-            if found is None:
-                alone = replace(order, warehouses=(code,))
-                scored, refused = evaluate(alone, candidates, context)
-                found = per_warehouse[(code, shipment)] = ([], refused)
-                for option, score in scored:
-                    if option.key not in index:
-                        index[option.key] = len(options)
-                        options.append(option)
-                    found[0].append((index[option.key], score))
-            arcs.extend(found[0])
-            rejected.extend(found[1])
-        if len(codes) > 1:
-            arcs.sort(key=lambda arc: (arc[1].total, arc[1].option))  # as `evaluate` ranks
-        classes.append(OrderClass(indices, arcs, rejected))
-    return options, classes
-
-
-def _distinct_promises(orders: Sequence[Order]) -> list[Order]:
-    seen: dict[tuple, Order] = {}
-    for o in orders:
-        seen.setdefault((o.level, o.deliver_by), o)
-    return list(seen.values())
 
 
 # --- plan -------------------------------------------------------------------------------------
@@ -580,7 +328,7 @@ def optimize(
     orders: Sequence[Order],
     candidates: Sequence[CarrierService],
     context: AllocationContext,
-    constraints: Constraints = Constraints(),
+    constraints: Constraints = UNCONSTRAINED,
     time_limit_s: float = 10.0,
 ) -> Plan:
     """The cheapest plan (cost + lambda * expected lateness + penalties) that meets the constraints.
@@ -630,7 +378,7 @@ def greedy(
     orders: Sequence[Order],
     candidates: Sequence[CarrierService],
     context: AllocationContext,
-    constraints: Constraints = Constraints(),
+    constraints: Constraints = UNCONSTRAINED,
     *,
     respect_capacities: bool = True,
 ) -> Plan:

@@ -5,7 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shipflow.allocation import optimizer
-from shipflow.allocation.optimizer import Capacity, Commitment, Constraints, greedy, optimize
+from shipflow.allocation.constraints import Capacity, Commitment, Constraints
+from shipflow.allocation.optimizer import greedy, optimize
 from shipflow.allocation.rules import RuleConfigError
 from shipflow.allocation.service import evaluate
 from shipflow.domain import ServiceLevel

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from carriers.base import CarrierError
-from shipflow.allocation.optimizer import Constraints
+from shipflow.allocation.constraints import Constraints
 from shipflow.allocation.rules import RuleConfigError
 from shipflow.allocation.service import Allocation
 from shipflow.fulfilment import NotAllocated, ParsedRules, fulfilment_for
