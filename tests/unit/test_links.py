@@ -36,3 +36,18 @@ def test_expired_token_on_the_given_clock():
     clock.advance(timedelta(seconds=2))
     with pytest.raises(LinkExpired):
         read_token("s3cret", "ndr", token, DAY, clock)
+
+
+@pytest.mark.parametrize(("ahead_s", "fresh"), [(0.2, True), (5, True), (7, False)])
+def test_a_token_from_a_server_whose_clock_runs_ahead(ahead_s, fresh):
+    # signed on another server's clock, read here: a few seconds ahead is that server's skew,
+    # more is a token signed in the future
+    here = FixedClock()
+    here.current = here.current.replace(microsecond=900_000)  # the signer counts whole seconds
+    there = FixedClock(here.now() + timedelta(seconds=ahead_s))
+    token = make_token("s3cret", "ndr", "x", there)
+    if fresh:
+        assert read_token("s3cret", "ndr", token, DAY, here) == "x"
+    else:
+        with pytest.raises(LinkInvalid):
+            read_token("s3cret", "ndr", token, DAY, here)
