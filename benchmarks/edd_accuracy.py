@@ -15,7 +15,7 @@ import argparse
 import csv
 import math
 import statistics
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -324,10 +324,9 @@ def hindsight(tested: Sequence[HistoryRecord], enough: int = 20) -> list[Quoted]
         for key in _hindsight_keys(record):
             values = groups[key]
             if len(values) > enough or not key:
-                rest = values[: bisect_left(values, taken)] + values[bisect_right(values, taken) :]
-                ties = bisect_right(values, taken) - bisect_left(values, taken) - 1
-                rest = sorted(rest + [taken] * ties)
-                return rest[min(math.ceil(q * (len(rest) - 1)), len(rest) - 1)]
+                # index k of the sorted values with one `taken` removed, read in place
+                k = min(math.ceil(q * (len(values) - 2)), len(values) - 2)
+                return values[k if k < bisect_left(values, taken) else k + 1]
         raise AssertionError("the last group holds every order")
 
     quoted = []

@@ -243,6 +243,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--rate", type=int, default=1500, help="the paced run's requests/s")
     args = parser.parse_args()
+    if args.rate <= 0 or args.connections <= 0:
+        parser.error("--rate and --connections must be positive")
     with tempfile.TemporaryDirectory() as directory:
         url = prepare_database(directory, args.orders)
         in_process(args.quotes, url, args.days)
