@@ -105,8 +105,6 @@ def test_no_history_and_no_distance_is_none():
 
 
 def test_handling_is_learned_per_shipper():
-    from shipflow.edd.lanes import Origin
-
     model = TransitModel.fit(history([2] * 40, handling=3), AS_OF, ModelConfig(half_life_days=1e9))
     handling = model.predict_handling(Origin("wh-nyc", NYC.regions))
     assert handling.mode == 3 and handling.level == "shipper:wh-nyc"
