@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,3 +64,16 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def for_update(session: Session, statement: Select) -> Select:
+    """`statement` made to hold the rows it reads until the transaction ends, and to read them
+    fresh: the check-then-act that follows (already shipped? already returned?) then runs one
+    request at a time. PostgreSQL locks the rows; SQLite has no row locks, so the transaction
+    takes the database's write lock now (BEGIN IMMEDIATE) instead of at its first write. The
+    driver opens a transaction only for a write, so one already open holds that lock."""
+    if session.get_bind().dialect.name == "sqlite":
+        connection = session.connection()
+        if not connection.connection.driver_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return statement.with_for_update().execution_options(populate_existing=True)

@@ -69,7 +69,7 @@ def test_ship_creates_labelled_shipment_with_promise(client, northwind):
     assert shipment["carrier"] == "sandbox" and shipment["tracking_number"].startswith("SBX")
     assert shipment["promised_date"] is not None and shipment["warehouse_code"] == "RNO"
     again = client.post(f"/api/v1/orders/{order_id}/ship", headers=northwind)
-    assert again.status_code == 422 and "already has a shipment" in again.json["detail"]
+    assert again.status_code == 409 and "already has a shipment" in again.json["detail"]
     detail = client.get(f"/api/v1/orders/{order_id}", headers=northwind).json
     assert detail["promised_date"] == shipment["promised_date"]
 

@@ -17,12 +17,13 @@ from shipflow.allocation.rules import RuleConfigError
 from shipflow.allocation.service import Allocation
 from shipflow.fulfilment import NotAllocated, ParsedRules, fulfilment_for
 from shipflow.store.allocation_models import AllocationBatch, AllocationRules
+from shipflow.store.db import for_update
 from shipflow.store.models import Brand, Order
 from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.schemas import IdPath, Input, ShipmentDetailOut
 from shipflow.web.api.shipments import shipment_json
-from shipflow.web.problems import ApiProblem, field_problem, not_found
+from shipflow.web.problems import ApiProblem, Problem, field_problem, not_found
 
 TAG = Tag(name="allocation")
 
@@ -111,12 +112,13 @@ def allocation_json(decision: Allocation) -> dict:
     ).model_dump(mode="json")
 
 
-def _order(order_id: str, field: str = "order_id") -> Order:
-    order = g.db.scalar(
+def _order(order_id: str, field: str = "order_id", lock: bool = False) -> Order:
+    statement = (
         select(Order)
         .where(Order.id == order_id, Order.brand_id == g.brand_id)
         .options(selectinload(Order.lines), selectinload(Order.shipments))
     )
+    order = g.db.scalar(for_update(g.db, statement) if lock else statement)
     if order is None:
         raise field_problem(field, "no order with this id exists for your brand")
     return order
@@ -146,13 +148,14 @@ def post_allocation(body: AllocationIn):
     return allocation_json(decision), 200
 
 
-@api.post("/orders/<id>/ship", tags=[TAG], responses={201: ShipmentDetailOut})
+@api.post("/orders/<id>/ship", tags=[TAG], responses={201: ShipmentDetailOut, 409: Problem})
 @idempotent
 def ship_order(path: IdPath):
-    """Allocate the order, buy its label and open the shipment with its promised date."""
-    order = _order(path.id, field="id")
+    """Allocate the order, buy its label and open the shipment with its promised date. The
+    order stays locked until the shipment commits: one label, however many calls at once."""
+    order = _order(path.id, field="id", lock=True)
     if any(s.kind == "forward" for s in order.shipments):
-        raise field_problem("id", "this order already has a shipment")
+        raise field_problem("id", "this order already has a shipment", status=409)
     try:
         shipment = _fulfilment().ship(g.db, order)
     except NotAllocated as exc:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from shipflow.carrier_accounts import UnknownCarrierAccount
 from shipflow.postpurchase import issue_return_label, money_text
 from shipflow.returns.service import ReturnError, mark_refunded, review
+from shipflow.store.db import for_update
 from shipflow.store.postpurchase_models import ReturnPhotoRow, ReturnRequestRow
 from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
@@ -78,12 +79,15 @@ def _columns(row) -> dict:
     return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
-def brand_return(return_id: str) -> ReturnRequestRow:
-    found = g.db.scalar(
+def brand_return(return_id: str, lock: bool = False) -> ReturnRequestRow:
+    """The brand's return; `lock` holds it until the transaction ends, so a change of its
+    status (approve: buy a label) happens once however many calls come at once."""
+    statement = (
         select(ReturnRequestRow)
         .where(ReturnRequestRow.id == return_id, ReturnRequestRow.brand_id == g.brand_id)
         .options(selectinload(ReturnRequestRow.items))
     )
+    found = g.db.scalar(for_update(g.db, statement) if lock else statement)
     if found is None:
         raise not_found("return")
     return found
@@ -115,7 +119,7 @@ def get_return(path: IdPath):
 @idempotent
 def approve_return(path: IdPath, body: ReviewIn):
     """Approve a return in review: the prepaid label is bought and sent to the customer."""
-    request = brand_return(path.id)
+    request = brand_return(path.id, lock=True)
     try:
         review(request, approve=True, note=body.note)
         issue_return_label(g.runtime, g.db, request, g.runtime.clock.now())
@@ -128,7 +132,7 @@ def approve_return(path: IdPath, body: ReviewIn):
 @idempotent
 def refuse_return(path: IdPath, body: ReviewIn):
     """Refuse a return in review; `note` says why (kept with the decision)."""
-    request = brand_return(path.id)
+    request = brand_return(path.id, lock=True)
     try:
         review(request, approve=False, note=body.note)
     except ReturnError as exc:
@@ -140,7 +144,7 @@ def refuse_return(path: IdPath, body: ReviewIn):
 @idempotent
 def return_refunded(path: IdPath):
     """The store refunded the customer: they get one message saying so."""
-    request = brand_return(path.id)
+    request = brand_return(path.id, lock=True)
     if request.status in ("review", "refused", "approved"):
         raise _conflict(ReturnError(f"return {request.id} is {request.status}; nothing to refund"))
     mark_refunded(g.db, request, g.runtime.clock.now(), money_text(request.language))

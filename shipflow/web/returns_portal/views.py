@@ -14,6 +14,7 @@ from shipflow.links import LinkExpired, LinkInvalid, make_token, read_token
 from shipflow.postpurchase import issue_return_label
 from shipflow.returns import service as returns
 from shipflow.returns.service import ItemChoice, ReturnError
+from shipflow.store.db import for_update
 from shipflow.store.models import Brand, Order
 from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
 from shipflow.web.csrf import check_csrf
@@ -176,7 +177,9 @@ def submit(brand_code: str):
         return private(
             message_page(400, _("This form has expired"), _("Please look up your order again."))
         )
-    order = g.db.get(Order, order_id)
+    # Locked until the return commits: what is left to return is read, and the label bought,
+    # by one submission at a time, so a form sent twice at once returns the items once.
+    order = g.db.scalar(for_update(g.db, select(Order).where(Order.id == order_id)))
     brand = _brand_row(brand_code)
     if order is None or brand is None or order.brand_id != brand.id:
         return private(message_page(400, _("This form has expired")))
