@@ -279,7 +279,8 @@ class Alert(Base):
 
 
 class IdempotencyRecord(Base):
-    """A POST's response, kept so a retry with the same key returns it again."""
+    """A POST's response, kept so a retry with the same key returns it again; without a
+    response yet, the claim of the request still running with the key."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("brand_id", "key"),)
@@ -290,7 +291,7 @@ class IdempotencyRecord(Base):
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))
-    response_status: Mapped[int] = mapped_column(Integer)
+    response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from shipflow.fulfilment import fulfilment_for
-from shipflow.store.models import Shipment
+from shipflow.store.allocation_models import AllocationBatch
+from shipflow.store.models import IdempotencyRecord, Order, Shipment, utcnow
 from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
+from shipflow.web.api.idempotency import CLAIM_TIMEOUT
 from tests.fakes import ReturnLabelCarrier
 from tests.postpurchase.factories import demo_brand, order
 from tests.postpurchase.test_api import returned
@@ -133,3 +136,92 @@ def test_shipping_an_order_at_once_buys_one_label(app, client, runtime, demo, mo
     assert len(bought) == 1
     assert count(runtime, select(Shipment).where(Shipment.order_id == order_id)) == 1
     assert count(runtime, select(LabelRow)) == 1
+
+
+def test_one_idempotency_key_at_once_creates_one_order(app, runtime, demo):
+    body = {
+        "order_number": "K1",
+        "currency": "USD",
+        "ship_to": {"postal_code": "10001", "country": "US", "line1": "1 Main St"},
+        "lines": [{"sku": "LANTERN", "quantity": 1, "unit_price": 3900}],
+    }
+    headers = {**demo.headers, "Idempotency-Key": "order-K1"}
+
+    responses = at_once(app, 30, lambda c: c.post("/api/v1/orders", json=body, headers=headers))
+
+    created = [r for r in responses if r.status_code == 201]
+    assert created and {r.json["id"] for r in created} == {created[0].json["id"]}
+    assert_conflicts([r for r in responses if r.status_code != 201])
+    assert count(runtime, select(Order)) == 1
+
+
+class RecordingRunner:
+    """A job runner whose submit takes a broker round trip."""
+
+    def __init__(self) -> None:
+        self.submitted: list[tuple[str, dict]] = []
+
+    def submit(self, name: str, **kwargs) -> None:
+        time.sleep(0.05)
+        self.submitted.append((name, kwargs))
+
+
+def test_one_idempotency_key_at_once_plans_one_batch(app, runtime, demo):
+    runner = app.extensions["shipflow.jobs"] = RecordingRunner()
+    headers = {**demo.headers, "Idempotency-Key": "batch-1"}
+
+    responses = at_once(
+        app,
+        8,
+        lambda c: c.post("/api/v1/allocation-batches", json={"order_ids": ["o1"]}, headers=headers),
+    )
+
+    accepted = [r for r in responses if r.status_code == 202]
+    assert accepted and {r.json["id"] for r in accepted} == {accepted[0].json["id"]}
+    assert_conflicts([r for r in responses if r.status_code != 202])
+    assert count(runtime, select(AllocationBatch)) == 1
+    assert runner.submitted == [("allocation.run_batch", {"batch_id": accepted[0].json["id"]})]
+
+
+@pytest.mark.parametrize("key", ["", "   "])
+def test_an_empty_idempotency_key_is_refused_by_name(client, runtime, demo, key):
+    body = {"order_ids": ["o1"]}
+    headers = {**demo.headers, "Idempotency-Key": key}
+
+    response = client.post("/api/v1/allocation-batches", json=body, headers=headers)
+
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert response.json["errors"][0]["field"] == "Idempotency-Key"
+    assert "is empty" in response.json["detail"]
+    assert count(runtime, select(AllocationBatch)) == 0
+
+
+def test_a_failed_request_releases_its_key(client, runtime, demo):
+    headers = {**demo.headers, "Idempotency-Key": "ship-missing"}
+    missing = client.post("/api/v1/orders/ord_missing/ship", headers=headers)
+    assert missing.status_code == 422
+    assert count(runtime, select(IdempotencyRecord)) == 0
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over(client, runtime, demo):
+    def send():
+        headers = {**demo.headers, "Idempotency-Key": "batch-2"}
+        return client.post(
+            "/api/v1/allocation-batches", json={"order_ids": ["o1"]}, headers=headers
+        )
+
+    def worker_died(age: timedelta) -> None:
+        with runtime.sessions() as session:
+            session.execute(delete(AllocationBatch))
+            claim = session.scalar(select(IdempotencyRecord))
+            claim.response_status, claim.created_at = None, utcnow() - age
+            session.commit()
+
+    assert send().status_code == 202
+    worker_died(age=timedelta(0))
+    assert send().status_code == 409  # it may still be running
+    worker_died(age=CLAIM_TIMEOUT + timedelta(seconds=1))
+    retried = send()
+    assert retried.status_code == 202
+    assert send().json == retried.json
+    assert count(runtime, select(AllocationBatch)) == 1

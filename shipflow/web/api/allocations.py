@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from flask import current_app, g
+from flask import g
 from flask_openapi3 import Tag
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from shipflow.store.allocation_models import AllocationBatch, AllocationRules
 from shipflow.store.db import for_update
 from shipflow.store.models import Brand, Order
 from shipflow.web.api import api
-from shipflow.web.api.idempotency import idempotent
+from shipflow.web.api.idempotency import idempotent, submit_after_commit
 from shipflow.web.api.schemas import IdPath, Input, ShipmentDetailOut
 from shipflow.web.api.shipments import shipment_json
 from shipflow.web.problems import ApiProblem, Problem, field_problem, not_found
@@ -178,10 +178,7 @@ def post_batch(body: BatchIn):
     batch = AllocationBatch(brand_id=g.brand_id, request=body.model_dump(), result={})
     g.db.add(batch)
     g.db.flush()
-    runner = current_app.extensions.get("shipflow.jobs")
-    if runner is not None:  # otherwise the periodic sweep picks it up
-        g.db.commit()
-        runner.submit("allocation.run_batch", batch_id=batch.id)
+    submit_after_commit("allocation.run_batch", batch_id=batch.id)
     return _batch_json(batch), 202
 
 

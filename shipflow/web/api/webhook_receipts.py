@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from flask import current_app, g
+from flask import g
 from flask_openapi3 import Tag
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import retry_failed
 from shipflow.web.api import api
-from shipflow.web.api.idempotency import idempotent
+from shipflow.web.api.idempotency import idempotent, submit_after_commit
 from shipflow.web.api.schemas import Input, Output
 from shipflow.web.problems import ApiProblem, Problem, not_found
 
@@ -89,8 +89,5 @@ def retry_receipt(path: ReceiptPath):
         )
     retry_failed(g.db, g.runtime.clock.now(), g.brand_id, receipt.id)
     g.db.refresh(receipt)
-    runner = current_app.extensions.get("shipflow.jobs")
-    if runner is not None:
-        g.db.commit()
-        runner.submit("tracking.process_receipt", receipt_id=receipt.id)
+    submit_after_commit("tracking.process_receipt", receipt_id=receipt.id)
     return ReceiptOut.of(receipt), 202
