@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import smtplib
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import requests
 
 from shipflow.delays.config import ChannelConfig
+from shipflow.text import one_line
 
 SIGNATURE_HEADER = "X-Shipflow-Signature"
 DELIVERY_HEADER = "X-Shipflow-Delivery"
@@ -49,17 +51,38 @@ class Notice:
 # --- Slack -------------------------------------------------------------------------------
 
 
+def slack_escape(text: str) -> str:
+    """Slack's control characters as the entities Slack asks for
+    (https://api.slack.com/reference/surfaces/formatting#escaping): text a shopper typed (a
+    ship-to state `<!channel>`, a link `<https://...|Log in>`) then shows as typed instead of
+    pinging the channel or posting a disguised link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_text(text: str, limit: int) -> str:
+    """Escaped and cut to Slack's `limit`, never through the middle of an entity."""
+    escaped = slack_escape(text)
+    return escaped if len(escaped) <= limit else re.sub(r"&[a-z]*$", "", escaped[:limit])
+
+
 def slack_payload(notice: Notice) -> dict[str, Any]:
-    """Block Kit message; `text` is the fallback shown in notifications."""
+    """Block Kit message; `text` is the fallback shown in notifications. Every text from an
+    alert is escaped; only the footer link is ours to format."""
     shown = notice.lines[:SLACK_SECTIONS]
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": notice.subject[:150]}},
-        *({"type": "section", "text": {"type": "mrkdwn", "text": line[:3000]}} for line in shown),
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _slack_text(notice.subject, 150)},
+        },
+        *(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _slack_text(line, 3000)}}
+            for line in shown
+        ),
     ]
     more = max(notice.total, len(notice.lines)) - len(shown)
     footer = f"<{notice.link}|Open the ops page>" + (f" · {more} more" if more > 0 else "")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
-    return {"text": notice.subject, "blocks": blocks}
+    return {"text": slack_escape(notice.subject), "blocks": blocks}
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
@@ -132,7 +155,7 @@ def _smtp(smtp_url: str) -> smtplib.SMTP:
 
 def email_message(channel: ChannelConfig, notice: Notice) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = notice.subject
+    message["Subject"] = one_line(notice.subject)  # a line break would start new headers
     message["From"] = channel.sender
     message["To"] = ", ".join(channel.to)
     message["Date"] = formatdate(localtime=False)

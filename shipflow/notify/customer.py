@@ -3,6 +3,7 @@ customer's quiet hours, sent with retries by the job runner."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 
@@ -10,14 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shipflow import geo
-from shipflow.notify.senders import OutgoingMessage, Sender, SendError
+from shipflow.notify.senders import InvalidMessage, OutgoingMessage, Sender, SendError
 from shipflow.notify.templates import Milestone, pick_language, render, template_for
 from shipflow.notify.timing import message_key, send_time
+from shipflow.store.lease import claim
 from shipflow.store.models import Brand, Order
 from shipflow.store.postpurchase_models import CustomerMessageRow
 
 QUIET_HOURS = (time(21, 0), time(8, 0))
 MAX_ATTEMPTS = 5
+CLAIM_LEASE = timedelta(minutes=5)  # far longer than one send may take (SMTP timeout: 10 s)
+
+log = logging.getLogger(__name__)
 
 
 def _quiet_hours(settings: Mapping) -> tuple[time, time]:
@@ -74,34 +79,61 @@ def queue(
 def deliver_due(
     session: Session, now: datetime, senders: Mapping[str, Sender], limit: int = 100
 ) -> int:
-    """Send what is due; a failure is retried with backoff, then marked failed. Returns sent."""
-    due = session.scalars(
-        select(CustomerMessageRow)
-        .where(CustomerMessageRow.status == "scheduled", CustomerMessageRow.send_after <= now)
-        .order_by(CustomerMessageRow.send_after)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    """Send what is due, one message at a time, each claimed and settled in its own committed
+    transaction: a later failure cannot roll back (and so repeat) an earlier send, and a
+    message that cannot be built is marked failed without holding up the rest. A send that
+    fails is retried with backoff, then marked failed. Returns how many were sent."""
     sent = 0
-    for row in due:
-        sender = senders.get(row.channel)
-        if sender is None:
-            row.status, row.error = "failed", f"no sender configured for {row.channel}"
-            continue
-        brand_name = session.get(Brand, row.brand_id).name
-        try:
-            sender.send(OutgoingMessage(row.recipient, row.subject, row.body, brand_name, row.key))
-        except SendError as exc:
-            row.attempts += 1
-            row.error = str(exc)
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = "failed"
-            else:
-                row.send_after = now + timedelta(minutes=2**row.attempts)
-            continue
-        row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
-        sent += 1
+    for _ in range(limit):
+        row = _claim_next(session, now)
+        if row is None:
+            break
+        sent += _send(session, row, now, senders)
+        session.commit()
     return sent
+
+
+def _claim_next(session: Session, now: datetime) -> CustomerMessageRow | None:
+    """Lease the next due message to this worker (committed), so no other worker sends it
+    meanwhile; if this one dies mid-send, the lease lapses and the message comes back."""
+    claimed = claim(
+        session,
+        CustomerMessageRow,
+        [CustomerMessageRow.status == "scheduled", CustomerMessageRow.send_after <= now],
+        [CustomerMessageRow.send_after, CustomerMessageRow.id],
+        1,
+        {"send_after": now + CLAIM_LEASE},
+    )
+    session.commit()
+    if not claimed:
+        return None
+    return session.get(CustomerMessageRow, claimed[0].id, populate_existing=True)
+
+
+def _send(
+    session: Session, row: CustomerMessageRow, now: datetime, senders: Mapping[str, Sender]
+) -> bool:
+    sender = senders.get(row.channel)
+    if sender is None:
+        row.status, row.error = "failed", f"no sender configured for {row.channel}"
+        return False
+    brand_name = session.get(Brand, row.brand_id).name
+    try:
+        sender.send(OutgoingMessage(row.recipient, row.subject, row.body, brand_name, row.key))
+    except InvalidMessage as exc:
+        log.warning("customer message %s cannot be sent: %s", row.id, exc)
+        row.status, row.error, row.attempts = "failed", str(exc), row.attempts + 1
+        return False
+    except SendError as exc:
+        row.attempts += 1
+        row.error = str(exc)
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        else:
+            row.send_after = now + timedelta(minutes=2**row.attempts)
+        return False
+    row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
+    return True
 
 
 def zone_for(ship_to: Mapping, default: str = "America/New_York") -> str:

@@ -16,9 +16,15 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
+from shipflow.text import reject_control_characters
+
 
 class SendError(Exception):
     """The message did not go out; it will be retried."""
+
+
+class InvalidMessage(Exception):
+    """The message itself cannot be sent (a header would break); retrying cannot help."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +59,28 @@ class SmtpSender:
         self.from_address = unquote(query.get("from", "no-reply@shipflow.local"))
         self.timeout = timeout
 
-    def send(self, message: OutgoingMessage) -> None:
-        mail = EmailMessage()
-        mail["From"] = f"{message.sender_name} <{self.from_address}>"
-        mail["To"] = message.recipient
-        mail["Subject"] = message.subject
+    def mail(self, message: OutgoingMessage) -> EmailMessage:
+        """The e-mail, or `InvalidMessage` naming the header that cannot hold its text: a line
+        break there would let the text add headers (Bcc ...) of its own."""
+        headers = {
+            "From": f"{message.sender_name} <{self.from_address}>",
+            "To": message.recipient,
+            "Subject": message.subject,
+        }
         if message.key:
-            mail["X-Shipflow-Message"] = message.key
+            headers["X-Shipflow-Message"] = message.key
+        mail = EmailMessage()
+        for name, value in headers.items():
+            try:
+                reject_control_characters(value)
+            except ValueError as exc:
+                raise InvalidMessage(f"{name} header {exc}") from None
+            mail[name] = value
         mail.set_content(message.body)
+        return mail
+
+    def send(self, message: OutgoingMessage) -> None:
+        mail = self.mail(message)
         smtp_class = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
         try:
             with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 import socket
 import threading
 import time
@@ -17,6 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from shipflow.delays import alerts
+from shipflow.delays.detectors import LaneIncident
 from shipflow.notify import channels, ops
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, OutboxMessage
@@ -287,3 +289,32 @@ def test_a_generic_outbox_runner_can_send_through_the_handler(runtime, ops_brand
     with unit_of_work(runtime.sessions) as session:
         handler(session, session.scalars(select(OutboxMessage)).one())
     assert [path for path, _, _ in http_sink.received] == ["/slack"]
+
+
+def test_shopper_text_stays_text_in_email_and_webhook(runtime, ops_brand, http_sink, smtp_server):
+    """A ship-to state with a line break (older data; the API refuses it now) must not add
+    headers to the e-mail, nor stop the delivery; the webhook carries it verbatim as JSON."""
+    region = "CA\r\nBcc: victim@evil.example"
+    incident = LaneIncident("fedex", region, 12, 20, 0.6, 0.05)
+    with unit_of_work(runtime.sessions) as session:
+        alerts.raise_alert(
+            session,
+            ops_brand,
+            runtime.clock.now(),
+            kind="lane_incident",
+            severity="critical",  # fedex + critical: mail; lane_incident: hook
+            title=incident.title,
+            dedupe_key=incident.dedupe_key,
+            carrier="fedex",
+            region=region,
+        )
+    assert _dispatch_and_deliver(runtime, ops_brand) == 2
+    ((recipients, mail),) = smtp_server.messages
+    assert recipients == ["ops@northwind.example"] and mail["Bcc"] is None
+    unfolded = re.sub(r"\r?\n(?=[ \t])", "", mail["Subject"])  # RFC 5322 folding
+    assert unfolded == (
+        "shipflow critical: fedex lane incident to CA  Bcc: victim@evil.example: "
+        "12 of 20 shipments late (60%, usually 5%)"
+    )
+    ((_, body),) = _by_path(http_sink, "/hook")
+    assert json.loads(body)["alerts"][0]["region"] == region

@@ -177,3 +177,56 @@ def test_unstorable_text_is_422_not_500(client, brands, text):
     response = client.post("/api/v1/orders", json=body, headers=brands["a"]["headers"])
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == "lines.0.name"
+
+
+def _with(path: str, value: str) -> dict:
+    """ORDER with the field at dotted `path` set to `value`."""
+    body = {**ORDER, "customer": {**ORDER["customer"]}, "ship_to": {**ORDER["ship_to"]}}
+    body["lines"] = [dict(line) for line in ORDER["lines"]]
+    *parents, last = path.split(".")
+    target = body
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    target[last] = value
+    return body
+
+
+SHIPMENT = {"carrier": "ups", "service": "ground", "tracking_number": "1Z999AA10123456784"}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field"),
+    [
+        ("post", "/orders", _with("order_number", "1002\r\nBcc: x@evil.example"), "order_number"),
+        ("post", "/orders", _with("lines.0.sku", "TENT\x1b[2J"), "lines.0.sku"),
+        ("post", "/orders", _with("lines.0.name", "Tent\n2P"), "lines.0.name"),
+        ("post", "/orders", _with("ship_to.state", "CA\n<!channel>"), "ship_to.state"),
+        ("post", "/orders", _with("ship_to.line1", "1 Main St\tApt 2"), "ship_to.line1"),
+        ("post", "/orders", _with("customer.name", "Ada\x85Lovelace"), "customer.name"),
+        ("post", "/orders", _with("customer.phone", "\x7f5555550100"), "customer.phone"),
+        ("post", "/shipments", {**SHIPMENT, "service": "ground\x00"}, "service"),
+        ("post", "/shipments", {**SHIPMENT, "warehouse_code": "NJ\r1"}, "warehouse_code"),
+        ("post", "/allocation-batches", {"order_ids": ["ord_\x00"]}, "order_ids.0"),
+        ("get", "/shipments?carrier=ups%0A", None, "carrier"),
+        ("get", "/orders/ord_1%0D", None, "id"),
+    ],
+)
+def test_control_characters_in_identifiers_are_422(client, brands, method, url, body, field):
+    """They would reach e-mail headers, Slack and logs as line breaks and escapes."""
+    call = getattr(client, method)
+    response = call(f"/api/v1{url}", json=body, headers=brands["a"]["headers"])
+    assert response.status_code == 422, response.json
+    assert response.content_type == "application/problem+json"
+    (error,) = response.json["errors"]
+    assert error["field"] == field
+    assert error["message"].startswith("must not contain control characters (found U+")
+
+
+def test_printable_unicode_in_identifiers_is_accepted(client, brands):
+    body = _with("customer.name", "Zoë Ōkubo 東京")
+    body["ship_to"]["state"] = "Île-de-France"
+    body["lines"][0]["sku"] = "TENT-2P-ÉTÉ"
+    body["order_number"] = "№ 1001 · A"
+    response = client.post("/api/v1/orders", json=body, headers=brands["a"]["headers"])
+    assert response.status_code == 201, response.json
+    assert response.json["order_number"] == "№ 1001 · A"

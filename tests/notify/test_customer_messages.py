@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from sqlalchemy import select
 
+from shipflow.notify import customer
 from shipflow.notify.customer import deliver_due, queue
 from shipflow.notify.senders import (
     SIGNATURE_HEADER,
@@ -166,3 +167,97 @@ def test_bad_smtp_url_is_rejected():
         SmtpSender("http://mail")
     with pytest.raises(SendError):
         SmtpSender("smtp://127.0.0.1:9", timeout=0.2).send(OutgoingMessage("a@b.c", "s", "b"))
+
+
+POISONED = "1002\r\nBcc: victim@evil.example"
+
+
+def _orders_with_messages(runtime, brand_id, numbers) -> list[str]:
+    """One order, shipment and queued message per number, due one minute apart (in order),
+    inserted directly as older data would be, past any API validation."""
+    ids = []
+    with runtime.sessions() as session:
+        brand = session.get(Brand, brand_id)
+        for i, number in enumerate(numbers):
+            order = Order(
+                brand_id=brand_id,
+                order_number=number,
+                customer_email=f"c{i}@example.com",
+                currency="USD",
+            )
+            session.add(order)
+            session.flush()
+            session.add(
+                Shipment(id=f"shp_{i}", brand_id=brand_id, order_id=order.id, carrier="ups")
+            )
+            row = queue(
+                session,
+                brand=brand,
+                order=order,
+                milestone=Milestone.SHIPPED,
+                context={"delivery_date": "11/26", "link": "https://t/x"},
+                now=NOON_NY - timedelta(minutes=len(numbers) - i),
+                customer_zone="America/New_York",
+                shipment_id=f"shp_{i}",
+            )
+            session.flush()
+            ids.append(row.id)
+        session.commit()
+    return ids
+
+
+def _rows(runtime, ids) -> list[CustomerMessageRow]:
+    with runtime.sessions() as session:
+        return [session.get(CustomerMessageRow, i) for i in ids]
+
+
+def test_unbuildable_message_fails_alone_and_the_rest_go_out_once(runtime, brands, smtp_server):
+    inbox, url = smtp_server
+    ids = _orders_with_messages(runtime, brands["a"]["id"], ["1001", POISONED, "1003"])
+    sender = {"email": SmtpSender(url)}
+    with runtime.sessions() as session:
+        assert deliver_due(session, NOON_NY, sender) == 2
+    with runtime.sessions() as session:
+        assert deliver_due(session, NOON_NY + timedelta(hours=1), sender) == 0
+    assert sorted(m["To"] for m in inbox.messages) == ["c0@example.com", "c2@example.com"]
+    assert all(m["Bcc"] is None for m in inbox.messages)
+    first, poisoned, last = _rows(runtime, ids)
+    assert (first.status, last.status) == ("sent", "sent")
+    assert poisoned.status == "failed" and poisoned.sent_at is None
+    assert poisoned.error == (
+        "Subject header must not contain control characters (found U+000D); "
+        "remove line breaks, tabs and other invisible characters"
+    )
+
+
+class CrashOnSecond:
+    """A sender that breaks unexpectedly on its second message (a bug, a lost worker)."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, message: OutgoingMessage) -> None:
+        if len(self.sent) == 1:
+            self.sent.append(None)
+            raise RuntimeError("worker lost")
+        self.sent.append(message.recipient)
+
+
+def test_a_crash_later_in_the_batch_cannot_undo_or_repeat_earlier_sends(runtime, brands):
+    ids = _orders_with_messages(runtime, brands["a"]["id"], ["1001", "1002", "1003"])
+    crashing = CrashOnSecond()
+    with runtime.sessions() as session, pytest.raises(RuntimeError):
+        deliver_due(session, NOON_NY, {"email": crashing})
+    assert [row.status for row in _rows(runtime, ids)] == ["sent", "scheduled", "scheduled"]
+
+    healthy = CrashOnSecond()
+    healthy.sent = [None, None]  # past its crash
+    with runtime.sessions() as session:
+        assert deliver_due(session, NOON_NY, {"email": healthy}) == 1  # the crashed one waits
+    with runtime.sessions() as session:
+        later = NOON_NY + customer.CLAIM_LEASE
+        assert deliver_due(session, later, {"email": healthy}) == 1  # its lease lapsed
+        assert deliver_due(session, later, {"email": healthy}) == 0
+    assert crashing.sent == ["c0@example.com", None]
+    assert healthy.sent[2:] == ["c2@example.com", "c1@example.com"]
+    assert [row.status for row in _rows(runtime, ids)] == ["sent"] * 3

@@ -19,6 +19,7 @@ from shipflow.fulfilment import NotAllocated, ParsedRules, fulfilment_for
 from shipflow.store.allocation_models import AllocationBatch, AllocationRules
 from shipflow.store.db import for_update
 from shipflow.store.models import Brand, Order
+from shipflow.text import SingleLine
 from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent, submit_after_commit
 from shipflow.web.api.schemas import IdPath, Input, ShipmentDetailOut
@@ -29,7 +30,7 @@ TAG = Tag(name="allocation")
 
 
 class AllocationIn(Input):
-    order_id: Annotated[str, Field(max_length=40)]
+    order_id: Annotated[SingleLine, Field(max_length=40)]
 
 
 class ScoreOut(BaseModel):
@@ -61,7 +62,7 @@ class AllocationOut(BaseModel):
 
 class BatchIn(Input):
     order_ids: Annotated[
-        list[Annotated[str, Field(max_length=40)]], Field(min_length=1, max_length=100_000)
+        list[Annotated[SingleLine, Field(max_length=40)]], Field(min_length=1, max_length=100_000)
     ]
     constraints: dict[str, Any] = {}
     lateness_lambda: Annotated[float, Field(ge=0, le=1000)] | None = None

@@ -10,8 +10,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, fiel
 
 from carriers.registry import available_carriers
 from shipflow.domain import Status
+from shipflow.text import SingleLine
 
-Text = Annotated[str, Field(max_length=200)]
+Text = Annotated[SingleLine, Field(max_length=200)]  # names, address lines: one line each
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. US")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. USD")]
 MinorUnits = Annotated[int, Field(ge=0, le=10**12, description="integer minor units (cents)")]
@@ -44,8 +45,8 @@ class AddressIn(Input):
     line1: Text = ""
     line2: Text = ""
     city: Text = ""
-    state: Annotated[str, Field(max_length=64)] = ""
-    postal_code: Annotated[str, Field(min_length=1, max_length=16)]
+    state: Annotated[SingleLine, Field(max_length=64)] = ""
+    postal_code: Annotated[SingleLine, Field(min_length=1, max_length=16)]
     country: Country
     residential: bool = True
 
@@ -53,23 +54,23 @@ class AddressIn(Input):
 class CustomerIn(Input):
     name: Text = ""
     email: EmailStr | None = None
-    phone: Annotated[str, Field(max_length=40)] = ""
+    phone: Annotated[SingleLine, Field(max_length=40)] = ""
 
 
 class OrderLineIn(Input):
-    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    sku: Annotated[SingleLine, Field(min_length=1, max_length=64)]
     name: Text = ""
     quantity: Annotated[int, Field(ge=1, le=100000)]
     unit_price: MinorUnits = 0
 
 
 class OrderIn(Input):
-    order_number: Annotated[str, Field(min_length=1, max_length=64)]
+    order_number: Annotated[SingleLine, Field(min_length=1, max_length=64)]
     placed_at: AwareDatetime | None = None
     customer: CustomerIn = CustomerIn()
     ship_to: AddressIn
     currency: Currency
-    language: Annotated[str, Field(max_length=16)] = "en"
+    language: Annotated[SingleLine, Field(max_length=16)] = "en"
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=500)]
 
 
@@ -104,13 +105,13 @@ class ParcelIn(Input):
 
 
 class ShipmentIn(Input):
-    order_id: Annotated[str, Field(max_length=40)] | None = None
+    order_id: Annotated[SingleLine, Field(max_length=40)] | None = None
     kind: Literal["forward", "return"] = "forward"
     carrier: Annotated[str, Field(description="a carrier code, e.g. ups, fedex, sandbox")]
-    carrier_account: Annotated[str, Field(max_length=64)] = ""
-    service: Annotated[str, Field(max_length=64)] = ""
+    carrier_account: Annotated[SingleLine, Field(max_length=64)] = ""
+    service: Annotated[SingleLine, Field(max_length=64)] = ""
     tracking_number: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{4,64}$")]
-    warehouse_code: Annotated[str, Field(max_length=32)] = ""
+    warehouse_code: Annotated[SingleLine, Field(max_length=32)] = ""
     promised_date: date | None = None
     parcels: Annotated[list[ParcelIn], Field(max_length=100)] = []
 
@@ -163,7 +164,7 @@ class PageQuery(Input):
 
 class ShipmentQuery(PageQuery):
     status: Status | None = None
-    carrier: Annotated[str, Field(max_length=32)] | None = None
+    carrier: Annotated[SingleLine, Field(max_length=32)] | None = None
     kind: Literal["forward", "return"] | None = None
 
 
@@ -178,4 +179,4 @@ class ShipmentPage(BaseModel):
 
 
 class IdPath(Input):
-    id: Annotated[str, Field(max_length=40)]
+    id: Annotated[SingleLine, Field(max_length=40)]
