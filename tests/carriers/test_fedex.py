@@ -2,7 +2,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
 import pytest
@@ -589,3 +589,43 @@ def test_multi_parcel_label_is_refused():
     two = ShipmentRequest(SHIPPER, RECIPIENT, [Parcel(500), Parcel(500)], "ground")
     with pytest.raises(NotSupported):
         FedExCarrier(account()).create_label(two)
+
+
+@responses.activate
+def test_one_bad_scan_does_not_sink_the_other_numbers_of_a_poll():
+    """A FedEx poll carries up to 30 numbers: a scan without an offset is read in its
+    location's zone, a scan without a date is skipped and kept, and every number is applied."""
+    CONTRACT.token()
+    body = fixture("fedex", "track_three_numbers")
+    responses.add(responses.POST, OPERATIONS[0].url, json=body)
+    numbers = ["377101283611590", "122816215025810", "647719948679"]
+
+    attempted, delivered = FedExCarrier(account()).track(numbers)
+
+    pacific = timezone(timedelta(hours=-8))
+    assert [(e.occurred_at, e.raw_code, e.status, e.reason) for e in attempted.events] == [
+        (datetime(2013, 12, 18, 8, 25, tzinfo=pacific), "OD", S.OUT_FOR_DELIVERY, None),
+        (
+            datetime(2013, 12, 18, 11, 22, 15, tzinfo=pacific),
+            "DE:007",
+            S.ATTEMPT_FAILED,
+            R.CUSTOMER_UNAVAILABLE,
+        ),
+    ]
+    assert attempted.unreadable == ()
+    assert [(e.raw_code, e.status) for e in delivered.events] == [
+        ("PU", S.IN_TRANSIT),
+        ("DL", S.DELIVERED),
+    ]
+    # Norton, Virginia 24273 keeps Eastern time: 13:31 local is 18:31 UTC in January.
+    assert delivered.events[-1].occurred_at == datetime(2014, 1, 9, 18, 31, tzinfo=UTC)
+    [skipped] = delivered.unreadable
+    assert json.loads(skipped.raw)["eventDescription"] == "At local FedEx facility"
+    assert "date" in skipped.error
+
+
+def test_unreadable_result_is_skipped_and_the_others_kept():
+    body = fixture("fedex", "track_three_numbers")
+    results = body["output"]["completeTrackResults"]
+    results[0]["trackResults"][0]["trackingNumberInfo"] = None
+    assert [u.tracking_number for u in mapping.parse_track_response(body)] == ["122816215025810"]
