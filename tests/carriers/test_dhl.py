@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+import responses
 
 from carriers.base import (
     Capability,
@@ -22,19 +23,100 @@ from carriers.dhl import DHLCarrier
 from carriers.dhl.mapping import classify
 from carriers.registry import get_carrier_class
 from shipflow.domain import ProofOfDelivery, Reason, Status, TrackingEvent, TrackingUpdate
-from tests.carriers.carrier_contract import fixture
+from tests.carriers.carrier_contract import Contract, Operation, fixture
 
 URL = "https://api-eu.dhl.com/track/shipments"
 NUMBER = "00340434292135100186"
 CET = timezone(timedelta(hours=1))
 
 
+BONN = dict(location="53113 Bonn, DE", city="Bonn", postal_code="53113", country="DE")
+DELIVERED = TrackingUpdate(
+    carrier="dhl",
+    tracking_number=NUMBER,
+    events=(
+        TrackingEvent(
+            Status.DELIVERED,
+            datetime(2024, 11, 22, 14, 21, tzinfo=CET),
+            "delivered",
+            "DELIVERED - The shipment has been delivered to the recipient.",
+            None,
+            **BONN,
+        ),
+        TrackingEvent(
+            Status.OUT_FOR_DELIVERY,
+            datetime(2024, 11, 22, 8, 5, tzinfo=CET),
+            "transit",
+            "With delivery courier - The shipment has been loaded onto the delivery vehicle.",
+            None,
+            **BONN,
+        ),
+        TrackingEvent(
+            Status.ATTEMPT_FAILED,
+            datetime(2024, 11, 21, 16, 40, tzinfo=CET),
+            "failure",
+            "Delivery attempted; recipient not home - The recipient "
+            "was not at home. A notification card was left.",
+            Reason.CUSTOMER_UNAVAILABLE,
+            **BONN,
+        ),
+        TrackingEvent(
+            Status.IN_TRANSIT,
+            datetime(2024, 11, 20, 22, 13, tzinfo=CET),
+            "transit",
+            "Processed at KOELN - GERMANY - The shipment has been processed in the parcel center.",
+            None,
+            "50679 Koeln, DE",
+            "Koeln",
+            "",
+            "50679",
+            "DE",
+        ),
+        TrackingEvent(
+            Status.INFO_RECEIVED,
+            datetime(2024, 11, 19, 10, tzinfo=UTC),
+            "pre-transit",
+            "Shipment information received - The instruction "
+            "data for this shipment have been provided by the sender to DHL "
+            "electronically",
+        ),
+    ),
+    estimated_delivery=datetime(2024, 11, 22, 18, tzinfo=CET),
+    service="parcel-de",
+    proof_of_delivery=ProofOfDelivery(
+        "Maria Muster", "https://www.dhl.de/pod/00340434292135100186.png"
+    ),
+)
+
+
 @pytest.fixture
 def carrier() -> DHLCarrier:
+    return make_carrier()
+
+
+def make_carrier() -> DHLCarrier:
     account = CarrierAccount(
         "dhl", "dhl-test", {"api_key": "key-1"}, sandbox=False, rate_limit_per_second=1000
     )
     return DHLCarrier(account)
+
+
+CONTRACT = Contract(
+    carrier="dhl",
+    make=make_carrier,
+    error_message="Parameter 'service' has invalid value 'teleport'.",
+    error_fixture="problem_bad_request",
+)
+OPERATIONS = [
+    Operation("track", "GET", URL, "shipment_delivered", lambda c: c.track([NUMBER]), [DELIVERED])
+]
+
+
+@responses.activate
+@pytest.mark.parametrize("check", CONTRACT.checks)
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
+def test_operation_contract(op, check):
+    getattr(CONTRACT, check)(op)
 
 
 def test_registry_names_the_adapter():
@@ -43,67 +125,7 @@ def test_registry_names_the_adapter():
 
 def test_tracking_parses_every_field(carrier, mocked):
     mocked.get(f"{URL}?trackingNumber={NUMBER}", json=fixture("dhl", "shipment_delivered"))
-    bonn = dict(location="53113 Bonn, DE", city="Bonn", postal_code="53113", country="DE")
-    assert carrier.track([NUMBER]) == [
-        TrackingUpdate(
-            carrier="dhl",
-            tracking_number=NUMBER,
-            events=(
-                TrackingEvent(
-                    Status.DELIVERED,
-                    datetime(2024, 11, 22, 14, 21, tzinfo=CET),
-                    "delivered",
-                    "DELIVERED - The shipment has been delivered to the recipient.",
-                    None,
-                    **bonn,
-                ),
-                TrackingEvent(
-                    Status.OUT_FOR_DELIVERY,
-                    datetime(2024, 11, 22, 8, 5, tzinfo=CET),
-                    "transit",
-                    "With delivery courier - The shipment has been loaded "
-                    "onto the delivery vehicle.",
-                    None,
-                    **bonn,
-                ),
-                TrackingEvent(
-                    Status.ATTEMPT_FAILED,
-                    datetime(2024, 11, 21, 16, 40, tzinfo=CET),
-                    "failure",
-                    "Delivery attempted; recipient not home - The recipient "
-                    "was not at home. A notification card was left.",
-                    Reason.CUSTOMER_UNAVAILABLE,
-                    **bonn,
-                ),
-                TrackingEvent(
-                    Status.IN_TRANSIT,
-                    datetime(2024, 11, 20, 22, 13, tzinfo=CET),
-                    "transit",
-                    "Processed at KOELN - GERMANY - The shipment has been "
-                    "processed in the parcel center.",
-                    None,
-                    "50679 Koeln, DE",
-                    "Koeln",
-                    "",
-                    "50679",
-                    "DE",
-                ),
-                TrackingEvent(
-                    Status.INFO_RECEIVED,
-                    datetime(2024, 11, 19, 10, tzinfo=UTC),
-                    "pre-transit",
-                    "Shipment information received - The instruction "
-                    "data for this shipment have been provided by the sender to DHL "
-                    "electronically",
-                ),
-            ),
-            estimated_delivery=datetime(2024, 11, 22, 18, tzinfo=CET),
-            service="parcel-de",
-            proof_of_delivery=ProofOfDelivery(
-                "Maria Muster", "https://www.dhl.de/pod/00340434292135100186.png"
-            ),
-        )
-    ]
+    assert carrier.track([NUMBER]) == [DELIVERED]
     assert mocked.calls[0].request.headers["DHL-API-Key"] == "key-1"
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import requests
+import responses
 
 from carriers.base import (
     CarrierAccount,
@@ -36,7 +37,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
-from tests.carriers.carrier_contract import fixture
+from tests.carriers.carrier_contract import Contract, Operation, fixture
 
 API = "https://api.easypost.com/v2"
 SECRET = "s\u00e9cret"  # non-ASCII: EasyPost NFKD-normalizes the secret before signing
@@ -53,8 +54,7 @@ REQUEST = ShipmentRequest(
 )
 
 
-@pytest.fixture
-def carrier() -> EasyPostCarrier:
+def make_carrier() -> EasyPostCarrier:
     account = CarrierAccount(
         "easypost",
         "ep-test",
@@ -62,6 +62,11 @@ def carrier() -> EasyPostCarrier:
         rate_limit_per_second=1000,
     )
     return EasyPostCarrier(account)
+
+
+@pytest.fixture
+def carrier() -> EasyPostCarrier:
+    return make_carrier()
 
 
 def expected_update() -> TrackingUpdate:
@@ -137,6 +142,32 @@ def expected_update() -> TrackingUpdate:
 def signed(body: bytes, secret: str = NFKD_SECRET) -> WebhookRequest:
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return WebhookRequest(headers={"X-Hmac-Signature": f"hmac-sha256-hex={digest}"}, body=body)
+
+
+CONTRACT = Contract(
+    carrier="easypost",
+    make=make_carrier,
+    error_message="Invalid tracking code for carrier USPS.",
+    error_fixture="error_tracker",
+    error_status=422,
+)
+OPERATIONS = [
+    Operation(
+        "track",
+        "POST",
+        f"{API}/trackers",
+        "tracker_delivered",
+        lambda c: c.track([CODE]),
+        [expected_update()],
+    )
+]
+
+
+@responses.activate
+@pytest.mark.parametrize("check", CONTRACT.checks)
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
+def test_operation_contract(op, check):
+    getattr(CONTRACT, check)(op)
 
 
 def test_registry_names_the_adapter():

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+import responses
 
 from carriers.base import (
     CarrierAccount,
@@ -35,7 +36,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
-from tests.carriers.carrier_contract import fixture
+from tests.carriers.carrier_contract import Contract, Operation, fixture
 
 BASE = "https://apis-tem.usps.com"
 EST = timezone(timedelta(hours=-5))
@@ -49,8 +50,81 @@ REQUEST = ShipmentRequest(
 )
 
 
-@pytest.fixture
-def carrier() -> USPSCarrier:
+def event(status, reason, code, text, when, city="", state="", zip_=""):
+    place = ", ".join(p for p in (city, f"{state} {zip_}".strip()) if p)
+    return TrackingEvent(status, when, code, text, reason, place, city, state, zip_, "US")
+
+
+DELIVERED = TrackingUpdate(
+    carrier="usps",
+    tracking_number=NUMBER,
+    events=(
+        event(
+            Status.DELIVERED,
+            None,
+            "01",
+            "Delivered, Left with Individual",
+            datetime(2024, 11, 22, 13, 58, tzinfo=EST),
+            "HERNANDO",
+            "FL",
+            "34442",
+        ),
+        event(
+            Status.OUT_FOR_DELIVERY,
+            None,
+            "OF",
+            "Out for Delivery",
+            datetime(2024, 11, 22, 9, 10, tzinfo=EST),
+            "HERNANDO",
+            "FL",
+            "34442",
+        ),
+        event(
+            Status.ATTEMPT_FAILED,
+            Reason.CUSTOMER_UNAVAILABLE,
+            "02",
+            "Notice Left (No Authorized Recipient Available)",
+            datetime(2024, 11, 21, 15, 20, tzinfo=EST),
+            "HERNANDO",
+            "FL",
+            "34442",
+        ),
+        event(
+            Status.IN_TRANSIT,
+            None,
+            "TL",
+            "In Transit to Next Facility",
+            datetime(2024, 11, 20, 1, 11, tzinfo=EST),
+        ),
+        event(
+            Status.IN_TRANSIT,
+            None,
+            "03",
+            "USPS in possession of item",
+            datetime(2024, 11, 18, 11, 10, tzinfo=EST),
+            "JAMAICA",
+            "NY",
+            "11430",
+        ),
+        event(
+            Status.INFO_RECEIVED,
+            None,
+            "GX",
+            "Shipping Label Created, USPS Awaiting Item",
+            datetime(2024, 11, 15, 11, 32, tzinfo=EST),
+            "SPRINGFIELD GARDENS",
+            "NY",
+            "11413",
+        ),
+    ),
+    estimated_delivery=datetime(2024, 11, 22, 21, tzinfo=UTC),
+    service="USPS Ground Advantage",
+    proof_of_delivery=ProofOfDelivery(signed_by="J SMITH"),
+    extra={"status_category": "Delivered"},
+)
+
+
+def make_carrier() -> USPSCarrier:
     account = CarrierAccount(
         "usps",
         "usps-test",
@@ -66,6 +140,11 @@ def carrier() -> USPSCarrier:
     return USPSCarrier(account)
 
 
+@pytest.fixture
+def carrier() -> USPSCarrier:
+    return make_carrier()
+
+
 def token(mocked, access_token: str = "eyJUSPS.first") -> None:
     mocked.post(
         f"{BASE}/oauth2/v3/token",
@@ -79,6 +158,41 @@ def payment(mocked) -> None:
     )
 
 
+CONTRACT = Contract(
+    carrier="usps",
+    make=make_carrier,
+    token_url=f"{BASE}/oauth2/v3/token",
+    error_message='OASValidation OpenAPI-Spec-Validation-Prices with resource "/base-rates/search": '
+    "failed with reason; destinationZIPCode must match pattern ^\\d{5}$",
+    error_fixture="error_bad_request",
+)
+OPERATIONS = [
+    Operation(
+        "track",
+        "GET",
+        f"{BASE}/tracking/v3/tracking/{NUMBER}",
+        "tracking_delivered",
+        lambda c: c.track([NUMBER]),
+        [DELIVERED],
+    ),
+    Operation(
+        "rates",
+        "POST",
+        f"{BASE}/prices/v3/base-rates/search",
+        "base_rates",
+        lambda c: c.rates(REQUEST),
+        [RateQuote("usps", "ground_advantage", Money(945, "USD"))],
+    ),
+]
+
+
+@responses.activate
+@pytest.mark.parametrize("check", CONTRACT.checks)
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
+def test_operation_contract(op, check):
+    getattr(CONTRACT, check)(op)
+
+
 def test_registry_names_the_adapter():
     assert get_carrier_class("usps") is USPSCarrier
 
@@ -89,80 +203,7 @@ def test_tracking_parses_every_field(carrier, mocked):
         f"{BASE}/tracking/v3/tracking/{NUMBER}?expand=DETAIL",
         json=fixture("usps", "tracking_delivered"),
     )
-
-    def event(status, reason, code, text, when, city="", state="", zip_=""):
-        place = ", ".join(p for p in (city, f"{state} {zip_}".strip()) if p)
-        return TrackingEvent(status, when, code, text, reason, place, city, state, zip_, "US")
-
-    assert carrier.track([NUMBER]) == [
-        TrackingUpdate(
-            carrier="usps",
-            tracking_number=NUMBER,
-            events=(
-                event(
-                    Status.DELIVERED,
-                    None,
-                    "01",
-                    "Delivered, Left with Individual",
-                    datetime(2024, 11, 22, 13, 58, tzinfo=EST),
-                    "HERNANDO",
-                    "FL",
-                    "34442",
-                ),
-                event(
-                    Status.OUT_FOR_DELIVERY,
-                    None,
-                    "OF",
-                    "Out for Delivery",
-                    datetime(2024, 11, 22, 9, 10, tzinfo=EST),
-                    "HERNANDO",
-                    "FL",
-                    "34442",
-                ),
-                event(
-                    Status.ATTEMPT_FAILED,
-                    Reason.CUSTOMER_UNAVAILABLE,
-                    "02",
-                    "Notice Left (No Authorized Recipient Available)",
-                    datetime(2024, 11, 21, 15, 20, tzinfo=EST),
-                    "HERNANDO",
-                    "FL",
-                    "34442",
-                ),
-                event(
-                    Status.IN_TRANSIT,
-                    None,
-                    "TL",
-                    "In Transit to Next Facility",
-                    datetime(2024, 11, 20, 1, 11, tzinfo=EST),
-                ),
-                event(
-                    Status.IN_TRANSIT,
-                    None,
-                    "03",
-                    "USPS in possession of item",
-                    datetime(2024, 11, 18, 11, 10, tzinfo=EST),
-                    "JAMAICA",
-                    "NY",
-                    "11430",
-                ),
-                event(
-                    Status.INFO_RECEIVED,
-                    None,
-                    "GX",
-                    "Shipping Label Created, USPS Awaiting Item",
-                    datetime(2024, 11, 15, 11, 32, tzinfo=EST),
-                    "SPRINGFIELD GARDENS",
-                    "NY",
-                    "11413",
-                ),
-            ),
-            estimated_delivery=datetime(2024, 11, 22, 21, tzinfo=UTC),
-            service="USPS Ground Advantage",
-            proof_of_delivery=ProofOfDelivery(signed_by="J SMITH"),
-            extra={"status_category": "Delivered"},
-        )
-    ]
+    assert carrier.track([NUMBER]) == [DELIVERED]
     assert (
         mocked.calls[0].request.body
         == "grant_type=client_credentials&client_id=id&client_secret=secret"
