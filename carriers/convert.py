@@ -1,17 +1,34 @@
 """Conversions every adapter needs: shipflow keeps grams, millimetres and integer minor units;
-carriers speak decimals in kg/cm or lb/oz/in and major currency units. Also: timestamps, and
-turning a payload of the wrong shape into `CarrierResponseError` instead of a stray KeyError."""
+carriers speak decimals in kg/cm or lb/oz/in and major currency units. Also: timestamps (read
+in the scan location's zone when the carrier gives no offset), turning a payload of the wrong
+shape into `CarrierResponseError` instead of a stray KeyError, and skipping (but keeping and
+counting) the one item of a payload that cannot be read."""
 
 from __future__ import annotations
 
+import json
+import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
+from typing import Any, TypeVar
+
+from prometheus_client import Counter
 
 from carriers.base import CarrierResponseError
-from shipflow.domain import Money, Parcel, Reason, Status, TrackingEvent
+from carriers.zones import zone_at
+from shipflow.domain import Money, Parcel, Reason, Status, TrackingEvent, UnreadableItem
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+UNREADABLE = Counter(
+    "shipflow_carrier_unreadable",
+    "Items of a carrier payload (events, shipments) that could not be read and were skipped",
+    ["carrier", "what"],
+)
 
 GRAMS_PER = {"KG": 1000.0, "KGS": 1000.0, "LB": 453.59237, "LBS": 453.59237}
 MM_PER = {"CM": 10.0, "IN": 25.4}
@@ -65,10 +82,70 @@ def mm_to_inches(mm: int) -> float:
     return _ceil_hundredths(Decimal(mm) / MM_PER_INCH)
 
 
-def parse_timestamp(value: str) -> datetime:
-    """An ISO-8601 time; one without an offset is taken as UTC (the carrier gave no zone)."""
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+Place = tuple[str, str, str]  # (country code, state code, postal code); any may be blank
+
+
+def local_zone(place: Place) -> tzinfo:
+    """The zone of a scan location (see `carriers.zones`), UTC when it does not decide."""
+    return zone_at(*place) or UTC
+
+
+def parse_timestamp(value: str, place: Place = ("", "", "")) -> datetime:
+    """An ISO-8601 time, with or without seconds; one without an offset is read in the zone
+    of `place` (the scan location), else as UTC."""
+    parsed = datetime.fromisoformat(value.strip())
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=local_zone(place))
+
+
+def utc_offset(text: str) -> timezone:
+    """A UTC offset written "-05:00", "-04.00" (UPS Track Alert), "-0500" or "-5"."""
+    text = text.strip()
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    if ":" in digits or "." in digits:
+        hours, minutes = digits.replace(".", ":").split(":")
+    else:
+        hours, minutes = (digits[:-2], digits[-2:]) if len(digits) > 2 else (digits, "0")
+    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+
+def clock_time(text: str) -> time:
+    """A time of day written "HHMMSS", "HHMM", "HH:MM:SS" or "HH:MM"; a dropped leading zero
+    ("74700" for 07:47:00) is restored."""
+    text = text.strip()
+    if ":" in text:
+        hours, minutes, *seconds = text.split(":")
+        return time(int(hours), int(minutes), int(seconds[0]) if seconds else 0)
+    digits = text.zfill(6) if len(text) > 4 else text.zfill(4)
+    return time(int(digits[:2]), int(digits[2:4]), int(digits[4:6] or 0))
+
+
+def compact_date(text: str) -> date:
+    """A date written "YYYYMMDD" (or ISO "YYYY-MM-DD")."""
+    return (
+        date.fromisoformat(text.strip())
+        if "-" in text
+        else datetime.strptime(text.strip(), "%Y%m%d").date()
+    )
+
+
+def read_each(
+    carrier: str, what: str, items: Iterable[Any], read: Callable[[Any], T]
+) -> tuple[list[T], tuple[UnreadableItem, ...]]:
+    """`read` applied to each item; an item it cannot read is skipped instead of sinking the
+    rest of the payload: logged with its raw payload, counted in
+    `shipflow_carrier_unreadable_total{carrier,what}` and returned raw beside the others."""
+    read_items: list[T] = []
+    skipped: list[UnreadableItem] = []
+    for item in items:
+        try:
+            read_items.append(read(item))
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raw = json.dumps(item, default=str, sort_keys=True)
+            UNREADABLE.labels(carrier=carrier, what=what).inc()
+            logger.warning("skipped an unreadable %s %s (%r): %s", carrier, what, exc, raw)
+            skipped.append(UnreadableItem(what=what, raw=raw, error=repr(exc)))
+    return read_items, tuple(skipped)
 
 
 @contextmanager

@@ -1,11 +1,14 @@
-"""Pure DHL Unified Tracking payload -> shipflow translations."""
+"""Pure DHL Unified Tracking payload -> shipflow translations. An event DHL sends without an
+offset is read in its location's zone; an event that cannot be read is skipped and kept
+(`carriers.convert.read_each`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from carriers.convert import parse_timestamp
-from carriers.dhl.units import EVENT_TEXTS, STATUS_CODES
+from carriers.convert import parse_timestamp, read_each
+from carriers.dhl.units import STATUS_CODES
+from carriers.texts import from_text
 from carriers.units import lookup
 from shipflow.domain import ProofOfDelivery, Reason, Status, TrackingEvent, TrackingUpdate
 
@@ -20,14 +23,14 @@ def error_message(body: Any) -> tuple[str, str]:
 
 
 def classify(status_code: str, text: str) -> tuple[Status, Reason | None]:
-    """The statusCode's status, refined by the first known event text."""
+    """The statusCode's status, refined by what the event text says."""
     status, reason = lookup(CARRIER, STATUS_CODES, status_code, text)
-    for pattern, text_status, text_reason in EVENT_TEXTS:
-        if pattern.search(text):
-            if status is Status.DELIVERED and text_status is not Status.RETURNED_TO_SENDER:
-                return status, reason  # "delivered" is certain; texts only qualify others
-            return text_status, text_reason
-    return status, reason
+    said = from_text(text)
+    if said is None:
+        return status, reason
+    if status is Status.DELIVERED and said[0] is not Status.RETURNED_TO_SENDER:
+        return status, reason  # "delivered" is certain; texts only qualify others
+    return said
 
 
 def tracking_event(raw: dict) -> TrackingEvent:
@@ -41,7 +44,7 @@ def tracking_event(raw: dict) -> TrackingEvent:
     country = address.get("countryCode") or ""
     return TrackingEvent(
         status=status,
-        occurred_at=parse_timestamp(raw["timestamp"]),
+        occurred_at=parse_timestamp(raw["timestamp"], (country, "", postal_code)),
         raw_code=code,
         raw_text=text,
         reason=reason,
@@ -58,15 +61,18 @@ def tracking_update(shipment: dict) -> TrackingUpdate:
     signer = (pod.get("signed") or {}).get("name") or ""
     photo = pod.get("signatureUrl") or pod.get("documentUrl") or ""
     eta = shipment.get("estimatedTimeOfDelivery")
+    events, unreadable = read_each(CARRIER, "event", raw_events, tracking_event)
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=str(shipment["id"]),  # Express ids come as JSON numbers
-        events=tuple(tracking_event(e) for e in raw_events),
+        events=tuple(events),
         estimated_delivery=parse_timestamp(eta) if eta else None,
         service=shipment.get("service") or "",
         proof_of_delivery=ProofOfDelivery(signer, photo) if signer or photo else None,
+        unreadable=unreadable,
     )
 
 
 def tracking_updates(payload: dict) -> list[TrackingUpdate]:
-    return [tracking_update(s) for s in payload["shipments"]]
+    """Every shipment DHL found; one that cannot be read is skipped, the others kept."""
+    return read_each(CARRIER, "shipment", payload["shipments"], tracking_update)[0]

@@ -10,8 +10,9 @@ from datetime import date
 from typing import Any
 
 from carriers.base import CarrierRejected, Label, RateQuote, ShipmentRequest, WebhookRequest
-from carriers.convert import grams_to_ounces, mm_to_inches, money, parse_timestamp
+from carriers.convert import grams_to_ounces, mm_to_inches, money, parse_timestamp, read_each
 from carriers.easypost.units import STATUS_DETAILS, STATUSES
+from carriers.texts import from_text
 from carriers.units import lookup
 from shipflow.domain import (
     Address,
@@ -44,11 +45,20 @@ def error_message(body: Any) -> tuple[str, str]:
 
 
 def classify(status: str, detail: str, text: str = "") -> tuple[Status, Reason | None]:
-    base, base_reason = lookup(CARRIER, STATUSES, status, text)
+    """The status, refined by its detail; a status outside EasyPost's list is read from the
+    text, and a reason neither gives comes from the text too."""
+    if status in STATUSES:
+        base, base_reason = STATUSES[status]
+    else:
+        base, base_reason = from_text(text) or lookup(CARRIER, STATUSES, status, text)
     implied, reason = lookup(CARRIER, STATUS_DETAILS, detail or "unknown", text, default=base)
     if base in REFINABLE and implied is not Status.IN_TRANSIT:
-        return implied, reason or base_reason
-    return base, reason or base_reason
+        base = implied
+    reason = reason or base_reason
+    if reason is None and base is not Status.IN_TRANSIT:
+        said = from_text(text)
+        reason = said[1] if said else None
+    return base, reason
 
 
 def tracking_event(raw: dict) -> TrackingEvent:
@@ -60,7 +70,7 @@ def tracking_event(raw: dict) -> TrackingEvent:
     postal_code, country = where.get("zip") or "", where.get("country") or ""
     return TrackingEvent(
         status=normalized,
-        occurred_at=parse_timestamp(raw["datetime"]),
+        occurred_at=parse_timestamp(raw["datetime"], (country, state, postal_code)),
         raw_code=f"{status}/{detail}" if detail else status,
         raw_text=text,
         reason=reason,
@@ -80,14 +90,16 @@ def tracking_update(tracker: dict) -> TrackingUpdate | None:
     eta = tracker.get("est_delivery_date")
     signer = tracker.get("signed_by") or ""
     carrier_detail = tracker.get("carrier_detail") or {}
+    events, unreadable = read_each(CARRIER, "tracking detail", details, tracking_event)
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=tracker["tracking_code"],
-        events=tuple(tracking_event(d) for d in details),
+        events=tuple(events),
         estimated_delivery=parse_timestamp(eta) if eta else None,
         service=carrier_detail.get("service") or "",
         proof_of_delivery=ProofOfDelivery(signed_by=signer) if signer else None,
         extra={"tracker_id": tracker["id"], "underlying_carrier": tracker.get("carrier") or ""},
+        unreadable=unreadable,
     )
 
 

@@ -1,4 +1,6 @@
-"""EasyPost code tables (docs.easypost.com, Tracker object: `status` and `status_detail`)."""
+"""EasyPost code tables (docs.easypost.com, Tracker object: `status` and `status_detail`).
+A status outside the list, or a reason neither gives, is read from the message
+(`carriers.texts`)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ STATUS_DETAILS: dict[str, tuple[Status, Reason | None]] = {
     "cancelled": (S.CANCELLED, None),
     "damaged": (S.EXCEPTION, R.DAMAGED),
     "delayed": (S.IN_TRANSIT, R.CARRIER_DELAY),
-    "delivery_exception": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),
+    "delivery_exception": (S.ATTEMPT_FAILED, None),  # the reason is in the message
     "departed_facility": (S.IN_TRANSIT, None),
     "departed_origin_facility": (S.IN_TRANSIT, None),
     "expired": (S.EXPIRED, None),

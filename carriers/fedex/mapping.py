@@ -3,7 +3,9 @@ shipflow objects. No I/O.
 
 FedEx reports per-number errors inside a 200 answer (trackResults[].error, e.g.
 TRACKING.TRACKINGNUMBER.NOTFOUND): such numbers are left out of the result, never returned
-as empty updates. Event times are ISO-8601 with the scan's local offset.
+as empty updates. Event times are ISO-8601, normally with the scan's local offset; one sent
+without it is read in the scan location's zone. A poll carries up to 30 numbers, so a scan
+(or a number) that cannot be read is skipped and kept, never allowed to sink the others.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from carriers import convert
 from carriers.base import CarrierResponseError, Label, RateQuote, ShipmentRequest
 from carriers.fedex import units
+from carriers.texts import from_text
 from carriers.units import lookup
 from shipflow.domain import (
     Address,
@@ -56,27 +59,34 @@ _EXCEPTIONAL = frozenset({Status.ATTEMPT_FAILED, Status.EXCEPTION})
 
 
 def classify(event_type: str, exception_code: str, text: str) -> tuple[Status, Reason | None]:
-    """The event type's status; on an exception event, a known exception code adds the
-    reason (and may narrow the status). Codes on other events (a delivery) change nothing."""
-    status, reason = lookup(CARRIER, units.STATUS_BY_EVENT, event_type, text)
-    if status in _EXCEPTIONAL and exception_code in units.EXCEPTIONS:
+    """The event type's status (what the text says for a type the table lacks); on an
+    exception event, a known exception code adds the reason (and may change the status), an
+    unknown one leaves both to the text. Codes on other events (a delivery) change nothing."""
+    if event_type in units.STATUS_BY_EVENT:
+        status, reason = units.STATUS_BY_EVENT[event_type]
+    else:
+        status, reason = from_text(text) or lookup(CARRIER, units.STATUS_BY_EVENT, event_type, text)
+    if status not in _EXCEPTIONAL:
+        return status, reason
+    if exception_code in units.EXCEPTIONS:
         override, reason = units.EXCEPTIONS[exception_code]
-        status = override or status
-    return status, reason
+        return override or status, reason
+    return from_text(text) or (status, reason)
 
 
 def _event_code(scan: dict) -> str:
     """eventType is the finer code; derivedStatusCode stands in when FedEx sends a type
     the table lacks (so only codes unknown both ways are reported as unknown)."""
-    kind, derived = scan.get("eventType", ""), scan.get("derivedStatusCode", "")
+    kind, derived = scan.get("eventType") or "", scan.get("derivedStatusCode") or ""
     if kind in units.STATUS_BY_EVENT or derived not in units.STATUS_BY_EVENT:
         return kind or derived
     return derived
 
 
-def _event(scan: dict, occurred_at: datetime) -> TrackingEvent:
-    kind = scan.get("eventType") or scan.get("derivedStatusCode", "")
-    exception = scan.get("exceptionCode", "")
+def _event(scan: dict, occurred_at: datetime | None = None) -> TrackingEvent:
+    """A scan event, timed by its `date` unless `occurred_at` is given."""
+    kind = scan.get("eventType") or scan.get("derivedStatusCode") or ""
+    exception = scan.get("exceptionCode") or ""
     text = " - ".join(
         t
         for t in (
@@ -87,18 +97,17 @@ def _event(scan: dict, occurred_at: datetime) -> TrackingEvent:
     )
     status, reason = classify(_event_code(scan), exception, text)
     place = scan.get("scanLocation") or {}
+    city, state = place.get("city") or "", place.get("stateOrProvinceCode") or ""
+    postal, country = place.get("postalCode") or "", place.get("countryCode") or ""
+    if occurred_at is None:
+        occurred_at = convert.parse_timestamp(scan["date"], (country, state, postal))
     return convert.located_event(
         status,
         reason,
         occurred_at,
         f"{kind}:{exception}" if exception else kind,
         text,
-        (
-            place.get("city", ""),
-            place.get("stateOrProvinceCode", ""),
-            place.get("postalCode", ""),
-            place.get("countryCode", ""),
-        ),
+        (city, state, postal, country),
     )
 
 
@@ -106,12 +115,17 @@ def _latest_status_event(result: dict) -> list[TrackingEvent]:
     """Without detailed scans (label only, or scans withheld), latestStatusDetail is the one
     event, dated by the newest actual date FedEx gives; none without such a date."""
     latest = result.get("latestStatusDetail") or {}
+    place = latest.get("scanLocation") or {}
+    where = (
+        place.get("countryCode") or "",
+        place.get("stateOrProvinceCode") or "",
+        place.get("postalCode") or "",
+    )
     stamps = [
-        datetime.fromisoformat(s["dateTime"])
-        for s in result.get("dateAndTimes", [])
-        if s.get("type", "").startswith("ACTUAL_") and s.get("dateTime")
+        convert.parse_timestamp(s["dateTime"], where)
+        for s in result.get("dateAndTimes") or []
+        if (s.get("type") or "").startswith("ACTUAL_") and s.get("dateTime")
     ]
-    stamps = [s for s in stamps if s.tzinfo]
     if not latest.get("code") or not stamps:
         return []
     scan = {
@@ -143,9 +157,10 @@ def _estimated_delivery(result: dict, zone: tzinfo) -> datetime | None:
 
 def parse_track_result(result: dict) -> TrackingUpdate:
     scans = result.get("scanEvents") or []
-    events = sorted(
-        (_event(s, datetime.fromisoformat(s["date"])) for s in scans), key=lambda e: e.occurred_at
-    ) or _latest_status_event(result)
+    events, unreadable = convert.read_each(CARRIER, "scan event", scans, _event)
+    events = sorted(events, key=lambda e: e.occurred_at)
+    if not events:
+        events = _latest_status_event(result)
     zone = events[-1].occurred_at.tzinfo if events else UTC
     delivery = result.get("deliveryDetails") or {}
     signed_by = delivery.get("receivedByName") or delivery.get("signedByName", "")
@@ -157,6 +172,7 @@ def parse_track_result(result: dict) -> TrackingUpdate:
         estimated_delivery=_estimated_delivery(result, zone),  # type: ignore[arg-type]
         service=service_name(service) if service else "",
         proof_of_delivery=ProofOfDelivery(signed_by=signed_by) if signed_by else None,
+        unreadable=unreadable,
     )
 
 
@@ -174,10 +190,13 @@ def _track_results(body: Any) -> list[dict]:
 
 
 def parse_track_response(body: Any) -> list[TrackingUpdate]:
+    """Every number FedEx found; one whose result cannot be read is skipped (and kept), the
+    others are returned."""
     try:
-        return [parse_track_result(r) for r in _track_results(body) if "error" not in r]
+        results = [r for r in _track_results(body) if "error" not in r]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _unreadable("track response", exc) from exc
+    return convert.read_each(CARRIER, "track result", results, parse_track_result)[0]
 
 
 # -- rating and shipping ------------------------------------------------------------------

@@ -1,10 +1,13 @@
-"""FedEx code tables. Sources: FedEx Track API reference (scanEvents[].eventType and
-derivedStatusCode, latestStatusDetail.code; the "Tracking status codes" and "Exception codes"
-appendices), Rate/Ship API references (serviceType, labelResponseOptions, imageType).
+"""FedEx code tables. Sources: FedEx API reference guide (developer.fedex.com/api/en-us/guides/
+api-reference.html: "Tracking Status Codes", "Status Code and Statuses for Webhook Tracking
+Events", and the mock tracking numbers, e.g. "Customer not available or business closed
+(Delivery Exception 007)"), the Track API reference (scanEvents[].eventType, exceptionCode,
+derivedStatusCode, latestStatusDetail), Rate/Ship API references (serviceType, imageType).
 
-An event is classified by its `eventType` (finer than `derivedStatusCode`); a delivery
-exception's `exceptionCode` then supplies the reason and may narrow the status. Unknown codes
-become `in_transit` (FedEx's unlisted scans are movement scans), counted and logged once.
+An event is classified by its `eventType` (finer than `derivedStatusCode`); on an exception
+event, a known `exceptionCode` then supplies the reason and may change the status, and an
+unknown one leaves it to the text (`carriers.texts`). An event type neither table nor text
+explains becomes `in_transit` (FedEx's unlisted scans are movement scans), counted and logged.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ STATUS_BY_EVENT: dict[str, tuple[Status, Reason | None]] = {
     "PX": (S.INFO_RECEIVED, None),  # Picked up, see details (pickup scheduled)
     "PU": (S.IN_TRANSIT, None),  # Picked up
     "AA": (S.IN_TRANSIT, None),  # At airport
+    "AD": (S.IN_TRANSIT, None),  # At delivery
+    "DO": (S.IN_TRANSIT, None),  # Dropped off
+    "IP": (S.IN_TRANSIT, None),  # In FedEx possession
+    "OW": (S.IN_TRANSIT, None),  # On the way
+    "US": (S.IN_TRANSIT, None),  # Scheduled delivery updated
+    "MD": (S.INFO_RECEIVED, None),  # Manifest data
     "AC": (S.IN_TRANSIT, None),  # At Canada Post facility
     "AF": (S.IN_TRANSIT, None),  # At local FedEx facility
     "AO": (S.IN_TRANSIT, None),  # Shipment arriving on time
@@ -62,21 +71,29 @@ STATUS_BY_EVENT: dict[str, tuple[Status, Reason | None]] = {
     "RS": (S.RETURNING_TO_SENDER, None),  # Return to shipper
     "RP": (S.INFO_RECEIVED, None),  # Return label link e-mailed to return sender
     "RG": (S.INFO_RECEIVED, None),  # Return label link expiring soon
-    "RD": (S.CANCELLED, None),  # Return label link cancelled by shipment originator
-    "RX": (S.EXPIRED, None),  # Return label link expired
+    "LP": (S.CANCELLED, None),  # Return label link cancelled by shipment originator
+    "LC": (S.CANCELLED, None),  # Return label link cancelled (webhook spelling)
+    "RD": (S.EXPIRED, None),  # Return label link expired
     "RR": (S.IN_TRANSIT, None),  # Delivery option requested (CDO)
     "RM": (S.IN_TRANSIT, None),  # Delivery option modified (CDO)
     "RC": (S.IN_TRANSIT, None),  # Delivery option cancelled (CDO)
+    "HA": (S.IN_TRANSIT, None),  # Hold at location request accepted (CDO)
+    "RT": (S.IN_TRANSIT, None),  # Return to shipper requested (CDO)
+    "RA": (S.IN_TRANSIT, None),  # Address change requested (CDO)
+    "PR": (S.IN_TRANSIT, None),  # Redirect performed, address change completed (CDO)
+    "AS": (S.IN_TRANSIT, None),  # Address corrected
 }
 
 # exceptionCode of DE/SE/DD events -> (status override or None, reason).
-EXCEPTIONS: dict[str, tuple[Status | None, Reason]] = {
+EXCEPTIONS: dict[str, tuple[Status | None, Reason | None]] = {
     "03": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # Incorrect address
+    "007": (None, R.CUSTOMER_UNAVAILABLE),  # Customer not available or business closed
     "04": (None, R.ACCESS_PROBLEM),  # Unable to access the delivery location
     "05": (None, R.OTHER),  # Delivery option requested by the recipient
     "07": (None, R.REFUSED),  # Refused by recipient
     "08": (None, R.CUSTOMER_UNAVAILABLE),  # Recipient not in / customer not available
     "09": (S.EXCEPTION, R.OTHER),  # Local delivery restriction
+    "083": (S.EXCEPTION, R.OTHER),  # Local delivery restriction, delivery not attempted
     "10": (S.EXCEPTION, R.DAMAGED),  # Damaged, delivery not completed
     "11": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # Unable to locate the address
     "12": (S.EXCEPTION, R.LOST),  # Package could not be located
@@ -89,8 +106,8 @@ EXCEPTIONS: dict[str, tuple[Status | None, Reason]] = {
     "42": (S.EXCEPTION, R.PAYMENT_REQUIRED),  # Duties and taxes due
     "67": (S.EXCEPTION, R.HELD_BY_CARRIER),  # Held at FedEx location, see details
     "71": (S.EXCEPTION, R.WEATHER),  # Severe weather
-    "A12": (None, R.ACCESS_PROBLEM),  # Secure building, no access
-    "A13": (None, R.CUSTOMER_UNAVAILABLE),  # No one available to sign
+    "A12": (S.IN_TRANSIT, None),  # Hold at FedEx Office request received
+    "A13": (S.IN_TRANSIT, None),  # Redirecting to FedEx Office, as requested
 }
 
 # serviceType of Rate/Ship <-> shipflow service name and level.

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from carriers.base import CarrierResponseError
+from carriers.convert import parse_timestamp, read_each
 from carriers.sandbox.network import RawEvent
 from carriers.sandbox.units import CARRIER, status_of
 from shipflow.domain import TrackingEvent, TrackingUpdate
@@ -73,9 +74,14 @@ def webhook_body(
 def tracking_event(payload: Mapping[str, Any]) -> TrackingEvent:
     location = payload.get("location") or {}
     status, reason = status_of(payload["code"], payload.get("reason", ""), payload["description"])
+    place = (
+        location.get("country", ""),
+        location.get("state", ""),
+        location.get("postal_code", ""),
+    )
     return TrackingEvent(
         status=status,
-        occurred_at=datetime.fromisoformat(payload["occurred_at"]),
+        occurred_at=parse_timestamp(payload["occurred_at"], place),
         raw_code=payload["code"],
         raw_text=payload.get("description", ""),
         reason=reason,
@@ -90,12 +96,15 @@ def tracking_event(payload: Mapping[str, Any]) -> TrackingEvent:
 def tracking_update(
     payload: Mapping[str, Any], events: Iterable[Mapping[str, Any]]
 ) -> TrackingUpdate:
+    """An event that cannot be read is skipped and kept, as for every real carrier."""
+    read, unreadable = read_each(CARRIER, "event", events, tracking_event)
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=payload["tracking_number"],
-        events=tuple(tracking_event(e) for e in events),
+        events=tuple(read),
         estimated_delivery=datetime.fromisoformat(payload["estimated_delivery"]),
         service=payload.get("service", ""),
+        unreadable=unreadable,
     )
 
 

@@ -91,5 +91,4 @@ class UPSCarrier(Carrier):
         )
 
     def parse_webhook(self, request: WebhookRequest) -> list[TrackingUpdate]:
-        body = webhook_json(self.name, request.body)
-        return [mapping.parse_alert(item) for item in mapping.as_list(body)]
+        return mapping.parse_alerts(webhook_json(self.name, request.body))

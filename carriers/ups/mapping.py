@@ -2,7 +2,8 @@
 objects. No I/O: the client sends what the builders return and hands the parsers what UPS said.
 
 UPS quirks handled here: a list of one is often sent as a bare object; times are local
-(YYYYMMDD + HHMMSS) with a separate offset ("-05:00" in Track, "-04.00" in Track Alert).
+(YYYYMMDD + HHMMSS, sometimes HH:MM:SS or with the leading zero dropped) with a separate,
+optional offset ("-05:00" in Track, "-04.00" in Track Alert) or GMT date and time.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from carriers import convert
 from carriers.base import CarrierResponseError, Label, RateQuote, ShipmentRequest
+from carriers.texts import from_text
 from carriers.units import lookup
 from carriers.ups import units
 from shipflow.domain import (
@@ -48,67 +50,70 @@ def error_parser(body: Any) -> tuple[str, str]:
 # -- time ---------------------------------------------------------------------------------
 
 
-def utc_offset(text: str) -> timezone:
-    """Track's "-05:00" or Track Alert's "-04.00" as a fixed-offset time zone."""
-    sign = -1 if text.startswith("-") else 1
-    hours, minutes = text.lstrip("+-").replace(".", ":").split(":")
-    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+def local_time(day: str, clock: str, zone: tzinfo) -> datetime:
+    return datetime.combine(convert.compact_date(day), convert.clock_time(clock), tzinfo=zone)
 
 
-def local_time(day: str, clock: str, offset: timezone) -> datetime:
-    return datetime.combine(
-        datetime.strptime(day, "%Y%m%d").date(),
-        datetime.strptime(clock.zfill(6), "%H%M%S").time(),
-        tzinfo=offset,
-    )
-
-
-def gmt_time(day: str, clock: str) -> datetime:
-    return local_time(day, clock, UTC)
+def _when(
+    local: tuple[str | None, str | None, str | None],
+    gmt: tuple[str | None, str | None],
+    place: convert.Place,
+) -> datetime:
+    """Local date and time with their offset; else the GMT date and time; else local date and
+    time read in the scan location's zone (UPS's specs make every one of these optional)."""
+    day, clock, offset = local
+    if day and clock and offset:
+        return local_time(day, clock, convert.utc_offset(offset))
+    if gmt[0] and gmt[1]:
+        return local_time(gmt[0], gmt[1], UTC)
+    if day and clock:
+        return local_time(day, clock, convert.local_zone(place))
+    raise ValueError("activity has neither a local nor a GMT date and time")
 
 
 # -- tracking -----------------------------------------------------------------------------
 
 
 def classify(status_type: str, code: str, text: str) -> tuple[Status, Reason | None]:
-    """The activity's "type:code" entry if it has one, else its type's (see units)."""
+    """The activity's "type:code" row if it has one; else its type's row, unless the type
+    cannot decide (type X carries good news too): then what the text says, else in transit
+    (an unknown code, counted)."""
     key = f"{status_type}:{code}"
     if key in units.STATUS_BY_CODE:
         return units.STATUS_BY_CODE[key]
-    status, reason = lookup(CARRIER, units.STATUS_BY_TYPE, status_type, text)
-    if status == Status.EXCEPTION and reason is None:
-        reason = reason_from_text(text)
-    return status, reason
+    if status_type in units.STATUS_BY_TYPE:
+        return units.STATUS_BY_TYPE[status_type]
+    return from_text(text) or lookup(CARRIER, units.STATUS_BY_CODE, key, text)
 
 
-def reason_from_text(text: str) -> Reason | None:
-    lowered = text.lower()
-    return next((reason for words, reason in units.REASON_BY_WORDS if words in lowered), None)
-
-
-def _event(status: dict, occurred_at: datetime, place: dict) -> TrackingEvent:
-    kind, code = status.get("type", ""), status.get("code", "")
-    text = status.get("description", "").strip()
-    normalized, reason = classify(kind, code, text)
-    return convert.located_event(
-        normalized,
-        reason,
-        occurred_at,
-        f"{kind}:{code}" if code else kind,
-        text,
-        (
-            place.get("city", ""),
-            place.get("stateProvince", ""),
-            place.get("postalCode", ""),
-            place.get("countryCode") or place.get("country", ""),
-        ),
+def _place(address: dict) -> tuple[str, str, str, str]:
+    """(city, state, postal code, country) of a Track or Track Alert location."""
+    return (
+        address.get("city") or "",
+        address.get("stateProvince") or "",
+        address.get("postalCode") or "",
+        address.get("countryCode") or address.get("country") or "",
     )
 
 
-def _activity_time(activity: dict) -> datetime:
-    if activity.get("gmtOffset"):
-        return local_time(activity["date"], activity["time"], utc_offset(activity["gmtOffset"]))
-    return gmt_time(activity["gmtDate"], activity["gmtTime"])
+def _event(status: dict, occurred_at: datetime, place: tuple[str, str, str, str]) -> TrackingEvent:
+    kind, code = status.get("type") or "", status.get("code") or ""
+    text = (status.get("description") or "").strip()
+    normalized, reason = classify(kind, code, text)
+    return convert.located_event(
+        normalized, reason, occurred_at, f"{kind}:{code}" if code else kind, text, place
+    )
+
+
+def _activity_event(activity: dict) -> TrackingEvent:
+    place = _place((activity.get("location") or {}).get("address") or {})
+    city, state, postal, country = place
+    occurred_at = _when(
+        (activity.get("date"), activity.get("time"), activity.get("gmtOffset")),
+        (activity.get("gmtDate"), activity.get("gmtTime")),
+        (country, state, postal),
+    )
+    return _event(activity.get("status") or {}, occurred_at, place)
 
 
 def _returned_home(events: list[TrackingEvent]) -> list[TrackingEvent]:
@@ -124,46 +129,45 @@ def _returned_home(events: list[TrackingEvent]) -> list[TrackingEvent]:
     return result
 
 
-def _estimated_delivery(package: dict, offset: timezone) -> datetime | None:
+def _estimated_delivery(package: dict, zone: tzinfo) -> datetime | None:
     """The latest scheduled/rescheduled date (SDD/RDD), at the window's end when given."""
     dates = {d.get("type"): d.get("date") for d in as_list(package.get("deliveryDate"))}
     day = dates.get("RDD") or dates.get("SDD")
     if not day:
         return None
     end = (package.get("deliveryTime") or {}).get("endTime") or "235959"
-    return local_time(day, end, offset)
+    return local_time(day, end, zone)
 
 
 def parse_package(package: dict) -> TrackingUpdate:
-    activities = as_list(package.get("activity"))
-    events = [
-        _event(a.get("status", {}), _activity_time(a), a.get("location", {}).get("address", {}))
-        for a in activities
-    ]
+    events, unreadable = convert.read_each(
+        CARRIER, "activity", as_list(package.get("activity")), _activity_event
+    )
     events = _returned_home(events)
-    offset = events[-1].occurred_at.tzinfo if events else UTC
+    zone = events[-1].occurred_at.tzinfo if events else UTC
     delivered = package.get("deliveryInformation") or {}
     pod = None
     if delivered.get("receivedBy") or delivered.get("location"):
-        pod = ProofOfDelivery(signed_by=delivered.get("receivedBy", "").strip())
+        pod = ProofOfDelivery(signed_by=(delivered.get("receivedBy") or "").strip())
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=package["trackingNumber"],
         events=tuple(events),
-        estimated_delivery=_estimated_delivery(package, offset),  # type: ignore[arg-type]
+        estimated_delivery=_estimated_delivery(package, zone),  # type: ignore[arg-type]
         service=(package.get("service") or {}).get("description", ""),
         proof_of_delivery=pod,
         extra={"left_at": delivered["location"]} if delivered.get("location") else {},
+        unreadable=unreadable,
     )
 
 
 def parse_track_response(body: dict) -> list[TrackingUpdate]:
-    """Every package of every shipment UPS found; numbers with only warnings are left out."""
+    """Every package of every shipment UPS found; numbers with only warnings are left out,
+    and a package that cannot be read is skipped (and kept) without losing the others."""
     try:
-        shipments = as_list(body["trackResponse"]["shipment"])
-        return [
-            parse_package(package)
-            for shipment in shipments
+        packages = [
+            package
+            for shipment in as_list(body["trackResponse"]["shipment"])
             for package in as_list(shipment.get("package"))
             if package.get("trackingNumber")
         ]
@@ -171,31 +175,44 @@ def parse_track_response(body: dict) -> list[TrackingUpdate]:
         raise CarrierResponseError(
             f"ups track response unreadable: {exc}", carrier=CARRIER
         ) from exc
+    return convert.read_each(CARRIER, "package", packages, parse_package)[0]
+
+
+def _alert_event(body: dict) -> TrackingEvent:
+    place = _place(body.get("activityLocation") or {})
+    city, state, postal, country = place
+    occurred_at = _when(
+        (body.get("localActivityDate"), body.get("localActivityTime"), body.get("gmtOffset")),
+        (body.get("gmtActivityDate"), body.get("gmtActivityTime")),
+        (country, state, postal),
+    )
+    return _event(body.get("activityStatus") or {}, occurred_at, place)
 
 
 def parse_alert(body: dict) -> TrackingUpdate:
-    """One Track Alert webhook (UPSTrackAlert.yaml TrackingEventRequest) as an update."""
-    try:
-        offset = utc_offset(body["gmtOffset"]) if body.get("gmtOffset") else None
-        if offset is not None:
-            at = local_time(body["localActivityDate"], body["localActivityTime"], offset)
-        else:
-            at = gmt_time(body["gmtActivityDate"], body["gmtActivityTime"])
-        event = _event(body["activityStatus"], at, body.get("activityLocation") or {})
-        scheduled = body.get("scheduledDeliveryDate")
-        estimated = None
-        if scheduled:
-            estimated = local_time(scheduled, body.get("deliveryEndTime") or "235959", at.tzinfo)  # type: ignore[arg-type]
-        pod = ProofOfDelivery(signed_by=body["receivedBy"]) if body.get("receivedBy") else None
-        return TrackingUpdate(
-            carrier=CARRIER,
-            tracking_number=body["trackingNumber"],
-            events=(event,),
-            estimated_delivery=estimated,
-            proof_of_delivery=pod,
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CarrierResponseError(f"ups track alert unreadable: {exc}", carrier=CARRIER) from exc
+    """One Track Alert webhook (UPSTrackAlert.yaml TrackingEventRequest) as an update; an
+    activity that cannot be read is kept on the update as unreadable."""
+    events, unreadable = convert.read_each(CARRIER, "alert activity", [body], _alert_event)
+    zone = events[0].occurred_at.tzinfo if events else UTC
+    scheduled = body.get("scheduledDeliveryDate")
+    estimated = None
+    if scheduled:
+        estimated = local_time(scheduled, body.get("deliveryEndTime") or "235959", zone)  # type: ignore[arg-type]
+    pod = ProofOfDelivery(signed_by=body["receivedBy"]) if body.get("receivedBy") else None
+    return TrackingUpdate(
+        carrier=CARRIER,
+        tracking_number=body["trackingNumber"],
+        events=tuple(events),
+        estimated_delivery=estimated,
+        proof_of_delivery=pod,
+        unreadable=unreadable,
+    )
+
+
+def parse_alerts(body: Any) -> list[TrackingUpdate]:
+    """A Track Alert webhook body (one alert or a list); an alert that cannot be read is
+    skipped (and kept) without losing the others."""
+    return convert.read_each(CARRIER, "alert", as_list(body), parse_alert)[0]
 
 
 def build_subscription(tracking_numbers: list[str], url: str, credential: str) -> dict:

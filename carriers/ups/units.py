@@ -1,12 +1,16 @@
 """UPS code tables. Sources: the Track API spec (Tracking.yaml: status.type, deliveryDate and
-deliveryTime types), the Track Alert spec (UPSTrackAlert.yaml: activityStatus.type D/I/M/MV/U/X)
-and UPS's Rating/Shipping appendix (service and label codes).
+deliveryTime types; its example "X" activity "SR" is "Your package was released by the customs
+agency."), the Track Alert spec (UPSTrackAlert.yaml: activityStatus.type D/I/M/MV/U/X) and
+UPS's Rating/Shipping appendix (service and label codes).
 
 An activity is classified by "type:code" when the code table knows it (it carries the reason),
-else by its one/two-letter `status.type`; an exception's reason then comes from its text. An
-unknown type becomes `in_transit` (UPS's unknowns are overwhelmingly movement scans), counted
-and logged once. Codes beyond the specs' examples follow UPS's published activity codes as
-seen in practice; the "type:code" key keeps a mistaken row from misfiring on other types.
+else by its one/two-letter `status.type`. Type X ("Package Exception") cannot decide on its
+own: UPS sends good news under it too (cleared customs, on the way), so an X activity without
+its own row is read from its text (`carriers.texts`), and one the text does not explain is
+`in_transit`, counted and logged once, never an exception by default. A delay (weather, the
+network) is `in_transit` with its reason, as for every carrier. Codes beyond the specs'
+examples follow UPS's activity codes as seen in real answers; the "type:code" key keeps a
+row from misfiring on other types.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from shipflow.domain import Reason, ServiceLevel, Status
 
 S, R = Status, Reason
 
-# status.type, per Tracking.yaml / UPSTrackAlert.yaml and the Track API appendix.
+# status.type, per Tracking.yaml / UPSTrackAlert.yaml and the Track API appendix. X is left
+# out on purpose: see above.
 STATUS_BY_TYPE: dict[str, tuple[Status, Reason | None]] = {
     "M": (S.INFO_RECEIVED, None),  # Manifest: label created, parcel not yet with UPS
     "MV": (S.CANCELLED, None),  # Manifest void: label voided
@@ -27,7 +32,6 @@ STATUS_BY_TYPE: dict[str, tuple[Status, Reason | None]] = {
     "W": (S.IN_TRANSIT, None),  # Warehousing
     "O": (S.OUT_FOR_DELIVERY, None),  # Out for delivery
     "D": (S.DELIVERED, None),  # Delivered
-    "X": (S.EXCEPTION, None),  # Exception: something unusual, may still be on time
     "RS": (S.RETURNING_TO_SENDER, None),  # Returned to shipper (on its way back)
     "NA": (S.PENDING, None),  # Not available: UPS has nothing to say yet
 }
@@ -36,43 +40,28 @@ STATUS_BY_TYPE: dict[str, tuple[Status, Reason | None]] = {
 # status). Keyed by both so a code can never misfire across types.
 STATUS_BY_CODE: dict[str, tuple[Status, Reason | None]] = {
     "X:SR": (S.IN_TRANSIT, None),  # Released by the customs agency (Tracking.yaml example)
+    "X:RZ": (S.IN_TRANSIT, None),  # Released by the government agency
+    "X:VK": (S.IN_TRANSIT, None),  # Cleared customs and is on the way
+    "X:DA": (S.IN_TRANSIT, None),  # Your package is on the way
+    "X:BB": (S.IN_TRANSIT, None),  # Information needed to submit for clearance received
     "I:OT": (S.OUT_FOR_DELIVERY, None),  # Out for delivery today
     "I:OF": (S.OUT_FOR_DELIVERY, None),  # Out for delivery
     "X:48": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # Receiver not available
     "X:B5": (S.ATTEMPT_FAILED, R.BUSINESS_CLOSED),  # Business closed
-    "X:DJ": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),  # Could not access the delivery location
     "X:RE": (S.ATTEMPT_FAILED, R.REFUSED),  # Receiver refused the delivery
     "X:AD": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # Address incorrect, UPS is correcting it
     "X:UA": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # Address unknown
-    "X:WE": (S.EXCEPTION, R.WEATHER),  # Severe weather delay
+    "X:DJ": (S.IN_TRANSIT, R.WEATHER),  # Severe weather conditions have delayed delivery
+    "X:WE": (S.IN_TRANSIT, R.WEATHER),  # Severe weather delay
     "X:CU": (S.EXCEPTION, R.CUSTOMS_HOLD),  # Held by the customs agency
     "X:BR": (S.EXCEPTION, R.PAYMENT_REQUIRED),  # Duties/taxes due before release
     "X:DM": (S.EXCEPTION, R.DAMAGED),  # Damaged, UPS is repackaging it
     "X:LO": (S.EXCEPTION, R.LOST),  # Could not be located
-    "X:DL": (S.EXCEPTION, R.CARRIER_DELAY),  # Delayed in the UPS network
+    "X:DL": (S.IN_TRANSIT, R.CARRIER_DELAY),  # Delayed in the UPS network
     "X:HP": (S.EXCEPTION, R.HELD_BY_CARRIER),  # Held at a UPS facility on UPS's decision
     "X:ZP": (S.AVAILABLE_FOR_PICKUP, None),  # Held at a UPS facility for customer pickup
     "D:2W": (S.AVAILABLE_FOR_PICKUP, None),  # Delivered to a UPS Access Point, awaiting pickup
 }
-
-# For exceptions whose code is not above: UPS's (en_US) description names the cause.
-# First match wins, so the narrower phrases come first.
-REASON_BY_WORDS: tuple[tuple[str, Reason], ...] = (
-    ("refused", R.REFUSED),
-    ("not available", R.CUSTOMER_UNAVAILABLE),
-    ("business was closed", R.BUSINESS_CLOSED),
-    ("closed", R.BUSINESS_CLOSED),
-    ("address", R.ADDRESS_INCORRECT),
-    ("weather", R.WEATHER),
-    ("customs", R.CUSTOMS_HOLD),
-    ("brokerage", R.CUSTOMS_HOLD),
-    ("damage", R.DAMAGED),
-    ("could not be located", R.LOST),
-    ("access", R.ACCESS_PROBLEM),
-    ("payment", R.PAYMENT_REQUIRED),
-    ("duties", R.PAYMENT_REQUIRED),
-    ("delay", R.CARRIER_DELAY),
-)
 
 # Service.Code of Rating/Shipping <-> the service name shipflow stores, and its level.
 SERVICES: dict[str, tuple[str, ServiceLevel]] = {

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from carriers.base import CarrierRejected, Label, RateQuote, ShipmentRequest
-from carriers.convert import grams_to_pounds, mm_to_inches, money, parse_timestamp
+from carriers.convert import (
+    grams_to_pounds,
+    mm_to_inches,
+    money,
+    parse_timestamp,
+    read_each,
+    utc_offset,
+)
+from carriers.texts import from_text
 from carriers.units import lookup
 from carriers.usps.units import EVENT_CODES, MAIL_CLASSES
-from shipflow.domain import Address, ProofOfDelivery, TrackingEvent, TrackingUpdate
+from shipflow.domain import (
+    Address,
+    ProofOfDelivery,
+    Reason,
+    Status,
+    TrackingEvent,
+    TrackingUpdate,
+)
 
 CARRIER = "usps"
 
@@ -42,26 +57,33 @@ def mail_class(service: str) -> str:
 # ---- tracking -------------------------------------------------------------------------
 
 
-def _event_time(raw: dict) -> datetime:
-    """Local time with its GMT offset (what the customer saw), else the GMT timestamp."""
+def _event_time(raw: dict, place: tuple[str, str, str]) -> datetime:
+    """Local time with its GMT offset (what the customer saw), else the GMT timestamp, else
+    the local time read in the scan location's zone."""
     local, offset = raw.get("eventTimestamp"), raw.get("GMTOffset")
     if local and offset:
-        sign = -1 if offset.startswith("-") else 1
-        hours, minutes = offset.lstrip("+-").split(":")
-        zone = timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
-        return datetime.fromisoformat(local).replace(tzinfo=zone)
-    return parse_timestamp(raw.get("GMTTimestamp") or local)
+        return datetime.fromisoformat(local).replace(tzinfo=utc_offset(offset))
+    if raw.get("GMTTimestamp"):
+        return parse_timestamp(raw["GMTTimestamp"])
+    return parse_timestamp(local, place)
+
+
+def classify(code: str, text: str) -> tuple[Status, Reason | None]:
+    """The event code's row; a code outside the table is read from its text."""
+    if code in EVENT_CODES:
+        return EVENT_CODES[code]
+    return from_text(text) or lookup(CARRIER, EVENT_CODES, code, text)
 
 
 def tracking_event(raw: dict) -> TrackingEvent:
     code, text = raw["eventCode"], raw.get("eventType") or ""
-    status, reason = lookup(CARRIER, EVENT_CODES, code, text)
+    status, reason = classify(code, text)
     city, state = raw.get("eventCity") or "", raw.get("eventState") or ""
     postal_code, country = raw.get("eventZIP") or "", raw.get("eventCountry") or ""
     place = ", ".join(p for p in (city, f"{state} {postal_code}".strip()) if p)
     return TrackingEvent(
         status=status,
-        occurred_at=_event_time(raw),
+        occurred_at=_event_time(raw, (country or "US", state, postal_code)),
         raw_code=code,
         raw_text=text,
         reason=reason,
@@ -78,16 +100,18 @@ def tracking_update(payload: dict) -> TrackingUpdate | None:
     raw_events = payload.get("trackingEvents") or []
     if not raw_events:
         return None
-    signer = next((e["name"] for e in raw_events if e.get("name")), "")
+    signer = next((e["name"] for e in raw_events if isinstance(e, dict) and e.get("name")), "")
     eta = payload.get("expectedDeliveryTimeStamp")
+    events, unreadable = read_each(CARRIER, "tracking event", raw_events, tracking_event)
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=payload["trackingNumber"],
-        events=tuple(tracking_event(e) for e in raw_events),
+        events=tuple(events),
         estimated_delivery=parse_timestamp(eta) if eta else None,
         service=payload.get("mailClass") or "",
         proof_of_delivery=ProofOfDelivery(signed_by=signer) if signer else None,
         extra={"status_category": payload.get("statusCategory", "")},
+        unreadable=unreadable,
     )
 
 

@@ -2,7 +2,8 @@
 
 Event codes are those of the USPS Web Tools Track/Confirm event-code appendix, which Tracking
 v3 returns in `eventCode`, plus the v3-era facility codes seen in its responses (GX, A1, T1,
-TL). Anything else reaches `carriers.units.lookup` as unknown and is counted."""
+TL). Anything else is read from its text (`carriers.texts`), else reaches
+`carriers.units.lookup` as unknown and is counted."""
 
 from __future__ import annotations
 

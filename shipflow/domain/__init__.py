@@ -16,6 +16,7 @@ from shipflow.domain.tracking import (
     TrackingEvent,
     TrackingUpdate,
     Transition,
+    UnreadableItem,
     apply_event,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "TrackingUpdate",
     "Warehouse",
     "Transition",
+    "UnreadableItem",
     "apply_event",
 ]

@@ -104,8 +104,19 @@ class ProofOfDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadableItem:
+    """A part of a carrier payload (an event) that could not be read: kept raw, so one bad
+    event neither sinks the rest of the payload nor is lost."""
+
+    what: str
+    raw: str  # the carrier's JSON for that item
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
 class TrackingUpdate:
-    """What one carrier payload says about one tracking number."""
+    """What one carrier payload says about one tracking number; `unreadable` holds the events
+    the adapter had to skip."""
 
     carrier: str
     tracking_number: str
@@ -114,6 +125,7 @@ class TrackingUpdate:
     service: str = ""
     proof_of_delivery: ProofOfDelivery | None = None
     extra: dict = field(default_factory=dict)
+    unreadable: tuple[UnreadableItem, ...] = ()
 
     @property
     def latest(self) -> TrackingEvent | None:

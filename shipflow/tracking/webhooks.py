@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError, WebhookRequest
+from shipflow.domain import UnreadableItem
 from shipflow.runtime import Runtime
 from shipflow.store.lease import claim
 from shipflow.store.tracking_models import WebhookReceipt
@@ -69,6 +70,18 @@ def _claim(session: Session, now: datetime, lease: float, *where, limit: int) ->
     return [row.id for row in rows]
 
 
+def _notes(unknown: list[str], unreadable: list[UnreadableItem]) -> str | None:
+    """What ops should know about a processed receipt: numbers the brand does not have, and
+    events the adapter skipped (the raw body stays on the receipt)."""
+    notes = []
+    if unknown:
+        notes.append(f"unknown tracking numbers: {', '.join(unknown)}")
+    if unreadable:
+        errors = "; ".join(item.error for item in unreadable)
+        notes.append(f"{len(unreadable)} unreadable event(s) skipped: {errors}")
+    return " | ".join(notes) or None
+
+
 def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict[str, Account]) -> None:
     config = runtime.settings.tracking
     with runtime.sessions() as session:
@@ -88,7 +101,7 @@ def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict[str, Acco
                 session, receipt.brand_id, receipt.carrier, updates, "webhook", now, config
             )
             receipt.status, receipt.processed_at = PROCESSED, now
-            receipt.error = f"unknown tracking numbers: {', '.join(unknown)}" if unknown else None
+            receipt.error = _notes(unknown, [item for u in updates for item in u.unreadable])
             session.commit()
             return
         except Exception as exc:  # recorded on the receipt for ops, retried or shown as failed

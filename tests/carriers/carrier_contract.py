@@ -1,6 +1,6 @@
 """What every real carrier adapter must do over HTTP, written once and run per operation:
-golden parse, carrier error -> CarrierRejected, expired token -> refresh -> retry, 429 ->
-retry, timeout -> CarrierUnavailable, malformed JSON -> CarrierResponseError."""
+golden parse, carrier error -> CarrierRejected, expired token -> refresh -> retry (OAuth
+carriers), 429 -> retry, timeout -> CarrierUnavailable, malformed JSON -> CarrierResponseError."""
 
 from __future__ import annotations
 
@@ -45,14 +45,23 @@ class Operation:
 
 @dataclass(frozen=True)
 class Contract:
-    """One carrier's endpoints and fixtures, for the shared checks below."""
+    """One carrier's endpoints and fixtures, for the shared checks below. Without a
+    `token_url` the carrier authenticates by API key and the token checks do not apply."""
 
     carrier: str
-    token_url: str
     make: Callable[[], Carrier]
-    error_message: str  # the carrier's words in fixtures/<carrier>/error.json
+    error_message: str  # the carrier's words in fixtures/<carrier>/<error_fixture>.json
+    token_url: str = ""
+    error_fixture: str = "error"
+    error_status: int = 400
+
+    @property
+    def checks(self) -> list[str]:
+        return CHECKS if self.token_url else [c for c in CHECKS if c not in OAUTH_CHECKS]
 
     def token(self, access_token: str = "token-1") -> None:
+        if not self.token_url:
+            return
         body = dict(fixture(self.carrier, "oauth_token"), access_token=access_token)
         responses.add(responses.POST, self.token_url, json=body)
 
@@ -73,10 +82,11 @@ class Contract:
 
     def rejected(self, op: Operation) -> None:
         self.token()
-        self.answer(op, json=fixture(self.carrier, "error"), status=400)
+        error = fixture(self.carrier, self.error_fixture)
+        self.answer(op, json=error, status=self.error_status)
         with pytest.raises(CarrierRejected) as caught:
             op.call(self.make())
-        assert caught.value.status_code == 400
+        assert caught.value.status_code == self.error_status
         assert caught.value.carrier_message == self.error_message
         assert self.error_message in str(caught.value)
 
@@ -139,3 +149,4 @@ CHECKS = [
     "timeout",
     "malformed",
 ]
+OAUTH_CHECKS = frozenset({"token_refreshed", "credentials_refused"})

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import requests
+import responses
 
 from carriers.base import (
     CarrierAccount,
@@ -25,7 +26,6 @@ from carriers.base import (
 )
 from carriers.easypost import EasyPostCarrier
 from carriers.easypost.mapping import classify
-from carriers.easypost.units import STATUS_DETAILS, STATUSES
 from carriers.registry import get_carrier_class
 from shipflow.domain import (
     Address,
@@ -37,7 +37,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
-from tests.carriers.carrier_contract import fixture
+from tests.carriers.carrier_contract import Contract, Operation, fixture
 
 API = "https://api.easypost.com/v2"
 SECRET = "s\u00e9cret"  # non-ASCII: EasyPost NFKD-normalizes the secret before signing
@@ -54,8 +54,7 @@ REQUEST = ShipmentRequest(
 )
 
 
-@pytest.fixture
-def carrier() -> EasyPostCarrier:
+def make_carrier() -> EasyPostCarrier:
     account = CarrierAccount(
         "easypost",
         "ep-test",
@@ -63,6 +62,11 @@ def carrier() -> EasyPostCarrier:
         rate_limit_per_second=1000,
     )
     return EasyPostCarrier(account)
+
+
+@pytest.fixture
+def carrier() -> EasyPostCarrier:
+    return make_carrier()
 
 
 def expected_update() -> TrackingUpdate:
@@ -105,7 +109,7 @@ def expected_update() -> TrackingUpdate:
             ),
             event(
                 Status.ATTEMPT_FAILED,
-                Reason.CUSTOMER_UNAVAILABLE,
+                Reason.ACCESS_PROBLEM,  # what the message says; delivery_exception has no reason
                 "failure/delivery_exception",
                 "Delivery Attempted - No Access to Delivery Location",
                 datetime(2024, 11, 21, 20, 20, tzinfo=UTC),
@@ -138,6 +142,32 @@ def expected_update() -> TrackingUpdate:
 def signed(body: bytes, secret: str = NFKD_SECRET) -> WebhookRequest:
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return WebhookRequest(headers={"X-Hmac-Signature": f"hmac-sha256-hex={digest}"}, body=body)
+
+
+CONTRACT = Contract(
+    carrier="easypost",
+    make=make_carrier,
+    error_message="Invalid tracking code for carrier USPS.",
+    error_fixture="error_tracker",
+    error_status=422,
+)
+OPERATIONS = [
+    Operation(
+        "track",
+        "POST",
+        f"{API}/trackers",
+        "tracker_delivered",
+        lambda c: c.track([CODE]),
+        [expected_update()],
+    )
+]
+
+
+@responses.activate
+@pytest.mark.parametrize("check", CONTRACT.checks)
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
+def test_operation_contract(op, check):
+    getattr(CONTRACT, check)(op)
 
 
 def test_registry_names_the_adapter():
@@ -341,14 +371,97 @@ def test_cancel_needs_a_shipment_id(carrier):
         carrier.cancel("9400100105440241000000")
 
 
-@pytest.mark.parametrize(("status", "expected"), sorted(STATUSES.items()))
-def test_every_status(status, expected):
-    assert classify(status, "status_update") == expected
+S, R = Status, Reason
 
 
-@pytest.mark.parametrize(("detail", "implied"), sorted(STATUS_DETAILS.items()))
-def test_every_status_detail(detail, implied):
-    assert classify("in_transit", detail) == implied
+@pytest.mark.parametrize(
+    ("status", "expected_status", "reason"),
+    [
+        ("available_for_pickup", S.AVAILABLE_FOR_PICKUP, None),
+        ("cancelled", S.CANCELLED, None),
+        ("delivered", S.DELIVERED, None),
+        ("error", S.EXCEPTION, R.OTHER),
+        ("failure", S.EXCEPTION, None),
+        ("in_transit", S.IN_TRANSIT, None),
+        ("out_for_delivery", S.OUT_FOR_DELIVERY, None),
+        ("pre_transit", S.INFO_RECEIVED, None),
+        ("return_to_sender", S.RETURNING_TO_SENDER, None),
+        ("unknown", S.PENDING, None),
+    ],
+)
+def test_every_status(status, expected_status, reason):
+    assert classify(status, "status_update") == (expected_status, reason)
+
+
+# status_detail on an in_transit tracker: the detail refines it, or only informs.
+@pytest.mark.parametrize(
+    ("detail", "status", "reason"),
+    [
+        ("address_correction", S.EXCEPTION, R.ADDRESS_INCORRECT),
+        ("arrived_at_destination", S.IN_TRANSIT, None),
+        ("arrived_at_facility", S.IN_TRANSIT, None),
+        ("arrived_at_pickup_location", S.AVAILABLE_FOR_PICKUP, None),
+        ("awaiting_information", S.EXCEPTION, R.ADDRESS_INCORRECT),
+        ("cancelled", S.CANCELLED, None),
+        ("damaged", S.EXCEPTION, R.DAMAGED),
+        ("delayed", S.IN_TRANSIT, R.CARRIER_DELAY),
+        ("delivery_exception", S.ATTEMPT_FAILED, None),
+        ("departed_facility", S.IN_TRANSIT, None),
+        ("departed_origin_facility", S.IN_TRANSIT, None),
+        ("expired", S.EXPIRED, None),
+        ("failure", S.EXCEPTION, R.OTHER),
+        ("held", S.EXCEPTION, R.HELD_BY_CARRIER),
+        ("in_transit", S.IN_TRANSIT, None),
+        ("label_created", S.INFO_RECEIVED, None),
+        ("lost", S.EXCEPTION, R.LOST),
+        ("missorted", S.IN_TRANSIT, R.CARRIER_DELAY),
+        ("out_for_delivery", S.OUT_FOR_DELIVERY, None),
+        ("received_at_destination_facility", S.IN_TRANSIT, None),
+        ("received_at_origin_facility", S.IN_TRANSIT, None),
+        ("refused", S.RETURNING_TO_SENDER, R.REFUSED),
+        ("return", S.RETURNING_TO_SENDER, None),
+        ("status_update", S.IN_TRANSIT, None),
+        ("transferred_to_destination_carrier", S.IN_TRANSIT, None),
+        ("transit_exception", S.EXCEPTION, R.CARRIER_DELAY),
+        ("unknown", S.IN_TRANSIT, None),
+        ("weather_delay", S.IN_TRANSIT, R.WEATHER),
+    ],
+)
+def test_every_status_detail(detail, status, reason):
+    assert classify("in_transit", detail) == (status, reason)
+
+
+@pytest.mark.parametrize(
+    ("status", "detail", "message", "expected_status", "reason"),
+    [
+        (
+            "failure",
+            "delivery_exception",
+            "Delivery Attempted - No Access to Delivery Location",
+            S.ATTEMPT_FAILED,
+            R.ACCESS_PROBLEM,
+        ),
+        (
+            "failure",
+            "delivery_exception",
+            "Notice Left (No Authorized Recipient Available)",
+            S.ATTEMPT_FAILED,
+            R.CUSTOMER_UNAVAILABLE,
+        ),
+        (
+            "held_somewhere",
+            "",
+            "Severe weather conditions have delayed delivery",
+            S.IN_TRANSIT,
+            R.WEATHER,
+        ),
+        ("held_somewhere", "", "Scanned", S.IN_TRANSIT, None),
+    ],
+)
+def test_what_neither_code_decides_is_read_from_the_message(
+    status, detail, message, expected_status, reason
+):
+    assert classify(status, detail, message) == (expected_status, reason)
 
 
 def test_detail_does_not_override_a_specific_status():

@@ -2,7 +2,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
 import pytest
@@ -349,18 +349,163 @@ def test_malformed_webhook_is_a_response_error():
         FedExCarrier(account()).parse_webhook(WebhookRequest(headers={}, body=b"[{]"))
 
 
-# -- status tables: one case per row ------------------------------------------------------
+# -- status tables: one case per row, the expected value written out ---------------------
+
+S, R = Status, Reason
 
 
-@pytest.mark.parametrize(("code", "expected"), units.STATUS_BY_EVENT.items())
-def test_event_type_row(code, expected):
-    assert mapping.classify(code, "", "") == expected
+@pytest.mark.parametrize(
+    ("code", "status", "reason"),
+    [
+        ("OC", S.INFO_RECEIVED, None),
+        ("IN", S.INFO_RECEIVED, None),
+        ("PX", S.INFO_RECEIVED, None),
+        ("PU", S.IN_TRANSIT, None),
+        ("AA", S.IN_TRANSIT, None),
+        ("AD", S.IN_TRANSIT, None),
+        ("DO", S.IN_TRANSIT, None),
+        ("IP", S.IN_TRANSIT, None),
+        ("OW", S.IN_TRANSIT, None),
+        ("US", S.IN_TRANSIT, None),
+        ("MD", S.INFO_RECEIVED, None),
+        ("AC", S.IN_TRANSIT, None),
+        ("AF", S.IN_TRANSIT, None),
+        ("AO", S.IN_TRANSIT, None),
+        ("AE", S.IN_TRANSIT, None),
+        ("AP", S.IN_TRANSIT, None),
+        ("AR", S.IN_TRANSIT, None),
+        ("AX", S.IN_TRANSIT, None),
+        ("CC", S.IN_TRANSIT, None),
+        ("CH", S.IN_TRANSIT, None),
+        ("CP", S.IN_TRANSIT, None),
+        ("DP", S.IN_TRANSIT, None),
+        ("DR", S.IN_TRANSIT, None),
+        ("DS", S.IN_TRANSIT, None),
+        ("EA", S.IN_TRANSIT, None),
+        ("ED", S.IN_TRANSIT, None),
+        ("EO", S.IN_TRANSIT, None),
+        ("EP", S.IN_TRANSIT, None),
+        ("FD", S.IN_TRANSIT, None),
+        ("IT", S.IN_TRANSIT, None),
+        ("IX", S.IN_TRANSIT, None),
+        ("LO", S.IN_TRANSIT, None),
+        ("OF", S.IN_TRANSIT, None),
+        ("OX", S.IN_TRANSIT, None),
+        ("PF", S.IN_TRANSIT, None),
+        ("PL", S.IN_TRANSIT, None),
+        ("PM", S.IN_TRANSIT, None),
+        ("SF", S.IN_TRANSIT, None),
+        ("SP", S.IN_TRANSIT, None),
+        ("TR", S.IN_TRANSIT, None),
+        ("CD", S.EXCEPTION, R.CUSTOMS_HOLD),
+        ("DD", S.EXCEPTION, R.CARRIER_DELAY),
+        ("DY", S.EXCEPTION, R.CARRIER_DELAY),
+        ("PD", S.EXCEPTION, R.CARRIER_DELAY),
+        ("SE", S.EXCEPTION, None),
+        ("CA", S.CANCELLED, None),
+        ("OD", S.OUT_FOR_DELIVERY, None),
+        ("DE", S.ATTEMPT_FAILED, None),
+        ("HL", S.AVAILABLE_FOR_PICKUP, None),
+        ("HP", S.AVAILABLE_FOR_PICKUP, None),
+        ("DL", S.DELIVERED, None),
+        ("RS", S.RETURNING_TO_SENDER, None),
+        ("RP", S.INFO_RECEIVED, None),
+        ("RG", S.INFO_RECEIVED, None),
+        ("LP", S.CANCELLED, None),
+        ("LC", S.CANCELLED, None),
+        ("RD", S.EXPIRED, None),
+        ("RR", S.IN_TRANSIT, None),
+        ("RM", S.IN_TRANSIT, None),
+        ("RC", S.IN_TRANSIT, None),
+        ("HA", S.IN_TRANSIT, None),
+        ("RT", S.IN_TRANSIT, None),
+        ("RA", S.IN_TRANSIT, None),
+        ("PR", S.IN_TRANSIT, None),
+        ("AS", S.IN_TRANSIT, None),
+    ],
+)
+def test_event_type_row(code, status, reason):
+    assert mapping.classify(code, "", "") == (status, reason)
 
 
-@pytest.mark.parametrize(("code", "entry"), units.EXCEPTIONS.items())
-def test_exception_code_row(code, entry):
-    override, reason = entry
-    assert mapping.classify("DE", code, "") == (override or Status.ATTEMPT_FAILED, reason)
+# exceptionCode on a delivery exception (DE) event, with FedEx's own description. 007 is the
+# API reference's mock number 377101283611590 ("Customer not available or business closed
+# (Delivery Exception 007)"); A12 and A13 are FedEx Office holds the recipient asked for.
+@pytest.mark.parametrize(
+    ("code", "text", "status", "reason"),
+    [
+        ("03", "Incorrect address", S.EXCEPTION, R.ADDRESS_INCORRECT),
+        (
+            "007",
+            "Customer not available or business closed",
+            S.ATTEMPT_FAILED,
+            R.CUSTOMER_UNAVAILABLE,
+        ),
+        ("04", "Unable to access the delivery location", S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),
+        ("05", "Delivery option requested by the recipient", S.ATTEMPT_FAILED, R.OTHER),
+        ("07", "Refused by recipient", S.ATTEMPT_FAILED, R.REFUSED),
+        (
+            "08",
+            "Customer not available or business closed",
+            S.ATTEMPT_FAILED,
+            R.CUSTOMER_UNAVAILABLE,
+        ),
+        ("09", "Local delivery restriction", S.EXCEPTION, R.OTHER),
+        (
+            "083",
+            "Local delivery restriction - Delivery not attempted",
+            S.EXCEPTION,
+            R.OTHER,
+        ),
+        ("10", "Damaged - delivery not completed", S.EXCEPTION, R.DAMAGED),
+        ("11", "Unable to locate the address", S.EXCEPTION, R.ADDRESS_INCORRECT),
+        ("12", "Package could not be located", S.EXCEPTION, R.LOST),
+        ("13", "Weather or natural disaster delay", S.EXCEPTION, R.WEATHER),
+        ("15", "Business closed", S.ATTEMPT_FAILED, R.BUSINESS_CLOSED),
+        ("17", "Customer requested a future delivery", S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),
+        ("29", "Rerouted to a new address", S.EXCEPTION, R.ADDRESS_INCORRECT),
+        ("34", "Delay beyond FedEx's control", S.EXCEPTION, R.CARRIER_DELAY),
+        ("41", "Held by customs", S.EXCEPTION, R.CUSTOMS_HOLD),
+        ("42", "Duties and taxes due", S.EXCEPTION, R.PAYMENT_REQUIRED),
+        ("67", "Held at FedEx location, see details", S.EXCEPTION, R.HELD_BY_CARRIER),
+        ("71", "Severe weather", S.EXCEPTION, R.WEATHER),
+        (
+            "A12",
+            "Hold at FedEx Office request received - Check back later for shipment status",
+            S.IN_TRANSIT,
+            None,
+        ),
+        ("A13", "Redirecting to FedEx Office", S.IN_TRANSIT, None),
+    ],
+)
+def test_exception_code_row(code, text, status, reason):
+    assert mapping.classify("DE", code, f"Delivery exception - {text}") == (status, reason)
+
+
+@pytest.mark.parametrize(
+    ("kind", "exception", "text", "status", "reason"),
+    [
+        ("DE", "", "Delivery exception", S.ATTEMPT_FAILED, None),
+        (
+            "DE",
+            "Q7",
+            "Delivery exception - Customer not available or business closed",
+            S.ATTEMPT_FAILED,
+            R.CUSTOMER_UNAVAILABLE,
+        ),
+        ("SE", "Q7", "Shipment exception - Package damaged", S.EXCEPTION, R.DAMAGED),
+        ("ZZ", "", "Shipment arriving early", S.IN_TRANSIT, None),
+        (
+            "ZZ",
+            "",
+            "Delivery attempted - no access to delivery location",
+            S.ATTEMPT_FAILED,
+            R.ACCESS_PROBLEM,
+        ),
+    ],
+)
+def test_codes_outside_the_tables_are_read_from_their_text(kind, exception, text, status, reason):
+    assert mapping.classify(kind, exception, text) == (status, reason)
 
 
 @pytest.mark.parametrize(("code", "entry"), units.SERVICES.items())
@@ -444,3 +589,43 @@ def test_multi_parcel_label_is_refused():
     two = ShipmentRequest(SHIPPER, RECIPIENT, [Parcel(500), Parcel(500)], "ground")
     with pytest.raises(NotSupported):
         FedExCarrier(account()).create_label(two)
+
+
+@responses.activate
+def test_one_bad_scan_does_not_sink_the_other_numbers_of_a_poll():
+    """A FedEx poll carries up to 30 numbers: a scan without an offset is read in its
+    location's zone, a scan without a date is skipped and kept, and every number is applied."""
+    CONTRACT.token()
+    body = fixture("fedex", "track_three_numbers")
+    responses.add(responses.POST, OPERATIONS[0].url, json=body)
+    numbers = ["377101283611590", "122816215025810", "647719948679"]
+
+    attempted, delivered = FedExCarrier(account()).track(numbers)
+
+    pacific = timezone(timedelta(hours=-8))
+    assert [(e.occurred_at, e.raw_code, e.status, e.reason) for e in attempted.events] == [
+        (datetime(2013, 12, 18, 8, 25, tzinfo=pacific), "OD", S.OUT_FOR_DELIVERY, None),
+        (
+            datetime(2013, 12, 18, 11, 22, 15, tzinfo=pacific),
+            "DE:007",
+            S.ATTEMPT_FAILED,
+            R.CUSTOMER_UNAVAILABLE,
+        ),
+    ]
+    assert attempted.unreadable == ()
+    assert [(e.raw_code, e.status) for e in delivered.events] == [
+        ("PU", S.IN_TRANSIT),
+        ("DL", S.DELIVERED),
+    ]
+    # Norton, Virginia 24273 keeps Eastern time: 13:31 local is 18:31 UTC in January.
+    assert delivered.events[-1].occurred_at == datetime(2014, 1, 9, 18, 31, tzinfo=UTC)
+    [skipped] = delivered.unreadable
+    assert json.loads(skipped.raw)["eventDescription"] == "At local FedEx facility"
+    assert "date" in skipped.error
+
+
+def test_unreadable_result_is_skipped_and_the_others_kept():
+    body = fixture("fedex", "track_three_numbers")
+    results = body["output"]["completeTrackResults"]
+    results[0]["trackResults"][0]["trackingNumberInfo"] = None
+    assert [u.tracking_number for u in mapping.parse_track_response(body)] == ["122816215025810"]

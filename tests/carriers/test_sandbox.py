@@ -450,3 +450,26 @@ def test_a_zip_with_a_broken_zone_in_the_data_is_delivered_on_its_longitude_zone
     )
     delivered = next(e for e in simulate(shipment).events if e.code == "DL")
     assert delivered.at.tzinfo is not None
+
+
+def test_unreadable_sandbox_event_is_skipped_and_kept():
+    """The sandbox shares the real adapters' rule: one bad event never sinks the others."""
+    from carriers.sandbox.mapping import parse_tracking
+
+    good = {
+        "code": "PU",
+        "reason": "",
+        "description": "Picked up",
+        "occurred_at": "2026-11-23T09:00:00",
+        "location": {"city": "Chicago", "state": "IL", "postal_code": "60607", "country": "US"},
+    }
+    payload = {
+        "tracking_number": "SBX1",
+        "service": "ground",
+        "estimated_delivery": "2026-11-25T17:00:00-06:00",
+        "events": [good, {"code": "DL", "description": "Delivered"}],
+    }
+    update = parse_tracking(payload)
+    assert [e.raw_code for e in update.events] == ["PU"]
+    assert update.events[0].occurred_at.utcoffset() == timedelta(hours=-6)  # Chicago, no offset
+    assert [json.loads(u.raw)["code"] for u in update.unreadable] == ["DL"]

@@ -1,6 +1,7 @@
 import base64
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import responses
@@ -386,29 +387,108 @@ def test_malformed_webhook_is_a_response_error():
         UPSCarrier(account()).parse_webhook(WebhookRequest(headers={}, body=b"{not json"))
 
 
-# -- status tables: one case per row ------------------------------------------------------
+# -- status tables: one case per row, the expected value written out ---------------------
+
+S, R = Status, Reason
 
 
-@pytest.mark.parametrize(("kind", "expected"), units.STATUS_BY_TYPE.items())
-def test_status_type_row(kind, expected):
-    assert mapping.classify(kind, "", "") == expected
+@pytest.mark.parametrize(
+    ("kind", "status", "reason"),
+    [
+        ("M", S.INFO_RECEIVED, None),
+        ("MV", S.CANCELLED, None),
+        ("P", S.IN_TRANSIT, None),
+        ("I", S.IN_TRANSIT, None),
+        ("U", S.IN_TRANSIT, None),
+        ("DO", S.IN_TRANSIT, None),
+        ("DD", S.IN_TRANSIT, None),
+        ("W", S.IN_TRANSIT, None),
+        ("O", S.OUT_FOR_DELIVERY, None),
+        ("D", S.DELIVERED, None),
+        ("RS", S.RETURNING_TO_SENDER, None),
+        ("NA", S.PENDING, None),
+    ],
+)
+def test_status_type_row(kind, status, reason):
+    assert mapping.classify(kind, "", "") == (status, reason)
 
 
-@pytest.mark.parametrize(("key", "expected"), units.STATUS_BY_CODE.items())
-def test_status_code_row(key, expected):
-    kind, code = key.split(":")
-    assert mapping.classify(kind, code, "") == expected
+# (type, code, UPS's description as sent in real answers) -> (status, reason). The VK, RZ, DA,
+# BB and DJ cases are the real answers UPS's type X carries good news (or a delay) under.
+@pytest.mark.parametrize(
+    ("kind", "code", "text", "status", "reason"),
+    [
+        ("X", "SR", "Your package was released by the customs agency.", S.IN_TRANSIT, None),
+        ("X", "RZ", "Your package was released by the government agency.", S.IN_TRANSIT, None),
+        (
+            "X",
+            "VK",
+            "Your package has cleared customs and is on the way.",
+            S.IN_TRANSIT,
+            None,
+        ),
+        ("X", "DA", "Your package is on the way.", S.IN_TRANSIT, None),
+        (
+            "X",
+            "BB",
+            "We've received the information needed to submit your package for clearance.",
+            S.IN_TRANSIT,
+            None,
+        ),
+        ("I", "OT", "Out For Delivery Today", S.OUT_FOR_DELIVERY, None),
+        ("I", "OF", "Out For Delivery", S.OUT_FOR_DELIVERY, None),
+        (
+            "X",
+            "48",
+            "The receiver was not available for delivery.",
+            S.ATTEMPT_FAILED,
+            R.CUSTOMER_UNAVAILABLE,
+        ),
+        ("X", "B5", "The business was closed.", S.ATTEMPT_FAILED, R.BUSINESS_CLOSED),
+        ("X", "RE", "The receiver refused the delivery.", S.ATTEMPT_FAILED, R.REFUSED),
+        ("X", "AD", "The address is incorrect.", S.EXCEPTION, R.ADDRESS_INCORRECT),
+        ("X", "UA", "The address is unknown.", S.EXCEPTION, R.ADDRESS_INCORRECT),
+        (
+            "X",
+            "DJ",
+            "Severe weather conditions have delayed delivery.",
+            S.IN_TRANSIT,
+            R.WEATHER,
+        ),
+        ("X", "WE", "Severe weather delay.", S.IN_TRANSIT, R.WEATHER),
+        ("X", "CU", "Held by the customs agency.", S.EXCEPTION, R.CUSTOMS_HOLD),
+        ("X", "BR", "Duties are due before release.", S.EXCEPTION, R.PAYMENT_REQUIRED),
+        ("X", "DM", "The package was damaged.", S.EXCEPTION, R.DAMAGED),
+        ("X", "LO", "The package could not be located.", S.EXCEPTION, R.LOST),
+        ("X", "DL", "Delayed in the UPS network.", S.IN_TRANSIT, R.CARRIER_DELAY),
+        ("X", "HP", "Held at a UPS facility.", S.EXCEPTION, R.HELD_BY_CARRIER),
+        ("X", "ZP", "Held at a UPS facility for pickup.", S.AVAILABLE_FOR_PICKUP, None),
+        ("D", "2W", "Delivered to UPS Access Point", S.AVAILABLE_FOR_PICKUP, None),
+    ],
+)
+def test_status_code_row(kind, code, text, status, reason):
+    assert mapping.classify(kind, code, text) == (status, reason)
 
 
-@pytest.mark.parametrize(("words", "reason"), units.REASON_BY_WORDS)
-def test_exception_reason_words_row(words, reason):
-    text = f"UPS says: {words.upper()} today"
-    assert mapping.classify("X", "??", text) == (Status.EXCEPTION, reason)
+@pytest.mark.parametrize(
+    ("text", "status", "reason"),
+    [
+        ("Your package has cleared customs and is on the way.", S.IN_TRANSIT, None),
+        ("Severe weather conditions have delayed delivery.", S.IN_TRANSIT, R.WEATHER),
+        ("The customer was not available.", S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),
+        ("We could not access the delivery location.", S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),
+        ("The street number is incorrect.", S.EXCEPTION, R.ADDRESS_INCORRECT),
+        ("A mechanical failure has caused a delay.", S.IN_TRANSIT, R.CARRIER_DELAY),
+        ("An unusual event.", S.IN_TRANSIT, None),
+    ],
+)
+def test_exception_without_its_own_row_is_read_from_its_text(text, status, reason):
+    assert mapping.classify("X", "Q9", text) == (status, reason)
 
 
 def test_code_rows_do_not_misfire_across_types():
     assert mapping.classify("D", "48", "Delivered") == (Status.DELIVERED, None)
-    assert mapping.classify("X", "7Q", "Unusual event") == (Status.EXCEPTION, None)
+    assert mapping.classify("I", "DJ", "Departed from Facility") == (Status.IN_TRANSIT, None)
 
 
 @pytest.mark.parametrize(("code", "entry"), units.SERVICES.items())
@@ -477,11 +557,61 @@ def test_void_not_confirmed_is_rejected():
         UPSCarrier(account()).cancel("1Z2220060290602143")
 
 
-def test_activity_without_offset_uses_gmt():
-    activity = {"status": {"type": "I", "code": "AR"}, "gmtDate": "20261122", "gmtTime": "74700"}
-    package = {"trackingNumber": NUMBER, "activity": activity}
+def _track(*activities):
+    package = {"trackingNumber": NUMBER, "activity": list(activities)}
     [update] = mapping.parse_track_response({"trackResponse": {"shipment": {"package": package}}})
+    return update
+
+
+def _activity(**fields):
+    return {"status": {"type": "I", "code": "AR", "description": "Arrival Scan"}, **fields}
+
+
+def test_activity_without_offset_uses_gmt():
+    update = _track(_activity(gmtDate="20261122", gmtTime="74700"))
     assert update.events[0].occurred_at == datetime(2026, 11, 22, 7, 47, tzinfo=UTC)
+
+
+def test_gmt_time_with_colons_is_read():
+    update = _track(_activity(gmtDate="20261122", gmtTime="07:47:00"))
+    assert update.events[0].occurred_at == datetime(2026, 11, 22, 7, 47, tzinfo=UTC)
+
+
+def test_activity_without_gmt_fields_is_read_in_its_locations_zone():
+    """Tracking.yaml makes gmtDate, gmtTime and gmtOffset optional: a local time with none of
+    them is read in the scan location's zone (New Jersey: Eastern time)."""
+    location = {"address": {"city": "Wayne", "stateProvince": "NJ", "countryCode": "US"}}
+    update = _track(_activity(date="20261122", time="074700", location=location))
+    when = update.events[0].occurred_at
+    assert when == datetime(2026, 11, 22, 7, 47, tzinfo=ZoneInfo("America/New_York"))
+    assert when.utcoffset() == timedelta(hours=-5)
+
+
+def test_activity_without_any_time_is_skipped_and_kept():
+    good = _activity(date="20261122", time="074700", gmtOffset="-05:00")
+    bad = _activity(date="20261123")
+    update = _track(bad, good)
+    assert [e.raw_code for e in update.events] == ["I:AR"]
+    [skipped] = update.unreadable
+    assert json.loads(skipped.raw) == bad
+    assert "neither a local nor a GMT" in skipped.error
+
+
+def test_alert_without_gmt_fields_is_read_in_its_locations_zone():
+    body = fixture("ups", "track_alert")
+    for key in ("gmtOffset", "gmtActivityDate", "gmtActivityTime"):
+        body.pop(key, None)
+    [update] = mapping.parse_alerts(body)
+    assert update.events[0].occurred_at == datetime(
+        2026, 11, 23, 16, 15, tzinfo=ZoneInfo("America/New_York")
+    )
+
+
+def test_unreadable_alert_does_not_sink_the_others():
+    good = fixture("ups", "track_alert")
+    bad = {**good, "trackingNumber": None, "activityStatus": 7}
+    del bad["trackingNumber"]
+    assert [u.tracking_number for u in mapping.parse_alerts([bad, good])] == [NUMBER]
 
 
 @pytest.mark.parametrize("body", [[], {"trackResponse": []}, {"trackResponse": {"shipment": 3}}])

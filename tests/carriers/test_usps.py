@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+import responses
 
 from carriers.base import (
     CarrierAccount,
@@ -23,7 +25,7 @@ from carriers.base import (
 )
 from carriers.registry import get_carrier_class
 from carriers.usps import USPSCarrier
-from carriers.usps.units import EVENT_CODES
+from carriers.usps.mapping import tracking_event
 from shipflow.domain import (
     Address,
     Money,
@@ -34,7 +36,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
-from tests.carriers.carrier_contract import fixture
+from tests.carriers.carrier_contract import Contract, Operation, fixture
 
 BASE = "https://apis-tem.usps.com"
 EST = timezone(timedelta(hours=-5))
@@ -48,8 +50,81 @@ REQUEST = ShipmentRequest(
 )
 
 
-@pytest.fixture
-def carrier() -> USPSCarrier:
+def event(status, reason, code, text, when, city="", state="", zip_=""):
+    place = ", ".join(p for p in (city, f"{state} {zip_}".strip()) if p)
+    return TrackingEvent(status, when, code, text, reason, place, city, state, zip_, "US")
+
+
+DELIVERED = TrackingUpdate(
+    carrier="usps",
+    tracking_number=NUMBER,
+    events=(
+        event(
+            Status.DELIVERED,
+            None,
+            "01",
+            "Delivered, Left with Individual",
+            datetime(2024, 11, 22, 13, 58, tzinfo=EST),
+            "HERNANDO",
+            "FL",
+            "34442",
+        ),
+        event(
+            Status.OUT_FOR_DELIVERY,
+            None,
+            "OF",
+            "Out for Delivery",
+            datetime(2024, 11, 22, 9, 10, tzinfo=EST),
+            "HERNANDO",
+            "FL",
+            "34442",
+        ),
+        event(
+            Status.ATTEMPT_FAILED,
+            Reason.CUSTOMER_UNAVAILABLE,
+            "02",
+            "Notice Left (No Authorized Recipient Available)",
+            datetime(2024, 11, 21, 15, 20, tzinfo=EST),
+            "HERNANDO",
+            "FL",
+            "34442",
+        ),
+        event(
+            Status.IN_TRANSIT,
+            None,
+            "TL",
+            "In Transit to Next Facility",
+            datetime(2024, 11, 20, 1, 11, tzinfo=EST),
+        ),
+        event(
+            Status.IN_TRANSIT,
+            None,
+            "03",
+            "USPS in possession of item",
+            datetime(2024, 11, 18, 11, 10, tzinfo=EST),
+            "JAMAICA",
+            "NY",
+            "11430",
+        ),
+        event(
+            Status.INFO_RECEIVED,
+            None,
+            "GX",
+            "Shipping Label Created, USPS Awaiting Item",
+            datetime(2024, 11, 15, 11, 32, tzinfo=EST),
+            "SPRINGFIELD GARDENS",
+            "NY",
+            "11413",
+        ),
+    ),
+    estimated_delivery=datetime(2024, 11, 22, 21, tzinfo=UTC),
+    service="USPS Ground Advantage",
+    proof_of_delivery=ProofOfDelivery(signed_by="J SMITH"),
+    extra={"status_category": "Delivered"},
+)
+
+
+def make_carrier() -> USPSCarrier:
     account = CarrierAccount(
         "usps",
         "usps-test",
@@ -65,6 +140,11 @@ def carrier() -> USPSCarrier:
     return USPSCarrier(account)
 
 
+@pytest.fixture
+def carrier() -> USPSCarrier:
+    return make_carrier()
+
+
 def token(mocked, access_token: str = "eyJUSPS.first") -> None:
     mocked.post(
         f"{BASE}/oauth2/v3/token",
@@ -78,6 +158,41 @@ def payment(mocked) -> None:
     )
 
 
+CONTRACT = Contract(
+    carrier="usps",
+    make=make_carrier,
+    token_url=f"{BASE}/oauth2/v3/token",
+    error_message='OASValidation OpenAPI-Spec-Validation-Prices with resource "/base-rates/search": '
+    "failed with reason; destinationZIPCode must match pattern ^\\d{5}$",
+    error_fixture="error_bad_request",
+)
+OPERATIONS = [
+    Operation(
+        "track",
+        "GET",
+        f"{BASE}/tracking/v3/tracking/{NUMBER}",
+        "tracking_delivered",
+        lambda c: c.track([NUMBER]),
+        [DELIVERED],
+    ),
+    Operation(
+        "rates",
+        "POST",
+        f"{BASE}/prices/v3/base-rates/search",
+        "base_rates",
+        lambda c: c.rates(REQUEST),
+        [RateQuote("usps", "ground_advantage", Money(945, "USD"))],
+    ),
+]
+
+
+@responses.activate
+@pytest.mark.parametrize("check", CONTRACT.checks)
+@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
+def test_operation_contract(op, check):
+    getattr(CONTRACT, check)(op)
+
+
 def test_registry_names_the_adapter():
     assert get_carrier_class("usps") is USPSCarrier
 
@@ -88,80 +203,7 @@ def test_tracking_parses_every_field(carrier, mocked):
         f"{BASE}/tracking/v3/tracking/{NUMBER}?expand=DETAIL",
         json=fixture("usps", "tracking_delivered"),
     )
-
-    def event(status, reason, code, text, when, city="", state="", zip_=""):
-        place = ", ".join(p for p in (city, f"{state} {zip_}".strip()) if p)
-        return TrackingEvent(status, when, code, text, reason, place, city, state, zip_, "US")
-
-    assert carrier.track([NUMBER]) == [
-        TrackingUpdate(
-            carrier="usps",
-            tracking_number=NUMBER,
-            events=(
-                event(
-                    Status.DELIVERED,
-                    None,
-                    "01",
-                    "Delivered, Left with Individual",
-                    datetime(2024, 11, 22, 13, 58, tzinfo=EST),
-                    "HERNANDO",
-                    "FL",
-                    "34442",
-                ),
-                event(
-                    Status.OUT_FOR_DELIVERY,
-                    None,
-                    "OF",
-                    "Out for Delivery",
-                    datetime(2024, 11, 22, 9, 10, tzinfo=EST),
-                    "HERNANDO",
-                    "FL",
-                    "34442",
-                ),
-                event(
-                    Status.ATTEMPT_FAILED,
-                    Reason.CUSTOMER_UNAVAILABLE,
-                    "02",
-                    "Notice Left (No Authorized Recipient Available)",
-                    datetime(2024, 11, 21, 15, 20, tzinfo=EST),
-                    "HERNANDO",
-                    "FL",
-                    "34442",
-                ),
-                event(
-                    Status.IN_TRANSIT,
-                    None,
-                    "TL",
-                    "In Transit to Next Facility",
-                    datetime(2024, 11, 20, 1, 11, tzinfo=EST),
-                ),
-                event(
-                    Status.IN_TRANSIT,
-                    None,
-                    "03",
-                    "USPS in possession of item",
-                    datetime(2024, 11, 18, 11, 10, tzinfo=EST),
-                    "JAMAICA",
-                    "NY",
-                    "11430",
-                ),
-                event(
-                    Status.INFO_RECEIVED,
-                    None,
-                    "GX",
-                    "Shipping Label Created, USPS Awaiting Item",
-                    datetime(2024, 11, 15, 11, 32, tzinfo=EST),
-                    "SPRINGFIELD GARDENS",
-                    "NY",
-                    "11413",
-                ),
-            ),
-            estimated_delivery=datetime(2024, 11, 22, 21, tzinfo=UTC),
-            service="USPS Ground Advantage",
-            proof_of_delivery=ProofOfDelivery(signed_by="J SMITH"),
-            extra={"status_category": "Delivered"},
-        )
-    ]
+    assert carrier.track([NUMBER]) == [DELIVERED]
     assert (
         mocked.calls[0].request.body
         == "grant_type=client_credentials&client_id=id&client_secret=secret"
@@ -218,12 +260,22 @@ def test_malformed_json_is_a_response_error(carrier, mocked):
 
 def test_payload_of_wrong_shape_is_a_response_error(carrier, mocked):
     token(mocked)
-    mocked.get(
-        f"{BASE}/tracking/v3/tracking/{NUMBER}",
-        json={"trackingNumber": NUMBER, "trackingEvents": [{"eventType": "no code"}]},
-    )
+    mocked.get(f"{BASE}/tracking/v3/tracking/{NUMBER}", json={"trackingEvents": []})
+    mocked.get(f"{BASE}/tracking/v3/tracking/{NUMBER}", json={"trackingEvents": [{}]})
+    assert carrier.track([NUMBER]) == []  # no event yet
     with pytest.raises(CarrierResponseError):
-        carrier.track([NUMBER])
+        carrier.track([NUMBER])  # events but no tracking number
+
+
+def test_event_without_code_is_skipped_and_kept(carrier, mocked):
+    token(mocked)
+    payload = fixture("usps", "tracking_delivered")
+    payload["trackingEvents"][1] = {"eventType": "no code"}
+    mocked.get(f"{BASE}/tracking/v3/tracking/{NUMBER}", json=payload)
+    [update] = carrier.track([NUMBER])
+    assert [e.raw_code for e in update.events] == ["01", "02", "TL", "03", "GX"]
+    [skipped] = update.unreadable
+    assert json.loads(skipped.raw) == {"eventType": "no code"}
 
 
 def test_rates(carrier, mocked):
@@ -354,14 +406,94 @@ def test_unsupported_operations(carrier):
         carrier.parse_webhook(None)
 
 
-@pytest.mark.parametrize(("code", "expected"), sorted(EVENT_CODES.items()))
-def test_every_event_code(code, expected):
-    from carriers.usps.mapping import tracking_event
+S, R = Status, Reason
 
+
+@pytest.mark.parametrize(
+    ("code", "status", "reason"),
+    [
+        ("01", S.DELIVERED, None),
+        ("02", S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),
+        ("03", S.IN_TRANSIT, None),
+        ("04", S.RETURNING_TO_SENDER, R.REFUSED),
+        ("05", S.EXCEPTION, R.ADDRESS_INCORRECT),
+        ("06", S.IN_TRANSIT, None),
+        ("07", S.IN_TRANSIT, None),
+        ("08", S.IN_TRANSIT, R.CARRIER_DELAY),
+        ("09", S.RETURNING_TO_SENDER, None),
+        ("10", S.IN_TRANSIT, None),
+        ("11", S.EXCEPTION, R.LOST),
+        ("14", S.AVAILABLE_FOR_PICKUP, None),
+        ("15", S.IN_TRANSIT, R.CARRIER_DELAY),
+        ("16", S.AVAILABLE_FOR_PICKUP, None),
+        ("17", S.DELIVERED, None),
+        ("19", S.IN_TRANSIT, None),
+        ("21", S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),
+        ("22", S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),
+        ("23", S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),
+        ("24", S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),
+        ("25", S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),
+        ("26", S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),
+        ("27", S.RETURNING_TO_SENDER, R.CUSTOMER_UNAVAILABLE),
+        ("28", S.RETURNING_TO_SENDER, R.OTHER),
+        ("29", S.RETURNING_TO_SENDER, R.OTHER),
+        ("31", S.RETURNING_TO_SENDER, R.CUSTOMER_UNAVAILABLE),
+        ("41", S.IN_TRANSIT, None),
+        ("42", S.IN_TRANSIT, None),
+        ("43", S.DELIVERED, None),
+        ("44", S.EXCEPTION, R.HELD_BY_CARRIER),
+        ("51", S.ATTEMPT_FAILED, R.BUSINESS_CLOSED),
+        ("52", S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),
+        ("53", S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),
+        ("54", S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),
+        ("55", S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),
+        ("56", S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),
+        ("80", S.IN_TRANSIT, None),
+        ("81", S.IN_TRANSIT, None),
+        ("82", S.IN_TRANSIT, None),
+        ("A1", S.IN_TRANSIT, None),
+        ("DX", S.EXCEPTION, R.CARRIER_DELAY),
+        ("EF", S.IN_TRANSIT, None),
+        ("GX", S.INFO_RECEIVED, None),
+        ("MA", S.INFO_RECEIVED, None),
+        ("OF", S.OUT_FOR_DELIVERY, None),
+        ("PA", S.IN_TRANSIT, None),
+        ("PC", S.IN_TRANSIT, None),
+        ("SF", S.IN_TRANSIT, None),
+        ("T1", S.IN_TRANSIT, None),
+        ("TL", S.IN_TRANSIT, None),
+        ("TM", S.IN_TRANSIT, None),
+    ],
+)
+def test_every_event_code(code, status, reason):
     raw = {"eventCode": code, "eventType": "text", "GMTTimestamp": "2024-11-22T18:58:40Z"}
     event = tracking_event(raw)
-    assert (event.status, event.reason) == expected
+    assert (event.status, event.reason) == (status, reason)
     assert event.occurred_at == datetime(2024, 11, 22, 18, 58, 40, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "status", "reason"),
+    [
+        (
+            "Q1",
+            "Delivery Attempted - No Access to Delivery Location",
+            S.ATTEMPT_FAILED,
+            R.ACCESS_PROBLEM,
+        ),
+        ("Q1", "Arrived at USPS Regional Destination Facility", S.IN_TRANSIT, None),
+    ],
+)
+def test_code_outside_the_table_is_read_from_its_text(code, text, status, reason):
+    raw = {"eventCode": code, "eventType": text, "GMTTimestamp": "2024-11-22T18:58:40Z"}
+    assert (tracking_event(raw).status, tracking_event(raw).reason) == (status, reason)
+
+
+def test_local_time_without_offset_is_read_in_the_scan_zip_zone():
+    raw = {"eventCode": "07", "eventTimestamp": "2024-07-22T09:10:00", "eventZIP": "34442"}
+    assert tracking_event(raw).occurred_at == datetime(
+        2024, 7, 22, 9, 10, tzinfo=ZoneInfo("America/New_York")
+    )
 
 
 def test_label_image_is_base64_decoded():

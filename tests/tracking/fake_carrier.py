@@ -22,6 +22,7 @@ from carriers.base import (
     WebhookRequest,
     WebhookSignatureError,
 )
+from carriers.convert import read_each
 from shipflow.config import Settings, parse_settings
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate
 
@@ -46,20 +47,24 @@ def payload(tracking_number: str, *events: dict[str, Any]) -> bytes:
     return json.dumps({"tracking_number": tracking_number, "events": list(events)}).encode()
 
 
+def _event(raw: dict[str, Any]) -> TrackingEvent:
+    return TrackingEvent(
+        status=Status(raw["status"]),
+        occurred_at=datetime.fromisoformat(raw["at"]),
+        raw_code=raw["code"],
+        raw_text=raw.get("text", ""),
+        reason=Reason(raw["reason"]) if raw.get("reason") else None,
+    )
+
+
 def _update(raw: dict[str, Any]) -> TrackingUpdate:
+    """Like every real adapter: an event that cannot be read is skipped and kept."""
+    events, unreadable = read_each("fake", "event", raw["events"], _event)
     return TrackingUpdate(
         carrier="fake",
         tracking_number=raw["tracking_number"],
-        events=tuple(
-            TrackingEvent(
-                status=Status(e["status"]),
-                occurred_at=datetime.fromisoformat(e["at"]),
-                raw_code=e["code"],
-                raw_text=e.get("text", ""),
-                reason=Reason(e["reason"]) if e.get("reason") else None,
-            )
-            for e in raw["events"]
-        ),
+        events=tuple(events),
+        unreadable=unreadable,
     )
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from carriers.base import CarrierRateLimited, CarrierUnavailable
+from carriers.convert import UNREADABLE
 from shipflow.domain import Status
 from shipflow.store.models import Shipment
 from shipflow.tracking.config import TrackingConfig
@@ -168,3 +169,24 @@ def test_webhook_only_carriers_and_unknown_accounts_are_not_hammered(
 
     assert fake_network.calls == []
     assert polls(runtime) == {"NOACCOUNT": clock.now() + timedelta(hours=6), "HOOKS": None}
+
+
+def test_an_unreadable_event_does_not_sink_the_batch(
+    runtime, tracked, make_shipment, clock, fake_network
+):
+    """One poll answers for three numbers: a bad event on one of them is skipped and counted,
+    and every number still gets its update."""
+    for number in ("TN0", "TN1", "TN2"):
+        make_shipment(tracked["tb"], number)
+    bad = {"code": "XX", "status": "no-such-status", "at": at(clock, -1)}
+    fake_network.network["TN0"] = [event("PU", "in_transit", at(clock, -2)), bad]
+    fake_network.network["TN1"] = [event("OFD", "out_for_delivery", at(clock, -1))]
+    fake_network.network["TN2"] = [event("DL", "delivered", at(clock, -1))]
+    before = UNREADABLE.labels(carrier="fake", what="event")._value.get()
+
+    assert poll_due(runtime) == 3
+
+    with runtime.sessions() as session:
+        statuses = dict(session.execute(select(Shipment.tracking_number, Shipment.status)).all())
+    assert statuses == {"TN0": "in_transit", "TN1": "out_for_delivery", "TN2": "delivered"}
+    assert UNREADABLE.labels(carrier="fake", what="event")._value.get() == before + 1

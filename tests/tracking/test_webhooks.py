@@ -88,15 +88,15 @@ def test_malformed_payload_is_kept_failed_visible_and_retried_after_fix(
     client, runtime, jobs, tracked, make_shipment, clock, monkeypatch, runner
 ):
     shipment_id = make_shipment(tracked["tb"], "TN1")
-    # This carrier build sends times without an offset, which the parser rejects.
-    body = payload("TN1", event("PU", "in_transit", "2026-11-23T08:00:00"))
+    # This carrier build renamed "events" to "scans": the payload has no shape we can read.
+    body = payload("TN1", event("PU", "in_transit", at(clock, -1))).replace(b'"events"', b'"scans"')
     receipt_id = post_webhook(client, tracked["tb"], body).json["receipt_id"]
     jobs.drain()
 
     ops = api_headers(runtime, tracked["tb"])
     failed = client.get("/api/v1/webhook-receipts?status=failed", headers=ops).json["data"]
     assert [r["id"] for r in failed] == [receipt_id]
-    assert "aware" in failed[0]["error"] and failed[0]["body"] == body.decode()
+    assert "events" in failed[0]["error"] and failed[0]["body"] == body.decode()
     other = api_headers(runtime, tracked["tc"])
     assert client.get("/api/v1/webhook-receipts?status=failed", headers=other).json["data"] == []
     assert (
@@ -105,11 +105,11 @@ def test_malformed_payload_is_kept_failed_visible_and_retried_after_fix(
     )
     assert count(runtime, TrackingEventRow) == 0
 
-    # The fix: read offset-less times as the carrier's documented UTC.
+    # The fix: read the renamed field.
     original = FakeCarrier.parse_webhook
 
     def fixed(self, request):
-        request = type(request)(request.headers, request.body.replace(b':00"', b':00+00:00"'))
+        request = type(request)(request.headers, request.body.replace(b'"scans"', b'"events"'))
         return original(self, request)
 
     monkeypatch.setattr(FakeCarrier, "parse_webhook", fixed)
@@ -194,3 +194,22 @@ def test_cli_runs_the_jobs_once(
     assert result.exit_code == 0, result.output
     with runtime.sessions() as session:
         assert session.get(Shipment, shipment_id).status == "in_transit"
+
+
+def test_an_unreadable_event_is_skipped_noted_and_the_rest_applied(
+    client, runtime, jobs, tracked, make_shipment, clock
+):
+    shipment_id = make_shipment(tracked["tb"], "TN1")
+    bad = {"code": "XX", "status": "in_transit", "at": "yesterday at noon", "text": "??"}
+    body = payload("TN1", event("PU", "in_transit", at(clock, -3)), bad)
+
+    post_webhook(client, tracked["tb"], body)
+    jobs.drain()
+
+    with runtime.sessions() as session:
+        receipt = session.scalars(select(WebhookReceipt)).one()
+        assert receipt.status == "processed"
+        assert "1 unreadable event(s) skipped" in receipt.error
+        assert receipt.body == body  # the bad event is kept raw on the receipt
+        assert session.get(Shipment, shipment_id).status == "in_transit"
+    assert count(runtime, TrackingEventRow) == 1
