@@ -60,6 +60,12 @@ class CarrierRateLimited(CarrierUnavailable):
         self.retry_after = retry_after
 
 
+class CarrierOutcomeUnknown(CarrierError):
+    """A purchase or void was sent and no usable answer came back (a timeout, a 5xx, an
+    unreadable reply): the carrier may have done it. Never retried: doing it again could
+    buy or void twice; someone checks with the carrier first."""
+
+
 class CarrierAuthError(CarrierError):
     """Credentials rejected even after a token refresh."""
 

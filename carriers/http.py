@@ -1,6 +1,12 @@
-"""The HTTP side of every adapter: one `requests.Session` per client with timeouts,
-retries with backoff on 429/5xx honouring `Retry-After`, a per-account rate limit, OAuth
-client-credentials tokens cached and refreshed on 401, and errors mapped to `CarrierError`."""
+"""The HTTP side of every adapter: `requests` sessions with timeouts, retries with backoff
+honouring `Retry-After`, a per-account rate limit, OAuth client-credentials tokens cached and
+refreshed on 401, and errors mapped to `CarrierError`.
+
+Reads, rates and tracking are retried on connection errors, timeouts, 429 and 5xx. Purchases
+and voids (`idempotent=False`) are retried only where the carrier cannot have acted: the
+connection was never made, or it answered 429. None of our carriers documents an idempotency
+key for creating a shipment (FedEx's `x-customer-transaction-id` and UPS's `transId` only
+label a request), so a timeout or 5xx after sending is `CarrierOutcomeUnknown`, not retried."""
 
 from __future__ import annotations
 
@@ -11,11 +17,13 @@ from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.util.retry import Retry
 
 from carriers.base import (
     CarrierAccount,
     CarrierAuthError,
+    CarrierOutcomeUnknown,
     CarrierRateLimited,
     CarrierRejected,
     CarrierResponseError,
@@ -71,15 +79,39 @@ def limiter_for(carrier: str, account_id: str, per_second: float) -> RateLimiter
         return _limiters[key]
 
 
-def retrying_session(total: int = 3, backoff_factor: float = 0.5) -> requests.Session:
-    retry = Retry(
-        total=total,
-        backoff_factor=backoff_factor,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=None,  # carriers' POST tracking/rating calls are safe to repeat
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
+class _UnsentOnlyRetry(Retry):
+    """Retry where the request cannot have been acted on: connection errors (urllib3's
+    `connect`, raised before anything is sent) and 429. Read errors, other errors and 5xx
+    (even a 503 with `Retry-After`) are not retried."""
+
+    RETRY_AFTER_STATUS_CODES = frozenset({429})
+
+
+def retrying_session(
+    total: int = 3, backoff_factor: float = 0.5, *, idempotent: bool = True
+) -> requests.Session:
+    """A session for calls that are safe to repeat (the default; carriers' POST tracking and
+    rating calls are), or, with `idempotent=False`, for purchases and voids."""
+    if idempotent:
+        retry = Retry(
+            total=total,
+            backoff_factor=backoff_factor,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=None,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+    else:
+        retry = _UnsentOnlyRetry(
+            total=total,
+            read=False,
+            other=0,
+            backoff_factor=backoff_factor,
+            status_forcelist=(429,),
+            allowed_methods=None,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
@@ -185,19 +217,23 @@ class CarrierHTTPClient:
         self.carrier = carrier
         self.base_url = base_url.rstrip("/")
         self.session = session or retrying_session()
+        self.unrepeatable_session = retrying_session(idempotent=False)
         self.oauth = oauth(self.session) if oauth else None
         self.default_headers = default_headers or {}
         self.error_parser = error_parser
         self.timeout = timeout
         self.limiter = limiter_for(carrier, account_id, rate_limit_per_second)
 
-    def request(self, method: str, path: str, *, raw: bool = False, **kwargs: Any) -> Any:
-        """Send once; on 401 with OAuth, refresh the token and send once more."""
-        response = self._send(method, path, **kwargs)
+    def request(
+        self, method: str, path: str, *, raw: bool = False, idempotent: bool = True, **kwargs: Any
+    ) -> Any:
+        """Send once; on 401 with OAuth, refresh the token and send once more. Purchases and
+        voids pass `idempotent=False`: see the module's docstring."""
+        response = self._send(method, path, idempotent, **kwargs)
         if response.status_code == 401 and self.oauth is not None:
             self.oauth.invalidate()
-            response = self._send(method, path, **kwargs)
-        self._raise_for_status(response)
+            response = self._send(method, path, idempotent, **kwargs)
+        self._raise_for_status(response, idempotent)
         if raw:
             return response.content
         if not response.content:
@@ -205,14 +241,15 @@ class CarrierHTTPClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise CarrierResponseError(
+            error = CarrierResponseError if idempotent else CarrierOutcomeUnknown
+            raise error(
                 f"{self.carrier} answered with malformed JSON (HTTP {response.status_code})",
                 carrier=self.carrier,
                 status_code=response.status_code,
                 carrier_message=response.text[:500],
             ) from exc
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, path: str, idempotent: bool, **kwargs: Any) -> requests.Response:
         headers = {
             "Accept": "application/json",
             **self.default_headers,
@@ -221,21 +258,26 @@ class CarrierHTTPClient:
         if self.oauth is not None:
             headers["Authorization"] = f"Bearer {self.oauth.token()}"
         url = path if path.startswith("http") else f"{self.base_url}{path}"
+        session = self.session if idempotent else self.unrepeatable_session
         self.limiter.acquire()
         try:
-            return self.session.request(
-                method, url, headers=headers, timeout=self.timeout, **kwargs
-            )
-        except requests.Timeout as exc:
-            raise CarrierUnavailable(
-                f"{self.carrier} timed out: {exc}", carrier=self.carrier, retryable=True
-            ) from exc
+            return session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
+            if not idempotent and not _never_sent(exc):
+                raise CarrierOutcomeUnknown(
+                    f"{self.carrier} did not answer {method} {path} ({exc}); it may have been "
+                    "carried out, so it is not repeated",
+                    carrier=self.carrier,
+                ) from exc
+            if isinstance(exc, requests.Timeout):
+                raise CarrierUnavailable(
+                    f"{self.carrier} timed out: {exc}", carrier=self.carrier, retryable=True
+                ) from exc
             raise CarrierUnavailable(
                 f"{self.carrier} unreachable: {exc}", carrier=self.carrier, retryable=True
             ) from exc
 
-    def _raise_for_status(self, response: requests.Response) -> None:
+    def _raise_for_status(self, response: requests.Response, idempotent: bool) -> None:
         status = response.status_code
         if status < 400:
             return
@@ -254,11 +296,24 @@ class CarrierHTTPClient:
                 retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
                 **details,
             )
+        if status >= 500 and not idempotent:
+            raise CarrierOutcomeUnknown(
+                f"{text}; it may have been carried out, so it is not repeated", **details
+            )
         if status >= 500:
             raise CarrierUnavailable(text, retryable=True, **details)
         if status in (401, 403):
             raise CarrierAuthError(text, **details)
         raise CarrierRejected(text, **details)
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether the request failed before a connection was made (so before anything was sent)."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # urllib3's NewConnectionError (refused, DNS) is a ConnectTimeoutError too
+    return isinstance(exc, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
 
 
 def account_client(

@@ -262,6 +262,55 @@ def tracking_link_command(ctx: click.Context, shipment_id: str) -> None:
 
 
 @main.group()
+def labels() -> None:
+    """Label purchases whose outcome is unknown (a crash or an unanswered carrier call)."""
+
+
+@labels.command("reconcile")
+@click.option("--older-than", default=10, show_default=True, help="Minutes pending.")
+@click.pass_context
+def labels_reconcile(ctx: click.Context, older_than: int) -> None:
+    """List purchases still pending: check each with the carrier (void any label it sold),
+    then release it so the order or return can be labelled again."""
+    from datetime import timedelta
+
+    from shipflow import label_purchases
+    from shipflow.store.models import Brand
+
+    runtime = _runtime(ctx)
+    with runtime.sessions() as session:
+        rows = label_purchases.stale(session, runtime.clock.now(), timedelta(minutes=older_than))
+        for row in rows:
+            brand = session.get(Brand, row.brand_id)
+            click.echo(
+                f"{row.id}  brand={brand.code}  order={row.order_id}  "
+                f"return={row.return_id or '-'}  account={row.carrier_account}  "
+                f"key={row.idempotency_key}  since={row.created_at.isoformat()}  "
+                f"{row.error or 'no answer recorded (crash?)'}"
+            )
+    click.echo(f"{len(rows)} label purchase(s) pending for over {older_than} minutes")
+    ctx.exit(1 if rows else 0)
+
+
+@labels.command("release")
+@click.argument("purchase_id")
+@click.option("--note", required=True, help="What the carrier said (kept with the purchase).")
+@click.pass_context
+def labels_release(ctx: click.Context, purchase_id: str, note: str) -> None:
+    """Mark a pending purchase as not bought (after checking with the carrier)."""
+    from shipflow import label_purchases
+    from shipflow.store.db import unit_of_work
+
+    runtime = _runtime(ctx)
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            label_purchases.release(session, purchase_id, note, runtime.clock.now())
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"released {purchase_id}")
+
+
+@main.group()
 def webhooks() -> None:
     """Carrier webhooks as received."""
 

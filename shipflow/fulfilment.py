@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from carriers.base import Capability, Carrier, CarrierError, ShipmentRequest
-from shipflow import geo
+from shipflow import geo, label_purchases
 from shipflow.allocation.model import Option
 from shipflow.allocation.model import Order as AllocationOrder
 from shipflow.allocation.rules import BrandRules
@@ -186,16 +186,20 @@ class Fulfilment:
         service = self.setup.service(carrier_code, service_code)
         warehouse = self.setup.warehouse(warehouse_code)
         carrier = self.carriers[service.account]
-        label = carrier.create_label(
-            ShipmentRequest(
-                shipper=warehouse.address,
-                recipient=wanted.destination,
-                parcels=wanted.parcels,
-                service=service.service,
-                reference=order.order_number,
-            )
+        request = ShipmentRequest(
+            shipper=warehouse.address,
+            recipient=wanted.destination,
+            parcels=wanted.parcels,
+            service=service.service,
+            reference=order.order_number,
         )
         now = self.runtime.clock.now()
+        label = label_purchases.buy(
+            session,
+            label_purchases.Purchase(order.brand_id, order.id, service.account),
+            now,
+            lambda: carrier.create_label(request),
+        )
         shipment = Shipment(
             brand_id=order.brand_id,
             order_id=order.id,

@@ -10,6 +10,8 @@ from carriers.base import (
     Capability,
     Carrier,
     CarrierAccount,
+    CarrierError,
+    CarrierOutcomeUnknown,
     CarrierRejected,
     Label,
     RateQuote,
@@ -85,11 +87,17 @@ class EasyPostCarrier(Carrier):
         with reading(self.name, "shipment"):
             rate_id = mapping.rate_id(shipment, request.service)
         bought = self.client.buy(shipment["id"], rate_id)
-        with reading(self.name, "bought shipment"):
-            url = mapping.label_url(bought)
-        label_data = self.client.download(url)
-        with reading(self.name, "bought shipment"):
-            return mapping.label(bought, label_data)
+        try:
+            with reading(self.name, "bought shipment"):
+                url = mapping.label_url(bought)
+            label_data = self.client.download(url)
+            with reading(self.name, "bought shipment"):
+                return mapping.label(bought, label_data)
+        except CarrierError as exc:  # paid for: buying again would pay twice
+            raise CarrierOutcomeUnknown(
+                f"easypost bought {shipment['id']} but its label could not be had: {exc}",
+                carrier=self.name,
+            ) from exc
 
     def create_return_label(self, request: ShipmentRequest) -> Label:
         return self.create_label(replace(request, is_return=True))

@@ -39,10 +39,15 @@ class EasyPostClient:
         return self._api("POST", "/v2/shipments", json=body)
 
     def buy(self, shipment_id: str, rate_id: str) -> Any:
-        return self._api("POST", f"/v2/shipments/{shipment_id}/buy", json={"rate": {"id": rate_id}})
+        return self._api(
+            "POST",
+            f"/v2/shipments/{shipment_id}/buy",
+            json={"rate": {"id": rate_id}},
+            idempotent=False,
+        )
 
     def refund(self, shipment_id: str) -> Any:
-        return self._api("POST", f"/v2/shipments/{shipment_id}/refund")
+        return self._api("POST", f"/v2/shipments/{shipment_id}/refund", idempotent=False)
 
     def download(self, url: str) -> bytes:
         return self.http.request("GET", url, raw=True, headers={"Accept": "*/*"})

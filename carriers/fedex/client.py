@@ -33,7 +33,7 @@ class FedExClient:
         return self.http.request("POST", "/rate/v1/rates/quotes", json=payload)
 
     def ship(self, payload: dict) -> Any:
-        return self.http.request("POST", "/ship/v1/shipments", json=payload)
+        return self.http.request("POST", "/ship/v1/shipments", json=payload, idempotent=False)
 
     def cancel(self, payload: dict) -> Any:
-        return self.http.request("PUT", "/ship/v1/shipments/cancel", json=payload)
+        return self.http.request("PUT", "/ship/v1/shipments/cancel", json=payload, idempotent=False)

@@ -45,10 +45,14 @@ class UPSClient:
         return self._call("POST", f"/api/rating/{API_VERSION}/{option}", json=payload)
 
     def ship(self, payload: dict) -> Any:
-        return self._call("POST", f"/api/shipments/{API_VERSION}/ship", json=payload)
+        return self._call(
+            "POST", f"/api/shipments/{API_VERSION}/ship", json=payload, idempotent=False
+        )
 
     def void(self, shipment_id: str) -> Any:
-        return self._call("DELETE", f"/api/shipments/{API_VERSION}/void/cancel/{shipment_id}")
+        return self._call(
+            "DELETE", f"/api/shipments/{API_VERSION}/void/cancel/{shipment_id}", idempotent=False
+        )
 
     def subscribe(self, payload: dict) -> Any:
         return self._call("POST", "/api/track/v1/subscription/standard/package", json=payload)

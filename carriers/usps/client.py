@@ -47,14 +47,18 @@ class USPSClient:
 
     def cancel_label(self, tracking_number: str) -> Any:
         headers = {"X-Payment-Authorization-Token": self.payment_token()}
-        return self.http.request("DELETE", f"/labels/v3/label/{tracking_number}", headers=headers)
+        return self.http.request(
+            "DELETE", f"/labels/v3/label/{tracking_number}", headers=headers, idempotent=False
+        )
 
     def _labels(self, method: str, path: str, **kwargs: Any) -> bytes:
         headers = {
             "X-Payment-Authorization-Token": self.payment_token(),
             "Accept": "multipart/mixed",
         }
-        return self.http.request(method, path, headers=headers, raw=True, **kwargs)
+        return self.http.request(
+            method, path, headers=headers, raw=True, idempotent=False, **kwargs
+        )
 
     def payment_token(self) -> str:
         """Labels are paid through a payment authorization token tied to the account's CRID

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from shipflow.allocation.constraints import Constraints
 from shipflow.allocation.optimizer import optimize
-from shipflow.fulfilment import allocation_order, fulfilment_for
+from shipflow.allocation.rules import RuleConfigError
+from shipflow.fulfilment import NotAllocated, allocation_order, fulfilment_for
 from shipflow.jobs import job
 from shipflow.runtime import Runtime
 from shipflow.store.allocation_models import AllocationBatch
@@ -18,20 +21,33 @@ from shipflow.store.models import Brand, Order
 
 log = logging.getLogger(__name__)
 
+# Ids per IN list: under PostgreSQL's 65,535 bind parameters a statement and SQLite's 32,766.
+IDS_PER_QUERY = 10_000
+
+
+def brand_orders(session: Session, brand_id: str, order_ids: Sequence[str]) -> list[Order]:
+    """The brand's orders among `order_ids` (with their lines), however many ids a batch has."""
+    orders: list[Order] = []
+    for start in range(0, len(order_ids), IDS_PER_QUERY):
+        chunk = order_ids[start : start + IDS_PER_QUERY]
+        orders += session.scalars(
+            select(Order)
+            .where(Order.brand_id == brand_id, Order.id.in_(chunk))
+            .options(selectinload(Order.lines))
+        ).all()
+    return orders
+
 
 def solve(runtime: Runtime, batch: AllocationBatch) -> dict:
     """The plan of one batch as JSON."""
     with runtime.sessions() as session:
         brand_code = session.get(Brand, batch.brand_id).code
         fulfilment = fulfilment_for(runtime, brand_code)
-        orders = session.scalars(
-            select(Order)
-            .where(Order.brand_id == batch.brand_id, Order.id.in_(batch.request["order_ids"]))
-            .options(selectinload(Order.lines))
-        ).all()
+        orders = brand_orders(session, batch.brand_id, batch.request["order_ids"])
         context = fulfilment.context(session, batch.brand_id)
     if batch.request.get("lateness_lambda") is not None:
-        context.weights.lateness_lambda = float(batch.request["lateness_lambda"])
+        lateness_lambda = float(batch.request["lateness_lambda"])
+        context.weights = replace(context.weights, lateness_lambda=lateness_lambda)
     wanted = [allocation_order(o, fulfilment.setup, fulfilment.weights_g) for o in orders]
     found = {o.id for o in orders}
     missing = [i for i in batch.request["order_ids"] if i not in found]
@@ -74,10 +90,18 @@ def run_batch(runtime: Runtime, batch_id: str) -> int:
             batch.status = "done"
         except Exception as exc:  # the batch says why; nothing else depends on it
             log.exception("allocation batch %s failed", batch_id)
-            batch.status, batch.error = "failed", f"{type(exc).__name__}: {exc}"
+            batch.status, batch.error = "failed", failure_message(exc)
         batch.finished_at = runtime.clock.now()
         session.commit()
     return 1
+
+
+def failure_message(exc: Exception) -> str:
+    """What the batch's owner reads: our own explanations, never SQL, parameters or a
+    traceback (those go to the log, under the batch id)."""
+    if isinstance(exc, RuleConfigError | NotAllocated):
+        return str(exc)[:500]
+    return "the batch could not be planned because of an internal error; it is logged under this batch's id"
 
 
 @job("allocation.run_batch")

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carriers.base import Capability, Carrier, CarrierError, Label, ShipmentRequest
+from carriers.base import Capability, Carrier, CarrierError, ShipmentRequest
+from shipflow import label_purchases
 from shipflow.config import Settings
 from shipflow.domain import Address, Parcel, Status
 from shipflow.links import make_token
@@ -150,8 +151,10 @@ def request_return(
     return row
 
 
-def cheapest_return_label(carriers: Sequence[Carrier], request: ShipmentRequest) -> Label:
-    """Quote every carrier that issues return labels and buy the cheapest label."""
+def cheapest_return_carrier(
+    carriers: Sequence[Carrier], request: ShipmentRequest
+) -> tuple[Carrier, str]:
+    """Quote every carrier that issues return labels: the cheapest one and its service."""
     quotes = []
     for carrier in carriers:
         if not carrier.supports(Capability.RETURN_LABELS):
@@ -164,16 +167,7 @@ def cheapest_return_label(carriers: Sequence[Carrier], request: ShipmentRequest)
     if not quotes:
         raise ReturnError("no carrier can issue a return label for this order")
     _, service, carrier = min(quotes, key=lambda q: q[0])
-    return carrier.create_return_label(
-        ShipmentRequest(
-            shipper=request.shipper,
-            recipient=request.recipient,
-            parcels=request.parcels,
-            service=service,
-            reference=request.reference,
-            is_return=True,
-        )
-    )
+    return carrier, service
 
 
 def label_link(settings: Settings, label_id: str) -> str:
@@ -196,18 +190,22 @@ def issue_label(
     ship_to = order.ship_to or {}
     customer_address = ship_to_address(order)
     weight = max(500, 500 * sum(i.quantity for i in request.items if i.accepted))
-    label = cheapest_return_label(
-        carriers,
-        ShipmentRequest(
-            shipper=customer_address,
-            recipient=warehouse,
-            parcels=[Parcel(weight_g=weight)],
-            service="",
-            reference=f"RMA {request.id}",
-            is_return=True,
-        ),
+    wanted = ShipmentRequest(
+        shipper=customer_address,
+        recipient=warehouse,
+        parcels=[Parcel(weight_g=weight)],
+        service="",
+        reference=f"RMA {request.id}",
+        is_return=True,
     )
-    account = next((c.account.account_id for c in carriers if c.name == label.carrier), "")
+    carrier, service = cheapest_return_carrier(carriers, wanted)
+    account = carrier.account.account_id
+    label = label_purchases.buy(
+        session,
+        label_purchases.Purchase(request.brand_id, order.id, account, return_id=request.id),
+        now,
+        lambda: carrier.create_return_label(replace(wanted, service=service)),
+    )
     shipment = Shipment(
         brand_id=request.brand_id,
         order_id=order.id,

@@ -326,6 +326,7 @@ from shipflow.store import (  # noqa: E402,F401
     allocation_models,
     edd_models,
     feedback_models,
+    label_models,
     postpurchase_models,
     tracking_models,
 )

@@ -1,6 +1,8 @@
 """What every real carrier adapter must do over HTTP, written once and run per operation:
 golden parse, carrier error -> CarrierRejected, expired token -> refresh -> retry (OAuth
-carriers), 429 -> retry, timeout -> CarrierUnavailable, malformed JSON -> CarrierResponseError."""
+carriers), 429 -> retry, timeout -> CarrierUnavailable, malformed JSON -> CarrierResponseError.
+A purchase or void (`Operation.buys`) is never repeated once it may have reached the carrier: a
+5xx, a timeout or an unreadable answer is sent once and raises CarrierOutcomeUnknown."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import responses
 from carriers.base import (
     Carrier,
     CarrierAuthError,
+    CarrierOutcomeUnknown,
     CarrierRateLimited,
     CarrierRejected,
     CarrierResponseError,
@@ -41,6 +44,7 @@ class Operation:
     fixture: str
     call: Callable[[Carrier], Any]
     expected: Any
+    buys: bool = False  # buys or voids a label: repeating it could do it twice
 
 
 @dataclass(frozen=True)
@@ -125,9 +129,32 @@ class Contract:
         assert caught.value.retry_after == 0
         assert len(self.api_calls(op)) == 4
 
+    def server_error(self, op: Operation) -> None:
+        """502: a read is asked again; a purchase may have been made, so it is not."""
+        self.token()
+        self.answer(op, status=502, json={})
+        if op.buys:
+            with pytest.raises(CarrierOutcomeUnknown, match="not repeated") as caught:
+                op.call(self.make())
+            assert caught.value.status_code == 502 and not caught.value.retryable
+            assert len(self.api_calls(op)) == 1
+        else:
+            self.answer(op)
+            assert op.call(self.make()) == op.expected
+            assert len(self.api_calls(op)) == 2
+
     def timeout(self, op: Operation) -> None:
         self.token()
         self.answer(op, body=requests.exceptions.ReadTimeout("read timed out"))
+        expected = CarrierOutcomeUnknown if op.buys else CarrierUnavailable
+        with pytest.raises(expected) as caught:
+            op.call(self.make())
+        assert caught.value.retryable is not op.buys
+
+    def unreachable(self, op: Operation) -> None:
+        """Refused before anything was sent: safe to say "try later", even for a purchase."""
+        self.token()
+        self.answer(op, body=requests.exceptions.ConnectTimeout("connect timed out"))
         with pytest.raises(CarrierUnavailable) as caught:
             op.call(self.make())
         assert caught.value.retryable
@@ -135,7 +162,7 @@ class Contract:
     def malformed(self, op: Operation) -> None:
         self.token()
         self.answer(op, body="<html>Service Unavailable</html>", content_type="text/html")
-        with pytest.raises(CarrierResponseError):
+        with pytest.raises(CarrierOutcomeUnknown if op.buys else CarrierResponseError):
             op.call(self.make())
 
 
@@ -146,7 +173,9 @@ CHECKS = [
     "credentials_refused",
     "rate_limited",
     "rate_limit_persists",
+    "server_error",
     "timeout",
+    "unreachable",
     "malformed",
 ]
 OAUTH_CHECKS = frozenset({"token_refreshed", "credentials_refused"})

@@ -61,8 +61,16 @@ def located_event(
 def label_operations(url: str, fixture: str, request: ShipmentRequest, label: Any) -> list:
     """An outbound and a return label, both answered by the same ship call."""
     return [
-        Operation("label", "POST", url, fixture, lambda c: c.create_label(request), label),
         Operation(
-            "return_label", "POST", url, fixture, lambda c: c.create_return_label(request), label
+            "label", "POST", url, fixture, lambda c: c.create_label(request), label, buys=True
+        ),
+        Operation(
+            "return_label",
+            "POST",
+            url,
+            fixture,
+            lambda c: c.create_return_label(request),
+            label,
+            buys=True,
         ),
     ]

@@ -14,6 +14,7 @@ import responses
 
 from carriers.base import (
     CarrierAccount,
+    CarrierOutcomeUnknown,
     CarrierRateLimited,
     CarrierRejected,
     CarrierResponseError,
@@ -329,12 +330,39 @@ def test_label_for_a_service_not_offered_is_rejected(carrier, mocked):
         )
 
 
-def test_label_download_timeout(carrier, mocked):
+def test_label_download_timeout_is_a_bought_label_to_reconcile(carrier, mocked):
     mocked.post(f"{API}/shipments", json=fixture("easypost", "shipment"))
     mocked.post(f"{API}/shipments/shp_1a2b3c/buy", json=fixture("easypost", "shipment_bought"))
     mocked.get(LABEL_URL, body=requests.ReadTimeout("read timed out"))
-    with pytest.raises(CarrierUnavailable):
+    with pytest.raises(CarrierOutcomeUnknown, match="bought shp_1a2b3c"):
         carrier.create_label(REQUEST)
+
+
+@pytest.mark.parametrize("answer", [{"status": 502}, {"body": requests.ReadTimeout("read")}])
+def test_buy_is_sent_once_when_easypost_may_have_bought(carrier, mocked, answer):
+    """A 502 or a timeout after the buy was sent may hide a bought label: not repeated."""
+    mocked.post(f"{API}/shipments", json=fixture("easypost", "shipment"))
+    buy = mocked.post(f"{API}/shipments/shp_1a2b3c/buy", **answer)
+    with pytest.raises(CarrierOutcomeUnknown):
+        carrier.create_label(REQUEST)
+    assert buy.call_count == 1
+
+
+def test_buy_refused_at_the_rate_limit_is_sent_again(carrier, mocked):
+    mocked.post(f"{API}/shipments", json=fixture("easypost", "shipment"))
+    buy = f"{API}/shipments/shp_1a2b3c/buy"
+    mocked.post(buy, status=429, headers={"Retry-After": "0"}, json={})
+    mocked.post(buy, json=fixture("easypost", "shipment_bought"))
+    mocked.get(LABEL_URL, body=b"%PDF-1.4 easypost")
+    assert carrier.create_label(REQUEST).tracking_number == "9400100105440241000000"
+    assert [c.request.url for c in mocked.calls].count(buy) == 2
+
+
+def test_refund_is_sent_once_on_a_server_error(carrier, mocked):
+    refund = mocked.post(f"{API}/shipments/shp_1a2b3c/refund", status=503)
+    with pytest.raises(CarrierOutcomeUnknown):
+        carrier.cancel("shp_1a2b3c")
+    assert refund.call_count == 1
 
 
 def test_return_label_swaps_back_to_outbound_addresses(carrier, mocked):

@@ -164,6 +164,7 @@ OPERATIONS = [
         "cancel",
         lambda c: c.cancel("794953535000"),
         None,
+        buys=True,
     ),
 ]
 

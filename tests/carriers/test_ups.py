@@ -172,6 +172,7 @@ OPERATIONS = [
         "void",
         lambda c: c.cancel("1Z2220060290602143"),
         None,
+        buys=True,
     ),
     Operation(
         "subscribe",

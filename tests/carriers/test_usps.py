@@ -14,6 +14,7 @@ import responses
 from carriers.base import (
     CarrierAccount,
     CarrierAuthError,
+    CarrierOutcomeUnknown,
     CarrierRateLimited,
     CarrierRejected,
     CarrierResponseError,
@@ -242,6 +243,33 @@ def test_rate_limit_is_retried_after_the_carriers_delay(carrier, mocked):
     mocked.get(url, status=429, headers={"Retry-After": "0"}, json={})
     mocked.get(url, json=fixture("usps", "tracking_delivered"))
     assert len(carrier.track([NUMBER])) == 1
+
+
+def test_tracking_read_is_asked_again_after_a_bad_gateway(carrier, mocked):
+    token(mocked)
+    url = f"{BASE}/tracking/v3/tracking/{NUMBER}"
+    mocked.get(url, status=502, json={})
+    mocked.get(url, json=fixture("usps", "tracking_delivered"))
+    assert len(carrier.track([NUMBER])) == 1
+
+
+@pytest.mark.parametrize("answer", [{"status": 502}, {"body": requests.ReadTimeout("read")}])
+def test_label_is_bought_once_when_usps_may_have_sold_it(carrier, mocked, answer):
+    token(mocked)
+    payment(mocked)
+    label = mocked.post(f"{BASE}/labels/v3/label", **answer)
+    with pytest.raises(CarrierOutcomeUnknown, match="not repeated"):
+        carrier.create_label(REQUEST)
+    assert label.call_count == 1
+
+
+def test_cancel_is_sent_once_on_a_server_error(carrier, mocked):
+    token(mocked)
+    payment(mocked)
+    cancel = mocked.delete(f"{BASE}/labels/v3/label/9205590109769900012613", status=500)
+    with pytest.raises(CarrierOutcomeUnknown):
+        carrier.cancel("9205590109769900012613")
+    assert cancel.call_count == 1
 
 
 def test_timeout_is_carrier_unavailable(carrier, mocked):

@@ -16,6 +16,7 @@ from shipflow.allocation.constraints import Constraints
 from shipflow.allocation.rules import RuleConfigError
 from shipflow.allocation.service import Allocation
 from shipflow.fulfilment import NotAllocated, ParsedRules, fulfilment_for
+from shipflow.label_purchases import PurchasePending
 from shipflow.store.allocation_models import AllocationBatch, AllocationRules
 from shipflow.store.db import for_update
 from shipflow.store.models import Brand, Order
@@ -161,6 +162,8 @@ def ship_order(path: IdPath):
         shipment = _fulfilment().ship(g.db, order)
     except NotAllocated as exc:
         raise field_problem("id", str(exc)) from None
+    except PurchasePending as exc:
+        raise ApiProblem(409, "Label purchase pending", str(exc)) from None
     except CarrierError as exc:
         raise ApiProblem(502, "Carrier error", f"{exc.carrier}: {exc}") from None
     return shipment_json(shipment, detail=True), 201

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shipflow.carrier_accounts import UnknownCarrierAccount
+from shipflow.label_purchases import PurchasePending
 from shipflow.postpurchase import issue_return_label, money_text
 from shipflow.returns.service import ReturnError, mark_refunded, review
 from shipflow.store.db import for_update
@@ -123,7 +124,7 @@ def approve_return(path: IdPath, body: ReviewIn):
     try:
         review(request, approve=True, note=body.note)
         issue_return_label(g.runtime, g.db, request, g.runtime.clock.now())
-    except (ReturnError, UnknownCarrierAccount) as exc:
+    except (ReturnError, UnknownCarrierAccount, PurchasePending) as exc:
         raise _conflict(exc) from None
     return return_json(request), 200
 
