@@ -60,17 +60,16 @@ def buy(session: Session, purchase: Purchase, now: datetime, call: Callable[[], 
 @contextmanager
 def _writing(session: Session) -> Iterator[Session]:
     """Where purchase records are written: on a connection of their own, committed at once.
-    SQLite has one writer at a time, so where the caller has written already (another
-    connection would wait for it), they go in a savepoint of the caller's transaction and
-    commit with it: a crash then loses them with the rest of the caller's work."""
+    SQLite has one writer at a time, so a caller's open write transaction (work done before
+    the label, or the write lock `store.db.for_update` took to serialise the order) is
+    committed first: another connection would wait for it. From there on the pending
+    record, one per order or return, is what keeps a second purchase out."""
     connection = session.connection()
     if (
         connection.dialect.name == "sqlite"
         and connection.connection.dbapi_connection.in_transaction
     ):
-        with session.begin_nested():
-            yield session
-        return
+        session.commit()
     with Session(connection.engine, expire_on_commit=False) as own, own.begin():
         yield own
 
