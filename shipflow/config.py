@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     ValidationError,
     field_validator,
     model_validator,
@@ -25,6 +26,7 @@ from pydantic import (
 from carriers.registry import available_carriers
 from shipflow.delays.config import AlertsConfig
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
+from shipflow.notify.outbound import DestinationRefused, Unresolvable, check_destination
 from shipflow.tracking.config import TrackingConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -243,6 +245,19 @@ class DemoConfig(Strict):
     seed: int = 7
 
 
+class WebConfig(Strict):
+    """The web tier: whom to believe about a client's address, where request limits count."""
+
+    trusted_proxies: Annotated[int, Field(ge=0, le=10)] = 0  # proxies setting X-Forwarded-For
+    redis_url: str = ""  # shared limits; empty: the broker with `jobs: celery`, else in-process
+
+
+class NotifyConfig(Strict):
+    """Where messages may go: configured URLs must be public unless listed here."""
+
+    allow_private_networks: list[IPvAnyNetwork] = []  # e.g. [10.20.0.0/16] for an internal ERP
+
+
 class Settings(Strict):
     database_url: str = "sqlite:///instance/shipflow.db"
     secret_key: str = "dev-secret-change-me"
@@ -254,12 +269,31 @@ class Settings(Strict):
     brands: Annotated[list[BrandConfig], Field(min_length=1)]
     demo: DemoConfig = DemoConfig()
     tracking: TrackingConfig = TrackingConfig()
+    web: WebConfig = WebConfig()
+    notify: NotifyConfig = NotifyConfig()
 
     @model_validator(mode="after")
     def _unique_brands(self) -> Settings:
         codes = [b.code for b in self.brands]
         if len(codes) != len(set(codes)):
             raise ValueError("duplicate brand code; each brand needs its own code")
+        return self
+
+    @model_validator(mode="after")
+    def _public_destinations(self) -> Settings:
+        """Checked again at each send (DNS changes); a host that does not resolve yet passes."""
+        for i, brand in enumerate(self.brands):
+            urls = {f"brands[{i}].returns.store_webhook_url": brand.returns.store_webhook_url}
+            for name, channel in brand.alerts.channels.items():
+                urls[f"brands[{i}].alerts.channels.{name}.url"] = channel.url
+            for key, url in urls.items():
+                try:
+                    if url:
+                        check_destination(url, self.notify.allow_private_networks)
+                except Unresolvable:
+                    continue
+                except DestinationRefused as exc:
+                    raise ValueError(f"{key}: {exc}") from None
         return self
 
     def brand(self, code: str) -> BrandConfig | None:

@@ -98,7 +98,11 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
         {
             "bind": f"{host}:{port}",
             "workers": workers,
+            # Threads: one slow client holds one of 8, not the process (/healthz still
+            # answers); a buffering proxy in front keeps slow bodies away (docs/deploy.md).
+            "worker_class": "gthread",
             "threads": 8,
+            "timeout": 30,
             "accesslog": "-",
             # Threads do not survive gunicorn's fork: start the job runner in the worker.
             "post_worker_init": after_fork,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from shipflow.clock import FixedClock
-from shipflow.config import load_settings
+from shipflow.config import NotifyConfig, load_settings
 from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
 from shipflow.store.migrate import upgrade
@@ -95,6 +96,16 @@ def runtime(settings, clock):
     rt = Runtime.from_settings(settings, clock=clock)
     yield rt
     rt.engine.dispose()
+
+
+@pytest.fixture
+def loopback_destinations(runtime) -> list:
+    """Test receivers listen on 127.0.0.1, where shipflow only sends when its config says so."""
+    allowed = [ip_network("127.0.0.0/8")]
+    runtime.settings = runtime.settings.model_copy(
+        update={"notify": NotifyConfig(allow_private_networks=allowed)}
+    )
+    return allowed
 
 
 @pytest.fixture

@@ -136,7 +136,8 @@ def send_store_webhook(session: Session, message: OutboxMessage) -> None:
         log.warning("store webhook for %s not sent: no returns.store_webhook_secret", brand.code)
         return
     body = {"event": message.payload["event"], "data": message.payload["data"]}
-    post_signed(message.payload["url"], secret, body, key=message.dedupe_key)
+    allowed = runtime_of(session).settings.notify.allow_private_networks
+    post_signed(message.payload["url"], secret, body, key=message.dedupe_key, allowed=allowed)
 
 
 def register() -> None:

@@ -10,6 +10,7 @@ import json
 import re
 import smtplib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -19,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import requests
 
 from shipflow.delays.config import ChannelConfig
+from shipflow.notify import outbound
 from shipflow.text import one_line
 
 SIGNATURE_HEADER = "X-Shipflow-Signature"
@@ -85,18 +87,25 @@ def slack_payload(notice: Notice) -> dict[str, Any]:
     return {"text": slack_escape(notice.subject), "blocks": blocks}
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
+def _post(
+    url: str, body: bytes, headers: dict[str, str], allowed: Sequence[outbound.IPNetwork]
+) -> None:
+    host = urlsplit(url).hostname
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=TIMEOUT_S)
+        response = outbound.post(url, body, headers, TIMEOUT_S, allowed)
+    except outbound.DestinationRefused as exc:
+        raise ChannelError(f"not sent: {exc}") from exc
     except requests.RequestException as exc:
-        raise ChannelError(f"POST {url} failed: {exc}") from exc
+        raise ChannelError(f"POST to {host} failed: {type(exc).__name__}") from exc
     if response.status_code >= 300:
-        raise ChannelError(f"POST {url} answered {response.status_code}: {response.text[:200]}")
+        raise ChannelError(f"POST to {host} answered {outbound.status_text(response)}")
 
 
-def send_slack(channel: ChannelConfig, notice: Notice) -> None:
+def send_slack(
+    channel: ChannelConfig, notice: Notice, allowed: Sequence[outbound.IPNetwork] = ()
+) -> None:
     body = json.dumps(slack_payload(notice)).encode()
-    _post(channel.url, body, {"Content-Type": "application/json"})
+    _post(channel.url, body, {"Content-Type": "application/json"}, allowed)
 
 
 # --- signed webhooks ---------------------------------------------------------------------
@@ -125,7 +134,12 @@ def webhook_payload(notice: Notice) -> dict[str, Any]:
     return {"id": notice.key, "subject": notice.subject, "link": notice.link, **notice.data}
 
 
-def send_webhook(channel: ChannelConfig, notice: Notice, now: float | None = None) -> None:
+def send_webhook(
+    channel: ChannelConfig,
+    notice: Notice,
+    now: float | None = None,
+    allowed: Sequence[outbound.IPNetwork] = (),
+) -> None:
     body = json.dumps(webhook_payload(notice), sort_keys=True).encode()
     timestamp = int(time.time() if now is None else now)
     headers = {
@@ -133,7 +147,7 @@ def send_webhook(channel: ChannelConfig, notice: Notice, now: float | None = Non
         SIGNATURE_HEADER: sign(channel.secret, body, timestamp),
         DELIVERY_HEADER: notice.key,
     }
-    _post(channel.url, body, headers)
+    _post(channel.url, body, headers, allowed)
 
 
 # --- e-mail ------------------------------------------------------------------------------
@@ -176,10 +190,16 @@ def send_email(channel: ChannelConfig, notice: Notice, smtp_url: str) -> None:
         raise ChannelError(f"SMTP delivery failed: {exc}") from exc
 
 
-def send(channel: ChannelConfig, notice: Notice, smtp_url: str = "") -> None:
+def send(
+    channel: ChannelConfig,
+    notice: Notice,
+    smtp_url: str = "",
+    allowed: Sequence[outbound.IPNetwork] = (),
+) -> None:
+    """`allowed`: private networks the configuration lets HTTP channels reach."""
     if channel.type == "slack":
-        send_slack(channel, notice)
+        send_slack(channel, notice, allowed)
     elif channel.type == "webhook":
-        send_webhook(channel, notice)
+        send_webhook(channel, notice, allowed=allowed)
     else:
         send_email(channel, notice, smtp_url)

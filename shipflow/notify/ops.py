@@ -187,7 +187,7 @@ def handle(session: Session, message: OutboxMessage, settings: Settings) -> None
     notice = notice_for(
         list(found), payload["stage"], message.dedupe_key, settings.base_url, payload.get("total")
     )
-    send(channel, notice, settings.smtp_url)
+    send(channel, notice, settings.smtp_url, settings.notify.allow_private_networks)
 
 
 def deliver_due(runtime, limit: int = 100) -> int:

@@ -9,6 +9,7 @@ import json
 import logging
 import smtplib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -16,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
+from shipflow.notify import outbound
 from shipflow.text import reject_control_characters
 
 
@@ -124,26 +126,39 @@ def verify(secret: str, body: bytes, header: str, tolerance_s: int = 300) -> boo
 SIGNATURE_HEADER = "X-Shipflow-Signature"
 
 
-def post_signed(url: str, secret: str, payload: dict, timeout: float = 10.0, key: str = "") -> None:
-    """POST JSON signed with HMAC; any non-2xx or network failure raises `SendError`."""
+def post_signed(
+    url: str,
+    secret: str,
+    payload: dict,
+    timeout: float = 10.0,
+    key: str = "",
+    allowed: Sequence[outbound.IPNetwork] = (),
+) -> None:
+    """POST JSON signed with HMAC; a refused destination, any non-2xx or network failure
+    raises `SendError`. `allowed`: private networks the configuration lets it reach."""
     body = json.dumps(payload, separators=(",", ":"), default=str).encode()
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)}
     if key:
         headers["Idempotency-Key"] = key
+    host = urlsplit(url).hostname
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=timeout)
+        response = outbound.post(url, body, headers, timeout, allowed)
+    except outbound.DestinationRefused as exc:
+        raise SendError(f"not sent: {exc}") from exc
     except requests.RequestException as exc:
-        raise SendError(f"POST {url}: {exc}") from exc
+        raise SendError(f"POST to {host} failed: {type(exc).__name__}") from exc
     if not 200 <= response.status_code < 300:
-        raise SendError(f"POST {url}: HTTP {response.status_code}")
+        raise SendError(f"POST to {host}: {outbound.status_text(response)}")
 
 
 class ProviderWebhookSender:
     """SMS or WhatsApp through a provider (or a brand's relay) that takes a signed JSON POST."""
 
-    def __init__(self, url: str, secret: str, channel: str) -> None:
-        self.url, self.secret, self.channel = url, secret, channel
+    def __init__(
+        self, url: str, secret: str, channel: str, allowed: Sequence[outbound.IPNetwork] = ()
+    ) -> None:
+        self.url, self.secret, self.channel, self.allowed = url, secret, channel, allowed
 
     def send(self, message: OutgoingMessage) -> None:
         payload = {"channel": self.channel, "to": message.recipient, "text": message.body}
-        post_signed(self.url, self.secret, payload, key=message.key)
+        post_signed(self.url, self.secret, payload, key=message.key, allowed=self.allowed)

@@ -5,14 +5,26 @@ from __future__ import annotations
 from flask import g
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import shipflow
 from shipflow.runtime import Runtime
-from shipflow.web import demo, health, ndr_page, pages, returns_portal, webhooks, widget
+from shipflow.web import (
+    demo,
+    headers,
+    health,
+    limits,
+    ndr_page,
+    pages,
+    returns_portal,
+    webhooks,
+    widget,
+)
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from shipflow.web.ops import bp as ops_pages
 from shipflow.web.problems import ApiProblem, http_problem, problem_response, validation_problem
+from shipflow.web.ratelimit import make_limiter
 from shipflow.web.tracking_page import views as tracking_page
 
 SECURITY_SCHEMES = {
@@ -42,6 +54,9 @@ def create_app(runtime: Runtime) -> OpenAPI:
     )
     app.config["SECRET_KEY"] = runtime.settings.secret_key
     app.extensions["shipflow"] = runtime
+    app.extensions["shipflow.limiter"] = make_limiter(runtime.settings, runtime.clock)
+    limits.init_app(app)
+    headers.init_app(app)
 
     @app.before_request
     def _open_session() -> None:
@@ -73,5 +88,8 @@ def create_app(runtime: Runtime) -> OpenAPI:
     def openapi_document():
         return openapi_with_idempotency(app.api_doc)
 
+    proxies = runtime.settings.web.trusted_proxies
+    if proxies:  # the client is the address the outermost of our proxies saw
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0)
     app.wsgi_app = webhooks.WebhookIntake(app.wsgi_app, runtime, app.extensions)
     return app

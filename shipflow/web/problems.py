@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, json
+from flask import Response, json, request
 from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
@@ -76,4 +76,9 @@ def http_problem(exc: HTTPException) -> Response:
     detail = exc.description or exc.name
     if status == 405:
         detail = f"{detail} Allowed: {', '.join(exc.valid_methods or [])}."
+    elif status == 413:
+        limit = request.max_content_length
+        detail = (
+            f"The request body is larger than the {limit} bytes this address accepts; send less."
+        )
     return problem_response(Problem(title=exc.name, status=status, detail=detail))

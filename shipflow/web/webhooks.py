@@ -19,14 +19,16 @@ from typing import Any
 
 from prometheus_client import Counter
 from werkzeug.datastructures import EnvironHeaders
-from werkzeug.wsgi import get_current_url
+from werkzeug.wsgi import get_content_length, get_current_url
 
 from carriers.base import NotSupported, WebhookRequest, WebhookSignatureError
 from shipflow.runtime import Runtime
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.intake import ReceiptWriter
 from shipflow.tracking.webhooks import receipt_row
+from shipflow.web.headers import HEADERS
 from shipflow.web.health import LATENCY, REQUESTS
+from shipflow.web.limits import WEBHOOK_MAX_BYTES
 from shipflow.web.problems import PROBLEM_JSON, Problem
 
 log = logging.getLogger(__name__)
@@ -62,13 +64,30 @@ class WebhookIntake:
         LATENCY.labels(ENDPOINT).observe(time.perf_counter() - started)
         start_response(
             f"{status} {_REASONS[status]}",
-            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+            [
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(body))),
+                ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+                *HEADERS.items(),
+            ],
         )
         return [body]
 
     def receive(self, environ: dict, carrier: str, account_id: str) -> tuple[int, bytes, str]:
+        """The account and the declared size are checked before a byte of the body is read."""
         now = self.runtime.clock.now()
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            account = self._account(carrier, account_id)
+        except (UnknownAccount, NotSupported):
+            return _not_found(carrier, account_id)
+        length = get_content_length(environ) or 0
+        if length > WEBHOOK_MAX_BYTES:
+            return _problem(
+                413,
+                "Content too large",
+                f"Content-Length {length} is over the {WEBHOOK_MAX_BYTES} bytes a webhook may "
+                "have; send events in smaller batches.",
+            )
         hook = WebhookRequest(
             headers=dict(EnvironHeaders(environ)),
             body=environ["wsgi.input"].read(length) if length else b"",
@@ -76,12 +95,9 @@ class WebhookIntake:
             received_at=now,
         )
         try:
-            account = self._account(carrier, account_id)
             account.adapter.verify_webhook(hook)
-        except (UnknownAccount, NotSupported):
-            return _problem(
-                404, "Not found", f"No {carrier} account {account_id} takes webhooks here."
-            )
+        except NotSupported:
+            return _not_found(carrier, account_id)
         except WebhookSignatureError as exc:
             REJECTED.labels(carrier).inc()
             log.warning("rejected %s webhook for %s: %s", carrier, account_id, exc)
@@ -109,9 +125,19 @@ class WebhookIntake:
             runner.wake(PROCESS_JOB)
 
 
+def _not_found(carrier: str, account_id: str) -> tuple[int, bytes, str]:
+    return _problem(404, "Not found", f"No {carrier} account {account_id} takes webhooks here.")
+
+
 def _problem(status: int, title: str, detail: str) -> tuple[int, bytes, str]:
     problem = Problem(status=status, title=title, detail=detail)
     return status, json.dumps(problem.model_dump()).encode(), PROBLEM_JSON
 
 
-_REASONS = {202: "ACCEPTED", 401: "UNAUTHORIZED", 404: "NOT FOUND", 503: "SERVICE UNAVAILABLE"}
+_REASONS = {
+    202: "ACCEPTED",
+    401: "UNAUTHORIZED",
+    404: "NOT FOUND",
+    413: "CONTENT TOO LARGE",
+    503: "SERVICE UNAVAILABLE",
+}

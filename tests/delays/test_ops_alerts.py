@@ -74,7 +74,7 @@ def smtp_server():
 
 
 @pytest.fixture
-def ops_brand(runtime, brand_id, http_sink, smtp_server):
+def ops_brand(runtime, brand_id, http_sink, smtp_server, loopback_destinations):
     base = f"http://127.0.0.1:{http_sink.server_port}"
     runtime.settings = runtime.settings.model_copy(update={"smtp_url": smtp_server.url})
     with unit_of_work(runtime.sessions) as session:

@@ -132,7 +132,7 @@ def test_unreachable_smtp_retries_then_fails(runtime, order):
         assert row.status == "failed" and row.attempts == 5 and "127.0.0.1:9" in row.error
 
 
-def test_sms_through_signed_provider_webhook(runtime, order):
+def test_sms_through_signed_provider_webhook(runtime, order, loopback_destinations):
     received = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -152,7 +152,7 @@ def test_sms_through_signed_provider_webhook(runtime, order):
         with runtime.sessions() as session:
             _queue(session, order, channel="sms")
             session.commit()
-            sender = ProviderWebhookSender(url, "provider-secret", "sms")
+            sender = ProviderWebhookSender(url, "provider-secret", "sms", loopback_destinations)
             assert deliver_due(session, NOON_NY, {"sms": sender}) == 1
     finally:
         server.shutdown()

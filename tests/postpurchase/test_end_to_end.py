@@ -165,7 +165,7 @@ class StoreEndpoint(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def store():
+def store(loopback_destinations):
     StoreEndpoint.received, StoreEndpoint.failing = [], True
     server = HTTPServer(("127.0.0.1", 0), StoreEndpoint)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

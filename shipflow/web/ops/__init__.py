@@ -16,6 +16,7 @@ from shipflow.store.alert_models import OpsUser
 from shipflow.store.models import Alert, Brand
 from shipflow.web.api.pagination import decode_cursor, encode_cursor
 from shipflow.web.csrf import check_csrf, csrf_token
+from shipflow.web.ops import throttle
 from shipflow.web.ops.charts import share_chart
 from shipflow.web.ops.users import authenticate
 
@@ -63,6 +64,10 @@ def login():
     error = None
     if request.method == "POST":
         form = request.form
+        wait = throttle.seconds_to_wait(form.get("brand", ""), form.get("email", ""))
+        if wait:
+            error = f"Too many failed attempts. Try again in {wait} s."
+            return _login_page(error, 429, {"Retry-After": str(wait)})
         user = authenticate(
             g.db,
             form.get("brand", ""),
@@ -70,6 +75,7 @@ def login():
             form.get("password", ""),
             g.runtime.clock.now(),
         )
+        throttle.record(form.get("brand", ""), form.get("email", ""), user is not None)
         if user is not None:
             g.db.commit()
             session.clear()  # a fresh session (and CSRF token) for the signed-in user
@@ -77,14 +83,22 @@ def login():
             csrf_token()
             return redirect(_safe_next(form.get("next")))
         error = "Unknown brand, e-mail or password."
+    return _login_page(error, 401 if error else 200)
+
+
+def _login_page(error: str | None, status: int, headers: dict[str, str] | None = None):
     brands = g.runtime.settings.brands
-    return render_template(
-        "ops/login.html",
-        error=error,
-        next=request.values.get("next", ""),
-        brand=request.form.get("brand", brands[0].code if len(brands) == 1 else ""),
-        email=request.form.get("email", ""),
-    ), (401 if error else 200)
+    return (
+        render_template(
+            "ops/login.html",
+            error=error,
+            next=request.values.get("next", ""),
+            brand=request.form.get("brand", brands[0].code if len(brands) == 1 else ""),
+            email=request.form.get("email", ""),
+        ),
+        status,
+        headers or {},
+    )
 
 
 @bp.post("/logout")

@@ -28,12 +28,13 @@ from shipflow.web.pages import (
     render_page,
     use_brand,
 )
-from shipflow.web.ratelimit import RateLimiter
+from shipflow.web.ratelimit import Limit, limiter
 from shipflow.web.returns_portal.photos import PhotoRefused, store_photos
 
 bp = Blueprint("returns_portal", __name__, template_folder="templates")
 
 LOOKUP_LIMIT = (10, 60)  # lookups per client per minute
+ORDER_LIMIT = Limit("returns-lookup-order", 10, 3600)  # per order number, any client
 ORDER_PURPOSE, RETURN_PURPOSE = "return-order", "return"
 ORDER_TOKEN_AGE = timedelta(hours=2)
 LABEL_TYPES = {"PDF": "application/pdf", "PNG": "image/png", "QR": "image/png", "GIF": "image/gif"}
@@ -61,12 +62,15 @@ def _error_page(error: HTTPException):
 PHOTO_RULE = N_("Photos must be JPEG, PNG or WebP images under 5 MB, at most 3 per item.")
 
 
-def _limiter() -> RateLimiter:
-    limiter = current_app.extensions.get("returns_limiter")
-    if limiter is None:
-        limit, window = current_app.config.get("RETURNS_RATE_LIMIT", LOOKUP_LIMIT)
-        limiter = current_app.extensions["returns_limiter"] = RateLimiter(limit, window)
-    return limiter
+def _allowed(brand_code: str, order_number: str) -> bool:
+    """Per client, and per order number so that rotating addresses cannot guess one order's
+    e-mail or postal code."""
+    attempts, window = current_app.config.get("RETURNS_RATE_LIMIT", LOOKUP_LIMIT)
+    per_client = Limit("returns-lookup-client", attempts, window)
+    if not limiter().allow(per_client, f"{brand_code}:{request.remote_addr}"):
+        return False
+    number = order_number.strip().casefold()
+    return not number or limiter().allow(ORDER_LIMIT, f"{brand_code}:{number}")
 
 
 def _secret() -> str:
@@ -127,15 +131,13 @@ def _nothing_to_return():
 def find(brand_code: str):
     use_brand(brand_code)
     check_csrf()
-    if not _limiter().allow(f"{brand_code}:{request.remote_addr}"):
+    order_number = request.form.get("order_number", "")[:64]
+    if not _allowed(brand_code, order_number):
         heading = _("Too many attempts")
         return private(message_page(429, heading, _("Please wait a minute and try again.")))
     brand = _brand_row(brand_code)
     order = brand and returns.find_order(
-        g.db,
-        brand.id,
-        request.form.get("order_number", "")[:64],
-        request.form.get("secret", "")[:254],
+        g.db, brand.id, order_number, request.form.get("secret", "")[:254]
     )
     lines = returns.returnable_lines(g.db, order) if order else []
     if not lines:

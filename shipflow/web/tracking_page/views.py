@@ -21,12 +21,13 @@ from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import gettext as _
 from shipflow.web.pages import message_page, render_page, use_brand
 from shipflow.web.problems import not_found
-from shipflow.web.ratelimit import RateLimiter
+from shipflow.web.ratelimit import Limit, limiter
 from shipflow.web.tracking_page.view import STEPS, build_view
 
 bp = Blueprint("tracking_page", __name__, template_folder="templates")
 
 LOOKUP_LIMIT = (10, 600)  # attempts per client per ten minutes
+ORDER_LIMIT = Limit("tracking-lookup-order", 10, 3600)  # per order number, any client
 COMMENT_MAX = 2000
 
 
@@ -43,12 +44,15 @@ def _error_page(error: HTTPException):
     return _no_store(message_page(error.code or 500, heading, advice))
 
 
-def _limiter() -> RateLimiter:
-    limiter = current_app.extensions.get("lookup_limiter")
-    if limiter is None:
-        limit, window = current_app.config.get("LOOKUP_RATE_LIMIT", LOOKUP_LIMIT)
-        limiter = current_app.extensions["lookup_limiter"] = RateLimiter(limit, window)
-    return limiter
+def _allowed(brand_code: str, order_number: str) -> bool:
+    """Per client, and per order number so that rotating addresses cannot guess one order's
+    contact; an empty order number is answered without counting it."""
+    attempts, window = current_app.config.get("LOOKUP_RATE_LIMIT", LOOKUP_LIMIT)
+    per_client = Limit("tracking-lookup-client", attempts, window)
+    if not limiter().allow(per_client, f"{brand_code}:{request.remote_addr}"):
+        return False
+    number = order_number.lstrip("#").casefold()
+    return not number or limiter().allow(ORDER_LIMIT, f"{brand_code}:{number}")
 
 
 def _no_store(response_and_status):
@@ -110,7 +114,7 @@ def lookup_submit(brand_code: str):
     use_brand(brand_code)
     check_csrf()
     form = {k: request.form.get(k, "").strip()[:254] for k in ("order_number", "contact")}
-    if not _limiter().allow(f"{request.remote_addr}:{brand_code}"):
+    if not _allowed(brand_code, form["order_number"]):
         return _no_store(
             message_page(
                 429,

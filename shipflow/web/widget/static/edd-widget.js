@@ -2,6 +2,8 @@
  * Embed: <script src="https://SHIPFLOW/widget/v1/edd-widget.js" data-brand="CODE"
  *   data-sku="SKU" data-country="US" data-lang="en" async></script>
  * Optional: data-postal-code (known already), data-target (CSS selector to render into).
+ * A page with a Content-Security-Policy allows SHIPFLOW in script-src and connect-src; with a
+ * nonce-based style-src it gives this tag its nonce, which the widget's <style> reuses.
  * It shows nothing rather than a wrong or broken date: any error hides it.
  */
 (function () {
@@ -85,6 +87,7 @@
   if (!document.getElementById("sf-edd-style")) {
     var style = document.createElement("style");
     style.id = "sf-edd-style";
+    style.nonce = script.nonce; // a page with a nonce-based CSP nonces this script: same nonce
     style.textContent =
       ".sf-edd{font:inherit;margin:1rem 0;padding:.85rem 1rem;border:1px solid #d6dbe1;" +
       "border-radius:10px;background:#f7f9fb;color:#1c1f23;max-width:32rem}" +
