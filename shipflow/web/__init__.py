@@ -8,7 +8,17 @@ from werkzeug.exceptions import HTTPException
 
 import shipflow
 from shipflow.runtime import Runtime
-from shipflow.web import demo, health, ndr_page, pages, returns_portal, webhooks, widget
+from shipflow.web import (
+    access_log,
+    demo,
+    health,
+    ndr_page,
+    pages,
+    returns_portal,
+    sessions,
+    webhooks,
+    widget,
+)
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from shipflow.web.ops import bp as ops_pages
@@ -40,7 +50,8 @@ def create_app(runtime: Runtime) -> OpenAPI:
         validation_error_callback=validation_problem,
         doc_ui=False,
     )
-    app.config["SECRET_KEY"] = runtime.settings.secret_key
+    sessions.init_app(app, runtime.settings)
+    access_log.init_app(app)
     app.extensions["shipflow"] = runtime
 
     @app.before_request

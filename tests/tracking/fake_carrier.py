@@ -24,6 +24,7 @@ from carriers.base import (
 )
 from shipflow.config import Settings, parse_settings
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate
+from tests.fakes import TEST_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "fake-webhook-secret"
@@ -123,4 +124,5 @@ def fake_config(database_url: str, **tracking: Any) -> dict[str, Any]:
 
 
 def fake_settings(database_url: str, **tracking: Any) -> Settings:
-    return parse_settings(fake_config(database_url, **tracking), "test config", environ={})
+    environ = {"SHIPFLOW_SECRET_KEY": TEST_SECRET_KEY}
+    return parse_settings(fake_config(database_url, **tracking), "test config", environ=environ)

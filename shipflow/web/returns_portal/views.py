@@ -69,7 +69,7 @@ def _limiter() -> RateLimiter:
 
 
 def _secret() -> str:
-    return g.runtime.settings.secret_key
+    return g.runtime.settings.signing_key("links")
 
 
 def _brand_row(code: str) -> Brand | None:
