@@ -120,9 +120,9 @@ def fake_config(database_url: str, **tracking: Any) -> dict[str, Any]:
         )
     raw["tracking"] = tracking
     raw["database_url"] = database_url
+    raw["secret_key"] = TEST_SECRET_KEY
     return raw
 
 
 def fake_settings(database_url: str, **tracking: Any) -> Settings:
-    environ = {"SHIPFLOW_SECRET_KEY": TEST_SECRET_KEY}
-    return parse_settings(fake_config(database_url, **tracking), "test config", environ=environ)
+    return parse_settings(fake_config(database_url, **tracking), "test config", environ={})
