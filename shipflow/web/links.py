@@ -2,9 +2,9 @@
 
 A token names the brand and the shipment, is signed with the links key (derived from the app
 secret, apart from the session key) and a salt per purpose (a tracking token opens no
-failed-delivery form), and expires after
-`Settings.link_max_age_days`. Its age is measured on the runtime's clock, so the
-accelerated demo clock and tests age links the way they age everything else.
+failed-delivery form), and expires after `Settings.link_max_age_days`. Its age is measured
+on the runtime's clock, so the accelerated demo clock and tests age links the way they age
+everything else.
 """
 
 from __future__ import annotations
