@@ -19,6 +19,7 @@ import argparse
 import os
 import random
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -161,6 +162,7 @@ def http(url: str, directory: str, duration: int, connections: int, port: int, r
     env = os.environ | {
         "SHIPFLOW_CONFIG": str(ROOT / "config.yaml"),
         "SHIPFLOW_DATABASE_URL": url,
+        "SHIPFLOW_SECRET_KEY": secrets.token_urlsafe(32),
         "PYTHONPATH": str(ROOT),
     }
     gunicorn = [

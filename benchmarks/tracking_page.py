@@ -8,6 +8,7 @@ database, template, translation). Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import tempfile
 import time
@@ -60,7 +61,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         upgrade(url)
-        settings = load_settings(ROOT / "config.yaml", environ={"SHIPFLOW_DATABASE_URL": url})
+        environ = {"SHIPFLOW_DATABASE_URL": url, "SHIPFLOW_SECRET_KEY": secrets.token_urlsafe(32)}
+        settings = load_settings(ROOT / "config.yaml", environ=environ)
         runtime = Runtime.from_settings(settings, clock=FixedClock())
         shipment = make_shipment(
             runtime,

@@ -9,23 +9,29 @@ from typing import TYPE_CHECKING
 import click
 
 from shipflow.config import ConfigError, Settings, load_settings
+from shipflow.instance import with_instance_secrets
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
 
 
-def _settings(ctx: click.Context) -> Settings:
+def _settings(ctx: click.Context, demo: bool = False, signs: bool = False) -> Settings:
+    """The configuration, with the secrets it leaves unset from instance/ (generated there
+    for the `demo`). A command that `signs` (links, sessions) stops without a secret key."""
     try:
-        return load_settings(ctx.obj.get("config"))
+        settings = with_instance_secrets(load_settings(ctx.obj.get("config")), generate=demo)
+        if signs:
+            settings.require_secret()
+        return settings
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
 
 
-def _runtime(ctx: click.Context) -> Runtime:
+def _runtime(ctx: click.Context, signs: bool = False) -> Runtime:
     from shipflow.runtime import Runtime
 
-    return Runtime.from_settings(_settings(ctx))
+    return Runtime.from_settings(_settings(ctx, signs=signs))
 
 
 @click.group()
@@ -101,6 +107,40 @@ def api_key_create(ctx: click.Context, brand_code: str, name: str) -> None:
     click.echo(key)
 
 
+@api_key.command("list")
+@click.option("--brand", "brand_code", required=True, help="brand code from config.yaml")
+@click.pass_context
+def api_key_list(ctx: click.Context, brand_code: str) -> None:
+    """The brand's keys, newest first: id, prefix, label, created, revoked (never the key)."""
+    from shipflow.web.auth import brand_keys
+
+    runtime = _runtime(ctx)
+    with runtime.sessions() as session:
+        for key in brand_keys(session, _brand_or_exit(session, brand_code).id):
+            revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            click.echo(
+                f"{key.id}  {key.prefix}...  {key.name or '-'}  "
+                f"created {key.created_at:%Y-%m-%d %H:%M}  {revoked}"
+            )
+
+
+@api_key.command("revoke")
+@click.argument("key_id")
+@click.pass_context
+def api_key_revoke(ctx: click.Context, key_id: str) -> None:
+    """Revoke a key by its id (from `api-key list`): refused from the next request on."""
+    from shipflow.store.db import unit_of_work
+    from shipflow.web.auth import revoke_api_key
+
+    runtime = _runtime(ctx)
+    with unit_of_work(runtime.sessions) as session:
+        key = revoke_api_key(session, key_id, runtime.clock.now())
+    if key is None:
+        click.echo(f"error: no API key {key_id!r}; `shipflow api-key list` shows them", err=True)
+        sys.exit(2)
+    click.echo(f"revoked {key_id}")
+
+
 def _brand_or_exit(session, brand_code: str):
     """The brand's row; without one, the command stops saying how to load it."""
     from shipflow.brands import brand_by_code
@@ -140,6 +180,25 @@ def ops_user_create(ctx: click.Context, brand_code: str, email: str) -> None:
     click.echo(f"password for {email.strip().lower()} (shown once): {password}")
 
 
+@ops_user.command("reset-password")
+@click.option("--brand", "brand_code", required=True, help="brand code from config.yaml")
+@click.option("--email", required=True)
+@click.pass_context
+def ops_user_reset_password(ctx: click.Context, brand_code: str, email: str) -> None:
+    """Give the login a new generated password (printed once) and sign it out everywhere."""
+    from shipflow.store.db import unit_of_work
+    from shipflow.web.ops.users import UnknownOpsUser, reset_password
+
+    runtime = _runtime(ctx)
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            password = reset_password(session, _brand_or_exit(session, brand_code).id, email)
+    except UnknownOpsUser as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"new password for {email.strip().lower()} (shown once): {password}")
+
+
 @main.group()
 def alerts() -> None:
     """Delay detection and ops alerts."""
@@ -173,7 +232,8 @@ def serve(ctx: click.Context, host: str, port: int, demo_mode: bool) -> None:
     """Serve the web app (and, with the embedded default, the background jobs)."""
     from shipflow.server import serve as run_server
 
-    run_server(_settings(ctx), host=host, port=port, demo=demo_mode)
+    settings = _settings(ctx, demo=demo_mode, signs=True)
+    run_server(settings, host=host, port=port, demo=demo_mode)
 
 
 def _brand_code(ctx: click.Context, code: str | None) -> str:
@@ -251,7 +311,7 @@ def tracking_link_command(ctx: click.Context, shipment_id: str) -> None:
     from shipflow.store.models import Brand, Shipment
     from shipflow.web.links import tracking_link
 
-    runtime = _runtime(ctx)
+    runtime = _runtime(ctx, signs=True)
     with runtime.sessions() as session:
         shipment = session.get(Shipment, shipment_id)
         if shipment is None:
@@ -346,7 +406,7 @@ def jobs_run(ctx: click.Context, once: bool) -> None:
 
     from shipflow.jobs.inprocess import InProcessRunner
 
-    runner = InProcessRunner(_runtime(ctx))
+    runner = InProcessRunner(_runtime(ctx, signs=True))
     if once:
         click.echo(f"done: {runner.drain()} item(s)")
         return
@@ -361,7 +421,7 @@ def jobs_run(ctx: click.Context, once: bool) -> None:
 def _celery(ctx: click.Context, argv: list[str]) -> None:
     from shipflow.jobs.celery_app import configure
 
-    configure(_settings(ctx)).start(argv)
+    configure(_settings(ctx, signs=True)).start(argv)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -6,6 +6,8 @@ never a traceback. Deployments override with SHIPFLOW_* environment variables.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from datetime import time
 from pathlib import Path
@@ -18,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     IPvAnyNetwork,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -31,6 +34,8 @@ from shipflow.tracking.config import TrackingConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SECRET_MIN_BYTES = 32
+GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -260,7 +265,7 @@ class NotifyConfig(Strict):
 
 class Settings(Strict):
     database_url: str = "sqlite:///instance/shipflow.db"
-    secret_key: str = "dev-secret-change-me"
+    secret_key: str = ""  # unset: the service refuses to start (the demo generates one)
     base_url: str = "http://127.0.0.1:8000"
     jobs: Literal["inprocess", "celery"] = "inprocess"
     broker_url: str = "redis://127.0.0.1:6379/0"
@@ -271,6 +276,18 @@ class Settings(Strict):
     tracking: TrackingConfig = TrackingConfig()
     web: WebConfig = WebConfig()
     notify: NotifyConfig = NotifyConfig()
+    _source: str = PrivateAttr("the configuration")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: str) -> str:
+        if value and len(value.encode()) < SECRET_MIN_BYTES:
+            raise ValueError(
+                f"must be at least {SECRET_MIN_BYTES} bytes of random text (a short or published "
+                f"key lets anyone forge customer links and ops sessions); set SHIPFLOW_SECRET_KEY "
+                f"to the output of `{GENERATE_SECRET}`"
+            )
+        return value
 
     @model_validator(mode="after")
     def _unique_brands(self) -> Settings:
@@ -298,6 +315,23 @@ class Settings(Strict):
 
     def brand(self, code: str) -> BrandConfig | None:
         return next((b for b in self.brands if b.code == code), None)
+
+    def require_secret(self) -> None:
+        """Stop start-up when no secret is set: nothing may be signed with an empty key."""
+        if not self.secret_key:
+            raise ConfigError(
+                f"{self._source}: secret_key is not set. Set SHIPFLOW_SECRET_KEY (or secret_key "
+                f"in that file) to at least {SECRET_MIN_BYTES} random bytes, the same on every "
+                f"machine: `{GENERATE_SECRET}`. (`shipflow serve --demo` generates its own "
+                "into instance/.)"
+            )
+
+    def signing_key(self, use: Literal["session", "links"]) -> str:
+        """A key of its own for each use of the secret, so that what is signed as an ops
+        session cookie never verifies as a customer link, and the other way round."""
+        self.require_secret()
+        label = f"shipflow.{use}".encode()
+        return hmac.new(self.secret_key.encode(), label, hashlib.sha256).hexdigest()
 
 
 ENV_OVERRIDES = {
@@ -336,10 +370,12 @@ def parse_settings(raw: Any, source: str, environ: dict[str, str] | None = None)
         if environ.get(variable):
             data[key] = environ[variable]
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(_describe(e, raw) for e in exc.errors())
         raise ConfigError(f"{source} is invalid: {problems}.") from None
+    settings._source = source
+    return settings
 
 
 def load_settings(

@@ -10,8 +10,10 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from carriers.sandbox import SandboxCarrier
 from carriers.sandbox.emitter import SandboxEmitter, http_deliver
@@ -19,12 +21,13 @@ from shipflow.brands import brand_by_code, sync_brands
 from shipflow.demo_history import seed_demo_history
 from shipflow.demo_orders import DemoShoppers
 from shipflow.fulfilment import NotAllocated, fulfilment_for
+from shipflow.instance import DEMO_API_KEY, INSTANCE, read_secret, write_secret
 from shipflow.orders import create_order
 from shipflow.runtime import Runtime
 from shipflow.store.alert_models import OpsUser
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import CarrierAccount, Shipment
-from shipflow.web.auth import create_api_key
+from shipflow.web.auth import active_key, create_api_key
 from shipflow.web.ops.users import create_ops_user
 
 log = logging.getLogger(__name__)
@@ -38,16 +41,29 @@ class DemoAccess:
     ops_password: str
 
 
-def prepare(runtime: Runtime, brand_code: str) -> DemoAccess:
+def demo_api_key(session: Session, brand_id: str, instance: Path = INSTANCE) -> str:
+    """The key of earlier runs (kept in instance/: the database has only its hash) while it
+    is valid; else a new one, kept for the next run."""
+    key = read_secret(DEMO_API_KEY, instance)
+    found = active_key(session, key) if key else None
+    if found is not None and found.brand_id == brand_id:
+        return key
+    key = create_api_key(session, brand_id, "demo")
+    write_secret(DEMO_API_KEY, key, instance)
+    return key
+
+
+def prepare(runtime: Runtime, brand_code: str, instance: Path = INSTANCE) -> DemoAccess:
     """Load the brand, give it a year of delivery history and a model on its first run (so the
-    widget promises from history at once), and hand out fresh credentials for this run."""
+    widget promises from history at once), reuse the demo API key and give the ops login a
+    fresh password for this run."""
     email = f"ops@{brand_code}.example"
     with unit_of_work(runtime.sessions) as session:
         sync_brands(session, runtime.settings)
         brand = brand_by_code(session, brand_code)
         config = runtime.settings.brand(brand_code)
         seed_demo_history(session, brand, config, runtime.clock.now())
-        key = create_api_key(session, brand.id, "demo")
+        key = demo_api_key(session, brand.id, instance)
         session.execute(delete(OpsUser).where(OpsUser.brand_id == brand.id, OpsUser.email == email))
         password = create_ops_user(session, brand.id, email)
     return DemoAccess(key, email, password)

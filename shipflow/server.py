@@ -13,6 +13,7 @@ from shipflow.clock import AcceleratedClock
 from shipflow.config import Settings
 from shipflow.runtime import Runtime
 from shipflow.web import create_app
+from shipflow.web.access_log import GunicornLogger
 
 
 class _Gunicorn(BaseApplication):
@@ -104,6 +105,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
             "threads": 8,
             "timeout": 30,
             "accesslog": "-",
+            "logger_class": GunicornLogger,  # the access log without customers' link tokens
             # Threads do not survive gunicorn's fork: start the job runner in the worker.
             "post_worker_init": after_fork,
         },

@@ -21,6 +21,7 @@ from shipflow.store.migrate import upgrade
 from shipflow.store.models import Base, Brand
 from shipflow.web import create_app
 from shipflow.web.auth import create_api_key
+from tests.fakes import TEST_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -88,7 +89,8 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(database_url):
-    return load_settings(ROOT / "config.yaml", environ={"SHIPFLOW_DATABASE_URL": database_url})
+    environ = {"SHIPFLOW_DATABASE_URL": database_url, "SHIPFLOW_SECRET_KEY": TEST_SECRET_KEY}
+    return load_settings(ROOT / "config.yaml", environ=environ)
 
 
 @pytest.fixture
@@ -122,7 +124,7 @@ def client(app):
 
 @pytest.fixture
 def runner():
-    return CliRunner()
+    return CliRunner(env={"SHIPFLOW_SECRET_KEY": TEST_SECRET_KEY})
 
 
 @pytest.fixture

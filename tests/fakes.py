@@ -14,6 +14,9 @@ from carriers.base import (
 )
 from shipflow.domain import Money
 
+# The tests' secret key: config.yaml ships none (the service refuses to start without one).
+TEST_SECRET_KEY = "test-secret-key-of-at-least-32-bytes"
+
 
 class RecordingCarrier(Carrier):
     """Accepts failed-delivery instructions, or fails the first `failures` of them."""

@@ -109,7 +109,7 @@ class SandboxCarrier(Carrier):
         self.profile = profile or SandboxProfile.with_overrides(account.credentials)
         self.book = book or DEFAULT_BOOK
         self.seed = account.credentials.get("seed", "sandbox")
-        self.webhook_secret = account.credentials.get("webhook_secret", "sandbox-webhook-secret")
+        self.webhook_secret = account.credentials.get("webhook_secret", "")
         self.label_format = account.credentials.get("label_format", "PDF").upper()
 
     # --- shipments -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import threading
 import time
 from datetime import UTC, datetime
@@ -84,11 +85,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8900)
     parser.add_argument("--webhook-url", default="")
-    parser.add_argument("--secret", default="sandbox-webhook-secret")
+    parser.add_argument("--secret", help="webhook signing secret (default: a new random one)")
     parser.add_argument("--seed", default="sandbox")
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between webhook runs")
     args = parser.parse_args(argv)
+    if not args.secret:
+        args.secret = secrets.token_urlsafe(32)
+        print(f"webhook secret (the shipflow account's credentials.webhook_secret): {args.secret}")
     clock: Clock = (
         AcceleratedClock(datetime.now(UTC), args.speed) if args.speed != 1 else SystemClock()
     )

@@ -39,6 +39,8 @@ def verify(
     tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
 ) -> None:
     """Raise `SignatureInvalid` unless `body` was signed with `secret` within the window."""
+    if not secret:  # anyone can compute an HMAC with an empty key
+        raise SignatureInvalid("no webhook secret: set the account's credentials.webhook_secret")
     header = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), "")
     fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     try:

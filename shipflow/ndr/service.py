@@ -48,7 +48,7 @@ def policy_for(brand: Brand) -> NdrPolicy:
 
 
 def action_link(settings: Settings, case_id: str, clock: Clock | None = None) -> str:
-    token = make_token(settings.secret_key, LINK_PURPOSE, case_id, clock)
+    token = make_token(settings.signing_key("links"), LINK_PURPOSE, case_id, clock)
     return f"{settings.base_url}/ndr/{token}"
 
 

@@ -171,7 +171,7 @@ def cheapest_return_carrier(
 
 
 def label_link(settings: Settings, label_id: str) -> str:
-    token = make_token(settings.secret_key, LABEL_PURPOSE, label_id)
+    token = make_token(settings.signing_key("links"), LABEL_PURPOSE, label_id)
     return f"{settings.base_url}/returns/label/{token}"
 
 

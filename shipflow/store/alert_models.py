@@ -33,3 +33,5 @@ class OpsUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # In every session cookie; bumped on sign-out and password change, which ends them all.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import shipflow
 from shipflow.runtime import Runtime
 from shipflow.web import (
+    access_log,
     demo,
     headers,
     health,
@@ -17,6 +18,7 @@ from shipflow.web import (
     ndr_page,
     pages,
     returns_portal,
+    sessions,
     webhooks,
     widget,
 )
@@ -52,7 +54,8 @@ def create_app(runtime: Runtime) -> OpenAPI:
         validation_error_callback=validation_problem,
         doc_ui=False,
     )
-    app.config["SECRET_KEY"] = runtime.settings.secret_key
+    sessions.init_app(app, runtime.settings)
+    access_log.init_app(app)
     app.extensions["shipflow"] = runtime
     app.extensions["shipflow.limiter"] = make_limiter(runtime.settings, runtime.clock)
     limits.init_app(app)

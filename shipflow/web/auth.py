@@ -1,9 +1,12 @@
-"""Brand API keys: shown once, stored as a SHA-256 hash, sent as `Authorization: Bearer`."""
+"""Brand API keys: shown once, stored as a SHA-256 hash, sent as `Authorization: Bearer`.
+A key can be listed (by its prefix, never the secret) and revoked; a revoked key is refused
+from the next request on."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from flask import g, request
 from sqlalchemy import select
@@ -26,6 +29,38 @@ def create_api_key(session: Session, brand_id: str, name: str = "") -> str:
     return key
 
 
+def active_key(session: Session, key: str) -> ApiKey | None:
+    """The stored, unrevoked key matching `key`."""
+    return session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+    )
+
+
+def brand_keys(session: Session, brand_id: str) -> list[ApiKey]:
+    """The brand's keys, revoked ones too, newest first."""
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.brand_id == brand_id)
+            .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+        )
+    )
+
+
+def revoke_api_key(
+    session: Session, key_id: str, now: datetime, brand_id: str | None = None
+) -> ApiKey | None:
+    """Revoke the key (of `brand_id`, when given); None if there is no such key. Revoking
+    twice keeps the first time."""
+    statement = select(ApiKey).where(ApiKey.id == key_id)
+    if brand_id is not None:
+        statement = statement.where(ApiKey.brand_id == brand_id)
+    key = session.scalar(statement)
+    if key is not None and key.revoked_at is None:
+        key.revoked_at = now
+    return key
+
+
 def authenticate() -> str:
     """The brand id of the request's API key, or a 401 problem."""
     header = request.headers.get("Authorization", "")
@@ -37,9 +72,7 @@ def authenticate() -> str:
             "Send your brand's API key as 'Authorization: Bearer <key>' "
             "(create one with `shipflow api-key create --brand CODE`).",
         )
-    row = g.db.scalar(
-        select(ApiKey).where(ApiKey.key_hash == hash_key(key.strip()), ApiKey.revoked_at.is_(None))
-    )
+    row = active_key(g.db, key.strip())
     if row is None:
         raise ApiProblem(401, "Unauthorized", "This API key is unknown or revoked.")
     return row.brand_id

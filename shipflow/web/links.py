@@ -1,9 +1,10 @@
 """Signed, expiring links that let a customer see their own shipment without an account.
 
-A token names the brand and the shipment, is signed with the app secret and a salt per
-purpose (a tracking token opens no failed-delivery form), and expires after
-`Settings.link_max_age_days`. Its age is measured on the runtime's clock, so the
-accelerated demo clock and tests age links the way they age everything else.
+A token names the brand and the shipment, is signed with the links key (derived from the app
+secret, apart from the session key) and a salt per purpose (a tracking token opens no
+failed-delivery form), and expires after `Settings.link_max_age_days`. Its age is measured
+on the runtime's clock, so the accelerated demo clock and tests age links the way they age
+everything else.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ __all__ = ["TRACKING", "LinkExpired", "LinkInvalid", "read_token", "tracking_lin
 
 def make_token(runtime: Runtime, purpose: str, brand_code: str, shipment_id: str) -> str:
     data = {"b": brand_code, "s": shipment_id}
-    return links.make_token(runtime.settings.secret_key, purpose, data, runtime.clock)
+    return links.make_token(runtime.settings.signing_key("links"), purpose, data, runtime.clock)
 
 
 def read_token(runtime: Runtime, purpose: str, brand_code: str, token: str) -> str:
     """The shipment id a token grants, or LinkExpired / LinkInvalid."""
     max_age = timedelta(days=runtime.settings.link_max_age_days)
-    payload = links.read_token(runtime.settings.secret_key, purpose, token, max_age, runtime.clock)
+    payload = links.read_token(
+        runtime.settings.signing_key("links"), purpose, token, max_age, runtime.clock
+    )
     if not isinstance(payload, dict) or payload.get("b") != brand_code or "s" not in payload:
         raise LinkInvalid(token)
     return str(payload["s"])

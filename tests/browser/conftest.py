@@ -15,6 +15,7 @@ from shipflow import geo
 from shipflow.config import load_settings
 from shipflow.runtime import Runtime
 from shipflow.web import create_app
+from tests.fakes import TEST_SECRET_KEY
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +75,11 @@ def live_server(tmp_path, sqlite_template, clock, _warm_indexes):
     path = tmp_path / "browser.db"
     shutil.copy(sqlite_template, path)
     settings = load_settings(
-        ROOT / "config.yaml", environ={"SHIPFLOW_DATABASE_URL": f"sqlite:///{path}"}
+        ROOT / "config.yaml",
+        environ={
+            "SHIPFLOW_DATABASE_URL": f"sqlite:///{path}",
+            "SHIPFLOW_SECRET_KEY": TEST_SECRET_KEY,
+        },
     )
     runtime = Runtime.from_settings(settings, clock=clock)
     server = LiveServer(runtime).start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from shipflow.delays.alerts import raise_alert
 from shipflow.store.allocation_models import AllocationBatch
 from shipflow.store.db import unit_of_work
+from shipflow.web.auth import active_key
 from tests.integration.test_api import make_order, make_shipment
 from tests.postpurchase.factories import postpurchase_objects
 
@@ -70,6 +71,8 @@ def test_every_endpoint_hides_other_brands(app, client, brands, runtime):
         session.flush()
         ids["allocation-batches"] = batch.id
     ids |= postpurchase_objects(runtime, order["id"], shipment["id"])
+    with runtime.sessions() as session:
+        ids["api-keys"] = active_key(session, brands["a"]["key"]).id
 
     object_routes = _object_routes(app)
     assert object_routes, "no object routes found"

@@ -55,7 +55,10 @@ def test_failed_attempt_opens_case_and_messages_customer(runtime, settings, ship
         message = session.scalar(select(CustomerMessageRow))
         assert message.milestone == "attempt_failed" and message.recipient == "ada@example.com"
         token = message.body.rsplit("/ndr/", 1)[1]
-        assert read_token(settings.secret_key, LINK_PURPOSE, token, timedelta(days=1)) == case.id
+        assert (
+            read_token(settings.signing_key("links"), LINK_PURPOSE, token, timedelta(days=1))
+            == case.id
+        )
 
 
 def test_customer_choice_is_pushed_to_carrier(runtime, settings, shipment_id):

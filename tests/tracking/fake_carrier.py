@@ -25,6 +25,7 @@ from carriers.base import (
 from carriers.convert import read_each
 from shipflow.config import Settings, parse_settings
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate
+from tests.fakes import TEST_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "fake-webhook-secret"
@@ -124,6 +125,7 @@ def fake_config(database_url: str, **tracking: Any) -> dict[str, Any]:
         )
     raw["tracking"] = tracking
     raw["database_url"] = database_url
+    raw["secret_key"] = TEST_SECRET_KEY
     return raw
 
 

@@ -7,11 +7,13 @@ from shipflow.config import load_settings
 from shipflow.runtime import Runtime
 from shipflow.web import links
 from tests.conftest import ROOT
+from tests.fakes import TEST_SECRET_KEY
 
 
 @pytest.fixture
 def rt():
-    settings = load_settings(ROOT / "config.yaml", environ={"SHIPFLOW_DATABASE_URL": "sqlite://"})
+    environ = {"SHIPFLOW_DATABASE_URL": "sqlite://", "SHIPFLOW_SECRET_KEY": TEST_SECRET_KEY}
+    settings = load_settings(ROOT / "config.yaml", environ=environ)
     return Runtime.from_settings(settings, clock=FixedClock())
 
 

@@ -129,7 +129,7 @@ def test_failed_attempt_offers_the_ndr_page(app, client, runtime):
     html = client.get(path_for(app, shipment)).get_data(as_text=True)
     token = re.search(r'href="[^"]*/ndr/([^"]+)"', html).group(1)
     max_age = timedelta(days=runtime.settings.link_max_age_days)
-    secret = runtime.settings.secret_key
+    secret = runtime.settings.signing_key("links")
     assert read_token(secret, LINK_PURPOSE, token, max_age, runtime.clock) == case.id
     assert "Nobody was available to receive it." in html
     assert "current issue" in html

@@ -28,6 +28,7 @@ def register_api(app) -> None:
     from shipflow.web.api import (  # noqa: F401  (routes register on import)
         alerts,
         allocations,
+        api_keys,
         feedback,
         ndr,
         orders,

@@ -70,7 +70,7 @@ def _visit(token: str):
     max_age = timedelta(days=g.runtime.settings.link_max_age_days)
     try:
         case_id = read_token(
-            g.runtime.settings.secret_key, LINK_PURPOSE, token, max_age, g.runtime.clock
+            g.runtime.settings.signing_key("links"), LINK_PURPOSE, token, max_age, g.runtime.clock
         )
         error = None
     except LinkExpired:

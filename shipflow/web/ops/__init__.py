@@ -12,13 +12,12 @@ from werkzeug.exceptions import HTTPException
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import KINDS, SEVERITIES
 from shipflow.delays.performance import on_time_by_week
-from shipflow.store.alert_models import OpsUser
 from shipflow.store.models import Alert, Brand
 from shipflow.web.api.pagination import decode_cursor, encode_cursor
 from shipflow.web.csrf import check_csrf, csrf_token
 from shipflow.web.ops import throttle
 from shipflow.web.ops.charts import share_chart
-from shipflow.web.ops.users import authenticate
+from shipflow.web.ops.users import USER_ID, authenticate, end_sessions, sign_in, signed_in_user
 
 bp = Blueprint("ops", __name__, url_prefix="/ops", template_folder="templates")
 PAGE_SIZE = 50
@@ -44,9 +43,9 @@ def _guard():
         check_csrf()
     if request.endpoint == "ops.login":
         return None
-    user = g.db.get(OpsUser, session["ops_user_id"]) if session.get("ops_user_id") else None
+    user = signed_in_user(g.db, session)
     if user is None:
-        session.pop("ops_user_id", None)
+        session.pop(USER_ID, None)
         return redirect(url_for("ops.login", next=request.full_path))
     g.ops_user = user
     g.ops_brand = g.db.get(Brand, user.brand_id)
@@ -79,7 +78,7 @@ def login():
         if user is not None:
             g.db.commit()
             session.clear()  # a fresh session (and CSRF token) for the signed-in user
-            session["ops_user_id"] = user.id
+            sign_in(session, user)
             csrf_token()
             return redirect(_safe_next(form.get("next")))
         error = "Unknown brand, e-mail or password."
@@ -103,6 +102,8 @@ def _login_page(error: str | None, status: int, headers: dict[str, str] | None =
 
 @bp.post("/logout")
 def logout():
+    end_sessions(g.ops_user)  # this cookie, and any copy of it, no longer signs anyone in
+    g.db.commit()
     session.clear()
     return redirect(url_for("ops.login"))
 

@@ -1,8 +1,13 @@
-"""Ops users: a login per brand for the ops pages, passwords stored as werkzeug hashes."""
+"""Ops users: a login per brand for the ops pages, passwords stored as werkzeug hashes.
+
+A session cookie names the user and their session version; signing out or a new password
+bumps the version in the database, so every cookie issued before is refused from then on
+(a signed cookie cannot be recalled from the browser that holds it, or from a thief)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, MutableMapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,7 +22,15 @@ from shipflow.store.models import Brand
 _DUMMY_HASH = generate_password_hash("not-a-password")
 
 
+USER_ID = "ops_user_id"
+VERSION = "ops_session_version"
+
+
 class OpsUserExists(Exception):
+    pass
+
+
+class UnknownOpsUser(LookupError):
     pass
 
 
@@ -50,3 +63,35 @@ def authenticate(
         return None
     user.last_login_at = now
     return user
+
+
+def sign_in(cookie: MutableMapping, user: OpsUser) -> None:
+    cookie[USER_ID] = user.id
+    cookie[VERSION] = user.session_version
+
+
+def signed_in_user(session: Session, cookie: Mapping) -> OpsUser | None:
+    """The cookie's user, unless they signed out or changed password since it was issued."""
+    user = session.get(OpsUser, cookie[USER_ID]) if cookie.get(USER_ID) else None
+    if user is None or cookie.get(VERSION) != user.session_version:
+        return None
+    return user
+
+
+def end_sessions(user: OpsUser) -> None:
+    """Refuse every session cookie of the user issued so far (the increment is atomic)."""
+    user.session_version = OpsUser.session_version + 1
+
+
+def reset_password(session: Session, brand_id: str, email: str) -> str:
+    """Give the user a new generated password, return it, and end their sessions."""
+    email = email.strip().lower()
+    user = session.scalar(
+        select(OpsUser).where(OpsUser.brand_id == brand_id, OpsUser.email == email)
+    )
+    if user is None:
+        raise UnknownOpsUser(f"{email} has no login for this brand")
+    password = secrets.token_urlsafe(12)
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+    return password

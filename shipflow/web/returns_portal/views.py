@@ -74,7 +74,7 @@ def _allowed(brand_code: str, order_number: str) -> bool:
 
 
 def _secret() -> str:
-    return g.runtime.settings.secret_key
+    return g.runtime.settings.signing_key("links")
 
 
 def _brand_row(code: str) -> Brand | None:
