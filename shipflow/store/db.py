@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+NOW_OPTION = "shipflow_now"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -46,6 +49,11 @@ def _forget_pool_after_fork(engine: Engine) -> None:
             child_engine.dispose(close=False)
 
     os.register_at_fork(after_in_child=forget)
+
+
+def stamp_times_with(engine: Engine, now: Callable[[], datetime]) -> None:
+    """Column defaults of time stamps on this engine call `now` (see `models.utcnow`)."""
+    engine.update_execution_options(**{NOW_OPTION: now})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
