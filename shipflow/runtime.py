@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shipflow.clock import Clock, SystemClock
 from shipflow.config import Settings
-from shipflow.store.db import make_engine, make_session_factory
+from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
 
 
 @dataclass
@@ -23,6 +23,8 @@ class Runtime:
     def __post_init__(self) -> None:
         # Outbox handlers get a session only; through it they reach settings and the clock.
         self.sessions.configure(info={"runtime": self})
+        # Rows stamped by column defaults get this runtime's time, as the services' `now` is.
+        stamp_times_with(self.engine, lambda: self.clock.now())
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:

@@ -37,7 +37,7 @@ from carriers.sandbox import labels, mapping, network, rates, services, signing
 from carriers.sandbox.network import Instruction, SandboxProfile, SimulatedShipment, Timeline
 from carriers.sandbox.places import Place, distance_km
 from shipflow.calendars import known_zone
-from shipflow.clock import Clock
+from shipflow.clock import Clock, SystemClock
 from shipflow.domain import Address, TrackingUpdate
 
 PREFIX = "SBX"
@@ -104,8 +104,13 @@ class SandboxCarrier(Carrier):
         clock: Clock | None = None,
         profile: SandboxProfile | None = None,
         book: ShipmentBook | None = None,
+        wall_clock: Clock | None = None,
     ) -> None:
+        """Parcels move on `clock` (the demo's runs fast); webhook signatures, which guard
+        against replays, are stamped and checked on `wall_clock`, the real time, as a real
+        carrier's are."""
         super().__init__(account, clock)
+        self.wall_clock = wall_clock or SystemClock()
         self.profile = profile or SandboxProfile.with_overrides(account.credentials)
         self.book = book or DEFAULT_BOOK
         self.seed = account.credentials.get("seed", "sandbox")
@@ -302,7 +307,7 @@ class SandboxCarrier(Carrier):
                 self.webhook_secret,
                 request.headers,
                 request.body,
-                request.received_at or self.clock.now(),
+                self.wall_clock.now(),
             )
         except signing.SignatureInvalid as exc:
             raise WebhookSignatureError(str(exc), carrier=self.name) from None

@@ -1,5 +1,6 @@
-"""Webhooks from the sandbox carrier: each registered parcel's scans are sent, signed, once
-their time has come on the clock, through a pluggable `deliver(url, body, headers)`."""
+"""Webhooks from the sandbox carrier: each registered parcel's scans are sent, signed (on the
+real time, see `SandboxCarrier`), once their time has come on the carrier's clock, through a
+pluggable `deliver(url, body, headers)`."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ class SandboxEmitter:
             estimate = self.carrier.estimated_delivery(shipment, timeline, now)
             for event in timeline.until(now)[self._sent[tn] :]:
                 body = mapping.webhook_body(tn, shipment.service, estimate, event, now)
-                headers = signing.sign(self.carrier.webhook_secret, body, now)
+                signed_at = self.carrier.wall_clock.now()
+                headers = signing.sign(self.carrier.webhook_secret, body, signed_at)
                 yield WebhookDelivery(url, body, headers, tn)
 
     def run_once(self) -> int:

@@ -1,16 +1,27 @@
-"""Engines and sessions. SQLite gets WAL and foreign keys; PostgreSQL is used as it is."""
+"""Engines and sessions. SQLite gets WAL, foreign keys and a bounded wait for its write lock;
+PostgreSQL is used as it is."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+NOW_OPTION = "shipflow_now"
+# SQLite has one writer at a time: the others wait this long for the lock (`?timeout=<seconds>`
+# in the URL changes it), then fail with "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
+# PostgreSQL: serialization failure, deadlock, lock not available (`lock_timeout`).
+CONTENTION_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -18,7 +29,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
@@ -27,12 +37,23 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        connect_args: dict = {"check_same_thread": False}
+        if "timeout" not in parsed.query:  # sqlite3's busy timeout
+            connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
+        engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     _forget_pool_after_fork(engine)
     return engine
+
+
+def is_contention(exc: DBAPIError) -> bool:
+    """Did the database give up waiting for other writers (nothing is wrong but the timing)?"""
+    cause = exc.orig
+    if isinstance(cause, sqlite3.OperationalError):
+        return cause.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return getattr(cause, "sqlstate", None) in CONTENTION_SQLSTATES
 
 
 def _forget_pool_after_fork(engine: Engine) -> None:
@@ -46,6 +67,11 @@ def _forget_pool_after_fork(engine: Engine) -> None:
             child_engine.dispose(close=False)
 
     os.register_at_fork(after_in_child=forget)
+
+
+def stamp_times_with(engine: Engine, now: Callable[[], datetime]) -> None:
+    """Column defaults of time stamps on this engine call `now` (see `models.utcnow`)."""
+    engine.update_execution_options(**{NOW_OPTION: now})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

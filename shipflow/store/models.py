@@ -22,7 +22,10 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shipflow.store.db import NOW_OPTION
 
 
 class UTCDateTime(TypeDecorator):
@@ -45,8 +48,13 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def utcnow(context: ExecutionContext) -> datetime:
+    """The time column defaults (`created_at`, `updated_at`, ...) stamp: the runtime's clock,
+    carried by its engine (`shipflow.store.db.stamp_times_with`), so rows written on the demo's
+    or a test's clock agree with the times the services compare them to; the wall clock on an
+    engine no runtime owns (migrations)."""
+    now = context.execution_options.get(NOW_OPTION)
+    return now() if now is not None else datetime.now(UTC)
 
 
 def new_id(prefix: str):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shipflow.delays.service import detect_for_shipment
@@ -24,6 +25,8 @@ from shipflow.tracking.config import TrackingConfig
 from shipflow.tracking.prediction import revise_prediction
 
 NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED})
+# INSERT ... ON CONFLICT DO NOTHING, in each database's own words.
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,8 @@ def _domain_event(row: TrackingEventRow) -> TrackingEvent:
     )
 
 
-def _row(shipment: Shipment, event: TrackingEvent, source: str, now: datetime) -> TrackingEventRow:
-    return TrackingEventRow(
+def _row(shipment: Shipment, event: TrackingEvent, source: str, now: datetime) -> dict:
+    return dict(
         shipment_id=shipment.id,
         brand_id=shipment.brand_id,
         dedupe_key=dedupe_key(event),
@@ -75,6 +78,20 @@ def _row(shipment: Shipment, event: TrackingEvent, source: str, now: datetime) -
         source=source,
         received_at=now,
     )
+
+
+def _insert_new(session: Session, rows: list[dict]) -> int:
+    """Insert the rows whose (shipment, dedupe key) is not stored yet; returns how many were.
+    A concurrent writer that stored one first makes it a no-op, not an error that would roll
+    back the caller's whole batch."""
+    insert = _INSERT[session.get_bind().dialect.name]
+    statement = (
+        insert(TrackingEventRow)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["shipment_id", "dedupe_key"])
+        .returning(TrackingEventRow.id)
+    )
+    return len(session.scalars(statement).all())
 
 
 def _replay(shipment: Shipment, rows: list[TrackingEventRow]) -> TrackingEventRow | None:
@@ -131,22 +148,22 @@ def ingest(
     session: Session, shipment: Shipment, update: TrackingUpdate, source: str, now: datetime
 ) -> IngestResult:
     """Apply `update` to `shipment` inside the caller's transaction (commit is theirs)."""
-    # Lock the shipment row: two workers ingesting for one parcel take turns.
+    # Lock the shipment row: two workers ingesting for one parcel take turns (PostgreSQL).
     session.refresh(shipment, with_for_update=True)
-    previous = Status(shipment.status)
     known = set(
         session.scalars(
             select(TrackingEventRow.dedupe_key).where(TrackingEventRow.shipment_id == shipment.id)
         )
     )
     fresh = {dedupe_key(e): e for e in update.events if dedupe_key(e) not in known}
-    if not fresh:
-        return IngestResult(0, previous, previous)
-    # Should a concurrent writer slip past the lock, the unique key fails this transaction
-    # and the job runs again (and then finds the event already stored).
-    session.add_all(_row(shipment, event, source, now) for event in fresh.values())
-    session.flush()
-    added = len(fresh)
+    new_rows = [_row(shipment, event, source, now) for event in fresh.values()]
+    added = _insert_new(session, new_rows) if new_rows else 0
+    if not added:
+        return IngestResult(0, Status(shipment.status), Status(shipment.status))
+    # SQLite has no row locks: its lock is the database's, which the insert has just taken.
+    # Read the status again under it, as a writer that committed meanwhile may have moved it.
+    session.refresh(shipment)
+    previous = Status(shipment.status)
     rows = list(
         session.scalars(
             select(TrackingEventRow)

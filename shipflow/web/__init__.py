@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g
 from flask_openapi3 import Info, OpenAPI
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -25,7 +26,13 @@ from shipflow.web import (
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from shipflow.web.ops import bp as ops_pages
-from shipflow.web.problems import ApiProblem, http_problem, problem_response, validation_problem
+from shipflow.web.problems import (
+    ApiProblem,
+    database_busy,
+    http_problem,
+    problem_response,
+    validation_problem,
+)
 from shipflow.web.ratelimit import make_limiter
 from shipflow.web.tracking_page import views as tracking_page
 
@@ -76,6 +83,7 @@ def create_app(runtime: Runtime) -> OpenAPI:
     app.after_request(health.record)
     app.register_error_handler(ApiProblem, lambda e: problem_response(e.problem))
     app.register_error_handler(HTTPException, http_problem)
+    app.register_error_handler(OperationalError, database_busy)
 
     register_api(app)
     app.register_blueprint(health.bp)

@@ -6,9 +6,13 @@ from typing import Any
 
 from flask import Response, json, request
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from shipflow.store.db import is_contention
+
 PROBLEM_JSON = "application/problem+json"
+RETRY_BUSY_SECONDS = 1
 
 
 class FieldError(BaseModel):
@@ -82,3 +86,18 @@ def http_problem(exc: HTTPException) -> Response:
             f"The request body is larger than the {limit} bytes this address accepts; send less."
         )
     return problem_response(Problem(title=exc.name, status=status, detail=detail))
+
+
+def database_busy(exc: OperationalError) -> Response:
+    """Writers wait for each other within a bound (SQLite's busy timeout, PostgreSQL's
+    `lock_timeout`); past it the client is told to come back, not that the server broke.
+    Any other database error stays a 500."""
+    if not is_contention(exc):
+        raise exc
+    problem = Problem(
+        title="Database busy",
+        status=503,
+        detail="The database is busy with other writes and nothing was changed; send the "
+        f"request again in {RETRY_BUSY_SECONDS} s (with the same Idempotency-Key, if any).",
+    )
+    return problem_response(problem, headers={"Retry-After": str(RETRY_BUSY_SECONDS)})

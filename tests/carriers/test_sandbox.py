@@ -51,9 +51,12 @@ def request(recipient=SAN_FRANCISCO, service="ground", weight_g=1200) -> Shipmen
     return ShipmentRequest(NEW_YORK, recipient, [Parcel(weight_g, 300, 200, 100)], service)
 
 
-def sandbox(clock, profile=CALM, **credentials) -> SandboxCarrier:
+def sandbox(clock, profile=CALM, wall_clock=None, **credentials) -> SandboxCarrier:
+    """On `clock` for parcels and, unless told otherwise, for webhook signatures too."""
     account = CarrierAccount("sandbox", "test", {"webhook_secret": SECRET, **credentials})
-    return SandboxCarrier(account, clock=clock, profile=profile, book=ShipmentBook())
+    return SandboxCarrier(
+        account, clock=clock, profile=profile, book=ShipmentBook(), wall_clock=wall_clock or clock
+    )
 
 
 @pytest.fixture
@@ -253,9 +256,34 @@ def test_webhook_signature_good_bad_and_replayed(clock):
     for webhook in bad:
         with pytest.raises(WebhookSignatureError):
             carrier.verify_webhook(webhook)
-    late = WebhookRequest(signed(body, clock.now()), body, received_at=clock.now() + timedelta(1))
+    late = WebhookRequest(signed(body, clock.now()), body)
+    clock.advance(timedelta(days=1))
     with pytest.raises(WebhookSignatureError, match="tolerance"):
         carrier.verify_webhook(late)
+
+
+def test_webhooks_are_signed_on_real_time_while_parcels_move_on_the_demo_clock(clock):
+    """The demo's clock runs a day a minute, so a delivery taking a real second arrives half
+    an hour later on it; the signature guards against replays, so it is stamped and checked on
+    the real time (as a real carrier's), however far ahead the simulated clock runs."""
+    wall = FixedClock(clock.now() - timedelta(days=30))
+    carrier, receiver = sandbox(clock, wall_clock=wall), sandbox(clock, wall_clock=wall)
+    delivered = []
+
+    def deliver(url, body, headers):
+        clock.advance(timedelta(minutes=30))  # the simulated time a busy real second takes
+        webhook = WebhookRequest(headers, body, url, received_at=clock.now())
+        receiver.verify_webhook(webhook)
+        delivered.append(webhook)
+
+    emitter = SandboxEmitter(carrier, deliver)
+    tn = carrier.create_label(request()).tracking_number
+    emitter.register(tn, "https://shop.example/hooks/sandbox")
+    clock.advance(timedelta(days=2))
+    assert emitter.run_once() == len(delivered) > 1
+    wall.advance(timedelta(minutes=6))
+    with pytest.raises(WebhookSignatureError, match="tolerance"):
+        receiver.verify_webhook(delivered[0])  # the same delivery replayed later
 
 
 def test_webhooks_deliver_the_same_events_as_polling(clock):

@@ -3,6 +3,8 @@ idempotency, problem+json errors, health, metrics and the OpenAPI document."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 ORDER = {
@@ -38,6 +40,23 @@ def test_create_and_read_order(client, brands):
     fetched = client.get(f"/api/v1/orders/{created['id']}", headers=headers)
     assert fetched.status_code == 200
     assert fetched.json == created
+
+
+def test_orders_and_shipments_are_stamped_on_the_runtimes_clock(runtime, client, brands, clock):
+    """The demo's clock runs ahead of the wall clock: an order or a shipment created through
+    the API must not look days old (or from the future) next to what the demo creates."""
+    from shipflow.store.models import Order, Shipment
+
+    clock.advance(timedelta(days=40))  # far from the wall clock, whenever the suite runs
+    headers = brands["a"]["headers"]
+    order = make_order(client, headers)
+    shipment = make_shipment(client, headers, order_id=order["id"])
+    assert datetime.fromisoformat(order["placed_at"]) == clock.now()
+    with runtime.sessions() as session:
+        order_row = session.get(Order, order["id"])
+        shipment_row = session.get(Shipment, shipment["id"])
+    assert order_row.created_at == shipment_row.created_at == clock.now()
+    assert shipment_row.updated_at == clock.now()
 
 
 def test_shipment_linked_to_order(client, brands):

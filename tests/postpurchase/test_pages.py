@@ -15,6 +15,7 @@ from shipflow.ndr.service import action_link
 from shipflow.postpurchase import ndr_service
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import (
+    LabelRow,
     NdrCaseRow,
     ReturnPhotoRow,
     ReturnRequestRow,
@@ -194,6 +195,24 @@ def test_approved_return_shows_the_label(runtime, client, demo, label_carriers):
     assert client.get(qr).mimetype == "image/png"
     assert client.get(pdf[:-2] + "xx").status_code == 403
     assert label_carriers[1].labels and not label_carriers[0].labels
+
+
+def test_a_return_through_the_portal_is_stamped_on_the_runtimes_clock(
+    runtime, client, demo, label_carriers, clock
+):
+    """On the demo's fast clock a return label stamped with the wall clock looked days old:
+    "not picked up" was raised at once. Every row of the return is on the runtime's clock."""
+    clock.advance(timedelta(days=40))  # far from the wall clock, whenever the suite runs
+    order(runtime, demo.brand_id, "NW-1")
+    form = items_form(client) | {"quantity-LANTERN": "1", "reason-LANTERN": "wrong_size"}
+    assert client.post("/returns/northwind/request", data=form).status_code == 303
+    with runtime.sessions() as session:
+        request_row = session.scalar(select(ReturnRequestRow))
+        shipment = session.get(Shipment, request_row.shipment_id)
+        labels = session.scalars(select(LabelRow.created_at)).all()
+    assert request_row.status == "label_created"
+    stamps = {request_row.created_at, request_row.updated_at, shipment.created_at, *labels}
+    assert stamps == {shipment.updated_at} == {clock.now()}
 
 
 def test_refusals_name_the_rule_in_the_customers_language(runtime, client, demo, clock):
