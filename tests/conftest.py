@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 from ipaddress import ip_network
 from pathlib import Path
 
@@ -98,6 +99,24 @@ def runtime(settings, clock):
     rt = Runtime.from_settings(settings, clock=clock)
     yield rt
     rt.engine.dispose()
+
+
+PUBLIC = "93.184.216.34"  # a public address for hosts the closed test network cannot resolve
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Host name -> address, as the resolver will answer (it may change between calls)."""
+    answers: dict[str, str] = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
 
 
 @pytest.fixture

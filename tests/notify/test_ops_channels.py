@@ -14,8 +14,10 @@ from shipflow.delays.config import ChannelConfig
 from shipflow.delays.detectors import LaneIncident
 from shipflow.notify import channels, ops
 from shipflow.store.models import Alert
+from tests.conftest import PUBLIC
 
 SLACK_URL = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+SLACK_HOST = "hooks.slack.com"
 SHOPPER_STATE = "<!channel> <https://evil.example/sso|Ops: re-login here>"
 
 
@@ -34,7 +36,8 @@ def _lane_alert(region: str) -> Alert:
 
 
 @responses.activate
-def test_slack_gets_shopper_text_escaped():
+def test_slack_gets_shopper_text_escaped(dns):
+    dns[SLACK_HOST] = PUBLIC
     responses.post(SLACK_URL, body="ok")
     notice = ops.notice_for(
         [_lane_alert(SHOPPER_STATE)], ops.NEW, "ops.alert:new:slack:alr_1", "https://ops.example"
@@ -67,7 +70,8 @@ def test_slack_gets_shopper_text_escaped():
     }
 
 
-def test_slack_text_is_cut_to_its_limit_between_entities():
+def test_slack_text_is_cut_to_its_limit_between_entities(dns):
+    dns[SLACK_HOST] = PUBLIC
     notice = channels.Notice("k", "x" * 148 + "<b>", [], "https://ops.example")
     header = channels.slack_payload(notice)["blocks"][0]["text"]["text"]
     assert header == "x" * 148  # not "x...&l": half an entity

@@ -3,7 +3,6 @@ each send, redirects never followed, and nothing of a receiver's answer kept but
 
 from __future__ import annotations
 
-import socket
 from ipaddress import ip_network
 
 import pytest
@@ -15,25 +14,9 @@ from shipflow.delays.config import ChannelConfig
 from shipflow.notify.channels import ChannelError, Notice, send
 from shipflow.notify.outbound import DestinationRefused, check_destination
 from shipflow.notify.senders import SendError, post_signed
-from tests.conftest import ROOT
+from tests.conftest import PUBLIC, ROOT
 
-PUBLIC = "93.184.216.34"
 NOTICE = Notice(key="k1", subject="1 late parcel", lines=["SBX1 is late"], link="https://x/ops")
-
-
-@pytest.fixture
-def dns(monkeypatch):
-    """Host name -> address, as the resolver will answer (it may change between calls)."""
-    answers: dict[str, str] = {}
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host in answers:
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return answers
 
 
 @pytest.mark.parametrize(
