@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 import shipflow
 from shipflow.runtime import Runtime
-from shipflow.web import demo, health, ndr_page, pages, returns_portal, webhooks, widget
+from shipflow.web import demo, health, inputs, ndr_page, pages, returns_portal, webhooks, widget
 from shipflow.web.api import register_api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
 from shipflow.web.ops import bp as ops_pages
@@ -41,6 +41,7 @@ def create_app(runtime: Runtime) -> OpenAPI:
         doc_ui=False,
     )
     app.config["SECRET_KEY"] = runtime.settings.secret_key
+    app.json = inputs.JSONProvider(app)
     app.extensions["shipflow"] = runtime
 
     @app.before_request
@@ -48,6 +49,8 @@ def create_app(runtime: Runtime) -> OpenAPI:
         health.start_timer()
         g.runtime = runtime
         g.db = runtime.sessions()
+
+    app.before_request(inputs.refuse_nul_bytes)
 
     @app.teardown_request
     def _close_session(_exc) -> None:

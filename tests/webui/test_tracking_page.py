@@ -212,6 +212,25 @@ def test_feedback_needs_csrf_a_valid_score_and_a_delivery(app, client, runtime):
         assert session.scalar(select(func.count()).select_from(Feedback)) == 0
 
 
+@pytest.mark.parametrize("score", ["²", "٣", " 9x", "99999999999999999999"])
+def test_feedback_score_must_be_ascii_digits(app, client, runtime, score):
+    delivered = path_for(app, make_shipment(runtime, "delivered"))
+    refused = client.post(
+        delivered + "/feedback", data={"csrf_token": csrf(client, delivered), "score": score}
+    )
+    assert refused.status_code == 400 and "score from 0 to 10" in refused.get_data(as_text=True)
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Feedback)) == 0
+
+
+def test_a_nul_byte_in_a_form_or_a_path_never_reaches_the_database(client, runtime):
+    make_shipment(runtime)
+    assert lookup(client, order_number="NW-1001\x00", contact="62704").status_code == 400
+    assert lookup(client, order_number="NW-1001", contact="62704\x00").status_code == 400
+    assert client.get("/t/northwind/number/SBX100200300%00").status_code == 404
+    assert client.get("/t/northwind/number/SBX%00?format=json").status_code == 404
+
+
 def lookup(client, **form):
     return client.post("/t/northwind", data={"csrf_token": csrf(client, "/t/northwind"), **form})
 

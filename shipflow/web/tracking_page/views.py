@@ -21,6 +21,7 @@ from shipflow.store.models import Order, Shipment
 from shipflow.web import links
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import gettext as _
+from shipflow.web.inputs import ascii_int
 from shipflow.web.pages import message_page, render_page, use_brand
 from shipflow.web.problems import not_found
 from shipflow.web.ratelimit import RateLimiter
@@ -304,9 +305,9 @@ def feedback(brand_code: str, token: str):
         return _no_store(error)
     if shipment.status != "delivered":
         return _no_store(_full_page(brand_code, token, shipment, 409))
-    score = request.form.get("score", "")
+    score = ascii_int(request.form.get("score", ""))
     comment = request.form.get("comment", "").strip()
-    if not score.isdigit() or not 0 <= int(score) <= 10:
+    if score is None or not 0 <= score <= 10:
         problem = _("Please choose a score from 0 to 10.")
         return _no_store(_full_page(brand_code, token, shipment, 400, feedback_error=problem))
     g.db.add(
@@ -314,7 +315,7 @@ def feedback(brand_code: str, token: str):
             brand_id=shipment.brand_id,
             shipment_id=shipment.id,
             carrier=shipment.carrier,
-            score=int(score),
+            score=score,
             comment=comment[:COMMENT_MAX],
             language=g.language,
         )
