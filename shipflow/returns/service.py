@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carriers.base import Capability, Carrier, CarrierError, Label, ShipmentRequest
+from shipflow.brands import brand_config
 from shipflow.config import Settings
 from shipflow.domain import Address, Parcel, Status
 from shipflow.links import make_token
@@ -307,9 +308,8 @@ def mark_refunded(
 
 
 def _store_webhook(session: Session, request: ReturnRequestRow, order: Order, event: str) -> None:
-    brand = session.get(Brand, request.brand_id)
-    returns = (brand.settings or {}).get("returns", {})
-    url = returns.get("store_webhook_url")
+    brand = brand_config(session, request.brand_id)
+    url = brand.returns.store_webhook_url if brand else ""
     if not url:
         return
     payload = {
@@ -327,7 +327,7 @@ def _store_webhook(session: Session, request: ReturnRequestRow, order: Order, ev
             ],
         },
     }
-    enqueue(session, brand.id, STORE_WEBHOOK_TOPIC, f"{event}:{request.id}", payload)
+    enqueue(session, request.brand_id, STORE_WEBHOOK_TOPIC, f"{event}:{request.id}", payload)
 
 
 def return_address(settings: Settings, brand_code: str, session: Session, order: Order) -> Address:
