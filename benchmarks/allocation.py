@@ -5,7 +5,7 @@ weight-band rate cards, transit tables, daily capacities, pickup caps and two vo
 commitments. Prints solve time, cost, gap, expected on-time share against the greedy
 "cheapest serviceable option, order by order" baseline, and single-order allocate latency.
 
-    /work/venv/bin/python -m benchmarks.allocation --sizes 10000,100000,1000000
+    .venv/bin/python -m benchmarks.allocation --sizes 10000,100000,1000000
 """
 
 from __future__ import annotations

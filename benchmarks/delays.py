@@ -3,7 +3,7 @@ lane baselines) in PostgreSQL, then `shipflow.delays.sweep.scan` timed twice: th
 sweep raises the alerts, the second is the steady state that runs on a schedule.
 
     SHIPFLOW_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
-        PYTHONPATH=. /work/venv/bin/python benchmarks/delays.py [--active 1000000]
+        PYTHONPATH=. .venv/bin/python benchmarks/delays.py [--active 1000000]
 
 Works in its own schema (`bench_delays`), dropped and re-created on every run; `--reuse`
 keeps the loaded shipments and only clears alerts and outbox.

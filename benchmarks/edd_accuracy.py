@@ -3,7 +3,7 @@
 For an order placed at t the model knows only orders delivered before t; it is retrained on the
 1st and the 15th of every month. Prints shipflow's figures next to the history's own promise.
 
-    python -m benchmarks.edd_accuracy --history /work/shared/data/edd/olist_history_2016_2017.csv \
+    python -m benchmarks.edd_accuracy --history ../shared/data/edd/olist_history_2016_2017.csv \
         --test-from 2017-07-01 --zone America/Sao_Paulo --sandbox 20000
 
 The postal-prefix table defaults to `br_postal_prefix_centroids.csv` next to the history.

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from shipflow.clock import FixedClock
-from shipflow.config import NotifyConfig, load_settings
+from shipflow.config import BrandConfig, NotifyConfig, load_settings
 from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
 from shipflow.store.migrate import upgrade
@@ -35,6 +35,18 @@ def pytest_report_header(config):
         f"postgres: {POSTGRES_URL or 'not configured (set SHIPFLOW_TEST_POSTGRES_URL)'}",
         f"redis: {REDIS_URL or 'not configured (set SHIPFLOW_TEST_REDIS_URL)'}",
     ]
+
+
+def configure_brand(runtime: Runtime, code: str, **changes) -> BrandConfig:
+    """Change a brand's configuration in the running runtime, as an edited config.yaml would
+    (what holds secrets, such as alert channels, is read from there, not from the database).
+    A brand the configuration lacks is added as a copy of the first one."""
+    brands = runtime.settings.brands
+    if runtime.settings.brand(code) is None:
+        brands = [*brands, brands[0].model_copy(update={"code": code})]
+    brands = [b.model_copy(update=changes) if b.code == code else b for b in brands]
+    runtime.settings = runtime.settings.model_copy(update={"brands": brands})
+    return runtime.settings.brand(code)
 
 
 @pytest.fixture(scope="session")

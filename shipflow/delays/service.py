@@ -9,9 +9,8 @@ from datetime import datetime
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
-from shipflow.config import WarehouseConfig
+from shipflow.brands import brand_config
 from shipflow.delays import alerts
-from shipflow.delays.config import AlertsConfig
 from shipflow.delays.detectors import (
     Delay,
     Policy,
@@ -20,7 +19,7 @@ from shipflow.delays.detectors import (
 )
 from shipflow.domain import Status
 from shipflow.domain.events import ShipmentDelayed
-from shipflow.store.models import Alert, Brand, Shipment
+from shipflow.store.models import Alert, Shipment
 from shipflow.store.outbox import publish
 
 # Kinds that mean the customer's parcel is behind (the exception has its own event).
@@ -30,13 +29,12 @@ Lane = tuple[str, str]
 
 
 def policy_for(session: Session, brand_id: str) -> Policy:
-    """The brand's policy from the configuration `shipflow demo load` stored on its row."""
-    stored = session.scalar(select(Brand.settings).where(Brand.id == brand_id)) or {}
-    warehouses = [WarehouseConfig.model_validate(w) for w in stored.get("warehouses", [])]
-    return Policy(
-        alerts=AlertsConfig.model_validate(stored.get("alerts") or {}),
-        warehouses={w.code: w.to_domain() for w in warehouses},
-    )
+    """The brand's policy from its configuration (alert channels hold secrets, so they are
+    never stored on the brand row); the defaults for a brand the configuration lacks."""
+    brand = brand_config(session, brand_id)
+    if brand is None:
+        return Policy()
+    return Policy(alerts=brand.alerts, warehouses={w.code: w.to_domain() for w in brand.warehouses})
 
 
 def region_of(state: str, postal_code: str, policy: Policy) -> str:

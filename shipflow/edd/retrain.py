@@ -6,14 +6,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import ValidationError
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from shipflow.config import BrandConfig
 from shipflow.edd.learned import observed_delivery_weekdays
 from shipflow.edd.repository import load_history, store_model
-from shipflow.edd.service import BrandSetup
+from shipflow.edd.service import UnconfiguredBrand, brand_setup
 from shipflow.edd.training import history_quote, train
 from shipflow.edd.transit import ModelConfig
 from shipflow.runtime import Runtime
@@ -34,7 +32,7 @@ class Trained:
 
 def train_brand(session: Session, brand: Brand, now: datetime) -> Trained:
     """Fit and store a model on everything the brand's history delivered before `now`."""
-    setup = BrandSetup.of(BrandConfig.model_validate(brand.settings))
+    setup = brand_setup(session, brand.id)
     records = load_history(session, brand.id)
     delivered = [r for r in records if r.delivered_at and r.delivered_at < now]
     delivery_days = observed_delivery_weekdays(delivered) or ModelConfig().delivery_weekdays
@@ -68,7 +66,7 @@ def retrain_due(runtime: Runtime, max_age: timedelta = timedelta(days=1)) -> int
             with unit_of_work(runtime.sessions) as session:
                 train_brand(session, session.get(Brand, brand_id), now)
             trained += 1
-        except ValidationError as exc:  # a brand row whose settings no longer validate
+        except UnconfiguredBrand as exc:
             log.error("EDD retraining skipped brand %s: %s", brand_id, exc)
     return trained
 

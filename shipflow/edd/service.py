@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from shipflow import geo
-from shipflow.brands import brand_by_code
+from shipflow.brands import brand_by_code, brand_config
 from shipflow.config import BrandConfig
 from shipflow.domain import CarrierService, ServiceLevel, Status, TrackingEvent, Warehouse
 from shipflow.edd.engine import Estimate, estimate, quote_from, revise_from_events, warm_up
@@ -28,7 +28,7 @@ from shipflow.edd.repository import add_history, latest_model_id, load_model
 from shipflow.edd.transit import TransitModel
 from shipflow.runtime import Runtime
 from shipflow.store.edd_models import PredictionRevision
-from shipflow.store.models import Brand, Order, Shipment
+from shipflow.store.models import Order, Shipment
 
 log = logging.getLogger(__name__)
 UNTRAINED = TransitModel()  # distance prior only, until a model is stored
@@ -234,8 +234,15 @@ def widget_answer(result: Estimate, now: datetime) -> dict:
 # --- after purchase -------------------------------------------------------------------------
 
 
-def _brand_setup(session: Session, brand_id: str) -> BrandSetup:
-    return BrandSetup.of(BrandConfig.model_validate(session.get(Brand, brand_id).settings))
+class UnconfiguredBrand(LookupError):
+    """A brand row that the configuration does not (or no longer) name."""
+
+
+def brand_setup(session: Session, brand_id: str) -> BrandSetup:
+    brand = brand_config(session, brand_id)
+    if brand is None:
+        raise UnconfiguredBrand(f"brand {brand_id} is not in the configuration")
+    return BrandSetup.of(brand)
 
 
 def _shipment_quote(
@@ -246,7 +253,7 @@ def _shipment_quote(
     order = shipment.order
     if order is None:
         return None
-    setup = _brand_setup(session, shipment.brand_id)
+    setup = brand_setup(session, shipment.brand_id)
     warehouse = setup.warehouse(shipment.warehouse_code)
     service = setup.service(shipment.carrier, shipment.service) or CarrierService(
         shipment.carrier, shipment.service
@@ -333,7 +340,7 @@ def _remember_delivery(
     handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
     delivered = next(e.occurred_at for e in reversed(ordered) if e.status == Status.DELIVERED)
     order: Order = shipment.order
-    setup = _brand_setup(session, shipment.brand_id)
+    setup = brand_setup(session, shipment.brand_id)
     warehouse = setup.warehouse(shipment.warehouse_code)
     ship_to = order.ship_to or {}
     record = HistoryRecord(

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from shipflow.brands import brand_config
 from shipflow.domain import Reason, Status
 from shipflow.jobs import job
 from shipflow.jobs.outbox import register_handler
@@ -128,12 +129,13 @@ def _message_customer(
 def send_store_webhook(session: Session, message: OutboxMessage) -> None:
     """POST the return event to the store, signed with the brand's secret; a failure raises
     and the outbox retries with backoff (the Idempotency-Key lets the store drop repeats)."""
-    brand = session.get(Brand, message.brand_id)
-    if brand is None:
-        return
-    secret = (brand.settings or {}).get("returns", {}).get("store_webhook_secret")
+    brand = brand_config(session, message.brand_id)
+    secret = brand.returns.store_webhook_secret if brand else ""
     if not secret:
-        log.warning("store webhook for %s not sent: no returns.store_webhook_secret", brand.code)
+        log.warning(
+            "store webhook for brand %s not sent: no returns.store_webhook_secret",
+            message.brand_id,
+        )
         return
     body = {"event": message.payload["event"], "data": message.payload["data"]}
     allowed = runtime_of(session).settings.notify.allow_private_networks

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from carriers.base import Capability, Carrier, CarrierError, ShipmentRequest
 from shipflow import label_purchases
+from shipflow.brands import brand_config
 from shipflow.config import Settings
 from shipflow.domain import Address, Parcel, Status
 from shipflow.links import make_token
@@ -305,9 +306,8 @@ def mark_refunded(
 
 
 def _store_webhook(session: Session, request: ReturnRequestRow, order: Order, event: str) -> None:
-    brand = session.get(Brand, request.brand_id)
-    returns = (brand.settings or {}).get("returns", {})
-    url = returns.get("store_webhook_url")
+    brand = brand_config(session, request.brand_id)
+    url = brand.returns.store_webhook_url if brand else ""
     if not url:
         return
     payload = {
@@ -325,7 +325,7 @@ def _store_webhook(session: Session, request: ReturnRequestRow, order: Order, ev
             ],
         },
     }
-    enqueue(session, brand.id, STORE_WEBHOOK_TOPIC, f"{event}:{request.id}", payload)
+    enqueue(session, request.brand_id, STORE_WEBHOOK_TOPIC, f"{event}:{request.id}", payload)
 
 
 def return_address(settings: Settings, brand_code: str, session: Session, order: Order) -> Address:

@@ -15,6 +15,7 @@ from shipflow.web import (
     demo,
     headers,
     health,
+    inputs,
     limits,
     ndr_page,
     pages,
@@ -73,6 +74,8 @@ def create_app(runtime: Runtime) -> OpenAPI:
         health.start_timer()
         g.runtime = runtime
         g.db = runtime.sessions()
+
+    app.before_request(inputs.refuse_nul_bytes)
 
     @app.teardown_request
     def _close_session(_exc) -> None:

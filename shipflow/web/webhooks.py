@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from prometheus_client import Counter
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wsgi import get_content_length, get_current_url
 
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 ENDPOINT = "webhooks.receive"
 PATH = re.compile(r"/webhooks/([^/]+)/([^/]+)/?")
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")  # CarrierAccount ids; anything else is unknown
+RETRY_AFTER = "30"  # seconds; carriers retry on a 503 anyway
+NOT_STORED = (503, "Unavailable", "The webhook could not be stored; send it again.")
 PROCESS_JOB = "tracking.process_receipts"
 
 REJECTED = Counter(
@@ -62,15 +66,15 @@ class WebhookIntake:
         status, body, content_type = self.receive(environ, *match.groups())
         REQUESTS.labels("POST", ENDPOINT, status).inc()
         LATENCY.labels(ENDPOINT).observe(time.perf_counter() - started)
-        start_response(
-            f"{status} {_REASONS[status]}",
-            [
-                ("Content-Type", content_type),
-                ("Content-Length", str(len(body))),
-                ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
-                *HEADERS.items(),
-            ],
-        )
+        headers = [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+            *HEADERS.items(),
+        ]
+        if status == 503:
+            headers.append(("Retry-After", RETRY_AFTER))
+        start_response(f"{status} {_REASONS[status]}", headers)
         return [body]
 
     def receive(self, environ: dict, carrier: str, account_id: str) -> tuple[int, bytes, str]:
@@ -80,6 +84,9 @@ class WebhookIntake:
             account = self._account(carrier, account_id)
         except (UnknownAccount, NotSupported):
             return _not_found(carrier, account_id)
+        except SQLAlchemyError:  # the database is down: the carrier should try again later
+            log.exception("could not look up %s account %r", carrier, account_id)
+            return _problem(*NOT_STORED)
         length = get_content_length(environ) or 0
         if length > WEBHOOK_MAX_BYTES:
             return _problem(
@@ -106,11 +113,14 @@ class WebhookIntake:
             receipt_id = self.writer.store(receipt_row(account, hook))
         except Exception:  # not stored, so not acknowledged: the carrier sends it again
             log.exception("could not store a %s webhook for %s", carrier, account_id)
-            return _problem(503, "Unavailable", "The webhook could not be stored; send it again.")
+            return _problem(*NOT_STORED)
         return 202, b'{"receipt_id":%d}' % receipt_id, "application/json"
 
     def _account(self, carrier: str, account_id: str) -> Account:
-        """Accounts and their credentials only change with a restart: look each up once."""
+        """Accounts and their credentials only change with a restart: look each up once.
+        An id that cannot be one (a NUL byte, say) is unknown without asking the database."""
+        if not ACCOUNT_ID.fullmatch(account_id):
+            raise UnknownAccount(account_id)
         account = self.accounts.get((carrier, account_id))
         if account is None:
             with self.runtime.sessions() as session:

@@ -1,4 +1,4 @@
-"""A synced brand (warehouses and alert settings on its row) and quick shipment factories."""
+"""A synced brand, its alert settings and quick shipment factories."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from shipflow.brands import sync_brand
+from shipflow.delays.config import AlertsConfig
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Brand, Shipment
+from tests.conftest import configure_brand
 
 _numbers = itertools.count(1)
 
@@ -22,9 +23,9 @@ def brand_id(runtime) -> str:
 
 
 def set_alerts(session, brand_id: str, alerts: dict) -> None:
-    """Give the brand another `alerts` section, as `shipflow demo load` would store it."""
-    brand = session.scalar(select(Brand).where(Brand.id == brand_id))
-    brand.settings = {**brand.settings, "alerts": alerts}
+    """Give the brand another `alerts` section in its configuration."""
+    code = session.get(Brand, brand_id).code
+    configure_brand(session.info["runtime"], code, alerts=AlertsConfig.model_validate(alerts))
 
 
 def add_shipment(session, brand_id: str, now, **changes) -> Shipment:

@@ -84,6 +84,8 @@ def test_acknowledge_then_resolve(client, brands, raised):
     assert again.content_type == "application/problem+json"
     unresolved = client.get("/api/v1/alerts?limit=100&status=unresolved", headers=headers)
     assert alert_id not in {a["id"] for a in unresolved.get_json()["data"]}
+    every = client.get("/api/v1/alerts?limit=100&status=all", headers=headers)  # as on /ops
+    assert every.status_code == 200 and len(every.get_json()["data"]) == len(raised["a"])
 
 
 def test_idempotency_key_replays_the_first_answer(client, brands, raised):

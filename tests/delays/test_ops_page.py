@@ -3,6 +3,7 @@ resolve, charts, and that one brand never sees another's alerts."""
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -270,8 +271,36 @@ def test_cli_alert_scan_sweeps_and_reports(runner, runtime, tmp_path, database_u
 
 def test_odd_query_values_show_everything_instead_of_failing(client, ops):
     login(client, ops["a"])
-    for query in ("kind=bogus", "carrier=%00x", "status=nope", "id=%00"):
+    for query in ("kind=bogus", "carrier=x.y", "status=nope", "id=%2F"):
         response = client.get(f"/ops/alerts?{query}")
         assert response.status_code == 200, query
         assert len(_titles(response.text)) == 2, query
+    for query in ("carrier=%00x", "id=%00"):  # no honest value holds a NUL byte
+        response = client.get(f"/ops/alerts?{query}")
+        assert response.status_code == 400 and "<html" in response.text, query
     assert _post(client, "/ops/alerts/%00/resolve").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2024-01-01T00:00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"],
+)
+def test_an_edited_cursor_is_a_400_page(client, ops, stamp):
+    login(client, ops["a"])
+    forged = base64.urlsafe_b64encode(f"{stamp}|alr_1".encode()).decode()
+    response = client.get(f"/ops/alerts?cursor={forged}")
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "start from the first page" in response.text
+
+
+def test_a_nul_byte_in_the_login_form_is_a_400_page(client, ops):
+    response = client.post(
+        "/ops/login",
+        data={
+            "csrf_token": _csrf(client),
+            "brand": "brand-a\x00",
+            "email": ops["a"]["email"] + "\x00",
+            "password": "x",
+        },
+    )
+    assert response.status_code == 400 and response.mimetype == "text/html"

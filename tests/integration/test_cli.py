@@ -5,18 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, select, text
 
 from shipflow.cli import main
+from shipflow.store.db import unit_of_work
+from shipflow.store.migrate import alembic_config, upgrade
 from shipflow.store.models import ApiKey, Brand, Warehouse
 from shipflow.web.auth import hash_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _config(tmp_path, database_url) -> str:
+def _config(tmp_path, database_url, **brand_changes) -> str:
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
     data["database_url"] = database_url
+    for key, value in brand_changes.items():
+        data["brands"][0][key] = value
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data))
     return str(path)
@@ -38,6 +43,64 @@ def test_upgrade_load_and_key(runner, runtime, tmp_path, database_url):
     with runtime.sessions() as session:
         stored = session.scalar(select(ApiKey))
         assert stored.key_hash == hash_key(key) and key not in stored.key_hash
+
+
+SECRETS = {
+    "slack": "https://hooks.slack.com/services/T0/B0/slack-secret-path",
+    "erp_url": "https://erp.example/hooks?token=erp-url-token",
+    "erp": "erp-signing-secret",
+    "store_url": "https://store.example/returns?token=store-url-token",
+    "store": "store-signing-secret",
+    "carrier": "carrier-api-token",
+}
+
+
+def test_demo_load_writes_no_secret_to_the_database(runner, runtime, tmp_path, database_url):
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())["brands"][0]
+    data["returns"] |= {
+        "store_webhook_url": SECRETS["store_url"],
+        "store_webhook_secret": SECRETS["store"],
+    }
+    data["alerts"]["channels"] = {
+        "ops-slack": {"type": "slack", "url": SECRETS["slack"]},
+        "erp": {"type": "webhook", "url": SECRETS["erp_url"], "secret": SECRETS["erp"]},
+    }
+    data["alerts"]["routes"] = [{"kinds": ["exception"], "channels": ["ops-slack", "erp"]}]
+    for account in data["carriers"]:
+        account["credentials"] = {"api_token": SECRETS["carrier"]}
+    config = _config(
+        tmp_path,
+        database_url,
+        returns=data["returns"],
+        alerts=data["alerts"],
+        carriers=data["carriers"],
+    )
+    result = runner.invoke(main, ["--config", config, "demo", "load"])
+    assert result.exit_code == 0, result.output
+    with runtime.engine.connect() as connection:
+        stored = [
+            " ".join(map(str, row))  # not str(row): a Row's repr shortens long values
+            for table in ("brands", "warehouses", "carrier_accounts")
+            for row in connection.execute(text(f"SELECT * FROM {table}")).all()
+        ]
+    assert any("Northwind" in row for row in stored)
+    for name, secret in SECRETS.items():
+        assert not any(secret in row for row in stored), name
+
+
+def test_the_migration_scrubs_secrets_stored_before(runtime, database_url):
+    settings = {
+        "returns": {"window_days": 30, "store_webhook_secret": SECRETS["store"]},
+        "alerts": {"channels": {"ops-slack": {"type": "slack", "url": SECRETS["slack"]}}},
+        "carriers": [{"code": "main", "credentials": {"api_token": SECRETS["carrier"]}}],
+    }
+    with unit_of_work(runtime.sessions) as session:
+        session.add(Brand(id="brd_1", code="old", name="Old", settings=settings))
+    command.stamp(alembic_config(database_url), "merge_2")  # as it was before the scrub
+    upgrade(database_url)
+    with runtime.sessions() as session:
+        kept = session.get(Brand, "brd_1").settings
+    assert kept == {"returns": {"window_days": 30}, "alerts": {}, "carriers": [{"code": "main"}]}
 
 
 def test_unknown_brand_is_a_clear_error(runner, tmp_path, database_url):

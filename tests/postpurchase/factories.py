@@ -9,6 +9,7 @@ from shipflow.brands import sync_brand
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Order, OrderLine, Shipment
 from shipflow.web.auth import create_api_key
+from tests.conftest import configure_brand
 
 BRAND = "northwind"
 EMAIL = "parisa@example.com"
@@ -27,7 +28,7 @@ def demo_brand(runtime, store_webhook_url: str = "", secret: str = "store-secret
         returns = config.returns.model_copy(
             update={"store_webhook_url": store_webhook_url, "store_webhook_secret": secret}
         )
-        config = config.model_copy(update={"returns": returns})
+        config = configure_brand(runtime, BRAND, returns=returns)
     with unit_of_work(runtime.sessions) as session:
         brand = sync_brand(session, config)
         key = create_api_key(session, brand.id, "test")

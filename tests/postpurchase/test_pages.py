@@ -109,6 +109,14 @@ def test_ndr_address_fix_needs_street_and_postal_code(runtime, client, demo, car
     assert sent.instructions == "Side door"
 
 
+def test_ndr_form_with_a_nul_byte_is_400_and_changes_nothing(runtime, client, demo, carrier):
+    path = ndr_path(runtime, failed_case(runtime, demo.brand_id, Reason.ADDRESS_INCORRECT))
+    token = csrf(client.get(path).get_data(as_text=True))
+    form = {"action": "update_address", "line1": "744 Evergreen\x00", "postal_code": "62704"}
+    refused = client.post(path, data={"csrf_token": token, **form})
+    assert refused.status_code == 400 and not carrier.instructions
+
+
 def test_ndr_pickup_point_must_be_one_offered(runtime, client, demo, carrier):
     path = ndr_path(runtime, failed_case(runtime, demo.brand_id))
     token = csrf(client.get(path).get_data(as_text=True))
@@ -163,6 +171,22 @@ def test_wrong_pair_and_nothing_to_return_get_the_same_answer(runtime, client, d
     assert len(bodies) == 1 and "couldn&#39;t find a delivered order" in bodies.pop()
     found = lookup(client, "NW-1", POSTAL)
     assert "Choose items to return" in found.get_data(as_text=True)
+
+
+def test_a_nul_byte_in_the_lookup_is_400(runtime, client, demo):
+    order(runtime, demo.brand_id, "NW-1")
+    assert lookup(client, "NW-1\x00", EMAIL).status_code == 400
+
+
+def test_a_quantity_in_other_than_ascii_digits_is_400(runtime, client, demo):
+    order(runtime, demo.brand_id, "NW-1")
+    for quantity in ("²", "١", "-1", "1e3"):  # "²".isdigit() is True, int("²") raises
+        form = items_form(client) | {"quantity-LANTERN": quantity, "reason-LANTERN": "wrong_size"}
+        refused = client.post("/returns/northwind/request", data=form)
+        assert refused.status_code == 400, quantity
+        assert "Please choose at least one item to return." in refused.get_data(as_text=True)
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ReturnRequestRow)) == 0
 
 
 def test_lookups_are_rate_limited_per_client(runtime, app, client, demo):

@@ -20,6 +20,7 @@ from shipflow.returns.service import (
 )
 from shipflow.store.models import Brand, Order, OrderLine, OutboxMessage, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow, LabelRow
+from tests.conftest import configure_brand
 from tests.fakes import ReturnLabelCarrier
 
 DELIVERED = datetime(2026, 11, 10, 18, tzinfo=UTC)
@@ -34,11 +35,7 @@ def order_id(runtime, brands):
         brand.settings = {
             "languages": ["en"],
             "products": [{"sku": "MUG", "final_sale": True}],
-            "returns": {
-                "window_days": 30,
-                "auto_approve_up_to": 20000,
-                "store_webhook_url": "http://127.0.0.1:9/store",
-            },
+            "returns": {"window_days": 30, "auto_approve_up_to": 20000},
         }
         order = Order(
             brand_id=brand.id,
@@ -141,6 +138,9 @@ def test_outside_window_is_refused_with_the_rule(runtime, order_id):
 
 
 def test_store_webhooks_on_first_scan_and_receipt(runtime, settings, order_id):
+    returns = {"store_webhook_url": "http://127.0.0.1:9/store", "store_webhook_secret": "s"}
+    base = runtime.settings.brands[0].returns
+    configure_brand(runtime, "brand-a", returns=base.model_copy(update=returns))
     with runtime.sessions() as session:
         request = request_return(
             session,

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import create_engine, func, select
 
 from shipflow.jobs import JOBS, job
 from shipflow.jobs.inprocess import InProcessRunner
+from shipflow.store.db import make_session_factory
 from shipflow.store.models import Shipment
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.intake import ReceiptWriter
@@ -68,7 +70,28 @@ def test_a_failed_commit_acknowledges_nothing(app, client, runtime, tracked, mon
 
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "30"
     assert receipts(runtime) == {}
+
+
+def test_a_database_outage_before_the_account_is_known_is_503(app, client, runtime, tracked):
+    dead = {
+        "sqlite": "sqlite:////nonexistent-dir/shipflow.db",
+        "postgresql": "postgresql+psycopg://postgres@127.0.0.1:1/shipflow",  # nothing listens
+    }[runtime.engine.dialect.name]
+    intake(app).runtime = replace(runtime, sessions=make_session_factory(create_engine(dead)))
+
+    response = post_webhook(client, tracked["tb"], payload("TN1"))
+
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "30"
+
+
+def test_an_account_id_with_a_nul_byte_is_404_without_a_query(client, tracked):
+    response = client.post("/webhooks/fake/cac%00x", data=payload("TN1"))
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
 
 
 class ExplodingRunner:

@@ -119,20 +119,63 @@ def test_on_time_parcel_has_no_delay_notice(app, client, runtime):
     assert "running late" not in html and "Expected delivery" in html
 
 
-def test_failed_attempt_offers_the_ndr_page(app, client, runtime):
-    shipment = make_shipment(runtime, "attempt_failed", reason="customer_unavailable")
+def open_case(runtime, shipment: str) -> str:
     with runtime.sessions() as session:
         brand_id = session.get(Shipment, shipment).brand_id
         case = NdrCaseRow(brand_id=brand_id, shipment_id=shipment, state="awaiting_customer")
         session.add(case)
         session.commit()
+        return case.id
+
+
+def test_failed_attempt_page_never_carries_the_address_change_link(app, client, runtime):
+    """A forwarded tracking link must not open the page that changes the delivery address:
+    the failed-delivery link travels only in the e-mail (or via order number + e-mail)."""
+    shipment = make_shipment(runtime, "attempt_failed", reason="customer_unavailable")
+    open_case(runtime, shipment)
     html = client.get(path_for(app, shipment)).get_data(as_text=True)
-    token = re.search(r'href="[^"]*/ndr/([^"]+)"', html).group(1)
-    max_age = timedelta(days=runtime.settings.link_max_age_days)
-    secret = runtime.settings.signing_key("links")
-    assert read_token(secret, LINK_PURPOSE, token, max_age, runtime.clock) == case.id
+    assert "/ndr/" not in html
+    assert "Choose what happens next" in html and 'href="/t/northwind"' in html
     assert "Nobody was available to receive it." in html
     assert "current issue" in html
+
+
+def test_lookup_by_email_during_a_failed_attempt_leads_to_the_choice(client, runtime):
+    shipment = make_shipment(runtime, "attempt_failed", reason="address_incorrect")
+    case_id = open_case(runtime, shipment)
+    response = lookup(client, order_number="NW-1001", contact=CUSTOMER["email"])
+    assert response.status_code == 303
+    token = response.headers["Location"].rsplit("/ndr/", 1)[1]
+    max_age = timedelta(days=runtime.settings.link_max_age_days)
+    secret = runtime.settings.secret_key
+    assert read_token(secret, LINK_PURPOSE, token, max_age, runtime.clock) == case_id
+    assert CUSTOMER["street"] in client.get(f"/ndr/{token}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", ["attempt_failed", "delivered"])
+def test_lookup_by_postal_code_shows_status_dates_and_city_only(client, runtime, status):
+    shipment = make_shipment(
+        runtime, status, details={"proof_of_delivery": {"signed_by": CUSTOMER["name"]}}
+    )
+    open_case(runtime, shipment)
+    response = lookup(client, order_number="NW-1001", contact="62704")
+    assert response.status_code == 303
+    token = response.headers["Location"].rsplit("/", 1)[1]
+    assert links.read_grant(runtime, links.TRACKING, BRAND, token).place_only
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "private, no-store"
+    assert "Delivering to Springfield, IL" in html
+    assert re.search(r"(Expected delivery|Delivered on)</dt>", html)
+    for secret in PERSONAL:
+        if secret != CUSTOMER["city"]:
+            assert secret not in html, secret
+    assert "/ndr/" not in html and "/returns/" not in html and "csrf_token" not in html
+    feedback = client.post(
+        response.headers["Location"] + "/feedback",
+        data={"csrf_token": csrf(client, "/t/northwind"), "score": "9"},
+    )
+    assert feedback.status_code == 403
 
 
 def test_return_button_only_within_the_window(app, client, runtime, clock):
@@ -169,17 +212,40 @@ def test_feedback_needs_csrf_a_valid_score_and_a_delivery(app, client, runtime):
         assert session.scalar(select(func.count()).select_from(Feedback)) == 0
 
 
+@pytest.mark.parametrize("score", ["²", "٣", " 9x", "99999999999999999999"])
+def test_feedback_score_must_be_ascii_digits(app, client, runtime, score):
+    delivered = path_for(app, make_shipment(runtime, "delivered"))
+    refused = client.post(
+        delivered + "/feedback", data={"csrf_token": csrf(client, delivered), "score": score}
+    )
+    assert refused.status_code == 400 and "score from 0 to 10" in refused.get_data(as_text=True)
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Feedback)) == 0
+
+
+def test_a_nul_byte_in_a_form_or_a_path_never_reaches_the_database(client, runtime):
+    make_shipment(runtime)
+    assert lookup(client, order_number="NW-1001\x00", contact="62704").status_code == 400
+    assert lookup(client, order_number="NW-1001", contact="62704\x00").status_code == 400
+    assert client.get("/t/northwind/number/SBX100200300%00").status_code == 404
+    assert client.get("/t/northwind/number/SBX%00?format=json").status_code == 404
+
+
 def lookup(client, **form):
     return client.post("/t/northwind", data={"csrf_token": csrf(client, "/t/northwind"), **form})
 
 
-@pytest.mark.parametrize("contact", [CUSTOMER["email"].upper(), "62704", "62704-1234"])
-def test_lookup_by_order_number_leads_to_the_signed_page(client, runtime, contact):
+@pytest.mark.parametrize(
+    ("contact", "place_only"),
+    [(CUSTOMER["email"].upper(), False), ("62704", True), ("62704-1234", True)],
+)
+def test_lookup_by_order_number_leads_to_the_signed_page(client, runtime, contact, place_only):
     shipment = make_shipment(runtime)
     response = lookup(client, order_number="NW-1001", contact=contact)
     assert response.status_code == 303
     token = response.headers["Location"].rsplit("/", 1)[1]
-    assert links.read_token(runtime, links.TRACKING, BRAND, token) == shipment
+    grant = links.read_grant(runtime, links.TRACKING, BRAND, token)
+    assert grant == links.Grant(shipment, place_only=place_only)
 
 
 def test_lookup_gives_one_answer_for_unknown_order_and_wrong_contact(client, runtime):

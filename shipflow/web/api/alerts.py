@@ -27,8 +27,8 @@ class AlertQuery(PageQuery):
     kind: Kind | None = None
     severity: Severity | None = None
     carrier: Annotated[str, Field(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
-    status: Literal["open", "acknowledged", "resolved", "unresolved"] | None = Field(
-        None, description="default: every status; `unresolved` = open or acknowledged"
+    status: Literal["open", "acknowledged", "resolved", "unresolved", "all"] | None = Field(
+        None, description="default or `all`: every status; `unresolved` = open or acknowledged"
     )
 
 
@@ -65,8 +65,9 @@ def alert_json(alert: Alert) -> dict:
 @api.get("/alerts", tags=[TAG], responses={200: AlertPage})
 def list_alerts(query: AlertQuery):
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    status = None if query.status == "all" else query.status
     statement = alert_store.alert_query(
-        g.brand_id, query.kind, query.severity, query.carrier, query.status
+        g.brand_id, query.kind, query.severity, query.carrier, status
     )
     rows, cursor = page(list(g.db.scalars(paginate(statement, Alert, query))), query.limit)
     return {"data": [alert_json(a) for a in rows], "next_cursor": cursor}

@@ -18,6 +18,7 @@ from shipflow.web.csrf import check_csrf, csrf_token
 from shipflow.web.ops import throttle
 from shipflow.web.ops.charts import share_chart
 from shipflow.web.ops.users import USER_ID, authenticate, end_sessions, sign_in, signed_in_user
+from shipflow.web.problems import ApiProblem
 
 bp = Blueprint("ops", __name__, url_prefix="/ops", template_folder="templates")
 PAGE_SIZE = 50
@@ -132,8 +133,9 @@ def alerts():
     if TOKEN.match(request.args.get("id", "")):
         statement = statement.where(Alert.id == request.args["id"])
     if request.args.get("cursor"):
-        created_at, alert_id = decode_cursor(request.args["cursor"])
-        if not TOKEN.match(alert_id):
+        try:
+            created_at, alert_id = decode_cursor(request.args["cursor"])
+        except ApiProblem:
             abort(400, "This cursor was not issued here; start from the first page.")
         statement = statement.where(
             (Alert.created_at < created_at)

@@ -20,6 +20,7 @@ from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import current_language, format_day, format_number
 from shipflow.web.i18n import gettext as _
+from shipflow.web.inputs import ascii_int
 from shipflow.web.pages import (
     N_,
     message_page,
@@ -191,6 +192,9 @@ def submit(brand_code: str):
     except PhotoRefused:
         g.db.rollback()
         return _items_page(order, lines, 400, _(PHOTO_RULE))
+    except BadQuantity:
+        g.db.rollback()
+        return _items_page(order, lines, 400, _("Please choose at least one item to return."))
     if not choices:
         return _items_page(order, lines, 400, _("Please choose at least one item to return."))
     request_row = returns.request_return(
@@ -206,12 +210,17 @@ def submit(brand_code: str):
     return redirect(f"/returns/{brand_code}/r/{token}", 303)
 
 
+class BadQuantity(ValueError):
+    """A quantity that is not a number the form offers (an edited form)."""
+
+
 def _choices(order: Order, lines) -> list[ItemChoice]:
     chosen = []
     left = {sku: quantity for sku, _name, quantity, _price in lines}
     for sku, quantity in left.items():
-        wanted = request.form.get(f"quantity-{sku}", "0")
-        count = int(wanted) if wanted.isdigit() else 0
+        count = ascii_int(request.form.get(f"quantity-{sku}", "0"))
+        if count is None:
+            raise BadQuantity(sku)
         if count <= 0:
             continue
         photos = store_photos(g.db, order.brand_id, request.files.getlist(f"photos-{sku}"))

@@ -3,6 +3,8 @@ plain-language status, dates, delay, timeline and the actions that apply right n
 
 `personal` is False for visitors who only know the tracking number: such a view is built
 without any name, address, item or carrier free text, so templates cannot leak them.
+`place` adds the city (destination and event places) for visitors who gave the order number
+and postal code: a weak factor, so never the street, a name or the order's contents.
 """
 
 from __future__ import annotations
@@ -190,7 +192,11 @@ def _place(row) -> str:
     return row.location or ", ".join(p for p in (row.city, row.state, row.country) if p)
 
 
-def _event(row, personal: bool) -> EventView:
+def _city(ship_to: dict) -> str:
+    return ", ".join(p for p in (ship_to.get("city"), ship_to.get("state")) if p)
+
+
+def _event(row, personal: bool, place: bool) -> EventView:
     label = HEADLINES[Status(row.status)][0]
     says_more = row.raw_text.strip().casefold() != label.casefold()
     return EventView(
@@ -198,7 +204,7 @@ def _event(row, personal: bool) -> EventView:
         label=label,
         occurred_at=row.occurred_at,
         detail=row.raw_text if personal and says_more else "",
-        where=_place(row) if personal else "",
+        where=_place(row) if personal or place else "",
     )
 
 
@@ -208,6 +214,7 @@ def build_view(
     personal: bool,
     return_window_days: int | None = None,
     default_zone: str = "UTC",
+    place: bool = False,
 ) -> TrackingView:
     status = Status(shipment.status)
     headline, summary = HEADLINES[status]
@@ -215,7 +222,7 @@ def build_view(
     ship_to = order.ship_to if order else {}
     zone = destination_zone(ship_to, default_zone)
     events = [
-        _event(row, personal)
+        _event(row, personal, place)
         for row in sorted(shipment.events, key=lambda e: e.occurred_at, reverse=True)
     ]
     delivered_on = shipment.delivered_at.astimezone(zone).date() if shipment.delivered_at else None
@@ -237,7 +244,7 @@ def build_view(
         personal=personal,
     )
     if not personal:
-        return view
+        return replace(view, destination=_city(ship_to)) if place else view
     proof = (shipment.details or {}).get("proof_of_delivery") or {}
     return_until = None
     if status == Status.DELIVERED and delivered_on and return_window_days:
@@ -247,11 +254,10 @@ def build_view(
 
 
 def _personal(view, order, ship_to: dict, proof: dict, return_until) -> TrackingView:
-    destination = ", ".join(p for p in (ship_to.get("city"), ship_to.get("state")) if p)
     return replace(
         view,
         order_number=order.order_number if order else "",
-        destination=destination,
+        destination=_city(ship_to),
         items=[(line.name or line.sku, line.quantity) for line in order.lines] if order else [],
         proof_signed_by=str(proof.get("signed_by") or ""),
         proof_photo_url=str(proof.get("photo_url") or ""),

@@ -1,6 +1,8 @@
 """Routes of the tracking page. Who may see what: a signed link shows the whole shipment;
-order number + e-mail/postal code leads to that link; a tracking number alone shows
-status and dates only."""
+order number + e-mail leads to that link (or to the failed-delivery choice while a case is
+open); order number + postal code leads to a link that shows status, dates and the city; a
+tracking number alone shows status and dates only. No tracking page links to the
+failed-delivery choice: that link lets one change the address, so only the e-mail carries it."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from shipflow.store.models import Order, Shipment
 from shipflow.web import links
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import gettext as _
+from shipflow.web.inputs import ascii_int
 from shipflow.web.pages import message_page, render_page, use_brand
 from shipflow.web.problems import not_found
 from shipflow.web.ratelimit import Limit, limiter
@@ -74,13 +77,14 @@ def _load(statement):
     )
 
 
-def _view(shipment: Shipment, personal: bool):
+def _view(shipment: Shipment, personal: bool, place: bool = False):
     return build_view(
         shipment,
         g.runtime.clock.now(),
         personal,
         return_window_days=g.brand.returns.window_days,
         default_zone=g.brand.warehouses[0].timezone,
+        place=place,
     )
 
 
@@ -135,15 +139,26 @@ def lookup_submit(brand_code: str):
         # One answer whether the order is unknown or the contact is wrong: nothing to probe.
         error = _("We couldn't find an order with these details. Please check them and try again.")
         return _no_store(render_page("tracking/lookup.html", 404, form=form, error=error))
-    shipments = [s for s in order.shipments if s.kind == "forward"]
-    if len(shipments) == 1:
-        return redirect(links.tracking_path(brand_code, shipments[0].id), 303)
+    by_email = "@" in form["contact"]
+    parcels = [
+        (_parcel_link(brand_code, s, by_email), s) for s in order.shipments if s.kind == "forward"
+    ]
+    if len(parcels) == 1:
+        return redirect(parcels[0][0], 303)
     return _no_store(
-        render_page(
-            "tracking/order.html",
-            order_number=order.order_number,
-            parcels=[(links.tracking_path(brand_code, s.id), s) for s in shipments],
-        )
+        render_page("tracking/order.html", order_number=order.order_number, parcels=parcels)
+    )
+
+
+def _parcel_link(brand_code: str, shipment: Shipment, by_email: bool) -> str:
+    """The e-mail address (only the customer's mailbox knows it) reaches the whole page, or
+    the failed-delivery choice while a case is open; a postal code (anyone at the address,
+    on the label or in a forwarded link knows it) reaches status, dates and the city."""
+    if not by_email:
+        return links.tracking_path(brand_code, shipment.id, place_only=True)
+    settings, clock = g.runtime.settings, g.runtime.clock
+    return open_case_link(g.db, settings, shipment.id, clock) or links.tracking_path(
+        brand_code, shipment.id
     )
 
 
@@ -210,42 +225,57 @@ def public_json(view) -> dict:
 # -- the signed link: everything ----------------------------------------------------------
 
 
-def _shipment_from_token(brand_code: str, token: str):
-    """(shipment, None) or (None, an error page that shows no data)."""
+def _shipment_from_token(brand_code: str, token: str, place_ok: bool = True):
+    """(shipment, grant, None) or (None, None, an error page that shows no data)."""
     try:
-        shipment_id = links.read_token(g.runtime, links.TRACKING, brand_code, token)
-    except links.LinkExpired:
-        return None, message_page(
+        grant = links.read_grant(g.runtime, links.TRACKING, brand_code, token)
+        if grant.place_only and not place_ok:
+            raise links.LinkInvalid(token)
+    except links.LinkInvalid as refused:
+        return None, None, _refusal(brand_code, refused)
+    shipment = _load(
+        select(Shipment).where(
+            Shipment.id == grant.shipment_id, Shipment.brand_id == _brand_id(brand_code)
+        )
+    )
+    if shipment is None:
+        return None, None, message_page(404, _("We couldn't find this shipment"))
+    return shipment, grant, None
+
+
+def _refusal(brand_code: str, refused: links.LinkInvalid):
+    if isinstance(refused, links.LinkExpired):
+        return message_page(
             410,
             _("This tracking link has expired"),
             _("For your privacy, tracking links only work for a limited time."),
             _("You can still look up your order with its number and your e-mail address."),
             action=(f"/t/{brand_code}", _("Look up your order")),
         )
-    except links.LinkInvalid:
-        return None, message_page(
-            403,
-            _("This tracking link isn't valid"),
-            _("The link may be incomplete. Please copy the whole link from your e-mail."),
-            action=(f"/t/{brand_code}", _("Look up your order")),
-        )
-    shipment = _load(
-        select(Shipment).where(
-            Shipment.id == shipment_id, Shipment.brand_id == _brand_id(brand_code)
-        )
+    return message_page(
+        403,
+        _("This tracking link isn't valid"),
+        _("The link may be incomplete. Please copy the whole link from your e-mail."),
+        action=(f"/t/{brand_code}", _("Look up your order")),
     )
-    if shipment is None:
-        return None, message_page(404, _("We couldn't find this shipment"))
-    return shipment, None
 
 
 @bp.get("/t/<brand_code>/<token>")
 def page(brand_code: str, token: str):
     use_brand(brand_code)
-    shipment, error = _shipment_from_token(brand_code, token)
+    shipment, grant, error = _shipment_from_token(brand_code, token)
     if error:
         return _no_store(error)
+    if grant.place_only:
+        view = _view(shipment, personal=False, place=True)
+        actions = {"arrange": _arrange_link(brand_code, view)}
+        return _no_store(render_page("tracking/page.html", view=view, links=actions, steps=STEPS))
     return _no_store(_full_page(brand_code, token, shipment))
+
+
+def _arrange_link(brand_code: str, view) -> str | None:
+    """After a failed attempt: the lookup form, where the e-mail address leads to the choice."""
+    return f"/t/{brand_code}" if view.attempt_failed else None
 
 
 def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 200, **extra):
@@ -254,9 +284,7 @@ def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 20
         select(Feedback.id).where(Feedback.shipment_id == shipment.id)
     )
     actions = {
-        "ndr": open_case_link(g.db, g.runtime.settings, shipment.id, g.runtime.clock)
-        if view.attempt_failed
-        else None,
+        "arrange": _arrange_link(brand_code, view),
         "returns": f"/returns/{brand_code}" if view.return_until else None,
         "feedback": f"/t/{brand_code}/{token}/feedback",
     }
@@ -276,14 +304,14 @@ def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 20
 def feedback(brand_code: str, token: str):
     use_brand(brand_code)
     check_csrf()
-    shipment, error = _shipment_from_token(brand_code, token)
+    shipment, _grant, error = _shipment_from_token(brand_code, token, place_ok=False)
     if error:
         return _no_store(error)
     if shipment.status != "delivered":
         return _no_store(_full_page(brand_code, token, shipment, 409))
-    score = request.form.get("score", "")
+    score = ascii_int(request.form.get("score", ""))
     comment = request.form.get("comment", "").strip()
-    if not score.isdigit() or not 0 <= int(score) <= 10:
+    if score is None or not 0 <= score <= 10:
         problem = _("Please choose a score from 0 to 10.")
         return _no_store(_full_page(brand_code, token, shipment, 400, feedback_error=problem))
     g.db.add(
@@ -291,7 +319,7 @@ def feedback(brand_code: str, token: str):
             brand_id=shipment.brand_id,
             shipment_id=shipment.id,
             carrier=shipment.carrier,
-            score=int(score),
+            score=score,
             comment=comment[:COMMENT_MAX],
             language=g.language,
         )
