@@ -64,6 +64,7 @@ def create_app(runtime: Runtime) -> OpenAPI:
     )
     sessions.init_app(app, runtime.settings)
     access_log.init_app(app)
+    app.json = inputs.JSONProvider(app)
     app.extensions["shipflow"] = runtime
     app.extensions["shipflow.limiter"] = make_limiter(runtime.settings, runtime.clock)
     limits.init_app(app)

@@ -8,6 +8,8 @@ import secrets
 
 from flask import abort, request, session
 
+from shipflow.web.inputs import refuse_nul_in_form
+
 FIELD = "csrf_token"
 
 
@@ -18,7 +20,9 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    """Without a token in the session the body is not even parsed (it may be a large upload)."""
+    """Without a token in the session the body is not even parsed (it may be a large upload);
+    a genuine form's fields are then checked for NUL bytes."""
     expected = session.get(FIELD)
     if not expected or not hmac.compare_digest(str(expected), request.form.get(FIELD, "")):
         abort(400, "This form has expired. Reload the page and try again.")
+    refuse_nul_in_form()

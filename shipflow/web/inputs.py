@@ -14,6 +14,7 @@ import re
 
 from flask import request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, NotFound
 
 ASCII_INT = re.compile(r"[0-9]{1,9}")
@@ -26,10 +27,21 @@ def ascii_int(text: str) -> int | None:
 
 
 def refuse_nul_bytes() -> None:
-    """A `before_request` hook: 404 for a NUL byte in the path, 400 in a field."""
+    """A `before_request` hook: 404 for a NUL byte in the path, 400 in the query string. Form
+    fields wait for `refuse_nul_in_form`, after the CSRF check: reading them here would parse
+    a body that the route's size limit and the CSRF check must refuse unread."""
     if any("\x00" in str(value) for value in (request.view_args or {}).values()):
         raise NotFound()
-    for name, value in request.values.items(multi=True):
+    _refuse_nul(request.args)
+
+
+def refuse_nul_in_form() -> None:
+    """400 for a NUL byte in a form field (called once a form is known to be genuine)."""
+    _refuse_nul(request.form)
+
+
+def _refuse_nul(fields: MultiDict) -> None:
+    for name, value in fields.items(multi=True):
         if "\x00" in name or "\x00" in value:
             field = name.replace("\x00", "")
             raise BadRequest(f"{field}: contains a NUL byte; send the text without it.")

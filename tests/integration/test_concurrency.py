@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 
 from shipflow.fulfilment import fulfilment_for
 from shipflow.store.allocation_models import AllocationBatch
-from shipflow.store.models import IdempotencyRecord, Order, Shipment, utcnow
+from shipflow.store.models import IdempotencyRecord, Order, Shipment
 from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
 from shipflow.web.api.idempotency import CLAIM_TIMEOUT
 from tests.fakes import ReturnLabelCarrier
@@ -218,7 +218,7 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over(client, runtime, demo):
         with runtime.sessions() as session:
             session.execute(delete(AllocationBatch))
             claim = session.scalar(select(IdempotencyRecord))
-            claim.response_status, claim.created_at = None, utcnow() - age
+            claim.response_status, claim.created_at = None, runtime.clock.now() - age
             session.commit()
 
     assert send().status_code == 202

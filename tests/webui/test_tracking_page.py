@@ -147,7 +147,7 @@ def test_lookup_by_email_during_a_failed_attempt_leads_to_the_choice(client, run
     assert response.status_code == 303
     token = response.headers["Location"].rsplit("/ndr/", 1)[1]
     max_age = timedelta(days=runtime.settings.link_max_age_days)
-    secret = runtime.settings.secret_key
+    secret = runtime.settings.signing_key("links")
     assert read_token(secret, LINK_PURPOSE, token, max_age, runtime.clock) == case_id
     assert CUSTOMER["street"] in client.get(f"/ndr/{token}").get_data(as_text=True)
 

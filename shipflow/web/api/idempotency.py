@@ -17,7 +17,7 @@ from flask import after_this_request, current_app, g, request
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shipflow.store.models import IdempotencyRecord, utcnow
+from shipflow.store.models import IdempotencyRecord
 from shipflow.web.problems import ApiProblem, field_problem
 
 HEADER = "Idempotency-Key"
@@ -74,7 +74,7 @@ def _claim(key: str, digest: str) -> tuple[IdempotencyRecord | None, bool]:
             IdempotencyRecord.brand_id == g.brand_id, IdempotencyRecord.key == key
         )
     )
-    now = utcnow()
+    now = g.runtime.clock.now()
     abandoned = (
         held is not None
         and held.response_status is None
