@@ -3,6 +3,8 @@ key is refused at once; the demo reuses its key across restarts instead of minti
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from shipflow.cli import main
 from shipflow.demo import demo_api_key
 from shipflow.store.db import unit_of_work
@@ -10,7 +12,8 @@ from shipflow.web.auth import active_key, brand_keys, create_api_key
 
 
 def _spare_key(runtime, brand_id: str) -> tuple[str, str]:
-    """A second key of the brand: (its id, the key)."""
+    """A second key of the brand, made a second after the first: (its id, the key)."""
+    runtime.clock.advance(timedelta(seconds=1))
     with unit_of_work(runtime.sessions) as session:
         key = create_api_key(session, brand_id, "spare")
         session.flush()

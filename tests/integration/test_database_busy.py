@@ -11,9 +11,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from shipflow.config import load_settings
-from tests.conftest import ROOT
-
 LOCK_BOUND_MS = 200
 ORDER = {
     "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
@@ -33,9 +30,8 @@ def bounded(url: str, milliseconds: int) -> str:
 
 
 @pytest.fixture
-def settings(database_url):
-    url = bounded(database_url, LOCK_BOUND_MS)
-    return load_settings(ROOT / "config.yaml", environ={"SHIPFLOW_DATABASE_URL": url})
+def settings(settings, database_url):
+    return settings.model_copy(update={"database_url": bounded(database_url, LOCK_BOUND_MS)})
 
 
 class WriteLock:
