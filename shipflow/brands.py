@@ -1,14 +1,10 @@
-"""Brands, warehouses and carrier accounts come from configuration; this writes them to the
-database (idempotently) so every query can be scoped by brand.
+"""Brands, warehouses and carrier accounts come from configuration; this writes their ids,
+codes and names to the database (idempotently) so every query can be scoped by brand.
 
-No secret is written: carrier credentials, alert channels (Slack URLs, webhook signing keys)
-and the store webhook's URL and secret stay in config.yaml, and code that needs them reads
-the typed configuration (`brand_config`) when it uses them."""
+Nothing else of the configuration is copied: code reads a brand's typed configuration
+(`brand_config`) when it uses it, so the database holds no second, stale or secret copy."""
 
 from __future__ import annotations
-
-import copy
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,23 +23,10 @@ def _upsert(session: Session, model, where: dict, values: dict):
     return row
 
 
-def without_secrets(settings: dict[str, Any]) -> dict[str, Any]:
-    """A brand's settings as its row may keep them (also used to scrub rows written before)."""
-    kept = copy.deepcopy(settings)
-    for account in kept.get("carriers") or []:
-        account.pop("credentials", None)
-    for section, keys in (
-        ("returns", ("store_webhook_url", "store_webhook_secret")),
-        ("alerts", ("channels",)),
-    ):
-        for key in keys:
-            (kept.get(section) or {}).pop(key, None)
-    return kept
-
-
 def brand_config(session: Session, brand_id: str) -> BrandConfig | None:
     """The typed configuration of a brand row, from the runtime behind the session; None for
-    a row the configuration does not (or no longer) name."""
+    a row the configuration does not (or no longer) name. The one way to read a brand's
+    settings."""
     code = session.scalar(select(Brand.code).where(Brand.id == brand_id))
     return session.info["runtime"].settings.brand(code) if code else None
 
@@ -53,11 +36,7 @@ def sync_brand(session: Session, brand: BrandConfig) -> Brand:
         session,
         Brand,
         {"code": brand.code},
-        {
-            "name": brand.name,
-            "currency": brand.currency,
-            "settings": without_secrets(brand.model_dump(mode="json")),
-        },
+        {"name": brand.name, "currency": brand.currency},
     )
     session.flush()
     for warehouse in brand.warehouses:
@@ -72,7 +51,6 @@ def sync_brand(session: Session, brand: BrandConfig) -> Brand:
                 "latitude": warehouse.latitude,
                 "longitude": warehouse.longitude,
                 "timezone": warehouse.timezone,
-                "settings": warehouse.model_dump(mode="json", exclude={"stock"}),
                 "stock": dict(warehouse.stock),
             },
         )
@@ -81,11 +59,7 @@ def sync_brand(session: Session, brand: BrandConfig) -> Brand:
             session,
             CarrierAccount,
             {"brand_id": row.id, "code": account.code},
-            {
-                "carrier": account.carrier,
-                "sandbox": account.sandbox,
-                "settings": account.model_dump(mode="json", exclude={"credentials"}),
-            },
+            {"carrier": account.carrier, "sandbox": account.sandbox},
         )
     return row
 

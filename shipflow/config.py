@@ -1,7 +1,9 @@
 """Configuration: `config.yaml` validated by pydantic, environment variables on top.
 
 A bad file stops start-up with one paragraph naming the file, the key path and the fix,
-never a traceback. Deployments override with SHIPFLOW_* environment variables.
+never a traceback. Deployments override with SHIPFLOW_* environment variables, and give
+secrets (carrier credentials, alert channel URLs, the store webhook's secret) as `${NAME}`
+references to environment variables, so the file itself holds none.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
+from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,6 +34,7 @@ from carriers.registry import available_carriers
 from shipflow.delays.config import AlertsConfig
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
 from shipflow.notify.outbound import DestinationRefused, Unresolvable, check_destination
+from shipflow.notify.templates import Milestone, Template
 from shipflow.tracking.config import TrackingConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -216,6 +221,26 @@ class NdrConfig(Strict):
     pickup_points: list[PickupPointConfig] = []
 
 
+class QuietHoursConfig(Strict):
+    """Customer messages due in these hours (the customer's local time) wait until the end."""
+
+    start: time
+    end: time
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> time:
+        return _parse_clock(value)
+
+
+class NotificationsConfig(Strict):
+    """Customer messages: when they may arrive and the brand's own wording, per milestone and
+    language (Jinja in a sandbox, over shipflow's defaults)."""
+
+    quiet_hours: QuietHoursConfig = QuietHoursConfig(start=time(21, 0), end=time(8, 0))
+    templates: dict[Milestone, dict[str, Template]] = {}
+
+
 class BrandConfig(Strict):
     code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9-]+$")]
     name: str
@@ -230,7 +255,7 @@ class BrandConfig(Strict):
     rules: dict[str, Any] = {}
     returns: ReturnsConfig = ReturnsConfig()
     ndr: NdrConfig = NdrConfig()
-    notifications: dict[str, Any] = {}
+    notifications: NotificationsConfig = NotificationsConfig()
     alerts: AlertsConfig = AlertsConfig()
 
     @model_validator(mode="after")
@@ -344,6 +369,30 @@ ENV_OVERRIDES = {
 }
 
 
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _with_environment(value: Any, environ: Mapping[str, str], source: str, loc: tuple = ()) -> Any:
+    """`value` with every `${NAME}` in its strings replaced by that environment variable."""
+    if isinstance(value, dict):
+        return {k: _with_environment(v, environ, source, (*loc, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_environment(v, environ, source, (*loc, i)) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def variable(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in environ:
+            raise ConfigError(
+                f"{source}: {_key_path(loc)} refers to the environment variable {name}, which "
+                f"is not set; set {name} in shipflow's environment (or put the value in its place)."
+            )
+        return environ[name]
+
+    return ENV_REFERENCE.sub(variable, value)
+
+
 def _key_path(loc: tuple) -> str:
     path = ""
     for part in loc:
@@ -361,11 +410,11 @@ def _describe(error: dict, raw: Any) -> str:
     return f"{_key_path(loc)}: {message}"
 
 
-def parse_settings(raw: Any, source: str, environ: dict[str, str] | None = None) -> Settings:
+def parse_settings(raw: Any, source: str, environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping of settings at the top level")
-    data = dict(raw)
+    data = _with_environment(raw, environ, source)
     for variable, key in ENV_OVERRIDES.items():
         if environ.get(variable):
             data[key] = environ[variable]

@@ -104,8 +104,7 @@ def _message_customer(
         return
     order = session.get(Order, shipment.order_id)
     brand = session.get(Brand, shipment.brand_id)
-    languages = (brand.settings or {}).get("languages") or ["en"]
-    language = customer.pick_language(order.language, languages)
+    language = customer.language_of(session, order)
     link = tracking_link(brand.code, shipment.id, runtime)
     day = payload.get("predicted_date") or shipment.predicted_date or shipment.promised_date
     when = date.fromisoformat(day) if isinstance(day, str) else day

@@ -17,6 +17,7 @@ from carriers.base import (
     FailedDeliveryAction,
     FailedDeliveryInstruction,
 )
+from shipflow.brands import brand_config
 from shipflow.clock import Clock
 from shipflow.config import Settings
 from shipflow.domain import Address, Reason
@@ -42,9 +43,9 @@ LINK_PURPOSE = "ndr"
 CarrierFor = Callable[[Shipment], Carrier]
 
 
-def policy_for(brand: Brand) -> NdrPolicy:
-    ndr = (brand.settings or {}).get("ndr", {})
-    return NdrPolicy(max_attempts=int(ndr.get("max_attempts", NdrPolicy().max_attempts)))
+def policy_for(session: Session, brand_id: str) -> NdrPolicy:
+    brand = brand_config(session, brand_id)
+    return NdrPolicy(max_attempts=brand.ndr.max_attempts) if brand else NdrPolicy()
 
 
 def action_link(settings: Settings, case_id: str, clock: Clock | None = None) -> str:
@@ -109,9 +110,9 @@ class NdrService:
         self, shipment: Shipment, reason: Reason | None, now: datetime
     ) -> NdrCaseRow:
         row = self.case_of(shipment.id)
-        brand = self.session.get(Brand, shipment.brand_id)
+        policy = policy_for(self.session, shipment.brand_id)
         case, steps = on_attempt_failed(
-            _to_domain(row) if row else None, shipment.id, reason, now, policy_for(brand)
+            _to_domain(row) if row else None, shipment.id, reason, now, policy
         )
         if row is None:
             row = NdrCaseRow(brand_id=shipment.brand_id, shipment_id=shipment.id)
@@ -149,7 +150,6 @@ class NdrService:
     def push(self, row: NdrCaseRow, now: datetime) -> None:
         """Send the customer's choice to the carrier; failures retry up to the policy's limit."""
         shipment = self.session.get(Shipment, row.shipment_id)
-        brand = self.session.get(Brand, shipment.brand_id)
         details = row.action_details or {}
         address = details.get("address")
         instruction = FailedDeliveryInstruction(
@@ -162,7 +162,7 @@ class NdrService:
             pickup_point_id=details.get("pickup_point_id", ""),
             instructions=details.get("instructions", ""),
         )
-        policy = policy_for(brand)
+        policy = policy_for(self.session, shipment.brand_id)
         while True:
             try:
                 row.carrier_reference = self.carrier_for(shipment).failed_delivery_action(
@@ -186,7 +186,7 @@ class NdrService:
         )
         for row in rows:
             shipment = self.session.get(Shipment, row.shipment_id)
-            policy = policy_for(self.session.get(Brand, row.brand_id))
+            policy = policy_for(self.session, row.brand_id)
             case, steps = follow_up(_to_domain(row), now, policy)
             if steps:
                 _save(row, case, now)

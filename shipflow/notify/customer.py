@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shipflow import geo
+from shipflow.brands import brand_config
+from shipflow.config import NotificationsConfig
 from shipflow.notify.senders import InvalidMessage, OutgoingMessage, Sender, SendError
 from shipflow.notify.templates import Milestone, pick_language, render, template_for
 from shipflow.notify.timing import message_key, send_time
@@ -18,18 +20,16 @@ from shipflow.store.lease import claim
 from shipflow.store.models import Brand, Order
 from shipflow.store.postpurchase_models import CustomerMessageRow
 
-QUIET_HOURS = (time(21, 0), time(8, 0))
 MAX_ATTEMPTS = 5
 CLAIM_LEASE = timedelta(minutes=5)  # far longer than one send may take (SMTP timeout: 10 s)
 
 log = logging.getLogger(__name__)
 
 
-def _quiet_hours(settings: Mapping) -> tuple[time, time]:
-    quiet = settings.get("notifications", {}).get("quiet_hours")
-    if not quiet:
-        return QUIET_HOURS
-    return time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])
+def language_of(session: Session, order: Order) -> str:
+    """The order's language if its brand speaks it, else the brand's closest or first."""
+    config = brand_config(session, order.brand_id)
+    return pick_language(order.language, config.languages if config else ["en"])
 
 
 def queue(
@@ -53,11 +53,12 @@ def queue(
     key = message_key(shipment_id or order.id, milestone.value, channel, discriminator)
     if session.scalar(select(CustomerMessageRow.id).where(CustomerMessageRow.key == key)):
         return None
-    settings = brand.settings or {}
-    language = pick_language(order.language, settings.get("languages") or ["en"])
-    overrides = settings.get("notifications", {}).get("templates")
+    config = brand_config(session, brand.id)
+    notifications = config.notifications if config else NotificationsConfig()
+    language = language_of(session, order)
+    quiet = notifications.quiet_hours
     message = render(
-        template_for(milestone, language, overrides),
+        template_for(milestone, language, notifications.templates),
         {"brand": brand.name, "order_number": order.order_number, **context},
     )
     row = CustomerMessageRow(
@@ -70,7 +71,7 @@ def queue(
         language=language,
         subject=message.subject,
         body=message.body,
-        send_after=send_time(now, customer_zone, *_quiet_hours(settings)),
+        send_after=send_time(now, customer_zone, quiet.start, quiet.end),
     )
     session.add(row)
     return row

@@ -222,13 +222,13 @@ def pick_language(wanted: str, offered: list[str]) -> str:
 
 
 def template_for(
-    milestone: Milestone, language: str, overrides: Mapping[str, Mapping[str, Mapping]] | None
+    milestone: Milestone,
+    language: str,
+    overrides: Mapping[Milestone, Mapping[str, Template]] | None,
 ) -> Template:
     """The brand's own wording if it has one for this milestone and language, else ours."""
-    custom = ((overrides or {}).get(milestone.value) or {}).get(language)
-    if custom:
-        return Template(custom["subject"], custom["body"])
-    return DEFAULTS.get(language, DEFAULTS["en"])[milestone]
+    custom = (overrides or {}).get(milestone, {}).get(language)
+    return custom or DEFAULTS.get(language, DEFAULTS["en"])[milestone]
 
 
 def render(template: Template, context: Mapping[str, object]) -> Template:

@@ -67,10 +67,12 @@ def find_order(
     return None
 
 
-def policy_for(brand: Brand) -> ReturnPolicy:
-    settings = brand.settings or {}
-    final_sale = frozenset(p["sku"] for p in settings.get("products", []) if p.get("final_sale"))
-    return ReturnPolicy.from_config(settings.get("returns", {}), final_sale)
+def policy_for(session: Session, brand_id: str) -> ReturnPolicy:
+    brand = brand_config(session, brand_id)
+    if brand is None:
+        return ReturnPolicy()
+    final_sale = frozenset(p.sku for p in brand.products if p.final_sale)
+    return ReturnPolicy.from_config(brand.returns.model_dump(), final_sale)
 
 
 def delivered_at(session: Session, order: Order) -> datetime | None:
@@ -110,8 +112,7 @@ def judge(session: Session, order: Order, choices: Sequence[ItemChoice], now: da
         )
         for choice in choices
     ]
-    brand = session.get(Brand, order.brand_id)
-    return decide(policy_for(brand), requests, delivered_at(session, order), now)
+    return decide(policy_for(session, order.brand_id), requests, delivered_at(session, order), now)
 
 
 def request_return(

@@ -83,7 +83,6 @@ class Brand(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -112,7 +111,6 @@ class Warehouse(Base):
     latitude: Mapped[float]
     longitude: Mapped[float]
     timezone: Mapped[str] = mapped_column(String(64))
-    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     stock: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -125,7 +123,6 @@ class CarrierAccount(Base):
     code: Mapped[str] = mapped_column(String(64))
     carrier: Mapped[str] = mapped_column(String(32))
     sandbox: Mapped[bool] = mapped_column(Boolean, default=True)
-    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Order(Base):

@@ -15,6 +15,7 @@ from carriers.base import CarrierError
 from shipflow.allocation.constraints import Constraints
 from shipflow.allocation.rules import RuleConfigError
 from shipflow.allocation.service import Allocation
+from shipflow.brands import brand_config
 from shipflow.fulfilment import NotAllocated, ParsedRules, fulfilment_for
 from shipflow.label_purchases import PurchasePending
 from shipflow.store.allocation_models import AllocationBatch, AllocationRules
@@ -213,7 +214,7 @@ def get_rules():
     stored = g.db.get(AllocationRules, g.brand_id)
     if stored is not None:
         return {"source": "api", "rules": stored.rules}
-    brand = g.runtime.settings.brand(g.db.get(Brand, g.brand_id).code)
+    brand = brand_config(g.db, g.brand_id)
     return {"source": "config", "rules": dict(brand.rules) if brand else {}}
 
 

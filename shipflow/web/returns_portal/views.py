@@ -147,7 +147,7 @@ def find(brand_code: str):
 
 
 def _items_page(order: Order, lines, status: int = 200, error: str = ""):
-    policy = returns.policy_for(g.db.get(Brand, order.brand_id))
+    policy = returns.policy_for(g.db, order.brand_id)
     reasons = [(name, reason_label(name)) for name, rule in policy.reasons.items() if rule.allowed]
     photo_reasons = [name for name, rule in policy.reasons.items() if rule.photos_required]
     return private(
