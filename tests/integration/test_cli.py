@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 from alembic import command
-from sqlalchemy import func, select, text
+from sqlalchemy import JSON, column, func, inspect, select, table, text
 
 from shipflow.cli import main
-from shipflow.store.db import unit_of_work
-from shipflow.store.migrate import alembic_config, upgrade
+from shipflow.store.migrate import alembic_config
 from shipflow.store.models import ApiKey, Brand, Warehouse
 from shipflow.web.auth import hash_key
 
@@ -88,20 +88,44 @@ def test_demo_load_writes_no_secret_to_the_database(runner, runtime, tmp_path, d
         assert not any(secret in row for row in stored), name
 
 
-def test_the_migration_scrubs_secrets_stored_before(runtime, database_url):
+def test_the_migrations_scrub_then_drop_settings_stored_before(runtime, database_url):
+    """A database written before: the scrub empties the secrets out of `brands.settings`,
+    then the untyped copies of the configuration are dropped, the rows kept."""
     settings = {
         "returns": {"window_days": 30, "store_webhook_secret": SECRETS["store"]},
         "alerts": {"channels": {"ops-slack": {"type": "slack", "url": SECRETS["slack"]}}},
         "carriers": [{"code": "main", "credentials": {"api_token": SECRETS["carrier"]}}],
     }
-    with unit_of_work(runtime.sessions) as session:
-        session.add(Brand(id="brd_1", code="old", name="Old", settings=settings))
+    alembic = alembic_config(database_url)
+    brands = table(
+        "brands", *(column(name) for name in ("id", "code", "name", "currency", "created_at"))
+    )
+    stored = table("brands", column("id"), column("settings", JSON))
+    command.stamp(alembic, "arch_brandconfig_1", purge=True)
+    command.downgrade(alembic, "merge_3")  # the settings columns back, as they were
+    with runtime.engine.begin() as connection:
+        row = {"id": "brd_1", "code": "old", "name": "Old", "currency": "USD"}
+        connection.execute(brands.insert().values(**row, created_at=datetime.now(UTC)))
+        connection.execute(stored.update().values(settings=settings))
     before_the_scrub = ["trust_money_1", "trust_carrierhttp_1", "trust_secrets_1"]
-    command.stamp(alembic_config(database_url), before_the_scrub, purge=True)
-    upgrade(database_url)
-    with runtime.sessions() as session:
-        kept = session.get(Brand, "brd_1").settings
-    assert kept == {"returns": {"window_days": 30}, "alerts": {}, "carriers": [{"code": "main"}]}
+    command.stamp(alembic, before_the_scrub, purge=True)
+    try:
+        command.upgrade(alembic, "trust_badinput_1")
+        with runtime.engine.connect() as connection:
+            kept = connection.scalar(select(stored.c.settings))
+        assert kept == {
+            "returns": {"window_days": 30},
+            "alerts": {},
+            "carriers": [{"code": "main"}],
+        }
+        command.upgrade(alembic, "arch_brandconfig_1")
+        with runtime.engine.connect() as connection:
+            assert connection.scalar(select(brands.c.code)) == "old"
+            for name in ("brands", "warehouses", "carrier_accounts"):
+                columns = {c["name"] for c in inspect(connection).get_columns(name)}
+                assert "settings" not in columns, name
+    finally:
+        command.stamp(alembic, "heads", purge=True)
 
 
 def test_unknown_brand_is_a_clear_error(runner, tmp_path, database_url):

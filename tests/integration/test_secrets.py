@@ -24,6 +24,10 @@ from shipflow.store.db import unit_of_work
 from shipflow.store.models import CarrierAccount
 from shipflow.web import create_app
 from shipflow.web import links as web_links
+from shipflow.web.auth import create_api_key
+from shipflow.web.ops.users import create_ops_user
+from tests.fakes import TEST_SECRET_KEY
+from tests.integration.test_api import make_order, make_shipment
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = "dev-secret-change-me"  # the key config.yaml used to ship: anyone could sign with it
@@ -144,3 +148,75 @@ def test_the_demo_sandbox_accepts_webhooks_signed_with_its_generated_secret(
     assert _sandbox_webhook(client, demo, OLD_SANDBOX_SECRET) == 401
     assert _sandbox_webhook(client, demo, secret) == 202
     demo.engine.dispose()
+
+
+CONFIGURED_SECRETS = {
+    "SANDBOX_WEBHOOK_SECRET": "whsec-sandbox-4f1c9e",
+    "STORE_WEBHOOK_SECRET": "store-signing-8d2b71",
+    "OPS_SLACK_URL": "https://hooks.slack.com/services/T0/B0/slack-secret-5a6e",
+    "ERP_WEBHOOK_SECRET": "erp-signing-0c3f44",
+}
+ARGUMENTS = {"brand_code": "northwind", "sku": "MUG"}  # also `id`, `tracking_number` below
+WIDGET_QUERY = {"brand": "northwind", "sku": "MUG", "postal_code": "10001"}
+
+
+def test_no_page_or_json_response_carries_a_configured_secret(tmp_path, database_url, clock):
+    """Secrets given as `${NAME}` references reach the typed configuration, and no response
+    of the API (the OpenAPI document included), the ops pages or the public pages shows one."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    brand = data["brands"][0]
+    brand["carriers"][0]["credentials"] = {"webhook_secret": "${SANDBOX_WEBHOOK_SECRET}"}
+    brand["returns"] |= {
+        "store_webhook_url": "https://store.example/returns",
+        "store_webhook_secret": "${STORE_WEBHOOK_SECRET}",
+    }
+    brand["alerts"]["channels"] = {
+        "ops-slack": {"type": "slack", "url": "${OPS_SLACK_URL}"},
+        "erp": {
+            "type": "webhook",
+            "url": "https://erp.example/hooks",
+            "secret": "${ERP_WEBHOOK_SECRET}",
+        },
+    }
+    brand["alerts"]["routes"] = [{"kinds": ["exception"], "channels": ["ops-slack", "erp"]}]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    environ = {
+        **CONFIGURED_SECRETS,
+        "SHIPFLOW_DATABASE_URL": database_url,
+        "SHIPFLOW_SECRET_KEY": TEST_SECRET_KEY,
+    }
+    runtime = Runtime.from_settings(load_settings(path, environ=environ), clock=clock)
+    configured = runtime.settings.brands[0]
+    assert configured.returns.store_webhook_secret == CONFIGURED_SECRETS["STORE_WEBHOOK_SECRET"]
+    assert configured.alerts.channels["ops-slack"].url == CONFIGURED_SECRETS["OPS_SLACK_URL"]
+    app = create_app(runtime)
+    app.config["TESTING"] = True
+    client = app.test_client()
+    with unit_of_work(runtime.sessions) as session:
+        brand_id = sync_brands(session, runtime.settings)[0].id
+        headers = {"Authorization": f"Bearer {create_api_key(session, brand_id, 'scan')}"}
+        password = create_ops_user(session, brand_id, "ops@northwind.example")
+    client.get("/ops/login")
+    with client.session_transaction() as cookie:
+        csrf = cookie["csrf_token"]
+    login = {"brand": "northwind", "email": "ops@northwind.example", "password": password}
+    assert client.post("/ops/login", data={**login, "csrf_token": csrf}).status_code == 302
+    order = make_order(client, headers)
+    shipment = make_shipment(client, headers, order_id=order["id"])
+
+    seen = {}
+    for rule in app.url_map.iter_rules():
+        values = {**ARGUMENTS, "tracking_number": shipment["tracking_number"]}
+        values["id"] = order["id"] if "/orders/" in rule.rule else shipment["id"]
+        if "GET" not in rule.methods or not set(rule.arguments) <= set(values):
+            continue  # signed-link pages need a token; static files hold no configuration
+        url = rule.build(values, append_unknown=False)[1]
+        query = WIDGET_QUERY if url.startswith("/widget/") else {}
+        response = client.get(url, headers=headers, query_string=query)
+        assert response.status_code < 500, url
+        seen[url] = response.get_data(as_text=True)
+    for name, secret in CONFIGURED_SECRETS.items():
+        assert not [url for url, body in seen.items() if secret in body], name
+    assert order["id"] in seen["/api/v1/orders"] and "Northwind" in seen["/ops/alerts"]
+    assert "/api/v1/openapi.json" in seen and "/api/v1/allocation-rules" in seen

@@ -13,6 +13,7 @@ from shipflow.links import read_token
 from shipflow.ndr.service import LINK_PURPOSE, NdrService, ndr_metrics
 from shipflow.store.models import Alert, Brand, Order, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow
+from tests.conftest import configure_brand
 from tests.fakes import RecordingCarrier
 
 T = datetime(2026, 11, 23, 16, tzinfo=UTC)
@@ -20,9 +21,9 @@ T = datetime(2026, 11, 23, 16, tzinfo=UTC)
 
 @pytest.fixture
 def shipment_id(runtime, brands):
+    configure_brand(runtime, "brand-a", languages=["en"])
     with runtime.sessions() as session:
         brand = session.get(Brand, brands["a"]["id"])
-        brand.settings = {"languages": ["en"]}
         order = Order(
             brand_id=brand.id,
             order_number="1001",

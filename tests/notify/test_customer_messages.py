@@ -27,6 +27,7 @@ from shipflow.notify.senders import (
 from shipflow.notify.templates import Milestone
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow
+from tests.conftest import configure_brand
 
 NOON_NY = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
@@ -55,9 +56,9 @@ def smtp_server():
 
 @pytest.fixture
 def order(runtime, brands):
+    configure_brand(runtime, "brand-a", languages=["en", "ja"])
     with runtime.sessions() as session:
         brand = session.get(Brand, brands["a"]["id"])
-        brand.settings = {"languages": ["en", "ja"]}
         row = Order(
             brand_id=brand.id,
             order_number="1001",

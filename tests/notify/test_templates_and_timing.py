@@ -34,7 +34,7 @@ def test_every_default_renders_in_every_language(language, milestone):
 
 
 def test_brand_override_wins_for_its_language_only():
-    overrides = {"shipped": {"en": {"subject": "Shipped! {{ order_number }}", "body": "Yay"}}}
+    overrides = {Milestone.SHIPPED: {"en": Template("Shipped! {{ order_number }}", "Yay")}}
     assert (
         render(template_for(Milestone.SHIPPED, "en", overrides), CONTEXT).subject == "Shipped! 1001"
     )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from shipflow.config import ProductConfig, ReturnsConfig
 from shipflow.domain import Address, Status
 from shipflow.returns.service import (
     ItemChoice,
@@ -30,13 +31,15 @@ WAREHOUSE = Address(country="US", postal_code="08817", city="Edison", state="NJ"
 
 @pytest.fixture
 def order_id(runtime, brands):
+    configure_brand(
+        runtime,
+        "brand-a",
+        languages=["en"],
+        products=[ProductConfig(sku="MUG", name="Enamel camp mug", price=1400, final_sale=True)],
+        returns=ReturnsConfig(window_days=30, auto_approve_up_to=20000),
+    )
     with runtime.sessions() as session:
         brand = session.get(Brand, brands["a"]["id"])
-        brand.settings = {
-            "languages": ["en"],
-            "products": [{"sku": "MUG", "final_sale": True}],
-            "returns": {"window_days": 30, "auto_approve_up_to": 20000},
-        }
         order = Order(
             brand_id=brand.id,
             order_number="1001",

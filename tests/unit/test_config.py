@@ -1,11 +1,13 @@
 """A bad config.yaml stops start-up with one paragraph naming the file, the key and the fix."""
 
+from datetime import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from shipflow.config import ConfigError, load_settings
+from shipflow.notify.templates import Milestone, Template
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -56,6 +58,14 @@ def _warehouse(data, **changes):
         (lambda d: d["brands"][0]["theme"].update(primary_color="blue"), "primary_color"),
         (lambda d: d.update(databse_url="x"), "databse_url: unknown key"),
         (lambda d: d.update(brands=[]), "brands: List should have at least 1 item"),
+        (
+            lambda d: d["brands"][0].update(notifications={"templates": {"shiped": {}}}),
+            "brands[0].notifications.templates.shiped",
+        ),
+        (
+            lambda d: d["brands"][0].update(notifications={"quiet_hours": {"start": "21:00"}}),
+            "brands[0].notifications.quiet_hours.end: this key is required",
+        ),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path, mutate, expected):
@@ -86,3 +96,47 @@ def test_cutoff_written_without_quotes_is_read_as_a_time(tmp_path):
     assert "cutoff: 14:00" in text
     path.write_text(text)
     assert load_settings(path, environ={}).brands[0].warehouses[0].cutoff.hour == 14
+
+
+def _with_secret_references(data):
+    brand = data["brands"][0]
+    brand["carriers"][0]["credentials"] = {"webhook_secret": "${SANDBOX_WEBHOOK_SECRET}"}
+    brand["returns"]["store_webhook_url"] = "https://store.example/returns?key=${STORE_KEY}"
+    brand["returns"]["store_webhook_secret"] = "${STORE_WEBHOOK_SECRET}"
+
+
+def test_secrets_are_read_from_the_environment_variables_named(tmp_path):
+    path = _write(tmp_path, _with_secret_references)
+    environ = {"SANDBOX_WEBHOOK_SECRET": "whsec-1", "STORE_KEY": "k2", "STORE_WEBHOOK_SECRET": "s3"}
+    brand = load_settings(path, environ=environ).brands[0]
+    assert brand.carriers[0].credentials == {"webhook_secret": "whsec-1"}
+    assert brand.returns.store_webhook_url == "https://store.example/returns?key=k2"
+    assert brand.returns.store_webhook_secret == "s3"
+
+
+def test_a_missing_secret_variable_names_the_key_the_file_and_the_variable(tmp_path):
+    path = _write(tmp_path, _with_secret_references)
+    environ = {"SANDBOX_WEBHOOK_SECRET": "whsec-1", "STORE_KEY": "k2"}
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ=environ)
+    message = str(info.value)
+    assert str(path) in message and "brands[0].returns.store_webhook_secret" in message
+    assert "STORE_WEBHOOK_SECRET" in message and "not set" in message
+    assert "\n" not in message
+
+
+def test_notification_wording_and_quiet_hours_are_typed(tmp_path):
+    def mutate(data):
+        data["brands"][0]["notifications"] = {
+            "quiet_hours": {"start": "22:30", "end": "07:00"},
+            "templates": {"delivered": {"ja": {"subject": "届きました", "body": "{{ link }}"}}},
+        }
+
+    notifications = load_settings(_write(tmp_path, mutate), environ={}).brands[0].notifications
+    assert (notifications.quiet_hours.start, notifications.quiet_hours.end) == (
+        time(22, 30),
+        time(7, 0),
+    )
+    assert notifications.templates[Milestone.DELIVERED]["ja"] == Template(
+        "届きました", "{{ link }}"
+    )
