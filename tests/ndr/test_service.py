@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from carriers.base import FailedDeliveryAction as A
+from shipflow.config import NdrConfig
 from shipflow.domain import Reason
 from shipflow.links import read_token
 from shipflow.ndr.service import LINK_PURPOSE, NdrService, ndr_metrics
@@ -106,6 +107,17 @@ def test_three_failures_return_to_sender(runtime, settings, shipment_id):
         assert case.state == "return_to_sender" and case.resolved_at is not None
         messages = session.scalars(select(CustomerMessageRow)).all()
         assert len(messages) == 3  # one per attempt, never the same one twice
+    assert [i.action for i in carrier.instructions] == [A.RETURN_TO_SENDER]
+
+
+def test_the_brands_configured_attempts_return_to_sender(runtime, settings, shipment_id):
+    configure_brand(runtime, "brand-a", ndr=NdrConfig(max_attempts=1))
+    carrier = RecordingCarrier()
+    with runtime.sessions() as session:
+        case = service(session, settings, carrier).on_attempt_failed(
+            session.get(Shipment, shipment_id), None, T
+        )
+        assert case.state == "return_to_sender"
     assert [i.action for i in carrier.instructions] == [A.RETURN_TO_SENDER]
 
 

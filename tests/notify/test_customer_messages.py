@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from sqlalchemy import select
 
+from shipflow.config import NotificationsConfig, QuietHoursConfig
 from shipflow.notify import customer
 from shipflow.notify.customer import deliver_due, queue
 from shipflow.notify.senders import (
@@ -24,7 +25,7 @@ from shipflow.notify.senders import (
     SmtpSender,
     verify,
 )
-from shipflow.notify.templates import Milestone
+from shipflow.notify.templates import Milestone, Template
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow
 from tests.conftest import configure_brand
@@ -117,6 +118,20 @@ def test_quiet_hours_hold_the_message(runtime, order, smtp_server):
         assert deliver_due(session, row.send_after, {"email": SmtpSender(url)}) == 1
         session.commit()
     assert len(inbox.messages) == 1
+
+
+def test_brand_wording_and_quiet_hours_come_from_its_configuration(runtime, order):
+    late_evening = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 22:00 in New York
+    wording = {Milestone.SHIPPED: {"ja": Template("{{ brand }}: {{ order_number }}", "{{ link }}")}}
+    quiet = QuietHoursConfig(start=time(23, 0), end=time(6, 30))
+    notifications = NotificationsConfig(quiet_hours=quiet, templates=wording)
+    configure_brand(runtime, "brand-a", notifications=notifications)
+    with runtime.sessions() as session:
+        row = _queue(session, order, now=late_evening)
+        assert (row.subject, row.body) == ("Brand A: 1001", "https://t/x")
+        assert row.send_after == late_evening  # before 23:00 there: sent now
+        later = _queue(session, order, Milestone.DELAYED, now=late_evening + timedelta(hours=2))
+        assert later.send_after == datetime(2026, 11, 24, 11, 30, tzinfo=UTC)  # 06:30 there
 
 
 def test_unreachable_smtp_retries_then_fails(runtime, order):
