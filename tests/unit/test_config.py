@@ -66,6 +66,10 @@ def _warehouse(data, **changes):
             lambda d: d["brands"][0].update(notifications={"quiet_hours": {"start": "21:00"}}),
             "brands[0].notifications.quiet_hours.end: this key is required",
         ),
+        (
+            lambda d: d["brands"][0].update(name="Northwind\r\nBcc: all@example.com"),
+            "brands[0].name: must not contain control characters (found U+000D)",
+        ),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path, mutate, expected):
