@@ -1,7 +1,7 @@
 """Brands, warehouses and carrier accounts come from configuration; this writes them to the
 database (idempotently) so every query can be scoped by brand.
 
-No secret is written: carrier credentials, alert channels (Slack URLs, webhook signing keys)
+No secret is written: carrier and channel credentials, alert channels (Slack URLs, webhook signing keys)
 and the store webhook's URL and secret stay in config.yaml, and code that needs them reads
 the typed configuration (`brand_config`) when it uses them."""
 
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shipflow.config import BrandConfig, Settings
-from shipflow.store.models import Brand, CarrierAccount, Warehouse
+from shipflow.store.models import Brand, CarrierAccount, ChannelAccount, Warehouse
 
 
 def _upsert(session: Session, model, where: dict, values: dict):
@@ -30,7 +30,7 @@ def _upsert(session: Session, model, where: dict, values: dict):
 def without_secrets(settings: dict[str, Any]) -> dict[str, Any]:
     """A brand's settings as its row may keep them (also used to scrub rows written before)."""
     kept = copy.deepcopy(settings)
-    for account in kept.get("carriers") or []:
+    for account in [*(kept.get("carriers") or []), *(kept.get("channels") or [])]:
         account.pop("credentials", None)
     for section, keys in (
         ("returns", ("store_webhook_url", "store_webhook_secret")),
@@ -86,6 +86,13 @@ def sync_brand(session: Session, brand: BrandConfig) -> Brand:
                 "sandbox": account.sandbox,
                 "settings": account.model_dump(mode="json", exclude={"credentials"}),
             },
+        )
+    for account in brand.channels:
+        _upsert(
+            session,
+            ChannelAccount,
+            {"brand_id": row.id, "code": account.code},
+            {"channel": account.channel, "shop": account.shop},
         )
     return row
 
