@@ -9,7 +9,7 @@ ZERO_DECIMAL = frozenset({"JPY", "KRW", "TWD", "VND", "CLP", "ISK"})
 
 
 def minor_units(price: str, currency: str) -> int:
-    """"19.99" USD -> 1999; "1200" JPY -> 1200. A price with more digits than the currency
+    """ "19.99" USD -> 1999; "1200" JPY -> 1200. A price with more digits than the currency
     has is refused rather than rounded."""
     digits = 0 if currency.upper() in ZERO_DECIMAL else 2
     try:

@@ -39,9 +39,7 @@ def upgrade() -> None:
     )
     op.add_column(
         "webhook_receipts",
-        sa.Column(
-            "source_kind", sa.String(length=16), server_default="carrier", nullable=False
-        ),
+        sa.Column("source_kind", sa.String(length=16), server_default="carrier", nullable=False),
     )
 
 
