@@ -98,7 +98,9 @@ def test_the_migration_scrubs_secrets_stored_before(runtime, database_url):
         session.add(Brand(id="brd_1", code="old", name="Old", settings=settings))
     before_the_scrub = ["trust_money_1", "trust_carrierhttp_1", "trust_secrets_1"]
     command.stamp(alembic_config(database_url), before_the_scrub, purge=True)
-    upgrade(database_url)
+    # Only up to the scrub: the schema is already whole, later migrations would add it twice.
+    upgrade(database_url, "trust_badinput_1")
+    command.stamp(alembic_config(database_url), "heads", purge=True)
     with runtime.sessions() as session:
         kept = session.get(Brand, "brd_1").settings
     assert kept == {"returns": {"window_days": 30}, "alerts": {}, "carriers": [{"code": "main"}]}
