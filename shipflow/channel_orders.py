@@ -32,10 +32,8 @@ def import_receipt(
     shop: Shop | None = shops.get(receipt.account)
     if shop is None:
         shop = shops[receipt.account] = load_shop(session, runtime, receipt.account)
-    order = import_order(
-        session, receipt.brand_id, shop.id, shop.source.parse_order(receipt.request())
-    )
-    return f"order {order.order_number} ({order.id})"
+    import_order(session, receipt.brand_id, shop.id, shop.source.parse_order(receipt.request()))
+    return None
 
 
 def write_back(session: Session, message: OutboxMessage, *, runtime: Runtime) -> None:
