@@ -153,3 +153,16 @@ def test_the_orders_shipment_is_written_back_to_the_shop(
     assert selling["tc"].shop.fulfilments == {}
     with runtime.sessions() as session:
         assert session.scalar(select(Shipment.status)) == "delivered"
+
+
+def test_another_shop_order_with_a_taken_number_is_failed_not_merged(
+    client, runtime, jobs, selling
+):
+    post_order(client, selling["tb"], shop_order("1", "#1001"))
+    clash = post_order(client, selling["tb"], shop_order("2", "#1001")).json["receipt_id"]
+    jobs.drain()
+
+    with runtime.sessions() as session:
+        receipt = session.get(WebhookReceipt, clash)
+        assert (receipt.status, receipt.error) == ("failed", "DuplicateOrderNumber: #1001")
+        assert session.scalars(select(Order.source_order_id)).all() == ["1"]
