@@ -7,13 +7,13 @@ Carrier failures surface as one `CarrierError` hierarchy carrying the carrier's 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, ClassVar
 
 from shipflow.clock import Clock, SystemClock
-from shipflow.domain import Address, Money, Parcel, TrackingUpdate
+from shipflow.domain import Address, Money, Parcel, TrackingUpdate, WebhookRequest
 
 
 class Capability(enum.StrEnum):
@@ -151,16 +151,6 @@ class PickupConfirmation:
     carrier: str
     confirmation_number: str
     pickup_date: date
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookRequest:
-    """A webhook as received: what signature checks and parsers need, nothing of Flask."""
-
-    headers: Mapping[str, str]
-    body: bytes
-    url: str = ""
-    received_at: datetime | None = None
 
 
 @dataclass

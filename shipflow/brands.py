@@ -1,4 +1,4 @@
-"""Brands, warehouses and carrier accounts come from configuration; this writes their ids,
+"""Brands, warehouses, carrier and channel accounts come from configuration; this writes their ids,
 codes and names to the database (idempotently) so every query can be scoped by brand.
 
 Nothing else of the configuration is copied: code reads a brand's typed configuration
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shipflow.config import BrandConfig, Settings
-from shipflow.store.models import Brand, CarrierAccount, Warehouse
+from shipflow.store.models import Brand, CarrierAccount, ChannelAccount, Warehouse
 
 
 def _upsert(session: Session, model, where: dict, values: dict):
@@ -60,6 +60,13 @@ def sync_brand(session: Session, brand: BrandConfig) -> Brand:
             CarrierAccount,
             {"brand_id": row.id, "code": account.code},
             {"carrier": account.carrier, "sandbox": account.sandbox},
+        )
+    for account in brand.channels:
+        _upsert(
+            session,
+            ChannelAccount,
+            {"brand_id": row.id, "code": account.code},
+            {"channel": account.channel, "shop": account.shop},
         )
     return row
 

@@ -76,7 +76,7 @@ def demo() -> None:
 @demo.command("load")
 @click.pass_context
 def demo_load(ctx: click.Context) -> None:
-    """Write the brands, warehouses and carrier accounts of config.yaml to the database."""
+    """Write the brands, warehouses, carrier and channel accounts of config.yaml to the database."""
     from shipflow.brands import sync_brands
     from shipflow.store.db import unit_of_work
 

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from carriers.registry import available_carriers
+from channels.registry import available_channels
 from shipflow.delays.config import AlertsConfig
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
 from shipflow.notify.outbound import DestinationRefused, Unresolvable, check_destination
@@ -157,6 +158,24 @@ class CarrierAccountConfig(Strict):
         ]
 
 
+class ChannelAccountConfig(Strict):
+    """A brand's shop on a sales channel: orders come in from it, fulfilments go back."""
+
+    code: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
+    channel: str
+    shop: Annotated[str, Field(min_length=1)]  # the shop's identity there, e.g. its domain
+    credentials: dict[str, str] = {}
+
+    @field_validator("channel")
+    @classmethod
+    def _known_channel(cls, value: str) -> str:
+        if value not in available_channels():
+            raise ValueError(
+                f"unknown channel {value!r}; known channels: {', '.join(available_channels())}"
+            )
+        return value
+
+
 class RecommendationConfig(Strict):
     """A card in the tracking page's "you may also like" slot."""
 
@@ -252,6 +271,7 @@ class BrandConfig(Strict):
     theme: ThemeConfig = ThemeConfig()
     warehouses: Annotated[list[WarehouseConfig], Field(min_length=1)]
     carriers: Annotated[list[CarrierAccountConfig], Field(min_length=1)]
+    channels: list[ChannelAccountConfig] = []
     products: list[ProductConfig] = []
     rules: dict[str, Any] = {}
     returns: ReturnsConfig = ReturnsConfig()
@@ -261,7 +281,11 @@ class BrandConfig(Strict):
 
     @model_validator(mode="after")
     def _unique_codes(self) -> BrandConfig:
-        for kind, items in (("warehouse", self.warehouses), ("carrier account", self.carriers)):
+        for kind, items in (
+            ("warehouse", self.warehouses),
+            ("carrier account", self.carriers),
+            ("channel account", self.channels),
+        ):
             seen: set[str] = set()
             for item in items:
                 if item.code in seen:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from channels.base import InboundOrder
 from shipflow.domain import Address
 from shipflow.store.models import Order, OrderLine
 
@@ -40,8 +41,11 @@ def create_order(
     customer_email: str = "",
     customer_phone: str = "",
     language: str = "en",
+    source_account: str | None = None,
+    source_order_id: str | None = None,
 ) -> Order:
-    """Add an order (not committed). Order numbers are unique per brand."""
+    """Add an order (not committed). Order numbers are unique per brand; an order from a
+    shop names its ChannelAccount and the shop's own id (see `import_order`)."""
     taken = session.scalar(
         select(Order.id).where(Order.brand_id == brand_id, Order.order_number == order_number)
     )
@@ -57,6 +61,8 @@ def create_order(
         currency=currency,
         language=language,
         total_amount=sum(line.quantity * line.unit_price for line in lines),
+        source_account=source_account,
+        source_order_id=source_order_id,
         lines=[
             OrderLine(
                 position=i,
@@ -77,6 +83,42 @@ def create_order(
     except IntegrityError:
         raise DuplicateOrderNumber(order_number) from None
     return order
+
+
+SHIP_TO_FIELDS = ("name", "company", "line1", "line2", "city", "state", "postal_code", "country")
+
+
+def import_order(
+    session: Session, brand_id: str, source_account: str, inbound: InboundOrder
+) -> Order:
+    """A shop's order, created once: the same shop order again (a replayed or updated
+    webhook) returns the order the first one made. Not committed."""
+    existing = session.scalar(
+        select(Order).where(
+            Order.brand_id == brand_id,
+            Order.source_account == source_account,
+            Order.source_order_id == inbound.source_order_id,
+        )
+    )
+    if existing is not None:
+        return existing
+    ship_to: dict[str, Any] = {name: getattr(inbound.ship_to, name) for name in SHIP_TO_FIELDS}
+    ship_to["residential"] = inbound.ship_to.residential
+    return create_order(
+        session,
+        brand_id,
+        order_number=inbound.order_number,
+        ship_to=ship_to,
+        currency=inbound.currency,
+        lines=[LineInput(i.sku, i.quantity, i.unit_price, i.name) for i in inbound.lines],
+        placed_at=inbound.placed_at,
+        customer_name=inbound.customer_name or inbound.ship_to.name,
+        customer_email=inbound.customer_email,
+        customer_phone=inbound.customer_phone or inbound.ship_to.phone,
+        language=inbound.language,
+        source_account=source_account,
+        source_order_id=inbound.source_order_id,
+    )
 
 
 def ship_to_address(order: Order) -> Address:

@@ -1,5 +1,6 @@
 """The domain: plain dataclasses and enums. No I/O, no Flask, no SQLAlchemy."""
 
+from shipflow.domain.inbound import WebhookRequest
 from shipflow.domain.model import (
     Address,
     CarrierService,
@@ -35,5 +36,6 @@ __all__ = [
     "Warehouse",
     "Transition",
     "UnreadableItem",
+    "WebhookRequest",
     "apply_event",
 ]

@@ -29,7 +29,10 @@ HANDLERS: dict[str, list[Handler]] = defaultdict(list)
 
 # Features that handle outbox topics: "module:function", where function(runtime) returns
 # {topic: handler}. Installed once per runtime, by whichever runner dispatches first.
-HANDLER_FACTORIES = ["shipflow.delays.jobs:outbox_handlers"]
+HANDLER_FACTORIES = [
+    "shipflow.delays.jobs:outbox_handlers",
+    "shipflow.channel_orders:outbox_handlers",
+]
 _installed: set[int] = set()
 
 

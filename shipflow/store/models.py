@@ -125,11 +125,26 @@ class CarrierAccount(Base):
     sandbox: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class ChannelAccount(Base):
+    """A brand's shop on a sales channel; its credentials stay in config.yaml."""
+
+    __tablename__ = "channel_accounts"
+    __table_args__ = (UniqueConstraint("brand_id", "code"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("chn"))
+    brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(32))
+    shop: Mapped[str] = mapped_column(String(255))
+
+
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("brand_id", "order_number"),
         Index("ix_orders_brand_created", "brand_id", "created_at", "id"),
+        # A shop's order is imported once, however often its webhook arrives.
+        Index("ux_orders_source", "source_account", "source_order_id", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("ord"))
@@ -145,6 +160,8 @@ class Order(Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
     promised_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source_account: Mapped[str | None] = mapped_column(String(40))  # ChannelAccount.id
+    source_order_id: Mapped[str | None] = mapped_column(String(64))  # the shop's own id
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.position"

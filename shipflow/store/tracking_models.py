@@ -1,5 +1,5 @@
-"""Carrier webhooks as received: stored raw before anything reads them, so a payload that
-fails to process is never lost and can be retried after a fix."""
+"""Webhooks as received from carriers and shops (`source_kind`): stored raw before anything
+reads them, so a payload that fails to process is never lost and can be retried after a fix."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shipflow.domain import WebhookRequest
 from shipflow.store.models import Base, utcnow
 
 
@@ -23,8 +24,11 @@ class WebhookReceipt(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
-    carrier: Mapped[str] = mapped_column(String(32))
-    account: Mapped[str] = mapped_column(String(40))  # CarrierAccount.id
+    source_kind: Mapped[str] = mapped_column(
+        String(16), default="carrier", server_default="carrier"
+    )
+    carrier: Mapped[str] = mapped_column(String(32))  # the carrier, or the channel of a shop
+    account: Mapped[str] = mapped_column(String(40))  # CarrierAccount.id or ChannelAccount.id
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -34,3 +38,7 @@ class WebhookReceipt(Base):
     # A worker that claims the receipt pushes this forward; if it dies, the claim lapses.
     available_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+
+    def request(self) -> WebhookRequest:
+        """The webhook exactly as it arrived, for its source to parse."""
+        return WebhookRequest(headers=self.headers, body=self.body, received_at=self.received_at)

@@ -4,6 +4,7 @@ config.yaml holds its credentials (never the database)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,11 +21,20 @@ class UnknownAccount(LookupError):
 
 @dataclass(frozen=True)
 class Account:
+    source_kind: ClassVar[str] = "carrier"  # the webhook intake also takes shops'
+
     id: str
     brand_id: str
     code: str
     carrier: str
     adapter: base.Carrier
+
+    @property
+    def name(self) -> str:
+        return self.carrier
+
+    def verify_webhook(self, request: base.WebhookRequest) -> None:
+        self.adapter.verify_webhook(request)
 
 
 def load_account(

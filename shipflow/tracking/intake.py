@@ -26,6 +26,7 @@ _INSERT = insert(WebhookReceipt).returning(WebhookReceipt.id, sort_by_parameter_
 # from the sequence in `ORDER BY n` order, so sorted ids line up with the batch's rows.
 _COLUMNS = {
     "brand_id": "text",
+    "source_kind": "text",
     "carrier": "text",
     "account": "text",
     "headers": "json",
@@ -38,7 +39,7 @@ _COLUMNS = {
 _PG_INSERT = (
     f"INSERT INTO {WebhookReceipt.__tablename__} ({', '.join(_COLUMNS)}) "
     f"SELECT {', '.join(f'c{i}::{t}' for i, t in enumerate(_COLUMNS.values()))} "
-    f"FROM unnest({', '.join(['%s::text[]'] * 4 + ['%s::bytea[]'] + ['%s::text[]'] * 4)}) "
+    f"FROM unnest({', '.join('%s::bytea[]' if t == 'bytea' else '%s::text[]' for t in _COLUMNS.values())}) "
     f"WITH ORDINALITY AS t({', '.join(f'c{i}' for i in range(len(_COLUMNS)))}, n) "
     "ORDER BY n RETURNING id"
 )

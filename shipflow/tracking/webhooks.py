@@ -1,4 +1,5 @@
-"""Carrier webhooks: verify, store raw, acknowledge; process later in the job runner.
+"""Webhooks from carriers and shops: verify, store raw, acknowledge; process later in the job
+runner (each receipt by its `source_kind`: tracking updates, or a shop's order).
 
 Storing the raw payload before reading it means a payload that fails to process (a parser
 bug, an unknown shape) is kept, marked `failed` with the error for ops, and processed again
@@ -16,7 +17,11 @@ from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError, WebhookRequest
+from channels.base import ChannelResponseError
+from shipflow.channel_accounts import Shop, UnknownChannelAccount
+from shipflow.channel_orders import import_receipt
 from shipflow.domain import UnreadableItem
+from shipflow.orders import DuplicateOrderNumber
 from shipflow.runtime import Runtime
 from shipflow.store.lease import claim
 from shipflow.store.tracking_models import WebhookReceipt
@@ -27,14 +32,25 @@ log = logging.getLogger(__name__)
 
 RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
 # Errors a retry cannot cure until someone fixes the payload, the parser or the config.
-PAYLOAD_ERRORS = (CarrierError, UnknownAccount, ValueError, KeyError, TypeError, IndexError)
+PAYLOAD_ERRORS = (
+    CarrierError,
+    UnknownAccount,
+    ChannelResponseError,
+    UnknownChannelAccount,
+    DuplicateOrderNumber,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+)
 
 
-def receipt_row(account: Account, request: WebhookRequest) -> dict[str, Any]:
+def receipt_row(account: Account | Shop, request: WebhookRequest) -> dict[str, Any]:
     """The `webhook_receipts` row for a verified webhook, exactly as received."""
     return {
         "brand_id": account.brand_id,
-        "carrier": account.carrier,
+        "source_kind": account.source_kind,
+        "carrier": account.name,
         "account": account.id,
         "headers": dict(request.headers),
         "body": request.body,
@@ -46,7 +62,7 @@ def receipt_row(account: Account, request: WebhookRequest) -> dict[str, Any]:
 
 
 def store(
-    db: Session | Connection, account: Account, request: WebhookRequest, now: datetime
+    db: Session | Connection, account: Account | Shop, request: WebhookRequest, now: datetime
 ) -> int:
     """Keep a verified webhook exactly as received; the caller commits before acknowledging.
     (The web path group-commits the same row through `shipflow.tracking.intake`.)"""
@@ -82,26 +98,37 @@ def _notes(unknown: list[str], unreadable: list[UnreadableItem]) -> str | None:
     return " | ".join(notes) or None
 
 
-def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict[str, Account]) -> None:
+def _ingest_tracking(
+    session: Session, runtime: Runtime, receipt: WebhookReceipt, now: datetime, accounts: dict
+) -> str | None:
+    account = accounts.get(receipt.account)
+    if account is None:
+        account = accounts[receipt.account] = load_account(session, runtime, receipt.account)
+    updates = account.adapter.parse_webhook(receipt.request())
+    unknown = ingest_updates(
+        session,
+        receipt.brand_id,
+        receipt.carrier,
+        updates,
+        "webhook",
+        now,
+        runtime.settings.tracking,
+    )
+    return _notes(unknown, [item for u in updates for item in u.unreadable])
+
+
+# What a receipt becomes, by who sent it; each returns the notes ops should see on it.
+PROCESSORS = {Account.source_kind: _ingest_tracking, Shop.source_kind: import_receipt}
+
+
+def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict) -> None:
     config = runtime.settings.tracking
     with runtime.sessions() as session:
         receipt = session.get(WebhookReceipt, receipt_id)
         now = runtime.clock.now()
         try:
-            account = accounts.get(receipt.account)
-            if account is None:
-                account = accounts[receipt.account] = load_account(
-                    session, runtime, receipt.account
-                )
-            request = WebhookRequest(
-                headers=receipt.headers, body=receipt.body, received_at=receipt.received_at
-            )
-            updates = account.adapter.parse_webhook(request)
-            unknown = ingest_updates(
-                session, receipt.brand_id, receipt.carrier, updates, "webhook", now, config
-            )
-            receipt.status, receipt.processed_at = PROCESSED, now
-            receipt.error = _notes(unknown, [item for u in updates for item in u.unreadable])
+            notes = PROCESSORS[receipt.source_kind](session, runtime, receipt, now, accounts)
+            receipt.status, receipt.processed_at, receipt.error = PROCESSED, now, notes
             session.commit()
             return
         except Exception as exc:  # recorded on the receipt for ops, retried or shown as failed
@@ -124,7 +151,7 @@ def _claim_and_process(runtime: Runtime, *where, limit: int) -> int:
     lease = runtime.settings.tracking.lease_seconds
     with runtime.sessions() as session:
         claimed = _claim(session, runtime.clock.now(), lease, *where, limit=limit)
-    accounts: dict[str, Account] = {}  # one look-up (and adapter) per account per sweep
+    accounts: dict[str, Account | Shop] = {}  # one look-up (and adapter) per account per sweep
     for receipt_id in claimed:
         _process_claimed(runtime, receipt_id, accounts)
     return len(claimed)

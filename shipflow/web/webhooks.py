@@ -1,6 +1,7 @@
-"""Carrier webhooks in: `POST /webhooks/<carrier>/<account_id>` (the CarrierAccount id, since
-account codes repeat across brands). Verified, stored raw, acknowledged with 202; the job
-runner processes it.
+"""Webhooks in: `POST /webhooks/<carrier>/<account_id>` (the CarrierAccount id, since account
+codes repeat across brands) and, from shops, `POST /webhooks/channels/<channel>/<account_id>`
+(the ChannelAccount id). Verified, stored raw, acknowledged with 202; the job runner
+processes it.
 
 This is the hottest path of the app (carriers send thousands a second), so it is a small WSGI
 layer in front of Flask: no request context, session, before/after hooks or OpenAPI
@@ -22,7 +23,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wsgi import get_content_length, get_current_url
 
-from carriers.base import NotSupported, WebhookRequest, WebhookSignatureError
+from carriers import base as carrier_base
+from carriers.base import WebhookRequest
+from channels import base as channel_base
+from shipflow.channel_accounts import Shop, UnknownChannelAccount, load_shop
 from shipflow.runtime import Runtime
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.intake import ReceiptWriter
@@ -36,7 +40,17 @@ log = logging.getLogger(__name__)
 
 ENDPOINT = "webhooks.receive"
 PATH = re.compile(r"/webhooks/([^/]+)/([^/]+)/?")
-ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")  # CarrierAccount ids; anything else is unknown
+CHANNEL_PATH = re.compile(r"/webhooks/channels/([^/]+)/([^/]+)/?")
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")  # account row ids; anything else is unknown
+# Who may send webhooks, by the `source_kind` of their account, and what refusing them raises.
+LOADERS = {Account.source_kind: load_account, Shop.source_kind: load_shop}
+UNKNOWN = (
+    UnknownAccount,
+    UnknownChannelAccount,
+    carrier_base.NotSupported,
+    channel_base.NotSupported,
+)
+BAD_SIGNATURE = (carrier_base.WebhookSignatureError, channel_base.WebhookSignatureError)
 RETRY_AFTER = "30"  # seconds; carriers retry on a 503 anyway
 NOT_STORED = (503, "Unavailable", "The webhook could not be stored; send it again.")
 PROCESS_JOB = "tracking.process_receipts"
@@ -55,15 +69,18 @@ class WebhookIntake:
         self.app = app
         self.runtime = runtime
         self.extensions = extensions  # the job runner is put there after gunicorn's fork
-        self.accounts: dict[tuple[str, str], Account] = {}
+        self.accounts: dict[tuple[str, str, str], Account | Shop] = {}
         self.writer = ReceiptWriter(runtime.engine, on_stored=self._wake_runner)
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        match = PATH.fullmatch(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        kind, match = Shop.source_kind, CHANNEL_PATH.fullmatch(path)
+        if match is None:
+            kind, match = Account.source_kind, PATH.fullmatch(path)
         if match is None or environ["REQUEST_METHOD"] != "POST":
             return self.app(environ, start_response)
         started = time.perf_counter()
-        status, body, content_type = self.receive(environ, *match.groups())
+        status, body, content_type = self.receive(environ, *match.groups(), kind=kind)
         REQUESTS.labels("POST", ENDPOINT, status).inc()
         LATENCY.labels(ENDPOINT).observe(time.perf_counter() - started)
         headers = [
@@ -77,12 +94,15 @@ class WebhookIntake:
         start_response(f"{status} {_REASONS[status]}", headers)
         return [body]
 
-    def receive(self, environ: dict, carrier: str, account_id: str) -> tuple[int, bytes, str]:
-        """The account and the declared size are checked before a byte of the body is read."""
+    def receive(
+        self, environ: dict, carrier: str, account_id: str, kind: str = Account.source_kind
+    ) -> tuple[int, bytes, str]:
+        """The account and the declared size are checked before a byte of the body is read.
+        `carrier` is the carrier, or the channel when `kind` is a shop's."""
         now = self.runtime.clock.now()
         try:
-            account = self._account(carrier, account_id)
-        except (UnknownAccount, NotSupported):
+            account = self._account(kind, carrier, account_id)
+        except UNKNOWN:
             return _not_found(carrier, account_id)
         except SQLAlchemyError:  # the database is down: the carrier should try again later
             log.exception("could not look up %s account %r", carrier, account_id)
@@ -102,10 +122,10 @@ class WebhookIntake:
             received_at=now,
         )
         try:
-            account.adapter.verify_webhook(hook)
-        except NotSupported:
+            account.verify_webhook(hook)
+        except UNKNOWN:
             return _not_found(carrier, account_id)
-        except WebhookSignatureError as exc:
+        except BAD_SIGNATURE as exc:
             REJECTED.labels(carrier).inc()
             log.warning("rejected %s webhook for %s: %s", carrier, account_id, exc)
             return _problem(401, "Invalid signature", f"The webhook signature is not valid: {exc}")
@@ -116,16 +136,16 @@ class WebhookIntake:
             return _problem(*NOT_STORED)
         return 202, b'{"receipt_id":%d}' % receipt_id, "application/json"
 
-    def _account(self, carrier: str, account_id: str) -> Account:
+    def _account(self, kind: str, name: str, account_id: str) -> Account | Shop:
         """Accounts and their credentials only change with a restart: look each up once.
         An id that cannot be one (a NUL byte, say) is unknown without asking the database."""
         if not ACCOUNT_ID.fullmatch(account_id):
             raise UnknownAccount(account_id)
-        account = self.accounts.get((carrier, account_id))
+        account = self.accounts.get((kind, name, account_id))
         if account is None:
             with self.runtime.sessions() as session:
-                account = load_account(session, self.runtime, account_id, carrier)
-            self.accounts[carrier, account_id] = account
+                account = LOADERS[kind](session, self.runtime, account_id, name)
+            self.accounts[kind, name, account_id] = account
         return account
 
     def _wake_runner(self, _receipt_ids: Sequence[int]) -> None:

@@ -1,4 +1,4 @@
-"""Carrier webhooks as received, for ops: find the failed ones and retry them after a fix."""
+"""Webhooks as received from carriers and shops, for ops: find the failed ones and retry them after a fix."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ ReceiptId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 class ReceiptQuery(Input):
     status: Literal["received", "processed", "failed"] | None = None
+    source_kind: Literal["carrier", "channel"] | None = None
     cursor: Annotated[ReceiptId, Field(description="next_cursor of the previous page")] | None = (
         None
     )
@@ -37,7 +38,8 @@ class ReceiptPath(Input):
 
 class ReceiptOut(Output):
     id: int
-    carrier: str
+    source_kind: str
+    carrier: str  # the carrier, or the channel of a shop's receipt
     account: str
     status: str
     error: str | None
@@ -60,10 +62,13 @@ class ReceiptPage(BaseModel):
 
 @api.get("/webhook-receipts", tags=[TAG], responses={200: ReceiptPage})
 def list_receipts(query: ReceiptQuery):
-    """Newest first; `?status=failed` lists what did not process, with the error."""
+    """Newest first; `?status=failed` lists what did not process, with the error;
+    `?source_kind=channel` only shops' webhooks."""
     statement = select(WebhookReceipt).where(WebhookReceipt.brand_id == g.brand_id)
     if query.status:
         statement = statement.where(WebhookReceipt.status == query.status)
+    if query.source_kind:
+        statement = statement.where(WebhookReceipt.source_kind == query.source_kind)
     if query.cursor:
         statement = statement.where(WebhookReceipt.id < query.cursor)
     rows = list(g.db.scalars(statement.order_by(WebhookReceipt.id.desc()).limit(query.limit + 1)))

@@ -1,0 +1,69 @@
+"""Order sources for a brand's shops: the `ChannelAccount` row says which shop and brand
+(webhook URLs carry its id, since codes repeat across brands), config.yaml holds the
+credentials (never the database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channels.base import ChannelAccount as SourceAccount
+from channels.base import OrderSource, WebhookRequest
+from channels.registry import get_source_class
+from shipflow.config import Settings
+from shipflow.runtime import Runtime
+from shipflow.store.models import Brand, ChannelAccount
+
+
+class UnknownChannelAccount(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Shop:
+    """A brand's shop as the webhook intake and the receipt processor see it."""
+
+    source_kind: ClassVar[str] = "channel"
+
+    id: str
+    brand_id: str
+    code: str
+    channel: str
+    source: OrderSource
+
+    @property
+    def name(self) -> str:
+        return self.channel
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        self.source.verify_webhook(request)
+
+
+def source_for(settings: Settings, brand_code: str, account_code: str) -> OrderSource:
+    """The order source of one brand's configured shop."""
+    brand = settings.brand(brand_code)
+    account = next((a for a in brand.channels if a.code == account_code), None) if brand else None
+    if account is None:
+        raise UnknownChannelAccount(f"brand {brand_code!r} has no channel account {account_code!r}")
+    return get_source_class(account.channel)(
+        SourceAccount(account.channel, account.code, account.shop, dict(account.credentials))
+    )
+
+
+def load_shop(
+    session: Session, runtime: Runtime, account_id: str, channel: str | None = None
+) -> Shop:
+    """By the ChannelAccount id; `channel` (from a webhook URL) must match the account's."""
+    found = session.execute(
+        select(ChannelAccount, Brand.code)
+        .join(Brand, Brand.id == ChannelAccount.brand_id)
+        .where(ChannelAccount.id == account_id)
+    ).first()
+    if found is None or (channel is not None and found[0].channel != channel):
+        raise UnknownChannelAccount(f"no {channel or 'channel'} account {account_id!r}")
+    row, brand_code = found
+    source = source_for(runtime.settings, brand_code, row.code)
+    return Shop(row.id, row.brand_id, row.code, row.channel, source)

@@ -1,0 +1,104 @@
+"""Channel fixtures: the tracking test brands `tb` and `tc`, each also selling through a
+sandbox shop of its own, and those shops open on the sandbox network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from channels.sandbox import DEFAULT_NETWORK, SandboxShop
+from shipflow.brands import sync_brands
+from shipflow.config import parse_settings
+from shipflow.store.db import unit_of_work
+from shipflow.store.models import Brand, ChannelAccount
+from tests.tracking.conftest import fake_network, jobs, make_shipment, tracked  # noqa: F401
+from tests.tracking.fake_carrier import fake_config
+
+SECRETS = {"tb": "tb-shop-webhook-secret", "tc": "tc-shop-webhook-secret"}
+
+
+def shop_domain(brand_code: str) -> str:
+    return f"{brand_code}-shop.example"
+
+
+@pytest.fixture
+def settings(database_url):
+    raw = fake_config(database_url)
+    for brand in raw["brands"]:
+        if brand["code"] in SECRETS:
+            brand["channels"] = [
+                {
+                    "code": "web",
+                    "channel": "sandbox",
+                    "shop": shop_domain(brand["code"]),
+                    "credentials": {"webhook_secret": SECRETS[brand["code"]]},
+                }
+            ]
+    return parse_settings(raw, "test config", environ={})
+
+
+@dataclass
+class SellingBrand:
+    id: str
+    code: str
+    account_id: str  # the ChannelAccount row
+    shop: SandboxShop
+
+    @property
+    def webhook_url(self) -> str:
+        return f"/webhooks/channels/sandbox/{self.account_id}"
+
+
+@pytest.fixture
+def selling(runtime) -> dict[str, SellingBrand]:
+    """`tb` and `tc` in the database with their shop accounts, and the shops open."""
+    with unit_of_work(runtime.sessions) as session:
+        sync_brands(session, runtime.settings)
+        rows = session.execute(
+            select(Brand.id, Brand.code, ChannelAccount.id).join(
+                ChannelAccount, ChannelAccount.brand_id == Brand.id
+            )
+        ).all()
+    found = {
+        code: SellingBrand(
+            brand_id, code, account_id, DEFAULT_NETWORK.open(shop_domain(code), SECRETS[code])
+        )
+        for brand_id, code, account_id in rows
+    }
+    yield found
+    for code in found:
+        DEFAULT_NETWORK.close(shop_domain(code))
+
+
+def shop_order(order_id: str = "820982911946154508", number: str = "#1001") -> dict:
+    """Shaped like the sandbox shop's order webhook (itself modelled on Shopify's Order
+    resource: `name`, `shipping_address`, `line_items` with decimal-string prices)."""
+    return {
+        "id": order_id,
+        "name": number,
+        "currency": "USD",
+        "created_at": "2026-11-24T09:15:00-05:00",
+        "updated_at": "2026-11-24T09:15:00-05:00",
+        "locale": "en",
+        "customer": {"name": "Ada Lovelace", "email": "ada@example.com", "phone": ""},
+        "shipping_address": {
+            "name": "Ada Lovelace",
+            "address1": "1 Main St",
+            "city": "Brooklyn",
+            "province_code": "NY",
+            "zip": "11201",
+            "country_code": "US",
+        },
+        "line_items": [
+            {"sku": "MUG-1", "title": "Mug", "quantity": 2, "price": "12.50"},
+            {"sku": "TEE-1", "title": "Tee", "quantity": 1, "price": "20.00"},
+        ],
+    }
+
+
+def post_order(client, brand: SellingBrand, order: dict, headers: dict | None = None, **kw):
+    """Send the shop's signed webhook for `order` (or the given headers) to `brand`'s URL."""
+    signed, body = brand.shop.place(order, **kw)
+    return client.post(brand.webhook_url, data=body, headers=headers or signed)
