@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from benchmarks.edd_synthetic import synthetic_history
 from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
-from shipflow.demo_history import demo_brand, sandbox_history
+from shipflow.demo.history import demo_brand, sandbox_history
 from shipflow.edd.calibration import calibration_from
 from shipflow.edd.dates import DatePMF, date_pmf
 from shipflow.edd.engine import WINDOW_MASS

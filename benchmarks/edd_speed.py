@@ -31,7 +31,7 @@ from pathlib import Path
 from shipflow import geo
 from shipflow.brands import brand_by_code, sync_brands
 from shipflow.config import load_settings
-from shipflow.demo_history import sandbox_history
+from shipflow.demo.history import sandbox_history
 from shipflow.edd.engine import estimate, resolve_destination, warm_up
 from shipflow.edd.repository import add_history, latest_model_id, load_model
 from shipflow.edd.retrain import train_brand

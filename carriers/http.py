@@ -285,7 +285,7 @@ class CarrierHTTPClient:
             code, message = self.error_parser(response.json())
         except ValueError:
             code, message = "", response.text[:500]
-        details = dict(
+        details: dict[str, Any] = dict(
             carrier=self.carrier, status_code=status, carrier_code=code, carrier_message=message
         )
         text = f"{self.carrier} HTTP {status}: {message or response.reason}"

@@ -317,7 +317,7 @@ def tracking_link_command(ctx: click.Context, shipment_id: str) -> None:
         if shipment is None:
             click.echo(f"error: no shipment {shipment_id!r}", err=True)
             sys.exit(2)
-        brand_code = session.get(Brand, shipment.brand_id).code
+        brand_code = session.get_one(Brand, shipment.brand_id).code
     click.echo(tracking_link(brand_code, shipment_id, runtime))
 
 
@@ -341,7 +341,7 @@ def labels_reconcile(ctx: click.Context, older_than: int) -> None:
     with runtime.sessions() as session:
         rows = label_purchases.stale(session, runtime.clock.now(), timedelta(minutes=older_than))
         for row in rows:
-            brand = session.get(Brand, row.brand_id)
+            brand = session.get_one(Brand, row.brand_id)
             click.echo(
                 f"{row.id}  brand={brand.code}  order={row.order_id}  "
                 f"return={row.return_id or '-'}  account={row.carrier_account}  "

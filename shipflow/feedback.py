@@ -54,18 +54,22 @@ def report(session: Session, brand_id: str) -> list[dict]:
     """Per carrier: answers, mean score and NPS."""
     promoters = func.sum(case((Feedback.score >= 9, 1), else_=0))
     detractors = func.sum(case((Feedback.score <= 6, 1), else_=0))
-    rows = session.execute(
-        select(
-            Feedback.carrier,
-            func.count(),
-            func.avg(Feedback.score),
-            promoters,
-            detractors,
+    rows = (
+        session.execute(
+            select(
+                Feedback.carrier,
+                func.count(),
+                func.avg(Feedback.score),
+                promoters,
+                detractors,
+            )
+            .where(Feedback.brand_id == brand_id)
+            .group_by(Feedback.carrier)
+            .order_by(Feedback.carrier)
         )
-        .where(Feedback.brand_id == brand_id)
-        .group_by(Feedback.carrier)
-        .order_by(Feedback.carrier)
-    ).all()
+        .tuples()
+        .all()
+    )
     return [
         {
             "carrier": carrier,

@@ -52,7 +52,7 @@ def buy(session: Session, purchase: Purchase, now: datetime, call: Callable[[], 
     except Exception as exc:
         _settle_failure(session, purchase_id, exc, now)
         raise
-    row = session.get(LabelPurchase, purchase_id)
+    row = session.get_one(LabelPurchase, purchase_id)
     row.status, row.tracking_number, row.updated_at = BOUGHT, label.tracking_number, now
     return label
 
@@ -65,11 +65,11 @@ def _writing(session: Session) -> Iterator[Session]:
     committed first: another connection would wait for it. From there on the pending
     record, one per order or return, is what keeps a second purchase out."""
     connection = session.connection()
-    if (
-        connection.dialect.name == "sqlite"
-        and connection.connection.dbapi_connection.in_transaction
-    ):
-        session.commit()
+    if connection.dialect.name == "sqlite":
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None  # a connection in use has its driver's
+        if dbapi.in_transaction:
+            session.commit()
     with Session(connection.engine, expire_on_commit=False) as own, own.begin():
         yield own
 
@@ -120,7 +120,7 @@ def nothing_bought(exc: Exception) -> bool:
 
 def _settle_failure(session: Session, purchase_id: str, exc: Exception, now: datetime) -> None:
     with _writing(session) as writer:
-        row = writer.get(LabelPurchase, purchase_id)
+        row = writer.get_one(LabelPurchase, purchase_id)
         row.error, row.updated_at = f"{type(exc).__name__}: {exc}"[:1000], now
         if nothing_bought(exc):
             row.status = FAILED

@@ -54,7 +54,7 @@ def start_jobs(app, runtime: Runtime) -> None:
 
 def start_demo(app, runtime: Runtime, brand_code: str, base: str) -> None:
     """Simulated shoppers and carrier scans as one more periodic job of this worker."""
-    from shipflow.demo import DemoTraffic
+    from shipflow.demo.traffic import DemoTraffic
     from shipflow.jobs import job
 
     job("demo.tick", every=1.0)(DemoTraffic(runtime, brand_code, base).tick)
@@ -67,7 +67,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
         clock = AcceleratedClock(start=datetime.now(UTC), speed=settings.demo.clock_speed)
     runtime = Runtime.from_settings(settings, clock=clock)
     if demo:  # before the app, whose widget warms up on the brand's newest model
-        from shipflow.demo import prepare
+        from shipflow.demo.traffic import prepare
 
         brand = settings.brands[0].code
         access = prepare(runtime, brand)

@@ -65,7 +65,7 @@ def _event_time(raw: dict, place: tuple[str, str, str]) -> datetime:
         return datetime.fromisoformat(local).replace(tzinfo=utc_offset(offset))
     if raw.get("GMTTimestamp"):
         return parse_timestamp(raw["GMTTimestamp"])
-    return parse_timestamp(local, place)
+    return parse_timestamp(raw["eventTimestamp"], place)
 
 
 def classify(code: str, text: str) -> tuple[Status, Reason | None]:

@@ -91,7 +91,7 @@ def estimate(
     if not stocked:
         return Estimate(confidence=confidence, no_estimate=f"no stock of {sku} x{quantity}")
     levels = Levels.of(model, confidence)
-    candidates = []
+    candidates: list[tuple[date, float, int, LaneQuote]] = []
     for warehouse in stocked:
         origin = warehouse_location(warehouse)
         distance = geo.distance_km(origin, destination)

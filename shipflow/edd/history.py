@@ -12,8 +12,17 @@ from datetime import date, datetime
 from typing import IO
 from zoneinfo import ZoneInfo
 
-REQUIRED = ("order_id", "ordered_at", "shipper_id", "origin_postal_code", "origin_country")
-REQUIRED += ("destination_postal_code", "destination_country", "carrier", "service")
+REQUIRED = (
+    "order_id",
+    "ordered_at",
+    "shipper_id",
+    "origin_postal_code",
+    "origin_country",
+    "destination_postal_code",
+    "destination_country",
+    "carrier",
+    "service",
+)
 OPTIONAL_TIMES = ("handed_to_carrier_at", "delivered_at")
 
 

@@ -72,4 +72,4 @@ def latest_model_id(session: Session, brand_id: str) -> int | None:
 
 
 def load_model(session: Session, model_id: int) -> TransitModel:
-    return TransitModel.from_dict(session.get(TransitModelRow, model_id).model).prepared()
+    return TransitModel.from_dict(session.get_one(TransitModelRow, model_id).model).prepared()

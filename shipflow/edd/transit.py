@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from functools import cached_property, lru_cache
+from typing import cast
 
 import numpy as np
 
@@ -178,7 +179,7 @@ class TransitModel:
     def predict(self, lane: Lane) -> Distribution | None:
         """Transit business days for a lane; None when there is neither data nor a distance."""
         # everything the levels and the prior depend on
-        cache_key = (lane.service, lane.origin, lane.destination, lane.shipper)
+        cache_key: tuple = (lane.service, lane.origin, lane.destination, lane.shipper)
         cache_key += (distance_bands(lane.distance_km), _bucket(lane.distance_km))
         if cache_key not in self._cache:
             self._keep_cache_bounded()
@@ -300,7 +301,8 @@ class TransitModel:
         shape, prior_weight, strength = self._above(above_keys)
         if prior:
             shape = shape + prior_weight * prior_shape
-        placed = _placed(shape, location, config.max_days)
+        # An array here: there is a prior, or levels above (else the lane returned early).
+        placed = _placed(cast(np.ndarray, shape), location, config.max_days)
         pmf = (counts + strength * placed) / (n + strength)
         return Distribution(tuple(pmf.tolist()), level, samples)
 
@@ -316,7 +318,9 @@ class TransitModel:
         family, with_prior, *above = above_keys
         config = self.config
         shape_strength = self.shape_strengths.get(family, config.shape_strength)
-        prior_weight, weights, rows = (1.0 if with_prior else 0.0), [], []
+        weights: list[float] = []
+        rows: list[np.ndarray] = []
+        prior_weight = 1.0 if with_prior else 0.0
         strength = config.prior_strength if with_prior else 0.0
         for key in above:
             spread, total = self._spread(key)
@@ -353,16 +357,18 @@ class TransitModel:
 
     @classmethod
     def from_dict(cls, data: dict) -> TransitModel:
-        config = dict(data["config"])
+        options = dict(data["config"])
         for name in ("delivery_weekdays", "working_weekdays"):
-            config[name] = frozenset(config[name])
-        config = ModelConfig(**config)
+            options[name] = frozenset(options[name])
+        config = ModelConfig(**options)
         histograms = {
             k: v + [0.0] * (config.max_days + 1 - len(v)) for k, v in data["histograms"].items()
         }
         if "spreads" in data:
             size = 2 * config.max_days + 1
-            spreads = {k: _unspan(*v, size) for k, v in data["spreads"].items()}
+            spreads = {
+                k: _unspan(first, values, size) for k, (first, values) in data["spreads"].items()
+            }
         else:  # stored before spreads were learned: each level's own days around its median
             spreads = {
                 k: _centred(array, median, config.max_days).tolist()

@@ -103,7 +103,8 @@ def available_actions(
 
 def reattempt_dates(today: date, delivery_days: frozenset[int], policy: NdrPolicy) -> list[date]:
     """The carrier's next delivery days after today."""
-    found, day = [], today
+    found: list[date] = []
+    day = today
     while len(found) < policy.reattempt_choices:
         day += timedelta(days=1)
         if day.weekday() in delivery_days:

@@ -114,12 +114,18 @@ def decide(
 ) -> Decision:
     """Judge a return request. Nothing is returnable before delivery."""
     if delivered_at is None:
-        refusals = tuple(Refusal(i.sku, "not_delivered") for i in items)
-        return Decision(Verdict.REFUSED, (), refusals, 0, "the order has not been delivered yet")
-    accepted, refusals = [], []
+        not_delivered = tuple(Refusal(i.sku, "not_delivered") for i in items)
+        return Decision(
+            Verdict.REFUSED, (), not_delivered, 0, "the order has not been delivered yet"
+        )
+    accepted: list[ItemRequest] = []
+    refusals: list[Refusal] = []
     for item in items:
         refusal = _refusal(policy, item, delivered_at, now)
-        (refusals if refusal else accepted).append(refusal or item)
+        if refusal:
+            refusals.append(refusal)
+        else:
+            accepted.append(item)
     value = sum(i.unit_price * i.quantity for i in accepted)
     if not accepted:
         return Decision(Verdict.REFUSED, (), tuple(refusals), 0, "no item can be returned")

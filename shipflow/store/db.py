@@ -100,6 +100,8 @@ def for_update(session: Session, statement: Select) -> Select:
     driver opens a transaction only for a write, so one already open holds that lock."""
     if session.get_bind().dialect.name == "sqlite":
         connection = session.connection()
-        if not connection.connection.driver_connection.in_transaction:
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a connection in use has its driver's
+        if not driver.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
     return statement.with_for_update().execution_options(populate_existing=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shipflow.cli import main
-from shipflow.demo import demo_api_key
+from shipflow.demo.traffic import demo_api_key
 from shipflow.store.db import unit_of_work
 from shipflow.web.auth import active_key, brand_keys, create_api_key
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from shipflow.demo import prepare
+from shipflow.demo.traffic import prepare
 from shipflow.edd.service import latest_model
 from shipflow.store.edd_models import DeliveryHistoryRow, TransitModelRow
 from shipflow.store.models import Brand

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from carriers.sandbox.carrier import place_of_zip
 from carriers.sandbox.network import SandboxProfile, SimulatedShipment, simulate
-from carriers.sandbox.places import distance_km
+from carriers.sandbox.places import Place, distance_km
 from shipflow import geo
 from shipflow.calendars import apply_cutoff, calendar
 from shipflow.config import BrandConfig, load_settings
@@ -37,6 +37,13 @@ SERVICE_MIX = {"ground": 0.5, "economy": 0.2, "express": 0.15, "overnight": 0.1,
 
 def demo_brand() -> BrandConfig:
     return load_settings(environ={}).brands[0]
+
+
+def known_place(postal_code: str) -> Place:
+    place = place_of_zip(postal_code)
+    if place is None:
+        raise ValueError(f"the sandbox knows no place with ZIP code {postal_code!r}")
+    return place
 
 
 def handover_day(warehouse: Warehouse, ordered_at: datetime) -> date:
@@ -60,13 +67,13 @@ def sandbox_history(
     rng = random.Random(seed)
     brand = brand or demo_brand()
     warehouses = [w.to_domain() for w in brand.warehouses]
-    origins = {w.code: place_of_zip(w.address.postal_code) for w in warehouses}
+    origins = {w.code: known_place(w.address.postal_code) for w in warehouses}
     zips = [z for z in rng.sample(geo.us_postal_codes(), 3000) if place_of_zip(z)]
     services, weights = list(SERVICE_MIX), list(SERVICE_MIX.values())
     records = []
     for i in range(orders):
         warehouse = rng.choice(warehouses)
-        origin, destination = origins[warehouse.code], place_of_zip(rng.choice(zips))
+        origin, destination = origins[warehouse.code], known_place(rng.choice(zips))
         service = rng.choices(services, weights)[0]
         if service == "same_day" and distance_km(origin, destination) > 100:
             service = "ground"

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from carriers.sandbox import SandboxCarrier
 from carriers.sandbox.emitter import SandboxEmitter, http_deliver
 from shipflow.brands import brand_by_code, sync_brands
-from shipflow.demo_history import seed_demo_history
-from shipflow.demo_orders import DemoShoppers
+from shipflow.demo.history import seed_demo_history
+from shipflow.demo.shoppers import DemoShoppers
 from shipflow.fulfilment import NotAllocated, fulfilment_for
 from shipflow.instance import DEMO_API_KEY, INSTANCE, read_secret, write_secret
 from shipflow.orders import create_order
