@@ -10,18 +10,20 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError, WebhookRequest
 from shipflow.domain import UnreadableItem
-from shipflow.runtime import Runtime
 from shipflow.store.lease import claim
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.ingest import ingest_updates
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +100,14 @@ def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict[str, Acco
             )
             updates = account.adapter.parse_webhook(request)
             unknown = ingest_updates(
-                session, receipt.brand_id, receipt.carrier, updates, "webhook", now, config
+                session,
+                receipt.brand_id,
+                receipt.carrier,
+                updates,
+                "webhook",
+                now,
+                config,
+                runtime.reactions.in_transaction,
             )
             receipt.status, receipt.processed_at = PROCESSED, now
             receipt.error = _notes(unknown, [item for u in updates for item in u.unreadable])

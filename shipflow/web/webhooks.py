@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,7 +23,6 @@ from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wsgi import get_content_length, get_current_url
 
 from carriers.base import NotSupported, WebhookRequest, WebhookSignatureError
-from shipflow.runtime import Runtime
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.intake import ReceiptWriter
 from shipflow.tracking.webhooks import receipt_row
@@ -31,6 +30,9 @@ from shipflow.web.headers import HEADERS
 from shipflow.web.health import LATENCY, REQUESTS
 from shipflow.web.limits import WEBHOOK_MAX_BYTES
 from shipflow.web.problems import PROBLEM_JSON, Problem
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

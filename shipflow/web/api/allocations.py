@@ -15,7 +15,7 @@ from carriers.base import CarrierError
 from shipflow.allocation.constraints import Constraints
 from shipflow.allocation.rules import RuleConfigError
 from shipflow.allocation.service import Allocation
-from shipflow.fulfilment import NotAllocated, ParsedRules, fulfilment_for
+from shipflow.fulfilment import NotAllocated, ParsedRules
 from shipflow.label_purchases import PurchasePending
 from shipflow.store.allocation_models import AllocationBatch, AllocationRules
 from shipflow.store.db import for_update
@@ -129,7 +129,7 @@ def _order(order_id: str, field: str = "order_id", lock: bool = False) -> Order:
 def _fulfilment():
     code = g.db.get(Brand, g.brand_id).code
     try:
-        return fulfilment_for(g.runtime, code)
+        return g.runtime.fulfilment(code)
     except NotAllocated:
         raise ApiProblem(
             409,
