@@ -100,6 +100,9 @@ class Runtime:
     def services(self) -> Services:
         """Built on first use, and again when the settings are replaced (an edited
         configuration, a test): adapters and caches never outlive the settings they came from."""
+        services = self._services
+        if services is not None and services.settings is self.settings:
+            return services
         with self._lock:
             if self._services is None or self._services.settings is not self.settings:
                 self._services = build_services(self)
