@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import create_engine, func, select, text
 
 from shipflow.brands import sync_brand
-from shipflow.config import load_settings
+from shipflow.config import Settings, load_settings
 from shipflow.delays.config import AlertsConfig
 from shipflow.delays.sweep import scan
 from shipflow.store.db import make_engine, make_session_factory, unit_of_work
@@ -161,9 +161,9 @@ def shipment_rows(brand_id: str, active: int, delivered: int, rng: random.Random
         )
 
 
-def load(engine, sessions, active: int, delivered: int) -> str:
+def load(engine, sessions, settings: Settings, active: int, delivered: int) -> str:
     with unit_of_work(sessions) as session:
-        brand_id = sync_brand(session, load_settings(environ={}).brands[0]).id
+        brand_id = sync_brand(session, settings.brands[0]).id
     started = time.perf_counter()
     raw = engine.raw_connection()
     copy_sql = f"COPY shipments ({', '.join(COLUMNS)}) FROM STDIN"
@@ -180,10 +180,10 @@ def load(engine, sessions, active: int, delivered: int) -> str:
     return brand_id
 
 
-def timed_scan(sessions, brand_id: str, label: str) -> None:
+def timed_scan(sessions, settings: Settings, brand_id: str, label: str) -> None:
     started = time.perf_counter()
     with unit_of_work(sessions) as session:  # the commit is part of the figure
-        result = scan(session, brand_id, NOW)
+        result = scan(session, brand_id, NOW, settings)
     elapsed = time.perf_counter() - started
     print(
         f"{label}: {elapsed:.2f} s, candidates {result.candidates:,}, "
@@ -215,15 +215,16 @@ def main() -> None:
         upgrade(url)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
+    settings = load_settings(environ={})
     if args.reuse:
         with engine.begin() as conn:
             conn.execute(text("TRUNCATE alerts, outbox"))
         with sessions() as session:
             brand_id = session.scalar(select(Brand.id))
     else:
-        brand_id = load(engine, sessions, args.active, args.delivered)
-    timed_scan(sessions, brand_id, "first scan (raises alerts)")
-    timed_scan(sessions, brand_id, "second scan (steady state)")
+        brand_id = load(engine, sessions, settings, args.active, args.delivered)
+    timed_scan(sessions, settings, brand_id, "first scan (raises alerts)")
+    timed_scan(sessions, settings, brand_id, "second scan (steady state)")
     with sessions() as session:
         alerts = session.scalar(select(func.count()).select_from(Alert))
         events = session.scalar(select(func.count()).select_from(OutboxMessage))

@@ -54,7 +54,7 @@ def prepare_database(directory: str, orders: int) -> str:
     with unit_of_work(runtime.sessions) as session:
         brand = sync_brands(session, runtime.settings)[0]
         add_history(session, brand.id, sandbox_history(orders), "import")
-        train_brand(session, brand, TRAINED_AT)
+        train_brand(session, brand, TRAINED_AT, runtime.settings)
     runtime.engine.dispose()
     return url
 

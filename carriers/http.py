@@ -66,19 +66,6 @@ class RateLimiter:
                 time.sleep((1 - self.tokens) / self.per_second)
 
 
-_limiters: dict[tuple[str, str], RateLimiter] = {}
-_limiters_lock = threading.Lock()
-
-
-def limiter_for(carrier: str, account_id: str, per_second: float) -> RateLimiter:
-    """One limiter per carrier account, shared by every client of that account in the process."""
-    with _limiters_lock:
-        key = (carrier, account_id)
-        if key not in _limiters:
-            _limiters[key] = RateLimiter(per_second)
-        return _limiters[key]
-
-
 class _UnsentOnlyRetry(Retry):
     """Retry where the request cannot have been acted on: connection errors (urllib3's
     `connect`, raised before anything is sent) and 429. Read errors, other errors and 5xx
@@ -206,7 +193,6 @@ class CarrierHTTPClient:
         carrier: str,
         base_url: str,
         *,
-        account_id: str = "default",
         rate_limit_per_second: float = 10.0,
         session: requests.Session | None = None,
         oauth: Callable[[requests.Session], OAuthClientCredentials] | None = None,
@@ -222,7 +208,9 @@ class CarrierHTTPClient:
         self.default_headers = default_headers or {}
         self.error_parser = error_parser
         self.timeout = timeout
-        self.limiter = limiter_for(carrier, account_id, rate_limit_per_second)
+        # The client's own: one adapter per account per process (`shipflow.carrier_accounts`)
+        # makes it the account's.
+        self.limiter = RateLimiter(rate_limit_per_second)
 
     def request(
         self, method: str, path: str, *, raw: bool = False, idempotent: bool = True, **kwargs: Any
@@ -348,7 +336,6 @@ def account_client(
     return CarrierHTTPClient(
         carrier,
         base_url,
-        account_id=account.account_id,
         rate_limit_per_second=account.rate_limit_per_second,
         oauth=oauth if oauth_token_path else None,
         **options,

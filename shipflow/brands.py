@@ -23,12 +23,11 @@ def _upsert(session: Session, model, where: dict, values: dict):
     return row
 
 
-def brand_config(session: Session, brand_id: str) -> BrandConfig | None:
-    """The typed configuration of a brand row, from the runtime behind the session; None for
-    a row the configuration does not (or no longer) name. The one way to read a brand's
-    settings."""
+def brand_config(session: Session, brand_id: str, settings: Settings) -> BrandConfig | None:
+    """The typed configuration of a brand row; None for a row the configuration does not (or
+    no longer) name. The one way to read a brand's settings."""
     code = session.scalar(select(Brand.code).where(Brand.id == brand_id))
-    return session.info["runtime"].settings.brand(code) if code else None
+    return settings.brand(code) if code else None
 
 
 def sync_brand(session: Session, brand: BrandConfig) -> Brand:

@@ -296,7 +296,9 @@ def edd_train(ctx: click.Context, brand_code: str | None) -> None:
     code = _brand_code(ctx, brand_code)
     runtime = _runtime(ctx)
     with unit_of_work(runtime.sessions) as session:
-        trained = train_brand(session, _brand_or_exit(session, code), runtime.clock.now())
+        trained = train_brand(
+            session, _brand_or_exit(session, code), runtime.clock.now(), runtime.settings
+        )
     click.echo(
         f"stored model {trained.model_id}: {trained.delivered} deliveries of "
         f"{trained.records} records, calibrated on {trained.calibration_samples} orders"

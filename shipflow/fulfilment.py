@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -19,17 +20,18 @@ from shipflow.allocation.model import Order as AllocationOrder
 from shipflow.allocation.rules import BrandRules
 from shipflow.allocation.scoring import Pricer, QuoteCache, RateCard, ScoringWeights
 from shipflow.allocation.service import Allocation, AllocationContext, allocate
-from shipflow.carrier_accounts import carrier_for
 from shipflow.config import BrandConfig
 from shipflow.domain import Parcel
 from shipflow.edd.engine import quote_from, warehouse_location
-from shipflow.edd.service import BrandSetup, latest_model, promise_for_order
+from shipflow.edd.service import BrandSetup
 from shipflow.edd.transit import TransitModel
 from shipflow.orders import ship_to_address
-from shipflow.runtime import Runtime
 from shipflow.store.allocation_models import AllocationRules
 from shipflow.store.models import Order, ParcelRow, Shipment
 from shipflow.store.postpurchase_models import LabelRow
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 
 class NotAllocated(Exception):
@@ -149,15 +151,14 @@ def brand_rules(session: Session, brand_id: str, brand: BrandConfig) -> dict:
 
 
 class Fulfilment:
-    """One brand's fulfilment on a runtime: adapters and configuration built once."""
+    """One brand's fulfilment on a runtime (which builds it once): adapters and configuration."""
 
     def __init__(self, runtime: Runtime, brand: BrandConfig) -> None:
         self.runtime = runtime
         self.brand = brand
         self.setup = BrandSetup.of(brand)
         self.carriers = {
-            a.code: carrier_for(runtime.settings, brand.code, a.code, runtime.clock)
-            for a in brand.carriers
+            a.code: runtime.carriers.account(brand.code, a.code) for a in brand.carriers
         }
         self.weights_g = {p.sku: p.weight_g for p in brand.products}
         # Kept for the brand's lifetime in this process, so carrier rate calls are cached
@@ -166,7 +167,7 @@ class Fulfilment:
 
     def context(self, session: Session, brand_id: str) -> AllocationContext:
         rules = ParsedRules.parse(brand_rules(session, brand_id, self.brand))
-        model = latest_model(session, brand_id)
+        model = self.runtime.edd.latest_model(session, brand_id)
         return allocation_context(self.brand, self.setup, self.quotes, self.runtime, model, rules)
 
     def allocate(self, session: Session, order: Order) -> tuple[AllocationOrder, Allocation]:
@@ -227,26 +228,9 @@ class Fulfilment:
                 data=label.label_data,
             )
         )
-        promise_for_order(session, shipment, now)
+        self.runtime.edd.promise_for_order(session, shipment, now)
         return shipment
 
 
 def _option(score) -> str | None:
     return score.option if score else None
-
-
-_fulfilments: dict[tuple[int, str], Fulfilment] = {}
-
-
-def fulfilment_for(runtime: Runtime, brand_code: str) -> Fulfilment:
-    """The brand's fulfilment on this runtime, built once (adapters, setup, quote cache)."""
-    key = (id(runtime), brand_code)
-    found = _fulfilments.get(key)
-    if found is None or found.runtime is not runtime:
-        brand = runtime.settings.brand(brand_code)
-        if brand is None:
-            raise NotAllocated(f"unknown brand {brand_code!r}")
-        if len(_fulfilments) >= 8:  # runtimes come and go (tests); keep the recent ones
-            _fulfilments.clear()
-        found = _fulfilments[key] = Fulfilment(runtime, brand)
-    return found

@@ -4,17 +4,19 @@ shipment uses, where returns go. The web pages, the API and the jobs share these
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from babel import UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision
 from sqlalchemy.orm import Session
 
-from shipflow.carrier_accounts import brand_carriers, carrier_of_shipment
 from shipflow.ndr.service import NdrService
 from shipflow.returns import service as returns
-from shipflow.runtime import Runtime
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import ReturnRequestRow
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 
 def brand_code(session: Session, brand_id: str) -> str:
@@ -23,12 +25,8 @@ def brand_code(session: Session, brand_id: str) -> str:
 
 def ndr_service(runtime: Runtime, session: Session) -> NdrService:
     def carrier_for(shipment: Shipment):
-        return carrier_of_shipment(
-            runtime.settings,
-            brand_code(session, shipment.brand_id),
-            shipment.carrier,
-            shipment.carrier_account,
-            runtime.clock,
+        return runtime.carriers.of_shipment(
+            brand_code(session, shipment.brand_id), shipment.carrier, shipment.carrier_account
         )
 
     return NdrService(session, runtime.settings, carrier_for, runtime.clock)
@@ -44,7 +42,7 @@ def issue_return_label(
         session,
         runtime.settings,
         request,
-        brand_carriers(runtime.settings, code, runtime.clock),
+        runtime.carriers.of_brand(code),
         returns.return_address(runtime.settings, code, session, order),
         now,
     )

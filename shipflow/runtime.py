@@ -1,16 +1,77 @@
-"""What a running shipflow holds: settings, the database, the clock. The web app, the CLI,
-the job runners and the tests build one and pass it on, so nothing reaches for globals."""
+"""The composition root: what a running shipflow holds, each part built once per process.
+
+The web app, the CLI, the job runners and the tests build one (`Runtime.from_settings`) and
+pass it on; services take what they need from it, and nothing else builds an adapter or a
+service or keeps one in a module global. Other modules name `Runtime` for type checking
+only, so this module may import them all. What reacts to which event is
+`shipflow.reactions.EVENT_HANDLERS`; the background jobs are `JOBS` below.
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from shipflow.allocation.batches import queued_batches, run_batch
+from shipflow.carrier_accounts import CarrierFactory
 from shipflow.clock import Clock, SystemClock
 from shipflow.config import Settings
+from shipflow.delays.jobs import alert_cycle_job
+from shipflow.edd.retrain import retrain_due
+from shipflow.edd.service import EddService
+from shipflow.fulfilment import Fulfilment, NotAllocated
+from shipflow.jobs import Job
+from shipflow.jobs.outbox import dispatch_due
+from shipflow.jobs.postpurchase import deliver_messages, follow_up_failed_deliveries
+from shipflow.notify.senders import LogSender, Sender, SmtpSender
+from shipflow.reactions import Reactions
 from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
+from shipflow.tracking import polling, webhooks
+
+# Every background job: a name (the Celery task's too), `fn(runtime, **kwargs)`, and for a
+# periodic one the seconds between runs. A new job is one line here.
+JOBS = (
+    Job("tracking.poll_due", polling.poll_due, every=60),
+    Job("tracking.process_receipts", webhooks.process_due_receipts, every=5),
+    Job("tracking.process_receipt", webhooks.process_receipt),
+    Job("outbox.dispatch", dispatch_due, every=2),
+    Job("alerts.cycle", alert_cycle_job, every=60),
+    Job("edd.retrain", retrain_due, every=3600),  # looks hourly; trains a day-old model
+    Job("allocation.run_batch", run_batch),
+    Job("allocation.queued_batches", queued_batches, every=10),  # submissions lost
+    Job("postpurchase.deliver_messages", deliver_messages, every=30),
+    Job("postpurchase.ndr_follow_up", follow_up_failed_deliveries, every=600),
+)
+
+
+def customer_senders(settings: Settings) -> dict[str, Sender]:
+    """E-mail over SMTP when `smtp_url` is set; otherwise messages go to the log (demo)."""
+    smtp = settings.smtp_url
+    return {"email": SmtpSender(smtp) if smtp else LogSender()}
+
+
+@dataclass(frozen=True)
+class Services:
+    """What is built from one version of the settings."""
+
+    settings: Settings
+    carriers: CarrierFactory
+    edd: EddService
+    customer_senders: dict[str, Sender]
+    fulfilments: dict[str, Fulfilment] = field(default_factory=dict)  # by brand, on first use
+
+
+def build_services(runtime: Runtime) -> Services:
+    settings = runtime.settings
+    return Services(
+        settings=settings,
+        carriers=CarrierFactory(settings, runtime.clock),
+        edd=EddService(runtime),
+        customer_senders=customer_senders(settings),
+    )
 
 
 @dataclass
@@ -19,10 +80,14 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
+    jobs: dict[str, Job] = field(default_factory=lambda: {job.name: job for job in JOBS})
+    poll_gates: polling.CarrierGates = field(default_factory=polling.CarrierGates)
+    reactions: Reactions = field(init=False, repr=False)
+    _services: Services | None = field(default=None, init=False, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # Outbox handlers get a session only; through it they reach settings and the clock.
-        self.sessions.configure(info={"runtime": self})
+        self.reactions = Reactions(self)
         # Rows stamped by column defaults get this runtime's time, as the services' `now` is.
         stamp_times_with(self.engine, lambda: self.clock.now())
 
@@ -30,3 +95,39 @@ class Runtime:
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         engine = make_engine(settings.database_url)
         return cls(settings, engine, make_session_factory(engine), clock or SystemClock())
+
+    @property
+    def services(self) -> Services:
+        """Built on first use, and again when the settings are replaced (an edited
+        configuration, a test): adapters and caches never outlive the settings they came from."""
+        services = self._services
+        if services is not None and services.settings is self.settings:
+            return services
+        with self._lock:
+            if self._services is None or self._services.settings is not self.settings:
+                self._services = build_services(self)
+            return self._services
+
+    @property
+    def carriers(self) -> CarrierFactory:
+        return self.services.carriers
+
+    @property
+    def edd(self) -> EddService:
+        return self.services.edd
+
+    @property
+    def customer_senders(self) -> dict[str, Sender]:
+        return self.services.customer_senders
+
+    def fulfilment(self, brand_code: str) -> Fulfilment:
+        """The brand's fulfilment (adapters, setup, quote cache), built once."""
+        services = self.services
+        with self._lock:
+            found = services.fulfilments.get(brand_code)
+            if found is None:
+                brand = services.settings.brand(brand_code)
+                if brand is None:
+                    raise NotAllocated(f"unknown brand {brand_code!r}")
+                found = services.fulfilments[brand_code] = Fulfilment(self, brand)
+            return found

@@ -55,9 +55,9 @@ def start_jobs(app, runtime: Runtime) -> None:
 def start_demo(app, runtime: Runtime, brand_code: str, base: str) -> None:
     """Simulated shoppers and carrier scans as one more periodic job of this worker."""
     from shipflow.demo.traffic import DemoTraffic
-    from shipflow.jobs import job
+    from shipflow.jobs import Job
 
-    job("demo.tick", every=1.0)(DemoTraffic(runtime, brand_code, base).tick)
+    runtime.jobs["demo.tick"] = Job("demo.tick", DemoTraffic(runtime, brand_code, base).tick, 1.0)
     start_jobs(app, runtime)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -13,11 +14,12 @@ from sqlalchemy.orm import Session, selectinload
 from shipflow.allocation.constraints import Constraints
 from shipflow.allocation.optimizer import optimize
 from shipflow.allocation.rules import RuleConfigError
-from shipflow.fulfilment import NotAllocated, allocation_order, fulfilment_for
-from shipflow.jobs import job
-from shipflow.runtime import Runtime
+from shipflow.fulfilment import NotAllocated, allocation_order
 from shipflow.store.allocation_models import AllocationBatch
 from shipflow.store.models import Brand, Order
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ def solve(runtime: Runtime, batch: AllocationBatch) -> dict:
     """The plan of one batch as JSON."""
     with runtime.sessions() as session:
         brand_code = session.get(Brand, batch.brand_id).code
-        fulfilment = fulfilment_for(runtime, brand_code)
+        fulfilment = runtime.fulfilment(brand_code)
         orders = brand_orders(session, batch.brand_id, batch.request["order_ids"])
         context = fulfilment.context(session, batch.brand_id)
     if batch.request.get("lateness_lambda") is not None:
@@ -104,12 +106,6 @@ def failure_message(exc: Exception) -> str:
     return "the batch could not be planned because of an internal error; it is logged under this batch's id"
 
 
-@job("allocation.run_batch")
-def run_batch_job(runtime: Runtime, batch_id: str) -> int:
-    return run_batch(runtime, batch_id)
-
-
-@job("allocation.queued_batches", every=10)
 def queued_batches(runtime: Runtime) -> int:
     """Batches whose immediate submission was lost (restart, broker outage)."""
     with runtime.sessions() as session:

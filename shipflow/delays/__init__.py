@@ -1,8 +1,8 @@
 """Delay detection: pure detectors over shipment snapshots, and the services that turn
 what they find into alerts and `ShipmentDelayed` events:
 
-- `detect_for_shipment(session, shipment, now)`: after each tracking event;
-- `scan(session, brand_id, now)`: the scheduled, set-based sweep of a brand.
+- `detect_for_shipment(session, shipment, now, settings)`: after each tracking event;
+- `scan(session, brand_id, now, settings)`: the scheduled, set-based sweep of a brand.
 """
 
 

@@ -4,13 +4,10 @@ sweep each brand, queue its ops notifications, send what is due."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 from sqlalchemy import select
 
 from shipflow.delays.sweep import ScanResult, scan
-from shipflow.jobs import job
-from shipflow.notify import ops
 from shipflow.notify.ops import deliver_due, dispatch
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Brand
@@ -23,7 +20,6 @@ class CycleReport:
     sent: int
 
 
-@job("alerts.cycle", every=60)
 def alert_cycle_job(runtime) -> int:
     report = alert_cycle(runtime)
     return report.queued + report.sent
@@ -38,12 +34,6 @@ def alert_cycle(runtime, brand_ids: list[str] | None = None) -> CycleReport:
     scans, queued = {}, 0
     for brand_id in brand_ids:
         with unit_of_work(runtime.sessions) as session:
-            scans[brand_id] = scan(session, brand_id, now)
-            queued += dispatch(session, brand_id, now).messages
+            scans[brand_id] = scan(session, brand_id, now, runtime.settings)
+            queued += dispatch(session, brand_id, now, runtime.settings).messages
     return CycleReport(scans, queued, deliver_due(runtime))
-
-
-def outbox_handlers(runtime) -> dict:
-    """Topic -> `fn(session, message)` for a generic outbox runner: register these so it
-    sends ops notifications instead of marking them done unsent."""
-    return {ops.TOPIC: partial(ops.handle, settings=runtime.settings)}

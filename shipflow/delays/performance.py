@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from shipflow.config import Settings
 from shipflow.delays.service import policy_for, region_column, sql_date
 from shipflow.domain import Status
 from shipflow.store.models import Shipment
@@ -40,9 +41,11 @@ def on_time_by_week(
     weeks: int = 8,
     by_lane: bool = False,
     top: int = 6,
+    *,
+    settings: Settings,
 ) -> Series:
     """Series named by carrier (or "carrier · region"); the `top` busiest are kept."""
-    policy = policy_for(session, brand_id)
+    policy = policy_for(session, brand_id, settings)
     day = sql_date(session, Shipment.delivered_at)
     keys = [Shipment.carrier] + ([region_column(policy)] if by_lane else [])
     start = _monday(now.date()) - timedelta(weeks=weeks - 1)

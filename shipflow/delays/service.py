@@ -10,6 +10,7 @@ from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
 from shipflow.brands import brand_config
+from shipflow.config import Settings
 from shipflow.delays import alerts
 from shipflow.delays.detectors import (
     Delay,
@@ -28,10 +29,10 @@ SHIPMENT_KINDS = ("late", "stale", "not_picked_up", "exception")
 Lane = tuple[str, str]
 
 
-def policy_for(session: Session, brand_id: str) -> Policy:
+def policy_for(session: Session, brand_id: str, settings: Settings) -> Policy:
     """The brand's policy from its configuration (alert channels hold secrets, so they are
     never stored on the brand row); the defaults for a brand the configuration lacks."""
-    brand = brand_config(session, brand_id)
+    brand = brand_config(session, brand_id, settings)
     if brand is None:
         return Policy()
     return Policy(alerts=brand.alerts, warehouses={w.code: w.to_domain() for w in brand.warehouses})
@@ -110,10 +111,12 @@ def _fill_destination(shipment: Shipment) -> None:
     shipment.destination_postal_code = str(ship_to.get("postal_code") or "")
 
 
-def detect_for_shipment(session: Session, shipment: Shipment, now: datetime) -> list[Delay]:
+def detect_for_shipment(
+    session: Session, shipment: Shipment, now: datetime, settings: Settings
+) -> list[Delay]:
     """Judge one shipment now: raise its new alerts (unless its lane has an open incident,
     which stands for it), resolve the ones no longer true, publish `ShipmentDelayed`."""
-    policy = policy_for(session, shipment.brand_id)
+    policy = policy_for(session, shipment.brand_id, settings)
     _fill_destination(shipment)
     snap = snapshot(shipment, policy)
     delays = detect(snap, now, policy)

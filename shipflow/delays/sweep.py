@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from shipflow.config import Settings
 from shipflow.delays import alerts
 from shipflow.delays.config import AlertsConfig
 from shipflow.delays.detectors import (
@@ -332,10 +333,10 @@ def _group_under_incidents(
     return sum(len(ids) for ids in grouped.values())
 
 
-def scan(session: Session, brand_id: str, now: datetime) -> ScanResult:
+def scan(session: Session, brand_id: str, now: datetime, settings: Settings) -> ScanResult:
     """Sweep every active shipment of the brand: lane incidents first, so the shipments
     they cover are grouped under them instead of raising an alert each."""
-    policy = policy_for(session, brand_id)
+    policy = policy_for(session, brand_id, settings)
     result = ScanResult()
     _backfill_destinations(session, brand_id)
     result.incidents = [

@@ -22,7 +22,7 @@ from carriers.sandbox.network import SandboxProfile, SimulatedShipment, simulate
 from carriers.sandbox.places import Place, distance_km
 from shipflow import geo
 from shipflow.calendars import apply_cutoff, calendar
-from shipflow.config import BrandConfig, load_settings
+from shipflow.config import BrandConfig, Settings, load_settings
 from shipflow.domain import Warehouse
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.repository import add_history
@@ -108,15 +108,16 @@ def sandbox_history(
     return records
 
 
-def seed_demo_history(session: Session, brand: Brand, config: BrandConfig, now: datetime) -> int:
+def seed_demo_history(session: Session, brand: Brand, settings: Settings, now: datetime) -> int:
     """A year of sandbox deliveries up to `now`, and a model trained on them, for a brand that
     ships with the sandbox carrier and has no history yet: the demo's widget then promises from
     history at its first page view. Returns the orders added (0: nothing to do)."""
+    config = settings.brand(brand.code)
     has_history = session.scalar(select(exists().where(DeliveryHistoryRow.brand_id == brand.id)))
     if has_history or not any(c.carrier == "sandbox" for c in config.carriers):
         return 0
     start = (now - timedelta(days=365)).date()
     records = sandbox_history(DEMO_ORDERS, start=start, days=351, brand=config)
     added, _ = add_history(session, brand.id, records, "demo")
-    train_brand(session, brand, now)
+    train_brand(session, brand, now, settings)
     return added

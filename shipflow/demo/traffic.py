@@ -11,6 +11,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -20,15 +21,17 @@ from carriers.sandbox.emitter import SandboxEmitter, http_deliver
 from shipflow.brands import brand_by_code, sync_brands
 from shipflow.demo.history import seed_demo_history
 from shipflow.demo.shoppers import DemoShoppers
-from shipflow.fulfilment import NotAllocated, fulfilment_for
+from shipflow.fulfilment import NotAllocated
 from shipflow.instance import DEMO_API_KEY, INSTANCE, read_secret, write_secret
 from shipflow.orders import create_order
-from shipflow.runtime import Runtime
 from shipflow.store.alert_models import OpsUser
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import CarrierAccount, Shipment
 from shipflow.web.auth import active_key, create_api_key
 from shipflow.web.ops.users import create_ops_user
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 TERMINAL = ("delivered", "returned_to_sender", "cancelled", "expired")
@@ -61,8 +64,7 @@ def prepare(runtime: Runtime, brand_code: str, instance: Path = INSTANCE) -> Dem
     with unit_of_work(runtime.sessions) as session:
         sync_brands(session, runtime.settings)
         brand = brand_by_code(session, brand_code)
-        config = runtime.settings.brand(brand_code)
-        seed_demo_history(session, brand, config, runtime.clock.now())
+        seed_demo_history(session, brand, runtime.settings, runtime.clock.now())
         key = demo_api_key(session, brand.id, instance)
         session.execute(delete(OpsUser).where(OpsUser.brand_id == brand.id, OpsUser.email == email))
         password = create_ops_user(session, brand.id, email)
@@ -78,7 +80,7 @@ class DemoTraffic:
         demo = runtime.settings.demo
         self.per_second = demo.orders_per_minute / 60
         self.shoppers = DemoShoppers(self.brand.products, demo.seed)
-        self.fulfilment = fulfilment_for(runtime, brand_code)
+        self.fulfilment = runtime.fulfilment(brand_code)
         self.started = time.monotonic()
         self.placed = 0
         self.emitters: dict[str, SandboxEmitter] = {}

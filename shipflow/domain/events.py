@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from shipflow.domain.tracking import Reason, Status
+from shipflow.domain.tracking import Reason, Status, TrackingEvent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +98,46 @@ class ShipmentStatusChanged(DomainEvent):
     status: Status
     reason: Reason | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipmentTracked(DomainEvent):
+    """New carrier events were stored for a shipment (its status may be unchanged). Handled
+    in the transaction that stored them, never through the outbox: what reacts (the delivery
+    date, delay detection) must see the shipment as the events left it."""
+
+    topic: ClassVar[str] = "shipment.tracked"
+    events: tuple[TrackingEvent, ...]  # every stored event of the shipment, in carrier time
+    estimated_delivery: datetime | None = None  # the carrier's own estimate, if it gave one
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreWebhook:
+    """A return's news for the brand's store (`return.in_transit`, `return.received`), POSTed
+    signed to the store's URL through the outbox."""
+
+    topic: ClassVar[str] = "store.webhook"
+
+    brand_id: str
+    return_id: str
+    event: str
+    url: str
+    data: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.event}:{self.return_id}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"url": self.url, "event": self.event, "data": self.data}
+
+
+class OpsNotification:
+    """An ops alert, or a digest of many, to send on one of the brand's channels. The alert
+    cycle queues these in bulk (`shipflow.notify.ops`); the payload names the channel, the
+    stage (new or escalation), the alert ids and their total."""
+
+    topic: ClassVar[str] = "ops.alert"
 
 
 # The milestone event, if any, that entering each status raises (besides StatusChanged).

@@ -5,19 +5,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from shipflow.config import Settings
 from shipflow.edd.learned import observed_delivery_weekdays
 from shipflow.edd.repository import load_history, store_model
 from shipflow.edd.service import UnconfiguredBrand, brand_setup
 from shipflow.edd.training import history_quote, train
 from shipflow.edd.transit import ModelConfig
-from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
 from shipflow.store.edd_models import DeliveryHistoryRow, TransitModelRow
 from shipflow.store.models import Brand
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +34,9 @@ class Trained:
     calibration_samples: int
 
 
-def train_brand(session: Session, brand: Brand, now: datetime) -> Trained:
+def train_brand(session: Session, brand: Brand, now: datetime, settings: Settings) -> Trained:
     """Fit and store a model on everything the brand's history delivered before `now`."""
-    setup = brand_setup(session, brand.id)
+    setup = brand_setup(session, brand.id, settings)
     records = load_history(session, brand.id)
     delivered = [r for r in records if r.delivered_at and r.delivered_at < now]
     delivery_days = observed_delivery_weekdays(delivered) or ModelConfig().delivery_weekdays
@@ -64,7 +68,7 @@ def retrain_due(runtime: Runtime, max_age: timedelta = timedelta(days=1)) -> int
     for brand_id in due:
         try:
             with unit_of_work(runtime.sessions) as session:
-                train_brand(session, session.get(Brand, brand_id), now)
+                train_brand(session, session.get(Brand, brand_id), now, runtime.settings)
             trained += 1
         except UnconfiguredBrand as exc:
             log.error("EDD retraining skipped brand %s: %s", brand_id, exc)

@@ -1,7 +1,7 @@
 """The EDD service: quotes for a brand from its configuration and its newest stored model.
 
-The web widget asks `EddService.quote`; the fulfilment flow `promise_for_order`; the tracking
-pipeline `revise_shipment`. Models are read from the database once and cached; a newer stored
+The web widget asks `EddService.quote`; the fulfilment flow `EddService.promise_for_order`;
+the tracking pipeline `EddService.revise_shipment`. Models are read from the database once and cached; a newer stored
 model is picked up within `refresh_seconds`.
 """
 
@@ -14,21 +14,24 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from shipflow import geo
 from shipflow.brands import brand_by_code, brand_config
-from shipflow.config import BrandConfig
+from shipflow.config import BrandConfig, Settings
 from shipflow.domain import CarrierService, ServiceLevel, Status, TrackingEvent, Warehouse
 from shipflow.edd.engine import Estimate, estimate, quote_from, revise_from_events, warm_up
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.repository import add_history, latest_model_id, load_model
 from shipflow.edd.transit import TransitModel
-from shipflow.runtime import Runtime
 from shipflow.store.edd_models import PredictionRevision
 from shipflow.store.models import Order, Shipment
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 UNTRAINED = TransitModel()  # distance prior only, until a model is stored
@@ -77,33 +80,9 @@ class InvalidQuery(Exception):
         self.field, self.message, self.status = field, message, status
 
 
-_models: OrderedDict[tuple[str, int], TransitModel] = OrderedDict()
-_models_lock = threading.Lock()
-
-
-def stored_model(session: Session, brand_id: str, model_id: int) -> TransitModel:
-    """A stored model, parsed once per process (rows never change once written; the brand in
-    the key keeps a database that was reset and numbers models from 1 again from mixing them)."""
-    key = (str(session.get_bind().url), brand_id, model_id)
-    with _models_lock:
-        if key in _models:
-            _models.move_to_end(key)
-            return _models[key]
-    model = load_model(session, model_id)
-    with _models_lock:
-        _models[key] = model
-        while len(_models) > 8:
-            _models.popitem(last=False)
-    return model
-
-
-def latest_model(session: Session, brand_id: str | None) -> TransitModel:
-    model_id = latest_model_id(session, brand_id) if brand_id else None
-    return stored_model(session, brand_id, model_id) if model_id else UNTRAINED
-
-
 class EddService:
-    """One per runtime: brand setups, the newest model per brand, quotes cached per minute."""
+    """One per runtime (its composition root builds it): brand setups, the stored models
+    parsed once, the newest model per brand, quotes cached per minute."""
 
     def __init__(
         self, runtime: Runtime, refresh_seconds: float = 30.0, cache_size: int = 50_000
@@ -116,6 +95,28 @@ class EddService:
         self._brand_ids: dict[str, str] = {}
         self._quotes: dict[tuple, Estimate] = {}
         self._lock = threading.Lock()
+        self._stored: OrderedDict[tuple[str, int], TransitModel] = OrderedDict()
+        self._stored_lock = threading.Lock()
+
+    def stored_model(self, session: Session, brand_id: str, model_id: int) -> TransitModel:
+        """A stored model, parsed once (rows never change once written)."""
+        key = (brand_id, model_id)
+        with self._stored_lock:
+            if key in self._stored:
+                self._stored.move_to_end(key)
+                return self._stored[key]
+        model = load_model(session, model_id)
+        with self._stored_lock:
+            self._stored[key] = model
+            while len(self._stored) > 8:
+                self._stored.popitem(last=False)
+        return model
+
+    def latest_model(self, session: Session, brand_id: str | None) -> TransitModel:
+        model_id = latest_model_id(session, brand_id) if brand_id else None
+        return (
+            self.stored_model(session, brand_id, model_id) if brand_id and model_id else UNTRAINED
+        )
 
     def setup(self, brand: BrandConfig) -> BrandSetup:
         """The brand's converted configuration (rebuilt if handed another version of it)."""
@@ -139,7 +140,7 @@ class EddService:
                     brand_id = brand.id if brand else None
                     if brand_id:
                         self._brand_ids[brand_code] = brand_id
-                model = latest_model(session, brand_id)
+                model = self.latest_model(session, brand_id)
         except SQLAlchemyError as exc:  # quote from what we have; look again next time
             log.warning("EDD model lookup failed for %s: %s", brand_code, exc)
             return checked[1] if checked else UNTRAINED
@@ -181,6 +182,47 @@ class EddService:
         self._quotes[key] = result
         return result
 
+    def promise_for_order(
+        self, session: Session, shipment: Shipment, now: datetime
+    ) -> Estimate | None:
+        """Promise a date for a new shipment and its order (only where none was promised yet:
+        a promise is never silently changed); the first prediction is its most likely date."""
+        model = self.latest_model(session, shipment.brand_id)
+        quoted = _shipment_quote(session, shipment, model, self.runtime.settings)
+        if quoted is None or not quoted[0].ok:
+            return quoted[0] if quoted else None
+        promise = quoted[0]
+        if shipment.promised_date is None:
+            shipment.promised_date = promise.promised
+        order = shipment.order
+        if order is not None and order.promised_date is None:
+            order.promised_date = promise.promised
+        _record_prediction(session, shipment, promise.most_likely, "at purchase", now)
+        return promise
+
+    def revise_shipment(
+        self, session: Session, shipment: Shipment, events: Sequence[TrackingEvent]
+    ) -> date | None:
+        """Predict delivery from the shipment's events, keeping each change in
+        `prediction_revisions`; None when the shipment cannot be quoted (the caller may fall
+        back on the carrier's estimate). The promise is left alone. Delivered shipments join
+        the history."""
+        model = self.latest_model(session, shipment.brand_id)
+        quoted = _shipment_quote(session, shipment, model, self.runtime.settings)
+        if quoted is None or not quoted[0].ok or not events:
+            return None
+        promise, zone = quoted
+        prediction = revise_from_events(promise, model, events, zone)
+        if prediction is None:
+            return None
+        latest = max(events, key=lambda e: e.occurred_at)
+        _record_prediction(
+            session, shipment, prediction.most_likely, prediction.basis, latest.occurred_at
+        )
+        if latest.status == Status.DELIVERED:
+            _remember_delivery(session, shipment, events, self.runtime.settings)
+        return shipment.predicted_date
+
     def warm_up(self, now: datetime) -> None:
         """Build calendars, postal index and models before the first customer asks."""
         geo.locate("US", "10001")
@@ -189,19 +231,6 @@ class EddService:
             setup = self.setup(brand)
             warm_up(setup.warehouses, setup.services, ["US"], years)
             self.model(brand.code)
-
-
-_services: list[EddService] = []
-
-
-def edd_service(runtime: Runtime) -> EddService:
-    """The runtime's service (created on first use)."""
-    for service in _services:
-        if service.runtime is runtime:
-            return service
-    service = EddService(runtime)
-    _services[:] = [*_services[-3:], service]
-    return service
 
 
 def widget_answer(result: Estimate, now: datetime) -> dict:
@@ -238,22 +267,22 @@ class UnconfiguredBrand(LookupError):
     """A brand row that the configuration does not (or no longer) name."""
 
 
-def brand_setup(session: Session, brand_id: str) -> BrandSetup:
-    brand = brand_config(session, brand_id)
+def brand_setup(session: Session, brand_id: str, settings: Settings) -> BrandSetup:
+    brand = brand_config(session, brand_id, settings)
     if brand is None:
         raise UnconfiguredBrand(f"brand {brand_id} is not in the configuration")
     return BrandSetup.of(brand)
 
 
 def _shipment_quote(
-    session: Session, shipment: Shipment, model: TransitModel
+    session: Session, shipment: Shipment, model: TransitModel, settings: Settings
 ) -> tuple[Estimate, str] | None:
     """The quote for the shipment as allocated (its warehouse and service, the order's moment),
     and the destination's time zone; None when the shipment lacks what quoting needs."""
     order = shipment.order
     if order is None:
         return None
-    setup = brand_setup(session, shipment.brand_id)
+    setup = brand_setup(session, shipment.brand_id, settings)
     warehouse = setup.warehouse(shipment.warehouse_code)
     service = setup.service(shipment.carrier, shipment.service) or CarrierService(
         shipment.carrier, shipment.service
@@ -290,57 +319,18 @@ def _record_prediction(
     )
 
 
-def promise_for_order(session: Session, shipment: Shipment, now: datetime) -> Estimate | None:
-    """Promise a date for a new shipment and its order (only where none was promised yet:
-    a promise is never silently changed); the first prediction is its most likely date."""
-    quoted = _shipment_quote(session, shipment, latest_model(session, shipment.brand_id))
-    if quoted is None or not quoted[0].ok:
-        return quoted[0] if quoted else None
-    promise = quoted[0]
-    if shipment.promised_date is None:
-        shipment.promised_date = promise.promised
-    order = shipment.order
-    if order is not None and order.promised_date is None:
-        order.promised_date = promise.promised
-    _record_prediction(session, shipment, promise.most_likely, "at purchase", now)
-    return promise
-
-
-def revise_shipment(
-    session: Session, shipment: Shipment, events: Sequence[TrackingEvent]
-) -> date | None:
-    """Predict delivery from the shipment's events, keeping each change in
-    `prediction_revisions`; None when the shipment cannot be quoted (the caller may fall back
-    on the carrier's estimate). The promise is left alone. Delivered shipments join the history."""
-    model = latest_model(session, shipment.brand_id)
-    quoted = _shipment_quote(session, shipment, model)
-    if quoted is None or not quoted[0].ok or not events:
-        return None
-    promise, zone = quoted
-    prediction = revise_from_events(promise, model, events, zone)
-    if prediction is None:
-        return None
-    latest = max(events, key=lambda e: e.occurred_at)
-    _record_prediction(
-        session, shipment, prediction.most_likely, prediction.basis, latest.occurred_at
-    )
-    if latest.status == Status.DELIVERED:
-        _remember_delivery(session, shipment, events)
-    return shipment.predicted_date
-
-
 MOVING = (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY, Status.DELIVERED)
 
 
 def _remember_delivery(
-    session: Session, shipment: Shipment, events: Sequence[TrackingEvent]
+    session: Session, shipment: Shipment, events: Sequence[TrackingEvent], settings: Settings
 ) -> None:
     """A delivered shipment becomes a history record the next training learns from."""
     ordered = sorted(events, key=lambda e: e.occurred_at)
     handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
     delivered = next(e.occurred_at for e in reversed(ordered) if e.status == Status.DELIVERED)
     order: Order = shipment.order
-    setup = brand_setup(session, shipment.brand_id)
+    setup = brand_setup(session, shipment.brand_id, settings)
     warehouse = setup.warehouse(shipment.warehouse_code)
     ship_to = order.ship_to or {}
     record = HistoryRecord(

@@ -11,8 +11,8 @@ from typing import Any
 from celery import Celery
 
 from shipflow.config import Settings, load_settings
-from shipflow.jobs import load_jobs, run
-from shipflow.runtime import Runtime
+from shipflow.jobs import run
+from shipflow.runtime import JOBS, Runtime
 
 app = Celery("shipflow")
 app.conf.update(
@@ -51,12 +51,10 @@ def _register(name: str) -> None:
     app.task(name=name)(task)
 
 
-for _job in load_jobs().values():
+for _job in JOBS:
     _register(_job.name)
 
-app.conf.beat_schedule = {
-    j.name: {"task": j.name, "schedule": j.every} for j in load_jobs().values() if j.every
-}
+app.conf.beat_schedule = {j.name: {"task": j.name, "schedule": j.every} for j in JOBS if j.every}
 
 
 class CeleryRunner:

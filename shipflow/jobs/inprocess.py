@@ -7,10 +7,12 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shipflow.jobs import periodic_jobs, run
-from shipflow.runtime import Runtime
+from shipflow.jobs import periodic, run
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +59,9 @@ class InProcessRunner:
     def _schedule(self) -> None:
         """Each periodic job every `every` seconds, sooner when woken, and again at once
         while it keeps finding work: a backlog drains at full speed, one run at a time."""
-        due = {job.name: 0.0 for job in periodic_jobs()}
-        every = {job.name: job.every for job in periodic_jobs()}
+        jobs = periodic(self.runtime.jobs.values())
+        due = {job.name: 0.0 for job in jobs}
+        every = {job.name: job.every for job in jobs}
         while not self._stop.is_set():
             self._wake.clear()
             now = time.monotonic()
@@ -85,7 +88,8 @@ class InProcessRunner:
         """Run every periodic job inline, again and again, until none finds work."""
         total = 0
         for _ in range(max_rounds):
-            done = sum(run(self.runtime, job.name) or 0 for job in periodic_jobs())
+            jobs = periodic(self.runtime.jobs.values())
+            done = sum(run(self.runtime, job.name) or 0 for job in jobs)
             total += done
             if not done:
                 return total

@@ -2,50 +2,47 @@
 
 Tracking writes domain events to the outbox; here a failed attempt opens or counts a
 failed-delivery case, milestones become customer messages, a return parcel's first scan and
-arrival move the return on, and store webhooks leave signed. Handlers take the runtime from
-the session (`session.info["runtime"]`) since the dispatcher hands them a session only.
+arrival move the return on, and store webhooks leave signed. `shipflow.reactions` says which
+event each handler takes; the dispatcher passes the runtime, the session and the message.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from shipflow.brands import brand_config
 from shipflow.domain import Reason, Status
-from shipflow.jobs import job
-from shipflow.jobs.outbox import register_handler
+from shipflow.domain.events import Delivered, OutForDelivery, ShipmentDelayed, ShipmentShipped
 from shipflow.notify import customer
-from shipflow.notify.senders import LogSender, Sender, SmtpSender, post_signed
+from shipflow.notify.senders import post_signed
 from shipflow.notify.templates import Milestone
 from shipflow.postpurchase import ndr_service
-from shipflow.returns.service import STORE_WEBHOOK_TOPIC, on_return_shipment_status
-from shipflow.runtime import Runtime
+from shipflow.returns.service import on_return_shipment_status
 from shipflow.store.models import Brand, Order, OutboxMessage, Shipment
 from shipflow.web.i18n import format_day
 from shipflow.web.links import tracking_link
 
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
+
 log = logging.getLogger(__name__)
 
 MILESTONE_OF_TOPIC = {
-    "shipment.shipped": Milestone.SHIPPED,
-    "shipment.out_for_delivery": Milestone.OUT_FOR_DELIVERY,
-    "shipment.delivered": Milestone.DELIVERED,
-    "shipment.delayed": Milestone.DELAYED,
+    ShipmentShipped.topic: Milestone.SHIPPED,
+    OutForDelivery.topic: Milestone.OUT_FOR_DELIVERY,
+    Delivered.topic: Milestone.DELIVERED,
+    ShipmentDelayed.topic: Milestone.DELAYED,
 }
 # What a return parcel's milestone means for the return (first scan, arrival).
 RETURN_STATUS_OF_TOPIC = {
-    "shipment.shipped": Status.IN_TRANSIT,
-    "shipment.out_for_delivery": Status.OUT_FOR_DELIVERY,
-    "shipment.delivered": Status.DELIVERED,
+    ShipmentShipped.topic: Status.IN_TRANSIT,
+    OutForDelivery.topic: Status.OUT_FOR_DELIVERY,
+    Delivered.topic: Status.DELIVERED,
 }
-
-
-def runtime_of(session: Session) -> Runtime:
-    return session.info["runtime"]
 
 
 def _shipment(session: Session, payload: dict[str, Any]) -> Shipment | None:
@@ -55,30 +52,28 @@ def _shipment(session: Session, payload: dict[str, Any]) -> Shipment | None:
     return shipment
 
 
-def on_attempt_failed(session: Session, message: OutboxMessage) -> None:
+def on_attempt_failed(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
     shipment = _shipment(session, message.payload)
     if shipment is None or shipment.kind != "forward":
         return
     reason = message.payload.get("reason")
-    runtime = runtime_of(session)
     ndr_service(runtime, session).on_attempt_failed(
         shipment, Reason(reason) if reason else None, runtime.clock.now()
     )
 
 
-def on_milestone(session: Session, message: OutboxMessage) -> None:
+def on_milestone(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
     """Forward parcels: tell the customer. Return parcels: move the return on."""
     shipment = _shipment(session, message.payload)
     if shipment is None:
         return
-    runtime = runtime_of(session)
     now = runtime.clock.now()
     if shipment.kind == "return":
         status = RETURN_STATUS_OF_TOPIC.get(message.topic)
         if status is not None:
-            on_return_shipment_status(session, shipment, status, now)
+            on_return_shipment_status(session, shipment, status, now, runtime.settings)
         return
-    if message.topic == "shipment.delivered":
+    if message.topic == Delivered.topic:
         ndr_service(runtime, session).on_delivered(shipment.id, now)
     _message_customer(session, runtime, shipment, message.topic, message.payload, now)
 
@@ -100,7 +95,9 @@ def _message_customer(
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
-    if shipment.order_id is None or (topic == "shipment.delayed" and not _later(shipment, payload)):
+    if shipment.order_id is None or (
+        topic == ShipmentDelayed.topic and not _later(shipment, payload)
+    ):
         return
     order = session.get(Order, shipment.order_id)
     brand = session.get(Brand, shipment.brand_id)
@@ -121,14 +118,14 @@ def _message_customer(
         now=now,
         customer_zone=customer.zone_for(order.ship_to or {}),
         shipment_id=shipment.id,
-        discriminator=str(when) if topic == "shipment.delayed" else "",
+        discriminator=str(when) if topic == ShipmentDelayed.topic else "",
     )
 
 
-def send_store_webhook(session: Session, message: OutboxMessage) -> None:
+def send_store_webhook(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
     """POST the return event to the store, signed with the brand's secret; a failure raises
     and the outbox retries with backoff (the Idempotency-Key lets the store drop repeats)."""
-    brand = brand_config(session, message.brand_id)
+    brand = brand_config(session, message.brand_id, runtime.settings)
     secret = brand.returns.store_webhook_secret if brand else ""
     if not secret:
         log.warning(
@@ -137,37 +134,17 @@ def send_store_webhook(session: Session, message: OutboxMessage) -> None:
         )
         return
     body = {"event": message.payload["event"], "data": message.payload["data"]}
-    allowed = runtime_of(session).settings.notify.allow_private_networks
+    allowed = runtime.settings.notify.allow_private_networks
     post_signed(message.payload["url"], secret, body, key=message.dedupe_key, allowed=allowed)
 
 
-def register() -> None:
-    """Subscribe the handlers to the outbox (idempotent; done when the job runner loads this
-    module through `JOB_MODULES`)."""
-    register_handler("shipment.attempt_failed", on_attempt_failed)
-    for topic in MILESTONE_OF_TOPIC:
-        register_handler(topic, on_milestone)
-    register_handler(STORE_WEBHOOK_TOPIC, send_store_webhook)
-
-
-register()
-
-
-def senders(runtime: Runtime) -> dict[str, Sender]:
-    """E-mail over SMTP when `smtp_url` is set; otherwise messages go to the log (demo)."""
-    smtp = runtime.settings.smtp_url
-    return {"email": SmtpSender(smtp) if smtp else LogSender()}
-
-
-@job("postpurchase.deliver_messages", every=30)
 def deliver_messages(runtime: Runtime) -> int:
     with runtime.sessions() as session:
-        sent = customer.deliver_due(session, runtime.clock.now(), senders(runtime))
+        sent = customer.deliver_due(session, runtime.clock.now(), runtime.customer_senders)
         session.commit()
         return sent
 
 
-@job("postpurchase.ndr_follow_up", every=600)
 def follow_up_failed_deliveries(runtime: Runtime) -> int:
     with runtime.sessions() as session:
         moved = ndr_service(runtime, session).follow_up_due(runtime.clock.now())

@@ -17,11 +17,12 @@ from shipflow.config import Settings
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import AlertsConfig
 from shipflow.delays.service import policy_for
+from shipflow.domain.events import OpsNotification
 from shipflow.notify.channels import ChannelError, Notice, send
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, OutboxMessage
 
-TOPIC = "ops.alert"
+TOPIC = OpsNotification.topic
 NEW, ESCALATION = "new", "escalation"
 MAX_ATTEMPTS_BACKOFF = timedelta(hours=1)
 Routed = dict[tuple[str, str], list[str]]  # (channel, kind) -> alert ids
@@ -79,10 +80,10 @@ def _mark(session: Session, ids: list[str], **values) -> None:
         )
 
 
-def dispatch(session: Session, brand_id: str, now: datetime) -> DispatchResult:
+def dispatch(session: Session, brand_id: str, now: datetime, settings: Settings) -> DispatchResult:
     """Queue notifications for the brand's new alerts and due escalations. Reads plain rows
     and marks them in bulk: after a first sweep there may be tens of thousands."""
-    config = policy_for(session, brand_id).alerts
+    config = policy_for(session, brand_id, settings).alerts
     columns = (Alert.id, Alert.kind, Alert.severity, Alert.carrier, Alert.notified_at)
     unresolved = (Alert.brand_id == brand_id, Alert.status == alert_store.OPEN)
 
@@ -181,7 +182,9 @@ def handle(session: Session, message: OutboxMessage, settings: Settings) -> None
     ).all()
     if not found:
         return
-    channel = policy_for(session, message.brand_id).alerts.channels.get(payload["channel"])
+    channel = policy_for(session, message.brand_id, settings).alerts.channels.get(
+        payload["channel"]
+    )
     if channel is None:
         raise ChannelError(f"channel {payload['channel']!r} is no longer configured")
     notice = notice_for(

@@ -17,17 +17,17 @@ from shipflow import label_purchases
 from shipflow.brands import brand_config
 from shipflow.config import Settings
 from shipflow.domain import Address, Parcel, Status
+from shipflow.domain.events import StoreWebhook
 from shipflow.links import make_token
 from shipflow.notify import customer
 from shipflow.notify.templates import Milestone
 from shipflow.orders import ship_to_address
 from shipflow.returns.eligibility import Decision, ItemRequest, ReturnPolicy, Verdict, decide
 from shipflow.store.models import Brand, Order, Shipment
-from shipflow.store.outbox import enqueue
+from shipflow.store.outbox import publish
 from shipflow.store.postpurchase_models import LabelRow, ReturnItemRow, ReturnRequestRow
 
 LABEL_PURPOSE = "return-label"
-STORE_WEBHOOK_TOPIC = "store.webhook"
 
 
 class ReturnError(Exception):
@@ -256,7 +256,7 @@ def issue_label(
 
 
 def on_return_shipment_status(
-    session: Session, shipment: Shipment, status: Status, now: datetime
+    session: Session, shipment: Shipment, status: Status, now: datetime, settings: Settings
 ) -> None:
     """First scan -> the store may refund; delivered to the warehouse -> received."""
     request = session.scalar(
@@ -267,10 +267,10 @@ def on_return_shipment_status(
     order = session.get(Order, request.order_id)
     if status in (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY) and request.status == "label_created":
         request.status = "in_transit"
-        _store_webhook(session, request, order, "return.in_transit")
+        _store_webhook(session, request, order, "return.in_transit", settings)
     elif status is Status.DELIVERED and request.status in ("label_created", "in_transit"):
         request.status = "received"
-        _store_webhook(session, request, order, "return.received")
+        _store_webhook(session, request, order, "return.received", settings)
         customer.queue(
             session,
             brand=session.get(Brand, request.brand_id),
@@ -306,27 +306,30 @@ def mark_refunded(
     )
 
 
-def _store_webhook(session: Session, request: ReturnRequestRow, order: Order, event: str) -> None:
-    brand = brand_config(session, request.brand_id)
+def _store_webhook(
+    session: Session, request: ReturnRequestRow, order: Order, event: str, settings: Settings
+) -> None:
+    brand = brand_config(session, request.brand_id, settings)
     url = brand.returns.store_webhook_url if brand else ""
     if not url:
         return
-    payload = {
-        "url": url,
-        "event": event,
-        "data": {
-            "return_id": request.id,
-            "order_number": order.order_number,
-            "refund_amount": request.refund_amount,
-            "currency": request.currency,
-            "items": [
-                {"sku": i.sku, "quantity": i.quantity, "reason": i.reason}
-                for i in request.items
-                if i.accepted
-            ],
-        },
+    data = {
+        "return_id": request.id,
+        "order_number": order.order_number,
+        "refund_amount": request.refund_amount,
+        "currency": request.currency,
+        "items": [
+            {"sku": i.sku, "quantity": i.quantity, "reason": i.reason}
+            for i in request.items
+            if i.accepted
+        ],
     }
-    enqueue(session, request.brand_id, STORE_WEBHOOK_TOPIC, f"{event}:{request.id}", payload)
+    publish(
+        session,
+        StoreWebhook(
+            brand_id=request.brand_id, return_id=request.id, event=event, url=url, data=data
+        ),
+    )
 
 
 def return_address(settings: Settings, brand_code: str, session: Session, order: Order) -> Address:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shipflow.domain.events import DomainEvent
 from shipflow.store.models import OutboxMessage
+
+
+class Publishable(Protocol):
+    """An event or message for the outbox: its class names the topic, `key` dedupes it."""
+
+    topic: ClassVar[str]
+    brand_id: str
+
+    @property
+    def key(self) -> str: ...
+
+    def payload(self) -> dict[str, Any]: ...
 
 
 def enqueue(
@@ -24,5 +35,5 @@ def enqueue(
     return True
 
 
-def publish(session: Session, event: DomainEvent) -> bool:
+def publish(session: Session, event: Publishable) -> bool:
     return enqueue(session, event.brand_id, event.topic, event.key, event.payload())

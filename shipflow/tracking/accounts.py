@@ -4,15 +4,16 @@ config.yaml holds its credentials (never the database)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carriers import base
-from shipflow.carrier_accounts import carrier_for
-from shipflow.runtime import Runtime
 from shipflow.store.models import Brand, CarrierAccount
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 
 class UnknownAccount(LookupError):
@@ -49,7 +50,7 @@ def load_account(
     if found is None or (carrier is not None and found[0].carrier != carrier):
         raise UnknownAccount(f"no {carrier or 'carrier'} account {account_id!r}")
     row, brand_code = found
-    adapter = carrier_for(runtime.settings, brand_code, row.code, runtime.clock)
+    adapter = runtime.carriers.account(brand_code, row.code)
     return Account(row.id, row.brand_id, row.code, row.carrier, adapter)
 
 

@@ -8,7 +8,7 @@ event in carrier time, and domain events written to the outbox in the same trans
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,14 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from shipflow.delays.service import detect_for_shipment
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
-from shipflow.domain.events import MILESTONES, ShipmentStatusChanged
+from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
 from shipflow.store.models import Shipment, TrackingEventRow
 from shipflow.store.outbox import publish
 from shipflow.tracking.config import TrackingConfig
-from shipflow.tracking.prediction import revise_prediction
 
+# What reacts in the ingest's own transaction (`shipflow.reactions`: the delivery date, delays).
+React = Callable[[Session, Shipment, ShipmentTracked], None]
 NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED})
 # INSERT ... ON CONFLICT DO NOTHING, in each database's own words.
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -145,9 +145,15 @@ def _publish_change(
 
 
 def ingest(
-    session: Session, shipment: Shipment, update: TrackingUpdate, source: str, now: datetime
+    session: Session,
+    shipment: Shipment,
+    update: TrackingUpdate,
+    source: str,
+    now: datetime,
+    react: React,
 ) -> IngestResult:
-    """Apply `update` to `shipment` inside the caller's transaction (commit is theirs)."""
+    """Apply `update` to `shipment` inside the caller's transaction (commit is theirs); what
+    reacts in that transaction gets a `ShipmentTracked` through `react`."""
     # Lock the shipment row: two workers ingesting for one parcel take turns (PostgreSQL).
     session.refresh(shipment, with_for_update=True)
     known = set(
@@ -172,10 +178,16 @@ def ingest(
         )
     )
     decisive = _replay(shipment, rows)
-    revise_prediction(shipment, [_domain_event(r) for r in rows], update)
+    tracked = ShipmentTracked(
+        brand_id=shipment.brand_id,
+        shipment_id=shipment.id,
+        occurred_at=now,
+        events=tuple(_domain_event(r) for r in rows),
+        estimated_delivery=update.estimated_delivery,
+    )
     if decisive is not None and shipment.status != previous:
         _publish_change(session, shipment, previous, decisive)
-    detect_for_shipment(session, shipment, now)
+    react(session, shipment, tracked)
     return IngestResult(added, previous, Status(shipment.status))
 
 
@@ -187,6 +199,7 @@ def ingest_updates(
     source: str,
     now: datetime,
     config: TrackingConfig,
+    react: React,
 ) -> list[str]:
     """Ingest each update into the brand's shipments with that tracking number (a status
     change reschedules the next poll); returns the tracking numbers the brand does not have."""
@@ -202,6 +215,6 @@ def ingest_updates(
         if not shipments:
             unknown.append(update.tracking_number)
         for shipment in shipments:
-            if ingest(session, shipment, update, source, now).changed:
+            if ingest(session, shipment, update, source, now, react).changed:
                 shipment.next_poll_at = config.next_poll(shipment.status, now)
     return unknown

@@ -16,17 +16,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from carriers.base import Capability, CarrierError, CarrierRateLimited, CarrierUnavailable
-from shipflow.runtime import Runtime
 from shipflow.store.lease import claim
 from shipflow.store.models import Shipment
 from shipflow.tracking.accounts import UnknownAccount, account_for_shipment
 from shipflow.tracking.config import TrackingConfig
 from shipflow.tracking.ingest import ingest_updates
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 UNKNOWN_ACCOUNT_RETRY = 6 * 3600.0
@@ -69,13 +72,16 @@ class CarrierGate:
         self.last_call = time.monotonic()
 
 
-_gates: dict[str, CarrierGate] = defaultdict(CarrierGate)
-_gates_lock = threading.Lock()
+class CarrierGates:
+    """The process's gate of each carrier (the runtime keeps one set)."""
 
+    def __init__(self) -> None:
+        self._gates: dict[str, CarrierGate] = defaultdict(CarrierGate)
+        self._lock = threading.Lock()
 
-def _gate(carrier: str) -> CarrierGate:
-    with _gates_lock:
-        return _gates[carrier]
+    def __call__(self, carrier: str) -> CarrierGate:
+        with self._lock:
+            return self._gates[carrier]
 
 
 def _push_back(session: Session, ids: Sequence[str], when: datetime | None) -> None:
@@ -105,7 +111,7 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
     if not account.adapter.supports(Capability.TRACKING_POLL):  # webhooks only: never poll
         _defer(runtime, rows, None)
         return
-    gate = _gate(account.carrier)
+    gate = runtime.poll_gates(account.carrier)
     gate.min_interval = 1 / account.adapter.account.rate_limit_per_second
     size = max(account.adapter.track_batch_size, 1)
     for start in range(0, len(rows), size):
@@ -148,7 +154,16 @@ def _record(
     new) status, in one transaction."""
     now, config = runtime.clock.now(), runtime.settings.tracking
     with runtime.sessions() as session:
-        ingest_updates(session, brand_id, carrier, updates, "poll", now, config)
+        ingest_updates(
+            session,
+            brand_id,
+            carrier,
+            updates,
+            "poll",
+            now,
+            config,
+            runtime.reactions.in_transaction,
+        )
         for shipment in session.scalars(
             select(Shipment).where(Shipment.id.in_([r.id for r in batch]))
         ):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
@@ -22,11 +22,13 @@ from shipflow.channel_accounts import Shop, UnknownChannelAccount
 from shipflow.channel_orders import import_receipt
 from shipflow.domain import UnreadableItem
 from shipflow.orders import DuplicateOrderNumber
-from shipflow.runtime import Runtime
 from shipflow.store.lease import claim
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.ingest import ingest_updates
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,7 @@ def _ingest_tracking(
         "webhook",
         now,
         runtime.settings.tracking,
+        runtime.reactions.in_transaction,
     )
     return _notes(unknown, [item for u in updates for item in u.unreadable])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import g
 from flask_openapi3 import Info, OpenAPI
 from sqlalchemy.exc import OperationalError
@@ -9,7 +11,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import shipflow
-from shipflow.runtime import Runtime
 from shipflow.web import (
     access_log,
     demo,
@@ -36,6 +37,9 @@ from shipflow.web.problems import (
 )
 from shipflow.web.ratelimit import make_limiter
 from shipflow.web.tracking_page import views as tracking_page
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "A brand API key"}

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
 from shipflow import links
 from shipflow.links import LinkExpired, LinkInvalid
-from shipflow.runtime import Runtime
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 TRACKING = "tracking"
 __all__ = [

@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,7 +27,6 @@ from carriers import base as carrier_base
 from carriers.base import WebhookRequest
 from channels import base as channel_base
 from shipflow.channel_accounts import Shop, UnknownChannelAccount, load_shop
-from shipflow.runtime import Runtime
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.intake import ReceiptWriter
 from shipflow.tracking.webhooks import receipt_row
@@ -35,6 +34,9 @@ from shipflow.web.headers import HEADERS
 from shipflow.web.health import LATENCY, REQUESTS
 from shipflow.web.limits import WEBHOOK_MAX_BYTES
 from shipflow.web.problems import PROBLEM_JSON, Problem
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shipflow.carrier_accounts import CarrierFactory
 from shipflow.domain import Reason
 from shipflow.ndr.service import action_link
 from shipflow.postpurchase import ndr_service
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def carrier(monkeypatch):
     fake = RecordingCarrier()
-    monkeypatch.setattr("shipflow.postpurchase.carrier_of_shipment", lambda *a: fake)
+    monkeypatch.setattr(CarrierFactory, "of_shipment", lambda *a: fake)
     return fake
 
 

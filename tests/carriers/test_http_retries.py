@@ -66,7 +66,7 @@ def carrier_server():
 def fedex(base_url: str) -> FedExClient:
     account = CarrierAccount(
         "fedex",
-        f"acct-{base_url.rsplit(':', 1)[1]}",  # a rate limiter of its own
+        f"acct-{base_url.rsplit(':', 1)[1]}",
         {"client_id": "id", "client_secret": "secret"},
         base_url=base_url,
         rate_limit_per_second=1000,

@@ -22,10 +22,10 @@ def brand_id(runtime) -> str:
         return sync_brand(session, runtime.settings.brands[0]).id
 
 
-def set_alerts(session, brand_id: str, alerts: dict) -> None:
+def set_alerts(runtime, session, brand_id: str, alerts: dict) -> None:
     """Give the brand another `alerts` section in its configuration."""
     code = session.get(Brand, brand_id).code
-    configure_brand(session.info["runtime"], code, alerts=AlertsConfig.model_validate(alerts))
+    configure_brand(runtime, code, alerts=AlertsConfig.model_validate(alerts))
 
 
 def add_shipment(session, brand_id: str, now, **changes) -> Shipment:

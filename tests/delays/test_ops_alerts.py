@@ -79,6 +79,7 @@ def ops_brand(runtime, brand_id, http_sink, smtp_server, loopback_destinations):
     runtime.settings = runtime.settings.model_copy(update={"smtp_url": smtp_server.url})
     with unit_of_work(runtime.sessions) as session:
         set_alerts(
+            runtime,
             session,
             brand_id,
             {
@@ -121,7 +122,7 @@ def _raise(runtime, brand_id, now, kind, n=1, severity="warning", carrier="ups")
 
 def _dispatch_and_deliver(runtime, brand_id) -> int:
     with unit_of_work(runtime.sessions) as session:
-        ops.dispatch(session, brand_id, runtime.clock.now())
+        ops.dispatch(session, brand_id, runtime.clock.now(), runtime.settings)
     return ops.deliver_due(runtime)
 
 
@@ -236,7 +237,7 @@ def test_an_alert_acknowledged_before_its_escalation_is_sent_is_skipped(
     _dispatch_and_deliver(runtime, ops_brand)
     clock.advance(timedelta(minutes=31))
     with unit_of_work(runtime.sessions) as session:
-        ops.dispatch(session, ops_brand, clock.now())  # queued, not yet sent
+        ops.dispatch(session, ops_brand, clock.now(), runtime.settings)  # queued, not yet sent
         alerts.acknowledge(session.scalars(select(Alert)).one(), "ana", clock.now())
     ops.deliver_due(runtime)
     assert smtp_server.messages == []
@@ -280,12 +281,11 @@ def test_alerts_config_rejects_routes_to_unknown_channels():
 
 
 def test_a_generic_outbox_runner_can_send_through_the_handler(runtime, ops_brand, http_sink):
-    from shipflow.delays.jobs import outbox_handlers
 
     _raise(runtime, ops_brand, runtime.clock.now(), "late")
     with unit_of_work(runtime.sessions) as session:
-        ops.dispatch(session, ops_brand, runtime.clock.now())
-    handler = outbox_handlers(runtime)[ops.TOPIC]
+        ops.dispatch(session, ops_brand, runtime.clock.now(), runtime.settings)
+    handler = runtime.reactions.outbox[ops.TOPIC]
     with unit_of_work(runtime.sessions) as session:
         handler(session, session.scalars(select(OutboxMessage)).one())
     assert [path for path, _, _ in http_sink.received] == ["/slack"]

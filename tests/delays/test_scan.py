@@ -40,12 +40,12 @@ def test_200_late_parcels_in_one_region_raise_one_incident(runtime, brand_id, cl
             add_shipment(session, brand_id, now)
         _late_in(session, brand_id, now, "TX", 1)  # a late parcel in another lane
     with unit_of_work(runtime.sessions) as session:
-        first = sweep.scan(session, brand_id, now)
+        first = sweep.scan(session, brand_id, now, runtime.settings)
     assert (first.incidents, first.alerts_raised) == ([], 6)
     with unit_of_work(runtime.sessions) as session:
         _late_in(session, brand_id, now, "CA", 195)  # UPS to California: 200 late now
     with unit_of_work(runtime.sessions) as session:
-        result = sweep.scan(session, brand_id, now)
+        result = sweep.scan(session, brand_id, now, runtime.settings)
     assert [(i.carrier, i.region, i.late) for i in result.incidents] == [("ups", "CA", 200)]
     assert (result.alerts_raised, result.grouped) == (1, 200)
     with unit_of_work(runtime.sessions) as session:
@@ -69,10 +69,10 @@ def test_scan_twice_raises_nothing_new(runtime, brand_id, clock):
         add_shipment(session, brand_id, now, predicted_date=now.date() + 5 * D)
         add_shipment(session, brand_id, now, status="exception", status_reason="lost")
     with unit_of_work(runtime.sessions) as session:
-        assert sweep.scan(session, brand_id, now).alerts_raised == 2
+        assert sweep.scan(session, brand_id, now, runtime.settings).alerts_raised == 2
     clock.advance(H)
     with unit_of_work(runtime.sessions) as session:
-        again = sweep.scan(session, brand_id, clock.now())
+        again = sweep.scan(session, brand_id, clock.now(), runtime.settings)
     assert (again.candidates, again.alerts_raised, again.events_published) == (2, 0, 0)
     with unit_of_work(runtime.sessions) as session:
         assert len(_alerts(session)) == 2
@@ -84,10 +84,10 @@ def test_a_resolved_alert_may_fire_again(runtime, brand_id, clock):
     with unit_of_work(runtime.sessions) as session:
         add_shipment(session, brand_id, now, status="exception")
     with unit_of_work(runtime.sessions) as session:
-        sweep.scan(session, brand_id, now)
+        sweep.scan(session, brand_id, now, runtime.settings)
         _alerts(session)[0].status = "resolved"
     with unit_of_work(runtime.sessions) as session:
-        assert sweep.scan(session, brand_id, now).alerts_raised == 1
+        assert sweep.scan(session, brand_id, now, runtime.settings).alerts_raised == 1
         assert sorted(a.status for a in _alerts(session)) == ["open", "resolved"]
 
 
@@ -116,7 +116,7 @@ def test_scan_finds_every_kind_and_resolves_finished_shipments(runtime, brand_id
             session, brand_id, now, status="delivered", promised_date=now.date() - 5 * D
         )
     with unit_of_work(runtime.sessions) as session:
-        sweep.scan(session, brand_id, now)
+        sweep.scan(session, brand_id, now, runtime.settings)
         kinds = {a.shipment_id: a.kind for a in _alerts(session)}
     assert kinds == {
         stale.id: "stale",
@@ -127,7 +127,7 @@ def test_scan_finds_every_kind_and_resolves_finished_shipments(runtime, brand_id
     with unit_of_work(runtime.sessions) as session:
         session.get(Shipment, stale.id).status = "delivered"
     with unit_of_work(runtime.sessions) as session:
-        assert sweep.scan(session, brand_id, now).resolved == 1
+        assert sweep.scan(session, brand_id, now, runtime.settings).resolved == 1
         assert (
             session.scalar(select(Alert.status).where(Alert.shipment_id == stale.id)) == "resolved"
         )
@@ -148,7 +148,9 @@ def test_sql_prefilter_and_pure_detectors_agree(runtime, brand_id, clock):
         "returning_to_sender",
     ]
     with unit_of_work(runtime.sessions) as session:
-        set_alerts(session, brand_id, {"carrier_stale_hours": {"usps": {"in_transit": 96}}})
+        set_alerts(
+            runtime, session, brand_id, {"carrier_stale_hours": {"usps": {"in_transit": 96}}}
+        )
         for _ in range(300):
             predicted = rng.choice([None, now.date() + rng.randint(-3, 6) * D])
             add_shipment(
@@ -165,8 +167,8 @@ def test_sql_prefilter_and_pure_detectors_agree(runtime, brand_id, clock):
                 destination_state=rng.choice(["NY", "CA", "TX", "WA", "FL", "OR", "NV"]),
             )
     with unit_of_work(runtime.sessions) as session:
-        sweep.scan(session, brand_id, now)
-        policy = service.policy_for(session, brand_id)
+        sweep.scan(session, brand_id, now, runtime.settings)
+        policy = service.policy_for(session, brand_id, runtime.settings)
         expected = {
             d.dedupe_key
             for s in session.scalars(select(Shipment))
@@ -202,16 +204,18 @@ def test_detect_for_shipment_raises_resolves_and_groups(runtime, brand_id, clock
         shipment = _shipment_to_order_address(session, brand_id, now, "WA", "98101", late_days=4)
     with unit_of_work(runtime.sessions) as session:
         shipment = session.get(Shipment, shipment.id)
-        delays = service.detect_for_shipment(session, shipment, now)
+        delays = service.detect_for_shipment(session, shipment, now, runtime.settings)
         assert [d.kind for d in delays] == ["late"]
         assert shipment.destination_state == "WA"  # taken from the order
-        service.detect_for_shipment(session, shipment, now)  # the same event again
+        service.detect_for_shipment(
+            session, shipment, now, runtime.settings
+        )  # the same event again
     with unit_of_work(runtime.sessions) as session:
         assert [(a.kind, a.status, a.region) for a in _alerts(session)] == [("late", "open", "WA")]
         assert _delayed_event_count(session) == 1
         shipment = session.get(Shipment, shipment.id)
         shipment.predicted_date = shipment.promised_date  # the carrier caught up
-        service.detect_for_shipment(session, shipment, now)
+        service.detect_for_shipment(session, shipment, now, runtime.settings)
     with unit_of_work(runtime.sessions) as session:
         assert [a.status for a in _alerts(session)] == ["resolved"]
 
@@ -224,10 +228,12 @@ def test_detect_for_shipment_in_an_incident_lane_raises_no_alert(runtime, brand_
                 session, brand_id, now, destination_state="CA", predicted_date=now.date() + 5 * D
             )
     with unit_of_work(runtime.sessions) as session:
-        sweep.scan(session, brand_id, now)
+        sweep.scan(session, brand_id, now, runtime.settings)
         late = add_shipment(session, brand_id, now, destination_state="CA", status="exception")
         session.flush()
-        assert {d.kind for d in service.detect_for_shipment(session, late, now)} == {"exception"}
+        assert {
+            d.kind for d in service.detect_for_shipment(session, late, now, runtime.settings)
+        } == {"exception"}
         assert [a.kind for a in _alerts(session)] == ["lane_incident"]
 
 
@@ -236,9 +242,9 @@ def test_detect_for_shipment_works_on_a_shipment_not_yet_flushed(runtime, brand_
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
         fresh = add_shipment(session, brand_id, now, status="exception", status_reason="damaged")
-        assert [d.severity for d in service.detect_for_shipment(session, fresh, now)] == [
-            "critical"
-        ]
+        assert [
+            d.severity for d in service.detect_for_shipment(session, fresh, now, runtime.settings)
+        ] == ["critical"]
     with unit_of_work(runtime.sessions) as session:
         assert [a.shipment_id for a in _alerts(session)] == [fresh.id]
 
@@ -248,7 +254,7 @@ def test_scan_takes_missing_destinations_from_the_order(runtime, brand_id, clock
     with unit_of_work(runtime.sessions) as session:
         late = _shipment_to_order_address(session, brand_id, now, "OR", "97201", late_days=3)
     with unit_of_work(runtime.sessions) as session:
-        sweep.scan(session, brand_id, now)
+        sweep.scan(session, brand_id, now, runtime.settings)
         stored = session.get(Shipment, late.id)
         assert (stored.destination_state, stored.destination_postal_code) == ("OR", "97201")
         assert [a.region for a in _alerts(session)] == ["OR"]
@@ -257,7 +263,7 @@ def test_scan_takes_missing_destinations_from_the_order(runtime, brand_id, clock
 def test_lanes_by_zip3_when_configured(runtime, brand_id, clock):
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
-        set_alerts(session, brand_id, {"lane": {"region": "zip3"}})
+        set_alerts(runtime, session, brand_id, {"lane": {"region": "zip3"}})
         for n in range(30):  # San Francisco ZIPs, all late; the rest of California on time
             add_shipment(
                 session,
@@ -272,6 +278,6 @@ def test_lanes_by_zip3_when_configured(runtime, brand_id, clock):
                 session, brand_id, now, destination_state="CA", destination_postal_code="90001"
             )
     with unit_of_work(runtime.sessions) as session:
-        result = sweep.scan(session, brand_id, now)
+        result = sweep.scan(session, brand_id, now, runtime.settings)
         assert [(i.region, i.late, i.active) for i in result.incidents] == [("941", 30, 30)]
         assert [a.region for a in _alerts(session)] == ["941"]

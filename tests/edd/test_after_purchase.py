@@ -7,10 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from shipflow import edd
 from shipflow.brands import sync_brands
 from shipflow.domain import Status, TrackingEvent
-from shipflow.edd.service import promise_for_order
 from shipflow.orders import LineInput, create_order
 from shipflow.store.db import unit_of_work
 from shipflow.store.edd_models import DeliveryHistoryRow, PredictionRevision
@@ -59,29 +57,29 @@ def event(status: Status, at: datetime, **where) -> TrackingEvent:
     return TrackingEvent(status, at, status.value, **where)
 
 
-def test_promise_is_stored_on_shipment_and_order(session):
+def test_promise_is_stored_on_shipment_and_order(runtime, session):
     ship = shipment(session)
-    promise = promise_for_order(session, ship, PLACED)
+    promise = runtime.edd.promise_for_order(session, ship, PLACED)
     assert promise.ok and promise.promised >= promise.most_likely > PLACED.date()
     assert ship.promised_date == ship.order.promised_date == promise.promised
     assert ship.predicted_date == promise.most_likely
     assert revisions(session) == [(promise.most_likely, "at purchase")]
 
 
-def test_a_promise_is_never_silently_changed(session):
+def test_a_promise_is_never_silently_changed(runtime, session):
     ship = shipment(session)
     ship.promised_date = ship.order.promised_date = date(2026, 12, 24)
-    promise_for_order(session, ship, PLACED)
+    runtime.edd.promise_for_order(session, ship, PLACED)
     assert ship.promised_date == ship.order.promised_date == date(2026, 12, 24)
 
 
-def test_revisions_follow_events_and_keep_the_promise(session):
+def test_revisions_follow_events_and_keep_the_promise(runtime, session):
     ship = shipment(session)
-    promise = promise_for_order(session, ship, PLACED)
+    promise = runtime.edd.promise_for_order(session, ship, PLACED)
     events = [event(Status.IN_TRANSIT, datetime(2026, 11, 23, 22, tzinfo=UTC))]
-    edd.revise_shipment(ship, events)  # the tracking pipeline's hook
+    runtime.edd.revise_shipment(session, ship, events)
     events.append(event(Status.OUT_FOR_DELIVERY, datetime(2026, 11, 30, 15, tzinfo=UTC)))
-    assert edd.revise_shipment(ship, events) == date(2026, 11, 30)
+    assert runtime.edd.revise_shipment(session, ship, events) == date(2026, 11, 30)
     history = revisions(session)
     assert history[0] == (promise.most_likely, "at purchase")
     assert history[-1] == (date(2026, 11, 30), "out for delivery")
@@ -89,33 +87,33 @@ def test_revisions_follow_events_and_keep_the_promise(session):
     assert ship.promised_date == ship.order.promised_date == promise.promised
 
 
-def test_unchanged_prediction_adds_no_revision(session):
+def test_unchanged_prediction_adds_no_revision(runtime, session):
     ship = shipment(session)
-    promise_for_order(session, ship, PLACED)
+    runtime.edd.promise_for_order(session, ship, PLACED)
     events = [event(Status.OUT_FOR_DELIVERY, datetime(2026, 11, 30, 15, tzinfo=UTC))]
-    edd.revise_shipment(ship, events)
-    edd.revise_shipment(ship, events)
+    runtime.edd.revise_shipment(session, ship, events)
+    runtime.edd.revise_shipment(session, ship, events)
     assert len(revisions(session)) == 2
 
 
-def test_a_delivered_shipment_joins_the_history(session):
+def test_a_delivered_shipment_joins_the_history(runtime, session):
     ship = shipment(session)
-    promise_for_order(session, ship, PLACED)
+    runtime.edd.promise_for_order(session, ship, PLACED)
     events = [
         event(Status.IN_TRANSIT, datetime(2026, 11, 23, 22, tzinfo=UTC)),
         event(Status.DELIVERED, datetime(2026, 11, 25, 18, tzinfo=UTC), postal_code="60601"),
     ]
     for _ in range(2):
-        assert edd.revise_shipment(ship, events) == date(2026, 11, 25)
+        assert runtime.edd.revise_shipment(session, ship, events) == date(2026, 11, 25)
     (row,) = session.scalars(select(DeliveryHistoryRow)).all()
     assert (row.source, row.shipper_id, row.origin_postal_code) == ("tracked", "EWR", "08817")
     assert row.delivered_at == datetime(2026, 11, 25, 18, tzinfo=UTC)
     assert row.handed_to_carrier_at == datetime(2026, 11, 23, 22, tzinfo=UTC)
 
 
-def test_shipment_without_what_quoting_needs_keeps_its_prediction(session):
+def test_shipment_without_what_quoting_needs_keeps_its_prediction(runtime, session):
     ship = shipment(session)
     ship.warehouse_code = "NOWHERE"
-    assert promise_for_order(session, ship, PLACED) is None
-    assert edd.revise_shipment(ship, [event(Status.IN_TRANSIT, PLACED)]) is None
+    assert runtime.edd.promise_for_order(session, ship, PLACED) is None
+    assert runtime.edd.revise_shipment(session, ship, [event(Status.IN_TRANSIT, PLACED)]) is None
     assert ship.promised_date is None and revisions(session) == []

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from shipflow.brands import sync_brands
 from shipflow.edd.repository import add_history
-from shipflow.jobs import periodic_jobs, run
+from shipflow.jobs import periodic, run
 from shipflow.store.db import unit_of_work
 from shipflow.store.edd_models import TransitModelRow
 from tests.edd.factories import history
@@ -20,7 +20,7 @@ def models(runtime) -> int:
 
 
 def test_retrains_each_brand_once_a_day(runtime, clock, brands):
-    assert "edd.retrain" in {job.name for job in periodic_jobs()}
+    assert "edd.retrain" in {job.name for job in periodic(runtime.jobs.values())}
     assert run(runtime, "edd.retrain") == 0  # nothing delivered yet: nothing to learn
     with unit_of_work(runtime.sessions) as session:
         brand = sync_brands(session, runtime.settings)[0]

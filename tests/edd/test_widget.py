@@ -11,7 +11,7 @@ from shipflow.brands import sync_brands
 from shipflow.config import load_settings
 from shipflow.edd.engine import Estimate
 from shipflow.edd.repository import store_model
-from shipflow.edd.service import EddService, edd_service, widget_answer
+from shipflow.edd.service import EddService, widget_answer
 from shipflow.edd.transit import TransitModel
 from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
@@ -103,10 +103,10 @@ def test_a_newer_stored_model_is_used(client, runtime, clock, brand_id):
     model = TransitModel.fit(records, clock.current)
     with unit_of_work(runtime.sessions) as session:
         store_model(session, brand_id, model, len(records), clock.current)
-    edd_service(runtime).refresh_seconds = 0
+    runtime.edd.refresh_seconds = 0
     clock.current = datetime(2026, 11, 23, 15, 1, tzinfo=UTC)
     assert get(client).status_code == 200
-    assert edd_service(runtime).model("northwind").to_dict() == model.to_dict()
+    assert runtime.edd.model("northwind").to_dict() == model.to_dict()
 
 
 def test_no_date_rather_than_a_wrong_one():

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
-from shipflow.fulfilment import fulfilment_for
+from shipflow.carrier_accounts import CarrierFactory
 from shipflow.store.allocation_models import AllocationBatch
 from shipflow.store.models import IdempotencyRecord, Order, Shipment
 from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
@@ -67,7 +67,7 @@ def demo(runtime):
 @pytest.fixture
 def label_carrier(monkeypatch):
     carrier = SlowReturnLabels("cheapco", 600)
-    monkeypatch.setattr("shipflow.postpurchase.brand_carriers", lambda *a: [carrier])
+    monkeypatch.setattr(CarrierFactory, "of_brand", lambda *a: [carrier])
     return carrier
 
 
@@ -114,7 +114,7 @@ def test_shipping_an_order_at_once_buys_one_label(app, client, runtime, demo, mo
     }
     order_id = client.post("/api/v1/orders", json=body, headers=demo.headers).json["id"]
     bought = []
-    for carrier in fulfilment_for(runtime, "northwind").carriers.values():
+    for carrier in runtime.fulfilment("northwind").carriers.values():
 
         def slow(request, buy=carrier.create_label):
             time.sleep(PURCHASE_SECONDS)

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from carriers.base import CarrierOutcomeUnknown, CarrierRejected
-from shipflow import fulfilment as fulfilment_module
 from shipflow.cli import main
-from shipflow.fulfilment import fulfilment_for
+from shipflow.edd.service import EddService
 from shipflow.label_purchases import PurchasePending
 from shipflow.returns.service import ItemChoice, issue_label, request_return
 from shipflow.store.label_models import LabelPurchase
@@ -29,7 +28,7 @@ class Crash(Exception):
 @pytest.fixture
 def carrier_calls(runtime, monkeypatch):
     """Every label the brand's sandbox account sells, counted."""
-    carrier = fulfilment_for(runtime, "northwind").carriers["sandbox-main"]
+    carrier = runtime.fulfilment("northwind").carriers["sandbox-main"]
     calls = []
     sell = carrier.create_label
 
@@ -55,7 +54,7 @@ def crash_after_the_label(monkeypatch) -> None:
     def promise(*args):
         raise Crash
 
-    monkeypatch.setattr(fulfilment_module, "promise_for_order", promise)
+    monkeypatch.setattr(EddService, "promise_for_order", promise)
 
 
 def test_crash_after_purchase_leaves_it_pending_and_blocks_a_second(
@@ -107,7 +106,7 @@ def test_crash_after_purchase_leaves_it_pending_and_blocks_a_second(
 
 def test_unanswered_purchase_stays_pending(client, northwind, runtime, monkeypatch):  # noqa: F811
     ordered = order(client, northwind, "P2")
-    carrier = fulfilment_for(runtime, "northwind").carriers["sandbox-main"]
+    carrier = runtime.fulfilment("northwind").carriers["sandbox-main"]
 
     def no_answer(request):
         raise CarrierOutcomeUnknown("sandbox HTTP 502: it may have been carried out", carrier="x")
@@ -122,7 +121,7 @@ def test_unanswered_purchase_stays_pending(client, northwind, runtime, monkeypat
 
 def test_refused_purchase_fails_and_may_be_tried_again(client, northwind, runtime, monkeypatch):  # noqa: F811
     ordered = order(client, northwind, "P3")
-    carrier = fulfilment_for(runtime, "northwind").carriers["sandbox-main"]
+    carrier = runtime.fulfilment("northwind").carriers["sandbox-main"]
     with monkeypatch.context() as refusing:
 
         def refuse(request):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from carriers.base import FailedDeliveryAction
 from shipflow import feedback
+from shipflow.carrier_accounts import CarrierFactory
 from shipflow.domain import Reason
 from shipflow.ndr.service import NdrService
 from shipflow.returns.service import ItemChoice, request_return
@@ -90,7 +91,8 @@ def returned(runtime, brand_id, sku="TENT-2P", number="NW-1"):
 def test_review_approve_buys_the_cheapest_label(runtime, client, demo, brands, monkeypatch):
     cheap = ReturnLabelCarrier("cheapco", 700)
     monkeypatch.setattr(
-        "shipflow.postpurchase.brand_carriers",
+        CarrierFactory,
+        "of_brand",
         lambda *a: [ReturnLabelCarrier("dearco", 900), cheap],
     )
     return_id = returned(runtime, demo.brand_id)

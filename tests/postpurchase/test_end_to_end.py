@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-import shipflow.jobs.postpurchase  # noqa: F401  (registers the outbox handlers)
 from carriers.base import CarrierAccount, ShipmentRequest
 from carriers.sandbox import SandboxCarrier
 from carriers.sandbox.carrier import ShipmentBook
+from shipflow.carrier_accounts import CarrierFactory
 from shipflow.domain import Address, Parcel
+from shipflow.domain.events import StoreWebhook
 from shipflow.jobs.outbox import dispatch_due
 from shipflow.notify.senders import SIGNATURE_HEADER, verify
 from shipflow.store.models import Shipment
@@ -40,8 +41,8 @@ def sandbox_carrier(clock, profile) -> SandboxCarrier:
 def use_sandbox(monkeypatch, clock):
     def install(profile):
         carrier = sandbox_carrier(clock, profile)
-        monkeypatch.setattr("shipflow.postpurchase.carrier_of_shipment", lambda *a: carrier)
-        monkeypatch.setattr("shipflow.postpurchase.brand_carriers", lambda *a: [carrier])
+        monkeypatch.setattr(CarrierFactory, "of_shipment", lambda *a: carrier)
+        monkeypatch.setattr(CarrierFactory, "of_brand", lambda *a: [carrier])
         return carrier
 
     return install
@@ -62,7 +63,14 @@ def sync(runtime, carrier, shipment_id) -> str:
     with runtime.sessions() as session:
         shipment = session.get(Shipment, shipment_id)
         for update in carrier.track([shipment.tracking_number]):
-            ingest(session, shipment, update, "poll", runtime.clock.now())
+            ingest(
+                session,
+                shipment,
+                update,
+                "poll",
+                runtime.clock.now(),
+                runtime.reactions.in_transaction,
+            )
         session.commit()
     while dispatch_due(runtime):
         pass
@@ -254,7 +262,7 @@ def test_a_store_that_is_down_gets_the_webhook_later(runtime, clock, store):
     brand = demo_brand(runtime, store_webhook_url=url + "?fail=1", secret="store-secret")
     payload = {"url": url + "?fail=1", "event": "return.received", "data": {"return_id": "r1"}}
     with unit_of_work(runtime.sessions) as session:
-        enqueue(session, brand.brand_id, "store.webhook", "return.received:r1", payload)
+        enqueue(session, brand.brand_id, StoreWebhook.topic, "return.received:r1", payload)
     dispatch_due(runtime)
     with runtime.sessions() as session:
         message = session.scalar(select(OutboxMessage))

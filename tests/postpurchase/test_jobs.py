@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 import shipflow.jobs.postpurchase as jobs
+from shipflow.carrier_accounts import CarrierFactory
 from shipflow.domain import Reason
 from shipflow.domain.events import ShipmentDelayed, ShipmentShipped
 from shipflow.jobs.outbox import dispatch_due
@@ -98,7 +99,7 @@ def test_messages_job_sends_due_messages_to_the_log_without_smtp(runtime, clock,
 
 
 def test_follow_up_job_reminds_then_hands_over_to_ops(runtime, clock, monkeypatch):
-    monkeypatch.setattr("shipflow.postpurchase.carrier_of_shipment", lambda *a: RecordingCarrier())
+    monkeypatch.setattr(CarrierFactory, "of_shipment", lambda *a: RecordingCarrier())
     brand = demo_brand(runtime)
     _, shipment_id = order(runtime, brand.brand_id, status="attempt_failed")
     with runtime.sessions() as session:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from carriers.base import FailedDeliveryAction
+from shipflow.carrier_accounts import CarrierFactory
 from shipflow.domain import Reason
 from shipflow.ndr.service import action_link
 from shipflow.postpurchase import ndr_service
@@ -34,14 +35,14 @@ def demo(runtime):
 @pytest.fixture
 def carrier(monkeypatch):
     fake = RecordingCarrier()
-    monkeypatch.setattr("shipflow.postpurchase.carrier_of_shipment", lambda *a: fake)
+    monkeypatch.setattr(CarrierFactory, "of_shipment", lambda *a: fake)
     return fake
 
 
 @pytest.fixture
 def label_carriers(monkeypatch):
     carriers = [ReturnLabelCarrier("dearco", 900), ReturnLabelCarrier("cheapco", 600)]
-    monkeypatch.setattr("shipflow.postpurchase.brand_carriers", lambda *a: carriers)
+    monkeypatch.setattr(CarrierFactory, "of_brand", lambda *a: carriers)
     return carriers
 
 
@@ -281,7 +282,8 @@ def test_ops_page_lists_cases_needing_a_person(runtime, client, demo, brands, mo
     from shipflow.web.ops.users import create_ops_user
 
     monkeypatch.setattr(
-        "shipflow.postpurchase.carrier_of_shipment",
+        CarrierFactory,
+        "of_shipment",
         lambda *a: RecordingCarrier(supports_actions=False),
     )
     path = ndr_path(runtime, failed_case(runtime, demo.brand_id))

@@ -156,7 +156,7 @@ def test_store_webhooks_on_first_scan_and_receipt(runtime, settings, order_id):
             session, settings, request, [ReturnLabelCarrier("c", 500)], WAREHOUSE, NOW
         )
         for status in (Status.IN_TRANSIT, Status.IN_TRANSIT, Status.DELIVERED, Status.DELIVERED):
-            on_return_shipment_status(session, shipment, status, NOW)
+            on_return_shipment_status(session, shipment, status, NOW, runtime.settings)
         mark_refunded(session, request, NOW, lambda amount, currency: f"${amount / 100:.2f}")
         mark_refunded(session, request, NOW, lambda amount, currency: f"${amount / 100:.2f}")
         session.commit()

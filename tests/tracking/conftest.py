@@ -12,7 +12,6 @@ from shipflow.brands import sync_brands
 from shipflow.jobs.inprocess import InProcessRunner
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Brand, CarrierAccount, Shipment
-from shipflow.tracking import polling
 from tests.tracking.fake_carrier import FakeCarrier, fake_settings
 
 
@@ -24,10 +23,8 @@ def settings(database_url):
 @pytest.fixture(autouse=True)
 def fake_network():
     FakeCarrier.reset()
-    polling._gates.clear()
     yield FakeCarrier
     FakeCarrier.reset()
-    polling._gates.clear()
 
 
 @dataclass

@@ -40,7 +40,16 @@ def feed(runtime, shipment_id):
         for one in updates:
             with unit_of_work(runtime.sessions) as session:
                 shipment = session.get(Shipment, shipment_id)
-                results.append(ingest(session, shipment, one, source, runtime.clock.now()))
+                results.append(
+                    ingest(
+                        session,
+                        shipment,
+                        one,
+                        source,
+                        runtime.clock.now(),
+                        runtime.reactions.in_transaction,
+                    )
+                )
         return results
 
     return feed_
@@ -125,7 +134,14 @@ def test_status_change_publishes_status_changed_and_milestone(runtime, feed, shi
 def test_outbox_rolls_back_with_the_events(runtime, shipment_id):
     with pytest.raises(RuntimeError), unit_of_work(runtime.sessions) as session:
         shipment = session.get(Shipment, shipment_id)
-        ingest(session, shipment, update(ev(Status.IN_TRANSIT, 0)), "poll", runtime.clock.now())
+        ingest(
+            session,
+            shipment,
+            update(ev(Status.IN_TRANSIT, 0)),
+            "poll",
+            runtime.clock.now(),
+            runtime.reactions.in_transaction,
+        )
         raise RuntimeError("crash before commit")
     with runtime.sessions() as session:
         assert session.scalar(select(func.count(OutboxMessage.id))) == 0
@@ -157,7 +173,14 @@ def test_poll_racing_a_webhook_for_one_scan_stores_it_once_and_keeps_the_batch(
     picked_up, departed = ev(Status.IN_TRANSIT, 0, "PU"), ev(Status.IN_TRANSIT, 1, "DP")
     now = runtime.clock.now()
     webhook = runtime.sessions()
-    ingest(webhook, webhook.get(Shipment, shipment_id), update(picked_up), "webhook", now)
+    ingest(
+        webhook,
+        webhook.get(Shipment, shipment_id),
+        update(picked_up),
+        "webhook",
+        now,
+        runtime.reactions.in_transaction,
+    )
     results, errors = [], []
 
     def poll_at_the_same_moment():
@@ -166,7 +189,9 @@ def test_poll_racing_a_webhook_for_one_scan_stores_it_once_and_keeps_the_batch(
                 for shipment, events in ((shipment_id, (picked_up, departed)), (other_id, ())):
                     row = poll.get(Shipment, shipment)
                     polled = TrackingUpdate("fake", row.tracking_number, events or (picked_up,))
-                    results.append(ingest(poll, row, polled, "poll", now))
+                    results.append(
+                        ingest(poll, row, polled, "poll", now, runtime.reactions.in_transaction)
+                    )
         except Exception as exc:  # noqa: BLE001 - the assertion below shows it
             errors.append(exc)
 

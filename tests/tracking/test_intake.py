@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from shipflow.jobs import JOBS, job
+from shipflow.jobs import Job
 from shipflow.jobs.inprocess import InProcessRunner
 from shipflow.store.db import make_session_factory
 from shipflow.store.models import Shipment
@@ -125,10 +125,11 @@ def test_a_woken_job_runs_at_once_and_again_until_its_backlog_is_drained(runtime
     backlog = [100, 100, 37]
     runs = []
 
-    @job("test.backlog", every=3600)
     def drain_some(_runtime) -> int:
         runs.append(time.monotonic())
         return backlog.pop(0) if backlog else 0
+
+    runtime.jobs["test.backlog"] = Job("test.backlog", drain_some, every=3600)
 
     runner = InProcessRunner(runtime, tick=3600).start()  # no tick within the test
     try:
@@ -139,7 +140,6 @@ def test_a_woken_job_runs_at_once_and_again_until_its_backlog_is_drained(runtime
         assert wait_for(lambda: len(runs) == 5)
     finally:
         runner.stop()
-        del JOBS["test.backlog"]
 
 
 def test_process_receipts_wakes_for_new_webhooks(

@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from shipflow.domain.events import Delivered
-from shipflow.jobs.outbox import claim_due, dispatch_due, register_handler, unregister_handler
+from shipflow.jobs.outbox import claim_due, dispatch_due
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import OutboxMessage
 from shipflow.store.outbox import publish
 
 
 @pytest.fixture
-def handler():
+def handler(runtime, monkeypatch):
     seen: list[str] = []
     failures = {"left": 0}
 
@@ -25,9 +25,8 @@ def handler():
             raise RuntimeError("SMTP server down")
         seen.append(message.dedupe_key)
 
-    register_handler("shipment.delivered", record)
-    yield seen, failures
-    unregister_handler("shipment.delivered", record)
+    monkeypatch.setitem(runtime.reactions.outbox, Delivered.topic, record)
+    return seen, failures
 
 
 def delivered(runtime, tracked, shipment_id="shp_1"):
@@ -88,7 +87,7 @@ def test_a_claim_lapses_if_the_worker_dies(runtime, tracked, handler, clock):
     assert handler[0] == [message(runtime).dedupe_key]
 
 
-def test_handler_writes_commit_with_the_processed_mark(runtime, tracked):
+def test_handler_writes_commit_with_the_processed_mark(runtime, tracked, monkeypatch):
     from shipflow.store.models import Alert
 
     def raise_alert(session, message):
@@ -102,11 +101,8 @@ def test_handler_writes_commit_with_the_processed_mark(runtime, tracked):
         )
         raise RuntimeError("crash after the write")
 
-    register_handler("shipment.delivered", raise_alert)
-    try:
-        delivered(runtime, tracked)
-        dispatch_due(runtime)
-    finally:
-        unregister_handler("shipment.delivered", raise_alert)
+    monkeypatch.setitem(runtime.reactions.outbox, Delivered.topic, raise_alert)
+    delivered(runtime, tracked)
+    dispatch_due(runtime)
     with runtime.sessions() as session:
         assert session.scalars(select(Alert)).all() == []  # rolled back with the failure

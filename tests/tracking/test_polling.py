@@ -90,7 +90,7 @@ def test_carrier_outage_pushes_polls_back(
     clock.advance(timedelta(seconds=delay))
     from shipflow.tracking import polling
 
-    polling._gates.clear()  # a new process (or the backoff elapsed in real time)
+    runtime.poll_gates = polling.CarrierGates()  # a new process (or the backoff elapsed)
     assert poll_due(runtime) == 5
 
 

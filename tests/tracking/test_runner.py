@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import select
 
-from shipflow.jobs import JOBS, job
+from shipflow.jobs import Job, periodic
 from shipflow.jobs.inprocess import InProcessRunner
 from shipflow.store.models import Shipment
 from tests.tracking.fake_carrier import event, payload
@@ -43,20 +43,19 @@ def test_webhook_is_processed_in_the_background(
         runner.stop()
 
 
-def test_periodic_jobs_registered_by_others_run(runtime):
+def test_periodic_jobs_of_the_runtime_run(runtime):
     calls = []
 
-    @job("test.delay_scan", every=0.05)
     def delay_scan(rt):
         calls.append(rt)
         return 0
 
+    runtime.jobs["test.delay_scan"] = Job("test.delay_scan", delay_scan, every=0.05)
     runner = InProcessRunner(runtime, tick=0.01).start()
     try:
         assert wait_for(lambda: len(calls) >= 2)
     finally:
         runner.stop()
-        del JOBS["test.delay_scan"]
     assert calls[0] is runtime
 
 
@@ -79,11 +78,10 @@ def test_the_server_picks_the_runner_of_its_settings(app, runtime):
     assert celery.conf.broker_url == runtime.settings.broker_url
 
 
-def test_beat_schedules_every_periodic_job():
-    from shipflow.jobs import periodic_jobs
+def test_beat_schedules_every_periodic_job(runtime):
     from shipflow.jobs.celery_app import app as celery
 
     schedule = {name: entry["schedule"] for name, entry in celery.conf.beat_schedule.items()}
-    assert schedule == {job.name: job.every for job in periodic_jobs()}
+    assert schedule == {job.name: job.every for job in periodic(runtime.jobs.values())}
     assert {"tracking.poll_due", "outbox.dispatch", "alerts.cycle", "edd.retrain"} <= set(schedule)
     assert {"postpurchase.deliver_messages", "postpurchase.ndr_follow_up"} <= set(schedule)

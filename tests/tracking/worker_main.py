@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from shipflow.jobs.outbox import dispatch_due, register_handler
+from shipflow.domain.events import ShipmentStatusChanged
+from shipflow.jobs.outbox import dispatch_due
 from shipflow.runtime import Runtime
 from shipflow.tracking.webhooks import process_due_receipts
 from tests.tracking.fake_carrier import fake_settings
@@ -43,7 +44,7 @@ def notifier(sent: Path, deliveries: Path, crash_after: int | None):
 def main(database_url: str, sent: str, deliveries: str, crash_after: str | None = None) -> None:
     runtime = Runtime.from_settings(fake_settings(database_url, lease_seconds=1))
     handler = notifier(Path(sent), Path(deliveries), int(crash_after) if crash_after else None)
-    register_handler("shipment.status_changed", handler)
+    runtime.reactions.outbox[ShipmentStatusChanged.topic] = handler
     while True:
         busy = process_due_receipts(runtime, limit=5) + dispatch_due(runtime, limit=5)
         if not busy:

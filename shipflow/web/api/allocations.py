@@ -16,7 +16,7 @@ from shipflow.allocation.constraints import Constraints
 from shipflow.allocation.rules import RuleConfigError
 from shipflow.allocation.service import Allocation
 from shipflow.brands import brand_config
-from shipflow.fulfilment import NotAllocated, ParsedRules, fulfilment_for
+from shipflow.fulfilment import NotAllocated, ParsedRules
 from shipflow.label_purchases import PurchasePending
 from shipflow.store.allocation_models import AllocationBatch, AllocationRules
 from shipflow.store.db import for_update
@@ -130,7 +130,7 @@ def _order(order_id: str, field: str = "order_id", lock: bool = False) -> Order:
 def _fulfilment():
     code = g.db.get(Brand, g.brand_id).code
     try:
-        return fulfilment_for(g.runtime, code)
+        return g.runtime.fulfilment(code)
     except NotAllocated:
         raise ApiProblem(
             409,

@@ -202,11 +202,12 @@ def performance():
         "ops/performance.html",
         weeks=weeks,
         carrier_chart=share_chart(
-            "On-time share per carrier", on_time_by_week(g.db, brand_id, now, weeks)
+            "On-time share per carrier",
+            on_time_by_week(g.db, brand_id, now, weeks, settings=g.runtime.settings),
         ),
         lane_chart=share_chart(
             "On-time share of the busiest lanes",
-            on_time_by_week(g.db, brand_id, now, weeks, by_lane=True),
+            on_time_by_week(g.db, brand_id, now, weeks, by_lane=True, settings=g.runtime.settings),
         ),
     )
 

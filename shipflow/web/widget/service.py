@@ -14,18 +14,21 @@ Bad input comes back as an ApiProblem naming the field.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from shipflow.config import BrandConfig
-from shipflow.edd.service import InvalidQuery, edd_service, widget_answer
-from shipflow.runtime import Runtime
+from shipflow.edd.service import InvalidQuery, widget_answer
 from shipflow.web.problems import ApiProblem, field_problem
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 
 def estimate_for_widget(
     runtime: Runtime, brand: BrandConfig, sku: str, postal_code: str, country: str, now: datetime
 ) -> dict | ApiProblem:
     try:
-        result = edd_service(runtime).quote(brand, sku, postal_code, country, now)
+        result = runtime.edd.quote(brand, sku, postal_code, country, now)
     except InvalidQuery as bad:
         return field_problem(bad.field, bad.message, bad.status)
     return widget_answer(result, now)

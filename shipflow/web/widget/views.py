@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import Blueprint, g, jsonify, request, send_from_directory
 
-from shipflow.edd.service import edd_service
 from shipflow.web.i18n import normalize
 from shipflow.web.problems import ApiProblem, field_problem
 from shipflow.web.widget.service import estimate_for_widget
@@ -24,7 +23,7 @@ MAX_AGE = 60
 def _warm_up(state) -> None:
     """Calendars, postal index and models are built at start, not on a shopper's request."""
     runtime = state.app.extensions["shipflow"]
-    edd_service(runtime).warm_up(runtime.clock.now())
+    runtime.edd.warm_up(runtime.clock.now())
 
 
 @bp.get("/widget/v1/edd-widget.js")

@@ -1,0 +1,113 @@
+"""Who reacts to what: every event class and what runs when it happens, in one table.
+
+Two kinds of reaction:
+- in the transaction that raised the event, in the order listed: they see the rows as the
+  event left them and commit or roll back with it (the delivery date, delay detection);
+- through the outbox, once the change is committed: one handler per topic, run at least
+  once (so each dedupes on `message.dedupe_key`), retried with backoff on failure.
+
+A new reaction is one row here (and its handler beside the service it calls). The topic of
+each outbox message is its event class's `topic`; the runtime (`shipflow.runtime`) binds
+these handlers to itself once, and `tests/test_reactions.py` checks every published event
+class has a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from shipflow.delays.service import detect_for_shipment
+from shipflow.domain.events import (
+    AvailableForPickup,
+    Delivered,
+    DeliveryAttemptFailed,
+    OpsNotification,
+    OutForDelivery,
+    ReturnedToSender,
+    ReturningToSender,
+    ShipmentDelayed,
+    ShipmentException,
+    ShipmentShipped,
+    ShipmentStatusChanged,
+    ShipmentTracked,
+    StoreWebhook,
+)
+from shipflow.jobs.postpurchase import on_attempt_failed, on_milestone, send_store_webhook
+from shipflow.notify import ops
+from shipflow.store.models import OutboxMessage, Shipment
+from shipflow.tracking.prediction import revise_prediction
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
+
+TrackedHandler = Callable[["Runtime", Session, Shipment, ShipmentTracked], None]
+OutboxHandler = Callable[["Runtime", Session, OutboxMessage], None]
+
+
+@dataclass(frozen=True)
+class InTransaction:
+    handlers: tuple[TrackedHandler, ...]
+
+
+@dataclass(frozen=True)
+class ThroughOutbox:
+    handler: OutboxHandler | None = None  # None: nothing reacts yet; the message is marked done
+
+
+def revise_delivery_date(
+    runtime: Runtime, session: Session, shipment: Shipment, tracked: ShipmentTracked
+) -> None:
+    revise_prediction(runtime.edd, session, shipment, tracked)
+
+
+def detect_delays(
+    runtime: Runtime, session: Session, shipment: Shipment, tracked: ShipmentTracked
+) -> None:
+    detect_for_shipment(session, shipment, tracked.occurred_at, runtime.settings)
+
+
+def notify_ops(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+    ops.handle(session, message, runtime.settings)
+
+
+EVENT_HANDLERS: dict[type, InTransaction | ThroughOutbox] = {
+    # Delay detection reads the prediction just revised, so it runs second.
+    ShipmentTracked: InTransaction((revise_delivery_date, detect_delays)),
+    DeliveryAttemptFailed: ThroughOutbox(on_attempt_failed),  # open or count the NDR case
+    # Forward parcels: a customer message. Return parcels: the return moves on.
+    ShipmentShipped: ThroughOutbox(on_milestone),
+    OutForDelivery: ThroughOutbox(on_milestone),
+    Delivered: ThroughOutbox(on_milestone),  # also closes the failed-delivery case
+    ShipmentDelayed: ThroughOutbox(on_milestone),  # a message if later than the promise
+    AvailableForPickup: ThroughOutbox(),
+    ShipmentException: ThroughOutbox(),
+    ReturningToSender: ThroughOutbox(),
+    ReturnedToSender: ThroughOutbox(),
+    ShipmentStatusChanged: ThroughOutbox(),  # every change, for webhooks out to come
+    StoreWebhook: ThroughOutbox(send_store_webhook),  # signed POST to the brand's store
+    OpsNotification: ThroughOutbox(notify_ops),  # Slack, e-mail or webhook to ops
+}
+
+
+class Reactions:
+    """`EVENT_HANDLERS` bound to one runtime: `outbox` maps each topic to its handler,
+    `in_transaction` runs an event's in-transaction reactions."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.outbox: dict[str, Callable[[Session, OutboxMessage], None]] = {
+            event.topic: partial(reaction.handler, runtime)
+            for event, reaction in EVENT_HANDLERS.items()
+            if isinstance(reaction, ThroughOutbox) and reaction.handler is not None
+        }
+
+    def in_transaction(self, session: Session, shipment: Shipment, event: ShipmentTracked) -> None:
+        reaction = EVENT_HANDLERS[type(event)]
+        assert isinstance(reaction, InTransaction), f"{type(event).__name__} goes by the outbox"
+        for handler in reaction.handlers:
+            handler(self.runtime, session, shipment, event)
