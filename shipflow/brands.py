@@ -35,6 +35,7 @@ def without_secrets(settings: dict[str, Any]) -> dict[str, Any]:
     for section, keys in (
         ("returns", ("store_webhook_url", "store_webhook_secret")),
         ("alerts", ("channels",)),
+        ("customer_channels", ("providers",)),
     ):
         for key in keys:
             (kept.get(section) or {}).pop(key, None)

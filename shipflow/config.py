@@ -29,7 +29,9 @@ from pydantic import (
 from carriers.registry import available_carriers
 from shipflow.delays.config import AlertsConfig
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
+from shipflow.notify.config import CustomerChannelsConfig
 from shipflow.notify.outbound import DestinationRefused, Unresolvable, check_destination
+from shipflow.notify.transports import SmtpUrl
 from shipflow.tracking.config import TrackingConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -231,6 +233,7 @@ class BrandConfig(Strict):
     returns: ReturnsConfig = ReturnsConfig()
     ndr: NdrConfig = NdrConfig()
     notifications: dict[str, Any] = {}
+    customer_channels: CustomerChannelsConfig = CustomerChannelsConfig()
     alerts: AlertsConfig = AlertsConfig()
 
     @model_validator(mode="after")
@@ -289,6 +292,13 @@ class Settings(Strict):
             )
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        if value:
+            SmtpUrl.parse(value)  # raises, naming the form it wants
+        return value
+
     @model_validator(mode="after")
     def _unique_brands(self) -> Settings:
         codes = [b.code for b in self.brands]
@@ -303,6 +313,8 @@ class Settings(Strict):
             urls = {f"brands[{i}].returns.store_webhook_url": brand.returns.store_webhook_url}
             for name, channel in brand.alerts.channels.items():
                 urls[f"brands[{i}].alerts.channels.{name}.url"] = channel.url
+            for name, provider in brand.customer_channels.providers.items():
+                urls[f"brands[{i}].customer_channels.providers.{name}.url"] = provider.url
             for key, url in urls.items():
                 try:
                     if url:

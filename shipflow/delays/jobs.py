@@ -8,10 +8,10 @@ from functools import partial
 
 from sqlalchemy import select
 
+from shipflow.delays import routing
+from shipflow.delays.routing import deliver_due, dispatch
 from shipflow.delays.sweep import ScanResult, scan
 from shipflow.jobs import job
-from shipflow.notify import ops
-from shipflow.notify.ops import deliver_due, dispatch
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Brand
 
@@ -46,4 +46,4 @@ def alert_cycle(runtime, brand_ids: list[str] | None = None) -> CycleReport:
 def outbox_handlers(runtime) -> dict:
     """Topic -> `fn(session, message)` for a generic outbox runner: register these so it
     sends ops notifications instead of marking them done unsent."""
-    return {ops.TOPIC: partial(ops.handle, settings=runtime.settings)}
+    return {routing.TOPIC: partial(routing.handle, settings=runtime.settings)}

@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from shipflow import customer_messages as customer
 from shipflow.brands import brand_config
 from shipflow.domain import Reason, Status
 from shipflow.jobs import job
 from shipflow.jobs.outbox import register_handler
-from shipflow.notify import customer
-from shipflow.notify.senders import LogSender, Sender, SmtpSender, post_signed
 from shipflow.notify.templates import Milestone
+from shipflow.notify.transports import post_signed
 from shipflow.postpurchase import ndr_service
 from shipflow.returns.service import STORE_WEBHOOK_TOPIC, on_return_shipment_status
 from shipflow.runtime import Runtime
@@ -154,16 +154,11 @@ def register() -> None:
 register()
 
 
-def senders(runtime: Runtime) -> dict[str, Sender]:
-    """E-mail over SMTP when `smtp_url` is set; otherwise messages go to the log (demo)."""
-    smtp = runtime.settings.smtp_url
-    return {"email": SmtpSender(smtp) if smtp else LogSender()}
-
-
 @job("postpurchase.deliver_messages", every=30)
 def deliver_messages(runtime: Runtime) -> int:
+    senders = customer.customer_senders(runtime.settings)
     with runtime.sessions() as session:
-        sent = customer.deliver_due(session, runtime.clock.now(), senders(runtime))
+        sent = customer.deliver_due(session, runtime.clock.now(), senders)
         session.commit()
         return sent
 

@@ -20,7 +20,7 @@ from carriers.sandbox import SandboxCarrier
 from carriers.sandbox.carrier import ShipmentBook
 from shipflow.domain import Address, Parcel
 from shipflow.jobs.outbox import dispatch_due
-from shipflow.notify.senders import SIGNATURE_HEADER, verify
+from shipflow.notify.transports import SIGNATURE_HEADER, verify
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow, NdrCaseRow, ReturnRequestRow
 from shipflow.tracking.ingest import ingest
