@@ -12,11 +12,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from shipflow import customer_messages as customer
 from shipflow.customer_messages import CustomerSenders, deliver_due, queue
 from shipflow.notify import transports
+from shipflow.notify.config import CustomerChannelsConfig
 from shipflow.notify.templates import Milestone
 from shipflow.notify.transports import (
     SIGNATURE_HEADER,
@@ -264,3 +266,24 @@ def test_a_crash_later_in_the_batch_cannot_undo_or_repeat_earlier_sends(runtime,
     assert crashing.sent == ["c0@example.com", None]
     assert healthy.sent[2:] == ["c2@example.com", "c1@example.com"]
     assert [row.status for row in _rows(runtime, ids)] == ["sent"] * 3
+
+
+def test_the_channel_is_the_brands_first_the_customer_can_be_reached_on():
+    sms = {"url": "https://sms.example/send", "secret": "s"}
+    channels = CustomerChannelsConfig.model_validate(
+        {"prefer": ["sms", "email"], "providers": {"sms": sms}}
+    )
+    with_phone = Order(customer_email="ada@example.com", customer_phone="+15555550100")
+    without_phone = Order(customer_email="ada@example.com", customer_phone="")
+    assert customer.choose_channel(channels, with_phone) == "sms"
+    assert customer.choose_channel(channels, without_phone) == "email"
+    assert customer.choose_channel(CustomerChannelsConfig(), with_phone) == "email"
+    only_sms = channels.model_copy(update={"prefer": ["sms"]})
+    assert customer.choose_channel(only_sms, without_phone) is None
+
+
+def test_customer_channels_need_a_known_name_and_a_provider():
+    with pytest.raises(ValidationError, match="unknown customer channel 'pigeon'"):
+        CustomerChannelsConfig.model_validate({"prefer": ["pigeon"]})
+    with pytest.raises(ValidationError, match=r"'whatsapp' needs providers\.whatsapp"):
+        CustomerChannelsConfig.model_validate({"prefer": ["whatsapp", "email"]})

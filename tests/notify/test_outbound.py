@@ -9,6 +9,7 @@ import pytest
 import responses
 import yaml
 
+from shipflow.brands import without_secrets
 from shipflow.config import ConfigError, parse_settings
 from shipflow.notify.config import ChannelConfig
 from shipflow.notify.outbound import DestinationRefused, check_destination
@@ -122,3 +123,25 @@ def test_only_the_status_line_of_a_failed_call_is_kept():
     with pytest.raises(SendError) as failed:
         post_signed(url, "secret", {"event": "return.received"})
     assert "root:x" not in str(failed.value) and "HTTP 500" in str(failed.value)
+
+
+def test_customer_channel_providers_and_the_smtp_url_are_checked_at_load(dns):
+    raw = _raw_config("https://hooks.example/x")
+    dns.update({"hooks.example": PUBLIC, "sms.internal": "10.0.0.8"})
+    raw["brands"][0]["customer_channels"] = {
+        "prefer": ["sms", "email"],
+        "providers": {"sms": {"url": "https://sms.internal/send", "secret": "s"}},
+    }
+    with pytest.raises(ConfigError, match=r"brands\[0\]\.customer_channels\.providers\.sms\.url"):
+        parse_settings(raw, "deploy.yaml", {})
+    with pytest.raises(ConfigError, match="smtp_url.*smtp://host:port"):
+        parse_settings(
+            _raw_config("https://hooks.example/x"),
+            "deploy.yaml",
+            {"SHIPFLOW_SMTP_URL": "mail.example:25"},
+        )
+
+
+def test_provider_secrets_are_not_copied_to_the_database():
+    settings = {"customer_channels": {"prefer": ["sms"], "providers": {"sms": {"secret": "s"}}}}
+    assert without_secrets(settings) == {"customer_channels": {"prefer": ["sms"]}}
