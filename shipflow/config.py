@@ -32,6 +32,7 @@ from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
 from shipflow.notify.config import CustomerChannelsConfig
 from shipflow.notify.outbound import DestinationRefused, Unresolvable, check_destination
 from shipflow.notify.transports import SmtpUrl
+from shipflow.text import SingleLine
 from shipflow.tracking.config import TrackingConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -220,7 +221,7 @@ class NdrConfig(Strict):
 
 class BrandConfig(Strict):
     code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9-]+$")]
-    name: str
+    name: SingleLine  # the From name of the brand's e-mails
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     languages: list[str] = ["en"]
     allowed_origins: list[str] = []

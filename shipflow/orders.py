@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shipflow.domain import Address
@@ -70,8 +71,11 @@ def create_order(
     )
     if placed_at:
         order.placed_at = placed_at
-    session.add(order)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent request may take the number after our check
+            session.add(order)
+    except IntegrityError:
+        raise DuplicateOrderNumber(order_number) from None
     return order
 
 

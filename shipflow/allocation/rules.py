@@ -32,6 +32,15 @@ def _get(
     return value
 
 
+def _strings(data: Mapping[str, Any], key: str, where: str) -> list[str]:
+    """A list of codes; numbers (a postal code YAML read as one) are taken as their text."""
+    values = _get(data, key, list, where, [])
+    for i, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise RuleConfigError(f"{where}.{key}[{i}]: expected a code (text), got {value!r}")
+    return [str(value) for value in values]
+
+
 def _unknown(data: Mapping[str, Any], known: Iterable[str], where: str) -> None:
     extra = sorted(set(data) - set(known))
     if extra:
@@ -93,14 +102,13 @@ class Serviceability:
                     f"{where}.areas[{i}]: expected a list of [lng, lat] points ({exc})"
                 ) from None
         return cls(
-            countries=frozenset(c.upper() for c in _get(data, "countries", list, where, [])),
+            countries=frozenset(c.upper() for c in _strings(data, "countries", where)),
             postal_codes=frozenset(
-                normalize_postal(str(c)) for c in _get(data, "postal_codes", list, where, [])
+                normalize_postal(c) for c in _strings(data, "postal_codes", where)
             ),
             postal_ranges=tuple(ranges),
             excluded_postal_codes=frozenset(
-                normalize_postal(str(c))
-                for c in _get(data, "excluded_postal_codes", list, where, [])
+                normalize_postal(c) for c in _strings(data, "excluded_postal_codes", where)
             ),
             areas=tuple(areas),
         )
@@ -338,7 +346,7 @@ class BrandRules:
                 key: ServiceRules.from_dict(value or {}, f"{where}.services.{key}")
                 for key, value in services.items()
             },
-            excluded=frozenset(_get(data, "exclude", list, where, [])),
+            excluded=frozenset(_strings(data, "exclude", where)),
             preferred=dict(preferred),
             max_p_late=float(max_p_late),
         )

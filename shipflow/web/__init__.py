@@ -85,7 +85,7 @@ def create_app(runtime: Runtime) -> OpenAPI:
             db.close()
 
     app.after_request(health.record)
-    app.register_error_handler(ApiProblem, lambda e: problem_response(e.problem))
+    app.register_error_handler(ApiProblem, lambda e: problem_response(e.problem, e.headers))
     app.register_error_handler(HTTPException, http_problem)
     app.register_error_handler(OperationalError, database_busy)
 

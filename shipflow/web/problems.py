@@ -32,10 +32,16 @@ class Problem(BaseModel):
 
 class ApiProblem(Exception):
     def __init__(
-        self, status: int, title: str, detail: str, errors: list[FieldError] | None = None
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(detail)
         self.problem = Problem(status=status, title=title, detail=detail, errors=errors or [])
+        self.headers = headers
 
 
 def field_problem(field: str, message: str, status: int = 422) -> ApiProblem:

@@ -128,6 +128,11 @@ def test_rules_set_through_the_api_steer_allocation(client, northwind):
             "rules.services.sandbox:ground.max_weight_kg",
         ),
         ({"colour": "red"}, "rules"),
+        ({"exclude": [{"carrier": "ups"}]}, "rules.exclude[0]"),
+        (
+            {"services": {"sandbox:ground": {"countries": [["US"]]}}},
+            "rules.services.sandbox:ground.countries[0]",
+        ),
     ],
 )
 def test_bad_rules_are_refused_naming_the_key(client, northwind, rules, field):

@@ -56,6 +56,10 @@ def _warehouse(data, **changes):
         (lambda d: d["brands"][0]["theme"].update(primary_color="blue"), "primary_color"),
         (lambda d: d.update(databse_url="x"), "databse_url: unknown key"),
         (lambda d: d.update(brands=[]), "brands: List should have at least 1 item"),
+        (
+            lambda d: d["brands"][0].update(name="Northwind\r\nBcc: all@example.com"),
+            "brands[0].name: must not contain control characters (found U+000D)",
+        ),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path, mutate, expected):

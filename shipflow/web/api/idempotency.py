@@ -32,6 +32,7 @@ PARAMETER = {
 }
 # A claim this old without a response was left by a worker that died mid-request; a retry
 # may take it over. Longer than any request runs (label purchases with carrier retries).
+RETRY_IN_PROGRESS_SECONDS = 1
 CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
@@ -108,8 +109,9 @@ def _replay(record: IdempotencyRecord | None, digest: str):
         raise ApiProblem(
             409,
             "Request in progress",
-            f"A request with this {HEADER} is still being processed; retry in a moment to "
-            "get its response.",
+            f"A request with this {HEADER} is still being processed; retry in "
+            f"{RETRY_IN_PROGRESS_SECONDS} s to get its response.",
+            headers={"Retry-After": str(RETRY_IN_PROGRESS_SECONDS)},
         )
     return record.response_body, record.response_status, {"Idempotent-Replayed": "true"}
 
