@@ -34,8 +34,10 @@ from carriers.registry import available_carriers
 from channels.registry import available_channels
 from shipflow.delays.config import AlertsConfig
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
+from shipflow.notify.config import CustomerChannelsConfig
 from shipflow.notify.outbound import DestinationRefused, Unresolvable, check_destination
 from shipflow.notify.templates import Milestone, Template
+from shipflow.notify.transports import SmtpUrl
 from shipflow.text import SingleLine
 from shipflow.tracking.config import TrackingConfig
 
@@ -277,6 +279,7 @@ class BrandConfig(Strict):
     returns: ReturnsConfig = ReturnsConfig()
     ndr: NdrConfig = NdrConfig()
     notifications: NotificationsConfig = NotificationsConfig()
+    customer_channels: CustomerChannelsConfig = CustomerChannelsConfig()
     alerts: AlertsConfig = AlertsConfig()
 
     @model_validator(mode="after")
@@ -339,6 +342,13 @@ class Settings(Strict):
             )
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        if value:
+            SmtpUrl.parse(value)  # raises, naming the form it wants
+        return value
+
     @model_validator(mode="after")
     def _unique_brands(self) -> Settings:
         codes = [b.code for b in self.brands]
@@ -353,6 +363,8 @@ class Settings(Strict):
             urls = {f"brands[{i}].returns.store_webhook_url": brand.returns.store_webhook_url}
             for name, channel in brand.alerts.channels.items():
                 urls[f"brands[{i}].alerts.channels.{name}.url"] = channel.url
+            for name, provider in brand.customer_channels.providers.items():
+                urls[f"brands[{i}].customer_channels.providers.{name}.url"] = provider.url
             for key, url in urls.items():
                 try:
                     if url:

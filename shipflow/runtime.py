@@ -19,6 +19,7 @@ from shipflow.allocation.batches import queued_batches, run_batch
 from shipflow.carrier_accounts import CarrierFactory
 from shipflow.clock import Clock, SystemClock
 from shipflow.config import Settings
+from shipflow.customer_messages import CustomerSenders, customer_senders
 from shipflow.delays.jobs import alert_cycle_job
 from shipflow.edd.retrain import retrain_due
 from shipflow.edd.service import EddService
@@ -26,7 +27,6 @@ from shipflow.fulfilment import Fulfilment, NotAllocated
 from shipflow.jobs import Job
 from shipflow.jobs.outbox import dispatch_due
 from shipflow.jobs.postpurchase import deliver_messages, follow_up_failed_deliveries
-from shipflow.notify.senders import LogSender, Sender, SmtpSender
 from shipflow.reactions import Reactions
 from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
 from shipflow.tracking import polling, webhooks
@@ -47,12 +47,6 @@ JOBS = (
 )
 
 
-def customer_senders(settings: Settings) -> dict[str, Sender]:
-    """E-mail over SMTP when `smtp_url` is set; otherwise messages go to the log (demo)."""
-    smtp = settings.smtp_url
-    return {"email": SmtpSender(smtp) if smtp else LogSender()}
-
-
 @dataclass(frozen=True)
 class Services:
     """What is built from one version of the settings."""
@@ -60,7 +54,7 @@ class Services:
     settings: Settings
     carriers: CarrierFactory
     edd: EddService
-    customer_senders: dict[str, Sender]
+    customer_senders: CustomerSenders
     fulfilments: dict[str, Fulfilment] = field(default_factory=dict)  # by brand, on first use
 
 
@@ -117,7 +111,7 @@ class Runtime:
         return self.services.edd
 
     @property
-    def customer_senders(self) -> dict[str, Sender]:
+    def customer_senders(self) -> CustomerSenders:
         return self.services.customer_senders
 
     def fulfilment(self, brand_code: str) -> Fulfilment:

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shipflow.notify.config import ChannelConfig
+
 Hours = Annotated[float, Field(gt=0, le=24 * 90)]
 Severity = Literal["info", "warning", "critical"]
 Kind = Literal["late", "stale", "not_picked_up", "exception", "lane_incident"]
@@ -30,24 +32,6 @@ class LaneConfig(_Strict):
     jump: Annotated[float, Field(gt=0, le=1)] = 0.2
     baseline_late_share: Annotated[float, Field(ge=0, lt=1)] = 0.05
     baseline_days: Annotated[int, Field(ge=1, le=365)] = 28
-
-
-class ChannelConfig(_Strict):
-    type: Literal["slack", "email", "webhook"]
-    url: str = ""  # slack incoming webhook / generic webhook endpoint
-    secret: str = ""  # webhook: HMAC-SHA256 signing key
-    to: list[str] = []  # email recipients
-    sender: str = "shipflow@localhost"
-
-    @model_validator(mode="after")
-    def _complete(self) -> ChannelConfig:
-        if self.type in ("slack", "webhook") and not self.url:
-            raise ValueError(f"a {self.type} channel needs a url")
-        if self.type == "webhook" and not self.secret:
-            raise ValueError("a webhook channel needs a secret to sign its requests")
-        if self.type == "email" and not self.to:
-            raise ValueError("an email channel needs at least one address in `to`")
-        return self
 
 
 class RouteConfig(_Strict):

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from shipflow.delays.routing import deliver_due, dispatch
 from shipflow.delays.sweep import ScanResult, scan
-from shipflow.notify.ops import deliver_due, dispatch
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Brand
 

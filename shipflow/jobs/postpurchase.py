@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from shipflow import customer_messages as customer
 from shipflow.brands import brand_config
 from shipflow.domain import Reason, Status
 from shipflow.domain.events import Delivered, OutForDelivery, ShipmentDelayed, ShipmentShipped
-from shipflow.notify import customer
-from shipflow.notify.senders import post_signed
 from shipflow.notify.templates import Milestone
+from shipflow.notify.transports import post_signed
 from shipflow.postpurchase import ndr_service
 from shipflow.returns.service import on_return_shipment_status
 from shipflow.store.models import Brand, Order, OutboxMessage, Shipment

@@ -17,6 +17,7 @@ from carriers.base import (
     FailedDeliveryAction,
     FailedDeliveryInstruction,
 )
+from shipflow import customer_messages as customer
 from shipflow.brands import brand_config
 from shipflow.clock import Clock
 from shipflow.config import Settings
@@ -34,7 +35,6 @@ from shipflow.ndr.workflow import (
     on_delivered,
     on_push_result,
 )
-from shipflow.notify import customer
 from shipflow.notify.templates import Milestone
 from shipflow.store.models import Alert, Brand, Order, Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow

@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carriers.base import Capability, Carrier, CarrierError, ShipmentRequest
+from shipflow import customer_messages as customer
 from shipflow import label_purchases
 from shipflow.brands import brand_config
 from shipflow.config import Settings
 from shipflow.domain import Address, Parcel, Status
 from shipflow.domain.events import StoreWebhook
 from shipflow.links import make_token
-from shipflow.notify import customer
 from shipflow.notify.templates import Milestone
 from shipflow.orders import ship_to_address
 from shipflow.returns.eligibility import Decision, ItemRequest, ReturnPolicy, Verdict, decide

@@ -17,9 +17,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from shipflow.delays import alerts
+from shipflow.delays import alerts, routing
 from shipflow.delays.detectors import LaneIncident
-from shipflow.notify import channels, ops
+from shipflow.notify import transports
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, OutboxMessage
 from tests.delays.conftest import set_alerts
@@ -122,8 +122,8 @@ def _raise(runtime, brand_id, now, kind, n=1, severity="warning", carrier="ups")
 
 def _dispatch_and_deliver(runtime, brand_id) -> int:
     with unit_of_work(runtime.sessions) as session:
-        ops.dispatch(session, brand_id, runtime.clock.now(), runtime.settings)
-    return ops.deliver_due(runtime)
+        routing.dispatch(session, brand_id, runtime.clock.now(), runtime.settings)
+    return routing.deliver_due(runtime)
 
 
 def _by_path(http_sink, path):
@@ -158,14 +158,14 @@ def test_webhook_is_signed_with_hmac_sha256(runtime, ops_brand, http_sink):
     _raise(runtime, ops_brand, runtime.clock.now(), "lane_incident", severity="critical")
     _dispatch_and_deliver(runtime, ops_brand)
     ((headers, body),) = _by_path(http_sink, "/hook")
-    signature = headers[channels.SIGNATURE_HEADER]
+    signature = headers[transports.SIGNATURE_HEADER]
     timestamp = int(signature.split(",")[0].removeprefix("t="))
     assert abs(timestamp - time.time()) < 60
-    assert channels.verify(SECRET, signature, body, time.time())
-    assert not channels.verify("another-secret", signature, body, time.time())
-    assert not channels.verify(SECRET, signature, body + b" ", time.time())
-    assert not channels.verify(SECRET, signature, body, time.time() + 3600)  # replayed late
-    assert headers[channels.DELIVERY_HEADER].startswith("ops.alert:new:hook:alr_")
+    assert transports.verify(SECRET, body, signature, time.time())
+    assert not transports.verify("another-secret", body, signature, time.time())
+    assert not transports.verify(SECRET, body + b" ", signature, time.time())
+    assert not transports.verify(SECRET, body, signature, time.time() + 3600)  # replayed late
+    assert headers[transports.DELIVERY_HEADER].startswith("ops.alert:new:hook:alr_")
 
 
 def test_many_alerts_of_a_kind_arrive_as_one_digest(runtime, ops_brand, http_sink):
@@ -184,13 +184,13 @@ def test_many_alerts_of_a_kind_arrive_as_one_digest(runtime, ops_brand, http_sin
 
 
 def test_a_big_digest_names_a_sample_and_counts_them_all(runtime, ops_brand, http_sink):
-    _raise(runtime, ops_brand, runtime.clock.now(), "late", n=ops.DIGEST_SAMPLE + 5)
+    _raise(runtime, ops_brand, runtime.clock.now(), "late", n=routing.DIGEST_SAMPLE + 5)
     assert _dispatch_and_deliver(runtime, ops_brand) == 1
     ((_, body),) = _by_path(http_sink, "/slack")
     slack = json.loads(body)
-    assert slack["text"] == f"shipflow: {ops.DIGEST_SAMPLE + 5} late alerts (warning)"
+    assert slack["text"] == f"shipflow: {routing.DIGEST_SAMPLE + 5} late alerts (warning)"
     footer = slack["blocks"][-1]["elements"][0]["text"]
-    assert footer.endswith(f"· {ops.DIGEST_SAMPLE + 5 - channels.SLACK_SECTIONS} more")
+    assert footer.endswith(f"· {routing.DIGEST_SAMPLE + 5 - transports.SLACK_SECTIONS} more")
 
 
 def test_notifications_are_deduplicated(runtime, ops_brand, http_sink):
@@ -201,12 +201,12 @@ def test_notifications_are_deduplicated(runtime, ops_brand, http_sink):
     assert _dispatch_and_deliver(runtime, ops_brand) == 0
     with unit_of_work(runtime.sessions) as session:  # a replayed outbox row is one row
         message = session.scalars(select(OutboxMessage)).one()
-        again = ops._message(
-            ops_brand, "slack", ops.NEW, [session.scalars(select(Alert.id)).one()], now
+        again = routing._message(
+            ops_brand, "slack", routing.NEW, [session.scalars(select(Alert.id)).one()], now
         )
         alerts.insert_ignoring(session, OutboxMessage, [again], ["dedupe_key"])
         assert again["dedupe_key"] == message.dedupe_key
-    assert ops.deliver_due(runtime) == 0
+    assert routing.deliver_due(runtime) == 0
     assert len(http_sink.received) == 1
 
 
@@ -237,9 +237,9 @@ def test_an_alert_acknowledged_before_its_escalation_is_sent_is_skipped(
     _dispatch_and_deliver(runtime, ops_brand)
     clock.advance(timedelta(minutes=31))
     with unit_of_work(runtime.sessions) as session:
-        ops.dispatch(session, ops_brand, clock.now(), runtime.settings)  # queued, not yet sent
+        routing.dispatch(session, ops_brand, clock.now(), runtime.settings)  # queued, not yet sent
         alerts.acknowledge(session.scalars(select(Alert)).one(), "ana", clock.now())
-    ops.deliver_due(runtime)
+    routing.deliver_due(runtime)
     assert smtp_server.messages == []
 
 
@@ -251,19 +251,20 @@ def test_failed_sends_are_retried_with_backoff(runtime, ops_brand, http_sink, cl
         message = session.scalars(select(OutboxMessage)).one()
         assert (message.attempts, message.processed_at) == (1, None)
         assert "500" in message.last_error
-    assert ops.deliver_due(runtime) == 0  # not due before its backoff
+    assert routing.deliver_due(runtime) == 0  # not due before its backoff
     clock.advance(timedelta(minutes=1))
-    assert ops.deliver_due(runtime) == 0
+    assert routing.deliver_due(runtime) == 0
     clock.advance(timedelta(minutes=2))
-    assert ops.deliver_due(runtime) == 1
+    assert routing.deliver_due(runtime) == 1
     assert len(http_sink.received) == 3
     assert len({body for _, _, body in http_sink.received}) == 1  # the same message, retried
 
 
 def test_slack_payload_caps_sections_and_says_how_many_more():
-    notice = channels.Notice("k", "subject", [f"line {i}" for i in range(14)], "http://x/ops/")
-    payload = channels.slack_payload(notice)
-    assert len(payload["blocks"]) == 1 + channels.SLACK_SECTIONS + 1
+    lines = [f"line {i}" for i in range(14)]
+    notice = transports.Message("k", "subject", "", lines=lines, link="http://x/ops/")
+    payload = transports.slack_payload(notice)
+    assert len(payload["blocks"]) == 1 + transports.SLACK_SECTIONS + 1
     assert (
         payload["blocks"][-1]["elements"][0]["text"] == "<http://x/ops/|Open the ops page> · 4 more"
     )
@@ -284,8 +285,8 @@ def test_a_generic_outbox_runner_can_send_through_the_handler(runtime, ops_brand
 
     _raise(runtime, ops_brand, runtime.clock.now(), "late")
     with unit_of_work(runtime.sessions) as session:
-        ops.dispatch(session, ops_brand, runtime.clock.now(), runtime.settings)
-    handler = runtime.reactions.outbox[ops.TOPIC]
+        routing.dispatch(session, ops_brand, runtime.clock.now(), runtime.settings)
+    handler = runtime.reactions.outbox[routing.TOPIC]
     with unit_of_work(runtime.sessions) as session:
         handler(session, session.scalars(select(OutboxMessage)).one())
     assert [path for path, _, _ in http_sink.received] == ["/slack"]

@@ -12,20 +12,22 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
+from pydantic import ValidationError
 from sqlalchemy import select
 
+from shipflow import customer_messages as customer
 from shipflow.config import NotificationsConfig, QuietHoursConfig
-from shipflow.notify import customer
-from shipflow.notify.customer import deliver_due, queue
-from shipflow.notify.senders import (
+from shipflow.customer_messages import CustomerSenders, deliver_due, queue
+from shipflow.notify import transports
+from shipflow.notify.config import CustomerChannelsConfig
+from shipflow.notify.templates import Milestone, Template
+from shipflow.notify.transports import (
     SIGNATURE_HEADER,
-    OutgoingMessage,
-    ProviderWebhookSender,
+    ProviderTransport,
     SendError,
-    SmtpSender,
+    SmtpTransport,
     verify,
 )
-from shipflow.notify.templates import Milestone, Template
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow
 from tests.conftest import configure_brand
@@ -98,9 +100,9 @@ def test_message_sent_once_in_customers_language(runtime, order, smtp_server):
         assert _queue(session, order) is not None
         assert _queue(session, order) is None  # the same milestone again: not queued
         session.commit()
-        assert deliver_due(session, NOON_NY, {"email": SmtpSender(url)}) == 1
+        assert deliver_due(session, NOON_NY, CustomerSenders(SmtpTransport(url))) == 1
         session.commit()
-        assert deliver_due(session, NOON_NY, {"email": SmtpSender(url)}) == 0
+        assert deliver_due(session, NOON_NY, CustomerSenders(SmtpTransport(url))) == 0
     assert len(inbox.messages) == 1
     mail = inbox.messages[0]
     assert mail["To"] == "ada@example.com"
@@ -114,8 +116,8 @@ def test_quiet_hours_hold_the_message(runtime, order, smtp_server):
         row = _queue(session, order, now=late_evening)
         session.commit()
         assert row.send_after == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
-        assert deliver_due(session, late_evening, {"email": SmtpSender(url)}) == 0
-        assert deliver_due(session, row.send_after, {"email": SmtpSender(url)}) == 1
+        assert deliver_due(session, late_evening, CustomerSenders(SmtpTransport(url))) == 0
+        assert deliver_due(session, row.send_after, CustomerSenders(SmtpTransport(url))) == 1
         session.commit()
     assert len(inbox.messages) == 1
 
@@ -135,13 +137,13 @@ def test_brand_wording_and_quiet_hours_come_from_its_configuration(runtime, orde
 
 
 def test_unreachable_smtp_retries_then_fails(runtime, order):
-    sender = SmtpSender("smtp://127.0.0.1:9", timeout=0.5)
+    sender = CustomerSenders(SmtpTransport("smtp://127.0.0.1:9", timeout=0.5))
     now = NOON_NY
     with runtime.sessions() as session:
         _queue(session, order)
         session.commit()
         for _ in range(5):
-            deliver_due(session, now, {"email": sender})
+            deliver_due(session, now, sender)
             session.commit()
             now += timedelta(hours=1)
         row = session.scalar(select(CustomerMessageRow))
@@ -168,8 +170,9 @@ def test_sms_through_signed_provider_webhook(runtime, order, loopback_destinatio
         with runtime.sessions() as session:
             _queue(session, order, channel="sms")
             session.commit()
-            sender = ProviderWebhookSender(url, "provider-secret", "sms", loopback_destinations)
-            assert deliver_due(session, NOON_NY, {"sms": sender}) == 1
+            sms = ProviderTransport(url, "provider-secret", "sms", loopback_destinations)
+            senders = CustomerSenders(transports.LogTransport(), {("brand-a", "sms"): sms})
+            assert deliver_due(session, NOON_NY, senders) == 1
     finally:
         server.shutdown()
     body, signature = received[0]
@@ -180,9 +183,11 @@ def test_sms_through_signed_provider_webhook(runtime, order, loopback_destinatio
 
 def test_bad_smtp_url_is_rejected():
     with pytest.raises(ValueError, match="smtp://host:port"):
-        SmtpSender("http://mail")
+        SmtpTransport("http://mail")
     with pytest.raises(SendError):
-        SmtpSender("smtp://127.0.0.1:9", timeout=0.2).send(OutgoingMessage("a@b.c", "s", "b"))
+        SmtpTransport("smtp://127.0.0.1:9", timeout=0.2).send(
+            transports.Message("k", "s", "b", "a@b.c")
+        )
 
 
 POISONED = "1002\r\nBcc: victim@evil.example"
@@ -230,7 +235,7 @@ def _rows(runtime, ids) -> list[CustomerMessageRow]:
 def test_unbuildable_message_fails_alone_and_the_rest_go_out_once(runtime, brands, smtp_server):
     inbox, url = smtp_server
     ids = _orders_with_messages(runtime, brands["a"]["id"], ["1001", POISONED, "1003"])
-    sender = {"email": SmtpSender(url)}
+    sender = CustomerSenders(SmtpTransport(url))
     with runtime.sessions() as session:
         assert deliver_due(session, NOON_NY, sender) == 2
     with runtime.sessions() as session:
@@ -252,7 +257,7 @@ class CrashOnSecond:
     def __init__(self):
         self.sent = []
 
-    def send(self, message: OutgoingMessage) -> None:
+    def send(self, message: transports.Message) -> None:
         if len(self.sent) == 1:
             self.sent.append(None)
             raise RuntimeError("worker lost")
@@ -263,17 +268,38 @@ def test_a_crash_later_in_the_batch_cannot_undo_or_repeat_earlier_sends(runtime,
     ids = _orders_with_messages(runtime, brands["a"]["id"], ["1001", "1002", "1003"])
     crashing = CrashOnSecond()
     with runtime.sessions() as session, pytest.raises(RuntimeError):
-        deliver_due(session, NOON_NY, {"email": crashing})
+        deliver_due(session, NOON_NY, CustomerSenders(crashing))
     assert [row.status for row in _rows(runtime, ids)] == ["sent", "scheduled", "scheduled"]
 
     healthy = CrashOnSecond()
     healthy.sent = [None, None]  # past its crash
     with runtime.sessions() as session:
-        assert deliver_due(session, NOON_NY, {"email": healthy}) == 1  # the crashed one waits
+        assert deliver_due(session, NOON_NY, CustomerSenders(healthy)) == 1  # the crashed one waits
     with runtime.sessions() as session:
         later = NOON_NY + customer.CLAIM_LEASE
-        assert deliver_due(session, later, {"email": healthy}) == 1  # its lease lapsed
-        assert deliver_due(session, later, {"email": healthy}) == 0
+        assert deliver_due(session, later, CustomerSenders(healthy)) == 1  # its lease lapsed
+        assert deliver_due(session, later, CustomerSenders(healthy)) == 0
     assert crashing.sent == ["c0@example.com", None]
     assert healthy.sent[2:] == ["c2@example.com", "c1@example.com"]
     assert [row.status for row in _rows(runtime, ids)] == ["sent"] * 3
+
+
+def test_the_channel_is_the_brands_first_the_customer_can_be_reached_on():
+    sms = {"url": "https://sms.example/send", "secret": "s"}
+    channels = CustomerChannelsConfig.model_validate(
+        {"prefer": ["sms", "email"], "providers": {"sms": sms}}
+    )
+    with_phone = Order(customer_email="ada@example.com", customer_phone="+15555550100")
+    without_phone = Order(customer_email="ada@example.com", customer_phone="")
+    assert customer.choose_channel(channels, with_phone) == "sms"
+    assert customer.choose_channel(channels, without_phone) == "email"
+    assert customer.choose_channel(CustomerChannelsConfig(), with_phone) == "email"
+    only_sms = channels.model_copy(update={"prefer": ["sms"]})
+    assert customer.choose_channel(only_sms, without_phone) is None
+
+
+def test_customer_channels_need_a_known_name_and_a_provider():
+    with pytest.raises(ValidationError, match="unknown customer channel 'pigeon'"):
+        CustomerChannelsConfig.model_validate({"prefer": ["pigeon"]})
+    with pytest.raises(ValidationError, match=r"'whatsapp' needs providers\.whatsapp"):
+        CustomerChannelsConfig.model_validate({"prefer": ["whatsapp", "email"]})

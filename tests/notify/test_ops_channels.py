@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import responses
 
-from shipflow.delays.config import ChannelConfig
+from shipflow.delays import routing
 from shipflow.delays.detectors import LaneIncident
-from shipflow.notify import channels, ops
+from shipflow.notify import transports
 from shipflow.store.models import Alert
 from tests.conftest import PUBLIC
 
@@ -39,10 +39,13 @@ def _lane_alert(region: str) -> Alert:
 def test_slack_gets_shopper_text_escaped(dns):
     dns[SLACK_HOST] = PUBLIC
     responses.post(SLACK_URL, body="ok")
-    notice = ops.notice_for(
-        [_lane_alert(SHOPPER_STATE)], ops.NEW, "ops.alert:new:slack:alr_1", "https://ops.example"
+    notice = routing.notice_for(
+        [_lane_alert(SHOPPER_STATE)],
+        routing.NEW,
+        "ops.alert:new:slack:alr_1",
+        "https://ops.example",
     )
-    channels.send_slack(ChannelConfig(type="slack", url=SLACK_URL), notice)
+    transports.SlackTransport(SLACK_URL).send(notice)
     state = "&lt;!channel&gt; &lt;https://evil.example/sso|Ops: re-login here&gt;"
     title = f"fedex lane incident to {state}: 12 of 20 shipments late (60%, usually 5%)"
     subject = f"shipflow critical: {title}"
@@ -72,6 +75,6 @@ def test_slack_gets_shopper_text_escaped(dns):
 
 def test_slack_text_is_cut_to_its_limit_between_entities(dns):
     dns[SLACK_HOST] = PUBLIC
-    notice = channels.Notice("k", "x" * 148 + "<b>", [], "https://ops.example")
-    header = channels.slack_payload(notice)["blocks"][0]["text"]["text"]
+    notice = transports.Message("k", "x" * 148 + "<b>", "", link="https://ops.example")
+    header = transports.slack_payload(notice)["blocks"][0]["text"]["text"]
     assert header == "x" * 148  # not "x...&l": half an entity

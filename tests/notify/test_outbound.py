@@ -9,14 +9,30 @@ import pytest
 import responses
 import yaml
 
+from shipflow.brands import without_secrets
 from shipflow.config import ConfigError, parse_settings
-from shipflow.delays.config import ChannelConfig
-from shipflow.notify.channels import ChannelError, Notice, send
+from shipflow.notify.config import ChannelConfig
 from shipflow.notify.outbound import DestinationRefused, check_destination
-from shipflow.notify.senders import SendError, post_signed
+from shipflow.notify.transports import (
+    Message,
+    SendError,
+    TransportSettings,
+    ops_transport,
+    post_signed,
+)
 from tests.conftest import PUBLIC, ROOT
 
-NOTICE = Notice(key="k1", subject="1 late parcel", lines=["SBX1 is late"], link="https://x/ops")
+NOTICE = Message(
+    "k1",
+    "1 late parcel",
+    "1 late parcel\n- SBX1 is late",
+    lines=["SBX1 is late"],
+    link="https://x/ops",
+)
+
+
+def send(channel: ChannelConfig, notice: Message) -> None:
+    ops_transport(channel, TransportSettings()).send(notice)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +94,7 @@ def test_a_host_that_turns_private_after_loading_is_refused_at_send(dns):
     dns["hooks.example"] = PUBLIC
     parse_settings(_raw_config("https://hooks.example/x"), "deploy.yaml", {})
     dns["hooks.example"] = "10.0.0.7"
-    with pytest.raises(ChannelError, match="10.0.0.7, a private address"):
+    with pytest.raises(SendError, match="10.0.0.7, a private address"):
         send(ChannelConfig(type="slack", url="https://hooks.example/x"), NOTICE)
     with pytest.raises(SendError, match="a private address"):
         post_signed("https://hooks.example/returns", "secret", {"event": "return.received"})
@@ -90,7 +106,7 @@ def test_redirects_are_not_followed():
     url = f"https://{PUBLIC}/hook"
     responses.post(url, status=307, headers={"Location": "http://169.254.169.254/latest"})
     responses.post("http://169.254.169.254/latest", status=200)
-    with pytest.raises(ChannelError, match="307"):
+    with pytest.raises(SendError, match="307"):
         send(ChannelConfig(type="slack", url=url), NOTICE)
     with pytest.raises(SendError, match="307"):
         post_signed(url, "secret", {"event": "return.received"})
@@ -101,9 +117,31 @@ def test_redirects_are_not_followed():
 def test_only_the_status_line_of_a_failed_call_is_kept():
     url = f"https://{PUBLIC}/hook"
     responses.post(url, status=500, body="root:x:0:0 internal stack trace")
-    with pytest.raises(ChannelError) as failed:
+    with pytest.raises(SendError) as failed:
         send(ChannelConfig(type="webhook", url=url, secret="s"), NOTICE)
     assert str(failed.value) == f"POST to {PUBLIC} answered HTTP 500 Internal Server Error"
     with pytest.raises(SendError) as failed:
         post_signed(url, "secret", {"event": "return.received"})
     assert "root:x" not in str(failed.value) and "HTTP 500" in str(failed.value)
+
+
+def test_customer_channel_providers_and_the_smtp_url_are_checked_at_load(dns):
+    raw = _raw_config("https://hooks.example/x")
+    dns.update({"hooks.example": PUBLIC, "sms.internal": "10.0.0.8"})
+    raw["brands"][0]["customer_channels"] = {
+        "prefer": ["sms", "email"],
+        "providers": {"sms": {"url": "https://sms.internal/send", "secret": "s"}},
+    }
+    with pytest.raises(ConfigError, match=r"brands\[0\]\.customer_channels\.providers\.sms\.url"):
+        parse_settings(raw, "deploy.yaml", {})
+    with pytest.raises(ConfigError, match="smtp_url.*smtp://host:port"):
+        parse_settings(
+            _raw_config("https://hooks.example/x"),
+            "deploy.yaml",
+            {"SHIPFLOW_SMTP_URL": "mail.example:25"},
+        )
+
+
+def test_provider_secrets_are_not_copied_to_the_database():
+    settings = {"customer_channels": {"prefer": ["sms"], "providers": {"sms": {"secret": "s"}}}}
+    assert without_secrets(settings) == {"customer_channels": {"prefer": ["sms"]}}

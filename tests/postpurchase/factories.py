@@ -42,6 +42,7 @@ def order(
     status: str = "delivered",
     delivered_days_ago: float = 3,
     language: str = "en",
+    phone: str = "",
     tracking_number: str = "SBXG00000000000000000000",
     lines: tuple[tuple[str, int, int], ...] = (("LANTERN", 2, 3900), ("MUG", 1, 1400)),
 ) -> tuple[str, str]:
@@ -54,6 +55,7 @@ def order(
             order_number=number,
             customer_name="Parisa Rahimi",
             customer_email=EMAIL,
+            customer_phone=phone,
             ship_to={
                 "name": "Parisa Rahimi",
                 "line1": "742 Evergreen Terrace",

@@ -21,12 +21,15 @@ from shipflow.carrier_accounts import CarrierFactory
 from shipflow.domain import Address, Parcel
 from shipflow.domain.events import StoreWebhook
 from shipflow.jobs.outbox import dispatch_due
-from shipflow.notify.senders import SIGNATURE_HEADER, verify
+from shipflow.jobs.postpurchase import deliver_messages
+from shipflow.notify.config import CustomerChannelsConfig
+from shipflow.notify.transports import SIGNATURE_HEADER, verify
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow, NdrCaseRow, ReturnRequestRow
 from shipflow.tracking.ingest import ingest
 from tests.carriers.sandbox_profiles import ALWAYS_MISSED, CALM
-from tests.postpurchase.factories import EMAIL, demo_brand, order
+from tests.conftest import configure_brand
+from tests.postpurchase.factories import BRAND, EMAIL, demo_brand, order
 
 WAREHOUSE = Address("US", "08817", "Edison", "NJ", "1 Dock Rd", name="Northwind")
 CUSTOMER = Address("US", "62704", "Springfield", "IL", "742 Evergreen Terrace", name="Parisa")
@@ -48,12 +51,12 @@ def use_sandbox(monkeypatch, clock):
     return install
 
 
-def shipped_order(runtime, carrier, brand_id) -> str:
+def shipped_order(runtime, carrier, brand_id, phone: str = "") -> str:
     label = carrier.create_label(
         ShipmentRequest(WAREHOUSE, CUSTOMER, [Parcel(1200, 300, 200, 100)], "ground")
     )
     _, shipment_id = order(
-        runtime, brand_id, status="pending", tracking_number=label.tracking_number
+        runtime, brand_id, status="pending", tracking_number=label.tracking_number, phone=phone
     )
     return shipment_id
 
@@ -276,3 +279,29 @@ def test_a_store_that_is_down_gets_the_webhook_later(runtime, clock, store):
     headers, body = received[-1]
     assert headers["Idempotency-Key"] == "return.received:r1"
     assert verify("store-secret", body, headers[SIGNATURE_HEADER])
+
+
+def test_a_customer_with_a_phone_gets_the_brands_sms(runtime, clock, use_sandbox, store):
+    """The brand prefers SMS and names its provider: the customer, who gave a phone number,
+    hears that the parcel shipped through the provider's signed webhook (a local server,
+    through the outbound guard), not by e-mail."""
+    url, received = store
+    carrier = use_sandbox(CALM)
+    channels = {"prefer": ["sms", "email"], "providers": {"sms": {"url": url, "secret": "sk"}}}
+    configure_brand(
+        runtime, BRAND, customer_channels=CustomerChannelsConfig.model_validate(channels)
+    )
+    brand = demo_brand(runtime)
+    shipment_id = shipped_order(runtime, carrier, brand.brand_id, phone="+15555550100")
+    advance_until(runtime, clock, carrier, shipment_id, "in_transit")
+    clock.advance(timedelta(hours=12))  # past any quiet hours
+    assert deliver_messages(runtime) == 1
+
+    (shipped,) = messages(runtime, "shipped")
+    assert (shipped.channel, shipped.recipient, shipped.status) == ("sms", "+15555550100", "sent")
+    ((headers, body),) = received
+    assert verify("sk", body, headers[SIGNATURE_HEADER])
+    assert headers["Idempotency-Key"] == shipped.key
+    sms = json.loads(body)
+    assert (sms["channel"], sms["to"]) == ("sms", "+15555550100")
+    assert sms["text"] == shipped.body and f"/t/{BRAND}/" in sms["text"]

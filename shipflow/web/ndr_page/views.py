@@ -12,12 +12,12 @@ from werkzeug.exceptions import HTTPException
 
 from carriers.base import FailedDeliveryAction as Action
 from shipflow.config import BrandConfig
+from shipflow.customer_messages import zone_for
 from shipflow.domain import Address, Reason
 from shipflow.links import LinkExpired, LinkInvalid, read_token
 from shipflow.ndr.choices import pickup_point, reattempt_dates
 from shipflow.ndr.service import LINK_PURPOSE, policy_for
 from shipflow.ndr.workflow import OPEN_STATES, CaseState, available_actions
-from shipflow.notify.customer import zone_for
 from shipflow.postpurchase import ndr_service
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow

@@ -1,10 +1,12 @@
-"""Customer milestone messages: queued once per shipment+milestone+channel, held through the
-customer's quiet hours, sent with retries by the job runner."""
+"""Customer milestone messages: queued once per shipment+milestone+channel on the channel
+the brand and the customer's contacts pick, held through the customer's quiet hours, sent
+with retries by the job runner through `shipflow.notify`'s transports."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,10 +14,21 @@ from sqlalchemy.orm import Session
 
 from shipflow import geo
 from shipflow.brands import brand_config
-from shipflow.config import NotificationsConfig
-from shipflow.notify.senders import InvalidMessage, OutgoingMessage, Sender, SendError
+from shipflow.config import NotificationsConfig, Settings
+from shipflow.notify.config import CustomerChannelsConfig
 from shipflow.notify.templates import Milestone, pick_language, render, template_for
 from shipflow.notify.timing import message_key, send_time
+from shipflow.notify.transports import (
+    CUSTOMER_CHANNELS,
+    InvalidMessage,
+    LogTransport,
+    Message,
+    ProviderTransport,
+    SendError,
+    SmtpTransport,
+    Transport,
+    TransportSettings,
+)
 from shipflow.store.lease import claim
 from shipflow.store.models import Brand, Order
 from shipflow.store.postpurchase_models import CustomerMessageRow
@@ -24,6 +37,44 @@ MAX_ATTEMPTS = 5
 CLAIM_LEASE = timedelta(minutes=5)  # far longer than one send may take (SMTP timeout: 10 s)
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CustomerSenders:
+    """The transport of each customer channel: e-mail shared by every brand, the provider
+    channels (SMS, WhatsApp) per brand code."""
+
+    email: Transport
+    providers: Mapping[tuple[str, str], Transport] = field(default_factory=dict)
+
+    def sender_for(self, brand_code: str, channel: str) -> Transport | None:
+        if channel == "email":
+            return self.email
+        return self.providers.get((brand_code, channel))
+
+
+def customer_senders(settings: Settings) -> CustomerSenders:
+    """E-mail over SMTP when `smtp_url` is set, otherwise to the log (demo); each brand's
+    providers for its other channels."""
+    reach = TransportSettings(settings.smtp_url, settings.notify.allow_private_networks)
+    return CustomerSenders(
+        email=SmtpTransport(settings.smtp_url) if settings.smtp_url else LogTransport(),
+        providers={
+            (brand.code, channel): ProviderTransport.for_provider(channel, provider, reach)
+            for brand in settings.brands
+            for channel, provider in brand.customer_channels.providers.items()
+        },
+    )
+
+
+def contact(order: Order, channel: str) -> str:
+    """The order's address for `channel` ("" if the customer gave none)."""
+    return order.customer_email if CUSTOMER_CHANNELS[channel] == "email" else order.customer_phone
+
+
+def choose_channel(channels: CustomerChannelsConfig, order: Order) -> str | None:
+    """The brand's first preferred channel the customer can be reached on."""
+    return next((name for name in channels.prefer if contact(order, name)), None)
 
 
 def language_of(session: Session, order: Order) -> str:
@@ -42,12 +93,16 @@ def queue(
     now: datetime,
     customer_zone: str,
     shipment_id: str | None = None,
-    channel: str = "email",
+    channel: str | None = None,
     discriminator: str = "",
 ) -> CustomerMessageRow | None:
     """Queue the message unless it was queued before; returns it, or None if a duplicate or
-    there is no address for the channel."""
-    recipient = order.customer_email if channel == "email" else order.customer_phone
+    the customer cannot be reached. `channel`: chosen by `choose_channel` unless given."""
+    if channel is None:
+        config = brand_config(session, brand.id)
+        channels = config.customer_channels if config else CustomerChannelsConfig()
+        channel = choose_channel(channels, order)
+    recipient = contact(order, channel) if channel else ""
     if not recipient:
         return None
     key = message_key(shipment_id or order.id, milestone.value, channel, discriminator)
@@ -77,9 +132,7 @@ def queue(
     return row
 
 
-def deliver_due(
-    session: Session, now: datetime, senders: Mapping[str, Sender], limit: int = 100
-) -> int:
+def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit: int = 100) -> int:
     """Send what is due, one message at a time, each claimed and settled in its own committed
     transaction: a later failure cannot roll back (and so repeat) an earlier send, and a
     message that cannot be built is marked failed without holding up the rest. A send that
@@ -112,15 +165,16 @@ def _claim_next(session: Session, now: datetime) -> CustomerMessageRow | None:
 
 
 def _send(
-    session: Session, row: CustomerMessageRow, now: datetime, senders: Mapping[str, Sender]
+    session: Session, row: CustomerMessageRow, now: datetime, senders: CustomerSenders
 ) -> bool:
-    sender = senders.get(row.channel)
+    brand = session.get(Brand, row.brand_id)
+    sender = senders.sender_for(brand.code, row.channel)
     if sender is None:
         row.status, row.error = "failed", f"no sender configured for {row.channel}"
         return False
-    brand_name = session.get(Brand, row.brand_id).name
+    message = Message(row.key, row.subject, row.body, row.recipient, sender_name=brand.name)
     try:
-        sender.send(OutgoingMessage(row.recipient, row.subject, row.body, brand_name, row.key))
+        sender.send(message)
     except InvalidMessage as exc:
         log.warning("customer message %s cannot be sent: %s", row.id, exc)
         row.status, row.error, row.attempts = "failed", str(exc), row.attempts + 1

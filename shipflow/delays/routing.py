@@ -1,5 +1,5 @@
 """Ops alerts out: route each new alert by the brand's rules, fold many of a kind into one
-digest, escalate what nobody acknowledged in time. Everything goes through the outbox, one
+digest, escalate what nobody acknowledged in time. Sending is `shipflow.notify`'s part. Everything goes through the outbox, one
 message per (alert or digest, channel, stage), so a send happens at least once and never
 twice for the same reason."""
 
@@ -18,9 +18,10 @@ from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import AlertsConfig
 from shipflow.delays.service import policy_for
 from shipflow.domain.events import OpsNotification
-from shipflow.notify.channels import ChannelError, Notice, send
+from shipflow.notify.transports import Message, SendError, TransportSettings, ops_transport
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, OutboxMessage
+from shipflow.text import one_line
 
 TOPIC = OpsNotification.topic
 NEW, ESCALATION = "new", "escalation"
@@ -129,8 +130,9 @@ def alert_line(alert: Alert) -> str:
 
 def notice_for(
     alerts: list[Alert], stage: str, key: str, base_url: str, total: int | None = None
-) -> Notice:
-    """`total`: how many alerts a digest stands for (it names only a sample)."""
+) -> Message:
+    """`total`: how many alerts a digest stands for (it names only a sample). The subject is
+    made one line: alert titles hold shopper text, and a line break cannot go in a header."""
     total = max(total or 0, len(alerts))
     kinds = sorted({a.kind for a in alerts})
     worst = max(alerts, key=lambda a: ("info", "warning", "critical").index(a.severity))
@@ -159,7 +161,10 @@ def notice_for(
             for a in alerts
         ],
     }
-    return Notice(key, subject, [alert_line(a) for a in alerts], link, data, total)
+    subject, lines = one_line(subject), [alert_line(a) for a in alerts]
+    more = [f"... and {total - len(lines)} more"] if total > len(lines) else []
+    body = "\n".join([subject, *(f"- {line}" for line in lines), *more, link])
+    return Message(key, subject, body, lines=lines, link=link, data=data, total=total)
 
 
 def handle(session: Session, message: OutboxMessage, settings: Settings) -> None:
@@ -186,11 +191,12 @@ def handle(session: Session, message: OutboxMessage, settings: Settings) -> None
         payload["channel"]
     )
     if channel is None:
-        raise ChannelError(f"channel {payload['channel']!r} is no longer configured")
+        raise SendError(f"channel {payload['channel']!r} is no longer configured")
     notice = notice_for(
         list(found), payload["stage"], message.dedupe_key, settings.base_url, payload.get("total")
     )
-    send(channel, notice, settings.smtp_url, settings.notify.allow_private_networks)
+    reach = TransportSettings(settings.smtp_url, settings.notify.allow_private_networks)
+    ops_transport(channel, reach).send(notice)
 
 
 def deliver_due(runtime, limit: int = 100) -> int:
@@ -216,7 +222,7 @@ def deliver_due(runtime, limit: int = 100) -> int:
                 continue
             try:
                 handle(session, message, runtime.settings)
-            except ChannelError as exc:
+            except SendError as exc:
                 message.attempts += 1
                 message.last_error = str(exc)[:2000]
                 delay = min(timedelta(minutes=2 ** (message.attempts - 1)), MAX_ATTEMPTS_BACKOFF)

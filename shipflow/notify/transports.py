@@ -1,0 +1,344 @@
+"""Ways a message leaves shipflow: e-mail over SMTP, Slack incoming webhooks, signed JSON
+webhooks (ops alerts, the store, SMS/WhatsApp providers). Ops alerts and customer messages
+share these; `Message.key` travels with each (header / Message-ID) so a receiver can drop the
+duplicate an at-least-once retry may produce.
+
+A transport is a class with `send(message)`. `OPS_TRANSPORTS` names the ones an ops channel
+may use and `CUSTOMER_CHANNELS` the contact each customer channel needs: a new channel
+(LINE, WeChat) is one class here and its entry in one of them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import smtplib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import requests
+
+from shipflow.notify import outbound
+from shipflow.text import reject_control_characters
+
+if TYPE_CHECKING:
+    from shipflow.notify.config import ChannelConfig, ProviderConfig
+
+SIGNATURE_HEADER = "X-Shipflow-Signature"
+DELIVERY_HEADER = "X-Shipflow-Delivery"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+SIGNATURE_TOLERANCE_S = 300
+SLACK_SECTIONS = 10
+TIMEOUT_S = 10.0
+
+
+class SendError(Exception):
+    """The message did not go out; it is retried later."""
+
+
+class InvalidMessage(Exception):
+    """The message itself cannot be sent (a header would break); retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str  # the same on every retry: receivers drop duplicates by it
+    subject: str
+    body: str
+    recipient: str = ""  # a customer's address or phone; an ops channel knows its own
+    sender_name: str = "shipflow"
+    lines: Sequence[str] = ()  # ops alerts, one each: Slack shows them as sections
+    link: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)  # what a webhook carries as JSON
+    total: int = 0  # alerts it stands for, when `lines` names only a sample
+
+
+class Transport(Protocol):
+    def send(self, message: Message) -> None: ...
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    """What every transport of a process shares: the SMTP server and the private networks
+    the configuration lets HTTP transports reach."""
+
+    smtp_url: str = ""
+    allowed: Sequence[outbound.IPNetwork] = ()
+
+
+# --- signed webhooks ---------------------------------------------------------------------
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: the timestamp is signed too,
+    so a captured request cannot be replayed later."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify(
+    secret: str,
+    body: bytes,
+    header: str,
+    now: float | None = None,
+    tolerance_s: float = SIGNATURE_TOLERANCE_S,
+) -> bool:
+    """What a receiver does: check the signature and that it is recent."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - timestamp) > tolerance_s:
+        return False
+    return hmac.compare_digest(sign(secret, body, timestamp), header)
+
+
+def _post(
+    url: str, body: bytes, headers: dict[str, str], allowed: Sequence[outbound.IPNetwork]
+) -> None:
+    """POST through the outbound guard; a refused destination, a network failure or any
+    non-2xx raises `SendError` (keeping only the status line of an answer)."""
+    host = urlsplit(url).hostname
+    try:
+        response = outbound.post(url, body, headers, TIMEOUT_S, allowed)
+    except outbound.DestinationRefused as exc:
+        raise SendError(f"not sent: {exc}") from exc
+    except requests.RequestException as exc:
+        raise SendError(f"POST to {host} failed: {type(exc).__name__}") from exc
+    if not 200 <= response.status_code < 300:
+        raise SendError(f"POST to {host} answered {outbound.status_text(response)}")
+
+
+def post_signed(
+    url: str,
+    secret: str,
+    payload: Mapping[str, Any],
+    key: str = "",
+    allowed: Sequence[outbound.IPNetwork] = (),
+    key_header: str = IDEMPOTENCY_HEADER,
+    now: float | None = None,
+) -> None:
+    """POST `payload` as JSON signed with `secret` (see `sign`); `key` goes in `key_header`."""
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+    timestamp = int(time.time() if now is None else now)
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body, timestamp)}
+    if key:
+        headers[key_header] = key
+    _post(url, body, headers, allowed)
+
+
+class SignedWebhookTransport:
+    """An ops alert as signed JSON: its id, subject, link and the alerts' data."""
+
+    def __init__(self, url: str, secret: str, allowed: Sequence[outbound.IPNetwork] = ()) -> None:
+        self.url, self.secret, self.allowed = url, secret, allowed
+
+    @classmethod
+    def for_channel(cls, channel: ChannelConfig, settings: TransportSettings) -> Transport:
+        return cls(channel.url, channel.secret, settings.allowed)
+
+    def send(self, message: Message) -> None:
+        payload = {"id": message.key, "subject": message.subject, "link": message.link}
+        post_signed(
+            self.url,
+            self.secret,
+            {**payload, **message.data},
+            message.key,
+            self.allowed,
+            key_header=DELIVERY_HEADER,
+        )
+
+
+class ProviderTransport:
+    """SMS or WhatsApp through a provider (or a brand's relay) that takes a signed JSON POST."""
+
+    def __init__(
+        self, url: str, secret: str, channel: str, allowed: Sequence[outbound.IPNetwork] = ()
+    ) -> None:
+        self.url, self.secret, self.channel, self.allowed = url, secret, channel, allowed
+
+    @classmethod
+    def for_provider(
+        cls, channel: str, provider: ProviderConfig, settings: TransportSettings
+    ) -> Transport:
+        return cls(provider.url, provider.secret, channel, settings.allowed)
+
+    def send(self, message: Message) -> None:
+        payload = {"channel": self.channel, "to": message.recipient, "text": message.body}
+        post_signed(self.url, self.secret, payload, message.key, self.allowed)
+
+
+# --- Slack -------------------------------------------------------------------------------
+
+
+def slack_escape(text: str) -> str:
+    """Slack's control characters as the entities Slack asks for
+    (https://api.slack.com/reference/surfaces/formatting#escaping): text a shopper typed (a
+    ship-to state `<!channel>`, a link `<https://...|Log in>`) then shows as typed instead of
+    pinging the channel or posting a disguised link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_text(text: str, limit: int) -> str:
+    """Escaped and cut to Slack's `limit`, never through the middle of an entity."""
+    escaped = slack_escape(text)
+    return escaped if len(escaped) <= limit else re.sub(r"&[a-z]*$", "", escaped[:limit])
+
+
+def slack_payload(message: Message) -> dict[str, Any]:
+    """Block Kit message; `text` is the fallback shown in notifications. Every text from an
+    alert is escaped; only the footer link is ours to format."""
+    shown = list(message.lines[:SLACK_SECTIONS]) if message.lines else [message.body]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _slack_text(message.subject, 150)},
+        },
+        *(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _slack_text(line, 3000)}}
+            for line in shown
+        ),
+    ]
+    more = max(message.total, len(message.lines)) - len(message.lines[:SLACK_SECTIONS])
+    footer = f"<{message.link}|Open the ops page>" + (f" · {more} more" if more > 0 else "")
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
+    return {"text": slack_escape(message.subject), "blocks": blocks}
+
+
+class SlackTransport:
+    def __init__(self, url: str, allowed: Sequence[outbound.IPNetwork] = ()) -> None:
+        self.url, self.allowed = url, allowed
+
+    @classmethod
+    def for_channel(cls, channel: ChannelConfig, settings: TransportSettings) -> Transport:
+        return cls(channel.url, settings.allowed)
+
+    def send(self, message: Message) -> None:
+        body = json.dumps(slack_payload(message)).encode()
+        _post(self.url, body, {"Content-Type": "application/json"}, self.allowed)
+
+
+# --- e-mail ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmtpUrl:
+    """`smtp://user:password@host:port?starttls=true&from=addr`: `smtps://` for implicit TLS,
+    `starttls` (true/1/yes) to upgrade a plain connection, `from` for the sender address."""
+
+    host: str
+    port: int
+    implicit_tls: bool
+    starttls: bool
+    username: str
+    password: str
+    from_address: str
+
+    @classmethod
+    def parse(cls, url: str) -> SmtpUrl:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(f"SMTP URL must look like smtp://host:port, got {url!r}")
+        query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+        implicit_tls = parts.scheme == "smtps"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if implicit_tls else 25),
+            implicit_tls=implicit_tls,
+            starttls=query.get("starttls", "").lower() in ("1", "true", "yes"),
+            username=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            from_address=query.get("from", "no-reply@shipflow.local"),
+        )
+
+
+class SmtpTransport:
+    """E-mail to `message.recipient`, else to the fixed `to` (an ops channel's list).
+    `sender`: the From of an ops channel; customers get "<brand> <the URL's `from`>"."""
+
+    def __init__(
+        self,
+        url: str,
+        to: Sequence[str] = (),
+        sender: str = "",
+        timeout: float = TIMEOUT_S,
+    ) -> None:
+        self.server = SmtpUrl.parse(url)
+        self.to, self.sender, self.timeout = list(to), sender, timeout
+
+    @classmethod
+    def for_channel(cls, channel: ChannelConfig, settings: TransportSettings) -> Transport:
+        if not settings.smtp_url:
+            raise SendError("no smtp_url configured (set SHIPFLOW_SMTP_URL)")
+        return cls(settings.smtp_url, channel.to, channel.sender)
+
+    def mail(self, message: Message) -> EmailMessage:
+        """The e-mail, or `InvalidMessage` naming the header that cannot hold its text: a line
+        break there would let the text add headers (Bcc ...) of its own."""
+        headers = {
+            "From": self.sender or f"{message.sender_name} <{self.server.from_address}>",
+            "To": message.recipient or ", ".join(self.to),
+            "Subject": message.subject,
+            "Date": formatdate(localtime=False),
+        }
+        if message.key:
+            digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
+            headers |= {"Message-ID": f"<{digest}@shipflow>", DELIVERY_HEADER: message.key}
+        mail = EmailMessage()
+        for name, value in headers.items():
+            try:
+                reject_control_characters(value)
+            except ValueError as exc:
+                raise InvalidMessage(f"{name} header {exc}") from None
+            mail[name] = value
+        mail.set_content(message.body)
+        return mail
+
+    def send(self, message: Message) -> None:
+        mail, server = self.mail(message), self.server
+        factory = smtplib.SMTP_SSL if server.implicit_tls else smtplib.SMTP
+        try:
+            with factory(server.host, server.port, timeout=self.timeout) as smtp:
+                if server.starttls:
+                    smtp.starttls()
+                if server.username:
+                    smtp.login(server.username, server.password)
+                smtp.send_message(mail)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SendError(f"SMTP {server.host}:{server.port}: {exc}") from exc
+
+
+class LogTransport:
+    """Writes messages to the log instead of sending them: the demo's default without SMTP."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or logging.getLogger("shipflow.messages")
+
+    def send(self, message: Message) -> None:
+        self.logger.info("message to %s: %s\n%s", message.recipient, message.subject, message.body)
+
+
+# --- the registries ----------------------------------------------------------------------
+
+OPS_TRANSPORTS: dict[str, Callable[[ChannelConfig, TransportSettings], Transport]] = {
+    "slack": SlackTransport.for_channel,
+    "email": SmtpTransport.for_channel,
+    "webhook": SignedWebhookTransport.for_channel,
+}
+"""An ops channel's `type` -> its transport, built from the channel's configuration."""
+
+CUSTOMER_CHANNELS: dict[str, str] = {"email": "email", "sms": "phone", "whatsapp": "phone"}
+"""A customer channel -> the order contact it needs. E-mail goes through the SMTP server,
+the others through `ProviderTransport`, the brand's provider for that channel."""
+
+
+def ops_transport(channel: ChannelConfig, settings: TransportSettings) -> Transport:
+    return OPS_TRANSPORTS[channel.type](channel, settings)
