@@ -60,12 +60,12 @@ def sync_brand(session: Session, brand: BrandConfig) -> Brand:
             {"brand_id": row.id, "code": account.code},
             {"carrier": account.carrier, "sandbox": account.sandbox},
         )
-    for account in brand.channels:
+    for shop in brand.channels:
         _upsert(
             session,
             ChannelAccount,
-            {"brand_id": row.id, "code": account.code},
-            {"channel": account.channel, "shop": account.shop},
+            {"brand_id": row.id, "code": shop.code},
+            {"channel": shop.channel, "shop": shop.shop},
         )
     return row
 

@@ -5,7 +5,7 @@ credentials (never the database)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,8 +14,10 @@ from channels.base import ChannelAccount as SourceAccount
 from channels.base import OrderSource, WebhookRequest
 from channels.registry import get_source_class
 from shipflow.config import Settings
-from shipflow.runtime import Runtime
 from shipflow.store.models import Brand, ChannelAccount
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 
 class UnknownChannelAccount(LookupError):

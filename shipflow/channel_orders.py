@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -16,9 +17,11 @@ from channels.base import Capability, Fulfilment, FulfilmentEvent
 from shipflow.channel_accounts import Shop, UnknownChannelAccount, load_shop
 from shipflow.domain.events import MILESTONES, ShipmentShipped
 from shipflow.orders import import_order
-from shipflow.runtime import Runtime
 from shipflow.store.models import Order, OutboxMessage, Shipment
 from shipflow.store.tracking_models import WebhookReceipt
+
+if TYPE_CHECKING:
+    from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,13 @@ def write_back(session: Session, message: OutboxMessage, *, runtime: Runtime) ->
     At least once: sources dedupe on the message's key."""
     shipment = session.get(Shipment, message.payload["shipment_id"])
     order = session.get(Order, shipment.order_id) if shipment and shipment.order_id else None
-    if order is None or order.source_account is None or shipment.kind != "forward":
+    if (
+        shipment is None
+        or order is None
+        or order.source_account is None
+        or order.source_order_id is None
+        or shipment.kind != "forward"
+    ):
         return
     try:
         source = load_shop(session, runtime, order.source_account).source

@@ -77,9 +77,9 @@ def choose_channel(channels: CustomerChannelsConfig, order: Order) -> str | None
     return next((name for name in channels.prefer if contact(order, name)), None)
 
 
-def language_of(session: Session, order: Order) -> str:
+def language_of(session: Session, order: Order, settings: Settings) -> str:
     """The order's language if its brand speaks it, else the brand's closest or first."""
-    config = brand_config(session, order.brand_id)
+    config = brand_config(session, order.brand_id, settings)
     return pick_language(order.language, config.languages if config else ["en"])
 
 
@@ -92,25 +92,25 @@ def queue(
     context: Mapping[str, object],
     now: datetime,
     customer_zone: str,
+    settings: Settings,
     shipment_id: str | None = None,
     channel: str | None = None,
     discriminator: str = "",
 ) -> CustomerMessageRow | None:
     """Queue the message unless it was queued before; returns it, or None if a duplicate or
     the customer cannot be reached. `channel`: chosen by `choose_channel` unless given."""
+    config = brand_config(session, brand.id, settings)
     if channel is None:
-        config = brand_config(session, brand.id)
         channels = config.customer_channels if config else CustomerChannelsConfig()
         channel = choose_channel(channels, order)
     recipient = contact(order, channel) if channel else ""
-    if not recipient:
+    if channel is None or not recipient:
         return None
     key = message_key(shipment_id or order.id, milestone.value, channel, discriminator)
     if session.scalar(select(CustomerMessageRow.id).where(CustomerMessageRow.key == key)):
         return None
-    config = brand_config(session, brand.id)
     notifications = config.notifications if config else NotificationsConfig()
-    language = language_of(session, order)
+    language = language_of(session, order, settings)
     quiet = notifications.quiet_hours
     message = render(
         template_for(milestone, language, notifications.templates),
@@ -167,7 +167,7 @@ def _claim_next(session: Session, now: datetime) -> CustomerMessageRow | None:
 def _send(
     session: Session, row: CustomerMessageRow, now: datetime, senders: CustomerSenders
 ) -> bool:
-    brand = session.get(Brand, row.brand_id)
+    brand = session.get_one(Brand, row.brand_id)
     sender = senders.sender_for(brand.code, row.channel)
     if sender is None:
         row.status, row.error = "failed", f"no sender configured for {row.channel}"

@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from shipflow.delays import routing
 from shipflow.delays.service import detect_for_shipment
 from shipflow.domain.events import (
     AvailableForPickup,
@@ -38,7 +39,6 @@ from shipflow.domain.events import (
     StoreWebhook,
 )
 from shipflow.jobs.postpurchase import on_attempt_failed, on_milestone, send_store_webhook
-from shipflow.notify import ops
 from shipflow.store.models import OutboxMessage, Shipment
 from shipflow.tracking.prediction import revise_prediction
 
@@ -72,10 +72,10 @@ def detect_delays(
 
 
 def notify_ops(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
-    ops.handle(session, message, runtime.settings)
+    routing.handle(session, message, runtime.settings)
 
 
-EVENT_HANDLERS: dict[type, InTransaction | ThroughOutbox] = {
+EVENT_HANDLERS: dict[type[Any], InTransaction | ThroughOutbox] = {  # event class -> reaction
     # Delay detection reads the prediction just revised, so it runs second.
     ShipmentTracked: InTransaction((revise_delivery_date, detect_delays)),
     DeliveryAttemptFailed: ThroughOutbox(on_attempt_failed),  # open or count the NDR case

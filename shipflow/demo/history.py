@@ -113,6 +113,8 @@ def seed_demo_history(session: Session, brand: Brand, settings: Settings, now: d
     ships with the sandbox carrier and has no history yet: the demo's widget then promises from
     history at its first page view. Returns the orders added (0: nothing to do)."""
     config = settings.brand(brand.code)
+    if config is None:
+        return 0
     has_history = session.scalar(select(exists().where(DeliveryHistoryRow.brand_id == brand.id)))
     if has_history or not any(c.carrier == "sandbox" for c in config.carriers):
         return 0

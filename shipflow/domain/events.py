@@ -134,7 +134,7 @@ class StoreWebhook:
 
 class OpsNotification:
     """An ops alert, or a digest of many, to send on one of the brand's channels. The alert
-    cycle queues these in bulk (`shipflow.notify.ops`); the payload names the channel, the
+    cycle queues these in bulk (`shipflow.delays.routing`); the payload names the channel, the
     stage (new or escalation), the alert ids and their total."""
 
     topic: ClassVar[str] = "ops.alert"

@@ -101,7 +101,7 @@ def _message_customer(
         return
     order = session.get(Order, shipment.order_id)
     brand = session.get(Brand, shipment.brand_id)
-    language = customer.language_of(session, order)
+    language = customer.language_of(session, order, runtime.settings)
     link = tracking_link(brand.code, shipment.id, runtime)
     day = payload.get("predicted_date") or shipment.predicted_date or shipment.promised_date
     when = date.fromisoformat(day) if isinstance(day, str) else day
@@ -117,6 +117,7 @@ def _message_customer(
         },
         now=now,
         customer_zone=customer.zone_for(order.ship_to or {}),
+        settings=runtime.settings,
         shipment_id=shipment.id,
         discriminator=str(when) if topic == ShipmentDelayed.topic else "",
     )

@@ -43,8 +43,8 @@ LINK_PURPOSE = "ndr"
 CarrierFor = Callable[[Shipment], Carrier]
 
 
-def policy_for(session: Session, brand_id: str) -> NdrPolicy:
-    brand = brand_config(session, brand_id)
+def policy_for(session: Session, brand_id: str, settings: Settings) -> NdrPolicy:
+    brand = brand_config(session, brand_id, settings)
     return NdrPolicy(max_attempts=brand.ndr.max_attempts) if brand else NdrPolicy()
 
 
@@ -110,7 +110,7 @@ class NdrService:
         self, shipment: Shipment, reason: Reason | None, now: datetime
     ) -> NdrCaseRow:
         row = self.case_of(shipment.id)
-        policy = policy_for(self.session, shipment.brand_id)
+        policy = policy_for(self.session, shipment.brand_id, self.settings)
         case, steps = on_attempt_failed(
             _to_domain(row) if row else None, shipment.id, reason, now, policy
         )
@@ -162,7 +162,7 @@ class NdrService:
             pickup_point_id=details.get("pickup_point_id", ""),
             instructions=details.get("instructions", ""),
         )
-        policy = policy_for(self.session, shipment.brand_id)
+        policy = policy_for(self.session, shipment.brand_id, self.settings)
         while True:
             try:
                 row.carrier_reference = self.carrier_for(shipment).failed_delivery_action(
@@ -186,7 +186,7 @@ class NdrService:
         )
         for row in rows:
             shipment = self.session.get(Shipment, row.shipment_id)
-            policy = policy_for(self.session, row.brand_id)
+            policy = policy_for(self.session, row.brand_id, self.settings)
             case, steps = follow_up(_to_domain(row), now, policy)
             if steps:
                 _save(row, case, now)
@@ -230,6 +230,7 @@ class NdrService:
             context={"action_link": action_link(self.settings, row.id, self.clock)},
             now=now,
             customer_zone=customer.zone_for(order.ship_to),
+            settings=self.settings,
             shipment_id=shipment.id,
             discriminator=discriminator,
         )

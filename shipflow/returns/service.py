@@ -67,8 +67,8 @@ def find_order(
     return None
 
 
-def policy_for(session: Session, brand_id: str) -> ReturnPolicy:
-    brand = brand_config(session, brand_id)
+def policy_for(session: Session, brand_id: str, settings: Settings) -> ReturnPolicy:
+    brand = brand_config(session, brand_id, settings)
     if brand is None:
         return ReturnPolicy()
     final_sale = frozenset(p.sku for p in brand.products if p.final_sale)
@@ -97,7 +97,13 @@ def _already_returned(session: Session, order: Order) -> dict[str, int]:
     return {sku: int(total) for sku, total in rows}
 
 
-def judge(session: Session, order: Order, choices: Sequence[ItemChoice], now: datetime) -> Decision:
+def judge(
+    session: Session,
+    order: Order,
+    choices: Sequence[ItemChoice],
+    now: datetime,
+    settings: Settings,
+) -> Decision:
     lines = {line.sku: line for line in order.lines}
     returned = _already_returned(session, order)
     requests = [
@@ -112,13 +118,19 @@ def judge(session: Session, order: Order, choices: Sequence[ItemChoice], now: da
         )
         for choice in choices
     ]
-    return decide(policy_for(session, order.brand_id), requests, delivered_at(session, order), now)
+    policy = policy_for(session, order.brand_id, settings)
+    return decide(policy, requests, delivered_at(session, order), now)
 
 
 def request_return(
-    session: Session, order: Order, choices: Sequence[ItemChoice], now: datetime, language: str
+    session: Session,
+    order: Order,
+    choices: Sequence[ItemChoice],
+    now: datetime,
+    language: str,
+    settings: Settings,
 ) -> ReturnRequestRow:
-    decision = judge(session, order, choices, now)
+    decision = judge(session, order, choices, now, settings)
     refused = {r.sku: r.code for r in decision.refusals}
     photos = {c.sku: list(c.photos) for c in choices}
     row = ReturnRequestRow(
@@ -250,6 +262,7 @@ def issue_label(
         context={"label_link": shipment.label_url},
         now=now,
         customer_zone=customer.zone_for(ship_to),
+        settings=settings,
         shipment_id=shipment.id,
     )
     return shipment
@@ -279,6 +292,7 @@ def on_return_shipment_status(
             context={},
             now=now,
             customer_zone=customer.zone_for(order.ship_to or {}),
+            settings=settings,
             shipment_id=shipment.id,
         )
 
@@ -288,6 +302,7 @@ def mark_refunded(
     request: ReturnRequestRow,
     now: datetime,
     amount_text: Callable[[int, str], str],
+    settings: Settings,
 ) -> None:
     """The store says it refunded: tell the customer once."""
     if request.status == "refunded":
@@ -302,6 +317,7 @@ def mark_refunded(
         context={"amount": amount_text(request.refund_amount, request.currency)},
         now=now,
         customer_zone=customer.zone_for(order.ship_to or {}),
+        settings=settings,
         shipment_id=request.shipment_id,
     )
 

@@ -214,7 +214,7 @@ def get_rules():
     stored = g.db.get(AllocationRules, g.brand_id)
     if stored is not None:
         return {"source": "api", "rules": stored.rules}
-    brand = brand_config(g.db, g.brand_id)
+    brand = brand_config(g.db, g.brand_id, g.runtime.settings)
     return {"source": "config", "rules": dict(brand.rules) if brand else {}}
 
 

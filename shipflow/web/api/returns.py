@@ -148,7 +148,9 @@ def return_refunded(path: IdPath):
     request = brand_return(path.id, lock=True)
     if request.status in ("review", "refused", "approved"):
         raise _conflict(ReturnError(f"return {request.id} is {request.status}; nothing to refund"))
-    mark_refunded(g.db, request, g.runtime.clock.now(), money_text(request.language))
+    mark_refunded(
+        g.db, request, g.runtime.clock.now(), money_text(request.language), g.runtime.settings
+    )
     return return_json(request), 200
 
 

@@ -98,7 +98,7 @@ def _dates(visit: Visit) -> list[date]:
         visit.shipment.service,
         (visit.order.ship_to if visit.order else None) or {},
         local_today,
-        policy_for(g.db, visit.case.brand_id),
+        policy_for(g.db, visit.case.brand_id, g.runtime.settings),
     )
 
 

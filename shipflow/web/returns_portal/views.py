@@ -147,7 +147,7 @@ def find(brand_code: str):
 
 
 def _items_page(order: Order, lines, status: int = 200, error: str = ""):
-    policy = returns.policy_for(g.db, order.brand_id)
+    policy = returns.policy_for(g.db, order.brand_id, g.runtime.settings)
     reasons = [(name, reason_label(name)) for name, rule in policy.reasons.items() if rule.allowed]
     photo_reasons = [name for name, rule in policy.reasons.items() if rule.photos_required]
     return private(
@@ -198,7 +198,7 @@ def submit(brand_code: str):
     if not choices:
         return _items_page(order, lines, 400, _("Please choose at least one item to return."))
     request_row = returns.request_return(
-        g.db, order, choices, g.runtime.clock.now(), current_language()
+        g.db, order, choices, g.runtime.clock.now(), current_language(), g.runtime.settings
     )
     if request_row.status == "approved":
         try:
