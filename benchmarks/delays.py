@@ -23,6 +23,7 @@ from shipflow.brands import sync_brand
 from shipflow.config import load_settings
 from shipflow.delays.config import AlertsConfig
 from shipflow.delays.sweep import scan
+from shipflow.runtime import Runtime
 from shipflow.store.db import make_engine, make_session_factory, unit_of_work
 from shipflow.store.migrate import upgrade
 from shipflow.store.models import Alert, Brand, OutboxMessage
@@ -163,7 +164,7 @@ def shipment_rows(brand_id: str, active: int, delivered: int, rng: random.Random
 
 def load(engine, sessions, active: int, delivered: int) -> str:
     with unit_of_work(sessions) as session:
-        brand_id = sync_brand(session, load_settings(environ={}).brands[0]).id
+        brand_id = sync_brand(session, session.info["runtime"].settings.brands[0]).id
     started = time.perf_counter()
     raw = engine.raw_connection()
     copy_sql = f"COPY shipments ({', '.join(COLUMNS)}) FROM STDIN"
@@ -214,7 +215,8 @@ def main() -> None:
         admin.dispose()
         upgrade(url)
     engine = make_engine(url)
-    sessions = make_session_factory(engine)
+    # The sweep reads the brand's alert policy from the runtime behind its session.
+    sessions = Runtime(load_settings(environ={}), engine, make_session_factory(engine)).sessions
     if args.reuse:
         with engine.begin() as conn:
             conn.execute(text("TRUNCATE alerts, outbox"))

@@ -9,29 +9,47 @@ from datetime import datetime
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
-from shipflow.brands import brand_config
 from shipflow.delays import alerts
 from shipflow.delays.detectors import (
     Delay,
     Policy,
     ShipmentSnapshot,
+    delayed_kinds,
     detect,
+    shipment_kinds,
 )
 from shipflow.domain import Status
 from shipflow.domain.events import ShipmentDelayed
-from shipflow.store.models import Alert, Shipment
+from shipflow.store.models import Alert, Brand, Shipment
 from shipflow.store.outbox import publish
 
-# Kinds that mean the customer's parcel is behind (the exception has its own event).
-DELAY_EVENT_KINDS = frozenset({"late", "stale", "not_picked_up"})
-SHIPMENT_KINDS = ("late", "stale", "not_picked_up", "exception")
 Lane = tuple[str, str]
+# What a snapshot reads of a shipment, by attribute name: an ORM `Shipment` has them, and so
+# has a result row of these columns.
+SNAPSHOT_COLUMNS = (
+    Shipment.id,
+    Shipment.brand_id,
+    Shipment.carrier,
+    Shipment.status,
+    Shipment.created_at,
+    Shipment.kind,
+    Shipment.status_reason,
+    Shipment.promised_date,
+    Shipment.predicted_date,
+    Shipment.last_event_at,
+    Shipment.warehouse_code,
+    Shipment.destination_state,
+    Shipment.destination_postal_code,
+)
 
 
 def policy_for(session: Session, brand_id: str) -> Policy:
-    """The brand's policy from its configuration (alert channels hold secrets, so they are
-    never stored on the brand row); the defaults for a brand the configuration lacks."""
-    brand = brand_config(session, brand_id)
+    """The brand's policy from the configuration of the runtime behind the session (alert
+    channels hold secrets, so they are never stored on the brand row); the defaults for a
+    brand the configuration lacks. Read without `shipflow.brands`, which imports the
+    configuration: the configuration imports `shipflow.delays.config`, not the reverse."""
+    code = session.scalar(select(Brand.code).where(Brand.id == brand_id))
+    brand = session.info["runtime"].settings.brand(code) if code else None
     if brand is None:
         return Policy()
     return Policy(alerts=brand.alerts, warehouses={w.code: w.to_domain() for w in brand.warehouses})
@@ -47,7 +65,8 @@ def region_column(policy: Policy):
     return func.substr(Shipment.destination_postal_code, 1, 3)
 
 
-def snapshot(shipment: Shipment, policy: Policy) -> ShipmentSnapshot:
+def snapshot(shipment, policy: Policy) -> ShipmentSnapshot:
+    """The one snapshot builder: from a `Shipment` or a row of `SNAPSHOT_COLUMNS`."""
     return ShipmentSnapshot(
         id=shipment.id,
         brand_id=shipment.brand_id,
@@ -126,13 +145,14 @@ def detect_for_shipment(session: Session, shipment: Shipment, now: datetime) -> 
         select(Alert).where(
             Alert.shipment_id == snap.id,
             Alert.status != alerts.RESOLVED,
-            Alert.kind.in_(SHIPMENT_KINDS),
+            Alert.kind.in_(shipment_kinds()),
         )
     ):
         if alert.dedupe_key not in current:
             alerts.resolve(alert, "shipflow", now)
+    delayed = delayed_kinds()
     for delay in delays:
-        if delay.kind in DELAY_EVENT_KINDS:
+        if delay.kind in delayed:
             publish(session, delayed_event(snap, delay, now))
             break
     return delays
