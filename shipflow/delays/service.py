@@ -4,7 +4,9 @@ scheduled sweep (`shipflow.delays.sweep`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
@@ -24,8 +26,7 @@ from shipflow.store.models import Alert, Brand, Shipment
 from shipflow.store.outbox import publish
 
 Lane = tuple[str, str]
-# What a snapshot reads of a shipment, by attribute name: an ORM `Shipment` has them, and so
-# has a result row of these columns.
+# What a snapshot reads of a shipment, in the order `snapshot_from_row` unpacks it.
 SNAPSHOT_COLUMNS = (
     Shipment.id,
     Shipment.brand_id,
@@ -65,22 +66,42 @@ def region_column(policy: Policy):
     return func.substr(Shipment.destination_postal_code, 1, 3)
 
 
-def snapshot(shipment, policy: Policy) -> ShipmentSnapshot:
-    """The one snapshot builder: from a `Shipment` or a row of `SNAPSHOT_COLUMNS`."""
+def snapshot_from_row(row: Sequence[Any], policy: Policy) -> ShipmentSnapshot:
+    """The one snapshot builder: from the values of `SNAPSHOT_COLUMNS`, in their order (the
+    sweep's result rows; unpacked by position, which is several times faster than by name)."""
+    (
+        id_,
+        brand_id,
+        carrier,
+        status,
+        created_at,
+        kind,
+        reason,
+        promised_date,
+        predicted_date,
+        last_event_at,
+        warehouse_code,
+        state,
+        postal_code,
+    ) = row
     return ShipmentSnapshot(
-        id=shipment.id,
-        brand_id=shipment.brand_id,
-        carrier=shipment.carrier,
-        status=Status(shipment.status),
-        created_at=shipment.created_at,
-        kind=shipment.kind,
-        reason=shipment.status_reason,
-        promised_date=shipment.promised_date,
-        predicted_date=shipment.predicted_date,
-        last_event_at=shipment.last_event_at,
-        warehouse_code=shipment.warehouse_code,
-        region=region_of(shipment.destination_state, shipment.destination_postal_code, policy),
+        id=id_,
+        brand_id=brand_id,
+        carrier=carrier,
+        status=Status(status),
+        created_at=created_at,
+        kind=kind,
+        reason=reason,
+        promised_date=promised_date,
+        predicted_date=predicted_date,
+        last_event_at=last_event_at,
+        warehouse_code=warehouse_code,
+        region=region_of(state, postal_code, policy),
     )
+
+
+def snapshot(shipment: Shipment, policy: Policy) -> ShipmentSnapshot:
+    return snapshot_from_row([getattr(shipment, c.key) for c in SNAPSHOT_COLUMNS], policy)
 
 
 def shipment_alert(snap: ShipmentSnapshot, delay: Delay) -> dict:

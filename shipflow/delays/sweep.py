@@ -33,7 +33,7 @@ from shipflow.delays.service import (
     policy_for,
     region_column,
     shipment_alert,
-    snapshot,
+    snapshot_from_row,
     sql_date,
 )
 from shipflow.domain import TERMINAL_STATUSES, Status
@@ -173,7 +173,7 @@ def _candidates(session: Session, brand_id: str, now: datetime, policy: Policy):
         sweep_candidates(now, policy),
     )
     for row in session.execute(statement).yield_per(10_000):
-        yield snapshot(row, policy)
+        yield snapshot_from_row(row, policy)
 
 
 def _publish_delayed(session: Session, events: Iterable[ShipmentDelayed]) -> int:
