@@ -101,6 +101,7 @@ def snapshot_from_row(row: Sequence[Any], policy: Policy) -> ShipmentSnapshot:
 
 
 def snapshot(shipment: Shipment, policy: Policy) -> ShipmentSnapshot:
+    """The snapshot of a loaded (possibly not yet flushed) shipment."""
     return snapshot_from_row([getattr(shipment, c.key) for c in SNAPSHOT_COLUMNS], policy)
 
 
