@@ -6,11 +6,15 @@ Nothing else of the configuration is copied: code reads a brand's typed configur
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shipflow.config import BrandConfig, Settings
 from shipflow.store.models import Brand, CarrierAccount, ChannelAccount, Warehouse
+
+if TYPE_CHECKING:
+    from shipflow.config import BrandConfig, Settings
 
 
 def _upsert(session: Session, model, where: dict, values: dict):

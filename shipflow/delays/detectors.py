@@ -1,8 +1,12 @@
-"""Pure delay detectors: a shipment snapshot, the time and the brand's policy in, the
-delays found out. No I/O, so the per-event path and the scheduled sweep judge alike."""
+"""Delay detectors: each is one `Detector` in `DETECTORS`, carrying its kind, its pure
+judgement of one shipment snapshot (the time and the brand's policy in, the delay out, no
+I/O) and the SQL pre-filter with which the scheduled sweep finds every shipment it may judge
+delayed. The per-event path and the sweep both go through `DETECTORS`, so they judge alike
+and a detector added here runs in both."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -10,9 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
+from sqlalchemy import ColumnElement, and_, false, func, or_
 
-from shipflow.delays.config import AlertsConfig, LaneConfig
+from shipflow.delays.config import AlertsConfig, Kind, LaneConfig
 from shipflow.domain import Reason, Status, Warehouse
+from shipflow.store.models import Shipment
 
 # Statuses a parcel can still leave by itself; the sweep looks only at these.
 ACTIVE_STATUSES = (
@@ -132,13 +138,6 @@ def detect_exception(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Dela
     )
 
 
-DETECTORS = (detect_late, detect_stale, detect_not_picked_up, detect_exception)
-
-
-def detect(s: ShipmentSnapshot, now: datetime, policy: Policy) -> list[Delay]:
-    return [d for d in (detector(s, now, policy) for detector in DETECTORS) if d is not None]
-
-
 def _warning(
     s: ShipmentSnapshot,
     kind: str,
@@ -158,6 +157,119 @@ def _warning(
 
 def _iso(s: ShipmentSnapshot) -> str | None:
     return s.predicted_date.isoformat() if s.predicted_date else None
+
+
+# --- the sweep's SQL pre-filters: every shipment a detector may flag, over `shipments` ---
+
+
+def late_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
+    """SQL for `detect_late`."""
+    return and_(
+        Shipment.kind == "forward",
+        Shipment.promised_date.is_not(None),
+        or_(
+            Shipment.predicted_date > Shipment.promised_date,
+            Shipment.promised_date <= last_broken_promise(now),
+        ),
+    )
+
+
+def stale_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
+    """SQL for `detect_stale`: silent longer than the (carrier's own or default) limit."""
+    config = policy.alerts
+    seen = func.coalesce(Shipment.last_event_at, Shipment.created_at)
+    overridden = {
+        status: [c for c, limits in config.carrier_stale_hours.items() if status in limits]
+        for status in {s for limits in config.carrier_stale_hours.values() for s in limits}
+    }
+    clauses = []
+    for status, hours in config.stale_hours.items():
+        clauses.append(
+            and_(
+                Shipment.status == status,
+                Shipment.carrier.not_in(overridden.get(status, [])),
+                seen < now - timedelta(hours=hours),
+            )
+        )
+    for carrier, limits in config.carrier_stale_hours.items():
+        for status, hours in limits.items():
+            clauses.append(
+                and_(
+                    Shipment.status == status,
+                    Shipment.carrier == carrier,
+                    seen < now - timedelta(hours=hours),
+                )
+            )
+    return or_(false(), *clauses)
+
+
+def not_picked_up_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
+    """SQL for `detect_not_picked_up`: one creation threshold per warehouse."""
+    not_scanned = Shipment.status.in_(NOT_PICKED_UP_STATUSES)
+    known = list(policy.warehouses)
+    clauses = [
+        and_(
+            Shipment.warehouse_code == code,
+            Shipment.created_at < latest_overdue_label(now, warehouse, policy),
+        )
+        for code, warehouse in policy.warehouses.items()
+    ]
+    clauses.append(
+        and_(
+            Shipment.warehouse_code.not_in(known),
+            Shipment.created_at < latest_overdue_label(now, None, policy),
+        )
+    )
+    return and_(not_scanned, or_(*clauses))
+
+
+def exception_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
+    """SQL for `detect_exception`."""
+    return Shipment.status == Status.EXCEPTION
+
+
+# --- the detectors ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Detector:
+    """One kind of shipment delay. `judge` decides on one snapshot; `candidates` is SQL true
+    for at least every shipment `judge` may flag (the sweep judges only those, so a filter
+    that misses one hides it from the sweep). `publishes_delayed`: the kind means the
+    customer's parcel is behind, so it publishes `ShipmentDelayed` (an exception has its own
+    event)."""
+
+    kind: Kind
+    judge: Callable[[ShipmentSnapshot, datetime, Policy], Delay | None]
+    candidates: Callable[[datetime, Policy], ColumnElement[bool]]
+    publishes_delayed: bool = True
+
+
+LATE = Detector("late", detect_late, late_candidates)
+DETECTORS: tuple[Detector, ...] = (
+    LATE,
+    Detector("stale", detect_stale, stale_candidates),
+    Detector("not_picked_up", detect_not_picked_up, not_picked_up_candidates),
+    Detector("exception", detect_exception, exception_candidates, publishes_delayed=False),
+)
+
+
+def detect(s: ShipmentSnapshot, now: datetime, policy: Policy) -> list[Delay]:
+    return [d for d in (detector.judge(s, now, policy) for detector in DETECTORS) if d is not None]
+
+
+def sweep_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
+    """Every registered detector's pre-filter: the sweep's `WHERE`."""
+    return or_(*(detector.candidates(now, policy) for detector in DETECTORS))
+
+
+def shipment_kinds() -> tuple[str, ...]:
+    """The alert kinds raised per shipment, resolved when no longer detected."""
+    return tuple(detector.kind for detector in DETECTORS)
+
+
+def delayed_kinds() -> frozenset[str]:
+    return frozenset(detector.kind for detector in DETECTORS if detector.publishes_delayed)
 
 
 # --- warehouse working days -------------------------------------------------------------

@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from shipflow.config import Settings
 from shipflow.delays.service import policy_for, region_column, sql_date
 from shipflow.domain import Status
 from shipflow.store.models import Shipment
+
+if TYPE_CHECKING:
+    from shipflow.config import Settings
 
 
 @dataclass(frozen=True)

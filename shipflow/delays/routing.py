@@ -9,11 +9,11 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shipflow.config import Settings
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import AlertsConfig
 from shipflow.delays.service import policy_for
@@ -22,6 +22,9 @@ from shipflow.notify.transports import Message, SendError, TransportSettings, op
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, OutboxMessage
 from shipflow.text import one_line
+
+if TYPE_CHECKING:
+    from shipflow.config import Settings
 
 TOPIC = OpsNotification.topic
 NEW, ESCALATION = "new", "escalation"

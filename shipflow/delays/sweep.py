@@ -1,6 +1,6 @@
-"""The scheduled sweep over every active shipment of a brand, set-based: SQL narrows a
-million rows to the few that may be late, silent or unpicked, lane statistics are two
-GROUP BYs, and only the candidates meet the same pure detectors as `detect_for_shipment`."""
+"""The scheduled sweep over every active shipment of a brand, set-based: the detectors' SQL
+pre-filters narrow a million rows to the few that may be delayed, lane statistics are two
+GROUP BYs, and only the candidates meet the same detectors as `detect_for_shipment`."""
 
 from __future__ import annotations
 
@@ -8,39 +8,41 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, case, exists, false, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from shipflow.config import Settings
 from shipflow.delays import alerts
-from shipflow.delays.config import AlertsConfig
 from shipflow.delays.detectors import (
     ACTIVE_STATUSES,
-    NOT_PICKED_UP_STATUSES,
+    LATE,
     LaneIncident,
     LaneStats,
     Policy,
-    ShipmentSnapshot,
+    delayed_kinds,
     detect,
     lane_incident,
-    last_broken_promise,
-    latest_overdue_label,
+    shipment_kinds,
+    sweep_candidates,
 )
 from shipflow.delays.service import (
-    DELAY_EVENT_KINDS,
-    SHIPMENT_KINDS,
+    SNAPSHOT_COLUMNS,
     Lane,
     delayed_event,
     open_incidents,
     policy_for,
     region_column,
     shipment_alert,
+    snapshot_from_row,
     sql_date,
 )
 from shipflow.domain import TERMINAL_STATUSES, Status
 from shipflow.domain.events import ShipmentDelayed
 from shipflow.store.models import Alert, Order, OutboxMessage, Shipment
+
+if TYPE_CHECKING:
+    from shipflow.config import Settings
 
 SAMPLE_IDS = 20
 
@@ -53,65 +55,6 @@ class ScanResult:
     incidents: list[LaneIncident] = field(default_factory=list)
     events_published: int = 0
     resolved: int = 0
-
-
-def _late_condition(now: datetime):
-    return and_(
-        Shipment.kind == "forward",
-        Shipment.promised_date.is_not(None),
-        or_(
-            Shipment.predicted_date > Shipment.promised_date,
-            Shipment.promised_date <= last_broken_promise(now),
-        ),
-    )
-
-
-def _stale_condition(now: datetime, config: AlertsConfig):
-    """SQL for `detect_stale`: silent longer than the (carrier's own or default) limit."""
-    seen = func.coalesce(Shipment.last_event_at, Shipment.created_at)
-    overridden = {
-        status: [c for c, limits in config.carrier_stale_hours.items() if status in limits]
-        for status in {s for limits in config.carrier_stale_hours.values() for s in limits}
-    }
-    clauses = []
-    for status, hours in config.stale_hours.items():
-        clauses.append(
-            and_(
-                Shipment.status == status,
-                Shipment.carrier.not_in(overridden.get(status, [])),
-                seen < now - timedelta(hours=hours),
-            )
-        )
-    for carrier, limits in config.carrier_stale_hours.items():
-        for status, hours in limits.items():
-            clauses.append(
-                and_(
-                    Shipment.status == status,
-                    Shipment.carrier == carrier,
-                    seen < now - timedelta(hours=hours),
-                )
-            )
-    return or_(false(), *clauses)
-
-
-def _pickup_condition(now: datetime, policy: Policy):
-    """SQL for `detect_not_picked_up`: one creation threshold per warehouse."""
-    not_scanned = Shipment.status.in_(NOT_PICKED_UP_STATUSES)
-    known = list(policy.warehouses)
-    clauses = [
-        and_(
-            Shipment.warehouse_code == code,
-            Shipment.created_at < latest_overdue_label(now, warehouse, policy),
-        )
-        for code, warehouse in policy.warehouses.items()
-    ]
-    clauses.append(
-        and_(
-            Shipment.warehouse_code.not_in(known),
-            Shipment.created_at < latest_overdue_label(now, None, policy),
-        )
-    )
-    return and_(not_scanned, or_(*clauses))
 
 
 def _backfill_destinations(session: Session, brand_id: str) -> None:
@@ -144,7 +87,7 @@ def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -
     the lane's own deliveries of the last weeks, else the configured default."""
     config = policy.alerts.lane
     region = region_column(policy)
-    late = func.sum(case((_late_condition(now), 1), else_=0))
+    late = func.sum(case((LATE.candidates(now, policy), 1), else_=0))
     current = session.execute(
         select(Shipment.carrier, region, func.count(), late)
         .where(
@@ -228,44 +171,13 @@ def _raise_incidents(
 
 
 def _candidates(session: Session, brand_id: str, now: datetime, policy: Policy):
-    region = region_column(policy)
-    statement = select(
-        Shipment.id,
-        Shipment.carrier,
-        Shipment.status,
-        Shipment.created_at,
-        Shipment.kind,
-        Shipment.status_reason,
-        Shipment.promised_date,
-        Shipment.predicted_date,
-        Shipment.last_event_at,
-        Shipment.warehouse_code,
-        region,
-    ).where(
+    statement = select(*SNAPSHOT_COLUMNS).where(
         Shipment.brand_id == brand_id,
         Shipment.status.in_(ACTIVE_STATUSES),
-        or_(
-            _late_condition(now),
-            _stale_condition(now, policy.alerts),
-            _pickup_condition(now, policy),
-            Shipment.status == Status.EXCEPTION,
-        ),
+        sweep_candidates(now, policy),
     )
     for row in session.execute(statement).yield_per(10_000):
-        yield ShipmentSnapshot(
-            id=row[0],
-            brand_id=brand_id,
-            carrier=row[1],
-            status=Status(row[2]),
-            created_at=row[3],
-            kind=row[4],
-            reason=row[5],
-            promised_date=row[6],
-            predicted_date=row[7],
-            last_event_at=row[8],
-            warehouse_code=row[9],
-            region=row[10] or "",
-        )
+        yield snapshot_from_row(row, policy)
 
 
 def _publish_delayed(session: Session, events: Iterable[ShipmentDelayed]) -> int:
@@ -323,7 +235,7 @@ def _group_under_incidents(
             .where(
                 Alert.brand_id == brand_id,
                 Alert.status != alerts.RESOLVED,
-                Alert.kind.in_(SHIPMENT_KINDS),
+                Alert.kind.in_(shipment_kinds()),
                 Alert.carrier == carrier,
                 Alert.region == region,
             )
@@ -347,6 +259,7 @@ def scan(session: Session, brand_id: str, now: datetime, settings: Settings) -> 
     result.alerts_raised = _raise_incidents(session, brand_id, now, result.incidents)
     incidents = open_incidents(session, brand_id)
     grouped: dict[Lane, list[str]] = defaultdict(list)
+    delay_kinds = delayed_kinds()
     rows, events = [], []
     for snap in _candidates(session, brand_id, now, policy):
         result.candidates += 1
@@ -357,7 +270,7 @@ def scan(session: Session, brand_id: str, now: datetime, settings: Settings) -> 
             grouped[snap.carrier, snap.region].append(snap.id)
         else:
             rows.extend(shipment_alert(snap, d) for d in delays)
-        delayed = next((d for d in delays if d.kind in DELAY_EVENT_KINDS), None)
+        delayed = next((d for d in delays if d.kind in delay_kinds), None)
         if delayed is not None:
             events.append(delayed_event(snap, delayed, now))
     known = alerts.unresolved_keys(session, brand_id, (r["dedupe_key"] for r in rows))
