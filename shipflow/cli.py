@@ -167,8 +167,8 @@ def ops_user() -> None:
 @click.pass_context
 def ops_user_create(ctx: click.Context, brand_code: str, email: str) -> None:
     """Create the login and print its generated password once; only a hash is stored."""
+    from shipflow.ops_users import OpsUserExists, create_ops_user
     from shipflow.store.db import unit_of_work
-    from shipflow.web.ops.users import OpsUserExists, create_ops_user
 
     runtime = _runtime(ctx)
     try:
@@ -186,8 +186,8 @@ def ops_user_create(ctx: click.Context, brand_code: str, email: str) -> None:
 @click.pass_context
 def ops_user_reset_password(ctx: click.Context, brand_code: str, email: str) -> None:
     """Give the login a new generated password (printed once) and sign it out everywhere."""
+    from shipflow.ops_users import UnknownOpsUser, reset_password
     from shipflow.store.db import unit_of_work
-    from shipflow.web.ops.users import UnknownOpsUser, reset_password
 
     runtime = _runtime(ctx)
     try:

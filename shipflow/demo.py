@@ -22,13 +22,13 @@ from shipflow.demo_history import seed_demo_history
 from shipflow.demo_orders import DemoShoppers
 from shipflow.fulfilment import NotAllocated, fulfilment_for
 from shipflow.instance import DEMO_API_KEY, INSTANCE, read_secret, write_secret
+from shipflow.ops_users import create_ops_user
 from shipflow.orders import create_order
 from shipflow.runtime import Runtime
 from shipflow.store.alert_models import OpsUser
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import CarrierAccount, Shipment
 from shipflow.web.auth import active_key, create_api_key
-from shipflow.web.ops.users import create_ops_user
 
 log = logging.getLogger(__name__)
 TERMINAL = ("delivered", "returned_to_sender", "cancelled", "expired")

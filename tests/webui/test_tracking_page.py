@@ -12,7 +12,7 @@ from shipflow.store.feedback_models import Feedback
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
 from shipflow.web import links
-from shipflow.web.tracking_page.views import LOOKUP_LIMIT
+from shipflow.web.tracking_page.routes import LOOKUP_LIMIT
 from tests.webui.factories import BRAND, CUSTOMER, ITEM, make_shipment
 
 PERSONAL = [

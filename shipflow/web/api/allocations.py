@@ -21,8 +21,8 @@ from shipflow.store.allocation_models import AllocationBatch, AllocationRules
 from shipflow.store.db import for_update
 from shipflow.store.models import Brand, Order
 from shipflow.text import SingleLine
-from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent, submit_after_commit
+from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import IdPath, Input, ShipmentDetailOut
 from shipflow.web.api.shipments import shipment_json
 from shipflow.web.problems import ApiProblem, Problem, field_problem, not_found
@@ -138,7 +138,7 @@ def _fulfilment():
         ) from None
 
 
-@api.post("/allocations", tags=[TAG], responses={200: AllocationOut})
+@bp.post("/allocations", tags=[TAG], responses={200: AllocationOut})
 @idempotent
 def post_allocation(body: AllocationIn):
     """Which warehouse, carrier and service would ship this order, at what cost and promise,
@@ -150,7 +150,7 @@ def post_allocation(body: AllocationIn):
     return allocation_json(decision), 200
 
 
-@api.post("/orders/<id>/ship", tags=[TAG], responses={201: ShipmentDetailOut, 409: Problem})
+@bp.post("/orders/<id>/ship", tags=[TAG], responses={201: ShipmentDetailOut, 409: Problem})
 @idempotent
 def ship_order(path: IdPath):
     """Allocate the order, buy its label and open the shipment with its promised date. The
@@ -169,7 +169,7 @@ def ship_order(path: IdPath):
     return shipment_json(shipment, detail=True), 201
 
 
-@api.post("/allocation-batches", tags=[TAG], responses={202: BatchOut})
+@bp.post("/allocation-batches", tags=[TAG], responses={202: BatchOut})
 @idempotent
 def post_batch(body: BatchIn):
     """Plan a batch (the day's orders before pickup) with capacities and commitments; solved
@@ -186,7 +186,7 @@ def post_batch(body: BatchIn):
     return _batch_json(batch), 202
 
 
-@api.get("/allocation-batches/<id>", tags=[TAG], responses={200: BatchOut})
+@bp.get("/allocation-batches/<id>", tags=[TAG], responses={200: BatchOut})
 def get_batch(path: IdPath):
     batch = g.db.scalar(
         select(AllocationBatch).where(
@@ -207,7 +207,7 @@ class RulesOut(BaseModel):
     rules: dict[str, Any]
 
 
-@api.get("/allocation-rules", tags=[TAG], responses={200: RulesOut})
+@bp.get("/allocation-rules", tags=[TAG], responses={200: RulesOut})
 def get_rules():
     """The allocation rules in force: config.yaml's until replaced through this API."""
     stored = g.db.get(AllocationRules, g.brand_id)
@@ -217,7 +217,7 @@ def get_rules():
     return {"source": "config", "rules": dict(brand.rules) if brand else {}}
 
 
-@api.put("/allocation-rules", tags=[TAG], responses={200: RulesOut})
+@bp.put("/allocation-rules", tags=[TAG], responses={200: RulesOut})
 def put_rules(body: RulesIn):
     """Replace the brand's allocation rules (same shape as `rules` in config.yaml)."""
     try:
@@ -232,7 +232,7 @@ def put_rules(body: RulesIn):
     return {"source": "api", "rules": stored.rules}
 
 
-@api.delete("/allocation-rules", tags=[TAG], responses={200: RulesOut})
+@bp.delete("/allocation-rules", tags=[TAG], responses={200: RulesOut})
 def delete_rules():
     """Go back to config.yaml's rules."""
     stored = g.db.get(AllocationRules, g.brand_id)

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shipflow.store.models import Order, ParcelRow, Shipment
-from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.pagination import page, paginate
+from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import (
     IdPath,
     ShipmentDetailOut,
@@ -29,7 +29,7 @@ def shipment_json(shipment: Shipment, detail: bool = False) -> dict:
     return schema.model_validate(shipment).model_dump(mode="json")
 
 
-@api.post(
+@bp.post(
     "/shipments",
     tags=[TAG],
     responses={201: ShipmentDetailOut},
@@ -55,7 +55,7 @@ def create_shipment(body: ShipmentIn):
     return shipment_json(shipment, detail=True), 201
 
 
-@api.get("/shipments/<id>", tags=[TAG], responses={200: ShipmentDetailOut})
+@bp.get("/shipments/<id>", tags=[TAG], responses={200: ShipmentDetailOut})
 def get_shipment(path: IdPath):
     shipment = g.db.scalar(
         select(Shipment)
@@ -67,7 +67,7 @@ def get_shipment(path: IdPath):
     return shipment_json(shipment, detail=True)
 
 
-@api.get("/shipments", tags=[TAG], responses={200: ShipmentPage})
+@bp.get("/shipments", tags=[TAG], responses={200: ShipmentPage})
 def list_shipments(query: ShipmentQuery):
     """Filter by status, carrier, kind and creation time; newest first."""
     statement = select(Shipment).where(Shipment.brand_id == g.brand_id)

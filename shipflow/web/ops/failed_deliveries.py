@@ -10,7 +10,7 @@ from shipflow.ndr.service import ndr_metrics
 from shipflow.ndr.workflow import CaseState
 from shipflow.store.models import Order, Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
-from shipflow.web.ops import bp
+from shipflow.web.ops.routes import bp
 
 QUEUE_SIZE = 200
 

@@ -25,7 +25,7 @@ from shipflow.web.inputs import ascii_int
 from shipflow.web.pages import message_page, render_page, use_brand
 from shipflow.web.problems import not_found
 from shipflow.web.ratelimit import Limit, limiter
-from shipflow.web.tracking_page.view import STEPS, build_view
+from shipflow.web.tracking_page.presenter import STEPS, build_view
 
 bp = Blueprint("tracking_page", __name__, template_folder="templates")
 
