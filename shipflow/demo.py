@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from carriers.sandbox import SandboxCarrier
 from carriers.sandbox.emitter import SandboxEmitter, http_deliver
+from shipflow.api_keys import active_key, create_api_key
 from shipflow.brands import brand_by_code, sync_brands
 from shipflow.demo_history import seed_demo_history
 from shipflow.demo_orders import DemoShoppers
@@ -28,7 +29,6 @@ from shipflow.runtime import Runtime
 from shipflow.store.alert_models import OpsUser
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import CarrierAccount, Shipment
-from shipflow.web.auth import active_key, create_api_key
 
 log = logging.getLogger(__name__)
 TERMINAL = ("delivered", "returned_to_sender", "cancelled", "expired")

@@ -8,11 +8,11 @@ import yaml
 from alembic import command
 from sqlalchemy import func, select, text
 
+from shipflow.api_keys import hash_key
 from shipflow.cli import main
 from shipflow.store.db import unit_of_work
 from shipflow.store.migrate import alembic_config, upgrade
 from shipflow.store.models import ApiKey, Brand, Warehouse
-from shipflow.web.auth import hash_key
 
 ROOT = Path(__file__).resolve().parents[2]
 

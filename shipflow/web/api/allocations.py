@@ -12,10 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from carriers.base import CarrierError
-from shipflow.allocation.constraints import Constraints
+from shipflow.allocation.batches import queue_batch
 from shipflow.allocation.rules import RuleConfigError
 from shipflow.allocation.service import Allocation
-from shipflow.fulfilment import NotAllocated, ParsedRules, fulfilment_for
+from shipflow.fulfilment import (
+    NotAllocated,
+    fulfilment_for,
+    replace_brand_rules,
+    restore_config_rules,
+)
 from shipflow.label_purchases import PurchasePending
 from shipflow.store.allocation_models import AllocationBatch, AllocationRules
 from shipflow.store.db import for_update
@@ -175,13 +180,10 @@ def post_batch(body: BatchIn):
     """Plan a batch (the day's orders before pickup) with capacities and commitments; solved
     in the background: poll the batch until it is `done`."""
     try:
-        Constraints.from_dict(body.constraints, "constraints")
+        batch = queue_batch(g.db, g.brand_id, body.model_dump())
     except RuleConfigError as exc:
         field, _, message = str(exc).partition(": ")
         raise field_problem(field, message) from None
-    batch = AllocationBatch(brand_id=g.brand_id, request=body.model_dump(), result={})
-    g.db.add(batch)
-    g.db.flush()
     submit_after_commit("allocation.run_batch", batch_id=batch.id)
     return _batch_json(batch), 202
 
@@ -221,22 +223,17 @@ def get_rules():
 def put_rules(body: RulesIn):
     """Replace the brand's allocation rules (same shape as `rules` in config.yaml)."""
     try:
-        ParsedRules.parse(body.rules)
+        replace_brand_rules(g.db, g.brand_id, body.rules)
     except RuleConfigError as exc:
         field, _, message = str(exc).partition(": ")
         raise field_problem(field, message) from None
-    stored = g.db.get(AllocationRules, g.brand_id) or AllocationRules(brand_id=g.brand_id)
-    stored.rules = body.rules
-    g.db.add(stored)
     g.db.commit()
-    return {"source": "api", "rules": stored.rules}
+    return {"source": "api", "rules": body.rules}
 
 
 @bp.delete("/allocation-rules", tags=[TAG], responses={200: RulesOut})
 def delete_rules():
     """Go back to config.yaml's rules."""
-    stored = g.db.get(AllocationRules, g.brand_id)
-    if stored is not None:
-        g.db.delete(stored)
-        g.db.commit()
+    restore_config_rules(g.db, g.brand_id)
+    g.db.commit()
     return get_rules()

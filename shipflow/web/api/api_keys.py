@@ -11,11 +11,11 @@ from flask_openapi3 import Tag
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from shipflow.api_keys import revoke_api_key
 from shipflow.store.models import ApiKey
 from shipflow.web.api.pagination import page, paginate
 from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import Input, Output, PageQuery
-from shipflow.web.auth import revoke_api_key
 from shipflow.web.problems import not_found
 
 TAG = Tag(name="api keys")

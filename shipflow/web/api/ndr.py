@@ -62,8 +62,9 @@ class NdrMetrics(BaseModel):
 
 
 def case_json(case: NdrCaseRow, shipment: Shipment) -> dict:
-    out = NdrCaseOut.model_validate(case)
-    out.carrier, out.tracking_number = shipment.carrier, shipment.tracking_number
+    out = NdrCaseOut.model_validate(case).model_copy(
+        update={"carrier": shipment.carrier, "tracking_number": shipment.tracking_number}
+    )
     return out.model_dump(mode="json")
 
 
