@@ -1,5 +1,6 @@
-"""The ops pages at /ops: a login per brand, the alerts list with acknowledge/resolve, and
-on-time charts. Every query is scoped by the logged-in user's brand."""
+"""The ops pages at /ops: a login per brand, the alerts list with acknowledge/resolve, the
+failed deliveries waiting for a person, and on-time charts. Every query is scoped by the
+logged-in user's brand."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from werkzeug.exceptions import HTTPException
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import KINDS, SEVERITIES
 from shipflow.delays.performance import on_time_by_week
+from shipflow.ndr.service import ndr_metrics
+from shipflow.ndr.workflow import CaseState
 from shipflow.ops_users import USER_ID, authenticate, end_sessions, sign_in, signed_in_user
-from shipflow.store.models import Alert, Brand
+from shipflow.store.models import Alert, Brand, Order, Shipment
+from shipflow.store.postpurchase_models import NdrCaseRow
 from shipflow.web.api.pagination import decode_cursor, encode_cursor
 from shipflow.web.csrf import check_csrf, csrf_token
 from shipflow.web.ops import throttle
@@ -22,6 +26,7 @@ from shipflow.web.problems import ApiProblem
 
 bp = Blueprint("ops", __name__, url_prefix="/ops", template_folder="templates")
 PAGE_SIZE = 50
+QUEUE_SIZE = 200  # failed deliveries shown
 FILTERS = ("kind", "severity", "carrier", "status")
 STATUS_CHOICES = (alert_store.UNRESOLVED, *alert_store.STATUSES, "all")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -211,4 +216,20 @@ def performance():
     )
 
 
-from shipflow.web.ops import failed_deliveries  # noqa: E402,F401  (routes register on import)
+@bp.get("/failed-deliveries")
+def failed_deliveries():
+    """Failed deliveries that need a person (the carrier lacks the action or refused it, or
+    the customer never answered), with the per-carrier figures."""
+    rows = g.db.execute(
+        select(NdrCaseRow, Shipment, Order.order_number)
+        .join(Shipment, Shipment.id == NdrCaseRow.shipment_id)
+        .outerjoin(Order, Order.id == Shipment.order_id)
+        .where(NdrCaseRow.brand_id == g.ops_brand.id, NdrCaseRow.state == CaseState.OPS_TASK.value)
+        .order_by(NdrCaseRow.last_contact_at.desc())
+        .limit(QUEUE_SIZE)
+    ).all()
+    return render_template(
+        "ops/failed_deliveries.html",
+        cases=rows,
+        metrics=ndr_metrics(g.db, g.ops_brand.id),
+    )
