@@ -98,8 +98,8 @@ def api_key() -> None:
 @click.pass_context
 def api_key_create(ctx: click.Context, brand_code: str, name: str) -> None:
     """Create a key and print it once; only its hash is stored."""
+    from shipflow.api_keys import create_api_key
     from shipflow.store.db import unit_of_work
-    from shipflow.web.auth import create_api_key
 
     runtime = _runtime(ctx)
     with unit_of_work(runtime.sessions) as session:
@@ -112,7 +112,7 @@ def api_key_create(ctx: click.Context, brand_code: str, name: str) -> None:
 @click.pass_context
 def api_key_list(ctx: click.Context, brand_code: str) -> None:
     """The brand's keys, newest first: id, prefix, label, created, revoked (never the key)."""
-    from shipflow.web.auth import brand_keys
+    from shipflow.api_keys import brand_keys
 
     runtime = _runtime(ctx)
     with runtime.sessions() as session:
@@ -129,8 +129,8 @@ def api_key_list(ctx: click.Context, brand_code: str) -> None:
 @click.pass_context
 def api_key_revoke(ctx: click.Context, key_id: str) -> None:
     """Revoke a key by its id (from `api-key list`): refused from the next request on."""
+    from shipflow.api_keys import revoke_api_key
     from shipflow.store.db import unit_of_work
-    from shipflow.web.auth import revoke_api_key
 
     runtime = _runtime(ctx)
     with unit_of_work(runtime.sessions) as session:
@@ -167,8 +167,8 @@ def ops_user() -> None:
 @click.pass_context
 def ops_user_create(ctx: click.Context, brand_code: str, email: str) -> None:
     """Create the login and print its generated password once; only a hash is stored."""
+    from shipflow.ops_users import OpsUserExists, create_ops_user
     from shipflow.store.db import unit_of_work
-    from shipflow.web.ops.users import OpsUserExists, create_ops_user
 
     runtime = _runtime(ctx)
     try:
@@ -186,8 +186,8 @@ def ops_user_create(ctx: click.Context, brand_code: str, email: str) -> None:
 @click.pass_context
 def ops_user_reset_password(ctx: click.Context, brand_code: str, email: str) -> None:
     """Give the login a new generated password (printed once) and sign it out everywhere."""
+    from shipflow.ops_users import UnknownOpsUser, reset_password
     from shipflow.store.db import unit_of_work
-    from shipflow.web.ops.users import UnknownOpsUser, reset_password
 
     runtime = _runtime(ctx)
     try:

@@ -19,13 +19,23 @@ class FeedbackRefused(ValueError):
     """The answer cannot be taken (no delivery yet, score out of range)."""
 
 
+class NotDelivered(FeedbackRefused):
+    """Feedback opens once the parcel is delivered."""
+
+
 def record(
-    session: Session, shipment: Shipment, score: int, comment: str, language: str, now: datetime
+    session: Session,
+    shipment: Shipment,
+    score: int | None,
+    comment: str,
+    language: str,
+    now: datetime,
 ) -> bool:
-    """Store the answer; False if the shipment was answered already (the first one stays)."""
+    """Store the answer (stamped `now`, the runtime's clock); False if the shipment was
+    answered already (the first one stays). `score` None: a form sent without a number."""
     if shipment.status != "delivered":
-        raise FeedbackRefused("feedback opens once the parcel is delivered")
-    if not 0 <= score <= 10:
+        raise NotDelivered("feedback opens once the parcel is delivered")
+    if score is None or not 0 <= score <= 10:
         raise FeedbackRefused("the score goes from 0 to 10")
     row = Feedback(
         brand_id=shipment.brand_id,

@@ -150,6 +150,22 @@ def brand_rules(session: Session, brand_id: str, brand: BrandConfig) -> dict:
     return stored.rules if stored is not None else dict(brand.rules)
 
 
+def replace_brand_rules(session: Session, brand_id: str, rules: dict) -> None:
+    """Rules set through the API, in force instead of config.yaml's; raises RuleConfigError
+    (naming the key path) and keeps the rules in force if they do not parse."""
+    ParsedRules.parse(rules)
+    stored = session.get(AllocationRules, brand_id) or AllocationRules(brand_id=brand_id)
+    stored.rules = rules
+    session.add(stored)
+
+
+def restore_config_rules(session: Session, brand_id: str) -> None:
+    """Drop the rules set through the API: config.yaml's are in force again."""
+    stored = session.get(AllocationRules, brand_id)
+    if stored is not None:
+        session.delete(stored)
+
+
 class Fulfilment:
     """One brand's fulfilment on a runtime (which builds it once): adapters and configuration."""
 

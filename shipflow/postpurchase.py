@@ -3,6 +3,7 @@ shipment uses, where returns go. The web pages, the API and the jobs share these
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from shipflow.ndr.service import NdrService
 from shipflow.returns import service as returns
+from shipflow.returns.eligibility import Verdict
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import ReturnRequestRow
 
@@ -46,6 +48,25 @@ def issue_return_label(
         returns.return_address(runtime.settings, code, session, order),
         now,
     )
+
+
+def submit_return(
+    runtime: Runtime,
+    session: Session,
+    order: Order,
+    choices: Sequence[returns.ItemChoice],
+    language: str,
+) -> ReturnRequestRow:
+    """The customer's return, judged; approved, its label is bought at once, and if no
+    carrier can issue one a person arranges it (the return goes to review)."""
+    now = runtime.clock.now()
+    request = returns.request_return(session, order, choices, now, language, runtime.settings)
+    if request.status == Verdict.APPROVED.value:
+        try:
+            issue_return_label(runtime, session, request, now)
+        except returns.ReturnError:
+            request.status = Verdict.REVIEW.value
+    return request
 
 
 def money_text(language: str):

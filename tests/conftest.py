@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+from shipflow.api_keys import create_api_key
 from shipflow.clock import FixedClock
 from shipflow.config import BrandConfig, NotifyConfig, load_settings
 from shipflow.runtime import Runtime
@@ -21,7 +22,6 @@ from shipflow.store.db import unit_of_work
 from shipflow.store.migrate import upgrade
 from shipflow.store.models import Base, Brand
 from shipflow.web import create_app
-from shipflow.web.auth import create_api_key
 from tests.fakes import TEST_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -48,7 +48,7 @@ BREAKS = {
     ),
     "a service imports web": (
         "shipflow/edd/engine.py",
-        "import shipflow.web.auth",
+        "import shipflow.web.pages",
         "Only the entry points (cli, server, demo) import web",
     ),
     "a new cycle": (

@@ -40,6 +40,16 @@ def brand_orders(session: Session, brand_id: str, order_ids: Sequence[str]) -> l
     return orders
 
 
+def queue_batch(session: Session, brand_id: str, request: dict) -> AllocationBatch:
+    """Store the batch request, queued (not committed); raises RuleConfigError naming the
+    constraint that is wrong. Submit `allocation.run_batch` once it commits."""
+    Constraints.from_dict(request.get("constraints") or {}, "constraints")
+    batch = AllocationBatch(brand_id=brand_id, request=request, result={})
+    session.add(batch)
+    session.flush()
+    return batch
+
+
 def solve(runtime: Runtime, batch: AllocationBatch) -> dict:
     """The plan of one batch as JSON."""
     with runtime.sessions() as session:

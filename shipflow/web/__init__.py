@@ -1,4 +1,5 @@
-"""The Flask app factory: one blueprint per feature, one runtime shared by all."""
+"""The Flask app factory: the API and one blueprint per feature (`<feature>/routes.py`
+defining `bp`), one runtime shared by all."""
 
 from __future__ import annotations
 
@@ -11,23 +12,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import shipflow
-from shipflow.web import (
-    access_log,
-    demo,
-    headers,
-    health,
-    inputs,
-    limits,
-    ndr_page,
-    pages,
-    returns_portal,
-    sessions,
-    webhooks,
-    widget,
-)
-from shipflow.web.api import register_api
+from shipflow.web import access_log, headers, inputs, limits, pages, sessions, webhooks
+from shipflow.web.api import routes as api
 from shipflow.web.api.idempotency import PARAMETER as IDEMPOTENCY_PARAMETER
-from shipflow.web.ops import bp as ops_pages
+from shipflow.web.demo import routes as demo
+from shipflow.web.health import routes as health
+from shipflow.web.ndr_page import routes as ndr_page
+from shipflow.web.ops import routes as ops
 from shipflow.web.problems import (
     ApiProblem,
     database_busy,
@@ -36,7 +27,12 @@ from shipflow.web.problems import (
     validation_problem,
 )
 from shipflow.web.ratelimit import make_limiter
-from shipflow.web.tracking_page import views as tracking_page
+from shipflow.web.returns_portal import routes as returns_portal
+from shipflow.web.tracking_page import routes as tracking_page
+from shipflow.web.widget import routes as widget
+
+# Each feature package's `routes.bp`, registered in this order.
+FEATURES = (health, tracking_page, widget, demo, ops, ndr_page, returns_portal)
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -93,15 +89,10 @@ def create_app(runtime: Runtime) -> OpenAPI:
     app.register_error_handler(HTTPException, http_problem)
     app.register_error_handler(OperationalError, database_busy)
 
-    register_api(app)
-    app.register_blueprint(health.bp)
+    app.register_api(api.bp)  # an APIBlueprint: its routes go into the OpenAPI document
     pages.init_app(app)
-    app.register_blueprint(tracking_page.bp)
-    app.register_blueprint(widget.bp)
-    app.register_blueprint(demo.bp)
-    app.register_blueprint(ops_pages)
-    app.register_blueprint(ndr_page.bp)
-    app.register_blueprint(returns_portal.bp)
+    for feature in FEATURES:
+        app.register_blueprint(feature.bp)
 
     @app.get("/api/v1/openapi.json", doc_ui=False)
     def openapi_document():

@@ -31,7 +31,7 @@ from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.intake import ReceiptWriter
 from shipflow.tracking.webhooks import receipt_row
 from shipflow.web.headers import HEADERS
-from shipflow.web.health import LATENCY, REQUESTS
+from shipflow.web.health.routes import LATENCY, REQUESTS
 from shipflow.web.limits import WEBHOOK_MAX_BYTES
 from shipflow.web.problems import PROBLEM_JSON, Problem
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from shipflow.allocation.batches import run_batch
+from shipflow.api_keys import create_api_key
 from shipflow.brands import sync_brands
 from shipflow.store.db import unit_of_work
-from shipflow.web.auth import create_api_key
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ FREE = throttle.PER_ACCOUNT.free
 @pytest.fixture
 def hashes(monkeypatch) -> list[str]:
     """Counts password checks (each one is ~0.1 s of CPU)."""
-    from shipflow.web.ops import users
+    from shipflow import ops_users as users
 
     calls: list[str] = []
     real = users.check_password_hash

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from shipflow.cli import main
 from shipflow.clock import SystemClock
 from shipflow.delays import alerts
+from shipflow.ops_users import create_ops_user
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert
-from shipflow.web.ops.users import create_ops_user
 from tests.delays.conftest import add_shipment
 
 ROOT = Path(__file__).resolve().parents[2]

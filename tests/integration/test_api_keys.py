@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from shipflow.api_keys import active_key, brand_keys, create_api_key
 from shipflow.cli import main
 from shipflow.demo.traffic import demo_api_key
 from shipflow.store.db import unit_of_work
-from shipflow.web.auth import active_key, brand_keys, create_api_key
 
 
 def _spare_key(runtime, brand_id: str) -> tuple[str, str]:

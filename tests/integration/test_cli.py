@@ -9,10 +9,10 @@ import yaml
 from alembic import command
 from sqlalchemy import JSON, column, func, inspect, select, table, text
 
+from shipflow.api_keys import hash_key
 from shipflow.cli import main
 from shipflow.store.migrate import alembic_config
 from shipflow.store.models import ApiKey, Brand, Warehouse
-from shipflow.web.auth import hash_key
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -24,8 +24,8 @@ from shipflow.store.db import unit_of_work
 from shipflow.store.models import CarrierAccount
 from shipflow.web import create_app
 from shipflow.web import links as web_links
-from shipflow.web.auth import create_api_key
-from shipflow.web.ops.users import create_ops_user
+from shipflow.api_keys import create_api_key
+from shipflow.ops_users import create_ops_user
 from tests.fakes import TEST_SECRET_KEY
 from tests.integration.test_api import make_order, make_shipment
 

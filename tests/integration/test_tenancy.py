@@ -3,10 +3,10 @@ with 404 for brand A's objects, and lists never include them."""
 
 from __future__ import annotations
 
+from shipflow.api_keys import active_key
 from shipflow.delays.alerts import raise_alert
 from shipflow.store.allocation_models import AllocationBatch
 from shipflow.store.db import unit_of_work
-from shipflow.web.auth import active_key
 from tests.integration.test_api import make_order, make_shipment
 from tests.postpurchase.factories import postpurchase_objects
 

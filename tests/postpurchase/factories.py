@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shipflow.api_keys import create_api_key
 from shipflow.brands import sync_brand
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Order, OrderLine, Shipment
-from shipflow.web.auth import create_api_key
 from tests.conftest import configure_brand
 
 BRAND = "northwind"

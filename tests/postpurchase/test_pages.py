@@ -278,8 +278,8 @@ def test_damaged_needs_photos_and_stores_them(runtime, client, demo):
 
 
 def test_ops_page_lists_cases_needing_a_person(runtime, client, demo, brands, monkeypatch):
+    from shipflow.ops_users import create_ops_user
     from shipflow.store.db import unit_of_work
-    from shipflow.web.ops.users import create_ops_user
 
     monkeypatch.setattr(
         CarrierFactory,

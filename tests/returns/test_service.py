@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from shipflow import postpurchase
 from shipflow.config import ProductConfig, ReturnsConfig
 from shipflow.domain import Address, Status
 from shipflow.returns.service import (
@@ -171,3 +172,20 @@ def test_store_webhooks_on_first_scan_and_receipt(runtime, settings, order_id):
             select(CustomerMessageRow).where(CustomerMessageRow.milestone == "refund_issued")
         )
         assert "$78.00" in refund.body
+
+
+def test_an_approved_return_no_carrier_can_label_goes_to_a_person(runtime, order_id, monkeypatch):
+    """The portal's submission: approved, the label is bought at once; when no carrier can
+    issue one, the return waits for review instead of failing the customer's form."""
+    configure_brand(runtime, "brand-a")  # its warehouses receive returns
+    monkeypatch.setattr(runtime.carriers, "of_brand", lambda *args: [])
+    with runtime.sessions() as session:
+        order = session.get(Order, order_id)
+        choices = [ItemChoice("LANTERN", 1, "wrong_size")]
+        request = postpurchase.submit_return(runtime, session, order, choices, "en")
+        assert request.status == "review" and request.shipment_id is None
+        monkeypatch.setattr(
+            runtime.carriers, "of_brand", lambda *args: [ReturnLabelCarrier("c", 500)]
+        )
+        request = postpurchase.submit_return(runtime, session, order, choices, "en")
+        assert request.status == "label_created" and request.created_at == runtime.clock.now()

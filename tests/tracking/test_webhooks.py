@@ -19,8 +19,8 @@ def count(runtime, model) -> int:
 
 
 def api_headers(runtime, brand) -> dict[str, str]:
+    from shipflow.api_keys import create_api_key
     from shipflow.store.db import unit_of_work
-    from shipflow.web.auth import create_api_key
 
     with unit_of_work(runtime.sessions) as session:
         return {"Authorization": f"Bearer {create_api_key(session, brand.id, 'ops')}"}

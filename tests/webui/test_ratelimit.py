@@ -15,7 +15,7 @@ from shipflow.clock import FixedClock
 from shipflow.config import WebConfig
 from shipflow.web import create_app
 from shipflow.web.ratelimit import Backoff, Limit, Limiter, MemoryCounters, make_limiter
-from shipflow.web.tracking_page.views import LOOKUP_LIMIT, ORDER_LIMIT
+from shipflow.web.tracking_page.routes import LOOKUP_LIMIT, ORDER_LIMIT
 from tests.webui.factories import BRAND, make_shipment
 
 REDIS_URL = os.environ.get("SHIPFLOW_TEST_REDIS_URL")

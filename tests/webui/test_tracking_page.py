@@ -12,7 +12,7 @@ from shipflow.store.feedback_models import Feedback
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
 from shipflow.web import links
-from shipflow.web.tracking_page.views import LOOKUP_LIMIT
+from shipflow.web.tracking_page.routes import LOOKUP_LIMIT
 from tests.webui.factories import BRAND, CUSTOMER, ITEM, make_shipment
 
 PERSONAL = [
@@ -197,6 +197,17 @@ def test_feedback_is_stored_once_with_the_carrier(app, client, runtime):
         rows = session.scalars(select(Feedback)).all()
     assert [(r.score, r.carrier, r.comment) for r in rows] == [(9, "sandbox", "Quick and friendly")]
     assert "Thank you for your feedback!" in client.get(path).get_data(as_text=True)
+
+
+def test_feedback_is_stamped_by_the_runtime_clock(app, client, runtime, clock):
+    """The answer's time is the runtime's (simulated in the demo and tests), not the host's."""
+    shipment = make_shipment(runtime, "delivered")
+    path = path_for(app, shipment)
+    clock.advance(timedelta(days=3, minutes=7))
+    form = {"csrf_token": csrf(client, path), "score": "8"}
+    assert client.post(path + "/feedback", data=form).status_code == 303
+    with runtime.sessions() as session:
+        assert session.scalar(select(Feedback.created_at)) == clock.now()
 
 
 def test_feedback_needs_csrf_a_valid_score_and_a_delivery(app, client, runtime):

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shipflow.web.widget.service import estimate_for_widget
+from shipflow.web.widget.presenter import estimate_for_widget
 
 ORIGIN = "http://localhost:8000"  # in the demo brand's allowed_origins
 

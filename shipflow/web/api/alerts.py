@@ -13,9 +13,9 @@ from sqlalchemy import select
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import Kind, Severity
 from shipflow.store.models import Alert
-from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.pagination import page, paginate
+from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import Input, Output, PageQuery
 from shipflow.web.problems import ApiProblem, Problem, not_found
 
@@ -62,7 +62,7 @@ def alert_json(alert: Alert) -> dict:
     return AlertOut.model_validate(alert).model_dump(mode="json")
 
 
-@api.get("/alerts", tags=[TAG], responses={200: AlertPage})
+@bp.get("/alerts", tags=[TAG], responses={200: AlertPage})
 def list_alerts(query: AlertQuery):
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""
     status = None if query.status == "all" else query.status
@@ -85,14 +85,14 @@ def _step(alert_id: str, step) -> tuple[dict, int]:
     return alert_json(alert), 200
 
 
-@api.post("/alerts/<id>/acknowledge", tags=[TAG], responses={200: AlertOut, 409: Problem})
+@bp.post("/alerts/<id>/acknowledge", tags=[TAG], responses={200: AlertOut, 409: Problem})
 @idempotent
 def acknowledge_alert(path: AlertPath):
     """Someone is on it: stops the escalation. Acknowledging twice is harmless."""
     return _step(path.id, alert_store.acknowledge)
 
 
-@api.post("/alerts/<id>/resolve", tags=[TAG], responses={200: AlertOut, 409: Problem})
+@bp.post("/alerts/<id>/resolve", tags=[TAG], responses={200: AlertOut, 409: Problem})
 @idempotent
 def resolve_alert(path: AlertPath):
     """Done. The same problem showing up again later raises a new alert."""

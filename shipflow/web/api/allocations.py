@@ -12,18 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from carriers.base import CarrierError
-from shipflow.allocation.constraints import Constraints
+from shipflow.allocation.batches import queue_batch
 from shipflow.allocation.rules import RuleConfigError
 from shipflow.allocation.service import Allocation
 from shipflow.brands import brand_config
-from shipflow.fulfilment import NotAllocated, ParsedRules
+from shipflow.fulfilment import NotAllocated, replace_brand_rules, restore_config_rules
 from shipflow.label_purchases import PurchasePending
 from shipflow.store.allocation_models import AllocationBatch, AllocationRules
 from shipflow.store.db import for_update
 from shipflow.store.models import Brand, Order
 from shipflow.text import SingleLine
-from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent, submit_after_commit
+from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import IdPath, Input, ShipmentDetailOut
 from shipflow.web.api.shipments import shipment_json
 from shipflow.web.problems import ApiProblem, Problem, field_problem, not_found
@@ -139,7 +139,7 @@ def _fulfilment():
         ) from None
 
 
-@api.post("/allocations", tags=[TAG], responses={200: AllocationOut})
+@bp.post("/allocations", tags=[TAG], responses={200: AllocationOut})
 @idempotent
 def post_allocation(body: AllocationIn):
     """Which warehouse, carrier and service would ship this order, at what cost and promise,
@@ -151,7 +151,7 @@ def post_allocation(body: AllocationIn):
     return allocation_json(decision), 200
 
 
-@api.post("/orders/<id>/ship", tags=[TAG], responses={201: ShipmentDetailOut, 409: Problem})
+@bp.post("/orders/<id>/ship", tags=[TAG], responses={201: ShipmentDetailOut, 409: Problem})
 @idempotent
 def ship_order(path: IdPath):
     """Allocate the order, buy its label and open the shipment with its promised date. The
@@ -170,24 +170,21 @@ def ship_order(path: IdPath):
     return shipment_json(shipment, detail=True), 201
 
 
-@api.post("/allocation-batches", tags=[TAG], responses={202: BatchOut})
+@bp.post("/allocation-batches", tags=[TAG], responses={202: BatchOut})
 @idempotent
 def post_batch(body: BatchIn):
     """Plan a batch (the day's orders before pickup) with capacities and commitments; solved
     in the background: poll the batch until it is `done`."""
     try:
-        Constraints.from_dict(body.constraints, "constraints")
+        batch = queue_batch(g.db, g.brand_id, body.model_dump())
     except RuleConfigError as exc:
         field, _, message = str(exc).partition(": ")
         raise field_problem(field, message) from None
-    batch = AllocationBatch(brand_id=g.brand_id, request=body.model_dump(), result={})
-    g.db.add(batch)
-    g.db.flush()
     submit_after_commit("allocation.run_batch", batch_id=batch.id)
     return _batch_json(batch), 202
 
 
-@api.get("/allocation-batches/<id>", tags=[TAG], responses={200: BatchOut})
+@bp.get("/allocation-batches/<id>", tags=[TAG], responses={200: BatchOut})
 def get_batch(path: IdPath):
     batch = g.db.scalar(
         select(AllocationBatch).where(
@@ -208,7 +205,7 @@ class RulesOut(BaseModel):
     rules: dict[str, Any]
 
 
-@api.get("/allocation-rules", tags=[TAG], responses={200: RulesOut})
+@bp.get("/allocation-rules", tags=[TAG], responses={200: RulesOut})
 def get_rules():
     """The allocation rules in force: config.yaml's until replaced through this API."""
     stored = g.db.get(AllocationRules, g.brand_id)
@@ -218,26 +215,21 @@ def get_rules():
     return {"source": "config", "rules": dict(brand.rules) if brand else {}}
 
 
-@api.put("/allocation-rules", tags=[TAG], responses={200: RulesOut})
+@bp.put("/allocation-rules", tags=[TAG], responses={200: RulesOut})
 def put_rules(body: RulesIn):
     """Replace the brand's allocation rules (same shape as `rules` in config.yaml)."""
     try:
-        ParsedRules.parse(body.rules)
+        replace_brand_rules(g.db, g.brand_id, body.rules)
     except RuleConfigError as exc:
         field, _, message = str(exc).partition(": ")
         raise field_problem(field, message) from None
-    stored = g.db.get(AllocationRules, g.brand_id) or AllocationRules(brand_id=g.brand_id)
-    stored.rules = body.rules
-    g.db.add(stored)
     g.db.commit()
-    return {"source": "api", "rules": stored.rules}
+    return {"source": "api", "rules": body.rules}
 
 
-@api.delete("/allocation-rules", tags=[TAG], responses={200: RulesOut})
+@bp.delete("/allocation-rules", tags=[TAG], responses={200: RulesOut})
 def delete_rules():
     """Go back to config.yaml's rules."""
-    stored = g.db.get(AllocationRules, g.brand_id)
-    if stored is not None:
-        g.db.delete(stored)
-        g.db.commit()
+    restore_config_rules(g.db, g.brand_id)
+    g.db.commit()
     return get_rules()

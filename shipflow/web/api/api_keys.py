@@ -11,11 +11,11 @@ from flask_openapi3 import Tag
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from shipflow.api_keys import revoke_api_key
 from shipflow.store.models import ApiKey
-from shipflow.web.api import api
 from shipflow.web.api.pagination import page, paginate
+from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import Input, Output, PageQuery
-from shipflow.web.auth import revoke_api_key
 from shipflow.web.problems import not_found
 
 TAG = Tag(name="api keys")
@@ -42,7 +42,7 @@ def key_json(key: ApiKey) -> dict:
     return ApiKeyOut.model_validate(key).model_dump(mode="json")
 
 
-@api.get("/api-keys", tags=[TAG], responses={200: ApiKeyPage})
+@bp.get("/api-keys", tags=[TAG], responses={200: ApiKeyPage})
 def list_api_keys(query: PageQuery):
     """The brand's keys, revoked ones too, newest first."""
     statement = select(ApiKey).where(ApiKey.brand_id == g.brand_id)
@@ -50,7 +50,7 @@ def list_api_keys(query: PageQuery):
     return {"data": [key_json(k) for k in rows], "next_cursor": cursor}
 
 
-@api.delete("/api-keys/<id>", tags=[TAG], responses={200: ApiKeyOut})
+@bp.delete("/api-keys/<id>", tags=[TAG], responses={200: ApiKeyOut})
 def revoke_key(path: ApiKeyPath):
     """Revoke a key: it is refused from the next request on. Revoking twice is harmless."""
     key = revoke_api_key(g.db, path.id, g.runtime.clock.now(), g.brand_id)

@@ -7,7 +7,7 @@ from flask_openapi3 import Tag
 from pydantic import BaseModel
 
 from shipflow import feedback
-from shipflow.web.api import api
+from shipflow.web.api.routes import bp
 
 TAG = Tag(name="feedback")
 
@@ -23,7 +23,7 @@ class FeedbackReport(BaseModel):
     data: list[CarrierFeedback]
 
 
-@api.get("/feedback-report", tags=[TAG], responses={200: FeedbackReport})
+@bp.get("/feedback-report", tags=[TAG], responses={200: FeedbackReport})
 def feedback_report():
     """Per carrier: answers, mean 0-10 score and Net Promoter Score (-100..100)."""
     return {"data": feedback.report(g.db, g.brand_id)}

@@ -15,8 +15,8 @@ from shipflow.ndr.service import ndr_metrics
 from shipflow.ndr.workflow import CaseState
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
-from shipflow.web.api import api
 from shipflow.web.api.pagination import page, paginate
+from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import Output, PageQuery
 
 TAG = Tag(name="failed deliveries")
@@ -62,8 +62,9 @@ class NdrMetrics(BaseModel):
 
 
 def case_json(case: NdrCaseRow, shipment: Shipment) -> dict:
-    out = NdrCaseOut.model_validate(case)
-    out.carrier, out.tracking_number = shipment.carrier, shipment.tracking_number
+    out = NdrCaseOut.model_validate(case).model_copy(
+        update={"carrier": shipment.carrier, "tracking_number": shipment.tracking_number}
+    )
     return out.model_dump(mode="json")
 
 
@@ -78,7 +79,7 @@ def brand_cases(state: CaseState | None, query: PageQuery) -> list[tuple[NdrCase
     ]
 
 
-@api.get("/ndr-cases", tags=[TAG], responses={200: NdrCasePage})
+@bp.get("/ndr-cases", tags=[TAG], responses={200: NdrCasePage})
 def list_ndr_cases(query: NdrCaseQuery):
     """Newest first; `state=ops_task` is the queue of cases waiting for a person."""
     rows = brand_cases(query.state, query)
@@ -87,7 +88,7 @@ def list_ndr_cases(query: NdrCaseQuery):
     return {"data": [case_json(c, shipments[c.id]) for c in kept], "next_cursor": cursor}
 
 
-@api.get("/ndr-metrics", tags=[TAG], responses={200: NdrMetrics})
+@bp.get("/ndr-metrics", tags=[TAG], responses={200: NdrMetrics})
 def get_ndr_metrics():
     """Per carrier: failed attempts per shipment, how many cases resolve, how fast, and RTO."""
     return {"data": ndr_metrics(g.db, g.brand_id)}

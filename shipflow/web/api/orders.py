@@ -9,9 +9,9 @@ from sqlalchemy.orm import selectinload
 
 from shipflow.orders import DuplicateOrderNumber, LineInput, create_order
 from shipflow.store.models import Order
-from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.pagination import page, paginate
+from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import IdPath, OrderIn, OrderOut, OrderPage, PageQuery
 from shipflow.web.problems import field_problem, not_found
 
@@ -37,7 +37,7 @@ def brand_order(order_id: str) -> Order | None:
     )
 
 
-@api.post(
+@bp.post(
     "/orders",
     tags=[TAG],
     responses={201: OrderOut},
@@ -64,7 +64,7 @@ def post_order(body: OrderIn):
     return order_json(order), 201
 
 
-@api.get("/orders/<id>", tags=[TAG], responses={200: OrderOut})
+@bp.get("/orders/<id>", tags=[TAG], responses={200: OrderOut})
 def get_order(path: IdPath):
     order = brand_order(path.id)
     if order is None:
@@ -72,7 +72,7 @@ def get_order(path: IdPath):
     return order_json(order)
 
 
-@api.get("/orders", tags=[TAG], responses={200: OrderPage})
+@bp.get("/orders", tags=[TAG], responses={200: OrderPage})
 def list_orders(query: PageQuery):
     """Newest first; pass `next_cursor` back as `cursor` for the next page."""
     statement = select(Order).where(Order.brand_id == g.brand_id)

@@ -18,9 +18,9 @@ from shipflow.postpurchase import issue_return_label, money_text
 from shipflow.returns.service import ReturnError, mark_refunded, review
 from shipflow.store.db import for_update
 from shipflow.store.postpurchase_models import ReturnPhotoRow, ReturnRequestRow
-from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.pagination import page, paginate
+from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import IdPath, Input, Output, PageQuery
 from shipflow.web.problems import ApiProblem, Problem, not_found
 
@@ -98,7 +98,7 @@ def _conflict(exc: Exception) -> ApiProblem:
     return ApiProblem(409, "Conflict", str(exc))
 
 
-@api.get("/returns", tags=[TAG], responses={200: ReturnPage})
+@bp.get("/returns", tags=[TAG], responses={200: ReturnPage})
 def list_returns(query: ReturnQuery):
     """Newest first; `status=review` lists the returns waiting for a person."""
     statement = select(ReturnRequestRow).where(ReturnRequestRow.brand_id == g.brand_id)
@@ -111,12 +111,12 @@ def list_returns(query: ReturnQuery):
     return {"data": [return_json(r) for r in rows], "next_cursor": cursor}
 
 
-@api.get("/returns/<id>", tags=[TAG], responses={200: ReturnOut})
+@bp.get("/returns/<id>", tags=[TAG], responses={200: ReturnOut})
 def get_return(path: IdPath):
     return return_json(brand_return(path.id))
 
 
-@api.post("/returns/<id>/approve", tags=[TAG], responses={200: ReturnOut, 409: Problem})
+@bp.post("/returns/<id>/approve", tags=[TAG], responses={200: ReturnOut, 409: Problem})
 @idempotent
 def approve_return(path: IdPath, body: ReviewIn):
     """Approve a return in review: the prepaid label is bought and sent to the customer."""
@@ -129,7 +129,7 @@ def approve_return(path: IdPath, body: ReviewIn):
     return return_json(request), 200
 
 
-@api.post("/returns/<id>/refuse", tags=[TAG], responses={200: ReturnOut, 409: Problem})
+@bp.post("/returns/<id>/refuse", tags=[TAG], responses={200: ReturnOut, 409: Problem})
 @idempotent
 def refuse_return(path: IdPath, body: ReviewIn):
     """Refuse a return in review; `note` says why (kept with the decision)."""
@@ -141,7 +141,7 @@ def refuse_return(path: IdPath, body: ReviewIn):
     return return_json(request), 200
 
 
-@api.post("/returns/<id>/refunded", tags=[TAG], responses={200: ReturnOut, 409: Problem})
+@bp.post("/returns/<id>/refunded", tags=[TAG], responses={200: ReturnOut, 409: Problem})
 @idempotent
 def return_refunded(path: IdPath):
     """The store refunded the customer: they get one message saying so."""
@@ -154,7 +154,7 @@ def return_refunded(path: IdPath):
     return return_json(request), 200
 
 
-@api.get(
+@bp.get(
     "/return-photos/<id>",
     tags=[TAG],
     responses={200: {"content": {"image/*": {"schema": {"type": "string", "format": "binary"}}}}},

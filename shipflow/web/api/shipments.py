@@ -7,10 +7,12 @@ from flask_openapi3 import Tag
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shipflow.store.models import Order, ParcelRow, Shipment
-from shipflow.web.api import api
+from shipflow.domain import Parcel
+from shipflow.shipments import UnknownOrder, register_shipment
+from shipflow.store.models import Shipment
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.pagination import page, paginate
+from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import (
     IdPath,
     ShipmentDetailOut,
@@ -29,7 +31,7 @@ def shipment_json(shipment: Shipment, detail: bool = False) -> dict:
     return schema.model_validate(shipment).model_dump(mode="json")
 
 
-@api.post(
+@bp.post(
     "/shipments",
     tags=[TAG],
     responses={201: ShipmentDetailOut},
@@ -37,25 +39,20 @@ def shipment_json(shipment: Shipment, detail: bool = False) -> dict:
 @idempotent
 def create_shipment(body: ShipmentIn):
     """Register a shipment (e.g. imported from a store) so shipflow tracks it."""
-    if body.order_id is not None:
-        owner = g.db.scalar(
-            select(Order.id).where(Order.id == body.order_id, Order.brand_id == g.brand_id)
+    try:
+        shipment = register_shipment(
+            g.db,
+            g.brand_id,
+            **body.model_dump(exclude={"parcels"}),
+            parcels=[Parcel(**p.model_dump()) for p in body.parcels],
+            now=g.runtime.clock.now(),
         )
-        if owner is None:
-            raise field_problem("order_id", "no order with this id exists for your brand")
-    shipment = Shipment(
-        brand_id=g.brand_id,
-        **body.model_dump(exclude={"parcels"}),
-        next_poll_at=g.runtime.clock.now(),  # tracking polls it from now on
-        parcels=[ParcelRow(**p.model_dump()) for p in body.parcels],
-        events=[],
-    )
-    g.db.add(shipment)
-    g.db.flush()
+    except UnknownOrder:
+        raise field_problem("order_id", "no order with this id exists for your brand") from None
     return shipment_json(shipment, detail=True), 201
 
 
-@api.get("/shipments/<id>", tags=[TAG], responses={200: ShipmentDetailOut})
+@bp.get("/shipments/<id>", tags=[TAG], responses={200: ShipmentDetailOut})
 def get_shipment(path: IdPath):
     shipment = g.db.scalar(
         select(Shipment)
@@ -67,7 +64,7 @@ def get_shipment(path: IdPath):
     return shipment_json(shipment, detail=True)
 
 
-@api.get("/shipments", tags=[TAG], responses={200: ShipmentPage})
+@bp.get("/shipments", tags=[TAG], responses={200: ShipmentPage})
 def list_shipments(query: ShipmentQuery):
     """Filter by status, carrier, kind and creation time; newest first."""
     statement = select(Shipment).where(Shipment.brand_id == g.brand_id)

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import retry_failed
-from shipflow.web.api import api
 from shipflow.web.api.idempotency import idempotent, submit_after_commit
+from shipflow.web.api.routes import bp
 from shipflow.web.api.schemas import Input, Output
 from shipflow.web.problems import ApiProblem, Problem, not_found
 
@@ -60,7 +60,7 @@ class ReceiptPage(BaseModel):
     next_cursor: int | None
 
 
-@api.get("/webhook-receipts", tags=[TAG], responses={200: ReceiptPage})
+@bp.get("/webhook-receipts", tags=[TAG], responses={200: ReceiptPage})
 def list_receipts(query: ReceiptQuery):
     """Newest first; `?status=failed` lists what did not process, with the error;
     `?source_kind=channel` only shops' webhooks."""
@@ -77,7 +77,7 @@ def list_receipts(query: ReceiptQuery):
     return {"data": [ReceiptOut.of(r) for r in rows], "next_cursor": rows[-1].id if more else None}
 
 
-@api.post("/webhook-receipts/<int:id>/retry", tags=[TAG], responses={202: ReceiptOut, 409: Problem})
+@bp.post("/webhook-receipts/<int:id>/retry", tags=[TAG], responses={202: ReceiptOut, 409: Problem})
 @idempotent
 def retry_receipt(path: ReceiptPath):
     """Queue a failed receipt again, e.g. after a parser fix."""

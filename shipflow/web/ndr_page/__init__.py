@@ -1,6 +1,2 @@
 """The failed-delivery page `/ndr/<token>`: the customer sees what happened and chooses a new
 date, a corrected address, a pickup point or a return; the choice goes to the carrier."""
-
-from shipflow.web.ndr_page.views import bp
-
-__all__ = ["bp"]

@@ -1,6 +1,2 @@
 """The self-service returns portal `/returns/<brand>`: find the order (number + e-mail or
 postal code), pick items and reasons, see the decision, download the prepaid label."""
-
-from shipflow.web.returns_portal.views import bp
-
-__all__ = ["bp"]

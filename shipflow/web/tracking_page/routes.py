@@ -10,13 +10,12 @@ import hmac
 
 from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from shipflow.brands import brand_by_code
+from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.ndr.service import open_case_link
-from shipflow.store.feedback_models import Feedback
 from shipflow.store.models import Order, Shipment
 from shipflow.web import links
 from shipflow.web.csrf import check_csrf
@@ -25,13 +24,12 @@ from shipflow.web.inputs import ascii_int
 from shipflow.web.pages import message_page, render_page, use_brand
 from shipflow.web.problems import not_found
 from shipflow.web.ratelimit import Limit, limiter
-from shipflow.web.tracking_page.view import STEPS, build_view
+from shipflow.web.tracking_page.presenter import STEPS, build_view
 
 bp = Blueprint("tracking_page", __name__, template_folder="templates")
 
 LOOKUP_LIMIT = (10, 600)  # attempts per client per ten minutes
 ORDER_LIMIT = Limit("tracking-lookup-order", 10, 3600)  # per order number, any client
-COMMENT_MAX = 2000
 
 
 @bp.errorhandler(HTTPException)
@@ -280,9 +278,7 @@ def _arrange_link(brand_code: str, view) -> str | None:
 
 def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 200, **extra):
     view = _view(shipment, personal=True)
-    answered = view.delivered and g.db.scalar(
-        select(Feedback.id).where(Feedback.shipment_id == shipment.id)
-    )
+    given = view.delivered and answered(g.db, shipment.id)
     actions = {
         "arrange": _arrange_link(brand_code, view),
         "returns": f"/returns/{brand_code}" if view.return_until else None,
@@ -294,7 +290,7 @@ def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 20
         view=view,
         steps=STEPS,
         links=actions,
-        feedback_given=bool(answered),
+        feedback_given=bool(given),
         recommendations=g.brand.theme.recommendations,
         **extra,
     )
@@ -307,25 +303,14 @@ def feedback(brand_code: str, token: str):
     shipment, _grant, error = _shipment_from_token(brand_code, token, place_ok=False)
     if error:
         return _no_store(error)
-    if shipment.status != "delivered":
-        return _no_store(_full_page(brand_code, token, shipment, 409))
     score = ascii_int(request.form.get("score", ""))
-    comment = request.form.get("comment", "").strip()
-    if score is None or not 0 <= score <= 10:
+    comment = request.form.get("comment", "")
+    try:
+        record(g.db, shipment, score, comment, g.language, g.runtime.clock.now())
+    except NotDelivered:
+        return _no_store(_full_page(brand_code, token, shipment, 409))
+    except FeedbackRefused:
         problem = _("Please choose a score from 0 to 10.")
         return _no_store(_full_page(brand_code, token, shipment, 400, feedback_error=problem))
-    g.db.add(
-        Feedback(
-            brand_id=shipment.brand_id,
-            shipment_id=shipment.id,
-            carrier=shipment.carrier,
-            score=score,
-            comment=comment[:COMMENT_MAX],
-            language=g.language,
-        )
-    )
-    try:
-        g.db.commit()
-    except IntegrityError:  # answered already (another tab, a double click): keep the first
-        g.db.rollback()
+    g.db.commit()  # an answer given already (another tab, a double click) keeps the first
     return redirect(f"/t/{brand_code}/{token}#feedback", 303)

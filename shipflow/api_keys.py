@@ -8,12 +8,10 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from flask import g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shipflow.store.models import ApiKey
-from shipflow.web.problems import ApiProblem
 
 KEY_PREFIX = "sf_"
 
@@ -59,20 +57,3 @@ def revoke_api_key(
     if key is not None and key.revoked_at is None:
         key.revoked_at = now
     return key
-
-
-def authenticate() -> str:
-    """The brand id of the request's API key, or a 401 problem."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise ApiProblem(
-            401,
-            "Unauthorized",
-            "Send your brand's API key as 'Authorization: Bearer <key>' "
-            "(create one with `shipflow api-key create --brand CODE`).",
-        )
-    row = active_key(g.db, key.strip())
-    if row is None:
-        raise ApiProblem(401, "Unauthorized", "This API key is unknown or revoked.")
-    return row.brand_id

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from shipflow.links import LinkExpired, LinkInvalid, make_token, read_token
-from shipflow.postpurchase import issue_return_label
+from shipflow.postpurchase import submit_return
 from shipflow.returns import service as returns
-from shipflow.returns.service import ItemChoice, ReturnError
+from shipflow.returns.photos import MAX_BYTES, PhotoRefused, store_photos
+from shipflow.returns.service import ItemChoice
 from shipflow.store.db import for_update
 from shipflow.store.models import Brand, Order
 from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
@@ -30,7 +31,6 @@ from shipflow.web.pages import (
     use_brand,
 )
 from shipflow.web.ratelimit import Limit, limiter
-from shipflow.web.returns_portal.photos import PhotoRefused, store_photos
 
 bp = Blueprint("returns_portal", __name__, template_folder="templates")
 
@@ -197,14 +197,7 @@ def submit(brand_code: str):
         return _items_page(order, lines, 400, _("Please choose at least one item to return."))
     if not choices:
         return _items_page(order, lines, 400, _("Please choose at least one item to return."))
-    request_row = returns.request_return(
-        g.db, order, choices, g.runtime.clock.now(), current_language(), g.runtime.settings
-    )
-    if request_row.status == "approved":
-        try:
-            issue_return_label(g.runtime, g.db, request_row, g.runtime.clock.now())
-        except ReturnError:
-            request_row.status = "review"  # a person arranges the label
+    request_row = submit_return(g.runtime, g.db, order, choices, current_language())
     g.db.commit()
     token = make_token(_secret(), RETURN_PURPOSE, request_row.id, g.runtime.clock)
     return redirect(f"/returns/{brand_code}/r/{token}", 303)
@@ -223,10 +216,16 @@ def _choices(order: Order, lines) -> list[ItemChoice]:
             raise BadQuantity(sku)
         if count <= 0:
             continue
-        photos = store_photos(g.db, order.brand_id, request.files.getlist(f"photos-{sku}"))
+        photos = store_photos(g.db, order.brand_id, _uploads(f"photos-{sku}"))
         reason = request.form.get(f"reason-{sku}", "")[:32]
         chosen.append(ItemChoice(sku, min(count, quantity), reason, tuple(photos)))
     return chosen
+
+
+def _uploads(field: str) -> list[bytes]:
+    """The files of one input (an empty input sends one without a name), each read up to
+    one byte past the limit, so a larger one shows as too large without being read whole."""
+    return [f.read(MAX_BYTES + 1) for f in request.files.getlist(field) if f and f.filename]
 
 
 @bp.get("/returns/<brand_code>/r/<token>")

@@ -10,7 +10,7 @@ from flask import Blueprint, g, jsonify, request, send_from_directory
 
 from shipflow.web.i18n import normalize
 from shipflow.web.problems import ApiProblem, field_problem
-from shipflow.web.widget.service import estimate_for_widget
+from shipflow.web.widget.presenter import estimate_for_widget
 
 bp = Blueprint("widget", __name__)
 STATIC = Path(__file__).resolve().parent / "static"

@@ -3,10 +3,9 @@ what the browser claims), a few per item, a few megabytes each."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import FileStorage
 
 from shipflow.store.postpurchase_models import ReturnPhotoRow
 
@@ -25,14 +24,13 @@ def image_type(data: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES.items() if data.startswith(magic)), None)
 
 
-def store_photos(session: Session, brand_id: str, files: Iterable[FileStorage]) -> list[str]:
-    """Save the uploaded images; returns their ids. Empty file inputs are skipped."""
-    uploads = [f for f in files if f and f.filename]
-    if len(uploads) > MAX_PER_ITEM:
+def store_photos(session: Session, brand_id: str, photos: Sequence[bytes]) -> list[str]:
+    """Save the images of one item; returns their ids. A photo read as `MAX_BYTES + 1`
+    bytes is too large."""
+    if len(photos) > MAX_PER_ITEM:
         raise PhotoRefused(f"at most {MAX_PER_ITEM} photos per item")
     ids = []
-    for upload in uploads:
-        data = upload.read(MAX_BYTES + 1)
+    for data in photos:
         kind = image_type(data)
         if len(data) > MAX_BYTES or kind is None:
             raise PhotoRefused("photos must be JPEG, PNG or WebP images under 5 MB")

@@ -1,0 +1,38 @@
+"""The JSON API's blueprint under /api/v1: brand API keys, problem+json errors, OpenAPI 3.1.
+Each resource module of this package registers its routes on `bp`."""
+
+from __future__ import annotations
+
+from flask import g, request
+from flask_openapi3 import APIBlueprint
+
+from shipflow.api_keys import active_key
+from shipflow.web.problems import ApiProblem, Problem
+
+ERRORS = {401: Problem, 404: Problem, 409: Problem, 422: Problem}
+
+bp = APIBlueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    abp_security=[{"bearer": []}],
+    abp_responses=ERRORS,
+)
+
+
+@bp.before_request
+def _require_api_key() -> None:
+    """The request's brand is its API key's; no key, or an unknown one, is a 401 problem."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiProblem(
+            401,
+            "Unauthorized",
+            "Send your brand's API key as 'Authorization: Bearer <key>' "
+            "(create one with `shipflow api-key create --brand CODE`).",
+        )
+    row = active_key(g.db, key.strip())
+    if row is None:
+        raise ApiProblem(401, "Unauthorized", "This API key is unknown or revoked.")
+    g.brand_id = row.brand_id

@@ -1,0 +1,34 @@
+"""The demo shop: a catalogue and product pages of the demo brand (the first configured
+brand), each product page carrying the EDD widget the way a real shop would embed it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g
+
+from shipflow.web.pages import render_page, use_brand
+
+bp = Blueprint("demo", __name__, template_folder="templates")
+
+
+def _picture(sku: str) -> str:
+    """The demo has no photos: a tile with the product's initial stands in."""
+    return sku[:1]
+
+
+def _demo_brand():
+    return use_brand(g.runtime.settings.brands[0].code)
+
+
+@bp.get("/demo/")
+def catalogue():
+    brand = _demo_brand()
+    return render_page("demo/catalogue.html", products=brand.products, picture=_picture)
+
+
+@bp.get("/demo/products/<sku>")
+def product(sku: str):
+    brand = _demo_brand()
+    item = next((p for p in brand.products if p.sku == sku), None)
+    if item is None:
+        abort(404)
+    return render_page("demo/product.html", product=item, picture=_picture)

@@ -1,0 +1,1 @@
+"""/healthz and /metrics, and the request counters behind them."""
