@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -78,9 +77,3 @@ def write_back(session: Session, message: OutboxMessage, *, runtime: Runtime) ->
                 idempotency_key=message.dedupe_key,
             )
         )
-
-
-def outbox_handlers(runtime: Runtime) -> dict:
-    """Topic -> handler, for the outbox runner: every shipment milestone goes back to its shop."""
-    handler = partial(write_back, runtime=runtime)
-    return {topic: handler for topic in STATUS_OF_TOPIC}

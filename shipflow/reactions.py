@@ -3,8 +3,9 @@
 Two kinds of reaction:
 - in the transaction that raised the event, in the order listed: they see the rows as the
   event left them and commit or roll back with it (the delivery date, delay detection);
-- through the outbox, once the change is committed: one handler per topic, run at least
-  once (so each dedupes on `message.dedupe_key`), retried with backoff on failure.
+- through the outbox, once the change is committed: the topic's handlers in the order
+  listed, run at least once (so each dedupes on `message.dedupe_key`; a failure retries the
+  message, and the handlers before it again), retried with backoff on failure.
 
 A new reaction is one row here (and its handler beside the service it calls). The topic of
 each outbox message is its event class's `topic`; the runtime (`shipflow.runtime`) binds
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from shipflow.channel_orders import write_back
 from shipflow.delays import routing
 from shipflow.delays.service import detect_for_shipment
 from shipflow.domain.events import (
@@ -56,7 +58,11 @@ class InTransaction:
 
 @dataclass(frozen=True)
 class ThroughOutbox:
-    handler: OutboxHandler | None = None  # None: nothing reacts yet; the message is marked done
+    handlers: tuple[OutboxHandler, ...] = ()  # none: nothing reacts yet; marked done
+
+    def __call__(self, runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+        for handler in self.handlers:
+            handler(runtime, session, message)
 
 
 def revise_delivery_date(
@@ -75,22 +81,27 @@ def notify_ops(runtime: Runtime, session: Session, message: OutboxMessage) -> No
     routing.handle(session, message, runtime.settings)
 
 
+def tell_the_shop(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+    write_back(session, message, runtime=runtime)
+
+
 EVENT_HANDLERS: dict[type[Any], InTransaction | ThroughOutbox] = {  # event class -> reaction
     # Delay detection reads the prediction just revised, so it runs second.
     ShipmentTracked: InTransaction((revise_delivery_date, detect_delays)),
-    DeliveryAttemptFailed: ThroughOutbox(on_attempt_failed),  # open or count the NDR case
+    # Every milestone of an order a shop sent is written back to that shop (tell_the_shop).
+    DeliveryAttemptFailed: ThroughOutbox((on_attempt_failed, tell_the_shop)),  # the NDR case
     # Forward parcels: a customer message. Return parcels: the return moves on.
-    ShipmentShipped: ThroughOutbox(on_milestone),
-    OutForDelivery: ThroughOutbox(on_milestone),
-    Delivered: ThroughOutbox(on_milestone),  # also closes the failed-delivery case
-    ShipmentDelayed: ThroughOutbox(on_milestone),  # a message if later than the promise
-    AvailableForPickup: ThroughOutbox(),
-    ShipmentException: ThroughOutbox(),
-    ReturningToSender: ThroughOutbox(),
-    ReturnedToSender: ThroughOutbox(),
+    ShipmentShipped: ThroughOutbox((on_milestone, tell_the_shop)),
+    OutForDelivery: ThroughOutbox((on_milestone, tell_the_shop)),
+    Delivered: ThroughOutbox((on_milestone, tell_the_shop)),  # also closes the NDR case
+    ShipmentDelayed: ThroughOutbox((on_milestone,)),  # a message if later than the promise
+    AvailableForPickup: ThroughOutbox((tell_the_shop,)),
+    ShipmentException: ThroughOutbox((tell_the_shop,)),
+    ReturningToSender: ThroughOutbox((tell_the_shop,)),
+    ReturnedToSender: ThroughOutbox((tell_the_shop,)),
     ShipmentStatusChanged: ThroughOutbox(),  # every change, for webhooks out to come
-    StoreWebhook: ThroughOutbox(send_store_webhook),  # signed POST to the brand's store
-    OpsNotification: ThroughOutbox(notify_ops),  # Slack, e-mail or webhook to ops
+    StoreWebhook: ThroughOutbox((send_store_webhook,)),  # signed POST to the brand's store
+    OpsNotification: ThroughOutbox((notify_ops,)),  # Slack, e-mail or webhook to ops
 }
 
 
@@ -101,9 +112,9 @@ class Reactions:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.outbox: dict[str, Callable[[Session, OutboxMessage], None]] = {
-            event.topic: partial(reaction.handler, runtime)
+            event.topic: partial(reaction, runtime)
             for event, reaction in EVENT_HANDLERS.items()
-            if isinstance(reaction, ThroughOutbox) and reaction.handler is not None
+            if isinstance(reaction, ThroughOutbox) and reaction.handlers
         }
 
     def in_transaction(self, session: Session, shipment: Shipment, event: ShipmentTracked) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from channels.sandbox import SandboxShop
+from shipflow.api_keys import create_api_key
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Order, Shipment
 from shipflow.store.tracking_models import WebhookReceipt
-from shipflow.api_keys import create_api_key
 from tests.channels.conftest import SECRETS, post_order, shop_order
 from tests.tracking.fake_carrier import event, payload
 from tests.tracking.helpers import at, post_webhook

@@ -75,15 +75,29 @@ def test_a_registered_detector_fires_on_events_and_in_the_sweep_and_resolves(
         by_event, by_sweep = (s.id for s in shipments)
     with unit_of_work(runtime.sessions) as session:
         shipment = session.get(Shipment, by_event)
-        ingest(session, shipment, _event(Status.AVAILABLE_FOR_PICKUP, now - H / 2), "webhook", now)
+        ingest(
+            session,
+            shipment,
+            _event(Status.AVAILABLE_FOR_PICKUP, now - H / 2),
+            "webhook",
+            now,
+            runtime.reactions.in_transaction,
+        )
     with unit_of_work(runtime.sessions) as session:
         assert _toy_alerts(session) == {by_event: "open"}
-        result = sweep.scan(session, brand_id, now)
+        result = sweep.scan(session, brand_id, now, runtime.settings)
         assert (result.candidates, result.alerts_raised) == (2, 1)
         assert _toy_alerts(session) == {by_event: "open", by_sweep: "open"}
     with unit_of_work(runtime.sessions) as session:  # collected: the condition clears
         shipment = session.get(Shipment, by_event)
-        ingest(session, shipment, _event(Status.DELIVERED, now - H / 4), "webhook", now)
+        ingest(
+            session,
+            shipment,
+            _event(Status.DELIVERED, now - H / 4),
+            "webhook",
+            now,
+            runtime.reactions.in_transaction,
+        )
     with unit_of_work(runtime.sessions) as session:
         assert _toy_alerts(session) == {by_event: "resolved", by_sweep: "open"}
 
@@ -94,7 +108,9 @@ def test_every_detector_pre_filter_finds_all_it_flags(runtime, brand_id, clock):
     now = clock.now()
     rng = random.Random(11)
     with unit_of_work(runtime.sessions) as session:
-        set_alerts(session, brand_id, {"carrier_stale_hours": {"usps": {"in_transit": 96}}})
+        set_alerts(
+            runtime, session, brand_id, {"carrier_stale_hours": {"usps": {"in_transit": 96}}}
+        )
         for _ in range(300):
             add_shipment(
                 session,
@@ -111,7 +127,7 @@ def test_every_detector_pre_filter_finds_all_it_flags(runtime, brand_id, clock):
                 predicted_date=rng.choice([None, now.date() + rng.randint(-3, 6) * D]),
             )
     with unit_of_work(runtime.sessions) as session:
-        policy = service.policy_for(session, brand_id)
+        policy = service.policy_for(session, brand_id, runtime.settings)
         for detector in detectors.DETECTORS:
             flagged = {
                 shipment.id

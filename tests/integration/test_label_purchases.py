@@ -142,6 +142,7 @@ def test_return_label_crash_is_not_bought_again(runtime, settings, order_id):  #
             [ItemChoice("LANTERN", 1, "wrong_size")],
             NOW,
             "en",
+            runtime.settings,
         )
         session.commit()
         request_id = request.id

@@ -15,17 +15,17 @@ from sqlalchemy import select
 
 from carriers.sandbox import signing
 from shipflow import links
+from shipflow.api_keys import create_api_key
 from shipflow.brands import sync_brands
 from shipflow.cli import main
 from shipflow.config import ConfigError, load_settings
 from shipflow.instance import with_instance_secrets
+from shipflow.ops_users import create_ops_user
 from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import CarrierAccount
 from shipflow.web import create_app
 from shipflow.web import links as web_links
-from shipflow.api_keys import create_api_key
-from shipflow.ops_users import create_ops_user
 from tests.fakes import TEST_SECRET_KEY
 from tests.integration.test_api import make_order, make_shipment
 

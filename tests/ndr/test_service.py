@@ -110,11 +110,11 @@ def test_three_failures_return_to_sender(runtime, settings, shipment_id):
     assert [i.action for i in carrier.instructions] == [A.RETURN_TO_SENDER]
 
 
-def test_the_brands_configured_attempts_return_to_sender(runtime, settings, shipment_id):
+def test_the_brands_configured_attempts_return_to_sender(runtime, shipment_id):
     configure_brand(runtime, "brand-a", ndr=NdrConfig(max_attempts=1))
     carrier = RecordingCarrier()
     with runtime.sessions() as session:
-        case = service(session, settings, carrier).on_attempt_failed(
+        case = service(session, runtime.settings, carrier).on_attempt_failed(
             session.get(Shipment, shipment_id), None, T
         )
         assert case.state == "return_to_sender"

@@ -77,7 +77,7 @@ def order(runtime, brands):
         return row.id
 
 
-def _queue(session, order_id, milestone=Milestone.SHIPPED, now=NOON_NY, **kw):
+def _queue(session, settings, order_id, milestone=Milestone.SHIPPED, now=NOON_NY, **kw):
     order = session.get(Order, order_id)
     brand = session.get(Brand, order.brand_id)
     context = {"delivery_date": "11/26", "link": "https://t/x"}
@@ -89,6 +89,7 @@ def _queue(session, order_id, milestone=Milestone.SHIPPED, now=NOON_NY, **kw):
         context=context,
         now=now,
         customer_zone="America/New_York",
+        settings=settings,
         shipment_id="shp_1",
         **kw,
     )
@@ -97,8 +98,10 @@ def _queue(session, order_id, milestone=Milestone.SHIPPED, now=NOON_NY, **kw):
 def test_message_sent_once_in_customers_language(runtime, order, smtp_server):
     inbox, url = smtp_server
     with runtime.sessions() as session:
-        assert _queue(session, order) is not None
-        assert _queue(session, order) is None  # the same milestone again: not queued
+        assert _queue(session, runtime.settings, order) is not None
+        assert (
+            _queue(session, runtime.settings, order) is None
+        )  # the same milestone again: not queued
         session.commit()
         assert deliver_due(session, NOON_NY, CustomerSenders(SmtpTransport(url))) == 1
         session.commit()
@@ -113,7 +116,7 @@ def test_quiet_hours_hold_the_message(runtime, order, smtp_server):
     inbox, url = smtp_server
     late_evening = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 22:00 in New York
     with runtime.sessions() as session:
-        row = _queue(session, order, now=late_evening)
+        row = _queue(session, runtime.settings, order, now=late_evening)
         session.commit()
         assert row.send_after == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
         assert deliver_due(session, late_evening, CustomerSenders(SmtpTransport(url))) == 0
@@ -129,10 +132,16 @@ def test_brand_wording_and_quiet_hours_come_from_its_configuration(runtime, orde
     notifications = NotificationsConfig(quiet_hours=quiet, templates=wording)
     configure_brand(runtime, "brand-a", notifications=notifications)
     with runtime.sessions() as session:
-        row = _queue(session, order, now=late_evening)
+        row = _queue(session, runtime.settings, order, now=late_evening)
         assert (row.subject, row.body) == ("Brand A: 1001", "https://t/x")
         assert row.send_after == late_evening  # before 23:00 there: sent now
-        later = _queue(session, order, Milestone.DELAYED, now=late_evening + timedelta(hours=2))
+        later = _queue(
+            session,
+            runtime.settings,
+            order,
+            Milestone.DELAYED,
+            now=late_evening + timedelta(hours=2),
+        )
         assert later.send_after == datetime(2026, 11, 24, 11, 30, tzinfo=UTC)  # 06:30 there
 
 
@@ -140,7 +149,7 @@ def test_unreachable_smtp_retries_then_fails(runtime, order):
     sender = CustomerSenders(SmtpTransport("smtp://127.0.0.1:9", timeout=0.5))
     now = NOON_NY
     with runtime.sessions() as session:
-        _queue(session, order)
+        _queue(session, runtime.settings, order)
         session.commit()
         for _ in range(5):
             deliver_due(session, now, sender)
@@ -168,7 +177,7 @@ def test_sms_through_signed_provider_webhook(runtime, order, loopback_destinatio
     url = f"http://127.0.0.1:{server.server_port}/sms"
     try:
         with runtime.sessions() as session:
-            _queue(session, order, channel="sms")
+            _queue(session, runtime.settings, order, channel="sms")
             session.commit()
             sms = ProviderTransport(url, "provider-secret", "sms", loopback_destinations)
             senders = CustomerSenders(transports.LogTransport(), {("brand-a", "sms"): sms})
@@ -219,6 +228,7 @@ def _orders_with_messages(runtime, brand_id, numbers) -> list[str]:
                 context={"delivery_date": "11/26", "link": "https://t/x"},
                 now=NOON_NY - timedelta(minutes=len(numbers) - i),
                 customer_zone="America/New_York",
+                settings=runtime.settings,
                 shipment_id=f"shp_{i}",
             )
             session.flush()

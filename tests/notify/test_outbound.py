@@ -9,7 +9,6 @@ import pytest
 import responses
 import yaml
 
-from shipflow.brands import without_secrets
 from shipflow.config import ConfigError, parse_settings
 from shipflow.notify.config import ChannelConfig
 from shipflow.notify.outbound import DestinationRefused, check_destination
@@ -140,8 +139,3 @@ def test_customer_channel_providers_and_the_smtp_url_are_checked_at_load(dns):
             "deploy.yaml",
             {"SHIPFLOW_SMTP_URL": "mail.example:25"},
         )
-
-
-def test_provider_secrets_are_not_copied_to_the_database():
-    settings = {"customer_channels": {"prefer": ["sms"], "providers": {"sms": {"secret": "s"}}}}
-    assert without_secrets(settings) == {"customer_channels": {"prefer": ["sms"]}}

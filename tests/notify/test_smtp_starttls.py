@@ -86,6 +86,7 @@ def test_customer_mail_is_upgraded_to_tls(runtime, starttls_server):
             context={},
             now=NOON_NY,
             customer_zone="America/New_York",
+            settings=runtime.settings,
         )
     with runtime.sessions() as session:
         assert deliver_due(session, NOON_NY, customer_senders(runtime.settings)) == 1
@@ -110,7 +111,7 @@ def test_ops_mail_is_upgraded_to_tls(runtime, starttls_server):
         alerts.raise_alert(
             session, brand_id, now, kind="late", severity="warning", title="late", dedupe_key="k"
         )
-        routing.dispatch(session, brand_id, now)
+        routing.dispatch(session, brand_id, now, runtime.settings)
     assert routing.deliver_due(runtime) == 1
     ((recipients, mail, encrypted),) = starttls_server.received
     assert recipients == ["ops@northwind.example"] and encrypted

@@ -113,5 +113,5 @@ def postpurchase_objects(runtime, order_id: str, shipment_id: str) -> dict[str, 
         session.add(photo)
         session.flush()
         choice = ItemChoice(sku, 1, "changed_mind", (photo.id,))
-        request = request_return(session, order, [choice], now, "en")
+        request = request_return(session, order, [choice], now, "en", runtime.settings)
         return {"ndr-cases": case.id, "returns": request.id, "return-photos": photo.id}

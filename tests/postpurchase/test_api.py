@@ -83,6 +83,7 @@ def returned(runtime, brand_id, sku="TENT-2P", number="NW-1"):
             [ItemChoice(sku, 1, "changed_mind")],
             runtime.clock.now(),
             "ja",
+            runtime.settings,
         )
         session.commit()
         return request.id

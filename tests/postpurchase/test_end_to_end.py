@@ -249,6 +249,7 @@ def test_a_return_parcel_is_tracked_by_polling(runtime, client, clock, use_sandb
             [ItemChoice("LANTERN", 1, "wrong_size")],
             clock.now(),
             "en",
+            runtime.settings,
         )
         shipment = issue_return_label(runtime, session, request, clock.now())
         session.commit()

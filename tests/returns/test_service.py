@@ -97,6 +97,7 @@ def test_approved_return_gets_cheapest_label_and_message(runtime, settings, orde
             [ItemChoice("LANTERN", 1, "wrong_size"), ItemChoice("MUG", 1, "changed_mind")],
             NOW,
             "en",
+            runtime.settings,
         )
         assert request.status == "approved" and request.refund_amount == 3900
         assert [(i.sku, i.accepted, i.refusal) for i in request.items] == [
@@ -122,6 +123,7 @@ def test_expensive_return_waits_for_review(runtime, settings, order_id):
             [ItemChoice("TENT-2P", 1, "changed_mind")],
             NOW,
             "en",
+            runtime.settings,
         )
         assert request.status == "review"
         with pytest.raises(ReturnError, match="not approved"):
@@ -136,6 +138,7 @@ def test_outside_window_is_refused_with_the_rule(runtime, order_id):
             [ItemChoice("LANTERN", 1, "changed_mind")],
             DELIVERED + timedelta(days=31),
             "en",
+            runtime.settings,
         )
         assert request.status == "refused"
         assert request.decision["refusals"][0]["code"] == "outside_window"
@@ -152,14 +155,19 @@ def test_store_webhooks_on_first_scan_and_receipt(runtime, settings, order_id):
             [ItemChoice("LANTERN", 2, "wrong_size")],
             NOW,
             "en",
+            runtime.settings,
         )
         shipment = issue_label(
             session, settings, request, [ReturnLabelCarrier("c", 500)], WAREHOUSE, NOW
         )
         for status in (Status.IN_TRANSIT, Status.IN_TRANSIT, Status.DELIVERED, Status.DELIVERED):
             on_return_shipment_status(session, shipment, status, NOW, runtime.settings)
-        mark_refunded(session, request, NOW, lambda amount, currency: f"${amount / 100:.2f}")
-        mark_refunded(session, request, NOW, lambda amount, currency: f"${amount / 100:.2f}")
+        mark_refunded(
+            session, request, NOW, lambda amount, currency: f"${amount / 100:.2f}", runtime.settings
+        )
+        mark_refunded(
+            session, request, NOW, lambda amount, currency: f"${amount / 100:.2f}", runtime.settings
+        )
         session.commit()
         events = [
             m.payload["event"]
