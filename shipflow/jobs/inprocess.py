@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from shipflow.jobs import periodic, run
@@ -61,7 +62,7 @@ class InProcessRunner:
         while it keeps finding work: a backlog drains at full speed, one run at a time."""
         jobs = periodic(self.runtime.jobs.values())
         due = {job.name: 0.0 for job in jobs}
-        every = {job.name: job.every for job in jobs}
+        every = {job.name: job.every for job in jobs if job.every is not None}
         while not self._stop.is_set():
             self._wake.clear()
             now = time.monotonic()
@@ -73,9 +74,14 @@ class InProcessRunner:
                 busy = name in self._running and not self._running[name].done()
                 if at <= now and not busy:
                     self._running[name] = future = self.submit(name)
-                    future.add_done_callback(lambda f, name=name: f.result() and self.wake(name))
+                    future.add_done_callback(partial(self._again_if_found_work, name))
                     due[name] = now + every[name]
             self._wake.wait(self.tick)
+
+    def _again_if_found_work(self, name: str, run: Future) -> None:
+        """A run that found work (a truthy result) is followed by another at once."""
+        if run.result():
+            self.wake(name)
 
     def stop(self, wait: bool = True) -> None:
         self._stop.set()

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def _deliver(runtime: Runtime, message_id: int) -> None:
     config = runtime.settings.tracking
     with runtime.sessions() as session:
-        message = session.get(OutboxMessage, message_id)
+        message = session.get_one(OutboxMessage, message_id)
         try:
             handler = runtime.reactions.outbox.get(message.topic)
             if handler is not None:
@@ -40,7 +40,7 @@ def _deliver(runtime: Runtime, message_id: int) -> None:
             session.rollback()
             error = f"{type(exc).__name__}: {exc}"
             log.warning("outbox %s (%s) failed: %s", message_id, message.topic, error)
-        message = session.get(OutboxMessage, message_id)
+        message = session.get_one(OutboxMessage, message_id)
         message.last_error = error
         message.available_at = runtime.clock.now() + timedelta(
             seconds=config.backoff(message.attempts)

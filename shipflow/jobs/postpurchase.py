@@ -99,8 +99,8 @@ def _message_customer(
         topic == ShipmentDelayed.topic and not _later(shipment, payload)
     ):
         return
-    order = session.get(Order, shipment.order_id)
-    brand = session.get(Brand, shipment.brand_id)
+    order = session.get_one(Order, shipment.order_id)
+    brand = session.get_one(Brand, shipment.brand_id)
     language = customer.language_of(session, order, runtime.settings)
     link = tracking_link(brand.code, shipment.id, runtime)
     day = payload.get("predicted_date") or shipment.predicted_date or shipment.promised_date
@@ -126,6 +126,8 @@ def _message_customer(
 def send_store_webhook(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
     """POST the return event to the store, signed with the brand's secret; a failure raises
     and the outbox retries with backoff (the Idempotency-Key lets the store drop repeats)."""
+    if message.brand_id is None:  # `StoreWebhook` always names its brand
+        raise ValueError(f"outbox message {message.id} ({message.topic}) names no brand")
     brand = brand_config(session, message.brand_id, runtime.settings)
     secret = brand.returns.store_webhook_secret if brand else ""
     if not secret:

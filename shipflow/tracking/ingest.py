@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,7 +27,18 @@ from shipflow.tracking.config import TrackingConfig
 React = Callable[[Session, Shipment, ShipmentTracked], None]
 NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED})
 # INSERT ... ON CONFLICT DO NOTHING, in each database's own words.
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERT: dict[str, Callable[[type[TrackingEventRow]], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+
+class _EventHead(TypedDict):
+    """The fields every domain event of a shipment starts with."""
+
+    brand_id: str
+    shipment_id: str
+    occurred_at: datetime
 
 
 @dataclass(frozen=True)
@@ -113,7 +125,8 @@ def _replay(shipment: Shipment, rows: list[TrackingEventRow]) -> TrackingEventRo
     shipment.status = status.value
     shipment.status_reason = decisive.reason if decisive else None
     shipment.shipped_at = shipped_at
-    shipment.delivered_at = decisive.occurred_at if status == Status.DELIVERED else None
+    delivered = decisive if status == Status.DELIVERED else None
+    shipment.delivered_at = delivered.occurred_at if delivered else None
     shipment.last_event_at = rows[-1].occurred_at if rows else None
     return decisive
 
@@ -123,11 +136,9 @@ def _publish_change(
 ) -> None:
     status = Status(shipment.status)
     reason = Reason(decisive.reason) if decisive.reason else None
-    common = {
-        "brand_id": shipment.brand_id,
-        "shipment_id": shipment.id,
-        "occurred_at": decisive.occurred_at,
-    }
+    common = _EventHead(
+        brand_id=shipment.brand_id, shipment_id=shipment.id, occurred_at=decisive.occurred_at
+    )
     publish(
         session,
         ShipmentStatusChanged(
@@ -140,7 +151,9 @@ def _publish_change(
     )
     milestone = MILESTONES.get(status)
     if milestone is not None:
-        extra = {"reason": reason} if "reason" in milestone.__dataclass_fields__ else {}
+        extra: dict[str, Any] = (
+            {"reason": reason} if "reason" in milestone.__dataclass_fields__ else {}
+        )
         publish(session, milestone(**common, **extra))
 
 

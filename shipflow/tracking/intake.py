@@ -13,9 +13,10 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, PoolProxiedConnection, insert
 
 from shipflow.store.tracking_models import WebhookReceipt
 
@@ -71,7 +72,8 @@ class ReceiptWriter:
         self._cond = threading.Condition()
         self._pid: int | None = None
         self._postgres = engine.dialect.name == "postgresql"
-        self._raw = None  # the writer thread's own pooled connection (PostgreSQL)
+        # The writer thread's own pooled connection (PostgreSQL).
+        self._raw: PoolProxiedConnection | None = None
 
     def store(self, values: dict[str, Any]) -> int:
         """Insert one receipt row; returns its id once committed, or raises what the commit did."""
@@ -84,6 +86,8 @@ class ReceiptWriter:
         slot.done.wait()
         if slot.error is not None:
             raise slot.error
+        if slot.receipt_id is None:  # `_write` sets the id or the error before `done`
+            raise RuntimeError("receipt writer released a request with neither an id nor an error")
         return slot.receipt_id
 
     def _start(self) -> None:
@@ -128,7 +132,7 @@ class ReceiptWriter:
             self._raw = self._engine.raw_connection()
         columns = [[_text(slot.values[name]) for slot in batch] for name in _COLUMNS]
         try:
-            with self._raw.cursor() as cursor:
+            with closing(self._raw.cursor()) as cursor:
                 cursor.execute(_PG_INSERT, columns)
                 ids = sorted(row[0] for row in cursor.fetchall())
             self._raw.commit()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, CursorResult, insert, update
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError, WebhookRequest
@@ -69,7 +69,9 @@ def store(
     """Keep a verified webhook exactly as received; the caller commits before acknowledging.
     (The web path group-commits the same row through `shipflow.tracking.intake`.)"""
     row = receipt_row(account, replace(request, received_at=now))
-    return db.scalar(insert(WebhookReceipt).values(**row).returning(WebhookReceipt.id))
+    return db.execute(
+        insert(WebhookReceipt).values(**row).returning(WebhookReceipt.id)
+    ).scalar_one()
 
 
 def _claim(session: Session, now: datetime, lease: float, *where, limit: int) -> list[int]:
@@ -127,7 +129,7 @@ PROCESSORS = {Account.source_kind: _ingest_tracking, Shop.source_kind: import_re
 def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict) -> None:
     config = runtime.settings.tracking
     with runtime.sessions() as session:
-        receipt = session.get(WebhookReceipt, receipt_id)
+        receipt = session.get_one(WebhookReceipt, receipt_id)
         now = runtime.clock.now()
         try:
             notes = PROCESSORS[receipt.source_kind](session, runtime, receipt, now, accounts)
@@ -141,7 +143,7 @@ def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict) -> None:
                 isinstance(exc, PAYLOAD_ERRORS) or receipt.attempts >= config.receipt_max_attempts
             )
             log.warning("webhook receipt %s failed (%s)", receipt_id, error)
-        receipt = session.get(WebhookReceipt, receipt_id)
+        receipt = session.get_one(WebhookReceipt, receipt_id)
         receipt.error = error
         if final:
             receipt.status = FAILED
@@ -179,9 +181,14 @@ def retry_failed(
         statement = statement.where(WebhookReceipt.brand_id == brand_id)
     if receipt_id is not None:
         statement = statement.where(WebhookReceipt.id == receipt_id)
-    result = session.execute(
-        statement.values(status=RECEIVED, available_at=now, attempts=0).execution_options(
-            synchronize_session=False
-        )
+    # An UPDATE without RETURNING gives a CursorResult; SQLAlchemy's stubs say only `Result`
+    # (sqlalchemy/sqlalchemy#9185).
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            statement.values(status=RECEIVED, available_at=now, attempts=0).execution_options(
+                synchronize_session=False
+            )
+        ),
     )
     return result.rowcount
