@@ -29,6 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from carriers.registry import available_carriers
 from channels.registry import available_channels
@@ -437,7 +438,7 @@ def _key_path(loc: tuple) -> str:
     return path or "(top level)"
 
 
-def _describe(error: dict, raw: Any) -> str:
+def _describe(error: ErrorDetails, raw: Any) -> str:
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
@@ -465,7 +466,7 @@ def parse_settings(raw: Any, source: str, environ: Mapping[str, str] | None = No
 
 
 def load_settings(
-    path: str | os.PathLike | None = None, environ: dict[str, str] | None = None
+    path: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Read and validate the configuration file (SHIPFLOW_CONFIG or ./config.yaml)."""
     environ = os.environ if environ is None else environ

@@ -202,6 +202,8 @@ class Fulfilment:
         carrier_code, _, service_code = service_key.partition(":")
         service = self.setup.service(carrier_code, service_code)
         warehouse = self.setup.warehouse(warehouse_code)
+        # allocation chooses among the setup's own services and warehouses
+        assert service is not None and warehouse is not None, decision.chosen.option
         carrier = self.carriers[service.account]
         request = ShipmentRequest(
             shipper=warehouse.address,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask import g
 from flask_openapi3 import Info, OpenAPI
+from flask_openapi3.types import SecuritySchemesDict
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -37,7 +38,7 @@ FEATURES = (health, tracking_page, widget, demo, ops, ndr_page, returns_portal)
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
 
-SECURITY_SCHEMES = {
+SECURITY_SCHEMES: SecuritySchemesDict = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "A brand API key"}
 }
 
@@ -98,8 +99,10 @@ def create_app(runtime: Runtime) -> OpenAPI:
     def openapi_document():
         return openapi_with_idempotency(app.api_doc)
 
+    # Flask's documented way to wrap the app in WSGI middleware; its annotations make
+    # `wsgi_app` a method, which mypy will not let be reassigned.
     proxies = runtime.settings.web.trusted_proxies
     if proxies:  # the client is the address the outermost of our proxies saw
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0)
-    app.wsgi_app = webhooks.WebhookIntake(app.wsgi_app, runtime, app.extensions)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0)  # type: ignore[method-assign]
+    app.wsgi_app = webhooks.WebhookIntake(app.wsgi_app, runtime, app.extensions)  # type: ignore[method-assign]
     return app

@@ -201,7 +201,9 @@ def direction(language: str | None = None) -> str:
 def init_app(app: Flask) -> None:
     """Jinja's i18n extension with this module's gettext, the formatters as filters."""
     app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_gettext_callables(
+    # The extension adds this method to the environment when loaded; Environment's stubs
+    # cannot know it.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         lambda message: translations(current_language()).ugettext(message),
         lambda singular, plural, n: translations(current_language()).ungettext(singular, plural, n),
         newstyle=True,  # Jinja fills in %(name)s itself, escaping the values

@@ -69,7 +69,8 @@ def private_error_page(error: HTTPException, pages: dict[int, tuple[str, str]] |
     if error.code == 400:
         advice = i18n.gettext("Please go back, reload the page and try again.")
         return private(message_page(400, i18n.gettext("This form has expired"), advice))
-    if error.code in (pages or {}):
+    pages = pages or {}
+    if error.code in pages:
         return private(message_page(error.code, *pages[error.code]))
     return private(message_page(error.code or 500, i18n.gettext("Something went wrong")))
 

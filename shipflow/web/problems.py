@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, json, request
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from shipflow.store.db import is_contention
 
@@ -84,7 +84,7 @@ def http_problem(exc: HTTPException) -> Response:
     """Turn Flask/werkzeug errors (404 route, 405, 415 ...) into problem+json too."""
     status = exc.code or 500
     detail = exc.description or exc.name
-    if status == 405:
+    if isinstance(exc, MethodNotAllowed):
         detail = f"{detail} Allowed: {', '.join(exc.valid_methods or [])}."
     elif status == 413:
         limit = request.max_content_length

@@ -36,6 +36,8 @@ from shipflow.web.limits import WEBHOOK_MAX_BYTES
 from shipflow.web.problems import PROBLEM_JSON, Problem
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,10 @@ PATH = re.compile(r"/webhooks/([^/]+)/([^/]+)/?")
 CHANNEL_PATH = re.compile(r"/webhooks/channels/([^/]+)/([^/]+)/?")
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")  # account row ids; anything else is unknown
 # Who may send webhooks, by the `source_kind` of their account, and what refusing them raises.
-LOADERS = {Account.source_kind: load_account, Shop.source_kind: load_shop}
+LOADERS: dict[str, Callable[[Session, Runtime, str, str], Account | Shop]] = {
+    Account.source_kind: load_account,
+    Shop.source_kind: load_shop,
+}
 UNKNOWN = (
     UnknownAccount,
     UnknownChannelAccount,
@@ -82,7 +87,8 @@ class WebhookIntake:
         if match is None or environ["REQUEST_METHOD"] != "POST":
             return self.app(environ, start_response)
         started = time.perf_counter()
-        status, body, content_type = self.receive(environ, *match.groups(), kind=kind)
+        name, account_id = match.groups()
+        status, body, content_type = self.receive(environ, name, account_id, kind=kind)
         REQUESTS.labels("POST", ENDPOINT, status).inc()
         LATENCY.labels(ENDPOINT).observe(time.perf_counter() - started)
         headers = [

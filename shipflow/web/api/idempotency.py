@@ -131,6 +131,7 @@ def idempotent(view):
         record, mine = _claim(key, digest)
         if not mine:
             return _replay(record, digest)
+        assert record is not None  # the claim this request holds is its row
         try:
             body, status = view(*args, **kwargs)
             record.response_status, record.response_body = status, body

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from flask import g, request
 from flask_openapi3 import APIBlueprint
+from flask_openapi3.types import ResponseDict
 
 from shipflow.api_keys import active_key
 from shipflow.web.problems import ApiProblem, Problem
 
-ERRORS = {401: Problem, 404: Problem, 409: Problem, 422: Problem}
+ERRORS: ResponseDict = {401: Problem, 404: Problem, 409: Problem, 422: Problem}
 
 bp = APIBlueprint(
     "api",

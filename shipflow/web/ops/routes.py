@@ -5,6 +5,7 @@ logged-in user's brand."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
@@ -158,7 +159,7 @@ def alerts():
         .distinct()
         .where(Alert.brand_id == g.ops_user.brand_id, Alert.carrier.is_not(None))
     ).all()
-    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
     return render_template(
         "ops/alerts.html",
         alerts=rows,

@@ -137,11 +137,13 @@ def find(brand_code: str):
         heading = _("Too many attempts")
         return private(message_page(429, heading, _("Please wait a minute and try again.")))
     brand = _brand_row(brand_code)
-    order = brand and returns.find_order(
-        g.db, brand.id, order_number, request.form.get("secret", "")[:254]
+    order = (
+        returns.find_order(g.db, brand.id, order_number, request.form.get("secret", "")[:254])
+        if brand
+        else None
     )
     lines = returns.returnable_lines(g.db, order) if order else []
-    if not lines:
+    if order is None or not lines:
         return _nothing_to_return()
     return _items_page(order, lines)
 
