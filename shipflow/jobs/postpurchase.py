@@ -23,8 +23,8 @@ from shipflow.notify.templates import Milestone
 from shipflow.notify.transports import post_signed
 from shipflow.postpurchase import ndr_service
 from shipflow.returns.service import on_return_shipment_status
+from shipflow.shipment_links import tracking_link
 from shipflow.store.models import Brand, Order, OutboxMessage, Shipment
-from shipflow.web.links import tracking_link
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
