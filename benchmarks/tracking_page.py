@@ -18,9 +18,9 @@ from pathlib import Path
 from shipflow.clock import FixedClock
 from shipflow.config import load_settings
 from shipflow.runtime import Runtime
+from shipflow.shipment_links import tracking_path
 from shipflow.store.migrate import upgrade
 from shipflow.web import create_app
-from shipflow.web.links import tracking_path
 from tests.webui.factories import BRAND, JOURNEY, make_shipment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,8 +73,7 @@ def main() -> None:
         runtime.clock.advance(timedelta(minutes=1))
         app = create_app(runtime)
         client = app.test_client()
-        with app.test_request_context():
-            page = tracking_path(BRAND, shipment)
+        page = tracking_path(BRAND, shipment, runtime)
         print(f"tracking page, {args.events} events, SQLite file, {args.runs} requests each")
         for language in ("en", "fa"):
             headers = {"Accept-Language": language}

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from channels.base import ChannelAccount as SourceAccount
 from channels.base import OrderSource, WebhookRequest
 from channels.registry import get_source_class
-from shipflow.config import Settings
 from shipflow.store.models import Brand, ChannelAccount
 
 if TYPE_CHECKING:
+    from shipflow.config import Settings
     from shipflow.runtime import Runtime
 
 

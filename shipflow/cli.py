@@ -310,8 +310,8 @@ def edd_train(ctx: click.Context, brand_code: str | None) -> None:
 @click.pass_context
 def tracking_link_command(ctx: click.Context, shipment_id: str) -> None:
     """Print the signed customer tracking link of a shipment (as e-mails carry it)."""
+    from shipflow.shipment_links import tracking_link
     from shipflow.store.models import Brand, Shipment
-    from shipflow.web.links import tracking_link
 
     runtime = _runtime(ctx, signs=True)
     with runtime.sessions() as session:

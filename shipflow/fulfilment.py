@@ -19,7 +19,7 @@ from shipflow.allocation.model import Option
 from shipflow.allocation.model import Order as AllocationOrder
 from shipflow.allocation.rules import BrandRules
 from shipflow.allocation.scoring import Pricer, QuoteCache, RateCard, ScoringWeights
-from shipflow.allocation.service import Allocation, AllocationContext, allocate
+from shipflow.allocation.service import Allocation, AllocationContext, NotAllocated, allocate
 from shipflow.config import BrandConfig
 from shipflow.domain import Parcel
 from shipflow.edd.engine import quote_from, warehouse_location
@@ -32,10 +32,6 @@ from shipflow.store.postpurchase_models import LabelRow
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
-
-
-class NotAllocated(Exception):
-    """No warehouse and carrier can ship the order; the message names every rejection."""
 
 
 @dataclass
@@ -81,25 +77,6 @@ class EngineLateness:
             warehouse, warehouse_location(warehouse), service, self.model, place, self.ordered_at
         )
         return 1.0 - estimate.dates.cdf(promise_date) if estimate.dates else 1.0
-
-
-def allocation_order(order: Order, setup: BrandSetup, weights_g: dict[str, int]) -> AllocationOrder:
-    destination = ship_to_address(order)
-    place = geo.locate(destination.country, destination.postal_code)
-    weight = sum(weights_g.get(line.sku, 500) * line.quantity for line in order.lines)
-    stocked = [
-        w.code
-        for w in setup.warehouses
-        if all(w.stock.get(line.sku, 0) >= line.quantity for line in order.lines)
-    ]
-    return AllocationOrder(
-        id=order.id,
-        destination=destination,
-        lat=place.lat if place else None,
-        lng=place.lng if place else None,
-        parcels=(Parcel(weight_g=max(weight, 1)),),
-        warehouses=tuple(stocked),
-    )
 
 
 @dataclass(frozen=True)
@@ -186,9 +163,28 @@ class Fulfilment:
         model = self.runtime.edd.latest_model(session, brand_id)
         return allocation_context(self.brand, self.setup, self.quotes, self.runtime, model, rules)
 
+    def allocation_order(self, order: Order) -> AllocationOrder:
+        """The order as allocation sees it: destination, parcels, warehouses stocking it."""
+        destination = ship_to_address(order)
+        place = geo.locate(destination.country, destination.postal_code)
+        weight = sum(self.weights_g.get(line.sku, 500) * line.quantity for line in order.lines)
+        stocked = [
+            w.code
+            for w in self.setup.warehouses
+            if all(w.stock.get(line.sku, 0) >= line.quantity for line in order.lines)
+        ]
+        return AllocationOrder(
+            id=order.id,
+            destination=destination,
+            lat=place.lat if place else None,
+            lng=place.lng if place else None,
+            parcels=(Parcel(weight_g=max(weight, 1)),),
+            warehouses=tuple(stocked),
+        )
+
     def allocate(self, session: Session, order: Order) -> tuple[AllocationOrder, Allocation]:
         context = self.context(session, order.brand_id)
-        wanted = allocation_order(order, self.setup, self.weights_g)
+        wanted = self.allocation_order(order)
         if not wanted.warehouses:
             raise NotAllocated("no warehouse holds stock for every line of the order")
         return wanted, allocate(wanted, self.setup.services, context)

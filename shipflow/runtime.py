@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shipflow.allocation.batches import queued_batches, run_batch
+from shipflow.allocation.service import NotAllocated
 from shipflow.carrier_accounts import CarrierFactory
 from shipflow.clock import Clock, SystemClock
 from shipflow.config import Settings
@@ -23,7 +24,7 @@ from shipflow.customer_messages import CustomerSenders, customer_senders
 from shipflow.delays.jobs import alert_cycle_job
 from shipflow.edd.retrain import retrain_due
 from shipflow.edd.service import EddService
-from shipflow.fulfilment import Fulfilment, NotAllocated
+from shipflow.fulfilment import Fulfilment
 from shipflow.jobs import Job
 from shipflow.jobs.outbox import dispatch_due
 from shipflow.jobs.postpurchase import deliver_messages, follow_up_failed_deliveries

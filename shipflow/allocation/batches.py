@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from shipflow.allocation.constraints import Constraints
 from shipflow.allocation.optimizer import optimize
 from shipflow.allocation.rules import RuleConfigError
-from shipflow.fulfilment import NotAllocated, allocation_order
+from shipflow.allocation.service import NotAllocated
 from shipflow.store.allocation_models import AllocationBatch
 from shipflow.store.models import Brand, Order
 
@@ -60,7 +60,7 @@ def solve(runtime: Runtime, batch: AllocationBatch) -> dict:
     if batch.request.get("lateness_lambda") is not None:
         lateness_lambda = float(batch.request["lateness_lambda"])
         context.weights = replace(context.weights, lateness_lambda=lateness_lambda)
-    wanted = [allocation_order(o, fulfilment.setup, fulfilment.weights_g) for o in orders]
+    wanted = [fulfilment.allocation_order(o) for o in orders]
     found = {o.id for o in orders}
     missing = [i for i in batch.request["order_ids"] if i not in found]
     constraints = Constraints.from_dict(batch.request.get("constraints") or {}, "constraints")

@@ -26,6 +26,10 @@ MEMO_LIMIT = 500_000
 _MISSING = object()
 
 
+class NotAllocated(Exception):
+    """No warehouse and carrier can ship the order; the message names every rejection."""
+
+
 @dataclass
 class AllocationContext:
     """Everything allocation needs besides the order: the brand's rules, prices and models."""

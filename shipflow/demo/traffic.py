@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from carriers.sandbox import SandboxCarrier
 from carriers.sandbox.emitter import SandboxEmitter, http_deliver
+from shipflow.allocation.service import NotAllocated
 from shipflow.api_keys import active_key, create_api_key
 from shipflow.brands import brand_by_code, sync_brands
 from shipflow.demo.history import seed_demo_history
 from shipflow.demo.shoppers import DemoShoppers
-from shipflow.fulfilment import NotAllocated
 from shipflow.instance import DEMO_API_KEY, INSTANCE, read_secret, write_secret
 from shipflow.ops_users import create_ops_user
 from shipflow.orders import create_order

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from shipflow.config import Settings
 from shipflow.edd.learned import observed_delivery_weekdays
 from shipflow.edd.repository import load_history, store_model
 from shipflow.edd.service import UnconfiguredBrand, brand_setup
@@ -21,6 +20,7 @@ from shipflow.store.edd_models import DeliveryHistoryRow, TransitModelRow
 from shipflow.store.models import Brand
 
 if TYPE_CHECKING:
+    from shipflow.config import Settings
     from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)

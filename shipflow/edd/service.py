@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from shipflow import geo
 from shipflow.brands import brand_by_code, brand_config
-from shipflow.config import BrandConfig, Settings
 from shipflow.domain import CarrierService, ServiceLevel, Status, TrackingEvent, Warehouse
 from shipflow.edd.engine import Estimate, estimate, quote_from, revise_from_events, warm_up
 from shipflow.edd.history import HistoryRecord
@@ -31,6 +30,7 @@ from shipflow.store.edd_models import PredictionRevision
 from shipflow.store.models import Order, Shipment
 
 if TYPE_CHECKING:
+    from shipflow.config import BrandConfig, Settings
     from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)

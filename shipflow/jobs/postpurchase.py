@@ -18,13 +18,13 @@ from shipflow import customer_messages as customer
 from shipflow.brands import brand_config
 from shipflow.domain import Reason, Status
 from shipflow.domain.events import Delivered, OutForDelivery, ShipmentDelayed, ShipmentShipped
+from shipflow.i18n import format_day
 from shipflow.notify.templates import Milestone
 from shipflow.notify.transports import post_signed
 from shipflow.postpurchase import ndr_service
 from shipflow.returns.service import on_return_shipment_status
+from shipflow.shipment_links import tracking_link
 from shipflow.store.models import Brand, Order, OutboxMessage, Shipment
-from shipflow.web.i18n import format_day
-from shipflow.web.links import tracking_link
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime

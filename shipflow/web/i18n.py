@@ -15,7 +15,7 @@ from datetime import date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
@@ -23,15 +23,16 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask, g, request
 
+from shipflow import i18n
+from shipflow.i18n import DEFAULT, babel_id, native_digits
+
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 SUPPORTED = ("en", "zh-Hant", "zh-Hans", "ja", "fa")
-DEFAULT = "en"
 COOKIE = "shipflow_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 # Region subtags that say which Chinese script a browser wants (zh-TW -> Traditional).
 _CHINESE_SCRIPT = {"tw": "zh-Hant", "hk": "zh-Hant", "mo": "zh-Hant", "hant": "zh-Hant"}
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
 def normalize(tag: str | None) -> str | None:
@@ -42,10 +43,6 @@ def normalize(tag: str | None) -> str | None:
     if parts[0] == "zh":
         return next((_CHINESE_SCRIPT[p] for p in parts[1:] if p in _CHINESE_SCRIPT), "zh-Hans")
     return next((s for s in SUPPORTED if s.lower() == parts[0]), None)
-
-
-def babel_id(tag: str) -> str:
-    return tag.replace("-", "_")
 
 
 def brand_languages(configured: Iterable[str]) -> list[str]:
@@ -134,24 +131,12 @@ def _remember_language(response):
 
 
 def _locale(language: str | None = None) -> Locale:
-    try:
-        return Locale.parse(babel_id(language or current_language()))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse(DEFAULT)
-
-
-def _native_digits(text: str, locale: Locale) -> str:
-    """Persian is written with Persian digits; Babel's dates come with Latin ones."""
-    return text.translate(_PERSIAN_DIGITS) if locale.language == "fa" else text
+    return i18n.locale(language or current_language())
 
 
 def format_day(value: date | None, with_year: bool = False, language: str | None = None) -> str:
-    """A delivery date: "Thu, Nov 26" / "11月26日(木)" / "پنجشنبه ۲۶ نوامبر"."""
-    if value is None:
-        return ""
-    locale = _locale(language)
-    skeleton = "yMMMEd" if with_year else "MMMEd"
-    return _native_digits(babel_dates.format_skeleton(skeleton, value, locale=locale), locale)
+    """A delivery date in the request's language (or the one given), see `i18n.format_day`."""
+    return i18n.format_day(value, with_year, language or current_language())
 
 
 def format_moment(value: datetime, zone: tzinfo, language: str | None = None) -> str:
@@ -159,12 +144,12 @@ def format_moment(value: datetime, zone: tzinfo, language: str | None = None) ->
     locale = _locale(language)
     day = babel_dates.format_skeleton("MMMEd", value, tzinfo=zone, locale=locale)
     clock = babel_dates.format_time(value, "short", tzinfo=zone, locale=locale)
-    return _native_digits(f"{day} {clock}", locale)
+    return native_digits(f"{day} {clock}", locale)
 
 
 def format_clock(value: datetime, zone: tzinfo, language: str | None = None) -> str:
     locale = _locale(language)
-    return _native_digits(
+    return native_digits(
         babel_dates.format_time(value, "short", tzinfo=zone, locale=locale), locale
     )
 
@@ -177,7 +162,7 @@ def zone_name(zone: tzinfo, language: str | None = None) -> str:
 def format_number(value: float, language: str | None = None) -> str:
     locale = _locale(language)
     text = babel_numbers.format_decimal(value, locale=locale, numbering_system="default")
-    return _native_digits(text, locale)
+    return native_digits(text, locale)
 
 
 def format_money(minor_units: int, currency: str, language: str | None = None) -> str:
@@ -186,7 +171,7 @@ def format_money(minor_units: int, currency: str, language: str | None = None) -
     text = babel_numbers.format_currency(
         amount, currency, locale=locale, numbering_system="default"
     )
-    return _native_digits(text, locale)
+    return native_digits(text, locale)
 
 
 def language_name(language: str) -> str:

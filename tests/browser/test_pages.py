@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from shipflow.web.links import tracking_path
+from shipflow.shipment_links import tracking_path
 from tests.webui.factories import BRAND, make_shipment
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ from itsdangerous import BadSignature
 from sqlalchemy import select
 
 from carriers.sandbox import signing
-from shipflow import links
+from shipflow import links, shipment_links
 from shipflow.api_keys import create_api_key
 from shipflow.brands import sync_brands
 from shipflow.cli import main
@@ -25,7 +25,6 @@ from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import CarrierAccount
 from shipflow.web import create_app
-from shipflow.web import links as web_links
 from tests.fakes import TEST_SECRET_KEY
 from tests.integration.test_api import make_order, make_shipment
 
@@ -75,9 +74,11 @@ def test_serve_without_a_secret_key_stops_with_the_fix(runner, tmp_path, monkeyp
 
 def test_a_session_signature_is_no_link_and_a_link_signature_no_session(app, runtime):
     grant = {"b": "northwind", "s": "shp_1"}
-    signed_as_session = links.make_token(app.secret_key, web_links.TRACKING, grant, runtime.clock)
+    signed_as_session = links.make_token(
+        app.secret_key, shipment_links.TRACKING, grant, runtime.clock
+    )
     with pytest.raises(links.LinkInvalid):
-        web_links.read_token(runtime, web_links.TRACKING, "northwind", signed_as_session)
+        shipment_links.read_token(runtime, shipment_links.TRACKING, "northwind", signed_as_session)
 
     link_signer = Flask(__name__)
     link_signer.secret_key = runtime.settings.signing_key("links")

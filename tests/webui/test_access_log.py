@@ -15,8 +15,8 @@ from gunicorn.config import Config
 from werkzeug.serving import make_server
 
 from shipflow import server
+from shipflow.shipment_links import tracking_path
 from shipflow.web.access_log import redact
-from shipflow.web.links import tracking_path
 from tests.webui.factories import BRAND, make_shipment
 
 TOKEN = "eyJiIjoibm9ydGh3aW5kIiwicyI6InNocF8xIn0.Z1x2Yw.c2lnbmF0dXJl"

@@ -1,6 +1,6 @@
+from shipflow import shipment_links as links
 from shipflow.cli import main
 from shipflow.clock import SystemClock
-from shipflow.web import links
 from tests.webui.factories import BRAND, make_shipment
 
 

@@ -2,10 +2,10 @@ from datetime import timedelta
 
 import pytest
 
+from shipflow import shipment_links as links
 from shipflow.clock import FixedClock
 from shipflow.config import load_settings
 from shipflow.runtime import Runtime
-from shipflow.web import links
 from tests.conftest import ROOT
 from tests.fakes import TEST_SECRET_KEY
 

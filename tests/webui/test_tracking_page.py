@@ -6,12 +6,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from shipflow import shipment_links as links
 from shipflow.links import read_token
 from shipflow.ndr.service import LINK_PURPOSE
 from shipflow.store.feedback_models import Feedback
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
-from shipflow.web import links
 from shipflow.web.tracking_page.routes import LOOKUP_LIMIT
 from tests.webui.factories import BRAND, CUSTOMER, ITEM, make_shipment
 

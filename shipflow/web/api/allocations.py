@@ -14,9 +14,9 @@ from sqlalchemy.orm import selectinload
 from carriers.base import CarrierError
 from shipflow.allocation.batches import queue_batch
 from shipflow.allocation.rules import RuleConfigError
-from shipflow.allocation.service import Allocation
+from shipflow.allocation.service import Allocation, NotAllocated
 from shipflow.brands import brand_config
-from shipflow.fulfilment import NotAllocated, replace_brand_rules, restore_config_rules
+from shipflow.fulfilment import replace_brand_rules, restore_config_rules
 from shipflow.label_purchases import PurchasePending
 from shipflow.store.allocation_models import AllocationBatch, AllocationRules
 from shipflow.store.db import for_update

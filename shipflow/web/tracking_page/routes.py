@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from shipflow import shipment_links as links
 from shipflow.brands import brand_by_code
 from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.ndr.service import open_case_link
 from shipflow.store.models import Order, Shipment
-from shipflow.web import links
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import gettext as _
 from shipflow.web.inputs import ascii_int
@@ -153,10 +153,10 @@ def _parcel_link(brand_code: str, shipment: Shipment, by_email: bool) -> str:
     the failed-delivery choice while a case is open; a postal code (anyone at the address,
     on the label or in a forwarded link knows it) reaches status, dates and the city."""
     if not by_email:
-        return links.tracking_path(brand_code, shipment.id, place_only=True)
+        return links.tracking_path(brand_code, shipment.id, g.runtime, place_only=True)
     settings, clock = g.runtime.settings, g.runtime.clock
     return open_case_link(g.db, settings, shipment.id, clock) or links.tracking_path(
-        brand_code, shipment.id
+        brand_code, shipment.id, g.runtime
     )
 
 

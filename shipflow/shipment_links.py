@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from flask import current_app
-
 from shipflow import links
 from shipflow.links import LinkExpired, LinkInvalid
 
@@ -65,20 +63,14 @@ def read_token(runtime: Runtime, purpose: str, brand_code: str, token: str) -> s
     return read_grant(runtime, purpose, brand_code, token).shipment_id
 
 
-def _runtime(runtime: Runtime | None) -> Runtime:
-    return runtime or current_app.extensions["shipflow"]
-
-
 def tracking_path(
-    brand_code: str, shipment_id: str, runtime: Runtime | None = None, place_only: bool = False
+    brand_code: str, shipment_id: str, runtime: Runtime, place_only: bool = False
 ) -> str:
-    token = make_token(_runtime(runtime), TRACKING, brand_code, shipment_id, place_only)
+    token = make_token(runtime, TRACKING, brand_code, shipment_id, place_only)
     return f"/t/{brand_code}/{token}"
 
 
-def tracking_link(brand_code: str, shipment_id: str, runtime: Runtime | None = None) -> str:
-    """The customer's tracking page as an absolute URL (e-mails, SMS). Outside a request,
-    pass the runtime."""
-    runtime = _runtime(runtime)
+def tracking_link(brand_code: str, shipment_id: str, runtime: Runtime) -> str:
+    """The customer's tracking page as an absolute URL (e-mails, SMS)."""
     base = runtime.settings.base_url.rstrip("/")
     return base + tracking_path(brand_code, shipment_id, runtime)

@@ -1,0 +1,38 @@
+"""Dates written the way a customer's language writes them, for the pages and for the
+messages sent outside any request (Babel's locale data, Persian with Persian digits)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+
+DEFAULT = "en"
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def babel_id(tag: str) -> str:
+    return tag.replace("-", "_")
+
+
+def locale(language: str) -> Locale:
+    """Babel's locale of a supported language tag; English if Babel does not know it."""
+    try:
+        return Locale.parse(babel_id(language))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT)
+
+
+def native_digits(text: str, locale: Locale) -> str:
+    """Persian is written with Persian digits; Babel's dates come with Latin ones."""
+    return text.translate(_PERSIAN_DIGITS) if locale.language == "fa" else text
+
+
+def format_day(value: date | None, with_year: bool = False, language: str = DEFAULT) -> str:
+    """A delivery date: "Thu, Nov 26" / "11月26日(木)" / "پنجشنبه ۲۶ نوامبر"."""
+    if value is None:
+        return ""
+    written = locale(language)
+    skeleton = "yMMMEd" if with_year else "MMMEd"
+    return native_digits(babel_dates.format_skeleton(skeleton, value, locale=written), written)
