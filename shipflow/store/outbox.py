@@ -14,7 +14,9 @@ class Publishable(Protocol):
     """An event or message for the outbox: its class names the topic, `key` dedupes it."""
 
     topic: ClassVar[str]
-    brand_id: str
+
+    @property  # read-only: the events are frozen dataclasses
+    def brand_id(self) -> str: ...
 
     @property
     def key(self) -> str: ...
