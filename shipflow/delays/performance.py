@@ -4,9 +4,10 @@ ops page charts so a slipping carrier shows before the complaints do."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -52,18 +53,26 @@ def on_time_by_week(
     day = sql_date(session, Shipment.delivered_at)
     keys = [Shipment.carrier] + ([region_column(policy)] if by_lane else [])
     start = _monday(now.date()) - timedelta(weeks=weeks - 1)
-    rows = session.execute(
-        select(
-            *keys, day, func.count(), func.sum(case((day <= Shipment.promised_date, 1), else_=0))
+    # carrier[, region], day, shipments, on time: as many names as `keys`
+    rows: Sequence[tuple[Any, ...]] = (
+        session.execute(
+            select(
+                *keys,
+                day,
+                func.count(),
+                func.sum(case((day <= Shipment.promised_date, 1), else_=0)),
+            )
+            .where(
+                Shipment.brand_id == brand_id,
+                Shipment.status == Status.DELIVERED,
+                Shipment.promised_date.is_not(None),
+                Shipment.delivered_at >= datetime.combine(start, datetime.min.time(), now.tzinfo),
+            )
+            .group_by(*keys, day)
         )
-        .where(
-            Shipment.brand_id == brand_id,
-            Shipment.status == Status.DELIVERED,
-            Shipment.promised_date.is_not(None),
-            Shipment.delivered_at >= datetime.combine(start, datetime.min.time(), now.tzinfo),
-        )
-        .group_by(*keys, day)
-    ).all()
+        .tuples()
+        .all()
+    )
     totals: dict[str, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for *names, delivered_on, count, on_time in rows:
         name = " · ".join(n or "?" for n in names)

@@ -8,9 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy import CursorResult, and_, case, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from shipflow.delays import alerts
@@ -88,18 +88,23 @@ def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -
     config = policy.alerts.lane
     region = region_column(policy)
     late = func.sum(case((LATE.candidates(now, policy), 1), else_=0))
-    current = session.execute(
-        select(Shipment.carrier, region, func.count(), late)
-        .where(
-            Shipment.brand_id == brand_id,
-            Shipment.status.in_(ACTIVE_STATUSES),
-            Shipment.kind == "forward",
-            Shipment.promised_date.is_not(None),
+    # The sums' SQL type is unknown to the stubs: name what the rows hold.
+    current: Sequence[tuple[str, str, int, int]] = (
+        session.execute(
+            select(Shipment.carrier, region, func.count(), late)
+            .where(
+                Shipment.brand_id == brand_id,
+                Shipment.status.in_(ACTIVE_STATUSES),
+                Shipment.kind == "forward",
+                Shipment.promised_date.is_not(None),
+            )
+            .group_by(Shipment.carrier, region)
         )
-        .group_by(Shipment.carrier, region)
-    ).all()
+        .tuples()
+        .all()
+    )
     delivered_late = sql_date(session, Shipment.delivered_at) > Shipment.promised_date
-    history = {
+    history: dict[Lane, tuple[int, int]] = {
         (carrier, lane_region): (count, late_count)
         for carrier, lane_region, count, late_count in session.execute(
             select(
@@ -115,7 +120,7 @@ def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -
                 Shipment.delivered_at >= now - timedelta(days=config.baseline_days),
             )
             .group_by(Shipment.carrier, region)
-        )
+        ).tuples()
     }
     stats = []
     for carrier, lane_region, count, late_count in current:
@@ -205,11 +210,15 @@ def _resolve_finished(session: Session, brand_id: str, now: datetime) -> int:
     finished = exists().where(
         Shipment.id == Alert.shipment_id, Shipment.status.in_(TERMINAL_STATUSES)
     )
-    result = session.execute(
-        update(Alert)
-        .where(Alert.brand_id == brand_id, Alert.status != alerts.RESOLVED, finished)
-        .values(status=alerts.RESOLVED, resolved_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
+    # An UPDATE returns a CursorResult (which has rowcount); Session.execute's stubs say Result.
+    result = cast(
+        CursorResult,
+        session.execute(
+            update(Alert)
+            .where(Alert.brand_id == brand_id, Alert.status != alerts.RESOLVED, finished)
+            .values(status=alerts.RESOLVED, resolved_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
     return result.rowcount or 0
 
@@ -260,7 +269,8 @@ def scan(session: Session, brand_id: str, now: datetime, settings: Settings) -> 
     incidents = open_incidents(session, brand_id)
     grouped: dict[Lane, list[str]] = defaultdict(list)
     delay_kinds = delayed_kinds()
-    rows, events = [], []
+    rows: list[dict[str, Any]] = []
+    events: list[ShipmentDelayed] = []
     for snap in _candidates(session, brand_id, now, policy):
         result.candidates += 1
         delays = detect(snap, now, policy)
