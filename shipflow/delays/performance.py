@@ -53,26 +53,19 @@ def on_time_by_week(
     day = sql_date(session, Shipment.delivered_at)
     keys = [Shipment.carrier] + ([region_column(policy)] if by_lane else [])
     start = _monday(now.date()) - timedelta(weeks=weeks - 1)
-    # carrier[, region], day, shipments, on time: as many names as `keys`
-    rows: Sequence[tuple[Any, ...]] = (
-        session.execute(
-            select(
-                *keys,
-                day,
-                func.count(),
-                func.sum(case((day <= Shipment.promised_date, 1), else_=0)),
-            )
-            .where(
-                Shipment.brand_id == brand_id,
-                Shipment.status == Status.DELIVERED,
-                Shipment.promised_date.is_not(None),
-                Shipment.delivered_at >= datetime.combine(start, datetime.min.time(), now.tzinfo),
-            )
-            .group_by(*keys, day)
+    # (carrier[, region], day, shipments, on time): a row's length depends on `keys`
+    rows: Sequence[Sequence[Any]] = session.execute(
+        select(
+            *keys, day, func.count(), func.sum(case((day <= Shipment.promised_date, 1), else_=0))
         )
-        .tuples()
-        .all()
-    )
+        .where(
+            Shipment.brand_id == brand_id,
+            Shipment.status == Status.DELIVERED,
+            Shipment.promised_date.is_not(None),
+            Shipment.delivered_at >= datetime.combine(start, datetime.min.time(), now.tzinfo),
+        )
+        .group_by(*keys, day)
+    ).all()
     totals: dict[str, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for *names, delivered_on, count, on_time in rows:
         name = " · ".join(n or "?" for n in names)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, and_, case, exists, func, select, update
+from sqlalchemy import CursorResult, Row, and_, case, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from shipflow.delays import alerts
@@ -88,39 +88,36 @@ def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -
     config = policy.alerts.lane
     region = region_column(policy)
     late = func.sum(case((LATE.candidates(now, policy), 1), else_=0))
-    # The sums' SQL type is unknown to the stubs: name what the rows hold.
-    current: Sequence[tuple[str, str, int, int]] = (
-        session.execute(
-            select(Shipment.carrier, region, func.count(), late)
-            .where(
-                Shipment.brand_id == brand_id,
-                Shipment.status.in_(ACTIVE_STATUSES),
-                Shipment.kind == "forward",
-                Shipment.promised_date.is_not(None),
-            )
-            .group_by(Shipment.carrier, region)
+    # (carrier, region, shipments, late ones); the stubs cannot type a SUM, so the rows say it
+    current: Sequence[Row[str, str, int, int]] = session.execute(
+        select(Shipment.carrier, region, func.count(), late)
+        .where(
+            Shipment.brand_id == brand_id,
+            Shipment.status.in_(ACTIVE_STATUSES),
+            Shipment.kind == "forward",
+            Shipment.promised_date.is_not(None),
         )
-        .tuples()
-        .all()
-    )
+        .group_by(Shipment.carrier, region)
+    ).all()
     delivered_late = sql_date(session, Shipment.delivered_at) > Shipment.promised_date
-    history: dict[Lane, tuple[int, int]] = {
+    delivered: Sequence[Row[str, str, int, int]] = session.execute(
+        select(
+            Shipment.carrier,
+            region,
+            func.count(),
+            func.sum(case((delivered_late, 1), else_=0)),
+        )
+        .where(
+            Shipment.brand_id == brand_id,
+            Shipment.status == Status.DELIVERED,
+            Shipment.promised_date.is_not(None),
+            Shipment.delivered_at >= now - timedelta(days=config.baseline_days),
+        )
+        .group_by(Shipment.carrier, region)
+    ).all()
+    history = {
         (carrier, lane_region): (count, late_count)
-        for carrier, lane_region, count, late_count in session.execute(
-            select(
-                Shipment.carrier,
-                region,
-                func.count(),
-                func.sum(case((delivered_late, 1), else_=0)),
-            )
-            .where(
-                Shipment.brand_id == brand_id,
-                Shipment.status == Status.DELIVERED,
-                Shipment.promised_date.is_not(None),
-                Shipment.delivered_at >= now - timedelta(days=config.baseline_days),
-            )
-            .group_by(Shipment.carrier, region)
-        ).tuples()
+        for carrier, lane_region, count, late_count in delivered
     }
     stats = []
     for carrier, lane_region, count, late_count in current:
