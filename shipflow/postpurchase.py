@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def brand_code(session: Session, brand_id: str) -> str:
-    return session.get(Brand, brand_id).code
+    return session.get_one(Brand, brand_id).code
 
 
 def ndr_service(runtime: Runtime, session: Session) -> NdrService:
@@ -39,7 +39,7 @@ def issue_return_label(
 ) -> Shipment:
     """The cheapest prepaid label among the brand's carriers, back to the shipping warehouse."""
     code = brand_code(session, request.brand_id)
-    order = session.get(Order, request.order_id)
+    order = session.get_one(Order, request.order_id)
     return returns.issue_label(
         session,
         runtime.settings,

@@ -53,7 +53,7 @@ def queue_batch(session: Session, brand_id: str, request: dict) -> AllocationBat
 def solve(runtime: Runtime, batch: AllocationBatch) -> dict:
     """The plan of one batch as JSON."""
     with runtime.sessions() as session:
-        brand_code = session.get(Brand, batch.brand_id).code
+        brand_code = session.get_one(Brand, batch.brand_id).code
         fulfilment = runtime.fulfilment(brand_code)
         orders = brand_orders(session, batch.brand_id, batch.request["order_ids"])
         context = fulfilment.context(session, batch.brand_id)

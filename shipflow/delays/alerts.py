@@ -55,14 +55,14 @@ def insert_ignoring(
     table = model.__table__.name
     names = ", ".join(f'"{name}"' for name in rows[0])
     predicate = f" WHERE {where.text}" if where is not None else ""
-    statement = text(
+    from_json = text(
         f'INSERT INTO "{table}" ({names}) SELECT {names} '
         f'FROM json_populate_recordset(NULL::"{table}", CAST(:rows AS json)) '
         f"ON CONFLICT ({', '.join(conflict)}){predicate} DO NOTHING"
     )
     for start in range(0, len(rows), PG_CHUNK):
         chunk = json.dumps(list(rows[start : start + PG_CHUNK]), default=_json_value)
-        session.execute(statement, {"rows": chunk})
+        session.execute(from_json, {"rows": chunk})
 
 
 def in_values(session: Session, column, values: Sequence[str]) -> Iterator[ColumnElement]:

@@ -5,7 +5,7 @@ brand with `alerts: {}` gets sensible behaviour and no notifications."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -14,8 +14,8 @@ from shipflow.notify.config import ChannelConfig
 Hours = Annotated[float, Field(gt=0, le=24 * 90)]
 Severity = Literal["info", "warning", "critical"]
 Kind = Literal["late", "stale", "not_picked_up", "exception", "lane_incident"]
-KINDS: tuple[str, ...] = Kind.__args__
-SEVERITIES: tuple[str, ...] = Severity.__args__
+KINDS: tuple[str, ...] = get_args(Kind)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 
 
 class _Strict(BaseModel):

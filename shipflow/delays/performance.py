@@ -4,9 +4,10 @@ ops page charts so a slipping carrier shows before the complaints do."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -52,7 +53,8 @@ def on_time_by_week(
     day = sql_date(session, Shipment.delivered_at)
     keys = [Shipment.carrier] + ([region_column(policy)] if by_lane else [])
     start = _monday(now.date()) - timedelta(weeks=weeks - 1)
-    rows = session.execute(
+    # (carrier[, region], day, shipments, on time): a row's length depends on `keys`
+    rows: Sequence[Sequence[Any]] = session.execute(
         select(
             *keys, day, func.count(), func.sum(case((day <= Shipment.promised_date, 1), else_=0))
         )

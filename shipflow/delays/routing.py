@@ -9,7 +9,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -67,7 +67,7 @@ def _message(brand_id: str, channel: str, stage: str, ids: list[str], now: datet
 
 def _batches(brand_id: str, stage: str, routed: Routed, config: AlertsConfig, now) -> list[dict]:
     """One message per alert, or one digest per (channel, kind) when many fire at once."""
-    messages = []
+    messages: list[dict[str, Any]] = []
     for (channel, _kind), ids in routed.items():
         groups = [ids] if len(ids) >= config.digest_threshold else [[i] for i in ids]
         messages.extend(_message(brand_id, channel, stage, g, now) for g in groups)
@@ -174,6 +174,9 @@ def handle(session: Session, message: OutboxMessage, settings: Settings) -> None
     """Send one queued notification. Alerts resolved meanwhile (or, for an escalation,
     acknowledged) are left out; with none left there is nothing to send."""
     payload = message.payload
+    brand_id = message.brand_id
+    if brand_id is None:  # ops notifications are a brand's; no alert belongs to none
+        return
     wanted = (
         (alert_store.OPEN,)
         if payload["stage"] == ESCALATION
@@ -182,7 +185,7 @@ def handle(session: Session, message: OutboxMessage, settings: Settings) -> None
     found = session.scalars(
         select(Alert)
         .where(
-            Alert.brand_id == message.brand_id,
+            Alert.brand_id == brand_id,
             Alert.id.in_(payload["alert_ids"]),
             Alert.status.in_(wanted),
         )
@@ -190,9 +193,7 @@ def handle(session: Session, message: OutboxMessage, settings: Settings) -> None
     ).all()
     if not found:
         return
-    channel = policy_for(session, message.brand_id, settings).alerts.channels.get(
-        payload["channel"]
-    )
+    channel = policy_for(session, brand_id, settings).alerts.channels.get(payload["channel"])
     if channel is None:
         raise SendError(f"channel {payload['channel']!r} is no longer configured")
     notice = notice_for(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import Date, SQLColumnExpression, cast, func, select
 from sqlalchemy.orm import Session
 
 from shipflow.brands import brand_config
@@ -61,7 +61,7 @@ def region_of(state: str, postal_code: str, policy: Policy) -> str:
     return state if policy.alerts.lane.region == "state" else postal_code[:3]
 
 
-def region_column(policy: Policy):
+def region_column(policy: Policy) -> SQLColumnExpression[str]:
     if policy.alerts.lane.region == "state":
         return Shipment.destination_state
     return func.substr(Shipment.destination_postal_code, 1, 3)
@@ -138,7 +138,10 @@ def open_incidents(session: Session, brand_id: str) -> dict[Lane, Alert]:
             Alert.status != alerts.RESOLVED,
         )
     )
-    return {(a.carrier, a.region): a for a in found}
+    # Lane incidents always name their lane (sweep._raise_incidents writes both columns).
+    return {
+        (a.carrier, a.region): a for a in found if a.carrier is not None and a.region is not None
+    }
 
 
 # --- one shipment, after each tracking event --------------------------------------------

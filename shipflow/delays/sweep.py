@@ -8,9 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy import CursorResult, Row, and_, case, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from shipflow.delays import alerts
@@ -88,7 +88,8 @@ def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -
     config = policy.alerts.lane
     region = region_column(policy)
     late = func.sum(case((LATE.candidates(now, policy), 1), else_=0))
-    current = session.execute(
+    # (carrier, region, shipments, late ones); the stubs cannot type a SUM, so the rows say it
+    current: Sequence[Row[str, str, int, int]] = session.execute(
         select(Shipment.carrier, region, func.count(), late)
         .where(
             Shipment.brand_id == brand_id,
@@ -99,23 +100,24 @@ def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -
         .group_by(Shipment.carrier, region)
     ).all()
     delivered_late = sql_date(session, Shipment.delivered_at) > Shipment.promised_date
+    delivered: Sequence[Row[str, str, int, int]] = session.execute(
+        select(
+            Shipment.carrier,
+            region,
+            func.count(),
+            func.sum(case((delivered_late, 1), else_=0)),
+        )
+        .where(
+            Shipment.brand_id == brand_id,
+            Shipment.status == Status.DELIVERED,
+            Shipment.promised_date.is_not(None),
+            Shipment.delivered_at >= now - timedelta(days=config.baseline_days),
+        )
+        .group_by(Shipment.carrier, region)
+    ).all()
     history = {
         (carrier, lane_region): (count, late_count)
-        for carrier, lane_region, count, late_count in session.execute(
-            select(
-                Shipment.carrier,
-                region,
-                func.count(),
-                func.sum(case((delivered_late, 1), else_=0)),
-            )
-            .where(
-                Shipment.brand_id == brand_id,
-                Shipment.status == Status.DELIVERED,
-                Shipment.promised_date.is_not(None),
-                Shipment.delivered_at >= now - timedelta(days=config.baseline_days),
-            )
-            .group_by(Shipment.carrier, region)
-        )
+        for carrier, lane_region, count, late_count in delivered
     }
     stats = []
     for carrier, lane_region, count, late_count in current:
@@ -205,11 +207,15 @@ def _resolve_finished(session: Session, brand_id: str, now: datetime) -> int:
     finished = exists().where(
         Shipment.id == Alert.shipment_id, Shipment.status.in_(TERMINAL_STATUSES)
     )
-    result = session.execute(
-        update(Alert)
-        .where(Alert.brand_id == brand_id, Alert.status != alerts.RESOLVED, finished)
-        .values(status=alerts.RESOLVED, resolved_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
+    # An UPDATE returns a CursorResult (which has rowcount); Session.execute's stubs say Result.
+    result = cast(
+        CursorResult,
+        session.execute(
+            update(Alert)
+            .where(Alert.brand_id == brand_id, Alert.status != alerts.RESOLVED, finished)
+            .values(status=alerts.RESOLVED, resolved_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
     return result.rowcount or 0
 
@@ -260,7 +266,8 @@ def scan(session: Session, brand_id: str, now: datetime, settings: Settings) -> 
     incidents = open_incidents(session, brand_id)
     grouped: dict[Lane, list[str]] = defaultdict(list)
     delay_kinds = delayed_kinds()
-    rows, events = [], []
+    rows: list[dict[str, Any]] = []
+    events: list[ShipmentDelayed] = []
     for snap in _candidates(session, brand_id, now, policy):
         result.candidates += 1
         delays = detect(snap, now, policy)

@@ -28,7 +28,7 @@ from shipflow.ops_users import create_ops_user
 from shipflow.orders import create_order
 from shipflow.store.alert_models import OpsUser
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import CarrierAccount, Shipment
+from shipflow.store.models import Brand, CarrierAccount, Shipment
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -56,6 +56,14 @@ def demo_api_key(session: Session, brand_id: str, instance: Path = INSTANCE) -> 
     return key
 
 
+def _brand_row(session: Session, brand_code: str) -> Brand:
+    """The demo brand's row: `prepare` synced the configured brands first, so it exists."""
+    brand = brand_by_code(session, brand_code)
+    if brand is None:
+        raise LookupError(f"brand {brand_code!r} is not in the database; run `prepare` first")
+    return brand
+
+
 def prepare(runtime: Runtime, brand_code: str, instance: Path = INSTANCE) -> DemoAccess:
     """Load the brand, give it a year of delivery history and a model on its first run (so the
     widget promises from history at once), reuse the demo API key and give the ops login a
@@ -63,7 +71,7 @@ def prepare(runtime: Runtime, brand_code: str, instance: Path = INSTANCE) -> Dem
     email = f"ops@{brand_code}.example"
     with unit_of_work(runtime.sessions) as session:
         sync_brands(session, runtime.settings)
-        brand = brand_by_code(session, brand_code)
+        brand = _brand_row(session, brand_code)
         seed_demo_history(session, brand, runtime.settings, runtime.clock.now())
         key = demo_api_key(session, brand.id, instance)
         session.execute(delete(OpsUser).where(OpsUser.brand_id == brand.id, OpsUser.email == email))
@@ -76,7 +84,10 @@ class DemoTraffic:
 
     def __init__(self, runtime: Runtime, brand_code: str, webhook_base: str) -> None:
         self.runtime = runtime
-        self.brand = runtime.settings.brand(brand_code)
+        brand = runtime.settings.brand(brand_code)
+        if brand is None:
+            raise LookupError(f"brand {brand_code!r} is not in the configuration")
+        self.brand = brand
         demo = runtime.settings.demo
         self.per_second = demo.orders_per_minute / 60
         self.shoppers = DemoShoppers(self.brand.products, demo.seed)
@@ -87,7 +98,7 @@ class DemoTraffic:
         self.webhook_urls: dict[str, str] = {}
         self.random = random.Random(demo.seed)
         with runtime.sessions() as session:
-            brand_id = brand_by_code(session, brand_code).id
+            brand_id = _brand_row(session, brand_code).id
             for row in session.scalars(
                 select(CarrierAccount).where(
                     CarrierAccount.brand_id == brand_id, CarrierAccount.carrier == "sandbox"
@@ -120,7 +131,7 @@ class DemoTraffic:
             demo = self.shoppers.next_order()
             try:
                 with unit_of_work(self.runtime.sessions) as session:
-                    brand = brand_by_code(session, self.brand.code)
+                    brand = _brand_row(session, self.brand.code)
                     order = create_order(
                         session,
                         brand.id,

@@ -68,7 +68,7 @@ def retrain_due(runtime: Runtime, max_age: timedelta = timedelta(days=1)) -> int
     for brand_id in due:
         try:
             with unit_of_work(runtime.sessions) as session:
-                train_brand(session, session.get(Brand, brand_id), now, runtime.settings)
+                train_brand(session, session.get_one(Brand, brand_id), now, runtime.settings)
             trained += 1
         except UnconfiguredBrand as exc:
             log.error("EDD retraining skipped brand %s: %s", brand_id, exc)

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from shipflow.edd.history import HistoryRecord
 from shipflow.edd.repository import add_history, latest_model_id, load_model
 from shipflow.edd.transit import TransitModel
 from shipflow.store.edd_models import PredictionRevision
-from shipflow.store.models import Order, Shipment
+from shipflow.store.models import Shipment
 
 if TYPE_CHECKING:
     from shipflow.config import BrandConfig, Settings
@@ -197,7 +197,7 @@ class EddService:
         order = shipment.order
         if order is not None and order.promised_date is None:
             order.promised_date = promise.promised
-        _record_prediction(session, shipment, promise.most_likely, "at purchase", now)
+        _record_prediction(session, shipment, _window(promise).most_likely, "at purchase", now)
         return promise
 
     def revise_shipment(
@@ -233,19 +233,36 @@ class EddService:
             self.model(brand.code)
 
 
+class DatedWindow(NamedTuple):
+    promised: date
+    earliest: date
+    most_likely: date
+    latest: date
+
+
+def _window(result: Estimate) -> DatedWindow:
+    """The dates of an estimate that is `ok`: the engine sets all four whenever it promises."""
+    promised, earliest = result.promised, result.earliest
+    most_likely, latest = result.most_likely, result.latest
+    if promised is None or earliest is None or most_likely is None or latest is None:
+        raise ValueError(f"estimate without its dates: {result.no_estimate or 'none missing'}")
+    return DatedWindow(promised, earliest, most_likely, latest)
+
+
 def widget_answer(result: Estimate, now: datetime) -> dict:
     """The widget's JSON: dates in the customer's calendar, or why there is no date."""
-    if not result.ok:
+    if result.no_estimate is not None:
         reason = "out_of_stock" if result.no_estimate.startswith("no stock") else "no_estimate"
         return {"available": False, "reason": reason}
+    window = _window(result)
     assumptions = result.assumptions
     countdown = max(0, int((result.cutoff - now).total_seconds())) if result.cutoff else None
     return {
         "available": True,
-        "promise_date": result.promised.isoformat(),
-        "earliest": result.earliest.isoformat(),
-        "most_likely": result.most_likely.isoformat(),
-        "latest": result.latest.isoformat(),
+        "promise_date": window.promised.isoformat(),
+        "earliest": window.earliest.isoformat(),
+        "most_likely": window.most_likely.isoformat(),
+        "latest": window.latest.isoformat(),
         "cutoff_at": result.cutoff.isoformat() if result.cutoff else None,
         "countdown_seconds": countdown,
         "warehouse": assumptions.warehouse,
@@ -329,9 +346,11 @@ def _remember_delivery(
     ordered = sorted(events, key=lambda e: e.occurred_at)
     handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
     delivered = next(e.occurred_at for e in reversed(ordered) if e.status == Status.DELIVERED)
-    order: Order = shipment.order
+    order = shipment.order
     setup = brand_setup(session, shipment.brand_id, settings)
     warehouse = setup.warehouse(shipment.warehouse_code)
+    if order is None or warehouse is None:  # revise_shipment quoted it, which needs both
+        raise ValueError(f"shipment {shipment.id} has no order or no configured warehouse")
     ship_to = order.ship_to or {}
     record = HistoryRecord(
         order_id=shipment.id,

@@ -133,7 +133,7 @@ class NdrService:
         pickup_point_id: str = "",
         instructions: str = "",
     ) -> NdrCaseRow:
-        shipment = self.session.get(Shipment, row.shipment_id)
+        shipment = self.session.get_one(Shipment, row.shipment_id)
         carrier = self.carrier_for(shipment)
         supported = carrier.supports(Capability.FAILED_DELIVERY_ACTIONS)
         case, steps = on_customer_choice(_to_domain(row), action, supported, now)
@@ -149,7 +149,9 @@ class NdrService:
 
     def push(self, row: NdrCaseRow, now: datetime) -> None:
         """Send the customer's choice to the carrier; failures retry up to the policy's limit."""
-        shipment = self.session.get(Shipment, row.shipment_id)
+        shipment = self.session.get_one(Shipment, row.shipment_id)
+        if row.action is None:
+            raise ValueError(f"NDR case {row.id} has no chosen action to send to the carrier")
         details = row.action_details or {}
         address = details.get("address")
         instruction = FailedDeliveryInstruction(
@@ -185,7 +187,7 @@ class NdrService:
             select(NdrCaseRow).where(NdrCaseRow.state == CaseState.AWAITING_CUSTOMER.value)
         )
         for row in rows:
-            shipment = self.session.get(Shipment, row.shipment_id)
+            shipment = self.session.get_one(Shipment, row.shipment_id)
             policy = policy_for(self.session, row.brand_id, self.settings)
             case, steps = follow_up(_to_domain(row), now, policy)
             if steps:
@@ -221,10 +223,10 @@ class NdrService:
     def _message_customer(self, row, shipment, now, discriminator) -> None:
         if shipment.order_id is None:
             return
-        order = self.session.get(Order, shipment.order_id)
+        order = self.session.get_one(Order, shipment.order_id)
         customer.queue(
             self.session,
-            brand=self.session.get(Brand, shipment.brand_id),
+            brand=self.session.get_one(Brand, shipment.brand_id),
             order=order,
             milestone=Milestone.ATTEMPT_FAILED,
             context={"action_link": action_link(self.settings, row.id, self.clock)},

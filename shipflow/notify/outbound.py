@@ -60,7 +60,8 @@ def check_destination(url: str, allowed: Sequence[IPNetwork] = ()) -> None:
     except (socket.gaierror, UnicodeError, ValueError) as exc:
         raise Unresolvable(f"host {host!r} does not resolve ({exc})") from None
     for *_, sockaddr in found:
-        address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+        # str(): typeshed also allows the (int, bytes) address of non-IP families
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
         kind = _not_public(address)
         if kind and not any(address in network for network in allowed):
             raise DestinationRefused(

@@ -200,7 +200,7 @@ def issue_label(
     """Buy the label, open the return shipment (tracked like any other) and tell the customer."""
     if request.status != Verdict.APPROVED.value:
         raise ReturnError(f"return {request.id} is {request.status}, not approved")
-    order = session.get(Order, request.order_id)
+    order = session.get_one(Order, request.order_id)
     ship_to = order.ship_to or {}
     customer_address = ship_to_address(order)
     weight = max(500, 500 * sum(i.quantity for i in request.items if i.accepted))
@@ -256,7 +256,7 @@ def issue_label(
     shipment.label_url = label_link(settings, stored.id)
     customer.queue(
         session,
-        brand=session.get(Brand, request.brand_id),
+        brand=session.get_one(Brand, request.brand_id),
         order=order,
         milestone=Milestone.RETURN_APPROVED,
         context={"label_link": shipment.label_url},
@@ -277,7 +277,7 @@ def on_return_shipment_status(
     )
     if request is None:
         return
-    order = session.get(Order, request.order_id)
+    order = session.get_one(Order, request.order_id)
     if status in (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY) and request.status == "label_created":
         request.status = "in_transit"
         _store_webhook(session, request, order, "return.in_transit", settings)
@@ -286,7 +286,7 @@ def on_return_shipment_status(
         _store_webhook(session, request, order, "return.received", settings)
         customer.queue(
             session,
-            brand=session.get(Brand, request.brand_id),
+            brand=session.get_one(Brand, request.brand_id),
             order=order,
             milestone=Milestone.RETURN_RECEIVED,
             context={},
@@ -308,10 +308,10 @@ def mark_refunded(
     if request.status == "refunded":
         return
     request.status = "refunded"
-    order = session.get(Order, request.order_id)
+    order = session.get_one(Order, request.order_id)
     customer.queue(
         session,
-        brand=session.get(Brand, request.brand_id),
+        brand=session.get_one(Brand, request.brand_id),
         order=order,
         milestone=Milestone.REFUND_ISSUED,
         context={"amount": amount_text(request.refund_amount, request.currency)},
@@ -351,6 +351,8 @@ def _store_webhook(
 def return_address(settings: Settings, brand_code: str, session: Session, order: Order) -> Address:
     """Returns go back to the warehouse that shipped the order, else the brand's first one."""
     brand = settings.brand(brand_code)
+    if brand is None:
+        raise LookupError(f"brand {brand_code!r} is not in the configuration")
     shipped_from = session.scalar(
         select(Shipment.warehouse_code).where(
             Shipment.order_id == order.id, Shipment.kind == "forward"
