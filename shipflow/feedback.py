@@ -3,9 +3,10 @@ the per-carrier Net Promoter Score (share of 9-10 minus share of 0-6, in points)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,22 +65,18 @@ def report(session: Session, brand_id: str) -> list[dict]:
     """Per carrier: answers, mean score and NPS."""
     promoters = func.sum(case((Feedback.score >= 9, 1), else_=0))
     detractors = func.sum(case((Feedback.score <= 6, 1), else_=0))
-    rows = (
-        session.execute(
-            select(
-                Feedback.carrier,
-                func.count(),
-                func.avg(Feedback.score),
-                promoters,
-                detractors,
-            )
-            .where(Feedback.brand_id == brand_id)
-            .group_by(Feedback.carrier)
-            .order_by(Feedback.carrier)
+    rows: Sequence[Row[str, int, float, int, int]] = session.execute(
+        select(
+            Feedback.carrier,
+            func.count(),
+            func.avg(Feedback.score),
+            promoters,
+            detractors,
         )
-        .tuples()
-        .all()
-    )
+        .where(Feedback.brand_id == brand_id)
+        .group_by(Feedback.carrier)
+        .order_by(Feedback.carrier)
+    ).all()
     return [
         {
             "carrier": carrier,
