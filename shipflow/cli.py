@@ -161,6 +161,20 @@ def ops_user() -> None:
     """Logins for the ops pages (one per person and brand)."""
 
 
+def _set_password(ctx: click.Context, brand_code: str, email: str, change, refused, label: str):
+    """Run `change(session, brand_id, email)` and print the password it returns, once."""
+    from shipflow.store.db import unit_of_work
+
+    runtime = _runtime(ctx)
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            password = change(session, _brand_or_exit(session, brand_code).id, email)
+    except refused as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"{label} for {email.strip().lower()} (shown once): {password}")
+
+
 @ops_user.command("create")
 @click.option("--brand", "brand_code", required=True, help="brand code from config.yaml")
 @click.option("--email", required=True)
@@ -168,16 +182,8 @@ def ops_user() -> None:
 def ops_user_create(ctx: click.Context, brand_code: str, email: str) -> None:
     """Create the login and print its generated password once; only a hash is stored."""
     from shipflow.ops_users import OpsUserExists, create_ops_user
-    from shipflow.store.db import unit_of_work
 
-    runtime = _runtime(ctx)
-    try:
-        with unit_of_work(runtime.sessions) as session:
-            password = create_ops_user(session, _brand_or_exit(session, brand_code).id, email)
-    except OpsUserExists as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    click.echo(f"password for {email.strip().lower()} (shown once): {password}")
+    _set_password(ctx, brand_code, email, create_ops_user, OpsUserExists, "password")
 
 
 @ops_user.command("reset-password")
@@ -187,16 +193,8 @@ def ops_user_create(ctx: click.Context, brand_code: str, email: str) -> None:
 def ops_user_reset_password(ctx: click.Context, brand_code: str, email: str) -> None:
     """Give the login a new generated password (printed once) and sign it out everywhere."""
     from shipflow.ops_users import UnknownOpsUser, reset_password
-    from shipflow.store.db import unit_of_work
 
-    runtime = _runtime(ctx)
-    try:
-        with unit_of_work(runtime.sessions) as session:
-            password = reset_password(session, _brand_or_exit(session, brand_code).id, email)
-    except UnknownOpsUser as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    click.echo(f"new password for {email.strip().lower()} (shown once): {password}")
+    _set_password(ctx, brand_code, email, reset_password, UnknownOpsUser, "new password")
 
 
 @main.group()
