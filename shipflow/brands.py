@@ -27,6 +27,17 @@ def _upsert(session: Session, model, where: dict, values: dict):
     return row
 
 
+def account_and_brand_code(session: Session, model, account_id: str):
+    """An account row (`CarrierAccount` or `ChannelAccount`, by its id: webhook URLs carry
+    it, since codes repeat across brands) and its brand's code; None if there is none."""
+    found = session.execute(
+        select(model, Brand.code)
+        .join(Brand, Brand.id == model.brand_id)
+        .where(model.id == account_id)
+    ).first()
+    return tuple(found) if found else None
+
+
 def brand_config(session: Session, brand_id: str, settings: Settings) -> BrandConfig | None:
     """The typed configuration of a brand row; None for a row the configuration does not (or
     no longer) name. The one way to read a brand's settings."""

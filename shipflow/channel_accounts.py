@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.base import ChannelAccount as SourceAccount
 from channels.base import OrderSource, WebhookRequest
 from channels.registry import get_source_class
-from shipflow.store.models import Brand, ChannelAccount
+from shipflow.brands import account_and_brand_code
+from shipflow.store.models import ChannelAccount
 
 if TYPE_CHECKING:
     from shipflow.config import Settings
@@ -59,11 +59,7 @@ def load_shop(
     session: Session, runtime: Runtime, account_id: str, channel: str | None = None
 ) -> Shop:
     """By the ChannelAccount id; `channel` (from a webhook URL) must match the account's."""
-    found = session.execute(
-        select(ChannelAccount, Brand.code)
-        .join(Brand, Brand.id == ChannelAccount.brand_id)
-        .where(ChannelAccount.id == account_id)
-    ).first()
+    found = account_and_brand_code(session, ChannelAccount, account_id)
     if found is None or (channel is not None and found[0].channel != channel):
         raise UnknownChannelAccount(f"no {channel or 'channel'} account {account_id!r}")
     row, brand_code = found

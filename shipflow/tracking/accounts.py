@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carriers import base
-from shipflow.store.models import Brand, CarrierAccount
+from shipflow.brands import account_and_brand_code
+from shipflow.store.models import CarrierAccount
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -42,11 +43,7 @@ def load_account(
     session: Session, runtime: Runtime, account_id: str, carrier: str | None = None
 ) -> Account:
     """By the CarrierAccount id (webhook URLs carry it: account codes repeat across brands)."""
-    found = session.execute(
-        select(CarrierAccount, Brand.code)
-        .join(Brand, Brand.id == CarrierAccount.brand_id)
-        .where(CarrierAccount.id == account_id)
-    ).first()
+    found = account_and_brand_code(session, CarrierAccount, account_id)
     if found is None or (carrier is not None and found[0].carrier != carrier):
         raise UnknownAccount(f"no {carrier or 'carrier'} account {account_id!r}")
     row, brand_code = found
