@@ -13,7 +13,14 @@ from datetime import date
 from typing import Any, ClassVar
 
 from shipflow.clock import Clock, SystemClock
-from shipflow.domain import Address, Money, Parcel, TrackingUpdate, WebhookRequest
+from shipflow.domain import (
+    Address,
+    Money,
+    Parcel,
+    PickupPoint,
+    TrackingUpdate,
+    WebhookRequest,
+)
 
 
 class Capability(enum.StrEnum):
@@ -25,6 +32,8 @@ class Capability(enum.StrEnum):
     RETURN_LABELS = "return_labels"
     FAILED_DELIVERY_ACTIONS = "failed_delivery_actions"
     PICKUPS = "pickups"
+    PICKUP_POINT_DELIVERY = "pickup_point_delivery"  # to a store or locker the customer chose
+    CASH_ON_DELIVERY = "cash_on_delivery"  # the driver or the store collects the amount
 
 
 class CarrierError(Exception):
@@ -97,6 +106,8 @@ class ShipmentRequest:
     declared_value: Money | None = None
     signature_required: bool = False
     is_return: bool = False
+    cash_on_delivery: Money | None = None  # to collect from the customer; None: prepaid
+    pickup_point: PickupPoint | None = None  # deliver to this store instead of the address
 
 
 @dataclass(frozen=True, slots=True)

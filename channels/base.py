@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
-from shipflow.domain import Address, Status, WebhookRequest
+from shipflow.domain import Address, PickupPoint, Status, WebhookRequest
 
 __all__ = [
     "Capability",
     "ChannelAccount",
+    "ChannelAuthError",
     "ChannelError",
+    "ChannelRateLimited",
     "ChannelResponseError",
     "Fulfilment",
     "FulfilmentEvent",
@@ -27,6 +29,9 @@ __all__ = [
     "NotSupported",
     "OrderPage",
     "OrderSource",
+    "Refund",
+    "ShopNotice",
+    "Topic",
     "WebhookRequest",
     "WebhookSignatureError",
 ]
@@ -37,6 +42,18 @@ class Capability(enum.StrEnum):
     ORDER_LISTING = "order_listing"
     FULFILMENTS = "fulfilments"
     TRACKING_EVENTS = "tracking_events"
+    WEBHOOK_SUBSCRIPTIONS = "webhook_subscriptions"  # we create them through the platform's API
+    REFUNDS = "refunds"
+
+
+class Topic(enum.StrEnum):
+    """What a shop's webhook is about, in shipflow's words (each platform names them its way)."""
+
+    ORDER_CREATED = "order_created"
+    ORDER_PAID = "order_paid"
+    ORDER_UPDATED = "order_updated"
+    ORDER_CANCELLED = "order_cancelled"
+    UNINSTALLED = "uninstalled"  # the shop removed our app: disable the account
 
 
 class ChannelError(Exception):
@@ -46,6 +63,18 @@ class ChannelError(Exception):
         super().__init__(message)
         self.channel = channel
         self.retryable = retryable
+
+
+class ChannelRateLimited(ChannelError):
+    """The platform throttled us (HTTP 429, GraphQL THROTTLED): wait `retry_after` seconds."""
+
+    def __init__(self, message: str, *, channel: str = "", retry_after: float | None = None):
+        super().__init__(message, channel=channel, retryable=True)
+        self.retry_after = retry_after
+
+
+class ChannelAuthError(ChannelError):
+    """The platform refused our credentials (revoked token, uninstalled app)."""
 
 
 class ChannelResponseError(ChannelError):
@@ -77,12 +106,18 @@ class InboundLine:
     quantity: int
     unit_price: int = 0  # minor units
     name: str = ""
+    weight_g: int | None = None  # None: the shop did not say
+    source_line_id: str = ""  # the shop's id of the line (write-back and refunds name it)
 
 
 @dataclass(frozen=True, slots=True)
 class InboundOrder:
     """An order as the shop has it, in shipflow's terms: what `shipflow.orders` creates.
-    `source_order_id` is the shop's own id, so importing the same order twice is a no-op."""
+    `source_order_id` is the shop's own id, so importing the same order twice is a no-op.
+
+    Mappings are lenient: a field that is missing or unreadable is named in `problems`
+    ("shipping_address.zip missing") and the order is still returned, to be kept and marked
+    as needing attention; only a payload that is not an order at all raises."""
 
     source_order_id: str
     order_number: str
@@ -95,6 +130,23 @@ class InboundOrder:
     customer_email: str = ""
     customer_phone: str = ""
     language: str = "en"
+    paid: bool = True  # payment captured or authorized (not: pending, cash on delivery)
+    cash_on_delivery: int = 0  # minor units the driver or store collects; 0: prepaid
+    cancelled: bool = False
+    shipping_method: str = ""  # the checkout's shipping line (its code, else its title)
+    pickup_point: PickupPoint | None = None  # a store or locker chosen at checkout
+    location_id: str = ""  # the shop's fulfilment location (mapped to a warehouse)
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ShopNotice:
+    """What one verified webhook says: its topic, the platform's id of this delivery (the
+    same delivery retried keeps it) and the order it carries (None for an uninstall)."""
+
+    topic: Topic
+    delivery_id: str
+    order: InboundOrder | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,18 +167,39 @@ class Fulfilment:
     service: str
     tracking_number: str
     idempotency_key: str
-    tracking_url: str = ""
+    tracking_url: str = ""  # the customer's branded tracking page
+    carrier_name: str = ""  # as customers know it ("Black Cat", "UPS")
 
 
 @dataclass(frozen=True, slots=True)
 class FulfilmentEvent:
-    """A milestone of a written-back fulfilment (out for delivery, delivered, ...)."""
+    """A milestone of a written-back fulfilment (out for delivery, delivered, ...).
+    `fulfilment_ref` is what `write_fulfilment` returned for this parcel."""
 
     source_order_id: str
     tracking_number: str
     status: Status
     occurred_at: datetime
     idempotency_key: str
+    fulfilment_ref: str = ""
+    delayed: bool = False  # running late: platforms with a "delayed" event say so
+    estimated_delivery: datetime | None = None
+    city: str = ""
+    country: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """Money back for a received return, created in the shop when the brand opts in.
+    `lines` are (source line id, quantity); `amount` in minor units of `currency`."""
+
+    source_order_id: str
+    amount: int
+    currency: str
+    idempotency_key: str
+    lines: tuple[tuple[str, int], ...] = ()
+    note: str = ""
 
 
 class OrderSource:
@@ -150,9 +223,14 @@ class OrderSource:
         account's shop."""
         raise self._unsupported("webhooks")
 
-    def parse_order(self, request: WebhookRequest) -> InboundOrder:
-        """The order a verified webhook carries; `ChannelResponseError` if it carries none."""
+    def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
+        """What a verified webhook says; `ChannelResponseError` if it is not one we read."""
         raise self._unsupported("webhooks")
+
+    def subscribe_webhooks(self, address: str) -> list[str]:
+        """Create (or keep) the platform's webhook subscriptions for every topic we read,
+        delivered to `address`; returns the platform's subscription ids."""
+        raise self._unsupported("webhook subscriptions")
 
     def orders_since(self, cursor: str | None, limit: int = 50) -> OrderPage:
         """Orders created or changed after `cursor` (None: from the start), oldest first."""
@@ -164,3 +242,7 @@ class OrderSource:
 
     def write_tracking_event(self, event: FulfilmentEvent) -> None:
         raise self._unsupported("tracking events")
+
+    def write_refund(self, refund: Refund) -> str:
+        """Refund in the shop (a received return); returns the shop's reference."""
+        raise self._unsupported("refunds")

@@ -34,7 +34,9 @@ def import_receipt(
     shop: Shop | None = shops.get(receipt.account)
     if shop is None:
         shop = shops[receipt.account] = load_shop(session, runtime, receipt.account)
-    import_order(session, receipt.brand_id, shop.id, shop.source.parse_order(receipt.request()))
+    notice = shop.source.parse_webhook(receipt.request())
+    if notice.order is not None:
+        import_order(session, receipt.brand_id, shop.id, notice.order)
     return None
 
 

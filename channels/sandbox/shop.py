@@ -2,7 +2,8 @@
 order webhooks Shopify-style and keeping what shipflow writes back, for tests to read.
 
 Deliveries carry `X-Sandbox-Shop-Domain` (which shop), `X-Sandbox-Shop-Topic` and
-`X-Sandbox-Shop-Hmac-Sha256`, the base64 HMAC-SHA256 of the raw body with the shop's secret."""
+`X-Sandbox-Shop-Hmac-Sha256`, the base64 HMAC-SHA256 of the raw body with the shop's secret,
+and `X-Sandbox-Shop-Webhook-Id`, the same for every retry of one delivery."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ import hashlib
 import hmac
 import json
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 DOMAIN_HEADER = "X-Sandbox-Shop-Domain"
 TOPIC_HEADER = "X-Sandbox-Shop-Topic"
 SIGNATURE_HEADER = "X-Sandbox-Shop-Hmac-Sha256"
-ORDER_TOPICS = ("orders/create", "orders/updated")
+DELIVERY_HEADER = "X-Sandbox-Shop-Webhook-Id"
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -47,6 +49,7 @@ class SandboxShop:
             "Content-Type": "application/json",
             DOMAIN_HEADER: self.domain,
             TOPIC_HEADER: topic,
+            DELIVERY_HEADER: str(uuid.uuid4()),
             SIGNATURE_HEADER: signature(self.webhook_secret, body),
         }
         return headers, body

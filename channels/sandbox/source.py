@@ -12,23 +12,25 @@ from channels.base import (
     ChannelResponseError,
     Fulfilment,
     FulfilmentEvent,
-    InboundOrder,
     OrderPage,
     OrderSource,
+    ShopNotice,
+    Topic,
     WebhookRequest,
     WebhookSignatureError,
 )
 from channels.sandbox import mapping
 from channels.sandbox.shop import (
     DEFAULT_NETWORK,
+    DELIVERY_HEADER,
     DOMAIN_HEADER,
-    ORDER_TOPICS,
     SIGNATURE_HEADER,
     TOPIC_HEADER,
     SandboxShop,
     ShopNetwork,
     signature,
 )
+from channels.sandbox.units import TOPICS
 
 
 class SandboxOrderSource(OrderSource):
@@ -56,14 +58,19 @@ class SandboxOrderSource(OrderSource):
                 channel=self.name,
             )
 
-    def parse_order(self, request: WebhookRequest) -> InboundOrder:
-        topic = request.header(TOPIC_HEADER)
-        if topic not in ORDER_TOPICS:
-            raise ChannelResponseError(f"not an order webhook: {topic!r}", channel=self.name)
+    def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
+        raw_topic = request.header(TOPIC_HEADER)
+        topic = TOPICS.get(raw_topic or "")
+        if topic is None:
+            raise ChannelResponseError(f"not a topic we read: {raw_topic!r}", channel=self.name)
+        delivery_id = request.header(DELIVERY_HEADER) or ""
+        if topic is Topic.UNINSTALLED:
+            return ShopNotice(topic, delivery_id)
         try:
-            return mapping.inbound_order(json.loads(request.body))
+            order = mapping.inbound_order(json.loads(request.body))
         except (ValueError, KeyError, TypeError) as exc:
             raise ChannelResponseError(f"unreadable order: {exc!r}", channel=self.name) from exc
+        return ShopNotice(topic, delivery_id, order)
 
     def orders_since(self, cursor: str | None, limit: int = 50) -> OrderPage:
         orders, position = self._shop().changed_since(int(cursor or 0), limit)

@@ -1,8 +1,19 @@
-"""The sandbox shop writes prices as decimal strings in major units, like most platforms."""
+"""The sandbox shop's codes in shipflow's terms: its webhook topics, and prices written as
+decimal strings in major units, like most platforms."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+
+from channels.base import Topic
+
+TOPICS = {
+    "orders/create": Topic.ORDER_CREATED,
+    "orders/paid": Topic.ORDER_PAID,
+    "orders/updated": Topic.ORDER_UPDATED,
+    "orders/cancelled": Topic.ORDER_CANCELLED,
+    "app/uninstalled": Topic.UNINSTALLED,
+}
 
 # ISO-4217 currencies without a minor unit; every other one the shop sells in has cents.
 ZERO_DECIMAL = frozenset({"JPY", "KRW", "TWD", "VND", "CLP", "ISK"})

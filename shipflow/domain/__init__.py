@@ -6,6 +6,7 @@ from shipflow.domain.model import (
     CarrierService,
     Money,
     Parcel,
+    PickupPoint,
     ServiceLevel,
     Warehouse,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "CarrierService",
     "Money",
     "Parcel",
+    "PickupPoint",
     "ProofOfDelivery",
     "Reason",
     "ServiceLevel",

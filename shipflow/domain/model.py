@@ -52,6 +52,18 @@ class Address:
 
 
 @dataclass(frozen=True, slots=True)
+class PickupPoint:
+    """A store or locker that holds a parcel for the customer to collect (a 7-ELEVEN in
+    Taiwan, a carrier's service point). `network` names the chain or the carrier's network."""
+
+    id: str
+    name: str = ""
+    network: str = ""
+    address: Address | None = None
+    hours: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Parcel:
     """A physical parcel: weight in grams, dimensions in millimetres."""
 

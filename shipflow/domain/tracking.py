@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from shipflow.domain.model import PickupPoint
+
 
 class Status(enum.StrEnum):
     PENDING = "pending"
@@ -40,6 +42,8 @@ class Reason(enum.StrEnum):
     CARRIER_DELAY = "carrier_delay"
     HELD_BY_CARRIER = "held_by_carrier"
     PAYMENT_REQUIRED = "payment_required"
+    COD_REFUSED = "cod_refused"  # the customer would not pay the cash-on-delivery amount
+    NOT_COLLECTED = "not_collected"  # left at a pickup point past its deadline
     OTHER = "other"
 
 
@@ -124,6 +128,8 @@ class TrackingUpdate:
     estimated_delivery: datetime | None = None
     service: str = ""
     proof_of_delivery: ProofOfDelivery | None = None
+    pickup_point: PickupPoint | None = None  # where the parcel waits (or will wait)
+    pickup_deadline: datetime | None = None  # collect by then, or it goes back
     extra: dict = field(default_factory=dict)
     unreadable: tuple[UnreadableItem, ...] = ()
 

@@ -12,6 +12,7 @@ from channels.base import (
     ChannelResponseError,
     Fulfilment,
     FulfilmentEvent,
+    Topic,
     WebhookRequest,
     WebhookSignatureError,
 )
@@ -50,7 +51,10 @@ def test_registry_knows_the_sandbox():
 def test_verified_order_is_parsed_into_shipflow_terms(source, network):
     hook = request(*network.open("a.example", SECRET).place(shop_order()))
     source.verify_webhook(hook)
-    order = source.parse_order(hook)
+    notice = source.parse_webhook(hook)
+    assert notice.topic is Topic.ORDER_CREATED and notice.delivery_id
+    order = notice.order
+    assert order is not None
     assert (order.source_order_id, order.order_number, order.currency) == (
         "820982911946154508",
         "#1001",
@@ -82,9 +86,11 @@ def test_no_secret_or_another_shop_is_refused(network):
 
 
 def test_a_webhook_that_is_not_an_order_is_a_payload_error(source, network):
-    headers, body = network.open("a.example", SECRET).webhook(shop_order(), "app/uninstalled")
-    with pytest.raises(ChannelResponseError, match="not an order webhook"):
-        source.parse_order(request(headers, body))
+    headers, body = network.open("a.example", SECRET).webhook(shop_order(), "carts/create")
+    with pytest.raises(ChannelResponseError, match="not a topic we read"):
+        source.parse_webhook(request(headers, body))
+    headers, body = network.open("a.example", SECRET).webhook({}, "app/uninstalled")
+    assert source.parse_webhook(request(headers, body)).topic is Topic.UNINSTALLED
 
 
 def test_orders_changed_since_a_cursor(source, network):
