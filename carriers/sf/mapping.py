@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from carriers.base import (
     CarrierAuthError,
+    CarrierError,
     CarrierOutcomeUnknown,
     CarrierRateLimited,
     CarrierRejected,
@@ -41,14 +42,13 @@ def msg_digest(msg_data: str, timestamp: str, check_word: str) -> str:
     return base64.b64encode(hashlib.md5(text.encode()).digest()).decode()
 
 
-def _failure(error: type[Exception], code: str, message: str, **extra: Any) -> Exception:
+def _failure(error: type[CarrierError], code: str, message: str) -> CarrierError:
     return error(
         f"sf refused the request: {code} {message}".strip(),
         carrier=CARRIER,
         status_code=200,  # SF answers every call with HTTP 200 and says the rest in the body
         carrier_code=code,
         carrier_message=message,
-        **extra,
     )
 
 
@@ -62,7 +62,9 @@ def result_data(body: Any, *, buys: bool = False) -> Any:
     if code == units.RATE_LIMITED:
         raise _failure(CarrierRateLimited, code, message)
     if code in units.UNAVAILABLE_CODES:
-        raise _failure(CarrierOutcomeUnknown if buys else CarrierUnavailable, code, message)
+        failure = _failure(CarrierOutcomeUnknown if buys else CarrierUnavailable, code, message)
+        failure.retryable = not buys
+        raise failure
     if code in units.AUTH_CODES:
         raise _failure(CarrierAuthError, code, message)
     if code != units.OK:
@@ -73,7 +75,9 @@ def result_data(body: Any, *, buys: bool = False) -> Any:
         error = CarrierOutcomeUnknown if buys else CarrierResponseError
         raise error("sf apiResultData is not JSON", carrier=CARRIER) from exc
     if not result.get("success"):
-        raise _failure(CarrierRejected, str(result.get("errorCode") or ""), result.get("errorMsg") or "")
+        raise _failure(
+            CarrierRejected, str(result.get("errorCode") or ""), result.get("errorMsg") or ""
+        )
     return result.get("msgData")
 
 
@@ -145,7 +149,7 @@ def build_cancel(order_id: str) -> dict[str, Any]:
 
 
 def china_time(text: str) -> datetime:
-    """"2024-11-20 16:56:54", China time."""
+    """ "2024-11-20 16:56:54", China time."""
     return datetime.fromisoformat(text.strip()).replace(tzinfo=CHINA)
 
 

@@ -71,7 +71,9 @@ def tracking_event(raw: dict) -> TrackingEvent:
     postal, country = address.get("postal_code") or "", address.get("country") or ""
     return TrackingEvent(
         status=status,
-        occurred_at=parse_timestamp(raw.get("time_iso") or raw["time_utc"], (country, state, postal)),
+        occurred_at=parse_timestamp(
+            raw.get("time_iso") or raw["time_utc"], (country, state, postal)
+        ),
         raw_code=sub_status or stage,
         raw_text=text,
         reason=reason,

@@ -157,9 +157,7 @@ def _queries(runtime: Runtime, batch: Sequence[Row]) -> list[TrackingQuery]:
                 .where(Shipment.id.in_([r.id for r in batch]))
             )
         }
-    return [
-        TrackingQuery(r.tracking_number, last_digits(phones.get(r.id, ""), 4)) for r in batch
-    ]
+    return [TrackingQuery(r.tracking_number, last_digits(phones.get(r.id, ""), 4)) for r in batch]
 
 
 def last_digits(phone: str, count: int) -> str:
