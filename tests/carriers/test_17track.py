@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -99,9 +100,7 @@ def track_result(carrier: Track17Carrier) -> list[TrackingUpdate]:
     assert [json.loads(u.raw)["description"] for u in update.unreadable] == [
         "Shipment information received"
     ]
-    return [
-        TrackingUpdate(**{**{f: getattr(update, f) for f in update.__slots__}, "unreadable": ()})
-    ]
+    return [replace(update, unreadable=())]
 
 
 CONTRACT = Contract(
