@@ -46,11 +46,16 @@ class Kuaidi100Carrier(Carrier):
         self.salt = account.credentials.get("salt", "")
 
     def company(self, tracking_number: str) -> str:
-        """Kuaidi100's code of the courier whose format the number fits, else the account's."""
+        """Kuaidi100's code of the courier whose format the number fits, else the account's
+        `company` (ours, e.g. "zto", or Kuaidi100's own code)."""
         for match in detect(tracking_number):
             if match.courier_code in units.COMPANIES:
                 return units.COMPANIES[match.courier_code]
-        return self.account.credentials.get("company", "")
+            if match.courier_code == "s10" and match.parts.get("CountryCode") == "CN":
+                service = match.parts.get("ServiceType", " ")[0]
+                return units.S10_COMPANIES.get(service, units.S10_DEFAULT_COMPANY)
+        configured = self.account.credentials.get("company", "")
+        return units.COMPANIES.get(configured, configured)
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
         return self.track_queries([TrackingQuery(n) for n in tracking_numbers])

@@ -113,7 +113,7 @@ def tracking_update(result: dict) -> TrackingUpdate:
         tracking_number=result["nu"],
         events=tuple(events),
         estimated_delivery=china_time(arrival) if arrival else None,
-        extra={"company": result.get("com") or ""},
+        extra={"courier": units.COURIERS.get(result.get("com") or "", result.get("com") or "")},
         unreadable=unreadable,
     )
 

@@ -66,18 +66,22 @@ STATE_NAMES = {
     "拒签": "14",
 }
 
-# Kuaidi100 company codes (its "快递公司编码" list) of the couriers `carriers.detect` knows by
-# their tracking_number_data courier code.
+# Our courier names (the courier codes of `carriers.detect`, also accepted as the account's
+# `company`) -> Kuaidi100 company codes (its "快递公司编码" list), and back for updates.
 COMPANIES = {
     "sf_express": "shunfeng",
-    "zto": "zhongtong",
     "yto": "yuantong",
+    "zto": "zhongtong",
     "sto": "shentong",
     "yunda": "yunda",
     "jd": "jd",
     "ems": "ems",
     "china_post": "youzhengguonei",
 }
+COURIERS = {company: courier for courier, company in COMPANIES.items()}
+# A UPU S10 number ending "CN": EMS when its service letter is E, else China Post's.
+S10_COMPANIES = {"E": "ems"}
+S10_DEFAULT_COMPANY = "youzhengguoji"
 
 # returnCode of failed calls (query.do and poll). A query with no result is not an error.
 NO_RESULT = "500"

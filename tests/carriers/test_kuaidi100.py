@@ -73,7 +73,7 @@ IN_DELIVERY = TrackingUpdate(
         ),
     ),
     estimated_delivery=datetime(2024, 11, 20, 18, tzinfo=CST),
-    extra={"company": "zhongtong"},
+    extra={"courier": "zto"},
 )
 
 
@@ -316,3 +316,18 @@ def test_state(code, status, reason):
 def test_state_words_without_status_code(words, code, status):
     read = tracking_event({"time": "2024-11-20 08:00:00", "context": "文字", "status": words})
     assert (read.raw_code, read.status) == (code, status)
+
+
+@pytest.mark.parametrize(
+    ("number", "configured", "company"),
+    [
+        ("SF1301234567890", "zhongtong", "shunfeng"),  # its format names SF
+        ("YT5555508965056", "zhongtong", "yuantong"),
+        ("EA123456785CN", "zhongtong", "ems"),  # S10, service letter E
+        ("RR123456785CN", "zhongtong", "youzhengguoji"),  # S10, China Post
+        ("73100012345678", "zto", "zhongtong"),  # no format fits: the account's, ours named
+        ("73100012345678", "zhongtong", "zhongtong"),  # or Kuaidi100's own code
+    ],
+)
+def test_company_of_a_number(number, configured, company):
+    assert make_carrier(company=configured).company(number) == company
