@@ -164,6 +164,25 @@ class PickupConfirmation:
     pickup_date: date
 
 
+@dataclass(frozen=True, slots=True)
+class TrackingQuery:
+    """A number to poll and what some carriers check before they answer: the last four
+    digits of the recipient's phone (SF Express, Kuaidi100 for SF numbers)."""
+
+    tracking_number: str
+    phone_last4: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookReply:
+    """The answer a carrier documents for its push, sent instead of our 202 (Kuaidi100 and SF
+    read the body; 17TRACK retries anything but a 200)."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
 @dataclass
 class CarrierAccount:
     """Credentials and settings of one brand's account with one carrier."""
@@ -183,6 +202,7 @@ class Carrier:
     name: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     track_batch_size: ClassVar[int] = 1
+    webhook_reply: ClassVar[WebhookReply | None] = None
 
     def __init__(self, account: CarrierAccount, clock: Clock | None = None) -> None:
         """`clock` tells the adapter what "now" is (the sandbox network runs on it)."""
@@ -211,6 +231,11 @@ class Carrier:
         """Poll up to `track_batch_size` numbers. Unknown numbers are left out of the result
         (never an empty `TrackingUpdate`), a failed call raises `CarrierError`."""
         raise self._unsupported("tracking polls")
+
+    def track_queries(self, queries: Sequence[TrackingQuery]) -> list[TrackingUpdate]:
+        """`track` for carriers that need more than the number (see `TrackingQuery`); the
+        polls call this, and only those carriers override it."""
+        return self.track([q.tracking_number for q in queries])
 
     def verify_webhook(self, request: WebhookRequest) -> None:
         """Raise `WebhookSignatureError` unless the webhook is authentic."""

@@ -2,7 +2,8 @@
 
 Imported shipments arrive as bare numbers; `detect` names every format the number fits so
 it can be routed to the right adapter. Formats come from tracking_number_data (a trimmed copy
-ships in `carriers/tracking_formats`); the check-digit algorithms are ours.
+ships in `carriers/tracking_formats`) and, for the carriers it lacks (SF, YTO, the Japanese
+domestic ones), from `tracking_formats/regional.json`; the check-digit algorithms are ours.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-FORMATS_FILE = Path(__file__).with_name("tracking_formats") / "formats.json"
+FORMATS_DIR = Path(__file__).with_name("tracking_formats")
+FORMATS_FILES = (FORMATS_DIR / "formats.json", FORMATS_DIR / "regional.json")
 
 # tracking_number_data courier code -> our registry name (see carriers/registry.py).
 REGISTERED_CARRIERS = {
@@ -24,9 +26,13 @@ REGISTERED_CARRIERS = {
     "usps": "usps",
     "dhl": "dhl",
     "sandbox": "sandbox",
+    "sf_express": "sf",
+    "yto": "kuaidi100",
+    "jp_domestic": "17track",  # Yamato, Sagawa and Japan Post have no tracking API of their own
 }
-# An S10 (UPU) number is handled by the postal service of its country suffix.
-S10_POSTAL_CARRIERS = {"US": "usps"}
+# An S10 (UPU) number is handled by the postal service of its country suffix, or the tracker
+# that covers it (Kuaidi100 for China Post and EMS, 17TRACK for Japan Post).
+S10_POSTAL_CARRIERS = {"US": "usps", "CN": "kuaidi100", "JP": "17track"}
 
 _ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -186,8 +192,11 @@ SANDBOX_FORMAT = {
 
 @cache
 def formats() -> tuple[_Format, ...]:
-    document = json.loads(FORMATS_FILE.read_text(encoding="utf-8"))
-    couriers = [*document["couriers"], {"courier_code": "sandbox", "formats": [SANDBOX_FORMAT]}]
+    documents = [json.loads(path.read_text(encoding="utf-8")) for path in FORMATS_FILES]
+    couriers = [
+        *(courier for document in documents for courier in document["couriers"]),
+        {"courier_code": "sandbox", "formats": [SANDBOX_FORMAT]},
+    ]
     return tuple(
         _Format(
             courier_code=courier["courier_code"],

@@ -16,6 +16,9 @@ BUILTIN = {
     "usps": "carriers.usps:USPSCarrier",
     "dhl": "carriers.dhl:DHLCarrier",
     "easypost": "carriers.easypost:EasyPostCarrier",
+    "sf": "carriers.sf:SFCarrier",
+    "kuaidi100": "carriers.kuaidi100:Kuaidi100Carrier",
+    "17track": "carriers.track17:Track17Carrier",
 }
 
 

@@ -29,6 +29,7 @@ class Shop:
     """A brand's shop as the webhook intake and the receipt processor see it."""
 
     source_kind: ClassVar[str] = "channel"
+    webhook_reply: ClassVar[None] = None  # shops take our 202 (carriers may document theirs)
 
     id: str
     brand_id: str

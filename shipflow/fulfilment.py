@@ -21,7 +21,7 @@ from shipflow.allocation.rules import BrandRules
 from shipflow.allocation.scoring import Pricer, QuoteCache, RateCard, ScoringWeights
 from shipflow.allocation.service import Allocation, AllocationContext, NotAllocated, allocate
 from shipflow.config import BrandConfig
-from shipflow.domain import Parcel
+from shipflow.domain import CarrierService, Parcel
 from shipflow.edd.engine import quote_from, warehouse_location
 from shipflow.edd.service import BrandSetup
 from shipflow.edd.transit import TransitModel
@@ -158,6 +158,14 @@ class Fulfilment:
         # across orders and requests, not repeated for every allocation.
         self.quotes = QuoteCache(CarrierQuotes(self.carriers), runtime.clock)
 
+    @property
+    def label_services(self) -> tuple[CarrierService, ...]:
+        """The services allocation may choose: those of accounts that make labels, never a
+        tracking-only one (17TRACK, Kuaidi100, DHL tracking) whatever its config lists."""
+        return tuple(
+            s for s in self.setup.services if self.carriers[s.account].supports(Capability.LABELS)
+        )
+
     def context(self, session: Session, brand_id: str) -> AllocationContext:
         rules = ParsedRules.parse(brand_rules(session, brand_id, self.brand))
         model = self.runtime.edd.latest_model(session, brand_id)
@@ -187,7 +195,7 @@ class Fulfilment:
         wanted = self.allocation_order(order)
         if not wanted.warehouses:
             raise NotAllocated("no warehouse holds stock for every line of the order")
-        return wanted, allocate(wanted, self.setup.services, context)
+        return wanted, allocate(wanted, self.label_services, context)
 
     def ship(self, session: Session, order: Order) -> Shipment:
         """Allocate, buy the label and open the shipment with its promise (not committed)."""

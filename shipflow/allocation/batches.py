@@ -65,7 +65,7 @@ def solve(runtime: Runtime, batch: AllocationBatch) -> dict:
     missing = [i for i in batch.request["order_ids"] if i not in found]
     constraints = Constraints.from_dict(batch.request.get("constraints") or {}, "constraints")
     plan = optimize(
-        wanted, fulfilment.setup.services, context, constraints, batch.request["time_limit_s"]
+        wanted, fulfilment.label_services, context, constraints, batch.request["time_limit_s"]
     )
     unassigned = dict(plan.unassigned) | {
         i: "no order with this id for your brand" for i in missing

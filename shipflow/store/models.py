@@ -183,6 +183,9 @@ class OrderLine(Base):
     order: Mapped[Order] = relationship(back_populates="lines")
 
 
+CARRIER_ESTIMATE = "carrier_estimated_delivery"  # Shipment.details key
+
+
 class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (
@@ -227,6 +230,13 @@ class Shipment(Base):
         cascade="all, delete-orphan",
         order_by="TrackingEventRow.occurred_at",
     )
+
+    @property
+    def carrier_estimated_delivery(self) -> datetime | None:
+        """The carrier's own estimate (Kuaidi100's arrival time, 17TRACK's window end), kept
+        in `details` beside our `predicted_date`, never in its place."""
+        value = (self.details or {}).get(CARRIER_ESTIMATE)
+        return datetime.fromisoformat(value) if value else None
 
 
 class ParcelRow(Base):

@@ -35,6 +35,10 @@ class Account:
     def name(self) -> str:
         return self.carrier
 
+    @property
+    def webhook_reply(self) -> base.WebhookReply | None:
+        return self.adapter.webhook_reply
+
     def verify_webhook(self, request: base.WebhookRequest) -> None:
         self.adapter.verify_webhook(request)
 

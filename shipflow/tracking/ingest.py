@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
-from shipflow.store.models import Shipment, TrackingEventRow
+from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
 from shipflow.store.outbox import publish
 from shipflow.tracking.config import TrackingConfig
 
@@ -157,6 +157,13 @@ def _publish_change(
         publish(session, milestone(**common, **extra))
 
 
+def keep_carrier_estimate(shipment: Shipment, estimate: datetime | None) -> None:
+    """The carrier's own delivery estimate, kept beside our prediction (which it only stands
+    in for when the EDD service cannot quote): a new estimate is news even without events."""
+    if estimate is not None:
+        shipment.details = {**shipment.details, CARRIER_ESTIMATE: estimate.isoformat()}
+
+
 def ingest(
     session: Session,
     shipment: Shipment,
@@ -169,6 +176,7 @@ def ingest(
     reacts in that transaction gets a `ShipmentTracked` through `react`."""
     # Lock the shipment row: two workers ingesting for one parcel take turns (PostgreSQL).
     session.refresh(shipment, with_for_update=True)
+    keep_carrier_estimate(shipment, update.estimated_delivery)
     known = set(
         session.scalars(
             select(TrackingEventRow.dedupe_key).where(TrackingEventRow.shipment_id == shipment.id)

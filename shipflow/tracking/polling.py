@@ -21,9 +21,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
-from carriers.base import Capability, CarrierError, CarrierRateLimited, CarrierUnavailable
+from carriers.base import (
+    Capability,
+    CarrierError,
+    CarrierRateLimited,
+    CarrierUnavailable,
+    TrackingQuery,
+)
 from shipflow.store.lease import claim
-from shipflow.store.models import Shipment
+from shipflow.store.models import Order, Shipment
 from shipflow.tracking.accounts import UnknownAccount, account_for_shipment
 from shipflow.tracking.config import TrackingConfig
 from shipflow.tracking.ingest import ingest_updates
@@ -121,7 +127,7 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
             return
         try:
             gate.wait()
-            updates = account.adapter.track([r.tracking_number for r in batch])
+            updates = account.adapter.track_queries(_queries(runtime, batch))
         except CarrierUnavailable as exc:
             gate.failures += 1
             delay = config.backoff(gate.failures)
@@ -137,6 +143,26 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
         else:
             gate.failures = 0
         _record(runtime, first.brand_id, account.carrier, batch, updates)
+
+
+def _queries(runtime: Runtime, batch: Sequence[Row]) -> list[TrackingQuery]:
+    """The batch with the last four digits of each order's phone (the ship-to phone, else the
+    customer's), which SF Express checks before it tells a route."""
+    with runtime.sessions() as session:
+        phones = {
+            row.id: str((row.ship_to or {}).get("phone") or row.customer_phone or "")
+            for row in session.execute(
+                select(Shipment.id, Order.ship_to, Order.customer_phone)
+                .join(Order, Order.id == Shipment.order_id)
+                .where(Shipment.id.in_([r.id for r in batch]))
+            )
+        }
+    return [TrackingQuery(r.tracking_number, last_digits(phones.get(r.id, ""), 4)) for r in batch]
+
+
+def last_digits(phone: str, count: int) -> str:
+    digits = "".join(c for c in phone if c.isdigit())
+    return digits[-count:] if len(digits) >= count else ""
 
 
 def _defer(runtime: Runtime, rows: Sequence[Row], seconds: float | None) -> None:

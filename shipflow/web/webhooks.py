@@ -142,6 +142,9 @@ class WebhookIntake:
         except Exception:  # not stored, so not acknowledged: the carrier sends it again
             log.exception("could not store a %s webhook for %s", carrier, account_id)
             return _problem(*NOT_STORED)
+        reply = account.webhook_reply
+        if reply is not None:  # the carrier documents its own answer
+            return reply.status, reply.body, reply.content_type
         return 202, b'{"receipt_id":%d}' % receipt_id, "application/json"
 
     def _account(self, kind: str, name: str, account_id: str) -> Account | Shop:
@@ -173,6 +176,7 @@ def _problem(status: int, title: str, detail: str) -> tuple[int, bytes, str]:
 
 
 _REASONS = {
+    200: "OK",
     202: "ACCEPTED",
     401: "UNAUTHORIZED",
     404: "NOT FOUND",

@@ -119,3 +119,30 @@ def test_checksum_algorithms_on_textbook_examples(name, serial, check, params):
     assert CHECKSUMS[name](serial, check, **params)
     wrong = "0" if check != "0" else "1"
     assert not CHECKSUMS[name](serial, wrong, **params)
+
+
+@pytest.mark.parametrize(
+    "number,courier,carrier",
+    [
+        ("SF1301234567890", "sf_express", "sf"),  # SF + 13 digits
+        ("SF130123456789", "sf_express", "sf"),  # SF + 12 digits
+        ("YT5555508965056", "yto", "kuaidi100"),
+        ("123456789013", "jp_domestic", "17track"),  # 12345678901 % 7 == 3
+        ("987654321091", "jp_domestic", "17track"),  # 98765432109 % 7 == 1
+        ("EJ123456785JP", "s10", "17track"),  # Japan Post international
+        ("EA123456785CN", "s10", "kuaidi100"),  # China EMS
+    ],
+)
+def test_chinese_and_japanese_numbers_route_to_their_adapters(number, courier, carrier):
+    assert courier in {m.courier_code for m in detect(number)}
+    assert carrier_for(number) == carrier
+    assert carrier in registry.BUILTIN
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["SF13012345678", "SF13012345678901", "YT555550896505", "123456789012", "SX1301234567890"],
+)
+def test_near_misses_of_the_regional_formats_are_not_them(number):
+    regional = {"sf_express", "yto", "jp_domestic"}
+    assert not regional & {m.courier_code for m in detect(number)}

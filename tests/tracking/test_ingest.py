@@ -161,6 +161,19 @@ def test_carrier_estimate_becomes_the_prediction_until_delivered(runtime, feed, 
     assert stored(runtime, shipment_id)[0].predicted_date.isoformat() == "2026-11-22"
 
 
+def test_carrier_estimate_is_kept_beside_our_prediction(runtime, feed, shipment_id):
+    """Kuaidi100's arrival time or 17TRACK's window: stored as the carrier's, and a newer
+    estimate replaces it even when it brings no new event."""
+    first = datetime(2026, 11, 25, 18, tzinfo=UTC)
+    feed(TrackingUpdate("fake", "TN1", (ev(Status.IN_TRANSIT, 0),), estimated_delivery=first))
+    assert stored(runtime, shipment_id)[0].carrier_estimated_delivery == first
+    later = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    feed(TrackingUpdate("fake", "TN1", (ev(Status.IN_TRANSIT, 0),), estimated_delivery=later))
+    assert stored(runtime, shipment_id)[0].carrier_estimated_delivery == later
+    feed(update(ev(Status.IN_TRANSIT, 5)))  # no estimate this time: the last one stays
+    assert stored(runtime, shipment_id)[0].carrier_estimated_delivery == later
+
+
 def test_poll_racing_a_webhook_for_one_scan_stores_it_once_and_keeps_the_batch(
     runtime, tracked, shipment_id, make_shipment
 ):

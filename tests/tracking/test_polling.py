@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from carriers.base import CarrierRateLimited, CarrierUnavailable
+from carriers.base import CarrierRateLimited, CarrierUnavailable, TrackingQuery
 from carriers.convert import UNREADABLE
 from shipflow.domain import Status
-from shipflow.store.models import Shipment
+from shipflow.store.db import unit_of_work
+from shipflow.store.models import Order, Shipment
 from shipflow.tracking.config import TrackingConfig
 from shipflow.tracking.polling import lease_due, poll_due
-from tests.tracking.fake_carrier import event
+from tests.tracking.fake_carrier import FakeCarrier, event
 from tests.tracking.helpers import at
 
 
@@ -190,3 +191,39 @@ def test_an_unreadable_event_does_not_sink_the_batch(
         statuses = dict(session.execute(select(Shipment.tracking_number, Shipment.status)).all())
     assert statuses == {"TN0": "in_transit", "TN1": "out_for_delivery", "TN2": "delivered"}
     assert UNREADABLE.labels(carrier="fake", what="event")._value.get() == before + 1
+
+
+def test_polls_carry_the_last_four_digits_of_the_orders_phone(
+    runtime, tracked, make_shipment, fake_network, monkeypatch
+):
+    """SF Express answers a route query only with the phone's last four digits: the poll
+    takes them from the order (ship-to phone first, else the customer's)."""
+    with unit_of_work(runtime.sessions) as session:
+        orders = [
+            Order(brand_id=tracked["tb"].id, order_number=n, currency="CNY", **values)
+            for n, values in (
+                ("O1", {"ship_to": {"phone": "+86 138-0013-5678"}, "customer_phone": "111"}),
+                ("O2", {"customer_phone": "(02) 2345 6789"}),
+                ("O3", {"customer_phone": "123"}),  # too short to have four digits
+            )
+        ]
+        session.add_all(orders)
+        session.flush()
+        order_ids = [o.id for o in orders]
+    for number, order_id in zip(("TN1", "TN2", "TN3"), order_ids, strict=True):
+        make_shipment(tracked["tb"], number, order_id=order_id)
+    make_shipment(tracked["tb"], "TN4")  # no order
+    seen: list[TrackingQuery] = []
+
+    def track_queries(self, queries):
+        seen.extend(queries)
+        return self.track([q.tracking_number for q in queries])
+
+    monkeypatch.setattr(FakeCarrier, "track_queries", track_queries)
+    poll_due(runtime)
+    assert sorted(seen, key=lambda q: q.tracking_number) == [
+        TrackingQuery("TN1", "5678"),
+        TrackingQuery("TN2", "6789"),
+        TrackingQuery("TN3", ""),
+        TrackingQuery("TN4", ""),
+    ]

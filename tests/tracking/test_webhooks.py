@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from carriers.base import WebhookReply
 from shipflow.cli import main
 from shipflow.store.models import Shipment, TrackingEventRow
 from shipflow.store.tracking_models import WebhookReceipt
@@ -213,3 +214,20 @@ def test_an_unreadable_event_is_skipped_noted_and_the_rest_applied(
         assert receipt.body == body  # the bad event is kept raw on the receipt
         assert session.get(Shipment, shipment_id).status == "in_transit"
     assert count(runtime, TrackingEventRow) == 1
+
+
+def test_a_carrier_documented_reply_is_sent_once_the_webhook_is_stored(
+    client, runtime, tracked, make_shipment, clock, monkeypatch
+):
+    """Kuaidi100, SF and 17TRACK resend unless they read their own success answer."""
+    reply = WebhookReply(200, b'{"result":true,"returnCode":"200","message":"ok"}')
+    monkeypatch.setattr(FakeCarrier, "webhook_reply", reply)
+    make_shipment(tracked["tb"], "TN1")
+    body = payload("TN1", event("PU", "in_transit", at(clock, -2)))
+
+    response = post_webhook(client, tracked["tb"], body)
+
+    assert (response.status_code, response.data) == (200, reply.body)
+    assert count(runtime, WebhookReceipt) == 1
+    refused = post_webhook(client, tracked["tb"], body, signature="0" * 64)
+    assert refused.status_code == 401  # the reply is never a refusal's

@@ -146,6 +146,9 @@ class ShipmentOut(Output):
     status_reason: str | None
     promised_date: date | None
     predicted_date: date | None
+    carrier_estimated_delivery: datetime | None = Field(
+        None, description="the carrier's own estimate, beside our predicted_date"
+    )
     created_at: datetime
     updated_at: datetime
     delivered_at: datetime | None
