@@ -7,6 +7,9 @@
   `retention.finished_events_days` since the shipment last changed;
 - handled outbox messages, after `retention.outbox_days`.
 
+On PostgreSQL a whole month of receipts or events whose every row is past keeping is
+archived and its partition dropped (shipflow.store.partitions); the rest go row by row.
+
 Unprocessed or failed receipts, unhandled messages and the events of shipments still moving
 are never touched. Each batch is written to `archive_dir` as gzip JSON Lines (a temporary file
 renamed into place, named by its first and last id, so a batch archived twice is one file)
@@ -32,6 +35,7 @@ from sqlalchemy.orm import Session
 from shipflow.domain import TERMINAL_STATUSES
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import OutboxMessage, Shipment, TrackingEventRow
+from shipflow.store.partitions import PARTITIONED, drop_partition, month_bounds, partitions
 from shipflow.store.tracking_models import WebhookReceipt
 
 if TYPE_CHECKING:
@@ -88,7 +92,7 @@ def prune(runtime: Runtime, *, dry_run: bool = False) -> dict[str, int]:
     for rule in RULES:
         cutoff = now - timedelta(days=rule.age(config))
         name = rule.table.__tablename__
-        done[name] = 0
+        done[name] = 0 if dry_run else _drop_months(runtime, rule, cutoff, now.date())
         for _ in range(config.max_batches):
             with unit_of_work(runtime.sessions) as session:
                 rows = _batch(session, rule, cutoff, config.batch_size, lock=not dry_run)
@@ -107,6 +111,47 @@ def prune(runtime: Runtime, *, dry_run: bool = False) -> dict[str, int]:
     return done
 
 
+def _drop_months(runtime: Runtime, rule: Rule, cutoff: datetime, today: date) -> int:
+    """Whole monthly partitions past keeping (PostgreSQL): archived, then dropped at once,
+    which leaves nothing for VACUUM; a month holding any row still kept is left to the
+    row-by-row path. Rows dropped."""
+    table = rule.table.__tablename__
+    if table not in PARTITIONED or runtime.engine.dialect.name != "postgresql":
+        return 0
+    key = getattr(rule.table, PARTITIONED[table])
+    with runtime.engine.connect() as connection:
+        months = partitions(connection, table)
+    dropped = 0
+    for month in sorted(months.values()):
+        start, end = month_bounds(month)
+        if end > cutoff:
+            continue
+        in_month = (key >= start, key < end)
+        with unit_of_work(runtime.sessions) as session:
+            total = session.scalar(select(func.count()).select_from(rule.table).where(*in_month))
+            if total != _count_where(session, rule.due(cutoff).where(*in_month)):
+                continue
+            last = 0
+            config = runtime.settings.retention
+            while config.archive_dir:
+                batch = list(
+                    session.scalars(
+                        rule.due(cutoff)
+                        .where(*in_month, rule.table.id > last)
+                        .order_by(rule.table.id)
+                        .limit(config.batch_size)
+                    )
+                )
+                if not batch:
+                    break
+                archive(Path(config.archive_dir), table, batch, today)
+                last = batch[-1].id
+                session.expunge_all()
+            drop_partition(session.connection(), table, month)
+            dropped += total or 0
+    return dropped
+
+
 def prune_job(runtime: Runtime) -> int:
     """The periodic job: rows archived and deleted this run."""
     return sum(prune(runtime).values())
@@ -120,7 +165,11 @@ def _batch(session: Session, rule: Rule, cutoff: datetime, size: int, lock: bool
 
 
 def _count(session: Session, rule: Rule, cutoff: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(rule.due(cutoff).subquery())) or 0
+    return _count_where(session, rule.due(cutoff))
+
+
+def _count_where(session: Session, query: Select[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def archive(root: Path, table: str, rows: list[Any], day: date) -> Path:

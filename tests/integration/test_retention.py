@@ -7,13 +7,19 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from shipflow.brands import sync_brands
 from shipflow.config import RetentionConfig
 from shipflow.retention import prune
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Brand, OutboxMessage, Shipment, TrackingEventRow
+from shipflow.store.partitions import (
+    PARTITIONED,
+    create_partition,
+    ensure_partitions,
+    partitions,
+)
 from shipflow.store.tracking_models import WebhookReceipt
 
 
@@ -142,3 +148,68 @@ def test_the_cli_reports_what_it_would_do(runtime, aged, runner, settings, monke
         "tracking_events: would archive and delete 3 row(s)",
         "outbox: would archive and delete 1 row(s)",
     ]
+
+
+@pytest.mark.postgres
+def test_postgres_drops_a_whole_month_once_every_row_of_it_is_past_keeping(
+    runtime, aged, database_url
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("partitions are PostgreSQL's")
+    old = (runtime.clock.now() - timedelta(days=500)).date().replace(day=1)
+    with runtime.engine.begin() as connection:
+        # The aged rows went to the default partition: giving their month its own moves them.
+        for table in ("webhook_receipts", "tracking_events"):
+            create_partition(connection, table, "received_at", old)
+        months = {t: set(partitions(connection, t).values()) for t in PARTITIONED}
+    assert all(old in held for held in months.values())
+    assert prune(runtime) == {"webhook_receipts": 1, "tracking_events": 3, "outbox": 1}
+    with runtime.engine.connect() as connection:
+        left = {t: set(partitions(connection, t).values()) for t in PARTITIONED}
+    # The month also holds a failed and an unprocessed receipt and the events of a shipment
+    # still in transit: kept, and the month with them; the rest went row by row.
+    assert old in left["webhook_receipts"] and old in left["tracking_events"]
+    with unit_of_work(runtime.sessions) as session:
+        for receipt in session.scalars(select(WebhookReceipt)):
+            receipt.status = "processed"
+        shipment = session.get_one(Shipment, "shp_old_in_transit")
+        shipment.status = "returned_to_sender"  # back then: a changed stamp is kept as given
+        shipment.updated_at = shipment.created_at + timedelta(hours=1)
+    assert prune(runtime) == {"webhook_receipts": 2, "tracking_events": 3, "outbox": 0}
+    with runtime.engine.connect() as connection:
+        left = {t: set(partitions(connection, t).values()) for t in PARTITIONED}
+    assert old not in left["webhook_receipts"] and old not in left["tracking_events"]
+    archived = sorted(p.name for p in (aged / "tracking_events").rglob("*.jsonl.gz"))
+    assert len(archived) == 4  # 2 + 1 rows deleted one by one, then the dropped month: 2 + 1
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(TrackingEventRow)) == 6
+
+
+@pytest.mark.postgres
+def test_postgres_partitions_are_made_ahead_and_stray_rows_move_into_their_month(
+    runtime, database_url
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("partitions are PostgreSQL's")
+    later = runtime.clock.now() + timedelta(days=200)
+    with unit_of_work(runtime.sessions) as session:
+        sync_brands(session, runtime.settings)
+        brand = session.scalars(select(Brand)).first()
+        session.add(
+            WebhookReceipt(
+                brand_id=brand.id,
+                carrier="sandbox",
+                account="a",
+                headers={},
+                body=b"{}",
+                received_at=later,
+            )
+        )
+    with runtime.engine.begin() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM webhook_receipts_default")) == 1
+        runtime.clock.current = later
+        created = ensure_partitions(connection, later, ahead=1)
+        assert f"webhook_receipts_p{later:%Y%m}" in created
+        assert connection.scalar(text("SELECT count(*) FROM webhook_receipts_default")) == 0
+        assert connection.scalar(text("SELECT count(*) FROM webhook_receipts")) == 1
+        assert ensure_partitions(connection, later, ahead=1) == []
