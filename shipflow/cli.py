@@ -352,6 +352,24 @@ def labels_reconcile(ctx: click.Context, older_than: int) -> None:
     ctx.exit(1 if rows else 0)
 
 
+@main.group()
+def retention() -> None:
+    """Archive and delete what is past keeping (config.yaml `retention:`)."""
+
+
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
+@click.pass_context
+def retention_run(ctx: click.Context, dry_run: bool) -> None:
+    from shipflow.retention import prune
+
+    runtime = _runtime(ctx)
+    counts = prune(runtime, dry_run=dry_run)
+    verb = "would archive and delete" if dry_run else "archived and deleted"
+    for table, count in counts.items():
+        click.echo(f"{table}: {verb} {count} row(s)")
+
+
 @labels.command("release")
 @click.argument("purchase_id")
 @click.option("--note", required=True, help="What the carrier said (kept with the purchase).")

@@ -317,6 +317,17 @@ class NotifyConfig(Strict):
     allow_private_networks: list[IPvAnyNetwork] = []  # e.g. [10.20.0.0/16] for an internal ERP
 
 
+class RetentionConfig(Strict):
+    """How long rows nothing reads any more are kept (`shipflow.retention`)."""
+
+    receipts_days: Annotated[int, Field(gt=0)] = 30  # processed webhook receipts
+    finished_events_days: Annotated[int, Field(gt=0)] = 400  # events of finished shipments
+    outbox_days: Annotated[int, Field(gt=0)] = 14  # handled outbox messages
+    archive_dir: str = "instance/archive"  # gzip JSON Lines per batch; "" deletes unarchived
+    batch_size: Annotated[int, Field(gt=0, le=100_000)] = 5000
+    max_batches: Annotated[int, Field(gt=0)] = 100  # per table and run: bounds one run
+
+
 class Settings(Strict):
     database_url: str = "sqlite:///instance/shipflow.db"
     secret_key: str = ""  # unset: the service refuses to start (the demo generates one)
@@ -330,6 +341,7 @@ class Settings(Strict):
     tracking: TrackingConfig = TrackingConfig()
     web: WebConfig = WebConfig()
     notify: NotifyConfig = NotifyConfig()
+    retention: RetentionConfig = RetentionConfig()
     _source: str = PrivateAttr("the configuration")
 
     @field_validator("secret_key")

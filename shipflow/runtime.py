@@ -29,7 +29,9 @@ from shipflow.jobs import Job
 from shipflow.jobs.outbox import dispatch_due
 from shipflow.jobs.postpurchase import deliver_messages, follow_up_failed_deliveries
 from shipflow.reactions import Reactions
+from shipflow.retention import prune_job
 from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
+from shipflow.store.partitions import ensure_partitions_job
 from shipflow.tracking import polling, webhooks
 
 # Every background job: a name (the Celery task's too), `fn(runtime, **kwargs)`, and for a
@@ -45,6 +47,8 @@ JOBS = (
     Job("allocation.queued_batches", queued_batches, every=10),  # submissions lost
     Job("postpurchase.deliver_messages", deliver_messages, every=30),
     Job("postpurchase.ndr_follow_up", follow_up_failed_deliveries, every=600),
+    Job("retention.prune", prune_job, every=3600),
+    Job("store.partitions", ensure_partitions_job, every=6 * 3600),  # PostgreSQL's months
 )
 
 

@@ -94,13 +94,15 @@ def _row(shipment: Shipment, event: TrackingEvent, source: str, now: datetime) -
 
 def _insert_new(session: Session, rows: list[dict]) -> int:
     """Insert the rows whose (shipment, dedupe key) is not stored yet; returns how many were.
-    A concurrent writer that stored one first makes it a no-op, not an error that would roll
-    back the caller's whole batch."""
+    On SQLite a concurrent writer that stored one first makes it a no-op (the unique key), not
+    an error that would roll back the caller's whole batch; on PostgreSQL, where the events are
+    partitioned by month and the key is a plain index, the shipment's row lock keeps writers
+    from racing (shipflow.store.partitions)."""
     insert = _INSERT[session.get_bind().dialect.name]
     statement = (
         insert(TrackingEventRow)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["shipment_id", "dedupe_key"])
+        .on_conflict_do_nothing()
         .returning(TrackingEventRow.id)
     )
     return len(session.scalars(statement).all())

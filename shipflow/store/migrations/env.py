@@ -4,6 +4,7 @@ from alembic import context
 
 from shipflow.store.db import make_engine
 from shipflow.store.models import Base
+from shipflow.store.partitions import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -32,7 +33,12 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_object=include_object(connection.dialect.name),
+    )
     with context.begin_transaction():
         context.run_migrations()
 
