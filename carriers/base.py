@@ -183,6 +183,9 @@ class Carrier:
     name: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     track_batch_size: ClassVar[int] = 1
+    # (HTTP status, body, content type) the webhook intake answers once a push is stored, for
+    # carriers that require an exact reply (ECPay resends until it reads "1|OK"); None: 202.
+    webhook_acknowledgement: ClassVar[tuple[int, bytes, str] | None] = None
 
     def __init__(self, account: CarrierAccount, clock: Clock | None = None) -> None:
         """`clock` tells the adapter what "now" is (the sandbox network runs on it)."""

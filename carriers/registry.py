@@ -16,6 +16,7 @@ BUILTIN = {
     "usps": "carriers.usps:USPSCarrier",
     "dhl": "carriers.dhl:DHLCarrier",
     "easypost": "carriers.easypost:EasyPostCarrier",
+    "ecpay": "carriers.ecpay:ECPayCarrier",
 }
 
 

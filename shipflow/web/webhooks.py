@@ -142,6 +142,8 @@ class WebhookIntake:
         except Exception:  # not stored, so not acknowledged: the carrier sends it again
             log.exception("could not store a %s webhook for %s", carrier, account_id)
             return _problem(*NOT_STORED)
+        if isinstance(account, Account) and account.adapter.webhook_acknowledgement:
+            return account.adapter.webhook_acknowledgement
         return 202, b'{"receipt_id":%d}' % receipt_id, "application/json"
 
     def _account(self, kind: str, name: str, account_id: str) -> Account | Shop:
@@ -173,6 +175,7 @@ def _problem(status: int, title: str, detail: str) -> tuple[int, bytes, str]:
 
 
 _REASONS = {
+    200: "OK",
     202: "ACCEPTED",
     401: "UNAUTHORIZED",
     404: "NOT FOUND",
