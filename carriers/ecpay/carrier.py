@@ -63,7 +63,9 @@ class ECPayCarrier(Carrier):
         credentials = account.credentials
         self.merchant_id = credentials.get("merchant_id", account.account_id)
         self.reply_url = credentials.get("server_reply_url", "")
-        self.options = {k: credentials[k] for k in ("goods_name", "temperature") if k in credentials}
+        self.options = {
+            k: credentials[k] for k in ("goods_name", "temperature") if k in credentials
+        }
 
     def create_label(self, request: ShipmentRequest) -> Label:
         if len(request.parcels) != 1:
@@ -102,6 +104,10 @@ class ECPayCarrier(Carrier):
         if body.strip().startswith(b"0|"):
             mapping.read_answer(body, buys=False)
         fields = mapping.form(body)
+        if body.strip() and "MerchantID" not in fields:
+            raise CarrierResponseError(
+                f"ecpay's query answer is unreadable: {body[:200]!r}", carrier=self.name
+            )
         if "AllPayLogisticsID" in fields and not mapping.mac_matches(
             fields, self.client.hash_key, self.client.hash_iv
         ):

@@ -33,7 +33,7 @@ TAIPEI = ZoneInfo("Asia/Taipei")
 TIME_FORMAT = "%Y/%m/%d %H:%M:%S"
 MAC = "CheckMacValue"
 # .NET's HttpUtility.UrlEncode, which the checksum is defined on ("URLENCODE轉換表, .NET編碼
-# (ecpay)"), leaves these unencoded besides letters and digits.
+# (ecpay)"), leaves these unencoded besides letters and digits; unlike Python it encodes "~".
 DOTNET_SAFE = "-_.!*()"
 CELL_PHONE = re.compile(r"09\d{8}")
 # Names: Chinese 2~5 or English 4~10 characters, no digits, symbols or spaces (p=22414).
@@ -49,7 +49,7 @@ def check_mac_value(params: dict[str, str], hash_key: str, hash_iv: str) -> str:
     MD5 (the logistics API's hash), upper-cased."""
     pairs = sorted(((k, v) for k, v in params.items() if k != MAC), key=lambda kv: kv[0].lower())
     raw = "&".join([f"HashKey={hash_key}", *(f"{k}={v}" for k, v in pairs), f"HashIV={hash_iv}"])
-    encoded = quote_plus(raw, safe=DOTNET_SAFE).lower()
+    encoded = quote_plus(raw, safe=DOTNET_SAFE).replace("~", "%7e").lower()
     return hashlib.md5(encoded.encode()).hexdigest().upper()
 
 
@@ -71,7 +71,7 @@ def form(body: bytes | str) -> dict[str, str]:
 
 
 def taipei_time(text: str) -> datetime:
-    """"yyyy/MM/dd HH:mm:ss" (ECPay's format, no offset) as an aware Taipei time."""
+    """ "yyyy/MM/dd HH:mm:ss" (ECPay's format, no offset) as an aware Taipei time."""
     return datetime.strptime(text.strip(), TIME_FORMAT).replace(tzinfo=TAIPEI)
 
 
@@ -316,11 +316,17 @@ def classify(sub: str, code: str, text: str) -> tuple:
     return lookup(CARRIER, units.STATUS_BY_SUBTYPE.get(sub.upper(), units.COMMON), code, text)
 
 
-def _update(fields: dict[str, str], sub: str, code: str, text: str, when: datetime) -> TrackingUpdate:
+def _update(
+    fields: dict[str, str], sub: str, code: str, text: str, when: datetime
+) -> TrackingUpdate:
     status, reason = classify(sub, code, text)
-    event = TrackingEvent(status=status, occurred_at=when, raw_code=code, raw_text=text, reason=reason)
+    event = TrackingEvent(
+        status=status, occurred_at=when, raw_code=code, raw_text=text, reason=reason
+    )
     waiting = status.value == "available_for_pickup" and sub.upper() in units.NETWORKS
-    extra = {k: v for k, v in {"shipment_number": shipment_number(fields), "subtype": sub}.items() if v}
+    extra = {
+        k: v for k, v in {"shipment_number": shipment_number(fields), "subtype": sub}.items() if v
+    }
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=fields.get("RtnMerchantTradeNo") or fields["AllPayLogisticsID"],
@@ -365,7 +371,11 @@ def parse_query(fields: dict[str, str], now: datetime) -> TrackingUpdate:
 
 
 def build_map_form(
-    merchant_id: str, service: str, cash_on_delivery: bool, reply_url: str, extra_data: str = "",
+    merchant_id: str,
+    service: str,
+    cash_on_delivery: bool,
+    reply_url: str,
+    extra_data: str = "",
     mobile: bool = False,
 ) -> dict[str, str]:
     """Express/map (p=22409): the fields of the form the customer's browser posts to ECPay.
