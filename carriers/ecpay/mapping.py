@@ -26,7 +26,15 @@ from carriers.base import (
 )
 from carriers.ecpay import units
 from carriers.units import lookup
-from shipflow.domain import Address, Money, PickupPoint, TrackingEvent, TrackingUpdate
+from shipflow.domain import (
+    Address,
+    Money,
+    PickupPoint,
+    Reason,
+    Status,
+    TrackingEvent,
+    TrackingUpdate,
+)
 
 CARRIER = "ecpay"
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -312,18 +320,21 @@ def parse_return(body: bytes, service: str) -> Label:
 # -- tracking -----------------------------------------------------------------------------
 
 
-def classify(sub: str, code: str, text: str) -> tuple:
+def classify(sub: str, code: str, text: str) -> tuple[Status, Reason | None]:
+    """A code read in its subtype's table (codes mean different things per network)."""
     return lookup(CARRIER, units.STATUS_BY_SUBTYPE.get(sub.upper(), units.COMMON), code, text)
 
 
 def _update(
-    fields: dict[str, str], sub: str, code: str, text: str, when: datetime
+    fields: dict[str, str], sub: str, code: str, text: str, when: datetime, *, timed: bool
 ) -> TrackingUpdate:
+    """One event; `timed` when `when` is ECPay's own time of the status, which alone can
+    date the store's holding period."""
     status, reason = classify(sub, code, text)
     event = TrackingEvent(
         status=status, occurred_at=when, raw_code=code, raw_text=text, reason=reason
     )
-    waiting = status.value == "available_for_pickup" and sub.upper() in units.NETWORKS
+    waiting = timed and status == Status.AVAILABLE_FOR_PICKUP and sub.upper() in units.NETWORKS
     extra = {
         k: v for k, v in {"shipment_number": shipment_number(fields), "subtype": sub}.items() if v
     }
@@ -347,6 +358,7 @@ def parse_push(fields: dict[str, str]) -> TrackingUpdate:
             fields["RtnCode"],
             fields.get("RtnMsg", ""),
             taipei_time(fields["UpdateStatusDate"]),
+            timed=True,
         )
 
 
@@ -361,10 +373,12 @@ def build_query(merchant_id: str, logistics_id: str, now: datetime) -> dict[str,
 
 def parse_query(fields: dict[str, str], now: datetime) -> TrackingUpdate:
     """The query answer. Its LogisticsType is "CVS_UNIMART", "HOME_TCAT"...; it carries the
-    current LogisticsStatus but no time of it, so the event is dated when we asked."""
+    current LogisticsStatus but no time of it, so the event is dated when we asked (and a
+    store's pickup deadline is left to the push, which dates the arrival)."""
     with convert.reading(CARRIER, "query answer"):
         _, _, sub = fields["LogisticsType"].partition("_")
-        return _update(fields, sub, fields["LogisticsStatus"], "", now.astimezone(TAIPEI))
+        status_code = fields["LogisticsStatus"]
+        return _update(fields, sub, status_code, "", now.astimezone(TAIPEI), timed=False)
 
 
 # -- store map ----------------------------------------------------------------------------

@@ -213,3 +213,24 @@ def test_an_unreadable_event_is_skipped_noted_and_the_rest_applied(
         assert receipt.body == body  # the bad event is kept raw on the receipt
         assert session.get(Shipment, shipment_id).status == "in_transit"
     assert count(runtime, TrackingEventRow) == 1
+
+
+def test_an_adapter_chooses_its_acknowledgement(
+    client, runtime, tracked, make_shipment, clock, monkeypatch
+):
+    """ECPay resends a push until it reads exactly "1|OK": the adapter says what to answer,
+    once the push is stored, never before."""
+    monkeypatch.setattr(
+        FakeCarrier, "webhook_acknowledgement", (200, b"1|OK", "text/plain; charset=utf-8")
+    )
+    make_shipment(tracked["tb"], "TN1")
+    body = payload("TN1", event("PU", "in_transit", at(clock, -2)))
+
+    response = post_webhook(client, tracked["tb"], body)
+
+    assert (response.status_code, response.data) == (200, b"1|OK")
+    assert response.content_type == "text/plain; charset=utf-8"
+    assert count(runtime, WebhookReceipt) == 1
+    refused = post_webhook(client, tracked["tb"], body, signature="0" * 64)
+    assert refused.status_code == 401
+    assert count(runtime, WebhookReceipt) == 1
