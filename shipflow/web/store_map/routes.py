@@ -28,7 +28,9 @@ from werkzeug.exceptions import HTTPException
 from carriers.base import CarrierRejected, CarrierResponseError
 from carriers.ecpay import ECPayCarrier
 from carriers.ecpay.mapping import parse_map_reply
+from carriers.ecpay.units import NETWORKS, SERVICES
 from shipflow import links
+from shipflow.carrier_accounts import UnknownCarrierAccount
 from shipflow.web.headers import content_security_policy
 from shipflow.web.pages import private, private_error_page, render_page, use_brand
 
@@ -58,6 +60,11 @@ def store_map_path(
     return f"/store-map/{service}?{urlencode({'return_to': token})}"
 
 
+def is_store_map_service(carrier: str, service: str) -> bool:
+    """Whether parcels of this carrier and service go to a store chosen on ECPay's map."""
+    return carrier == ECPayCarrier.name and SERVICES.get(service, ("", ""))[1] in NETWORKS
+
+
 @bp.errorhandler(HTTPException)
 def _error_page(error: HTTPException):
     return private_error_page(error)
@@ -82,7 +89,10 @@ def _grant(token: str) -> dict:
 def open_map(service: str):
     token = request.args.get("return_to", "")
     grant = _grant(token)
-    adapter = g.runtime.carriers.account(grant["b"], grant["a"])
+    try:
+        adapter = g.runtime.carriers.account(grant["b"], grant["a"])
+    except UnknownCarrierAccount:
+        abort(404)
     if not isinstance(adapter, ECPayCarrier):
         abort(404)
     nonce = secrets.token_urlsafe(12)  # 16 characters: ExtraData holds 20
