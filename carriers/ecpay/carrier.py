@@ -28,10 +28,11 @@ from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
 
 log = logging.getLogger(__name__)
+REQUIRED = ("merchant_id", "hash_key", "hash_iv")
 
 
 class ECPayCarrier(Carrier):
-    """Credentials: merchant_id (defaults to the account id), hash_key, hash_iv,
+    """Credentials: merchant_id, hash_key, hash_iv (all three required),
     server_reply_url (our webhook URL for this account, where ECPay pushes statuses),
     goods_name (GoodsName sent, default "Goods"), temperature (T-cat: room, chilled, frozen)."""
 
@@ -61,7 +62,13 @@ class ECPayCarrier(Carrier):
         super().__init__(account, clock)
         self.client = client or ECPayClient(account)
         credentials = account.credentials
-        self.merchant_id = credentials.get("merchant_id", account.account_id)
+        missing = [k for k in REQUIRED if not credentials.get(k)]
+        if missing:
+            raise ValueError(
+                f"ecpay account {account.account_id!r} needs credentials {', '.join(missing)} "
+                "(config.yaml)"
+            )
+        self.merchant_id = credentials["merchant_id"]
         self.reply_url = credentials.get("server_reply_url", "")
         self.options = {
             k: credentials[k] for k in ("goods_name", "temperature") if k in credentials

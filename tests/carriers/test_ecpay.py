@@ -40,7 +40,11 @@ PRINT = f"{STAGE}/helper/printTradeDocument"
 TAIPEI = ZoneInfo("Asia/Taipei")
 NOW = datetime(2026, 11, 21, 2, 15, tzinfo=UTC)  # 10:15 in Taipei
 # ECPay's published staging merchant for logistics (B2C) and its keys.
-SANDBOX = {"hash_key": "5294y06JbISpM5x9", "hash_iv": "v77hoKGq4kWxNNIS"}
+SANDBOX = {
+    "merchant_id": "2000132",
+    "hash_key": "5294y06JbISpM5x9",
+    "hash_iv": "v77hoKGq4kWxNNIS",
+}
 REPLY_URL = "https://ship.example.tw/webhooks/ecpay/acc-1"
 WAREHOUSE = Address(
     country="TW",
@@ -76,7 +80,7 @@ STORE_REQUEST = ShipmentRequest(
 def account(**credentials):
     return CarrierAccount(
         carrier="ecpay",
-        account_id="2000132",
+        account_id="ecpay",
         credentials={**SANDBOX, "server_reply_url": REPLY_URL, **credentials},
         rate_limit_per_second=1000,
     )
@@ -548,9 +552,10 @@ def test_push_with_a_bad_mac_is_refused(tamper):
         carrier().verify_webhook(push(fields))
 
 
-def test_push_refused_without_our_keys():
-    with pytest.raises(WebhookSignatureError):
-        carrier(hash_key="").verify_webhook(push(fixture("ecpay", "push_arrived_at_store")))
+@pytest.mark.parametrize("key", ["merchant_id", "hash_key", "hash_iv"])
+def test_an_account_without_its_keys_is_a_config_error(key):
+    with pytest.raises(ValueError, match=f"ecpay account 'ecpay' needs credentials {key}"):
+        carrier(**{key: ""})
 
 
 def test_push_acknowledgement_is_exactly_1_ok():
@@ -718,3 +723,28 @@ def test_store_map_reply_is_a_pickup_point():
             residential=False,
         ),
     )
+
+
+def test_a_polled_store_arrival_sets_no_deadline():
+    """The query carries no time of the status: the holding period cannot be dated from it."""
+    fields = {**fixture("ecpay", "query_unimart_picked_up"), "LogisticsStatus": "2073"}
+    update = mapping.parse_query(fields, NOW)
+    assert (update.events[0].status, update.pickup_deadline) == (
+        Status.AVAILABLE_FOR_PICKUP,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("sides_mm", "code"),
+    [
+        ((200, 200, 200), "0001"),
+        ((300, 300, 300), "0002"),
+        ((400, 400, 400), "0003"),
+        ((500, 500, 500), "0004"),
+        ((700, 700, 700), "0004"),
+    ],
+)
+def test_tcat_specification_by_the_sum_of_sides(sides_mm, code):
+    request = request_with(service="tcat", pickup_point=None, parcels=[Parcel(1000, *sides_mm)])
+    assert mapping.build_create(request, "2000132", NOW, REPLY_URL, {})["Specification"] == code
