@@ -727,7 +727,10 @@ def test_store_map_reply_is_a_pickup_point():
 
 def test_a_polled_store_arrival_sets_no_deadline():
     """The query carries no time of the status: the holding period cannot be dated from it."""
-    fields = {**fixture("ecpay", "query_unimart_picked_up"), "LogisticsStatus": "2073"}
+    fields = {
+        **mapping.form(fixture("ecpay", "query_unimart_picked_up")),
+        "LogisticsStatus": "2073",
+    }
     update = mapping.parse_query(fields, NOW)
     assert (update.events[0].status, update.pickup_deadline) == (
         Status.AVAILABLE_FOR_PICKUP,
