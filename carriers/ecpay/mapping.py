@@ -322,7 +322,8 @@ def parse_return(body: bytes, service: str) -> Label:
 
 def classify(sub: str, code: str, text: str) -> tuple[Status, Reason | None]:
     """A code read in its subtype's table (codes mean different things per network)."""
-    return lookup(CARRIER, units.STATUS_BY_SUBTYPE.get(sub.upper(), units.COMMON), code, text)
+    table = units.STATUS_BY_SUBTYPE.get(sub.upper(), units.ANY_NETWORK)
+    return lookup(CARRIER, table, code, text)
 
 
 def _update(
@@ -350,7 +351,7 @@ def _update(
 
 def parse_push(fields: dict[str, str]) -> TrackingUpdate:
     """A status push to ServerReplyURL (p=22526; return orders p=22531, which name no
-    subtype and are read with the common codes). UpdateStatusDate is Taipei time."""
+    subtype and are keyed by RtnMerchantTradeNo). UpdateStatusDate is Taipei time."""
     with convert.reading(CARRIER, "status push"):
         return _update(
             fields,

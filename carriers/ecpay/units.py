@@ -118,6 +118,10 @@ TCAT: dict[str, tuple[Status, Reason | None]] = {
     "7005": (S.CANCELLED, None),  # 託運單刪除
 }
 
+# Return-order pushes name no subtype: read them in every table at once (the tables above
+# share no code, so nothing is shadowed).
+ANY_NETWORK = COMMON | SEVEN_ELEVEN | FAMILYMART | TCAT
+
 # LogisticsSubType -> its table. POST (Chunghwa Post) has no published code list beyond the
 # common ones: its other codes read as in transit with their raw code and text kept.
 STATUS_BY_SUBTYPE: dict[str, dict[str, tuple[Status, Reason | None]]] = {

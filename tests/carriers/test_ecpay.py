@@ -18,7 +18,7 @@ from carriers.base import (
     WebhookRequest,
     WebhookSignatureError,
 )
-from carriers.ecpay import ECPayCarrier, mapping
+from carriers.ecpay import ECPayCarrier, mapping, units
 from carriers.registry import get_carrier_class
 from shipflow.clock import FixedClock
 from shipflow.domain import (
@@ -535,7 +535,8 @@ def test_return_order_push_is_keyed_by_the_return_number():
     adapter.verify_webhook(push(fields))
     (update,) = adapter.parse_webhook(push(fields))
     assert update.tracking_number == "1611051800001"
-    assert update.events[0].raw_code == "2070"
+    event = update.events[0]
+    assert (event.raw_code, event.status) == ("2070", Status.RETURNED_TO_SENDER)
 
 
 @pytest.mark.parametrize(
@@ -655,6 +656,7 @@ STATUS_ROWS = [
     ("TCAT", "7002", S.EXCEPTION, R.OTHER),
     ("TCAT", "7005", S.CANCELLED, None),
     ("POST", "300", S.INFO_RECEIVED, None),
+    ("", "3022", S.DELIVERED, None),  # a return order's push names no subtype
     # The same code on another network: 3018 is a store arrival, not a T-cat code.
     ("TCAT", "3018", S.IN_TRANSIT, None),
     ("UNIMART", "3022", S.IN_TRANSIT, None),
@@ -751,3 +753,9 @@ def test_a_polled_store_arrival_sets_no_deadline():
 def test_tcat_specification_by_the_sum_of_sides(sides_mm, code):
     request = request_with(service="tcat", pickup_point=None, parcels=[Parcel(1000, *sides_mm)])
     assert mapping.build_create(request, "2000132", NOW, REPLY_URL, {})["Specification"] == code
+
+
+def test_the_networks_tables_share_no_code():
+    """Return pushes are read in all tables at once: no row may shadow another."""
+    tables = [units.COMMON, units.SEVEN_ELEVEN, units.FAMILYMART, units.TCAT]
+    assert sum(len(t) for t in tables) == len(units.ANY_NETWORK)
