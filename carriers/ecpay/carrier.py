@@ -97,7 +97,8 @@ class ECPayCarrier(Carrier):
         try:
             return self.client.post(path, params)
         except CarrierError as exc:
-            log.warning("ecpay order %s made, its print document not: %s", fields, exc)
+            order = fields["AllPayLogisticsID"]
+            log.warning("ecpay order %s made, its print document not: %s", order, exc)
             return b""
 
     def create_return_label(self, request: ShipmentRequest) -> Label:
@@ -118,7 +119,9 @@ class ECPayCarrier(Carrier):
         if "AllPayLogisticsID" in fields and not mapping.mac_matches(
             fields, self.client.hash_key, self.client.hash_iv
         ):
-            raise CarrierResponseError("ecpay's query answer has a wrong CheckMacValue")
+            raise CarrierResponseError(
+                "ecpay's query answer has a wrong CheckMacValue", carrier=self.name
+            )
         return fields
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:

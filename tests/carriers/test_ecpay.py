@@ -759,3 +759,11 @@ def test_the_networks_tables_share_no_code():
     """Return pushes are read in all tables at once: no row may shadow another."""
     tables = [units.COMMON, units.SEVEN_ELEVEN, units.FAMILYMART, units.TCAT]
     assert sum(len(t) for t in tables) == len(units.ANY_NETWORK)
+
+
+@responses.activate
+def test_query_answer_with_a_wrong_mac_is_unreadable():
+    body = fixture("ecpay", "query_unimart_picked_up").replace("CheckMacValue=", "CheckMacValue=0")
+    responses.add(responses.POST, QUERY, body=body)
+    with pytest.raises(CarrierResponseError, match="CheckMacValue"):
+        carrier().track(["1718546"])
