@@ -19,6 +19,7 @@ BUILTIN = {
     "sf": "carriers.sf:SFCarrier",
     "kuaidi100": "carriers.kuaidi100:Kuaidi100Carrier",
     "17track": "carriers.track17:Track17Carrier",
+    "ecpay": "carriers.ecpay:ECPayCarrier",
 }
 
 

@@ -228,6 +228,8 @@ def test_a_carrier_documented_reply_is_sent_once_the_webhook_is_stored(
     response = post_webhook(client, tracked["tb"], body)
 
     assert (response.status_code, response.data) == (200, reply.body)
+    assert response.content_type == "application/json"
     assert count(runtime, WebhookReceipt) == 1
     refused = post_webhook(client, tracked["tb"], body, signature="0" * 64)
     assert refused.status_code == 401  # the reply is never a refusal's
+    assert count(runtime, WebhookReceipt) == 1

@@ -3,6 +3,7 @@ expired or altered link shows a page that says so and changes nothing."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -31,9 +32,12 @@ from shipflow.web.pages import (
     render_page,
     use_brand,
 )
+from shipflow.web.store_map.routes import is_store_map_service, store_map_path
 
 bp = Blueprint("ndr_page", __name__, template_folder="templates")
 FIELD_MAX = 200
+STORE_FIELDS = ("store_id", "store_name", "store_address")
+STORE_ID = re.compile(r"[0-9A-Za-z]{1,10}")  # a store id as ECPay's map gives it
 
 REASONS = {
     Reason.CUSTOMER_UNAVAILABLE: N_("Nobody was available to receive the parcel."),
@@ -124,12 +128,33 @@ def _page(visit: Visit, token: str, status: int = 200, error: str = ""):
             chosen_day=date.fromisoformat(chosen_day) if chosen_day else None,
             dates=_dates(visit) if open_case else [],
             pickup_points=visit.brand.ndr.pickup_points,
+            store_map_url=_store_map_url(visit, token),
+            mapped_store=_mapped_store(visit),
             error=error,
             form=request.form,
             attempted_at=visit.shipment.last_event_at or visit.case.last_contact_at,
             zone=ZoneInfo(zone_for(ship_to)),
         )
     )
+
+
+def _store_map_url(visit: Visit, token: str) -> str:
+    """ECPay store parcels: a link to choose another store on ECPay's map, back to here."""
+    shipment = visit.shipment
+    if not is_store_map_service(shipment.carrier, shipment.service):
+        return ""
+    return store_map_path(
+        g.runtime, visit.brand.code, shipment.carrier_account, shipment.service, f"/ndr/{token}"
+    )
+
+
+def _mapped_store(visit: Visit) -> dict[str, str]:
+    """The store the map brought back (`store_*` in the query), for ECPay store parcels."""
+    shipment = visit.shipment
+    if not is_store_map_service(shipment.carrier, shipment.service):
+        return {}
+    store = {k[6:]: request.args.get(k, "")[:FIELD_MAX] for k in STORE_FIELDS}
+    return store if store["id"] else {}
 
 
 @bp.get("/ndr/<token>")
@@ -171,10 +196,13 @@ def _choice(visit: Visit) -> tuple[Action, dict] | str:
         )
         return action, {"address": address, "instructions": _text("instructions")}
     if action is Action.HOLD_AT_PICKUP_POINT:
-        point = pickup_point(visit.brand, request.form.get("pickup_point_id", ""))
-        if point is None:
-            return _("Please choose a pickup point.")
-        return action, {"pickup_point_id": point.id}
+        chosen = request.form.get("pickup_point_id", "")
+        point = pickup_point(visit.brand, chosen)
+        if point is not None:
+            return action, {"pickup_point_id": point.id}
+        if STORE_ID.fullmatch(chosen) and _store_map_url(visit, ""):  # from ECPay's map
+            return action, {"pickup_point_id": chosen}
+        return _("Please choose a pickup point.")
     return action, {}
 
 

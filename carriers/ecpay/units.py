@@ -1,0 +1,195 @@
+"""ECPay logistics code tables. Sources: ECPay's logistics integration API documents
+(developers.ecpay.com.tw, "物流整合API技術文件": Express/Create p=22414 (stores) and p=22507
+(home delivery), the status callbacks p=22526 and p=22531, the e-map p=22409) and the
+logistics status code list they point to ("物流狀態代碼"), per logistics subtype.
+
+The same RtnCode means different things on different networks (3018 is "arrived at the store,
+SMS sent" at FamilyMart and Hi-Life; T-cat's 30xx are courier scans), so a code is looked up
+in its subtype's table. A code no table knows keeps its raw code and text and reads as in
+transit (`carriers.units.lookup`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shipflow.domain import Reason, Status
+
+S, R = Status, Reason
+
+# Order accepted by ECPay: every subtype starts with these.
+COMMON: dict[str, tuple[Status, Reason | None]] = {
+    "300": (S.INFO_RECEIVED, None),  # 訂單處理中(已收到訂單資料)
+    "310": (S.INFO_RECEIVED, None),  # 上傳電子訂單檔處理中
+    "311": (S.INFO_RECEIVED, None),  # 上傳退貨電子訂單處理中
+    "325": (S.INFO_RECEIVED, None),  # 退貨訂單處理中(已收到訂單資料)
+    "9999": (S.CANCELLED, None),  # 訂單取消
+}
+
+# 7-ELEVEN (UNIMART, UNIMARTC2C, UNIMARTFREEZE) and Hi-Life, which share its 20xx codes.
+SEVEN_ELEVEN: dict[str, tuple[Status, Reason | None]] = {
+    "2001": (S.INFO_RECEIVED, None),  # 檔案傳送成功
+    "2030": (S.IN_TRANSIT, None),  # 物流中心驗收成功
+    "2041": (S.IN_TRANSIT, None),  # 物流中心理貨中
+    "2068": (S.IN_TRANSIT, None),  # 交貨便收件(A門市收到件寄件商品)
+    "2055": (S.IN_TRANSIT, None),  # 更換門市
+    "2025": (S.IN_TRANSIT, None),  # 門市轉店號(舊門市店號已更新)
+    "2057": (S.IN_TRANSIT, R.CARRIER_DELAY),  # 車輛故障，後續配送中
+    "2058": (S.IN_TRANSIT, R.WEATHER),  # 天候不佳，後續配送中
+    "2095": (S.IN_TRANSIT, R.WEATHER),  # 天候路況不佳
+    "2059": (S.IN_TRANSIT, R.CARRIER_DELAY),  # 道路中斷，後續配送中
+    "2027": (S.IN_TRANSIT, R.BUSINESS_CLOSED),  # 門市指定時間不配送(六、日)
+    "2043": (S.IN_TRANSIT, R.BUSINESS_CLOSED),  # 門市指定不配送(六、日)
+    "2031": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 未到貨(物流端未收到該商品)
+    "2036": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 已過門市進貨日
+    "2037": (S.EXCEPTION, R.BUSINESS_CLOSED),  # 門市關轉: change the store within 3 days
+    "2101": (S.EXCEPTION, R.BUSINESS_CLOSED),  # 門市關轉店
+    "2104": (S.EXCEPTION, R.BUSINESS_CLOSED),  # 門市臨時關轉店
+    "2032": (S.EXCEPTION, R.DAMAGED),  # 商品瑕疵(進物流中心)
+    "2048": (S.EXCEPTION, R.DAMAGED),  # 商品瑕疵(商品在物流中心)
+    "2033": (S.EXCEPTION, R.OTHER),  # 超材 (over size)
+    "2042": (S.EXCEPTION, R.LOST),  # 商品遺失
+    "7018": (S.EXCEPTION, R.LOST),  # 取件遺失進行賠償程式
+    "2063": (S.AVAILABLE_FOR_PICKUP, None),  # 門市配達
+    "2073": (S.AVAILABLE_FOR_PICKUP, None),  # 商品配達買家取貨門市
+    "2067": (S.DELIVERED, None),  # 消費者成功取件
+    "2074": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 消費者七天未取，商品離開買家取貨門市
+    "2076": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 消費者七天未取，商品退回至大智通
+    "2046": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 貨件未取退回大智通物流中心
+    "2078": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 買家未取貨退回物流中心-驗收成功
+    "2016": (S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # 門市已關轉店，將進行退貨處理
+    "2049": (S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # 門市關店，將進行退貨處理
+    "2054": (S.RETURNING_TO_SENDER, R.REFUSED),  # 消費者要求提早拉退
+    "2072": (S.RETURNING_TO_SENDER, None),  # 商品配達賣家取退貨門市
+    "2069": (S.RETURNING_TO_SENDER, None),  # 退貨便收件(商品退回指定C門市)
+    "2070": (S.RETURNED_TO_SENDER, None),  # 退回原寄件門市且已取件
+}
+
+# FamilyMart (FAMI, FAMIC2C), Hi-Life and OK mart: the 30xx store codes.
+FAMILYMART: dict[str, tuple[Status, Reason | None]] = {
+    "3032": (S.IN_TRANSIT, None),  # 賣家已到門市寄件
+    "3024": (S.IN_TRANSIT, None),  # 貨件已至物流中心
+    "3029": (S.AVAILABLE_FOR_PICKUP, None),  # 商品已轉換店（送達指定更換之取件店舖）
+    "3018": (S.AVAILABLE_FOR_PICKUP, None),  # 到店尚未取貨，簡訊通知取件
+    "3022": (S.DELIVERED, None),  # 買家已到店取貨
+    "3020": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 貨件未取退回物流中心
+    "3019": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 退件到店尚未取貨，簡訊通知取件
+    "3023": (S.RETURNED_TO_SENDER, R.NOT_COLLECTED),  # 賣家已取買家未取貨
+    "7011": (S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # 取件門市閉店，轉退回原寄件店
+    "5009": (S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # 進貨門市緊急閉店，提早退貨
+    "7006": (S.EXCEPTION, R.LOST),  # 小物流遺失
+    "7007": (S.EXCEPTION, R.LOST),  # 門市遺失
+    "7008": (S.RETURNING_TO_SENDER, R.DAMAGED),  # 小物流破損，退回物流中心
+    "7013": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 訂單超過驗收期限（商家未出貨）
+    "7014": (S.INFO_RECEIVED, None),  # 商家未到貨 (not yet handed over)
+}
+
+# T-cat (黑貓宅急便) home delivery, also Hi-Life's courier leg.
+TCAT: dict[str, tuple[Status, Reason | None]] = {
+    "3001": (S.IN_TRANSIT, None),  # 轉運中(即集貨)
+    "3013": (S.IN_TRANSIT, None),  # 當配下車
+    "3014": (S.IN_TRANSIT, None),  # 當配上車
+    "3015": (S.IN_TRANSIT, None),  # 空運配送中
+    "3010": (S.IN_TRANSIT, None),  # 轉寄(如原本寄到A，改寄B)
+    "3004": (S.IN_TRANSIT, R.CARRIER_DELAY),  # 送錯BASE (送錯營業所)
+    "3005": (S.IN_TRANSIT, R.CARRIER_DELAY),  # 送錯CENTER(送錯轉運中心)
+    "7004": (S.IN_TRANSIT, R.CARRIER_DELAY),  # 航班延誤
+    "3006": (S.OUT_FOR_DELIVERY, None),  # 配送中
+    "3002": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # 不在家
+    "7025": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # 電聯不上
+    "7024": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # 另約時間
+    "3007": (S.ATTEMPT_FAILED, R.BUSINESS_CLOSED),  # 公司行號休息
+    "3008": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # 地址錯誤，聯繫收件人
+    "7003": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # 地址錯誤，聯繫收件人
+    "3009": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # 搬家
+    "5003": (S.EXCEPTION, R.CUSTOMER_UNAVAILABLE),  # BASE列管(寄件人和收件人聯絡不到)
+    "3011": (S.AVAILABLE_FOR_PICKUP, None),  # 暫置營業所(收件人要求至營業所取貨)
+    "3012": (S.AVAILABLE_FOR_PICKUP, None),  # 到所(收件人要求到站所取件)
+    "3003": (S.DELIVERED, None),  # 配完
+    "5001": (S.RETURNING_TO_SENDER, R.DAMAGED),  # 損壞，站所將協助退貨
+    "5002": (S.EXCEPTION, R.LOST),  # 遺失
+    "5007": (S.EXCEPTION, R.LOST),  # 代收遺失
+    "5006": (S.EXCEPTION, R.DAMAGED),  # 代收毀損
+    "5004": (S.RETURNING_TO_SENDER, None),  # 一般單退回
+    "5005": (S.RETURNING_TO_SENDER, R.COD_REFUSED),  # 代收退貨
+    "5008": (S.RETURNED_TO_SENDER, None),  # 退貨配完
+    "7001": (S.EXCEPTION, R.OTHER),  # 超大 (the driver did not take it)
+    "7002": (S.EXCEPTION, R.OTHER),  # 超重 (the driver did not take it)
+    "7005": (S.CANCELLED, None),  # 託運單刪除
+}
+
+# Return-order pushes name no subtype: read them in every table at once (the tables above
+# share no code, so nothing is shadowed).
+ANY_NETWORK = COMMON | SEVEN_ELEVEN | FAMILYMART | TCAT
+
+# LogisticsSubType -> its table. POST (Chunghwa Post) has no published code list beyond the
+# common ones: its other codes read as in transit with their raw code and text kept.
+STATUS_BY_SUBTYPE: dict[str, dict[str, tuple[Status, Reason | None]]] = {
+    "UNIMART": COMMON | SEVEN_ELEVEN,
+    "UNIMARTC2C": COMMON | SEVEN_ELEVEN,
+    "UNIMARTFREEZE": COMMON | SEVEN_ELEVEN,
+    "FAMI": COMMON | FAMILYMART,
+    "FAMIC2C": COMMON | FAMILYMART,
+    "HILIFE": COMMON | SEVEN_ELEVEN | FAMILYMART,
+    "HILIFEC2C": COMMON | SEVEN_ELEVEN | FAMILYMART,
+    "OKMARTC2C": COMMON | FAMILYMART,
+    "TCAT": COMMON | TCAT,
+    "POST": COMMON,
+}
+
+# Our service name -> (LogisticsType, LogisticsSubType) of Express/Create.
+SERVICES: dict[str, tuple[str, str]] = {
+    "unimart": ("CVS", "UNIMART"),  # 7-ELEVEN B2C
+    "unimartfreeze": ("CVS", "UNIMARTFREEZE"),  # 7-ELEVEN B2C frozen
+    "unimartc2c": ("CVS", "UNIMARTC2C"),  # 7-ELEVEN store to store
+    "fami": ("CVS", "FAMI"),  # FamilyMart B2C
+    "famic2c": ("CVS", "FAMIC2C"),
+    "hilife": ("CVS", "HILIFE"),  # Hi-Life B2C
+    "hilifec2c": ("CVS", "HILIFEC2C"),
+    "okmartc2c": ("CVS", "OKMARTC2C"),  # OK mart store to store (C2C only)
+    "tcat": ("HOME", "TCAT"),  # T-cat / Black Cat
+    "post": ("HOME", "POST"),  # Chunghwa Post
+}
+
+# The chain behind a store subtype, as `PickupPoint.network` names it.
+NETWORKS = {
+    "UNIMART": "7-ELEVEN",
+    "UNIMARTFREEZE": "7-ELEVEN",
+    "UNIMARTC2C": "7-ELEVEN",
+    "FAMI": "FamilyMart",
+    "FAMIC2C": "FamilyMart",
+    "HILIFE": "Hi-Life",
+    "HILIFEC2C": "Hi-Life",
+    "OKMARTC2C": "OK mart",
+}
+
+# How long a store holds a parcel: seven days at every chain (the 7-ELEVEN codes 2074/2076
+# read "消費者七天未取"; ECPay's shipping notes give the same for FamilyMart, Hi-Life, OK).
+HOLDING_PERIOD = timedelta(days=7)
+
+# Reverse logistics: store drop-off returns per B2C subtype (ReturnUniMartCVS p=22460,
+# ReturnCVS p=22465, ReturnHiLifeCVS p=22470); T-cat pickups go through ReturnHome (p=22512;
+# Chunghwa Post offers no returns).
+RETURN_PATHS = {
+    "UNIMART": "/express/ReturnUniMartCVS",
+    "UNIMARTFREEZE": "/express/ReturnUniMartCVS",
+    "FAMI": "/express/ReturnCVS",
+    "HILIFE": "/express/ReturnHiLifeCVS",
+    "TCAT": "/Express/ReturnHome",
+}
+RETURN_SERVICE_TYPE = "4"  # ServiceType 4: 退貨不付款 (return goods, no payment)
+
+# Express/Create's Temperature (T-cat) and Specification (sum of sides) codes.
+TEMPERATURES = {"room": "0001", "chilled": "0002", "frozen": "0003"}
+SPECIFICATIONS = ((600, "0001"), (900, "0002"), (1200, "0003"), (1500, "0004"))  # mm -> code
+
+# Print documents (HTML): B2C and home delivery share one endpoint; each C2C chain has its own
+# (p=22421 7-ELEVEN, which also needs CVSValidationNo; FamilyMart, Hi-Life and OK mart).
+PRINT_TRADE_DOCUMENT = "/helper/printTradeDocument"
+PRINT_C2C_PATHS = {
+    "UNIMARTC2C": "/Express/PrintUniMartC2COrderInfo",
+    "FAMIC2C": "/Express/PrintFAMIC2COrderInfo",
+    "HILIFEC2C": "/Express/PrintHILIFEC2COrderInfo",
+    "OKMARTC2C": "/Express/PrintOKMARTC2COrderInfo",
+}
+CANCELLABLE = frozenset({"UNIMARTC2C"})  # CancelC2COrder (p=22493) is 7-ELEVEN C2C's only
