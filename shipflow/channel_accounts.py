@@ -1,18 +1,25 @@
-"""Order sources for a brand's shops: the `ChannelAccount` row says which shop and brand
-(webhook URLs carry its id, since codes repeat across brands), config.yaml holds the
-credentials (never the database)."""
+"""Order sources for a brand's shops. The `ChannelAccount` row says which shop and brand
+(webhook URLs carry its id, since codes repeat across brands). Credentials come from
+config.yaml's `brands[].channels[]`, or, for a shop connected through the API, the CLI or an
+app install, from the row, encrypted (`shipflow.secrets_at_rest`); stored ones win.
+
+A shop belongs to exactly one brand: connecting it to a second one raises `ShopTaken`."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.base import ChannelAccount as SourceAccount
-from channels.base import OrderSource, WebhookRequest
+from channels.base import OrderSource, WebhookRequest, WebhookSignatureError
 from channels.registry import get_source_class
 from shipflow.brands import account_and_brand_code
+from shipflow.config import ChannelAccountConfig
+from shipflow.secrets_at_rest import seal, unseal
 from shipflow.store.models import ChannelAccount
 
 if TYPE_CHECKING:
@@ -24,9 +31,13 @@ class UnknownChannelAccount(LookupError):
     pass
 
 
+class ShopTaken(Exception):
+    """The shop is connected to another brand; a shop belongs to exactly one."""
+
+
 @dataclass(frozen=True)
 class Shop:
-    """A brand's shop as the webhook intake and the receipt processor see it."""
+    """A brand's shop as the webhook intake, the receipt processor and the jobs see it."""
 
     source_kind: ClassVar[str] = "channel"
 
@@ -35,24 +46,44 @@ class Shop:
     code: str
     channel: str
     source: OrderSource
+    enabled: bool = True
+    config: ChannelAccountConfig | None = None  # its rules in config.yaml, if it has any
 
     @property
     def name(self) -> str:
         return self.channel
 
     def verify_webhook(self, request: WebhookRequest) -> None:
+        if not self.enabled:  # disconnected or uninstalled: nothing from it is stored
+            raise WebhookSignatureError(
+                f"channel account {self.id} is disabled", channel=self.channel
+            )
         self.source.verify_webhook(request)
 
+    @property
+    def settings(self) -> ChannelAccountConfig:
+        """The account's rules; defaults for a shop only connected through the API."""
+        return self.config or ChannelAccountConfig(
+            code=self.code, channel=self.channel, shop=self.source.account.shop
+        )
 
-def source_for(settings: Settings, brand_code: str, account_code: str) -> OrderSource:
-    """The order source of one brand's configured shop."""
+
+def account_config(settings: Settings, brand_code: str, code: str) -> ChannelAccountConfig | None:
     brand = settings.brand(brand_code)
-    account = next((a for a in brand.channels if a.code == account_code), None) if brand else None
-    if account is None:
-        raise UnknownChannelAccount(f"brand {brand_code!r} has no channel account {account_code!r}")
-    return get_source_class(account.channel)(
-        SourceAccount(account.channel, account.code, account.shop, dict(account.credentials))
+    return next((a for a in brand.channels if a.code == code), None) if brand else None
+
+
+def shop_of(row: ChannelAccount, brand_code: str, settings: Settings) -> Shop:
+    config = account_config(settings, brand_code, row.code)
+    credentials = {**(config.credentials if config else {})}
+    if row.credentials:
+        credentials.update(unseal(row.credentials))
+    if config is None and not row.credentials:
+        raise UnknownChannelAccount(f"brand {brand_code!r} has no channel account {row.code!r}")
+    source = get_source_class(row.channel)(
+        SourceAccount(row.channel, row.code, row.shop, credentials)
     )
+    return Shop(row.id, row.brand_id, row.code, row.channel, source, row.enabled, config)
 
 
 def load_shop(
@@ -63,5 +94,58 @@ def load_shop(
     if found is None or (channel is not None and found[0].channel != channel):
         raise UnknownChannelAccount(f"no {channel or 'channel'} account {account_id!r}")
     row, brand_code = found
-    source = source_for(runtime.settings, brand_code, row.code)
-    return Shop(row.id, row.brand_id, row.code, row.channel, source)
+    return shop_of(row, brand_code, runtime.settings)
+
+
+def code_for(shop: str) -> str:
+    """An account code from the shop's identity (`acme.myshopify.com` -> `acme-myshopify-com`)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", shop).strip("-")[:64] or "shop"
+
+
+def connect_account(
+    session: Session,
+    runtime: Runtime,
+    brand_id: str,
+    *,
+    channel: str,
+    shop: str,
+    credentials: dict[str, str],
+    code: str | None = None,
+) -> ChannelAccount:
+    """Connect a brand's shop (not committed): a new account, or for the same shop again its
+    credentials replaced and the account enabled. Raises `ShopTaken` if another brand has it,
+    KeyError for an unknown channel, `SecretsKeyError` without an encryption key."""
+    get_source_class(channel)
+    row = session.scalar(
+        select(ChannelAccount).where(ChannelAccount.channel == channel, ChannelAccount.shop == shop)
+    )
+    if row is not None and row.brand_id != brand_id:
+        raise ShopTaken(f"{channel} shop {shop!r} is connected to another brand")
+    if row is None:
+        row = ChannelAccount(
+            brand_id=brand_id, code=code or code_for(shop), channel=channel, shop=shop
+        )
+        session.add(row)
+    row.credentials = seal(credentials)
+    row.enabled = True
+    session.flush()
+    return row
+
+
+def disable_account(session: Session, account_id: str) -> ChannelAccount | None:
+    """Stop taking the shop's webhooks and syncing it (disconnected, or the app uninstalled);
+    its orders stay. Not committed."""
+    row = session.get(ChannelAccount, account_id)
+    if row is not None:
+        row.enabled = False
+    return row
+
+
+def brand_accounts(session: Session, brand_id: str) -> list[ChannelAccount]:
+    return list(
+        session.scalars(
+            select(ChannelAccount)
+            .where(ChannelAccount.brand_id == brand_id)
+            .order_by(ChannelAccount.code)
+        )
+    )

@@ -94,7 +94,8 @@ EVENT_HANDLERS: dict[type[Any], InTransaction | ThroughOutbox] = {  # event clas
     ShipmentShipped: ThroughOutbox((on_milestone, tell_the_shop)),
     OutForDelivery: ThroughOutbox((on_milestone, tell_the_shop)),
     Delivered: ThroughOutbox((on_milestone, tell_the_shop)),  # also closes the NDR case
-    ShipmentDelayed: ThroughOutbox((on_milestone,)),  # a message if later than the promise
+    # A message if later than the promise; the shop's timeline shows the parcel delayed.
+    ShipmentDelayed: ThroughOutbox((on_milestone, tell_the_shop)),
     AvailableForPickup: ThroughOutbox((tell_the_shop,)),
     ShipmentException: ThroughOutbox((tell_the_shop,)),
     ReturningToSender: ThroughOutbox((tell_the_shop,)),
