@@ -5,7 +5,8 @@ Every listed order goes through `channel_orders.apply_order`, the webhooks' own 
 webhook arriving later for a state we already hold changes nothing. The cursor is stored
 after each page's orders, so a crash resumes at the page it was on. A
 throttled shop (`ChannelRateLimited`) is left until the platform's `retry_after` has passed;
-a shop that refuses our credentials is skipped, ops alerted, until it is connected again."""
+a shop that refuses our credentials, or a listing that fails, is asked again later, ops
+alerted; the cursor stays where it was."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from channels.base import Capability, ChannelAuthError, ChannelRateLimited, Topic
+from channels.base import Capability, ChannelAuthError, ChannelError, ChannelRateLimited, Topic
 from shipflow.brands import account_and_brand_code
 from shipflow.channel_accounts import shop_of
 from shipflow.channel_orders import ALERT_KIND, apply_order
@@ -87,6 +88,10 @@ def _next_page(runtime: Runtime, account_id: str) -> int | None:
                 now,
                 f"Shop {row.shop} refused our credentials: reconnect it ({exc})",
             )
+            return None
+        except ChannelError as exc:  # down, or a page we cannot read: ops told, asked again
+            row.sync_after = now + timedelta(seconds=runtime.settings.tracking.backoff_max_seconds)
+            _alert(session, row.brand_id, account_id, now, f"Shop {row.shop} listing failed: {exc}")
             return None
     for order in page.orders:
         try:
