@@ -8,22 +8,29 @@ A shop belongs to exactly one brand: connecting it to a second one raises `ShopT
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.base import (
+    Capability,
+    NotSupported,
+    OrderSource,
+    WebhookRequest,
+    WebhookSignatureError,
+)
 from channels.base import ChannelAccount as SourceAccount
-from channels.base import OrderSource, WebhookRequest, WebhookSignatureError
 from channels.registry import get_source_class
 from shipflow.brands import account_and_brand_code
-from shipflow.config import ChannelAccountConfig
+from shipflow.domain import ServiceLevel
 from shipflow.secrets_at_rest import seal, unseal
-from shipflow.store.models import ChannelAccount
+from shipflow.store.models import Brand, ChannelAccount
 
 if TYPE_CHECKING:
-    from shipflow.config import Settings
+    from shipflow.config import ChannelAccountConfig, Settings
     from shipflow.runtime import Runtime
 
 
@@ -47,7 +54,7 @@ class Shop:
     channel: str
     source: OrderSource
     enabled: bool = True
-    config: ChannelAccountConfig | None = None  # its rules in config.yaml, if it has any
+    rules: ShopRules = field(default_factory=lambda: ShopRules())
 
     @property
     def name(self) -> str:
@@ -60,12 +67,16 @@ class Shop:
             )
         self.source.verify_webhook(request)
 
-    @property
-    def settings(self) -> ChannelAccountConfig:
-        """The account's rules; defaults for a shop only connected through the API."""
-        return self.config or ChannelAccountConfig(
-            code=self.code, channel=self.channel, shop=self.source.account.shop
-        )
+
+@dataclass(frozen=True)
+class ShopRules:
+    """The account's rules from `brands[].channels[]` (none for a shop only connected
+    through the API): see `shipflow.config.ChannelAccountConfig`."""
+
+    allocate_unpaid: frozenset[str] = frozenset()
+    refunds: bool = False
+    shipping_methods: Mapping[str, ServiceLevel] = field(default_factory=dict)
+    locations: Mapping[str, str] = field(default_factory=dict)
 
 
 def account_config(settings: Settings, brand_code: str, code: str) -> ChannelAccountConfig | None:
@@ -83,7 +94,17 @@ def shop_of(row: ChannelAccount, brand_code: str, settings: Settings) -> Shop:
     source = get_source_class(row.channel)(
         SourceAccount(row.channel, row.code, row.shop, credentials)
     )
-    return Shop(row.id, row.brand_id, row.code, row.channel, source, row.enabled, config)
+    rules = (
+        ShopRules(
+            frozenset(config.allocate_unpaid),
+            config.refunds,
+            dict(config.shipping_methods),
+            dict(config.locations),
+        )
+        if config
+        else ShopRules()
+    )
+    return Shop(row.id, row.brand_id, row.code, row.channel, source, row.enabled, rules)
 
 
 def load_shop(
@@ -149,3 +170,32 @@ def brand_accounts(session: Session, brand_id: str) -> list[ChannelAccount]:
             .order_by(ChannelAccount.code)
         )
     )
+
+
+def webhook_address(settings: Settings, row: ChannelAccount) -> str:
+    """Where the shop sends its webhooks: the account's id names it (codes repeat)."""
+    return f"{settings.base_url.rstrip('/')}/webhooks/channels/{row.channel}/{row.id}"
+
+
+def subscribe(session: Session, runtime: Runtime, row: ChannelAccount) -> list[str]:
+    """Have the platform send the topics we read to us, if it is done through its API
+    (returns the subscription ids; none where the shop's owner sets webhooks up by hand).
+    Raises `ChannelError` when the platform refuses."""
+    shop = load_shop(session, runtime, row.id)
+    if not shop.source.supports(Capability.WEBHOOK_SUBSCRIPTIONS):
+        return []
+    try:
+        return shop.source.subscribe_webhooks(webhook_address(runtime.settings, row))
+    except NotSupported:
+        return []
+
+
+def shop_origins(session: Session, brand_code: str) -> set[str]:
+    """The web origins of the brand's connected shops (`https://<shop>`): their pages may
+    call the widget as soon as they are connected, beside `brands[].allowed_origins`."""
+    shops = session.scalars(
+        select(ChannelAccount.shop)
+        .join(Brand, Brand.id == ChannelAccount.brand_id)
+        .where(Brand.code == brand_code, ChannelAccount.enabled.is_(True))
+    )
+    return {f"https://{shop}" for shop in shops}

@@ -140,9 +140,9 @@ def apply_order(
     if inbound.cancelled or topic is Topic.ORDER_CANCELLED:
         if order.cancelled_at is None:
             cancel_order(session, runtime, order, now)
-    elif _allocatable(shop, order, inbound):
-        notes.append(_allocate(session, runtime, order, now))
-    return " | ".join(filter(None, notes)) or None
+    elif _allocatable(shop, order, inbound) and not _allocated(session, runtime, order, now):
+        notes.append("not allocated: ops alerted")
+    return " | ".join(notes) or None
 
 
 def _older(given: datetime | None, held: datetime | None) -> bool:
@@ -156,7 +156,7 @@ def _namespaced(shop: Shop, inbound: InboundOrder) -> InboundOrder:
 
 def _unmapped(shop: Shop, inbound: InboundOrder) -> list[str]:
     """What the account's mapping tables do not know (no table: nothing to map)."""
-    rules, problems = shop.settings, []
+    rules, problems = shop.rules, []
     if rules.shipping_methods and inbound.shipping_method not in rules.shipping_methods:
         problems.append(f"shipping_method {inbound.shipping_method!r} has no service level")
     if rules.locations and inbound.location_id not in rules.locations:
@@ -165,7 +165,7 @@ def _unmapped(shop: Shop, inbound: InboundOrder) -> list[str]:
 
 
 def _details(shop: Shop, inbound: InboundOrder) -> dict[str, Any]:
-    rules = shop.settings
+    rules = shop.rules
     level = rules.shipping_methods.get(inbound.shipping_method)
     point = inbound.pickup_point
     return {
@@ -206,21 +206,20 @@ def _labelled(order: Order) -> list[Shipment]:
 
 def _allocatable(shop: Shop, order: Order, inbound: InboundOrder) -> bool:
     allowed = inbound.paid or (
-        inbound.cash_on_delivery > 0 and "cash_on_delivery" in shop.settings.allocate_unpaid
+        inbound.cash_on_delivery > 0 and "cash_on_delivery" in shop.rules.allocate_unpaid
     )
     return allowed and not order.attention and order.cancelled_at is None and not order.shipments
 
 
-def _allocate(session: Session, runtime: Runtime, order: Order, now: datetime) -> str | None:
+def _allocated(session: Session, runtime: Runtime, order: Order, now: datetime) -> bool:
     """Buy the order's label; what stops it makes the order need attention."""
-    brand_code = shop_brand_code(session, order)
     try:
-        runtime.fulfilment(brand_code).ship(session, order)
+        runtime.fulfilment(shop_brand_code(session, order)).ship(session, order)
     except (NotAllocated, CarrierError, PurchasePending) as exc:
         order.attention = [f"allocation: {exc}"]
         _alert(session, order, now, f"could not be allocated: {exc}", f"allocation:{order.id}")
-        return f"not allocated: {exc}"
-    return None
+        return False
+    return True
 
 
 def cancel_order(session: Session, runtime: Runtime, order: Order, now: datetime) -> None:
@@ -367,7 +366,7 @@ def refund_in_shop(session: Session, runtime: Runtime, order: Order, refund: Ref
     if order.source_account is None:
         return False
     shop = load_shop(session, runtime, order.source_account)
-    if not (shop.enabled and shop.settings.refunds and shop.source.supports(Capability.REFUNDS)):
+    if not (shop.enabled and shop.rules.refunds and shop.source.supports(Capability.REFUNDS)):
         return False
     shop.source.write_refund(refund)
     return True
