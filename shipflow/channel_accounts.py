@@ -27,7 +27,7 @@ from channels.registry import get_source_class
 from shipflow.brands import account_and_brand_code
 from shipflow.domain import ServiceLevel
 from shipflow.secrets_at_rest import seal, unseal
-from shipflow.store.models import Brand, ChannelAccount
+from shipflow.store.models import Brand, ChannelAccount, Order
 
 if TYPE_CHECKING:
     from shipflow.config import ChannelAccountConfig, Settings
@@ -199,3 +199,15 @@ def shop_origins(session: Session, brand_code: str) -> set[str]:
         .where(Brand.code == brand_code, ChannelAccount.enabled.is_(True))
     )
     return {f"https://{shop}" for shop in shops}
+
+
+def refunds_in_shop(session: Session, order: Order, settings: Settings) -> bool:
+    """Whether a received return of `order` is refunded through its shop: the order came
+    from a connected shop whose account opts in (`brands[].channels[].refunds`)."""
+    if order.source_account is None:
+        return False
+    found = account_and_brand_code(session, ChannelAccount, order.source_account)
+    if found is None or not found[0].enabled:
+        return False
+    config = account_config(settings, found[1], found[0].code)
+    return config is not None and config.refunds

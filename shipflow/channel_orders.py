@@ -15,6 +15,8 @@ When the order's parcel moves, the outbox hands each milestone to `write_back`."
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -44,7 +46,7 @@ from shipflow.orders import import_order, ship_to_of
 from shipflow.shipment_links import tracking_link
 from shipflow.store.models import Brand, ChannelDelivery, Order, OrderLine, OutboxMessage, Shipment
 from shipflow.store.outbox import RetryAfter
-from shipflow.store.postpurchase_models import CustomerMessageRow
+from shipflow.store.postpurchase_models import CustomerMessageRow, ReturnRequestRow
 from shipflow.store.tracking_models import WebhookReceipt
 
 if TYPE_CHECKING:
@@ -175,6 +177,9 @@ def _details(shop: Shop, inbound: InboundOrder) -> dict[str, Any]:
         "warehouse": rules.locations.get(inbound.location_id),
         "cash_on_delivery": inbound.cash_on_delivery,
         "pickup_point": point.id if point else None,
+        "line_ids": {
+            line.sku: line.source_line_id for line in inbound.lines if line.source_line_id
+        },
     }
 
 
@@ -296,8 +301,17 @@ def write_back(session: Session, message: OutboxMessage, *, runtime: Runtime) ->
         return
     if not shop.enabled:
         return
-    try:
+    with shop_errors(session, runtime, shop, order):
         _tell(session, runtime, shop, order, shipment, message)
+
+
+@contextmanager
+def shop_errors(session: Session, runtime: Runtime, shop: Shop, order: Order) -> Iterator[None]:
+    """A throttled shop: the outbox tries again when it says, not counted as a failure.
+    Refused credentials: ops alerted, the message dropped (retrying cannot help until the
+    shop is connected again). Other errors: the outbox's retries with backoff."""
+    try:
+        yield
     except ChannelRateLimited as exc:
         raise RetryAfter(exc.retry_after or 60.0, str(exc)) from exc
     except ChannelAuthError as exc:
@@ -360,13 +374,35 @@ def _tell(
     )
 
 
-def refund_in_shop(session: Session, runtime: Runtime, order: Order, refund: Refund) -> bool:
-    """A received return refunded through the shop, when its account opts in; False when it
-    does not (the store webhook tells the brand instead)."""
-    if order.source_account is None:
-        return False
+def refund_return(
+    session: Session, runtime: Runtime, message: OutboxMessage
+) -> ReturnRequestRow | None:
+    """Create the refund of a received return in its order's shop (the outbox's `ShopRefund`);
+    the shop dedupes on the message's key. The return, if the shop refunded it."""
+    request = session.get(ReturnRequestRow, message.payload["return_id"])
+    order = session.get(Order, request.order_id) if request else None
+    if (
+        request is None
+        or order is None
+        or order.source_account is None
+        or order.source_order_id is None
+    ):
+        return None
     shop = load_shop(session, runtime, order.source_account)
-    if not (shop.enabled and shop.rules.refunds and shop.source.supports(Capability.REFUNDS)):
-        return False
-    shop.source.write_refund(refund)
-    return True
+    line_ids = (order.source_details or {}).get("line_ids", {})
+    refund = Refund(
+        source_order_id=order.source_order_id,
+        amount=request.refund_amount,
+        currency=request.currency,
+        idempotency_key=message.dedupe_key,
+        lines=tuple(
+            (line_ids[item.sku], item.quantity)
+            for item in request.items
+            if item.accepted and item.sku in line_ids
+        ),
+        note=f"Return {request.id} received",
+    )
+    with shop_errors(session, runtime, shop, order):
+        shop.source.write_refund(refund)
+        return request
+    return None
