@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 
 STATUS_OF_TOPIC = {event.topic: status for status, event in MILESTONES.items()}
 ALERT_KIND = "shop_order"  # ops alerts about shop orders (attention, changes after a label)
-UNALLOCATED = ("pending", "cancelled")  # shipment statuses without a label in use
+VOIDED = Status.CANCELLED.value  # a shipment whose label was voided
 
 
 def import_receipt(
@@ -206,7 +206,7 @@ def _replace_contents(order: Order, inbound: InboundOrder) -> None:
 
 
 def _labelled(order: Order) -> list[Shipment]:
-    return [s for s in order.shipments if s.kind == "forward" and s.status not in UNALLOCATED]
+    return [s for s in order.shipments if s.kind == "forward" and s.status != VOIDED]
 
 
 def _allocatable(shop: Shop, order: Order, inbound: InboundOrder) -> bool:
@@ -245,7 +245,7 @@ def cancel_order(session: Session, runtime: Runtime, order: Order, now: datetime
                 f"void:{shipment.id}",
             )
             continue
-        shipment.status = Status.CANCELLED.value
+        shipment.status = VOIDED
     shipment_ids = [s.id for s in order.shipments]
     if shipment_ids:
         session.execute(
