@@ -37,17 +37,16 @@ def _deliver(runtime: Runtime, message_id: int) -> None:
             message.processed_at, message.last_error = runtime.clock.now(), None
             session.commit()
             return
-        except RetryAfter as exc:  # not a failure: the other side asked us to wait
+        except RetryAfter as exc:  # the other side asked us to wait: exactly that long
             session.rollback()
-            error, wait, attempts = f"RetryAfter: {exc}", exc.seconds, -1
+            error, wait = f"RetryAfter: {exc}", exc.seconds
         except Exception as exc:  # kept on the message and retried later
             session.rollback()
             error = f"{type(exc).__name__}: {exc}"
             log.warning("outbox %s (%s) failed: %s", message_id, message.topic, error)
-            wait, attempts = None, 0
+            wait = None
         message = session.get_one(OutboxMessage, message_id)
         message.last_error = error
-        message.attempts += attempts
         if wait is None:
             wait = config.backoff(message.attempts)
         message.available_at = runtime.clock.now() + timedelta(seconds=wait)

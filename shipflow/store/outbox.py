@@ -42,8 +42,8 @@ def publish(session: Session, event: Publishable) -> bool:
 
 
 class RetryAfter(Exception):
-    """A handler's target is throttling us: try the message again in `seconds`, without
-    counting the attempt as a failure (its backoff does not grow)."""
+    """A handler's target is throttling us: try the message again in exactly `seconds`
+    (what the platform said), not after the failure backoff; nothing is logged as failed."""
 
     def __init__(self, seconds: float, message: str = "") -> None:
         super().__init__(message or f"retry after {seconds} s")
