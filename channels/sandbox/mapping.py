@@ -47,6 +47,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
                 quantity=int(item["quantity"]),
                 unit_price=minor_units(item["price"], currency),
                 name=item.get("title", ""),
+                source_line_id=str(item.get("id") or ""),
             )
             for item in raw["line_items"]
         ),
