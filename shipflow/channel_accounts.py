@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels.base import (
@@ -40,6 +41,10 @@ class UnknownChannelAccount(LookupError):
 
 class ShopTaken(Exception):
     """The shop is connected to another brand; a shop belongs to exactly one."""
+
+
+class CodeTaken(Exception):
+    """Another of the brand's shops has the account code asked for."""
 
 
 @dataclass(frozen=True)
@@ -135,20 +140,30 @@ def connect_account(
 ) -> ChannelAccount:
     """Connect a brand's shop (not committed): a new account, or for the same shop again its
     credentials replaced and the account enabled. Raises `ShopTaken` if another brand has it,
-    KeyError for an unknown channel, `SecretsKeyError` without an encryption key."""
+    `CodeTaken` if the brand has another shop of that code, KeyError for an unknown channel,
+    `SecretsKeyError` without an encryption key."""
     get_source_class(channel)
+    sealed = seal(credentials)
     row = session.scalar(
         select(ChannelAccount).where(ChannelAccount.channel == channel, ChannelAccount.shop == shop)
     )
     if row is not None and row.brand_id != brand_id:
         raise ShopTaken(f"{channel} shop {shop!r} is connected to another brand")
     if row is None:
-        row = ChannelAccount(
-            brand_id=brand_id, code=code or code_for(shop), channel=channel, shop=shop
-        )
-        session.add(row)
-    row.credentials = seal(credentials)
-    row.enabled = True
+        code = code or code_for(shop)
+        if session.scalar(
+            select(ChannelAccount.id).where(
+                ChannelAccount.brand_id == brand_id, ChannelAccount.code == code
+            )
+        ):
+            raise CodeTaken(f"the brand already has a channel account coded {code!r}")
+        row = ChannelAccount(brand_id=brand_id, code=code, channel=channel, shop=shop)
+        try:
+            with session.begin_nested():  # another request may connect the shop meanwhile
+                session.add(row)
+        except IntegrityError:
+            raise ShopTaken(f"{channel} shop {shop!r} was connected meanwhile") from None
+    row.credentials, row.enabled = sealed, True
     session.flush()
     return row
 

@@ -193,7 +193,13 @@ def channel_connect(
     """Connect BRAND_CODE's SHOP on CHANNEL (again: new credentials, enabled); prints the
     account id and the webhook URL."""
     from channels.base import ChannelError
-    from shipflow.channel_accounts import ShopTaken, connect_account, subscribe, webhook_address
+    from shipflow.channel_accounts import (
+        CodeTaken,
+        ShopTaken,
+        connect_account,
+        subscribe,
+        webhook_address,
+    )
     from shipflow.secrets_at_rest import SecretsKeyError
     from shipflow.store.db import unit_of_work
     from shipflow.store.models import ChannelAccount
@@ -212,7 +218,7 @@ def channel_connect(
             )
             click.echo(f"{row.id}  {row.code}  {webhook_address(runtime.settings, row)}")
             account_id = row.id
-    except (ShopTaken, SecretsKeyError, KeyError) as exc:
+    except (ShopTaken, CodeTaken, SecretsKeyError, KeyError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     with runtime.sessions() as session:

@@ -175,3 +175,13 @@ def test_the_cli_connects_lists_and_disconnects(runner, runtime, selling, key, t
     assert gone.exit_code == 0, gone.output
     with runtime.sessions() as session:
         assert session.get_one(ChannelAccount, account_id).enabled is False
+
+
+def test_a_code_the_brand_already_uses_is_a_conflict_naming_the_field(
+    client, runtime, selling, key
+):
+    response = connect(client, api_headers(runtime, selling["tb"].id), code="web")
+    assert response.status_code == 409
+    assert response.json["detail"] == (
+        "code: the brand already has a channel account coded 'web'; give another code"
+    )

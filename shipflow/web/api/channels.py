@@ -13,6 +13,7 @@ from sqlalchemy import select
 from channels.base import ChannelError
 from channels.registry import available_channels
 from shipflow.channel_accounts import (
+    CodeTaken,
     ShopTaken,
     brand_accounts,
     connect_account,
@@ -108,6 +109,8 @@ def connect_channel(body: ChannelIn):
         raise ApiProblem(
             409, "Conflict", f"{body.channel} shop {body.shop} is connected to another brand."
         ) from None
+    except CodeTaken as exc:
+        raise field_problem("code", f"{exc}; give another code", 409) from None
     except SecretsKeyError as exc:
         raise ApiProblem(503, "Unavailable", f"Credentials cannot be stored: {exc}") from None
     g.db.commit()
