@@ -18,6 +18,7 @@ from shipflow.store.postpurchase_models import CustomerMessageRow
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.web import webhooks
 from tests.channels.conftest import brand_of, channel_config
+from tests.channels.test_order_webhooks import api_headers
 
 SANDBOX = {
     "code": "sandbox-main",
@@ -274,3 +275,17 @@ def test_uninstalling_the_app_disables_the_account_and_its_webhooks_are_refused(
     assert refused.status_code == 401
     with runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(WebhookReceipt)) == receipts
+
+
+def test_the_api_shows_what_an_order_needs(client, runtime, jobs, selling):
+    send(client, selling["tb"], order(zip_code="", financial_status="pending"), "orders/create")
+    jobs.drain()
+    with runtime.sessions() as session:
+        order_id = session.scalar(select(Order.id))
+    shown = client.get(f"/api/v1/orders/{order_id}", headers=api_headers(runtime, selling["tb"].id))
+    assert {k: shown.json[k] for k in ("paid", "cancelled_at", "attention", "source_account")} == {
+        "paid": False,
+        "cancelled_at": None,
+        "attention": ["shipping_address.zip missing"],
+        "source_account": selling["tb"].account_id,
+    }
