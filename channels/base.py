@@ -92,7 +92,8 @@ class NotSupported(ChannelError):
 @dataclass(frozen=True, slots=True)
 class ChannelAccount:
     """One brand's connection to one shop: who the shop is at its platform (e.g.
-    `my-store.myshopify.com`) and the credentials (from configuration, never the database)."""
+    `my-store.myshopify.com`) and the credentials (from configuration, or given through the
+    API, the CLI or an app install and stored encrypted: `shipflow.secrets_at_rest`)."""
 
     channel: str
     account_id: str

@@ -1,22 +1,52 @@
 """Orders in from shops, fulfilments back out: the service side of `channels/`.
 
-A shop's webhook is stored raw by the same intake as a carrier's; `import_receipt` turns it
-into an order through `shipflow.orders` (once per shop order). When the order's parcel moves,
-the outbox hands each milestone to `write_back`, which tells the shop through its source."""
+A shop's webhook is stored raw by the same intake as a carrier's; `import_receipt` reads
+its notice and `apply_order` brings our order to the shop's state. Webhooks and the
+reconciliation job (`shipflow.channel_sync`) take that one path, so each is idempotent and
+order-independent: a delivery id acted on once, a state older than the one we hold ignored.
+
+An order is allocated (its label bought) once it is paid, or unpaid when the account's
+`allocate_unpaid` allows why (cash on delivery); never while it needs attention (what the
+shop sent is missing or unmapped: kept, named in `Order.attention`, ops alerted) or after it
+is cancelled (its labels voided, its pending customer messages stopped).
+
+When the order's parcel moves, the outbox hands each milestone to `write_back`."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channels.base import Capability, Fulfilment, FulfilmentEvent
-from shipflow.channel_accounts import Shop, UnknownChannelAccount, load_shop
-from shipflow.domain.events import MILESTONES, ShipmentShipped
-from shipflow.orders import import_order
-from shipflow.store.models import Order, OutboxMessage, Shipment
+from carriers.base import CarrierError
+from channels.base import (
+    Capability,
+    ChannelAuthError,
+    ChannelRateLimited,
+    Fulfilment,
+    FulfilmentEvent,
+    InboundOrder,
+    Refund,
+    Topic,
+)
+from shipflow.allocation.service import NotAllocated
+from shipflow.channel_accounts import Shop, UnknownChannelAccount, disable_account, load_shop
+from shipflow.delays.alerts import raise_alert
+from shipflow.domain import Status
+from shipflow.domain.events import MILESTONES, ShipmentDelayed, ShipmentShipped
+from shipflow.label_purchases import PurchasePending
+from shipflow.orders import import_order, ship_to_of
+from shipflow.shipment_links import tracking_link
+from shipflow.store.models import Brand, ChannelDelivery, Order, OrderLine, OutboxMessage, Shipment
+from shipflow.store.outbox import RetryAfter
+from shipflow.store.postpurchase_models import CustomerMessageRow, ReturnRequestRow
 from shipflow.store.tracking_models import WebhookReceipt
 
 if TYPE_CHECKING:
@@ -25,24 +55,235 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUS_OF_TOPIC = {event.topic: status for status, event in MILESTONES.items()}
+ALERT_KIND = "shop_order"  # ops alerts about shop orders (attention, changes after a label)
+VOIDED = Status.CANCELLED.value  # a shipment whose label was voided
 
 
 def import_receipt(
     session: Session, runtime: Runtime, receipt: WebhookReceipt, now: datetime, shops: dict
 ) -> str | None:
-    """A stored shop webhook -> its order (not committed); a replay finds the first one."""
+    """A stored shop webhook -> its effect (not committed); returns the note ops see on it."""
     shop: Shop | None = shops.get(receipt.account)
     if shop is None:
         shop = shops[receipt.account] = load_shop(session, runtime, receipt.account)
     notice = shop.source.parse_webhook(receipt.request())
-    if notice.order is not None:
-        import_order(session, receipt.brand_id, shop.id, notice.order)
-    return None
+    if notice.delivery_id and not _first_delivery(session, shop.id, notice.delivery_id, now):
+        return f"delivery {notice.delivery_id} was already acted on"
+    if notice.topic is Topic.UNINSTALLED:
+        disable_account(session, shop.id)
+        return "the shop removed the app: account disabled"
+    if not shop.enabled:
+        return "the account is disabled: ignored"
+    if notice.order is None:
+        return None
+    return apply_order(session, runtime, shop, notice.topic, notice.order, now)
+
+
+def _first_delivery(session: Session, account_id: str, delivery_id: str, now: datetime) -> bool:
+    try:
+        with session.begin_nested():
+            session.add(
+                ChannelDelivery(account_id=account_id, delivery_id=delivery_id, received_at=now)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def find_order(session: Session, account_id: str, source_order_id: str) -> Order | None:
+    return session.scalar(
+        select(Order).where(
+            Order.source_account == account_id, Order.source_order_id == source_order_id
+        )
+    )
+
+
+def apply_order(
+    session: Session,
+    runtime: Runtime,
+    shop: Shop,
+    topic: Topic,
+    inbound: InboundOrder,
+    now: datetime,
+) -> str | None:
+    """Bring our order to the state the shop sent (not committed); a note for ops, if any."""
+    order = find_order(session, shop.id, inbound.source_order_id)
+    if order is not None and _older(inbound.updated_at, order.source_updated_at):
+        return f"order {order.order_number}: an older state than the one held, ignored"
+    problems = [*inbound.problems, *_unmapped(shop, inbound)]
+    notes: list[str] = []
+    if order is None:
+        order = import_order(session, shop.brand_id, shop.id, _namespaced(shop, inbound))
+    elif _changed(order, inbound):
+        if _labelled(order):
+            _alert(
+                session,
+                order,
+                now,
+                "changed in the shop after its label was bought",
+                f"changed-after-label:{order.id}:{inbound.updated_at}",
+            )
+            notes.append("changed after its label: ops alerted")
+        else:
+            _replace_contents(order, inbound)
+    order.source_updated_at = inbound.updated_at or order.source_updated_at
+    order.paid = inbound.paid
+    order.source_details = _details(shop, inbound)
+    if sorted(problems) != sorted(order.attention or []):
+        order.attention = problems
+        if problems:
+            _alert(
+                session,
+                order,
+                now,
+                "needs attention: " + "; ".join(problems),
+                f"attention:{order.id}:{'|'.join(sorted(problems))}",
+            )
+    if inbound.cancelled or topic is Topic.ORDER_CANCELLED:
+        if order.cancelled_at is None:
+            cancel_order(session, runtime, order, now)
+    elif _allocatable(shop, order, inbound) and not _allocated(session, runtime, order, now):
+        notes.append("not allocated: ops alerted")
+    return " | ".join(notes) or None
+
+
+def _older(given: datetime | None, held: datetime | None) -> bool:
+    return given is not None and held is not None and given < held
+
+
+def _namespaced(shop: Shop, inbound: InboundOrder) -> InboundOrder:
+    """Two shops of a brand both have a `#1001`: a shop's numbers carry its account code."""
+    return replace(inbound, order_number=f"{shop.code}-{inbound.order_number.lstrip('#')}")
+
+
+def _unmapped(shop: Shop, inbound: InboundOrder) -> list[str]:
+    """What the account's mapping tables do not know (no table: nothing to map)."""
+    rules, problems = shop.rules, []
+    if rules.shipping_methods and inbound.shipping_method not in rules.shipping_methods:
+        problems.append(f"shipping_method {inbound.shipping_method!r} has no service level")
+    if rules.locations and inbound.location_id not in rules.locations:
+        problems.append(f"location_id {inbound.location_id!r} has no warehouse")
+    return problems
+
+
+def _details(shop: Shop, inbound: InboundOrder) -> dict[str, Any]:
+    rules = shop.rules
+    level = rules.shipping_methods.get(inbound.shipping_method)
+    point = inbound.pickup_point
+    return {
+        "shop_order_number": inbound.order_number,
+        "shipping_method": inbound.shipping_method,
+        "service_level": level.value if level else None,
+        "warehouse": rules.locations.get(inbound.location_id),
+        "cash_on_delivery": inbound.cash_on_delivery,
+        "pickup_point": point.id if point else None,
+        "line_ids": {
+            line.sku: line.source_line_id for line in inbound.lines if line.source_line_id
+        },
+    }
+
+
+def _changed(order: Order, inbound: InboundOrder) -> bool:
+    lines = [(line.sku, line.quantity) for line in order.lines]
+    return ship_to_of(inbound) != {**(order.ship_to or {})} or lines != [
+        (line.sku, line.quantity) for line in inbound.lines
+    ]
+
+
+def _replace_contents(order: Order, inbound: InboundOrder) -> None:
+    order.ship_to = ship_to_of(inbound)
+    order.lines = [
+        OrderLine(
+            position=i,
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        )
+        for i, line in enumerate(inbound.lines)
+    ]
+    order.total_amount = sum(line.quantity * line.unit_price for line in inbound.lines)
+
+
+def _labelled(order: Order) -> list[Shipment]:
+    return [s for s in order.shipments if s.kind == "forward" and s.status != VOIDED]
+
+
+def _allocatable(shop: Shop, order: Order, inbound: InboundOrder) -> bool:
+    allowed = inbound.paid or (
+        inbound.cash_on_delivery > 0 and "cash_on_delivery" in shop.rules.allocate_unpaid
+    )
+    return allowed and not order.attention and order.cancelled_at is None and not order.shipments
+
+
+def _allocated(session: Session, runtime: Runtime, order: Order, now: datetime) -> bool:
+    """Buy the order's label; what stops it makes the order need attention."""
+    try:
+        runtime.fulfilment(shop_brand_code(session, order)).ship(session, order)
+    except (NotAllocated, CarrierError, PurchasePending) as exc:
+        order.attention = [f"allocation: {exc}"]
+        _alert(session, order, now, f"could not be allocated: {exc}", f"allocation:{order.id}")
+        return False
+    return True
+
+
+def cancel_order(session: Session, runtime: Runtime, order: Order, now: datetime) -> None:
+    """The shop cancelled it: void what labels were bought, stop its customer messages."""
+    order.cancelled_at = now
+    brand_code = shop_brand_code(session, order)
+    for shipment in _labelled(order):
+        try:
+            runtime.carriers.account(brand_code, shipment.carrier_account).cancel(
+                shipment.tracking_number
+            )
+        except CarrierError as exc:  # bought and not voidable here: someone does it by hand
+            _alert(
+                session,
+                order,
+                now,
+                f"cancelled, but label {shipment.tracking_number} could not be voided: {exc}",
+                f"void:{shipment.id}",
+            )
+            continue
+        shipment.status = VOIDED
+    shipment_ids = [s.id for s in order.shipments]
+    if shipment_ids:
+        session.execute(
+            update(CustomerMessageRow)
+            .where(
+                CustomerMessageRow.shipment_id.in_(shipment_ids),
+                CustomerMessageRow.status == "scheduled",
+            )
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        )
+
+
+def shop_brand_code(session: Session, order: Order) -> str:
+    return session.get_one(Brand, order.brand_id).code
+
+
+def _alert(session: Session, order: Order, now: datetime, what: str, key: str) -> None:
+    raise_alert(
+        session,
+        order.brand_id,
+        now,
+        kind=ALERT_KIND,
+        severity="warning",
+        dedupe_key=key[:200],
+        title=f"Shop order {order.order_number} {what}"[:300],
+        details={"order_id": order.id},
+    )
+
+
+# --- write-back ---------------------------------------------------------------------------
 
 
 def write_back(session: Session, message: OutboxMessage, *, runtime: Runtime) -> None:
-    """Tell the shop an order it sent has shipped (a fulfilment) or reached a milestone.
-    At least once: sources dedupe on the message's key."""
+    """Tell the shop an order it sent has shipped (a fulfilment per parcel) or reached a
+    milestone. At least once: sources dedupe on the message's key. Throttled: tried again
+    when the platform says, without counting as a failure; refused credentials: ops alerted,
+    not retried."""
     shipment = session.get(Shipment, message.payload["shipment_id"])
     order = session.get(Order, shipment.order_id) if shipment and shipment.order_id else None
     if (
@@ -54,28 +295,114 @@ def write_back(session: Session, message: OutboxMessage, *, runtime: Runtime) ->
     ):
         return
     try:
-        source = load_shop(session, runtime, order.source_account).source
-    except UnknownChannelAccount:  # the shop was removed from config.yaml: nobody to tell
+        shop = load_shop(session, runtime, order.source_account)
+    except UnknownChannelAccount:  # the shop was removed: nobody to tell
         log.warning("order %s: its shop %s is no longer configured", order.id, order.source_account)
         return
+    if not shop.enabled:
+        return
+    with shop_errors(session, runtime, shop, order):
+        _tell(session, runtime, shop, order, shipment, message)
+
+
+@contextmanager
+def shop_errors(session: Session, runtime: Runtime, shop: Shop, order: Order) -> Iterator[None]:
+    """A throttled shop: the outbox tries again when it says, not counted as a failure.
+    Refused credentials: ops alerted, the message dropped (retrying cannot help until the
+    shop is connected again). Other errors: the outbox's retries with backoff."""
+    try:
+        yield
+    except ChannelRateLimited as exc:
+        raise RetryAfter(exc.retry_after or 60.0, str(exc)) from exc
+    except ChannelAuthError as exc:
+        _alert(
+            session,
+            order,
+            runtime.clock.now(),
+            f"could not be written back: the shop refused our credentials ({exc})",
+            f"auth:{shop.id}",
+        )
+
+
+def _tell(
+    session: Session,
+    runtime: Runtime,
+    shop: Shop,
+    order: Order,
+    shipment: Shipment,
+    message: OutboxMessage,
+) -> None:
+    source = shop.source
+    assert order.source_order_id is not None
     if message.topic == ShipmentShipped.topic:
         if source.supports(Capability.FULFILMENTS):
-            source.write_fulfilment(
+            reference = source.write_fulfilment(
                 Fulfilment(
                     source_order_id=order.source_order_id,
                     carrier=shipment.carrier,
                     service=shipment.service,
                     tracking_number=shipment.tracking_number,
                     idempotency_key=message.dedupe_key,
+                    tracking_url=tracking_link(
+                        shop_brand_code(session, order), shipment.id, runtime
+                    ),
+                    carrier_name=shipment.carrier,
                 )
             )
-    elif source.supports(Capability.TRACKING_EVENTS):
-        source.write_tracking_event(
-            FulfilmentEvent(
-                source_order_id=order.source_order_id,
-                tracking_number=shipment.tracking_number,
-                status=STATUS_OF_TOPIC[message.topic],
-                occurred_at=datetime.fromisoformat(message.payload["occurred_at"]),
-                idempotency_key=message.dedupe_key,
-            )
+            shipment.details = {**(shipment.details or {}), "shop_fulfilment": reference}
+        return
+    if not source.supports(Capability.TRACKING_EVENTS):
+        return
+    delayed = message.topic == ShipmentDelayed.topic
+    status = Status(shipment.status) if delayed else STATUS_OF_TOPIC[message.topic]
+    predicted = shipment.predicted_date
+    source.write_tracking_event(
+        FulfilmentEvent(
+            source_order_id=order.source_order_id,
+            tracking_number=shipment.tracking_number,
+            status=status,
+            occurred_at=datetime.fromisoformat(message.payload["occurred_at"]),
+            idempotency_key=message.dedupe_key,
+            fulfilment_ref=(shipment.details or {}).get("shop_fulfilment", ""),
+            delayed=delayed,
+            estimated_delivery=(
+                datetime.combine(predicted, datetime.min.time(), tzinfo=runtime.clock.now().tzinfo)
+                if predicted
+                else None
+            ),
         )
+    )
+
+
+def refund_return(
+    session: Session, runtime: Runtime, message: OutboxMessage
+) -> ReturnRequestRow | None:
+    """Create the refund of a received return in its order's shop (the outbox's `ShopRefund`);
+    the shop dedupes on the message's key. The return, if the shop refunded it."""
+    request = session.get(ReturnRequestRow, message.payload["return_id"])
+    order = session.get(Order, request.order_id) if request else None
+    if (
+        request is None
+        or order is None
+        or order.source_account is None
+        or order.source_order_id is None
+    ):
+        return None
+    shop = load_shop(session, runtime, order.source_account)
+    line_ids = (order.source_details or {}).get("line_ids", {})
+    refund = Refund(
+        source_order_id=order.source_order_id,
+        amount=request.refund_amount,
+        currency=request.currency,
+        idempotency_key=message.dedupe_key,
+        lines=tuple(
+            (line_ids[item.sku], item.quantity)
+            for item in request.items
+            if item.accepted and item.sku in line_ids
+        ),
+        note=f"Return {request.id} received",
+    )
+    with shop_errors(session, runtime, shop, order):
+        shop.source.write_refund(refund)
+        return request
+    return None

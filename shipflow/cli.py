@@ -1,4 +1,4 @@
-"""The `shipflow` command: database, demo data, API keys and the server."""
+"""The `shipflow` command: database, demo data, API keys, shops and the server."""
 
 from __future__ import annotations
 
@@ -154,6 +154,153 @@ def _brand_or_exit(session, brand_code: str):
         )
         sys.exit(2)
     return brand
+
+
+@main.group()
+def channel() -> None:
+    """A brand's shops (sales channels)."""
+
+
+def _credential(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
+    pairs = [value.partition("=") for value in values]
+    bad = [key for key, sep, _ in pairs if not sep or not key]
+    if bad:
+        raise click.BadParameter("write each as NAME=VALUE, e.g. --credential access_token=...")
+    return {key: value for key, _, value in pairs}
+
+
+@channel.command("connect")
+@click.argument("brand_code")
+@click.argument("channel_name", metavar="CHANNEL")
+@click.argument("shop")
+@click.option(
+    "--credential",
+    "credentials",
+    multiple=True,
+    callback=_credential,
+    help="NAME=VALUE, repeatable; stored encrypted (SHIPFLOW_CREDENTIALS_KEY)",
+)
+@click.option("--code", default=None, help="the account's code (default: from the shop)")
+@click.pass_context
+def channel_connect(
+    ctx: click.Context,
+    brand_code: str,
+    channel_name: str,
+    shop: str,
+    credentials: dict[str, str],
+    code: str | None,
+) -> None:
+    """Connect BRAND_CODE's SHOP on CHANNEL (again: new credentials, enabled); prints the
+    account id and the webhook URL."""
+    from channels.base import ChannelError
+    from shipflow.channel_accounts import (
+        CodeTaken,
+        ShopTaken,
+        connect_account,
+        subscribe,
+        webhook_address,
+    )
+    from shipflow.secrets_at_rest import SecretsKeyError
+    from shipflow.store.db import unit_of_work
+    from shipflow.store.models import ChannelAccount
+
+    runtime = _runtime(ctx)
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            row = connect_account(
+                session,
+                runtime,
+                _brand_or_exit(session, brand_code).id,
+                channel=channel_name,
+                shop=shop,
+                credentials=credentials,
+                code=code,
+            )
+            click.echo(f"{row.id}  {row.code}  {webhook_address(runtime.settings, row)}")
+            account_id = row.id
+    except (ShopTaken, CodeTaken, SecretsKeyError, KeyError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    with runtime.sessions() as session:
+        try:
+            ids = subscribe(session, runtime, session.get_one(ChannelAccount, account_id))
+        except ChannelError as exc:
+            click.echo(f"warning: webhooks not subscribed: {exc}", err=True)
+            return
+    if ids:
+        click.echo(f"webhooks subscribed: {', '.join(ids)}")
+
+
+@channel.command("list")
+@click.argument("brand_code")
+@click.pass_context
+def channel_list(ctx: click.Context, brand_code: str) -> None:
+    """The brand's shops: id, code, channel, shop, enabled or not (never credentials)."""
+    from shipflow.channel_accounts import brand_accounts
+
+    runtime = _runtime(ctx)
+    with runtime.sessions() as session:
+        for row in brand_accounts(session, _brand_or_exit(session, brand_code).id):
+            state = "enabled" if row.enabled else "disabled"
+            click.echo(f"{row.id}  {row.code}  {row.channel}  {row.shop}  {state}")
+
+
+@channel.command("disconnect")
+@click.argument("brand_code")
+@click.argument("account_id")
+@click.pass_context
+def channel_disconnect(ctx: click.Context, brand_code: str, account_id: str) -> None:
+    """Stop taking the shop's webhooks and syncing it; its orders stay."""
+    from shipflow.channel_accounts import disable_account
+    from shipflow.store.db import unit_of_work
+    from shipflow.store.models import ChannelAccount
+
+    runtime = _runtime(ctx)
+    with unit_of_work(runtime.sessions) as session:
+        brand_id = _brand_or_exit(session, brand_code).id
+        row = session.get(ChannelAccount, account_id)
+        if row is None or row.brand_id != brand_id:
+            click.echo(
+                f"error: brand {brand_code!r} has no channel account {account_id!r}", err=True
+            )
+            sys.exit(2)
+        disable_account(session, account_id)
+    click.echo(f"disconnected {account_id}")
+
+
+@channel.command("new-key")
+def channel_new_key() -> None:
+    """Print a new key for SHIPFLOW_CREDENTIALS_KEY (put it first to rotate, keep the old
+    ones after it until `rotate-keys` has run)."""
+    from shipflow.secrets_at_rest import new_key
+
+    click.echo(new_key())
+
+
+@channel.command("rotate-keys")
+@click.pass_context
+def channel_rotate_keys(ctx: click.Context) -> None:
+    """Re-encrypt every stored shop credential under the first key of SHIPFLOW_CREDENTIALS_KEY."""
+    from sqlalchemy import select
+
+    from shipflow.secrets_at_rest import SecretsKeyError, reseal
+    from shipflow.store.db import unit_of_work
+    from shipflow.store.models import ChannelAccount
+
+    runtime = _runtime(ctx)
+    try:
+        with unit_of_work(runtime.sessions) as session:
+            rows = session.scalars(
+                select(ChannelAccount).where(ChannelAccount.credentials.is_not(None))
+            )
+            count = 0
+            for row in rows:
+                assert row.credentials is not None
+                row.credentials, count = reseal(row.credentials), count + 1
+    except SecretsKeyError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"re-encrypted the credentials of {count} account(s)")
 
 
 @main.group("ops-user")

@@ -168,6 +168,13 @@ class ChannelAccountConfig(Strict):
     channel: str
     shop: Annotated[str, Field(min_length=1)]  # the shop's identity there, e.g. its domain
     credentials: dict[str, str] = {}
+    # Unpaid orders allocated anyway, by why they are unpaid (else they wait for payment).
+    allocate_unpaid: list[Literal["cash_on_delivery"]] = []
+    refunds: bool = False  # a received return is refunded in the shop (else the store webhook)
+    # The checkout's shipping method (code or title) -> the service level it promises, and
+    # the shop's fulfilment location id -> our warehouse code; an unknown one needs attention.
+    shipping_methods: dict[str, ServiceLevel] = {}
+    locations: dict[str, str] = {}
 
     @field_validator("channel")
     @classmethod

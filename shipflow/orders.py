@@ -88,6 +88,13 @@ def create_order(
 SHIP_TO_FIELDS = ("name", "company", "line1", "line2", "city", "state", "postal_code", "country")
 
 
+def ship_to_of(inbound: InboundOrder) -> dict[str, Any]:
+    """The `Order.ship_to` of a shop's order."""
+    ship_to: dict[str, Any] = {name: getattr(inbound.ship_to, name) for name in SHIP_TO_FIELDS}
+    ship_to["residential"] = inbound.ship_to.residential
+    return ship_to
+
+
 def import_order(
     session: Session, brand_id: str, source_account: str, inbound: InboundOrder
 ) -> Order:
@@ -102,13 +109,11 @@ def import_order(
     )
     if existing is not None:
         return existing
-    ship_to: dict[str, Any] = {name: getattr(inbound.ship_to, name) for name in SHIP_TO_FIELDS}
-    ship_to["residential"] = inbound.ship_to.residential
     return create_order(
         session,
         brand_id,
         order_number=inbound.order_number,
-        ship_to=ship_to,
+        ship_to=ship_to_of(inbound),
         currency=inbound.currency,
         lines=[LineInput(i.sku, i.quantity, i.unit_price, i.name) for i in inbound.lines],
         placed_at=inbound.placed_at,

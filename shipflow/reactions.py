@@ -38,9 +38,15 @@ from shipflow.domain.events import (
     ShipmentShipped,
     ShipmentStatusChanged,
     ShipmentTracked,
+    ShopRefund,
     StoreWebhook,
 )
-from shipflow.jobs.postpurchase import on_attempt_failed, on_milestone, send_store_webhook
+from shipflow.jobs.postpurchase import (
+    on_attempt_failed,
+    on_milestone,
+    refund_in_the_shop,
+    send_store_webhook,
+)
 from shipflow.store.models import OutboxMessage, Shipment
 from shipflow.tracking.prediction import revise_prediction
 
@@ -94,13 +100,15 @@ EVENT_HANDLERS: dict[type[Any], InTransaction | ThroughOutbox] = {  # event clas
     ShipmentShipped: ThroughOutbox((on_milestone, tell_the_shop)),
     OutForDelivery: ThroughOutbox((on_milestone, tell_the_shop)),
     Delivered: ThroughOutbox((on_milestone, tell_the_shop)),  # also closes the NDR case
-    ShipmentDelayed: ThroughOutbox((on_milestone,)),  # a message if later than the promise
+    # A message if later than the promise; the shop's timeline shows the parcel delayed.
+    ShipmentDelayed: ThroughOutbox((on_milestone, tell_the_shop)),
     AvailableForPickup: ThroughOutbox((tell_the_shop,)),
     ShipmentException: ThroughOutbox((tell_the_shop,)),
     ReturningToSender: ThroughOutbox((tell_the_shop,)),
     ReturnedToSender: ThroughOutbox((tell_the_shop,)),
     ShipmentStatusChanged: ThroughOutbox(),  # every change, for webhooks out to come
     StoreWebhook: ThroughOutbox((send_store_webhook,)),  # signed POST to the brand's store
+    ShopRefund: ThroughOutbox((refund_in_the_shop,)),  # the shop refunds a received return
     OpsNotification: ThroughOutbox((notify_ops,)),  # Slack, e-mail or webhook to ops
 }
 

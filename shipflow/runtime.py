@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shipflow.allocation.batches import queued_batches, run_batch
 from shipflow.allocation.service import NotAllocated
 from shipflow.carrier_accounts import CarrierFactory
+from shipflow.channel_sync import reconcile_shops
 from shipflow.clock import Clock, SystemClock
 from shipflow.config import Settings
 from shipflow.customer_messages import CustomerSenders, customer_senders
@@ -49,6 +50,7 @@ JOBS = (
     Job("postpurchase.ndr_follow_up", follow_up_failed_deliveries, every=600),
     Job("retention.prune", prune_job, every=3600),
     Job("store.partitions", ensure_partitions_job, every=6 * 3600),  # PostgreSQL's months
+    Job("channels.reconcile", reconcile_shops, every=300),  # orders whose webhook never came
 )
 
 

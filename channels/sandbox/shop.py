@@ -33,6 +33,10 @@ class SandboxShop:
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # the shop's id -> order
     fulfilments: dict[str, dict[str, Any]] = field(default_factory=dict)  # by idempotency key
     tracking_events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access_token: str = ""  # set: API calls must carry it (credentials.access_token)
+    throttled_calls: int = 0  # the next this many API calls are refused with a 429
+    retry_after: float = 2.0  # what a refused call says to wait, in seconds
     _changes: list[str] = field(default_factory=list)  # order ids, in the order they changed
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -59,6 +63,24 @@ class SandboxShop:
         with self._lock:
             ids = self._changes[cursor : cursor + limit]
             return [self.orders[i] for i in ids], cursor + len(ids)
+
+    def throttle(self, calls: int, retry_after: float = 2.0) -> None:
+        """Refuse the next `calls` API calls, as a platform over its rate limit does."""
+        with self._lock:
+            self.throttled_calls, self.retry_after = calls, retry_after
+
+    def admit(self) -> float | None:
+        """One API call: None if it may go on, else the seconds it is told to wait."""
+        with self._lock:
+            if self.throttled_calls <= 0:
+                return None
+            self.throttled_calls -= 1
+            return self.retry_after
+
+    def refund(self, key: str, refund: dict[str, Any]) -> str:
+        with self._lock:
+            self.refunds.setdefault(key, {**refund, "id": f"ref_{len(self.refunds)}"})
+            return self.refunds[key]["id"]
 
     def fulfil(self, key: str, fulfilment: dict[str, Any]) -> str:
         """The same key twice is one fulfilment (the platform dedupes, as Shopify does)."""

@@ -8,12 +8,15 @@ import json
 from channels.base import (
     Capability,
     ChannelAccount,
+    ChannelAuthError,
     ChannelError,
+    ChannelRateLimited,
     ChannelResponseError,
     Fulfilment,
     FulfilmentEvent,
     OrderPage,
     OrderSource,
+    Refund,
     ShopNotice,
     Topic,
     WebhookRequest,
@@ -74,7 +77,10 @@ class SandboxOrderSource(OrderSource):
 
     def orders_since(self, cursor: str | None, limit: int = 50) -> OrderPage:
         orders, position = self._shop().changed_since(int(cursor or 0), limit)
-        return OrderPage([mapping.inbound_order(o) for o in orders], str(position))
+        try:
+            return OrderPage([mapping.inbound_order(o) for o in orders], str(position))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ChannelResponseError(f"unreadable order: {exc!r}", channel=self.name) from exc
 
     def write_fulfilment(self, fulfilment: Fulfilment) -> str:
         return self._shop().fulfil(fulfilment.idempotency_key, mapping.fulfilment_json(fulfilment))
@@ -82,8 +88,19 @@ class SandboxOrderSource(OrderSource):
     def write_tracking_event(self, event: FulfilmentEvent) -> None:
         self._shop().record_event(event.idempotency_key, mapping.event_json(event))
 
+    def write_refund(self, refund: Refund) -> str:
+        return self._shop().refund(refund.idempotency_key, mapping.refund_json(refund))
+
     def _shop(self) -> SandboxShop:
+        """The shop for one API call: open, and not throttling us."""
         shop = self.network.shops.get(self.account.shop)
         if shop is None:  # like a platform that is down: the outbox tries again later
             raise ChannelError(f"no sandbox shop {self.account.shop!r} is open", retryable=True)
+        if shop.access_token and self.account.credentials.get("access_token") != shop.access_token:
+            raise ChannelAuthError("sandbox shop refused the access token", channel=self.name)
+        wait = shop.admit()
+        if wait is not None:
+            raise ChannelRateLimited(
+                "sandbox shop: 429 Too Many Requests", channel=self.name, retry_after=wait
+            )
         return shop

@@ -13,7 +13,7 @@ from shipflow.notify.config import ChannelConfig
 
 Hours = Annotated[float, Field(gt=0, le=24 * 90)]
 Severity = Literal["info", "warning", "critical"]
-Kind = Literal["late", "stale", "not_picked_up", "exception", "lane_incident"]
+Kind = Literal["late", "stale", "not_picked_up", "exception", "lane_incident", "shop_order"]
 KINDS: tuple[str, ...] = get_args(Kind)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 

@@ -132,6 +132,24 @@ class StoreWebhook:
         return {"url": self.url, "event": self.event, "data": self.data}
 
 
+@dataclass(frozen=True, kw_only=True)
+class ShopRefund:
+    """A received return to refund in the shop its order came from (the shop's account opts
+    in with `refunds: true`; otherwise the store hears of it by `StoreWebhook`)."""
+
+    topic: ClassVar[str] = "shop.refund"
+
+    brand_id: str
+    return_id: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.topic}:{self.return_id}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"return_id": self.return_id}
+
+
 class OpsNotification:
     """An ops alert, or a digest of many, to send on one of the brand's channels. The alert
     cycle queues these in bulk (`shipflow.delays.routing`); the payload names the channel, the

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from shipflow.store.lease import claim
 from shipflow.store.models import OutboxMessage
+from shipflow.store.outbox import RetryAfter
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -36,15 +37,19 @@ def _deliver(runtime: Runtime, message_id: int) -> None:
             message.processed_at, message.last_error = runtime.clock.now(), None
             session.commit()
             return
+        except RetryAfter as exc:  # the other side asked us to wait: exactly that long
+            session.rollback()
+            error, wait = f"RetryAfter: {exc}", exc.seconds
         except Exception as exc:  # kept on the message and retried later
             session.rollback()
             error = f"{type(exc).__name__}: {exc}"
             log.warning("outbox %s (%s) failed: %s", message_id, message.topic, error)
+            wait = None
         message = session.get_one(OutboxMessage, message_id)
         message.last_error = error
-        message.available_at = runtime.clock.now() + timedelta(
-            seconds=config.backoff(message.attempts)
-        )
+        if wait is None:
+            wait = config.backoff(message.attempts)
+        message.available_at = runtime.clock.now() + timedelta(seconds=wait)
         session.commit()
 
 

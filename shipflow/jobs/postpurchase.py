@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from shipflow import customer_messages as customer
 from shipflow.brands import brand_config
+from shipflow.channel_orders import refund_return
 from shipflow.domain import Reason, Status
 from shipflow.domain.events import Delivered, OutForDelivery, ShipmentDelayed, ShipmentShipped
 from shipflow.i18n import format_day
 from shipflow.notify.templates import Milestone
 from shipflow.notify.transports import post_signed
-from shipflow.postpurchase import ndr_service
-from shipflow.returns.service import on_return_shipment_status
+from shipflow.postpurchase import money_text, ndr_service
+from shipflow.returns.service import mark_refunded, on_return_shipment_status
 from shipflow.shipment_links import tracking_link
 from shipflow.store.models import Brand, Order, OutboxMessage, Shipment
 
@@ -139,6 +140,14 @@ def send_store_webhook(runtime: Runtime, session: Session, message: OutboxMessag
     body = {"event": message.payload["event"], "data": message.payload["data"]}
     allowed = runtime.settings.notify.allow_private_networks
     post_signed(message.payload["url"], secret, body, key=message.dedupe_key, allowed=allowed)
+
+
+def refund_in_the_shop(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+    """A received return refunded through its shop, then the customer told (once)."""
+    request = refund_return(session, runtime, message)
+    if request is not None:
+        now = runtime.clock.now()
+        mark_refunded(session, request, now, money_text(request.language), runtime.settings)
 
 
 def deliver_messages(runtime: Runtime) -> int:

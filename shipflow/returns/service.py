@@ -16,9 +16,10 @@ from carriers.base import Capability, Carrier, CarrierError, ShipmentRequest
 from shipflow import customer_messages as customer
 from shipflow import label_purchases
 from shipflow.brands import brand_config
+from shipflow.channel_accounts import refunds_in_shop
 from shipflow.config import Settings
 from shipflow.domain import Address, Parcel, Status
-from shipflow.domain.events import StoreWebhook
+from shipflow.domain.events import ShopRefund, StoreWebhook
 from shipflow.links import make_token
 from shipflow.notify.templates import Milestone
 from shipflow.orders import ship_to_address
@@ -283,7 +284,10 @@ def on_return_shipment_status(
         _store_webhook(session, request, order, "return.in_transit", settings)
     elif status is Status.DELIVERED and request.status in ("label_created", "in_transit"):
         request.status = "received"
-        _store_webhook(session, request, order, "return.received", settings)
+        if refunds_in_shop(session, order, settings):
+            publish(session, ShopRefund(brand_id=request.brand_id, return_id=request.id))
+        else:
+            _store_webhook(session, request, order, "return.received", settings)
         customer.queue(
             session,
             brand=session.get_one(Brand, request.brand_id),

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -126,16 +127,40 @@ class CarrierAccount(Base):
 
 
 class ChannelAccount(Base):
-    """A brand's shop on a sales channel; its credentials stay in config.yaml."""
+    """A brand's shop on a sales channel. Credentials come from config.yaml or, when the shop
+    was connected through the API, the CLI or an app install, from `credentials`: a Fernet
+    token (`shipflow.secrets_at_rest`), never plain text. A shop belongs to one brand."""
 
     __tablename__ = "channel_accounts"
-    __table_args__ = (UniqueConstraint("brand_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("brand_id", "code"),
+        Index("ux_channel_accounts_shop", "channel", "shop", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("chn"))
     brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(32))
     shop: Mapped[str] = mapped_column(String(255))
+    # Migration channels_core_1: connecting through the API, reconciliation's cursor.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    credentials: Mapped[str | None] = mapped_column(Text)  # encrypted JSON object
+    sync_cursor: Mapped[str | None] = mapped_column(String(1024))
+    sync_after: Mapped[datetime | None]  # the platform throttled us: not before then
+
+
+class ChannelDelivery(Base):
+    """A shop webhook delivery already acted on: the platform retries with the same id."""
+
+    __tablename__ = "channel_deliveries"
+    __table_args__ = (UniqueConstraint("account_id", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    account_id: Mapped[str] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))
+    delivery_id: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Order(Base):
@@ -162,6 +187,12 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     source_account: Mapped[str | None] = mapped_column(String(40))  # ChannelAccount.id
     source_order_id: Mapped[str | None] = mapped_column(String(64))  # the shop's own id
+    # Migration channels_core_1: a shop order's state as the shop last told it.
+    source_updated_at: Mapped[datetime | None]  # older notices than this are ignored
+    paid: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    cancelled_at: Mapped[datetime | None]
+    attention: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")  # problems
+    source_details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.position"

@@ -39,3 +39,12 @@ def enqueue(
 
 def publish(session: Session, event: Publishable) -> bool:
     return enqueue(session, event.brand_id, event.topic, event.key, event.payload())
+
+
+class RetryAfter(Exception):
+    """A handler's target is throttling us: try the message again in exactly `seconds`
+    (what the platform said), not after the failure backoff; nothing is logged as failed."""
+
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(message or f"retry after {seconds} s")
+        self.seconds = seconds

@@ -61,6 +61,7 @@ BAD_SIGNATURE = (carrier_base.WebhookSignatureError, channel_base.WebhookSignatu
 RETRY_AFTER = "30"  # seconds; carriers retry on a 503 anyway
 NOT_STORED = (503, "Unavailable", "The webhook could not be stored; send it again.")
 PROCESS_JOB = "tracking.process_receipts"
+SHOP_TTL = 5.0  # seconds a disconnected shop's webhooks may still be taken by this process
 
 REJECTED = Counter(
     "shipflow_webhooks_rejected_total", "Webhooks refused for a bad signature", ["carrier"]
@@ -76,7 +77,8 @@ class WebhookIntake:
         self.app = app
         self.runtime = runtime
         self.extensions = extensions  # the job runner is put there after gunicorn's fork
-        self.accounts: dict[tuple[str, str, str], Account | Shop] = {}
+        # (kind, name, id) -> the account and when it was looked up (time.monotonic)
+        self.accounts: dict[tuple[str, str, str], tuple[Account | Shop, float]] = {}
         self.writer = ReceiptWriter(runtime.engine, on_stored=self._wake_runner)
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -148,16 +150,19 @@ class WebhookIntake:
         return 202, b'{"receipt_id":%d}' % receipt_id, "application/json"
 
     def _account(self, kind: str, name: str, account_id: str) -> Account | Shop:
-        """Accounts and their credentials only change with a restart: look each up once.
-        An id that cannot be one (a NUL byte, say) is unknown without asking the database."""
+        """Carrier accounts only change with a restart: looked up once. Shops are connected,
+        disconnected and re-keyed at run time (the API, the CLI, an app install), so a shop
+        is looked up again after `SHOP_TTL` seconds. An id that cannot be one (a NUL byte,
+        say) is unknown without asking the database."""
         if not ACCOUNT_ID.fullmatch(account_id):
             raise UnknownAccount(account_id)
-        account = self.accounts.get((kind, name, account_id))
-        if account is None:
+        key, now = (kind, name, account_id), time.monotonic()
+        cached = self.accounts.get(key)
+        if cached is None or (kind == Shop.source_kind and now - cached[1] > SHOP_TTL):
             with self.runtime.sessions() as session:
-                account = LOADERS[kind](session, self.runtime, account_id, name)
-            self.accounts[kind, name, account_id] = account
-        return account
+                cached = (LOADERS[kind](session, self.runtime, account_id, name), now)
+            self.accounts[key] = cached
+        return cached[0]
 
     def _wake_runner(self, _receipt_ids: Sequence[int]) -> None:
         """Once per committed batch, not per webhook: the runner sweeps `received` receipts."""

@@ -23,8 +23,8 @@ def shop_domain(brand_code: str) -> str:
     return f"{brand_code}-shop.example"
 
 
-@pytest.fixture
-def settings(database_url):
+def channel_config(database_url: str) -> dict:
+    """The raw configuration: `tb` and `tc` each with a sandbox shop coded `web`."""
     raw = fake_config(database_url)
     for brand in raw["brands"]:
         if brand["code"] in SECRETS:
@@ -36,7 +36,16 @@ def settings(database_url):
                     "credentials": {"webhook_secret": SECRETS[brand["code"]]},
                 }
             ]
-    return parse_settings(raw, "test config", environ={})
+    return raw
+
+
+def brand_of(raw: dict, code: str) -> dict:
+    return next(b for b in raw["brands"] if b["code"] == code)
+
+
+@pytest.fixture
+def settings(database_url):
+    return parse_settings(channel_config(database_url), "test config", environ={})
 
 
 @dataclass

@@ -52,7 +52,7 @@ def test_signed_order_webhook_is_stored_before_the_202_and_makes_one_order(
     with runtime.sessions() as session:
         orders = session.scalars(select(Order)).all()
         assert [(o.brand_id, o.order_number, o.source_order_id) for o in orders] == [
-            (brand.id, "#1001", "820982911946154508")
+            (brand.id, "web-1001", "820982911946154508")
         ]
         assert (orders[0].total_amount, orders[0].customer_email) == (4500, "ada@example.com")
         assert [(line.sku, line.quantity, line.unit_price) for line in orders[0].lines] == [
@@ -164,5 +164,5 @@ def test_another_shop_order_with_a_taken_number_is_failed_not_merged(
 
     with runtime.sessions() as session:
         receipt = session.get(WebhookReceipt, clash)
-        assert (receipt.status, receipt.error) == ("failed", "DuplicateOrderNumber: #1001")
+        assert (receipt.status, receipt.error) == ("failed", "DuplicateOrderNumber: web-1001")
         assert session.scalars(select(Order.source_order_id)).all() == ["1"]

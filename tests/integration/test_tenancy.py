@@ -7,6 +7,7 @@ from shipflow.api_keys import active_key
 from shipflow.delays.alerts import raise_alert
 from shipflow.store.allocation_models import AllocationBatch
 from shipflow.store.db import unit_of_work
+from shipflow.store.models import ChannelAccount
 from tests.integration.test_api import make_order, make_shipment
 from tests.postpurchase.factories import postpurchase_objects
 
@@ -73,6 +74,13 @@ def test_every_endpoint_hides_other_brands(app, client, brands, runtime):
     ids |= postpurchase_objects(runtime, order["id"], shipment["id"])
     with runtime.sessions() as session:
         ids["api-keys"] = active_key(session, brands["a"]["key"]).id
+    with unit_of_work(runtime.sessions) as session:
+        shop = ChannelAccount(
+            brand_id=brands["a"]["id"], code="shop", channel="sandbox", shop="a-shop.example"
+        )
+        session.add(shop)
+        session.flush()
+        ids["channels"] = shop.id
 
     object_routes = _object_routes(app)
     assert object_routes, "no object routes found"

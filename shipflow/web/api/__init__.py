@@ -6,6 +6,7 @@ from shipflow.web.api import (  # noqa: F401  (each registers its routes on rout
     alerts,
     allocations,
     api_keys,
+    channels,
     feedback,
     ndr,
     orders,

@@ -95,6 +95,12 @@ class OrderOut(Output):
     created_at: datetime
     lines: list[OrderLineOut]
     shipment_ids: list[str]
+    paid: bool = Field(description="false: a shop order waiting for payment")
+    cancelled_at: datetime | None = Field(description="when its shop cancelled it")
+    attention: list[str] = Field(
+        description="what needs a person before it ships (a missing or unmapped field)"
+    )
+    source_account: str | None = Field(description="the channel account of a shop's order")
 
 
 class ParcelIn(Input):

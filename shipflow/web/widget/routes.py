@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, g, jsonify, request, send_from_directory
 
+from shipflow.channel_accounts import shop_origins
 from shipflow.web.i18n import normalize
 from shipflow.web.problems import ApiProblem, field_problem
 from shipflow.web.widget.presenter import estimate_for_widget
@@ -73,10 +74,15 @@ def edd():
 
 @bp.after_request
 def _cors(response):
-    """Let the brand's own shop pages read the answer, errors included."""
+    """Let the brand's own shop pages read the answer, errors included: its configured
+    origins and the shops it has connected."""
     brand = g.get("widget_brand")
     origin = request.headers.get("Origin")
-    if brand is not None and origin and origin in brand.allowed_origins:
+    if (
+        brand is not None
+        and origin
+        and (origin in brand.allowed_origins or origin in shop_origins(g.db, brand.code))
+    ):
         response.headers["Access-Control-Allow-Origin"] = origin
     if request.endpoint == "widget.edd":
         response.vary.add("Origin")
