@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.base import ChannelAccount as SourceAccount
@@ -65,3 +66,36 @@ def load_shop(
     row, brand_code = found
     source = source_for(runtime.settings, brand_code, row.code)
     return Shop(row.id, row.brand_id, row.code, row.channel, source)
+
+
+class ShopTaken(Exception):
+    """The shop is connected to another brand; a shop belongs to exactly one."""
+
+
+def connect_account(
+    session: Session,
+    runtime: Runtime,
+    brand_id: str,
+    *,
+    channel: str,
+    shop: str,
+    credentials: dict[str, str],
+    code: str | None = None,
+) -> ChannelAccount:
+    """Provisional (channel-core owns it): the brand's account for the shop, created if new.
+    The real one stores `credentials` encrypted and re-enables the account."""
+    row = session.scalar(
+        select(ChannelAccount).where(ChannelAccount.channel == channel, ChannelAccount.shop == shop)
+    )
+    if row is not None and row.brand_id != brand_id:
+        raise ShopTaken(f"{channel} shop {shop!r} is connected to another brand")
+    if row is None:
+        row = ChannelAccount(brand_id=brand_id, code=code or shop, channel=channel, shop=shop)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def disable_account(session: Session, account_id: str) -> ChannelAccount | None:
+    """Provisional (channel-core owns it)."""
+    return session.get(ChannelAccount, account_id)
