@@ -33,6 +33,7 @@ from pydantic_core import ErrorDetails
 
 from carriers.registry import available_carriers
 from channels.registry import available_channels
+from channels.shopify.oauth import SCOPES as SHOPIFY_SCOPES
 from shipflow.delays.config import AlertsConfig
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
 from shipflow.notify.config import CustomerChannelsConfig
@@ -317,6 +318,15 @@ class NotifyConfig(Strict):
     allow_private_networks: list[IPvAnyNetwork] = []  # e.g. [10.20.0.0/16] for an internal ERP
 
 
+class ShopifyAppConfig(Strict):
+    """Our Shopify app (Partner Dashboard > Apps > Client credentials), through which brands
+    install shipflow in their shops. The secret signs install requests and webhooks."""
+
+    client_id: str = ""
+    client_secret: str = ""  # ${SHOPIFY_CLIENT_SECRET}
+    scopes: list[str] = list(SHOPIFY_SCOPES)
+
+
 class Settings(Strict):
     database_url: str = "sqlite:///instance/shipflow.db"
     secret_key: str = ""  # unset: the service refuses to start (the demo generates one)
@@ -330,6 +340,7 @@ class Settings(Strict):
     tracking: TrackingConfig = TrackingConfig()
     web: WebConfig = WebConfig()
     notify: NotifyConfig = NotifyConfig()
+    shopify: ShopifyAppConfig = ShopifyAppConfig()
     _source: str = PrivateAttr("the configuration")
 
     @field_validator("secret_key")
