@@ -48,7 +48,7 @@ def _app(settings: Settings) -> ShopifyAppConfig:
         raise InstallRefused(
             "the Shopify app is not configured: set shopify.client_id and shopify.client_secret "
             "in config.yaml (docs/channels.md)",
-            503,
+            404,  # this instance offers no Shopify app
         )
     return settings.shopify
 

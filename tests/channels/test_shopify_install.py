@@ -152,7 +152,7 @@ def test_an_install_link_only_for_a_myshopify_domain(client, brands, app_configu
 
 def test_no_install_link_without_the_app_configured(client, brands):
     response = install_link(client, brands["a"])
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert "shopify.client_id" in response.json["detail"]
 
 
