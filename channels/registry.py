@@ -11,6 +11,7 @@ from channels.base import OrderSource
 
 BUILTIN = {
     "sandbox": "channels.sandbox:SandboxOrderSource",
+    "shopify": "channels.shopify:ShopifyOrderSource",
 }
 
 

@@ -33,6 +33,7 @@ from pydantic_core import ErrorDetails
 
 from carriers.registry import available_carriers
 from channels.registry import available_channels
+from channels.shopify.oauth import SCOPES as SHOPIFY_SCOPES
 from shipflow.delays.config import AlertsConfig
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
 from shipflow.notify.config import CustomerChannelsConfig
@@ -335,6 +336,15 @@ class RetentionConfig(Strict):
     max_batches: Annotated[int, Field(gt=0)] = 100  # per table and run: bounds one run
 
 
+class ShopifyAppConfig(Strict):
+    """Our Shopify app (Partner Dashboard > Apps > Client credentials), through which brands
+    install shipflow in their shops. The secret signs install requests and webhooks."""
+
+    client_id: str = ""
+    client_secret: str = ""  # ${SHOPIFY_CLIENT_SECRET}
+    scopes: list[str] = list(SHOPIFY_SCOPES)
+
+
 class Settings(Strict):
     database_url: str = "sqlite:///instance/shipflow.db"
     secret_key: str = ""  # unset: the service refuses to start (the demo generates one)
@@ -349,6 +359,7 @@ class Settings(Strict):
     web: WebConfig = WebConfig()
     notify: NotifyConfig = NotifyConfig()
     retention: RetentionConfig = RetentionConfig()
+    shopify: ShopifyAppConfig = ShopifyAppConfig()
     _source: str = PrivateAttr("the configuration")
 
     @field_validator("secret_key")

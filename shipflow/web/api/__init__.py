@@ -12,5 +12,6 @@ from shipflow.web.api import (  # noqa: F401  (each registers its routes on rout
     orders,
     returns,
     shipments,
+    shopify_app,
     webhook_receipts,
 )

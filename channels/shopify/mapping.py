@@ -1,0 +1,327 @@
+"""Shopify payloads -> the channel's data types, and our write-backs -> GraphQL variables.
+
+Two shapes of one order arrive: the REST `Order` resource that order webhooks carry
+(snake_case, numeric ids) and the GraphQL `Order` node that reconciliation lists (camelCase,
+GIDs). Both become the same `InboundOrder`, keyed by the numeric id, so a webhook and a
+listing of one order meet. Lenient: each missing or unreadable field is named in
+`problems`; only a payload without an order id raises (ValueError)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
+from channels.shopify.units import (
+    CASH_ON_DELIVERY_GATEWAYS,
+    NO_POSTAL_CODE,
+    PAID,
+    grams,
+    major_units,
+    minor_units,
+)
+from shipflow.domain import Address
+
+T = TypeVar("T")
+GID_PREFIX = "gid://shopify/"
+
+
+def legacy_id(value: Any) -> str:
+    """ "gid://shopify/Order/820982911946154508" or 820982911946154508 -> "820982911946154508"."""
+    text = str(value)
+    return text.rsplit("/", 1)[-1] if text.startswith(GID_PREFIX) else text
+
+
+def gid(kind: str, value: str) -> str:
+    return value if value.startswith(GID_PREFIX) else f"{GID_PREFIX}{kind}/{value}"
+
+
+class _Reader:
+    """Reads fields, noting each that is missing or unreadable instead of raising."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def need(self, value: Any, name: str) -> Any:
+        if value in (None, ""):
+            self.problems.append(f"{name} missing")
+        return value
+
+    def parse(self, name: str, parser: Callable[..., T], default: T, *args: Any) -> T:
+        try:
+            return parser(*args)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            self.problems.append(f"{name} unreadable: {exc}")
+            return default
+
+    def time(self, value: Any, name: str, *, required: bool = True) -> datetime | None:
+        if value in (None, ""):
+            if required:
+                self.problems.append(f"{name} missing")
+            return None
+        parsed = self.parse(name, lambda: datetime.fromisoformat(value), None)
+        if parsed is not None and parsed.tzinfo is None:
+            self.problems.append(f"{name} has no UTC offset")
+            return None
+        return parsed
+
+    def money(self, amount: Any, currency: str, name: str) -> int:
+        if not currency:
+            return 0  # the missing currency is noted once
+        return self.parse(name, lambda: minor_units(amount, currency), 0)
+
+    def address(self, raw: dict[str, Any] | None, name: str, keys: dict[str, str]) -> Address:
+        """`keys`: our field -> the payload's (REST and GraphQL name a few differently)."""
+        if not raw:
+            self.problems.append(f"{name} missing")
+            return Address(country="")
+        country = self.need(raw.get(keys["country"]), f"{name}.{keys['country']}") or ""
+        if country not in NO_POSTAL_CODE:
+            self.need(raw.get("zip"), f"{name}.zip")
+        return Address(
+            country=country,
+            postal_code=raw.get("zip") or "",
+            city=raw.get("city") or "",
+            state=raw.get(keys["state"]) or "",
+            line1=raw.get("address1") or "",
+            line2=raw.get("address2") or "",
+            name=raw.get("name") or "",
+            company=raw.get("company") or "",
+            phone=raw.get("phone") or "",
+        )
+
+    def payment(self, status: Any, gateways: Any, outstanding: int) -> tuple[bool, int]:
+        """(paid, cash on delivery in minor units). Cash on delivery is not paid yet."""
+        if any(str(g).strip().lower() in CASH_ON_DELIVERY_GATEWAYS for g in gateways or ()):
+            return False, outstanding
+        paid = PAID.get(str(status or "").lower())
+        if paid is None:
+            self.problems.append(f"financial status {status!r} unknown")
+        return bool(paid), 0
+
+
+REST_ADDRESS = {"country": "country_code", "state": "province_code"}
+GRAPHQL_ADDRESS = {"country": "countryCodeV2", "state": "provinceCode"}
+
+
+def _weight(value: Any) -> int | None:
+    """Grams, or None where the shop has no weight for the product (Shopify sends 0)."""
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _quantity(item: dict[str, Any], current: str, original: str) -> int:
+    """What is still ordered: an order edit lowers the current quantity, not the original."""
+    return int(item.get(current, item[original]))
+
+
+def _weight_grams(weight: dict[str, Any]) -> int:
+    return grams(weight["value"], weight["unit"])
+
+
+def _order_id(raw: Any, key: str) -> str:
+    if not isinstance(raw, dict) or raw.get(key) in (None, ""):
+        raise ValueError(f"not a Shopify order: no {key!r}")
+    return legacy_id(raw[key])
+
+
+def order_from_webhook(raw: Any) -> InboundOrder:
+    """The REST Order resource, as orders/create, paid, updated and cancelled carry it."""
+    order_id = _order_id(raw, "id")
+    read = _Reader()
+    currency = read.need(raw.get("currency"), "currency") or ""
+    customer = raw.get("customer") or {}
+    lines = []
+    for i, item in enumerate(raw.get("line_items") or ()):
+        if item.get("requires_shipping") is False or item.get("current_quantity") == 0:
+            continue  # gift cards and digital goods; lines removed by an order edit
+        price = ((item.get("price_set") or {}).get("shop_money") or {}).get("amount")
+        lines.append(
+            InboundLine(
+                sku=read.need(item.get("sku"), f"line_items[{i}].sku") or "",
+                quantity=read.parse(
+                    f"line_items[{i}].quantity", _quantity, 0, item, "current_quantity", "quantity"
+                ),
+                unit_price=read.money(
+                    price or item.get("price"), currency, f"line_items[{i}].price"
+                ),
+                name=item.get("name") or item.get("title") or "",
+                weight_g=_weight(item.get("grams")),
+                source_line_id=str(item.get("id") or ""),
+            )
+        )
+    if not lines:
+        read.problems.append("line_items: nothing to ship")
+    shipping: dict[str, Any] = next(
+        (s for s in raw.get("shipping_lines") or () if not s.get("is_removed")), {}
+    )
+    outstanding = read.money(raw.get("total_outstanding") or 0, currency, "total_outstanding")
+    paid, cash_on_delivery = read.payment(
+        raw.get("financial_status"), raw.get("payment_gateway_names"), outstanding
+    )
+    return InboundOrder(
+        source_order_id=order_id,
+        order_number=read.need(raw.get("name"), "name") or order_id,
+        currency=currency,
+        ship_to=read.address(raw.get("shipping_address"), "shipping_address", REST_ADDRESS),
+        lines=tuple(lines),
+        placed_at=read.time(raw.get("created_at"), "created_at"),
+        updated_at=read.time(raw.get("updated_at"), "updated_at", required=False),
+        customer_name=" ".join(
+            filter(None, (customer.get("first_name"), customer.get("last_name")))
+        ),
+        customer_email=raw.get("email") or raw.get("contact_email") or customer.get("email") or "",
+        customer_phone=raw.get("phone") or customer.get("phone") or "",
+        language=raw.get("customer_locale") or "en",
+        paid=paid,
+        cash_on_delivery=cash_on_delivery,
+        cancelled=raw.get("cancelled_at") is not None,
+        shipping_method=shipping.get("code") or shipping.get("title") or "",
+        location_id=str(raw.get("location_id") or ""),
+        problems=tuple(read.problems),
+    )
+
+
+def order_from_graphql(node: Any) -> InboundOrder:
+    """An `Order` node of the `orders` query (`ORDER_FIELDS` in queries.py)."""
+    order_id = _order_id(node, "id")
+    read = _Reader()
+    currency = read.need(node.get("currencyCode"), "currencyCode") or ""
+    lines = []
+    for i, item in enumerate((node.get("lineItems") or {}).get("nodes") or ()):
+        if item.get("requiresShipping") is False or item.get("currentQuantity") == 0:
+            continue
+        price = ((item.get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get("amount")
+        weight = (
+            ((item.get("variant") or {}).get("inventoryItem") or {}).get("measurement") or {}
+        ).get("weight")
+        lines.append(
+            InboundLine(
+                sku=read.need(item.get("sku"), f"lineItems[{i}].sku") or "",
+                quantity=read.parse(
+                    f"lineItems[{i}].quantity", _quantity, 0, item, "currentQuantity", "quantity"
+                ),
+                unit_price=read.money(price, currency, f"lineItems[{i}].originalUnitPriceSet"),
+                name=item.get("name") or "",
+                weight_g=_weight(
+                    read.parse(f"lineItems[{i}].weight", _weight_grams, None, weight)
+                    if weight
+                    else None
+                ),
+                source_line_id=legacy_id(item.get("id") or ""),
+            )
+        )
+    if not lines:
+        read.problems.append("lineItems: nothing to ship")
+    shipping = node.get("shippingLine") or {}
+    outstanding = ((node.get("totalOutstandingSet") or {}).get("shopMoney") or {}).get("amount")
+    paid, cash_on_delivery = read.payment(
+        node.get("displayFinancialStatus"),
+        node.get("paymentGatewayNames"),
+        read.money(outstanding or 0, currency, "totalOutstandingSet"),
+    )
+    location = node.get("retailLocation") or {}
+    return InboundOrder(
+        source_order_id=order_id,
+        order_number=read.need(node.get("name"), "name") or order_id,
+        currency=currency,
+        ship_to=read.address(node.get("shippingAddress"), "shippingAddress", GRAPHQL_ADDRESS),
+        lines=tuple(lines),
+        placed_at=read.time(node.get("createdAt"), "createdAt"),
+        updated_at=read.time(node.get("updatedAt"), "updatedAt", required=False),
+        customer_name=(node.get("customer") or {}).get("displayName") or "",
+        customer_email=node.get("email") or "",
+        customer_phone=node.get("phone") or "",
+        language=node.get("customerLocale") or "en",
+        paid=paid,
+        cash_on_delivery=cash_on_delivery,
+        cancelled=node.get("cancelledAt") is not None,
+        shipping_method=shipping.get("code") or shipping.get("title") or "",
+        location_id=legacy_id(location["id"]) if location.get("id") else "",
+        problems=tuple(read.problems),
+    )
+
+
+def fulfillment_input(fulfilment: Fulfilment, fulfillment_order_ids: list[str]) -> dict:
+    """`FulfillmentInput` of `fulfillmentCreate`: every open fulfillment order of the
+    order, whole (no line items named), with the parcel's tracking."""
+    tracking: dict[str, str] = {
+        "company": fulfilment.carrier_name or fulfilment.carrier,
+        "number": fulfilment.tracking_number,
+    }
+    if fulfilment.tracking_url:
+        tracking["url"] = fulfilment.tracking_url
+    return {
+        "lineItemsByFulfillmentOrder": [
+            {"fulfillmentOrderId": fo_id} for fo_id in fulfillment_order_ids
+        ],
+        "trackingInfo": tracking,
+        "notifyCustomer": True,
+    }
+
+
+def fulfillment_event_input(event: FulfilmentEvent, status: str) -> dict:
+    """`FulfillmentEventInput` of `fulfillmentEventCreate`; empty fields left out."""
+    fields: dict[str, Any] = {
+        "fulfillmentId": gid("Fulfillment", event.fulfilment_ref),
+        "status": status,
+        "happenedAt": event.occurred_at.isoformat(),
+    }
+    if event.estimated_delivery is not None:
+        fields["estimatedDeliveryAt"] = event.estimated_delivery.isoformat()
+    for key, value in (
+        ("city", event.city),
+        ("country", event.country),
+        ("message", event.message),
+    ):
+        if value:
+            fields[key] = value
+    return fields
+
+
+def refund_line_items(refund: Refund) -> list[dict[str, Any]]:
+    """`RefundLineItemInput`s: the returned lines, not restocked here (the warehouse does)."""
+    return [
+        {"lineItemId": gid("LineItem", line_id), "quantity": quantity, "restockType": "NO_RESTOCK"}
+        for line_id, quantity in refund.lines
+    ]
+
+
+def refund_marker(refund: Refund) -> str:
+    """Written into the refund's note, so a repeated request finds the refund it made."""
+    return f"[shipflow {refund.idempotency_key}]"
+
+
+def refund_input(refund: Refund, order_gid: str, suggested: list[dict[str, Any]]) -> dict:
+    """`RefundInput` of `refundCreate`: our amount taken from the transactions Shopify
+    suggests (`suggestedRefund.suggestedTransactions`), each at most its suggested amount."""
+    remaining = refund.amount
+    transactions = []
+    for suggestion in suggested:
+        available = minor_units(suggestion["amountSet"]["shopMoney"]["amount"], refund.currency)
+        take = min(remaining, available)
+        if take <= 0:
+            break
+        transactions.append(
+            {
+                "orderId": order_gid,
+                "parentId": suggestion["parentTransaction"]["id"],
+                "gateway": suggestion["gateway"],
+                "kind": "REFUND",
+                "amount": major_units(take, refund.currency),
+            }
+        )
+        remaining -= take
+    if remaining > 0:
+        raise ValueError(
+            f"the order's transactions cover {refund.amount - remaining} of {refund.amount} "
+            f"{refund.currency} minor units"
+        )
+    note = " ".join(filter(None, (refund.note, refund_marker(refund))))
+    return {
+        "orderId": order_gid,
+        "note": note,
+        "notify": True,
+        "refundLineItems": refund_line_items(refund),
+        "transactions": transactions,
+    }

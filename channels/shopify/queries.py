@@ -1,0 +1,104 @@
+"""The GraphQL Admin API documents we send (shopify.dev/docs/api/admin-graphql, API_VERSION
+in units.py). Only the fields mapping.py reads are asked for: the query cost stays low."""
+
+ORDER_FIELDS = """
+  id name createdAt updatedAt cancelledAt currencyCode displayFinancialStatus
+  customerLocale email phone paymentGatewayNames
+  totalOutstandingSet { shopMoney { amount currencyCode } }
+  customer { displayName }
+  shippingAddress { name company address1 address2 city provinceCode zip countryCodeV2 phone }
+  shippingLine { code title }
+  retailLocation { id }
+  lineItems(first: 100) {
+    nodes {
+      id sku name quantity currentQuantity requiresShipping
+      originalUnitPriceSet { shopMoney { amount currencyCode } }
+      variant { inventoryItem { measurement { weight { unit value } } } }
+    }
+  }
+"""
+
+ORDERS = (
+    """
+query ShipflowOrders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {
+    pageInfo { hasNextPage endCursor }
+    nodes {"""
+    + ORDER_FIELDS
+    + """}
+  }
+}
+"""
+)
+
+ORDER_FULFILMENT = """
+query ShipflowOrderFulfilment($id: ID!) {
+  order(id: $id) {
+    fulfillments(first: 50) { id trackingInfo { number } }
+    fulfillmentOrders(first: 50) { nodes { id status } }
+  }
+}
+"""
+
+FULFILLMENT_CREATE = """
+mutation ShipflowFulfil($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}
+"""
+
+FULFILLMENT_EVENTS = """
+query ShipflowFulfilmentEvents($id: ID!) {
+  fulfillment(id: $id) { events(first: 250) { nodes { status happenedAt } } }
+}
+"""
+
+FULFILLMENT_EVENT_CREATE = """
+mutation ShipflowFulfilmentEvent($fulfillmentEvent: FulfillmentEventInput!) {
+  fulfillmentEventCreate(fulfillmentEvent: $fulfillmentEvent) {
+    fulfillmentEvent { id status }
+    userErrors { field message }
+  }
+}
+"""
+
+SUGGESTED_REFUND = """
+query ShipflowSuggestedRefund($id: ID!, $refundLineItems: [RefundLineItemInput!]) {
+  order(id: $id) {
+    refunds(first: 50) { id note }
+    suggestedRefund(refundLineItems: $refundLineItems) {
+      suggestedTransactions {
+        gateway
+        parentTransaction { id }
+        amountSet { shopMoney { amount currencyCode } }
+      }
+    }
+  }
+}
+"""
+
+REFUND_CREATE = """
+mutation ShipflowRefund($input: RefundInput!) {
+  refundCreate(input: $input) {
+    refund { id }
+    userErrors { field message }
+  }
+}
+"""
+
+WEBHOOK_SUBSCRIPTIONS = """
+query ShipflowWebhooks($topics: [WebhookSubscriptionTopic!]) {
+  webhookSubscriptions(first: 100, topics: $topics) { nodes { id topic uri } }
+}
+"""
+
+WEBHOOK_SUBSCRIPTION_CREATE = """
+mutation ShipflowSubscribe($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+"""

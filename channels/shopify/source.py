@@ -1,0 +1,253 @@
+"""Shopify as an `OrderSource`.
+
+The account's `shop` is the `*.myshopify.com` domain; its credentials are the offline
+`access_token` from the app install and the app's `client_secret`, which signs webhooks
+(shopify.dev/docs/apps/build/webhooks/verify-deliveries)."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from channels.base import (
+    Capability,
+    ChannelAccount,
+    ChannelResponseError,
+    Fulfilment,
+    FulfilmentEvent,
+    OrderPage,
+    OrderSource,
+    Refund,
+    ShopNotice,
+    Topic,
+    WebhookRequest,
+    WebhookSignatureError,
+)
+from channels.shopify import mapping, queries
+from channels.shopify.client import ShopifyClient
+from channels.shopify.units import SUBSCRIPTION_TOPICS, TOPICS, event_status
+
+SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
+SHOP_HEADER = "X-Shopify-Shop-Domain"
+TOPIC_HEADER = "X-Shopify-Topic"
+DELIVERY_HEADER = "X-Shopify-Webhook-Id"
+FULFILLABLE = frozenset({"OPEN", "IN_PROGRESS"})  # FulfillmentOrderStatus we may fulfil
+EPOCH = "1970-01-01T00:00:00Z"
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+class ShopifyOrderSource(OrderSource):
+    name = "shopify"
+    capabilities = frozenset(Capability)
+
+    def __init__(self, account: ChannelAccount, session: requests.Session | None = None) -> None:
+        super().__init__(account)
+        self.client = ShopifyClient(
+            account.shop, account.credentials.get("access_token", ""), session
+        )
+
+    # -- webhooks in --------------------------------------------------------------------
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        secret = self.account.credentials.get("client_secret", "")
+        if not secret:  # anyone can compute an HMAC with an empty key
+            raise WebhookSignatureError(
+                "no client secret: the channel account's credentials.client_secret is the "
+                "Shopify app's client secret",
+                channel=self.name,
+            )
+        given = request.header(SIGNATURE_HEADER).strip()
+        expected = webhook_signature(secret, request.body)
+        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise WebhookSignatureError("shopify webhook signature wrong", channel=self.name)
+        shop = request.header(SHOP_HEADER)
+        if shop.lower() != self.account.shop.lower():
+            raise WebhookSignatureError(
+                f"webhook is from shop {shop!r}, this account is {self.account.shop!r}",
+                channel=self.name,
+            )
+
+    def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
+        raw_topic = request.header(TOPIC_HEADER)
+        topic = TOPICS.get(raw_topic)
+        if topic is None:
+            raise ChannelResponseError(f"not a topic we read: {raw_topic!r}", channel=self.name)
+        delivery_id = request.header(DELIVERY_HEADER)
+        if topic is Topic.UNINSTALLED:
+            return ShopNotice(topic, delivery_id)
+        try:
+            order = mapping.order_from_webhook(json.loads(request.body))
+        except ValueError as exc:  # not JSON, or not an order at all
+            raise ChannelResponseError(f"unreadable order: {exc}", channel=self.name) from exc
+        return ShopNotice(topic, delivery_id, order)
+
+    def subscribe_webhooks(self, address: str) -> list[str]:
+        """One subscription per topic to `address`; the ones already there are kept."""
+        data = self.client.graphql(
+            queries.WEBHOOK_SUBSCRIPTIONS, {"topics": list(SUBSCRIPTION_TOPICS)}
+        )
+        existing = {
+            node["topic"]: node["id"]
+            for node in data["webhookSubscriptions"]["nodes"]
+            if node.get("uri") == address
+        }
+        ids = []
+        for topic in SUBSCRIPTION_TOPICS:
+            if topic in existing:
+                ids.append(existing[topic])
+                continue
+            created = self._mutate(
+                queries.WEBHOOK_SUBSCRIPTION_CREATE,
+                "webhookSubscriptionCreate",
+                {"topic": topic, "webhookSubscription": {"uri": address, "format": "JSON"}},
+            )
+            ids.append(created["webhookSubscription"]["id"])
+        return ids
+
+    # -- orders listed ------------------------------------------------------------------
+
+    def orders_since(self, cursor: str | None, limit: int = 50) -> OrderPage:
+        """Orders updated at or after the cursor's time, oldest change first. The cursor is
+        `<updated_at>|<endCursor>`: within one listing Shopify's page cursor continues it;
+        after its last page the next listing starts again at the newest `updatedAt` seen
+        (that order comes once more; importing it again changes nothing)."""
+        since, _, after = (cursor or "").partition("|")
+        since = since or EPOCH
+        data = self.client.graphql(
+            queries.ORDERS,
+            {"first": limit, "after": after or None, "query": f"updated_at:>='{since}'"},
+        )
+        page = data["orders"]
+        nodes = page["nodes"]
+        orders = []
+        for node in nodes:
+            try:
+                orders.append(mapping.order_from_graphql(node))
+            except ValueError as exc:
+                raise ChannelResponseError(f"unreadable order: {exc}", channel=self.name) from exc
+        if page["pageInfo"]["hasNextPage"]:
+            return OrderPage(orders, f"{since}|{page['pageInfo']['endCursor']}")
+        newest = max((node["updatedAt"] for node in nodes if node.get("updatedAt")), default=since)
+        return OrderPage(orders, f"{newest}|")
+
+    # -- written back -------------------------------------------------------------------
+
+    def write_fulfilment(self, fulfilment: Fulfilment) -> str:
+        """Fulfils every open fulfillment order of the order with the parcel's tracking;
+        returns the Fulfillment GID. A fulfillment already carrying this tracking number
+        (an earlier attempt that did reach Shopify) is returned instead of a second one."""
+        order = self._order_fulfilment(fulfilment.source_order_id)
+        done = self._fulfillment_with(order, fulfilment.tracking_number)
+        if done:
+            return done
+        open_orders = [
+            fo["id"] for fo in order["fulfillmentOrders"]["nodes"] if fo["status"] in FULFILLABLE
+        ]
+        if not open_orders:
+            raise ChannelResponseError(
+                f"order {fulfilment.source_order_id} has no open fulfillment order to fulfil",
+                channel=self.name,
+            )
+        created = self._mutate(
+            queries.FULFILLMENT_CREATE,
+            "fulfillmentCreate",
+            {"fulfillment": mapping.fulfillment_input(fulfilment, open_orders)},
+        )
+        return created["fulfillment"]["id"]
+
+    def write_tracking_event(self, event: FulfilmentEvent) -> None:
+        """A milestone on the order's timeline; one already there (same status and time)
+        is not written twice."""
+        status = event_status(event.status, event.delayed)
+        if status is None:
+            return
+        ref = event.fulfilment_ref or self._fulfillment_with(
+            self._order_fulfilment(event.source_order_id), event.tracking_number
+        )
+        if not ref:
+            raise ChannelResponseError(
+                f"order {event.source_order_id} has no fulfillment with tracking number "
+                f"{event.tracking_number}",
+                channel=self.name,
+            )
+        fields = mapping.fulfillment_event_input(
+            dataclasses.replace(event, fulfilment_ref=ref), status
+        )
+        data = self.client.graphql(queries.FULFILLMENT_EVENTS, {"id": fields["fulfillmentId"]})
+        seen = (data.get("fulfillment") or {}).get("events", {}).get("nodes", [])
+        if any(
+            e["status"] == status and _at(e.get("happenedAt")) == event.occurred_at for e in seen
+        ):
+            return
+        self._mutate(
+            queries.FULFILLMENT_EVENT_CREATE, "fulfillmentEventCreate", {"fulfillmentEvent": fields}
+        )
+
+    def write_refund(self, refund: Refund) -> str:
+        """`refundCreate` with the transactions Shopify suggests for the returned lines;
+        the refund's note carries the idempotency key, so a repeat finds the first."""
+        order_gid = mapping.gid("Order", refund.source_order_id)
+        data = self.client.graphql(
+            queries.SUGGESTED_REFUND,
+            {"id": order_gid, "refundLineItems": mapping.refund_line_items(refund)},
+        )
+        order = data.get("order") or {}
+        marker = mapping.refund_marker(refund)
+        for earlier in order.get("refunds") or ():
+            if marker in (earlier.get("note") or ""):
+                return earlier["id"]
+        suggested = (order.get("suggestedRefund") or {}).get("suggestedTransactions") or []
+        try:
+            refund_input = mapping.refund_input(refund, order_gid, suggested)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ChannelResponseError(
+                f"cannot refund order {refund.source_order_id}: {exc}", channel=self.name
+            ) from exc
+        created = self._mutate(queries.REFUND_CREATE, "refundCreate", {"input": refund_input})
+        return created["refund"]["id"]
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _mutate(self, document: str, name: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """The mutation's payload; its `userErrors` (Shopify refused: repeating will not
+        help) -> a non-retryable ChannelResponseError with Shopify's messages."""
+        payload = self.client.graphql(document, variables).get(name) or {}
+        errors = payload.get("userErrors") or []
+        if errors:
+            messages = "; ".join(
+                f"{'.'.join(e.get('field') or ())}: {e.get('message')}".lstrip(": ") for e in errors
+            )
+            raise ChannelResponseError(f"shopify {name}: {messages}", channel=self.name)
+        return payload
+
+    def _order_fulfilment(self, order_id: str) -> dict[str, Any]:
+        data = self.client.graphql(queries.ORDER_FULFILMENT, {"id": mapping.gid("Order", order_id)})
+        if not data.get("order"):
+            raise ChannelResponseError(f"shopify has no order {order_id}", channel=self.name)
+        return data["order"]
+
+    @staticmethod
+    def _fulfillment_with(order: dict[str, Any], tracking_number: str) -> str:
+        for fulfillment in order.get("fulfillments") or ():
+            if any(
+                t.get("number") == tracking_number for t in fulfillment.get("trackingInfo") or ()
+            ):
+                return fulfillment["id"]
+        return ""
+
+
+def _at(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,109 @@
+"""Shopify's codes in shipflow's terms: webhook topics, financial statuses, weight units,
+cash-on-delivery gateways and the fulfilment event statuses we write back.
+
+Sources: webhook topics (shopify.dev/docs/api/webhooks), `Order.financial_status` of the
+REST Order resource and `OrderDisplayFinancialStatus` (GraphQL), `WeightUnit`,
+`FulfillmentEventStatus` (shopify.dev/docs/api/admin-graphql/2025-10/enums/...)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from channels.base import Topic
+from shipflow.domain import Status
+
+API_VERSION = "2025-10"  # the Admin API version every call and webhook payload uses
+
+TOPICS = {
+    "orders/create": Topic.ORDER_CREATED,
+    "orders/paid": Topic.ORDER_PAID,
+    "orders/updated": Topic.ORDER_UPDATED,
+    "orders/cancelled": Topic.ORDER_CANCELLED,
+    "app/uninstalled": Topic.UNINSTALLED,
+}
+# The same topics as the GraphQL `WebhookSubscriptionTopic` enum names them.
+SUBSCRIPTION_TOPICS = {
+    "ORDERS_CREATE": "orders/create",
+    "ORDERS_PAID": "orders/paid",
+    "ORDERS_UPDATED": "orders/updated",
+    "ORDERS_CANCELLED": "orders/cancelled",
+    "APP_UNINSTALLED": "app/uninstalled",
+}
+
+# financial_status (REST, lower case) / displayFinancialStatus (GraphQL, upper case) ->
+# whether the payment is captured or authorized. Refunds happen after payment.
+PAID = {
+    "authorized": True,
+    "paid": True,
+    "partially_paid": True,
+    "partially_refunded": True,
+    "refunded": True,
+    "pending": False,
+    "expired": False,
+    "voided": False,
+}
+
+# Shopify's manual payment method for cash on delivery, as `payment_gateway_names` lists it.
+CASH_ON_DELIVERY_GATEWAYS = frozenset({"cash on delivery (cod)", "cash_on_delivery", "cod"})
+
+GRAMS_PER = {
+    "GRAMS": Decimal(1),
+    "KILOGRAMS": Decimal(1000),
+    "OUNCES": Decimal("28.349523125"),
+    "POUNDS": Decimal("453.59237"),
+}
+
+# Our milestone -> the FulfillmentEventStatus the shop's order timeline shows. Statuses
+# without an entry (expired, cancelled) are not written back.
+EVENT_STATUS = {
+    Status.PENDING: "LABEL_PURCHASED",
+    Status.INFO_RECEIVED: "CONFIRMED",
+    Status.IN_TRANSIT: "IN_TRANSIT",
+    Status.OUT_FOR_DELIVERY: "OUT_FOR_DELIVERY",
+    Status.ATTEMPT_FAILED: "ATTEMPTED_DELIVERY",
+    Status.AVAILABLE_FOR_PICKUP: "READY_FOR_PICKUP",
+    Status.DELIVERED: "DELIVERED",
+    Status.EXCEPTION: "FAILURE",
+    Status.RETURNING_TO_SENDER: "FAILURE",
+    Status.RETURNED_TO_SENDER: "FAILURE",
+}
+# A late parcel still moving is shown as DELAYED instead.
+DELAYABLE = frozenset({"CONFIRMED", "IN_TRANSIT"})
+
+
+def event_status(status: Status, delayed: bool) -> str | None:
+    shopify = EVENT_STATUS.get(status)
+    return "DELAYED" if delayed and shopify in DELAYABLE else shopify
+
+
+# ISO-4217 currencies without a minor unit (Shopify sends their amounts as "1200.00").
+ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "XAF", "XOF", "UGX", "PYG"})
+
+
+def minor_units(amount: str | int | float, currency: str) -> int:
+    """ "19.99" USD -> 1999; "1200.00" JPY -> 1200. Raises ValueError on anything else."""
+    digits = 0 if currency.upper() in ZERO_DECIMAL else 2
+    try:
+        value = Decimal(str(amount)).scaleb(digits)
+    except InvalidOperation:
+        raise ValueError(f"amount {amount!r} is not a decimal number") from None
+    if value != value.to_integral_value():
+        raise ValueError(f"amount {amount!r} has more decimals than {currency} allows")
+    return int(value)
+
+
+def grams(value: str | int | float, unit: str) -> int:
+    try:
+        return round(Decimal(str(value)) * GRAMS_PER[unit.upper()])
+    except (InvalidOperation, KeyError):
+        raise ValueError(f"weight {value!r} {unit!r} unreadable") from None
+
+
+# Countries whose addresses have no postal code: a missing `zip` there is not a problem.
+NO_POSTAL_CODE = frozenset({"HK", "MO", "AE", "QA", "JM", "BS", "FJ"})
+
+
+def major_units(amount: int, currency: str) -> str:
+    """1999 USD -> "19.99" (the `Money` scalar is a decimal string)."""
+    digits = 0 if currency.upper() in ZERO_DECIMAL else 2
+    return str(Decimal(amount).scaleb(-digits))

@@ -1,0 +1,44 @@
+"""Our Shopify app's two pages: the app URL Shopify opens (`/shopify/install`) and the
+redirect URI the merchant comes back to (`/shopify/callback`). Errors are problem+json."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, request
+
+from channels.base import ChannelError
+from shipflow import shopify_install
+from shipflow.channel_accounts import ShopTaken
+from shipflow.web.problems import Problem, problem_response
+
+bp = Blueprint("shopify_app", __name__, url_prefix="/shopify")
+
+
+def _refused(status: int, detail: str):
+    return problem_response(Problem(title="Shopify install refused", status=status, detail=detail))
+
+
+@bp.get("/install")
+def install():
+    try:
+        url = shopify_install.authorize_reinstall(
+            g.db, g.runtime.settings, request.args.to_dict(), g.runtime.clock
+        )
+    except shopify_install.InstallRefused as exc:
+        return _refused(exc.status, str(exc))
+    return redirect(url)
+
+
+@bp.get("/callback")
+def callback():
+    try:
+        account = shopify_install.complete_install(
+            g.db, g.runtime, request.args.to_dict(), g.runtime.clock
+        )
+    except shopify_install.InstallRefused as exc:
+        return _refused(exc.status, str(exc))
+    except ShopTaken as exc:
+        return _refused(409, f"{exc}; disconnect it there first")
+    except ChannelError as exc:
+        return _refused(502, f"Shopify did not complete the install: {exc}; try again")
+    g.db.commit()
+    return redirect(f"https://{account.shop}/admin/apps")
