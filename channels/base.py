@@ -33,6 +33,7 @@ __all__ = [
     "ShopNotice",
     "Topic",
     "WebhookRequest",
+    "WebhookPing",
     "WebhookSignatureError",
 ]
 
@@ -83,6 +84,12 @@ class ChannelResponseError(ChannelError):
 
 class WebhookSignatureError(ChannelError):
     """A webhook is unsigned, wrongly signed or for another shop: refuse it, store nothing."""
+
+
+class WebhookPing(ChannelError):
+    """An unsigned reachability test, not an event: WooCommerce posts `webhook_id=<id>` to a
+    new webhook's URL and keeps the webhook pending until it gets HTTP 200. Answer 200,
+    store nothing (it carries nothing to verify or keep)."""
 
 
 class NotSupported(ChannelError):

@@ -11,6 +11,7 @@ from channels.base import OrderSource
 
 BUILTIN = {
     "sandbox": "channels.sandbox:SandboxOrderSource",
+    "woocommerce": "channels.woocommerce:WooCommerceOrderSource",
 }
 
 
