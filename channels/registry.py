@@ -11,6 +11,7 @@ from channels.base import OrderSource
 
 BUILTIN = {
     "sandbox": "channels.sandbox:SandboxOrderSource",
+    "shopline": "channels.shopline:ShoplineOrderSource",
     "woocommerce": "channels.woocommerce:WooCommerceOrderSource",
 }
 

@@ -31,6 +31,7 @@ from channels.base import (
     WebhookRequest,
     WebhookSignatureError,
 )
+from channels.cursor import is_new, read_cursor, write_cursor
 from channels.woocommerce import mapping
 from channels.woocommerce.client import WooCommerceClient
 from channels.woocommerce.units import REFUND_KEY_META, TOPICS
@@ -146,9 +147,7 @@ class WooCommerceOrderSource(OrderSource):
                 if modified is None:  # kept, with the field named in its problems
                     orders.append(order)
                     continue
-                if since is not None and modified < since:
-                    continue
-                if modified == since and order.source_order_id in seen:
+                if not is_new(modified, order.source_order_id, since, seen):
                     continue
                 if since is None or modified > since:
                     since, seen = modified, set()
@@ -202,17 +201,3 @@ def topic_of(raw_topic: str, raw: dict[str, Any], order: InboundOrder) -> Topic:
     if (order.paid or order.cash_on_delivery) and mapping.paid_by_this_update(raw):
         return Topic.ORDER_PAID
     return Topic.ORDER_UPDATED
-
-
-def read_cursor(cursor: str | None) -> tuple[datetime | None, set[str]]:
-    """ "2024-05-01T10:00:00Z|12,13" -> (that time, the ids read at that second)."""
-    if not cursor:
-        return None, set()
-    moment, _, ids = cursor.partition("|")
-    return datetime.fromisoformat(moment), {i for i in ids.split(",") if i}
-
-
-def write_cursor(since: datetime | None, seen: set[str]) -> str:
-    if since is None:
-        return ""
-    return f"{since.astimezone(UTC).isoformat()}|{','.join(sorted(seen, key=int))}"
