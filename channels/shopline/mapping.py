@@ -218,5 +218,8 @@ def error_message(body: Any) -> str:
     if isinstance(errors, list):
         return "; ".join(str(e) for e in errors)
     if isinstance(errors, dict):
-        return "; ".join(f"{k}: {v}" for k, v in errors.items())
+        return "; ".join(
+            f"{field}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+            for field, v in errors.items()
+        )
     return str(errors or body.get("message") or "")
