@@ -123,9 +123,10 @@ class WooCommerceOrderSource(OrderSource):
         return ids
 
     def orders_since(self, cursor: str | None, limit: int = 50) -> OrderPage:
-        """Oldest change first. The cursor is the last modification time read and the ids
-        read at that second; each request asks again from that second, excluding those ids,
-        rather than for page N, whose contents shift when an order changes mid-read."""
+        """Oldest change first, in whole pages of 100 until `limit` is reached or the last
+        page is read. The cursor is the last modification time read and the ids read at that
+        second; each request asks again from that second, excluding those ids, rather than
+        for page N, whose contents shift when an order changes mid-read."""
         since, seen = read_cursor(cursor)
         orders: list[InboundOrder] = []
         while len(orders) < limit:
