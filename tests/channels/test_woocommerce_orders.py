@@ -82,15 +82,17 @@ def test_the_creation_ping_is_a_ping_not_an_event() -> None:
         {"content-type": "application/x-www-form-urlencoded", "user-agent": "WooCommerce/8.6"},
         b"webhook_id=142",
     )
-    with pytest.raises(WebhookPing):
+    with pytest.raises(WebhookPing) as caught:
         source().verify_webhook(ping)
+    assert isinstance(caught.value, WebhookSignatureError)  # an intake unaware of pings: 401
 
 
 def test_a_signed_form_body_is_not_taken_for_a_ping() -> None:
     hook = delivery(fixture("order.json"))
     forged = WebhookRequest({**hook.headers, "x-wc-webhook-signature": "bad"}, b"webhook_id=142")
-    with pytest.raises(WebhookSignatureError):
+    with pytest.raises(WebhookSignatureError, match="signature wrong") as caught:
         source().verify_webhook(forged)
+    assert not isinstance(caught.value, WebhookPing)
 
 
 # --- topics -----------------------------------------------------------------------------
