@@ -33,6 +33,7 @@ __all__ = [
     "ShopNotice",
     "Topic",
     "WebhookRequest",
+    "WebhookPing",
     "WebhookSignatureError",
 ]
 
@@ -83,6 +84,12 @@ class ChannelResponseError(ChannelError):
 
 class WebhookSignatureError(ChannelError):
     """A webhook is unsigned, wrongly signed or for another shop: refuse it, store nothing."""
+
+
+class WebhookPing(WebhookSignatureError):
+    """An unsigned reachability test, not an event: WooCommerce posts `webhook_id=<id>` to a
+    new webhook's URL and keeps the webhook pending until it gets HTTP 200. The intake
+    answers it 200 and stores nothing; one that does not know pings refuses it as unsigned."""
 
 
 class NotSupported(ChannelError):

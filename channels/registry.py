@@ -12,6 +12,8 @@ from channels.base import OrderSource
 BUILTIN = {
     "sandbox": "channels.sandbox:SandboxOrderSource",
     "shopify": "channels.shopify:ShopifyOrderSource",
+    "shopline": "channels.shopline:ShoplineOrderSource",
+    "woocommerce": "channels.woocommerce:WooCommerceOrderSource",
 }
 
 

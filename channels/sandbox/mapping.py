@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
-from channels.sandbox.units import minor_units
+from channels.money import minor_units
 from shipflow.domain import Address
 
 

@@ -16,9 +16,9 @@ from channels.base import (
     WebhookRequest,
     WebhookSignatureError,
 )
+from channels.money import minor_units
 from channels.registry import available_channels, get_source_class
 from channels.sandbox import SandboxOrderSource, ShopNetwork
-from channels.sandbox.units import minor_units
 from shipflow.domain import Address, Status
 from tests.channels.conftest import shop_order
 

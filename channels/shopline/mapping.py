@@ -1,0 +1,225 @@
+"""SHOPLINE Admin REST API JSON <-> the channel's data types (pure functions).
+
+Orders follow the order object of "Get orders" and the `orders/*` webhooks (the same
+shape): ids are strings, money is a decimal string in the store currency (`"1290.00"` TWD,
+`"388.50"` HKD), times are ISO 8601 with an offset. A Taiwan "Deliver to Store" order
+names the convenience store in `shipping_address.delivery_store_code`/`_name`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder
+from channels.money import minor_units
+from channels.shopline.units import CASH_ON_DELIVERY, EVENT_STATUSES, FINANCIAL_STATUSES
+from shipflow.domain import Address, PickupPoint
+
+REQUIRED_ADDRESS = ("address1", "city", "zip", "country_code")
+
+
+def time(value: Any, field: str, problems: list[str]) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        problems.append(f"{field} {value!r} is not an ISO 8601 time")
+        return None
+    if parsed.tzinfo is None:  # documented with an offset; read one without as UTC
+        problems.append(f"{field} {value!r} has no UTC offset; read as UTC")
+        return parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def inbound_order(raw: dict[str, Any]) -> InboundOrder:
+    """Lenient: a missing or unreadable field is named in `problems`; only a payload that
+    is not an order (no `id`) raises KeyError."""
+    problems: list[str] = []
+    order_id = str(raw["id"])
+    currency = str(raw.get("currency") or "")
+    if not currency:
+        problems.append("currency missing")
+    shipping = raw.get("shipping_address") or {}
+    pickup = pickup_point(shipping)
+    paid, refunded = _financial(raw.get("financial_status"), problems)
+    cod = CASH_ON_DELIVERY in (raw.get("payment_gateway_names") or ())
+    total = raw.get("current_total_price") or raw.get("total_price")
+    customer = raw.get("customer") or {}
+    lines = tuple(_lines(raw.get("line_items"), currency, problems))
+    return InboundOrder(
+        source_order_id=order_id,
+        order_number=str(raw.get("name") or order_id),
+        currency=currency,
+        ship_to=_address(shipping, raw.get("email") or "", pickup is not None, problems),
+        lines=lines,
+        placed_at=time(raw.get("created_at"), "created_at", problems),
+        updated_at=time(raw.get("updated_at"), "updated_at", problems),
+        customer_name=_name(customer) or _name(shipping),
+        customer_email=raw.get("email") or customer.get("email") or "",
+        customer_phone=raw.get("phone") or customer.get("phone") or shipping.get("phone") or "",
+        language=language(raw.get("customer_locale")),
+        paid=paid and not cod,
+        cash_on_delivery=_amount(total, currency, "total_price", problems) if cod else 0,
+        cancelled=bool(raw.get("cancelled_at")) or refunded,
+        shipping_method=_shipping_method(raw.get("shipping_lines")),
+        pickup_point=pickup,
+        location_id=next(
+            (str(i["location_id"]) for i in raw.get("line_items") or () if i.get("location_id")),
+            "",
+        ),
+        problems=tuple(problems),
+    )
+
+
+def pickup_point(shipping: dict[str, Any]) -> PickupPoint | None:
+    """The convenience store of a Taiwan "Deliver to Store" order (the chain is in the
+    checkout's shipping line, not in the address)."""
+    code = shipping.get("delivery_store_code")
+    if not code:
+        return None
+    return PickupPoint(id=str(code), name=shipping.get("delivery_store_name") or "")
+
+
+def language(locale: Any) -> str:
+    """`customer_locale` is language + region ("enCA", "zh-TW", "zh-hant-tw"): our
+    message languages are "zh-Hant" for Taiwan and Hong Kong, "zh-Hans" for other Chinese."""
+    text = str(locale or "").replace("_", "-").lower()
+    if not text:
+        return "en"
+    if text.startswith("zh"):
+        return (
+            "zh-Hant" if any(tag in text[2:] for tag in ("tw", "hk", "mo", "hant")) else ("zh-Hans")
+        )
+    return text[:2]
+
+
+def _financial(status: Any, problems: list[str]) -> tuple[bool, bool]:
+    if status in FINANCIAL_STATUSES:
+        return FINANCIAL_STATUSES[status]
+    problems.append(f"financial_status {status!r} is not a SHOPLINE status we know")
+    return False, False
+
+
+def _address(shipping: dict[str, Any], email: str, to_store: bool, problems: list[str]) -> Address:
+    """A store pickup needs only the recipient (the store is the destination)."""
+    required = ("country_code",) if to_store else REQUIRED_ADDRESS
+    for field in required:
+        if not shipping.get(field):
+            problems.append(f"shipping_address.{field} missing")
+    return Address(
+        country=(shipping.get("country_code") or "").upper(),
+        postal_code=shipping.get("zip") or "",
+        city=shipping.get("city") or "",
+        state=shipping.get("province_code") or shipping.get("province") or "",
+        line1=shipping.get("address1") or "",
+        line2=shipping.get("address2") or "",
+        name=_name(shipping),
+        company=shipping.get("company") or "",
+        phone=shipping.get("phone") or "",
+        email=email,
+        residential=not shipping.get("company"),
+    )
+
+
+def _name(who: dict[str, Any]) -> str:
+    return who.get("name") or " ".join(
+        p for p in (who.get("first_name"), who.get("last_name")) if p
+    )
+
+
+def _lines(items: Any, currency: str, problems: list[str]) -> list[InboundLine]:
+    if not items:
+        problems.append("line_items missing")
+        return []
+    lines = []
+    for index, item in enumerate(items):
+        where = f"line_items[{index}]"
+        sku = item.get("sku") or ""
+        if not sku:
+            problems.append(f"{where}.sku missing")
+        try:
+            quantity = int(item["quantity"])
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"{where}.quantity missing or not a number")
+            quantity = 0
+        grams = item.get("grams")
+        lines.append(
+            InboundLine(
+                sku=sku,
+                quantity=quantity,
+                unit_price=_amount(item.get("price"), currency, f"{where}.price", problems),
+                name=item.get("title") or item.get("name") or "",
+                weight_g=round(grams) if isinstance(grams, int | float) and grams > 0 else None,
+                source_line_id=str(item.get("id") or ""),
+            )
+        )
+    return lines
+
+
+def _amount(value: Any, currency: str, where: str, problems: list[str]) -> int:
+    if value in (None, ""):
+        problems.append(f"{where} missing")
+        return 0
+    try:
+        return minor_units(value, currency)
+    except ValueError as exc:
+        problems.append(f"{where}: {exc}")
+        return 0
+
+
+def _shipping_method(shipping_lines: Any) -> str:
+    for line in shipping_lines or ():
+        if line.get("code") or line.get("title"):
+            return str(line.get("code") or line.get("title"))
+    return ""
+
+
+def is_uninstall(raw: dict[str, Any]) -> bool:
+    return raw.get("operate") == "UNINSTALL"
+
+
+# --- write-back -------------------------------------------------------------------------
+
+
+def fulfilment_json(fulfilment: Fulfilment) -> dict[str, Any]:
+    """ "Create a fulfillment based on an order" for the whole order, the customer told."""
+    return {
+        "fulfillment": {
+            "tracking_number": fulfilment.tracking_number,
+            "tracking_company": fulfilment.carrier_name or fulfilment.carrier,
+            "tracking_url": fulfilment.tracking_url,
+            "notify_customer": True,
+        }
+    }
+
+
+def event_json(event: FulfilmentEvent) -> dict[str, Any] | None:
+    """A fulfillment event, or None for a milestone SHOPLINE has no status for."""
+    status = EVENT_STATUSES.get(event.status)
+    if status is None:
+        return None
+    body: dict[str, Any] = {
+        "status": status,
+        "happened_at": event.occurred_at.isoformat(),
+        "city": event.city,
+        "country": event.country,
+        "message": event.message[:512],
+    }
+    if event.estimated_delivery is not None:
+        body["estimated_delivery_at"] = event.estimated_delivery.isoformat()
+    return body
+
+
+def error_message(body: Any) -> str:
+    """`{"errors": "Too many request"}`, `{"errors": ["..."]}`, `{"errors": {"field": [..]}}`
+    or `{"message": "..."}`."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list):
+        return "; ".join(str(e) for e in errors)
+    if isinstance(errors, dict):
+        return "; ".join(
+            f"{field}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+            for field, v in errors.items()
+        )
+    return str(errors or body.get("message") or "")

@@ -1,0 +1,46 @@
+"""SHOPLINE's codes in shipflow's terms (the SHOPLINE Open Platform, developer.shopline.com,
+Admin REST API and webhooks, version `API_VERSION`)."""
+
+from __future__ import annotations
+
+from channels.base import Topic
+from shipflow.domain import Status
+
+API_VERSION = "v20251201"
+
+# Webhook topics (`X-Shopline-Topic`) we subscribe to and read.
+TOPICS = {
+    "orders/create": Topic.ORDER_CREATED,
+    "orders/paid": Topic.ORDER_PAID,
+    "orders/updated": Topic.ORDER_UPDATED,
+    "orders/edited": Topic.ORDER_UPDATED,
+    "orders/cancelled": Topic.ORDER_CANCELLED,
+    "apps/installed_uninstalled": Topic.UNINSTALLED,  # only with `"operate": "UNINSTALL"`
+}
+
+# `financial_status`: (paid, refunded). Anything else is kept, named as a problem, unpaid.
+FINANCIAL_STATUSES = {
+    "unpaid": (False, False),
+    "pending": (False, False),  # payment in progress
+    "partially_paid": (False, False),  # not all of it: not yet shippable on payment alone
+    "authorized": (True, False),
+    "paid": (True, False),
+    "partially_refunded": (True, False),
+    "refunded": (True, True),
+}
+
+CASH_ON_DELIVERY = "COD"  # in `payment_gateway_names`
+
+# Our milestones as SHOPLINE fulfillment event statuses ("Create a fulfillment event");
+# those without a counterpart (pending, expired, cancelled) are not written.
+EVENT_STATUSES = {
+    Status.INFO_RECEIVED: "confirmed",
+    Status.IN_TRANSIT: "in_transit",
+    Status.OUT_FOR_DELIVERY: "out_for_delivery",
+    Status.ATTEMPT_FAILED: "attempted_delivery",
+    Status.AVAILABLE_FOR_PICKUP: "ready_for_pickup",
+    Status.DELIVERED: "delivered",
+    Status.EXCEPTION: "failure",
+    Status.RETURNING_TO_SENDER: "failure",
+    Status.RETURNED_TO_SENDER: "failure",
+}
