@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-# ISO-4217 currencies shops sell in without a minor unit (TWD: shops price in whole dollars).
-ZERO_DECIMAL = frozenset({"JPY", "KRW", "TWD", "VND", "CLP", "ISK"})
+from babel.numbers import get_currency_precision
 
 
 def digits(currency: str) -> int:
-    return 0 if currency.upper() in ZERO_DECIMAL else 2
+    """The currency's minor-unit digits as CLDR has them (JPY 0, TWD 2, IRR 0), the same
+    table shipflow formats money with."""
+    return get_currency_precision(currency.upper())
 
 
 def minor_units(price: str | int | float, currency: str) -> int:
-    """ "19.99" USD -> 1999; "1200.00" TWD -> 1200. A price with more digits than the
+    """ "19.99" USD -> 1999; "1200" JPY -> 1200. A price with more digits than the
     currency has is refused rather than rounded."""
     try:
         amount = Decimal(str(price)).scaleb(digits(currency))
@@ -26,6 +27,6 @@ def minor_units(price: str | int | float, currency: str) -> int:
 
 
 def major_units(amount: int, currency: str) -> str:
-    """1999 USD -> "19.99"; 1200 TWD -> "1200": what platforms take in request bodies."""
+    """1999 USD -> "19.99"; 1200 JPY -> "1200": what platforms take in request bodies."""
     places = digits(currency)
     return f"{Decimal(amount).scaleb(-places):.{places}f}"

@@ -13,13 +13,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
+from channels.money import major_units, minor_units
 from channels.shopify.units import (
     CASH_ON_DELIVERY_GATEWAYS,
     NO_POSTAL_CODE,
     PAID,
     grams,
-    major_units,
-    minor_units,
 )
 from shipflow.domain import Address
 

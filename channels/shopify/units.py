@@ -76,22 +76,6 @@ def event_status(status: Status, delayed: bool) -> str | None:
     return "DELAYED" if delayed and shopify in DELAYABLE else shopify
 
 
-# ISO-4217 currencies without a minor unit (Shopify sends their amounts as "1200.00").
-ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "XAF", "XOF", "UGX", "PYG"})
-
-
-def minor_units(amount: str | int | float, currency: str) -> int:
-    """ "19.99" USD -> 1999; "1200.00" JPY -> 1200. Raises ValueError on anything else."""
-    digits = 0 if currency.upper() in ZERO_DECIMAL else 2
-    try:
-        value = Decimal(str(amount)).scaleb(digits)
-    except InvalidOperation:
-        raise ValueError(f"amount {amount!r} is not a decimal number") from None
-    if value != value.to_integral_value():
-        raise ValueError(f"amount {amount!r} has more decimals than {currency} allows")
-    return int(value)
-
-
 def grams(value: str | int | float, unit: str) -> int:
     try:
         return round(Decimal(str(value)) * GRAMS_PER[unit.upper()])
@@ -101,9 +85,3 @@ def grams(value: str | int | float, unit: str) -> int:
 
 # Countries whose addresses have no postal code: a missing `zip` there is not a problem.
 NO_POSTAL_CODE = frozenset({"HK", "MO", "AE", "QA", "JM", "BS", "FJ"})
-
-
-def major_units(amount: int, currency: str) -> str:
-    """1999 USD -> "19.99" (the `Money` scalar is a decimal string)."""
-    digits = 0 if currency.upper() in ZERO_DECIMAL else 2
-    return str(Decimal(amount).scaleb(-digits))

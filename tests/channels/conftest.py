@@ -11,12 +11,22 @@ from sqlalchemy import select
 from channels.sandbox import DEFAULT_NETWORK, SandboxShop
 from shipflow.brands import sync_brands
 from shipflow.config import parse_settings
+from shipflow.secrets_at_rest import KEY_VARIABLE, new_key
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Brand, ChannelAccount
 from tests.tracking.conftest import fake_network, jobs, make_shipment, tracked  # noqa: F401
 from tests.tracking.fake_carrier import fake_config
 
 SECRETS = {"tb": "tb-shop-webhook-secret", "tc": "tc-shop-webhook-secret"}
+
+
+@pytest.fixture(autouse=True)
+def credentials_key(monkeypatch) -> str:
+    """Shops connected through the API, the CLI or an app install keep their tokens sealed
+    under this key (tests that check a missing key unset it)."""
+    key = new_key()
+    monkeypatch.setenv(KEY_VARIABLE, key)
+    return key
 
 
 def shop_domain(brand_code: str) -> str:

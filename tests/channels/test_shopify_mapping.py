@@ -183,7 +183,7 @@ WEBHOOK_CASES = {
             cancelled=True,
             shipping_method="Generic Shipping",
             problems=(
-                "line_items[0].price unreadable: amount '89.999' has more decimals than USD allows",
+                "line_items[0].price unreadable: price '89.999' has more decimals than USD allows",
                 "financial status 'mystery' unknown",
                 "shipping_address.zip missing",
                 "created_at has no UTC offset",

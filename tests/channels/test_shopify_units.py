@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from channels import money
 from channels.base import Topic
 from channels.shopify import units
 from shipflow.domain import Status
@@ -74,13 +75,13 @@ def test_financial_status(status, paid):
     [("19.99", "USD", 1999), ("1280.0", "TWD", 128000), ("1200.00", "JPY", 1200), (0, "EUR", 0)],
 )
 def test_minor_units(amount, currency, minor):
-    assert units.minor_units(amount, currency) == minor
+    assert money.minor_units(amount, currency) == minor
 
 
 @pytest.mark.parametrize("amount", ["12.345", "abc", "1200.50"])
 def test_amounts_that_do_not_fit_are_refused(amount):
     with pytest.raises(ValueError):
-        units.minor_units(amount, "JPY" if amount == "1200.50" else "USD")
+        money.minor_units(amount, "JPY" if amount == "1200.50" else "USD")
 
 
 @pytest.mark.parametrize(
@@ -93,4 +94,4 @@ def test_weights(value, unit, grams):
 
 @pytest.mark.parametrize("amount, currency, text", [(1999, "USD", "19.99"), (1200, "JPY", "1200")])
 def test_major_units(amount, currency, text):
-    assert units.major_units(amount, currency) == text
+    assert money.major_units(amount, currency) == text

@@ -352,12 +352,16 @@ def test_write_refund_repeated_finds_the_first() -> None:
 
 
 @responses.activate
-def test_a_twd_refund_is_whole_dollars() -> None:
+def test_a_twd_refund_is_written_in_major_units() -> None:
     responses.get(f"{API}/orders/727/refunds", json=[])
     post = responses.post(f"{API}/orders/727/refunds", json=fixture("refund.json"))
-    source().write_refund(Refund("727", 1290, "TWD", "r-1"))
+    source().write_refund(Refund("727", 129000, "TWD", "r-1"))
     body = json.loads(post.calls[0].request.body)
-    assert (body["amount"], body["reason"], body["line_items"]) == ("1290", "Return received", [])
+    assert (body["amount"], body["reason"], body["line_items"]) == (
+        "1290.00",
+        "Return received",
+        [],
+    )
 
 
 @responses.activate

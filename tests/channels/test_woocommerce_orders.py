@@ -261,8 +261,12 @@ def test_a_taiwan_cash_on_delivery_order() -> None:
     order["line_items"][0].update(sku="TEA-1", price="595.00")
     order["line_items"][1].update(price="0.00")
     mapped = source().parse_webhook(delivery(order)).order
-    assert (mapped.currency, mapped.paid, mapped.cash_on_delivery) == ("TWD", False, 1290)
-    assert [line.unit_price for line in mapped.lines] == [595, 0]
+    assert (mapped.currency, mapped.paid, mapped.cash_on_delivery) == (
+        "TWD",
+        False,
+        129000,
+    )  # minor units, as CLDR counts TWD
+    assert [line.unit_price for line in mapped.lines] == [59500, 0]
     assert mapped.shipping_method == "flat_rate:3"
     assert mapped.language == "zh-hant"
     assert mapped.ship_to == Address(
