@@ -40,7 +40,12 @@ from shipflow.domain.events import (
     ShipmentTracked,
     StoreWebhook,
 )
-from shipflow.jobs.postpurchase import on_attempt_failed, on_milestone, send_store_webhook
+from shipflow.jobs.postpurchase import (
+    on_attempt_failed,
+    on_milestone,
+    on_uncollected,
+    send_store_webhook,
+)
 from shipflow.store.models import OutboxMessage, Shipment
 from shipflow.tracking.prediction import revise_prediction
 
@@ -95,9 +100,11 @@ EVENT_HANDLERS: dict[type[Any], InTransaction | ThroughOutbox] = {  # event clas
     OutForDelivery: ThroughOutbox((on_milestone, tell_the_shop)),
     Delivered: ThroughOutbox((on_milestone, tell_the_shop)),  # also closes the NDR case
     ShipmentDelayed: ThroughOutbox((on_milestone,)),  # a message if later than the promise
-    AvailableForPickup: ThroughOutbox((tell_the_shop,)),
+    # The store, its hours and the deadline, to the customer (reminders: `remind_pickups`).
+    AvailableForPickup: ThroughOutbox((on_milestone, tell_the_shop)),
     ShipmentException: ThroughOutbox((tell_the_shop,)),
-    ReturningToSender: ThroughOutbox((tell_the_shop,)),
+    # Not collected from the pickup point, or COD refused: followed up as a failed delivery.
+    ReturningToSender: ThroughOutbox((on_uncollected, tell_the_shop)),
     ReturnedToSender: ThroughOutbox((tell_the_shop,)),
     ShipmentStatusChanged: ThroughOutbox(),  # every change, for webhooks out to come
     StoreWebhook: ThroughOutbox((send_store_webhook,)),  # signed POST to the brand's store

@@ -27,7 +27,11 @@ from shipflow.edd.service import EddService
 from shipflow.fulfilment import Fulfilment
 from shipflow.jobs import Job
 from shipflow.jobs.outbox import dispatch_due
-from shipflow.jobs.postpurchase import deliver_messages, follow_up_failed_deliveries
+from shipflow.jobs.postpurchase import (
+    deliver_messages,
+    follow_up_failed_deliveries,
+    remind_pickups,
+)
 from shipflow.reactions import Reactions
 from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
 from shipflow.tracking import polling, webhooks
@@ -45,6 +49,7 @@ JOBS = (
     Job("allocation.queued_batches", queued_batches, every=10),  # submissions lost
     Job("postpurchase.deliver_messages", deliver_messages, every=30),
     Job("postpurchase.ndr_follow_up", follow_up_failed_deliveries, every=600),
+    Job("postpurchase.pickup_reminders", remind_pickups, every=600),
 )
 
 
