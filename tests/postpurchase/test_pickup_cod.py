@@ -224,3 +224,31 @@ def test_an_order_in_one_parcel_is_not_numbered(runtime, clock):
     )
     [shipped] = messages(runtime)
     assert shipped.body.startswith("Good news: your order has shipped.")
+
+
+def test_the_cod_at_risk_queue_lists_refused_and_repeatedly_failed_cod_parcels_still_out(runtime):
+    from shipflow.ndr.service import NdrService, failed_delivery_queue
+    from tests.fakes import RecordingCarrier
+
+    brand = demo_brand(runtime)
+    parcels = {  # order number: (COD amount, failure reasons, status now)
+        "COD-TWICE": (4500, [Reason.CUSTOMER_UNAVAILABLE] * 2, "attempt_failed"),
+        "COD-REFUSED": (3000, [Reason.COD_REFUSED], "returning_to_sender"),
+        "COD-ONCE": (2000, [Reason.CUSTOMER_UNAVAILABLE], "attempt_failed"),
+        "PREPAID-TWICE": (0, [Reason.CUSTOMER_UNAVAILABLE] * 2, "attempt_failed"),
+        "COD-DELIVERED": (1000, [Reason.CUSTOMER_UNAVAILABLE] * 2, "delivered"),
+    }
+    now = runtime.clock.now()
+    for i, (number, (cod, reasons, status)) in enumerate(parcels.items()):
+        order_id, shipment_id = order(
+            runtime, brand.brand_id, number, status=status, tracking_number=f"SBXG{i:020d}"
+        )
+        with unit_of_work(runtime.sessions) as session:
+            session.get_one(Order, order_id).cash_on_delivery = cod
+            ndr = NdrService(session, runtime.settings, lambda s: RecordingCarrier())
+            for reason in reasons:
+                ndr.on_attempt_failed(session.get_one(Shipment, shipment_id), reason, now)
+    with runtime.sessions() as session:
+        rows = failed_delivery_queue(session, brand.brand_id, 50, cod_at_risk=True)
+        listed = sorted((number, cod, currency) for _, _, number, cod, currency in rows)
+    assert listed == [("COD-REFUSED", 3000, "USD"), ("COD-TWICE", 4500, "USD")]
