@@ -249,7 +249,7 @@ class NdrService:
                 kind="ndr_ops_task",
                 severity="warning",
                 dedupe_key=key,
-                title=f"Failed delivery needs a person: {shipment.carrier} {shipment.tracking_number}",
+                title=_ops_title(row, shipment),
                 details={"case_id": row.id, "action": row.action, "reason": row.reason},
                 created_at=now,
             )
@@ -272,6 +272,12 @@ class NdrService:
 
 
 COD_RISK_ATTEMPTS = 2  # failed attempts after which a COD parcel is likely to go back
+
+
+def _ops_title(row: NdrCaseRow, shipment: Shipment) -> str:
+    """Names a refused cash-on-delivery parcel as such: it costs the brand both ways."""
+    what = "COD refused" if row.reason == Reason.COD_REFUSED.value else "Failed delivery"
+    return f"{what}, needs a person: {shipment.carrier} {shipment.tracking_number}"
 
 
 def failed_delivery_queue(session: Session, brand_id: str, limit: int, cod_at_risk: bool = False):

@@ -252,3 +252,23 @@ def test_the_cod_at_risk_queue_lists_refused_and_repeatedly_failed_cod_parcels_s
         rows = failed_delivery_queue(session, brand.brand_id, 50, cod_at_risk=True)
         listed = sorted((number, cod, currency) for _, _, number, cod, currency in rows)
     assert listed == [("COD-REFUSED", 3000, "USD"), ("COD-TWICE", 4500, "USD")]
+
+
+def test_a_refused_cod_parcel_needing_a_person_says_so_in_the_ops_alert(runtime, clock):
+    from carriers.base import FailedDeliveryAction
+    from shipflow.ndr.service import NdrService
+    from shipflow.store.models import Alert
+    from tests.fakes import RecordingCarrier
+
+    brand = demo_brand(runtime)
+    _, shipment_id = order(runtime, brand.brand_id, status="attempt_failed")
+    carrier = RecordingCarrier(supports_actions=False)
+    with unit_of_work(runtime.sessions) as session:
+        ndr = NdrService(session, runtime.settings, lambda s: carrier)
+        shipment = session.get_one(Shipment, shipment_id)
+        case = ndr.on_attempt_failed(shipment, Reason.COD_REFUSED, clock.now())
+        ndr.choose(case, FailedDeliveryAction.REATTEMPT, clock.now())
+    with runtime.sessions() as session:
+        [alert] = session.scalars(select(Alert)).all()
+    assert alert.title == "COD refused, needs a person: sandbox SBXG00000000000000000000"
+    assert alert.details["reason"] == "cod_refused"
