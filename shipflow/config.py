@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from carriers.registry import available_carriers
+from carriers.registry import available_carriers, get_carrier_class
 from channels.registry import available_channels
 from channels.shopify.oauth import SCOPES as SHOPIFY_SCOPES
 from shipflow.delays.config import AlertsConfig
@@ -150,6 +150,7 @@ class CarrierAccountConfig(Strict):
 
     def services_domain(self) -> list[CarrierService]:
         weekdays = frozenset({0, 1, 2, 3, 4})
+        capabilities = frozenset(get_carrier_class(self.carrier).capabilities)
         return [
             CarrierService(
                 carrier=self.carrier,
@@ -157,6 +158,7 @@ class CarrierAccountConfig(Strict):
                 level=s.level,
                 delivery_days=weekdays | {5} if s.saturday_delivery else weekdays,
                 account=self.code,
+                capabilities=capabilities,
             )
             for s in self.services
         ]
@@ -270,6 +272,8 @@ class NotificationsConfig(Strict):
 
     quiet_hours: QuietHoursConfig = QuietHoursConfig(start=time(21, 0), end=time(8, 0))
     templates: dict[Milestone, dict[str, Template]] = {}
+    # Days before a pickup point's deadline to remind an uncollected parcel's customer, once each.
+    pickup_reminder_days: list[Annotated[int, Field(ge=1, le=14)]] = [2, 1]
 
 
 class BrandConfig(Strict):

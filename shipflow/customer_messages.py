@@ -16,7 +16,7 @@ from shipflow import geo
 from shipflow.brands import brand_config
 from shipflow.config import NotificationsConfig, Settings
 from shipflow.notify.config import CustomerChannelsConfig
-from shipflow.notify.templates import Milestone, pick_language, render, template_for
+from shipflow.notify.templates import Milestone, parcel_of, pick_language, render, template_for
 from shipflow.notify.timing import message_key, send_time
 from shipflow.notify.transports import (
     CUSTOMER_CHANNELS,
@@ -96,9 +96,11 @@ def queue(
     shipment_id: str | None = None,
     channel: str | None = None,
     discriminator: str = "",
+    parcel: tuple[int, int] | None = None,
 ) -> CustomerMessageRow | None:
     """Queue the message unless it was queued before; returns it, or None if a duplicate or
-    the customer cannot be reached. `channel`: chosen by `choose_channel` unless given."""
+    the customer cannot be reached. `channel`: chosen by `choose_channel` unless given;
+    `parcel`: (n, total) when the order travels in several parcels ("Parcel 2 of 3: ...")."""
     config = brand_config(session, brand.id, settings)
     if channel is None:
         channels = config.customer_channels if config else CustomerChannelsConfig()
@@ -125,7 +127,7 @@ def queue(
         recipient=recipient,
         language=language,
         subject=message.subject,
-        body=message.body,
+        body=parcel_of(language, *parcel) + message.body if parcel else message.body,
         send_after=send_time(now, customer_zone, quiet.start, quiet.end),
     )
     session.add(row)
@@ -195,3 +197,15 @@ def zone_for(ship_to: Mapping, default: str = "America/New_York") -> str:
     """The customer's time zone from the ship-to postal code (US ZIPs offline), else `default`."""
     location = geo.locate(ship_to.get("country", ""), ship_to.get("postal_code", ""))
     return (location.timezone if location else None) or default
+
+
+def parcel_position(order: Order, shipment_id: str) -> tuple[int, int] | None:
+    """(n, total) of the shipment among its order's forward parcels, in the order they were
+    created; None for an order that travels in one parcel."""
+    forward = sorted(
+        (s for s in order.shipments if s.kind == "forward"), key=lambda s: (s.created_at, s.id)
+    )
+    ids = [s.id for s in forward]
+    if len(ids) < 2 or shipment_id not in ids:
+        return None
+    return ids.index(shipment_id) + 1, len(ids)

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from carriers.base import Capability, Carrier, CarrierError, ShipmentRequest
-from shipflow import geo, label_purchases
-from shipflow.allocation.model import Option
+from shipflow import geo, label_purchases, pickup_points
+from shipflow.allocation.model import Option, OrderAttributes
 from shipflow.allocation.model import Order as AllocationOrder
 from shipflow.allocation.rules import BrandRules
 from shipflow.allocation.scoring import Pricer, QuoteCache, RateCard, ScoringWeights
 from shipflow.allocation.service import Allocation, AllocationContext, NotAllocated, allocate
 from shipflow.config import BrandConfig
-from shipflow.domain import CarrierService, Parcel
+from shipflow.domain import CarrierService, Money, Parcel, ServiceLevel
 from shipflow.edd.engine import quote_from, warehouse_location
 from shipflow.edd.service import BrandSetup
 from shipflow.edd.transit import TransitModel
@@ -188,6 +188,8 @@ class Fulfilment:
             lng=place.lng if place else None,
             parcels=(Parcel(weight_g=max(weight, 1)),),
             warehouses=tuple(stocked),
+            level=ServiceLevel.PICKUP_POINT if order.pickup_point else ServiceLevel.STANDARD,
+            attributes=OrderAttributes(cash_on_delivery_cents=order.cash_on_delivery),
         )
 
     def allocate(self, session: Session, order: Order) -> tuple[AllocationOrder, Allocation]:
@@ -215,6 +217,10 @@ class Fulfilment:
             parcels=wanted.parcels,
             service=service.service,
             reference=order.order_number,
+            cash_on_delivery=(
+                Money(order.cash_on_delivery, order.currency) if order.cash_on_delivery else None
+            ),
+            pickup_point=pickup_points.from_json(order.pickup_point),
         )
         now = self.runtime.clock.now()
         label = label_purchases.buy(
@@ -237,6 +243,7 @@ class Fulfilment:
             updated_at=now,
             next_poll_at=now,
             details={"allocation": decision.reason, "runner_up": _option(decision.runner_up)},
+            pickup_point=order.pickup_point,
             parcels=[ParcelRow(weight_g=p.weight_g) for p in wanted.parcels],
             events=[],
         )

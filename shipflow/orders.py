@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels.base import InboundOrder
-from shipflow.domain import Address
+from shipflow import pickup_points
+from shipflow.domain import Address, PickupPoint
 from shipflow.store.models import Order, OrderLine
 
 
@@ -43,9 +44,13 @@ def create_order(
     language: str = "en",
     source_account: str | None = None,
     source_order_id: str | None = None,
+    cash_on_delivery: int = 0,
+    pickup_point: PickupPoint | None = None,
 ) -> Order:
     """Add an order (not committed). Order numbers are unique per brand; an order from a
-    shop names its ChannelAccount and the shop's own id (see `import_order`)."""
+    shop names its ChannelAccount and the shop's own id (see `import_order`).
+    `cash_on_delivery`: minor units to collect on delivery; `pickup_point`: the store the
+    customer chose (only carriers that deliver to pickup points will be allocated)."""
     taken = session.scalar(
         select(Order.id).where(Order.brand_id == brand_id, Order.order_number == order_number)
     )
@@ -63,6 +68,8 @@ def create_order(
         total_amount=sum(line.quantity * line.unit_price for line in lines),
         source_account=source_account,
         source_order_id=source_order_id,
+        cash_on_delivery=cash_on_delivery,
+        pickup_point=pickup_points.as_json(pickup_point) if pickup_point else None,
         lines=[
             OrderLine(
                 position=i,
@@ -123,6 +130,8 @@ def import_order(
         language=inbound.language,
         source_account=source_account,
         source_order_id=inbound.source_order_id,
+        cash_on_delivery=inbound.cash_on_delivery,
+        pickup_point=inbound.pickup_point,
     )
 
 

@@ -44,6 +44,7 @@ from shipflow.domain.events import (
 from shipflow.jobs.postpurchase import (
     on_attempt_failed,
     on_milestone,
+    on_uncollected,
     refund_in_the_shop,
     send_store_webhook,
 )
@@ -102,9 +103,11 @@ EVENT_HANDLERS: dict[type[Any], InTransaction | ThroughOutbox] = {  # event clas
     Delivered: ThroughOutbox((on_milestone, tell_the_shop)),  # also closes the NDR case
     # A message if later than the promise; the shop's timeline shows the parcel delayed.
     ShipmentDelayed: ThroughOutbox((on_milestone, tell_the_shop)),
-    AvailableForPickup: ThroughOutbox((tell_the_shop,)),
+    # The store, its hours and the deadline, to the customer (reminders: `remind_pickups`).
+    AvailableForPickup: ThroughOutbox((on_milestone, tell_the_shop)),
     ShipmentException: ThroughOutbox((tell_the_shop,)),
-    ReturningToSender: ThroughOutbox((tell_the_shop,)),
+    # Not collected from the pickup point, or COD refused: followed up as a failed delivery.
+    ReturningToSender: ThroughOutbox((on_uncollected, tell_the_shop)),
     ReturnedToSender: ThroughOutbox((tell_the_shop,)),
     ShipmentStatusChanged: ThroughOutbox(),  # every change, for webhooks out to come
     StoreWebhook: ThroughOutbox((send_store_webhook,)),  # signed POST to the brand's store

@@ -28,7 +28,11 @@ from shipflow.edd.service import EddService
 from shipflow.fulfilment import Fulfilment
 from shipflow.jobs import Job
 from shipflow.jobs.outbox import dispatch_due
-from shipflow.jobs.postpurchase import deliver_messages, follow_up_failed_deliveries
+from shipflow.jobs.postpurchase import (
+    deliver_messages,
+    follow_up_failed_deliveries,
+    remind_pickups,
+)
 from shipflow.reactions import Reactions
 from shipflow.retention import prune_job
 from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
@@ -51,6 +55,7 @@ JOBS = (
     Job("retention.prune", prune_job, every=3600),
     Job("store.partitions", ensure_partitions_job, every=6 * 3600),  # PostgreSQL's months
     Job("channels.reconcile", reconcile_shops, every=300),  # orders whose webhook never came
+    Job("postpurchase.pickup_reminders", remind_pickups, every=600),
 )
 
 

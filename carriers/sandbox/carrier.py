@@ -1,9 +1,11 @@
 """The sandbox carrier: every capability of a real carrier, backed by the simulated network.
 
 A sandbox tracking number carries its own shipment: "SBX", a service letter, origin and
-destination ZIP codes, the ship minute, a sequence and a Luhn check digit. Any process can
-rebuild (and so track) any sandbox parcel from its number alone; only what customers and
-shippers did later (instructions, cancellations) lives in the process's `ShipmentBook`.
+destination ZIP codes, the ship minute, a sequence and a Luhn check digit. A sequence of 50
+or more marks a cash-on-delivery parcel; a pickup-point parcel's destination ZIP is its
+store's (`places.STORES`, one per ZIP). Any process can rebuild (and so track) any sandbox
+parcel from its number alone; only what customers and shippers did later (instructions,
+cancellations) lives in the process's `ShipmentBook`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -35,13 +37,28 @@ from carriers.base import (
 from carriers.detect import luhn
 from carriers.sandbox import labels, mapping, network, rates, services, signing
 from carriers.sandbox.network import Instruction, SandboxProfile, SimulatedShipment, Timeline
-from carriers.sandbox.places import Place, distance_km
+from carriers.sandbox.places import (
+    STORE_BY_ID,
+    STORE_BY_ZIP,
+    STORES,
+    Place,
+    Store,
+    distance_km,
+)
 from shipflow.calendars import known_zone
 from shipflow.clock import Clock, SystemClock
 from shipflow.domain import Address, TrackingUpdate
 
 PREFIX = "SBX"
-SERVICE_LETTERS = {"G": "ground", "E": "express", "O": "overnight", "C": "economy", "S": "same_day"}
+SERVICE_LETTERS = {
+    "G": "ground",
+    "E": "express",
+    "O": "overnight",
+    "C": "economy",
+    "S": "same_day",
+    "P": services.PICKUP_SERVICE,
+}
+COD_SEQUENCES = 50  # sequences 0-49 prepaid, 50-99 the same with cash on delivery
 RETURN_LETTER = "R"  # returns travel ground
 LETTER_OF_SERVICE = {service: letter for letter, service in SERVICE_LETTERS.items()}
 NUMBER_LENGTH = len(PREFIX) + 1 + 5 + 5 + 8 + 2 + 1
@@ -57,10 +74,10 @@ class ShipmentBook:
     _sequence: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def next_sequence(self) -> int:
+    def next_sequence(self, cash_on_delivery: bool = False) -> int:
         with self._lock:
-            self._sequence = (self._sequence + 1) % 100
-            return self._sequence
+            self._sequence = (self._sequence + 1) % COD_SEQUENCES
+            return self._sequence + (COD_SEQUENCES if cash_on_delivery else 0)
 
 
 DEFAULT_BOOK = ShipmentBook()
@@ -129,8 +146,21 @@ class SandboxCarrier(Carrier):
         origin, destination = place_of_zip(digits[:5]), place_of_zip(digits[5:10])
         if not (service and origin and destination and _check_digit(digits) == tn[-1]):
             return None
+        store = STORE_BY_ZIP.get(destination.postal_code)
+        if service == services.PICKUP_SERVICE and store is None:
+            return None
         ship_time = datetime.fromtimestamp(int(digits[10:18]) * 60, UTC)
-        return SimulatedShipment(tn, origin, destination, service, ship_time, self.seed)
+        cod = int(digits[18:20]) >= COD_SEQUENCES
+        return SimulatedShipment(
+            tn,
+            origin,
+            destination,
+            service,
+            ship_time,
+            self.seed,
+            cash_on_delivery=cod,
+            store=store if service == services.PICKUP_SERVICE else None,
+        )
 
     def timeline(self, tracking_number: str) -> tuple[SimulatedShipment, Timeline] | None:
         shipment = self.shipment(tracking_number)
@@ -179,6 +209,20 @@ class SandboxCarrier(Carrier):
 
     # --- the Carrier interface -----------------------------------------------------------------
 
+    def _store(self, request: ShipmentRequest) -> Store:
+        """The customer's store, or for a parcel sent without one, the nearest to them."""
+        chosen = request.pickup_point
+        if chosen is not None:
+            if chosen.id not in STORE_BY_ID:
+                raise CarrierRejected(
+                    f"unknown sandbox pickup point {chosen.id!r}; known: {', '.join(STORE_BY_ID)}",
+                    carrier=self.name,
+                    carrier_code="PICKUP_POINT",
+                )
+            return STORE_BY_ID[chosen.id]
+        home = self._places(request)[1]
+        return min(STORES, key=lambda s: distance_km(home, _store_place(s)))
+
     def _places(self, request: ShipmentRequest) -> tuple[Place, Place]:
         places = []
         for role, address in (("shipper", request.shipper), ("recipient", request.recipient)):
@@ -225,6 +269,16 @@ class SandboxCarrier(Carrier):
         return quotes
 
     def _label(self, request: ShipmentRequest, service: str, letter: str, is_return: bool) -> Label:
+        if service == services.PICKUP_SERVICE:  # the parcel travels to the store
+            store = self._store(request)
+            to_store = replace(
+                request.recipient,
+                line1=store.line1,
+                city=store.city,
+                state=store.state,
+                postal_code=store.postal_code,
+            )
+            request = replace(request, recipient=to_store, pickup_point=None)
         origin, destination = self._places(request)
         km = distance_km(origin, destination)
         if not self._offered(service, km):
@@ -239,7 +293,7 @@ class SandboxCarrier(Carrier):
             origin.postal_code,
             destination.postal_code,
             ship_time,
-            self.book.next_sequence(),
+            self.book.next_sequence(request.cash_on_delivery is not None),
         )
         qr_payload = f"SANDBOX-RETURN:{tn}" if is_return else ""
         content = labels.LabelContent(
@@ -340,6 +394,12 @@ class SandboxCarrier(Carrier):
             )
         reference = _reference("SBXP", _address_key(request.address), request.pickup_date)
         return PickupConfirmation(self.name, reference, request.pickup_date)
+
+
+def _store_place(store: Store) -> Place:
+    place = place_of_zip(store.postal_code)
+    assert place is not None, f"sandbox store {store.id} has an unknown ZIP code"
+    return place
 
 
 def _address_key(address: Address) -> str:

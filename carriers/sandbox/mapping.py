@@ -12,14 +12,36 @@ from typing import Any
 from carriers.base import CarrierResponseError
 from carriers.convert import parse_timestamp, read_each
 from carriers.sandbox.network import RawEvent
+from carriers.sandbox.places import Store
 from carriers.sandbox.units import CARRIER, status_of
-from shipflow.domain import TrackingEvent, TrackingUpdate
+from shipflow.domain import Address, PickupPoint, TrackingEvent, TrackingUpdate
 
 # --- raw events -> wire ------------------------------------------------------------------------
 
 
+def store_payload(store: Store) -> dict[str, Any]:
+    return {
+        "id": store.id,
+        "name": store.name,
+        "network": store.network,
+        "address": {
+            "line1": store.line1,
+            "city": store.city,
+            "state": store.state,
+            "postal_code": store.postal_code,
+            "country": "US",
+        },
+        "hours": store.hours,
+    }
+
+
 def event_payload(event: RawEvent) -> dict[str, Any]:
     place = event.place
+    held = (
+        {"pickup_point": store_payload(event.store), "pickup_deadline": event.deadline.isoformat()}
+        if event.store and event.deadline
+        else {}
+    )
     return {
         "code": event.code,
         "reason": event.reason,
@@ -34,6 +56,7 @@ def event_payload(event: RawEvent) -> dict[str, Any]:
             "lat": round(place.lat, 4),
             "lng": round(place.lng, 4),
         },
+        **held,
     }
 
 
@@ -93,17 +116,39 @@ def tracking_event(payload: Mapping[str, Any]) -> TrackingEvent:
     )
 
 
+def pickup_point(payload: Mapping[str, Any]) -> PickupPoint:
+    address = payload.get("address") or {}
+    return PickupPoint(
+        id=payload["id"],
+        name=payload.get("name", ""),
+        network=payload.get("network", ""),
+        address=Address(
+            country=address.get("country", ""),
+            postal_code=address.get("postal_code", ""),
+            city=address.get("city", ""),
+            state=address.get("state", ""),
+            line1=address.get("line1", ""),
+        ),
+        hours=payload.get("hours", ""),
+    )
+
+
 def tracking_update(
     payload: Mapping[str, Any], events: Iterable[Mapping[str, Any]]
 ) -> TrackingUpdate:
-    """An event that cannot be read is skipped and kept, as for every real carrier."""
+    """An event that cannot be read is skipped and kept, as for every real carrier. The
+    latest hold at a pickup point names the store and the deadline."""
+    events = list(events)
     read, unreadable = read_each(CARRIER, "event", events, tracking_event)
+    held = next((e for e in reversed(events) if e.get("pickup_point")), None)
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=payload["tracking_number"],
         events=tuple(read),
         estimated_delivery=datetime.fromisoformat(payload["estimated_delivery"]),
         service=payload.get("service", ""),
+        pickup_point=pickup_point(held["pickup_point"]) if held else None,
+        pickup_deadline=datetime.fromisoformat(held["pickup_deadline"]) if held else None,
         unreadable=unreadable,
     )
 

@@ -3,7 +3,9 @@
 Everything is decided by `random.Random(f"{seed}:{tracking_number}")`, so the same shipment
 always tells the same story, whichever process asks and whenever. The parcel's fate (late,
 exception, lost, failed attempts, collected from the pickup point) is drawn first, then the
-times, so a customer's instruction after a failed attempt changes only the future.
+times, so a customer's instruction after a failed attempt changes only the future. Whether a
+cash-on-delivery customer refuses to pay is drawn from a generator of its own, so prepaid
+parcels tell the same story as before that existed.
 Times are local to each scan's place; pickups and deliveries follow the US federal holiday
 calendar, never happen on Sundays, and on Saturdays only for services that deliver then.
 """
@@ -16,10 +18,11 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 
 from carriers.base import FailedDeliveryAction, FailedDeliveryInstruction
-from carriers.sandbox.places import Place, distance_km, midpoint, nearest_hub
+from carriers.sandbox.places import Place, Store, distance_km, midpoint, nearest_hub
 from carriers.sandbox.services import (
     MON_FRI,
     MON_SAT,
+    PICKUP_SERVICE,
     SERVICES,
     ServiceRule,
     add_working_days,
@@ -49,6 +52,7 @@ class SandboxProfile:
     hold_days: int = 5  # business days at the pickup point before going back
     cutoff_hour: int = 17  # labels created later are picked up the next pickup day
     same_day_max_km: float = 100.0
+    cod_refusal_rate: float = 0.1  # cash-on-delivery customers who will not pay
 
     @classmethod
     def with_overrides(cls, settings: Mapping[str, str]) -> SandboxProfile:
@@ -86,6 +90,8 @@ class RawEvent:
     place: Place
     facility: str
     reason: str = ""
+    store: Store | None = None  # where a held parcel waits (code PK)
+    deadline: datetime | None = None  # and until when
 
     @property
     def text(self) -> str:
@@ -117,6 +123,8 @@ class SimulatedShipment:
     service: str
     ship_time: datetime
     seed: str = "0"
+    cash_on_delivery: bool = False
+    store: Store | None = None  # the pickup-point service's store (at `destination`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,10 +197,17 @@ class _Story:
         return moment.astimezone(place.zone)
 
     def scan(
-        self, code: str, moment: datetime, place: Place, facility: str, reason: str = ""
+        self,
+        code: str,
+        moment: datetime,
+        place: Place,
+        facility: str,
+        reason: str = "",
+        store: Store | None = None,
+        deadline: datetime | None = None,
     ) -> None:
         local = moment.astimezone(place.zone).replace(microsecond=0)
-        self.events.append(RawEvent(code, local, place, facility, reason))
+        self.events.append(RawEvent(code, local, place, facility, reason, store, deadline))
 
     def after(self, hours: tuple[float, float]) -> datetime:
         return self.events[-1].at + timedelta(hours=self.rng.uniform(*hours))
@@ -232,8 +247,16 @@ def simulate(
     story.scan("PU", story.at(picked_up, pickup_hours, origin), origin, origin.city)
     first_attempt = add_working_days(promised, fate.delay_days, story.rule.delivery_weekdays)
     _line_haul(story, fate, first_attempt)
-    if not fate.lost:
-        _deliver(story, fate, first_attempt)
+    refuses_to_pay = shipment.cash_on_delivery and (
+        random.Random(f"{shipment.seed}:{shipment.tracking_number}:cod").random()
+        < profile.cod_refusal_rate
+    )
+    if not fate.lost and shipment.service == PICKUP_SERVICE:
+        held_at = story.at(first_attempt, PICKUP_POINT_HOURS, shipment.destination)
+        _hold_at_pickup_point(story, held_at, fate.collected, refuses_to_pay)
+    elif not fate.lost:
+        refused = replace(fate, attempt_failures=(COD_REFUSED,))
+        _deliver(story, refused if refuses_to_pay else fate, first_attempt)
     return Timeline(tuple(story.events), picked_up, promised)
 
 
@@ -280,6 +303,8 @@ def _report_loss(story: _Story, last_seen: Place) -> None:
     story.scan("EX", story.at(reported, (10, 16), last_seen), last_seen, "Claims", "lost")
 
 
+COD_REFUSED, NOT_COLLECTED = "cod_refused", "not_collected"
+BACK_AT_ONCE = frozenset({"address_incorrect", COD_REFUSED})  # no second attempt
 OUT_FOR_DELIVERY_HOURS = (7.0, 9.5)
 PICKUP_POINT_HOURS = (9.0, 12.0)
 RETURN_HOURS = (10.0, 14.0)
@@ -299,7 +324,7 @@ def _deliver(story: _Story, fate: _Fate, day: date) -> None:
             return
         story.scan("NA", moment, destination, "Delivery station", reason)
         next_day = add_working_days(day, 1, weekdays)
-        wrong_address = reason == "address_incorrect"
+        wrong_address = reason in BACK_AT_ONCE
         last_attempt = attempt + 1 == story.profile.max_attempts
         if wrong_address:
             next_at = story.at(add_working_days(day, 1, MON_FRI), RETURN_HOURS, destination)
@@ -310,7 +335,7 @@ def _deliver(story: _Story, fate: _Fate, day: date) -> None:
         if instruction:
             _follow(story, instruction)
         elif wrong_address:
-            _return_to_sender(story, next_at)
+            _return_to_sender(story, next_at, COD_REFUSED if reason == COD_REFUSED else "")
         elif last_attempt:
             _hold_at_pickup_point(story, next_at, fate.collected)
         else:
@@ -350,22 +375,43 @@ def _follow(story: _Story, instruction: Instruction) -> None:
             story.scan("DL", moment, destination, "Front door")
 
 
-def _hold_at_pickup_point(story: _Story, held_at: datetime, collected: bool) -> None:
+def _local_point(place: Place) -> Store:
+    """The delivery station's own counter, where parcels wait after the last failed attempt."""
+    name = f"Pickup point {place.city}"
+    return Store(f"SBX-{place.postal_code}", name, "Sandbox Post", "", *_city(place))
+
+
+def _city(place: Place) -> tuple[str, str, str]:
+    return place.city, place.state, place.postal_code
+
+
+def _hold_at_pickup_point(
+    story: _Story, held_at: datetime, collected: bool, refuses_to_pay: bool = False
+) -> None:
+    """Held `hold_days` business days: collected (paid, for COD), refused at the counter, or
+    sent back the morning after the deadline."""
     destination = story.shipment.destination
-    point = f"Pickup point {destination.city}"
-    story.scan("PK", held_at, destination, point)
+    store = story.shipment.store or _local_point(destination)
     day = held_at.date()
+    give_up = add_working_days(day, story.profile.hold_days, MON_FRI)
+    deadline = datetime.combine(give_up, time(), destination.zone) + timedelta(
+        hours=RETURN_HOURS[0]
+    )
+    story.scan("PK", held_at, destination, store.name, store=store, deadline=deadline)
     if collected:
         pickup = add_working_days(day, story.rng.randint(0, 3), MON_SAT)
-        story.scan("DL", story.at(pickup, (12.0, 19.0), destination), destination, point)
+        moment = story.at(pickup, (12.0, 19.0), destination)
+        if refuses_to_pay:
+            _return_to_sender(story, moment, COD_REFUSED)
+        else:
+            story.scan("DL", moment, destination, store.name)
         return
-    give_up = add_working_days(day, story.profile.hold_days, MON_FRI)
-    _return_to_sender(story, story.at(give_up, RETURN_HOURS, destination))
+    _return_to_sender(story, story.at(give_up, RETURN_HOURS, destination), NOT_COLLECTED)
 
 
-def _return_to_sender(story: _Story, leaves_at: datetime) -> None:
+def _return_to_sender(story: _Story, leaves_at: datetime, reason: str = "") -> None:
     origin, destination = story.shipment.origin, story.shipment.destination
-    story.scan("RS", leaves_at, destination, "Delivery station")
+    story.scan("RS", leaves_at, destination, "Delivery station", reason)
     transit = ground_transit_days(distance_km(origin, destination))
     back = add_working_days(leaves_at.date(), transit, MON_FRI)
     story.scan("RD", story.at(back, (10.0, 16.0), origin), origin, "Shipper")

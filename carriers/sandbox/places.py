@@ -1,5 +1,7 @@
-"""Where the sandbox network's parcels go: places with their time zones, and the hubs
-between them (a dozen and a half real US air and ground hub cities)."""
+"""Where the sandbox network's parcels go: places with their time zones, the hubs between
+them (a dozen and a half real US air and ground hub cities), and the made-up convenience
+stores of its pickup-point service, one per ZIP code, so a tracking number (which carries the
+destination ZIP) names its store."""
 
 from __future__ import annotations
 
@@ -65,3 +67,31 @@ def midpoint(a: Place, b: Place) -> Place:
 
 def nearest_hub(place: Place) -> Place:
     return min(HUBS, key=lambda hub: distance_km(place, hub))
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """A fake pickup point: a corner shop holding parcels for customers to collect."""
+
+    id: str
+    name: str
+    network: str
+    line1: str
+    city: str
+    state: str
+    postal_code: str
+    hours: str = "Mon-Sat 08:00-22:00, Sun 10:00-18:00"
+
+
+STORES = (
+    Store("SBX-NYC-01", "Corner Mart Chelsea", "Corner Mart", "210 W 23rd St", "New York", "NY", "10011"),
+    Store("SBX-BOS-01", "Corner Mart Back Bay", "Corner Mart", "80 Newbury St", "Boston", "MA", "02116"),
+    Store("SBX-ATL-01", "Parcel Locker Midtown", "Sandbox Lockers", "950 Peachtree St NE", "Atlanta", "GA", "30309", "24 hours"),
+    Store("SBX-CHI-01", "Corner Mart Loop", "Corner Mart", "120 S State St", "Chicago", "IL", "60603"),
+    Store("SBX-DAL-01", "Parcel Locker Uptown", "Sandbox Lockers", "2500 McKinney Ave", "Dallas", "TX", "75201", "24 hours"),
+    Store("SBX-DEN-01", "Corner Mart LoDo", "Corner Mart", "1600 Wynkoop St", "Denver", "CO", "80202"),
+    Store("SBX-LAX-01", "Corner Mart Silver Lake", "Corner Mart", "3300 Sunset Blvd", "Los Angeles", "CA", "90026"),
+    Store("SBX-SEA-01", "Parcel Locker Capitol Hill", "Sandbox Lockers", "500 Broadway E", "Seattle", "WA", "98102", "24 hours"),
+)  # fmt: skip
+STORE_BY_ID = {store.id: store for store in STORES}
+STORE_BY_ZIP = {store.postal_code: store for store in STORES}

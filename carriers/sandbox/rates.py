@@ -37,6 +37,7 @@ RATE_CARDS = {
     "express": RateCard(1995, 240, 160, 45),
     "overnight": RateCard(3495, 410, 280, 70),
     "same_day": RateCard(1495, 0, 120, 0),
+    "pickup_point": RateCard(595, 40, 50, 12),  # one stop, no doorsteps
 }
 
 

@@ -21,16 +21,20 @@ from carriers.base import CarrierAccount, CarrierRejected, ShipmentRequest
 from carriers.sandbox.carrier import SandboxCarrier
 from carriers.sandbox.emitter import SandboxEmitter
 from shipflow.clock import AcceleratedClock, Clock, SystemClock
-from shipflow.domain import Address, Parcel
+from shipflow.domain import Address, Money, Parcel, PickupPoint
 
 
 def _shipment_request(body: dict[str, Any]) -> ShipmentRequest:
+    """`cash_on_delivery`: {"amount", "currency"}; `pickup_point`: {"id"} of a sandbox store."""
+    cod, point = body.get("cash_on_delivery"), body.get("pickup_point")
     return ShipmentRequest(
         shipper=Address(**body["shipper"]),
         recipient=Address(**body["recipient"]),
         parcels=[Parcel(**p) for p in body.get("parcels") or [{"weight_g": 500}]],
         service=body.get("service", "ground"),
         reference=body.get("reference", ""),
+        cash_on_delivery=Money(cod["amount"], cod["currency"]) if cod else None,
+        pickup_point=PickupPoint(point["id"]) if point else None,
     )
 
 

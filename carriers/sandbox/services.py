@@ -40,7 +40,10 @@ SERVICES = {
     "economy": ServiceRule(
         ServiceLevel.ECONOMY, MON_FRI, False, lambda km: ground_transit_days(km) + 2
     ),
+    # Ground to a store (`places.STORES`) the customer collects from, stores open Saturdays.
+    "pickup_point": ServiceRule(ServiceLevel.PICKUP_POINT, MON_SAT, False, ground_transit_days),
 }
+PICKUP_SERVICE = "pickup_point"
 
 
 def transit_days(service: str, km: float) -> int:

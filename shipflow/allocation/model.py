@@ -14,6 +14,7 @@ LEVEL_RANK = {
     ServiceLevel.STANDARD: 1,
     ServiceLevel.EXPRESS: 2,
     ServiceLevel.SAME_DAY: 3,
+    ServiceLevel.PICKUP_POINT: 1,  # not a speed: matched on its own (`rules._service_level`)
 }
 
 _PO_BOX = re.compile(r"\b(p\.?\s*o\.?\s*box|post\s+office\s+box|pob\s*\d|box\s*#?\s*\d+$)", re.I)

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from carriers.base import Capability
 from shipflow.allocation.model import LEVEL_RANK, Option, Order, Rejection, is_po_box
-from shipflow.domain import Parcel
+from shipflow.domain import Parcel, ServiceLevel
 from shipflow.geo import ServiceArea
 
 DEFAULT_MAX_P_LATE = 0.5  # a deliver-by date rejects options more likely late than on time
@@ -124,7 +125,7 @@ class ServiceRules:
     max_side_mm: int | None = None
     max_length_plus_girth_mm: int | None = None
     dim_divisor: int | None = None
-    cash_on_delivery: bool = False
+    cash_on_delivery: bool | None = None  # None: as the carrier can; False: the brand says no
     max_declared_value_cents: int | None = None
     hazmat: bool = False
     signature: bool = True
@@ -145,7 +146,7 @@ class ServiceRules:
         flags = {
             name: _get(data, name, bool, where, default)
             for name, default in [
-                ("cash_on_delivery", False), ("hazmat", False), ("signature", True),
+                ("cash_on_delivery", None), ("hazmat", False), ("signature", True),
                 ("po_box", False), ("residential", True),
             ]
         }  # fmt: skip
@@ -240,9 +241,20 @@ def _max_girth(order: Order, _: Option, r: ServiceRules) -> str | None:
     )
 
 
-def _cash_on_delivery(order: Order, _: Option, r: ServiceRules) -> str | None:
-    if order.attributes.cash_on_delivery_cents and not r.cash_on_delivery:
-        return "cash on delivery not offered"
+def _cash_on_delivery(order: Order, option: Option, r: ServiceRules) -> str | None:
+    if not order.attributes.cash_on_delivery_cents:
+        return None
+    if Capability.CASH_ON_DELIVERY not in option.service.capabilities:
+        return "carrier does not collect cash on delivery"
+    return "cash on delivery not offered" if r.cash_on_delivery is False else None
+
+
+def _pickup_point(order: Order, option: Option, _: ServiceRules) -> str | None:
+    to_point = order.level is ServiceLevel.PICKUP_POINT
+    if to_point and Capability.PICKUP_POINT_DELIVERY not in option.service.capabilities:
+        return "carrier does not deliver to pickup points"
+    if to_point != (option.service.level is ServiceLevel.PICKUP_POINT):
+        return "delivers to the address" if to_point else "delivers to a pickup point"
     return None
 
 
@@ -271,7 +283,8 @@ def _residential(order: Order, _: Option, r: ServiceRules) -> str | None:
 
 
 def _service_level(order: Order, option: Option, _: ServiceRules) -> str | None:
-    if order.deliver_by is not None:
+    """Speed only: a pickup-point order and service are matched by `_pickup_point`."""
+    if order.deliver_by is not None or order.level is ServiceLevel.PICKUP_POINT:
         return None  # a date is judged by the deadline rule instead
     offered = option.service.level
     if LEVEL_RANK[offered] < LEVEL_RANK[order.level]:
@@ -293,6 +306,7 @@ PARCEL_CHECKS: tuple[tuple[str, Check], ...] = (
 )
 ORDER_CHECKS: tuple[tuple[str, Check], ...] = (
     ("cash_on_delivery", _cash_on_delivery),
+    ("pickup_point", _pickup_point),
     ("declared_value", _declared_value),
     ("hazmat", _flag("hazmat", "hazmat", "hazardous materials not accepted")),
     ("signature", _flag("signature", "signature", "signature on delivery not offered")),

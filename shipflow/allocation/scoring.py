@@ -27,6 +27,7 @@ DEFAULT_PROMISE_DAYS = {
     ServiceLevel.EXPRESS: 2,
     ServiceLevel.STANDARD: 5,
     ServiceLevel.ECONOMY: 8,
+    ServiceLevel.PICKUP_POINT: 5,  # ground to the store
 }
 
 

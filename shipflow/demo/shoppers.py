@@ -7,7 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from carriers.sandbox.carrier import place_of_zip
+from carriers.sandbox.places import STORES, Place, distance_km
 from shipflow.config import ProductConfig
+from shipflow.domain import Address, PickupPoint
 from shipflow.orders import LineInput
 
 FIRST = [
@@ -73,6 +76,20 @@ class DemoOrder:
     language: str
     ship_to: dict
     lines: tuple[LineInput, ...]
+    cash_on_delivery: int = 0
+    pickup_point: PickupPoint | None = None
+
+
+PICKUP_SHARE = 0.15  # shoppers who choose a store near them at checkout
+COD_SHARE = 0.1  # shoppers who pay on delivery
+
+
+def nearest_store(lat: float, lng: float) -> PickupPoint:
+    """The sandbox carrier's store nearest to a shopper, as a checkout's store picker gives it."""
+    here = Place("", "", lat, lng)
+    store = min(STORES, key=lambda s: distance_km(here, place_of_zip(s.postal_code) or here))
+    address = Address("US", store.postal_code, store.city, store.state, store.line1)
+    return PickupPoint(store.id, store.name, store.network, address, store.hours)
 
 
 @cache
@@ -86,6 +103,7 @@ class DemoShoppers:
     def __init__(self, products: Sequence[ProductConfig], seed: int) -> None:
         self.products = list(products)
         self.random = random.Random(seed)
+        self.checkout = random.Random(f"{seed}:checkout")  # apart, so the orders stay the same
         self.count = 0
 
     def next_order(self) -> DemoOrder:
@@ -94,6 +112,8 @@ class DemoShoppers:
         place = pick.choice(_deliverable_zips())
         first, last = pick.choice(FIRST), pick.choice(LAST)
         chosen = pick.sample(self.products, k=min(len(self.products), pick.choice([1, 1, 1, 2])))
+        to_store = self.checkout.random() < PICKUP_SHARE
+        cod = self.checkout.random() < COD_SHARE
         return DemoOrder(
             order_number=f"D{self.count:06d}-{pick.randrange(1000, 9999)}",
             customer_name=f"{first} {last}",
@@ -111,4 +131,8 @@ class DemoShoppers:
             lines=tuple(
                 LineInput(sku=p.sku, quantity=1, unit_price=p.price, name=p.name) for p in chosen
             ),
+            cash_on_delivery=sum(p.price for p in chosen) if cod else 0,
+            pickup_point=nearest_store(float(place["lat"]), float(place["long"]))
+            if to_store
+            else None,
         )

@@ -143,6 +143,8 @@ class DemoTraffic:
                         customer_name=demo.customer_name,
                         customer_email=demo.customer_email,
                         language=demo.language,
+                        cash_on_delivery=demo.cash_on_delivery,
+                        pickup_point=demo.pickup_point,
                     )
                     shipment = self.fulfilment.ship(session, order)
                     self._watch(shipment)

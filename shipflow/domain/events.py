@@ -57,7 +57,12 @@ class DeliveryAttemptFailed(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class AvailableForPickup(DomainEvent):
+    """Ready for the customer at a pickup point: which one (`PickupPoint` as a dict: id,
+    name, network, address, hours) and the day it goes back if nobody collects it."""
+
     topic: ClassVar[str] = "shipment.available_for_pickup"
+    pickup_point: dict[str, Any] | None = None
+    pickup_deadline: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +74,7 @@ class ShipmentException(DomainEvent):
 @dataclass(frozen=True, kw_only=True)
 class ReturningToSender(DomainEvent):
     topic: ClassVar[str] = "shipment.returning_to_sender"
+    reason: Reason | None = None  # not_collected, cod_refused: a failed delivery to follow up
 
 
 @dataclass(frozen=True, kw_only=True)

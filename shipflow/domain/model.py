@@ -15,6 +15,7 @@ class ServiceLevel(enum.StrEnum):
     EXPRESS = "express"
     STANDARD = "standard"
     ECONOMY = "economy"
+    PICKUP_POINT = "pickup_point"  # to a store or locker the customer collects from
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ class CarrierService:
     level: ServiceLevel = ServiceLevel.STANDARD
     delivery_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Saturday delivery adds 5
     account: str = "default"
+    capabilities: frozenset[str] = frozenset()  # its carrier's (carriers.base.Capability values)
 
     @property
     def key(self) -> str:

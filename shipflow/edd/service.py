@@ -60,6 +60,13 @@ class BrandSetup:
         standard = tuple(s for s in self.services if s.level == ServiceLevel.STANDARD)
         return standard or self.services
 
+    def services_at(self, level: ServiceLevel) -> tuple[CarrierService, ...]:
+        """The services a quote at `level` may use: standard as a product page promises it,
+        or another level a checkout offers (`pickup_point`: to a store)."""
+        if level is ServiceLevel.STANDARD:
+            return self.standard_services
+        return tuple(s for s in self.services if s.level == level)
+
     def cutoffs(self) -> dict[str, tuple[time, str]]:
         return {w.code: (w.cutoff, w.timezone) for w in self.warehouses}
 
@@ -150,17 +157,28 @@ class EddService:
         return model
 
     def quote(
-        self, brand: BrandConfig, sku: str, postal_code: str, country: str, now: datetime
+        self,
+        brand: BrandConfig,
+        sku: str,
+        postal_code: str,
+        country: str,
+        now: datetime,
+        level: ServiceLevel = ServiceLevel.STANDARD,
     ) -> Estimate:
-        """The promise for one unit of `sku` ordered `now`, cached for the minute."""
+        """The promise for one unit of `sku` ordered `now` at `level`, cached for the minute."""
         setup = self.setup(brand)
         if sku not in setup.skus:
             raise InvalidQuery("sku", f"{setup.config.name} sells no product with SKU {sku!r}", 404)
+        services = setup.services_at(level)
+        if not services:
+            raise InvalidQuery(
+                "service_level", f"{setup.config.name} offers no {level} service", 404
+            )
         if len(country) != 2 or not country.isalpha():
             raise InvalidQuery("country", "expected a two-letter country code like US")
         model = self.model(brand.code)
         minute = now.replace(second=0, microsecond=0)
-        key = (brand.code, sku, country.upper(), postal_code, minute)
+        key = (brand.code, sku, country.upper(), postal_code, minute, level)
         cached = self._quotes.get(key)
         if cached is not None:
             return cached
@@ -169,7 +187,7 @@ class EddService:
             raise InvalidQuery("postal_code", f"{postal_code!r} is not a known postal code")
         result = estimate(
             setup.warehouses,
-            setup.standard_services,
+            services,
             model,
             sku,
             1,

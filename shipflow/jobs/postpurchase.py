@@ -15,10 +15,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from shipflow import customer_messages as customer
+from shipflow import pickup_points
 from shipflow.brands import brand_config
 from shipflow.channel_orders import refund_return
 from shipflow.domain import Reason, Status
-from shipflow.domain.events import Delivered, OutForDelivery, ShipmentDelayed, ShipmentShipped
+from shipflow.domain.events import (
+    AvailableForPickup,
+    Delivered,
+    OutForDelivery,
+    ShipmentDelayed,
+    ShipmentShipped,
+)
 from shipflow.i18n import format_day
 from shipflow.notify.templates import Milestone
 from shipflow.notify.transports import post_signed
@@ -37,6 +44,7 @@ MILESTONE_OF_TOPIC = {
     OutForDelivery.topic: Milestone.OUT_FOR_DELIVERY,
     Delivered.topic: Milestone.DELIVERED,
     ShipmentDelayed.topic: Milestone.DELAYED,
+    AvailableForPickup.topic: Milestone.READY_FOR_PICKUP,
 }
 # What a return parcel's milestone means for the return (first scan, arrival).
 RETURN_STATUS_OF_TOPIC = {
@@ -61,6 +69,17 @@ def on_attempt_failed(runtime: Runtime, session: Session, message: OutboxMessage
     ndr_service(runtime, session).on_attempt_failed(
         shipment, Reason(reason) if reason else None, runtime.clock.now()
     )
+
+
+def on_uncollected(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+    """A parcel going back because nobody collected it from the pickup point, or the customer
+    refused to pay on delivery, is followed up as a failed delivery: the customer may still
+    choose a redelivery before it reaches the warehouse."""
+    shipment = _shipment(session, message.payload)
+    reason = message.payload.get("reason")
+    if shipment is None or shipment.kind != "forward" or reason not in pickup_points.UNCOLLECTED:
+        return
+    _follow_up_uncollected(runtime, session, shipment, Reason(reason), runtime.clock.now())
 
 
 def on_milestone(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
@@ -101,26 +120,57 @@ def _message_customer(
     ):
         return
     order = session.get_one(Order, shipment.order_id)
-    brand = session.get_one(Brand, shipment.brand_id)
-    language = customer.language_of(session, order, runtime.settings)
-    link = tracking_link(brand.code, shipment.id, runtime)
     day = payload.get("predicted_date") or shipment.predicted_date or shipment.promised_date
     when = date.fromisoformat(day) if isinstance(day, str) else day
+    tell_customer(
+        session,
+        runtime,
+        shipment,
+        order,
+        MILESTONE_OF_TOPIC[topic],
+        now,
+        when=when,
+        discriminator=str(when) if topic == ShipmentDelayed.topic else "",
+    )
+
+
+def tell_customer(
+    session: Session,
+    runtime: Runtime,
+    shipment: Shipment,
+    order: Order,
+    milestone: Milestone,
+    now: datetime,
+    *,
+    when: date | None = None,
+    discriminator: str = "",
+) -> None:
+    """Queue a milestone message about one parcel: its link, delivery date, pickup point and,
+    for an order in several parcels, which one it is."""
+    brand = session.get_one(Brand, shipment.brand_id)
+    language = customer.language_of(session, order, runtime.settings)
+    zone = customer.zone_for(order.ship_to or {})
+    link = tracking_link(brand.code, shipment.id, runtime)
+    pickup = pickup_points.message_context(
+        shipment.pickup_point, shipment.pickup_deadline, language, zone
+    )
     customer.queue(
         session,
         brand=brand,
         order=order,
-        milestone=MILESTONE_OF_TOPIC[topic],
+        milestone=milestone,
         context={
             "link": link,
             "feedback_link": f"{link}#feedback",
             "delivery_date": format_day(when, with_year=True, language=language) if when else "",
+            **pickup,
         },
         now=now,
-        customer_zone=customer.zone_for(order.ship_to or {}),
+        customer_zone=zone,
         settings=runtime.settings,
         shipment_id=shipment.id,
-        discriminator=str(when) if topic == ShipmentDelayed.topic else "",
+        discriminator=discriminator,
+        parcel=customer.parcel_position(order, shipment.id),
     )
 
 
@@ -155,6 +205,50 @@ def deliver_messages(runtime: Runtime) -> int:
         sent = customer.deliver_due(session, runtime.clock.now(), runtime.customer_senders)
         session.commit()
         return sent
+
+
+def remind_pickups(runtime: Runtime) -> int:
+    """Parcels waiting at a pickup point: a reminder on each of the brand's
+    `notifications.pickup_reminder_days` before the deadline (once each, never after pickup);
+    past the deadline, the failed-delivery follow-up. Returns how many parcels were acted on."""
+    now = runtime.clock.now()
+    acted = 0
+    with runtime.sessions() as session:
+        for shipment in pickup_points.waiting(session):
+            deadline = shipment.pickup_deadline
+            if deadline is None or shipment.order_id is None:
+                continue
+            if now >= deadline:
+                acted += _follow_up_uncollected(
+                    runtime, session, shipment, Reason.NOT_COLLECTED, now
+                )
+                continue
+            brand = brand_config(session, shipment.brand_id, runtime.settings)
+            days = brand.notifications.pickup_reminder_days if brand else []
+            due = pickup_points.reminder_due(deadline, now, days)
+            if due is None:
+                continue
+            order = session.get_one(Order, shipment.order_id)
+            milestone = Milestone.PICKUP_REMINDER
+            tell_customer(
+                session, runtime, shipment, order, milestone, now, discriminator=f"{due}d"
+            )
+            acted += 1
+        session.commit()
+    return acted
+
+
+def _follow_up_uncollected(
+    runtime: Runtime, session: Session, shipment: Shipment, reason: Reason, now: datetime
+) -> bool:
+    """Counted once as a failed attempt: the deadline passing, the carrier's return scan that
+    follows it, and a refused COD's attempt and return are one failure, not two."""
+    ndr = ndr_service(runtime, session)
+    case = ndr.case_of(shipment.id)
+    if case is not None and case.reason == reason.value:
+        return False
+    ndr.on_attempt_failed(shipment, reason, now)
+    return True
 
 
 def follow_up_failed_deliveries(runtime: Runtime) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from carriers.base import (
@@ -21,7 +21,7 @@ from shipflow import customer_messages as customer
 from shipflow.brands import brand_config
 from shipflow.clock import Clock
 from shipflow.config import Settings
-from shipflow.domain import Address, Reason
+from shipflow.domain import Address, Reason, Status
 from shipflow.links import make_token
 from shipflow.ndr.workflow import (
     OPEN_STATES,
@@ -249,7 +249,7 @@ class NdrService:
                 kind="ndr_ops_task",
                 severity="warning",
                 dedupe_key=key,
-                title=f"Failed delivery needs a person: {shipment.carrier} {shipment.tracking_number}",
+                title=_ops_title(row, shipment),
                 details={"case_id": row.id, "action": row.action, "reason": row.reason},
                 created_at=now,
             )
@@ -269,6 +269,41 @@ class NdrService:
         except CarrierError as exc:
             row.action_details = {**(row.action_details or {}), "last_error": str(exc)}
             self._ops_task(row, shipment, row.last_contact_at)
+
+
+COD_RISK_ATTEMPTS = 2  # failed attempts after which a COD parcel is likely to go back
+
+
+def _ops_title(row: NdrCaseRow, shipment: Shipment) -> str:
+    """Names a refused cash-on-delivery parcel as such: it costs the brand both ways."""
+    what = "COD refused" if row.reason == Reason.COD_REFUSED.value else "Failed delivery"
+    return f"{what}, needs a person: {shipment.carrier} {shipment.tracking_number}"
+
+
+def failed_delivery_queue(session: Session, brand_id: str, limit: int, cod_at_risk: bool = False):
+    """Rows of (case, shipment, order number, COD amount, currency), newest contact first: the
+    cases waiting for a person, or (`cod_at_risk`) the cash-on-delivery parcels still out
+    that failed several times or were refused, whose return to origin costs the brand twice."""
+    if cod_at_risk:
+        which = [
+            Order.cash_on_delivery > 0,
+            NdrCaseRow.state != CaseState.RESOLVED.value,
+            Shipment.status.not_in((Status.DELIVERED.value, Status.RETURNED_TO_SENDER.value)),
+            or_(
+                NdrCaseRow.attempts >= COD_RISK_ATTEMPTS,
+                NdrCaseRow.reason == Reason.COD_REFUSED.value,
+            ),
+        ]
+    else:
+        which = [NdrCaseRow.state == CaseState.OPS_TASK.value]
+    return session.execute(
+        select(NdrCaseRow, Shipment, Order.order_number, Order.cash_on_delivery, Order.currency)
+        .join(Shipment, Shipment.id == NdrCaseRow.shipment_id)
+        .outerjoin(Order, Order.id == Shipment.order_id)
+        .where(NdrCaseRow.brand_id == brand_id, *which)
+        .order_by(NdrCaseRow.last_contact_at.desc())
+        .limit(limit)
+    ).all()
 
 
 def ndr_metrics(session: Session, brand_id: str) -> list[dict]:

@@ -19,6 +19,8 @@ class Milestone(enum.StrEnum):
     DELIVERED = "delivered"
     DELAYED = "delayed"
     ATTEMPT_FAILED = "attempt_failed"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    PICKUP_REMINDER = "pickup_reminder"
     RETURN_APPROVED = "return_approved"
     RETURN_RECEIVED = "return_received"
     REFUND_ISSUED = "refund_issued"
@@ -60,6 +62,19 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
             "The carrier could not deliver your parcel. Pick a new date, fix the address or "
             "collect it nearby: {{ action_link }}",
         ),
+        M.READY_FOR_PICKUP: _t(
+            "Your {{ brand }} order is ready for pickup",
+            "Your parcel is waiting for you at {{ pickup_name }}, {{ pickup_address }}.\n"
+            "{% if pickup_hours %}Opening hours: {{ pickup_hours }}\n{% endif %}"
+            "{% if pickup_deadline %}Please collect it by {{ pickup_deadline }}.\n{% endif %}"
+            "Track it: {{ link }}",
+        ),
+        M.PICKUP_REMINDER: _t(
+            "Reminder: collect your {{ brand }} order by {{ pickup_deadline }}",
+            "Your parcel is still waiting at {{ pickup_name }}, {{ pickup_address }}. "
+            "Please collect it by {{ pickup_deadline }}, or it will be sent back to us.\n"
+            "Track it: {{ link }}",
+        ),
         M.RETURN_APPROVED: _t(
             "Your return for order {{ order_number }} is approved",
             "Your prepaid return label is ready: {{ label_link }}",
@@ -94,6 +109,18 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
             "投遞未成功：請為訂單 {{ order_number }} 選擇新的投遞方式",
             "物流業者未能投遞您的包裹。請選擇新的日期、修正地址或改至附近取件：{{ action_link }}",
         ),
+        M.READY_FOR_PICKUP: _t(
+            "您的 {{ brand }} 訂單已可取件",
+            "您的包裹已送達 {{ pickup_name }}（{{ pickup_address }}），等候您取件。\n"
+            "{% if pickup_hours %}營業時間：{{ pickup_hours }}\n{% endif %}"
+            "{% if pickup_deadline %}請於 {{ pickup_deadline }} 前取件。\n{% endif %}"
+            "追蹤包裹：{{ link }}",
+        ),
+        M.PICKUP_REMINDER: _t(
+            "提醒：請於 {{ pickup_deadline }} 前領取您的 {{ brand }} 訂單",
+            "您的包裹仍在 {{ pickup_name }}（{{ pickup_address }}）等候取件。"
+            "請於 {{ pickup_deadline }} 前取件，逾期將退回。\n追蹤包裹：{{ link }}",
+        ),
         M.RETURN_APPROVED: _t(
             "您訂單 {{ order_number }} 的退貨已核准",
             "您的預付退貨標籤已準備好：{{ label_link }}",
@@ -125,6 +152,18 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
         M.ATTEMPT_FAILED: _t(
             "派送未成功：请为订单 {{ order_number }} 选择新的派送方式",
             "快递公司未能派送您的包裹。请选择新的日期、修改地址或改为附近自提：{{ action_link }}",
+        ),
+        M.READY_FOR_PICKUP: _t(
+            "您的 {{ brand }} 订单可以取件了",
+            "您的包裹已到达 {{ pickup_name }}（{{ pickup_address }}），等您取件。\n"
+            "{% if pickup_hours %}营业时间：{{ pickup_hours }}\n{% endif %}"
+            "{% if pickup_deadline %}请于 {{ pickup_deadline }} 前取件。\n{% endif %}"
+            "追踪包裹：{{ link }}",
+        ),
+        M.PICKUP_REMINDER: _t(
+            "提醒：请于 {{ pickup_deadline }} 前领取您的 {{ brand }} 订单",
+            "您的包裹仍在 {{ pickup_name }}（{{ pickup_address }}）等您取件。"
+            "请于 {{ pickup_deadline }} 前取件，逾期将退回。\n追踪包裹：{{ link }}",
         ),
         M.RETURN_APPROVED: _t(
             "您订单 {{ order_number }} 的退货已批准",
@@ -161,6 +200,18 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
             "配送業者がお荷物をお届けできませんでした。再配達日の指定、住所の修正、"
             "近くでの受け取りはこちら：{{ action_link }}",
         ),
+        M.READY_FOR_PICKUP: _t(
+            "{{ brand }} のご注文の受け取り準備ができました",
+            "お荷物は {{ pickup_name }}（{{ pickup_address }}）でお受け取りいただけます。\n"
+            "{% if pickup_hours %}営業時間：{{ pickup_hours }}\n{% endif %}"
+            "{% if pickup_deadline %}{{ pickup_deadline }} までにお受け取りください。\n{% endif %}"
+            "配送状況：{{ link }}",
+        ),
+        M.PICKUP_REMINDER: _t(
+            "{{ pickup_deadline }} までに {{ brand }} のご注文をお受け取りください",
+            "お荷物は {{ pickup_name }}（{{ pickup_address }}）でお待ちしています。"
+            "{{ pickup_deadline }} を過ぎると返送されます。\n配送状況：{{ link }}",
+        ),
         M.RETURN_APPROVED: _t(
             "ご注文 {{ order_number }} の返品を承認しました",
             "送料無料の返品ラベルをご用意しました：{{ label_link }}",
@@ -196,6 +247,19 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
             "شرکت حمل نتوانست مرسولهٔ شما را تحویل دهد. تاریخ جدید انتخاب کنید، نشانی را اصلاح کنید "
             "یا آن را از نزدیک‌ترین نقطه تحویل بگیرید: {{ action_link }}",
         ),
+        M.READY_FOR_PICKUP: _t(
+            "سفارش {{ brand }} شما آمادهٔ تحویل گرفتن است",
+            "مرسولهٔ شما در {{ pickup_name }}، {{ pickup_address }} منتظر شماست.\n"
+            "{% if pickup_hours %}ساعت کاری: {{ pickup_hours }}\n{% endif %}"
+            "{% if pickup_deadline %}لطفاً تا {{ pickup_deadline }} آن را تحویل بگیرید.\n{% endif %}"
+            "پیگیری مرسوله: {{ link }}",
+        ),
+        M.PICKUP_REMINDER: _t(
+            "یادآوری: سفارش {{ brand }} خود را تا {{ pickup_deadline }} تحویل بگیرید",
+            "مرسولهٔ شما هنوز در {{ pickup_name }}، {{ pickup_address }} منتظر شماست. "
+            "اگر تا {{ pickup_deadline }} تحویل گرفته نشود، به فرستنده بازمی‌گردد.\n"
+            "پیگیری مرسوله: {{ link }}",
+        ),
         M.RETURN_APPROVED: _t(
             "مرجوعی سفارش {{ order_number }} تأیید شد",
             "برچسب مرجوعی پیش‌پرداخت شما آماده است: {{ label_link }}",
@@ -209,6 +273,20 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
         ),
     },
 }
+
+# "Parcel 2 of 3" before the body of a message about one of an order's several parcels.
+PARCEL_OF = {
+    "en": "Parcel {n} of {total}: ",
+    "zh-Hant": "第 {n} 件包裹（共 {total} 件）：",
+    "zh-Hans": "第 {n} 件包裹（共 {total} 件）：",
+    "ja": "{total} 個口のうち {n} 個目：",
+    "fa": "بستهٔ {n} از {total}: ",
+}
+
+
+def parcel_of(language: str, n: int, total: int) -> str:
+    return PARCEL_OF.get(language, PARCEL_OF["en"]).format(n=n, total=total)
+
 
 _sandbox = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 

@@ -193,6 +193,9 @@ class Order(Base):
     cancelled_at: Mapped[datetime | None]
     attention: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")  # problems
     source_details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # Collected by the driver or store, minor units of `currency`; 0: prepaid (pickup_cod_1).
+    cash_on_delivery: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    pickup_point: Mapped[dict[str, Any] | None]  # a store chosen at checkout (`pickup_points`)
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.position"
@@ -251,6 +254,9 @@ class Shipment(Base):
     # Where it goes, kept on the row so lane statistics need no join (migration alerts_1).
     destination_state: Mapped[str] = mapped_column(String(64), default="", server_default="")
     destination_postal_code: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # Where the parcel waits for the customer and until when, as the carrier last said.
+    pickup_point: Mapped[dict[str, Any] | None]
+    pickup_deadline: Mapped[datetime | None]
 
     order: Mapped[Order | None] = relationship(back_populates="shipments")
     parcels: Mapped[list[ParcelRow]] = relationship(

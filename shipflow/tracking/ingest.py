@@ -11,12 +11,13 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shipflow import pickup_points
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
 from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
@@ -153,9 +154,12 @@ def _publish_change(
     )
     milestone = MILESTONES.get(status)
     if milestone is not None:
-        extra: dict[str, Any] = (
-            {"reason": reason} if "reason" in milestone.__dataclass_fields__ else {}
-        )
+        known = {
+            "reason": reason,
+            "pickup_point": shipment.pickup_point,
+            "pickup_deadline": shipment.pickup_deadline,
+        }
+        extra = {k: v for k, v in known.items() if k in milestone.__dataclass_fields__}
         publish(session, milestone(**common, **extra))
 
 
@@ -193,6 +197,7 @@ def ingest(
     # Read the status again under it, as a writer that committed meanwhile may have moved it.
     session.refresh(shipment)
     previous = Status(shipment.status)
+    pickup_points.record(shipment, update)
     rows = list(
         session.scalars(
             select(TrackingEventRow)

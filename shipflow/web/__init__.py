@@ -29,8 +29,8 @@ from shipflow.web.problems import (
 )
 from shipflow.web.ratelimit import make_limiter
 from shipflow.web.returns_portal import routes as returns_portal
-from shipflow.web.store_map import routes as store_map
 from shipflow.web.shopify_app import routes as shopify_app
+from shipflow.web.store_map import routes as store_map
 from shipflow.web.tracking_page import routes as tracking_page
 from shipflow.web.widget import routes as widget
 

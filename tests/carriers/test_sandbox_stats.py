@@ -13,7 +13,7 @@ import pytest
 
 from carriers.sandbox.network import SandboxProfile, SimulatedShipment, simulate
 from carriers.sandbox.places import HUBS, Place, distance_km
-from carriers.sandbox.services import SERVICES, add_working_days, transit_days
+from carriers.sandbox.services import PICKUP_SERVICE, SERVICES, add_working_days, transit_days
 
 PARCELS = 4000
 PROFILE = SandboxProfile(
@@ -26,6 +26,7 @@ PROFILE = SandboxProfile(
 )
 US_HOLIDAYS = holidays.US(years=range(2026, 2028))
 SATURDAY_SERVICES = {"same_day", "overnight", "express"}
+DOOR_SERVICES = [s for s in SERVICES if s != PICKUP_SERVICE]  # pickup_point: test_sandbox_pickup
 
 
 def _random_place(rng: random.Random) -> Place:
@@ -39,7 +40,7 @@ def _shipments(count: int, seed: str = "stats") -> list[SimulatedShipment]:
     shipments = []
     for i in range(count):
         origin = _random_place(rng)
-        service = rng.choice([s for s in SERVICES if s != "same_day"])
+        service = rng.choice([s for s in DOOR_SERVICES if s != "same_day"])
         destination = _random_place(rng)
         if rng.random() < 0.1:  # same-day parcels stay in town
             service, destination = "same_day", replace(origin, lng=origin.lng + 0.3)
@@ -99,7 +100,7 @@ def test_transit_days_grow_with_service_level_and_distance():
 
 
 def test_mean_calendar_days_are_ordered_by_service(simulated):
-    days: dict[str, list[int]] = {s: [] for s in SERVICES}
+    days: dict[str, list[int]] = {s: [] for s in DOOR_SERVICES}
     for shipment, timeline in simulated:
         if "DL" in _codes(timeline):
             delivered = next(e.at for e in timeline.events if e.code == "DL")

@@ -133,3 +133,18 @@ def test_quotes_survive_a_database_without_models(tmp_path):
 def test_a_country_nobody_ships_to_gets_no_date(client):
     body = get(client, country="DE", postal_code="10115").get_json()
     assert body == {"available": False, "reason": "no_estimate"}
+
+
+def test_a_pickup_option_gets_its_own_date(client, clock, brand_id):
+    clock.current = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    home = get(client).get_json()
+    pickup = get(client, service_level="pickup_point").get_json()
+    assert pickup["available"] is True and pickup["service"] == "pickup_point"
+    assert home["service"] != "pickup_point"
+    assert date.fromisoformat(pickup["promise_date"]) >= date(2026, 11, 24)
+
+
+def test_an_unknown_service_level_is_named(client, brand_id):
+    response = get(client, service_level="drone")
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["field"] == "service_level"

@@ -22,6 +22,10 @@ CONTEXT = {
     "action_link": "https://n/1",
     "label_link": "https://r/1",
     "amount": "$39.00",
+    "pickup_name": "Corner Mart Loop",
+    "pickup_address": "120 S State St, Chicago, IL, 60603",
+    "pickup_hours": "Mon-Sat 08:00-22:00",
+    "pickup_deadline": "Sat, Nov 28",
 }
 
 

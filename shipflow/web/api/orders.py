@@ -7,12 +7,20 @@ from flask_openapi3 import Tag
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from shipflow.domain import Address, PickupPoint
 from shipflow.orders import DuplicateOrderNumber, LineInput, create_order
 from shipflow.store.models import Order
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.pagination import page, paginate
 from shipflow.web.api.routes import bp
-from shipflow.web.api.schemas import IdPath, OrderIn, OrderOut, OrderPage, PageQuery
+from shipflow.web.api.schemas import (
+    IdPath,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    PageQuery,
+    PickupPointIn,
+)
 from shipflow.web.problems import field_problem, not_found
 
 TAG = Tag(name="orders")
@@ -37,6 +45,16 @@ def brand_order(order_id: str) -> Order | None:
     )
 
 
+def _pickup_point(given: PickupPointIn | None) -> PickupPoint | None:
+    if given is None:
+        return None
+    address = given.address
+    return PickupPoint(
+        **given.model_dump(exclude={"address"}),
+        address=Address(**address.model_dump()) if address else None,
+    )
+
+
 @bp.post(
     "/orders",
     tags=[TAG],
@@ -58,6 +76,8 @@ def post_order(body: OrderIn):
             customer_email=str(body.customer.email or ""),
             customer_phone=body.customer.phone,
             language=body.language,
+            cash_on_delivery=body.cash_on_delivery,
+            pickup_point=_pickup_point(body.pickup_point),
         )
     except DuplicateOrderNumber:
         raise field_problem("order_number", "already used by another order of your brand") from None

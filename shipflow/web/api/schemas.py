@@ -64,6 +64,16 @@ class OrderLineIn(Input):
     unit_price: MinorUnits = 0
 
 
+class PickupPointIn(Input):
+    """A store or locker the customer chose at checkout (its id in the carrier's network)."""
+
+    id: Annotated[SingleLine, Field(min_length=1, max_length=64)]
+    name: Text = ""
+    network: Annotated[SingleLine, Field(max_length=64)] = ""
+    address: AddressIn | None = None
+    hours: Text = ""
+
+
 class OrderIn(Input):
     order_number: Annotated[SingleLine, Field(min_length=1, max_length=64)]
     placed_at: AwareDatetime | None = None
@@ -72,6 +82,10 @@ class OrderIn(Input):
     currency: Currency
     language: Annotated[SingleLine, Field(max_length=16)] = "en"
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=500)]
+    cash_on_delivery: Annotated[
+        MinorUnits, Field(description="minor units to collect on delivery; 0: prepaid")
+    ] = 0
+    pickup_point: PickupPointIn | None = None
 
 
 class OrderLineOut(Output):
@@ -101,6 +115,8 @@ class OrderOut(Output):
         description="what needs a person before it ships (a missing or unmapped field)"
     )
     source_account: str | None = Field(description="the channel account of a shop's order")
+    cash_on_delivery: int
+    pickup_point: dict | None
 
 
 class ParcelIn(Input):

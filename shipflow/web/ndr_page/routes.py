@@ -47,6 +47,8 @@ REASONS = {
     Reason.ACCESS_PROBLEM: N_("The driver could not get to the door (gate, code or building)."),
     Reason.WEATHER: N_("Bad weather stopped the delivery."),
     Reason.PAYMENT_REQUIRED: N_("A payment is due before delivery."),
+    Reason.COD_REFUSED: N_("The payment due on delivery was not made."),
+    Reason.NOT_COLLECTED: N_("The parcel was not collected from the pickup point in time."),
 }
 ACTIONS = {
     Action.REATTEMPT: N_("Deliver again on another day"),

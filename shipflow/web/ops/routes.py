@@ -14,11 +14,9 @@ from werkzeug.exceptions import HTTPException
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import KINDS, SEVERITIES
 from shipflow.delays.performance import on_time_by_week
-from shipflow.ndr.service import ndr_metrics
-from shipflow.ndr.workflow import CaseState
+from shipflow.ndr.service import failed_delivery_queue, ndr_metrics
 from shipflow.ops_users import USER_ID, authenticate, end_sessions, sign_in, signed_in_user
-from shipflow.store.models import Alert, Brand, Order, Shipment
-from shipflow.store.postpurchase_models import NdrCaseRow
+from shipflow.store.models import Alert, Brand
 from shipflow.web.api.pagination import decode_cursor, encode_cursor
 from shipflow.web.csrf import check_csrf, csrf_token
 from shipflow.web.ops import throttle
@@ -221,17 +219,13 @@ def performance():
 @bp.get("/failed-deliveries")
 def failed_deliveries():
     """Failed deliveries that need a person (the carrier lacks the action or refused it, or
-    the customer never answered), with the per-carrier figures."""
-    rows = g.db.execute(
-        select(NdrCaseRow, Shipment, Order.order_number)
-        .join(Shipment, Shipment.id == NdrCaseRow.shipment_id)
-        .outerjoin(Order, Order.id == Shipment.order_id)
-        .where(NdrCaseRow.brand_id == g.ops_brand.id, NdrCaseRow.state == CaseState.OPS_TASK.value)
-        .order_by(NdrCaseRow.last_contact_at.desc())
-        .limit(QUEUE_SIZE)
-    ).all()
+    the customer never answered), with the per-carrier figures; `?risk=cod`: the
+    cash-on-delivery parcels at risk of return to origin instead."""
+    cod_at_risk = request.args.get("risk") == "cod"
+    rows = failed_delivery_queue(g.db, g.ops_brand.id, QUEUE_SIZE, cod_at_risk=cod_at_risk)
     return render_template(
         "ops/failed_deliveries.html",
         cases=rows,
+        cod_at_risk=cod_at_risk,
         metrics=ndr_metrics(g.db, g.ops_brand.id),
     )

@@ -9,10 +9,12 @@ and postal code: a weak factor, so never the street, a name or the order's conte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from shipflow import pickup_points
 from shipflow.domain import Status
 from shipflow.geo import locate
 from shipflow.store.models import Shipment
@@ -112,7 +114,11 @@ REASONS = {
     "carrier_delay": N_("The carrier is running behind schedule."),
     "held_by_carrier": N_("The carrier is holding the parcel."),
     "payment_required": N_("A payment is due before delivery."),
+    "cod_refused": N_("The payment due on delivery was not made."),
+    "not_collected": N_("The parcel was not collected from the pickup point in time."),
 }
+# No pickup to show once the parcel is collected, back with us or gone.
+ENDED = frozenset({Status.DELIVERED, Status.RETURNED_TO_SENDER, Status.CANCELLED})
 CARRIER_NAMES = {
     "ups": "UPS",
     "fedex": "FedEx",
@@ -130,6 +136,30 @@ class EventView:
     occurred_at: datetime
     detail: str = ""  # the carrier's own words: personal views only
     where: str = ""  # personal views only
+
+
+@dataclass(frozen=True)
+class PickupView:
+    """Where the parcel waits (or will wait) and until when. A store is no secret, but which
+    one a customer chose says where they live: visitors with the tracking number alone see
+    only the deadline."""
+
+    name: str = ""
+    address: str = ""
+    hours: str = ""
+    deadline: date | None = None
+
+
+@dataclass(frozen=True)
+class ParcelView:
+    """One of an order's several parcels, for the header that links them."""
+
+    number: int
+    headline: str
+    carrier_name: str
+    tracking_number: str
+    url: str
+    current: bool
 
 
 @dataclass(frozen=True)
@@ -155,6 +185,8 @@ class TrackingView:
     proof_signed_by: str = ""
     proof_photo_url: str = ""
     return_until: date | None = None
+    pickup: PickupView | None = None
+    parcels: list[ParcelView] = field(default_factory=list)
 
     @property
     def late_by_days(self) -> int:
@@ -164,7 +196,7 @@ class TrackingView:
 
     @property
     def carrier_name(self) -> str:
-        return CARRIER_NAMES.get(self.carrier, self.carrier.upper())
+        return carrier_name(self.carrier)
 
     @property
     def delivered(self) -> bool:
@@ -173,6 +205,45 @@ class TrackingView:
     @property
     def attempt_failed(self) -> bool:
         return self.status == Status.ATTEMPT_FAILED
+
+
+def carrier_name(carrier: str) -> str:
+    return CARRIER_NAMES.get(carrier, carrier.upper())
+
+
+def parcel_views(
+    shipments: list[Shipment], current_id: str, link: Callable[[Shipment], str]
+) -> list[ParcelView]:
+    """Each forward parcel of an order with its state and link, in the order they were sent;
+    empty for an order that travels in one parcel."""
+    forward = sorted(
+        (s for s in shipments if s.kind == "forward"), key=lambda s: (s.created_at, s.id)
+    )
+    if len(forward) < 2:
+        return []
+    return [
+        ParcelView(
+            number=n,
+            headline=HEADLINES[Status(s.status)][0],
+            carrier_name=carrier_name(s.carrier),
+            tracking_number=s.tracking_number,
+            url=link(s),
+            current=s.id == current_id,
+        )
+        for n, s in enumerate(forward, start=1)
+    ]
+
+
+def _pickup(shipment: Shipment, zone: tzinfo, shows_store: bool) -> PickupView | None:
+    point = pickup_points.from_json(shipment.pickup_point)
+    deadline = shipment.pickup_deadline
+    if Status(shipment.status) in ENDED or not (point or deadline):
+        return None
+    day = deadline.astimezone(zone).date() if deadline else None
+    if not (point and shows_store):
+        return PickupView(deadline=day) if day else None
+    address = pickup_points.address_line(point.address)
+    return PickupView(point.name or point.id, address, point.hours, day)
 
 
 def destination_zone(ship_to: dict, default: str = "UTC") -> tzinfo:
@@ -242,6 +313,7 @@ def build_view(
         shipped_at=shipment.shipped_at,
         events=events,
         personal=personal,
+        pickup=_pickup(shipment, zone, shows_store=personal or place),
     )
     if not personal:
         return replace(view, destination=_city(ship_to)) if place else view

@@ -7,6 +7,7 @@ failed-delivery choice: that link lets one change the address, so only the e-mai
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 
 from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from shipflow.web.inputs import ascii_int
 from shipflow.web.pages import message_page, render_page, use_brand
 from shipflow.web.problems import not_found
 from shipflow.web.ratelimit import Limit, limiter
-from shipflow.web.tracking_page.presenter import STEPS, build_view
+from shipflow.web.tracking_page.presenter import STEPS, build_view, parcel_views
 
 bp = Blueprint("tracking_page", __name__, template_folder="templates")
 
@@ -138,11 +139,10 @@ def lookup_submit(brand_code: str):
         error = _("We couldn't find an order with these details. Please check them and try again.")
         return _no_store(render_page("tracking/lookup.html", 404, form=form, error=error))
     by_email = "@" in form["contact"]
-    parcels = [
-        (_parcel_link(brand_code, s, by_email), s) for s in order.shipments if s.kind == "forward"
-    ]
-    if len(parcels) == 1:
-        return redirect(parcels[0][0], 303)
+    forward = [s for s in order.shipments if s.kind == "forward"]
+    if len(forward) == 1:
+        return redirect(_parcel_link(brand_code, forward[0], by_email), 303)
+    parcels = parcel_views(forward, "", lambda s: _parcel_link(brand_code, s, by_email))
     return _no_store(
         render_page("tracking/order.html", order_number=order.order_number, parcels=parcels)
     )
@@ -265,7 +265,7 @@ def page(brand_code: str, token: str):
     if error:
         return _no_store(error)
     if grant.place_only:
-        view = _view(shipment, personal=False, place=True)
+        view = _with_parcels(_view(shipment, personal=False, place=True), brand_code, shipment)
         actions = {"arrange": _arrange_link(brand_code, view)}
         return _no_store(render_page("tracking/page.html", view=view, links=actions, steps=STEPS))
     return _no_store(_full_page(brand_code, token, shipment))
@@ -276,8 +276,20 @@ def _arrange_link(brand_code: str, view) -> str | None:
     return f"/t/{brand_code}" if view.attempt_failed else None
 
 
+def _with_parcels(view, brand_code: str, shipment: Shipment):
+    """The order's other parcels, each linked with the same reach as this page's link."""
+    if shipment.order is None:
+        return view
+    place_only = not view.personal
+
+    def link(s: Shipment) -> str:
+        return links.tracking_path(brand_code, s.id, g.runtime, place_only=place_only)
+
+    return replace(view, parcels=parcel_views(shipment.order.shipments, shipment.id, link))
+
+
 def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 200, **extra):
-    view = _view(shipment, personal=True)
+    view = _with_parcels(_view(shipment, personal=True), brand_code, shipment)
     given = view.delivered and answered(g.db, shipment.id)
     actions = {
         "arrange": _arrange_link(brand_code, view),

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from shipflow.config import BrandConfig
+from shipflow.domain import ServiceLevel
 from shipflow.edd.service import InvalidQuery, widget_answer
 from shipflow.web.problems import ApiProblem, field_problem
 
@@ -25,10 +26,16 @@ if TYPE_CHECKING:
 
 
 def estimate_for_widget(
-    runtime: Runtime, brand: BrandConfig, sku: str, postal_code: str, country: str, now: datetime
+    runtime: Runtime,
+    brand: BrandConfig,
+    sku: str,
+    postal_code: str,
+    country: str,
+    now: datetime,
+    level: ServiceLevel = ServiceLevel.STANDARD,
 ) -> dict | ApiProblem:
     try:
-        result = runtime.edd.quote(brand, sku, postal_code, country, now)
+        result = runtime.edd.quote(brand, sku, postal_code, country, now, level)
     except InvalidQuery as bad:
         return field_problem(bad.field, bad.message, bad.status)
     return widget_answer(result, now)

@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Blueprint, g, jsonify, request, send_from_directory
 
 from shipflow.channel_accounts import shop_origins
+from shipflow.domain import ServiceLevel
 from shipflow.web.i18n import normalize
 from shipflow.web.problems import ApiProblem, field_problem
 from shipflow.web.widget.presenter import estimate_for_widget
@@ -18,6 +19,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$")
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 MAX_AGE = 60
+# Home delivery as product pages promise it, or delivery to a store the shopper will choose.
+WIDGET_LEVELS = (ServiceLevel.STANDARD.value, ServiceLevel.PICKUP_POINT.value)
 
 
 @bp.record_once
@@ -58,8 +61,13 @@ def edd():
     lang = request.args.get("lang")
     if lang and normalize(lang) is None:
         raise field_problem("lang", "unknown language; use en, zh-Hant, zh-Hans, ja or fa", 400)
+    level = request.args.get("service_level", ServiceLevel.STANDARD)
+    if level not in WIDGET_LEVELS:
+        raise field_problem("service_level", "use standard or pickup_point", 400)
     now = g.runtime.clock.now()
-    result = estimate_for_widget(g.runtime, brand, sku, postal_code, country, now)
+    result = estimate_for_widget(
+        g.runtime, brand, sku, postal_code, country, now, ServiceLevel(level)
+    )
     if isinstance(result, ApiProblem):
         raise result
     response = jsonify(result)
