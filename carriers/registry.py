@@ -16,6 +16,8 @@ BUILTIN = {
     "usps": "carriers.usps:USPSCarrier",
     "dhl": "carriers.dhl:DHLCarrier",
     "easypost": "carriers.easypost:EasyPostCarrier",
+    "delhivery": "carriers.delhivery:DelhiveryCarrier",
+    "tapin": "carriers.tapin:TapinCarrier",
 }
 
 

@@ -16,7 +16,7 @@ from shipflow.customer_messages import zone_for
 from shipflow.domain import Address, Reason
 from shipflow.links import LinkExpired, LinkInvalid, read_token
 from shipflow.ndr.choices import pickup_point, reattempt_dates
-from shipflow.ndr.service import LINK_PURPOSE, policy_for
+from shipflow.ndr.service import LINK_PURPOSE, offered_actions, policy_for
 from shipflow.ndr.workflow import OPEN_STATES, CaseState, available_actions
 from shipflow.postpurchase import ndr_service
 from shipflow.store.models import Brand, Order, Shipment
@@ -102,6 +102,13 @@ def _dates(visit: Visit) -> list[date]:
     )
 
 
+def _actions(visit: Visit) -> list[Action]:
+    """The choices the shipment's carrier can carry out (all of them where ops does)."""
+    carrier = ndr_service(g.runtime, g.db).carrier_for(visit.shipment)
+    reason = Reason(visit.case.reason) if visit.case.reason else None
+    return available_actions(reason, offered_actions(carrier))
+
+
 def _page(visit: Visit, token: str, status: int = 200, error: str = ""):
     reason = Reason(visit.case.reason) if visit.case.reason else None
     open_case = CaseState(visit.case.state) in OPEN_STATES
@@ -117,9 +124,7 @@ def _page(visit: Visit, token: str, status: int = 200, error: str = ""):
             order=visit.order,
             ship_to=ship_to,
             reason_text=_(REASONS[reason]) if reason in REASONS else "",
-            actions=[(a.value, _(ACTIONS[a])) for a in available_actions(reason)]
-            if open_case
-            else [],
+            actions=[(a.value, _(ACTIONS[a])) for a in _actions(visit)] if open_case else [],
             chosen=_(ACTIONS[Action(visit.case.action)]) if visit.case.action else "",
             chosen_day=date.fromisoformat(chosen_day) if chosen_day else None,
             dates=_dates(visit) if open_case else [],
@@ -147,6 +152,8 @@ def _choice(visit: Visit) -> tuple[Action, dict] | str:
     try:
         action = Action(request.form.get("action", ""))
     except ValueError:
+        return _("Please choose one of the options.")
+    if action not in _actions(visit):
         return _("Please choose one of the options.")
     if action is Action.REATTEMPT:
         wanted = request.form.get("reattempt_on", "")
