@@ -26,7 +26,7 @@ from carriers.base import (
 )
 from carriers.tapin import units
 from carriers.units import lookup
-from shipflow.domain import Address, Money, Status, TrackingEvent, TrackingUpdate
+from shipflow.domain import Address, Money, TrackingEvent, TrackingUpdate
 
 CARRIER = "tapin"
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -226,13 +226,12 @@ def order_id_of(body: Any, barcode: str) -> int | None:
 
 def _update(item: dict) -> TrackingUpdate:
     code = str(item["status"])
-    known = units.STATUSES.get(code)
-    status, reason = (known[0], known[1]) if known else lookup(CARRIER, units.STATUS_TABLE, code)
+    status, reason = lookup(CARRIER, units.STATUS_TABLE, code)
     event = TrackingEvent(
         status=status,
         occurred_at=tehran(item["last_change_status"]),
         raw_code=code,
-        raw_text=known[2] if known else "",
+        raw_text=units.TITLES.get(code, ""),  # Tapin's own (Persian) words
         reason=reason,
         country="IR",
     )

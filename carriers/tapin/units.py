@@ -51,6 +51,7 @@ STATUSES: dict[str, tuple[Status, Reason | None, str]] = {
     "103": (S.INFO_RECEIVED, None, "پیش ثبت سفارش"),  # pre-registered
 }
 STATUS_TABLE = {code: (status, reason) for code, (status, reason, _) in STATUSES.items()}
+TITLES = {code: title for code, (_, _, title) in STATUSES.items()}
 
 # pay_type: 0 COD (goods and postage collected), 1 online (the shop pays postage), 2 postage
 # collected (پس کرایه), 3 free shipping (only the goods' value collected, the shop pays postage).
