@@ -24,6 +24,8 @@ REGISTERED_CARRIERS = {
     "usps": "usps",
     "dhl": "dhl",
     "sandbox": "sandbox",
+    "delhivery": "delhivery",
+    "iran_post": "tapin",
 }
 # An S10 (UPU) number is handled by the postal service of its country suffix.
 S10_POSTAL_CARRIERS = {"US": "usps"}
@@ -184,10 +186,42 @@ SANDBOX_FORMAT = {
 }
 
 
+# Formats tracking_number_data lacks, with no documented check digit (weak evidence: they
+# rank after verified matches). Delhivery waybills are all digits (13 or 14, as its create
+# and tracking APIs answer them); Iran Post's domestic barcodes are 20 to 24 digits (the
+# samples in Tapin's API documentation), tracked through Tapin for the shop's own orders.
+UNVERIFIED_COURIERS = [
+    {
+        "courier_code": "delhivery",
+        "formats": [
+            {
+                "id": "delhivery",
+                "name": "Delhivery waybill",
+                "regex": r"(?<SerialNumber>[0-9]{13,14})",
+            }
+        ],
+    },
+    {
+        "courier_code": "iran_post",
+        "formats": [
+            {
+                "id": "iran_post",
+                "name": "Iran Post barcode",
+                "regex": r"(?<SerialNumber>[0-9]{20,24})",
+            }
+        ],
+    },
+]
+
+
 @cache
 def formats() -> tuple[_Format, ...]:
     document = json.loads(FORMATS_FILE.read_text(encoding="utf-8"))
-    couriers = [*document["couriers"], {"courier_code": "sandbox", "formats": [SANDBOX_FORMAT]}]
+    couriers = [
+        *document["couriers"],
+        {"courier_code": "sandbox", "formats": [SANDBOX_FORMAT]},
+        *UNVERIFIED_COURIERS,
+    ]
     return tuple(
         _Format(
             courier_code=courier["courier_code"],
