@@ -194,11 +194,11 @@ def parse_push(body: Any) -> list[TrackingUpdate]:
 # -- shipments --------------------------------------------------------------------------
 
 
-def _rupees(amount: int) -> str:
-    return str((Decimal(amount) / 100).quantize(Decimal("0.01")))
+def _rupees(amount: int) -> float:
+    return float(Decimal(amount) / 100)
 
 
-def _payment(request: ShipmentRequest) -> dict[str, str]:
+def _payment(request: ShipmentRequest) -> dict[str, Any]:
     if request.is_return:
         return {"payment_mode": "Pickup"}
     cod = request.cash_on_delivery
@@ -234,15 +234,18 @@ def build_create_request(request: ShipmentRequest, pickup_location: str) -> dict
         "phone": customer.phone,
         "order": request.reference,
         **_payment(request),
-        "weight": str(parcel.weight_g),  # grams
+        "weight": parcel.weight_g,  # grams
         "shipping_mode": units.SERVICES[request.service][0],
     }
     if request.declared_value is not None:
         shipment["total_amount"] = _rupees(request.declared_value.amount)
     if convert.has_dimensions(parcel):
-        shipment["shipment_length"] = convert.length(parcel.length_mm, "CM")
-        shipment["shipment_width"] = convert.length(parcel.width_mm, "CM")
-        shipment["shipment_height"] = convert.length(parcel.height_mm, "CM")
+        for side, mm in (
+            ("length", parcel.length_mm),
+            ("width", parcel.width_mm),
+            ("height", parcel.height_mm),
+        ):
+            shipment[f"shipment_{side}"] = float(convert.length(mm, "CM"))
     data = {"shipments": [shipment], "pickup_location": {"name": pickup_location}}
     return {"format": "json", "data": json.dumps(data, ensure_ascii=False)}
 

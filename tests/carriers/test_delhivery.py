@@ -509,12 +509,12 @@ def test_cod_shipment_with_its_packing_slip_label():
                 "phone": "9845012345",
                 "order": "SO-1042",
                 "payment_mode": "COD",
-                "cod_amount": "1299.00",
-                "weight": "650",
+                "cod_amount": 1299.0,
+                "weight": 650,
                 "shipping_mode": "Surface",
-                "shipment_length": "25.0",
-                "shipment_width": "20.0",
-                "shipment_height": "10.0",
+                "shipment_length": 25.0,
+                "shipment_width": 20.0,
+                "shipment_height": 10.0,
             }
         ],
         "pickup_location": {"name": "SHOPINDIA-GGN"},
@@ -529,7 +529,7 @@ def test_prepaid_and_return_bodies():
     assert (shipment["payment_mode"], shipment["shipping_mode"], shipment["weight"]) == (
         "Prepaid",
         "Express",
-        "1200",
+        1200,
     )
     assert "cod_amount" not in shipment and "shipment_length" not in shipment
     back = ShipmentRequest(CUSTOMER, WAREHOUSE, [Parcel(900)], "surface", "RMA-7", is_return=True)
