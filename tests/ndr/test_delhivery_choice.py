@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from carriers.base import CarrierAccount
 from carriers.delhivery import DelhiveryCarrier
-from shipflow.carrier_accounts import CarrierFactory
+from shipflow.carrier_accounts import CarrierFactory, UnknownCarrierAccount
 from shipflow.domain import Reason
 from shipflow.postpurchase import ndr_service
 from shipflow.store.models import Shipment
@@ -87,3 +87,17 @@ def test_an_action_delhivery_lacks_is_refused_on_the_page(runtime, client, page)
     assert "Please choose one of the options." in posted.get_data(as_text=True)
     with runtime.sessions() as session:
         assert session.scalar(select(NdrCaseRow)).state == "awaiting_customer"
+
+
+def test_without_the_carriers_account_every_action_is_offered_for_ops(monkeypatch, client, page):
+    def no_account(*_):
+        raise UnknownCarrierAccount("brand 'northwind' has no 'delhivery' account")
+
+    monkeypatch.setattr(CarrierFactory, "of_shipment", no_account)
+    html = client.get(page).get_data(as_text=True)
+    assert offered(html) == [
+        "reattempt",
+        "update_address",
+        "hold_at_pickup_point",
+        "return_to_sender",
+    ]

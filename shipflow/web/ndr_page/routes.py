@@ -11,6 +11,7 @@ from flask import Blueprint, g, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from carriers.base import FailedDeliveryAction as Action
+from shipflow.carrier_accounts import UnknownCarrierAccount
 from shipflow.config import BrandConfig
 from shipflow.customer_messages import zone_for
 from shipflow.domain import Address, Reason
@@ -103,10 +104,14 @@ def _dates(visit: Visit) -> list[date]:
 
 
 def _actions(visit: Visit) -> list[Action]:
-    """The choices the shipment's carrier can carry out (all of them where ops does)."""
-    carrier = ndr_service(g.runtime, g.db).carrier_for(visit.shipment)
+    """The choices the shipment's carrier can carry out (all of them where ops do, as for a
+    carrier the brand no longer has an account with)."""
+    try:
+        offered = offered_actions(ndr_service(g.runtime, g.db).carrier_for(visit.shipment))
+    except UnknownCarrierAccount:
+        offered = frozenset(Action)
     reason = Reason(visit.case.reason) if visit.case.reason else None
-    return available_actions(reason, offered_actions(carrier))
+    return available_actions(reason, offered)
 
 
 def _page(visit: Visit, token: str, status: int = 200, error: str = ""):
