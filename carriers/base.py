@@ -201,6 +201,10 @@ class Carrier:
 
     name: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # What `failed_delivery_action` carries out, where FAILED_DELIVERY_ACTIONS is declared.
+    failed_delivery_actions: ClassVar[frozenset[FailedDeliveryAction]] = frozenset(
+        FailedDeliveryAction
+    )
     track_batch_size: ClassVar[int] = 1
     webhook_reply: ClassVar[WebhookReply | None] = None
 
@@ -211,6 +215,13 @@ class Carrier:
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
+
+    def takes_instruction(self, action: FailedDeliveryAction) -> bool:
+        """Whether the carrier carries out this failed-delivery action itself."""
+        return (
+            Capability.FAILED_DELIVERY_ACTIONS in self.capabilities
+            and action in self.failed_delivery_actions
+        )
 
     def _unsupported(self, operation: str) -> NotSupported:
         return NotSupported(f"{self.name} does not support {operation}", carrier=self.name)

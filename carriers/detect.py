@@ -29,6 +29,8 @@ REGISTERED_CARRIERS = {
     "sf_express": "sf",
     "yto": "kuaidi100",
     "jp_domestic": "17track",  # Yamato, Sagawa and Japan Post have no tracking API of their own
+    "delhivery": "delhivery",
+    "iran_post": "tapin",
 }
 # An S10 (UPU) number is handled by the postal service of its country suffix, or the tracker
 # that covers it (Kuaidi100 for China Post and EMS, 17TRACK for Japan Post).

@@ -20,6 +20,8 @@ BUILTIN = {
     "kuaidi100": "carriers.kuaidi100:Kuaidi100Carrier",
     "17track": "carriers.track17:Track17Carrier",
     "ecpay": "carriers.ecpay:ECPayCarrier",
+    "delhivery": "carriers.delhivery:DelhiveryCarrier",
+    "tapin": "carriers.tapin:TapinCarrier",
 }
 
 

@@ -43,6 +43,14 @@ LINK_PURPOSE = "ndr"
 CarrierFor = Callable[[Shipment], Carrier]
 
 
+def offered_actions(carrier: Carrier) -> frozenset[FailedDeliveryAction]:
+    """What the failed-delivery page offers: exactly the actions the carrier takes where it
+    takes instructions; otherwise every action, carried out by ops."""
+    if carrier.supports(Capability.FAILED_DELIVERY_ACTIONS):
+        return carrier.failed_delivery_actions
+    return frozenset(FailedDeliveryAction)
+
+
 def policy_for(session: Session, brand_id: str, settings: Settings) -> NdrPolicy:
     brand = brand_config(session, brand_id, settings)
     return NdrPolicy(max_attempts=brand.ndr.max_attempts) if brand else NdrPolicy()
@@ -135,7 +143,7 @@ class NdrService:
     ) -> NdrCaseRow:
         shipment = self.session.get_one(Shipment, row.shipment_id)
         carrier = self.carrier_for(shipment)
-        supported = carrier.supports(Capability.FAILED_DELIVERY_ACTIONS)
+        supported = carrier.takes_instruction(action)
         case, steps = on_customer_choice(_to_domain(row), action, supported, now)
         row.action_details = {
             "reattempt_on": reattempt_on.isoformat() if reattempt_on else None,
@@ -257,7 +265,7 @@ class NdrService:
 
     def _request_return(self, row: NdrCaseRow, shipment: Shipment) -> None:
         carrier = self.carrier_for(shipment)
-        if not carrier.supports(Capability.FAILED_DELIVERY_ACTIONS):
+        if not carrier.takes_instruction(FailedDeliveryAction.RETURN_TO_SENDER):
             self._ops_task(row, shipment, row.last_contact_at)
             return
         try:

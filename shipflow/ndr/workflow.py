@@ -87,8 +87,10 @@ def on_attempt_failed(
 
 def available_actions(
     reason: Reason | None,
+    offered: frozenset[FailedDeliveryAction] = frozenset(FailedDeliveryAction),
 ) -> list[FailedDeliveryAction]:
-    """What the customer may choose. Address problems lead with the address fix."""
+    """What the customer may choose, of the `offered` actions. Address problems lead with
+    the address fix."""
     actions = [
         FailedDeliveryAction.REATTEMPT,
         FailedDeliveryAction.UPDATE_ADDRESS,
@@ -98,7 +100,7 @@ def available_actions(
     if reason in (Reason.ADDRESS_INCORRECT, Reason.ACCESS_PROBLEM):
         actions.remove(FailedDeliveryAction.UPDATE_ADDRESS)
         actions.insert(0, FailedDeliveryAction.UPDATE_ADDRESS)
-    return actions
+    return [a for a in actions if a in offered]
 
 
 def reattempt_dates(today: date, delivery_days: frozenset[int], policy: NdrPolicy) -> list[date]:

@@ -146,3 +146,27 @@ def test_chinese_and_japanese_numbers_route_to_their_adapters(number, courier, c
 def test_near_misses_of_the_regional_formats_are_not_them(number):
     regional = {"sf_express", "yto", "jp_domestic"}
     assert not regional & {m.courier_code for m in detect(number)}
+
+
+@pytest.mark.parametrize(
+    ("number", "courier", "format_name", "carrier"),
+    [
+        ("1490811234567", "delhivery", "Delhivery waybill", "delhivery"),  # Delhivery's create
+        ("21242000512705555221", "iran_post", "Iran Post barcode", "tapin"),  # Tapin's docs
+        ("05102600001264713341122", "iran_post", "Iran Post barcode", "tapin"),
+        ("012352312312162402033147", "iran_post", "Iran Post barcode", "tapin"),
+    ],
+)
+def test_delhivery_waybills_and_iran_post_barcodes(number, courier, format_name, carrier):
+    [match] = [m for m in detect(number) if m.courier_code == courier]
+    assert (match.format_name, match.carrier, match.checksum_verified) == (
+        format_name,
+        carrier,
+        False,
+    )
+    assert carrier_for(number) == carrier
+
+
+@pytest.mark.parametrize("number", ["149081123456", "1490811234567890", "2124200051270555522"])
+def test_numbers_of_other_lengths_are_neither(number):
+    assert not [m for m in detect(number) if m.courier_code in ("delhivery", "iran_post")]

@@ -7,11 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from carriers.base import CarrierAccount
 from carriers.base import FailedDeliveryAction as A
+from carriers.delhivery import DelhiveryCarrier
 from shipflow.config import NdrConfig
 from shipflow.domain import Reason
 from shipflow.links import read_token
-from shipflow.ndr.service import LINK_PURPOSE, NdrService, ndr_metrics
+from shipflow.ndr.service import LINK_PURPOSE, NdrService, ndr_metrics, offered_actions
 from shipflow.store.models import Alert, Brand, Order, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow
 from tests.conftest import configure_brand
@@ -144,3 +146,19 @@ def test_metrics_per_carrier(runtime, settings, shipment_id):
         [report] = ndr_metrics(session, brand_id)
     assert report["carrier"] == "fake" and report["failed_attempt_rate"] == 1.0
     assert report["resolution_rate"] == 1.0 and report["mean_hours_to_resolution"] == 30.0
+
+
+@pytest.mark.parametrize(
+    ("carrier", "offered"),
+    [
+        (RecordingCarrier(), frozenset(A)),
+        (RecordingCarrier(supports_actions=False), frozenset(A)),  # ops carry them out
+        (
+            DelhiveryCarrier(CarrierAccount("delhivery", "shop")),
+            frozenset({A.REATTEMPT, A.UPDATE_ADDRESS}),
+        ),
+    ],
+    ids=["takes-all", "takes-none", "delhivery"],
+)
+def test_offered_actions(carrier, offered):
+    assert offered_actions(carrier) == offered

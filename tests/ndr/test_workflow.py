@@ -96,3 +96,9 @@ def test_reattempt_dates_skip_non_delivery_days():
         date(2026, 12, 1),
         date(2026, 12, 2),
     ]
+
+
+def test_only_the_offered_actions_are_available():
+    offered = frozenset({A.REATTEMPT, A.UPDATE_ADDRESS})
+    assert available_actions(Reason.ADDRESS_INCORRECT, offered) == [A.UPDATE_ADDRESS, A.REATTEMPT]
+    assert available_actions(None, frozenset({A.RETURN_TO_SENDER})) == [A.RETURN_TO_SENDER]

@@ -12,12 +12,13 @@ from flask import Blueprint, g, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from carriers.base import FailedDeliveryAction as Action
+from shipflow.carrier_accounts import UnknownCarrierAccount
 from shipflow.config import BrandConfig
 from shipflow.customer_messages import zone_for
 from shipflow.domain import Address, Reason
 from shipflow.links import LinkExpired, LinkInvalid, read_token
 from shipflow.ndr.choices import pickup_point, reattempt_dates
-from shipflow.ndr.service import LINK_PURPOSE, policy_for
+from shipflow.ndr.service import LINK_PURPOSE, offered_actions, policy_for
 from shipflow.ndr.workflow import OPEN_STATES, CaseState, available_actions
 from shipflow.postpurchase import ndr_service
 from shipflow.store.models import Brand, Order, Shipment
@@ -108,6 +109,17 @@ def _dates(visit: Visit) -> list[date]:
     )
 
 
+def _actions(visit: Visit) -> list[Action]:
+    """The choices the shipment's carrier can carry out (all of them where ops do, as for a
+    carrier the brand no longer has an account with)."""
+    try:
+        offered = offered_actions(ndr_service(g.runtime, g.db).carrier_for(visit.shipment))
+    except UnknownCarrierAccount:
+        offered = frozenset(Action)
+    reason = Reason(visit.case.reason) if visit.case.reason else None
+    return available_actions(reason, offered)
+
+
 def _page(visit: Visit, token: str, status: int = 200, error: str = ""):
     reason = Reason(visit.case.reason) if visit.case.reason else None
     open_case = CaseState(visit.case.state) in OPEN_STATES
@@ -123,9 +135,7 @@ def _page(visit: Visit, token: str, status: int = 200, error: str = ""):
             order=visit.order,
             ship_to=ship_to,
             reason_text=_(REASONS[reason]) if reason in REASONS else "",
-            actions=[(a.value, _(ACTIONS[a])) for a in available_actions(reason)]
-            if open_case
-            else [],
+            actions=[(a.value, _(ACTIONS[a])) for a in _actions(visit)] if open_case else [],
             chosen=_(ACTIONS[Action(visit.case.action)]) if visit.case.action else "",
             chosen_day=date.fromisoformat(chosen_day) if chosen_day else None,
             dates=_dates(visit) if open_case else [],
@@ -174,6 +184,8 @@ def _choice(visit: Visit) -> tuple[Action, dict] | str:
     try:
         action = Action(request.form.get("action", ""))
     except ValueError:
+        return _("Please choose one of the options.")
+    if action not in _actions(visit):
         return _("Please choose one of the options.")
     if action is Action.REATTEMPT:
         wanted = request.form.get("reattempt_on", "")

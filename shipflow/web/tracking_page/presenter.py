@@ -125,6 +125,8 @@ CARRIER_NAMES = {
     "usps": "USPS",
     "dhl": "DHL",
     "easypost": "EasyPost",
+    "delhivery": "Delhivery",
+    "tapin": "Iran Post",  # Tapin is the shop's counter; the parcel travels with Iran Post
     "sandbox": "Sandbox Post",
 }
 
