@@ -1,7 +1,10 @@
 """Where a postal code is: coordinates, time zone and a region hierarchy for back-off.
 
-US ZIP codes come from the offline `zipcodes` package; other countries plug in a postal-prefix
-table with `register_postal_table`. Lookups are cached because quoting happens per page view.
+US ZIP codes come from the offline `zipcodes` package; other countries' tables ship with
+shipflow (`shipflow/postal/data`, GeoNames, see docs/geography.md) and are read on a country's
+first lookup, or are plugged in with `register_postal_table`. Codes are checked against their
+country's format first (`InvalidPostalCode` says what to write). Lookups are cached because
+quoting happens per page view.
 """
 
 from __future__ import annotations
@@ -17,6 +20,22 @@ from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
 from shipflow.calendars import known_zone
+from shipflow.postal import bundled
+from shipflow.postal.formats import InvalidPostalCode, normalize
+from shipflow.postal.formats import validate as validate_postal_code
+
+__all__ = [
+    "InvalidPostalCode",
+    "Location",
+    "PostalEntry",
+    "ServiceArea",
+    "distance_km",
+    "haversine_km",
+    "locate",
+    "location_at",
+    "register_postal_table",
+    "validate_postal_code",
+]
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.32
@@ -78,13 +97,19 @@ def register_postal_table(
 
     A postal code is matched on its longest registered prefix.
     """
+    _add_table(country.upper(), table, prefix_lengths)
+    locate.cache_clear()
+
+
+def _add_table(
+    country: str, table: Mapping[str, PostalEntry | Sequence], prefix_lengths: Sequence[int] | None
+) -> None:
     entries = {
         prefix: row if isinstance(row, PostalEntry) else _entry_from_tuple(row)
         for prefix, row in table.items()
     }
     lengths = tuple(sorted(prefix_lengths or {len(p) for p in entries}, reverse=True))
-    _postal_tables[country.upper()] = (entries, lengths)
-    locate.cache_clear()
+    _postal_tables[country] = (entries, lengths)
 
 
 def _entry_from_tuple(row: Sequence) -> PostalEntry:
@@ -118,12 +143,17 @@ def locate(country: str, postal_code: str) -> Location | None:
     """Resolve a postal code; None when the country has a table but the code is unknown.
 
     A country without any table resolves to the country itself (coarsest region), with a note.
+    A code that cannot be one of the country's is unknown too (`validate_postal_code` says why).
     """
     country = country.upper()
-    code = postal_code.replace(" ", "").replace("-", "").upper()
+    code = normalize(country, postal_code) if postal_code else ""
+    if code is None:
+        return None
     if country == "US":
         entry = _us_index().get(code[:5])
         return _location(country, code[:5], entry, code[:3]) if entry else None
+    if country not in _postal_tables and (rows := bundled.table(country)):
+        _add_table(country, rows, bundled.PREFIX_LENGTHS)
     if country not in _postal_tables:
         note = f"no postal table for {country}: estimated at country level"
         return Location(country, code, None, None, (country,), note=note)

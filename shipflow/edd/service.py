@@ -166,6 +166,10 @@ class EddService:
             return cached
         destination = geo.locate(country.upper(), postal_code)
         if destination is None:
+            try:
+                geo.validate_postal_code(country, postal_code)
+            except geo.InvalidPostalCode as error:
+                raise InvalidQuery("postal_code", str(error)) from None
             raise InvalidQuery("postal_code", f"{postal_code!r} is not a known postal code")
         result = estimate(
             setup.warehouses,

@@ -1,0 +1,54 @@
+"""Rebuild the bundled postal tables from GeoNames postal-code dumps (see docs/geography.md).
+
+    python -m shipflow.postal.refresh DIR CC [CC ...]
+
+DIR holds the GeoNames per-country files (`CC.txt`, tab-separated, CC BY 4.0). One row per
+postal code is kept: the mean of its places' coordinates (3 decimals, about 100 m) and its two
+administrative levels, coarsest first, so a country table stays a few hundred kB gzipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from shipflow.postal.formats import normalize
+
+DATA = Path(__file__).parent / "data"
+# GeoNames columns: country, code, place, admin1 name, admin1 code, admin2 name, admin2 code,
+# admin3 name, admin3 code, latitude, longitude, accuracy
+CODE, ADMIN1, ADMIN2, LAT, LNG = 1, 3, 5, 9, 10
+
+
+def build(source: Path, country: str) -> Path:
+    places: dict[str, list[tuple[float, float, str, str]]] = defaultdict(list)
+    with source.open(encoding="utf-8", newline="") as rows:
+        for row in csv.reader(rows, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if len(row) > LNG and row[LAT] and row[LNG]:
+                code = normalize(country, row[CODE])
+                if code is None:
+                    continue  # not a code of today's format (GeoNames keeps a few old ones)
+                places[code].append((float(row[LAT]), float(row[LNG]), row[ADMIN1], row[ADMIN2]))
+    target = DATA / f"{country}.tsv.gz"
+    with gzip.open(target, "wt", encoding="utf-8", compresslevel=9) as out:
+        for code in sorted(places):
+            found = places[code]
+            lat = sum(p[0] for p in found) / len(found)
+            lng = sum(p[1] for p in found) / len(found)
+            admin1, admin2 = found[0][2], found[0][3]
+            out.write(f"{code}\t{lat:.3f}\t{lng:.3f}\t{admin1}\t{admin2}\n")
+    return target
+
+
+def main(argv: list[str]) -> None:
+    folder, *countries = argv
+    DATA.mkdir(exist_ok=True)
+    for country in countries:
+        print(build(Path(folder) / f"{country}.txt", country))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
