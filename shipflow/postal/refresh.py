@@ -1,16 +1,21 @@
 """Rebuild the bundled postal tables from GeoNames postal-code dumps (see docs/geography.md).
 
     python -m shipflow.postal.refresh DIR CC [CC ...]
+    python -m shipflow.postal.refresh --japan KEN_ALL.CSV jp_geocode.json
 
 DIR holds the GeoNames per-country files (`CC.txt`, tab-separated, CC BY 4.0). One row per
 postal code is kept: the mean of its places' coordinates (3 decimals, about 100 m) and its two
 administrative levels, coarsest first, so a country table stays a few hundred kB gzipped.
+Japan comes from Japan Post's KEN_ALL (code -> prefecture, municipality) joined with the
+municipality centroids of the JpGeocode package (MIT).
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import json
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -32,6 +37,28 @@ def build(source: Path, country: str) -> Path:
                 if code is None:
                     continue  # not a code of today's format (GeoNames keeps a few old ones)
                 places[code].append((float(row[LAT]), float(row[LNG]), row[ADMIN1], row[ADMIN2]))
+    return _write(country, places)
+
+
+def build_japan(ken_all: Path, centroids: Path) -> Path:
+    """KEN_ALL.CSV (Shift_JIS) and JpGeocode's `data/jp_geocode.json` ("県,市" -> lat, lng).
+    A ward of a designated city ("札幌市中央区") or a town in a district ("中川郡池田町") takes
+    the centroid under the name JpGeocode knows; the few municipalities missing stay out."""
+    known = json.loads(centroids.read_text(encoding="utf-8"))
+    places: dict[str, list[tuple[float, float, str, str]]] = {}
+    with ken_all.open(encoding="cp932", newline="") as rows:
+        for row in csv.reader(rows):
+            code, prefecture, city = row[2], row[6], row[7]
+            names = (city, re.sub(r"市.+区$", "市", city), re.sub(r"^.+?郡", "", city))
+            found = next(
+                (known[f"{prefecture},{n}"] for n in names if f"{prefecture},{n}" in known), None
+            )
+            if found and code not in places:
+                places[code] = [(found["lat"], found["lng"], prefecture, city)]
+    return _write("JP", places)
+
+
+def _write(country: str, places: dict[str, list[tuple[float, float, str, str]]]) -> Path:
     target = DATA / f"{country}.tsv.gz"
     with gzip.open(target, "wt", encoding="utf-8", compresslevel=9) as out:
         for code in sorted(places):
@@ -44,8 +71,11 @@ def build(source: Path, country: str) -> Path:
 
 
 def main(argv: list[str]) -> None:
-    folder, *countries = argv
     DATA.mkdir(exist_ok=True)
+    if argv[0] == "--japan":
+        print(build_japan(Path(argv[1]), Path(argv[2])))
+        return
+    folder, *countries = argv
     for country in countries:
         print(build(Path(folder) / f"{country}.txt", country))
 
