@@ -354,8 +354,8 @@ class TransitModel:
         middle = (level.min_days + level.max_days) / 2
         median = middle if from_distance is None else from_distance
         median = min(max(median, level.min_days + 0.5), level.max_days)
-        # the published last day is the range's 95th percentile
-        sigma = max(math.log((level.max_days + 0.5) / median) / 1.645, 0.2)
+        # a 95 % promise lands on the published last day: it is the range's 97.5th percentile
+        sigma = max(math.log((level.max_days + 0.5) / median) / 1.96, 0.15)
         return _lognormal(median, sigma, config.max_days, PUBLISHED)
 
     def to_dict(self) -> dict:
