@@ -30,7 +30,9 @@ __all__ = [
     "PostalEntry",
     "ServiceArea",
     "distance_km",
+    "bundled_countries",
     "haversine_km",
+    "load",
     "locate",
     "location_at",
     "register_postal_table",
@@ -104,12 +106,20 @@ def register_postal_table(
 def _add_table(
     country: str, table: Mapping[str, PostalEntry | Sequence], prefix_lengths: Sequence[int] | None
 ) -> None:
+    made: dict[tuple, PostalEntry] = {}  # codes sharing a centroid share one entry
     entries = {
-        prefix: row if isinstance(row, PostalEntry) else _entry_from_tuple(row)
+        prefix: row if isinstance(row, PostalEntry) else _shared_entry(tuple(row), made)
         for prefix, row in table.items()
     }
     lengths = tuple(sorted(prefix_lengths or {len(p) for p in entries}, reverse=True))
     _postal_tables[country] = (entries, lengths)
+
+
+def _shared_entry(row: tuple, made: dict[tuple, PostalEntry]) -> PostalEntry:
+    found = made.get(row)
+    if found is None:
+        found = made[row] = _entry_from_tuple(row)
+    return found
 
 
 def _entry_from_tuple(row: Sequence) -> PostalEntry:
@@ -138,6 +148,17 @@ def us_postal_codes() -> list[str]:
     return sorted(_us_index())
 
 
+def load(country: str) -> None:
+    """Read a country's bundled postal table now (0.1-0.6 s), not on its first quote."""
+    country = country.upper()
+    if country not in _postal_tables and (rows := bundled.table(country)):
+        _add_table(country, rows, bundled.PREFIX_LENGTHS)
+
+
+def bundled_countries() -> frozenset[str]:
+    return bundled.countries()
+
+
 @lru_cache(maxsize=65536)  # bounded: postal codes come from the public quote endpoint
 def locate(country: str, postal_code: str) -> Location | None:
     """Resolve a postal code; None when the country has a table but the code is unknown.
@@ -152,8 +173,7 @@ def locate(country: str, postal_code: str) -> Location | None:
     if country == "US":
         entry = _us_index().get(code[:5])
         return _location(country, code[:5], entry, code[:3]) if entry else None
-    if country not in _postal_tables and (rows := bundled.table(country)):
-        _add_table(country, rows, bundled.PREFIX_LENGTHS)
+    load(country)
     if country not in _postal_tables:
         note = f"no postal table for {country}: estimated at country level"
         return Location(country, code, None, None, (country,), note=note)

@@ -233,7 +233,11 @@ class EddService:
         years = range(now.year, now.year + 2)
         for brand in self.runtime.settings.brands:
             setup = self.setup(brand)
-            warm_up(setup.warehouses, setup.services, ["US"], years)
+            # a brand ships at least within its warehouses' countries
+            countries = sorted({"US", *(w.address.country.upper() for w in setup.warehouses)})
+            for country in countries:
+                geo.load(country)
+            warm_up(setup.warehouses, setup.services, countries, years)
             self.model(brand.code)
 
 

@@ -8,6 +8,7 @@ lands in its area instead of nowhere.
 from __future__ import annotations
 
 import gzip
+import sys
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
@@ -32,7 +33,7 @@ def table(country: str) -> dict[str, tuple[float | str, ...]] | None:
         for line in rows:
             code, lat, lng, admin1, admin2 = line.rstrip("\n").split("\t")
             regions = (f"{admin1}/{admin2}", admin1) if admin2 else (admin1,)
-            entries[code] = (float(lat), float(lng), *regions)
+            entries[sys.intern(code)] = (float(lat), float(lng), *map(sys.intern, regions))
             areas[code[:AREA_LENGTH]].append((float(lat), float(lng), admin1))
     for area, found in areas.items():
         if area not in entries:
