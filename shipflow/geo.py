@@ -33,6 +33,7 @@ __all__ = [
     "bundled_countries",
     "haversine_km",
     "load",
+    "postal_codes",
     "locate",
     "location_at",
     "register_postal_table",
@@ -153,6 +154,20 @@ def load(country: str) -> None:
     country = country.upper()
     if country not in _postal_tables and (rows := bundled.table(country)):
         _add_table(country, rows, bundled.PREFIX_LENGTHS)
+
+
+def postal_codes(country: str) -> list[str]:
+    """Codes of a bundled country's table, written out in full (a stored prefix padded with
+    zeros), for the sandbox and benchmarks to pick destinations from."""
+    rows = bundled.table(country.upper()) or {}
+    codes = set()
+    for prefix in rows:
+        for width in range(len(prefix), 11):
+            code = normalize(country, prefix.ljust(width, "0"))
+            if code is not None:
+                codes.add(code)
+                break
+    return sorted(codes)
 
 
 def bundled_countries() -> frozenset[str]:

@@ -1,5 +1,6 @@
 """Where the sandbox network's parcels go: places with their time zones, and the hubs
-between them (a dozen and a half real US air and ground hub cities)."""
+between them (a dozen and a half real US air and ground hub cities, and a few in Japan, Taiwan
+and India)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,18 @@ HUBS = (
     Place("Ontario", "CA", 34.06, -117.60, "America/Los_Angeles"),
     Place("Oakland", "CA", 37.72, -122.22, "America/Los_Angeles"),
     Place("Seattle", "WA", 47.45, -122.31, "America/Los_Angeles"),
+    # the sandbox's networks in Japan, Taiwan and India (benchmarks score histories there)
+    Place("Tokyo", "13", 35.55, 139.78, "Asia/Tokyo", country="JP"),
+    Place("Osaka", "27", 34.68, 135.50, "Asia/Tokyo", country="JP"),
+    Place("Fukuoka", "40", 33.59, 130.40, "Asia/Tokyo", country="JP"),
+    Place("Sapporo", "01", 43.06, 141.35, "Asia/Tokyo", country="JP"),
+    Place("Taoyuan", "TAO", 25.01, 121.30, "Asia/Taipei", country="TW"),
+    Place("Kaohsiung", "KHH", 22.63, 120.30, "Asia/Taipei", country="TW"),
+    Place("Delhi", "DL", 28.56, 77.10, "Asia/Kolkata", country="IN"),
+    Place("Mumbai", "MH", 19.09, 72.87, "Asia/Kolkata", country="IN"),
+    Place("Kolkata", "WB", 22.65, 88.45, "Asia/Kolkata", country="IN"),
+    Place("Bengaluru", "KA", 13.20, 77.71, "Asia/Kolkata", country="IN"),
+    Place("Hyderabad", "TG", 17.24, 78.43, "Asia/Kolkata", country="IN"),
 )
 
 
@@ -64,4 +77,6 @@ def midpoint(a: Place, b: Place) -> Place:
 
 
 def nearest_hub(place: Place) -> Place:
-    return min(HUBS, key=lambda hub: distance_km(place, hub))
+    """The nearest hub in the place's own country."""
+    domestic = [hub for hub in HUBS if hub.country == place.country] or HUBS
+    return min(domestic, key=lambda hub: distance_km(place, hub))
