@@ -191,7 +191,8 @@ def locate(country: str, postal_code: str) -> Location | None:
     load(country)
     if country not in _postal_tables:
         note = f"no postal table for {country}: estimated at country level"
-        return Location(country, code, None, None, (country,), note=note)
+        zone = bundled.zone(country, code)
+        return Location(country, code, None, None, (country,), zone, note=note)
     entries, lengths = _postal_tables[country]
     for length in lengths:
         entry = entries.get(code[:length])
@@ -203,7 +204,8 @@ def locate(country: str, postal_code: str) -> Location | None:
 def _location(country: str, code: str, entry: PostalEntry, area: str) -> Location:
     regions = (f"{country}:{area}", *(f"{country}:{r}" for r in entry.regions), country)
     subdivision = entry.regions[0] if entry.regions else None
-    return Location(country, code, entry.lat, entry.lng, regions, entry.timezone, subdivision)
+    zone = entry.timezone or bundled.zone(country, code)
+    return Location(country, code, entry.lat, entry.lng, regions, zone, subdivision)
 
 
 def location_at(country: str, lat: float, lng: float) -> Location:

@@ -14,6 +14,49 @@ from functools import cache
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
+# Countries in one time zone (IANA), and the two with islands elsewhere by postal prefix.
+ZONES = {
+    "JP": "Asia/Tokyo",
+    "TW": "Asia/Taipei",
+    "CN": "Asia/Shanghai",
+    "IN": "Asia/Kolkata",
+    "IR": "Asia/Tehran",
+    "AT": "Europe/Vienna",
+    "BE": "Europe/Brussels",
+    "BG": "Europe/Sofia",
+    "HR": "Europe/Zagreb",
+    "CY": "Asia/Nicosia",
+    "CZ": "Europe/Prague",
+    "DK": "Europe/Copenhagen",
+    "EE": "Europe/Tallinn",
+    "FI": "Europe/Helsinki",
+    "FR": "Europe/Paris",
+    "DE": "Europe/Berlin",
+    "GR": "Europe/Athens",
+    "HU": "Europe/Budapest",
+    "IE": "Europe/Dublin",
+    "IT": "Europe/Rome",
+    "LV": "Europe/Riga",
+    "LT": "Europe/Vilnius",
+    "LU": "Europe/Luxembourg",
+    "MT": "Europe/Malta",
+    "NL": "Europe/Amsterdam",
+    "PL": "Europe/Warsaw",
+    "PT": "Europe/Lisbon",
+    "RO": "Europe/Bucharest",
+    "SK": "Europe/Bratislava",
+    "SI": "Europe/Ljubljana",
+    "ES": "Europe/Madrid",
+    "SE": "Europe/Stockholm",
+}
+ISLAND_ZONES = {("ES", "35"): "Atlantic/Canary", ("ES", "38"): "Atlantic/Canary"}
+
+
+def zone(country: str, code: str) -> str | None:
+    """The time zone of a code outside the US (the Canary Islands keep their own)."""
+    return ISLAND_ZONES.get((country, code[:2])) or ZONES.get(country)
+
+
 AREA_LENGTH = 3
 PREFIX_LENGTHS = (10, 9, 8, 7, 6, 5, 4, AREA_LENGTH)
 

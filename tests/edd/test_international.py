@@ -188,3 +188,17 @@ def test_a_lane_with_no_history_is_promised_from_the_published_level():
     assert result.assumptions.lane_level == "prior:published"
     # handed over Friday; 1-2 business days; Monday 23 is Labour Thanksgiving Day
     assert (result.earliest, result.promised) == (date(2026, 11, 24), date(2026, 11, 25))
+
+
+@pytest.mark.parametrize(
+    ("country", "code", "zone"),
+    [
+        ("JP", "100-0001", "Asia/Tokyo"),
+        ("IN", "110001", "Asia/Kolkata"),
+        ("IR", "1193653471", "Asia/Tehran"),  # no table: the country's zone still holds
+        ("ES", "28001", "Europe/Madrid"),
+        ("ES", "38001", "Atlantic/Canary"),  # Santa Cruz de Tenerife
+    ],
+)
+def test_places_outside_the_us_know_their_time_zone(country, code, zone):
+    assert geo.locate(country, code).timezone == zone
