@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from carriers.sandbox.places import Place, nearest_hub
+from carriers.sandbox.services import add_working_days
 from shipflow import geo
 from shipflow.calendars import calendar, weekend, working_week
 from shipflow.config import ServiceConfig, WarehouseConfig
@@ -202,3 +204,11 @@ def test_a_lane_with_no_history_is_promised_from_the_published_level():
 )
 def test_places_outside_the_us_know_their_time_zone(country, code, zone):
     assert geo.locate(country, code).timezone == zone
+
+
+def test_the_sandbox_network_runs_within_the_country():
+    kyoto = Place("Kyoto", "26", 35.01, 135.77, "Asia/Tokyo", "600-8001", "JP")
+    assert nearest_hub(kyoto).city == "Osaka"
+    # Friday 20 Nov 2026 + 1 working day skips the weekend and Labour Thanksgiving Day
+    assert add_working_days(date(2026, 11, 20), 1, frozenset(range(5)), "JP") == date(2026, 11, 24)
+    assert add_working_days(date(2026, 11, 20), 1, frozenset(range(5))) == date(2026, 11, 23)
