@@ -39,27 +39,23 @@ def demo_brand() -> BrandConfig:
     return load_settings(environ={}).brands[0]
 
 
-# the sandbox's networks outside the US (see carriers.sandbox.places.HUBS): one zone each
+# the sandbox's networks outside the US (see carriers.sandbox.places.HUBS_ABROAD)
 ZONES = {"JP": "Asia/Tokyo", "TW": "Asia/Taipei", "IN": "Asia/Kolkata"}
 
 
 def known_place(postal_code: str, country: str = "US") -> Place:
-    if country == "US":
-        place = place_of_zip(postal_code)
-    else:
-        found = geo.locate(country, postal_code)
-        place = found and Place(
-            found.regions[1].split(":", 1)[1],
-            found.regions[-2].split(":", 1)[1],
-            found.lat,  # type: ignore[arg-type]
-            found.lng,  # type: ignore[arg-type]
-            ZONES[country],
-            found.postal_code,
-            country,
-        )
+    place = place_of_zip(postal_code) if country == "US" else _place_abroad(country, postal_code)
     if place is None:
         raise ValueError(f"the sandbox knows no place with postal code {postal_code!r}")
     return place
+
+
+def _place_abroad(country: str, postal_code: str) -> Place | None:
+    found = geo.locate(country, postal_code)
+    if found is None or found.lat is None or found.lng is None:
+        return None
+    city, state = (region.split(":", 1)[1] for region in (found.regions[1], found.regions[-2]))
+    return Place(city, state, found.lat, found.lng, ZONES[country], found.postal_code, country)
 
 
 def destination_codes(country: str, rng: random.Random, count: int = 3000) -> list[str]:
