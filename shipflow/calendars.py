@@ -30,6 +30,7 @@ def known_zone(name: str | None) -> str | None:
 
 
 ALL_WEEK = frozenset(range(7))
+WEEKEND_YEAR = 2025  # the weekend is a class attribute; any year the package covers will do
 
 
 @cache
@@ -50,7 +51,7 @@ def _country(
 def weekend(country: str | None) -> frozenset[int]:
     """The country's weekend (0=Monday) as the `holidays` package records it: Saturday and
     Sunday for most, Friday for Iran. Countries it does not know keep Saturday and Sunday."""
-    found = _country(country, None, 2000)
+    found = _country(country, None, WEEKEND_YEAR)
     return frozenset(found.weekend) if found is not None else frozenset({5, 6})
 
 
