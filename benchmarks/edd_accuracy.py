@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 from benchmarks.edd_synthetic import synthetic_history
 from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
-from shipflow.demo.history import demo_brand, sandbox_history
+from shipflow.config import BrandConfig
+from shipflow.demo.history import ZONES, demo_brand, sandbox_history
 from shipflow.edd.calibration import calibration_from
 from shipflow.edd.dates import DatePMF, date_pmf
 from shipflow.edd.engine import WINDOW_MASS
@@ -203,6 +204,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--seed", type=int, default=11, help="the sandbox carrier history's draw (default 11)"
     )
+    parser.add_argument(
+        "--sandbox-country",
+        default="US",
+        choices=["US", *SANDBOX_WAREHOUSES],
+        help="the sandbox carrier's history within this country (default US, the demo brand)",
+    )
     args = parser.parse_args(argv)
     if args.history:
         table = args.postal_table or str(Path(args.history).with_name(DEFAULT_TABLE))
@@ -244,16 +251,56 @@ def main(argv: Sequence[str] | None = None) -> None:
             {"shipflow": figures(quoted), "oracle (true distribution)": figures(oracle)},
         )
     if args.sandbox_carrier:
-        score_sandbox_carrier(args.sandbox_carrier, args.seed)
+        score_sandbox_carrier(args.sandbox_carrier, args.seed, args.sandbox_country)
 
 
-def score_sandbox_carrier(orders: int, seed: int = 11) -> None:
-    """The demo brand's warehouses through the real sandbox network, a year from 2025-01-01,
-    scored on the second half; the carrier's own label-time promise is the baseline."""
+# The demo brand moved to another country: its warehouses there (code, postal code, lat, lng).
+SANDBOX_WAREHOUSES = {
+    "JP": [("tyo", "100-0001", 35.68, 139.76), ("osa", "530-0001", 34.70, 135.50)],
+    "TW": [("tpe", "100", 25.03, 121.52), ("khh", "800", 22.63, 120.30)],
+    "IN": [
+        ("del", "110001", 28.64, 77.22),
+        ("bom", "400001", 18.94, 72.84),
+        ("blr", "560001", 12.97, 77.59),
+    ],
+}
+
+
+def brand_in(country: str) -> BrandConfig:
+    """config.yaml's demo brand with its warehouses in `country` (same stock, services)."""
     brand = demo_brand()
-    records = sandbox_history(orders, seed, brand=brand)
+    template = brand.warehouses[0]
+    warehouses = [
+        template.model_copy(
+            update={
+                "code": code,
+                "name": code,
+                "country": country,
+                "postal_code": postal_code,
+                "city": "",
+                "state": "",
+                "latitude": lat,
+                "longitude": lng,
+                "timezone": ZONES[country],
+                "holiday_country": country,
+                "holiday_subdivision": None,
+                "working_days": None,
+                "pickup_days": None,
+            }
+        )
+        for code, postal_code, lat, lng in SANDBOX_WAREHOUSES[country]
+    ]
+    return brand.model_copy(update={"warehouses": warehouses})
+
+
+def score_sandbox_carrier(orders: int, seed: int = 11, country: str = "US") -> None:
+    """The demo brand's warehouses (moved to `country` unless US) through the real sandbox
+    network, a year from 2025-01-01, scored on the second half; the carrier's own label-time
+    promise is the baseline."""
+    brand = demo_brand() if country == "US" else brand_in(country)
+    records = sandbox_history(orders, seed, brand=brand, country=country)
     cutoffs = {w.code: (w.cutoff, w.timezone) for w in brand.warehouses}
-    zone = "America/New_York"
+    zone = "America/New_York" if country == "US" else ZONES[country]
     test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo(zone))
     quoted = score_shipflow(records, test_from, zone, cutoffs)
     tested = [r for r in records if r.ordered_at >= test_from and r.delivered_at]
@@ -261,7 +308,7 @@ def score_sandbox_carrier(orders: int, seed: int = 11) -> None:
     lost = sum(1 for r in records if r.ordered_at >= test_from and not r.delivered_at)
     print(f"sandbox carrier: {len(records)} orders, {lost} test orders never delivered (skipped)")
     print_side_by_side(
-        f"sandbox carrier, {orders} orders (seed {seed}), test from 2025-07-01",
+        f"sandbox carrier, {country}, {orders} orders (seed {seed}), test from 2025-07-01",
         {
             "shipflow": figures(quoted),
             "carrier promise at label time": figures(carrier),

@@ -1,6 +1,8 @@
 """Business days, cut-offs and carrier delivery days.
 
-A calendar is a set of weekdays minus public holidays of one country/subdivision. Business days
+A calendar is a set of weekdays minus public holidays of one country/subdivision, plus the
+make-up working days that country moves onto its weekend (mainland China and Taiwan work a
+Saturday or Sunday to bridge a holiday; the `holidays` package lists them). Business days
 are kept as a sorted list of ordinals so "add n business days" is a bisect, not a loop: quoting
 must stay well under a millisecond.
 """
@@ -27,22 +29,57 @@ def known_zone(name: str | None) -> str | None:
     return name if name in _zone_names() else None
 
 
+ALL_WEEK = frozenset(range(7))
+WEEKEND_YEAR = 2025  # the weekend is a class attribute; any year the package covers will do
+
+
+@cache
+def _country(
+    country: str | None, subdivision: str | None, year: int
+) -> holidays.HolidayBase | None:
+    """The `holidays` package's calendar of one country/subdivision and year (None if unknown)."""
+    if not country:
+        return None
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision, years=year)
+    except NotImplementedError:
+        return None  # the package does not know this country: weekdays only
+    except ValueError:  # unknown subdivision: the national holidays still apply
+        return holidays.country_holidays(country, years=year)
+
+
+def weekend(country: str | None) -> frozenset[int]:
+    """The country's weekend (0=Monday) as the `holidays` package records it: Saturday and
+    Sunday for most, Friday for Iran. Countries it does not know keep Saturday and Sunday."""
+    found = _country(country, None, WEEKEND_YEAR)
+    return frozenset(found.weekend) if found is not None else frozenset({5, 6})
+
+
+def working_week(country: str | None) -> frozenset[int]:
+    """The weekdays a country works: the week minus its weekend."""
+    return ALL_WEEK - weekend(country)
+
+
+@cache
+def make_up_days(country: str | None, subdivision: str | None, year: int) -> frozenset[date]:
+    """Weekend days of `year` that are working days by law (China's and Taiwan's
+    "adjusted working days"), from the package's `weekend_workdays`."""
+    found = _country(country, subdivision, year)
+    if found is None:
+        return frozenset()
+    return frozenset(day for day in found.weekend_workdays if day.year == year)
+
+
 @cache
 def holiday_dates(country: str | None, subdivision: str | None, year: int) -> frozenset[date]:
     """Public holidays of one country/subdivision and year (empty for no or unknown country)."""
-    if not country:
-        return frozenset()
-    try:
-        found = holidays.country_holidays(country, subdiv=subdivision, years=year)
-    except NotImplementedError:
-        return frozenset()  # the package does not know this country: weekdays only
-    except ValueError:  # unknown subdivision: the national holidays still apply
-        found = holidays.country_holidays(country, years=year)
-    return frozenset(found)
+    found = _country(country, subdivision, year)
+    return frozenset(found) if found is not None else frozenset()
 
 
 class BusinessCalendar:
-    """Open weekdays (0=Monday) minus the holidays of `country`/`subdivision`."""
+    """Open weekdays (0=Monday) minus the holidays of `country`/`subdivision`, plus its make-up
+    working days (a legal working day is one for carriers and warehouses too)."""
 
     def __init__(
         self, weekdays: frozenset[int], country: str | None = None, subdivision: str | None = None
@@ -62,9 +99,11 @@ class BusinessCalendar:
         days = []
         for year in range(first, last):
             closed = holiday_dates(self.country, self.subdivision, year)
+            made_up = make_up_days(self.country, self.subdivision, year)
             current, end = date(year, 1, 1), date(year + 1, 1, 1)
             while current < end:
-                if current.weekday() in self.weekdays and current not in closed:
+                open_day = current.weekday() in self.weekdays or current in made_up
+                if open_day and current not in closed:
                     days.append(current.toordinal())
                 current += timedelta(days=1)
         self._first_year, self._last_year, self._days = first, last, days

@@ -34,6 +34,7 @@ from pydantic_core import ErrorDetails
 from carriers.registry import available_carriers, get_carrier_class
 from channels.registry import available_channels
 from channels.shopify.oauth import SCOPES as SHOPIFY_SCOPES
+from shipflow.calendars import working_week
 from shipflow.delays.config import AlertsConfig
 from shipflow.domain import Address, CarrierService, ServiceLevel, Warehouse
 from shipflow.notify.config import CustomerChannelsConfig
@@ -84,10 +85,10 @@ class WarehouseConfig(Strict):
     timezone: str
     cutoff: time = time(15, 0)
     handling_days: Annotated[int, Field(ge=0, le=30)] = 0
-    working_days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    working_days: list[Weekday] | None = None  # unset: holiday_country's working week
     holiday_country: str = "US"
     holiday_subdivision: str | None = None
-    pickup_days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
+    pickup_days: list[Weekday] | None = None  # unset: the working days
     stock: dict[str, Annotated[int, Field(ge=0)]] = {}
 
     @field_validator("timezone")
@@ -107,6 +108,7 @@ class WarehouseConfig(Strict):
         return _parse_clock(value)
 
     def to_domain(self) -> Warehouse:
+        working = _weekdays(self.working_days) or working_week(self.holiday_country)
         return Warehouse(
             code=self.code,
             name=self.name,
@@ -118,18 +120,30 @@ class WarehouseConfig(Strict):
             timezone=self.timezone,
             cutoff=self.cutoff,
             handling_days=self.handling_days,
-            working_days=frozenset(WEEKDAYS.index(d) for d in self.working_days),
+            working_days=working,
             holiday_country=self.holiday_country,
             holiday_subdivision=self.holiday_subdivision,
-            pickup_days=frozenset(WEEKDAYS.index(d) for d in self.pickup_days),
+            pickup_days=_weekdays(self.pickup_days) or working,
             stock=dict(self.stock),
         )
+
+
+def _weekdays(names: list[Weekday] | None) -> frozenset[int]:
+    return frozenset(WEEKDAYS.index(d) for d in names or ())
 
 
 class ServiceConfig(Strict):
     code: str
     level: ServiceLevel = ServiceLevel.STANDARD
-    saturday_delivery: bool = False
+    saturday_delivery: bool = False  # Monday to Saturday
+    # The carrier's own delivery days when they are not Monday to Friday (or Saturday): an
+    # Iranian service delivering Saturday to Wednesday says [sat, sun, mon, tue, wed].
+    delivery_days: list[Weekday] | None = None
+
+    def weekdays(self) -> frozenset[int]:
+        if self.delivery_days:
+            return _weekdays(self.delivery_days)
+        return frozenset({0, 1, 2, 3, 4, 5} if self.saturday_delivery else {0, 1, 2, 3, 4})
 
 
 class CarrierAccountConfig(Strict):
@@ -149,14 +163,13 @@ class CarrierAccountConfig(Strict):
         return value
 
     def services_domain(self) -> list[CarrierService]:
-        weekdays = frozenset({0, 1, 2, 3, 4})
         capabilities = frozenset(get_carrier_class(self.carrier).capabilities)
         return [
             CarrierService(
                 carrier=self.carrier,
                 service=s.code,
                 level=s.level,
-                delivery_days=weekdays | {5} if s.saturday_delivery else weekdays,
+                delivery_days=s.weekdays(),
                 account=self.code,
                 capabilities=capabilities,
             )

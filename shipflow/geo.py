@@ -1,7 +1,10 @@
 """Where a postal code is: coordinates, time zone and a region hierarchy for back-off.
 
-US ZIP codes come from the offline `zipcodes` package; other countries plug in a postal-prefix
-table with `register_postal_table`. Lookups are cached because quoting happens per page view.
+US ZIP codes come from the offline `zipcodes` package; other countries' tables ship with
+shipflow (`shipflow/postal/data`, GeoNames, see docs/geography.md) and are read on a country's
+first lookup, or are plugged in with `register_postal_table`. Codes are checked against their
+country's format first (`InvalidPostalCode` says what to write). Lookups are cached because
+quoting happens per page view.
 """
 
 from __future__ import annotations
@@ -17,6 +20,25 @@ from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
 from shipflow.calendars import known_zone
+from shipflow.postal import bundled
+from shipflow.postal.formats import InvalidPostalCode, normalize
+from shipflow.postal.formats import validate as validate_postal_code
+
+__all__ = [
+    "InvalidPostalCode",
+    "Location",
+    "PostalEntry",
+    "ServiceArea",
+    "distance_km",
+    "bundled_countries",
+    "haversine_km",
+    "load",
+    "postal_codes",
+    "locate",
+    "location_at",
+    "register_postal_table",
+    "validate_postal_code",
+]
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.32
@@ -78,13 +100,27 @@ def register_postal_table(
 
     A postal code is matched on its longest registered prefix.
     """
+    _add_table(country.upper(), table, prefix_lengths)
+    locate.cache_clear()
+
+
+def _add_table(
+    country: str, table: Mapping[str, PostalEntry | Sequence], prefix_lengths: Sequence[int] | None
+) -> None:
+    made: dict[tuple, PostalEntry] = {}  # codes sharing a centroid share one entry
     entries = {
-        prefix: row if isinstance(row, PostalEntry) else _entry_from_tuple(row)
+        prefix: row if isinstance(row, PostalEntry) else _shared_entry(tuple(row), made)
         for prefix, row in table.items()
     }
     lengths = tuple(sorted(prefix_lengths or {len(p) for p in entries}, reverse=True))
-    _postal_tables[country.upper()] = (entries, lengths)
-    locate.cache_clear()
+    _postal_tables[country] = (entries, lengths)
+
+
+def _shared_entry(row: tuple, made: dict[tuple, PostalEntry]) -> PostalEntry:
+    found = made.get(row)
+    if found is None:
+        found = made[row] = _entry_from_tuple(row)
+    return found
 
 
 def _entry_from_tuple(row: Sequence) -> PostalEntry:
@@ -113,20 +149,50 @@ def us_postal_codes() -> list[str]:
     return sorted(_us_index())
 
 
+def load(country: str) -> None:
+    """Read a country's bundled postal table now (0.1-0.6 s), not on its first quote."""
+    country = country.upper()
+    if country not in _postal_tables and (rows := bundled.table(country)):
+        _add_table(country, rows, bundled.PREFIX_LENGTHS)
+
+
+def postal_codes(country: str) -> list[str]:
+    """Codes of a bundled country's table, written out in full (a stored prefix padded with
+    zeros), for the sandbox and benchmarks to pick destinations from."""
+    rows = bundled.table(country.upper()) or {}
+    codes = set()
+    for prefix in rows:
+        for width in range(len(prefix), 11):
+            code = normalize(country, prefix.ljust(width, "0"))
+            if code is not None:
+                codes.add(code)
+                break
+    return sorted(codes)
+
+
+def bundled_countries() -> frozenset[str]:
+    return bundled.countries()
+
+
 @lru_cache(maxsize=65536)  # bounded: postal codes come from the public quote endpoint
 def locate(country: str, postal_code: str) -> Location | None:
     """Resolve a postal code; None when the country has a table but the code is unknown.
 
     A country without any table resolves to the country itself (coarsest region), with a note.
+    A code that cannot be one of the country's is unknown too (`validate_postal_code` says why).
     """
     country = country.upper()
-    code = postal_code.replace(" ", "").replace("-", "").upper()
+    code = normalize(country, postal_code) if postal_code else ""
+    if code is None:
+        return None
     if country == "US":
         entry = _us_index().get(code[:5])
         return _location(country, code[:5], entry, code[:3]) if entry else None
+    load(country)
     if country not in _postal_tables:
         note = f"no postal table for {country}: estimated at country level"
-        return Location(country, code, None, None, (country,), note=note)
+        zone = bundled.zone(country, code)
+        return Location(country, code, None, None, (country,), zone, note=note)
     entries, lengths = _postal_tables[country]
     for length in lengths:
         entry = entries.get(code[:length])
@@ -138,7 +204,8 @@ def locate(country: str, postal_code: str) -> Location | None:
 def _location(country: str, code: str, entry: PostalEntry, area: str) -> Location:
     regions = (f"{country}:{area}", *(f"{country}:{r}" for r in entry.regions), country)
     subdivision = entry.regions[0] if entry.regions else None
-    return Location(country, code, entry.lat, entry.lng, regions, entry.timezone, subdivision)
+    zone = entry.timezone or bundled.zone(country, code)
+    return Location(country, code, entry.lat, entry.lng, regions, zone, subdivision)
 
 
 def location_at(country: str, lat: float, lng: float) -> Location:

@@ -21,6 +21,7 @@ CARRIER_LEAVES = {
     "shipflow.clock",
     "shipflow.calendars",
     "shipflow.geo",
+    "shipflow.postal",  # geo's postal formats and tables
     "shipflow.text",
 }
 

@@ -217,14 +217,17 @@ def pickup_date(shipment: SimulatedShipment, profile: SandboxProfile) -> date:
     local = shipment.ship_time.astimezone(shipment.origin.zone)
     cutoff = 12 if shipment.service == "same_day" else profile.cutoff_hour
     day = local.date() if local.hour < cutoff else local.date() + timedelta(days=1)
-    return add_working_days(day, 0, MON_SAT)
+    return add_working_days(day, 0, MON_SAT, shipment.origin.country)
 
 
 def promised_date(shipment: SimulatedShipment, profile: SandboxProfile) -> date:
     km = distance_km(shipment.origin, shipment.destination)
     rule = SERVICES[shipment.service]
     return add_working_days(
-        pickup_date(shipment, profile), rule.transit(km), rule.delivery_weekdays
+        pickup_date(shipment, profile),
+        rule.transit(km),
+        rule.delivery_weekdays,
+        shipment.origin.country,
     )
 
 
@@ -245,7 +248,9 @@ def simulate(
 
     pickup_hours = (9.0, 11.5) if shipment.service == "same_day" else (15.0, 18.5)
     story.scan("PU", story.at(picked_up, pickup_hours, origin), origin, origin.city)
-    first_attempt = add_working_days(promised, fate.delay_days, story.rule.delivery_weekdays)
+    first_attempt = add_working_days(
+        promised, fate.delay_days, story.rule.delivery_weekdays, shipment.origin.country
+    )
     _line_haul(story, fate, first_attempt)
     refuses_to_pay = shipment.cash_on_delivery and (
         random.Random(f"{shipment.seed}:{shipment.tracking_number}:cod").random()
@@ -299,7 +304,9 @@ def _line_haul(story: _Story, fate: _Fate, first_attempt: date) -> None:
 def _report_loss(story: _Story, last_seen: Place) -> None:
     """The parcel vanished after its last scan; the carrier admits it days later."""
     last_day = story.events[-1].at.date()
-    reported = add_working_days(last_day, story.profile.loss_reported_after_days, MON_FRI)
+    reported = add_working_days(
+        last_day, story.profile.loss_reported_after_days, MON_FRI, story.shipment.origin.country
+    )
     story.scan("EX", story.at(reported, (10, 16), last_seen), last_seen, "Claims", "lost")
 
 
@@ -323,11 +330,15 @@ def _deliver(story: _Story, fate: _Fate, day: date) -> None:
             story.scan("DL", moment, destination, "Front door")
             return
         story.scan("NA", moment, destination, "Delivery station", reason)
-        next_day = add_working_days(day, 1, weekdays)
+        next_day = add_working_days(day, 1, weekdays, story.shipment.origin.country)
         wrong_address = reason in BACK_AT_ONCE
         last_attempt = attempt + 1 == story.profile.max_attempts
         if wrong_address:
-            next_at = story.at(add_working_days(day, 1, MON_FRI), RETURN_HOURS, destination)
+            next_at = story.at(
+                add_working_days(day, 1, MON_FRI, story.shipment.origin.country),
+                RETURN_HOURS,
+                destination,
+            )
         else:
             hours = PICKUP_POINT_HOURS if last_attempt else OUT_FOR_DELIVERY_HOURS
             next_at = story.at(next_day, hours, destination)
@@ -349,19 +360,21 @@ def _follow(story: _Story, instruction: Instruction) -> None:
     destination = story.shipment.destination
     weekdays = story.rule.delivery_weekdays
     issued_day = instruction.issued_at.astimezone(destination.zone).date()
-    next_day = add_working_days(issued_day, 1, weekdays)
+    next_day = add_working_days(issued_day, 1, weekdays, story.shipment.origin.country)
     choice = instruction.instruction
     match choice.action:
         case FailedDeliveryAction.RETURN_TO_SENDER:
-            back_day = add_working_days(issued_day, 1, MON_FRI)
+            back_day = add_working_days(issued_day, 1, MON_FRI, story.shipment.origin.country)
             _return_to_sender(story, story.at(back_day, RETURN_HOURS, destination))
         case FailedDeliveryAction.HOLD_AT_PICKUP_POINT:
             held_at = story.at(next_day, PICKUP_POINT_HOURS, destination)
             _hold_at_pickup_point(story, held_at, collected=True)
         case _:  # re-attempt, possibly at a corrected address: the customer will be there
             day = choice.reattempt_on or next_day
-            if day <= issued_day or not is_working_day(day, weekdays):
-                day = add_working_days(max(day, issued_day), 1, weekdays)
+            if day <= issued_day or not is_working_day(day, weekdays, destination.country):
+                day = add_working_days(
+                    max(day, issued_day), 1, weekdays, story.shipment.origin.country
+                )
             if choice.address and choice.address.city:
                 destination = replace(
                     destination,
@@ -393,13 +406,15 @@ def _hold_at_pickup_point(
     destination = story.shipment.destination
     store = story.shipment.store or _local_point(destination)
     day = held_at.date()
-    give_up = add_working_days(day, story.profile.hold_days, MON_FRI)
+    give_up = add_working_days(day, story.profile.hold_days, MON_FRI, story.shipment.origin.country)
     deadline = datetime.combine(give_up, time(), destination.zone) + timedelta(
         hours=RETURN_HOURS[0]
     )
     story.scan("PK", held_at, destination, store.name, store=store, deadline=deadline)
     if collected:
-        pickup = add_working_days(day, story.rng.randint(0, 3), MON_SAT)
+        pickup = add_working_days(
+            day, story.rng.randint(0, 3), MON_SAT, story.shipment.origin.country
+        )
         moment = story.at(pickup, (12.0, 19.0), destination)
         if refuses_to_pay:
             _return_to_sender(story, moment, COD_REFUSED)
@@ -413,5 +428,5 @@ def _return_to_sender(story: _Story, leaves_at: datetime, reason: str = "") -> N
     origin, destination = story.shipment.origin, story.shipment.destination
     story.scan("RS", leaves_at, destination, "Delivery station", reason)
     transit = ground_transit_days(distance_km(origin, destination))
-    back = add_working_days(leaves_at.date(), transit, MON_FRI)
+    back = add_working_days(leaves_at.date(), transit, MON_FRI, story.shipment.origin.country)
     story.scan("RD", story.at(back, (10.0, 16.0), origin), origin, "Shipper")

@@ -1,7 +1,7 @@
 """Where the sandbox network's parcels go: places with their time zones, the hubs between
-them (a dozen and a half real US air and ground hub cities), and the made-up convenience
-stores of its pickup-point service, one per ZIP code, so a tracking number (which carries the
-destination ZIP) names its store."""
+them (a dozen and a half real US air and ground hub cities, and a few in Japan, Taiwan and
+India), and the made-up convenience stores of its pickup-point service, one per ZIP code, so a
+tracking number (which carries the destination ZIP) names its store."""
 
 from __future__ import annotations
 
@@ -51,6 +51,20 @@ HUBS = (
     Place("Oakland", "CA", 37.72, -122.22, "America/Los_Angeles"),
     Place("Seattle", "WA", 47.45, -122.31, "America/Los_Angeles"),
 )
+# the sandbox's networks in Japan, Taiwan and India (benchmarks score histories there)
+HUBS_ABROAD = (
+    Place("Tokyo", "13", 35.55, 139.78, "Asia/Tokyo", country="JP"),
+    Place("Osaka", "27", 34.68, 135.50, "Asia/Tokyo", country="JP"),
+    Place("Fukuoka", "40", 33.59, 130.40, "Asia/Tokyo", country="JP"),
+    Place("Sapporo", "01", 43.06, 141.35, "Asia/Tokyo", country="JP"),
+    Place("Taoyuan", "TAO", 25.01, 121.30, "Asia/Taipei", country="TW"),
+    Place("Kaohsiung", "KHH", 22.63, 120.30, "Asia/Taipei", country="TW"),
+    Place("Delhi", "DL", 28.56, 77.10, "Asia/Kolkata", country="IN"),
+    Place("Mumbai", "MH", 19.09, 72.87, "Asia/Kolkata", country="IN"),
+    Place("Kolkata", "WB", 22.65, 88.45, "Asia/Kolkata", country="IN"),
+    Place("Bengaluru", "KA", 13.20, 77.71, "Asia/Kolkata", country="IN"),
+    Place("Hyderabad", "TG", 17.24, 78.43, "Asia/Kolkata", country="IN"),
+)
 
 
 def distance_km(a: Place, b: Place) -> float:
@@ -66,7 +80,9 @@ def midpoint(a: Place, b: Place) -> Place:
 
 
 def nearest_hub(place: Place) -> Place:
-    return min(HUBS, key=lambda hub: distance_km(place, hub))
+    """The nearest hub in the place's own country."""
+    domestic = [hub for hub in HUBS + HUBS_ABROAD if hub.country == place.country] or HUBS
+    return min(domestic, key=lambda hub: distance_km(place, hub))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """What each sandbox service promises, and the calendar it keeps: no pickups or deliveries on
-Sundays or US federal holidays, Saturday deliveries only for the services that offer them."""
+Sundays or public holidays (US federal ones in the US), Saturday deliveries only for the services
+that offer them."""
 
 from __future__ import annotations
 
@@ -52,21 +53,22 @@ def transit_days(service: str, km: float) -> int:
 
 
 @cache
-def _us_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.US(years=year)
+def _holidays(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=year)
 
 
-def is_working_day(day: date, weekdays: frozenset[int]) -> bool:
-    return day.weekday() in weekdays and day not in _us_holidays(day.year)
+def is_working_day(day: date, weekdays: frozenset[int], country: str = "US") -> bool:
+    return day.weekday() in weekdays and day not in _holidays(country, day.year)
 
 
-def add_working_days(day: date, count: int, weekdays: frozenset[int]) -> date:
-    """The `count`-th working day after `day` (`day` itself when count is 0 and it works)."""
+def add_working_days(day: date, count: int, weekdays: frozenset[int], country: str = "US") -> date:
+    """The `count`-th working day after `day` (`day` itself when count is 0 and it works), in
+    `country`'s holidays (the sandbox network runs within one country)."""
     if count == 0:
-        while not is_working_day(day, weekdays):
+        while not is_working_day(day, weekdays, country):
             day += timedelta(days=1)
         return day
     while count:
         day += timedelta(days=1)
-        count -= is_working_day(day, weekdays)
+        count -= is_working_day(day, weekdays, country)
     return day

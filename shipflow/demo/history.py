@@ -39,11 +39,31 @@ def demo_brand() -> BrandConfig:
     return load_settings(environ={}).brands[0]
 
 
-def known_place(postal_code: str) -> Place:
-    place = place_of_zip(postal_code)
+# the sandbox's networks outside the US (see carriers.sandbox.places.HUBS_ABROAD)
+ZONES = {"JP": "Asia/Tokyo", "TW": "Asia/Taipei", "IN": "Asia/Kolkata"}
+
+
+def known_place(postal_code: str, country: str = "US") -> Place:
+    place = place_of_zip(postal_code) if country == "US" else _place_abroad(country, postal_code)
     if place is None:
-        raise ValueError(f"the sandbox knows no place with ZIP code {postal_code!r}")
+        raise ValueError(f"the sandbox knows no place with postal code {postal_code!r}")
     return place
+
+
+def _place_abroad(country: str, postal_code: str) -> Place | None:
+    found = geo.locate(country, postal_code)
+    if found is None or found.lat is None or found.lng is None:
+        return None
+    city, state = (region.split(":", 1)[1] for region in (found.regions[1], found.regions[-2]))
+    return Place(city, state, found.lat, found.lng, ZONES[country], found.postal_code, country)
+
+
+def destination_codes(country: str, rng: random.Random, count: int = 3000) -> list[str]:
+    """Random postal codes the sandbox can deliver to in `country`."""
+    if country == "US":
+        return [z for z in rng.sample(geo.us_postal_codes(), count) if place_of_zip(z)]
+    codes = geo.postal_codes(country)
+    return rng.sample(codes, min(count, len(codes)))
 
 
 def handover_day(warehouse: Warehouse, ordered_at: datetime) -> date:
@@ -62,18 +82,21 @@ def sandbox_history(
     days: int = 365,
     brand: BrandConfig | None = None,
     profile: SandboxProfile | None = None,
+    country: str = "US",
 ) -> list[HistoryRecord]:
-    """`orders` simulated orders; lost or returned parcels keep delivered_at None."""
+    """`orders` simulated orders within `country` (US, JP, TW or IN; the brand's warehouses
+    must be there); lost or returned parcels keep delivered_at None."""
     rng = random.Random(seed)
     brand = brand or demo_brand()
     warehouses = [w.to_domain() for w in brand.warehouses]
-    origins = {w.code: known_place(w.address.postal_code) for w in warehouses}
-    zips = [z for z in rng.sample(geo.us_postal_codes(), 3000) if place_of_zip(z)]
+    origins = {w.code: known_place(w.address.postal_code, country) for w in warehouses}
+    zips = destination_codes(country, rng)
     services, weights = list(SERVICE_MIX), list(SERVICE_MIX.values())
     records = []
     for i in range(orders):
         warehouse = rng.choice(warehouses)
-        origin, destination = origins[warehouse.code], known_place(rng.choice(zips))
+        origin = origins[warehouse.code]
+        destination = known_place(rng.choice(zips), country)
         service = rng.choices(services, weights)[0]
         if service == "same_day" and distance_km(origin, destination) > 100:
             service = "ground"
@@ -93,9 +116,9 @@ def sandbox_history(
                 ordered_at=ordered_at,
                 shipper_id=warehouse.code,
                 origin_postal_code=warehouse.address.postal_code,
-                origin_country="US",
+                origin_country=country,
                 destination_postal_code=destination.postal_code,
-                destination_country="US",
+                destination_country=country,
                 carrier="sandbox",
                 service=service,
                 handed_to_carrier_at=picked,

@@ -184,6 +184,10 @@ class EddService:
             return cached
         destination = geo.locate(country.upper(), postal_code)
         if destination is None:
+            try:
+                geo.validate_postal_code(country, postal_code)
+            except geo.InvalidPostalCode as error:
+                raise InvalidQuery("postal_code", str(error)) from None
             raise InvalidQuery("postal_code", f"{postal_code!r} is not a known postal code")
         result = estimate(
             setup.warehouses,
@@ -247,7 +251,11 @@ class EddService:
         years = range(now.year, now.year + 2)
         for brand in self.runtime.settings.brands:
             setup = self.setup(brand)
-            warm_up(setup.warehouses, setup.services, ["US"], years)
+            # a brand ships at least within its warehouses' countries
+            countries = sorted({"US", *(w.address.country.upper() for w in setup.warehouses)})
+            for country in countries:
+                geo.load(country)
+            warm_up(setup.warehouses, setup.services, countries, years)
             self.model(brand.code)
 
 

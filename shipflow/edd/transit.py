@@ -4,7 +4,8 @@ A lane is carrier service x origin region x destination region. Each level of th
 hierarchy (e.g. ZIP3 -> state -> census region -> country) keeps a recency-weighted histogram
 of days and one of days from each delivery's own lane centre (its spread); a lane's
 distribution is its own days plus the spread pooled from the levels above it, placed at the
-lane's centre, and the root borrows from a distance-based prior, so thin lanes borrow strength
+lane's centre, and the root borrows from a prior (the carrier's published service level between
+the two countries, else one from distance, see `_prior`), so thin lanes borrow strength
 instead of jumping between levels. Handling (order -> handover) is modelled the same way per
 shipper -> origin region.
 """
@@ -29,8 +30,10 @@ from shipflow.edd.distribution import Distribution
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.lanes import Lane, Origin, distance_bands, record_location
 from shipflow.edd.learned import learned_cutoffs, learned_weekdays
+from shipflow.edd.priors import published
 
 WEEKDAYS = frozenset(range(5))
+PUBLISHED = "prior:published"  # a lane's prior from the carrier's published service level
 MIN_OBSERVED = 0.2  # caps the truncation weight at 5
 # No single promise is one the model expects to miss more than one time in five, whatever a
 # brand-wide confidence above that lets it trade between orders.
@@ -183,8 +186,7 @@ class TransitModel:
         cache_key += (distance_bands(lane.distance_km), _bucket(lane.distance_km))
         if cache_key not in self._cache:
             self._keep_cache_bounded()
-            prior = self._distance_prior(lane.distance_km)
-            self._cache[cache_key] = self._shrink(lane.levels(), prior)
+            self._cache[cache_key] = self._shrink(lane.levels(), self._prior(lane))
         return self._cache[cache_key]
 
     def predict_handling(self, origin: Origin) -> Distribution | None:
@@ -333,12 +335,28 @@ class TransitModel:
         found = self._above_cache[above_keys] = (shape, prior_weight, strength)
         return found
 
-    def _distance_prior(self, distance_km: float | None) -> Distribution | None:
-        if distance_km is None:
-            return None
+    def _prior(self, lane: Lane) -> Distribution | None:
+        """What a lane borrows before history: the carrier's published days between the two
+        countries (the distance placing it inside that range), else, within one country, the
+        distance alone (across a border, customs and line hauls make distance say little)."""
         config = self.config
-        median = config.prior_base_days + _bucket(distance_km) / config.prior_km_per_day
-        return _lognormal(median, config.prior_sigma, config.max_days)
+        distance = lane.distance_km if lane.origin[-1] == lane.destination[-1] else None
+        from_distance = (
+            None
+            if distance is None
+            else config.prior_base_days + _bucket(distance) / config.prior_km_per_day
+        )
+        level = published(lane.service, lane.origin[-1], lane.destination[-1])
+        if level is None:
+            if from_distance is None:
+                return None
+            return _lognormal(from_distance, config.prior_sigma, config.max_days)
+        middle = (level.min_days + level.max_days) / 2
+        median = middle if from_distance is None else from_distance
+        median = min(max(median, level.min_days + 0.5), level.max_days)
+        # a 95 % promise lands on the published last day: it is the range's 97.5th percentile
+        sigma = max(math.log((level.max_days + 0.5) / median) / 1.96, 0.15)
+        return _lognormal(median, sigma, config.max_days, PUBLISHED)
 
     def to_dict(self) -> dict:
         config = asdict(self.config)
@@ -494,8 +512,10 @@ def _bucket(distance_km: float | None) -> float:
 
 
 @lru_cache(maxsize=1024)
-def _lognormal(median: float, sigma: float, max_days: int) -> Distribution:
-    """The distance prior, shared by every lane in its 25 km bucket."""
+def _lognormal(
+    median: float, sigma: float, max_days: int, level: str = "prior:distance"
+) -> Distribution:
+    """A prior over business days, shared by every lane in its 25 km bucket."""
 
     def cdf(x: float) -> float:
         if x <= 0:
@@ -505,7 +525,7 @@ def _lognormal(median: float, sigma: float, max_days: int) -> Distribution:
     edges = [cdf(d + 0.5) for d in range(max_days + 1)]
     edges[-1] = 1.0
     pmf = tuple(b - a for a, b in zip([0.0, *edges[:-1]], edges, strict=True))
-    return Distribution(pmf, "prior:distance")
+    return Distribution(pmf, level)
 
 
 def _span(values: list[float]) -> tuple[int, list[float]]:

@@ -67,6 +67,17 @@ def test_bad_input_is_a_problem_naming_the_field(client, params, status, field):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_a_postal_code_of_the_wrong_format_says_what_to_write(client):
+    response = get(client, country="JP", postal_code="12-345")
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [
+        {
+            "field": "postal_code",
+            "message": "'12-345' is not a postal code of JP: write 7 digits, for example 100-0001",
+        }
+    ]
+
+
 def test_cors_only_for_the_brands_allowed_origins(client):
     assert get(client).headers["Access-Control-Allow-Origin"] == SHOP
     assert get(client, sku="NOT-SOLD").headers["Access-Control-Allow-Origin"] == SHOP

@@ -69,7 +69,7 @@ def test_dates_and_numbers_are_written_the_local_way():
     day = date(2026, 11, 26)
     assert i18n.format_day(day, language="en") == "Thu, Nov 26"
     assert i18n.format_day(day, language="ja") == "11月26日(木)"
-    assert i18n.format_day(day, language="fa") == "پنجشنبه ۲۶ نوامبر"
+    assert i18n.format_day(day, language="fa") == "پنج‌شنبه ۵ آذر"  # Solar Hijri: 5 Azar 1405
     assert i18n.format_number(10, language="fa") == "۱۰"
     assert i18n.format_money(24900, "USD", language="en") == "$249.00"
     moment = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)

@@ -346,3 +346,10 @@ def test_tracking_number_form_leads_to_the_number_page(client, runtime):
         .headers["Location"]
         .endswith("/t/northwind")
     )
+
+
+def test_persian_page_shows_solar_hijri_dates(app, client, runtime):
+    shipment = make_shipment(runtime, promised=date(2026, 11, 25), predicted=date(2026, 11, 27))
+    html = client.get(path_for(app, shipment) + "?lang=fa").get_data(as_text=True)
+    assert "<del>چهارشنبه ۴ آذر</del>" in html  # Wed, Nov 25 2026 is 4 Azar 1405
+    assert "جمعه ۶ آذر" in html  # Fri, Nov 27
