@@ -135,6 +135,8 @@ class WebhookIntake:
             account.verify_webhook(hook)
         except UNKNOWN:
             return _not_found(carrier, account_id)
+        except channel_base.WebhookPing:  # a new webhook's reachability test: nothing to keep
+            return 200, b"{}", "application/json"
         except BAD_SIGNATURE as exc:
             REJECTED.labels(carrier).inc()
             log.warning("rejected %s webhook for %s: %s", carrier, account_id, exc)

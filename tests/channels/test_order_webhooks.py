@@ -166,3 +166,17 @@ def test_another_shop_order_with_a_taken_number_is_failed_not_merged(
         receipt = session.get(WebhookReceipt, clash)
         assert (receipt.status, receipt.error) == ("failed", "DuplicateOrderNumber: web-1001")
         assert session.scalars(select(Order.source_order_id)).all() == ["1"]
+
+
+def test_a_platform_ping_is_answered_200_and_stored_nowhere(client, runtime, selling, monkeypatch):
+    """WooCommerce keeps a new webhook pending until its unsigned ping gets a 200."""
+    from channels.base import WebhookPing
+    from channels.sandbox import SandboxOrderSource
+
+    def ping(self, request):
+        raise WebhookPing("creation ping", channel="sandbox")
+
+    monkeypatch.setattr(SandboxOrderSource, "verify_webhook", ping)
+    response = post_order(client, selling["tb"], shop_order())
+    assert (response.status_code, response.json) == (200, {})
+    assert count(runtime, WebhookReceipt) == 0
