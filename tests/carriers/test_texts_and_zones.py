@@ -71,7 +71,9 @@ def test_good_news_is_never_an_exception(text):
         (("DE", "", "53113"), "Europe/Berlin"),  # Berlin and Busingen keep the same clock
         (("NL", "", "1043 AG"), "Europe/Amsterdam"),
         (("US", "", ""), None),  # several zones, nothing to choose by
-        (("ES", "", "28001"), None),  # the Canaries keep another clock
+        (("ES", "", "28001"), "Europe/Madrid"),  # Madrid, from the GeoNames postal table
+        (("ES", "", "35001"), "Atlantic/Canary"),  # the Canaries keep another clock
+        (("ES", "", ""), None),  # so Spain without a postal code is no guess
         (("", "NJ", "07470"), None),  # no country: no guess
     ],
 )
