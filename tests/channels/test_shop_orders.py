@@ -303,3 +303,19 @@ def test_the_api_shows_what_an_order_needs(client, runtime, jobs, selling):
         "attention": ["shipping_address.zip missing"],
         "source_account": selling["tb"].account_id,
     }
+
+
+def test_customers_find_a_shop_order_by_the_number_the_shop_gave_them(
+    client, runtime, jobs, selling
+):
+    from shipflow.orders import orders_numbered
+    from shipflow.returns.service import find_order
+
+    send(client, selling["tb"], order(), "orders/create")
+    jobs.drain()
+    with runtime.sessions() as session:
+        found = find_order(session, selling["tb"].id, "#1001", "ada@example.com")
+        assert found is not None and found.order_number == "web-1001"
+        assert find_order(session, selling["tb"].id, "#1001", "eve@example.com") is None
+        numbered = orders_numbered(session, selling["tb"].id, " 1001 ")
+        assert [o.order_number for o in numbered] == ["web-1001"]  # the tracking page's lookup
