@@ -34,6 +34,7 @@ class Capability(enum.StrEnum):
     PICKUPS = "pickups"
     PICKUP_POINT_DELIVERY = "pickup_point_delivery"  # to a store or locker the customer chose
     CASH_ON_DELIVERY = "cash_on_delivery"  # the driver or the store collects the amount
+    PUSH_SUBSCRIPTIONS = "push_subscriptions"  # pushes only the numbers we subscribe
 
 
 class CarrierError(Exception):
@@ -247,6 +248,14 @@ class Carrier:
         """`track` for carriers that need more than the number (see `TrackingQuery`); the
         polls call this, and only those carriers override it."""
         return self.track([q.tracking_number for q in queries])
+
+    def subscribe(
+        self, queries: Sequence[TrackingQuery], webhook_url: str
+    ) -> dict[str, CarrierError]:
+        """Ask the carrier to push these numbers' events to `webhook_url` (carriers whose push
+        address is set in their dashboard ignore it); the error of each number refused, the
+        others being subscribed. A number subscribed before is no error."""
+        raise self._unsupported("push subscriptions")
 
     def verify_webhook(self, request: WebhookRequest) -> None:
         """Raise `WebhookSignatureError` unless the webhook is authentic."""

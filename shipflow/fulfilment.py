@@ -172,15 +172,20 @@ class Fulfilment:
         return allocation_context(self.brand, self.setup, self.quotes, self.runtime, model, rules)
 
     def allocation_order(self, order: Order) -> AllocationOrder:
-        """The order as allocation sees it: destination, parcels, warehouses stocking it."""
+        """The order as allocation sees it: destination, parcels, warehouses stocking it. A
+        shop order keeps the service level of its checkout's shipping line and the warehouse
+        of its fulfilment location, where the shop's account maps them (`channel_orders`)."""
         destination = ship_to_address(order)
         place = geo.locate(destination.country, destination.postal_code)
         weight = sum(self.weights_g.get(line.sku, 500) * line.quantity for line in order.lines)
+        chosen = order.source_details or {}
         stocked = [
             w.code
             for w in self.setup.warehouses
-            if all(w.stock.get(line.sku, 0) >= line.quantity for line in order.lines)
+            if chosen.get("warehouse") in (None, w.code)
+            and all(w.stock.get(line.sku, 0) >= line.quantity for line in order.lines)
         ]
+        level = ServiceLevel.PICKUP_POINT if order.pickup_point else ServiceLevel.STANDARD
         return AllocationOrder(
             id=order.id,
             destination=destination,
@@ -188,7 +193,7 @@ class Fulfilment:
             lng=place.lng if place else None,
             parcels=(Parcel(weight_g=max(weight, 1)),),
             warehouses=tuple(stocked),
-            level=ServiceLevel.PICKUP_POINT if order.pickup_point else ServiceLevel.STANDARD,
+            level=ServiceLevel(chosen["service_level"]) if chosen.get("service_level") else level,
             attributes=OrderAttributes(cash_on_delivery_cents=order.cash_on_delivery),
         )
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from channels.base import InboundOrder
 from shipflow import pickup_points
 from shipflow.domain import Address, PickupPoint
-from shipflow.store.models import Order, OrderLine
+from shipflow.store.models import ChannelAccount, Order, OrderLine
 
 
 class DuplicateOrderNumber(Exception):
@@ -149,4 +149,22 @@ def ship_to_address(order: Order) -> Address:
         phone=order.customer_phone,
         email=order.customer_email,
         residential=ship_to.get("residential", True),
+    )
+
+
+def orders_numbered(session: Session, brand_id: str, typed: str) -> list[Order]:
+    """The brand's orders a customer may mean by `typed`: the number as given, without its
+    "#", and as each of the brand's shops numbers it here ("#1001" of the shop coded `web`
+    is `web-1001`, as two shops may both have a #1001). The caller's second factor (e-mail
+    or postal code) tells them apart."""
+    number = typed.strip()
+    bare = number.lstrip("#")
+    shops = session.scalars(select(ChannelAccount.code).where(ChannelAccount.brand_id == brand_id))
+    candidates = {number, bare, *(f"{code}-{bare}" for code in shops)}
+    return list(
+        session.scalars(
+            select(Order)
+            .where(Order.brand_id == brand_id, Order.order_number.in_(candidates))
+            .order_by(Order.created_at)
+        )
     )

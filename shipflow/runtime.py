@@ -38,11 +38,13 @@ from shipflow.retention import prune_job
 from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
 from shipflow.store.partitions import ensure_partitions_job
 from shipflow.tracking import polling, webhooks
+from shipflow.tracking.subscriptions import subscribe_due
 
 # Every background job: a name (the Celery task's too), `fn(runtime, **kwargs)`, and for a
 # periodic one the seconds between runs. A new job is one line here.
 JOBS = (
     Job("tracking.poll_due", polling.poll_due, every=60),
+    Job("tracking.subscribe_pushes", subscribe_due, every=60),  # UPS, Kuaidi100, 17TRACK
     Job("tracking.process_receipts", webhooks.process_due_receipts, every=5),
     Job("tracking.process_receipt", webhooks.process_receipt),
     Job("outbox.dispatch", dispatch_due, every=2),

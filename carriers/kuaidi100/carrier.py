@@ -11,6 +11,7 @@ from carriers.base import (
     Capability,
     Carrier,
     CarrierAccount,
+    CarrierError,
     CarrierRejected,
     TrackingQuery,
     WebhookReply,
@@ -31,7 +32,9 @@ class Kuaidi100Carrier(Carrier):
     company (the Kuaidi100 company code used when a number's format does not name one)."""
 
     name = "kuaidi100"
-    capabilities = frozenset({Capability.TRACKING_POLL, Capability.WEBHOOKS})
+    capabilities = frozenset(
+        {Capability.TRACKING_POLL, Capability.WEBHOOKS, Capability.PUSH_SUBSCRIPTIONS}
+    )
     track_batch_size = 1  # query.do takes one number
     webhook_reply = WebhookReply(200, mapping.compact(mapping.ACK).encode())
 
@@ -76,10 +79,10 @@ class Kuaidi100Carrier(Carrier):
 
     def subscribe(
         self, queries: Sequence[TrackingQuery], webhook_url: str
-    ) -> dict[str, CarrierRejected]:
+    ) -> dict[str, CarrierError]:
         """Ask Kuaidi100 to push these numbers' events; returns the refusal of each number it
         refused (one bad number does not stop the others). A repeated subscription is fine."""
-        refused = {}
+        refused: dict[str, CarrierError] = {}
         for query in queries:
             number = query.tracking_number
             param = mapping.subscription(

@@ -112,7 +112,8 @@ def make_tracking_number(
 
 class SandboxCarrier(Carrier):
     name = "sandbox"
-    capabilities = frozenset(Capability)
+    # Everything, but pushes need no subscription: it pushes every label it sold.
+    capabilities = frozenset(Capability) - {Capability.PUSH_SUBSCRIPTIONS}
     track_batch_size = 50
 
     def __init__(

@@ -12,6 +12,7 @@ from carriers.base import (
     Carrier,
     CarrierAccount,
     CarrierError,
+    TrackingQuery,
     WebhookReply,
     WebhookRequest,
     WebhookSignatureError,
@@ -28,7 +29,9 @@ class Track17Carrier(Carrier):
     """Credentials: api_key (the `17token` security key, which also signs the push)."""
 
     name = "17track"
-    capabilities = frozenset({Capability.TRACKING_POLL, Capability.WEBHOOKS})
+    capabilities = frozenset(
+        {Capability.TRACKING_POLL, Capability.WEBHOOKS, Capability.PUSH_SUBSCRIPTIONS}
+    )
     track_batch_size = 40  # numbers a call, at most (-18010014 beyond)
     webhook_reply = WebhookReply(200, b"{}")  # 17TRACK retries anything but a 200
 
@@ -42,10 +45,13 @@ class Track17Carrier(Carrier):
         self.client = client or Track17Client(account)
         self.api_key = account.credentials.get("api_key", "")
 
-    def register(self, tracking_numbers: Sequence[str]) -> dict[str, CarrierError]:
-        """Start tracking (17TRACK then pushes); returns the error of each number refused,
+    def subscribe(
+        self, queries: Sequence[TrackingQuery], webhook_url: str
+    ) -> dict[str, CarrierError]:
+        """Register the numbers (17TRACK then tracks and pushes them to the address set in its
+        dashboard, so `webhook_url` is not sent); returns the error of each number refused,
         without failing the others. A number already registered is not refused."""
-        body = self.client.register([{"number": n} for n in tracking_numbers])
+        body = self.client.register([{"number": q.tracking_number} for q in queries])
         with reading(self.name, "register response"):
             return mapping.rejected(mapping.envelope_data(body))
 

@@ -10,11 +10,13 @@ from carriers.base import (
     Capability,
     Carrier,
     CarrierAccount,
+    CarrierError,
     CarrierRejected,
     Label,
     NotSupported,
     RateQuote,
     ShipmentRequest,
+    TrackingQuery,
     WebhookRequest,
 )
 from carriers.http import unless_not_found
@@ -39,6 +41,7 @@ class UPSCarrier(Carrier):
             Capability.CANCEL,
             Capability.TRACKING_POLL,
             Capability.WEBHOOKS,
+            Capability.PUSH_SUBSCRIPTIONS,
         }
     )
     track_batch_size = 1  # the Track API takes one inquiry number per call
@@ -76,12 +79,20 @@ class UPSCarrier(Carrier):
                 updates.extend(mapping.parse_track_response(body))
         return updates
 
-    def subscribe(self, tracking_numbers: Sequence[str], webhook_url: str) -> list[str]:
-        """Ask Track Alert to push these numbers' scans (for 14 days); returns those refused."""
+    def subscribe(
+        self, queries: Sequence[TrackingQuery], webhook_url: str
+    ) -> dict[str, CarrierError]:
+        """Ask Track Alert to push these numbers' scans (for 14 days)."""
         payload = mapping.build_subscription(
-            list(tracking_numbers), webhook_url, self.account.credentials["webhook_credential"]
+            [q.tracking_number for q in queries],
+            webhook_url,
+            self.account.credentials["webhook_credential"],
         )
-        return mapping.parse_subscription(self.client.subscribe(payload))[1]
+        refused = mapping.parse_subscription(self.client.subscribe(payload))[1]
+        return {
+            number: CarrierRejected(f"UPS Track Alert refused {number}", carrier=self.name)
+            for number in refused
+        }
 
     def verify_webhook(self, request: WebhookRequest) -> None:
         require_shared_secret(

@@ -259,6 +259,22 @@ def fulfillment_input(fulfilment: Fulfilment, fulfillment_order_ids: list[str]) 
     }
 
 
+def added_parcel(fulfillment: dict[str, Any], fulfilment: Fulfilment) -> dict[str, Any]:
+    """Variables of `fulfillmentTrackingInfoUpdate`: the fulfillment's tracking numbers and
+    links so far, and this parcel's after them (the input replaces the whole list)."""
+    known = fulfillment.get("trackingInfo") or []
+    numbers = [t["number"] for t in known if t.get("number")]
+    urls = [t.get("url") or "" for t in known if t.get("number")]
+    return {
+        "fulfillmentId": fulfillment["id"],
+        "trackingInfoInput": {
+            "company": fulfilment.carrier_name or fulfilment.carrier,
+            "numbers": [*numbers, fulfilment.tracking_number],
+            "urls": [*urls, fulfilment.tracking_url],
+        },
+    }
+
+
 def fulfillment_event_input(event: FulfilmentEvent, status: str) -> dict:
     """`FulfillmentEventInput` of `fulfillmentEventCreate`; empty fields left out."""
     fields: dict[str, Any] = {

@@ -34,7 +34,7 @@ query ShipflowOrders($first: Int!, $after: String, $query: String) {
 ORDER_FULFILMENT = """
 query ShipflowOrderFulfilment($id: ID!) {
   order(id: $id) {
-    fulfillments(first: 50) { id trackingInfo { number } }
+    fulfillments(first: 50) { id trackingInfo { company number url } }
     fulfillmentOrders(first: 50) { nodes { id status } }
   }
 }
@@ -44,6 +44,17 @@ FULFILLMENT_CREATE = """
 mutation ShipflowFulfil($fulfillment: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $fulfillment) {
     fulfillment { id status }
+    userErrors { field message }
+  }
+}
+"""
+
+FULFILLMENT_TRACKING_UPDATE = """
+mutation ShipflowAddParcel($fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!) {
+  fulfillmentTrackingInfoUpdate(
+    fulfillmentId: $fulfillmentId, trackingInfoInput: $trackingInfoInput, notifyCustomer: true
+  ) {
+    fulfillment { id }
     userErrors { field message }
   }
 }

@@ -145,7 +145,9 @@ class ShopifyOrderSource(OrderSource):
     def write_fulfilment(self, fulfilment: Fulfilment) -> str:
         """Fulfils every open fulfillment order of the order with the parcel's tracking;
         returns the Fulfillment GID. A fulfillment already carrying this tracking number
-        (an earlier attempt that did reach Shopify) is returned instead of a second one."""
+        (an earlier attempt that did reach Shopify) is returned instead of a second one. A
+        later parcel of an order already fulfilled (we do not split lines) is added to the
+        last fulfillment's tracking numbers, which Shopify shows the customer each."""
         order = self._order_fulfilment(fulfilment.source_order_id)
         done = self._fulfillment_with(order, fulfilment.tracking_number)
         if done:
@@ -153,6 +155,14 @@ class ShopifyOrderSource(OrderSource):
         open_orders = [
             fo["id"] for fo in order["fulfillmentOrders"]["nodes"] if fo["status"] in FULFILLABLE
         ]
+        earlier = order.get("fulfillments") or []
+        if not open_orders and earlier:  # another parcel of an order already fulfilled whole
+            updated = self._mutate(
+                queries.FULFILLMENT_TRACKING_UPDATE,
+                "fulfillmentTrackingInfoUpdate",
+                mapping.added_parcel(earlier[-1], fulfilment),
+            )
+            return updated["fulfillment"]["id"]
         if not open_orders:
             raise ChannelResponseError(
                 f"order {fulfilment.source_order_id} has no open fulfillment order to fulfil",

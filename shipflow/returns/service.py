@@ -22,7 +22,7 @@ from shipflow.domain import Address, Parcel, Status
 from shipflow.domain.events import ShopRefund, StoreWebhook
 from shipflow.links import make_token
 from shipflow.notify.templates import Milestone
-from shipflow.orders import ship_to_address
+from shipflow.orders import orders_numbered, ship_to_address
 from shipflow.returns.eligibility import Decision, ItemRequest, ReturnPolicy, Verdict, decide
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.outbox import publish
@@ -56,15 +56,13 @@ def find_order(
 ) -> Order | None:
     """The order if the number and the e-mail (or ship-to postal code) match; else None, the
     same answer whether the order exists or not."""
-    order = session.scalar(
-        select(Order).where(Order.brand_id == brand_id, Order.order_number == order_number.strip())
-    )
     secret = email_or_postal_code.strip()
-    if order is None or not secret:
+    if not secret:
         return None
-    postal = _postal((order.ship_to or {}).get("postal_code", ""))
-    if _same(order.customer_email, secret) or (postal and _same(postal, _postal(secret))):
-        return order
+    for order in orders_numbered(session, brand_id, order_number):
+        postal = _postal((order.ship_to or {}).get("postal_code", ""))
+        if _same(order.customer_email, secret) or (postal and _same(postal, _postal(secret))):
+            return order
     return None
 
 

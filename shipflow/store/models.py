@@ -257,6 +257,8 @@ class Shipment(Base):
     # Where the parcel waits for the customer and until when, as the carrier last said.
     pickup_point: Mapped[dict[str, Any] | None]
     pickup_deadline: Mapped[datetime | None]
+    # Subscribed to its carrier's pushes, or refused by it (details["push_refused"]): subs_1.
+    push_subscribed_at: Mapped[datetime | None]
 
     order: Mapped[Order | None] = relationship(back_populates="shipments")
     parcels: Mapped[list[ParcelRow]] = relationship(

@@ -127,7 +127,7 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
             return
         try:
             gate.wait()
-            updates = account.adapter.track_queries(_queries(runtime, batch))
+            updates = account.adapter.track_queries(tracking_queries(runtime, batch))
         except CarrierUnavailable as exc:
             gate.failures += 1
             delay = config.backoff(gate.failures)
@@ -145,7 +145,7 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
         _record(runtime, first.brand_id, account.carrier, batch, updates)
 
 
-def _queries(runtime: Runtime, batch: Sequence[Row]) -> list[TrackingQuery]:
+def tracking_queries(runtime: Runtime, batch: Sequence[Row]) -> list[TrackingQuery]:
     """The batch with the last four digits of each order's phone (the ship-to phone, else the
     customer's), which SF Express checks before it tells a route."""
     with runtime.sessions() as session:

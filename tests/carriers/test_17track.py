@@ -16,6 +16,7 @@ from carriers.base import (
     CarrierAuthError,
     CarrierRateLimited,
     CarrierRejected,
+    TrackingQuery,
     WebhookRequest,
     WebhookSignatureError,
 )
@@ -123,7 +124,11 @@ def test_operation_contract(op, check):
 
 def test_registered_tracking_only():
     assert get_carrier_class("17track") is Track17Carrier
-    assert Track17Carrier.capabilities == {Capability.TRACKING_POLL, Capability.WEBHOOKS}
+    assert Track17Carrier.capabilities == {
+        Capability.TRACKING_POLL,
+        Capability.WEBHOOKS,
+        Capability.PUSH_SUBSCRIPTIONS,
+    }
     assert Capability.LABELS not in Track17Carrier.capabilities
 
 
@@ -135,9 +140,10 @@ def test_calls_send_the_17token_and_json_arrays(mocked):
     assert json.loads(call.request.body) == [{"number": NUMBER}]
 
 
-def test_register_keeps_each_numbers_error_without_sinking_the_batch(mocked):
+def test_subscribing_registers_and_keeps_each_numbers_error_without_sinking_the_batch(mocked):
     mocked.post(f"{BASE}/register", json=fixture("17track", "register"))
-    refused = make_carrier().register([NUMBER, "EJ123456785JP", "1234", "400000000003"])
+    numbers = [NUMBER, "EJ123456785JP", "1234", "400000000003"]
+    refused = make_carrier().subscribe([TrackingQuery(n) for n in numbers], "")
     assert sorted(refused) == ["1234", "400000000003"]  # already registered is no refusal
     assert type(refused["1234"]) is CarrierRejected
     assert refused["1234"].carrier_message == "The format of '1234' is invalid."
@@ -174,7 +180,7 @@ def test_call_errors(mocked, code, error):
         json={"code": code, "data": {"errors": [{"code": code, "message": "m"}]}},
     )
     with pytest.raises(error) as caught:
-        make_carrier().register([NUMBER])
+        make_carrier().subscribe([TrackingQuery(NUMBER)], "")
     assert type(caught.value) is error and caught.value.carrier_code == str(code)
 
 

@@ -110,7 +110,11 @@ def forms(mocked) -> list[dict[str, str]]:
 
 def test_registered_tracking_only():
     assert get_carrier_class("kuaidi100") is Kuaidi100Carrier
-    assert Kuaidi100Carrier.capabilities == {Capability.TRACKING_POLL, Capability.WEBHOOKS}
+    assert Kuaidi100Carrier.capabilities == {
+        Capability.TRACKING_POLL,
+        Capability.WEBHOOKS,
+        Capability.PUSH_SUBSCRIPTIONS,
+    }
     assert not Kuaidi100Carrier.capabilities & {Capability.LABELS, Capability.RATES}
 
 

@@ -14,6 +14,7 @@ from carriers.base import (
     NotSupported,
     RateQuote,
     ShipmentRequest,
+    TrackingQuery,
     WebhookRequest,
     WebhookSignatureError,
 )
@@ -179,7 +180,12 @@ OPERATIONS = [
         "POST",
         f"{BASE}/api/track/v1/subscription/standard/package",
         "subscription",
-        lambda c: c.subscribe([NUMBER, "1Z1234567$8"], "https://shipflow.example/hooks/ups"),
+        lambda c: sorted(
+            c.subscribe(
+                [TrackingQuery(NUMBER), TrackingQuery("1Z1234567$8")],
+                "https://shipflow.example/hooks/ups",
+            )
+        ),
         ["1Z1234567$8"],
     ),
 ]

@@ -23,7 +23,10 @@ from tests.channels.test_order_webhooks import api_headers
 SANDBOX = {
     "code": "sandbox-main",
     "carrier": "sandbox",
-    "services": [{"code": "ground", "level": "standard"}],
+    "services": [
+        {"code": "ground", "level": "standard"},
+        {"code": "express", "level": "express"},
+    ],
 }
 
 
@@ -130,6 +133,17 @@ def test_an_unpaid_order_waits_and_is_allocated_when_paid(client, runtime, jobs,
     orders, shipments, _ = state(runtime)
     assert [o.paid for o in orders] == [True]
     assert [s.order_id for s in shipments] == [orders[0].id]
+
+
+@pytest.mark.parametrize(("method", "service"), [("standard", "ground"), ("express", "express")])
+def test_the_checkouts_shipping_line_chooses_the_service_level(
+    client, runtime, jobs, selling, method, service
+):
+    send(client, selling["tb"], order(shipping_lines=[{"code": method}]), "orders/create")
+    jobs.drain()
+    orders, shipments, _ = state(runtime)
+    assert orders[0].source_details["service_level"] == method
+    assert [(s.carrier, s.service) for s in shipments] == [("sandbox", service)]
 
 
 @pytest.mark.parametrize(
@@ -289,3 +303,19 @@ def test_the_api_shows_what_an_order_needs(client, runtime, jobs, selling):
         "attention": ["shipping_address.zip missing"],
         "source_account": selling["tb"].account_id,
     }
+
+
+def test_customers_find_a_shop_order_by_the_number_the_shop_gave_them(
+    client, runtime, jobs, selling
+):
+    from shipflow.orders import orders_numbered
+    from shipflow.returns.service import find_order
+
+    send(client, selling["tb"], order(), "orders/create")
+    jobs.drain()
+    with runtime.sessions() as session:
+        found = find_order(session, selling["tb"].id, "#1001", "ada@example.com")
+        assert found is not None and found.order_number == "web-1001"
+        assert find_order(session, selling["tb"].id, "#1001", "eve@example.com") is None
+        numbered = orders_numbered(session, selling["tb"].id, " 1001 ")
+        assert [o.order_number for o in numbered] == ["web-1001"]  # the tracking page's lookup

@@ -337,6 +337,43 @@ def test_a_repeated_fulfilment_returns_the_one_already_made():
 
 
 @responses.activate
+def test_a_later_parcel_of_a_fulfilled_order_joins_its_fulfillments_tracking():
+    first = {
+        "id": FULFILLMENT_GID,
+        "trackingInfo": [
+            {"company": "UPS", "number": "1ZFIRST", "url": "https://ship.example/t/1"}
+        ],
+    }
+    responses.post(GRAPHQL, json=order_fulfilment([first], ("CLOSED",)))
+    responses.post(
+        GRAPHQL,
+        json=answer(
+            {
+                "fulfillmentTrackingInfoUpdate": {
+                    "fulfillment": {"id": FULFILLMENT_GID},
+                    "userErrors": [],
+                }
+            }
+        ),
+    )
+    assert source().write_fulfilment(FULFILMENT) == FULFILLMENT_GID
+    assert sent(1) == {
+        "query": queries.FULFILLMENT_TRACKING_UPDATE,
+        "variables": {
+            "fulfillmentId": FULFILLMENT_GID,
+            "trackingInfoInput": {
+                "company": "UPS",
+                "numbers": ["1ZFIRST", "1Z001985X0291929"],
+                "urls": [
+                    "https://ship.example/t/1",
+                    "https://ship.example/t/acme/1Z001985X0291929",
+                ],
+            },
+        },
+    }
+
+
+@responses.activate
 def test_no_open_fulfillment_order_is_a_response_error():
     responses.post(GRAPHQL, json=order_fulfilment(statuses=("CLOSED", "CANCELLED")))
     with pytest.raises(ChannelResponseError, match="no open fulfillment order"):

@@ -18,6 +18,7 @@ from shipflow import shipment_links as links
 from shipflow.brands import brand_by_code
 from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.ndr.service import open_case_link
+from shipflow.orders import orders_numbered
 from shipflow.store.models import Order, Shipment
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import gettext as _
@@ -129,12 +130,15 @@ def lookup_submit(brand_code: str):
         error = _("Please enter your order number and your e-mail address or postal code.")
         return _no_store(render_page("tracking/lookup.html", 400, form=form, error=error))
     brand_id = _brand_id(brand_code)
-    order = g.db.scalar(
-        select(Order)
-        .where(Order.brand_id == brand_id, Order.order_number == form["order_number"].lstrip("#"))
-        .options(selectinload(Order.shipments))
+    order = next(
+        (
+            o
+            for o in (orders_numbered(g.db, brand_id, form["order_number"]) if brand_id else [])
+            if _contact_matches(o, form["contact"])
+        ),
+        None,
     )
-    if order is None or not _contact_matches(order, form["contact"]):
+    if order is None:
         # One answer whether the order is unknown or the contact is wrong: nothing to probe.
         error = _("We couldn't find an order with these details. Please check them and try again.")
         return _no_store(render_page("tracking/lookup.html", 404, form=form, error=error))
