@@ -74,6 +74,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
         clock = AcceleratedClock(start=datetime.now(UTC), speed=settings.demo.clock_speed)
     runtime = Runtime.from_settings(settings, clock=clock)
     codes = [b.code for b in settings.brands]
+    names = {b.code: b.name for b in settings.brands}
     if demo:  # before the app, whose widget warms up on the brand's newest model
         from shipflow.demo.traffic import prepare
         from shipflow.instance import DEMO_API_KEY
@@ -111,7 +112,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
         )
         for code, other in others.items():
             print(
-                f"""  Demo brand '{code}' ({settings.brand(code).name}; its parcels go through the
+                f"""  Demo brand '{code}' ({names[code]}; its parcels go through the
   simulated ECPay, see docs/carriers.md):
     {base}/t/{code}             tracking lookup (zh-Hant)
     {base}/returns/{code}       the returns portal

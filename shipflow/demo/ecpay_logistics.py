@@ -318,13 +318,17 @@ class SimulatedECPay:
             return text(self.document(self._form().get("AllPayLogisticsID", "")))
 
         for path in (units.PRINT_TRADE_DOCUMENT, *units.PRINT_C2C_PATHS.values()):
-            bp.add_url_rule(path, f"print{path.replace('/', '_')}", print_document, methods=["POST"])
+            bp.add_url_rule(
+                path, f"print{path.replace('/', '_')}", print_document, methods=["POST"]
+            )
 
         def store_return():
             return text(self.store_return(self._form()))
 
         for sub, path in units.RETURN_PATHS.items():
-            handler = (lambda: text(self.home_return(self._form()))) if sub == "TCAT" else store_return
+            handler = (
+                (lambda: text(self.home_return(self._form()))) if sub == "TCAT" else store_return
+            )
             bp.add_url_rule(path, f"return_{sub}", handler, methods=["POST"])
 
         @bp.post("/Express/CancelC2COrder")
@@ -376,4 +380,3 @@ def map_page(params: dict[str, str]) -> str:
 def _encode(fields: dict[str, str]) -> str:
     """ECPay's answers list `key=value` pairs joined by `&`, values not URL-encoded."""
     return "&".join(f"{k}={v}" for k, v in fields.items())
-

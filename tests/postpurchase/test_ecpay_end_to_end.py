@@ -6,13 +6,16 @@ mocked (`responses` hands it to the simulator); shipflow's pages and webhooks ar
 
 from __future__ import annotations
 
+import html
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import shipflow.jobs.postpurchase as jobs
@@ -36,9 +39,15 @@ FIELD = re.compile(r'name="([^"]*)" value="([^"]*)"')
 
 
 def fields_of(page: str) -> dict[str, str]:
-    import html
-
     return {html.unescape(k): html.unescape(v) for k, v in FIELD.findall(page)}
+
+
+@dataclass
+class Harness:
+    simulator: SimulatedECPay
+    remote: FlaskClient  # the simulator's pages, as the customer's browser reaches them
+    brand_id: str
+    webhook: str
 
 
 @pytest.fixture
@@ -82,20 +91,17 @@ def ecpay(runtime, client):
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_callback(responses.POST, re.compile(re.escape(ECPAY) + "/.*"), callback=forward)
-        simulator.remote = remote  # type: ignore[attr-defined]  # the map, as a browser sees it
-        simulator.brand_id = brand.id  # type: ignore[attr-defined]
-        simulator.webhook = webhook  # type: ignore[attr-defined]
-        yield simulator
+        yield Harness(simulator, remote, brand.id, webhook)
 
 
-def choose_store(runtime, client, simulator) -> PickupPoint:
+def choose_store(runtime, client, ecpay: Harness) -> PickupPoint:
     """Checkout: our store-map link posts the browser to ECPay's map, the customer picks the
     first store, ECPay's map posts it to our callback, which hands it back to the page."""
     opened = client.get(store_map_path(runtime, BRAND, ACCOUNT, "unimart", "/checkout/done"))
     assert opened.status_code == 200
     request = fields_of(opened.get_data(as_text=True))
     assert request["ServerReplyURL"] == "http://127.0.0.1:8000/store-map/callback"
-    page = simulator.remote.post("/demo/ecpay/Express/map", data=request).get_data(as_text=True)
+    page = ecpay.remote.post("/demo/ecpay/Express/map", data=request).get_data(as_text=True)
     first = page[page.index("<form") : page.index("</form>")]
     back = client.post("/store-map/callback", data=fields_of(first))
     assert back.status_code == 303
@@ -141,10 +147,10 @@ def place_order(runtime, brand_id: str, store: PickupPoint, cod: bool = False) -
         return fulfilment.ship(session, order).id
 
 
-def pushed(runtime, simulator, clock, hours: float) -> str:
+def pushed(runtime, ecpay: Harness, clock, hours: float) -> str:
     """`hours` later: ECPay's due pushes, our webhook jobs and outbox; the shipment's status."""
     clock.advance(timedelta(hours=hours))
-    simulator.run_once()
+    ecpay.simulator.run_once()
     process_due_receipts(runtime)
     while dispatch_due(runtime):
         pass
@@ -169,7 +175,7 @@ def test_store_chosen_label_at_store_reminded_and_picked_up(runtime, client, clo
             "1718546",
         )
         assert shipment.pickup_point["id"] == "131386"
-    parcel = ecpay.parcels["1718546"]
+    parcel = ecpay.simulator.parcels["1718546"]
     assert parcel.extra["CollectionAmount"] == "1200"  # NT$1,200 collected at the store
     assert pushed(runtime, ecpay, clock, 20) == "in_transit"  # 2030 at the logistics centre
     assert pushed(runtime, ecpay, clock, 26) == "available_for_pickup"  # 2073 at the store
@@ -188,7 +194,7 @@ def test_store_chosen_label_at_store_reminded_and_picked_up(runtime, client, clo
 
 
 def test_an_uncollected_parcel_goes_back_and_is_followed_up(runtime, client, clock, ecpay):
-    ecpay.uncollected_share = 1.0
+    ecpay.simulator.uncollected_share = 1.0
     store = choose_store(runtime, client, ecpay)
     shipment_id = place_order(runtime, ecpay.brand_id, store)
     assert pushed(runtime, ecpay, clock, 46) == "available_for_pickup"
@@ -223,7 +229,7 @@ def test_pushes_are_taken_only_with_our_merchants_check_mac_value(
 ):
     place_order(runtime, ecpay.brand_id, choose_store(runtime, client, ecpay))
     clock.advance(timedelta(hours=20))
-    (_, _, fields), *_ = list(ecpay.pushes())
+    (_, _, fields), *_ = list(ecpay.simulator.pushes())
     answer = client.post(ecpay.webhook, data=fields | change)
     assert answer.status_code == status
     assert receipts(runtime) == (1 if status == 200 else 0)
@@ -232,9 +238,11 @@ def test_pushes_are_taken_only_with_our_merchants_check_mac_value(
 def test_the_simulator_signs_with_the_adapters_check_mac_value(runtime, client, clock, ecpay):
     place_order(runtime, ecpay.brand_id, choose_store(runtime, client, ecpay))
     clock.advance(timedelta(hours=20))
-    (number, url, fields), *_ = list(ecpay.pushes())
+    (number, url, fields), *_ = list(ecpay.simulator.pushes())
     assert (number, url) == ("1718546", ecpay.webhook)
-    assert fields["CheckMacValue"] == check_mac_value(fields, "5294y06JbISpM5x9", "v77hoKGq4kWxNNIS")
+    assert fields["CheckMacValue"] == check_mac_value(
+        fields, "5294y06JbISpM5x9", "v77hoKGq4kWxNNIS"
+    )
     assert {k: v for k, v in fields.items() if k != "CheckMacValue"} == {
         "MerchantID": "2000132",
         "MerchantTradeNo": "TW0000011234",
