@@ -165,7 +165,8 @@ class SimulatedECPay:
         return signed(fields, self.hash_key, self.hash_iv)
 
     def _form(self) -> dict[str, str]:
-        """The posted form, or 400 `0|...` when its CheckMacValue is not ours."""
+        """The posted form without its CheckMacValue; ECPay's `0|...` answer (HTTP 200) when
+        the form is another merchant's or its CheckMacValue is not ours."""
         fields = request.form.to_dict()
         if fields.get("MerchantID") != self.merchant_id:
             abort(Response("0|MerchantID Error", 200, mimetype="text/html"))
@@ -223,7 +224,7 @@ class SimulatedECPay:
         if parcel is None:
             return ""  # ECPay answers an empty body for an order it does not know
         fields, extra = parcel.fields, parcel.extra
-        collection = extra["CollectionAmount"] if extra["CollectionAmount"] else "0"
+        collection = extra["CollectionAmount"] or "0"
         answer = {
             "MerchantID": self.merchant_id,
             "MerchantTradeNo": fields["MerchantTradeNo"],
