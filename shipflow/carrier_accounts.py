@@ -48,6 +48,7 @@ class CarrierFactory:
                 account_id=account.code,
                 credentials=dict(account.credentials),
                 sandbox=account.sandbox,
+                base_url=account.base_url,
             ),
             clock=self.clock,
         )

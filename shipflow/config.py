@@ -90,6 +90,8 @@ class WarehouseConfig(Strict):
     holiday_subdivision: str | None = None
     pickup_days: list[Weekday] | None = None  # unset: the working days
     stock: dict[str, Annotated[int, Field(ge=0)]] = {}
+    sender_name: str = ""  # the shipper's name on labels, where a carrier needs one (ECPay)
+    phone: str = ""  # the shipper's phone, likewise
 
     @field_validator("timezone")
     @classmethod
@@ -113,7 +115,12 @@ class WarehouseConfig(Strict):
             code=self.code,
             name=self.name,
             address=Address(
-                country=self.country, postal_code=self.postal_code, city=self.city, state=self.state
+                country=self.country,
+                postal_code=self.postal_code,
+                city=self.city,
+                state=self.state,
+                name=self.sender_name,
+                phone=self.phone,
             ),
             latitude=self.latitude,
             longitude=self.longitude,
@@ -152,6 +159,7 @@ class CarrierAccountConfig(Strict):
     services: list[ServiceConfig] = []
     credentials: dict[str, str] = {}
     sandbox: bool = True
+    base_url: str = ""  # another endpoint than the carrier's (the demo's simulated ECPay)
 
     @field_validator("carrier")
     @classmethod

@@ -222,6 +222,7 @@ class Fulfilment:
             parcels=wanted.parcels,
             service=service.service,
             reference=order.order_number,
+            declared_value=Money(order.total_amount, order.currency),
             cash_on_delivery=(
                 Money(order.cash_on_delivery, order.currency) if order.cash_on_delivery else None
             ),

@@ -52,12 +52,19 @@ def start_jobs(app, runtime: Runtime) -> None:
         app.extensions["shipflow.jobs"] = CeleryRunner()
 
 
-def start_demo(app, runtime: Runtime, brand_code: str, base: str) -> None:
-    """Simulated shoppers and carrier scans as one more periodic job of this worker."""
+def start_demo(app, runtime: Runtime, brand_codes: list[str], base: str, ecpay: list) -> None:
+    """Simulated shoppers and carrier scans (and the simulated ECPay's pushes) as periodic
+    jobs of this worker."""
     from shipflow.demo.traffic import DemoTraffic
     from shipflow.jobs import Job
 
-    runtime.jobs["demo.tick"] = Job("demo.tick", DemoTraffic(runtime, brand_code, base).tick, 1.0)
+    for code in brand_codes:
+        runtime.jobs[f"demo.tick.{code}"] = Job(
+            f"demo.tick.{code}", DemoTraffic(runtime, code, base).tick, 1.0
+        )
+    runtime.jobs["demo.ecpay"] = Job(
+        "demo.ecpay", lambda _runtime: sum(s.run_once() for s in ecpay), 1.0
+    )
     start_jobs(app, runtime)
 
 
@@ -66,16 +73,27 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     if demo:
         clock = AcceleratedClock(start=datetime.now(UTC), speed=settings.demo.clock_speed)
     runtime = Runtime.from_settings(settings, clock=clock)
+    codes = [b.code for b in settings.brands]
+    names = {b.code: b.name for b in settings.brands}
     if demo:  # before the app, whose widget warms up on the brand's newest model
         from shipflow.demo.traffic import prepare
+        from shipflow.instance import DEMO_API_KEY
 
-        brand = settings.brands[0].code
+        brand = codes[0]
         access = prepare(runtime, brand)
+        others = {c: prepare(runtime, c, key_name=f"{DEMO_API_KEY}.{c}") for c in codes[1:]}
     app = create_app(runtime)
-    settle()
     inprocess = settings.jobs == "inprocess"
     workers = 1 if inprocess else int(os.environ.get("WEB_CONCURRENCY", "2"))
     base = f"http://{host}:{port}"
+    ecpay = []
+    if demo:  # the simulated ECPay answers at its accounts' base URLs (docs/carriers.md)
+        from shipflow.demo.traffic import simulated_ecpay
+
+        for index, (path, simulator) in enumerate(simulated_ecpay(runtime, base).items()):
+            app.register_blueprint(simulator.blueprint(f"ecpay_{index}"), url_prefix=path)
+            ecpay.append(simulator)
+    settle()
     print(f"shipflow on {base}  (health: /healthz, API: /api/v1/openapi.json)")
     after_fork = lambda _worker: start_jobs(app, runtime)  # noqa: E731
     if demo:
@@ -92,8 +110,18 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     curl -H "Authorization: Bearer {access.api_key}" {base}/api/v1/shipments
 """
         )
+        for code, other in others.items():
+            print(
+                f"""  Demo brand '{code}' ({names[code]}; its parcels go through the
+  simulated ECPay, see docs/carriers.md):
+    {base}/t/{code}             tracking lookup (zh-Hant)
+    {base}/returns/{code}       the returns portal
+    {base}/ops                  ops alerts (login {other.ops_email} / {other.ops_password})
+  API key: {other.api_key}
+"""
+            )
         if inprocess:
-            after_fork = lambda _worker: start_demo(app, runtime, brand, base)  # noqa: E731
+            after_fork = lambda _worker: start_demo(app, runtime, codes, base, ecpay)  # noqa: E731
     _Gunicorn(
         app,
         {

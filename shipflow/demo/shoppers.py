@@ -78,6 +78,7 @@ class DemoOrder:
     lines: tuple[LineInput, ...]
     cash_on_delivery: int = 0
     pickup_point: PickupPoint | None = None
+    customer_phone: str = ""
 
 
 PICKUP_SHARE = 0.15  # shoppers who choose a store near them at checkout

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -21,8 +22,10 @@ from carriers.sandbox.emitter import SandboxEmitter, http_deliver
 from shipflow.allocation.service import NotAllocated
 from shipflow.api_keys import active_key, create_api_key
 from shipflow.brands import brand_by_code, sync_brands
+from shipflow.demo.ecpay_logistics import SimulatedECPay
 from shipflow.demo.history import seed_demo_history
 from shipflow.demo.shoppers import DemoShoppers
+from shipflow.demo.taiwan_shoppers import TaiwanShoppers
 from shipflow.instance import DEMO_API_KEY, INSTANCE, read_secret, write_secret
 from shipflow.ops_users import create_ops_user
 from shipflow.orders import create_order
@@ -44,15 +47,17 @@ class DemoAccess:
     ops_password: str
 
 
-def demo_api_key(session: Session, brand_id: str, instance: Path = INSTANCE) -> str:
+def demo_api_key(
+    session: Session, brand_id: str, instance: Path = INSTANCE, name: str = DEMO_API_KEY
+) -> str:
     """The key of earlier runs (kept in instance/: the database has only its hash) while it
     is valid; else a new one, kept for the next run."""
-    key = read_secret(DEMO_API_KEY, instance)
+    key = read_secret(name, instance)
     found = active_key(session, key) if key else None
     if found is not None and found.brand_id == brand_id:
         return key
     key = create_api_key(session, brand_id, "demo")
-    write_secret(DEMO_API_KEY, key, instance)
+    write_secret(name, key, instance)
     return key
 
 
@@ -64,19 +69,51 @@ def _brand_row(session: Session, brand_code: str) -> Brand:
     return brand
 
 
-def prepare(runtime: Runtime, brand_code: str, instance: Path = INSTANCE) -> DemoAccess:
-    """Load the brand, give it a year of delivery history and a model on its first run (so the
-    widget promises from history at once), reuse the demo API key and give the ops login a
-    fresh password for this run."""
+def prepare(
+    runtime: Runtime, brand_code: str, instance: Path = INSTANCE, key_name: str = DEMO_API_KEY
+) -> DemoAccess:
+    """Load the brand, give a sandbox brand a year of delivery history and a model on its
+    first run (so the widget promises from history at once), reuse the demo API key (kept
+    under `key_name` in instance/) and give the ops login a fresh password for this run."""
     email = f"ops@{brand_code}.example"
+    config = runtime.settings.brand(brand_code)
     with unit_of_work(runtime.sessions) as session:
         sync_brands(session, runtime.settings)
         brand = _brand_row(session, brand_code)
-        seed_demo_history(session, brand, runtime.settings, runtime.clock.now())
-        key = demo_api_key(session, brand.id, instance)
+        if config and any(a.carrier == "sandbox" for a in config.carriers):
+            seed_demo_history(session, brand, runtime.settings, runtime.clock.now())
+        key = demo_api_key(session, brand.id, instance, key_name)
         session.execute(delete(OpsUser).where(OpsUser.brand_id == brand.id, OpsUser.email == email))
         password = create_ops_user(session, brand.id, email)
     return DemoAccess(key, email, password)
+
+
+def simulated_ecpay(runtime: Runtime, webhook_base: str) -> dict[str, SimulatedECPay]:
+    """A simulated ECPay per configured ECPay account, keyed by the path of the account's
+    base URL (where the demo app mounts it), pushing to that account's webhook URL."""
+    found = {}
+    with runtime.sessions() as session:
+        for brand in runtime.settings.brands:
+            brand_id = _brand_row(session, brand.code).id
+            for account in brand.carriers:
+                if account.carrier != "ecpay" or not account.base_url:
+                    continue
+                row = session.scalar(
+                    select(CarrierAccount).where(
+                        CarrierAccount.brand_id == brand_id, CarrierAccount.code == account.code
+                    )
+                )
+                assert row is not None  # `prepare` synced the configured accounts
+                credentials = account.credentials
+                found[urlsplit(account.base_url).path] = SimulatedECPay(
+                    credentials["merchant_id"],
+                    credentials["hash_key"],
+                    credentials["hash_iv"],
+                    runtime.clock,
+                    seed=runtime.settings.demo.seed,
+                    push_url=f"{webhook_base}/webhooks/ecpay/{row.id}",
+                )
+    return found
 
 
 class DemoTraffic:
@@ -90,7 +127,9 @@ class DemoTraffic:
         self.brand = brand
         demo = runtime.settings.demo
         self.per_second = demo.orders_per_minute / 60
-        self.shoppers = DemoShoppers(self.brand.products, demo.seed)
+        taiwan = all(w.country == "TW" for w in brand.warehouses)
+        shoppers = TaiwanShoppers if taiwan else DemoShoppers
+        self.shoppers = shoppers(self.brand.products, demo.seed)
         self.fulfilment = runtime.fulfilment(brand_code)
         self.started = time.monotonic()
         self.placed = 0
@@ -142,6 +181,7 @@ class DemoTraffic:
                         placed_at=self.runtime.clock.now(),
                         customer_name=demo.customer_name,
                         customer_email=demo.customer_email,
+                        customer_phone=demo.customer_phone,
                         language=demo.language,
                         cash_on_delivery=demo.cash_on_delivery,
                         pickup_point=demo.pickup_point,

@@ -14,7 +14,7 @@ from shipflow.store.db import unit_of_work
 @pytest.fixture
 def northwind(runtime):
     with unit_of_work(runtime.sessions) as session:
-        [brand] = sync_brands(session, runtime.settings)
+        brand = next(b for b in sync_brands(session, runtime.settings) if b.code == "northwind")
         key = create_api_key(session, brand.id)
     return {"Authorization": f"Bearer {key}"}
 

@@ -22,6 +22,7 @@ SANDBOX_GROUND = GROUND.__class__("sandbox", "ground")
 def config(tmp_path, database_url, runner) -> str:
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
     data["database_url"] = database_url
+    data["brands"] = data["brands"][:1]  # the commands below act on the only brand
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data))
     assert runner.invoke(main, ["--config", str(path), "demo", "load"]).exit_code == 0

@@ -34,8 +34,8 @@ def test_upgrade_load_and_key(runner, runtime, tmp_path, database_url):
         result = runner.invoke(main, ["--config", config, "demo", "load"])
         assert result.exit_code == 0, result.output
     with runtime.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Brand)) == 1
-        assert session.scalar(select(func.count()).select_from(Warehouse)) == 3
+        assert session.scalar(select(func.count()).select_from(Brand)) == 2  # northwind, formosa
+        assert session.scalar(select(func.count()).select_from(Warehouse)) == 4  # 3 + Taipei
 
     result = runner.invoke(main, ["--config", config, "api-key", "create", "--brand", "northwind"])
     assert result.exit_code == 0
