@@ -23,6 +23,7 @@ from shipflow.clock import Clock, SystemClock
 from shipflow.config import Settings
 from shipflow.customer_messages import CustomerSenders, customer_senders
 from shipflow.delays.jobs import alert_cycle_job
+from shipflow.delays.stale_limits import learn_stale_limits_job
 from shipflow.edd.retrain import retrain_due
 from shipflow.edd.service import EddService
 from shipflow.fulfilment import Fulfilment
@@ -48,6 +49,7 @@ JOBS = (
     Job("outbox.dispatch", dispatch_due, every=2),
     Job("alerts.cycle", alert_cycle_job, every=60),
     Job("edd.retrain", retrain_due, every=3600),  # looks hourly; trains a day-old model
+    Job("alerts.learn_stale_limits", learn_stale_limits_job, every=3600),  # day-old limits
     Job("allocation.run_batch", run_batch),
     Job("allocation.queued_batches", queued_batches, every=10),  # submissions lost
     Job("postpurchase.deliver_messages", deliver_messages, every=30),
