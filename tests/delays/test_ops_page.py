@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,11 @@ from sqlalchemy import select
 from shipflow.cli import main
 from shipflow.clock import SystemClock
 from shipflow.delays import alerts
+from shipflow.delays.performance import Point, on_time_by_week
 from shipflow.ops_users import create_ops_user
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert
+from tests.conftest import configure_brand
 from tests.delays.conftest import add_shipment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,28 +171,36 @@ def test_an_ops_user_never_sees_or_touches_another_brands_alerts(client, ops, ru
         assert session.get(Alert, other).status == "open"
 
 
-def test_performance_page_charts_on_time_share(client, ops, runtime, clock):
+def _promises(runtime, ops, clock):
+    """Monday 23 Nov 15:00 UTC; the promises of the week of 16 Nov are decided."""
     now = clock.now()
+    day = timedelta(days=1)
+    configure_brand(runtime, "brand-a")  # brand A's warehouse EWR is "Edison, New Jersey"
+    a = ops["a"]["id"]
     with unit_of_work(runtime.sessions) as session:
-        for i in range(4):  # UPS: 3 of 4 on time last week; FedEx: late
-            promised = (now - timedelta(days=7)).date()
-            delivered = now - timedelta(days=7 if i < 3 else 5)
+        for i in range(4):  # UPS: promised 16 Nov, 3 of 4 delivered by then
+            delivered = now - (7 if i < 3 else 5) * day
             add_shipment(
                 session,
-                ops["a"]["id"],
+                a,
                 now,
                 status="delivered",
                 delivered_at=delivered,
-                promised_date=promised,
+                promised_date=(now - 7 * day).date(),
             )
-        add_shipment(
+        # Promised 20 Nov and still moving: late, with its late alert open.
+        add_shipment(session, a, now, status="in_transit", promised_date=(now - 3 * day).date())
+        # Promised today: not decided yet, not counted.
+        add_shipment(session, a, now, status="in_transit", promised_date=now.date())
+        add_shipment(  # FedEx: delivered two days after its promise, to an unnamed state
             session,
-            ops["a"]["id"],
+            a,
             now,
             carrier="fedex",
             status="delivered",
-            delivered_at=now - timedelta(days=1),
-            promised_date=(now - 3 * timedelta(days=1)).date(),
+            destination_state="",
+            delivered_at=now - day,
+            promised_date=(now - 3 * day).date(),
         )
         add_shipment(
             session,
@@ -198,16 +208,43 @@ def test_performance_page_charts_on_time_share(client, ops, runtime, clock):
             now,
             carrier="dhl",
             status="delivered",
-            delivered_at=now - timedelta(days=1),
-            promised_date=now.date(),
+            delivered_at=now - day,
+            promised_date=(now - 2 * day).date(),
         )
+    return a
+
+
+def test_on_time_counts_broken_promises_in_their_week(runtime, ops, clock):
+    brand_id = _promises(runtime, ops, clock)
+    week = date(2026, 11, 16)
+    with runtime.sessions() as session:
+        by_carrier = on_time_by_week(session, brand_id, clock.now(), settings=runtime.settings)
+        by_lane = on_time_by_week(
+            session, brand_id, clock.now(), by_lane=True, settings=runtime.settings
+        )
+    assert by_carrier == {
+        "fedex": [Point(week, on_time=0, due=1)],
+        "ups": [Point(week, on_time=3, due=5)],
+    }
+    assert by_lane == {
+        "fedex: Edison, New Jersey → postal area 100": [Point(week, on_time=0, due=1)],
+        "ups: Edison, New Jersey → NY": [Point(week, on_time=3, due=5)],
+    }
+
+
+def test_performance_page_charts_on_time_share(client, ops, runtime, clock):
+    _promises(runtime, ops, clock)
     login(client, ops["a"])
     page = client.get("/ops/performance").text
     assert page.count("<svg") == 2
-    assert "ups, week of 16 Nov: 75% on time (3/4)" in page
+    assert "ups, week of 16 Nov: 60% on time (3/5)" in page
     assert "fedex, week of 16 Nov: 0% on time (0/1)" in page
-    assert "ups · NY" in page  # the lane chart
+    assert "ups: Edison, New Jersey → NY, week of 16 Nov: 60% on time (3/5)" in page
+    assert '<th scope="row">ups</th><td>60% (3/5)</td>' in page  # the table version
+    assert '<th scope="row">fedex: Edison, New Jersey → postal area 100</th>' in page
+    assert "?" not in re.sub(r"<[^>]*>", "", page.split("<main>")[1])
     assert "dhl" not in page  # brand B's carrier
+    assert "<script" not in page
 
 
 def test_cli_creates_an_ops_user_whose_password_logs_in(
