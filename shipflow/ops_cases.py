@@ -122,7 +122,7 @@ def search(session: Session, brand_id: str, query: str) -> list[tuple[Shipment, 
             )
             .order_by(Shipment.created_at.desc())
             .limit(SEARCH_LIMIT)
-        ).tuples()
+        )
     ]
 
 

@@ -46,7 +46,7 @@ def _monday(day: date) -> date:
 
 
 def lane_name(warehouse_code: str, state: str, postal_code: str, policy: Policy) -> str:
-    """"Newark warehouse → NY": the origin's name and the destination's state (or ZIP area)."""
+    """ "Newark warehouse → NY": the origin's name and the destination's state (or ZIP area)."""
     warehouse = policy.warehouses.get(warehouse_code)
     origin = warehouse.name if warehouse else (warehouse_code or "unknown origin")
     if state:

@@ -33,8 +33,14 @@ def test_percentile_is_the_nearest_rank(values, share, expected):
 @pytest.mark.parametrize(
     ("gaps", "expected"),
     [
-        ({("sandbox", "ground", "in_transit"): [72.0] * 20}, {("sandbox", "ground", "in_transit"): (90.0, 20)}),  # fmt: skip
-        ({("ups", "", "out_for_delivery"): [2.0] * 30}, {("ups", "", "out_for_delivery"): (12.0, 30)}),  # floor  # fmt: skip
+        (
+            {("sandbox", "ground", "in_transit"): [72.0] * 20},
+            {("sandbox", "ground", "in_transit"): (90.0, 20)},
+        ),  # fmt: skip
+        (
+            {("ups", "", "out_for_delivery"): [2.0] * 30},
+            {("ups", "", "out_for_delivery"): (12.0, 30)},
+        ),  # floor  # fmt: skip
         ({("ups", "", "in_transit"): [10.0] * 19}, {}),  # too thin: the default stays
     ],
 )
@@ -91,7 +97,9 @@ def _stale_alerts(session, shipment_id):
         (True, 144, True),  # a real 2x gap still does
     ],
 )
-def test_learned_limit_drives_the_stale_alert(runtime, brand_id, clock, learned, silent_hours, stale):
+def test_learned_limit_drives_the_stale_alert(
+    runtime, brand_id, clock, learned, silent_hours, stale
+):
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
         _sandbox_history(session, brand_id, now)
@@ -107,7 +115,9 @@ def test_learned_limit_drives_the_stale_alert(runtime, brand_id, clock, learned,
         )
     if learned:
         with unit_of_work(runtime.sessions) as session:
-            assert learn(session, brand_id, now) == {("sandbox", "ground", "in_transit"): (90.0, 40)}
+            assert learn(session, brand_id, now) == {
+                ("sandbox", "ground", "in_transit"): (90.0, 40)
+            }
         with runtime.sessions() as session:
             row = session.scalars(select(StaleLimit)).one()
             assert (row.carrier, row.service, row.status, row.hours, row.samples) == (

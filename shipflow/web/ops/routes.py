@@ -279,9 +279,7 @@ def search():
 
 @bp.get("/shipments/<shipment_id>")
 def shipment(shipment_id: str):
-    found = TOKEN.match(shipment_id) and ops_cases.shipment_file(
-        g.db, g.ops_brand.id, shipment_id
-    )
+    found = TOKEN.match(shipment_id) and ops_cases.shipment_file(g.db, g.ops_brand.id, shipment_id)
     if not found:
         abort(404, "No shipment with this id exists for your brand.")
     return render_template("ops/shipment.html", file=found, actions=ops_cases.ACTIONS)
@@ -289,9 +287,7 @@ def shipment(shipment_id: str):
 
 @bp.post("/shipments/<shipment_id>/actions")
 def shipment_action(shipment_id: str):
-    found = TOKEN.match(shipment_id) and ops_cases.brand_shipment(
-        g.db, g.ops_brand.id, shipment_id
-    )
+    found = TOKEN.match(shipment_id) and ops_cases.brand_shipment(g.db, g.ops_brand.id, shipment_id)
     if not found:
         abort(404, "No shipment with this id exists for your brand.")
     action = request.form.get("action", "")
