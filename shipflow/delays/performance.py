@@ -90,7 +90,10 @@ def on_time_by_week(
     ).all()
     totals: dict[str, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for *names, promised, count, kept in rows:
-        name = f"{names[0]}: {lane_name(*names[1:], policy)}" if by_lane else names[0]
+        name = names[0]
+        if by_lane:
+            warehouse, state, postal_code = names[1:]
+            name = f"{name}: {lane_name(warehouse, state, postal_code, policy)}"
         week = _monday(date.fromisoformat(str(promised)[:10]))
         totals[name][week][0] += int(kept or 0)
         totals[name][week][1] += count

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from shipflow.brands import brand_config
 from shipflow.delays import alerts
-from shipflow.delays.stale_limits import learned_limits
 from shipflow.delays.detectors import (
     Delay,
     Policy,
@@ -22,6 +21,7 @@ from shipflow.delays.detectors import (
     detect,
     shipment_kinds,
 )
+from shipflow.delays.stale_limits import learned_limits
 from shipflow.domain import Status
 from shipflow.domain.events import ShipmentDelayed
 from shipflow.store.models import Alert, Shipment

@@ -12,6 +12,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -75,7 +76,7 @@ def learn(session: Session, brand_id: str, now: datetime) -> dict[Key, tuple[flo
         )
         .order_by(TrackingEventRow.shipment_id, TrackingEventRow.occurred_at)
     )
-    limits = limits_from_gaps(gaps_by_status(tuple(row) for row in scans))
+    limits = limits_from_gaps(gaps_by_status(cast(Iterable[Scan], scans)))
     session.execute(delete(StaleLimit).where(StaleLimit.brand_id == brand_id))
     session.add_all(
         StaleLimit(

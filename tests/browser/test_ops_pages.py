@@ -52,8 +52,10 @@ def test_shipment_page_from_an_alert(live_server, page, screenshot, signed_in):
     page.get_by_label("Note").fill("Called: home on Friday")
     page.get_by_role("button", name="Record").click()
     page.wait_for_url(f"**/ops/shipments/{signed_in}")
-    assert page.locator("#ops-log li").inner_text().endswith(
-        "ops@northwind.example · Contacted the customer: Called: home on Friday"
+    assert (
+        page.locator("#ops-log li")
+        .inner_text()
+        .endswith("ops@northwind.example · Contacted the customer: Called: home on Friday")
     )
     screenshot(page, "shipment")
     assert serious_violations(page) == []

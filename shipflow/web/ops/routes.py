@@ -11,10 +11,10 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from shipflow import ops_cases
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import KINDS, SEVERITIES
 from shipflow.delays.performance import on_time_by_week
-from shipflow import ops_cases
 from shipflow.domain import Reason
 from shipflow.ndr.service import QueueFilter, failed_delivery_queue, ndr_metrics
 from shipflow.ops_users import USER_ID, authenticate, end_sessions, sign_in, signed_in_user
