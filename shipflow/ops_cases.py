@@ -18,11 +18,12 @@ from shipflow.store.models import Alert, Order, Shipment, TrackingEventRow
 from shipflow.store.ops_models import OpsAction
 from shipflow.store.postpurchase_models import CustomerMessageRow, NdrCaseRow, ReturnRequestRow
 
+# action -> (what the form offers, what the ops log says)
 ACTIONS = {
-    "contact_customer": "Contacted the customer",
-    "ask_carrier": "Asked the carrier",
-    "reship": "Reshipment requested",
-    "refund": "Refund requested",
+    "contact_customer": ("Contact the customer", "Contacted the customer"),
+    "ask_carrier": ("Ask the carrier", "Asked the carrier"),
+    "reship": ("Reship", "Reshipment requested"),
+    "refund": ("Refund", "Refund requested"),
 }
 ASSIGNED = "assigned"
 SEARCH_LIMIT = 50

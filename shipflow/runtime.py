@@ -47,9 +47,10 @@ JOBS = (
     Job("tracking.process_receipts", webhooks.process_due_receipts, every=5),
     Job("tracking.process_receipt", webhooks.process_receipt),
     Job("outbox.dispatch", dispatch_due, every=2),
+    # Before the sweep, so a starting instance judges with the limits its history gives.
+    Job("alerts.learn_stale_limits", learn_stale_limits_job, every=600),  # day-old limits
     Job("alerts.cycle", alert_cycle_job, every=60),
     Job("edd.retrain", retrain_due, every=3600),  # looks hourly; trains a day-old model
-    Job("alerts.learn_stale_limits", learn_stale_limits_job, every=3600),  # day-old limits
     Job("allocation.run_batch", run_batch),
     Job("allocation.queued_batches", queued_batches, every=10),  # submissions lost
     Job("postpurchase.deliver_messages", deliver_messages, every=30),
