@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from shipflow.delays import sweep
 from shipflow.delays.stale_limits import gaps_by_status, learn, limits_from_gaps, percentile
+from shipflow.jobs import periodic, run
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, Shipment, TrackingEventRow
 from shipflow.store.ops_models import StaleLimit
@@ -128,3 +129,14 @@ def test_learned_limit_drives_the_stale_alert(
     with runtime.sessions() as session:
         assert bool(_stale_alerts(session, silent.id)) is stale
         assert session.get(Shipment, silent.id).service == "ground"
+
+
+def test_the_job_relearns_a_brand_once_its_limits_are_a_day_old(runtime, brand_id, clock):
+    assert "alerts.learn_stale_limits" in {job.name for job in periodic(runtime.jobs.values())}
+    assert run(runtime, "alerts.learn_stale_limits") == 0  # no scans yet: nothing learned
+    with unit_of_work(runtime.sessions) as session:
+        _sandbox_history(session, brand_id, clock.now())
+    assert run(runtime, "alerts.learn_stale_limits") == 1
+    assert run(runtime, "alerts.learn_stale_limits") == 0  # fresh
+    clock.advance(timedelta(days=1))
+    assert run(runtime, "alerts.learn_stale_limits") == 1
