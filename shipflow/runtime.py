@@ -23,6 +23,7 @@ from shipflow.clock import Clock, SystemClock
 from shipflow.config import Settings
 from shipflow.customer_messages import CustomerSenders, customer_senders
 from shipflow.delays.jobs import alert_cycle_job
+from shipflow.delays.stale_limits import learn_stale_limits_job
 from shipflow.edd.retrain import retrain_due
 from shipflow.edd.service import EddService
 from shipflow.fulfilment import Fulfilment
@@ -48,6 +49,8 @@ JOBS = (
     Job("tracking.process_receipts", webhooks.process_due_receipts, every=5),
     Job("tracking.process_receipt", webhooks.process_receipt),
     Job("outbox.dispatch", dispatch_due, every=2),
+    # Before the sweep, so a starting instance judges with the limits its history gives.
+    Job("alerts.learn_stale_limits", learn_stale_limits_job, every=600),  # day-old limits
     Job("alerts.cycle", alert_cycle_job, every=60),
     Job("edd.retrain", retrain_due, every=3600),  # looks hourly; trains a day-old model
     Job("allocation.run_batch", run_batch),

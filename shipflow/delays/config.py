@@ -108,7 +108,3 @@ class AlertsConfig(_Strict):
             and notified_at + timedelta(minutes=route.escalate_after_minutes) <= now
             for channel in route.escalate_to
         }
-
-    def stale_limit_hours(self, carrier: str, status: str) -> float | None:
-        """How long a shipment may stay silent in `status`; the carrier's own limit wins."""
-        return self.carrier_stale_hours.get(carrier, {}).get(status, self.stale_hours.get(status))

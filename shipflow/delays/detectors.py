@@ -52,6 +52,7 @@ class ShipmentSnapshot:
     last_event_at: datetime | None = None
     warehouse_code: str = ""
     region: str = ""
+    service: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +67,20 @@ class Delay:
 
 @dataclass(frozen=True)
 class Policy:
-    """What the detectors need of a brand: its alert settings and warehouse calendars."""
+    """What the detectors need of a brand: its alert settings, warehouse calendars and the
+    stale limits learned from its history ((carrier, service, status) -> hours)."""
 
     alerts: AlertsConfig = AlertsConfig()
     warehouses: dict[str, Warehouse] = field(default_factory=dict)
+    learned_stale_hours: dict[tuple[str, str, str], float] = field(default_factory=dict)
+
+    def stale_limit_hours(self, carrier: str, service: str, status: str) -> float | None:
+        """The brand's own per-carrier limit wins, then the learned one, then the default."""
+        configured = self.alerts.carrier_stale_hours.get(carrier, {}).get(status)
+        if configured is not None:
+            return configured
+        learned = self.learned_stale_hours.get((carrier, service, status))
+        return learned if learned is not None else self.alerts.stale_hours.get(status)
 
 
 def last_seen(shipment: ShipmentSnapshot) -> datetime:
@@ -96,10 +107,10 @@ def detect_late(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | N
 
 
 def detect_stale(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
-    """No carrier scan for longer than the status allows (per carrier, per status)."""
+    """No carrier scan for longer than the status allows (per carrier, service and status)."""
     if s.status in NOT_PICKED_UP_STATUSES and s.last_event_at is None:
         return None  # never scanned: the pickup detector's case
-    limit = policy.alerts.stale_limit_hours(s.carrier, s.status)
+    limit = policy.stale_limit_hours(s.carrier, s.service, s.status)
     if limit is None or s.status not in ACTIVE_STATUSES:
         return None
     silent = now - last_seen(s)
@@ -175,7 +186,8 @@ def late_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
 
 
 def stale_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
-    """SQL for `detect_stale`: silent longer than the (carrier's own or default) limit."""
+    """SQL for `detect_stale`: silent longer than the (carrier's own, learned or default)
+    limit; a learned limit adds its own clause (the judge picks the one that applies)."""
     config = policy.alerts
     seen = func.coalesce(Shipment.last_event_at, Shipment.created_at)
     overridden = {
@@ -200,6 +212,15 @@ def stale_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
                     seen < now - timedelta(hours=hours),
                 )
             )
+    for (carrier, service, status), hours in policy.learned_stale_hours.items():
+        clauses.append(
+            and_(
+                Shipment.status == status,
+                Shipment.carrier == carrier,
+                Shipment.service == service,
+                seen < now - timedelta(hours=hours),
+            )
+        )
     return or_(false(), *clauses)
 
 

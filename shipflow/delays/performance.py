@@ -1,5 +1,11 @@
-"""On-time share of delivered shipments per carrier and per lane, week by week: what the
-ops page charts so a slipping carrier shows before the complaints do."""
+"""On-time share per carrier and per lane, week by week: what the ops page charts so a
+slipping carrier shows before the complaints do.
+
+A shipment counts in the week of its promised date once that promise is decided: delivered
+(on time if delivered by the promised day) or broken (the day is over and the parcel has not
+arrived, which is late whether it is still moving, lost or returning). So a week with open
+late alerts can never read 100 %.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from shipflow.delays.service import policy_for, region_column, sql_date
+from shipflow.delays.detectors import Policy, last_broken_promise
+from shipflow.delays.service import policy_for, sql_date
 from shipflow.domain import Status
 from shipflow.store.models import Shipment
 
@@ -22,13 +29,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Point:
-    week: date  # the Monday starting the week
+    week: date  # the Monday starting the week of the promised dates
     on_time: int
-    delivered: int
+    due: int  # promises decided that week: delivered, or broken
 
     @property
     def share(self) -> float:
-        return self.on_time / self.delivered
+        return self.on_time / self.due
 
 
 Series = dict[str, list[Point]]
@@ -36,6 +43,19 @@ Series = dict[str, list[Point]]
 
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def lane_name(warehouse_code: str, state: str, postal_code: str, policy: Policy) -> str:
+    """ "Newark warehouse → NY": the origin's name and the destination's state (or ZIP area)."""
+    warehouse = policy.warehouses.get(warehouse_code)
+    origin = warehouse.name if warehouse else (warehouse_code or "unknown origin")
+    if state:
+        destination = state
+    elif postal_code:
+        destination = f"postal area {postal_code[:3]}"
+    else:
+        destination = "unknown destination"
+    return f"{origin} → {destination}"
 
 
 def on_time_by_week(
@@ -48,29 +68,34 @@ def on_time_by_week(
     *,
     settings: Settings,
 ) -> Series:
-    """Series named by carrier (or "carrier · region"); the `top` busiest are kept."""
+    """Series named by carrier (or "carrier: origin -> destination"); the `top` busiest."""
     policy = policy_for(session, brand_id, settings)
-    day = sql_date(session, Shipment.delivered_at)
-    keys = [Shipment.carrier] + ([region_column(policy)] if by_lane else [])
+    delivered_on = sql_date(session, Shipment.delivered_at)
+    lane = [Shipment.warehouse_code, Shipment.destination_state, Shipment.destination_postal_code]
+    keys = [Shipment.carrier, *(lane if by_lane else [])]
     start = _monday(now.date()) - timedelta(weeks=weeks - 1)
-    # (carrier[, region], day, shipments, on time): a row's length depends on `keys`
+    delivered = Shipment.status == Status.DELIVERED
+    on_time = case((and_(delivered, delivered_on <= Shipment.promised_date), 1), else_=0)
+    # (carrier[, warehouse, state, postal code], promised date, due, on time)
     rows: Sequence[Sequence[Any]] = session.execute(
-        select(
-            *keys, day, func.count(), func.sum(case((day <= Shipment.promised_date, 1), else_=0))
-        )
+        select(*keys, Shipment.promised_date, func.count(), func.sum(on_time))
         .where(
             Shipment.brand_id == brand_id,
-            Shipment.status == Status.DELIVERED,
-            Shipment.promised_date.is_not(None),
-            Shipment.delivered_at >= datetime.combine(start, datetime.min.time(), now.tzinfo),
+            Shipment.kind == "forward",
+            Shipment.promised_date >= start,
+            Shipment.promised_date <= now.date(),
+            or_(delivered, Shipment.promised_date <= last_broken_promise(now)),
         )
-        .group_by(*keys, day)
+        .group_by(*keys, Shipment.promised_date)
     ).all()
     totals: dict[str, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for *names, delivered_on, count, on_time in rows:
-        name = " · ".join(n or "?" for n in names)
-        week = _monday(date.fromisoformat(str(delivered_on)[:10]))
-        totals[name][week][0] += int(on_time or 0)
+    for *names, promised, count, kept in rows:
+        name = names[0]
+        if by_lane:
+            warehouse, state, postal_code = names[1:]
+            name = f"{name}: {lane_name(warehouse, state, postal_code, policy)}"
+        week = _monday(date.fromisoformat(str(promised)[:10]))
+        totals[name][week][0] += int(kept or 0)
         totals[name][week][1] += count
     busiest = sorted(totals, key=lambda n: -sum(c for _, c in totals[n].values()))[:top]
     return {

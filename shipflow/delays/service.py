@@ -21,6 +21,7 @@ from shipflow.delays.detectors import (
     detect,
     shipment_kinds,
 )
+from shipflow.delays.stale_limits import learned_limits
 from shipflow.domain import Status
 from shipflow.domain.events import ShipmentDelayed
 from shipflow.store.models import Alert, Shipment
@@ -45,6 +46,7 @@ SNAPSHOT_COLUMNS = (
     Shipment.warehouse_code,
     Shipment.destination_state,
     Shipment.destination_postal_code,
+    Shipment.service,
 )
 
 
@@ -54,7 +56,11 @@ def policy_for(session: Session, brand_id: str, settings: Settings) -> Policy:
     brand = brand_config(session, brand_id, settings)
     if brand is None:
         return Policy()
-    return Policy(alerts=brand.alerts, warehouses={w.code: w.to_domain() for w in brand.warehouses})
+    return Policy(
+        alerts=brand.alerts,
+        warehouses={w.code: w.to_domain() for w in brand.warehouses},
+        learned_stale_hours=learned_limits(session, brand_id),
+    )
 
 
 def region_of(state: str, postal_code: str, policy: Policy) -> str:
@@ -84,6 +90,7 @@ def snapshot_from_row(row: Sequence[Any], policy: Policy) -> ShipmentSnapshot:
         warehouse_code,
         state,
         postal_code,
+        service,
     ) = row
     return ShipmentSnapshot(
         id=id_,
@@ -98,6 +105,7 @@ def snapshot_from_row(row: Sequence[Any], policy: Policy) -> ShipmentSnapshot:
         last_event_at=last_event_at,
         warehouse_code=warehouse_code,
         region=region_of(state, postal_code, policy),
+        service=service,
     )
 
 

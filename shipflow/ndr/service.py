@@ -4,10 +4,10 @@ signed link, take their choice, push it to the carrier (retried, then ops), foll
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from carriers.base import (
@@ -288,7 +288,35 @@ def _ops_title(row: NdrCaseRow, shipment: Shipment) -> str:
     return f"{what}, needs a person: {shipment.carrier} {shipment.tracking_number}"
 
 
-def failed_delivery_queue(session: Session, brand_id: str, limit: int, cod_at_risk: bool = False):
+@dataclass(frozen=True)
+class QueueFilter:
+    """Narrows the failed-delivery queue: the carrier, the failure reason, at least so many
+    attempts, cash on delivery only, an order worth at least `min_value` (minor units)."""
+
+    carrier: str | None = None
+    reason: str | None = None
+    min_attempts: int | None = None
+    cod_only: bool = False
+    min_value: int | None = None
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        wanted: list[tuple[object, ColumnElement[bool]]] = [
+            (self.carrier, Shipment.carrier == self.carrier),
+            (self.reason, NdrCaseRow.reason == self.reason),
+            (self.min_attempts, NdrCaseRow.attempts >= (self.min_attempts or 0)),
+            (self.cod_only or None, Order.cash_on_delivery > 0),
+            (self.min_value, Order.total_amount >= (self.min_value or 0)),
+        ]
+        return [clause for value, clause in wanted if value is not None]
+
+
+def failed_delivery_queue(
+    session: Session,
+    brand_id: str,
+    limit: int,
+    cod_at_risk: bool = False,
+    narrowed: QueueFilter = QueueFilter(),
+):
     """Rows of (case, shipment, order number, COD amount, currency), newest contact first: the
     cases waiting for a person, or (`cod_at_risk`) the cash-on-delivery parcels still out
     that failed several times or were refused, whose return to origin costs the brand twice."""
@@ -308,7 +336,7 @@ def failed_delivery_queue(session: Session, brand_id: str, limit: int, cod_at_ri
         select(NdrCaseRow, Shipment, Order.order_number, Order.cash_on_delivery, Order.currency)
         .join(Shipment, Shipment.id == NdrCaseRow.shipment_id)
         .outerjoin(Order, Order.id == Shipment.order_id)
-        .where(NdrCaseRow.brand_id == brand_id, *which)
+        .where(NdrCaseRow.brand_id == brand_id, *which, *narrowed.clauses())
         .order_by(NdrCaseRow.last_contact_at.desc())
         .limit(limit)
     ).all()

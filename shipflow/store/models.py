@@ -170,6 +170,9 @@ class Order(Base):
         Index("ix_orders_brand_created", "brand_id", "created_at", "id"),
         # A shop's order is imported once, however often its webhook arrives.
         Index("ux_orders_source", "source_account", "source_order_id", unique=True),
+        # The ops search finds an order by the customer's e-mail or phone (ops_1).
+        Index("ix_orders_brand_email", "brand_id", "customer_email"),
+        Index("ix_orders_brand_phone", "brand_id", "customer_phone"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("ord"))
@@ -398,6 +401,7 @@ from shipflow.store import (  # noqa: E402,F401
     edd_models,
     feedback_models,
     label_models,
+    ops_models,
     postpurchase_models,
     tracking_models,
 )

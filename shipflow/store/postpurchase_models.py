@@ -29,6 +29,7 @@ class NdrCaseRow(Base):
     follow_ups: Mapped[int] = mapped_column(Integer, default=0)
     push_tries: Mapped[int] = mapped_column(Integer, default=0)
     carrier_reference: Mapped[str] = mapped_column(String(100), default="")
+    assigned_to: Mapped[str | None] = mapped_column(String(254))  # an ops user's e-mail (ops_1)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]

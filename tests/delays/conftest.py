@@ -1,4 +1,4 @@
-"""A synced brand, its alert settings and quick shipment factories."""
+"""A synced brand, its alert settings, quick shipment factories, and ops logins per brand."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from datetime import timedelta
 import pytest
 
 from shipflow.brands import sync_brand
+from shipflow.delays import alerts
 from shipflow.delays.config import AlertsConfig
+from shipflow.ops_users import create_ops_user
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Brand, Shipment
+from shipflow.store.models import Alert, Brand, Shipment
 from tests.conftest import configure_brand
 
 _numbers = itertools.count(1)
@@ -44,3 +46,61 @@ def add_shipment(session, brand_id: str, now, **changes) -> Shipment:
     shipment = Shipment(**{**values, **changes})
     session.add(shipment)
     return shipment
+
+
+@pytest.fixture
+def ops(runtime, brands, clock):
+    """Per brand: an ops login and three alerts (late/ups, exception/fedex, resolved)."""
+    found = {}
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        for code, brand in brands.items():
+            email = f"ops@{code}.example"
+            ids = {}
+            for i, (kind, severity, carrier) in enumerate(
+                [
+                    ("late", "warning", "ups"),
+                    ("exception", "critical", "fedex"),
+                    ("stale", "warning", "ups"),
+                ]
+            ):
+                alert = alerts.raise_alert(
+                    session,
+                    brand["id"],
+                    now + timedelta(seconds=i),
+                    kind=kind,
+                    severity=severity,
+                    title=f"{code.upper()} {kind} alert",
+                    dedupe_key=f"{kind}:{code}",
+                    carrier=carrier,
+                    region="CA",
+                )
+                ids[kind] = alert.id
+            session.get(Alert, ids["stale"]).status = "resolved"
+            password = create_ops_user(session, brand["id"], email)
+            found[code] = {**brand, "email": email, "password": password, "alerts": ids}
+    return found
+
+
+def csrf(client) -> str:
+    client.get("/ops/login")
+    with client.session_transaction() as session:
+        return session["csrf_token"]
+
+
+def login(client, user, code="a", password=None):
+    return client.post(
+        "/ops/login",
+        data={
+            "csrf_token": csrf(client),
+            "brand": f"brand-{code}",
+            "email": user["email"],
+            "password": password or user["password"],
+        },
+    )
+
+
+def post_form(client, url, **data):
+    with client.session_transaction() as session:
+        token = session["csrf_token"]
+    return client.post(url, data={"csrf_token": token, **data})

@@ -207,7 +207,27 @@ def test_lane_without_a_region_never_opens_an_incident():
 
 
 def test_stale_hours_given_for_one_status_keep_the_other_defaults():
-    config = AlertsConfig.model_validate({"stale_hours": {"in_transit": 24}})
-    assert config.stale_limit_hours("ups", "in_transit") == 24
-    assert config.stale_limit_hours("ups", "out_for_delivery") == 12
-    assert config.stale_limit_hours("ups", "delivered") is None
+    policy = Policy(alerts=AlertsConfig.model_validate({"stale_hours": {"in_transit": 24}}))
+    assert policy.stale_limit_hours("ups", "", "in_transit") == 24
+    assert policy.stale_limit_hours("ups", "", "out_for_delivery") == 12
+    assert policy.stale_limit_hours("ups", "", "delivered") is None
+
+
+@pytest.mark.parametrize(
+    ("carrier", "service", "status", "expected"),
+    [
+        ("sandbox", "ground", "in_transit", 90.0),  # learned beats the default
+        ("sandbox", "express", "in_transit", 48.0),  # another service: the default
+        ("usps", "ground", "in_transit", 96.0),  # the brand's own carrier limit beats both
+        ("sandbox", "ground", "out_for_delivery", 12.0),
+    ],
+)
+def test_stale_limit_order_configured_then_learned_then_default(carrier, service, status, expected):
+    policy = Policy(
+        alerts=AlertsConfig.model_validate({"carrier_stale_hours": {"usps": {"in_transit": 96}}}),
+        learned_stale_hours={
+            ("sandbox", "ground", "in_transit"): 90.0,
+            ("usps", "ground", "in_transit"): 30.0,
+        },
+    )
+    assert policy.stale_limit_hours(carrier, service, status) == expected

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from shipflow.web.ops import throttle
-from tests.delays.test_ops_page import login, ops  # noqa: F401  (a fixture)
+from tests.delays.conftest import login, ops  # noqa: F401  (a fixture)
 
 FREE = throttle.PER_ACCOUNT.free
 

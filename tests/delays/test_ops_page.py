@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,71 +14,13 @@ from sqlalchemy import select
 
 from shipflow.cli import main
 from shipflow.clock import SystemClock
-from shipflow.delays import alerts
-from shipflow.ops_users import create_ops_user
+from shipflow.delays.performance import Point, on_time_by_week
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert
-from tests.delays.conftest import add_shipment
+from tests.conftest import configure_brand
+from tests.delays.conftest import add_shipment, csrf, login, post_form
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def ops(runtime, brands, clock):
-    """Per brand: an ops login and three alerts (late/ups, exception/fedex, resolved)."""
-    found = {}
-    now = clock.now()
-    with unit_of_work(runtime.sessions) as session:
-        for code, brand in brands.items():
-            email = f"ops@{code}.example"
-            ids = {}
-            for i, (kind, severity, carrier) in enumerate(
-                [
-                    ("late", "warning", "ups"),
-                    ("exception", "critical", "fedex"),
-                    ("stale", "warning", "ups"),
-                ]
-            ):
-                alert = alerts.raise_alert(
-                    session,
-                    brand["id"],
-                    now + timedelta(seconds=i),
-                    kind=kind,
-                    severity=severity,
-                    title=f"{code.upper()} {kind} alert",
-                    dedupe_key=f"{kind}:{code}",
-                    carrier=carrier,
-                    region="CA",
-                )
-                ids[kind] = alert.id
-            session.get(Alert, ids["stale"]).status = "resolved"
-            password = create_ops_user(session, brand["id"], email)
-            found[code] = {**brand, "email": email, "password": password, "alerts": ids}
-    return found
-
-
-def _csrf(client) -> str:
-    client.get("/ops/login")
-    with client.session_transaction() as session:
-        return session["csrf_token"]
-
-
-def login(client, user, code="a", password=None):
-    return client.post(
-        "/ops/login",
-        data={
-            "csrf_token": _csrf(client),
-            "brand": f"brand-{code}",
-            "email": user["email"],
-            "password": password or user["password"],
-        },
-    )
-
-
-def _post(client, url, **data):
-    with client.session_transaction() as session:
-        token = session["csrf_token"]
-    return client.post(url, data={"csrf_token": token, **data})
 
 
 def test_pages_need_a_login(client):
@@ -94,7 +36,7 @@ def test_login_logout(client, ops):
     response = login(client, ops["a"])
     assert response.status_code == 302 and response.headers["Location"] == "/ops/alerts"
     assert client.get("/ops/alerts").status_code == 200
-    assert _post(client, "/ops/logout").status_code == 302
+    assert post_form(client, "/ops/logout").status_code == 302
     assert client.get("/ops/alerts").status_code == 302
 
 
@@ -114,7 +56,7 @@ def test_login_never_redirects_off_site(client, ops):
     response = client.post(
         "/ops/login",
         data={
-            "csrf_token": _csrf(client),
+            "csrf_token": csrf(client),
             "brand": "brand-a",
             "email": ops["a"]["email"],
             "password": ops["a"]["password"],
@@ -141,18 +83,20 @@ def test_lists_unresolved_alerts_with_filters(client, ops):
 def test_acknowledge_and_resolve(client, ops, runtime):
     login(client, ops["a"])
     alert_id = ops["a"]["alerts"]["late"]
-    response = _post(client, f"/ops/alerts/{alert_id}/acknowledge", next="/ops/alerts?kind=late")
+    response = post_form(
+        client, f"/ops/alerts/{alert_id}/acknowledge", next="/ops/alerts?kind=late"
+    )
     assert response.headers["Location"] == "/ops/alerts?kind=late"
     with runtime.sessions() as session:
         alert = session.get(Alert, alert_id)
         assert (alert.status, alert.acknowledged_by) == ("acknowledged", "ops@a.example")
     page = client.get("/ops/alerts?kind=late").text
     assert "Acknowledge</button>" not in page and "Resolve</button>" in page
-    _post(client, f"/ops/alerts/{alert_id}/resolve")
+    post_form(client, f"/ops/alerts/{alert_id}/resolve")
     with runtime.sessions() as session:
         assert session.get(Alert, alert_id).status == "resolved"
     assert _titles(client.get("/ops/alerts").text) == ["A exception alert"]
-    conflict = _post(client, f"/ops/alerts/{alert_id}/acknowledge")
+    conflict = post_form(client, f"/ops/alerts/{alert_id}/acknowledge")
     assert conflict.status_code == 409 and conflict.mimetype == "text/html"
     assert "already resolved" in conflict.text
 
@@ -163,34 +107,42 @@ def test_an_ops_user_never_sees_or_touches_another_brands_alerts(client, ops, ru
     assert "B " not in " ".join(_titles(everything)) and "brand-b" not in everything
     other = ops["b"]["alerts"]["late"]
     assert client.get(f"/ops/alerts?id={other}").text.count("B late alert") == 0
-    assert _post(client, f"/ops/alerts/{other}/acknowledge").status_code == 404
-    assert _post(client, f"/ops/alerts/{other}/resolve").status_code == 404
+    assert post_form(client, f"/ops/alerts/{other}/acknowledge").status_code == 404
+    assert post_form(client, f"/ops/alerts/{other}/resolve").status_code == 404
     with runtime.sessions() as session:
         assert session.get(Alert, other).status == "open"
 
 
-def test_performance_page_charts_on_time_share(client, ops, runtime, clock):
+def _promises(runtime, ops, clock):
+    """Monday 23 Nov 15:00 UTC; the promises of the week of 16 Nov are decided."""
     now = clock.now()
+    day = timedelta(days=1)
+    configure_brand(runtime, "brand-a")  # brand A's warehouse EWR is "Edison, New Jersey"
+    a = ops["a"]["id"]
     with unit_of_work(runtime.sessions) as session:
-        for i in range(4):  # UPS: 3 of 4 on time last week; FedEx: late
-            promised = (now - timedelta(days=7)).date()
-            delivered = now - timedelta(days=7 if i < 3 else 5)
+        for i in range(4):  # UPS: promised 16 Nov, 3 of 4 delivered by then
+            delivered = now - (7 if i < 3 else 5) * day
             add_shipment(
                 session,
-                ops["a"]["id"],
+                a,
                 now,
                 status="delivered",
                 delivered_at=delivered,
-                promised_date=promised,
+                promised_date=(now - 7 * day).date(),
             )
-        add_shipment(
+        # Promised 20 Nov and still moving: late, with its late alert open.
+        add_shipment(session, a, now, status="in_transit", promised_date=(now - 3 * day).date())
+        # Promised today: not decided yet, not counted.
+        add_shipment(session, a, now, status="in_transit", promised_date=now.date())
+        add_shipment(  # FedEx: delivered two days after its promise, to an unnamed state
             session,
-            ops["a"]["id"],
+            a,
             now,
             carrier="fedex",
             status="delivered",
-            delivered_at=now - timedelta(days=1),
-            promised_date=(now - 3 * timedelta(days=1)).date(),
+            destination_state="",
+            delivered_at=now - day,
+            promised_date=(now - 3 * day).date(),
         )
         add_shipment(
             session,
@@ -198,16 +150,43 @@ def test_performance_page_charts_on_time_share(client, ops, runtime, clock):
             now,
             carrier="dhl",
             status="delivered",
-            delivered_at=now - timedelta(days=1),
-            promised_date=now.date(),
+            delivered_at=now - day,
+            promised_date=(now - 2 * day).date(),
         )
+    return a
+
+
+def test_on_time_counts_broken_promises_in_their_week(runtime, ops, clock):
+    brand_id = _promises(runtime, ops, clock)
+    week = date(2026, 11, 16)
+    with runtime.sessions() as session:
+        by_carrier = on_time_by_week(session, brand_id, clock.now(), settings=runtime.settings)
+        by_lane = on_time_by_week(
+            session, brand_id, clock.now(), by_lane=True, settings=runtime.settings
+        )
+    assert by_carrier == {
+        "fedex": [Point(week, on_time=0, due=1)],
+        "ups": [Point(week, on_time=3, due=5)],
+    }
+    assert by_lane == {
+        "fedex: Edison, New Jersey → postal area 100": [Point(week, on_time=0, due=1)],
+        "ups: Edison, New Jersey → NY": [Point(week, on_time=3, due=5)],
+    }
+
+
+def test_performance_page_charts_on_time_share(client, ops, runtime, clock):
+    _promises(runtime, ops, clock)
     login(client, ops["a"])
     page = client.get("/ops/performance").text
     assert page.count("<svg") == 2
-    assert "ups, week of 16 Nov: 75% on time (3/4)" in page
+    assert "ups, week of 16 Nov: 60% on time (3/5)" in page
     assert "fedex, week of 16 Nov: 0% on time (0/1)" in page
-    assert "ups · NY" in page  # the lane chart
+    assert "ups: Edison, New Jersey → NY, week of 16 Nov: 60% on time (3/5)" in page
+    assert '<th scope="row">ups</th><td>60% (3/5)</td>' in page  # the table version
+    assert '<th scope="row">fedex: Edison, New Jersey → postal area 100</th>' in page
+    assert "?" not in re.sub(r"<[^>]*>", "", page.split("<main>")[1])
     assert "dhl" not in page  # brand B's carrier
+    assert "<script" not in page
 
 
 def test_cli_creates_an_ops_user_whose_password_logs_in(
@@ -238,7 +217,7 @@ def test_cli_creates_an_ops_user_whose_password_logs_in(
         assert password not in stored.password_hash
     user = {"email": "ana@northwind.example", "password": password}
     response = client.post(
-        "/ops/login", data={"csrf_token": _csrf(client), "brand": "northwind", **user}
+        "/ops/login", data={"csrf_token": csrf(client), "brand": "northwind", **user}
     )
     assert response.status_code == 302
     again = runner.invoke(main, args)
@@ -278,7 +257,7 @@ def test_odd_query_values_show_everything_instead_of_failing(client, ops):
     for query in ("carrier=%00x", "id=%00"):  # no honest value holds a NUL byte
         response = client.get(f"/ops/alerts?{query}")
         assert response.status_code == 400 and "<html" in response.text, query
-    assert _post(client, "/ops/alerts/%00/resolve").status_code == 404
+    assert post_form(client, "/ops/alerts/%00/resolve").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -297,7 +276,7 @@ def test_a_nul_byte_in_the_login_form_is_a_400_page(client, ops):
     response = client.post(
         "/ops/login",
         data={
-            "csrf_token": _csrf(client),
+            "csrf_token": csrf(client),
             "brand": "brand-a\x00",
             "email": ops["a"]["email"] + "\x00",
             "password": "x",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from shipflow.cli import main
 from shipflow.runtime import Runtime
 from shipflow.web import create_app
-from tests.delays.test_ops_page import _post, login, ops  # noqa: F401  (ops is a fixture)
+from tests.delays.conftest import login, post_form  # ops: a fixture of this folder
 
 
 def _session_cookie(response) -> str:
@@ -21,7 +21,7 @@ def test_a_cookie_copied_before_sign_out_no_longer_signs_in(client, ops):  # noq
     login(client, ops["a"])
     assert _signed_in(client)
     copied = client.get_cookie("session").value
-    assert _post(client, "/ops/logout").status_code == 302
+    assert post_form(client, "/ops/logout").status_code == 302
     client.set_cookie("session", copied)
     response = client.get("/ops/alerts")
     assert response.status_code == 302 and response.headers["Location"].startswith("/ops/login")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.delays.test_ops_page import login, ops  # noqa: F401  (a fixture)
+from tests.delays.conftest import login, ops  # noqa: F401  (a fixture)
 
 SAMPLE = {"brand_code": "northwind", "filename": "shipflow.css", "sku": "TENT-2P"}
 

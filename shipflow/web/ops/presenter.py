@@ -1,4 +1,5 @@
-"""Server-rendered SVG line charts: no front-end framework, readable without JavaScript."""
+"""Server-rendered SVG line charts: no front-end framework or third-party script, readable
+without JavaScript; each chart has a table of the same numbers beside it (`share_rows`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from shipflow.delays.performance import Series
+from shipflow.delays.performance import Point, Series
 
 PALETTE = ("#1f4e79", "#d1495b", "#2e8b57", "#f2a900", "#6a4c93", "#00798c", "#8d6e63")
 WIDTH, HEIGHT = 640, 240
@@ -54,7 +55,7 @@ def share_chart(title: str, series: Series) -> Markup:
             parts.append(
                 f'<circle cx="{x(p.week):.1f}" cy="{y(p.share):.1f}" r="3" fill="{colour}">'
                 f"<title>{escape(name)}, week of {p.week:%d %b}: {p.share:.0%} on time "
-                f"({p.on_time}/{p.delivered})</title></circle>"
+                f"({p.on_time}/{p.due})</title></circle>"
             )
         legend_y = TOP + 14 + i * 18
         parts.append(
@@ -64,3 +65,14 @@ def share_chart(title: str, series: Series) -> Markup:
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def share_rows(series: Series) -> tuple[list[str], list[tuple[str, list[Point | None]]]]:
+    """The chart as a table: the weeks (columns) and each series' point per week (None: no
+    promise due that week)."""
+    weeks = sorted({p.week for points in series.values() for p in points})
+    rows = []
+    for name, points in series.items():
+        by_week = {p.week: p for p in points}
+        rows.append((name, [by_week.get(week) for week in weeks]))
+    return [f"{week:%d %b}" for week in weeks], rows

@@ -11,22 +11,25 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from shipflow import ops_cases
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import KINDS, SEVERITIES
 from shipflow.delays.performance import on_time_by_week
-from shipflow.ndr.service import failed_delivery_queue, ndr_metrics
+from shipflow.domain import Reason
+from shipflow.ndr.service import QueueFilter, failed_delivery_queue, ndr_metrics
 from shipflow.ops_users import USER_ID, authenticate, end_sessions, sign_in, signed_in_user
 from shipflow.store.models import Alert, Brand
+from shipflow.store.postpurchase_models import NdrCaseRow
 from shipflow.web.api.pagination import decode_cursor, encode_cursor
 from shipflow.web.csrf import check_csrf, csrf_token
 from shipflow.web.ops import throttle
-from shipflow.web.ops.presenter import share_chart
+from shipflow.web.ops.presenter import share_chart, share_rows
 from shipflow.web.problems import ApiProblem
 
 bp = Blueprint("ops", __name__, url_prefix="/ops", template_folder="templates")
 PAGE_SIZE = 50
 QUEUE_SIZE = 200  # failed deliveries shown
-FILTERS = ("kind", "severity", "carrier", "status")
+FILTERS = ("kind", "severity", "carrier", "status")  # of the alerts list
 STATUS_CHOICES = (alert_store.UNRESOLVED, *alert_store.STATUSES, "all")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
@@ -202,17 +205,27 @@ def performance():
     now = g.runtime.clock.now()
     weeks = min(max(request.args.get("weeks", 8, type=int), 2), 52)
     brand_id = g.ops_user.brand_id
-    return render_template(
-        "ops/performance.html",
-        weeks=weeks,
-        carrier_chart=share_chart(
-            "On-time share per carrier",
-            on_time_by_week(g.db, brand_id, now, weeks, settings=g.runtime.settings),
-        ),
-        lane_chart=share_chart(
-            "On-time share of the busiest lanes",
-            on_time_by_week(g.db, brand_id, now, weeks, by_lane=True, settings=g.runtime.settings),
-        ),
+    charts = []
+    for title, by_lane in (
+        ("On-time share per carrier", False),
+        ("On-time share of the busiest lanes", True),
+    ):
+        series = on_time_by_week(
+            g.db, brand_id, now, weeks, by_lane=by_lane, settings=g.runtime.settings
+        )
+        charts.append((title, share_chart(title, series), share_rows(series)))
+    return render_template("ops/performance.html", weeks=weeks, charts=charts)
+
+
+def _queue_filter() -> QueueFilter:
+    """The failed-delivery queue's filters from the query string (a bad value is ignored)."""
+    args = request.args
+    return QueueFilter(
+        carrier=_filter_value("carrier"),
+        reason=_filter_value("reason"),
+        min_attempts=args.get("attempts", type=int),
+        cod_only=args.get("payment") == "cod",
+        min_value=args.get("value", type=int),
     )
 
 
@@ -220,12 +233,72 @@ def performance():
 def failed_deliveries():
     """Failed deliveries that need a person (the carrier lacks the action or refused it, or
     the customer never answered), with the per-carrier figures; `?risk=cod`: the
-    cash-on-delivery parcels at risk of return to origin instead."""
+    cash-on-delivery parcels at risk of return to origin instead. Filters narrow either."""
     cod_at_risk = request.args.get("risk") == "cod"
-    rows = failed_delivery_queue(g.db, g.ops_brand.id, QUEUE_SIZE, cod_at_risk=cod_at_risk)
+    narrowed = _queue_filter()
+    metrics = ndr_metrics(g.db, g.ops_brand.id)
+    rows = failed_delivery_queue(
+        g.db, g.ops_brand.id, QUEUE_SIZE, cod_at_risk=cod_at_risk, narrowed=narrowed
+    )
     return render_template(
         "ops/failed_deliveries.html",
         cases=rows,
         cod_at_risk=cod_at_risk,
-        metrics=ndr_metrics(g.db, g.ops_brand.id),
+        narrowed=narrowed,
+        carriers=sorted(m["carrier"] for m in metrics),
+        reasons=sorted(r.value for r in Reason),
+        people=ops_cases.brand_people(g.db, g.ops_brand.id),
+        metrics=metrics,
     )
+
+
+@bp.post("/failed-deliveries/<case_id>/assign")
+def assign(case_id: str):
+    case = TOKEN.match(case_id) and g.db.scalar(
+        select(NdrCaseRow).where(NdrCaseRow.id == case_id, NdrCaseRow.brand_id == g.ops_brand.id)
+    )
+    if not case:
+        abort(404, "No failed delivery with this id exists for your brand.")
+    try:
+        ops_cases.assign_case(
+            g.db, case, request.form.get("assignee") or None, g.ops_user.email, _now()
+        )
+    except ops_cases.UnknownAssignee as exc:
+        abort(400, f"{exc}; choose a person from the list.")
+    g.db.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.get("/search")
+def search():
+    query = request.args.get("q", "")[:254]
+    return render_template(
+        "ops/search.html", query=query, results=ops_cases.search(g.db, g.ops_brand.id, query)
+    )
+
+
+@bp.get("/shipments/<shipment_id>")
+def shipment(shipment_id: str):
+    found = TOKEN.match(shipment_id) and ops_cases.shipment_file(g.db, g.ops_brand.id, shipment_id)
+    if not found:
+        abort(404, "No shipment with this id exists for your brand.")
+    return render_template("ops/shipment.html", file=found, actions=ops_cases.ACTIONS)
+
+
+@bp.post("/shipments/<shipment_id>/actions")
+def shipment_action(shipment_id: str):
+    found = TOKEN.match(shipment_id) and ops_cases.brand_shipment(g.db, g.ops_brand.id, shipment_id)
+    if not found:
+        abort(404, "No shipment with this id exists for your brand.")
+    action = request.form.get("action", "")
+    if action not in ops_cases.ACTIONS:
+        abort(400, f"Choose an action: {', '.join(ops_cases.ACTIONS)}.")
+    ops_cases.record_action(
+        g.db, found, g.ops_user.email, action, request.form.get("note", ""), _now()
+    )
+    g.db.commit()
+    return redirect(url_for("ops.shipment", shipment_id=found.id))
+
+
+def _now():
+    return g.runtime.clock.now()
