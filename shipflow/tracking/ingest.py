@@ -235,7 +235,8 @@ def ingest_locked(
     later: dict[str, set[str]] = {sid: set() for sid in changed}
     for sid, key in inserted:
         later[sid].add(key)
-    results, published = [], []
+    results: list[IngestResult] = []
+    published: list[Publishable] = []
     for step in steps:
         shipment = step.shipment
         keep_carrier_estimate(shipment, step.update.estimated_delivery)

@@ -216,8 +216,8 @@ def _process_tracking_batch(runtime: Runtime, receipt_ids: list[int], accounts: 
             parsed_ids = [receipt.id for receipt, _ in parsed]
             for receipt_id in parsed_ids:
                 _process_claimed(runtime, receipt_id, accounts)
-        for receipt_id, exc in bad:
-            _record_failure(runtime, session, receipt_id, exc)
+        for receipt_id, error in bad:
+            _record_failure(runtime, session, receipt_id, error)
 
 
 def _claim_and_process(runtime: Runtime, *where, limit: int) -> int:
