@@ -135,8 +135,7 @@ def stage(config: Path, job: str, workers: int, batch: int) -> tuple[float, floa
     out: multiprocessing.Queue = multiprocessing.Queue()
     started = time.perf_counter()
     procs = [
-        multiprocessing.Process(target=work, args=(config, job, batch, out))
-        for _ in range(workers)
+        multiprocessing.Process(target=work, args=(config, job, batch, out)) for _ in range(workers)
     ]
     for p in procs:
         p.start()
