@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shipflow.store.db import per_transaction
 from shipflow.store.models import Brand, CarrierAccount, ChannelAccount, Warehouse
 
 if TYPE_CHECKING:
@@ -41,7 +42,11 @@ def account_and_brand_code(session: Session, model, account_id: str):
 def brand_config(session: Session, brand_id: str, settings: Settings) -> BrandConfig | None:
     """The typed configuration of a brand row; None for a row the configuration does not (or
     no longer) name. The one way to read a brand's settings."""
-    code = session.scalar(select(Brand.code).where(Brand.id == brand_id))
+    code = per_transaction(
+        session,
+        ("brand.code", brand_id),
+        lambda: session.scalar(select(Brand.code).where(Brand.id == brand_id)),
+    )
     return settings.brand(code) if code else None
 
 

@@ -24,6 +24,7 @@ from shipflow.delays.detectors import (
 from shipflow.delays.stale_limits import learned_limits
 from shipflow.domain import Status
 from shipflow.domain.events import ShipmentDelayed
+from shipflow.store.db import per_transaction
 from shipflow.store.models import Alert, Shipment
 from shipflow.store.outbox import publish
 
@@ -172,7 +173,13 @@ def detect_for_shipment(
     _fill_destination(shipment)
     snap = snapshot(shipment, policy)
     delays = detect(snap, now, policy)
-    grouped = (snap.carrier, snap.region) in open_incidents(session, snap.brand_id)
+    # Lane incidents are raised by the sweep, never here: a batch of events reads them once.
+    incidents = per_transaction(
+        session,
+        ("delays.open_incidents", snap.brand_id),
+        lambda: open_incidents(session, snap.brand_id),
+    )
+    grouped = (snap.carrier, snap.region) in incidents
     if not grouped:
         for delay in delays:
             alerts.raise_alert(session, snap.brand_id, now, **shipment_alert(snap, delay))

@@ -26,6 +26,7 @@ from shipflow.edd.engine import Estimate, estimate, quote_from, revise_from_even
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.repository import add_history, latest_model_id, load_model
 from shipflow.edd.transit import TransitModel
+from shipflow.store.db import per_transaction
 from shipflow.store.edd_models import PredictionRevision
 from shipflow.store.models import Shipment
 
@@ -120,7 +121,13 @@ class EddService:
         return model
 
     def latest_model(self, session: Session, brand_id: str | None) -> TransitModel:
-        model_id = latest_model_id(session, brand_id) if brand_id else None
+        model_id = (
+            per_transaction(
+                session, ("edd.latest_model", brand_id), lambda: latest_model_id(session, brand_id)
+            )
+            if brand_id
+            else None
+        )
         return (
             self.stored_model(session, brand_id, model_id) if brand_id and model_id else UNTRAINED
         )

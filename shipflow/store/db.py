@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
@@ -72,6 +73,26 @@ def _forget_pool_after_fork(engine: Engine) -> None:
 def stamp_times_with(engine: Engine, now: Callable[[], datetime]) -> None:
     """Column defaults of time stamps on this engine call `now` (see `models.utcnow`)."""
     engine.update_execution_options(**{NOW_OPTION: now})
+
+
+_MEMO = "shipflow.memo"
+T = TypeVar("T")
+
+
+def per_transaction(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()` once per transaction of `session`: for what a batch asks once per item but
+    cannot change within it (a brand's code, its latest model), so a batch of a thousand
+    shipments reads it once."""
+    memo = session.info.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_memo(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost: a flush's own subtransaction ends often
+        session.info.pop(_MEMO, None)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

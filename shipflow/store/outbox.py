@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import select
@@ -39,6 +40,32 @@ def enqueue(
 
 def publish(session: Session, event: Publishable) -> bool:
     return enqueue(session, event.brand_id, event.topic, event.key, event.payload())
+
+
+def publish_all(session: Session, events: Sequence[Publishable]) -> int:
+    """`publish` for a batch: one look-up of the keys already queued, whatever the batch's
+    size. Returns how many were new."""
+    keys = {event.key for event in events}
+    if not keys:
+        return 0
+    queued = {m.dedupe_key for m in session.new if isinstance(m, OutboxMessage)}
+    queued.update(
+        session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys)))
+    )
+    new = []
+    for event in events:
+        if event.key not in queued:
+            queued.add(event.key)
+            new.append(
+                OutboxMessage(
+                    brand_id=event.brand_id,
+                    topic=event.topic,
+                    dedupe_key=event.key,
+                    payload=event.payload(),
+                )
+            )
+    session.add_all(new)
+    return len(new)
 
 
 class RetryAfter(Exception):

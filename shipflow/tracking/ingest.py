@@ -8,7 +8,7 @@ event in carrier time, and domain events written to the outbox in the same trans
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
@@ -21,7 +21,7 @@ from shipflow import pickup_points
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
 from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
-from shipflow.store.outbox import publish
+from shipflow.store.outbox import Publishable, publish_all
 from shipflow.tracking.config import TrackingConfig
 
 # What reacts in the ingest's own transaction (`shipflow.reactions`: the delivery date, delays).
@@ -93,20 +93,22 @@ def _row(shipment: Shipment, event: TrackingEvent, source: str, now: datetime) -
     )
 
 
-def _insert_new(session: Session, rows: list[dict]) -> int:
-    """Insert the rows whose (shipment, dedupe key) is not stored yet; returns how many were.
+def _insert_new(session: Session, rows: list[dict]) -> set[tuple[str, str]]:
+    """Insert the rows whose (shipment, dedupe key) is not stored yet; returns those that were.
     On SQLite a concurrent writer that stored one first makes it a no-op (the unique key), not
     an error that would roll back the caller's whole batch; on PostgreSQL, where the events are
     partitioned by month and the key is a plain index, the shipment's row lock keeps writers
     from racing (shipflow.store.partitions)."""
+    if not rows:
+        return set()
     insert = _INSERT[session.get_bind().dialect.name]
     statement = (
         insert(TrackingEventRow)
         .values(rows)
         .on_conflict_do_nothing()
-        .returning(TrackingEventRow.id)
+        .returning(TrackingEventRow.shipment_id, TrackingEventRow.dedupe_key)
     )
-    return len(session.scalars(statement).all())
+    return {(sid, key) for sid, key in session.execute(statement)}
 
 
 def _replay(shipment: Shipment, rows: list[TrackingEventRow]) -> TrackingEventRow | None:
@@ -134,24 +136,23 @@ def _replay(shipment: Shipment, rows: list[TrackingEventRow]) -> TrackingEventRo
     return decisive
 
 
-def _publish_change(
-    session: Session, shipment: Shipment, previous: Status, decisive: TrackingEventRow
-) -> None:
+def _change_events(
+    shipment: Shipment, previous: Status, decisive: TrackingEventRow
+) -> list[Publishable]:
     status = Status(shipment.status)
     reason = Reason(decisive.reason) if decisive.reason else None
     common = _EventHead(
         brand_id=shipment.brand_id, shipment_id=shipment.id, occurred_at=decisive.occurred_at
     )
-    publish(
-        session,
+    events: list[Publishable] = [
         ShipmentStatusChanged(
             **common,
             previous=previous,
             status=status,
             reason=reason,
             details={"raw_code": decisive.raw_code, "raw_text": decisive.raw_text},
-        ),
-    )
+        )
+    ]
     milestone = MILESTONES.get(status)
     if milestone is not None:
         known = {
@@ -160,7 +161,8 @@ def _publish_change(
             "pickup_deadline": shipment.pickup_deadline,
         }
         extra = {k: v for k, v in known.items() if k in milestone.__dataclass_fields__}
-        publish(session, milestone(**common, **extra))
+        events.append(milestone(**common, **extra))
+    return events
 
 
 def keep_carrier_estimate(shipment: Shipment, estimate: datetime | None) -> None:
@@ -168,6 +170,16 @@ def keep_carrier_estimate(shipment: Shipment, estimate: datetime | None) -> None
     in for when the EDD service cannot quote): a new estimate is news even without events."""
     if estimate is not None:
         shipment.details = {**shipment.details, CARRIER_ESTIMATE: estimate.isoformat()}
+
+
+@dataclass
+class _Step:
+    """One update of one shipment within a batch, and the keys of the events it adds."""
+
+    shipment: Shipment
+    update: TrackingUpdate
+    keys: list[str]
+    rows: list[dict]
 
 
 def ingest(
@@ -182,29 +194,101 @@ def ingest(
     reacts in that transaction gets a `ShipmentTracked` through `react`."""
     # Lock the shipment row: two workers ingesting for one parcel take turns (PostgreSQL).
     session.refresh(shipment, with_for_update=True)
-    keep_carrier_estimate(shipment, update.estimated_delivery)
-    known = set(
-        session.scalars(
-            select(TrackingEventRow.dedupe_key).where(TrackingEventRow.shipment_id == shipment.id)
+    return ingest_locked(session, [(shipment, update)], source, now, react)[0]
+
+
+def ingest_locked(
+    session: Session,
+    pairs: Sequence[tuple[Shipment, TrackingUpdate]],
+    source: str,
+    now: datetime,
+    react: React,
+) -> list[IngestResult]:
+    """Apply each update to its shipment, in order, as `ingest` would one after the other, but
+    with one query per table for the whole batch. The shipments must be freshly read under
+    their row lock (PostgreSQL): the lock is what keeps two writers from storing an event
+    twice, as the events' key is a plain index on partitioned tables."""
+    if not pairs:
+        return []
+    ids = {shipment.id for shipment, _ in pairs}
+    known: dict[str, set[str]] = {sid: set() for sid in ids}
+    for sid, key in session.execute(
+        select(TrackingEventRow.shipment_id, TrackingEventRow.dedupe_key).where(
+            TrackingEventRow.shipment_id.in_(ids)
         )
-    )
-    fresh = {dedupe_key(e): e for e in update.events if dedupe_key(e) not in known}
-    new_rows = [_row(shipment, event, source, now) for event in fresh.values()]
-    added = _insert_new(session, new_rows) if new_rows else 0
-    if not added:
-        return IngestResult(0, Status(shipment.status), Status(shipment.status))
-    # SQLite has no row locks: its lock is the database's, which the insert has just taken.
-    # Read the status again under it, as a writer that committed meanwhile may have moved it.
-    session.refresh(shipment)
+    ):
+        known[sid].add(key)
+    steps = []
+    for shipment, update in pairs:
+        step = _Step(shipment, update, [], [])
+        for event in update.events:
+            key = dedupe_key(event)
+            if key not in known[shipment.id]:
+                known[shipment.id].add(key)
+                step.keys.append(key)
+                step.rows.append(_row(shipment, event, source, now))
+        steps.append(step)
+    inserted = _insert_new(session, [row for step in steps for row in step.rows])
+    changed = {sid for sid, _ in inserted}
+    rows = _events_of(session, changed)
+    # Keys each shipment stores from later steps: hidden from the replay of earlier ones.
+    later: dict[str, set[str]] = {sid: set() for sid in changed}
+    for sid, key in inserted:
+        later[sid].add(key)
+    results: list[IngestResult] = []
+    published: list[Publishable] = []
+    for step in steps:
+        shipment = step.shipment
+        keep_carrier_estimate(shipment, step.update.estimated_delivery)
+        added = [key for key in step.keys if (shipment.id, key) in inserted]
+        if not added:
+            results.append(IngestResult(0, Status(shipment.status), Status(shipment.status)))
+            continue
+        later[shipment.id].difference_update(added)
+        seen = [row for row in rows[shipment.id] if row.dedupe_key not in later[shipment.id]]
+        results.append(
+            _apply(session, shipment, step.update, seen, len(added), now, react, published)
+        )
+    publish_all(session, published)
+    return results
+
+
+def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[TrackingEventRow]]:
+    """Every stored event of these shipments in carrier time (ours just inserted included).
+    SQLite has no row locks: its lock is the database's, which the insert has just taken, so
+    the shipments are read again under it, as a writer that committed meanwhile may have
+    moved them."""
+    if not shipment_ids:
+        return {}
+    if session.get_bind().dialect.name == "sqlite":
+        session.scalars(
+            select(Shipment)
+            .where(Shipment.id.in_(shipment_ids))
+            .execution_options(populate_existing=True)
+        ).all()
+    grouped: dict[str, list[TrackingEventRow]] = {sid: [] for sid in shipment_ids}
+    for row in session.scalars(
+        select(TrackingEventRow)
+        .where(TrackingEventRow.shipment_id.in_(shipment_ids))
+        .order_by(TrackingEventRow.occurred_at, TrackingEventRow.id)
+    ):
+        grouped[row.shipment_id].append(row)
+    return grouped
+
+
+def _apply(
+    session: Session,
+    shipment: Shipment,
+    update: TrackingUpdate,
+    rows: list[TrackingEventRow],
+    added: int,
+    now: datetime,
+    react: React,
+    published: list[Publishable],
+) -> IngestResult:
+    """Replay `rows` (the shipment's events as of this update) and react to the outcome."""
     previous = Status(shipment.status)
     pickup_points.record(shipment, update)
-    rows = list(
-        session.scalars(
-            select(TrackingEventRow)
-            .where(TrackingEventRow.shipment_id == shipment.id)
-            .order_by(TrackingEventRow.occurred_at, TrackingEventRow.id)
-        )
-    )
     decisive = _replay(shipment, rows)
     tracked = ShipmentTracked(
         brand_id=shipment.brand_id,
@@ -214,9 +298,46 @@ def ingest(
         estimated_delivery=update.estimated_delivery,
     )
     if decisive is not None and shipment.status != previous:
-        _publish_change(session, shipment, previous, decisive)
+        published.extend(_change_events(shipment, previous, decisive))
     react(session, shipment, tracked)
     return IngestResult(added, previous, Status(shipment.status))
+
+
+def ingest_batch(
+    session: Session,
+    items: Sequence[tuple[str, str, TrackingUpdate]],
+    source: str,
+    now: datetime,
+    config: TrackingConfig,
+    react: React,
+) -> list[bool]:
+    """Ingest each (brand, carrier, update) into the brand's shipments with that tracking
+    number, looked up and locked in one query (a status change reschedules the next poll);
+    returns, for each item, whether the brand has such a shipment."""
+    numbers = {update.tracking_number for _, _, update in items}
+    found: dict[tuple[str, str, str], list[Shipment]] = {}
+    if numbers:
+        # Row locks in id order, so two workers' batches never wait on each other in a cycle.
+        for shipment in session.scalars(
+            select(Shipment)
+            .where(Shipment.tracking_number.in_(numbers))
+            .order_by(Shipment.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ):
+            key = (shipment.brand_id, shipment.carrier, shipment.tracking_number)
+            found.setdefault(key, []).append(shipment)
+    pairs = [
+        (shipment, update)
+        for brand_id, carrier, update in items
+        for shipment in found.get((brand_id, carrier, update.tracking_number), [])
+    ]
+    for (shipment, _), result in zip(
+        pairs, ingest_locked(session, pairs, source, now, react), strict=True
+    ):
+        if result.changed:
+            shipment.next_poll_at = config.next_poll(shipment.status, now)
+    return [(b, c, u.tracking_number) in found for b, c, u in items]
 
 
 def ingest_updates(
@@ -229,20 +350,8 @@ def ingest_updates(
     config: TrackingConfig,
     react: React,
 ) -> list[str]:
-    """Ingest each update into the brand's shipments with that tracking number (a status
-    change reschedules the next poll); returns the tracking numbers the brand does not have."""
-    unknown = []
-    for update in updates:
-        shipments = session.scalars(
-            select(Shipment).where(
-                Shipment.brand_id == brand_id,
-                Shipment.carrier == carrier,
-                Shipment.tracking_number == update.tracking_number,
-            )
-        ).all()
-        if not shipments:
-            unknown.append(update.tracking_number)
-        for shipment in shipments:
-            if ingest(session, shipment, update, source, now, react).changed:
-                shipment.next_poll_at = config.next_poll(shipment.status, now)
-    return unknown
+    """`ingest_batch` for one brand and carrier; returns the tracking numbers it lacks."""
+    updates = list(updates)
+    items = [(brand_id, carrier, update) for update in updates]
+    found = ingest_batch(session, items, source, now, config, react)
+    return [u.tracking_number for u, has in zip(updates, found, strict=True) if not has]

@@ -13,19 +13,19 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, CursorResult, insert, update
+from sqlalchemy import Connection, CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError, WebhookRequest
 from channels.base import ChannelResponseError
 from shipflow.channel_accounts import Shop, UnknownChannelAccount
 from shipflow.channel_orders import import_receipt
-from shipflow.domain import UnreadableItem
+from shipflow.domain import TrackingUpdate, UnreadableItem
 from shipflow.orders import DuplicateOrderNumber
 from shipflow.store.lease import claim
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
-from shipflow.tracking.ingest import ingest_updates
+from shipflow.tracking.ingest import ingest_batch
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -74,7 +74,8 @@ def store(
     ).scalar_one()
 
 
-def _claim(session: Session, now: datetime, lease: float, *where, limit: int) -> list[int]:
+def _claim(session: Session, now: datetime, lease: float, *where, limit: int) -> dict[int, str]:
+    """Claim due receipts; returns each one's `source_kind` by id, in claim order."""
     rows = claim(
         session,
         WebhookReceipt,
@@ -85,9 +86,10 @@ def _claim(session: Session, now: datetime, lease: float, *where, limit: int) ->
             "available_at": now + timedelta(seconds=lease),
             "attempts": WebhookReceipt.attempts + 1,
         },
+        returning=[WebhookReceipt.source_kind],
     )
     session.commit()
-    return [row.id for row in rows]
+    return {row.id: row.source_kind for row in rows}
 
 
 def _notes(unknown: list[str], unreadable: list[UnreadableItem]) -> str | None:
@@ -102,23 +104,31 @@ def _notes(unknown: list[str], unreadable: list[UnreadableItem]) -> str | None:
     return " | ".join(notes) or None
 
 
-def _ingest_tracking(
-    session: Session, runtime: Runtime, receipt: WebhookReceipt, now: datetime, accounts: dict
-) -> str | None:
+def _account(session: Session, runtime: Runtime, receipt: WebhookReceipt, accounts: dict):
     account = accounts.get(receipt.account)
     if account is None:
         account = accounts[receipt.account] = load_account(session, runtime, receipt.account)
-    updates = account.adapter.parse_webhook(receipt.request())
-    unknown = ingest_updates(
+    return account
+
+
+def _ingest_tracking(
+    session: Session, runtime: Runtime, receipt: WebhookReceipt, now: datetime, accounts: dict
+) -> str | None:
+    updates = _account(session, runtime, receipt, accounts).adapter.parse_webhook(receipt.request())
+    items = [(receipt.brand_id, receipt.carrier, update) for update in updates]
+    found = ingest_batch(
         session,
-        receipt.brand_id,
-        receipt.carrier,
-        updates,
+        items,
         "webhook",
         now,
         runtime.settings.tracking,
         runtime.reactions.in_transaction,
     )
+    return _receipt_notes(updates, found)
+
+
+def _receipt_notes(updates: list[TrackingUpdate], found: list[bool]) -> str | None:
+    unknown = [u.tracking_number for u, has in zip(updates, found, strict=True) if not has]
     return _notes(unknown, [item for u in updates for item in u.unreadable])
 
 
@@ -127,7 +137,6 @@ PROCESSORS = {Account.source_kind: _ingest_tracking, Shop.source_kind: import_re
 
 
 def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict) -> None:
-    config = runtime.settings.tracking
     with runtime.sessions() as session:
         receipt = session.get_one(WebhookReceipt, receipt_id)
         now = runtime.clock.now()
@@ -138,18 +147,77 @@ def _process_claimed(runtime: Runtime, receipt_id: int, accounts: dict) -> None:
             return
         except Exception as exc:  # recorded on the receipt for ops, retried or shown as failed
             session.rollback()
-            error = f"{type(exc).__name__}: {exc}"
-            final = (
-                isinstance(exc, PAYLOAD_ERRORS) or receipt.attempts >= config.receipt_max_attempts
+            _record_failure(runtime, session, receipt_id, exc)
+
+
+def _record_failure(runtime: Runtime, session: Session, receipt_id: int, exc: Exception) -> None:
+    """Keep the error on the receipt: failed for good if a retry cannot cure it, else due
+    again after the backoff."""
+    config, now = runtime.settings.tracking, runtime.clock.now()
+    error = f"{type(exc).__name__}: {exc}"
+    log.warning("webhook receipt %s failed (%s)", receipt_id, error)
+    receipt = session.get_one(WebhookReceipt, receipt_id)
+    receipt.error = error
+    if isinstance(exc, PAYLOAD_ERRORS) or receipt.attempts >= config.receipt_max_attempts:
+        receipt.status = FAILED
+    else:
+        receipt.available_at = now + timedelta(seconds=config.backoff(receipt.attempts))
+    session.commit()
+
+
+def _process_tracking_batch(runtime: Runtime, receipt_ids: list[int], accounts: dict) -> None:
+    """Carrier receipts set-based: parse each (a bad one is recorded alone), then ingest every
+    update of the batch at once and mark the receipts processed in one statement. If the batch
+    fails as a whole, each receipt is processed alone, so the culprit is the only one held."""
+    with runtime.sessions() as session:
+        now = runtime.clock.now()
+        receipts = session.scalars(
+            select(WebhookReceipt)
+            .where(WebhookReceipt.id.in_(receipt_ids))
+            .order_by(WebhookReceipt.id)
+        ).all()
+        parsed: list[tuple[WebhookReceipt, list[TrackingUpdate]]] = []
+        bad: list[tuple[int, Exception]] = []
+        for receipt in receipts:
+            try:
+                account = _account(session, runtime, receipt, accounts)
+                parsed.append((receipt, account.adapter.parse_webhook(receipt.request())))
+            except Exception as exc:  # this receipt alone: recorded below
+                bad.append((receipt.id, exc))
+        items = [(r.brand_id, r.carrier, u) for r, updates in parsed for u in updates]
+        try:
+            found = iter(
+                ingest_batch(
+                    session,
+                    items,
+                    "webhook",
+                    now,
+                    runtime.settings.tracking,
+                    runtime.reactions.in_transaction,
+                )
             )
-            log.warning("webhook receipt %s failed (%s)", receipt_id, error)
-        receipt = session.get_one(WebhookReceipt, receipt_id)
-        receipt.error = error
-        if final:
-            receipt.status = FAILED
-        else:
-            receipt.available_at = now + timedelta(seconds=config.backoff(receipt.attempts))
-        session.commit()
+            done = [
+                {
+                    "id": receipt.id,
+                    "status": PROCESSED,
+                    "processed_at": now,
+                    "error": _receipt_notes(updates, [next(found) for _ in updates]),
+                }
+                for receipt, updates in parsed
+            ]
+            if done:
+                session.execute(update(WebhookReceipt), done)
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.warning(
+                "webhook batch of %d failed; processing each alone", len(parsed), exc_info=True
+            )
+            parsed_ids = [receipt.id for receipt, _ in parsed]
+            for receipt_id in parsed_ids:
+                _process_claimed(runtime, receipt_id, accounts)
+        for receipt_id, error in bad:
+            _record_failure(runtime, session, receipt_id, error)
 
 
 def _claim_and_process(runtime: Runtime, *where, limit: int) -> int:
@@ -157,8 +225,12 @@ def _claim_and_process(runtime: Runtime, *where, limit: int) -> int:
     with runtime.sessions() as session:
         claimed = _claim(session, runtime.clock.now(), lease, *where, limit=limit)
     accounts: dict[str, Account | Shop] = {}  # one look-up (and adapter) per account per sweep
-    for receipt_id in claimed:
-        _process_claimed(runtime, receipt_id, accounts)
+    carrier_receipts = [i for i, kind in claimed.items() if kind == Account.source_kind]
+    if carrier_receipts:
+        _process_tracking_batch(runtime, carrier_receipts, accounts)
+    for receipt_id, kind in claimed.items():
+        if kind != Account.source_kind:
+            _process_claimed(runtime, receipt_id, accounts)
     return len(claimed)
 
 

@@ -166,7 +166,7 @@ def test_a_transient_failure_is_retried_with_backoff(
     def database_down(*args, **kwargs):
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr(webhooks, "ingest_updates", database_down)
+    monkeypatch.setattr(webhooks, "ingest_batch", database_down)
     jobs.drain()
     with runtime.sessions() as session:
         receipt = session.scalars(select(WebhookReceipt)).one()

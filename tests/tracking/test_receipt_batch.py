@@ -1,0 +1,128 @@
+"""A batch of carrier receipts processed set-based: the same outcome as one at a time (each
+event stored once, the status by replay, the outbox per receipt), a bad receipt held alone,
+and a constant number of queries on the events table whatever the batch's size."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+
+from shipflow.store.models import OutboxMessage, Shipment, TrackingEventRow
+from shipflow.store.tracking_models import WebhookReceipt
+from shipflow.tracking.webhooks import process_due_receipts
+from tests.tracking.fake_carrier import event, payload
+from tests.tracking.helpers import at, post_webhook
+
+
+def receipts(runtime) -> list[tuple[str, str | None]]:
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(WebhookReceipt.status, WebhookReceipt.error).order_by(WebhookReceipt.id)
+        )
+        return [(status, error) for status, error in rows]
+
+
+def test_a_mixed_batch_is_processed_in_one_sweep(client, runtime, tracked, make_shipment, clock):
+    one = make_shipment(tracked["tb"], "TN1")
+    two = make_shipment(tracked["tb"], "TN2")
+    scan = payload("TN1", event("PU", "in_transit", at(clock, -3)))
+    for body in (
+        scan,
+        scan,  # the carrier sent it twice: stored once
+        b"not json",  # must not sink the others
+        payload("NOPE", event("PU", "in_transit", at(clock, -2))),
+        payload("TN2", event("OD", "out_for_delivery", at(clock, -1))),
+    ):
+        assert post_webhook(client, tracked["tb"], body).status_code == 202
+
+    assert process_due_receipts(runtime, limit=100) == 5
+
+    assert receipts(runtime) == [
+        ("processed", None),
+        ("processed", None),
+        (
+            "failed",
+            "CarrierResponseError: unreadable webhook: "
+            "JSONDecodeError('Expecting value: line 1 column 1 (char 0)')",
+        ),
+        ("processed", "unknown tracking numbers: NOPE"),
+        ("processed", None),
+    ]
+    with runtime.sessions() as session:
+        assert session.get_one(Shipment, one).status == "in_transit"
+        assert session.get_one(Shipment, two).status == "out_for_delivery"
+        stored = session.execute(
+            select(TrackingEventRow.shipment_id, TrackingEventRow.raw_code)
+        ).all()
+    assert sorted(stored) == sorted([(one, "PU"), (two, "OD")])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "topics"),
+    [
+        (
+            ("PU", "in_transit", -3),
+            ("DL", "delivered", -1),
+            [
+                "shipment.status_changed",
+                "shipment.shipped",
+                "shipment.status_changed",
+                "shipment.delivered",
+            ],
+        ),
+        (
+            ("DL", "delivered", -1),
+            ("PU", "in_transit", -3),
+            ["shipment.status_changed", "shipment.delivered"],
+        ),
+    ],
+    ids=["in-order", "out-of-order"],
+)
+def test_two_receipts_for_one_shipment_in_one_batch(
+    client, runtime, tracked, make_shipment, clock, first, second, topics
+):
+    shipment_id = make_shipment(tracked["tb"], "TN1")
+    for code, status, hours in (first, second):
+        post_webhook(client, tracked["tb"], payload("TN1", event(code, status, at(clock, hours))))
+
+    assert process_due_receipts(runtime, limit=100) == 2
+
+    with runtime.sessions() as session:
+        assert session.get_one(Shipment, shipment_id).status == "delivered"
+        rows = session.scalars(
+            select(TrackingEventRow).order_by(TrackingEventRow.occurred_at)
+        ).all()
+        assert [(r.raw_code, r.applied) for r in rows] == [("PU", True), ("DL", True)]
+        assert (
+            session.scalars(select(OutboxMessage.topic).order_by(OutboxMessage.id)).all() == topics
+        )
+    assert receipts(runtime) == [("processed", None), ("processed", None)]
+
+
+def test_a_batch_reads_and_writes_the_events_in_a_constant_number_of_statements(
+    client, runtime, tracked, make_shipment, clock
+):
+    for n in range(30):
+        make_shipment(tracked["tb"], f"TN{n}")
+        post_webhook(
+            client, tracked["tb"], payload(f"TN{n}", event("PU", "in_transit", at(clock, -2)))
+        )
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa_event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        assert process_due_receipts(runtime, limit=100) == 30
+    finally:
+        sa_event.remove(runtime.engine, "before_cursor_execute", record)
+
+    on_events = [s.split()[0] for s in statements if "tracking_events" in s]
+    assert on_events == ["SELECT", "INSERT", "SELECT"]
+    on_receipts = [s.split()[0] for s in statements if "webhook_receipts" in s]
+    assert on_receipts == ["UPDATE", "SELECT", "UPDATE"]  # claim, load, mark processed
+    with runtime.sessions() as session:
+        statuses = set(session.scalars(select(Shipment.status)))
+    assert statuses == {"in_transit"}
