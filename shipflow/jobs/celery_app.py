@@ -20,6 +20,8 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
+    # a second beat started by mistake sends nothing twice (shipflow/jobs/beat.py)
+    beat_scheduler="shipflow.jobs.beat:OneSendPerTick",
 )
 _runtime: Runtime | None = None
 _settings: Settings | None = None

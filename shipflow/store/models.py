@@ -397,5 +397,6 @@ from shipflow.store import (  # noqa: E402,F401
     feedback_models,
     label_models,
     postpurchase_models,
+    sandbox_models,
     tracking_models,
 )
