@@ -37,3 +37,19 @@ def test_not_ready_without_its_redis(runtime):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json["errors"] == [{"field": "redis", "message": "unreachable"}]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_prepared_statements_can_be_turned_off_for_pgbouncer(database_url):
+    from shipflow.store.db import make_engine
+
+    engine = make_engine(f"{database_url}&prepare_threshold=none")
+    try:
+        with engine.connect() as conn:
+            assert conn.connection.dbapi_connection.prepare_threshold is None
+            for _ in range(10):  # psycopg would prepare it from the 5th time on
+                conn.execute(text("SELECT 1"))
+            prepared = conn.execute(text("SELECT count(*) FROM pg_prepared_statements"))
+            assert prepared.scalar() == 0
+    finally:
+        engine.dispose()
