@@ -4,6 +4,7 @@ private Redis) on this machine's PostgreSQL: nothing acknowledged is lost or app
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 import time
@@ -189,3 +190,29 @@ def test_two_beats_started_by_mistake_send_each_tick_once(runtime, tmp_path):
             stop(process)
     assert 4 <= sent["outbox.dispatch"] <= 6
     assert 1 <= sent["tracking.process_receipts"] <= 3
+
+
+def test_sigterm_under_load_finishes_what_it_took_and_stores_every_acknowledged_scan(
+    runtime, tracked, tmp_path
+):
+    """A deploy's SIGTERM: requests in flight are answered (none cut off), then the process
+    exits cleanly; what was acknowledged is stored."""
+    runtime.clock = SystemClock()
+    brand = tracked["tb"]
+    add_shipments(runtime, brand, 1000)
+    port = free_port()
+    web = serve(write_config(tmp_path, runtime.settings.database_url), port)
+    try:
+        with Load(port, brand.account_id, 1000) as load:
+            wait_until(lambda: len(load.acknowledged()) >= 200)
+            os.killpg(web.pid, signal.SIGTERM)
+            assert web.wait(timeout=40) == 0
+            load.stopped.set()
+    finally:
+        stop(web)
+    answers = Counter(load.answers.values())
+    assert set(answers) <= {202, "ConnectionError"}  # refused once closed, never cut off
+    with runtime.sessions() as session:
+        bodies = session.scalars(select(WebhookReceipt.body)).all()
+    stored = {json.loads(body)["tracking_number"] for body in bodies}
+    assert load.acknowledged() <= stored
