@@ -10,10 +10,12 @@ import uuid
 
 import pytest
 import redis
+import responses
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from carriers.http import RateLimiter
+from carriers.base import CarrierAccount
+from carriers.http import RateLimiter, account_client
 from shipflow.carrier_accounts import CarrierFactory
 from shipflow.carrier_limits import RedisTokenBucket
 from shipflow.config import WebConfig
@@ -82,3 +84,19 @@ def test_process_bucket_allows_the_burst_then_the_rate():
     for _ in range(30):
         limiter.acquire()
     assert 0.45 <= time.monotonic() - started < 1.0
+
+
+def test_the_http_client_uses_the_injected_limiter_before_every_call():
+    calls: list[str] = []
+
+    class Counting:
+        def acquire(self) -> None:
+            calls.append("acquire")
+
+    account = CarrierAccount("ups", "main", call_limiter=Counting())
+    client = account_client("ups", account, "https://sandbox.example", "https://api.example")
+    with responses.RequestsMock() as mocked:
+        mocked.get("https://sandbox.example/ping", json={})
+        client.request("GET", "/ping")
+        client.request("GET", "/ping")
+    assert calls == ["acquire", "acquire"]
