@@ -16,9 +16,18 @@ def test_ready_when_database_and_migrations_are(client):
     assert response.json == {"status": "ok", "database": "ok", "migrations": "ok"}
 
 
-def test_not_ready_while_migrations_are_behind(runtime, client):
+@pytest.fixture
+def migrations_behind(runtime):
+    """The schema stamped one release back, restored after (the schema outlives the test)."""
     with runtime.engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         conn.execute(text("UPDATE alembic_version SET version_num = 'merge_4'"))
+    yield
+    with runtime.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+
+
+def test_not_ready_while_migrations_are_behind(migrations_behind, client):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.content_type == "application/problem+json"
