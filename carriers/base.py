@@ -10,7 +10,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from shipflow.clock import Clock, SystemClock
 from shipflow.domain import (
@@ -184,9 +184,17 @@ class WebhookReply:
     content_type: str = "application/json"
 
 
+class CallLimiter(Protocol):
+    """Waits until the account may make one more call to the carrier."""
+
+    def acquire(self) -> None: ...
+
+
 @dataclass
 class CarrierAccount:
-    """Credentials and settings of one brand's account with one carrier."""
+    """Credentials and settings of one brand's account with one carrier. `call_limiter`, when
+    the runtime injects one, is the account's rate limit shared by every process; without it
+    the adapter keeps its own in-process bucket."""
 
     carrier: str
     account_id: str
@@ -194,6 +202,7 @@ class CarrierAccount:
     sandbox: bool = True
     base_url: str = ""
     rate_limit_per_second: float = 10.0
+    call_limiter: CallLimiter | None = None
 
 
 class Carrier:

@@ -21,6 +21,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.util.retry import Retry
 
 from carriers.base import (
+    CallLimiter,
     CarrierAccount,
     CarrierAuthError,
     CarrierOutcomeUnknown,
@@ -199,6 +200,7 @@ class CarrierHTTPClient:
         default_headers: dict[str, str] | None = None,
         error_parser: ErrorParser = _no_parser,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        limiter: CallLimiter | None = None,
     ) -> None:
         self.carrier = carrier
         self.base_url = base_url.rstrip("/")
@@ -208,9 +210,9 @@ class CarrierHTTPClient:
         self.default_headers = default_headers or {}
         self.error_parser = error_parser
         self.timeout = timeout
-        # The client's own: one adapter per account per process (`shipflow.carrier_accounts`)
-        # makes it the account's.
-        self.limiter = RateLimiter(rate_limit_per_second)
+        # Without a shared one, the client's own: one adapter per account per process
+        # (`shipflow.carrier_accounts`) makes it the account's in this process.
+        self.limiter: CallLimiter = limiter or RateLimiter(rate_limit_per_second)
 
     def request(
         self, method: str, path: str, *, raw: bool = False, idempotent: bool = True, **kwargs: Any
@@ -337,6 +339,7 @@ def account_client(
         carrier,
         base_url,
         rate_limit_per_second=account.rate_limit_per_second,
+        limiter=account.call_limiter,
         oauth=oauth if oauth_token_path else None,
         **options,
     )

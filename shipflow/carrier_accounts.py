@@ -7,6 +7,8 @@ import threading
 
 from carriers.base import Carrier, CarrierAccount
 from carriers.registry import get_carrier_class
+from carriers.sandbox.carrier import SandboxBook
+from shipflow.carrier_limits import CallLimiters, call_limiters
 from shipflow.clock import Clock
 from shipflow.config import Settings
 
@@ -17,12 +19,19 @@ class UnknownCarrierAccount(LookupError):
 
 class CarrierFactory:
     """One adapter per brand's carrier account, on the runtime's clock (the sandbox network
-    runs on it, so simulated time agrees), built on first use and kept: its HTTP session,
-    OAuth token and rate limit are the account's for the whole process."""
+    runs on it, so simulated time agrees), built on first use and kept: its HTTP session and
+    OAuth token are the account's for the whole process, its rate limit (with Redis) the
+    account's across every process (`shipflow.carrier_limits`)."""
 
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock, sandbox_book: SandboxBook | None = None
+    ) -> None:
+        """`sandbox_book`: where sandbox accounts keep parcels' later history (the runtime
+        gives the database's, so every process agrees); None: the process's own."""
         self.settings = settings
         self.clock = clock
+        self.call_limiters: CallLimiters | None = call_limiters(settings)
+        self.sandbox_book = sandbox_book
         self._adapters: dict[tuple[str, str], Carrier] = {}
         self._lock = threading.Lock()
 
@@ -42,16 +51,21 @@ class CarrierFactory:
             raise UnknownCarrierAccount(
                 f"brand {brand_code!r} has no carrier account {account_code!r}"
             )
-        return get_carrier_class(account.carrier)(
-            CarrierAccount(
-                carrier=account.carrier,
-                account_id=account.code,
-                credentials=dict(account.credentials),
-                sandbox=account.sandbox,
-                base_url=account.base_url,
-            ),
-            clock=self.clock,
+        carrier_account = CarrierAccount(
+            carrier=account.carrier,
+            account_id=account.code,
+            credentials=dict(account.credentials),
+            sandbox=account.sandbox,
+            base_url=account.base_url,
         )
+        if self.call_limiters is not None:
+            carrier_account.call_limiter = self.call_limiters(
+                brand_code, account_code, carrier_account.rate_limit_per_second
+            )
+        cls = get_carrier_class(account.carrier)
+        if account.carrier == "sandbox" and self.sandbox_book is not None:
+            return cls(carrier_account, clock=self.clock, book=self.sandbox_book)  # type: ignore[call-arg]
+        return cls(carrier_account, clock=self.clock)
 
     def of_shipment(self, brand_code: str, carrier: str, account_code: str) -> Carrier:
         """A shipment's adapter: its own account, else the brand's first of that carrier."""

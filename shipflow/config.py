@@ -434,6 +434,15 @@ class Settings(Strict):
     def brand(self, code: str) -> BrandConfig | None:
         return next((b for b in self.brands if b.code == code), None)
 
+    def shared_state_url(self) -> str:
+        """Redis for state every process shares (web limits, carrier-call buckets):
+        `web.redis_url`, else the broker when the service scales out; empty: in-process."""
+        if self.web.redis_url:
+            return self.web.redis_url
+        if self.jobs == "celery" and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return ""
+
     def require_secret(self) -> None:
         """Stop start-up when no secret is set: nothing may be signed with an empty key."""
         if not self.secret_key:

@@ -36,6 +36,7 @@ from shipflow.jobs.postpurchase import (
 )
 from shipflow.reactions import Reactions
 from shipflow.retention import prune_job
+from shipflow.sandbox_book import DatabaseShipmentBook
 from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
 from shipflow.store.partitions import ensure_partitions_job
 from shipflow.tracking import polling, webhooks
@@ -79,7 +80,9 @@ def build_services(runtime: Runtime) -> Services:
     settings = runtime.settings
     return Services(
         settings=settings,
-        carriers=CarrierFactory(settings, runtime.clock),
+        carriers=CarrierFactory(
+            settings, runtime.clock, sandbox_book=DatabaseShipmentBook(runtime.sessions)
+        ),
         edd=EddService(runtime),
         customer_senders=customer_senders(settings),
     )

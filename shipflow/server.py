@@ -52,6 +52,15 @@ def start_jobs(app, runtime: Runtime) -> None:
         app.extensions["shipflow.jobs"] = CeleryRunner()
 
 
+def stop_jobs(app) -> None:
+    """On SIGTERM gunicorn stops accepting, lets the requests in flight finish (their group
+    commit included: each waits for its batch's commit) within `graceful_timeout`, then
+    exits the worker: the in-process runner first finishes the jobs it is running."""
+    runner = app.extensions.get("shipflow.jobs")
+    if hasattr(runner, "stop"):
+        runner.stop(wait=True)
+
+
 def start_demo(app, runtime: Runtime, brand_codes: list[str], base: str, ecpay: list) -> None:
     """Simulated shoppers and carrier scans (and the simulated ECPay's pushes) as periodic
     jobs of this worker."""
@@ -136,5 +145,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
             "logger_class": GunicornLogger,  # the access log without customers' link tokens
             # Threads do not survive gunicorn's fork: start the job runner in the worker.
             "post_worker_init": after_fork,
+            "graceful_timeout": 30,  # SIGTERM: seconds for requests and jobs in flight
+            "worker_exit": lambda _server, _worker: stop_jobs(app),
         },
     ).run()

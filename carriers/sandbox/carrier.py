@@ -5,7 +5,9 @@ destination ZIP codes, the ship minute, a sequence and a Luhn check digit. A seq
 or more marks a cash-on-delivery parcel; a pickup-point parcel's destination ZIP is its
 store's (`places.STORES`, one per ZIP). Any process can rebuild (and so track) any sandbox
 parcel from its number alone; only what customers and shippers did later (instructions,
-cancellations) lives in the process's `ShipmentBook`.
+cancellations) and the label sequence live in a `SandboxBook`: the process's `ShipmentBook`
+when the adapter stands alone, the database's when shipflow's runtime injects it (so two web
+processes and a worker agree).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 import zipcodes
 
@@ -64,20 +67,45 @@ LETTER_OF_SERVICE = {service: letter for letter, service in SERVICE_LETTERS.item
 NUMBER_LENGTH = len(PREFIX) + 1 + 5 + 5 + 8 + 2 + 1
 
 
+class SandboxBook(Protocol):
+    """What happened to sandbox parcels after their label, and the labels' sequence."""
+
+    def instructions(self, tracking_number: str) -> Sequence[Instruction]: ...
+    def add_instruction(self, tracking_number: str, instruction: Instruction) -> None: ...
+    def cancelled_at(self, tracking_number: str) -> datetime | None: ...
+    def cancel(self, tracking_number: str, at: datetime) -> None: ...
+    def next_sequence(self) -> int:
+        """The next label's sequence, 0 to COD_SEQUENCES - 1, going round."""
+        ...
+
+
 @dataclass
 class ShipmentBook:
-    """What happened to sandbox parcels after their label: shared by every carrier instance of
-    the process, so a fresh adapter built per job sees the customer's instruction."""
+    """The process's book: shared by every carrier instance of the process, so a fresh
+    adapter built per job sees the customer's instruction."""
 
-    instructions: dict[str, list[Instruction]] = field(default_factory=lambda: defaultdict(list))
-    cancelled: dict[str, datetime] = field(default_factory=dict)
+    _instructions: dict[str, list[Instruction]] = field(default_factory=lambda: defaultdict(list))
+    _cancelled: dict[str, datetime] = field(default_factory=dict)
     _sequence: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def next_sequence(self, cash_on_delivery: bool = False) -> int:
+    def instructions(self, tracking_number: str) -> Sequence[Instruction]:
+        return tuple(self._instructions.get(tracking_number, ()))
+
+    def add_instruction(self, tracking_number: str, instruction: Instruction) -> None:
+        with self._lock:
+            self._instructions[tracking_number].append(instruction)
+
+    def cancelled_at(self, tracking_number: str) -> datetime | None:
+        return self._cancelled.get(tracking_number)
+
+    def cancel(self, tracking_number: str, at: datetime) -> None:
+        self._cancelled[tracking_number] = at
+
+    def next_sequence(self) -> int:
         with self._lock:
             self._sequence = (self._sequence + 1) % COD_SEQUENCES
-            return self._sequence + (COD_SEQUENCES if cash_on_delivery else 0)
+            return self._sequence
 
 
 DEFAULT_BOOK = ShipmentBook()
@@ -121,7 +149,7 @@ class SandboxCarrier(Carrier):
         account: CarrierAccount,
         clock: Clock | None = None,
         profile: SandboxProfile | None = None,
-        book: ShipmentBook | None = None,
+        book: SandboxBook | None = None,
         wall_clock: Clock | None = None,
     ) -> None:
         """Parcels move on `clock` (the demo's runs fast); webhook signatures, which guard
@@ -130,7 +158,7 @@ class SandboxCarrier(Carrier):
         super().__init__(account, clock)
         self.wall_clock = wall_clock or SystemClock()
         self.profile = profile or SandboxProfile.with_overrides(account.credentials)
-        self.book = book or DEFAULT_BOOK
+        self.book: SandboxBook = book or DEFAULT_BOOK
         self.seed = account.credentials.get("seed", "sandbox")
         self.webhook_secret = account.credentials.get("webhook_secret", "")
         self.label_format = account.credentials.get("label_format", "PDF").upper()
@@ -168,8 +196,8 @@ class SandboxCarrier(Carrier):
         if shipment is None:
             return None
         tn = shipment.tracking_number
-        full = network.simulate(shipment, self.profile, self.book.instructions.get(tn, ()))
-        cancelled_at = self.book.cancelled.get(tn)
+        full = network.simulate(shipment, self.profile, self.book.instructions(tn))
+        cancelled_at = self.book.cancelled_at(tn)
         if cancelled_at:
             label_created = full.events[0]
             void = network.RawEvent("CN", cancelled_at, label_created.place, "Shipper")
@@ -294,7 +322,8 @@ class SandboxCarrier(Carrier):
             origin.postal_code,
             destination.postal_code,
             ship_time,
-            self.book.next_sequence(request.cash_on_delivery is not None),
+            self.book.next_sequence()
+            + (COD_SEQUENCES if request.cash_on_delivery is not None else 0),
         )
         qr_payload = f"SANDBOX-RETURN:{tn}" if is_return else ""
         content = labels.LabelContent(
@@ -350,7 +379,7 @@ class SandboxCarrier(Carrier):
                 carrier=self.name,
                 carrier_code="NOT_CANCELLABLE",
             )
-        self.book.cancelled[shipment.tracking_number] = self.clock.now()
+        self.book.cancel(shipment.tracking_number, self.clock.now())
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
         payloads = (self.tracking_payload(tn) for tn in tracking_numbers)
@@ -381,7 +410,7 @@ class SandboxCarrier(Carrier):
                 carrier=self.name,
                 carrier_code="NO_FAILED_ATTEMPT",
             )
-        self.book.instructions[shipment.tracking_number].append(Instruction(now, instruction))
+        self.book.add_instruction(shipment.tracking_number, Instruction(now, instruction))
         return _reference("SBXI", shipment.tracking_number, now)
 
     def schedule_pickup(self, request: PickupRequest) -> PickupConfirmation:

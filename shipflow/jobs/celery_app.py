@@ -6,20 +6,26 @@ its Runtime on first use. Periodic jobs become the beat schedule.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from celery import Celery
+from kombu.exceptions import OperationalError
 
 from shipflow.config import Settings, load_settings
 from shipflow.jobs import run
 from shipflow.runtime import JOBS, Runtime
 
+log = logging.getLogger(__name__)
 app = Celery("shipflow")
 app.conf.update(
     task_acks_late=True,  # a task whose worker dies is delivered again (jobs are idempotent)
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
+    # a second beat started by mistake sends nothing twice (shipflow/jobs/beat.py)
+    beat_scheduler="shipflow.jobs.beat:OneSendPerTick",
 )
 _runtime: Runtime | None = None
 _settings: Settings | None = None
@@ -58,11 +64,32 @@ app.conf.beat_schedule = {j.name: {"task": j.name, "schedule": j.every} for j in
 
 
 class CeleryRunner:
-    """Submits jobs to the Celery workers (what the web app uses with `jobs: celery`)."""
+    """Submits jobs to the Celery workers (what the web app uses with `jobs: celery`).
+
+    The web must not stall on a dead broker: one connection attempt per send (kombu would
+    otherwise retry for `broker_connection_timeout`), and after a failed wake no wake for
+    `PAUSE_S` (beat's next tick runs the job; the webhooks are stored already)."""
+
+    PAUSE_S = 5.0
+
+    def __init__(self) -> None:
+        app.conf.broker_transport_options = {
+            **app.conf.broker_transport_options,
+            "max_retries": 1,
+        }
+        self._broker_down_until = 0.0
 
     def submit(self, name: str, **kwargs: Any) -> None:
-        app.send_task(name, kwargs=kwargs)
+        # Nobody waits for a job's result: without this the result backend (Redis) is
+        # subscribed to on every send, with many retries when it is down.
+        app.send_task(name, kwargs=kwargs, ignore_result=True)
 
     def wake(self, name: str) -> None:
         """Run a periodic job now, besides its beat schedule."""
-        app.send_task(name)
+        if time.monotonic() < self._broker_down_until:
+            return
+        try:
+            app.send_task(name, retry=False, ignore_result=True)
+        except OperationalError as exc:
+            self._broker_down_until = time.monotonic() + self.PAUSE_S
+            log.error("broker unreachable, %s left to beat's next tick: %s", name, exc)

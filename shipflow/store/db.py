@@ -44,7 +44,16 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # `?prepare_threshold=none`: no server-side prepared statements (PgBouncer in transaction
+    # mode hands each transaction to any server connection; docs/deploy.md).
+    threshold = parsed.query.get("prepare_threshold")
+    pg_args = {}
+    if isinstance(threshold, str):
+        parsed = parsed.difference_update_query(["prepare_threshold"])
+        pg_args["prepare_threshold"] = None if threshold.lower() == "none" else int(threshold)
+    engine = create_engine(
+        parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=pg_args
+    )
     _forget_pool_after_fork(engine)
     return engine
 

@@ -403,5 +403,6 @@ from shipflow.store import (  # noqa: E402,F401
     label_models,
     ops_models,
     postpurchase_models,
+    sandbox_models,
     tracking_models,
 )

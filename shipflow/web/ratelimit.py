@@ -25,6 +25,7 @@ from flask import current_app
 
 from shipflow.clock import Clock
 from shipflow.config import Settings
+from shipflow.redis_clients import fail_fast
 
 log = logging.getLogger(__name__)
 PREFIX = "shipflow:limits:"
@@ -185,20 +186,11 @@ class Limiter:
         )
 
 
-def store_url(settings: Settings) -> str:
-    """Redis for the limits: `web.redis_url`, else the broker when the web tier scales out."""
-    if settings.web.redis_url:
-        return settings.web.redis_url
-    if settings.jobs == "celery" and settings.broker_url.startswith(("redis://", "rediss://")):
-        return settings.broker_url
-    return ""
-
-
 def make_limiter(settings: Settings, clock: Clock) -> Limiter:
-    url = store_url(settings)
+    url = settings.shared_state_url()
     if not url:
         return Limiter(MemoryCounters(), clock)
-    client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    client = fail_fast(url)
     return Limiter(RedisCounters(client), clock)
 
 

@@ -122,7 +122,7 @@ def test_missed_delivery_rescheduled_by_the_customer_then_delivered(
 
     case = case_of(runtime, shipment_id)
     assert case.state == "pushed" and case.carrier_reference.startswith("SBXI")
-    (instruction,) = carrier.book.instructions[carrier_tn(runtime, shipment_id)]
+    (instruction,) = carrier.book.instructions(carrier_tn(runtime, shipment_id))
     assert str(instruction.instruction.reattempt_on) == day
 
     advance_until(runtime, clock, carrier, shipment_id, "delivered")

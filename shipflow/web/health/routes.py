@@ -1,15 +1,20 @@
-"""/healthz (checks the database) and /metrics (Prometheus text format)."""
+"""/healthz (liveness: the process answers and reaches the database), /readyz (readiness:
+database, Redis and migrations; a load balancer sends traffic only while it is 200) and
+/metrics (Prometheus text format)."""
 
 from __future__ import annotations
 
 import time
 
+import redis
 from flask import Blueprint, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from shipflow.web.problems import Problem, problem_response
+from shipflow.redis_clients import fail_fast
+from shipflow.store.migrate import at_head
+from shipflow.web.problems import FieldError, Problem, problem_response
 
 bp = Blueprint("health", __name__)
 
@@ -29,6 +34,53 @@ def healthz():
             Problem(title="Unhealthy", status=503, detail="The database is unreachable.")
         )
     return {"status": "ok", "database": "ok"}
+
+
+def _redis_url() -> str:
+    """The Redis this web process depends on: the broker it submits jobs to, else the shared
+    limits' store; empty when it needs none (the embedded default)."""
+    settings = current_app.extensions["shipflow"].settings
+    if settings.jobs == "celery":
+        return settings.broker_url
+    return settings.shared_state_url()
+
+
+def _checks() -> dict[str, str]:
+    checks: dict[str, str] = {}
+    try:
+        checks["migrations"] = "ok" if at_head(g.db.connection()) else "not at head"
+        checks["database"] = "ok"
+    except SQLAlchemyError as exc:
+        current_app.logger.error("readiness: database unreachable: %s", exc)
+        checks["database"] = "unreachable"
+    url = _redis_url()
+    if url:
+        try:
+            fail_fast(url).ping()
+            checks["redis"] = "ok"
+        except redis.RedisError as exc:
+            current_app.logger.error("readiness: Redis unreachable: %s", exc)
+            checks["redis"] = "unreachable"
+    return checks
+
+
+@bp.get("/readyz")
+def readyz():
+    checks = _checks()
+    failing = [
+        FieldError(field=name, message=state) for name, state in checks.items() if state != "ok"
+    ]
+    if failing:
+        problem = Problem(
+            title="Not ready",
+            status=503,
+            detail="Not ready to take traffic: "
+            + "; ".join(f"{f.field} {f.message}" for f in failing)
+            + ". Run `shipflow db upgrade` if migrations are behind.",
+            errors=failing,
+        )
+        return problem_response(problem, headers={"Retry-After": "5"})
+    return {"status": "ok", **checks}
 
 
 @bp.get("/metrics")
