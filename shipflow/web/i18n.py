@@ -21,6 +21,7 @@ from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from carriers.directory import contact
 from flask import Flask, g, request
 
 from shipflow import i18n
@@ -200,6 +201,7 @@ def init_app(app: Flask) -> None:
         zone_name=zone_name,
         number=format_number,
         money=format_money,
+        carrier_name=lambda code: contact(code).name,
     )
     app.jinja_env.globals.update(
         current_language=current_language,

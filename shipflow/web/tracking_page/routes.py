@@ -17,7 +17,8 @@ from werkzeug.exceptions import HTTPException
 from shipflow import shipment_links as links
 from shipflow.brands import brand_by_code
 from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
-from shipflow.ndr.service import open_case_link
+from shipflow.delays.alerts import alert_prediction_passed
+from shipflow.ndr.service import open_case_link, redelivery_day
 from shipflow.store.models import Order, Shipment
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import gettext as _
@@ -77,14 +78,22 @@ def _load(statement):
 
 
 def _view(shipment: Shipment, personal: bool, place: bool = False):
-    return build_view(
+    now = g.runtime.clock.now()
+    view = build_view(
         shipment,
-        g.runtime.clock.now(),
+        now,
         personal,
         return_window_days=g.brand.returns.window_days,
         default_zone=g.brand.warehouses[0].timezone,
         place=place,
+        redelivery_on=redelivery_day(g.db, shipment.id)
+        if shipment.status == "attempt_failed"
+        else None,
     )
+    if view.situation.overdue:
+        alert_prediction_passed(g.db, shipment, now)
+        g.db.commit()
+    return view
 
 
 # -- lookup by order number ---------------------------------------------------------------
