@@ -21,9 +21,9 @@ from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from carriers.directory import contact
 from flask import Flask, g, request
 
+from carriers.directory import contact
 from shipflow import i18n
 from shipflow.i18n import DEFAULT, babel_id, native_digits
 

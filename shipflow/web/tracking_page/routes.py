@@ -16,8 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from shipflow import shipment_links as links
 from shipflow.brands import brand_by_code
-from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.delays.alerts import alert_prediction_passed
+from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.ndr.service import open_case_link, redelivery_day
 from shipflow.store.models import Order, Shipment
 from shipflow.web.csrf import check_csrf
