@@ -33,6 +33,7 @@ from shipflow.postpurchase import money_text, ndr_service
 from shipflow.returns.service import mark_refunded, on_return_shipment_status
 from shipflow.shipment_links import tracking_link
 from shipflow.store.models import Brand, Order, OutboxMessage, Shipment
+from shipflow.update_subscriptions import subscribers
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -146,32 +147,41 @@ def tell_customer(
     discriminator: str = "",
 ) -> None:
     """Queue a milestone message about one parcel: its link, delivery date, pickup point and,
-    for an order in several parcels, which one it is."""
+    for an order in several parcels, which one it is; to the order's contact and to each
+    contact asked for on the tracking page."""
     brand = session.get_one(Brand, shipment.brand_id)
     language = customer.language_of(session, order, runtime.settings)
     zone = customer.zone_for(order.ship_to or {})
     link = tracking_link(brand.code, shipment.id, runtime)
-    pickup = pickup_points.message_context(
-        shipment.pickup_point, shipment.pickup_deadline, language, zone
-    )
-    customer.queue(
-        session,
-        brand=brand,
-        order=order,
-        milestone=milestone,
-        context={
-            "link": link,
-            "feedback_link": f"{link}#feedback",
-            "delivery_date": format_day(when, with_year=True, language=language) if when else "",
-            **pickup,
-        },
-        now=now,
-        customer_zone=zone,
-        settings=runtime.settings,
-        shipment_id=shipment.id,
-        discriminator=discriminator,
-        parcel=customer.parcel_position(order, shipment.id),
-    )
+
+    def context(language: str) -> dict[str, str]:
+        pickup = pickup_points.message_context(
+            shipment.pickup_point, shipment.pickup_deadline, language, zone
+        )
+        day = format_day(when, with_year=True, language=language) if when else ""
+        return {"link": link, "feedback_link": f"{link}#feedback", "delivery_date": day, **pickup}
+
+    common = {
+        "brand": brand,
+        "order": order,
+        "milestone": milestone,
+        "now": now,
+        "customer_zone": zone,
+        "settings": runtime.settings,
+        "shipment_id": shipment.id,
+        "parcel": customer.parcel_position(order, shipment.id),
+    }
+    customer.queue(session, context=context(language), discriminator=discriminator, **common)
+    for asked in subscribers(session, shipment.id):
+        customer.queue(
+            session,
+            channel=asked.channel,
+            recipient=asked.recipient,
+            language=asked.language,
+            context=context(asked.language),
+            discriminator=f"{discriminator}:{asked.id}",
+            **common,
+        )
 
 
 def send_store_webhook(runtime: Runtime, session: Session, message: OutboxMessage) -> None:

@@ -20,6 +20,12 @@ from shipflow.delays.alerts import alert_prediction_passed
 from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.ndr.service import open_case_link, redelivery_day
 from shipflow.store.models import Order, Shipment
+from shipflow.update_subscriptions import (
+    InvalidContact,
+    normal_contact,
+    offered_channels,
+    subscribe,
+)
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import gettext as _
 from shipflow.web.inputs import ascii_int
@@ -31,6 +37,7 @@ from shipflow.web.tracking_page.presenter import STEPS, build_view, parcel_views
 bp = Blueprint("tracking_page", __name__, template_folder="templates")
 
 LOOKUP_LIMIT = (10, 600)  # attempts per client per ten minutes
+UPDATES_LIMIT = Limit("tracking-updates", 5, 3600)  # sign-ups per client, and per shipment
 ORDER_LIMIT = Limit("tracking-lookup-order", 10, 3600)  # per order number, any client
 
 
@@ -299,6 +306,7 @@ def _with_parcels(view, brand_code: str, shipment: Shipment):
 
 def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 200, **extra):
     view = _with_parcels(_view(shipment, personal=True), brand_code, shipment)
+    extra.setdefault("updates", {"done": request.args.get("updates") == "on"})
     given = view.delivered and answered(g.db, shipment.id)
     actions = {
         "arrange": _arrange_link(brand_code, view),
@@ -310,11 +318,40 @@ def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 20
         status,
         view=view,
         steps=STEPS,
-        links=actions,
+        links=actions | {"updates": f"/t/{brand_code}/{token}/updates"},
+        update_channels=offered_channels(g.brand.customer_channels),
         feedback_given=bool(given),
         recommendations=g.brand.theme.recommendations,
         **extra,
     )
+
+
+@bp.post("/t/<brand_code>/<token>/updates")
+def updates(brand_code: str, token: str):
+    """Sign a contact up for this parcel's news. Only on the customer's own page: the
+    messages carry that page's link. The answer never repeats the contact."""
+    use_brand(brand_code)
+    check_csrf()
+    shipment, _grant, error = _shipment_from_token(brand_code, token, place_ok=False)
+    if error:
+        return _no_store(error)
+    if not (
+        limiter().allow(UPDATES_LIMIT, f"{brand_code}:{request.remote_addr}")
+        and limiter().allow(UPDATES_LIMIT, shipment.id)
+    ):
+        problem = _("Too many attempts. Please try again later.")
+        return _no_store(_full_page(brand_code, token, shipment, 429, updates={"error": problem}))
+    channel = request.form.get("channel", "")
+    try:
+        if channel not in offered_channels(g.brand.customer_channels):
+            raise InvalidContact(channel)
+        recipient = normal_contact(channel, request.form.get("contact", "")[:254])
+    except InvalidContact:
+        problem = _("Please enter a valid e-mail address or phone number.")
+        return _no_store(_full_page(brand_code, token, shipment, 400, updates={"error": problem}))
+    subscribe(g.db, shipment, channel, recipient, g.language, g.runtime.clock.now())
+    g.db.commit()
+    return redirect(f"/t/{brand_code}/{token}?updates=on#updates", 303)
 
 
 @bp.post("/t/<brand_code>/<token>/feedback")
