@@ -128,3 +128,20 @@ def test_carrier_link_and_phone_from_the_directory(app, client, runtime):
     html = client.get(path_for(app, make_shipment(runtime))).get_data(as_text=True)
     assert 'href="https://sandbox-post.example/track/SBX100200300"' in html
     assert 'href="tel:+15550100"' in html and "Sandbox Post · SBX100200300" in html
+
+
+def test_the_page_version_changes_with_a_new_scan(app, client, runtime, clock):
+    shipment_id = make_shipment(runtime)
+    path = path_for(app, shipment_id)
+    html = client.get(path).get_data(as_text=True)
+    assert f'data-url="{path}/version"' in html and 'src="/static/refresh.js"' in html
+    first = client.get(path + "/version")
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and f'data-etag="{etag.replace(chr(34), "&#34;")}"' in html
+    assert client.get(path + "/version", headers={"If-None-Match": etag}).status_code == 304
+    with unit_of_work(runtime.sessions) as session:
+        session.get_one(Shipment, shipment_id).status = "out_for_delivery"
+    changed = client.get(path + "/version", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.get_json() == {"status": "out_for_delivery", "scans": 2}
+    assert client.get(path[:-3] + "xyz/version").status_code == 403

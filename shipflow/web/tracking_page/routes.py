@@ -6,6 +6,7 @@ failed-delivery choice: that link lets one change the address, so only the e-mai
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import replace
 
@@ -37,6 +38,7 @@ from shipflow.web.tracking_page.presenter import STEPS, build_view, parcel_views
 bp = Blueprint("tracking_page", __name__, template_folder="templates")
 
 LOOKUP_LIMIT = (10, 600)  # attempts per client per ten minutes
+REFRESH_S = 60  # how often an open page asks whether its parcel has news
 UPDATES_LIMIT = Limit("tracking-updates", 5, 3600)  # sign-ups per client, and per shipment
 ORDER_LIMIT = Limit("tracking-lookup-order", 10, 3600)  # per order number, any client
 
@@ -274,6 +276,33 @@ def _refusal(brand_code: str, refused: links.LinkInvalid):
     )
 
 
+def version(shipment: Shipment) -> str:
+    """What the page shows changes with it: the status, the scans, the dates."""
+    latest = max((e.occurred_at for e in shipment.events), default=None)
+    facts = (shipment.status, len(shipment.events), latest, shipment.predicted_date)
+    return '"' + hashlib.sha256(repr(facts).encode()).hexdigest()[:20] + '"'
+
+
+def _refresh(brand_code: str, token: str, shipment: Shipment) -> dict:
+    every = current_app.config.get("TRACKING_REFRESH_S", REFRESH_S)
+    return {"url": f"/t/{brand_code}/{token}/version", "etag": version(shipment), "every": every}
+
+
+@bp.get("/t/<brand_code>/<token>/version")
+def page_version(brand_code: str, token: str):
+    """The page's version for its refresh script (ETag; 304 while unchanged). The token is
+    the page's own: who may read the page may know that it changed, nobody else."""
+    use_brand(brand_code)
+    shipment, _grant, error = _shipment_from_token(brand_code, token)
+    if error:
+        return _no_store(error)
+    etag = version(shipment)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if request.if_none_match.contains(etag.strip('"')):
+        return "", 304, headers
+    return jsonify(status=shipment.status, scans=len(shipment.events)), 200, headers
+
+
 @bp.get("/t/<brand_code>/<token>")
 def page(brand_code: str, token: str):
     use_brand(brand_code)
@@ -283,7 +312,12 @@ def page(brand_code: str, token: str):
     if grant.place_only:
         view = _with_parcels(_view(shipment, personal=False, place=True), brand_code, shipment)
         actions = {"arrange": _arrange_link(brand_code, view)}
-        return _no_store(render_page("tracking/page.html", view=view, links=actions, steps=STEPS))
+        refresh = _refresh(brand_code, token, shipment)
+        return _no_store(
+            render_page(
+                "tracking/page.html", view=view, links=actions, steps=STEPS, refresh=refresh
+            )
+        )
     return _no_store(_full_page(brand_code, token, shipment))
 
 
@@ -319,6 +353,7 @@ def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 20
         view=view,
         steps=STEPS,
         links=actions | {"updates": f"/t/{brand_code}/{token}/updates"},
+        refresh=_refresh(brand_code, token, shipment),
         update_channels=offered_channels(g.brand.customer_channels),
         feedback_given=bool(given),
         recommendations=g.brand.theme.recommendations,
