@@ -59,7 +59,9 @@ STATES = [
 
 
 @pytest.mark.parametrize("lang", ["en", "fa"])
-@pytest.mark.parametrize(("state", "status", "reason", "english", "persian"), STATES)
+@pytest.mark.parametrize(
+    ("state", "status", "reason", "english", "persian"), STATES, ids=[row[0] for row in STATES]
+)
 def test_each_state_has_its_headline_and_no_blocking_violation(
     live_server, page, screenshot, lang, state, status, reason, english, persian
 ):
