@@ -9,9 +9,11 @@ event each handler takes; the dispatcher passes the runtime, the session and the
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shipflow import customer_messages as customer
@@ -242,6 +244,36 @@ def remind_pickups(runtime: Runtime) -> int:
             milestone = Milestone.PICKUP_REMINDER
             tell_customer(
                 session, runtime, shipment, order, milestone, now, discriminator=f"{due}d"
+            )
+            acted += 1
+        session.commit()
+    return acted
+
+
+DAY_BEFORE = (Status.INFO_RECEIVED.value, Status.IN_TRANSIT.value)
+
+
+def remind_day_before(runtime: Runtime) -> int:
+    """Parcels predicted to arrive tomorrow (in the customer's zone): "it arrives tomorrow",
+    once per predicted day, so a new prediction brings a new message. Returns how many."""
+    now = runtime.clock.now()
+    acted = 0
+    with runtime.sessions() as session:
+        soon = select(Shipment).where(
+            Shipment.kind == "forward",
+            Shipment.status.in_(DAY_BEFORE),
+            Shipment.order_id.is_not(None),
+            Shipment.predicted_date.between(now.date(), now.date() + timedelta(days=2)),
+        )
+        for shipment in session.scalars(soon):
+            order = session.get_one(Order, shipment.order_id)
+            zone = ZoneInfo(customer.zone_for(order.ship_to or {}))
+            day = shipment.predicted_date
+            if day != now.astimezone(zone).date() + timedelta(days=1):
+                continue
+            milestone = Milestone.ARRIVES_TOMORROW
+            tell_customer(
+                session, runtime, shipment, order, milestone, now, when=day, discriminator=str(day)
             )
             acted += 1
         session.commit()

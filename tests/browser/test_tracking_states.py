@@ -4,7 +4,7 @@ long tracking number that wraps on the Persian failed-delivery page."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
