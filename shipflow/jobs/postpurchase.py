@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -163,26 +164,26 @@ def tell_customer(
         day = format_day(when, with_year=True, language=language) if when else ""
         return {"link": link, "feedback_link": f"{link}#feedback", "delivery_date": day, **pickup}
 
-    common = {
-        "brand": brand,
-        "order": order,
-        "milestone": milestone,
-        "now": now,
-        "customer_zone": zone,
-        "settings": runtime.settings,
-        "shipment_id": shipment.id,
-        "parcel": customer.parcel_position(order, shipment.id),
-    }
-    customer.queue(session, context=context(language), discriminator=discriminator, **common)
+    send = partial(
+        customer.queue,
+        session,
+        brand=brand,
+        order=order,
+        milestone=milestone,
+        now=now,
+        customer_zone=zone,
+        settings=runtime.settings,
+        shipment_id=shipment.id,
+        parcel=customer.parcel_position(order, shipment.id),
+    )
+    send(context=context(language), discriminator=discriminator)
     for asked in subscribers(session, shipment.id):
-        customer.queue(
-            session,
+        send(
             channel=asked.channel,
             recipient=asked.recipient,
             language=asked.language,
             context=context(asked.language),
             discriminator=f"{discriminator}:{asked.id}",
-            **common,
         )
 
 
