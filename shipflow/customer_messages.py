@@ -97,22 +97,26 @@ def queue(
     channel: str | None = None,
     discriminator: str = "",
     parcel: tuple[int, int] | None = None,
+    recipient: str = "",
+    language: str = "",
 ) -> CustomerMessageRow | None:
     """Queue the message unless it was queued before; returns it, or None if a duplicate or
     the customer cannot be reached. `channel`: chosen by `choose_channel` unless given;
-    `parcel`: (n, total) when the order travels in several parcels ("Parcel 2 of 3: ...")."""
+    `parcel`: (n, total) when the order travels in several parcels ("Parcel 2 of 3: ...");
+    `recipient` and `language`: a contact asked for on the tracking page, instead of the
+    order's own."""
     config = brand_config(session, brand.id, settings)
     if channel is None:
         channels = config.customer_channels if config else CustomerChannelsConfig()
         channel = choose_channel(channels, order)
-    recipient = contact(order, channel) if channel else ""
+    recipient = recipient or (contact(order, channel) if channel else "")
     if channel is None or not recipient:
         return None
     key = message_key(shipment_id or order.id, milestone.value, channel, discriminator)
     if session.scalar(select(CustomerMessageRow.id).where(CustomerMessageRow.key == key)):
         return None
     notifications = config.notifications if config else NotificationsConfig()
-    language = language_of(session, order, settings)
+    language = language or language_of(session, order, settings)
     quiet = notifications.quiet_hours
     message = render(
         template_for(milestone, language, notifications.templates),

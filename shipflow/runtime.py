@@ -32,6 +32,7 @@ from shipflow.jobs.outbox import dispatch_due
 from shipflow.jobs.postpurchase import (
     deliver_messages,
     follow_up_failed_deliveries,
+    remind_day_before,
     remind_pickups,
 )
 from shipflow.reactions import Reactions
@@ -62,6 +63,7 @@ JOBS = (
     Job("store.partitions", ensure_partitions_job, every=6 * 3600),  # PostgreSQL's months
     Job("channels.reconcile", reconcile_shops, every=300),  # orders whose webhook never came
     Job("postpurchase.pickup_reminders", remind_pickups, every=600),
+    Job("postpurchase.day_before", remind_day_before, every=1800),
 )
 
 

@@ -158,3 +158,23 @@ def alert_query(
         if value:
             statement = statement.where(column == value)
     return statement
+
+
+def alert_prediction_passed(session: Session, shipment, now: datetime) -> None:
+    """The date we predicted has passed with the parcel still on its way: the customer now
+    reads "we're checking with the carrier", so ops must. Once per shipment and predicted
+    date, even after the alert is resolved."""
+    key = f"prediction_passed:{shipment.id}:{shipment.predicted_date}"
+    seen = select(Alert.id).where(Alert.brand_id == shipment.brand_id, Alert.dedupe_key == key)
+    if session.scalar(seen.limit(1)) is not None:
+        return
+    fields = {
+        "shipment_id": shipment.id,
+        "carrier": shipment.carrier,
+        "kind": "late",
+        "severity": "warning",
+        "dedupe_key": key,
+        "title": f"Predicted delivery {shipment.predicted_date} passed: "
+        f"ask {shipment.carrier} about {shipment.tracking_number}"[:300],
+    }
+    insert_alerts(session, [alert_row(shipment.brand_id, now, **fields)])

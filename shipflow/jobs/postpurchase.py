@@ -9,9 +9,12 @@ event each handler takes; the dispatcher passes the runtime, the session and the
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shipflow import customer_messages as customer
@@ -33,6 +36,7 @@ from shipflow.postpurchase import money_text, ndr_service
 from shipflow.returns.service import mark_refunded, on_return_shipment_status
 from shipflow.shipment_links import tracking_link
 from shipflow.store.models import Brand, Order, OutboxMessage, Shipment
+from shipflow.update_subscriptions import subscribers
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -146,32 +150,41 @@ def tell_customer(
     discriminator: str = "",
 ) -> None:
     """Queue a milestone message about one parcel: its link, delivery date, pickup point and,
-    for an order in several parcels, which one it is."""
+    for an order in several parcels, which one it is; to the order's contact and to each
+    contact asked for on the tracking page."""
     brand = session.get_one(Brand, shipment.brand_id)
     language = customer.language_of(session, order, runtime.settings)
     zone = customer.zone_for(order.ship_to or {})
     link = tracking_link(brand.code, shipment.id, runtime)
-    pickup = pickup_points.message_context(
-        shipment.pickup_point, shipment.pickup_deadline, language, zone
-    )
-    customer.queue(
+
+    def context(language: str) -> dict[str, str]:
+        pickup = pickup_points.message_context(
+            shipment.pickup_point, shipment.pickup_deadline, language, zone
+        )
+        day = format_day(when, with_year=True, language=language) if when else ""
+        return {"link": link, "feedback_link": f"{link}#feedback", "delivery_date": day, **pickup}
+
+    send = partial(
+        customer.queue,
         session,
         brand=brand,
         order=order,
         milestone=milestone,
-        context={
-            "link": link,
-            "feedback_link": f"{link}#feedback",
-            "delivery_date": format_day(when, with_year=True, language=language) if when else "",
-            **pickup,
-        },
         now=now,
         customer_zone=zone,
         settings=runtime.settings,
         shipment_id=shipment.id,
-        discriminator=discriminator,
         parcel=customer.parcel_position(order, shipment.id),
     )
+    send(context=context(language), discriminator=discriminator)
+    for asked in subscribers(session, shipment.id):
+        send(
+            channel=asked.channel,
+            recipient=asked.recipient,
+            language=asked.language,
+            context=context(asked.language),
+            discriminator=f"{discriminator}:{asked.id}",
+        )
 
 
 def send_store_webhook(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
@@ -232,6 +245,36 @@ def remind_pickups(runtime: Runtime) -> int:
             milestone = Milestone.PICKUP_REMINDER
             tell_customer(
                 session, runtime, shipment, order, milestone, now, discriminator=f"{due}d"
+            )
+            acted += 1
+        session.commit()
+    return acted
+
+
+DAY_BEFORE = (Status.INFO_RECEIVED.value, Status.IN_TRANSIT.value)
+
+
+def remind_day_before(runtime: Runtime) -> int:
+    """Parcels predicted to arrive tomorrow (in the customer's zone): "it arrives tomorrow",
+    once per predicted day, so a new prediction brings a new message. Returns how many."""
+    now = runtime.clock.now()
+    acted = 0
+    with runtime.sessions() as session:
+        soon = select(Shipment).where(
+            Shipment.kind == "forward",
+            Shipment.status.in_(DAY_BEFORE),
+            Shipment.order_id.is_not(None),
+            Shipment.predicted_date.between(now.date(), now.date() + timedelta(days=2)),
+        )
+        for shipment in session.scalars(soon):
+            order = session.get_one(Order, shipment.order_id)
+            zone = ZoneInfo(customer.zone_for(order.ship_to or {}))
+            day = shipment.predicted_date
+            if day != now.astimezone(zone).date() + timedelta(days=1):
+                continue
+            milestone = Milestone.ARRIVES_TOMORROW
+            tell_customer(
+                session, runtime, shipment, order, milestone, now, when=day, discriminator=str(day)
             )
             acted += 1
         session.commit()

@@ -71,6 +71,15 @@ def open_case_link(
     return action_link(settings, row.id, clock)
 
 
+def redelivery_day(session: Session, shipment_id: str) -> date | None:
+    """The day the customer chose for another attempt, while the case still waits on it."""
+    row = session.scalar(select(NdrCaseRow).where(NdrCaseRow.shipment_id == shipment_id))
+    if row is None or row.state in (CaseState.RESOLVED, CaseState.RETURN_TO_SENDER):
+        return None
+    chosen = (row.action_details or {}).get("reattempt_on")
+    return date.fromisoformat(chosen) if chosen else None
+
+
 def _to_domain(row: NdrCaseRow) -> NdrCase:
     return NdrCase(
         shipment_id=row.shipment_id,

@@ -24,6 +24,7 @@ class Milestone(enum.StrEnum):
     RETURN_APPROVED = "return_approved"
     RETURN_RECEIVED = "return_received"
     REFUND_ISSUED = "refund_issued"
+    ARRIVES_TOMORROW = "arrives_tomorrow"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,10 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
         M.OUT_FOR_DELIVERY: _t(
             "Your {{ brand }} order arrives today",
             "Your parcel is out for delivery today.\nTrack it: {{ link }}",
+        ),
+        M.ARRIVES_TOMORROW: _t(
+            "Your {{ brand }} order arrives tomorrow",
+            "Your parcel should arrive tomorrow, {{ delivery_date }}.\nTrack it: {{ link }}",
         ),
         M.DELIVERED: _t(
             "Your {{ brand }} order was delivered",
@@ -95,7 +100,11 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
         ),
         M.OUT_FOR_DELIVERY: _t(
             "您的 {{ brand }} 訂單今天送達",
-            "您的包裹今天正在派送中。\n追蹤包裹：{{ link }}",
+            "您的包裹今天正在配送中。\n追蹤包裹：{{ link }}",
+        ),
+        M.ARRIVES_TOMORROW: _t(
+            "您的 {{ brand }} 訂單明天送達",
+            "您的包裹預計明天（{{ delivery_date }}）送達。\n追蹤包裹：{{ link }}",
         ),
         M.DELIVERED: _t(
             "您的 {{ brand }} 訂單已送達",
@@ -141,6 +150,10 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
             "您的 {{ brand }} 订单今天送达",
             "您的包裹今天正在派送中。\n追踪包裹：{{ link }}",
         ),
+        M.ARRIVES_TOMORROW: _t(
+            "您的 {{ brand }} 订单明天送达",
+            "您的包裹预计明天（{{ delivery_date }}）送达。\n追踪包裹：{{ link }}",
+        ),
         M.DELIVERED: _t(
             "您的 {{ brand }} 订单已送达",
             "您的包裹已送达。请花一秒告诉我们您的体验：{{ feedback_link }}",
@@ -185,6 +198,10 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
         M.OUT_FOR_DELIVERY: _t(
             "{{ brand }} のご注文は本日お届け予定です",
             "お荷物は本日配達中です。\n配送状況：{{ link }}",
+        ),
+        M.ARRIVES_TOMORROW: _t(
+            "{{ brand }} のご注文は明日お届け予定です",
+            "お荷物は明日（{{ delivery_date }}）お届けの予定です。\n配送状況：{{ link }}",
         ),
         M.DELIVERED: _t(
             "{{ brand }} のご注文をお届けしました",
@@ -232,6 +249,10 @@ DEFAULTS: dict[str, dict[Milestone, Template]] = {
         M.OUT_FOR_DELIVERY: _t(
             "سفارش {{ brand }} شما امروز می‌رسد",
             "مرسولهٔ شما امروز در مسیر تحویل است.\nپیگیری مرسوله: {{ link }}",
+        ),
+        M.ARRIVES_TOMORROW: _t(
+            "سفارش {{ brand }} شما فردا می‌رسد",
+            "مرسولهٔ شما فردا، {{ delivery_date }}، به دستتان می‌رسد.\nپیگیری مرسوله: {{ link }}",
         ),
         M.DELIVERED: _t(
             "سفارش {{ brand }} شما تحویل داده شد",

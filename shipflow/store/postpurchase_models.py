@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from shipflow.store.models import Base, new_id, utcnow
@@ -123,4 +132,22 @@ class ReturnPhotoRow(Base):
     brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
     content_type: Mapped[str] = mapped_column(String(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UpdateSubscriptionRow(Base):
+    """A contact a visitor of the tracking page asked to hear about one shipment on: every
+    later milestone of that shipment goes there too, besides the order's own contact."""
+
+    __tablename__ = "update_subscriptions"
+    __table_args__ = (UniqueConstraint("shipment_id", "channel", "recipient"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("sub"))
+    brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    shipment_id: Mapped[str] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

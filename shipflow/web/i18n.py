@@ -23,6 +23,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask, g, request
 
+from carriers.directory import contact
 from shipflow import i18n
 from shipflow.i18n import DEFAULT, babel_id, native_digits
 
@@ -200,6 +201,7 @@ def init_app(app: Flask) -> None:
         zone_name=zone_name,
         number=format_number,
         money=format_money,
+        carrier_name=lambda code: contact(code).name,
     )
     app.jinja_env.globals.update(
         current_language=current_language,

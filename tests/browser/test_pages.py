@@ -38,7 +38,7 @@ def test_tracking_page_in_persian_is_right_to_left(live_server, page, screenshot
     html = page.locator("html")
     assert html.get_attribute("dir") == "rtl" and html.get_attribute("lang") == "fa"
     assert page.locator("h1").inner_text() == "در راه است"
-    assert "بسته‌ی شما با تأخیر می‌رسد" in page.locator(".notice.warn").inner_text()
+    assert "مرسوله‌ی شما با تأخیر می‌رسد" in page.locator(".notice.warn").inner_text()
     # Right to left for real: the first progress step sits to the right of the last one.
     steps = page.locator(".progress li")
     assert steps.first.bounding_box()["x"] > steps.last.bounding_box()["x"]
@@ -54,7 +54,7 @@ def test_language_choice_is_remembered(live_server, page):
     assert page.locator("html").get_attribute("lang") == "ja"
     page.goto(url)  # no ?lang: the cookie speaks
     assert page.locator("html").get_attribute("lang") == "ja"
-    assert page.locator("h1").inner_text() == "お届け途中"
+    assert page.locator("h1").inner_text() == "輸送中"
     page.goto(live_server.url("/t/northwind"))
     assert page.locator("h1").inner_text() == "ご注文の追跡"
 

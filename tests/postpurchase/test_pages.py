@@ -249,7 +249,7 @@ def test_refusals_name_the_rule_in_the_customers_language(runtime, client, demo,
     html = page.get_data(as_text=True)
     assert 'lang="ja"' in html
     assert "返品期間（30日間）は2026年11月13日(金)に終了しました。" in html
-    assert "この商品はセール品のため返品できません。" in html
+    assert "この商品はセール品のため、返品・交換はお受けできません。" in html
 
 
 def test_damaged_needs_photos_and_stores_them(runtime, client, demo):

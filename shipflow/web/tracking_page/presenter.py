@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from carriers.directory import contact
 from shipflow import pickup_points
 from shipflow.domain import Status
 from shipflow.geo import locate
@@ -119,16 +120,95 @@ REASONS = {
 }
 # No pickup to show once the parcel is collected, back with us or gone.
 ENDED = frozenset({Status.DELIVERED, Status.RETURNED_TO_SENDER, Status.CANCELLED})
-CARRIER_NAMES = {
-    "ups": "UPS",
-    "fedex": "FedEx",
-    "usps": "USPS",
-    "dhl": "DHL",
-    "easypost": "EasyPost",
-    "delhivery": "Delhivery",
-    "tapin": "Iran Post",  # Tapin is the shop's counter; the parcel travels with Iran Post
-    "sandbox": "Sandbox Post",
+# Still coming to the customer: the page may name a delivery date, a delay and the city.
+COMING = frozenset(
+    {Status.PENDING, Status.INFO_RECEIVED, Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY}
+)
+EXPECTED, DELIVERED_ON, REDELIVERY_ON, COLLECT_BY = (
+    N_("Expected delivery"),
+    N_("Delivered on"),
+    N_("Redelivery on"),
+    N_("Collect by"),
+)
+ADVICE = {
+    Status.PENDING: N_("You don't need to do anything. We'll let you know when it ships."),
+    Status.INFO_RECEIVED: N_("You don't need to do anything. We'll let you know when it moves."),
+    Status.IN_TRANSIT: N_("You don't need to do anything; we're keeping an eye on it."),
+    Status.OUT_FOR_DELIVERY: N_("Please make sure someone can receive it today."),
+    Status.ATTEMPT_FAILED: N_(
+        "Choose a new delivery day with the link in our latest message, or contact us."
+    ),
+    Status.AVAILABLE_FOR_PICKUP: N_("Bring an ID and your tracking number to collect it."),
+    Status.DELIVERED: N_(
+        "Can't find it? Check around your door and with neighbours, then contact us."
+    ),
+    Status.EXCEPTION: N_("You don't need to do anything yet. We'll contact you if we need you."),
+    Status.RETURNING_TO_SENDER: N_(
+        "You don't need to do anything. We'll contact you about a refund or a new delivery."
+    ),
+    Status.RETURNED_TO_SENDER: N_("Contact us if you'd like it sent again or refunded."),
+    Status.EXPIRED: N_("You don't need to do anything yet. We'll contact you if we need you."),
+    Status.CANCELLED: N_("Contact us if you didn't expect this or have been charged."),
 }
+REDELIVERY = (
+    N_("Redelivery booked"),
+    N_("The carrier will bring your parcel again on the day you chose."),
+    N_("Please make sure someone can receive it that day."),
+)
+LOST = (
+    N_("We can't find your parcel"),
+    N_("The carrier can't locate your parcel. We're asking them to search for it."),
+    N_("We'll contact you with a replacement or a refund if it isn't found."),
+)
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the page says first, decided in one place: the headline, the one date that
+    matters (or, with no day, an honest "we're checking with the carrier"), and what to do."""
+
+    headline: str
+    summary: str
+    date_label: str | None
+    day: date | None  # None under a label: the page says it is checking instead
+    advice: str
+    overdue: bool = False  # a predicted date has passed: ops should ask the carrier
+
+    @property
+    def coming(self) -> bool:
+        """Still on its way to the customer with a date ahead: a delay may be told."""
+        return self.date_label == EXPECTED and self.day is not None
+
+
+def situation(
+    status: Status,
+    reason: str | None,
+    today: date,
+    predicted: date | None = None,
+    delivered_on: date | None = None,
+    redelivery_on: date | None = None,
+    collect_by: date | None = None,
+) -> Situation:
+    """The table every state of the tracking page follows (tested row by row)."""
+    headline, summary = HEADLINES[status]
+    advice = ADVICE[status]
+    if status == Status.DELIVERED:
+        return Situation(headline, summary, DELIVERED_ON, delivered_on, advice)
+    if status == Status.ATTEMPT_FAILED and redelivery_on and redelivery_on >= today:
+        return Situation(*REDELIVERY[:2], REDELIVERY_ON, redelivery_on, REDELIVERY[2])
+    if status == Status.EXCEPTION and reason == "lost":
+        return Situation(*LOST[:2], None, None, LOST[2])
+    if status in (Status.EXCEPTION, Status.EXPIRED):
+        return Situation(headline, summary, EXPECTED, None, advice)
+    if status == Status.AVAILABLE_FOR_PICKUP:
+        return Situation(headline, summary, COLLECT_BY if collect_by else None, collect_by, advice)
+    if status == Status.OUT_FOR_DELIVERY:
+        return Situation(headline, summary, EXPECTED, today, advice)
+    if status not in COMING:
+        return Situation(headline, summary, None, None, advice)
+    if predicted and predicted < today:
+        return Situation(headline, summary, EXPECTED, None, advice, overdue=True)
+    return Situation(headline, summary, EXPECTED if predicted else None, predicted, advice)
 
 
 @dataclass(frozen=True)
@@ -136,6 +216,7 @@ class EventView:
     status: str
     label: str
     occurred_at: datetime
+    reason: str = ""  # ours, translated when shown; the carrier's words come second
     detail: str = ""  # the carrier's own words: personal views only
     where: str = ""  # personal views only
 
@@ -167,8 +248,7 @@ class ParcelView:
 @dataclass(frozen=True)
 class TrackingView:
     status: str
-    headline: str
-    summary: str
+    situation: Situation
     reason: str | None
     step: int
     issue: bool
@@ -192,13 +272,35 @@ class TrackingView:
 
     @property
     def late_by_days(self) -> int:
-        if self.delivered_on or not (self.promised_date and self.predicted_date):
+        """Only while the parcel is still coming and its prediction still ahead."""
+        if not self.situation.coming or not (self.promised_date and self.predicted_date):
             return 0
         return max(0, (self.predicted_date - self.promised_date).days)
 
     @property
+    def headline(self) -> str:
+        return self.situation.headline
+
+    @property
     def carrier_name(self) -> str:
-        return carrier_name(self.carrier)
+        return contact(self.carrier).name
+
+    @property
+    def carrier_phone(self) -> str:
+        return contact(self.carrier).phone
+
+    @property
+    def carrier_url(self) -> str:
+        return contact(self.carrier).tracking_link(self.tracking_number)
+
+    @property
+    def going_back(self) -> bool:
+        """Coming back to us, or never leaving: no "Delivering to" the customer's city."""
+        return self.status in {
+            Status.RETURNING_TO_SENDER,
+            Status.RETURNED_TO_SENDER,
+            Status.CANCELLED,
+        }
 
     @property
     def delivered(self) -> bool:
@@ -207,10 +309,6 @@ class TrackingView:
     @property
     def attempt_failed(self) -> bool:
         return self.status == Status.ATTEMPT_FAILED
-
-
-def carrier_name(carrier: str) -> str:
-    return CARRIER_NAMES.get(carrier, carrier.upper())
 
 
 def parcel_views(
@@ -227,7 +325,7 @@ def parcel_views(
         ParcelView(
             number=n,
             headline=HEADLINES[Status(s.status)][0],
-            carrier_name=carrier_name(s.carrier),
+            carrier_name=contact(s.carrier).name,
             tracking_number=s.tracking_number,
             url=link(s),
             current=s.id == current_id,
@@ -270,14 +368,18 @@ def _city(ship_to: dict) -> str:
 
 
 def _event(row, personal: bool, place: bool) -> EventView:
+    """Our translated status (and reason) first, the carrier's words as a detail. A label
+    being created says it all: no carrier text, no "Shipper" for a place."""
     label = HEADLINES[Status(row.status)][0]
-    says_more = row.raw_text.strip().casefold() != label.casefold()
+    created = row.status == Status.INFO_RECEIVED
+    says_more = row.raw_text.strip().casefold() != label.casefold() and not created
     return EventView(
         status=row.status,
         label=label,
         occurred_at=row.occurred_at,
+        reason=REASONS.get(row.reason or "", ""),
         detail=row.raw_text if personal and says_more else "",
-        where=_place(row) if personal or place else "",
+        where=_place(row) if (personal or place) and not created else "",
     )
 
 
@@ -288,9 +390,10 @@ def build_view(
     return_window_days: int | None = None,
     default_zone: str = "UTC",
     place: bool = False,
+    redelivery_on: date | None = None,
 ) -> TrackingView:
-    status = Status(shipment.status)
-    headline, summary = HEADLINES[status]
+    """`redelivery_on`: the day the customer chose after a failed attempt, if any."""
+    status, reason = Status(shipment.status), shipment.status_reason
     order = shipment.order
     ship_to = order.ship_to if order else {}
     zone = destination_zone(ship_to, default_zone)
@@ -299,11 +402,20 @@ def build_view(
         for row in sorted(shipment.events, key=lambda e: e.occurred_at, reverse=True)
     ]
     delivered_on = shipment.delivered_at.astimezone(zone).date() if shipment.delivered_at else None
+    pickup = _pickup(shipment, zone, shows_store=personal or place)
+    found = situation(
+        status,
+        reason,
+        now.astimezone(zone).date(),
+        predicted=shipment.predicted_date,
+        delivered_on=delivered_on,
+        redelivery_on=redelivery_on,
+        collect_by=pickup.deadline if pickup else None,
+    )
     view = TrackingView(
         status=status.value,
-        headline=headline,
-        summary=summary,
-        reason=REASONS.get(shipment.status_reason or "") if status in ISSUES else None,
+        situation=found,
+        reason=REASONS.get(reason or "") if status in ISSUES and reason != "lost" else None,
         step=_STEP[status],
         issue=status in ISSUES,
         carrier=shipment.carrier,
@@ -315,7 +427,7 @@ def build_view(
         shipped_at=shipment.shipped_at,
         events=events,
         personal=personal,
-        pickup=_pickup(shipment, zone, shows_store=personal or place),
+        pickup=pickup,
     )
     if not personal:
         return replace(view, destination=_city(ship_to)) if place else view

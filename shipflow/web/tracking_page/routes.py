@@ -6,6 +6,7 @@ failed-delivery choice: that link lets one change the address, so only the e-mai
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import replace
 
@@ -16,10 +17,17 @@ from werkzeug.exceptions import HTTPException
 
 from shipflow import shipment_links as links
 from shipflow.brands import brand_by_code
+from shipflow.delays.alerts import alert_prediction_passed
 from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
-from shipflow.ndr.service import open_case_link
+from shipflow.ndr.service import open_case_link, redelivery_day
 from shipflow.orders import orders_numbered
 from shipflow.store.models import Order, Shipment
+from shipflow.update_subscriptions import (
+    InvalidContact,
+    normal_contact,
+    offered_channels,
+    subscribe,
+)
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import gettext as _
 from shipflow.web.inputs import ascii_int
@@ -31,6 +39,8 @@ from shipflow.web.tracking_page.presenter import STEPS, build_view, parcel_views
 bp = Blueprint("tracking_page", __name__, template_folder="templates")
 
 LOOKUP_LIMIT = (10, 600)  # attempts per client per ten minutes
+REFRESH_S = 60  # how often an open page asks whether its parcel has news
+UPDATES_LIMIT = Limit("tracking-updates", 5, 3600)  # sign-ups per client, and per shipment
 ORDER_LIMIT = Limit("tracking-lookup-order", 10, 3600)  # per order number, any client
 
 
@@ -78,14 +88,22 @@ def _load(statement):
 
 
 def _view(shipment: Shipment, personal: bool, place: bool = False):
-    return build_view(
+    now = g.runtime.clock.now()
+    view = build_view(
         shipment,
-        g.runtime.clock.now(),
+        now,
         personal,
         return_window_days=g.brand.returns.window_days,
         default_zone=g.brand.warehouses[0].timezone,
         place=place,
+        redelivery_on=redelivery_day(g.db, shipment.id)
+        if shipment.status == "attempt_failed"
+        else None,
     )
+    if view.situation.overdue:
+        alert_prediction_passed(g.db, shipment, now)
+        g.db.commit()
+    return view
 
 
 # -- lookup by order number ---------------------------------------------------------------
@@ -262,6 +280,33 @@ def _refusal(brand_code: str, refused: links.LinkInvalid):
     )
 
 
+def version(shipment: Shipment) -> str:
+    """What the page shows changes with it: the status, the scans, the dates."""
+    latest = max((e.occurred_at for e in shipment.events), default=None)
+    facts = (shipment.status, len(shipment.events), latest, shipment.predicted_date)
+    return '"' + hashlib.sha256(repr(facts).encode()).hexdigest()[:20] + '"'
+
+
+def _refresh(brand_code: str, token: str, shipment: Shipment) -> dict:
+    every = current_app.config.get("TRACKING_REFRESH_S", REFRESH_S)
+    return {"url": f"/t/{brand_code}/{token}/version", "etag": version(shipment), "every": every}
+
+
+@bp.get("/t/<brand_code>/<token>/version")
+def page_version(brand_code: str, token: str):
+    """The page's version for its refresh script (ETag; 304 while unchanged). The token is
+    the page's own: who may read the page may know that it changed, nobody else."""
+    use_brand(brand_code)
+    shipment, _grant, error = _shipment_from_token(brand_code, token)
+    if error:
+        return _no_store(error)
+    etag = version(shipment)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if request.if_none_match.contains(etag.strip('"')):
+        return "", 304, headers
+    return jsonify(status=shipment.status, scans=len(shipment.events)), 200, headers
+
+
 @bp.get("/t/<brand_code>/<token>")
 def page(brand_code: str, token: str):
     use_brand(brand_code)
@@ -271,7 +316,12 @@ def page(brand_code: str, token: str):
     if grant.place_only:
         view = _with_parcels(_view(shipment, personal=False, place=True), brand_code, shipment)
         actions = {"arrange": _arrange_link(brand_code, view)}
-        return _no_store(render_page("tracking/page.html", view=view, links=actions, steps=STEPS))
+        refresh = _refresh(brand_code, token, shipment)
+        return _no_store(
+            render_page(
+                "tracking/page.html", view=view, links=actions, steps=STEPS, refresh=refresh
+            )
+        )
     return _no_store(_full_page(brand_code, token, shipment))
 
 
@@ -294,6 +344,7 @@ def _with_parcels(view, brand_code: str, shipment: Shipment):
 
 def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 200, **extra):
     view = _with_parcels(_view(shipment, personal=True), brand_code, shipment)
+    extra.setdefault("updates", {"done": request.args.get("updates") == "on"})
     given = view.delivered and answered(g.db, shipment.id)
     actions = {
         "arrange": _arrange_link(brand_code, view),
@@ -305,11 +356,41 @@ def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 20
         status,
         view=view,
         steps=STEPS,
-        links=actions,
+        links=actions | {"updates": f"/t/{brand_code}/{token}/updates"},
+        refresh=_refresh(brand_code, token, shipment),
+        update_channels=offered_channels(g.brand.customer_channels),
         feedback_given=bool(given),
         recommendations=g.brand.theme.recommendations,
         **extra,
     )
+
+
+@bp.post("/t/<brand_code>/<token>/updates")
+def updates(brand_code: str, token: str):
+    """Sign a contact up for this parcel's news. Only on the customer's own page: the
+    messages carry that page's link. The answer never repeats the contact."""
+    use_brand(brand_code)
+    check_csrf()
+    shipment, _grant, error = _shipment_from_token(brand_code, token, place_ok=False)
+    if error:
+        return _no_store(error)
+    if not (
+        limiter().allow(UPDATES_LIMIT, f"{brand_code}:{request.remote_addr}")
+        and limiter().allow(UPDATES_LIMIT, shipment.id)
+    ):
+        problem = _("Too many attempts. Please try again later.")
+        return _no_store(_full_page(brand_code, token, shipment, 429, updates={"error": problem}))
+    channel = request.form.get("channel", "")
+    try:
+        if channel not in offered_channels(g.brand.customer_channels):
+            raise InvalidContact(channel)
+        recipient = normal_contact(channel, request.form.get("contact", "")[:254])
+    except InvalidContact:
+        problem = _("Please enter a valid e-mail address or phone number.")
+        return _no_store(_full_page(brand_code, token, shipment, 400, updates={"error": problem}))
+    subscribe(g.db, shipment, channel, recipient, g.language, g.runtime.clock.now())
+    g.db.commit()
+    return redirect(f"/t/{brand_code}/{token}?updates=on#updates", 303)
 
 
 @bp.post("/t/<brand_code>/<token>/feedback")
