@@ -52,12 +52,24 @@ def start_jobs(app, runtime: Runtime) -> None:
         app.extensions["shipflow.jobs"] = CeleryRunner()
 
 
-def start_demo(app, runtime: Runtime, brand_code: str, base: str) -> None:
-    """Simulated shoppers and carrier scans as one more periodic job of this worker."""
+def mount_demo_shop(app, runtime: Runtime, base: str):
+    """The simulated Shopify store at `/demo/shopify/<domain>` (standing for its https
+    address) and its orders' page, `/demo/shop`."""
+    from shipflow.demo.shop_traffic import DemoShop
+
+    shop = DemoShop(runtime.settings.brands[0], base, runtime.settings.demo.seed)
+    app.register_blueprint(shop.store.blueprint("demo_shopify"), url_prefix=shop.prefix)
+    app.extensions["shipflow.demo_shop"] = shop.store
+    return shop
+
+
+def start_demo(app, runtime: Runtime, brand_code: str, base: str, shop=None) -> None:
+    """Simulated shoppers, the shop and carrier scans as one more periodic job of this worker."""
     from shipflow.demo.traffic import DemoTraffic
     from shipflow.jobs import Job
 
-    runtime.jobs["demo.tick"] = Job("demo.tick", DemoTraffic(runtime, brand_code, base).tick, 1.0)
+    traffic = DemoTraffic(runtime, brand_code, base, shop)
+    runtime.jobs["demo.tick"] = Job("demo.tick", traffic.tick, 1.0)
     start_jobs(app, runtime)
 
 
@@ -72,10 +84,11 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
         brand = settings.brands[0].code
         access = prepare(runtime, brand)
     app = create_app(runtime)
-    settle()
     inprocess = settings.jobs == "inprocess"
     workers = 1 if inprocess else int(os.environ.get("WEB_CONCURRENCY", "2"))
     base = f"http://{host}:{port}"
+    shop = mount_demo_shop(app, runtime, base) if demo and inprocess else None
+    settle()
     print(f"shipflow on {base}  (health: /healthz, API: /api/v1/openapi.json)")
     after_fork = lambda _worker: start_jobs(app, runtime)  # noqa: E731
     if demo:
@@ -88,12 +101,13 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     {base}/ops                   ops alerts (login {access.ops_email} / {access.ops_password})
     {base}/t/{brand}             tracking lookup; `shipflow tracking-link SHIPMENT_ID` prints a link
     {base}/returns/{brand}       the returns portal
+    {base}/demo/shop             the simulated Shopify store's orders and what shipflow wrote back
   API key (demo): {access.api_key}
     curl -H "Authorization: Bearer {access.api_key}" {base}/api/v1/shipments
 """
         )
         if inprocess:
-            after_fork = lambda _worker: start_demo(app, runtime, brand, base)  # noqa: E731
+            after_fork = lambda _worker: start_demo(app, runtime, brand, base, shop)  # noqa: E731
     _Gunicorn(
         app,
         {
