@@ -115,7 +115,9 @@ class DemoShop:
         if self.recent and self.random.random() < CANCEL_SHARE:
             number = self.recent.pop(self.random.randrange(len(self.recent)))
             self.store.update(
-                number, "orders/cancelled", cancelled_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                number,
+                "orders/cancelled",
+                cancelled_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 cancel_reason="customer",
             )
 

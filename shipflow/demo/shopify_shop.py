@@ -3,7 +3,7 @@ shapes of Shopify's Admin API for the calls shipflow makes, sending signed order
 
 It serves the OAuth grant (`/admin/oauth/authorize` approves at once, `/admin/oauth/access_token`
 hands out an offline token) and the GraphQL Admin API (`/admin/api/<version>/graphql.json`) for
-the root fields shipflow uses: `orders`, `order`, `webhookSubscriptions`,
+the root fields shipflow uses: `orders`, `order`, `fulfillment`, `webhookSubscriptions`,
 `webhookSubscriptionCreate`, `fulfillmentCreate`, `fulfillmentEventCreate`, `refundCreate`.
 Answers carry every field shipflow might select (connections as both `nodes` and `edges`), and
 the calculated query cost is enforced with Shopify's leaky bucket, so a client that ignores
@@ -266,6 +266,13 @@ class SimulatedShopify:
         order = self.orders.get(_number(str(args.get("id", ""))))
         return (self._order_node(order) if order else None), 1 + 2
 
+    def _q_fulfillment(self, args: dict, variables: dict) -> tuple[dict | None, int]:
+        found = self.fulfillments.get(str(args.get("id", "")))
+        if found is None:
+            return None, 1
+        events = [e for e in self.events if e["fulfillment_id"] == found["id"]]
+        return {**found, "events": _connection(events)}, 1 + 2 + len(events)
+
     def _q_webhookSubscriptions(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
         nodes = [
             {
@@ -460,8 +467,10 @@ class SimulatedShopify:
             }
             if (line := (order.get("shipping_lines") or [None])[0])
             else None,
+            "retailLocation": None,
             "lineItems": _connection(lines),
             "fulfillmentOrders": _connection([fulfillment_order]),
+            "fulfillments": [f for f in self.fulfillments.values() if f["order_id"] == order["id"]],
         }
 
     # -- HTTP ----------------------------------------------------------------------------

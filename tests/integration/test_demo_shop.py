@@ -92,7 +92,9 @@ class Live:
         carrier = runtime.fulfilment(brand.code).carriers["sandbox-main"]
         self.scans = SandboxEmitter(carrier, http_deliver)
         with runtime.sessions() as session:
-            account = session.scalar(select(CarrierAccount.id).where(CarrierAccount.code == "sandbox-main"))
+            account = session.scalar(
+                select(CarrierAccount.id).where(CarrierAccount.code == "sandbox-main")
+            )
         self.scan_url = f"{self.base}/webhooks/sandbox/{account}"
 
     def shipment(self, shop_order_id: int) -> Shipment | None:
@@ -182,12 +184,14 @@ def test_an_unpaid_order_waits_for_its_payment(live):
 
     live.store.update(order["id"], "orders/paid", financial_status="paid")
     live.jobs.drain()
-    assert live.shipment(order["id"]).status == "pending"
+    assert live.shipment(order["id"]).status == "info_received"  # labelled
 
 
 def test_cash_on_delivery_ships_before_payment(live):
     order = rest_order(gateway="Cash on Delivery (COD)") | {"total_outstanding": "39.00"}
     placed = live.store.place(order, paid=False)
     live.jobs.drain()
-    shipment = live.shipment(placed["id"])
-    assert shipment is not None and shipment.cash_on_delivery == 3900
+    with live.runtime.sessions() as session:
+        ours = session.scalar(select(Order).where(Order.source_order_id == str(placed["id"])))
+        assert (ours.paid, ours.cash_on_delivery) == (False, 3900)
+    assert live.shipment(placed["id"]) is not None
