@@ -130,7 +130,11 @@ class ShopifyOrderSource(OrderSource):
         since = since or EPOCH
         data = self.client.graphql(
             queries.ORDERS,
-            {"first": limit, "after": after or None, "query": f"updated_at:>='{since}'"},
+            {
+                "first": min(limit, queries.ORDERS_PER_PAGE),
+                "after": after or None,
+                "query": f"updated_at:>='{since}'",
+            },
         )
         page = data["orders"]
         nodes = page["nodes"]
