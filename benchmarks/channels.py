@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -203,7 +203,9 @@ def bench_processing(runtime: Runtime, account_id: str, args) -> None:
     elapsed = time.perf_counter() - started
     with runtime.sessions() as session:
         orders = session.scalar(select(func.count(Order.id)))
-        labels = session.scalar(select(func.count(Shipment.id)).where(Shipment.carrier == "sandbox"))
+        labels = session.scalar(
+            select(func.count(Shipment.id)).where(Shipment.carrier == "sandbox")
+        )
     print(
         f"order processing (the job's sweep, one thread): {processed} webhooks in {elapsed:.1f}s"
         f" = {processed / elapsed:.0f} orders/s mapped, stored, allocated and labelled "
@@ -226,7 +228,9 @@ class InProcessShop(requests.adapters.BaseAdapter):
         cost = answer.get("extensions", {}).get("cost", {})
         now = time.perf_counter()
         if "data" in answer and cost:  # our side's time since the last answer, and its cost
-            self.pages.append((now - self.last, cost["requestedQueryCost"], cost["actualQueryCost"]))
+            self.pages.append(
+                (now - self.last, cost["requestedQueryCost"], cost["actualQueryCost"])
+            )
         self.last = now
         response = requests.Response()
         response.status_code, response.url, response.request = 200, request.url, request
@@ -272,8 +276,12 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
         available=20 * PLANS["Standard"],
     )
     store = SimulatedShopify(SHOP, "bench", SECRET, bucket=bucket, access_token=TOKEN)
+    first_change = datetime(2026, 11, 1, tzinfo=UTC)
     for n in range(args.reconcile_orders):
-        store.place(rest_order(args.orders + 1 + n, paid=False))
+        order = store.place(rest_order(args.orders + 1 + n, paid=False))
+        # Changed 10 s apart: the listing's cursor restarts at the newest change it saw.
+        order["updated_at"] = (first_change + timedelta(seconds=10 * n)).isoformat()
+    store._sorted = None
     pages: list[tuple[float, int, int]] = []
     session = requests.Session()
     session.mount(f"https://{SHOP}", InProcessShop(store, pages))
@@ -301,7 +309,11 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
     real = time.perf_counter() - real_before
     cpu = time.process_time() - cpu_before
     with runtime.sessions() as db:
-        imported = db.scalar(select(func.count(Order.id)).where(Order.paid.is_(False)))
+        imported = db.scalar(
+            select(func.count(Order.id)).where(
+                Order.source_order_id.in_([str(number) for number in store.orders])
+            )
+        )
     print(
         f"reconciliation of {args.reconcile_orders:,} orders ({imported:,} imported, {seen:,} "
         f"listed, {len(pages):,} pages): real {real:.0f}s (CPU {cpu:.0f}s of this process); "
