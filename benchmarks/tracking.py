@@ -49,14 +49,14 @@ from tests.tracking.fake_carrier import event, fake_config, payload, register, s
 SCHEMA = "bench_tracking"
 
 
-def prepare_schema(admin_url: str) -> str:
+def prepare_schema(admin_url: str, schema: str = SCHEMA) -> str:
     admin = create_engine(admin_url)
     with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     admin.dispose()
     separator = "&" if "?" in admin_url else "?"
-    url = f"{admin_url}{separator}options=-csearch_path%3D{SCHEMA}"
+    url = f"{admin_url}{separator}options=-csearch_path%3D{schema}"
     upgrade(url)
     return url
 
@@ -111,13 +111,16 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def run_wrk(url: str, body: bytes, seconds: int, connections: int, threads: int) -> dict:
+def run_wrk(
+    url: str, body: bytes, headers: dict, seconds: int, connections: int, threads: int
+) -> dict:
+    """POST the signed `body` with `headers` (and a JSON content type) for `seconds`."""
     script = Path(tempfile.mkdtemp()) / "post.lua"
     script.write_text(
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(body.decode())}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["X-Fake-Signature"] = "{sign(body)}"\n'
+        + "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
     )
     out = subprocess.run(
         [
@@ -150,8 +153,10 @@ def run_wrk(url: str, body: bytes, seconds: int, connections: int, threads: int)
     }
 
 
-def run_pool(url: str, body: bytes, seconds: int, connections: int, _threads: int) -> dict:
-    headers = {"Content-Type": "application/json", "X-Fake-Signature": sign(body)}
+def run_pool(
+    url: str, body: bytes, signed: dict, seconds: int, connections: int, _threads: int
+) -> dict:
+    headers = {"Content-Type": "application/json", **signed}
     stop_at = time.monotonic() + seconds
 
     def client() -> list[float]:
@@ -214,9 +219,10 @@ def bench_ingestion(url: str, args) -> None:
         hook = f"http://127.0.0.1:{port}/webhooks/fake/{account_id}"
         body = payload("1Z999AA10123456784", event("PU", "in_transit", "2026-11-23T08:00:00-05:00"))
         runner = run_wrk if shutil.which("wrk") else run_pool
-        runner(hook, body, 2, args.connections, args.wrk_threads)  # warm-up
+        headers = {"X-Fake-Signature": sign(body)}
+        runner(hook, body, headers, 2, args.connections, args.wrk_threads)  # warm-up
         cpu_before = cpu_seconds(server.pid)
-        result = runner(hook, body, args.seconds, args.connections, args.wrk_threads)
+        result = runner(hook, body, headers, args.seconds, args.connections, args.wrk_threads)
         cpu_per_request = (cpu_seconds(server.pid) - cpu_before) / result["requests"]
     finally:
         server.terminate()

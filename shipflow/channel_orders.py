@@ -334,23 +334,20 @@ def _tell(
 ) -> None:
     source = shop.source
     assert order.source_order_id is not None
-    if message.topic == ShipmentShipped.topic:
-        if source.supports(Capability.FULFILMENTS):
-            reference = source.write_fulfilment(
-                Fulfilment(
-                    source_order_id=order.source_order_id,
-                    carrier=shipment.carrier,
-                    service=shipment.service,
-                    tracking_number=shipment.tracking_number,
-                    idempotency_key=message.dedupe_key,
-                    tracking_url=tracking_link(
-                        shop_brand_code(session, order), shipment.id, runtime
-                    ),
-                    carrier_name=shipment.carrier,
-                )
+    if message.topic == ShipmentShipped.topic and source.supports(Capability.FULFILMENTS):
+        reference = source.write_fulfilment(
+            Fulfilment(
+                source_order_id=order.source_order_id,
+                carrier=shipment.carrier,
+                service=shipment.service,
+                tracking_number=shipment.tracking_number,
+                idempotency_key=message.dedupe_key,
+                tracking_url=tracking_link(shop_brand_code(session, order), shipment.id, runtime),
+                carrier_name=shipment.carrier,
             )
-            shipment.details = {**(shipment.details or {}), "shop_fulfilment": reference}
-        return
+        )
+        shipment.details = {**(shipment.details or {}), "shop_fulfilment": reference}
+    # Then the milestone itself, "in transit" included: the timeline shows the parcel moving.
     if not source.supports(Capability.TRACKING_EVENTS):
         return
     delayed = message.topic == ShipmentDelayed.topic

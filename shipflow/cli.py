@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from shipflow.config import ConfigError, Settings, load_settings
-from shipflow.instance import with_instance_secrets
+from shipflow.instance import use_instance_credentials_key, with_instance_secrets
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -20,6 +20,7 @@ def _settings(ctx: click.Context, demo: bool = False, signs: bool = False) -> Se
     for the `demo`). A command that `signs` (links, sessions) stops without a secret key."""
     try:
         settings = with_instance_secrets(load_settings(ctx.obj.get("config")), generate=demo)
+        use_instance_credentials_key(generate=demo)
         if signs:
             settings.require_secret()
         return settings

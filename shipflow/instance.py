@@ -11,11 +11,13 @@ import secrets
 from pathlib import Path
 
 from shipflow.config import Settings
+from shipflow.secrets_at_rest import KEY_VARIABLE, new_key
 
 INSTANCE = Path("instance")
 SECRET_KEY = "secret_key"
 SANDBOX_WEBHOOK_SECRET = "sandbox_webhook_secret"
 DEMO_API_KEY = "demo_api_key"
+CREDENTIALS_KEY = "credentials_key"
 
 
 def read_secret(name: str, directory: Path = INSTANCE) -> str:
@@ -61,3 +63,17 @@ def with_instance_secrets(
             accounts.append(account)
         brands.append(brand.model_copy(update={"carriers": accounts}))
     return settings.model_copy(update={"secret_key": secret_key, "brands": brands})
+
+
+def use_instance_credentials_key(directory: Path = INSTANCE, generate: bool = False) -> None:
+    """Without SHIPFLOW_CREDENTIALS_KEY in the environment, use instance/credentials_key (the
+    demo's connected shop keeps its token sealed under it); with `generate` (the demo), one
+    is created there on first use."""
+    if os.environ.get(KEY_VARIABLE):
+        return
+    key = read_secret(CREDENTIALS_KEY, directory)
+    if not key and generate:
+        key = new_key()
+        write_secret(CREDENTIALS_KEY, key, directory)
+    if key:
+        os.environ[KEY_VARIABLE] = key

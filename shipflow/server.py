@@ -61,16 +61,28 @@ def stop_jobs(app) -> None:
         runner.stop(wait=True)
 
 
-def start_demo(app, runtime: Runtime, brand_codes: list[str], base: str, ecpay: list) -> None:
-    """Simulated shoppers and carrier scans (and the simulated ECPay's pushes) as periodic
-    jobs of this worker."""
+def mount_demo_shop(app, runtime: Runtime, base: str):
+    """The simulated Shopify store at `/demo/shopify/<domain>` (standing for its https
+    address) and its orders' page, `/demo/shop`."""
+    from shipflow.demo.shop_traffic import DemoShop
+
+    shop = DemoShop(runtime.settings.brands[0], base, runtime.settings.demo.seed)
+    app.register_blueprint(shop.store.blueprint("demo_shopify"), url_prefix=shop.prefix)
+    app.extensions["shipflow.demo_shop"] = shop.store
+    return shop
+
+
+def start_demo(
+    app, runtime: Runtime, brand_codes: list[str], base: str, ecpay: list, shop=None
+) -> None:
+    """Simulated shoppers (part of the first brand's in the simulated Shopify store), carrier
+    scans and the simulated ECPay's pushes as periodic jobs of this worker."""
     from shipflow.demo.traffic import DemoTraffic
     from shipflow.jobs import Job
 
     for code in brand_codes:
-        runtime.jobs[f"demo.tick.{code}"] = Job(
-            f"demo.tick.{code}", DemoTraffic(runtime, code, base).tick, 1.0
-        )
+        traffic = DemoTraffic(runtime, code, base, shop if code == brand_codes[0] else None)
+        runtime.jobs[f"demo.tick.{code}"] = Job(f"demo.tick.{code}", traffic.tick, 1.0)
     runtime.jobs["demo.ecpay"] = Job(
         "demo.ecpay", lambda _runtime: sum(s.run_once() for s in ecpay), 1.0
     )
@@ -102,6 +114,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
         for index, (path, simulator) in enumerate(simulated_ecpay(runtime, base).items()):
             app.register_blueprint(simulator.blueprint(f"ecpay_{index}"), url_prefix=path)
             ecpay.append(simulator)
+    shop = mount_demo_shop(app, runtime, base) if demo and inprocess else None
     settle()
     print(f"shipflow on {base}  (health: /healthz, API: /api/v1/openapi.json)")
     after_fork = lambda _worker: start_jobs(app, runtime)  # noqa: E731
@@ -115,6 +128,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     {base}/ops                   ops alerts (login {access.ops_email} / {access.ops_password})
     {base}/t/{brand}             tracking lookup; `shipflow tracking-link SHIPMENT_ID` prints a link
     {base}/returns/{brand}       the returns portal
+    {base}/demo/shop             the simulated Shopify store's orders and what shipflow wrote back
   API key (demo): {access.api_key}
     curl -H "Authorization: Bearer {access.api_key}" {base}/api/v1/shipments
 """
@@ -130,7 +144,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
 """
             )
         if inprocess:
-            after_fork = lambda _worker: start_demo(app, runtime, codes, base, ecpay)  # noqa: E731
+            after_fork = lambda _worker: start_demo(app, runtime, codes, base, ecpay, shop)  # noqa: E731
     _Gunicorn(
         app,
         {

@@ -77,10 +77,18 @@ def throttled_wait(cost: dict[str, Any]) -> float | None:
 
 
 class ShopifyClient:
-    """One shop's GraphQL Admin API, with its offline access token."""
+    """One shop's GraphQL Admin API, with its offline access token. `api_base` stands in for
+    `https://<shop>` (the demo's simulated store, served under shipflow's own address)."""
 
-    def __init__(self, shop: str, access_token: str, session: requests.Session | None = None):
-        self.url = f"https://{shop}/admin/api/{API_VERSION}/graphql.json"
+    def __init__(
+        self,
+        shop: str,
+        access_token: str,
+        session: requests.Session | None = None,
+        api_base: str = "",
+    ):
+        base = api_base.rstrip("/") or f"https://{shop}"
+        self.url = f"{base}/admin/api/{API_VERSION}/graphql.json"
         self.access_token = access_token
         self.session = session or _session()
         self.throttle_status: dict[str, Any] = {}  # the bucket as the last answer left it

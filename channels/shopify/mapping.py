@@ -212,6 +212,8 @@ def order_from_graphql(node: Any) -> InboundOrder:
         )
     if not lines:
         read.problems.append("lineItems: nothing to ship")
+    if ((node.get("lineItems") or {}).get("pageInfo") or {}).get("hasNextPage"):
+        read.problems.append("lineItems: more lines than a listing carries; see the order")
     shipping = node.get("shippingLine") or {}
     outstanding = ((node.get("totalOutstandingSet") or {}).get("shopMoney") or {}).get("amount")
     paid, cash_on_delivery = read.payment(

@@ -9,7 +9,8 @@ ORDER_FIELDS = """
   shippingAddress { name company address1 address2 city provinceCode zip countryCodeV2 phone }
   shippingLine { code title }
   retailLocation { id }
-  lineItems(first: 100) {
+  lineItems(first: 20) {
+    pageInfo { hasNextPage }
     nodes {
       id sku name quantity currentQuantity requiresShipping
       originalUnitPriceSet { shopMoney { amount currencyCode } }
@@ -17,6 +18,11 @@ ORDER_FIELDS = """
     }
   }
 """
+
+# A query may cost at most 1,000 points (shopify.dev/docs/apps/build/apis/graphql-admin/
+# rate-limits): an order of ORDER_FIELDS costs 149 (20 lines), so pages hold 6 orders (896).
+LINES_PER_ORDER = 20
+ORDERS_PER_PAGE = 6
 
 ORDERS = (
     """

@@ -2,7 +2,8 @@
 
 The account's `shop` is the `*.myshopify.com` domain; its credentials are the offline
 `access_token` from the app install and the app's `client_secret`, which signs webhooks
-(shopify.dev/docs/apps/build/webhooks/verify-deliveries)."""
+(shopify.dev/docs/apps/build/webhooks/verify-deliveries). An optional `api_base` replaces
+`https://<shop>` as the Admin API's address (the demo's simulated store)."""
 
 from __future__ import annotations
 
@@ -52,8 +53,12 @@ class ShopifyOrderSource(OrderSource):
 
     def __init__(self, account: ChannelAccount, session: requests.Session | None = None) -> None:
         super().__init__(account)
+        credentials = account.credentials
         self.client = ShopifyClient(
-            account.shop, account.credentials.get("access_token", ""), session
+            account.shop,
+            credentials.get("access_token", ""),
+            session,
+            api_base=credentials.get("api_base", ""),
         )
 
     # -- webhooks in --------------------------------------------------------------------
@@ -125,7 +130,11 @@ class ShopifyOrderSource(OrderSource):
         since = since or EPOCH
         data = self.client.graphql(
             queries.ORDERS,
-            {"first": limit, "after": after or None, "query": f"updated_at:>='{since}'"},
+            {
+                "first": min(limit, queries.ORDERS_PER_PAGE),
+                "after": after or None,
+                "query": f"updated_at:>='{since}'",
+            },
         )
         page = data["orders"]
         nodes = page["nodes"]

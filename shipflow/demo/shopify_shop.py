@@ -3,7 +3,7 @@ shapes of Shopify's Admin API for the calls shipflow makes, sending signed order
 
 It serves the OAuth grant (`/admin/oauth/authorize` approves at once, `/admin/oauth/access_token`
 hands out an offline token) and the GraphQL Admin API (`/admin/api/<version>/graphql.json`) for
-the root fields shipflow uses: `orders`, `order`, `webhookSubscriptions`,
+the root fields shipflow uses: `orders`, `order`, `fulfillment`, `webhookSubscriptions`,
 `webhookSubscriptionCreate`, `fulfillmentCreate`, `fulfillmentEventCreate`, `refundCreate`.
 Answers carry every field shipflow might select (connections as both `nodes` and `edges`), and
 the calculated query cost is enforced with Shopify's leaky bucket, so a client that ignores
@@ -18,6 +18,7 @@ limits" (Standard plan: 100 points/second restored; a single query may cost at m
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import hmac
 import itertools
@@ -138,6 +139,12 @@ class SimulatedShopify:
     refunds: list[dict[str, Any]] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(450789469))
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _sorted: list[tuple[str, int]] | None = None  # (updated_at, id) of every order
+
+    def _index(self) -> list[tuple[str, int]]:
+        if self._sorted is None:
+            self._sorted = sorted((o["updated_at"], o["id"]) for o in self.orders.values())
+        return self._sorted
 
     # -- the merchant's side ------------------------------------------------------------
 
@@ -159,6 +166,7 @@ class SimulatedShopify:
             }
             order.setdefault("name", f"#{1000 + len(self.orders) + 1}")
             self.orders[number] = order
+            self._sorted = None
         self.announce("orders/create", order)
         if paid:
             self.announce("orders/paid", order)
@@ -168,6 +176,7 @@ class SimulatedShopify:
         with self._lock:
             order = self.orders[number]
             order.update(changes, updated_at=_iso(datetime.now(UTC)))
+            self._sorted = None
         self.announce(topic, order)
 
     def announce(self, topic: str, body: dict[str, Any]) -> None:
@@ -235,20 +244,18 @@ class SimulatedShopify:
         }
 
     def _q_orders(self, args: dict[str, Any], variables: dict[str, Any]) -> tuple[dict, int]:
+        """Oldest change first (sortKey UPDATED_AT), pages found by bisection so a store of
+        100,000 orders answers as fast as one of ten."""
         first = int(args.get("first") or 50)
-        after = args.get("after")
         since = _updated_since(str(args.get("query") or ""))
-        ordered = sorted(self.orders.values(), key=lambda o: (o["updated_at"], o["id"]))
-        if args.get("reverse"):
-            ordered.reverse()
-        matching = [o for o in ordered if since is None or o["updated_at"] >= since]
-        start = 0
-        if after:
-            cursors = [_cursor(o) for o in matching]
-            start = cursors.index(after) + 1 if after in cursors else len(matching)
-        page = matching[start : start + first]
+        keys = self._index()
+        start = bisect.bisect_left(keys, (since, -1)) if since else 0
+        if args.get("after"):
+            updated_at, number = json.loads(base64.b64decode(str(args["after"])))
+            start = max(start, bisect.bisect_right(keys, (updated_at, number)))
+        page = [self.orders[number] for _, number in keys[start : start + first]]
         nodes = [self._order_node(o) for o in page]
-        has_next = start + first < len(matching)
+        has_next = start + first < len(keys)
         connection = {
             "nodes": nodes,
             "edges": [{"cursor": _cursor(o), "node": n} for o, n in zip(page, nodes, strict=True)],
@@ -265,6 +272,13 @@ class SimulatedShopify:
     def _q_order(self, args: dict[str, Any], variables: dict[str, Any]) -> tuple[dict | None, int]:
         order = self.orders.get(_number(str(args.get("id", ""))))
         return (self._order_node(order) if order else None), 1 + 2
+
+    def _q_fulfillment(self, args: dict, variables: dict) -> tuple[dict | None, int]:
+        found = self.fulfillments.get(str(args.get("id", "")))
+        if found is None:
+            return None, 1
+        events = [e for e in self.events if e["fulfillment_id"] == found["id"]]
+        return {**found, "events": _connection(events)}, 1 + 2 + len(events)
 
     def _q_webhookSubscriptions(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
         nodes = [
@@ -460,8 +474,10 @@ class SimulatedShopify:
             }
             if (line := (order.get("shipping_lines") or [None])[0])
             else None,
+            "retailLocation": None,
             "lineItems": _connection(lines),
             "fulfillmentOrders": _connection([fulfillment_order]),
+            "fulfillments": [f for f in self.fulfillments.values() if f["order_id"] == order["id"]],
         }
 
     # -- HTTP ----------------------------------------------------------------------------

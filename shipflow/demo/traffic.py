@@ -1,8 +1,9 @@
 """The living demo (`shipflow serve --demo`): simulated shoppers place orders, fulfilment
 allocates and labels them on the sandbox carrier, and the sandbox network sends its scans as
-signed webhooks to shipflow's own endpoint. Everything after the order takes the production
-path (webhooks, jobs, outbox, alerts, messages); only the shoppers, the carrier and the clock
-are simulated."""
+signed webhooks to shipflow's own endpoint. Part of the shoppers check out in the demo's
+simulated Shopify store instead (`shop_traffic.py`), whose orders come in by its webhooks.
+Everything after the order takes the production path (webhooks, jobs, outbox, alerts,
+messages); only the shoppers, the shop, the carrier and the clock are simulated."""
 
 from __future__ import annotations
 
@@ -24,20 +25,22 @@ from shipflow.api_keys import active_key, create_api_key
 from shipflow.brands import brand_by_code, sync_brands
 from shipflow.demo.ecpay_logistics import SimulatedECPay
 from shipflow.demo.history import seed_demo_history
-from shipflow.demo.shoppers import DemoShoppers
+from shipflow.demo.shop_traffic import DemoShop, connect_when_up
+from shipflow.demo.shoppers import DemoOrder, DemoShoppers
 from shipflow.demo.taiwan_shoppers import TaiwanShoppers
 from shipflow.instance import DEMO_API_KEY, INSTANCE, read_secret, write_secret
 from shipflow.ops_users import create_ops_user
 from shipflow.orders import create_order
 from shipflow.store.alert_models import OpsUser
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Brand, CarrierAccount, Shipment
+from shipflow.store.models import Brand, CarrierAccount, Order, Shipment
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
 TERMINAL = ("delivered", "returned_to_sender", "cancelled", "expired")
+SHOP_SHARE = 0.5  # shoppers checking out in the simulated Shopify store
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +120,15 @@ def simulated_ecpay(runtime: Runtime, webhook_base: str) -> dict[str, SimulatedE
 
 
 class DemoTraffic:
-    """Places `orders_per_minute` orders per real minute and forwards the sandbox's scans."""
+    """Places `orders_per_minute` orders per real minute (part of them in the `shop`) and
+    forwards the sandbox's scans."""
 
-    def __init__(self, runtime: Runtime, brand_code: str, webhook_base: str) -> None:
+    def __init__(
+        self, runtime: Runtime, brand_code: str, webhook_base: str, shop: DemoShop | None = None
+    ) -> None:
         self.runtime = runtime
+        self.shop = shop
+        self.watched: set[str] = set()
         brand = runtime.settings.brand(brand_code)
         if brand is None:
             raise LookupError(f"brand {brand_code!r} is not in the configuration")
@@ -161,6 +169,32 @@ class DemoTraffic:
         emitter = self.emitters.get(shipment.carrier_account)
         if emitter is not None:
             emitter.register(shipment.tracking_number, self.webhook_urls[shipment.carrier_account])
+            self.watched.add(shipment.tracking_number)
+
+    def _watch_shop_parcels(self, account_id: str) -> None:
+        """The shop's orders are labelled by the jobs: watch their new parcels."""
+        with self.runtime.sessions() as session:
+            for shipment in session.scalars(
+                select(Shipment)
+                .join(Order, Order.id == Shipment.order_id)
+                .where(
+                    Order.source_account == account_id,
+                    Shipment.carrier == "sandbox",
+                    Shipment.status.not_in(TERMINAL),
+                )
+            ):
+                if shipment.tracking_number not in self.watched:
+                    self._watch(shipment)
+
+    def _to_shop(self, demo: DemoOrder) -> bool:
+        """Whether this shopper checks out in the simulated store (once it is connected; a
+        store pickup is chosen in shipflow's own checkout only)."""
+        return (
+            self.shop is not None
+            and self.shop.account_id is not None
+            and demo.pickup_point is None
+            and self.random.random() < SHOP_SHARE
+        )
 
     def place_due_orders(self) -> int:
         due = int((time.monotonic() - self.started) * self.per_second) + 1 - self.placed
@@ -168,6 +202,12 @@ class DemoTraffic:
         for _ in range(max(0, due)):
             self.placed += 1
             demo = self.shoppers.next_order()
+            if self._to_shop(demo):
+                assert self.shop is not None
+                self.shop.check_out(demo)
+                self.shop.merchant_step()
+                placed += 1
+                continue
             try:
                 with unit_of_work(self.runtime.sessions) as session:
                     brand = _brand_row(session, self.brand.code)
@@ -194,7 +234,11 @@ class DemoTraffic:
         return placed
 
     def tick(self, runtime: Runtime) -> int:
-        """One demo step (a periodic job): new orders, then the carrier's due scans."""
+        """One demo step (a periodic job): the shop connected once the server answers, new
+        orders, then the carrier's due scans."""
+        if self.shop is not None and connect_when_up(self.shop, runtime):
+            assert self.shop.account_id is not None
+            self._watch_shop_parcels(self.shop.account_id)
         work = self.place_due_orders()
         for emitter in self.emitters.values():
             work += emitter.run_once()

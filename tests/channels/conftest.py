@@ -76,9 +76,9 @@ def selling(runtime) -> dict[str, SellingBrand]:
     with unit_of_work(runtime.sessions) as session:
         sync_brands(session, runtime.settings)
         rows = session.execute(
-            select(Brand.id, Brand.code, ChannelAccount.id).join(
-                ChannelAccount, ChannelAccount.brand_id == Brand.id
-            )
+            select(Brand.id, Brand.code, ChannelAccount.id)
+            .join(ChannelAccount, ChannelAccount.brand_id == Brand.id)
+            .where(Brand.code.in_(SECRETS))  # config.yaml's demo brand has a shop too
         ).all()
     found = {
         code: SellingBrand(

@@ -1,9 +1,11 @@
 """The demo shop: a catalogue and product pages of the demo brand (the first configured
-brand), each product page carrying the EDD widget the way a real shop would embed it."""
+brand), each product page carrying the EDD widget the way a real shop would embed it; and,
+under `serve --demo`, the simulated Shopify store's orders with what shipflow wrote back to
+each (its fulfilment and fulfilment events, as the order's timeline in Shopify shows them)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort, current_app, g
 
 from shipflow.web.pages import render_page, use_brand
 
@@ -32,3 +34,18 @@ def product(sku: str):
     if item is None:
         abort(404)
     return render_page("demo/product.html", product=item, picture=_picture)
+
+
+@bp.get("/demo/shop")
+def shop_orders():
+    """Newest first; only while the demo runs its simulated store (`serve --demo`)."""
+    store = current_app.extensions.get("shipflow.demo_shop")
+    if store is None:
+        abort(404)
+    _demo_brand()
+    orders = sorted(store.orders.values(), key=lambda o: o["id"], reverse=True)[:50]
+    return render_page(
+        "demo/shop_orders.html",
+        store=store,
+        orders=[(order, store.timeline(order["id"])) for order in orders],
+    )

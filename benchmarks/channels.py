@@ -1,0 +1,361 @@
+"""Sales-channel benchmarks on PostgreSQL (loopback only), config.yaml's demo brand selling
+through a Shopify shop (the demo's simulated store):
+
+1. order webhooks: the app under gunicorn on 127.0.0.1, a signed orders/create posted by `wrk`
+   (or a thread pool when wrk is absent) for a fixed time; stored raw, then acknowledged.
+2. order processing: distinct signed orders/paid webhooks stored through the app, then the
+   job's sweep over them timed: parsed, mapped, stored, allocated, a sandbox label bought.
+3. reconciliation: the simulated store holding N orders, listed through its GraphQL Admin API
+   by the reconciliation job (cursor pages, the calculated query cost enforced by its leaky
+   bucket at the Standard plan's rates on an injected clock: a throttled page waits what
+   the store says, in simulated time). Reports the real time and the time it would take
+   against Shopify at the Standard and Plus plans' rates.
+
+    python benchmarks/channels.py [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
+        [--seconds 15] [--connections 16] [--workers 2] [--threads 8]
+        [--orders 2000] [--reconcile-orders 100000] [--skip webhooks|processing|reconcile]
+
+Runs in its own schema (`bench_channels`, dropped first). Reports figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import tracking  # noqa: E402
+from channels.shopify.client import throttled_wait  # noqa: E402
+from channels.shopify.source import webhook_signature  # noqa: E402
+from shipflow.brands import sync_brands  # noqa: E402
+from shipflow.channel_sync import reconcile_account  # noqa: E402
+from shipflow.clock import FixedClock  # noqa: E402
+from shipflow.config import load_settings  # noqa: E402
+from shipflow.demo.shopify_shop import LeakyBucket, SimulatedShopify  # noqa: E402
+from shipflow.runtime import Runtime  # noqa: E402
+from shipflow.store.models import ChannelAccount, Order, Shipment  # noqa: E402
+from shipflow.tracking.webhooks import process_due_receipts  # noqa: E402
+from shipflow.web import create_app  # noqa: E402
+
+SCHEMA = "bench_channels"
+SHOP = "northwind-demo.myshopify.com"
+SECRET = "bench-app-client-secret"
+TOKEN = "shpat_bench"
+# GraphQL Admin API restore rates (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits);
+# the bucket holds 20 seconds of restore, as throttleStatus.maximumAvailable reports it.
+PLANS = {"Standard": 100.0, "Plus": 1000.0}
+
+
+def bench_config(url: str) -> Path:
+    """config.yaml with the benchmark database, the shop's app secret and deep stock."""
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text())
+    raw["database_url"] = url
+    raw["secret_key"] = "bench-secret-key-" + "x" * 32
+    brand = raw["brands"][0]
+    brand["channels"][0]["credentials"] = {
+        "client_secret": SECRET,
+        "access_token": TOKEN,
+        "api_base": f"https://{SHOP}",
+    }
+    for warehouse in brand["warehouses"]:
+        warehouse["stock"] = {sku: 10_000_000 for sku in warehouse["stock"]}
+    path = Path(tempfile.mkdtemp()) / "config.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def rest_order(number: int, paid: bool = True) -> dict[str, Any]:
+    """An order as Shopify's REST Order resource carries it (the orders/* webhook body)."""
+    return {
+        "id": 450789469 + number,
+        "admin_graphql_api_id": f"gid://shopify/Order/{450789469 + number}",
+        "name": f"#{1001 + number}",
+        "email": f"shopper{number}@example.com",
+        "created_at": "2026-11-24T09:15:00-05:00",
+        "updated_at": "2026-11-24T09:15:00-05:00",
+        "cancelled_at": None,
+        "currency": "USD",
+        "customer_locale": "en",
+        "financial_status": "paid" if paid else "pending",
+        "payment_gateway_names": ["shopify_payments"],
+        "total_price": "39.00",
+        "total_outstanding": "0.00" if paid else "39.00",
+        "customer": {"first_name": "Ada", "last_name": f"Shopper{number}"},
+        "shipping_address": {
+            "name": f"Ada Shopper{number}",
+            "address1": f"{number % 9000 + 1} Main St",
+            "city": "Brooklyn",
+            "province_code": "NY",
+            "zip": "11201",
+            "country": "United States",
+            "country_code": "US",
+        },
+        "line_items": [
+            {
+                "id": 866550311766439020 + number,
+                "sku": "LANTERN",
+                "name": "Rechargeable camp lantern",
+                "quantity": 1,
+                "price": "39.00",
+                "grams": 400,
+                "requires_shipping": True,
+            }
+        ],
+        "shipping_lines": [{"code": "Standard", "title": "Standard", "source": "shopify"}],
+    }
+
+
+def signed(body: bytes, topic: str) -> dict[str, str]:
+    return {
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-Hmac-Sha256": webhook_signature(SECRET, body),
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2025-10",
+    }
+
+
+def prepare(url: str) -> tuple[Path, Runtime, str]:
+    config = bench_config(url)
+    runtime = Runtime.from_settings(load_settings(config), clock=FixedClock())
+    with runtime.sessions() as session:
+        sync_brands(session, runtime.settings)
+        session.commit()
+        account_id = session.scalar(select(ChannelAccount.id))
+    return config, runtime, account_id
+
+
+def bench_webhooks(config: Path, account_id: str, args) -> None:
+    port = tracking.free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            tracking.__file__,
+            "--serve",
+            str(config),
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+        ],
+        cwd=ROOT,
+    )
+    body = json.dumps(rest_order(0)).encode()
+    try:
+        tracking.wait_healthy(f"http://127.0.0.1:{port}/healthz")
+        hook = f"http://127.0.0.1:{port}/webhooks/channels/shopify/{account_id}"
+        runner = tracking.run_wrk if shutil.which("wrk") else tracking.run_pool
+        headers = signed(body, "orders/create")
+        runner(hook, body, headers, 2, args.connections, 1)  # warm-up
+        cpu_before = tracking.cpu_seconds(server.pid)
+        result = runner(hook, body, headers, args.seconds, args.connections, 1)
+        cpu_per_request = (tracking.cpu_seconds(server.pid) - cpu_before) / result["requests"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(
+        f"order webhooks ({result['tool']}, {args.connections} connections, {args.workers} "
+        f"gunicorn workers x {args.threads} threads, {args.seconds}s): "
+        f"{result['per_second']:.0f} stored and acknowledged/s, ack p50 {result['p50_ms']:.1f} "
+        f"ms, p99 {result['p99_ms']:.1f} ms, {result['errors']} errors; server CPU "
+        f"{cpu_per_request * 1000:.2f} ms per webhook; load average {os.getloadavg()[0]:.1f}"
+    )
+
+
+def clear_receipts(runtime: Runtime) -> None:
+    """The webhook benchmark's receipts (one order, repeated) are not the processing's."""
+    from shipflow.store.tracking_models import WebhookReceipt
+
+    with runtime.sessions() as session:
+        session.query(WebhookReceipt).delete()
+        session.commit()
+
+
+def bench_processing(runtime: Runtime, account_id: str, args) -> None:
+    clear_receipts(runtime)
+    client = create_app(runtime).test_client()
+    hook = f"/webhooks/channels/shopify/{account_id}"
+    for n in range(1, args.orders + 1):
+        body = json.dumps(rest_order(n)).encode()
+        answer = client.post(hook, data=body, headers=signed(body, "orders/paid"))
+        assert answer.status_code == 202, answer.get_data(as_text=True)
+    started, processed = time.perf_counter(), 0
+    while done := process_due_receipts(runtime, limit=100):
+        processed += done
+    elapsed = time.perf_counter() - started
+    with runtime.sessions() as session:
+        orders = session.scalar(select(func.count(Order.id)))
+        labels = session.scalar(
+            select(func.count(Shipment.id)).where(Shipment.carrier == "sandbox")
+        )
+    print(
+        f"order processing (the job's sweep, one thread): {processed} webhooks in {elapsed:.1f}s"
+        f" = {processed / elapsed:.0f} orders/s mapped, stored, allocated and labelled "
+        f"({orders} orders, {labels} sandbox labels)"
+    )
+
+
+class InProcessShop(requests.adapters.BaseAdapter):
+    """requests' transport to the simulated store without sockets (its Flask view does the
+    same: the access token checked, the body's query and variables answered)."""
+
+    def __init__(self, store: SimulatedShopify, pages: list[tuple[float, int, int]]) -> None:
+        super().__init__()
+        self.store, self.pages = store, pages
+        self.last = time.perf_counter()
+
+    def send(self, request, **kwargs):
+        body = json.loads(request.body)
+        answer = self.store.graphql(body["query"], body.get("variables") or {})
+        cost = answer.get("extensions", {}).get("cost", {})
+        now = time.perf_counter()
+        if "data" in answer and cost:  # our side's time since the last answer, and its cost
+            self.pages.append(
+                (now - self.last, cost["requestedQueryCost"], cost["actualQueryCost"])
+            )
+        self.last = now
+        response = requests.Response()
+        response.status_code, response.url, response.request = 200, request.url, request
+        response._content = json.dumps(answer).encode()
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def replay(pages: list[tuple[float, int, int]], restore: float, by_requested: bool) -> float:
+    """Seconds the same pages take against a bucket restoring `restore` points/s: our time per
+    page as measured, plus the throttled waits the client takes (`throttled_wait`). Charged
+    the actual cost (as the simulated store counts it) or the requested one (the worst case)."""
+    maximum = 20 * restore
+    available, total = maximum, 0.0
+    for seconds, requested, actual in pages:
+        total += seconds
+        available = min(maximum, available + seconds * restore)
+        if requested > available:
+            wait = throttled_wait(
+                {
+                    "requestedQueryCost": requested,
+                    "throttleStatus": {"currentlyAvailable": available, "restoreRate": restore},
+                }
+            )
+            assert wait is not None
+            total += wait
+            available = min(maximum, available + wait * restore)
+        available -= requested if by_requested else actual
+    return total
+
+
+def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
+    clock = FixedClock()
+    runtime.clock = clock
+    simulated = [0.0]  # seconds the store's clock is ahead of the real one (throttled waits)
+    started = time.monotonic()
+    bucket = LeakyBucket(
+        maximum=20 * PLANS["Standard"],
+        restore_rate=PLANS["Standard"],
+        clock=lambda: time.monotonic() - started + simulated[0],
+        available=20 * PLANS["Standard"],
+    )
+    store = SimulatedShopify(SHOP, "bench", SECRET, bucket=bucket, access_token=TOKEN)
+    first_change = datetime(2026, 11, 1, tzinfo=UTC)
+    for n in range(args.reconcile_orders):
+        order = store.place(rest_order(args.orders + 1 + n, paid=False))
+        # Changed 10 s apart: the listing's cursor restarts at the newest change it saw.
+        order["updated_at"] = (first_change + timedelta(seconds=10 * n)).isoformat()
+    store._sorted = None
+    pages: list[tuple[float, int, int]] = []
+    session = requests.Session()
+    session.mount(f"https://{SHOP}", InProcessShop(store, pages))
+    from channels.shopify import client as shopify_client
+
+    made = shopify_client._session
+    shopify_client._session = lambda: session  # every client of the shop: in-process
+    cpu_before, real_before = time.process_time(), time.perf_counter()
+    seen = throttled = 0
+    try:
+        while True:
+            count = reconcile_account(runtime, account_id, pages=1_000_000)
+            seen += count
+            with runtime.sessions() as db:
+                row = db.get_one(ChannelAccount, account_id)
+                wait = (row.sync_after - clock.now()).total_seconds() if row.sync_after else 0
+            if wait <= 0 and count == 0:
+                break
+            if wait > 0:  # throttled: the store's clock (and ours) move on by the wait
+                throttled += 1
+                simulated[0] += wait
+                clock.advance(timedelta(seconds=wait))
+    finally:
+        shopify_client._session = made
+    real = time.perf_counter() - real_before
+    cpu = time.process_time() - cpu_before
+    with runtime.sessions() as db:
+        imported = db.scalar(
+            select(func.count(Order.id)).where(
+                Order.source_order_id.in_([str(number) for number in store.orders])
+            )
+        )
+    print(
+        f"reconciliation of {args.reconcile_orders:,} orders ({imported:,} imported, {seen:,} "
+        f"listed, {len(pages):,} pages): real {real:.0f}s (CPU {cpu:.0f}s of this process); "
+        f"against the store at the Standard plan's rate (100 points/s, injected clock): "
+        f"{real + simulated[0]:.0f}s, {throttled} throttled waits totalling {simulated[0]:.0f}s"
+    )
+    for plan, restore in PLANS.items():
+        low, high = (replay(pages, restore, by_requested) for by_requested in (False, True))
+        print(
+            f"  {plan} ({restore:g} points/s): {low / 60:.1f} min charged the simulated actual "
+            f"cost, {high / 60:.1f} min charged the requested cost (the worst case)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "SHIPFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--reconcile-orders", type=int, default=100_000)
+    parser.add_argument(
+        "--skip", choices=["webhooks", "processing", "reconcile"], action="append", default=[]
+    )
+    args = parser.parse_args()
+    url = tracking.prepare_schema(args.database_url, SCHEMA)
+    config, runtime, account_id = prepare(url)
+    if "webhooks" not in args.skip:
+        bench_webhooks(config, account_id, args)
+    if "processing" not in args.skip:
+        bench_processing(runtime, account_id, args)
+    if "reconcile" not in args.skip:
+        bench_reconcile(runtime, account_id, args)
+    runtime.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
