@@ -348,6 +348,21 @@ class SimulatedShopify:
         order["fulfillment_status"] = "fulfilled"
         return {"fulfillment": fulfillment, "userErrors": []}, 10
 
+    def _q_fulfillmentTrackingInfoUpdate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+        """Another parcel's number on a fulfillment (the input replaces the whole list)."""
+        fulfillment = self.fulfillments.get(str(args.get("fulfillmentId", "")))
+        if fulfillment is None:
+            error = {"field": ["fulfillmentId"], "message": "Fulfillment not found."}
+            return {"fulfillment": None, "userErrors": [error]}, 10
+        spec = args.get("trackingInfoInput") or {}
+        numbers = spec.get("numbers") or [spec.get("number")]
+        urls = spec.get("urls") or [spec.get("url")] * len(numbers)
+        fulfillment["trackingInfo"] = [
+            {"company": spec.get("company"), "number": n, "url": u}
+            for n, u in zip(numbers, urls, strict=False)
+        ]
+        return {"fulfillment": {"id": fulfillment["id"]}, "userErrors": []}, 10
+
     def _q_fulfillmentEventCreate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
         spec = args.get("fulfillmentEvent") or {}
         if spec.get("fulfillmentId") not in self.fulfillments:

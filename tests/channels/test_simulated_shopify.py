@@ -173,3 +173,32 @@ def test_the_oauth_grant_signs_its_redirect_and_trades_the_code_for_a_token(shop
         headers={"X-Shopify-Access-Token": token},
     )
     assert ok.get_json()["data"]["orders"]["edges"] == []
+
+
+def test_a_second_parcel_joins_the_fulfillments_tracking_numbers(shop):
+    order = shop.place(rest_order())
+    first = shop.graphql(
+        "mutation F($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id } } }",
+        {
+            "f": {
+                "lineItemsByFulfillmentOrder": [
+                    {"fulfillmentOrderId": f"gid://shopify/FulfillmentOrder/{order['id']}"}
+                ],
+                "trackingInfo": {"company": "Sandbox Post", "number": "SB1", "url": "https://t/1"},
+            }
+        },
+    )["data"]["fulfillmentCreate"]["fulfillment"]["id"]
+    updated = shop.graphql(
+        "mutation U($id: ID!, $t: FulfillmentTrackingInput!) { fulfillmentTrackingInfoUpdate("
+        "fulfillmentId: $id, trackingInfoInput: $t) { fulfillment { id } userErrors { message } } }",
+        {
+            "id": first,
+            "t": {
+                "company": "Sandbox Post",
+                "numbers": ["SB1", "SB2"],
+                "urls": ["https://t/1", "https://t/2"],
+            },
+        },
+    )["data"]["fulfillmentTrackingInfoUpdate"]
+    assert updated["userErrors"] == []
+    assert [t["number"] for t in shop.fulfillments[first]["trackingInfo"]] == ["SB1", "SB2"]
