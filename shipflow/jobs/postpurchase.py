@@ -148,10 +148,10 @@ def tell_customer(
     *,
     when: date | None = None,
     discriminator: str = "",
-) -> None:
+) -> int:
     """Queue a milestone message about one parcel: its link, delivery date, pickup point and,
     for an order in several parcels, which one it is; to the order's contact and to each
-    contact asked for on the tracking page."""
+    contact asked for on the tracking page. Returns how many were new (not queued before)."""
     brand = session.get_one(Brand, shipment.brand_id)
     language = customer.language_of(session, order, runtime.settings)
     zone = customer.zone_for(order.ship_to or {})
@@ -176,15 +176,18 @@ def tell_customer(
         shipment_id=shipment.id,
         parcel=customer.parcel_position(order, shipment.id),
     )
-    send(context=context(language), discriminator=discriminator)
+    queued = [send(context=context(language), discriminator=discriminator)]
     for asked in subscribers(session, shipment.id):
-        send(
-            channel=asked.channel,
-            recipient=asked.recipient,
-            language=asked.language,
-            context=context(asked.language),
-            discriminator=f"{discriminator}:{asked.id}",
+        queued.append(
+            send(
+                channel=asked.channel,
+                recipient=asked.recipient,
+                language=asked.language,
+                context=context(asked.language),
+                discriminator=f"{discriminator}:{asked.id}",
+            )
         )
+    return sum(row is not None for row in queued)
 
 
 def send_store_webhook(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
@@ -256,7 +259,8 @@ DAY_BEFORE = (Status.INFO_RECEIVED.value, Status.IN_TRANSIT.value)
 
 def remind_day_before(runtime: Runtime) -> int:
     """Parcels predicted to arrive tomorrow (in the customer's zone): "it arrives tomorrow",
-    once per predicted day, so a new prediction brings a new message. Returns how many."""
+    once per predicted day, so a new prediction brings a new message. Returns how many were
+    new, so the job runner does not take a repeat for more work."""
     now = runtime.clock.now()
     acted = 0
     with runtime.sessions() as session:
@@ -273,10 +277,9 @@ def remind_day_before(runtime: Runtime) -> int:
             if day != now.astimezone(zone).date() + timedelta(days=1):
                 continue
             milestone = Milestone.ARRIVES_TOMORROW
-            tell_customer(
+            acted += tell_customer(
                 session, runtime, shipment, order, milestone, now, when=day, discriminator=str(day)
             )
-            acted += 1
         session.commit()
     return acted
 
