@@ -287,8 +287,8 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
     session.mount(f"https://{SHOP}", InProcessShop(store, pages))
     from channels.shopify import client as shopify_client
 
-    made = shopify_client._session
-    shopify_client._session = lambda: session  # every client of the shop: in-process
+    made = shopify_client.retrying_session
+    shopify_client.retrying_session = lambda: session  # every client of the shop: in-process
     cpu_before, real_before = time.process_time(), time.perf_counter()
     seen = throttled = 0
     try:
@@ -305,7 +305,7 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
                 simulated[0] += wait
                 clock.advance(timedelta(seconds=wait))
     finally:
-        shopify_client._session = made
+        shopify_client.retrying_session = made
     real = time.perf_counter() - real_before
     cpu = time.process_time() - cpu_before
     with runtime.sessions() as db:

@@ -12,58 +12,18 @@ import math
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from channels.base import ChannelAuthError, ChannelError, ChannelRateLimited, ChannelResponseError
+from channels.base import ChannelAuthError, ChannelRateLimited, ChannelResponseError
+from channels.http import ChannelHTTPClient, retrying_session
 from channels.shopify.units import API_VERSION
 
 NAME = "shopify"
-TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 
 
-def _session() -> requests.Session:
-    """Connection errors are retried here (nothing was sent); everything else is the outbox's
-    or the job's to retry, so a mutation is never sent twice by the transport."""
-    session = requests.Session()
-    retry = Retry(total=2, connect=2, read=0, status=0, other=0, backoff_factor=0.3)
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    return session
-
-
-def _post(session: requests.Session, url: str, **kwargs: Any) -> Any:
-    try:
-        response = session.post(url, timeout=TIMEOUT, **kwargs)
-    except requests.RequestException as exc:
-        raise ChannelError(f"shopify unreachable: {exc}", channel=NAME, retryable=True) from exc
-    status = response.status_code
-    if status == 429:
-        raise ChannelRateLimited(
-            "shopify HTTP 429",
-            channel=NAME,
-            retry_after=_seconds(response.headers.get("Retry-After")),
-        )
-    if status in (401, 403):
-        raise ChannelAuthError(
-            f"shopify refused our credentials (HTTP {status}): {response.text[:200]}", channel=NAME
-        )
-    if status >= 500:
-        raise ChannelError(f"shopify HTTP {status}", channel=NAME, retryable=True)
-    if status >= 400:
-        raise ChannelResponseError(f"shopify HTTP {status}: {response.text[:500]}", channel=NAME)
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise ChannelResponseError(
-            f"shopify answered HTTP {status} without JSON", channel=NAME
-        ) from exc
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
+def _message(body: Any) -> str:
+    """Shopify's REST-style error body: {"errors": "..."} or {"errors": [...]}."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return str(errors or "")
 
 
 def throttled_wait(cost: dict[str, Any]) -> float | None:
@@ -87,21 +47,24 @@ class ShopifyClient:
         session: requests.Session | None = None,
         api_base: str = "",
     ):
-        base = api_base.rstrip("/") or f"https://{shop}"
-        self.url = f"{base}/admin/api/{API_VERSION}/graphql.json"
+        self.http = ChannelHTTPClient(
+            NAME,
+            api_base.rstrip("/") or f"https://{shop}",
+            error_message=_message,
+            headers={"X-Shopify-Access-Token": access_token},
+            session=session or retrying_session(),
+        )
         self.access_token = access_token
-        self.session = session or _session()
         self.throttle_status: dict[str, Any] = {}  # the bucket as the last answer left it
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The `data` of the answer; raises on top-level `errors`."""
         if not self.access_token:
             raise ChannelAuthError("no access token: install the app in the shop", channel=NAME)
-        body = _post(
-            self.session,
-            self.url,
+        body = self.http.json(
+            "POST",
+            f"/admin/api/{API_VERSION}/graphql.json",
             json={"query": query, "variables": variables or {}},
-            headers={"X-Shopify-Access-Token": self.access_token},
         )
         if not isinstance(body, dict):
             raise ChannelResponseError(
@@ -125,9 +88,12 @@ class ShopifyClient:
 
 def exchange_code(shop: str, client_id: str, client_secret: str, code: str) -> dict[str, Any]:
     """OAuth authorization code grant: the code -> an offline access token and its scopes."""
-    body = _post(
-        _session(),
-        f"https://{shop}/admin/oauth/access_token",
+    http = ChannelHTTPClient(
+        NAME, f"https://{shop}", error_message=_message, session=retrying_session()
+    )
+    body = http.json(
+        "POST",
+        "/admin/oauth/access_token",
         json={"client_id": client_id, "client_secret": client_secret, "code": code},
     )
     if not isinstance(body, dict) or not body.get("access_token"):

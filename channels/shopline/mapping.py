@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder
-from channels.money import minor_units
+from channels.lenient import amount, sku_and_quantity
 from channels.shopline.units import CASH_ON_DELIVERY, EVENT_STATUSES, FINANCIAL_STATUSES
 from shipflow.domain import Address, PickupPoint
 
@@ -60,7 +60,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         customer_phone=raw.get("phone") or customer.get("phone") or shipping.get("phone") or "",
         language=language(raw.get("customer_locale")),
         paid=paid and not cod,
-        cash_on_delivery=_amount(total, currency, "total_price", problems) if cod else 0,
+        cash_on_delivery=amount(total, currency, "total_price", problems) if cod else 0,
         cancelled=bool(raw.get("cancelled_at")) or refunded,
         shipping_method=_shipping_method(raw.get("shipping_lines")),
         pickup_point=pickup,
@@ -135,37 +135,19 @@ def _lines(items: Any, currency: str, problems: list[str]) -> list[InboundLine]:
     lines = []
     for index, item in enumerate(items):
         where = f"line_items[{index}]"
-        sku = item.get("sku") or ""
-        if not sku:
-            problems.append(f"{where}.sku missing")
-        try:
-            quantity = int(item["quantity"])
-        except (KeyError, TypeError, ValueError):
-            problems.append(f"{where}.quantity missing or not a number")
-            quantity = 0
+        sku, quantity = sku_and_quantity(item, where, problems)
         grams = item.get("grams")
         lines.append(
             InboundLine(
                 sku=sku,
                 quantity=quantity,
-                unit_price=_amount(item.get("price"), currency, f"{where}.price", problems),
+                unit_price=amount(item.get("price"), currency, f"{where}.price", problems),
                 name=item.get("title") or item.get("name") or "",
                 weight_g=round(grams) if isinstance(grams, int | float) and grams > 0 else None,
                 source_line_id=str(item.get("id") or ""),
             )
         )
     return lines
-
-
-def _amount(value: Any, currency: str, where: str, problems: list[str]) -> int:
-    if value in (None, ""):
-        problems.append(f"{where} missing")
-        return 0
-    try:
-        return minor_units(value, currency)
-    except ValueError as exc:
-        problems.append(f"{where}: {exc}")
-        return 0
 
 
 def _shipping_method(shipping_lines: Any) -> str:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
-from channels.money import major_units, minor_units
+from channels.lenient import amount, sku_and_quantity
+from channels.money import major_units
 from channels.woocommerce.units import (
     CASH_ON_DELIVERY,
     LANGUAGE_META_KEY,
@@ -73,7 +74,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         customer_phone=billing.get("phone") or ship_to.phone,
         language=meta_value(raw.get("meta_data"), LANGUAGE_META_KEY) or "en",
         paid=state.paid and not cod,
-        cash_on_delivery=_amount(raw.get("total"), currency, "total", problems) if cod else 0,
+        cash_on_delivery=amount(raw.get("total"), currency, "total", problems) if cod else 0,
         cancelled=state.cancelled,
         shipping_method=_shipping_method(raw.get("shipping_lines"), problems),
         problems=tuple(problems),
@@ -148,36 +149,17 @@ def _lines(items: Any, currency: str, problems: list[str]) -> list[InboundLine]:
     lines = []
     for index, item in enumerate(items):
         where = f"line_items[{index}]"
-        sku = item.get("sku") or ""
-        if not sku:
-            problems.append(f"{where}.sku missing")
-        try:
-            quantity = int(item["quantity"])
-        except (KeyError, TypeError, ValueError):
-            problems.append(f"{where}.quantity missing or not a number")
-            quantity = 0
+        sku, quantity = sku_and_quantity(item, where, problems)
         lines.append(
             InboundLine(
                 sku=sku,
                 quantity=quantity,
-                unit_price=_amount(item.get("price"), currency, f"{where}.price", problems),
+                unit_price=amount(item.get("price"), currency, f"{where}.price", problems),
                 name=item.get("name") or "",
                 source_line_id=str(item.get("id") or ""),
             )
         )
     return lines
-
-
-def _amount(value: Any, currency: str, where: str, problems: list[str]) -> int:
-    """`price` is documented as a string but sent as a number ("price": 12): read both."""
-    if value in (None, ""):
-        problems.append(f"{where} missing")
-        return 0
-    try:
-        return minor_units(value, currency)
-    except ValueError as exc:
-        problems.append(f"{where}: {exc}")
-        return 0
 
 
 def _time(raw: dict[str, Any], field: str, problems: list[str]) -> datetime | None:
