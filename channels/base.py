@@ -209,6 +209,16 @@ class Refund:
     lines: tuple[tuple[str, int], ...] = ()
     note: str = ""
 
+    @property
+    def marker(self) -> str:
+        """Written into the refund's note on platforms that take no idempotency key, so a
+        repeated request finds the refund it made."""
+        return f"[shipflow {self.idempotency_key}]"
+
+    @property
+    def marked_note(self) -> str:
+        return " ".join(filter(None, (self.note, self.marker)))
+
 
 class OrderSource:
     """Base class of every channel. Subclasses set `name`, `capabilities` and override the

@@ -219,11 +219,16 @@ def shop_origins(session: Session, brand_code: str) -> set[str]:
 
 def refunds_in_shop(session: Session, order: Order, settings: Settings) -> bool:
     """Whether a received return of `order` is refunded through its shop: the order came
-    from a connected shop whose account opts in (`brands[].channels[].refunds`)."""
+    from a connected shop whose account opts in (`brands[].channels[].refunds`) and whose
+    platform can refund (else the signed store webhook tells the brand's own system)."""
     if order.source_account is None:
         return False
     found = account_and_brand_code(session, ChannelAccount, order.source_account)
     if found is None or not found[0].enabled:
         return False
     config = account_config(settings, found[1], found[0].code)
-    return config is not None and config.refunds
+    return (
+        config is not None
+        and config.refunds
+        and Capability.REFUNDS in get_source_class(found[0].channel).capabilities
+    )

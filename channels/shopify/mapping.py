@@ -304,11 +304,6 @@ def refund_line_items(refund: Refund) -> list[dict[str, Any]]:
     ]
 
 
-def refund_marker(refund: Refund) -> str:
-    """Written into the refund's note, so a repeated request finds the refund it made."""
-    return f"[shipflow {refund.idempotency_key}]"
-
-
 def refund_input(refund: Refund, order_gid: str, suggested: list[dict[str, Any]]) -> dict:
     """`RefundInput` of `refundCreate`: our amount taken from the transactions Shopify
     suggests (`suggestedRefund.suggestedTransactions`), each at most its suggested amount."""
@@ -334,10 +329,9 @@ def refund_input(refund: Refund, order_gid: str, suggested: list[dict[str, Any]]
             f"the order's transactions cover {refund.amount - remaining} of {refund.amount} "
             f"{refund.currency} minor units"
         )
-    note = " ".join(filter(None, (refund.note, refund_marker(refund))))
     return {
         "orderId": order_gid,
-        "note": note,
+        "note": refund.marked_note,
         "notify": True,
         "refundLineItems": refund_line_items(refund),
         "transactions": transactions,

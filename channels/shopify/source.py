@@ -221,7 +221,7 @@ class ShopifyOrderSource(OrderSource):
             {"id": order_gid, "refundLineItems": mapping.refund_line_items(refund)},
         )
         order = data.get("order") or {}
-        marker = mapping.refund_marker(refund)
+        marker = refund.marker
         for earlier in order.get("refunds") or ():
             if marker in (earlier.get("note") or ""):
                 return earlier["id"]

@@ -56,6 +56,13 @@ class ShoplineClient:
             "POST", f"/fulfillments/{fulfillment_id}/{order_id}/events/create.json", json=body
         )
 
+    def refunds(self, order_id: str) -> list[dict[str, Any]]:
+        return _field(self.http.json("GET", f"/orders/{order_id}/refunds.json"), "refunds")
+
+    def add_refund(self, body: dict[str, Any]) -> dict[str, Any]:
+        """ "Order refund" answers the refund inside `data`."""
+        return _field(self.http.json("POST", "/order/refund.json", json=body), "data")
+
     def webhooks(self) -> list[dict[str, Any]]:
         return _field(self.http.json("GET", "/webhooks.json"), "webhooks")
 

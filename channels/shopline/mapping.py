@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder
+from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
 from channels.lenient import amount, sku_and_quantity
+from channels.money import major_units
 from channels.shopline.units import CASH_ON_DELIVERY, EVENT_STATUSES, FINANCIAL_STATUSES
 from shipflow.domain import Address, PickupPoint
 
@@ -191,6 +192,24 @@ def event_json(event: FulfilmentEvent) -> dict[str, Any] | None:
     if event.estimated_delivery is not None:
         body["estimated_delivery_at"] = event.estimated_delivery.isoformat()
     return body
+
+
+def refund_json(refund: Refund) -> dict[str, Any]:
+    """ "Order refund": the returned lines (`type` Returned; stock left to the warehouse)
+    and one transaction of our amount in the order's currency, the customer told."""
+    return {
+        "order_id": refund.source_order_id,
+        "currency": refund.currency,
+        "note": refund.marked_note,
+        "notify": True,
+        "refund_line_items": [
+            {"line_item_id": line_id, "quantity": quantity, "type": "Returned"}
+            for line_id, quantity in refund.lines
+        ],
+        "transactions": [
+            {"amount": major_units(refund.amount, refund.currency), "currency": refund.currency}
+        ],
+    }
 
 
 def error_message(body: Any) -> str:

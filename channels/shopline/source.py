@@ -1,6 +1,6 @@
 """SHOPLINE (the SHOPLINE Open Platform: developer.shopline.com, stores at
 `{handle}.myshopline.com`) as an `OrderSource`: signed webhooks in, orders listed by update
-time, fulfilments and their events written back through the Admin REST API.
+time, fulfilments, their events and refunds written back through the Admin REST API.
 
 The account's `shop` is the store's domain (`acme.myshopline.com`); its credentials are the
 app's `access_token` and `app_secret` (the key of the webhooks' HMAC)."""
@@ -23,6 +23,7 @@ from channels.base import (
     InboundOrder,
     OrderPage,
     OrderSource,
+    Refund,
     ShopNotice,
     Topic,
     WebhookRequest,
@@ -57,6 +58,7 @@ class ShoplineOrderSource(OrderSource):
             Capability.FULFILMENTS,
             Capability.TRACKING_EVENTS,
             Capability.WEBHOOK_SUBSCRIPTIONS,
+            Capability.REFUNDS,
         }
     )
 
@@ -174,6 +176,16 @@ class ShoplineOrderSource(OrderSource):
                 channel=self.name,
             )
         self.client.add_fulfillment_event(fulfillment_id, event.source_order_id, body)
+
+    def write_refund(self, refund: Refund) -> str:
+        """ "Order refund" of the returned lines; SHOPLINE takes no idempotency key, so the
+        note carries ours and a repeated call finds the refund it made. Returns its id."""
+        marker = refund.marker
+        for earlier in self.client.refunds(refund.source_order_id):
+            if marker in (earlier.get("note") or ""):
+                return str(earlier["id"])
+        created = self.client.add_refund(mapping.refund_json(refund))
+        return str(created["id"])
 
     def _fulfillment_id(self, order_id: str, tracking_number: str) -> str:
         for existing in self.client.fulfillments(order_id):

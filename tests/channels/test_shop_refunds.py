@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from channels.base import Capability
+from channels.sandbox import SandboxOrderSource
 from shipflow.config import parse_settings
 from shipflow.domain import Status
 from shipflow.returns.service import on_return_shipment_status
@@ -16,10 +18,17 @@ from tests.channels.conftest import brand_of, channel_config, shop_order
 from tests.channels.test_shop_orders import send
 
 
+STORE_WEBHOOK = "https://tb-store.example/hooks/returns"
+
+
 @pytest.fixture
 def settings(database_url):
     raw = channel_config(database_url)
-    brand_of(raw, "tb")["channels"][0]["refunds"] = True
+    brand = brand_of(raw, "tb")
+    brand["channels"][0]["refunds"] = True
+    brand.setdefault("returns", {}).update(
+        store_webhook_url=STORE_WEBHOOK, store_webhook_secret="tb-store-secret"
+    )
     return parse_settings(raw, "test config", environ={})
 
 
@@ -82,3 +91,22 @@ def test_without_opting_in_the_shop_is_not_asked(client, runtime, jobs, selling)
     with runtime.sessions() as session:
         assert session.get_one(ReturnRequestRow, return_id).status == "received"
         assert "shop.refund" not in session.scalars(select(OutboxMessage.topic)).all()
+
+
+def test_a_platform_that_cannot_refund_falls_back_to_the_store_webhook(
+    client, runtime, jobs, selling, monkeypatch
+):
+    """Opted in, but the shop's platform offers no refund: the signed store webhook goes."""
+    monkeypatch.setattr(
+        SandboxOrderSource, "capabilities", frozenset(Capability) - {Capability.REFUNDS}
+    )
+    send(client, selling["tb"], shop_order(), "orders/create")
+    jobs.drain()
+    receive_return(runtime, selling["tb"].id)
+
+    with runtime.sessions() as session:
+        messages = session.scalars(select(OutboxMessage)).all()
+    topics = [m.topic for m in messages]
+    assert "shop.refund" not in topics
+    [hook] = [m for m in messages if m.topic == "store.webhook"]
+    assert (hook.payload["url"], hook.payload["event"]) == (STORE_WEBHOOK, "return.received")

@@ -16,6 +16,7 @@ import responses
 from responses import matchers
 
 from channels.base import (
+    Capability,
     ChannelAccount,
     ChannelAuthError,
     ChannelRateLimited,
@@ -24,6 +25,7 @@ from channels.base import (
     FulfilmentEvent,
     InboundLine,
     InboundOrder,
+    Refund,
     Topic,
     WebhookRequest,
     WebhookSignatureError,
@@ -555,3 +557,42 @@ def test_an_event_before_its_fulfillment_says_so() -> None:
     responses.get(f"{ORDER_API}/fulfillments.json", json={"fulfillments": []})
     with pytest.raises(ChannelResponseError, match="write the fulfilment first"):
         source().write_tracking_event(event(Status.DELIVERED, ref=""))
+
+
+# --- refunds ------------------------------------------------------------------------------
+
+REFUND = Refund(
+    source_order_id="21050224312121887324667162",
+    amount=129000,
+    currency="TWD",
+    idempotency_key="shop-refund-r-1",
+    lines=(("417", 1),),
+    note="Return r-1 received",
+)
+
+
+@responses.activate
+def test_write_refund_posts_the_returned_lines_and_amount() -> None:
+    responses.get(f"{ORDER_API}/refunds.json", json={"refunds": []})
+    post = responses.post(f"{API}/order/refund.json", json=fixture("refund.json"))
+    assert source().write_refund(REFUND) == "5144142"
+    assert json.loads(post.calls[0].request.body) == {
+        "order_id": "21050224312121887324667162",
+        "currency": "TWD",
+        "note": "Return r-1 received [shipflow shop-refund-r-1]",
+        "notify": True,
+        "refund_line_items": [{"line_item_id": "417", "quantity": 1, "type": "Returned"}],
+        "transactions": [{"amount": "1290.00", "currency": "TWD"}],
+    }
+
+
+@responses.activate
+def test_write_refund_repeated_finds_the_first() -> None:
+    made = fixture("refund.json")["data"]
+    responses.get(f"{ORDER_API}/refunds.json", json={"refunds": [made]})
+    assert source().write_refund(REFUND) == "5144142"
+    assert len(responses.calls) == 1
+
+
+def test_shopline_declares_refunds() -> None:
+    assert source().supports(Capability.REFUNDS)
