@@ -17,7 +17,6 @@ from shipflow.store.postpurchase_models import ReturnItemRow, ReturnRequestRow
 from tests.channels.conftest import brand_of, channel_config, shop_order
 from tests.channels.test_shop_orders import send
 
-
 STORE_WEBHOOK = "https://tb-store.example/hooks/returns"
 
 
