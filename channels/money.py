@@ -30,3 +30,19 @@ def major_units(amount: int, currency: str) -> str:
     """1999 USD -> "19.99"; 1200 JPY -> "1200": what platforms take in request bodies."""
     places = digits(currency)
     return f"{Decimal(amount).scaleb(-places):.{places}f}"
+
+
+def take_from(amount: int, available: list[int]) -> list[int]:
+    """How much of `amount` to take from each source in turn, each at most what it has
+    (a refund spread over the order's payments): [2000, 500] for 2500 from [2000, 1000].
+    Raises ValueError when the sources do not cover it."""
+    taken, remaining = [], amount
+    for have in available:
+        take = min(remaining, have)
+        if take <= 0:
+            break
+        taken.append(take)
+        remaining -= take
+    if remaining > 0:
+        raise ValueError(f"the order's payments cover {amount - remaining} of {amount} minor units")
+    return taken

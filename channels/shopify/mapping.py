@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
-from channels.money import major_units, minor_units
+from channels.money import major_units, minor_units, take_from
 from channels.shopify.units import (
     CASH_ON_DELIVERY_GATEWAYS,
     NO_POSTAL_CODE,
@@ -307,28 +307,20 @@ def refund_line_items(refund: Refund) -> list[dict[str, Any]]:
 def refund_input(refund: Refund, order_gid: str, suggested: list[dict[str, Any]]) -> dict:
     """`RefundInput` of `refundCreate`: our amount taken from the transactions Shopify
     suggests (`suggestedRefund.suggestedTransactions`), each at most its suggested amount."""
-    remaining = refund.amount
-    transactions = []
-    for suggestion in suggested:
-        available = minor_units(suggestion["amountSet"]["shopMoney"]["amount"], refund.currency)
-        take = min(remaining, available)
-        if take <= 0:
-            break
-        transactions.append(
-            {
-                "orderId": order_gid,
-                "parentId": suggestion["parentTransaction"]["id"],
-                "gateway": suggestion["gateway"],
-                "kind": "REFUND",
-                "amount": major_units(take, refund.currency),
-            }
-        )
-        remaining -= take
-    if remaining > 0:
-        raise ValueError(
-            f"the order's transactions cover {refund.amount - remaining} of {refund.amount} "
-            f"{refund.currency} minor units"
-        )
+    takes = take_from(
+        refund.amount,
+        [minor_units(s["amountSet"]["shopMoney"]["amount"], refund.currency) for s in suggested],
+    )
+    transactions = [
+        {
+            "orderId": order_gid,
+            "parentId": suggestion["parentTransaction"]["id"],
+            "gateway": suggestion["gateway"],
+            "kind": "REFUND",
+            "amount": major_units(take, refund.currency),
+        }
+        for suggestion, take in zip(suggested, takes, strict=False)
+    ]
     return {
         "orderId": order_gid,
         "note": refund.marked_note,

@@ -59,6 +59,11 @@ class ShoplineClient:
     def refunds(self, order_id: str) -> list[dict[str, Any]]:
         return _field(self.http.json("GET", f"/orders/{order_id}/refunds.json"), "refunds")
 
+    def refund_trial(self, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """ "Refund trial calculation": what SHOPLINE would refund, and from which payments."""
+        answer = self.http.json("POST", f"/orders/{order_id}/refunds/calculate.json", json=body)
+        return _field(answer, "refund")
+
     def add_refund(self, body: dict[str, Any]) -> dict[str, Any]:
         """ "Order refund" answers the refund inside `data`."""
         return _field(self.http.json("POST", "/order/refund.json", json=body), "data")

@@ -12,7 +12,7 @@ from typing import Any
 
 from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
 from channels.lenient import amount, sku_and_quantity
-from channels.money import major_units
+from channels.money import major_units, minor_units, take_from
 from channels.shopline.units import CASH_ON_DELIVERY, EVENT_STATUSES, FINANCIAL_STATUSES
 from shipflow.domain import Address, PickupPoint
 
@@ -194,20 +194,38 @@ def event_json(event: FulfilmentEvent) -> dict[str, Any] | None:
     return body
 
 
-def refund_json(refund: Refund) -> dict[str, Any]:
-    """ "Order refund": the returned lines (`type` Returned; stock left to the warehouse)
-    and one transaction of our amount in the order's currency, the customer told."""
+def refund_lines(refund: Refund) -> list[dict[str, Any]]:
+    """The returned lines (`type` Returned), stock left to the warehouse."""
+    return [
+        {"line_item_id": line_id, "quantity": quantity, "type": "Returned"}
+        for line_id, quantity in refund.lines
+    ]
+
+
+def refund_json(refund: Refund, suggested: list[dict[str, Any]]) -> dict[str, Any]:
+    """ "Order refund": our amount taken from the payments the refund trial suggests
+    (its `transactons`, as SHOPLINE spells them), each at most its `maximum_refundable`,
+    back the way it was paid (`type` true); the customer told."""
+    takes = take_from(
+        refund.amount,
+        [minor_units(s["maximum_refundable"], refund.currency) for s in suggested],
+    )
     return {
         "order_id": refund.source_order_id,
         "currency": refund.currency,
         "note": refund.marked_note,
         "notify": True,
-        "refund_line_items": [
-            {"line_item_id": line_id, "quantity": quantity, "type": "Returned"}
-            for line_id, quantity in refund.lines
-        ],
+        "refund_line_items": refund_lines(refund),
         "transactions": [
-            {"amount": major_units(refund.amount, refund.currency), "currency": refund.currency}
+            {
+                "id": suggestion["parent_id"],
+                "gateway": suggestion["gateway"],
+                "kind": "refund",
+                "type": True,
+                "amount": major_units(take, refund.currency),
+                "currency": refund.currency,
+            }
+            for suggestion, take in zip(suggested, takes, strict=False)
         ],
     }
 

@@ -178,13 +178,24 @@ class ShoplineOrderSource(OrderSource):
         self.client.add_fulfillment_event(fulfillment_id, event.source_order_id, body)
 
     def write_refund(self, refund: Refund) -> str:
-        """ "Order refund" of the returned lines; SHOPLINE takes no idempotency key, so the
-        note carries ours and a repeated call finds the refund it made. Returns its id."""
+        """ "Order refund" of the returned lines from the payments the refund trial names;
+        SHOPLINE takes no idempotency key, so the note carries ours and a repeated call
+        finds the refund it made. Returns its id."""
         marker = refund.marker
         for earlier in self.client.refunds(refund.source_order_id):
             if marker in (earlier.get("note") or ""):
                 return str(earlier["id"])
-        created = self.client.add_refund(mapping.refund_json(refund))
+        trial = self.client.refund_trial(
+            refund.source_order_id,
+            {"currency": refund.currency, "refund_line_items": mapping.refund_lines(refund)},
+        )
+        try:
+            body = mapping.refund_json(refund, trial.get("transactons") or [])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ChannelResponseError(
+                f"cannot refund order {refund.source_order_id}: {exc}", channel=self.name
+            ) from exc
+        created = self.client.add_refund(body)
         return str(created["id"])
 
     def _fulfillment_id(self, order_id: str, tracking_number: str) -> str:

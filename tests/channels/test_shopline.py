@@ -572,18 +572,51 @@ REFUND = Refund(
 
 
 @responses.activate
-def test_write_refund_posts_the_returned_lines_and_amount() -> None:
+def test_write_refund_takes_the_amount_from_the_suggested_payments() -> None:
     responses.get(f"{ORDER_API}/refunds.json", json={"refunds": []})
+    trial = responses.post(f"{ORDER_API}/refunds/calculate.json", json=fixture("refund_trial.json"))
     post = responses.post(f"{API}/order/refund.json", json=fixture("refund.json"))
     assert source().write_refund(REFUND) == "5144142"
+    assert json.loads(trial.calls[0].request.body) == {
+        "currency": "TWD",
+        "refund_line_items": [{"line_item_id": "417", "quantity": 1, "type": "Returned"}],
+    }
     assert json.loads(post.calls[0].request.body) == {
         "order_id": "21050224312121887324667162",
         "currency": "TWD",
         "note": "Return r-1 received [shipflow shop-refund-r-1]",
         "notify": True,
         "refund_line_items": [{"line_item_id": "417", "quantity": 1, "type": "Returned"}],
-        "transactions": [{"amount": "1290.00", "currency": "TWD"}],
+        "transactions": [
+            {
+                "id": "26056836827909126061559008",
+                "gateway": "bogus",
+                "kind": "refund",
+                "type": True,
+                "amount": "1000.00",
+                "currency": "TWD",
+            },
+            {
+                "id": "26056836827909126061559009",
+                "gateway": "SLpayments",
+                "kind": "refund",
+                "type": True,
+                "amount": "290.00",
+                "currency": "TWD",
+            },
+        ],
     }
+
+
+@responses.activate
+def test_a_refund_the_payments_cannot_cover_is_refused_before_posting() -> None:
+    trial = fixture("refund_trial.json")
+    del trial["refund"]["transactons"][1]
+    responses.get(f"{ORDER_API}/refunds.json", json={"refunds": []})
+    responses.post(f"{ORDER_API}/refunds/calculate.json", json=trial)
+    with pytest.raises(ChannelResponseError, match="cover 100000 of 129000"):
+        source().write_refund(REFUND)
+    assert [c.request.method for c in responses.calls] == ["GET", "POST"]
 
 
 @responses.activate
