@@ -36,6 +36,7 @@ from channels.base import (
     Refund,
     Topic,
 )
+from shipflow import pickup_points
 from shipflow.allocation.service import NotAllocated
 from shipflow.channel_accounts import Shop, UnknownChannelAccount, disable_account, load_shop
 from shipflow.delays.alerts import raise_alert
@@ -184,14 +185,22 @@ def _details(shop: Shop, inbound: InboundOrder) -> dict[str, Any]:
 
 
 def _changed(order: Order, inbound: InboundOrder) -> bool:
+    """The address, the lines or the pickup point differ from what the order holds."""
     lines = [(line.sku, line.quantity) for line in order.lines]
-    return ship_to_of(inbound) != {**(order.ship_to or {})} or lines != [
-        (line.sku, line.quantity) for line in inbound.lines
-    ]
+    return (
+        ship_to_of(inbound) != {**(order.ship_to or {})}
+        or lines != [(line.sku, line.quantity) for line in inbound.lines]
+        or _pickup_json(inbound) != order.pickup_point
+    )
+
+
+def _pickup_json(inbound: InboundOrder) -> dict[str, Any] | None:
+    return pickup_points.as_json(inbound.pickup_point) if inbound.pickup_point else None
 
 
 def _replace_contents(order: Order, inbound: InboundOrder) -> None:
     order.ship_to = ship_to_of(inbound)
+    order.pickup_point = _pickup_json(inbound)
     order.lines = [
         OrderLine(
             position=i,

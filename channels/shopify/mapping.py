@@ -18,9 +18,12 @@ from channels.shopify.units import (
     CASH_ON_DELIVERY_GATEWAYS,
     NO_POSTAL_CODE,
     PAID,
+    PICK_UP,
+    PICKUP_POINT,
+    SHOP_LOCATION,
     grams,
 )
-from shipflow.domain import Address
+from shipflow.domain import Address, PickupPoint
 
 T = TypeVar("T")
 GID_PREFIX = "gid://shopify/"
@@ -238,8 +241,47 @@ def order_from_graphql(node: Any) -> InboundOrder:
         cash_on_delivery=cash_on_delivery,
         cancelled=node.get("cancelledAt") is not None,
         shipping_method=shipping.get("code") or shipping.get("title") or "",
+        pickup_point=pickup_point(node),
         location_id=legacy_id(location["id"]) if location.get("id") else "",
         problems=tuple(read.problems),
+    )
+
+
+def pickup_point(node: dict[str, Any]) -> PickupPoint | None:
+    """The place the customer chose to collect the order at checkout, from its first
+    fulfillment order (`deliveryMethod.methodType` PICKUP_POINT or PICK_UP): the point's
+    `serviceCode`, else the shipping line's `code`; its name as presented at checkout; the
+    carrier network from the shipping line's `source`; the address from `destination`
+    (a PICK_UP names the shop's own `destination.location`)."""
+    orders = (node.get("fulfillmentOrders") or {}).get("nodes") or [{}]
+    method = orders[0].get("deliveryMethod") or {}
+    destination = orders[0].get("destination") or {}
+    shipping = node.get("shippingLine") or {}
+    kind = method.get("methodType")
+    if kind not in (PICKUP_POINT, PICK_UP):
+        return None
+    address = Address(
+        country=destination.get("countryCode") or "",
+        postal_code=destination.get("zip") or "",
+        city=destination.get("city") or "",
+        state=destination.get("province") or "",
+        line1=destination.get("address1") or "",
+        line2=destination.get("address2") or "",
+        residential=False,
+    )
+    if kind == PICK_UP:
+        location = destination.get("location") or {}
+        return PickupPoint(
+            id=legacy_id(location.get("id") or ""),
+            name=location.get("name") or method.get("presentedName") or "",
+            network=SHOP_LOCATION,
+            address=address,
+        )
+    return PickupPoint(
+        id=method.get("serviceCode") or shipping.get("code") or "",
+        name=method.get("presentedName") or shipping.get("title") or "",
+        network=shipping.get("source") or "",
+        address=address,
     )
 
 

@@ -7,8 +7,14 @@ ORDER_FIELDS = """
   totalOutstandingSet { shopMoney { amount currencyCode } }
   customer { displayName }
   shippingAddress { name company address1 address2 city provinceCode zip countryCodeV2 phone }
-  shippingLine { code title }
+  shippingLine { code title source }
   retailLocation { id }
+  fulfillmentOrders(first: 1) {
+    nodes {
+      deliveryMethod { methodType presentedName serviceCode }
+      destination { address1 address2 city province zip countryCode location { id name } }
+    }
+  }
   lineItems(first: 20) {
     pageInfo { hasNextPage }
     nodes {
@@ -20,7 +26,8 @@ ORDER_FIELDS = """
 """
 
 # A query may cost at most 1,000 points (shopify.dev/docs/apps/build/apis/graphql-admin/
-# rate-limits): an order of ORDER_FIELDS costs 149 (20 lines), so pages hold 6 orders (896).
+# rate-limits): an order of ORDER_FIELDS costs 155 (20 lines, its first fulfillment order), so
+# pages hold 6 orders (932).
 LINES_PER_ORDER = 20
 ORDERS_PER_PAGE = 6
 

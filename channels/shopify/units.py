@@ -83,5 +83,11 @@ def grams(value: str | int | float, unit: str) -> int:
         raise ValueError(f"weight {value!r} {unit!r} unreadable") from None
 
 
+# `DeliveryMethodType` values whose parcel the customer collects: at a pickup point (a
+# locker, a convenience store) or at one of the shop's own locations.
+PICKUP_POINT = "PICKUP_POINT"
+PICK_UP = "PICK_UP"
+SHOP_LOCATION = "shop location"  # `PickupPoint.network` of a PICK_UP at the shop's location
+
 # Countries whose addresses have no postal code: a missing `zip` there is not a problem.
 NO_POSTAL_CODE = frozenset({"HK", "MO", "AE", "QA", "JM", "BS", "FJ"})

@@ -13,7 +13,12 @@ from typing import Any
 from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
 from channels.lenient import amount, sku_and_quantity
 from channels.money import major_units, minor_units, take_from
-from channels.shopline.units import CASH_ON_DELIVERY, EVENT_STATUSES, FINANCIAL_STATUSES
+from channels.shopline.units import (
+    CASH_ON_DELIVERY,
+    EVENT_STATUSES,
+    FINANCIAL_STATUSES,
+    store_chain,
+)
 from shipflow.domain import Address, PickupPoint
 
 REQUIRED_ADDRESS = ("address1", "city", "zip", "country_code")
@@ -42,7 +47,8 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
     if not currency:
         problems.append("currency missing")
     shipping = raw.get("shipping_address") or {}
-    pickup = pickup_point(shipping)
+    method = _shipping_method(raw.get("shipping_lines"))
+    pickup = pickup_point(shipping, method)
     paid, refunded = _financial(raw.get("financial_status"), problems)
     cod = CASH_ON_DELIVERY in (raw.get("payment_gateway_names") or ())
     total = raw.get("current_total_price") or raw.get("total_price")
@@ -63,7 +69,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         paid=paid and not cod,
         cash_on_delivery=amount(total, currency, "total_price", problems) if cod else 0,
         cancelled=bool(raw.get("cancelled_at")) or refunded,
-        shipping_method=_shipping_method(raw.get("shipping_lines")),
+        shipping_method=method,
         pickup_point=pickup,
         location_id=next(
             (str(i["location_id"]) for i in raw.get("line_items") or () if i.get("location_id")),
@@ -73,13 +79,17 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
     )
 
 
-def pickup_point(shipping: dict[str, Any]) -> PickupPoint | None:
-    """The convenience store of a Taiwan "Deliver to Store" order (the chain is in the
-    checkout's shipping line, not in the address)."""
+def pickup_point(shipping: dict[str, Any], shipping_method: str) -> PickupPoint | None:
+    """The convenience store of a Taiwan "Deliver to Store" order; its chain from the
+    checkout's shipping method (the address does not name it)."""
     code = shipping.get("delivery_store_code")
     if not code:
         return None
-    return PickupPoint(id=str(code), name=shipping.get("delivery_store_name") or "")
+    return PickupPoint(
+        id=str(code),
+        name=shipping.get("delivery_store_name") or "",
+        network=store_chain(shipping_method),
+    )
 
 
 def language(locale: Any) -> str:

@@ -44,3 +44,19 @@ EVENT_STATUSES = {
     Status.RETURNING_TO_SENDER: "failure",
     Status.RETURNED_TO_SENDER: "failure",
 }
+
+# A convenience-store chain as the checkout's shipping line names it (SHOPLINE's store
+# pickup gives the store in `shipping_address.delivery_store_*` but the chain only in the
+# shipping method the merchant configured: "7-11 超商取貨付款", "全家取貨"), as
+# `PickupPoint.network` names it (the same names as the ECPay carrier's).
+STORE_CHAINS = (
+    ("7-ELEVEN", ("7-eleven", "7-11", "統一超商")),
+    ("FamilyMart", ("familymart", "family mart", "全家")),
+    ("Hi-Life", ("hi-life", "hilife", "萊爾富")),
+    ("OK mart", ("ok mart", "okmart", "ok超商")),
+)
+
+
+def store_chain(shipping_method: str) -> str:
+    text = shipping_method.casefold()
+    return next((chain for chain, words in STORE_CHAINS if any(w in text for w in words)), "")

@@ -9,7 +9,7 @@ import pytest
 
 from channels.base import InboundLine, InboundOrder
 from channels.shopify import mapping
-from shipflow.domain import Address
+from shipflow.domain import Address, PickupPoint
 from tests.channels.shopify_fixtures import fixture
 
 EST = timezone(timedelta(hours=-5))
@@ -361,3 +361,78 @@ def test_webhook_and_listing_of_one_order_share_its_id():
 def test_a_payload_without_an_order_id_is_not_an_order(payload):
     with pytest.raises(ValueError, match="not a Shopify order"):
         mapping.order_from_webhook(payload)
+
+
+def with_delivery(method: dict, destination: dict, shipping_line: dict | None = None):
+    """Order #1001 with its fulfillment order's `deliveryMethod` and `destination` as the
+    GraphQL Admin API 2025-10 documents them (objects DeliveryMethod,
+    FulfillmentOrderDestination; enum DeliveryMethodType)."""
+    node = graphql_node(0)
+    node["fulfillmentOrders"]["nodes"][0].update(deliveryMethod=method, destination=destination)
+    if shipping_line is not None:
+        node["shippingLine"] = shipping_line
+    return node
+
+
+LOCKER_DESTINATION = {
+    "address1": "No. 100, Section 5, Xinyi Road",
+    "address2": None,
+    "city": "Taipei City",
+    "province": "Taipei City",
+    "zip": "110",
+    "countryCode": "TW",
+    "location": None,
+}
+
+
+def test_a_pickup_point_chosen_at_checkout():
+    node = with_delivery(
+        {
+            "methodType": "PICKUP_POINT",
+            "presentedName": "7-ELEVEN 信義門市",
+            "serviceCode": "131386",
+        },
+        LOCKER_DESTINATION,
+        {"code": "131386", "title": "7-ELEVEN 信義門市", "source": "tw-cvs-pickup"},
+    )
+    assert mapping.order_from_graphql(node).pickup_point == PickupPoint(
+        id="131386",
+        name="7-ELEVEN 信義門市",
+        network="tw-cvs-pickup",
+        address=Address(
+            country="TW",
+            postal_code="110",
+            city="Taipei City",
+            state="Taipei City",
+            line1="No. 100, Section 5, Xinyi Road",
+            residential=False,
+        ),
+    )
+
+
+def test_a_pickup_point_without_a_service_code_is_named_by_the_shipping_line_code():
+    node = with_delivery(
+        {"methodType": "PICKUP_POINT", "presentedName": None, "serviceCode": None},
+        LOCKER_DESTINATION,
+        {"code": "PUDO-4410", "title": "Locker Xinyi", "source": "pudo"},
+    )
+    point = mapping.order_from_graphql(node).pickup_point
+    assert (point.id, point.name, point.network) == ("PUDO-4410", "Locker Xinyi", "pudo")
+
+
+def test_a_pick_up_at_the_shops_own_location():
+    node = with_delivery(
+        {"methodType": "PICK_UP", "presentedName": "Pickup at Daan store", "serviceCode": None},
+        {
+            **LOCKER_DESTINATION,
+            "location": {"id": "gid://shopify/Location/905684977", "name": "Daan store"},
+        },
+    )
+    point = mapping.order_from_graphql(node).pickup_point
+    assert (point.id, point.name, point.network) == ("905684977", "Daan store", "shop location")
+
+
+@pytest.mark.parametrize("method_type", ["SHIPPING", "LOCAL", "NONE"])
+def test_other_delivery_methods_have_no_pickup_point(method_type):
+    node = with_delivery({"methodType": method_type}, LOCKER_DESTINATION)
+    assert mapping.order_from_graphql(node).pickup_point is None

@@ -221,7 +221,9 @@ def taiwan_store_pickup_cod() -> dict:
 
 def test_a_taiwan_store_pickup_cash_on_delivery_order() -> None:
     order = source().parse_webhook(delivery(taiwan_store_pickup_cod())).order
-    assert order.pickup_point == PickupPoint(id="131386", name="7-ELEVEN 鑫台北門市")
+    assert order.pickup_point == PickupPoint(
+        id="131386", name="7-ELEVEN 鑫台北門市", network="7-ELEVEN"
+    )
     assert order.ship_to == Address(
         country="TW", name="王小明", phone="0912345678", email="hok@shoplineapp.com"
     )
@@ -235,6 +237,23 @@ def test_a_taiwan_store_pickup_cash_on_delivery_order() -> None:
     assert order.updated_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
     assert order.updated_at.utcoffset() == timedelta(hours=8)
     assert order.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("method", "chain"),
+    [
+        ("7-11 超商取貨付款", "7-ELEVEN"),
+        ("7-ELEVEN Store Pickup", "7-ELEVEN"),
+        ("全家 FamilyMart 取貨", "FamilyMart"),
+        ("萊爾富取貨", "Hi-Life"),
+        ("OK超商取貨", "OK mart"),
+        ("Store pickup", ""),  # a chain the shipping method does not name: the store only
+    ],
+)
+def test_the_store_chain_comes_from_the_shipping_method(method: str, chain: str) -> None:
+    raw = taiwan_store_pickup_cod()
+    raw["shipping_lines"][0].update(code=method, title=method)
+    assert source().parse_webhook(delivery(raw)).order.pickup_point.network == chain
 
 
 def test_hong_kong_dollars_keep_cents() -> None:
