@@ -19,12 +19,14 @@ from channels.woocommerce.units import (
     CASH_ON_DELIVERY,
     LANGUAGE_META_KEY,
     PAID_BY_THIS_UPDATE_SECONDS,
+    PICKUP_METHODS,
     REFUND_KEY_META,
     SHIPMENT_TRACKING_KEY,
+    SHOP_LOCATION,
     STATUSES,
     OrderState,
 )
-from shipflow.domain import Address
+from shipflow.domain import Address, PickupPoint
 
 ADDRESS_FIELDS = ("first_name", "last_name", "address_1", "city", "postcode", "country")
 
@@ -77,7 +79,27 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         cash_on_delivery=amount(raw.get("total"), currency, "total", problems) if cod else 0,
         cancelled=state.cancelled,
         shipping_method=_shipping_method(raw.get("shipping_lines"), problems),
+        pickup_point=pickup_point(raw.get("shipping_lines"), ship_to.country),
         problems=tuple(problems),
+    )
+
+
+def pickup_point(shipping_lines: Any, country: str) -> PickupPoint | None:
+    """A pickup at the shop's own place (`PICKUP_METHODS`): the Checkout block's location by
+    its index, name and formatted address (one line, in the shop's country), or the classic
+    checkout's store pickup by its title."""
+    line = next(iter(shipping_lines or ()), {})
+    method = line.get("method_id") or ""
+    if method not in PICKUP_METHODS:
+        return None
+    meta = line.get("meta_data")
+    instance = line.get("instance_id") or ""
+    address = meta_value(meta, "pickup_address") or ""
+    return PickupPoint(
+        id=f"{method}:{instance}" if instance else method,
+        name=meta_value(meta, "pickup_location") or line.get("method_title") or "",
+        network=SHOP_LOCATION,
+        address=Address(country=country, line1=address, residential=False) if address else None,
     )
 
 

@@ -50,3 +50,10 @@ LANGUAGE_META_KEY = "wpml_language"
 
 # Refund meta we write so a refund repeated by the outbox is found instead of made twice.
 REFUND_KEY_META = "_shipflow_idempotency_key"
+
+# Shipping methods whose parcel the customer collects at one of the shop's own places:
+# WooCommerce core's "Local pickup" of the Checkout block (`pickup_location`, instance = the
+# location's index; its shipping line's `meta_data` names it: `pickup_location`,
+# `pickup_address`, `pickup_details`) and the classic checkout's `local_pickup` (the shop).
+PICKUP_METHODS = frozenset({"pickup_location", "local_pickup"})
+SHOP_LOCATION = "shop location"  # `PickupPoint.network` of a pickup at the shop's own place

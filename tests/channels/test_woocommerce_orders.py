@@ -18,7 +18,7 @@ from channels.base import (
 )
 from channels.registry import get_source_class
 from channels.woocommerce import WooCommerceOrderSource
-from shipflow.domain import Address
+from shipflow.domain import Address, PickupPoint
 from tests.channels.woo_helpers import delivery, fixture, source
 
 
@@ -351,3 +351,73 @@ def test_missing_fields_are_named_and_the_order_kept() -> None:
 def test_an_order_without_line_items_says_so() -> None:
     mapped = source().parse_webhook(delivery(order_with(line_items=[]))).order
     assert mapped.problems == ("line_items missing",)
+
+
+# --- pickup at the shop's own place -------------------------------------------------------
+
+
+def local_pickup_block_line() -> dict:
+    """A shipping line of WooCommerce core's "Local pickup" (Checkout block, method
+    `pickup_location`, instance = the location's index), its `meta_data` as
+    Automattic\\WooCommerce\\Blocks\\Shipping\\PickupLocation::calculate_shipping writes it
+    (`pickup_location`, `pickup_address`, `pickup_details`) and the v3 order schema's
+    shipping line meta shape (`id`, `key`, `value`, `display_key`, `display_value`)."""
+    return {
+        "id": 318,
+        "method_title": "Local pickup (Main Street store)",
+        "method_id": "pickup_location",
+        "instance_id": "0",
+        "total": "0.00",
+        "total_tax": "0.00",
+        "taxes": [],
+        "meta_data": [
+            {
+                "id": 2410,
+                "key": "pickup_location",
+                "value": "Main Street store",
+                "display_key": "Pickup location",
+                "display_value": "Main Street store",
+            },
+            {
+                "id": 2411,
+                "key": "pickup_address",
+                "value": "969 Market, San Francisco, CA 94103",
+                "display_key": "Pickup address",
+                "display_value": "969 Market, San Francisco, CA 94103",
+            },
+            {
+                "id": 2412,
+                "key": "pickup_details",
+                "value": "Ask at the counter",
+                "display_key": "Pickup details",
+                "display_value": "Ask at the counter",
+            },
+        ],
+    }
+
+
+def test_the_checkout_blocks_local_pickup_location_is_the_pickup_point() -> None:
+    raw = order_with(shipping_lines=[local_pickup_block_line()])
+    order = source().parse_webhook(delivery(raw)).order
+    assert order.pickup_point == PickupPoint(
+        id="pickup_location:0",
+        name="Main Street store",
+        network="shop location",
+        address=Address(
+            country="US", line1="969 Market, San Francisco, CA 94103", residential=False
+        ),
+    )
+    assert order.shipping_method == "pickup_location:0"
+
+
+def test_the_classic_local_pickup_is_the_shop_itself() -> None:
+    line = {**fixture("order.json")["shipping_lines"][0]}
+    line.update(method_id="local_pickup", method_title="Local pickup", instance_id="2")
+    order = source().parse_webhook(delivery(order_with(shipping_lines=[line]))).order
+    assert order.pickup_point == PickupPoint(
+        id="local_pickup:2", name="Local pickup", network="shop location"
+    )
+
+
+def test_a_shipped_method_has_no_pickup_point() -> None:
+    assert source().parse_webhook(delivery(fixture("order.json"))).order.pickup_point is None
