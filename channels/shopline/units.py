@@ -15,6 +15,7 @@ TOPICS = {
     "orders/updated": Topic.ORDER_UPDATED,
     "orders/edited": Topic.ORDER_UPDATED,
     "orders/cancelled": Topic.ORDER_CANCELLED,
+    "orders/delete": Topic.ORDER_CANCELLED,  # deleted in the admin (the whole order is sent)
     "apps/installed_uninstalled": Topic.UNINSTALLED,  # only with `"operate": "UNINSTALL"`
 }
 

@@ -118,6 +118,7 @@ def test_no_app_secret_refuses_everything() -> None:
         ("orders/edited", {}, Topic.ORDER_UPDATED),
         ("orders/updated", {"cancelled_at": "2021-08-17T08:00:00+00:00"}, Topic.ORDER_CANCELLED),
         ("orders/cancelled", {"cancelled_at": "2021-08-17T08:00:00+00:00"}, Topic.ORDER_CANCELLED),
+        ("orders/delete", {}, Topic.ORDER_CANCELLED),  # deleted in the admin: ours is cancelled
     ],
 )
 def test_order_topic_rows(topic: str, fields: dict, expected: Topic) -> None:
@@ -447,6 +448,7 @@ def test_subscribe_creates_each_topic_once() -> None:
             "orders/updated",
             "orders/edited",
             "orders/cancelled",
+            "orders/delete",
             "apps/installed_uninstalled",
         ]
     ):
@@ -469,8 +471,8 @@ def test_subscribe_creates_each_topic_once() -> None:
                 ],
             )
         )
-    assert source().subscribe_webhooks(address) == ["100", "7", "101", "102", "103", "104"]
-    assert [r.call_count for r in created] == [1, 1, 1, 1, 1]
+    assert source().subscribe_webhooks(address) == ["100", "7", "101", "102", "103", "104", "105"]
+    assert [r.call_count for r in created] == [1, 1, 1, 1, 1, 1]
 
 
 FULFILMENT = Fulfilment(
