@@ -205,7 +205,8 @@ def event_json(event: FulfilmentEvent) -> dict[str, Any] | None:
 
 
 def refund_lines(refund: Refund) -> list[dict[str, Any]]:
-    """The returned lines (`type` Returned), stock left to the warehouse."""
+    """The returned lines (`type` Returned), stock left to the warehouse; the refund trial
+    documents the line id as a string."""
     return [
         {"line_item_id": line_id, "quantity": quantity, "type": "Returned"}
         for line_id, quantity in refund.lines
@@ -225,7 +226,9 @@ def refund_json(refund: Refund, suggested: list[dict[str, Any]]) -> dict[str, An
         "currency": refund.currency,
         "note": refund.marked_note,
         "notify": True,
-        "refund_line_items": refund_lines(refund),
+        "refund_line_items": [  # "Order refund" documents the line id as a long
+            {**line, "line_item_id": int(line["line_item_id"])} for line in refund_lines(refund)
+        ],
         "transactions": [
             {
                 "id": suggestion["parent_id"],

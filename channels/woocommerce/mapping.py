@@ -88,7 +88,7 @@ def pickup_point(shipping_lines: Any, country: str) -> PickupPoint | None:
     """A pickup at the shop's own place (`PICKUP_METHODS`): the Checkout block's location by
     its index, name and formatted address (one line, in the shop's country), or the classic
     checkout's store pickup by its title."""
-    line = next(iter(shipping_lines or ()), {})
+    line: dict[str, Any] = next(iter(shipping_lines or ()), {})
     method = line.get("method_id") or ""
     if method not in PICKUP_METHODS:
         return None

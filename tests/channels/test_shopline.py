@@ -607,7 +607,7 @@ def test_write_refund_takes_the_amount_from_the_suggested_payments() -> None:
         "currency": "TWD",
         "note": "Return r-1 received [shipflow shop-refund-r-1]",
         "notify": True,
-        "refund_line_items": [{"line_item_id": "417", "quantity": 1, "type": "Returned"}],
+        "refund_line_items": [{"line_item_id": 417, "quantity": 1, "type": "Returned"}],
         "transactions": [
             {
                 "id": "26056836827909126061559008",
