@@ -50,10 +50,12 @@ class ShoplineClient:
         return _field(answer, "fulfillment")
 
     def add_fulfillment_event(
-        self, fulfillment_id: str, order_id: str, body: dict[str, Any]
+        self, order_id: str, fulfillment_id: str, body: dict[str, Any]
     ) -> dict[str, Any]:
+        """ "Create fulfillment shipping logistics event": the order's id, then the
+        fulfillment's, in the path."""
         return self.http.json(
-            "POST", f"/fulfillments/{fulfillment_id}/{order_id}/events/create.json", json=body
+            "POST", f"/fulfillments/{order_id}/{fulfillment_id}/events/create.json", json=body
         )
 
     def refunds(self, order_id: str) -> list[dict[str, Any]]:

@@ -176,15 +176,27 @@ def is_uninstall(raw: dict[str, Any]) -> bool:
 
 
 def fulfilment_json(fulfilment: Fulfilment) -> dict[str, Any]:
-    """ "Create a fulfillment based on an order" for the whole order, the customer told."""
+    """ "Create a fulfillment based on an order" for the whole order, the customer told; the
+    tracking in `tracking_info_list` (the single `tracking_*` fields are deprecated since
+    v20250601)."""
     return {
         "fulfillment": {
-            "tracking_number": fulfilment.tracking_number,
-            "tracking_company": fulfilment.carrier_name or fulfilment.carrier,
-            "tracking_url": fulfilment.tracking_url,
+            "tracking_info_list": [
+                {
+                    "tracking_company": fulfilment.carrier_name or fulfilment.carrier,
+                    "tracking_number": fulfilment.tracking_number,
+                    "tracking_url": fulfilment.tracking_url,
+                }
+            ],
             "notify_customer": True,
         }
     }
+
+
+def tracking_numbers(fulfillment: dict[str, Any]) -> set[str]:
+    """A fulfillment's tracking numbers, in the deprecated field or the list."""
+    listed = {t.get("tracking_number") for t in fulfillment.get("tracking_info_list") or ()}
+    return {n for n in (*listed, fulfillment.get("tracking_number")) if n}
 
 
 def event_json(event: FulfilmentEvent) -> dict[str, Any] | None:

@@ -175,7 +175,7 @@ class ShoplineOrderSource(OrderSource):
                 f"order {event.source_order_id}: write the fulfilment first",
                 channel=self.name,
             )
-        self.client.add_fulfillment_event(fulfillment_id, event.source_order_id, body)
+        self.client.add_fulfillment_event(event.source_order_id, fulfillment_id, body)
 
     def write_refund(self, refund: Refund) -> str:
         """ "Order refund" of the returned lines from the payments the refund trial names;
@@ -200,6 +200,6 @@ class ShoplineOrderSource(OrderSource):
 
     def _fulfillment_id(self, order_id: str, tracking_number: str) -> str:
         for existing in self.client.fulfillments(order_id):
-            if existing.get("tracking_number") == tracking_number:
+            if tracking_number in mapping.tracking_numbers(existing):
                 return str(existing["id"])
         return ""

@@ -494,17 +494,26 @@ def test_write_fulfilment_posts_the_tracking() -> None:
     assert source().write_fulfilment(FULFILMENT) == "22046737798141702810214336"
     assert json.loads(post.calls[0].request.body) == {
         "fulfillment": {
-            "tracking_number": "905123456789",
-            "tracking_company": "Black Cat",
-            "tracking_url": "https://track.example/t/xyz",
+            "tracking_info_list": [
+                {
+                    "tracking_company": "Black Cat",
+                    "tracking_number": "905123456789",
+                    "tracking_url": "https://track.example/t/xyz",
+                }
+            ],
             "notify_customer": True,
         }
     }
 
 
+@pytest.mark.parametrize("field", ["tracking_number", "tracking_info_list"])
 @responses.activate
-def test_write_fulfilment_repeated_finds_the_first() -> None:
-    made = {**fixture("fulfillment.json")["fulfillment"], "tracking_number": "905123456789"}
+def test_write_fulfilment_repeated_finds_the_first(field: str) -> None:
+    made = fixture("fulfillment.json")["fulfillment"]
+    if field == "tracking_number":  # the deprecated field
+        made["tracking_number"] = "905123456789"
+    else:
+        made["tracking_info_list"].append({"tracking_number": "905123456789"})
     responses.get(f"{ORDER_API}/fulfillments.json", json={"fulfillments": [made]})
     assert source().write_fulfilment(FULFILMENT) == "22046737798141702810214336"
     assert len(responses.calls) == 1
@@ -524,8 +533,11 @@ def event(status: Status, ref: str = "22046737798141702810214336") -> Fulfilment
     )
 
 
+# "Create fulfillment shipping logistics event": POST /fulfillments/:order_id/:fulfillment_id/
+# events/create.json (developer.shopline.com, order/shipping-and-fulfillment/create-
+# fulfillment-shipping-logistics-event).
 EVENT_API = (
-    f"{API}/fulfillments/22046737798141702810214336/21050224312121887324667162/events/create.json"
+    f"{API}/fulfillments/21050224312121887324667162/22046737798141702810214336/events/create.json"
 )
 
 
