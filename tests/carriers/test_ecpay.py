@@ -205,6 +205,7 @@ def test_registry_and_capabilities():
         Capability.WEBHOOKS,
         Capability.PICKUP_POINT_DELIVERY,
         Capability.CASH_ON_DELIVERY,
+        Capability.FAILED_DELIVERY_ACTIONS,
     }
 
 
@@ -725,6 +726,7 @@ def test_store_map_reply_is_a_pickup_point():
             phone="02-23896700",
             residential=False,
         ),
+        chain="UNIMART",
     )
 
 

@@ -114,9 +114,12 @@ def choose_store(runtime, client, ecpay: Harness) -> PickupPoint:
         "store_address": "台北市中正區重慶南路一段122號",
         "store_phone": "02-23896700",
         "store_network": "7-ELEVEN",
+        "store_chain": "UNIMART",
     }
     address = Address("TW", "", line1=store["store_address"], phone=store["store_phone"])
-    return PickupPoint(store["store_id"], store["store_name"], store["store_network"], address)
+    return PickupPoint(
+        store["store_id"], store["store_name"], store["store_network"], address, chain="UNIMART"
+    )
 
 
 def place_order(runtime, brand_id: str, store: PickupPoint, cod: bool = False) -> str:
