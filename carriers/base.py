@@ -226,12 +226,22 @@ class Carrier:
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
-    def takes_instruction(self, action: FailedDeliveryAction) -> bool:
+    def instruction_actions(self, service: str) -> frozenset[FailedDeliveryAction]:
+        """The failed-delivery actions the carrier carries out for parcels of `service`
+        (adapters whose API differs per service narrow `failed_delivery_actions`)."""
+        if Capability.FAILED_DELIVERY_ACTIONS not in self.capabilities:
+            return frozenset()
+        return self.failed_delivery_actions
+
+    def takes_instruction(self, action: FailedDeliveryAction, service: str = "") -> bool:
         """Whether the carrier carries out this failed-delivery action itself."""
-        return (
-            Capability.FAILED_DELIVERY_ACTIONS in self.capabilities
-            and action in self.failed_delivery_actions
-        )
+        return action in self.instruction_actions(service)
+
+    @classmethod
+    def pickup_chains(cls, service: str) -> frozenset[str]:
+        """The store chains (`PickupPoint.chain`) a pickup-point service delivers to; empty
+        where the service takes any of the carrier's points."""
+        return frozenset()
 
     def _unsupported(self, operation: str) -> NotSupported:
         return NotSupported(f"{self.name} does not support {operation}", carrier=self.name)

@@ -171,7 +171,8 @@ class CarrierAccountConfig(Strict):
         return value
 
     def services_domain(self) -> list[CarrierService]:
-        capabilities = frozenset(get_carrier_class(self.carrier).capabilities)
+        adapter = get_carrier_class(self.carrier)
+        capabilities = frozenset(adapter.capabilities)
         return [
             CarrierService(
                 carrier=self.carrier,
@@ -180,6 +181,7 @@ class CarrierAccountConfig(Strict):
                 delivery_days=s.weekdays(),
                 account=self.code,
                 capabilities=capabilities,
+                pickup_chains=adapter.pickup_chains(s.code),
             )
             for s in self.services
         ]

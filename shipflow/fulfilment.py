@@ -195,6 +195,7 @@ class Fulfilment:
             warehouses=tuple(stocked),
             level=ServiceLevel(chosen["service_level"]) if chosen.get("service_level") else level,
             attributes=OrderAttributes(cash_on_delivery_cents=order.cash_on_delivery),
+            pickup_chain=(order.pickup_point or {}).get("chain", ""),
         )
 
     def allocate(self, session: Session, order: Order) -> tuple[AllocationOrder, Allocation]:

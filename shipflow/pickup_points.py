@@ -4,6 +4,7 @@ workflow like a failed attempt (the customer may still choose a redelivery or th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +13,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shipflow.domain import Address, PickupPoint, Reason, Status, TrackingUpdate
+from shipflow.domain import (
+    Address,
+    CarrierService,
+    PickupPoint,
+    Reason,
+    ServiceLevel,
+    Status,
+    TrackingUpdate,
+)
 from shipflow.i18n import format_day
 from shipflow.store.models import Shipment
 
@@ -28,6 +37,21 @@ def from_json(data: dict[str, Any] | None) -> PickupPoint | None:
         return None
     address = data.get("address")
     return PickupPoint(**{**data, "address": Address(**address) if address else None})
+
+
+def chain_problem(services: Iterable[CarrierService], point: PickupPoint) -> str | None:
+    """What to fix when none of the brand's pickup-point services delivers to the point's
+    chain (a FamilyMart store must never go out as a 7-ELEVEN order); None when one does. A
+    service naming no chains takes any of its carrier's points."""
+    offered = [s for s in services if s.level is ServiceLevel.PICKUP_POINT]
+    if not offered:
+        return "the brand has no pickup-point service; leave pickup_point out"
+    if any(not s.pickup_chains or point.chain in s.pickup_chains for s in offered):
+        return None
+    chains = ", ".join(sorted(set().union(*(s.pickup_chains for s in offered))))
+    if not point.chain:
+        return f"name the store's chain as its store map gave it, one of {chains}"
+    return f"no pickup-point service of the brand delivers to {point.chain} stores; use {chains}"
 
 
 def record(shipment: Shipment, update: TrackingUpdate) -> None:

@@ -32,6 +32,7 @@ from shipflow.jobs.outbox import dispatch_due
 from shipflow.jobs.postpurchase import (
     deliver_messages,
     follow_up_failed_deliveries,
+    push_failed_delivery_choices,
     remind_day_before,
     remind_pickups,
 )
@@ -59,6 +60,7 @@ JOBS = (
     Job("allocation.queued_batches", queued_batches, every=10),  # submissions lost
     Job("postpurchase.deliver_messages", deliver_messages, every=30),
     Job("postpurchase.ndr_follow_up", follow_up_failed_deliveries, every=600),
+    Job("postpurchase.ndr_push_retry", push_failed_delivery_choices, every=600),  # outages
     Job("retention.prune", prune_job, every=3600),
     Job("store.partitions", ensure_partitions_job, every=6 * 3600),  # PostgreSQL's months
     Job("channels.reconcile", reconcile_shops, every=300),  # orders whose webhook never came

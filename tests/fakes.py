@@ -6,6 +6,7 @@ from carriers.base import (
     Capability,
     Carrier,
     CarrierAccount,
+    CarrierError,
     CarrierUnavailable,
     FailedDeliveryInstruction,
     Label,
@@ -19,14 +20,21 @@ TEST_SECRET_KEY = "test-secret-key-of-at-least-32-bytes"
 
 
 class RecordingCarrier(Carrier):
-    """Accepts failed-delivery instructions, or fails the first `failures` of them."""
+    """Accepts failed-delivery instructions, or fails the first `failures` of them with
+    `error` (an outage unless told)."""
 
     name = "fake"
     capabilities = frozenset({Capability.FAILED_DELIVERY_ACTIONS})
 
-    def __init__(self, failures: int = 0, supports_actions: bool = True) -> None:
+    def __init__(
+        self,
+        failures: int = 0,
+        supports_actions: bool = True,
+        error: type[CarrierError] = CarrierUnavailable,
+    ) -> None:
         super().__init__(CarrierAccount(carrier="fake", account_id="test"))
         self.failures = failures
+        self.error = error
         self.instructions: list[FailedDeliveryInstruction] = []
         if not supports_actions:
             self.capabilities = frozenset()
@@ -35,7 +43,7 @@ class RecordingCarrier(Carrier):
         self.instructions.append(instruction)
         if self.failures > 0:
             self.failures -= 1
-            raise CarrierUnavailable("carrier down", carrier="fake")
+            raise self.error("carrier down", carrier="fake")
         return f"REF{len(self.instructions)}"
 
 

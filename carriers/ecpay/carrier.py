@@ -1,7 +1,9 @@
 """The ECPay logistics adapter (Taiwan): convenience-store pickup (7-ELEVEN, FamilyMart,
 Hi-Life, OK mart; B2C and C2C) and home delivery (T-cat, Chunghwa Post) through ECPay's
 classic form-post API: create with its print document, status query, status pushes to
-ServerReplyURL, store and home-pickup returns, cancelling 7-ELEVEN C2C orders, store map."""
+ServerReplyURL, store and home-pickup returns, cancelling 7-ELEVEN C2C orders, store map, and
+moving a parcel to another store of its chain when the customer picks one after a failed
+pickup or a closed store (the failed-delivery action "hold at a pickup point")."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from carriers.base import (
     CarrierOutcomeUnknown,
     CarrierRejected,
     CarrierResponseError,
+    FailedDeliveryAction,
+    FailedDeliveryInstruction,
     Label,
     NotSupported,
     ShipmentRequest,
@@ -47,8 +51,10 @@ class ECPayCarrier(Carrier):
             Capability.WEBHOOKS,
             Capability.PICKUP_POINT_DELIVERY,
             Capability.CASH_ON_DELIVERY,
+            Capability.FAILED_DELIVERY_ACTIONS,
         }
     )
+    failed_delivery_actions = frozenset({FailedDeliveryAction.HOLD_AT_PICKUP_POINT})
     track_batch_size = 1  # the query takes one AllPayLogisticsID
     # ECPay resends a push (three times a day for three days) until it reads exactly this.
     webhook_reply = WebhookReply(200, b"1|OK", "text/plain; charset=utf-8")
@@ -145,6 +151,37 @@ class ECPayCarrier(Carrier):
             "CVSValidationNo": fields.get("CVSValidationNo", ""),
         }
         mapping.read_answer(self.client.post(CANCEL_C2C_PATH, params, buys=True), buys=True)
+
+    def instruction_actions(self, service: str) -> frozenset[FailedDeliveryAction]:
+        """A store change, for the subtypes whose store ECPay's API changes; nothing for
+        home delivery (T-cat and Chunghwa Post take no instructions through ECPay)."""
+        sub = units.SERVICES.get(service.lower(), ("", ""))[1]
+        return self.failed_delivery_actions if sub in units.STORE_CHANGE_PATHS else frozenset()
+
+    @classmethod
+    def pickup_chains(cls, service: str) -> frozenset[str]:
+        """Every subtype of the service's chain: a store is one chain's whether chosen on
+        its B2C or its C2C map."""
+        network = units.NETWORKS.get(units.SERVICES.get(service.lower(), ("", ""))[1])
+        return frozenset(sub for sub, chain in units.NETWORKS.items() if chain == network)
+
+    def failed_delivery_action(self, instruction: FailedDeliveryInstruction) -> str:
+        """Moves the parcel to the store the customer chose; the new store id is the
+        reference (ECPay answers `1|OK` and nothing else)."""
+        if instruction.action not in self.failed_delivery_actions:
+            raise self._unsupported(f"the failed-delivery action {instruction.action}")
+        if not instruction.pickup_point_id:
+            raise CarrierRejected("ecpay needs the new store's id", carrier=self.name)
+        order = self._query(instruction.tracking_number)
+        if not order.get("AllPayLogisticsID"):
+            raise CarrierRejected(
+                f"ecpay knows no order {instruction.tracking_number}", carrier=self.name
+            )
+        path, params = mapping.build_store_change(
+            order, instruction.pickup_point_id, self.merchant_id, self.clock.now()
+        )
+        mapping.read_answer(self.client.post(path, params), buys=False)
+        return instruction.pickup_point_id
 
     def verify_webhook(self, request: WebhookRequest) -> None:
         fields = mapping.form(request.body)

@@ -422,6 +422,7 @@ def parse_map_reply(fields: dict[str, str]) -> PickupPoint:
             id=store_id,
             name=fields.get("CVSStoreName", ""),
             network=units.NETWORKS.get(fields.get("LogisticsSubType", ""), ""),
+            chain=fields.get("LogisticsSubType", ""),
             address=Address(
                 country="TW",
                 line1=fields.get("CVSAddress", ""),
@@ -430,6 +431,31 @@ def parse_map_reply(fields: dict[str, str]) -> PickupPoint:
                 residential=False,
             ),
         )
+
+
+def build_store_change(
+    order: dict[str, str], store_id: str, merchant_id: str, now: datetime
+) -> tuple[str, dict[str, str]]:
+    """(path, form) moving an order to another store of its chain, from its query answer
+    (which names the subtype and the C2C CVSPaymentNo and CVSValidationNo)."""
+    _, _, sub = order.get("LogisticsType", "").partition("_")
+    path = units.STORE_CHANGE_PATHS.get(sub)
+    number = order.get("AllPayLogisticsID", "")
+    if path is None:
+        chains = ", ".join(units.STORE_CHANGE_PATHS)
+        raise _reject(f"ecpay changes the store only of {chains} orders; {number} is {sub!r}")
+    params = {"MerchantID": merchant_id, "AllPayLogisticsID": number}
+    if path == units.UPDATE_STORE_INFO:
+        return path, params | {
+            "CVSPaymentNo": order.get("CVSPaymentNo", ""),
+            "CVSValidationNo": order.get("CVSValidationNo", ""),
+            "StoreType": units.PICKUP_STORE_TYPE,
+            "ReceiverStoreID": store_id,
+        }
+    params["ReceiverStoreID"] = store_id
+    if sub in units.SHIPMENT_DATE_NEEDED:
+        params["ShipmentDate"] = now.astimezone(TAIPEI).strftime(units.DATE_FORMAT)
+    return path, params
 
 
 def build_print(fields: dict[str, str], merchant_id: str) -> tuple[str, dict[str, str]]:

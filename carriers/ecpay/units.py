@@ -192,4 +192,23 @@ PRINT_C2C_PATHS = {
     "HILIFEC2C": "/Express/PrintHILIFEC2COrderInfo",
     "OKMARTC2C": "/Express/PrintOKMARTC2COrderInfo",
 }
-CANCELLABLE = frozenset({"UNIMARTC2C"})  # CancelC2COrder (p=22493) is 7-ELEVEN C2C's only
+CANCELLABLE = frozenset({"UNIMARTC2C"})
+
+# Changing the pickup store of an order already made (its store closed, 2037/2101/2104, or
+# the parcel went uncollected): C2C through UpdateStoreInfo (p=22485: 7-ELEVEN, FamilyMart and
+# OK mart; StoreType 01 is the pickup store, 02 the return store), B2C through
+# UpdateShipmentInfo (p=22480: 7-ELEVEN, whose store ECPay changes only at status 2037, and
+# FamilyMart and Hi-Life, which also need the ShipmentDate). Both answer `1|OK`.
+UPDATE_STORE_INFO = "/Express/UpdateStoreInfo"
+UPDATE_SHIPMENT_INFO = "/Helper/UpdateShipmentInfo"
+STORE_CHANGE_PATHS = {
+    "UNIMARTC2C": UPDATE_STORE_INFO,
+    "FAMIC2C": UPDATE_STORE_INFO,
+    "OKMARTC2C": UPDATE_STORE_INFO,
+    "UNIMART": UPDATE_SHIPMENT_INFO,
+    "FAMI": UPDATE_SHIPMENT_INFO,
+    "HILIFE": UPDATE_SHIPMENT_INFO,
+}
+PICKUP_STORE_TYPE = "01"
+SHIPMENT_DATE_NEEDED = frozenset({"FAMI", "HILIFE"})
+DATE_FORMAT = "%Y/%m/%d"  # CancelC2COrder (p=22493) is 7-ELEVEN C2C's only

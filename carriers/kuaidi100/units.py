@@ -1,6 +1,12 @@
 """Kuaidi100 code tables (api.kuaidi100.com "实时快递查询接口" and "订阅推送接口": `state`, and with
 resultv2=4 the sub-states each event's `statusCode` carries). A code outside the table keeps
-its raw code and text (`carriers.units.lookup`)."""
+its raw code and text (`carriers.units.lookup`).
+
+STATES was checked row by row against the table "运单快递状态(state)说明" (物流状态值, 高级物流状态值,
+含义) of Kuaidi100's 实时快递单号查询技术文档 (api.kuaidi100.com/document/5f0ffb5ebc8da837cbd8aefc,
+the same table in its API site apifox.com/apidoc/project-514987/api-8562559): every code and
+name agrees; 203 拒收 is "收件人发起拒收快递,待发货方确认" (a refusal waiting for the sender's word,
+not yet a return), so it reads as an exception. The sub-states 10-13 (清关) sit beside 8."""
 
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ STATES: dict[str, tuple[Status, Reason | None]] = {
     "2": (S.EXCEPTION, None),  # 疑难
     "201": (S.EXCEPTION, R.CARRIER_DELAY),  # 超时未签收
     "202": (S.EXCEPTION, R.CARRIER_DELAY),  # 超时未更新
-    "203": (S.RETURNING_TO_SENDER, R.REFUSED),  # 拒收
+    "203": (S.EXCEPTION, R.REFUSED),  # 拒收: the sender is asked to confirm the refusal
     "204": (S.ATTEMPT_FAILED, None),  # 派件异常
     "205": (S.EXCEPTION, R.NOT_COLLECTED),  # 柜或驿站超时未取
     "206": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),  # 无法联系

@@ -1,5 +1,11 @@
 """SF Express code tables (丰桥 "路由操作码" opCode list of the route query and route push
-services). An opCode outside the table keeps its raw code and text (`carriers.units.lookup`)."""
+services). An opCode outside the table keeps its raw code and text (`carriers.units.lookup`).
+
+UNVERIFIED: SF publishes the opCode list only inside its developer portal (open.sf-express.com,
+behind a login); no copy of it was found. Public route samples agree on 54 (收件), 30, 31, 36
+and 80; one third-party list reads 130 as "已到达目的地网点，即将派件" (at the delivery outlet),
+not a locker or station, which would make it in transit rather than ready for pickup. Kept
+until the document says which."""
 
 from __future__ import annotations
 

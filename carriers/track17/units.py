@@ -1,7 +1,14 @@
 """17TRACK v2.2 code tables: `latest_status.sub_status` and each event's `sub_status`
 (the documented list, "Package status" of asset.17track.net/api/document/v2.2_en), the
 milestone `stage` of an event that has no sub-status, and 17TRACK's numeric carrier keys
-(apicarrier.all.json) of the carriers we name. Anything outside keeps its raw code and text."""
+(apicarrier.all.json) of the carriers we name. Anything outside keeps its raw code and text.
+
+SUB_STATUSES was checked against 17TRACK's "Understanding Tracking Status (Main Status &
+Substatus)" (help.17track.net/hc/en-us/articles/37471096573337: 9 main statuses, 30
+sub-statuses, the same 30 as here) and the error codes against its "Error Codes and
+Troubleshooting" (help.17track.net/hc/en-us/articles/37570440168473). Per their descriptions,
+DeliveryFailure_Security is a security, customs or fee problem (not a door the driver could
+not reach) and Exception_Rejected a refusal received before delivery (not yet a return)."""
 
 from __future__ import annotations
 
@@ -25,7 +32,7 @@ SUB_STATUSES: dict[str, tuple[Status, Reason | None]] = {
     "OutForDelivery_Other": (S.OUT_FOR_DELIVERY, None),
     "DeliveryFailure_Other": (S.ATTEMPT_FAILED, None),
     "DeliveryFailure_NoBody": (S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),
-    "DeliveryFailure_Security": (S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),
+    "DeliveryFailure_Security": (S.ATTEMPT_FAILED, R.HELD_BY_CARRIER),
     "DeliveryFailure_Rejected": (S.ATTEMPT_FAILED, R.REFUSED),
     "DeliveryFailure_InvalidAddress": (S.ATTEMPT_FAILED, R.ADDRESS_INCORRECT),
     "Delivered_Other": (S.DELIVERED, None),
@@ -35,7 +42,7 @@ SUB_STATUSES: dict[str, tuple[Status, Reason | None]] = {
     "Exception_NoBody": (S.EXCEPTION, R.CUSTOMER_UNAVAILABLE),
     "Exception_Security": (S.EXCEPTION, R.HELD_BY_CARRIER),
     "Exception_Damage": (S.EXCEPTION, R.DAMAGED),
-    "Exception_Rejected": (S.RETURNING_TO_SENDER, R.REFUSED),
+    "Exception_Rejected": (S.EXCEPTION, R.REFUSED),
     "Exception_Delayed": (S.IN_TRANSIT, R.CARRIER_DELAY),
     "Exception_Lost": (S.EXCEPTION, R.LOST),
     "Exception_Destroyed": (S.EXCEPTION, R.LOST),

@@ -54,6 +54,7 @@ class Order:
     level: ServiceLevel = ServiceLevel.STANDARD
     deliver_by: date | None = None  # a latest acceptable date overrides the level's promise
     attributes: OrderAttributes = field(default_factory=OrderAttributes)
+    pickup_chain: str = ""  # the chosen store's chain (`PickupPoint.chain`)
 
     @property
     def weight_g(self) -> int:

@@ -255,6 +255,10 @@ def _pickup_point(order: Order, option: Option, _: ServiceRules) -> str | None:
         return "carrier does not deliver to pickup points"
     if to_point != (option.service.level is ServiceLevel.PICKUP_POINT):
         return "delivers to the address" if to_point else "delivers to a pickup point"
+    chains = option.service.pickup_chains
+    if to_point and chains and order.pickup_chain not in chains:
+        chosen = order.pickup_chain or "a store of no named chain"
+        return f"delivers to {'/'.join(sorted(chains))} stores, not {chosen}"
     return None
 
 

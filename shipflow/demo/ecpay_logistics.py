@@ -6,7 +6,8 @@ Served as a blueprint (the demo mounts it under `/demo/ecpay`; point the account
 there). Shapes follow ECPay's 物流整合API技術文件 (developers.ecpay.com.tw): Express/Create
 answers `1|field=value&...` (p=22414 stores, p=22507 home delivery), QueryLogisticsTradeInfo/V5
 a signed form (p=22521), the print endpoints an HTML document, store returns
-`RtnMerchantTradeNo|RtnOrderNo` (p=22460/22465/22470) and ReturnHome `1|...` (p=22512); the
+`RtnMerchantTradeNo|RtnOrderNo` (p=22460/22465/22470) and ReturnHome `1|...` (p=22512), the
+store changes UpdateStoreInfo (p=22485, C2C) and UpdateShipmentInfo (p=22480, B2C) `1|OK`; the
 store map (Express/map, p=22409) is a page of a few stores whose choice posts CVSStoreID,
 CVSStoreName, CVSAddress, CVSTelephone, CVSOutSide, LogisticsSubType and ExtraData back to
 the map request's ServerReplyURL; pushes carry the fields of p=22526 with UpdateStatusDate in
@@ -14,7 +15,8 @@ Taipei time.
 
 Each parcel follows a journey on the simulator's clock: to the logistics centre, to the store
 (held seven days) and picked up; or, for some, not collected and sent back to the logistics
-centre and the sender. Home deliveries (T-cat) go out for delivery and are delivered.
+centre and the sender; moved to another store, it arrives there a day later and is picked up.
+Home deliveries (T-cat) go out for delivery and are delivered.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ FAMILYMART_UNCOLLECTED = (
     ("3020", "貨件未取退回物流中心", 7 * 24 + 2),
     ("3023", "賣家已取買家未取貨", 48),
 )
+# After a store change: at the new store (7-ELEVEN's arrival code; FamilyMart's 商品已轉換店).
+SEVEN_ELEVEN_NEW_STORE = ("2073", "商品配達買家取貨門市")
+FAMILYMART_NEW_STORE = ("3029", "商品已轉換店（送達指定更換之取件店舖）")
+NEW_STORE_HOURS = 24
 TCAT_HOME = (("3001", "轉運中(即集貨)", 18), ("3006", "配送中", 14), ("3003", "配完", 5))
 ACCEPTED = ("300", "訂單處理中(已收到訂單資料)")
 UNCOLLECTED_SHARE = 0.2
@@ -119,6 +125,13 @@ class Parcel:
             if index >= self.sent:
                 found.append((code, message, when))
         return found
+
+    def reroute(self, now: datetime, steps: tuple[tuple[str, str, int], ...]) -> None:
+        """Replace the steps not pushed yet: the first comes `steps[0]` hours from now."""
+        last = self.created + timedelta(hours=sum(h for _, _, h in self.steps[: self.sent]))
+        (code, message, hours), *rest = steps
+        waited = int((now - last) / timedelta(hours=1))
+        self.steps = (*self.steps[: self.sent], (code, message, waited + hours), *rest)
 
     def status(self, now: datetime) -> str:
         done = len(self.due(now)) + self.sent
@@ -257,6 +270,34 @@ class SimulatedECPay:
         )
         return f"<html><body><h1>託運單 {number}</h1><table>{lines}</table></body></html>"
 
+    def change_store(self, path: str, params: dict[str, str]) -> str:
+        """UpdateStoreInfo / UpdateShipmentInfo: the parcel goes to the new store of its chain
+        and is picked up there; `0|...` for an order, a path or a store that does not fit."""
+        parcel = self.parcels.get(params.get("AllPayLogisticsID", ""))
+        if parcel is None:
+            return "0|AllPayLogisticsID Error"
+        sub = parcel.fields["LogisticsSubType"]
+        if units.STORE_CHANGE_PATHS.get(sub) != path:
+            return f"0|{sub} 不支援此門市異動"
+        if path == units.UPDATE_STORE_INFO and params.get("StoreType") != units.PICKUP_STORE_TYPE:
+            return "0|StoreType Error"
+        if sub in units.SHIPMENT_DATE_NEEDED and not params.get("ShipmentDate"):
+            return "0|ShipmentDate Error"
+        network = units.NETWORKS[sub]
+        store_id = params.get("ReceiverStoreID", "")
+        if store_id not in {s.id for s in STORES[network]}:
+            return "0|ReceiverStoreID Error"
+        seven = network == "7-ELEVEN"
+        code, message = SEVEN_ELEVEN_NEW_STORE if seven else FAMILYMART_NEW_STORE
+        picked = SEVEN_ELEVEN_PICKED_UP if seven else FAMILYMART_PICKED_UP
+        with self.lock:
+            parcel.extra["ReceiverStoreID"] = store_id
+            parcel.reroute(
+                self.clock.now(),
+                ((code, message, NEW_STORE_HOURS), (*picked, self.pickup_hours[0])),
+            )
+        return "1|OK"
+
     def store_return(self, params: dict[str, str]) -> str:
         with self.lock:
             number = next(self.numbers)
@@ -338,6 +379,14 @@ class SimulatedECPay:
             if self.parcels.pop(number, None) is None:
                 return text("0|AllPayLogisticsID Error")
             return text("1|OK")
+
+        def change_store(path: str) -> Callable[[], Response]:
+            return lambda: text(self.change_store(path, self._form()))
+
+        for path in (units.UPDATE_STORE_INFO, units.UPDATE_SHIPMENT_INFO):
+            bp.add_url_rule(
+                path, f"store_change{path.replace('/', '_')}", change_store(path), methods=["POST"]
+            )
 
         @bp.route("/Express/map", methods=["GET", "POST"])
         def store_map():

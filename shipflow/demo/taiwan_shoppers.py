@@ -1,6 +1,7 @@
 """Simulated shoppers of the Taiwan demo brand: Taiwanese names, mobile numbers and addresses;
-some choose a 7-ELEVEN store on the store map at checkout (some of those pay at the store on
-pickup, the only cash on delivery ECPay offers), the others have T-cat deliver to their home.
+some choose a 7-ELEVEN, FamilyMart or Hi-Life store on the store map at checkout (some of
+those pay at the store on pickup, the only cash on delivery ECPay offers), the others have
+T-cat deliver to their home.
 Deterministic from a seed, like `shipflow.demo.shoppers`."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from carriers.ecpay.units import NETWORKS
 from shipflow.config import ProductConfig
 from shipflow.demo.ecpay_logistics import STORES
 from shipflow.demo.shoppers import DemoOrder
@@ -32,13 +34,16 @@ HOMES = [
 STORE_SHARE = 0.6  # shoppers who pick up at a convenience store
 COD_SHARE = 0.4  # of those, who pay at the store
 STORE_HOURS = "24 小時"
+CHAINS = ("UNIMART", "FAMI", "HILIFE")  # the demo brand's store services' (B2C) subtypes
 
 
-def store_point(network: str, index: int) -> PickupPoint:
-    """A store of the simulated ECPay's map, as its callback gives it to a checkout."""
+def store_point(chain: str, index: int) -> PickupPoint:
+    """A store of the simulated ECPay's map of `chain`, as its callback gives it to a
+    checkout (with the chain, which allocation matches to the service)."""
+    network = NETWORKS[chain]
     store = STORES[network][index % len(STORES[network])]
     address = Address("TW", "", line1=store.address, name=store.name, phone=store.phone)
-    return PickupPoint(store.id, store.name, network, address, STORE_HOURS)
+    return PickupPoint(store.id, store.name, network, address, STORE_HOURS, chain)
 
 
 class TaiwanShoppers:
@@ -74,5 +79,5 @@ class TaiwanShoppers:
                 LineInput(sku=p.sku, quantity=1, unit_price=p.price, name=p.name) for p in chosen
             ),
             cash_on_delivery=sum(p.price for p in chosen) if cod else 0,
-            pickup_point=store_point("7-ELEVEN", pick.randrange(99)) if to_store else None,
+            pickup_point=store_point(pick.choice(CHAINS), pick.randrange(99)) if to_store else None,
         )

@@ -55,13 +55,16 @@ class Address:
 @dataclass(frozen=True, slots=True)
 class PickupPoint:
     """A store or locker that holds a parcel for the customer to collect (a 7-ELEVEN in
-    Taiwan, a carrier's service point). `network` names the chain or the carrier's network."""
+    Taiwan, a carrier's service point). `network` names the chain or the carrier's network
+    for people; `chain` names it for the carrier (ECPay's LogisticsSubType of the map it was
+    chosen on: UNIMART, FAMIC2C, ...), which allocation matches against the service."""
 
     id: str
     name: str = ""
     network: str = ""
     address: Address | None = None
     hours: str = ""
+    chain: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ class CarrierService:
     delivery_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Saturday delivery adds 5
     account: str = "default"
     capabilities: frozenset[str] = frozenset()  # its carrier's (carriers.base.Capability values)
+    pickup_chains: frozenset[str] = frozenset()  # the store chains it delivers to; empty: any
 
     @property
     def key(self) -> str:

@@ -165,4 +165,8 @@ def apply_event(current: Status, event: TrackingEvent, latest_at: datetime | Non
     if current in (Status.EXCEPTION, Status.ATTEMPT_FAILED, Status.AVAILABLE_FOR_PICKUP):
         # A held or failed parcel resumes its journey (back on a truck, back in the network).
         return Transition(current, new, True, f"resumed after {current}")
+    if (current, new) == (Status.RETURNING_TO_SENDER, Status.AVAILABLE_FOR_PICKUP):
+        # The return was stopped and the parcel sent to a store the customer chose instead
+        # (ECPay's store change after an uncollected parcel or a closed store).
+        return Transition(current, new, True, "sent to a new pickup point")
     return Transition(current, current, False, f"{new} would move back from {current}")

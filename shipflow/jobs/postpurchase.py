@@ -302,3 +302,11 @@ def follow_up_failed_deliveries(runtime: Runtime) -> int:
         moved = ndr_service(runtime, session).follow_up_due(runtime.clock.now())
         session.commit()
         return moved
+
+
+def push_failed_delivery_choices(runtime: Runtime) -> int:
+    """Customers' failed-delivery choices a carrier outage kept waiting, sent again."""
+    with runtime.sessions() as session:
+        sent = ndr_service(runtime, session).push_pending(runtime.clock.now())
+        session.commit()
+        return sent

@@ -1,5 +1,7 @@
 """Failed-delivery cases on the database: open on a failed attempt, message the customer with a
-signed link, take their choice, push it to the carrier (retried, then ops), follow up."""
+signed link, take their choice, push it to the carrier (kept and retried through a carrier
+outage, then ops), follow up. A store the carrier accepted becomes the shipment's pickup
+point, which the tracking page shows."""
 
 from __future__ import annotations
 
@@ -11,23 +13,25 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from carriers.base import (
-    Capability,
     Carrier,
     CarrierError,
+    CarrierUnavailable,
     FailedDeliveryAction,
     FailedDeliveryInstruction,
 )
 from shipflow import customer_messages as customer
+from shipflow import pickup_points
 from shipflow.brands import brand_config
 from shipflow.clock import Clock
 from shipflow.config import Settings
-from shipflow.domain import Address, Reason, Status
+from shipflow.domain import Address, PickupPoint, Reason, Status
 from shipflow.links import make_token
 from shipflow.ndr.workflow import (
     OPEN_STATES,
     CaseState,
     NdrCase,
     NdrPolicy,
+    PushResult,
     Step,
     follow_up,
     on_attempt_failed,
@@ -43,12 +47,10 @@ LINK_PURPOSE = "ndr"
 CarrierFor = Callable[[Shipment], Carrier]
 
 
-def offered_actions(carrier: Carrier) -> frozenset[FailedDeliveryAction]:
-    """What the failed-delivery page offers: exactly the actions the carrier takes where it
-    takes instructions; otherwise every action, carried out by ops."""
-    if carrier.supports(Capability.FAILED_DELIVERY_ACTIONS):
-        return carrier.failed_delivery_actions
-    return frozenset(FailedDeliveryAction)
+def offered_actions(carrier: Carrier, service: str) -> frozenset[FailedDeliveryAction]:
+    """What the failed-delivery page offers: exactly the actions the carrier takes for the
+    shipment's service where it takes any; otherwise every action, carried out by ops."""
+    return carrier.instruction_actions(service) or frozenset(FailedDeliveryAction)
 
 
 def policy_for(session: Session, brand_id: str, settings: Settings) -> NdrPolicy:
@@ -147,17 +149,18 @@ class NdrService:
         *,
         reattempt_on: date | None = None,
         address: Address | None = None,
-        pickup_point_id: str = "",
+        pickup_point: PickupPoint | None = None,
         instructions: str = "",
     ) -> NdrCaseRow:
         shipment = self.session.get_one(Shipment, row.shipment_id)
         carrier = self.carrier_for(shipment)
-        supported = carrier.takes_instruction(action)
+        supported = carrier.takes_instruction(action, shipment.service)
         case, steps = on_customer_choice(_to_domain(row), action, supported, now)
         row.action_details = {
             "reattempt_on": reattempt_on.isoformat() if reattempt_on else None,
             "address": asdict(address) if address else None,
-            "pickup_point_id": pickup_point_id,
+            "pickup_point_id": pickup_point.id if pickup_point else "",
+            "pickup_point": pickup_points.as_json(pickup_point) if pickup_point else None,
             "instructions": instructions,
         }
         _save(row, case, now)
@@ -165,7 +168,8 @@ class NdrService:
         return row
 
     def push(self, row: NdrCaseRow, now: datetime) -> None:
-        """Send the customer's choice to the carrier; failures retry up to the policy's limit."""
+        """Send the customer's choice to the carrier once (see `on_push_result` for what a
+        refusal or an outage leads to)."""
         shipment = self.session.get_one(Shipment, row.shipment_id)
         if row.action is None:
             raise ValueError(f"NDR case {row.id} has no chosen action to send to the carrier")
@@ -182,20 +186,33 @@ class NdrService:
             instructions=details.get("instructions", ""),
         )
         policy = policy_for(self.session, shipment.brand_id, self.settings)
-        while True:
-            try:
-                row.carrier_reference = self.carrier_for(shipment).failed_delivery_action(
-                    instruction
-                )
-                accepted = True
-            except CarrierError as exc:
-                row.action_details = {**details, "last_error": str(exc)}
-                accepted = False
-            case, steps = on_push_result(_to_domain(row), accepted, policy)
-            _save(row, case, now)
-            if Step.PUSH_TO_CARRIER not in steps:
-                break
-        self._run(row, shipment, [s for s in steps if s is not Step.PUSH_TO_CARRIER], now)
+        try:
+            row.carrier_reference = self.carrier_for(shipment).failed_delivery_action(instruction)
+            result = PushResult.ACCEPTED
+        except CarrierError as exc:
+            row.action_details = {**details, "last_error": str(exc)}
+            unavailable = isinstance(exc, CarrierUnavailable)
+            result = PushResult.UNAVAILABLE if unavailable else PushResult.REFUSED
+        case, steps = on_push_result(_to_domain(row), result, now, policy)
+        _save(row, case, now)
+        chosen = pickup_points.from_json(details.get("pickup_point"))
+        if result is PushResult.ACCEPTED and chosen is not None:
+            shipment.pickup_point = pickup_points.as_json(chosen)
+            shipment.pickup_deadline = None  # the new store's arrival dates the next one
+        self._run(row, shipment, steps, now)
+
+    def push_pending(self, now: datetime) -> int:
+        """Send again the choices a carrier outage kept waiting; returns how many were sent.
+        Rows are locked and skipped when another worker holds them, so none goes twice."""
+        rows = self.session.scalars(
+            select(NdrCaseRow)
+            .where(NdrCaseRow.state == CaseState.ACTION_REQUESTED.value)
+            .order_by(NdrCaseRow.last_contact_at)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            self.push(row, now)
+        return len(rows)
 
     def follow_up_due(self, now: datetime) -> int:
         """Remind customers who have not answered; returns how many cases moved."""
@@ -274,7 +291,7 @@ class NdrService:
 
     def _request_return(self, row: NdrCaseRow, shipment: Shipment) -> None:
         carrier = self.carrier_for(shipment)
-        if not carrier.takes_instruction(FailedDeliveryAction.RETURN_TO_SENDER):
+        if not carrier.takes_instruction(FailedDeliveryAction.RETURN_TO_SENDER, shipment.service):
             self._ops_task(row, shipment, row.last_contact_at)
             return
         try:

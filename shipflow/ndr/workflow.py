@@ -1,8 +1,9 @@
 """The failed-delivery case as a small state machine, pure so it is table-testable.
 
 attempt_failed -> awaiting_customer -> (customer chooses) action_requested -> pushed
-(carrier accepted) or ops_task (carrier lacks the action, or refused it 3 times);
-delivered -> resolved; too many failed attempts -> return_to_sender.
+(carrier accepted) or ops_task (carrier lacks the action, refused it, or stayed unreachable
+for `push_retry_for`: meanwhile the choice waits in action_requested and a job sends it
+again); delivered -> resolved; too many failed attempts -> return_to_sender.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class NdrPolicy:
     max_attempts: int = 3
     follow_up_after: timedelta = timedelta(hours=24)
     max_follow_ups: int = 2
-    max_push_tries: int = 3
+    push_retry_for: timedelta = timedelta(hours=24)  # a carrier outage, before ops step in
     reattempt_choices: int = 3  # how many delivery dates the customer may pick from
 
 
@@ -125,14 +126,24 @@ def on_customer_choice(
     return replace(chosen, state=CaseState.ACTION_REQUESTED), [Step.PUSH_TO_CARRIER]
 
 
-def on_push_result(case: NdrCase, accepted: bool, policy: NdrPolicy) -> tuple[NdrCase, list[Step]]:
-    """The carrier took the instruction, or refused/failed: retry, then hand to ops."""
-    if accepted:
-        return replace(case, state=CaseState.PUSHED, push_tries=case.push_tries + 1), []
-    tries = case.push_tries + 1
-    if tries >= policy.max_push_tries:
-        return replace(case, state=CaseState.OPS_TASK, push_tries=tries), [Step.CREATE_OPS_TASK]
-    return replace(case, push_tries=tries), [Step.PUSH_TO_CARRIER]
+class PushResult(enum.StrEnum):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"  # the carrier said no: sending it again gets the same answer
+    UNAVAILABLE = "unavailable"  # an outage: the choice waits and is sent again later
+
+
+def on_push_result(
+    case: NdrCase, result: PushResult, now: datetime, policy: NdrPolicy
+) -> tuple[NdrCase, list[Step]]:
+    """The carrier took the instruction; refused it (ops take over); or could not be reached:
+    the case stays action_requested, which the retry job sends again, until `push_retry_for`
+    after the choice, when ops take over. The choice itself is never dropped."""
+    tried = replace(case, push_tries=case.push_tries + 1)
+    if result is PushResult.ACCEPTED:
+        return replace(tried, state=CaseState.PUSHED), []
+    if result is PushResult.UNAVAILABLE and now - case.last_contact_at < policy.push_retry_for:
+        return tried, []
+    return replace(tried, state=CaseState.OPS_TASK), [Step.CREATE_OPS_TASK]
 
 
 def follow_up(case: NdrCase, now: datetime, policy: NdrPolicy) -> tuple[NdrCase, list[Step]]:

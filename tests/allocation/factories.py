@@ -75,6 +75,7 @@ def order(
     residential: bool = True,
     country: str = "US",
     deliver_by: date | None = None,
+    pickup_chain: str = "",
     **attributes,
 ) -> Order:
     postal, lat, lng, state = place
@@ -90,6 +91,7 @@ def order(
         level,
         deliver_by,
         OrderAttributes(**attributes),
+        pickup_chain,
     )
 
 

@@ -246,7 +246,11 @@ def test_tracking_stopped_push_has_no_events():
         ("OutForDelivery_Other", S.OUT_FOR_DELIVERY, None),
         ("DeliveryFailure_Other", S.ATTEMPT_FAILED, None),
         ("DeliveryFailure_NoBody", S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),
-        ("DeliveryFailure_Security", S.ATTEMPT_FAILED, R.ACCESS_PROBLEM),
+        (
+            "DeliveryFailure_Security",
+            S.ATTEMPT_FAILED,
+            R.HELD_BY_CARRIER,
+        ),  # security, customs, fees
         ("DeliveryFailure_Rejected", S.ATTEMPT_FAILED, R.REFUSED),
         ("DeliveryFailure_InvalidAddress", S.ATTEMPT_FAILED, R.ADDRESS_INCORRECT),
         ("Delivered_Other", S.DELIVERED, None),
@@ -256,7 +260,7 @@ def test_tracking_stopped_push_has_no_events():
         ("Exception_NoBody", S.EXCEPTION, R.CUSTOMER_UNAVAILABLE),
         ("Exception_Security", S.EXCEPTION, R.HELD_BY_CARRIER),
         ("Exception_Damage", S.EXCEPTION, R.DAMAGED),
-        ("Exception_Rejected", S.RETURNING_TO_SENDER, R.REFUSED),
+        ("Exception_Rejected", S.EXCEPTION, R.REFUSED),  # refused before delivery
         ("Exception_Delayed", S.IN_TRANSIT, R.CARRIER_DELAY),
         ("Exception_Lost", S.EXCEPTION, R.LOST),
         ("Exception_Destroyed", S.EXCEPTION, R.LOST),

@@ -13,12 +13,15 @@ from carriers.base import (
     CarrierOutcomeUnknown,
     CarrierRejected,
     CarrierResponseError,
+    CarrierUnavailable,
+    FailedDeliveryInstruction,
     Label,
     ShipmentRequest,
     WebhookReply,
     WebhookRequest,
     WebhookSignatureError,
 )
+from carriers.base import FailedDeliveryAction as A
 from carriers.ecpay import ECPayCarrier, mapping, units
 from carriers.registry import get_carrier_class
 from shipflow.clock import FixedClock
@@ -46,6 +49,7 @@ SANDBOX = {
     "hash_key": "5294y06JbISpM5x9",
     "hash_iv": "v77hoKGq4kWxNNIS",
 }
+HASH = (SANDBOX["hash_key"], SANDBOX["hash_iv"])
 REPLY_URL = "https://ship.example.tw/webhooks/ecpay/acc-1"
 WAREHOUSE = Address(
     country="TW",
@@ -205,6 +209,7 @@ def test_registry_and_capabilities():
         Capability.WEBHOOKS,
         Capability.PICKUP_POINT_DELIVERY,
         Capability.CASH_ON_DELIVERY,
+        Capability.FAILED_DELIVERY_ACTIONS,
     }
 
 
@@ -478,6 +483,138 @@ def test_cancel_other_orders_is_refused():
         carrier().cancel("1718546")
 
 
+# -- store change after a failed pickup -------------------------------------------------
+
+
+def move_to(store_id: str, number: str) -> FailedDeliveryInstruction:
+    return FailedDeliveryInstruction(number, A.HOLD_AT_PICKUP_POINT, pickup_point_id=store_id)
+
+
+def unsigned(call_index: int) -> dict[str, str]:
+    form = sent(call_index)
+    assert form.pop("CheckMacValue") == mapping.check_mac_value(form, *HASH)
+    return form
+
+
+@responses.activate
+def test_a_c2c_store_change_goes_to_update_store_info():
+    responses.add(responses.POST, QUERY, body=fixture("ecpay", "query_unimartc2c"))
+    responses.add(
+        responses.POST,
+        f"{STAGE}/Express/UpdateStoreInfo",
+        body=fixture("ecpay", "update_store_info"),
+    )
+    assert carrier().failed_delivery_action(move_to("991182", "1718547")) == "991182"
+    assert unsigned(1) == {
+        "MerchantID": "2000132",
+        "AllPayLogisticsID": "1718547",
+        "CVSPaymentNo": "F0012345",
+        "CVSValidationNo": "6789",
+        "StoreType": "01",
+        "ReceiverStoreID": "991182",
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "number", "form"),
+    [
+        # 7-ELEVEN B2C at 2037 (store closed): the store alone.
+        (
+            "query_unimart_store_closed",
+            "1718546",
+            {"MerchantID": "2000132", "AllPayLogisticsID": "1718546", "ReceiverStoreID": "991182"},
+        ),
+        # FamilyMart B2C also needs the shipment date (Taipei's day).
+        (
+            "query_fami_uncollected",
+            "1718548",
+            {
+                "MerchantID": "2000132",
+                "AllPayLogisticsID": "1718548",
+                "ReceiverStoreID": "991182",
+                "ShipmentDate": "2026/11/21",
+            },
+        ),
+    ],
+)
+@responses.activate
+def test_a_b2c_store_change_goes_to_update_shipment_info(query, number, form):
+    responses.add(responses.POST, QUERY, body=fixture("ecpay", query))
+    responses.add(
+        responses.POST,
+        f"{STAGE}/Helper/UpdateShipmentInfo",
+        body=fixture("ecpay", "update_shipment_info"),
+    )
+    assert carrier().failed_delivery_action(move_to("991182", number)) == "991182"
+    assert unsigned(1) == form
+
+
+@responses.activate
+def test_a_refused_store_change_carries_ecpays_words():
+    responses.add(responses.POST, QUERY, body=fixture("ecpay", "query_unimart_store_closed"))
+    responses.add(
+        responses.POST,
+        f"{STAGE}/Helper/UpdateShipmentInfo",
+        body=fixture("ecpay", "update_shipment_info_error"),
+    )
+    with pytest.raises(CarrierRejected) as refused:
+        carrier().failed_delivery_action(move_to("991182", "1718546"))
+    assert (refused.value.carrier_code, refused.value.carrier_message) == (
+        "0",
+        "門市狀態非2037，不可更新門市",
+    )
+
+
+@responses.activate
+def test_an_unreachable_ecpay_is_an_outage_to_retry_later():
+    """The failed-delivery workflow keeps the choice for its retry job on CarrierUnavailable."""
+    responses.add(responses.POST, QUERY, body=fixture("ecpay", "query_unimart_store_closed"))
+    responses.add(responses.POST, f"{STAGE}/Helper/UpdateShipmentInfo", status=503)
+    with pytest.raises(CarrierUnavailable):
+        carrier().failed_delivery_action(move_to("991182", "1718546"))
+
+
+@responses.activate
+def test_a_home_delivery_has_no_store_to_change():
+    responses.add(responses.POST, QUERY, body=fixture("ecpay", "query_tcat"))
+    with pytest.raises(CarrierRejected, match="changes the store only of"):
+        carrier().failed_delivery_action(move_to("991182", "1718549"))
+    assert len(responses.calls) == 1  # nothing sent but the query
+
+
+@pytest.mark.parametrize(
+    ("service", "actions"),
+    [
+        ("unimart", {A.HOLD_AT_PICKUP_POINT}),
+        ("unimartc2c", {A.HOLD_AT_PICKUP_POINT}),
+        ("fami", {A.HOLD_AT_PICKUP_POINT}),
+        ("famic2c", {A.HOLD_AT_PICKUP_POINT}),
+        ("hilife", {A.HOLD_AT_PICKUP_POINT}),
+        ("okmartc2c", {A.HOLD_AT_PICKUP_POINT}),
+        ("hilifec2c", set()),  # UpdateStoreInfo serves 7-ELEVEN, FamilyMart and OK mart only
+        ("unimartfreeze", set()),
+        ("tcat", set()),
+        ("post", set()),
+    ],
+)
+def test_the_store_change_is_offered_where_ecpay_has_it(service, actions):
+    assert carrier().instruction_actions(service) == actions
+
+
+@pytest.mark.parametrize(
+    ("service", "chains"),
+    [
+        ("unimart", {"UNIMART", "UNIMARTC2C", "UNIMARTFREEZE"}),
+        ("famic2c", {"FAMI", "FAMIC2C"}),
+        ("hilife", {"HILIFE", "HILIFEC2C"}),
+        ("okmartc2c", {"OKMARTC2C"}),
+        ("tcat", set()),
+    ],
+)
+def test_a_store_service_delivers_to_its_chains_stores(service, chains):
+    assert ECPayCarrier.pickup_chains(service) == chains
+
+
 # -- tracking: query --------------------------------------------------------------------
 
 
@@ -725,6 +862,7 @@ def test_store_map_reply_is_a_pickup_point():
             phone="02-23896700",
             residential=False,
         ),
+        chain="UNIMART",
     )
 
 

@@ -256,7 +256,7 @@ def test_abort_push_has_no_events():
         ("2", S.EXCEPTION, None),
         ("201", S.EXCEPTION, R.CARRIER_DELAY),
         ("202", S.EXCEPTION, R.CARRIER_DELAY),
-        ("203", S.RETURNING_TO_SENDER, R.REFUSED),
+        ("203", S.EXCEPTION, R.REFUSED),  # 待发货方确认: not yet a return
         ("204", S.ATTEMPT_FAILED, None),
         ("205", S.EXCEPTION, R.NOT_COLLECTED),
         ("206", S.ATTEMPT_FAILED, R.CUSTOMER_UNAVAILABLE),

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from carriers.base import CarrierAccount
+from carriers.base import CarrierAccount, CarrierRejected
 from carriers.base import FailedDeliveryAction as A
 from carriers.delhivery import DelhiveryCarrier
 from shipflow.config import NdrConfig
@@ -78,22 +78,32 @@ def test_customer_choice_is_pushed_to_carrier(runtime, settings, shipment_id):
 
 
 @pytest.mark.parametrize(
-    ("make_carrier", "state", "tries"),
+    ("make_carrier", "retries_after_hours", "state", "tries"),
     [
-        (lambda: RecordingCarrier(failures=2), "pushed", 3),
-        (lambda: RecordingCarrier(failures=5), "ops_task", 3),
-        (lambda: RecordingCarrier(supports_actions=False), "ops_task", 0),
+        # An outage: the choice waits, the retry job sends it again until the carrier takes it.
+        (lambda: RecordingCarrier(failures=2), [0.2, 0.4], "pushed", 3),
+        # Still unreachable a day after the choice: ops take the case, the choice kept.
+        (lambda: RecordingCarrier(failures=5), [1, 25], "ops_task", 3),
+        # A refusal is not retried: the same request gets the same answer.
+        (lambda: RecordingCarrier(failures=1, error=CarrierRejected), [1], "ops_task", 1),
+        (lambda: RecordingCarrier(supports_actions=False), [1], "ops_task", 0),
     ],
 )
-def test_push_retries_then_ops_task(runtime, settings, shipment_id, make_carrier, state, tries):
+def test_an_outage_keeps_the_choice_for_the_retry_job_then_ops(
+    runtime, settings, shipment_id, make_carrier, retries_after_hours, state, tries
+):
     carrier = make_carrier()
     with runtime.sessions() as session:
         ndr = service(session, settings, carrier)
         case = ndr.on_attempt_failed(session.get(Shipment, shipment_id), None, T)
-        ndr.choose(case, A.REATTEMPT, T)
+        ndr.choose(case, A.REATTEMPT, T, reattempt_on=date(2026, 11, 25))
         session.commit()
+        for hours in retries_after_hours:
+            ndr.push_pending(T + timedelta(hours=hours))
+            session.commit()
         assert case.state == state
-        assert len(carrier.instructions) == tries
+        assert case.action_details["reattempt_on"] == "2026-11-25"
+        assert [i.reattempt_on for i in carrier.instructions] == [date(2026, 11, 25)] * tries
         alerts = session.scalars(select(Alert).where(Alert.kind == "ndr_ops_task")).all()
         assert len(alerts) == (1 if state == "ops_task" else 0)
 
@@ -161,4 +171,4 @@ def test_metrics_per_carrier(runtime, settings, shipment_id):
     ids=["takes-all", "takes-none", "delhivery"],
 )
 def test_offered_actions(carrier, offered):
-    assert offered_actions(carrier) == offered
+    assert offered_actions(carrier, "ground") == offered

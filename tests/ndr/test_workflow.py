@@ -7,6 +7,7 @@ from shipflow.domain import Reason
 from shipflow.ndr.workflow import (
     CaseState,
     NdrPolicy,
+    PushResult,
     Step,
     available_actions,
     follow_up,
@@ -55,18 +56,21 @@ def test_customer_choice(supported, state, steps):
     assert (case.state, case.action, got) == (state, A.REATTEMPT, steps)
 
 
-def test_push_retried_three_times_then_ops():
+@pytest.mark.parametrize(
+    ("result", "hours_after_choice", "state", "steps"),
+    [
+        (PushResult.ACCEPTED, 0, CaseState.PUSHED, []),
+        (PushResult.REFUSED, 0, CaseState.OPS_TASK, [Step.CREATE_OPS_TASK]),
+        (PushResult.UNAVAILABLE, 0, CaseState.ACTION_REQUESTED, []),  # the job sends it again
+        (PushResult.UNAVAILABLE, 23.9, CaseState.ACTION_REQUESTED, []),
+        (PushResult.UNAVAILABLE, 24, CaseState.OPS_TASK, [Step.CREATE_OPS_TASK]),
+    ],
+)
+def test_push_result(result, hours_after_choice, state, steps):
     case, _ = on_customer_choice(opened(), A.REATTEMPT, True, T)
-    case, steps = on_push_result(case, False, POLICY)
-    assert steps == [Step.PUSH_TO_CARRIER]
-    case, steps = on_push_result(case, False, POLICY)
-    case, steps = on_push_result(case, False, POLICY)
-    assert case.state == CaseState.OPS_TASK and steps == [Step.CREATE_OPS_TASK]
-
-
-def test_push_accepted():
-    case, _ = on_customer_choice(opened(), A.REATTEMPT, True, T)
-    assert on_push_result(case, True, POLICY)[0].state == CaseState.PUSHED
+    now = T + timedelta(hours=hours_after_choice)
+    case, got = on_push_result(case, result, now, POLICY)
+    assert (case.state, case.push_tries, case.action, got) == (state, 1, A.REATTEMPT, steps)
 
 
 def test_follow_ups_then_ops():

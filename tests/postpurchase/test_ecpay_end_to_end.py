@@ -1,7 +1,8 @@
 """The Taiwan demo brand end to end on the simulated ECPay: the customer chooses a store on the
 map (its callback), fulfilment buys the label from ECPay, ECPay's signed pushes move the parcel
 to the store, the customer is reminded before the seven-day deadline and picks it up; or never
-comes, and the parcel going back is followed up as a failed delivery. Only HTTP to ECPay is
+comes, and the parcel going back is followed up as a failed delivery, where the customer picks
+another store on ECPay's map, ECPay is told, and the parcel waits there. Only HTTP to ECPay is
 mocked (`responses` hands it to the simulator); shipflow's pages and webhooks are its own."""
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from shipflow.brands import sync_brand
 from shipflow.demo.ecpay_logistics import SimulatedECPay
 from shipflow.domain import Address, PickupPoint
 from shipflow.jobs.outbox import dispatch_due
+from shipflow.jobs.postpurchase import push_failed_delivery_choices
 from shipflow.orders import LineInput, create_order
+from shipflow.shipment_links import tracking_path
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import CarrierAccount, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow, NdrCaseRow
@@ -94,18 +97,24 @@ def ecpay(runtime, client):
         yield Harness(simulator, remote, brand.id, webhook)
 
 
-def choose_store(runtime, client, ecpay: Harness) -> PickupPoint:
-    """Checkout: our store-map link posts the browser to ECPay's map, the customer picks the
-    first store, ECPay's map posts it to our callback, which hands it back to the page."""
-    opened = client.get(store_map_path(runtime, BRAND, ACCOUNT, "unimart", "/checkout/done"))
+def pick_on_map(client, ecpay: Harness, link: str, which: int = 0) -> str:
+    """Our store-map link posts the browser to ECPay's map, the customer picks a store of
+    the list, ECPay's map posts it to our callback: where the callback sends the browser."""
+    opened = client.get(link)
     assert opened.status_code == 200
     request = fields_of(opened.get_data(as_text=True))
     assert request["ServerReplyURL"] == "http://127.0.0.1:8000/store-map/callback"
     page = ecpay.remote.post("/demo/ecpay/Express/map", data=request).get_data(as_text=True)
-    first = page[page.index("<form") : page.index("</form>")]
-    back = client.post("/store-map/callback", data=fields_of(first))
+    form = page.split("<form")[1 + which].split("</form>")[0]
+    back = client.post("/store-map/callback", data=fields_of(form))
     assert back.status_code == 303
-    target = urlsplit(back.headers["Location"])
+    return back.headers["Location"]
+
+
+def choose_store(runtime, client, ecpay: Harness) -> PickupPoint:
+    """Checkout: the customer picks the first store of ECPay's map."""
+    link = store_map_path(runtime, BRAND, ACCOUNT, "unimart", "/checkout/done")
+    target = urlsplit(pick_on_map(client, ecpay, link))
     assert target.path == "/checkout/done"
     store = {k: v[0] for k, v in parse_qs(target.query).items()}
     assert store == {
@@ -114,9 +123,12 @@ def choose_store(runtime, client, ecpay: Harness) -> PickupPoint:
         "store_address": "台北市中正區重慶南路一段122號",
         "store_phone": "02-23896700",
         "store_network": "7-ELEVEN",
+        "store_chain": "UNIMART",
     }
     address = Address("TW", "", line1=store["store_address"], phone=store["store_phone"])
-    return PickupPoint(store["store_id"], store["store_name"], store["store_network"], address)
+    return PickupPoint(
+        store["store_id"], store["store_name"], store["store_network"], address, chain="UNIMART"
+    )
 
 
 def place_order(runtime, brand_id: str, store: PickupPoint, cod: bool = False) -> str:
@@ -208,6 +220,73 @@ def test_an_uncollected_parcel_goes_back_and_is_followed_up(runtime, client, clo
     assert pushed(runtime, ecpay, clock, 30) == "returning_to_sender"
     with runtime.sessions() as session:
         assert session.scalars(select(NdrCaseRow.attempts)).all() == [1]
+
+
+def failed_delivery_page(runtime) -> str:
+    """The path of the page the attempt_failed message links to."""
+    with runtime.sessions() as session:
+        body = session.scalar(
+            select(CustomerMessageRow.body).where(CustomerMessageRow.milestone == "attempt_failed")
+        )
+    return re.search(r"https?://[^/\s]+(/ndr/\S+)", body).group(1)
+
+
+def choose_another_store(client, ecpay: Harness, page: str) -> int:
+    """On the failed-delivery page: ECPay's map, the second store, confirmed."""
+    html_page = client.get(page).get_data(as_text=True)
+    assert re.findall(r'name="action" value="([a-z_]+)"', html_page) == ["hold_at_pickup_point"]
+    link = html.unescape(re.search(r'href="(/store-map/unimart\?[^"]+)"', html_page).group(1))
+    back = pick_on_map(client, ecpay, link, which=1)
+    assert urlsplit(back).path == page
+    form = fields_of(client.get(back).get_data(as_text=True))
+    assert (form["store_id"], form["store_name"]) == ("991182", "信義門市")
+    answer = {**form, "action": "hold_at_pickup_point", "pickup_point_id": "991182"}
+    return client.post(page, data=answer).status_code
+
+
+def uncollected(runtime, client, clock, ecpay: Harness) -> str:
+    """A parcel left at its store for seven days, on its way back; its shipment id."""
+    ecpay.simulator.uncollected_share = 1.0
+    shipment_id = place_order(runtime, ecpay.brand_id, choose_store(runtime, client, ecpay))
+    assert pushed(runtime, ecpay, clock, 46) == "available_for_pickup"
+    assert pushed(runtime, ecpay, clock, 7 * 24 + 2) == "returning_to_sender"
+    return shipment_id
+
+
+def test_an_uncollected_parcel_goes_to_the_store_the_customer_picks(runtime, client, clock, ecpay):
+    shipment_id = uncollected(runtime, client, clock, ecpay)
+    assert choose_another_store(client, ecpay, failed_delivery_page(runtime)) == 303
+    with runtime.sessions() as session:
+        case = session.scalars(select(NdrCaseRow)).one()
+        assert (case.state, case.carrier_reference) == ("pushed", "991182")
+    assert ecpay.simulator.parcels["1718546"].extra["ReceiverStoreID"] == "991182"
+    # 2073 a day later: at the new store, whose holding period starts again.
+    assert pushed(runtime, ecpay, clock, 24) == "available_for_pickup"
+    page = client.get(tracking_path(BRAND, shipment_id, runtime)).get_data(as_text=True)
+    assert "信義門市" in page and "台北市信義區信義路五段7號" in page
+    assert "建盛門市" not in page
+    assert pushed(runtime, ecpay, clock, 140) == "delivered"  # 2067 picked up there
+
+
+def test_an_ecpay_outage_keeps_the_chosen_store_until_ecpay_takes_it(runtime, client, clock, ecpay):
+    uncollected(runtime, client, clock, ecpay)
+    page = failed_delivery_page(runtime)
+    with responses.RequestsMock() as down:  # every call to ECPay fails, retries too
+        down.add(responses.POST, re.compile(re.escape(ECPAY) + "/.*"), status=503)
+        assert choose_another_store(client, ecpay, page) == 303
+    with runtime.sessions() as session:
+        case = session.scalars(select(NdrCaseRow)).one()
+        assert (case.state, case.action_details["pickup_point_id"]) == (
+            "action_requested",
+            "991182",
+        )
+    assert "ReceiverStoreID" not in ecpay.simulator.parcels["1718546"].extra
+    clock.advance(timedelta(minutes=10))
+    assert push_failed_delivery_choices(runtime) == 1  # ECPay is back
+    with runtime.sessions() as session:
+        case = session.scalars(select(NdrCaseRow)).one()
+        assert (case.state, case.carrier_reference) == ("pushed", "991182")
+    assert ecpay.simulator.parcels["1718546"].extra["ReceiverStoreID"] == "991182"
 
 
 def receipts(runtime) -> int:

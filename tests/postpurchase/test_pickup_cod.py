@@ -82,6 +82,7 @@ def test_a_pickup_update_is_stored_and_the_message_names_store_hours_and_deadlin
                 "residential": True,
             },
             "hours": "Mon-Sat 08:00-22:00",
+            "chain": "",  # a sandbox store names no chain
         }
         assert shipment.pickup_deadline == DEADLINE
     [ready] = messages(runtime)

@@ -26,6 +26,9 @@ def event(status, at=T0):
         (S.IN_TRANSIT, S.EXCEPTION, S.EXCEPTION, True),
         (S.ATTEMPT_FAILED, S.RETURNING_TO_SENDER, S.RETURNING_TO_SENDER, True),
         (S.RETURNING_TO_SENDER, S.RETURNED_TO_SENDER, S.RETURNED_TO_SENDER, True),
+        # A return stopped: the parcel sent to the store the customer chose instead.
+        (S.RETURNING_TO_SENDER, S.AVAILABLE_FOR_PICKUP, S.AVAILABLE_FOR_PICKUP, True),
+        (S.RETURNING_TO_SENDER, S.IN_TRANSIT, S.RETURNING_TO_SENDER, False),
         (S.IN_TRANSIT, S.INFO_RECEIVED, S.IN_TRANSIT, False),
         (S.OUT_FOR_DELIVERY, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, False),
         (S.DELIVERED, S.IN_TRANSIT, S.DELIVERED, False),

@@ -105,6 +105,7 @@ def test_the_chosen_store_goes_back_to_the_page_that_asked(client, runtime):
         ("store_address", "台北市中正區重慶南路一段122號"),
         ("store_phone", "02-23896700"),
         ("store_network", "7-ELEVEN"),
+        ("store_chain", "UNIMART"),
     ]
 
 

@@ -7,6 +7,8 @@ from flask_openapi3 import Tag
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from shipflow import pickup_points
+from shipflow.brands import brand_config
 from shipflow.domain import Address, PickupPoint
 from shipflow.orders import DuplicateOrderNumber, LineInput, create_order
 from shipflow.store.models import Order
@@ -46,13 +48,20 @@ def brand_order(order_id: str) -> Order | None:
 
 
 def _pickup_point(given: PickupPointIn | None) -> PickupPoint | None:
+    """The chosen store, refused (422) unless one of the brand's services delivers there."""
     if given is None:
         return None
     address = given.address
-    return PickupPoint(
+    point = PickupPoint(
         **given.model_dump(exclude={"address"}),
         address=Address(**address.model_dump()) if address else None,
     )
+    brand = brand_config(g.db, g.brand_id, g.runtime.settings)
+    services = [s for c in (brand.carriers if brand else []) for s in c.services_domain()]
+    problem = pickup_points.chain_problem(services, point)
+    if problem:
+        raise field_problem("pickup_point.chain", problem)
+    return point
 
 
 @bp.post(

@@ -72,6 +72,9 @@ class PickupPointIn(Input):
     network: Annotated[SingleLine, Field(max_length=64)] = ""
     address: AddressIn | None = None
     hours: Text = ""
+    # The carrier's name of the store's chain, as its store map gave it (ECPay's
+    # LogisticsSubType: UNIMART, UNIMARTC2C, FAMI, FAMIC2C, HILIFE, HILIFEC2C, OKMARTC2C).
+    chain: Annotated[SingleLine, Field(max_length=20)] = ""
 
 
 class OrderIn(Input):

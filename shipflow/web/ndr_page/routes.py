@@ -12,10 +12,11 @@ from flask import Blueprint, g, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from carriers.base import FailedDeliveryAction as Action
+from carriers.ecpay.units import NETWORKS, SERVICES
 from shipflow.carrier_accounts import UnknownCarrierAccount
 from shipflow.config import BrandConfig
 from shipflow.customer_messages import zone_for
-from shipflow.domain import Address, Reason
+from shipflow.domain import Address, PickupPoint, Reason
 from shipflow.links import LinkExpired, LinkInvalid, read_token
 from shipflow.ndr.choices import pickup_point, reattempt_dates
 from shipflow.ndr.service import LINK_PURPOSE, offered_actions, policy_for
@@ -113,7 +114,8 @@ def _actions(visit: Visit) -> list[Action]:
     """The choices the shipment's carrier can carry out (all of them where ops do, as for a
     carrier the brand no longer has an account with)."""
     try:
-        offered = offered_actions(ndr_service(g.runtime, g.db).carrier_for(visit.shipment))
+        carrier = ndr_service(g.runtime, g.db).carrier_for(visit.shipment)
+        offered = offered_actions(carrier, visit.shipment.service)
     except UnknownCarrierAccount:
         offered = frozenset(Action)
     reason = Reason(visit.case.reason) if visit.case.reason else None
@@ -210,14 +212,25 @@ def _choice(visit: Visit) -> tuple[Action, dict] | str:
         )
         return action, {"address": address, "instructions": _text("instructions")}
     if action is Action.HOLD_AT_PICKUP_POINT:
-        chosen = request.form.get("pickup_point_id", "")
-        point = pickup_point(visit.brand, chosen)
-        if point is not None:
-            return action, {"pickup_point_id": point.id}
-        if STORE_ID.fullmatch(chosen) and _store_map_url(visit, ""):  # from ECPay's map
-            return action, {"pickup_point_id": chosen}
-        return _("Please choose a pickup point.")
+        point = _chosen_point(visit, request.form.get("pickup_point_id", ""))
+        return (action, {"pickup_point": point}) if point else _("Please choose a pickup point.")
     return action, {}
+
+
+def _chosen_point(visit: Visit, chosen: str) -> PickupPoint | None:
+    """One of the brand's pickup points, or the store ECPay's map brought back (its name and
+    address came with it, as the page's hidden `store_*` fields)."""
+    country = ((visit.order.ship_to if visit.order else None) or {}).get("country", "")
+    configured = pickup_point(visit.brand, chosen)
+    if configured is not None:
+        address = Address(country, "", line1=configured.address, residential=False)
+        return PickupPoint(configured.id, configured.name, address=address, hours=configured.hours)
+    if not (STORE_ID.fullmatch(chosen) and _store_map_url(visit, "")):
+        return None
+    mapped = {k: _text(k) if _text("store_id") == chosen else "" for k in STORE_FIELDS}
+    sub = SERVICES[visit.shipment.service][1]
+    address = Address(country, "", line1=mapped["store_address"], residential=False)
+    return PickupPoint(chosen, mapped["store_name"], NETWORKS[sub], address, chain=sub)
 
 
 @bp.post("/ndr/<token>")

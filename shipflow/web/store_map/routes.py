@@ -4,7 +4,8 @@ returns portal, the failed-delivery page and checkout integrations.
 A page links to `store_map_path(...)`: `GET /store-map/<service>?return_to=<token>` posts the
 customer's browser to ECPay's map; ECPay posts the chosen store to `POST /store-map/callback`,
 which answers 303 to the page that asked with the store in its query: `store_id`,
-`store_name`, `store_address`, `store_phone`, `store_network` (a checkout integration's
+`store_name`, `store_address`, `store_phone`, `store_network` and `store_chain` (ECPay's
+LogisticsSubType, which an order's `pickup_point.chain` carries; a checkout integration's
 return page reads them, or hands them to its opener with postMessage).
 
 The token (signed, purpose "store-map", a day at most) names the brand, the ECPay account and
@@ -140,6 +141,7 @@ def callback():
             "store_address": address.line1 if address else "",
             "store_phone": address.phone if address else "",
             "store_network": store.network,
+            "store_chain": store.chain,
         }
     )
     target = grant["u"]
