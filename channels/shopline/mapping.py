@@ -85,10 +85,9 @@ def pickup_point(shipping: dict[str, Any], shipping_method: str) -> PickupPoint 
     code = shipping.get("delivery_store_code")
     if not code:
         return None
+    network, chain = store_chain(shipping_method)
     return PickupPoint(
-        id=str(code),
-        name=shipping.get("delivery_store_name") or "",
-        network=store_chain(shipping_method),
+        id=str(code), name=shipping.get("delivery_store_name") or "", network=network, chain=chain
     )
 
 

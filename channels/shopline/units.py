@@ -48,16 +48,25 @@ EVENT_STATUSES = {
 
 # A convenience-store chain as the checkout's shipping line names it (SHOPLINE's store
 # pickup gives the store in `shipping_address.delivery_store_*` but the chain only in the
-# shipping method the merchant configured: "7-11 超商取貨付款", "全家取貨"), as
-# `PickupPoint.network` names it (the same names as the ECPay carrier's).
+# shipping method the merchant configured: "7-11 超商取貨付款", "全家取貨"): the name
+# people read (`PickupPoint.network`) and the chain as carriers match it (`PickupPoint.chain`,
+# ECPay's LogisticsSubType; any subtype of a chain matches that chain's services).
 STORE_CHAINS = (
-    ("7-ELEVEN", ("7-eleven", "7-11", "統一超商")),
-    ("FamilyMart", ("familymart", "family mart", "全家")),
-    ("Hi-Life", ("hi-life", "hilife", "萊爾富")),
-    ("OK mart", ("ok mart", "okmart", "ok超商")),
+    ("7-ELEVEN", "UNIMART", ("7-eleven", "7-11", "統一超商")),
+    ("FamilyMart", "FAMI", ("familymart", "family mart", "全家")),
+    ("Hi-Life", "HILIFE", ("hi-life", "hilife", "萊爾富")),
+    ("OK mart", "OKMARTC2C", ("ok mart", "okmart", "ok超商")),
 )
 
 
-def store_chain(shipping_method: str) -> str:
+def store_chain(shipping_method: str) -> tuple[str, str]:
+    """(network, chain) of the store chain the shipping method names; empty if none."""
     text = shipping_method.casefold()
-    return next((chain for chain, words in STORE_CHAINS if any(w in text for w in words)), "")
+    return next(
+        (
+            (network, chain)
+            for network, chain, words in STORE_CHAINS
+            if any(w in text for w in words)
+        ),
+        ("", ""),
+    )

@@ -223,7 +223,7 @@ def taiwan_store_pickup_cod() -> dict:
 def test_a_taiwan_store_pickup_cash_on_delivery_order() -> None:
     order = source().parse_webhook(delivery(taiwan_store_pickup_cod())).order
     assert order.pickup_point == PickupPoint(
-        id="131386", name="7-ELEVEN 鑫台北門市", network="7-ELEVEN"
+        id="131386", name="7-ELEVEN 鑫台北門市", network="7-ELEVEN", chain="UNIMART"
     )
     assert order.ship_to == Address(
         country="TW", name="王小明", phone="0912345678", email="hok@shoplineapp.com"
@@ -241,20 +241,23 @@ def test_a_taiwan_store_pickup_cash_on_delivery_order() -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "chain"),
+    ("method", "network", "chain"),
     [
-        ("7-11 超商取貨付款", "7-ELEVEN"),
-        ("7-ELEVEN Store Pickup", "7-ELEVEN"),
-        ("全家 FamilyMart 取貨", "FamilyMart"),
-        ("萊爾富取貨", "Hi-Life"),
-        ("OK超商取貨", "OK mart"),
-        ("Store pickup", ""),  # a chain the shipping method does not name: the store only
+        ("7-11 超商取貨付款", "7-ELEVEN", "UNIMART"),
+        ("7-ELEVEN Store Pickup", "7-ELEVEN", "UNIMART"),
+        ("全家 FamilyMart 取貨", "FamilyMart", "FAMI"),
+        ("萊爾富取貨", "Hi-Life", "HILIFE"),
+        ("OK超商取貨", "OK mart", "OKMARTC2C"),
+        ("Store pickup", "", ""),  # a chain the shipping method does not name: the store only
     ],
 )
-def test_the_store_chain_comes_from_the_shipping_method(method: str, chain: str) -> None:
+def test_the_store_chain_comes_from_the_shipping_method(
+    method: str, network: str, chain: str
+) -> None:
     raw = taiwan_store_pickup_cod()
     raw["shipping_lines"][0].update(code=method, title=method)
-    assert source().parse_webhook(delivery(raw)).order.pickup_point.network == chain
+    point = source().parse_webhook(delivery(raw)).order.pickup_point
+    assert (point.network, point.chain) == (network, chain)
 
 
 def test_hong_kong_dollars_keep_cents() -> None:
