@@ -1,6 +1,7 @@
 """Pure Kuaidi100 payload <-> shipflow translations: the real-time query (query.do), the
-subscription (poll) and its push. Both ask resultv2=8 with the parcel's `from` and `to` so the
-answer carries Kuaidi100's predicted arrival (`arrivalTime`), kept as the carrier's estimate.
+subscription (poll) and its push. Both send the parcel's `from` and `to` and, when `to` is
+known, ask resultv2=8 so the answer carries Kuaidi100's predicted arrival (`arrivalTime`),
+kept as the carrier's estimate.
 Times come in China time without an offset ("2024-11-20 16:56:54"; the predicted arrival
 "2024-11-22 18", to the hour) and are read as Asia/Shanghai."""
 
