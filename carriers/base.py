@@ -168,10 +168,13 @@ class PickupConfirmation:
 @dataclass(frozen=True, slots=True)
 class TrackingQuery:
     """A number to poll and what some carriers check before they answer: the last four
-    digits of the recipient's phone (SF Express, Kuaidi100 for SF numbers)."""
+    digits of the recipient's phone (SF Express, Kuaidi100 for SF numbers); and where the
+    parcel leaves from and goes to, from which Kuaidi100 predicts its arrival."""
 
     tracking_number: str
     phone_last4: str = ""
+    origin: Address | None = None  # the shipment's warehouse
+    destination: Address | None = None  # the order's ship-to
 
 
 @dataclass(frozen=True, slots=True)

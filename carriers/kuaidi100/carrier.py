@@ -67,9 +67,9 @@ class Kuaidi100Carrier(Carrier):
         """A number Kuaidi100 has no result for (returnCode 500) is left out."""
         updates = []
         for query in queries:
-            number = query.tracking_number
-            param = mapping.query_param(self.company(number), number, query.phone_last4)
-            body = self.client.query(param)
+            body = self.client.query(
+                mapping.query_param(self.company(query.tracking_number), query)
+            )
             with reading(self.name, "query response"):
                 if str(body.get("returnCode")) == units.NO_RESULT:
                     continue
@@ -87,11 +87,10 @@ class Kuaidi100Carrier(Carrier):
             number = query.tracking_number
             param = mapping.subscription(
                 self.company(number),
-                number,
+                query,
                 self.account.credentials.get("key", ""),
                 webhook_url,
                 self.salt,
-                query.phone_last4,
             )
             body = self.client.subscribe(param)
             if str(body.get("returnCode")) == units.ALREADY_SUBSCRIBED:

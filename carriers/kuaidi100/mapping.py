@@ -1,6 +1,9 @@
 """Pure Kuaidi100 payload <-> shipflow translations: the real-time query (query.do), the
-subscription (poll) and its push. Times come in China time without an offset ("2024-11-20
-16:56:54"; the predicted arrival "2024-11-22 18", to the hour) and are read as Asia/Shanghai."""
+subscription (poll) and its push. Both send the parcel's `from` and `to` and, when `to` is
+known, ask resultv2=8 so the answer carries Kuaidi100's predicted arrival (`arrivalTime`),
+kept as the carrier's estimate.
+Times come in China time without an offset ("2024-11-20 16:56:54"; the predicted arrival
+"2024-11-22 18", to the hour) and are read as Asia/Shanghai."""
 
 from __future__ import annotations
 
@@ -15,11 +18,12 @@ from carriers.base import (
     CarrierRateLimited,
     CarrierRejected,
     CarrierUnavailable,
+    TrackingQuery,
 )
 from carriers.convert import read_each
 from carriers.kuaidi100 import units
 from carriers.units import lookup
-from shipflow.domain import TrackingEvent, TrackingUpdate
+from shipflow.domain import Address, TrackingEvent, TrackingUpdate
 
 CARRIER = "kuaidi100"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -36,20 +40,45 @@ def compact(document: dict) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-def query_param(company: str, number: str, phone: str) -> dict[str, str]:
-    param = {"com": company, "num": number, "resultv2": "4"}  # 4: sub-states and arrival time
-    if phone:
-        param["phone"] = phone
-    return param
+def query_param(company: str, query: TrackingQuery) -> dict[str, str]:
+    places = route(query)
+    param = {"com": company, "num": query.tracking_number, **places}
+    if query.phone_last4:
+        param["phone"] = query.phone_last4
+    return {**param, "resultv2": result_level(places)}
 
 
 def subscription(
-    company: str, number: str, key: str, callback_url: str, salt: str, phone: str
+    company: str, query: TrackingQuery, key: str, callback_url: str, salt: str
 ) -> dict[str, Any]:
-    parameters = {"callbackurl": callback_url, "salt": salt, "resultv2": "4"}
-    if phone:
-        parameters["phone"] = phone
-    return {"company": company, "number": number, "key": key, "parameters": parameters}
+    places = route(query)
+    parameters = {"callbackurl": callback_url, "salt": salt, "resultv2": result_level(places)}
+    if query.phone_last4:
+        parameters["phone"] = query.phone_last4
+    number = query.tracking_number
+    return {"company": company, "number": number, **places, "key": key, "parameters": parameters}
+
+
+def route(query: TrackingQuery) -> dict[str, str]:
+    """`from` (the warehouse) and `to` (the ship-to), each left out when we cannot say it."""
+    places = {"from": region(query.origin), "to": region(query.destination)}
+    return {name: text for name, text in places.items() if text}
+
+
+def region(address: Address | None) -> str:
+    """A mainland address as the 省市区 text Kuaidi100 asks for: the province (our `state`)
+    then the city, a municipality said once ("北京市"). Our addresses keep no district field,
+    and the street stays with us; outside the mainland there is no such text."""
+    if address is None or address.country.upper() != "CN":
+        return ""
+    parts = (part.strip() for part in (address.state, address.city))
+    return "".join(dict.fromkeys(part for part in parts if part))
+
+
+def result_level(places: dict[str, str]) -> str:
+    """resultv2: the predicted arrival (8) is only given, and `to` is then required, when the
+    destination is known; else the sub-states and cities (4)."""
+    return units.RESULTV2_ARRIVAL if "to" in places else units.RESULTV2_STATES
 
 
 def raise_for_failure(body: dict) -> None:
@@ -105,7 +134,8 @@ def tracking_event(item: dict) -> TrackingEvent:
 
 def tracking_update(result: dict) -> TrackingUpdate:
     """A query answer, or a push's `lastResult`: events newest first, `arrivalTime` the
-    carrier's predicted arrival (kept as the carrier's estimate, beside ours)."""
+    carrier's predicted arrival (kept as the carrier's estimate, beside ours). It comes only
+    with resultv2=8 and a destination, and not for every courier: absent, there is none."""
     events, unreadable = read_each(CARRIER, "event", result.get("data") or [], tracking_event)
     arrival = result.get("arrivalTime")
     return TrackingUpdate(

@@ -1,5 +1,5 @@
 """Kuaidi100 code tables (api.kuaidi100.com "实时快递查询接口" and "订阅推送接口": `state`, and with
-resultv2=4 the sub-states each event's `statusCode` carries). A code outside the table keeps
+resultv2=4 or 8 the sub-states each event's `statusCode` carries). A code outside the table keeps
 its raw code and text (`carriers.units.lookup`).
 
 STATES was checked row by row against the table "运单快递状态(state)说明" (物流状态值, 高级物流状态值,
@@ -88,6 +88,12 @@ COURIERS = {company: courier for courier, company in COMPANIES.items()}
 # A UPU S10 number ending "CN": EMS when its service letter is E, else China Post's.
 S10_COMPANIES = {"E": "ems"}
 S10_DEFAULT_COMPANY = "youzhengguoji"
+
+# resultv2 of query.do and of the subscription: 4 adds each event's sub-state (`statusCode`)
+# and the cities (`routeInfo`); 8 adds to that the predicted arrival (`arrivalTime`,
+# `totalTime`, `remainTime`) and route (`predictedRoute`), and needs `to`.
+RESULTV2_STATES = "4"
+RESULTV2_ARRIVAL = "8"
 
 # returnCode of failed calls (query.do and poll). A query with no result is not an error.
 NO_RESULT = "500"

@@ -28,6 +28,9 @@ from carriers.base import (
     CarrierUnavailable,
     TrackingQuery,
 )
+from shipflow.brands import brand_config
+from shipflow.domain import Address
+from shipflow.orders import ship_to_address
 from shipflow.store.lease import claim
 from shipflow.store.models import Order, Shipment
 from shipflow.tracking.accounts import UnknownAccount, account_for_shipment
@@ -146,18 +149,43 @@ def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
 
 
 def tracking_queries(runtime: Runtime, batch: Sequence[Row]) -> list[TrackingQuery]:
-    """The batch with the last four digits of each order's phone (the ship-to phone, else the
-    customer's), which SF Express checks before it tells a route."""
+    """The batch with what some carriers take beside the number: the last four digits of the
+    order's phone (the ship-to phone, else the customer's), which SF Express checks before it
+    tells a route; and the shipment's warehouse and ship-to addresses, from which Kuaidi100
+    predicts the arrival."""
     with runtime.sessions() as session:
-        phones = {
-            row.id: str((row.ship_to or {}).get("phone") or row.customer_phone or "")
+        found = {
+            row.id: row
             for row in session.execute(
-                select(Shipment.id, Order.ship_to, Order.customer_phone)
-                .join(Order, Order.id == Shipment.order_id)
+                select(Shipment.id, Shipment.brand_id, Shipment.warehouse_code, Order)
+                .outerjoin(Order, Order.id == Shipment.order_id)
                 .where(Shipment.id.in_([r.id for r in batch]))
             )
         }
-    return [TrackingQuery(r.tracking_number, last_digits(phones.get(r.id, ""), 4)) for r in batch]
+        origins = {
+            brand_id: warehouse_addresses(session, runtime, brand_id)
+            for brand_id in {row.brand_id for row in found.values()}
+        }
+        return [
+            _query(r.tracking_number, found[r.id], origins[found[r.id].brand_id]) for r in batch
+        ]
+
+
+def _query(tracking_number: str, row: Row, origins: dict[str, Address]) -> TrackingQuery:
+    order: Order | None = row.Order
+    phone = str((order.ship_to or {}).get("phone") or order.customer_phone or "") if order else ""
+    return TrackingQuery(
+        tracking_number,
+        last_digits(phone, 4),
+        origin=origins.get(row.warehouse_code),
+        destination=ship_to_address(order) if order else None,
+    )
+
+
+def warehouse_addresses(session: Session, runtime: Runtime, brand_id: str) -> dict[str, Address]:
+    """The brand's warehouses by code (none for a brand the configuration no longer names)."""
+    brand = brand_config(session, brand_id, runtime.settings)
+    return {w.code: w.to_domain().address for w in brand.warehouses} if brand else {}
 
 
 def last_digits(phone: str, count: int) -> str:

@@ -22,9 +22,9 @@ from carriers.base import (
     WebhookSignatureError,
 )
 from carriers.kuaidi100 import Kuaidi100Carrier
-from carriers.kuaidi100.mapping import sign, tracking_event
+from carriers.kuaidi100.mapping import china_time, region, sign, tracking_event
 from carriers.registry import get_carrier_class
-from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate
+from shipflow.domain import Address, Reason, Status, TrackingEvent, TrackingUpdate
 from tests.carriers.carrier_contract import Contract, Operation, fixture
 
 QUERY_URL = "https://poll.kuaidi100.com/poll/query.do"
@@ -32,6 +32,17 @@ POLL_URL = "https://poll.kuaidi100.com/poll"
 NUMBER = "73100012345678"
 CST = ZoneInfo("Asia/Shanghai")
 S, R = Status, Reason
+SHENZHEN_WAREHOUSE = Address("CN", "518000", city="深圳市", state="广东省")
+BEIJING_HOME = Address(
+    "CN",
+    "100020",
+    city="北京市",
+    state="北京市",
+    line1="建国路88号",
+    name="李四",
+    phone="13800000001",
+)
+ROUTED = TrackingQuery(NUMBER, "5678", origin=SHENZHEN_WAREHOUSE, destination=BEIJING_HOME)
 
 
 def event(status, when, code, text, area, reason=None) -> TrackingEvent:
@@ -131,6 +142,69 @@ def test_query_is_signed_md5_of_param_key_customer_upper_case(mocked):
     ]
 
 
+def test_query_with_the_route_asks_for_the_predicted_arrival(mocked):
+    """resultv2=8 returns arrivalTime and needs `to`; `from` helps; both as 省市区 text, the
+    street and the name staying with us."""
+    mocked.post(QUERY_URL, json=fixture("kuaidi100", "query_result"))
+    make_carrier().track_queries([ROUTED])
+    # printf '%s' '{"com":"zhongtong","num":"73100012345678","from":"广东省深圳市","to":"北京市",
+    #   "phone":"5678","resultv2":"8"}KEY1CUST1' | md5sum  (one line)
+    assert forms(mocked) == [
+        {
+            "customer": "CUST1",
+            "sign": "9671C53AC992D984ECD67718A99D1FF7",
+            "param": '{"com":"zhongtong","num":"73100012345678","from":"广东省深圳市",'
+            '"to":"北京市","phone":"5678","resultv2":"8"}',
+        }
+    ]
+
+
+def test_query_without_a_destination_asks_no_prediction(mocked):
+    mocked.post(QUERY_URL, json=fixture("kuaidi100", "query_result_no_estimate"))
+    make_carrier().track_queries([TrackingQuery(NUMBER, origin=SHENZHEN_WAREHOUSE)])
+    assert json.loads(forms(mocked)[0]["param"]) == {
+        "com": "zhongtong",
+        "num": NUMBER,
+        "from": "广东省深圳市",
+        "resultv2": "4",
+    }
+
+
+def test_an_answer_without_a_predicted_arrival_has_no_carrier_estimate(mocked):
+    mocked.post(QUERY_URL, json=fixture("kuaidi100", "query_result_no_estimate"))
+    [update] = make_carrier().track_queries([ROUTED])
+    assert update.estimated_delivery is None
+    assert update.events == IN_DELIVERY.events
+
+
+@pytest.mark.parametrize(
+    ("address", "text"),
+    [
+        (Address("CN", "518000", city="深圳市", state="广东省"), "广东省深圳市"),
+        (Address("CN", "100020", city="北京市", state="北京市"), "北京市"),  # a municipality
+        (Address("cn", "200000", city="上海市"), "上海市"),  # no province given
+        (Address("CN", "", city=" 杭州市 ", state="浙江省 "), "浙江省杭州市"),
+        (Address("TW", "114", city="台北市", state="內湖區"), ""),  # not the mainland
+        (Address("US", "08817", city="Edison", state="NJ"), ""),
+        (None, ""),
+    ],
+)
+def test_region_text(address, text):
+    assert region(address) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "when"),
+    [
+        ("2024-11-22 18", datetime(2024, 11, 22, 18, tzinfo=CST)),  # arrivalTime, to the hour
+        ("2024-11-20 16:56:54", datetime(2024, 11, 20, 16, 56, 54, tzinfo=CST)),
+    ],
+)
+def test_china_time_without_offset_is_read_as_shanghai(text, when):
+    assert china_time(text) == when
+    assert china_time(text).utcoffset().total_seconds() == 8 * 3600
+
+
 def test_query_sends_the_phones_last_digits(mocked):
     mocked.post(QUERY_URL, json=fixture("kuaidi100", "query_result"))
     make_carrier().track_queries([TrackingQuery(NUMBER, "5678")])
@@ -160,7 +234,7 @@ def test_subscribe_sends_the_documented_param_and_keeps_each_numbers_refusal(moc
     mocked.post(POLL_URL, json=fixture("kuaidi100", "subscribe_ok"))
     mocked.post(POLL_URL, json=fixture("kuaidi100", "subscribe_duplicate"))
     mocked.post(POLL_URL, json=fixture("kuaidi100", "subscribe_refused"))
-    queries = [TrackingQuery(NUMBER, "5678"), TrackingQuery("73100000000001"), TrackingQuery("X1")]
+    queries = [ROUTED, TrackingQuery("73100000000001"), TrackingQuery("X1")]
     refused = make_carrier().subscribe(
         queries, "https://shipflow.example/webhooks/kuaidi100/acct_1"
     )
@@ -171,13 +245,20 @@ def test_subscribe_sends_the_documented_param_and_keeps_each_numbers_refusal(moc
     assert json.loads(first["param"]) == {
         "company": "zhongtong",
         "number": NUMBER,
+        "from": "广东省深圳市",
+        "to": "北京市",
         "key": "KEY1",
         "parameters": {
             "callbackurl": "https://shipflow.example/webhooks/kuaidi100/acct_1",
             "salt": "s4lt",
-            "resultv2": "4",
+            "resultv2": "8",
             "phone": "5678",
         },
+    }
+    assert json.loads(forms(mocked)[1]["param"])["parameters"] == {
+        "callbackurl": "https://shipflow.example/webhooks/kuaidi100/acct_1",
+        "salt": "s4lt",
+        "resultv2": "4",  # no destination: no prediction to ask for
     }
 
 

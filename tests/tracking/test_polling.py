@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from carriers.base import CarrierRateLimited, CarrierUnavailable, TrackingQuery
 from carriers.convert import UNREADABLE
-from shipflow.domain import Status
+from shipflow.domain import Address, Status
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Order, Shipment
 from shipflow.tracking.config import TrackingConfig
@@ -221,9 +221,50 @@ def test_polls_carry_the_last_four_digits_of_the_orders_phone(
 
     monkeypatch.setattr(FakeCarrier, "track_queries", track_queries)
     poll_due(runtime)
-    assert sorted(seen, key=lambda q: q.tracking_number) == [
-        TrackingQuery("TN1", "5678"),
-        TrackingQuery("TN2", "6789"),
-        TrackingQuery("TN3", ""),
-        TrackingQuery("TN4", ""),
+    assert sorted((q.tracking_number, q.phone_last4) for q in seen) == [
+        ("TN1", "5678"),
+        ("TN2", "6789"),
+        ("TN3", ""),
+        ("TN4", ""),
     ]
+
+
+def test_polls_carry_where_the_parcel_leaves_from_and_goes_to(
+    runtime, tracked, make_shipment, monkeypatch
+):
+    """Kuaidi100 predicts the arrival from the route: the poll takes the shipment's warehouse
+    (from the brand's configuration) and the order's ship-to."""
+    with unit_of_work(runtime.sessions) as session:
+        order = Order(
+            brand_id=tracked["tb"].id,
+            order_number="O1",
+            currency="CNY",
+            customer_name="李四",
+            ship_to={
+                "country": "CN",
+                "postal_code": "100020",
+                "state": "北京市",
+                "city": "北京市",
+                "line1": "建国路88号",
+            },
+        )
+        session.add(order)
+        session.flush()
+        order_id = order.id
+    make_shipment(tracked["tb"], "TN1", order_id=order_id, warehouse_code="EWR")
+    make_shipment(tracked["tb"], "TN2", warehouse_code="GONE")  # unconfigured, no order
+    seen: list[TrackingQuery] = []
+
+    def track_queries(self, queries):
+        seen.extend(queries)
+        return []
+
+    monkeypatch.setattr(FakeCarrier, "track_queries", track_queries)
+    poll_due(runtime)
+    assert {q.tracking_number: (q.origin, q.destination) for q in seen} == {
+        "TN1": (
+            Address("US", "08817", city="Edison", state="NJ"),
+            Address("CN", "100020", city="北京市", state="北京市", line1="建国路88号", name="李四"),
+        ),
+        "TN2": (None, None),
+    }

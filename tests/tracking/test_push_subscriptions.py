@@ -8,14 +8,23 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import select
 
-from carriers.base import Capability, CarrierRateLimited, CarrierRejected, CarrierUnavailable
-from shipflow.store.models import Shipment
+from carriers.base import (
+    Capability,
+    CarrierRateLimited,
+    CarrierRejected,
+    CarrierUnavailable,
+    TrackingQuery,
+)
+from shipflow.domain import Address
+from shipflow.store.db import unit_of_work
+from shipflow.store.models import Order, Shipment
 from shipflow.tracking.subscriptions import pushing_carriers, subscribe_due
 from tests.tracking.fake_carrier import FakeCarrier
 
 
 class Subscribed:
     calls: ClassVar[list[tuple[list[str], str]]] = []
+    queries: ClassVar[list[TrackingQuery]] = []
     answer: ClassVar[dict | Exception] = {}
 
 
@@ -25,11 +34,12 @@ def pushing(monkeypatch):
 
     def subscribe(self, queries, webhook_url):
         Subscribed.calls.append(([q.tracking_number for q in queries], webhook_url))
+        Subscribed.queries.extend(queries)
         if isinstance(Subscribed.answer, Exception):
             raise Subscribed.answer
         return Subscribed.answer
 
-    Subscribed.calls, Subscribed.answer = [], {}
+    Subscribed.calls, Subscribed.queries, Subscribed.answer = [], [], {}
     monkeypatch.setattr(
         FakeCarrier, "capabilities", FakeCarrier.capabilities | {Capability.PUSH_SUBSCRIPTIONS}
     )
@@ -98,3 +108,28 @@ def test_a_carrier_that_is_down_is_asked_again_at_the_next_run(
     pushing.answer = {}
     assert subscribe_due(runtime) == 1
     assert state(runtime) == {"TN1": (True, None)}
+
+
+def test_a_subscription_carries_the_route_the_carrier_predicts_the_arrival_from(
+    runtime, tracked, make_shipment, pushing
+):
+    """Kuaidi100 predicts the arrival only for a subscription that names where the parcel goes
+    (and better when it names where it leaves from)."""
+    with unit_of_work(runtime.sessions) as session:
+        order = Order(
+            brand_id=tracked["tb"].id,
+            order_number="O1",
+            currency="CNY",
+            ship_to={"country": "CN", "postal_code": "518000", "state": "广东省", "city": "深圳市"},
+        )
+        session.add(order)
+        session.flush()
+        order_id = order.id
+    make_shipment(tracked["tb"], "TN1", order_id=order_id, warehouse_code="EWR")
+    assert subscribe_due(runtime) == 1
+    [query] = pushing.queries
+    assert (query.tracking_number, query.origin, query.destination) == (
+        "TN1",
+        Address("US", "08817", city="Edison", state="NJ"),
+        Address("CN", "518000", city="深圳市", state="广东省"),
+    )
