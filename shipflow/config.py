@@ -146,6 +146,9 @@ class ServiceConfig(Strict):
     # The carrier's own delivery days when they are not Monday to Friday (or Saturday): an
     # Iranian service delivering Saturday to Wednesday says [sat, sun, mon, tue, wed].
     delivery_days: list[Weekday] | None = None
+    # What the shop charges the shopper for this service, in minor units of the brand's
+    # currency: the widget shows it beside the service's date (unset: no price shown).
+    price: Annotated[int, Field(ge=0)] | None = None
 
     def weekdays(self) -> frozenset[int]:
         if self.delivery_days:
