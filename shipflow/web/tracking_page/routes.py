@@ -21,6 +21,7 @@ from shipflow.delays.alerts import alert_prediction_passed
 from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.ndr.service import open_case_link, redelivery_day
 from shipflow.orders import orders_numbered
+from shipflow.recommendations import Card, recommend
 from shipflow.store.models import Order, Shipment
 from shipflow.update_subscriptions import (
     InvalidContact,
@@ -360,8 +361,18 @@ def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 20
         refresh=_refresh(brand_code, token, shipment),
         update_channels=offered_channels(g.brand.customer_channels),
         feedback_given=bool(given),
-        recommendations=g.brand.theme.recommendations,
+        recommendations=_recommendations(shipment),
         **extra,
+    )
+
+
+def _recommendations(shipment: Shipment) -> list[Card]:
+    """The brand's cards for this customer, leaving out what the order just bought."""
+    bought = {line.sku for line in shipment.order.lines} if shipment.order else set()
+    return recommend(
+        g.brand,
+        bought,
+        lambda: g.runtime.services.best_sellers.of(g.db, shipment.brand_id, g.runtime.clock.now()),
     )
 
 
