@@ -43,7 +43,7 @@ def estimate_for_widget(
 ) -> dict | ApiProblem:
     """The first level's answer; with more levels, every level the brand offers that can
     deliver there under `options` too (a level the brand lacks is left out, not an error)."""
-    answers = []
+    answers: list[dict] = []
     for level in levels:
         try:
             result = runtime.edd.quote(brand, lines, postal_code, country, now, level)
