@@ -322,7 +322,8 @@ def widget_answer(result: Estimate, now: datetime) -> dict:
     why = result.no_estimate
     if why is not None:
         if why.startswith(NOT_SERVED):  # the shopper is told which addresses are not served
-            return {"available": False, "reason": "not_served", "reach": why.split()[-1]}
+            reach = why.removeprefix(NOT_SERVED).strip()
+            return {"available": False, "reason": "not_served", "reach": reach}
         return {
             "available": False,
             "reason": "out_of_stock" if why.startswith("no stock") else "no_estimate",

@@ -104,8 +104,9 @@ def edd():
     # The answer holds for the minute (the countdown is to the second within it) and never
     # past the cut-off, after which the promise moves a day.
     fresh = MAX_AGE - now.second
-    if result.get("countdown_seconds"):
-        fresh = min(fresh, result["countdown_seconds"])
+    for answer in (result, *result.get("options", ())):
+        if answer.get("countdown_seconds"):
+            fresh = min(fresh, answer["countdown_seconds"])
     response.headers["Cache-Control"] = f"public, max-age={max(fresh, 1)}"
     return response
 
