@@ -146,6 +146,9 @@ class ServiceConfig(Strict):
     # The carrier's own delivery days when they are not Monday to Friday (or Saturday): an
     # Iranian service delivering Saturday to Wednesday says [sat, sun, mon, tue, wed].
     delivery_days: list[Weekday] | None = None
+    # What the shop charges the shopper for this service, in minor units of the brand's
+    # currency: the widget shows it beside the service's date (unset: no price shown).
+    price: Annotated[int, Field(ge=0)] | None = None
 
     def weekdays(self) -> frozenset[int]:
         if self.delivery_days:
@@ -213,11 +216,18 @@ class ChannelAccountConfig(Strict):
 
 
 class RecommendationConfig(Strict):
-    """A card in the tracking page's "you may also like" slot."""
+    """A hand-picked card in the tracking page's "you might also like" slot (rule `picked`);
+    with its `sku`, it is left out for a customer who just bought that product."""
 
     title: str
     url: str
     image_url: str = ""
+    sku: str = ""
+
+
+# How the slot is filled, in the brand's order until `recommend_count` cards: products the
+# brand relates to what was bought, its best sellers of the last 30 days, its picked cards.
+RecommendationRule = Literal["related", "best_sellers", "picked"]
 
 
 class ThemeConfig(Strict):
@@ -228,6 +238,11 @@ class ThemeConfig(Strict):
     links: dict[str, str] = {}
     custom_css: str = ""
     recommendations: list[RecommendationConfig] = []
+    recommend: list[RecommendationRule] = ["picked"]
+    recommend_count: Annotated[int, Field(ge=1, le=8)] = 3
+    # Where product images may come from besides shipflow itself: https origins the brand
+    # names (its CDN), so a customer's page makes no request to anyone else by default.
+    image_hosts: list[Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]+)?$")]] = []
 
 
 class ProductConfig(Strict):
@@ -236,6 +251,9 @@ class ProductConfig(Strict):
     price: Annotated[int, Field(ge=0)]  # minor units
     final_sale: bool = False
     weight_g: Annotated[int, Field(gt=0)] = 500
+    url: str = ""  # the product's page in the shop: needed to be recommended
+    image_url: str = ""  # https on one of the theme's image_hosts, or a path on shipflow
+    related: list[str] = []  # SKUs to recommend to whoever bought this one
 
 
 class ReturnReasonConfig(Strict):
@@ -317,6 +335,26 @@ class BrandConfig(Strict):
     notifications: NotificationsConfig = NotificationsConfig()
     customer_channels: CustomerChannelsConfig = CustomerChannelsConfig()
     alerts: AlertsConfig = AlertsConfig()
+
+    @model_validator(mode="after")
+    def _images_from_known_hosts(self) -> BrandConfig:
+        """Recommendation images load in customers' browsers: from shipflow (a path) or from
+        an https origin the brand listed in `theme.image_hosts`, never from anywhere else."""
+        hosts = self.theme.image_hosts
+        images = [(f"products[{p.sku}].image_url", p.image_url) for p in self.products] + [
+            (f"theme.recommendations[{i}].image_url", r.image_url)
+            for i, r in enumerate(self.theme.recommendations)
+        ]
+        for where, url in images:
+            if url and not (
+                (url.startswith("/") and not url.startswith("//"))
+                or any(url.startswith(host + "/") for host in hosts)
+            ):
+                raise ValueError(
+                    f"{where} {url!r} must be a path on shipflow or an https URL on one of "
+                    f"theme.image_hosts ({hosts or 'none listed'}); add its origin there"
+                )
+        return self
 
     @model_validator(mode="after")
     def _unique_codes(self) -> BrandConfig:

@@ -5,6 +5,7 @@ that Iran uses, through `jdatetime`, with Persian digits)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 import jdatetime
 from babel import Locale, UnknownLocaleError
@@ -18,6 +19,7 @@ def babel_id(tag: str) -> str:
     return tag.replace("-", "_")
 
 
+@cache  # one object per language: Babel keeps its parsed patterns on it, not re-parsed per call
 def locale(language: str) -> Locale:
     """Babel's locale of a supported language tag; English if Babel does not know it."""
     try:

@@ -37,6 +37,7 @@ from shipflow.jobs.postpurchase import (
     remind_pickups,
 )
 from shipflow.reactions import Reactions
+from shipflow.recommendations import BestSellers
 from shipflow.retention import prune_job
 from shipflow.sandbox_book import DatabaseShipmentBook
 from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
@@ -78,6 +79,7 @@ class Services:
     edd: EddService
     customer_senders: CustomerSenders
     fulfilments: dict[str, Fulfilment] = field(default_factory=dict)  # by brand, on first use
+    best_sellers: BestSellers = field(default_factory=BestSellers)
 
 
 def build_services(runtime: Runtime) -> Services:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from carriers.base import Capability
+from carriers.reach import delivers_to, reach_of
 from shipflow.allocation.model import LEVEL_RANK, Option, Order, Rejection, is_po_box
 from shipflow.domain import Parcel, ServiceLevel
 from shipflow.geo import ServiceArea
@@ -187,6 +188,14 @@ def _postal_code(order: Order, _: Option, r: ServiceRules) -> str | None:
     return f"postal code {code} not served"
 
 
+def _reach(order: Order, option: Option, _: ServiceRules) -> str | None:
+    """APO/FPO/DPO and the territories: only the carriers that deliver there."""
+    reach = reach_of(order.destination.country, order.destination.postal_code)
+    if delivers_to(option.service.carrier, reach):
+        return None
+    return f"{option.service.carrier} does not deliver to {reach} addresses"
+
+
 def _service_area(order: Order, _: Option, r: ServiceRules) -> str | None:
     areas = r.serviceability.areas
     if not areas:
@@ -300,6 +309,7 @@ def _service_level(order: Order, option: Option, _: ServiceRules) -> str | None:
 DESTINATION_CHECKS: tuple[tuple[str, Check], ...] = (
     ("country", _country),
     ("postal_code", _postal_code),
+    ("reach", _reach),
     ("service_area", _service_area),
 )
 PARCEL_CHECKS: tuple[tuple[str, Check], ...] = (

@@ -11,14 +11,15 @@ import logging
 import threading
 import time as clock_time
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from carriers.reach import Reach, delivers_to, reach_of
 from shipflow import geo
 from shipflow.brands import brand_by_code, brand_config
 from shipflow.domain import CarrierService, ServiceLevel, Status, TrackingEvent, Warehouse
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 UNTRAINED = TransitModel()  # distance prior only, until a model is stored
+NOT_SERVED = "no service delivers to"  # an Estimate's no_estimate for an unreachable address
+# A cart's lines: (SKU, quantity) pairs, as a product page (one line) or a cart has them.
+Lines = tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +50,20 @@ class BrandSetup:
     warehouses: tuple[Warehouse, ...]
     services: tuple[CarrierService, ...]
     skus: frozenset[str]
+    prices: Mapping[str, int]  # service key -> what the shopper pays for it (minor units)
 
     @classmethod
     def of(cls, brand: BrandConfig) -> BrandSetup:
         warehouses = tuple(w.to_domain() for w in brand.warehouses)
         services = tuple(s for account in brand.carriers for s in account.services_domain())
         skus = {p.sku for p in brand.products} | {s for w in warehouses for s in w.stock}
-        return cls(brand, warehouses, services, frozenset(skus))
+        prices = {
+            f"{account.carrier}:{s.code}": s.price
+            for account in brand.carriers
+            for s in account.services
+            if s.price is not None
+        }
+        return cls(brand, warehouses, services, frozenset(skus), prices)
 
     @property
     def standard_services(self) -> tuple[CarrierService, ...]:
@@ -166,16 +177,20 @@ class EddService:
     def quote(
         self,
         brand: BrandConfig,
-        sku: str,
+        lines: Lines,
         postal_code: str,
         country: str,
         now: datetime,
         level: ServiceLevel = ServiceLevel.STANDARD,
     ) -> Estimate:
-        """The promise for one unit of `sku` ordered `now` at `level`, cached for the minute."""
+        """The promise for `lines` ordered `now` at `level`, cached for the minute. A cart is
+        complete when its slowest line arrives: its promise is that line's."""
         setup = self.setup(brand)
-        if sku not in setup.skus:
-            raise InvalidQuery("sku", f"{setup.config.name} sells no product with SKU {sku!r}", 404)
+        for sku, _ in lines:
+            if sku not in setup.skus:
+                raise InvalidQuery(
+                    "sku", f"{setup.config.name} sells no product with SKU {sku!r}", 404
+                )
         services = setup.services_at(level)
         if not services:
             raise InvalidQuery(
@@ -183,33 +198,37 @@ class EddService:
             )
         if len(country) != 2 or not country.isalpha():
             raise InvalidQuery("country", "expected a two-letter country code like US")
+        country = country.upper()
+        reach = reach_of(country, postal_code)
+        services = tuple(s for s in services if delivers_to(s.carrier, reach))
+        if not services:
+            return Estimate(confidence=brand.edd_confidence, no_estimate=f"{NOT_SERVED} {reach}")
         model = self.model(brand.code)
         minute = now.replace(second=0, microsecond=0)
-        key = (brand.code, sku, country.upper(), postal_code, minute, level)
-        cached = self._quotes.get(key)
-        if cached is not None:
-            return cached
-        destination = geo.locate(country.upper(), postal_code)
-        if destination is None:
-            try:
-                geo.validate_postal_code(country, postal_code)
-            except geo.InvalidPostalCode as error:
-                raise InvalidQuery("postal_code", str(error)) from None
-            raise InvalidQuery("postal_code", f"{postal_code!r} is not a known postal code")
-        result = estimate(
-            setup.warehouses,
-            services,
-            model,
-            sku,
-            1,
-            destination,
-            minute,
-            setup.config.edd_confidence,
-        )
-        if len(self._quotes) >= self.cache_size:
-            self._quotes.clear()
-        self._quotes[key] = result
-        return result
+        destination = None
+        estimates = []
+        for sku, quantity in lines:
+            key = (brand.code, sku, quantity, country, postal_code, minute, level)
+            cached = self._quotes.get(key)
+            if cached is None:
+                destination = destination or _destination(country, postal_code, reach)
+                cached = estimate(
+                    setup.warehouses,
+                    services,
+                    model,
+                    sku,
+                    quantity,
+                    destination,
+                    minute,
+                    setup.config.edd_confidence,
+                )
+                if len(self._quotes) >= self.cache_size:
+                    self._quotes.clear()
+                self._quotes[key] = cached
+            if not cached.ok:
+                return cached
+            estimates.append(cached)
+        return max(estimates, key=lambda e: (_window(e).promised, _window(e).latest))
 
     def promise_for_order(
         self, session: Session, shipment: Shipment, now: datetime
@@ -266,6 +285,22 @@ class EddService:
             self.model(brand.code)
 
 
+def _destination(country: str, postal_code: str, reach: Reach | None) -> geo.Location:
+    """The located postal code; InvalidQuery saying what is wrong with an unknown one. The
+    ZIP table places military post offices at 0, 0: they are overseas, nowhere to measure
+    a distance from, so their transit comes from lane history only."""
+    destination = geo.locate(country, postal_code)
+    if destination is None:
+        try:
+            geo.validate_postal_code(country, postal_code)
+        except geo.InvalidPostalCode as error:
+            raise InvalidQuery("postal_code", str(error)) from None
+        raise InvalidQuery("postal_code", f"{postal_code!r} is not a known postal code")
+    if reach is Reach.MILITARY:
+        return replace(destination, lat=None, lng=None)
+    return destination
+
+
 class DatedWindow(NamedTuple):
     promised: date
     earliest: date
@@ -284,9 +319,15 @@ def _window(result: Estimate) -> DatedWindow:
 
 def widget_answer(result: Estimate, now: datetime) -> dict:
     """The widget's JSON: dates in the customer's calendar, or why there is no date."""
-    if result.no_estimate is not None:
-        reason = "out_of_stock" if result.no_estimate.startswith("no stock") else "no_estimate"
-        return {"available": False, "reason": reason}
+    why = result.no_estimate
+    if why is not None:
+        if why.startswith(NOT_SERVED):  # the shopper is told which addresses are not served
+            reach = why.removeprefix(NOT_SERVED).strip()
+            return {"available": False, "reason": "not_served", "reach": reach}
+        return {
+            "available": False,
+            "reason": "out_of_stock" if why.startswith("no stock") else "no_estimate",
+        }
     window = _window(result)
     assumptions = result.assumptions
     countdown = max(0, int((result.cutoff - now).total_seconds())) if result.cutoff else None

@@ -11,7 +11,7 @@ from shipflow.allocation.rules import (
     length_plus_girth_mm,
 )
 from shipflow.domain import Address, Parcel, ServiceLevel
-from tests.allocation.factories import AUSTIN, FEDEX, NEWARK, UPS, UPS_AIR, option, order
+from tests.allocation.factories import AUSTIN, FEDEX, NEWARK, UPS, UPS_AIR, USPS, option, order
 
 # Edison +- 0.3 degrees: Newark is inside, Austin is not.
 AROUND_EDISON = [[-74.8, 40.2], [-73.9, 40.2], [-73.9, 40.9], [-74.8, 40.9]]
@@ -129,3 +129,23 @@ def test_service_area_needs_coordinates():
     rules = BrandRules.from_dict({"services": {"ups:ground": {"areas": [AROUND_EDISON]}}})
     o = order(place=(NEWARK[0], None, None, "NJ"))
     assert rules.check(o, option(UPS)).rule == "service_area"
+
+
+APO_AE = ("09012", None, None, "AE")
+SAN_JUAN = ("00901", 18.4654, -66.1057, "PR")
+
+
+@pytest.mark.parametrize(
+    ("place", "service", "rejected"),
+    [
+        (APO_AE, UPS, "ups does not deliver to military addresses"),
+        (APO_AE, FEDEX, "fedex does not deliver to military addresses"),
+        (APO_AE, USPS, None),
+        (SAN_JUAN, UPS, None),
+        (SAN_JUAN, USPS, None),
+        (NEWARK, UPS, None),
+    ],
+)
+def test_military_post_offices_take_only_the_postal_service(place, service, rejected):
+    rejection = BrandRules.from_dict({}).check(order(place=place), option(service))
+    assert (rejection and rejection.reason) == rejected

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shipflow.brands import sync_brands
-from shipflow.config import load_settings
+from shipflow.config import CarrierAccountConfig, load_settings
 from shipflow.edd.engine import Estimate
 from shipflow.edd.repository import store_model
 from shipflow.edd.service import EddService, widget_answer
@@ -136,14 +136,14 @@ def test_quotes_survive_a_database_without_models(tmp_path):
     settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path}/empty.db"})
     runtime = Runtime.from_settings(settings)
     result = EddService(runtime).quote(
-        settings.brands[0], "MUG", "60601", "US", datetime(2026, 11, 23, 15, tzinfo=UTC)
+        settings.brands[0], (("MUG", 1),), "60601", "US", datetime(2026, 11, 23, 15, tzinfo=UTC)
     )
     assert result.ok and result.assumptions.lane_level == "prior:distance"
 
 
 def test_a_country_nobody_ships_to_gets_no_date(client):
     body = get(client, country="DE", postal_code="10115").get_json()
-    assert body == {"available": False, "reason": "no_estimate"}
+    assert body == {"available": False, "level": "standard", "reason": "no_estimate"}
 
 
 def test_a_pickup_option_gets_its_own_date(client, clock, brand_id):
@@ -159,3 +159,74 @@ def test_an_unknown_service_level_is_named(client, brand_id):
     response = get(client, service_level="drone")
     assert response.status_code == 400
     assert response.get_json()["errors"][0]["field"] == "service_level"
+
+
+def test_a_cart_is_promised_its_slowest_lines_date(client, clock, brand_id):
+    clock.current = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    mug = get(client, sku="MUG", postal_code="62704").get_json()
+    boots = get(client, sku="BOOTS-42", postal_code="62704").get_json()
+    cart = get(client, lines="MUG:2,BOOTS-42:1", postal_code="62704").get_json()
+    slowest = max((mug, boots), key=lambda a: a["promise_date"])
+    assert (
+        cart["promise_date"]
+        == slowest["promise_date"]
+        > min(mug["promise_date"], boots["promise_date"])
+    )
+    assert cart["warehouse"] == slowest["warehouse"]
+    too_many = get(client, lines="BOOTS-42:999").get_json()
+    assert too_many == {"available": False, "level": "standard", "reason": "out_of_stock"}
+
+
+@pytest.mark.parametrize(
+    "lines", ["MUG", "MUG:0", "MUG:1,,TENT-2P:1", "MUG:1000", ",".join(["MUG:1"] * 51)]
+)
+def test_bad_cart_lines_are_named(client, lines):
+    response = get(client, lines=lines)
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["field"] == "lines"
+
+
+def test_standard_and_express_with_their_prices_in_the_shoppers_language(client, clock, brand_id):
+    clock.current = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    body = get(client, service_level="standard,express", lang="ja").get_json()
+    standard, express = body["options"]
+    assert (standard["level"], standard["service"]) == ("standard", "ground")
+    assert body["promise_date"] == standard["promise_date"]  # the first level leads
+    assert express["level"] == "express" and express["service"] in {"express", "overnight"}
+    assert express["promise_date"] < standard["promise_date"]
+    assert standard["price"] == {"amount": 595, "currency": "USD", "text": "$5.95"}
+    assert (
+        express["price"]["text"] == {"express": "$14.95", "overnight": "$24.95"}[express["service"]]
+    )
+    persian = get(client, service_level="standard,express", lang="fa").get_json()
+    assert persian["options"][0]["price"]["text"] == "\u200e$\xa0۵٫۹۵"
+
+
+def test_a_level_the_brand_does_not_offer_is_left_out_of_the_choice(client, brand_id):
+    body = get(client, brand="formosa", sku="OOLONG", country="TW", postal_code="100",
+               service_level="standard,express", lang="zh-Hant").get_json()  # fmt: skip
+    assert [o["level"] for o in body["options"]] == ["standard"]
+    assert body["options"][0]["price"]["text"] == "$150.00"
+
+
+def test_military_post_offices_get_no_service_but_the_postal_services(client, runtime):
+    body = get(client, postal_code="09012").get_json()  # APO AE; the demo brand has no USPS
+    assert body == {
+        "available": False,
+        "level": "standard",
+        "reason": "not_served",
+        "reach": "military",
+    }
+    brand = runtime.settings.brand("northwind")
+    usps = CarrierAccountConfig(code="usps", carrier="usps", services=[{"code": "priority"}])
+    with_usps = brand.model_copy(update={"carriers": [*brand.carriers, usps]})
+    now = datetime(2026, 11, 23, 15, tzinfo=UTC)
+    quote = EddService(runtime).quote(with_usps, (("MUG", 1),), "09012", "US", now)
+    # USPS is quoted (sandbox is not); overseas, only lane history could date it
+    assert quote.no_estimate == "no lane history and no distance prior"
+
+
+def test_territories_are_served_by_carriers_that_reach_them(client, clock, brand_id):
+    clock.current = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    body = get(client, postal_code="00901").get_json()  # San Juan, Puerto Rico
+    assert body["available"] is True and body["carrier"] == "sandbox"

@@ -33,7 +33,11 @@ def test_estimate_shape_cutoff_and_caching(client):
         "service",
         "confidence",
         "basis",
+        "level",
+        "price",
     }
+    assert body["level"] == "standard"
+    assert body["price"] == {"amount": 595, "currency": "USD", "text": "$5.95"}
     # Mon 23 Nov 15:00 UTC = 09:00 in Dallas, six hours before its 15:00 cut-off.
     assert body["warehouse"] == "DFW"
     assert body["cutoff_at"] == "2026-11-23T15:00:00-06:00"
@@ -81,14 +85,14 @@ def test_out_of_stock_everywhere_is_unavailable(runtime):
         update={"warehouses": [w.model_copy(update={"stock": {}}) for w in brand.warehouses]}
     )
     now = datetime(2026, 11, 23, 15, tzinfo=UTC)
-    answer = estimate_for_widget(runtime, empty, "MUG", "10001", "US", now)
-    assert answer == {"available": False, "reason": "out_of_stock"}
+    answer = estimate_for_widget(runtime, empty, (("MUG", 1),), "10001", "US", now)
+    assert answer == {"available": False, "level": "standard", "reason": "out_of_stock"}
 
 
 def test_after_the_cutoff_it_ships_the_next_working_day(runtime):
     brand = runtime.settings.brand("northwind")
     friday_evening = datetime(2026, 11, 27, 23, tzinfo=UTC)  # 17:00 in Dallas
-    answer = estimate_for_widget(runtime, brand, "TENT-2P", "62704", "US", friday_evening)
+    answer = estimate_for_widget(runtime, brand, (("TENT-2P", 1),), "62704", "US", friday_evening)
     assert answer["cutoff_at"] == "2026-11-28T15:00:00-06:00"  # DFW works Saturdays
     assert answer["promise_date"] > "2026-11-30"
 

@@ -36,6 +36,29 @@ def product(sku: str):
     return render_page("demo/product.html", product=item, picture=_picture)
 
 
+# The demo's cart: a tent and two mugs.
+DEMO_CART = (("TENT-2P", 1), ("MUG", 2))
+
+
+def _cart_page(placement: str):
+    brand = _demo_brand()
+    products = {p.sku: p for p in brand.products}
+    lines = [(products[sku], quantity) for sku, quantity in DEMO_CART]
+    return render_page("demo/cart.html", lines=lines, placement=placement)
+
+
+@bp.get("/demo/cart")
+def cart():
+    """The widget as a cart page embeds it: the cart's lines, the earliest-latest range."""
+    return _cart_page("cart")
+
+
+@bp.get("/demo/checkout")
+def checkout():
+    """The widget as a checkout embeds it: standard or express, chosen with its price."""
+    return _cart_page("checkout")
+
+
 @bp.get("/demo/shop")
 def shop_orders():
     """Newest first; only while the demo runs its simulated store (`serve --demo`)."""

@@ -21,7 +21,8 @@ from shipflow.delays.alerts import alert_prediction_passed
 from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.ndr.service import open_case_link, redelivery_day
 from shipflow.orders import orders_numbered
-from shipflow.store.models import Order, Shipment
+from shipflow.recommendations import Card, recommend
+from shipflow.store.models import Brand, Order, Shipment
 from shipflow.update_subscriptions import (
     InvalidContact,
     normal_contact,
@@ -76,6 +77,11 @@ def _no_store(response_and_status):
 def _brand_id(code: str) -> str | None:
     row = brand_by_code(g.db, code)
     return row.id if row else None
+
+
+def _of_brand(code: str):
+    """The brand's id inside a shipment's query: one round trip per page, not two."""
+    return select(Brand.id).where(Brand.code == code).scalar_subquery()
 
 
 def _load(statement):
@@ -200,7 +206,7 @@ def by_number(brand_code: str, tracking_number: str):
     shipment = _load(
         select(Shipment)
         .where(
-            Shipment.brand_id == _brand_id(brand_code),
+            Shipment.brand_id == _of_brand(brand_code),
             Shipment.tracking_number == tracking_number.strip(),
         )
         .order_by(Shipment.created_at.desc())
@@ -255,7 +261,7 @@ def _shipment_from_token(brand_code: str, token: str, place_ok: bool = True):
         return None, None, _refusal(brand_code, refused)
     shipment = _load(
         select(Shipment).where(
-            Shipment.id == grant.shipment_id, Shipment.brand_id == _brand_id(brand_code)
+            Shipment.id == grant.shipment_id, Shipment.brand_id == _of_brand(brand_code)
         )
     )
     if shipment is None:
@@ -360,8 +366,18 @@ def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 20
         refresh=_refresh(brand_code, token, shipment),
         update_channels=offered_channels(g.brand.customer_channels),
         feedback_given=bool(given),
-        recommendations=g.brand.theme.recommendations,
+        recommendations=_recommendations(shipment),
         **extra,
+    )
+
+
+def _recommendations(shipment: Shipment) -> list[Card]:
+    """The brand's cards for this customer, leaving out what the order just bought."""
+    bought = {line.sku for line in shipment.order.lines} if shipment.order else set()
+    return recommend(
+        g.brand,
+        bought,
+        lambda: g.runtime.services.best_sellers.of(g.db, shipment.brand_id, g.runtime.clock.now()),
     )
 
 

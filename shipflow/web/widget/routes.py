@@ -1,5 +1,6 @@
-"""Routes of the EDD widget. The JSON is public (a product page calls it from the shopper's
-browser), so it takes only what a product page knows and answers only delivery dates."""
+"""Routes of the EDD widget. The JSON is public (a product, cart or checkout page calls it
+from the shopper's browser), so it takes only what such a page knows and answers only
+delivery dates and the brand's shipping prices."""
 
 from __future__ import annotations
 
@@ -18,9 +19,15 @@ bp = Blueprint("widget", __name__)
 STATIC = Path(__file__).resolve().parent / "static"
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$")
 COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+LINE = re.compile(r"^([^:,\s]{1,64}):([1-9][0-9]{0,2})$")
+MAX_LINES = 50
 MAX_AGE = 60
-# Home delivery as product pages promise it, or delivery to a store the shopper will choose.
-WIDGET_LEVELS = (ServiceLevel.STANDARD.value, ServiceLevel.PICKUP_POINT.value)
+# Home delivery as product pages promise it, faster home delivery a checkout may sell, or
+# delivery to a store the shopper will choose.
+WIDGET_LEVELS = tuple(
+    level.value
+    for level in (ServiceLevel.STANDARD, ServiceLevel.EXPRESS, ServiceLevel.PICKUP_POINT)
+)
 
 
 @bp.record_once
@@ -35,6 +42,31 @@ def script():
     response = send_from_directory(STATIC, "edd-widget.js", max_age=3600)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def _lines() -> tuple[tuple[str, int], ...]:
+    """A product page's `sku` (one unit), or a cart's `lines`: `SKU:quantity,SKU:quantity`."""
+    if "lines" not in request.args:
+        return ((_required("sku"), 1),)
+    parts = _required("lines").split(",")
+    found = [LINE.match(part.strip()) for part in parts]
+    if len(parts) > MAX_LINES or not all(found):
+        raise field_problem(
+            "lines", f"expected up to {MAX_LINES} SKU:quantity pairs like TENT-2P:1,MUG:2", 400
+        )
+    return tuple((m.group(1), int(m.group(2))) for m in found if m)
+
+
+def _levels() -> tuple[ServiceLevel, ...]:
+    """`service_level`: one level, or several (`standard,express`) to offer a choice."""
+    asked = request.args.get("service_level", ServiceLevel.STANDARD).split(",")
+    if not all(level in WIDGET_LEVELS for level in asked) or len(set(asked)) != len(asked):
+        raise field_problem(
+            "service_level",
+            "use standard, express or pickup_point, or several like standard,express",
+            400,
+        )
+    return tuple(ServiceLevel(level) for level in asked)
 
 
 def _required(name: str, pattern: re.Pattern | None = None, hint: str = "") -> str:
@@ -53,7 +85,7 @@ def edd():
     g.widget_brand = brand
     if brand is None:
         raise field_problem("brand", f"no brand with code {code!r}", 404)
-    sku = _required("sku")
+    lines = _lines()
     postal_code = _required("postal_code", POSTAL_CODE, "expected a postal code like 10001")
     country = request.args.get("country", "US").strip().upper() or "US"
     if not COUNTRY.match(country):
@@ -61,12 +93,10 @@ def edd():
     lang = request.args.get("lang")
     if lang and normalize(lang) is None:
         raise field_problem("lang", "unknown language; use en, zh-Hant, zh-Hans, ja or fa", 400)
-    level = request.args.get("service_level", ServiceLevel.STANDARD)
-    if level not in WIDGET_LEVELS:
-        raise field_problem("service_level", "use standard or pickup_point", 400)
+    levels = _levels()
     now = g.runtime.clock.now()
     result = estimate_for_widget(
-        g.runtime, brand, sku, postal_code, country, now, ServiceLevel(level)
+        g.runtime, brand, lines, postal_code, country, now, levels, normalize(lang) or "en"
     )
     if isinstance(result, ApiProblem):
         raise result
@@ -74,8 +104,9 @@ def edd():
     # The answer holds for the minute (the countdown is to the second within it) and never
     # past the cut-off, after which the promise moves a day.
     fresh = MAX_AGE - now.second
-    if result.get("countdown_seconds"):
-        fresh = min(fresh, result["countdown_seconds"])
+    for answer in (result, *result.get("options", ())):
+        if answer.get("countdown_seconds"):
+            fresh = min(fresh, answer["countdown_seconds"])
     response.headers["Cache-Control"] = f"public, max-age={max(fresh, 1)}"
     return response
 
