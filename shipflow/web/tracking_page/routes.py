@@ -15,13 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from shipflow import claims, proof_of_delivery
 from shipflow import shipment_links as links
 from shipflow.brands import brand_by_code
 from shipflow.delays.alerts import alert_prediction_passed
 from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.ndr.service import open_case_link, redelivery_day
 from shipflow.orders import orders_numbered
+from shipflow.returns.service import return_path
 from shipflow.store.models import Order, Shipment
+from shipflow.store.postpurchase_models import ReturnRequestRow
 from shipflow.update_subscriptions import (
     InvalidContact,
     normal_contact,
@@ -34,7 +37,13 @@ from shipflow.web.inputs import ascii_int
 from shipflow.web.pages import message_page, render_page, use_brand
 from shipflow.web.problems import not_found
 from shipflow.web.ratelimit import Limit, limiter
-from shipflow.web.tracking_page.presenter import STEPS, build_view, parcel_views
+from shipflow.web.tracking_page.presenter import (
+    N_,
+    STEPS,
+    build_view,
+    parcel_views,
+    return_views,
+)
 
 bp = Blueprint("tracking_page", __name__, template_folder="templates")
 
@@ -42,6 +51,7 @@ LOOKUP_LIMIT = (10, 600)  # attempts per client per ten minutes
 REFRESH_S = 60  # how often an open page asks whether its parcel has news
 UPDATES_LIMIT = Limit("tracking-updates", 5, 3600)  # sign-ups per client, and per shipment
 ORDER_LIMIT = Limit("tracking-lookup-order", 10, 3600)  # per order number, any client
+CLAIM_LIMIT = Limit("tracking-claim", 5, 3600)  # claim forms per client, and per shipment
 
 
 @bp.errorhandler(HTTPException)
@@ -345,24 +355,93 @@ def _with_parcels(view, brand_code: str, shipment: Shipment):
 def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 200, **extra):
     view = _with_parcels(_view(shipment, personal=True), brand_code, shipment)
     extra.setdefault("updates", {"done": request.args.get("updates") == "on"})
+    extra.setdefault("claim_form", {})
     given = view.delivered and answered(g.db, shipment.id)
+    here = f"/t/{brand_code}/{token}"
     actions = {
         "arrange": _arrange_link(brand_code, view),
         "returns": f"/returns/{brand_code}" if view.return_until else None,
-        "feedback": f"/t/{brand_code}/{token}/feedback",
+        "feedback": f"{here}/feedback",
+        "updates": f"{here}/updates",
+        "claim": f"{here}/claim",
+        "proof_photo": f"{here}/proof-photo",
     }
     return render_page(
         "tracking/page.html",
         status,
         view=view,
         steps=STEPS,
-        links=actions | {"updates": f"/t/{brand_code}/{token}/updates"},
+        links=actions,
         refresh=_refresh(brand_code, token, shipment),
         update_channels=offered_channels(g.brand.customer_channels),
         feedback_given=bool(given),
         recommendations=g.brand.theme.recommendations,
+        claim=claims.claim_of(g.db, shipment.id) if view.delivered else None,
+        returns=_returns(brand_code, shipment),
+        claim_choices={"what": claims.WHAT_HAPPENED, "checked": claims.CHECKED},
         **extra,
     )
+
+
+def _returns(brand_code: str, shipment: Shipment):
+    """The order's returns, each linked to its own signed page (state, label, QR code)."""
+    if shipment.order_id is None:
+        return []
+    rows = g.db.scalars(
+        select(ReturnRequestRow).where(ReturnRequestRow.order_id == shipment.order_id)
+    ).all()
+    settings, clock = g.runtime.settings, g.runtime.clock
+    return return_views(rows, lambda rid: return_path(settings, brand_code, rid, clock))
+
+
+@bp.get("/t/<brand_code>/<token>/proof-photo")
+def proof_photo(brand_code: str, token: str):
+    """The carrier's photo of the delivered parcel: only through the customer's own link."""
+    use_brand(brand_code)
+    shipment, _grant, error = _shipment_from_token(brand_code, token, place_ok=False)
+    if error:
+        return _no_store(error)
+    photo = proof_of_delivery.photo_of(g.db, shipment.id)
+    if photo is None:
+        raise not_found("photo")
+    return photo.data, 200, {"Content-Type": photo.media_type, "Cache-Control": "private, no-store"}
+
+
+@bp.post("/t/<brand_code>/<token>/claim")
+def claim(brand_code: str, token: str):
+    """ "I didn't get it" on a delivered parcel: one claim per shipment, opened for ops with the
+    carrier's proof; the page then says what happens next."""
+    use_brand(brand_code)
+    check_csrf()
+    shipment, _grant, error = _shipment_from_token(brand_code, token, place_ok=False)
+    if error:
+        return _no_store(error)
+    if not (
+        limiter().allow(CLAIM_LIMIT, f"{brand_code}:{request.remote_addr}")
+        and limiter().allow(CLAIM_LIMIT, shipment.id)
+    ):
+        problem = {"error": _("Too many attempts. Please try again later.")}
+        return _no_store(_full_page(brand_code, token, shipment, 429, claim_form=problem))
+    try:
+        form = claims.ClaimForm.read(request.form, request.form.getlist("checked"))
+        claims.open_claim(g.db, shipment, form, g.language, g.runtime.clock.now())
+    except claims.NotDelivered:
+        return _no_store(_full_page(brand_code, token, shipment, 409))
+    except claims.ClaimRefused as refused:
+        problem = {
+            "error": _(CLAIM_PROBLEMS[refused.field]),
+            "field": refused.field,
+            "values": request.form,
+        }
+        return _no_store(_full_page(brand_code, token, shipment, 400, claim_form=problem))
+    g.db.commit()
+    return redirect(f"/t/{brand_code}/{token}#claim", 303)
+
+
+CLAIM_PROBLEMS = {
+    "what_happened": N_("Please tell us what happened."),
+    "contact": N_("Please enter a valid e-mail address or phone number."),
+}
 
 
 @bp.post("/t/<brand_code>/<token>/updates")
