@@ -420,18 +420,18 @@ def claim(brand_code: str, token: str):
         limiter().allow(CLAIM_LIMIT, f"{brand_code}:{request.remote_addr}")
         and limiter().allow(CLAIM_LIMIT, shipment.id)
     ):
-        problem = {"error": _("Too many attempts. Please try again later.")}
-        return _no_store(_full_page(brand_code, token, shipment, 429, claim_form=problem))
+        busy = {"error": _("Too many attempts. Please try again later.")}
+        return _no_store(_full_page(brand_code, token, shipment, 429, claim_form=busy))
     try:
         form = claims.ClaimForm.read(request.form, request.form.getlist("checked"))
         claims.open_claim(g.db, shipment, form, g.language, g.runtime.clock.now())
     except claims.NotDelivered:
         return _no_store(_full_page(brand_code, token, shipment, 409))
     except claims.ClaimRefused as refused:
-        problem = {
+        problem: dict[str, object] = {
             "error": _(CLAIM_PROBLEMS[refused.field]),
             "field": refused.field,
-            "values": request.form,
+            "values": request.form,  # what they wrote stays for the next try
         }
         return _no_store(_full_page(brand_code, token, shipment, 400, claim_form=problem))
     g.db.commit()
