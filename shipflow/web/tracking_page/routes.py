@@ -15,10 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from carriers.directory import contact as carrier_contact
 from shipflow import claims, proof_of_delivery
 from shipflow import shipment_links as links
 from shipflow.brands import brand_by_code
 from shipflow.delays.alerts import alert_prediction_passed
+from shipflow.domain import Status
 from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.ndr.service import open_case_link, redelivery_day
 from shipflow.orders import orders_numbered
@@ -355,7 +357,6 @@ def _with_parcels(view, brand_code: str, shipment: Shipment):
 def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 200, **extra):
     view = _with_parcels(_view(shipment, personal=True), brand_code, shipment)
     extra.setdefault("updates", {"done": request.args.get("updates") == "on"})
-    extra.setdefault("claim_form", {})
     given = view.delivered and answered(g.db, shipment.id)
     here = f"/t/{brand_code}/{token}"
     actions = {
@@ -378,7 +379,6 @@ def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 20
         recommendations=g.brand.theme.recommendations,
         claim=claims.claim_of(g.db, shipment.id) if view.delivered else None,
         returns=_returns(brand_code, shipment),
-        claim_choices={"what": claims.WHAT_HAPPENED, "checked": claims.CHECKED},
         **extra,
     )
 
@@ -407,35 +407,52 @@ def proof_photo(brand_code: str, token: str):
     return photo.data, 200, {"Content-Type": photo.media_type, "Cache-Control": "private, no-store"}
 
 
-@bp.post("/t/<brand_code>/<token>/claim")
+@bp.route("/t/<brand_code>/<token>/claim", methods=["GET", "POST"])
 def claim(brand_code: str, token: str):
-    """ "I didn't get it" on a delivered parcel: one claim per shipment, opened for ops with the
-    carrier's proof; the page then says what happens next."""
+    """ "I didn't get it" on a delivered parcel: a short form on a page of its own (the
+    tracking page stays small), one claim per shipment opened for ops with the carrier's
+    proof; back on the tracking page, what happens next."""
     use_brand(brand_code)
-    check_csrf()
     shipment, _grant, error = _shipment_from_token(brand_code, token, place_ok=False)
     if error:
         return _no_store(error)
+    back = f"/t/{brand_code}/{token}"
+    if request.method == "GET":
+        if shipment.status != Status.DELIVERED or claims.claim_of(g.db, shipment.id):
+            return redirect(f"{back}#claim", 303)  # nothing to claim yet, or claimed already
+        return _no_store(_claim_page(shipment, back, 200))
+    check_csrf()
     if not (
         limiter().allow(CLAIM_LIMIT, f"{brand_code}:{request.remote_addr}")
         and limiter().allow(CLAIM_LIMIT, shipment.id)
     ):
-        busy = {"error": _("Too many attempts. Please try again later.")}
-        return _no_store(_full_page(brand_code, token, shipment, 429, claim_form=busy))
+        busy = _("Too many attempts. Please try again later.")
+        return _no_store(_claim_page(shipment, back, 429, error=busy))
     try:
         form = claims.ClaimForm.read(request.form, request.form.getlist("checked"))
         claims.open_claim(g.db, shipment, form, g.language, g.runtime.clock.now())
     except claims.NotDelivered:
         return _no_store(_full_page(brand_code, token, shipment, 409))
     except claims.ClaimRefused as refused:
-        problem: dict[str, object] = {
-            "error": _(CLAIM_PROBLEMS[refused.field]),
-            "field": refused.field,
-            "values": request.form,  # what they wrote stays for the next try
-        }
-        return _no_store(_full_page(brand_code, token, shipment, 400, claim_form=problem))
+        problem = _(CLAIM_PROBLEMS[refused.field])
+        return _no_store(_claim_page(shipment, back, 400, error=problem, field=refused.field))
     g.db.commit()
-    return redirect(f"/t/{brand_code}/{token}#claim", 303)
+    return redirect(f"{back}#claim", 303)
+
+
+def _claim_page(shipment: Shipment, back: str, status: int, error: str = "", field: str = ""):
+    """The form, with what was typed kept after a refusal."""
+    return render_page(
+        "tracking/claim.html",
+        status,
+        back=back,
+        carrier_name=carrier_contact(shipment.carrier).name,
+        tracking_number=shipment.tracking_number,
+        choices={"what": claims.WHAT_HAPPENED, "checked": claims.CHECKED},
+        values=request.form,
+        error=error,
+        field=field,
+    )
 
 
 CLAIM_PROBLEMS = {
