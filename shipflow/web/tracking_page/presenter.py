@@ -288,6 +288,7 @@ class ParcelView:
     tracking_number: str
     url: str
     current: bool
+    replaces: int | None = None  # the number of the parcel this one was sent again for
 
 
 @dataclass(frozen=True)
@@ -358,23 +359,26 @@ class TrackingView:
 def parcel_views(
     shipments: list[Shipment], current_id: str, link: Callable[[Shipment], str]
 ) -> list[ParcelView]:
-    """Each forward parcel of an order with its state and link, in the order they were sent;
-    empty for an order that travels in one parcel."""
+    """Each forward parcel of an order with its state and link, in the order they were sent
+    (a replacement ops sent names the parcel it replaces); empty for an order that travels
+    in one parcel."""
     forward = sorted(
         (s for s in shipments if s.kind == "forward"), key=lambda s: (s.created_at, s.id)
     )
     if len(forward) < 2:
         return []
+    numbers = {s.id: n for n, s in enumerate(forward, start=1)}
     return [
         ParcelView(
-            number=n,
+            number=numbers[s.id],
             headline=HEADLINES[Status(s.status)][0],
             carrier_name=contact(s.carrier).name,
             tracking_number=s.tracking_number,
             url=link(s),
             current=s.id == current_id,
+            replaces=numbers.get((s.details or {}).get("replaces", "")),
         )
-        for n, s in enumerate(forward, start=1)
+        for s in forward
     ]
 
 
