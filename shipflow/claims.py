@@ -17,6 +17,7 @@ from shipflow.domain import Status
 from shipflow.store.claim_models import DeliveryClaim
 from shipflow.store.models import Order, Shipment
 from shipflow.store.ops_models import OpsAction
+from shipflow.update_subscriptions import InvalidContact, normal_contact
 
 WHAT_HAPPENED = ("not_found", "not_at_address", "empty_or_damaged")
 CHECKED = ("neighbours", "safe_place", "household")
@@ -49,9 +50,11 @@ class ClaimForm:
         what = form.get("what_happened", "")
         if what not in WHAT_HAPPENED:
             raise ClaimRefused("what_happened")
-        contact = form.get("contact", "").strip()[:254]
-        if len(contact) < 5:
-            raise ClaimRefused("contact")
+        contact = form.get("contact", "")[:254]
+        try:  # an e-mail address or a phone number, as the update sign-up reads them
+            contact = normal_contact("email" if "@" in contact else "sms", contact)
+        except InvalidContact:
+            raise ClaimRefused("contact") from None
         return cls(
             what_happened=what,
             checked=tuple(c for c in CHECKED if c in checked),

@@ -35,6 +35,9 @@ QUEUE_SIZE = 200  # failed deliveries shown
 FILTERS = ("kind", "severity", "carrier", "status")  # of the alerts list
 STATUS_CHOICES = (alert_store.UNRESOLVED, *alert_store.STATUSES, "all")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+CLAIM_STATES = (claims.OPEN, claims.CLOSED, "all")
+# the actions that do something, not only leave a note (`shipflow.ops_remedies`)
+REMEDIES = {ops_remedies.RESHIP: ops_remedies.reship, ops_remedies.REFUND: ops_remedies.refund}
 
 
 @bp.errorhandler(HTTPException)
@@ -313,9 +316,6 @@ def shipment_action(shipment_id: str):
     return redirect(url_for("ops.shipment", shipment_id=found.id))
 
 
-REMEDIES = {ops_remedies.RESHIP: ops_remedies.reship, ops_remedies.REFUND: ops_remedies.refund}
-
-
 @bp.get("/shipments/<shipment_id>/proof-photo")
 def proof_photo(shipment_id: str):
     """The carrier's delivery photo, for ops judging a claim (never cached anywhere)."""
@@ -333,9 +333,6 @@ def claims_queue():
     state = state if state in CLAIM_STATES else claims.OPEN
     rows = claims.claims_queue(g.db, g.ops_brand.id, None if state == "all" else state, QUEUE_SIZE)
     return render_template("ops/claims.html", rows=rows, state=state, states=CLAIM_STATES)
-
-
-CLAIM_STATES = (claims.OPEN, claims.CLOSED, "all")
 
 
 def _now():
