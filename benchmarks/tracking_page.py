@@ -2,7 +2,7 @@
 shipment with a long history, on a migrated SQLite file, through the WSGI app (routing,
 database, template, translation). Prints figures; asserts nothing.
 
-    PYTHONPATH=. python benchmarks/tracking_page.py [--runs 300]
+    PYTHONPATH=. python -m benchmarks.tracking_page [--runs 300]
 """
 
 from __future__ import annotations
