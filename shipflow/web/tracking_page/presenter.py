@@ -9,7 +9,7 @@ and postal code: a weak factor, so never the street, a name or the order's conte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Status
 from shipflow.geo import locate
 from shipflow.store.models import Shipment
+from shipflow.store.postpurchase_models import ReturnRequestRow
 
 
 def N_(message: str) -> str:  # noqa: N802  (marked for translation, translated when shown)
@@ -266,7 +267,7 @@ class ReturnView:
     has_label: bool
 
 
-def return_views(rows, link: Callable[[str], str]) -> list[ReturnView]:
+def return_views(rows: Iterable[ReturnRequestRow], link: Callable[[str], str]) -> list[ReturnView]:
     """The order's returns, oldest first; `link(return_id)` is the return's signed page."""
     return [
         ReturnView(
