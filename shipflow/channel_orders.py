@@ -46,6 +46,7 @@ from shipflow.label_purchases import PurchasePending
 from shipflow.orders import import_order, ship_to_of
 from shipflow.shipment_links import tracking_link
 from shipflow.store.models import Brand, ChannelDelivery, Order, OrderLine, OutboxMessage, Shipment
+from shipflow.store.ops_models import OpsAction
 from shipflow.store.outbox import RetryAfter
 from shipflow.store.postpurchase_models import CustomerMessageRow, ReturnRequestRow
 from shipflow.store.tracking_models import WebhookReceipt
@@ -394,7 +395,6 @@ def refund_return(
         or order.source_order_id is None
     ):
         return None
-    shop = load_shop(session, runtime, order.source_account)
     line_ids = (order.source_details or {}).get("line_ids", {})
     refund = Refund(
         source_order_id=order.source_order_id,
@@ -408,7 +408,40 @@ def refund_return(
         ),
         note=f"Return {request.id} received",
     )
+    return request if _write_refund(session, runtime, order, refund) else None
+
+
+def refund_order(session: Session, runtime: Runtime, message: OutboxMessage) -> OpsAction | None:
+    """Refund a whole order in its shop for ops (the outbox's `OpsRefund`: a parcel the
+    customer never received); the shop dedupes on the message's key. The ops action, if the
+    shop refunded it."""
+    action = session.get(OpsAction, message.payload["action_id"])
+    shipment = session.get(Shipment, action.shipment_id) if action else None
+    order = shipment.order if shipment else None
+    if action is None or order is None or order.source_order_id is None:
+        return None
+    line_ids = (order.source_details or {}).get("line_ids", {})
+    refund = Refund(
+        source_order_id=order.source_order_id,
+        amount=order.total_amount,
+        currency=order.currency,
+        idempotency_key=message.dedupe_key,
+        lines=tuple(
+            (line_ids[line.sku], line.quantity) for line in order.lines if line.sku in line_ids
+        ),
+        note=f"Refund by {action.actor}: {action.note}"
+        if action.note
+        else f"Refund by {action.actor}",
+    )
+    return action if _write_refund(session, runtime, order, refund) else None
+
+
+def _write_refund(session: Session, runtime: Runtime, order: Order, refund: Refund) -> bool:
+    """Whether the shop took the refund (a throttled or disconnected shop: see `shop_errors`)."""
+    if order.source_account is None:
+        return False
+    shop = load_shop(session, runtime, order.source_account)
     with shop_errors(session, runtime, shop, order):
         shop.source.write_refund(refund)
-        return request
-    return None
+        return True
+    return False

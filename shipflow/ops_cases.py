@@ -12,7 +12,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from shipflow import proof_of_delivery
+from shipflow.claims import claim_of
 from shipflow.store.alert_models import OpsUser
+from shipflow.store.claim_models import DeliveryClaim
 from shipflow.store.edd_models import PredictionRevision
 from shipflow.store.models import Alert, Order, Shipment, TrackingEventRow
 from shipflow.store.ops_models import OpsAction
@@ -22,8 +25,8 @@ from shipflow.store.postpurchase_models import CustomerMessageRow, NdrCaseRow, R
 ACTIONS = {
     "contact_customer": ("Contact the customer", "Contacted the customer"),
     "ask_carrier": ("Ask the carrier", "Asked the carrier"),
-    "reship": ("Reship", "Reshipment requested"),
-    "refund": ("Refund", "Refund requested"),
+    "reship": ("Reship (a new parcel, once)", "Reshipped"),
+    "refund": ("Refund the order (once)", "Refund requested"),
 }
 ASSIGNED = "assigned"
 SEARCH_LIMIT = 50
@@ -46,6 +49,8 @@ class ShipmentFile:
     case: NdrCaseRow | None
     returns: list[ReturnRequestRow]
     actions: list[OpsAction]
+    claim: DeliveryClaim | None
+    proof: dict  # the carrier's proof of delivery (`shipflow.proof_of_delivery`)
 
 
 def brand_shipment(session: Session, brand_id: str, shipment_id: str) -> Shipment | None:
@@ -95,6 +100,8 @@ def shipment_file(session: Session, brand_id: str, shipment_id: str) -> Shipment
             .where(OpsAction.shipment_id == shipment.id)
             .order_by(OpsAction.created_at)
         ),
+        claim=claim_of(session, shipment.id),
+        proof=proof_of_delivery.proof_of(shipment),
     )
 
 

@@ -30,6 +30,7 @@ from shipflow.domain.events import (
     Delivered,
     DeliveryAttemptFailed,
     OpsNotification,
+    OpsRefund,
     OutForDelivery,
     ReturnedToSender,
     ReturningToSender,
@@ -46,6 +47,7 @@ from shipflow.jobs.postpurchase import (
     on_milestone,
     on_uncollected,
     refund_in_the_shop,
+    refund_order_in_the_shop,
     send_store_webhook,
 )
 from shipflow.store.models import OutboxMessage, Shipment
@@ -112,6 +114,7 @@ EVENT_HANDLERS: dict[type[Any], InTransaction | ThroughOutbox] = {  # event clas
     ShipmentStatusChanged: ThroughOutbox(),  # every change, for webhooks out to come
     StoreWebhook: ThroughOutbox((send_store_webhook,)),  # signed POST to the brand's store
     ShopRefund: ThroughOutbox((refund_in_the_shop,)),  # the shop refunds a received return
+    OpsRefund: ThroughOutbox((refund_order_in_the_shop,)),  # the shop refunds what ops decided
     OpsNotification: ThroughOutbox((notify_ops,)),  # Slack, e-mail or webhook to ops
 }
 

@@ -13,8 +13,15 @@ from carriers.base import CarrierResponseError
 from carriers.convert import parse_timestamp, read_each
 from carriers.sandbox.network import RawEvent
 from carriers.sandbox.places import Store
+from carriers.sandbox.proof import proof_payload
 from carriers.sandbox.units import CARRIER, status_of
-from shipflow.domain import Address, PickupPoint, TrackingEvent, TrackingUpdate
+from shipflow.domain import (
+    Address,
+    PickupPoint,
+    ProofOfDelivery,
+    TrackingEvent,
+    TrackingUpdate,
+)
 
 # --- raw events -> wire ------------------------------------------------------------------------
 
@@ -35,13 +42,15 @@ def store_payload(store: Store) -> dict[str, Any]:
     }
 
 
-def event_payload(event: RawEvent) -> dict[str, Any]:
+def event_payload(event: RawEvent, tracking_number: str) -> dict[str, Any]:
+    """A delivery scan carries its proof of delivery when the carrier has one."""
     place = event.place
     held = (
         {"pickup_point": store_payload(event.store), "pickup_deadline": event.deadline.isoformat()}
         if event.store and event.deadline
         else {}
     )
+    proof = proof_payload(tracking_number) if event.code == "DL" else None
     return {
         "code": event.code,
         "reason": event.reason,
@@ -57,6 +66,7 @@ def event_payload(event: RawEvent) -> dict[str, Any]:
             "lng": round(place.lng, 4),
         },
         **held,
+        **({"proof_of_delivery": proof} if proof else {}),
     }
 
 
@@ -68,7 +78,7 @@ def tracking_payload(
         "tracking_number": tracking_number,
         "service": service,
         "estimated_delivery": estimated.isoformat(),
-        "events": [event_payload(e) for e in events],
+        "events": [event_payload(e, tracking_number) for e in events],
     }
 
 
@@ -85,7 +95,7 @@ def webhook_body(
             "tracking_number": tracking_number,
             "service": service,
             "estimated_delivery": estimated.isoformat(),
-            "event": event_payload(event),
+            "event": event_payload(event, tracking_number),
         },
     }
     return json.dumps(payload, separators=(",", ":")).encode()
@@ -133,6 +143,14 @@ def pickup_point(payload: Mapping[str, Any]) -> PickupPoint:
     )
 
 
+def proof_of_delivery(payload: Mapping[str, Any]) -> ProofOfDelivery:
+    return ProofOfDelivery(
+        signed_by=payload.get("signed_by", ""),
+        left_at=payload.get("left_at", ""),
+        photo=payload.get("photo", ""),
+    )
+
+
 def tracking_update(
     payload: Mapping[str, Any], events: Iterable[Mapping[str, Any]]
 ) -> TrackingUpdate:
@@ -141,6 +159,7 @@ def tracking_update(
     events = list(events)
     read, unreadable = read_each(CARRIER, "event", events, tracking_event)
     held = next((e for e in reversed(events) if e.get("pickup_point")), None)
+    proof = next((e["proof_of_delivery"] for e in events if e.get("proof_of_delivery")), None)
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=payload["tracking_number"],
@@ -149,6 +168,7 @@ def tracking_update(
         service=payload.get("service", ""),
         pickup_point=pickup_point(held["pickup_point"]) if held else None,
         pickup_deadline=datetime.fromisoformat(held["pickup_deadline"]) if held else None,
+        proof_of_delivery=proof_of_delivery(proof) if proof else None,
         unreadable=unreadable,
     )
 

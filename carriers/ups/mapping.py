@@ -139,16 +139,25 @@ def _estimated_delivery(package: dict, zone: tzinfo) -> datetime | None:
     return local_time(day, end, zone)
 
 
+def _proof_of_delivery(delivered: dict) -> ProofOfDelivery | None:
+    """deliveryInformation: `receivedBy`, `location` ("Front Door") and `deliveryPhoto.photo`
+    (base64), the photo only when `photoCaptureIndicator` says one was taken."""
+    photo = delivered.get("deliveryPhoto") or {}
+    pod = ProofOfDelivery(
+        signed_by=(delivered.get("receivedBy") or "").strip(),
+        left_at=(delivered.get("location") or "").strip(),
+        photo=(photo.get("photo") or "") if photo.get("photoCaptureIndicator") == "Y" else "",
+    )
+    return pod if pod != ProofOfDelivery() else None
+
+
 def parse_package(package: dict) -> TrackingUpdate:
     events, unreadable = convert.read_each(
         CARRIER, "activity", as_list(package.get("activity")), _activity_event
     )
     events = _returned_home(events)
     zone = events[-1].occurred_at.tzinfo if events else UTC
-    delivered = package.get("deliveryInformation") or {}
-    pod = None
-    if delivered.get("receivedBy") or delivered.get("location"):
-        pod = ProofOfDelivery(signed_by=(delivered.get("receivedBy") or "").strip())
+    pod = _proof_of_delivery(package.get("deliveryInformation") or {})
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=package["trackingNumber"],
@@ -156,7 +165,6 @@ def parse_package(package: dict) -> TrackingUpdate:
         estimated_delivery=_estimated_delivery(package, zone),  # type: ignore[arg-type]
         service=(package.get("service") or {}).get("description", ""),
         proof_of_delivery=pod,
-        extra={"left_at": delivered["location"]} if delivered.get("location") else {},
         unreadable=unreadable,
     )
 

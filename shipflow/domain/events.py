@@ -119,20 +119,21 @@ class ShipmentTracked(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class StoreWebhook:
-    """A return's news for the brand's store (`return.in_transit`, `return.received`), POSTed
-    signed to the store's URL through the outbox."""
+    """News for the brand's store (`return.in_transit`, `return.received`, `refund.requested`),
+    POSTed signed to the store's URL through the outbox; `subject_id`: the return or the ops
+    action it is about."""
 
     topic: ClassVar[str] = "store.webhook"
 
     brand_id: str
-    return_id: str
+    subject_id: str
     event: str
     url: str
     data: dict[str, Any]
 
     @property
     def key(self) -> str:
-        return f"{self.event}:{self.return_id}"
+        return f"{self.event}:{self.subject_id}"
 
     def payload(self) -> dict[str, Any]:
         return {"url": self.url, "event": self.event, "data": self.data}
@@ -154,6 +155,24 @@ class ShopRefund:
 
     def payload(self) -> dict[str, Any]:
         return {"return_id": self.return_id}
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpsRefund:
+    """A refund ops decided on (a parcel never received), to make in the shop the order came
+    from, as `ShopRefund` does for a return; `action_id` is the audited ops action."""
+
+    topic: ClassVar[str] = "shop.ops_refund"
+
+    brand_id: str
+    action_id: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.topic}:{self.action_id}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"action_id": self.action_id}
 
 
 class OpsNotification:

@@ -103,8 +103,13 @@ class TrackingEvent:
 
 @dataclass(frozen=True, slots=True)
 class ProofOfDelivery:
+    """What the carrier shows for a delivery: who signed, where the parcel was left, and a
+    photo, either as a link (`photo_url`) or as the image itself (`photo`, base64)."""
+
     signed_by: str = ""
     photo_url: str = ""
+    left_at: str = ""
+    photo: str = ""
 
 
 @dataclass(frozen=True, slots=True)

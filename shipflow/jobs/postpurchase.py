@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from shipflow import customer_messages as customer
 from shipflow import pickup_points
 from shipflow.brands import brand_config
-from shipflow.channel_orders import refund_return
+from shipflow.channel_orders import refund_order, refund_return
 from shipflow.domain import Reason, Status
 from shipflow.domain.events import (
     AvailableForPickup,
@@ -32,6 +32,7 @@ from shipflow.domain.events import (
 from shipflow.i18n import format_day
 from shipflow.notify.templates import Milestone
 from shipflow.notify.transports import post_signed
+from shipflow.ops_remedies import refunded
 from shipflow.postpurchase import money_text, ndr_service
 from shipflow.returns.service import mark_refunded, on_return_shipment_status
 from shipflow.shipment_links import tracking_link
@@ -214,6 +215,13 @@ def refund_in_the_shop(runtime: Runtime, session: Session, message: OutboxMessag
     if request is not None:
         now = runtime.clock.now()
         mark_refunded(session, request, now, money_text(request.language), runtime.settings)
+
+
+def refund_order_in_the_shop(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+    """An order ops refunded (a parcel never received) refunded through its shop."""
+    action = refund_order(session, runtime, message)
+    if action is not None:
+        refunded(session, action, runtime.clock.now())
 
 
 def deliver_messages(runtime: Runtime) -> int:

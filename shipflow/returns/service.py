@@ -17,6 +17,7 @@ from shipflow import customer_messages as customer
 from shipflow import label_purchases
 from shipflow.brands import brand_config
 from shipflow.channel_accounts import refunds_in_shop
+from shipflow.clock import Clock
 from shipflow.config import Settings
 from shipflow.domain import Address, Parcel, Status
 from shipflow.domain.events import ShopRefund, StoreWebhook
@@ -29,6 +30,7 @@ from shipflow.store.outbox import publish
 from shipflow.store.postpurchase_models import LabelRow, ReturnItemRow, ReturnRequestRow
 
 LABEL_PURPOSE = "return-label"
+RETURN_PURPOSE = "return"
 
 
 class ReturnError(Exception):
@@ -181,6 +183,12 @@ def cheapest_return_carrier(
         raise ReturnError("no carrier can issue a return label for this order")
     _, service, carrier = min(quotes, key=lambda q: q[0])
     return carrier, service
+
+
+def return_path(settings: Settings, brand_code: str, return_id: str, clock: Clock) -> str:
+    """The customer's signed page of one return: its state, label and QR code."""
+    token = make_token(settings.signing_key("links"), RETURN_PURPOSE, return_id, clock)
+    return f"/returns/{brand_code}/r/{token}"
 
 
 def label_link(settings: Settings, label_id: str) -> str:
@@ -345,7 +353,7 @@ def _store_webhook(
     publish(
         session,
         StoreWebhook(
-            brand_id=request.brand_id, return_id=request.id, event=event, url=url, data=data
+            brand_id=request.brand_id, subject_id=request.id, event=event, url=url, data=data
         ),
     )
 

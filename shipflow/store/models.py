@@ -398,6 +398,7 @@ class OutboxMessage(Base):
 from shipflow.store import (  # noqa: E402,F401
     alert_models,
     allocation_models,
+    claim_models,
     edd_models,
     feedback_models,
     label_models,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from shipflow import pickup_points
+from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
 from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
@@ -289,6 +289,7 @@ def _apply(
     """Replay `rows` (the shipment's events as of this update) and react to the outcome."""
     previous = Status(shipment.status)
     pickup_points.record(shipment, update)
+    proof_of_delivery.record(session, shipment, update, now)
     decisive = _replay(shipment, rows)
     tracked = ShipmentTracked(
         brand_id=shipment.brand_id,

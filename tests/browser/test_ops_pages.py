@@ -75,7 +75,8 @@ def test_search_from_the_header(live_server, page, screenshot, signed_in, query)
 
 
 def test_every_ops_page_passes_axe(live_server, page, signed_in):
-    for path in ("/ops/alerts", "/ops/performance", "/ops/failed-deliveries", "/ops/search?q=x"):
+    pages = ("/ops/alerts", "/ops/performance", "/ops/failed-deliveries", "/ops/claims")
+    for path in (*pages, "/ops/search?q=x"):
         page.goto(live_server.url(path))
         assert serious_violations(page) == [], path
 

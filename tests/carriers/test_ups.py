@@ -129,8 +129,11 @@ DELIVERED = TrackingUpdate(
     ),
     estimated_delivery=at((2026, 11, 24), 14, 30, -5),
     service="UPS Ground",
-    proof_of_delivery=ProofOfDelivery(signed_by="JOHNSON"),
-    extra={"left_at": "Front Door"},
+    proof_of_delivery=ProofOfDelivery(
+        signed_by="JOHNSON",
+        left_at="Front Door",
+        photo="R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=",
+    ),
 )
 
 LABEL = Label(

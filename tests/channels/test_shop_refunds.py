@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from channels.base import Capability
 from channels.sandbox import SandboxOrderSource
+from shipflow import ops_remedies
 from shipflow.config import parse_settings
 from shipflow.domain import Status
 from shipflow.returns.service import on_return_shipment_status
@@ -109,3 +110,33 @@ def test_a_platform_that_cannot_refund_falls_back_to_the_store_webhook(
     assert "shop.refund" not in topics
     [hook] = [m for m in messages if m.topic == "store.webhook"]
     assert (hook.payload["url"], hook.payload["event"]) == (STORE_WEBHOOK, "return.received")
+
+
+def test_an_ops_refund_of_a_shop_order_goes_through_the_shop_once(client, runtime, jobs, selling):
+    """A parcel never received, refunded by ops: the whole order, once however often asked."""
+    raw = shop_order()
+    raw["line_items"][0]["id"] = 466157049
+    send(client, selling["tb"], raw, "orders/create")
+    jobs.drain()
+    brand_id = selling["tb"].id
+    with unit_of_work(runtime.sessions) as session:
+        order = session.scalars(select(Order).where(Order.brand_id == brand_id)).one()
+        parcel = Shipment(brand_id=brand_id, order_id=order.id, carrier="fake", status="delivered")
+        session.add(parcel)
+        session.flush()
+        now = runtime.clock.now()
+        first = ops_remedies.refund(session, runtime, parcel, "ops@tb.example", "Lost", now)
+        again = ops_remedies.refund(session, runtime, parcel, "ops@tb.example", "", now)
+        assert again.id == first.id and first.details == {"channel": "shop"}
+    jobs.drain()
+    jobs.drain()
+    assert list(selling["tb"].shop.refunds.values()) == [
+        {
+            "id": "ref_0",
+            "order_id": "820982911946154508",
+            "amount": 4500,  # the order's total: two mugs
+            "currency": "USD",
+            "lines": [["466157049", 2]],
+            "note": "Refund by ops@tb.example: Lost",
+        }
+    ]

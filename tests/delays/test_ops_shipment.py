@@ -168,8 +168,6 @@ def test_another_brands_shipment_is_not_found(client, ops, shipped, runtime):
             "Contacted the customer: Called, will be home Friday",
         ),  # fmt: skip
         ("ask_carrier", "Asked for a redelivery", "Asked the carrier: Asked for a redelivery"),
-        ("reship", "", "Reshipment requested"),
-        ("refund", "Full refund", "Refund requested: Full refund"),
     ],
 )
 def test_each_action_leaves_an_audit_entry(client, ops, shipped, runtime, action, note, logged):

@@ -110,3 +110,13 @@ def test_the_order_lookup_lists_each_parcels_state(client, runtime):
     html = lookup(client, order_number="NW-1001", contact="62704").get_data(as_text=True)
     assert "On its way" in html and "Out for delivery" in html
     assert "UPS · 1Z999AA10123456784" in html
+
+
+def test_a_parcel_sent_again_names_the_one_it_replaces(app, client, runtime):
+    first, second = two_parcels(runtime)
+    with runtime.sessions.begin() as session:
+        session.get_one(Shipment, second).details = {"replaces": first}
+    html = client.get(path_for(app, first) + "?lang=fa").get_data(as_text=True)
+    header = html[html.index('class="card parcels"') : html.index("status-heading")]
+    assert "در حال تحویل · ارسال دوباره‌ی مرسوله‌ی 1" in header  # as "Parcel 1 of 2" reads
+    assert header.count("ارسال دوباره") == 1  # only the replacement says so

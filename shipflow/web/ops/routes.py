@@ -11,11 +11,14 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from shipflow import ops_cases
+from carriers.base import CarrierError
+from shipflow import claims, ops_cases, ops_remedies, proof_of_delivery
+from shipflow.allocation.service import NotAllocated
 from shipflow.delays import alerts as alert_store
 from shipflow.delays.config import KINDS, SEVERITIES
 from shipflow.delays.performance import on_time_by_week
 from shipflow.domain import Reason
+from shipflow.label_purchases import PurchasePending
 from shipflow.ndr.service import QueueFilter, failed_delivery_queue, ndr_metrics
 from shipflow.ops_users import USER_ID, authenticate, end_sessions, sign_in, signed_in_user
 from shipflow.store.models import Alert, Brand
@@ -32,6 +35,9 @@ QUEUE_SIZE = 200  # failed deliveries shown
 FILTERS = ("kind", "severity", "carrier", "status")  # of the alerts list
 STATUS_CHOICES = (alert_store.UNRESOLVED, *alert_store.STATUSES, "all")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+CLAIM_STATES = (claims.OPEN, claims.CLOSED, "all")
+# the actions that do something, not only leave a note (`shipflow.ops_remedies`)
+REMEDIES = {ops_remedies.RESHIP: ops_remedies.reship, ops_remedies.REFUND: ops_remedies.refund}
 
 
 @bp.errorhandler(HTTPException)
@@ -293,11 +299,40 @@ def shipment_action(shipment_id: str):
     action = request.form.get("action", "")
     if action not in ops_cases.ACTIONS:
         abort(400, f"Choose an action: {', '.join(ops_cases.ACTIONS)}.")
-    ops_cases.record_action(
-        g.db, found, g.ops_user.email, action, request.form.get("note", ""), _now()
-    )
+    remedy = REMEDIES.get(action)
+    note, actor = request.form.get("note", ""), g.ops_user.email
+    try:
+        if remedy:
+            remedy(g.db, g.runtime, found, actor, note, _now())
+        else:
+            ops_cases.record_action(g.db, found, actor, action, note, _now())
+    except ops_remedies.RemedyRefused as exc:
+        abort(409, f"Not done: {exc}.")
+    except (NotAllocated, PurchasePending) as exc:
+        abort(409, f"No replacement label was bought: {exc}. Fix it, then try again.")
+    except CarrierError as exc:
+        abort(502, f"The carrier refused the replacement label: {exc}. Try again later.")
     g.db.commit()
     return redirect(url_for("ops.shipment", shipment_id=found.id))
+
+
+@bp.get("/shipments/<shipment_id>/proof-photo")
+def proof_photo(shipment_id: str):
+    """The carrier's delivery photo, for ops judging a claim (never cached anywhere)."""
+    found = TOKEN.match(shipment_id) and ops_cases.brand_shipment(g.db, g.ops_brand.id, shipment_id)
+    photo = found and proof_of_delivery.photo_of(g.db, found.id)
+    if not photo:
+        abort(404, "No delivery photo for this shipment.")
+    return photo.data, 200, {"Content-Type": photo.media_type, "Cache-Control": "private, no-store"}
+
+
+@bp.get("/claims")
+def claims_queue():
+    """Customers' "I didn't get it" claims, open ones first by default (`?state=`)."""
+    state = request.args.get("state", claims.OPEN)
+    state = state if state in CLAIM_STATES else claims.OPEN
+    rows = claims.claims_queue(g.db, g.ops_brand.id, None if state == "all" else state, QUEUE_SIZE)
+    return render_template("ops/claims.html", rows=rows, state=state, states=CLAIM_STATES)
 
 
 def _now():

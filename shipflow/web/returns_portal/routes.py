@@ -36,7 +36,7 @@ bp = Blueprint("returns_portal", __name__, template_folder="templates")
 
 LOOKUP_LIMIT = (10, 60)  # lookups per client per minute
 ORDER_LIMIT = Limit("returns-lookup-order", 10, 3600)  # per order number, any client
-ORDER_PURPOSE, RETURN_PURPOSE = "return-order", "return"
+ORDER_PURPOSE = "return-order"
 ORDER_TOKEN_AGE = timedelta(hours=2)
 LABEL_TYPES = {"PDF": "application/pdf", "PNG": "image/png", "QR": "image/png", "GIF": "image/gif"}
 REASONS = {
@@ -201,8 +201,8 @@ def submit(brand_code: str):
         return _items_page(order, lines, 400, _("Please choose at least one item to return."))
     request_row = submit_return(g.runtime, g.db, order, choices, current_language())
     g.db.commit()
-    token = make_token(_secret(), RETURN_PURPOSE, request_row.id, g.runtime.clock)
-    return redirect(f"/returns/{brand_code}/r/{token}", 303)
+    path = returns.return_path(g.runtime.settings, brand_code, request_row.id, g.runtime.clock)
+    return redirect(path, 303)
 
 
 class BadQuantity(ValueError):
@@ -235,7 +235,7 @@ def decision(brand_code: str, token: str):
     use_brand(brand_code)
     max_age = timedelta(days=g.runtime.settings.link_max_age_days)
     try:
-        return_id = read_token(_secret(), RETURN_PURPOSE, token, max_age, g.runtime.clock)
+        return_id = read_token(_secret(), returns.RETURN_PURPOSE, token, max_age, g.runtime.clock)
     except LinkExpired:
         return private(message_page(410, _("This link has expired")))
     except LinkInvalid:

@@ -9,16 +9,17 @@ and postal code: a weak factor, so never the street, a name or the order's conte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from carriers.directory import contact
-from shipflow import pickup_points
+from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Status
 from shipflow.geo import locate
 from shipflow.store.models import Shipment
+from shipflow.store.postpurchase_models import ReturnRequestRow
 
 
 def N_(message: str) -> str:  # noqa: N802  (marked for translation, translated when shown)
@@ -234,6 +235,51 @@ class PickupView:
 
 
 @dataclass(frozen=True)
+class ProofView:
+    """The carrier's proof of delivery, for the customer's own page only: who signed, where
+    the parcel was left, whether there is a photo we keep, or a link to the carrier's."""
+
+    signed_by: str = ""
+    left_at: str = ""
+    photo: bool = False
+    carrier_photo_url: str = ""
+
+
+# A return's state in a few words (`shipflow.returns.service`'s statuses).
+RETURN_HEADLINES = {
+    "requested": N_("We'll look at your return"),
+    "review": N_("We'll look at your return"),
+    "approved": N_("Your return is approved"),
+    "label_created": N_("Your return is approved"),
+    "refused": N_("We can't accept this return"),
+    "in_transit": N_("Your return is on its way to us"),
+    "received": N_("We've received your return"),
+    "refunded": N_("Your refund has been issued"),
+}
+
+
+@dataclass(frozen=True)
+class ReturnView:
+    """One return of the order: its state and the page with its label and QR code."""
+
+    headline: str
+    url: str
+    has_label: bool
+
+
+def return_views(rows: Iterable[ReturnRequestRow], link: Callable[[str], str]) -> list[ReturnView]:
+    """The order's returns, oldest first; `link(return_id)` is the return's signed page."""
+    return [
+        ReturnView(
+            RETURN_HEADLINES.get(r.status, RETURN_HEADLINES["requested"]),
+            link(r.id),
+            r.status == "label_created",
+        )
+        for r in sorted(rows, key=lambda r: (r.created_at, r.id))
+    ]
+
+
+@dataclass(frozen=True)
 class ParcelView:
     """One of an order's several parcels, for the header that links them."""
 
@@ -243,6 +289,7 @@ class ParcelView:
     tracking_number: str
     url: str
     current: bool
+    replaces: int | None = None  # the number of the parcel this one was sent again for
 
 
 @dataclass(frozen=True)
@@ -264,8 +311,7 @@ class TrackingView:
     order_number: str = ""
     destination: str = ""
     items: list[tuple[str, int]] = field(default_factory=list)
-    proof_signed_by: str = ""
-    proof_photo_url: str = ""
+    proof: ProofView | None = None
     return_until: date | None = None
     pickup: PickupView | None = None
     parcels: list[ParcelView] = field(default_factory=list)
@@ -314,23 +360,26 @@ class TrackingView:
 def parcel_views(
     shipments: list[Shipment], current_id: str, link: Callable[[Shipment], str]
 ) -> list[ParcelView]:
-    """Each forward parcel of an order with its state and link, in the order they were sent;
-    empty for an order that travels in one parcel."""
+    """Each forward parcel of an order with its state and link, in the order they were sent
+    (a replacement ops sent names the parcel it replaces); empty for an order that travels
+    in one parcel."""
     forward = sorted(
         (s for s in shipments if s.kind == "forward"), key=lambda s: (s.created_at, s.id)
     )
     if len(forward) < 2:
         return []
+    numbers = {s.id: n for n, s in enumerate(forward, start=1)}
     return [
         ParcelView(
-            number=n,
+            number=numbers[s.id],
             headline=HEADLINES[Status(s.status)][0],
             carrier_name=contact(s.carrier).name,
             tracking_number=s.tracking_number,
             url=link(s),
             current=s.id == current_id,
+            replaces=numbers.get((s.details or {}).get("replaces", "")),
         )
-        for n, s in enumerate(forward, start=1)
+        for s in forward
     ]
 
 
@@ -431,7 +480,7 @@ def build_view(
     )
     if not personal:
         return replace(view, destination=_city(ship_to)) if place else view
-    proof = (shipment.details or {}).get("proof_of_delivery") or {}
+    proof = proof_of_delivery.proof_of(shipment)
     return_until = None
     if status == Status.DELIVERED and delivered_on and return_window_days:
         deadline = delivered_on + timedelta(days=return_window_days)
@@ -445,7 +494,13 @@ def _personal(view, order, ship_to: dict, proof: dict, return_until) -> Tracking
         order_number=order.order_number if order else "",
         destination=_city(ship_to),
         items=[(line.name or line.sku, line.quantity) for line in order.lines] if order else [],
-        proof_signed_by=str(proof.get("signed_by") or ""),
-        proof_photo_url=str(proof.get("photo_url") or ""),
+        proof=ProofView(
+            signed_by=str(proof.get("signed_by") or ""),
+            left_at=str(proof.get("left_at") or ""),
+            photo=bool(proof.get("photo")),
+            carrier_photo_url=str(proof.get("photo_url") or ""),
+        )
+        if proof and view.delivered
+        else None,
         return_until=return_until,
     )

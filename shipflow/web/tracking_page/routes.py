@@ -15,14 +15,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from carriers.directory import contact as carrier_contact
+from shipflow import claims, proof_of_delivery
 from shipflow import shipment_links as links
 from shipflow.brands import brand_by_code
 from shipflow.delays.alerts import alert_prediction_passed
+from shipflow.domain import Status
 from shipflow.feedback import FeedbackRefused, NotDelivered, answered, record
 from shipflow.ndr.service import open_case_link, redelivery_day
 from shipflow.orders import orders_numbered
 from shipflow.recommendations import Card, recommend
+from shipflow.returns.service import return_path
 from shipflow.store.models import Brand, Order, Shipment
+from shipflow.store.postpurchase_models import ReturnRequestRow
 from shipflow.update_subscriptions import (
     InvalidContact,
     normal_contact,
@@ -35,7 +40,13 @@ from shipflow.web.inputs import ascii_int
 from shipflow.web.pages import message_page, render_page, use_brand
 from shipflow.web.problems import not_found
 from shipflow.web.ratelimit import Limit, limiter
-from shipflow.web.tracking_page.presenter import STEPS, build_view, parcel_views
+from shipflow.web.tracking_page.presenter import (
+    N_,
+    STEPS,
+    build_view,
+    parcel_views,
+    return_views,
+)
 
 bp = Blueprint("tracking_page", __name__, template_folder="templates")
 
@@ -43,6 +54,7 @@ LOOKUP_LIMIT = (10, 600)  # attempts per client per ten minutes
 REFRESH_S = 60  # how often an open page asks whether its parcel has news
 UPDATES_LIMIT = Limit("tracking-updates", 5, 3600)  # sign-ups per client, and per shipment
 ORDER_LIMIT = Limit("tracking-lookup-order", 10, 3600)  # per order number, any client
+CLAIM_LIMIT = Limit("tracking-claim", 5, 3600)  # claim forms per client, and per shipment
 
 
 @bp.errorhandler(HTTPException)
@@ -352,21 +364,27 @@ def _full_page(brand_code: str, token: str, shipment: Shipment, status: int = 20
     view = _with_parcels(_view(shipment, personal=True), brand_code, shipment)
     extra.setdefault("updates", {"done": request.args.get("updates") == "on"})
     given = view.delivered and answered(g.db, shipment.id)
+    here = f"/t/{brand_code}/{token}"
     actions = {
         "arrange": _arrange_link(brand_code, view),
         "returns": f"/returns/{brand_code}" if view.return_until else None,
-        "feedback": f"/t/{brand_code}/{token}/feedback",
+        "feedback": f"{here}/feedback",
+        "updates": f"{here}/updates",
+        "claim": f"{here}/claim",
+        "proof_photo": f"{here}/proof-photo",
     }
     return render_page(
         "tracking/page.html",
         status,
         view=view,
         steps=STEPS,
-        links=actions | {"updates": f"/t/{brand_code}/{token}/updates"},
+        links=actions,
         refresh=_refresh(brand_code, token, shipment),
         update_channels=offered_channels(g.brand.customer_channels),
         feedback_given=bool(given),
         recommendations=_recommendations(shipment),
+        claim=claims.claim_of(g.db, shipment.id) if view.delivered else None,
+        returns=_returns(brand_code, shipment),
         **extra,
     )
 
@@ -379,6 +397,84 @@ def _recommendations(shipment: Shipment) -> list[Card]:
         bought,
         lambda: g.runtime.services.best_sellers.of(g.db, shipment.brand_id, g.runtime.clock.now()),
     )
+
+
+def _returns(brand_code: str, shipment: Shipment):
+    """The order's returns, each linked to its own signed page (state, label, QR code)."""
+    if shipment.order_id is None:
+        return []
+    rows = g.db.scalars(
+        select(ReturnRequestRow).where(ReturnRequestRow.order_id == shipment.order_id)
+    ).all()
+    settings, clock = g.runtime.settings, g.runtime.clock
+    return return_views(rows, lambda rid: return_path(settings, brand_code, rid, clock))
+
+
+@bp.get("/t/<brand_code>/<token>/proof-photo")
+def proof_photo(brand_code: str, token: str):
+    """The carrier's photo of the delivered parcel: only through the customer's own link."""
+    use_brand(brand_code)
+    shipment, _grant, error = _shipment_from_token(brand_code, token, place_ok=False)
+    if error:
+        return _no_store(error)
+    photo = proof_of_delivery.photo_of(g.db, shipment.id)
+    if photo is None:
+        raise not_found("photo")
+    return photo.data, 200, {"Content-Type": photo.media_type, "Cache-Control": "private, no-store"}
+
+
+@bp.route("/t/<brand_code>/<token>/claim", methods=["GET", "POST"])
+def claim(brand_code: str, token: str):
+    """ "I didn't get it" on a delivered parcel: a short form on a page of its own (the
+    tracking page stays small), one claim per shipment opened for ops with the carrier's
+    proof; back on the tracking page, what happens next."""
+    use_brand(brand_code)
+    shipment, _grant, error = _shipment_from_token(brand_code, token, place_ok=False)
+    if error:
+        return _no_store(error)
+    back = f"/t/{brand_code}/{token}"
+    if request.method == "GET":
+        if shipment.status != Status.DELIVERED or claims.claim_of(g.db, shipment.id):
+            return redirect(f"{back}#claim", 303)  # nothing to claim yet, or claimed already
+        return _no_store(_claim_page(shipment, back, 200))
+    check_csrf()
+    if not (
+        limiter().allow(CLAIM_LIMIT, f"{brand_code}:{request.remote_addr}")
+        and limiter().allow(CLAIM_LIMIT, shipment.id)
+    ):
+        busy = _("Too many attempts. Please try again later.")
+        return _no_store(_claim_page(shipment, back, 429, error=busy))
+    try:
+        form = claims.ClaimForm.read(request.form, request.form.getlist("checked"))
+        claims.open_claim(g.db, shipment, form, g.language, g.runtime.clock.now())
+    except claims.NotDelivered:
+        return _no_store(_full_page(brand_code, token, shipment, 409))
+    except claims.ClaimRefused as refused:
+        problem = _(CLAIM_PROBLEMS[refused.field])
+        return _no_store(_claim_page(shipment, back, 400, error=problem, field=refused.field))
+    g.db.commit()
+    return redirect(f"{back}#claim", 303)
+
+
+def _claim_page(shipment: Shipment, back: str, status: int, error: str = "", field: str = ""):
+    """The form, with what was typed kept after a refusal."""
+    return render_page(
+        "tracking/claim.html",
+        status,
+        back=back,
+        carrier_name=carrier_contact(shipment.carrier).name,
+        tracking_number=shipment.tracking_number,
+        choices={"what": claims.WHAT_HAPPENED, "checked": claims.CHECKED},
+        values=request.form,
+        error=error,
+        field=field,
+    )
+
+
+CLAIM_PROBLEMS = {
+    "what_happened": N_("Please tell us what happened."),
+    "contact": N_("Please enter a valid e-mail address or phone number."),
+}
 
 
 @bp.post("/t/<brand_code>/<token>/updates")
