@@ -132,6 +132,13 @@ class EddService:
             self.stored_model(session, brand_id, model_id) if brand_id and model_id else UNTRAINED
         )
 
+    def setup_of(self, session: Session, brand_id: str) -> BrandSetup:
+        """`setup` of a brand row's configuration."""
+        brand = brand_config(session, brand_id, self.runtime.settings)
+        if brand is None:
+            raise UnconfiguredBrand(f"brand {brand_id} is not in the configuration")
+        return self.setup(brand)
+
     def setup(self, brand: BrandConfig) -> BrandSetup:
         """The brand's converted configuration (rebuilt if handed another version of it)."""
         setup = self._setups.get(brand.code)
@@ -217,7 +224,7 @@ class EddService:
         """Promise a date for a new shipment and its order (only where none was promised yet:
         a promise is never silently changed); the first prediction is its most likely date."""
         model = self.latest_model(session, shipment.brand_id)
-        quoted = _shipment_quote(session, shipment, model, self.runtime.settings)
+        quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok:
             return quoted[0] if quoted else None
         promise = quoted[0]
@@ -229,6 +236,17 @@ class EddService:
         _record_prediction(session, shipment, _window(promise).most_likely, "at purchase", now)
         return promise
 
+    def revise_shipments(
+        self, session: Session, tracked: Sequence[tuple[Shipment, Sequence[TrackingEvent]]]
+    ) -> dict[str, date | None]:
+        """`revise_shipment` for each shipment of a batch of tracking events: each brand's model
+        and setup are read once per transaction (load the shipments' orders with them, or each
+        is one more query)."""
+        return {
+            shipment.id: self.revise_shipment(session, shipment, events)
+            for shipment, events in tracked
+        }
+
     def revise_shipment(
         self, session: Session, shipment: Shipment, events: Sequence[TrackingEvent]
     ) -> date | None:
@@ -237,7 +255,7 @@ class EddService:
         back on the carrier's estimate). The promise is left alone. Delivered shipments join
         the history."""
         model = self.latest_model(session, shipment.brand_id)
-        quoted = _shipment_quote(session, shipment, model, self.runtime.settings)
+        quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok or not events:
             return None
         promise, zone = quoted
@@ -249,8 +267,16 @@ class EddService:
             session, shipment, prediction.most_likely, prediction.basis, latest.occurred_at
         )
         if latest.status == Status.DELIVERED:
-            _remember_delivery(session, shipment, events, self.runtime.settings)
+            setup = self.setup_of(session, shipment.brand_id)
+            _remember_delivery(session, shipment, events, setup)
         return shipment.predicted_date
+
+    def _shipment_quote(
+        self, session: Session, shipment: Shipment, model: TransitModel
+    ) -> tuple[Estimate, str] | None:
+        if shipment.order is None:
+            return None
+        return _shipment_quote(shipment, model, self.setup_of(session, shipment.brand_id))
 
     def warm_up(self, now: datetime) -> None:
         """Build calendars, postal index and models before the first customer asks."""
@@ -325,14 +351,13 @@ def brand_setup(session: Session, brand_id: str, settings: Settings) -> BrandSet
 
 
 def _shipment_quote(
-    session: Session, shipment: Shipment, model: TransitModel, settings: Settings
+    shipment: Shipment, model: TransitModel, setup: BrandSetup
 ) -> tuple[Estimate, str] | None:
     """The quote for the shipment as allocated (its warehouse and service, the order's moment),
     and the destination's time zone; None when the shipment lacks what quoting needs."""
     order = shipment.order
     if order is None:
         return None
-    setup = brand_setup(session, shipment.brand_id, settings)
     warehouse = setup.warehouse(shipment.warehouse_code)
     service = setup.service(shipment.carrier, shipment.service) or CarrierService(
         shipment.carrier, shipment.service
@@ -373,14 +398,13 @@ MOVING = (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY, Status.DELIVERED)
 
 
 def _remember_delivery(
-    session: Session, shipment: Shipment, events: Sequence[TrackingEvent], settings: Settings
+    session: Session, shipment: Shipment, events: Sequence[TrackingEvent], setup: BrandSetup
 ) -> None:
     """A delivered shipment becomes a history record the next training learns from."""
     ordered = sorted(events, key=lambda e: e.occurred_at)
     handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
     delivered = next(e.occurred_at for e in reversed(ordered) if e.status == Status.DELIVERED)
     order = shipment.order
-    setup = brand_setup(session, shipment.brand_id, settings)
     warehouse = setup.warehouse(shipment.warehouse_code)
     if order is None or warehouse is None:  # revise_shipment quoted it, which needs both
         raise ValueError(f"shipment {shipment.id} has no order or no configured warehouse")
