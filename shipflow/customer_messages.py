@@ -178,12 +178,16 @@ def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit
         ),
         key=lambda row: ids[row.id],
     )
+    brands = {
+        brand.id: brand
+        for brand in session.scalars(select(Brand).where(Brand.id.in_({r.brand_id for r in rows})))
+    }
     sent = tried = 0
     try:
         with senders.held():
             for row in rows:
                 tried += 1
-                sent += _send(session, row, now, senders)
+                sent += _send(row, brands[row.brand_id], now, senders)
                 session.commit()
     except BaseException:  # the one that broke keeps its lease; the untried are due again
         session.rollback()
@@ -200,10 +204,7 @@ def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit
     return sent
 
 
-def _send(
-    session: Session, row: CustomerMessageRow, now: datetime, senders: CustomerSenders
-) -> bool:
-    brand = session.get_one(Brand, row.brand_id)
+def _send(row: CustomerMessageRow, brand: Brand, now: datetime, senders: CustomerSenders) -> bool:
     sender = senders.sender_for(brand.code, row.channel)
     if sender is None:
         row.status, row.error = "failed", f"no sender configured for {row.channel}"
