@@ -1,7 +1,7 @@
 """The EDD service: quotes for a brand from its configuration and its newest stored model.
 
 The web widget asks `EddService.quote`; the fulfilment flow `EddService.promise_for_order`;
-the tracking pipeline `EddService.revise_shipment`. Models are read from the database once and cached; a newer stored
+the tracking pipeline `EddService.revise_shipments`. Models are read from the database once and cached; a newer stored
 model is picked up within `refresh_seconds`.
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, NamedTuple
 
+from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -233,27 +234,40 @@ class EddService:
         order = shipment.order
         if order is not None and order.promised_date is None:
             order.promised_date = promise.promised
-        _record_prediction(session, shipment, _window(promise).most_likely, "at purchase", now)
+        revision = _record_prediction(shipment, _window(promise).most_likely, "at purchase", now)
+        if revision:
+            session.execute(insert(PredictionRevision), revision)
         return promise
 
     def revise_shipments(
         self, session: Session, tracked: Sequence[tuple[Shipment, Sequence[TrackingEvent]]]
     ) -> dict[str, date | None]:
-        """`revise_shipment` for each shipment of a batch of tracking events: each brand's model
-        and setup are read once per transaction (load the shipments' orders with them, or each
-        is one more query)."""
-        return {
-            shipment.id: self.revise_shipment(session, shipment, events)
+        """Predict delivery for each shipment of a batch from its events, keeping each change
+        in `prediction_revisions` (one insert for the batch); None for a shipment that cannot
+        be quoted (the caller may fall back on the carrier's estimate). Promises are left
+        alone. Delivered shipments join the history (one write per brand). Each brand's model
+        and setup are read once per transaction; load the shipments' orders with them, or
+        each is one more query."""
+        revisions: list[dict] = []
+        delivered: dict[str, list[HistoryRecord]] = {}
+        revised = {
+            shipment.id: self._revise(session, shipment, events, revisions, delivered)
             for shipment, events in tracked
         }
+        if revisions:
+            session.execute(insert(PredictionRevision), revisions)
+        for brand_id, records in delivered.items():
+            add_history(session, brand_id, records, "tracked")
+        return revised
 
-    def revise_shipment(
-        self, session: Session, shipment: Shipment, events: Sequence[TrackingEvent]
+    def _revise(
+        self,
+        session: Session,
+        shipment: Shipment,
+        events: Sequence[TrackingEvent],
+        revisions: list[dict],
+        delivered: dict[str, list[HistoryRecord]],
     ) -> date | None:
-        """Predict delivery from the shipment's events, keeping each change in
-        `prediction_revisions`; None when the shipment cannot be quoted (the caller may fall
-        back on the carrier's estimate). The promise is left alone. Delivered shipments join
-        the history."""
         model = self.latest_model(session, shipment.brand_id)
         quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok or not events:
@@ -263,12 +277,15 @@ class EddService:
         if prediction is None:
             return None
         latest = max(events, key=lambda e: e.occurred_at)
-        _record_prediction(
-            session, shipment, prediction.most_likely, prediction.basis, latest.occurred_at
+        revisions.extend(
+            _record_prediction(
+                shipment, prediction.most_likely, prediction.basis, latest.occurred_at
+            )
         )
         if latest.status == Status.DELIVERED:
             setup = self.setup_of(session, shipment.brand_id)
-            _remember_delivery(session, shipment, events, setup)
+            record = _delivery_record(shipment, events, setup)
+            delivered.setdefault(shipment.brand_id, []).append(record)
         return shipment.predicted_date
 
     def _shipment_quote(
@@ -383,33 +400,30 @@ def _shipment_quote(
     return quote, destination.timezone or warehouse.timezone
 
 
-def _record_prediction(
-    session: Session, shipment: Shipment, day: date, basis: str, at: datetime
-) -> None:
+def _record_prediction(shipment: Shipment, day: date, basis: str, at: datetime) -> list[dict]:
+    """Set the prediction; the `prediction_revisions` row to insert if it changed."""
     if shipment.predicted_date == day:
-        return
+        return []
     shipment.predicted_date = day
-    session.add(
-        PredictionRevision(shipment_id=shipment.id, predicted_date=day, basis=basis, revised_at=at)
-    )
+    return [{"shipment_id": shipment.id, "predicted_date": day, "basis": basis, "revised_at": at}]
 
 
 MOVING = (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY, Status.DELIVERED)
 
 
-def _remember_delivery(
-    session: Session, shipment: Shipment, events: Sequence[TrackingEvent], setup: BrandSetup
-) -> None:
-    """A delivered shipment becomes a history record the next training learns from."""
+def _delivery_record(
+    shipment: Shipment, events: Sequence[TrackingEvent], setup: BrandSetup
+) -> HistoryRecord:
+    """A delivered shipment as a history record the next training learns from."""
     ordered = sorted(events, key=lambda e: e.occurred_at)
     handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
     delivered = next(e.occurred_at for e in reversed(ordered) if e.status == Status.DELIVERED)
     order = shipment.order
     warehouse = setup.warehouse(shipment.warehouse_code)
-    if order is None or warehouse is None:  # revise_shipment quoted it, which needs both
+    if order is None or warehouse is None:  # `_revise` quoted it, which needs both
         raise ValueError(f"shipment {shipment.id} has no order or no configured warehouse")
     ship_to = order.ship_to or {}
-    record = HistoryRecord(
+    return HistoryRecord(
         order_id=shipment.id,
         ordered_at=order.placed_at,
         shipper_id=shipment.warehouse_code,
@@ -425,4 +439,3 @@ def _remember_delivery(
         origin_state=warehouse.address.state,
         destination_state=str(ship_to.get("state", "")),
     )
-    add_history(session, shipment.brand_id, [record], "tracked")
