@@ -189,7 +189,8 @@ def detect_for_shipments(
         select(Alert).where(Alert.shipment_id.in_(judged), Alert.status != alerts.RESOLVED)
     ).all()
     raised_keys = {(a.brand_id, a.dedupe_key) for a in unresolved}
-    new_alerts, delayed_events = [], []
+    new_alerts: list[dict[str, Any]] = []
+    delayed_events: list[ShipmentDelayed] = []
     kinds, delayed = set(shipment_kinds()), delayed_kinds()
     for snap, delays in judged.values():
         # Lane incidents are raised by the sweep, never here: a batch reads them once.
@@ -208,7 +209,7 @@ def detect_for_shipments(
         if first_delayed is not None:
             delayed_events.append(delayed_event(snap, first_delayed, now))
     for alert in unresolved:
-        current = {d.dedupe_key for d in judged[alert.shipment_id][1]}
+        current = {d.dedupe_key for d in judged[alert.shipment_id or ""][1]}  # all name one
         if alert.kind in kinds and alert.dedupe_key not in current:
             alerts.resolve(alert, "shipflow", now)
     alerts.insert_alerts(session, new_alerts)
