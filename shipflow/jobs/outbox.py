@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from shipflow.store.lease import claim
@@ -30,14 +30,14 @@ log = logging.getLogger(__name__)
 
 
 def _deliver(runtime: Runtime, session: Session, message: OutboxMessage) -> str | None:
-    """Run the message's handler in a savepoint and mark it processed; returns the error
-    (the handler's writes rolled back) or None."""
+    """Run the message's handler in a savepoint (none for a topic nothing reacts to); returns
+    the error (the handler's writes rolled back) or None."""
+    handler = runtime.reactions.outbox.get(message.topic)
+    if handler is None:
+        return None
     try:
         with session.begin_nested():
-            handler = runtime.reactions.outbox.get(message.topic)
-            if handler is not None:
-                handler(session, message)
-            message.processed_at, message.last_error = runtime.clock.now(), None
+            handler(session, message)
         return None
     except RetryAfter as exc:  # the other side asked us to wait: exactly that long
         message.available_at = runtime.clock.now() + timedelta(seconds=exc.seconds)
@@ -53,7 +53,8 @@ def _deliver(runtime: Runtime, session: Session, message: OutboxMessage) -> str 
 def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
     """The claimed messages in one transaction (one commit, and what the handlers read once
     per transaction read once for all), each in its own savepoint: a failing one is rolled
-    back alone and retried later, the others commit."""
+    back alone and retried later; the others are marked processed in one statement and
+    commit with their handlers' writes."""
     with runtime.sessions() as session:
         messages = session.scalars(
             select(OutboxMessage)
@@ -61,10 +62,20 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
             .order_by(OutboxMessage.id)
         ).all()
         loaded = _shipments_of(session, messages)  # held: the session's identity map is weak
+        done = []
         for message in messages:
             error = _deliver(runtime, session, message)
-            if error is not None:
+            if error is None:
+                done.append(message.id)
+            else:
                 message.last_error = error
+        if done:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(done))
+                .values(processed_at=runtime.clock.now(), last_error=None)
+                .execution_options(synchronize_session=False)
+            )
         session.commit()
         log.debug("outbox: %d messages about %d shipments", len(messages), len(loaded))
 
