@@ -5,11 +5,12 @@ with retries by the job runner through `shipflow.notify`'s transports."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shipflow import geo
@@ -51,6 +52,15 @@ class CustomerSenders:
         if channel == "email":
             return self.email
         return self.providers.get((brand_code, channel))
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """One SMTP connection for the e-mails sent in the block (other transports as they are)."""
+        if isinstance(self.email, SmtpTransport):
+            with self.email.held():
+                yield
+        else:
+            yield
 
 
 def customer_senders(settings: Settings) -> CustomerSenders:
@@ -139,41 +149,62 @@ def queue(
 
 
 def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit: int = 100) -> int:
-    """Send what is due, one message at a time, each claimed and settled in its own committed
-    transaction: a later failure cannot roll back (and so repeat) an earlier send, and a
-    message that cannot be built is marked failed without holding up the rest. A send that
-    fails is retried with backoff, then marked failed. Returns how many were sent."""
-    sent = 0
-    for _ in range(limit):
-        row = _claim_next(session, now)
-        if row is None:
-            break
-        sent += _send(session, row, now, senders)
-        session.commit()
+    """Send what is due: up to `limit` messages claimed in one statement (committed, so no
+    other worker sends them meanwhile; if this one dies mid-batch, the lease lapses and they
+    come back; if it crashes, those not yet tried are due again at once), sent over one SMTP
+    connection, each settled in its own committed transaction: a later failure cannot roll
+    back (and so repeat) an earlier send, and a message that cannot be built is marked
+    failed without holding up the rest. A send that fails is retried with backoff, then
+    marked failed. Returns how many were sent."""
+    due = [CustomerMessageRow.status == "scheduled", CustomerMessageRow.send_after <= now]
+    by_time = [CustomerMessageRow.send_after, CustomerMessageRow.id]
+    # Their order first (the claim moves `send_after`), then the claim, which checks again.
+    order = session.scalars(
+        select(CustomerMessageRow.id).where(*due).order_by(*by_time).limit(limit)
+    )
+    ids = {row_id: n for n, row_id in enumerate(order)}
+    if not ids:
+        return 0
+    due.append(CustomerMessageRow.id.in_(ids))
+    claimed = claim(
+        session, CustomerMessageRow, due, by_time, limit, {"send_after": now + CLAIM_LEASE}
+    )
+    session.commit()
+    rows = sorted(
+        session.scalars(
+            select(CustomerMessageRow)
+            .where(CustomerMessageRow.id.in_([row.id for row in claimed]))
+            .execution_options(populate_existing=True)
+        ),
+        key=lambda row: ids[row.id],
+    )
+    brands = {
+        brand.id: brand
+        for brand in session.scalars(select(Brand).where(Brand.id.in_({r.brand_id for r in rows})))
+    }
+    sent = tried = 0
+    try:
+        with senders.held():
+            for row in rows:
+                tried += 1
+                sent += _send(row, brands[row.brand_id], now, senders)
+                session.commit()
+    except BaseException:  # the one that broke keeps its lease; the untried are due again
+        session.rollback()
+        untried = [row.id for row in rows[tried:]]
+        if untried:
+            session.execute(
+                update(CustomerMessageRow)
+                .where(CustomerMessageRow.id.in_(untried))
+                .values(send_after=now)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        raise
     return sent
 
 
-def _claim_next(session: Session, now: datetime) -> CustomerMessageRow | None:
-    """Lease the next due message to this worker (committed), so no other worker sends it
-    meanwhile; if this one dies mid-send, the lease lapses and the message comes back."""
-    claimed = claim(
-        session,
-        CustomerMessageRow,
-        [CustomerMessageRow.status == "scheduled", CustomerMessageRow.send_after <= now],
-        [CustomerMessageRow.send_after, CustomerMessageRow.id],
-        1,
-        {"send_after": now + CLAIM_LEASE},
-    )
-    session.commit()
-    if not claimed:
-        return None
-    return session.get(CustomerMessageRow, claimed[0].id, populate_existing=True)
-
-
-def _send(
-    session: Session, row: CustomerMessageRow, now: datetime, senders: CustomerSenders
-) -> bool:
-    brand = session.get_one(Brand, row.brand_id)
+def _send(row: CustomerMessageRow, brand: Brand, now: datetime, senders: CustomerSenders) -> bool:
     sender = senders.sender_for(brand.code, row.channel)
     if sender is None:
         row.status, row.error = "failed", f"no sender configured for {row.channel}"

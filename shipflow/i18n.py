@@ -5,7 +5,7 @@ that Iran uses, through `jdatetime`, with Persian digits)."""
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 import jdatetime
 from babel import Locale, UnknownLocaleError
@@ -33,6 +33,7 @@ def native_digits(text: str, locale: Locale) -> str:
     return text.translate(_PERSIAN_DIGITS) if locale.language == "fa" else text
 
 
+@lru_cache(maxsize=4096)  # a batch of messages names a handful of days, in a few languages
 def format_day(value: date | None, with_year: bool = False, language: str = DEFAULT) -> str:
     """A delivery date: "Thu, Nov 26" / "11月26日(木)" / "پنجشنبه ۵ آذر" (Solar Hijri)."""
     if value is None:

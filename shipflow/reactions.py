@@ -1,8 +1,10 @@
 """Who reacts to what: every event class and what runs when it happens, in one table.
 
 Two kinds of reaction:
-- in the transaction that raised the event, in the order listed: they see the rows as the
-  event left them and commit or roll back with it (the delivery date, delay detection);
+- in the transaction that raised the event, in the order listed, once per batch of events
+  (set-based: a handler takes every shipment the batch tracked, so its queries are per
+  batch, not per event): they see the rows as the events left them and commit or roll back
+  with them (the delivery date, delay detection);
 - through the outbox, once the change is committed: the topic's handlers in the order
   listed, run at least once (so each dedupes on `message.dedupe_key`; a failure retries the
   message, and the handlers before it again), retried with backoff on failure.
@@ -15,7 +17,7 @@ class has a row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from shipflow.channel_orders import write_back
 from shipflow.delays import routing
-from shipflow.delays.service import detect_for_shipment
+from shipflow.delays.service import detect_for_shipments
 from shipflow.domain.events import (
     AvailableForPickup,
     Delivered,
@@ -50,13 +52,14 @@ from shipflow.jobs.postpurchase import (
     refund_order_in_the_shop,
     send_store_webhook,
 )
-from shipflow.store.models import OutboxMessage, Shipment
-from shipflow.tracking.prediction import revise_prediction
+from shipflow.store.models import OutboxMessage
+from shipflow.tracking.ingest import Tracked
+from shipflow.tracking.prediction import revise_predictions
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
 
-TrackedHandler = Callable[["Runtime", Session, Shipment, ShipmentTracked], None]
+TrackedHandler = Callable[["Runtime", Session, Sequence[Tracked]], None]
 OutboxHandler = Callable[["Runtime", Session, OutboxMessage], None]
 
 
@@ -74,16 +77,14 @@ class ThroughOutbox:
             handler(runtime, session, message)
 
 
-def revise_delivery_date(
-    runtime: Runtime, session: Session, shipment: Shipment, tracked: ShipmentTracked
-) -> None:
-    revise_prediction(runtime.edd, session, shipment, tracked)
+def revise_delivery_date(runtime: Runtime, session: Session, tracked: Sequence[Tracked]) -> None:
+    revise_predictions(runtime.edd, session, tracked)
 
 
-def detect_delays(
-    runtime: Runtime, session: Session, shipment: Shipment, tracked: ShipmentTracked
-) -> None:
-    detect_for_shipment(session, shipment, tracked.occurred_at, runtime.settings)
+def detect_delays(runtime: Runtime, session: Session, tracked: Sequence[Tracked]) -> None:
+    """Judged at the time the batch's events were stored (one `now` for the whole batch)."""
+    now = tracked[0][1].occurred_at
+    detect_for_shipments(session, [shipment for shipment, _ in tracked], now, runtime.settings)
 
 
 def notify_ops(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
@@ -121,7 +122,7 @@ EVENT_HANDLERS: dict[type[Any], InTransaction | ThroughOutbox] = {  # event clas
 
 class Reactions:
     """`EVENT_HANDLERS` bound to one runtime: `outbox` maps each topic to its handler,
-    `in_transaction` runs an event's in-transaction reactions."""
+    `in_transaction` runs a batch's in-transaction reactions."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -131,8 +132,11 @@ class Reactions:
             if isinstance(reaction, ThroughOutbox) and reaction.handlers
         }
 
-    def in_transaction(self, session: Session, shipment: Shipment, event: ShipmentTracked) -> None:
-        reaction = EVENT_HANDLERS[type(event)]
-        assert isinstance(reaction, InTransaction), f"{type(event).__name__} goes by the outbox"
+    def in_transaction(self, session: Session, tracked: Sequence[Tracked]) -> None:
+        """A shipment tracked twice in the batch reacts once, as its last update left it
+        (its `ShipmentTracked` then holds every event of the earlier one too)."""
+        latest = list({shipment.id: (shipment, event) for shipment, event in tracked}.values())
+        reaction = EVENT_HANDLERS[ShipmentTracked]
+        assert isinstance(reaction, InTransaction)
         for handler in reaction.handlers:
-            handler(self.runtime, session, shipment, event)
+            handler(self.runtime, session, latest)

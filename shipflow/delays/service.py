@@ -1,11 +1,12 @@
-"""Turning detected delays into alerts and `ShipmentDelayed` events, one shipment at a time:
-`detect_for_shipment` runs after every tracking event. The helpers here are shared with the
-scheduled sweep (`shipflow.delays.sweep`)."""
+"""Turning detected delays into alerts and `ShipmentDelayed` events for the shipments a batch
+of tracking events touched: `detect_for_shipments` runs after every batch. The helpers here
+are shared with the scheduled sweep (`shipflow.delays.sweep`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Date, SQLColumnExpression, cast, func, select
@@ -26,7 +27,7 @@ from shipflow.domain import Status
 from shipflow.domain.events import ShipmentDelayed
 from shipflow.store.db import per_transaction
 from shipflow.store.models import Alert, Shipment
-from shipflow.store.outbox import publish
+from shipflow.store.outbox import publish_all
 
 if TYPE_CHECKING:
     from shipflow.config import Settings
@@ -153,7 +154,7 @@ def open_incidents(session: Session, brand_id: str) -> dict[Lane, Alert]:
     }
 
 
-# --- one shipment, after each tracking event --------------------------------------------
+# --- the shipments of a batch of tracking events ------------------------------------------
 
 
 def _fill_destination(shipment: Shipment) -> None:
@@ -164,41 +165,56 @@ def _fill_destination(shipment: Shipment) -> None:
     shipment.destination_postal_code = str(ship_to.get("postal_code") or "")
 
 
-def detect_for_shipment(
-    session: Session, shipment: Shipment, now: datetime, settings: Settings
-) -> list[Delay]:
-    """Judge one shipment now: raise its new alerts (unless its lane has an open incident,
-    which stands for it), resolve the ones no longer true, publish `ShipmentDelayed`."""
-    policy = policy_for(session, shipment.brand_id, settings)
-    _fill_destination(shipment)
-    snap = snapshot(shipment, policy)
-    delays = detect(snap, now, policy)
-    # Lane incidents are raised by the sweep, never here: a batch of events reads them once.
-    incidents = per_transaction(
-        session,
-        ("delays.open_incidents", snap.brand_id),
-        lambda: open_incidents(session, snap.brand_id),
-    )
-    grouped = (snap.carrier, snap.region) in incidents
-    if not grouped:
-        for delay in delays:
-            alerts.raise_alert(session, snap.brand_id, now, **shipment_alert(snap, delay))
-    current = {d.dedupe_key for d in delays}
-    for alert in session.scalars(
-        select(Alert).where(
-            Alert.shipment_id == snap.id,
-            Alert.status != alerts.RESOLVED,
-            Alert.kind.in_(shipment_kinds()),
+def detect_for_shipments(
+    session: Session, shipments: Sequence[Shipment], now: datetime, settings: Settings
+) -> dict[str, list[Delay]]:
+    """Judge the shipments a batch of tracking events touched, now: raise their new alerts
+    (unless the lane has an open incident, which stands for them), resolve the ones no longer
+    true, publish `ShipmentDelayed`. Set-based: the brand's policy and incidents once per
+    transaction, the shipments' open alerts in one query, new alerts in one insert; the rest
+    is the detectors in memory. Returns each shipment's delays by id."""
+    shipments = list({s.id: s for s in shipments}.values())
+    if not shipments:
+        return {}
+    judged: dict[str, tuple[ShipmentSnapshot, list[Delay]]] = {}
+    for shipment in shipments:
+        _fill_destination(shipment)
+        brand_id = shipment.brand_id
+        policy = per_transaction(
+            session, ("delays.policy", brand_id), partial(policy_for, session, brand_id, settings)
         )
-    ):
-        if alert.dedupe_key not in current:
+        snap = snapshot(shipment, policy)
+        judged[snap.id] = (snap, detect(snap, now, policy))
+    unresolved = session.scalars(
+        select(Alert).where(Alert.shipment_id.in_(judged), Alert.status != alerts.RESOLVED)
+    ).all()
+    raised_keys = {(a.brand_id, a.dedupe_key) for a in unresolved}
+    new_alerts: list[dict[str, Any]] = []
+    delayed_events: list[ShipmentDelayed] = []
+    kinds, delayed = set(shipment_kinds()), delayed_kinds()
+    for snap, delays in judged.values():
+        # Lane incidents are raised by the sweep, never here: a batch reads them once.
+        incidents = per_transaction(
+            session,
+            ("delays.open_incidents", snap.brand_id),
+            partial(open_incidents, session, snap.brand_id),
+        )
+        if (snap.carrier, snap.region) not in incidents:
+            new_alerts.extend(
+                alerts.alert_row(snap.brand_id, now, **shipment_alert(snap, delay))
+                for delay in delays
+                if (snap.brand_id, delay.dedupe_key) not in raised_keys
+            )
+        first_delayed = next((d for d in delays if d.kind in delayed), None)
+        if first_delayed is not None:
+            delayed_events.append(delayed_event(snap, first_delayed, now))
+    for alert in unresolved:
+        current = {d.dedupe_key for d in judged[alert.shipment_id or ""][1]}  # all name one
+        if alert.kind in kinds and alert.dedupe_key not in current:
             alerts.resolve(alert, "shipflow", now)
-    delayed = delayed_kinds()
-    for delay in delays:
-        if delay.kind in delayed:
-            publish(session, delayed_event(snap, delay, now))
-            break
-    return delays
+    alerts.insert_alerts(session, new_alerts)
+    publish_all(session, delayed_events)
+    return {sid: delays for sid, (_, delays) in judged.items()}
 
 
 def sql_date(session: Session, column):

@@ -1,6 +1,6 @@
 """The scheduled sweep over every active shipment of a brand, set-based: the detectors' SQL
 pre-filters narrow a million rows to the few that may be delayed, lane statistics are two
-GROUP BYs, and only the candidates meet the same detectors as `detect_for_shipment`."""
+GROUP BYs, and only the candidates meet the same detectors as `detect_for_shipments`."""
 
 from __future__ import annotations
 

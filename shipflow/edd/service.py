@@ -1,7 +1,7 @@
 """The EDD service: quotes for a brand from its configuration and its newest stored model.
 
 The web widget asks `EddService.quote`; the fulfilment flow `EddService.promise_for_order`;
-the tracking pipeline `EddService.revise_shipment`. Models are read from the database once and cached; a newer stored
+the tracking pipeline `EddService.revise_shipments`. Models are read from the database once and cached; a newer stored
 model is picked up within `refresh_seconds`.
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, NamedTuple
 
+from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -143,6 +144,13 @@ class EddService:
             self.stored_model(session, brand_id, model_id) if brand_id and model_id else UNTRAINED
         )
 
+    def setup_of(self, session: Session, brand_id: str) -> BrandSetup:
+        """`setup` of a brand row's configuration."""
+        brand = brand_config(session, brand_id, self.runtime.settings)
+        if brand is None:
+            raise UnconfiguredBrand(f"brand {brand_id} is not in the configuration")
+        return self.setup(brand)
+
     def setup(self, brand: BrandConfig) -> BrandSetup:
         """The brand's converted configuration (rebuilt if handed another version of it)."""
         setup = self._setups.get(brand.code)
@@ -236,7 +244,7 @@ class EddService:
         """Promise a date for a new shipment and its order (only where none was promised yet:
         a promise is never silently changed); the first prediction is its most likely date."""
         model = self.latest_model(session, shipment.brand_id)
-        quoted = _shipment_quote(session, shipment, model, self.runtime.settings)
+        quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok:
             return quoted[0] if quoted else None
         promise = quoted[0]
@@ -245,18 +253,42 @@ class EddService:
         order = shipment.order
         if order is not None and order.promised_date is None:
             order.promised_date = promise.promised
-        _record_prediction(session, shipment, _window(promise).most_likely, "at purchase", now)
+        revision = _record_prediction(shipment, _window(promise).most_likely, "at purchase", now)
+        if revision:
+            session.execute(insert(PredictionRevision), revision)
         return promise
 
-    def revise_shipment(
-        self, session: Session, shipment: Shipment, events: Sequence[TrackingEvent]
+    def revise_shipments(
+        self, session: Session, tracked: Sequence[tuple[Shipment, Sequence[TrackingEvent]]]
+    ) -> dict[str, date | None]:
+        """Predict delivery for each shipment of a batch from its events, keeping each change
+        in `prediction_revisions` (one insert for the batch); None for a shipment that cannot
+        be quoted (the caller may fall back on the carrier's estimate). Promises are left
+        alone. Delivered shipments join the history (one write per brand). Each brand's model
+        and setup are read once per transaction; load the shipments' orders with them, or
+        each is one more query."""
+        revisions: list[dict] = []
+        delivered: dict[str, list[HistoryRecord]] = {}
+        revised = {
+            shipment.id: self._revise(session, shipment, events, revisions, delivered)
+            for shipment, events in tracked
+        }
+        if revisions:
+            session.execute(insert(PredictionRevision), revisions)
+        for brand_id, records in delivered.items():
+            add_history(session, brand_id, records, "tracked")
+        return revised
+
+    def _revise(
+        self,
+        session: Session,
+        shipment: Shipment,
+        events: Sequence[TrackingEvent],
+        revisions: list[dict],
+        delivered: dict[str, list[HistoryRecord]],
     ) -> date | None:
-        """Predict delivery from the shipment's events, keeping each change in
-        `prediction_revisions`; None when the shipment cannot be quoted (the caller may fall
-        back on the carrier's estimate). The promise is left alone. Delivered shipments join
-        the history."""
         model = self.latest_model(session, shipment.brand_id)
-        quoted = _shipment_quote(session, shipment, model, self.runtime.settings)
+        quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok or not events:
             return None
         promise, zone = quoted
@@ -264,12 +296,23 @@ class EddService:
         if prediction is None:
             return None
         latest = max(events, key=lambda e: e.occurred_at)
-        _record_prediction(
-            session, shipment, prediction.most_likely, prediction.basis, latest.occurred_at
+        revisions.extend(
+            _record_prediction(
+                shipment, prediction.most_likely, prediction.basis, latest.occurred_at
+            )
         )
         if latest.status == Status.DELIVERED:
-            _remember_delivery(session, shipment, events, self.runtime.settings)
+            setup = self.setup_of(session, shipment.brand_id)
+            record = _delivery_record(shipment, events, setup)
+            delivered.setdefault(shipment.brand_id, []).append(record)
         return shipment.predicted_date
+
+    def _shipment_quote(
+        self, session: Session, shipment: Shipment, model: TransitModel
+    ) -> tuple[Estimate, str] | None:
+        if shipment.order is None:
+            return None
+        return _shipment_quote(shipment, model, self.setup_of(session, shipment.brand_id))
 
     def warm_up(self, now: datetime) -> None:
         """Build calendars, postal index and models before the first customer asks."""
@@ -366,14 +409,13 @@ def brand_setup(session: Session, brand_id: str, settings: Settings) -> BrandSet
 
 
 def _shipment_quote(
-    session: Session, shipment: Shipment, model: TransitModel, settings: Settings
+    shipment: Shipment, model: TransitModel, setup: BrandSetup
 ) -> tuple[Estimate, str] | None:
     """The quote for the shipment as allocated (its warehouse and service, the order's moment),
     and the destination's time zone; None when the shipment lacks what quoting needs."""
     order = shipment.order
     if order is None:
         return None
-    setup = brand_setup(session, shipment.brand_id, settings)
     warehouse = setup.warehouse(shipment.warehouse_code)
     service = setup.service(shipment.carrier, shipment.service) or CarrierService(
         shipment.carrier, shipment.service
@@ -399,34 +441,30 @@ def _shipment_quote(
     return quote, destination.timezone or warehouse.timezone
 
 
-def _record_prediction(
-    session: Session, shipment: Shipment, day: date, basis: str, at: datetime
-) -> None:
+def _record_prediction(shipment: Shipment, day: date, basis: str, at: datetime) -> list[dict]:
+    """Set the prediction; the `prediction_revisions` row to insert if it changed."""
     if shipment.predicted_date == day:
-        return
+        return []
     shipment.predicted_date = day
-    session.add(
-        PredictionRevision(shipment_id=shipment.id, predicted_date=day, basis=basis, revised_at=at)
-    )
+    return [{"shipment_id": shipment.id, "predicted_date": day, "basis": basis, "revised_at": at}]
 
 
 MOVING = (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY, Status.DELIVERED)
 
 
-def _remember_delivery(
-    session: Session, shipment: Shipment, events: Sequence[TrackingEvent], settings: Settings
-) -> None:
-    """A delivered shipment becomes a history record the next training learns from."""
+def _delivery_record(
+    shipment: Shipment, events: Sequence[TrackingEvent], setup: BrandSetup
+) -> HistoryRecord:
+    """A delivered shipment as a history record the next training learns from."""
     ordered = sorted(events, key=lambda e: e.occurred_at)
     handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
     delivered = next(e.occurred_at for e in reversed(ordered) if e.status == Status.DELIVERED)
     order = shipment.order
-    setup = brand_setup(session, shipment.brand_id, settings)
     warehouse = setup.warehouse(shipment.warehouse_code)
-    if order is None or warehouse is None:  # revise_shipment quoted it, which needs both
+    if order is None or warehouse is None:  # `_revise` quoted it, which needs both
         raise ValueError(f"shipment {shipment.id} has no order or no configured warehouse")
     ship_to = order.ship_to or {}
-    record = HistoryRecord(
+    return HistoryRecord(
         order_id=shipment.id,
         ordered_at=order.placed_at,
         shipper_id=shipment.warehouse_code,
@@ -442,4 +480,3 @@ def _remember_delivery(
         origin_state=warehouse.address.state,
         destination_state=str(ship_to.get("state", "")),
     )
-    add_history(session, shipment.brand_id, [record], "tracked")

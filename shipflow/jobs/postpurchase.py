@@ -36,6 +36,7 @@ from shipflow.ops_remedies import refunded
 from shipflow.postpurchase import money_text, ndr_service
 from shipflow.returns.service import mark_refunded, on_return_shipment_status
 from shipflow.shipment_links import tracking_link
+from shipflow.store.db import per_transaction
 from shipflow.store.models import Brand, Order, OutboxMessage, Shipment
 from shipflow.update_subscriptions import subscribers
 
@@ -153,7 +154,9 @@ def tell_customer(
     """Queue a milestone message about one parcel: its link, delivery date, pickup point and,
     for an order in several parcels, which one it is; to the order's contact and to each
     contact asked for on the tracking page. Returns how many were new (not queued before)."""
-    brand = session.get_one(Brand, shipment.brand_id)
+    brand = per_transaction(  # held for the transaction: a batch of messages reads it once
+        session, ("brand", shipment.brand_id), partial(session.get_one, Brand, shipment.brand_id)
+    )
     language = customer.language_of(session, order, runtime.settings)
     zone = customer.zone_for(order.ship_to or {})
     link = tracking_link(brand.code, shipment.id, runtime)

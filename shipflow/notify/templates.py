@@ -8,7 +8,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
+import jinja2
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -330,8 +332,14 @@ def template_for(
     return custom or DEFAULTS.get(language, DEFAULTS["en"])[milestone]
 
 
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> jinja2.Template:
+    """Each wording compiled once per process: compiling costs far more than rendering."""
+    return _sandbox.from_string(source)
+
+
 def render(template: Template, context: Mapping[str, object]) -> Template:
     return Template(
-        _sandbox.from_string(template.subject).render(context).strip(),
-        _sandbox.from_string(template.body).render(context).strip(),
+        _compiled(template.subject).render(context).strip(),
+        _compiled(template.body).render(context).strip(),
     )

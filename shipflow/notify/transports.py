@@ -15,8 +15,10 @@ import json
 import logging
 import re
 import smtplib
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -273,6 +275,7 @@ class SmtpTransport:
     ) -> None:
         self.server = SmtpUrl.parse(url)
         self.to, self.sender, self.timeout = list(to), sender, timeout
+        self._held = threading.local()  # this thread's connection inside `held()`
 
     @classmethod
     def for_channel(cls, channel: ChannelConfig, settings: TransportSettings) -> Transport:
@@ -302,18 +305,53 @@ class SmtpTransport:
         mail.set_content(message.body)
         return mail
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Within the block, this thread's messages share one connection (opened at the first
+        send, again after a failure): a batch pays the TCP, TLS and login handshakes once."""
+        self._held.on, self._held.smtp = True, None
+        try:
+            yield
+        finally:
+            self._held.on = False
+            self._drop()
+
     def send(self, message: Message) -> None:
         mail, server = self.mail(message), self.server
-        factory = smtplib.SMTP_SSL if server.implicit_tls else smtplib.SMTP
         try:
-            with factory(server.host, server.port, timeout=self.timeout) as smtp:
-                if server.starttls:
-                    smtp.starttls()
-                if server.username:
-                    smtp.login(server.username, server.password)
+            if getattr(self._held, "on", False):
+                if self._held.smtp is None:
+                    self._held.smtp = self._connect()
+                self._held.smtp.send_message(mail)
+                return
+            with self._connect() as smtp:
                 smtp.send_message(mail)
         except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
             raise SendError(f"SMTP {server.host}:{server.port}: {exc}") from exc
+
+    def _connect(self) -> smtplib.SMTP:
+        server = self.server
+        factory = smtplib.SMTP_SSL if server.implicit_tls else smtplib.SMTP
+        smtp = factory(server.host, server.port, timeout=self.timeout)
+        try:
+            if server.starttls:
+                smtp.starttls()
+            if server.username:
+                smtp.login(server.username, server.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _drop(self) -> None:
+        """Close the held connection, if any (politely; a dead one just closes)."""
+        smtp, self._held.smtp = getattr(self._held, "smtp", None), None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
 
 class LogTransport:

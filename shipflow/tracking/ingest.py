@@ -15,7 +15,7 @@ from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
@@ -24,8 +24,10 @@ from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
 from shipflow.store.outbox import Publishable, publish_all
 from shipflow.tracking.config import TrackingConfig
 
-# What reacts in the ingest's own transaction (`shipflow.reactions`: the delivery date, delays).
-React = Callable[[Session, Shipment, ShipmentTracked], None]
+# What reacts in the ingest's own transaction (`shipflow.reactions`: the delivery date, delays),
+# once per batch: every shipment that got new events, with its `ShipmentTracked`, in order.
+Tracked = tuple[Shipment, ShipmentTracked]
+React = Callable[[Session, Sequence[Tracked]], None]
 NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED})
 # INSERT ... ON CONFLICT DO NOTHING, in each database's own words.
 _INSERT: dict[str, Callable[[type[TrackingEventRow]], postgresql.Insert | sqlite.Insert]] = {
@@ -191,7 +193,7 @@ def ingest(
     react: React,
 ) -> IngestResult:
     """Apply `update` to `shipment` inside the caller's transaction (commit is theirs); what
-    reacts in that transaction gets a `ShipmentTracked` through `react`."""
+    reacts in that transaction gets the shipment and its `ShipmentTracked` through `react`."""
     # Lock the shipment row: two workers ingesting for one parcel take turns (PostgreSQL).
     session.refresh(shipment, with_for_update=True)
     return ingest_locked(session, [(shipment, update)], source, now, react)[0]
@@ -237,6 +239,7 @@ def ingest_locked(
         later[sid].add(key)
     results: list[IngestResult] = []
     published: list[Publishable] = []
+    tracked: list[Tracked] = []
     for step in steps:
         shipment = step.shipment
         keep_carrier_estimate(shipment, step.update.estimated_delivery)
@@ -246,9 +249,9 @@ def ingest_locked(
             continue
         later[shipment.id].difference_update(added)
         seen = [row for row in rows[shipment.id] if row.dedupe_key not in later[shipment.id]]
-        results.append(
-            _apply(session, shipment, step.update, seen, len(added), now, react, published)
-        )
+        results.append(_apply(shipment, step.update, seen, len(added), now, tracked, published))
+    if tracked:
+        react(session, tracked)
     publish_all(session, published)
     return results
 
@@ -264,6 +267,7 @@ def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[Track
         session.scalars(
             select(Shipment)
             .where(Shipment.id.in_(shipment_ids))
+            .options(selectinload(Shipment.order))
             .execution_options(populate_existing=True)
         ).all()
     grouped: dict[str, list[TrackingEventRow]] = {sid: [] for sid in shipment_ids}
@@ -277,21 +281,21 @@ def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[Track
 
 
 def _apply(
-    session: Session,
     shipment: Shipment,
     update: TrackingUpdate,
     rows: list[TrackingEventRow],
     added: int,
     now: datetime,
-    react: React,
+    tracked: list[Tracked],
     published: list[Publishable],
 ) -> IngestResult:
-    """Replay `rows` (the shipment's events as of this update) and react to the outcome."""
+    """Replay `rows` (the shipment's events as of this update); what it publishes and what
+    the batch's reactions get are added to `published` and `tracked`."""
     previous = Status(shipment.status)
     pickup_points.record(shipment, update)
     proof_of_delivery.record(session, shipment, update, now)
     decisive = _replay(shipment, rows)
-    tracked = ShipmentTracked(
+    event = ShipmentTracked(
         brand_id=shipment.brand_id,
         shipment_id=shipment.id,
         occurred_at=now,
@@ -300,7 +304,7 @@ def _apply(
     )
     if decisive is not None and shipment.status != previous:
         published.extend(_change_events(shipment, previous, decisive))
-    react(session, shipment, tracked)
+    tracked.append((shipment, event))
     return IngestResult(added, previous, Status(shipment.status))
 
 
@@ -318,12 +322,14 @@ def ingest_batch(
     numbers = {update.tracking_number for _, _, update in items}
     found: dict[tuple[str, str, str], list[Shipment]] = {}
     if numbers:
-        # Row locks in id order, so two workers' batches never wait on each other in a cycle.
+        # Row locks in id order, so two workers' batches never wait on each other in a cycle;
+        # the orders in one more query (the reactions read them: quotes, destinations).
         for shipment in session.scalars(
             select(Shipment)
             .where(Shipment.tracking_number.in_(numbers))
             .order_by(Shipment.id)
             .with_for_update()
+            .options(selectinload(Shipment.order))
             .execution_options(populate_existing=True)
         ):
             key = (shipment.brand_id, shipment.carrier, shipment.tracking_number)

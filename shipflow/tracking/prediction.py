@@ -1,16 +1,17 @@
-"""The delivery date after each tracking event: the EDD service's revision where it can quote
-the shipment, else the carrier's own estimate (or the delivery day)."""
+"""The delivery date after each batch of tracking events: the EDD service's revision where it
+can quote the shipment, else the carrier's own estimate (or the delivery day)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from shipflow.domain import Status
-from shipflow.domain.events import ShipmentTracked
 from shipflow.edd.service import EddService
 from shipflow.store.models import Shipment
+from shipflow.tracking.ingest import Tracked
 
 
 def _fallback(shipment: Shipment, estimated_delivery: datetime | None) -> date | None:
@@ -21,11 +22,11 @@ def _fallback(shipment: Shipment, estimated_delivery: datetime | None) -> date |
     return None
 
 
-def revise_prediction(
-    edd: EddService, session: Session, shipment: Shipment, tracked: ShipmentTracked
-) -> None:
-    predicted = edd.revise_shipment(session, shipment, tracked.events) or _fallback(
-        shipment, tracked.estimated_delivery
+def revise_predictions(edd: EddService, session: Session, tracked: Sequence[Tracked]) -> None:
+    revised = edd.revise_shipments(
+        session, [(shipment, event.events) for shipment, event in tracked]
     )
-    if predicted is not None:
-        shipment.predicted_date = predicted
+    for shipment, event in tracked:
+        predicted = revised[shipment.id] or _fallback(shipment, event.estimated_delivery)
+        if predicted is not None:
+            shipment.predicted_date = predicted

@@ -198,29 +198,27 @@ def _shipment_to_order_address(session, brand_id, now, state, postal_code, late_
     )
 
 
-def test_detect_for_shipment_raises_resolves_and_groups(runtime, brand_id, clock):
+def test_detect_for_shipments_raises_resolves_and_groups(runtime, brand_id, clock):
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
         shipment = _shipment_to_order_address(session, brand_id, now, "WA", "98101", late_days=4)
     with unit_of_work(runtime.sessions) as session:
         shipment = session.get(Shipment, shipment.id)
-        delays = service.detect_for_shipment(session, shipment, now, runtime.settings)
-        assert [d.kind for d in delays] == ["late"]
+        delays = service.detect_for_shipments(session, [shipment], now, runtime.settings)
+        assert [d.kind for d in delays[shipment.id]] == ["late"]
         assert shipment.destination_state == "WA"  # taken from the order
-        service.detect_for_shipment(
-            session, shipment, now, runtime.settings
-        )  # the same event again
+        service.detect_for_shipments(session, [shipment], now, runtime.settings)  # again
     with unit_of_work(runtime.sessions) as session:
         assert [(a.kind, a.status, a.region) for a in _alerts(session)] == [("late", "open", "WA")]
         assert _delayed_event_count(session) == 1
         shipment = session.get(Shipment, shipment.id)
         shipment.predicted_date = shipment.promised_date  # the carrier caught up
-        service.detect_for_shipment(session, shipment, now, runtime.settings)
+        service.detect_for_shipments(session, [shipment], now, runtime.settings)
     with unit_of_work(runtime.sessions) as session:
         assert [a.status for a in _alerts(session)] == ["resolved"]
 
 
-def test_detect_for_shipment_in_an_incident_lane_raises_no_alert(runtime, brand_id, clock):
+def test_detect_for_shipments_in_an_incident_lane_raises_no_alert(runtime, brand_id, clock):
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
         for _ in range(30):
@@ -231,20 +229,18 @@ def test_detect_for_shipment_in_an_incident_lane_raises_no_alert(runtime, brand_
         sweep.scan(session, brand_id, now, runtime.settings)
         late = add_shipment(session, brand_id, now, destination_state="CA", status="exception")
         session.flush()
-        assert {
-            d.kind for d in service.detect_for_shipment(session, late, now, runtime.settings)
-        } == {"exception"}
+        delays = service.detect_for_shipments(session, [late], now, runtime.settings)
+        assert {d.kind for d in delays[late.id]} == {"exception"}
         assert [a.kind for a in _alerts(session)] == ["lane_incident"]
 
 
-def test_detect_for_shipment_works_on_a_shipment_not_yet_flushed(runtime, brand_id, clock):
+def test_detect_for_shipments_works_on_a_shipment_not_yet_flushed(runtime, brand_id, clock):
     """The tracking pipeline calls it inside its own unit of work, before any flush."""
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
         fresh = add_shipment(session, brand_id, now, status="exception", status_reason="damaged")
-        assert [
-            d.severity for d in service.detect_for_shipment(session, fresh, now, runtime.settings)
-        ] == ["critical"]
+        delays = service.detect_for_shipments(session, [fresh], now, runtime.settings)
+        assert [d.severity for d in delays[fresh.id]] == ["critical"]
     with unit_of_work(runtime.sessions) as session:
         assert [a.shipment_id for a in _alerts(session)] == [fresh.id]
 

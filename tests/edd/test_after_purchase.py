@@ -73,13 +73,17 @@ def test_a_promise_is_never_silently_changed(runtime, session):
     assert ship.promised_date == ship.order.promised_date == date(2026, 12, 24)
 
 
+def revise(runtime, session, ship, events):
+    return runtime.edd.revise_shipments(session, [(ship, events)])[ship.id]
+
+
 def test_revisions_follow_events_and_keep_the_promise(runtime, session):
     ship = shipment(session)
     promise = runtime.edd.promise_for_order(session, ship, PLACED)
     events = [event(Status.IN_TRANSIT, datetime(2026, 11, 23, 22, tzinfo=UTC))]
-    runtime.edd.revise_shipment(session, ship, events)
+    revise(runtime, session, ship, events)
     events.append(event(Status.OUT_FOR_DELIVERY, datetime(2026, 11, 30, 15, tzinfo=UTC)))
-    assert runtime.edd.revise_shipment(session, ship, events) == date(2026, 11, 30)
+    assert revise(runtime, session, ship, events) == date(2026, 11, 30)
     history = revisions(session)
     assert history[0] == (promise.most_likely, "at purchase")
     assert history[-1] == (date(2026, 11, 30), "out for delivery")
@@ -91,8 +95,8 @@ def test_unchanged_prediction_adds_no_revision(runtime, session):
     ship = shipment(session)
     runtime.edd.promise_for_order(session, ship, PLACED)
     events = [event(Status.OUT_FOR_DELIVERY, datetime(2026, 11, 30, 15, tzinfo=UTC))]
-    runtime.edd.revise_shipment(session, ship, events)
-    runtime.edd.revise_shipment(session, ship, events)
+    revise(runtime, session, ship, events)
+    revise(runtime, session, ship, events)
     assert len(revisions(session)) == 2
 
 
@@ -104,7 +108,7 @@ def test_a_delivered_shipment_joins_the_history(runtime, session):
         event(Status.DELIVERED, datetime(2026, 11, 25, 18, tzinfo=UTC), postal_code="60601"),
     ]
     for _ in range(2):
-        assert runtime.edd.revise_shipment(session, ship, events) == date(2026, 11, 25)
+        assert revise(runtime, session, ship, events) == date(2026, 11, 25)
     (row,) = session.scalars(select(DeliveryHistoryRow)).all()
     assert (row.source, row.shipper_id, row.origin_postal_code) == ("tracked", "EWR", "08817")
     assert row.delivered_at == datetime(2026, 11, 25, 18, tzinfo=UTC)
@@ -115,5 +119,5 @@ def test_shipment_without_what_quoting_needs_keeps_its_prediction(runtime, sessi
     ship = shipment(session)
     ship.warehouse_code = "NOWHERE"
     assert runtime.edd.promise_for_order(session, ship, PLACED) is None
-    assert runtime.edd.revise_shipment(session, ship, [event(Status.IN_TRANSIT, PLACED)]) is None
+    assert revise(runtime, session, ship, [event(Status.IN_TRANSIT, PLACED)]) is None
     assert ship.promised_date is None and revisions(session) == []

@@ -1,14 +1,18 @@
 """A batch of carrier receipts processed set-based: the same outcome as one at a time (each
 event stored once, the status by replay, the outbox per receipt), a bad receipt held alone,
-and a constant number of queries on the events table whatever the batch's size."""
+and a constant number of queries on the events table, and for the reactions, whatever the
+batch's size."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from shipflow.store.models import OutboxMessage, Shipment, TrackingEventRow
+from shipflow.store.db import unit_of_work
+from shipflow.store.models import Alert, Order, OutboxMessage, Shipment, TrackingEventRow
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import process_due_receipts
 from tests.tracking.fake_carrier import event, payload
@@ -126,3 +130,66 @@ def test_a_batch_reads_and_writes_the_events_in_a_constant_number_of_statements(
     with runtime.sessions() as session:
         statuses = set(session.scalars(select(Shipment.status)))
     assert statuses == {"in_transit"}
+
+
+def _late_orders(runtime, tracked, make_shipment, clock, numbers) -> None:
+    """Shipments with an order whose promise is already broken: quoted, judged late."""
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        for number in numbers:
+            session.add(
+                Order(
+                    id=f"ord_{number}",
+                    brand_id=tracked["tb"].id,
+                    order_number=number,
+                    currency="USD",
+                    customer_email=f"{number}@example.com",
+                    ship_to={"state": "IL", "postal_code": "62704", "country": "US"},
+                    placed_at=now - timedelta(days=6),
+                )
+            )
+    for number in numbers:
+        make_shipment(
+            tracked["tb"],
+            number,
+            order_id=f"ord_{number}",
+            warehouse_code=runtime.settings.brand("tb").warehouses[0].code,
+            promised_date=now.date() - timedelta(days=3),
+        )
+
+
+def _statements_of_a_sweep(client, runtime, tracked, clock, numbers) -> list[str]:
+    for number in numbers:
+        body = payload(number, event("PU", "in_transit", at(clock, -2)))
+        post_webhook(client, tracked["tb"], body)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()[:4]))
+
+    sa_event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        assert process_due_receipts(runtime, limit=100) == len(numbers)
+    finally:
+        sa_event.remove(runtime.engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_the_reactions_take_as_many_statements_for_30_shipments_as_for_3(
+    client, runtime, tracked, make_shipment, clock
+):
+    """Prediction revised and delays detected per batch: a query per event coming back makes
+    the larger batch take more statements."""
+    small, large = [f"S{n}" for n in range(3)], [f"L{n}" for n in range(30)]
+    _late_orders(runtime, tracked, make_shipment, clock, small + large)
+    first = _statements_of_a_sweep(client, runtime, tracked, clock, small)
+    second = _statements_of_a_sweep(client, runtime, tracked, clock, large)
+    assert second == first
+    on_alerts = [s for s in second if "alerts" in s]
+    assert len(on_alerts) <= 3  # open alerts of the batch, its lane incidents, the insert
+    with runtime.sessions() as session:
+        alerted = session.scalars(select(Alert.shipment_id).where(Alert.kind == "late")).all()
+        delayed = session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.topic == "shipment.delayed")
+        ).all()
+    assert (len(alerted), len(delayed)) == (33, 33)

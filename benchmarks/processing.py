@@ -1,0 +1,286 @@
+"""Real tracking events fully processed by one process, stage by stage: what one job worker
+(or the embedded default's in-process runner) does with a carrier's status changes.
+
+    python benchmarks/processing.py [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
+        [--events 5000] [--batch 500] [--profile receipts|outbox|messages]
+    python benchmarks/processing.py --sqlite [--events 5000]   # the embedded default
+
+Each event is a real status change of a real shipment: an order with a customer e-mail and a
+promised date (one in five already broken, so delay detection raises alerts and a delay
+message), one signed webhook receipt moving the parcel to in transit. One process then runs
+the three jobs back to back until each is drained:
+- receipts: matched, de-duplicated, applied, prediction revised, delays detected, outbox written;
+- outbox: the shipped (and delayed) milestones rendered into customer messages, the shop
+  write-back handler run (these orders came from no shop: it returns at once);
+- messages: each customer message handed to an SMTP sink (a separate process, so its CPU
+  does not count).
+Prints events/s (wall) and CPU ms per event per stage; `--profile STAGE` prints the top of a
+cProfile of that stage instead of timing it. PostgreSQL runs in its own schema
+(`bench_processing`, dropped first); SQLite in a temporary file. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import multiprocessing
+import os
+import pstats
+import socket
+import socketserver
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import yaml
+from sqlalchemy import create_engine, func, insert, select, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shipflow.brands import sync_brands  # noqa: E402
+from shipflow.config import load_settings  # noqa: E402
+from shipflow.jobs.outbox import dispatch_due  # noqa: E402
+from shipflow.jobs.postpurchase import deliver_messages  # noqa: E402
+from shipflow.runtime import Runtime  # noqa: E402
+from shipflow.store.migrate import upgrade  # noqa: E402
+from shipflow.store.models import (  # noqa: E402
+    Alert,
+    Brand,
+    CarrierAccount,
+    Order,
+    OutboxMessage,
+    Shipment,
+)
+from shipflow.store.postpurchase_models import CustomerMessageRow  # noqa: E402
+from shipflow.store.tracking_models import WebhookReceipt  # noqa: E402
+from shipflow.tracking.webhooks import RECEIVED, process_due_receipts  # noqa: E402
+from tests.tracking.fake_carrier import event, fake_config, payload, register, sign  # noqa: E402
+
+SCHEMA = "bench_processing"
+LATE_EVERY = 5  # one shipment in five has a promise already broken
+
+
+class _SmtpSink(socketserver.StreamRequestHandler):
+    """Just enough SMTP to accept and drop every message (one connection, many messages)."""
+
+    def handle(self) -> None:
+        self.wfile.write(b"220 sink\r\n")
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                self.wfile.write(b"354 go on\r\n")
+                while self.rfile.readline() not in (b".\r\n", b""):
+                    pass
+                self.wfile.write(b"250 queued\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            elif verb == b"EHLO":
+                self.wfile.write(b"250 sink\r\n")
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+def _serve(port: int) -> None:
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    with socketserver.ThreadingTCPServer(("127.0.0.1", port), _SmtpSink) as server:
+        server.serve_forever()
+
+
+def smtp_sink() -> tuple[multiprocessing.Process, int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = multiprocessing.Process(target=_serve, args=(port,), daemon=True)
+    process.start()
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return process, port
+
+
+def database(args) -> str:
+    if args.sqlite:
+        url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+        upgrade(url)
+        return url
+    admin = create_engine(args.database_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    admin.dispose()
+    separator = "&" if "?" in args.database_url else "?"
+    url = f"{args.database_url}{separator}options=-csearch_path%3D{SCHEMA}"
+    upgrade(url)
+    return url
+
+
+def config_file(url: str, smtp_port: int) -> Path:
+    """The test brands on the fake carrier, quotable (the demo brand's warehouses and its
+    ground service), messages never held for quiet hours, e-mail to the sink."""
+    raw = fake_config(url)
+    northwind = raw["brands"][0]
+    for brand in raw["brands"][1:]:
+        brand["warehouses"] = northwind["warehouses"]
+        brand["products"] = northwind["products"]
+        brand["carriers"][0]["services"] = [{"code": "ground", "level": "standard"}]
+        brand["notifications"] = {"quiet_hours": {"start": "00:00", "end": "00:00"}}
+    raw["smtp_url"] = f"smtp://127.0.0.1:{smtp_port}?from=track@shipflow.test"
+    path = Path(tempfile.mkdtemp()) / "config.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def runtime_for(config: Path) -> Runtime:
+    register()
+    return Runtime.from_settings(load_settings(config))
+
+
+def seed(runtime: Runtime, events: int) -> None:
+    """`events` orders, each with one shipment and one receipt moving it to in transit."""
+    now = datetime.now(UTC)
+    with runtime.sessions() as session:
+        sync_brands(session, runtime.settings)
+        session.commit()
+        brand_id, account_id = session.execute(
+            select(Brand.id, CarrierAccount.id)
+            .join(CarrierAccount, CarrierAccount.brand_id == Brand.id)
+            .where(Brand.code == "tb")
+        ).one()
+        today = now.date()
+        orders, shipments, receipts = [], [], []
+        for n in range(events):
+            promised = today - timedelta(days=3) if n % LATE_EVERY == 0 else today + timedelta(5)
+            orders.append(_order(n, brand_id, now, promised))
+            shipments.append(_shipment(n, brand_id, now, promised))
+            body = payload(f"BP{n:09d}", event("PU", "in_transit", now.isoformat()))
+            receipts.append(
+                {
+                    "brand_id": brand_id,
+                    "source_kind": "carrier",
+                    "carrier": "fake",
+                    "account": account_id,
+                    "headers": {"X-Fake-Signature": sign(body)},
+                    "body": body,
+                    "received_at": now,
+                    "available_at": now,
+                    "status": RECEIVED,
+                    "attempts": 0,
+                }
+            )
+        session.execute(insert(Order), orders)
+        session.execute(insert(Shipment), shipments)
+        session.execute(insert(WebhookReceipt), receipts)
+        session.commit()
+
+
+def _order(n: int, brand_id: str, now: datetime, promised: date) -> dict:
+    return {
+        "id": f"ord_bench{n:09d}",
+        "brand_id": brand_id,
+        "order_number": f"BP-{n}",
+        "customer_name": "Parisa Rahimi",
+        "customer_email": f"customer{n}@example.com",
+        "ship_to": {"city": "Springfield", "state": "IL", "postal_code": "62704", "country": "US"},
+        "currency": "USD",
+        "language": "en",
+        "placed_at": now - timedelta(days=1),
+        "promised_date": promised,
+    }
+
+
+def _shipment(n: int, brand_id: str, now: datetime, promised: date) -> dict:
+    return {
+        "id": f"shp_bench{n:09d}",
+        "brand_id": brand_id,
+        "order_id": f"ord_bench{n:09d}",
+        "carrier": "fake",
+        "carrier_account": "main",
+        "service": "ground",
+        "warehouse_code": "EWR",
+        "tracking_number": f"BP{n:09d}",
+        "destination_state": "IL",
+        "destination_postal_code": "62704",
+        "promised_date": promised,
+        "created_at": now - timedelta(hours=20),
+        "next_poll_at": now,
+    }
+
+
+STAGES: dict[str, Callable[[Runtime, int], int]] = {
+    "receipts": lambda runtime, batch: process_due_receipts(runtime, limit=batch),
+    "outbox": lambda runtime, batch: dispatch_due(runtime, limit=batch),
+    "messages": lambda runtime, batch: deliver_messages(runtime),
+}
+
+
+def drain(runtime: Runtime, stage: str, batch: int) -> tuple[float, float]:
+    """Run `stage` until it finds nothing left; wall and CPU seconds."""
+    job = STAGES[stage]
+    wall, cpu = time.perf_counter(), time.process_time()
+    while job(runtime, batch):
+        pass
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def counts(runtime: Runtime) -> dict[str, int]:
+    with runtime.sessions() as session:
+        return {
+            "receipts left": session.scalar(
+                select(func.count(WebhookReceipt.id)).where(WebhookReceipt.status != "processed")
+            ),
+            "outbox messages": session.scalar(select(func.count(OutboxMessage.id))),
+            "alerts": session.scalar(select(func.count(Alert.id))),
+            "customer e-mails sent": session.scalar(
+                select(func.count(CustomerMessageRow.id)).where(CustomerMessageRow.status == "sent")
+            ),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1/test")
+    parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--profile", choices=sorted(STAGES))
+    args = parser.parse_args()
+    sink, port = smtp_sink()
+    runtime = runtime_for(config_file(database(args), port))
+    seed(runtime, args.events)
+    runtime.edd.warm_up(runtime.clock.now())
+    figures = {}
+    for stage in STAGES:
+        if stage == args.profile:
+            profiler = cProfile.Profile()
+            figures[stage] = profiler.runcall(drain, runtime, stage, args.batch)
+            profiler.dump_stats(os.environ.get("BENCH_PROFILE_OUT", os.devnull))
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(
+                int(os.environ.get("BENCH_PROFILE_LINES", "45"))
+            )
+        else:
+            figures[stage] = drain(runtime, stage, args.batch)
+    sink.terminate()
+    n = args.events
+    wall = sum(w for w, _ in figures.values())
+    cpu = sum(c for _, c in figures.values())
+    split = ", ".join(f"{s} {c / n * 1000:.2f}" for s, (_, c) in figures.items())
+    print(
+        f"{'sqlite' if args.sqlite else 'postgresql'}, 1 process, {n} events, batch "
+        f"{args.batch}: {n / wall:.0f} events/s fully processed ({wall:.1f} s wall; "
+        f"{n / figures['receipts'][0]:.0f}/s through receipts alone); CPU {cpu / n * 1000:.2f} "
+        f"ms/event ({split}); {counts(runtime)}; {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
