@@ -23,6 +23,7 @@ from shipflow.delays.detectors import (
     delayed_kinds,
     detect,
     lane_incident,
+    lane_recovered,
     shipment_kinds,
     sweep_candidates,
 )
@@ -55,6 +56,7 @@ class ScanResult:
     incidents: list[LaneIncident] = field(default_factory=list)
     events_published: int = 0
     resolved: int = 0
+    incidents_closed: int = 0
 
 
 def _backfill_destinations(session: Session, brand_id: str) -> None:
@@ -172,6 +174,23 @@ def _raise_incidents(
     return len(rows)
 
 
+def _close_recovered(
+    session: Session, brand_id: str, now: datetime, stats: Sequence[LaneStats], policy: Policy
+) -> int:
+    """Resolve the open incidents whose lane has recovered (see `lane_recovered`): nobody has
+    to close an incident by hand once its carrier catches up."""
+    by_lane = {(s.carrier, s.region): s for s in stats}
+    closed = 0
+    for (carrier, region), alert in open_incidents(session, brand_id).items():
+        lane = by_lane.get((carrier, region))
+        if lane_recovered(lane, policy.alerts.lane):
+            alert.status, alert.resolved_at, alert.updated_at = alerts.RESOLVED, now, now
+            alert.details = {**alert.details, "recovered": True}
+            closed += 1
+    session.flush()
+    return closed
+
+
 def _candidates(session: Session, brand_id: str, now: datetime, policy: Policy):
     statement = select(*SNAPSHOT_COLUMNS).where(
         Shipment.brand_id == brand_id,
@@ -257,12 +276,14 @@ def scan(session: Session, brand_id: str, now: datetime, settings: Settings) -> 
     policy = policy_for(session, brand_id, settings)
     result = ScanResult()
     _backfill_destinations(session, brand_id)
+    stats = lane_stats(session, brand_id, now, policy)
     result.incidents = [
         incident
-        for stats in lane_stats(session, brand_id, now, policy)
-        if (incident := lane_incident(stats, policy.alerts.lane)) is not None
+        for lane in stats
+        if (incident := lane_incident(lane, policy.alerts.lane)) is not None
     ]
     result.alerts_raised = _raise_incidents(session, brand_id, now, result.incidents)
+    result.incidents_closed = _close_recovered(session, brand_id, now, stats, policy)
     incidents = open_incidents(session, brand_id)
     grouped: dict[Lane, list[str]] = defaultdict(list)
     delay_kinds = delayed_kinds()
