@@ -4,6 +4,8 @@ GROUP BYs, and only the candidates meet the same detectors as `detect_for_shipme
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from shipflow.delays.detectors import (
     detect,
     lane_incident,
     lane_recovered,
+    last_broken_promise,
     shipment_kinds,
     sweep_candidates,
 )
@@ -129,8 +132,41 @@ def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -
     return stats
 
 
+def lane_excess(
+    session: Session, brand_id: str, now: datetime, policy: Policy, lanes: set[Lane]
+) -> dict[Lane, int]:
+    """Per lane, the median days its late parcels are behind their promise (predicted past
+    it, or its day over without delivery, whichever is more): what a new promise on the lane
+    needs on top while the incident lasts (`shipflow.edd.incidents`)."""
+    if not lanes:
+        return {}
+    region = region_column(policy)
+    rows = session.execute(
+        select(Shipment.carrier, region, Shipment.promised_date, Shipment.predicted_date).where(
+            Shipment.brand_id == brand_id,
+            Shipment.status.in_(ACTIVE_STATUSES),
+            Shipment.carrier.in_({carrier for carrier, _ in lanes}),
+            LATE.candidates(now, policy),
+        )
+    )
+    behind: dict[Lane, list[int]] = defaultdict(list)
+    overdue_from = last_broken_promise(now)
+    for carrier, lane_region, promised, predicted in rows:
+        if (carrier, lane_region) not in lanes:
+            continue
+        days = (predicted - promised).days if predicted else 0
+        if promised <= overdue_from:
+            days = max(days, (overdue_from - promised).days + 1)
+        behind[carrier, lane_region].append(days)
+    return {lane: max(1, math.ceil(statistics.median(days))) for lane, days in behind.items()}
+
+
 def _raise_incidents(
-    session: Session, brand_id: str, now: datetime, incidents: Sequence[LaneIncident]
+    session: Session,
+    brand_id: str,
+    now: datetime,
+    incidents: Sequence[LaneIncident],
+    excess: dict[Lane, int],
 ) -> int:
     """Open an alert per new incident, refresh the figures of open ones; count the new."""
     open_alerts = {
@@ -150,6 +186,7 @@ def _raise_incidents(
             "active": incident.active,
             "late_share": round(incident.share, 4),
             "baseline_share": round(incident.baseline_share, 4),
+            "excess_days": excess.get((incident.carrier, incident.region), 1),
         }
         existing = open_alerts.get(incident.dedupe_key)
         if existing is not None:  # keep the figures current while it is open
@@ -282,7 +319,9 @@ def scan(session: Session, brand_id: str, now: datetime, settings: Settings) -> 
         for lane in stats
         if (incident := lane_incident(lane, policy.alerts.lane)) is not None
     ]
-    result.alerts_raised = _raise_incidents(session, brand_id, now, result.incidents)
+    lanes = {(i.carrier, i.region) for i in result.incidents}
+    excess = lane_excess(session, brand_id, now, policy, lanes)
+    result.alerts_raised = _raise_incidents(session, brand_id, now, result.incidents, excess)
     result.incidents_closed = _close_recovered(session, brand_id, now, stats, policy)
     incidents = open_incidents(session, brand_id)
     grouped: dict[Lane, list[str]] = defaultdict(list)
