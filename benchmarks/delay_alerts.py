@@ -2,7 +2,7 @@
 going to be late, beside the naive rule "not delivered yet N hours before the promise ends".
 
 Every local midnight, each parcel in flight whose promise has not ended is judged by the
-warning model (`shipflow.delays.lateness`) as it stood then: lane times refitted on the 1st and
+warning model (`benchmarks/lateness.py`) as it stood then: lane times refitted on the 1st and
 15th from parcels delivered before, the warning weights refitted then from the past replay's
 parcels whose promise had already ended. A parcel is late if not delivered by the end of its
 promised day (the history's own promise, or shipflow's with `--promise shipflow`).
@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, retrain_dates, score_shipflow
-from shipflow.delays.lateness import (
+from benchmarks.lateness import (
     LaneState,
     LaneTimes,
     WarningModel,

@@ -7,6 +7,9 @@ has stopped being a fast one), how much slack its promise has left, and how its 
 right now (parcels piling up in flight, many of them already older than the lane's usual, recent
 deliveries slower than usual). A logistic model weighs these, fitted on the brand's own past
 replays (the parcels whose promise has ended), so each brand's threshold means a probability.
+
+Kept in benchmarks, not in the product: on the Olist history and the sandbox carrier it is no
+sharper than the naive rule (docs/benchmarks.md, issue #18), so no detector uses it.
 """
 
 from __future__ import annotations
