@@ -10,11 +10,11 @@ wrong.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from shipflow import geo
@@ -26,13 +26,13 @@ Excess = Mapping[tuple[str, str], int]  # (carrier, region) -> days the lane's p
 
 def open_excess(session: Session, brand_id: str) -> dict[tuple[str, str], int]:
     """The measured excess of each of the brand's open lane incidents."""
-    rows = session.execute(
+    rows: Sequence[Row[str | None, str | None, dict | None]] = session.execute(
         select(Alert.carrier, Alert.region, Alert.details).where(
             Alert.brand_id == brand_id,
             Alert.kind == "lane_incident",
             Alert.status != "resolved",
         )
-    )
+    ).all()
     return {
         (carrier, region): int((details or {}).get("excess_days", 0))
         for carrier, region, details in rows
