@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from benchmarks.disruptions import disrupted
 from benchmarks.edd_synthetic import synthetic_history
 from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
@@ -216,6 +217,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="the sandbox carrier's history within this country (default US, the demo brand)",
     )
     parser.add_argument(
+        "--disruptions",
+        action="store_true",
+        help="write the four disruptions of benchmarks/disruptions.py into the sandbox carrier",
+    )
+    parser.add_argument(
         "--censored",
         action="store_true",
         help="train with parcels in flight as censored observations (ModelConfig switch)",
@@ -275,7 +281,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     if args.sandbox_carrier:
         score_sandbox_carrier(
-            args.sandbox_carrier, args.seed, args.sandbox_country, config, args.retrain_days
+            args.sandbox_carrier,
+            args.seed,
+            args.sandbox_country,
+            config,
+            args.retrain_days,
+            args.disruptions,
         )
 
 
@@ -324,12 +335,15 @@ def score_sandbox_carrier(
     country: str = "US",
     config: ModelConfig | None = None,
     retrain_days: int = 0,
+    disruptions: bool = False,
 ) -> None:
     """The demo brand's warehouses (moved to `country` unless US) through the real sandbox
     network, a year from 2025-01-01, scored on the second half; the carrier's own label-time
     promise is the baseline."""
     brand = demo_brand() if country == "US" else brand_in(country)
     records = sandbox_history(orders, seed, brand=brand, country=country)
+    if disruptions:
+        records = disrupted(records)
     cutoffs = {w.code: (w.cutoff, w.timezone) for w in brand.warehouses}
     zone = "America/New_York" if country == "US" else ZONES[country]
     test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo(zone))
@@ -339,7 +353,8 @@ def score_sandbox_carrier(
     lost = sum(1 for r in records if r.ordered_at >= test_from and not r.delivered_at)
     print(f"sandbox carrier: {len(records)} orders, {lost} test orders never delivered (skipped)")
     print_side_by_side(
-        f"sandbox carrier, {country}, {orders} orders (seed {seed}), test from 2025-07-01",
+        f"sandbox carrier, {country}, {orders} orders (seed {seed}), test from 2025-07-01"
+        + (", disruptions injected" if disruptions else ""),
         {
             "shipflow": figures(quoted),
             "carrier promise at label time": figures(carrier),
