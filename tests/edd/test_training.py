@@ -31,6 +31,8 @@ def test_drift_is_a_significant_shortfall_not_any_shortfall():
     assert drifted(85, 100, 0.95)  # z = -4.6
     assert not drifted(92, 100, 0.95)  # z = -1.4: chance
     assert not drifted(0, 20, 0.95, min_resolved=50)  # too few to tell
+    assert not drifted(1870, 2000, 0.95)  # 93.5 %: significant (z = -3.1) but within 2 points
+    assert drifted(1850, 2000, 0.95)  # 92.5 %
 
 
 def _promise(model, record):
