@@ -134,9 +134,7 @@ def drift_calibration(
     """
     stated = model.config.drift_confidence
     start = as_of - timedelta(days=model.config.drift_days)
-    past = replace(
-        TransitModel.fit(records, start, model.config, cutoffs), calibration=model.calibration
-    )
+    past = model
     today = as_of.date()
     before, at, rates, kept = [], [], [], 0
     for record in records:
