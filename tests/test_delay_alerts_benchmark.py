@@ -36,7 +36,10 @@ def test_warnings_and_the_naive_rule_are_scored_at_the_same_lead():
 
 
 def test_disruptions_only_ever_delay_deliveries():
-    records = history([2] * 250, start=datetime(2025, 7, 1).date())
+    records = [
+        replace(r, destination_state=("IL", "CA", "NY")[i % 3])
+        for i, r in enumerate(history([2] * 250, start=datetime(2025, 7, 1).date()))
+    ]
     after = disrupted(records)
     moved = [(a, b) for a, b in zip(records, after, strict=True) if a != b]
     assert moved and all(b.delivered_at > a.delivered_at for a, b in moved)
