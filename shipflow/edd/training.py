@@ -134,7 +134,9 @@ def drift_calibration(
     """
     stated = model.config.drift_confidence
     start = as_of - timedelta(days=model.config.drift_days)
-    past = model
+    past = replace(
+        TransitModel.fit(records, start, model.config, cutoffs), calibration=model.calibration
+    )
     today = as_of.date()
     before, at, rates, kept = [], [], [], 0
     for record in records:
