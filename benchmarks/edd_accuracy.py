@@ -17,11 +17,12 @@ import math
 import statistics
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from benchmarks.disruptions import disrupted
 from benchmarks.edd_synthetic import synthetic_history
 from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
@@ -73,8 +74,12 @@ def load_postal_table(path: str) -> None:
         )
 
 
-def retrain_dates(first: datetime, last: datetime) -> list[datetime]:
-    """The 1st and 15th of each month from `first` (itself included) past `last`."""
+def retrain_dates(first: datetime, last: datetime, every_days: int = 0) -> list[datetime]:
+    """The 1st and 15th of each month from `first` (itself included) past `last`; with
+    `every_days`, every that many days instead (production retrains daily)."""
+    if every_days:
+        steps = (last - first).days // every_days + 2
+        return [first + timedelta(days=k * every_days) for k in range(steps)]
     dates, day = [first], first.date()
     while datetime.combine(day, time(), first.tzinfo) <= last:
         day = (
@@ -92,15 +97,16 @@ def score_shipflow(
     zone: str,
     cutoffs: dict | None = None,
     config: ModelConfig | None = None,
+    retrain_days: int = 0,
 ) -> list[Quoted]:
     delivery_days = observed_delivery_weekdays(records)
-    config = config or ModelConfig(delivery_weekdays=delivery_days)
+    config = replace(config or ModelConfig(), delivery_weekdays=delivery_days)
     quote = history_quote(zone, delivery_days, cutoffs)
     tests = sorted(
         (r for r in records if r.ordered_at >= test_from and r.delivered_at),
         key=lambda r: r.ordered_at,
     )
-    boundaries = retrain_dates(test_from, tests[-1].ordered_at)
+    boundaries = retrain_dates(test_from, tests[-1].ordered_at, retrain_days)
     quoted, i = [], 0
     for start, end in zip(boundaries, boundaries[1:], strict=False):
         model = train(records, start, quote, config, cutoffs=cutoffs)
@@ -210,7 +216,30 @@ def main(argv: Sequence[str] | None = None) -> None:
         choices=["US", *SANDBOX_WAREHOUSES],
         help="the sandbox carrier's history within this country (default US, the demo brand)",
     )
+    parser.add_argument(
+        "--disruptions",
+        action="store_true",
+        help="write the four disruptions of benchmarks/disruptions.py into the sandbox carrier",
+    )
+    parser.add_argument(
+        "--censored",
+        action="store_true",
+        help="train with parcels in flight as censored observations (ModelConfig switch)",
+    )
+    parser.add_argument(
+        "--drift-days",
+        type=int,
+        default=0,
+        help="recalibrate on the last N days of orders when they drifted (ModelConfig switch)",
+    )
+    parser.add_argument(
+        "--retrain-days",
+        type=int,
+        default=0,
+        help="retrain every N days instead of on the 1st and 15th",
+    )
     args = parser.parse_args(argv)
+    config = ModelConfig(censored_in_flight=args.censored, drift_days=args.drift_days)
     if args.history:
         table = args.postal_table or str(Path(args.history).with_name(DEFAULT_TABLE))
         if Path(table).exists():
@@ -218,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         with open(args.history, newline="") as file:
             records, errors = read_history(file, args.zone)
         test_from = datetime.combine(args.test_from, time(), ZoneInfo(args.zone))
-        quoted = score_shipflow(records, test_from, args.zone)
+        quoted = score_shipflow(records, test_from, args.zone, None, config, args.retrain_days)
         tested = [r for r in records if r.ordered_at >= test_from]
         promises = [
             Quoted(r.delivered_at.date(), r.promised_date, r.promised_date)
@@ -251,7 +280,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             {"shipflow": figures(quoted), "oracle (true distribution)": figures(oracle)},
         )
     if args.sandbox_carrier:
-        score_sandbox_carrier(args.sandbox_carrier, args.seed, args.sandbox_country)
+        score_sandbox_carrier(
+            args.sandbox_carrier,
+            args.seed,
+            args.sandbox_country,
+            config,
+            args.retrain_days,
+            args.disruptions,
+        )
 
 
 # The demo brand moved to another country: its warehouses there (code, postal code, lat, lng).
@@ -293,22 +329,32 @@ def brand_in(country: str) -> BrandConfig:
     return brand.model_copy(update={"warehouses": warehouses})
 
 
-def score_sandbox_carrier(orders: int, seed: int = 11, country: str = "US") -> None:
+def score_sandbox_carrier(
+    orders: int,
+    seed: int = 11,
+    country: str = "US",
+    config: ModelConfig | None = None,
+    retrain_days: int = 0,
+    disruptions: bool = False,
+) -> None:
     """The demo brand's warehouses (moved to `country` unless US) through the real sandbox
     network, a year from 2025-01-01, scored on the second half; the carrier's own label-time
     promise is the baseline."""
     brand = demo_brand() if country == "US" else brand_in(country)
     records = sandbox_history(orders, seed, brand=brand, country=country)
+    if disruptions:
+        records = disrupted(records)
     cutoffs = {w.code: (w.cutoff, w.timezone) for w in brand.warehouses}
     zone = "America/New_York" if country == "US" else ZONES[country]
     test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo(zone))
-    quoted = score_shipflow(records, test_from, zone, cutoffs)
+    quoted = score_shipflow(records, test_from, zone, cutoffs, config, retrain_days)
     tested = [r for r in records if r.ordered_at >= test_from and r.delivered_at]
     carrier = [Quoted(r.delivered_at.date(), r.promised_date, r.promised_date) for r in tested]
     lost = sum(1 for r in records if r.ordered_at >= test_from and not r.delivered_at)
     print(f"sandbox carrier: {len(records)} orders, {lost} test orders never delivered (skipped)")
     print_side_by_side(
-        f"sandbox carrier, {country}, {orders} orders (seed {seed}), test from 2025-07-01",
+        f"sandbox carrier, {country}, {orders} orders (seed {seed}), test from 2025-07-01"
+        + (", disruptions injected" if disruptions else ""),
         {
             "shipflow": figures(quoted),
             "carrier promise at label time": figures(carrier),

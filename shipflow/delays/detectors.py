@@ -376,6 +376,15 @@ class LaneIncident:
         )
 
 
+def lane_recovered(stats: LaneStats | None, config: LaneConfig) -> bool:
+    """An open incident's lane is back to normal: no parcels with a promise on it, fewer late
+    than an incident needs, or a late share within half the jump of its baseline (half, so a
+    lane hovering at the threshold does not open and close an incident every sweep)."""
+    if stats is None or stats.late < config.min_late:
+        return True
+    return stats.late / max(stats.active, 1) < stats.baseline_share + config.jump / 2
+
+
 def lane_incident(stats: LaneStats, config: LaneConfig) -> LaneIncident | None:
     """One lane's late share jumped above its baseline, on enough parcels to mean it."""
     if not stats.region or stats.active < config.min_shipments or stats.late < config.min_late:

@@ -4,10 +4,12 @@ GROUP BYs, and only the candidates meet the same detectors as `detect_for_shipme
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, Row, and_, case, exists, func, select, update
@@ -23,6 +25,8 @@ from shipflow.delays.detectors import (
     delayed_kinds,
     detect,
     lane_incident,
+    lane_recovered,
+    last_broken_promise,
     shipment_kinds,
     sweep_candidates,
 )
@@ -55,6 +59,7 @@ class ScanResult:
     incidents: list[LaneIncident] = field(default_factory=list)
     events_published: int = 0
     resolved: int = 0
+    incidents_closed: int = 0
 
 
 def _backfill_destinations(session: Session, brand_id: str) -> None:
@@ -127,8 +132,45 @@ def lane_stats(session: Session, brand_id: str, now: datetime, policy: Policy) -
     return stats
 
 
+def lane_excess(
+    session: Session, brand_id: str, now: datetime, policy: Policy, lanes: set[Lane]
+) -> dict[Lane, int]:
+    """Per lane, the median days its late parcels are behind their promise (predicted past
+    it, or its day over without delivery, whichever is more): what a new promise on the lane
+    needs on top while the incident lasts (`shipflow.edd.incidents`)."""
+    if not lanes:
+        return {}
+    region = region_column(policy)
+    # LATE's filter keeps only shipments with a promise; the rows say so for the type checker
+    rows = cast(
+        Sequence[Row[str, str, date, date | None]],
+        session.execute(
+            select(Shipment.carrier, region, Shipment.promised_date, Shipment.predicted_date).where(
+                Shipment.brand_id == brand_id,
+                Shipment.status.in_(ACTIVE_STATUSES),
+                Shipment.carrier.in_({carrier for carrier, _ in lanes}),
+                LATE.candidates(now, policy),
+            )
+        ).all(),
+    )
+    behind: dict[Lane, list[int]] = defaultdict(list)
+    overdue_from = last_broken_promise(now)
+    for carrier, lane_region, promised, predicted in rows:
+        if (carrier, lane_region) not in lanes:
+            continue
+        days = (predicted - promised).days if predicted else 0
+        if promised <= overdue_from:
+            days = max(days, (overdue_from - promised).days + 1)
+        behind[carrier, lane_region].append(days)
+    return {lane: max(1, math.ceil(statistics.median(days))) for lane, days in behind.items()}
+
+
 def _raise_incidents(
-    session: Session, brand_id: str, now: datetime, incidents: Sequence[LaneIncident]
+    session: Session,
+    brand_id: str,
+    now: datetime,
+    incidents: Sequence[LaneIncident],
+    excess: dict[Lane, int],
 ) -> int:
     """Open an alert per new incident, refresh the figures of open ones; count the new."""
     open_alerts = {
@@ -148,6 +190,7 @@ def _raise_incidents(
             "active": incident.active,
             "late_share": round(incident.share, 4),
             "baseline_share": round(incident.baseline_share, 4),
+            "excess_days": excess.get((incident.carrier, incident.region), 1),
         }
         existing = open_alerts.get(incident.dedupe_key)
         if existing is not None:  # keep the figures current while it is open
@@ -170,6 +213,23 @@ def _raise_incidents(
     alerts.insert_alerts(session, rows)
     session.flush()
     return len(rows)
+
+
+def _close_recovered(
+    session: Session, brand_id: str, now: datetime, stats: Sequence[LaneStats], policy: Policy
+) -> int:
+    """Resolve the open incidents whose lane has recovered (see `lane_recovered`): nobody has
+    to close an incident by hand once its carrier catches up."""
+    by_lane = {(s.carrier, s.region): s for s in stats}
+    closed = 0
+    for (carrier, region), alert in open_incidents(session, brand_id).items():
+        lane = by_lane.get((carrier, region))
+        if lane_recovered(lane, policy.alerts.lane):
+            alert.status, alert.resolved_at, alert.updated_at = alerts.RESOLVED, now, now
+            alert.details = {**alert.details, "recovered": True}
+            closed += 1
+    session.flush()
+    return closed
 
 
 def _candidates(session: Session, brand_id: str, now: datetime, policy: Policy):
@@ -257,12 +317,16 @@ def scan(session: Session, brand_id: str, now: datetime, settings: Settings) -> 
     policy = policy_for(session, brand_id, settings)
     result = ScanResult()
     _backfill_destinations(session, brand_id)
+    stats = lane_stats(session, brand_id, now, policy)
     result.incidents = [
         incident
-        for stats in lane_stats(session, brand_id, now, policy)
-        if (incident := lane_incident(stats, policy.alerts.lane)) is not None
+        for lane in stats
+        if (incident := lane_incident(lane, policy.alerts.lane)) is not None
     ]
-    result.alerts_raised = _raise_incidents(session, brand_id, now, result.incidents)
+    lanes = {(i.carrier, i.region) for i in result.incidents}
+    excess = lane_excess(session, brand_id, now, policy, lanes)
+    result.alerts_raised = _raise_incidents(session, brand_id, now, result.incidents, excess)
+    result.incidents_closed = _close_recovered(session, brand_id, now, stats, policy)
     incidents = open_incidents(session, brand_id)
     grouped: dict[Lane, list[str]] = defaultdict(list)
     delay_kinds = delayed_kinds()

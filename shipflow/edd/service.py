@@ -26,6 +26,7 @@ from shipflow.brands import brand_by_code, brand_config
 from shipflow.domain import CarrierService, ServiceLevel, Status, TrackingEvent, Warehouse
 from shipflow.edd.engine import Estimate, estimate, quote_from, revise_from_events, warm_up
 from shipflow.edd.history import HistoryRecord
+from shipflow.edd.incidents import Excess, open_excess, widened
 from shipflow.edd.repository import add_history, latest_model_id, load_model
 from shipflow.edd.transit import TransitModel
 from shipflow.store.db import per_transaction
@@ -112,6 +113,7 @@ class EddService:
         self.cache_size = cache_size
         self._setups: dict[str, BrandSetup] = {}
         self._models: dict[str, tuple[float, TransitModel]] = {}
+        self._excess: dict[str, Excess] = {}  # per brand code, read with its model
         self._brand_ids: dict[str, str] = {}
         self._quotes: dict[tuple, Estimate] = {}
         self._lock = threading.Lock()
@@ -174,11 +176,13 @@ class EddService:
                     if brand_id:
                         self._brand_ids[brand_code] = brand_id
                 model = self.latest_model(session, brand_id)
+                excess = open_excess(session, brand_id) if brand_id else {}
         except SQLAlchemyError as exc:  # quote from what we have; look again next time
             log.warning("EDD model lookup failed for %s: %s", brand_code, exc)
             return checked[1] if checked else UNTRAINED
-        if checked is None or checked[1] is not model:
-            self._quotes.clear()  # quotes of the old model are stale
+        if checked is None or checked[1] is not model or self._excess.get(brand_code) != excess:
+            self._quotes.clear()  # quotes of the old model or incidents are stale
+        self._excess[brand_code] = excess
         self._models[brand_code] = (now, model)
         return model
 
@@ -220,15 +224,19 @@ class EddService:
             cached = self._quotes.get(key)
             if cached is None:
                 destination = destination or _destination(country, postal_code, reach)
-                cached = estimate(
-                    setup.warehouses,
-                    services,
-                    model,
-                    sku,
-                    quantity,
-                    destination,
-                    minute,
-                    setup.config.edd_confidence,
+                cached = widened(
+                    estimate(
+                        setup.warehouses,
+                        services,
+                        model,
+                        sku,
+                        quantity,
+                        destination,
+                        minute,
+                        setup.config.edd_confidence,
+                    ),
+                    self._excess.get(brand.code, {}),
+                    setup.config.alerts.lane.region,
                 )
                 if len(self._quotes) >= self.cache_size:
                     self._quotes.clear()
@@ -247,7 +255,8 @@ class EddService:
         quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok:
             return quoted[0] if quoted else None
-        promise = quoted[0]
+        by = brand_setup(session, shipment.brand_id, self.runtime.settings).config.alerts.lane
+        promise = widened(quoted[0], open_excess(session, shipment.brand_id), by.region)
         if shipment.promised_date is None:
             shipment.promised_date = promise.promised
         order = shipment.order

@@ -7,12 +7,13 @@ actual delivery dates say how to move the quantile levels so stated confidence m
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from shipflow.domain import Address, CarrierService, Warehouse
-from shipflow.edd.calibration import calibration_from, with_margin
+from shipflow.edd.calibration import Calibration, calibration_from, with_margin
 from shipflow.edd.dates import DatePMF
 from shipflow.edd.engine import WINDOW_MASS, quote_from
 from shipflow.edd.history import HistoryRecord
@@ -20,6 +21,8 @@ from shipflow.edd.lanes import record_location
 from shipflow.edd.transit import END_OF_DAY, MIN_OBSERVED, ModelConfig, TransitModel
 
 Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
+DRIFT_Z = 2.326  # one-sided 1 %: twelve retrains a year rarely see a false alarm
+DRIFT_TOLERANCE = 0.02  # calibration is held within 2 points of the stated share
 
 
 def history_quote(
@@ -106,7 +109,68 @@ def train(
         calibration = calibration_from(before, at, weights, rates)
         window = weighted_quantile(needed, weights, with_margin(WINDOW_MASS, len(needed)))
         model = replace(model, calibration=replace(calibration, window_mass=window))
+    if model.config.drift_days and model.calibration:
+        recent = drift_calibration(records, as_of, quote, model, cutoffs, min_calibration)
+        if recent is not None:
+            model = replace(model, calibration=recent)
     return model
+
+
+def drift_calibration(
+    records: Sequence[HistoryRecord],
+    as_of: datetime,
+    quote: Quote,
+    model: TransitModel,
+    cutoffs: Mapping[str, tuple[time, str]] | None,
+    min_resolved: int,
+) -> Calibration | None:
+    """A calibration from the last `drift_days` of orders when their promises, as `model`'s
+    calibration makes them, were kept significantly less often than stated; else None.
+
+    The settled calibration window ends `settle_days` back, so a slowdown would reach it
+    weeks late. Recent orders whose promised day has passed are resolved either way (a parcel
+    not delivered by then is late, delivered or not); one still in flight counts as delivered
+    no earlier than today, a bound that under-corrects rather than over-pads.
+    """
+    stated = model.config.drift_confidence
+    start = as_of - timedelta(days=model.config.drift_days)
+    past = replace(
+        TransitModel.fit(records, start, model.config, cutoffs), calibration=model.calibration
+    )
+    today = as_of.date()
+    before, at, rates, kept = [], [], [], 0
+    for record in records:
+        if not start <= record.ordered_at < as_of:
+            continue
+        dates = quote(record, past)
+        if dates is None:
+            continue
+        promised = dates.promise(past.upper(stated), past.promise_rate(stated))
+        if promised >= today:
+            continue  # not resolved yet
+        delivered = (
+            record.delivered_at if record.delivered_at and record.delivered_at < as_of else None
+        )
+        day = delivered.date() if delivered else today
+        kept += day <= promised
+        before.append(dates.cdf(day - timedelta(days=1)))
+        at.append(dates.cdf(day))
+        rates.append(dates.rate_to_reach(day))
+    if not drifted(kept, len(before), stated, min_resolved):
+        return None
+    return replace(
+        calibration_from(before, at, rates=rates), window_mass=model.window_mass(WINDOW_MASS)
+    )
+
+
+def drifted(kept: int, resolved: int, stated: float, min_resolved: int = 50) -> bool:
+    """Kept less often than stated by more than the calibration's tolerance, and
+    significantly so (a one-sided binomial z-test at 1 %): on thousands of orders a shortfall
+    of one point is significant and still within what calibration allows."""
+    if resolved < max(min_resolved, 1) or kept / resolved >= stated - DRIFT_TOLERANCE:
+        return False
+    z = (kept - resolved * stated) / math.sqrt(resolved * stated * (1 - stated))
+    return z <= -DRIFT_Z
 
 
 def needed_mass(dates: DatePMF, day: date, steps: int = 10) -> float:

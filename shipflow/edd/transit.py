@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from functools import cached_property, lru_cache
 from typing import cast
 
@@ -63,6 +63,16 @@ class ModelConfig:
     prior_km_per_day: float = 500.0
     prior_sigma: float = 0.5
     mature_days: int = 90  # orders older than this are taken as fully delivered (0: no correction)
+    # Parcels handed over and not delivered by `as_of` count as "longer than the days so far"
+    # (right-censored) instead of re-weighting recent deliveries by their odds of being known.
+    # Off by default: on the sandbox carrier it pads more (docs/benchmarks.md, issue #18).
+    censored_in_flight: bool = False
+    max_in_flight_days: int = 30  # handed over longer ago than this: lost, not in flight
+    # Recalibrate on the last `drift_days` of orders when their promises at
+    # `drift_confidence` were kept significantly less often than stated (0: off; see
+    # training.drift_calibration).
+    drift_days: int = 0
+    drift_confidence: float = 0.95
 
 
 @dataclass(eq=False)
@@ -106,7 +116,12 @@ class TransitModel:
         unknown = [r for r in known if r.shipper_id not in (cutoffs or {})]
         model.cutoffs = learned_cutoffs(unknown, model.config.working_weekdays)
         effective = {**model.cutoffs, **(cutoffs or {})}
-        observed = observation_odds(known, as_of, model.config.mature_days)
+        in_flight = model._in_flight(records, as_of)
+        observed = (
+            (lambda record: 1.0)
+            if model.config.censored_in_flight
+            else observation_odds(known, as_of, model.config.mature_days)
+        )
         max_days, learned = model.config.max_days, []
         for record in known:
             age = (as_of - record.delivered_at).total_seconds() / 86400  # type: ignore[operator]
@@ -115,6 +130,10 @@ class TransitModel:
                 for key in keys:
                     _add(model.histograms, key, days, weight, max_days + 1)
                 learned.append((keys, days, weight))
+        censored = [model._observations(record, None, as_of)[0] for record in in_flight]
+        for keys, days in censored:
+            for key in keys:
+                _add_censored(model.histograms, key, days)
         # not through _histogram: its cache would outlive edits to the histograms
         centres = {key: _summary(c)[1:] for key, c in model.histograms.items()}
         spreads = []
@@ -125,6 +144,10 @@ class TransitModel:
             for key in keys[: i + 1]:
                 _add(model.spreads, key, spread + max_days, weight, 2 * max_days + 1)
             spreads.append((keys[0], keys[i], spread))
+        for keys, days in censored:  # their spread is at least as far from the centre
+            i = _centre(keys, centres, MIN_SAMPLES_TO_SHIFT)
+            for key in keys[: i + 1]:
+                _add_censored(model.spreads, key, days - centres[keys[i]][1] + max_days)
         model.shape_strengths = model._pooling_strengths(spreads)
         return model
 
@@ -149,16 +172,32 @@ class TransitModel:
             if (strength := pooling_strength(list(found.values()))) is not None
         }
 
+    def _in_flight(self, records: Iterable[HistoryRecord], as_of: datetime) -> list[HistoryRecord]:
+        """Parcels handed over before `as_of` and not delivered by then (when censoring)."""
+        config = self.config
+        if not config.censored_in_flight:
+            return []
+        oldest = as_of - timedelta(days=config.max_in_flight_days)
+        return [
+            r
+            for r in records
+            if r.handed_to_carrier_at
+            and oldest <= r.handed_to_carrier_at < as_of
+            and not (r.delivered_at and r.delivered_at < as_of)
+        ]
+
     def _observations(
-        self, record: HistoryRecord, cutoff: tuple[time, str] | None
+        self, record: HistoryRecord, cutoff: tuple[time, str] | None, as_of: datetime | None = None
     ) -> list[tuple[list[str], int]]:
-        """(level keys, business days) of a delivery's transit and of its handling."""
+        """(level keys, business days) of a delivery's transit and of its handling; with
+        `as_of`, of a parcel still in flight then, the transit days it has at least taken."""
         config = self.config
         origin = record_location(record, "origin")
         destination = record_location(record, "destination")
         handed = record.handed_to_carrier_at.date()  # type: ignore[union-attr]
         deliveries = calendar(self.weekdays(record.service_key), destination.country)
-        transit = deliveries.count(handed, record.delivered_at.date())  # type: ignore[union-attr]
+        arrived = as_of.date() if as_of else record.delivered_at.date()  # type: ignore[union-attr]
+        transit = deliveries.count(handed, arrived)
         distance = geo.distance_km(origin, destination)
         lane = Lane(
             record.service_key, origin.regions, destination.regions, distance, record.shipper_id
@@ -468,6 +507,21 @@ def _add(table: dict[str, list[float]], key: str, index: int, weight: float, siz
     if counts is None:
         counts = table[key] = [0.0] * size
     counts[min(max(index, 0), size - 1)] += weight
+
+
+def _add_censored(table: dict[str, list[float]], key: str, at_least: int) -> None:
+    """One parcel known to take `at_least` days or more: its weight spread over those days as
+    the level's deliveries are (redistribution to the right, as Kaplan-Meier does)."""
+    counts = table.get(key)
+    if counts is None:
+        return
+    first = min(max(at_least, 0), len(counts) - 1)
+    tail = sum(counts[first:])
+    if not tail:
+        counts[first] += 1.0
+        return
+    for day in range(first, len(counts)):
+        counts[day] += counts[day] / tail
 
 
 def _summary(counts: list[float]) -> tuple[np.ndarray, float, int]:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from shipflow.delays import service, sweep
 from shipflow.delays.detectors import detect
+from shipflow.edd.incidents import open_excess
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, Order, OutboxMessage, Shipment
 from tests.delays.conftest import add_shipment, set_alerts
@@ -277,3 +278,37 @@ def test_lanes_by_zip3_when_configured(runtime, brand_id, clock):
         result = sweep.scan(session, brand_id, now, runtime.settings)
         assert [(i.region, i.late, i.active) for i in result.incidents] == [("941", 30, 30)]
         assert [a.region for a in _alerts(session)] == ["941"]
+
+
+def test_a_lane_incident_closes_itself_once_the_lane_recovers(runtime, brand_id, clock):
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        _late_in(session, brand_id, now, "CA", 30)
+    with unit_of_work(runtime.sessions) as session:
+        opened = sweep.scan(session, brand_id, now, runtime.settings)
+    assert ([i.region for i in opened.incidents], opened.incidents_closed) == (["CA"], 0)
+    with unit_of_work(runtime.sessions) as session:
+        # predicted 5 days after a promise 2 days out: 3 days behind, promises there widen
+        assert open_excess(session, brand_id) == {("ups", "CA"): 3}
+    with unit_of_work(runtime.sessions) as session:  # 24 of the 30 delivered: 6 still late
+        for shipment in session.scalars(select(Shipment).limit(24)):
+            shipment.status = "delivered"
+        still = sweep.scan(session, brand_id, now, runtime.settings)
+        assert (still.incidents, still.incidents_closed) == ([], 1)
+        [incident] = _alerts(session, kind="lane_incident")
+        assert (incident.status, incident.details["recovered"]) == ("resolved", True)
+        assert open_excess(session, brand_id) == {}  # promises on the lane un-widen
+
+
+def test_a_lane_incident_stays_open_while_the_lane_is_still_late(runtime, brand_id, clock):
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        _late_in(session, brand_id, now, "CA", 30)
+        for _ in range(30):  # on time in the same lane: 50 % late, above baseline + jump / 2
+            add_shipment(session, brand_id, now, destination_state="CA")
+    with unit_of_work(runtime.sessions) as session:
+        sweep.scan(session, brand_id, now, runtime.settings)
+    with unit_of_work(runtime.sessions) as session:
+        again = sweep.scan(session, brand_id, now, runtime.settings)
+        assert again.incidents_closed == 0
+        assert [a.status for a in _alerts(session, kind="lane_incident")] == ["open"]

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from shipflow.edd.training import history_quote, train
+from shipflow.edd.training import drifted, history_quote, train
 from shipflow.edd.transit import ModelConfig
 
 from .factories import NY, WEEKDAYS, history
@@ -25,3 +25,33 @@ def test_history_quote_gives_dates_for_a_past_order():
     model = train(records, datetime(2027, 1, 1, tzinfo=NY), QUOTE)
     dates = QUOTE(records[-1], model)
     assert dates.most_likely == records[-1].delivered_at.date()
+
+
+def test_drift_is_a_significant_shortfall_not_any_shortfall():
+    assert drifted(85, 100, 0.95)  # z = -4.6
+    assert not drifted(92, 100, 0.95)  # z = -1.4: chance
+    assert not drifted(0, 20, 0.95, min_resolved=50)  # too few to tell
+    assert not drifted(1870, 2000, 0.95)  # 93.5 %: significant (z = -3.1) but within 2 points
+    assert drifted(1850, 2000, 0.95)  # 92.5 %
+
+
+def _promise(model, record):
+    return QUOTE(record, model).promise(model.upper(0.95), model.promise_rate(0.95))
+
+
+def test_a_recent_slowdown_is_corrected_before_the_settled_window_sees_it():
+    # 2 days for ten months, then 6 from 3 May: on 1 June the settled calibration window
+    # (orders of 16 February - 17 April) has not seen it; May's broken promises have
+    records = history([2] * 215, start=date(2026, 7, 1)) + history([6] * 20, start=date(2027, 5, 3))
+    as_of = datetime(2027, 6, 1, tzinfo=NY)
+    plain = train(records, as_of, QUOTE, ModelConfig(), min_calibration=10)
+    corrected = train(records, as_of, QUOTE, ModelConfig(drift_days=28), min_calibration=10)
+    assert _promise(corrected, records[-1]) > _promise(plain, records[-1])
+
+
+def test_no_drift_no_correction():
+    records = history([2] * 200 + [3] * 20, start=date(2026, 7, 1))
+    as_of = datetime(2027, 6, 1, tzinfo=NY)
+    plain = train(records, as_of, QUOTE, ModelConfig(), min_calibration=10)
+    watched = train(records, as_of, QUOTE, ModelConfig(drift_days=28), min_calibration=10)
+    assert watched.calibration == plain.calibration

@@ -34,6 +34,32 @@ def test_quantiles_follow_the_empirical_distribution():
     assert dist.level == "US:100->~1100km"
 
 
+def _in_flight(ordered: date, parcels: int) -> list:
+    """Parcels handed over on `ordered` (17:00 New York) and not delivered."""
+    return [replace(r, delivered_at=None) for r in history([2] * parcels, start=ordered)][:1] * (
+        parcels
+    )
+
+
+def test_parcels_in_flight_longer_than_every_delivery_lengthen_the_lane():
+    delivered = history([2] * 70 + [3] * 20 + [6] * 10)
+    # handed over on Tuesday 18 May: 9 delivery days by 1 June (Memorial Day off), not there
+    stuck = _in_flight(date(2027, 5, 18), 20)
+    censored = ModelConfig(half_life_days=1e9, censored_in_flight=True)
+    plain = TransitModel.fit(delivered + stuck, AS_OF, ModelConfig(half_life_days=1e9))
+    assert plain.predict(lane()).quantile(0.85) == 3  # in-flight parcels are not deliveries
+    dist = TransitModel.fit(delivered + stuck, AS_OF, censored).predict(lane())
+    assert dist.quantile(0.5) == 2 and dist.quantile(0.85) == 9  # 20 of 120 take 9 or more
+
+
+def test_a_parcel_in_flight_for_less_than_any_delivery_changes_nothing():
+    delivered = history([2] * 70 + [3] * 20 + [6] * 10)
+    fresh = _in_flight(date(2027, 5, 31), 20)  # handed over yesterday: 1 day so far
+    censored = ModelConfig(half_life_days=1e9, censored_in_flight=True)
+    dist = TransitModel.fit(delivered + fresh, AS_OF, censored).predict(lane())
+    assert (dist.quantile(0.5), dist.quantile(0.85), dist.quantile(0.95)) == (2, 3, 6)
+
+
 def test_recent_deliveries_weigh_more():
     old, new = history([5] * 50, start=date(2025, 1, 6)), history([2] * 50, start=date(2027, 1, 4))
     dist = TransitModel.fit(old + new, AS_OF, ModelConfig(half_life_days=30)).predict(lane())

@@ -15,6 +15,7 @@ from shipflow.edd.service import EddService, widget_answer
 from shipflow.edd.transit import TransitModel
 from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
+from shipflow.store.models import Alert
 from tests.edd.factories import history
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,3 +231,30 @@ def test_territories_are_served_by_carriers_that_reach_them(client, clock, brand
     clock.current = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
     body = get(client, postal_code="00901").get_json()  # San Juan, Puerto Rico
     assert body["available"] is True and body["carrier"] == "sandbox"
+
+
+def test_an_open_lane_incident_widens_the_promise_until_it_is_resolved(
+    client, runtime, clock, brand_id
+):
+    clock.current = datetime(2026, 11, 23, 15, tzinfo=UTC)  # Monday 10:00 in New York
+    runtime.edd.refresh_seconds = 0
+    before = date.fromisoformat(get(client).get_json()["promise_date"])
+    with unit_of_work(runtime.sessions) as session:
+        incident = Alert(
+            brand_id=brand_id,
+            kind="lane_incident",
+            severity="critical",
+            title="sandbox lane incident to IL",
+            dedupe_key="lane_incident:sandbox:IL",
+            details={"excess_days": 2},
+            carrier="sandbox",
+            region="IL",  # 60601 is Chicago
+        )
+        session.add(incident)
+    clock.current = datetime(2026, 11, 23, 15, 1, tzinfo=UTC)
+    widened = date.fromisoformat(get(client).get_json()["promise_date"])
+    assert widened > before and (widened - before).days >= 2
+    with unit_of_work(runtime.sessions) as session:
+        session.get_one(Alert, incident.id).status = "resolved"
+    clock.current = datetime(2026, 11, 23, 15, 2, tzinfo=UTC)
+    assert date.fromisoformat(get(client).get_json()["promise_date"]) == before

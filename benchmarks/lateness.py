@@ -1,0 +1,197 @@
+"""The chance that a parcel still in flight misses its promise, from what production knows now.
+
+"Not delivered N hours before the promise ends" flags every slow parcel alike. What tells the
+ones that will still make it from the ones that will not: how long the parcel has already
+spent against its lane's delivered times (a parcel already past most of its lane's deliveries
+has stopped being a fast one), how much slack its promise has left, and how its lane is doing
+right now (parcels piling up in flight, many of them already older than the lane's usual, recent
+deliveries slower than usual). A logistic model weighs these, fitted on the brand's own past
+replays (the parcels whose promise has ended), so each brand's threshold means a probability.
+
+Kept in benchmarks, not in the product: on the Olist history and the sandbox carrier it is no
+sharper than the naive rule (docs/benchmarks.md, issue #18), so no detector uses it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from shipflow.edd.history import HistoryRecord
+
+DAY = 86400.0
+MIN_LANE = 30  # deliveries for a lane level's times to count, else its parent's
+LANE_HISTORY_DAYS = 365  # deliveries older than this do not describe the lane any more
+USUAL_SHARE = 0.8  # a parcel is "aged" past its lane's 80th percentile of delivered times
+FEATURES = (
+    "intercept",
+    "chance late by lane times (logit), counted from the order",
+    "chance late by lane times (logit), counted from the handover (0 before it)",
+    "handed to the carrier",
+    "days left before the promise ends (log)",
+    "promise slack against the lane's median (log)",
+    "lane's parcels in flight now, past their lane's usual time (share)",
+    "lane's deliveries of the last 14 days past their lane's usual time (share)",
+    "lane's parcels in flight against its last 28 days (log ratio)",
+)
+LaneKey = tuple[str, ...]
+
+
+def lane_keys(record: HistoryRecord) -> tuple[LaneKey, ...]:
+    """Finest to coarsest: service and state pair, service and destination, service."""
+    service = record.service_key
+    return (
+        (service, record.origin_state, record.destination_state),
+        (service, record.destination_state),
+        (service,),
+    )
+
+
+def region_key(record: HistoryRecord) -> LaneKey:
+    """The lane whose current state (backlog, recent lateness) a parcel shares."""
+    return lane_keys(record)[1]
+
+
+@dataclass(frozen=True)
+class LaneTimes:
+    """Sorted delivered times (days from order, days from handover) per lane level."""
+
+    from_order: dict[LaneKey, np.ndarray] = field(default_factory=dict)
+    from_handover: dict[LaneKey, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, records: Iterable[HistoryRecord], as_of: datetime) -> LaneTimes:
+        """The times of parcels delivered in the year before `as_of`."""
+        order: dict[LaneKey, list[float]] = {}
+        handover: dict[LaneKey, list[float]] = {}
+        for r in records:
+            if (
+                not r.delivered_at
+                or not as_of.timestamp() - LANE_HISTORY_DAYS * DAY
+                <= (r.delivered_at.timestamp())
+                < as_of.timestamp()
+            ):
+                continue
+            for key in lane_keys(r):
+                order.setdefault(key, []).append(_days(r.ordered_at, r.delivered_at))
+                if r.handed_to_carrier_at:
+                    handover.setdefault(key, []).append(
+                        _days(r.handed_to_carrier_at, r.delivered_at)
+                    )
+        return cls(_sorted(order), _sorted(handover))
+
+    def times(self, keys: Sequence[LaneKey], handed: bool) -> np.ndarray | None:
+        table = self.from_handover if handed else self.from_order
+        for key in keys:
+            found = table.get(key)
+            if found is not None and len(found) >= MIN_LANE:
+                return found
+        return None
+
+    def usual(self, keys: Sequence[LaneKey]) -> float | None:
+        """The lane's 80th percentile of days from order: past it, a parcel is "aged"."""
+        times = self.times(keys, handed=False)
+        return None if times is None else float(times[int(USUAL_SHARE * (len(times) - 1))])
+
+
+def chance_beyond(times: np.ndarray, elapsed: float, left: float) -> float:
+    """P(T > elapsed + left | T > elapsed) among a lane's delivered times, smoothed."""
+    n = len(times)
+    alive = n - int(np.searchsorted(times, elapsed, side="right"))
+    late = n - int(np.searchsorted(times, elapsed + left, side="right"))
+    return (late + 0.5) / (alive + 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class LaneState:
+    """How a lane is doing right now (see `FEATURES`)."""
+
+    aged: float = 0.0
+    recent: float = 0.0
+    backlog: float = 0.0
+
+
+def features(
+    record: HistoryRecord,
+    deadline: datetime,
+    now: datetime,
+    lanes: LaneTimes,
+    state: LaneState,
+) -> np.ndarray | None:
+    """The model's inputs for a parcel not delivered at `now`, its promise ending at
+    `deadline`; None when its lane has no delivered times yet."""
+    keys = lane_keys(record)
+    from_order = lanes.times(keys, handed=False)
+    if from_order is None:
+        return None
+    elapsed, left = _days(record.ordered_at, now), max(_days(now, deadline), 0.0)
+    handed = record.handed_to_carrier_at is not None and record.handed_to_carrier_at <= now
+    from_handover = lanes.times(keys, handed=True) if handed else None
+    transit = 0.0
+    if from_handover is not None:
+        in_transit = _days(record.handed_to_carrier_at, now)  # type: ignore[arg-type]
+        transit = _logit(chance_beyond(from_handover, in_transit, left))
+    median = float(from_order[len(from_order) // 2])
+    return np.array(
+        [
+            1.0,
+            _logit(chance_beyond(from_order, elapsed, left)),
+            transit,
+            float(handed),
+            math.log1p(left),
+            math.log(max(_days(record.ordered_at, deadline), 0.5) / max(median, 0.5)),
+            state.aged,
+            state.recent,
+            state.backlog,
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class WarningModel:
+    """Logistic weights over `FEATURES`; `threshold` is the chance that raises the warning."""
+
+    weights: tuple[float, ...]
+    threshold: float = 0.5
+
+    @classmethod
+    def fit(cls, rows: np.ndarray, late: np.ndarray, ridge: float = 1.0) -> WarningModel:
+        """Maximum likelihood with a small ridge (Newton steps on standardised inputs)."""
+        scale = rows.std(axis=0)
+        scale[0] = 1.0
+        scale[scale == 0] = 1.0
+        x = rows / scale
+        weights = np.zeros(x.shape[1])
+        penalty = np.full(x.shape[1], ridge)
+        penalty[0] = 0.0
+        for _ in range(25):
+            p = 1 / (1 + np.exp(-(x @ weights)))
+            gradient = x.T @ (p - late) + penalty * weights
+            hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+            step = np.linalg.solve(hessian, gradient)
+            weights -= step
+            if np.abs(step).max() < 1e-6:
+                break
+        return cls(tuple(float(w) for w in weights / scale))
+
+    def chance(self, row: np.ndarray) -> float:
+        return float(1 / (1 + math.exp(-float(np.dot(self.weights, row)))))
+
+    def warns(self, row: np.ndarray) -> bool:
+        return self.chance(row) >= self.threshold
+
+
+def _days(start: datetime, end: datetime) -> float:
+    return max((end - start).total_seconds() / DAY, 0.0)
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _sorted(table: dict[LaneKey, list[float]]) -> dict[LaneKey, np.ndarray]:
+    return {key: np.sort(np.array(values)) for key, values in table.items()}

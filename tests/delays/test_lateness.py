@@ -1,0 +1,39 @@
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+
+from benchmarks.lateness import LaneState, LaneTimes, WarningModel, chance_beyond, features
+from tests.edd.factories import NY, history
+
+
+def test_chance_beyond_is_conditional_on_the_time_already_spent():
+    times = np.array([2.0] * 80 + [10.0] * 20)
+    assert chance_beyond(times, 0.0, 5.0) < 0.25  # at order: most arrive in 2 days
+    assert chance_beyond(times, 3.0, 5.0) > 0.95  # still there after 3: one of the slow
+
+
+def test_a_parcel_past_its_lane_usual_time_scores_higher_than_a_fresh_one():
+    delivered = history([2] * 80 + [9] * 20, start=date(2026, 9, 1))
+    lanes = LaneTimes.fit(delivered, datetime(2027, 6, 1, tzinfo=NY))
+    parcel = delivered[0]
+    deadline = parcel.ordered_at + timedelta(days=8)
+    fresh = features(parcel, deadline, parcel.ordered_at + timedelta(hours=1), lanes, LaneState())
+    stuck = features(parcel, deadline, parcel.ordered_at + timedelta(days=5), lanes, LaneState())
+    assert fresh is not None and stuck is not None
+    assert stuck[1] > fresh[1]  # the lane-times chance of missing, counted from the order
+
+
+def test_the_warning_model_learns_which_way_a_feature_points():
+    rng = np.random.default_rng(3)
+    signal = rng.normal(size=2000)
+    late = (signal + rng.normal(scale=0.5, size=2000) > 1.0).astype(float)
+    rows = np.column_stack([np.ones(2000), signal])
+    model = WarningModel.fit(rows, late)
+    assert model.weights[1] > 1.0
+    assert model.warns(np.array([1.0, 2.5])) and not model.warns(np.array([1.0, -1.0]))
+
+
+def test_no_lane_times_no_features():
+    parcel = history([2])[0]
+    moment = datetime.combine(date(2026, 9, 2), time(), NY)
+    assert features(parcel, moment + timedelta(days=3), moment, LaneTimes(), LaneState()) is None
