@@ -48,6 +48,7 @@ from shipflow.jobs.postpurchase import (
     refund_in_the_shop,
     send_store_webhook,
 )
+from shipflow.jobs.stages import timed
 from shipflow.store.models import OutboxMessage, Shipment
 from shipflow.tracking.prediction import revise_prediction
 
@@ -69,7 +70,8 @@ class ThroughOutbox:
 
     def __call__(self, runtime: Runtime, session: Session, message: OutboxMessage) -> None:
         for handler in self.handlers:
-            handler(runtime, session, message)
+            with timed(f"reaction:{handler.__name__}"):
+                handler(runtime, session, message)
 
 
 def revise_delivery_date(
@@ -132,4 +134,5 @@ class Reactions:
         reaction = EVENT_HANDLERS[type(event)]
         assert isinstance(reaction, InTransaction), f"{type(event).__name__} goes by the outbox"
         for handler in reaction.handlers:
-            handler(self.runtime, session, shipment, event)
+            with timed(f"reaction:{handler.__name__}"):
+                handler(self.runtime, session, shipment, event)
