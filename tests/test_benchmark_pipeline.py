@@ -49,7 +49,7 @@ def test_nonsense_flags_stop_with_a_usage_error(flags):
 
 
 def test_each_shipment_gets_three_signed_scans_in_order_each_a_new_status():
-    requests = webhook_requests(2, "cac_1", 8000, NOW)
+    requests = webhook_requests(range(2), "cac_1", 8000, NOW)
 
     assert len(requests) == 2 * len(SCANS)
     statuses = []
