@@ -734,7 +734,11 @@ def report(result: Result, shipments: int) -> Iterator[str]:
         s for stage, (s, _) in result.stages.items() if not stage.startswith("reaction:")
     )
     web_ack = result.cpu["web"] - (jobs_cpu if result.label == "embedded" else 0.0)
-    yield "   CPU ms/event by stage:"
+    yield "   CPU ms/event by stage:" + (
+        " (per event acknowledged; not drained, so the stages after the web saw only part)"
+        if any(result.left)
+        else ""
+    )
     yield f"     web ack (gunicorn: parse, verify, group commit{', less the jobs it ran' if result.label == 'embedded' else ''}) {per_event(web_ack):.3f}"
     for name, seconds in stage_rows(result.stages):
         yield f"     {name} {per_event(seconds):.3f}"
