@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import redis
 import yaml
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -516,6 +517,12 @@ class Result:
     backlog: Backlog
 
 
+def forget_tasks(redis_url: str) -> None:
+    """Empty the broker's database (this benchmark's own, `--redis-url`): tasks queued by an
+    earlier run would run first, or against a schema since dropped."""
+    redis.Redis.from_url(redis_url).flushdb()
+
+
 def fresh_database(args: argparse.Namespace, mode: str, folder: Path) -> tuple[str, Engine]:
     if mode == "embedded":
         url = f"sqlite:///{folder / 'shipflow.db'}"
@@ -574,9 +581,7 @@ def run_once(args: argparse.Namespace, mode: str, workers: int) -> Result:
     requests = webhook_requests(range(shipments), account_id, args.port, now)
     warm_up = webhook_requests(range(shipments, shipments + WARM_UP), account_id, args.port, now, 1)
     if mode == "celery":
-        import redis
-
-        redis.Redis.from_url(args.redis_url).flushdb()  # this benchmark's own DB: stale tasks
+        forget_tasks(args.redis_url)
     sink_file = folder / "smtp.tsv"
     procs = Processes(folder, env)
     try:
@@ -620,6 +625,8 @@ def run_once(args: argparse.Namespace, mode: str, workers: int) -> Result:
     finally:
         procs.stop()
         engine.dispose()
+        if mode == "celery":
+            forget_tasks(args.redis_url)  # a run cut short leaves its queue
     arrivals = read_arrivals(sink_file)
     shutil.rmtree(folder)
     cpu["load generator"] = offered.cpu
