@@ -48,6 +48,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -690,6 +691,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
 
 
+def refused(statuses: list[int]) -> str:
+    """ ": 503 x12, no answer x3" for the events not acknowledged ("" if none)."""
+    counts = Counter(status for status in statuses if not 200 <= status < 300)
+    return "".join(
+        f"{', ' if n else ': '}{status or 'no answer'} x{count}"
+        for n, (status, count) in enumerate(sorted(counts.items()))
+    )
+
+
 def report(result: Result, shipments: int) -> Iterator[str]:
     offered, events = result.offered, result.events
     acked = [i for i in range(events) if 200 <= offered.status[i] < 300]
@@ -704,7 +714,7 @@ def report(result: Result, shipments: int) -> Iterator[str]:
     yield f"== {result.label}: {events} events offered at {offered.rate:g}/s for {window:.0f}s"
     last_ack = max((offered.acked[i] for i in acked), default=offered.start)
     yield (
-        f"   acknowledged {len(acked)} ({failed} refused or unanswered), "
+        f"   acknowledged {len(acked)} ({failed} not{refused(offered.status)}), "
         f"{len(acked) / max(1e-9, last_ack - offered.start):.0f}/s; ack p50/p99 "
         f"{percentile(ack_ms, 0.5):.0f}/{percentile(ack_ms, 0.99):.0f} ms (from when due)"
     )

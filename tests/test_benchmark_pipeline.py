@@ -16,6 +16,7 @@ from benchmarks.pipeline import (
     WEBHOOK_SECRET,
     message_key,
     parse_args,
+    refused,
     stage_rows,
     webhook_requests,
 )
@@ -131,3 +132,8 @@ def test_stages_are_the_jobs_less_the_reactions_they_ran():
         "e-mail delivery (SMTP)": 4.0,
         "other periodic jobs": 0.25,
     }
+
+
+def test_what_was_not_acknowledged_is_counted_by_answer():
+    assert refused([202, 202]) == ""
+    assert refused([202, 503, 0, 503]) == ": no answer x1, 503 x2"
