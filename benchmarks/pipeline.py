@@ -703,7 +703,6 @@ def refused(statuses: list[int]) -> str:
 def report(result: Result, shipments: int) -> Iterator[str]:
     offered, events = result.offered, result.events
     acked = [i for i in range(events) if 200 <= offered.status[i] < 300]
-    failed = events - len(acked)
     ack_ms = [(offered.acked[i] - offered.due(i)) * 1000 for i in acked]
     done = {i: result.arrivals.get(message_key(i, shipments)) for i in acked}
     latencies = [at - offered.due(i) for i, at in done.items() if at is not None]
@@ -714,7 +713,7 @@ def report(result: Result, shipments: int) -> Iterator[str]:
     yield f"== {result.label}: {events} events offered at {offered.rate:g}/s for {window:.0f}s"
     last_ack = max((offered.acked[i] for i in acked), default=offered.start)
     yield (
-        f"   acknowledged {len(acked)} ({failed} not{refused(offered.status)}), "
+        f"   acknowledged {len(acked)} of {events}{refused(offered.status)}; "
         f"{len(acked) / max(1e-9, last_ack - offered.start):.0f}/s; ack p50/p99 "
         f"{percentile(ack_ms, 0.5):.0f}/{percentile(ack_ms, 0.99):.0f} ms (from when due)"
     )
