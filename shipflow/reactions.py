@@ -52,6 +52,7 @@ from shipflow.jobs.postpurchase import (
     refund_order_in_the_shop,
     send_store_webhook,
 )
+from shipflow.jobs.stages import timed
 from shipflow.store.models import OutboxMessage
 from shipflow.tracking.ingest import Tracked
 from shipflow.tracking.prediction import revise_predictions
@@ -74,7 +75,8 @@ class ThroughOutbox:
 
     def __call__(self, runtime: Runtime, session: Session, message: OutboxMessage) -> None:
         for handler in self.handlers:
-            handler(runtime, session, message)
+            with timed(f"reaction:{handler.__name__}"):
+                handler(runtime, session, message)
 
 
 def revise_delivery_date(runtime: Runtime, session: Session, tracked: Sequence[Tracked]) -> None:
@@ -139,4 +141,5 @@ class Reactions:
         reaction = EVENT_HANDLERS[ShipmentTracked]
         assert isinstance(reaction, InTransaction)
         for handler in reaction.handlers:
-            handler(self.runtime, session, latest)
+            with timed(f"reaction:{handler.__name__}"):
+                handler(self.runtime, session, latest)

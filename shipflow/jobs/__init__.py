@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from shipflow.jobs.stages import timed
+
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
 
@@ -29,7 +31,8 @@ def periodic(jobs: Iterable[Job]) -> list[Job]:
 
 
 def run(runtime: Runtime, name: str, **kwargs: Any) -> Any:
-    return runtime.jobs[name].fn(runtime, **kwargs)
+    with timed(name):
+        return runtime.jobs[name].fn(runtime, **kwargs)
 
 
 class Runner(Protocol):

@@ -49,16 +49,19 @@ def current_runtime() -> Runtime:
     return _runtime
 
 
-def _register(name: str) -> None:
+def _register(name: str, periodic: bool) -> None:
     def task(**kwargs: Any) -> Any:
-        return run(current_runtime(), name, **kwargs)
+        found = run(current_runtime(), name, **kwargs)
+        if periodic and found:  # as the in-process runner: a backlog drains at full speed,
+            app.send_task(name, kwargs=kwargs, ignore_result=True)  # not a batch per beat tick
+        return found
 
     task.__name__ = name.replace(".", "_")
     app.task(name=name)(task)
 
 
 for _job in JOBS:
-    _register(_job.name)
+    _register(_job.name, periodic=_job.every is not None)
 
 app.conf.beat_schedule = {j.name: {"task": j.name, "schedule": j.every} for j in JOBS if j.every}
 

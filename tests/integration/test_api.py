@@ -3,6 +3,9 @@ idempotency, problem+json errors, health, metrics and the OpenAPI document."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -175,6 +178,27 @@ def test_healthz_and_metrics(client):
     metrics = client.get("/metrics")
     assert metrics.status_code == 200
     assert b"shipflow_http_requests_total" in metrics.data
+
+
+def test_metrics_sum_every_process_that_writes_to_the_shared_directory(
+    client, tmp_path, monkeypatch
+):
+    """Two other processes (a Celery worker, another gunicorn worker) counted a stage."""
+    script = (
+        "from shipflow.jobs.stages import STAGE_CPU; "
+        "STAGE_CPU.labels('outbox.dispatch').observe(0.25)"
+    )
+    shared = tmp_path / "metrics"  # its own: every *.db file in it is read as metrics
+    shared.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", script], env=env, check=True)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(shared))
+
+    metrics = client.get("/metrics").data.decode()
+
+    assert 'shipflow_stage_cpu_seconds_count{stage="outbox.dispatch"} 2.0' in metrics
+    assert 'shipflow_stage_cpu_seconds_sum{stage="outbox.dispatch"} 0.5' in metrics
 
 
 def test_openapi_document(client):

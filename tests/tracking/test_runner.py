@@ -85,3 +85,30 @@ def test_beat_schedules_every_periodic_job(runtime):
     assert schedule == {job.name: job.every for job in periodic(runtime.jobs.values())}
     assert {"tracking.poll_due", "outbox.dispatch", "alerts.cycle", "edd.retrain"} <= set(schedule)
     assert {"postpurchase.deliver_messages", "postpurchase.ndr_follow_up"} <= set(schedule)
+
+
+def test_each_job_and_each_reaction_in_it_counts_its_cpu_time(
+    client, runtime, tracked, make_shipment, clock
+):
+    """`shipflow_stage_cpu_seconds`: where the workers' time goes, stage by stage."""
+    from prometheus_client import REGISTRY
+
+    from shipflow.jobs import run
+
+    def runs(stage: str) -> float:
+        value = REGISTRY.get_sample_value("shipflow_stage_cpu_seconds_count", {"stage": stage})
+        return value or 0.0
+
+    stages = ("tracking.process_receipts", "reaction:revise_delivery_date", "outbox.dispatch")
+    before = {stage: runs(stage) for stage in stages}
+    make_shipment(tracked["tb"], "TN1")
+    post_webhook(client, tracked["tb"], payload("TN1", event("PU", "in_transit", at(clock, -1))))
+
+    assert run(runtime, "tracking.process_receipts") == 1
+    assert run(runtime, "outbox.dispatch") >= 1
+
+    assert {stage: runs(stage) - before[stage] for stage in stages} == {
+        "tracking.process_receipts": 1,
+        "reaction:revise_delivery_date": 1,
+        "outbox.dispatch": 1,
+    }

@@ -4,11 +4,20 @@ database, Redis and migrations; a load balancer sends traffic only while it is 2
 
 from __future__ import annotations
 
+import os
 import time
 
 import redis
 from flask import Blueprint, Response, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -85,7 +94,13 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    """This process's metrics; with PROMETHEUS_MULTIPROC_DIR set (docs/deploy.md), those of
+    every process on the machine that writes there (each gunicorn and Celery worker), summed."""
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 def start_timer() -> None:
