@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from shipflow.store.db import for_update
 from shipflow.store.lease import claim
 from shipflow.store.models import Order, OutboxMessage, Shipment
 from shipflow.store.outbox import RetryAfter
@@ -56,10 +57,15 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
     back alone and retried later; the others are marked processed in one statement and
     commit with their handlers' writes."""
     with runtime.sessions() as session:
+        # Written to from the start: on SQLite a transaction that read first could not take
+        # the write lock later once another writer committed ("database is locked").
         messages = session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(message_ids))
-            .order_by(OutboxMessage.id)
+            for_update(
+                session,
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_(message_ids))
+                .order_by(OutboxMessage.id),
+            )
         ).all()
         loaded = _shipments_of(session, messages)  # held: the session's identity map is weak
         done = []
