@@ -77,7 +77,7 @@ def import_receipts(
     shops: dict,
 ) -> dict[int, str | Exception | None]:
     """A batch of stored shop webhooks in `session`'s one transaction (not committed), each
-    on its own (`_alone`): one that fails is rolled back alone and answered with its
+    on its own (`alone`): one that fails is rolled back alone and answered with its
     exception, the others with their notes, by receipt id. The orders the batch names are
     read in one query, and what a transaction cannot change (the brand, its rules and model)
     once, so the batch costs a few statements per order."""
@@ -88,11 +88,18 @@ def import_receipts(
             notices[receipt.id] = _notice(session, runtime, receipt, shops)
         except Exception as exc:  # this receipt alone: the caller records it
             outcomes[receipt.id] = exc
-    held = _held_orders(session, notices.values())
+    held = held_orders(
+        session,
+        (
+            (shop.id, notice.order.source_order_id)
+            for shop, notice in notices.values()
+            if notice.order is not None
+        ),
+    )
     for receipt_id, (shop, notice) in notices.items():
         before = dict(held)
         try:
-            with _alone(session):
+            with alone(session):
                 outcomes[receipt_id] = _import_notice(session, runtime, shop, notice, now, held)
         except Exception as exc:  # rolled back to the savepoint: the rest go on
             held.clear()
@@ -102,8 +109,8 @@ def import_receipts(
 
 
 @contextmanager
-def _alone(session: Session) -> Iterator[None]:
-    """One receipt's work, undone alone if it raises: a savepoint. SQLite commits it instead
+def alone(session: Session) -> Iterator[None]:
+    """One item of a batch, undone alone if it raises: a savepoint. SQLite commits it instead
     (a label purchase there commits the caller's transaction first: `label_purchases`)."""
     if session.get_bind().dialect.name != "sqlite":
         with session.begin_nested():
@@ -126,17 +133,13 @@ def _notice(
     return shop, shop.source.parse_webhook(receipt.request())
 
 
-def _held_orders(session: Session, notices: Iterable[tuple[Shop, ShopNotice]]) -> HeldOrders:
-    """The orders we already hold of the shop orders `notices` name, in one query."""
-    wanted = {
-        (shop.id, notice.order.source_order_id)
-        for shop, notice in notices
-        if notice.order is not None
-    }
-    held: HeldOrders = dict.fromkeys(wanted)
-    if wanted:
+def held_orders(session: Session, keys: Iterable[tuple[str, str]]) -> HeldOrders:
+    """The orders we hold of these (account id, shop's order id), in one query; None for
+    the ones we do not hold yet."""
+    held: HeldOrders = dict.fromkeys(keys)
+    if held:
         found = session.scalars(
-            select(Order).where(tuple_(Order.source_account, Order.source_order_id).in_(wanted))
+            select(Order).where(tuple_(Order.source_account, Order.source_order_id).in_(held))
         )
         held.update({(o.source_account, o.source_order_id): o for o in found})
     return held

@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -232,7 +232,8 @@ class SimulatedShopify:
                     "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
                     "extensions": {"cost": self._cost(requested, None)},
                 }
-            data, actual = handler(_arguments(query, variables), variables)
+            data, _ = handler(_arguments(query, variables), variables)
+            actual = _actual_cost(query, variables, {root: data})
             self.bucket.refund(max(0, requested - actual))
             return {"data": {root: data}, "extensions": {"cost": self._cost(requested, actual)}}
 
@@ -602,22 +603,64 @@ def _arguments(query: str, variables: dict[str, Any]) -> dict[str, Any]:
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\$?\w+|[{}():]|[^\s,]')
 
 
+@dataclass(frozen=True)
+class _Field:
+    """A selected field: its response key, `first` when it is a connection, its selection."""
+
+    key: str
+    first: int | None
+    children: tuple[_Field, ...] | None
+
+
 def _requested_cost(query: str, variables: dict[str, Any]) -> int:
     """Shopify's worst case: an object costs 1, a connection 2 plus `first` times its node's
     selection; scalars are free; a mutation costs 10."""
     if query.lstrip().startswith("mutation"):
         return 10
+    return max(sum(_worst(f) for f in _selected(query, variables)), 1)
+
+
+def _actual_cost(query: str, variables: dict[str, Any], data: dict[str, Any]) -> int:
+    """The same count over what was returned: each object present costs 1, a connection 2
+    plus what its returned nodes cost (shopify.dev "Actual query cost")."""
+    if query.lstrip().startswith("mutation"):
+        return 10
+    return max(sum(_returned(f, data.get(f.key)) for f in _selected(query, variables)), 1)
+
+
+def _worst(field: _Field) -> int:
+    if field.children is None:
+        return 0
+    child = sum(_worst(c) for c in field.children)
+    if field.first is not None:
+        return 2 + field.first * child
+    return child if field.key in FREE_WRAPPERS else 1 + child
+
+
+def _returned(field: _Field, value: Any) -> int:
+    if field.children is None or value is None:
+        return 0
+    if isinstance(value, list):  # a connection's nodes or edges, or a list of objects
+        return sum(_returned(replace(field, first=None), item) for item in value)
+    child = sum(_returned(c, value.get(c.key)) for c in field.children)
+    if field.first is not None:
+        return 2 + child
+    return child if field.key in FREE_WRAPPERS else 1 + child
+
+
+def _selected(query: str, variables: dict[str, Any]) -> tuple[_Field, ...]:
     tokens = _TOKEN.findall(query)
     start = tokens.index("{") if "{" in tokens else len(tokens)
-    cost, _ = _selection(tokens, start, variables)
-    return max(cost, 1)
+    return _selection(tokens, start, variables)[0] if start < len(tokens) else ()
 
 
-def _selection(tokens: list[str], i: int, variables: dict[str, Any]) -> tuple[int, int]:
-    """Cost of the selection set opening at tokens[i] == "{", and the index after its "}"."""
-    total, i = 0, i + 1
+def _selection(
+    tokens: list[str], i: int, variables: dict[str, Any]
+) -> tuple[tuple[_Field, ...], int]:
+    """The fields of the selection set opening at tokens[i] == "{", and the index after it."""
+    fields, i = [], i + 1
     while i < len(tokens) and tokens[i] != "}":
-        name = tokens[i]
+        key = name = tokens[i]
         i += 1  # the field's name (or an alias, or "...")
         if i < len(tokens) and tokens[i] == ":":  # alias: the field's name follows
             name = tokens[i + 1]
@@ -635,13 +678,11 @@ def _selection(tokens: list[str], i: int, variables: dict[str, Any]) -> tuple[in
                 i += 1
                 if depth == 0:
                     break
+        children = None
         if i < len(tokens) and tokens[i] == "{":
-            child, i = _selection(tokens, i, variables)
-            if size is not None:
-                total += 2 + size * child
-            else:  # an edge's node and the page info are part of their connection's price
-                total += child if name in FREE_WRAPPERS else 1 + child
-    return total, i + 1
+            children, i = _selection(tokens, i, variables)
+        fields.append(_Field(key if key != name else name, size, children))
+    return tuple(fields), i + 1
 
 
 def _updated_since(search: str) -> str | None:
