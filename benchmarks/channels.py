@@ -313,6 +313,13 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
     try:
         while True:
             count = reconcile_account(runtime, account_id, pages=1_000_000)
+            if (seen + count) // 10_000 > seen // 10_000:  # a long run shows it is alive
+                print(
+                    f"  {seen + count:,} listed: real {time.perf_counter() - real_before:.0f}s,"
+                    f" CPU {time.process_time() - cpu_before:.0f}s, store's clock +"
+                    f"{time.perf_counter() - real_before + simulated[0]:.0f}s",
+                    flush=True,
+                )
             seen += count
             with runtime.sessions() as db:
                 row = db.get_one(ChannelAccount, account_id)
