@@ -127,17 +127,17 @@ class ShopifyOrderSource(OrderSource):
     def orders_since(self, cursor: str | None, limit: int = 50) -> OrderPage:
         """Orders changed since the cursor, oldest change first, each listed once.
 
-        The cursor is `<since>|<endCursor>|<ids>|<listed>`: a listing searches
+        The cursor is `<since>|<endCursor>|<ids>|<listed>|<last>`: a listing searches
         `updated_at:>='<since>'` (sortKey UPDATED_AT) and follows Shopify's `endCursor` page
         by page; `<ids>` are the orders changed at `<since>` itself that an earlier listing
         already gave (the search's granularity is the second, so they come again and are
-        dropped). At its last page, or `LISTING_DEPTH` orders deep (Shopify documents a
+        dropped); `<listed>` counts the listing's orders, `<last>` is its last one's change. At its last page, or `LISTING_DEPTH` orders deep (Shopify documents a
         25,000-object pagination limit), the next listing starts at the newest change seen,
-        with the ids changed in that second. When that second's orders may span earlier
-        pages, or more share it than a cursor holds, the listing goes on from its
+        with the ids changed in that second. When that second's orders began on an
+        earlier page, or more share it than a cursor holds, the listing goes on from its
         `endCursor` instead: Shopify's cursor continues the same order, so an order changed
         later sorts after it and nothing is listed twice."""
-        since, after, skipped, listed = _read_cursor(cursor)
+        since, after, skipped, listed, last = _read_cursor(cursor)
         data = self.client.graphql(
             queries.ORDERS,
             {
@@ -160,15 +160,17 @@ class ShopifyOrderSource(OrderSource):
                 raise ChannelResponseError(f"unreadable order: {exc}", channel=self.name) from exc
         end_cursor = page["pageInfo"].get("endCursor") or after
         listed += len(page["nodes"])
-        if page["pageInfo"]["hasNextPage"] and listed < LISTING_DEPTH:
-            return OrderPage(orders, _write_cursor(since, end_cursor, skipped, listed))
         nodes = page["nodes"]
+        going_on = _write_cursor(
+            since, end_cursor, skipped, listed, nodes[-1]["updatedAt"] if nodes else last
+        )
+        if page["pageInfo"]["hasNextPage"] and listed < LISTING_DEPTH:
+            return OrderPage(orders, going_on)
         newest, ids = _tail(nodes, since, skipped)
-        # Every order of the newest second is on this page (else some were on earlier ones).
-        whole = not after or not _same_time(nodes[0].get("updatedAt") if nodes else None, newest)
-        if nodes and whole and len(ids) <= MAX_SKIPPED:
-            return OrderPage(orders, _write_cursor(newest, "", ids, 0))
-        return OrderPage(orders, _write_cursor(since, end_cursor, skipped, listed))
+        # Restart only if this page holds every order of the newest second the listing saw.
+        if nodes and not _same_time(last, newest) and len(ids) <= MAX_SKIPPED:
+            return OrderPage(orders, _write_cursor(newest, "", ids, 0, ""))
+        return OrderPage(orders, going_on)
 
     # -- written back -------------------------------------------------------------------
 
@@ -286,14 +288,15 @@ class ShopifyOrderSource(OrderSource):
         return ""
 
 
-def _read_cursor(cursor: str | None) -> tuple[str, str, frozenset[str], int]:
-    """`since|endCursor|ids|listed`; a cursor of the earlier `since|endCursor` form reads too."""
-    since, after, ids, listed = ((cursor or "").split("|") + ["", "", "", ""])[:4]
-    return since or EPOCH, after, frozenset(i for i in ids.split(",") if i), int(listed or 0)
+def _read_cursor(cursor: str | None) -> tuple[str, str, frozenset[str], int, str]:
+    """`since|endCursor|ids|listed|last`; the earlier `since|endCursor` form reads too."""
+    since, after, ids, listed, last = ((cursor or "").split("|") + [""] * 5)[:5]
+    skipped = frozenset(i for i in ids.split(",") if i)
+    return since or EPOCH, after, skipped, int(listed or 0), last
 
 
-def _write_cursor(since: str, after: str, ids: Iterable[str], listed: int) -> str:
-    return f"{since}|{after}|{','.join(sorted(ids))}|{listed}"
+def _write_cursor(since: str, after: str, ids: Iterable[str], listed: int, last: str) -> str:
+    return f"{since}|{after}|{','.join(sorted(ids))}|{listed}|{last}"
 
 
 def _tail(nodes: list[dict[str, Any]], since: str, skipped: frozenset[str]) -> tuple[str, set[str]]:

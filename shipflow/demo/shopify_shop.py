@@ -232,7 +232,7 @@ class SimulatedShopify:
                     "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
                     "extensions": {"cost": self._cost(requested, None)},
                 }
-            data, _ = handler(_arguments(query, variables), variables)
+            data = handler(_arguments(query, variables), variables)
             actual = _actual_cost(query, variables, {root: data})
             self.bucket.refund(max(0, requested - actual))
             return {"data": {root: data}, "extensions": {"cost": self._cost(requested, actual)}}
@@ -244,7 +244,7 @@ class SimulatedShopify:
             "throttleStatus": self.bucket.status(),
         }
 
-    def _q_orders(self, args: dict[str, Any], variables: dict[str, Any]) -> tuple[dict, int]:
+    def _q_orders(self, args: dict[str, Any], variables: dict[str, Any]) -> dict:
         """Oldest change first (sortKey UPDATED_AT), pages found by bisection so a store of
         100,000 orders answers as fast as one of ten."""
         first = int(args.get("first") or 50)
@@ -267,21 +267,20 @@ class SimulatedShopify:
                 "endCursor": _cursor(page[-1]) if page else None,
             },
         }
-        lines = sum(len(o.get("line_items", [])) for o in page)
-        return connection, 2 + len(page) + lines
+        return connection
 
-    def _q_order(self, args: dict[str, Any], variables: dict[str, Any]) -> tuple[dict | None, int]:
+    def _q_order(self, args: dict[str, Any], variables: dict[str, Any]) -> dict | None:
         order = self.orders.get(_number(str(args.get("id", ""))))
-        return (self._order_node(order) if order else None), 1 + 2
+        return self._order_node(order) if order else None
 
-    def _q_fulfillment(self, args: dict, variables: dict) -> tuple[dict | None, int]:
+    def _q_fulfillment(self, args: dict, variables: dict) -> dict | None:
         found = self.fulfillments.get(str(args.get("id", "")))
         if found is None:
-            return None, 1
+            return None
         events = [e for e in self.events if e["fulfillment_id"] == found["id"]]
-        return {**found, "events": _connection(events)}, 1 + 2 + len(events)
+        return {**found, "events": _connection(events)}
 
-    def _q_webhookSubscriptions(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_webhookSubscriptions(self, args: dict, variables: dict) -> dict:  # noqa: N802
         nodes = [
             {
                 "id": key,
@@ -292,34 +291,34 @@ class SimulatedShopify:
             for key, sub in self.subscriptions.items()
             for topic in [k for k, v in WEBHOOK_TOPICS.items() if v == sub["topic"]]
         ]
-        return {"nodes": nodes, "edges": [{"node": n} for n in nodes]}, 2 + len(nodes)
+        return {"nodes": nodes, "edges": [{"node": n} for n in nodes]}
 
-    def _q_webhookSubscriptionCreate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_webhookSubscriptionCreate(self, args: dict, variables: dict) -> dict:  # noqa: N802
         topic = str(args.get("topic", ""))
         spec = args.get("webhookSubscription") or {}
         url = spec.get("callbackUrl") or spec.get("uri") or ""
         if topic not in WEBHOOK_TOPICS or not url:
             error = {"field": ["topic"], "message": f"Topic {topic!r} is not valid"}
-            return {"webhookSubscription": None, "userErrors": [error]}, 10
+            return {"webhookSubscription": None, "userErrors": [error]}
         for sub in self.subscriptions.values():
             if sub == {"topic": WEBHOOK_TOPICS[topic], "url": url}:
                 error = {
                     "field": ["callbackUrl"],
                     "message": "Address for this topic has already been taken",
                 }
-                return {"webhookSubscription": None, "userErrors": [error]}, 10
+                return {"webhookSubscription": None, "userErrors": [error]}
         key = gid("WebhookSubscription", next(self._ids))
         self.subscriptions[key] = {"topic": WEBHOOK_TOPICS[topic], "url": url}
         created = {"id": key, "topic": topic, "endpoint": {"callbackUrl": url}, "uri": url}
-        return {"webhookSubscription": created, "userErrors": []}, 10
+        return {"webhookSubscription": created, "userErrors": []}
 
-    def _q_fulfillmentCreate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_fulfillmentCreate(self, args: dict, variables: dict) -> dict:  # noqa: N802
         spec = args.get("fulfillment") or {}
         groups = spec.get("lineItemsByFulfillmentOrder") or []
         orders = {_number(str(g.get("fulfillmentOrderId", ""))) for g in groups}
         if len(orders) != 1 or next(iter(orders)) not in self.orders:
             error = {"field": ["fulfillment"], "message": "Fulfillment order does not exist."}
-            return {"fulfillment": None, "userErrors": [error]}, 10
+            return {"fulfillment": None, "userErrors": [error]}
         number = orders.pop()
         order = self.orders[number]
         if order.get("cancelled_at"):
@@ -327,7 +326,7 @@ class SimulatedShopify:
                 "field": ["fulfillment"],
                 "message": "Fulfillment order is not in an open state.",
             }
-            return {"fulfillment": None, "userErrors": [error]}, 10
+            return {"fulfillment": None, "userErrors": [error]}
         info = spec.get("trackingInfo") or {}
         key = gid("Fulfillment", next(self._ids))
         fulfillment = {
@@ -347,14 +346,14 @@ class SimulatedShopify:
         }
         self.fulfillments[key] = fulfillment
         order["fulfillment_status"] = "fulfilled"
-        return {"fulfillment": fulfillment, "userErrors": []}, 10
+        return {"fulfillment": fulfillment, "userErrors": []}
 
-    def _q_fulfillmentTrackingInfoUpdate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_fulfillmentTrackingInfoUpdate(self, args: dict, variables: dict) -> dict:  # noqa: N802
         """Another parcel's number on a fulfillment (the input replaces the whole list)."""
         fulfillment = self.fulfillments.get(str(args.get("fulfillmentId", "")))
         if fulfillment is None:
             error = {"field": ["fulfillmentId"], "message": "Fulfillment not found."}
-            return {"fulfillment": None, "userErrors": [error]}, 10
+            return {"fulfillment": None, "userErrors": [error]}
         spec = args.get("trackingInfoInput") or {}
         numbers = spec.get("numbers") or [spec.get("number")]
         urls = spec.get("urls") or [spec.get("url")] * len(numbers)
@@ -362,19 +361,19 @@ class SimulatedShopify:
             {"company": spec.get("company"), "number": n, "url": u}
             for n, u in zip(numbers, urls, strict=False)
         ]
-        return {"fulfillment": {"id": fulfillment["id"]}, "userErrors": []}, 10
+        return {"fulfillment": {"id": fulfillment["id"]}, "userErrors": []}
 
-    def _q_fulfillmentEventCreate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_fulfillmentEventCreate(self, args: dict, variables: dict) -> dict:  # noqa: N802
         spec = args.get("fulfillmentEvent") or {}
         if spec.get("fulfillmentId") not in self.fulfillments:
             error = {
                 "field": ["fulfillmentEvent", "fulfillmentId"],
                 "message": "Fulfillment not found.",
             }
-            return {"fulfillmentEvent": None, "userErrors": [error]}, 10
+            return {"fulfillmentEvent": None, "userErrors": [error]}
         if spec.get("status") not in EVENT_STATUSES:
             error = {"field": ["fulfillmentEvent", "status"], "message": "Status is invalid"}
-            return {"fulfillmentEvent": None, "userErrors": [error]}, 10
+            return {"fulfillmentEvent": None, "userErrors": [error]}
         event = {
             "id": gid("FulfillmentEvent", next(self._ids)),
             "fulfillment_id": spec["fulfillmentId"],
@@ -386,17 +385,17 @@ class SimulatedShopify:
             "message": spec.get("message"),
         }
         self.events.append(event)
-        return {"fulfillmentEvent": event, "userErrors": []}, 10
+        return {"fulfillmentEvent": event, "userErrors": []}
 
-    def _q_refundCreate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_refundCreate(self, args: dict, variables: dict) -> dict:  # noqa: N802
         spec = args.get("input") or {}
         number = _number(str(spec.get("orderId", "")))
         if number not in self.orders:
             error = {"field": ["orderId"], "message": "Order does not exist"}
-            return {"refund": None, "userErrors": [error]}, 10
+            return {"refund": None, "userErrors": [error]}
         refund = {"id": gid("Refund", next(self._ids)), "order_id": number, **spec}
         self.refunds.append(refund)
-        return {"refund": {"id": refund["id"]}, "userErrors": []}, 10
+        return {"refund": {"id": refund["id"]}, "userErrors": []}
 
     def _order_node(self, order: dict[str, Any]) -> dict[str, Any]:
         """The GraphQL Order object of a REST-shaped order."""
