@@ -6,8 +6,10 @@ hands out an offline token) and the GraphQL Admin API (`/admin/api/<version>/gra
 the root fields shipflow uses: `orders`, `order`, `fulfillment`, `webhookSubscriptions`,
 `webhookSubscriptionCreate`, `fulfillmentCreate`, `fulfillmentEventCreate`, `refundCreate`.
 Answers carry every field shipflow might select (connections as both `nodes` and `edges`), and
-the calculated query cost is enforced with Shopify's leaky bucket, so a client that ignores
-`extensions.cost.throttleStatus` is answered `THROTTLED` as the real API would.
+the calculated query cost is enforced with Shopify's leaky bucket: the requested cost must be
+available, the actual cost (the same count over what was returned) is what stays taken, so a
+client that ignores `extensions.cost.throttleStatus` is answered `THROTTLED` as the real API
+would.
 
 Shapes follow shopify.dev: "Order" (REST resource, the body of orders/* webhooks), the GraphQL
 Admin API reference of the root fields above, "Verify webhooks" (X-Shopify-Hmac-Sha256 is the
