@@ -141,7 +141,7 @@ def held_orders(session: Session, keys: Iterable[tuple[str, str]]) -> HeldOrders
         found = session.scalars(
             select(Order).where(tuple_(Order.source_account, Order.source_order_id).in_(held))
         )
-        held.update({(o.source_account, o.source_order_id): o for o in found})
+        held.update({(o.source_account or "", o.source_order_id or ""): o for o in found})
     return held
 
 

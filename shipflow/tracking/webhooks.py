@@ -232,10 +232,10 @@ def _process_shop_batch(runtime: Runtime, receipt_ids: list[int], accounts: dict
         ).all()
         outcomes = import_receipts(session, runtime, receipts, now, accounts)
         bad = [(i, o) for i, o in outcomes.items() if isinstance(o, Exception)]
+        done_ids = [i for i, notes in outcomes.items() if not isinstance(notes, Exception)]
         done = [
-            {"id": i, "status": PROCESSED, "processed_at": now, "error": notes}
-            for i, notes in outcomes.items()
-            if not isinstance(notes, Exception)
+            {"id": i, "status": PROCESSED, "processed_at": now, "error": outcomes[i]}
+            for i in done_ids
         ]
         try:
             if done:
@@ -244,8 +244,8 @@ def _process_shop_batch(runtime: Runtime, receipt_ids: list[int], accounts: dict
         except Exception:
             session.rollback()
             log.warning("shop batch of %d failed; processing each alone", len(done), exc_info=True)
-            for row in done:
-                _process_claimed(runtime, row["id"], accounts)
+            for receipt_id in done_ids:
+                _process_claimed(runtime, receipt_id, accounts)
         for receipt_id, error in bad:
             _record_failure(runtime, session, receipt_id, error)
 
