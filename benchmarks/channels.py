@@ -21,6 +21,7 @@ Runs in its own schema (`bench_channels`, dropped first). Reports figures; asser
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -288,7 +289,9 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
         clock=lambda: time.monotonic() - started + simulated[0],
         available=20 * PLANS["Standard"],
     )
-    store = SimulatedShopify(SHOP, "bench", SECRET, bucket=bucket, access_token=TOKEN)
+    # Its own order ids, above the processing benchmark's (same account, same schema).
+    ids = itertools.count(5_000_000_000_000)
+    store = SimulatedShopify(SHOP, "bench", SECRET, bucket=bucket, access_token=TOKEN, _ids=ids)
     for n in range(args.reconcile_orders):
         order = store.place(rest_order(args.orders + 1 + n, paid=False), paid=False)
         order["updated_at"] = changed_at(n)
@@ -338,7 +341,9 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
     with runtime.sessions() as db:
         imported = db.scalar(
             select(func.count(Order.id)).where(
-                Order.source_order_id.in_([str(number) for number in store.orders])
+                Order.source_account == account_id,
+                Order.source_order_id >= str(min(store.orders)),
+                Order.source_order_id <= str(max(store.orders)),
             )
         )
     wanted = {str(number) for number in store.orders}
