@@ -21,6 +21,7 @@ Runs in its own schema (`bench_channels`, dropped first). Reports figures; asser
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import tracking  # noqa: E402
 from channels.shopify.client import throttled_wait  # noqa: E402
 from channels.shopify.source import webhook_signature  # noqa: E402
+from shipflow import channel_sync  # noqa: E402
 from shipflow.brands import sync_brands  # noqa: E402
 from shipflow.channel_sync import reconcile_account  # noqa: E402
 from shipflow.clock import FixedClock  # noqa: E402
@@ -197,19 +200,21 @@ def bench_processing(runtime: Runtime, account_id: str, args) -> None:
         body = json.dumps(rest_order(n)).encode()
         answer = client.post(hook, data=body, headers=signed(body, "orders/paid"))
         assert answer.status_code == 202, answer.get_data(as_text=True)
-    started, processed = time.perf_counter(), 0
-    while done := process_due_receipts(runtime, limit=100):
+    started, cpu_started, processed = time.perf_counter(), time.process_time(), 0
+    while done := process_due_receipts(runtime, limit=args.batch):
         processed += done
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     with runtime.sessions() as session:
         orders = session.scalar(select(func.count(Order.id)))
         labels = session.scalar(
             select(func.count(Shipment.id)).where(Shipment.carrier == "sandbox")
         )
     print(
-        f"order processing (the job's sweep, one thread): {processed} webhooks in {elapsed:.1f}s"
-        f" = {processed / elapsed:.0f} orders/s mapped, stored, allocated and labelled "
-        f"({orders} orders, {labels} sandbox labels)"
+        f"order processing (the job's sweep, one thread, batches of {args.batch}): {processed} "
+        f"webhooks in {elapsed:.1f}s = {processed / elapsed:.0f} orders/s mapped, stored, "
+        f"allocated and labelled ({orders} orders, {labels} sandbox labels); CPU of this "
+        f"process {cpu / processed * 1000:.2f} ms per order (= {processed / cpu:.0f} orders/s "
+        f"per core); load average {os.getloadavg()[0]:.1f}"
     )
 
 
@@ -264,6 +269,15 @@ def replay(pages: list[tuple[float, int, int]], restore: float, by_requested: bo
     return total
 
 
+def changed_at(n: int) -> str:
+    """When the n-th order last changed: three a second, and a burst of 100 in one second
+    (more than a page, and more than the cursor's ids hold), so pages and listings end
+    inside seconds shared by several orders."""
+    first_change = datetime(2026, 11, 1, tzinfo=UTC)
+    second = 5_000 if 15_000 <= n < 15_100 else n // 3
+    return (first_change + timedelta(seconds=second)).isoformat(timespec="seconds")
+
+
 def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
     clock = FixedClock()
     runtime.clock = clock
@@ -275,13 +289,21 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
         clock=lambda: time.monotonic() - started + simulated[0],
         available=20 * PLANS["Standard"],
     )
-    store = SimulatedShopify(SHOP, "bench", SECRET, bucket=bucket, access_token=TOKEN)
-    first_change = datetime(2026, 11, 1, tzinfo=UTC)
+    # Its own order ids, above the processing benchmark's (same account, same schema).
+    ids = itertools.count(5_000_000_000_000)
+    store = SimulatedShopify(SHOP, "bench", SECRET, bucket=bucket, access_token=TOKEN, _ids=ids)
     for n in range(args.reconcile_orders):
-        order = store.place(rest_order(args.orders + 1 + n, paid=False))
-        # Changed 10 s apart: the listing's cursor restarts at the newest change it saw.
-        order["updated_at"] = (first_change + timedelta(seconds=10 * n)).isoformat()
+        order = store.place(rest_order(args.orders + 1 + n, paid=False), paid=False)
+        order["updated_at"] = changed_at(n)
     store._sorted = None
+    listed: Counter[str] = Counter()
+    apply_order = channel_sync.apply_order
+
+    def counted(session, runtime, shop, topic, inbound, now, held=None):
+        listed[inbound.source_order_id] += 1
+        return apply_order(session, runtime, shop, topic, inbound, now, held)
+
+    channel_sync.apply_order = counted
     pages: list[tuple[float, int, int]] = []
     session = requests.Session()
     session.mount(f"https://{SHOP}", InProcessShop(store, pages))
@@ -294,6 +316,13 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
     try:
         while True:
             count = reconcile_account(runtime, account_id, pages=1_000_000)
+            if (seen + count) // 10_000 > seen // 10_000:  # a long run shows it is alive
+                print(
+                    f"  {seen + count:,} listed: real {time.perf_counter() - real_before:.0f}s,"
+                    f" CPU {time.process_time() - cpu_before:.0f}s, store's clock +"
+                    f"{time.perf_counter() - real_before + simulated[0]:.0f}s",
+                    flush=True,
+                )
             seen += count
             with runtime.sessions() as db:
                 row = db.get_one(ChannelAccount, account_id)
@@ -306,17 +335,25 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
                 clock.advance(timedelta(seconds=wait))
     finally:
         shopify_client.retrying_session = made
+        channel_sync.apply_order = apply_order
     real = time.perf_counter() - real_before
     cpu = time.process_time() - cpu_before
     with runtime.sessions() as db:
         imported = db.scalar(
             select(func.count(Order.id)).where(
-                Order.source_order_id.in_([str(number) for number in store.orders])
+                Order.source_account == account_id,
+                Order.source_order_id >= str(min(store.orders)),
+                Order.source_order_id <= str(max(store.orders)),
             )
         )
+    wanted = {str(number) for number in store.orders}
+    once = sum(1 for number in wanted if listed[number] == 1)
     print(
-        f"reconciliation of {args.reconcile_orders:,} orders ({imported:,} imported, {seen:,} "
-        f"listed, {len(pages):,} pages): real {real:.0f}s (CPU {cpu:.0f}s of this process); "
+        f"reconciliation of {args.reconcile_orders:,} orders ({imported:,} imported; listed "
+        f"and imported exactly once: {once:,}, more than once: "
+        f"{sum(1 for n in wanted if listed[n] > 1):,}, never: {len(wanted - set(listed)):,}; "
+        f"{len(pages):,} pages): real {real:.0f}s (CPU {cpu:.0f}s of this process, "
+        f"{cpu / max(seen, 1) * 1000:.2f} ms per order); "
         f"against the store at the Standard plan's rate (100 points/s, injected clock): "
         f"{real + simulated[0]:.0f}s, {throttled} throttled waits totalling {simulated[0]:.0f}s"
     )
@@ -336,17 +373,19 @@ def main() -> None:
             "SHIPFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
         ),
     )
+    parser.add_argument("--schema", default=SCHEMA, help="dropped and made again first")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=100, help="receipts a sweep claims")
     parser.add_argument("--reconcile-orders", type=int, default=100_000)
     parser.add_argument(
         "--skip", choices=["webhooks", "processing", "reconcile"], action="append", default=[]
     )
     args = parser.parse_args()
-    url = tracking.prepare_schema(args.database_url, SCHEMA)
+    url = tracking.prepare_schema(args.database_url, args.schema)
     config, runtime, account_id = prepare(url)
     if "webhooks" not in args.skip:
         bench_webhooks(config, account_id, args)

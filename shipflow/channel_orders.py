@@ -15,13 +15,13 @@ When the order's parcel moves, the outbox hands each milestone to `write_back`."
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,7 @@ from channels.base import (
     FulfilmentEvent,
     InboundOrder,
     Refund,
+    ShopNotice,
     Topic,
 )
 from shipflow import pickup_points
@@ -45,6 +46,7 @@ from shipflow.domain.events import MILESTONES, ShipmentDelayed, ShipmentShipped
 from shipflow.label_purchases import PurchasePending
 from shipflow.orders import import_order, ship_to_of
 from shipflow.shipment_links import tracking_link
+from shipflow.store.db import per_transaction
 from shipflow.store.models import Brand, ChannelDelivery, Order, OrderLine, OutboxMessage, Shipment
 from shipflow.store.ops_models import OpsAction
 from shipflow.store.outbox import RetryAfter
@@ -59,16 +61,100 @@ log = logging.getLogger(__name__)
 STATUS_OF_TOPIC = {event.topic: status for status, event in MILESTONES.items()}
 ALERT_KIND = "shop_order"  # ops alerts about shop orders (attention, changes after a label)
 VOIDED = Status.CANCELLED.value  # a shipment whose label was voided
+HeldOrders = dict[tuple[str, str], Order | None]  # (account id, shop's order id) -> ours
 
 
 def import_receipt(
     session: Session, runtime: Runtime, receipt: WebhookReceipt, now: datetime, shops: dict
 ) -> str | None:
     """A stored shop webhook -> its effect (not committed); returns the note ops see on it."""
+    return _import_notice(session, runtime, *_notice(session, runtime, receipt, shops), now)
+
+
+def import_receipts(
+    session: Session,
+    runtime: Runtime,
+    receipts: Sequence[WebhookReceipt],
+    now: datetime,
+    shops: dict,
+) -> dict[int, str | Exception | None]:
+    """A batch of stored shop webhooks in `session`'s one transaction (not committed), each
+    on its own (`alone`): one that fails is rolled back alone and answered with its
+    exception, the others with their notes, by receipt id. The orders the batch names are
+    read in one query, and what a transaction cannot change (the brand, its rules and model)
+    once, so the batch costs a few statements per order."""
+    outcomes: dict[int, str | Exception | None] = {}
+    notices: dict[int, tuple[Shop, ShopNotice]] = {}
+    for receipt in receipts:
+        try:
+            notices[receipt.id] = _notice(session, runtime, receipt, shops)
+        except Exception as exc:  # this receipt alone: the caller records it
+            outcomes[receipt.id] = exc
+    held = held_orders(
+        session,
+        (
+            (shop.id, notice.order.source_order_id)
+            for shop, notice in notices.values()
+            if notice.order is not None
+        ),
+    )
+    for receipt_id, (shop, notice) in notices.items():
+        before = dict(held)
+        try:
+            with alone(session):
+                outcomes[receipt_id] = _import_notice(session, runtime, shop, notice, now, held)
+        except Exception as exc:  # rolled back to the savepoint: the rest go on
+            held.clear()
+            held.update(before)
+            outcomes[receipt_id] = exc
+    return outcomes
+
+
+@contextmanager
+def alone(session: Session) -> Iterator[None]:
+    """One item of a batch, undone alone if it raises: a savepoint. SQLite commits it instead
+    (a label purchase there commits the caller's transaction first: `label_purchases`)."""
+    if session.get_bind().dialect.name != "sqlite":
+        with session.begin_nested():
+            yield
+        return
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _notice(
+    session: Session, runtime: Runtime, receipt: WebhookReceipt, shops: dict
+) -> tuple[Shop, ShopNotice]:
     shop: Shop | None = shops.get(receipt.account)
     if shop is None:
         shop = shops[receipt.account] = load_shop(session, runtime, receipt.account)
-    notice = shop.source.parse_webhook(receipt.request())
+    return shop, shop.source.parse_webhook(receipt.request())
+
+
+def held_orders(session: Session, keys: Iterable[tuple[str, str]]) -> HeldOrders:
+    """The orders we hold of these (account id, shop's order id), in one query; None for
+    the ones we do not hold yet."""
+    held: HeldOrders = dict.fromkeys(keys)
+    if held:
+        found = session.scalars(
+            select(Order).where(tuple_(Order.source_account, Order.source_order_id).in_(held))
+        )
+        held.update({(o.source_account or "", o.source_order_id or ""): o for o in found})
+    return held
+
+
+def _import_notice(
+    session: Session,
+    runtime: Runtime,
+    shop: Shop,
+    notice: ShopNotice,
+    now: datetime,
+    held: HeldOrders | None = None,
+) -> str | None:
     if notice.delivery_id and not _first_delivery(session, shop.id, notice.delivery_id, now):
         return f"delivery {notice.delivery_id} was already acted on"
     if notice.topic is Topic.UNINSTALLED:
@@ -78,7 +164,7 @@ def import_receipt(
         return "the account is disabled: ignored"
     if notice.order is None:
         return None
-    return apply_order(session, runtime, shop, notice.topic, notice.order, now)
+    return apply_order(session, runtime, shop, notice.topic, notice.order, now, held)
 
 
 def _first_delivery(session: Session, account_id: str, delivery_id: str, now: datetime) -> bool:
@@ -107,15 +193,20 @@ def apply_order(
     topic: Topic,
     inbound: InboundOrder,
     now: datetime,
+    held: HeldOrders | None = None,
 ) -> str | None:
-    """Bring our order to the state the shop sent (not committed); a note for ops, if any."""
-    order = find_order(session, shop.id, inbound.source_order_id)
+    """Bring our order to the state the shop sent (not committed); a note for ops, if any.
+    `held`: the orders a batch looked up (None for one not held), kept up to date here."""
+    key = (shop.id, inbound.source_order_id)
+    order = held[key] if held is not None and key in held else find_order(session, *key)
     if order is not None and _older(inbound.updated_at, order.source_updated_at):
         return f"order {order.order_number}: an older state than the one held, ignored"
     problems = [*inbound.problems, *_unmapped(shop, inbound)]
     notes: list[str] = []
     if order is None:
         order = import_order(session, shop.brand_id, shop.id, _namespaced(shop, inbound))
+        if held is not None:
+            held[key] = order
     elif _changed(order, inbound):
         if _labelled(order):
             _alert(
@@ -270,7 +361,10 @@ def cancel_order(session: Session, runtime: Runtime, order: Order, now: datetime
 
 
 def shop_brand_code(session: Session, order: Order) -> str:
-    return session.get_one(Brand, order.brand_id).code
+    """Read once per transaction (a batch's orders share their brand)."""
+    return per_transaction(
+        session, ("brand.code", order.brand_id), lambda: session.get_one(Brand, order.brand_id).code
+    )
 
 
 def _alert(session: Session, order: Order, now: datetime, what: str, key: str) -> None:

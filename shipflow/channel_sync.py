@@ -3,7 +3,7 @@ stored cursor, page by page, so an order whose webhook never came is still impor
 
 Every listed order goes through `channel_orders.apply_order`, the webhooks' own path: a
 webhook arriving later for a state we already hold changes nothing. The cursor is stored
-after each page's orders, so a crash resumes at the page it was on. A
+with each page's orders, so a crash resumes at the page it was on. A
 throttled shop (`ChannelRateLimited`) is left until the platform's `retry_after` has passed;
 a shop that refuses our credentials, or a listing that fails, is asked again later, ops
 alerted; the cursor stays where it was."""
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from channels.base import Capability, ChannelAuthError, ChannelError, ChannelRateLimited, Topic
 from shipflow.brands import account_and_brand_code
 from shipflow.channel_accounts import shop_of
-from shipflow.channel_orders import ALERT_KIND, apply_order
+from shipflow.channel_orders import ALERT_KIND, alone, apply_order, held_orders
 from shipflow.delays.alerts import raise_alert
 from shipflow.orders import DuplicateOrderNumber
 from shipflow.store.db import unit_of_work
@@ -62,9 +62,9 @@ def reconcile_account(runtime: Runtime, account_id: str, pages: int) -> int:
 
 
 def _next_page(runtime: Runtime, account_id: str) -> int | None:
-    """Import one page, each order in its own transaction (a crash re-lists the page, and
-    importing an order again is a no-op), then store the cursor after it. None when there
-    is nothing more now."""
+    """Import one page and store the cursor after it, in one transaction (a crash re-lists
+    the page); each order in a savepoint, so one the shop sent wrong is left alone, ops
+    told. The page's orders read in one query. None when the cursor did not move."""
     with unit_of_work(runtime.sessions) as session:
         found = account_and_brand_code(session, ChannelAccount, account_id)
         if found is None or not found[0].enabled:
@@ -93,13 +93,16 @@ def _next_page(runtime: Runtime, account_id: str) -> int | None:
             row.sync_after = now + timedelta(seconds=runtime.settings.tracking.backoff_max_seconds)
             _alert(session, row.brand_id, account_id, now, f"Shop {row.shop} listing failed: {exc}")
             return None
-    for order in page.orders:
-        try:
-            with unit_of_work(runtime.sessions) as session:
-                apply_order(session, runtime, shop, Topic.ORDER_UPDATED, order, now)
-        except LISTED_ORDER_ERRORS as exc:  # kept in the shop; ops told, the rest go on
-            log.warning("shop %s order %s not imported: %s", account_id, order.source_order_id, exc)
-            with unit_of_work(runtime.sessions) as session:
+    with unit_of_work(runtime.sessions) as session:
+        held = held_orders(session, ((shop.id, o.source_order_id) for o in page.orders))
+        for order in page.orders:
+            try:
+                with alone(session):
+                    apply_order(session, runtime, shop, Topic.ORDER_UPDATED, order, now, held)
+            except LISTED_ORDER_ERRORS as exc:  # kept in the shop; ops told, the rest go on
+                log.warning(
+                    "shop %s order %s not imported: %s", account_id, order.source_order_id, exc
+                )
                 _alert(
                     session,
                     shop.brand_id,
@@ -107,10 +110,9 @@ def _next_page(runtime: Runtime, account_id: str) -> int | None:
                     now,
                     f"Shop order {order.order_number} could not be imported: {exc}",
                 )
-    with unit_of_work(runtime.sessions) as session:
         stored = session.get_one(ChannelAccount, account_id)
         stored.sync_cursor, stored.sync_after = page.cursor, None
-    return len(page.orders) if page.orders and page.cursor != cursor else None
+    return len(page.orders) if page.cursor != cursor else None
 
 
 def _alert(session: Session, brand_id: str, account_id: str, now: datetime, title: str) -> None:

@@ -27,6 +27,7 @@ from shipflow.edd.service import BrandSetup
 from shipflow.edd.transit import TransitModel
 from shipflow.orders import ship_to_address
 from shipflow.store.allocation_models import AllocationRules
+from shipflow.store.db import per_transaction
 from shipflow.store.models import Order, ParcelRow, Shipment
 from shipflow.store.postpurchase_models import LabelRow
 
@@ -167,6 +168,13 @@ class Fulfilment:
         )
 
     def context(self, session: Session, brand_id: str) -> AllocationContext:
+        """Built once per transaction: a batch of orders reads the rules and the model once,
+        and shares the context's memo of promises and lane prices."""
+        return per_transaction(
+            session, ("allocation.context", brand_id), lambda: self._context(session, brand_id)
+        )
+
+    def _context(self, session: Session, brand_id: str) -> AllocationContext:
         rules = ParsedRules.parse(brand_rules(session, brand_id, self.brand))
         model = self.runtime.edd.latest_model(session, brand_id)
         return allocation_context(self.brand, self.setup, self.quotes, self.runtime, model, rules)
@@ -238,7 +246,7 @@ class Fulfilment:
         )
         shipment = Shipment(
             brand_id=order.brand_id,
-            order_id=order.id,
+            order=order,  # in `order.shipments` at once: a batch's next change to it sees it
             carrier=label.carrier,
             carrier_account=service.account,
             service=label.service,

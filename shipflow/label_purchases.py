@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,8 +52,11 @@ def buy(session: Session, purchase: Purchase, now: datetime, call: Callable[[], 
     except Exception as exc:
         _settle_failure(session, purchase_id, exc, now)
         raise
-    row = session.get_one(LabelPurchase, purchase_id)
-    row.status, row.tracking_number, row.updated_at = BOUGHT, label.tracking_number, now
+    session.execute(
+        update(LabelPurchase)
+        .where(LabelPurchase.id == purchase_id)
+        .values(status=BOUGHT, tracking_number=label.tracking_number, updated_at=now)
+    )
     return label
 
 
@@ -83,25 +86,25 @@ def _pending(session: Session, key: str) -> LabelPurchase | None:
 
 
 def _record(session: Session, purchase: Purchase, now: datetime) -> str:
+    """The pending record, or PurchasePending when one is there already (the unique index on
+    pending purchases' keys refuses a second)."""
+    row = LabelPurchase(
+        brand_id=purchase.brand_id,
+        idempotency_key=purchase.key,
+        order_id=purchase.order_id,
+        return_id=purchase.return_id,
+        carrier_account=purchase.carrier_account,
+        status=PENDING,
+        created_at=now,
+        updated_at=now,
+    )
     try:
         with _writing(session) as writer:
-            pending = _pending(writer, purchase.key)
-            if pending is None:
-                row = LabelPurchase(
-                    brand_id=purchase.brand_id,
-                    idempotency_key=purchase.key,
-                    order_id=purchase.order_id,
-                    return_id=purchase.return_id,
-                    carrier_account=purchase.carrier_account,
-                    status=PENDING,
-                    created_at=now,
-                    updated_at=now,
-                )
-                writer.add(row)
-                writer.flush()
-                return row.id
-    except IntegrityError:  # another purchase for the same order or return got in first
-        pending = None
+            writer.add(row)
+        return row.id
+    except IntegrityError:
+        with _writing(session) as reader:
+            pending = _pending(reader, purchase.key)
     what = "return" if purchase.return_id else "order"
     since = f" ({pending.id}, since {pending.created_at.isoformat()})" if pending else ""
     raise PurchasePending(

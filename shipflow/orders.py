@@ -51,11 +51,6 @@ def create_order(
     shop names its ChannelAccount and the shop's own id (see `import_order`).
     `cash_on_delivery`: minor units to collect on delivery; `pickup_point`: the store the
     customer chose (only carriers that deliver to pickup points will be allocated)."""
-    taken = session.scalar(
-        select(Order.id).where(Order.brand_id == brand_id, Order.order_number == order_number)
-    )
-    if taken:
-        raise DuplicateOrderNumber(order_number)
     order = Order(
         brand_id=brand_id,
         order_number=order_number,
@@ -85,7 +80,7 @@ def create_order(
     if placed_at:
         order.placed_at = placed_at
     try:
-        with session.begin_nested():  # a concurrent request may take the number after our check
+        with session.begin_nested():  # the number taken (unique per brand): IntegrityError
             session.add(order)
     except IntegrityError:
         raise DuplicateOrderNumber(order_number) from None
@@ -105,17 +100,8 @@ def ship_to_of(inbound: InboundOrder) -> dict[str, Any]:
 def import_order(
     session: Session, brand_id: str, source_account: str, inbound: InboundOrder
 ) -> Order:
-    """A shop's order, created once: the same shop order again (a replayed or updated
-    webhook) returns the order the first one made. Not committed."""
-    existing = session.scalar(
-        select(Order).where(
-            Order.brand_id == brand_id,
-            Order.source_account == source_account,
-            Order.source_order_id == inbound.source_order_id,
-        )
-    )
-    if existing is not None:
-        return existing
+    """A shop's order we do not hold yet (the caller looked: `channel_orders.apply_order`).
+    Not committed."""
     return create_order(
         session,
         brand_id,

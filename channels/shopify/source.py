@@ -12,7 +12,8 @@ import dataclasses
 import hashlib
 import hmac
 import json
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -41,6 +42,8 @@ TOPIC_HEADER = "X-Shopify-Topic"
 DELIVERY_HEADER = "X-Shopify-Webhook-Id"
 FULFILLABLE = frozenset({"OPEN", "IN_PROGRESS"})  # FulfillmentOrderStatus we may fulfil
 EPOCH = "1970-01-01T00:00:00Z"
+LISTING_DEPTH = 20_000  # orders one listing pages through (Shopify's limit: 25,000 objects)
+MAX_SKIPPED = 40  # order ids a cursor carries (ChannelAccount.sync_cursor: 1,024 characters)
 
 
 def webhook_signature(secret: str, body: bytes) -> str:
@@ -122,12 +125,19 @@ class ShopifyOrderSource(OrderSource):
     # -- orders listed ------------------------------------------------------------------
 
     def orders_since(self, cursor: str | None, limit: int = 50) -> OrderPage:
-        """Orders updated at or after the cursor's time, oldest change first. The cursor is
-        `<updated_at>|<endCursor>`: within one listing Shopify's page cursor continues it;
-        after its last page the next listing starts again at the newest `updatedAt` seen
-        (that order comes once more; importing it again changes nothing)."""
-        since, _, after = (cursor or "").partition("|")
-        since = since or EPOCH
+        """Orders changed since the cursor, oldest change first, each listed once.
+
+        The cursor is `<since>|<endCursor>|<ids>|<listed>|<last>`: a listing searches
+        `updated_at:>='<since>'` (sortKey UPDATED_AT) and follows Shopify's `endCursor` page
+        by page; `<ids>` are the orders changed at `<since>` itself that an earlier listing
+        already gave (the search's granularity is the second, so they come again and are
+        dropped); `<listed>` counts the listing's orders, `<last>` is its last one's change. At its last page, or `LISTING_DEPTH` orders deep (Shopify documents a
+        25,000-object pagination limit), the next listing starts at the newest change seen,
+        with the ids changed in that second. When that second's orders began on an
+        earlier page, or more share it than a cursor holds, the listing goes on from its
+        `endCursor` instead: Shopify's cursor continues the same order, so an order changed
+        later sorts after it and nothing is listed twice."""
+        since, after, skipped, listed, last = _read_cursor(cursor)
         data = self.client.graphql(
             queries.ORDERS,
             {
@@ -137,17 +147,30 @@ class ShopifyOrderSource(OrderSource):
             },
         )
         page = data["orders"]
-        nodes = page["nodes"]
+        fresh = [
+            node
+            for node in page["nodes"]
+            if not (_same_time(node.get("updatedAt"), since) and _number(node) in skipped)
+        ]
         orders = []
-        for node in nodes:
+        for node in fresh:
             try:
                 orders.append(mapping.order_from_graphql(node))
             except ValueError as exc:
                 raise ChannelResponseError(f"unreadable order: {exc}", channel=self.name) from exc
-        if page["pageInfo"]["hasNextPage"]:
-            return OrderPage(orders, f"{since}|{page['pageInfo']['endCursor']}")
-        newest = max((node["updatedAt"] for node in nodes if node.get("updatedAt")), default=since)
-        return OrderPage(orders, f"{newest}|")
+        end_cursor = page["pageInfo"].get("endCursor") or after
+        listed += len(page["nodes"])
+        nodes = page["nodes"]
+        going_on = _write_cursor(
+            since, end_cursor, skipped, listed, nodes[-1]["updatedAt"] if nodes else last
+        )
+        if page["pageInfo"]["hasNextPage"] and listed < LISTING_DEPTH:
+            return OrderPage(orders, going_on)
+        newest, ids = _tail(nodes, since, skipped)
+        # Restart only if this page holds every order of the newest second the listing saw.
+        if nodes and not _same_time(last, newest) and len(ids) <= MAX_SKIPPED:
+            return OrderPage(orders, _write_cursor(newest, "", ids, 0, ""))
+        return OrderPage(orders, going_on)
 
     # -- written back -------------------------------------------------------------------
 
@@ -263,6 +286,37 @@ class ShopifyOrderSource(OrderSource):
             ):
                 return fulfillment["id"]
         return ""
+
+
+def _read_cursor(cursor: str | None) -> tuple[str, str, frozenset[str], int, str]:
+    """`since|endCursor|ids|listed|last`; the earlier `since|endCursor` form reads too."""
+    since, after, ids, listed, last = ((cursor or "").split("|") + [""] * 5)[:5]
+    skipped = frozenset(i for i in ids.split(",") if i)
+    return since or EPOCH, after, skipped, int(listed or 0), last
+
+
+def _write_cursor(since: str, after: str, ids: Iterable[str], listed: int, last: str) -> str:
+    return f"{since}|{after}|{','.join(sorted(ids))}|{listed}|{last}"
+
+
+def _tail(nodes: list[dict[str, Any]], since: str, skipped: frozenset[str]) -> tuple[str, set[str]]:
+    """The newest change on a listing's last page and the orders changed in that second
+    (with those of an earlier listing when it is still the cursor's second)."""
+    newest = max((n["updatedAt"] for n in nodes if n.get("updatedAt")), default=since, key=_at_key)
+    ids = {_number(n) for n in nodes if _same_time(n.get("updatedAt"), newest)}
+    return newest, ids | skipped if _same_time(newest, since) else ids
+
+
+def _number(node: dict[str, Any]) -> str:
+    return str(node.get("id", "")).rsplit("/", 1)[-1]
+
+
+def _at_key(value: str) -> datetime:
+    return _at(value) or datetime.min.replace(tzinfo=UTC)
+
+
+def _same_time(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and _at(a) == _at(b)
 
 
 def _at(value: str | None) -> datetime | None:

@@ -6,8 +6,10 @@ hands out an offline token) and the GraphQL Admin API (`/admin/api/<version>/gra
 the root fields shipflow uses: `orders`, `order`, `fulfillment`, `webhookSubscriptions`,
 `webhookSubscriptionCreate`, `fulfillmentCreate`, `fulfillmentEventCreate`, `refundCreate`.
 Answers carry every field shipflow might select (connections as both `nodes` and `edges`), and
-the calculated query cost is enforced with Shopify's leaky bucket, so a client that ignores
-`extensions.cost.throttleStatus` is answered `THROTTLED` as the real API would.
+the calculated query cost is enforced with Shopify's leaky bucket: the requested cost must be
+available, the actual cost (the same count over what was returned) is what stays taken, so a
+client that ignores `extensions.cost.throttleStatus` is answered `THROTTLED` as the real API
+would.
 
 Shapes follow shopify.dev: "Order" (REST resource, the body of orders/* webhooks), the GraphQL
 Admin API reference of the root fields above, "Verify webhooks" (X-Shopify-Hmac-Sha256 is the
@@ -29,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -232,7 +234,8 @@ class SimulatedShopify:
                     "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
                     "extensions": {"cost": self._cost(requested, None)},
                 }
-            data, actual = handler(_arguments(query, variables), variables)
+            data = handler(_arguments(query, variables), variables)
+            actual = _actual_cost(query, variables, {root: data})
             self.bucket.refund(max(0, requested - actual))
             return {"data": {root: data}, "extensions": {"cost": self._cost(requested, actual)}}
 
@@ -243,7 +246,7 @@ class SimulatedShopify:
             "throttleStatus": self.bucket.status(),
         }
 
-    def _q_orders(self, args: dict[str, Any], variables: dict[str, Any]) -> tuple[dict, int]:
+    def _q_orders(self, args: dict[str, Any], variables: dict[str, Any]) -> dict:
         """Oldest change first (sortKey UPDATED_AT), pages found by bisection so a store of
         100,000 orders answers as fast as one of ten."""
         first = int(args.get("first") or 50)
@@ -266,21 +269,20 @@ class SimulatedShopify:
                 "endCursor": _cursor(page[-1]) if page else None,
             },
         }
-        lines = sum(len(o.get("line_items", [])) for o in page)
-        return connection, 2 + len(page) + lines
+        return connection
 
-    def _q_order(self, args: dict[str, Any], variables: dict[str, Any]) -> tuple[dict | None, int]:
+    def _q_order(self, args: dict[str, Any], variables: dict[str, Any]) -> dict | None:
         order = self.orders.get(_number(str(args.get("id", ""))))
-        return (self._order_node(order) if order else None), 1 + 2
+        return self._order_node(order) if order else None
 
-    def _q_fulfillment(self, args: dict, variables: dict) -> tuple[dict | None, int]:
+    def _q_fulfillment(self, args: dict, variables: dict) -> dict | None:
         found = self.fulfillments.get(str(args.get("id", "")))
         if found is None:
-            return None, 1
+            return None
         events = [e for e in self.events if e["fulfillment_id"] == found["id"]]
-        return {**found, "events": _connection(events)}, 1 + 2 + len(events)
+        return {**found, "events": _connection(events)}
 
-    def _q_webhookSubscriptions(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_webhookSubscriptions(self, args: dict, variables: dict) -> dict:  # noqa: N802
         nodes = [
             {
                 "id": key,
@@ -291,34 +293,34 @@ class SimulatedShopify:
             for key, sub in self.subscriptions.items()
             for topic in [k for k, v in WEBHOOK_TOPICS.items() if v == sub["topic"]]
         ]
-        return {"nodes": nodes, "edges": [{"node": n} for n in nodes]}, 2 + len(nodes)
+        return {"nodes": nodes, "edges": [{"node": n} for n in nodes]}
 
-    def _q_webhookSubscriptionCreate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_webhookSubscriptionCreate(self, args: dict, variables: dict) -> dict:  # noqa: N802
         topic = str(args.get("topic", ""))
         spec = args.get("webhookSubscription") or {}
         url = spec.get("callbackUrl") or spec.get("uri") or ""
         if topic not in WEBHOOK_TOPICS or not url:
             error = {"field": ["topic"], "message": f"Topic {topic!r} is not valid"}
-            return {"webhookSubscription": None, "userErrors": [error]}, 10
+            return {"webhookSubscription": None, "userErrors": [error]}
         for sub in self.subscriptions.values():
             if sub == {"topic": WEBHOOK_TOPICS[topic], "url": url}:
                 error = {
                     "field": ["callbackUrl"],
                     "message": "Address for this topic has already been taken",
                 }
-                return {"webhookSubscription": None, "userErrors": [error]}, 10
+                return {"webhookSubscription": None, "userErrors": [error]}
         key = gid("WebhookSubscription", next(self._ids))
         self.subscriptions[key] = {"topic": WEBHOOK_TOPICS[topic], "url": url}
         created = {"id": key, "topic": topic, "endpoint": {"callbackUrl": url}, "uri": url}
-        return {"webhookSubscription": created, "userErrors": []}, 10
+        return {"webhookSubscription": created, "userErrors": []}
 
-    def _q_fulfillmentCreate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_fulfillmentCreate(self, args: dict, variables: dict) -> dict:  # noqa: N802
         spec = args.get("fulfillment") or {}
         groups = spec.get("lineItemsByFulfillmentOrder") or []
         orders = {_number(str(g.get("fulfillmentOrderId", ""))) for g in groups}
         if len(orders) != 1 or next(iter(orders)) not in self.orders:
             error = {"field": ["fulfillment"], "message": "Fulfillment order does not exist."}
-            return {"fulfillment": None, "userErrors": [error]}, 10
+            return {"fulfillment": None, "userErrors": [error]}
         number = orders.pop()
         order = self.orders[number]
         if order.get("cancelled_at"):
@@ -326,7 +328,7 @@ class SimulatedShopify:
                 "field": ["fulfillment"],
                 "message": "Fulfillment order is not in an open state.",
             }
-            return {"fulfillment": None, "userErrors": [error]}, 10
+            return {"fulfillment": None, "userErrors": [error]}
         info = spec.get("trackingInfo") or {}
         key = gid("Fulfillment", next(self._ids))
         fulfillment = {
@@ -346,14 +348,14 @@ class SimulatedShopify:
         }
         self.fulfillments[key] = fulfillment
         order["fulfillment_status"] = "fulfilled"
-        return {"fulfillment": fulfillment, "userErrors": []}, 10
+        return {"fulfillment": fulfillment, "userErrors": []}
 
-    def _q_fulfillmentTrackingInfoUpdate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_fulfillmentTrackingInfoUpdate(self, args: dict, variables: dict) -> dict:  # noqa: N802
         """Another parcel's number on a fulfillment (the input replaces the whole list)."""
         fulfillment = self.fulfillments.get(str(args.get("fulfillmentId", "")))
         if fulfillment is None:
             error = {"field": ["fulfillmentId"], "message": "Fulfillment not found."}
-            return {"fulfillment": None, "userErrors": [error]}, 10
+            return {"fulfillment": None, "userErrors": [error]}
         spec = args.get("trackingInfoInput") or {}
         numbers = spec.get("numbers") or [spec.get("number")]
         urls = spec.get("urls") or [spec.get("url")] * len(numbers)
@@ -361,19 +363,19 @@ class SimulatedShopify:
             {"company": spec.get("company"), "number": n, "url": u}
             for n, u in zip(numbers, urls, strict=False)
         ]
-        return {"fulfillment": {"id": fulfillment["id"]}, "userErrors": []}, 10
+        return {"fulfillment": {"id": fulfillment["id"]}, "userErrors": []}
 
-    def _q_fulfillmentEventCreate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_fulfillmentEventCreate(self, args: dict, variables: dict) -> dict:  # noqa: N802
         spec = args.get("fulfillmentEvent") or {}
         if spec.get("fulfillmentId") not in self.fulfillments:
             error = {
                 "field": ["fulfillmentEvent", "fulfillmentId"],
                 "message": "Fulfillment not found.",
             }
-            return {"fulfillmentEvent": None, "userErrors": [error]}, 10
+            return {"fulfillmentEvent": None, "userErrors": [error]}
         if spec.get("status") not in EVENT_STATUSES:
             error = {"field": ["fulfillmentEvent", "status"], "message": "Status is invalid"}
-            return {"fulfillmentEvent": None, "userErrors": [error]}, 10
+            return {"fulfillmentEvent": None, "userErrors": [error]}
         event = {
             "id": gid("FulfillmentEvent", next(self._ids)),
             "fulfillment_id": spec["fulfillmentId"],
@@ -385,17 +387,17 @@ class SimulatedShopify:
             "message": spec.get("message"),
         }
         self.events.append(event)
-        return {"fulfillmentEvent": event, "userErrors": []}, 10
+        return {"fulfillmentEvent": event, "userErrors": []}
 
-    def _q_refundCreate(self, args: dict, variables: dict) -> tuple[dict, int]:  # noqa: N802
+    def _q_refundCreate(self, args: dict, variables: dict) -> dict:  # noqa: N802
         spec = args.get("input") or {}
         number = _number(str(spec.get("orderId", "")))
         if number not in self.orders:
             error = {"field": ["orderId"], "message": "Order does not exist"}
-            return {"refund": None, "userErrors": [error]}, 10
+            return {"refund": None, "userErrors": [error]}
         refund = {"id": gid("Refund", next(self._ids)), "order_id": number, **spec}
         self.refunds.append(refund)
-        return {"refund": {"id": refund["id"]}, "userErrors": []}, 10
+        return {"refund": {"id": refund["id"]}, "userErrors": []}
 
     def _order_node(self, order: dict[str, Any]) -> dict[str, Any]:
         """The GraphQL Order object of a REST-shaped order."""
@@ -602,22 +604,64 @@ def _arguments(query: str, variables: dict[str, Any]) -> dict[str, Any]:
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\$?\w+|[{}():]|[^\s,]')
 
 
+@dataclass(frozen=True)
+class _Field:
+    """A selected field: its response key, `first` when it is a connection, its selection."""
+
+    key: str
+    first: int | None
+    children: tuple[_Field, ...] | None
+
+
 def _requested_cost(query: str, variables: dict[str, Any]) -> int:
     """Shopify's worst case: an object costs 1, a connection 2 plus `first` times its node's
     selection; scalars are free; a mutation costs 10."""
     if query.lstrip().startswith("mutation"):
         return 10
+    return max(sum(_worst(f) for f in _selected(query, variables)), 1)
+
+
+def _actual_cost(query: str, variables: dict[str, Any], data: dict[str, Any]) -> int:
+    """The same count over what was returned: each object present costs 1, a connection 2
+    plus what its returned nodes cost (shopify.dev "Actual query cost")."""
+    if query.lstrip().startswith("mutation"):
+        return 10
+    return max(sum(_returned(f, data.get(f.key)) for f in _selected(query, variables)), 1)
+
+
+def _worst(field: _Field) -> int:
+    if field.children is None:
+        return 0
+    child = sum(_worst(c) for c in field.children)
+    if field.first is not None:
+        return 2 + field.first * child
+    return child if field.key in FREE_WRAPPERS else 1 + child
+
+
+def _returned(field: _Field, value: Any) -> int:
+    if field.children is None or value is None:
+        return 0
+    if isinstance(value, list):  # a connection's nodes or edges, or a list of objects
+        return sum(_returned(replace(field, first=None), item) for item in value)
+    child = sum(_returned(c, value.get(c.key)) for c in field.children)
+    if field.first is not None:
+        return 2 + child
+    return child if field.key in FREE_WRAPPERS else 1 + child
+
+
+def _selected(query: str, variables: dict[str, Any]) -> tuple[_Field, ...]:
     tokens = _TOKEN.findall(query)
     start = tokens.index("{") if "{" in tokens else len(tokens)
-    cost, _ = _selection(tokens, start, variables)
-    return max(cost, 1)
+    return _selection(tokens, start, variables)[0] if start < len(tokens) else ()
 
 
-def _selection(tokens: list[str], i: int, variables: dict[str, Any]) -> tuple[int, int]:
-    """Cost of the selection set opening at tokens[i] == "{", and the index after its "}"."""
-    total, i = 0, i + 1
+def _selection(
+    tokens: list[str], i: int, variables: dict[str, Any]
+) -> tuple[tuple[_Field, ...], int]:
+    """The fields of the selection set opening at tokens[i] == "{", and the index after it."""
+    fields, i = [], i + 1
     while i < len(tokens) and tokens[i] != "}":
-        name = tokens[i]
+        key = name = tokens[i]
         i += 1  # the field's name (or an alias, or "...")
         if i < len(tokens) and tokens[i] == ":":  # alias: the field's name follows
             name = tokens[i + 1]
@@ -635,13 +679,11 @@ def _selection(tokens: list[str], i: int, variables: dict[str, Any]) -> tuple[in
                 i += 1
                 if depth == 0:
                     break
+        children = None
         if i < len(tokens) and tokens[i] == "{":
-            child, i = _selection(tokens, i, variables)
-            if size is not None:
-                total += 2 + size * child
-            else:  # an edge's node and the page info are part of their connection's price
-                total += child if name in FREE_WRAPPERS else 1 + child
-    return total, i + 1
+            children, i = _selection(tokens, i, variables)
+        fields.append(_Field(key if key != name else name, size, children))
+    return tuple(fields), i + 1
 
 
 def _updated_since(search: str) -> str | None:

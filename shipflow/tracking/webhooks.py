@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from carriers.base import CarrierError, WebhookRequest
 from channels.base import ChannelResponseError
 from shipflow.channel_accounts import Shop, UnknownChannelAccount
-from shipflow.channel_orders import import_receipt
+from shipflow.channel_orders import import_receipt, import_receipts
 from shipflow.domain import TrackingUpdate, UnreadableItem
 from shipflow.orders import DuplicateOrderNumber
 from shipflow.store.lease import claim
@@ -220,6 +220,36 @@ def _process_tracking_batch(runtime: Runtime, receipt_ids: list[int], accounts: 
             _record_failure(runtime, session, receipt_id, error)
 
 
+def _process_shop_batch(runtime: Runtime, receipt_ids: list[int], accounts: dict) -> None:
+    """Shop receipts in one transaction (`channel_orders.import_receipts`, a savepoint each:
+    a bad one is recorded alone). If the batch cannot commit, each is processed alone."""
+    with runtime.sessions() as session:
+        now = runtime.clock.now()
+        receipts = session.scalars(
+            select(WebhookReceipt)
+            .where(WebhookReceipt.id.in_(receipt_ids))
+            .order_by(WebhookReceipt.id)
+        ).all()
+        outcomes = import_receipts(session, runtime, receipts, now, accounts)
+        bad = [(i, o) for i, o in outcomes.items() if isinstance(o, Exception)]
+        done_ids = [i for i, notes in outcomes.items() if not isinstance(notes, Exception)]
+        done = [
+            {"id": i, "status": PROCESSED, "processed_at": now, "error": outcomes[i]}
+            for i in done_ids
+        ]
+        try:
+            if done:
+                session.execute(update(WebhookReceipt), done)
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.warning("shop batch of %d failed; processing each alone", len(done), exc_info=True)
+            for receipt_id in done_ids:
+                _process_claimed(runtime, receipt_id, accounts)
+        for receipt_id, error in bad:
+            _record_failure(runtime, session, receipt_id, error)
+
+
 def _claim_and_process(runtime: Runtime, *where, limit: int) -> int:
     lease = runtime.settings.tracking.lease_seconds
     with runtime.sessions() as session:
@@ -228,9 +258,9 @@ def _claim_and_process(runtime: Runtime, *where, limit: int) -> int:
     carrier_receipts = [i for i, kind in claimed.items() if kind == Account.source_kind]
     if carrier_receipts:
         _process_tracking_batch(runtime, carrier_receipts, accounts)
-    for receipt_id, kind in claimed.items():
-        if kind != Account.source_kind:
-            _process_claimed(runtime, receipt_id, accounts)
+    shop_receipts = [i for i, kind in claimed.items() if kind == Shop.source_kind]
+    if shop_receipts:
+        _process_shop_batch(runtime, shop_receipts, accounts)
     return len(claimed)
 
 

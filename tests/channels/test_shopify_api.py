@@ -69,10 +69,13 @@ def test_orders_are_listed_to_the_last_page_and_the_cursor_continues():
     third = shop.orders_since(second.cursor, limit=2)
 
     assert [o.source_order_id for o in first.orders] == ["5301234567001", "5301234567002"]
-    assert first.cursor == "1970-01-01T00:00:00Z|eyJsYXN0X2lkIjo1MzAxMjM0NTY3MDAyfQ=="
+    assert first.cursor == (
+        "1970-01-01T00:00:00Z|eyJsYXN0X2lkIjo1MzAxMjM0NTY3MDAyfQ==||2|2025-11-03T09:20:11Z"
+    )
     assert [o.source_order_id for o in second.orders] == ["5301234567003"]
-    assert second.cursor == "2025-11-03T10:02:59Z|"  # last page: start again from the newest
-    assert (third.orders, third.cursor) == ([], "2025-11-03T10:02:59Z|")
+    # last page: start again from the newest change, with the order read in that second
+    assert second.cursor == "2025-11-03T10:02:59Z||5301234567003|0|"
+    assert (third.orders, third.cursor) == ([], "2025-11-03T10:02:59Z||5301234567003|0|")
     assert [sent(i)["variables"] for i in range(3)] == [
         {"first": 2, "after": None, "query": "updated_at:>='1970-01-01T00:00:00Z'"},
         {
@@ -88,6 +91,32 @@ def test_orders_are_listed_to_the_last_page_and_the_cursor_continues():
         "currentlyAvailable": 1990,
         "restoreRate": 100.0,
     }
+
+
+@responses.activate
+def test_orders_sharing_the_cursors_second_are_listed_once_and_a_later_one_is_not_missed():
+    """The search is by the second: the order read at 10:02:59 comes again and is dropped;
+    another changed in that same second after the listing is listed."""
+    again = fixture("orders_page_2")
+    read = again["data"]["orders"]["nodes"][0]
+    later = {**read, "id": "gid://shopify/Order/5301234567004", "name": "#1004"}
+    again["data"]["orders"]["nodes"] = [read, later]
+    responses.post(GRAPHQL, json=again)
+    cursor = "2025-11-03T10:02:59Z||5301234567003|0|"
+
+    page = source().orders_since(cursor, limit=2)
+
+    assert [o.source_order_id for o in page.orders] == ["5301234567004"]
+    assert page.cursor == "2025-11-03T10:02:59Z||5301234567003,5301234567004|0|"
+    assert sent(0)["variables"]["query"] == "updated_at:>='2025-11-03T10:02:59Z'"
+
+
+@responses.activate
+def test_a_cursor_of_the_earlier_form_goes_on_from_its_page():
+    responses.post(GRAPHQL, json=fixture("orders_page_2"))
+    page = source().orders_since("1970-01-01T00:00:00Z|eyJsYXN0X2lkIjo1MzAxMjM0NTY3MDAyfQ==")
+    assert [o.source_order_id for o in page.orders] == ["5301234567003"]
+    assert sent(0)["variables"]["after"] == "eyJsYXN0X2lkIjo1MzAxMjM0NTY3MDAyfQ=="
 
 
 @responses.activate

@@ -10,9 +10,13 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import responses
 from flask import Flask
 
+from channels.base import ChannelAccount
+from channels.shopify.source import ShopifyOrderSource
 from shipflow.demo.shopify_shop import LeakyBucket, SimulatedShopify, query_hmac
+from tests.channels.shopify_fixtures import GRAPHQL, SHOP
 
 SECRET = "app-secret"
 ORDERS = """query Orders($first: Int!, $after: String, $query: String) {
@@ -101,10 +105,10 @@ def test_cost_is_calculated_and_a_drained_bucket_is_throttled_until_it_refills(s
     answer = shop.graphql(ORDERS, {"first": 40})
     cost = answer["extensions"]["cost"]
     assert cost["requestedQueryCost"] == 522
-    assert cost["actualQueryCost"] == 4  # one order with one line
+    assert cost["actualQueryCost"] == 6  # the same count over one order with one line
     assert cost["throttleStatus"] == {
         "maximumAvailable": 1000,
-        "currentlyAvailable": 996.0,
+        "currentlyAvailable": 994.0,
         "restoreRate": 100,
     }
     shop.bucket.available = 100
@@ -202,3 +206,58 @@ def test_a_second_parcel_joins_the_fulfillments_tracking_numbers(shop):
     )["data"]["fulfillmentTrackingInfoUpdate"]
     assert updated["userErrors"] == []
     assert [t["number"] for t in shop.fulfillments[first]["trackingInfo"]] == ["SB1", "SB2"]
+
+
+def listed_through_the_source(store: SimulatedShopify, cursor: str | None) -> tuple[list, str]:
+    """Every page the real Shopify source lists from `cursor` until it stops moving."""
+    account = ChannelAccount("shopify", "chn_1", SHOP, {"access_token": store.access_token})
+    source, ids = ShopifyOrderSource(account), []
+    with responses.RequestsMock() as mock:
+        mock.add_callback(
+            responses.POST,
+            GRAPHQL,
+            callback=lambda request: (
+                200,
+                {},
+                json.dumps(store.graphql(**json.loads(request.body))),
+            ),
+        )
+        while True:
+            page = source.orders_since(cursor, limit=6)
+            ids += [o.source_order_id for o in page.orders]
+            if page.cursor == cursor:
+                return ids, cursor or ""
+            cursor = page.cursor
+
+
+def test_orders_sharing_seconds_are_listed_once_across_pages_and_listings():
+    """5 orders in one second, 50 in the next (more than a page and than a cursor's ids),
+    4 in a third; then another in that last second: each listed exactly once."""
+    store = SimulatedShopify(SHOP, "app", SECRET, bucket=LeakyBucket(maximum=1e6, available=1e6))
+    seconds = ["2026-11-01T10:00:00+00:00"] * 5 + ["2026-11-01T10:00:01+00:00"] * 50
+    seconds += ["2026-11-01T10:00:02+00:00"] * 4
+    for at in seconds:
+        store.place(rest_order(), paid=False)["updated_at"] = at
+    store._sorted = None
+
+    first, cursor = listed_through_the_source(store, None)
+    late = store.place(rest_order(), paid=False)
+    late["updated_at"] = "2026-11-01T10:00:02+00:00"
+    store._sorted = None
+    second, _ = listed_through_the_source(store, cursor)
+
+    assert sorted(first) == sorted(str(n) for n in store.orders if n != late["id"])
+    assert len(first) == len(set(first)) == 59
+    assert second == [str(late["id"])]
+
+
+def test_the_actual_cost_counts_what_was_returned():
+    """A page of 2 orders of one line, asked with first: 6 and lineItems(first: 10)."""
+    store = SimulatedShopify(SHOP, "app", SECRET)
+    for _ in range(2):
+        store.place(rest_order(), paid=False)
+    answer = store.graphql(ORDERS, {"first": 6})
+    # requested: 2 + 6 x (edges 1 + lineItems (2 + 10 x nodes 1)) = 80
+    # actual: 2 + 2 x (edges 1 + lineItems (2 + 1 x nodes 1)) = 10
+    assert answer["extensions"]["cost"]["requestedQueryCost"] == 80
+    assert answer["extensions"]["cost"]["actualQueryCost"] == 10

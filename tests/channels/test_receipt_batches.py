@@ -1,0 +1,97 @@
+"""Shop receipts are processed in batches: one transaction, each receipt in a savepoint of
+its own, the orders they name read in one query and what a transaction cannot change (the
+brand, its rules, its latest model) read once, however many orders the batch holds."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from sqlalchemy import event, select
+
+from shipflow.store.tracking_models import WebhookReceipt
+from shipflow.tracking.webhooks import process_due_receipts
+from tests.channels.test_shop_orders import order, send, settings, state
+
+__all__ = ["settings"]  # tb's shop ships paid orders with the sandbox carrier
+
+
+def tables_read(runtime, work) -> Counter[str]:
+    """How many SELECTs `work()` sent, by the table each reads first."""
+    read: Counter[str] = Counter()
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        table = re.match(r"\s*SELECT\b.*?\bFROM\s+(\w+)", statement, re.DOTALL)
+        if table:
+            read[table.group(1)] += 1
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
+    return read
+
+
+def shop_orders(brand, count: int, client) -> None:
+    for n in range(count):
+        raw = order(id=str(6000 + n), name=f"#{2000 + n}")
+        send(client, brand, raw, "orders/paid")
+
+
+@pytest.mark.postgres
+def test_a_batch_reads_its_orders_brand_rules_and_model_once(client, runtime, selling, request):
+    if "sqlite" in request.node.name:
+        pytest.skip("SQLite commits each receipt of a batch (label purchases commit first)")
+    shop_orders(selling["tb"], 6, client)
+
+    read = tables_read(runtime, lambda: process_due_receipts(runtime, limit=100))
+
+    orders, shipments, alerts = state(runtime)
+    assert (len(orders), len(shipments), alerts) == (6, 6, [])
+    for table in ("orders", "allocation_rules", "transit_models", "brands"):
+        assert read[table] <= 1, (table, read)
+    assert read["webhook_receipts"] == 1
+
+
+def test_create_paid_and_a_replay_of_one_order_in_one_batch_give_one_label(
+    client, runtime, selling
+):
+    brand = selling["tb"]
+    send(client, brand, order(financial_status="pending"), "orders/create")
+    headers, body = send(client, brand, order("2026-11-24T09:20:00-05:00"), "orders/paid")
+    assert client.post(brand.webhook_url, data=body, headers=headers).status_code == 202
+
+    assert process_due_receipts(runtime, limit=100) == 3
+
+    orders, shipments, _ = state(runtime)
+    assert [(o.source_order_id, o.paid) for o in orders] == [("5001", True)]
+    assert [s.order_id for s in shipments] == [orders[0].id]
+    with runtime.sessions() as session:
+        receipts = session.execute(
+            select(WebhookReceipt.status, WebhookReceipt.error).order_by(WebhookReceipt.id)
+        ).all()
+    delivery = headers["X-Sandbox-Shop-Webhook-Id"]
+    assert receipts == [
+        ("processed", None),
+        ("processed", None),
+        ("processed", f"delivery {delivery} was already acted on"),
+    ]
+
+
+def test_a_failing_receipt_is_rolled_back_alone_and_the_batch_goes_on(client, runtime, selling):
+    """Two shop orders under one order number: the second cannot be stored."""
+    brand = selling["tb"]
+    send(client, brand, order(id="5001"), "orders/paid")
+    send(client, brand, order(id="5002"), "orders/paid")
+    send(client, brand, order(id="5003", name="#1003"), "orders/paid")
+
+    assert process_due_receipts(runtime, limit=100) == 3
+
+    orders, shipments, _ = state(runtime)
+    assert sorted(o.source_order_id for o in orders) == ["5001", "5003"]
+    assert len(shipments) == 2
+    with runtime.sessions() as session:
+        statuses = session.scalars(select(WebhookReceipt.status).order_by(WebhookReceipt.id))
+        assert list(statuses) == ["processed", "failed", "processed"]
