@@ -403,7 +403,9 @@ def return_address(settings: Settings, brand_code: str, session: Session, order:
     )
     warehouse = next((w for w in brand.warehouses if w.code == shipped_from), brand.warehouses[0])
     address = warehouse.to_domain().address
-    return replace(address, name=brand.name, line1=address.line1 or warehouse.name)
+    # The warehouse's sender name where a carrier needs one in its own form (ECPay's 2-5
+    # Chinese characters), else the brand's.
+    return replace(address, name=address.name or brand.name, line1=address.line1 or warehouse.name)
 
 
 def review(request: ReturnRequestRow, approve: bool, note: str = "") -> None:
