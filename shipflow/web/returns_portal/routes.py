@@ -359,7 +359,10 @@ def send_back(brand_code: str, token: str):
     )
     phone = re.sub(r"[\s-]", "", request.form.get("phone", ""))[:20]
     if way is None:
-        error = _("Please choose a store of %(chains)s.", chains=", ".join(w.chain for w in offered if w.chain))
+        error = _(
+            "Please choose a store of %(chains)s.",
+            chains=", ".join(w.chain for w in offered if w.chain),
+        )
         return _decision_page(brand_code, request_row, 400, error)
     if not MOBILE.fullmatch(phone):
         error = _("Please give your mobile number (10 digits starting 09): the carrier texts it.")
