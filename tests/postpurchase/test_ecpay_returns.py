@@ -87,7 +87,7 @@ def test_a_store_drop_off_return_through_the_chosen_chain(
     page = client.get(page_path).get_data(as_text=True)
     links = map_links(page)
     assert list(links) == ["7-ELEVEN", "FamilyMart", "Hi-Life"]
-    assert "Ask for a pickup at home" in page
+    assert "預約到府收件" in page  # the brand's pages speak zh-Hant
     with runtime.sessions() as session:
         assert session.scalars(select(ReturnRequestRow.status)).one() == "approved"
 
@@ -95,7 +95,7 @@ def test_a_store_drop_off_return_through_the_chosen_chain(
     assert back.path == page_path  # the map comes back to the return's signed page
     store = {k: v[0] for k, v in parse_qs(back.query).items()}
     chosen = client.get(f"{back.path}?{back.query}").get_data(as_text=True)
-    assert store["store_name"] in chosen and "Drop it off at this store" in chosen
+    assert store["store_name"] in chosen and "在這家門市寄件" in chosen
 
     done = drop_off(client, page_path, chosen)
     assert done.status_code == 303 and done.headers["Location"] == page_path
@@ -120,8 +120,8 @@ def test_a_store_drop_off_return_through_the_chosen_chain(
         assert shipment.details["drop_off_store"]["store_id"] == store["store_id"]
     final = client.get(page_path).get_data(as_text=True)
     assert code.decode() in final and store["store_address"] in final
-    assert f"Any {chain} store accepts it." in final
-    assert "How will you send it back?" not in final
+    assert f"任何一家{chain}門市都能收件。" in final
+    assert "您要如何寄回？" not in final
     assert drop_off(client, page_path, chosen).status_code == 303  # sent twice: one return
     assert ecpay_paths(ecpay).count(path) == 1
 
@@ -139,7 +139,7 @@ def test_a_home_pickup_return_goes_through_return_home(runtime, client, ecpay): 
         shipment = session.scalars(select(Shipment).where(Shipment.kind == "return")).one()
         assert (shipment.service, shipment.tracking_number[:1]) == ("tcat", "R")
     final = client.get(page_path).get_data(as_text=True)
-    assert "The carrier will contact you to collect the parcel at your address." in final
+    assert "物流業者會與您聯絡，到府收取包裹。" in final
     assert shipment.tracking_number in final
 
 
@@ -147,11 +147,8 @@ def test_a_chain_the_brand_does_not_serve_is_refused(runtime, client, ecpay):  #
     page_path = approved_return(runtime, client, ecpay)
     store = "store_id=870001&store_name=OK&store_address=X&store_network=OK+mart"
     page = client.get(f"{page_path}?{store}&store_chain=OKMARTC2C").get_data(as_text=True)
-    assert (
-        "We can&#39;t take returns at OK mart stores. Please choose a store of "
-        "7-ELEVEN, FamilyMart, Hi-Life." in page
-    )
-    assert "Drop it off at this store" not in page
+    assert "我們無法在OK mart門市收退貨，請選擇7-ELEVEN, FamilyMart, Hi-Life的門市。" in page
+    assert "在這家門市寄件" not in page
     forged = client.post(
         page_path,
         data={
@@ -163,9 +160,7 @@ def test_a_chain_the_brand_does_not_serve_is_refused(runtime, client, ecpay):  #
         },
     )
     assert forged.status_code == 400
-    assert "Please choose a store of 7-ELEVEN, FamilyMart, Hi-Life." in forged.get_data(
-        as_text=True
-    )
+    assert "請選擇7-ELEVEN, FamilyMart, Hi-Life的門市。" in forged.get_data(as_text=True)
     assert not [p for p in ecpay_paths(ecpay) if "Return" in p]
 
 
@@ -181,7 +176,7 @@ def test_a_mobile_number_is_needed_and_the_post_needs_its_csrf_token(
     assert no_token.status_code in (400, 403)
     bad = client.post(page_path, data={"csrf_token": csrf(page), "way": "home", "phone": "02-1"})
     assert bad.status_code == 400
-    assert "Please give your mobile number (10 digits starting 09)" in bad.get_data(as_text=True)
+    assert "請填寫手機號碼（09 開頭的 10 位數字）" in bad.get_data(as_text=True)
     assert not [p for p in ecpay_paths(ecpay) if "Return" in p]
     clock.advance(timedelta(days=runtime.settings.link_max_age_days + 1))
     expired = client.post(page_path, data={"csrf_token": csrf(page), "way": "home"})
