@@ -97,6 +97,9 @@ def test_a_store_drop_off_return_through_the_chosen_chain(
     chosen = client.get(f"{back.path}?{back.query}").get_data(as_text=True)
     assert store["store_name"] in chosen and "在這家門市寄件" in chosen
 
+    no_mobile = drop_off(client, page_path, chosen, phone="02-2345")
+    assert no_mobile.status_code == 400  # the chosen store stays on the page
+    assert store["store_name"] in no_mobile.get_data(as_text=True)
     done = drop_off(client, page_path, chosen)
     assert done.status_code == 303 and done.headers["Location"] == page_path
     assert ecpay_paths(ecpay)[-1] == path

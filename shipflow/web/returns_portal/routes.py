@@ -314,7 +314,8 @@ def _choice(brand_code: str, request_row: ReturnRequestRow, order: Order, error:
     if request_row.status != "approved" or request_row.shipment_id or not offered:
         return None
     stores = [w for w in offered if w.chain]
-    chosen = {k: request.args.get(k, "")[:200] for k in (*STORE_FIELDS, "store_chain")}
+    # The map's answer in the query; a refused POST keeps the store it sent.
+    chosen = {k: request.values.get(k, "")[:200] for k in (*STORE_FIELDS, "store_chain")}
     way = way_for_store(stores, chosen["store_chain"]) if chosen["store_id"] else None
     if chosen["store_id"] and way is None:
         error = error or _(
