@@ -134,10 +134,16 @@ def test_a_home_pickup_return_goes_through_return_home(runtime, client, ecpay): 
     page = client.get(page_path).get_data(as_text=True)
     answer = client.post(
         page_path,
-        data={"csrf_token": csrf(page), "way": "home", "phone": "0912-345-678"},
+        data={"csrf_token": csrf(page), "way": "home", "phone": "+886 912-345-678"},
     )
     assert answer.status_code == 303
     assert ecpay_paths(ecpay)[-1] == "/demo/ecpay/Express/ReturnHome"
+    sent = parse_qs(ecpay.calls[-1].request.body)
+    assert (sent["LogisticsSubType"], sent["SenderCellPhone"], sent["ReceiverName"]) == (
+        ["TCAT"],
+        ["0912345678"],
+        ["福爾摩沙"],  # the warehouse's sender name: ECPay takes 2-5 Chinese characters
+    )
     with runtime.sessions() as session:
         shipment = session.scalars(select(Shipment).where(Shipment.kind == "return")).one()
         assert (shipment.service, shipment.tracking_number[:1]) == ("tcat", "R")

@@ -268,7 +268,9 @@ def decision(brand_code: str, token: str):
     return _decision_page(brand_code, request_row)
 
 
-def _decision_page(brand_code: str, request_row: ReturnRequestRow, status: int = 200, error=""):
+def _decision_page(
+    brand_code: str, request_row: ReturnRequestRow, status: int = 200, error: str = ""
+):
     order = g.db.get(Order, request_row.order_id)
     names = {line.sku: line.name or line.sku for line in order.lines}
     refusals = {
@@ -358,7 +360,7 @@ def send_back(brand_code: str, token: str):
         if request.form.get("way") == "store"
         else home_way(offered)
     )
-    phone = re.sub(r"[\s-]", "", request.form.get("phone", ""))[:20]
+    phone = re.sub(r"^\+886", "0", re.sub(r"[\s()-]", "", request.form.get("phone", "")))[:20]
     if way is None:
         error = _(
             "Please choose a store of %(chains)s.",
