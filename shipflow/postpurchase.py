@@ -35,9 +35,14 @@ def ndr_service(runtime: Runtime, session: Session) -> NdrService:
 
 
 def issue_return_label(
-    runtime: Runtime, session: Session, request: ReturnRequestRow, now: datetime
+    runtime: Runtime,
+    session: Session,
+    request: ReturnRequestRow,
+    now: datetime,
+    send_back: returns.SendBack | None = None,
 ) -> Shipment:
-    """The cheapest prepaid label among the brand's carriers, back to the shipping warehouse."""
+    """The prepaid label back to the shipping warehouse: the cheapest among the brand's
+    carriers, or the way the customer chose (`send_back`)."""
     code = brand_code(session, request.brand_id)
     order = session.get_one(Order, request.order_id)
     return returns.issue_label(
@@ -47,6 +52,7 @@ def issue_return_label(
         runtime.carriers.of_brand(code),
         returns.return_address(runtime.settings, code, session, order),
         now,
+        send_back,
     )
 
 
@@ -56,12 +62,14 @@ def submit_return(
     order: Order,
     choices: Sequence[returns.ItemChoice],
     language: str,
+    buy_label: bool = True,
 ) -> ReturnRequestRow:
-    """The customer's return, judged; approved, its label is bought at once, and if no
-    carrier can issue one a person arranges it (the return goes to review)."""
+    """The customer's return, judged; approved, its label is bought at once (unless the
+    customer still chooses how to send it back: `buy_label` false), and if no carrier can
+    issue one a person arranges it (the return goes to review)."""
     now = runtime.clock.now()
     request = returns.request_return(session, order, choices, now, language, runtime.settings)
-    if request.status == Verdict.APPROVED.value:
+    if buy_label and request.status == Verdict.APPROVED.value:
         try:
             issue_return_label(runtime, session, request, now)
         except returns.ReturnError:

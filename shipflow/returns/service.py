@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,7 +19,7 @@ from shipflow.brands import brand_config
 from shipflow.channel_accounts import refunds_in_shop
 from shipflow.clock import Clock
 from shipflow.config import Settings
-from shipflow.domain import Address, Parcel, Status
+from shipflow.domain import Address, Money, Parcel, Status
 from shipflow.domain.events import ShopRefund, StoreWebhook
 from shipflow.links import make_token
 from shipflow.notify.templates import Milestone
@@ -43,6 +43,19 @@ class ItemChoice:
     quantity: int
     reason: str
     photos: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SendBack:
+    """The way back the customer chose instead of the cheapest label: one carrier account's
+    return service (a store chain's drop-off, a courier pickup), the mobile number the carrier
+    texts, and the store they said they will take it to (shown on their page only: any store
+    of the chain takes the parcel)."""
+
+    account: str
+    service: str
+    phone: str = ""
+    store: dict[str, str] = field(default_factory=dict)
 
 
 def _same(a: str, b: str) -> bool:
@@ -185,6 +198,15 @@ def cheapest_return_carrier(
     return carrier, service
 
 
+def _chosen_carrier(carriers: Sequence[Carrier], send_back: SendBack) -> Carrier:
+    for carrier in carriers:
+        if carrier.account.account_id == send_back.account and carrier.supports(
+            Capability.RETURN_LABELS
+        ):
+            return carrier
+    raise ReturnError(f"no carrier account {send_back.account!r} issues return labels")
+
+
 def return_path(settings: Settings, brand_code: str, return_id: str, clock: Clock) -> str:
     """The customer's signed page of one return: its state, label and QR code."""
     token = make_token(settings.signing_key("links"), RETURN_PURPOSE, return_id, clock)
@@ -203,8 +225,10 @@ def issue_label(
     carriers: Sequence[Carrier],
     warehouse: Address,
     now: datetime,
+    send_back: SendBack | None = None,
 ) -> Shipment:
-    """Buy the label, open the return shipment (tracked like any other) and tell the customer."""
+    """Buy the label (the cheapest, or the way the customer chose), open the return shipment
+    (tracked like any other) and tell the customer."""
     if request.status != Verdict.APPROVED.value:
         raise ReturnError(f"return {request.id} is {request.status}, not approved")
     order = session.get_one(Order, request.order_id)
@@ -219,7 +243,15 @@ def issue_label(
         reference=f"RMA {request.id}",
         is_return=True,
     )
-    carrier, service = cheapest_return_carrier(carriers, wanted)
+    if send_back is None:
+        carrier, service = cheapest_return_carrier(carriers, wanted)
+    else:
+        carrier, service = _chosen_carrier(carriers, send_back), send_back.service
+        wanted = replace(
+            wanted,
+            shipper=replace(customer_address, phone=send_back.phone or customer_address.phone),
+            declared_value=Money(request.refund_amount, request.currency),
+        )
     account = carrier.account.account_id
     label = label_purchases.buy(
         session,
@@ -238,7 +270,8 @@ def issue_label(
         tracking_number=label.tracking_number,
         cost_amount=label.price.amount if label.price else None,
         cost_currency=label.price.currency if label.price else None,
-        details={"return_id": request.id},
+        details={"return_id": request.id}
+        | ({"drop_off_store": send_back.store} if send_back and send_back.store else {}),
     )
     session.add(shipment)
     session.flush()
@@ -370,7 +403,9 @@ def return_address(settings: Settings, brand_code: str, session: Session, order:
     )
     warehouse = next((w for w in brand.warehouses if w.code == shipped_from), brand.warehouses[0])
     address = warehouse.to_domain().address
-    return replace(address, name=brand.name, line1=address.line1 or warehouse.name)
+    # The warehouse's sender name where a carrier needs one in its own form (ECPay's 2-5
+    # Chinese characters), else the brand's.
+    return replace(address, name=address.name or brand.name, line1=address.line1 or warehouse.name)
 
 
 def review(request: ReturnRequestRow, approve: bool, note: str = "") -> None:

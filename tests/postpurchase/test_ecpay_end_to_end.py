@@ -51,6 +51,7 @@ class Harness:
     remote: FlaskClient  # the simulator's pages, as the customer's browser reaches them
     brand_id: str
     webhook: str
+    calls: responses.CallList  # what our adapter sent ECPay
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def ecpay(runtime, client):
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_callback(responses.POST, re.compile(re.escape(ECPAY) + "/.*"), callback=forward)
-        yield Harness(simulator, remote, brand.id, webhook)
+        yield Harness(simulator, remote, brand.id, webhook, mock.calls)
 
 
 def pick_on_map(client, ecpay: Harness, link: str, which: int = 0) -> str:

@@ -4,19 +4,21 @@ limited per client. After the lookup, signed tokens carry the order and the retu
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, current_app, g, redirect, request
+from flask import Blueprint, Response, current_app, g, make_response, redirect, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from carriers.base import CarrierError
 from shipflow.links import LinkExpired, LinkInvalid, make_token, read_token
-from shipflow.postpurchase import submit_return
+from shipflow.postpurchase import issue_return_label, submit_return
 from shipflow.returns import service as returns
 from shipflow.returns.photos import MAX_BYTES, PhotoRefused, store_photos
-from shipflow.returns.service import ItemChoice
+from shipflow.returns.service import ItemChoice, SendBack
 from shipflow.store.db import for_update
-from shipflow.store.models import Brand, Order
+from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import LabelRow, ReturnRequestRow
 from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import current_language, format_day, format_number
@@ -31,6 +33,8 @@ from shipflow.web.pages import (
     use_brand,
 )
 from shipflow.web.ratelimit import Limit, limiter
+from shipflow.web.returns_portal.send_back import Way, home_way, way_for_store, ways
+from shipflow.web.store_map.routes import store_map_path
 
 bp = Blueprint("returns_portal", __name__, template_folder="templates")
 
@@ -38,7 +42,15 @@ LOOKUP_LIMIT = (10, 60)  # lookups per client per minute
 ORDER_LIMIT = Limit("returns-lookup-order", 10, 3600)  # per order number, any client
 ORDER_PURPOSE = "return-order"
 ORDER_TOKEN_AGE = timedelta(hours=2)
-LABEL_TYPES = {"PDF": "application/pdf", "PNG": "image/png", "QR": "image/png", "GIF": "image/gif"}
+LABEL_TYPES = {
+    "PDF": "application/pdf",
+    "PNG": "image/png",
+    "QR": "image/png",
+    "GIF": "image/gif",
+    "TEXT": "text/plain; charset=utf-8",  # a store return's code, keyed in at the kiosk
+}
+STORE_FIELDS = ("store_id", "store_name", "store_address", "store_phone", "store_network")
+MOBILE = re.compile(r"09\d{8}")
 REASONS = {
     "changed_mind": N_("I changed my mind"),
     "wrong_size": N_("Wrong size or fit"),
@@ -199,7 +211,8 @@ def submit(brand_code: str):
         return _items_page(order, lines, 400, _("Please choose at least one item to return."))
     if not choices:
         return _items_page(order, lines, 400, _("Please choose at least one item to return."))
-    request_row = submit_return(g.runtime, g.db, order, choices, current_language())
+    buy_label = not ways(g.runtime.settings, brand_code)  # else the customer chooses first
+    request_row = submit_return(g.runtime, g.db, order, choices, current_language(), buy_label)
     g.db.commit()
     path = returns.return_path(g.runtime.settings, brand_code, request_row.id, g.runtime.clock)
     return redirect(path, 303)
@@ -230,37 +243,56 @@ def _uploads(field: str) -> list[bytes]:
     return [f.read(MAX_BYTES + 1) for f in request.files.getlist(field) if f and f.filename]
 
 
-@bp.get("/returns/<brand_code>/r/<token>")
-def decision(brand_code: str, token: str):
-    use_brand(brand_code)
+def _return_of(brand_code: str, token: str) -> ReturnRequestRow | Response:
+    """The return a signed link names, or the page that says the link is no good."""
     max_age = timedelta(days=g.runtime.settings.link_max_age_days)
     try:
         return_id = read_token(_secret(), returns.RETURN_PURPOSE, token, max_age, g.runtime.clock)
     except LinkExpired:
-        return private(message_page(410, _("This link has expired")))
+        return make_response(private(message_page(410, _("This link has expired"))))
     except LinkInvalid:
-        return private(message_page(403, _("This link is not valid")))
+        return make_response(private(message_page(403, _("This link is not valid"))))
     request_row = g.db.get(ReturnRequestRow, return_id)
     brand = _brand_row(brand_code)
     if request_row is None or brand is None or request_row.brand_id != brand.id:
-        return private(message_page(403, _("This link is not valid")))
+        return make_response(private(message_page(403, _("This link is not valid"))))
+    return request_row
+
+
+@bp.get("/returns/<brand_code>/r/<token>")
+def decision(brand_code: str, token: str):
+    use_brand(brand_code)
+    request_row = _return_of(brand_code, token)
+    if isinstance(request_row, Response):
+        return request_row
+    return _decision_page(brand_code, request_row)
+
+
+def _decision_page(
+    brand_code: str, request_row: ReturnRequestRow, status: int = 200, error: str = ""
+):
     order = g.db.get(Order, request_row.order_id)
     names = {line.sku: line.name or line.sku for line in order.lines}
     refusals = {
         r["sku"]: refusal_text(r["code"], r["params"])
         for r in request_row.decision.get("refusals", [])
     }
-    labels = {}
+    labels, code, shipment = {}, "", None
     if request_row.shipment_id:
+        shipment = g.db.get(Shipment, request_row.shipment_id)
         for label in g.db.scalars(
             select(LabelRow).where(LabelRow.shipment_id == request_row.shipment_id)
         ):
-            labels[label.label_format] = returns.label_link(
-                g.runtime.settings, label.id
-            ).removeprefix(g.runtime.settings.base_url)
+            if label.label_format == "TEXT":
+                code = label.data.decode()
+            elif label.data:
+                labels[label.label_format] = returns.label_link(
+                    g.runtime.settings, label.id
+                ).removeprefix(g.runtime.settings.base_url)
     return private(
         render_page(
             "returns/decision.html",
+            status,
             request_row=request_row,
             order=order,
             heading=_(VERDICTS.get(request_row.status, VERDICTS["approved"])),
@@ -268,8 +300,85 @@ def decision(brand_code: str, token: str):
             refusals=refusals,
             reason_label=reason_label,
             labels=labels,
+            return_code=code,
+            shipment=shipment,
+            store=(shipment.details or {}).get("drop_off_store") if shipment else None,
+            choice=_choice(brand_code, request_row, order, error),
         )
     )
+
+
+def _choice(brand_code: str, request_row: ReturnRequestRow, order: Order, error: str):
+    """How to send it back, while an approved return has no label yet: a store of a chain the
+    brand's ECPay account serves (chosen on ECPay's map, which comes back to this signed page
+    with the store in its query) or a pickup at home."""
+    offered = ways(g.runtime.settings, brand_code)
+    if request_row.status != "approved" or request_row.shipment_id or not offered:
+        return None
+    stores = [w for w in offered if w.chain]
+    # The map's answer in the query; a refused POST keeps the store it sent.
+    chosen = {k: request.values.get(k, "")[:200] for k in (*STORE_FIELDS, "store_chain")}
+    way = way_for_store(stores, chosen["store_chain"]) if chosen["store_id"] else None
+    if chosen["store_id"] and way is None:
+        error = error or _(
+            "We can't take returns at %(chain)s stores. Please choose a store of %(chains)s.",
+            chain=chosen["store_network"] or chosen["store_chain"],
+            chains=", ".join(w.chain for w in stores),
+        )
+    return {
+        "maps": [(w.chain, _map_link(brand_code, w)) for w in stores],
+        "store": chosen if way else None,
+        "home": home_way(offered),
+        "phone": order.customer_phone,
+        "error": error,
+    }
+
+
+def _map_link(brand_code: str, way: Way) -> str:
+    return store_map_path(g.runtime, brand_code, way.account, way.service, request.path)
+
+
+@bp.post("/returns/<brand_code>/r/<token>")
+def send_back(brand_code: str, token: str):
+    """The customer's way back: the chosen store's chain (or the home pickup) decides which
+    of ECPay's reverse services issues the return."""
+    use_brand(brand_code)
+    check_csrf()
+    found = _return_of(brand_code, token)
+    if isinstance(found, Response):
+        return found
+    # Locked until the label commits: a form sent twice buys one return.
+    request_row = g.db.scalar(
+        for_update(g.db, select(ReturnRequestRow).where(ReturnRequestRow.id == found.id))
+    )
+    offered = ways(g.runtime.settings, brand_code)
+    if request_row.status != "approved" or request_row.shipment_id or not offered:
+        return redirect(request.path, 303)
+    store = {k: request.form.get(k, "")[:200] for k in (*STORE_FIELDS, "store_chain")}
+    way = (
+        way_for_store(offered, store["store_chain"])
+        if request.form.get("way") == "store"
+        else home_way(offered)
+    )
+    phone = re.sub(r"^\+886", "0", re.sub(r"[\s()-]", "", request.form.get("phone", "")))[:20]
+    if way is None:
+        error = _(
+            "Please choose a store of %(chains)s.",
+            chains=", ".join(w.chain for w in offered if w.chain),
+        )
+        return _decision_page(brand_code, request_row, 400, error)
+    if not MOBILE.fullmatch(phone):
+        error = _("Please give your mobile number (10 digits starting 09): the carrier texts it.")
+        return _decision_page(brand_code, request_row, 400, error)
+    chosen = SendBack(way.account, way.service, phone, store if way.chain else {})
+    try:
+        issue_return_label(g.runtime, g.db, request_row, g.runtime.clock.now(), chosen)
+    except (CarrierError, returns.ReturnError):
+        g.db.rollback()
+        error = _("The carrier could not take this return just now. Please try again later.")
+        return _decision_page(brand_code, request_row, 502, error)
+    g.db.commit()
+    return redirect(request.path, 303)
 
 
 @bp.get("/returns/label/<token>")
