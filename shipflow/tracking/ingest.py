@@ -249,7 +249,9 @@ def ingest_locked(
             continue
         later[shipment.id].difference_update(added)
         seen = [row for row in rows[shipment.id] if row.dedupe_key not in later[shipment.id]]
-        results.append(_apply(shipment, step.update, seen, len(added), now, tracked, published))
+        results.append(
+            _apply(session, shipment, step.update, seen, len(added), now, tracked, published)
+        )
     if tracked:
         react(session, tracked)
     publish_all(session, published)
@@ -281,6 +283,7 @@ def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[Track
 
 
 def _apply(
+    session: Session,
     shipment: Shipment,
     update: TrackingUpdate,
     rows: list[TrackingEventRow],
