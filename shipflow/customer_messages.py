@@ -147,7 +147,7 @@ def queue(
         send_after=send_time(now, customer_zone, quiet.start, quiet.end),
     )
     session.add(row)
-    if shipment_id in (held := per_transaction(session, _HELD, dict)):
+    if shipment_id in (held := _held(session)):
         held[shipment_id].add(key)
     return row
 
@@ -155,17 +155,21 @@ def queue(
 def read_ahead(session: Session, shipment_ids: Collection[str]) -> None:
     """The message keys stored for a batch's shipments in one query, held for the
     transaction: `queue` then dedupes their messages without a query each."""
-    held = per_transaction(session, _HELD, dict)
+    held = _held(session)
     held.update({sid: set() for sid in shipment_ids})
     stored = select(CustomerMessageRow.shipment_id, CustomerMessageRow.key).where(
         CustomerMessageRow.shipment_id.in_(shipment_ids)
     )
     for shipment_id, key in session.execute(stored):
-        held[shipment_id].add(key)
+        held[str(shipment_id)].add(key)  # not None: selected by shipment
+
+
+def _held(session: Session) -> dict[str, set[str]]:
+    return per_transaction(session, _HELD, dict)
 
 
 def _queued_before(session: Session, shipment_id: str | None, key: str) -> bool:
-    held = per_transaction(session, _HELD, dict)
+    held = _held(session)
     if shipment_id in held:
         return key in held[shipment_id]
     return (

@@ -69,7 +69,7 @@ def subscribe(
 def read_ahead(session: Session, shipment_ids: Collection[str]) -> None:
     """The subscribers of a batch's shipments in one query, held for the transaction:
     `subscribers` then answers for them without a query each."""
-    held = per_transaction(session, _HELD, dict)
+    held: dict[str, list[UpdateSubscriptionRow]] = per_transaction(session, _HELD, dict)
     held.update({sid: [] for sid in shipment_ids})
     for row in session.scalars(
         _ordered().where(UpdateSubscriptionRow.shipment_id.in_(shipment_ids))
@@ -78,13 +78,13 @@ def read_ahead(session: Session, shipment_ids: Collection[str]) -> None:
 
 
 def subscribers(session: Session, shipment_id: str) -> list[UpdateSubscriptionRow]:
-    held = per_transaction(session, _HELD, dict)
+    held: dict[str, list[UpdateSubscriptionRow]] = per_transaction(session, _HELD, dict)
     if shipment_id in held:
         return held[shipment_id]
     return list(session.scalars(_ordered().where(UpdateSubscriptionRow.shipment_id == shipment_id)))
 
 
-def _ordered() -> Select[tuple[UpdateSubscriptionRow]]:
+def _ordered() -> Select[UpdateSubscriptionRow]:
     return select(UpdateSubscriptionRow).order_by(
         UpdateSubscriptionRow.created_at, UpdateSubscriptionRow.id
     )

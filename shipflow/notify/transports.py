@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.charset import Charset
 from email.header import Header
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr, formatdate, parseaddr
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -41,7 +41,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 SIGNATURE_TOLERANCE_S = 300
 SLACK_SECTIONS = 10
 UTF8_8BIT = Charset("utf-8")  # bodies as 8bit UTF-8 (readable), not base64
-UTF8_8BIT.body_encoding = None
+UTF8_8BIT.body_encoding = None  # type: ignore[assignment]  # None: the text as is, 8bit
 TIMEOUT_S = 10.0
 
 
@@ -287,7 +287,7 @@ class SmtpTransport:
             raise SendError("no smtp_url configured (set SHIPFLOW_SMTP_URL)")
         return cls(settings.smtp_url, channel.to, channel.sender)
 
-    def mail(self, message: Message) -> MIMEText:
+    def mail(self, message: Message) -> MIMENonMultipart:
         """The e-mail, or `InvalidMessage` naming the header that cannot hold its text: a line
         break there would let the text add headers (Bcc ...) of its own. Built on the
         standard library's compat32 classes: the header-parsing default policy cost five
@@ -313,9 +313,12 @@ class SmtpTransport:
             digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
             headers |= {"Message-ID": f"<{digest}@shipflow>", DELIVERY_HEADER: message.key}
         body = message.body if message.body.endswith("\n") else message.body + "\n"
-        mail = MIMEText(body, "plain", "us-ascii" if body.isascii() else UTF8_8BIT)
+        mail = MIMENonMultipart("text", "plain")
+        mail.set_payload(body, "us-ascii" if body.isascii() else UTF8_8BIT)
         for header, value in headers.items():
-            mail[header] = value if value.isascii() else Header(value, "utf-8")
+            mail[header] = (
+                value if value.isascii() else Header(value, "utf-8", header_name=header).encode()
+            )
         return mail
 
     @contextmanager
