@@ -5,7 +5,7 @@ with retries by the job runner through `shipflow.notify`'s transports."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,12 +30,14 @@ from shipflow.notify.transports import (
     Transport,
     TransportSettings,
 )
+from shipflow.store.db import per_transaction
 from shipflow.store.lease import claim
 from shipflow.store.models import Brand, Order
 from shipflow.store.postpurchase_models import CustomerMessageRow
 
 MAX_ATTEMPTS = 5
 CLAIM_LEASE = timedelta(minutes=5)  # far longer than one send may take (SMTP timeout: 10 s)
+_HELD = "message keys read ahead"  # per transaction: shipment id -> keys stored or queued
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,7 @@ def queue(
     if channel is None or not recipient:
         return None
     key = message_key(shipment_id or order.id, milestone.value, channel, discriminator)
-    if session.scalar(select(CustomerMessageRow.id).where(CustomerMessageRow.key == key)):
+    if _queued_before(session, shipment_id, key):
         return None
     notifications = config.notifications if config else NotificationsConfig()
     language = language or language_of(session, order, settings)
@@ -145,17 +147,46 @@ def queue(
         send_after=send_time(now, customer_zone, quiet.start, quiet.end),
     )
     session.add(row)
+    if shipment_id in (held := _held(session)):
+        held[shipment_id].add(key)
     return row
+
+
+def read_ahead(session: Session, shipment_ids: Collection[str]) -> None:
+    """The message keys stored for a batch's shipments in one query, held for the
+    transaction: `queue` then dedupes their messages without a query each."""
+    held = _held(session)
+    held.update({sid: set() for sid in shipment_ids})
+    stored = select(CustomerMessageRow.shipment_id, CustomerMessageRow.key).where(
+        CustomerMessageRow.shipment_id.in_(shipment_ids)
+    )
+    for shipment_id, key in session.execute(stored):
+        held[str(shipment_id)].add(key)  # not None: selected by shipment
+
+
+def _held(session: Session) -> dict[str, set[str]]:
+    return per_transaction(session, _HELD, dict)
+
+
+def _queued_before(session: Session, shipment_id: str | None, key: str) -> bool:
+    held = _held(session)
+    if shipment_id in held:
+        return key in held[shipment_id]
+    return (
+        session.scalar(select(CustomerMessageRow.id).where(CustomerMessageRow.key == key))
+        is not None
+    )
 
 
 def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit: int = 100) -> int:
     """Send what is due: up to `limit` messages claimed in one statement (committed, so no
-    other worker sends them meanwhile; if this one dies mid-batch, the lease lapses and they
-    come back; if it crashes, those not yet tried are due again at once), sent over one SMTP
-    connection, each settled in its own committed transaction: a later failure cannot roll
-    back (and so repeat) an earlier send, and a message that cannot be built is marked
-    failed without holding up the rest. A send that fails is retried with backoff, then
-    marked failed. Returns how many were sent."""
+    other worker sends them meanwhile), sent over one SMTP connection and settled together:
+    the sent ones in one statement. If sending raises, those sent are settled all the same,
+    the one that broke keeps its lease and the untried are due again at once; if the
+    process dies mid-batch, the lease lapses and the batch is sent again, which the stable
+    `Message-ID` (the message's key) lets receivers drop. A message that cannot be built is
+    marked failed without holding up the rest; a send that fails is retried with backoff,
+    then marked failed. Returns how many were sent."""
     due = [CustomerMessageRow.status == "scheduled", CustomerMessageRow.send_after <= now]
     by_time = [CustomerMessageRow.send_after, CustomerMessageRow.id]
     # Their order first (the claim moves `send_after`), then the claim, which checks again.
@@ -182,29 +213,41 @@ def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit
         brand.id: brand
         for brand in session.scalars(select(Brand).where(Brand.id.in_({r.brand_id for r in rows})))
     }
-    sent = tried = 0
+    sent: list[str] = []
+    tried = 0
     try:
         with senders.held():
             for row in rows:
                 tried += 1
-                sent += _send(row, brands[row.brand_id], now, senders)
-                session.commit()
-    except BaseException:  # the one that broke keeps its lease; the untried are due again
-        session.rollback()
-        untried = [row.id for row in rows[tried:]]
-        if untried:
-            session.execute(
-                update(CustomerMessageRow)
-                .where(CustomerMessageRow.id.in_(untried))
-                .values(send_after=now)
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
-        raise
-    return sent
+                if _send(row, brands[row.brand_id], now, senders):
+                    sent.append(row.id)
+    finally:
+        _settle(session, sent, [row.id for row in rows[tried:]], now)
+    return len(sent)
+
+
+def _settle(session: Session, sent: list[str], untried: list[str], now: datetime) -> None:
+    """The sent marked sent in one statement, the untried due again, with the failures' own
+    changes, in one commit."""
+    if sent:
+        session.execute(
+            update(CustomerMessageRow)
+            .where(CustomerMessageRow.id.in_(sent))
+            .values(status="sent", sent_at=now, attempts=CustomerMessageRow.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    if untried:
+        session.execute(
+            update(CustomerMessageRow)
+            .where(CustomerMessageRow.id.in_(untried))
+            .values(send_after=now)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
 
 
 def _send(row: CustomerMessageRow, brand: Brand, now: datetime, senders: CustomerSenders) -> bool:
+    """True if sent (settled by the caller); a failure is noted on the row."""
     sender = senders.sender_for(brand.code, row.channel)
     if sender is None:
         row.status, row.error = "failed", f"no sender configured for {row.channel}"
@@ -224,7 +267,6 @@ def _send(row: CustomerMessageRow, brand: Brand, now: datetime, senders: Custome
         else:
             row.send_after = now + timedelta(minutes=2**row.attempts)
         return False
-    row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
     return True
 
 

@@ -5,18 +5,21 @@ know only the tracking number, so nothing here ever reads a contact back to a pa
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from shipflow.notify.config import CustomerChannelsConfig
 from shipflow.notify.transports import CUSTOMER_CHANNELS
+from shipflow.store.db import per_transaction
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import UpdateSubscriptionRow
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s.]{2,63}")
 PHONE = re.compile(r"\+?[0-9]{6,15}")
+_HELD = "update subscribers read ahead"  # per transaction: shipment id -> its subscribers
 
 
 class InvalidContact(ValueError):
@@ -63,11 +66,25 @@ def subscribe(
         )
 
 
+def read_ahead(session: Session, shipment_ids: Collection[str]) -> None:
+    """The subscribers of a batch's shipments in one query, held for the transaction:
+    `subscribers` then answers for them without a query each."""
+    held: dict[str, list[UpdateSubscriptionRow]] = per_transaction(session, _HELD, dict)
+    held.update({sid: [] for sid in shipment_ids})
+    for row in session.scalars(
+        _ordered().where(UpdateSubscriptionRow.shipment_id.in_(shipment_ids))
+    ):
+        held[row.shipment_id].append(row)
+
+
 def subscribers(session: Session, shipment_id: str) -> list[UpdateSubscriptionRow]:
-    return list(
-        session.scalars(
-            select(UpdateSubscriptionRow)
-            .where(UpdateSubscriptionRow.shipment_id == shipment_id)
-            .order_by(UpdateSubscriptionRow.created_at, UpdateSubscriptionRow.id)
-        )
+    held: dict[str, list[UpdateSubscriptionRow]] = per_transaction(session, _HELD, dict)
+    if shipment_id in held:
+        return held[shipment_id]
+    return list(session.scalars(_ordered().where(UpdateSubscriptionRow.shipment_id == shipment_id)))
+
+
+def _ordered() -> Select[UpdateSubscriptionRow]:
+    return select(UpdateSubscriptionRow).order_by(
+        UpdateSubscriptionRow.created_at, UpdateSubscriptionRow.id
     )

@@ -5,8 +5,9 @@ Each topic has one handler, `fn(session, message)`, bound to the runtime by its 
 A handler runs in the transaction that marks the message processed, so a handler that only
 writes to the database takes effect exactly once; one with outside effects (an e-mail, an
 HTTP call) may see a message again after a crash and must dedupe on `message.dedupe_key`.
-The messages a worker claims are delivered in one transaction, each in a savepoint: a failure
-rolls back that message's writes alone and retries it with backoff.
+The messages a worker claims are delivered in one transaction, together in one savepoint; a
+failure rolls back that message's writes alone (the others' handlers run again) and retries
+it with backoff.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from shipflow import customer_messages, update_subscriptions
 from shipflow.store.db import for_update
 from shipflow.store.lease import claim
 from shipflow.store.models import Order, OutboxMessage, Shipment
@@ -30,9 +32,53 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _deliver(runtime: Runtime, session: Session, message: OutboxMessage) -> str | None:
-    """Run the message's handler in a savepoint (none for a topic nothing reacts to); returns
-    the error (the handler's writes rolled back) or None."""
+def _deliver(
+    runtime: Runtime, session: Session, messages: Sequence[OutboxMessage], shipment_ids: list[str]
+) -> dict[int, str]:
+    """Every handler in one savepoint, so their rows are flushed together (an INSERT per
+    table, not per message). If the handler of one raises: all rolled back, it recorded as
+    failed (tried once, like the others), the ones before it run again the same way and the
+    ones after it go on. If the flush at the end fails: each in its own savepoint. Returns
+    the errors by message id."""
+    errors: dict[int, str] = {}
+    rest = list(messages)
+    while rest:
+        failed_at, error = _deliver_together(runtime, session, rest)
+        if error is None:
+            break
+        _read_ahead(session, shipment_ids)  # what the rolled-back handlers queued is gone
+        if failed_at is None:  # the flush: a message's own savepoint names which
+            for message in rest:
+                if (own := _deliver_one(runtime, session, message, shipment_ids)) is not None:
+                    errors[message.id] = own
+            break
+        errors[rest[failed_at].id] = _failed(runtime, rest[failed_at], error)
+        errors.update(_deliver(runtime, session, rest[:failed_at], shipment_ids))
+        rest = rest[failed_at + 1 :]
+    return errors
+
+
+def _deliver_together(
+    runtime: Runtime, session: Session, messages: Sequence[OutboxMessage]
+) -> tuple[int | None, Exception | None]:
+    """(index of the message whose handler raised or None if the flush did, the error)."""
+    at: int | None = None
+    try:
+        with session.begin_nested():
+            for index, message in enumerate(messages):
+                at = index
+                handler = runtime.reactions.outbox.get(message.topic)
+                if handler is not None:
+                    handler(session, message)
+            at = None
+    except Exception as exc:
+        return at, exc
+    return None, None
+
+
+def _deliver_one(
+    runtime: Runtime, session: Session, message: OutboxMessage, shipment_ids: list[str]
+) -> str | None:
     handler = runtime.reactions.outbox.get(message.topic)
     if handler is None:
         return None
@@ -40,22 +86,29 @@ def _deliver(runtime: Runtime, session: Session, message: OutboxMessage) -> str 
         with session.begin_nested():
             handler(session, message)
         return None
-    except RetryAfter as exc:  # the other side asked us to wait: exactly that long
+    except Exception as exc:
+        _read_ahead(session, shipment_ids)
+        return _failed(runtime, message, exc)
+
+
+def _failed(runtime: Runtime, message: OutboxMessage, exc: Exception) -> str:
+    """The error kept on the message, which is retried later: when the other side asked
+    (RetryAfter), otherwise with backoff."""
+    if isinstance(exc, RetryAfter):
         message.available_at = runtime.clock.now() + timedelta(seconds=exc.seconds)
         return f"RetryAfter: {exc}"
-    except Exception as exc:  # kept on the message and retried later
-        error = f"{type(exc).__name__}: {exc}"
-        log.warning("outbox %s (%s) failed: %s", message.id, message.topic, error)
-        wait = runtime.settings.tracking.backoff(message.attempts)
-        message.available_at = runtime.clock.now() + timedelta(seconds=wait)
-        return error
+    error = f"{type(exc).__name__}: {exc}"
+    log.warning("outbox %s (%s) failed: %s", message.id, message.topic, error)
+    wait = runtime.settings.tracking.backoff(message.attempts)
+    message.available_at = runtime.clock.now() + timedelta(seconds=wait)
+    return error
 
 
 def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
     """The claimed messages in one transaction (one commit, and what the handlers read once
-    per transaction read once for all), each in its own savepoint: a failing one is rolled
-    back alone and retried later; the others are marked processed in one statement and
-    commit with their handlers' writes."""
+    per transaction read once for all): a failing one is rolled back alone and retried
+    later; the others are marked processed in one statement and commit with their
+    handlers' writes."""
     with runtime.sessions() as session:
         # Written to from the start: on SQLite a transaction that read first could not take
         # the write lock later once another writer committed ("database is locked").
@@ -68,14 +121,13 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
             )
         ).all()
         loaded = _shipments_of(session, messages)  # held: the session's identity map is weak
-        done = []
+        shipment_ids = [shipment.id for shipment in loaded]
+        _read_ahead(session, shipment_ids)
+        errors = _deliver(runtime, session, messages, shipment_ids)
         for message in messages:
-            error = _deliver(runtime, session, message)
-            if error is None:
-                done.append(message.id)
-            else:
-                message.last_error = error
-        if done:
+            if message.id in errors:
+                message.last_error = errors[message.id]
+        if done := [message.id for message in messages if message.id not in errors]:
             session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(done))
@@ -100,6 +152,14 @@ def _shipments_of(session: Session, messages: Sequence[OutboxMessage]) -> list[S
             .options(selectinload(Shipment.order).selectinload(Order.shipments))
         )
     )
+
+
+def _read_ahead(session: Session, shipment_ids: list[str]) -> None:
+    """What the milestone handlers ask about each shipment (its tracking-page subscribers,
+    the customer messages already queued for it), read once for the batch."""
+    if shipment_ids:
+        update_subscriptions.read_ahead(session, shipment_ids)
+        customer_messages.read_ahead(session, shipment_ids)
 
 
 def claim_due(session: Session, now: datetime, lease: float, limit: int) -> list[int]:

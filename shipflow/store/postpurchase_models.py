@@ -107,7 +107,9 @@ class CustomerMessageRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("msg"))
     brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
-    shipment_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    shipment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), index=True
+    )
     key: Mapped[str] = mapped_column(String(255), unique=True)
     milestone: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))  # email | sms | whatsapp

@@ -13,6 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from pydantic import ValidationError
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from shipflow import customer_messages as customer
@@ -313,3 +314,32 @@ def test_customer_channels_need_a_known_name_and_a_provider():
         CustomerChannelsConfig.model_validate({"prefer": ["pigeon"]})
     with pytest.raises(ValidationError, match=r"'whatsapp' needs providers\.whatsapp"):
         CustomerChannelsConfig.model_validate({"prefer": ["whatsapp", "email"]})
+
+
+class Recording:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, message: transports.Message) -> None:
+        self.sent.append(message.recipient)
+
+
+def test_a_sent_batch_is_settled_in_one_statement(runtime, brands):
+    ids = _orders_with_messages(runtime, brands["a"]["id"], ["1001", "1002", "1003", "1004"])
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sender = Recording()
+    sa_event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        with runtime.sessions() as session:
+            assert deliver_due(session, NOON_NY, CustomerSenders(sender)) == 4
+    finally:
+        sa_event.remove(runtime.engine, "before_cursor_execute", record)
+    writes = [s.split()[0] for s in statements if s.split()[0] in ("UPDATE", "INSERT")]
+    assert writes == ["UPDATE", "UPDATE"]  # the claim, the settling
+    assert sender.sent == ["c0@example.com", "c1@example.com", "c2@example.com", "c3@example.com"]
+    rows = _rows(runtime, ids)
+    assert [(row.status, row.attempts, row.sent_at) for row in rows] == [("sent", 1, NOON_NY)] * 4

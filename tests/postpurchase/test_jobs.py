@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 import shipflow.jobs.postpurchase as jobs
@@ -16,6 +17,7 @@ from shipflow.store.db import unit_of_work
 from shipflow.store.models import Shipment
 from shipflow.store.outbox import publish
 from shipflow.store.postpurchase_models import CustomerMessageRow
+from shipflow.update_subscriptions import subscribe
 from tests.fakes import RecordingCarrier
 from tests.postpurchase.factories import demo_brand, order
 
@@ -121,3 +123,50 @@ def test_follow_up_job_reminds_then_hands_over_to_ops(runtime, clock, monkeypatc
         from shipflow.store.postpurchase_models import NdrCaseRow
 
         assert session.scalar(select(NdrCaseRow.state)) == "ops_task"
+
+
+def _milestone_statements(runtime, clock, parcels: int, first: int) -> list[str]:
+    """What the dispatcher runs for `parcels` shipped milestones (each customer told, and a
+    tracking-page subscriber of each parcel too)."""
+    brand = demo_brand(runtime)
+    for n in range(first, first + parcels):
+        _, shipment_id = order(
+            runtime,
+            brand.brand_id,
+            number=f"NW-{n}",
+            status="in_transit",
+            tracking_number=f"SBXG{n:020d}",
+        )
+        with unit_of_work(runtime.sessions) as session:
+            shipment = session.get_one(Shipment, shipment_id)
+            subscribe(session, shipment, "email", f"friend{n}@example.com", "en", clock.now())
+            publish(
+                session,
+                ShipmentShipped(
+                    brand_id=brand.brand_id, shipment_id=shipment_id, occurred_at=clock.now()
+                ),
+            )
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa_event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        assert dispatch_due(runtime) == parcels
+    finally:
+        sa_event.remove(runtime.engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_milestone_messages_are_queued_in_a_constant_number_of_statements(runtime, clock):
+    few = _milestone_statements(runtime, clock, 3, first=1)
+    many = _milestone_statements(runtime, clock, 30, first=100)
+    assert len(many) == len(few)
+    queued = [s.split()[0] for s in many if "customer_messages" in s]
+    assert queued == ["SELECT", "INSERT"]  # the keys stored for the batch's parcels, the rows
+    assert [s.split()[0] for s in many if "update_subscriptions" in s] == ["SELECT"]
+    assert sum(s.startswith("SAVEPOINT") for s in many) == 1
+    with runtime.sessions() as session:
+        recipients = session.scalars(select(CustomerMessageRow.recipient)).all()
+    assert len(recipients) == 2 * 33 and "friend129@example.com" in recipients

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from shipflow.domain.events import Delivered
+from shipflow.domain.events import Delivered, ShipmentException
 from shipflow.jobs.outbox import claim_due, dispatch_due
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import OutboxMessage
@@ -106,3 +106,39 @@ def test_handler_writes_commit_with_the_processed_mark(runtime, tracked, monkeyp
     dispatch_due(runtime)
     with runtime.sessions() as session:
         assert session.scalars(select(Alert)).all() == []  # rolled back with the failure
+
+
+def test_a_failing_message_in_a_batch_is_rolled_back_alone(runtime, tracked, monkeypatch):
+    """The batch's handlers share a savepoint; one raising is retried alone, tried once, and
+    the writes of the others (run again) commit once."""
+    calls: list[str] = []
+
+    def record(session, message):
+        shipment_id = message.payload["shipment_id"]
+        calls.append(shipment_id)
+        publish(
+            session,
+            ShipmentException(
+                brand_id=message.brand_id, shipment_id=shipment_id, occurred_at=runtime.clock.now()
+            ),
+        )
+        if shipment_id == "shp_2":
+            raise RuntimeError("shop down")
+
+    monkeypatch.setitem(runtime.reactions.outbox, Delivered.topic, record)
+    monkeypatch.delitem(runtime.reactions.outbox, ShipmentException.topic, raising=False)
+    for shipment_id in ("shp_1", "shp_2", "shp_3"):
+        delivered(runtime, tracked, shipment_id)
+    assert dispatch_due(runtime) == 3
+    assert calls.count("shp_2") == 1
+    with runtime.sessions() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        by_topic = [(m.topic, m.payload["shipment_id"], m.processed_at is None) for m in rows]
+    assert by_topic == [
+        (Delivered.topic, "shp_1", False),
+        (Delivered.topic, "shp_2", True),  # to be retried, its exception not written
+        (Delivered.topic, "shp_3", False),
+        (ShipmentException.topic, "shp_1", True),
+        (ShipmentException.topic, "shp_3", True),
+    ]
+    assert "shop down" in rows[1].last_error
