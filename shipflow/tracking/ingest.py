@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
+from shipflow.store.db import for_update
 from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
 from shipflow.store.outbox import Publishable, publish_all
 from shipflow.tracking.config import TrackingConfig
@@ -327,13 +328,17 @@ def ingest_batch(
     if numbers:
         # Row locks in id order, so two workers' batches never wait on each other in a cycle;
         # the orders in one more query (the reactions read them: quotes, destinations).
+        # On SQLite the batch takes the write lock before it reads: a transaction that read
+        # first cannot write once another writer has committed, and its receipts would wait
+        # for a retry while later scans of the same parcels went ahead of them.
         for shipment in session.scalars(
-            select(Shipment)
-            .where(Shipment.tracking_number.in_(numbers))
-            .order_by(Shipment.id)
-            .with_for_update()
-            .options(selectinload(Shipment.order))
-            .execution_options(populate_existing=True)
+            for_update(
+                session,
+                select(Shipment)
+                .where(Shipment.tracking_number.in_(numbers))
+                .order_by(Shipment.id)
+                .options(selectinload(Shipment.order)),
+            )
         ):
             key = (shipment.brand_id, shipment.carrier, shipment.tracking_number)
             found.setdefault(key, []).append(shipment)

@@ -106,10 +106,12 @@ class Live:
             )
 
     def days_pass(self, days: int, tracking_number: str) -> None:
-        """The sandbox network moves the parcel, a few hours at a time, its scans sent."""
+        """The sandbox network moves the parcel an hour at a time, its scans sent: a carrier
+        sending "out for delivery" and "delivered" in one webhook is told only the latter, so
+        a coarser step would make the timeline depend on the day's draw."""
         self.scans.register(tracking_number, self.scan_url)
-        for _ in range(days * 4):
-            self.runtime.clock.advance(timedelta(hours=6))
+        for _ in range(days * 24):
+            self.runtime.clock.advance(timedelta(hours=1))
             self.scans.run_once()
             self.jobs.drain()
 
