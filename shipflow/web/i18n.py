@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 
@@ -160,6 +160,10 @@ def zone_name(zone: tzinfo, language: str | None = None) -> str:
     return babel_dates.get_timezone_name(zone, locale=_locale(language))
 
 
+def format_duration(value: timedelta, language: str | None = None) -> str:
+    return i18n.format_duration(value, language or current_language())
+
+
 def format_number(value: float, language: str | None = None) -> str:
     locale = _locale(language)
     text = babel_numbers.format_decimal(value, locale=locale, numbering_system="default")
@@ -199,6 +203,7 @@ def init_app(app: Flask) -> None:
         moment=format_moment,
         clock=format_clock,
         zone_name=zone_name,
+        duration=format_duration,
         number=format_number,
         money=format_money,
         carrier_name=lambda code: contact(code).name,
