@@ -22,6 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask, g, request
+from markupsafe import Markup
 
 from carriers.directory import contact
 from shipflow import i18n
@@ -184,6 +185,12 @@ def language_name(language: str) -> str:
     return _locale(language).display_name or language
 
 
+def sentences(*texts: str) -> Markup:
+    """Sentences run together the way the language does: a space between them, none after
+    Chinese and Japanese full stops."""
+    return Markup("" if current_language().startswith(("zh", "ja")) else " ").join(texts)
+
+
 def direction(language: str | None = None) -> str:
     return "rtl" if _locale(language).character_order == "right-to-left" else "ltr"
 
@@ -212,5 +219,6 @@ def init_app(app: Flask) -> None:
         current_language=current_language,
         language_name=language_name,
         direction=direction,
+        sentences=sentences,
     )
     app.after_request(_remember_language)

@@ -20,7 +20,10 @@ GLOSSARY = {
     "en": {
         "carrier": ("carrier", [r"courier", r"shipping company"]),
         "parcel": ("parcel", [r"\bpackage"]),
-        "pickup point": ("pickup point", [r"collection point", r"pick-up point", r"pickup location"]),
+        "pickup point": (
+            "pickup point",
+            [r"collection point", r"pick-up point", r"pickup location"],
+        ),
         "driver": ("driver", [r"delivery person", r"courier"]),
     },
     "zh-Hant": {
