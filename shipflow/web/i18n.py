@@ -191,6 +191,12 @@ def sentences(*texts: str) -> Markup:
     return Markup("" if current_language().startswith(("zh", "ja")) else " ").join(texts)
 
 
+def isolate(value: object) -> Markup:
+    """Names, numbers and addresses in <bdi>, so Latin text keeps its own direction inside a
+    right-to-left sentence (and Persian inside a left-to-right one)."""
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
 def direction(language: str | None = None) -> str:
     return "rtl" if _locale(language).character_order == "right-to-left" else "ltr"
 
@@ -211,6 +217,7 @@ def init_app(app: Flask) -> None:
         clock=format_clock,
         zone_name=zone_name,
         duration=format_duration,
+        isolate=isolate,
         number=format_number,
         money=format_money,
         carrier_name=lambda code: contact(code).name,
