@@ -2,7 +2,6 @@
 
 import re
 from datetime import date, timedelta
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +13,7 @@ from shipflow.store.feedback_models import Feedback
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
 from shipflow.web.tracking_page.routes import LOOKUP_LIMIT
+from tests.bidi import unisolated_latin
 from tests.webui.factories import BRAND, CUSTOMER, ITEM, make_shipment
 
 PERSONAL = [
@@ -375,32 +375,6 @@ def test_chinese_and_japanese_pages_run_sentences_together(app, client, runtime,
     assert not re.findall(r"\S{0,12}[\u3000-\u303f\uff01-\uff0f\uff1a-\uff1f] \S{0,12}", text)
 
 
-class _UnisolatedLatin(HTMLParser):
-    """Latin text on a right-to-left page outside <bdi>, dir="ltr" or dir="auto"."""
-
-    ISOLATING = ("bdi", "input", "textarea")
-    VOID = ("br", "img", "input", "meta", "link", "hr", "source", "wbr")
-
-    def __init__(self):
-        super().__init__()
-        self.stack: list[bool] = []
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.VOID:
-            return
-        isolated = tag in self.ISOLATING or dict(attrs).get("dir") in ("ltr", "auto")
-        self.stack.append(isolated or tag in ("script", "style", "title", "head"))
-
-    def handle_endtag(self, tag):
-        if tag not in self.VOID and self.stack:
-            self.stack.pop()
-
-    def handle_data(self, data):
-        if re.search(r"[A-Za-z]", data) and not any(self.stack):
-            self.found.append(data.strip())
-
-
 def test_persian_page_keeps_latin_names_numbers_and_addresses_left_to_right(app, client, runtime):
     shipment = make_shipment(
         runtime,
@@ -409,6 +383,4 @@ def test_persian_page_keeps_latin_names_numbers_and_addresses_left_to_right(app,
     )
     html = client.get(path_for(app, shipment) + "?lang=fa").get_data(as_text=True)
     assert "P. RAHIMI" in html and "front door" in html
-    parser = _UnisolatedLatin()
-    parser.feed(html)
-    assert parser.found == [], "\n".join(parser.found)
+    assert unisolated_latin(html) == []
