@@ -4,15 +4,19 @@ that Iran uses, through `jdatetime`, with Persian digits)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from functools import cache, lru_cache
 
 import jdatetime
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
+from babel.lists import format_list
+from babel.units import format_unit
 
 DEFAULT = "en"
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# Chinese and Japanese write no space between a number and its unit, nor between units.
+_UNSPACED = ("zh", "ja")
 
 
 def babel_id(tag: str) -> str:
@@ -50,3 +54,18 @@ def solar_hijri(value: date, with_year: bool = False) -> str:
     day = jdatetime.date.fromgregorian(date=value)
     words = [day.j_weekdays_fa[day.weekday()], str(day.day), day.j_months_fa[day.month - 1]]
     return native_digits(" ".join([*words, str(day.year)] if with_year else words), Locale("fa"))
+
+
+def format_duration(value: timedelta, language: str = DEFAULT) -> str:
+    """A duration in days, hours and minutes, as the language says it: "4 hours, 43 minutes",
+    "4時間43分", "4小時43分鐘", "۴ ساعت و ۴۳ دقیقه" (Babel's unit and list patterns)."""
+    written = locale(language)
+    minutes = max(0, int(value.total_seconds()) // 60)
+    amounts = (("duration-day", minutes // 1440), ("duration-hour", minutes // 60 % 24))
+    parts = [format_unit(n, unit, "long", locale=written) for unit, n in amounts if n]
+    if minutes % 60 or not parts:
+        parts.append(format_unit(minutes % 60, "duration-minute", "long", locale=written))
+    text = format_list(parts, style="unit", locale=written)
+    if written.language in _UNSPACED:
+        text = text.replace(" ", "")
+    return native_digits(text, written)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask, g, request
+from markupsafe import Markup
 
 from carriers.directory import contact
 from shipflow import i18n
@@ -160,6 +161,10 @@ def zone_name(zone: tzinfo, language: str | None = None) -> str:
     return babel_dates.get_timezone_name(zone, locale=_locale(language))
 
 
+def format_duration(value: timedelta, language: str | None = None) -> str:
+    return i18n.format_duration(value, language or current_language())
+
+
 def format_number(value: float, language: str | None = None) -> str:
     locale = _locale(language)
     text = babel_numbers.format_decimal(value, locale=locale, numbering_system="default")
@@ -178,6 +183,18 @@ def format_money(minor_units: int, currency: str, language: str | None = None) -
 def language_name(language: str) -> str:
     """The language's name in itself ("日本語", "فارسی"), for the language menu."""
     return _locale(language).display_name or language
+
+
+def sentences(*texts: str) -> Markup:
+    """Sentences run together the way the language does: a space between them, none after
+    Chinese and Japanese full stops."""
+    return Markup("" if current_language().startswith(("zh", "ja")) else " ").join(texts)
+
+
+def isolate(value: object) -> Markup:
+    """Names, numbers and addresses in <bdi>, so Latin text keeps its own direction inside a
+    right-to-left sentence (and Persian inside a left-to-right one)."""
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
 def direction(language: str | None = None) -> str:
@@ -199,6 +216,8 @@ def init_app(app: Flask) -> None:
         moment=format_moment,
         clock=format_clock,
         zone_name=zone_name,
+        duration=format_duration,
+        isolate=isolate,
         number=format_number,
         money=format_money,
         carrier_name=lambda code: contact(code).name,
@@ -207,5 +226,6 @@ def init_app(app: Flask) -> None:
         current_language=current_language,
         language_name=language_name,
         direction=direction,
+        sentences=sentences,
     )
     app.after_request(_remember_language)

@@ -91,3 +91,26 @@ def test_a_territory_gets_its_date(live_server, page):
     page.goto(live_server.url("/demo/products/MUG?lang=en"))
     page.locator(".sf-edd-date").wait_for()
     assert page.locator(".sf-edd-date").inner_text().startswith("Get it by ")
+
+
+@pytest.mark.parametrize(
+    ("lang", "countdown"),
+    [
+        ("en", " — order within 4 hours, 43 minutes"),
+        ("ja", " — あと4時間43分以内のご注文で"),
+        ("zh-Hant", " — 請在 4小時43分鐘 內下單"),
+        ("fa", " — اگر تا ۴ ساعت و ۴۳ دقیقه دیگر سفارش دهید"),
+    ],
+)
+def test_the_countdown_is_written_the_languages_way(live_server, page, lang, countdown):
+    with_postal_code(live_server, page, "62704")
+
+    def within_4_hours_43(route):
+        response = route.fetch()
+        answer = {**response.json(), "countdown_seconds": 4 * 3600 + 43 * 60 + 50}
+        route.fulfill(response=response, json=answer)
+
+    page.route(re.compile(r".*/edd\?.*"), within_4_hours_43)
+    page.goto(live_server.url(f"/demo/products/MUG?lang={lang}"))
+    page.locator(".sf-edd-countdown", has_text=re.compile(r"\S")).wait_for()
+    assert page.locator(".sf-edd-countdown").text_content() == countdown

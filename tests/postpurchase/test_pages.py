@@ -21,6 +21,7 @@ from shipflow.store.postpurchase_models import (
     ReturnPhotoRow,
     ReturnRequestRow,
 )
+from tests.bidi import unisolated_latin
 from tests.fakes import RecordingCarrier, ReturnLabelCarrier
 from tests.postpurchase.factories import EMAIL, POSTAL, demo_brand, order
 
@@ -321,3 +322,15 @@ def test_ops_page_lists_cases_needing_a_person(runtime, client, demo, brands, mo
     assert "sandbox" in html and "100.0%" in html
     other = page_for("brand-b", "ops@b.example", theirs)
     assert "NW-1001" not in other and "Nothing waiting." in other
+
+
+def test_persian_failed_delivery_and_returns_pages_keep_latin_text_left_to_right(
+    runtime, client, demo, carrier
+):
+    ndr = client.get(ndr_path(runtime, failed_case(runtime, demo.brand_id)) + "?lang=fa")
+    html = ndr.get_data(as_text=True)
+    assert 'dir="rtl"' in html and "Corner Market lockers" in html
+    assert unisolated_latin(html) == []
+    items = lookup(client, "NW-1", EMAIL, "fa").get_data(as_text=True)
+    assert 'dir="rtl"' in items and "NW-1" in items
+    assert unisolated_latin(items) == []

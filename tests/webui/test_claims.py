@@ -16,6 +16,7 @@ from shipflow.store.db import unit_of_work
 from shipflow.store.models import Shipment
 from shipflow.store.ops_models import OpsAction
 from shipflow.store.postpurchase_models import ReturnRequestRow
+from tests.bidi import unisolated_latin
 from tests.webui.factories import BRAND, make_shipment
 from tests.webui.test_tracking_page import csrf, path_for
 
@@ -168,3 +169,10 @@ def test_the_fullest_tracking_page_stays_under_15_kb(app, client, runtime):
     body = client.get(path_for(app, shipment_id) + "?lang=fa").data
     assert "مرسوله".encode() in body or "بسته".encode() in body
     assert len(body) <= 15 * 1024, len(body)
+
+
+def test_the_persian_claim_page_keeps_latin_text_left_to_right(app, client, runtime):
+    path = path_for(app, photo_proof(runtime)) + "/claim?lang=fa"
+    html = client.get(path).get_data(as_text=True)
+    assert 'dir="rtl"' in html
+    assert unisolated_latin(html) == []

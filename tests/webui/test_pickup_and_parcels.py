@@ -33,8 +33,8 @@ def at_store(runtime, status: str = "available_for_pickup", reason: str | None =
     ("lang", "texts"),
     [
         ("en", ["Ready for pickup", "Pickup point", "Opening hours", "Collect by", "Sat, Nov 28"]),
-        ("ja", ["受取スポット", "営業時間", "受取期限", "11月28日(土)"]),
-        ("zh-Hant", ["取件點", "營業時間", "取件期限"]),
+        ("ja", ["受取場所", "営業時間", "受取期限", "11月28日(土)"]),
+        ("zh-Hant", ["取貨門市", "營業時間", "取件期限"]),
         ("fa", ["نقطهٔ تحویل", "ساعت کاری", "مهلت تحویل گرفتن"]),
     ],
 )

@@ -13,6 +13,7 @@ from shipflow.store.feedback_models import Feedback
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
 from shipflow.web.tracking_page.routes import LOOKUP_LIMIT
+from tests.bidi import unisolated_latin
 from tests.webui.factories import BRAND, CUSTOMER, ITEM, make_shipment
 
 PERSONAL = [
@@ -55,7 +56,7 @@ def test_signed_link_shows_the_whole_shipment_in_local_time(app, client, runtime
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, no-store"
     assert '<html lang="en" dir="ltr">' in html
-    assert "Order NW-1001" in html and ITEM in html
+    assert "Order <bdi>NW-1001</bdi>" in html and ITEM in html
     assert 'aria-current="step">Delivered</li>' in html
     # Delivered 13:00 UTC; Springfield, IL (62704) is on Central time.
     assert "Mon, Nov 23 7:00\u202fAM" in html and "Times are in Central Time." in html
@@ -354,3 +355,32 @@ def test_persian_page_shows_solar_hijri_dates(app, client, runtime):
     html = client.get(path_for(app, shipment) + "?lang=fa").get_data(as_text=True)
     assert "<del>چهارشنبه ۴ آذر</del>" in html  # Wed, Nov 25 2026 is 4 Azar 1405
     assert "جمعه ۶ آذر" in html  # Fri, Nov 27
+
+
+# 。、！？ and the other full-width marks followed by an ASCII space, in the page's text.
+SPACE_AFTER_FULL_WIDTH = re.compile(r"[\u3000-\u303f\uff01-\uff0f\uff1a-\uff1f] ")
+
+
+@pytest.mark.parametrize("language", ["ja", "zh-Hant"])
+def test_chinese_and_japanese_pages_run_sentences_together(app, client, runtime, language):
+    shipment = make_shipment(runtime, "attempt_failed", reason="customer_unavailable")
+    open_case(runtime, shipment)
+    html = client.get(path_for(app, shipment) + f"?lang={language}").get_data(as_text=True)
+    text = re.sub(r"<[^>]+>", "", html)
+    joined = {
+        "ja": "お問い合わせください。注文番号",
+        "zh-Hant": "與我們聯絡。您仍可",
+    }[language]
+    assert joined in text
+    assert not re.findall(r"\S{0,12}[\u3000-\u303f\uff01-\uff0f\uff1a-\uff1f] \S{0,12}", text)
+
+
+def test_persian_page_keeps_latin_names_numbers_and_addresses_left_to_right(app, client, runtime):
+    shipment = make_shipment(
+        runtime,
+        "delivered",
+        details={"proof_of_delivery": {"signed_by": "P. RAHIMI", "left_at": "front door"}},
+    )
+    html = client.get(path_for(app, shipment) + "?lang=fa").get_data(as_text=True)
+    assert "P. RAHIMI" in html and "front door" in html
+    assert unisolated_latin(html) == []

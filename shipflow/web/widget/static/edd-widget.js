@@ -188,16 +188,15 @@
     return isNaN(day.getTime()) || day.getUTCDate() !== +match[3] ? null : day;
   }
 
+  // "4 hours, 43 minutes", "4時間43分", "۴ ساعت و ۴۳ دقیقه": the server's format_duration.
   function duration(seconds) {
     var hours = Math.floor(seconds / 3600), minutes = Math.floor((seconds % 3600) / 60);
-    if (Intl.DurationFormat) {
-      return new Intl.DurationFormat(lang, { style: "short" }).format(
-        hours ? { hours: hours, minutes: minutes } : { minutes: Math.max(1, minutes) });
-    }
     var unit = function (value, name) {
-      return new Intl.NumberFormat(lang, { style: "unit", unit: name, unitDisplay: "short" }).format(value);
+      return new Intl.NumberFormat(lang, { style: "unit", unit: name, unitDisplay: "long" }).format(value);
     };
-    return hours ? unit(hours, "hour") + " " + unit(minutes, "minute") : unit(Math.max(1, minutes), "minute");
+    var parts = hours ? [unit(hours, "hour"), unit(minutes, "minute")] : [unit(Math.max(1, minutes), "minute")];
+    var text = Intl.ListFormat ? new Intl.ListFormat(lang, { type: "unit" }).format(parts) : parts.join(" ");
+    return /^(zh|ja)/.test(lang) ? text.replace(/\s+/g, "") : text;
   }
 
   var dayFormat = new Intl.DateTimeFormat(lang, {
