@@ -148,7 +148,7 @@ def test_a_home_pickup_return_goes_through_return_home(runtime, client, ecpay): 
         shipment = session.scalars(select(Shipment).where(Shipment.kind == "return")).one()
         assert (shipment.service, shipment.tracking_number[:1]) == ("tcat", "R")
     final = client.get(page_path).get_data(as_text=True)
-    assert "物流業者會與您聯絡，到府收取包裹。" in final
+    assert "物流商會與您聯絡，到府收取包裹。" in final
     assert shipment.tracking_number in final
 
 
