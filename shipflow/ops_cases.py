@@ -135,10 +135,16 @@ def search(session: Session, brand_id: str, query: str) -> list[tuple[Shipment, 
 
 
 def record_action(
-    session: Session, shipment: Shipment, actor: str, action: str, note: str, now: datetime
+    session: Session,
+    shipment: Shipment,
+    actor: str,
+    action: str,
+    note: str,
+    now: datetime,
+    **details: str,
 ) -> OpsAction:
     """Write down what ops did (or asked for) about the shipment; `action` is one of
-    `ACTIONS`."""
+    `ACTIONS`, `details` what it produced (the replacement parcel, where a refund went)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     entry = OpsAction(
@@ -147,9 +153,11 @@ def record_action(
         actor=actor,
         action=action,
         note=note.strip()[:2000],
+        details=details,
         created_at=now,
     )
     session.add(entry)
+    session.flush()
     return entry
 
 

@@ -15,6 +15,7 @@ from shipflow.brands import brand_config
 from shipflow.channel_accounts import refunds_in_shop
 from shipflow.claims import claim_of, close
 from shipflow.domain.events import OpsRefund, StoreWebhook
+from shipflow.ops_cases import record_action
 from shipflow.store.db import for_update
 from shipflow.store.models import Brand, Shipment
 from shipflow.store.ops_models import OpsAction
@@ -67,7 +68,7 @@ def reship(
     if claim is not None:
         claim.replacement_id = replacement.id
         close(claim, now)
-    return _audit(session, shipment, actor, RESHIP, note, now, replacement_id=replacement.id)
+    return record_action(session, shipment, actor, RESHIP, note, now, replacement_id=replacement.id)
 
 
 def refund(
@@ -90,7 +91,7 @@ def refund(
             "the order's shop does not take refunds from us and the brand has no "
             "returns.store_webhook_url: refund it in the shop, then record a note"
         )
-    action = _audit(
+    action = record_action(
         session, shipment, actor, REFUND, note, now, channel="shop" if in_shop else "store"
     )
     if in_shop:
@@ -125,26 +126,3 @@ def refunded(session: Session, action: OpsAction, now: datetime) -> None:
     claim = claim_of(session, action.shipment_id)
     if claim is not None and claim.refunded_at is None:
         claim.refunded_at = now
-
-
-def _audit(
-    session: Session,
-    shipment: Shipment,
-    actor: str,
-    action: str,
-    note: str,
-    now: datetime,
-    **details: str,
-) -> OpsAction:
-    entry = OpsAction(
-        brand_id=shipment.brand_id,
-        shipment_id=shipment.id,
-        actor=actor,
-        action=action,
-        note=note.strip()[:2000],
-        details=details,
-        created_at=now,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
