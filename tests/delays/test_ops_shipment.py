@@ -143,6 +143,20 @@ def test_shipment_page_shows_the_whole_file(client, ops, shipped):
     assert page.index("Recipient not home") < page.index("Arrived at hub Edison")  # newest first
 
 
+def test_the_shipment_page_puts_the_customer_and_the_carrier_one_click_away(client, ops, shipped):
+    """ "Contact the customer" and "ask the carrier" are recorded; the page gives the means."""
+    login(client, ops["a"])
+    page = client.get(f"/ops/shipments/{shipped['a']}").text
+    assert '<a href="mailto:parisa@a.example?subject=Your%20order%20NW-1001">' in page
+    assert '<a href="tel:+1555000a"><bdi>+1555000a</bdi></a>' in page
+    carrier = page.split('id="carrier-contact">')[1].split("</dd>")[0]
+    assert carrier == (
+        'Sandbox Post · <a href="https://sandbox-post.example/track/SBX111" '
+        'rel="noopener noreferrer" target="_blank">their tracking page</a> · '
+        '<a href="tel:+15550100"><bdi>+1 555 0100</bdi></a>'
+    )
+
+
 def test_alerts_and_failed_deliveries_link_to_the_shipment_page(client, ops, shipped):
     login(client, ops["a"])
     link = f'href="/ops/shipments/{shipped["a"]}"'

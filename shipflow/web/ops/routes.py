@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from carriers.base import CarrierError
+from carriers.directory import contact as carrier_contact
 from shipflow import claims, ops_cases, ops_remedies, proof_of_delivery
 from shipflow.allocation.service import NotAllocated
 from shipflow.delays import alerts as alert_store
@@ -288,7 +289,12 @@ def shipment(shipment_id: str):
     found = TOKEN.match(shipment_id) and ops_cases.shipment_file(g.db, g.ops_brand.id, shipment_id)
     if not found:
         abort(404, "No shipment with this id exists for your brand.")
-    return render_template("ops/shipment.html", file=found, actions=ops_cases.ACTIONS)
+    return render_template(
+        "ops/shipment.html",
+        file=found,
+        actions=ops_cases.ACTIONS,
+        carrier=carrier_contact(found.shipment.carrier),
+    )
 
 
 @bp.post("/shipments/<shipment_id>/actions")
