@@ -138,7 +138,7 @@ def _insert_new(session: Session, rows: list[dict]) -> set[tuple[str, str]]:
     if not rows:
         return set()
     statement = _INSERT[session.get_bind().dialect.name]
-    return {(sid, key) for sid, key in session.execute(statement, rows)}
+    return {(row.shipment_id, row.dedupe_key) for row in session.execute(statement, rows)}
 
 
 def _replay(
@@ -312,10 +312,8 @@ def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[Event
             .execution_options(populate_existing=True)
         ).all()
     grouped: dict[str, list[EventRow]] = {sid: [] for sid in shipment_ids}
-    for row in session.execute(
-        _REPLAYED.where(_EVENTS.c.shipment_id.in_(bindparam("ids", expanding=True))),
-        {"ids": list(shipment_ids)},
-    ):
+    # `in_()` binds its list as one expanding parameter: the statement is compiled once.
+    for row in session.execute(_REPLAYED.where(_EVENTS.c.shipment_id.in_(shipment_ids))):
         grouped[row.shipment_id].append(row)
     return grouped
 
