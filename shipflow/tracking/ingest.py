@@ -40,28 +40,8 @@ _INSERT = {
     .returning(_EVENTS.c.shipment_id, _EVENTS.c.dedupe_key)
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-# A stored event as the replay reads it.
-_REPLAYED = select(
-    *(
-        _EVENTS.c[name]
-        for name in (
-            "id",
-            "shipment_id",
-            "dedupe_key",
-            "status",
-            "reason",
-            "raw_code",
-            "raw_text",
-            "occurred_at",
-            "location",
-            "city",
-            "state",
-            "postal_code",
-            "country",
-            "applied",
-        )
-    )
-).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
+# The stored events in carrier time, as the replay reads them.
+_REPLAYED = select(_EVENTS).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
 _FLAG = (
     _EVENTS.update()
     .where(_EVENTS.c.id == bindparam("event_id"))
