@@ -11,9 +11,9 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -30,11 +30,24 @@ from shipflow.tracking.config import TrackingConfig
 Tracked = tuple[Shipment, ShipmentTracked]
 React = Callable[[Session, Sequence[Tracked]], None]
 NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED})
-# INSERT ... ON CONFLICT DO NOTHING, in each database's own words.
-_INSERT: dict[str, Callable[[type[TrackingEventRow]], postgresql.Insert | sqlite.Insert]] = {
-    "postgresql": postgresql.insert,
-    "sqlite": sqlite.insert,
+# The events go in, are read back and flagged through Core statements of one shape whatever
+# the batch's size, so SQLAlchemy compiles each once per process and builds no ORM objects.
+_EVENTS: Table = TrackingEventRow.__table__  # type: ignore[assignment]
+# INSERT ... ON CONFLICT DO NOTHING, in each database's own words, run as an executemany.
+_INSERT = {
+    name: insert(_EVENTS)
+    .on_conflict_do_nothing()
+    .returning(_EVENTS.c.shipment_id, _EVENTS.c.dedupe_key)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
+# The stored events in carrier time, as the replay reads them.
+_REPLAYED = select(_EVENTS).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
+_FLAG = (
+    _EVENTS.update()
+    .where(_EVENTS.c.id == bindparam("event_id"))
+    .values(applied=bindparam("event_applied"))
+)
+EventRow = Row[Any]
 
 
 class _EventHead(TypedDict):
@@ -61,7 +74,7 @@ def dedupe_key(event: TrackingEvent) -> str:
     return hashlib.sha1(f"{status}|{raw_code}|{timestamp!r}".encode()).hexdigest()
 
 
-def _domain_event(row: TrackingEventRow) -> TrackingEvent:
+def _domain_event(row: EventRow) -> TrackingEvent:
     return TrackingEvent(
         status=Status(row.status),
         occurred_at=row.occurred_at,
@@ -104,26 +117,22 @@ def _insert_new(session: Session, rows: list[dict]) -> set[tuple[str, str]]:
     from racing (shipflow.store.partitions)."""
     if not rows:
         return set()
-    insert = _INSERT[session.get_bind().dialect.name]
-    statement = (
-        insert(TrackingEventRow)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .returning(TrackingEventRow.shipment_id, TrackingEventRow.dedupe_key)
-    )
-    return {(sid, key) for sid, key in session.execute(statement)}
+    statement = _INSERT[session.get_bind().dialect.name]
+    return {(row.shipment_id, row.dedupe_key) for row in session.execute(statement, rows)}
 
 
-def _replay(shipment: Shipment, rows: list[TrackingEventRow]) -> TrackingEventRow | None:
-    """Run the state machine over every event in carrier time; set each row's `applied`
-    and the shipment's status fields. Returns the event that set the final status."""
+def _replay(
+    shipment: Shipment, rows: list[EventRow], events: list[TrackingEvent], applied: dict[int, bool]
+) -> EventRow | None:
+    """Run the state machine over every event (`rows` as `events`) in carrier time; record
+    whether each was applied in `applied` (by row id) and set the shipment's status fields.
+    Returns the event that set the final status."""
     status, latest_at, decisive = Status.PENDING, None, None
     shipped_at = None
-    for row in rows:
-        event = _domain_event(row)
+    for row, event in zip(rows, events, strict=True):
         transition = apply_event(status, event, latest_at)
-        row.applied = transition.moved or event.status == status
-        if not row.applied:
+        applied[row.id] = transition.moved or event.status == status
+        if not applied[row.id]:
             continue
         latest_at = event.occurred_at
         if transition.moved:
@@ -139,9 +148,7 @@ def _replay(shipment: Shipment, rows: list[TrackingEventRow]) -> TrackingEventRo
     return decisive
 
 
-def _change_events(
-    shipment: Shipment, previous: Status, decisive: TrackingEventRow
-) -> list[Publishable]:
+def _change_events(shipment: Shipment, previous: Status, decisive: EventRow) -> list[Publishable]:
     status = Status(shipment.status)
     reason = Reason(decisive.reason) if decisive.reason else None
     common = _EventHead(
@@ -241,6 +248,7 @@ def ingest_locked(
     results: list[IngestResult] = []
     published: list[Publishable] = []
     tracked: list[Tracked] = []
+    applied: dict[int, bool] = {}
     for step in steps:
         shipment = step.shipment
         keep_carrier_estimate(shipment, step.update.estimated_delivery)
@@ -251,15 +259,25 @@ def ingest_locked(
         later[shipment.id].difference_update(added)
         seen = [row for row in rows[shipment.id] if row.dedupe_key not in later[shipment.id]]
         results.append(
-            _apply(session, shipment, step.update, seen, len(added), now, tracked, published)
+            _apply(
+                session, shipment, step.update, seen, len(added), now, (tracked, published, applied)
+            )
         )
+    stored = {row.id: row.applied for sid in changed for row in rows[sid]}
+    flags = [
+        {"event_id": row_id, "event_applied": flag}
+        for row_id, flag in applied.items()
+        if flag != stored[row_id]
+    ]
+    if flags:
+        session.execute(_FLAG, flags)
     if tracked:
         react(session, tracked)
     publish_all(session, published)
     return results
 
 
-def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[TrackingEventRow]]:
+def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[EventRow]]:
     """Every stored event of these shipments in carrier time (ours just inserted included).
     SQLite has no row locks: its lock is the database's, which the insert has just taken, so
     the shipments are read again under it, as a writer that committed meanwhile may have
@@ -273,12 +291,9 @@ def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[Track
             .options(selectinload(Shipment.order))
             .execution_options(populate_existing=True)
         ).all()
-    grouped: dict[str, list[TrackingEventRow]] = {sid: [] for sid in shipment_ids}
-    for row in session.scalars(
-        select(TrackingEventRow)
-        .where(TrackingEventRow.shipment_id.in_(shipment_ids))
-        .order_by(TrackingEventRow.occurred_at, TrackingEventRow.id)
-    ):
+    grouped: dict[str, list[EventRow]] = {sid: [] for sid in shipment_ids}
+    # `in_()` binds its list as one expanding parameter: the statement is compiled once.
+    for row in session.execute(_REPLAYED.where(_EVENTS.c.shipment_id.in_(shipment_ids))):
         grouped[row.shipment_id].append(row)
     return grouped
 
@@ -287,23 +302,24 @@ def _apply(
     session: Session,
     shipment: Shipment,
     update: TrackingUpdate,
-    rows: list[TrackingEventRow],
+    rows: list[EventRow],
     added: int,
     now: datetime,
-    tracked: list[Tracked],
-    published: list[Publishable],
+    batch: tuple[list[Tracked], list[Publishable], dict[int, bool]],
 ) -> IngestResult:
-    """Replay `rows` (the shipment's events as of this update); what it publishes and what
-    the batch's reactions get are added to `published` and `tracked`."""
+    """Replay `rows` (the shipment's events as of this update); what it publishes, what the
+    batch's reactions get and which events it applied go into `batch`."""
+    tracked, published, applied = batch
     previous = Status(shipment.status)
     pickup_points.record(shipment, update)
     proof_of_delivery.record(session, shipment, update, now)
-    decisive = _replay(shipment, rows)
+    events = [_domain_event(row) for row in rows]
+    decisive = _replay(shipment, rows, events, applied)
     event = ShipmentTracked(
         brand_id=shipment.brand_id,
         shipment_id=shipment.id,
         occurred_at=now,
-        events=tuple(_domain_event(r) for r in rows),
+        events=tuple(events),
         estimated_delivery=update.estimated_delivery,
     )
     if decisive is not None and shipment.status != previous:

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
+from sqlalchemy.engine.default import CACHE_HIT
 
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, Order, OutboxMessage, Shipment, TrackingEventRow
@@ -130,6 +131,43 @@ def test_a_batch_reads_and_writes_the_events_in_a_constant_number_of_statements(
     with runtime.sessions() as session:
         statuses = set(session.scalars(select(Shipment.status)))
     assert statuses == {"in_transit"}
+
+
+def test_the_events_statements_are_compiled_once_whatever_the_batch_size(
+    client, runtime, tracked, make_shipment, clock
+):
+    """A batch of 30 after a batch of 3 runs the events' statements SQLAlchemy compiled for
+    the first (insert, replay read, `applied` flags): none is built for the batch's size."""
+
+    def sweep(numbers: list[str], code: str, status: str, hours: float) -> list[tuple]:
+        for number in numbers:
+            post_webhook(
+                client, tracked["tb"], payload(number, event(code, status, at(clock, hours)))
+            )
+        runs: list[tuple] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if "tracking_events" in statement:
+                runs.append((statement.split()[0], context.cache_hit is CACHE_HIT))
+
+        sa_event.listen(runtime.engine, "before_cursor_execute", record)
+        try:
+            assert process_due_receipts(runtime, limit=100) == len(numbers)
+        finally:
+            sa_event.remove(runtime.engine, "before_cursor_execute", record)
+        return runs
+
+    numbers = [f"TN{n}" for n in range(30)]
+    for number in numbers:
+        make_shipment(tracked["tb"], number)
+    sweep(numbers[:3], "DL", "delivered", -3)
+    # Scans after the delivery are stored but not applied: their flags are updated.
+    assert sweep(numbers[:3], "IT", "in_transit", -2)[-1] == ("UPDATE", False)
+    runs = sweep(numbers[:3], "OD", "out_for_delivery", -1.5) + sweep(
+        numbers, "IT2", "in_transit", -1
+    )
+    assert [kind for kind, _ in runs] == ["SELECT", "INSERT", "SELECT", "UPDATE"] * 2
+    assert all(hit for _, hit in runs)
 
 
 def _late_orders(runtime, tracked, make_shipment, clock, numbers) -> None:
