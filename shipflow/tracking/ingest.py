@@ -14,13 +14,12 @@ from datetime import datetime
 from typing import TypedDict
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
-from shipflow.store.db import for_update
+from shipflow.store.db import for_update, insert_or_skip
 from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
 from shipflow.store.outbox import Publishable, publish_all
 from shipflow.tracking.config import TrackingConfig
@@ -30,11 +29,6 @@ from shipflow.tracking.config import TrackingConfig
 Tracked = tuple[Shipment, ShipmentTracked]
 React = Callable[[Session, Sequence[Tracked]], None]
 NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED})
-# INSERT ... ON CONFLICT DO NOTHING, in each database's own words.
-_INSERT: dict[str, Callable[[type[TrackingEventRow]], postgresql.Insert | sqlite.Insert]] = {
-    "postgresql": postgresql.insert,
-    "sqlite": sqlite.insert,
-}
 
 
 class _EventHead(TypedDict):
@@ -104,11 +98,9 @@ def _insert_new(session: Session, rows: list[dict]) -> set[tuple[str, str]]:
     from racing (shipflow.store.partitions)."""
     if not rows:
         return set()
-    insert = _INSERT[session.get_bind().dialect.name]
     statement = (
-        insert(TrackingEventRow)
+        insert_or_skip(session, TrackingEventRow)
         .values(rows)
-        .on_conflict_do_nothing()
         .returning(TrackingEventRow.shipment_id, TrackingEventRow.dedupe_key)
     )
     return {(sid, key) for sid, key in session.execute(statement)}
