@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, tuple_, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError
@@ -46,7 +45,7 @@ from shipflow.domain.events import MILESTONES, ShipmentDelayed, ShipmentShipped
 from shipflow.label_purchases import PurchasePending
 from shipflow.orders import import_order, ship_to_of
 from shipflow.shipment_links import tracking_link
-from shipflow.store.db import per_transaction
+from shipflow.store.db import insert_or_skip, per_transaction
 from shipflow.store.models import Brand, ChannelDelivery, Order, OrderLine, OutboxMessage, Shipment
 from shipflow.store.ops_models import OpsAction
 from shipflow.store.outbox import RetryAfter
@@ -168,14 +167,13 @@ def _import_notice(
 
 
 def _first_delivery(session: Session, account_id: str, delivery_id: str, now: datetime) -> bool:
-    try:
-        with session.begin_nested():
-            session.add(
-                ChannelDelivery(account_id=account_id, delivery_id=delivery_id, received_at=now)
-            )
-    except IntegrityError:
-        return False
-    return True
+    """Noted as acted on; False if it was already (the unique key skips the insert)."""
+    noted = session.execute(
+        insert_or_skip(session.get_bind().dialect.name, ChannelDelivery)
+        .values(account_id=account_id, delivery_id=delivery_id, received_at=now)
+        .returning(ChannelDelivery.id)
+    )
+    return noted.first() is not None
 
 
 def find_order(session: Session, account_id: str, source_order_id: str) -> Order | None:

@@ -28,7 +28,7 @@ from shipflow.edd.transit import TransitModel
 from shipflow.orders import ship_to_address
 from shipflow.store.allocation_models import AllocationRules
 from shipflow.store.db import per_transaction
-from shipflow.store.models import Order, ParcelRow, Shipment
+from shipflow.store.models import Order, ParcelRow, Shipment, new_shipment_id
 from shipflow.store.postpurchase_models import LabelRow
 
 if TYPE_CHECKING:
@@ -245,6 +245,7 @@ class Fulfilment:
             lambda: carrier.create_label(request),
         )
         shipment = Shipment(
+            id=new_shipment_id(),
             brand_id=order.brand_id,
             order=order,  # in `order.shipments` at once: a batch's next change to it sees it
             carrier=label.carrier,
@@ -263,7 +264,9 @@ class Fulfilment:
             events=[],
         )
         session.add(shipment)
-        session.flush()
+        # Promised before the flush: the shipment and its order are written once, with it.
+        self.runtime.edd.promise_for_order(session, shipment, now)
+        session.flush()  # the label's row points at the shipment's
         session.add(
             LabelRow(
                 brand_id=order.brand_id,
@@ -272,7 +275,6 @@ class Fulfilment:
                 data=label.label_data,
             )
         )
-        self.runtime.edd.promise_for_order(session, shipment, now)
         return shipment
 
 

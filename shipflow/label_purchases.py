@@ -56,6 +56,7 @@ def buy(session: Session, purchase: Purchase, now: datetime, call: Callable[[], 
         update(LabelPurchase)
         .where(LabelPurchase.id == purchase_id)
         .values(status=BOUGHT, tracking_number=label.tracking_number, updated_at=now)
+        .execution_options(autoflush=False)  # the caller's pending changes flush together later
     )
     return label
 

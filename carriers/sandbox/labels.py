@@ -52,7 +52,7 @@ BAR_MODULE_PX = 3  # a whole number of printer dots per bar module keeps the bar
 
 
 def barcode_image(tracking_number: str) -> Image.Image:
-    code = barcode.get("code128", tracking_number, writer=ImageWriter())
+    code = barcode.get("code128", tracking_number, writer=ImageWriter(mode="L"))
     options = {
         "write_text": False,
         "module_width": BAR_MODULE_PX * 25.4 / DPI,

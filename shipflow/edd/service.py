@@ -256,7 +256,12 @@ class EddService:
         if quoted is None or not quoted[0].ok:
             return quoted[0] if quoted else None
         by = brand_setup(session, shipment.brand_id, self.runtime.settings).config.alerts.lane
-        promise = widened(quoted[0], open_excess(session, shipment.brand_id), by.region)
+        excess = per_transaction(  # a batch's shipments share the brand's open incidents
+            session,
+            ("edd.open_excess", shipment.brand_id),
+            lambda: open_excess(session, shipment.brand_id),
+        )
+        promise = widened(quoted[0], excess, by.region)
         if shipment.promised_date is None:
             shipment.promised_date = promise.promised
         order = shipment.order

@@ -10,9 +10,10 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -102,6 +103,14 @@ def per_transaction(session: Session, key: Hashable, compute: Callable[[], T]) -
 def _forget_memo(session: Session, transaction) -> None:
     if transaction.parent is None:  # the outermost: a flush's own subtransaction ends often
         session.info.pop(_MEMO, None)
+
+
+def insert_or_skip(dialect: str, target: Any) -> postgresql.Insert | sqlite.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING in the database's own words (`dialect`: the engine's
+    dialect name): a row that may be there already costs one statement, not a savepoint
+    around an insert."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(target).on_conflict_do_nothing()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -63,6 +63,10 @@ def new_id(prefix: str):
     return lambda: f"{prefix}_{secrets.token_hex(10)}"
 
 
+# Given at once by `Fulfilment.ship`: its first prediction names the shipment before the one
+# flush that inserts it with its promise.
+new_shipment_id = new_id("shp")
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -231,7 +235,7 @@ class Shipment(Base):
         Index("ix_shipments_next_poll", "next_poll_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("shp"))
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_shipment_id)
     brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(16), default="forward")  # forward | return

@@ -14,13 +14,12 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from sqlalchemy import Row, Table, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
-from shipflow.store.db import for_update
+from shipflow.store.db import for_update, insert_or_skip
 from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
 from shipflow.store.outbox import Publishable, publish_all
 from shipflow.tracking.config import TrackingConfig
@@ -35,10 +34,8 @@ NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED}
 _EVENTS: Table = TrackingEventRow.__table__  # type: ignore[assignment]
 # INSERT ... ON CONFLICT DO NOTHING, in each database's own words, run as an executemany.
 _INSERT = {
-    name: insert(_EVENTS)
-    .on_conflict_do_nothing()
-    .returning(_EVENTS.c.shipment_id, _EVENTS.c.dedupe_key)
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    name: insert_or_skip(name, _EVENTS).returning(_EVENTS.c.shipment_id, _EVENTS.c.dedupe_key)
+    for name in ("postgresql", "sqlite")
 }
 # The stored events in carrier time, as the replay reads them.
 _REPLAYED = select(_EVENTS).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
