@@ -487,20 +487,21 @@ def refund_return(
         or order.source_order_id is None
     ):
         return None
-    line_ids = (order.source_details or {}).get("line_ids", {})
     refund = Refund(
         source_order_id=order.source_order_id,
         amount=request.refund_amount,
         currency=request.currency,
         idempotency_key=message.dedupe_key,
-        lines=tuple(
-            (line_ids[item.sku], item.quantity)
-            for item in request.items
-            if item.accepted and item.sku in line_ids
-        ),
+        lines=_shop_lines(order, ((i.sku, i.quantity) for i in request.items if i.accepted)),
         note=f"Return {request.id} received",
     )
     return request if _write_refund(session, runtime, order, refund) else None
+
+
+def _shop_lines(order: Order, refunded: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """(the shop's line id, quantity) of the refunded (SKU, quantity) pairs the shop sent us."""
+    line_ids = (order.source_details or {}).get("line_ids", {})
+    return tuple((line_ids[sku], quantity) for sku, quantity in refunded if sku in line_ids)
 
 
 def refund_order(session: Session, runtime: Runtime, message: OutboxMessage) -> OpsAction | None:
@@ -512,15 +513,12 @@ def refund_order(session: Session, runtime: Runtime, message: OutboxMessage) -> 
     order = shipment.order if shipment else None
     if action is None or order is None or order.source_order_id is None:
         return None
-    line_ids = (order.source_details or {}).get("line_ids", {})
     refund = Refund(
         source_order_id=order.source_order_id,
         amount=order.total_amount,
         currency=order.currency,
         idempotency_key=message.dedupe_key,
-        lines=tuple(
-            (line_ids[line.sku], line.quantity) for line in order.lines if line.sku in line_ids
-        ),
+        lines=_shop_lines(order, ((line.sku, line.quantity) for line in order.lines)),
         note=f"Refund by {action.actor}: {action.note}"
         if action.note
         else f"Refund by {action.actor}",

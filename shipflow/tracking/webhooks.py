@@ -9,6 +9,7 @@ after a fix. A bad signature stores nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -165,17 +166,20 @@ def _record_failure(runtime: Runtime, session: Session, receipt_id: int, exc: Ex
     session.commit()
 
 
+def _receipts(session: Session, receipt_ids: list[int]) -> Sequence[WebhookReceipt]:
+    """A claimed batch's receipts, in the order they arrived."""
+    return session.scalars(
+        select(WebhookReceipt).where(WebhookReceipt.id.in_(receipt_ids)).order_by(WebhookReceipt.id)
+    ).all()
+
+
 def _process_tracking_batch(runtime: Runtime, receipt_ids: list[int], accounts: dict) -> None:
     """Carrier receipts set-based: parse each (a bad one is recorded alone), then ingest every
     update of the batch at once and mark the receipts processed in one statement. If the batch
     fails as a whole, each receipt is processed alone, so the culprit is the only one held."""
     with runtime.sessions() as session:
         now = runtime.clock.now()
-        receipts = session.scalars(
-            select(WebhookReceipt)
-            .where(WebhookReceipt.id.in_(receipt_ids))
-            .order_by(WebhookReceipt.id)
-        ).all()
+        receipts = _receipts(session, receipt_ids)
         parsed: list[tuple[WebhookReceipt, list[TrackingUpdate]]] = []
         bad: list[tuple[int, Exception]] = []
         for receipt in receipts:
@@ -225,11 +229,7 @@ def _process_shop_batch(runtime: Runtime, receipt_ids: list[int], accounts: dict
     a bad one is recorded alone). If the batch cannot commit, each is processed alone."""
     with runtime.sessions() as session:
         now = runtime.clock.now()
-        receipts = session.scalars(
-            select(WebhookReceipt)
-            .where(WebhookReceipt.id.in_(receipt_ids))
-            .order_by(WebhookReceipt.id)
-        ).all()
+        receipts = _receipts(session, receipt_ids)
         outcomes = import_receipts(session, runtime, receipts, now, accounts)
         bad = [(i, o) for i, o in outcomes.items() if isinstance(o, Exception)]
         done_ids = [i for i, notes in outcomes.items() if not isinstance(notes, Exception)]
