@@ -51,6 +51,21 @@ def test_the_claims_queue_lists_the_brands_open_claims(client, ops, claimed):
     assert 'href="/ops/claims"' in client.get("/ops/alerts").text  # in the menu
 
 
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/ops/claims", '<a href="/ops/claims" aria-current="page">Delivered, not received'),
+        ("/ops/failed-deliveries", '<a href="/ops/failed-deliveries" aria-current="page">Waiting'),
+        ("/ops/failed-deliveries?risk=cod", 'risk=cod" aria-current="page">COD at risk'),
+    ],
+)
+def test_the_queues_menu_marks_the_queue_showing_and_only_it(client, ops, path, current):
+    login(client, ops["a"])
+    html = client.get(path).text
+    assert current in html
+    assert html.count('aria-current="page"') == 1
+
+
 def test_the_shipment_page_shows_the_claim_the_proof_and_the_photo(client, ops, claimed):
     login(client, ops["a"])
     url = f"/ops/shipments/{claimed['a']}"
