@@ -4,11 +4,11 @@ out, on the processes shipflow runs in production, all started (and stopped) her
     PYTHONPATH=. .venv/bin/python benchmarks/pipeline.py [--rate 1500] [--duration 60]
         [--workers 1 2 4] [--web-processes 2] [--modes celery embedded]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
-        [--redis-url redis://127.0.0.1:6379/7]
+        [--redis-url redis://127.0.0.1:6379/7] [--schema bench_pipeline]
 
-Each run starts from a fresh database (PostgreSQL: the schema `bench_pipeline`, dropped and
-migrated with `shipflow db upgrade`; embedded: a new SQLite file), loads one brand with a
-sandbox carrier account (`shipflow demo load`), and seeds rate x duration / 3 orders with a
+Each run starts from a fresh database (PostgreSQL: the schema `--schema`, dropped and migrated
+with `shipflow db upgrade`; embedded: a new SQLite file), loads one brand with a sandbox
+carrier account (`shipflow demo load`), and seeds rate x duration / 3 orders with a
 shipment each. Then:
 - `celery` mode, for each N of --workers: `shipflow serve` (gunicorn, --web-processes
   processes), `shipflow worker --concurrency N` and `shipflow beat`, Redis (its DB flushed
@@ -77,7 +77,6 @@ from shipflow.store.models import (  # noqa: E402
 from shipflow.store.postpurchase_models import CustomerMessageRow  # noqa: E402
 from shipflow.store.tracking_models import WebhookReceipt  # noqa: E402
 
-SCHEMA = "bench_pipeline"
 WARM_UP = 20  # shipments whose first scan warms every process before measuring
 APPLICATION = "shipflow-pipebench"  # the PostgreSQL backends of a run, by application_name
 WEBHOOK_SECRET = "pipeline-benchmark-webhook-secret"
@@ -110,6 +109,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
+    parser.add_argument("--schema", default="bench_pipeline", help="PostgreSQL, dropped first")
     parser.add_argument("--port", type=int, default=18730, help="web; the SMTP sink gets +1")
     args = parser.parse_args(argv)
     args.modes = args.modes or ["celery", "embedded"]
@@ -530,12 +530,12 @@ def fresh_database(args: argparse.Namespace, mode: str, folder: Path) -> tuple[s
         return url, create_engine(url)
     admin = create_engine(args.database_url)
     with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {args.schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {args.schema}"))
     admin.dispose()
     separator = "&" if "?" in args.database_url else "?"
     url = (
-        f"{args.database_url}{separator}options=-csearch_path%3D{SCHEMA}"
+        f"{args.database_url}{separator}options=-csearch_path%3D{args.schema}"
         f"&application_name={APPLICATION}"
     )
     return url, create_engine(url.replace(f"&application_name={APPLICATION}", ""))

@@ -45,28 +45,30 @@ from shipflow.store.partitions import ensure_partitions_job
 from shipflow.tracking import polling, webhooks
 from shipflow.tracking.subscriptions import subscribe_due
 
-# Every background job: a name (the Celery task's too), `fn(runtime, **kwargs)`, and for a
-# periodic one the seconds between runs. A new job is one line here.
+OUTBOX, MESSAGES = "outbox.dispatch", "postpurchase.deliver_messages"
+# Every background job: a name (the Celery task's too), `fn(runtime, **kwargs)`, for a
+# periodic one the seconds between runs, and the jobs a run that found work wakes (tracking
+# writes the outbox, whose handlers queue customer messages). A new job is one line here.
 JOBS = (
-    Job("tracking.poll_due", polling.poll_due, every=60),
+    Job("tracking.poll_due", polling.poll_due, every=60, wakes=(OUTBOX,)),
     Job("tracking.subscribe_pushes", subscribe_due, every=60),  # UPS, Kuaidi100, 17TRACK
-    Job("tracking.process_receipts", webhooks.process_due_receipts, every=5),
-    Job("tracking.process_receipt", webhooks.process_receipt),
-    Job("outbox.dispatch", dispatch_due, every=2),
+    Job("tracking.process_receipts", webhooks.process_due_receipts, every=5, wakes=(OUTBOX,)),
+    Job("tracking.process_receipt", webhooks.process_receipt, wakes=(OUTBOX,)),
+    Job(OUTBOX, dispatch_due, every=2, wakes=(MESSAGES,)),
     # Before the sweep, so a starting instance judges with the limits its history gives.
     Job("alerts.learn_stale_limits", learn_stale_limits_job, every=600),  # day-old limits
     Job("alerts.cycle", alert_cycle_job, every=60),
     Job("edd.retrain", retrain_due, every=3600),  # looks hourly; trains a day-old model
     Job("allocation.run_batch", run_batch),
     Job("allocation.queued_batches", queued_batches, every=10),  # submissions lost
-    Job("postpurchase.deliver_messages", deliver_messages, every=30),
+    Job(MESSAGES, deliver_messages, every=30),
     Job("postpurchase.ndr_follow_up", follow_up_failed_deliveries, every=600),
     Job("postpurchase.ndr_push_retry", push_failed_delivery_choices, every=600),  # outages
     Job("retention.prune", prune_job, every=3600),
     Job("store.partitions", ensure_partitions_job, every=6 * 3600),  # PostgreSQL's months
     Job("channels.reconcile", reconcile_shops, every=300),  # orders whose webhook never came
-    Job("postpurchase.pickup_reminders", remind_pickups, every=600),
-    Job("postpurchase.day_before", remind_day_before, every=1800),
+    Job("postpurchase.pickup_reminders", remind_pickups, every=600, wakes=(MESSAGES,)),
+    Job("postpurchase.day_before", remind_day_before, every=1800, wakes=(MESSAGES,)),
 )
 
 

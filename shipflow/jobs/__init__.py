@@ -1,8 +1,11 @@
 """Background work as named service functions of a Runtime: `fn(runtime, **kwargs)`.
 
 The same jobs feed both runners: in-process threads (the embedded default) and Celery (at
-scale). Periodic jobs return how much work they did, so a runner can drain them. The list of
-jobs is `shipflow.runtime.JOBS`; each runtime holds its own copy (`runtime.jobs`).
+scale). Periodic jobs return how much work they did, so a runner can drain them, and a run
+that found work wakes the jobs that take it further (`Job.wakes`: receipts -> outbox ->
+e-mails), so an event goes through every stage at once instead of waiting for each one's
+tick. The list of jobs is `shipflow.runtime.JOBS`; each runtime holds its own copy
+(`runtime.jobs`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ class Job:
     name: str
     fn: JobFunction
     every: float | None = None  # seconds between runs for periodic jobs
+    wakes: tuple[str, ...] = ()  # periodic jobs to run soon after a run that found work
+
+
+def woken_after(runtime: Runtime, name: str, found: Any) -> tuple[str, ...]:
+    """The jobs a run of `name` that returned `found` wakes: none if it found no work."""
+    return runtime.jobs[name].wakes if found else ()
 
 
 def periodic(jobs: Iterable[Job]) -> list[Job]:

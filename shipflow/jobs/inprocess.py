@@ -1,5 +1,6 @@
 """The embedded default runner: a thread pool for submitted jobs and a scheduler thread for
-periodic ones. `drain()` runs the periodic jobs inline until none has work (tests, CLI)."""
+periodic ones. `drain()` runs the periodic jobs inline until none has work (tests, CLI).
+A run that found work wakes the jobs it feeds (`Job.wakes`); wakes coalesce per job."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from shipflow.jobs import periodic, run
+from shipflow.jobs import periodic, run, woken_after
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -35,10 +36,13 @@ class InProcessRunner:
 
     def _guarded(self, name: str, kwargs: dict[str, Any]) -> Any:
         try:
-            return run(self.runtime, name, **kwargs)
+            found = run(self.runtime, name, **kwargs)
         except Exception:
             log.exception("job %s failed", name)  # the job's rows stay due; the next run retries
             return None
+        for later in woken_after(self.runtime, name, found):
+            self.wake(later)
+        return found
 
     def wake(self, name: str) -> None:
         """Run periodic job `name` soon (at once unless it is running): cheap, so callers
@@ -74,14 +78,16 @@ class InProcessRunner:
                 busy = name in self._running and not self._running[name].done()
                 if at <= now and not busy:
                     self._running[name] = future = self.submit(name)
-                    future.add_done_callback(partial(self._again_if_found_work, name))
+                    future.add_done_callback(partial(self._finished, name))
                     due[name] = now + every[name]
             self._wake.wait(self.tick)
 
-    def _again_if_found_work(self, name: str, run: Future) -> None:
-        """A run that found work (a truthy result) is followed by another at once."""
+    def _finished(self, name: str, run: Future) -> None:
+        """A run that found work (a truthy result) is followed by another at once; one woken
+        while it ran, at once too (not at the next tick)."""
         if run.result():
             self.wake(name)
+        self._wake.set()
 
     def stop(self, wait: bool = True) -> None:
         self._stop.set()

@@ -1,17 +1,20 @@
 """Tracking fixtures: settings with two brands on the fake carrier, synced to the database,
-and helpers to make shipments and sign webhooks."""
+helpers to make shipments and sign webhooks, and an SMTP server for customer e-mails."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
 from sqlalchemy import select
 
 from shipflow.brands import sync_brands
 from shipflow.jobs.inprocess import InProcessRunner
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Brand, CarrierAccount, Shipment
+from shipflow.store.models import Brand, CarrierAccount, Order, Shipment
 from tests.tracking.fake_carrier import FakeCarrier, fake_settings
 
 
@@ -71,3 +74,48 @@ def jobs(runtime) -> InProcessRunner:
     runner = InProcessRunner(runtime)
     yield runner
     runner.stop()
+
+
+@pytest.fixture
+def customer_parcel(runtime, tracked, make_shipment) -> str:
+    """Brand `tb`'s parcel TN1 of an order whose customer gave an e-mail address."""
+    with unit_of_work(runtime.sessions) as session:
+        order = Order(
+            brand_id=tracked["tb"].id,
+            order_number="TB-1001",
+            customer_name="Ada Lovelace",
+            customer_email="ada@example.com",
+            ship_to={"city": "Chicago", "state": "IL", "postal_code": "60601", "country": "US"},
+            currency="USD",
+        )
+        session.add(order)
+        session.flush()
+        order_id = order.id
+    return make_shipment(tracked["tb"], "TN1", order_id=order_id)
+
+
+class Inbox(Message):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list = []
+
+    def handle_message(self, message) -> None:
+        self.messages.append(message)
+
+    def recipients(self) -> list[str]:
+        return [message["To"] for message in self.messages]
+
+
+@pytest.fixture
+def inbox(runtime) -> Inbox:
+    """A real SMTP server on loopback, the runtime's `smtp_url`."""
+    inbox = Inbox()
+    with socket.socket() as probe:  # aiosmtpd checks readiness on a concrete port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    url = f"smtp://127.0.0.1:{port}?from=hello@tb.example"
+    runtime.settings = runtime.settings.model_copy(update={"smtp_url": url})
+    yield inbox
+    controller.stop()

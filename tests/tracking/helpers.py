@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,3 +22,12 @@ def at(clock, hours: float) -> str:
     """An ISO time `hours` after the test clock's now, in a carrier's local offset."""
     moment = clock.now() + timedelta(hours=hours)
     return moment.astimezone(ZoneInfo("America/Chicago")).isoformat()
+
+
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False

@@ -1,4 +1,5 @@
-"""A real Celery worker on a real Redis runs a tracking job end to end."""
+"""A real Celery worker on a real Redis runs a tracking job end to end; each stage wakes the
+next, the wakes coalesce and later stages run first."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import time
 import pytest
 from sqlalchemy import select
 
+from shipflow.jobs import Job
+from shipflow.jobs.celery_app import CeleryRunner, current_runner
+from shipflow.redis_clients import fail_fast
 from shipflow.store.models import Shipment, TrackingEventRow
 from shipflow.store.tracking_models import WebhookReceipt
 from tests.tracking.fake_carrier import event, payload
-from tests.tracking.helpers import at, post_webhook
+from tests.tracking.helpers import at, post_webhook, wait_for
 
 REDIS_URL = os.environ.get("SHIPFLOW_TEST_REDIS_URL")
 pytestmark = [
@@ -22,16 +26,35 @@ pytestmark = [
 
 
 @pytest.fixture
-def celery_worker(runtime):
-    from celery.contrib.testing.worker import start_worker
-
+def celery(runtime):
+    """The Celery app on the test Redis, with no task queued and no job marked woken."""
     from shipflow.jobs import celery_app
 
     settings = runtime.settings.model_copy(update={"broker_url": REDIS_URL})
     app = celery_app.configure(runtime=dataclasses.replace(runtime, settings=settings))
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        yield app
+    redis = fail_fast(REDIS_URL)
+
+    def forget() -> None:
+        app.control.purge()
+        for mark in redis.scan_iter(f"{CeleryRunner.PREFIX}*"):
+            redis.delete(mark)
+
+    forget()
+    yield app
+    forget()
     celery_app._runtime = None
+
+
+def worker(app):
+    from celery.contrib.testing.worker import start_worker
+
+    return start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10)
+
+
+@pytest.fixture
+def celery_worker(celery):
+    with worker(celery):
+        yield celery
 
 
 def test_celery_worker_processes_a_webhook(
@@ -80,3 +103,45 @@ def _statuses(runtime, receipt_ids) -> set[str]:
             select(WebhookReceipt.status).where(WebhookReceipt.id.in_(receipt_ids))
         )
         return set(rows)
+
+
+def queued(app) -> int:
+    with app.connection_for_write() as connection:
+        return connection.default_channel.queue_declare("celery", passive=True).message_count
+
+
+def test_wakes_coalesce_into_one_queued_task_until_it_starts(celery):
+    runner = current_runner()
+    for _ in range(50):
+        runner.wake("outbox.dispatch")
+    assert queued(celery) == 1
+    runner.started("outbox.dispatch")  # what the task does first
+    runner.wake("outbox.dispatch")
+    runner.wake("outbox.dispatch")
+    assert queued(celery) == 2
+
+
+PIPELINE = ("tracking.process_receipts", "outbox.dispatch", "postpurchase.deliver_messages")
+
+
+def test_a_worker_takes_later_stages_first(runtime, celery):
+    """Woken in pipeline order before a worker is up, run in reverse: under a backlog the
+    e-mails and the outbox are not queued behind every receipts run."""
+    runs = []
+    for name in PIPELINE:  # the worker's runtime shares the test's jobs
+        runtime.jobs[name] = Job(name, lambda _rt, name=name: runs.append(name), every=60)
+        current_runner().wake(name)
+    with worker(celery):
+        assert wait_for(lambda: len(runs) == 3, timeout=30)
+    assert runs == ["postpurchase.deliver_messages", "outbox.dispatch", "tracking.process_receipts"]
+
+
+def test_a_webhook_becomes_an_e_mail_without_beat(
+    app, client, runtime, tracked, customer_parcel, clock, inbox, celery_worker
+):
+    """No beat: the web wakes the receipts job, which wakes the dispatcher, which wakes the
+    e-mail delivery."""
+    app.extensions["shipflow.jobs"] = CeleryRunner()
+    body = payload("TN1", event("PU", "in_transit", at(clock, -1)))
+    assert post_webhook(client, tracked["tb"], body).status_code == 202
+    assert wait_for(lambda: inbox.recipients() == ["ada@example.com"], timeout=20)

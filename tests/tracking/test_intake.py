@@ -19,20 +19,11 @@ from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.intake import ReceiptWriter
 from shipflow.web.webhooks import WebhookIntake
 from tests.tracking.fake_carrier import event, payload
-from tests.tracking.helpers import at, post_webhook
+from tests.tracking.helpers import at, post_webhook, wait_for
 
 
 def intake(app) -> WebhookIntake:
     return app.wsgi_app
-
-
-def wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def receipts(runtime) -> dict[int, bytes]:

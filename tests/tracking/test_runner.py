@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 from sqlalchemy import select
 
@@ -11,16 +10,7 @@ from shipflow.jobs import Job, periodic
 from shipflow.jobs.inprocess import InProcessRunner
 from shipflow.store.models import Shipment
 from tests.tracking.fake_carrier import event, payload
-from tests.tracking.helpers import at, post_webhook
-
-
-def wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+from tests.tracking.helpers import at, post_webhook, wait_for
 
 
 def test_webhook_is_processed_in_the_background(
