@@ -19,9 +19,9 @@ import resource
 import statistics
 import time as clock
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,7 +37,8 @@ from benchmarks.lateness import (
     lane_keys,
     region_key,
 )
-from shipflow.demo.history import demo_brand, sandbox_history
+from shipflow.demo.history import demo_brand, sandbox_parcels
+from shipflow.domain import TrackingEvent
 from shipflow.edd.history import HistoryRecord, read_history
 
 LEADS_HOURS = (24, 72, 120)
@@ -67,8 +68,12 @@ def replay(
     promises: dict[str, date],
     zone: str,
     test_from: datetime,
+    events: Mapping[str, Sequence[TrackingEvent]] | None = None,
 ) -> list[Parcel]:
-    """Every test parcel with its chance of being late at each midnight it was in flight."""
+    """Every test parcel with its chance of being late at each midnight it was in flight and
+    at each of its tracking events (`events`, by order id) before delivery, as the product's
+    sweep and per-event detectors would judge it."""
+    events = events or {}
     tz = ZoneInfo(zone)
     ordered = sorted(records, key=lambda r: r.ordered_at)
     deliveries = sorted((r for r in ordered if r.delivered_at), key=lambda r: r.delivered_at)
@@ -89,7 +94,7 @@ def replay(
     while day <= last:
         now = _at(day, tz)
         if day in retrains:
-            lanes = LaneTimes.fit(ordered, now)
+            lanes = LaneTimes.fit(ordered, now, events)
             known = [(x, late) for x, deadline, late in rows if deadline <= now]
             if sum(late for _, late in known) >= MIN_TRAINING_LATE:
                 model = WarningModel.fit(
@@ -115,12 +120,16 @@ def replay(
             parcel = parcels.get(record.order_id)
             if parcel is None or parcel.deadline <= now:
                 continue
-            x = features(record, parcel.deadline, now, lanes, states[region_key(record)])
-            if x is None:
-                continue
-            rows.append((x, parcel.deadline, parcel.late))
-            if model is not None and record.ordered_at >= test_from:
-                parcel.chances.append((now, model.chance(x)))
+            story = events.get(record.order_id, ())
+            for moment in _checks(story, now, min(parcel.deadline, _delivered(record))):
+                known = [e for e in story if e.occurred_at <= moment]
+                state = states[region_key(record)]
+                x = features(record, parcel.deadline, moment, lanes, state, known)
+                if x is None:
+                    continue
+                rows.append((x, parcel.deadline, parcel.late))
+                if model is not None and record.ordered_at >= test_from:
+                    parcel.chances.append((moment, model.chance(x)))
         day += timedelta(days=1)
     return [p for p in parcels.values() if p.record.ordered_at >= test_from]
 
@@ -204,6 +213,16 @@ def shipflow_promises(
     return {r.order_id: q.promised for r, q in zip(tests, quoted, strict=True) if q.promised}
 
 
+def _checks(story: Sequence[TrackingEvent], midnight: datetime, until: datetime) -> list[datetime]:
+    """The midnight, then each of the day's events before `until` (delivery or promise end)."""
+    end = min(midnight + timedelta(days=1), until)
+    return [midnight, *(e.occurred_at for e in story if midnight < e.occurred_at < end)]
+
+
+def _delivered(record: HistoryRecord) -> datetime:
+    return record.delivered_at or datetime.max.replace(tzinfo=UTC)
+
+
 def _day_end(day: date, tz: ZoneInfo) -> datetime:
     return _at(day + timedelta(days=1), tz)
 
@@ -229,9 +248,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--disruptions", action="store_true")
     parser.add_argument("--promise", choices=["history", "shipflow"], default="history")
+    parser.add_argument(
+        "--no-events", dest="events", action="store_false", help="judge without tracking events"
+    )
     args = parser.parse_args(argv)
     started, cpu = clock.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
-    cutoffs = None
+    cutoffs, events = None, {}
     if args.history:
         table = Path(args.history).with_name(DEFAULT_TABLE)
         if table.exists():
@@ -242,9 +264,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         title = f"{args.history} from {test_from}"
     else:
         brand = demo_brand()
-        records = sandbox_history(args.sandbox_carrier, args.seed, brand=brand)
+        parcels = sandbox_parcels(args.sandbox_carrier, args.seed, brand=brand)
         if args.disruptions:
-            records = disrupted(records)
+            parcels = disrupted(parcels)
+        records = [r for r, _ in parcels]
+        if args.events:
+            events = {r.order_id: story for r, story in parcels}
         cutoffs = {w.code: (w.cutoff, w.timezone) for w in brand.warehouses}
         zone, test_from = "America/New_York", date(2025, 7, 1)
         title = f"sandbox carrier, {args.sandbox_carrier} orders (seed {args.seed})" + (
@@ -255,8 +280,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         promises = shipflow_promises(records, start - timedelta(days=120), zone, cutoffs)
     else:
         promises = {r.order_id: r.promised_date for r in records if r.promised_date}
-    parcels = replay(records, promises, zone, start)
-    print_scores(f"{title}, against {args.promise}'s promise", parcels)
+    scored = replay(records, promises, zone, start, events)
+    print_scores(f"{title}, against {args.promise}'s promise", scored)
     wall = clock.perf_counter() - started
     cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu
     print(f"\n{len(records)} orders replayed in {wall:.1f} s wall, {cpu:.1f} s CPU")

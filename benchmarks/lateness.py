@@ -15,12 +15,14 @@ sharper than the naive rule (docs/benchmarks.md, issue #18), so no detector uses
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 import numpy as np
 
+from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
 DAY = 86400.0
@@ -37,8 +39,13 @@ FEATURES = (
     "lane's parcels in flight now, past their lane's usual time (share)",
     "lane's deliveries of the last 14 days past their lane's usual time (share)",
     "lane's parcels in flight against its last 28 days (log ratio)",
+    "an exception scanned",
+    "a delivery attempt failed",
+    "chance late by the lane's times from the last scan (logit; 0 with no scans)",
+    "scans behind the lane's usual with this time left",
 )
 LaneKey = tuple[str, ...]
+K = TypeVar("K")
 
 
 def lane_keys(record: HistoryRecord) -> tuple[LaneKey, ...]:
@@ -58,16 +65,26 @@ def region_key(record: HistoryRecord) -> LaneKey:
 
 @dataclass(frozen=True)
 class LaneTimes:
-    """Sorted delivered times (days from order, days from handover) per lane level."""
+    """Sorted delivered times per lane level: days from order, from handover, and from each
+    parcel's n-th tracking event (keyed (lane, n)); with each lane's median time from its
+    n-th event, the scans a parcel usually has made that long before delivery."""
 
     from_order: dict[LaneKey, np.ndarray] = field(default_factory=dict)
     from_handover: dict[LaneKey, np.ndarray] = field(default_factory=dict)
+    from_scan: dict[tuple[LaneKey, int], np.ndarray] = field(default_factory=dict)
+    scan_medians: dict[LaneKey, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, records: Iterable[HistoryRecord], as_of: datetime) -> LaneTimes:
+    def fit(
+        cls,
+        records: Iterable[HistoryRecord],
+        as_of: datetime,
+        events: Mapping[str, Sequence[TrackingEvent]] | None = None,
+    ) -> LaneTimes:
         """The times of parcels delivered in the year before `as_of`."""
         order: dict[LaneKey, list[float]] = {}
         handover: dict[LaneKey, list[float]] = {}
+        scan: dict[tuple[LaneKey, int], list[float]] = {}
         for r in records:
             if (
                 not r.delivered_at
@@ -76,13 +93,27 @@ class LaneTimes:
                 < as_of.timestamp()
             ):
                 continue
+            before = [
+                e for e in (events or {}).get(r.order_id, ()) if e.occurred_at < r.delivered_at
+            ]
             for key in lane_keys(r):
                 order.setdefault(key, []).append(_days(r.ordered_at, r.delivered_at))
                 if r.handed_to_carrier_at:
                     handover.setdefault(key, []).append(
                         _days(r.handed_to_carrier_at, r.delivered_at)
                     )
-        return cls(_sorted(order), _sorted(handover))
+                for n, e in enumerate(before, 1):
+                    scan.setdefault((key, n), []).append(_days(e.occurred_at, r.delivered_at))
+        medians: dict[LaneKey, list[float]] = {}
+        for (key, n), times in sorted(scan.items(), key=lambda kv: kv[0][1]):
+            if len(times) >= MIN_LANE and len(medians.setdefault(key, [])) == n - 1:
+                medians[key].append(float(np.median(times)))
+        return cls(
+            _sorted(order),
+            _sorted(handover),
+            _sorted(scan),
+            {key: np.array(m) for key, m in medians.items()},
+        )
 
     def times(self, keys: Sequence[LaneKey], handed: bool) -> np.ndarray | None:
         table = self.from_handover if handed else self.from_order
@@ -91,6 +122,19 @@ class LaneTimes:
             if found is not None and len(found) >= MIN_LANE:
                 return found
         return None
+
+    def after_scan(self, keys: Sequence[LaneKey], n: int) -> np.ndarray | None:
+        """Delivered times from the lane's n-th tracking event, at the finest level with data."""
+        for key in keys:
+            found = self.from_scan.get((key, n))
+            if found is not None and len(found) >= MIN_LANE:
+                return found
+        return None
+
+    def scans_behind(self, keys: Sequence[LaneKey], n: int, left: float) -> float:
+        """Scans the lane's parcels usually have made `left` days before delivery, beyond n."""
+        medians = next((self.scan_medians[k] for k in keys if k in self.scan_medians), None)
+        return 0.0 if medians is None else max(float(np.sum(medians > left)) - n, 0.0)
 
     def usual(self, keys: Sequence[LaneKey]) -> float | None:
         """The lane's 80th percentile of days from order: past it, a parcel is "aged"."""
@@ -121,9 +165,11 @@ def features(
     now: datetime,
     lanes: LaneTimes,
     state: LaneState,
+    known: Sequence[TrackingEvent] = (),
 ) -> np.ndarray | None:
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
-    `deadline`; None when its lane has no delivered times yet."""
+    `deadline`, its tracking events so far `known`; None when its lane has no delivered
+    times yet."""
     keys = lane_keys(record)
     from_order = lanes.times(keys, handed=False)
     if from_order is None:
@@ -136,6 +182,13 @@ def features(
         in_transit = _days(record.handed_to_carrier_at, now)  # type: ignore[arg-type]
         transit = _logit(chance_beyond(from_handover, in_transit, left))
     median = float(from_order[len(from_order) // 2])
+    statuses = {e.status for e in known}
+    from_scan = lanes.after_scan(keys, len(known)) if known else None
+    since_scan = (
+        0.0
+        if from_scan is None
+        else _logit(chance_beyond(from_scan, _days(known[-1].occurred_at, now), left))
+    )
     return np.array(
         [
             1.0,
@@ -147,6 +200,10 @@ def features(
             state.aged,
             state.recent,
             state.backlog,
+            float(Status.EXCEPTION in statuses),
+            float(Status.ATTEMPT_FAILED in statuses),
+            since_scan,
+            lanes.scans_behind(keys, len(known), left) if known else 0.0,
         ]
     )
 
@@ -193,5 +250,5 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _sorted(table: dict[LaneKey, list[float]]) -> dict[LaneKey, np.ndarray]:
+def _sorted(table: dict[K, list[float]]) -> dict[K, np.ndarray]:
     return {key: np.sort(np.array(values)) for key, values in table.items()}
