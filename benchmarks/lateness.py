@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import TypeVar
 
 import numpy as np
@@ -42,7 +42,7 @@ FEATURES = (
     "an exception scanned",
     "a delivery attempt failed",
     "chance late by the lane's times from the last scan (logit; 0 with no scans)",
-    "scans behind the lane's usual with this time left",
+    "next scan overdue: -log share of the lane's parcels that got it with this little time left",
 )
 LaneKey = tuple[str, ...]
 K = TypeVar("K")
@@ -66,13 +66,11 @@ def region_key(record: HistoryRecord) -> LaneKey:
 @dataclass(frozen=True)
 class LaneTimes:
     """Sorted delivered times per lane level: days from order, from handover, and from each
-    parcel's n-th tracking event (keyed (lane, n)); with each lane's median time from its
-    n-th event, the scans a parcel usually has made that long before delivery."""
+    parcel's n-th tracking event to the end of its delivery day (keyed (lane, n))."""
 
     from_order: dict[LaneKey, np.ndarray] = field(default_factory=dict)
     from_handover: dict[LaneKey, np.ndarray] = field(default_factory=dict)
     from_scan: dict[tuple[LaneKey, int], np.ndarray] = field(default_factory=dict)
-    scan_medians: dict[LaneKey, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -81,7 +79,8 @@ class LaneTimes:
         as_of: datetime,
         events: Mapping[str, Sequence[TrackingEvent]] | None = None,
     ) -> LaneTimes:
-        """The times of parcels delivered in the year before `as_of`."""
+        """The times of parcels delivered in the year before `as_of`; from a scan, to the end
+        of the delivery day in `as_of`'s zone (where promises end)."""
         order: dict[LaneKey, list[float]] = {}
         handover: dict[LaneKey, list[float]] = {}
         scan: dict[tuple[LaneKey, int], list[float]] = {}
@@ -93,6 +92,7 @@ class LaneTimes:
                 < as_of.timestamp()
             ):
                 continue
+            day_over = _day_end(r.delivered_at.astimezone(as_of.tzinfo))
             before = [
                 e for e in (events or {}).get(r.order_id, ()) if e.occurred_at < r.delivered_at
             ]
@@ -103,17 +103,8 @@ class LaneTimes:
                         _days(r.handed_to_carrier_at, r.delivered_at)
                     )
                 for n, e in enumerate(before, 1):
-                    scan.setdefault((key, n), []).append(_days(e.occurred_at, r.delivered_at))
-        medians: dict[LaneKey, list[float]] = {}
-        for (key, n), times in sorted(scan.items(), key=lambda kv: kv[0][1]):
-            if len(times) >= MIN_LANE and len(medians.setdefault(key, [])) == n - 1:
-                medians[key].append(float(np.median(times)))
-        return cls(
-            _sorted(order),
-            _sorted(handover),
-            _sorted(scan),
-            {key: np.array(m) for key, m in medians.items()},
-        )
+                    scan.setdefault((key, n), []).append(_days(e.occurred_at, day_over))
+        return cls(_sorted(order), _sorted(handover), _sorted(scan))
 
     def times(self, keys: Sequence[LaneKey], handed: bool) -> np.ndarray | None:
         table = self.from_handover if handed else self.from_order
@@ -131,10 +122,15 @@ class LaneTimes:
                 return found
         return None
 
-    def scans_behind(self, keys: Sequence[LaneKey], n: int, left: float) -> float:
-        """Scans the lane's parcels usually have made `left` days before delivery, beyond n."""
-        medians = next((self.scan_medians[k] for k in keys if k in self.scan_medians), None)
-        return 0.0 if medians is None else max(float(np.sum(medians > left)) - n, 0.0)
+    def next_scan_overdue(self, keys: Sequence[LaneKey], n: int, left: float) -> float:
+        """How unusual it is to still lack the (n+1)-th scan with `left` days to go: minus the
+        log share of the lane's parcels whose (n+1)-th scan came with less than `left` to the
+        end of their delivery day (0 when the lane has no such scans)."""
+        times = self.after_scan(keys, n + 1)
+        if times is None:
+            return 0.0
+        later = int(np.searchsorted(times, left, side="left"))
+        return -math.log((later + 0.5) / (len(times) + 1.0))
 
     def usual(self, keys: Sequence[LaneKey]) -> float | None:
         """The lane's 80th percentile of days from order: past it, a parcel is "aged"."""
@@ -203,7 +199,7 @@ def features(
             float(Status.EXCEPTION in statuses),
             float(Status.ATTEMPT_FAILED in statuses),
             since_scan,
-            lanes.scans_behind(keys, len(known), left) if known else 0.0,
+            lanes.next_scan_overdue(keys, len(known), left) if known else 0.0,
         ]
     )
 
@@ -240,6 +236,11 @@ class WarningModel:
 
     def warns(self, row: np.ndarray) -> bool:
         return self.chance(row) >= self.threshold
+
+
+def _day_end(moment: datetime) -> datetime:
+    """The end of `moment`'s day where it happened: a promise is a date, kept all day."""
+    return datetime.combine(moment.date() + timedelta(days=1), time(), moment.tzinfo)
 
 
 def _days(start: datetime, end: datetime) -> float:
