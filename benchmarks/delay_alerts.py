@@ -38,7 +38,7 @@ from benchmarks.lateness import (
     region_key,
 )
 from shipflow.demo.history import demo_brand, sandbox_parcels
-from shipflow.domain import TrackingEvent
+from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord, read_history
 
 LEADS_HOURS = (24, 72, 120)
@@ -52,6 +52,7 @@ class Parcel:
     record: HistoryRecord
     deadline: datetime  # the end of the promised day
     chances: list[tuple[datetime, float]]
+    story: Sequence[TrackingEvent] = ()  # its tracking events, oldest first
 
     @property
     def late(self) -> bool:
@@ -78,7 +79,7 @@ def replay(
     ordered = sorted(records, key=lambda r: r.ordered_at)
     deliveries = sorted((r for r in ordered if r.delivered_at), key=lambda r: r.delivered_at)
     parcels = {
-        r.order_id: Parcel(r, _day_end(promises[r.order_id], tz), [])
+        r.order_id: Parcel(r, _day_end(promises[r.order_id], tz), [], events.get(r.order_id, ()))
         for r in ordered
         if r.order_id in promises
     }
@@ -120,9 +121,8 @@ def replay(
             parcel = parcels.get(record.order_id)
             if parcel is None or parcel.deadline <= now:
                 continue
-            story = events.get(record.order_id, ())
-            for moment in _checks(story, now, min(parcel.deadline, _delivered(record))):
-                known = [e for e in story if e.occurred_at <= moment]
+            for moment in checks(parcel.story, now, min(parcel.deadline, _delivered(record))):
+                known = [e for e in parcel.story if e.occurred_at <= moment]
                 state = states[region_key(record)]
                 x = features(record, parcel.deadline, moment, lanes, state, known)
                 if x is None:
@@ -200,6 +200,40 @@ def print_scores(title: str, parcels: Sequence[Parcel]) -> None:
             )
 
 
+SIGNS = (
+    "an exception scanned before the lead",
+    "a delivery attempt failed within the lead",
+    "neither (a silent delay, a disruption, a loss)",
+)
+
+
+def sign(parcel: Parcel, lead: timedelta) -> str:
+    """What a late parcel's tracking showed: an exception in time to warn, a failed attempt
+    too late to (the first attempt is made on the promised day), or nothing either way."""
+    warn_by = parcel.deadline - lead
+    if any(e.status == Status.EXCEPTION and e.occurred_at <= warn_by for e in parcel.story):
+        return SIGNS[0]
+    if any(
+        e.status == Status.ATTEMPT_FAILED and warn_by < e.occurred_at <= parcel.deadline
+        for e in parcel.story
+    ):
+        return SIGNS[1]
+    return SIGNS[2]
+
+
+def print_signs(parcels: Sequence[Parcel], lead_hours: int) -> None:
+    """The model's recall among late parcels by what their tracking showed, at one lead."""
+    lead = timedelta(hours=lead_hours)
+    late = [p for p in parcels if p.late]
+    print(f"\nLate parcels by their tracking events, recall {lead_hours} h ahead:\n")
+    print("| tracking showed | late parcels | " + " | ".join(f"at {t}" for t in THRESHOLDS) + " |")
+    print("|---|---:|" + "---:|" * len(THRESHOLDS))
+    for shown in SIGNS:
+        group = [p for p in late if sign(p, lead) == shown]
+        recalls = [score(group, t, lead_hours)["recall"] for t in THRESHOLDS]
+        print(f"| {shown} | {len(group)} | " + " | ".join(recalls) + " |")
+
+
 def shipflow_promises(
     records: Sequence[HistoryRecord], quote_from: datetime, zone: str, cutoffs=None
 ) -> dict[str, date]:
@@ -213,7 +247,7 @@ def shipflow_promises(
     return {r.order_id: q.promised for r, q in zip(tests, quoted, strict=True) if q.promised}
 
 
-def _checks(story: Sequence[TrackingEvent], midnight: datetime, until: datetime) -> list[datetime]:
+def checks(story: Sequence[TrackingEvent], midnight: datetime, until: datetime) -> list[datetime]:
     """The midnight, then each of the day's events before `until` (delivery or promise end)."""
     end = min(midnight + timedelta(days=1), until)
     return [midnight, *(e.occurred_at for e in story if midnight < e.occurred_at < end)]
@@ -282,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         promises = {r.order_id: r.promised_date for r in records if r.promised_date}
     scored = replay(records, promises, zone, start, events)
     print_scores(f"{title}, against {args.promise}'s promise", scored)
+    if events:
+        print_signs(scored, LEADS_HOURS[0])
     wall = clock.perf_counter() - started
     cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu
     print(f"\n{len(records)} orders replayed in {wall:.1f} s wall, {cpu:.1f} s CPU")
