@@ -32,9 +32,12 @@ from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, retrain_da
 from benchmarks.lateness import (
     LaneState,
     LaneTimes,
+    Moment,
+    MomentRates,
     WarningModel,
     features,
     lane_keys,
+    moment,
     region_key,
 )
 from shipflow.demo.history import demo_brand, sandbox_parcels
@@ -42,7 +45,7 @@ from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord, read_history
 
 LEADS_HOURS = (24, 72, 120)
-THRESHOLDS = (0.3, 0.5, 0.7)
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.7)
 MIN_TRAINING_LATE = 20
 AGED_FLIGHT_DAYS = 60  # a parcel this old and undelivered is lost, not in the lane's backlog
 
@@ -88,6 +91,8 @@ def replay(
     retrains = {d.date() for d in retrain_dates(datetime.combine(day, time(), tz), _at(last, tz))}
     lanes, model = LaneTimes(), None
     rows: list[tuple[np.ndarray, datetime, bool]] = []  # features, deadline, late
+    moments: list[tuple[Moment, datetime, bool]] = []  # of the checks with tracking events
+    rates = MomentRates()
     in_flight: dict[str, HistoryRecord] = {}
     counts: dict[tuple, deque[int]] = defaultdict(lambda: deque(maxlen=28))
     recent: dict[tuple, deque[tuple[int, int]]] = defaultdict(lambda: deque(maxlen=14))
@@ -96,6 +101,7 @@ def replay(
         now = _at(day, tz)
         if day in retrains:
             lanes = LaneTimes.fit(ordered, now, events)
+            rates = MomentRates.fit((m, late) for m, deadline, late in moments if deadline <= now)
             known = [(x, late) for x, deadline, late in rows if deadline <= now]
             if sum(late for _, late in known) >= MIN_TRAINING_LATE:
                 model = WarningModel.fit(
@@ -121,15 +127,18 @@ def replay(
             parcel = parcels.get(record.order_id)
             if parcel is None or parcel.deadline <= now:
                 continue
-            for moment in checks(parcel.story, now, min(parcel.deadline, _delivered(record))):
-                known = [e for e in parcel.story if e.occurred_at <= moment]
+            for at in checks(parcel.story, now, min(parcel.deadline, _delivered(record))):
+                known = [e for e in parcel.story if e.occurred_at <= at]
                 state = states[region_key(record)]
-                x = features(record, parcel.deadline, moment, lanes, state, known)
+                x = features(record, parcel.deadline, at, lanes, state, known, rates)
                 if x is None:
                     continue
                 rows.append((x, parcel.deadline, parcel.late))
+                if known:
+                    left = (parcel.deadline - at).total_seconds() / 86400
+                    moments.append((moment(record, known, at, left), parcel.deadline, parcel.late))
                 if model is not None and record.ordered_at >= test_from:
-                    parcel.chances.append((moment, model.chance(x)))
+                    parcel.chances.append((at, model.chance(x)))
         day += timedelta(days=1)
     return [p for p in parcels.values() if p.record.ordered_at >= test_from]
 

@@ -43,6 +43,7 @@ FEATURES = (
     "a delivery attempt failed",
     "chance late by the lane's times from the last scan (logit; 0 with no scans)",
     "next scan overdue: -log share of the lane's parcels that got it with this little time left",
+    "late share of past parcels at the same moment (logit; 0 with no scans)",
 )
 LaneKey = tuple[str, ...]
 K = TypeVar("K")
@@ -138,6 +139,47 @@ class LaneTimes:
         return None if times is None else float(times[int(USUAL_SHARE * (len(times) - 1))])
 
 
+Moment = tuple[str, int, int, int]  # service, events known, quarter days left, since the last
+MOMENT_PRIOR = 10  # parcels' worth of the coarser moment's late share mixed into each moment's
+
+
+def moment(
+    record: HistoryRecord, known: Sequence[TrackingEvent], now: datetime, left: float
+) -> Moment:
+    since = _days(known[-1].occurred_at, now) if known else 0.0
+    return (record.service_key, len(known), min(int(left * 4), 40), min(int(since * 4), 12))
+
+
+@dataclass(frozen=True)
+class MomentRates:
+    """How often past parcels were late from the same moment: same service, as many tracking
+    events known, as much of the promise left, as long since the last of them (each moment
+    backed off to the one without the time since the last event). Where in its journey a
+    parcel stands against the time left, learned whatever the carrier's network looks like."""
+
+    counts: dict[tuple, tuple[int, int]] = field(default_factory=dict)  # late, all
+    overall: float = 0.5
+
+    @classmethod
+    def fit(cls, judged: Iterable[tuple[Moment, bool]]) -> MomentRates:
+        counts: dict[tuple, list[int]] = {}
+        for key, late in judged:
+            for level in (key, key[:3]):
+                tally = counts.setdefault(level, [0, 0])
+                tally[0] += late
+                tally[1] += 1
+        late = sum(c[0] for k, c in counts.items() if len(k) == 3)
+        total = sum(c[1] for k, c in counts.items() if len(k) == 3)
+        return cls({k: (c[0], c[1]) for k, c in counts.items()}, (late + 0.5) / (total + 1.0))
+
+    def logit(self, key: Moment) -> float:
+        share = self.overall
+        for level in (key[:3], key):
+            late, total = self.counts.get(level, (0, 0))
+            share = (late + MOMENT_PRIOR * share) / (total + MOMENT_PRIOR)
+        return _logit(share)
+
+
 def chance_beyond(times: np.ndarray, elapsed: float, left: float) -> float:
     """P(T > elapsed + left | T > elapsed) among a lane's delivered times, smoothed."""
     n = len(times)
@@ -162,6 +204,7 @@ def features(
     lanes: LaneTimes,
     state: LaneState,
     known: Sequence[TrackingEvent] = (),
+    rates: MomentRates | None = None,
 ) -> np.ndarray | None:
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
     `deadline`, its tracking events so far `known`; None when its lane has no delivered
@@ -200,6 +243,7 @@ def features(
             float(Status.ATTEMPT_FAILED in statuses),
             since_scan,
             lanes.next_scan_overdue(keys, len(known), left) if known else 0.0,
+            rates.logit(moment(record, known, now, left)) if known and rates else 0.0,
         ]
     )
 
