@@ -1,11 +1,13 @@
 """Replay a history day by day and score when shipflow would first have warned that a parcel is
 going to be late, beside the naive rule "not delivered yet N hours before the promise ends".
 
-Every local midnight, each parcel in flight whose promise has not ended is judged by the
-warning model (`benchmarks/lateness.py`) as it stood then: lane times refitted on the 1st and
-15th from parcels delivered before, the warning weights refitted then from the past replay's
-parcels whose promise had already ended. A parcel is late if not delivered by the end of its
-promised day (the history's own promise, or shipflow's with `--promise shipflow`).
+Every local midnight, and at each of its tracking events (the sandbox carrier's; the product's
+detectors run on every event), each parcel in flight whose promise has not ended is judged by
+the warning model (`benchmarks/lateness.py`) on what was known then: lane times refitted on
+the 1st and 15th from parcels delivered before, the warning weights and the late shares per
+moment refitted then from the past replay's parcels whose promise had already ended. A parcel
+is late if not delivered by the end of its promised day (the history's own promise, or
+shipflow's with `--promise shipflow`).
 
     python -m benchmarks.delay_alerts --history ../shared/data/edd/olist_history_2016_2017.csv \
         --test-from 2017-07-01

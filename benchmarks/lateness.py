@@ -5,11 +5,15 @@ ones that will still make it from the ones that will not: how long the parcel ha
 spent against its lane's delivered times (a parcel already past most of its lane's deliveries
 has stopped being a fast one), how much slack its promise has left, and how its lane is doing
 right now (parcels piling up in flight, many of them already older than the lane's usual, recent
-deliveries slower than usual). A logistic model weighs these, fitted on the brand's own past
-replays (the parcels whose promise has ended), so each brand's threshold means a probability.
+deliveries slower than usual). Where the carrier's tracking events are known, also what they
+show: an exception or a failed attempt, the next scan overdue against when the lane's parcels
+usually get it, and how often past parcels were late from the same moment (as many events
+known, as much time left, as long since the last). A logistic model weighs these, fitted on
+the brand's own past replays (the parcels whose promise has ended), so each brand's threshold
+means a probability.
 
-Kept in benchmarks, not in the product: on the Olist history and the sandbox carrier it is no
-sharper than the naive rule (docs/benchmarks.md, issue #18), so no detector uses it.
+Kept in benchmarks, not in the product: it misses the issue #18 targets on the Olist history
+and on the sandbox carrier with disruptions (docs/benchmarks.md), so no detector uses it.
 """
 
 from __future__ import annotations

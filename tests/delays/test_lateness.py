@@ -8,6 +8,7 @@ import pytest
 from benchmarks.lateness import (
     LaneState,
     LaneTimes,
+    MomentRates,
     WarningModel,
     chance_beyond,
     features,
@@ -89,3 +90,14 @@ def test_exceptions_failed_attempts_and_an_overdue_scan_are_features():
     x = features(parcel, deadline, now, lanes, LaneState(), [picked_up, held, failed])
     assert x is not None
     assert (x[9], x[10], x[12]) == (1.0, 1.0, 0.0)  # no lane parcel had a fourth scan
+
+
+def test_late_shares_per_moment_back_off_to_the_moment_without_the_time_since_the_last_scan():
+    stuck = ("sandbox:ground", 4, 4, 6)  # 4 events known, a day left, 1.5 days since the last
+    rates = MomentRates.fit([(stuck, True), (stuck, False), (stuck, True)])
+    assert rates.overall == 0.625  # (2 + 0.5) / (3 + 1)
+    # 2 of 3 late, shrunk by 10 parcels' worth to the coarser moment's (2 + 6.25) / 13
+    assert rates.logit(stuck) == pytest.approx(0.584107, abs=1e-6)
+    # just scanned: none seen, so the coarser moment's share
+    assert rates.logit(("sandbox:ground", 4, 4, 0)) == pytest.approx(0.552069, abs=1e-6)
+    assert rates.logit(("sandbox:express", 1, 8, 0)) == pytest.approx(math.log(0.625 / 0.375))
