@@ -129,9 +129,9 @@ def replay(
             parcel = parcels.get(record.order_id)
             if parcel is None or parcel.deadline <= now:
                 continue
+            state = states[region_key(record)]
             for at in checks(parcel.story, now, min(parcel.deadline, _delivered(record))):
                 known = [e for e in parcel.story if e.occurred_at <= at]
-                state = states[region_key(record)]
                 x = features(record, parcel.deadline, at, lanes, state, known, rates)
                 if x is None:
                     continue

@@ -27,7 +27,7 @@ from benchmarks.edd_synthetic import synthetic_history
 from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
 from shipflow.config import BrandConfig
-from shipflow.demo.history import ZONES, demo_brand, sandbox_parcels
+from shipflow.demo.history import ZONES, demo_brand, sandbox_history
 from shipflow.edd.calibration import calibration_from
 from shipflow.edd.dates import DatePMF, date_pmf
 from shipflow.edd.engine import WINDOW_MASS
@@ -341,8 +341,9 @@ def score_sandbox_carrier(
     network, a year from 2025-01-01, scored on the second half; the carrier's own label-time
     promise is the baseline."""
     brand = demo_brand() if country == "US" else brand_in(country)
-    parcels = sandbox_parcels(orders, seed, brand=brand, country=country)
-    records = [r for r, _ in (disrupted(parcels) if disruptions else parcels)]
+    records = sandbox_history(orders, seed, brand=brand, country=country)
+    if disruptions:  # delivery times only: no events to delay
+        records = [r for r, _ in disrupted([(r, ()) for r in records])]
     cutoffs = {w.code: (w.cutoff, w.timezone) for w in brand.warehouses}
     zone = "America/New_York" if country == "US" else ZONES[country]
     test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo(zone))
