@@ -342,8 +342,8 @@ def score_sandbox_carrier(
     promise is the baseline."""
     brand = demo_brand() if country == "US" else brand_in(country)
     records = sandbox_history(orders, seed, brand=brand, country=country)
-    if disruptions:
-        records = disrupted(records)
+    if disruptions:  # delivery times only: no events to delay
+        records = [r for r, _ in disrupted([(r, ()) for r in records])]
     cutoffs = {w.code: (w.cutoff, w.timezone) for w in brand.warehouses}
     zone = "America/New_York" if country == "US" else ZONES[country]
     test_from = datetime(2025, 7, 1, tzinfo=ZoneInfo(zone))

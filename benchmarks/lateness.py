@@ -5,22 +5,28 @@ ones that will still make it from the ones that will not: how long the parcel ha
 spent against its lane's delivered times (a parcel already past most of its lane's deliveries
 has stopped being a fast one), how much slack its promise has left, and how its lane is doing
 right now (parcels piling up in flight, many of them already older than the lane's usual, recent
-deliveries slower than usual). A logistic model weighs these, fitted on the brand's own past
-replays (the parcels whose promise has ended), so each brand's threshold means a probability.
+deliveries slower than usual). Where the carrier's tracking events are known, also what they
+show: an exception or a failed attempt, the next scan overdue against when the lane's parcels
+usually get it, and how often past parcels were late from the same moment (as many events
+known, as much time left, as long since the last). A logistic model weighs these, fitted on
+the brand's own past replays (the parcels whose promise has ended), so each brand's threshold
+means a probability.
 
-Kept in benchmarks, not in the product: on the Olist history and the sandbox carrier it is no
-sharper than the naive rule (docs/benchmarks.md, issue #18), so no detector uses it.
+Kept in benchmarks, not in the product: it misses the issue #18 targets on the Olist history
+and on the sandbox carrier with disruptions (docs/benchmarks.md), so no detector uses it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from typing import TypeVar
 
 import numpy as np
 
+from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
 DAY = 86400.0
@@ -37,8 +43,14 @@ FEATURES = (
     "lane's parcels in flight now, past their lane's usual time (share)",
     "lane's deliveries of the last 14 days past their lane's usual time (share)",
     "lane's parcels in flight against its last 28 days (log ratio)",
+    "an exception scanned",
+    "a delivery attempt failed",
+    "chance late by the lane's times from the last scan (logit; 0 with no scans)",
+    "next scan overdue: -log share of the lane's parcels that got it with this little time left",
+    "late share of past parcels at the same moment (logit; 0 with no scans)",
 )
 LaneKey = tuple[str, ...]
+K = TypeVar("K")
 
 
 def lane_keys(record: HistoryRecord) -> tuple[LaneKey, ...]:
@@ -58,16 +70,25 @@ def region_key(record: HistoryRecord) -> LaneKey:
 
 @dataclass(frozen=True)
 class LaneTimes:
-    """Sorted delivered times (days from order, days from handover) per lane level."""
+    """Sorted delivered times per lane level: days from order, from handover, and from each
+    parcel's n-th tracking event to the end of its delivery day (keyed (lane, n))."""
 
     from_order: dict[LaneKey, np.ndarray] = field(default_factory=dict)
     from_handover: dict[LaneKey, np.ndarray] = field(default_factory=dict)
+    from_scan: dict[tuple[LaneKey, int], np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, records: Iterable[HistoryRecord], as_of: datetime) -> LaneTimes:
-        """The times of parcels delivered in the year before `as_of`."""
+    def fit(
+        cls,
+        records: Iterable[HistoryRecord],
+        as_of: datetime,
+        events: Mapping[str, Sequence[TrackingEvent]] | None = None,
+    ) -> LaneTimes:
+        """The times of parcels delivered in the year before `as_of`; from a scan, to the end
+        of the delivery day in `as_of`'s zone (where promises end)."""
         order: dict[LaneKey, list[float]] = {}
         handover: dict[LaneKey, list[float]] = {}
+        scan: dict[tuple[LaneKey, int], list[float]] = {}
         for r in records:
             if (
                 not r.delivered_at
@@ -76,13 +97,19 @@ class LaneTimes:
                 < as_of.timestamp()
             ):
                 continue
+            day_over = _day_end(r.delivered_at.astimezone(as_of.tzinfo))
+            before = [
+                e for e in (events or {}).get(r.order_id, ()) if e.occurred_at < r.delivered_at
+            ]
             for key in lane_keys(r):
                 order.setdefault(key, []).append(_days(r.ordered_at, r.delivered_at))
                 if r.handed_to_carrier_at:
                     handover.setdefault(key, []).append(
                         _days(r.handed_to_carrier_at, r.delivered_at)
                     )
-        return cls(_sorted(order), _sorted(handover))
+                for n, e in enumerate(before, 1):
+                    scan.setdefault((key, n), []).append(_days(e.occurred_at, day_over))
+        return cls(_sorted(order), _sorted(handover), _sorted(scan))
 
     def times(self, keys: Sequence[LaneKey], handed: bool) -> np.ndarray | None:
         table = self.from_handover if handed else self.from_order
@@ -92,10 +119,69 @@ class LaneTimes:
                 return found
         return None
 
+    def after_scan(self, keys: Sequence[LaneKey], n: int) -> np.ndarray | None:
+        """Delivered times from the lane's n-th tracking event, at the finest level with data."""
+        for key in keys:
+            found = self.from_scan.get((key, n))
+            if found is not None and len(found) >= MIN_LANE:
+                return found
+        return None
+
+    def next_scan_overdue(self, keys: Sequence[LaneKey], n: int, left: float) -> float:
+        """How unusual it is to still lack the (n+1)-th scan with `left` days to go: minus the
+        log share of the lane's parcels whose (n+1)-th scan came with less than `left` to the
+        end of their delivery day (0 when the lane has no such scans)."""
+        times = self.after_scan(keys, n + 1)
+        if times is None:
+            return 0.0
+        later = int(np.searchsorted(times, left, side="left"))
+        return -math.log((later + 0.5) / (len(times) + 1.0))
+
     def usual(self, keys: Sequence[LaneKey]) -> float | None:
         """The lane's 80th percentile of days from order: past it, a parcel is "aged"."""
         times = self.times(keys, handed=False)
         return None if times is None else float(times[int(USUAL_SHARE * (len(times) - 1))])
+
+
+Moment = tuple[str, int, int, int]  # service, events known, quarter days left, since the last
+MOMENT_PRIOR = 10  # parcels' worth of the coarser moment's late share mixed into each moment's
+
+
+def moment(
+    record: HistoryRecord, known: Sequence[TrackingEvent], now: datetime, left: float
+) -> Moment:
+    since = _days(known[-1].occurred_at, now) if known else 0.0
+    return (record.service_key, len(known), min(int(left * 4), 40), min(int(since * 4), 12))
+
+
+@dataclass(frozen=True)
+class MomentRates:
+    """How often past parcels were late from the same moment: same service, as many tracking
+    events known, as much of the promise left, as long since the last of them (each moment
+    backed off to the one without the time since the last event). Where in its journey a
+    parcel stands against the time left, learned whatever the carrier's network looks like."""
+
+    counts: dict[tuple, tuple[int, int]] = field(default_factory=dict)  # late, all
+    overall: float = 0.5
+
+    @classmethod
+    def fit(cls, judged: Iterable[tuple[Moment, bool]]) -> MomentRates:
+        counts: dict[tuple, list[int]] = {}
+        for key, late in judged:
+            for level in (key, key[:3]):
+                tally = counts.setdefault(level, [0, 0])
+                tally[0] += late
+                tally[1] += 1
+        late = sum(c[0] for k, c in counts.items() if len(k) == 3)
+        total = sum(c[1] for k, c in counts.items() if len(k) == 3)
+        return cls({k: (c[0], c[1]) for k, c in counts.items()}, (late + 0.5) / (total + 1.0))
+
+    def logit(self, key: Moment) -> float:
+        share = self.overall
+        for level in (key[:3], key):
+            late, total = self.counts.get(level, (0, 0))
+            share = (late + MOMENT_PRIOR * share) / (total + MOMENT_PRIOR)
+        return _logit(share)
 
 
 def chance_beyond(times: np.ndarray, elapsed: float, left: float) -> float:
@@ -121,9 +207,12 @@ def features(
     now: datetime,
     lanes: LaneTimes,
     state: LaneState,
+    known: Sequence[TrackingEvent] = (),
+    rates: MomentRates | None = None,
 ) -> np.ndarray | None:
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
-    `deadline`; None when its lane has no delivered times yet."""
+    `deadline`, its tracking events so far `known`; None when its lane has no delivered
+    times yet."""
     keys = lane_keys(record)
     from_order = lanes.times(keys, handed=False)
     if from_order is None:
@@ -136,6 +225,13 @@ def features(
         in_transit = _days(record.handed_to_carrier_at, now)  # type: ignore[arg-type]
         transit = _logit(chance_beyond(from_handover, in_transit, left))
     median = float(from_order[len(from_order) // 2])
+    statuses = {e.status for e in known}
+    from_scan = lanes.after_scan(keys, len(known)) if known else None
+    since_scan = (
+        0.0
+        if from_scan is None
+        else _logit(chance_beyond(from_scan, _days(known[-1].occurred_at, now), left))
+    )
     return np.array(
         [
             1.0,
@@ -147,6 +243,11 @@ def features(
             state.aged,
             state.recent,
             state.backlog,
+            float(Status.EXCEPTION in statuses),
+            float(Status.ATTEMPT_FAILED in statuses),
+            since_scan,
+            lanes.next_scan_overdue(keys, len(known), left) if known else 0.0,
+            rates.logit(moment(record, known, now, left)) if known and rates else 0.0,
         ]
     )
 
@@ -185,6 +286,11 @@ class WarningModel:
         return self.chance(row) >= self.threshold
 
 
+def _day_end(moment: datetime) -> datetime:
+    """The end of `moment`'s day where it happened: a promise is a date, kept all day."""
+    return datetime.combine(moment.date() + timedelta(days=1), time(), moment.tzinfo)
+
+
 def _days(start: datetime, end: datetime) -> float:
     return max((end - start).total_seconds() / DAY, 0.0)
 
@@ -193,5 +299,5 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _sorted(table: dict[LaneKey, list[float]]) -> dict[LaneKey, np.ndarray]:
+def _sorted(table: dict[K, list[float]]) -> dict[K, np.ndarray]:
     return {key: np.sort(np.array(values)) for key, values in table.items()}

@@ -1,24 +1,44 @@
-"""The delay-warning replay must score warnings and the naive rule right."""
+"""The delay-warning replay must score warnings and the naive rule right, and the sandbox's
+disruptions must delay a parcel's tracking events where the disruption holds it."""
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from benchmarks.delay_alerts import Parcel, score
-from benchmarks.disruptions import disrupted
+from benchmarks.delay_alerts import SIGNS, Parcel, checks, score, sign
+from benchmarks.disruptions import DESTINATION_HUB, LAST_MILE, ORIGIN_HUB, disrupted, held
+from shipflow.demo.history import sandbox_parcels
+from shipflow.domain import Reason, Status, TrackingEvent
 from tests.edd.factories import history
 
 DEADLINE = datetime(2025, 9, 10, tzinfo=UTC)
 H = timedelta(hours=1)
+STORY = (  # a sandbox ground parcel's codes, one every 6 hours from 2025-09-07 00:00 UTC
+    ("LC", Status.INFO_RECEIVED),
+    ("PU", Status.IN_TRANSIT),
+    ("AR", Status.IN_TRANSIT),
+    ("DP", Status.IN_TRANSIT),
+    ("AR", Status.IN_TRANSIT),
+    ("DP", Status.IN_TRANSIT),
+    ("OD", Status.OUT_FOR_DELIVERY),
+    ("DL", Status.DELIVERED),
+)
 
 
-def _parcel(delivered: datetime, chances: list[tuple[datetime, float]]) -> Parcel:
+def _story() -> tuple[TrackingEvent, ...]:
+    start = datetime(2025, 9, 7, tzinfo=UTC)
+    return tuple(
+        TrackingEvent(status, start + 6 * i * H, code) for i, (code, status) in enumerate(STORY)
+    )
+
+
+def _parcel(delivered: datetime, chances: list[tuple[datetime, float]], story=()) -> Parcel:
     record = replace(
         history([2])[0],
         ordered_at=DEADLINE - 96 * H,
         delivered_at=delivered,
         order_id=str(delivered),
     )
-    return Parcel(record, DEADLINE, chances)
+    return Parcel(record, DEADLINE, chances, story)
 
 
 def test_warnings_and_the_naive_rule_are_scored_at_the_same_lead():
@@ -35,12 +55,69 @@ def test_warnings_and_the_naive_rule_are_scored_at_the_same_lead():
     assert score([late, last_minute], 0.5, 72)["recall"] == "0.0 %"
 
 
+def test_the_replay_judges_at_midnight_and_at_each_event_of_the_day_before_delivery():
+    midnight = datetime(2025, 9, 8, tzinfo=UTC)
+    story = _story()  # events at 06, 12 and 18 h that day, the delivery at 18 h
+    assert checks(story, midnight, until=midnight + 18 * H) == [
+        midnight,
+        midnight + 6 * H,
+        midnight + 12 * H,
+    ]
+    assert checks(story, midnight, until=midnight + 3 * H) == [midnight]
+
+
+def test_late_parcels_are_told_apart_by_what_their_tracking_showed_in_time():
+    story = list(_story())
+    exception = TrackingEvent(Status.EXCEPTION, DEADLINE - 30 * H, "EX", reason=Reason.WEATHER)
+    failed = TrackingEvent(
+        Status.ATTEMPT_FAILED, DEADLINE - 10 * H, "NA", reason=Reason.CUSTOMER_UNAVAILABLE
+    )
+    lead = timedelta(hours=24)
+    assert sign(_parcel(DEADLINE + H, [], [*story, exception]), lead) == SIGNS[0]
+    assert sign(_parcel(DEADLINE + H, [], [*story, failed]), lead) == SIGNS[1]
+    assert sign(_parcel(DEADLINE + H, [], story), lead) == SIGNS[2]
+
+
 def test_disruptions_only_ever_delay_deliveries():
     records = [
         replace(r, destination_state=("IL", "CA", "NY")[i % 3])
         for i, r in enumerate(history([2] * 250, start=datetime(2025, 7, 1).date()))
     ]
-    after = disrupted(records)
-    moved = [(a, b) for a, b in zip(records, after, strict=True) if a != b]
+    after = disrupted([(r, ()) for r in records])
+    moved = [(a, b) for a, (b, _) in zip(records, after, strict=True) if a != b]
     assert moved and all(b.delivered_at > a.delivered_at for a, b in moved)
     assert all(b.delivered_at.weekday() != 6 for _, b in moved)
+
+
+def test_a_held_parcel_scans_late_from_where_it_was_held():
+    story, two_days = _story(), timedelta(days=2)
+    at_origin = held(story, ORIGIN_HUB, two_days)  # leaves the origin hub two days late
+    assert [e.occurred_at - s.occurred_at for s, e in zip(story, at_origin, strict=True)] == [
+        timedelta(0)
+    ] * 3 + [two_days] * 5
+    at_destination = held(story, DESTINATION_HUB, two_days)  # reaches the last hub late
+    assert [e.occurred_at - s.occurred_at for s, e in zip(story, at_destination, strict=True)] == [
+        timedelta(0)
+    ] * 4 + [two_days] * 4
+    weather = held(story, LAST_MILE, two_days)  # no round that day: an exception instead
+    assert [(e.raw_code, e.occurred_at.isoformat()) for e in weather[5:]] == [
+        ("DP", "2025-09-08T06:00:00+00:00"),
+        ("EX", "2025-09-08T12:00:00+00:00"),
+        ("OD", "2025-09-10T12:00:00+00:00"),
+        ("DL", "2025-09-10T18:00:00+00:00"),
+    ]
+    assert weather[6].reason == Reason.WEATHER
+
+
+def test_the_sandbox_history_keeps_each_parcels_tracking_events():
+    parcels = sandbox_parcels(3, seed=11)
+    assert [e.raw_code for e in parcels[2][1]] == [
+        *("LC", "PU", "AR", "DP", "AR", "DP"),
+        *("EX", "AR", "DP", "OD", "DL"),  # held by the weather on the way
+    ]
+    record, story = parcels[2]
+    assert story[6].reason == Reason.WEATHER and story[-1].status == Status.DELIVERED
+    assert (story[1].occurred_at, story[-1].occurred_at) == (
+        record.handed_to_carrier_at,
+        record.delivered_at,
+    )

@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from carriers.sandbox import mapping
 from carriers.sandbox.carrier import place_of_zip
-from carriers.sandbox.network import SandboxProfile, SimulatedShipment, simulate
+from carriers.sandbox.network import SandboxProfile, SimulatedShipment, Timeline, simulate
 from carriers.sandbox.places import Place, distance_km
 from shipflow import geo
 from shipflow.calendars import apply_cutoff, calendar
 from shipflow.config import BrandConfig, Settings, load_settings
-from shipflow.domain import Warehouse
+from shipflow.domain import TrackingEvent, Warehouse
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.repository import add_history
 from shipflow.edd.retrain import train_brand
@@ -86,13 +87,52 @@ def sandbox_history(
 ) -> list[HistoryRecord]:
     """`orders` simulated orders within `country` (US, JP, TW or IN; the brand's warehouses
     must be there); lost or returned parcels keep delivered_at None."""
+    simulated = _simulated(orders, seed, start, days, brand, profile, country)
+    return [record for record, _, _ in simulated]
+
+
+def sandbox_parcels(
+    orders: int,
+    seed: int = 11,
+    start: date = date(2025, 1, 1),
+    days: int = 365,
+    brand: BrandConfig | None = None,
+    profile: SandboxProfile | None = None,
+    country: str = "US",
+) -> list[tuple[HistoryRecord, tuple[TrackingEvent, ...]]]:
+    """`sandbox_history` with each parcel's whole tracking story as shipflow receives it
+    (through the carrier's wire format and mapping, oldest first): what the delay warnings
+    replay (issue #18)."""
+    return [
+        (
+            record,
+            tuple(
+                mapping.tracking_event(mapping.event_payload(e, shipment.tracking_number))
+                for e in timeline.events
+            ),
+        )
+        for record, shipment, timeline in _simulated(
+            orders, seed, start, days, brand, profile, country
+        )
+    ]
+
+
+def _simulated(
+    orders: int,
+    seed: int,
+    start: date,
+    days: int,
+    brand: BrandConfig | None,
+    profile: SandboxProfile | None,
+    country: str,
+) -> list[tuple[HistoryRecord, SimulatedShipment, Timeline]]:
     rng = random.Random(seed)
     brand = brand or demo_brand()
     warehouses = [w.to_domain() for w in brand.warehouses]
     origins = {w.code: known_place(w.address.postal_code, country) for w in warehouses}
     zips = destination_codes(country, rng)
     services, weights = list(SERVICE_MIX), list(SERVICE_MIX.values())
-    records = []
+    simulated = []
     for i in range(orders):
         warehouse = rng.choice(warehouses)
         origin = origins[warehouse.code]
@@ -110,25 +150,24 @@ def sandbox_history(
         timeline = simulate(shipment, profile)
         picked = next((e.at for e in timeline.events if e.code == "PU"), None)
         delivered = next((e.at for e in timeline.events if e.code == "DL"), None)
-        records.append(
-            HistoryRecord(
-                order_id=f"sbx-{i}",
-                ordered_at=ordered_at,
-                shipper_id=warehouse.code,
-                origin_postal_code=warehouse.address.postal_code,
-                origin_country=country,
-                destination_postal_code=destination.postal_code,
-                destination_country=country,
-                carrier="sandbox",
-                service=service,
-                handed_to_carrier_at=picked,
-                delivered_at=delivered,
-                promised_date=timeline.promised_date,
-                origin_state=warehouse.address.state,
-                destination_state=destination.state,
-            )
+        record = HistoryRecord(
+            order_id=f"sbx-{i}",
+            ordered_at=ordered_at,
+            shipper_id=warehouse.code,
+            origin_postal_code=warehouse.address.postal_code,
+            origin_country=country,
+            destination_postal_code=destination.postal_code,
+            destination_country=country,
+            carrier="sandbox",
+            service=service,
+            handed_to_carrier_at=picked,
+            delivered_at=delivered,
+            promised_date=timeline.promised_date,
+            origin_state=warehouse.address.state,
+            destination_state=destination.state,
         )
-    return records
+        simulated.append((record, shipment, timeline))
+    return simulated
 
 
 def seed_demo_history(session: Session, brand: Brand, settings: Settings, now: datetime) -> int:
