@@ -331,9 +331,9 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
     listed: Counter[str] = Counter()
     apply_order = channel_sync.apply_order
 
-    def counted(session, runtime, shop, topic, inbound, now, held=None):
+    def counted(session, runtime, shop, topic, inbound, now, batch):
         listed[inbound.source_order_id] += 1
-        return apply_order(session, runtime, shop, topic, inbound, now, held)
+        return apply_order(session, runtime, shop, topic, inbound, now, batch)
 
     channel_sync.apply_order = counted
     pages: list[tuple[float, int, int]] = []
