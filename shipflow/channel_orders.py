@@ -232,9 +232,10 @@ def apply_order(
     if order is not None and _older(inbound.updated_at, order.source_updated_at):
         return f"order {order.order_number}: an older state than the one held, ignored"
     problems = [*inbound.problems, *_unmapped(shop, inbound)]
+    details = _details(shop, inbound)
     notes: list[str] = []
-    if order is None:
-        order = import_order(session, shop.brand_id, shop.id, _namespaced(shop, inbound))
+    if order is None:  # inserted with the shop's state: the lines below change nothing
+        order = import_order(session, shop.brand_id, shop.id, _namespaced(shop, inbound), details)
         batch.held[key] = order
     elif _changed(order, inbound):
         if _labelled(order):
@@ -250,7 +251,7 @@ def apply_order(
             _replace_contents(order, inbound)
     order.source_updated_at = inbound.updated_at or order.source_updated_at
     order.paid = inbound.paid
-    order.source_details = _details(shop, inbound)
+    order.source_details = details
     if sorted(problems) != sorted(order.attention or []):
         order.attention = problems
         if problems:
