@@ -22,7 +22,6 @@ from shipflow.allocation.model import Order as AllocationOrder
 from shipflow.allocation.rules import BrandRules
 from shipflow.allocation.scoring import Pricer, QuoteCache, RateCard, ScoringWeights
 from shipflow.allocation.service import Allocation, AllocationContext, NotAllocated, allocate
-from shipflow.config import BrandConfig
 from shipflow.domain import CarrierService, Money, Parcel, ServiceLevel
 from shipflow.edd.engine import quote_from, warehouse_location
 from shipflow.edd.service import BrandSetup
@@ -34,6 +33,7 @@ from shipflow.store.models import Order, ParcelRow, Shipment, new_shipment_id
 from shipflow.store.postpurchase_models import LabelRow
 
 if TYPE_CHECKING:
+    from shipflow.config import BrandConfig
     from shipflow.runtime import Runtime
 
 
