@@ -148,11 +148,12 @@ class OrderBatch:
 
     def buy_labels(self) -> None:
         """Buy the planned labels (`fulfilment.ship_all`); an order whose label could not be
-        bought needs attention, ops alerted."""
+        bought, whatever stopped it, needs attention, ops alerted (its purchase stays pending
+        unless the carrier certainly sold nothing: `label_purchases`)."""
         plans, self.plans = self.plans, []
-        shipped = ship_all(self.session, plans, self.runtime) if plans else []
-        for plan, outcome in zip(plans, shipped, strict=True):
+        for plan, outcome in zip(plans, ship_all(self.session, plans, self.runtime), strict=True):
             if isinstance(outcome, Exception):
+                log.warning("order %s: no label bought", plan.order.id, exc_info=outcome)
                 _not_allocated(self.session, plan.order, self.now, outcome)
                 self.not_allocated.add(plan.order.id)
 

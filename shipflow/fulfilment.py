@@ -250,6 +250,8 @@ class Fulfilment:
         return shipped
 
     def open_shipment(self, plan: Plan, label: Label, now: datetime) -> Shipment:
+        """The shipment of the plan's bought label, added to the order's (not promised yet:
+        `ship_all` promises a batch's shipments together)."""
         chosen = plan.decision.chosen
         assert chosen is not None  # a plan is made of a chosen option
         return Shipment(
