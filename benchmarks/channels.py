@@ -4,7 +4,8 @@ through a Shopify shop (the demo's simulated store):
 1. order webhooks: the app under gunicorn on 127.0.0.1, a signed orders/create posted by `wrk`
    (or a thread pool when wrk is absent) for a fixed time; stored raw, then acknowledged.
 2. order processing: distinct signed orders/paid webhooks stored through the app, then the
-   job's sweep over them timed: parsed, mapped, stored, allocated, a sandbox label bought.
+   job's sweep over them timed: parsed, mapped, stored, allocated, a sandbox label bought;
+   in `--processes` sweep processes at once (as that many Celery workers would run it).
 3. reconciliation: the simulated store holding N orders, listed through its GraphQL Admin API
    by the reconciliation job (cursor pages, the calculated query cost enforced by its leaky
    bucket at the Standard plan's rates on an injected clock: a throttled page waits what
@@ -13,7 +14,8 @@ through a Shopify shop (the demo's simulated store):
 
     python benchmarks/channels.py [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
         [--seconds 15] [--connections 16] [--workers 2] [--threads 8]
-        [--orders 2000] [--reconcile-orders 100000] [--skip webhooks|processing|reconcile]
+        [--orders 2000] [--processes 1] [--reconcile-orders 100000]
+        [--skip webhooks|processing|reconcile]
 
 Runs in its own schema (`bench_channels`, dropped first). Reports figures; asserts nothing.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -37,7 +40,7 @@ from typing import Any
 
 import requests
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -192,6 +195,21 @@ def clear_receipts(runtime: Runtime) -> None:
         session.commit()
 
 
+def sweep(runtime: Runtime, batch: int, results) -> None:
+    """The job's sweep until nothing is due: receipts processed, CPU seconds of this process
+    and statements it sent, put on `results`."""
+    statements = [0]
+
+    def count(*_args) -> None:
+        statements[0] += 1
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    cpu_started, processed = time.process_time(), 0
+    while done := process_due_receipts(runtime, limit=batch):
+        processed += done
+    results.put((processed, time.process_time() - cpu_started, statements[0]))
+
+
 def bench_processing(runtime: Runtime, account_id: str, args) -> None:
     clear_receipts(runtime)
     client = create_app(runtime).test_client()
@@ -200,21 +218,35 @@ def bench_processing(runtime: Runtime, account_id: str, args) -> None:
         body = json.dumps(rest_order(n)).encode()
         answer = client.post(hook, data=body, headers=signed(body, "orders/paid"))
         assert answer.status_code == 202, answer.get_data(as_text=True)
-    started, cpu_started, processed = time.perf_counter(), time.process_time(), 0
-    while done := process_due_receipts(runtime, limit=args.batch):
-        processed += done
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    # As Celery workers would: each sweep process claims its own batches (leased receipts).
+    runtime.engine.dispose()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    sweeps = [
+        context.Process(target=sweep, args=(runtime, args.batch, results))
+        for _ in range(args.processes)
+    ]
+    started = time.perf_counter()
+    for process in sweeps:
+        process.start()
+    done = [results.get() for _ in sweeps]
+    elapsed = time.perf_counter() - started
+    for process in sweeps:
+        process.join()
+    processed = sum(d[0] for d in done)
+    cpu, statements = sum(d[1] for d in done), sum(d[2] for d in done)
     with runtime.sessions() as session:
         orders = session.scalar(select(func.count(Order.id)))
         labels = session.scalar(
             select(func.count(Shipment.id)).where(Shipment.carrier == "sandbox")
         )
     print(
-        f"order processing (the job's sweep, one thread, batches of {args.batch}): {processed} "
-        f"webhooks in {elapsed:.1f}s = {processed / elapsed:.0f} orders/s mapped, stored, "
-        f"allocated and labelled ({orders} orders, {labels} sandbox labels); CPU of this "
-        f"process {cpu / processed * 1000:.2f} ms per order (= {processed / cpu:.0f} orders/s "
-        f"per core); load average {os.getloadavg()[0]:.1f}"
+        f"order processing (the job's sweep, {args.processes} process(es), batches of "
+        f"{args.batch}): {processed} webhooks in {elapsed:.1f}s = {processed / elapsed:.0f} "
+        f"orders/s mapped, stored, allocated and labelled ({orders} orders, {labels} sandbox "
+        f"labels); CPU of the sweep processes {cpu / processed * 1000:.2f} ms per order (= "
+        f"{processed / cpu:.0f} orders/s per core), {statements / processed:.1f} statements "
+        f"per order; load average {os.getloadavg()[0]:.1f}"
     )
 
 
@@ -299,9 +331,9 @@ def bench_reconcile(runtime: Runtime, account_id: str, args) -> None:
     listed: Counter[str] = Counter()
     apply_order = channel_sync.apply_order
 
-    def counted(session, runtime, shop, topic, inbound, now, held=None):
+    def counted(session, runtime, shop, topic, inbound, now, batch):
         listed[inbound.source_order_id] += 1
-        return apply_order(session, runtime, shop, topic, inbound, now, held)
+        return apply_order(session, runtime, shop, topic, inbound, now, batch)
 
     channel_sync.apply_order = counted
     pages: list[tuple[float, int, int]] = []
@@ -380,6 +412,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=100, help="receipts a sweep claims")
+    parser.add_argument("--processes", type=int, default=1, help="sweep processes at once")
     parser.add_argument("--reconcile-orders", type=int, default=100_000)
     parser.add_argument(
         "--skip", choices=["webhooks", "processing", "reconcile"], action="append", default=[]

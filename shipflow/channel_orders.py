@@ -42,7 +42,7 @@ from shipflow.channel_accounts import Shop, UnknownChannelAccount, disable_accou
 from shipflow.delays.alerts import raise_alert
 from shipflow.domain import Status
 from shipflow.domain.events import MILESTONES, ShipmentDelayed, ShipmentShipped
-from shipflow.label_purchases import PurchasePending
+from shipflow.fulfilment import Plan, ship_all
 from shipflow.orders import import_order, ship_to_of
 from shipflow.shipment_links import tracking_link
 from shipflow.store.db import insert_or_skip, per_transaction
@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 STATUS_OF_TOPIC = {event.topic: status for status, event in MILESTONES.items()}
 ALERT_KIND = "shop_order"  # ops alerts about shop orders (attention, changes after a label)
 VOIDED = Status.CANCELLED.value  # a shipment whose label was voided
+NOT_ALLOCATED = "not allocated: ops alerted"
 HeldOrders = dict[tuple[str, str], Order | None]  # (account id, shop's order id) -> ours
 
 
@@ -67,7 +68,10 @@ def import_receipt(
     session: Session, runtime: Runtime, receipt: WebhookReceipt, now: datetime, shops: dict
 ) -> str | None:
     """A stored shop webhook -> its effect (not committed); returns the note ops see on it."""
-    return _import_notice(session, runtime, *_notice(session, runtime, receipt, shops), now)
+    [outcome] = import_receipts(session, runtime, [receipt], now, shops).values()
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 def import_receipts(
@@ -78,10 +82,8 @@ def import_receipts(
     shops: dict,
 ) -> dict[int, str | Exception | None]:
     """A batch of stored shop webhooks in `session`'s one transaction (not committed), each
-    on its own (`alone`): one that fails is rolled back alone and answered with its
-    exception, the others with their notes, by receipt id. The orders the batch names are
-    read in one query, and what a transaction cannot change (the brand, its rules and model)
-    once, so the batch costs a few statements per order."""
+    on its own (`OrderBatch.item`): one that fails is rolled back alone and answered with its
+    exception, the others with their notes, by receipt id."""
     outcomes: dict[int, str | Exception | None] = {}
     notices: dict[int, tuple[Shop, ShopNotice]] = {}
     for receipt in receipts:
@@ -89,40 +91,71 @@ def import_receipts(
             notices[receipt.id] = _notice(session, runtime, receipt, shops)
         except Exception as exc:  # this receipt alone: the caller records it
             outcomes[receipt.id] = exc
-    held = held_orders(
-        session,
-        (
-            (shop.id, notice.order.source_order_id)
-            for shop, notice in notices.values()
-            if notice.order is not None
-        ),
-    )
+    keys = {
+        receipt_id: (shop.id, notice.order.source_order_id)
+        for receipt_id, (shop, notice) in notices.items()
+        if notice.order is not None
+    }
+    batch = OrderBatch(session, runtime, now, keys.values())
+    allocating: dict[int, str] = {}  # receipt id -> the order whose label it planned
     for receipt_id, (shop, notice) in notices.items():
-        before = dict(held)
         try:
-            with alone(session):
-                outcomes[receipt_id] = _import_notice(session, runtime, shop, notice, now, held)
+            with batch.item(keys.get(receipt_id)):
+                planned = len(batch.plans)
+                outcomes[receipt_id] = _import_notice(session, runtime, shop, notice, now, batch)
+                if len(batch.plans) > planned:  # its order's label is to be bought
+                    allocating[receipt_id] = batch.plans[-1].order.id
         except Exception as exc:  # rolled back to the savepoint: the rest go on
-            held.clear()
-            held.update(before)
             outcomes[receipt_id] = exc
+    batch.buy_labels()
+    for receipt_id, order_id in allocating.items():
+        if order_id in batch.not_allocated:
+            outcomes[receipt_id] = _with_note(outcomes[receipt_id], NOT_ALLOCATED)
     return outcomes
 
 
-@contextmanager
-def alone(session: Session) -> Iterator[None]:
-    """One item of a batch, undone alone if it raises: a savepoint. SQLite commits it instead
-    (a label purchase there commits the caller's transaction first: `label_purchases`)."""
-    if session.get_bind().dialect.name != "sqlite":
-        with session.begin_nested():
-            yield
-        return
-    try:
-        yield
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+class OrderBatch:
+    """Shop orders brought to the shop's state in one transaction (a claimed batch of
+    webhooks, a page of the reconciliation), each on its own (`item`). The orders it names
+    are read in one query; the labels it allocates are bought together once its orders are
+    decided (`buy_labels`: the purchases recorded in one committed transaction, the rows
+    inserted one statement a table), so an order costs a few statements."""
+
+    def __init__(
+        self, session: Session, runtime: Runtime, now: datetime, keys: Iterable[tuple[str, str]]
+    ) -> None:
+        self.session, self.runtime, self.now = session, runtime, now
+        self.held = held_orders(session, keys)
+        self.plans: list[Plan] = []
+        self.not_allocated: set[str] = set()  # orders whose labels could not be bought
+
+    @contextmanager
+    def item(self, key: tuple[str, str] | None) -> Iterator[None]:
+        """One order of the batch (`key`: account id, shop's order id), undone alone if it
+        raises: a savepoint. A later state of an order whose label is still to be bought
+        waits for it: the labels planned so far are bought first."""
+        if any((p.order.source_account, p.order.source_order_id) == key for p in self.plans):
+            self.buy_labels()
+        held, planned = dict(self.held), len(self.plans)
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            self.held.clear()
+            self.held.update(held)
+            del self.plans[planned:]
+            raise
+
+    def buy_labels(self) -> None:
+        """Buy the planned labels (`fulfilment.ship_all`); an order whose label could not be
+        bought, whatever stopped it, needs attention, ops alerted (its purchase stays pending
+        unless the carrier certainly sold nothing: `label_purchases`)."""
+        plans, self.plans = self.plans, []
+        for plan, outcome in zip(plans, ship_all(self.session, plans, self.runtime), strict=True):
+            if isinstance(outcome, Exception):
+                log.warning("order %s: no label bought", plan.order.id, exc_info=outcome)
+                _not_allocated(self.session, plan.order, self.now, outcome)
+                self.not_allocated.add(plan.order.id)
 
 
 def _notice(
@@ -152,7 +185,7 @@ def _import_notice(
     shop: Shop,
     notice: ShopNotice,
     now: datetime,
-    held: HeldOrders | None = None,
+    batch: OrderBatch,
 ) -> str | None:
     if notice.delivery_id and not _first_delivery(session, shop.id, notice.delivery_id, now):
         return f"delivery {notice.delivery_id} was already acted on"
@@ -163,7 +196,7 @@ def _import_notice(
         return "the account is disabled: ignored"
     if notice.order is None:
         return None
-    return apply_order(session, runtime, shop, notice.topic, notice.order, now, held)
+    return apply_order(session, runtime, shop, notice.topic, notice.order, now, batch)
 
 
 def _first_delivery(session: Session, account_id: str, delivery_id: str, now: datetime) -> bool:
@@ -191,20 +224,20 @@ def apply_order(
     topic: Topic,
     inbound: InboundOrder,
     now: datetime,
-    held: HeldOrders | None = None,
+    batch: OrderBatch,
 ) -> str | None:
-    """Bring our order to the state the shop sent (not committed); a note for ops, if any.
-    `held`: the orders a batch looked up (None for one not held), kept up to date here."""
+    """Bring our order to the state the shop sent (not committed), within an `item` of
+    `batch`, where its label, if it is to be bought, is planned; a note for ops, if any."""
     key = (shop.id, inbound.source_order_id)
-    order = held[key] if held is not None and key in held else find_order(session, *key)
+    order = batch.held[key] if key in batch.held else find_order(session, *key)
     if order is not None and _older(inbound.updated_at, order.source_updated_at):
         return f"order {order.order_number}: an older state than the one held, ignored"
     problems = [*inbound.problems, *_unmapped(shop, inbound)]
+    details = _details(shop, inbound)
     notes: list[str] = []
-    if order is None:
-        order = import_order(session, shop.brand_id, shop.id, _namespaced(shop, inbound))
-        if held is not None:
-            held[key] = order
+    if order is None:  # inserted with the shop's state: the lines below change nothing
+        order = import_order(session, shop.brand_id, shop.id, _namespaced(shop, inbound), details)
+        batch.held[key] = order
     elif _changed(order, inbound):
         if _labelled(order):
             _alert(
@@ -219,7 +252,7 @@ def apply_order(
             _replace_contents(order, inbound)
     order.source_updated_at = inbound.updated_at or order.source_updated_at
     order.paid = inbound.paid
-    order.source_details = _details(shop, inbound)
+    order.source_details = details
     if sorted(problems) != sorted(order.attention or []):
         order.attention = problems
         if problems:
@@ -233,8 +266,8 @@ def apply_order(
     if inbound.cancelled or topic is Topic.ORDER_CANCELLED:
         if order.cancelled_at is None:
             cancel_order(session, runtime, order, now)
-    elif _allocatable(shop, order, inbound) and not _allocated(session, runtime, order, now):
-        notes.append("not allocated: ops alerted")
+    elif _allocatable(shop, order, inbound) and not _planned(session, runtime, order, now, batch):
+        notes.append(NOT_ALLOCATED)
     return " | ".join(notes) or None
 
 
@@ -315,15 +348,26 @@ def _allocatable(shop: Shop, order: Order, inbound: InboundOrder) -> bool:
     return allowed and not order.attention and order.cancelled_at is None and not order.shipments
 
 
-def _allocated(session: Session, runtime: Runtime, order: Order, now: datetime) -> bool:
-    """Buy the order's label; what stops it makes the order need attention."""
+def _planned(
+    session: Session, runtime: Runtime, order: Order, now: datetime, batch: OrderBatch
+) -> bool:
+    """Allocate the order, its label planned in `batch`; what stops it makes the order need
+    attention."""
     try:
-        runtime.fulfilment(shop_brand_code(session, order)).ship(session, order)
-    except (NotAllocated, CarrierError, PurchasePending) as exc:
-        order.attention = [f"allocation: {exc}"]
-        _alert(session, order, now, f"could not be allocated: {exc}", f"allocation:{order.id}")
+        batch.plans.append(runtime.fulfilment(shop_brand_code(session, order)).plan(session, order))
+    except NotAllocated as exc:
+        _not_allocated(session, order, now, exc)
         return False
     return True
+
+
+def _not_allocated(session: Session, order: Order, now: datetime, exc: Exception) -> None:
+    order.attention = [f"allocation: {exc}"]
+    _alert(session, order, now, f"could not be allocated: {exc}", f"allocation:{order.id}")
+
+
+def _with_note(notes: str | Exception | None, note: str) -> str:
+    return " | ".join(n for n in (notes, note) if isinstance(n, str))
 
 
 def cancel_order(session: Session, runtime: Runtime, order: Order, now: datetime) -> None:

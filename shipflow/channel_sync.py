@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from channels.base import Capability, ChannelAuthError, ChannelError, ChannelRateLimited, Topic
 from shipflow.brands import account_and_brand_code
 from shipflow.channel_accounts import shop_of
-from shipflow.channel_orders import ALERT_KIND, alone, apply_order, held_orders
+from shipflow.channel_orders import ALERT_KIND, OrderBatch, apply_order
 from shipflow.delays.alerts import raise_alert
 from shipflow.orders import DuplicateOrderNumber
 from shipflow.store.db import unit_of_work
@@ -94,11 +94,13 @@ def _next_page(runtime: Runtime, account_id: str) -> int | None:
             _alert(session, row.brand_id, account_id, now, f"Shop {row.shop} listing failed: {exc}")
             return None
     with unit_of_work(runtime.sessions) as session:
-        held = held_orders(session, ((shop.id, o.source_order_id) for o in page.orders))
+        batch = OrderBatch(
+            session, runtime, now, ((shop.id, o.source_order_id) for o in page.orders)
+        )
         for order in page.orders:
             try:
-                with alone(session):
-                    apply_order(session, runtime, shop, Topic.ORDER_UPDATED, order, now, held)
+                with batch.item((shop.id, order.source_order_id)):
+                    apply_order(session, runtime, shop, Topic.ORDER_UPDATED, order, now, batch)
             except LISTED_ORDER_ERRORS as exc:  # kept in the shop; ops told, the rest go on
                 log.warning(
                     "shop %s order %s not imported: %s", account_id, order.source_order_id, exc
@@ -110,6 +112,7 @@ def _next_page(runtime: Runtime, account_id: str) -> int | None:
                     now,
                     f"Shop order {order.order_number} could not be imported: {exc}",
                 )
+        batch.buy_labels()
         stored = session.get_one(ChannelAccount, account_id)
         stored.sync_cursor, stored.sync_after = page.cursor, None
     return len(page.orders) if page.cursor != cursor else None

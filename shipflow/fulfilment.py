@@ -7,20 +7,21 @@ label, and the promise is stored with the shipment and the order.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from carriers.base import Capability, Carrier, CarrierError, ShipmentRequest
+from carriers.base import Capability, Carrier, CarrierError, Label, ShipmentRequest
 from shipflow import geo, label_purchases, pickup_points
 from shipflow.allocation.model import Option, OrderAttributes
 from shipflow.allocation.model import Order as AllocationOrder
 from shipflow.allocation.rules import BrandRules
 from shipflow.allocation.scoring import Pricer, QuoteCache, RateCard, ScoringWeights
 from shipflow.allocation.service import Allocation, AllocationContext, NotAllocated, allocate
-from shipflow.config import BrandConfig
 from shipflow.domain import CarrierService, Money, Parcel, ServiceLevel
 from shipflow.edd.engine import quote_from, warehouse_location
 from shipflow.edd.service import BrandSetup
@@ -32,6 +33,7 @@ from shipflow.store.models import Order, ParcelRow, Shipment, new_shipment_id
 from shipflow.store.postpurchase_models import LabelRow
 
 if TYPE_CHECKING:
+    from shipflow.config import BrandConfig
     from shipflow.runtime import Runtime
 
 
@@ -213,8 +215,9 @@ class Fulfilment:
             raise NotAllocated("no warehouse holds stock for every line of the order")
         return wanted, allocate(wanted, self.label_services, context)
 
-    def ship(self, session: Session, order: Order) -> Shipment:
-        """Allocate, buy the label and open the shipment with its promise (not committed)."""
+    def plan(self, session: Session, order: Order) -> Plan:
+        """Allocate the order: where from, with which service and what to ask the carrier
+        (nothing bought yet); raises NotAllocated."""
         wanted, decision = self.allocate(session, order)
         if decision.chosen is None:
             raise NotAllocated(decision.reason)
@@ -224,7 +227,6 @@ class Fulfilment:
         warehouse = self.setup.warehouse(warehouse_code)
         # allocation chooses among the setup's own services and warehouses
         assert service is not None and warehouse is not None, decision.chosen.option
-        carrier = self.carriers[service.account]
         request = ShipmentRequest(
             shipper=warehouse.address,
             recipient=wanted.destination,
@@ -237,45 +239,99 @@ class Fulfilment:
             ),
             pickup_point=pickup_points.from_json(order.pickup_point),
         )
-        now = self.runtime.clock.now()
-        label = label_purchases.buy(
-            session,
-            label_purchases.Purchase(order.brand_id, order.id, service.account),
-            now,
-            lambda: carrier.create_label(request),
-        )
-        shipment = Shipment(
+        return Plan(self, order, wanted, decision, service.account, warehouse.code, request)
+
+    def ship(self, session: Session, order: Order) -> Shipment:
+        """Allocate, buy the label and open the shipment with its promise (not committed);
+        raises what stopped it."""
+        [shipped] = ship_all(session, [self.plan(session, order)], self.runtime)
+        if isinstance(shipped, Exception):
+            raise shipped
+        return shipped
+
+    def open_shipment(self, plan: Plan, label: Label, now: datetime) -> Shipment:
+        """The shipment of the plan's bought label, added to the order's (not promised yet:
+        `ship_all` promises a batch's shipments together)."""
+        chosen = plan.decision.chosen
+        assert chosen is not None  # a plan is made of a chosen option
+        return Shipment(
             id=new_shipment_id(),
-            brand_id=order.brand_id,
-            order=order,  # in `order.shipments` at once: a batch's next change to it sees it
+            brand_id=plan.order.brand_id,
+            order=plan.order,  # in `order.shipments` at once: a batch's next change sees it
             carrier=label.carrier,
-            carrier_account=service.account,
+            carrier_account=plan.account,
             service=label.service,
             tracking_number=label.tracking_number,
-            warehouse_code=warehouse.code,
-            cost_amount=label.price.amount if label.price else decision.chosen.cost_cents,
+            warehouse_code=plan.warehouse_code,
+            cost_amount=label.price.amount if label.price else chosen.cost_cents,
             cost_currency=label.price.currency if label.price else self.brand.currency,
             created_at=now,
             updated_at=now,
             next_poll_at=now,
-            details={"allocation": decision.reason, "runner_up": _option(decision.runner_up)},
-            pickup_point=order.pickup_point,
-            parcels=[ParcelRow(weight_g=p.weight_g) for p in wanted.parcels],
+            details={
+                "allocation": plan.decision.reason,
+                "runner_up": _option(plan.decision.runner_up),
+            },
+            pickup_point=plan.order.pickup_point,
+            parcels=[ParcelRow(weight_g=p.weight_g) for p in plan.wanted.parcels],
             events=[],
         )
-        session.add(shipment)
-        # Promised before the flush: the shipment and its order are written once, with it.
-        self.runtime.edd.promise_for_order(session, shipment, now)
-        session.flush()  # the label's row points at the shipment's
-        session.add(
-            LabelRow(
-                brand_id=order.brand_id,
-                shipment_id=shipment.id,
-                label_format=label.label_format,
-                data=label.label_data,
-            )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An order's allocation, decided: the label to buy for it (`ship_all`)."""
+
+    fulfilment: Fulfilment
+    order: Order
+    wanted: AllocationOrder
+    decision: Allocation
+    account: str  # the carrier account that sells the label
+    warehouse_code: str
+    request: ShipmentRequest
+
+    def purchase(self) -> tuple[label_purchases.Purchase, Callable[[], Label]]:
+        carrier = self.fulfilment.carriers[self.account]
+        return (
+            label_purchases.Purchase(self.order.brand_id, self.order.id, self.account),
+            lambda: carrier.create_label(self.request),
         )
-        return shipment
+
+
+def ship_all(
+    session: Session, plans: Sequence[Plan], runtime: Runtime
+) -> list[Shipment | Exception]:
+    """Buy the plans' labels (`label_purchases.buy_all`: every purchase recorded pending in
+    one committed transaction, then each carrier called) and open a shipment with its promise
+    for each label bought, not committed: the batch's rows go in together, one INSERT a
+    table. Each plan's shipment, or what stopped it."""
+    now = runtime.clock.now()
+    labels = label_purchases.buy_all(session, [plan.purchase() for plan in plans], now)
+    bought = [
+        (p, label) for p, label in zip(plans, labels, strict=True) if isinstance(label, Label)
+    ]
+    shipments = {id(p): p.fulfilment.open_shipment(p, label, now) for p, label in bought}
+    if shipments:
+        session.add_all(shipments.values())
+        # Promised before the flush: each shipment and its order are written once, with it.
+        runtime.edd.promise_shipments(session, list(shipments.values()), now)
+        session.flush()  # the labels' rows point at the shipments'
+        session.execute(
+            insert(LabelRow),
+            [
+                {
+                    "brand_id": p.order.brand_id,
+                    "shipment_id": shipments[id(p)].id,
+                    "label_format": label.label_format,
+                    "data": label.label_data,
+                }
+                for p, label in bought
+            ],
+        )
+    return [
+        shipments[id(p)] if isinstance(label, Label) else label
+        for p, label in zip(plans, labels, strict=True)
+    ]
 
 
 def _option(score) -> str | None:

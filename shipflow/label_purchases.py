@@ -1,25 +1,26 @@
 """A label is paid for the moment the carrier answers, so each purchase is written down and
-committed (on a connection of its own) before the carrier is called, and settled with the
-shipment it opens, in the caller's transaction. A crash, or a call that got no usable answer,
-leaves the purchase `pending`: it blocks buying again for the same order or return, and
-`shipflow labels reconcile` lists it for someone to check with the carrier and release.
+committed (on a connection of its own; a batch's purchases in one transaction) before the
+carrier is called, and settled with the shipment it opens, in the caller's transaction. A
+crash, or a call that got no usable answer, leaves the purchase `pending`: it blocks buying
+again for the same order or return, and `shipflow labels reconcile` lists it for someone to
+check with the carrier and release.
 
 None of our carriers documents an idempotency key for creating a shipment, so a pending
 purchase is never repeated on its own: the carrier may have sold the label."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError, CarrierOutcomeUnknown, CarrierResponseError, Label
-from shipflow.store.label_models import LabelPurchase
+from shipflow.store.db import insert_or_skip
+from shipflow.store.label_models import LabelPurchase, new_purchase_id
 
 PENDING, BOUGHT, FAILED = "pending", "bought", "failed"
 
@@ -43,22 +44,51 @@ class Purchase:
 
 
 def buy(session: Session, purchase: Purchase, now: datetime, call: Callable[[], Label]) -> Label:
-    """`call()` the carrier once, recorded before and after. The purchase is marked bought in
-    `session`, so it commits with the shipment; if that transaction never commits, the
-    purchase stays pending for someone to reconcile."""
-    purchase_id = _record(session, purchase, now)
-    try:
-        label = call()
-    except Exception as exc:
-        _settle_failure(session, purchase_id, exc, now)
-        raise
-    session.execute(
-        update(LabelPurchase)
-        .where(LabelPurchase.id == purchase_id)
-        .values(status=BOUGHT, tracking_number=label.tracking_number, updated_at=now)
-        .execution_options(autoflush=False)  # the caller's pending changes flush together later
-    )
-    return label
+    """`call()` the carrier once, recorded before and after (`buy_all` of one); raises what
+    stopped it."""
+    [outcome] = buy_all(session, [(purchase, call)], now)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def buy_all(
+    session: Session, purchases: Sequence[tuple[Purchase, Callable[[], Label]]], now: datetime
+) -> list[Label | Exception]:
+    """Each purchase's `call()` to the carrier, once, after the whole batch is recorded pending
+    in one committed transaction: its label, or what stopped it (PurchasePending when one is
+    pending already, the carrier's error). The ones bought are marked so in `session`, so
+    they commit with their shipments; if that transaction never commits, they stay pending
+    for someone to reconcile."""
+    if not purchases:
+        return []
+    recorded = _record(session, [purchase for purchase, _ in purchases], now)
+    outcomes: list[Label | Exception] = []
+    failed: list[tuple[str, Exception]] = []
+    for (_, call), purchase_id in zip(purchases, recorded, strict=True):
+        if isinstance(purchase_id, Exception):
+            outcomes.append(purchase_id)
+            continue
+        try:
+            outcomes.append(call())
+        except Exception as exc:  # settled below; the caller decides what it means
+            failed.append((purchase_id, exc))
+            outcomes.append(exc)
+    if failed:
+        _settle_failures(session, failed, now)
+    bought = [
+        {
+            "id": purchase_id,
+            "status": BOUGHT,
+            "tracking_number": o.tracking_number,
+            "updated_at": now,
+        }
+        for purchase_id, o in zip(recorded, outcomes, strict=True)
+        if isinstance(o, Label) and isinstance(purchase_id, str)  # a label: a record of ours
+    ]
+    if bought:  # the caller's pending changes flush together later
+        session.execute(update(LabelPurchase), bought, execution_options={"autoflush": False})
+    return outcomes
 
 
 @contextmanager
@@ -78,37 +108,52 @@ def _writing(session: Session) -> Iterator[Session]:
         yield own
 
 
-def _pending(session: Session, key: str) -> LabelPurchase | None:
-    return session.scalar(
-        select(LabelPurchase).where(
-            LabelPurchase.idempotency_key == key, LabelPurchase.status == PENDING
+def _record(
+    session: Session, purchases: Sequence[Purchase], now: datetime
+) -> list[str | PurchasePending]:
+    """Each purchase's pending record, all in one statement, or PurchasePending for one whose
+    key has a pending record already (the unique index on pending purchases' keys skips it)."""
+    rows = [
+        {
+            "id": new_purchase_id(),
+            "brand_id": p.brand_id,
+            "idempotency_key": p.key,
+            "order_id": p.order_id,
+            "return_id": p.return_id,
+            "carrier_account": p.carrier_account,
+            "status": PENDING,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for p in purchases
+    ]
+    with _writing(session) as writer:
+        dialect = writer.get_bind().dialect.name
+        inserted = set(
+            writer.scalars(
+                insert_or_skip(dialect, LabelPurchase).values(rows).returning(LabelPurchase.id)
+            )
         )
-    )
+        skipped = {row["idempotency_key"] for row in rows if row["id"] not in inserted}
+        held = {p.idempotency_key: p for p in _pending(writer, skipped)} if skipped else {}
+    return [
+        row["id"] if row["id"] in inserted else _already(p, held.get(p.key))
+        for row, p in zip(rows, purchases, strict=True)
+    ]
 
 
-def _record(session: Session, purchase: Purchase, now: datetime) -> str:
-    """The pending record, or PurchasePending when one is there already (the unique index on
-    pending purchases' keys refuses a second)."""
-    row = LabelPurchase(
-        brand_id=purchase.brand_id,
-        idempotency_key=purchase.key,
-        order_id=purchase.order_id,
-        return_id=purchase.return_id,
-        carrier_account=purchase.carrier_account,
-        status=PENDING,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        with _writing(session) as writer:
-            writer.add(row)
-        return row.id
-    except IntegrityError:
-        with _writing(session) as reader:
-            pending = _pending(reader, purchase.key)
+def _pending(session: Session, keys: Iterable[str]) -> Sequence[LabelPurchase]:
+    return session.scalars(
+        select(LabelPurchase).where(
+            LabelPurchase.idempotency_key.in_(keys), LabelPurchase.status == PENDING
+        )
+    ).all()
+
+
+def _already(purchase: Purchase, pending: LabelPurchase | None) -> PurchasePending:
     what = "return" if purchase.return_id else "order"
     since = f" ({pending.id}, since {pending.created_at.isoformat()})" if pending else ""
-    raise PurchasePending(
+    return PurchasePending(
         f"a label for this {what} is being bought or its purchase has no known outcome{since}; "
         "check it with the carrier, then release it: shipflow labels release"
     )
@@ -122,12 +167,21 @@ def nothing_bought(exc: Exception) -> bool:
     )
 
 
-def _settle_failure(session: Session, purchase_id: str, exc: Exception, now: datetime) -> None:
+def _settle_failures(
+    session: Session, failed: Sequence[tuple[str, Exception]], now: datetime
+) -> None:
+    """Each failed call's error kept on its purchase, failed where certainly nothing was bought
+    (else it stays pending), in one committed transaction."""
     with _writing(session) as writer:
-        row = writer.get_one(LabelPurchase, purchase_id)
-        row.error, row.updated_at = f"{type(exc).__name__}: {exc}"[:1000], now
-        if nothing_bought(exc):
-            row.status = FAILED
+        ids = [purchase_id for purchase_id, _ in failed]
+        rows = {
+            r.id: r for r in writer.scalars(select(LabelPurchase).where(LabelPurchase.id.in_(ids)))
+        }
+        for purchase_id, exc in failed:
+            row = rows[purchase_id]
+            row.error, row.updated_at = f"{type(exc).__name__}: {exc}"[:1000], now
+            if nothing_bought(exc):
+                row.status = FAILED
 
 
 def stale(session: Session, now: datetime, older_than: timedelta) -> list[LabelPurchase]:

@@ -46,9 +46,13 @@ def create_order(
     source_order_id: str | None = None,
     cash_on_delivery: int = 0,
     pickup_point: PickupPoint | None = None,
+    paid: bool = True,
+    source_updated_at: datetime | None = None,
+    source_details: dict[str, Any] | None = None,
 ) -> Order:
     """Add an order (not committed). Order numbers are unique per brand; an order from a
-    shop names its ChannelAccount and the shop's own id (see `import_order`).
+    shop names its ChannelAccount and the shop's own id, with the shop's state it holds
+    (see `import_order`): inserted with it, not updated after.
     `cash_on_delivery`: minor units to collect on delivery; `pickup_point`: the store the
     customer chose (only carriers that deliver to pickup points will be allocated)."""
     order = Order(
@@ -65,6 +69,9 @@ def create_order(
         source_order_id=source_order_id,
         cash_on_delivery=cash_on_delivery,
         pickup_point=pickup_points.as_json(pickup_point) if pickup_point else None,
+        paid=paid,
+        source_updated_at=source_updated_at,
+        source_details=source_details or {},
         lines=[
             OrderLine(
                 position=i,
@@ -98,7 +105,11 @@ def ship_to_of(inbound: InboundOrder) -> dict[str, Any]:
 
 
 def import_order(
-    session: Session, brand_id: str, source_account: str, inbound: InboundOrder
+    session: Session,
+    brand_id: str,
+    source_account: str,
+    inbound: InboundOrder,
+    details: dict[str, Any],
 ) -> Order:
     """A shop's order we do not hold yet (the caller looked: `channel_orders.apply_order`).
     Not committed."""
@@ -118,6 +129,9 @@ def import_order(
         source_order_id=inbound.source_order_id,
         cash_on_delivery=inbound.cash_on_delivery,
         pickup_point=inbound.pickup_point,
+        paid=inbound.paid,
+        source_updated_at=inbound.updated_at,
+        source_details=details,
     )
 
 

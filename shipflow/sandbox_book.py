@@ -5,6 +5,9 @@ own `ShipmentBook` would let a worker miss an instruction given through a web pr
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
+from collections import deque
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +23,10 @@ from shipflow.domain.model import Address
 from shipflow.store.sandbox_models import SandboxCancellation, SandboxInstruction, SandboxSequence
 
 LABELS = "labels"
+# Label sequences taken at once: one UPDATE (a transaction of its own) per ten labels, not per
+# label. A sequence only tells apart labels of the same lane and minute (`carriers.sandbox`),
+# so each process's block being its own is all that matters.
+SEQUENCE_BLOCK = 10
 
 
 def _to_json(instruction: FailedDeliveryInstruction) -> dict[str, Any]:
@@ -47,6 +54,9 @@ class DatabaseShipmentBook:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        self._lock = threading.Lock()
+        self._block: deque[int] = deque()  # the label sequences this process took, unused
+        self._pid = os.getpid()
 
     def instructions(self, tracking_number: str) -> Sequence[Instruction]:
         with self.sessions() as session:
@@ -78,11 +88,24 @@ class DatabaseShipmentBook:
                 session.add(SandboxCancellation(tracking_number=tracking_number, cancelled_at=at))
 
     def next_sequence(self) -> int:
-        """One UPDATE ... RETURNING: the row lock orders concurrent labels of all processes."""
+        """From a block of `SEQUENCE_BLOCK` this process took (a forked child takes its own)."""
+        with self._lock:
+            if not self._block or self._pid != os.getpid():
+                last = self._take_block()
+                self._block = deque(
+                    (last - SEQUENCE_BLOCK + n) % COD_SEQUENCES
+                    for n in range(1, SEQUENCE_BLOCK + 1)
+                )
+                self._pid = os.getpid()
+            return self._block.popleft()
+
+    def _take_block(self) -> int:
+        """The block's last value. One UPDATE ... RETURNING: the row lock orders concurrent
+        takers of all processes."""
         bump = (
             update(SandboxSequence)
             .where(SandboxSequence.name == LABELS)
-            .values(value=(SandboxSequence.value + 1) % COD_SEQUENCES)
+            .values(value=(SandboxSequence.value + SEQUENCE_BLOCK) % COD_SEQUENCES)
             .returning(SandboxSequence.value)
         )
         with self.sessions.begin() as session:
@@ -91,7 +114,7 @@ class DatabaseShipmentBook:
                 return value
         try:  # the first label of a fresh database
             with self.sessions.begin() as session:
-                session.add(SandboxSequence(name=LABELS, value=1))
-            return 1
+                session.add(SandboxSequence(name=LABELS, value=SEQUENCE_BLOCK))
+            return SEQUENCE_BLOCK
         except IntegrityError:  # another process made the row first
-            return self.next_sequence()
+            return self._take_block()

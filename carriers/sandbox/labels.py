@@ -5,6 +5,7 @@ show at a drop-off point instead of printing."""
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 
 import barcode
@@ -102,10 +103,9 @@ def render_pdf(content: LabelContent) -> bytes:
         pdf.setFont("Helvetica-Bold" if line.endswith(":") else "Helvetica", 10)
         pdf.drawString(0.25 * inch, y, line)
         y -= 0.17 * inch
-    bars = barcode_image(content.tracking_number)
-    bar_width = width - 0.5 * inch
-    bar_height = bar_width * bars.height / bars.width
-    pdf.drawImage(ImageReader(bars), 0.25 * inch, y - bar_height, bar_width, bar_height)
+    _draw_bars(
+        pdf, content.tracking_number, 0.25 * inch, y - BAR_HEIGHT_IN * inch, width - 0.5 * inch
+    )
     if content.qr_payload:
         side = 1.3 * inch
         code = ImageReader(qr_image(content.qr_payload))
@@ -113,3 +113,30 @@ def render_pdf(content: LabelContent) -> bytes:
     pdf.showPage()
     pdf.save()
     return out.getvalue()
+
+
+BAR_HEIGHT_IN = 0.75
+QUIET_MODULES = 10  # Code128's quiet zone each side, in modules
+
+
+def _draw_bars(pdf: canvas.Canvas, tracking_number: str, x: float, y: float, width: float) -> None:
+    """The Code128 as filled rectangles, one per bar: vector bars print crisp at any
+    resolution and cost a fraction of an embedded image's CPU (docs/benchmarks.md)."""
+    modules = barcode.get("code128", tracking_number).build()[0]  # "1" a bar, "0" a space
+    module = width / (len(modules) + 2 * QUIET_MODULES)
+    start = x + QUIET_MODULES * module
+    for offset, bar in _bars(modules):
+        pdf.rect(
+            start + offset * module, y, len(bar) * module, BAR_HEIGHT_IN * inch, stroke=0, fill=1
+        )
+
+
+def _bars(modules: str) -> list[tuple[int, str]]:
+    """(first module, the bar's modules) of each bar."""
+    bars, offset = [], 0
+    for bit, group in itertools.groupby(modules):
+        run = "".join(group)
+        if bit == "1":
+            bars.append((offset, run))
+        offset += len(run)
+    return bars

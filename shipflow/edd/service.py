@@ -1,8 +1,9 @@
 """The EDD service: quotes for a brand from its configuration and its newest stored model.
 
-The web widget asks `EddService.quote`; the fulfilment flow `EddService.promise_for_order`;
-the tracking pipeline `EddService.revise_shipments`. Models are read from the database once and cached; a newer stored
-model is picked up within `refresh_seconds`.
+The web widget asks `EddService.quote`; the fulfilment flow
+`EddService.promise_shipments`; the tracking pipeline `EddService.revise_shipments`. Models
+are read from the database once and cached; a newer stored model is picked up within
+`refresh_seconds`.
 """
 
 from __future__ import annotations
@@ -246,11 +247,22 @@ class EddService:
             estimates.append(cached)
         return max(estimates, key=lambda e: (_window(e).promised, _window(e).latest))
 
-    def promise_for_order(
-        self, session: Session, shipment: Shipment, now: datetime
+    def promise_shipments(
+        self, session: Session, shipments: Sequence[Shipment], now: datetime
+    ) -> dict[str, Estimate | None]:
+        """Promise a date for each new shipment and its order (only where none was promised
+        yet: a promise is never silently changed); the first prediction is its most likely
+        date, kept in `prediction_revisions` (one insert for the batch). Each shipment's
+        estimate, by id; None for one that cannot be quoted."""
+        revisions: list[dict] = []
+        promised = {s.id: self._promise(session, s, now, revisions) for s in shipments}
+        if revisions:
+            session.execute(insert(PredictionRevision), revisions)
+        return promised
+
+    def _promise(
+        self, session: Session, shipment: Shipment, now: datetime, revisions: list[dict]
     ) -> Estimate | None:
-        """Promise a date for a new shipment and its order (only where none was promised yet:
-        a promise is never silently changed); the first prediction is its most likely date."""
         model = self.latest_model(session, shipment.brand_id)
         quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok:
@@ -267,9 +279,7 @@ class EddService:
         order = shipment.order
         if order is not None and order.promised_date is None:
             order.promised_date = promise.promised
-        revision = _record_prediction(shipment, _window(promise).most_likely, "at purchase", now)
-        if revision:
-            session.execute(insert(PredictionRevision), revision)
+        revisions += _record_prediction(shipment, _window(promise).most_likely, "at purchase", now)
         return promise
 
     def revise_shipments(

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shipflow.store.models import Base, new_id, utcnow
 
 PENDING = "status = 'pending'"
+# Given by `label_purchases` itself: a batch's records are inserted in one statement, and
+# each is told apart by its id in what the insert returns.
+new_purchase_id = new_id("lbp")
 
 
 class LabelPurchase(Base):
@@ -29,7 +32,7 @@ class LabelPurchase(Base):
         Index("ix_label_purchases_status", "status", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("lbp"))
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_purchase_id)
     brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     idempotency_key: Mapped[str] = mapped_column(String(100))  # "order:<id>" or "return:<id>"
     order_id: Mapped[str] = mapped_column(String(40))

@@ -1,6 +1,8 @@
 """Shop receipts are processed in batches: one transaction, each receipt in a savepoint of
 its own, the orders they name read in one query and what a transaction cannot change (the
-brand, its rules, its latest model) read once, however many orders the batch holds."""
+brand, its rules, its latest model) read once, however many orders the batch holds. Every
+order is decided first; the batch's label purchases are then recorded pending together, in
+one committed transaction, before the carrier is called for any of them."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import event, select
 
+from carriers.base import CarrierRejected
+from shipflow.store.label_models import LabelPurchase
+from shipflow.store.models import Order
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import process_due_receipts
 from tests.channels.test_shop_orders import order, send, settings, state
@@ -41,9 +46,7 @@ def shop_orders(brand, count: int, client) -> None:
 
 
 @pytest.mark.postgres
-def test_a_batch_reads_its_orders_brand_rules_and_model_once(client, runtime, selling, request):
-    if "sqlite" in request.node.name:
-        pytest.skip("SQLite commits each receipt of a batch (label purchases commit first)")
+def test_a_batch_reads_its_orders_brand_rules_and_model_once(client, runtime, selling):
     shop_orders(selling["tb"], 6, client)
 
     read = tables_read(runtime, lambda: process_due_receipts(runtime, limit=100))
@@ -95,3 +98,70 @@ def test_a_failing_receipt_is_rolled_back_alone_and_the_batch_goes_on(client, ru
     with runtime.sessions() as session:
         statuses = session.scalars(select(WebhookReceipt.status).order_by(WebhookReceipt.id))
         assert list(statuses) == ["processed", "failed", "processed"]
+
+
+def sandbox_of(runtime):
+    return runtime.fulfilment("tb").carriers["sandbox-main"]
+
+
+@pytest.mark.postgres
+def test_the_batch_purchases_are_committed_pending_before_the_first_carrier_call(
+    client, runtime, selling, monkeypatch
+):
+    shop_orders(selling["tb"], 3, client)
+    carrier = sandbox_of(runtime)
+    sell, seen = carrier.create_label, []
+
+    def create_label(request):
+        with runtime.sessions() as elsewhere:  # another connection: only what is committed
+            seen.append(
+                elsewhere.execute(select(LabelPurchase.order_id, LabelPurchase.status)).all()
+            )
+        return sell(request)
+
+    monkeypatch.setattr(carrier, "create_label", create_label)
+    process_due_receipts(runtime, limit=100)
+
+    orders, shipments, _ = state(runtime)
+    assert len(orders) == 3 and len(shipments) == 3
+    assert sorted(status for _, status in seen[0]) == ["pending", "pending", "pending"]
+    assert {order_id for order_id, _ in seen[0]} == {o.id for o in orders}
+    with runtime.sessions() as session:
+        statuses = session.scalars(select(LabelPurchase.status)).all()
+    assert statuses == ["bought", "bought", "bought"]
+
+
+@pytest.mark.postgres
+def test_a_label_refused_in_a_batch_leaves_its_order_needing_attention_and_ships_the_rest(
+    client, runtime, selling, monkeypatch
+):
+    shop_orders(selling["tb"], 3, client)
+    carrier = sandbox_of(runtime)
+    sell = carrier.create_label
+
+    def create_label(request):
+        if request.reference == "web-2001":
+            raise CarrierRejected("address not served", carrier="sandbox", carrier_code="ADDRESS")
+        return sell(request)
+
+    monkeypatch.setattr(carrier, "create_label", create_label)
+    assert process_due_receipts(runtime, limit=100) == 3
+
+    orders, shipments, alerts = state(runtime)
+    refused = next(o for o in orders if o.order_number == "web-2001")
+    assert refused.attention == ["allocation: address not served"]
+    assert sorted(s.order_id for s in shipments) == sorted(o.id for o in orders if o is not refused)
+    assert alerts == ["Shop order web-2001 could not be allocated: address not served"]
+    with runtime.sessions() as session:
+        purchases = session.execute(
+            select(Order.order_number, LabelPurchase.status, LabelPurchase.error)
+            .join(Order, Order.id == LabelPurchase.order_id)
+            .order_by(Order.order_number)
+        ).all()
+        notes = session.scalars(select(WebhookReceipt.error).order_by(WebhookReceipt.id)).all()
+    assert purchases == [
+        ("web-2000", "bought", None),
+        ("web-2001", "failed", "CarrierRejected: address not served"),
+        ("web-2002", "bought", None),
+    ]
+    assert notes == [None, "not allocated: ops alerted", None]

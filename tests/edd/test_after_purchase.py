@@ -57,19 +57,23 @@ def event(status: Status, at: datetime, **where) -> TrackingEvent:
     return TrackingEvent(status, at, status.value, **where)
 
 
+def promise(runtime, session, ship):
+    return runtime.edd.promise_shipments(session, [ship], PLACED)[ship.id]
+
+
 def test_promise_is_stored_on_shipment_and_order(runtime, session):
     ship = shipment(session)
-    promise = runtime.edd.promise_for_order(session, ship, PLACED)
-    assert promise.ok and promise.promised >= promise.most_likely > PLACED.date()
-    assert ship.promised_date == ship.order.promised_date == promise.promised
-    assert ship.predicted_date == promise.most_likely
-    assert revisions(session) == [(promise.most_likely, "at purchase")]
+    promised = promise(runtime, session, ship)
+    assert promised.ok and promised.promised >= promised.most_likely > PLACED.date()
+    assert ship.promised_date == ship.order.promised_date == promised.promised
+    assert ship.predicted_date == promised.most_likely
+    assert revisions(session) == [(promised.most_likely, "at purchase")]
 
 
 def test_a_promise_is_never_silently_changed(runtime, session):
     ship = shipment(session)
     ship.promised_date = ship.order.promised_date = date(2026, 12, 24)
-    runtime.edd.promise_for_order(session, ship, PLACED)
+    promise(runtime, session, ship)
     assert ship.promised_date == ship.order.promised_date == date(2026, 12, 24)
 
 
@@ -79,21 +83,21 @@ def revise(runtime, session, ship, events):
 
 def test_revisions_follow_events_and_keep_the_promise(runtime, session):
     ship = shipment(session)
-    promise = runtime.edd.promise_for_order(session, ship, PLACED)
+    promised = promise(runtime, session, ship)
     events = [event(Status.IN_TRANSIT, datetime(2026, 11, 23, 22, tzinfo=UTC))]
     revise(runtime, session, ship, events)
     events.append(event(Status.OUT_FOR_DELIVERY, datetime(2026, 11, 30, 15, tzinfo=UTC)))
     assert revise(runtime, session, ship, events) == date(2026, 11, 30)
     history = revisions(session)
-    assert history[0] == (promise.most_likely, "at purchase")
+    assert history[0] == (promised.most_likely, "at purchase")
     assert history[-1] == (date(2026, 11, 30), "out for delivery")
     assert ship.predicted_date == date(2026, 11, 30)
-    assert ship.promised_date == ship.order.promised_date == promise.promised
+    assert ship.promised_date == ship.order.promised_date == promised.promised
 
 
 def test_unchanged_prediction_adds_no_revision(runtime, session):
     ship = shipment(session)
-    runtime.edd.promise_for_order(session, ship, PLACED)
+    promise(runtime, session, ship)
     events = [event(Status.OUT_FOR_DELIVERY, datetime(2026, 11, 30, 15, tzinfo=UTC))]
     revise(runtime, session, ship, events)
     revise(runtime, session, ship, events)
@@ -102,7 +106,7 @@ def test_unchanged_prediction_adds_no_revision(runtime, session):
 
 def test_a_delivered_shipment_joins_the_history(runtime, session):
     ship = shipment(session)
-    runtime.edd.promise_for_order(session, ship, PLACED)
+    promise(runtime, session, ship)
     events = [
         event(Status.IN_TRANSIT, datetime(2026, 11, 23, 22, tzinfo=UTC)),
         event(Status.DELIVERED, datetime(2026, 11, 25, 18, tzinfo=UTC), postal_code="60601"),
@@ -118,6 +122,6 @@ def test_a_delivered_shipment_joins_the_history(runtime, session):
 def test_shipment_without_what_quoting_needs_keeps_its_prediction(runtime, session):
     ship = shipment(session)
     ship.warehouse_code = "NOWHERE"
-    assert runtime.edd.promise_for_order(session, ship, PLACED) is None
+    assert promise(runtime, session, ship) is None
     assert revise(runtime, session, ship, [event(Status.IN_TRANSIT, PLACED)]) is None
     assert ship.promised_date is None and revisions(session) == []

@@ -54,7 +54,7 @@ def crash_after_the_label(monkeypatch) -> None:
     def promise(*args):
         raise Crash
 
-    monkeypatch.setattr(EddService, "promise_for_order", promise)
+    monkeypatch.setattr(EddService, "promise_shipments", promise)
 
 
 def test_crash_after_purchase_leaves_it_pending_and_blocks_a_second(
