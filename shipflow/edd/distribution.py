@@ -50,6 +50,23 @@ class Distribution:
             total = 1.0
         return Distribution(tuple(m / total for m in tail), self.level, self.samples)
 
+    def stretched(self, factor: float) -> Distribution:
+        """Every transit `factor` times as long: day d's mass moved to d * factor, split
+        between the whole days either side so the mean stretches exactly (the last day keeps
+        what would fall beyond it)."""
+        if factor == 1:
+            return self
+        last = len(self.pmf) - 1
+        pmf = [0.0] * len(self.pmf)
+        for days, mass in enumerate(self.pmf):
+            scaled = min(days * factor, last)
+            whole = int(scaled)
+            later = scaled - whole
+            pmf[whole] += mass * (1 - later)
+            if later:
+                pmf[whole + 1] += mass * later
+        return Distribution(tuple(pmf), self.level, self.samples)
+
     def support(self) -> tuple[tuple[int, float], ...]:
         """(days, mass) pairs worth combining, renormalised."""
         if self._support is None:
