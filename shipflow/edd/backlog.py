@@ -13,10 +13,12 @@ ratio, less its counting noise and capped, stretches that service's transit
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
 from shipflow.domain import Status
@@ -53,6 +55,15 @@ def stretches(backlogs: dict[str, Backlog], config: ModelConfig) -> dict[str, fl
     return {key: backlog.stretch(config) for key, backlog in backlogs.items()}
 
 
+def backlog_stretches(
+    session: Session, brand_id: str | None, now: datetime, config: ModelConfig
+) -> dict[str, float]:
+    """The brand's stretch per service key now (none for no brand or with the switch off)."""
+    if not brand_id or not config.backlog:
+        return {}
+    return stretches(current_backlog(session, brand_id, now, config), config)
+
+
 def current_backlog(
     session: Session, brand_id: str, now: datetime, config: ModelConfig
 ) -> dict[str, Backlog]:
@@ -60,10 +71,10 @@ def current_backlog(
     in_flight_since = now - timedelta(days=config.max_in_flight_days)
     recent = now - timedelta(days=config.backlog_throughput_days)
     baseline = now - timedelta(days=config.backlog_baseline_days)
-    transit_days = _days_between(Shipment.delivered_at, Shipment.shipped_at, session)
+    transit_days = _transit_days(session)
     delivered = Shipment.delivered_at.is_not(None)
     gone = ~delivered & Shipment.status.in_(NEVER_DELIVERED)
-    rows = session.execute(
+    rows: Sequence[Row[str, str, int, int, float | Decimal | None]] = session.execute(
         select(
             Shipment.carrier,
             Shipment.service,
@@ -86,8 +97,8 @@ def current_backlog(
     }
 
 
-def _days_between(later: ColumnElement, earlier: ColumnElement, session: Session) -> ColumnElement:
-    """`later - earlier` in days, as SQLite and PostgreSQL each compute it."""
+def _transit_days(session: Session) -> ColumnElement[float | Decimal]:
+    """A shipment's handover -> delivery in days, as SQLite and PostgreSQL each compute it."""
     if session.get_bind().dialect.name == "sqlite":
-        return func.julianday(later) - func.julianday(earlier)
-    return func.extract("epoch", later - earlier) / 86400
+        return func.julianday(Shipment.delivered_at) - func.julianday(Shipment.shipped_at)
+    return func.extract("epoch", Shipment.delivered_at - Shipment.shipped_at) / 86400

@@ -118,7 +118,7 @@ def test_a_newer_stored_model_is_used(client, runtime, clock, brand_id):
     runtime.edd.refresh_seconds = 0
     clock.current = datetime(2026, 11, 23, 15, 1, tzinfo=UTC)
     assert get(client).status_code == 200
-    assert runtime.edd.model("northwind").to_dict() == model.to_dict()
+    assert runtime.edd.model("northwind", datetime.now(UTC)).to_dict() == model.to_dict()
 
 
 def test_no_date_rather_than_a_wrong_one():
