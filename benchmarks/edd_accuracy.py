@@ -132,9 +132,12 @@ class BacklogReplay:
     def __init__(self, records: Sequence[HistoryRecord], config: ModelConfig) -> None:
         self.config = config
         self.parcels = sorted(
-            (r.handed_to_carrier_at, r.delivered_at, r.service_key)
-            for r in records
-            if r.handed_to_carrier_at
+            (
+                (r.handed_to_carrier_at, r.delivered_at, r.service_key)
+                for r in records
+                if r.handed_to_carrier_at
+            ),
+            key=lambda parcel: parcel[0],
         )
         self.handed = [parcel[0] for parcel in self.parcels]
         self.days: dict[date, dict[str, float]] = {}
