@@ -153,25 +153,25 @@ class BacklogReplay:
         return self.days[day]
 
     def backlog(self, now: datetime) -> dict[str, Backlog]:
-        """`current_backlog`'s counts, from the history instead of the shipments table."""
+        """`current_backlog`'s figures, from the history instead of the shipments table."""
         config = self.config
-        in_flight_since = now - timedelta(days=config.max_in_flight_days)
-        recent = now - timedelta(days=config.backlog_throughput_days)
+        window = now - timedelta(days=config.backlog_days)
         baseline = now - timedelta(days=config.backlog_baseline_days)
-        first = bisect_left(self.handed, min(in_flight_since, baseline) - timedelta(days=60))
+        longest = timedelta(days=config.max_in_flight_days)
+        first = bisect_left(self.handed, min(window - longest, baseline - longest))
         counts: dict[str, list[float]] = {}
         for handed, delivered, key in self.parcels[first : bisect_left(self.handed, now)]:
-            found = counts.setdefault(key, [0, 0, 0.0, 0])
-            if delivered is None or delivered >= now:
-                found[0] += handed >= in_flight_since
-            else:
-                found[1] += delivered >= recent
+            found = counts.setdefault(key, [0.0, 0, 0.0, 0])
+            ended = min(delivered or now, now, handed + longest)
+            found[0] += max((ended - max(handed, window)).total_seconds(), 0) / 86400
+            if delivered is not None and delivered < now:
+                found[1] += delivered >= window
                 if delivered >= baseline:
                     found[2] += (delivered - handed).total_seconds() / 86400
                     found[3] += 1
         return {
-            key: Backlog(int(n), int(d), total / count if count else 0.0)
-            for key, (n, d, total, count) in counts.items()
+            key: Backlog(spent / config.backlog_days, int(d), total / n if n else 0.0)
+            for key, (spent, d, total, n) in counts.items()
         }
 
 

@@ -76,7 +76,7 @@ class ModelConfig:
     # Stretch each service's transit by its backlog at quote time: parcels in flight against
     # recent deliveries per day (shipflow.edd.backlog), less its counting noise, capped.
     backlog: bool = True
-    backlog_throughput_days: int = 14  # recent deliveries per day over this many days
+    backlog_days: int = 7  # parcels in flight and deliveries per day over this many days
     backlog_baseline_days: int = 90  # the usual transit: mean of this many days' deliveries
     backlog_z: float = 2.0  # standard errors of counting noise taken off the measured ratio
     max_backlog_stretch: float = 1.5

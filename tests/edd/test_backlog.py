@@ -15,7 +15,7 @@ from .factories import history
 
 NOW = datetime(2027, 6, 1, 12, tzinfo=UTC)
 NYC, CHI = geo.locate("US", "10001"), geo.locate("US", "60601")
-CONFIG = ModelConfig()  # 14 days of throughput, 2 standard errors, capped at 1.5
+CONFIG = ModelConfig()  # a 7-day window, 2 standard errors off, capped at 1.5
 
 
 def test_a_stretch_moves_each_days_mass_to_the_whole_days_either_side_of_days_times_factor():
@@ -30,14 +30,14 @@ def test_what_a_stretch_moves_beyond_the_last_day_stays_on_it():
 @pytest.mark.parametrize(
     ("in_flight", "delivered", "usual_days", "stretch"),
     [
-        # 700 delivered in 14 days: 50 a day, 400 in flight wait 8 days against a usual 5:
-        # 1.6, less 2 x sqrt(1/400 + 1/700) = 12.5 % of counting noise
-        (400, 700, 5.0, 1.4),
-        (400, 700, 4.0, 1.5),  # 2.0 less noise: 1.75, capped
-        (350, 700, 7.0, 1.0),  # a steady queue: its wait is the usual transit
-        (200, 700, 7.0, 1.0),  # a shrinking queue never shortens promises
-        (8, 10, 5.0, 1.0),  # 11.2 days against 5, but 8 parcels say little: noise 95 %
-        (0, 0, 0.0, 1.0),  # nothing shipped
+        # 350 delivered in 7 days: 50 a day, 400 in flight wait 8 days against a usual 5:
+        # 1.6, less 2 x sqrt(1/400 + 1/350) = 14.6 % of counting noise
+        (400.0, 350, 5.0, 1.37),
+        (400.0, 350, 4.0, 1.5),  # 2.0 less noise: 1.71, capped
+        (350.0, 350, 7.0, 1.0),  # a steady queue: its wait is the usual transit
+        (200.0, 350, 7.0, 1.0),  # a shrinking queue never shortens promises
+        (8.0, 5, 5.0, 1.0),  # 11.2 days against 5, but 8 parcels say little: noise 114 %
+        (0.0, 0, 0.0, 1.0),  # nothing shipped
     ],
 )
 def test_the_stretch_is_the_expected_wait_over_the_usual_transit_less_its_noise(
@@ -47,7 +47,7 @@ def test_the_stretch_is_the_expected_wait_over_the_usual_transit_less_its_noise(
 
 
 def test_the_switch_turns_the_stretch_off():
-    assert Backlog(400, 700, 5.0).stretch(ModelConfig(backlog=False)) == 1.0
+    assert Backlog(400.0, 350, 5.0).stretch(ModelConfig(backlog=False)) == 1.0
 
 
 def _lane() -> Lane:
@@ -85,11 +85,11 @@ def test_the_backlog_is_counted_from_the_brands_shipments_in_one_query(runtime):
         session.add_all(
             [
                 _shipment(brand_id, 60, 4),  # usual transit only: delivered 56 days ago
-                _shipment(brand_id, 12, 2),  # delivered 10 days ago in 2 days
-                _shipment(brand_id, 9, 6),  # delivered 3 days ago in 6 days
-                _shipment(brand_id, 3, None),  # in flight
-                _shipment(brand_id, 1, 5),  # in flight, delivered after now
-                _shipment(brand_id, 40, None),  # in flight longer than 30 days: lost
+                _shipment(brand_id, 12, 2),  # delivered 10 days ago, before the window
+                _shipment(brand_id, 9, 6),  # delivered 3 days ago: 4 of the window's 7 days
+                _shipment(brand_id, 3, None),  # in flight 3 days
+                _shipment(brand_id, 1, 5),  # in flight 1 day, delivered after now
+                _shipment(brand_id, 40, None),  # given up 10 days ago, after 30 days
                 _shipment(brand_id, 5, None, status="returned_to_sender"),
                 _shipment(brand_id, 2, None, kind="return"),
                 _shipment(brand_id, 2, None, service="express"),
@@ -97,12 +97,12 @@ def test_the_backlog_is_counted_from_the_brands_shipments_in_one_query(runtime):
         )
     with unit_of_work(runtime.sessions) as session:
         found = current_backlog(session, brand_id, NOW, CONFIG)
-        assert found == {
-            "ups:ground": Backlog(in_flight=2, delivered=2, usual_days=pytest.approx(4.0)),
-            "ups:express": Backlog(in_flight=1, delivered=0, usual_days=0.0),
+        assert found == {  # in flight: parcel-days in the window / 7; usual: (4 + 2 + 6) / 3
+            "ups:ground": Backlog(pytest.approx(8 / 7), 1, pytest.approx(4.0)),
+            "ups:express": Backlog(pytest.approx(2 / 7), 0, 0.0),
         }
         assert backlog_stretches(session, brand_id, NOW, CONFIG) == {
-            "ups:ground": 1.0,  # 2 parcels waiting 14 days against 4: noise over 100 %
+            "ups:ground": 1.0,  # waiting 8 days against 4, but noise is over 100 %
             "ups:express": 1.0,
         }
         assert backlog_stretches(session, brand_id, NOW, ModelConfig(backlog=False)) == {}
