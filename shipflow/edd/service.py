@@ -258,12 +258,14 @@ class EddService:
         """Promise a date for a new shipment and its order (only where none was promised yet:
         a promise is never silently changed); the first prediction is its most likely date."""
         stored = self.latest_model(session, shipment.brand_id)
-        stretch = per_transaction(  # a batch's shipments share the brand's backlog
+        model = per_transaction(  # a batch's shipments share the brand's backlog and lanes
             session,
             ("edd.backlog", shipment.brand_id),
-            lambda: backlog_stretches(session, shipment.brand_id, now, stored.config),
+            lambda: stored.with_backlog(
+                backlog_stretches(session, shipment.brand_id, now, stored.config)
+            ),
         )
-        quoted = self._shipment_quote(session, shipment, stored.with_backlog(stretch))
+        quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok:
             return quoted[0] if quoted else None
         by = brand_setup(session, shipment.brand_id, self.runtime.settings).config.alerts.lane
