@@ -28,6 +28,7 @@ from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
 from shipflow.config import BrandConfig
 from shipflow.demo.history import ZONES, demo_brand, sandbox_history
+from shipflow.edd.backlog import Backlog, stretches
 from shipflow.edd.calibration import calibration_from
 from shipflow.edd.dates import DatePMF, date_pmf
 from shipflow.edd.engine import WINDOW_MASS
@@ -107,12 +108,14 @@ def score_shipflow(
         key=lambda r: r.ordered_at,
     )
     boundaries = retrain_dates(test_from, tests[-1].ordered_at, retrain_days)
+    queue = BacklogReplay(records, config)
     quoted, i = [], 0
     for start, end in zip(boundaries, boundaries[1:], strict=False):
-        model = train(records, start, quote, config, cutoffs=cutoffs)
+        trained = train(records, start, quote, config, cutoffs=cutoffs)
         while i < len(tests) and tests[i].ordered_at < end:
             record = tests[i]
             i += 1
+            model = trained.with_backlog(queue.stretches(record.ordered_at))
             dates = quote(record, model)
             actual = record.delivered_at.date()
             if dates is None:
@@ -120,6 +123,56 @@ def score_shipflow(
                 continue
             quoted.append(quoted_from(actual, dates, model))
     return quoted
+
+
+class BacklogReplay:
+    """Each service's backlog stretch as production measures it at quote time (from the
+    parcels handed over, in flight and delivered by then), recomputed each day at midnight."""
+
+    def __init__(self, records: Sequence[HistoryRecord], config: ModelConfig) -> None:
+        self.config = config
+        self.parcels = sorted(
+            (
+                (r.handed_to_carrier_at, r.delivered_at, r.service_key)
+                for r in records
+                if r.handed_to_carrier_at
+            ),
+            key=lambda parcel: parcel[0],
+        )
+        self.handed = [parcel[0] for parcel in self.parcels]
+        self.days: dict[date, dict[str, float]] = {}
+
+    def stretches(self, at: datetime) -> dict[str, float]:
+        if not self.config.backlog:
+            return {}
+        day = at.date()
+        if day not in self.days:
+            self.days[day] = stretches(
+                self.backlog(datetime.combine(day, time(), at.tzinfo)), self.config
+            )
+        return self.days[day]
+
+    def backlog(self, now: datetime) -> dict[str, Backlog]:
+        """`current_backlog`'s figures, from the history instead of the shipments table."""
+        config = self.config
+        window = now - timedelta(days=config.backlog_days)
+        baseline = now - timedelta(days=config.backlog_baseline_days)
+        longest = timedelta(days=config.max_in_flight_days)
+        first = bisect_left(self.handed, min(window - longest, baseline - longest))
+        counts: dict[str, list[float]] = {}
+        for handed, delivered, key in self.parcels[first : bisect_left(self.handed, now)]:
+            found = counts.setdefault(key, [0.0, 0, 0.0, 0])
+            ended = min(delivered or now, now, handed + longest)
+            found[0] += max((ended - max(handed, window)).total_seconds(), 0) / 86400
+            if delivered is not None and delivered < now:
+                found[1] += delivered >= window
+                if delivered >= baseline:
+                    found[2] += (delivered - handed).total_seconds() / 86400
+                    found[3] += 1
+        return {
+            key: Backlog(spent / config.backlog_days, int(d), total / n if n else 0.0)
+            for key, (spent, d, total, n) in counts.items()
+        }
 
 
 def quoted_from(actual: date, dates: DatePMF, model: TransitModel | None = None) -> Quoted:
@@ -233,13 +286,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="recalibrate on the last N days of orders when they drifted (ModelConfig switch)",
     )
     parser.add_argument(
+        "--no-backlog",
+        action="store_true",
+        help="quote without the backlog stretch (ModelConfig switch, on by default)",
+    )
+    parser.add_argument(
         "--retrain-days",
         type=int,
         default=0,
         help="retrain every N days instead of on the 1st and 15th",
     )
     args = parser.parse_args(argv)
-    config = ModelConfig(censored_in_flight=args.censored, drift_days=args.drift_days)
+    config = ModelConfig(
+        censored_in_flight=args.censored, drift_days=args.drift_days, backlog=not args.no_backlog
+    )
     if args.history:
         table = args.postal_table or str(Path(args.history).with_name(DEFAULT_TABLE))
         if Path(table).exists():

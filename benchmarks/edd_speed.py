@@ -80,9 +80,13 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[int(q * (len(sorted_values) - 1))]
 
 
+BACKLOG_STRETCH = 1.3
+
+
 def in_process(quotes: int, url: str, days: int) -> None:
     """p50/p99 of one quote over random ZIPs, for the widget's services (the brand's standard
-    ones) and for every service (about what allocating an order quotes), on fresh lane caches each."""
+    ones) and for every service (about what allocating an order quotes), on fresh lane caches each,
+    every service stretched by a backlog (shipflow.edd.backlog)."""
     runtime = Runtime.from_settings(load_settings(environ={"SHIPFLOW_DATABASE_URL": url}))
     brand = runtime.settings.brands[0]
     setup = BrandSetup.of(brand)
@@ -105,6 +109,8 @@ def in_process(quotes: int, url: str, days: int) -> None:
             stored = load_model(
                 session, latest_model_id(session, brand_by_code(session, brand.code).id)
             )
+        # every service behind a backlog: each new lane is stretched too (the costlier path)
+        stored = stored.with_backlog({service.key: BACKLOG_STRETCH for service in services})
         settle()
 
         def quote(postal: str, sku: str, moment: datetime, model=stored, services=services):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+
 
 @dataclass(frozen=True, slots=True)
 class Distribution:
@@ -50,6 +52,15 @@ class Distribution:
             total = 1.0
         return Distribution(tuple(m / total for m in tail), self.level, self.samples)
 
+    def stretched(self, factor: float) -> Distribution:
+        """Every transit `factor` times as long: day d's mass moved to d * factor, split
+        between the whole days either side so the mean stretches exactly (the last day keeps
+        what would fall beyond it)."""
+        if factor == 1:
+            return self
+        moved = np.array(self.pmf) @ _stretching(factor, len(self.pmf))
+        return Distribution(tuple(moved.tolist()), self.level, self.samples)
+
     def support(self) -> tuple[tuple[int, float], ...]:
         """(days, mass) pairs worth combining, renormalised."""
         if self._support is None:
@@ -61,6 +72,20 @@ def _support(pmf: tuple[float, ...], floor: float = 1e-4) -> tuple[tuple[int, fl
     kept = [(d, m) for d, m in enumerate(pmf) if m >= floor]
     total = sum(m for _, m in kept)
     return tuple((d, m / total) for d, m in kept)
+
+
+@lru_cache(maxsize=64)
+def _stretching(factor: float, size: int) -> np.ndarray:
+    """The matrix taking a pmf over days to the same pmf `factor` times as long (a new lane
+    is stretched on the quote path: one product instead of a loop over its days)."""
+    matrix = np.zeros((size, size))
+    for days in range(size):
+        scaled = min(days * factor, size - 1)
+        whole = int(scaled)
+        matrix[days, whole] += 1 - (scaled - whole)
+        if scaled > whole:
+            matrix[days, whole + 1] += scaled - whole
+    return matrix
 
 
 @lru_cache(maxsize=256)

@@ -25,6 +25,7 @@ from carriers.reach import Reach, delivers_to, reach_of
 from shipflow import geo
 from shipflow.brands import brand_by_code, brand_config
 from shipflow.domain import CarrierService, ServiceLevel, Status, TrackingEvent, Warehouse
+from shipflow.edd.backlog import backlog_stretches
 from shipflow.edd.engine import Estimate, estimate, quote_from, revise_from_events, warm_up
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.incidents import Excess, open_excess, widened
@@ -113,7 +114,8 @@ class EddService:
         self.refresh_seconds = refresh_seconds
         self.cache_size = cache_size
         self._setups: dict[str, BrandSetup] = {}
-        self._models: dict[str, tuple[float, TransitModel]] = {}
+        # per brand code: (checked at, its newest stored model, that model quoting now)
+        self._models: dict[str, tuple[float, TransitModel, TransitModel]] = {}
         self._excess: dict[str, Excess] = {}  # per brand code, read with its model
         self._brand_ids: dict[str, str] = {}
         self._quotes: dict[tuple, Estimate] = {}
@@ -162,12 +164,13 @@ class EddService:
             self._quotes.clear()
         return setup
 
-    def model(self, brand_code: str) -> TransitModel:
-        """The brand's newest stored model, looked up again after `refresh_seconds`."""
+    def model(self, brand_code: str, now: datetime) -> TransitModel:
+        """The brand's newest stored model stretched by its current backlog, both looked up
+        again after `refresh_seconds`."""
         checked = self._models.get(brand_code)
-        now = clock_time.monotonic()
-        if checked and now - checked[0] < self.refresh_seconds:
-            return checked[1]
+        clock = clock_time.monotonic()
+        if checked and clock - checked[0] < self.refresh_seconds:
+            return checked[2]
         try:
             with self._lock, self.runtime.sessions() as session:
                 brand_id = self._brand_ids.get(brand_code)
@@ -178,14 +181,17 @@ class EddService:
                         self._brand_ids[brand_code] = brand_id
                 model = self.latest_model(session, brand_id)
                 excess = open_excess(session, brand_id) if brand_id else {}
+                stretch = backlog_stretches(session, brand_id, now, model.config)
         except SQLAlchemyError as exc:  # quote from what we have; look again next time
             log.warning("EDD model lookup failed for %s: %s", brand_code, exc)
-            return checked[1] if checked else UNTRAINED
-        if checked is None or checked[1] is not model or self._excess.get(brand_code) != excess:
-            self._quotes.clear()  # quotes of the old model or incidents are stale
+            return checked[2] if checked else UNTRAINED
+        # the same stored model keeps its arrays and lanes while its stretch does not change
+        quoting = (checked[2] if checked and checked[1] is model else model).with_backlog(stretch)
+        if checked is None or checked[2] is not quoting or self._excess.get(brand_code) != excess:
+            self._quotes.clear()  # quotes of the old model, stretch or incidents are stale
         self._excess[brand_code] = excess
-        self._models[brand_code] = (now, model)
-        return model
+        self._models[brand_code] = (clock, model, quoting)
+        return quoting
 
     def quote(
         self,
@@ -216,7 +222,7 @@ class EddService:
         services = tuple(s for s in services if delivers_to(s.carrier, reach))
         if not services:
             return Estimate(confidence=brand.edd_confidence, no_estimate=f"{NOT_SERVED} {reach}")
-        model = self.model(brand.code)
+        model = self.model(brand.code, now)
         minute = now.replace(second=0, microsecond=0)
         destination = None
         estimates = []
@@ -263,7 +269,14 @@ class EddService:
     def _promise(
         self, session: Session, shipment: Shipment, now: datetime, revisions: list[dict]
     ) -> Estimate | None:
-        model = self.latest_model(session, shipment.brand_id)
+        stored = self.latest_model(session, shipment.brand_id)
+        model = per_transaction(  # a batch's shipments share the brand's backlog and lanes
+            session,
+            ("edd.backlog", shipment.brand_id),
+            lambda: stored.with_backlog(
+                backlog_stretches(session, shipment.brand_id, now, stored.config)
+            ),
+        )
         quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok:
             return quoted[0] if quoted else None
@@ -349,7 +362,7 @@ class EddService:
             for country in countries:
                 geo.load(country)
             warm_up(setup.warehouses, setup.services, countries, years)
-            self.model(brand.code)
+            self.model(brand.code, now)
 
 
 def _destination(country: str, postal_code: str, reach: Reach | None) -> geo.Location:

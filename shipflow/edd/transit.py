@@ -16,7 +16,7 @@ import math
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, time, timedelta
 from functools import cached_property, lru_cache
 from typing import cast
@@ -73,6 +73,13 @@ class ModelConfig:
     # training.drift_calibration).
     drift_days: int = 0
     drift_confidence: float = 0.95
+    # Stretch each service's transit by its backlog at quote time: parcels in flight against
+    # recent deliveries per day (shipflow.edd.backlog), less its counting noise, capped.
+    backlog: bool = True
+    backlog_days: int = 7  # parcels in flight and deliveries per day over this many days
+    backlog_baseline_days: int = 90  # the usual transit: mean of this many days' deliveries
+    backlog_z: float = 2.0  # standard errors of counting noise taken off the measured ratio
+    max_backlog_stretch: float = 1.5
 
 
 @dataclass(eq=False)
@@ -91,6 +98,9 @@ class TransitModel:
     service_weekdays: dict[str, frozenset[int]] = field(default_factory=dict)
     # shipper -> (cut-off, zone) as its handovers show it, for shippers configured without one
     cutoffs: dict[str, tuple[time, str]] = field(default_factory=dict)
+    # service key -> how many times longer its transit takes now (measured at quote time, not
+    # stored: see with_backlog)
+    backlog: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -218,6 +228,18 @@ class TransitModel:
         transit is counted in them, so a Saturday is a day only where parcels arrive then."""
         return self.service_weekdays.get(service_key, self.config.delivery_weekdays)
 
+    def with_backlog(self, stretches: Mapping[str, float]) -> TransitModel:
+        """This model quoting each service's transit `stretches[service key]` times as long
+        (see shipflow.edd.backlog); itself when that changes nothing. The levels' arrays do not
+        depend on it and are shared, so a new stretch costs only re-placing the lanes quoted."""
+        stretches = {key: factor for key, factor in stretches.items() if factor != 1}
+        if stretches == self.backlog:
+            return self
+        model = replace(self, backlog=stretches)
+        for name in ("_arrays", "_spread_arrays", "_above_cache"):
+            model.__dict__[name] = getattr(self, name)
+        return model
+
     def predict(self, lane: Lane) -> Distribution | None:
         """Transit business days for a lane; None when there is neither data nor a distance."""
         # everything the levels and the prior depend on
@@ -225,7 +247,9 @@ class TransitModel:
         cache_key += (distance_bands(lane.distance_km), _bucket(lane.distance_km))
         if cache_key not in self._cache:
             self._keep_cache_bounded()
-            self._cache[cache_key] = self._shrink(lane.levels(), self._prior(lane))
+            found = self._shrink(lane.levels(), self._prior(lane))
+            stretch = self.backlog.get(lane.service, 1.0)
+            self._cache[cache_key] = found.stretched(stretch) if found else None
         return self._cache[cache_key]
 
     def predict_handling(self, origin: Origin) -> Distribution | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -125,3 +125,37 @@ def test_shipment_without_what_quoting_needs_keeps_its_prediction(runtime, sessi
     assert promise(runtime, session, ship) is None
     assert revise(runtime, session, ship, [event(Status.IN_TRANSIT, PLACED)]) is None
     assert ship.promised_date is None and revisions(session) == []
+
+
+@pytest.mark.parametrize(
+    ("in_flight", "promised"),
+    # no history: the distance prior's days to Chicago, then 1.5 times as many
+    [(0, date(2026, 12, 3)), (400, date(2026, 12, 9))],
+)
+def test_the_promise_at_purchase_is_stretched_by_the_brands_backlog(
+    runtime, session, in_flight, promised
+):
+    ship = shipment(session)
+    day = timedelta(days=1)
+    # 400 parcels waiting against 50 delivered in the week in 2 days: capped at 1.5 times
+    session.add_all(
+        [_sent(ship.brand_id, PLACED - (1 + i % 5) * day, None) for i in range(in_flight)]
+        + [
+            _sent(ship.brand_id, PLACED - (5 + i % 7) * day, PLACED - (3 + i % 7) * day)
+            for i in range(70 if in_flight else 0)
+        ]
+    )
+    session.flush()
+    assert runtime.edd.promise_shipments(session, [ship], PLACED)[ship.id].promised == promised
+
+
+def _sent(brand_id: str, shipped: datetime, delivered: datetime | None) -> Shipment:
+    return Shipment(
+        brand_id=brand_id,
+        carrier="sandbox",
+        service="ground",
+        status="delivered" if delivered else "in_transit",
+        created_at=shipped,
+        shipped_at=shipped,
+        delivered_at=delivered,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from shipflow.edd.service import EddService, widget_answer
 from shipflow.edd.transit import TransitModel
 from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Alert
+from shipflow.store.models import Alert, Shipment
 from tests.edd.factories import history
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +118,7 @@ def test_a_newer_stored_model_is_used(client, runtime, clock, brand_id):
     runtime.edd.refresh_seconds = 0
     clock.current = datetime(2026, 11, 23, 15, 1, tzinfo=UTC)
     assert get(client).status_code == 200
-    assert runtime.edd.model("northwind").to_dict() == model.to_dict()
+    assert runtime.edd.model("northwind", datetime.now(UTC)).to_dict() == model.to_dict()
 
 
 def test_no_date_rather_than_a_wrong_one():
@@ -258,3 +258,37 @@ def test_an_open_lane_incident_widens_the_promise_until_it_is_resolved(
         session.get_one(Alert, incident.id).status = "resolved"
     clock.current = datetime(2026, 11, 23, 15, 2, tzinfo=UTC)
     assert date.fromisoformat(get(client).get_json()["promise_date"]) == before
+
+
+def test_a_service_whose_parcels_pile_up_is_promised_later(client, runtime, clock, brand_id):
+    clock.current = datetime(2026, 11, 23, 15, tzinfo=UTC)
+    records = history([2] * 80, start=date(2026, 3, 2), shipper="EWR", origin="08817")
+    records = [r.__class__(**{**_fields(r), "carrier": "sandbox"}) for r in records]
+    with unit_of_work(runtime.sessions) as session:
+        store_model(session, brand_id, TransitModel.fit(records, clock.current), 80, clock.current)
+    runtime.edd.refresh_seconds = 0
+    before = get(client, postal_code="60601").get_json()["promise_date"]
+    day = timedelta(days=1)
+    with unit_of_work(runtime.sessions) as session:  # 2 days usual, 400 waiting, 10 a day out
+        shipped = [clock.current - (1 + i % 5) * day for i in range(400)]
+        delivered = [clock.current - (3 + i % 14) * day for i in range(140)]
+        session.add_all(
+            [_shipment(brand_id, at, None) for at in shipped]
+            + [_shipment(brand_id, at - 2 * day, at) for at in delivered]
+        )
+    clock.current += timedelta(minutes=1)  # the next minute's quote, the backlog read again
+    after = get(client, postal_code="60601").get_json()["promise_date"]
+    # 2 days in transit, 1.5 times as long now: 3, Thanksgiving (the 26th) not one of them
+    assert (before, after) == ("2026-11-25", "2026-11-27")
+
+
+def _shipment(brand_id: str, shipped: datetime, delivered: datetime | None) -> Shipment:
+    return Shipment(
+        brand_id=brand_id,
+        carrier="sandbox",
+        service="ground",
+        status="delivered" if delivered else "in_transit",
+        created_at=shipped - timedelta(hours=1),
+        shipped_at=shipped,
+        delivered_at=delivered,
+    )
