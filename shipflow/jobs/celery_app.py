@@ -15,7 +15,7 @@ from kombu.exceptions import OperationalError
 
 from shipflow.config import Settings, load_settings
 from shipflow.jobs import run
-from shipflow.runtime import JOBS, Runtime
+from shipflow.runtime import JOBS, Runtime, settle
 
 log = logging.getLogger(__name__)
 app = Celery("shipflow")
@@ -42,10 +42,13 @@ def configure(settings: Settings | None = None, runtime: Runtime | None = None) 
 
 
 def current_runtime() -> Runtime:
-    """Built on first use in each worker process (after the fork), never shared across one."""
+    """Built on first use in each worker process (after the fork), never shared across one,
+    and warmed up and settled before its first job."""
     global _runtime
     if _runtime is None:
         _runtime = Runtime.from_settings(_settings or load_settings())
+        _runtime.edd.warm_up(_runtime.clock.now())
+        settle()
     return _runtime
 
 
