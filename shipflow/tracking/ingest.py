@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from sqlalchemy import Row, Table, bindparam, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
@@ -285,7 +285,7 @@ def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[Event
         session.scalars(
             select(Shipment)
             .where(Shipment.id.in_(shipment_ids))
-            .options(selectinload(Shipment.order))
+            .options(joinedload(Shipment.order))
             .execution_options(populate_existing=True)
         ).all()
     grouped: dict[str, list[EventRow]] = {sid: [] for sid in shipment_ids}
@@ -340,7 +340,7 @@ def ingest_batch(
     found: dict[tuple[str, str, str], list[Shipment]] = {}
     if numbers:
         # Row locks in id order, so two workers' batches never wait on each other in a cycle;
-        # the orders in one more query (the reactions read them: quotes, destinations).
+        # the orders joined (the reactions read them: quotes, destinations), not locked.
         # On SQLite the batch takes the write lock before it reads: a transaction that read
         # first cannot write once another writer has committed, and its receipts would wait
         # for a retry while later scans of the same parcels went ahead of them.
@@ -350,7 +350,8 @@ def ingest_batch(
                 select(Shipment)
                 .where(Shipment.tracking_number.in_(numbers))
                 .order_by(Shipment.id)
-                .options(selectinload(Shipment.order)),
+                .options(joinedload(Shipment.order)),
+                of=Shipment,
             )
         ):
             key = (shipment.brand_id, shipment.carrier, shipment.tracking_number)
