@@ -345,14 +345,17 @@ class SmtpTransport:
         mail, server = self.mail(message), self.server
         sender = parseaddr(self.sender)[1] if self.sender else server.from_address
         recipients = [message.recipient] if message.recipient else self.to
+        # As `send_message` did: an address beyond ASCII needs a server that takes SMTPUTF8.
+        ascii_only = sender.isascii() and all(r.isascii() for r in recipients)
+        options = () if ascii_only else ("SMTPUTF8", "BODY=8BITMIME")
         try:
             if getattr(self._held, "on", False):
                 if self._held.smtp is None:
                     self._held.smtp = self._connect()
-                self._held.smtp.sendmail(sender, recipients, mail)
+                self._held.smtp.sendmail(sender, recipients, mail, options)
                 return
             with self._connect() as smtp:
-                smtp.sendmail(sender, recipients, mail)
+                smtp.sendmail(sender, recipients, mail, options)
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             raise SendError(f"SMTP {server.host}:{server.port}: {exc}") from exc
