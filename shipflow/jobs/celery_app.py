@@ -46,9 +46,10 @@ def current_runtime() -> Runtime:
     and warmed up and settled before its first job."""
     global _runtime
     if _runtime is None:
-        _runtime = Runtime.from_settings(_settings or load_settings())
-        _runtime.edd.warm_up(_runtime.clock.now())
+        runtime = Runtime.from_settings(_settings or load_settings())
+        runtime.edd.warm_up(runtime.clock.now())  # database down: raises, the next job retries
         settle()
+        _runtime = runtime
     return _runtime
 
 
