@@ -36,8 +36,7 @@ from shipflow.edd.engine import estimate, resolve_destination, warm_up
 from shipflow.edd.repository import add_history, latest_model_id, load_model
 from shipflow.edd.retrain import train_brand
 from shipflow.edd.service import BrandSetup
-from shipflow.runtime import Runtime
-from shipflow.server import settle
+from shipflow.runtime import Runtime, settle
 from shipflow.store.db import unit_of_work
 from shipflow.store.migrate import upgrade
 from shipflow.web import create_app

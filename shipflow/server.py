@@ -3,7 +3,6 @@ jobs live in it, on threads); with Celery the web scales out and the jobs run el
 
 from __future__ import annotations
 
-import gc
 import os
 from datetime import UTC, datetime
 
@@ -11,7 +10,7 @@ from gunicorn.app.base import BaseApplication
 
 from shipflow.clock import AcceleratedClock
 from shipflow.config import Settings
-from shipflow.runtime import Runtime
+from shipflow.runtime import Runtime, settle
 from shipflow.web import create_app
 from shipflow.web.access_log import GunicornLogger
 
@@ -28,15 +27,6 @@ class _Gunicorn(BaseApplication):
 
     def load(self):
         return self.application
-
-
-def settle() -> None:
-    """After warm-up (postal index, calendars, models): move the long-lived objects out of
-    the garbage collector's reach. Full collections over them were the requests' p99 (86 ms
-    against 6 ms with them frozen, benchmarks/edd_speed.py), and frozen before the fork the
-    workers also share their pages."""
-    gc.collect()
-    gc.freeze()
 
 
 def start_jobs(app, runtime: Runtime) -> None:

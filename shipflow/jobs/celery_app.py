@@ -19,7 +19,7 @@ from kombu.exceptions import OperationalError
 from shipflow.config import Settings, load_settings
 from shipflow.jobs import run, woken_after
 from shipflow.redis_clients import fail_fast
-from shipflow.runtime import JOBS, Runtime
+from shipflow.runtime import JOBS, Runtime, settle
 
 log = logging.getLogger(__name__)
 app = Celery("shipflow")
@@ -47,10 +47,14 @@ def configure(settings: Settings | None = None, runtime: Runtime | None = None) 
 
 
 def current_runtime() -> Runtime:
-    """Built on first use in each worker process (after the fork), never shared across one."""
+    """Built on first use in each worker process (after the fork), never shared across one,
+    and warmed up and settled before its first job."""
     global _runtime
     if _runtime is None:
-        _runtime = Runtime.from_settings(_settings or load_settings())
+        runtime = Runtime.from_settings(_settings or load_settings())
+        runtime.edd.warm_up(runtime.clock.now())  # database down: raises, the next job retries
+        settle()
+        _runtime = runtime
     return _runtime
 
 

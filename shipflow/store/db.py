@@ -131,10 +131,11 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def for_update(session: Session, statement: Select) -> Select:
+def for_update(session: Session, statement: Select, of: Any = None) -> Select:
     """`statement` made to hold the rows it reads until the transaction ends, and to read them
     fresh: the check-then-act that follows (already shipped? already returned?) then runs one
-    request at a time. PostgreSQL locks the rows; SQLite has no row locks, so the transaction
+    request at a time. PostgreSQL locks the rows (only those of `of` if given: the nullable
+    side of an outer join cannot be locked); SQLite has no row locks, so the transaction
     takes the database's write lock now (BEGIN IMMEDIATE) instead of at its first write. The
     driver opens a transaction only for a write, so one already open holds that lock."""
     if session.get_bind().dialect.name == "sqlite":
@@ -143,4 +144,4 @@ def for_update(session: Session, statement: Select) -> Select:
         assert driver is not None  # a connection in use has its driver's
         if not driver.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-    return statement.with_for_update().execution_options(populate_existing=True)
+    return statement.with_for_update(of=of).execution_options(populate_existing=True)

@@ -52,7 +52,7 @@ def smtp_server():
     with socket.socket() as probe:  # aiosmtpd checks readiness on a concrete port
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
     controller.start()
     yield inbox, f"smtp://127.0.0.1:{port}?from=hello@northwind.example"
     controller.stop()
@@ -189,6 +189,15 @@ def test_sms_through_signed_provider_webhook(runtime, order, loopback_destinatio
     assert verify("provider-secret", body, signature)
     assert not verify("wrong-secret", body, signature)
     assert json.loads(body)["to"] == "+15555550100"
+
+
+def test_an_address_beyond_ascii_goes_out_with_smtputf8(smtp_server):
+    inbox, url = smtp_server
+    transport = SmtpTransport(url)
+    transport.send(transports.Message("k", "Shipped", "Hello", "ada@example.com", "Northwind"))
+    transport.send(transports.Message("k2", "Shipped", "Hello", "用户@例子.广告", "Northwind"))
+    assert [m["X-RcptTo"] for m in inbox.messages] == ["ada@example.com", "用户@例子.广告"]
+    assert [m["X-MailFrom"] for m in inbox.messages] == ["hello@northwind.example"] * 2
 
 
 def test_bad_smtp_url_is_rejected():

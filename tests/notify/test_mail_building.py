@@ -1,5 +1,5 @@
-"""E-mails built without the header-parsing policy still read back exactly as written, in
-any script, and carry a Message-ID that names the message row, not the attempt."""
+"""E-mails written out without the standard library's generator still read back exactly as
+written, in any script, and carry a Message-ID that names the message row, not the attempt."""
 
 from __future__ import annotations
 
@@ -27,20 +27,33 @@ SMTP = SmtpTransport("smtp://127.0.0.1:25?from=track@shipflow.test")
 )
 def test_subject_sender_and_body_parse_back_identically(subject, brand, body):
     message = Message("msg:shp_1:shipped:email", subject, body, "ada@example.com", brand)
-    parsed = email.message_from_bytes(SMTP.mail(message).as_bytes(), policy=policy.default)
+    parsed = email.message_from_bytes(SMTP.mail(message), policy=policy.default)
     assert parsed["Subject"] == subject
     assert parsed["From"].addresses[0].display_name == brand
     assert parsed["From"].addresses[0].addr_spec == "track@shipflow.test"
     assert parsed["To"] == "ada@example.com"
-    assert parsed.get_content() == body
+    assert parsed.get_content() == body.replace("\n", "\r\n")  # as on the wire
+
+
+def _mail(key: str) -> email.message.Message:
+    return email.message_from_bytes(SMTP.mail(Message(key, "s", "b", "ada@example.com", "N")))
 
 
 def test_the_message_id_is_the_same_for_every_attempt_at_one_message():
-    first = SMTP.mail(Message("msg:shp_1:shipped:email", "s", "b", "ada@example.com", "N"))
-    again = SMTP.mail(Message("msg:shp_1:shipped:email", "s", "b", "ada@example.com", "N"))
-    other = SMTP.mail(Message("msg:shp_2:shipped:email", "s", "b", "ada@example.com", "N"))
+    first = _mail("msg:shp_1:shipped:email")
+    again = _mail("msg:shp_1:shipped:email")
+    other = _mail("msg:shp_2:shipped:email")
     assert (
         first["Message-ID"] == again["Message-ID"] == "<ce26a032bc955d5fc0f029d27f01c740@shipflow>"
     )
     assert other["Message-ID"] != first["Message-ID"]
     assert first[DELIVERY_HEADER] == "msg:shp_1:shipped:email"
+
+
+def test_long_headers_are_folded_and_lines_end_in_crlf():
+    subject = "Your order NW-1001 has shipped and is on its way to you with the carrier today"
+    mail = SMTP.mail(Message("k", subject, "Hello,\nthe link", "ada@example.com", "N"))
+    assert b"Subject: Your order NW-1001 has shipped and is on its way to you with the\r\n" in mail
+    assert mail.endswith(b"\r\n\r\nHello,\r\nthe link\r\n")
+    assert b"\n" not in mail.replace(b"\r\n", b"")
+    assert email.message_from_bytes(mail, policy=policy.default)["Subject"] == subject
