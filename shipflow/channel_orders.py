@@ -170,8 +170,9 @@ class OrderBatch:
         savepoint of its own (DuplicateOrderNumber). Several (distinct): none of their own,
         their rows flushed together as the savepoint ends (no read here needs them before:
         the orders named were read up front, the rules and models once per transaction); if
-        one fails, all fail, for the caller to redo them one by one. A later state of an order whose label is still to be
-        bought waits for it: the labels planned so far are bought first."""
+        one fails, all fail, for the caller to redo them one by one. A later state of an order
+        whose label is still to be bought waits for it: the labels planned so far are bought
+        first."""
         if any((p.order.source_account, p.order.source_order_id) in keys for p in self.plans):
             self.buy_labels()
         held, planned = dict(self.held), len(self.plans)
