@@ -81,9 +81,11 @@ def import_receipts(
     now: datetime,
     shops: dict,
 ) -> dict[int, str | Exception | None]:
-    """A batch of stored shop webhooks in `session`'s one transaction (not committed), each
-    on its own (`OrderBatch.item`): one that fails is rolled back alone and answered with its
-    exception, the others with their notes, by receipt id."""
+    """A batch of stored shop webhooks in `session`'s one transaction (not committed): each
+    run of receipts naming distinct orders decided together (`OrderBatch.item`: one savepoint,
+    their delivery ids noted in one statement, their orders and lines inserted one statement a
+    table). A run that fails is undone and redone receipt by receipt, so the one that fails is
+    the only one answered with its exception; the others with their notes, by receipt id."""
     outcomes: dict[int, str | Exception | None] = {}
     notices: dict[int, tuple[Shop, ShopNotice]] = {}
     for receipt in receipts:
@@ -98,15 +100,32 @@ def import_receipts(
     }
     batch = OrderBatch(session, runtime, now, keys.values())
     allocating: dict[int, str] = {}  # receipt id -> the order whose label it planned
-    for receipt_id, (shop, notice) in notices.items():
+
+    def decide(run: list[int]) -> None:
+        fresh = _first_deliveries(session, [notices[i] for i in run], now)
+        for receipt_id in run:
+            shop, notice = notices[receipt_id]
+            planned = len(batch.plans)
+            outcomes[receipt_id] = _import_notice(session, runtime, shop, notice, now, batch, fresh)
+            if len(batch.plans) > planned:  # its order's label is to be bought
+                allocating[receipt_id] = batch.plans[-1].order.id
+
+    for run in _runs(list(notices), keys):
         try:
-            with batch.item(keys.get(receipt_id)):
-                planned = len(batch.plans)
-                outcomes[receipt_id] = _import_notice(session, runtime, shop, notice, now, batch)
-                if len(batch.plans) > planned:  # its order's label is to be bought
-                    allocating[receipt_id] = batch.plans[-1].order.id
-        except Exception as exc:  # rolled back to the savepoint: the rest go on
-            outcomes[receipt_id] = exc
+            with batch.item(*(keys.get(i) for i in run)):
+                decide(run)
+        except Exception as exc:
+            if len(run) == 1:  # rolled back to its savepoint: the rest go on
+                outcomes[run[0]] = exc
+                continue
+            log.warning("shop receipts %s failed together; each alone", run, exc_info=True)
+            for receipt_id in run:
+                allocating.pop(receipt_id, None)
+                try:
+                    with batch.item(keys.get(receipt_id)):
+                        decide([receipt_id])
+                except Exception as alone:
+                    outcomes[receipt_id] = alone
     batch.buy_labels()
     for receipt_id, order_id in allocating.items():
         if order_id in batch.not_allocated:
@@ -114,12 +133,26 @@ def import_receipts(
     return outcomes
 
 
+def _runs(receipt_ids: list[int], keys: dict[int, tuple[str, str]]) -> Iterator[list[int]]:
+    """The receipts in a row naming distinct orders: a later state of an order is decided
+    after the earlier one's label is bought (`OrderBatch.item`)."""
+    run: list[int] = []
+    for receipt_id in receipt_ids:
+        key = keys.get(receipt_id)
+        if key is not None and any(keys.get(i) == key for i in run):
+            yield run
+            run = []
+        run.append(receipt_id)
+    if run:
+        yield run
+
+
 class OrderBatch:
     """Shop orders brought to the shop's state in one transaction (a claimed batch of
-    webhooks, a page of the reconciliation), each on its own (`item`). The orders it names
-    are read in one query; the labels it allocates are bought together once its orders are
-    decided (`buy_labels`: the purchases recorded in one committed transaction, the rows
-    inserted one statement a table), so an order costs a few statements."""
+    webhooks, a page of the reconciliation), in `item`s. The orders it names are read in one
+    query; the labels it allocates are bought together once its orders are decided
+    (`buy_labels`: the purchases recorded in one committed transaction, the rows inserted one
+    statement a table), so an order costs a few statements."""
 
     def __init__(
         self, session: Session, runtime: Runtime, now: datetime, keys: Iterable[tuple[str, str]]
@@ -128,23 +161,32 @@ class OrderBatch:
         self.held = held_orders(session, keys)
         self.plans: list[Plan] = []
         self.not_allocated: set[str] = set()  # orders whose labels could not be bought
+        self.savepoints = True  # each new order checks its number in a savepoint of its own
 
     @contextmanager
-    def item(self, key: tuple[str, str] | None) -> Iterator[None]:
-        """One order of the batch (`key`: account id, shop's order id), undone alone if it
-        raises: a savepoint. A later state of an order whose label is still to be bought
-        waits for it: the labels planned so far are bought first."""
-        if any((p.order.source_account, p.order.source_order_id) == key for p in self.plans):
+    def item(self, *keys: tuple[str, str] | None) -> Iterator[None]:
+        """Orders of the batch (`keys`: account id, shop's order id; None for a notice about
+        none), undone together if it raises: a savepoint. One order: its number checked in a
+        savepoint of its own (DuplicateOrderNumber). Several (distinct): none of their own,
+        their rows flushed together as the savepoint ends (no read here needs them before:
+        the orders named were read up front, the rules and models once per transaction); if
+        one fails, all fail, for the caller to redo them one by one. A later state of an order
+        whose label is still to be bought waits for it: the labels planned so far are bought
+        first."""
+        if any((p.order.source_account, p.order.source_order_id) in keys for p in self.plans):
             self.buy_labels()
         held, planned = dict(self.held), len(self.plans)
+        self.savepoints = len(keys) == 1
         try:
-            with self.session.begin_nested():
+            with self.session.begin_nested(), self.session.no_autoflush:
                 yield
         except BaseException:
             self.held.clear()
             self.held.update(held)
             del self.plans[planned:]
             raise
+        finally:
+            self.savepoints = True
 
     def buy_labels(self) -> None:
         """Buy the planned labels (`fulfilment.ship_all`); an order whose label could not be
@@ -186,9 +228,13 @@ def _import_notice(
     notice: ShopNotice,
     now: datetime,
     batch: OrderBatch,
+    fresh: set[tuple[str, str]],
 ) -> str | None:
-    if notice.delivery_id and not _first_delivery(session, shop.id, notice.delivery_id, now):
-        return f"delivery {notice.delivery_id} was already acted on"
+    """`fresh`: the deliveries first noted now (`_first_deliveries`); each acted on once."""
+    if notice.delivery_id:
+        if (shop.id, notice.delivery_id) not in fresh:
+            return f"delivery {notice.delivery_id} was already acted on"
+        fresh.remove((shop.id, notice.delivery_id))
     if notice.topic is Topic.UNINSTALLED:
         disable_account(session, shop.id)
         return "the shop removed the app: account disabled"
@@ -199,14 +245,24 @@ def _import_notice(
     return apply_order(session, runtime, shop, notice.topic, notice.order, now, batch)
 
 
-def _first_delivery(session: Session, account_id: str, delivery_id: str, now: datetime) -> bool:
-    """Noted as acted on; False if it was already (the unique key skips the insert)."""
+def _first_deliveries(
+    session: Session, notices: Sequence[tuple[Shop, ShopNotice]], now: datetime
+) -> set[tuple[str, str]]:
+    """The notices' deliveries noted as acted on, in one statement: the (account id, delivery
+    id) pairs not noted before (the unique key skips the others' inserts)."""
+    rows = [
+        {"account_id": shop.id, "delivery_id": notice.delivery_id, "received_at": now}
+        for shop, notice in notices
+        if notice.delivery_id
+    ]
+    if not rows:
+        return set()
     noted = session.execute(
         insert_or_skip(session.get_bind().dialect.name, ChannelDelivery)
-        .values(account_id=account_id, delivery_id=delivery_id, received_at=now)
-        .returning(ChannelDelivery.id)
+        .values(rows)
+        .returning(ChannelDelivery.account_id, ChannelDelivery.delivery_id)
     )
-    return noted.first() is not None
+    return {(account_id, delivery_id) for account_id, delivery_id in noted}
 
 
 def find_order(session: Session, account_id: str, source_order_id: str) -> Order | None:
@@ -236,7 +292,14 @@ def apply_order(
     details = _details(shop, inbound)
     notes: list[str] = []
     if order is None:  # inserted with the shop's state: the lines below change nothing
-        order = import_order(session, shop.brand_id, shop.id, _namespaced(shop, inbound), details)
+        order = import_order(
+            session,
+            shop.brand_id,
+            shop.id,
+            _namespaced(shop, inbound),
+            details,
+            savepoint=batch.savepoints,
+        )
         batch.held[key] = order
     elif _changed(order, inbound):
         if _labelled(order):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from channels.base import InboundOrder
 from shipflow import pickup_points
 from shipflow.domain import Address, PickupPoint
-from shipflow.store.models import ChannelAccount, Order, OrderLine
+from shipflow.store.models import ChannelAccount, Order, OrderLine, new_order_id
 
 
 class DuplicateOrderNumber(Exception):
@@ -49,13 +49,18 @@ def create_order(
     paid: bool = True,
     source_updated_at: datetime | None = None,
     source_details: dict[str, Any] | None = None,
+    savepoint: bool = True,
 ) -> Order:
-    """Add an order (not committed). Order numbers are unique per brand; an order from a
-    shop names its ChannelAccount and the shop's own id, with the shop's state it holds
-    (see `import_order`): inserted with it, not updated after.
+    """Add an order (not committed). Order numbers are unique per brand: a number taken
+    raises DuplicateOrderNumber, checked in a savepoint of its own; `savepoint=False` (a batch
+    of shop orders) leaves it to the batch's flush, where it fails the batch, whose caller
+    redoes it order by order to tell which. An order from a shop names its ChannelAccount and
+    the shop's own id, with the shop's state it holds (see `import_order`): inserted with it,
+    not updated after.
     `cash_on_delivery`: minor units to collect on delivery; `pickup_point`: the store the
     customer chose (only carriers that deliver to pickup points will be allocated)."""
     order = Order(
+        id=new_order_id(),
         brand_id=brand_id,
         order_number=order_number,
         customer_name=customer_name,
@@ -86,6 +91,9 @@ def create_order(
     )
     if placed_at:
         order.placed_at = placed_at
+    if not savepoint:  # inserted with the batch's other orders, one statement a table
+        session.add(order)
+        return order
     try:
         with session.begin_nested():  # the number taken (unique per brand): IntegrityError
             session.add(order)
@@ -110,9 +118,11 @@ def import_order(
     source_account: str,
     inbound: InboundOrder,
     details: dict[str, Any],
+    *,
+    savepoint: bool = True,
 ) -> Order:
     """A shop's order we do not hold yet (the caller looked: `channel_orders.apply_order`).
-    Not committed."""
+    Not committed; `savepoint`: see `create_order`."""
     return create_order(
         session,
         brand_id,
@@ -132,6 +142,7 @@ def import_order(
         paid=inbound.paid,
         source_updated_at=inbound.updated_at,
         source_details=details,
+        savepoint=savepoint,
     )
 
 

@@ -66,6 +66,9 @@ def new_id(prefix: str):
 # Given at once by `Fulfilment.ship`: its first prediction names the shipment before the one
 # flush that inserts it with its promise.
 new_shipment_id = new_id("shp")
+# Likewise by `orders.create_order`: a batch's orders are named (plans, alerts) before their
+# one flush.
+new_order_id = new_id("ord")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -179,7 +182,7 @@ class Order(Base):
         Index("ix_orders_brand_phone", "brand_id", "customer_phone"),
     )
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("ord"))
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_order_id)
     brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     order_number: Mapped[str] = mapped_column(String(64))
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)

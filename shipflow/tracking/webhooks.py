@@ -225,8 +225,9 @@ def _process_tracking_batch(runtime: Runtime, receipt_ids: list[int], accounts: 
 
 
 def _process_shop_batch(runtime: Runtime, receipt_ids: list[int], accounts: dict) -> None:
-    """Shop receipts in one transaction (`channel_orders.import_receipts`, a savepoint each:
-    a bad one is recorded alone). If the batch cannot commit, each is processed alone."""
+    """Shop receipts in one transaction (`channel_orders.import_receipts`: decided together,
+    redone each in a savepoint if that fails, so a bad one is recorded alone). If the batch
+    cannot commit, each is processed alone."""
     with runtime.sessions() as session:
         now = runtime.clock.now()
         receipts = _receipts(session, receipt_ids)

@@ -1,20 +1,24 @@
-"""Shop receipts are processed in batches: one transaction, each receipt in a savepoint of
-its own, the orders they name read in one query and what a transaction cannot change (the
-brand, its rules, its latest model) read once, however many orders the batch holds. Every
-order is decided first; the batch's label purchases are then recorded pending together, in
-one committed transaction, before the carrier is called for any of them."""
+"""Shop receipts are processed in batches: one transaction, the receipts decided together in
+one savepoint (their deliveries noted, orders and lines inserted, one statement a table),
+redone each in a savepoint of its own when that fails; the orders they name read in one
+query and what a transaction cannot change (the brand, its rules, its latest model) read
+once, however many orders the batch holds. Every order is decided first; the batch's label
+purchases are then recorded pending together, in one committed transaction, before the
+carrier is called for any of them."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from carriers.base import CarrierRejected
+from shipflow import channel_orders
 from shipflow.store.label_models import LabelPurchase
-from shipflow.store.models import Order
+from shipflow.store.models import ChannelDelivery, Order
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import process_due_receipts
 from tests.channels.test_shop_orders import order, send, settings, state
@@ -37,6 +41,21 @@ def tables_read(runtime, work) -> Counter[str]:
     finally:
         event.remove(runtime.engine, "before_cursor_execute", count)
     return read
+
+
+def statements_sent(runtime, work) -> Counter[str]:
+    """How many statements `work()` sent, by their first words (an INSERT by its table)."""
+    sent: Counter[str] = Counter()
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        sent[" ".join(re.sub(r"\s+", " ", statement).strip().split(" ")[:3])] += 1
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
+    return sent
 
 
 def shop_orders(brand, count: int, client) -> None:
@@ -98,6 +117,57 @@ def test_a_failing_receipt_is_rolled_back_alone_and_the_batch_goes_on(client, ru
     with runtime.sessions() as session:
         statuses = session.scalars(select(WebhookReceipt.status).order_by(WebhookReceipt.id))
         assert list(statuses) == ["processed", "failed", "processed"]
+
+
+def test_a_batch_of_new_orders_is_inserted_one_statement_a_table_in_one_savepoint(
+    client, runtime, selling, database_url
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLAlchemy inserts rows with generated integer ids one by one on SQLite")
+    shop_orders(selling["tb"], 4, client)
+
+    sent = statements_sent(runtime, lambda: process_due_receipts(runtime, limit=100))
+
+    orders, shipments, _ = state(runtime)
+    assert (len(orders), len(shipments)) == (4, 4)
+    assert sent["INSERT INTO channel_deliveries"] == 1
+    assert sent["INSERT INTO orders"] == 1
+    assert sent["INSERT INTO order_lines"] == 1
+    assert sum(n for words, n in sent.items() if words.startswith("SAVEPOINT")) == 1
+
+
+def test_a_receipt_failing_its_batch_is_redone_alone_and_the_others_processed(
+    client, runtime, selling, monkeypatch, caplog
+):
+    """An unexpected error in one order: the batch is undone, then redone receipt by receipt;
+    the failing receipt is kept for a retry with its error, its delivery not noted."""
+    shop_orders(selling["tb"], 3, client)
+    details = channel_orders._details
+
+    def breaking(shop, inbound):
+        if inbound.order_number == "#2001":
+            raise RuntimeError("mapping broke")
+        return details(shop, inbound)
+
+    monkeypatch.setattr(channel_orders, "_details", breaking)
+    with caplog.at_level(logging.WARNING, logger="shipflow.channel_orders"):
+        assert process_due_receipts(runtime, limit=100) == 3
+
+    assert "failed together; each alone" in caplog.text
+    orders, shipments, _ = state(runtime)
+    assert sorted(o.order_number for o in orders) == ["web-2000", "web-2002"]
+    assert sorted(s.order_id for s in shipments) == sorted(o.id for o in orders)
+    with runtime.sessions() as session:
+        receipts = session.execute(
+            select(WebhookReceipt.status, WebhookReceipt.error).order_by(WebhookReceipt.id)
+        ).all()
+        noted = session.scalar(select(func.count()).select_from(ChannelDelivery))
+    assert receipts == [
+        ("processed", None),
+        ("received", "RuntimeError: mapping broke"),
+        ("processed", None),
+    ]
+    assert noted == 2
 
 
 def sandbox_of(runtime):
