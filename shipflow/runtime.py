@@ -84,16 +84,12 @@ class Services:
 
 def build_services(runtime: Runtime) -> Services:
     settings = runtime.settings
-    # Several processes share the sandbox's book through the database. SQLite is the embedded,
-    # single-process default, whose one writer would wait on itself: a label bought inside an
-    # open transaction would lock out the book's own short one. There it stays in memory.
-    shared = runtime.engine.dialect.name != "sqlite"
+    # Several processes (web and jobs, on SQLite too) share the sandbox's book through the
+    # database.
     return Services(
         settings=settings,
         carriers=CarrierFactory(
-            settings,
-            runtime.clock,
-            sandbox_book=DatabaseShipmentBook(runtime.sessions) if shared else None,
+            settings, runtime.clock, sandbox_book=DatabaseShipmentBook(runtime.sessions)
         ),
         edd=EddService(runtime),
         customer_senders=customer_senders(settings),

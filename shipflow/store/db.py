@@ -44,6 +44,7 @@ def make_engine(url: str) -> Engine:
             connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
         engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
+        _forget_pool_after_fork(engine)
         return engine
     # `?prepare_threshold=none`: no server-side prepared statements (PgBouncer in transaction
     # mode hands each transaction to any server connection; docs/deploy.md).
@@ -68,8 +69,9 @@ def is_contention(exc: DBAPIError) -> bool:
 
 
 def _forget_pool_after_fork(engine: Engine) -> None:
-    """A forked child (a gunicorn worker) must not share its parent's pooled sockets: two
-    processes on one PostgreSQL connection corrupt each other's results."""
+    """A forked child (a gunicorn worker, the embedded jobs process) must not share its
+    parent's pooled connections: two processes on one PostgreSQL socket corrupt each other's
+    results, and an SQLite connection must not cross a fork at all (sqlite.org/howtocorrupt)."""
     ref = weakref.ref(engine)
 
     def forget() -> None:
