@@ -11,6 +11,7 @@ refuses costs a delay, not work: every periodic job's sweep finds what a wake an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipflow.jobs.inprocess import InProcessRunner
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NAME = "shipflow-jobs"  # the process's name (comm) on Linux
 MAX_MESSAGE = 65536
 # Signals gunicorn's arbiter handles: the jobs process is stopped by the arbiter (SIGTERM)
 # and must not act on the terminal's Ctrl-C (SIGINT) or on the arbiter's reload signals.
@@ -114,6 +117,8 @@ class JobsProcess:
             return True
 
     def _run(self) -> None:
+        with contextlib.suppress(OSError):  # Linux: `ps -o comm` and `top` tell it from the web
+            Path("/proc/self/comm").write_text(NAME)
         stopping = threading.Event()
         for name in _INHERITED:
             signal.signal(getattr(signal, f"SIG{name}"), signal.SIG_DFL)
