@@ -168,6 +168,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
             def after_fork(_worker) -> None:
                 start_jobs(app, runtime, jobs)
                 start_demo(app, runtime, codes, base, ecpay, shop)
+
     _Gunicorn(
         app,
         {

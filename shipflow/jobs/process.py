@@ -86,10 +86,11 @@ class JobsProcess:
             os._exit(code)
 
     def keep_running(self, inherited: Iterable[socket.socket] = ()) -> None:
-        """Start it again if it died (the arbiter calls this about once a second)."""
-        if self.pid is not None and not self._exited(self.pid):
-            return
-        log.error("jobs process (pid %s) is gone; starting another", self.pid)
+        """Start it, or again if it died (the arbiter calls this about once a second)."""
+        if self.pid is not None:
+            if not self._exited(self.pid):
+                return
+            log.error("jobs process (pid %d) is gone; starting another", self.pid)
         self.start(inherited)
 
     def stop(self) -> None:
