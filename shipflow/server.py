@@ -137,7 +137,13 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     shop = mount_demo_shop(app, runtime, base) if demo and inprocess else None
     settle()
     print(f"shipflow on {base}  (health: /healthz, API: /api/v1/openapi.json)")
-    after_fork = lambda _worker: start_jobs(app, runtime, jobs)  # noqa: E731
+
+    def after_fork(_worker) -> None:
+        """Threads do not survive gunicorn's fork: the worker starts its own."""
+        start_jobs(app, runtime, jobs)
+        if demo and inprocess:
+            start_demo(app, runtime, codes, base, ecpay, shop)
+
     if demo:
         print(
             f"""
@@ -163,12 +169,6 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
   API key: {other.api_key}
 """
             )
-        if inprocess:
-
-            def after_fork(_worker) -> None:
-                start_jobs(app, runtime, jobs)
-                start_demo(app, runtime, codes, base, ecpay, shop)
-
     _Gunicorn(
         app,
         {
@@ -181,9 +181,8 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
             "timeout": 30,
             "accesslog": "-",
             "logger_class": GunicornLogger,  # the access log without customers' link tokens
-            # Threads do not survive gunicorn's fork: start the job runner in the worker.
             "post_worker_init": after_fork,
-            "graceful_timeout": 30,  # SIGTERM: seconds for requests and jobs in flight
+            "graceful_timeout": 30,  # SIGTERM: seconds for the requests in flight
             "worker_exit": lambda _server, _worker: stop_demo(app),
             "on_exit": lambda _arbiter: jobs.stop() if jobs is not None else None,
         },
