@@ -39,7 +39,7 @@ from shipflow.jobs.postpurchase import (
 from shipflow.reactions import Reactions
 from shipflow.recommendations import BestSellers
 from shipflow.retention import prune_job
-from shipflow.sandbox_book import DatabaseShipmentBook
+from shipflow.sandbox_book import DatabaseShipmentBook, book_sessions
 from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
 from shipflow.store.partitions import ensure_partitions_job
 from shipflow.tracking import polling, webhooks
@@ -84,12 +84,13 @@ class Services:
 
 def build_services(runtime: Runtime) -> Services:
     settings = runtime.settings
-    # Several processes (web and jobs, on SQLite too) share the sandbox's book through the
-    # database.
+    # Every process (web, jobs; Celery workers) shares the sandbox's book through a database.
     return Services(
         settings=settings,
         carriers=CarrierFactory(
-            settings, runtime.clock, sandbox_book=DatabaseShipmentBook(runtime.sessions)
+            settings,
+            runtime.clock,
+            sandbox_book=DatabaseShipmentBook(book_sessions(runtime.engine)),
         ),
         edd=EddService(runtime),
         customer_senders=customer_senders(settings),
