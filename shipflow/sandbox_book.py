@@ -22,6 +22,7 @@ from shipflow.store.db import make_engine, make_session_factory
 from shipflow.store.sandbox_models import SandboxCancellation, SandboxInstruction, SandboxSequence
 
 LABELS = "labels"
+BOOK_MODELS = (SandboxInstruction, SandboxCancellation, SandboxSequence)
 
 
 def book_sessions(engine: Engine) -> sessionmaker[Session]:
@@ -35,12 +36,8 @@ def book_sessions(engine: Engine) -> sessionmaker[Session]:
         return make_session_factory(engine)
     path = Path(database)
     book = make_engine(f"sqlite:///{path.with_name(f'{path.stem}-sandbox-book.db')}")
-    tables = [
-        SandboxInstruction.__table__,
-        SandboxCancellation.__table__,
-        SandboxSequence.__table__,
-    ]
-    SandboxSequence.metadata.create_all(book, tables=tables)
+    metadata = SandboxSequence.metadata
+    metadata.create_all(book, tables=[metadata.tables[m.__tablename__] for m in BOOK_MODELS])
     return make_session_factory(book)
 
 
