@@ -40,7 +40,7 @@ from shipflow.jobs.postpurchase import (
 from shipflow.reactions import Reactions
 from shipflow.recommendations import BestSellers
 from shipflow.retention import prune_job
-from shipflow.sandbox_book import DatabaseShipmentBook
+from shipflow.sandbox_book import DatabaseShipmentBook, book_sessions
 from shipflow.store.db import make_engine, make_session_factory, stamp_times_with
 from shipflow.store.partitions import ensure_partitions_job
 from shipflow.tracking import polling, webhooks
@@ -87,16 +87,13 @@ class Services:
 
 def build_services(runtime: Runtime) -> Services:
     settings = runtime.settings
-    # Several processes share the sandbox's book through the database. SQLite is the embedded,
-    # single-process default, whose one writer would wait on itself: a label bought inside an
-    # open transaction would lock out the book's own short one. There it stays in memory.
-    shared = runtime.engine.dialect.name != "sqlite"
+    # Every process (web, jobs; Celery workers) shares the sandbox's book through a database.
     return Services(
         settings=settings,
         carriers=CarrierFactory(
             settings,
             runtime.clock,
-            sandbox_book=DatabaseShipmentBook(runtime.sessions) if shared else None,
+            sandbox_book=DatabaseShipmentBook(book_sessions(runtime.engine)),
         ),
         edd=EddService(runtime),
         customer_senders=customer_senders(settings),

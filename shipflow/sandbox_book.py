@@ -10,9 +10,10 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,7 @@ from carriers.base import FailedDeliveryAction, FailedDeliveryInstruction
 from carriers.sandbox.carrier import COD_SEQUENCES
 from carriers.sandbox.network import Instruction
 from shipflow.domain.model import Address
+from shipflow.store.db import make_engine, make_session_factory
 from shipflow.store.sandbox_models import SandboxCancellation, SandboxInstruction, SandboxSequence
 
 LABELS = "labels"
@@ -27,6 +29,24 @@ LABELS = "labels"
 # label. A sequence only tells apart labels of the same lane and minute (`carriers.sandbox`),
 # so each process's block being its own is all that matters.
 SEQUENCE_BLOCK = 10
+
+BOOK_MODELS = (SandboxInstruction, SandboxCancellation, SandboxSequence)
+
+
+def book_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Where the book lives: in the service's database; on SQLite in a file of its own beside
+    it (`<name>-sandbox-book.db`, tables made on first use). SQLite has one write lock per
+    file, and a label is voided or an instruction given inside a transaction that holds it
+    (an order cancelled, a failed delivery answered): the book's own short transaction on
+    the same file would wait for its caller until it gave up ("database is locked")."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return make_session_factory(engine)
+    path = Path(database)
+    book = make_engine(f"sqlite:///{path.with_name(f'{path.stem}-sandbox-book.db')}")
+    metadata = SandboxSequence.metadata
+    metadata.create_all(book, tables=[metadata.tables[m.__tablename__] for m in BOOK_MODELS])
+    return make_session_factory(book)
 
 
 def _to_json(instruction: FailedDeliveryInstruction) -> dict[str, Any]:

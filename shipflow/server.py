@@ -1,5 +1,6 @@
-"""Runs the web app under gunicorn. With in-process jobs there is one worker process (the
-jobs live in it, on threads); with Celery the web scales out and the jobs run elsewhere."""
+"""Runs the web app under gunicorn. With in-process jobs (the embedded default) there is one
+web worker and, beside it, the jobs process that gunicorn's arbiter forks and keeps running
+(`shipflow.jobs.process`); with Celery the web scales out and the jobs run elsewhere."""
 
 from __future__ import annotations
 
@@ -7,19 +8,34 @@ import os
 from datetime import UTC, datetime
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 from shipflow.clock import AcceleratedClock
 from shipflow.config import Settings
+from shipflow.jobs.process import JobsProcess
 from shipflow.runtime import Runtime, settle
 from shipflow.web import create_app
 from shipflow.web.access_log import GunicornLogger
 
 
+class _Arbiter(Arbiter):
+    """gunicorn's arbiter, which also keeps the embedded default's jobs process running."""
+
+    def manage_workers(self) -> None:
+        super().manage_workers()
+        if self.app.jobs is not None:
+            self.app.jobs.keep_running(self.LISTENERS)
+
+
 class _Gunicorn(BaseApplication):
-    def __init__(self, app, options: dict) -> None:
+    def __init__(self, app, options: dict, jobs: JobsProcess | None = None) -> None:
         self.application = app
         self.options = options
+        self.jobs = jobs
         super().__init__()
+
+    def run(self) -> None:
+        _Arbiter(self).run()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
@@ -29,12 +45,10 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
-def start_jobs(app, runtime: Runtime) -> None:
-    """In-process: the worker runs the jobs on threads; Celery: it only submits them."""
-    if runtime.settings.jobs == "inprocess":
-        from shipflow.jobs.inprocess import InProcessRunner
-
-        app.extensions["shipflow.jobs"] = InProcessRunner(runtime).start()
+def start_jobs(app, runtime: Runtime, jobs: JobsProcess | None) -> None:
+    """The web worker hands its jobs to the jobs process (embedded) or to Celery."""
+    if jobs is not None:
+        app.extensions["shipflow.jobs"] = jobs.client()
     else:
         from shipflow.jobs.celery_app import CeleryRunner, configure
 
@@ -42,13 +56,14 @@ def start_jobs(app, runtime: Runtime) -> None:
         app.extensions["shipflow.jobs"] = CeleryRunner()
 
 
-def stop_jobs(app) -> None:
+def stop_demo(app) -> None:
     """On SIGTERM gunicorn stops accepting, lets the requests in flight finish (their group
     commit included: each waits for its batch's commit) within `graceful_timeout`, then
-    exits the worker: the in-process runner first finishes the jobs it is running."""
-    runner = app.extensions.get("shipflow.jobs")
-    if hasattr(runner, "stop"):
-        runner.stop(wait=True)
+    exits the worker: the demo's traffic first finishes its tick. The arbiter then stops the
+    jobs process (`on_exit`), which finishes the jobs it is running."""
+    traffic = app.extensions.get("shipflow.demo_traffic")
+    if traffic is not None:
+        traffic.stop(wait=True)
 
 
 def mount_demo_shop(app, runtime: Runtime, base: str):
@@ -66,17 +81,21 @@ def start_demo(
     app, runtime: Runtime, brand_codes: list[str], base: str, ecpay: list, shop=None
 ) -> None:
     """Simulated shoppers (part of the first brand's in the simulated Shopify store), carrier
-    scans and the simulated ECPay's pushes as periodic jobs of this worker."""
+    scans and the simulated ECPay's pushes: periodic jobs on a runner of this web worker, since
+    the simulated store and ECPay live in its memory. They are its only jobs: the service's
+    own run in the jobs process."""
     from shipflow.demo.traffic import DemoTraffic
     from shipflow.jobs import Job
+    from shipflow.jobs.inprocess import InProcessRunner
 
+    runtime.jobs = {}
     for code in brand_codes:
         traffic = DemoTraffic(runtime, code, base, shop if code == brand_codes[0] else None)
         runtime.jobs[f"demo.tick.{code}"] = Job(f"demo.tick.{code}", traffic.tick, 1.0)
     runtime.jobs["demo.ecpay"] = Job(
         "demo.ecpay", lambda _runtime: sum(s.run_once() for s in ecpay), 1.0
     )
-    start_jobs(app, runtime)
+    app.extensions["shipflow.demo_traffic"] = InProcessRunner(runtime).start()
 
 
 def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
@@ -96,6 +115,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     app = create_app(runtime)
     inprocess = settings.jobs == "inprocess"
     workers = 1 if inprocess else int(os.environ.get("WEB_CONCURRENCY", "2"))
+    jobs = JobsProcess(runtime) if inprocess else None
     base = f"http://{host}:{port}"
     ecpay = []
     if demo:  # the simulated ECPay answers at its accounts' base URLs (docs/carriers.md)
@@ -107,7 +127,13 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     shop = mount_demo_shop(app, runtime, base) if demo and inprocess else None
     settle()
     print(f"shipflow on {base}  (health: /healthz, API: /api/v1/openapi.json)")
-    after_fork = lambda _worker: start_jobs(app, runtime)  # noqa: E731
+
+    def after_fork(_worker) -> None:
+        """Threads do not survive gunicorn's fork: the worker starts its own."""
+        start_jobs(app, runtime, jobs)
+        if demo and inprocess:
+            start_demo(app, runtime, codes, base, ecpay, shop)
+
     if demo:
         print(
             f"""
@@ -133,8 +159,6 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
   API key: {other.api_key}
 """
             )
-        if inprocess:
-            after_fork = lambda _worker: start_demo(app, runtime, codes, base, ecpay, shop)  # noqa: E731
     _Gunicorn(
         app,
         {
@@ -147,9 +171,10 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
             "timeout": 30,
             "accesslog": "-",
             "logger_class": GunicornLogger,  # the access log without customers' link tokens
-            # Threads do not survive gunicorn's fork: start the job runner in the worker.
             "post_worker_init": after_fork,
-            "graceful_timeout": 30,  # SIGTERM: seconds for requests and jobs in flight
-            "worker_exit": lambda _server, _worker: stop_jobs(app),
+            "graceful_timeout": 30,  # SIGTERM: seconds for the requests in flight
+            "worker_exit": lambda _server, _worker: stop_demo(app),
+            "on_exit": lambda _arbiter: jobs.stop() if jobs is not None else None,
         },
+        jobs,
     ).run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 import weakref
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
@@ -44,6 +45,7 @@ def make_engine(url: str) -> Engine:
             connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
         engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
+        _forget_pool_after_fork(engine)
         return engine
     # `?prepare_threshold=none`: no server-side prepared statements (PgBouncer in transaction
     # mode hands each transaction to any server connection; docs/deploy.md).
@@ -67,9 +69,33 @@ def is_contention(exc: DBAPIError) -> bool:
     return getattr(cause, "sqlstate", None) in CONTENTION_SQLSTATES
 
 
+def sqlite_write_lock(driver: sqlite3.Connection, patience: float) -> None:
+    """BEGIN IMMEDIATE, tried again every millisecond for `patience` seconds, for a writer
+    that must not wait long: the webhooks' group commit. SQLite's own busy wait backs off to
+    a try every 100 ms, and the jobs process starts its next transaction as soon as one ends,
+    so that writer found the lock taken at nearly every try and acknowledgements fell to the
+    pace of processing. Raises the driver's "database is locked" once `patience` runs out."""
+    (previous,) = driver.execute("PRAGMA busy_timeout").fetchone()
+    driver.execute("PRAGMA busy_timeout = 0")
+    deadline = time.monotonic() + patience
+    try:
+        while True:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.001)
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {previous}")
+
+
 def _forget_pool_after_fork(engine: Engine) -> None:
-    """A forked child (a gunicorn worker) must not share its parent's pooled sockets: two
-    processes on one PostgreSQL connection corrupt each other's results."""
+    """A forked child (a gunicorn worker, the embedded jobs process) must not share its
+    parent's pooled connections: two processes on one PostgreSQL socket corrupt each other's
+    results, and an SQLite connection must not cross a fork at all (sqlite.org/howtocorrupt)."""
     ref = weakref.ref(engine)
 
     def forget() -> None:

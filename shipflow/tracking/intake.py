@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, PoolProxiedConnection, insert
 
+from shipflow.store.db import SQLITE_BUSY_TIMEOUT_SECONDS, sqlite_write_lock
 from shipflow.store.tracking_models import WebhookReceipt
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,12 @@ class ReceiptWriter:
         engine: Engine,
         on_stored: Callable[[Sequence[int]], None] | None = None,
         max_batch: int = 500,
+        lock_patience: float = SQLITE_BUSY_TIMEOUT_SECONDS,
     ) -> None:
         self._engine = engine
         self.on_stored = on_stored
         self._max_batch = max_batch
+        self.lock_patience = lock_patience  # SQLite: seconds to wait for the write lock
         self._pending: list[_Slot] = []
         self._cond = threading.Condition()
         self._pid: int | None = None
@@ -123,8 +126,15 @@ class ReceiptWriter:
         return ids
 
     def _insert(self, batch: list[_Slot]) -> list[int]:
-        with self._engine.begin() as connection:
-            return list(connection.scalars(_INSERT, [slot.values for slot in batch]))
+        """SQLite: the write lock taken first, eagerly (`sqlite_write_lock`); a batch that
+        cannot have it within `lock_patience` is answered 503, to be sent again."""
+        with self._engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            assert driver is not None  # a connection in use has its driver's
+            sqlite_write_lock(driver, self.lock_patience)
+            ids = list(connection.scalars(_INSERT, [slot.values for slot in batch]))
+            connection.commit()
+        return ids
 
     def _insert_pg(self, batch: list[_Slot]) -> list[int]:
         """Raw psycopg on a held connection: no pool checkout or ping, no statement building."""

@@ -3,6 +3,7 @@ processes and a worker have) see each other's instructions, cancellations and se
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -13,8 +14,8 @@ from carriers.sandbox import SandboxCarrier
 from carriers.sandbox.carrier import COD_SEQUENCES
 from shipflow.clock import FixedClock
 from shipflow.domain import Address, Status
-from shipflow.sandbox_book import DatabaseShipmentBook
-from shipflow.store.db import make_engine, make_session_factory
+from shipflow.sandbox_book import DatabaseShipmentBook, book_sessions
+from shipflow.store.db import make_engine
 from tests.carriers.sandbox_profiles import ALWAYS_MISSED
 from tests.carriers.test_sandbox import BROOKLYN, MONDAY_10AM_NY, advance_until, request
 
@@ -34,7 +35,7 @@ def processes(database_url, clock):
             account,
             clock=clock,
             profile=ALWAYS_MISSED,
-            book=DatabaseShipmentBook(make_session_factory(engine)),
+            book=DatabaseShipmentBook(book_sessions(engine)),
         )
         for engine in engines
     ]
@@ -73,3 +74,26 @@ def test_labels_of_both_processes_draw_distinct_sequences(processes):
         numbers = list(pool.map(lambda i: processes[i % 2].book.next_sequence(), range(20)))
     assert sorted(numbers) == list(range(1, 21))
     assert all(0 <= n < COD_SEQUENCES for n in numbers)
+
+
+def test_on_sqlite_the_book_does_not_wait_for_its_callers_write_lock(database_url, clock):
+    """A label voided inside a transaction that holds the database's write lock (an order
+    cancelled): the book writes to a file of its own, so it does not wait for its caller."""
+    engine = make_engine(database_url)
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the database")
+    carrier = SandboxCarrier(
+        CarrierAccount("sandbox", "test", {"webhook_secret": "s"}),
+        clock=clock,
+        book=DatabaseShipmentBook(book_sessions(engine)),
+    )
+    tn = carrier.create_label(request()).tracking_number
+    with engine.connect() as caller:
+        caller.exec_driver_sql("BEGIN IMMEDIATE")  # the caller's unit of work, writing
+        started = time.monotonic()
+        carrier.cancel(tn)
+        assert time.monotonic() - started < 1.0  # not SQLite's 5 s busy timeout
+        caller.rollback()
+    (update,) = carrier.track([tn])
+    assert [e.status for e in update.events] == [Status.INFO_RECEIVED, Status.CANCELLED]
+    engine.dispose()

@@ -52,18 +52,15 @@ def test_periodic_jobs_of_the_runtime_run(runtime):
 def test_the_server_picks_the_runner_of_its_settings(app, runtime):
     from shipflow.jobs.celery_app import CeleryRunner
     from shipflow.jobs.celery_app import app as celery
+    from shipflow.jobs.process import JobsClient, JobsProcess
     from shipflow.server import start_jobs
 
-    start_jobs(app, runtime)
-    runner = app.extensions["shipflow.jobs"]
-    try:
-        assert isinstance(runner, InProcessRunner)
-    finally:
-        runner.stop()
+    start_jobs(app, runtime, JobsProcess(runtime))
+    assert isinstance(app.extensions["shipflow.jobs"], JobsClient)
     celery_runtime = dataclasses.replace(
         runtime, settings=runtime.settings.model_copy(update={"jobs": "celery"})
     )
-    start_jobs(app, celery_runtime)
+    start_jobs(app, celery_runtime, None)
     assert isinstance(app.extensions["shipflow.jobs"], CeleryRunner)
     assert celery.conf.broker_url == runtime.settings.broker_url
 

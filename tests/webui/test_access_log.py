@@ -48,7 +48,9 @@ def test_gunicorn_access_log_line_has_no_token(settings, tmp_path, monkeypatch):
     options = {}
     monkeypatch.setattr(server, "settle", lambda: None)
     monkeypatch.setattr(
-        server, "_Gunicorn", lambda app, opts: SimpleNamespace(run=lambda: options.update(opts))
+        server,
+        "_Gunicorn",
+        lambda app, opts, jobs: SimpleNamespace(run=lambda: options.update(opts)),
     )
     server.serve(settings, "127.0.0.1", 0)
     config = Config()

@@ -1,0 +1,141 @@
+"""`shipflow serve` on the embedded default, as `make run` starts it: gunicorn's arbiter, one
+web worker and the jobs process beside it (`shipflow.jobs.process`). The jobs process does
+the work the web worker wakes it for, is started again if it dies, and stops with the server.
+Real processes on a real SQLite file; a signed sandbox webhook as the benchmark sends it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, select
+
+from benchmarks.pipeline import SECRET_KEY, bench_config, seed, webhook_requests
+from shipflow.jobs.process import NAME
+from shipflow.store.tracking_models import WebhookReceipt
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/comm").exists(), reason="needs Linux's /proc to name the processes"
+)
+SHIPFLOW = str(Path(sys.executable).parent / "shipflow")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def children(pid: int) -> dict[int, str]:
+    """The child processes of `pid`, by their name (comm)."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found[int(child)] = Path(f"/proc/{child}/comm").read_text().strip()
+    return found
+
+
+def wait_for(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"not true after {timeout}s: {predicate}")
+
+
+def ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`shipflow serve` on a fresh SQLite file with one brand and one labelled parcel: one
+    server for the module (it takes seconds to start); the last test stops it."""
+    tmp_path = tmp_path_factory.mktemp("serve")
+    port = free_port()
+    url = f"sqlite:///{tmp_path / 'shipflow.db'}"
+    config = tmp_path / "config.yaml"
+    base = f"http://127.0.0.1:{port}"
+    config.write_text(
+        yaml.safe_dump(
+            bench_config(url, "inprocess", "redis://127.0.0.1:6379/0", free_port(), base)
+        )
+    )
+    env = {**os.environ, "SHIPFLOW_CONFIG": str(config), "SHIPFLOW_SECRET_KEY": SECRET_KEY}
+    for command in (["db", "upgrade"], ["demo", "load"]):
+        subprocess.run([SHIPFLOW, *command], env=env, cwd=tmp_path, check=True)
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    _, account_id = seed(engine, 1, now)
+    proc = subprocess.Popen(
+        [SHIPFLOW, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: ready(f"{base}/readyz"), 60)
+        yield proc, port, engine, webhook_requests(range(1), account_id, port, now, scans=1)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        engine.dispose()
+
+
+def jobs_processes(server_pid: int) -> list[int]:
+    return [pid for pid, name in children(server_pid).items() if name == NAME]
+
+
+def test_a_jobs_process_that_dies_is_started_again(server):
+    proc, *_ = server
+    (first,) = wait_for(lambda: jobs_processes(proc.pid))
+
+    os.kill(first, signal.SIGKILL)
+
+    (second,) = wait_for(lambda: [pid for pid in jobs_processes(proc.pid) if pid != first])
+    assert gone(first)
+
+
+def test_the_jobs_run_beside_the_web_worker_and_stop_with_the_server(server):
+    proc, port, engine, webhook = server
+    processes = wait_for(lambda: len(children(proc.pid)) == 2 and children(proc.pid))
+    assert sorted(processes.values()) == sorted([NAME, "shipflow"])  # and the web worker
+
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(webhook)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 202")
+
+    def processed() -> bool:
+        with engine.connect() as db:
+            return db.scalar(select(WebhookReceipt.status)) == "processed"
+
+    wait_for(processed)  # the web worker runs no jobs: the jobs process did it, when woken
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(40) == 0
+    assert all(gone(pid) for pid in processes)
