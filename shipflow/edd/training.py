@@ -23,6 +23,7 @@ from shipflow.edd.transit import END_OF_DAY, MIN_OBSERVED, ModelConfig, TransitM
 Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
 DRIFT_Z = 2.326  # one-sided 1 %: twelve retrains a year rarely see a false alarm
 DRIFT_TOLERANCE = 0.02  # calibration is held within 2 points of the stated share
+SETTLED_SHARE = 0.99  # a calibration window counts as settled once this share would have arrived
 
 
 def history_quote(
@@ -79,11 +80,13 @@ def train(
     """Fit on everything delivered before `as_of`, calibrated on orders of an earlier window.
 
     Deliveries of the window still in flight are missing; the known ones are weighted by
-    1 / P(delivered before `as_of`) under the model that quoted them. `settle_days` moves the
-    window back, trading freshness for completeness.
+    1 / P(delivered before `as_of`) under the model that quoted them. The window ends as far
+    back as the history's deliveries take to settle (`settling_days`), at most `settle_days`:
+    the models it quotes with are fitted that much earlier, and a model still learning its lanes
+    grows sharper meanwhile, so a later window calibrates the model in use more closely.
     """
-    window_end = as_of - timedelta(days=settle_days)
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
+    window_end = as_of - timedelta(days=settling_days(known, settle_days))
     last_known_day = (as_of - timedelta(days=1)).date()
     before, at, needed, weights, rates = [], [], [], [], []
     start = window_end - timedelta(days=calibration_days)
@@ -114,6 +117,16 @@ def train(
         if recent is not None:
             model = replace(model, calibration=recent)
     return model
+
+
+def settling_days(delivered: Sequence[HistoryRecord], most: int) -> int:
+    """Days from order to delivery within which SETTLED_SHARE of `delivered` arrived (at most
+    `most`, also without deliveries): the shortest wait after which a window's outcomes are
+    known but for a few, whom the truncation weights stand for."""
+    days = sorted((r.delivered_at - r.ordered_at).days + 1 for r in delivered)  # type: ignore[operator]
+    if not days:
+        return most
+    return min(days[math.ceil(SETTLED_SHARE * len(days)) - 1], most)
 
 
 def drift_calibration(
