@@ -24,6 +24,7 @@ Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
 DRIFT_Z = 2.326  # one-sided 1 %: twelve retrains a year rarely see a false alarm
 DRIFT_TOLERANCE = 0.02  # calibration is held within 2 points of the stated share
 SETTLED_SHARE = 0.99  # a calibration window counts as settled once this share would have arrived
+MAX_SETTLE_DAYS = 45
 
 
 def history_quote(
@@ -72,7 +73,7 @@ def train(
     quote: Quote,
     config: ModelConfig | None = None,
     calibration_days: int = 60,
-    settle_days: int = 45,
+    settle_days: int | None = None,
     step_days: int = 15,
     min_calibration: int = 50,
     cutoffs: Mapping[str, tuple[time, str]] | None = None,
@@ -80,13 +81,16 @@ def train(
     """Fit on everything delivered before `as_of`, calibrated on orders of an earlier window.
 
     Deliveries of the window still in flight are missing; the known ones are weighted by
-    1 / P(delivered before `as_of`) under the model that quoted them. The window ends as far
-    back as the history's deliveries take to settle (`settling_days`), at most `settle_days`:
-    the models it quotes with are fitted that much earlier, and a model still learning its lanes
-    grows sharper meanwhile, so a later window calibrates the model in use more closely.
+    1 / P(delivered before `as_of`) under the model that quoted them. The window ends
+    `settle_days` back, by default as far back as the history's deliveries take to settle
+    (`settling_days`): the models it quotes with are fitted that much earlier, and a model still
+    learning its lanes grows sharper meanwhile, so a later window calibrates the model in use
+    more closely.
     """
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
-    window_end = as_of - timedelta(days=settling_days(known, settle_days))
+    if settle_days is None:
+        settle_days = settling_days(known, MAX_SETTLE_DAYS)
+    window_end = as_of - timedelta(days=settle_days)
     last_known_day = (as_of - timedelta(days=1)).date()
     before, at, needed, weights, rates = [], [], [], [], []
     start = window_end - timedelta(days=calibration_days)
