@@ -144,8 +144,8 @@ def drift_calibration(
     """A calibration from the last `drift_days` of orders when their promises, as `model`'s
     calibration makes them, were kept significantly less often than stated; else None.
 
-    The settled calibration window ends `settle_days` back, so a slowdown would reach it
-    weeks late. Recent orders whose promised day has passed are resolved either way (a parcel
+    The settled calibration window ends when a window's deliveries have settled (45 days back
+    on a slow history), so a slowdown would reach it weeks late. Recent orders whose promised day has passed are resolved either way (a parcel
     not delivered by then is late, delivered or not); one still in flight counts as delivered
     no earlier than today, a bound that under-corrects rather than over-pads.
     """
