@@ -24,7 +24,7 @@ Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
 DRIFT_Z = 2.326  # one-sided 1 %: twelve retrains a year rarely see a false alarm
 DRIFT_TOLERANCE = 0.02  # calibration is held within 2 points of the stated share
 SETTLED_SHARE = 0.99  # a calibration window counts as settled once this share would have arrived
-MAX_SETTLE_DAYS = 45
+MAX_SETTLE_DAYS = 45  # the longest wait: Olist's deliveries settle in 42-45 days
 
 
 def history_quote(
@@ -145,9 +145,10 @@ def drift_calibration(
     calibration makes them, were kept significantly less often than stated; else None.
 
     The settled calibration window ends when a window's deliveries have settled (45 days back
-    on a slow history), so a slowdown would reach it weeks late. Recent orders whose promised day has passed are resolved either way (a parcel
-    not delivered by then is late, delivered or not); one still in flight counts as delivered
-    no earlier than today, a bound that under-corrects rather than over-pads.
+    on a slow history), so a slowdown would reach it weeks late. Recent orders whose promised
+    day has passed are resolved either way (a parcel not delivered by then is late, delivered
+    or not); one still in flight counts as delivered no earlier than today, a bound that
+    under-corrects rather than over-pads.
     """
     stated = model.config.drift_confidence
     start = as_of - timedelta(days=model.config.drift_days)
