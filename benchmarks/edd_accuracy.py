@@ -31,7 +31,7 @@ from shipflow.demo.history import ZONES, demo_brand, sandbox_history
 from shipflow.edd.backlog import Backlog, stretches
 from shipflow.edd.calibration import calibration_from
 from shipflow.edd.dates import DatePMF, date_pmf
-from shipflow.edd.engine import WINDOW_MASS
+from shipflow.edd.engine import Levels
 from shipflow.edd.history import HistoryRecord, read_history
 from shipflow.edd.learned import observed_delivery_weekdays
 from shipflow.edd.training import history_quote, train
@@ -178,7 +178,7 @@ class BacklogReplay:
 def quoted_from(actual: date, dates: DatePMF, model: TransitModel | None = None) -> Quoted:
     """What the engine would promise from `dates` (recalibrated by `model` when given)."""
     model = model or TransitModel()
-    earliest, latest = dates.window(model.window_mass(WINDOW_MASS))
+    earliest, latest = Levels.of(model, 0.95).window(dates)
     return Quoted(
         actual,
         dates.promise(model.upper(0.95), model.promise_rate(0.95)),

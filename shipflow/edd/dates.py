@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from shipflow.edd.transit import MIN_PROMISE_LEVEL
@@ -16,11 +16,17 @@ from shipflow.edd.transit import MIN_PROMISE_LEVEL
 
 @dataclass(frozen=True, slots=True)
 class DatePMF:
-    """Delivery dates as sorted (date, probability, cumulative) rows."""
+    """Delivery dates as sorted (date, probability, cumulative) rows.
+
+    The trade-offs are kept once asked for: the promise and the window's end both walk them.
+    """
 
     days: tuple[date, ...]
     cumulative: tuple[float, ...]
     most_likely: date
+    _offers: tuple[tuple[int, float], ...] | None = field(
+        init=False, repr=False, compare=False, default=None
+    )
 
     def quantile(self, level: float) -> date:
         i = bisect_left(self.cumulative, level - 1e-12)
@@ -71,7 +77,7 @@ class DatePMF:
                 return bought
         return 0.0
 
-    def trade_offs(self) -> list[tuple[int, float]]:
+    def trade_offs(self) -> tuple[tuple[int, float], ...]:
         """The dates worth promising, each with the on-time probability it buys per day of
         expected padding over the previous one (decreasing; the first buys `math.inf`).
 
@@ -80,6 +86,11 @@ class DatePMF:
         each promise only while a day of padding buys enough, so one more delivery day over a
         weekend (three calendar days) is bought less often than one midweek.
         """
+        if self._offers is None:
+            object.__setattr__(self, "_offers", self._trade_offs())
+        return self._offers  # type: ignore[return-value]
+
+    def _trade_offs(self) -> tuple[tuple[int, float], ...]:
         first = bisect_left(self.cumulative, MIN_PROMISE_LEVEL - 1e-12)
         first = min(first, len(self.days) - 1)
         hull: list[tuple[int, float, float]] = []  # (index, expected padding, P(on time))
@@ -95,7 +106,7 @@ class DatePMF:
             (b[2] - a[2]) / (b[1] - a[1]) if b[1] > a[1] else math.inf
             for a, b in zip(hull, hull[1:], strict=False)
         ]
-        return [(point[0], slope) for point, slope in zip(hull, slopes, strict=True)]
+        return tuple((point[0], slope) for point, slope in zip(hull, slopes, strict=True))
 
 
 def _below(a: tuple[int, float, float], b: tuple[int, float, float], c: tuple) -> bool:

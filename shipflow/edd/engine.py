@@ -150,12 +150,27 @@ class Levels:
     promise: float
     rate: float | None  # see DatePMF.promise
     window_mass: float
+    # the promise that keeps the window's stated share (WINDOW_MASS), as level and rate
+    window_level: float
+    window_rate: float | None
 
     @classmethod
     def of(cls, model: TransitModel, confidence: float) -> Levels:
         return cls(
-            model.upper(confidence), model.promise_rate(confidence), model.window_mass(WINDOW_MASS)
+            model.upper(confidence),
+            model.promise_rate(confidence),
+            model.window_mass(WINDOW_MASS),
+            model.upper(WINDOW_MASS),
+            model.promise_rate(WINDOW_MASS),
         )
+
+    def window(self, dates: DatePMF) -> tuple[date, date]:
+        """The shortest span holding the calibrated mass, ending no sooner than the promise
+        that keeps the window's stated share: with most parcels on one day, a mass calibrated
+        on past models' days decides that day alone or that day and the next for whole lanes
+        at once, where the promise's calibration buys the next day for those that need it."""
+        earliest, latest = dates.window(self.window_mass)
+        return earliest, max(latest, dates.promise(self.window_level, self.window_rate))
 
     @property
     def floor(self) -> float:
@@ -214,14 +229,7 @@ class LaneQuote:
 
     def dates(self, levels: Levels) -> tuple[DatePMF, date, date, date]:
         """Delivery dates, promise, earliest and latest (cached, see `summary`)."""
-        return summary(
-            self.start.handed,
-            self.transit,
-            self.delivery,
-            levels.promise,
-            levels.rate,
-            levels.window_mass,
-        )
+        return summary(self.start.handed, self.transit, self.delivery, levels)
 
     def earliest_promise(self, levels: Levels) -> date:
         """A day the promise cannot precede, without building dates: the transit quantile from
@@ -310,14 +318,12 @@ def summary(
     handed: tuple[tuple[date, float], ...],
     transit: Distribution,
     delivery: BusinessCalendar,
-    promise_level: float,
-    promise_rate: float | None,
-    window_mass: float,
+    levels: Levels,
 ) -> tuple[DatePMF, date, date, date]:
-    """Delivery dates, the promise (see `DatePMF.promise`) and the window holding
-    `window_mass` (cached: same handover days, same answer)."""
+    """Delivery dates, the promise (see `DatePMF.promise`) and the window (`Levels.window`),
+    cached: same handover days, same answer."""
     dates = delivery_dates(handed, transit, delivery)
-    return dates, dates.promise(promise_level, promise_rate), *dates.window(window_mass)
+    return dates, dates.promise(levels.promise, levels.rate), *levels.window(dates)
 
 
 def delivery_dates(
@@ -432,7 +438,7 @@ def _prediction(
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
     dates = date_pmf(moved)
-    earliest, latest = dates.window(model.window_mass(WINDOW_MASS))
+    earliest, latest = Levels.of(model, confidence).window(dates)
     return Prediction(
         dates.most_likely,
         earliest,

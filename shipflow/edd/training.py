@@ -23,6 +23,8 @@ from shipflow.edd.transit import END_OF_DAY, MIN_OBSERVED, ModelConfig, TransitM
 Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
 DRIFT_Z = 2.326  # one-sided 1 %: twelve retrains a year rarely see a false alarm
 DRIFT_TOLERANCE = 0.02  # calibration is held within 2 points of the stated share
+SETTLED_SHARE = 0.99  # a calibration window counts as settled once this share would have arrived
+MAX_SETTLE_DAYS = 45  # the longest wait: Olist's deliveries settle in 42-45 days
 
 
 def history_quote(
@@ -71,7 +73,7 @@ def train(
     quote: Quote,
     config: ModelConfig | None = None,
     calibration_days: int = 60,
-    settle_days: int = 45,
+    settle_days: int | None = None,
     step_days: int = 15,
     min_calibration: int = 50,
     cutoffs: Mapping[str, tuple[time, str]] | None = None,
@@ -79,11 +81,16 @@ def train(
     """Fit on everything delivered before `as_of`, calibrated on orders of an earlier window.
 
     Deliveries of the window still in flight are missing; the known ones are weighted by
-    1 / P(delivered before `as_of`) under the model that quoted them. `settle_days` moves the
-    window back, trading freshness for completeness.
+    1 / P(delivered before `as_of`) under the model that quoted them. The window ends
+    `settle_days` back, by default as far back as the history's deliveries take to settle
+    (`settling_days`): the models it quotes with are fitted that much earlier, and a model still
+    learning its lanes grows sharper meanwhile, so a later window calibrates the model in use
+    more closely.
     """
-    window_end = as_of - timedelta(days=settle_days)
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
+    if settle_days is None:
+        settle_days = settling_days(known, MAX_SETTLE_DAYS)
+    window_end = as_of - timedelta(days=settle_days)
     last_known_day = (as_of - timedelta(days=1)).date()
     before, at, needed, weights, rates = [], [], [], [], []
     start = window_end - timedelta(days=calibration_days)
@@ -116,6 +123,16 @@ def train(
     return model
 
 
+def settling_days(delivered: Sequence[HistoryRecord], most: int) -> int:
+    """Days from order to delivery within which SETTLED_SHARE of `delivered` arrived (at most
+    `most`, also without deliveries): the shortest wait after which a window's outcomes are
+    known but for a few, whom the truncation weights stand for."""
+    days = sorted((r.delivered_at - r.ordered_at).days + 1 for r in delivered)  # type: ignore[operator]
+    if not days:
+        return most
+    return min(days[math.ceil(SETTLED_SHARE * len(days)) - 1], most)
+
+
 def drift_calibration(
     records: Sequence[HistoryRecord],
     as_of: datetime,
@@ -127,10 +144,11 @@ def drift_calibration(
     """A calibration from the last `drift_days` of orders when their promises, as `model`'s
     calibration makes them, were kept significantly less often than stated; else None.
 
-    The settled calibration window ends `settle_days` back, so a slowdown would reach it
-    weeks late. Recent orders whose promised day has passed are resolved either way (a parcel
-    not delivered by then is late, delivered or not); one still in flight counts as delivered
-    no earlier than today, a bound that under-corrects rather than over-pads.
+    The settled calibration window ends when a window's deliveries have settled (45 days back
+    on a slow history), so a slowdown would reach it weeks late. Recent orders whose promised
+    day has passed are resolved either way (a parcel not delivered by then is late, delivered
+    or not); one still in flight counts as delivered no earlier than today, a bound that
+    under-corrects rather than over-pads.
     """
     stated = model.config.drift_confidence
     start = as_of - timedelta(days=model.config.drift_days)

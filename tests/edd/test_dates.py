@@ -7,6 +7,7 @@ import pytest
 
 from shipflow.edd.calibration import calibration_from
 from shipflow.edd.dates import date_pmf
+from shipflow.edd.engine import Levels
 
 
 def test_window_is_the_shortest_span_holding_the_mass():
@@ -81,3 +82,14 @@ def test_a_small_calibration_sample_keeps_a_margin():
     few = calibration_from([0.5] * 50, [0.5] * 50, rates=[i / 50 for i in range(50)])
     many = calibration_from([0.5] * 5000, [0.5] * 5000, rates=[i / 5000 for i in range(5000)])
     assert few.rate(0.9) < many.rate(0.9) == pytest.approx(0.1, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "mass, rate, window",
+    [(0.8, 0.08, (MON, TUE)), (0.8, 1.0, (MON, MON)), (0.99, 0.08, (MON, WED))],
+)
+def test_window_ends_no_sooner_than_the_promise_keeping_its_share(mass, rate, window):
+    # a calibrated mass of 0.8 holds Monday alone (0.85); the rate that keeps 90 % of promises
+    # buys Tuesday for this order (0.09 for 0.85 days of padding), so the window takes it too
+    levels = Levels(0.95, None, window_mass=mass, window_level=0.9, window_rate=rate)
+    assert levels.window(MIDWEEK) == window
