@@ -13,7 +13,7 @@ import re
 from collections import Counter
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from carriers.base import CarrierRejected
 from shipflow import channel_orders
@@ -22,40 +22,24 @@ from shipflow.store.models import ChannelDelivery, Order
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import process_due_receipts
 from tests.channels.test_shop_orders import order, send, settings, state
+from tests.statements import statements_sent
 
 __all__ = ["settings"]  # tb's shop ships paid orders with the sandbox carrier
 
 
 def tables_read(runtime, work) -> Counter[str]:
     """How many SELECTs `work()` sent, by the table each reads first."""
-    read: Counter[str] = Counter()
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        table = re.match(r"\s*SELECT\b.*?\bFROM\s+(\w+)", statement, re.DOTALL)
-        if table:
-            read[table.group(1)] += 1
-
-    event.listen(runtime.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(runtime.engine) as sent:
         work()
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", count)
-    return read
+    first = (re.match(r"\s*SELECT\b.*?\bFROM\s+(\w+)", s, re.DOTALL) for s in sent)
+    return Counter(table.group(1) for table in first if table)
 
 
-def statements_sent(runtime, work) -> Counter[str]:
+def statements_by_start(runtime, work) -> Counter[str]:
     """How many statements `work()` sent, by their first words (an INSERT by its table)."""
-    sent: Counter[str] = Counter()
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        sent[" ".join(re.sub(r"\s+", " ", statement).strip().split(" ")[:3])] += 1
-
-    event.listen(runtime.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(runtime.engine) as sent:
         work()
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", count)
-    return sent
+    return Counter(" ".join(re.sub(r"\s+", " ", s).strip().split(" ")[:3]) for s in sent)
 
 
 def shop_orders(brand, count: int, client) -> None:
@@ -126,7 +110,7 @@ def test_a_batch_of_new_orders_is_inserted_one_statement_a_table_in_one_savepoin
         pytest.skip("SQLAlchemy inserts rows with generated integer ids one by one on SQLite")
     shop_orders(selling["tb"], 4, client)
 
-    sent = statements_sent(runtime, lambda: process_due_receipts(runtime, limit=100))
+    sent = statements_by_start(runtime, lambda: process_due_receipts(runtime, limit=100))
 
     orders, shipments, _ = state(runtime)
     assert (len(orders), len(shipments)) == (4, 4)

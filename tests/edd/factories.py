@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from shipflow.calendars import calendar
 from shipflow.domain import Address, CarrierService, Warehouse
 from shipflow.edd.history import HistoryRecord
+from shipflow.store.models import Shipment
 
 NY = ZoneInfo("America/New_York")
 WEEKDAYS = frozenset(range(5))
@@ -82,3 +83,17 @@ def history_csv(records: list[HistoryRecord]) -> str:
     rows = [",".join(columns)]
     rows += [",".join(cell(getattr(r, c)) for c in columns) for r in records]
     return "\n".join(rows) + "\n"
+
+
+def sandbox_parcel(brand_id: str, shipped: datetime, delivered: datetime | None) -> Shipment:
+    """A sandbox ground parcel handed over at `shipped`, in flight until `delivered` (if
+    ever): what a brand's backlog is counted from."""
+    return Shipment(
+        brand_id=brand_id,
+        carrier="sandbox",
+        service="ground",
+        status="delivered" if delivered else "in_transit",
+        created_at=shipped - timedelta(hours=1),
+        shipped_at=shipped,
+        delivered_at=delivered,
+    )

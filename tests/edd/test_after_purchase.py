@@ -13,6 +13,7 @@ from shipflow.orders import LineInput, create_order
 from shipflow.store.db import unit_of_work
 from shipflow.store.edd_models import DeliveryHistoryRow, PredictionRevision
 from shipflow.store.models import Shipment
+from tests.edd.factories import sandbox_parcel
 
 PLACED = datetime(2026, 11, 23, 15, tzinfo=UTC)  # Monday, before EWR's 14:00 New York cut-off
 
@@ -139,23 +140,11 @@ def test_the_promise_at_purchase_is_stretched_by_the_brands_backlog(
     day = timedelta(days=1)
     # 400 parcels waiting against 50 delivered in the week in 2 days: capped at 1.5 times
     session.add_all(
-        [_sent(ship.brand_id, PLACED - (1 + i % 5) * day, None) for i in range(in_flight)]
+        [sandbox_parcel(ship.brand_id, PLACED - (1 + i % 5) * day, None) for i in range(in_flight)]
         + [
-            _sent(ship.brand_id, PLACED - (5 + i % 7) * day, PLACED - (3 + i % 7) * day)
+            sandbox_parcel(ship.brand_id, PLACED - (5 + i % 7) * day, PLACED - (3 + i % 7) * day)
             for i in range(70 if in_flight else 0)
         ]
     )
     session.flush()
     assert runtime.edd.promise_shipments(session, [ship], PLACED)[ship.id].promised == promised
-
-
-def _sent(brand_id: str, shipped: datetime, delivered: datetime | None) -> Shipment:
-    return Shipment(
-        brand_id=brand_id,
-        carrier="sandbox",
-        service="ground",
-        status="delivered" if delivered else "in_transit",
-        created_at=shipped,
-        shipped_at=shipped,
-        delivered_at=delivered,
-    )

@@ -15,8 +15,8 @@ from shipflow.edd.service import EddService, widget_answer
 from shipflow.edd.transit import TransitModel
 from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Alert, Shipment
-from tests.edd.factories import history
+from shipflow.store.models import Alert
+from tests.edd.factories import history, sandbox_parcel
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = "/widget/v1/edd"
@@ -273,22 +273,10 @@ def test_a_service_whose_parcels_pile_up_is_promised_later(client, runtime, cloc
         shipped = [clock.current - (1 + i % 5) * day for i in range(400)]
         delivered = [clock.current - (3 + i % 14) * day for i in range(140)]
         session.add_all(
-            [_shipment(brand_id, at, None) for at in shipped]
-            + [_shipment(brand_id, at - 2 * day, at) for at in delivered]
+            [sandbox_parcel(brand_id, at, None) for at in shipped]
+            + [sandbox_parcel(brand_id, at - 2 * day, at) for at in delivered]
         )
     clock.current += timedelta(minutes=1)  # the next minute's quote, the backlog read again
     after = get(client, postal_code="60601").get_json()["promise_date"]
     # 2 days in transit, 1.5 times as long now: 3, Thanksgiving (the 26th) not one of them
     assert (before, after) == ("2026-11-25", "2026-11-27")
-
-
-def _shipment(brand_id: str, shipped: datetime, delivered: datetime | None) -> Shipment:
-    return Shipment(
-        brand_id=brand_id,
-        carrier="sandbox",
-        service="ground",
-        status="delivered" if delivered else "in_transit",
-        created_at=shipped - timedelta(hours=1),
-        shipped_at=shipped,
-        delivered_at=delivered,
-    )

@@ -13,7 +13,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 from pydantic import ValidationError
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from shipflow import customer_messages as customer
@@ -32,6 +31,7 @@ from shipflow.notify.transports import (
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow
 from tests.conftest import configure_brand
+from tests.statements import statements_sent
 
 NOON_NY = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
@@ -335,18 +335,9 @@ class Recording:
 
 def test_a_sent_batch_is_settled_in_one_statement(runtime, brands):
     ids = _orders_with_messages(runtime, brands["a"]["id"], ["1001", "1002", "1003", "1004"])
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
     sender = Recording()
-    sa_event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
-        with runtime.sessions() as session:
-            assert deliver_due(session, NOON_NY, CustomerSenders(sender)) == 4
-    finally:
-        sa_event.remove(runtime.engine, "before_cursor_execute", record)
+    with statements_sent(runtime.engine) as statements, runtime.sessions() as session:
+        assert deliver_due(session, NOON_NY, CustomerSenders(sender)) == 4
     writes = [s.split()[0] for s in statements if s.split()[0] in ("UPDATE", "INSERT")]
     assert writes == ["UPDATE", "UPDATE"]  # the claim, the settling
     assert sender.sent == ["c0@example.com", "c1@example.com", "c2@example.com", "c3@example.com"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 import shipflow.jobs.postpurchase as jobs
@@ -20,6 +19,7 @@ from shipflow.store.postpurchase_models import CustomerMessageRow
 from shipflow.update_subscriptions import subscribe
 from tests.fakes import RecordingCarrier
 from tests.postpurchase.factories import demo_brand, order
+from tests.statements import statements_sent
 
 
 def published(runtime, event) -> None:
@@ -146,16 +146,8 @@ def _milestone_statements(runtime, clock, parcels: int, first: int) -> list[str]
                     brand_id=brand.brand_id, shipment_id=shipment_id, occurred_at=clock.now()
                 ),
             )
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa_event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(runtime.engine) as statements:
         assert dispatch_due(runtime) == parcels
-    finally:
-        sa_event.remove(runtime.engine, "before_cursor_execute", record)
     return statements
 
 

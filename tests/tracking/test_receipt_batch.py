@@ -16,6 +16,7 @@ from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, Order, OutboxMessage, Shipment, TrackingEventRow
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import process_due_receipts
+from tests.statements import statements_sent
 from tests.tracking.fake_carrier import event, payload
 from tests.tracking.helpers import at, post_webhook
 
@@ -113,16 +114,8 @@ def test_a_batch_reads_and_writes_the_events_in_a_constant_number_of_statements(
         post_webhook(
             client, tracked["tb"], payload(f"TN{n}", event("PU", "in_transit", at(clock, -2)))
         )
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa_event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(runtime.engine) as statements:
         assert process_due_receipts(runtime, limit=100) == 30
-    finally:
-        sa_event.remove(runtime.engine, "before_cursor_execute", record)
 
     on_events = [s.split()[0] for s in statements if "tracking_events" in s]
     assert on_events == ["SELECT", "INSERT", "SELECT"]
@@ -200,17 +193,9 @@ def _statements_of_a_sweep(client, runtime, tracked, clock, numbers) -> list[str
     for number in numbers:
         body = payload(number, event("PU", "in_transit", at(clock, -2)))
         post_webhook(client, tracked["tb"], body)
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()[:4]))
-
-    sa_event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(runtime.engine) as statements:
         assert process_due_receipts(runtime, limit=100) == len(numbers)
-    finally:
-        sa_event.remove(runtime.engine, "before_cursor_execute", record)
-    return statements
+    return [" ".join(s.split()[:4]) for s in statements]
 
 
 def test_the_reactions_take_as_many_statements_for_30_shipments_as_for_3(
