@@ -381,10 +381,25 @@ def _shipment(n: int, brand_id: str, now: datetime, today: date) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Webhook:
+    """One event's HTTP request, signed when it is sent, as a carrier signs: built all ahead
+    and signed then, a request that waited minutes for a connection under overload arrived
+    with a signature older than the sandbox accepts (300 s) and was refused with 401."""
+
+    head: str
+    body: bytes
+
+    def request(self) -> bytes:
+        headers = signing.sign(WEBHOOK_SECRET, self.body, datetime.now(UTC))
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        return f"{self.head}{lines}Content-Length: {len(self.body)}\r\n\r\n".encode() + self.body
+
+
 def webhook_requests(
     shipments: range, account_id: str, port: int, now: datetime, scans: int = len(SCANS)
-) -> list[bytes]:
-    """Every event's HTTP request, in the order offered: each shipment's first scan, then each
+) -> list[Webhook]:
+    """Every event's webhook, in the order offered: each shipment's first scan, then each
     one's second, then each one's third (a scan per parcel an hour apart, in the past)."""
     head = f"POST /webhooks/sandbox/{account_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
     requests = []
@@ -397,9 +412,7 @@ def webhook_requests(
             body = mapping.webhook_body(
                 tracking_number(n), "ground", now + timedelta(days=2), event, now
             )
-            headers = signing.sign(WEBHOOK_SECRET, body, now)
-            lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-            requests.append(f"{head}{lines}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            requests.append(Webhook(head, body))
     return requests
 
 
@@ -424,7 +437,7 @@ class Offered:
         return self.start + event / self.rate
 
 
-async def _offer(requests: list[bytes], rate: float, port: int, connections: int) -> Offered:
+async def _offer(requests: list[Webhook], rate: float, port: int, connections: int) -> Offered:
     offered = Offered(time.time() + 0.5, rate, [0.0] * len(requests), [0] * len(requests))
     queue: asyncio.Queue[int | None] = asyncio.Queue()
 
@@ -442,7 +455,7 @@ async def _offer(requests: list[bytes], rate: float, port: int, connections: int
         while (event := await queue.get()) is not None:
             for attempt in range(2):  # a keep-alive connection the server closed: once more
                 try:
-                    writer.write(requests[event])
+                    writer.write(requests[event].request())
                     head = await reader.readuntil(b"\r\n\r\n")
                     length = re.search(rb"(?i)content-length:\s*(\d+)", head)
                     await reader.readexactly(int(length.group(1)) if length else 0)
@@ -463,7 +476,7 @@ async def _offer(requests: list[bytes], rate: float, port: int, connections: int
     return offered
 
 
-def offer(requests: list[bytes], rate: float, port: int, connections: int) -> Offered:
+def offer(requests: list[Webhook], rate: float, port: int, connections: int) -> Offered:
     started = time.process_time()
     offered = asyncio.run(_offer(requests, rate, port, connections))
     offered.cpu = time.process_time() - started

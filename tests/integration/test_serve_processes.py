@@ -99,7 +99,12 @@ def server(tmp_path_factory):
     )
     try:
         wait_for(lambda: ready(f"{base}/readyz"), 60)
-        yield proc, port, engine, webhook_requests(range(1), account_id, port, now, scans=1)[0]
+        yield (
+            proc,
+            port,
+            engine,
+            webhook_requests(range(1), account_id, port, now, scans=1)[0].request(),
+        )
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
