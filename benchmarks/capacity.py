@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from sqlalchemy import create_engine, text
 
+from benchmarks.schemas import fresh_schema
 from shipflow.config import RetentionConfig
 from shipflow.store.migrate import upgrade
 
@@ -223,12 +224,7 @@ def main() -> None:
     parser.add_argument("--events-each", type=int, default=10)
     args = parser.parse_args()
     base = os.environ["SHIPFLOW_BENCH_POSTGRES_URL"]
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    admin.dispose()
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{SCHEMA}"
+    url = fresh_schema(base, SCHEMA)
     upgrade(url)
     seconds = generate(url, args.shipments, args.events_each)
     engine = create_engine(url)

@@ -17,8 +17,9 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
+from benchmarks.schemas import fresh_schema, schema_url
 from shipflow.brands import sync_brand
 from shipflow.config import Settings, load_settings
 from shipflow.delays.config import AlertsConfig
@@ -205,14 +206,9 @@ def main() -> None:
     base = os.environ.get(
         "SHIPFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{SCHEMA}"
+    url = schema_url(base, SCHEMA)
     if not args.reuse:
-        admin = create_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        admin.dispose()
-        upgrade(url)
+        upgrade(fresh_schema(base, SCHEMA))
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     settings = load_settings(environ={})

@@ -63,6 +63,7 @@ from sqlalchemy import Engine, create_engine, func, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.schemas import fresh_schema, schema_url  # noqa: E402
 from benchmarks.smtp_sink import read_arrivals  # noqa: E402
 from carriers.sandbox import mapping, signing  # noqa: E402
 from carriers.sandbox.network import RawEvent  # noqa: E402
@@ -554,17 +555,8 @@ def fresh_database(args: argparse.Namespace, mode: str, folder: Path) -> tuple[s
     if mode == "embedded":
         url = f"sqlite:///{folder / 'shipflow.db'}"
         return url, create_engine(url)
-    admin = create_engine(args.database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {args.schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {args.schema}"))
-    admin.dispose()
-    separator = "&" if "?" in args.database_url else "?"
-    url = (
-        f"{args.database_url}{separator}options=-csearch_path%3D{args.schema}"
-        f"&application_name={APPLICATION}"
-    )
-    return url, create_engine(url.replace(f"&application_name={APPLICATION}", ""))
+    url = fresh_schema(args.database_url, args.schema, application_name=APPLICATION)
+    return url, create_engine(schema_url(args.database_url, args.schema))
 
 
 def receipts_processed(engine: Engine, since: float) -> tuple[int, float]:

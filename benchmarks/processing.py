@@ -36,11 +36,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.schemas import fresh_schema  # noqa: E402
 from shipflow.brands import sync_brands  # noqa: E402
 from shipflow.config import load_settings  # noqa: E402
 from shipflow.jobs.outbox import dispatch_due  # noqa: E402
@@ -110,13 +111,7 @@ def database(args) -> str:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
         upgrade(url)
         return url
-    admin = create_engine(args.database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {args.schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {args.schema}"))
-    admin.dispose()
-    separator = "&" if "?" in args.database_url else "?"
-    url = f"{args.database_url}{separator}options=-csearch_path%3D{args.schema}"
+    url = fresh_schema(args.database_url, args.schema)
     upgrade(url)
     return url
 

@@ -31,11 +31,12 @@ from pathlib import Path
 
 import requests
 import yaml
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.schemas import fresh_schema  # noqa: E402
 from shipflow.brands import sync_brands  # noqa: E402
 from shipflow.config import load_settings  # noqa: E402
 from shipflow.runtime import Runtime  # noqa: E402
@@ -50,13 +51,7 @@ SCHEMA = "bench_tracking"
 
 
 def prepare_schema(admin_url: str, schema: str = SCHEMA) -> str:
-    admin = create_engine(admin_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    admin.dispose()
-    separator = "&" if "?" in admin_url else "?"
-    url = f"{admin_url}{separator}options=-csearch_path%3D{schema}"
+    url = fresh_schema(admin_url, schema)
     upgrade(url)
     return url
 
