@@ -1,5 +1,6 @@
 """Tables of delivery-date estimation: the delivered history it learns from, the models it
-trained, and every revision of a shipment's predicted date (the promise itself never moves)."""
+trained, each service's queue as last counted, and every revision of a shipment's predicted
+date (the promise itself never moves)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,22 @@ class TransitModelRow(Base):
     records: Mapped[int] = mapped_column(Integer, default=0)  # deliveries it was fitted on
     calibration_samples: Mapped[int] = mapped_column(Integer, default=0)
     model: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class BacklogCountRow(Base):
+    """A brand's queue per carrier service as the periodic job last counted it
+    (`shipflow.edd.backlog.count_backlogs`): what quotes stretch transit by, instead of each
+    process aggregating months of shipments. One row per brand, so a brand counted with
+    nothing in flight is told from one not counted yet."""
+
+    __tablename__ = "backlog_counts"
+
+    brand_id: Mapped[str] = mapped_column(
+        ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True
+    )
+    counted_at: Mapped[datetime]
+    # service key ("carrier:service") -> that service's `Backlog` as a dict
+    services: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class PredictionRevision(Base):

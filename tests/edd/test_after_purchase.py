@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -9,9 +10,10 @@ from sqlalchemy import select
 
 from shipflow.brands import sync_brands
 from shipflow.domain import Status, TrackingEvent
+from shipflow.edd.backlog import Backlog
 from shipflow.orders import LineInput, create_order
 from shipflow.store.db import unit_of_work
-from shipflow.store.edd_models import DeliveryHistoryRow, PredictionRevision
+from shipflow.store.edd_models import BacklogCountRow, DeliveryHistoryRow, PredictionRevision
 from shipflow.store.models import Shipment
 from tests.edd.factories import sandbox_parcel
 
@@ -148,3 +150,12 @@ def test_the_promise_at_purchase_is_stretched_by_the_brands_backlog(
     )
     session.flush()
     assert runtime.edd.promise_shipments(session, [ship], PLACED)[ship.id].promised == promised
+
+
+def test_the_promise_at_purchase_reads_the_backlog_counts_the_job_stored(runtime, session):
+    ship = shipment(session)
+    # what the 400 parcels above count to, with no shipment behind it: stored counts are read
+    counts = {"sandbox:ground": asdict(Backlog(in_flight=400.0, delivered=50, usual_days=2.0))}
+    session.add(BacklogCountRow(brand_id=ship.brand_id, counted_at=PLACED, services=counts))
+    session.flush()
+    assert promise(runtime, session, ship).promised == date(2026, 12, 9)

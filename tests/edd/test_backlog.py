@@ -4,10 +4,11 @@ import pytest
 
 from shipflow import geo
 from shipflow.brands import sync_brand
-from shipflow.edd.backlog import Backlog, backlog_stretches, current_backlog
+from shipflow.edd.backlog import Backlog, backlog_stretches, current_backlog, stored_backlog
 from shipflow.edd.distribution import Distribution
 from shipflow.edd.lanes import Lane
 from shipflow.edd.transit import ModelConfig, TransitModel
+from shipflow.jobs import periodic, run
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Shipment
 
@@ -79,7 +80,7 @@ def _shipment(brand_id: str, shipped_days_ago: float, transit_days: float | None
     return Shipment(**(values | changes))
 
 
-def test_the_backlog_is_counted_from_the_brands_shipments_in_one_query(runtime):
+def _brand_with_shipments(runtime) -> str:
     with unit_of_work(runtime.sessions) as session:
         brand_id = sync_brand(session, runtime.settings.brands[0]).id
         session.add_all(
@@ -95,14 +96,51 @@ def test_the_backlog_is_counted_from_the_brands_shipments_in_one_query(runtime):
                 _shipment(brand_id, 2, None, service="express"),
             ]
         )
+    return brand_id
+
+
+# in flight: parcel-days in the window / 7; usual: (4 + 2 + 6) / 3
+COUNTED = {
+    "ups:ground": Backlog(pytest.approx(8 / 7), 1, pytest.approx(4.0)),
+    "ups:express": Backlog(pytest.approx(2 / 7), 0, 0.0),
+}
+
+
+def test_the_backlog_is_counted_from_the_brands_shipments_in_one_query(runtime):
+    brand_id = _brand_with_shipments(runtime)
     with unit_of_work(runtime.sessions) as session:
-        found = current_backlog(session, brand_id, NOW, CONFIG)
-        assert found == {  # in flight: parcel-days in the window / 7; usual: (4 + 2 + 6) / 3
-            "ups:ground": Backlog(pytest.approx(8 / 7), 1, pytest.approx(4.0)),
-            "ups:express": Backlog(pytest.approx(2 / 7), 0, 0.0),
-        }
+        assert current_backlog(session, brand_id, NOW, CONFIG) == COUNTED
+        assert stored_backlog(session, brand_id) is None  # the job has not run: counted here
         assert backlog_stretches(session, brand_id, NOW, CONFIG) == {
             "ups:ground": 1.0,  # waiting 8 days against 4, but noise is over 100 %
             "ups:express": 1.0,
         }
         assert backlog_stretches(session, brand_id, NOW, ModelConfig(backlog=False)) == {}
+
+
+def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_again(
+    runtime, clock
+):
+    assert "edd.count_backlogs" in {job.name for job in periodic(runtime.jobs.values())}
+    clock.current = NOW
+    brand_id = _brand_with_shipments(runtime)
+    assert run(runtime, "edd.count_backlogs") == 1
+    assert run(runtime, "edd.count_backlogs") == 0  # counted less than 10 minutes ago
+    with unit_of_work(runtime.sessions) as session:
+        assert stored_backlog(session, brand_id) == COUNTED
+        session.add_all([_shipment(brand_id, 1, None, service="saver") for _ in range(400)])
+    with unit_of_work(runtime.sessions) as session:  # the stored counts, not the shipments
+        assert backlog_stretches(session, brand_id, NOW, CONFIG) == {
+            "ups:ground": 1.0,
+            "ups:express": 1.0,
+        }
+    clock.advance(timedelta(minutes=10))
+    assert run(runtime, "edd.count_backlogs") == 1
+    with unit_of_work(runtime.sessions) as session:
+        later = 1 / 144  # 10 minutes more of each parcel still in flight in the window
+        assert stored_backlog(session, brand_id) == {
+            # 2 still in flight, and the one delivered 3 days ago 10 minutes less in the window
+            "ups:ground": Backlog(pytest.approx((8 + later) / 7), 1, pytest.approx(4.0)),
+            "ups:express": Backlog(pytest.approx((2 + later) / 7), 0, 0.0),
+            "ups:saver": Backlog(pytest.approx(400 * (1 + later) / 7), 0, 0.0),
+        }

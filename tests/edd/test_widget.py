@@ -13,6 +13,7 @@ from shipflow.edd.engine import Estimate
 from shipflow.edd.repository import store_model
 from shipflow.edd.service import EddService, widget_answer
 from shipflow.edd.transit import TransitModel
+from shipflow.jobs import run
 from shipflow.runtime import Runtime
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert
@@ -267,6 +268,7 @@ def test_a_service_whose_parcels_pile_up_is_promised_later(client, runtime, cloc
     with unit_of_work(runtime.sessions) as session:
         store_model(session, brand_id, TransitModel.fit(records, clock.current), 80, clock.current)
     runtime.edd.refresh_seconds = 0
+    assert run(runtime, "edd.count_backlogs") == 2  # both brands: nothing shipped yet
     before = get(client, postal_code="60601").get_json()["promise_date"]
     day = timedelta(days=1)
     with unit_of_work(runtime.sessions) as session:  # 2 days usual, 400 waiting, 10 a day out
@@ -276,7 +278,10 @@ def test_a_service_whose_parcels_pile_up_is_promised_later(client, runtime, cloc
             [sandbox_parcel(brand_id, at, None) for at in shipped]
             + [sandbox_parcel(brand_id, at - 2 * day, at) for at in delivered]
         )
-    clock.current += timedelta(minutes=1)  # the next minute's quote, the backlog read again
+    clock.current += timedelta(minutes=1)  # the next minute's quote, the stored counts read
+    unseen = get(client, postal_code="60601").get_json()["promise_date"]
+    clock.current += timedelta(minutes=10)
+    assert run(runtime, "edd.count_backlogs") == 2  # the job counts them
     after = get(client, postal_code="60601").get_json()["promise_date"]
     # 2 days in transit, 1.5 times as long now: 3, Thanksgiving (the 26th) not one of them
-    assert (before, after) == ("2026-11-25", "2026-11-27")
+    assert (before, unseen, after) == ("2026-11-25", "2026-11-25", "2026-11-27")
