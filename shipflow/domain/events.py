@@ -105,6 +105,12 @@ class ShipmentStatusChanged(DomainEvent):
     reason: Reason | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def key(self) -> str:
+        """With the status: one update may cross two in the same second ("out for delivery"
+        and "delivered" scanned together)."""
+        return f"{self.topic}:{self.shipment_id}:{self.status}:{self.occurred_at.isoformat()}"
+
 
 @dataclass(frozen=True, kw_only=True)
 class ShipmentTracked(DomainEvent):

@@ -25,6 +25,7 @@ from shipflow.domain import Reason, Status
 from shipflow.domain.events import (
     AvailableForPickup,
     Delivered,
+    DeliveryAttemptFailed,
     OutForDelivery,
     ShipmentDelayed,
     ShipmentShipped,
@@ -59,6 +60,23 @@ RETURN_STATUS_OF_TOPIC = {
     Delivered.topic: Status.DELIVERED,
 }
 
+# What a delivery makes stale for the customer: one update may cross several milestones ("out
+# for delivery" and "delivered" in one payload), each published, written back to the shop and
+# kept in the timeline; the customer hears only of the delivery, and no failed-delivery case
+# opens for a parcel delivered since.
+STALE_ONCE_DELIVERED = frozenset(
+    {
+        ShipmentShipped.topic,
+        OutForDelivery.topic,
+        AvailableForPickup.topic,
+        DeliveryAttemptFailed.topic,
+    }
+)
+
+
+def _stale(shipment: Shipment, topic: str) -> bool:
+    return topic in STALE_ONCE_DELIVERED and shipment.status == Status.DELIVERED
+
 
 def _shipment(session: Session, payload: dict[str, Any]) -> Shipment | None:
     shipment = session.get(Shipment, payload.get("shipment_id", ""))
@@ -69,7 +87,7 @@ def _shipment(session: Session, payload: dict[str, Any]) -> Shipment | None:
 
 def on_attempt_failed(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
     shipment = _shipment(session, message.payload)
-    if shipment is None or shipment.kind != "forward":
+    if shipment is None or shipment.kind != "forward" or _stale(shipment, message.topic):
         return
     reason = message.payload.get("reason")
     ndr_service(runtime, session).on_attempt_failed(
@@ -98,6 +116,8 @@ def on_milestone(runtime: Runtime, session: Session, message: OutboxMessage) -> 
         status = RETURN_STATUS_OF_TOPIC.get(message.topic)
         if status is not None:
             on_return_shipment_status(session, shipment, status, now, runtime.settings)
+        return
+    if _stale(shipment, message.topic):
         return
     if message.topic == Delivered.topic:
         ndr_service(runtime, session).on_delivered(shipment.id, now)

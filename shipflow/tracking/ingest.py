@@ -48,6 +48,7 @@ _FLAG = (
     .values(applied=bindparam("event_applied"))
 )
 EventRow = Row[Any]
+Move = tuple[Status, Status, EventRow]  # a replay's status before, after, and the event
 
 
 class _EventHead(TypedDict):
@@ -128,11 +129,12 @@ def _insert_new(session: Session, rows: list[dict]) -> set[tuple[str, str]]:
 
 def _replay(
     shipment: Shipment, rows: list[EventRow], events: list[TrackingEvent], applied: dict[int, bool]
-) -> EventRow | None:
+) -> list[Move]:
     """Run the state machine over every event (`rows` as `events`) in carrier time; record
     whether each was applied in `applied` (by row id) and set the shipment's status fields.
-    Returns the event that set the final status."""
-    status, latest_at, decisive = Status.PENDING, None, None
+    Returns each move of the status in order; the last one's event set the final status."""
+    status, latest_at = Status.PENDING, None
+    moves: list[Move] = []
     shipped_at = None
     for row, event in zip(rows, events, strict=True):
         transition = apply_event(status, event, latest_at)
@@ -141,42 +143,49 @@ def _replay(
             continue
         latest_at = event.occurred_at
         if transition.moved:
-            status, decisive = transition.status, row
+            moves.append((status, transition.status, row))
+            status = transition.status
             if shipped_at is None and status not in NOT_SHIPPED:
                 shipped_at = row.occurred_at
+    decisive = moves[-1][2] if moves else None
     shipment.status = status.value
     shipment.status_reason = decisive.reason if decisive else None
     shipment.shipped_at = shipped_at
     delivered = decisive if status == Status.DELIVERED else None
     shipment.delivered_at = delivered.occurred_at if delivered else None
     shipment.last_event_at = rows[-1].occurred_at if rows else None
-    return decisive
+    return moves
 
 
-def _change_events(shipment: Shipment, previous: Status, decisive: EventRow) -> list[Publishable]:
-    status = Status(shipment.status)
-    reason = Reason(decisive.reason) if decisive.reason else None
-    common = _EventHead(
-        brand_id=shipment.brand_id, shipment_id=shipment.id, occurred_at=decisive.occurred_at
-    )
-    events: list[Publishable] = [
-        ShipmentStatusChanged(
-            **common,
-            previous=previous,
-            status=status,
-            reason=reason,
-            details={"raw_code": decisive.raw_code, "raw_text": decisive.raw_text},
+def _change_events(shipment: Shipment, previous: Status, moves: list[Move]) -> list[Publishable]:
+    """A status change, and the milestone it reaches, for each move since the replay last
+    left `previous` (one update may cross several: "out for delivery" and "delivered" in one
+    payload), in carrier time; only the last move if the replay never was at `previous`."""
+    left = [i for i, (before, _, _) in enumerate(moves) if before == previous]
+    events: list[Publishable] = []
+    for before, status, row in moves[left[-1] :] if left else moves[-1:]:
+        reason = Reason(row.reason) if row.reason else None
+        common = _EventHead(
+            brand_id=shipment.brand_id, shipment_id=shipment.id, occurred_at=row.occurred_at
         )
-    ]
-    milestone = MILESTONES.get(status)
-    if milestone is not None:
-        known = {
-            "reason": reason,
-            "pickup_point": shipment.pickup_point,
-            "pickup_deadline": shipment.pickup_deadline,
-        }
-        extra = {k: v for k, v in known.items() if k in milestone.__dataclass_fields__}
-        events.append(milestone(**common, **extra))
+        events.append(
+            ShipmentStatusChanged(
+                **common,
+                previous=before,
+                status=status,
+                reason=reason,
+                details={"raw_code": row.raw_code, "raw_text": row.raw_text},
+            )
+        )
+        milestone = MILESTONES.get(status)
+        if milestone is not None:
+            known = {
+                "reason": reason,
+                "pickup_point": shipment.pickup_point,
+                "pickup_deadline": shipment.pickup_deadline,
+            }
+            extra = {k: v for k, v in known.items() if k in milestone.__dataclass_fields__}
+            events.append(milestone(**common, **extra))
     return events
 
 
@@ -319,7 +328,7 @@ def _apply(
     pickup_points.record(shipment, update)
     proof_of_delivery.record(session, shipment, update, now)
     events = [_domain_event(row) for row in rows]
-    decisive = _replay(shipment, rows, events, applied)
+    moves = _replay(shipment, rows, events, applied)
     event = ShipmentTracked(
         brand_id=shipment.brand_id,
         shipment_id=shipment.id,
@@ -327,8 +336,8 @@ def _apply(
         events=tuple(events),
         estimated_delivery=update.estimated_delivery,
     )
-    if decisive is not None and shipment.status != previous:
-        published.extend(_change_events(shipment, previous, decisive))
+    if moves and shipment.status != previous:
+        published.extend(_change_events(shipment, previous, moves))
     tracked.append((shipment, event))
     return IngestResult(added, previous, Status(shipment.status))
 

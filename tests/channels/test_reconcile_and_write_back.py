@@ -128,6 +128,22 @@ def test_each_parcel_is_a_fulfilment_and_its_events_name_it(
     assert {n: d["shop_fulfilment"] for n, d in stored.items()} == refs
 
 
+def test_out_for_delivery_and_delivered_in_one_payload_are_both_written_back(
+    client, runtime, jobs, selling, tracked, make_shipment, clock
+):
+    shipped(client, runtime, jobs, selling, clock, make_shipment, tracked)
+    jobs.drain()
+    both = (event("OF", "out_for_delivery", at(clock, -2)), event("D", "delivered", at(clock, -1)))
+    post_webhook(client, tracked["tb"], payload("TN1", *both))
+    jobs.drain()
+
+    assert [e["status"] for e in selling["tb"].shop.tracking_events.values()] == [
+        "in_transit",
+        "out_for_delivery",
+        "delivered",
+    ]
+
+
 def test_a_throttled_write_back_waits_as_long_as_the_shop_says(
     client, runtime, jobs, selling, tracked, make_shipment, clock
 ):

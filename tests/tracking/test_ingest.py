@@ -131,6 +131,26 @@ def test_status_change_publishes_status_changed_and_milestone(runtime, feed, shi
     assert failed.payload["shipment_id"] == shipment_id
 
 
+def test_each_milestone_one_update_crosses_is_published_in_carrier_time(runtime, feed, shipment_id):
+    feed(update(ev(Status.IN_TRANSIT, 0)))
+    # scanned out for delivery and delivered in the same second, sent in one payload
+    (result,) = feed(update(ev(Status.OUT_FOR_DELIVERY, 20, "OF"), ev(Status.DELIVERED, 20, "FS")))
+    assert (result.previous, result.status) == (Status.IN_TRANSIT, Status.DELIVERED)
+    with runtime.sessions() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    changes = [r.payload for r in rows if r.topic == "shipment.status_changed"]
+    assert [(c["previous"], c["status"], c["details"]["raw_code"]) for c in changes] == [
+        ("pending", "in_transit", "in_transit"),
+        ("in_transit", "out_for_delivery", "OF"),
+        ("out_for_delivery", "delivered", "FS"),
+    ]
+    milestones = [
+        r.topic for r in rows if r.topic not in ("shipment.status_changed", "shipment.delayed")
+    ]
+    assert milestones == ["shipment.shipped", "shipment.out_for_delivery", "shipment.delivered"]
+    assert {r.payload["occurred_at"] for r in rows[-4:]} == {"2026-11-21T05:00:00+00:00"}
+
+
 def test_outbox_rolls_back_with_the_events(runtime, shipment_id):
     with pytest.raises(RuntimeError), unit_of_work(runtime.sessions) as session:
         shipment = session.get(Shipment, shipment_id)
