@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import pytest
 
-from benchmarks.lateness import (
+from shipflow.delays.risk import (
     LaneState,
     LaneTimes,
     MomentRates,
