@@ -3,9 +3,10 @@ going to be late, beside the naive rule "not delivered yet N hours before the pr
 
 Every local midnight, and at each of its tracking events (the sandbox carrier's; the product's
 detectors run on every event), each parcel in flight whose promise has not ended is judged by
-the warning model (`benchmarks/lateness.py`) on what was known then: lane times refitted on
-the 1st and 15th from parcels delivered before, the warning weights and the late shares per
-moment refitted then from the past replay's parcels whose promise had already ended. A parcel
+the product's warning model (`shipflow.delays.risk`, replayed by `shipflow.delays.risk_history`
+as the brand's learning job does) on what was known then: lane times refitted on the 1st and
+15th from parcels delivered before, the warning weights and the late shares per moment refitted
+then from the past replay's parcels whose promise had already ended. A parcel
 is late if not delivered by the end of its promised day (the history's own promise, or
 shipflow's with `--promise shipflow`).
 
@@ -20,36 +21,23 @@ import argparse
 import resource
 import statistics
 import time as clock
-from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from benchmarks.disruptions import disrupted
-from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, retrain_dates, score_shipflow
-from benchmarks.lateness import (
-    LaneState,
-    LaneTimes,
-    Moment,
-    MomentRates,
-    WarningModel,
-    features,
-    lane_keys,
-    moment,
-    region_key,
-)
+from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, score_shipflow
+from shipflow.delays import risk_history
+from shipflow.delays.risk import WarningModel
+from shipflow.delays.risk_history import Check, day_end
 from shipflow.demo.history import demo_brand, sandbox_parcels
 from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord, read_history
 
 LEADS_HOURS = (24, 72, 120)
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.7)
-MIN_TRAINING_LATE = 20
-AGED_FLIGHT_DAYS = 60  # a parcel this old and undelivered is lost, not in the lane's backlog
 
 
 @dataclass
@@ -77,99 +65,22 @@ def replay(
     events: Mapping[str, Sequence[TrackingEvent]] | None = None,
 ) -> list[Parcel]:
     """Every test parcel with its chance of being late at each midnight it was in flight and
-    at each of its tracking events (`events`, by order id) before delivery, as the product's
-    sweep and per-event detectors would judge it."""
+    at each of its tracking events (`events`, by order id) before delivery, as the product
+    judges it (`shipflow.delays.risk_history.replay`, which also learns the weights)."""
     events = events or {}
-    tz = ZoneInfo(zone)
-    ordered = sorted(records, key=lambda r: r.ordered_at)
-    deliveries = sorted((r for r in ordered if r.delivered_at), key=lambda r: r.delivered_at)
     parcels = {
-        r.order_id: Parcel(r, _day_end(promises[r.order_id], tz), [], events.get(r.order_id, ()))
-        for r in ordered
+        r.order_id: Parcel(r, day_end(promises[r.order_id], zone), [], events.get(r.order_id, ()))
+        for r in records
         if r.order_id in promises
     }
-    day = ordered[0].ordered_at.astimezone(tz).date() + timedelta(days=1)
-    last = max(p.deadline for p in parcels.values()).date()
-    retrains = {d.date() for d in retrain_dates(datetime.combine(day, time(), tz), _at(last, tz))}
-    lanes, model = LaneTimes(), None
-    rows: list[tuple[np.ndarray, datetime, bool]] = []  # features, deadline, late
-    moments: list[tuple[Moment, datetime, bool]] = []  # of the checks with tracking events
-    rates = MomentRates()
-    in_flight: dict[str, HistoryRecord] = {}
-    counts: dict[tuple, deque[int]] = defaultdict(lambda: deque(maxlen=28))
-    recent: dict[tuple, deque[tuple[int, int]]] = defaultdict(lambda: deque(maxlen=14))
-    placed = delivered = 0
-    while day <= last:
-        now = _at(day, tz)
-        if day in retrains:
-            lanes = LaneTimes.fit(ordered, now, events)
-            rates = MomentRates.fit((m, late) for m, deadline, late in moments if deadline <= now)
-            known = [(x, late) for x, deadline, late in rows if deadline <= now]
-            if sum(late for _, late in known) >= MIN_TRAINING_LATE:
-                model = WarningModel.fit(
-                    np.array([x for x, _ in known]), np.array([float(y) for _, y in known])
-                )
-        while placed < len(ordered) and ordered[placed].ordered_at < now:
-            in_flight[ordered[placed].order_id] = ordered[placed]
-            placed += 1
-        arrived: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-        while delivered < len(deliveries) and deliveries[delivered].delivered_at < now:  # type: ignore[operator]
-            record = deliveries[delivered]
-            delivered += 1
-            if in_flight.pop(record.order_id, None) is None:
-                continue
-            usual = lanes.usual(lane_keys(record))
-            tally = arrived[region_key(record)]
-            tally[0] += 1
-            tally[1] += usual is not None and _age(record, record.delivered_at) > usual  # type: ignore[arg-type]
-        for order_id in [k for k, r in in_flight.items() if _age(r, now) > AGED_FLIGHT_DAYS]:
-            del in_flight[order_id]
-        states = lane_states(in_flight.values(), now, lanes, counts, recent, arrived)
-        for record in in_flight.values():
-            parcel = parcels.get(record.order_id)
-            if parcel is None or parcel.deadline <= now:
-                continue
-            state = states[region_key(record)]
-            for at in checks(parcel.story, now, min(parcel.deadline, _delivered(record))):
-                known = [e for e in parcel.story if e.occurred_at <= at]
-                x = features(record, parcel.deadline, at, lanes, state, known, rates)
-                if x is None:
-                    continue
-                rows.append((x, parcel.deadline, parcel.late))
-                if known:
-                    left = (parcel.deadline - at).total_seconds() / 86400
-                    moments.append((moment(record, known, at, left), parcel.deadline, parcel.late))
-                if model is not None and record.ordered_at >= test_from:
-                    parcel.chances.append((at, model.chance(x)))
-        day += timedelta(days=1)
+
+    def judge(check: Check, model: WarningModel | None) -> None:
+        if model is not None and check.record.ordered_at >= test_from:
+            parcels[check.record.order_id].chances.append((check.at, model.chance(check.row)))
+
+    deadlines = {order_id: p.deadline for order_id, p in parcels.items()}
+    risk_history.replay(records, deadlines, zone, max(deadlines.values()), events, judge)
     return [p for p in parcels.values() if p.record.ordered_at >= test_from]
-
-
-def lane_states(
-    in_flight, now, lanes: LaneTimes, counts, recent, arrived
-) -> dict[tuple, LaneState]:
-    """Each lane's share of parcels in flight past its usual time, of recent deliveries past
-    it, and its parcels in flight against its last 28 days; updates the running tallies."""
-    flying: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for record in in_flight:
-        usual = lanes.usual(lane_keys(record))
-        tally = flying[region_key(record)]
-        tally[0] += 1
-        tally[1] += usual is not None and _age(record, now) > usual
-    states = defaultdict(LaneState)
-    for key in set(flying) | set(counts) | set(arrived):
-        n, aged = flying.get(key, (0, 0))
-        history = counts[key]
-        backlog = np.log((n + 1) / (statistics.fmean(history) + 1)) if history else 0.0
-        history.append(n)
-        recent[key].append(tuple(arrived.get(key, (0, 0))))
-        done = sum(d for d, _ in recent[key])
-        states[key] = LaneState(
-            aged=aged / n if n else 0.0,
-            recent=sum(a for _, a in recent[key]) / done if done else 0.0,
-            backlog=float(backlog),
-        )
-    return states
 
 
 def score(parcels: Sequence[Parcel], threshold: float, lead_hours: int) -> dict[str, str]:
@@ -256,28 +167,6 @@ def shipflow_promises(
     )
     quoted = score_shipflow(records, quote_from, zone, cutoffs)
     return {r.order_id: q.promised for r, q in zip(tests, quoted, strict=True) if q.promised}
-
-
-def checks(story: Sequence[TrackingEvent], midnight: datetime, until: datetime) -> list[datetime]:
-    """The midnight, then each of the day's events before `until` (delivery or promise end)."""
-    end = min(midnight + timedelta(days=1), until)
-    return [midnight, *(e.occurred_at for e in story if midnight < e.occurred_at < end)]
-
-
-def _delivered(record: HistoryRecord) -> datetime:
-    return record.delivered_at or datetime.max.replace(tzinfo=UTC)
-
-
-def _day_end(day: date, tz: ZoneInfo) -> datetime:
-    return _at(day + timedelta(days=1), tz)
-
-
-def _at(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), tz)
-
-
-def _age(record: HistoryRecord, moment: datetime) -> float:
-    return (moment - record.ordered_at).total_seconds() / 86400
 
 
 def _pct(hits: int, total: int) -> str:

@@ -24,6 +24,7 @@ from shipflow.clock import Clock, SystemClock
 from shipflow.config import Settings
 from shipflow.customer_messages import CustomerSenders, customer_senders
 from shipflow.delays.jobs import alert_cycle_job
+from shipflow.delays.risk_store import learn_risk_job
 from shipflow.delays.stale_limits import learn_stale_limits_job
 from shipflow.edd.backlog import count_backlogs
 from shipflow.edd.retrain import retrain_due
@@ -59,6 +60,7 @@ JOBS = (
     Job(OUTBOX, dispatch_due, every=2, wakes=(MESSAGES,)),
     # Before the sweep, so a starting instance judges with the limits its history gives.
     Job("alerts.learn_stale_limits", learn_stale_limits_job, every=600),  # day-old limits
+    Job("alerts.learn_delay_risk", learn_risk_job, every=600),  # relearn_hours-old models
     Job("alerts.cycle", alert_cycle_job, every=60),
     Job("edd.retrain", retrain_due, every=3600),  # looks hourly; trains a day-old model
     Job("edd.count_backlogs", count_backlogs, every=60),  # looks each minute; counts 10-min-old

@@ -4,8 +4,9 @@ disruptions must delay a parcel's tracking events where the disruption holds it.
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from benchmarks.delay_alerts import SIGNS, Parcel, checks, score, sign
+from benchmarks.delay_alerts import SIGNS, Parcel, score, sign
 from benchmarks.disruptions import DESTINATION_HUB, LAST_MILE, ORIGIN_HUB, disrupted, held
+from shipflow.delays.risk_history import checks
 from shipflow.demo.history import sandbox_parcels
 from shipflow.domain import Reason, Status, TrackingEvent
 from tests.edd.factories import history

@@ -13,7 +13,9 @@ from shipflow.notify.config import ChannelConfig
 
 Hours = Annotated[float, Field(gt=0, le=24 * 90)]
 Severity = Literal["info", "warning", "critical"]
-Kind = Literal["late", "stale", "not_picked_up", "exception", "lane_incident", "shop_order"]
+Kind = Literal[
+    "late", "at_risk", "stale", "not_picked_up", "exception", "lane_incident", "shop_order"
+]
 KINDS: tuple[str, ...] = get_args(Kind)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 
@@ -32,6 +34,20 @@ class LaneConfig(_Strict):
     jump: Annotated[float, Field(gt=0, le=1)] = 0.2
     baseline_late_share: Annotated[float, Field(ge=0, lt=1)] = 0.05
     baseline_days: Annotated[int, Field(ge=1, le=365)] = 28
+
+
+class AtRiskConfig(_Strict):
+    """The "at risk of running late" ops alert: raised once a shipment's learned chance of
+    missing its promise (`shipflow.delays.risk`) reaches `threshold`, judged on each tracking
+    event and by the sweep for promises ending within `horizon_days`. The brand's model is
+    relearned every `relearn_hours` from the last `history_days` of its history. 0.4 warned
+    45.5 % of the sandbox's late parcels a day or more ahead, 85 % of its warnings right
+    (docs/benchmarks.md); a lower threshold warns more of them, less precisely."""
+
+    threshold: Annotated[float, Field(gt=0, lt=1)] = 0.4
+    horizon_days: Annotated[int, Field(ge=1, le=60)] = 7
+    history_days: Annotated[int, Field(ge=30, le=730)] = 365
+    relearn_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
 
 
 class RouteConfig(_Strict):
@@ -69,6 +85,7 @@ class AlertsConfig(_Strict):
     carrier_stale_hours: dict[str, dict[str, Hours]] = {}  # carrier -> status -> hours
     pickup_working_days: Annotated[int, Field(ge=0, le=10)] = 1
     lane: LaneConfig = LaneConfig()
+    at_risk: AtRiskConfig = AtRiskConfig()
     channels: dict[str, ChannelConfig] = {}
     routes: list[RouteConfig] = []
     digest_threshold: Annotated[int, Field(ge=2)] = 5

@@ -17,7 +17,10 @@ import holidays
 from sqlalchemy import ColumnElement, and_, false, func, or_
 
 from shipflow.delays.config import AlertsConfig, Kind, LaneConfig
-from shipflow.domain import Reason, Status, Warehouse
+from shipflow.delays.risk import RiskModel
+from shipflow.delays.risk_history import day_end
+from shipflow.domain import Reason, Status, TrackingEvent, Warehouse
+from shipflow.edd.history import HistoryRecord
 from shipflow.store.models import Shipment
 
 # Statuses a parcel can still leave by itself; the sweep looks only at these.
@@ -53,6 +56,9 @@ class ShipmentSnapshot:
     warehouse_code: str = ""
     region: str = ""
     service: str = ""
+    # What the risk model reads (`risk_store.with_journeys`): the parcel as a history record
+    # still in flight and its tracking events so far; None where it is not judged.
+    journey: tuple[HistoryRecord, tuple[TrackingEvent, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +74,13 @@ class Delay:
 @dataclass(frozen=True)
 class Policy:
     """What the detectors need of a brand: its alert settings, warehouse calendars and the
-    stale limits learned from its history ((carrier, service, status) -> hours)."""
+    stale limits and the delay risk model learned from its history ((carrier, service,
+    status) -> hours; None before the brand has one)."""
 
     alerts: AlertsConfig = AlertsConfig()
     warehouses: dict[str, Warehouse] = field(default_factory=dict)
     learned_stale_hours: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    risk: RiskModel | None = None
 
     def stale_limit_hours(self, carrier: str, service: str, status: str) -> float | None:
         """The brand's own per-carrier limit wins, then the learned one, then the default."""
@@ -104,6 +112,33 @@ def detect_late(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | N
         return None
     details = {"promised_date": s.promised_date.isoformat(), "predicted_date": _iso(s)}
     return _warning(s, "late", "shipment late", why, s.promised_date.isoformat(), details)
+
+
+def at_risk_due(s: ShipmentSnapshot, now: datetime, policy: Policy) -> bool:
+    """Whether `detect_at_risk` judges the shipment (and so needs its journey): a forward
+    parcel on its way, with a promise not yet over that ends within the horizon."""
+    if policy.risk is None or s.kind != "forward" or s.status not in ACTIVE_STATUSES:
+        return False
+    if s.promised_date is None:
+        return False
+    left = day_end(s.promised_date, policy.risk.zone) - now
+    return timedelta(0) < left <= timedelta(days=policy.alerts.at_risk.horizon_days)
+
+
+def detect_at_risk(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
+    """The brand's learned chance of the parcel missing its promise reached the threshold."""
+    if s.journey is None or policy.risk is None or not at_risk_due(s, now, policy):
+        return None
+    promised = s.promised_date.isoformat()  # type: ignore[union-attr]  # at_risk_due: set
+    record, story = s.journey
+    known = [e for e in story if e.occurred_at <= now]
+    deadline = day_end(s.promised_date, policy.risk.zone)  # type: ignore[arg-type]
+    chance = policy.risk.chance(record, deadline, now, known)
+    if chance is None or chance < policy.alerts.at_risk.threshold:
+        return None
+    why = f"{chance:.0%} chance of missing the promised {promised}"
+    details = {"chance": round(chance, 3), "promised_date": promised}
+    return _warning(s, "at_risk", "shipment at risk of running late", why, promised, details)
 
 
 def detect_stale(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
@@ -185,6 +220,19 @@ def late_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
     )
 
 
+def at_risk_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
+    """SQL for `detect_at_risk`: promises not over that end within the horizon (a day's
+    margin each side for the zone); nothing before the brand has learned a model."""
+    if policy.risk is None:
+        return false()
+    today = now.astimezone(ZoneInfo(policy.risk.zone)).date()
+    return and_(
+        Shipment.kind == "forward",
+        Shipment.promised_date >= today - timedelta(days=1),
+        Shipment.promised_date <= today + timedelta(days=policy.alerts.at_risk.horizon_days + 1),
+    )
+
+
 def stale_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
     """SQL for `detect_stale`: silent longer than the (carrier's own, learned or default)
     limit; a learned limit adds its own clause (the judge picks the one that applies)."""
@@ -258,17 +306,20 @@ class Detector:
     for at least every shipment `judge` may flag (the sweep judges only those, so a filter
     that misses one hides it from the sweep). `publishes_delayed`: the kind means the
     customer's parcel is behind, so it publishes `ShipmentDelayed` (an exception has its own
-    event)."""
+    event). `sticky`: once raised, the alert stays until the shipment ends or ops resolve it
+    (a chance hovering at its threshold would otherwise open and close alerts)."""
 
     kind: Kind
     judge: Callable[[ShipmentSnapshot, datetime, Policy], Delay | None]
     candidates: Callable[[datetime, Policy], ColumnElement[bool]]
     publishes_delayed: bool = True
+    sticky: bool = False
 
 
 LATE = Detector("late", detect_late, late_candidates)
 DETECTORS: tuple[Detector, ...] = (
     LATE,
+    Detector("at_risk", detect_at_risk, at_risk_candidates, publishes_delayed=False, sticky=True),
     Detector("stale", detect_stale, stale_candidates),
     Detector("not_picked_up", detect_not_picked_up, not_picked_up_candidates),
     Detector("exception", detect_exception, exception_candidates, publishes_delayed=False),
@@ -287,6 +338,11 @@ def sweep_candidates(now: datetime, policy: Policy) -> ColumnElement[bool]:
 def shipment_kinds() -> tuple[str, ...]:
     """The alert kinds raised per shipment, resolved when no longer detected."""
     return tuple(detector.kind for detector in DETECTORS)
+
+
+def self_resolving_kinds() -> frozenset[str]:
+    """The per-shipment kinds resolved as soon as their detector no longer finds them."""
+    return frozenset(detector.kind for detector in DETECTORS if not detector.sticky)
 
 
 def delayed_kinds() -> frozenset[str]:

@@ -4,6 +4,7 @@ are shared with the scheduled sweep (`shipflow.delays.sweep`)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
@@ -20,8 +21,9 @@ from shipflow.delays.detectors import (
     ShipmentSnapshot,
     delayed_kinds,
     detect,
-    shipment_kinds,
+    self_resolving_kinds,
 )
+from shipflow.delays.risk_store import load_model, with_journeys
 from shipflow.delays.stale_limits import learned_limits
 from shipflow.domain import Status
 from shipflow.domain.events import ShipmentDelayed
@@ -62,6 +64,7 @@ def policy_for(session: Session, brand_id: str, settings: Settings) -> Policy:
         alerts=brand.alerts,
         warehouses={w.code: w.to_domain() for w in brand.warehouses},
         learned_stale_hours=learned_limits(session, brand_id),
+        risk=load_model(session, brand_id),
     )
 
 
@@ -176,22 +179,28 @@ def detect_for_shipments(
     shipments = list({s.id: s for s in shipments}.values())
     if not shipments:
         return {}
-    judged: dict[str, tuple[ShipmentSnapshot, list[Delay]]] = {}
+    policies: dict[str, Policy] = {}
+    snaps: dict[str, list[ShipmentSnapshot]] = defaultdict(list)
     for shipment in shipments:
         _fill_destination(shipment)
         brand_id = shipment.brand_id
         policy = per_transaction(
             session, ("delays.policy", brand_id), partial(policy_for, session, brand_id, settings)
         )
-        snap = snapshot(shipment, policy)
-        judged[snap.id] = (snap, detect(snap, now, policy))
+        policies[brand_id] = policy
+        snaps[brand_id].append(snapshot(shipment, policy))
+    judged: dict[str, tuple[ShipmentSnapshot, list[Delay]]] = {
+        snap.id: (snap, detect(snap, now, policies[brand_id]))
+        for brand_id, brand_snaps in snaps.items()
+        for snap in with_journeys(session, brand_snaps, now, policies[brand_id])
+    }
     unresolved = session.scalars(
         select(Alert).where(Alert.shipment_id.in_(judged), Alert.status != alerts.RESOLVED)
     ).all()
     raised_keys = {(a.brand_id, a.dedupe_key) for a in unresolved}
     new_alerts: list[dict[str, Any]] = []
     delayed_events: list[ShipmentDelayed] = []
-    kinds, delayed = set(shipment_kinds()), delayed_kinds()
+    kinds, delayed = self_resolving_kinds(), delayed_kinds()
     for snap, delays in judged.values():
         # Lane incidents are raised by the sweep, never here: a batch reads them once.
         incidents = per_transaction(

@@ -22,6 +22,7 @@ from shipflow.delays.detectors import (
     LaneIncident,
     LaneStats,
     Policy,
+    ShipmentSnapshot,
     delayed_kinds,
     detect,
     lane_incident,
@@ -30,6 +31,7 @@ from shipflow.delays.detectors import (
     shipment_kinds,
     sweep_candidates,
 )
+from shipflow.delays.risk_store import with_journeys
 from shipflow.delays.service import (
     SNAPSHOT_COLUMNS,
     Lane,
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from shipflow.config import Settings
 
 SAMPLE_IDS = 20
+JOURNEY_CHUNK = 10_000
 
 
 @dataclass
@@ -233,13 +236,20 @@ def _close_recovered(
 
 
 def _candidates(session: Session, brand_id: str, now: datetime, policy: Policy):
+    """The snapshots the detectors may flag, those the `at_risk` detector judges with their
+    journey (loaded a chunk at a time)."""
     statement = select(*SNAPSHOT_COLUMNS).where(
         Shipment.brand_id == brand_id,
         Shipment.status.in_(ACTIVE_STATUSES),
         sweep_candidates(now, policy),
     )
-    for row in session.execute(statement).yield_per(10_000):
-        yield snapshot_from_row(row, policy)
+    chunk: list[ShipmentSnapshot] = []
+    for row in session.execute(statement).yield_per(JOURNEY_CHUNK):
+        chunk.append(snapshot_from_row(row, policy))
+        if len(chunk) == JOURNEY_CHUNK:
+            yield from with_journeys(session, chunk, now, policy)
+            chunk = []
+    yield from with_journeys(session, chunk, now, policy)
 
 
 def _publish_delayed(session: Session, events: Iterable[ShipmentDelayed]) -> int:

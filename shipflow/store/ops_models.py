@@ -1,5 +1,5 @@
-"""Tables of the ops console: the audit trail of what ops did to a shipment, and the stale
-limits learned from each carrier's scan history."""
+"""Tables of the ops console: the audit trail of what ops did to a shipment, the stale
+limits learned from each carrier's scan history and each brand's learned delay risk model."""
 
 from __future__ import annotations
 
@@ -44,3 +44,17 @@ class StaleLimit(Base):
     hours: Mapped[float] = mapped_column(Float)
     samples: Mapped[int] = mapped_column(Integer)
     learned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DelayRiskModelRow(Base):
+    """A brand's learned chance of a parcel missing its promise (`RiskModel.to_dict()`, by
+    `shipflow.delays.risk_store`); one per brand, replaced at each learning."""
+
+    __tablename__ = "delay_risk_models"
+
+    brand_id: Mapped[str] = mapped_column(
+        ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True
+    )
+    learned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checks: Mapped[int] = mapped_column(Integer, default=0)  # judgements it was fitted on
+    model: Mapped[dict[str, Any] | None]  # None: too few late parcels to learn from yet

@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from shipflow.brands import sync_brand
 from shipflow.delays import alerts
 from shipflow.delays.config import AlertsConfig
+from shipflow.delays.risk import FEATURES, LaneTimes, MomentRates, RiskModel, WarningModel
 from shipflow.ops_users import create_ops_user
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, Brand, Shipment
@@ -46,6 +48,17 @@ def add_shipment(session, brand_id: str, now, **changes) -> Shipment:
     shipment = Shipment(**{**values, **changes})
     session.add(shipment)
     return shipment
+
+
+def flat_risk(logit: float, service: str = "ups:") -> RiskModel:
+    """A risk model whose chance is `logit`'s for every parcel of `service`: one lane of 40
+    delivered times, every weight but the intercept 0."""
+    return RiskModel(
+        zone="America/New_York",
+        lanes=LaneTimes(from_order={(service,): np.arange(1.0, 41.0) / 10}),
+        rates=MomentRates(),
+        weights=WarningModel((logit,) + (0.0,) * (len(FEATURES) - 1)),
+    )
 
 
 @pytest.fixture

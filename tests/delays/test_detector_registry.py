@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,11 +16,12 @@ from sqlalchemy import select
 from shipflow.delays import detectors, service, sweep
 from shipflow.delays.config import KINDS
 from shipflow.delays.detectors import Delay, Detector
+from shipflow.delays.risk_store import with_journeys
 from shipflow.domain import Status, TrackingEvent, TrackingUpdate
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, Shipment
 from shipflow.tracking.ingest import ingest
-from tests.delays.conftest import add_shipment, set_alerts
+from tests.delays.conftest import add_shipment, flat_risk, set_alerts
 
 D = timedelta(days=1)
 H = timedelta(hours=1)
@@ -128,12 +130,14 @@ def test_every_detector_pre_filter_finds_all_it_flags(runtime, brand_id, clock):
             )
     with unit_of_work(runtime.sessions) as session:
         policy = service.policy_for(session, brand_id, runtime.settings)
+        policy = replace(policy, risk=flat_risk(1.0))  # every lane's chance 73 %
+        snaps = [service.snapshot(s, policy) for s in session.scalars(select(Shipment))]
+        snaps = with_journeys(session, snaps, now, policy)
         for detector in detectors.DETECTORS:
             flagged = {
-                shipment.id
-                for shipment in session.scalars(select(Shipment))
-                if (delay := detector.judge(service.snapshot(shipment, policy), now, policy))
-                and delay.kind == detector.kind
+                snap.id
+                for snap in snaps
+                if (delay := detector.judge(snap, now, policy)) and delay.kind == detector.kind
             }
             selected = set(
                 session.scalars(select(Shipment.id).where(detector.candidates(now, policy)))

@@ -1,4 +1,4 @@
-"""The chance that a parcel still in flight misses its promise, from what production knows now.
+"""The chance that a parcel still in flight misses its promise, from what shipflow knows now.
 
 "Not delivered N hours before the promise ends" flags every slow parcel alike. What tells the
 ones that will still make it from the ones that will not: how long the parcel has already
@@ -9,11 +9,11 @@ deliveries slower than usual). Where the carrier's tracking events are known, al
 show: an exception or a failed attempt, the next scan overdue against when the lane's parcels
 usually get it, and how often past parcels were late from the same moment (as many events
 known, as much time left, as long since the last). A logistic model weighs these, fitted on
-the brand's own past replays (the parcels whose promise has ended), so each brand's threshold
-means a probability.
+the brand's own past parcels (those whose promise has ended), so each brand's threshold means
+a probability.
 
-Kept in benchmarks, not in the product: it misses the issue #18 targets on the Olist history
-and on the sandbox carrier with disruptions (docs/benchmarks.md), so no detector uses it.
+Pure: no I/O. `risk_history` replays a history to learn a `RiskModel`; `risk_store` keeps
+each brand's; the `at_risk` detector (`detectors`) asks it for a shipment's chance.
 """
 
 from __future__ import annotations
@@ -172,9 +172,10 @@ class MomentRates:
                 tally = counts.setdefault(level, [0, 0])
                 tally[0] += late
                 tally[1] += 1
-        late = sum(c[0] for k, c in counts.items() if len(k) == 3)
+        late_all = sum(c[0] for k, c in counts.items() if len(k) == 3)
         total = sum(c[1] for k, c in counts.items() if len(k) == 3)
-        return cls({k: (c[0], c[1]) for k, c in counts.items()}, (late + 0.5) / (total + 1.0))
+        overall = (late_all + 0.5) / (total + 1.0)
+        return cls({k: (c[0], c[1]) for k, c in counts.items()}, overall)
 
     def logit(self, key: Moment) -> float:
         share = self.overall
@@ -284,6 +285,97 @@ class WarningModel:
 
     def warns(self, row: np.ndarray) -> bool:
         return self.chance(row) >= self.threshold
+
+
+STORED_TIMES = 257  # order statistics kept of a lane's times; the others rebuilt between them
+
+
+@dataclass(frozen=True)
+class RiskModel:
+    """What one brand learned (`risk_history.learn`): its lane times, late shares per moment
+    and weights, and each lane's state when it learned them; `zone` is where its promises end
+    (a promised day is kept all day there)."""
+
+    zone: str
+    lanes: LaneTimes
+    rates: MomentRates
+    weights: WarningModel
+    states: dict[LaneKey, LaneState] = field(default_factory=dict)
+
+    def chance(
+        self,
+        record: HistoryRecord,
+        deadline: datetime,
+        now: datetime,
+        known: Sequence[TrackingEvent],
+    ) -> float | None:
+        """The chance the parcel misses `deadline`; None when its lane has no times yet."""
+        state = self.states.get(region_key(record), LaneState())
+        row = features(record, deadline, now, self.lanes, state, known, self.rates)
+        return None if row is None else self.weights.chance(row)
+
+    def to_dict(self) -> dict:
+        """JSON-ready. A lane's times are kept as at most `STORED_TIMES` order statistics and
+        their count: a brand's year of scans would otherwise be millions of numbers."""
+        lanes = self.lanes
+        return {
+            "features": len(FEATURES),
+            "zone": self.zone,
+            "from_order": _stored(lanes.from_order.items()),
+            "from_handover": _stored(lanes.from_handover.items()),
+            "from_scan": _stored(((*lane, n), t) for (lane, n), t in lanes.from_scan.items()),
+            "moments": [[list(k), late, total] for k, (late, total) in self.rates.counts.items()],
+            "overall": self.rates.overall,
+            "weights": list(self.weights.weights),
+            "states": [[list(k), s.aged, s.recent, s.backlog] for k, s in self.states.items()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> RiskModel:
+        """The model `to_dict` stored; ValueError if it was learned over other features."""
+        if data.get("features") != len(FEATURES) or len(data["weights"]) != len(FEATURES):
+            raise ValueError(f"learned over {data.get('features')} features, not {len(FEATURES)}")
+        scan = _loaded(data["from_scan"])
+        return cls(
+            zone=data["zone"],
+            lanes=LaneTimes(
+                _loaded(data["from_order"]),
+                _loaded(data["from_handover"]),
+                {(key[:-1], int(key[-1])): t for key, t in scan.items()},
+            ),
+            rates=MomentRates(
+                {tuple(k): (late, total) for k, late, total in data["moments"]}, data["overall"]
+            ),
+            weights=WarningModel(tuple(data["weights"])),
+            states={tuple(k): LaneState(a, r, b) for k, a, r, b in data["states"]},
+        )
+
+
+def _stored(table: Iterable[tuple[tuple, np.ndarray]]) -> list:
+    """[key, count, times]: the lanes with enough times to be used (`MIN_LANE`), each thinned
+    to `STORED_TIMES` evenly spaced order statistics."""
+    stored = []
+    for key, times in table:
+        if len(times) < MIN_LANE:
+            continue
+        kept = times
+        if len(times) > STORED_TIMES:
+            kept = times[np.linspace(0, len(times) - 1, STORED_TIMES).round().astype(int)]
+        stored.append([list(key), len(times), [round(float(t), 6) for t in kept]])
+    return stored
+
+
+def _loaded(stored: list) -> dict:
+    """Each lane's `count` times again, interpolated between the stored order statistics."""
+    table = {}
+    for key, count, kept in stored:
+        values = np.array(kept, dtype=float)
+        if count > len(values):
+            values = np.interp(
+                np.linspace(0, len(values) - 1, count), np.arange(len(values)), values
+            )
+        table[tuple(key)] = values
+    return table
 
 
 def _day_end(moment: datetime) -> datetime:

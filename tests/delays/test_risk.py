@@ -1,3 +1,4 @@
+import json
 import math
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -5,16 +6,21 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import pytest
 
-from benchmarks.lateness import (
+from shipflow.delays.risk import (
+    FEATURES,
+    STORED_TIMES,
     LaneState,
     LaneTimes,
     MomentRates,
+    RiskModel,
     WarningModel,
     chance_beyond,
     features,
     lane_keys,
+    region_key,
 )
 from shipflow.domain import Reason, Status, TrackingEvent
+from shipflow.edd.history import HistoryRecord
 from tests.edd.factories import NY, history
 
 
@@ -101,3 +107,87 @@ def test_late_shares_per_moment_back_off_to_the_moment_without_the_time_since_th
     # just scanned: none seen, so the coarser moment's share
     assert rates.logit(("sandbox:ground", 4, 4, 0)) == pytest.approx(0.552069, abs=1e-6)
     assert rates.logit(("sandbox:express", 1, 8, 0)) == pytest.approx(math.log(0.625 / 0.375))
+
+
+def _hand_built() -> tuple[RiskModel, HistoryRecord, datetime, datetime, list[TrackingEvent]]:
+    """40 delivered parcels of one lane (30 in 2 business days, 10 in 4), each scanned at
+    handover and 12 h before delivery; a parcel ordered Tue 1 Sep 09:00, handed over 17:00,
+    promised Fri 4 Sep, judged at midnight on Thu 3 Sep with only its pickup scan."""
+    delivered = history([2] * 30 + [4] * 10, start=date(2026, 9, 1))
+    events = {
+        r.order_id: (
+            TrackingEvent(Status.IN_TRANSIT, r.handed_to_carrier_at, "PU"),
+            TrackingEvent(Status.IN_TRANSIT, r.delivered_at - timedelta(hours=12), "AR"),
+        )
+        for r in delivered
+    }
+    lanes = LaneTimes.fit(delivered, datetime(2027, 6, 1, tzinfo=NY), events)
+    parcel = replace(delivered[0], order_id="hand-built", delivered_at=None)
+    deadline = datetime.combine(date(2026, 9, 5), time(), NY)
+    now = datetime.combine(date(2026, 9, 3), time(), NY)
+    known = [TrackingEvent(Status.IN_TRANSIT, parcel.handed_to_carrier_at, "PU")]
+    at = ("ups:ground", 1, 8, 5)  # one event, 2 days left, 1.3 days since the pickup scan
+    rates = MomentRates.fit([(at, True)] * 3 + [(at, False)])
+    weights = WarningModel(
+        (-2.0, 0.5, 0.5, 0.0, -0.5, -0.5, 1.0, 1.0, 0.5, 3.0, 1.0, 0.5, 0.5, 0.5)
+    )
+    state = LaneState(aged=0.25, recent=0.1, backlog=0.5)
+    model = RiskModel("America/New_York", lanes, rates, weights, {region_key(parcel): state})
+    return model, parcel, deadline, now, known
+
+
+def test_golden_features_and_chance_of_a_hand_built_shipment():
+    model, parcel, deadline, now, known = _hand_built()
+    state = model.states[region_key(parcel)]
+    x = features(parcel, deadline, now, model.lanes, state, known, model.rates)
+    assert x is not None
+    assert [round(float(v), 6) for v in x] == [
+        1.0,
+        0.195745,  # lane-times chance from the order: (10 + 0.5) / (40 + 1) still to come
+        0.195745,  # from the handover: the same parcels
+        1.0,
+        1.098612,  # log(1 + 2 days left)
+        -0.129212,  # promised 3.6 days against the lane's median of 4.1 (order to delivery)
+        0.25,
+        0.1,
+        0.5,
+        0.0,
+        0.0,
+        0.195745,  # from the pickup scan: the same parcels again
+        0.01227,  # 39 of 40 lane parcels got their second scan with less than 2 days left
+        0.966843,  # 3 of 4 late at this moment, shrunk to the overall 0.7: logit(0.7245)
+    ]
+    assert model.chance(parcel, deadline, now, known) == pytest.approx(0.249454, abs=1e-6)
+    # An exception weighs +3, but it is also the parcel's second scan, after which every lane
+    # parcel arrived within the two days left: logit((0 + 0.5) / (40 + 1)) = -4.39 there.
+    exception = TrackingEvent(Status.EXCEPTION, now, "EX", reason=Reason.WEATHER)
+    x = features(parcel, deadline, now, model.lanes, state, [*known, exception], model.rates)
+    assert x is not None
+    assert [round(float(v), 6) for v in x[9:]] == [1.0, 0.0, -4.394449, 0.0, 0.847298]
+    assert model.weights.chance(x) == pytest.approx(0.386385, abs=1e-6)
+
+
+def test_a_stored_model_judges_as_the_learned_one():
+    model, parcel, deadline, now, known = _hand_built()
+    stored = RiskModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert stored.chance(parcel, deadline, now, known) == pytest.approx(0.249454, abs=1e-6)
+
+
+def test_a_long_lane_is_stored_as_order_statistics_and_rebuilt_to_its_count():
+    times = np.sort(np.random.default_rng(5).gamma(2.0, 1.5, size=5000))
+    model, *_ = _hand_built()
+    model = replace(model, lanes=LaneTimes(from_order={("ups:ground",): times}))
+    stored = model.to_dict()
+    assert (len(stored["from_order"][0][2]), stored["from_order"][0][1]) == (STORED_TIMES, 5000)
+    rebuilt = RiskModel.from_dict(stored).lanes.from_order[("ups:ground",)]
+    assert len(rebuilt) == 5000
+    assert chance_beyond(rebuilt, 3.0, 2.0) == pytest.approx(
+        chance_beyond(times, 3.0, 2.0), abs=0.01
+    )
+
+
+def test_a_model_learned_over_other_features_is_not_used():
+    model, *_ = _hand_built()
+    stored = {**model.to_dict(), "features": len(FEATURES) - 1}
+    with pytest.raises(ValueError, match="learned over 13 features"):
+        RiskModel.from_dict(stored)

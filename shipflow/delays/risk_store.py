@@ -1,0 +1,215 @@
+"""Each brand's delay risk model at the edge: learned from its history (the delivered history
+the EDD learns from, the tracking events of the parcels shipflow tracked, and the shipments
+in flight now, for the lanes' state), stored one row per brand, and the journeys (a shipment
+as a history record in flight, with its events) the `at_risk` detector judges."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shipflow.brands import brand_config
+from shipflow.delays.alerts import in_values
+from shipflow.delays.detectors import ACTIVE_STATUSES, Policy, ShipmentSnapshot, at_risk_due
+from shipflow.delays.risk import RiskModel
+from shipflow.delays.risk_history import day_end, replay
+from shipflow.domain import Reason, Status, TrackingEvent, Warehouse
+from shipflow.edd.history import HistoryRecord
+from shipflow.edd.repository import load_history
+from shipflow.store.db import unit_of_work
+from shipflow.store.models import Brand, Order, Shipment, TrackingEventRow
+from shipflow.store.ops_models import DelayRiskModelRow
+
+if TYPE_CHECKING:
+    from shipflow.config import Settings
+
+log = logging.getLogger(__name__)
+MOVING = (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY, Status.DELIVERED)  # handed over
+Journey = tuple[HistoryRecord, tuple[TrackingEvent, ...]]
+
+
+# --- the journeys of shipments in flight -------------------------------------------------
+
+
+def journeys(
+    session: Session, ids: Sequence[str], warehouses: Mapping[str, Warehouse]
+) -> dict[str, Journey]:
+    """Each shipment (by id) as a history record still in flight and its applied tracking
+    events, oldest first: two queries for any number of shipments."""
+    found: dict[str, Journey] = {}
+    if not ids:
+        return found
+    stories = _events(session, ids)
+    for clause in in_values(session, Shipment.id, ids):
+        rows = session.execute(
+            select(
+                Shipment.id,
+                func.coalesce(Order.placed_at, Shipment.created_at),
+                Shipment.warehouse_code,
+                Shipment.carrier,
+                Shipment.service,
+                Shipment.destination_state,
+                Shipment.destination_postal_code,
+                Shipment.promised_date,
+            )
+            .outerjoin(Order, Order.id == Shipment.order_id)
+            .where(clause)
+        )
+        for id_, placed, code, carrier, service, state, postal, promised in rows:
+            story = tuple(stories.get(id_, ()))
+            origin = warehouses[code].address if code in warehouses else None
+            record = HistoryRecord(
+                order_id=id_,
+                ordered_at=placed,
+                shipper_id=code,
+                origin_postal_code=origin.postal_code if origin else "",
+                origin_country=origin.country if origin else "",
+                destination_postal_code=postal,
+                destination_country="",
+                carrier=carrier,
+                service=service,
+                handed_to_carrier_at=next(
+                    (e.occurred_at for e in story if e.status in MOVING), None
+                ),
+                promised_date=promised,
+                origin_state=origin.state if origin else "",
+                destination_state=state,
+            )
+            found[id_] = (record, story)
+    return found
+
+
+def with_journeys(
+    session: Session, snaps: Iterable[ShipmentSnapshot], now: datetime, policy: Policy
+) -> list[ShipmentSnapshot]:
+    """The snapshots, those the `at_risk` detector judges with their journey."""
+    snaps = list(snaps)
+    due = [s.id for s in snaps if at_risk_due(s, now, policy)]
+    if not due:
+        return snaps
+    found = journeys(session, due, policy.warehouses)
+    return [replace(s, journey=found[s.id]) if s.id in found else s for s in snaps]
+
+
+def _events(session: Session, ids: Sequence[str]) -> dict[str, list[TrackingEvent]]:
+    stories: dict[str, list[TrackingEvent]] = defaultdict(list)
+    for clause in in_values(session, TrackingEventRow.shipment_id, ids):
+        rows = session.execute(
+            select(
+                TrackingEventRow.shipment_id,
+                TrackingEventRow.status,
+                TrackingEventRow.occurred_at,
+                TrackingEventRow.raw_code,
+                TrackingEventRow.reason,
+            )
+            .where(clause, TrackingEventRow.applied.is_(True))
+            .order_by(TrackingEventRow.shipment_id, TrackingEventRow.occurred_at)
+        )
+        for shipment_id, status, at, code, reason in rows:
+            stories[shipment_id].append(
+                TrackingEvent(Status(status), at, code, reason=Reason(reason) if reason else None)
+            )
+    return stories
+
+
+# --- learning and storing ----------------------------------------------------------------
+
+
+def learn(session: Session, brand_id: str, now: datetime, settings: Settings) -> int:
+    """Relearn and store the brand's model from its last `history_days` (the brand's
+    `alerts.at_risk`); returns the checks it was fitted on (0: none stored, too few late)."""
+    brand = brand_config(session, brand_id, settings)
+    if brand is None:
+        return 0
+    config = brand.alerts.at_risk
+    zone = brand.warehouses[0].timezone  # where the brand's promises are kept, as EDD's
+    since = now - timedelta(days=config.history_days)
+    records = [r for r in load_history(session, brand_id) if since <= r.ordered_at < now]
+    delivered = {r.order_id for r in records}
+    flying = session.scalars(
+        select(Shipment.id).where(
+            Shipment.brand_id == brand_id,
+            Shipment.kind == "forward",
+            Shipment.status.in_(ACTIVE_STATUSES),
+            Shipment.promised_date.is_not(None),
+            Shipment.created_at >= since,
+        )
+    ).all()
+    warehouses = {w.code: w.to_domain() for w in brand.warehouses}
+    in_flight = journeys(session, [i for i in flying if i not in delivered], warehouses)
+    records += [record for record, _ in in_flight.values()]
+    events: dict[str, Sequence[TrackingEvent]] = dict(_events(session, list(delivered)))
+    events.update({i: story for i, (_, story) in in_flight.items()})
+    deadlines = {r.order_id: day_end(r.promised_date, zone) for r in records if r.promised_date}
+    checks = 0
+
+    def count(*_: Any) -> None:
+        nonlocal checks
+        checks += 1
+
+    model = replay(records, deadlines, zone, now, events, count)
+    row = session.get(DelayRiskModelRow, brand_id) or DelayRiskModelRow(brand_id=brand_id)
+    row.learned_at, row.checks = now, checks if model else 0
+    row.model = model.to_dict() if model else None
+    session.add(row)
+    session.flush()
+    return row.checks
+
+
+def learn_risk_job(runtime) -> int:
+    """Relearn each brand whose model is older than its `relearn_hours` (by the runtime's
+    clock), one transaction per brand; returns how many brands got a model."""
+    now = runtime.clock.now()
+    with runtime.sessions() as session:
+        learned = dict(
+            session.execute(
+                select(Brand.id, DelayRiskModelRow.learned_at).outerjoin(
+                    DelayRiskModelRow, DelayRiskModelRow.brand_id == Brand.id
+                )
+            ).all()
+        )
+    stored = 0
+    for brand_id, learned_at in learned.items():
+        with unit_of_work(runtime.sessions) as session:
+            brand = brand_config(session, brand_id, runtime.settings)
+            if brand is None:
+                continue
+            every = timedelta(hours=brand.alerts.at_risk.relearn_hours)
+            if learned_at is None or learned_at <= now - every:
+                stored += learn(session, brand_id, now, runtime.settings) > 0
+    return stored
+
+
+_PARSED: dict[tuple[str, str], tuple[datetime, RiskModel | None]] = {}
+
+
+def load_model(session: Session, brand_id: str) -> RiskModel | None:
+    """The brand's stored model; parsed once per learning and process (the per-event path
+    reads it for every batch, and a model is a few thousand lane times)."""
+    learned_at = session.scalar(
+        select(DelayRiskModelRow.learned_at).where(DelayRiskModelRow.brand_id == brand_id)
+    )
+    if learned_at is None:
+        return None
+    key = (str(session.get_bind().engine.url), brand_id)
+    cached = _PARSED.get(key)
+    if cached is not None and cached[0] == learned_at:
+        return cached[1]
+    data = session.scalar(
+        select(DelayRiskModelRow.model).where(DelayRiskModelRow.brand_id == brand_id)
+    )
+    model = None
+    if data:
+        try:
+            model = RiskModel.from_dict(data)
+        except ValueError as exc:  # learned over other features: wait for the next learning
+            log.warning("delay risk model of brand %s not used: %s", brand_id, exc)
+    _PARSED[key] = (learned_at, model)
+    return model

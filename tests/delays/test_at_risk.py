@@ -1,0 +1,131 @@
+"""The "at risk of running late" alert: a brand's learned chance of a parcel missing its
+promise (`shipflow.delays.risk`), learned per brand by the job and judged on each tracking
+event and by the sweep (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from shipflow.brands import sync_brand
+from shipflow.delays import sweep
+from shipflow.delays.risk_store import learn, load_model
+from shipflow.domain import Status, TrackingEvent, TrackingUpdate
+from shipflow.edd.repository import add_history
+from shipflow.jobs import periodic, run
+from shipflow.store.db import unit_of_work
+from shipflow.store.models import Alert, Shipment
+from shipflow.store.ops_models import DelayRiskModelRow
+from shipflow.tracking.ingest import ingest
+from tests.conftest import configure_brand
+from tests.delays.conftest import add_shipment, flat_risk
+from tests.edd.factories import history
+
+H = timedelta(hours=1)
+D = timedelta(days=1)
+
+
+def _store(session, brand_id, now, logit: float) -> None:
+    row = session.get(DelayRiskModelRow, brand_id) or DelayRiskModelRow(brand_id=brand_id)
+    row.learned_at, row.checks, row.model = now, 1, flat_risk(logit).to_dict()
+    session.add(row)
+
+
+def _scan(runtime, shipment_id, at) -> None:
+    with unit_of_work(runtime.sessions) as session:
+        event = TrackingEvent(status=Status.IN_TRANSIT, occurred_at=at, raw_code="AR")
+        update = TrackingUpdate(carrier="ups", tracking_number="", events=(event,))
+        shipment = session.get(Shipment, shipment_id)
+        ingest(session, shipment, update, "webhook", at, runtime.reactions.in_transaction)
+
+
+def _at_risk(session) -> list[tuple[str, str, str]]:
+    found = session.scalars(select(Alert).where(Alert.kind == "at_risk").order_by(Alert.id))
+    return [(a.shipment_id, a.status, a.title) for a in found]
+
+
+def test_a_shipment_at_risk_raises_one_alert_once(runtime, brand_id, clock):
+    now = clock.now()  # Monday 23 November 2026, 15:00 UTC
+    with unit_of_work(runtime.sessions) as session:
+        _store(session, brand_id, now - H, 1.0)  # every parcel's chance 73 %, threshold 0.4
+        risky = add_shipment(session, brand_id, now, promised_date=date(2026, 11, 25))
+        later = add_shipment(session, brand_id, now, promised_date=date(2026, 12, 10))
+        session.flush()
+        risky_id, later_id = risky.id, later.id
+    expected = [(risky_id, "open", "ups shipment at risk of running late: 73% chance of "
+                 "missing the promised 2026-11-25")]  # fmt: skip
+    _scan(runtime, risky_id, now)
+    _scan(runtime, later_id, now)  # promised beyond the 7-day horizon: not judged
+    with runtime.sessions() as session:
+        assert _at_risk(session) == expected
+    _scan(runtime, risky_id, now + H)
+    with unit_of_work(runtime.sessions) as session:
+        result = sweep.scan(session, brand_id, now + 2 * H, runtime.settings)
+        assert result.alerts_raised == 0
+        assert _at_risk(session) == expected
+    with unit_of_work(runtime.sessions) as session:  # the chance falls below the threshold
+        _store(session, brand_id, now + 3 * H, -1.0)
+    _scan(runtime, risky_id, now + 4 * H)
+    with unit_of_work(runtime.sessions) as session:
+        sweep.scan(session, brand_id, now + 5 * H, runtime.settings)
+        assert _at_risk(session) == expected  # sticky: it stays until delivery or ops
+
+
+def test_the_sweep_raises_it_without_an_event(runtime, brand_id, clock):
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        _store(session, brand_id, now - H, 1.0)
+        shipment = add_shipment(session, brand_id, now, promised_date=date(2026, 11, 24))
+        session.flush()
+        shipment_id = shipment.id
+    with unit_of_work(runtime.sessions) as session:
+        result = sweep.scan(session, brand_id, now, runtime.settings)
+        assert (result.candidates, result.alerts_raised) == (1, 1)
+        assert [(s, status) for s, status, _ in _at_risk(session)] == [(shipment_id, "open")]
+
+
+def _late_history(parcels: int, every_late: int) -> list:
+    """Weekday orders from March 2026, promised 5 days later; every `every_late`-th takes 7
+    business days (late), the others 2."""
+    transits = [7 if i % every_late == 0 else 2 for i in range(parcels)]
+    return [
+        replace(r, promised_date=r.ordered_at.date() + 5 * D)
+        for r in history(transits, start=date(2026, 3, 2))
+    ]
+
+
+def test_the_job_learns_each_brand_from_its_own_history(runtime, brand_id, clock):
+    configure_brand(runtime, "other", channels=[])
+    with unit_of_work(runtime.sessions) as session:
+        other_id = sync_brand(session, runtime.settings.brand("other")).id
+        add_history(session, brand_id, _late_history(160, every_late=5), "import")
+        add_history(session, other_id, _late_history(160, every_late=1000), "import")
+    assert "alerts.learn_delay_risk" in {job.name for job in periodic(runtime.jobs.values())}
+    assert run(runtime, "alerts.learn_delay_risk") == 1  # the other brand: none late yet
+    with runtime.sessions() as session:
+        rows = {r.brand_id: r for r in session.scalars(select(DelayRiskModelRow))}
+        assert (rows[brand_id].checks, rows[other_id].checks) == (418, 0)
+        assert rows[other_id].model is None
+        assert load_model(session, other_id) is None
+        model = load_model(session, brand_id)
+        assert model is not None and model.zone == "America/New_York"
+    assert run(runtime, "alerts.learn_delay_risk") == 0  # both fresh
+    clock.advance(timedelta(days=1))
+    assert run(runtime, "alerts.learn_delay_risk") == 1
+
+
+def test_learning_reads_no_other_brand(runtime, brand_id, clock):
+    """The brand's model is the same whatever another brand's history holds."""
+    configure_brand(runtime, "other", channels=[])
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        other_id = sync_brand(session, runtime.settings.brand("other")).id
+        add_history(session, brand_id, _late_history(160, every_late=5), "import")
+        alone = learn(session, brand_id, now, runtime.settings)
+        model = load_model(session, brand_id)
+        add_history(session, other_id, _late_history(160, every_late=2), "import")
+        assert learn(session, brand_id, now + H, runtime.settings) == alone
+        assert load_model(session, brand_id).weights == model.weights
+        assert learn(session, other_id, now, runtime.settings) == 474
