@@ -1,7 +1,7 @@
 """each brand's learned delay risk model: the chance a parcel in flight misses its promise
 
 Revision ID: delay_risk_warnprod_1
-Revises: message_keys_pipeline2_1
+Revises: backlog_counts_leftovers_1
 Create Date: 2026-12-06 12:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import shipflow.store.models
 
 revision: str = "delay_risk_warnprod_1"
-down_revision: str | Sequence[str] | None = "message_keys_pipeline2_1"
+down_revision: str | Sequence[str] | None = "backlog_counts_leftovers_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
