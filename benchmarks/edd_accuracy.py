@@ -425,11 +425,14 @@ def score_sandbox_carrier(
 
 def label_oracle(tested: Sequence[HistoryRecord], extra_days: int = 6) -> list[Quoted]:
     """A bound no order-time model can beat: each order's dates are its label date plus the
-    network's delays as observed on these very orders (in the service's delivery days),
-    promised by shipflow's own rule with the rate that keeps each stated share in-sample."""
+    network's delays as observed on these very orders (in the service's delivery days, on the
+    country's holidays), promised by shipflow's own rule with the rate that keeps each stated
+    share in-sample."""
     after = [
         [
-            add_working_days(r.promised_date, k, SERVICES[r.service].delivery_weekdays)
+            add_working_days(
+                r.promised_date, k, SERVICES[r.service].delivery_weekdays, r.origin_country
+            )
             for k in range(extra_days + 1)
         ]
         for r in tested

@@ -37,15 +37,23 @@ WEEKEND_YEAR = 2025  # the weekend is a class attribute; any year the package co
 def _country(
     country: str | None, subdivision: str | None, year: int
 ) -> holidays.HolidayBase | None:
-    """The `holidays` package's calendar of one country/subdivision and year (None if unknown)."""
+    """The `holidays` package's calendar of one country/subdivision and year (None if unknown).
+
+    A subdivision the package does not know keeps the national holidays: postal tables name
+    regions their own way ("Taipei/Zhongzheng", "Delhi/New Delhi"), and the package refuses
+    those as it refuses an unknown country (both raise NotImplementedError), which had left
+    handling in Japan, Taiwan and India counted on a calendar without a single holiday."""
     if not country:
         return None
+    if subdivision:
+        try:
+            return holidays.country_holidays(country, subdiv=subdivision, years=year)
+        except (NotImplementedError, ValueError):
+            return _country(country, None, year)
     try:
-        return holidays.country_holidays(country, subdiv=subdivision, years=year)
+        return holidays.country_holidays(country, years=year)
     except NotImplementedError:
         return None  # the package does not know this country: weekdays only
-    except ValueError:  # unknown subdivision: the national holidays still apply
-        return holidays.country_holidays(country, years=year)
 
 
 def weekend(country: str | None) -> frozenset[int]:

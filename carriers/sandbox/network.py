@@ -6,8 +6,10 @@ exception, lost, failed attempts, collected from the pickup point) is drawn firs
 times, so a customer's instruction after a failed attempt changes only the future. Whether a
 cash-on-delivery customer refuses to pay is drawn from a generator of its own, so prepaid
 parcels tell the same story as before that existed.
-Times are local to each scan's place; pickups and deliveries follow the US federal holiday
-calendar, never happen on Sundays, and on Saturdays only for services that deliver then.
+Times are local to each scan's place; pickups and deliveries follow the public holidays of the
+network's country (US federal ones in the US) and its make-up working days (`services`), never
+happen on Sundays but a make-up one, and on Saturdays only for services that deliver then or on
+a make-up Saturday.
 """
 
 from __future__ import annotations

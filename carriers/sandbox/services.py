@@ -1,16 +1,16 @@
 """What each sandbox service promises, and the calendar it keeps: no pickups or deliveries on
 Sundays or public holidays (US federal ones in the US), Saturday deliveries only for the services
-that offer them."""
+that offer them, and work on the weekend days a country makes working days by law (Taiwan's
+Saturday before Lunar New Year), as its carriers do: `shipflow.calendars`, the calendar
+shipflow counts in."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import cache
+from datetime import date
 
-import holidays
-
+from shipflow.calendars import calendar
 from shipflow.domain import ServiceLevel
 
 MON_FRI = frozenset(range(5))
@@ -52,23 +52,12 @@ def transit_days(service: str, km: float) -> int:
     return SERVICES[service].transit(km)
 
 
-@cache
-def _holidays(country: str, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, years=year)
-
-
 def is_working_day(day: date, weekdays: frozenset[int], country: str = "US") -> bool:
-    return day.weekday() in weekdays and day not in _holidays(country, day.year)
+    return calendar(weekdays, country).is_business_day(day)
 
 
 def add_working_days(day: date, count: int, weekdays: frozenset[int], country: str = "US") -> date:
     """The `count`-th working day after `day` (`day` itself when count is 0 and it works), in
     `country`'s holidays (the sandbox network runs within one country)."""
-    if count == 0:
-        while not is_working_day(day, weekdays, country):
-            day += timedelta(days=1)
-        return day
-    while count:
-        day += timedelta(days=1)
-        count -= is_working_day(day, weekdays, country)
-    return day
+    days = calendar(weekdays, country)
+    return days.after(day, count) if count else days.next_day(day)

@@ -1,6 +1,6 @@
 """Geography, calendars and priors outside the US: JP, TW, CN, IN, IR and the EU."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,9 @@ from shipflow.calendars import calendar, weekend, working_week
 from shipflow.config import ServiceConfig, WarehouseConfig
 from shipflow.domain import Address, CarrierService, Warehouse
 from shipflow.edd.engine import estimate, resolve_destination
+from shipflow.edd.history import HistoryRecord
 from shipflow.edd.priors import published
+from shipflow.edd.training import history_quote
 from shipflow.edd.transit import TransitModel
 
 WEEKDAYS = frozenset({0, 1, 2, 3, 4})
@@ -212,3 +214,85 @@ def test_the_sandbox_network_runs_within_the_country():
     # Friday 20 Nov 2026 + 1 working day skips the weekend and Labour Thanksgiving Day
     assert add_working_days(date(2026, 11, 20), 1, frozenset(range(5)), "JP") == date(2026, 11, 24)
     assert add_working_days(date(2026, 11, 20), 1, frozenset(range(5))) == date(2026, 11, 23)
+
+
+@pytest.mark.parametrize(
+    ("country", "postal_code", "day", "open_"),
+    [
+        ("TW", "100", date(2025, 10, 6), False),  # Mid-Autumn Festival, in "Taipei/Zhongzheng"
+        ("TW", "100", date(2025, 2, 8), True),  # the Saturday worked for Lunar New Year
+        ("IN", "110001", date(2025, 10, 20), False),  # Diwali, in "Delhi/New Delhi"
+        ("JP", "100-0001", date(2026, 11, 23), False),  # Labour Thanksgiving Day, in Chiyoda
+    ],
+)
+def test_a_region_the_holidays_package_does_not_know_keeps_the_national_holidays(
+    country, postal_code, day, open_
+):
+    # handling is counted in the origin's own region as the postal table names it, which the
+    # `holidays` package refuses (NotImplementedError, as for an unknown country)
+    region = geo.locate(country, postal_code).subdivision
+    assert calendar(WEEKDAYS, country, region).is_business_day(day) is open_
+
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+TW_CUTOFFS = {"tpe": (time(15), "Asia/Taipei")}
+
+
+def tw_ground(ordered: datetime, handed: date, delivered: date) -> HistoryRecord:
+    """A Taipei warehouse's parcel to Kaohsiung, handed over and delivered on these days."""
+    return HistoryRecord(
+        order_id=f"tw-{ordered:%Y%m%d%H}",
+        ordered_at=ordered,
+        shipper_id="tpe",
+        origin_postal_code="100",
+        origin_country="TW",
+        destination_postal_code="800",
+        destination_country="TW",
+        carrier="sandbox",
+        service="ground",
+        handed_to_carrier_at=datetime.combine(handed, time(16), TAIPEI),
+        delivered_at=datetime.combine(delivered, time(12), TAIPEI),
+    )
+
+
+@pytest.fixture(scope="module")
+def taiwan_model() -> TransitModel:
+    """Handed over the day of the order (before the 15:00 cut-off), delivered the next working
+    day, every weekday of September 2025 (no holiday until the 28th)."""
+    days = [date(2025, 9, 1) + timedelta(days=i) for i in range(26)]
+    records = [
+        tw_ground(datetime.combine(d, time(9), TAIPEI), d, calendar(WEEKDAYS, "TW").after(d, 1))
+        for d in days
+        if d.weekday() < 5
+    ]
+    return TransitModel.fit(records, datetime(2025, 10, 1, tzinfo=TAIPEI), cutoffs=TW_CUTOFFS)
+
+
+@pytest.mark.parametrize(
+    ("ordered", "most_likely"),
+    [
+        # Friday before Lunar New Year, after the cut-off: closed Mon 27 - Fri 31 Jan, so handed
+        # over Mon 3 Feb and delivered Tue 4 (the Taipei region had counted the 27th open: Mon 3)
+        (datetime(2025, 1, 24, 16, tzinfo=TAIPEI), date(2025, 2, 4)),
+        # ...and before it: handed over Fri 24, delivered the first day after the break
+        (datetime(2025, 1, 24, 10, tzinfo=TAIPEI), date(2025, 2, 3)),
+        # Friday 7 Feb after the cut-off: the make-up Saturday 8th is a working day for the
+        # warehouse and the carrier, so handed over Sat 8, delivered Mon 10
+        (datetime(2025, 2, 7, 16, tzinfo=TAIPEI), date(2025, 2, 10)),
+        (datetime(2025, 2, 7, 10, tzinfo=TAIPEI), date(2025, 2, 8)),
+        # Friday 3 Oct after the cut-off: Mid-Autumn Festival on Mon 6, handed over Tue 7
+        (datetime(2025, 10, 3, 16, tzinfo=TAIPEI), date(2025, 10, 8)),
+    ],
+)
+def test_a_taiwan_order_is_quoted_on_taiwan_working_days(taiwan_model, ordered, most_likely):
+    quote = history_quote("Asia/Taipei", WEEKDAYS, TW_CUTOFFS)
+    dates = quote(tw_ground(ordered, ordered.date(), ordered.date()), taiwan_model)
+    assert dates.most_likely == most_likely
+
+
+def test_the_sandbox_network_works_taiwan_s_make_up_saturday():
+    # Fri 7 Feb 2025 + 1 working day: Saturday 8th, worked by law for Lunar New Year, even for
+    # a Monday-Friday service; Fri 24 Jan + 1: the holidays run Mon 27 - Fri 31
+    assert add_working_days(date(2025, 2, 7), 1, frozenset(range(5)), "TW") == date(2025, 2, 8)
+    assert add_working_days(date(2025, 1, 24), 1, frozenset(range(5)), "TW") == date(2025, 2, 3)
+    assert add_working_days(date(2025, 2, 8), 0, frozenset(range(5)), "TW") == date(2025, 2, 8)
