@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
 from sqlalchemy import ColumnElement, and_, false, func, or_
 
+from shipflow.calendars import holiday_dates
 from shipflow.delays.config import AlertsConfig, Kind, LaneConfig
 from shipflow.delays.risk import RiskModel
 from shipflow.delays.risk_history import day_end
@@ -355,20 +354,14 @@ DEFAULT_WAREHOUSE_ZONE = "UTC"
 WEEKDAYS_MON_FRI = frozenset(range(5))
 
 
-@lru_cache(maxsize=64)
-def _holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
-    try:
-        return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
-    except NotImplementedError:
-        return frozenset()
-
-
 def _is_working_day(day: date, warehouse: Warehouse | None) -> bool:
     if warehouse is None:
         return day.weekday() in WEEKDAYS_MON_FRI
     if day.weekday() not in warehouse.working_days:
         return False
-    return day not in _holidays(warehouse.holiday_country, warehouse.holiday_subdivision, day.year)
+    return day not in holiday_dates(
+        warehouse.holiday_country, warehouse.holiday_subdivision, day.year
+    )
 
 
 def _zone(warehouse: Warehouse | None) -> ZoneInfo:

@@ -1,6 +1,7 @@
 """Table tests of the pure detectors: one row per case, the expected verdict beside it."""
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -116,7 +117,6 @@ ET = "America/New_York"
 
 
 def _local(year, month, day, hour) -> datetime:
-    from zoneinfo import ZoneInfo
 
     return datetime(year, month, day, hour, tzinfo=ZoneInfo(ET)).astimezone(UTC)
 
@@ -231,3 +231,24 @@ def test_stale_limit_order_configured_then_learned_then_default(carrier, service
         },
     )
     assert policy.stale_limit_hours(carrier, service, status) == expected
+
+
+def test_pickup_deadline_keeps_the_countrys_holidays_for_a_region_named_the_postal_tables_way():
+    """Taipei's warehouse is named as the postal table names it, which the holidays package does
+    not know; Mid-Autumn (Monday 6 October 2025) is still not a working day."""
+    taipei = Warehouse(
+        code="TPE",
+        name="Taipei",
+        address=Address(country="TW", postal_code="100"),
+        latitude=25.03,
+        longitude=121.52,
+        timezone="Asia/Taipei",
+        cutoff=time(14),
+        handling_days=0,
+        holiday_country="TW",
+        holiday_subdivision="Taipei/Zhongzheng",
+    )
+    friday = datetime(2025, 10, 3, 10, tzinfo=ZoneInfo("Asia/Taipei"))
+    assert pickup_deadline(friday, taipei, POLICY) == datetime(
+        2025, 10, 8, tzinfo=ZoneInfo("Asia/Taipei")
+    )
