@@ -187,6 +187,8 @@ def learn_risk_job(runtime) -> int:
     return stored
 
 
+# A process cache, not runtime state: a stored row's parse, keyed by database and brand and
+# valid while its `learned_at` is (tests/test_composition.py lists it).
 _PARSED: dict[tuple[str, str], tuple[datetime, RiskModel | None]] = {}
 
 

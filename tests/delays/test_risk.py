@@ -191,3 +191,14 @@ def test_a_model_learned_over_other_features_is_not_used():
     stored = {**model.to_dict(), "features": len(FEATURES) - 1}
     with pytest.raises(ValueError, match="learned over 13 features"):
         RiskModel.from_dict(stored)
+
+
+def test_times_from_a_scan_come_from_the_one_route_of_a_state_pair_with_five_parcels():
+    """The parent levels mix origins with and without a relay hub: their n-th scan is not one
+    place, so the finest level counts from `MIN_SCANS` parcels, not `MIN_LANE`."""
+    parcel = history([2])[0]
+    finest, parent = lane_keys(parcel)[:2]
+    lanes = LaneTimes(from_scan={(finest, 3): np.full(5, 1.0), (parent, 3): np.full(40, 2.0)})
+    assert set(lanes.after_scan(lane_keys(parcel), 3)) == {1.0}
+    lanes = LaneTimes(from_scan={(finest, 3): np.full(4, 1.0), (parent, 3): np.full(40, 2.0)})
+    assert set(lanes.after_scan(lane_keys(parcel), 3)) == {2.0}
