@@ -401,6 +401,18 @@ class RetentionConfig(Strict):
     max_batches: Annotated[int, Field(gt=0)] = 100  # per table and run: bounds one run
 
 
+class BatchingConfig(Strict):
+    """How a busy stage gathers a batch (`shipflow.jobs.held_for`, both runners): a run of a
+    periodic job that found some work but fewer than `floor` items is followed, woken or
+    not, no sooner than `gather_seconds` after it ended, so under load each run claims,
+    commits and wakes the next stage for a batch rather than for the few items that came
+    meanwhile. A run that found none, or `floor` or more, is followed at once: a lone event
+    waits for nothing, a backlog drains back to back. 0 seconds: no gathering."""
+
+    floor: Annotated[int, Field(gt=0)] = 50
+    gather_seconds: Annotated[float, Field(ge=0, le=5)] = 0.05
+
+
 class ShopifyAppConfig(Strict):
     """Our Shopify app (Partner Dashboard > Apps > Client credentials), through which brands
     install shipflow in their shops. The secret signs install requests and webhooks."""
@@ -424,6 +436,7 @@ class Settings(Strict):
     web: WebConfig = WebConfig()
     notify: NotifyConfig = NotifyConfig()
     retention: RetentionConfig = RetentionConfig()
+    batching: BatchingConfig = BatchingConfig()
     shopify: ShopifyAppConfig = ShopifyAppConfig()
     _source: str = PrivateAttr("the configuration")
 

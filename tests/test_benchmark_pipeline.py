@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from benchmarks.pipeline import (
     SCANS,
     WEBHOOK_SECRET,
+    batch_runs,
     message_key,
     parse_args,
     refused,
@@ -133,6 +134,16 @@ def test_stages_are_the_jobs_less_the_reactions_they_ran():
         "e-mail delivery (SMTP)": 4.0,
         "other periodic jobs": 0.25,
     }
+
+
+def test_each_stages_runs_are_its_jobs_observations_and_a_job_that_never_ran_is_left_out():
+    stages = {
+        "tracking.process_receipts": (10.0, 5),
+        "outbox.dispatch": (6.0, 4),
+        "reaction:on_milestone": (2.0, 100),
+        "alerts.cycle": (0.25, 1),
+    }
+    assert batch_runs(stages) == {"tracking.process_receipts": 5, "outbox.dispatch": 4}
 
 
 def test_what_was_not_acknowledged_is_counted_by_answer():

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from shipflow.jobs.stages import timed
 
 if TYPE_CHECKING:
+    from shipflow.config import BatchingConfig
     from shipflow.runtime import Runtime
 
 JobFunction = Callable[..., Any]
@@ -33,6 +34,15 @@ class Job:
 def woken_after(runtime: Runtime, name: str, found: Any) -> tuple[str, ...]:
     """The jobs a run of `name` that returned `found` wakes: none if it found no work."""
     return runtime.jobs[name].wakes if found else ()
+
+
+def held_for(batching: BatchingConfig, found: Any) -> float:
+    """Seconds the next run of a periodic job waits after a run that found `found` ended: a
+    few items (a busy stage's trickle) hold it `gather_seconds` so that more gather; none
+    (idle: the next wake is a lone event) or a batch of `floor` (a backlog) hold nothing."""
+    if isinstance(found, int) and 0 < found < batching.floor:
+        return batching.gather_seconds
+    return 0.0
 
 
 def periodic(jobs: Iterable[Job]) -> list[Job]:

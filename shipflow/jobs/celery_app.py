@@ -3,7 +3,8 @@
 `shipflow worker` and `shipflow beat` configure this app from the settings; a worker builds
 its Runtime on first use. Periodic jobs become the beat schedule. A run that found work
 wakes the jobs it feeds (`Job.wakes`) and itself, through `CeleryRunner.wake`, which queues
-at most one task per job at a time. Later stages of the pipeline go first (`priority`).
+at most one task per job at a time, held a few milliseconds after a run that found only a
+few items (`held_for`). Later stages of the pipeline go first (`priority`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from celery import Celery
 from kombu.exceptions import OperationalError
 
 from shipflow.config import Settings, load_settings
-from shipflow.jobs import run, woken_after
+from shipflow.jobs import held_for, run, woken_after
 from shipflow.redis_clients import fail_fast
 from shipflow.runtime import JOBS, Runtime, settle
 
@@ -82,6 +83,8 @@ def _register(name: str, periodic: bool) -> None:
             runner.started(name)  # a wake from now on queues another run
         runtime = current_runtime()
         found = run(runtime, name, **kwargs)
+        if periodic:
+            runner.hold(name, held_for(runtime.settings.batching, found))
         for later in woken_after(runtime, name, found):
             runner.wake(later)
         if periodic and found:  # as the in-process runner: a backlog drains at full speed,
@@ -107,7 +110,10 @@ class CeleryRunner:
     Wakes coalesce: a wake marks the job pending in Redis (`SET NX`) and sends a task only if
     it was not already, and the task clears the mark as it starts, so at 1,500 webhooks/s
     the queue holds one run per job, not one per group commit. The mark lapses after
-    `PENDING_S` (a task lost with its broker), and beat's ticks remain the safety net.
+    `PENDING_S` (a task lost with its broker), and beat's ticks remain the safety net. A run
+    that found a few items holds its job (`shipflow:held:<job>`, expiring with the hold):
+    the task a wake sends meanwhile waits for the hold's end (`countdown`), so that a busy
+    stage's next run takes a batch. Mark, test and hold: one round trip (`_WAKE`).
 
     The web must not stall on a dead broker: one connection attempt per send (kombu would
     otherwise retry for `broker_connection_timeout`), and after a failed wake no wake for
@@ -116,6 +122,15 @@ class CeleryRunner:
     PAUSE_S = 5.0
     PENDING_S = 10
     PREFIX = "shipflow:wake:"
+    HELD = "shipflow:held:"
+    # The mark if it was not set, and then the hold's milliseconds left (negative: none);
+    # nil if the job was pending already.
+    _WAKE = """
+    if redis.call('SET', KEYS[1], 1, 'NX', 'EX', ARGV[1]) then
+        return redis.call('PTTL', KEYS[2])
+    end
+    return false
+    """
 
     def __init__(self) -> None:
         app.conf.broker_transport_options = {
@@ -124,6 +139,7 @@ class CeleryRunner:
         }
         self._broker_down_until = 0.0
         self._pending = fail_fast(app.conf.broker_url)
+        self._mark = self._pending.register_script(self._WAKE)
 
     def submit(self, name: str, **kwargs: Any) -> None:
         # Nobody waits for a job's result: without this the result backend (Redis) is
@@ -135,8 +151,10 @@ class CeleryRunner:
         if time.monotonic() < self._broker_down_until:
             return
         try:
-            if self._pending.set(self.PREFIX + name, 1, nx=True, ex=self.PENDING_S):
-                app.send_task(name, retry=False, ignore_result=True)
+            held_ms = self._mark(keys=[self.PREFIX + name, self.HELD + name], args=[self.PENDING_S])
+            if held_ms is not None:
+                countdown = held_ms / 1000 if held_ms > 0 else None
+                app.send_task(name, retry=False, ignore_result=True, countdown=countdown)
         except (OperationalError, redis.RedisError) as exc:
             self._broker_down_until = time.monotonic() + self.PAUSE_S
             log.error("broker unreachable, %s left to beat's next tick: %s", name, exc)
@@ -147,3 +165,12 @@ class CeleryRunner:
             self._pending.delete(self.PREFIX + name)
         except redis.RedisError as exc:  # the mark lapses by itself
             log.warning("could not clear %s's wake mark: %s", name, exc)
+
+    def hold(self, name: str, seconds: float) -> None:
+        """A run of `name` found a few items: its next run waits `seconds` (0: none)."""
+        if not seconds:
+            return
+        try:
+            self._pending.set(self.HELD + name, 1, px=max(1, round(seconds * 1000)))
+        except redis.RedisError as exc:  # the next run goes at once: smaller, not later
+            log.warning("could not hold %s: %s", name, exc)

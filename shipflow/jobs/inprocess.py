@@ -1,6 +1,7 @@
 """The embedded default runner: a thread pool for submitted jobs and a scheduler thread for
 periodic ones. `drain()` runs the periodic jobs inline until none has work (tests, CLI).
-A run that found work wakes the jobs it feeds (`Job.wakes`); wakes coalesce per job."""
+A run that found work wakes the jobs it feeds (`Job.wakes`); wakes coalesce per job, and a
+run that found only a few items holds the job's next start (`held_for`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from shipflow.jobs import periodic, run, woken_after
+from shipflow.jobs import held_for, periodic, run, woken_after
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -26,6 +27,7 @@ class InProcessRunner:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="shipflow-job")
         self._stop = threading.Event()
         self._woken: set[str] = set()
+        self._held: dict[str, float] = {}  # job -> monotonic time it may start again
         self._woken_lock = threading.Lock()
         self._wake = threading.Event()
         self._running: dict[str, Future] = {}
@@ -63,29 +65,38 @@ class InProcessRunner:
 
     def _schedule(self) -> None:
         """Each periodic job every `every` seconds, sooner when woken, and again at once
-        while it keeps finding work: a backlog drains at full speed, one run at a time."""
+        while it keeps finding work: a backlog drains at full speed, one run at a time. A
+        woken job that is held (its last run found a few items) starts when the hold ends."""
         jobs = periodic(self.runtime.jobs.values())
         due = {job.name: 0.0 for job in jobs}
         every = {job.name: job.every for job in jobs if job.every is not None}
+        held: set[str] = set()  # woken, waiting for their hold to end
         while not self._stop.is_set():
             self._wake.clear()
             now = time.monotonic()
             with self._woken_lock:
                 woken, self._woken = self._woken, set()
-            for name in woken & due.keys():
-                due[name] = 0.0
+                for name in woken & due.keys():
+                    due[name] = self._held.get(name, 0.0)
+                    held.add(name)
             for name, at in due.items():
                 busy = name in self._running and not self._running[name].done()
                 if at <= now and not busy:
                     self._running[name] = future = self.submit(name)
                     future.add_done_callback(partial(self._finished, name))
                     due[name] = now + every[name]
-            self._wake.wait(self.tick)
+                    held.discard(name)
+            holds = [due[name] - now for name in held if due[name] > now]
+            self._wake.wait(min([self.tick, *holds]))
 
     def _finished(self, name: str, run: Future) -> None:
-        """A run that found work (a truthy result) is followed by another at once; one woken
-        while it ran, at once too (not at the next tick)."""
-        if run.result():
+        """A run that found work (a truthy result) is followed by another at once, or when
+        its hold ends; one woken while it ran, the same (not at the next tick)."""
+        found = run.result()
+        hold = held_for(self.runtime.settings.batching, found)
+        with self._woken_lock:
+            self._held[name] = time.monotonic() + hold
+        if found:
             self.wake(name)
         self._wake.set()
 

@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -32,6 +33,12 @@ log = logging.getLogger(__name__)
 
 NAME = "shipflow-jobs"  # the process's name (comm) on Linux
 MAX_MESSAGE = 65536
+# The GIL's switch interval in the jobs process (Python's default: 5 ms). The e-mail delivery
+# waits on its SMTP server four times a message, and each time it wants the GIL back from the
+# receipts' and the outbox's threads, which under load hold it for the whole interval: at
+# 5 ms one connection sent 6-7 messages a second beside two busy threads, at 1 ms 21-25
+# (docs/benchmarks.md, "Batches under load").
+SWITCH_INTERVAL_S = 0.001
 # Signals gunicorn's arbiter handles: the jobs process is stopped by the arbiter (SIGTERM)
 # and must not act on the terminal's Ctrl-C (SIGINT) or on the arbiter's reload signals.
 _INHERITED = ("HUP", "QUIT", "TTIN", "TTOU", "USR1", "USR2", "WINCH", "CHLD")
@@ -125,6 +132,7 @@ class JobsProcess:
             signal.signal(getattr(signal, f"SIG{name}"), signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         server = os.getppid()
         runner = InProcessRunner(self.runtime).start()
         threading.Thread(

@@ -1,5 +1,6 @@
 """A real Celery worker on a real Redis runs a tracking job end to end; each stage wakes the
-next, the wakes coalesce and later stages run first."""
+next, the wakes coalesce, later stages run first and a run that found a few items holds the
+next a moment."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from shipflow.config import BatchingConfig
 from shipflow.jobs import Job
 from shipflow.jobs.celery_app import CeleryRunner, current_runner
 from shipflow.redis_clients import fail_fast
@@ -36,8 +38,9 @@ def celery(runtime):
 
     def forget() -> None:
         app.control.purge()
-        for mark in redis.scan_iter(f"{CeleryRunner.PREFIX}*"):
-            redis.delete(mark)
+        for prefix in (CeleryRunner.PREFIX, CeleryRunner.HELD):
+            for mark in redis.scan_iter(f"{prefix}*"):
+                redis.delete(mark)
 
     forget()
     yield app
@@ -134,6 +137,37 @@ def test_a_worker_takes_later_stages_first(runtime, celery):
     with worker(celery):
         assert wait_for(lambda: len(runs) == 3, timeout=30)
     assert runs == ["postpurchase.deliver_messages", "outbox.dispatch", "tracking.process_receipts"]
+
+
+def test_a_run_that_found_a_few_items_holds_the_next_run_and_one_that_found_none_does_not(
+    runtime, celery
+):
+    """Finding 1 item holds the job a second (longer than a worker takes, so the test
+    tells the hold from scheduling): its own rerun waits for it; finding none holds
+    nothing, so a wake after it runs at once."""
+    from shipflow.jobs import celery_app
+
+    name, found, runs = "outbox.dispatch", [1, 0, 0], []
+
+    def dispatch(_runtime) -> int:
+        runs.append(time.monotonic())
+        return found[len(runs) - 1]
+
+    runtime.jobs[name] = Job(name, dispatch, every=60, wakes=())
+    worker_runtime = celery_app.current_runtime()  # the test's jobs, the test Redis
+    worker_runtime.settings = worker_runtime.settings.model_copy(
+        update={"batching": BatchingConfig(floor=50, gather_seconds=1.0)}
+    )
+    current_runner().wake(name)
+    with worker(celery):
+        assert wait_for(lambda: len(runs) == 2, timeout=30)  # 1 found: ran again, held
+        assert runs[1] - runs[0] >= 0.95
+        time.sleep(0.2)
+        woken = time.monotonic()
+        current_runner().wake(name)  # after a run that found none: at once
+        assert wait_for(lambda: len(runs) == 3, timeout=30)
+        assert runs[2] - woken < 0.9
+    assert len(runs) == 3
 
 
 def test_a_webhook_becomes_an_e_mail_without_beat(

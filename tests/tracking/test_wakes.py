@@ -1,7 +1,7 @@
 """Each stage wakes the next (in-process runner): a webhook's receipt processed wakes the
 outbox dispatcher, whose messages queued wake the customer-message delivery, so the e-mail
 leaves within a moment of the request instead of after the dispatcher's 2 s and the
-delivery's 30 s ticks; wakes coalesce. Celery's: tests/tracking/test_celery.py."""
+delivery's 30 s ticks; wakes coalesce; under load a job gathers batches. Celery's: tests/tracking/test_celery.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from shipflow.jobs import Job
+from shipflow.config import BatchingConfig
+from shipflow.jobs import Job, held_for
 from shipflow.jobs.inprocess import InProcessRunner
 from tests.tracking.fake_carrier import event, payload
 from tests.tracking.helpers import at, post_webhook, wait_for
@@ -96,3 +97,82 @@ def test_wakes_while_a_job_runs_coalesce_into_one_run_right_after(runtime):
         assert len(runs) == 2
     finally:
         runner.stop()
+
+
+def test_a_few_items_hold_the_next_run_a_moment_none_or_a_batch_hold_nothing():
+    batching = BatchingConfig(floor=50, gather_seconds=0.05)
+    assert held_for(batching, 1) == 0.05
+    assert held_for(batching, 49) == 0.05
+    assert held_for(batching, 0) == 0.0  # idle: the next wake is a lone event
+    assert held_for(batching, 50) == 0.0  # a backlog: back to back
+    assert held_for(batching, None) == 0.0  # a job that does not count
+
+
+@pytest.fixture
+def queue(runtime):
+    """A periodic job `t.take` that takes every item queued and records each batch's size
+    and when it ran; `put` queues an item and wakes the job, as the web does a webhook."""
+    items: list[float] = []
+    batches: list[tuple[float, int]] = []
+    lock = threading.Lock()
+
+    def take(_runtime) -> int:
+        with lock:
+            taken = len(items)
+            items.clear()
+        batches.append((time.monotonic(), taken))
+        return taken
+
+    runtime.jobs = {"t.take": Job("t.take", take, every=3600)}
+    runner = InProcessRunner(runtime, tick=3600)
+
+    def put() -> None:
+        with lock:
+            items.append(time.monotonic())
+        runner.wake("t.take")
+
+    yield runner, put, batches
+    runner.stop()
+
+
+def taken(batches) -> list[int]:
+    return [size for _, size in batches if size]
+
+
+@pytest.mark.parametrize(("gather", "most_runs"), [(0.05, 12), (0.0, None)])
+def test_a_burst_of_wakes_becomes_a_few_large_batches(runtime, queue, gather, most_runs):
+    """300 items, one a millisecond, each with a wake: held 50 ms after each run that found
+    fewer than 50, the job takes them in a handful of runs (at most one per 50 ms of the
+    burst); without the hold, in about one run per item or two."""
+    runtime.settings = runtime.settings.model_copy(
+        update={"batching": BatchingConfig(floor=50, gather_seconds=gather)}
+    )
+    runner, put, batches = queue
+    runner.start()
+    assert wait_for(lambda: len(batches) == 1)  # the start-up run, on nothing
+    for _ in range(300):
+        put()
+        time.sleep(0.001)
+    assert wait_for(lambda: sum(taken(batches)) == 300)
+    if most_runs is not None:
+        assert len(taken(batches)) <= most_runs
+    else:
+        assert len(taken(batches)) > 30
+
+
+def test_a_lone_item_is_taken_at_once_and_only_a_trickle_waits(runtime, queue):
+    """Held a whole second after a run that found a few items, so the test tells the hold
+    from the machine's scheduling: an item after a quiet spell goes at once; one right
+    behind it waits for the hold."""
+    runtime.settings = runtime.settings.model_copy(
+        update={"batching": BatchingConfig(floor=50, gather_seconds=1.0)}
+    )
+    runner, put, batches = queue
+    runner.start()
+    assert wait_for(lambda: len(batches) == 1)
+    put()
+    assert wait_for(lambda: taken(batches) == [1], timeout=0.5)
+    lone = batches[-1][0]
+    put()  # the run that took the first found 1: this one waits
+    assert wait_for(lambda: taken(batches) == [1, 1], timeout=5)
+    assert batches[-1][0] - lone >= 0.95
