@@ -494,7 +494,7 @@ def write_back(session: Session, message: OutboxMessage, *, runtime: Runtime) ->
     when the platform says, without counting as a failure; refused credentials: ops alerted,
     not retried."""
     shipment = session.get(Shipment, message.payload["shipment_id"])
-    order = session.get(Order, shipment.order_id) if shipment and shipment.order_id else None
+    order = shipment.order if shipment else None  # the outbox loads it with the shipment
     if (
         shipment is None
         or order is None

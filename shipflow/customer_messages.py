@@ -33,7 +33,7 @@ from shipflow.notify.transports import (
 from shipflow.store.db import per_transaction
 from shipflow.store.lease import claim
 from shipflow.store.models import Brand, Order
-from shipflow.store.postpurchase_models import CustomerMessageRow
+from shipflow.store.postpurchase_models import CustomerMessageRow, new_message_id
 
 MAX_ATTEMPTS = 5
 CLAIM_LEASE = timedelta(minutes=5)  # far longer than one send may take (SMTP timeout: 10 s)
@@ -135,6 +135,7 @@ def queue(
         {"brand": brand.name, "order_number": order.order_number, **context},
     )
     row = CustomerMessageRow(
+        id=new_message_id(),  # named now: a batch's rows go in as one executemany
         brand_id=brand.id,
         shipment_id=shipment_id,
         key=key,

@@ -394,9 +394,12 @@ def revise(
     transit = model.predict(lane)
     if transit is None:
         return None
+    support = transit.at_least(max(elapsed, 0)).support()
+    # n business days after `start` for every n at once (n=0: `start` or the next open day)
+    ordinals = delivery.ordinals_from(start, support[-1][0])
     mass = {}
-    for days, p in transit.at_least(max(elapsed, 0)).support():
-        day = delivery.after(start, days) if days else delivery.next_day(start)
+    for days, p in support:
+        day = date.fromordinal(ordinals[days])
         mass[day] = mass.get(day, 0.0) + p
     return _prediction(mass, earliest_possible, model, promise.confidence, basis)
 

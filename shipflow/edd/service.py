@@ -34,6 +34,7 @@ from shipflow.edd.transit import ModelConfig, TransitModel
 from shipflow.store.db import per_transaction
 from shipflow.store.edd_models import PredictionRevision
 from shipflow.store.models import Shipment
+from shipflow.store.shipment_writes import stage, write_staged
 
 if TYPE_CHECKING:
     from shipflow.config import BrandConfig, Settings
@@ -307,7 +308,9 @@ class EddService:
         order = shipment.order
         if order is not None and order.promised_date is None:
             order.promised_date = promise.promised
-        revisions += _record_prediction(shipment, _window(promise).most_likely, "at purchase", now)
+        most_likely = _window(promise).most_likely
+        revisions += _revision(shipment, most_likely, "at purchase", now)
+        shipment.predicted_date = most_likely
         return promise
 
     def revise_shipments(
@@ -315,8 +318,8 @@ class EddService:
     ) -> dict[str, date | None]:
         """Predict delivery for each shipment of a batch from its events, keeping each change
         in `prediction_revisions` (one insert for the batch); None for a shipment that cannot
-        be quoted (the caller may fall back on the carrier's estimate). Promises are left
-        alone. Delivered shipments join the history (one write per brand). Each brand's model
+        be quoted (the caller may fall back on the carrier's estimate). The new predictions are
+        written in one UPDATE (`shipment_writes`); promises are left alone. Delivered shipments join the history (one write per brand). Each brand's model
         and setup are read once per transaction; load the shipments' orders with them, or
         each is one more query."""
         revisions: list[dict] = []
@@ -327,6 +330,7 @@ class EddService:
         }
         if revisions:
             session.execute(insert(PredictionRevision), revisions)
+        write_staged(session)  # the new predictions, one UPDATE for the batch
         for brand_id, records in delivered.items():
             add_history(session, brand_id, records, "tracked")
         return revised
@@ -348,16 +352,14 @@ class EddService:
         if prediction is None:
             return None
         latest = max(events, key=lambda e: e.occurred_at)
-        revisions.extend(
-            _record_prediction(
-                shipment, prediction.most_likely, prediction.basis, latest.occurred_at
-            )
-        )
+        day = prediction.most_likely
+        revisions.extend(_revision(shipment, day, prediction.basis, latest.occurred_at))
+        stage(session, shipment, predicted_date=day)
         if latest.status == Status.DELIVERED:
             setup = self.setup_of(session, shipment.brand_id)
             record = _delivery_record(shipment, events, setup)
             delivered.setdefault(shipment.brand_id, []).append(record)
-        return shipment.predicted_date
+        return day
 
     def _shipment_quote(
         self, session: Session, shipment: Shipment, model: TransitModel
@@ -493,11 +495,10 @@ def _shipment_quote(
     return quote, destination.timezone or warehouse.timezone
 
 
-def _record_prediction(shipment: Shipment, day: date, basis: str, at: datetime) -> list[dict]:
-    """Set the prediction; the `prediction_revisions` row to insert if it changed."""
+def _revision(shipment: Shipment, day: date, basis: str, at: datetime) -> list[dict]:
+    """The `prediction_revisions` row to insert if the prediction changes to `day`."""
     if shipment.predicted_date == day:
         return []
-    shipment.predicted_date = day
     return [{"shipment_id": shipment.id, "predicted_date": day, "basis": basis, "revised_at": at}]
 
 

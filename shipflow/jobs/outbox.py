@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from shipflow import customer_messages, update_subscriptions
 from shipflow.store.db import for_update
@@ -139,9 +139,9 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
 
 
 def _shipments_of(session: Session, messages: Sequence[OutboxMessage]) -> list[Shipment]:
-    """The shipments the messages are about, with their orders and the orders' parcels, in
-    three queries: the handlers' look-ups then find them in the session instead of one query
-    each."""
+    """The shipments the messages are about, with their orders (joined) and the orders'
+    parcels, in two queries: the handlers' look-ups then find them in the session instead of
+    one query each."""
     ids = {m.payload["shipment_id"] for m in messages if "shipment_id" in m.payload}
     if not ids:
         return []
@@ -149,7 +149,7 @@ def _shipments_of(session: Session, messages: Sequence[OutboxMessage]) -> list[S
         session.scalars(
             select(Shipment)
             .where(Shipment.id.in_(ids))
-            .options(selectinload(Shipment.order).selectinload(Order.shipments))
+            .options(joinedload(Shipment.order).selectinload(Order.shipments))
         )
     )
 

@@ -141,11 +141,9 @@ def _message_customer(
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
-    if shipment.order_id is None or (
-        topic == ShipmentDelayed.topic and not _later(shipment, payload)
-    ):
+    order = shipment.order  # loaded with the batch's shipments (`jobs.outbox`)
+    if order is None or (topic == ShipmentDelayed.topic and not _later(shipment, payload)):
         return
-    order = session.get_one(Order, shipment.order_id)
     day = payload.get("predicted_date") or shipment.predicted_date or shipment.promised_date
     when = date.fromisoformat(day) if isinstance(day, str) else day
     tell_customer(

@@ -99,13 +99,19 @@ class LabelRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# Given at once by `customer_messages.queue`: with their keys known, the ORM inserts a batch's
+# messages as one executemany (psycopg pipelines it) instead of a multi-row VALUES statement
+# with RETURNING, which psycopg parses anew for every batch.
+new_message_id = new_id("msg")
+
+
 class CustomerMessageRow(Base):
     """Every customer message, keyed so the same milestone is never sent twice."""
 
     __tablename__ = "customer_messages"
     __table_args__ = (Index("ix_customer_messages_due", "status", "send_after"),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_id("msg"))
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_message_id)
     brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     shipment_id: Mapped[str | None] = mapped_column(
         ForeignKey("shipments.id", ondelete="CASCADE"), index=True

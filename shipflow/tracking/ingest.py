@@ -22,6 +22,7 @@ from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTr
 from shipflow.store.db import for_update, insert_or_skip
 from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
 from shipflow.store.outbox import Publishable, publish_all
+from shipflow.store.shipment_writes import stage, write_staged
 from shipflow.tracking.config import TrackingConfig
 
 # What reacts in the ingest's own transaction (`shipflow.reactions`: the delivery date, delays),
@@ -128,11 +129,16 @@ def _insert_new(session: Session, rows: list[dict]) -> set[tuple[str, str]]:
 
 
 def _replay(
-    shipment: Shipment, rows: list[EventRow], events: list[TrackingEvent], applied: dict[int, bool]
+    session: Session,
+    shipment: Shipment,
+    rows: list[EventRow],
+    events: list[TrackingEvent],
+    applied: dict[int, bool],
 ) -> list[Move]:
     """Run the state machine over every event (`rows` as `events`) in carrier time; record
-    whether each was applied in `applied` (by row id) and set the shipment's status fields.
-    Returns each move of the status in order; the last one's event set the final status."""
+    whether each was applied in `applied` (by row id) and stage the shipment's status fields
+    (written with the batch's, `write_staged`). Returns each move of the status in order; the
+    last one's event set the final status."""
     status, latest_at = Status.PENDING, None
     moves: list[Move] = []
     shipped_at = None
@@ -148,12 +154,16 @@ def _replay(
             if shipped_at is None and status not in NOT_SHIPPED:
                 shipped_at = row.occurred_at
     decisive = moves[-1][2] if moves else None
-    shipment.status = status.value
-    shipment.status_reason = decisive.reason if decisive else None
-    shipment.shipped_at = shipped_at
     delivered = decisive if status == Status.DELIVERED else None
-    shipment.delivered_at = delivered.occurred_at if delivered else None
-    shipment.last_event_at = rows[-1].occurred_at if rows else None
+    stage(
+        session,
+        shipment,
+        status=status.value,
+        status_reason=decisive.reason if decisive else None,
+        shipped_at=shipped_at,
+        delivered_at=delivered.occurred_at if delivered else None,
+        last_event_at=rows[-1].occurred_at if rows else None,
+    )
     return moves
 
 
@@ -189,11 +199,12 @@ def _change_events(shipment: Shipment, previous: Status, moves: list[Move]) -> l
     return events
 
 
-def keep_carrier_estimate(shipment: Shipment, estimate: datetime | None) -> None:
+def keep_carrier_estimate(session: Session, shipment: Shipment, estimate: datetime | None) -> None:
     """The carrier's own delivery estimate, kept beside our prediction (which it only stands
     in for when the EDD service cannot quote): a new estimate is news even without events."""
     if estimate is not None:
-        shipment.details = {**shipment.details, CARRIER_ESTIMATE: estimate.isoformat()}
+        details = {**shipment.details, CARRIER_ESTIMATE: estimate.isoformat()}
+        stage(session, shipment, details=details)
 
 
 @dataclass
@@ -265,7 +276,7 @@ def ingest_locked(
     applied: dict[int, bool] = {}
     for step in steps:
         shipment = step.shipment
-        keep_carrier_estimate(shipment, step.update.estimated_delivery)
+        keep_carrier_estimate(session, shipment, step.update.estimated_delivery)
         added = [key for key in step.keys if (shipment.id, key) in inserted]
         if not added:
             results.append(IngestResult(0, Status(shipment.status), Status(shipment.status)))
@@ -285,6 +296,7 @@ def ingest_locked(
     ]
     if flags:
         session.execute(_FLAG, flags)
+    write_staged(session)  # before the reactions' queries, as the ORM's autoflush would
     if tracked:
         react(session, tracked)
     publish_all(session, published)
@@ -328,7 +340,7 @@ def _apply(
     pickup_points.record(shipment, update)
     proof_of_delivery.record(session, shipment, update, now)
     events = [_domain_event(row) for row in rows]
-    moves = _replay(shipment, rows, events, applied)
+    moves = _replay(session, shipment, rows, events, applied)
     event = ShipmentTracked(
         brand_id=shipment.brand_id,
         shipment_id=shipment.id,
@@ -382,7 +394,8 @@ def ingest_batch(
         pairs, ingest_locked(session, pairs, source, now, react), strict=True
     ):
         if result.changed:
-            shipment.next_poll_at = config.next_poll(shipment.status, now)
+            stage(session, shipment, next_poll_at=config.next_poll(shipment.status, now))
+    write_staged(session)
     return [(b, c, u.tracking_number) in found for b, c, u in items]
 
 

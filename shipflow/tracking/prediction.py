@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shipflow.domain import Status
 from shipflow.edd.service import EddService
 from shipflow.store.models import Shipment
+from shipflow.store.shipment_writes import stage, write_staged
 from shipflow.tracking.ingest import Tracked
 
 
@@ -27,6 +28,8 @@ def revise_predictions(edd: EddService, session: Session, tracked: Sequence[Trac
         session, [(shipment, event.events) for shipment, event in tracked]
     )
     for shipment, event in tracked:
-        predicted = revised[shipment.id] or _fallback(shipment, event.estimated_delivery)
-        if predicted is not None:
-            shipment.predicted_date = predicted
+        if revised[shipment.id] is None:  # else its revision is staged and written already
+            fallback = _fallback(shipment, event.estimated_delivery)
+            if fallback is not None:
+                stage(session, shipment, predicted_date=fallback)
+    write_staged(session)
