@@ -9,7 +9,7 @@ from shipflow.edd.distribution import Distribution
 from shipflow.edd.lanes import Lane
 from shipflow.edd.transit import ModelConfig, TransitModel
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Shipment
+from shipflow.store.models import Order, Shipment
 
 from .factories import history
 
@@ -44,6 +44,19 @@ def test_the_stretch_is_the_expected_wait_over_the_usual_transit_less_its_noise(
     in_flight, delivered, usual_days, stretch
 ):
     assert Backlog(in_flight, delivered, usual_days).stretch(CONFIG) == stretch
+
+
+@pytest.mark.parametrize(
+    ("in_flight", "stretch"),
+    [
+        # 50 deliveries a day: 500 ordered and not delivered wait 10 days, less the usual 2 of
+        # handling: 8 days of transit against a usual 5, less 2 x sqrt(1/500 + 1/350) of noise
+        (500.0, 1.38),
+        (350.0, 1.0),  # 7 days from order: the usual 2 + 5, a steady queue
+    ],
+)
+def test_the_usual_handling_is_taken_off_the_wait_from_the_order(in_flight, stretch):
+    assert Backlog(in_flight, 350, 5.0, usual_handling=2.0).stretch(CONFIG) == stretch
 
 
 def test_the_switch_turns_the_stretch_off():
@@ -106,3 +119,30 @@ def test_the_backlog_is_counted_from_the_brands_shipments_in_one_query(runtime):
             "ups:express": 1.0,
         }
         assert backlog_stretches(session, brand_id, NOW, ModelConfig(backlog=False)) == {}
+
+
+def test_a_parcel_is_in_the_queue_from_its_order_and_its_handling_is_measured(runtime):
+    """Orders a surge placed are ahead of the next parcel before any of them is handed over."""
+    with unit_of_work(runtime.sessions) as session:
+        brand_id = sync_brand(session, runtime.settings.brands[0]).id
+
+        def ordered(number: str, days_ago: float) -> Order:
+            placed = NOW - timedelta(days=days_ago)
+            return Order(brand_id=brand_id, order_number=number, placed_at=placed, currency="USD")
+
+        session.add_all(
+            [
+                # ordered 63 days ago, handed over 3 days later, 4 days in transit
+                _shipment(brand_id, 60, 4, order=ordered("1", 63)),
+                # ordered 10 days ago, handed over 1 day later, delivered 3 days ago
+                _shipment(brand_id, 9, 6, order=ordered("2", 10)),
+                # ordered 2 days ago, its label bought, not handed over yet
+                _shipment(brand_id, 0, None, order=ordered("3", 2), shipped_at=None),
+                _shipment(brand_id, 3, None),  # in flight 3 days, no order: from its handover
+            ]
+        )
+    with unit_of_work(runtime.sessions) as session:
+        # in the window: 4 + 2 + 3 parcel-days over 7; transit (4 + 6) / 2; handling (3 + 1) / 2
+        assert current_backlog(session, brand_id, NOW, CONFIG) == {
+            "ups:ground": Backlog(pytest.approx(9 / 7), 1, pytest.approx(5.0), pytest.approx(2.0)),
+        }
