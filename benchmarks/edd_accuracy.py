@@ -133,7 +133,7 @@ class BacklogReplay:
         self.config = config
         self.parcels = sorted(
             (
-                (r.ordered_at, r.handed_to_carrier_at, r.delivered_at, r.service_key)
+                (r.ordered_at, r.delivered_at, r.service_key)
                 for r in records
                 if r.handed_to_carrier_at
             ),
@@ -161,24 +161,18 @@ class BacklogReplay:
         longest = timedelta(days=config.max_in_flight_days)
         first = bisect_left(self.ordered, min(window - longest, baseline - longest))
         counts: dict[str, list[float]] = {}
-        for ordered, handed, delivered, key in self.parcels[first : bisect_left(self.ordered, now)]:
-            found = counts.setdefault(key, [0.0, 0, 0.0, 0.0, 0])
+        for ordered, delivered, key in self.parcels[first : bisect_left(self.ordered, now)]:
+            found = counts.setdefault(key, [0.0, 0, 0.0, 0])
             ended = min(delivered or now, now, ordered + longest)
             found[0] += max((ended - max(ordered, window)).total_seconds(), 0) / 86400
             if delivered is not None and delivered < now:
                 found[1] += delivered >= window
                 if delivered >= baseline:
-                    found[2] += (delivered - handed).total_seconds() / 86400
-                    found[3] += (handed - ordered).total_seconds() / 86400
-                    found[4] += 1
+                    found[2] += (delivered - ordered).total_seconds() / 86400
+                    found[3] += 1
         return {
-            key: Backlog(
-                spent / config.backlog_days,
-                int(d),
-                transit / n if n else 0.0,
-                handling / n if n else 0.0,
-            )
-            for key, (spent, d, transit, handling, n) in counts.items()
+            key: Backlog(spent / config.backlog_days, int(d), total / n if n else 0.0)
+            for key, (spent, d, total, n) in counts.items()
         }
 
 

@@ -2,12 +2,12 @@
 
 Delivered history shows a slowdown only once its slow parcels arrive, weeks late (the first
 deliveries of a backlog are its fast parcels); the parcels still in flight show it as they pile
-up. By Little's law a parcel spends about backlog / throughput between its order and its
-delivery: the parcels ordered and not delivered over the recent deliveries per day. Less the
-usual handling, that is the transit a parcel ordered now can expect; in a steady network it
-equals the mean transit of recent deliveries, so their ratio says how many times longer transit
-takes now. The queue counts from the order, not the handover: a surge of orders still in the
-warehouses is ahead of a parcel ordered now, days before it shows among the parcels in flight.
+up. By Little's law a parcel ordered now spends about backlog / throughput until its delivery:
+the parcels ordered and not delivered over the recent deliveries per day. In a steady network
+that equals the mean time from order to delivery of recent deliveries, so their ratio says how
+many times longer it takes now. The queue counts from the order, not the handover: a surge of
+orders still in the warehouses is ahead of a parcel ordered now, days before it shows among the
+parcels in flight.
 Measured per carrier service from one query per brand, refreshed with the brand's model; the
 ratio, less its counting noise and capped, stretches that service's transit
 (`TransitModel.with_backlog`). Where nothing piles up it is 1 and changes nothing.
@@ -41,18 +41,17 @@ class Backlog:
     # parcels ordered and not delivered on average (time-weighted) over the window
     in_flight: float
     delivered: int  # deliveries in the window
-    usual_days: float  # mean handover -> delivery, calendar days, of backlog_baseline_days
-    usual_handling: float = 0.0  # mean order -> handover of the same deliveries
+    usual_days: float  # mean order -> delivery, calendar days, of backlog_baseline_days
 
     def stretch(self, config: ModelConfig) -> float:
         """How many times longer transit takes now: the expected wait (parcels ordered and not
-        delivered over deliveries per day) less the usual handling, over the usual transit,
-        lowered by `backlog_z` standard errors of its counts' Poisson noise (a thin service's
-        ratio jumps by chance), between 1 and `max_backlog_stretch`. A shrinking queue never
-        shortens a promise."""
+        delivered over deliveries per day) over the usual time from order to delivery, lowered
+        by `backlog_z` standard errors of its counts' Poisson noise (a thin service's ratio
+        jumps by chance), between 1 and `max_backlog_stretch`. A shrinking queue never shortens
+        a promise."""
         if not config.backlog or self.in_flight <= 0 or self.delivered <= 0:
             return 1.0
-        wait = self.in_flight * config.backlog_days / self.delivered - self.usual_handling
+        wait = self.in_flight * config.backlog_days / self.delivered
         ratio = wait / self.usual_days if self.usual_days > 0 else 1.0
         noise = config.backlog_z * math.sqrt(1 / self.in_flight + 1 / self.delivered)
         return round(min(max(ratio * (1 - noise), 1.0), config.max_backlog_stretch), 2)
@@ -91,33 +90,31 @@ def current_backlog(
     spent = days.greatest(ended - days.greatest(ordered, at - config.backlog_days), 0.0)
     is_delivered = Shipment.delivered_at.is_not(None)
     gone = ~is_delivered & Shipment.status.in_(NEVER_DELIVERED)
-    usual = (is_delivered, Shipment.delivered_at >= baseline)
-    rows: Sequence[
-        Row[str, str, float | Decimal | None, int, float | Decimal | None, float | Decimal | None]
-    ] = session.execute(
-        select(
-            Shipment.carrier,
-            Shipment.service,
-            func.sum(spent).filter(~gone) / config.backlog_days,
-            func.count().filter(is_delivered, Shipment.delivered_at >= window),
-            func.avg(delivered - shipped).filter(*usual),
-            func.avg(shipped - ordered).filter(*usual),
-        )
-        .outerjoin(Order, Order.id == Shipment.order_id)
-        .where(
-            Shipment.brand_id == brand_id,
-            Shipment.kind == "forward",
-            func.coalesce(Order.placed_at, Shipment.shipped_at).is_not(None),
-            # a shipment is created before it ships: this bound lets the index find them
-            Shipment.created_at >= min(baseline, window) - timedelta(days=90),
-        )
-        .group_by(Shipment.carrier, Shipment.service)
-    ).all()
+    rows: Sequence[Row[str, str, float | Decimal | None, int, float | Decimal | None]] = (
+        session.execute(
+            select(
+                Shipment.carrier,
+                Shipment.service,
+                func.sum(spent).filter(~gone) / config.backlog_days,
+                func.count().filter(is_delivered, Shipment.delivered_at >= window),
+                func.avg(delivered - ordered).filter(
+                    is_delivered, Shipment.delivered_at >= baseline
+                ),
+            )
+            .outerjoin(Order, Order.id == Shipment.order_id)
+            .where(
+                Shipment.brand_id == brand_id,
+                Shipment.kind == "forward",
+                func.coalesce(Order.placed_at, Shipment.shipped_at).is_not(None),
+                # a shipment is created before it ships: this bound lets the index find them
+                Shipment.created_at >= min(baseline, window) - timedelta(days=90),
+            )
+            .group_by(Shipment.carrier, Shipment.service)
+        ).all()
+    )
     return {
-        f"{carrier}:{service}": Backlog(
-            float(in_flight or 0.0), count, float(usual or 0.0), float(handling or 0.0)
-        )
-        for carrier, service, in_flight, count, usual, handling in rows
+        f"{carrier}:{service}": Backlog(float(in_flight or 0.0), count, float(usual or 0.0))
+        for carrier, service, in_flight, count, usual in rows
     }
 
 

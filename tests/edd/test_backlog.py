@@ -46,19 +46,6 @@ def test_the_stretch_is_the_expected_wait_over_the_usual_transit_less_its_noise(
     assert Backlog(in_flight, delivered, usual_days).stretch(CONFIG) == stretch
 
 
-@pytest.mark.parametrize(
-    ("in_flight", "stretch"),
-    [
-        # 50 deliveries a day: 500 ordered and not delivered wait 10 days, less the usual 2 of
-        # handling: 8 days of transit against a usual 5, less 2 x sqrt(1/500 + 1/350) of noise
-        (500.0, 1.38),
-        (350.0, 1.0),  # 7 days from order: the usual 2 + 5, a steady queue
-    ],
-)
-def test_the_usual_handling_is_taken_off_the_wait_from_the_order(in_flight, stretch):
-    assert Backlog(in_flight, 350, 5.0, usual_handling=2.0).stretch(CONFIG) == stretch
-
-
 def test_the_switch_turns_the_stretch_off():
     assert Backlog(400.0, 350, 5.0).stretch(ModelConfig(backlog=False)) == 1.0
 
@@ -121,7 +108,7 @@ def test_the_backlog_is_counted_from_the_brands_shipments_in_one_query(runtime):
         assert backlog_stretches(session, brand_id, NOW, ModelConfig(backlog=False)) == {}
 
 
-def test_a_parcel_is_in_the_queue_from_its_order_and_its_handling_is_measured(runtime):
+def test_a_parcel_is_in_the_queue_from_its_order(runtime):
     """Orders a surge placed are ahead of the next parcel before any of them is handed over."""
     with unit_of_work(runtime.sessions) as session:
         brand_id = sync_brand(session, runtime.settings.brands[0]).id
@@ -142,7 +129,7 @@ def test_a_parcel_is_in_the_queue_from_its_order_and_its_handling_is_measured(ru
             ]
         )
     with unit_of_work(runtime.sessions) as session:
-        # in the window: 4 + 2 + 3 parcel-days over 7; transit (4 + 6) / 2; handling (3 + 1) / 2
+        # in the window: 4 + 2 + 3 parcel-days over 7; order to delivery: (7 + 7) / 2
         assert current_backlog(session, brand_id, NOW, CONFIG) == {
-            "ups:ground": Backlog(pytest.approx(9 / 7), 1, pytest.approx(5.0), pytest.approx(2.0)),
+            "ups:ground": Backlog(pytest.approx(9 / 7), 1, pytest.approx(7.0)),
         }
