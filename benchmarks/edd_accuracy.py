@@ -127,19 +127,19 @@ def score_shipflow(
 
 class BacklogReplay:
     """Each service's backlog stretch as production measures it at quote time (from the
-    parcels handed over, in flight and delivered by then), recomputed each day at midnight."""
+    parcels ordered, in flight and delivered by then), recomputed each day at midnight."""
 
     def __init__(self, records: Sequence[HistoryRecord], config: ModelConfig) -> None:
         self.config = config
         self.parcels = sorted(
             (
-                (r.handed_to_carrier_at, r.delivered_at, r.service_key)
+                (r.ordered_at, r.delivered_at, r.service_key)
                 for r in records
                 if r.handed_to_carrier_at
             ),
             key=lambda parcel: parcel[0],
         )
-        self.handed = [parcel[0] for parcel in self.parcels]
+        self.ordered = [parcel[0] for parcel in self.parcels]
         self.days: dict[date, dict[str, float]] = {}
 
     def stretches(self, at: datetime) -> dict[str, float]:
@@ -153,21 +153,22 @@ class BacklogReplay:
         return self.days[day]
 
     def backlog(self, now: datetime) -> dict[str, Backlog]:
-        """`current_backlog`'s figures, from the history instead of the shipments table."""
+        """`current_backlog`'s figures, from the history instead of the shipments table (its
+        orders' labels taken as bought when they were placed)."""
         config = self.config
         window = now - timedelta(days=config.backlog_days)
         baseline = now - timedelta(days=config.backlog_baseline_days)
         longest = timedelta(days=config.max_in_flight_days)
-        first = bisect_left(self.handed, min(window - longest, baseline - longest))
+        first = bisect_left(self.ordered, min(window - longest, baseline - longest))
         counts: dict[str, list[float]] = {}
-        for handed, delivered, key in self.parcels[first : bisect_left(self.handed, now)]:
+        for ordered, delivered, key in self.parcels[first : bisect_left(self.ordered, now)]:
             found = counts.setdefault(key, [0.0, 0, 0.0, 0])
-            ended = min(delivered or now, now, handed + longest)
-            found[0] += max((ended - max(handed, window)).total_seconds(), 0) / 86400
+            ended = min(delivered or now, now, ordered + longest)
+            found[0] += max((ended - max(ordered, window)).total_seconds(), 0) / 86400
             if delivered is not None and delivered < now:
                 found[1] += delivered >= window
                 if delivered >= baseline:
-                    found[2] += (delivered - handed).total_seconds() / 86400
+                    found[2] += (delivered - ordered).total_seconds() / 86400
                     found[3] += 1
         return {
             key: Backlog(spent / config.backlog_days, int(d), total / n if n else 0.0)

@@ -1,9 +1,14 @@
 """The baselines the accuracy benchmark prints beside shipflow must themselves be right."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from benchmarks.edd_accuracy import hindsight
+import pytest
+
+from benchmarks.edd_accuracy import BacklogReplay, hindsight
+from shipflow.edd.backlog import Backlog
 from shipflow.edd.history import HistoryRecord
+from shipflow.edd.transit import ModelConfig
 
 MONDAY = datetime(2017, 7, 3, 9, tzinfo=UTC)
 
@@ -42,3 +47,26 @@ def test_a_thin_lane_is_promised_from_its_destination_state():
     orders = [order(i, 5) for i in range(22)] + [order(30 + i, 2, origin="MG") for i in range(3)]
     quoted = hindsight(orders)
     assert [(q.promised - q.actual).days for q in quoted[22:]] == [3, 3, 3]
+
+
+def test_the_backlog_replay_counts_each_parcel_from_its_order_as_production_does():
+    """The same parcels as the shipments of tests/edd/test_backlog.py's order test."""
+    now = MONDAY + timedelta(days=100)
+
+    def parcel(i: int, ordered_days_ago: float, handling: float, transit: float | None):
+        ordered = now - timedelta(days=ordered_days_ago)
+        handed = ordered + timedelta(days=handling)
+        delivered = handed + timedelta(days=transit) if transit is not None else None
+        return replace(
+            order(i, 0), ordered_at=ordered, handed_to_carrier_at=handed, delivered_at=delivered
+        )
+
+    records = [
+        parcel(1, 63, 3, 4),  # delivered 56 days ago, before the window
+        parcel(2, 10, 1, 6),  # delivered 3 days ago: 4 of the window's 7 days from its order
+        parcel(3, 2, 5, None),  # ordered 2 days ago, handed over only in 3 days
+        parcel(4, 3, 0, None),  # in flight 3 days
+    ]
+    assert BacklogReplay(records, ModelConfig()).backlog(now) == {
+        "olist:standard": Backlog(pytest.approx(9 / 7), 1, pytest.approx(7.0))
+    }

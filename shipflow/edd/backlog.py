@@ -2,12 +2,14 @@
 
 Delivered history shows a slowdown only once its slow parcels arrive, weeks late (the first
 deliveries of a backlog are its fast parcels); the parcels still in flight show it as they pile
-up. By Little's law a parcel handed over now spends about backlog / throughput in transit: the
-parcels in flight over the recent deliveries per day. In a steady network that equals the mean
-transit of recent deliveries, so their ratio says how many times longer transit takes now.
-Measured per carrier service from one query per brand; the ratio, less its counting noise and
-capped, stretches that service's transit (`TransitModel.with_backlog`). Where nothing piles up
-it is 1 and changes nothing.
+up. By Little's law a parcel ordered now spends about backlog / throughput until its delivery:
+the parcels ordered and not delivered over the recent deliveries per day. In a steady network
+that equals the mean time from order to delivery of recent deliveries, so their ratio says how
+many times longer it takes now. The queue counts from the order, not the handover: a surge of
+orders still in the warehouses is ahead of a parcel ordered now, days before it shows among the
+parcels in flight. Measured per carrier service from one query per brand; the ratio, less its
+counting noise and capped, stretches that service's transit (`TransitModel.with_backlog`).
+Where nothing piles up it is 1 and changes nothing.
 
 That query aggregates months of a brand's shipments (hundreds of millions of rows at 50
 million parcels a month): a periodic job (`count_backlogs`) runs it once for the instance and
@@ -30,7 +32,7 @@ from shipflow.domain import Status
 from shipflow.edd.transit import ModelConfig
 from shipflow.store.db import unit_of_work
 from shipflow.store.edd_models import BacklogCountRow
-from shipflow.store.models import Brand, Shipment
+from shipflow.store.models import Brand, Order, Shipment
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -44,15 +46,17 @@ JULIAN_EPOCH = 2440587.5  # SQLite's julianday() of 1970-01-01 00:00 UTC
 class Backlog:
     """One service's queue over the last `backlog_days` (see the module docstring)."""
 
-    in_flight: float  # parcels in flight on average (time-weighted) over the window
+    # parcels ordered and not delivered on average (time-weighted) over the window
+    in_flight: float
     delivered: int  # deliveries in the window
-    usual_days: float  # mean handover -> delivery, calendar days, of backlog_baseline_days
+    usual_days: float  # mean order -> delivery, calendar days, of backlog_baseline_days
 
     def stretch(self, config: ModelConfig) -> float:
-        """How many times longer transit takes now: the expected wait (parcels in flight over
-        deliveries per day) over the usual transit, lowered by `backlog_z` standard errors of
-        its counts' Poisson noise (a thin service's ratio jumps by chance), between 1 and
-        `max_backlog_stretch`. A shrinking queue never shortens a promise."""
+        """How many times longer transit takes now: the expected wait (parcels ordered and not
+        delivered over deliveries per day) over the usual time from order to delivery, lowered
+        by `backlog_z` standard errors of its counts' Poisson noise (a thin service's ratio
+        jumps by chance), between 1 and `max_backlog_stretch`. A shrinking queue never shortens
+        a promise."""
         if not config.backlog or self.in_flight <= 0 or self.delivered <= 0:
             return 1.0
         wait = self.in_flight * config.backlog_days / self.delivered
@@ -123,17 +127,18 @@ def current_backlog(
 ) -> dict[str, Backlog]:
     """The brand's forward shipments' queue per service key ("carrier:service"), one query.
 
-    The parcels in flight are averaged over the window (each counts for the share of it it
-    spent handed over and not delivered, at most `max_in_flight_days` after its handover):
-    Little's law holds for averages, and a snapshot would swing with the weekday (parcels
-    handed over on Friday wait out the weekend)."""
+    The parcels ordered and not delivered are averaged over the window (each counts for the
+    share of it it spent after its order, or its handover without one, and before its
+    delivery, at most `max_in_flight_days`): Little's law holds for averages, and a snapshot
+    would swing with the weekday (parcels handed over on Friday wait out the weekend)."""
     window = now - timedelta(days=config.backlog_days)
     baseline = now - timedelta(days=config.backlog_baseline_days)
     days = _day_number(session)
     at = days.now(now)
     shipped, delivered = days.of(Shipment.shipped_at), days.of(Shipment.delivered_at)
-    ended = days.least(func.coalesce(delivered, at), at, shipped + config.max_in_flight_days)
-    spent = days.greatest(ended - days.greatest(shipped, at - config.backlog_days), 0.0)
+    ordered = func.coalesce(days.of(Order.placed_at), shipped)
+    ended = days.least(func.coalesce(delivered, at), at, ordered + config.max_in_flight_days)
+    spent = days.greatest(ended - days.greatest(ordered, at - config.backlog_days), 0.0)
     is_delivered = Shipment.delivered_at.is_not(None)
     gone = ~is_delivered & Shipment.status.in_(NEVER_DELIVERED)
     rows: Sequence[Row[str, str, float | Decimal | None, int, float | Decimal | None]] = (
@@ -143,14 +148,15 @@ def current_backlog(
                 Shipment.service,
                 func.sum(spent).filter(~gone) / config.backlog_days,
                 func.count().filter(is_delivered, Shipment.delivered_at >= window),
-                func.avg(delivered - shipped).filter(
+                func.avg(delivered - ordered).filter(
                     is_delivered, Shipment.delivered_at >= baseline
                 ),
             )
+            .outerjoin(Order, Order.id == Shipment.order_id)
             .where(
                 Shipment.brand_id == brand_id,
                 Shipment.kind == "forward",
-                Shipment.shipped_at.is_not(None),
+                func.coalesce(Order.placed_at, Shipment.shipped_at).is_not(None),
                 # a shipment is created before it ships: this bound lets the index find them
                 Shipment.created_at >= min(baseline, window) - timedelta(days=90),
             )

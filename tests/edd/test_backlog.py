@@ -10,7 +10,7 @@ from shipflow.edd.lanes import Lane
 from shipflow.edd.transit import ModelConfig, TransitModel
 from shipflow.jobs import periodic, run
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Shipment
+from shipflow.store.models import Order, Shipment
 
 from .factories import history
 
@@ -143,4 +143,31 @@ def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_a
             "ups:ground": Backlog(pytest.approx((8 + later) / 7), 1, pytest.approx(4.0)),
             "ups:express": Backlog(pytest.approx((2 + later) / 7), 0, 0.0),
             "ups:saver": Backlog(pytest.approx(400 * (1 + later) / 7), 0, 0.0),
+        }
+
+
+def test_a_parcel_is_in_the_queue_from_its_order(runtime):
+    """Orders a surge placed are ahead of the next parcel before any of them is handed over."""
+    with unit_of_work(runtime.sessions) as session:
+        brand_id = sync_brand(session, runtime.settings.brands[0]).id
+
+        def ordered(number: str, days_ago: float) -> Order:
+            placed = NOW - timedelta(days=days_ago)
+            return Order(brand_id=brand_id, order_number=number, placed_at=placed, currency="USD")
+
+        session.add_all(
+            [
+                # ordered 63 days ago, handed over 3 days later, 4 days in transit
+                _shipment(brand_id, 60, 4, order=ordered("1", 63)),
+                # ordered 10 days ago, handed over 1 day later, delivered 3 days ago
+                _shipment(brand_id, 9, 6, order=ordered("2", 10)),
+                # ordered 2 days ago, its label bought, not handed over yet
+                _shipment(brand_id, 0, None, order=ordered("3", 2), shipped_at=None),
+                _shipment(brand_id, 3, None),  # in flight 3 days, no order: from its handover
+            ]
+        )
+    with unit_of_work(runtime.sessions) as session:
+        # in the window: 4 + 2 + 3 parcel-days over 7; order to delivery: (7 + 7) / 2
+        assert current_backlog(session, brand_id, NOW, CONFIG) == {
+            "ups:ground": Backlog(pytest.approx(9 / 7), 1, pytest.approx(7.0)),
         }
