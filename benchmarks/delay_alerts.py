@@ -42,7 +42,7 @@ from benchmarks.lateness import (
     moment,
     region_key,
 )
-from shipflow.demo.history import demo_brand, sandbox_parcels
+from shipflow.demo.history import demo_brand, sandbox_history
 from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord, read_history
 
@@ -309,7 +309,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         title = f"{args.history} from {test_from}"
     else:
         brand = demo_brand()
-        parcels = sandbox_parcels(args.sandbox_carrier, args.seed, brand=brand)
+        simulated = sandbox_history(args.sandbox_carrier, args.seed, brand=brand)
+        parcels = [(parcel.record, parcel.events) for parcel in simulated]
         if args.disruptions:
             parcels = disrupted(parcels)
         records = [r for r, _ in parcels]
