@@ -27,8 +27,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +43,7 @@ from sqlalchemy import event, func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import tracking  # noqa: E402
+from benchmarks import tracking, webhook_load  # noqa: E402
 from channels.shopify.client import throttled_wait  # noqa: E402
 from channels.shopify.source import webhook_signature  # noqa: E402
 from shipflow import channel_sync  # noqa: E402
@@ -148,41 +146,15 @@ def prepare(url: str) -> tuple[Path, Runtime, str]:
 
 
 def bench_webhooks(config: Path, account_id: str, args) -> None:
-    port = tracking.free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            tracking.__file__,
-            "--serve",
-            str(config),
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-        ],
-        cwd=ROOT,
-    )
     body = json.dumps(rest_order(0)).encode()
-    try:
-        tracking.wait_healthy(f"http://127.0.0.1:{port}/healthz")
-        hook = f"http://127.0.0.1:{port}/webhooks/channels/shopify/{account_id}"
-        runner = tracking.run_wrk if shutil.which("wrk") else tracking.run_pool
-        headers = signed(body, "orders/create")
-        runner(hook, body, headers, 2, args.connections, 1)  # warm-up
-        cpu_before = tracking.cpu_seconds(server.pid)
-        result = runner(hook, body, headers, args.seconds, args.connections, 1)
-        cpu_per_request = (tracking.cpu_seconds(server.pid) - cpu_before) / result["requests"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    hook = f"/webhooks/channels/shopify/{account_id}"
+    result = webhook_load.post_for(config, hook, body, signed(body, "orders/create"), args)
     print(
         f"order webhooks ({result['tool']}, {args.connections} connections, {args.workers} "
         f"gunicorn workers x {args.threads} threads, {args.seconds}s): "
-        f"{result['per_second']:.0f} stored and acknowledged/s, ack p50 {result['p50_ms']:.1f} "
-        f"ms, p99 {result['p99_ms']:.1f} ms, {result['errors']} errors; server CPU "
-        f"{cpu_per_request * 1000:.2f} ms per webhook; load average {os.getloadavg()[0]:.1f}"
+        f"{result['per_second']:.0f} stored and acknowledged/s, "
+        f"{webhook_load.acknowledged(result)}; server CPU {result['cpu_ms']:.2f} ms per webhook; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
 
 

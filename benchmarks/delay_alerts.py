@@ -32,7 +32,7 @@ from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, score_ship
 from shipflow.delays import risk_history
 from shipflow.delays.risk import WarningModel
 from shipflow.delays.risk_history import Check, day_end
-from shipflow.demo.history import demo_brand, sandbox_parcels
+from shipflow.demo.history import demo_brand, sandbox_history
 from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord, read_history
 
@@ -198,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         title = f"{args.history} from {test_from}"
     else:
         brand = demo_brand()
-        parcels = sandbox_parcels(args.sandbox_carrier, args.seed, brand=brand)
+        simulated = sandbox_history(args.sandbox_carrier, args.seed, brand=brand)
+        parcels = [(parcel.record, parcel.events) for parcel in simulated]
         if args.disruptions:
             parcels = disrupted(parcels)
         records = [r for r, _ in parcels]

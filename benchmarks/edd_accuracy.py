@@ -402,7 +402,7 @@ def score_sandbox_carrier(
     network, a year from 2025-01-01, scored on the second half; the carrier's own label-time
     promise is the baseline."""
     brand = demo_brand() if country == "US" else brand_in(country)
-    records = sandbox_history(orders, seed, brand=brand, country=country)
+    records = [p.record for p in sandbox_history(orders, seed, brand=brand, country=country)]
     if disruptions:  # delivery times only: no events to delay
         records = [r for r, _ in disrupted([(r, ()) for r in records])]
     cutoffs = {w.code: (w.cutoff, w.timezone) for w in brand.warehouses}

@@ -52,7 +52,7 @@ def prepare_database(directory: str, orders: int) -> str:
     runtime = Runtime.from_settings(load_settings(environ={"SHIPFLOW_DATABASE_URL": url}))
     with unit_of_work(runtime.sessions) as session:
         brand = sync_brands(session, runtime.settings)[0]
-        add_history(session, brand.id, sandbox_history(orders), "import")
+        add_history(session, brand.id, [p.record for p in sandbox_history(orders)], "import")
         train_brand(session, brand, TRAINED_AT, runtime.settings)
     runtime.engine.dispose()
     return url

@@ -15,27 +15,21 @@ Runs in its own schema (`bench_tracking`, dropped first). Reports figures; asser
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import requests
 import yaml
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import webhook_load  # noqa: E402
 from benchmarks.schemas import fresh_schema  # noqa: E402
 from shipflow.brands import sync_brands  # noqa: E402
 from shipflow.config import load_settings  # noqa: E402
@@ -56,131 +50,6 @@ def prepare_schema(admin_url: str, schema: str = SCHEMA) -> str:
     return url
 
 
-def serve(config: str, port: int, workers: int, threads: int) -> None:
-    """The server process: the real app, plus the test carrier the webhooks are signed for."""
-    register()
-    from shipflow.server import _Gunicorn
-    from shipflow.web import create_app
-
-    runtime = Runtime.from_settings(load_settings(config))
-    _Gunicorn(
-        create_app(runtime),
-        {
-            "bind": f"127.0.0.1:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread" if threads > 1 else "sync",
-            "accesslog": None,
-            "loglevel": "warning",
-            "keepalive": 30,
-            "graceful_timeout": 10,
-        },
-    ).run()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_healthy(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("server did not come up")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children (the gunicorn workers), from /proc."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    total = 0.0
-    for each in [pid, *map(int, children)]:
-        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def run_wrk(
-    url: str, body: bytes, headers: dict, seconds: int, connections: int, threads: int
-) -> dict:
-    """POST the signed `body` with `headers` (and a JSON content type) for `seconds`."""
-    script = Path(tempfile.mkdtemp()) / "post.lua"
-    script.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = {json.dumps(body.decode())}\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        + "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
-    )
-    out = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--latency",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-
-    def millis(label: str) -> float:
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-    return {
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": millis("50%"),
-        "p99_ms": millis("99%"),
-        "errors": int(non_2xx.group(1)) if non_2xx else 0,
-        "tool": "wrk",
-    }
-
-
-def run_pool(
-    url: str, body: bytes, signed: dict, seconds: int, connections: int, _threads: int
-) -> dict:
-    headers = {"Content-Type": "application/json", **signed}
-    stop_at = time.monotonic() + seconds
-
-    def client() -> list[float]:
-        session, latencies = requests.Session(), []
-        while time.monotonic() < stop_at:
-            started = time.perf_counter()
-            response = session.post(url, data=body, headers=headers, timeout=10)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 202:
-                latencies[-1] = -1.0
-        return latencies
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(connections) as pool:
-        results = [
-            lat for f in [pool.submit(client) for _ in range(connections)] for lat in f.result()
-        ]
-    elapsed = time.monotonic() - started
-    ok = sorted(lat for lat in results if lat >= 0)
-    return {
-        "requests": len(results),
-        "per_second": len(results) / elapsed,
-        "p50_ms": ok[len(ok) // 2],
-        "p99_ms": ok[int(len(ok) * 0.99)],
-        "errors": len(results) - len(ok),
-        "tool": "thread pool",
-    }
-
-
 def bench_ingestion(url: str, args) -> None:
     config = Path(tempfile.mkdtemp()) / "config.yaml"
     config.write_text(yaml.safe_dump(fake_config(url)))
@@ -193,35 +62,11 @@ def bench_ingestion(url: str, args) -> None:
             .join(Brand, Brand.id == CarrierAccount.brand_id)
             .where(Brand.code == "tb")
         )
-    port = free_port()  # other benchmarks may be running on this machine
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--serve",
-            str(config),
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-        ],
-        cwd=ROOT,
+    body = payload("1Z999AA10123456784", event("PU", "in_transit", "2026-11-23T08:00:00-05:00"))
+    headers = {"X-Fake-Signature": sign(body)}
+    result = webhook_load.post_for(
+        config, f"/webhooks/fake/{account_id}", body, headers, args, args.wrk_threads
     )
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}/healthz")
-        hook = f"http://127.0.0.1:{port}/webhooks/fake/{account_id}"
-        body = payload("1Z999AA10123456784", event("PU", "in_transit", "2026-11-23T08:00:00-05:00"))
-        runner = run_wrk if shutil.which("wrk") else run_pool
-        headers = {"X-Fake-Signature": sign(body)}
-        runner(hook, body, headers, 2, args.connections, args.wrk_threads)  # warm-up
-        cpu_before = cpu_seconds(server.pid)
-        result = runner(hook, body, headers, args.seconds, args.connections, args.wrk_threads)
-        cpu_per_request = (cpu_seconds(server.pid) - cpu_before) / result["requests"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     with runtime.sessions() as session:
         stored = session.scalar(select(func.count(WebhookReceipt.id)))
     register()
@@ -236,9 +81,8 @@ def bench_ingestion(url: str, args) -> None:
         f"webhook ingestion ({result['tool']} x{args.wrk_threads} threads, "
         f"{args.connections} connections, "
         f"{args.workers} gunicorn workers x {args.threads} threads, {args.seconds}s): "
-        f"{result['per_second']:.0f} events/s sustained, ack p50 {result['p50_ms']:.1f} ms, "
-        f"p99 {result['p99_ms']:.1f} ms, {result['errors']} errors, "
-        f"{stored} receipts stored (warm-up included); server CPU {cpu_per_request * 1000:.2f} ms "
+        f"{result['per_second']:.0f} events/s sustained, {webhook_load.acknowledged(result)}, "
+        f"{stored} receipts stored (warm-up included); server CPU {result['cpu_ms']:.2f} ms "
         f"per request; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     print(
@@ -324,12 +168,7 @@ def main() -> None:
     parser.add_argument("--shipments", type=int, default=1_000_000)
     parser.add_argument("--skip", choices=["ingestion", "leasing"], action="append", default=[])
     parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--serve", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve, args.port, args.workers, args.threads)
-        return
     url = prepare_schema(args.database_url)
     if "ingestion" not in args.skip:
         bench_ingestion(url, args)

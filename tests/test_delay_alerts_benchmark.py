@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from benchmarks.delay_alerts import SIGNS, Parcel, score, sign
 from benchmarks.disruptions import DESTINATION_HUB, LAST_MILE, ORIGIN_HUB, disrupted, held
 from shipflow.delays.risk_history import checks
-from shipflow.demo.history import sandbox_parcels
+from shipflow.demo.history import sandbox_history
 from shipflow.domain import Reason, Status, TrackingEvent
 from tests.edd.factories import history
 
@@ -111,12 +111,12 @@ def test_a_held_parcel_scans_late_from_where_it_was_held():
 
 
 def test_the_sandbox_history_keeps_each_parcels_tracking_events():
-    parcels = sandbox_parcels(3, seed=11)
-    assert [e.raw_code for e in parcels[2][1]] == [
+    parcels = sandbox_history(3, seed=11)
+    assert [e.raw_code for e in parcels[2].events] == [
         *("LC", "PU", "AR", "DP", "AR", "DP"),
         *("EX", "AR", "DP", "OD", "DL"),  # held by the weather on the way
     ]
-    record, story = parcels[2]
+    record, story = parcels[2].record, parcels[2].events
     assert story[6].reason == Reason.WEATHER and story[-1].status == Status.DELIVERED
     assert (story[1].occurred_at, story[-1].occurred_at) == (
         record.handed_to_carrier_at,

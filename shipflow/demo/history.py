@@ -11,7 +11,9 @@ benchmarks score the engine on it.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
@@ -76,6 +78,26 @@ def handover_day(warehouse: Warehouse, ordered_at: datetime) -> date:
     return pickup.next_day(working.add(start, warehouse.handling_days))
 
 
+@dataclass(frozen=True)
+class SandboxParcel:
+    """One simulated order: what the history keeps of it, and the sandbox's story of its
+    parcel."""
+
+    record: HistoryRecord
+    shipment: SimulatedShipment
+    timeline: Timeline
+
+    @cached_property
+    def events(self) -> tuple[TrackingEvent, ...]:
+        """The parcel's whole tracking story as shipflow receives it (through the carrier's
+        wire format and mapping, oldest first): what the delay warnings replay (issue #18).
+        Built on first use: most callers want the records only."""
+        number = self.shipment.tracking_number
+        return tuple(
+            mapping.tracking_event(mapping.event_payload(e, number)) for e in self.timeline.events
+        )
+
+
 def sandbox_history(
     orders: int,
     seed: int = 11,
@@ -84,48 +106,9 @@ def sandbox_history(
     brand: BrandConfig | None = None,
     profile: SandboxProfile | None = None,
     country: str = "US",
-) -> list[HistoryRecord]:
+) -> list[SandboxParcel]:
     """`orders` simulated orders within `country` (US, JP, TW or IN; the brand's warehouses
-    must be there); lost or returned parcels keep delivered_at None."""
-    simulated = _simulated(orders, seed, start, days, brand, profile, country)
-    return [record for record, _, _ in simulated]
-
-
-def sandbox_parcels(
-    orders: int,
-    seed: int = 11,
-    start: date = date(2025, 1, 1),
-    days: int = 365,
-    brand: BrandConfig | None = None,
-    profile: SandboxProfile | None = None,
-    country: str = "US",
-) -> list[tuple[HistoryRecord, tuple[TrackingEvent, ...]]]:
-    """`sandbox_history` with each parcel's whole tracking story as shipflow receives it
-    (through the carrier's wire format and mapping, oldest first): what the delay warnings
-    replay (issue #18)."""
-    return [
-        (
-            record,
-            tuple(
-                mapping.tracking_event(mapping.event_payload(e, shipment.tracking_number))
-                for e in timeline.events
-            ),
-        )
-        for record, shipment, timeline in _simulated(
-            orders, seed, start, days, brand, profile, country
-        )
-    ]
-
-
-def _simulated(
-    orders: int,
-    seed: int,
-    start: date,
-    days: int,
-    brand: BrandConfig | None,
-    profile: SandboxProfile | None,
-    country: str,
-) -> list[tuple[HistoryRecord, SimulatedShipment, Timeline]]:
+    must be there); lost or returned parcels' records keep delivered_at None."""
     rng = random.Random(seed)
     brand = brand or demo_brand()
     warehouses = [w.to_domain() for w in brand.warehouses]
@@ -166,7 +149,7 @@ def _simulated(
             origin_state=warehouse.address.state,
             destination_state=destination.state,
         )
-        simulated.append((record, shipment, timeline))
+        simulated.append(SandboxParcel(record, shipment, timeline))
     return simulated
 
 
@@ -181,7 +164,8 @@ def seed_demo_history(session: Session, brand: Brand, settings: Settings, now: d
     if has_history or not any(c.carrier == "sandbox" for c in config.carriers):
         return 0
     start = (now - timedelta(days=365)).date()
-    records = sandbox_history(DEMO_ORDERS, start=start, days=351, brand=config)
+    parcels = sandbox_history(DEMO_ORDERS, start=start, days=351, brand=config)
+    records = [parcel.record for parcel in parcels]
     added, _ = add_history(session, brand.id, records, "demo")
     train_brand(session, brand, now, settings)
     return added

@@ -18,6 +18,7 @@ stores the counts, and quotes read them (`backlog_stretches`).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -100,8 +101,14 @@ def count_backlogs(runtime: Runtime, max_age: timedelta = timedelta(minutes=10))
             for brand_id in session.scalars(select(Brand.id))
             if brand_id not in counted or now - counted[brand_id] >= max_age
         ]
+    done = 0
     for brand_id in due:
         with unit_of_work(runtime.sessions) as session:
+            if not claim_count(session, brand_id):
+                continue
+            row = session.get(BacklogCountRow, brand_id)  # another run may have just counted
+            if row is not None and now - row.counted_at < max_age:
+                continue
             config = runtime.edd.latest_model(session, brand_id).config
             backlogs = current_backlog(session, brand_id, now, config) if config.backlog else {}
             session.merge(
@@ -111,7 +118,20 @@ def count_backlogs(runtime: Runtime, max_age: timedelta = timedelta(minutes=10))
                     services={key: asdict(backlog) for key, backlog in backlogs.items()},
                 )
             )
-    return len(due)
+            done += 1
+    return done
+
+
+def claim_count(session: Session, brand_id: str) -> bool:
+    """Whether this transaction may count the brand, no other run counting it: on PostgreSQL
+    a lock per brand for the transaction, so the runs Celery's beat sends each minute while a
+    long count goes on skip it rather than scan the same months again. SQLite's embedded
+    runner never runs a job twice at once."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    digest = hashlib.sha1(f"backlog_counts:{brand_id}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(key))))
 
 
 def stored_backlog(session: Session, brand_id: str) -> dict[str, Backlog] | None:

@@ -4,7 +4,13 @@ import pytest
 
 from shipflow import geo
 from shipflow.brands import sync_brand
-from shipflow.edd.backlog import Backlog, backlog_stretches, current_backlog, stored_backlog
+from shipflow.edd.backlog import (
+    Backlog,
+    backlog_stretches,
+    claim_count,
+    current_backlog,
+    stored_backlog,
+)
 from shipflow.edd.distribution import Distribution
 from shipflow.edd.lanes import Lane
 from shipflow.edd.transit import ModelConfig, TransitModel
@@ -171,3 +177,14 @@ def test_a_parcel_is_in_the_queue_from_its_order(runtime):
         assert current_backlog(session, brand_id, NOW, CONFIG) == {
             "ups:ground": Backlog(pytest.approx(9 / 7), 1, pytest.approx(7.0)),
         }
+
+
+def test_a_brand_another_run_is_counting_is_left_to_it(runtime, clock):
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's embedded runner never runs a job twice at once")
+    clock.current = NOW
+    brand_id = _brand_with_shipments(runtime)
+    with runtime.sessions() as other:  # a run counting the brand: its transaction holds the lock
+        assert claim_count(other, brand_id)
+        assert run(runtime, "edd.count_backlogs") == 0
+    assert run(runtime, "edd.count_backlogs") == 1
