@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from shipflow.brands import brand_config
@@ -57,7 +57,8 @@ def journeys(
                 Shipment.service,
                 Shipment.destination_state,
                 Shipment.destination_postal_code,
-                Order.ship_to["country"].as_string(),
+                # typed: `as_string()` alone would leave the whole row untyped
+                type_coerce(Order.ship_to["country"].as_string(), String),
                 Shipment.promised_date,
             )
             .outerjoin(Order, Order.id == Shipment.order_id)
