@@ -8,7 +8,8 @@ right now (parcels piling up in flight, many of them already older than the lane
 deliveries slower than usual). Where the carrier's tracking events are known, also what they
 show: an exception or a failed attempt, the next scan overdue against when the lane's parcels
 usually get it, and how often past parcels were late from the same moment (as many events
-known, as much time left, as long since the last). A logistic model weighs these, fitted on
+known, as much time left, as long since the last). And where it goes: its destination postal
+area's usual time from handover (`area_times`), which a lane of states or regions averages away. A logistic model weighs these, fitted on
 the brand's own past parcels (those whose promise has ended), so each brand's threshold means
 a probability.
 
@@ -26,6 +27,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from shipflow.delays.area_times import AreaTimes
 from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
@@ -54,6 +56,7 @@ FEATURES = (
     "chance late by the lane's times from the last scan (logit; 0 with no scans)",
     "next scan overdue: -log share of the lane's parcels that got it with this little time left",
     "late share of past parcels at the same moment (logit; 0 with no scans)",
+    "destination postal area's median days from handover to delivery (log; 0 with no areas)",
 )
 LaneKey = tuple[str, ...]
 K = TypeVar("K")
@@ -216,10 +219,11 @@ def features(
     state: LaneState,
     known: Sequence[TrackingEvent] = (),
     rates: MomentRates | None = None,
+    areas: AreaTimes | None = None,
 ) -> np.ndarray | None:
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
-    `deadline`, its tracking events so far `known`; None when its lane has no delivered
-    times yet."""
+    `deadline`, its tracking events so far `known`, its destination area's times `areas`;
+    None when its lane has no delivered times yet."""
     keys = lane_keys(record)
     from_order = lanes.times(keys, handed=False)
     if from_order is None:
@@ -255,6 +259,7 @@ def features(
             since_scan,
             lanes.next_scan_overdue(keys, len(known), left) if known else 0.0,
             rates.logit(moment(record, known, now, left)) if known and rates else 0.0,
+            areas.log_median(record) if areas else 0.0,
         ]
     )
 
@@ -298,15 +303,16 @@ STORED_TIMES = 257  # order statistics kept of a lane's times; the others rebuil
 
 @dataclass(frozen=True)
 class RiskModel:
-    """What one brand learned (`risk_history.learn`): its lane times, late shares per moment
-    and weights, and each lane's state when it learned them; `zone` is where its promises end
-    (a promised day is kept all day there)."""
+    """What one brand learned (`risk_history.replay`): its lane times, late shares per moment
+    and weights, each lane's state when it learned them and its destination areas' times;
+    `zone` is where its promises end (a promised day is kept all day there)."""
 
     zone: str
     lanes: LaneTimes
     rates: MomentRates
     weights: WarningModel
     states: dict[LaneKey, LaneState] = field(default_factory=dict)
+    areas: AreaTimes = field(default_factory=AreaTimes)
 
     def chance(
         self,
@@ -317,12 +323,13 @@ class RiskModel:
     ) -> float | None:
         """The chance the parcel misses `deadline`; None when its lane has no times yet."""
         state = self.states.get(region_key(record), LaneState())
-        row = features(record, deadline, now, self.lanes, state, known, self.rates)
+        row = features(record, deadline, now, self.lanes, state, known, self.rates, self.areas)
         return None if row is None else self.weights.chance(row)
 
     def to_dict(self) -> dict:
         """JSON-ready. A lane's times are kept as at most `STORED_TIMES` order statistics and
-        their count: a brand's year of scans would otherwise be millions of numbers."""
+        their count: a brand's year of scans would otherwise be millions of numbers. An area
+        keeps only its median (one number per postal prefix with enough deliveries)."""
         lanes = self.lanes
         return {
             "features": len(FEATURES),
@@ -336,6 +343,8 @@ class RiskModel:
             "overall": self.rates.overall,
             "weights": list(self.weights.weights),
             "states": [[list(k), s.aged, s.recent, s.backlog] for k, s in self.states.items()],
+            "areas": [[*k, round(m, 6)] for k, m in self.areas.medians.items()],
+            "area_overall": self.areas.overall,
         }
 
     @classmethod
@@ -356,6 +365,10 @@ class RiskModel:
             ),
             weights=WarningModel(tuple(data["weights"])),
             states={tuple(k): LaneState(a, r, b) for k, a, r, b in data["states"]},
+            areas=AreaTimes(
+                {(country, prefix): m for country, prefix, m in data["areas"]},
+                data["area_overall"],
+            ),
         )
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from shipflow.delays.area_times import AreaTimes
 from shipflow.delays.risk import (
     LaneKey,
     LaneState,
@@ -116,7 +117,7 @@ def replay(
     deliveries = sorted((r for r in ordered if r.delivered_at), key=lambda r: r.delivered_at)  # type: ignore[arg-type, return-value]
     day = ordered[0].ordered_at.astimezone(tz).date() + timedelta(days=1)
     refits = refit_days(day, until.astimezone(tz).date())
-    lanes, rates, model = LaneTimes(), MomentRates(), None
+    lanes, rates, areas, model = LaneTimes(), MomentRates(), AreaTimes(), None
     rows: list[tuple[np.ndarray, datetime, bool]] = []  # features, deadline, late
     moments: list[tuple[Moment, datetime, bool]] = []  # of the checks with tracking events
     in_flight: dict[str, HistoryRecord] = {}
@@ -125,7 +126,7 @@ def replay(
     placed = delivered = 0
     while (now := _at(day, tz)) < until:
         if day in refits:
-            lanes, rates, model = _refit(ordered, events, rows, moments, now, model)
+            lanes, rates, areas, model = _refit(ordered, events, rows, moments, now, model)
         while placed < len(ordered) and ordered[placed].ordered_at < now:
             in_flight[ordered[placed].order_id] = ordered[placed]
             placed += 1
@@ -150,7 +151,8 @@ def replay(
             late = record.delivered_at is None or record.delivered_at > deadline
             for at in checks(story, now, min(deadline, _delivered(record), until)):
                 known = [e for e in story if e.occurred_at <= at]
-                x = features(record, deadline, at, lanes, states[region_key(record)], known, rates)
+                state = states[region_key(record)]
+                x = features(record, deadline, at, lanes, state, known, rates, areas)
                 if x is None:
                     continue
                 rows.append((x, deadline, late))
@@ -160,8 +162,8 @@ def replay(
                 if judge is not None:
                     judge(Check(record, at, deadline, x), model)
         day += timedelta(days=1)
-    lanes, rates, model = _refit(ordered, events, rows, moments, until, None)
-    return None if model is None else RiskModel(zone, lanes, rates, model, states)
+    lanes, rates, areas, model = _refit(ordered, events, rows, moments, until, None)
+    return None if model is None else RiskModel(zone, lanes, rates, model, states, areas)
 
 
 def refit_days(first: date, last: date) -> set[date]:
@@ -191,17 +193,19 @@ def _refit(
     moments: Sequence[tuple[Moment, datetime, bool]],
     now: datetime,
     model: WarningModel | None,
-) -> tuple[LaneTimes, MomentRates, WarningModel | None]:
-    """Lane times from parcels delivered before `now`, the late shares and weights from the
-    checks of parcels whose promise had ended; the weights stay `model` with too few late."""
+) -> tuple[LaneTimes, MomentRates, AreaTimes, WarningModel | None]:
+    """Lane and destination area times from parcels delivered before `now`, the late shares
+    and weights from the checks of parcels whose promise had ended; the weights stay `model`
+    with too few late."""
     lanes = LaneTimes.fit(records, now, events)
+    areas = AreaTimes.fit(records, now)
     rates = MomentRates.fit((m, late) for m, deadline, late in moments if deadline <= now)
     known = [(x, late) for x, deadline, late in rows if deadline <= now]
     if sum(late for _, late in known) >= MIN_TRAINING_LATE:
         model = WarningModel.fit(
             np.array([x for x, _ in known]), np.array([float(y) for _, y in known])
         )
-    return lanes, rates, model
+    return lanes, rates, areas, model
 
 
 def _next_month(day: date) -> date:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from shipflow.brands import brand_config
@@ -57,12 +57,14 @@ def journeys(
                 Shipment.service,
                 Shipment.destination_state,
                 Shipment.destination_postal_code,
+                # typed: `as_string()` alone would leave the whole row untyped
+                type_coerce(Order.ship_to["country"].as_string(), String),
                 Shipment.promised_date,
             )
             .outerjoin(Order, Order.id == Shipment.order_id)
             .where(clause)
         )
-        for id_, placed, code, carrier, service, state, postal, promised in rows:
+        for id_, placed, code, carrier, service, state, postal, country, promised in rows:
             story = tuple(stories.get(id_, ()))
             origin = warehouses[code].address if code in warehouses else None
             record = HistoryRecord(
@@ -72,7 +74,7 @@ def journeys(
                 origin_postal_code=origin.postal_code if origin else "",
                 origin_country=origin.country if origin else "",
                 destination_postal_code=postal,
-                destination_country="",
+                destination_country=(country or "").upper(),  # as the delivered history's
                 carrier=carrier,
                 service=service,
                 handed_to_carrier_at=next(

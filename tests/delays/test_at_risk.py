@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from shipflow.brands import sync_brand
 from shipflow.delays import sweep
-from shipflow.delays.risk_store import learn, load_model
+from shipflow.delays.risk_store import journeys, learn, load_model
 from shipflow.domain import Status, TrackingEvent, TrackingUpdate
 from shipflow.edd.repository import add_history
 from shipflow.jobs import periodic, run
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Alert, Shipment
+from shipflow.store.models import Alert, Order, Shipment
 from shipflow.store.ops_models import DelayRiskModelRow
 from shipflow.tracking.ingest import ingest
 from tests.conftest import configure_brand
@@ -129,3 +129,21 @@ def test_learning_reads_no_other_brand(runtime, brand_id, clock):
         assert learn(session, brand_id, now + H, runtime.settings) == alone
         assert load_model(session, brand_id).weights == model.weights
         assert learn(session, other_id, now, runtime.settings) == 474
+
+
+def test_a_journey_carries_the_destination_country_of_its_order(runtime, brand_id, clock):
+    """The destination areas are keyed by country as the delivered history records them: a
+    parcel in flight judged without it would get every area's overall median."""
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        ship_to = {"state": "WA", "postal_code": "98101", "country": "us"}
+        order = Order(brand_id=brand_id, order_number="o-1", currency="USD", ship_to=ship_to)
+        session.add(order)
+        session.flush()
+        shipment = add_shipment(session, brand_id, now, order_id=order.id)
+        bare = add_shipment(session, brand_id, now)
+        session.flush()
+        found = journeys(session, [shipment.id, bare.id], {})
+        record, bare_record = found[shipment.id][0], found[bare.id][0]
+    assert (record.destination_country, record.destination_postal_code) == ("US", "10001")
+    assert bare_record.destination_country == ""
