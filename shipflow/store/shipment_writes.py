@@ -14,6 +14,7 @@ objects, and the staged values with them, as it would the ORM's changes.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, update
@@ -25,7 +26,6 @@ from shipflow.store.models import Shipment
 
 _SHIPMENTS: Table = Shipment.__table__  # type: ignore[assignment]
 _STAGED = "shipment writes staged"  # per transaction: shipment id -> column -> value
-_UPDATES: dict[tuple[str, ...], Any] = {}  # one statement per set of columns, built once
 
 
 def stage(session: Session, shipment: Shipment, **values: Any) -> None:
@@ -36,15 +36,14 @@ def stage(session: Session, shipment: Shipment, **values: Any) -> None:
     staged.setdefault(shipment.id, {}).update(values)
 
 
+@cache
 def _statement(columns: tuple[str, ...]) -> Any:
-    statement = _UPDATES.get(columns)
-    if statement is None:
-        statement = _UPDATES[columns] = (
-            update(_SHIPMENTS)
-            .where(_SHIPMENTS.c.id == bindparam("staged_id"))
-            .values({name: bindparam(f"staged_{name}") for name in columns})
-        )
-    return statement
+    """One UPDATE per set of columns, built once per process (it names no runtime's data)."""
+    return (
+        update(_SHIPMENTS)
+        .where(_SHIPMENTS.c.id == bindparam("staged_id"))
+        .values({name: bindparam(f"staged_{name}") for name in columns})
+    )
 
 
 def write_staged(session: Session) -> None:
