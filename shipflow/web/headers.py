@@ -30,9 +30,12 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+WITHOUT_NONCE = POLICY.format(nonce="")  # most responses: JSON, pages without <style>
+
+
 def content_security_policy() -> str:
     nonce = g.get("csp_nonce")
-    return POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else "")
+    return POLICY.format(nonce=f" 'nonce-{nonce}'") if nonce else WITHOUT_NONCE
 
 
 def add_headers(response: Response) -> Response:
