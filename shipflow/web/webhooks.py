@@ -31,7 +31,7 @@ from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.intake import ReceiptWriter
 from shipflow.tracking.webhooks import receipt_row
 from shipflow.web.headers import HEADERS
-from shipflow.web.health.routes import observe
+from shipflow.web.health.routes import LATENCY, REQUESTS
 from shipflow.web.limits import WEBHOOK_MAX_BYTES
 from shipflow.web.problems import PROBLEM_JSON, Problem
 
@@ -91,7 +91,8 @@ class WebhookIntake:
         started = time.perf_counter()
         name, account_id = match.groups()
         status, body, content_type = self.receive(environ, name, account_id, kind=kind)
-        observe("POST", ENDPOINT, status, started)
+        REQUESTS.labels("POST", ENDPOINT, status).inc()
+        LATENCY.labels(ENDPOINT).observe(time.perf_counter() - started)
         headers = [
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),

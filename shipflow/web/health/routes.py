@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
 
 import redis
 from flask import Blueprint, Response, current_app, g, request
@@ -110,21 +109,7 @@ def start_timer() -> None:
 
 def record(response: Response) -> Response:
     endpoint = request.endpoint or "unmatched"
-    observe(request.method, endpoint, response.status_code, g.get("started"))
+    REQUESTS.labels(request.method, endpoint, response.status_code).inc()
+    if "started" in g:
+        LATENCY.labels(endpoint).observe(time.perf_counter() - g.started)
     return response
-
-
-_series: dict[tuple, tuple[Any, Any]] = {}  # (method, endpoint, status) -> its two series
-
-
-def observe(method: str, endpoint: str, status: int, started: float | None) -> None:
-    """Count a request and, when `started` (perf_counter) is known, its latency. The series
-    are looked up once each (prometheus_client's `labels` takes a lock and formats its
-    labels on every call)."""
-    series = _series.get((method, endpoint, status))
-    if series is None:
-        series = (REQUESTS.labels(method, endpoint, status), LATENCY.labels(endpoint))
-        _series[method, endpoint, status] = series
-    series[0].inc()
-    if started is not None:
-        series[1].observe(time.perf_counter() - started)
