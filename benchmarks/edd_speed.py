@@ -10,7 +10,9 @@ serves `benchmarks.edd_speed:wsgi_app()` with gunicorn (2 workers, a thread per 
 on 127.0.0.1 and drives it with `wrk` (Debian package) over 2,000 random ZIP codes and the brand's SKUs:
 as fast as it answers (the most it serves, and the latency when every connection always waits),
 then at the target's load (`--rate`, default 1,500 requests/s), each connection pausing a random
-(exponential) time between requests so shoppers arrive at random rather than in step.
+(exponential) time between requests so shoppers arrive at random rather than in step. Each run
+prints the server's CPU time per request (arbiter and workers, from /proc), which a busy machine
+distorts far less than it does the latency.
 """
 
 from __future__ import annotations
