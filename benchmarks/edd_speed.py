@@ -10,7 +10,9 @@ serves `benchmarks.edd_speed:wsgi_app()` with gunicorn (2 workers, a thread per 
 on 127.0.0.1 and drives it with `wrk` (Debian package) over 2,000 random ZIP codes and the brand's SKUs:
 as fast as it answers (the most it serves, and the latency when every connection always waits),
 then at the target's load (`--rate`, default 1,500 requests/s), each connection pausing a random
-(exponential) time between requests so shoppers arrive at random rather than in step.
+(exponential) time between requests so shoppers arrive at random rather than in step. Each run
+prints the server's CPU time per request (arbiter and workers, from /proc), which a busy machine
+distorts far less than it does the latency.
 """
 
 from __future__ import annotations
@@ -173,6 +175,19 @@ def server_side(base: str) -> str:
     return f"p50 {bound(0.5)}, p99 {bound(0.99)} ({total:.0f} requests)"
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn arbiter `pid` and its workers,
+    from /proc (Linux): divided by the requests served, the server's own cost per request,
+    which the machine's load does not distort as it does the latency."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0
+    for process in (pid, *map(int, children)):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def http(url: str, directory: str, duration: int, connections: int, port: int, rate: int) -> None:
     threads = max(connections // 2, 1)  # a thread per kept-alive connection: none waits
     env = os.environ | {
@@ -222,9 +237,12 @@ def http(url: str, directory: str, duration: int, connections: int, port: int, r
                     time.sleep(0.2)
             else:
                 raise RuntimeError(f"gunicorn did not answer on {base} within 20 s")
+            cpu_before = server_cpu(server.pid)
             command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
             command += ["-s", str(script), base]
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            cpu = server_cpu(server.pid) - cpu_before
+            served = int(re.search(r"(\d+) requests in", output).group(1))
             rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
             p50 = re.search(r"50%\s+([\d.]+\w+)", output).group(1)
             p99 = re.search(r"99%\s+([\d.]+\w+)", output).group(1)
@@ -232,7 +250,7 @@ def http(url: str, directory: str, duration: int, connections: int, port: int, r
             print(
                 f"http ({label}, {connections} connections, {seconds} s): {rps:.0f} "
                 f"requests/s, p50 {p50}, p99 {p99}, non-2xx {errors.group(1) if errors else 0}; "
-                f"in the app (one worker): {server_side(base)}"
+                f"server CPU {cpu * 1000 / served:.3f} ms a request; in the app (one worker): {server_side(base)}"
             )
             return rps
         finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -205,6 +205,23 @@ def handover(
         handed_over(cut.start_day, handling, working, pickup),
         f"learned:{learned.level}" if learned else "configured",
     )
+
+
+def same_estimate_until(warehouses: Sequence[Warehouse], ordered_at: datetime) -> datetime:
+    """The first of the warehouses' next cut-offs. `estimate` depends on its ordering moment
+    only through each warehouse's cut-off (`handover`: the day it starts on and its deadline,
+    both the same from one cut-off to the next), so it gives the same answer (but its
+    `countdown`) for every moment from `ordered_at` to this one, which names that span."""
+    deadlines = (
+        apply_cutoff(
+            ordered_at,
+            w.timezone,
+            w.cutoff,
+            calendar(w.working_days, w.holiday_country, w.holiday_subdivision),
+        ).deadline
+        for w in warehouses
+    )
+    return min(deadlines, default=datetime.max.replace(tzinfo=UTC))  # none: never changes
 
 
 @lru_cache(maxsize=4096)

@@ -26,7 +26,14 @@ from shipflow import geo
 from shipflow.brands import brand_by_code, brand_config
 from shipflow.domain import CarrierService, ServiceLevel, Status, TrackingEvent, Warehouse
 from shipflow.edd.backlog import backlog_stretches
-from shipflow.edd.engine import Estimate, estimate, quote_from, revise_from_events, warm_up
+from shipflow.edd.engine import (
+    Estimate,
+    estimate,
+    quote_from,
+    revise_from_events,
+    same_estimate_until,
+    warm_up,
+)
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.incidents import Excess, open_excess, widened
 from shipflow.edd.repository import add_history, latest_model_id, load_model
@@ -106,7 +113,7 @@ class InvalidQuery(Exception):
 
 class EddService:
     """One per runtime (its composition root builds it): brand setups, the stored models
-    parsed once, the newest model per brand, quotes cached per minute."""
+    parsed once, the newest model per brand, quotes cached from one cut-off to the next."""
 
     def __init__(
         self, runtime: Runtime, refresh_seconds: float = 30.0, cache_size: int = 50_000
@@ -121,6 +128,8 @@ class EddService:
         self._excess: dict[str, Excess] = {}  # per brand code, read with its model
         self._brand_ids: dict[str, str] = {}
         self._quotes: dict[tuple, Estimate] = {}
+        # per brand code: (a moment, when its quotes next change: `same_estimate_until`)
+        self._spans: dict[str, tuple[datetime, datetime]] = {}
         self._lock = threading.Lock()
         self._stored: OrderedDict[tuple[str, int], TransitModel] = OrderedDict()
         self._stored_lock = threading.Lock()
@@ -163,18 +172,35 @@ class EddService:
         setup = self._setups.get(brand.code)
         if setup is None or setup.config is not brand:
             setup = self._setups[brand.code] = BrandSetup.of(brand)
+            self._spans.pop(brand.code, None)
             self._quotes.clear()
         return setup
 
     def model(self, brand_code: str, now: datetime) -> TransitModel:
         """The brand's newest stored model stretched by its current backlog, both looked up
-        again after `refresh_seconds`."""
+        again after `refresh_seconds`: by one request, while the others quote on with the
+        model they have (its queries, the backlog's aggregate among them, hold up no more
+        than the request that runs them)."""
         checked = self._models.get(brand_code)
         clock = clock_time.monotonic()
         if checked and clock - checked[0] < self.refresh_seconds:
             return checked[2]
+        if checked is None:
+            self._lock.acquire()  # a brand's first quote waits for its model
+        elif not self._lock.acquire(blocking=False):
+            return checked[2]  # another request is refreshing it: quote on with this one
         try:
-            with self._lock, self.runtime.sessions() as session:
+            return self._refresh(brand_code, now)
+        finally:
+            self._lock.release()
+
+    def _refresh(self, brand_code: str, now: datetime) -> TransitModel:
+        checked = self._models.get(brand_code)
+        clock = clock_time.monotonic()
+        if checked and clock - checked[0] < self.refresh_seconds:
+            return checked[2]  # refreshed while this request waited for the lock
+        try:
+            with self.runtime.sessions() as session:
                 brand_id = self._brand_ids.get(brand_code)
                 if brand_id is None:
                     brand = brand_by_code(session, brand_code)
@@ -218,8 +244,9 @@ class EddService:
         now: datetime,
         level: ServiceLevel = ServiceLevel.STANDARD,
     ) -> Estimate:
-        """The promise for `lines` ordered `now` at `level`, cached for the minute. A cart is
-        complete when its slowest line arrives: its promise is that line's."""
+        """The promise for `lines` ordered `now` at `level`, cached until a warehouse's cut-off
+        passes (`same_estimate_until`; the countdown is `now`'s). A cart is complete when its
+        slowest line arrives: its promise is that line's."""
         setup = self.setup(brand)
         for sku, _ in lines:
             if sku not in setup.skus:
@@ -239,11 +266,11 @@ class EddService:
         if not services:
             return Estimate(confidence=brand.edd_confidence, no_estimate=f"{NOT_SERVED} {reach}")
         model = self.model(brand.code, now)
-        minute = now.replace(second=0, microsecond=0)
+        until = self._same_until(setup, now)
         destination = None
         estimates = []
         for sku, quantity in lines:
-            key = (brand.code, sku, quantity, country, postal_code, minute, level)
+            key = (brand.code, sku, quantity, country, postal_code, until, level)
             cached = self._quotes.get(key)
             if cached is None:
                 destination = destination or _destination(country, postal_code, reach)
@@ -255,7 +282,7 @@ class EddService:
                         sku,
                         quantity,
                         destination,
-                        minute,
+                        now,
                         setup.config.edd_confidence,
                     ),
                     self._excess.get(brand.code, {}),
@@ -267,7 +294,18 @@ class EddService:
             if not cached.ok:
                 return cached
             estimates.append(cached)
-        return max(estimates, key=lambda e: (_window(e).promised, _window(e).latest))
+        slowest = max(estimates, key=lambda e: (_window(e).promised, _window(e).latest))
+        return replace(slowest, countdown=slowest.cutoff - now if slowest.cutoff else None)
+
+    def _same_until(self, setup: BrandSetup, now: datetime) -> datetime:
+        """When the brand's quotes change with the clock (`same_estimate_until`), computed
+        again once that moment has come, or for a moment before the one it was computed for
+        (a clock set back)."""
+        code = setup.config.code
+        span = self._spans.get(code)
+        if span is None or not span[0] <= now < span[1]:
+            span = self._spans[code] = (now, same_estimate_until(setup.warehouses, now))
+        return span[1]
 
     def promise_shipments(
         self, session: Session, shipments: Sequence[Shipment], now: datetime

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import g
+from flask import current_app, g
+from flask.ctx import _AppCtxGlobals
 from flask_openapi3 import Info, OpenAPI
 from flask_openapi3.types import SecuritySchemesDict
 from sqlalchemy.exc import OperationalError
@@ -66,6 +67,17 @@ def openapi_with_idempotency(document: dict) -> dict:
     return document
 
 
+class Globals(_AppCtxGlobals):
+    """Flask's `g`, whose database session `g.db` is opened when first used: a request that
+    reads nothing from the database (a widget answer from the cache) opens none."""
+
+    def __getattr__(self, name: str):
+        if name != "db":
+            return super().__getattr__(name)
+        self.db = current_app.extensions["shipflow"].sessions()
+        return self.db
+
+
 def create_app(runtime: Runtime) -> OpenAPI:
     app = OpenAPI(
         __name__,
@@ -79,19 +91,19 @@ def create_app(runtime: Runtime) -> OpenAPI:
     access_log.init_app(app)
     app.json = inputs.JSONProvider(app)
     app.extensions["shipflow"] = runtime
+    app.app_ctx_globals_class = Globals
     app.extensions["shipflow.limiter"] = make_limiter(runtime.settings, runtime.clock)
     limits.init_app(app)
     headers.init_app(app)
 
     @app.before_request
-    def _open_session() -> None:
+    def _request_started() -> None:
         health.start_timer()
         g.runtime = runtime
-        g.db = runtime.sessions()
 
     app.before_request(inputs.refuse_nul_bytes)
 
-    @app.teardown_request
+    @app.teardown_appcontext
     def _close_session(_exc) -> None:
         db = g.pop("db", None)
         if db is not None:

@@ -30,15 +30,23 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+WITHOUT_NONCE = POLICY.format(nonce="")  # most responses: JSON, pages without <style>
+
+
 def content_security_policy() -> str:
     nonce = g.get("csp_nonce")
-    return POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else "")
+    return POLICY.format(nonce=f" 'nonce-{nonce}'") if nonce else WITHOUT_NONCE
 
 
 def add_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", content_security_policy())
+    """Each header the view has not set itself (one pass over the response's headers, where
+    `setdefault` took three a header)."""
+    present = {name.lower() for name, _ in response.headers.items()}
+    if "content-security-policy" not in present:
+        response.headers.add("Content-Security-Policy", content_security_policy())
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response
 
 

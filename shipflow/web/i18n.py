@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -172,6 +172,13 @@ def format_number(value: float, language: str | None = None) -> str:
 
 
 def format_money(minor_units: int, currency: str, language: str | None = None) -> str:
+    return _money(minor_units, currency, language or current_language())
+
+
+@lru_cache(maxsize=4096)
+def _money(minor_units: int, currency: str, language: str) -> str:
+    """Babel's formatting costs a widget answer more than its cached quote: a brand has a
+    few prices, each formatted once per language."""
     locale = _locale(language)
     amount = minor_units / 10 ** babel_numbers.get_currency_precision(currency)
     text = babel_numbers.format_currency(

@@ -12,6 +12,7 @@ from shipflow.secrets_at_rest import KEY_VARIABLE, SecretsKeyError, new_key, res
 from shipflow.store.models import ChannelAccount
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.web import webhooks
+from shipflow.web.widget import routes as widget_routes
 from tests.channels.test_order_webhooks import api_headers
 
 TOKEN = "shpat_0123456789abcdef0123456789abcdef"
@@ -141,6 +142,21 @@ def test_the_widget_answers_a_connected_shops_origin(client, runtime, selling, k
     assert allowed.headers["Access-Control-Allow-Origin"] == shop_origin
     stranger = client.get(query, headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in stranger.headers
+
+
+def test_a_disconnected_shops_origin_is_shut_out_within_the_refresh(
+    client, runtime, selling, key, monkeypatch
+):
+    query = "/widget/v1/edd?brand=tb&sku=LANTERN&postal_code=11201&country=US"
+    shop_origin = {"Origin": "https://tb-store.example"}
+    headers = api_headers(runtime, selling["tb"].id)
+    account_id = connect(client, headers).json["id"]
+    assert client.get(query, headers=shop_origin).headers["Access-Control-Allow-Origin"]
+    assert client.delete(f"/api/v1/channels/{account_id}", headers=headers).status_code == 200
+    # the connected shops' origins were read a moment ago: not again on every request
+    assert client.get(query, headers=shop_origin).headers["Access-Control-Allow-Origin"]
+    monkeypatch.setattr(widget_routes, "SHOP_ORIGINS_SECONDS", 0.0)  # the refresh is due
+    assert "Access-Control-Allow-Origin" not in client.get(query, headers=shop_origin).headers
 
 
 def test_the_cli_connects_lists_and_disconnects(runner, runtime, selling, key, tmp_path):

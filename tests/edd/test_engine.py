@@ -8,6 +8,7 @@ from shipflow.edd.engine import (
     resolve_destination,
     revise,
     revise_from_events,
+    same_estimate_until,
 )
 from shipflow.edd.transit import ModelConfig, TransitModel
 
@@ -251,3 +252,26 @@ class TestRevise:
     def test_no_estimate_cannot_be_revised(self):
         promise = quote(self.ordered_at, TransitModel(), [warehouse(stock={})])
         assert revise(promise, TransitModel(), Status.IN_TRANSIT, self.ordered_at) is None
+
+
+@pytest.mark.parametrize(
+    ("ordered_at", "until"),
+    [
+        # New York cuts off at 15:00, Los Angeles at 15:00 its time (18:00 in New York)
+        (datetime(2026, 11, 17, 10, tzinfo=NY), datetime(2026, 11, 17, 15, tzinfo=NY)),
+        (datetime(2026, 11, 17, 15, tzinfo=NY), datetime(2026, 11, 17, 18, tzinfo=NY)),
+        (datetime(2026, 11, 20, 19, tzinfo=NY), datetime(2026, 11, 23, 15, tzinfo=NY)),  # Friday
+        # Wednesday after both: Thanksgiving is closed, so New York's Friday
+        (datetime(2026, 11, 25, 19, tzinfo=NY), datetime(2026, 11, 27, 15, tzinfo=NY)),
+    ],
+)
+def test_an_estimate_is_the_same_until_the_first_warehouses_cut_off(ordered_at, until):
+    warehouses = [warehouse(), warehouse("wh-la", **LOS_ANGELES)]
+    assert same_estimate_until(warehouses, ordered_at) == until
+    first, last = (quote(t, warehouses=warehouses) for t in (ordered_at, until - timedelta(0, 1)))
+    assert (first.promised, first.latest, first.cutoff) == (last.promised, last.latest, last.cutoff)
+    assert quote(until, warehouses=warehouses).cutoff != first.cutoff
+
+
+def test_without_warehouses_an_estimate_never_changes():
+    assert same_estimate_until([], datetime(2026, 11, 17, tzinfo=NY)).year == 9999

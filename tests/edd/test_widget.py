@@ -285,3 +285,72 @@ def test_a_service_whose_parcels_pile_up_is_promised_later(client, runtime, cloc
     after = get(client, postal_code="60601").get_json()["promise_date"]
     # 2 days in transit, 1.5 times as long now: 3, Thanksgiving (the 26th) not one of them
     assert (before, unseen, after) == ("2026-11-25", "2026-11-25", "2026-11-27")
+
+
+# --- the quote cache: answers kept from one cut-off to the next ------------------------------
+
+MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 10:00 in New York
+# EWR cuts off at 19:00 UTC on weekdays, DFW (Mon-Sat) and RNO at 21:00 UTC: every quote
+# changes at each of these moments and at no other
+MOMENTS = [
+    MONDAY,
+    MONDAY.replace(hour=18, minute=59, second=59),
+    MONDAY.replace(hour=19),
+    MONDAY.replace(hour=20, minute=30),
+    MONDAY.replace(hour=21),
+    MONDAY.replace(hour=23, minute=59),
+    MONDAY + timedelta(days=4, hours=6),  # Friday 21:00 UTC: the weekend ahead
+    MONDAY + timedelta(days=5),  # Saturday: DFW works, EWR and RNO do not
+    MONDAY + timedelta(hours=1),  # the clock set back
+]
+
+
+def test_a_cached_quote_is_the_quote_of_its_moment(runtime, brand_id):
+    """One service quoting moment after moment (its cache) answers what a fresh service
+    (no cache) answers at each: dates, warehouse, cut-off and countdown."""
+    brand = runtime.settings.brand("northwind")
+    cached = EddService(runtime)
+    for now in MOMENTS:
+        for postal_code in ("10001", "75201", "94105"):
+            quote = cached.quote(brand, (("MUG", 1),), postal_code, "US", now)
+            fresh = EddService(runtime).quote(brand, (("MUG", 1),), postal_code, "US", now)
+            assert widget_answer(quote, now) == widget_answer(fresh, now), (now, postal_code)
+            assert quote.countdown == fresh.countdown == quote.cutoff - now
+
+
+def test_a_quote_moves_when_a_cut_off_passes(runtime, brand_id):
+    brand = runtime.settings.brand("northwind")
+    service = EddService(runtime)
+    before = service.quote(brand, (("MUG", 1),), "10001", "US", MOMENTS[1])
+    after = service.quote(brand, (("MUG", 1),), "10001", "US", MOMENTS[2])
+    assert (before.assumptions.warehouse, before.cutoff) == ("EWR", MOMENTS[2])
+    assert before.countdown == timedelta(seconds=1)
+    assert after.cutoff == MOMENTS[2] + timedelta(days=1)  # EWR's Tuesday cut-off
+    assert after.promised > before.promised
+
+
+def test_cached_quotes_are_per_postal_code_and_per_brand(runtime, brand_id):
+    northwind = runtime.settings.brand("northwind")
+    west = northwind.model_copy(
+        update={"code": "west", "warehouses": [w for w in northwind.warehouses if w.code == "RNO"]}
+    )
+    service = EddService(runtime)
+    answers = [
+        service.quote(brand, (("MUG", 1),), postal_code, "US", MONDAY).assumptions.warehouse
+        for brand, postal_code in ((northwind, "10001"), (northwind, "94105"), (west, "10001"))
+    ]
+    assert answers == ["EWR", "RNO", "RNO"]
+
+
+def test_one_request_refreshes_the_model_while_the_others_quote_on(runtime, clock, brand_id):
+    clock.current = MONDAY
+    service = EddService(runtime, refresh_seconds=0)
+    old = service.model("northwind", MONDAY)
+    records = history([2] * 80, start=date(2026, 3, 2), shipper="EWR", origin="08817")
+    records = [r.__class__(**{**_fields(r), "carrier": "sandbox"}) for r in records]
+    new = TransitModel.fit(records, MONDAY)
+    with unit_of_work(runtime.sessions) as session:
+        store_model(session, brand_id, new, len(records), MONDAY)
+    with service._lock:  # another request is refreshing it
+        assert service.model("northwind", MONDAY) is old  # at once, not after that refresh
+    assert service.model("northwind", MONDAY).to_dict() == new.to_dict()

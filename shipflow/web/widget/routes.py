@@ -5,11 +5,14 @@ delivery dates and the brand's shipping prices."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
-from flask import Blueprint, g, jsonify, request, send_from_directory
+from flask import Blueprint, current_app, g, jsonify, request, send_from_directory
+from werkzeug.datastructures import MultiDict
 
 from shipflow.channel_accounts import shop_origins
+from shipflow.config import BrandConfig
 from shipflow.domain import ServiceLevel
 from shipflow.web.i18n import normalize
 from shipflow.web.problems import ApiProblem, field_problem
@@ -22,6 +25,7 @@ COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 LINE = re.compile(r"^([^:,\s]{1,64}):([1-9][0-9]{0,2})$")
 MAX_LINES = 50
 MAX_AGE = 60
+SHOP_ORIGINS_SECONDS = 30.0
 # Home delivery as product pages promise it, faster home delivery a checkout may sell, or
 # delivery to a store the shopper will choose.
 WIDGET_LEVELS = tuple(
@@ -44,11 +48,11 @@ def script():
     return response
 
 
-def _lines() -> tuple[tuple[str, int], ...]:
+def _lines(args: MultiDict[str, str]) -> tuple[tuple[str, int], ...]:
     """A product page's `sku` (one unit), or a cart's `lines`: `SKU:quantity,SKU:quantity`."""
-    if "lines" not in request.args:
-        return ((_required("sku"), 1),)
-    parts = _required("lines").split(",")
+    if "lines" not in args:
+        return ((_required(args, "sku"), 1),)
+    parts = _required(args, "lines").split(",")
     found = [LINE.match(part.strip()) for part in parts]
     if len(parts) > MAX_LINES or not all(found):
         raise field_problem(
@@ -57,9 +61,9 @@ def _lines() -> tuple[tuple[str, int], ...]:
     return tuple((m.group(1), int(m.group(2))) for m in found if m)
 
 
-def _levels() -> tuple[ServiceLevel, ...]:
+def _levels(args: MultiDict[str, str]) -> tuple[ServiceLevel, ...]:
     """`service_level`: one level, or several (`standard,express`) to offer a choice."""
-    asked = request.args.get("service_level", ServiceLevel.STANDARD).split(",")
+    asked = args.get("service_level", ServiceLevel.STANDARD).split(",")
     if not all(level in WIDGET_LEVELS for level in asked) or len(set(asked)) != len(asked):
         raise field_problem(
             "service_level",
@@ -69,8 +73,10 @@ def _levels() -> tuple[ServiceLevel, ...]:
     return tuple(ServiceLevel(level) for level in asked)
 
 
-def _required(name: str, pattern: re.Pattern | None = None, hint: str = "") -> str:
-    value = request.args.get(name, "").strip()
+def _required(
+    args: MultiDict[str, str], name: str, pattern: re.Pattern | None = None, hint: str = ""
+) -> str:
+    value = args.get(name, "").strip()
     if not value:
         raise field_problem(name, "is required", 400)
     if pattern and not pattern.match(value):
@@ -80,23 +86,24 @@ def _required(name: str, pattern: re.Pattern | None = None, hint: str = "") -> s
 
 @bp.get("/widget/v1/edd")
 def edd():
-    code = _required("brand")
-    brand = g.runtime.settings.brand(code)
+    args, runtime = request.args, g.runtime  # each proxy looked up once
+    code = _required(args, "brand")
+    brand = runtime.settings.brand(code)
     g.widget_brand = brand
     if brand is None:
         raise field_problem("brand", f"no brand with code {code!r}", 404)
-    lines = _lines()
-    postal_code = _required("postal_code", POSTAL_CODE, "expected a postal code like 10001")
-    country = request.args.get("country", "US").strip().upper() or "US"
+    lines = _lines(args)
+    postal_code = _required(args, "postal_code", POSTAL_CODE, "expected a postal code like 10001")
+    country = args.get("country", "US").strip().upper() or "US"
     if not COUNTRY.match(country):
         raise field_problem("country", "expected a two-letter country code like US", 400)
-    lang = request.args.get("lang")
+    lang = args.get("lang")
     if lang and normalize(lang) is None:
         raise field_problem("lang", "unknown language; use en, zh-Hant, zh-Hans, ja or fa", 400)
-    levels = _levels()
-    now = g.runtime.clock.now()
+    levels = _levels(args)
+    now = runtime.clock.now()
     result = estimate_for_widget(
-        g.runtime, brand, lines, postal_code, country, now, levels, normalize(lang) or "en"
+        runtime, brand, lines, postal_code, country, now, levels, normalize(lang) or "en"
     )
     if isinstance(result, ApiProblem):
         raise result
@@ -117,14 +124,26 @@ def _cors(response):
     origins and the shops it has connected."""
     brand = g.get("widget_brand")
     origin = request.headers.get("Origin")
-    if (
-        brand is not None
-        and origin
-        and (origin in brand.allowed_origins or origin in shop_origins(g.db, brand.code))
-    ):
+    if brand is not None and origin and _allowed(brand, origin):
         response.headers["Access-Control-Allow-Origin"] = origin
     if request.endpoint == "widget.edd":
         response.vary.add("Origin")
         if response.status_code >= 400:
             response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _allowed(brand: BrandConfig, origin: str) -> bool:
+    """A configured origin, or a connected shop's: those are read from the database again
+    for an origin not among them (a shop connected a moment ago is let in at once) and after
+    SHOP_ORIGINS_SECONDS (a shop disconnected is shut out within that), not on every request
+    from a shop's pages."""
+    if origin in brand.allowed_origins:
+        return True
+    known = current_app.extensions.setdefault("shipflow.widget.shop_origins", {})
+    read = known.get(brand.code)
+    if read and origin in read[1] and time.monotonic() - read[0] < SHOP_ORIGINS_SECONDS:
+        return True
+    origins = shop_origins(g.db, brand.code)
+    known[brand.code] = (time.monotonic(), origins)
+    return origin in origins
