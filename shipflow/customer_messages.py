@@ -5,7 +5,9 @@ with retries by the job runner through `shipflow.notify`'s transports."""
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Collection, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,6 +51,7 @@ class CustomerSenders:
 
     email: Transport
     providers: Mapping[tuple[str, str], Transport] = field(default_factory=dict)
+    connections: int = 1  # messages of a batch sent at once, each over its own connection
 
     def sender_for(self, brand_code: str, channel: str) -> Transport | None:
         if channel == "email":
@@ -71,6 +74,7 @@ def customer_senders(settings: Settings) -> CustomerSenders:
     reach = TransportSettings(settings.smtp_url, settings.notify.allow_private_networks)
     return CustomerSenders(
         email=SmtpTransport(settings.smtp_url) if settings.smtp_url else LogTransport(),
+        connections=settings.notify.smtp_connections,
         providers={
             (brand.code, channel): ProviderTransport.for_provider(channel, provider, reach)
             for brand in settings.brands
@@ -181,9 +185,10 @@ def _queued_before(session: Session, shipment_id: str | None, key: str) -> bool:
 
 def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit: int = 100) -> int:
     """Send what is due: up to `limit` messages claimed in one statement (committed, so no
-    other worker sends them meanwhile), sent over one SMTP connection and settled together:
-    the sent ones in one statement. If sending raises, those sent are settled all the same,
-    the one that broke keeps its lease and the untried are due again at once; if the
+    other worker sends them meanwhile), sent over up to `senders.connections` SMTP connections
+    at once (each message waits on four round trips) and settled together: the sent ones in
+    one statement. If sending raises, those sent are settled all the same, the one that broke
+    keeps its lease and the untried are due again at once; if the
     process dies mid-batch, the lease lapses and the batch is sent again, which the stable
     `Message-ID` (the message's key) lets receivers drop. A message that cannot be built is
     marked failed without holding up the rest; a send that fails is retried with backoff,
@@ -214,16 +219,24 @@ def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit
         brand.id: brand
         for brand in session.scalars(select(Brand).where(Brand.id.in_({r.brand_id for r in rows})))
     }
+    lanes = _lanes(rows, senders.connections)
+    if len(lanes) == 1:
+        outcomes = [_transmit(lanes[0], brands, senders)]
+    else:
+        with ThreadPoolExecutor(len(lanes)) as pool:
+            outcomes = list(pool.map(lambda lane: _transmit(lane, brands, senders), lanes))
     sent: list[str] = []
-    tried = 0
-    try:
-        with senders.held():
-            for row in rows:
-                tried += 1
-                if _send(row, brands[row.brand_id], now, senders):
-                    sent.append(row.id)
-    finally:
-        _settle(session, sent, [row.id for row in rows[tried:]], now)
+    untried: list[str] = []
+    broke: BaseException | None = None
+    for lane, (results, error) in zip(lanes, outcomes, strict=True):
+        for row, result in zip(lane, results, strict=False):
+            if _record(row, result, now):
+                sent.append(row.id)
+        untried += [row.id for row in lane[len(results) + (error is not None) :]]
+        broke = broke or error
+    _settle(session, sent, untried, now)
+    if broke is not None:
+        raise broke
     return len(sent)
 
 
@@ -247,28 +260,65 @@ def _settle(session: Session, sent: list[str], untried: list[str], now: datetime
     session.commit()
 
 
-def _send(row: CustomerMessageRow, brand: Brand, now: datetime, senders: CustomerSenders) -> bool:
-    """True if sent (settled by the caller); a failure is noted on the row."""
-    sender = senders.sender_for(brand.code, row.channel)
-    if sender is None:
-        row.status, row.error = "failed", f"no sender configured for {row.channel}"
-        return False
-    message = Message(row.key, row.subject, row.body, row.recipient, sender_name=brand.name)
+class NoSender(SendError):
+    """No transport is configured for the message's channel: it fails without retries."""
+
+
+def _lanes(rows: list[CustomerMessageRow], connections: int) -> list[list[CustomerMessageRow]]:
+    """The batch split over up to `connections` connections, each recipient's messages on one
+    of them in their order, so a customer never reads "delivered" before "out for delivery"."""
+    lanes: list[list[CustomerMessageRow]] = [[] for _ in range(max(1, connections))]
+    for row in rows:
+        lanes[zlib.crc32(row.recipient.encode()) % len(lanes)].append(row)
+    return [lane for lane in lanes if lane] or [[]]
+
+
+def _transmit(
+    lane: list[CustomerMessageRow], brands: Mapping[str, Brand], senders: CustomerSenders
+) -> tuple[list[Exception | None], BaseException | None]:
+    """Send one lane's messages over one connection (a worker thread: I/O only, the rows are
+    read, not changed). Each message's outcome: None if sent, else the error the row records;
+    and what stopped the lane, if anything unexpected did (those after it are untried)."""
+    results: list[Exception | None] = []
     try:
-        sender.send(message)
-    except InvalidMessage as exc:
-        log.warning("customer message %s cannot be sent: %s", row.id, exc)
-        row.status, row.error, row.attempts = "failed", str(exc), row.attempts + 1
+        with senders.held():
+            for row in lane:
+                sender = senders.sender_for(brands[row.brand_id].code, row.channel)
+                if sender is None:
+                    results.append(NoSender(f"no sender configured for {row.channel}"))
+                    continue
+                name = brands[row.brand_id].name
+                message = Message(row.key, row.subject, row.body, row.recipient, sender_name=name)
+                try:
+                    sender.send(message)
+                except (InvalidMessage, SendError) as exc:
+                    results.append(exc)
+                else:
+                    results.append(None)
+    except Exception as exc:  # noqa: BLE001 - raised again once the others are settled
+        return results, exc
+    return results, None
+
+
+def _record(row: CustomerMessageRow, result: Exception | None, now: datetime) -> bool:
+    """True if sent (settled by the caller); a failure is noted on the row: a message that
+    cannot be sent fails at once, a send that failed is retried with backoff."""
+    if result is None:
+        return True
+    if isinstance(result, InvalidMessage):
+        log.warning("customer message %s cannot be sent: %s", row.id, result)
+        row.status, row.error, row.attempts = "failed", str(result), row.attempts + 1
         return False
-    except SendError as exc:
-        row.attempts += 1
-        row.error = str(exc)
-        if row.attempts >= MAX_ATTEMPTS:
-            row.status = "failed"
-        else:
-            row.send_after = now + timedelta(minutes=2**row.attempts)
+    if isinstance(result, NoSender):
+        row.status, row.error = "failed", str(result)
         return False
-    return True
+    row.attempts += 1
+    row.error = str(result)
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+    else:
+        row.send_after = now + timedelta(minutes=2**row.attempts)
+    return False
 
 
 def zone_for(ship_to: Mapping, default: str = "America/New_York") -> str:

@@ -343,3 +343,40 @@ def test_a_sent_batch_is_settled_in_one_statement(runtime, brands):
     assert sender.sent == ["c0@example.com", "c1@example.com", "c2@example.com", "c3@example.com"]
     rows = _rows(runtime, ids)
     assert [(row.status, row.attempts, row.sent_at) for row in rows] == [("sent", 1, NOON_NY)] * 4
+
+
+def test_a_batch_goes_out_over_several_connections_each_customers_in_order(
+    runtime, brands, smtp_server
+):
+    inbox, url = smtp_server
+    brand_id = brands["a"]["id"]
+    _orders_with_messages(runtime, brand_id, [str(1001 + i) for i in range(8)])
+    with runtime.sessions() as session:  # then each customer's parcel is out for delivery
+        brand = session.get(Brand, brand_id)
+        orders = session.scalars(select(Order).where(Order.brand_id == brand_id))
+        for order in sorted(orders, key=lambda o: o.order_number):
+            queue(
+                session,
+                brand=brand,
+                order=order,
+                milestone=Milestone.OUT_FOR_DELIVERY,
+                context={"link": "https://t/x"},
+                now=NOON_NY - timedelta(seconds=30),
+                customer_zone="America/New_York",
+                settings=runtime.settings,
+                shipment_id=f"shp_{int(order.order_number) - 1001}",
+            )
+        session.commit()
+    senders = CustomerSenders(SmtpTransport(url), connections=4)
+    with runtime.sessions() as session:
+        assert deliver_due(session, NOON_NY, senders) == 16
+    by_customer: dict[str, list[tuple[str, str]]] = {}
+    for message in inbox.messages:
+        by_customer.setdefault(message["To"], []).append((message["X-Peer"], message["Subject"]))
+    assert len({peer for peer, _ in sum(by_customer.values(), [])}) == 4  # four connections
+    for sent in by_customer.values():
+        assert sent[0][0] == sent[1][0]  # one customer's on one connection
+        assert [subject.rsplit(" ", 2)[1:] for _, subject in sent] == [
+            ["its", "way"],
+            ["arrives", "today"],
+        ]
