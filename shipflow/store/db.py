@@ -70,11 +70,12 @@ def is_contention(exc: DBAPIError) -> bool:
 
 
 def sqlite_write_lock(driver: sqlite3.Connection, patience: float) -> None:
-    """BEGIN IMMEDIATE, tried again every millisecond for `patience` seconds, for a writer
-    that must not wait long: the webhooks' group commit. SQLite's own busy wait backs off to
-    a try every 100 ms, and the jobs process starts its next transaction as soon as one ends,
-    so that writer found the lock taken at nearly every try and acknowledgements fell to the
-    pace of processing. Raises the driver's "database is locked" once `patience` runs out."""
+    """BEGIN IMMEDIATE, tried again every millisecond for `patience` seconds, for the writers
+    that take turns all day: the webhooks' group commit and the jobs' batches (`for_update`).
+    SQLite's own busy wait backs off to a try every 100 ms, so a writer using it found the
+    lock taken at nearly every try while the others retried sooner: acknowledgements fell to
+    the pace of processing, and later processing stalled behind acknowledgements. Raises the
+    driver's "database is locked" once `patience` runs out."""
     (previous,) = driver.execute("PRAGMA busy_timeout").fetchone()
     driver.execute("PRAGMA busy_timeout = 0")
     deadline = time.monotonic() + patience
@@ -169,5 +170,5 @@ def for_update(session: Session, statement: Select, of: Any = None) -> Select:
         driver = connection.connection.driver_connection
         assert driver is not None  # a connection in use has its driver's
         if not driver.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            sqlite_write_lock(driver, SQLITE_BUSY_TIMEOUT_SECONDS)
     return statement.with_for_update(of=of).execution_options(populate_existing=True)
