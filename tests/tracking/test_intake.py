@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, func, select
 
 from shipflow.jobs import Job
 from shipflow.jobs.inprocess import InProcessRunner
-from shipflow.store.db import make_session_factory, sqlite_write_lock
+from shipflow.store.db import for_update, make_engine, make_session_factory, sqlite_write_lock
 from shipflow.store.models import Shipment
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.intake import ReceiptWriter
@@ -115,6 +115,27 @@ def test_the_group_commit_takes_the_write_lock_as_soon_as_another_writer_lets_go
     assert waiter.in_transaction
     waiter.execute("ROLLBACK")
     assert waiter.execute("PRAGMA busy_timeout").fetchone() == (7000,)  # its own, restored
+
+
+def test_a_jobs_batch_takes_the_write_lock_as_soon_as_the_group_commit_lets_go(tmp_path):
+    """The jobs' batches (`for_update`) ask every millisecond too: with SQLite's own busy wait
+    they lost nearly every turn to the group commit, which does."""
+    path = tmp_path / "locks.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("CREATE TABLE shipments (id TEXT PRIMARY KEY)")
+    holder.execute("BEGIN IMMEDIATE")
+    released = []
+
+    def release() -> None:
+        holder.execute("COMMIT")
+        released.append(time.monotonic())
+
+    threading.Timer(1.0, release).start()
+    with make_session_factory(make_engine(f"sqlite:///{path}"))() as session:
+        for_update(session, select(Shipment.id))
+        assert time.monotonic() - released[0] < 0.02
+        assert session.connection().connection.driver_connection.in_transaction
 
 
 def test_a_database_outage_before_the_account_is_known_is_503(app, client, runtime, tracked):
