@@ -32,7 +32,7 @@ from shipflow.notify.transports import (
     Transport,
     TransportSettings,
 )
-from shipflow.store.db import per_transaction, write_lock
+from shipflow.store.db import per_transaction
 from shipflow.store.lease import claim
 from shipflow.store.models import Brand, Order
 from shipflow.store.postpurchase_models import CustomerMessageRow, new_message_id
@@ -243,7 +243,6 @@ def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit
 def _settle(session: Session, sent: list[str], untried: list[str], now: datetime) -> None:
     """The sent marked sent in one statement, the untried due again, with the failures' own
     changes, in one commit."""
-    write_lock(session)
     if sent:
         session.execute(
             update(CustomerMessageRow)

@@ -165,18 +165,10 @@ def for_update(session: Session, statement: Select, of: Any = None) -> Select:
     side of an outer join cannot be locked); SQLite has no row locks, so the transaction
     takes the database's write lock now (BEGIN IMMEDIATE) instead of at its first write. The
     driver opens a transaction only for a write, so one already open holds that lock."""
-    write_lock(session)
+    if session.get_bind().dialect.name == "sqlite":
+        connection = session.connection()
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a connection in use has its driver's
+        if not driver.in_transaction:
+            sqlite_write_lock(driver, SQLITE_BUSY_TIMEOUT_SECONDS)
     return statement.with_for_update(of=of).execution_options(populate_existing=True)
-
-
-def write_lock(session: Session) -> None:
-    """On SQLite, the database's write lock taken now for the transaction `session` starts
-    (`sqlite_write_lock`: asked every millisecond, where SQLite's own busy wait backs off to
-    100 ms and loses its turns to writers that ask sooner); one already open holds it. A no-op
-    on PostgreSQL, which locks rows as it writes them."""
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    driver = session.connection().connection.driver_connection
-    assert driver is not None  # a connection in use has its driver's
-    if not driver.in_transaction:
-        sqlite_write_lock(driver, SQLITE_BUSY_TIMEOUT_SECONDS)

@@ -14,8 +14,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, select, update
 from sqlalchemy.orm import Session
 
-from shipflow.store.db import write_lock
-
 
 def claim(
     session: Session,
@@ -28,7 +26,6 @@ def claim(
 ) -> list[Row]:
     """Set `values` on up to `limit` rows matching `where` and return their `returning`
     columns (the id first). Call in its own short transaction and commit straight after."""
-    write_lock(session)
     due = select(model.id).where(*where).order_by(*order_by).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
