@@ -37,7 +37,7 @@ from shipflow.edd.engine import (
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.incidents import Excess, open_excess, widened
 from shipflow.edd.repository import add_history, latest_model_id, load_model
-from shipflow.edd.transit import ModelConfig, TransitModel
+from shipflow.edd.transit import TransitModel
 from shipflow.store.db import per_transaction
 from shipflow.store.edd_models import PredictionRevision
 from shipflow.store.models import Shipment
@@ -124,7 +124,6 @@ class EddService:
         self._setups: dict[str, BrandSetup] = {}
         # per brand code: (checked at, its newest stored model, that model quoting now)
         self._models: dict[str, tuple[float, TransitModel, TransitModel]] = {}
-        self._backlogs: dict[str, tuple[float, dict[str, float]]] = {}
         self._excess: dict[str, Excess] = {}  # per brand code, read with its model
         self._brand_ids: dict[str, str] = {}
         self._quotes: dict[tuple, Estimate] = {}
@@ -209,7 +208,7 @@ class EddService:
                         self._brand_ids[brand_code] = brand_id
                 model = self.latest_model(session, brand_id)
                 excess = open_excess(session, brand_id) if brand_id else {}
-                stretch = self._backlog(session, brand_id, now, model.config)
+                stretch = backlog_stretches(session, brand_id, now, model.config)
         except SQLAlchemyError as exc:  # quote from what we have; look again next time
             log.warning("EDD model lookup failed for %s: %s", brand_code, exc)
             return checked[2] if checked else UNTRAINED
@@ -220,20 +219,6 @@ class EddService:
         self._excess[brand_code] = excess
         self._models[brand_code] = (clock, model, quoting)
         return quoting
-
-    def _backlog(
-        self, session: Session, brand_id: str | None, now: datetime, config: ModelConfig
-    ) -> dict[str, float]:
-        """The brand's backlog stretch per service, read again after `refresh_seconds`: its
-        query aggregates months of the brand's shipments, too much for every batch of orders
-        or every widget model lookup."""
-        clock = clock_time.monotonic()
-        checked = self._backlogs.get(brand_id or "")
-        if checked and clock - checked[0] < self.refresh_seconds:
-            return checked[1]
-        stretch = backlog_stretches(session, brand_id, now, config)
-        self._backlogs[brand_id or ""] = (clock, stretch)
-        return stretch
 
     def quote(
         self,
@@ -328,7 +313,7 @@ class EddService:
             session,
             ("edd.backlog", shipment.brand_id),
             lambda: stored.with_backlog(
-                self._backlog(session, shipment.brand_id, now, stored.config)
+                backlog_stretches(session, shipment.brand_id, now, stored.config)
             ),
         )
         quoted = self._shipment_quote(session, shipment, model)
