@@ -2,9 +2,10 @@
 
 `shipflow worker` and `shipflow beat` configure this app from the settings; a worker builds
 its Runtime on first use. Periodic jobs become the beat schedule. A run that found work
-wakes the jobs it feeds (`Job.wakes`) and itself, through `CeleryRunner.wake`, which queues
-at most one task per job at a time, held a few milliseconds after a run that found only a
-few items (`held_for`). Later stages of the pipeline go first (`priority`).
+wakes itself through `CeleryRunner.wake`, which queues at most one task per job at a time,
+held a few milliseconds after a run that found only a few items (`held_for`), and runs the
+jobs it feeds (`Job.wakes`) in the same task (`run_fed`). Later stages of the pipeline go
+first (`priority`) when woken through the broker.
 """
 
 from __future__ import annotations
@@ -85,14 +86,37 @@ def _register(name: str, periodic: bool) -> None:
         found = run(runtime, name, **kwargs)
         if periodic:
             runner.hold(name, held_for(runtime.settings.batching, found))
-        for later in woken_after(runtime, name, found):
-            runner.wake(later)
         if periodic and found:  # as the in-process runner: a backlog drains at full speed,
-            runner.wake(name)  # not a batch per beat tick
+            runner.wake(name)  # not a batch per beat tick; another worker takes it meanwhile
+        for later in woken_after(runtime, name, found):
+            run_fed(runner, runtime, later)
         return found
 
     task.__name__ = name.replace(".", "_")
     app.task(name=name)(task)
+
+
+def run_fed(runner: CeleryRunner, runtime: Runtime, name: str) -> None:
+    """Run `name`, which the run before fed, here and now rather than through the broker (a
+    task per stage and batch cost a send, a wake and a dispatch, and an empty rerun each),
+    and the stages it feeds in turn; again at once while it finds a backlog (`held_for`).
+    A trickle holds its next run as a task's would; the next run that feeds it, or beat's
+    tick, takes what came meanwhile. A failure is logged and left to that next run, as a
+    failed task's is, so the stage that fed it goes on."""
+    batching = runtime.settings.batching
+    while True:
+        try:
+            found = run(runtime, name)
+        except Exception:
+            log.exception("job %s failed", name)
+            return
+        for later in woken_after(runtime, name, found):
+            run_fed(runner, runtime, later)
+        if not found:
+            return
+        if hold := held_for(batching, found):
+            runner.hold(name, hold)
+            return
 
 
 for _job in JOBS:

@@ -1,6 +1,6 @@
-"""A real Celery worker on a real Redis runs a tracking job end to end; each stage wakes the
-next, the wakes coalesce, later stages run first and a run that found a few items holds the
-next a moment."""
+"""A real Celery worker on a real Redis runs a tracking job end to end; each stage runs the
+next in the same task, the wakes coalesce, later stages run first and a run that found a few
+items holds the next a moment."""
 
 from __future__ import annotations
 
@@ -137,6 +137,71 @@ def test_a_worker_takes_later_stages_first(runtime, celery):
     with worker(celery):
         assert wait_for(lambda: len(runs) == 3, timeout=30)
     assert runs == ["postpurchase.deliver_messages", "outbox.dispatch", "tracking.process_receipts"]
+
+
+def _pipeline(
+    runtime, found: dict[str, list[int]], runs: list[tuple[str, str]], failing: str = ""
+) -> None:
+    """The three stages, each feeding the next, returning `found[name]` in turn (then 0),
+    `failing` raising, and each run recorded as (name, the Celery task it ran in)."""
+    from celery import current_task
+
+    def job(_runtime, name: str) -> int:
+        runs.append((name, current_task.request.id))
+        if name == failing:
+            raise RuntimeError("a failing handler")
+        return found[name].pop(0) if found.get(name) else 0
+
+    for name, fed in zip(PIPELINE, [*PIPELINE[1:], None], strict=True):
+        wakes = (fed,) if fed else ()
+        runtime.jobs[name] = Job(name, lambda rt, name=name: job(rt, name), every=60, wakes=wakes)
+
+
+def test_the_stages_a_run_feeds_run_in_the_same_task(runtime, celery):
+    """Receipts, then the outbox they wrote, then its e-mails, in one task: no send, wake and
+    dispatch per stage. A fed stage that found a backlog (50+) runs again at once, in the
+    task too; only the stage the task was for wakes itself through the broker."""
+    runs: list[tuple[str, str]] = []
+    _pipeline(
+        runtime,
+        {
+            "tracking.process_receipts": [3],
+            "outbox.dispatch": [60],
+            "postpurchase.deliver_messages": [1],
+        },
+        runs,
+    )
+    current_runner().wake("tracking.process_receipts")
+    with worker(celery):
+        assert wait_for(lambda: len(runs) == 5, timeout=30)
+        time.sleep(0.3)
+    names = [name for name, _ in runs]
+    assert names == [
+        "tracking.process_receipts",
+        "outbox.dispatch",
+        "postpurchase.deliver_messages",
+        "outbox.dispatch",  # 60 found: again, and it found none, so no e-mail run
+        "tracking.process_receipts",  # its own wake: found none
+    ]
+    tasks = [task for _, task in runs]
+    assert len(set(tasks[:4])) == 1
+    assert tasks[4] != tasks[0]
+
+
+def test_a_fed_stage_that_fails_leaves_the_stage_that_fed_it_going(runtime, celery):
+    runs: list[tuple[str, str]] = []
+    _pipeline(runtime, {"tracking.process_receipts": [3, 2]}, runs, failing="outbox.dispatch")
+    current_runner().wake("tracking.process_receipts")
+    with worker(celery):
+        assert wait_for(lambda: len(runs) == 5, timeout=30)
+        time.sleep(0.3)
+    assert [name for name, _ in runs] == [
+        "tracking.process_receipts",
+        "outbox.dispatch",  # raised: logged, left to the next run that feeds it
+        "tracking.process_receipts",
+        "outbox.dispatch",
+        "tracking.process_receipts",
+    ]
 
 
 def test_a_run_that_found_a_few_items_holds_the_next_run_and_one_that_found_none_does_not(
