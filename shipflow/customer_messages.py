@@ -183,7 +183,7 @@ def _queued_before(session: Session, shipment_id: str | None, key: str) -> bool:
     )
 
 
-def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit: int = 100) -> int:
+def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit: int = 250) -> int:
     """Send what is due: up to `limit` messages claimed in one statement (committed, so no
     other worker sends them meanwhile), sent over up to `senders.connections` SMTP connections
     at once (each message waits on four round trips) and settled together: the sent ones in
@@ -192,7 +192,9 @@ def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit
     process dies mid-batch, the lease lapses and the batch is sent again, which the stable
     `Message-ID` (the message's key) lets receivers drop. A message that cannot be built is
     marked failed without holding up the rest; a send that fails is retried with backoff,
-    then marked failed. Returns how many were sent."""
+    then marked failed. Returns how many were sent. `limit`: the e-mails one outbox run
+    queues (a batch of receipts, about one an event, and those its delays add) in one run.
+    """
     due = [CustomerMessageRow.status == "scheduled", CustomerMessageRow.send_after <= now]
     by_time = [CustomerMessageRow.send_after, CustomerMessageRow.id]
     # Their order first (the claim moves `send_after`), then the claim, which checks again.

@@ -180,8 +180,11 @@ def claim_due(session: Session, now: datetime, lease: float, limit: int) -> list
     return [row.id for row in rows]
 
 
-def dispatch_due(runtime: Runtime, limit: int = 200) -> int:
-    """Claim due messages and deliver them; returns how many were claimed."""
+def dispatch_due(runtime: Runtime, limit: int = 500) -> int:
+    """Claim due messages and deliver them; returns how many were claimed. A receipts batch
+    (100 events) writes two or three messages an event (the customer's, the shop's, a
+    delay's): `limit` takes them in one run, not a full run and a remnant that costs nearly
+    as much (docs/benchmarks.md, "Celery worker overhead")."""
     now, lease = runtime.clock.now(), runtime.settings.tracking.lease_seconds
     with runtime.sessions() as session:
         claimed = claim_due(session, now, lease, limit)
