@@ -411,14 +411,33 @@ def revise(
     transit = model.predict(lane)
     if transit is None:
         return None
-    support = transit.at_least(max(elapsed, 0)).support()
+    levels = Levels.of(model, promise.confidence)
+    return Prediction(
+        *_remaining(transit, max(elapsed, 0), start, delivery, earliest_possible, levels), basis
+    )
+
+
+@lru_cache(maxsize=65536)
+def _remaining(
+    transit: Distribution,
+    elapsed: int,
+    start: date,
+    delivery: BusinessCalendar,
+    not_before: date,
+    levels: Levels,
+) -> tuple[date, date, date, date]:
+    """Most likely, earliest, latest and at-confidence dates of the transit left after
+    `elapsed` business days from `start`, cached: parcels of a lane handed over and scanned
+    on the same days share them, and each tracking event revises one (most of a revision's
+    CPU, where the quote's geography and calendars are cached already)."""
+    support = transit.at_least(elapsed).support()
     # n business days after `start` for every n at once (n=0: `start` or the next open day)
     ordinals = delivery.ordinals_from(start, support[-1][0])
-    mass = {}
+    mass: dict[date, float] = {}
     for days, p in support:
         day = date.fromordinal(ordinals[days])
         mass[day] = mass.get(day, 0.0) + p
-    return _prediction(mass, earliest_possible, model, promise.confidence, basis)
+    return _dated(mass, not_before, levels)
 
 
 MOVING = frozenset(
@@ -453,16 +472,17 @@ def _fixed(day: date, basis: str) -> Prediction:
 def _prediction(
     mass: dict[date, float], not_before: date, model: TransitModel, confidence: float, basis: str
 ) -> Prediction:
-    """Dates already past collapse onto the first possible delivery day."""
+    return Prediction(*_dated(mass, not_before, Levels.of(model, confidence)), basis)
+
+
+def _dated(
+    mass: dict[date, float], not_before: date, levels: Levels
+) -> tuple[date, date, date, date]:
+    """Most likely, earliest, latest and at-confidence dates; dates already past collapse
+    onto the first possible delivery day."""
     moved: dict[date, float] = {}
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
     dates = date_pmf(moved)
-    earliest, latest = Levels.of(model, confidence).window(dates)
-    return Prediction(
-        dates.most_likely,
-        earliest,
-        latest,
-        dates.quantile(model.upper(confidence)),
-        basis,
-    )
+    earliest, latest = levels.window(dates)
+    return dates.most_likely, earliest, latest, dates.quantile(levels.promise)
