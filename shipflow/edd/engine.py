@@ -312,6 +312,25 @@ def quote_from(
     return quote.estimate(confidence, Levels.of(model, confidence))
 
 
+def route_quote(
+    warehouse: Warehouse,
+    origin: geo.Location,
+    service: CarrierService,
+    model: TransitModel,
+    destination: geo.Location,
+    confidence: float = 0.95,
+) -> Estimate:
+    """`quote_from` without its dates: the lane, destination and delivery days, all that
+    `revise` needs of a parcel handed over (the dates follow from the ordering moment and the
+    handling, both behind it, and cost most of a quote); NO_LANE where `quote_from` says so."""
+    distance = geo.distance_km(origin, destination)
+    lane = Lane(service.key, origin.regions, destination.regions, distance, warehouse.code)
+    if model.predict(lane) is None:
+        return Estimate(confidence=confidence, no_estimate=NO_LANE)
+    delivery = calendar(service.delivery_days, destination.country)
+    return Estimate(confidence=confidence, lane=lane, destination=destination, delivery=delivery)
+
+
 def lane_quote(
     start: Handover,
     service: CarrierService,
@@ -379,12 +398,13 @@ def revise(
     event_location: geo.Location | None = None,
 ) -> Prediction | None:
     """Predict delivery from the latest tracking event; None when the promise had no estimate.
+    Before handover the promise's dates are revised, so it must have them (not `route_quote`).
 
     `zone` is the destination's time zone (delivery dates are in the customer's calendar).
     With an event location the rest of the journey is that region -> destination; without,
     the lane's transit is conditioned on the business days already spent since handover.
     """
-    if promise.dates is None or promise.delivery is None or promise.lane is None:
+    if promise.delivery is None or promise.lane is None:
         return None
     delivery = promise.delivery
     today = event_at.astimezone(ZoneInfo(zone)).date()
@@ -396,6 +416,8 @@ def revise(
         return _fixed(delivery.after(today, 1), "next delivery day after a failed attempt")
     earliest_possible = delivery.next_day(today)
     if handed_over_at is None:
+        if promise.dates is None:
+            raise ValueError("a parcel awaiting handover is revised from a dated quote")
         mass = {
             d: p for d, p in zip(promise.dates.days, promise.dates.probabilities(), strict=True)
         }
@@ -458,11 +480,15 @@ def revise_from_events(
     position the latest event's postal code when the carrier gives one."""
     if not events:
         return None
-    ordered = sorted(events, key=lambda e: e.occurred_at)
-    latest = ordered[-1]
-    handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
+    latest = sorted(events, key=lambda e: e.occurred_at)[-1]
     where = geo.locate(latest.country, latest.postal_code) if latest.postal_code else None
+    handed = handed_over_at(events)
     return revise(promise, model, latest.status, latest.occurred_at, zone, handed, where)
+
+
+def handed_over_at(events: Sequence[TrackingEvent]) -> datetime | None:
+    """When the carrier had the parcel: its first moving event (None: not yet)."""
+    return min((e.occurred_at for e in events if e.status in MOVING), default=None)
 
 
 def _fixed(day: date, basis: str) -> Prediction:
