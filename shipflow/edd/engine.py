@@ -415,13 +415,14 @@ def revise(
     if status == Status.ATTEMPT_FAILED:
         return _fixed(delivery.after(today, 1), "next delivery day after a failed attempt")
     earliest_possible = delivery.next_day(today)
+    levels = Levels.of(model, promise.confidence)
     if handed_over_at is None:
         if promise.dates is None:
             raise ValueError("a parcel awaiting handover is revised from a dated quote")
         mass = {
             d: p for d, p in zip(promise.dates.days, promise.dates.probabilities(), strict=True)
         }
-        return _prediction(mass, earliest_possible, model, promise.confidence, "awaiting handover")
+        return Prediction(*_dated(mass, earliest_possible, levels), "awaiting handover")
     lane, start = promise.lane, handed_over_at.astimezone(ZoneInfo(zone)).date()
     elapsed, basis = delivery.count(start, today), "since handover"
     if event_location is not None:
@@ -433,7 +434,6 @@ def revise(
     transit = model.predict(lane)
     if transit is None:
         return None
-    levels = Levels.of(model, promise.confidence)
     return Prediction(
         *_remaining(transit, max(elapsed, 0), start, delivery, earliest_possible, levels), basis
     )
@@ -493,12 +493,6 @@ def handed_over_at(events: Sequence[TrackingEvent]) -> datetime | None:
 
 def _fixed(day: date, basis: str) -> Prediction:
     return Prediction(day, day, day, day, basis)
-
-
-def _prediction(
-    mass: dict[date, float], not_before: date, model: TransitModel, confidence: float, basis: str
-) -> Prediction:
-    return Prediction(*_dated(mass, not_before, Levels.of(model, confidence)), basis)
 
 
 def _dated(
