@@ -14,7 +14,8 @@ the three jobs back to back until each is drained:
   write-back handler run (these orders came from no shop: it returns at once);
 - messages: each customer message handed to an SMTP sink (a separate process, so its CPU
   does not count).
-Prints events/s (wall) and CPU ms per event per stage; `--profile STAGE` prints the top of a
+Prints events/s (wall) and CPU ms per event per stage, then the receipts' in-transaction
+reactions' (the delivery date, delays); `--profile STAGE` prints the top of a
 CPU-time cProfile of that stage instead of timing it. PostgreSQL runs in its own schema
 (`--schema`, default `bench_processing`, dropped first); SQLite in a temporary file. Asserts nothing.
 """
@@ -44,8 +45,11 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.schemas import fresh_schema  # noqa: E402
 from shipflow.brands import sync_brands  # noqa: E402
 from shipflow.config import load_settings  # noqa: E402
+from shipflow.domain.events import ShipmentTracked  # noqa: E402
 from shipflow.jobs.outbox import dispatch_due  # noqa: E402
 from shipflow.jobs.postpurchase import deliver_messages  # noqa: E402
+from shipflow.jobs.stages import STAGE_CPU  # noqa: E402
+from shipflow.reactions import EVENT_HANDLERS  # noqa: E402
 from shipflow.runtime import Runtime, settle  # noqa: E402
 from shipflow.store.migrate import upgrade  # noqa: E402
 from shipflow.store.models import (  # noqa: E402
@@ -238,6 +242,23 @@ def counts(runtime: Runtime) -> dict[str, int]:
         }
 
 
+def reactions_cpu(events: int) -> str:
+    """The receipts' in-transaction reactions, CPU ms per event, from the stage timings
+    (`shipflow_stage_cpu_seconds`: thread time; cProfile's overhead per call inflates the
+    call-heavy revision several times over)."""
+    sums = {
+        sample.labels["stage"]: sample.value
+        for metric in STAGE_CPU.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_sum")
+    }
+    handlers = EVENT_HANDLERS[ShipmentTracked].handlers
+    return ", ".join(
+        f"{h.__name__} {sums.get(f'reaction:{h.__name__}', 0.0) / events * 1000:.3f}"
+        for h in handlers
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1/test")
@@ -276,6 +297,7 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    print(f"in-transaction reactions, CPU ms/event: {reactions_cpu(n)}")
 
 
 if __name__ == "__main__":

@@ -312,6 +312,25 @@ def quote_from(
     return quote.estimate(confidence, Levels.of(model, confidence))
 
 
+def route_quote(
+    warehouse: Warehouse,
+    origin: geo.Location,
+    service: CarrierService,
+    model: TransitModel,
+    destination: geo.Location,
+    confidence: float = 0.95,
+) -> Estimate:
+    """`quote_from` without its dates: the lane, destination and delivery days, all that
+    `revise` needs of a parcel handed over (the dates follow from the ordering moment and the
+    handling, both behind it, and cost most of a quote); NO_LANE where `quote_from` says so."""
+    distance = geo.distance_km(origin, destination)
+    lane = Lane(service.key, origin.regions, destination.regions, distance, warehouse.code)
+    if model.predict(lane) is None:
+        return Estimate(confidence=confidence, no_estimate=NO_LANE)
+    delivery = calendar(service.delivery_days, destination.country)
+    return Estimate(confidence=confidence, lane=lane, destination=destination, delivery=delivery)
+
+
 def lane_quote(
     start: Handover,
     service: CarrierService,
@@ -379,12 +398,13 @@ def revise(
     event_location: geo.Location | None = None,
 ) -> Prediction | None:
     """Predict delivery from the latest tracking event; None when the promise had no estimate.
+    Before handover the promise's dates are revised, so it must have them (not `route_quote`).
 
     `zone` is the destination's time zone (delivery dates are in the customer's calendar).
     With an event location the rest of the journey is that region -> destination; without,
     the lane's transit is conditioned on the business days already spent since handover.
     """
-    if promise.dates is None or promise.delivery is None or promise.lane is None:
+    if promise.delivery is None or promise.lane is None:
         return None
     delivery = promise.delivery
     today = event_at.astimezone(ZoneInfo(zone)).date()
@@ -395,11 +415,14 @@ def revise(
     if status == Status.ATTEMPT_FAILED:
         return _fixed(delivery.after(today, 1), "next delivery day after a failed attempt")
     earliest_possible = delivery.next_day(today)
+    levels = Levels.of(model, promise.confidence)
     if handed_over_at is None:
+        if promise.dates is None:
+            raise ValueError("a parcel awaiting handover is revised from a dated quote")
         mass = {
             d: p for d, p in zip(promise.dates.days, promise.dates.probabilities(), strict=True)
         }
-        return _prediction(mass, earliest_possible, model, promise.confidence, "awaiting handover")
+        return Prediction(*_dated(mass, earliest_possible, levels), "awaiting handover")
     lane, start = promise.lane, handed_over_at.astimezone(ZoneInfo(zone)).date()
     elapsed, basis = delivery.count(start, today), "since handover"
     if event_location is not None:
@@ -411,14 +434,32 @@ def revise(
     transit = model.predict(lane)
     if transit is None:
         return None
-    support = transit.at_least(max(elapsed, 0)).support()
+    return Prediction(
+        *_remaining(transit, max(elapsed, 0), start, delivery, earliest_possible, levels), basis
+    )
+
+
+@lru_cache(maxsize=65536)
+def _remaining(
+    transit: Distribution,
+    elapsed: int,
+    start: date,
+    delivery: BusinessCalendar,
+    not_before: date,
+    levels: Levels,
+) -> tuple[date, date, date, date]:
+    """Most likely, earliest, latest and at-confidence dates of the transit left after
+    `elapsed` business days from `start`, cached: parcels of a lane handed over and scanned
+    on the same days share them, and each tracking event revises one (most of a revision's
+    CPU, where the quote's geography and calendars are cached already)."""
+    support = transit.at_least(elapsed).support()
     # n business days after `start` for every n at once (n=0: `start` or the next open day)
     ordinals = delivery.ordinals_from(start, support[-1][0])
-    mass = {}
+    mass: dict[date, float] = {}
     for days, p in support:
         day = date.fromordinal(ordinals[days])
         mass[day] = mass.get(day, 0.0) + p
-    return _prediction(mass, earliest_possible, model, promise.confidence, basis)
+    return _dated(mass, not_before, levels)
 
 
 MOVING = frozenset(
@@ -439,30 +480,29 @@ def revise_from_events(
     position the latest event's postal code when the carrier gives one."""
     if not events:
         return None
-    ordered = sorted(events, key=lambda e: e.occurred_at)
-    latest = ordered[-1]
-    handed = next((e.occurred_at for e in ordered if e.status in MOVING), None)
+    latest = sorted(events, key=lambda e: e.occurred_at)[-1]
     where = geo.locate(latest.country, latest.postal_code) if latest.postal_code else None
+    handed = handed_over_at(events)
     return revise(promise, model, latest.status, latest.occurred_at, zone, handed, where)
+
+
+def handed_over_at(events: Sequence[TrackingEvent]) -> datetime | None:
+    """When the carrier had the parcel: its first moving event (None: not yet)."""
+    return min((e.occurred_at for e in events if e.status in MOVING), default=None)
 
 
 def _fixed(day: date, basis: str) -> Prediction:
     return Prediction(day, day, day, day, basis)
 
 
-def _prediction(
-    mass: dict[date, float], not_before: date, model: TransitModel, confidence: float, basis: str
-) -> Prediction:
-    """Dates already past collapse onto the first possible delivery day."""
+def _dated(
+    mass: dict[date, float], not_before: date, levels: Levels
+) -> tuple[date, date, date, date]:
+    """Most likely, earliest, latest and at-confidence dates; dates already past collapse
+    onto the first possible delivery day."""
     moved: dict[date, float] = {}
     for day, p in mass.items():
         moved[max(day, not_before)] = moved.get(max(day, not_before), 0.0) + p
     dates = date_pmf(moved)
-    earliest, latest = Levels.of(model, confidence).window(dates)
-    return Prediction(
-        dates.most_likely,
-        earliest,
-        latest,
-        dates.quantile(model.upper(confidence)),
-        basis,
-    )
+    earliest, latest = levels.window(dates)
+    return dates.most_likely, earliest, latest, dates.quantile(levels.promise)

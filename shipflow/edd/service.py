@@ -29,8 +29,10 @@ from shipflow.edd.backlog import backlog_stretches
 from shipflow.edd.engine import (
     Estimate,
     estimate,
+    handed_over_at,
     quote_from,
     revise_from_events,
+    route_quote,
     same_estimate_until,
     warm_up,
 )
@@ -366,9 +368,12 @@ class EddService:
         revisions: list[dict],
         delivered: dict[str, list[HistoryRecord]],
     ) -> date | None:
+        if shipment.order is None or not events:
+            return None
         model = self.latest_model(session, shipment.brand_id)
-        quoted = self._shipment_quote(session, shipment, model)
-        if quoted is None or not quoted[0].ok or not events:
+        setup = self.setup_of(session, shipment.brand_id)
+        quoted = _shipment_quote(shipment, model, setup, dated=handed_over_at(events) is None)
+        if quoted is None or not quoted[0].ok:
             return None
         promise, zone = quoted
         prediction = revise_from_events(promise, model, events, zone)
@@ -379,7 +384,6 @@ class EddService:
         revisions.extend(_revision(shipment, day, prediction.basis, latest.occurred_at))
         stage(session, shipment, predicted_date=day)
         if latest.status == Status.DELIVERED:
-            setup = self.setup_of(session, shipment.brand_id)
             record = _delivery_record(shipment, events, setup)
             delivered.setdefault(shipment.brand_id, []).append(record)
         return day
@@ -486,10 +490,15 @@ def brand_setup(session: Session, brand_id: str, settings: Settings) -> BrandSet
 
 
 def _shipment_quote(
-    shipment: Shipment, model: TransitModel, setup: BrandSetup
+    shipment: Shipment, model: TransitModel, setup: BrandSetup, dated: bool = True
 ) -> tuple[Estimate, str] | None:
     """The quote for the shipment as allocated (its warehouse and service, the order's moment),
-    and the destination's time zone; None when the shipment lacks what quoting needs."""
+    and the destination's time zone; None when the shipment lacks what quoting needs. Not
+    `dated`: its route only (`route_quote`), all a revision after handover needs, so each
+    tracking event of a parcel on its way re-reads no handling, cut-off or dates; the route is
+    still worked out from the configuration and the latest model at each event, as the full
+    quote was (a warehouse or service reconfigured, or a lane the new model cannot quote,
+    is seen at the next event)."""
     order = shipment.order
     if order is None:
         return None
@@ -506,14 +515,11 @@ def _shipment_quote(
     origin = geo.locate(warehouse.address.country, warehouse.address.postal_code) or (
         geo.location_at(warehouse.address.country, warehouse.latitude, warehouse.longitude)
     )
-    quote = quote_from(
-        warehouse,
-        origin,
-        service,
-        model,
-        destination,
-        order.placed_at,
-        setup.config.edd_confidence,
+    confidence = setup.config.edd_confidence
+    quote = (
+        quote_from(warehouse, origin, service, model, destination, order.placed_at, confidence)
+        if dated
+        else route_quote(warehouse, origin, service, model, destination, confidence)
     )
     return quote, destination.timezone or warehouse.timezone
 
