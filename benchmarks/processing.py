@@ -15,7 +15,9 @@ the three jobs back to back until each is drained:
 - messages: each customer message handed to an SMTP sink (a separate process, so its CPU
   does not count).
 Prints events/s (wall) and CPU ms per event per stage; `--profile STAGE` prints the top of a
-CPU-time cProfile of that stage instead of timing it. PostgreSQL runs in its own schema
+CPU-time cProfile of that stage instead of timing it. `--lock-probe` (SQLite): another
+process takes the write lock every 2 ms meanwhile, as the web's group commit does, and its
+waits are printed per stage: how long each stage's batches hold the lock from the web. PostgreSQL runs in its own schema
 (`--schema`, default `bench_processing`, dropped first); SQLite in a temporary file. Asserts nothing.
 """
 
@@ -28,6 +30,8 @@ import os
 import pstats
 import socket
 import socketserver
+import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -47,6 +51,7 @@ from shipflow.config import load_settings  # noqa: E402
 from shipflow.jobs.outbox import dispatch_due  # noqa: E402
 from shipflow.jobs.postpurchase import deliver_messages  # noqa: E402
 from shipflow.runtime import Runtime, settle  # noqa: E402
+from shipflow.store.db import sqlite_write_lock  # noqa: E402
 from shipflow.store.migrate import upgrade  # noqa: E402
 from shipflow.store.models import (  # noqa: E402
     Alert,
@@ -224,6 +229,31 @@ def drain(runtime: Runtime, stage: str, batch: int) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _probe(path: str, stop, waits) -> None:
+    """Take the write lock every 2 ms (an empty write transaction), as the group commit
+    would; send (when it asked, seconds waited) for each."""
+    driver = sqlite3.connect(path)
+    noted = []
+    while not stop.is_set():
+        asked = time.monotonic()
+        sqlite_write_lock(driver, 60.0)
+        noted.append((asked, time.monotonic() - asked))
+        driver.execute("COMMIT")
+        time.sleep(0.002)
+    waits.send(noted)
+
+
+def lock_waits(noted: list[tuple[float, float]], spans: dict[str, tuple[float, float]]) -> str:
+    """The probe's waits for the lock while each stage ran: p50 / p99 / max ms."""
+    parts = []
+    for stage, (start, end) in spans.items():
+        waits = sorted(wait * 1000 for asked, wait in noted if start <= asked < end)
+        if len(waits) > 1:
+            p99 = statistics.quantiles(waits, n=100, method="inclusive")[98]
+            parts.append(f"{stage} {statistics.median(waits):.1f} / {p99:.1f} / {waits[-1]:.1f}")
+    return "; ".join(parts)
+
+
 def counts(runtime: Runtime) -> dict[str, int]:
     with runtime.sessions() as session:
         return {
@@ -246,14 +276,22 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", choices=sorted(STAGES))
     parser.add_argument("--schema", default="bench_processing")
+    parser.add_argument("--lock-probe", action="store_true", help="SQLite: see the module doc")
     args = parser.parse_args()
     sink, port = smtp_sink()
-    runtime = runtime_for(config_file(database(args), port))
+    url = database(args)
+    runtime = runtime_for(config_file(url, port))
     seed(runtime, args.events)
     runtime.edd.warm_up(runtime.clock.now())
     settle()  # as a worker does before its first job
-    figures = {}
+    figures, spans = {}, {}
+    if args.lock_probe:
+        stop, (received, sent) = multiprocessing.Event(), multiprocessing.Pipe(duplex=False)
+        path = url.removeprefix("sqlite:///")
+        probe = multiprocessing.Process(target=_probe, args=(path, stop, sent), daemon=True)
+        probe.start()
     for stage in STAGES:
+        start = time.monotonic()
         if stage == args.profile:
             profiler = cProfile.Profile(time.process_time)  # CPU: the load distorts it least
             figures[stage] = profiler.runcall(drain, runtime, stage, args.batch)
@@ -263,7 +301,12 @@ def main() -> None:
             )
         else:
             figures[stage] = drain(runtime, stage, args.batch)
+        spans[stage] = (start, time.monotonic())
     sink.terminate()
+    if args.lock_probe:
+        stop.set()
+        waits = f"; write lock waits every 2 ms, p50 / p99 / max ms: {lock_waits(received.recv(), spans)}"
+        probe.join()
     n = args.events
     wall = sum(w for w, _ in figures.values())
     cpu = sum(c for _, c in figures.values())
@@ -273,7 +316,7 @@ def main() -> None:
         f"{args.batch}: {n / wall:.0f} events/s fully processed ({wall:.1f} s wall; "
         f"{n / figures['receipts'][0]:.0f}/s through receipts alone); CPU {cpu / n * 1000:.2f} "
         f"ms/event ({split}); {counts(runtime)}; {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.1f}",
+        f"{os.getloadavg()[0]:.1f}{waits if args.lock_probe else ''}",
         flush=True,
     )
 

@@ -204,4 +204,5 @@ def read_before_write_lock(session: Session) -> Iterator[bool]:
         with session.no_autoflush:
             yield True
     finally:
-        driver.execute("COMMIT")  # ends the read: nothing was written
+        if driver.in_transaction:  # (an error may have ended it)
+            driver.execute("COMMIT")  # ends the read: nothing was written
