@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy import Row, Table, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from shipflow import pickup_points, proof_of_delivery
@@ -47,6 +47,21 @@ _FLAG = (
     _EVENTS.update()
     .where(_EVENTS.c.id == bindparam("event_id"))
     .values(applied=bindparam("event_applied"))
+)
+# What `_versions` reads (SQLite), built once.
+_SHIPMENT_VERSIONS = (
+    select(_SHIPMENTS.c.id, func.json_array(*_SHIPMENTS.c, *_ORDERS.c))
+    .outerjoin(_ORDERS, _SHIPMENTS.c.order_id == _ORDERS.c.id)
+    .where(
+        _SHIPMENTS.c.carrier.in_(bindparam("carriers", expanding=True)),
+        _SHIPMENTS.c.tracking_number.in_(bindparam("numbers", expanding=True)),
+    )
+    .order_by(_SHIPMENTS.c.id)
+)
+_EVENT_VERSIONS = (
+    select(_EVENTS.c.id, _EVENTS.c.applied)
+    .where(_EVENTS.c.shipment_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_EVENTS.c.id)
 )
 EventRow = Row[Any]
 Move = tuple[Status, Status, EventRow]  # a replay's status before, after, and the event
@@ -388,8 +403,9 @@ def ingest_batch(
     """Ingest each (brand, carrier, update) into the brand's shipments with that tracking
     number, looked up and locked in one query (a status change reschedules the next poll);
     returns, for each item, whether the brand has such a shipment."""
+    carriers = {carrier for _, carrier, _ in items}
     numbers = {update.tracking_number for _, _, update in items}
-    shipments, stored = _read_for_writing(session, numbers)
+    shipments, stored = _read_for_writing(session, carriers, numbers)
     found: dict[tuple[str, str, str], list[Shipment]] = {}
     for shipment in shipments:
         key = (shipment.brand_id, shipment.carrier, shipment.tracking_number)
@@ -409,10 +425,11 @@ def ingest_batch(
 
 
 def _read_for_writing(
-    session: Session, numbers: set[str]
+    session: Session, carriers: set[str], numbers: set[str]
 ) -> tuple[Sequence[Shipment], dict[str, list[EventRow]] | None]:
-    """The shipments with these tracking numbers (their orders joined: the reactions read
-    them), locked for the batch's writes; on SQLite their events too, in carrier time.
+    """The shipments of these carriers with these tracking numbers (their orders joined: the
+    reactions read them), locked for the batch's writes; on SQLite their events too, in
+    carrier time. (Both sets: the index is on carrier, then tracking number.)
 
     PostgreSQL locks the rows, in id order, so two workers' batches never wait on each other
     in a cycle. SQLite has one write lock for the whole database, which the webhooks' group
@@ -425,39 +442,32 @@ def _read_for_writing(
         return [], {}
     tracked = (
         select(Shipment)
-        .where(Shipment.tracking_number.in_(numbers))
+        .where(Shipment.carrier.in_(carriers), Shipment.tracking_number.in_(numbers))
         .order_by(Shipment.id)
         .options(joinedload(Shipment.order))
     )
     with read_before_write_lock(session) as ahead:
         if ahead:
-            seen = _versions(session, numbers)
+            seen = _versions(session, carriers, numbers)
             shipments = session.scalars(tracked.execution_options(populate_existing=True)).all()
             stored = _stored_events(session, {shipment.id for shipment in shipments})
     if ahead:
         write_lock(session)
-        if _versions(session, numbers) == seen:
+        if _versions(session, carriers, numbers) == seen:
             return shipments, stored
     return session.scalars(for_update(session, tracked, of=Shipment)).all(), None
 
 
-def _versions(session: Session, numbers: set[str]) -> list[Row[Any]]:
-    """The shipments with these tracking numbers and their orders, row for row, then their
-    events' ids and flags (the only column of an event that changes): equal twice, nothing
-    `_read_for_writing` read changed in between."""
-    ids = select(_SHIPMENTS.c.id).where(_SHIPMENTS.c.tracking_number.in_(numbers))
+def _versions(session: Session, carriers: set[str], numbers: set[str]) -> list[Any]:
+    """The shipments `_read_for_writing` reads and their orders, each row as SQLite's JSON
+    array of its stored values (read without converting each column: this is done under the
+    lock), then their events' ids and flags (the only column of an event that changes): equal
+    twice, nothing it read changed in between."""
     shipments = session.execute(
-        select(_SHIPMENTS, _ORDERS)
-        .outerjoin(_ORDERS, _SHIPMENTS.c.order_id == _ORDERS.c.id)
-        .where(_SHIPMENTS.c.id.in_(ids))
-        .order_by(_SHIPMENTS.c.id)
+        _SHIPMENT_VERSIONS, {"carriers": list(carriers), "numbers": list(numbers)}
     ).all()
-    events = session.execute(
-        select(_EVENTS.c.id, _EVENTS.c.applied)
-        .where(_EVENTS.c.shipment_id.in_(ids))
-        .order_by(_EVENTS.c.id)
-    ).all()
-    return [*shipments, *events]
+    ids = [shipment_id for shipment_id, _ in shipments]
+    return [*shipments, *session.execute(_EVENT_VERSIONS, {"ids": ids})]
 
 
 def ingest_updates(
