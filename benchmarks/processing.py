@@ -17,7 +17,9 @@ the three jobs back to back until each is drained:
 Prints events/s (wall) and CPU ms per event per stage; `--profile STAGE` prints the top of a
 CPU-time cProfile of that stage instead of timing it. `--lock-probe` (SQLite): another
 process takes the write lock every 2 ms meanwhile, as the web's group commit does, and its
-waits are printed per stage: how long each stage's batches hold the lock from the web. PostgreSQL runs in its own schema
+waits are printed per stage: how long each stage's batches hold the lock from the web; and
+the CPU and wall time the jobs hold it per event (from each batch's `BEGIN IMMEDIATE` to
+its commit), the CPU time being what the machine's other load does not change. PostgreSQL runs in its own schema
 (`--schema`, default `bench_processing`, dropped first); SQLite in a temporary file. Asserts nothing.
 """
 
@@ -40,7 +42,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import event as sa_event
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,7 +54,7 @@ from shipflow.config import load_settings  # noqa: E402
 from shipflow.jobs.outbox import dispatch_due  # noqa: E402
 from shipflow.jobs.postpurchase import deliver_messages  # noqa: E402
 from shipflow.runtime import Runtime, settle  # noqa: E402
-from shipflow.store.db import sqlite_write_lock  # noqa: E402
+from shipflow.store import db  # noqa: E402
 from shipflow.store.migrate import upgrade  # noqa: E402
 from shipflow.store.models import (  # noqa: E402
     Alert,
@@ -236,11 +239,36 @@ def _probe(path: str, stop, waits) -> None:
     noted = []
     while not stop.is_set():
         asked = time.monotonic()
-        sqlite_write_lock(driver, 60.0)
+        db.sqlite_write_lock(driver, 60.0)
         noted.append((asked, time.monotonic() - asked))
         driver.execute("COMMIT")
         time.sleep(0.002)
     waits.send(noted)
+
+
+class LockHolds:
+    """CPU and wall seconds from each `BEGIN IMMEDIATE` the jobs take (`db.sqlite_write_lock`,
+    replaced by one that notes the time) to the commit or rollback that ends it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.cpu = self.wall = 0.0
+        self._since: tuple[float, float] | None = None
+        take = db.sqlite_write_lock
+
+        def noted(driver: sqlite3.Connection, patience: float) -> None:
+            take(driver, patience)
+            self._since = (time.thread_time(), time.perf_counter())
+
+        db.sqlite_write_lock = noted
+        for name in ("commit", "rollback"):
+            sa_event.listen(engine, name, self._released)
+
+    def _released(self, _connection) -> None:
+        if self._since is not None:
+            cpu, wall = self._since
+            self.cpu += time.thread_time() - cpu
+            self.wall += time.perf_counter() - wall
+            self._since = None
 
 
 def lock_waits(noted: list[tuple[float, float]], spans: dict[str, tuple[float, float]]) -> str:
@@ -285,7 +313,9 @@ def main() -> None:
     runtime.edd.warm_up(runtime.clock.now())
     settle()  # as a worker does before its first job
     figures, spans = {}, {}
+    held: dict[str, tuple[float, float]] = {}
     if args.lock_probe:
+        holds = LockHolds(runtime.engine)
         stop, (received, sent) = multiprocessing.Event(), multiprocessing.Pipe(duplex=False)
         path = url.removeprefix("sqlite:///")
         probe = multiprocessing.Process(target=_probe, args=(path, stop, sent), daemon=True)
@@ -302,10 +332,22 @@ def main() -> None:
         else:
             figures[stage] = drain(runtime, stage, args.batch)
         spans[stage] = (start, time.monotonic())
+        if args.lock_probe:
+            held[stage] = (
+                holds.cpu - sum(c for c, _ in held.values()),
+                holds.wall - sum(w for _, w in held.values()),
+            )
     sink.terminate()
     if args.lock_probe:
         stop.set()
-        waits = f"; write lock waits every 2 ms, p50 / p99 / max ms: {lock_waits(received.recv(), spans)}"
+        per_event = ", ".join(
+            f"{s} {c / args.events * 1000:.3f} / {w / args.events * 1000:.3f}"
+            for s, (c, w) in held.items()
+        )
+        waits = (
+            f"; write lock held, CPU / wall ms per event: {per_event}"
+            f"; write lock waits every 2 ms, p50 / p99 / max ms: {lock_waits(received.recv(), spans)}"
+        )
         probe.join()
     n = args.events
     wall = sum(w for w, _ in figures.values())
