@@ -48,9 +48,14 @@ _FLAG = (
     .where(_EVENTS.c.id == bindparam("event_id"))
     .values(applied=bindparam("event_applied"))
 )
-# What `_versions` reads (SQLite), built once.
+# What `_versions` reads (SQLite), built once: each shipment's row and its order's, each as
+# one JSON array of its stored values as SQLite's `quote` writes them (any type, a blob too;
+# nothing converted in Python).
 _SHIPMENT_VERSIONS = (
-    select(_SHIPMENTS.c.id, func.json_array(*_SHIPMENTS.c, *_ORDERS.c))
+    select(
+        _SHIPMENTS.c.id,
+        *(func.json_array(*map(func.quote, table.c)) for table in (_SHIPMENTS, _ORDERS)),
+    )
     .outerjoin(_ORDERS, _SHIPMENTS.c.order_id == _ORDERS.c.id)
     .where(
         _SHIPMENTS.c.carrier.in_(bindparam("carriers", expanding=True)),
@@ -459,14 +464,14 @@ def _read_for_writing(
 
 
 def _versions(session: Session, carriers: set[str], numbers: set[str]) -> list[Any]:
-    """The shipments `_read_for_writing` reads and their orders, each row as SQLite's JSON
-    array of its stored values (read without converting each column: this is done under the
-    lock), then their events' ids and flags (the only column of an event that changes): equal
+    """The shipments `_read_for_writing` reads and their orders, each row as one text of
+    its stored values (read without converting each column: this is done under the lock),
+    then their events' ids and flags (the only column of an event that changes): equal
     twice, nothing it read changed in between."""
     shipments = session.execute(
         _SHIPMENT_VERSIONS, {"carriers": list(carriers), "numbers": list(numbers)}
     ).all()
-    ids = [shipment_id for shipment_id, _ in shipments]
+    ids = [row[0] for row in shipments]
     return [*shipments, *session.execute(_EVENT_VERSIONS, {"ids": ids})]
 
 
