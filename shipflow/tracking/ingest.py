@@ -133,12 +133,13 @@ def _row(shipment: Shipment, event: TrackingEvent, source: str, now: datetime) -
 
 def _insert_new(session: Session, rows: list[dict]) -> tuple[set[tuple[str, str]], list[EventRow]]:
     """Insert the rows whose (shipment, dedupe key) is not stored yet; returns the keys of
-    those that were and, on SQLite, the rows as stored. On SQLite a concurrent writer that stored one first makes it a no-op (the unique key), not
-    an error that would roll back the caller's whole batch. On PostgreSQL, where the events are
-    partitioned by month and the key is a plain index, the shipments' row locks keep writers
-    from racing (shipflow.store.partitions): the keys were read under them, so every row is
-    new, and the insert needs no RETURNING. Without it psycopg pipelines the executemany, a
-    third of the CPU of the multi-row VALUES statement SQLAlchemy sends for one with it."""
+    those that were and, on SQLite, the rows as stored. On SQLite a concurrent writer that
+    stored one first makes it a no-op (the unique key), not an error that would roll back
+    the caller's whole batch. On PostgreSQL, where the events are partitioned by month and
+    the key is a plain index, the shipments' row locks keep writers from racing
+    (shipflow.store.partitions): the keys were read under them, so every row is new, and the
+    insert needs no RETURNING. Without it psycopg pipelines the executemany, a third of the
+    CPU of the multi-row VALUES statement SQLAlchemy sends for one with it."""
     if not rows:
         return set(), []
     dialect = session.get_bind().dialect.name
