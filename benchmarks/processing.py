@@ -16,7 +16,11 @@ the three jobs back to back until each is drained:
   does not count).
 Prints events/s (wall) and CPU ms per event per stage, then the receipts' in-transaction
 reactions' (the delivery date, delays); `--profile STAGE` prints the top of a
-CPU-time cProfile of that stage instead of timing it. PostgreSQL runs in its own schema
+CPU-time cProfile of that stage instead of timing it. `--lock-probe` (SQLite): another
+process takes the write lock every 2 ms meanwhile, as the web's group commit does, and its
+waits are printed per stage: how long each stage's batches hold the lock from the web; and
+the CPU and wall time the jobs hold it per event (from each batch's `BEGIN IMMEDIATE` to
+its commit), the CPU time being what the machine's other load does not change. PostgreSQL runs in its own schema
 (`--schema`, default `bench_processing`, dropped first); SQLite in a temporary file. Asserts nothing.
 """
 
@@ -29,6 +33,8 @@ import os
 import pstats
 import socket
 import socketserver
+import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -37,7 +43,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import event as sa_event
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +58,7 @@ from shipflow.jobs.postpurchase import deliver_messages  # noqa: E402
 from shipflow.jobs.stages import STAGE_CPU  # noqa: E402
 from shipflow.reactions import EVENT_HANDLERS  # noqa: E402
 from shipflow.runtime import Runtime, settle  # noqa: E402
+from shipflow.store import db  # noqa: E402
 from shipflow.store.migrate import upgrade  # noqa: E402
 from shipflow.store.models import (  # noqa: E402
     Alert,
@@ -228,6 +236,56 @@ def drain(runtime: Runtime, stage: str, batch: int) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _probe(path: str, stop, waits) -> None:
+    """Take the write lock every 2 ms (an empty write transaction), as the group commit
+    would; send (when it asked, seconds waited) for each."""
+    driver = sqlite3.connect(path)
+    noted = []
+    while not stop.is_set():
+        asked = time.monotonic()
+        db.sqlite_write_lock(driver, 60.0)
+        noted.append((asked, time.monotonic() - asked))
+        driver.execute("COMMIT")
+        time.sleep(0.002)
+    waits.send(noted)
+
+
+class LockHolds:
+    """CPU and wall seconds from each `BEGIN IMMEDIATE` the jobs take (`db.sqlite_write_lock`,
+    replaced by one that notes the time) to the commit or rollback that ends it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.cpu = self.wall = 0.0
+        self._since: tuple[float, float] | None = None
+        take = db.sqlite_write_lock
+
+        def noted(driver: sqlite3.Connection, patience: float) -> None:
+            take(driver, patience)
+            self._since = (time.thread_time(), time.perf_counter())
+
+        db.sqlite_write_lock = noted
+        for name in ("commit", "rollback"):
+            sa_event.listen(engine, name, self._released)
+
+    def _released(self, _connection) -> None:
+        if self._since is not None:
+            cpu, wall = self._since
+            self.cpu += time.thread_time() - cpu
+            self.wall += time.perf_counter() - wall
+            self._since = None
+
+
+def lock_waits(noted: list[tuple[float, float]], spans: dict[str, tuple[float, float]]) -> str:
+    """The probe's waits for the lock while each stage ran: p50 / p99 / max ms."""
+    parts = []
+    for stage, (start, end) in spans.items():
+        waits = sorted(wait * 1000 for asked, wait in noted if start <= asked < end)
+        if len(waits) > 1:
+            p99 = statistics.quantiles(waits, n=100, method="inclusive")[98]
+            parts.append(f"{stage} {statistics.median(waits):.1f} / {p99:.1f} / {waits[-1]:.1f}")
+    return "; ".join(parts)
+
+
 def counts(runtime: Runtime) -> dict[str, int]:
     with runtime.sessions() as session:
         return {
@@ -267,14 +325,24 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", choices=sorted(STAGES))
     parser.add_argument("--schema", default="bench_processing")
+    parser.add_argument("--lock-probe", action="store_true", help="SQLite: see the module doc")
     args = parser.parse_args()
     sink, port = smtp_sink()
-    runtime = runtime_for(config_file(database(args), port))
+    url = database(args)
+    runtime = runtime_for(config_file(url, port))
     seed(runtime, args.events)
     runtime.edd.warm_up(runtime.clock.now())
     settle()  # as a worker does before its first job
-    figures = {}
+    figures, spans = {}, {}
+    held: dict[str, tuple[float, float]] = {}
+    if args.lock_probe:
+        holds = LockHolds(runtime.engine)
+        stop, (received, sent) = multiprocessing.Event(), multiprocessing.Pipe(duplex=False)
+        path = url.removeprefix("sqlite:///")
+        probe = multiprocessing.Process(target=_probe, args=(path, stop, sent), daemon=True)
+        probe.start()
     for stage in STAGES:
+        start = time.monotonic()
         if stage == args.profile:
             profiler = cProfile.Profile(time.process_time)  # CPU: the load distorts it least
             figures[stage] = profiler.runcall(drain, runtime, stage, args.batch)
@@ -284,7 +352,24 @@ def main() -> None:
             )
         else:
             figures[stage] = drain(runtime, stage, args.batch)
+        spans[stage] = (start, time.monotonic())
+        if args.lock_probe:
+            held[stage] = (
+                holds.cpu - sum(c for c, _ in held.values()),
+                holds.wall - sum(w for _, w in held.values()),
+            )
     sink.terminate()
+    if args.lock_probe:
+        stop.set()
+        per_event = ", ".join(
+            f"{s} {c / args.events * 1000:.3f} / {w / args.events * 1000:.3f}"
+            for s, (c, w) in held.items()
+        )
+        waits = (
+            f"; write lock held, CPU / wall ms per event: {per_event}"
+            f"; write lock waits every 2 ms, p50 / p99 / max ms: {lock_waits(received.recv(), spans)}"
+        )
+        probe.join()
     n = args.events
     wall = sum(w for w, _ in figures.values())
     cpu = sum(c for _, c in figures.values())
@@ -294,7 +379,7 @@ def main() -> None:
         f"{args.batch}: {n / wall:.0f} events/s fully processed ({wall:.1f} s wall; "
         f"{n / figures['receipts'][0]:.0f}/s through receipts alone); CPU {cpu / n * 1000:.2f} "
         f"ms/event ({split}); {counts(runtime)}; {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.1f}",
+        f"{os.getloadavg()[0]:.1f}{waits if args.lock_probe else ''}",
         flush=True,
     )
     print(f"in-transaction reactions, CPU ms/event: {reactions_cpu(n)}")

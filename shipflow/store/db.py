@@ -165,10 +165,44 @@ def for_update(session: Session, statement: Select, of: Any = None) -> Select:
     side of an outer join cannot be locked); SQLite has no row locks, so the transaction
     takes the database's write lock now (BEGIN IMMEDIATE) instead of at its first write. The
     driver opens a transaction only for a write, so one already open holds that lock."""
-    if session.get_bind().dialect.name == "sqlite":
-        connection = session.connection()
-        driver = connection.connection.driver_connection
-        assert driver is not None  # a connection in use has its driver's
-        if not driver.in_transaction:
-            sqlite_write_lock(driver, SQLITE_BUSY_TIMEOUT_SECONDS)
+    write_lock(session)
     return statement.with_for_update(of=of).execution_options(populate_existing=True)
+
+
+def _sqlite_driver(session: Session) -> sqlite3.Connection | None:
+    """The session's SQLite connection, or None on another database."""
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    driver = session.connection().connection.driver_connection
+    assert driver is not None  # a connection in use has its driver's
+    return driver
+
+
+def write_lock(session: Session) -> None:
+    """SQLite: the database's write lock, taken now (BEGIN IMMEDIATE) unless the transaction
+    holds it already (the driver opens one only for a write). PostgreSQL: nothing (its row
+    locks are taken by the statements, `for_update`)."""
+    driver = _sqlite_driver(session)
+    if driver is not None and not driver.in_transaction:
+        sqlite_write_lock(driver, SQLITE_BUSY_TIMEOUT_SECONDS)
+
+
+@contextmanager
+def read_before_write_lock(session: Session) -> Iterator[bool]:
+    """SQLite, before a transaction's first write: the block's reads share one snapshot of the
+    database (a WAL read transaction, which takes no write lock, so the other writers go on
+    meanwhile), and yields True. The caller then takes `write_lock` and must check that what it
+    read is still current, as another writer may have committed in between. Elsewhere (on
+    PostgreSQL, or once the transaction has written) yields False and does nothing: read
+    under the locks instead. Nothing in the block may write (autoflush is off)."""
+    driver = _sqlite_driver(session)
+    if driver is None or driver.in_transaction:
+        yield False
+        return
+    driver.execute("BEGIN DEFERRED")
+    try:
+        with session.no_autoflush:
+            yield True
+    finally:
+        if driver.in_transaction:  # (an error may have ended it)
+            driver.execute("COMMIT")  # ends the read: nothing was written

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy import Row, Table, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
-from shipflow.store.db import for_update, insert_or_skip
-from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
+from shipflow.store.db import for_update, insert_or_skip, read_before_write_lock, write_lock
+from shipflow.store.models import CARRIER_ESTIMATE, Order, Shipment, TrackingEventRow
 from shipflow.store.outbox import Publishable, publish_all
 from shipflow.store.shipment_writes import stage, write_staged
 from shipflow.tracking.config import TrackingConfig
@@ -33,13 +33,13 @@ NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED}
 # The events go in, are read back and flagged through Core statements of one shape whatever
 # the batch's size, so SQLAlchemy compiles each once per process and builds no ORM objects.
 _EVENTS: Table = TrackingEventRow.__table__  # type: ignore[assignment]
+_SHIPMENTS: Table = Shipment.__table__  # type: ignore[assignment]
+_ORDERS: Table = Order.__table__  # type: ignore[assignment]
 # INSERT ... ON CONFLICT DO NOTHING, in each database's own words, run as an executemany:
-# on SQLite saying which rows it stored; on PostgreSQL every row is new (`_insert_new`).
+# on SQLite returning the rows it stored; on PostgreSQL every row is new (`_insert_new`).
 _INSERT = {
     "postgresql": insert_or_skip("postgresql", _EVENTS),
-    "sqlite": insert_or_skip("sqlite", _EVENTS).returning(
-        _EVENTS.c.shipment_id, _EVENTS.c.dedupe_key
-    ),
+    "sqlite": insert_or_skip("sqlite", _EVENTS).returning(*_EVENTS.c),
 }
 # The stored events in carrier time, as the replay reads them.
 _REPLAYED = select(_EVENTS).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
@@ -47,6 +47,26 @@ _FLAG = (
     _EVENTS.update()
     .where(_EVENTS.c.id == bindparam("event_id"))
     .values(applied=bindparam("event_applied"))
+)
+# What `_versions` reads (SQLite), built once: each shipment's row and its order's, each as
+# one JSON array of its stored values as SQLite's `quote` writes them (any type, a blob too;
+# nothing converted in Python).
+_SHIPMENT_VERSIONS = (
+    select(
+        _SHIPMENTS.c.id,
+        *(func.json_array(*map(func.quote, table.c)) for table in (_SHIPMENTS, _ORDERS)),
+    )
+    .outerjoin(_ORDERS, _SHIPMENTS.c.order_id == _ORDERS.c.id)
+    .where(
+        _SHIPMENTS.c.carrier.in_(bindparam("carriers", expanding=True)),
+        _SHIPMENTS.c.tracking_number.in_(bindparam("numbers", expanding=True)),
+    )
+    .order_by(_SHIPMENTS.c.id)
+)
+_EVENT_VERSIONS = (
+    select(_EVENTS.c.id, _EVENTS.c.applied)
+    .where(_EVENTS.c.shipment_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_EVENTS.c.id)
 )
 EventRow = Row[Any]
 Move = tuple[Status, Status, EventRow]  # a replay's status before, after, and the event
@@ -111,21 +131,23 @@ def _row(shipment: Shipment, event: TrackingEvent, source: str, now: datetime) -
     )
 
 
-def _insert_new(session: Session, rows: list[dict]) -> set[tuple[str, str]]:
-    """Insert the rows whose (shipment, dedupe key) is not stored yet; returns those that were.
-    On SQLite a concurrent writer that stored one first makes it a no-op (the unique key), not
-    an error that would roll back the caller's whole batch. On PostgreSQL, where the events are
-    partitioned by month and the key is a plain index, the shipments' row locks keep writers
-    from racing (shipflow.store.partitions): the keys were read under them, so every row is
-    new, and the insert needs no RETURNING. Without it psycopg pipelines the executemany, a
-    third of the CPU of the multi-row VALUES statement SQLAlchemy sends for one with it."""
+def _insert_new(session: Session, rows: list[dict]) -> tuple[set[tuple[str, str]], list[EventRow]]:
+    """Insert the rows whose (shipment, dedupe key) is not stored yet; returns the keys of
+    those that were and, on SQLite, the rows as stored. On SQLite a concurrent writer that
+    stored one first makes it a no-op (the unique key), not an error that would roll back
+    the caller's whole batch. On PostgreSQL, where the events are partitioned by month and
+    the key is a plain index, the shipments' row locks keep writers from racing
+    (shipflow.store.partitions): the keys were read under them, so every row is new, and the
+    insert needs no RETURNING. Without it psycopg pipelines the executemany, a third of the
+    CPU of the multi-row VALUES statement SQLAlchemy sends for one with it."""
     if not rows:
-        return set()
+        return set(), []
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.execute(_INSERT[dialect], rows)
-        return {(row["shipment_id"], row["dedupe_key"]) for row in rows}
-    return {(row.shipment_id, row.dedupe_key) for row in session.execute(_INSERT[dialect], rows)}
+        return {(row["shipment_id"], row["dedupe_key"]) for row in rows}, []
+    stored = list(session.execute(_INSERT[dialect], rows))
+    return {(row.shipment_id, row.dedupe_key) for row in stored}, stored
 
 
 def _replay(
@@ -238,21 +260,28 @@ def ingest_locked(
     source: str,
     now: datetime,
     react: React,
+    stored: dict[str, list[EventRow]] | None = None,
 ) -> list[IngestResult]:
     """Apply each update to its shipment, in order, as `ingest` would one after the other, but
     with one query per table for the whole batch. The shipments must be freshly read under
     their row lock (PostgreSQL): the lock is what keeps two writers from storing an event
-    twice, as the events' key is a plain index on partitioned tables."""
+    twice, as the events' key is a plain index on partitioned tables. `stored`: every
+    shipment's events in carrier time, if read with the shipments and still current (SQLite,
+    `ingest_batch`): then no event is read here."""
     if not pairs:
         return []
     ids = {shipment.id for shipment, _ in pairs}
     known: dict[str, set[str]] = {sid: set() for sid in ids}
-    for sid, key in session.execute(
-        select(TrackingEventRow.shipment_id, TrackingEventRow.dedupe_key).where(
-            TrackingEventRow.shipment_id.in_(ids)
-        )
-    ):
-        known[sid].add(key)
+    if stored is not None:
+        for sid in ids:
+            known[sid].update(row.dedupe_key for row in stored[sid])
+    else:
+        for sid, key in session.execute(
+            select(TrackingEventRow.shipment_id, TrackingEventRow.dedupe_key).where(
+                TrackingEventRow.shipment_id.in_(ids)
+            )
+        ):
+            known[sid].add(key)
     steps = []
     for shipment, update in pairs:
         step = _Step(shipment, update, [], [])
@@ -263,9 +292,9 @@ def ingest_locked(
                 step.keys.append(key)
                 step.rows.append(_row(shipment, event, source, now))
         steps.append(step)
-    inserted = _insert_new(session, [row for step in steps for row in step.rows])
+    inserted, new_rows = _insert_new(session, [row for step in steps for row in step.rows])
     changed = {sid for sid, _ in inserted}
-    rows = _events_of(session, changed)
+    rows = _events_of(session, changed) if stored is None else _with_new(stored, new_rows)
     # Keys each shipment stores from later steps: hidden from the replay of earlier ones.
     later: dict[str, set[str]] = {sid: set() for sid in changed}
     for sid, key in inserted:
@@ -288,11 +317,11 @@ def ingest_locked(
                 session, shipment, step.update, seen, len(added), now, (tracked, published, applied)
             )
         )
-    stored = {row.id: row.applied for sid in changed for row in rows[sid]}
+    flagged = {row.id: row.applied for sid in changed for row in rows[sid]}
     flags = [
         {"event_id": row_id, "event_applied": flag}
         for row_id, flag in applied.items()
-        if flag != stored[row_id]
+        if flag != flagged[row_id]
     ]
     if flags:
         session.execute(_FLAG, flags)
@@ -317,6 +346,21 @@ def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[Event
             .options(joinedload(Shipment.order))
             .execution_options(populate_existing=True)
         ).all()
+    return _stored_events(session, shipment_ids)
+
+
+def _with_new(stored: dict[str, list[EventRow]], new: list[EventRow]) -> dict[str, list[EventRow]]:
+    """What `_events_of` would read for the shipments of the `new` rows: their `stored` events
+    and the new ones, in carrier time (occurred, then id: the order the replay reads)."""
+    grouped = {row.shipment_id: list(stored[row.shipment_id]) for row in new}
+    for row in new:
+        grouped[row.shipment_id].append(row)
+    for rows in grouped.values():
+        rows.sort(key=lambda row: (row.occurred_at, row.id))
+    return grouped
+
+
+def _stored_events(session: Session, shipment_ids: set[str]) -> dict[str, list[EventRow]]:
     grouped: dict[str, list[EventRow]] = {sid: [] for sid in shipment_ids}
     # `in_()` binds its list as one expanding parameter: the statement is compiled once.
     for row in session.execute(_REPLAYED.where(_EVENTS.c.shipment_id.in_(shipment_ids))):
@@ -365,38 +409,71 @@ def ingest_batch(
     """Ingest each (brand, carrier, update) into the brand's shipments with that tracking
     number, looked up and locked in one query (a status change reschedules the next poll);
     returns, for each item, whether the brand has such a shipment."""
+    carriers = {carrier for _, carrier, _ in items}
     numbers = {update.tracking_number for _, _, update in items}
+    shipments, stored = _read_for_writing(session, carriers, numbers)
     found: dict[tuple[str, str, str], list[Shipment]] = {}
-    if numbers:
-        # Row locks in id order, so two workers' batches never wait on each other in a cycle;
-        # the orders joined (the reactions read them: quotes, destinations), not locked.
-        # On SQLite the batch takes the write lock before it reads: a transaction that read
-        # first cannot write once another writer has committed, and its receipts would wait
-        # for a retry while later scans of the same parcels went ahead of them.
-        for shipment in session.scalars(
-            for_update(
-                session,
-                select(Shipment)
-                .where(Shipment.tracking_number.in_(numbers))
-                .order_by(Shipment.id)
-                .options(joinedload(Shipment.order)),
-                of=Shipment,
-            )
-        ):
-            key = (shipment.brand_id, shipment.carrier, shipment.tracking_number)
-            found.setdefault(key, []).append(shipment)
+    for shipment in shipments:
+        key = (shipment.brand_id, shipment.carrier, shipment.tracking_number)
+        found.setdefault(key, []).append(shipment)
     pairs = [
         (shipment, update)
         for brand_id, carrier, update in items
         for shipment in found.get((brand_id, carrier, update.tracking_number), [])
     ]
     for (shipment, _), result in zip(
-        pairs, ingest_locked(session, pairs, source, now, react), strict=True
+        pairs, ingest_locked(session, pairs, source, now, react, stored), strict=True
     ):
         if result.changed:
             stage(session, shipment, next_poll_at=config.next_poll(shipment.status, now))
     write_staged(session)
     return [(b, c, u.tracking_number) in found for b, c, u in items]
+
+
+def _read_for_writing(
+    session: Session, carriers: set[str], numbers: set[str]
+) -> tuple[Sequence[Shipment], dict[str, list[EventRow]] | None]:
+    """The shipments of these carriers with these tracking numbers (their orders joined: the
+    reactions read them), locked for the batch's writes; on SQLite their events too, in
+    carrier time. (Both sets: the index is on carrier, then tracking number.)
+
+    PostgreSQL locks the rows, in id order, so two workers' batches never wait on each other
+    in a cycle. SQLite has one write lock for the whole database, which the webhooks' group
+    commit needs too: the batch reads on a snapshot without it, takes it, then reads again
+    only what proves the reads current (`_versions`). If another writer changed any of it in
+    between, the shipments are read again under the lock (and their events later, by
+    `ingest_locked`). (A read transaction cannot itself become the writer once another
+    writer has committed, so the lock is taken as a new transaction.)"""
+    if not numbers:
+        return [], {}
+    tracked = (
+        select(Shipment)
+        .where(Shipment.carrier.in_(carriers), Shipment.tracking_number.in_(numbers))
+        .order_by(Shipment.id)
+        .options(joinedload(Shipment.order))
+    )
+    with read_before_write_lock(session) as ahead:
+        if ahead:
+            seen = _versions(session, carriers, numbers)
+            shipments = session.scalars(tracked.execution_options(populate_existing=True)).all()
+            stored = _stored_events(session, {shipment.id for shipment in shipments})
+    if ahead:
+        write_lock(session)
+        if _versions(session, carriers, numbers) == seen:
+            return shipments, stored
+    return session.scalars(for_update(session, tracked, of=Shipment)).all(), None
+
+
+def _versions(session: Session, carriers: set[str], numbers: set[str]) -> list[Any]:
+    """The shipments `_read_for_writing` reads and their orders, each row as one text of
+    its stored values (read without converting each column: this is done under the lock),
+    then their events' ids and flags (the only column of an event that changes): equal
+    twice, nothing it read changed in between."""
+    shipments = session.execute(
+        _SHIPMENT_VERSIONS, {"carriers": list(carriers), "numbers": list(numbers)}
+    ).all()
+    ids = [row[0] for row in shipments]
+    return [*shipments, *session.execute(_EVENT_VERSIONS, {"ids": ids})]
 
 
 def ingest_updates(

@@ -119,7 +119,10 @@ def test_a_batch_reads_and_writes_the_events_in_a_constant_number_of_statements(
         assert process_due_receipts(runtime, limit=100) == 30
 
     on_events = [s.split()[0] for s in statements if "tracking_events" in s]
-    assert on_events == ["SELECT", "INSERT", "SELECT"]
+    if runtime.engine.dialect.name == "sqlite":  # the flags and the events on the snapshot,
+        assert on_events == ["SELECT", "SELECT", "SELECT", "INSERT"]  # the flags under the lock
+    else:  # the keys, the new ones, the replay's read
+        assert on_events == ["SELECT", "INSERT", "SELECT"]
     on_receipts = [s.split()[0] for s in statements if "webhook_receipts" in s]
     assert on_receipts == ["UPDATE", "SELECT", "UPDATE"]  # claim, load, mark processed
     with runtime.sessions() as session:
@@ -160,7 +163,10 @@ def test_the_events_statements_are_compiled_once_whatever_the_batch_size(
     runs = sweep(numbers[:3], "OD", "out_for_delivery", -1.5) + sweep(
         numbers, "IT2", "in_transit", -1
     )
-    assert [kind for kind, _ in runs] == ["SELECT", "INSERT", "SELECT", "UPDATE"] * 2
+    if runtime.engine.dialect.name == "sqlite":  # read before the write lock (ingest_batch)
+        assert [kind for kind, _ in runs] == ["SELECT", "SELECT", "SELECT", "INSERT", "UPDATE"] * 2
+    else:
+        assert [kind for kind, _ in runs] == ["SELECT", "INSERT", "SELECT", "UPDATE"] * 2
     assert all(hit for _, hit in runs)
 
 
