@@ -276,7 +276,9 @@ class WarningModel:
         """Maximum likelihood with a small ridge (Newton steps on standardised inputs)."""
         scale = rows.std(axis=0)
         scale[0] = 1.0
-        scale[scale == 0] = 1.0
+        # A constant input's std comes out as rounding noise (1e-16), not 0: dividing by it
+        # made the inputs overflow and the Newton step singular.
+        scale[scale <= 1e-9 * np.maximum(1.0, np.abs(rows).max(axis=0))] = 1.0
         x = rows / scale
         weights = np.zeros(x.shape[1])
         penalty = np.full(x.shape[1], ridge)

@@ -52,6 +52,19 @@ def test_the_warning_model_learns_which_way_a_feature_points():
     assert model.warns(np.array([1.0, 2.5])) and not model.warns(np.array([1.0, -1.0]))
 
 
+def test_a_constant_input_does_not_break_the_fit():
+    """Such a column's std comes out as rounding noise (about 1e-15), not 0: scaled by it, the
+    inputs overflowed and the Newton step was singular (these constants and this draw did)."""
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=340)
+    late = (signal + rng.normal(size=340) > 1.0).astype(float)
+    constants = [np.full(340, 0.31015492830383945), np.full(340, 1.5668782980153044)]
+    rows = np.column_stack([np.ones(340), signal, *constants])
+    assert 0 < rows.std(axis=0)[2] < 1e-12
+    model = WarningModel.fit(rows, late)
+    assert all(math.isfinite(w) for w in model.weights) and model.weights[1] > 1.0
+
+
 def test_the_destination_area_median_is_the_last_feature():
     delivered = history([2] * 10, start=date(2026, 9, 1))  # handed 17:00, delivered 12:00 after 2
     as_of = datetime(2027, 6, 1, tzinfo=NY)
