@@ -200,7 +200,8 @@ def backlog_stretches(
     if not brand_id or not config.backlog:
         return {}
     row = session.get(BacklogCountRow, brand_id)
-    if row is None or not row.days:
+    if row is None or any("window_days" not in counts for counts in row.services.values()):
+        # never counted, or counted in calendar days before the upgrade: until the job runs
         backlogs, _ = current_backlog(
             session, brand_id, brand_calendars(session, brand_id, model, now)
         )
@@ -292,9 +293,8 @@ def current_backlog(
         day: dict(totals) for day, totals in (known or {}).items() if first <= _day(day) <= last
     }
     missing = [day for day in range(first, last + 1) if _iso(day) not in days]
-    if missing:
-        days |= _daily_deliveries(session, brand_id, calendars, missing[0], missing[-1])
-        days |= {_iso(day): {} for day in missing if _iso(day) not in days}
+    if missing:  # a day without deliveries stays missing: parcels may yet be recorded on it
+        days |= _daily_deliveries(session, brand_id, calendars, missing)
     usual: dict[str, list[float]] = {}
     for totals in days.values():
         for key, (count, spent) in totals.items():
@@ -397,16 +397,21 @@ def _in_window(
 
 
 def _daily_deliveries(
-    session: Session, brand_id: str, calendars: Calendars, first: int, last: int
+    session: Session, brand_id: str, calendars: Calendars, missing: Sequence[int]
 ) -> dict[str, dict[str, list[float]]]:
-    """Per local day from `first` to `last` delivered on, per service key: the deliveries and
-    their working days from order (or handover) to delivery. One query over those days'
-    deliveries, grouped by the local days each was ordered and delivered on."""
-    offset = calendars.offset
-    days = _day_number(session, offset)
+    """Per local day of `missing` delivered on, per service key: the deliveries and their
+    working days from order (or handover) to delivery. One query over those days' deliveries
+    (each run of consecutive days a range of the deliveries' index), grouped by the local
+    days each was ordered and delivered on."""
+    days = _day_number(session, calendars.offset)
     delivered = days.of(Shipment.delivered_at)
     ordered = func.coalesce(days.of(Order.placed_at), days.of(Shipment.shipped_at))
-    since, until = calendars.moment(first), calendars.moment(last + 1)
+    runs = [[missing[0], missing[0]]]
+    for day in missing[1:]:
+        if day == runs[-1][1] + 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
     parcels = (
         select(
             Shipment.carrier,
@@ -419,8 +424,13 @@ def _daily_deliveries(
             Shipment.brand_id == brand_id,
             Shipment.kind == "forward",
             func.coalesce(Order.placed_at, Shipment.shipped_at).is_not(None),
-            Shipment.delivered_at >= since,
-            Shipment.delivered_at < until,
+            or_(
+                *(
+                    (Shipment.delivered_at >= calendars.moment(first))
+                    & (Shipment.delivered_at < calendars.moment(last + 1))
+                    for first, last in runs
+                )
+            ),
         )
         .subquery()
     )

@@ -157,8 +157,8 @@ def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_a
     with unit_of_work(runtime.sessions) as session:
         assert stored_backlog(session.get(BacklogCountRow, brand_id)) == COUNTED
         session.add_all([_shipment(brand_id, 1, None, service="saver") for _ in range(400)])
-        # delivered on a day already totalled: its total is not counted again
-        session.add(_shipment(brand_id, 5, 0.5))
+        # delivered early on Saturday 29 May, a day already totalled: not counted again there
+        session.add(_shipment(brand_id, 3.5, 0.25))
     with unit_of_work(runtime.sessions) as session:  # the stored counts, not the shipments
         assert backlog_stretches(session, brand_id, NOW, MODEL) == {
             "ups:ground": 1.0,
@@ -169,11 +169,11 @@ def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_a
     with unit_of_work(runtime.sessions) as session:
         later = 1 / 144  # 10 minutes more of the window and of each parcel in flight in it
         window = 127 / 24 + later
-        # the parcel delivered on Thursday is in the window's deliveries (half a day in it),
-        # not in the usual transit
+        # the parcel delivered on Saturday is in the window's deliveries (Friday's last 5
+        # hours in it), not in the usual transit
         assert stored_backlog(session.get(BacklogCountRow, brand_id)) == {
             "ups:ground": Backlog(
-                pytest.approx((134 / 24 + 2 * later + 12 / 24) / window),
+                pytest.approx((134 / 24 + 2 * later + 5 / 24) / window),
                 2,
                 pytest.approx(209 / 72),
                 pytest.approx(window),
