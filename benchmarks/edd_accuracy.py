@@ -16,6 +16,7 @@ import csv
 import math
 import statistics
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -28,7 +29,7 @@ from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
 from shipflow.config import BrandConfig
 from shipflow.demo.history import ZONES, demo_brand, sandbox_history
-from shipflow.edd.backlog import Backlog, stretches
+from shipflow.edd.backlog import SETTLED_DAYS, Backlog, Calendars, WorkingTime, stretches
 from shipflow.edd.calibration import calibration_from
 from shipflow.edd.dates import DatePMF, date_pmf
 from shipflow.edd.engine import Levels
@@ -108,14 +109,14 @@ def score_shipflow(
         key=lambda r: r.ordered_at,
     )
     boundaries = retrain_dates(test_from, tests[-1].ordered_at, retrain_days)
-    queue = BacklogReplay(records, config)
+    queue = BacklogReplay(records, config, zone)
     quoted, i = [], 0
     for start, end in zip(boundaries, boundaries[1:], strict=False):
         trained = train(records, start, quote, config, cutoffs=cutoffs)
         while i < len(tests) and tests[i].ordered_at < end:
             record = tests[i]
             i += 1
-            model = trained.with_backlog(queue.stretches(record.ordered_at))
+            model = trained.with_backlog(queue.stretches(record.ordered_at, trained))
             dates = quote(record, model)
             actual = record.delivered_at.date()
             if dates is None:
@@ -127,10 +128,13 @@ def score_shipflow(
 
 class BacklogReplay:
     """Each service's backlog stretch as production measures it at quote time (from the
-    parcels ordered, in flight and delivered by then), recomputed each day at midnight."""
+    parcels ordered, in flight and delivered by then, in working days of the origin country
+    counted in `zone`), recomputed each day at midnight."""
 
-    def __init__(self, records: Sequence[HistoryRecord], config: ModelConfig) -> None:
-        self.config = config
+    def __init__(self, records: Sequence[HistoryRecord], config: ModelConfig, zone: str) -> None:
+        self.config, self.zone = config, zone
+        countries = Counter(r.origin_country for r in records)
+        self.country = countries.most_common(1)[0][0] if countries else None
         self.parcels = sorted(
             (
                 (r.ordered_at, r.delivered_at, r.service_key)
@@ -142,37 +146,47 @@ class BacklogReplay:
         self.ordered = [parcel[0] for parcel in self.parcels]
         self.days: dict[date, dict[str, float]] = {}
 
-    def stretches(self, at: datetime) -> dict[str, float]:
+    def stretches(self, at: datetime, model: TransitModel) -> dict[str, float]:
         if not self.config.backlog:
             return {}
         day = at.date()
         if day not in self.days:
-            self.days[day] = stretches(
-                self.backlog(datetime.combine(day, time(), at.tzinfo)), self.config
-            )
+            midnight = datetime.combine(day, time(), at.tzinfo)
+            self.days[day] = stretches(self.backlog(midnight, model), self.config)
         return self.days[day]
 
-    def backlog(self, now: datetime) -> dict[str, Backlog]:
+    def backlog(self, now: datetime, model: TransitModel) -> dict[str, Backlog]:
         """`current_backlog`'s figures, from the history instead of the shipments table (its
         orders' labels taken as bought when they were placed)."""
         config = self.config
-        window = now - timedelta(days=config.backlog_days)
-        baseline = now - timedelta(days=config.backlog_baseline_days)
+        calendars = Calendars(model, self.country, self.zone, now)
+        today = calendars.today()
+        settled = (today - config.backlog_baseline_days - SETTLED_DAYS + 1, today - SETTLED_DAYS)
         longest = timedelta(days=config.max_in_flight_days)
-        first = bisect_left(self.ordered, min(window - longest, baseline - longest))
+        earliest = min(calendars.window_start(w) for w in calendars.weekday_sets())
+        since = calendars.moment(min(earliest, settled[0])) - longest
         counts: dict[str, list[float]] = {}
-        for ordered, delivered, key in self.parcels[first : bisect_left(self.ordered, now)]:
-            found = counts.setdefault(key, [0.0, 0, 0.0, 0])
+        services: dict[str, tuple[WorkingTime, int]] = {}
+        for ordered, delivered, key in self.parcels[
+            bisect_left(self.ordered, since) : bisect_left(self.ordered, now)
+        ]:
+            if key not in services:
+                services[key] = calendars.of(key), calendars.window_start(model.weekdays(key))
+            working, start = services[key]
+            found = counts.setdefault(key, [0.0, 0, 0.0, 0, 0.0])
+            found[4] = working.at(*calendars.local(now)) - working.at(start, 0.0)
             ended = min(delivered or now, now, ordered + longest)
-            found[0] += max((ended - max(ordered, window)).total_seconds(), 0) / 86400
+            begins = max(working.at(*calendars.local(ordered)), working.at(start, 0.0))
+            found[0] += max(working.at(*calendars.local(ended)) - begins, 0.0)
             if delivered is not None and delivered < now:
-                found[1] += delivered >= window
-                if delivered >= baseline:
-                    found[2] += (delivered - ordered).total_seconds() / 86400
+                on = calendars.local(delivered)
+                found[1] += on[0] >= start
+                if settled[0] <= on[0] <= settled[1]:
+                    found[2] += working.at(*on) - working.at(*calendars.local(ordered))
                     found[3] += 1
         return {
-            key: Backlog(spent / config.backlog_days, int(d), total / n if n else 0.0)
-            for key, (spent, d, total, n) in counts.items()
+            key: Backlog(spent / days if days else 0.0, int(d), total / n if n else 0.0, days)
+            for key, (spent, d, total, n, days) in counts.items()
         }
 
 

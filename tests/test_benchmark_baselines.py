@@ -8,7 +8,7 @@ import pytest
 from benchmarks.edd_accuracy import BacklogReplay, hindsight
 from shipflow.edd.backlog import Backlog
 from shipflow.edd.history import HistoryRecord
-from shipflow.edd.transit import ModelConfig
+from shipflow.edd.transit import ModelConfig, TransitModel
 
 MONDAY = datetime(2017, 7, 3, 9, tzinfo=UTC)
 
@@ -67,6 +67,11 @@ def test_the_backlog_replay_counts_each_parcel_from_its_order_as_production_does
         parcel(3, 2, 5, None),  # ordered 2 days ago, handed over only in 3 days
         parcel(4, 3, 0, None),  # in flight 3 days
     ]
-    assert BacklogReplay(records, ModelConfig()).backlog(now) == {
-        "olist:standard": Backlog(pytest.approx(9 / 7), 1, pytest.approx(7.0))
+    # in working days of Brazil, 06:00 in Sao Paulo: the window is Wednesday 4 October to
+    # now, Wednesday 11 at 06:00 (5.25 days); in it, parcel 2 spent 3 of them (to Sunday 8),
+    # parcel 3 2 and parcel 4 2.25; order to delivery 5 each (Wednesday 9 August to 16,
+    # Sunday 1 October to Sunday 8)
+    replay = BacklogReplay(records, ModelConfig(), "America/Sao_Paulo")
+    assert replay.backlog(now, TransitModel()) == {
+        "olist:standard": Backlog(pytest.approx(7.25 / 5.25), 1, 5.0, pytest.approx(5.25))
     }

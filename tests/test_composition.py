@@ -25,8 +25,6 @@ EVENT_CLASSES = [
 # Filled while the process runs, but by what it reads, never by which runtime asks: postal
 # tables loaded from files, and adapter warnings logged once.
 PROCESS_CACHES = {("shipflow/geo.py", "_postal_tables"), ("carriers/units.py", "_warned")}
-# Parsed delay risk models, keyed by database, brand and learning time: what the stored row says.
-PROCESS_CACHES |= {("shipflow/delays/risk_store.py", "_PARSED")}
 # A Celery worker builds its one runtime after the fork; the module keeps it for its tasks.
 WORKER_GLOBALS = {"shipflow/jobs/celery_app.py"}
 EMPTY_CONTAINERS = {"dict", "list", "set", "defaultdict", "OrderedDict", "deque"}

@@ -6,6 +6,7 @@ as a history record in flight, with its events) the `at_risk` detector judges.""
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -162,6 +163,7 @@ def learn(session: Session, brand_id: str, now: datetime, settings: Settings) ->
     row.model = model.to_dict() if model else None
     session.add(row)
     session.flush()
+    _PARSED.learned(session, brand_id, now, model)
     return row.checks
 
 
@@ -189,31 +191,65 @@ def learn_risk_job(runtime) -> int:
     return stored
 
 
-# A process cache, not runtime state: a stored row's parse, keyed by database and brand and
-# valid while its `learned_at` is (tests/test_composition.py lists it).
-_PARSED: dict[tuple[str, str], tuple[datetime, RiskModel | None]] = {}
+class ParsedModels:
+    """Each brand's stored model, parsed, for this process, keyed by database and brand (so
+    brands and test databases never share). The per-event path asks for it every batch; a
+    model changes once per learning (every `relearn_hours`, a day by default, noticed by a
+    job that looks every 10 minutes), so its `learned_at` is read again only `recheck` after
+    the last read, and the model parsed again only when that moved: a new learning is in use
+    in every process within `recheck` of the job storing it, as it was within 10 minutes of
+    falling due. A process cache, not runtime state: it holds what the stored row says."""
+
+    def __init__(self, recheck: float = 600.0) -> None:
+        self.recheck = recheck  # seconds
+        self._read: dict[tuple[str, str], tuple[float, datetime, RiskModel | None]] = {}
+
+    def load(self, session: Session, brand_id: str) -> RiskModel | None:
+        key = (str(session.get_bind().engine.url), brand_id)
+        cached = self._read.get(key)
+        clock = time.monotonic()
+        if cached is not None and clock - cached[0] < self.recheck:
+            return cached[2]
+        learned_at = session.scalar(
+            select(DelayRiskModelRow.learned_at).where(DelayRiskModelRow.brand_id == brand_id)
+        )
+        if learned_at is None:
+            return None  # not learned yet: the job stores a row within 10 minutes
+        if cached is not None and cached[1] == learned_at:
+            model = cached[2]
+        else:
+            model = _parse(session, brand_id)
+        self._read[key] = (clock, learned_at, model)
+        return model
+
+    def learned(
+        self, session: Session, brand_id: str, learned_at: datetime, model: RiskModel | None
+    ) -> None:
+        """A model this process has just stored: in use here at once."""
+        self._read[(str(session.get_bind().engine.url), brand_id)] = (
+            time.monotonic(),
+            learned_at,
+            model,
+        )
 
 
-def load_model(session: Session, brand_id: str) -> RiskModel | None:
-    """The brand's stored model; parsed once per learning and process (the per-event path
-    reads it for every batch, and a model is a few thousand lane times)."""
-    learned_at = session.scalar(
-        select(DelayRiskModelRow.learned_at).where(DelayRiskModelRow.brand_id == brand_id)
-    )
-    if learned_at is None:
-        return None
-    key = (str(session.get_bind().engine.url), brand_id)
-    cached = _PARSED.get(key)
-    if cached is not None and cached[0] == learned_at:
-        return cached[1]
+def _parse(session: Session, brand_id: str) -> RiskModel | None:
     data = session.scalar(
         select(DelayRiskModelRow.model).where(DelayRiskModelRow.brand_id == brand_id)
     )
-    model = None
-    if data:
-        try:
-            model = RiskModel.from_dict(data)
-        except ValueError as exc:  # learned over other features: wait for the next learning
-            log.warning("delay risk model of brand %s not used: %s", brand_id, exc)
-    _PARSED[key] = (learned_at, model)
-    return model
+    if not data:
+        return None
+    try:
+        return RiskModel.from_dict(data)
+    except ValueError as exc:  # learned over other features: wait for the next learning
+        log.warning("delay risk model of brand %s not used: %s", brand_id, exc)
+        return None
+
+
+_PARSED = ParsedModels()
+
+
+def load_model(session: Session, brand_id: str) -> RiskModel | None:
+    """The brand's stored model, as `ParsedModels` keeps it for this process (a model is a
+    few thousand lane times: parsed once per learning and process)."""
+    return _PARSED.load(session, brand_id)

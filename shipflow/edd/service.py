@@ -210,7 +210,7 @@ class EddService:
                         self._brand_ids[brand_code] = brand_id
                 model = self.latest_model(session, brand_id)
                 excess = open_excess(session, brand_id) if brand_id else {}
-                stretch = backlog_stretches(session, brand_id, now, model.config)
+                stretch = backlog_stretches(session, brand_id, now, model)
         except SQLAlchemyError as exc:  # quote from what we have; look again next time
             log.warning("EDD model lookup failed for %s: %s", brand_code, exc)
             return checked[2] if checked else UNTRAINED
@@ -314,9 +314,7 @@ class EddService:
         model = per_transaction(  # a batch's shipments share the brand's backlog and lanes
             session,
             ("edd.backlog", shipment.brand_id),
-            lambda: stored.with_backlog(
-                backlog_stretches(session, shipment.brand_id, now, stored.config)
-            ),
+            lambda: stored.with_backlog(backlog_stretches(session, shipment.brand_id, now, stored)),
         )
         quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok:

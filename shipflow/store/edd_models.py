@@ -72,6 +72,9 @@ class BacklogCountRow(Base):
     counted_at: Mapped[datetime]
     # service key ("carrier:service") -> that service's `Backlog` as a dict
     services: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the usual transit's daily totals, each settled day counted once: local day (ISO) ->
+    # service key -> [deliveries, working days from order to delivery]
+    days: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class PredictionRevision(Base):

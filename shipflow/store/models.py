@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.engine.interfaces import ExecutionContext
@@ -236,6 +237,16 @@ class Shipment(Base):
         Index("ix_shipments_brand_created", "brand_id", "created_at", "id"),
         Index("ix_shipments_tracking", "carrier", "tracking_number"),
         Index("ix_shipments_next_poll", "next_poll_at"),
+        # the backlog count's parcels (shipflow.edd.backlog): those delivered within its
+        # window or on the days it totals, and those in flight, by creation
+        Index("ix_shipments_brand_delivered", "brand_id", "delivered_at"),
+        Index(
+            "ix_shipments_brand_in_flight",
+            "brand_id",
+            "created_at",
+            postgresql_where=text("delivered_at IS NULL"),
+            sqlite_where=text("delivered_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_shipment_id)

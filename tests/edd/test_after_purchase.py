@@ -155,7 +155,8 @@ def test_the_promise_at_purchase_is_stretched_by_the_brands_backlog(
 def test_the_promise_at_purchase_reads_the_backlog_counts_the_job_stored(runtime, session):
     ship = shipment(session)
     # what the 400 parcels above count to, with no shipment behind it: stored counts are read
-    counts = {"sandbox:ground": asdict(Backlog(in_flight=400.0, delivered=50, usual_days=2.0))}
+    backlog = Backlog(in_flight=400.0, delivered=50, usual_days=2.0, window_days=5.0)
+    counts = {"sandbox:ground": asdict(backlog)}
     session.add(BacklogCountRow(brand_id=ship.brand_id, counted_at=PLACED, services=counts))
     session.flush()
     assert promise(runtime, session, ship).promised == date(2026, 12, 9)

@@ -1,12 +1,16 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 
 from shipflow import geo
 from shipflow.brands import sync_brand
+from shipflow.calendars import calendar
 from shipflow.edd.backlog import (
     Backlog,
     backlog_stretches,
+    brand_calendars,
     claim_count,
     current_backlog,
     stored_backlog,
@@ -16,13 +20,15 @@ from shipflow.edd.lanes import Lane
 from shipflow.edd.transit import ModelConfig, TransitModel
 from shipflow.jobs import periodic, run
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Order, Shipment
+from shipflow.store.edd_models import BacklogCountRow
+from shipflow.store.models import Order, Shipment, Warehouse
 
 from .factories import history
 
-NOW = datetime(2027, 6, 1, 12, tzinfo=UTC)
+NOW = datetime(2027, 6, 1, 12, tzinfo=UTC)  # a Tuesday; Memorial Day was on Monday 31 May
 NYC, CHI = geo.locate("US", "10001"), geo.locate("US", "60601")
 CONFIG = ModelConfig()  # a 7-day window, 2 standard errors off, capped at 1.5
+MODEL = TransitModel(CONFIG)  # every service delivers Monday to Friday
 
 
 def test_a_stretch_moves_each_days_mass_to_the_whole_days_either_side_of_days_times_factor():
@@ -50,11 +56,11 @@ def test_what_a_stretch_moves_beyond_the_last_day_stays_on_it():
 def test_the_stretch_is_the_expected_wait_over_the_usual_transit_less_its_noise(
     in_flight, delivered, usual_days, stretch
 ):
-    assert Backlog(in_flight, delivered, usual_days).stretch(CONFIG) == stretch
+    assert Backlog(in_flight, delivered, usual_days, 7.0).stretch(CONFIG) == stretch
 
 
 def test_the_switch_turns_the_stretch_off():
-    assert Backlog(400.0, 350, 5.0).stretch(ModelConfig(backlog=False)) == 1.0
+    assert Backlog(400.0, 350, 5.0, 7.0).stretch(ModelConfig(backlog=False)) == 1.0
 
 
 def _lane() -> Lane:
@@ -71,17 +77,19 @@ def test_a_model_with_a_backlog_quotes_its_service_longer_and_keeps_the_stored_m
     assert model.with_backlog({"ups:ground": 1.0}) is model
 
 
-def _shipment(brand_id: str, shipped_days_ago: float, transit_days: float | None, **changes):
-    shipped = NOW - timedelta(days=shipped_days_ago)
+def _shipment(
+    brand_id: str, shipped_days_ago: float, transit_days: float | None, now=NOW, **changes
+):
+    shipped = now - timedelta(days=shipped_days_ago)
     delivered = shipped + timedelta(days=transit_days) if transit_days is not None else None
     values = {
         "brand_id": brand_id,
         "carrier": "ups",
         "service": "ground",
-        "status": "delivered" if delivered and delivered < NOW else "in_transit",
+        "status": "delivered" if delivered and delivered < now else "in_transit",
         "created_at": shipped - timedelta(days=1),
         "shipped_at": shipped,
-        "delivered_at": delivered if delivered and delivered < NOW else None,
+        "delivered_at": delivered if delivered and delivered < now else None,
     }
     return Shipment(**(values | changes))
 
@@ -105,23 +113,37 @@ def _brand_with_shipments(runtime) -> str:
     return brand_id
 
 
-# in flight: parcel-days in the window / 7; usual: (4 + 2 + 6) / 3
+# Working days of the brand's first warehouse by code (DFW: Chicago, every time below 07:00
+# local), Monday to Friday less US holidays. The window, the 5 working days before today and
+# today's part (24 May 00:00 to 1 June 07:00), holds 5 + 7/24 = 127/24 of them. In flight:
+# the parcel delivered on Saturday 29 May 5, those still in flight since the weekend or
+# Memorial Day 7/24 each (1 June's morning).
+# Usual: order to delivery of 2 (Friday 2 April to Tuesday 6), 1 + 17/24 (Thursday 20 May to
+# Saturday 22) and 5 (Sunday 23 May to Saturday 29) working days.
+WINDOW = pytest.approx(127 / 24)
 COUNTED = {
-    "ups:ground": Backlog(pytest.approx(8 / 7), 1, pytest.approx(4.0)),
-    "ups:express": Backlog(pytest.approx(2 / 7), 0, 0.0),
+    "ups:ground": Backlog(pytest.approx(134 / 127), 1, pytest.approx(209 / 72), WINDOW),
+    "ups:express": Backlog(pytest.approx(7 / 127), 0, 0.0, WINDOW),
 }
 
 
-def test_the_backlog_is_counted_from_the_brands_shipments_in_one_query(runtime):
+def _counted(session, brand_id, now=NOW, model=MODEL):
+    return current_backlog(session, brand_id, brand_calendars(session, brand_id, model, now))[0]
+
+
+def test_the_backlog_is_counted_in_working_days_from_the_brands_shipments(runtime):
     brand_id = _brand_with_shipments(runtime)
     with unit_of_work(runtime.sessions) as session:
-        assert current_backlog(session, brand_id, NOW, CONFIG) == COUNTED
-        assert stored_backlog(session, brand_id) is None  # the job has not run: counted here
-        assert backlog_stretches(session, brand_id, NOW, CONFIG) == {
-            "ups:ground": 1.0,  # waiting 8 days against 4, but noise is over 100 %
+        assert _counted(session, brand_id) == COUNTED
+        assert session.get(BacklogCountRow, brand_id) is None  # the job has not run: counted here
+        assert backlog_stretches(session, brand_id, NOW, MODEL) == {
+            "ups:ground": 1.0,  # waiting 5.6 working days against 2.9, but noise is over 100 %
             "ups:express": 1.0,
         }
-        assert backlog_stretches(session, brand_id, NOW, ModelConfig(backlog=False)) == {}
+        assert (
+            backlog_stretches(session, brand_id, NOW, TransitModel(ModelConfig(backlog=False)))
+            == {}
+        )
 
 
 def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_again(
@@ -133,23 +155,54 @@ def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_a
     assert run(runtime, "edd.count_backlogs") == 1
     assert run(runtime, "edd.count_backlogs") == 0  # counted less than 10 minutes ago
     with unit_of_work(runtime.sessions) as session:
-        assert stored_backlog(session, brand_id) == COUNTED
+        assert stored_backlog(session.get(BacklogCountRow, brand_id)) == COUNTED
         session.add_all([_shipment(brand_id, 1, None, service="saver") for _ in range(400)])
+        # delivered early on Saturday 29 May, a day already totalled: not counted again there
+        session.add(_shipment(brand_id, 3.5, 0.25))
     with unit_of_work(runtime.sessions) as session:  # the stored counts, not the shipments
-        assert backlog_stretches(session, brand_id, NOW, CONFIG) == {
+        assert backlog_stretches(session, brand_id, NOW, MODEL) == {
             "ups:ground": 1.0,
             "ups:express": 1.0,
         }
     clock.advance(timedelta(minutes=10))
     assert run(runtime, "edd.count_backlogs") == 1
     with unit_of_work(runtime.sessions) as session:
-        later = 1 / 144  # 10 minutes more of each parcel still in flight in the window
-        assert stored_backlog(session, brand_id) == {
-            # 2 still in flight, and the one delivered 3 days ago 10 minutes less in the window
-            "ups:ground": Backlog(pytest.approx((8 + later) / 7), 1, pytest.approx(4.0)),
-            "ups:express": Backlog(pytest.approx((2 + later) / 7), 0, 0.0),
-            "ups:saver": Backlog(pytest.approx(400 * (1 + later) / 7), 0, 0.0),
+        later = 1 / 144  # 10 minutes more of the window and of each parcel in flight in it
+        window = 127 / 24 + later
+        # the parcel delivered on Saturday is in the window's deliveries (Friday's last 5
+        # hours in it), not in the usual transit
+        assert stored_backlog(session.get(BacklogCountRow, brand_id)) == {
+            "ups:ground": Backlog(
+                pytest.approx((134 / 24 + 2 * later + 5 / 24) / window),
+                2,
+                pytest.approx(209 / 72),
+                pytest.approx(window),
+            ),
+            "ups:express": Backlog(
+                pytest.approx((7 / 24 + later) / window), 0, 0.0, pytest.approx(window)
+            ),
+            "ups:saver": Backlog(
+                pytest.approx(400 * (7 / 24 + later) / window), 0, 0.0, pytest.approx(window)
+            ),
         }
+
+
+def test_counts_the_job_has_not_renewed_for_three_periods_stretch_nothing(runtime, clock):
+    """The job stopped: a queue of half an hour ago may have drained, so promises fall back
+    to the model's own (logged, and counted in shipflow_edd_stale_backlog_total)."""
+    clock.current = NOW
+    brand_id = _brand_with_shipments(runtime)
+    with unit_of_work(runtime.sessions) as session:
+        # 100 parcels a working day in a day each, then 100 in flight for 3 working days
+        session.add_all([_shipment(brand_id, 8, 2) for _ in range(100)])
+        session.add_all([_shipment(brand_id, 6, None) for _ in range(100)])
+    assert run(runtime, "edd.count_backlogs") == 1
+    with runtime.sessions() as session:
+        assert backlog_stretches(session, brand_id, NOW + timedelta(minutes=30), MODEL) == {
+            "ups:ground": 1.5,
+            "ups:express": 1.0,
+        }
+        assert backlog_stretches(session, brand_id, NOW + timedelta(minutes=31), MODEL) == {}
 
 
 def test_a_parcel_is_in_the_queue_from_its_order(runtime):
@@ -173,10 +226,79 @@ def test_a_parcel_is_in_the_queue_from_its_order(runtime):
             ]
         )
     with unit_of_work(runtime.sessions) as session:
-        # in the window: 4 + 2 + 3 parcel-days over 7; order to delivery: (7 + 7) / 2
-        assert current_backlog(session, brand_id, NOW, CONFIG) == {
-            "ups:ground": Backlog(pytest.approx(9 / 7), 1, pytest.approx(7.0)),
+        # in the window: 5 + 7/24 + 7/24 working days over 127/24; order to delivery:
+        # Tuesday 30 March to Tuesday 6 April, Saturday 22 May to Saturday 29: 5 each
+        assert _counted(session, brand_id) == {
+            "ups:ground": Backlog(pytest.approx(134 / 127), 1, pytest.approx(5.0), WINDOW),
         }
+
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+DAY = timedelta(days=1)
+LUNAR_NEW_YEAR = date(2025, 1, 25), date(2025, 2, 2)  # closed from Saturday to Sunday
+
+
+def _steady_traffic(
+    runtime, now: datetime, slow_from: datetime | None = None, orders_in_closure: bool = True
+) -> str:
+    """A brand in Taiwan whose 60 orders a day, every day (but Lunar New Year's without
+    `orders_in_closure`), each take 2 working days from order to delivery (4 from
+    `slow_from` on): 110 days of it up to `now`. An order placed on a closed day starts with
+    the next open one."""
+    with unit_of_work(runtime.sessions) as session:
+        brand_id = sync_brand(session, runtime.settings.brands[0]).id
+        session.execute(
+            update(Warehouse)
+            .where(Warehouse.brand_id == brand_id)
+            .values(country="TW", timezone="Asia/Taipei")
+        )
+        taiwan = calendar(MODEL.config.delivery_weekdays, "TW")
+        shipments = []
+        day = now.astimezone(TAIPEI).date() - 110 * DAY
+        while day <= now.astimezone(TAIPEI).date():
+            closed = LUNAR_NEW_YEAR[0] <= day <= LUNAR_NEW_YEAR[1]
+            for n in range(60 if orders_in_closure or not closed else 0):
+                placed = datetime.combine(day, time(8), TAIPEI) + n * timedelta(minutes=10)
+                days = 4 if slow_from is not None and placed >= slow_from else 2
+                if taiwan.is_business_day(day):
+                    arrives = datetime.combine(taiwan.after(day, days), placed.timetz())
+                else:  # at the end of its last working day
+                    arrives = datetime.combine(taiwan.add(day, days - 1), time(23, 59), TAIPEI)
+                if placed < now:
+                    ago, transit = now - placed, arrives - placed
+                    shipments.append(_shipment(brand_id, ago / DAY, transit / DAY, now))
+            day += DAY
+        session.add_all(shipments)
+    return brand_id
+
+
+@pytest.mark.parametrize("days_after", [-2, 1, 2, 3, 8])
+def test_a_closure_followed_by_normal_traffic_is_no_backlog(runtime, days_after):
+    """Lunar New Year closes Taiwan (its shops too) for 9 days: the parcels in flight wait it
+    out and none is delivered, yet the network is no slower after it. Counted in calendar
+    days, the queue stretched ground 1.5 on the first two working days after it."""
+    now = datetime.combine(LUNAR_NEW_YEAR[1] + days_after * DAY, time(20), TAIPEI)
+    brand_id = _steady_traffic(runtime, now, orders_in_closure=False)
+    with runtime.sessions() as session:
+        assert backlog_stretches(session, brand_id, now, MODEL) == {"ups:ground": 1.0}
+
+
+@pytest.mark.parametrize("days_after", [-2, 3, 5, 8])
+def test_the_orders_of_a_closure_are_a_surge_for_two_working_days_only(runtime, days_after):
+    """Orders go on through the closure: on the first two working days after it they are all
+    in flight and none delivered yet, a surge like any other (as a real network's is, not the
+    sandbox's); from the third there is no stretch. Counted in calendar days: 1.32 then."""
+    now = datetime.combine(LUNAR_NEW_YEAR[1] + days_after * DAY, time(20), TAIPEI)
+    brand_id = _steady_traffic(runtime, now)
+    with runtime.sessions() as session:
+        assert backlog_stretches(session, brand_id, now, MODEL) == {"ups:ground": 1.0}
+
+
+def test_a_network_twice_as_slow_stretches(runtime):
+    now = datetime(2025, 3, 20, 20, tzinfo=TAIPEI)
+    brand_id = _steady_traffic(runtime, now, slow_from=now - 10 * DAY)
+    with runtime.sessions() as session:
+        assert backlog_stretches(session, brand_id, now, MODEL) == {"ups:ground": 1.5}
 
 
 def test_a_brand_another_run_is_counting_is_left_to_it(runtime, clock):

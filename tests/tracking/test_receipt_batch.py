@@ -15,8 +15,10 @@ from sqlalchemy.engine.default import CACHE_HIT
 
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, Order, OutboxMessage, Shipment, TrackingEventRow
+from shipflow.store.ops_models import DelayRiskModelRow
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import process_due_receipts
+from tests.delays.conftest import flat_risk
 from tests.statements import statements_sent
 from tests.tracking.fake_carrier import event, payload
 from tests.tracking.helpers import at, post_webhook
@@ -225,6 +227,24 @@ def test_the_reactions_take_as_many_statements_for_30_shipments_as_for_3(
             select(OutboxMessage.id).where(OutboxMessage.topic == "shipment.delayed")
         ).all()
     assert (len(alerted), len(delayed)) == (33, 33)
+
+
+def test_the_brands_delay_risk_model_is_not_read_again_each_batch(
+    client, runtime, tracked, make_shipment, clock
+):
+    """The model changes once per learning: a process reads its row once, not per batch."""
+    with unit_of_work(runtime.sessions) as session:
+        model = flat_risk(1.0).to_dict()
+        session.add(
+            DelayRiskModelRow(brand_id=tracked["tb"].id, learned_at=clock.now(), model=model)
+        )
+    first, second = [f"F{n}" for n in range(3)], [f"S{n}" for n in range(3)]
+    _late_orders(runtime, tracked, make_shipment, clock, first + second)
+    assert any("delay_risk_models" in s for s in _statements_of_a_sweep(
+        client, runtime, tracked, clock, first
+    ))  # fmt: skip
+    later = _statements_of_a_sweep(client, runtime, tracked, clock, second)
+    assert [s for s in later if "delay_risk_models" in s] == []
 
 
 def test_a_batch_writes_its_shipments_in_one_update_per_step(
