@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
-from shipflow.store.db import for_update, insert_or_skip
+from shipflow.store.db import for_update, insert_or_skip, one_of
 from shipflow.store.models import CARRIER_ESTIMATE, Shipment, TrackingEventRow
 from shipflow.store.outbox import Publishable, publish_all
 from shipflow.store.shipment_writes import stage, write_staged
@@ -249,7 +249,7 @@ def ingest_locked(
     known: dict[str, set[str]] = {sid: set() for sid in ids}
     for sid, key in session.execute(
         select(TrackingEventRow.shipment_id, TrackingEventRow.dedupe_key).where(
-            TrackingEventRow.shipment_id.in_(ids)
+            one_of(session, TrackingEventRow.shipment_id, ids)
         )
     ):
         known[sid].add(key)
@@ -318,8 +318,9 @@ def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[Event
             .execution_options(populate_existing=True)
         ).all()
     grouped: dict[str, list[EventRow]] = {sid: [] for sid in shipment_ids}
-    # `in_()` binds its list as one expanding parameter: the statement is compiled once.
-    for row in session.execute(_REPLAYED.where(_EVENTS.c.shipment_id.in_(shipment_ids))):
+    for row in session.execute(
+        _REPLAYED.where(one_of(session, _EVENTS.c.shipment_id, shipment_ids))
+    ):
         grouped[row.shipment_id].append(row)
     return grouped
 
@@ -377,7 +378,7 @@ def ingest_batch(
             for_update(
                 session,
                 select(Shipment)
-                .where(Shipment.tracking_number.in_(numbers))
+                .where(one_of(session, Shipment.tracking_number, numbers))
                 .order_by(Shipment.id)
                 .options(joinedload(Shipment.order)),
                 of=Shipment,
