@@ -238,11 +238,13 @@ def ingest_locked(
     source: str,
     now: datetime,
     react: React,
+    config: TrackingConfig | None = None,
 ) -> list[IngestResult]:
     """Apply each update to its shipment, in order, as `ingest` would one after the other, but
     with one query per table for the whole batch. The shipments must be freshly read under
     their row lock (PostgreSQL): the lock is what keeps two writers from storing an event
-    twice, as the events' key is a plain index on partitioned tables."""
+    twice, as the events' key is a plain index on partitioned tables. With `config`, a status
+    change reschedules the shipment's next poll, written in the same UPDATE as its status."""
     if not pairs:
         return []
     ids = {shipment.id for shipment, _ in pairs}
@@ -296,6 +298,11 @@ def ingest_locked(
     ]
     if flags:
         session.execute(_FLAG, flags)
+    if config is not None:
+        for step, result in zip(steps, results, strict=True):
+            if result.changed:
+                shipment = step.shipment
+                stage(session, shipment, next_poll_at=config.next_poll(shipment.status, now))
     write_staged(session)  # before the reactions' queries, as the ORM's autoflush would
     if tracked:
         react(session, tracked)
@@ -391,12 +398,7 @@ def ingest_batch(
         for brand_id, carrier, update in items
         for shipment in found.get((brand_id, carrier, update.tracking_number), [])
     ]
-    for (shipment, _), result in zip(
-        pairs, ingest_locked(session, pairs, source, now, react), strict=True
-    ):
-        if result.changed:
-            stage(session, shipment, next_poll_at=config.next_poll(shipment.status, now))
-    write_staged(session)
+    ingest_locked(session, pairs, source, now, react, config)
     return [(b, c, u.tracking_number) in found for b, c, u in items]
 
 
