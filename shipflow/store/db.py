@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
-    Connection,
     Engine,
     Select,
     String,
@@ -151,15 +150,14 @@ def insert_or_skip(dialect: str, target: Any) -> postgresql.Insert | sqlite.Inse
     return insert(target).on_conflict_do_nothing()
 
 
-def one_of(db: Session | Connection, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
     """`column IN values`; on PostgreSQL `column = ANY(array)`, the values bound as one array:
     the statement's text is then the same whatever the batch's size, so psycopg prepares it
     once and PostgreSQL plans it once, where an IN list is a new statement, parsed and planned
     again, for each number of values. Strings go as `varchar[]` without the column's length:
     a `varchar(40)[]` is checked element by element on every execution (perf showed it at 8 %
     of a backend's CPU). (SQLite has no arrays: its IN list binds each value.)"""
-    dialect = db.get_bind().dialect if isinstance(db, Session) else db.dialect
-    if dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         element = String() if isinstance(column.type, String) else column.type
         return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
     return column.in_(values)
