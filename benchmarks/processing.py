@@ -14,13 +14,16 @@ the three jobs back to back until each is drained:
   write-back handler run (these orders came from no shop: it returns at once);
 - messages: each customer message handed to an SMTP sink (a separate process, so its CPU
   does not count).
-Prints events/s (wall) and CPU ms per event per stage, then the receipts' in-transaction
-reactions' (the delivery date, delays); `--profile STAGE` prints the top of a
-CPU-time cProfile of that stage instead of timing it. `--lock-probe` (SQLite): another
-process takes the write lock every 2 ms meanwhile, as the web's group commit does, and its
-waits are printed per stage: how long each stage's batches hold the lock from the web; and
-the CPU and wall time the jobs hold it per event (from each batch's `BEGIN IMMEDIATE` to
-its commit), the CPU time being what the machine's other load does not change. PostgreSQL runs in its own schema
+Prints events/s (wall), CPU ms per event per stage (this process's, and on PostgreSQL its
+backends', read from /proc: the database's work is on the worker's critical path), the
+statements sent per event per stage (an executemany counts once: psycopg pipelines it), then
+the receipts' in-transaction reactions' CPU (the delivery date, delays); `--statements` lists
+each stage's statements by count; `--profile STAGE` prints the top of a CPU-time cProfile of
+that stage instead of timing it. `--lock-probe` (SQLite): another process takes the write
+lock every 2 ms meanwhile, as the web's group commit does, and its waits are printed per
+stage: how long each stage's batches hold the lock from the web; and the CPU and wall time
+the jobs hold it per event (from each batch's `BEGIN IMMEDIATE` to its commit), the CPU time
+being what the machine's other load does not change. PostgreSQL runs in its own schema
 (`--schema`, default `bench_processing`, dropped first); SQLite in a temporary file. Asserts nothing.
 """
 
@@ -38,17 +41,20 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from sqlalchemy import Engine, func, insert, select
-from sqlalchemy import event as sa_event
+from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import event as sql_event
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.pipeline import process_cpu  # noqa: E402
 from benchmarks.schemas import fresh_schema  # noqa: E402
 from shipflow.brands import sync_brands  # noqa: E402
 from shipflow.config import load_settings  # noqa: E402
@@ -74,6 +80,7 @@ from shipflow.tracking.webhooks import RECEIVED, process_due_receipts  # noqa: E
 from tests.tracking.fake_carrier import event, fake_config, payload, register, sign  # noqa: E402
 
 LATE_EVERY = 5  # one shipment in five has a promise already broken
+APPLICATION = "shipflow-processing"  # this run's PostgreSQL backends, by application_name
 
 
 class _SmtpSink(socketserver.StreamRequestHandler):
@@ -123,7 +130,7 @@ def database(args) -> str:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
         upgrade(url)
         return url
-    url = fresh_schema(args.database_url, args.schema)
+    url = fresh_schema(args.database_url, args.schema, application_name=APPLICATION)
     upgrade(url)
     return url
 
@@ -227,13 +234,56 @@ STAGES: dict[str, Callable[[Runtime, int], int]] = {
 }
 
 
-def drain(runtime: Runtime, stage: str, batch: int) -> tuple[float, float]:
-    """Run `stage` until it finds nothing left; wall and CPU seconds."""
+@dataclass
+class Drained:
+    """What draining a stage took."""
+
+    wall: float  # seconds
+    cpu: float  # this process's CPU seconds
+    database_cpu: float  # its PostgreSQL backends' CPU seconds (0 on SQLite)
+    statements: Counter[str] = field(default_factory=Counter)  # sent, by text
+    # seconds until each statement came back, by text
+    waited: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+
+def backends(runtime: Runtime) -> list[int]:
+    if runtime.engine.dialect.name != "postgresql":
+        return []
+    with runtime.engine.connect() as conn:
+        return list(
+            conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": APPLICATION},
+            )
+        )
+
+
+def drain(runtime: Runtime, stage: str, batch: int) -> Drained:
+    """Run `stage` until it finds nothing left."""
     job = STAGES[stage]
+    drained = Drained(0.0, 0.0, 0.0)
+    started: list[float] = []
+
+    def before(conn, cursor, statement, *args) -> None:
+        drained.statements[statement] += 1
+        started.append(time.perf_counter())
+
+    def after(conn, cursor, statement, *args) -> None:
+        drained.waited[statement] += time.perf_counter() - started.pop()
+
+    cpu_before = {pid: process_cpu(pid) for pid in backends(runtime)}
+    sql_event.listen(runtime.engine, "before_cursor_execute", before)
+    sql_event.listen(runtime.engine, "after_cursor_execute", after)
     wall, cpu = time.perf_counter(), time.process_time()
     while job(runtime, batch):
         pass
-    return time.perf_counter() - wall, time.process_time() - cpu
+    drained.wall, drained.cpu = time.perf_counter() - wall, time.process_time() - cpu
+    sql_event.remove(runtime.engine, "before_cursor_execute", before)
+    sql_event.remove(runtime.engine, "after_cursor_execute", after)
+    drained.database_cpu = sum(
+        process_cpu(pid) - cpu_before.get(pid, 0.0) for pid in backends(runtime)
+    )
+    return drained
 
 
 def _probe(path: str, stop, waits) -> None:
@@ -265,7 +315,7 @@ class LockHolds:
 
         db.sqlite_write_lock = noted
         for name in ("commit", "rollback"):
-            sa_event.listen(engine, name, self._released)
+            sql_event.listen(engine, name, self._released)
 
     def _released(self, _connection) -> None:
         if self._since is not None:
@@ -324,6 +374,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", choices=sorted(STAGES))
+    parser.add_argument("--statements", action="store_true", help="list each stage's SQL")
     parser.add_argument("--schema", default="bench_processing")
     parser.add_argument("--lock-probe", action="store_true", help="SQLite: see the module doc")
     args = parser.parse_args()
@@ -371,15 +422,30 @@ def main() -> None:
         )
         probe.join()
     n = args.events
-    wall = sum(w for w, _ in figures.values())
-    cpu = sum(c for _, c in figures.values())
-    split = ", ".join(f"{s} {c / n * 1000:.2f}" for s, (_, c) in figures.items())
+    if args.statements:
+        for stage, drained in figures.items():
+            print(f"{stage}: {drained.statements.total()} statements (times sent, ms waited)")
+            for statement, seconds in sorted(drained.waited.items(), key=lambda i: -i[1]):
+                times = drained.statements[statement]
+                print(f"  {times:5d} {seconds * 1000:8.1f}  {' '.join(statement.split())[:140]}")
+    wall = sum(d.wall for d in figures.values())
+    cpu = sum(d.cpu for d in figures.values())
+    database_cpu = sum(d.database_cpu for d in figures.values())
+
+    def split(value: Callable[[Drained], float], scale: float = 1000) -> str:
+        """`value` per event of each stage (by default seconds as milliseconds)."""
+        return ", ".join(f"{s} {value(d) / n * scale:.2f}" for s, d in figures.items())
+
     print(
         f"{'sqlite' if args.sqlite else 'postgresql'}, 1 process, {n} events, batch "
         f"{args.batch}: {n / wall:.0f} events/s fully processed ({wall:.1f} s wall; "
-        f"{n / figures['receipts'][0]:.0f}/s through receipts alone); CPU {cpu / n * 1000:.2f} "
-        f"ms/event ({split}); {counts(runtime)}; {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.1f}{waits if args.lock_probe else ''}",
+        f"{n / figures['receipts'].wall:.0f}/s through receipts alone; ms/event "
+        f"{split(lambda d: d.wall)}); CPU {cpu / n * 1000:.2f} "
+        f"ms/event ({split(lambda d: d.cpu)}); PostgreSQL CPU {database_cpu / n * 1000:.2f} "
+        f"ms/event ({split(lambda d: d.database_cpu)}); statements/event "
+        f"{split(lambda d: d.statements.total(), 1)}; {counts(runtime)}; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        f"{waits if args.lock_probe else ''}",
         flush=True,
     )
     print(f"in-transaction reactions, CPU ms/event: {reactions_cpu(n)}")

@@ -32,7 +32,7 @@ from shipflow.notify.transports import (
     Transport,
     TransportSettings,
 )
-from shipflow.store.db import per_transaction
+from shipflow.store.db import one_of, per_transaction
 from shipflow.store.lease import claim
 from shipflow.store.models import Brand, Order
 from shipflow.store.postpurchase_models import CustomerMessageRow, new_message_id
@@ -163,7 +163,7 @@ def read_ahead(session: Session, shipment_ids: Collection[str]) -> None:
     held = _held(session)
     held.update({sid: set() for sid in shipment_ids})
     stored = select(CustomerMessageRow.shipment_id, CustomerMessageRow.key).where(
-        CustomerMessageRow.shipment_id.in_(shipment_ids)
+        one_of(session, CustomerMessageRow.shipment_id, shipment_ids)
     )
     for shipment_id, key in session.execute(stored):
         held[str(shipment_id)].add(key)  # not None: selected by shipment
@@ -204,7 +204,7 @@ def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit
     ids = {row_id: n for n, row_id in enumerate(order)}
     if not ids:
         return 0
-    due.append(CustomerMessageRow.id.in_(ids))
+    due.append(one_of(session, CustomerMessageRow.id, ids))
     claimed = claim(
         session, CustomerMessageRow, due, by_time, limit, {"send_after": now + CLAIM_LEASE}
     )
@@ -212,14 +212,16 @@ def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit
     rows = sorted(
         session.scalars(
             select(CustomerMessageRow)
-            .where(CustomerMessageRow.id.in_([row.id for row in claimed]))
+            .where(one_of(session, CustomerMessageRow.id, [row.id for row in claimed]))
             .execution_options(populate_existing=True)
         ),
         key=lambda row: ids[row.id],
     )
     brands = {
         brand.id: brand
-        for brand in session.scalars(select(Brand).where(Brand.id.in_({r.brand_id for r in rows})))
+        for brand in session.scalars(
+            select(Brand).where(one_of(session, Brand.id, {r.brand_id for r in rows}))
+        )
     }
     lanes = _lanes(rows, senders.connections)
     if len(lanes) == 1:
@@ -248,14 +250,14 @@ def _settle(session: Session, sent: list[str], untried: list[str], now: datetime
     if sent:
         session.execute(
             update(CustomerMessageRow)
-            .where(CustomerMessageRow.id.in_(sent))
+            .where(one_of(session, CustomerMessageRow.id, sent))
             .values(status="sent", sent_at=now, attempts=CustomerMessageRow.attempts + 1)
             .execution_options(synchronize_session=False)
         )
     if untried:
         session.execute(
             update(CustomerMessageRow)
-            .where(CustomerMessageRow.id.in_(untried))
+            .where(one_of(session, CustomerMessageRow.id, untried))
             .values(send_after=now)
             .execution_options(synchronize_session=False)
         )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from shipflow.notify.config import CustomerChannelsConfig
 from shipflow.notify.transports import CUSTOMER_CHANNELS
-from shipflow.store.db import per_transaction
+from shipflow.store.db import one_of, per_transaction
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import UpdateSubscriptionRow
 
@@ -72,7 +72,7 @@ def read_ahead(session: Session, shipment_ids: Collection[str]) -> None:
     held: dict[str, list[UpdateSubscriptionRow]] = per_transaction(session, _HELD, dict)
     held.update({sid: [] for sid in shipment_ids})
     for row in session.scalars(
-        _ordered().where(UpdateSubscriptionRow.shipment_id.in_(shipment_ids))
+        _ordered().where(one_of(session, UpdateSubscriptionRow.shipment_id, shipment_ids))
     ):
         held[row.shipment_id].append(row)
 

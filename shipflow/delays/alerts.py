@@ -8,11 +8,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Select, String, any_, bindparam, select, text
+from sqlalchemy import ColumnElement, Select, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from shipflow.store.alert_models import OPEN_ALERT
+from shipflow.store.db import one_of
 from shipflow.store.models import Alert, new_id
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
@@ -66,13 +67,11 @@ def insert_ignoring(
 
 
 def in_values(session: Session, column, values: Sequence[str]) -> Iterator[ColumnElement]:
-    """`column IN values` in as few clauses as the backend wants: one array parameter on
-    PostgreSQL (no 5,000-placeholder statements to parse), chunks elsewhere."""
-    if _is_postgres(session):
-        yield column == any_(bindparam("values", list(values), type_=ARRAY(String)))
-        return
-    for start in range(0, len(values), CHUNK):
-        yield column.in_(values[start : start + CHUNK])
+    """`column IN values` in as few clauses as the backend wants (`one_of`): one array
+    parameter on PostgreSQL, chunks of SQLite's placeholders elsewhere."""
+    size = max(1, len(values)) if _is_postgres(session) else CHUNK
+    for start in range(0, len(values), size):
+        yield one_of(session, column, values[start : start + size])
 
 
 def existing_values(session: Session, column, values: Iterable[str], *where) -> set[str]:

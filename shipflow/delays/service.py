@@ -27,7 +27,7 @@ from shipflow.delays.risk_store import load_model, with_journeys
 from shipflow.delays.stale_limits import learned_limits
 from shipflow.domain import Status
 from shipflow.domain.events import ShipmentDelayed
-from shipflow.store.db import per_transaction
+from shipflow.store.db import one_of, per_transaction
 from shipflow.store.models import Alert, Shipment
 from shipflow.store.outbox import publish_all
 
@@ -195,7 +195,9 @@ def detect_for_shipments(
         for snap in with_journeys(session, brand_snaps, now, policies[brand_id])
     }
     unresolved = session.scalars(
-        select(Alert).where(Alert.shipment_id.in_(judged), Alert.status != alerts.RESOLVED)
+        select(Alert).where(
+            one_of(session, Alert.shipment_id, judged), Alert.status != alerts.RESOLVED
+        )
     ).all()
     raised_keys = {(a.brand_id, a.dedupe_key) for a in unresolved}
     new_alerts: list[dict[str, Any]] = []

@@ -21,7 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from shipflow import customer_messages, update_subscriptions
-from shipflow.store.db import for_update
+from shipflow.store.db import for_update, one_of
 from shipflow.store.lease import claim
 from shipflow.store.models import Order, OutboxMessage, Shipment
 from shipflow.store.outbox import RetryAfter
@@ -116,7 +116,7 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
             for_update(
                 session,
                 select(OutboxMessage)
-                .where(OutboxMessage.id.in_(message_ids))
+                .where(one_of(session, OutboxMessage.id, message_ids))
                 .order_by(OutboxMessage.id),
             )
         ).all()
@@ -130,7 +130,7 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
         if done := [message.id for message in messages if message.id not in errors]:
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(done))
+                .where(one_of(session, OutboxMessage.id, done))
                 .values(processed_at=runtime.clock.now(), last_error=None)
                 .execution_options(synchronize_session=False)
             )
@@ -148,7 +148,7 @@ def _shipments_of(session: Session, messages: Sequence[OutboxMessage]) -> list[S
     return list(
         session.scalars(
             select(Shipment)
-            .where(Shipment.id.in_(ids))
+            .where(one_of(session, Shipment.id, ids))
             .options(joinedload(Shipment.order).selectinload(Order.shipments))
         )
     )

@@ -395,7 +395,21 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("dedupe_key"),
-        Index("ix_outbox_due", "processed_at", "available_at"),
+        # The claim's order over the pending messages alone (no sort of the backlog);
+        # retention's look-up of the processed ones apart.
+        Index(
+            "ix_outbox_due",
+            "available_at",
+            "id",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
+        Index(
+            "ix_outbox_processed",
+            "processed_at",
+            postgresql_where=text("processed_at IS NOT NULL"),
+            sqlite_where=text("processed_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Protocol
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from shipflow.store.db import one_of
 from shipflow.store.models import OutboxMessage
 
 
@@ -50,7 +51,9 @@ def publish_all(session: Session, events: Sequence[Publishable]) -> int:
         return 0
     queued = {m.dedupe_key for m in session.new if isinstance(m, OutboxMessage)}
     queued.update(
-        session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys)))
+        session.scalars(
+            select(OutboxMessage.dedupe_key).where(one_of(session, OutboxMessage.dedupe_key, keys))
+        )
     )
     new = []
     for event in events:

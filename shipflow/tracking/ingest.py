@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session, joinedload
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
-from shipflow.store.db import for_update, insert_or_skip, read_before_write_lock, write_lock
+from shipflow.store.db import (
+    for_update,
+    insert_or_skip,
+    one_of,
+    read_before_write_lock,
+    write_lock,
+)
 from shipflow.store.models import CARRIER_ESTIMATE, Order, Shipment, TrackingEventRow
 from shipflow.store.outbox import Publishable, publish_all
 from shipflow.store.shipment_writes import stage, write_staged
@@ -261,13 +267,15 @@ def ingest_locked(
     now: datetime,
     react: React,
     stored: dict[str, list[EventRow]] | None = None,
+    config: TrackingConfig | None = None,
 ) -> list[IngestResult]:
     """Apply each update to its shipment, in order, as `ingest` would one after the other, but
     with one query per table for the whole batch. The shipments must be freshly read under
     their row lock (PostgreSQL): the lock is what keeps two writers from storing an event
     twice, as the events' key is a plain index on partitioned tables. `stored`: every
     shipment's events in carrier time, if read with the shipments and still current (SQLite,
-    `ingest_batch`): then no event is read here."""
+    `ingest_batch`): then no event is read here. With `config`, a status change reschedules
+    the shipment's next poll, written in the same UPDATE as its status."""
     if not pairs:
         return []
     ids = {shipment.id for shipment, _ in pairs}
@@ -278,7 +286,7 @@ def ingest_locked(
     else:
         for sid, key in session.execute(
             select(TrackingEventRow.shipment_id, TrackingEventRow.dedupe_key).where(
-                TrackingEventRow.shipment_id.in_(ids)
+                one_of(session, TrackingEventRow.shipment_id, ids)
             )
         ):
             known[sid].add(key)
@@ -325,6 +333,11 @@ def ingest_locked(
     ]
     if flags:
         session.execute(_FLAG, flags)
+    if config is not None:
+        for step, result in zip(steps, results, strict=True):
+            if result.changed:
+                shipment = step.shipment
+                stage(session, shipment, next_poll_at=config.next_poll(shipment.status, now))
     write_staged(session)  # before the reactions' queries, as the ORM's autoflush would
     if tracked:
         react(session, tracked)
@@ -362,8 +375,9 @@ def _with_new(stored: dict[str, list[EventRow]], new: list[EventRow]) -> dict[st
 
 def _stored_events(session: Session, shipment_ids: set[str]) -> dict[str, list[EventRow]]:
     grouped: dict[str, list[EventRow]] = {sid: [] for sid in shipment_ids}
-    # `in_()` binds its list as one expanding parameter: the statement is compiled once.
-    for row in session.execute(_REPLAYED.where(_EVENTS.c.shipment_id.in_(shipment_ids))):
+    for row in session.execute(
+        _REPLAYED.where(one_of(session, _EVENTS.c.shipment_id, shipment_ids))
+    ):
         grouped[row.shipment_id].append(row)
     return grouped
 
@@ -421,12 +435,7 @@ def ingest_batch(
         for brand_id, carrier, update in items
         for shipment in found.get((brand_id, carrier, update.tracking_number), [])
     ]
-    for (shipment, _), result in zip(
-        pairs, ingest_locked(session, pairs, source, now, react, stored), strict=True
-    ):
-        if result.changed:
-            stage(session, shipment, next_poll_at=config.next_poll(shipment.status, now))
-    write_staged(session)
+    ingest_locked(session, pairs, source, now, react, stored, config)
     return [(b, c, u.tracking_number) in found for b, c, u in items]
 
 
@@ -448,7 +457,10 @@ def _read_for_writing(
         return [], {}
     tracked = (
         select(Shipment)
-        .where(Shipment.carrier.in_(carriers), Shipment.tracking_number.in_(numbers))
+        .where(
+            one_of(session, Shipment.carrier, carriers),
+            one_of(session, Shipment.tracking_number, numbers),
+        )
         .order_by(Shipment.id)
         .options(joinedload(Shipment.order))
     )

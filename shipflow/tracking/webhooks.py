@@ -23,6 +23,7 @@ from shipflow.channel_accounts import Shop, UnknownChannelAccount
 from shipflow.channel_orders import import_receipt, import_receipts
 from shipflow.domain import TrackingUpdate, UnreadableItem
 from shipflow.orders import DuplicateOrderNumber
+from shipflow.store.db import one_of
 from shipflow.store.lease import claim
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
@@ -169,7 +170,9 @@ def _record_failure(runtime: Runtime, session: Session, receipt_id: int, exc: Ex
 def _receipts(session: Session, receipt_ids: list[int]) -> Sequence[WebhookReceipt]:
     """A claimed batch's receipts, in the order they arrived."""
     return session.scalars(
-        select(WebhookReceipt).where(WebhookReceipt.id.in_(receipt_ids)).order_by(WebhookReceipt.id)
+        select(WebhookReceipt)
+        .where(one_of(session, WebhookReceipt.id, receipt_ids))
+        .order_by(WebhookReceipt.id)
     ).all()
 
 

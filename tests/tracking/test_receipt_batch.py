@@ -204,6 +204,10 @@ def _statements_of_a_sweep(client, runtime, tracked, clock, numbers) -> list[str
         post_webhook(client, tracked["tb"], body)
     with statements_sent(runtime.engine) as statements:
         assert process_due_receipts(runtime, limit=100) == len(numbers)
+    return statements
+
+
+def _openings(statements: list[str]) -> list[str]:
     return [" ".join(s.split()[:4]) for s in statements]
 
 
@@ -214,8 +218,8 @@ def test_the_reactions_take_as_many_statements_for_30_shipments_as_for_3(
     the larger batch take more statements."""
     small, large = [f"S{n}" for n in range(3)], [f"L{n}" for n in range(30)]
     _late_orders(runtime, tracked, make_shipment, clock, small + large)
-    first = _statements_of_a_sweep(client, runtime, tracked, clock, small)
-    second = _statements_of_a_sweep(client, runtime, tracked, clock, large)
+    first = _openings(_statements_of_a_sweep(client, runtime, tracked, clock, small))
+    second = _openings(_statements_of_a_sweep(client, runtime, tracked, clock, large))
     assert second == first
     on_alerts = [s for s in second if "alerts" in s]
     assert len(on_alerts) <= 3  # open alerts of the batch, its lane incidents, the insert
@@ -247,13 +251,33 @@ def test_the_brands_delay_risk_model_is_not_read_again_each_batch(
     assert [s for s in later if "delay_risk_models" in s] == []
 
 
+def test_on_postgresql_a_batch_of_30_sends_the_very_statements_of_a_batch_of_3(
+    client, runtime, tracked, make_shipment, clock
+):
+    """The batch's ids, keys and tracking numbers are bound as one array each
+    (`store.db.one_of`), so the statements' text does not depend on the batch's size: psycopg
+    prepares each once and PostgreSQL plans it once. An IN list is a new statement, parsed
+    and planned again, for each number of values."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no arrays: its IN lists bind each value")
+    small, large = [f"S{n}" for n in range(3)], [f"L{n}" for n in range(30)]
+    _late_orders(runtime, tracked, make_shipment, clock, small + large)
+    first = _statements_of_a_sweep(client, runtime, tracked, clock, small)
+    second = _statements_of_a_sweep(client, runtime, tracked, clock, large)
+    assert [s for s in second if re.search(r" IN \(%\(", s)] == []  # no list of placeholders
+    # `varchar[]`, not `varchar(40)[]`: the length would be checked value by value each time
+    assert [s for s in second if re.search(r"\(\d+\)\[\]", s)] == []
+    assert second == first
+
+
 def test_a_batch_writes_its_shipments_in_one_update_per_step(
     client, runtime, tracked, make_shipment, clock
 ):
     """The batch's shipments are written set-based (`shipment_writes`), not by the ORM's
-    flush: one UPDATE of the status fields before the reactions, one of the new predictions,
-    one of the next polls, each an executemany over the 30 shipments; the values stored.
-    (Through the ORM each was an UPDATE of the columns that changed, `updated_at` first.)"""
+    flush: one UPDATE of the status fields and next polls before the reactions, one of the
+    new predictions, each an executemany over the 30 shipments; the values stored. (Through
+    the ORM each was an UPDATE of the columns that changed, `updated_at` first; the next
+    polls were a third UPDATE, each a new version of every row.)"""
     numbers = [f"W{n}" for n in range(30)]
     _late_orders(runtime, tracked, make_shipment, clock, numbers)
     for number in numbers:
@@ -267,9 +291,16 @@ def test_a_batch_writes_its_shipments_in_one_update_per_step(
     # these shipments' destinations are filled in by delay detection, through the ORM
     staged = [names for names in columns if "destination_state" not in names]
     assert staged == [
-        ["status", "status_reason", "updated_at", "shipped_at", "delivered_at", "last_event_at"],
+        [
+            "status",
+            "status_reason",
+            "updated_at",
+            "shipped_at",
+            "delivered_at",
+            "last_event_at",
+            "next_poll_at",
+        ],
         ["predicted_date", "updated_at"],
-        ["updated_at", "next_poll_at"],
     ]
     with runtime.sessions() as session:
         stored = session.execute(
