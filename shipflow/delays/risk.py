@@ -57,8 +57,11 @@ FEATURES = (
     "next scan overdue: -log share of the lane's parcels that got it with this little time left",
     "late share of past parcels at the same moment (logit; 0 with no scans)",
     "destination postal area's median days from handover to delivery (log; 0 with no areas)",
+    "parcels in flight from the same origin waiting past their lane's usual (excess share)",
+    "parcels in flight to the same destination waiting past their lane's usual (excess share)",
 )
 LaneKey = tuple[str, ...]
+NetworkKey = tuple[str, ...]
 K = TypeVar("K")
 
 
@@ -75,6 +78,15 @@ def lane_keys(record: HistoryRecord) -> tuple[LaneKey, ...]:
 def region_key(record: HistoryRecord) -> LaneKey:
     """The lane whose current state (backlog, recent lateness) a parcel shares."""
     return lane_keys(record)[1]
+
+
+def network_keys(record: HistoryRecord) -> tuple[NetworkKey, NetworkKey]:
+    """The parts of the network a parcel passes through whose state it shares (`network`):
+    its origin (the warehouse handing it over) and its destination state."""
+    return (
+        ("origin", record.shipper_id),
+        ("destination", record.destination_country, record.destination_state),
+    )
 
 
 @dataclass(frozen=True)
@@ -220,9 +232,11 @@ def features(
     known: Sequence[TrackingEvent] = (),
     rates: MomentRates | None = None,
     areas: AreaTimes | None = None,
+    network: Sequence[float] = (0.0, 0.0),
 ) -> np.ndarray | None:
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
-    `deadline`, its tracking events so far `known`, its destination area's times `areas`;
+    `deadline`, its tracking events so far `known`, its destination area's times `areas`, its
+    origin's and destination's excess share of waiting parcels `network` (`network_keys`);
     None when its lane has no delivered times yet."""
     keys = lane_keys(record)
     from_order = lanes.times(keys, handed=False)
@@ -260,6 +274,7 @@ def features(
             lanes.next_scan_overdue(keys, len(known), left) if known else 0.0,
             rates.logit(moment(record, known, now, left)) if known and rates else 0.0,
             areas.log_median(record) if areas else 0.0,
+            *network,
         ]
     )
 
@@ -304,7 +319,8 @@ STORED_TIMES = 257  # order statistics kept of a lane's times; the others rebuil
 @dataclass(frozen=True)
 class RiskModel:
     """What one brand learned (`risk_history.replay`): its lane times, late shares per moment
-    and weights, each lane's state when it learned them and its destination areas' times;
+    and weights, each lane's and each origin's and destination's state (`network`) when it
+    learned them and its destination areas' times;
     `zone` is where its promises end (a promised day is kept all day there)."""
 
     zone: str
@@ -313,6 +329,7 @@ class RiskModel:
     weights: WarningModel
     states: dict[LaneKey, LaneState] = field(default_factory=dict)
     areas: AreaTimes = field(default_factory=AreaTimes)
+    network: dict[NetworkKey, float] = field(default_factory=dict)
 
     def chance(
         self,
@@ -323,7 +340,10 @@ class RiskModel:
     ) -> float | None:
         """The chance the parcel misses `deadline`; None when its lane has no times yet."""
         state = self.states.get(region_key(record), LaneState())
-        row = features(record, deadline, now, self.lanes, state, known, self.rates, self.areas)
+        network = [self.network.get(key, 0.0) for key in network_keys(record)]
+        row = features(
+            record, deadline, now, self.lanes, state, known, self.rates, self.areas, network
+        )
         return None if row is None else self.weights.chance(row)
 
     def to_dict(self) -> dict:
@@ -345,6 +365,7 @@ class RiskModel:
             "states": [[list(k), s.aged, s.recent, s.backlog] for k, s in self.states.items()],
             "areas": [[*k, round(m, 6)] for k, m in self.areas.medians.items()],
             "area_overall": self.areas.overall,
+            "network": [[list(k), round(v, 6)] for k, v in self.network.items()],
         }
 
     @classmethod
@@ -369,6 +390,7 @@ class RiskModel:
                 {(country, prefix): m for country, prefix, m in data["areas"]},
                 data["area_overall"],
             ),
+            network={tuple(k): v for k, v in data["network"]},
         )
 
 
