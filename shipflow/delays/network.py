@@ -12,79 +12,39 @@ stood when learned (`RiskModel.network`), so the product reads what the replay l
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
-
-from shipflow.delays.risk import (
-    DAY,
-    LANE_HISTORY_DAYS,
-    MIN_SCANS,
-    LaneKey,
-    NetworkKey,
-    lane_keys,
-    network_keys,
-)
+from shipflow.delays.risk import DAY, LaneTimes, NetworkKey, lane_keys, network_keys
 from shipflow.domain import TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
-USUAL_WAIT_SHARE = 0.9  # a parcel waits "unusually" past its lane's 90th percentile wait
+BEHIND_SHARE = 0.1  # a parcel is behind when fewer of its lane's lacked its next scan so late
 USUAL_DAYS = 28  # a group's usual share of waiting parcels: the mean of its last 28 midnights
 SHARE_PRIOR = 5  # parcels' worth of the group's usual share mixed into tonight's
 
 
-@dataclass(frozen=True)
-class ScanWaits:
-    """Per lane level and n, the usual longest wait (`USUAL_WAIT_SHARE`) from a parcel's n-th
-    tracking event to its next event or its delivery, from parcels delivered in the year
-    before."""
-
-    usual: dict[tuple[LaneKey, int], float] = field(default_factory=dict)
-
-    @classmethod
-    def fit(
-        cls,
-        records: Iterable[HistoryRecord],
-        as_of: datetime,
-        events: Mapping[str, Sequence[TrackingEvent]],
-    ) -> ScanWaits:
-        waits: dict[tuple[LaneKey, int], list[float]] = defaultdict(list)
-        for r in records:
-            if not r.delivered_at or not 0 <= (as_of - r.delivered_at).total_seconds() < (
-                LANE_HISTORY_DAYS * DAY
-            ):
-                continue
-            times = [
-                e.occurred_at for e in events.get(r.order_id, ()) if e.occurred_at < r.delivered_at
-            ]
-            times.append(r.delivered_at)
-            for n, (scan, after) in enumerate(zip(times, times[1:], strict=False), 1):
-                for key in lane_keys(r):
-                    waits[(key, n)].append((after - scan).total_seconds() / DAY)
-        return cls(
-            {
-                key: float(np.quantile(found, USUAL_WAIT_SHARE))
-                for key, found in waits.items()
-                if len(found) >= MIN_SCANS
-            }
-        )
-
-    def waiting(
-        self, record: HistoryRecord, known: Sequence[TrackingEvent], now: datetime
-    ) -> bool | None:
-        """Whether the parcel has waited at its last scan past its lane's usual wait there;
-        None with no scan yet or no lane parcel seen after as many scans."""
-        if not known:
-            return None
-        for key in lane_keys(record):
-            usual = self.usual.get((key, len(known)))
-            if usual is not None:
-                return (now - known[-1].occurred_at).total_seconds() / DAY > usual
+def behind(
+    record: HistoryRecord,
+    known: Sequence[TrackingEvent],
+    now: datetime,
+    deadline: datetime,
+    lanes: LaneTimes,
+) -> bool | None:
+    """Whether the parcel still lacks a scan that fewer than `BEHIND_SHARE` of its lane's
+    delivered parcels lacked with as little time left to the end of their delivery day as it
+    has to its promise's end; None with no scan yet or no lane parcel seen after as many."""
+    if not known:
         return None
+    keys = lane_keys(record)
+    if lanes.after_scan(keys, len(known) + 1) is None:
+        return None
+    left = max((deadline - now).total_seconds() / DAY, 0.0)
+    return lanes.next_scan_overdue(keys, len(known), left) > -math.log(BEHIND_SHARE)
 
 
 @dataclass
@@ -99,15 +59,19 @@ class NetworkWatch:
         self,
         in_flight: Iterable[HistoryRecord],
         now: datetime,
-        waits: ScanWaits,
+        lanes: LaneTimes,
         events: Mapping[str, Sequence[TrackingEvent]],
+        deadlines: Mapping[str, datetime],
     ) -> dict[NetworkKey, float]:
         """Each group's share of waiting parcels at `now`, smoothed towards its usual share,
         minus that usual share (a new group's usual: tonight's share over all groups)."""
         tally: dict[NetworkKey, list[int]] = defaultdict(lambda: [0, 0])
         for record in in_flight:
+            deadline = deadlines.get(record.order_id)
+            if deadline is None:
+                continue
             known = [e for e in events.get(record.order_id, ()) if e.occurred_at <= now]
-            waiting = waits.waiting(record, known, now)
+            waiting = behind(record, known, now, deadline, lanes)
             if waiting is None:
                 continue
             for key in network_keys(record):

@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from shipflow.delays.area_times import AreaTimes
-from shipflow.delays.network import NetworkWatch, ScanWaits
+from shipflow.delays.network import NetworkWatch
 from shipflow.delays.risk import (
     LaneKey,
     LaneState,
     LaneTimes,
     Moment,
-    NetworkKey,
     MomentRates,
+    NetworkKey,
     RiskModel,
     WarningModel,
     features,
@@ -121,7 +121,6 @@ def replay(
     day = ordered[0].ordered_at.astimezone(tz).date() + timedelta(days=1)
     refits = refit_days(day, until.astimezone(tz).date())
     lanes, rates, areas, model = LaneTimes(), MomentRates(), AreaTimes(), None
-    waits = ScanWaits()
     rows: list[tuple[np.ndarray, datetime, bool]] = []  # features, deadline, late
     moments: list[tuple[Moment, datetime, bool]] = []  # of the checks with tracking events
     in_flight: dict[str, HistoryRecord] = {}
@@ -132,7 +131,6 @@ def replay(
     while (now := _at(day, tz)) < until:
         if day in refits:
             lanes, rates, areas, model = _refit(ordered, events, rows, moments, now, model)
-            waits = ScanWaits.fit(ordered, now, events)
         while placed < len(ordered) and ordered[placed].ordered_at < now:
             in_flight[ordered[placed].order_id] = ordered[placed]
             placed += 1
@@ -149,7 +147,7 @@ def replay(
         for order_id in [k for k, r in in_flight.items() if _age(r, now) > AGED_FLIGHT_DAYS]:
             del in_flight[order_id]
         states = watch.day(in_flight.values(), now, lanes, arrived)
-        network = network_watch.day(in_flight.values(), now, waits, events)
+        network = network_watch.day(in_flight.values(), now, lanes, events, deadlines)
         for record in in_flight.values():
             deadline = deadlines.get(record.order_id)
             if deadline is None or deadline <= now:

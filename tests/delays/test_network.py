@@ -1,44 +1,45 @@
 """The network around a parcel (`shipflow.delays.network`): how many of the brand's other
-parcels in flight from its origin and to its destination wait at their last scan longer than
-their lane usually does, against how many usually do."""
+parcels in flight from its origin and to its destination are behind their lane's usual
+scans, against how many usually are."""
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-import pytest
-
-from shipflow.delays.network import NetworkWatch, ScanWaits
-from shipflow.delays.risk import LaneState, LaneTimes, features, lane_keys, network_keys
+from shipflow.delays.network import NetworkWatch, behind
+from shipflow.delays.risk import LaneState, LaneTimes, features, network_keys
 from shipflow.domain import Status, TrackingEvent
 from tests.edd.factories import NY, history
 
 NOW = datetime(2026, 10, 1, tzinfo=NY)  # Thursday midnight
 D = timedelta(days=1)
+H = timedelta(hours=1)
 
 
 def _scan(at: datetime, code: str = "PU") -> TrackingEvent:
     return TrackingEvent(Status.IN_TRANSIT, at, code)
 
 
-def _lane() -> tuple[list, dict]:
-    """5 parcels handed over at 17:00 (none on a Friday), scanned at the destination hub at
-    midnight and delivered at noon the next day: they wait 7 h at pickup and 12 h at the hub."""
+def _lanes() -> LaneTimes:
+    """30 parcels handed over at 17:00 (none on a Friday), scanned at the destination hub at
+    midnight, out for delivery at 08:00 and delivered at noon: their second scan comes a day
+    before their delivery day ends, the third 16 h before."""
     week = history([1] * 6, start=date(2026, 9, 7))
-    delivered = [r for r in week if r.handed_to_carrier_at.weekday() != 4]
+    delivered = [r for r in week if r.handed_to_carrier_at.weekday() != 4] * 6
     events = {
-        r.order_id: (_scan(r.handed_to_carrier_at), _scan(r.delivered_at - 12 * H, "AR"))
+        r.order_id: (
+            _scan(r.handed_to_carrier_at),
+            _scan(r.delivered_at - 12 * H, "AR"),
+            _scan(r.delivered_at - 4 * H, "OD"),
+        )
         for r in delivered
     }
-    return delivered, events
+    return LaneTimes.fit(delivered, NOW, events)
 
 
-H = timedelta(hours=1)
-
-
-def _flying() -> tuple[list, dict]:
-    """At `NOW`: a handed over 7 h ago (as usual), b 31 h ago, c at the hub for 4 h (all from
-    wh-nyc), d not scanned yet, e from another warehouse 55 h ago; c goes to WI, the rest to
-    IL."""
+def _flying() -> tuple[list, dict, dict]:
+    """At `NOW`, with their promises' ends: a picked up 7 h ago, 36 h left; b 31 h ago, 12 h
+    left; c at the hub for 4 h, a day left (all from wh-nyc); d not scanned yet; e from
+    another warehouse 55 h ago, its promise over a day ago; c goes to WI, the rest to IL."""
     base = replace(history([1])[0], delivered_at=None)
     scans = {
         "a": (_scan(NOW - 7 * H),),
@@ -47,6 +48,7 @@ def _flying() -> tuple[list, dict]:
         "d": (),
         "e": (_scan(NOW - 55 * H),),
     }
+    left = {"a": 36 * H, "b": 12 * H, "c": D, "d": D, "e": -D}
     records = [
         replace(
             base,
@@ -56,50 +58,36 @@ def _flying() -> tuple[list, dict]:
         )
         for order_id in scans
     ]
-    return records, scans
+    return records, scans, {k: NOW + v for k, v in left.items()}
 
 
-def test_a_lanes_usual_wait_after_each_scan_is_its_90th_percentile_wait():
-    delivered, events = _lane()
-    slow = replace(delivered[0], order_id="slow")  # 3 h more at the hub
-    events["slow"] = (events[delivered[0].order_id][0], _scan(slow.delivered_at - 15 * H, "AR"))
-    waits = ScanWaits.fit([*delivered, slow], NOW, events)
-    finest = lane_keys(delivered[0])[0]
-    assert waits.usual[(finest, 1)] == pytest.approx(7 / 24)  # 5 of 6 waited 7 h at pickup
-    assert waits.usual[(finest, 2)] == pytest.approx(13.5 / 24)  # 12 h, once 15 h: 90 %
-    assert ScanWaits.fit(delivered[:4], NOW, events).usual == {}  # fewer than 5 parcels
-
-
-def test_only_parcels_waiting_past_their_lanes_usual_wait_count():
-    delivered, events = _lane()
-    waits = ScanWaits.fit(delivered, NOW, events)
-    records, scans = _flying()
-    assert [waits.waiting(r, scans[r.order_id], NOW) for r in records] == [
-        False,
-        True,
-        False,
-        None,
-        True,
-    ]
+def test_a_parcel_is_behind_when_few_lane_parcels_lacked_its_next_scan_so_late():
+    lanes = _lanes()
+    records, scans, deadlines = _flying()
+    judged = [behind(r, scans[r.order_id], NOW, deadlines[r.order_id], lanes) for r in records]
+    # a: every lane parcel had its second scan with a day left, a has 36 h: not yet unusual;
+    # b: none lacked it with 12 h left; c: all had the third with 16 h left, c has a day
+    assert judged == [False, True, False, None, True]
+    lone = replace(records[0], service="express")  # no lane parcel: nothing to judge by
+    assert behind(lone, scans["a"], NOW, deadlines["a"], lanes) is None
 
 
 def test_golden_network_state_of_origins_and_destinations():
     """Tonight's share waiting, shrunk by 5 parcels' worth to the group's usual share (the
     mean of its past midnights; tonight's over all groups for a group not seen before),
     minus that usual share."""
-    delivered, events = _lane()
-    waits = ScanWaits.fit(delivered, NOW, events)
-    records, scans = _flying()
+    lanes = _lanes()
+    records, scans, deadlines = _flying()
     watch = NetworkWatch()
-    first = watch.day(records, NOW, waits, scans)
-    # 2 of the 4 scanned parcels wait: a usual share of 0.5 everywhere tonight
+    first = watch.day(records, NOW, lanes, scans, deadlines)
+    # 2 of the 4 scanned parcels are behind: a usual share of 0.5 everywhere tonight
     assert {k: round(v, 6) for k, v in first.items()} == {
         ("origin", "wh-nyc"): -0.0625,  # 1 of 3: (1 + 2.5) / 8 - 0.5
         ("origin", "wh-other"): 0.083333,  # 1 of 1: (1 + 2.5) / 6 - 0.5
         ("destination", "US", "IL"): 0.0625,  # 2 of 3
         ("destination", "US", "WI"): -0.083333,  # 0 of 1
     }
-    second = watch.day(records, NOW + D, waits, scans)  # a day on, all four wait
+    second = watch.day(records, NOW + D, lanes, scans, deadlines)  # a day on, all 4 behind
     assert {k: round(v, 6) for k, v in second.items()} == {
         ("origin", "wh-nyc"): 0.25,  # 3 of 3 against 1 in 3: (3 + 5 / 3) / 8 - 1 / 3
         ("origin", "wh-other"): 0.0,  # 1 of 1 against 1 of 1
@@ -109,9 +97,8 @@ def test_golden_network_state_of_origins_and_destinations():
 
 
 def test_the_network_state_is_the_last_two_features():
-    delivered, events = _lane()
-    lanes = LaneTimes.fit(delivered * 6, NOW, events)
-    records, scans = _flying()
+    lanes = _lanes()
+    records, scans, _ = _flying()
     parcel = records[0]
     deadline = NOW + 2 * D
     around = (0.25, -0.1)
