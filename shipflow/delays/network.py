@@ -1,10 +1,10 @@
 """How the carrier's network is doing right now around a parcel: of the brand's other parcels
-in flight from the same origin, and to the same destination, the share already waiting at
-their last scan longer than their lane usually waits there, against that share's usual level.
+in flight from the same origin, and to the same destination, the share already behind their
+lane's usual scans for the time they have left, against that share's usual level.
 
 A slowed hub or a region the carrier has lost holds every parcel passing through it, and the
-parcels held longest show it first: a parcel handed over yesterday has not yet waited unusually
-long itself, but its neighbours have (issue #18, item 5; docs/benchmarks.md). Only the brand's
+parcels closest to their promise show it first: a parcel handed over yesterday is not behind
+yet itself, but its neighbours are (issue #18, item 5; docs/benchmarks.md). Only the brand's
 own parcels count (`risk_history.replay` is given one brand's), so one brand's parcels never
 move another's warnings. Computed each midnight by the replay and stored with the model as it
 stood when learned (`RiskModel.network`), so the product reads what the replay learned from.
@@ -24,7 +24,7 @@ from shipflow.domain import TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
 BEHIND_SHARE = 0.1  # a parcel is behind when fewer of its lane's lacked its next scan so late
-USUAL_DAYS = 28  # a group's usual share of waiting parcels: the mean of its last 28 midnights
+USUAL_DAYS = 28  # a group's usual share of parcels behind: the mean of its last 28 midnights
 SHARE_PRIOR = 5  # parcels' worth of the group's usual share mixed into tonight's
 
 
@@ -49,7 +49,7 @@ def behind(
 
 @dataclass
 class NetworkWatch:
-    """Each origin's and destination's share of waiting parcels over its last midnights."""
+    """Each origin's and destination's share of parcels behind over its last midnights."""
 
     shares: dict[NetworkKey, deque[float]] = field(
         default_factory=lambda: defaultdict(lambda: deque(maxlen=USUAL_DAYS))
@@ -63,29 +63,29 @@ class NetworkWatch:
         events: Mapping[str, Sequence[TrackingEvent]],
         deadlines: Mapping[str, datetime],
     ) -> dict[NetworkKey, float]:
-        """Each group's share of waiting parcels at `now`, smoothed towards its usual share,
-        minus that usual share (a new group's usual: tonight's share over all groups)."""
+        """Each group's share of parcels behind at `now` (`deadlines`: by order id), smoothed
+        towards its usual share, minus that usual share (a new group's usual: tonight's share
+        over all groups)."""
         tally: dict[NetworkKey, list[int]] = defaultdict(lambda: [0, 0])
         for record in in_flight:
             deadline = deadlines.get(record.order_id)
             if deadline is None:
                 continue
             known = [e for e in events.get(record.order_id, ()) if e.occurred_at <= now]
-            waiting = behind(record, known, now, deadline, lanes)
-            if waiting is None:
+            late = behind(record, known, now, deadline, lanes)
+            if late is None:
                 continue
             for key in network_keys(record):
-                tally[key][0] += waiting
+                tally[key][0] += late
                 tally[key][1] += 1
-        waiting_all = sum(t[0] for t in tally.values())
         counted = sum(t[1] for t in tally.values())
-        tonight = waiting_all / counted if counted else 0.0
+        tonight = sum(t[0] for t in tally.values()) / counted if counted else 0.0
         excess: dict[NetworkKey, float] = {}
         for key in set(tally) | set(self.shares):
-            waiting, n = tally.get(key, (0, 0))
+            late, n = tally.get(key, (0, 0))
             past = self.shares[key]
             usual = statistics.fmean(past) if past else tonight
-            excess[key] = (waiting + SHARE_PRIOR * usual) / (n + SHARE_PRIOR) - usual
+            excess[key] = (late + SHARE_PRIOR * usual) / (n + SHARE_PRIOR) - usual
             if n:
-                past.append(waiting / n)
+                past.append(late / n)
         return excess

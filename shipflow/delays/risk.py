@@ -57,8 +57,8 @@ FEATURES = (
     "next scan overdue: -log share of the lane's parcels that got it with this little time left",
     "late share of past parcels at the same moment (logit; 0 with no scans)",
     "destination postal area's median days from handover to delivery (log; 0 with no areas)",
-    "parcels in flight from the same origin waiting past their lane's usual (excess share)",
-    "parcels in flight to the same destination waiting past their lane's usual (excess share)",
+    "parcels in flight from the same origin behind their lane's usual scans (excess share)",
+    "parcels in flight to the same destination behind their lane's usual scans (excess share)",
 )
 LaneKey = tuple[str, ...]
 NetworkKey = tuple[str, ...]
@@ -236,7 +236,7 @@ def features(
 ) -> np.ndarray | None:
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
     `deadline`, its tracking events so far `known`, its destination area's times `areas`, its
-    origin's and destination's excess share of waiting parcels `network` (`network_keys`);
+    origin's and destination's excess share of parcels behind `network` (`network_keys`);
     None when its lane has no delivered times yet."""
     keys = lane_keys(record)
     from_order = lanes.times(keys, handed=False)

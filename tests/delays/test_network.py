@@ -73,7 +73,7 @@ def test_a_parcel_is_behind_when_few_lane_parcels_lacked_its_next_scan_so_late()
 
 
 def test_golden_network_state_of_origins_and_destinations():
-    """Tonight's share waiting, shrunk by 5 parcels' worth to the group's usual share (the
+    """Tonight's share behind, shrunk by 5 parcels' worth to the group's usual share (the
     mean of its past midnights; tonight's over all groups for a group not seen before),
     minus that usual share."""
     lanes = _lanes()

@@ -176,7 +176,7 @@ def test_golden_features_and_chance_of_a_hand_built_shipment():
         0.01227,  # 39 of 40 lane parcels got their second scan with less than 2 days left
         0.966843,  # 3 of 4 late at this moment, shrunk to the overall 0.7: logit(0.7245)
         1.566878,  # log(1 + 3.79): the area's median, handed 17:00, delivered 12:00 (weekends)
-        0.25,  # its warehouse's excess share of parcels waiting at their last scan
+        0.25,  # its warehouse's excess share of parcels behind their lane's scans
         0.0,  # its destination's: none learned (the model knows only TX's)
     ]
     assert model.chance(parcel, deadline, now, known) == pytest.approx(0.545353, abs=1e-6)
