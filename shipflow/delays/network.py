@@ -72,11 +72,11 @@ class NetworkWatch:
             if deadline is None:
                 continue
             known = [e for e in events.get(record.order_id, ()) if e.occurred_at <= now]
-            late = behind(record, known, now, deadline, lanes)
-            if late is None:
+            judged = behind(record, known, now, deadline, lanes)
+            if judged is None:
                 continue
             for key in network_keys(record):
-                tally[key][0] += late
+                tally[key][0] += judged
                 tally[key][1] += 1
         counted = sum(t[1] for t in tally.values())
         tonight = sum(t[0] for t in tally.values()) / counted if counted else 0.0
