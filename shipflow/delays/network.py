@@ -1,8 +1,8 @@
-"""How the carrier's network is doing right now around a parcel: of the brand's other parcels
-in flight from the same origin, and to the same destination, the share already behind their
-lane's usual scans for the time they have left, against that share's usual level.
+"""How the carrier's network is doing right now ahead of a parcel: of the brand's other
+parcels in flight to the same destination, the share already behind their lane's usual scans
+for the time they have left, against that share's usual level.
 
-A slowed hub or a region the carrier has lost holds every parcel passing through it, and the
+A region the carrier has lost or a weather day holds every parcel going there, and the
 parcels closest to their promise show it first: a parcel handed over yesterday is not behind
 yet itself, but its neighbours are (issue #18, item 5; docs/benchmarks.md). Only the brand's
 own parcels count (`risk_history.replay` is given one brand's), so one brand's parcels never
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from shipflow.delays.risk import DAY, LaneTimes, NetworkKey, lane_keys, network_keys
+from shipflow.delays.risk import DAY, LaneTimes, NetworkKey, lane_keys, network_key
 from shipflow.domain import TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
@@ -49,7 +49,7 @@ def behind(
 
 @dataclass
 class NetworkWatch:
-    """Each origin's and destination's share of parcels behind over its last midnights."""
+    """Each destination's share of parcels behind over its last midnights."""
 
     shares: dict[NetworkKey, deque[float]] = field(
         default_factory=lambda: defaultdict(lambda: deque(maxlen=USUAL_DAYS))
@@ -75,9 +75,8 @@ class NetworkWatch:
             judged = behind(record, known, now, deadline, lanes)
             if judged is None:
                 continue
-            for key in network_keys(record):
-                tally[key][0] += judged
-                tally[key][1] += 1
+            tally[network_key(record)][0] += judged
+            tally[network_key(record)][1] += 1
         counted = sum(t[1] for t in tally.values())
         tonight = sum(t[0] for t in tally.values()) / counted if counted else 0.0
         excess: dict[NetworkKey, float] = {}

@@ -57,7 +57,6 @@ FEATURES = (
     "next scan overdue: -log share of the lane's parcels that got it with this little time left",
     "late share of past parcels at the same moment (logit; 0 with no scans)",
     "destination postal area's median days from handover to delivery (log; 0 with no areas)",
-    "parcels in flight from the same origin behind their lane's usual scans (excess share)",
     "parcels in flight to the same destination behind their lane's usual scans (excess share)",
 )
 LaneKey = tuple[str, ...]
@@ -80,13 +79,12 @@ def region_key(record: HistoryRecord) -> LaneKey:
     return lane_keys(record)[1]
 
 
-def network_keys(record: HistoryRecord) -> tuple[NetworkKey, NetworkKey]:
-    """The parts of the network a parcel passes through whose state it shares (`network`):
-    its origin (the warehouse handing it over) and its destination state."""
-    return (
-        ("origin", record.shipper_id),
-        ("destination", record.destination_country, record.destination_state),
-    )
+def network_key(record: HistoryRecord) -> NetworkKey:
+    """The part of the network ahead of a parcel whose state it shares (`network`): its
+    destination state. Not its origin: a parcel held there shows it in its own scans (its next
+    scan overdue), which the origin's other parcels add little to (sandbox: warnings less
+    precise, docs/benchmarks.md)."""
+    return ("destination", record.destination_country, record.destination_state)
 
 
 @dataclass(frozen=True)
@@ -232,11 +230,11 @@ def features(
     known: Sequence[TrackingEvent] = (),
     rates: MomentRates | None = None,
     areas: AreaTimes | None = None,
-    network: Sequence[float] = (0.0, 0.0),
+    network: float = 0.0,
 ) -> np.ndarray | None:
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
     `deadline`, its tracking events so far `known`, its destination area's times `areas`, its
-    origin's and destination's excess share of parcels behind `network` (`network_keys`);
+    destination's excess share of parcels behind `network` (`network_key`);
     None when its lane has no delivered times yet."""
     keys = lane_keys(record)
     from_order = lanes.times(keys, handed=False)
@@ -274,7 +272,7 @@ def features(
             lanes.next_scan_overdue(keys, len(known), left) if known else 0.0,
             rates.logit(moment(record, known, now, left)) if known and rates else 0.0,
             areas.log_median(record) if areas else 0.0,
-            *network,
+            network,
         ]
     )
 
@@ -319,8 +317,8 @@ STORED_TIMES = 257  # order statistics kept of a lane's times; the others rebuil
 @dataclass(frozen=True)
 class RiskModel:
     """What one brand learned (`risk_history.replay`): its lane times, late shares per moment
-    and weights, each lane's and each origin's and destination's state (`network`) when it
-    learned them and its destination areas' times;
+    and weights, each lane's and each destination's state (`network`) when it learned them
+    and its destination areas' times;
     `zone` is where its promises end (a promised day is kept all day there)."""
 
     zone: str
@@ -340,7 +338,7 @@ class RiskModel:
     ) -> float | None:
         """The chance the parcel misses `deadline`; None when its lane has no times yet."""
         state = self.states.get(region_key(record), LaneState())
-        network = [self.network.get(key, 0.0) for key in network_keys(record)]
+        network = self.network.get(network_key(record), 0.0)
         row = features(
             record, deadline, now, self.lanes, state, known, self.rates, self.areas, network
         )

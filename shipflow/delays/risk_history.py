@@ -31,7 +31,7 @@ from shipflow.delays.risk import (
     features,
     lane_keys,
     moment,
-    network_keys,
+    network_key,
     region_key,
 )
 from shipflow.domain import TrackingEvent
@@ -157,7 +157,7 @@ def replay(
             for at in checks(story, now, min(deadline, _delivered(record), until)):
                 known = [e for e in story if e.occurred_at <= at]
                 state = states[region_key(record)]
-                around = [network.get(key, 0.0) for key in network_keys(record)]
+                around = network.get(network_key(record), 0.0)
                 x = features(record, deadline, at, lanes, state, known, rates, areas, around)
                 if x is None:
                     continue

@@ -188,7 +188,7 @@ def _event_row(brand_id, shipment_id, at, code: str) -> TrackingEventRow:
 
 def test_another_brands_parcels_never_feed_a_brands_network_state(runtime, brand_id, clock):
     """The network state (`shipflow.delays.network`) counts the brand's own parcels in flight
-    only, even from a warehouse and to a state another brand shares."""
+    only, even to a state another brand ships to."""
     configure_brand(runtime, "other", channels=[])
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
@@ -198,7 +198,7 @@ def test_another_brands_parcels_never_feed_a_brands_network_state(runtime, brand
         _tracked(session, brand_id, now, delivered, "EWR", "NY")
         learn(session, brand_id, now, runtime.settings)
         alone = load_model(session, brand_id).network
-        assert alone[("origin", "EWR")] != 0.0
+        assert alone[("destination", "", "NY")] != 0.0
         others = [replace(r, order_id=f"other-{r.order_id}") for r in delivered]
         add_history(session, other_id, others, "tracked")
         _tracked(session, other_id, now, others, "EWR", "NY")

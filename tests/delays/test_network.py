@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from shipflow.delays.network import NetworkWatch, behind
-from shipflow.delays.risk import LaneState, LaneTimes, features, network_keys
+from shipflow.delays.risk import LaneState, LaneTimes, features, network_key
 from shipflow.domain import Status, TrackingEvent
 from tests.edd.factories import NY, history
 
@@ -82,27 +82,22 @@ def test_golden_network_state_of_origins_and_destinations():
     first = watch.day(records, NOW, lanes, scans, deadlines)
     # 2 of the 4 scanned parcels are behind: a usual share of 0.5 everywhere tonight
     assert {k: round(v, 6) for k, v in first.items()} == {
-        ("origin", "wh-nyc"): -0.0625,  # 1 of 3: (1 + 2.5) / 8 - 0.5
-        ("origin", "wh-other"): 0.083333,  # 1 of 1: (1 + 2.5) / 6 - 0.5
-        ("destination", "US", "IL"): 0.0625,  # 2 of 3
-        ("destination", "US", "WI"): -0.083333,  # 0 of 1
+        ("destination", "US", "IL"): 0.0625,  # 2 of 3: (2 + 2.5) / 8 - 0.5
+        ("destination", "US", "WI"): -0.083333,  # 0 of 1: (0 + 2.5) / 6 - 0.5
     }
     second = watch.day(records, NOW + D, lanes, scans, deadlines)  # a day on, all 4 behind
     assert {k: round(v, 6) for k, v in second.items()} == {
-        ("origin", "wh-nyc"): 0.25,  # 3 of 3 against 1 in 3: (3 + 5 / 3) / 8 - 1 / 3
-        ("origin", "wh-other"): 0.0,  # 1 of 1 against 1 of 1
-        ("destination", "US", "IL"): 0.125,  # 3 of 3 against 2 in 3
-        ("destination", "US", "WI"): 0.166667,  # 1 of 1 against none
+        ("destination", "US", "IL"): 0.125,  # 3 of 3 against 2 in 3: (3 + 10 / 3) / 8 - 2 / 3
+        ("destination", "US", "WI"): 0.166667,  # 1 of 1 against none: (1 + 0) / 6 - 0
     }
 
 
-def test_the_network_state_is_the_last_two_features():
+def test_the_destinations_network_state_is_the_last_feature():
     lanes = _lanes()
     records, scans, _ = _flying()
     parcel = records[0]
     deadline = NOW + 2 * D
-    around = (0.25, -0.1)
-    x = features(parcel, deadline, NOW, lanes, LaneState(), scans["a"], network=around)
-    assert x is not None and tuple(x[-2:]) == around
-    assert tuple(features(parcel, deadline, NOW, lanes, LaneState())[-2:]) == (0.0, 0.0)  # type: ignore[index]
-    assert network_keys(parcel) == (("origin", "wh-nyc"), ("destination", "US", "IL"))
+    x = features(parcel, deadline, NOW, lanes, LaneState(), scans["a"], network=0.25)
+    assert x is not None and x[-1] == 0.25
+    assert features(parcel, deadline, NOW, lanes, LaneState())[-1] == 0.0  # type: ignore[index]
+    assert network_key(parcel) == ("destination", "US", "IL")

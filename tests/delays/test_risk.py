@@ -18,7 +18,7 @@ from shipflow.delays.risk import (
     chance_beyond,
     features,
     lane_keys,
-    network_keys,
+    network_key,
     region_key,
 )
 from shipflow.domain import Reason, Status, TrackingEvent
@@ -61,7 +61,7 @@ def test_the_destination_area_median_is_the_fifteenth_feature():
     now = parcel.ordered_at + timedelta(days=1)
     args = (parcel, now + timedelta(days=3), now, lanes, LaneState())
     x = features(*args, areas=AreaTimes.fit(delivered, as_of))
-    assert x is not None and len(x) == 17
+    assert x is not None and len(x) == 16
     assert x[14] == pytest.approx(math.log1p(1 + 19 / 24))  # median 1 day 19 h from handover
     assert features(*args)[14] == 0.0  # type: ignore[index]
 
@@ -144,12 +144,12 @@ def _hand_built() -> tuple[RiskModel, HistoryRecord, datetime, datetime, list[Tr
     at = ("ups:ground", 1, 8, 5)  # one event, 2 days left, 1.3 days since the pickup scan
     rates = MomentRates.fit([(at, True)] * 3 + [(at, False)])
     weights = WarningModel(
-        (-2.0, 0.5, 0.5, 0.0, -0.5, -0.5, 1.0, 1.0, 0.5, 3.0, 1.0, 0.5, 0.5, 0.5, 0.5, 2.0, 1.0)
+        (-2.0, 0.5, 0.5, 0.0, -0.5, -0.5, 1.0, 1.0, 0.5, 3.0, 1.0, 0.5, 0.5, 0.5, 0.5, 2.0)
     )
     state = LaneState(aged=0.25, recent=0.1, backlog=0.5)
     areas = AreaTimes.fit(delivered, datetime(2027, 6, 1, tzinfo=NY))
     states = {region_key(parcel): state}
-    network = {("origin", "wh-nyc"): 0.25, ("destination", "US", "TX"): 0.5}
+    network = {("destination", "US", ""): 0.25, ("destination", "US", "TX"): 0.5}
     model = RiskModel("America/New_York", lanes, rates, weights, states, areas, network)
     return model, parcel, deadline, now, known
 
@@ -157,7 +157,7 @@ def _hand_built() -> tuple[RiskModel, HistoryRecord, datetime, datetime, list[Tr
 def test_golden_features_and_chance_of_a_hand_built_shipment():
     model, parcel, deadline, now, known = _hand_built()
     state = model.states[region_key(parcel)]
-    around = [model.network.get(key, 0.0) for key in network_keys(parcel)]
+    around = model.network[network_key(parcel)]
     x = features(parcel, deadline, now, model.lanes, state, known, model.rates, model.areas, around)
     assert x is not None
     assert [round(float(v), 6) for v in x] == [
@@ -176,8 +176,7 @@ def test_golden_features_and_chance_of_a_hand_built_shipment():
         0.01227,  # 39 of 40 lane parcels got their second scan with less than 2 days left
         0.966843,  # 3 of 4 late at this moment, shrunk to the overall 0.7: logit(0.7245)
         1.566878,  # log(1 + 3.79): the area's median, handed 17:00, delivered 12:00 (weekends)
-        0.25,  # its warehouse's excess share of parcels behind their lane's scans
-        0.0,  # its destination's: none learned (the model knows only TX's)
+        0.25,  # its destination's excess share of parcels behind their lane's scans
     ]
     assert model.chance(parcel, deadline, now, known) == pytest.approx(0.545353, abs=1e-6)
     # An exception weighs +3, but it is also the parcel's second scan, after which every lane
@@ -203,7 +202,6 @@ def test_golden_features_and_chance_of_a_hand_built_shipment():
         0.847298,
         1.566878,
         0.25,
-        0.0,
     ]
     assert model.weights.chance(x) == pytest.approx(0.694429, abs=1e-6)
 
@@ -240,7 +238,7 @@ def test_a_long_lane_is_stored_as_order_statistics_and_rebuilt_to_its_count():
 def test_a_model_learned_over_other_features_is_not_used():
     model, *_ = _hand_built()
     stored = {**model.to_dict(), "features": len(FEATURES) - 1}
-    with pytest.raises(ValueError, match="learned over 16 features"):
+    with pytest.raises(ValueError, match="learned over 15 features"):
         RiskModel.from_dict(stored)
 
 
