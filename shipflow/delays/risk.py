@@ -9,9 +9,10 @@ deliveries slower than usual). Where the carrier's tracking events are known, al
 show: an exception or a failed attempt, the next scan overdue against when the lane's parcels
 usually get it, and how often past parcels were late from the same moment (as many events
 known, as much time left, as long since the last). And where it goes: its destination postal
-area's usual time from handover (`area_times`), which a lane of states or regions averages away. A logistic model weighs these, fitted on
-the brand's own past parcels (those whose promise has ended), so each brand's threshold means
-a probability.
+area's usual time from handover (`area_times`), which a lane of states or regions averages away,
+and how many of the brand's other parcels going there are behind now (`network`). A logistic
+model weighs these, fitted on the brand's own past parcels (those whose promise has ended), so
+each brand's threshold means a probability.
 
 Pure: no I/O. `risk_history` replays a history to learn a `RiskModel`; `risk_store` keeps
 each brand's; the `at_risk` detector (`detectors`) asks it for a shipment's chance.
