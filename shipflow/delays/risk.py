@@ -9,9 +9,10 @@ deliveries slower than usual). Where the carrier's tracking events are known, al
 show: an exception or a failed attempt, the next scan overdue against when the lane's parcels
 usually get it, and how often past parcels were late from the same moment (as many events
 known, as much time left, as long since the last). And where it goes: its destination postal
-area's usual time from handover (`area_times`), which a lane of states or regions averages away. A logistic model weighs these, fitted on
-the brand's own past parcels (those whose promise has ended), so each brand's threshold means
-a probability.
+area's usual time from handover (`area_times`), which a lane of states or regions averages away,
+and how many of the brand's other parcels going there are behind now (`network`). A logistic
+model weighs these, fitted on the brand's own past parcels (those whose promise has ended), so
+each brand's threshold means a probability.
 
 Pure: no I/O. `risk_history` replays a history to learn a `RiskModel`; `risk_store` keeps
 each brand's; the `at_risk` detector (`detectors`) asks it for a shipment's chance.
@@ -57,8 +58,10 @@ FEATURES = (
     "next scan overdue: -log share of the lane's parcels that got it with this little time left",
     "late share of past parcels at the same moment (logit; 0 with no scans)",
     "destination postal area's median days from handover to delivery (log; 0 with no areas)",
+    "parcels in flight to the same destination behind their lane's usual scans (excess share)",
 )
 LaneKey = tuple[str, ...]
+NetworkKey = tuple[str, ...]
 K = TypeVar("K")
 
 
@@ -75,6 +78,14 @@ def lane_keys(record: HistoryRecord) -> tuple[LaneKey, ...]:
 def region_key(record: HistoryRecord) -> LaneKey:
     """The lane whose current state (backlog, recent lateness) a parcel shares."""
     return lane_keys(record)[1]
+
+
+def network_key(record: HistoryRecord) -> NetworkKey:
+    """The part of the network ahead of a parcel whose state it shares (`network`): its
+    destination state. Not its origin: a parcel held there shows it in its own scans (its next
+    scan overdue), which the origin's other parcels add little to (sandbox: warnings less
+    precise, docs/benchmarks.md)."""
+    return ("destination", record.destination_country, record.destination_state)
 
 
 @dataclass(frozen=True)
@@ -220,9 +231,11 @@ def features(
     known: Sequence[TrackingEvent] = (),
     rates: MomentRates | None = None,
     areas: AreaTimes | None = None,
+    network: float = 0.0,
 ) -> np.ndarray | None:
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
-    `deadline`, its tracking events so far `known`, its destination area's times `areas`;
+    `deadline`, its tracking events so far `known`, its destination area's times `areas`, its
+    destination's excess share of parcels behind `network` (`network_key`);
     None when its lane has no delivered times yet."""
     keys = lane_keys(record)
     from_order = lanes.times(keys, handed=False)
@@ -260,6 +273,7 @@ def features(
             lanes.next_scan_overdue(keys, len(known), left) if known else 0.0,
             rates.logit(moment(record, known, now, left)) if known and rates else 0.0,
             areas.log_median(record) if areas else 0.0,
+            network,
         ]
     )
 
@@ -306,7 +320,8 @@ STORED_TIMES = 257  # order statistics kept of a lane's times; the others rebuil
 @dataclass(frozen=True)
 class RiskModel:
     """What one brand learned (`risk_history.replay`): its lane times, late shares per moment
-    and weights, each lane's state when it learned them and its destination areas' times;
+    and weights, each lane's and each destination's state (`network`) when it learned them
+    and its destination areas' times;
     `zone` is where its promises end (a promised day is kept all day there)."""
 
     zone: str
@@ -315,6 +330,7 @@ class RiskModel:
     weights: WarningModel
     states: dict[LaneKey, LaneState] = field(default_factory=dict)
     areas: AreaTimes = field(default_factory=AreaTimes)
+    network: dict[NetworkKey, float] = field(default_factory=dict)
 
     def chance(
         self,
@@ -325,7 +341,10 @@ class RiskModel:
     ) -> float | None:
         """The chance the parcel misses `deadline`; None when its lane has no times yet."""
         state = self.states.get(region_key(record), LaneState())
-        row = features(record, deadline, now, self.lanes, state, known, self.rates, self.areas)
+        network = self.network.get(network_key(record), 0.0)
+        row = features(
+            record, deadline, now, self.lanes, state, known, self.rates, self.areas, network
+        )
         return None if row is None else self.weights.chance(row)
 
     def to_dict(self) -> dict:
@@ -347,6 +366,7 @@ class RiskModel:
             "states": [[list(k), s.aged, s.recent, s.backlog] for k, s in self.states.items()],
             "areas": [[*k, round(m, 6)] for k, m in self.areas.medians.items()],
             "area_overall": self.areas.overall,
+            "network": [[list(k), round(v, 6)] for k, v in self.network.items()],
         }
 
     @classmethod
@@ -371,6 +391,7 @@ class RiskModel:
                 {(country, prefix): m for country, prefix, m in data["areas"]},
                 data["area_overall"],
             ),
+            network={tuple(k): v for k, v in data["network"]},
         )
 
 

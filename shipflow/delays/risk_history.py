@@ -18,17 +18,20 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from shipflow.delays.area_times import AreaTimes
+from shipflow.delays.network import NetworkWatch
 from shipflow.delays.risk import (
     LaneKey,
     LaneState,
     LaneTimes,
     Moment,
     MomentRates,
+    NetworkKey,
     RiskModel,
     WarningModel,
     features,
     lane_keys,
     moment,
+    network_key,
     region_key,
 )
 from shipflow.domain import TrackingEvent
@@ -121,8 +124,9 @@ def replay(
     rows: list[tuple[np.ndarray, datetime, bool]] = []  # features, deadline, late
     moments: list[tuple[Moment, datetime, bool]] = []  # of the checks with tracking events
     in_flight: dict[str, HistoryRecord] = {}
-    watch = LaneWatch()
+    watch, network_watch = LaneWatch(), NetworkWatch()
     states: dict[LaneKey, LaneState] = {}
+    network: dict[NetworkKey, float] = {}
     placed = delivered = 0
     while (now := _at(day, tz)) < until:
         if day in refits:
@@ -143,6 +147,7 @@ def replay(
         for order_id in [k for k, r in in_flight.items() if _age(r, now) > AGED_FLIGHT_DAYS]:
             del in_flight[order_id]
         states = watch.day(in_flight.values(), now, lanes, arrived)
+        network = network_watch.day(in_flight.values(), now, lanes, events, deadlines)
         for record in in_flight.values():
             deadline = deadlines.get(record.order_id)
             if deadline is None or deadline <= now:
@@ -152,7 +157,8 @@ def replay(
             for at in checks(story, now, min(deadline, _delivered(record), until)):
                 known = [e for e in story if e.occurred_at <= at]
                 state = states[region_key(record)]
-                x = features(record, deadline, at, lanes, state, known, rates, areas)
+                around = network.get(network_key(record), 0.0)
+                x = features(record, deadline, at, lanes, state, known, rates, areas, around)
                 if x is None:
                     continue
                 rows.append((x, deadline, late))
@@ -163,7 +169,9 @@ def replay(
                     judge(Check(record, at, deadline, x), model)
         day += timedelta(days=1)
     lanes, rates, areas, model = _refit(ordered, events, rows, moments, until, None)
-    return None if model is None else RiskModel(zone, lanes, rates, model, states, areas)
+    if model is None:
+        return None
+    return RiskModel(zone, lanes, rates, model, states, areas, network)
 
 
 def refit_days(first: date, last: date) -> set[date]:

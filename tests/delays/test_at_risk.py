@@ -16,7 +16,7 @@ from shipflow.domain import Status, TrackingEvent, TrackingUpdate
 from shipflow.edd.repository import add_history
 from shipflow.jobs import periodic, run
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Alert, Order, Shipment
+from shipflow.store.models import Alert, Order, Shipment, TrackingEventRow
 from shipflow.store.ops_models import DelayRiskModelRow
 from shipflow.tracking.ingest import ingest
 from tests.conftest import configure_brand
@@ -147,3 +147,61 @@ def test_a_journey_carries_the_destination_country_of_its_order(runtime, brand_i
         record, bare_record = found[shipment.id][0], found[bare.id][0]
     assert (record.destination_country, record.destination_postal_code) == ("US", "10001")
     assert bare_record.destination_country == ""
+
+
+def _tracked(session, brand_id, now, records, warehouse: str, state: str) -> None:
+    """The brand's delivered `records` as tracked shipments scanned at handover and 12 h
+    before delivery, and two parcels in flight from `warehouse` to `state` scanned at
+    handover only: one a week ago and promised today (behind its lane), one an hour ago and
+    promised in 5 days."""
+    for r in records:
+        add_shipment(session, brand_id, now, id=r.order_id, status="delivered", service="ground")
+    session.flush()
+    for r in records:
+        session.add(_event_row(brand_id, r.order_id, r.handed_to_carrier_at, "PU"))
+        session.add(_event_row(brand_id, r.order_id, r.delivered_at - 12 * H, "AR"))
+    for picked_up, promised in ((now - 7 * D, now.date()), (now - H, now.date() + 5 * D)):
+        flying = add_shipment(
+            session,
+            brand_id,
+            picked_up,
+            service="ground",
+            warehouse_code=warehouse,
+            destination_state=state,
+            promised_date=promised,
+        )
+        session.flush()
+        session.add(_event_row(brand_id, flying.id, picked_up, "PU"))
+    session.flush()
+
+
+def _event_row(brand_id, shipment_id, at, code: str) -> TrackingEventRow:
+    return TrackingEventRow(
+        shipment_id=shipment_id,
+        brand_id=brand_id,
+        dedupe_key=f"{code}:{at.isoformat()}",
+        status=Status.IN_TRANSIT.value,
+        raw_code=code,
+        occurred_at=at,
+    )
+
+
+def test_another_brands_parcels_never_feed_a_brands_network_state(runtime, brand_id, clock):
+    """The network state (`shipflow.delays.network`) counts the brand's own parcels in flight
+    only, even to a state another brand ships to."""
+    configure_brand(runtime, "other", channels=[])
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        other_id = sync_brand(session, runtime.settings.brand("other")).id
+        delivered = _late_history(160, every_late=5)
+        add_history(session, brand_id, delivered, "tracked")
+        _tracked(session, brand_id, now, delivered, "EWR", "NY")
+        learn(session, brand_id, now, runtime.settings)
+        alone = load_model(session, brand_id).network
+        assert alone[("destination", "", "NY")] != 0.0
+        others = [replace(r, order_id=f"other-{r.order_id}") for r in delivered]
+        add_history(session, other_id, others, "tracked")
+        _tracked(session, other_id, now, others, "EWR", "NY")
+        _tracked(session, other_id, now, [], "LAX", "CA")
+        learn(session, brand_id, now + H, runtime.settings)
+        assert load_model(session, brand_id).network == alone

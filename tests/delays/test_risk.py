@@ -18,6 +18,7 @@ from shipflow.delays.risk import (
     chance_beyond,
     features,
     lane_keys,
+    network_key,
     region_key,
 )
 from shipflow.domain import Reason, Status, TrackingEvent
@@ -65,7 +66,7 @@ def test_a_constant_input_does_not_break_the_fit():
     assert all(math.isfinite(w) for w in model.weights) and model.weights[1] > 1.0
 
 
-def test_the_destination_area_median_is_the_last_feature():
+def test_the_destination_area_median_is_the_fifteenth_feature():
     delivered = history([2] * 10, start=date(2026, 9, 1))  # handed 17:00, delivered 12:00 after 2
     as_of = datetime(2027, 6, 1, tzinfo=NY)
     lanes = LaneTimes.fit(delivered * 3, as_of)
@@ -73,7 +74,7 @@ def test_the_destination_area_median_is_the_last_feature():
     now = parcel.ordered_at + timedelta(days=1)
     args = (parcel, now + timedelta(days=3), now, lanes, LaneState())
     x = features(*args, areas=AreaTimes.fit(delivered, as_of))
-    assert x is not None and len(x) == 15
+    assert x is not None and len(x) == 16
     assert x[14] == pytest.approx(math.log1p(1 + 19 / 24))  # median 1 day 19 h from handover
     assert features(*args)[14] == 0.0  # type: ignore[index]
 
@@ -156,19 +157,21 @@ def _hand_built() -> tuple[RiskModel, HistoryRecord, datetime, datetime, list[Tr
     at = ("ups:ground", 1, 8, 5)  # one event, 2 days left, 1.3 days since the pickup scan
     rates = MomentRates.fit([(at, True)] * 3 + [(at, False)])
     weights = WarningModel(
-        (-2.0, 0.5, 0.5, 0.0, -0.5, -0.5, 1.0, 1.0, 0.5, 3.0, 1.0, 0.5, 0.5, 0.5, 0.5)
+        (-2.0, 0.5, 0.5, 0.0, -0.5, -0.5, 1.0, 1.0, 0.5, 3.0, 1.0, 0.5, 0.5, 0.5, 0.5, 2.0)
     )
     state = LaneState(aged=0.25, recent=0.1, backlog=0.5)
     areas = AreaTimes.fit(delivered, datetime(2027, 6, 1, tzinfo=NY))
     states = {region_key(parcel): state}
-    model = RiskModel("America/New_York", lanes, rates, weights, states, areas)
+    network = {("destination", "US", ""): 0.25, ("destination", "US", "TX"): 0.5}
+    model = RiskModel("America/New_York", lanes, rates, weights, states, areas, network)
     return model, parcel, deadline, now, known
 
 
 def test_golden_features_and_chance_of_a_hand_built_shipment():
     model, parcel, deadline, now, known = _hand_built()
     state = model.states[region_key(parcel)]
-    x = features(parcel, deadline, now, model.lanes, state, known, model.rates, model.areas)
+    around = model.network[network_key(parcel)]
+    x = features(parcel, deadline, now, model.lanes, state, known, model.rates, model.areas, around)
     assert x is not None
     assert [round(float(v), 6) for v in x] == [
         1.0,
@@ -186,23 +189,40 @@ def test_golden_features_and_chance_of_a_hand_built_shipment():
         0.01227,  # 39 of 40 lane parcels got their second scan with less than 2 days left
         0.966843,  # 3 of 4 late at this moment, shrunk to the overall 0.7: logit(0.7245)
         1.566878,  # log(1 + 3.79): the area's median, handed 17:00, delivered 12:00 (weekends)
+        0.25,  # its destination's excess share of parcels behind their lane's scans
     ]
-    assert model.chance(parcel, deadline, now, known) == pytest.approx(0.421142, abs=1e-6)
+    assert model.chance(parcel, deadline, now, known) == pytest.approx(0.545353, abs=1e-6)
     # An exception weighs +3, but it is also the parcel's second scan, after which every lane
     # parcel arrived within the two days left: logit((0 + 0.5) / (40 + 1)) = -4.39 there.
     exception = TrackingEvent(Status.EXCEPTION, now, "EX", reason=Reason.WEATHER)
     x = features(
-        parcel, deadline, now, model.lanes, state, [*known, exception], model.rates, model.areas
+        parcel,
+        deadline,
+        now,
+        model.lanes,
+        state,
+        [*known, exception],
+        model.rates,
+        model.areas,
+        around,
     )
     assert x is not None
-    assert [round(float(v), 6) for v in x[9:]] == [1.0, 0.0, -4.394449, 0.0, 0.847298, 1.566878]
-    assert model.weights.chance(x) == pytest.approx(0.579545, abs=1e-6)
+    assert [round(float(v), 6) for v in x[9:]] == [
+        1.0,
+        0.0,
+        -4.394449,
+        0.0,
+        0.847298,
+        1.566878,
+        0.25,
+    ]
+    assert model.weights.chance(x) == pytest.approx(0.694429, abs=1e-6)
 
 
 def test_a_stored_model_judges_as_the_learned_one():
     model, parcel, deadline, now, known = _hand_built()
     stored = RiskModel.from_dict(json.loads(json.dumps(model.to_dict())))
-    assert stored.chance(parcel, deadline, now, known) == pytest.approx(0.421142, abs=1e-6)
+    assert stored.chance(parcel, deadline, now, known) == pytest.approx(0.545353, abs=1e-6)
 
 
 def test_a_stored_model_keeps_each_destination_area_median_only():
@@ -231,7 +251,7 @@ def test_a_long_lane_is_stored_as_order_statistics_and_rebuilt_to_its_count():
 def test_a_model_learned_over_other_features_is_not_used():
     model, *_ = _hand_built()
     stored = {**model.to_dict(), "features": len(FEATURES) - 1}
-    with pytest.raises(ValueError, match="learned over 14 features"):
+    with pytest.raises(ValueError, match="learned over 15 features"):
         RiskModel.from_dict(stored)
 
 
