@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter as Metric
-from sqlalchemy import ColumnElement, Integer, cast, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Subquery, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from shipflow.calendars import BusinessCalendar, calendar
@@ -340,29 +340,17 @@ def _in_window(
     ordered = func.coalesce(days.of(Order.placed_at), days.of(Shipment.shipped_at))
     ended = days.least(func.coalesce(delivered, at), at, ordered + config.max_in_flight_days)
     started = days.least(days.greatest(ordered, float(earliest)), ended)
-    parcels = (
-        select(
-            Shipment.carrier,
-            Shipment.service,
-            started.label("started"),
-            ended.label("ended"),
-            delivered.label("delivered"),
-        )
-        .outerjoin(Order, Order.id == Shipment.order_id)
-        .where(
-            Shipment.brand_id == brand_id,
-            Shipment.kind == "forward",
-            func.coalesce(Order.placed_at, Shipment.shipped_at).is_not(None),
-            or_(
-                # in flight: the partial index of undelivered shipments by creation, which
-                # is after the order, so one ordered before this spent nothing in the window
-                Shipment.delivered_at.is_(None)
-                & (Shipment.created_at >= window - timedelta(days=config.max_in_flight_days))
-                & Shipment.status.not_in(NEVER_DELIVERED),
-                Shipment.delivered_at >= window,  # the deliveries' index
-            ),
-        )
-        .subquery()
+    parcels = _forward_parcels(
+        brand_id,
+        [started.label("started"), ended.label("ended"), delivered.label("delivered")],
+        or_(
+            # in flight: the partial index of undelivered shipments by creation, which
+            # is after the order, so one ordered before this spent nothing in the window
+            Shipment.delivered_at.is_(None)
+            & (Shipment.created_at >= window - timedelta(days=config.max_in_flight_days))
+            & Shipment.status.not_in(NEVER_DELIVERED),
+            Shipment.delivered_at >= window,  # the deliveries' index
+        ),
     )
     start_day, end_day = days.whole(parcels.c.started), days.whole(parcels.c.ended)
     delivery_day = days.whole(parcels.c.delivered)
@@ -396,6 +384,24 @@ def _in_window(
     return found
 
 
+def _forward_parcels(
+    brand_id: str, columns: Sequence[ColumnElement[Any]], among: ColumnElement[bool]
+) -> Subquery:
+    """The brand's outbound parcels `among` these, with a start (the order, else the handover):
+    their carrier, service and `columns`."""
+    return (
+        select(Shipment.carrier, Shipment.service, *columns)
+        .outerjoin(Order, Order.id == Shipment.order_id)
+        .where(
+            Shipment.brand_id == brand_id,
+            Shipment.kind == "forward",
+            func.coalesce(Order.placed_at, Shipment.shipped_at).is_not(None),
+            among,
+        )
+        .subquery()
+    )
+
+
 def _daily_deliveries(
     session: Session, brand_id: str, calendars: Calendars, missing: Sequence[int]
 ) -> dict[str, dict[str, list[float]]]:
@@ -412,27 +418,16 @@ def _daily_deliveries(
             runs[-1][1] = day
         else:
             runs.append([day, day])
-    parcels = (
-        select(
-            Shipment.carrier,
-            Shipment.service,
-            delivered.label("delivered"),
-            ordered.label("ordered"),
-        )
-        .outerjoin(Order, Order.id == Shipment.order_id)
-        .where(
-            Shipment.brand_id == brand_id,
-            Shipment.kind == "forward",
-            func.coalesce(Order.placed_at, Shipment.shipped_at).is_not(None),
-            or_(
-                *(
-                    (Shipment.delivered_at >= calendars.moment(first))
-                    & (Shipment.delivered_at < calendars.moment(last + 1))
-                    for first, last in runs
-                )
-            ),
-        )
-        .subquery()
+    parcels = _forward_parcels(
+        brand_id,
+        [delivered.label("delivered"), ordered.label("ordered")],
+        or_(
+            *(
+                (Shipment.delivered_at >= calendars.moment(first))
+                & (Shipment.delivered_at < calendars.moment(last + 1))
+                for first, last in runs
+            )
+        ),
     )
     delivery_day, order_day = days.whole(parcels.c.delivered), days.whole(parcels.c.ordered)
     rows: Sequence[Any] = session.execute(
