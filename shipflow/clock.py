@@ -8,10 +8,16 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    # Clock seconds per real second: what a period counted in real seconds (a job's schedule)
+    # spans on this clock.
+    speed: float
+
     def now(self) -> datetime: ...
 
 
 class SystemClock:
+    speed: float = 1.0
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
@@ -21,6 +27,7 @@ class FixedClock:
     """A clock that moves only when told to (tests)."""
 
     current: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 15, tzinfo=UTC))
+    speed: float = 1.0  # time moves when told to; a real second is one of its seconds
 
     def now(self) -> datetime:
         return self.current

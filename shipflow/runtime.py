@@ -26,7 +26,7 @@ from shipflow.customer_messages import CustomerSenders, customer_senders
 from shipflow.delays.jobs import alert_cycle_job
 from shipflow.delays.risk_store import learn_risk_job
 from shipflow.delays.stale_limits import learn_stale_limits_job
-from shipflow.edd.backlog import count_backlogs
+from shipflow.edd.backlog import LOOK_EVERY_SECONDS, count_backlogs
 from shipflow.edd.retrain import retrain_due
 from shipflow.edd.service import EddService
 from shipflow.fulfilment import Fulfilment
@@ -63,7 +63,9 @@ JOBS = (
     Job("alerts.learn_delay_risk", learn_risk_job, every=600),  # relearn_hours-old models
     Job("alerts.cycle", alert_cycle_job, every=60),
     Job("edd.retrain", retrain_due, every=3600),  # looks hourly; trains a day-old model
-    Job("edd.count_backlogs", count_backlogs, every=60),  # looks each minute; counts 10-min-old
+    Job(
+        "edd.count_backlogs", count_backlogs, every=LOOK_EVERY_SECONDS
+    ),  # looks each minute; counts 10-min-old
     Job("allocation.run_batch", run_batch),
     Job("allocation.queued_batches", queued_batches, every=10),  # submissions lost
     Job(MESSAGES, deliver_messages, every=30),

@@ -41,6 +41,7 @@ from sqlalchemy import ColumnElement, Integer, Subquery, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from shipflow.calendars import BusinessCalendar, calendar
+from shipflow.clock import Clock
 from shipflow.domain import Status
 from shipflow.edd.transit import ModelConfig, TransitModel
 from shipflow.store.db import unit_of_work
@@ -59,6 +60,7 @@ COUNT_EVERY = timedelta(minutes=10)  # the job's period
 # Stored counts older than this mean the job has stopped: quotes go unstretched (see
 # `backlog_stretches`) rather than stretched by a queue of hours ago.
 STALE_AFTER = 3 * COUNT_EVERY
+LOOK_EVERY_SECONDS = 60  # the job's schedule (real seconds): it counts the brands due
 # Deliveries are totalled by day once the day is this many days past: a delivery recorded
 # late (a carrier's event after midnight) still lands in its day's total.
 SETTLED_DAYS = 2
@@ -188,13 +190,24 @@ def brand_calendars(
     return Calendars(model, country, zone, now)
 
 
+def stale_after(clock: Clock) -> timedelta:
+    """`STALE_AFTER` on `clock`, but at least three of the job's looks, which are scheduled in
+    real seconds: on the demo's clock (a simulated day a real minute) a look spans a day, so
+    counts would read stale a second after each."""
+    return max(STALE_AFTER, 3 * timedelta(seconds=LOOK_EVERY_SECONDS) * clock.speed)
+
+
 def backlog_stretches(
-    session: Session, brand_id: str | None, now: datetime, model: TransitModel
+    session: Session,
+    brand_id: str | None,
+    now: datetime,
+    model: TransitModel,
+    stale: timedelta = STALE_AFTER,
 ) -> dict[str, float]:
     """The brand's stretch per service key (none for no brand or with the switch off), from
     the counts `count_backlogs` stored; counted here, as of `now`, only while it has stored
     none for the brand (a fresh install, a brand added since its last run). Counts older than
-    `STALE_AFTER` stretch nothing: the job has stopped, and a queue of hours ago may have
+    `stale` (`stale_after` of the runtime's clock) stretch nothing: the job has stopped, and a queue of hours ago may have
     drained (promises fall back to the model's own; logged, and counted for ops to alert on)."""
     config = model.config
     if not brand_id or not config.backlog:
@@ -206,7 +219,7 @@ def backlog_stretches(
             session, brand_id, brand_calendars(session, brand_id, model, now)
         )
         return stretches(backlogs, config)
-    if now - row.counted_at > STALE_AFTER:
+    if now - row.counted_at > stale:
         log.warning(
             "backlog counts of brand %s stale since %s: not stretched", brand_id, row.counted_at
         )

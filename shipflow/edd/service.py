@@ -25,7 +25,7 @@ from carriers.reach import Reach, delivers_to, reach_of
 from shipflow import geo
 from shipflow.brands import brand_by_code, brand_config
 from shipflow.domain import CarrierService, ServiceLevel, Status, TrackingEvent, Warehouse
-from shipflow.edd.backlog import backlog_stretches
+from shipflow.edd.backlog import backlog_stretches, stale_after
 from shipflow.edd.engine import (
     Estimate,
     estimate,
@@ -210,7 +210,9 @@ class EddService:
                         self._brand_ids[brand_code] = brand_id
                 model = self.latest_model(session, brand_id)
                 excess = open_excess(session, brand_id) if brand_id else {}
-                stretch = backlog_stretches(session, brand_id, now, model)
+                stretch = backlog_stretches(
+                    session, brand_id, now, model, stale_after(self.runtime.clock)
+                )
         except SQLAlchemyError as exc:  # quote from what we have; look again next time
             log.warning("EDD model lookup failed for %s: %s", brand_code, exc)
             return checked[2] if checked else UNTRAINED
@@ -314,7 +316,11 @@ class EddService:
         model = per_transaction(  # a batch's shipments share the brand's backlog and lanes
             session,
             ("edd.backlog", shipment.brand_id),
-            lambda: stored.with_backlog(backlog_stretches(session, shipment.brand_id, now, stored)),
+            lambda: stored.with_backlog(
+                backlog_stretches(
+                    session, shipment.brand_id, now, stored, stale_after(self.runtime.clock)
+                )
+            ),
         )
         quoted = self._shipment_quote(session, shipment, model)
         if quoted is None or not quoted[0].ok:

@@ -7,12 +7,14 @@ from sqlalchemy import update
 from shipflow import geo
 from shipflow.brands import sync_brand
 from shipflow.calendars import calendar
+from shipflow.clock import AcceleratedClock, FixedClock
 from shipflow.edd.backlog import (
     Backlog,
     backlog_stretches,
     brand_calendars,
     claim_count,
     current_backlog,
+    stale_after,
     stored_backlog,
 )
 from shipflow.edd.distribution import Distribution
@@ -203,6 +205,14 @@ def test_counts_the_job_has_not_renewed_for_three_periods_stretch_nothing(runtim
             "ups:express": 1.0,
         }
         assert backlog_stretches(session, brand_id, NOW + timedelta(minutes=31), MODEL) == {}
+
+
+def test_on_the_demos_clock_counts_go_stale_after_three_of_the_jobs_looks():
+    """The job looks once a real minute, a simulated day on the demo's clock: three periods of
+    that clock's time would call every count stale a second after it was made."""
+    assert stale_after(FixedClock()) == timedelta(minutes=30)
+    demo = AcceleratedClock(start=NOW, speed=1440)
+    assert stale_after(demo) == timedelta(days=3)
 
 
 def test_a_parcel_is_in_the_queue_from_its_order(runtime):
