@@ -169,7 +169,9 @@ def learn(session: Session, brand_id: str, now: datetime, settings: Settings) ->
 
 def learn_risk_job(runtime) -> int:
     """Relearn each brand whose model is older than its `relearn_hours` (by the runtime's
-    clock), one transaction per brand; returns how many brands got a model."""
+    clock), one transaction per brand; returns how many brands got a model. A brand whose
+    learning fails keeps its last model (logged, tried again next run) and does not stop the
+    brands after it."""
     now = runtime.clock.now()
     with runtime.sessions() as session:
         learned = dict(
@@ -181,13 +183,16 @@ def learn_risk_job(runtime) -> int:
         )
     stored = 0
     for brand_id, learned_at in learned.items():
-        with unit_of_work(runtime.sessions) as session:
-            brand = brand_config(session, brand_id, runtime.settings)
-            if brand is None:
-                continue
-            every = timedelta(hours=brand.alerts.at_risk.relearn_hours)
-            if learned_at is None or learned_at <= now - every:
-                stored += learn(session, brand_id, now, runtime.settings) > 0
+        try:
+            with unit_of_work(runtime.sessions) as session:
+                brand = brand_config(session, brand_id, runtime.settings)
+                if brand is None:
+                    continue
+                every = timedelta(hours=brand.alerts.at_risk.relearn_hours)
+                if learned_at is None or learned_at <= now - every:
+                    stored += learn(session, brand_id, now, runtime.settings) > 0
+        except Exception:
+            log.exception("delay risk: learning brand %s failed; its last model stays", brand_id)
     return stored
 
 

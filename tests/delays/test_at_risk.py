@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import numpy as np
 from sqlalchemy import select
 
 from shipflow.brands import sync_brand
-from shipflow.delays import sweep
+from shipflow.delays import risk_store, sweep
 from shipflow.delays.risk_store import journeys, learn, load_model
 from shipflow.domain import Status, TrackingEvent, TrackingUpdate
 from shipflow.edd.repository import add_history
@@ -114,6 +115,29 @@ def test_the_job_learns_each_brand_from_its_own_history(runtime, brand_id, clock
     assert run(runtime, "alerts.learn_delay_risk") == 0  # both fresh
     clock.advance(timedelta(days=1))
     assert run(runtime, "alerts.learn_delay_risk") == 1
+
+
+def test_a_brand_whose_learning_fails_does_not_stop_the_others(
+    runtime, brand_id, clock, monkeypatch, caplog
+):
+    configure_brand(runtime, "other", channels=[])
+    with unit_of_work(runtime.sessions) as session:
+        other_id = sync_brand(session, runtime.settings.brand("other")).id
+        add_history(session, brand_id, _late_history(160, every_late=5), "import")
+        add_history(session, other_id, _late_history(160, every_late=5), "import")
+    learn_one = risk_store.learn
+
+    def failing_for_the_other(session, learning_id, *args):
+        if learning_id == other_id:
+            raise np.linalg.LinAlgError("Singular matrix")
+        return learn_one(session, learning_id, *args)
+
+    monkeypatch.setattr(risk_store, "learn", failing_for_the_other)
+    assert run(runtime, "alerts.learn_delay_risk") == 1  # whichever brand came first
+    with runtime.sessions() as session:
+        assert load_model(session, brand_id) is not None
+        assert session.get(DelayRiskModelRow, other_id) is None
+    assert f"learning brand {other_id} failed" in caplog.text
 
 
 def test_learning_reads_no_other_brand(runtime, brand_id, clock):
