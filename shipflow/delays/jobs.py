@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shipflow.delays.routing import deliver_due, dispatch
 from shipflow.delays.sweep import ScanResult, scan
-from shipflow.store.db import unit_of_work
+from shipflow.store.db import each_in_own_transaction
 from shipflow.store.models import Brand
 
 
@@ -31,9 +32,12 @@ def alert_cycle(runtime, brand_ids: list[str] | None = None) -> CycleReport:
     if brand_ids is None:
         with runtime.sessions() as session:
             brand_ids = list(session.scalars(select(Brand.id)))
-    scans, queued = {}, 0
-    for brand_id in brand_ids:
-        with unit_of_work(runtime.sessions) as session:
-            scans[brand_id] = scan(session, brand_id, now, runtime.settings)
-            queued += dispatch(session, brand_id, now, runtime.settings).messages
+
+    def cycle(session: Session, brand_id: str) -> tuple[ScanResult, int]:
+        found = scan(session, brand_id, now, runtime.settings)
+        return found, dispatch(session, brand_id, now, runtime.settings).messages
+
+    done = each_in_own_transaction(runtime.sessions, brand_ids, cycle, "alert cycle")
+    scans = {brand_id: found for brand_id, (found, _) in done.items()}
+    queued = sum(messages for _, messages in done.values())
     return CycleReport(scans, queued, deliver_due(runtime))

@@ -24,7 +24,7 @@ from shipflow.delays.risk_history import day_end, replay
 from shipflow.domain import Reason, Status, TrackingEvent, Warehouse
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.repository import load_history
-from shipflow.store.db import unit_of_work
+from shipflow.store.db import each_in_own_transaction
 from shipflow.store.models import Brand, Order, Shipment, TrackingEventRow
 from shipflow.store.ops_models import DelayRiskModelRow
 
@@ -181,19 +181,20 @@ def learn_risk_job(runtime) -> int:
                 )
             ).all()
         )
-    stored = 0
-    for brand_id, learned_at in learned.items():
-        try:
-            with unit_of_work(runtime.sessions) as session:
-                brand = brand_config(session, brand_id, runtime.settings)
-                if brand is None:
-                    continue
-                every = timedelta(hours=brand.alerts.at_risk.relearn_hours)
-                if learned_at is None or learned_at <= now - every:
-                    stored += learn(session, brand_id, now, runtime.settings) > 0
-        except Exception:
-            log.exception("delay risk: learning brand %s failed; its last model stays", brand_id)
-    return stored
+
+    def relearn(session: Session, brand_id: str) -> bool:
+        brand = brand_config(session, brand_id, runtime.settings)
+        if brand is None:
+            return False
+        every = timedelta(hours=brand.alerts.at_risk.relearn_hours)
+        learned_at = learned[brand_id]
+        if learned_at is not None and learned_at > now - every:
+            return False
+        return learn(session, brand_id, now, runtime.settings) > 0
+
+    return sum(
+        each_in_own_transaction(runtime.sessions, learned, relearn, "delay risk learning").values()
+    )
 
 
 class ParsedModels:

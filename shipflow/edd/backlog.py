@@ -44,7 +44,7 @@ from shipflow.calendars import BusinessCalendar, calendar
 from shipflow.clock import Clock
 from shipflow.domain import Status
 from shipflow.edd.transit import ModelConfig, TransitModel
-from shipflow.store.db import unit_of_work
+from shipflow.store.db import each_in_own_transaction
 from shipflow.store.edd_models import BacklogCountRow
 from shipflow.store.models import Brand, Order, Shipment, Warehouse
 
@@ -244,32 +244,30 @@ def count_backlogs(runtime: Runtime, max_age: timedelta = COUNT_EVERY) -> int:
             for brand_id in session.scalars(select(Brand.id))
             if brand_id not in counted or now - counted[brand_id] >= max_age
         ]
-    done = 0
-    for brand_id in due:
-        with unit_of_work(runtime.sessions) as session:
-            if not claim_count(session, brand_id):
-                continue
-            row = session.get(BacklogCountRow, brand_id)  # another run may have just counted
-            if row is not None and now - row.counted_at < max_age:
-                continue
-            model = runtime.edd.latest_model(session, brand_id)
-            backlogs: dict[str, Backlog] = {}
-            days: dict[str, dict[str, list[float]]] = {}
-            if model.config.backlog:
-                calendars = brand_calendars(session, brand_id, model, now)
-                backlogs, days = current_backlog(
-                    session, brand_id, calendars, row.days if row else {}
-                )
-            session.merge(
-                BacklogCountRow(
-                    brand_id=brand_id,
-                    counted_at=now,
-                    services={key: asdict(backlog) for key, backlog in backlogs.items()},
-                    days=days,
-                )
+
+    def count(session: Session, brand_id: str) -> bool:
+        if not claim_count(session, brand_id):
+            return False
+        row = session.get(BacklogCountRow, brand_id)  # another run may have just counted
+        if row is not None and now - row.counted_at < max_age:
+            return False
+        model = runtime.edd.latest_model(session, brand_id)
+        backlogs: dict[str, Backlog] = {}
+        days: dict[str, dict[str, list[float]]] = {}
+        if model.config.backlog:
+            calendars = brand_calendars(session, brand_id, model, now)
+            backlogs, days = current_backlog(session, brand_id, calendars, row.days if row else {})
+        session.merge(
+            BacklogCountRow(
+                brand_id=brand_id,
+                counted_at=now,
+                services={key: asdict(backlog) for key, backlog in backlogs.items()},
+                days=days,
             )
-            done += 1
-    return done
+        )
+        return True
+
+    return sum(each_in_own_transaction(runtime.sessions, due, count, "backlog count").values())
 
 
 def claim_count(session: Session, brand_id: str) -> bool:

@@ -15,7 +15,7 @@ from shipflow.edd.repository import load_history, store_model
 from shipflow.edd.service import UnconfiguredBrand, brand_setup
 from shipflow.edd.training import history_quote, train
 from shipflow.edd.transit import ModelConfig
-from shipflow.store.db import unit_of_work
+from shipflow.store.db import each_in_own_transaction
 from shipflow.store.edd_models import DeliveryHistoryRow, TransitModelRow
 from shipflow.store.models import Brand
 
@@ -64,15 +64,16 @@ def retrain_due(runtime: Runtime, max_age: timedelta = timedelta(days=1)) -> int
             for brand_id in session.scalars(select(Brand.id))
             if _due(session, brand_id, now, max_age)
         ]
-    trained = 0
-    for brand_id in due:
+
+    def retrain(session: Session, brand_id: str) -> bool:
         try:
-            with unit_of_work(runtime.sessions) as session:
-                train_brand(session, session.get_one(Brand, brand_id), now, runtime.settings)
-            trained += 1
-        except UnconfiguredBrand as exc:
+            train_brand(session, session.get_one(Brand, brand_id), now, runtime.settings)
+        except UnconfiguredBrand as exc:  # expected, so no traceback
             log.error("EDD retraining skipped brand %s: %s", brand_id, exc)
-    return trained
+            return False
+        return True
+
+    return sum(each_in_own_transaction(runtime.sessions, due, retrain, "EDD retraining").values())
 
 
 def _due(session: Session, brand_id: str, now: datetime, max_age: timedelta) -> bool:

@@ -3,11 +3,12 @@ PostgreSQL is used as it is."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import time
 import weakref
-from collections.abc import Callable, Collection, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 NOW_OPTION = "shipflow_now"
 # SQLite has one writer at a time: the others wait this long for the lock (`?timeout=<seconds>`
@@ -124,6 +127,7 @@ def stamp_times_with(engine: Engine, now: Callable[[], datetime]) -> None:
 
 _MEMO = "shipflow.memo"
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 def per_transaction(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
@@ -179,6 +183,23 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def each_in_own_transaction(
+    factory: sessionmaker[Session], keys: Iterable[K], work: Callable[[Session, K], T], job: str
+) -> dict[K, T]:
+    """`work(session, key)` for each key (a brand) in a transaction of its own, committed as it
+    ends; one that raises is rolled back and logged, and the keys after it still run: one
+    brand's bad data must not stop every brand's periodic work, run after run. Returns the
+    result of each key that finished."""
+    done: dict[K, T] = {}
+    for key in keys:
+        try:
+            with unit_of_work(factory) as session:
+                done[key] = work(session, key)
+        except Exception:
+            log.exception("%s failed for %s; the others go on", job, key)
+    return done
 
 
 def for_update(session: Session, statement: Select, of: Any = None) -> Select:

@@ -137,7 +137,7 @@ def test_a_brand_whose_learning_fails_does_not_stop_the_others(
     with runtime.sessions() as session:
         assert load_model(session, brand_id) is not None
         assert session.get(DelayRiskModelRow, other_id) is None
-    assert f"learning brand {other_id} failed" in caplog.text
+    assert f"delay risk learning failed for {other_id}" in caplog.text
 
 
 def test_learning_reads_no_other_brand(runtime, brand_id, clock):
