@@ -40,14 +40,14 @@ Journey = tuple[HistoryRecord, tuple[TrackingEvent, ...]]
 
 
 def journeys(
-    session: Session, ids: Sequence[str], warehouses: Mapping[str, Warehouse]
+    session: Session, brand_id: str, ids: Sequence[str], warehouses: Mapping[str, Warehouse]
 ) -> dict[str, Journey]:
-    """Each shipment (by id) as a history record still in flight and its applied tracking
-    events, oldest first: two queries for any number of shipments."""
+    """Each of the brand's shipments (by id) as a history record still in flight and its
+    applied tracking events, oldest first: two queries for any number of shipments."""
     found: dict[str, Journey] = {}
     if not ids:
         return found
-    stories = _events(session, ids)
+    stories = _events(session, brand_id, ids)
     for clause in in_values(session, Shipment.id, ids):
         rows = session.execute(
             select(
@@ -63,7 +63,7 @@ def journeys(
                 Shipment.promised_date,
             )
             .outerjoin(Order, Order.id == Shipment.order_id)
-            .where(clause)
+            .where(clause, Shipment.brand_id == brand_id)
         )
         for id_, placed, code, carrier, service, state, postal, country, promised in rows:
             story = tuple(stories.get(id_, ()))
@@ -94,14 +94,16 @@ def with_journeys(
 ) -> list[ShipmentSnapshot]:
     """The snapshots, those the `at_risk` detector judges with their journey."""
     snaps = list(snaps)
-    due = [s.id for s in snaps if at_risk_due(s, now, policy)]
+    due = [s for s in snaps if at_risk_due(s, now, policy)]  # one brand's, as `policy` is
     if not due:
         return snaps
-    found = journeys(session, due, policy.warehouses)
+    found = journeys(session, due[0].brand_id, [s.id for s in due], policy.warehouses)
     return [replace(s, journey=found[s.id]) if s.id in found else s for s in snaps]
 
 
-def _events(session: Session, ids: Sequence[str]) -> dict[str, list[TrackingEvent]]:
+def _events(session: Session, brand_id: str, ids: Sequence[str]) -> dict[str, list[TrackingEvent]]:
+    """The brand's applied events of these shipments: an imported history names its own
+    order ids, which must never reach another brand's events."""
     stories: dict[str, list[TrackingEvent]] = defaultdict(list)
     for clause in in_values(session, TrackingEventRow.shipment_id, ids):
         rows = session.execute(
@@ -112,7 +114,11 @@ def _events(session: Session, ids: Sequence[str]) -> dict[str, list[TrackingEven
                 TrackingEventRow.raw_code,
                 TrackingEventRow.reason,
             )
-            .where(clause, TrackingEventRow.applied.is_(True))
+            .where(
+                clause,
+                TrackingEventRow.brand_id == brand_id,
+                TrackingEventRow.applied.is_(True),
+            )
             .order_by(TrackingEventRow.shipment_id, TrackingEventRow.occurred_at)
         )
         for shipment_id, status, at, code, reason in rows:
@@ -146,9 +152,9 @@ def learn(session: Session, brand_id: str, now: datetime, settings: Settings) ->
         )
     ).all()
     warehouses = {w.code: w.to_domain() for w in brand.warehouses}
-    in_flight = journeys(session, [i for i in flying if i not in delivered], warehouses)
+    in_flight = journeys(session, brand_id, [i for i in flying if i not in delivered], warehouses)
     records += [record for record, _ in in_flight.values()]
-    events: dict[str, Sequence[TrackingEvent]] = dict(_events(session, list(delivered)))
+    events: dict[str, Sequence[TrackingEvent]] = dict(_events(session, brand_id, list(delivered)))
     events.update({i: story for i, (_, story) in in_flight.items()})
     deadlines = {r.order_id: day_end(r.promised_date, zone) for r in records if r.promised_date}
     checks = 0

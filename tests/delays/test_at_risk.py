@@ -167,10 +167,26 @@ def test_a_journey_carries_the_destination_country_of_its_order(runtime, brand_i
         shipment = add_shipment(session, brand_id, now, order_id=order.id)
         bare = add_shipment(session, brand_id, now)
         session.flush()
-        found = journeys(session, [shipment.id, bare.id], {})
+        found = journeys(session, brand_id, [shipment.id, bare.id], {})
         record, bare_record = found[shipment.id][0], found[bare.id][0]
     assert (record.destination_country, record.destination_postal_code) == ("US", "10001")
     assert bare_record.destination_country == ""
+
+
+def test_a_journey_never_holds_another_brands_shipment_or_events(runtime, brand_id, clock):
+    """An imported history names its own order ids: one that is another brand's shipment id
+    must not bring that shipment's events into this brand's learning."""
+    configure_brand(runtime, "other", channels=[])
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        other_id = sync_brand(session, runtime.settings.brand("other")).id
+        shipment = add_shipment(session, other_id, now)
+        session.flush()
+        theirs = shipment.id
+    _scan(runtime, theirs, now)
+    with runtime.sessions() as session:
+        assert journeys(session, other_id, [theirs], {})[theirs][1] != ()  # scanned
+        assert journeys(session, brand_id, [theirs], {}) == {}
 
 
 def _tracked(session, brand_id, now, records, warehouse: str, state: str) -> None:
