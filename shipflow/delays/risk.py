@@ -280,10 +280,10 @@ def features(
 
 @dataclass(frozen=True)
 class WarningModel:
-    """Logistic weights over `FEATURES`; `threshold` is the chance that raises the warning."""
+    """Logistic weights over `FEATURES` (the chance that raises the warning is each brand's
+    `alerts.at_risk.threshold`)."""
 
     weights: tuple[float, ...]
-    threshold: float = 0.5
 
     @classmethod
     def fit(cls, rows: np.ndarray, late: np.ndarray, ridge: float = 1.0) -> WarningModel:
@@ -309,9 +309,6 @@ class WarningModel:
 
     def chance(self, row: np.ndarray) -> float:
         return float(1 / (1 + math.exp(-float(np.dot(self.weights, row)))))
-
-    def warns(self, row: np.ndarray) -> bool:
-        return self.chance(row) >= self.threshold
 
 
 STORED_TIMES = 257  # order statistics kept of a lane's times; the others rebuilt between them

@@ -50,7 +50,7 @@ def test_the_warning_model_learns_which_way_a_feature_points():
     rows = np.column_stack([np.ones(2000), signal])
     model = WarningModel.fit(rows, late)
     assert model.weights[1] > 1.0
-    assert model.warns(np.array([1.0, 2.5])) and not model.warns(np.array([1.0, -1.0]))
+    assert model.chance(np.array([1.0, 2.5])) >= 0.5 > model.chance(np.array([1.0, -1.0]))
 
 
 def test_a_constant_input_does_not_break_the_fit():
