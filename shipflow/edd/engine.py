@@ -197,7 +197,7 @@ def handover(
     pickup = calendar(warehouse.pickup_days & warehouse.working_days, *holidays)
     learned = model.predict_handling(Origin(warehouse.code, origin.regions))
     handling = learned or point_mass(warehouse.handling_days, "configured")
-    cut = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
+    cut = _cut(warehouse, ordered_at)
     return Handover(
         warehouse,
         origin,
@@ -212,16 +212,16 @@ def same_estimate_until(warehouses: Sequence[Warehouse], ordered_at: datetime) -
     only through each warehouse's cut-off (`handover`: the day it starts on and its deadline,
     both the same from one cut-off to the next), so it gives the same answer (but its
     `countdown`) for every moment from `ordered_at` to this one, which names that span."""
-    deadlines = (
-        apply_cutoff(
-            ordered_at,
-            w.timezone,
-            w.cutoff,
-            calendar(w.working_days, w.holiday_country, w.holiday_subdivision),
-        ).deadline
-        for w in warehouses
-    )
+    deadlines = (_cut(w, ordered_at).deadline for w in warehouses)
     return min(deadlines, default=datetime.max.replace(tzinfo=UTC))  # none: never changes
+
+
+def _cut(warehouse: Warehouse, ordered_at: datetime) -> CutOff:
+    """The warehouse's cut-off for an order at `ordered_at`, on its working days."""
+    working = calendar(
+        warehouse.working_days, warehouse.holiday_country, warehouse.holiday_subdivision
+    )
+    return apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
 
 
 @lru_cache(maxsize=4096)
