@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo
 from benchmarks.disruptions import disrupted
 from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, score_shipflow
 from shipflow.delays import risk_history
-from shipflow.delays.risk import WarningModel
-from shipflow.delays.risk_history import Check, day_end
+from shipflow.delays.risk import WarningModel, day_end
+from shipflow.delays.risk_history import Check
 from shipflow.demo.history import demo_brand, sandbox_history
 from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord, read_history

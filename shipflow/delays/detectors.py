@@ -16,8 +16,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_
 
 from shipflow.calendars import holiday_dates
 from shipflow.delays.config import AlertsConfig, Kind, LaneConfig
-from shipflow.delays.risk import RiskModel
-from shipflow.delays.risk_history import day_end
+from shipflow.delays.risk import RiskModel, day_end
 from shipflow.domain import Reason, Status, TrackingEvent, Warehouse
 from shipflow.edd.history import HistoryRecord
 from shipflow.store.models import Shipment

@@ -23,8 +23,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -419,8 +420,13 @@ def _loaded(stored: list) -> dict:
     return table
 
 
+def day_end(day: date, zone: str) -> datetime:
+    """The end of a promised day where promises end: a promise is a date, kept all day."""
+    return _day_end(datetime.combine(day, time(), ZoneInfo(zone)))
+
+
 def _day_end(moment: datetime) -> datetime:
-    """The end of `moment`'s day where it happened: a promise is a date, kept all day."""
+    """The end of `moment`'s day where it happened."""
     return datetime.combine(moment.date() + timedelta(days=1), time(), moment.tzinfo)
 
 

@@ -189,11 +189,6 @@ def checks(story: Sequence[TrackingEvent], midnight: datetime, until: datetime) 
     return [midnight, *(e.occurred_at for e in story if midnight < e.occurred_at < end)]
 
 
-def day_end(day: date, zone: str) -> datetime:
-    """The end of a promised day where promises end: it is kept all day."""
-    return _at(day + timedelta(days=1), ZoneInfo(zone))
-
-
 def _refit(
     records: Sequence[HistoryRecord],
     events: Mapping[str, Sequence[TrackingEvent]],

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from shipflow.brands import brand_config
 from shipflow.delays.alerts import in_values
 from shipflow.delays.detectors import ACTIVE_STATUSES, Policy, ShipmentSnapshot, at_risk_due
-from shipflow.delays.risk import RiskModel
-from shipflow.delays.risk_history import day_end, replay
+from shipflow.delays.risk import RiskModel, day_end
+from shipflow.delays.risk_history import replay
 from shipflow.domain import Reason, Status, TrackingEvent, Warehouse
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.repository import load_history
