@@ -194,7 +194,9 @@
     var unit = function (value, name) {
       return new Intl.NumberFormat(lang, { style: "unit", unit: name, unitDisplay: "long" }).format(value);
     };
-    var parts = hours ? [unit(hours, "hour"), unit(minutes, "minute")] : [unit(Math.max(1, minutes), "minute")];
+    // As the server's format_duration: "6 hours", "4 hours, 43 minutes", at least "1 minute".
+    var parts = hours ? [unit(hours, "hour")] : [];
+    if (minutes || !hours) parts.push(unit(Math.max(1, minutes), "minute"));
     var text = Intl.ListFormat ? new Intl.ListFormat(lang, { type: "unit" }).format(parts) : parts.join(" ");
     return /^(zh|ja)/.test(lang) ? text.replace(/\s+/g, "") : text;
   }
@@ -275,7 +277,8 @@
 
     function tick() {
       var seconds = (chosen || answer).countdown_seconds || 0;
-      var left = seconds - (Date.now() - receivedAt) / 1000;
+      // Whole seconds gone since the answer came: the first tick shows the answer's own figure.
+      var left = seconds - Math.floor((Date.now() - receivedAt) / 1000);
       if (left <= 0 && seconds > 0) { load(code, false); return; }
       countdown.textContent = left > 0 && left < 86400 ? " — " + say(text.within, { time: duration(left) }) : "";
     }
