@@ -129,7 +129,8 @@ def score_shipflow(
 class BacklogReplay:
     """Each service's backlog stretch as production measures it at quote time (from the
     parcels ordered, in flight and delivered by then, in working days of the origin country
-    counted in `zone`), recomputed each day at midnight."""
+    counted in `zone`: a history names no configured warehouse, so no holiday subdivision),
+    recomputed each day at midnight."""
 
     def __init__(self, records: Sequence[HistoryRecord], config: ModelConfig, zone: str) -> None:
         self.config, self.zone = config, zone
@@ -159,22 +160,21 @@ class BacklogReplay:
         """`current_backlog`'s figures, from the history instead of the shipments table (its
         orders' labels taken as bought when they were placed)."""
         config = self.config
-        calendars = Calendars(model, self.country, self.zone, now)
+        calendars = Calendars(model, (self.country, None), self.zone, now)
         today = calendars.today()
         settled = (today - config.backlog_baseline_days - SETTLED_DAYS + 1, today - SETTLED_DAYS)
         longest = timedelta(days=config.max_in_flight_days)
         earliest = min(calendars.window_start(w) for w in calendars.weekday_sets())
         since = calendars.moment(min(earliest, settled[0])) - longest
         counts: dict[str, list[float]] = {}
-        services: dict[str, tuple[WorkingTime, int]] = {}
+        services: dict[str, tuple[WorkingTime, int, float]] = {}
         for ordered, delivered, key in self.parcels[
             bisect_left(self.ordered, since) : bisect_left(self.ordered, now)
         ]:
             if key not in services:
-                services[key] = calendars.of(key), calendars.window_start(model.weekdays(key))
-            working, start = services[key]
-            found = counts.setdefault(key, [0.0, 0, 0.0, 0, 0.0])
-            found[4] = working.at(*calendars.local(now)) - working.at(start, 0.0)
+                services[key] = calendars.window(key)
+            working, start, length = services[key]
+            found = counts.setdefault(key, [0.0, 0, 0.0, 0, length])
             ended = min(delivered or now, now, ordered + longest)
             begins = max(working.at(*calendars.local(ordered)), working.at(start, 0.0))
             found[0] += max(working.at(*calendars.local(ended)) - begins, 0.0)

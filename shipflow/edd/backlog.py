@@ -11,17 +11,20 @@ parcels in flight. Measured per carrier service; the ratio, less its counting no
 stretches that service's transit (`TransitModel.with_backlog`). Where nothing piles up it is 1
 and changes nothing.
 
-Time is counted in the service's working days (its delivery weekdays and the holidays of the
-brand's warehouses' country, make-up days included: `shipflow.calendars`): a parcel waiting
+Time is counted in the service's working days (its delivery weekdays and the holidays its
+quotes count: the `holiday_country` and `holiday_subdivision` configured for most of the
+brand's warehouses, make-up days included, `shipflow.calendars`): a parcel waiting
 out a week of Lunar New Year ages by none of it and neither do the deliveries per day, so a
 closure does not read as a backlog; calendar days had stretched ground 1.18-1.5 after it on a
 network that was not slower.
 
 Counting aggregates months of a brand's shipments (hundreds of millions of rows at 50 million
 parcels a month): a periodic job (`count_backlogs`) counts for the instance and stores the
-counts, and quotes read them (`backlog_stretches`). The job scans only the parcels in flight
-or delivered within the window (partial and delivery-time indexes find them) and keeps the
-usual transit as daily totals of past deliveries, counting each day once.
+counts, and quotes read them (`backlog_stretches`; unstretched until it has stored a brand's
+counts, which it does within a minute of its first look). The job scans only the parcels in
+flight or delivered within the window (partial and delivery-time indexes find them) and keeps
+the usual transit as daily totals of past deliveries, each day counted once after its last
+week (an empty day too).
 """
 
 from __future__ import annotations
@@ -40,13 +43,14 @@ from prometheus_client import Counter as Metric
 from sqlalchemy import ColumnElement, Integer, Subquery, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from shipflow.brands import brand_config
 from shipflow.calendars import BusinessCalendar, calendar
 from shipflow.clock import Clock
-from shipflow.domain import Status
+from shipflow.domain import Status, Warehouse
 from shipflow.edd.transit import ModelConfig, TransitModel
 from shipflow.store.db import each_in_own_transaction
 from shipflow.store.edd_models import BacklogCountRow
-from shipflow.store.models import Brand, Order, Shipment, Warehouse
+from shipflow.store.models import Brand, Order, Shipment
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -61,9 +65,11 @@ COUNT_EVERY = timedelta(minutes=10)  # the job's period
 # `backlog_stretches`) rather than stretched by a queue of hours ago.
 STALE_AFTER = 3 * COUNT_EVERY
 LOOK_EVERY_SECONDS = 60  # the job's schedule (real seconds): it counts the brands due
-# Deliveries are totalled by day once the day is this many days past: a delivery recorded
-# late (a carrier's event after midnight) still lands in its day's total.
+# Deliveries are totalled by day once the day is this many days past, and totalled again at
+# each run until it is RECOUNTED_AFTER days past: a delivery recorded late (a carrier's event
+# after midnight, tracking polls catching up after an outage) still lands in its day's total.
 SETTLED_DAYS = 2
+RECOUNTED_AFTER = 7
 STALE_COUNTS = Metric(
     "shipflow_edd_stale_backlog_total",
     "Backlog stretches not applied because the stored counts were stale (the job stopped)",
@@ -123,10 +129,11 @@ class WorkingTime:
 @dataclass(frozen=True, slots=True)
 class Calendars:
     """The working time of each service of a brand: its delivery weekdays (as the model
-    learned them) and the holidays of `country`, days counted in `zone`."""
+    learned them) and the holidays of `holidays` (country, subdivision), days counted in
+    `zone`."""
 
     model: TransitModel
-    country: str | None
+    holidays: tuple[str | None, str | None]
     zone: str
     now: datetime
     # the zone's UTC offset at `now`, in days (a DST change within the window moves a
@@ -140,9 +147,16 @@ class Calendars:
     def of(self, key: str) -> WorkingTime:
         return self._working(self.model.weekdays(key))
 
+    def window(self, key: str) -> tuple[WorkingTime, int, float]:
+        """The service's working time, the local day its window starts on and the working
+        days in the window up to now."""
+        working = self.of(key)
+        start = self.window_start(self.model.weekdays(key))
+        return working, start, working.at(*self.local(self.now)) - working.at(start, 0.0)
+
     def _working(self, weekdays: frozenset[int]) -> WorkingTime:
         since = self.now.date() - timedelta(days=400)
-        return WorkingTime(calendar(weekdays, self.country), since)
+        return WorkingTime(calendar(weekdays, *self.holidays), since)
 
     def weekday_sets(self) -> set[frozenset[int]]:
         """The weekdays of every service the model knows, and the default's."""
@@ -174,20 +188,18 @@ class Calendars:
 
 
 def brand_calendars(
-    session: Session, brand_id: str, model: TransitModel, now: datetime
+    warehouses: Sequence[Warehouse], model: TransitModel, now: datetime
 ) -> Calendars:
-    """The brand's calendars: its warehouses' most common country, in the zone of the first
-    of them by code."""
-    rows = session.execute(
-        select(Warehouse.country, Warehouse.timezone)
-        .where(Warehouse.brand_id == brand_id)
-        .order_by(Warehouse.code)
-    ).all()
-    if not rows:
-        return Calendars(model, None, "UTC", now)
-    country = Counter(country for country, _ in rows).most_common(1)[0][0]
-    zone = next(zone for found, zone in rows if found == country)
-    return Calendars(model, country, zone, now)
+    """The brand's calendars, from its configured warehouses as quotes have them: the holidays
+    (`holiday_country`, `holiday_subdivision`) most of them close on, ties to the first by
+    code, in the zone of the first of those by code."""
+    ordered = sorted(warehouses, key=lambda warehouse: warehouse.code)
+    if not ordered:
+        return Calendars(model, (None, None), "UTC", now)
+    pairs = [(warehouse.holiday_country, warehouse.holiday_subdivision) for warehouse in ordered]
+    holidays = Counter(pairs).most_common(1)[0][0]
+    zone = next(w.timezone for w, pair in zip(ordered, pairs, strict=True) if pair == holidays)
+    return Calendars(model, holidays, zone, now)
 
 
 def stale_after(clock: Clock) -> timedelta:
@@ -205,20 +217,18 @@ def backlog_stretches(
     stale: timedelta = STALE_AFTER,
 ) -> dict[str, float]:
     """The brand's stretch per service key (none for no brand or with the switch off), from
-    the counts `count_backlogs` stored; counted here, as of `now`, only while it has stored
-    none for the brand (a fresh install, a brand added since its last run). Counts older than
-    `stale` (`stale_after` of the runtime's clock) stretch nothing: the job has stopped, and a queue of hours ago may have
+    the counts `count_backlogs` stored. None until it has stored the brand's (a fresh install
+    or a brand just added, for the minute until its first look): counting here would put a
+    scan of months of shipments on the request path of each process, for a stretch that is 1
+    wherever nothing piles up. Counts older than `stale` (`stale_after` of the runtime's
+    clock) stretch nothing either: the job has stopped, and a queue of hours ago may have
     drained (promises fall back to the model's own; logged, and counted for ops to alert on)."""
     config = model.config
     if not brand_id or not config.backlog:
         return {}
     row = session.get(BacklogCountRow, brand_id)
-    if row is None or any("window_days" not in counts for counts in row.services.values()):
-        # never counted, or counted in calendar days before the upgrade: until the job runs
-        backlogs, _ = current_backlog(
-            session, brand_id, brand_calendars(session, brand_id, model, now)
-        )
-        return stretches(backlogs, config)
+    if row is None:
+        return {}
     if now - row.counted_at > stale:
         log.warning(
             "backlog counts of brand %s stale since %s: not stretched", brand_id, row.counted_at
@@ -255,7 +265,9 @@ def count_backlogs(runtime: Runtime, max_age: timedelta = COUNT_EVERY) -> int:
         backlogs: dict[str, Backlog] = {}
         days: dict[str, dict[str, list[float]]] = {}
         if model.config.backlog:
-            calendars = brand_calendars(session, brand_id, model, now)
+            brand = brand_config(session, brand_id, runtime.settings)
+            warehouses = [w.to_domain() for w in brand.warehouses] if brand else []
+            calendars = brand_calendars(warehouses, model, now)
             backlogs, days = current_backlog(session, brand_id, calendars, row.days if row else {})
         session.merge(
             BacklogCountRow(
@@ -295,16 +307,19 @@ def current_backlog(
 ) -> tuple[dict[str, Backlog], dict[str, dict[str, list[float]]]]:
     """The brand's forward shipments' queue per service key ("carrier:service"), and the
     daily delivery totals its usual transit comes from (local day -> service key -> [count,
-    working days from order to delivery]): those of `known` kept, the other settled days of
-    the baseline counted, one query each for the window and for the missing days."""
+    working days from order to delivery], empty for a day without deliveries): those of
+    `known` kept but for the days less than `RECOUNTED_AFTER` past, the other settled days of
+    the baseline counted, one query each for the window and for the days counted."""
     config = calendars.model.config
     today = calendars.today()
     first, last = today - config.backlog_baseline_days - SETTLED_DAYS + 1, today - SETTLED_DAYS
+    final = today - RECOUNTED_AFTER  # the last day whose total is final
     days = {
-        day: dict(totals) for day, totals in (known or {}).items() if first <= _day(day) <= last
+        day: dict(totals) for day, totals in (known or {}).items() if first <= _day(day) <= final
     }
     missing = [day for day in range(first, last + 1) if _iso(day) not in days]
-    if missing:  # a day without deliveries stays missing: parcels may yet be recorded on it
+    if missing:
+        days |= {_iso(day): {} for day in missing}
         days |= _daily_deliveries(session, brand_id, calendars, missing)
     usual: dict[str, list[float]] = {}
     for totals in days.values():
@@ -377,13 +392,12 @@ def _in_window(
             func.sum(parcels.c.ended - end_day),
         ).group_by(parcels.c.carrier, parcels.c.service, "start_day", "end_day", "delivery_day")
     ).all()
-    found: dict[str, tuple[float, int, float]] = {}
-    today = calendars.local(now)
+    windows = {key: calendars.window(key) for key in {f"{row[0]}:{row[1]}" for row in rows}}
+    found = {key: (0.0, 0, length) for key, (_, _, length) in windows.items()}
     for carrier, service, first, last, arrival, count, starts, ends in rows:
         key = f"{carrier}:{service}"
-        working = calendars.of(key)
-        start = calendars.window_start(calendars.model.weekdays(key))
-        spent, arrived, _ = found.get(key, (0.0, 0, 0.0))
+        working, start, length = windows[key]
+        spent, arrived, _ = found[key]
         if last >= start:
             if first >= start:
                 spent -= working.total(int(first), count, float(starts))
@@ -391,7 +405,7 @@ def _in_window(
                 spent -= count * working.at(start, 0.0)
             spent += working.total(int(last), count, float(ends))
         arrived += count if arrival is not None and arrival >= start else 0
-        found[key] = (spent, arrived, working.at(*today) - working.at(start, 0.0))
+        found[key] = (spent, arrived, length)
     return found
 
 
@@ -452,10 +466,11 @@ def _daily_deliveries(
             func.sum(parcels.c.ordered - order_day),
         ).group_by(parcels.c.carrier, parcels.c.service, "delivery_day", "order_day")
     ).all()
+    working_times = {key: calendars.of(key) for key in {f"{row[0]}:{row[1]}" for row in rows}}
     totals: dict[str, dict[str, list[float]]] = {}
     for carrier, service, on, from_day, count, arrivals, orders in rows:
         key = f"{carrier}:{service}"
-        working = calendars.of(key)
+        working = working_times[key]
         spent = working.total(int(on), count, float(arrivals))
         spent -= working.total(int(from_day), count, float(orders))
         found = totals.setdefault(_iso(int(on)), {}).setdefault(key, [0, 0.0])

@@ -130,31 +130,27 @@ def test_shipment_without_what_quoting_needs_keeps_its_prediction(runtime, sessi
     assert ship.promised_date is None and revisions(session) == []
 
 
-@pytest.mark.parametrize(
-    ("in_flight", "promised"),
-    # no history: the distance prior's days to Chicago, then 1.5 times as many
-    [(0, date(2026, 12, 3)), (400, date(2026, 12, 9))],
-)
-def test_the_promise_at_purchase_is_stretched_by_the_brands_backlog(
-    runtime, session, in_flight, promised
-):
+def test_the_promise_at_purchase_is_not_stretched_before_the_job_has_counted(runtime, session):
+    """A batch of promises no longer counts the brand's backlog itself (months of shipments
+    scanned on the order's path) while the job has stored no counts."""
     ship = shipment(session)
     day = timedelta(days=1)
-    # 400 parcels waiting against 50 delivered in the week in 2 days: capped at 1.5 times
+    # 400 parcels waiting against 50 delivered in the week in 2 days: 1.5 times once counted
     session.add_all(
-        [sandbox_parcel(ship.brand_id, PLACED - (1 + i % 5) * day, None) for i in range(in_flight)]
+        [sandbox_parcel(ship.brand_id, PLACED - (1 + i % 5) * day, None) for i in range(400)]
         + [
             sandbox_parcel(ship.brand_id, PLACED - (5 + i % 7) * day, PLACED - (3 + i % 7) * day)
-            for i in range(70 if in_flight else 0)
+            for i in range(70)
         ]
     )
     session.flush()
-    assert runtime.edd.promise_shipments(session, [ship], PLACED)[ship.id].promised == promised
+    # no history: the distance prior's days to Chicago
+    assert promise(runtime, session, ship).promised == date(2026, 12, 3)
 
 
 def test_the_promise_at_purchase_reads_the_backlog_counts_the_job_stored(runtime, session):
     ship = shipment(session)
-    # what the 400 parcels above count to, with no shipment behind it: stored counts are read
+    # what the 400 parcels above count to, with no shipment behind it: 1.5 times as many days
     backlog = Backlog(in_flight=400.0, delivered=50, usual_days=2.0, window_days=5.0)
     counts = {"sandbox:ground": asdict(backlog)}
     session.add(BacklogCountRow(brand_id=ship.brand_id, counted_at=PLACED, services=counts))
