@@ -65,9 +65,10 @@ COUNT_EVERY = timedelta(minutes=10)  # the job's period
 # `backlog_stretches`) rather than stretched by a queue of hours ago.
 STALE_AFTER = 3 * COUNT_EVERY
 LOOK_EVERY_SECONDS = 60  # the job's schedule (real seconds): it counts the brands due
-# Deliveries are totalled by day once the day is this many days past, and totalled again at
-# each run until it is RECOUNTED_AFTER days past: a delivery recorded late (a carrier's event
-# after midnight, tracking polls catching up after an outage) still lands in its day's total.
+# Deliveries are totalled by day once the day is this many days past, and again as each of the
+# next days settles until it is RECOUNTED_AFTER days past: a delivery recorded late (a
+# carrier's event after midnight, tracking polls catching up after an outage) still lands in
+# its day's total, for one more query a day rather than one each run.
 SETTLED_DAYS = 2
 RECOUNTED_AFTER = 7
 STALE_COUNTS = Metric(
@@ -308,15 +309,15 @@ def current_backlog(
     """The brand's forward shipments' queue per service key ("carrier:service"), and the
     daily delivery totals its usual transit comes from (local day -> service key -> [count,
     working days from order to delivery], empty for a day without deliveries): those of
-    `known` kept but for the days less than `RECOUNTED_AFTER` past, the other settled days of
-    the baseline counted, one query each for the window and for the days counted."""
+    `known` kept (but for the days less than `RECOUNTED_AFTER` past when a new day has
+    settled), the other settled days of the baseline counted, one query each for the window
+    and for the days counted."""
     config = calendars.model.config
     today = calendars.today()
     first, last = today - config.backlog_baseline_days - SETTLED_DAYS + 1, today - SETTLED_DAYS
-    final = today - RECOUNTED_AFTER  # the last day whose total is final
-    days = {
-        day: dict(totals) for day, totals in (known or {}).items() if first <= _day(day) <= final
-    }
+    known = known or {}
+    final = today - RECOUNTED_AFTER if _iso(last) not in known else last  # kept up to it
+    days = {day: dict(totals) for day, totals in known.items() if first <= _day(day) <= final}
     missing = [day for day in range(first, last + 1) if _iso(day) not in days]
     if missing:
         days |= {_iso(day): {} for day in missing}

@@ -183,8 +183,8 @@ def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_a
     with unit_of_work(runtime.sessions) as session:
         assert stored_backlog(session.get(BacklogCountRow, brand_id)) == COUNTED
         session.add_all([_shipment(brand_id, 1, None, service="saver") for _ in range(400)])
-        # recorded now, delivered early on Saturday 29 May, a day already totalled: its
-        # last week's deliveries are totalled again at each run
+        # recorded now, delivered early on Saturday 29 May, a day already totalled: not
+        # counted there before the next day settles
         session.add(_shipment(brand_id, 3.5, 0.25))
     with unit_of_work(runtime.sessions) as session:  # the stored counts, not the shipments
         assert backlog_stretches(session, brand_id, NOW, MODEL) == {
@@ -196,13 +196,13 @@ def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_a
     with unit_of_work(runtime.sessions) as session:
         later = 1 / 144  # 10 minutes more of the window and of each parcel in flight in it
         window = 127 / 24 + later
-        # the parcel delivered on Saturday is in the window's deliveries and in the usual
-        # transit, Friday's last 5 hours in both
+        # the parcel delivered on Saturday is in the window's deliveries (Friday's last 5
+        # hours in it), not in the usual transit yet
         assert stored_backlog(session.get(BacklogCountRow, brand_id)) == {
             "ups:ground": Backlog(
                 pytest.approx((134 / 24 + 2 * later + 5 / 24) / window),
                 2,
-                pytest.approx((209 / 24 + 5 / 24) / 4),
+                pytest.approx(209 / 72),
                 pytest.approx(window),
             ),
             "ups:express": Backlog(
@@ -214,9 +214,26 @@ def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_a
         }
 
 
+def test_a_delivery_recorded_late_is_totalled_on_its_day_as_the_next_day_settles(runtime, clock):
+    """A day's deliveries were totalled once, two days after it: one recorded later counted
+    in no total until the day left the baseline."""
+    clock.current = NOW
+    brand_id = _brand_with_shipments(runtime)
+    assert run(runtime, "edd.count_backlogs") == 1
+    with unit_of_work(runtime.sessions) as session:
+        # recorded now, delivered early on Saturday 29 May, a day already totalled
+        session.add(_shipment(brand_id, 3.5, 0.25))
+    clock.advance(timedelta(days=1))  # Memorial Day, 31 May, has settled
+    assert run(runtime, "edd.count_backlogs") == 1
+    with runtime.sessions() as session:
+        counted = stored_backlog(session.get(BacklogCountRow, brand_id))
+    # Friday's last 5 hours: order to delivery of 4 parcels
+    assert counted["ups:ground"].usual_days == pytest.approx((209 / 24 + 5 / 24) / 4)
+
+
 def test_a_settled_day_is_totalled_once_even_without_deliveries(runtime, clock):
     """Each run queried the baseline's days without deliveries again (most of a small
-    brand's 90); a day's total is final once its last week is over."""
+    brand's 90); a day's total is final once its next week is over."""
     clock.current = NOW
     brand_id = _brand_with_shipments(runtime)
     assert run(runtime, "edd.count_backlogs") == 1
