@@ -23,8 +23,8 @@ parcels a month): a periodic job (`count_backlogs`) counts for the instance and 
 counts, and quotes read them (`backlog_stretches`; unstretched until it has stored a brand's
 counts, which it does within a minute of its first look). The job scans only the parcels in
 flight or delivered within the window (partial and delivery-time indexes find them) and keeps
-the usual transit as daily totals of past deliveries, each day counted once after its last
-week (an empty day too).
+the usual transit as daily totals of past deliveries (a day without any kept empty), each
+day's redone once a day for a week for the deliveries recorded late, then final.
 """
 
 from __future__ import annotations
@@ -394,20 +394,19 @@ def _in_window(
         ).group_by(parcels.c.carrier, parcels.c.service, "start_day", "end_day", "delivery_day")
     ).all()
     windows = {key: calendars.window(key) for key in {f"{row[0]}:{row[1]}" for row in rows}}
-    found = {key: (0.0, 0, length) for key, (_, _, length) in windows.items()}
+    spent, arrived = dict.fromkeys(windows, 0.0), dict.fromkeys(windows, 0)
     for carrier, service, first, last, arrival, count, starts, ends in rows:
         key = f"{carrier}:{service}"
-        working, start, length = windows[key]
-        spent, arrived, _ = found[key]
+        working, start, _ = windows[key]
         if last >= start:
             if first >= start:
-                spent -= working.total(int(first), count, float(starts))
+                spent[key] -= working.total(int(first), count, float(starts))
             else:
-                spent -= count * working.at(start, 0.0)
-            spent += working.total(int(last), count, float(ends))
-        arrived += count if arrival is not None and arrival >= start else 0
-        found[key] = (spent, arrived, length)
-    return found
+                spent[key] -= count * working.at(start, 0.0)
+            spent[key] += working.total(int(last), count, float(ends))
+        if arrival is not None and arrival >= start:
+            arrived[key] += count
+    return {key: (spent[key], arrived[key], days) for key, (_, _, days) in windows.items()}
 
 
 def _forward_parcels(
