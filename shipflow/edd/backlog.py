@@ -228,8 +228,8 @@ def backlog_stretches(
     if not brand_id or not config.backlog:
         return {}
     row = session.get(BacklogCountRow, brand_id)
-    if row is None:
-        return {}
+    if row is None or any("window_days" not in counts for counts in row.services.values()):
+        return {}  # not counted yet, or counted in calendar days (an earlier release) until then
     if now - row.counted_at > stale:
         log.warning(
             "backlog counts of brand %s stale since %s: not stretched", brand_id, row.counted_at

@@ -172,6 +172,23 @@ def test_quotes_go_unstretched_until_the_job_has_counted_the_brand(runtime, cloc
         assert backlog_stretches(session, brand_id, NOW, off) == {}
 
 
+def test_counts_stored_in_calendar_days_stretch_nothing_until_the_job_counts_again(runtime, clock):
+    """An earlier release stored each service's queue without its working days."""
+    clock.current = NOW
+    brand_id = _with_a_backlog(runtime)
+    with unit_of_work(runtime.sessions) as session:
+        earlier = {"in_flight": 900.0, "delivered": 300, "usual_days": 2.0}
+        session.add(
+            BacklogCountRow(brand_id=brand_id, counted_at=NOW, services={"ups:ground": earlier})
+        )
+    with runtime.sessions() as session:
+        assert backlog_stretches(session, brand_id, NOW, MODEL) == {}
+    clock.current = NOW + timedelta(minutes=10)
+    assert run(runtime, "edd.count_backlogs") == 1
+    with runtime.sessions() as session:
+        assert backlog_stretches(session, brand_id, clock.current, MODEL)["ups:ground"] == 1.5
+
+
 def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_again(
     runtime, clock
 ):
