@@ -358,9 +358,7 @@ def _is_working_day(day: date, warehouse: Warehouse | None) -> bool:
         return day.weekday() in WEEKDAYS_MON_FRI
     if day.weekday() not in warehouse.working_days:
         return False
-    return day not in holiday_dates(
-        warehouse.holiday_country, warehouse.holiday_subdivision, day.year
-    )
+    return day not in holiday_dates(*warehouse.holidays, day.year)
 
 
 def _zone(warehouse: Warehouse | None) -> ZoneInfo:

@@ -71,9 +71,8 @@ def destination_codes(country: str, rng: random.Random, count: int = 3000) -> li
 
 def handover_day(warehouse: Warehouse, ordered_at: datetime) -> date:
     """The warehouse's own rule: cut-off, handling days on working days, then a pickup day."""
-    holidays = (warehouse.holiday_country, warehouse.holiday_subdivision)
-    working = calendar(warehouse.working_days, *holidays)
-    pickup = calendar(warehouse.pickup_days & warehouse.working_days, *holidays)
+    working = calendar(warehouse.working_days, *warehouse.holidays)
+    pickup = calendar(warehouse.pickup_days & warehouse.working_days, *warehouse.holidays)
     start = apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working).start_day
     return pickup.next_day(working.add(start, warehouse.handling_days))
 

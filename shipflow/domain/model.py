@@ -95,6 +95,12 @@ class Warehouse:
     pickup_days: frozenset[int] = frozenset({0, 1, 2, 3, 4})
     stock: Mapping[str, int] = field(default_factory=dict)
 
+    @property
+    def holidays(self) -> tuple[str, str | None]:
+        """The (country, subdivision) whose public holidays close it: every calendar of this
+        warehouse (quotes, the backlog, detectors) reads them here."""
+        return self.holiday_country, self.holiday_subdivision
+
 
 @dataclass(frozen=True, slots=True)
 class CarrierService:

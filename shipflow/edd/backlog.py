@@ -197,7 +197,7 @@ def brand_calendars(
     ordered = sorted(warehouses, key=lambda warehouse: warehouse.code)
     if not ordered:
         return Calendars(model, (None, None), "UTC", now)
-    pairs = [(warehouse.holiday_country, warehouse.holiday_subdivision) for warehouse in ordered]
+    pairs = [warehouse.holidays for warehouse in ordered]
     holidays = Counter(pairs).most_common(1)[0][0]
     zone = next(w.timezone for w, pair in zip(ordered, pairs, strict=True) if pair == holidays)
     return Calendars(model, holidays, zone, now)

@@ -126,7 +126,7 @@ def warm_up(
     """Build every calendar quoting will touch, so the first quote to a region is not slow."""
     for warehouse in warehouses:
         for weekdays in (warehouse.working_days, warehouse.pickup_days & warehouse.working_days):
-            cal = calendar(weekdays, warehouse.holiday_country, warehouse.holiday_subdivision)
+            cal = calendar(weekdays, *warehouse.holidays)
             cal.is_business_day(date(years.start, 1, 1))
             cal.is_business_day(date(years.stop - 1, 1, 1))
         warehouse_location(warehouse)
@@ -192,9 +192,8 @@ class Handover:
 def handover(
     warehouse: Warehouse, origin: geo.Location, model: TransitModel, ordered_at: datetime
 ) -> Handover:
-    holidays = (warehouse.holiday_country, warehouse.holiday_subdivision)
-    working = calendar(warehouse.working_days, *holidays)
-    pickup = calendar(warehouse.pickup_days & warehouse.working_days, *holidays)
+    working = calendar(warehouse.working_days, *warehouse.holidays)
+    pickup = calendar(warehouse.pickup_days & warehouse.working_days, *warehouse.holidays)
     learned = model.predict_handling(Origin(warehouse.code, origin.regions))
     handling = learned or point_mass(warehouse.handling_days, "configured")
     cut = _cut(warehouse, ordered_at)
@@ -218,9 +217,7 @@ def same_estimate_until(warehouses: Sequence[Warehouse], ordered_at: datetime) -
 
 def _cut(warehouse: Warehouse, ordered_at: datetime) -> CutOff:
     """The warehouse's cut-off for an order at `ordered_at`, on its working days."""
-    working = calendar(
-        warehouse.working_days, warehouse.holiday_country, warehouse.holiday_subdivision
-    )
+    working = calendar(warehouse.working_days, *warehouse.holidays)
     return apply_cutoff(ordered_at, warehouse.timezone, warehouse.cutoff, working)
 
 
