@@ -23,8 +23,9 @@ parcels a month): a periodic job (`count_backlogs`) counts for the instance and 
 counts, and quotes read them (`backlog_stretches`; unstretched until it has stored a brand's
 counts, which it does within a minute of its first look). The job scans only the parcels in
 flight or delivered within the window (partial and delivery-time indexes find them) and keeps
-the usual transit as daily totals of past deliveries (a day without any kept empty), each
-day's redone once a day for a week for the deliveries recorded late, then final.
+the usual transit as daily totals of past deliveries, each day's redone once a day for a week
+for the deliveries recorded late, then final (a day without any is queried again at each run:
+a history imported after the job's first look fills such days).
 """
 
 from __future__ import annotations
@@ -269,7 +270,8 @@ def count_backlogs(runtime: Runtime, max_age: timedelta = COUNT_EVERY) -> int:
             brand = brand_config(session, brand_id, runtime.settings)
             warehouses = [w.to_domain() for w in brand.warehouses] if brand else []
             calendars = brand_calendars(warehouses, model, now)
-            backlogs, days = current_backlog(session, brand_id, calendars, row.days if row else {})
+            known = (row.days, row.counted_at) if row else ({}, None)
+            backlogs, days = current_backlog(session, brand_id, calendars, *known)
         session.merge(
             BacklogCountRow(
                 brand_id=brand_id,
@@ -305,22 +307,23 @@ def current_backlog(
     brand_id: str,
     calendars: Calendars,
     known: Mapping[str, Mapping[str, list[float]]] | None = None,
+    known_at: datetime | None = None,
 ) -> tuple[dict[str, Backlog], dict[str, dict[str, list[float]]]]:
     """The brand's forward shipments' queue per service key ("carrier:service"), and the
     daily delivery totals its usual transit comes from (local day -> service key -> [count,
-    working days from order to delivery], empty for a day without deliveries): those of
-    `known` kept (but for the days less than `RECOUNTED_AFTER` past when a new day has
-    settled), the other settled days of the baseline counted, one query each for the window
-    and for the days counted."""
+    working days from order to delivery]): those of `known` (counted at `known_at`) kept, but
+    for the days less than `RECOUNTED_AFTER` past at the first count of a local day; the other
+    settled days of the baseline counted, one query each for the window and for the days
+    counted."""
     config = calendars.model.config
     today = calendars.today()
     first, last = today - config.backlog_baseline_days - SETTLED_DAYS + 1, today - SETTLED_DAYS
     known = known or {}
-    final = today - RECOUNTED_AFTER if _iso(last) not in known else last  # kept up to it
+    counted_today = known_at is not None and calendars.local(known_at)[0] == today
+    final = last if counted_today else today - RECOUNTED_AFTER  # kept up to it
     days = {day: dict(totals) for day, totals in known.items() if first <= _day(day) <= final}
     missing = [day for day in range(first, last + 1) if _iso(day) not in days]
     if missing:
-        days |= {_iso(day): {} for day in missing}
         days |= _daily_deliveries(session, brand_id, calendars, missing)
     usual: dict[str, list[float]] = {}
     for totals in days.values():
