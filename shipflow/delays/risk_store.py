@@ -17,14 +17,13 @@ from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from shipflow.brands import brand_config
-from shipflow.delays.alerts import in_values
 from shipflow.delays.detectors import ACTIVE_STATUSES, Policy, ShipmentSnapshot, at_risk_due
 from shipflow.delays.risk import RiskModel, day_end
 from shipflow.delays.risk_history import replay
 from shipflow.domain import Reason, Status, TrackingEvent, Warehouse
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.repository import load_history
-from shipflow.store.db import each_in_own_transaction
+from shipflow.store.db import each_in_own_transaction, in_values
 from shipflow.store.models import Brand, Order, Shipment, TrackingEventRow
 from shipflow.store.ops_models import DelayRiskModelRow
 
