@@ -43,10 +43,19 @@ def journeys(
 ) -> dict[str, Journey]:
     """Each of the brand's shipments (by id) as a history record still in flight and its
     applied tracking events, oldest first: two queries for any number of shipments."""
+    return _in_flight(session, brand_id, ids, warehouses, _events(session, brand_id, ids))
+
+
+def _in_flight(
+    session: Session,
+    brand_id: str,
+    ids: Sequence[str],
+    warehouses: Mapping[str, Warehouse],
+    stories: Mapping[str, Sequence[TrackingEvent]],
+) -> dict[str, Journey]:
+    """The brand's shipments (by id) as history records still in flight, with their events
+    (`stories`, by shipment id)."""
     found: dict[str, Journey] = {}
-    if not ids:
-        return found
-    stories = _events(session, brand_id, ids)
     for clause in in_values(session, Shipment.id, ids):
         rows = session.execute(
             select(
@@ -139,7 +148,7 @@ def learn(session: Session, brand_id: str, now: datetime, settings: Settings) ->
     config = brand.alerts.at_risk
     zone = brand.warehouses[0].timezone  # where the brand's promises are kept, as EDD's
     since = now - timedelta(days=config.history_days)
-    records = [r for r in load_history(session, brand_id) if since <= r.ordered_at < now]
+    records = load_history(session, brand_id, ordered=(since, now))
     delivered = {r.order_id for r in records}
     flying = session.scalars(
         select(Shipment.id).where(
@@ -151,10 +160,10 @@ def learn(session: Session, brand_id: str, now: datetime, settings: Settings) ->
         )
     ).all()
     warehouses = {w.code: w.to_domain() for w in brand.warehouses}
-    in_flight = journeys(session, brand_id, [i for i in flying if i not in delivered], warehouses)
+    flying_ids = [i for i in flying if i not in delivered]
+    events = _events(session, brand_id, [*delivered, *flying_ids])  # one read for both
+    in_flight = _in_flight(session, brand_id, flying_ids, warehouses, events)
     records += [record for record, _ in in_flight.values()]
-    events: dict[str, Sequence[TrackingEvent]] = dict(_events(session, brand_id, list(delivered)))
-    events.update({i: story for i, (_, story) in in_flight.items()})
     deadlines = {r.order_id: day_end(r.promised_date, zone) for r in records if r.promised_date}
     checks = 0
 
