@@ -156,6 +156,24 @@ def test_learning_reads_no_other_brand(runtime, brand_id, clock):
         assert learn(session, other_id, now, runtime.settings) == 474
 
 
+def test_a_rolled_back_learning_never_serves_its_model(runtime, brand_id, clock):
+    """A learning's model is in use in the process once its transaction commits: one rolled
+    back leaves what is stored (here nothing), even after its own transaction read it."""
+    with unit_of_work(runtime.sessions) as session:
+        add_history(session, brand_id, _late_history(160, every_late=5), "import")
+    with runtime.sessions() as session:
+        assert learn(session, brand_id, clock.now(), runtime.settings) == 418
+        assert load_model(session, brand_id) is not None  # its own transaction sees it
+        session.rollback()
+    with runtime.sessions() as session:
+        assert load_model(session, brand_id) is None
+    with unit_of_work(runtime.sessions) as session:
+        learn(session, brand_id, clock.now(), runtime.settings)
+    with runtime.sessions() as session, statements_sent(runtime.engine) as sent:
+        assert load_model(session, brand_id) is not None
+    assert sent == []  # committed: in use at once, not read again
+
+
 def test_the_learning_reads_its_window_of_history_and_the_events_once(runtime, brand_id, clock):
     """The database picks the orders of the last `history_days`, and the tracking events of
     the delivered parcels and of those in flight come in one query."""
