@@ -28,6 +28,7 @@ from benchmarks.edd_synthetic import synthetic_history
 from carriers.sandbox.services import SERVICES, add_working_days
 from shipflow import geo
 from shipflow.config import BrandConfig
+from shipflow.delays.risk_history import refit_days
 from shipflow.demo.history import ZONES, demo_brand, sandbox_history
 from shipflow.edd.backlog import SETTLED_DAYS, Backlog, Calendars, WorkingTime, stretches
 from shipflow.edd.calibration import calibration_from
@@ -77,20 +78,15 @@ def load_postal_table(path: str) -> None:
 
 
 def retrain_dates(first: datetime, last: datetime, every_days: int = 0) -> list[datetime]:
-    """The 1st and 15th of each month from `first` (itself included) past `last`; with
+    """The risk learning's refit days (`refit_days`: the 1st and 15th of each month) from
+    `first` (itself included) past `last`, at midnight in `first`'s zone; with
     `every_days`, every that many days instead (production retrains daily)."""
     if every_days:
         steps = (last - first).days // every_days + 2
         return [first + timedelta(days=k * every_days) for k in range(steps)]
-    dates, day = [first], first.date()
-    while datetime.combine(day, time(), first.tzinfo) <= last:
-        day = (
-            day.replace(day=15)
-            if day.day < 15
-            else (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-        )
-        dates.append(datetime.combine(day, time(), first.tzinfo))
-    return sorted(set(dates))
+    days = refit_days(first.date(), last.astimezone(first.tzinfo).date())
+    later = sorted(day for day in days if day > first.date())
+    return [first, *(datetime.combine(day, time(), first.tzinfo) for day in later)]
 
 
 def score_shipflow(

@@ -4,16 +4,16 @@ and resolved by ops people."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from shipflow.store.alert_models import OPEN_ALERT
-from shipflow.store.db import one_of
+from shipflow.store.db import in_values
 from shipflow.store.models import Alert, new_id
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
@@ -64,14 +64,6 @@ def insert_ignoring(
     for start in range(0, len(rows), PG_CHUNK):
         chunk = json.dumps(list(rows[start : start + PG_CHUNK]), default=_json_value)
         session.execute(from_json, {"rows": chunk})
-
-
-def in_values(session: Session, column, values: Sequence[str]) -> Iterator[ColumnElement]:
-    """`column IN values` in as few clauses as the backend wants (`one_of`): one array
-    parameter on PostgreSQL, chunks of SQLite's placeholders elsewhere."""
-    size = max(1, len(values)) if _is_postgres(session) else CHUNK
-    for start in range(0, len(values), size):
-        yield one_of(session, column, values[start : start + size])
 
 
 def existing_values(session: Session, column, values: Iterable[str], *where) -> set[str]:

@@ -15,13 +15,13 @@ import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from shipflow.delays.days import days_between, delivered_in_history
 from shipflow.edd.history import HistoryRecord
 
 PREFIX_DIGITS = (3, 2, 1)  # finest area first
 MIN_DELIVERIES = 5  # an area's median counts from this many deliveries, else a coarser one's
-HISTORY_DAYS = 365  # deliveries older than this no longer describe the area
 AreaKey = tuple[str, str]  # country, postal-code prefix
 
 
@@ -46,15 +46,12 @@ class AreaTimes:
     def fit(cls, records: Iterable[HistoryRecord], as_of: datetime) -> AreaTimes:
         """From the parcels handed over and delivered in the year before `as_of` (what
         production knows then)."""
-        since = as_of - timedelta(days=HISTORY_DAYS)
         times: dict[AreaKey, list[float]] = {}
         every: list[float] = []
-        for r in records:
-            if r.handed_to_carrier_at is None or r.delivered_at is None:
+        for r, delivered in delivered_in_history(records, as_of):
+            if r.handed_to_carrier_at is None:
                 continue
-            if not since <= r.delivered_at < as_of:
-                continue
-            days = max((r.delivered_at - r.handed_to_carrier_at).total_seconds() / 86400, 0.0)
+            days = days_between(r.handed_to_carrier_at, delivered)
             every.append(days)
             for key in area_keys(r):
                 times.setdefault(key, []).append(days)

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from shipflow.delays.risk import DAY, LaneTimes, NetworkKey, lane_keys, network_key
+from shipflow.delays.days import days_between
+from shipflow.delays.risk import LaneTimes, NetworkKey, lane_keys, network_key
 from shipflow.domain import TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
@@ -43,7 +44,7 @@ def behind(
     keys = lane_keys(record)
     if lanes.after_scan(keys, len(known) + 1) is None:
         return None
-    left = max((deadline - now).total_seconds() / DAY, 0.0)
+    left = days_between(now, deadline)
     return lanes.next_scan_overdue(keys, len(known), left) > -math.log(BEHIND_SHARE)
 
 

@@ -30,10 +30,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from shipflow.delays.area_times import AreaTimes
+from shipflow.delays.days import days_between, delivered_in_history
 from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
-DAY = 86400.0
 MIN_LANE = 30  # deliveries for a lane level's times to count, else its parent's
 # Deliveries for a lane level's times from its n-th scan to count: fewer than `MIN_LANE`, as
 # only the finest level (service and state pair) has one route, so one meaning of "the n-th
@@ -41,7 +41,6 @@ MIN_LANE = 30  # deliveries for a lane level's times to count, else its parent's
 # ahead at 0.4, 43.1 % of late parcels warned at 84.8 % precision, against 32.1 % at 85.2 %
 # with 30).
 MIN_SCANS = 5
-LANE_HISTORY_DAYS = 365  # deliveries older than this do not describe the lane any more
 USUAL_SHARE = 0.8  # a parcel is "aged" past its lane's 80th percentile of delivered times
 FEATURES = (
     "intercept",
@@ -110,26 +109,17 @@ class LaneTimes:
         order: dict[LaneKey, list[float]] = {}
         handover: dict[LaneKey, list[float]] = {}
         scan: dict[tuple[LaneKey, int], list[float]] = {}
-        for r in records:
-            if (
-                not r.delivered_at
-                or not as_of.timestamp() - LANE_HISTORY_DAYS * DAY
-                <= (r.delivered_at.timestamp())
-                < as_of.timestamp()
-            ):
-                continue
-            day_over = _day_end(r.delivered_at.astimezone(as_of.tzinfo))
-            before = [
-                e for e in (events or {}).get(r.order_id, ()) if e.occurred_at < r.delivered_at
-            ]
+        for r, delivered in delivered_in_history(records, as_of):
+            day_over = _day_end(delivered.astimezone(as_of.tzinfo))
+            before = [e for e in (events or {}).get(r.order_id, ()) if e.occurred_at < delivered]
             for key in lane_keys(r):
-                order.setdefault(key, []).append(_days(r.ordered_at, r.delivered_at))
+                order.setdefault(key, []).append(days_between(r.ordered_at, delivered))
                 if r.handed_to_carrier_at:
                     handover.setdefault(key, []).append(
-                        _days(r.handed_to_carrier_at, r.delivered_at)
+                        days_between(r.handed_to_carrier_at, delivered)
                     )
                 for n, e in enumerate(before, 1):
-                    scan.setdefault((key, n), []).append(_days(e.occurred_at, day_over))
+                    scan.setdefault((key, n), []).append(days_between(e.occurred_at, day_over))
         return cls(_sorted(order), _sorted(handover), _sorted(scan))
 
     def times(self, keys: Sequence[LaneKey], handed: bool) -> np.ndarray | None:
@@ -171,7 +161,7 @@ MOMENT_PRIOR = 10  # parcels' worth of the coarser moment's late share mixed int
 def moment(
     record: HistoryRecord, known: Sequence[TrackingEvent], now: datetime, left: float
 ) -> Moment:
-    since = _days(known[-1].occurred_at, now) if known else 0.0
+    since = days_between(known[-1].occurred_at, now) if known else 0.0
     return (record.service_key, len(known), min(int(left * 4), 40), min(int(since * 4), 12))
 
 
@@ -242,12 +232,12 @@ def features(
     from_order = lanes.times(keys, handed=False)
     if from_order is None:
         return None
-    elapsed, left = _days(record.ordered_at, now), max(_days(now, deadline), 0.0)
+    elapsed, left = days_between(record.ordered_at, now), days_between(now, deadline)
     handed = record.handed_to_carrier_at is not None and record.handed_to_carrier_at <= now
     from_handover = lanes.times(keys, handed=True) if handed else None
     transit = 0.0
     if from_handover is not None:
-        in_transit = _days(record.handed_to_carrier_at, now)  # type: ignore[arg-type]
+        in_transit = days_between(record.handed_to_carrier_at, now)  # type: ignore[arg-type]
         transit = _logit(chance_beyond(from_handover, in_transit, left))
     median = float(from_order[len(from_order) // 2])
     statuses = {e.status for e in known}
@@ -255,7 +245,7 @@ def features(
     since_scan = (
         0.0
         if from_scan is None
-        else _logit(chance_beyond(from_scan, _days(known[-1].occurred_at, now), left))
+        else _logit(chance_beyond(from_scan, days_between(known[-1].occurred_at, now), left))
     )
     return np.array(
         [
@@ -264,7 +254,7 @@ def features(
             transit,
             float(handed),
             math.log1p(left),
-            math.log(max(_days(record.ordered_at, deadline), 0.5) / max(median, 0.5)),
+            math.log(max(days_between(record.ordered_at, deadline), 0.5) / max(median, 0.5)),
             state.aged,
             state.recent,
             state.backlog,
@@ -428,10 +418,6 @@ def day_end(day: date, zone: str) -> datetime:
 def _day_end(moment: datetime) -> datetime:
     """The end of `moment`'s day where it happened."""
     return datetime.combine(moment.date() + timedelta(days=1), time(), moment.tzinfo)
-
-
-def _days(start: datetime, end: datetime) -> float:
-    return max((end - start).total_seconds() / DAY, 0.0)
 
 
 def _logit(p: float) -> float:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from shipflow.delays.area_times import AreaTimes
+from shipflow.delays.days import days_between
 from shipflow.delays.network import NetworkWatch
 from shipflow.delays.risk import (
     LaneKey,
@@ -81,7 +82,7 @@ class LaneWatch:
             usual = lanes.usual(lane_keys(record))
             tally = flying[region_key(record)]
             tally[0] += 1
-            tally[1] += usual is not None and _age(record, now) > usual
+            tally[1] += usual is not None and days_between(record.ordered_at, now) > usual
         states: dict[LaneKey, LaneState] = {}
         for key in set(flying) | set(self.counts) | set(arrived):
             n, aged = flying.get(key, (0, 0))
@@ -143,8 +144,12 @@ def replay(
             usual = lanes.usual(lane_keys(record))
             tally = arrived[region_key(record)]
             tally[0] += 1
-            tally[1] += usual is not None and _age(record, record.delivered_at) > usual  # type: ignore[arg-type]
-        for order_id in [k for k, r in in_flight.items() if _age(r, now) > AGED_FLIGHT_DAYS]:
+            age = days_between(record.ordered_at, record.delivered_at)  # type: ignore[arg-type]
+            tally[1] += usual is not None and age > usual
+        lost = [
+            k for k, r in in_flight.items() if days_between(r.ordered_at, now) > AGED_FLIGHT_DAYS
+        ]
+        for order_id in lost:
             del in_flight[order_id]
         states = watch.day(in_flight.values(), now, lanes, arrived)
         network = network_watch.day(in_flight.values(), now, lanes, events, deadlines)
@@ -163,7 +168,7 @@ def replay(
                     continue
                 rows.append((x, deadline, late))
                 if known:
-                    left = (deadline - at).total_seconds() / 86400
+                    left = days_between(at, deadline)
                     moments.append((moment(record, known, at, left), deadline, late))
                 if judge is not None:
                     judge(Check(record, at, deadline, x), model)
@@ -221,7 +226,3 @@ def _delivered(record: HistoryRecord) -> datetime:
 
 def _at(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tz)
-
-
-def _age(record: HistoryRecord, moment: datetime) -> float:
-    return (moment - record.ordered_at).total_seconds() / 86400

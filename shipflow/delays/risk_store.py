@@ -7,24 +7,24 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, func, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, String, event, func, select, type_coerce
+from sqlalchemy.orm import Session, SessionTransaction
 
 from shipflow.brands import brand_config
-from shipflow.delays.alerts import in_values
 from shipflow.delays.detectors import ACTIVE_STATUSES, Policy, ShipmentSnapshot, at_risk_due
 from shipflow.delays.risk import RiskModel, day_end
 from shipflow.delays.risk_history import replay
 from shipflow.domain import Reason, Status, TrackingEvent, Warehouse
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.repository import load_history
-from shipflow.store.db import each_in_own_transaction
+from shipflow.store.db import each_in_own_transaction, in_values
 from shipflow.store.models import Brand, Order, Shipment, TrackingEventRow
 from shipflow.store.ops_models import DelayRiskModelRow
 
@@ -44,10 +44,19 @@ def journeys(
 ) -> dict[str, Journey]:
     """Each of the brand's shipments (by id) as a history record still in flight and its
     applied tracking events, oldest first: two queries for any number of shipments."""
+    return _in_flight(session, brand_id, ids, warehouses, _events(session, brand_id, ids))
+
+
+def _in_flight(
+    session: Session,
+    brand_id: str,
+    ids: Sequence[str],
+    warehouses: Mapping[str, Warehouse],
+    stories: Mapping[str, Sequence[TrackingEvent]],
+) -> dict[str, Journey]:
+    """The brand's shipments (by id) as history records still in flight, with their events
+    (`stories`, by shipment id)."""
     found: dict[str, Journey] = {}
-    if not ids:
-        return found
-    stories = _events(session, brand_id, ids)
     for clause in in_values(session, Shipment.id, ids):
         rows = session.execute(
             select(
@@ -140,7 +149,7 @@ def learn(session: Session, brand_id: str, now: datetime, settings: Settings) ->
     config = brand.alerts.at_risk
     zone = brand.warehouses[0].timezone  # where the brand's promises are kept, as EDD's
     since = now - timedelta(days=config.history_days)
-    records = [r for r in load_history(session, brand_id) if since <= r.ordered_at < now]
+    records = load_history(session, brand_id, ordered=(since, now))
     delivered = {r.order_id for r in records}
     flying = session.scalars(
         select(Shipment.id).where(
@@ -152,10 +161,10 @@ def learn(session: Session, brand_id: str, now: datetime, settings: Settings) ->
         )
     ).all()
     warehouses = {w.code: w.to_domain() for w in brand.warehouses}
-    in_flight = journeys(session, brand_id, [i for i in flying if i not in delivered], warehouses)
+    flying_ids = [i for i in flying if i not in delivered]
+    events = _events(session, brand_id, [*delivered, *flying_ids])  # one read for both
+    in_flight = _in_flight(session, brand_id, flying_ids, warehouses, events)
     records += [record for record, _ in in_flight.values()]
-    events: dict[str, Sequence[TrackingEvent]] = dict(_events(session, brand_id, list(delivered)))
-    events.update({i: story for i, (_, story) in in_flight.items()})
     deadlines = {r.order_id: day_end(r.promised_date, zone) for r in records if r.promised_date}
     checks = 0
 
@@ -203,22 +212,30 @@ def learn_risk_job(runtime) -> int:
     )
 
 
+Parsed = tuple[float, datetime | None, RiskModel | None]  # read at, learned_at, model
+_LEARNED = "shipflow.delays.learned_models"  # session.info: models stored, not committed yet
+
+
 class ParsedModels:
-    """Each brand's stored model, parsed, for this process, keyed by database and brand (so
-    brands and test databases never share). The per-event path asks for it every batch; a
-    model changes once per learning (every `relearn_hours`, a day by default, noticed by a
-    job that looks every 10 minutes), so its `learned_at` is read again only `recheck` after
-    the last read, and the model parsed again only when that moved: a new learning is in use
-    in every process within `recheck` of the job storing it, as it was within 10 minutes of
-    falling due. A process cache, not runtime state: it holds what the stored row says."""
+    """Each brand's stored model, parsed, for this process, keyed by database (its engine, held
+    weakly: every in-memory SQLite database has the same URL) and brand, so brands and test
+    databases never share. The per-event path asks for it every batch; a model changes once
+    per learning (every `relearn_hours`, a day by default, noticed by a job that looks every
+    10 minutes), so its `learned_at` is read again only `recheck` after the last read, and the
+    model parsed again only when that moved: a new learning is in use in every process within
+    `recheck` of the job storing it, as it was within 10 minutes of falling due. A brand not
+    learned yet is kept as such for as long. A process cache, not runtime state: it holds what
+    the stored row says, so a learning's model is used here once its transaction commits."""
 
     def __init__(self, recheck: float = 600.0) -> None:
         self.recheck = recheck  # seconds
-        self._read: dict[tuple[str, str], tuple[float, datetime, RiskModel | None]] = {}
+        self._read: weakref.WeakKeyDictionary[Engine, dict[str, Parsed]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def load(self, session: Session, brand_id: str) -> RiskModel | None:
-        key = (str(session.get_bind().engine.url), brand_id)
-        cached = self._read.get(key)
+        read = self._database(session)
+        cached = read.get(brand_id)
         clock = time.monotonic()
         if cached is not None and clock - cached[0] < self.recheck:
             return cached[2]
@@ -226,23 +243,41 @@ class ParsedModels:
             select(DelayRiskModelRow.learned_at).where(DelayRiskModelRow.brand_id == brand_id)
         )
         if learned_at is None:
-            return None  # not learned yet: the job stores a row within 10 minutes
-        if cached is not None and cached[1] == learned_at:
+            model = None  # not learned yet: the job stores a row within 10 minutes
+        elif cached is not None and cached[1] == learned_at:
             model = cached[2]
         else:
             model = _parse(session, brand_id)
-        self._read[key] = (clock, learned_at, model)
+        read[brand_id] = (clock, learned_at, model)
         return model
 
     def learned(
         self, session: Session, brand_id: str, learned_at: datetime, model: RiskModel | None
     ) -> None:
-        """A model this process has just stored: in use here at once."""
-        self._read[(str(session.get_bind().engine.url), brand_id)] = (
-            time.monotonic(),
-            learned_at,
-            model,
-        )
+        """A model `session` has just stored: in use in this process once its transaction
+        commits (`_use_learned`); until then the row is read afresh, and a rollback forgets
+        what was read of it meanwhile (`_forget_learned`)."""
+        read = self._database(session)
+        read.pop(brand_id, None)
+        session.info.setdefault(_LEARNED, []).append((read, brand_id, learned_at, model))
+
+    def _database(self, session: Session) -> dict[str, Parsed]:
+        return self._read.setdefault(session.get_bind().engine, {})
+
+
+@event.listens_for(Session, "after_commit")
+def _use_learned(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is stored yet
+        return
+    for read, brand_id, learned_at, model in session.info.pop(_LEARNED, ()):
+        read[brand_id] = (time.monotonic(), learned_at, model)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_learned(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # rolled back (a commit took them first)
+        for read, brand_id, *_ in session.info.pop(_LEARNED, ()):
+            read.pop(brand_id, None)
 
 
 def _parse(session: Session, brand_id: str) -> RiskModel | None:

@@ -19,7 +19,7 @@ from shipflow.delays.config import AlertsConfig
 from shipflow.delays.service import policy_for
 from shipflow.domain.events import OpsNotification
 from shipflow.notify.transports import Message, SendError, TransportSettings, ops_transport
-from shipflow.store.db import unit_of_work
+from shipflow.store.db import in_values, unit_of_work
 from shipflow.store.models import Alert, OutboxMessage
 from shipflow.text import one_line
 
@@ -75,7 +75,7 @@ def _batches(brand_id: str, stage: str, routed: Routed, config: AlertsConfig, no
 
 
 def _mark(session: Session, ids: list[str], **values) -> None:
-    for clause in alert_store.in_values(session, Alert.id, ids):
+    for clause in in_values(session, Alert.id, ids):
         session.execute(
             update(Alert)
             .where(clause)

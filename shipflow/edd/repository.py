@@ -39,10 +39,17 @@ def add_history(
     return added, len(records) - added
 
 
-def load_history(session: Session, brand_id: str) -> list[HistoryRecord]:
-    rows = session.scalars(
-        select(DeliveryHistoryRow).where(DeliveryHistoryRow.brand_id == brand_id)
-    )
+def load_history(
+    session: Session, brand_id: str, ordered: tuple[datetime, datetime] | None = None
+) -> list[HistoryRecord]:
+    """The brand's history; with `ordered` (from, before), only the orders placed then, picked
+    by the database rather than after loading every row."""
+    statement = select(DeliveryHistoryRow).where(DeliveryHistoryRow.brand_id == brand_id)
+    if ordered is not None:
+        statement = statement.where(
+            DeliveryHistoryRow.ordered_at >= ordered[0], DeliveryHistoryRow.ordered_at < ordered[1]
+        )
+    rows = session.scalars(statement)
     return [HistoryRecord(**{name: getattr(row, name) for name in RECORD_FIELDS}) for row in rows]
 
 

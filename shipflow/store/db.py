@@ -8,7 +8,7 @@ import os
 import sqlite3
 import time
 import weakref
-from collections.abc import Callable, Collection, Hashable, Iterable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ NOW_OPTION = "shipflow_now"
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # PostgreSQL: serialization failure, deadlock, lock not available (`lock_timeout`).
 CONTENTION_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+SQLITE_IN_CHUNK = 5000  # values bound in one SQLite IN list (`in_values`)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -165,6 +166,17 @@ def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElem
         element = String() if isinstance(column.type, String) else column.type
         return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
     return column.in_(values)
+
+
+def in_values(
+    session: Session, column: Any, values: Sequence[Any]
+) -> Iterator[ColumnElement[bool]]:
+    """`column IN values` in as few clauses as the backend wants (`one_of`): one array
+    parameter on PostgreSQL, chunks of `SQLITE_IN_CHUNK` placeholders elsewhere."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    size = max(1, len(values)) if postgres else SQLITE_IN_CHUNK
+    for start in range(0, len(values), size):
+        yield one_of(session, column, values[start : start + size])
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -23,6 +23,7 @@ from shipflow.tracking.ingest import ingest
 from tests.conftest import configure_brand
 from tests.delays.conftest import add_shipment, flat_risk
 from tests.edd.factories import history
+from tests.statements import statements_sent
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -153,6 +154,39 @@ def test_learning_reads_no_other_brand(runtime, brand_id, clock):
         assert learn(session, brand_id, now + H, runtime.settings) == alone
         assert load_model(session, brand_id).weights == model.weights
         assert learn(session, other_id, now, runtime.settings) == 474
+
+
+def test_a_rolled_back_learning_never_serves_its_model(runtime, brand_id, clock):
+    """A learning's model is in use in the process once its transaction commits: one rolled
+    back leaves what is stored (here nothing), even after its own transaction read it."""
+    with unit_of_work(runtime.sessions) as session:
+        add_history(session, brand_id, _late_history(160, every_late=5), "import")
+    with runtime.sessions() as session:
+        assert learn(session, brand_id, clock.now(), runtime.settings) == 418
+        assert load_model(session, brand_id) is not None  # its own transaction sees it
+        session.rollback()
+    with runtime.sessions() as session:
+        assert load_model(session, brand_id) is None
+    with unit_of_work(runtime.sessions) as session:
+        learn(session, brand_id, clock.now(), runtime.settings)
+    with runtime.sessions() as session, statements_sent(runtime.engine) as sent:
+        assert load_model(session, brand_id) is not None
+    assert sent == []  # committed: in use at once, not read again
+
+
+def test_the_learning_reads_its_window_of_history_and_the_events_once(runtime, brand_id, clock):
+    """The database picks the orders of the last `history_days`, and the tracking events of
+    the delivered parcels and of those in flight come in one query."""
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        delivered = _late_history(160, every_late=5)
+        add_history(session, brand_id, delivered, "tracked")
+        _tracked(session, brand_id, now, delivered, "EWR", "NY")
+    with unit_of_work(runtime.sessions) as session, statements_sent(runtime.engine) as sent:
+        learn(session, brand_id, now, runtime.settings)
+    history_reads = [s for s in sent if "FROM delivery_history" in s]
+    assert len(history_reads) == 1 and "delivery_history.ordered_at >=" in history_reads[0]
+    assert len([s for s in sent if "FROM tracking_events" in s]) == 1
 
 
 def test_a_journey_carries_the_destination_country_of_its_order(runtime, brand_id, clock):

@@ -211,6 +211,14 @@ def _openings(statements: list[str]) -> list[str]:
     return [" ".join(s.split()[:4]) for s in statements]
 
 
+def _but_the_risk_model_read(statements: list[str]) -> list[str]:
+    """A process's first batch without the one read of the brand's delay risk model (here
+    none yet), which the next batches take from the process's cache (`ParsedModels`)."""
+    reads = [s for s in statements if "delay_risk_models" in s]
+    assert len(reads) == 1
+    return [s for s in statements if s not in reads]
+
+
 def test_the_reactions_take_as_many_statements_for_30_shipments_as_for_3(
     client, runtime, tracked, make_shipment, clock
 ):
@@ -220,7 +228,7 @@ def test_the_reactions_take_as_many_statements_for_30_shipments_as_for_3(
     _late_orders(runtime, tracked, make_shipment, clock, small + large)
     first = _openings(_statements_of_a_sweep(client, runtime, tracked, clock, small))
     second = _openings(_statements_of_a_sweep(client, runtime, tracked, clock, large))
-    assert second == first
+    assert second == _but_the_risk_model_read(first)
     on_alerts = [s for s in second if "alerts" in s]
     assert len(on_alerts) <= 3  # open alerts of the batch, its lane incidents, the insert
     # the shipments' orders come joined to them, not in a query of their own
@@ -267,7 +275,7 @@ def test_on_postgresql_a_batch_of_30_sends_the_very_statements_of_a_batch_of_3(
     assert [s for s in second if re.search(r" IN \(%\(", s)] == []  # no list of placeholders
     # `varchar[]`, not `varchar(40)[]`: the length would be checked value by value each time
     assert [s for s in second if re.search(r"\(\d+\)\[\]", s)] == []
-    assert second == first
+    assert second == _but_the_risk_model_read(first)
 
 
 def test_a_batch_writes_its_shipments_in_one_update_per_step(
