@@ -357,8 +357,8 @@ def analyze(engine: Engine) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         tables = conn.scalars(
             text(
-                "SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace"
-                " AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+                "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+                " AND relkind IN ('r', 'p') AND NOT relispartition"
             )
         ).all()
         conn.execute(text(f"VACUUM (ANALYZE) {', '.join(tables)}"))
