@@ -344,6 +344,26 @@ def seed(engine: Engine, shipments: int, now: datetime) -> tuple[str, str]:
     return brand_id, account_id
 
 
+def analyze(engine: Engine) -> None:
+    """Statistics on every table of the run, as a production database has them (autovacuum
+    analyzes its tables as they grow; this machine's PostgreSQL runs without it). Taken once
+    the warm-up has put rows in every table the run writes: what the planner learns then
+    (ids unique, shipment ids nearly so) holds at any size. Without them the plans are
+    guesses that scan whole tables as they grow: a batch's shipments looked up among all of
+    the carrier's, its e-mails' read-ahead a scan of every e-mail (docs/benchmarks.md, "CPU
+    per event")."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        tables = conn.scalars(
+            text(
+                "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+                " AND relkind IN ('r', 'p') AND NOT relispartition"
+            )
+        ).all()
+        conn.execute(text(f"VACUUM (ANALYZE) {', '.join(tables)}"))
+
+
 def _order(n: int, brand_id: str, now: datetime, today: date) -> dict:
     zip_code, city, state, _, _ = DESTINATIONS[n % len(DESTINATIONS)]
     return {
@@ -626,6 +646,7 @@ def run_once(args: argparse.Namespace, mode: str, workers: int) -> Result:
         # Each process builds its runtime (postal index, models) on first use: not measured.
         offer(warm_up, WARM_UP, args.port, min(args.connections, WARM_UP))
         wait_for("warm-up", lambda: not any(Backlog(engine).now()[:2]), 300)
+        analyze(engine)
         load_before = os.getloadavg()
         meter.start()
         stages_before = stage_cpu(metrics)

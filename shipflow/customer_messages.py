@@ -186,9 +186,9 @@ def _queued_before(session: Session, shipment_id: str | None, key: str) -> bool:
 def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit: int = 250) -> int:
     """Send what is due: up to `limit` messages claimed in one statement (committed, so no
     other worker sends them meanwhile), sent over up to `senders.connections` SMTP connections
-    at once (each message waits on four round trips) and settled together: the sent ones in
-    one statement. If sending raises, those sent are settled all the same, the one that broke
-    keeps its lease and the untried are due again at once; if the
+    at once (each message waits on two round trips, four without PIPELINING) and settled
+    together: the sent ones in one statement. If sending raises, those sent are settled all
+    the same, the one that broke keeps its lease and the untried are due again at once; if the
     process dies mid-batch, the lease lapses and the batch is sent again, which the stable
     `Message-ID` (the message's key) lets receivers drop. A message that cannot be built is
     marked failed without holding up the rest; a send that fails is retried with backoff,

@@ -5,11 +5,14 @@ arithmetic. Nothing here is timed."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from benchmarks.pipeline import (
     SCANS,
@@ -21,12 +24,13 @@ from benchmarks.pipeline import (
     stage_rows,
     webhook_requests,
 )
-from benchmarks.smtp_sink import Recorder, arrival_line, parse_arrival, read_arrivals
+from benchmarks.smtp_sink import arrival_line, parse_arrival, read_arrivals
 from carriers.sandbox import mapping, signing
 from shipflow.notify.timing import message_key as shipflow_message_key
 from shipflow.notify.transports import Message, SmtpTransport
 
 NOW = datetime(2026, 12, 6, 6, 0, tzinfo=UTC)
+SINK = Path(__file__).resolve().parent.parent / "benchmarks" / "smtp_sink.py"
 
 
 def test_the_defaults_are_the_issues_target_and_a_short_run_is_flags():
@@ -87,26 +91,74 @@ def test_a_sink_line_gives_back_the_key_and_the_time():
     assert parse_arrival(line) == ("msg:shp_1:shipped:email", 1765000000.123456)
 
 
-def test_the_sink_timestamps_what_shipflows_smtp_transport_sends(tmp_path):
-    with socket.socket() as probe:  # aiosmtpd checks readiness on a concrete port
+@pytest.fixture
+def sink(tmp_path) -> Iterator[tuple[int, Path]]:
+    """benchmarks/smtp_sink.py as the benchmark runs it: (its port, its file)."""
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     path = tmp_path / "smtp.tsv"
-    with path.open("a") as out:
-        controller = Controller(Recorder(out), hostname="127.0.0.1", port=port)
-        controller.start()
-        try:
-            before = time.time()
-            transport = SmtpTransport(f"smtp://127.0.0.1:{port}")
-            for key in ("msg:shp_1:shipped:email", "msg:shp_1:shipped:email", "msg:shp_2:x:email"):
-                transport.send(Message(key, "Shipped", "On its way", "ada@example.com"))
-        finally:
-            controller.stop()
+    process = subprocess.Popen([sys.executable, str(SINK), str(port), str(path)])
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.time() < deadline and process.poll() is None, "the sink did not start"
+                time.sleep(0.05)
+        yield port, path
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+
+
+def test_the_sink_timestamps_what_shipflows_smtp_transport_sends(sink):
+    port, path = sink
+    before = time.time()
+    transport = SmtpTransport(f"smtp://127.0.0.1:{port}")
+    transport.send(Message("msg:shp_1:shipped:email", "Shipped", "On its way", "ada@example.com"))
+    with transport.held():  # one connection, two messages
+        for key in ("msg:shp_1:shipped:email", "msg:shp_2:x:email"):
+            transport.send(Message(key, "Shipped", "On its way", "ada@example.com"))
 
     arrivals = read_arrivals(path)
     assert set(arrivals) == {"msg:shp_1:shipped:email", "msg:shp_2:x:email"}  # repeats once
     assert before <= arrivals["msg:shp_1:shipped:email"] <= arrivals["msg:shp_2:x:email"]
     assert before <= arrivals["msg:shp_2:x:email"] <= time.time()
+
+
+def test_the_sink_answers_pipelined_commands_in_order(sink):
+    port, path = sink
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        stream = client.makefile("rb")
+        assert stream.readline() == b"220 sink ESMTP\r\n"
+        client.sendall(b"EHLO bench\r\n")
+        assert [stream.readline() for _ in range(4)][-3:] == [
+            b"250-PIPELINING\r\n",
+            b"250-8BITMIME\r\n",
+            b"250 SMTPUTF8\r\n",
+        ]
+        client.sendall(
+            b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
+            b"Subject: x\r\nX-Shipflow-Delivery: msg:shp_3:delivered:email\r\n\r\nbody\r\n.\r\n"
+            b"RSET\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n.\r\nQUIT\r\n"
+        )
+        replies = [line[:3] for line in stream.readlines()]
+    assert replies == [
+        b"250",
+        b"250",
+        b"354",
+        b"250",
+        b"250",
+        b"250",
+        b"250",
+        b"354",
+        b"250",
+        b"221",
+    ]
+    assert list(read_arrivals(path)) == ["msg:shp_3:delivered:email", ""]
 
 
 def test_stages_are_the_jobs_less_the_reactions_they_ran():

@@ -4,6 +4,12 @@ On PostgreSQL the inner select takes `FOR UPDATE SKIP LOCKED`, so concurrent wor
 disjoint batches without waiting on each other. SQLite has one writer at a time: the single
 write statement is the lease. The claim moves a `due` column into the future, so a worker
 that dies lets its claim lapse and the rows come back; nothing is lost.
+
+The outer UPDATE finds the chosen rows by their table's whole primary key: on a partitioned
+table (`shipflow.store.partitions`) that is the id and the partition key, which lets the
+planner look each one up in its partition's index. By the id alone it hashed the chosen ids
+and read every row of the month's partition on every claim (docs/benchmarks.md, "CPU per
+event").
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select, update
+from sqlalchemy import ColumnElement, Row, select, tuple_, update
 from sqlalchemy.orm import Session
+
+from shipflow.store.partitions import PARTITIONED
 
 
 def claim(
@@ -26,12 +34,15 @@ def claim(
 ) -> list[Row]:
     """Set `values` on up to `limit` rows matching `where` and return their `returning`
     columns (the id first). Call in its own short transaction and commit straight after."""
-    due = select(model.id).where(*where).order_by(*order_by).limit(limit)
+    key = [model.id]
+    if model.__tablename__ in PARTITIONED:
+        key.append(getattr(model, PARTITIONED[model.__tablename__]))
+    due = select(*key).where(*where).order_by(*order_by).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     statement = (
         update(model)
-        .where(model.id.in_(due.scalar_subquery()))
+        .where(tuple_(*key).in_(due))
         .values(**values)
         .returning(model.id, *returning)
         .execution_options(synchronize_session=False)

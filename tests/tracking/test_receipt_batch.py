@@ -10,10 +10,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine.default import CACHE_HIT
 
 from shipflow.store.db import unit_of_work
+from shipflow.store.lease import claim
 from shipflow.store.models import Alert, Order, OutboxMessage, Shipment, TrackingEventRow
 from shipflow.store.ops_models import DelayRiskModelRow
 from shipflow.store.tracking_models import WebhookReceipt
@@ -325,3 +326,75 @@ def test_a_batch_writes_its_shipments_in_one_update_per_step(
     } == {("in_transit", True, True)}
     expected = runtime.settings.tracking.next_poll("in_transit", clock.now())
     assert set(polls) == {expected}
+
+
+def receipt_rows(tracked, clock, status: str, count: int) -> list[dict]:
+    body = payload("NOPE", event("PU", "in_transit", at(clock, -1)))
+    row = {
+        "brand_id": tracked["tb"].id,
+        "carrier": "fake",
+        "account": tracked["tb"].account_id,
+        "headers": {},
+        "body": body,
+        "received_at": clock.now(),
+        "available_at": clock.now(),
+        "status": status,
+        "attempts": 0,
+    }
+    return [row] * count
+
+
+def test_the_receipts_claim_looks_up_what_it_chose_instead_of_reading_the_partition(
+    runtime, tracked, clock
+):
+    """Before the table has statistics (autovacuum has not analyzed a new month's partition,
+    or a burst), matching the chosen receipts by id alone was a hash join over a scan of the
+    whole partition, on every claim."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("the plan of PostgreSQL's partitioned table")
+    with unit_of_work(runtime.sessions) as session:
+        session.execute(insert(WebhookReceipt), receipt_rows(tracked, clock, "processed", 5000))
+        session.execute(insert(WebhookReceipt), receipt_rows(tracked, clock, "received", 1))
+    claims: list[tuple[str, dict]] = []
+
+    def record(conn, cursor, statement, parameters, *args) -> None:
+        if statement.startswith("UPDATE webhook_receipts SET attempts"):
+            claims.append((statement, parameters))
+
+    sa_event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        assert process_due_receipts(runtime, limit=100) == 1
+    finally:
+        sa_event.remove(runtime.engine, "before_cursor_execute", record)
+
+    (claim,) = claims
+    with runtime.engine.connect() as conn:
+        (partition,) = conn.execute(
+            text("SELECT DISTINCT tableoid::regclass FROM webhook_receipts")
+        )
+        plan = conn.exec_driver_sql(f"EXPLAIN {claim[0]}", claim[1]).scalars().all()
+    assert [line for line in plan if f"Seq Scan on {partition[0]} " in line] == []
+
+
+def test_concurrent_receipt_claims_are_disjoint(runtime, tracked, clock):
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serializes writers")
+    with unit_of_work(runtime.sessions) as session:
+        session.execute(insert(WebhookReceipt), receipt_rows(tracked, clock, "received", 10))
+    later = clock.now() + timedelta(minutes=5)
+
+    def lease(session) -> set[int]:
+        due = [WebhookReceipt.status == "received", WebhookReceipt.available_at <= clock.now()]
+        order = [WebhookReceipt.available_at, WebhookReceipt.id]
+        return {
+            row.id for row in claim(session, WebhookReceipt, due, order, 4, {"available_at": later})
+        }
+
+    with runtime.sessions() as one, runtime.sessions() as two:
+        first = lease(one)  # transaction still open: rows locked
+        second = lease(two)  # does not wait, does not overlap
+        assert len(first) == len(second) == 4 and not first & second
+        one.commit()
+        two.commit()
+    with runtime.sessions() as session:
+        assert len(lease(session)) == 2
