@@ -43,7 +43,7 @@ MIN_LANE = 30  # deliveries for a lane level's times to count, else its parent's
 MIN_SCANS = 5
 LANE_HISTORY_DAYS = 365  # deliveries older than this do not describe the lane any more
 USUAL_SHARE = 0.8  # a parcel is "aged" past its lane's 80th percentile of delivered times
-FEATURES = (
+INPUTS = (
     "intercept",
     "chance late by lane times (logit), counted from the order",
     "chance late by lane times (logit), counted from the handover (0 before it)",
@@ -61,6 +61,13 @@ FEATURES = (
     "destination postal area's median days from handover to delivery (log; 0 with no areas)",
     "parcels in flight to the same destination behind their lane's usual scans (excess share)",
 )
+# Within the last day and a half before the promise ends, every input again: a scan missing
+# then is the destination hub's, which on-time parcels get on the eve of delivery, where
+# earlier it is a line haul's or a relay's; one set of weights for both warned on-time parcels
+# days ahead (sandbox, 24 h ahead: 63.3 % of late parcels warned at 66 % precision, against
+# 61.3 % with one set; docs/benchmarks.md, "Delay warnings, seventh session").
+NEAR_DAYS = 1.5
+FEATURES = INPUTS + tuple(f"{name}, within {NEAR_DAYS} days of the promise's end" for name in INPUTS)
 LaneKey = tuple[str, ...]
 NetworkKey = tuple[str, ...]
 K = TypeVar("K")
@@ -236,8 +243,9 @@ def features(
 ) -> np.ndarray | None:
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
     `deadline`, its tracking events so far `known`, its destination area's times `areas`, its
-    destination's excess share of parcels behind `network` (`network_key`);
-    None when its lane has no delivered times yet."""
+    destination's excess share of parcels behind `network` (`network_key`), then the same
+    again within `NEAR_DAYS` of the promise's end (zeros before); None when its lane has no
+    delivered times yet."""
     keys = lane_keys(record)
     from_order = lanes.times(keys, handed=False)
     if from_order is None:
@@ -257,7 +265,7 @@ def features(
         if from_scan is None
         else _logit(chance_beyond(from_scan, _days(known[-1].occurred_at, now), left))
     )
-    return np.array(
+    row = np.array(
         [
             1.0,
             _logit(chance_beyond(from_order, elapsed, left)),
@@ -277,6 +285,7 @@ def features(
             network,
         ]
     )
+    return np.concatenate([row, row * (left < NEAR_DAYS)])
 
 
 @dataclass(frozen=True)
