@@ -144,7 +144,11 @@ def print_scores(title: str, parcels: Sequence[Parcel]) -> None:
                 f"{s['precision']} | {s['median lead, h (late, flagged)']} | "
                 f"{s['naive recall']} | {s['naive precision']} |"
             )
-    print("\n| lead | " + " | ".join(f"recall at {p:.0%} precision" for p in PRECISIONS) + " |")
+    print(
+        "\n| lead | "
+        + " | ".join(f"recall at {100 * p:.0f} % precision" for p in PRECISIONS)
+        + " |"
+    )
     print("|---:|" + "---:|" * len(PRECISIONS))
     for lead in LEADS_HOURS:
         best = frontier(parcels, lead)

@@ -61,13 +61,15 @@ INPUTS = (
     "destination postal area's median days from handover to delivery (log; 0 with no areas)",
     "parcels in flight to the same destination behind their lane's usual scans (excess share)",
 )
-# Within the last day and a half before the promise ends, every input again: a scan missing
-# then is the destination hub's, which on-time parcels get on the eve of delivery, where
-# earlier it is a line haul's or a relay's; one set of weights for both warned on-time parcels
-# days ahead (sandbox, 24 h ahead: 63.3 % of late parcels warned at 66 % precision, against
-# 61.3 % with one set; docs/benchmarks.md, "Delay warnings, seventh session").
+# Within the last day and a half before the promise ends, with tracking events, every input
+# again: a scan missing then is the destination hub's, which on-time parcels get on the eve of
+# delivery, where earlier it is a line haul's or a relay's; one set of weights for both warned
+# on-time parcels days ahead (sandbox, 24 h ahead: 66.2 % of late parcels warned at 60 %
+# precision, against 64.1 % with one set; docs/benchmarks.md, "Delay warnings, seventh
+# session"). Without events nothing changes then, and Olist's warnings a day ahead were less
+# precise with the copy.
 NEAR_DAYS = 1.5
-FEATURES = INPUTS + tuple(f"{name}, within {NEAR_DAYS} days of the promise's end" for name in INPUTS)
+FEATURES = INPUTS + tuple(f"{name}, within {NEAR_DAYS} days of the end, tracked" for name in INPUTS)
 LaneKey = tuple[str, ...]
 NetworkKey = tuple[str, ...]
 K = TypeVar("K")
@@ -244,8 +246,8 @@ def features(
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
     `deadline`, its tracking events so far `known`, its destination area's times `areas`, its
     destination's excess share of parcels behind `network` (`network_key`), then the same
-    again within `NEAR_DAYS` of the promise's end (zeros before); None when its lane has no
-    delivered times yet."""
+    again within `NEAR_DAYS` of the promise's end with events known (else zeros); None when
+    its lane has no delivered times yet."""
     keys = lane_keys(record)
     from_order = lanes.times(keys, handed=False)
     if from_order is None:
@@ -285,7 +287,7 @@ def features(
             network,
         ]
     )
-    return np.concatenate([row, row * (left < NEAR_DAYS)])
+    return np.concatenate([row, row * (left < NEAR_DAYS and bool(known))])
 
 
 @dataclass(frozen=True)

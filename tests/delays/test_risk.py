@@ -158,7 +158,8 @@ def _hand_built() -> tuple[RiskModel, HistoryRecord, datetime, datetime, list[Tr
     rates = MomentRates.fit([(at, True)] * 3 + [(at, False)])
     weights = WarningModel(
         (-2.0, 0.5, 0.5, 0.0, -0.5, -0.5, 1.0, 1.0, 0.5, 3.0, 1.0, 0.5, 0.5, 0.5, 0.5, 2.0)
-        + (1.0,) + (0.0,) * 15  # within a day and a half of the promise's end: +1
+        + (1.0,)
+        + (0.0,) * 15  # within a day and a half of the promise's end: +1
     )
     state = LaneState(aged=0.25, recent=0.1, backlog=0.5)
     areas = AreaTimes.fit(delivered, datetime(2027, 6, 1, tzinfo=NY))
@@ -231,6 +232,8 @@ def test_within_a_day_and_a_half_of_the_promises_end_the_inputs_count_again():
     x = features(parcel, deadline, eve, *args, model.network[network_key(parcel)])
     assert x is not None and list(x[16:]) == list(x[:16])
     assert x[16] == 1.0 and x[20] == pytest.approx(math.log(2))  # log(1 + 1 day left)
+    untracked = features(parcel, deadline, eve, model.lanes, state)  # no events: nothing again
+    assert untracked is not None and list(untracked[16:]) == [0.0] * 16
     at_36_hours = features(parcel, deadline, deadline - timedelta(hours=36), *args)
     assert at_36_hours is not None and at_36_hours[16] == 0.0  # 1.5 days left is not within
     assert features(parcel, deadline, deadline - timedelta(hours=35), *args)[16] == 1.0  # type: ignore[index]
