@@ -38,6 +38,7 @@ from shipflow.edd.history import HistoryRecord, read_history
 
 LEADS_HOURS = (24, 72, 120)
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.7)
+PRECISIONS = (0.6, 0.7, 0.85)  # the targets' precisions (docs/benchmarks.md)
 
 
 @dataclass
@@ -105,6 +106,29 @@ def score(parcels: Sequence[Parcel], threshold: float, lead_hours: int) -> dict[
     }
 
 
+def frontier(parcels: Sequence[Parcel], lead_hours: int) -> dict[float, float]:
+    """The highest recall any one threshold reaches `lead_hours` ahead at each of `PRECISIONS`:
+    the model's whole curve, not its points at `THRESHOLDS` (a change moves both recall and
+    precision there). A parcel is warned at a threshold when its highest chance by then
+    reached it."""
+    lead = timedelta(hours=lead_hours)
+    highest: dict[float, list[int]] = {}
+    for p in parcels:
+        chance = max((c for t, c in p.chances if t <= p.deadline - lead), default=None)
+        if chance is not None:
+            highest.setdefault(chance, [0, 0])[p.late] += 1
+    late_total = sum(p.late for p in parcels)
+    best = dict.fromkeys(PRECISIONS, 0.0)
+    warned = hits = 0
+    for chance in sorted(highest, reverse=True):
+        on_time, late = highest[chance]
+        warned, hits = warned + on_time + late, hits + late
+        for precision in PRECISIONS:
+            if hits >= precision * warned:
+                best[precision] = max(best[precision], hits / late_total)
+    return best
+
+
 def print_scores(title: str, parcels: Sequence[Parcel]) -> None:
     print(f"\n## {title}\n")
     print(
@@ -120,6 +144,15 @@ def print_scores(title: str, parcels: Sequence[Parcel]) -> None:
                 f"{s['precision']} | {s['median lead, h (late, flagged)']} | "
                 f"{s['naive recall']} | {s['naive precision']} |"
             )
+    print(
+        "\n| lead | "
+        + " | ".join(f"recall at {100 * p:.0f} % precision" for p in PRECISIONS)
+        + " |"
+    )
+    print("|---:|" + "---:|" * len(PRECISIONS))
+    for lead in LEADS_HOURS:
+        best = frontier(parcels, lead)
+        print(f"| {lead} h | " + " | ".join(f"{100 * best[p]:.1f} %" for p in PRECISIONS) + " |")
 
 
 SIGNS = (

@@ -4,7 +4,7 @@ disruptions must delay a parcel's tracking events where the disruption holds it.
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from benchmarks.delay_alerts import SIGNS, Parcel, score, sign
+from benchmarks.delay_alerts import SIGNS, Parcel, frontier, score, sign
 from benchmarks.disruptions import DESTINATION_HUB, LAST_MILE, ORIGIN_HUB, disrupted, held
 from shipflow.delays.risk_history import checks
 from shipflow.demo.history import sandbox_history
@@ -54,6 +54,16 @@ def test_warnings_and_the_naive_rule_are_scored_at_the_same_lead():
     assert (figures["naive recall"], figures["naive precision"]) == ("100.0 %", "50.0 %")
     # a warning 48 h ahead does not count at a 72 h lead
     assert score([late, last_minute], 0.5, 72)["recall"] == "0.0 %"
+
+
+def test_the_frontier_is_the_best_recall_of_any_threshold_at_each_precision():
+    ahead = DEADLINE - 48 * H
+    late = [_parcel(DEADLINE + i * H, [(ahead, c)]) for i, c in ((1, 0.9), (2, 0.6), (3, 0.3))]
+    on_time = [_parcel(DEADLINE - i * H, [(ahead, c)]) for i, c in ((1, 0.8), (2, 0.5))]
+    too_late = _parcel(DEADLINE + 4 * H, [(DEADLINE - 12 * H, 0.95)])  # warned within the lead
+    best = frontier([*late, *on_time, too_late], lead_hours=24)
+    # 0.9: 1 of 1 right (1 of 4 late); 0.6: 2 of 3 (2 of 4); 0.3: 3 of 5 (3 of 4)
+    assert best == {0.6: 0.75, 0.7: 0.25, 0.85: 0.25}
 
 
 def test_the_replay_judges_at_midnight_and_at_each_event_of_the_day_before_delivery():

@@ -98,6 +98,6 @@ def test_the_destinations_network_state_is_the_last_feature():
     parcel = records[0]
     deadline = NOW + 2 * D
     x = features(parcel, deadline, NOW, lanes, LaneState(), scans["a"], network=0.25)
-    assert x is not None and x[-1] == 0.25
-    assert features(parcel, deadline, NOW, lanes, LaneState())[-1] == 0.0  # type: ignore[index]
+    assert x is not None and x[15] == 0.25
+    assert features(parcel, deadline, NOW, lanes, LaneState())[15] == 0.0  # type: ignore[index]
     assert network_key(parcel) == ("destination", "US", "IL")

@@ -74,7 +74,7 @@ def test_the_destination_area_median_is_the_fifteenth_feature():
     now = parcel.ordered_at + timedelta(days=1)
     args = (parcel, now + timedelta(days=3), now, lanes, LaneState())
     x = features(*args, areas=AreaTimes.fit(delivered, as_of))
-    assert x is not None and len(x) == 16
+    assert x is not None and len(x) == 32
     assert x[14] == pytest.approx(math.log1p(1 + 19 / 24))  # median 1 day 19 h from handover
     assert features(*args)[14] == 0.0  # type: ignore[index]
 
@@ -158,6 +158,8 @@ def _hand_built() -> tuple[RiskModel, HistoryRecord, datetime, datetime, list[Tr
     rates = MomentRates.fit([(at, True)] * 3 + [(at, False)])
     weights = WarningModel(
         (-2.0, 0.5, 0.5, 0.0, -0.5, -0.5, 1.0, 1.0, 0.5, 3.0, 1.0, 0.5, 0.5, 0.5, 0.5, 2.0)
+        + (1.0,)
+        + (0.0,) * 15  # within a day and a half of the promise's end: +1
     )
     state = LaneState(aged=0.25, recent=0.1, backlog=0.5)
     areas = AreaTimes.fit(delivered, datetime(2027, 6, 1, tzinfo=NY))
@@ -173,7 +175,8 @@ def test_golden_features_and_chance_of_a_hand_built_shipment():
     around = model.network[network_key(parcel)]
     x = features(parcel, deadline, now, model.lanes, state, known, model.rates, model.areas, around)
     assert x is not None
-    assert [round(float(v), 6) for v in x] == [
+    assert list(x[16:]) == [0.0] * 16  # 2 days left: not within a day and a half
+    assert [round(float(v), 6) for v in x[:16]] == [
         1.0,
         0.195745,  # lane-times chance from the order: (10 + 0.5) / (40 + 1) still to come
         0.195745,  # from the handover: the same parcels
@@ -207,7 +210,7 @@ def test_golden_features_and_chance_of_a_hand_built_shipment():
         around,
     )
     assert x is not None
-    assert [round(float(v), 6) for v in x[9:]] == [
+    assert [round(float(v), 6) for v in x[9:16]] == [
         1.0,
         0.0,
         -4.394449,
@@ -217,6 +220,26 @@ def test_golden_features_and_chance_of_a_hand_built_shipment():
         0.25,
     ]
     assert model.weights.chance(x) == pytest.approx(0.694429, abs=1e-6)
+
+
+def test_within_a_day_and_a_half_of_the_promises_end_the_inputs_count_again():
+    """The destination hub's scan, which on-time parcels get on the eve of delivery, is missing
+    only then: the model weighs the inputs of its last day and a half apart."""
+    model, parcel, deadline, now, known = _hand_built()
+    state = model.states[region_key(parcel)]
+    args = (model.lanes, state, known, model.rates, model.areas)
+    eve = now + timedelta(days=1)  # midnight on Thu 4 Sep: a day left
+    x = features(parcel, deadline, eve, *args, model.network[network_key(parcel)])
+    assert x is not None and list(x[16:]) == list(x[:16])
+    assert x[16] == 1.0 and x[20] == pytest.approx(math.log(2))  # log(1 + 1 day left)
+    untracked = features(parcel, deadline, eve, model.lanes, state)  # no events: nothing again
+    assert untracked is not None and list(untracked[16:]) == [0.0] * 16
+    at_36_hours = features(parcel, deadline, deadline - timedelta(hours=36), *args)
+    assert at_36_hours is not None and at_36_hours[16] == 0.0  # 1.5 days left is not within
+    assert features(parcel, deadline, deadline - timedelta(hours=35), *args)[16] == 1.0  # type: ignore[index]
+    only_near = WarningModel((0.0,) * 16 + (2.0,) + (0.0,) * 15)
+    assert only_near.chance(x) == pytest.approx(0.880797, abs=1e-6)  # 1 / (1 + e^-2)
+    assert replace(model, weights=only_near).chance(parcel, deadline, now, known) == 0.5
 
 
 def test_a_stored_model_judges_as_the_learned_one():
@@ -251,7 +274,7 @@ def test_a_long_lane_is_stored_as_order_statistics_and_rebuilt_to_its_count():
 def test_a_model_learned_over_other_features_is_not_used():
     model, *_ = _hand_built()
     stored = {**model.to_dict(), "features": len(FEATURES) - 1}
-    with pytest.raises(ValueError, match="learned over 15 features"):
+    with pytest.raises(ValueError, match="learned over 31 features"):
         RiskModel.from_dict(stored)
 
 
