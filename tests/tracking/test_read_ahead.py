@@ -18,7 +18,6 @@ from tests.statements import statements_sent
 from tests.tracking.fake_carrier import event, payload
 from tests.tracking.helpers import at, post_webhook
 
-
 SHIPMENT_READ = "SELECT shipments.id, shipments.brand_id,"  # a whole row, as the ORM reads it
 
 
