@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
@@ -175,10 +175,14 @@ class BusinessCalendar:
         )
 
 
+@lru_cache(maxsize=4096)
 def calendar(
     weekdays: frozenset[int], country: str | None, subdivision: str | None = None
 ) -> BusinessCalendar:
-    """Shared calendars: one per (weekdays, country, subdivision the package knows)."""
+    """Shared calendars: one per (weekdays, country, subdivision the package knows), every
+    other name sharing the national one. A quote asks for a calendar dozens of times, so the
+    names asked are remembered too (a bounded number of them: they may be any string), and
+    one asked before costs a lookup, not the check."""
     return _calendar(weekdays, country, _known_subdivision(country, subdivision))
 
 
