@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
@@ -37,23 +37,34 @@ WEEKEND_YEAR = 2025  # the weekend is a class attribute; any year the package co
 def _country(
     country: str | None, subdivision: str | None, year: int
 ) -> holidays.HolidayBase | None:
-    """The `holidays` package's calendar of one country/subdivision and year (None if unknown).
-
-    A subdivision the package does not know keeps the national holidays: postal tables name
-    regions their own way ("Taipei/Zhongzheng", "Delhi/New Delhi"), and the package refuses
-    those as it refuses an unknown country (both raise NotImplementedError), which had left
-    handling in Japan, Taiwan and India counted on a calendar without a single holiday."""
+    """The `holidays` package's calendar of one country/subdivision and year (None for an
+    unknown country); `subdivision` is one the package knows (`_known_subdivision`)."""
     if not country:
         return None
-    if subdivision:
-        try:
-            return holidays.country_holidays(country, subdiv=subdivision, years=year)
-        except (NotImplementedError, ValueError):
-            return _country(country, None, year)
     try:
-        return holidays.country_holidays(country, years=year)
+        return holidays.country_holidays(country, subdiv=subdivision, years=year)
     except NotImplementedError:
         return None  # the package does not know this country: weekdays only
+
+
+@cache
+def _subdivisions(country: str | None) -> frozenset[str]:
+    """Every subdivision name the package takes for `country`, as it checks them: codes,
+    aliases, deprecated names and its parent entity's."""
+    found = _country(country, None, WEEKEND_YEAR)
+    if found is None:
+        return frozenset()
+    parent = found.parent_entity.subdivisions if found.parent_entity else ()
+    names = (found.subdivisions, found.subdivisions_aliases, found._deprecated_subdivisions)
+    return frozenset(name for group in (*names, parent) for name in group)
+
+
+def _known_subdivision(country: str | None, subdivision: str | None) -> str | None:
+    """`subdivision` if the package knows it, else None: the national holidays. Postal tables
+    name regions their own way ("Taipei/Zhongzheng", "Delhi/New Delhi"), which the package
+    refuses, and a shopper's address may name any; all of those share the national
+    calendar, not one copy each."""
+    return subdivision if subdivision and subdivision in _subdivisions(country) else None
 
 
 def weekend(country: str | None) -> frozenset[int]:
@@ -72,7 +83,7 @@ def working_week(country: str | None) -> frozenset[int]:
 def make_up_days(country: str | None, subdivision: str | None, year: int) -> frozenset[date]:
     """Weekend days of `year` that are working days by law (China's and Taiwan's
     "adjusted working days"), from the package's `weekend_workdays`."""
-    found = _country(country, subdivision, year)
+    found = _country(country, _known_subdivision(country, subdivision), year)
     if found is None:
         return frozenset()
     return frozenset(day for day in found.weekend_workdays if day.year == year)
@@ -81,7 +92,7 @@ def make_up_days(country: str | None, subdivision: str | None, year: int) -> fro
 @cache
 def holiday_dates(country: str | None, subdivision: str | None, year: int) -> frozenset[date]:
     """Public holidays of one country/subdivision and year (empty for no or unknown country)."""
-    found = _country(country, subdivision, year)
+    found = _country(country, _known_subdivision(country, subdivision), year)
     return frozenset(found) if found is not None else frozenset()
 
 
@@ -164,11 +175,21 @@ class BusinessCalendar:
         )
 
 
-@cache
+@lru_cache(maxsize=4096)
 def calendar(
     weekdays: frozenset[int], country: str | None, subdivision: str | None = None
 ) -> BusinessCalendar:
-    """Shared calendars: one per (weekdays, country, subdivision)."""
+    """Shared calendars: one per (weekdays, country, subdivision the package knows), every
+    other name sharing the national one. A quote asks for a calendar dozens of times, so the
+    names asked are remembered too (a bounded number of them: they may be any string), and
+    one asked before costs a lookup, not the check."""
+    return _calendar(weekdays, country, _known_subdivision(country, subdivision))
+
+
+@cache
+def _calendar(
+    weekdays: frozenset[int], country: str | None, subdivision: str | None
+) -> BusinessCalendar:
     return BusinessCalendar(weekdays, country, subdivision)
 
 

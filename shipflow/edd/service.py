@@ -131,7 +131,10 @@ class EddService:
         self._quotes: dict[tuple, Estimate] = {}
         # per brand code: (a moment, when its quotes next change: `same_estimate_until`)
         self._spans: dict[str, tuple[datetime, datetime]] = {}
-        self._lock = threading.Lock()
+        # per brand code: held while its model is looked up, so one brand's slow lookup holds
+        # up no other brand's quotes (`_locks_lock` guards the dict, not the lookups)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         self._stored: OrderedDict[tuple[str, int], TransitModel] = OrderedDict()
         self._stored_lock = threading.Lock()
 
@@ -186,14 +189,19 @@ class EddService:
         clock = clock_time.monotonic()
         if checked and clock - checked[0] < self.refresh_seconds:
             return checked[2]
+        lock = self._lock(brand_code)
         if checked is None:
-            self._lock.acquire()  # a brand's first quote waits for its model
-        elif not self._lock.acquire(blocking=False):
+            lock.acquire()  # a brand's first quote waits for its model
+        elif not lock.acquire(blocking=False):
             return checked[2]  # another request is refreshing it: quote on with this one
         try:
             return self._refresh(brand_code, now)
         finally:
-            self._lock.release()
+            lock.release()
+
+    def _lock(self, brand_code: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(brand_code, threading.Lock())
 
     def _refresh(self, brand_code: str, now: datetime) -> TransitModel:
         checked = self._models.get(brand_code)

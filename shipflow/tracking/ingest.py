@@ -255,8 +255,9 @@ def ingest(
 ) -> IngestResult:
     """Apply `update` to `shipment` inside the caller's transaction (commit is theirs); what
     reacts in that transaction gets the shipment and its `ShipmentTracked` through `react`."""
-    # Lock the shipment row: two workers ingesting for one parcel take turns (PostgreSQL).
-    session.refresh(shipment, with_for_update=True)
+    # Read it again under its lock: two workers ingesting for one parcel take turns.
+    read = select(Shipment).where(Shipment.id == shipment.id).options(joinedload(Shipment.order))
+    session.scalars(for_update(session, read, of=Shipment)).one()
     return ingest_locked(session, [(shipment, update)], source, now, react)[0]
 
 
@@ -271,8 +272,9 @@ def ingest_locked(
 ) -> list[IngestResult]:
     """Apply each update to its shipment, in order, as `ingest` would one after the other, but
     with one query per table for the whole batch. The shipments must be freshly read under
-    their row lock (PostgreSQL): the lock is what keeps two writers from storing an event
-    twice, as the events' key is a plain index on partitioned tables. `stored`: every
+    their lock (`for_update`: the rows' on PostgreSQL, where it is what keeps two writers from
+    storing an event twice, as the events' key is a plain index on partitioned tables; the
+    database's on SQLite, where another writer may have moved them before). `stored`: every
     shipment's events in carrier time, if read with the shipments and still current (SQLite,
     `ingest_batch`): then no event is read here. With `config`, a status change reschedules
     the shipment's next poll, written in the same UPDATE as its status."""
@@ -302,7 +304,7 @@ def ingest_locked(
         steps.append(step)
     inserted, new_rows = _insert_new(session, [row for step in steps for row in step.rows])
     changed = {sid for sid, _ in inserted}
-    rows = _events_of(session, changed) if stored is None else _with_new(stored, new_rows)
+    rows = _stored_events(session, changed) if stored is None else _with_new(stored, new_rows)
     # Keys each shipment stores from later steps: hidden from the replay of earlier ones.
     later: dict[str, set[str]] = {sid: set() for sid in changed}
     for sid, key in inserted:
@@ -345,25 +347,8 @@ def ingest_locked(
     return results
 
 
-def _events_of(session: Session, shipment_ids: set[str]) -> dict[str, list[EventRow]]:
-    """Every stored event of these shipments in carrier time (ours just inserted included).
-    SQLite has no row locks: its lock is the database's, which the insert has just taken, so
-    the shipments are read again under it, as a writer that committed meanwhile may have
-    moved them."""
-    if not shipment_ids:
-        return {}
-    if session.get_bind().dialect.name == "sqlite":
-        session.scalars(
-            select(Shipment)
-            .where(Shipment.id.in_(shipment_ids))
-            .options(joinedload(Shipment.order))
-            .execution_options(populate_existing=True)
-        ).all()
-    return _stored_events(session, shipment_ids)
-
-
 def _with_new(stored: dict[str, list[EventRow]], new: list[EventRow]) -> dict[str, list[EventRow]]:
-    """What `_events_of` would read for the shipments of the `new` rows: their `stored` events
+    """What `_stored_events` would read for the shipments of the `new` rows: their `stored` events
     and the new ones, in carrier time (occurred, then id: the order the replay reads)."""
     grouped = {row.shipment_id: list(stored[row.shipment_id]) for row in new}
     for row in new:
@@ -374,6 +359,9 @@ def _with_new(stored: dict[str, list[EventRow]], new: list[EventRow]) -> dict[st
 
 
 def _stored_events(session: Session, shipment_ids: set[str]) -> dict[str, list[EventRow]]:
+    """Every stored event of these shipments in carrier time."""
+    if not shipment_ids:
+        return {}
     grouped: dict[str, list[EventRow]] = {sid: [] for sid in shipment_ids}
     for row in session.execute(
         _REPLAYED.where(one_of(session, _EVENTS.c.shipment_id, shipment_ids))

@@ -14,6 +14,7 @@ from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.web import webhooks
 from shipflow.web.widget import routes as widget_routes
 from tests.channels.test_order_webhooks import api_headers
+from tests.statements import statements_sent
 
 TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 
@@ -129,15 +130,19 @@ def test_keys_rotate_old_tokens_open_until_resealed(monkeypatch):
     assert unseal(rotated) == {"access_token": TOKEN}
 
 
-def test_the_widget_answers_a_connected_shops_origin(client, runtime, selling, key):
+def test_the_widget_answers_a_connected_shops_origin(client, runtime, selling, key, monkeypatch):
+    moment = [100.0]
+    monkeypatch.setattr(widget_routes, "monotonic", lambda: moment[0])
     query = "/widget/v1/edd?brand=tb&sku=LANTERN&postal_code=11201&country=US"
     shop_origin = "https://tb-store.example"
-    assert (
-        "Access-Control-Allow-Origin"
-        not in client.get(query, headers={"Origin": shop_origin}).headers
-    )
+    with statements_sent(runtime.engine) as sent:
+        for n in range(50):  # pages of origins no shop has: the shops are read once
+            origin = {"Origin": f"https://stranger-{n}.example"}
+            assert "Access-Control-Allow-Origin" not in client.get(query, headers=origin).headers
+    assert len([s for s in sent if "channel_accounts" in s]) == 1
 
     connect(client, api_headers(runtime, selling["tb"].id))
+    moment[0] += 1.0  # the shops are read again for an origin not among them
     allowed = client.get(query, headers={"Origin": shop_origin})
     assert allowed.headers["Access-Control-Allow-Origin"] == shop_origin
     stranger = client.get(query, headers={"Origin": "https://evil.example"})

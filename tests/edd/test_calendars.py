@@ -151,3 +151,15 @@ def test_count_add_and_next_day_agree():
 def test_unknown_country_has_weekdays_only():
     cal = calendar(WEEKDAYS, "ZZ")
     assert cal.after(date(2026, 12, 24), 1) == date(2026, 12, 25)
+
+
+def test_a_subdivision_the_holidays_package_does_not_know_shares_the_national_calendar():
+    """Postal tables and shoppers' addresses name regions any way they like: one calendar
+    for all of those, not one built and kept for each name."""
+    national = calendar(WEEKDAYS, "TW")
+    assert calendar(WEEKDAYS, "TW", "Taipei/Zhongzheng") is national
+    assert calendar(WEEKDAYS, "TW", "no such region 1") is national
+    assert calendar(WEEKDAYS, "US", "Nowhere") is calendar(WEEKDAYS, "US")
+    # a state the package knows, by its code or its name, keeps its own holidays
+    assert calendar(WEEKDAYS, "US", "NY") is not calendar(WEEKDAYS, "US")
+    assert calendar(WEEKDAYS, "US", "Alaska").is_business_day(date(2026, 3, 30)) is False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -351,6 +352,38 @@ def test_one_request_refreshes_the_model_while_the_others_quote_on(runtime, cloc
     new = TransitModel.fit(records, MONDAY)
     with unit_of_work(runtime.sessions) as session:
         store_model(session, brand_id, new, len(records), MONDAY)
-    with service._lock:  # another request is refreshing it
+    with service._lock("northwind"):  # another request is refreshing it
         assert service.model("northwind", MONDAY) is old  # at once, not after that refresh
     assert service.model("northwind", MONDAY).to_dict() == new.to_dict()
+
+
+def test_a_brand_s_slow_model_lookup_holds_up_no_other_brand_s_quotes(runtime, monkeypatch):
+    northwind = runtime.settings.brand("northwind")
+    west = northwind.model_copy(
+        update={"code": "west", "warehouses": [w for w in northwind.warehouses if w.code == "RNO"]}
+    )
+    service = EddService(runtime)
+    looking_up, slow_lookup_done = threading.Event(), threading.Event()
+
+    def lookup(brand_code: str, now: datetime) -> TransitModel:
+        if brand_code == "northwind":
+            looking_up.set()
+            slow_lookup_done.wait(10)
+        return TransitModel()
+
+    monkeypatch.setattr(service, "_refresh", lookup)
+    first = threading.Thread(target=service.model, args=("northwind", MONDAY))
+    first.start()
+    answers = []
+    other = threading.Thread(
+        target=lambda: answers.append(service.quote(west, (("MUG", 1),), "10001", "US", MONDAY))
+    )
+    try:
+        assert looking_up.wait(5)
+        other.start()
+        other.join(5)
+        assert [a.assumptions.warehouse for a in answers] == ["RNO"]
+    finally:
+        slow_lookup_done.set()
+        first.join(10)
+        other.join(10)

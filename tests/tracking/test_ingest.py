@@ -12,6 +12,7 @@ from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import OutboxMessage, Shipment, TrackingEventRow
 from shipflow.tracking.ingest import ingest
+from tests.statements import statements_sent
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
 
@@ -242,3 +243,21 @@ def test_poll_racing_a_webhook_for_one_scan_stores_it_once_and_keeps_the_batch(
     other, other_rows, _ = stored(runtime, other_id)
     assert [r.source for r in other_rows] == ["poll"]
     assert shipment.status == other.status == Status.IN_TRANSIT
+
+
+def test_the_shipment_is_read_once_under_its_lock(runtime, shipment_id):
+    """Its row's lock on PostgreSQL, the database's on SQLite: then not again after the insert."""
+    with unit_of_work(runtime.sessions) as session:
+        shipment = session.get(Shipment, shipment_id)
+        with statements_sent(runtime.engine) as statements:
+            ingest(
+                session,
+                shipment,
+                update(ev(Status.IN_TRANSIT, 0)),
+                "poll",
+                runtime.clock.now(),
+                runtime.reactions.in_transaction,
+            )
+    reads = [s for s in statements if s.startswith("SELECT shipments.id, shipments.brand_id,")]
+    assert len(reads) == 1
+    assert shipment.status == "in_transit"

@@ -5,6 +5,7 @@ in between is seen by the batch, not overwritten by what it read before."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,8 +14,11 @@ from shipflow.store.models import OutboxMessage, Shipment, TrackingEventRow
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking import ingest
 from shipflow.tracking.webhooks import process_due_receipts
+from tests.statements import statements_sent
 from tests.tracking.fake_carrier import event, payload
 from tests.tracking.helpers import at, post_webhook
+
+SHIPMENT_READ = "SELECT shipments.id, shipments.brand_id,"  # a whole row, as the ORM reads it
 
 
 @pytest.fixture
@@ -143,3 +147,26 @@ def test_a_shipment_relabelled_meanwhile_does_not_get_the_old_number_s_events(
     with runtime.sessions() as session:
         notes = session.scalars(select(WebhookReceipt.error)).all()
     assert notes == ["unknown tracking numbers: TN1"]
+
+
+def test_a_shipment_moved_meanwhile_is_read_again_once(
+    client, runtime, tracked, make_shipment, clock, between
+):
+    """Under the lock the batch reads the shipment again, then its events once the new one is
+    stored: not the shipment a third time."""
+    parcel = make_shipment(tracked["tb"], "TN1")
+    pickup = payload("TN1", event("PU", "in_transit", at(clock, -3)))
+    assert post_webhook(client, tracked["tb"], pickup).status_code == 202
+
+    def another_worker_reschedules_its_poll() -> None:
+        with runtime.sessions.begin() as session:
+            session.get_one(Shipment, parcel).next_poll_at = clock.now() + timedelta(hours=5)
+
+    between.append(another_worker_reschedules_its_poll)
+    with statements_sent(runtime.engine) as statements:
+        assert process_due_receipts(runtime) == 1
+
+    moved = next(n for n, s in enumerate(statements) if s.startswith("UPDATE shipments"))
+    shipment_reads = [s for s in statements[moved:] if s.startswith(SHIPMENT_READ)]
+    assert len(shipment_reads) == 1  # once the other writer moved it: under the lock, once
+    assert state(runtime)[0] == {parcel: "in_transit"}

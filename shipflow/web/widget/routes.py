@@ -5,8 +5,8 @@ delivery dates and the brand's shipping prices."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
+from time import monotonic
 
 from flask import Blueprint, current_app, g, jsonify, request, send_from_directory
 from werkzeug.datastructures import MultiDict
@@ -25,7 +25,8 @@ COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 LINE = re.compile(r"^([^:,\s]{1,64}):([1-9][0-9]{0,2})$")
 MAX_LINES = 50
 MAX_AGE = 60
-SHOP_ORIGINS_SECONDS = 30.0
+SHOP_ORIGINS_SECONDS = 30.0  # a connected shop's origin is let in on this old a read
+NEW_SHOP_SECONDS = 1.0  # an origin not among them reads them again at most this often
 # Home delivery as product pages promise it, faster home delivery a checkout may sell, or
 # delivery to a store the shopper will choose.
 WIDGET_LEVELS = tuple(
@@ -134,16 +135,18 @@ def _cors(response):
 
 
 def _allowed(brand: BrandConfig, origin: str) -> bool:
-    """A configured origin, or a connected shop's: those are read from the database again
-    for an origin not among them (a shop connected a moment ago is let in at once) and after
-    SHOP_ORIGINS_SECONDS (a shop disconnected is shut out within that), not on every request
-    from a shop's pages."""
+    """A configured origin, or a connected shop's: those are read from the database per brand
+    (one set per brand, whatever the origins asked), again after SHOP_ORIGINS_SECONDS (a shop
+    disconnected is shut out within that) and, for an origin not among them, after
+    NEW_SHOP_SECONDS (a shop connected a moment ago is let in within that, and a page of
+    any other origin costs no query of its own)."""
     if origin in brand.allowed_origins:
         return True
     known = current_app.extensions.setdefault("shipflow.widget.shop_origins", {})
-    read = known.get(brand.code)
-    if read and origin in read[1] and time.monotonic() - read[0] < SHOP_ORIGINS_SECONDS:
-        return True
-    origins = shop_origins(g.db, brand.code)
-    known[brand.code] = (time.monotonic(), origins)
+    read_at, origins = known.get(brand.code, (float("-inf"), frozenset()))
+    now = monotonic()
+    if now - read_at >= (SHOP_ORIGINS_SECONDS if origin in origins else NEW_SHOP_SECONDS):
+        known[brand.code] = (now, origins)  # the requests meanwhile answer from these
+        origins = shop_origins(g.db, brand.code)
+        known[brand.code] = (now, origins)
     return origin in origins
