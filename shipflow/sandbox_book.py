@@ -21,7 +21,7 @@ from carriers.base import FailedDeliveryAction, FailedDeliveryInstruction
 from carriers.sandbox.carrier import COD_SEQUENCES
 from carriers.sandbox.network import Instruction
 from shipflow.domain.model import Address
-from shipflow.store.db import make_engine, make_session_factory
+from shipflow.store.db import make_engine, make_session_factory, unit_of_work, write_lock
 from shipflow.store.sandbox_models import SandboxCancellation, SandboxInstruction, SandboxSequence
 
 LABELS = "labels"
@@ -38,15 +38,21 @@ def book_sessions(engine: Engine) -> sessionmaker[Session]:
     it (`<name>-sandbox-book.db`, tables made on first use). SQLite has one write lock per
     file, and a label is voided or an instruction given inside a transaction that holds it
     (an order cancelled, a failed delivery answered): the book's own short transaction on
-    the same file would wait for its caller until it gave up ("database is locked")."""
+    the same file would wait for its caller until it gave up ("database is locked"). The
+    tables are made under the file's write lock: the web processes start together, and two
+    that both found them missing both created them ("table already exists")."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return make_session_factory(engine)
     path = Path(database)
     book = make_engine(f"sqlite:///{path.with_name(f'{path.stem}-sandbox-book.db')}")
+    sessions = make_session_factory(book)
     metadata = SandboxSequence.metadata
-    metadata.create_all(book, tables=[metadata.tables[m.__tablename__] for m in BOOK_MODELS])
-    return make_session_factory(book)
+    with unit_of_work(sessions) as session:
+        write_lock(session)
+        tables = [metadata.tables[model.__tablename__] for model in BOOK_MODELS]
+        metadata.create_all(session.connection(), tables=tables)
+    return sessions
 
 
 def _to_json(instruction: FailedDeliveryInstruction) -> dict[str, Any]:

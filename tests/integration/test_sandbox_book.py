@@ -3,18 +3,21 @@ processes and a worker have) see each other's instructions, cancellations and se
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.schema import CreateTable
 
 from carriers.base import CarrierAccount, FailedDeliveryAction, FailedDeliveryInstruction
 from carriers.sandbox import SandboxCarrier
 from carriers.sandbox.carrier import COD_SEQUENCES
 from shipflow.clock import FixedClock
 from shipflow.domain import Address, Status
-from shipflow.sandbox_book import DatabaseShipmentBook, book_sessions
+from shipflow.sandbox_book import BOOK_MODELS, DatabaseShipmentBook, book_sessions
 from shipflow.store.db import make_engine
 from tests.carriers.sandbox_profiles import ALWAYS_MISSED
 from tests.carriers.test_sandbox import BROOKLYN, MONDAY_10AM_NY, advance_until, request
@@ -97,3 +100,21 @@ def test_on_sqlite_the_book_does_not_wait_for_its_callers_write_lock(database_ur
     (update,) = carrier.track([tn])
     assert [e.status for e in update.events] == [Status.INFO_RECEIVED, Status.CANCELLED]
     engine.dispose()
+
+
+def test_processes_starting_together_make_the_sqlite_book_once(tmp_path):
+    """Two web processes found the book's tables missing and both created them: the second
+    stopped at boot ("table already exists"). Another process makes them meanwhile here: its
+    transaction holds the file's write lock until the tables are in."""
+    database = tmp_path / "shipflow.db"
+    other = sqlite3.connect(tmp_path / "shipflow-sandbox-book.db", isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")  # as every process's connections set it
+    other.execute("BEGIN IMMEDIATE")
+    for model in BOOK_MODELS:
+        other.execute(str(CreateTable(model.__table__).compile(dialect=sqlite.dialect())))
+    with ThreadPoolExecutor(1) as pool:
+        starting = pool.submit(book_sessions, make_engine(f"sqlite:///{database}"))
+        time.sleep(0.3)  # it reads the schema, finds no tables, and waits for the lock
+        other.execute("COMMIT")
+        sessions = starting.result(timeout=10)
+    assert DatabaseShipmentBook(sessions).next_sequence() == 1
