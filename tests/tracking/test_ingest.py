@@ -152,17 +152,22 @@ def test_each_milestone_one_update_crosses_is_published_in_carrier_time(runtime,
     assert {r.payload["occurred_at"] for r in rows[-4:]} == {"2026-11-21T05:00:00+00:00"}
 
 
+def _poll_in_transit(runtime, session, shipment) -> None:
+    """A poll that finds the parcel in transit, ingested inside the caller's transaction."""
+    ingest(
+        session,
+        shipment,
+        update(ev(Status.IN_TRANSIT, 0)),
+        "poll",
+        runtime.clock.now(),
+        runtime.reactions.in_transaction,
+    )
+
+
 def test_outbox_rolls_back_with_the_events(runtime, shipment_id):
     with pytest.raises(RuntimeError), unit_of_work(runtime.sessions) as session:
         shipment = session.get(Shipment, shipment_id)
-        ingest(
-            session,
-            shipment,
-            update(ev(Status.IN_TRANSIT, 0)),
-            "poll",
-            runtime.clock.now(),
-            runtime.reactions.in_transaction,
-        )
+        _poll_in_transit(runtime, session, shipment)
         raise RuntimeError("crash before commit")
     with runtime.sessions() as session:
         assert session.scalar(select(func.count(OutboxMessage.id))) == 0
@@ -250,14 +255,7 @@ def test_the_shipment_is_read_once_under_its_lock(runtime, shipment_id):
     with unit_of_work(runtime.sessions) as session:
         shipment = session.get(Shipment, shipment_id)
         with statements_sent(runtime.engine) as statements:
-            ingest(
-                session,
-                shipment,
-                update(ev(Status.IN_TRANSIT, 0)),
-                "poll",
-                runtime.clock.now(),
-                runtime.reactions.in_transaction,
-            )
+            _poll_in_transit(runtime, session, shipment)
     reads = [s for s in statements if s.startswith("SELECT shipments.id, shipments.brand_id,")]
     assert len(reads) == 1
     assert shipment.status == "in_transit"
