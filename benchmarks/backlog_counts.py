@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from benchmarks.schemas import fresh_schema, schema_url
+from benchmarks.schemas import bench_server, fresh_schema, schema_url
 from shipflow.brands import sync_brand
 from shipflow.clock import FixedClock
 from shipflow.config import load_settings
@@ -96,9 +96,7 @@ def main() -> None:
     parser.add_argument("--shipments", type=int, default=2_000_000)
     parser.add_argument("--schema", default=SCHEMA, help=f"PostgreSQL schema (default {SCHEMA})")
     args = parser.parse_args()
-    base = os.environ.get(
-        "SHIPFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
+    base = bench_server()
     upgrade(fresh_schema(base, args.schema))
     settings = load_settings(environ={"SHIPFLOW_DATABASE_URL": schema_url(base, args.schema)})
     clock = FixedClock(NOW)

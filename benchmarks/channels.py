@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import tracking, webhook_load  # noqa: E402
+from benchmarks.schemas import bench_server  # noqa: E402
 from channels.shopify.client import throttled_wait  # noqa: E402
 from channels.shopify.source import webhook_signature  # noqa: E402
 from shipflow import channel_sync  # noqa: E402
@@ -373,9 +374,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--database-url",
-        default=os.environ.get(
-            "SHIPFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
+        default=bench_server(),
     )
     parser.add_argument("--schema", default=SCHEMA, help="dropped and made again first")
     parser.add_argument("--seconds", type=int, default=15)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy import func, select, text
 
-from benchmarks.schemas import fresh_schema, schema_url
+from benchmarks.schemas import bench_server, fresh_schema, schema_url
 from shipflow.brands import sync_brand
 from shipflow.config import Settings, load_settings
 from shipflow.delays.config import AlertsConfig
@@ -289,9 +289,7 @@ def main() -> None:
         "--at-risk", action="store_true", help="time the at_risk detector's share of the sweep"
     )
     args = parser.parse_args()
-    base = os.environ.get(
-        "SHIPFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
+    base = bench_server()
     url = schema_url(base, args.schema)
     if not args.reuse:
         upgrade(fresh_schema(base, args.schema))

@@ -3,9 +3,18 @@ other's rows, and reached through the connection's `search_path`."""
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlencode
 
 from sqlalchemy import create_engine, text
+
+
+def bench_server() -> str:
+    """The PostgreSQL server benchmarks make their schemas on: `SHIPFLOW_BENCH_POSTGRES_URL`,
+    else this machine's."""
+    return os.environ.get(
+        "SHIPFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
 
 
 def schema_url(base: str, schema: str, **params: str) -> str:

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import webhook_load  # noqa: E402
-from benchmarks.schemas import fresh_schema  # noqa: E402
+from benchmarks.schemas import bench_server, fresh_schema  # noqa: E402
 from shipflow.brands import sync_brands  # noqa: E402
 from shipflow.config import load_settings  # noqa: E402
 from shipflow.runtime import Runtime  # noqa: E402
@@ -157,9 +157,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--database-url",
-        default=os.environ.get(
-            "SHIPFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
+        default=bench_server(),
     )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
