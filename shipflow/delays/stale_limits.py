@@ -17,7 +17,7 @@ from typing import cast
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from shipflow.store.db import unit_of_work
+from shipflow.store.db import each_in_own_transaction
 from shipflow.store.models import Brand, Shipment, TrackingEventRow
 from shipflow.store.ops_models import StaleLimit
 
@@ -105,7 +105,8 @@ def learned_limits(session: Session, brand_id: str) -> dict[Key, float]:
 def learn_stale_limits_job(runtime, max_age: timedelta = timedelta(days=1)) -> int:
     """Relearn each brand whose limits are older than `max_age` (by the runtime's clock, so an
     accelerated demo relearns daily in its own time), one transaction per brand; returns how
-    many limits were stored."""
+    many limits were stored. A brand whose learning fails keeps its last limits (logged, tried
+    again next run) and does not stop the brands after it."""
     now = runtime.clock.now()
     with runtime.sessions() as session:
         newest = dict(
@@ -115,9 +116,10 @@ def learn_stale_limits_job(runtime, max_age: timedelta = timedelta(days=1)) -> i
                 .group_by(Brand.id)
             ).all()
         )
-    stored = 0
-    for brand_id, learned_at in newest.items():
-        if learned_at is None or learned_at <= now - max_age:
-            with unit_of_work(runtime.sessions) as session:
-                stored += len(learn(session, brand_id, now))
-    return stored
+    due = [
+        b for b, learned_at in newest.items() if learned_at is None or learned_at <= now - max_age
+    ]
+    learned = each_in_own_transaction(
+        runtime.sessions, due, lambda session, b: len(learn(session, b, now)), "stale limits"
+    )
+    return sum(learned.values())

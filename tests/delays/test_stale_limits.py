@@ -7,12 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from shipflow.delays import sweep
+from shipflow.brands import sync_brand
+from shipflow.delays import stale_limits, sweep
 from shipflow.delays.stale_limits import gaps_by_status, learn, limits_from_gaps, percentile
 from shipflow.jobs import periodic, run
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Alert, Shipment, TrackingEventRow
 from shipflow.store.ops_models import StaleLimit
+from tests.conftest import configure_brand
 from tests.delays.conftest import add_shipment
 
 H = timedelta(hours=1)
@@ -140,3 +142,26 @@ def test_the_job_relearns_a_brand_once_its_limits_are_a_day_old(runtime, brand_i
     assert run(runtime, "alerts.learn_stale_limits") == 0  # fresh
     clock.advance(timedelta(days=1))
     assert run(runtime, "alerts.learn_stale_limits") == 1
+
+
+def test_a_brand_whose_limits_fail_to_learn_does_not_stop_the_others(
+    runtime, brand_id, clock, monkeypatch, caplog
+):
+    configure_brand(runtime, "other", channels=[])
+    with unit_of_work(runtime.sessions) as session:
+        other_id = sync_brand(session, runtime.settings.brand("other")).id
+        _sandbox_history(session, brand_id, clock.now())
+        _sandbox_history(session, other_id, clock.now())
+    learn_one = stale_limits.learn
+
+    def failing_for_the_other(session, learning_id, now):
+        if learning_id == other_id:
+            raise ValueError("a bad scan")
+        return learn_one(session, learning_id, now)
+
+    monkeypatch.setattr(stale_limits, "learn", failing_for_the_other)
+    assert run(runtime, "alerts.learn_stale_limits") == 1  # whichever brand came first
+    with runtime.sessions() as session:
+        learned = set(session.scalars(select(StaleLimit.brand_id)))
+    assert learned == {brand_id}
+    assert f"stale limits failed for {other_id}" in caplog.text
