@@ -178,7 +178,9 @@ def learn(session: Session, brand_id: str, now: datetime, settings: Settings) ->
     row.model = model.to_dict() if model else None
     session.add(row)
     session.flush()
-    _PARSED.learned(session, brand_id, now, model)
+    # the stored form (lane times sampled), as every other process parses it, not the replay's
+    stored = RiskModel.from_dict(row.model) if row.model else None
+    _PARSED.learned(session, brand_id, now, stored)
     return row.checks
 
 

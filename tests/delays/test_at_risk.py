@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from shipflow.brands import sync_brand
 from shipflow.delays import risk_store, sweep
+from shipflow.delays.risk import RiskModel
 from shipflow.delays.risk_store import journeys, learn, load_model
 from shipflow.domain import Status, TrackingEvent, TrackingUpdate
 from shipflow.edd.repository import add_history
@@ -279,3 +280,17 @@ def test_another_brands_parcels_never_feed_a_brands_network_state(runtime, brand
         _tracked(session, other_id, now, [], "LAX", "CA")
         learn(session, brand_id, now + H, runtime.settings)
         assert load_model(session, brand_id).network == alone
+
+
+def test_the_learning_process_serves_the_model_as_stored_as_every_other_process_reads_it(
+    runtime, brand_id, clock
+):
+    """The stored form samples lane times and rounds area medians: the process that learned
+    served the replay's own unrounded model, so its chances differed from the other processes'."""
+    with unit_of_work(runtime.sessions) as session:
+        add_history(session, brand_id, _late_history(160, every_late=5), "import")
+        assert learn(session, brand_id, clock.now(), runtime.settings) == 418
+    with runtime.sessions() as session:
+        served = load_model(session, brand_id)
+        stored = RiskModel.from_dict(session.get_one(DelayRiskModelRow, brand_id).model)
+    assert served.areas.medians == stored.areas.medians
