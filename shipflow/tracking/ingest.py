@@ -267,6 +267,7 @@ def ingest_locked(
     source: str,
     now: datetime,
     react: React,
+    *,
     stored: dict[str, list[EventRow]] | None = None,
     config: TrackingConfig | None = None,
 ) -> list[IngestResult]:
@@ -423,7 +424,7 @@ def ingest_batch(
         for brand_id, carrier, update in items
         for shipment in found.get((brand_id, carrier, update.tracking_number), [])
     ]
-    ingest_locked(session, pairs, source, now, react, stored, config)
+    ingest_locked(session, pairs, source, now, react, stored=stored, config=config)
     return [(b, c, u.tracking_number) in found for b, c, u in items]
 
 
