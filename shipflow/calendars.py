@@ -55,7 +55,9 @@ def _subdivisions(country: str | None) -> frozenset[str]:
     if found is None:
         return frozenset()
     parent = found.parent_entity.subdivisions if found.parent_entity else ()
-    names = (found.subdivisions, found.subdivisions_aliases, found._deprecated_subdivisions)
+    # the deprecated names are private to the package: a release without them takes none
+    deprecated = getattr(found, "_deprecated_subdivisions", ())
+    names = (found.subdivisions, found.subdivisions_aliases, deprecated)
     return frozenset(name for group in (*names, parent) for name in group)
 
 
