@@ -11,9 +11,11 @@ parcels in flight. Measured per carrier service; the ratio, less its counting no
 stretches that service's transit (`TransitModel.with_backlog`). Where nothing piles up it is 1
 and changes nothing.
 
-Time is counted in the service's working days (its delivery weekdays and the holidays its
-quotes count: the `holiday_country` and `holiday_subdivision` configured for most of the
-brand's warehouses, make-up days included, `shipflow.calendars`): a parcel waiting
+Time is counted in the service's working days (its delivery weekdays and the holidays of
+the `holiday_country` and `holiday_subdivision` configured for most of the brand's
+warehouses, as its quotes' cut-off and handover count them, make-up days included,
+`shipflow.calendars`; quotes date the transit itself in the destination country's calendar,
+one calendar per brand here): a parcel waiting
 out a week of Lunar New Year ages by none of it and neither do the deliveries per day, so a
 closure does not read as a backlog; calendar days had stretched ground 1.18-1.5 after it on a
 network that was not slower.
