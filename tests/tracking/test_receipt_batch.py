@@ -6,18 +6,17 @@ batch's size."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.engine.default import CACHE_HIT
 
 from shipflow.store.db import unit_of_work
 from shipflow.store.lease import claim
 from shipflow.store.models import Alert, Order, OutboxMessage, Shipment, TrackingEventRow
 from shipflow.store.ops_models import DelayRiskModelRow
-from shipflow.store.partitions import create_partition, drop_partition
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import process_due_receipts
 from tests.delays.conftest import flat_risk
@@ -343,52 +342,6 @@ def receipt_rows(tracked, clock, status: str, count: int) -> list[dict]:
         "attempts": 0,
     }
     return [row] * count
-
-
-def test_the_receipts_claim_looks_up_what_it_chose_instead_of_reading_the_partition(
-    runtime, tracked, clock
-):
-    """Before the table has statistics (autovacuum has not analyzed a new month's partition,
-    or a burst), matching the chosen receipts by id alone was a hash join over a scan of the
-    whole partition, on every claim."""
-    if runtime.engine.dialect.name != "postgresql":
-        pytest.skip("the plan of PostgreSQL's partitioned table")
-    # a month's partition made now, as the partitions job makes the next one: never analyzed
-    # (the test month's may hold statistics an earlier test of this database left)
-    month = date(2031, 1, 1)
-    with runtime.engine.begin() as conn:
-        create_partition(conn, "webhook_receipts", "received_at", month)
-    clock.current = datetime(2031, 1, 15, 12, tzinfo=UTC)
-    try:
-        _claims_plan_reads_no_whole_partition(runtime, tracked, clock)
-    finally:
-        with runtime.engine.begin() as conn:
-            drop_partition(conn, "webhook_receipts", month)
-
-
-def _claims_plan_reads_no_whole_partition(runtime, tracked, clock) -> None:
-    with unit_of_work(runtime.sessions) as session:
-        session.execute(insert(WebhookReceipt), receipt_rows(tracked, clock, "processed", 5000))
-        session.execute(insert(WebhookReceipt), receipt_rows(tracked, clock, "received", 1))
-    claims: list[tuple[str, dict]] = []
-
-    def record(conn, cursor, statement, parameters, *args) -> None:
-        if statement.startswith("UPDATE webhook_receipts SET attempts"):
-            claims.append((statement, parameters))
-
-    sa_event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
-        assert process_due_receipts(runtime, limit=100) == 1
-    finally:
-        sa_event.remove(runtime.engine, "before_cursor_execute", record)
-
-    (claim,) = claims
-    with runtime.engine.connect() as conn:
-        (partition,) = conn.execute(
-            text("SELECT DISTINCT tableoid::regclass FROM webhook_receipts")
-        )
-        plan = conn.exec_driver_sql(f"EXPLAIN {claim[0]}", claim[1]).scalars().all()
-    assert [line for line in plan if f"Seq Scan on {partition[0]} " in line] == []
 
 
 def test_concurrent_receipt_claims_are_disjoint(runtime, tracked, clock):
