@@ -40,6 +40,8 @@ SIGNATURE_TOLERANCE_S = 300
 SLACK_SECTIONS = 10
 TIMEOUT_S = 10.0
 
+log = logging.getLogger(__name__)
+
 
 class SendError(Exception):
     """The message did not go out; it is retried later."""
@@ -342,6 +344,9 @@ class SmtpTransport:
             self._drop()
 
     def send(self, message: Message) -> None:
+        """`SendError` if the message went to no one. One that some recipients refused went to
+        the others and counts as sent (a retry would send it to them again): the refused ones,
+        with the server's answers, go to the log for an operator, on either path of `_sendmail`."""
         mail, server = self.mail(message), self.server
         sender = parseaddr(self.sender)[1] if self.sender else server.from_address
         recipients = [message.recipient] if message.recipient else self.to
@@ -352,13 +357,24 @@ class SmtpTransport:
             if getattr(self._held, "on", False):
                 if self._held.smtp is None:
                     self._held.smtp = self._connect()
-                _sendmail(self._held.smtp, sender, recipients, mail, options)
-                return
-            with self._connect() as smtp:
-                _sendmail(smtp, sender, recipients, mail, options)
+                refused = _sendmail(self._held.smtp, sender, recipients, mail, options)
+            else:
+                with self._connect() as smtp:
+                    refused = _sendmail(smtp, sender, recipients, mail, options)
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             raise SendError(f"SMTP {server.host}:{server.port}: {exc}") from exc
+        if refused:
+            log.warning(
+                "SMTP %s:%s refused %s of message %s (sent to the others)",
+                server.host,
+                server.port,
+                ", ".join(
+                    f"{to} ({code} {text.decode(errors='replace')})"
+                    for to, (code, text) in refused.items()
+                ),
+                message.key,
+            )
 
     def _connect(self) -> smtplib.SMTP:
         server = self.server
@@ -386,16 +402,16 @@ class SmtpTransport:
 
 def _sendmail(
     smtp: smtplib.SMTP, sender: str, recipients: list[str], mail: bytes, options: Sequence[str]
-) -> None:
+) -> dict[str, tuple[int, bytes]]:
     """smtplib's `sendmail` in two round trips where the server takes PIPELINING (RFC 2920):
     MAIL, each RCPT and DATA written together, then the message; smtplib waits for each
     command's reply (four round trips a message, the most of an e-mail's CPU on a held
     connection: docs/benchmarks.md, "CPU per event"). Raises what `sendmail` raises when
-    the server refuses the sender, every recipient or the message."""
+    the server refuses the sender, every recipient or the message, and returns what it
+    returns: the refused recipients, each with the server's code and text."""
     smtp.ehlo_or_helo_if_needed()
     if not smtp.has_extn("pipelining"):
-        smtp.sendmail(sender, recipients, mail, options)
-        return
+        return smtp.sendmail(sender, recipients, mail, options)
     if "SMTPUTF8" in options and not smtp.has_extn("smtputf8"):
         raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
     size = [f"SIZE={len(mail)}"] if smtp.has_extn("size") else []
@@ -420,6 +436,7 @@ def _sendmail(
         raise smtplib.SMTPRecipientsRefused(refused)
     if data[0] != 250:
         raise smtplib.SMTPDataError(*data)
+    return refused
 
 
 def _dot_stuffed(mail: bytes) -> bytes:

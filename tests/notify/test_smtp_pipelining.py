@@ -4,9 +4,12 @@ answers nothing until DATA has arrived proves they came together."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import BinaryIO
 
 import pytest
 
@@ -14,47 +17,72 @@ from shipflow.notify.transports import Message, SendError, SmtpTransport
 
 
 class PipeliningServer:
-    """One connection: answers EHLO with PIPELINING, then the envelope's commands only once
-    DATA is in (`rcpt` is its answer to each RCPT, `data` to DATA), then the message."""
+    """Answers EHLO with PIPELINING (unless `pipelining` is false: then each command at once),
+    then the envelope's commands only once DATA is in: `rcpt` to each RCPT (or `refuse`'s
+    answer for its address), to DATA "354" if a recipient was taken, else `data`; then the
+    message. One connection after another, counted."""
 
-    def __init__(self, rcpt: bytes = b"250 OK", data: bytes = b"354 go on") -> None:
-        self.rcpt, self.data = rcpt, data
+    def __init__(
+        self,
+        rcpt: bytes = b"250 OK",
+        data: bytes = b"354 go on",
+        refuse: Mapping[str, bytes] = MappingProxyType({}),
+        pipelining: bool = True,
+    ) -> None:
+        self.rcpt, self.data, self.refuse, self.pipelining = rcpt, data, refuse, pipelining
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.lines: list[bytes] = []  # what the client sent, line by line
+        self.connections = 0
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
-        connection, _ = self.listener.accept()
-        with connection, connection.makefile("rb") as stream:
-            connection.sendall(b"220 test\r\n")
-            envelope: list[bytes] = []
-            while line := stream.readline():
-                self.lines.append(line)
-                verb = line[:4].upper()
-                if verb == b"EHLO":
-                    connection.sendall(b"250-test\r\n250 PIPELINING\r\n")
-                elif verb in (b"MAIL", b"RCPT"):
-                    envelope.append(b"250 OK\r\n" if verb == b"MAIL" else self.rcpt + b"\r\n")
-                elif verb == b"DATA":
-                    connection.sendall(b"".join(envelope) + self.data + b"\r\n")
-                    envelope = []
-                    if self.data.startswith(b"354"):
-                        while (body := stream.readline()) != b".\r\n":
-                            self.lines.append(body)
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # the listener closed: the test is over
+                return
+            self.connections += 1
+            with connection, connection.makefile("rb") as stream:
+                self._converse(connection, stream)
+
+    def _converse(self, connection: socket.socket, stream: BinaryIO) -> None:
+        connection.sendall(b"220 test\r\n")
+        envelope: list[bytes] = []
+        while line := stream.readline():
+            self.lines.append(line)
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                connection.sendall(
+                    b"250-test\r\n250 PIPELINING\r\n" if self.pipelining else b"250 test\r\n"
+                )
+            elif verb in (b"MAIL", b"RCPT"):
+                address = line.decode().partition("<")[2].partition(">")[0]
+                answer = b"250 OK" if verb == b"MAIL" else self.refuse.get(address, self.rcpt)
+                envelope.append(answer + b"\r\n")
+                if not self.pipelining:
+                    connection.sendall(envelope.pop())
+            elif verb == b"DATA":
+                taken = any(reply.startswith(b"25") for reply in envelope[1:])
+                data = b"354 go on" if taken else self.data
+                connection.sendall(b"".join(envelope) + data + b"\r\n")
+                envelope = []
+                if data.startswith(b"354"):
+                    while (body := stream.readline()) != b".\r\n":
                         self.lines.append(body)
-                        connection.sendall(b"250 queued\r\n")
-                elif verb == b"QUIT":
-                    connection.sendall(b"221 bye\r\n")
-                    return
-                else:
-                    connection.sendall(b"250 OK\r\n")
+                    self.lines.append(body)
+                    connection.sendall(b"250 queued\r\n")
+            elif verb == b"QUIT":
+                connection.sendall(b"221 bye\r\n")
+                return
+            else:
+                connection.sendall(b"250 OK\r\n")
 
 
 @pytest.fixture
 def server(request) -> Iterator[PipeliningServer]:
-    server = PipeliningServer(*getattr(request, "param", ()))
+    server = PipeliningServer(**getattr(request, "param", {}))
     yield server
     server.listener.close()
 
@@ -78,7 +106,7 @@ def test_the_envelope_goes_in_one_write_and_the_message_follows(server):
 
 
 @pytest.mark.parametrize(
-    "server", [(b"550 no such user", b"554 no valid recipients")], indirect=True
+    "server", [{"rcpt": b"550 no such user", "data": b"554 no valid recipients"}], indirect=True
 )
 def test_a_refused_recipient_raises_and_the_envelope_is_reset(server):
     message = Message("msg:shp_1:shipped:email", "Shipped", "On its way", "nobody@example.com")
@@ -90,7 +118,7 @@ def test_a_refused_recipient_raises_and_the_envelope_is_reset(server):
     assert sent == [b"EHLO", b"MAIL", b"RCPT", b"DATA", b"RSET", b"QUIT"]
 
 
-@pytest.mark.parametrize("server", [(b"550 no such user", b"354 go on")], indirect=True)
+@pytest.mark.parametrize("server", [{"rcpt": b"550 no such user"}], indirect=True)
 def test_data_taken_without_a_recipient_gets_no_message(server):
     message = Message("msg:shp_1:shipped:email", "Shipped", "On its way", "nobody@example.com")
 
@@ -98,3 +126,32 @@ def test_data_taken_without_a_recipient_gets_no_message(server):
         transport(server).send(message)
 
     assert [line.upper() for line in server.lines[4:]] == [b".\r\n", b"RSET\r\n", b"QUIT\r\n"]
+
+
+REFUSE_BOB = {"bob@example.com": b"550 no such user", "eve@example.com": b"452 mailbox full"}
+
+
+@pytest.mark.parametrize(
+    "server",
+    [{"refuse": REFUSE_BOB}, {"refuse": REFUSE_BOB, "pipelining": False}],
+    indirect=True,
+    ids=["pipelined", "sendmail"],
+)
+def test_recipients_refused_beside_others_are_logged_and_the_message_counts_as_sent(server, caplog):
+    """The message went to ada: a retry would send it to her again, so it is not one; an
+    operator reads who was refused and why, whether the server pipelines or not."""
+    ops = SmtpTransport(
+        f"smtp://127.0.0.1:{server.port}?from=hello@shop.example",
+        to=["ada@example.com", "bob@example.com", "eve@example.com"],
+        timeout=3,
+    )
+
+    with caplog.at_level(logging.WARNING, logger="shipflow.notify.transports"):
+        ops.send(Message("alert:late:1", "Late parcels", "3 late"))
+
+    [record] = caplog.records
+    assert "alert:late:1" in record.getMessage()
+    assert "bob@example.com (550 no such user)" in record.getMessage()
+    assert "eve@example.com (452 mailbox full)" in record.getMessage()
+    assert "ada@example.com" not in record.getMessage()
+    assert server.lines[-2:] == [b".\r\n", b"QUIT\r\n"]  # the message went
