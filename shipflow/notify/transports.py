@@ -42,6 +42,9 @@ TIMEOUT_S = 10.0
 
 log = logging.getLogger(__name__)
 
+REFUSALS = (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
+"""What `_sendmail` raises when the server says no to a message (not to the session)."""
+
 
 class SendError(Exception):
     """The message did not go out; it is retried later."""
@@ -335,7 +338,8 @@ class SmtpTransport:
     @contextmanager
     def held(self) -> Iterator[None]:
         """Within the block, this thread's messages share one connection (opened at the first
-        send, again after a failure): a batch pays the TCP, TLS and login handshakes once."""
+        send, again after a failure that lost it): a batch pays the TCP, TLS and login
+        handshakes once."""
         self._held.on, self._held.smtp = True, None
         try:
             yield
@@ -362,7 +366,11 @@ class SmtpTransport:
                 with self._connect() as smtp:
                     refused = _sendmail(smtp, sender, recipients, mail, options)
         except (OSError, smtplib.SMTPException) as exc:
-            self._drop()
+            held = getattr(self._held, "smtp", None)
+            # A refusal leaves the session open once the envelope is reset (else it is closed,
+            # here as in smtplib's `sendmail`): a bad address does not cost the batch a login.
+            if not (isinstance(exc, REFUSALS) and held and held.sock):
+                self._drop()
             raise SendError(f"SMTP {server.host}:{server.port}: {exc}") from exc
         if refused:
             log.warning(
@@ -428,8 +436,7 @@ def _sendmail(
         smtp.send(_dot_stuffed(mail) + b".\r\n" if goes else b".\r\n")
         data = smtp.getreply()
     if not goes or data[0] != 250:
-        with suppress(smtplib.SMTPServerDisconnected):
-            smtp.rset()
+        _reset(smtp)
     if code != 250:
         raise smtplib.SMTPSenderRefused(code, reply, sender)
     if not goes:
@@ -437,6 +444,15 @@ def _sendmail(
     if data[0] != 250:
         raise smtplib.SMTPDataError(*data)
     return refused
+
+
+def _reset(smtp: smtplib.SMTP) -> None:
+    """RSET after a refusal; a session that does not take it (421, gone) is closed, so it is
+    not given another message."""
+    with suppress(smtplib.SMTPServerDisconnected):
+        if smtp.rset()[0] == 250:
+            return
+    smtp.close()
 
 
 def _dot_stuffed(mail: bytes) -> bytes:

@@ -20,7 +20,7 @@ class PipeliningServer:
     """Answers EHLO with PIPELINING (unless `pipelining` is false: then each command at once),
     then the envelope's commands only once DATA is in: `rcpt` to each RCPT (or `refuse`'s
     answer for its address), to DATA "354" if a recipient was taken, else `data`; then the
-    message. One connection after another, counted."""
+    message; to RSET `rset` (closing unless 250). One connection after another, counted."""
 
     def __init__(
         self,
@@ -28,8 +28,10 @@ class PipeliningServer:
         data: bytes = b"354 go on",
         refuse: Mapping[str, bytes] = MappingProxyType({}),
         pipelining: bool = True,
+        rset: bytes = b"250 OK",
     ) -> None:
         self.rcpt, self.data, self.refuse, self.pipelining = rcpt, data, refuse, pipelining
+        self.rset = rset
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.lines: list[bytes] = []  # what the client sent, line by line
@@ -73,9 +75,10 @@ class PipeliningServer:
                         self.lines.append(body)
                     self.lines.append(body)
                     connection.sendall(b"250 queued\r\n")
-            elif verb == b"QUIT":
-                connection.sendall(b"221 bye\r\n")
-                return
+            elif verb in (b"QUIT", b"RSET"):
+                connection.sendall((b"221 bye" if verb == b"QUIT" else self.rset) + b"\r\n")
+                if verb == b"QUIT" or not self.rset.startswith(b"250"):
+                    return
             else:
                 connection.sendall(b"250 OK\r\n")
 
@@ -155,3 +158,46 @@ def test_recipients_refused_beside_others_are_logged_and_the_message_counts_as_s
     assert "eve@example.com (452 mailbox full)" in record.getMessage()
     assert "ada@example.com" not in record.getMessage()
     assert server.lines[-2:] == [b".\r\n", b"QUIT\r\n"]  # the message went
+
+
+NOBODY = {"nobody@example.com": b"550 no such user"}
+
+
+def commands(server: PipeliningServer) -> list[bytes]:
+    verbs = [line[:4].upper() for line in server.lines]
+    return [
+        verb for verb in verbs if verb in (b"EHLO", b"MAIL", b"RCPT", b"DATA", b"RSET", b"QUIT")
+    ]
+
+
+@pytest.mark.parametrize(
+    "server",
+    [{"refuse": NOBODY}, {"refuse": NOBODY, "pipelining": False}],
+    indirect=True,
+    ids=["pipelined", "sendmail"],
+)
+def test_a_held_connection_takes_the_next_message_after_a_refusal(server):
+    """The envelope reset, the session goes on: a bad address costs the batch no new login."""
+    mail = transport(server)
+
+    with mail.held():
+        with pytest.raises(SendError, match="550"):
+            mail.send(Message("msg:1", "Shipped", "On its way", "nobody@example.com"))
+        mail.send(Message("msg:2", "Shipped", "On its way", "ada@example.com"))
+
+    assert server.connections == 1
+    assert commands(server)[-5:] == [b"RSET", b"MAIL", b"RCPT", b"DATA", b"QUIT"]
+
+
+@pytest.mark.parametrize("server", [{"refuse": NOBODY, "rset": b"421 closing"}], indirect=True)
+def test_a_session_that_refuses_the_reset_is_not_reused(server):
+    """A server that does not take RSET gets a new connection for the next message."""
+    mail = transport(server)
+
+    with mail.held():
+        with pytest.raises(SendError, match="550"):
+            mail.send(Message("msg:1", "Shipped", "On its way", "nobody@example.com"))
+        mail.send(Message("msg:2", "Shipped", "On its way", "ada@example.com"))
+
+    assert server.connections == 2
+    assert commands(server)[-6:] == [b"RSET", b"EHLO", b"MAIL", b"RCPT", b"DATA", b"QUIT"]
