@@ -96,15 +96,22 @@ def _register(name: str, periodic: bool) -> None:
     app.task(name=name)(task)
 
 
+FED_PASSES = 4
+"""Runs of a fed stage in one `run_fed` call at most: one still finding a backlog then wakes
+itself through the broker, so that the task goes back to the stage that fed it and other
+queued tasks are not starved by a stage that keeps finding work."""
+
+
 def run_fed(runner: CeleryRunner, runtime: Runtime, name: str) -> None:
     """Run `name`, which the run before fed, here and now rather than through the broker (a
     task per stage and batch cost a send, a wake and a dispatch, and an empty rerun each),
-    and the stages it feeds in turn; again at once while it finds a backlog (`held_for`).
-    A trickle holds its next run as a task's would; the next run that feeds it, or beat's
-    tick, takes what came meanwhile. A failure is logged and left to that next run, as a
-    failed task's is, so the stage that fed it goes on."""
+    and the stages it feeds in turn; again at once while it finds a backlog (`held_for`),
+    up to `FED_PASSES` runs, then the rest is a task of its own (`wake`). A trickle holds
+    its next run as a task's would; the next run that feeds it, or beat's tick, takes what
+    came meanwhile. A failure is logged and left to that next run, as a failed task's is,
+    so the stage that fed it goes on."""
     batching = runtime.settings.batching
-    while True:
+    for _ in range(FED_PASSES):
         try:
             found = run(runtime, name)
         except Exception:
@@ -117,6 +124,7 @@ def run_fed(runner: CeleryRunner, runtime: Runtime, name: str) -> None:
         if hold := held_for(batching, found):
             runner.hold(name, hold)
             return
+    runner.wake(name)
 
 
 for _job in JOBS:

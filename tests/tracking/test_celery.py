@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from shipflow.config import BatchingConfig
 from shipflow.jobs import Job
-from shipflow.jobs.celery_app import CeleryRunner, current_runner
+from shipflow.jobs.celery_app import FED_PASSES, CeleryRunner, current_runner
 from shipflow.redis_clients import fail_fast
 from shipflow.store.models import Shipment, TrackingEventRow
 from shipflow.store.tracking_models import WebhookReceipt
@@ -186,6 +186,28 @@ def test_the_stages_a_run_feeds_run_in_the_same_task(runtime, celery):
     tasks = [task for _, task in runs]
     assert len(set(tasks[:4])) == 1
     assert tasks[4] != tasks[0]
+
+
+def test_a_fed_stage_that_keeps_finding_work_goes_to_the_broker_after_its_passes(runtime, celery):
+    """An outbox that always finds a backlog does not hold the receipts task for ever: after
+    `FED_PASSES` runs it becomes a task of its own (taken before the receipts' rerun)."""
+    runs: list[tuple[str, str]] = []
+    backlog = [60] * FED_PASSES
+    _pipeline(runtime, {"tracking.process_receipts": [3], "outbox.dispatch": backlog}, runs)
+    current_runner().wake("tracking.process_receipts")
+    with worker(celery):
+        assert wait_for(lambda: len(runs) == 2 * FED_PASSES + 3, timeout=30)
+        time.sleep(0.3)
+    fed = ["outbox.dispatch", "postpurchase.deliver_messages"] * FED_PASSES
+    assert [name for name, _ in runs] == [
+        "tracking.process_receipts",
+        *fed,
+        "outbox.dispatch",  # its own task: found none
+        "tracking.process_receipts",  # its own wake: found none
+    ]
+    tasks = [task for _, task in runs]
+    assert len(set(tasks[: 1 + len(fed)])) == 1
+    assert len(set(tasks)) == 3
 
 
 def test_a_fed_stage_that_fails_leaves_the_stage_that_fed_it_going(runtime, celery):
