@@ -69,10 +69,13 @@ def current_runner() -> CeleryRunner:
 
 
 def priority(name: str) -> int:
-    """Redis hands out priority 0 first, then 3, 6, 9. A job another wakes goes a step before
-    the job that woke it: under a backlog a worker takes the outbox, then the e-mails, of
-    what it processed before taking more receipts (FIFO would put them behind every
-    receipts run queued meanwhile)."""
+    """The Celery priority of `name`'s tasks; Redis hands out 0 first, then 3, 6 and 9. A job
+    no other wakes gets 6, one that another wakes a step (3) before the first of its wakers:
+    the e-mails 0, the outbox 3. This orders only what goes through the broker (a stage's
+    rerun while it drains a backlog, the web's wakes, beat's ticks, a `run_fed` past its
+    passes), not a run's fed stages, which run in its task: under a backlog a worker takes
+    the queued e-mails and outbox runs before more receipts (FIFO would put them behind
+    every receipts run queued meanwhile)."""
     wakers = [job.name for job in JOBS if name in job.wakes]
     return max(0, min((priority(waker) for waker in wakers), default=9) - 3)
 
