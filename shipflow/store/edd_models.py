@@ -20,6 +20,7 @@ class DeliveryHistoryRow(Base):
     __table_args__ = (
         UniqueConstraint("brand_id", "source", "order_id", name="uq_delivery_history_order"),
         Index("ix_delivery_history_brand_delivered", "brand_id", "delivered_at"),
+        Index("ix_delivery_history_brand_ordered", "brand_id", "ordered_at"),  # load_history
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -1,5 +1,7 @@
 import io
 
+from sqlalchemy import create_engine, inspect
+
 from shipflow.edd.history import read_history
 
 HEADER = (
@@ -58,3 +60,15 @@ def test_aware_times_are_kept_and_missing_milestones_are_none():
 def test_missing_column_is_one_error_per_column():
     records, errors = read_history(io.StringIO("order_id,ordered_at\n1,2017-01-01\n"))
     assert records == [] and {e.column for e in errors} >= {"shipper_id", "carrier"}
+
+
+def test_the_stored_history_has_an_index_for_reading_a_brands_orders_by_when_placed(
+    database_url,
+):
+    """`load_history(..., ordered=...)` (a brand's last `history_days`, for its delay risk)
+    filters by brand and order time: without an index led by both, every row of the brand
+    was read and filtered."""
+    engine = create_engine(database_url)
+    indexes = inspect(engine).get_indexes("delivery_history")
+    engine.dispose()
+    assert ["brand_id", "ordered_at"] in [index["column_names"][:2] for index in indexes]
