@@ -217,7 +217,7 @@ def backlog_stretches(
     session: Session,
     brand_id: str | None,
     now: datetime,
-    model: TransitModel,
+    config: ModelConfig,
     stale: timedelta = STALE_AFTER,
 ) -> dict[str, float]:
     """The brand's stretch per service key (none for no brand or with the switch off), from
@@ -226,8 +226,8 @@ def backlog_stretches(
     scan of months of shipments on the request path of each process, for a stretch that is 1
     wherever nothing piles up. Counts older than `stale` (`stale_after` of the runtime's
     clock) stretch nothing either: the job has stopped, and a queue of hours ago may have
-    drained (promises fall back to the model's own; logged, and counted for ops to alert on)."""
-    config = model.config
+    drained (promises fall back to the model's own; logged, and counted for ops to alert on).
+    `config`: the settings of the model the stretches are for (its backlog switch and caps)."""
     if not brand_id or not config.backlog:
         return {}
     row = session.get(BacklogCountRow, brand_id)

@@ -219,7 +219,7 @@ class EddService:
                 model = self.latest_model(session, brand_id)
                 excess = open_excess(session, brand_id) if brand_id else {}
                 stretch = backlog_stretches(
-                    session, brand_id, now, model, stale_after(self.runtime.clock)
+                    session, brand_id, now, model.config, stale_after(self.runtime.clock)
                 )
         except SQLAlchemyError as exc:  # quote from what we have; look again next time
             log.warning("EDD model lookup failed for %s: %s", brand_code, exc)
@@ -326,7 +326,7 @@ class EddService:
             ("edd.backlog", shipment.brand_id),
             lambda: stored.with_backlog(
                 backlog_stretches(
-                    session, shipment.brand_id, now, stored, stale_after(self.runtime.clock)
+                    session, shipment.brand_id, now, stored.config, stale_after(self.runtime.clock)
                 )
             ),
         )

@@ -161,15 +161,14 @@ def test_quotes_go_unstretched_until_the_job_has_counted_the_brand(runtime, cloc
     clock.current = NOW
     brand_id = _with_a_backlog(runtime)
     with runtime.sessions() as session:
-        assert backlog_stretches(session, brand_id, NOW, MODEL) == {}
+        assert backlog_stretches(session, brand_id, NOW, CONFIG) == {}
     assert run(runtime, "edd.count_backlogs") == 1
     with runtime.sessions() as session:
-        assert backlog_stretches(session, brand_id, NOW, MODEL) == {
+        assert backlog_stretches(session, brand_id, NOW, CONFIG) == {
             "ups:ground": 1.5,
             "ups:express": 1.0,
         }
-        off = TransitModel(ModelConfig(backlog=False))
-        assert backlog_stretches(session, brand_id, NOW, off) == {}
+        assert backlog_stretches(session, brand_id, NOW, ModelConfig(backlog=False)) == {}
 
 
 def test_counts_stored_in_calendar_days_stretch_nothing_until_the_job_counts_again(runtime, clock):
@@ -182,11 +181,11 @@ def test_counts_stored_in_calendar_days_stretch_nothing_until_the_job_counts_aga
             BacklogCountRow(brand_id=brand_id, counted_at=NOW, services={"ups:ground": earlier})
         )
     with runtime.sessions() as session:
-        assert backlog_stretches(session, brand_id, NOW, MODEL) == {}
+        assert backlog_stretches(session, brand_id, NOW, CONFIG) == {}
     clock.current = NOW + timedelta(minutes=10)
     assert run(runtime, "edd.count_backlogs") == 1
     with runtime.sessions() as session:
-        assert backlog_stretches(session, brand_id, clock.current, MODEL)["ups:ground"] == 1.5
+        assert backlog_stretches(session, brand_id, clock.current, CONFIG)["ups:ground"] == 1.5
 
 
 def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_again(
@@ -204,7 +203,7 @@ def test_a_periodic_job_stores_the_counts_and_quotes_read_them_until_it_counts_a
         # counted there before the next day settles
         session.add(_shipment(brand_id, 3.5, 0.25))
     with unit_of_work(runtime.sessions) as session:  # the stored counts, not the shipments
-        assert backlog_stretches(session, brand_id, NOW, MODEL) == {
+        assert backlog_stretches(session, brand_id, NOW, CONFIG) == {
             "ups:ground": 1.0,
             "ups:express": 1.0,
         }
@@ -281,11 +280,11 @@ def test_counts_the_job_has_not_renewed_for_three_periods_stretch_nothing(runtim
     brand_id = _with_a_backlog(runtime)
     assert run(runtime, "edd.count_backlogs") == 1
     with runtime.sessions() as session:
-        assert backlog_stretches(session, brand_id, NOW + timedelta(minutes=30), MODEL) == {
+        assert backlog_stretches(session, brand_id, NOW + timedelta(minutes=30), CONFIG) == {
             "ups:ground": 1.5,
             "ups:express": 1.0,
         }
-        assert backlog_stretches(session, brand_id, NOW + timedelta(minutes=31), MODEL) == {}
+        assert backlog_stretches(session, brand_id, NOW + timedelta(minutes=31), CONFIG) == {}
 
 
 def test_on_the_demos_clock_counts_go_stale_after_three_of_the_jobs_looks():
@@ -342,7 +341,7 @@ def _job_stretches(runtime, clock, brand_id: str, now: datetime) -> dict[str, fl
     clock.current = now
     assert run(runtime, "edd.count_backlogs") == 1
     with runtime.sessions() as session:
-        return backlog_stretches(session, brand_id, now, MODEL)
+        return backlog_stretches(session, brand_id, now, CONFIG)
 
 
 def test_the_backlog_closes_the_days_the_brands_quotes_close(runtime, clock):
