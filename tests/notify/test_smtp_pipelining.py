@@ -170,6 +170,15 @@ def commands(server: PipeliningServer) -> list[bytes]:
     ]
 
 
+def refused_then_sent(server: PipeliningServer) -> None:
+    """On one held connection, a message to an address the server refuses, then one it takes."""
+    mail = transport(server)
+    with mail.held():
+        with pytest.raises(SendError, match="550"):
+            mail.send(Message("msg:1", "Shipped", "On its way", "nobody@example.com"))
+        mail.send(Message("msg:2", "Shipped", "On its way", "ada@example.com"))
+
+
 @pytest.mark.parametrize(
     "server",
     [{"refuse": NOBODY}, {"refuse": NOBODY, "pipelining": False}],
@@ -178,12 +187,7 @@ def commands(server: PipeliningServer) -> list[bytes]:
 )
 def test_a_held_connection_takes_the_next_message_after_a_refusal(server):
     """The envelope reset, the session goes on: a bad address costs the batch no new login."""
-    mail = transport(server)
-
-    with mail.held():
-        with pytest.raises(SendError, match="550"):
-            mail.send(Message("msg:1", "Shipped", "On its way", "nobody@example.com"))
-        mail.send(Message("msg:2", "Shipped", "On its way", "ada@example.com"))
+    refused_then_sent(server)
 
     assert server.connections == 1
     assert commands(server)[-5:] == [b"RSET", b"MAIL", b"RCPT", b"DATA", b"QUIT"]
@@ -192,12 +196,7 @@ def test_a_held_connection_takes_the_next_message_after_a_refusal(server):
 @pytest.mark.parametrize("server", [{"refuse": NOBODY, "rset": b"421 closing"}], indirect=True)
 def test_a_session_that_refuses_the_reset_is_not_reused(server):
     """A server that does not take RSET gets a new connection for the next message."""
-    mail = transport(server)
-
-    with mail.held():
-        with pytest.raises(SendError, match="550"):
-            mail.send(Message("msg:1", "Shipped", "On its way", "nobody@example.com"))
-        mail.send(Message("msg:2", "Shipped", "On its way", "ada@example.com"))
+    refused_then_sent(server)
 
     assert server.connections == 2
     assert commands(server)[-6:] == [b"RSET", b"EHLO", b"MAIL", b"RCPT", b"DATA", b"QUIT"]
