@@ -51,7 +51,8 @@ class PipeliningServer:
 
     def _converse(self, connection: socket.socket, stream: BinaryIO) -> None:
         connection.sendall(b"220 test\r\n")
-        envelope: list[bytes] = []
+        envelope: list[bytes] = []  # the replies held back, pipelining, until DATA
+        taken = False  # a recipient of this envelope was accepted
         while line := stream.readline():
             self.lines.append(line)
             verb = line[:4].upper()
@@ -63,13 +64,13 @@ class PipeliningServer:
                 address = line.decode().partition("<")[2].partition(">")[0]
                 answer = b"250 OK" if verb == b"MAIL" else self.refuse.get(address, self.rcpt)
                 envelope.append(answer + b"\r\n")
+                taken |= verb == b"RCPT" and answer.startswith(b"25")
                 if not self.pipelining:
                     connection.sendall(envelope.pop())
             elif verb == b"DATA":
-                taken = any(reply.startswith(b"25") for reply in envelope[1:])
                 data = b"354 go on" if taken else self.data
                 connection.sendall(b"".join(envelope) + data + b"\r\n")
-                envelope = []
+                envelope, taken = [], False
                 if data.startswith(b"354"):
                     while (body := stream.readline()) != b".\r\n":
                         self.lines.append(body)
