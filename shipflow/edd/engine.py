@@ -6,11 +6,10 @@ The HTTP quote endpoint should call `estimate` (or `quote_from` for a fixed ware
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache, partial
-from typing import TypeVar
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from shipflow import geo
@@ -26,7 +25,6 @@ EARLIEST_LEVEL, LATEST_LEVEL = 0.05, 0.95
 # how much predictive mass its shortest span needs for that.
 WINDOW_MASS = LATEST_LEVEL - EARLIEST_LEVEL
 NO_LANE = "no lane history and no distance prior"
-Q = TypeVar("Q")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +98,7 @@ def estimate(
         nearness = distance if distance is not None else float("inf")
         start = handover(warehouse, origin, model, ordered_at)
         for service in services:
-            dated = partial(LaneQuote, start, service, destination)
-            quote = lane_quote(warehouse, origin, service, model, destination, distance, dated)
+            quote = lane_quote(start, service, model, destination, distance)
             if quote is not None:
                 bound = quote.earliest_promise(levels)
                 candidates.append((bound, nearness, len(candidates), quote))
@@ -306,8 +303,7 @@ def quote_from(
     """The promise for one warehouse and service (the benchmark scores this directly)."""
     start = handover(warehouse, origin, model, ordered_at)
     distance = geo.distance_km(origin, destination)
-    dated = partial(LaneQuote, start, service, destination)
-    quote = lane_quote(warehouse, origin, service, model, destination, distance, dated)
+    quote = lane_quote(start, service, model, destination, distance)
     if quote is None:
         return Estimate(confidence=confidence, no_estimate=NO_LANE)
     return quote.estimate(confidence, Levels.of(model, confidence))
@@ -324,34 +320,42 @@ def route_quote(
     """`quote_from` without its dates: the lane, destination and delivery days, all that
     `revise` needs of a parcel handed over (the dates follow from the ordering moment and the
     handling, both behind it, and cost most of a quote); NO_LANE where `quote_from` says so."""
-
-    def undated(lane: Lane, _transit: Distribution, delivery: BusinessCalendar) -> Estimate:
-        return Estimate(
-            confidence=confidence, lane=lane, destination=destination, delivery=delivery
-        )
-
     distance = geo.distance_km(origin, destination)
-    route = lane_quote(warehouse, origin, service, model, destination, distance, undated)
-    return Estimate(confidence=confidence, no_estimate=NO_LANE) if route is None else route
+    route = lane_route(warehouse, origin, service, model, destination, distance)
+    if route is None:
+        return Estimate(confidence=confidence, no_estimate=NO_LANE)
+    lane, _transit, delivery = route
+    return Estimate(confidence=confidence, lane=lane, destination=destination, delivery=delivery)
 
 
 def lane_quote(
+    start: Handover,
+    service: CarrierService,
+    model: TransitModel,
+    destination: geo.Location,
+    distance: float | None,
+) -> LaneQuote | None:
+    """One service from a warehouse's handover; None without a transit model."""
+    route = lane_route(start.warehouse, start.origin, service, model, destination, distance)
+    return None if route is None else LaneQuote(start, service, destination, *route)
+
+
+def lane_route(
     warehouse: Warehouse,
     origin: geo.Location,
     service: CarrierService,
     model: TransitModel,
     destination: geo.Location,
     distance: float | None,
-    quote: Callable[[Lane, Distribution, BusinessCalendar], Q],
-) -> Q | None:
-    """One service from a warehouse to a destination, as `quote` makes it of the lane, its
-    transit and the delivery days (a dated `LaneQuote`, or `route_quote`'s undated estimate);
-    None without a transit model."""
+) -> tuple[Lane, Distribution, BusinessCalendar] | None:
+    """One service's lane from a warehouse to a destination, its transit and the delivery
+    days: what a dated quote and `route_quote`'s undated one share; None without a transit
+    model."""
     lane = Lane(service.key, origin.regions, destination.regions, distance, warehouse.code)
     transit = model.predict(lane)
     if transit is None:
         return None
-    return quote(lane, transit, calendar(service.delivery_days, destination.country))
+    return lane, transit, calendar(service.delivery_days, destination.country)
 
 
 @lru_cache(maxsize=65536)
