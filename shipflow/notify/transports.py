@@ -400,8 +400,8 @@ def _sendmail(
         raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
     size = [f"SIZE={len(mail)}"] if smtp.has_extn("size") else []
     commands = [
-        " ".join([f"MAIL FROM:{smtplib.quoteaddr(sender)}", *options, *size]),
-        *(f"RCPT TO:{smtplib.quoteaddr(recipient)}" for recipient in recipients),
+        " ".join([f"MAIL FROM:{_quoted(sender)}", *options, *size]),
+        *(f"RCPT TO:{_quoted(recipient)}" for recipient in recipients),
         "DATA",
     ]
     smtp.send("".join(f"{command}\r\n" for command in commands).encode())
@@ -420,6 +420,17 @@ def _sendmail(
         raise smtplib.SMTPRecipientsRefused(refused)
     if data[0] != 250:
         raise smtplib.SMTPDataError(*data)
+
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+
+
+def _quoted(address: str) -> str:
+    """The address as MAIL and RCPT carry it, as `smtplib.quoteaddr` gives it: a plain one
+    (dot-atoms, ASCII) as it is in angle brackets, without the `email` address parser that
+    `quoteaddr` runs (a tenth of an e-mail's CPU); any other through `quoteaddr`."""
+    return f"<{address}>" if _PLAIN_ADDRESS.fullmatch(address) else smtplib.quoteaddr(address)
 
 
 def _dot_stuffed(mail: bytes) -> bytes:

@@ -4,12 +4,16 @@ answers nothing until DATA has arrived proves they came together."""
 
 from __future__ import annotations
 
+import smtplib
 import socket
 import threading
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from shipflow.notify import transports
 from shipflow.notify.transports import Message, SendError, SmtpTransport
 
 
@@ -98,3 +102,14 @@ def test_data_taken_without_a_recipient_gets_no_message(server):
         transport(server).send(message)
 
     assert [line.upper() for line in server.lines[4:]] == [b".\r\n", b"RSET\r\n", b"QUIT\r\n"]
+
+
+@given(
+    st.one_of(
+        st.from_regex(transports._PLAIN_ADDRESS, fullmatch=True),
+        st.text(st.sampled_from('ab.@<>"(), :;[]\\-+é \t'), max_size=12),
+        st.sampled_from(["", "<>", " <> ", "Ada <ada@example.com>", "a..b@x", "a@b.", "@x"]),
+    )
+)
+def test_addresses_are_quoted_as_smtplib_quotes_them(address):
+    assert transports._quoted(address) == smtplib.quoteaddr(address)
