@@ -22,6 +22,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -271,6 +272,18 @@ def _header_line(name: str, value: str) -> str:
     return f"{name}: " + Header(value, charset, header_name=name).encode(linesep="\r\n")
 
 
+@lru_cache(maxsize=256)
+def _from_header(name: str, address: str) -> str:
+    """Per brand (its name, the sender address), not per message."""
+    return formataddr((name, address), "utf-8")
+
+
+@lru_cache(maxsize=1)
+def _date_header(second: int) -> str:
+    """Once a second, not per message: the header counts whole seconds."""
+    return formatdate(second, localtime=False)
+
+
 class SmtpTransport:
     """E-mail to `message.recipient`, else to the fixed `to` (an ops channel's list).
     `sender`: the From of an ops channel; customers get "<brand> <the URL's `from`>"."""
@@ -320,8 +333,8 @@ class SmtpTransport:
             "Content-Type": f'text/plain; charset="{"us-ascii" if ascii_body else "utf-8"}"',
             "Content-Transfer-Encoding": "7bit" if ascii_body else "8bit",
             **headers,
-            "From": formataddr((name, address), "utf-8"),
-            "Date": formatdate(localtime=False),
+            "From": _from_header(name, address),
+            "Date": _date_header(int(time.time())),
         }
         if message.key:
             digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
