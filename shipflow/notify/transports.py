@@ -447,8 +447,9 @@ def _quoted(address: str) -> str:
 
 
 def _dot_stuffed(mail: bytes) -> bytes:
-    """The message as DATA carries it: a leading dot doubled, ending in CRLF (RFC 5321 4.5.2)."""
-    stuffed = re.sub(rb"(?m)^\.", b"..", mail)
+    """The message as DATA carries it: a leading dot doubled, ending in CRLF (RFC 5321 4.5.2).
+    A line starts at the beginning and after each LF, as `re`'s multiline `^` has it."""
+    stuffed = (b"." if mail.startswith(b".") else b"") + mail.replace(b"\n.", b"\n..")
     return stuffed if stuffed.endswith(b"\r\n") else stuffed + b"\r\n"
 
 

@@ -4,6 +4,7 @@ answers nothing until DATA has arrived proves they came together."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import threading
@@ -113,3 +114,11 @@ def test_data_taken_without_a_recipient_gets_no_message(server):
 )
 def test_addresses_are_quoted_as_smtplib_quotes_them(address):
     assert transports._quoted(address) == smtplib.quoteaddr(address)
+
+
+@given(st.binary(max_size=40) | st.text(st.sampled_from(".\r\nab"), max_size=40).map(str.encode))
+def test_lines_starting_with_a_dot_are_stuffed_as_a_multiline_pattern_finds_them(mail):
+    stuffed = re.sub(rb"(?m)^\.", b"..", mail)
+    assert transports._dot_stuffed(mail) == (
+        stuffed if stuffed.endswith(b"\r\n") else stuffed + b"\r\n"
+    )
