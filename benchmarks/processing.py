@@ -12,8 +12,8 @@ the three jobs back to back until each is drained:
 - receipts: matched, de-duplicated, applied, prediction revised, delays detected, outbox written;
 - outbox: the shipped (and delayed) milestones rendered into customer messages, the shop
   write-back handler run (these orders came from no shop: it returns at once);
-- messages: each customer message handed to an SMTP sink (a separate process, so its CPU
-  does not count).
+- messages: each customer message handed to an SMTP sink (`benchmarks/smtp_sink.py`, in a
+  separate process, so its CPU does not count; it offers PIPELINING, as mail providers do).
 Prints events/s (wall), CPU ms per event per stage (this process's, and on PostgreSQL its
 backends', read from /proc: the database's work is on the worker's critical path), the
 statements sent per event per stage (an executemany counts once: psycopg pipelines it), then
@@ -30,12 +30,12 @@ being what the machine's other load does not change. PostgreSQL runs in its own 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import multiprocessing
 import os
 import pstats
 import socket
-import socketserver
 import sqlite3
 import statistics
 import sys
@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.pipeline import process_cpu  # noqa: E402
 from benchmarks.schemas import fresh_schema  # noqa: E402
+from benchmarks.smtp_sink import serve as serve_smtp  # noqa: E402
 from shipflow.brands import sync_brands  # noqa: E402
 from shipflow.config import load_settings  # noqa: E402
 from shipflow.domain.events import ShipmentTracked  # noqa: E402
@@ -83,31 +84,9 @@ LATE_EVERY = 5  # one shipment in five has a promise already broken
 APPLICATION = "shipflow-processing"  # this run's PostgreSQL backends, by application_name
 
 
-class _SmtpSink(socketserver.StreamRequestHandler):
-    """Just enough SMTP to accept and drop every message (one connection, many messages)."""
-
-    def handle(self) -> None:
-        self.wfile.write(b"220 sink\r\n")
-        while line := self.rfile.readline():
-            verb = line[:4].upper()
-            if verb == b"DATA":
-                self.wfile.write(b"354 go on\r\n")
-                while self.rfile.readline() not in (b".\r\n", b""):
-                    pass
-                self.wfile.write(b"250 queued\r\n")
-            elif verb == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            elif verb == b"EHLO":
-                self.wfile.write(b"250 sink\r\n")
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
 def _serve(port: int) -> None:
-    socketserver.ThreadingTCPServer.allow_reuse_address = True
-    with socketserver.ThreadingTCPServer(("127.0.0.1", port), _SmtpSink) as server:
-        server.serve_forever()
+    with open(os.devnull, "a") as out:
+        asyncio.run(serve_smtp(port, out))
 
 
 def smtp_sink() -> tuple[multiprocessing.Process, int]:

@@ -34,7 +34,7 @@ from shipflow.notify.transports import (
 )
 from shipflow.store.db import one_of, per_transaction
 from shipflow.store.lease import claim
-from shipflow.store.models import Brand, Order
+from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow, new_message_id
 
 MAX_ATTEMPTS = 5
@@ -329,6 +329,10 @@ def zone_for(ship_to: Mapping, default: str = "America/New_York") -> str:
     """The customer's time zone from the ship-to postal code (US ZIPs offline), else `default`."""
     location = geo.locate(ship_to.get("country", ""), ship_to.get("postal_code", ""))
     return (location.timezone if location else None) or default
+
+
+PARCEL_COLUMNS = (Shipment.id, Shipment.order_id, Shipment.kind, Shipment.created_at)
+"""What `parcel_position` reads of an order's shipments."""
 
 
 def parcel_position(order: Order, shipment_id: str) -> tuple[int, int] | None:

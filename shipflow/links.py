@@ -8,10 +8,12 @@ everything else.
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.signer import HMACAlgorithm
 
 from shipflow.clock import Clock, SystemClock
 
@@ -38,9 +40,24 @@ class _ClockSigner(TimestampSigner):
         return int(self.clock.now().timestamp())
 
 
+class _Sha1Hmac(HMACAlgorithm):
+    """itsdangerous's signature (HMAC-SHA1), made by `hmac.digest`, OpenSSL's one call: its
+    own passes SHA-1 as a callable, which sets up the HMAC in Python, a third of a token's
+    cost (a tracking link in every customer message)."""
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, "sha1")
+
+
+_HMAC_SHA1 = _Sha1Hmac()
+
+
 def _serializer(secret: str, purpose: str, clock: Clock) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
-        secret, salt=f"shipflow.{purpose}", signer=_ClockSigner, signer_kwargs={"clock": clock}
+        secret,
+        salt=f"shipflow.{purpose}",
+        signer=_ClockSigner,
+        signer_kwargs={"clock": clock, "algorithm": _HMAC_SHA1},
     )
 
 

@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shipflow import customer_messages, update_subscriptions
+from shipflow.customer_messages import PARCEL_COLUMNS
 from shipflow.store.db import for_update, one_of
 from shipflow.store.lease import claim
 from shipflow.store.models import Order, OutboxMessage, Shipment
@@ -141,15 +142,18 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
 def _shipments_of(session: Session, messages: Sequence[OutboxMessage]) -> list[Shipment]:
     """The shipments the messages are about, with their orders (joined) and the orders'
     parcels, in two queries: the handlers' look-ups then find them in the session instead of
-    one query each."""
+    one query each. Of the parcels, what says which one a message is about (the kind, the
+    order they were made in): nearly all are the shipments just read, whose every column,
+    JSON decoded, the second query would otherwise fetch again."""
     ids = {m.payload["shipment_id"] for m in messages if "shipment_id" in m.payload}
     if not ids:
         return []
+    parcels = selectinload(Order.shipments).load_only(*PARCEL_COLUMNS)
     return list(
         session.scalars(
             select(Shipment)
             .where(one_of(session, Shipment.id, ids))
-            .options(joinedload(Shipment.order).selectinload(Order.shipments))
+            .options(joinedload(Shipment.order).options(parcels))
         )
     )
 

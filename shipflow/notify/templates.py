@@ -6,12 +6,11 @@ Brand templates are rendered in Jinja's sandbox: a brand can word its messages, 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-import jinja2
-from jinja2 import StrictUndefined
+from jinja2 import StrictUndefined, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 
@@ -333,13 +332,44 @@ def template_for(
 
 
 @lru_cache(maxsize=1024)
-def _compiled(source: str) -> jinja2.Template:
-    """Each wording compiled once per process: compiling costs far more than rendering."""
-    return _sandbox.from_string(source)
+def _compiled(source: str) -> Callable[[Mapping[str, object]], str]:
+    """Each wording compiled once per process: compiling costs far more than rendering. A
+    wording of text and `{{ name }}`s alone (most of them) is rendered by joining its parts,
+    each name as `str` of its value, which is what Jinja's generated code yields, without the
+    context Jinja builds for every render (most of a render's cost); any other wording, and
+    one naming what the context lacks (a global, or undefined: Jinja's error), by Jinja."""
+    template = _sandbox.from_string(source)
+    parts = _text_and_names(_sandbox.parse(source))
+    if parts is None:
+        return template.render
+    names = {part for part, is_name in parts if is_name}
+
+    def joined(context: Mapping[str, object]) -> str:
+        if not names <= context.keys():
+            return template.render(context)
+        return "".join(str(context[part]) if is_name else part for part, is_name in parts)
+
+    return joined
+
+
+def _text_and_names(parsed: nodes.Template) -> tuple[tuple[str, bool], ...] | None:
+    """(text or name, whether a name) for each piece of a wording made of text and plain
+    `{{ name }}`s only; None for any other (a tag, a filter, an attribute, a literal)."""
+    parts: list[tuple[str, bool]] = []
+    for output in parsed.body:
+        if not isinstance(output, nodes.Output):
+            return None
+        for node in output.nodes:
+            if isinstance(node, nodes.TemplateData):
+                parts.append((node.data, False))
+            elif isinstance(node, nodes.Name) and node.ctx == "load":
+                parts.append((node.name, True))
+            else:
+                return None
+    return tuple(parts)
 
 
 def render(template: Template, context: Mapping[str, object]) -> Template:
     return Template(
-        _compiled(template.subject).render(context).strip(),
-        _compiled(template.body).render(context).strip(),
+        _compiled(template.subject)(context).strip(), _compiled(template.body)(context).strip()
     )

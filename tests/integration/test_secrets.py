@@ -89,6 +89,15 @@ def test_a_session_signature_is_no_link_and_a_link_signature_no_session(app, run
         app.session_interface.get_signing_serializer(app).loads(cookie)
 
 
+def test_each_secret_signs_with_keys_of_its_own(runtime):
+    """The derived keys are kept per process: a second secret (another instance's settings
+    in one process, a rotated one) still gets its own, never the first's."""
+    other = runtime.settings.model_copy(update={"secret_key": TEST_SECRET_KEY[::-1]})
+    keys = {s.signing_key(use) for s in (runtime.settings, other) for use in ("links", "session")}
+    assert len(keys) == 4
+    assert other.signing_key("links") == other.model_copy().signing_key("links")
+
+
 def test_the_demo_generates_its_secrets_once_and_reuses_them(tmp_path):
     settings = load_settings(ROOT / "config.yaml", environ={})
     instance = tmp_path / "instance"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 from email import policy
+from email.utils import formatdate
 
 import pytest
 
@@ -57,3 +58,17 @@ def test_long_headers_are_folded_and_lines_end_in_crlf():
     assert mail.endswith(b"\r\n\r\nHello,\r\nthe link\r\n")
     assert b"\n" not in mail.replace(b"\r\n", b"")
     assert email.message_from_bytes(mail, policy=policy.default)["Subject"] == subject
+
+
+def test_the_date_is_the_second_the_mail_is_written(monkeypatch):
+    """Written once a second, not once for all: each mail carries the time it was written."""
+    dates = []
+    for now in (1_796_000_000.2, 1_796_000_000.9, 1_796_000_061.5):
+        monkeypatch.setattr("shipflow.notify.transports.time.time", lambda now=now: now)
+        dates.append(_mail("k")["Date"])
+    assert dates == [
+        "Mon, 30 Nov 2026 00:53:20 -0000",
+        "Mon, 30 Nov 2026 00:53:20 -0000",
+        "Mon, 30 Nov 2026 00:54:21 -0000",
+    ]
+    assert dates[0] == formatdate(1_796_000_000, localtime=False)

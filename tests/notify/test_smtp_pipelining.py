@@ -5,6 +5,8 @@ answers nothing until DATA has arrived proves they came together."""
 from __future__ import annotations
 
 import logging
+import re
+import smtplib
 import socket
 import threading
 from collections.abc import Iterator, Mapping
@@ -12,7 +14,10 @@ from types import MappingProxyType
 from typing import BinaryIO
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from shipflow.notify import transports
 from shipflow.notify.transports import Message, SendError, SmtpTransport
 
 
@@ -201,3 +206,22 @@ def test_a_session_that_refuses_the_reset_is_not_reused(server):
 
     assert server.connections == 2
     assert commands(server)[-6:] == [b"RSET", b"EHLO", b"MAIL", b"RCPT", b"DATA", b"QUIT"]
+
+
+@given(
+    st.one_of(
+        st.from_regex(transports._PLAIN_ADDRESS, fullmatch=True),
+        st.text(st.sampled_from('ab.@<>"(), :;[]\\-+é \t'), max_size=12),
+        st.sampled_from(["", "<>", " <> ", "Ada <ada@example.com>", "a..b@x", "a@b.", "@x"]),
+    )
+)
+def test_addresses_are_quoted_as_smtplib_quotes_them(address):
+    assert transports._quoted(address) == smtplib.quoteaddr(address)
+
+
+@given(st.binary(max_size=40) | st.text(st.sampled_from(".\r\nab"), max_size=40).map(str.encode))
+def test_lines_starting_with_a_dot_are_stuffed_as_a_multiline_pattern_finds_them(mail):
+    stuffed = re.sub(rb"(?m)^\.", b"..", mail)
+    assert transports._dot_stuffed(mail) == (
+        stuffed if stuffed.endswith(b"\r\n") else stuffed + b"\r\n"
+    )

@@ -1,8 +1,11 @@
 from datetime import UTC, datetime, time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError
 
+from shipflow.notify import templates
 from shipflow.notify.templates import (
     DEFAULTS,
     Milestone,
@@ -49,6 +52,76 @@ def test_brand_templates_cannot_reach_python():
     evil = Template("{{ ''.__class__.__mro__[1].__subclasses__() }}", "")
     with pytest.raises(SecurityError):
         render(evil, CONTEXT)
+
+
+def _as_jinja_renders(source: str, context: dict) -> str:
+    """What the sandbox's own render gives (or the error it raises, as text)."""
+    try:
+        return templates._sandbox.from_string(source).render(context)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _as_rendered(source: str, context: dict) -> str:
+    try:
+        return templates._compiled(source)(context)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.mark.parametrize("language", sorted(DEFAULTS))
+@pytest.mark.parametrize("milestone", list(Milestone))
+def test_defaults_render_as_jinja_renders_them(language, milestone):
+    template = DEFAULTS[language][milestone]
+    for source in (template.subject, template.body):
+        assert _as_rendered(source, CONTEXT) == _as_jinja_renders(source, CONTEXT)
+
+
+def test_plain_wordings_are_joined_without_jinja():
+    """Text and `{{ name }}`s only: the parts, not a Jinja render (the cost of one)."""
+    shipped = DEFAULTS["en"][Milestone.SHIPPED]
+    assert templates._compiled(shipped.body) != templates._sandbox.from_string(shipped.body).render
+    assert templates._text_and_names(templates._sandbox.parse(shipped.body)) is not None
+    pickup = DEFAULTS["en"][Milestone.READY_FOR_PICKUP].body  # {% if %}: Jinja's
+    assert templates._text_and_names(templates._sandbox.parse(pickup)) is None
+
+
+_PIECES = st.one_of(
+    st.text(st.characters(blacklist_characters="{}%#", blacklist_categories=["Cs"]), max_size=8),
+    st.sampled_from(
+        [
+            "{{ brand }}",
+            "{{order_number}}",
+            "{{- link -}}",
+            " {{ amount }}\n",
+            "{{ missing }}",
+            "{{ range }}",
+            "{{ brand|upper }}",
+            "{{ brand.__class__ }}",
+            "{{ 'x' }}",
+            "{% if amount %}{{ amount }}{% endif %}",
+            "{# a note #}",
+            "{% set brand = 'Other' %}",
+            "\n",
+            "\r\n",
+        ]
+    ),
+)
+_VALUES = st.one_of(st.text(max_size=6), st.integers(), st.none(), st.floats(allow_nan=False))
+
+
+@given(
+    pieces=st.lists(_PIECES, max_size=8),
+    values=st.fixed_dictionaries(
+        {"brand": _VALUES, "order_number": _VALUES, "link": _VALUES},
+        optional={"amount": _VALUES},
+    ),
+)
+def test_any_wording_renders_as_jinja_renders_it(pieces, values):
+    """Joined or by Jinja, the same text for every wording a brand may write, and the same
+    error for a name the context lacks or a wording the sandbox refuses."""
+    source = "".join(pieces)
+    assert _as_rendered(source, values) == _as_jinja_renders(source, values)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from sqlalchemy import select
 
 from shipflow.jobs import Job, periodic
@@ -99,3 +100,20 @@ def test_each_job_and_each_reaction_in_it_counts_its_cpu_time(
         "reaction:revise_delivery_date": 1,
         "outbox.dispatch": 1,
     }
+
+
+def test_a_stage_that_raises_is_counted_and_its_error_goes_on():
+    from prometheus_client import REGISTRY
+
+    from shipflow.jobs.stages import timed
+
+    def count() -> float:
+        labels = {"stage": "test.raising"}
+        return REGISTRY.get_sample_value("shipflow_stage_cpu_seconds_count", labels) or 0.0
+
+    before = count()
+    with pytest.raises(ValueError, match="boom"), timed("test.raising"):
+        raise ValueError("boom")
+    with timed("test.raising"):
+        pass
+    assert count() == before + 2
