@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from sqlalchemy import Row, Table, bindparam, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
@@ -74,6 +74,9 @@ _EVENT_VERSIONS = (
     .where(_EVENTS.c.shipment_id.in_(bindparam("ids", expanding=True)))
     .order_by(_EVENTS.c.id)
 )
+# What the batch and its reactions never read of an order: JSON decoded for nothing on every
+# row (loaded on first access, should anything ever read them).
+_UNREAD_ORDER_COLUMNS = (Order.attention, Order.source_details, Order.pickup_point)
 EventRow = Row[Any]
 Move = tuple[Status, Status, EventRow]  # a replay's status before, after, and the event
 
@@ -451,7 +454,7 @@ def _read_for_writing(
             one_of(session, Shipment.tracking_number, numbers),
         )
         .order_by(Shipment.id)
-        .options(joinedload(Shipment.order))
+        .options(joinedload(Shipment.order).options(*map(defer, _UNREAD_ORDER_COLUMNS)))
     )
     with read_before_write_lock(session) as ahead:
         if ahead:
