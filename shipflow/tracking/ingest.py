@@ -344,9 +344,12 @@ def ingest_locked(
             if result.changed:
                 shipment = step.shipment
                 stage(session, shipment, next_poll_at=config.next_poll(shipment.status, now))
-    write_staged(session)  # before the reactions' queries, as the ORM's autoflush would
     if tracked:
         react(session, tracked)
+    # After the reactions, whose queries read none of the staged columns (they judge the
+    # loaded shipments): the predictions they stage go out in the same UPDATE as the status,
+    # one new version of each shipment's row, not two.
+    write_staged(session)
     publish_all(session, published)
     return results
 
