@@ -11,6 +11,7 @@ import weakref
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,12 +19,16 @@ from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Engine,
+    Insert,
     Select,
     String,
+    Table,
     any_,
     bindparam,
     create_engine,
     event,
+    func,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -166,6 +171,36 @@ def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElem
         element = String() if isinstance(column.type, String) else column.type
         return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
     return column.in_(values)
+
+
+def insert_all(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT `rows` (each with the same keys) as one statement. On PostgreSQL each column's
+    values go as one array, unnested: one execution, where psycopg's pipelined executemany
+    sends, and PostgreSQL runs, one per row (outbox rows, measured: a third less of this
+    process's CPU and two thirds less of the backend's). The Python defaults of the columns
+    not given are then evaluated once for all the rows: only for tables whose defaults are the
+    same for every row of a batch (the clock, constants), never a generated id. Elsewhere an
+    executemany."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(table.insert(), rows)
+        return
+    names = tuple(rows[0])
+    arrays = {name: [row[name] for row in rows] for name in names}
+    session.execute(_unnested_insert(table, names), arrays)
+
+
+@cache
+def _unnested_insert(table: Table, names: tuple[str, ...]) -> Insert:
+    """`INSERT INTO table (names) SELECT * FROM unnest(:name[], ...)`, built once per process.
+    Strings go as `varchar[]` without the column's length (`one_of`)."""
+    arrays = [
+        bindparam(name, type_=ARRAY(String() if isinstance(type_, String) else type_))
+        for name, type_ in ((name, table.c[name].type) for name in names)
+    ]
+    rows = func.unnest(*arrays).table_valued(*names).render_derived()
+    return table.insert().from_select(names, select(*rows.c))
 
 
 def in_values(
