@@ -25,6 +25,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Update,
     any_,
     bindparam,
     cast,
@@ -38,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 log = logging.getLogger(__name__)
 
@@ -211,11 +213,46 @@ def _recordset_insert(table: Table, names: tuple[str, ...]) -> Insert:
     """`INSERT INTO table (names) SELECT * FROM json_to_recordset(:rows) AS (name type, ...)`,
     built once per process. Strings are read as `varchar` without the column's length (the
     column checks it once, on insert)."""
+    return table.insert().from_select(names, select(*_recordset(table, names).c))
+
+
+def _recordset(table: Table, names: tuple[str, ...]) -> TableValuedAlias:
+    """`json_to_recordset(:rows) AS (name type, ...)`: the columns `names` of `table`."""
     types = ((name, table.c[name].type) for name in names)
     columns = [column(name, String() if isinstance(t, String) else t) for name, t in types]
     document = cast(bindparam("rows"), JSON)
-    rows = func.json_to_recordset(document).table_valued(*columns).render_derived(with_types=True)
-    return table.insert().from_select(names, select(*rows.c))
+    return func.json_to_recordset(document).table_valued(*columns).render_derived(with_types=True)
+
+
+def update_all(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+    """UPDATE each row of `table` whose `key` column equals a row's `key` with that row's other
+    values (each row with the same keys) as one statement: on PostgreSQL `UPDATE ... FROM
+    json_to_recordset(:rows)`, as `insert_all` inserts (its `onupdate` defaults evaluated once
+    for all the rows); elsewhere an executemany."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    if session.get_bind().dialect.name == "postgresql":
+        document = json.dumps(rows, default=_json_value)
+        session.execute(_recordset_update(table, key, names), {"rows": document})
+        return
+    prefixed = [{f"row_{name}": value for name, value in row.items()} for row in rows]
+    session.execute(_update(table, key, names), prefixed)
+
+
+@cache
+def _recordset_update(table: Table, key: str, names: tuple[str, ...]) -> Update:
+    rows = _recordset(table, names)
+    values = {name: rows.c[name] for name in names if name != key}
+    return table.update().where(table.c[key] == rows.c[key]).values(values)
+
+
+@cache
+def _update(table: Table, key: str, names: tuple[str, ...]) -> Update:
+    """The executemany's statement: its parameters are named apart from the columns, which
+    SQLAlchemy reserves for the SET clause."""
+    values: dict[str, Any] = {name: bindparam(f"row_{name}") for name in names if name != key}
+    return table.update().where(table.c[key] == bindparam(f"row_{key}")).values(values)
 
 
 def in_values(
