@@ -226,9 +226,9 @@ def _recordset(table: Table, names: tuple[str, ...]) -> TableValuedAlias:
 
 def update_all(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
     """UPDATE each row of `table` whose `key` column equals a row's `key` with that row's other
-    values (each row with the same keys) as one statement: on PostgreSQL `UPDATE ... FROM
-    json_to_recordset(:rows)`, as `insert_all` inserts (its `onupdate` defaults evaluated once
-    for all the rows); elsewhere an executemany."""
+    values (each row with the same keys, each key once) as one statement: on PostgreSQL
+    `UPDATE ... FROM json_to_recordset(:rows)`, as `insert_all` inserts (its `onupdate`
+    defaults evaluated once for all the rows); elsewhere an executemany."""
     if not rows:
         return
     names = tuple(rows[0])
