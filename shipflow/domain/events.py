@@ -25,12 +25,23 @@ class DomainEvent:
         return f"{self.topic}:{self.shipment_id}:{self.occurred_at.isoformat()}"
 
     def payload(self) -> dict[str, Any]:
-        # Flat fields only, so no deep copy (asdict's) when a sweep publishes thousands.
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        # Flat fields only, so no deep copy (asdict's) when a sweep publishes thousands; the
+        # names read once per class, not from `fields` for every event.
+        data = {name: getattr(self, name) for name in _field_names(type(self))}
         for name, value in data.items():
             if isinstance(value, datetime | date):
                 data[name] = value.isoformat()
         return data
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 @dataclass(frozen=True, kw_only=True)

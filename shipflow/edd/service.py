@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,7 @@ from shipflow.edd.history import HistoryRecord
 from shipflow.edd.incidents import Excess, open_excess, widened
 from shipflow.edd.repository import add_history, latest_model_id, load_model
 from shipflow.edd.transit import TransitModel
-from shipflow.store.db import per_transaction
+from shipflow.store.db import insert_all, per_transaction
 from shipflow.store.edd_models import PredictionRevision
 from shipflow.store.models import Shipment
 from shipflow.store.shipment_writes import stage, write_staged
@@ -54,6 +54,7 @@ UNTRAINED = TransitModel()  # distance prior only, until a model is stored
 NOT_SERVED = "no service delivers to"  # an Estimate's no_estimate for an unreachable address
 # A cart's lines: (SKU, quantity) pairs, as a product page (one line) or a cart has them.
 Lines = tuple[tuple[str, int], ...]
+_REVISIONS: Table = PredictionRevision.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,8 +314,7 @@ class EddService:
         estimate, by id; None for one that cannot be quoted."""
         revisions: list[dict] = []
         promised = {s.id: self._promise(session, s, now, revisions) for s in shipments}
-        if revisions:
-            session.execute(insert(PredictionRevision), revisions)
+        insert_all(session, _REVISIONS, revisions)
         return promised
 
     def _promise(
@@ -365,8 +365,7 @@ class EddService:
             shipment.id: self._revise(session, shipment, events, revisions, delivered)
             for shipment, events in tracked
         }
-        if revisions:
-            session.execute(insert(PredictionRevision), revisions)
+        insert_all(session, _REVISIONS, revisions)
         write_staged(session)  # the new predictions, one UPDATE for the batch
         for brand_id, records in delivered.items():
             add_history(session, brand_id, records, "tracked")

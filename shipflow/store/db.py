@@ -3,6 +3,7 @@ PostgreSQL is used as it is."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -10,25 +11,35 @@ import time
 import weakref
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     ARRAY,
+    JSON,
     ColumnElement,
     Engine,
+    Insert,
     Select,
     String,
+    Table,
+    Update,
     any_,
     bindparam,
+    cast,
+    column,
     create_engine,
     event,
+    func,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +177,82 @@ def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElem
         element = String() if isinstance(column.type, String) else column.type
         return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
     return column.in_(values)
+
+
+def insert_all(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT `rows` (each with the same keys) as one statement. On PostgreSQL the rows go as
+    one JSON document, read back by `json_to_recordset`: one execution, where psycopg's
+    pipelined executemany sends, and PostgreSQL runs, one per row, and one `json.dumps` for
+    the batch, where arrays (`unnest`) had psycopg escape every element in Python (outbox
+    rows, measured per row: this process's CPU 0.041 ms pipelined, 0.031 as arrays, 0.003 as
+    JSON; the backend's 0.024, 0.013, 0.011). The Python defaults of the columns not given
+    are then evaluated once for all the rows: only for tables whose defaults are the same for
+    every row of a batch (the clock, constants), never a generated id. Elsewhere an
+    executemany."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(table.insert(), rows)
+        return
+    document = json.dumps(rows, default=_json_value)
+    session.execute(_recordset_insert(table, tuple(rows[0])), {"rows": document})
+
+
+def _json_value(value: Any) -> str:
+    """A date or an aware time in ISO 8601 (a naive time is refused, as `UTCDateTime`
+    refuses it); any other value JSON cannot write is an error."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is no column value insert_all can send")
+
+
+@cache
+def _recordset_insert(table: Table, names: tuple[str, ...]) -> Insert:
+    """`INSERT INTO table (names) SELECT * FROM json_to_recordset(:rows) AS (name type, ...)`,
+    built once per process. Strings are read as `varchar` without the column's length (the
+    column checks it once, on insert)."""
+    return table.insert().from_select(names, select(*_recordset(table, names).c))
+
+
+def _recordset(table: Table, names: tuple[str, ...]) -> TableValuedAlias:
+    """`json_to_recordset(:rows) AS (name type, ...)`: the columns `names` of `table`."""
+    types = ((name, table.c[name].type) for name in names)
+    columns = [column(name, String() if isinstance(t, String) else t) for name, t in types]
+    document = cast(bindparam("rows"), JSON)
+    return func.json_to_recordset(document).table_valued(*columns).render_derived(with_types=True)
+
+
+def update_all(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+    """UPDATE each row of `table` whose `key` column equals a row's `key` with that row's other
+    values (each row with the same keys, each key once) as one statement: on PostgreSQL
+    `UPDATE ... FROM json_to_recordset(:rows)`, as `insert_all` inserts (its `onupdate`
+    defaults evaluated once for all the rows); elsewhere an executemany."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    if session.get_bind().dialect.name == "postgresql":
+        document = json.dumps(rows, default=_json_value)
+        session.execute(_recordset_update(table, key, names), {"rows": document})
+        return
+    prefixed = [{f"row_{name}": value for name, value in row.items()} for row in rows]
+    session.execute(_update(table, key, names), prefixed)
+
+
+@cache
+def _recordset_update(table: Table, key: str, names: tuple[str, ...]) -> Update:
+    rows = _recordset(table, names)
+    values = {name: rows.c[name] for name in names if name != key}
+    return table.update().where(table.c[key] == rows.c[key]).values(values)
+
+
+@cache
+def _update(table: Table, key: str, names: tuple[str, ...]) -> Update:
+    """The executemany's statement: its parameters are named apart from the columns, which
+    SQLAlchemy reserves for the SET clause."""
+    values: dict[str, Any] = {name: bindparam(f"row_{name}") for name in names if name != key}
+    return table.update().where(table.c[key] == bindparam(f"row_{key}")).values(values)
 
 
 def in_values(

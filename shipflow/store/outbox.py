@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from shipflow.store.db import one_of
+from shipflow.store.db import insert_all, one_of
 from shipflow.store.models import OutboxMessage
+
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
 class Publishable(Protocol):
@@ -67,8 +69,7 @@ def publish_all(session: Session, events: Sequence[Publishable]) -> int:
                     "payload": event.payload(),
                 }
             )
-    if new:  # one statement (ORM objects would be one INSERT each on SQLite)
-        session.execute(insert(OutboxMessage), new)
+    insert_all(session, _OUTBOX, new)  # one statement (ORM objects: one INSERT each on SQLite)
     return len(new)
 
 

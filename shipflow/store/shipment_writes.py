@@ -1,4 +1,4 @@
-"""A batch's shipment columns written by one Core executemany instead of the ORM's flush.
+"""A batch's shipment columns written by one Core statement instead of the ORM's flush.
 
 The tracking pipeline sets a handful of columns (status, times, prediction, next poll) on
 hundreds of loaded shipments per batch. Set as attributes, each shipment becomes dirty and
@@ -14,14 +14,13 @@ objects, and the staged values with them, as it would the ORM's changes.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shipflow.store.db import per_transaction
+from shipflow.store.db import per_transaction, update_all
 from shipflow.store.models import Shipment
 
 _SHIPMENTS: Table = Shipment.__table__  # type: ignore[assignment]
@@ -36,24 +35,15 @@ def stage(session: Session, shipment: Shipment, **values: Any) -> None:
     staged.setdefault(shipment.id, {}).update(values)
 
 
-@cache
-def _statement(columns: tuple[str, ...]) -> Any:
-    """One UPDATE per set of columns, built once per process (it names no runtime's data)."""
-    return (
-        update(_SHIPMENTS)
-        .where(_SHIPMENTS.c.id == bindparam("staged_id"))
-        .values({name: bindparam(f"staged_{name}") for name in columns})
-    )
-
-
 def write_staged(session: Session) -> None:
-    """What was staged in this transaction, one executemany per set of columns (the
-    shipments' `updated_at` stamped as the ORM would)."""
+    """What was staged in this transaction, one statement per set of columns (`update_all`:
+    the shipments' `updated_at` stamped as the ORM would)."""
     staged: dict[str, dict[str, Any]] = per_transaction(session, _STAGED, dict)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for shipment_id, values in staged.items():
-        row = {f"staged_{name}": value for name, value in values.items()}
-        groups.setdefault(tuple(sorted(values)), []).append({"staged_id": shipment_id, **row})
+        columns = tuple(sorted(values))
+        row = {"id": shipment_id, **{name: values[name] for name in columns}}
+        groups.setdefault(columns, []).append(row)
     staged.clear()
-    for columns, rows in groups.items():
-        session.execute(_statement(columns), rows)
+    for rows in groups.values():
+        update_all(session, _SHIPMENTS, "id", rows)

@@ -14,13 +14,14 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from sqlalchemy import Row, Table, bindparam, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
 from shipflow.store.db import (
     for_update,
+    insert_all,
     insert_or_skip,
     one_of,
     read_before_write_lock,
@@ -41,12 +42,9 @@ NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED}
 _EVENTS: Table = TrackingEventRow.__table__  # type: ignore[assignment]
 _SHIPMENTS: Table = Shipment.__table__  # type: ignore[assignment]
 _ORDERS: Table = Order.__table__  # type: ignore[assignment]
-# INSERT ... ON CONFLICT DO NOTHING, in each database's own words, run as an executemany:
-# on SQLite returning the rows it stored; on PostgreSQL every row is new (`_insert_new`).
-_INSERT = {
-    "postgresql": insert_or_skip("postgresql", _EVENTS),
-    "sqlite": insert_or_skip("sqlite", _EVENTS).returning(*_EVENTS.c),
-}
+# SQLite's INSERT ... ON CONFLICT DO NOTHING, run as an executemany returning the rows it
+# stored (on PostgreSQL every row is new: `_insert_new`).
+_INSERT_OR_SKIP = insert_or_skip("sqlite", _EVENTS).returning(*_EVENTS.c)
 # The stored events in carrier time, as the replay reads them.
 _REPLAYED = select(_EVENTS).order_by(_EVENTS.c.occurred_at, _EVENTS.c.id)
 _FLAG = (
@@ -74,6 +72,9 @@ _EVENT_VERSIONS = (
     .where(_EVENTS.c.shipment_id.in_(bindparam("ids", expanding=True)))
     .order_by(_EVENTS.c.id)
 )
+# What the batch and its reactions never read of an order: JSON decoded for nothing on every
+# row (loaded on first access, should anything ever read them).
+_UNREAD_ORDER_COLUMNS = (Order.attention, Order.source_details, Order.pickup_point)
 EventRow = Row[Any]
 Move = tuple[Status, Status, EventRow]  # a replay's status before, after, and the event
 
@@ -144,15 +145,14 @@ def _insert_new(session: Session, rows: list[dict]) -> tuple[set[tuple[str, str]
     the caller's whole batch. On PostgreSQL, where the events are partitioned by month and
     the key is a plain index, the shipments' row locks keep writers from racing
     (shipflow.store.partitions): the keys were read under them, so every row is new, and the
-    insert needs no RETURNING. Without it psycopg pipelines the executemany, a third of the
-    CPU of the multi-row VALUES statement SQLAlchemy sends for one with it."""
+    insert needs neither a conflict clause nor RETURNING: one statement of one array per
+    column (`insert_all`)."""
     if not rows:
         return set(), []
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(_INSERT[dialect], rows)
+    if session.get_bind().dialect.name == "postgresql":
+        insert_all(session, _EVENTS, rows)
         return {(row["shipment_id"], row["dedupe_key"]) for row in rows}, []
-    stored = list(session.execute(_INSERT[dialect], rows))
+    stored = list(session.execute(_INSERT_OR_SKIP, rows))
     return {(row.shipment_id, row.dedupe_key) for row in stored}, stored
 
 
@@ -341,9 +341,12 @@ def ingest_locked(
             if result.changed:
                 shipment = step.shipment
                 stage(session, shipment, next_poll_at=config.next_poll(shipment.status, now))
-    write_staged(session)  # before the reactions' queries, as the ORM's autoflush would
     if tracked:
         react(session, tracked)
+    # After the reactions, whose queries read none of the staged columns (they judge the
+    # loaded shipments): the predictions they stage go out in the same UPDATE as the status,
+    # one new version of each shipment's row, not two.
+    write_staged(session)
     publish_all(session, published)
     return results
 
@@ -451,7 +454,7 @@ def _read_for_writing(
             one_of(session, Shipment.tracking_number, numbers),
         )
         .order_by(Shipment.id)
-        .options(joinedload(Shipment.order))
+        .options(joinedload(Shipment.order).options(*map(defer, _UNREAD_ORDER_COLUMNS)))
     )
     with read_before_write_lock(session) as ahead:
         if ahead:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, CursorResult, insert, select, update
+from sqlalchemy import Connection, CursorResult, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError, WebhookRequest
@@ -23,7 +23,7 @@ from shipflow.channel_accounts import Shop, UnknownChannelAccount
 from shipflow.channel_orders import import_receipt, import_receipts
 from shipflow.domain import TrackingUpdate, UnreadableItem
 from shipflow.orders import DuplicateOrderNumber
-from shipflow.store.db import one_of
+from shipflow.store.db import one_of, update_all
 from shipflow.store.lease import claim
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
+_RECEIPTS: Table = WebhookReceipt.__table__  # type: ignore[assignment]
 # Errors a retry cannot cure until someone fixes the payload, the parser or the config.
 PAYLOAD_ERRORS = (
     CarrierError,
@@ -212,8 +213,7 @@ def _process_tracking_batch(runtime: Runtime, receipt_ids: list[int], accounts: 
                 }
                 for receipt, updates in parsed
             ]
-            if done:
-                session.execute(update(WebhookReceipt), done)
+            update_all(session, _RECEIPTS, "id", done)
             session.commit()
         except Exception:
             session.rollback()

@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from shipflow.domain.events import Delivered, ShipmentException
+from shipflow.domain import Reason
+from shipflow.domain.events import Delivered, ShipmentException, StoreWebhook
 from shipflow.jobs.outbox import claim_due, dispatch_due
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import OutboxMessage
-from shipflow.store.outbox import publish
+from shipflow.store.outbox import publish, publish_all
 
 
 @pytest.fixture
@@ -142,3 +143,30 @@ def test_a_failing_message_in_a_batch_is_rolled_back_alone(runtime, tracked, mon
         (ShipmentException.topic, "shp_3", True),
     ]
     assert "shop down" in rows[1].last_error
+
+
+def test_a_batch_is_queued_in_order_with_its_payloads_and_the_clocks_time(runtime, tracked):
+    """`publish_all` inserts the new messages as one statement (on PostgreSQL, one array per
+    column): each as published (nested JSON too), in order; the same event again a no-op."""
+    now = runtime.clock.now()
+    events = [
+        Delivered(brand_id=tracked["tb"].id, shipment_id="shp_1", occurred_at=now),
+        ShipmentException(
+            brand_id=tracked["tb"].id, shipment_id="shp_2", occurred_at=now, reason=Reason.LOST
+        ),
+        StoreWebhook(
+            brand_id=tracked["tb"].id,
+            subject_id="ret_1",
+            event="return.received",
+            url="https://shop.example/hooks",
+            data={"lines": [{"sku": "MUG", "note": 'é ✓ "quoted"'}], "total": 12.5, "x": None},
+        ),
+    ]
+    with unit_of_work(runtime.sessions) as session:
+        assert publish_all(session, [*events, events[0]]) == 3
+    with runtime.sessions() as session:
+        stored = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.brand_id, m.topic, m.dedupe_key, m.payload) for m in stored] == [
+        (e.brand_id, e.topic, e.key, e.payload()) for e in events
+    ]
+    assert {(m.created_at, m.available_at, m.attempts) for m in stored} == {(now, now, 0)}

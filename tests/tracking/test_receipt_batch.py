@@ -283,10 +283,11 @@ def test_a_batch_writes_its_shipments_in_one_update_per_step(
     client, runtime, tracked, make_shipment, clock
 ):
     """The batch's shipments are written set-based (`shipment_writes`), not by the ORM's
-    flush: one UPDATE of the status fields and next polls before the reactions, one of the
-    new predictions, each an executemany over the 30 shipments; the values stored. (Through
-    the ORM each was an UPDATE of the columns that changed, `updated_at` first; the next
-    polls were a third UPDATE, each a new version of every row.)"""
+    flush: one UPDATE of the status fields, next polls and new predictions, after the
+    reactions, an executemany over the 30 shipments; the values stored. (Through the ORM each
+    was an UPDATE of the columns that changed, `updated_at` first; the next polls were a third
+    UPDATE, each a new version of every row; written before the reactions, the status fields
+    were one UPDATE and the predictions another.)"""
     numbers = [f"W{n}" for n in range(30)]
     _late_orders(runtime, tracked, make_shipment, clock, numbers)
     for number in numbers:
@@ -303,13 +304,13 @@ def test_a_batch_writes_its_shipments_in_one_update_per_step(
         [
             "status",
             "status_reason",
+            "predicted_date",
             "updated_at",
             "shipped_at",
             "delivered_at",
             "last_event_at",
             "next_poll_at",
         ],
-        ["predicted_date", "updated_at"],
     ]
     with runtime.sessions() as session:
         stored = session.execute(
