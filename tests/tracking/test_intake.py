@@ -20,7 +20,7 @@ from shipflow.store.models import Shipment
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.intake import ReceiptWriter
 from shipflow.web.webhooks import WebhookIntake
-from tests.tracking.fake_carrier import event, payload
+from tests.tracking.fake_carrier import event, payload, sign
 from tests.tracking.helpers import at, post_webhook, wait_for
 
 
@@ -53,6 +53,26 @@ def test_concurrent_webhooks_each_get_the_id_of_their_own_stored_body(app, runti
 
     assert len(acked) == len(bodies)
     assert receipts(runtime) == {receipt_id: body for body, receipt_id in acked.items()}
+
+
+def test_a_receipt_is_stored_exactly_as_received(client, runtime, tracked, clock):
+    """Every byte of the body, header values with quotes, backslashes and non-ASCII text, and
+    the time to the microsecond, through the group commit's encoding and back."""
+    body = bytes(range(256)) * 4
+    headers = {
+        "X-Fake-Signature": sign(body),
+        "X-Quoted": 'say "hi" \\ \\n back\\slash',
+        "X-Name": "Zo\u00eb \u65e5\u672c",
+    }
+
+    response = client.post(tracked["tb"].webhook_url, data=body, headers=headers)
+
+    assert response.status_code == 202
+    with runtime.sessions() as session:
+        stored = session.get_one(WebhookReceipt, response.json["receipt_id"])
+        assert stored.body == body
+        assert {name: stored.headers[name] for name in headers} == headers
+        assert stored.received_at == stored.available_at == clock.now()
 
 
 def test_a_failed_commit_acknowledges_nothing(app, client, runtime, tracked, monkeypatch):
