@@ -65,7 +65,10 @@ class _Slot:
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.values = values
-        self.done = threading.Event()
+        # Held until the writer has this row's outcome, then released: a bare lock, where an
+        # Event would build a Condition and a waiter lock for every webhook.
+        self.done = threading.Lock()
+        self.done.acquire()
         self.receipt_id: int | None = None
         self.error: BaseException | None = None
 
@@ -99,7 +102,7 @@ class ReceiptWriter:
                 self._start()
             self._pending.append(slot)
             self._cond.notify()
-        slot.done.wait()
+        slot.done.acquire()
         if slot.error is not None:
             raise slot.error
         if slot.receipt_id is None:  # `_write` sets the id or the error before `done`
@@ -131,11 +134,11 @@ class ReceiptWriter:
             log.error("receipt writer: storing %d webhooks failed: %s", len(batch), exc)
             for slot in batch:
                 slot.error = exc
-                slot.done.set()
+                slot.done.release()
             return []
         for slot, receipt_id in zip(batch, ids, strict=True):
             slot.receipt_id = receipt_id
-            slot.done.set()
+            slot.done.release()
         return ids
 
     def _insert(self, batch: list[_Slot]) -> list[int]:
