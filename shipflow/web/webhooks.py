@@ -16,6 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
@@ -68,6 +69,27 @@ REJECTED = Counter(
 )
 
 StartResponse = Callable[..., Any]
+# What werkzeug's `get_current_url` reads of the environ.
+URL_KEYS = (
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+)
+
+
+def current_url(environ: dict) -> str:
+    """werkzeug's `get_current_url`, remembered by the values it reads: a carrier posts to
+    the same URL all day, and building it (host check, quoting) is 25 us a webhook."""
+    return _url(tuple(environ.get(key) for key in URL_KEYS))
+
+
+@lru_cache(maxsize=256)
+def _url(parts: tuple[Any, ...]) -> str:
+    return get_current_url({k: v for k, v in zip(URL_KEYS, parts, strict=True) if v is not None})
 
 
 class WebhookIntake:
@@ -128,7 +150,7 @@ class WebhookIntake:
         hook = WebhookRequest(
             headers=dict(EnvironHeaders(environ)),
             body=environ["wsgi.input"].read(length) if length else b"",
-            url=get_current_url(environ),
+            url=current_url(environ),
             received_at=now,
         )
         try:

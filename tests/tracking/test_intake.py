@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
+from werkzeug.test import EnvironBuilder
+from werkzeug.wsgi import get_current_url
 
 from shipflow.jobs import Job
 from shipflow.jobs.inprocess import InProcessRunner
@@ -19,7 +21,7 @@ from shipflow.store.db import for_update, make_engine, make_session_factory, sql
 from shipflow.store.models import Shipment
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.intake import ReceiptWriter
-from shipflow.web.webhooks import WebhookIntake
+from shipflow.web.webhooks import WebhookIntake, current_url
 from tests.tracking.fake_carrier import event, payload, sign
 from tests.tracking.helpers import at, post_webhook, wait_for
 
@@ -73,6 +75,23 @@ def test_a_receipt_is_stored_exactly_as_received(client, runtime, tracked, clock
         assert stored.body == body
         assert {name: stored.headers[name] for name in headers} == headers
         assert stored.received_at == stored.available_at == clock.now()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://shipflow.example/webhooks/sf/acc_1?token=a",
+        "http://shipflow.example/webhooks/sf/acc_1?token=b",  # another query: another URL
+        "http://other.example:8080/webhooks/sf/acc_1?token=a",
+        "https://shipflow.example/webhooks/sf/acc_1",
+        "https://shipflow.example/base/webhooks/sf/acc_1?token=a&x=%C3%A9",
+    ],
+)
+def test_the_remembered_url_is_the_one_werkzeug_builds(url):
+    base = "https://shipflow.example/base/" if "/base/" in url else None
+    environ = EnvironBuilder(url.replace("/base", ""), base_url=base, method="POST").get_environ()
+    for _ in range(2):  # built, then remembered
+        assert current_url(environ) == get_current_url(environ)
 
 
 def test_a_failed_commit_acknowledges_nothing(app, client, runtime, tracked, monkeypatch):
