@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, func, select
 from werkzeug.test import EnvironBuilder
 from werkzeug.wsgi import get_current_url
@@ -92,6 +93,23 @@ def test_the_remembered_url_is_the_one_werkzeug_builds(url):
     environ = EnvironBuilder(url.replace("/base", ""), base_url=base, method="POST").get_environ()
     for _ in range(2):  # built, then remembered
         assert current_url(environ) == get_current_url(environ)
+
+
+def test_webhooks_are_counted_by_status_and_timed(client, tracked):
+    def counted(status: int) -> float:
+        labels = {"method": "POST", "endpoint": "webhooks.receive", "status": str(status)}
+        return REGISTRY.get_sample_value("shipflow_http_requests_total", labels) or 0.0
+
+    def timed() -> float:
+        labels = {"endpoint": "webhooks.receive"}
+        return REGISTRY.get_sample_value("shipflow_http_request_seconds_count", labels) or 0.0
+
+    before = counted(202), counted(401), timed()
+    post_webhook(client, tracked["tb"], payload("TN1"))
+    post_webhook(client, tracked["tb"], payload("TN2"))
+    post_webhook(client, tracked["tb"], payload("TN3"), signature="forged")
+
+    assert (counted(202), counted(401), timed()) == (before[0] + 2, before[1] + 1, before[2] + 3)
 
 
 def test_a_failed_commit_acknowledges_nothing(app, client, runtime, tracked, monkeypatch):
