@@ -4,14 +4,21 @@ Each request thread hands its row to the writer and waits until the transaction 
 has committed, so a 202 still means "stored durably"; if the commit fails, every request in
 that batch gets the error and nobody is acknowledged. Under load this turns N round trips,
 N commits (WAL flushes) and N pool checkouts into one of each.
+
+`on_stored` (the web's wake of the receipts job: a Redis round trip with Celery) runs for the
+first batch after a quiet `announce_every`, and at most once an `announce_every` under load,
+for every batch committed meanwhile: the job gathers receipts for longer than that anyway
+(`batching.gather_seconds`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from datetime import datetime
@@ -82,9 +89,11 @@ class ReceiptWriter:
         on_stored: Callable[[Sequence[int]], None] | None = None,
         max_batch: int = 500,
         lock_patience: float = SQLITE_BUSY_TIMEOUT_SECONDS,
+        announce_every: float = 0.02,
     ) -> None:
         self._engine = engine
         self.on_stored = on_stored
+        self.announce_every = announce_every  # seconds between two `on_stored` at least
         self._max_batch = max_batch
         self.lock_patience = lock_patience  # SQLite: seconds to wait for the write lock
         self._pending: list[_Slot] = []
@@ -114,18 +123,28 @@ class ReceiptWriter:
         threading.Thread(target=self._run, name="shipflow-receipt-writer", daemon=True).start()
 
     def _run(self) -> None:
+        owed: list[int] = []  # committed, not yet announced
+        announced = -math.inf  # when `on_stored` last ran (time.monotonic)
         while True:
             with self._cond:
                 while not self._pending:
-                    self._cond.wait()
+                    due = announced + self.announce_every - time.monotonic()
+                    if owed and due <= 0:
+                        break
+                    self._cond.wait(due if owed else None)
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
-            ids = self._write(batch)
-            if ids and self.on_stored is not None:
+            ids = self._write(batch) if batch else []
+            on_stored = self.on_stored
+            if on_stored is None:
+                continue
+            owed += ids
+            if owed and time.monotonic() >= announced + self.announce_every:
                 try:
-                    self.on_stored(ids)
+                    on_stored(owed)
                 except Exception:  # the rows are committed; the sweep will find them anyway
                     log.exception("receipt writer: notifying the job runner failed")
+                owed, announced = [], time.monotonic()
 
     def _write(self, batch: list[_Slot]) -> list[int]:
         try:

@@ -21,6 +21,7 @@ from shipflow.jobs.inprocess import InProcessRunner
 from shipflow.store.db import for_update, make_engine, make_session_factory, sqlite_write_lock
 from shipflow.store.models import Shipment
 from shipflow.store.tracking_models import WebhookReceipt
+from shipflow.tracking.accounts import Account
 from shipflow.tracking.intake import ReceiptWriter
 from shipflow.web.webhooks import WebhookIntake, current_url
 from tests.tracking.fake_carrier import event, payload, sign
@@ -110,6 +111,35 @@ def test_webhooks_are_counted_by_status_and_timed(client, tracked):
     post_webhook(client, tracked["tb"], payload("TN3"), signature="forged")
 
     assert (counted(202), counted(401), timed()) == (before[0] + 2, before[1] + 1, before[2] + 3)
+
+
+def test_the_runner_is_told_of_each_receipt_at_most_once_an_interval(runtime, tracked, clock):
+    """The first batch at once; those that follow within the interval together at its end,
+    with nothing owed left behind."""
+    told: list[tuple[float, list[int]]] = []
+    writer = ReceiptWriter(
+        runtime.engine,
+        on_stored=lambda ids: told.append((time.monotonic(), list(ids))),
+        announce_every=0.5,
+    )
+    brand = tracked["tb"]
+    row = {
+        "brand_id": brand.id,
+        "source_kind": Account.source_kind,
+        "carrier": "fake",
+        "account": brand.account_id,
+        "headers": {},
+        "received_at": clock.now(),
+        "available_at": clock.now(),
+        "status": "received",
+        "attempts": 0,
+    }
+
+    ids = [writer.store({**row, "body": b"%d" % n}) for n in range(4)]  # four batches
+
+    assert wait_for(lambda: sum(len(each) for _, each in told) == len(ids))
+    assert [each for _, each in told] == [ids[:1], ids[1:]]
+    assert told[1][0] - told[0][0] >= 0.45
 
 
 def test_a_failed_commit_acknowledges_nothing(app, client, runtime, tracked, monkeypatch):
