@@ -8,8 +8,8 @@ SMTP sink: a run takes seconds and measures only what acknowledging costs.
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
         [--redis-url redis://127.0.0.1:6379/7]
 
-Prints the web's CPU milliseconds per acknowledged event (/proc, every gunicorn process), the
-statuses, and the machine's load. The broker's database is flushed before and after (the
+Prints the web's CPU milliseconds per acknowledged event (/proc, every gunicorn process) and
+its PostgreSQL backends', the statuses, and the machine's load. The broker's database is flushed before and after (the
 wakes' tasks pile up there with no worker). Reports figures; asserts nothing.
 """
 
@@ -80,7 +80,7 @@ def main() -> None:
         )
         pipeline.wait_for("web", lambda: pipeline.answers(f"{base}/readyz"))
         pipeline.offer(warm_up, pipeline.WARM_UP, args.port, pipeline.WARM_UP)
-        meter = pipeline.CpuMeter({"web": [web.pid]})
+        meter = pipeline.CpuMeter({"web": [web.pid]}, database=engine)
         load_before = os.getloadavg()[0]
         meter.start()
         offered = pipeline.offer(requests, args.rate, args.port, args.connections)
@@ -100,7 +100,8 @@ def main() -> None:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load {load_before:.2f}-{load_after:.2f}, "
         f"machine {busy:.0%} busy: {len(requests)} offered at {args.rate:g}/s ({statuses}); "
         f"web CPU {cpu['web']:.2f} s, {cpu['web'] / max(1, acked) * 1000:.3f} ms per "
-        "acknowledged event"
+        f"acknowledged event; PostgreSQL (the group commits) "
+        f"{cpu['postgres'] / max(1, acked) * 1000:.3f} ms"
     )
 
 
