@@ -189,7 +189,8 @@ class WebhookIntake:
         return cached[0]
 
     def _wake_runner(self, _receipt_ids: Sequence[int]) -> None:
-        """Once per committed batch, not per webhook: the runner sweeps `received` receipts."""
+        """After a group commit, at most once every `ReceiptWriter.announce_every`, not per
+        webhook: the runner sweeps `received` receipts."""
         runner = self.extensions.get("shipflow.jobs")
         if runner is not None:
             runner.wake(PROCESS_JOB)
