@@ -11,16 +11,20 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, func, select
+from werkzeug.test import EnvironBuilder
+from werkzeug.wsgi import get_current_url
 
 from shipflow.jobs import Job
 from shipflow.jobs.inprocess import InProcessRunner
 from shipflow.store.db import for_update, make_engine, make_session_factory, sqlite_write_lock
 from shipflow.store.models import Shipment
 from shipflow.store.tracking_models import WebhookReceipt
+from shipflow.tracking.accounts import Account
 from shipflow.tracking.intake import ReceiptWriter
-from shipflow.web.webhooks import WebhookIntake
-from tests.tracking.fake_carrier import event, payload
+from shipflow.web.webhooks import WebhookIntake, current_url
+from tests.tracking.fake_carrier import event, payload, sign
 from tests.tracking.helpers import at, post_webhook, wait_for
 
 
@@ -53,6 +57,89 @@ def test_concurrent_webhooks_each_get_the_id_of_their_own_stored_body(app, runti
 
     assert len(acked) == len(bodies)
     assert receipts(runtime) == {receipt_id: body for body, receipt_id in acked.items()}
+
+
+def test_a_receipt_is_stored_exactly_as_received(client, runtime, tracked, clock):
+    """Every byte of the body, header values with quotes, backslashes and non-ASCII text, and
+    the time to the microsecond, through the group commit's encoding and back."""
+    body = bytes(range(256)) * 4
+    headers = {
+        "X-Fake-Signature": sign(body),
+        "X-Quoted": 'say "hi" \\ \\n back\\slash',
+        "X-Name": "Zo\u00eb \u65e5\u672c",
+    }
+
+    response = client.post(tracked["tb"].webhook_url, data=body, headers=headers)
+
+    assert response.status_code == 202
+    with runtime.sessions() as session:
+        stored = session.get_one(WebhookReceipt, response.json["receipt_id"])
+        assert stored.body == body
+        assert {name: stored.headers[name] for name in headers} == headers
+        assert stored.received_at == stored.available_at == clock.now()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://shipflow.example/webhooks/sf/acc_1?token=a",
+        "http://shipflow.example/webhooks/sf/acc_1?token=b",  # another query: another URL
+        "http://other.example:8080/webhooks/sf/acc_1?token=a",
+        "https://shipflow.example/webhooks/sf/acc_1",
+        "https://shipflow.example/base/webhooks/sf/acc_1?token=a&x=%C3%A9",
+    ],
+)
+def test_the_remembered_url_is_the_one_werkzeug_builds(url):
+    base = "https://shipflow.example/base/" if "/base/" in url else None
+    environ = EnvironBuilder(url.replace("/base", ""), base_url=base, method="POST").get_environ()
+    for _ in range(2):  # built, then remembered
+        assert current_url(environ) == get_current_url(environ)
+
+
+def test_webhooks_are_counted_by_status_and_timed(client, tracked):
+    def counted(status: int) -> float:
+        labels = {"method": "POST", "endpoint": "webhooks.receive", "status": str(status)}
+        return REGISTRY.get_sample_value("shipflow_http_requests_total", labels) or 0.0
+
+    def timed() -> float:
+        labels = {"endpoint": "webhooks.receive"}
+        return REGISTRY.get_sample_value("shipflow_http_request_seconds_count", labels) or 0.0
+
+    before = counted(202), counted(401), timed()
+    post_webhook(client, tracked["tb"], payload("TN1"))
+    post_webhook(client, tracked["tb"], payload("TN2"))
+    post_webhook(client, tracked["tb"], payload("TN3"), signature="forged")
+
+    assert (counted(202), counted(401), timed()) == (before[0] + 2, before[1] + 1, before[2] + 3)
+
+
+def test_the_runner_is_told_of_each_receipt_at_most_once_an_interval(runtime, tracked, clock):
+    """The first batch at once; those that follow within the interval together at its end,
+    with nothing owed left behind."""
+    told: list[tuple[float, list[int]]] = []
+    writer = ReceiptWriter(
+        runtime.engine,
+        on_stored=lambda ids: told.append((time.monotonic(), list(ids))),
+        announce_every=1.5,
+    )
+    brand = tracked["tb"]
+    row = {
+        "brand_id": brand.id,
+        "source_kind": Account.source_kind,
+        "carrier": "fake",
+        "account": brand.account_id,
+        "headers": {},
+        "received_at": clock.now(),
+        "available_at": clock.now(),
+        "status": "received",
+        "attempts": 0,
+    }
+
+    ids = [writer.store({**row, "body": b"%d" % n}) for n in range(4)]  # four batches
+
+    assert wait_for(lambda: sum(len(each) for _, each in told) == len(ids))
+    assert [each for _, each in told] == [ids[:1], ids[1:]]
+    assert told[1][0] - told[0][0] >= 1.4
 
 
 def test_a_failed_commit_acknowledges_nothing(app, client, runtime, tracked, monkeypatch):
