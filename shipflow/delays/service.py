@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Date, SQLColumnExpression, cast, func, select
@@ -52,6 +53,8 @@ SNAPSHOT_COLUMNS = (
     Shipment.destination_postal_code,
     Shipment.service,
 )
+# Those values of a loaded shipment, read in one call.
+_snapshot_values = attrgetter(*(column.key for column in SNAPSHOT_COLUMNS))
 
 
 def policy_for(session: Session, brand_id: str, settings: Settings) -> Policy:
@@ -116,7 +119,7 @@ def snapshot_from_row(row: Sequence[Any], policy: Policy) -> ShipmentSnapshot:
 
 def snapshot(shipment: Shipment, policy: Policy) -> ShipmentSnapshot:
     """The snapshot of a loaded (possibly not yet flushed) shipment."""
-    return snapshot_from_row([getattr(shipment, c.key) for c in SNAPSHOT_COLUMNS], policy)
+    return snapshot_from_row(_snapshot_values(shipment), policy)
 
 
 def shipment_alert(snap: ShipmentSnapshot, delay: Delay) -> dict:

@@ -361,8 +361,9 @@ class EddService:
         each is one more query."""
         revisions: list[dict] = []
         delivered: dict[str, list[HistoryRecord]] = {}
+        routes: dict[tuple[str, ...], tuple[Estimate, str] | None] = {}
         revised = {
-            shipment.id: self._revise(session, shipment, events, revisions, delivered)
+            shipment.id: self._revise(session, shipment, events, revisions, delivered, routes)
             for shipment, events in tracked
         }
         insert_all(session, _REVISIONS, revisions)
@@ -378,12 +379,31 @@ class EddService:
         events: Sequence[TrackingEvent],
         revisions: list[dict],
         delivered: dict[str, list[HistoryRecord]],
+        routes: dict[tuple[str, ...], tuple[Estimate, str] | None],
     ) -> date | None:
-        if shipment.order is None or not events:
+        """`routes`: the batch's undated quotes by brand, warehouse, service and destination,
+        each worked out once (the brand's model and setup are the same for the whole batch,
+        and `route_quote` depends on nothing else)."""
+        order = shipment.order
+        if order is None or not events:
             return None
         model = self.latest_model(session, shipment.brand_id)
         setup = self.setup_of(session, shipment.brand_id)
-        quoted = _shipment_quote(shipment, model, setup, dated=handed_over_at(events) is None)
+        if handed_over_at(events) is None:
+            quoted = _shipment_quote(shipment, model, setup)
+        else:
+            ship_to = order.ship_to or {}
+            route = (
+                shipment.brand_id,
+                shipment.warehouse_code,
+                shipment.carrier,
+                shipment.service,
+                str(ship_to.get("country", "")),
+                str(ship_to.get("postal_code", "")),
+            )
+            if route not in routes:
+                routes[route] = _shipment_quote(shipment, model, setup, dated=False)
+            quoted = routes[route]
         if quoted is None or not quoted[0].ok:
             return None
         promise, zone = quoted

@@ -47,10 +47,12 @@ def publish(session: Session, event: Publishable) -> bool:
 
 def publish_all(session: Session, events: Sequence[Publishable]) -> int:
     """`publish` for a batch: one look-up of the keys already queued and one insert, whatever
-    the batch's size. Returns how many were new."""
-    keys = {event.key for event in events}
-    if not keys:
+    the batch's size. Returns how many were new. (Each event's key, formatted from its
+    fields, is worked out once.)"""
+    keyed = [(event.key, event) for event in events]
+    if not keyed:
         return 0
+    keys = {key for key, _ in keyed}
     queued = {m.dedupe_key for m in session.new if isinstance(m, OutboxMessage)}
     queued.update(
         session.scalars(
@@ -58,14 +60,14 @@ def publish_all(session: Session, events: Sequence[Publishable]) -> int:
         )
     )
     new = []
-    for event in events:
-        if event.key not in queued:
-            queued.add(event.key)
+    for key, event in keyed:
+        if key not in queued:
+            queued.add(key)
             new.append(
                 {
                     "brand_id": event.brand_id,
                     "topic": event.topic,
-                    "dedupe_key": event.key,
+                    "dedupe_key": key,
                     "payload": event.payload(),
                 }
             )

@@ -153,3 +153,25 @@ def test_a_route_quote_revises_a_parcel_handed_over_but_not_one_awaiting_handove
     assert delivered is not None and delivered.most_likely == date(2026, 11, 23)
     with pytest.raises(ValueError, match="dated quote"):
         engine.revise(route, TransitModel(), Status.INFO_RECEIVED, PLACED)
+
+
+def test_a_batch_quotes_each_route_once(runtime, shipments, monkeypatch):
+    """Parcels on their way that share a warehouse, service and destination share one route
+    quote in a batch (the test above: the same predictions as quoting each)."""
+    from shipflow.edd import service
+
+    routes = []
+
+    def counted(warehouse, origin, carrier_service, model, destination, confidence=0.95):
+        routes.append((warehouse.code, carrier_service.service, destination.postal_code))
+        return engine.route_quote(
+            warehouse, origin, carrier_service, model, destination, confidence
+        )
+
+    monkeypatch.setattr(service, "route_quote", counted)
+    with unit_of_work(runtime.sessions) as session:
+        ships = session.scalars(select(Shipment).options(joinedload(Shipment.order))).all()
+        runtime.edd.revise_shipments(session, [(s, [PICKED_UP]) for s in ships])
+    assert len(ships) == len(JOURNEYS) * len(DESTINATIONS)
+    assert sorted(routes) == sorted(set(routes))
+    assert len(routes) == 21  # warehouse and service (paired) by destination
