@@ -37,10 +37,10 @@ def _deliver(
     runtime: Runtime, session: Session, messages: Sequence[OutboxMessage], shipment_ids: list[str]
 ) -> dict[int, str]:
     """Every handler in one savepoint, so their rows are flushed together (an INSERT per
-    table, not per message). If the handler of one raises: all rolled back, it recorded as
-    failed (tried once, like the others), the ones before it run again the same way and the
-    ones after it go on. If the flush at the end fails: each in its own savepoint. Returns
-    the errors by message id."""
+    table, not per message; the customer messages `customer_messages.staged`). If the handler
+    of one raises: all rolled back, it recorded as failed (tried once, like the others), the
+    ones before it run again the same way and the ones after it go on. If the flush or that
+    insert at the end fails: each in its own savepoint. Returns the errors by message id."""
     errors: dict[int, str] = {}
     rest = list(messages)
     while rest:
@@ -62,10 +62,11 @@ def _deliver(
 def _deliver_together(
     runtime: Runtime, session: Session, messages: Sequence[OutboxMessage]
 ) -> tuple[int | None, Exception | None]:
-    """(index of the message whose handler raised or None if the flush did, the error)."""
+    """(index of the message whose handler raised or None if the writes at the end did, the
+    error)."""
     at: int | None = None
     try:
-        with session.begin_nested():
+        with session.begin_nested(), customer_messages.staged(session):
             for index, message in enumerate(messages):
                 at = index
                 handler = runtime.reactions.outbox.get(message.topic)
@@ -84,7 +85,7 @@ def _deliver_one(
     if handler is None:
         return None
     try:
-        with session.begin_nested():
+        with session.begin_nested(), customer_messages.staged(session):
             handler(session, message)
         return None
     except Exception as exc:
