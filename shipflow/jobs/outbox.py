@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from shipflow import customer_messages, update_subscriptions
 from shipflow.customer_messages import PARCEL_COLUMNS
 from shipflow.store.db import for_update, one_of
 from shipflow.store.lease import claim
-from shipflow.store.models import Order, OutboxMessage, Shipment
+from shipflow.store.models import UNREAD_ORDER_COLUMNS, Order, OutboxMessage, Shipment
 from shipflow.store.outbox import RetryAfter
 
 if TYPE_CHECKING:
@@ -145,16 +145,18 @@ def _shipments_of(session: Session, messages: Sequence[OutboxMessage]) -> list[S
     parcels, in two queries: the handlers' look-ups then find them in the session instead of
     one query each. Of the parcels, what says which one a message is about (the kind, the
     order they were made in): nearly all are the shipments just read, whose every column,
-    JSON decoded, the second query would otherwise fetch again."""
+    JSON decoded, the second query would otherwise fetch again. Of the orders, not the JSON
+    columns no handler reads (`UNREAD_ORDER_COLUMNS`)."""
     ids = {m.payload["shipment_id"] for m in messages if "shipment_id" in m.payload}
     if not ids:
         return []
     parcels = selectinload(Order.shipments).load_only(*PARCEL_COLUMNS)
+    unread = map(defer, UNREAD_ORDER_COLUMNS)
     return list(
         session.scalars(
             select(Shipment)
             .where(one_of(session, Shipment.id, ids))
-            .options(joinedload(Shipment.order).options(parcels))
+            .options(joinedload(Shipment.order).options(parcels, *unread))
         )
     )
 
