@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from shipflow import customer_messages, update_subscriptions
 from shipflow.customer_messages import PARCEL_COLUMNS
 from shipflow.store.db import for_update, one_of
 from shipflow.store.lease import claim
-from shipflow.store.models import Order, OutboxMessage, Shipment
+from shipflow.store.models import UNREAD_ORDER_COLUMNS, Order, OutboxMessage, Shipment
 from shipflow.store.outbox import RetryAfter
 
 if TYPE_CHECKING:
@@ -37,10 +37,10 @@ def _deliver(
     runtime: Runtime, session: Session, messages: Sequence[OutboxMessage], shipment_ids: list[str]
 ) -> dict[int, str]:
     """Every handler in one savepoint, so their rows are flushed together (an INSERT per
-    table, not per message). If the handler of one raises: all rolled back, it recorded as
-    failed (tried once, like the others), the ones before it run again the same way and the
-    ones after it go on. If the flush at the end fails: each in its own savepoint. Returns
-    the errors by message id."""
+    table, not per message; the customer messages `customer_messages.staged`). If the handler
+    of one raises: all rolled back, it recorded as failed (tried once, like the others), the
+    ones before it run again the same way and the ones after it go on. If the flush or that
+    insert at the end fails: each in its own savepoint. Returns the errors by message id."""
     errors: dict[int, str] = {}
     rest = list(messages)
     while rest:
@@ -62,10 +62,11 @@ def _deliver(
 def _deliver_together(
     runtime: Runtime, session: Session, messages: Sequence[OutboxMessage]
 ) -> tuple[int | None, Exception | None]:
-    """(index of the message whose handler raised or None if the flush did, the error)."""
+    """(index of the message whose handler raised or None if the writes at the end did, the
+    error)."""
     at: int | None = None
     try:
-        with session.begin_nested():
+        with session.begin_nested(), customer_messages.staged(session):
             for index, message in enumerate(messages):
                 at = index
                 handler = runtime.reactions.outbox.get(message.topic)
@@ -84,7 +85,7 @@ def _deliver_one(
     if handler is None:
         return None
     try:
-        with session.begin_nested():
+        with session.begin_nested(), customer_messages.staged(session):
             handler(session, message)
         return None
     except Exception as exc:
@@ -144,16 +145,18 @@ def _shipments_of(session: Session, messages: Sequence[OutboxMessage]) -> list[S
     parcels, in two queries: the handlers' look-ups then find them in the session instead of
     one query each. Of the parcels, what says which one a message is about (the kind, the
     order they were made in): nearly all are the shipments just read, whose every column,
-    JSON decoded, the second query would otherwise fetch again."""
+    JSON decoded, the second query would otherwise fetch again. Of the orders, not the JSON
+    columns no handler reads (`UNREAD_ORDER_COLUMNS`)."""
     ids = {m.payload["shipment_id"] for m in messages if "shipment_id" in m.payload}
     if not ids:
         return []
     parcels = selectinload(Order.shipments).load_only(*PARCEL_COLUMNS)
+    unread = map(defer, UNREAD_ORDER_COLUMNS)
     return list(
         session.scalars(
             select(Shipment)
             .where(one_of(session, Shipment.id, ids))
-            .options(joinedload(Shipment.order).options(parcels))
+            .options(joinedload(Shipment.order).options(parcels, *unread))
         )
     )
 

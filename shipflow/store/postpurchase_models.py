@@ -99,9 +99,8 @@ class LabelRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# Given at once by `customer_messages.queue`: with their keys known, the ORM inserts a batch's
-# messages as one executemany (psycopg pipelines it) instead of a multi-row VALUES statement
-# with RETURNING, which psycopg parses anew for every batch.
+# Given at once by `customer_messages.queue`: a batch's messages then go in as one statement
+# (`customer_messages.staged`), or as one executemany from the ORM, with no RETURNING.
 new_message_id = new_id("msg")
 
 

@@ -27,7 +27,13 @@ from shipflow.store.db import (
     read_before_write_lock,
     write_lock,
 )
-from shipflow.store.models import CARRIER_ESTIMATE, Order, Shipment, TrackingEventRow
+from shipflow.store.models import (
+    CARRIER_ESTIMATE,
+    UNREAD_ORDER_COLUMNS,
+    Order,
+    Shipment,
+    TrackingEventRow,
+)
 from shipflow.store.outbox import Publishable, publish_all
 from shipflow.store.shipment_writes import stage, write_staged
 from shipflow.tracking.config import TrackingConfig
@@ -72,9 +78,6 @@ _EVENT_VERSIONS = (
     .where(_EVENTS.c.shipment_id.in_(bindparam("ids", expanding=True)))
     .order_by(_EVENTS.c.id)
 )
-# What the batch and its reactions never read of an order: JSON decoded for nothing on every
-# row (loaded on first access, should anything ever read them).
-_UNREAD_ORDER_COLUMNS = (Order.attention, Order.source_details, Order.pickup_point)
 EventRow = Row[Any]
 Move = tuple[Status, Status, EventRow]  # a replay's status before, after, and the event
 
@@ -454,7 +457,7 @@ def _read_for_writing(
             one_of(session, Shipment.tracking_number, numbers),
         )
         .order_by(Shipment.id)
-        .options(joinedload(Shipment.order).options(*map(defer, _UNREAD_ORDER_COLUMNS)))
+        .options(joinedload(Shipment.order).options(*map(defer, UNREAD_ORDER_COLUMNS)))
     )
     with read_before_write_lock(session) as ahead:
         if ahead:

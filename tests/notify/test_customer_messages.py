@@ -82,7 +82,7 @@ def _queue(session, settings, order_id, milestone=Milestone.SHIPPED, now=NOON_NY
     order = session.get(Order, order_id)
     brand = session.get(Brand, order.brand_id)
     context = {"delivery_date": "11/26", "link": "https://t/x"}
-    return queue(
+    message_id = queue(
         session,
         brand=brand,
         order=order,
@@ -94,6 +94,7 @@ def _queue(session, settings, order_id, milestone=Milestone.SHIPPED, now=NOON_NY
         shipment_id="shp_1",
         **kw,
     )
+    return message_id and session.get_one(CustomerMessageRow, message_id)
 
 
 def test_message_sent_once_in_customers_language(runtime, order, smtp_server):
@@ -230,7 +231,7 @@ def _orders_with_messages(runtime, brand_id, numbers) -> list[str]:
             session.add(
                 Shipment(id=f"shp_{i}", brand_id=brand_id, order_id=order.id, carrier="ups")
             )
-            row = queue(
+            message_id = queue(
                 session,
                 brand=brand,
                 order=order,
@@ -242,7 +243,7 @@ def _orders_with_messages(runtime, brand_id, numbers) -> list[str]:
                 shipment_id=f"shp_{i}",
             )
             session.flush()
-            ids.append(row.id)
+            ids.append(message_id)
         session.commit()
     return ids
 

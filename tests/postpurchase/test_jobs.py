@@ -8,12 +8,14 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 import shipflow.jobs.postpurchase as jobs
+from shipflow import customer_messages as customer
 from shipflow.carrier_accounts import CarrierFactory
 from shipflow.domain import Reason
 from shipflow.domain.events import ShipmentDelayed, ShipmentShipped
 from shipflow.jobs.outbox import dispatch_due
+from shipflow.notify.templates import Milestone
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Shipment
+from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.outbox import publish
 from shipflow.store.postpurchase_models import CustomerMessageRow
 from shipflow.update_subscriptions import subscribe
@@ -157,12 +159,81 @@ def test_milestone_messages_are_queued_in_a_constant_number_of_statements(runtim
     assert len(many) == len(few)
     queued = [s.split()[0] for s in many if "customer_messages" in s]
     assert queued == ["SELECT", "INSERT"]  # the keys stored for the batch's parcels, the rows
-    # The rows named before the flush: one executemany of a one-row INSERT, which psycopg
-    # pipelines, not a multi-row VALUES statement with RETURNING that it parses every time.
+    # The rows named before the insert, which is one statement on PostgreSQL (one JSON
+    # document), one executemany of a one-row INSERT elsewhere: no RETURNING, no VALUES list.
     insert = next(s for s in many if s.startswith("INSERT INTO customer_messages"))
     assert "RETURNING" not in insert and "), (" not in insert
+    postgres = runtime.engine.dialect.name == "postgresql"
+    assert ("json_to_recordset" in insert) is postgres
     assert [s.split()[0] for s in many if "update_subscriptions" in s] == ["SELECT"]
     assert sum(s.startswith("SAVEPOINT") for s in many) == 1
+    # The orders read with the batch's shipments: not the JSON columns no handler reads.
+    read = next(s for s in many if s.startswith("SELECT shipments.") and "JOIN orders" in s)
+    assert ".ship_to" in read and ".source_details" not in read
     with runtime.sessions() as session:
         recipients = session.scalars(select(CustomerMessageRow.recipient)).all()
     assert len(recipients) == 2 * 33 and "friend129@example.com" in recipients
+
+
+def test_a_failing_handler_queues_no_customer_message_and_the_others_queue_theirs_once(
+    runtime, clock, monkeypatch
+):
+    """The messages a batch queues go in together at its end (`customer_messages.staged`):
+    those of a handler that raised are rolled back with its savepoint, the others' once."""
+    brand = demo_brand(runtime)
+    shipments = [
+        order(
+            runtime,
+            brand.brand_id,
+            number=f"NW-{n}",
+            tracking_number=f"SBXG{n:020d}",
+            status="in_transit",
+        )[1]
+        for n in (1, 2, 3)
+    ]
+    tell = runtime.reactions.outbox[ShipmentShipped.topic]
+
+    def tell_then_fail_for_the_second(session, message):
+        tell(session, message)
+        if message.payload["shipment_id"] == shipments[1]:
+            raise RuntimeError("shop down")
+
+    monkeypatch.setitem(
+        runtime.reactions.outbox, ShipmentShipped.topic, tell_then_fail_for_the_second
+    )
+    with unit_of_work(runtime.sessions) as session:
+        for shipment_id in shipments:
+            event = ShipmentShipped(
+                brand_id=brand.brand_id, shipment_id=shipment_id, occurred_at=clock.now()
+            )
+            publish(session, event)
+    assert dispatch_due(runtime) == 3
+    with runtime.sessions() as session:
+        queued = session.scalars(select(CustomerMessageRow.shipment_id)).all()
+    assert sorted(queued) == sorted([shipments[0], shipments[2]])
+
+
+def test_a_message_staged_twice_is_queued_once(runtime, clock):
+    """A message about no shipment read ahead is deduped against those staged, not yet
+    inserted, as well as against those stored."""
+    brand = demo_brand(runtime)
+    order_id, _ = order(runtime, brand.brand_id, status="in_transit")
+    with unit_of_work(runtime.sessions) as session:
+        with customer.staged(session):
+            ids = [
+                customer.queue(
+                    session,
+                    brand=session.get_one(Brand, brand.brand_id),
+                    order=session.get_one(Order, order_id),
+                    milestone=Milestone.REFUND_ISSUED,
+                    context={"amount": "$5.00"},
+                    now=clock.now(),
+                    customer_zone="America/New_York",
+                    settings=runtime.settings,
+                )
+                for _ in range(2)
+            ]
+        assert ids[0] is not None and ids[1] is None
+    with runtime.sessions() as session:
+        stored = session.scalars(select(CustomerMessageRow.id)).all()
+    assert stored == [ids[0]]
