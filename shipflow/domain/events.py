@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from functools import cache
 from typing import Any, ClassVar
 
 from shipflow.domain.tracking import Reason, Status, TrackingEvent
@@ -34,14 +35,9 @@ class DomainEvent:
         return data
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
+@cache
 def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
+    return tuple(f.name for f in fields(cls))
 
 
 @dataclass(frozen=True, kw_only=True)
