@@ -28,7 +28,8 @@ class DomainEvent:
     def payload(self) -> dict[str, Any]:
         # Flat fields only, so no deep copy (asdict's) when a sweep publishes thousands; the
         # names read once per class, not from `fields` for every event.
-        data = {name: getattr(self, name) for name in _field_names(type(self))}
+        cls: type = type(self)  # plain `type`: mypy takes a dataclass's own `__hash__` for it
+        data = {name: getattr(self, name) for name in _field_names(cls)}
         for name, value in data.items():
             if isinstance(value, datetime | date):
                 data[name] = value.isoformat()
