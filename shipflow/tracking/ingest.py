@@ -148,8 +148,8 @@ def _insert_new(session: Session, rows: list[dict]) -> tuple[set[tuple[str, str]
     the caller's whole batch. On PostgreSQL, where the events are partitioned by month and
     the key is a plain index, the shipments' row locks keep writers from racing
     (shipflow.store.partitions): the keys were read under them, so every row is new, and the
-    insert needs neither a conflict clause nor RETURNING: one statement of one array per
-    column (`insert_all`)."""
+    insert needs neither a conflict clause nor RETURNING: one statement, the rows as one JSON
+    document (`insert_all`)."""
     if not rows:
         return set(), []
     if session.get_bind().dialect.name == "postgresql":
