@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.util.retry import Retry
 
@@ -30,6 +29,7 @@ from carriers.base import (
     CarrierResponseError,
     CarrierUnavailable,
 )
+from shipflow.http_session import session_retrying
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -100,11 +100,7 @@ def retrying_session(
             respect_retry_after_header=True,
             raise_on_status=False,
         )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
+    return session_retrying(retry)
 
 
 class OAuthClientCredentials:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from channels.base import (
@@ -20,6 +19,7 @@ from channels.base import (
     ChannelRateLimited,
     ChannelResponseError,
 )
+from shipflow.http_session import session_retrying
 
 TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 
@@ -37,11 +37,7 @@ def retrying_session(total: int = 3, backoff_factor: float = 0.5) -> requests.Se
         respect_retry_after_header=False,  # else urllib3 sleeps out a 429's Retry-After
         raise_on_status=False,
     )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
+    return session_retrying(retry)
 
 
 class ChannelHTTPClient:

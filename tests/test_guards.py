@@ -23,6 +23,7 @@ CARRIER_LEAVES = {
     "shipflow.geo",
     "shipflow.postal",  # geo's postal formats and tables
     "shipflow.text",
+    "shipflow.http_session",  # the retrying requests.Session both adapter kinds build
 }
 
 # (file, the line added to it, the contract it breaks)
@@ -118,7 +119,7 @@ def test_every_module_of_shipflow_is_named_in_the_leaf_contracts():
         for path in (ROOT / "shipflow").iterdir()
         if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
     }
-    leaves = {"carriers": CARRIER_LEAVES, "channels": {"shipflow.domain"}}
+    leaves = {"carriers": CARRIER_LEAVES, "channels": {"shipflow.domain", "shipflow.http_session"}}
     for contract in contracts["contracts"]:
         for source in contract.get("source_modules", []):
             if source in leaves:
