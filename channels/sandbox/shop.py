@@ -7,23 +7,18 @@ and `X-Sandbox-Shop-Webhook-Id`, the same for every retry of one delivery."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.webhook_auth import webhook_signature
+
 DOMAIN_HEADER = "X-Sandbox-Shop-Domain"
 TOPIC_HEADER = "X-Sandbox-Shop-Topic"
 SIGNATURE_HEADER = "X-Sandbox-Shop-Hmac-Sha256"
 DELIVERY_HEADER = "X-Sandbox-Shop-Webhook-Id"
-
-
-def signature(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 @dataclass
@@ -54,7 +49,7 @@ class SandboxShop:
             DOMAIN_HEADER: self.domain,
             TOPIC_HEADER: topic,
             DELIVERY_HEADER: str(uuid.uuid4()),
-            SIGNATURE_HEADER: signature(self.webhook_secret, body),
+            SIGNATURE_HEADER: webhook_signature(self.webhook_secret, body),
         }
         return headers, body
 

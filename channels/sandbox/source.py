@@ -31,9 +31,9 @@ from channels.sandbox.shop import (
     TOPIC_HEADER,
     SandboxShop,
     ShopNetwork,
-    signature,
 )
 from channels.sandbox.units import TOPICS
+from channels.webhook_auth import require_own_shop, signing_secret, webhook_signature
 
 
 class SandboxOrderSource(OrderSource):
@@ -45,21 +45,11 @@ class SandboxOrderSource(OrderSource):
         self.network = network or DEFAULT_NETWORK
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        secret = self.account.credentials.get("webhook_secret", "")
-        if not secret:  # anyone can compute an HMAC with an empty key
-            raise WebhookSignatureError(
-                "no webhook secret: set the channel account's credentials.webhook_secret",
-                channel=self.name,
-            )
+        secret = signing_secret(self, "webhook_secret")
         given = request.header(SIGNATURE_HEADER)
-        if not given or not hmac.compare_digest(given, signature(secret, request.body)):
+        if not given or not hmac.compare_digest(given, webhook_signature(secret, request.body)):
             raise WebhookSignatureError("sandbox shop signature wrong", channel=self.name)
-        shop = request.header(DOMAIN_HEADER)
-        if shop != self.account.shop:
-            raise WebhookSignatureError(
-                f"webhook is from shop {shop!r}, this account is {self.account.shop!r}",
-                channel=self.name,
-            )
+        require_own_shop(self, request.header(DOMAIN_HEADER))
 
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
         raw_topic = request.header(TOPIC_HEADER)

@@ -7,9 +7,7 @@ The account's `shop` is the `*.myshopify.com` domain; its credentials are the of
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 import hmac
 import json
 from collections.abc import Iterable
@@ -35,6 +33,7 @@ from channels.base import (
 from channels.shopify import mapping, queries
 from channels.shopify.client import ShopifyClient
 from channels.shopify.units import SUBSCRIPTION_TOPICS, TOPICS, event_status
+from channels.webhook_auth import require_own_shop, signing_secret, webhook_signature
 
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
 SHOP_HEADER = "X-Shopify-Shop-Domain"
@@ -44,10 +43,6 @@ FULFILLABLE = frozenset({"OPEN", "IN_PROGRESS"})  # FulfillmentOrderStatus we ma
 EPOCH = "1970-01-01T00:00:00Z"
 LISTING_DEPTH = 20_000  # orders one listing pages through (Shopify's limit: 25,000 objects)
 MAX_SKIPPED = 40  # order ids a cursor carries (ChannelAccount.sync_cursor: 1,024 characters)
-
-
-def webhook_signature(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 class ShopifyOrderSource(OrderSource):
@@ -67,23 +62,17 @@ class ShopifyOrderSource(OrderSource):
     # -- webhooks in --------------------------------------------------------------------
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        secret = self.account.credentials.get("client_secret", "")
-        if not secret:  # anyone can compute an HMAC with an empty key
-            raise WebhookSignatureError(
-                "no client secret: the channel account's credentials.client_secret is the "
-                "Shopify app's client secret",
-                channel=self.name,
-            )
+        secret = signing_secret(
+            self,
+            "client_secret",
+            "no client secret: the channel account's credentials.client_secret is the "
+            "Shopify app's client secret",
+        )
         given = request.header(SIGNATURE_HEADER).strip()
         expected = webhook_signature(secret, request.body)
         if not given or not hmac.compare_digest(given.encode(), expected.encode()):
             raise WebhookSignatureError("shopify webhook signature wrong", channel=self.name)
-        shop = request.header(SHOP_HEADER)
-        if shop.lower() != self.account.shop.lower():
-            raise WebhookSignatureError(
-                f"webhook is from shop {shop!r}, this account is {self.account.shop!r}",
-                channel=self.name,
-            )
+        require_own_shop(self, request.header(SHOP_HEADER), str.lower)
 
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
         raw_topic = request.header(TOPIC_HEADER)

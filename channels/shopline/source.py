@@ -33,6 +33,7 @@ from channels.cursor import is_new, read_cursor, write_cursor
 from channels.shopline import mapping
 from channels.shopline.client import ShoplineClient
 from channels.shopline.units import API_VERSION, TOPICS
+from channels.webhook_auth import require_own_shop, signing_secret
 
 SIGNATURE_HEADER = "X-Shopline-Hmac-Sha256"
 SHOP_HEADER = "X-Shopline-Shop-Domain"
@@ -69,22 +70,12 @@ class ShoplineOrderSource(OrderSource):
     # --- orders in --------------------------------------------------------------------
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        secret = self.account.credentials.get("app_secret", "")
-        if not secret:  # anyone can compute an HMAC with an empty key
-            raise WebhookSignatureError(
-                "no app secret: set the channel account's credentials.app_secret",
-                channel=self.name,
-            )
+        secret = signing_secret(self, "app_secret")
         given = request.header(SIGNATURE_HEADER).strip()
         expected = signatures(secret, request.body)
         if not given or not any(hmac.compare_digest(given, e) for e in expected):
             raise WebhookSignatureError("shopline webhook signature wrong", channel=self.name)
-        shop = request.header(SHOP_HEADER)
-        if shop.strip().lower() != self.account.shop.strip().lower():
-            raise WebhookSignatureError(
-                f"webhook is from shop {shop!r}, this account is {self.account.shop!r}",
-                channel=self.name,
-            )
+        require_own_shop(self, request.header(SHOP_HEADER), lambda shop: shop.strip().lower())
 
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
         raw_topic = request.header(TOPIC_HEADER)

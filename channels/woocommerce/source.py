@@ -6,8 +6,6 @@ REST API `consumer_key`/`consumer_secret` and the `webhook_secret` we give each 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import re
@@ -32,6 +30,7 @@ from channels.base import (
     WebhookSignatureError,
 )
 from channels.cursor import is_new, read_cursor, write_cursor
+from channels.webhook_auth import require_own_shop, signing_secret, webhook_signature
 from channels.woocommerce import mapping
 from channels.woocommerce.client import WooCommerceClient
 from channels.woocommerce.units import REFUND_KEY_META, TOPICS
@@ -42,11 +41,6 @@ TOPIC_HEADER = "X-WC-Webhook-Topic"
 DELIVERY_HEADER = "X-WC-Webhook-Delivery-ID"
 PING = re.compile(rb"webhook_id=\d+")
 PER_PAGE = 100  # the REST API's maximum
-
-
-def signature(secret: str, body: bytes) -> str:
-    """What WooCommerce sends: base64 of the HMAC-SHA256 of the raw body."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 def site(url: str) -> str:
@@ -70,20 +64,12 @@ class WooCommerceOrderSource(OrderSource):
         given = request.header(SIGNATURE_HEADER)
         if not given and PING.fullmatch(request.body.strip()):
             raise WebhookPing("woocommerce webhook creation ping", channel=self.name)
-        secret = self.account.credentials.get("webhook_secret", "")
-        if not secret:  # anyone can compute an HMAC with an empty key
-            raise WebhookSignatureError(
-                "no webhook secret: set the channel account's credentials.webhook_secret",
-                channel=self.name,
-            )
-        if not given or not hmac.compare_digest(given.strip(), signature(secret, request.body)):
+        secret = signing_secret(self, "webhook_secret")
+        if not given or not hmac.compare_digest(
+            given.strip(), webhook_signature(secret, request.body)
+        ):
             raise WebhookSignatureError("woocommerce webhook signature wrong", channel=self.name)
-        source = request.header(SOURCE_HEADER)
-        if site(source) != site(self.account.shop):
-            raise WebhookSignatureError(
-                f"webhook is from site {source!r}, this account is {self.account.shop!r}",
-                channel=self.name,
-            )
+        require_own_shop(self, request.header(SOURCE_HEADER), site, noun="site")
 
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
         raw_topic = request.header(TOPIC_HEADER)

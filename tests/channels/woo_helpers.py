@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from channels.base import ChannelAccount, WebhookRequest
+from channels.webhook_auth import webhook_signature
 from channels.woocommerce import WooCommerceOrderSource
-from channels.woocommerce.source import signature
 
 FIXTURES = Path(__file__).parent / "fixtures" / "woocommerce"
 SHOP = "https://shop.example"
@@ -50,7 +50,7 @@ def delivery(
             "x-wc-webhook-topic": topic,
             "x-wc-webhook-resource": resource,
             "x-wc-webhook-event": event,
-            "x-wc-webhook-signature": signature(secret, body),
+            "x-wc-webhook-signature": webhook_signature(secret, body),
             "x-wc-webhook-id": "142",
             "x-wc-webhook-delivery-id": delivery_id,
         },
