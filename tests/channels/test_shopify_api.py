@@ -45,6 +45,11 @@ def answer(data, cost=10):
     }
 
 
+def refused(mutation, result, field, message):
+    """A mutation Shopify refused: no result, one user error."""
+    return answer({mutation: {result: None, "userErrors": [{"field": field, "message": message}]}})
+
+
 def sent(index=0):
     """The JSON body of the index-th request."""
     call = responses.calls[index]
@@ -269,18 +274,11 @@ def test_a_refused_subscription_is_a_response_error_with_shopifys_message():
     responses.post(GRAPHQL, json=answer({"webhookSubscriptions": {"nodes": []}}))
     responses.post(
         GRAPHQL,
-        json=answer(
-            {
-                "webhookSubscriptionCreate": {
-                    "webhookSubscription": None,
-                    "userErrors": [
-                        {
-                            "field": ["webhookSubscription", "callbackUrl"],
-                            "message": "Address is invalid",
-                        }
-                    ],
-                }
-            }
+        json=refused(
+            "webhookSubscriptionCreate",
+            "webhookSubscription",
+            ["webhookSubscription", "callbackUrl"],
+            "Address is invalid",
         ),
     )
     with pytest.raises(
@@ -414,18 +412,11 @@ def test_fulfilment_user_errors_are_not_retried():
     responses.post(GRAPHQL, json=order_fulfilment())
     responses.post(
         GRAPHQL,
-        json=answer(
-            {
-                "fulfillmentCreate": {
-                    "fulfillment": None,
-                    "userErrors": [
-                        {
-                            "field": ["fulfillment"],
-                            "message": "Fulfillment order 1046000780 has an unfulfillable status= closed.",
-                        }
-                    ],
-                }
-            }
+        json=refused(
+            "fulfillmentCreate",
+            "fulfillment",
+            ["fulfillment"],
+            "Fulfillment order 1046000780 has an unfulfillable status= closed.",
         ),
     )
     with pytest.raises(ChannelResponseError, match="unfulfillable status") as caught:
@@ -556,18 +547,11 @@ def test_event_user_errors_are_response_errors():
     responses.post(GRAPHQL, json=events_so_far())
     responses.post(
         GRAPHQL,
-        json=answer(
-            {
-                "fulfillmentEventCreate": {
-                    "fulfillmentEvent": None,
-                    "userErrors": [
-                        {
-                            "field": ["fulfillmentEvent", "fulfillmentId"],
-                            "message": "Fulfillment does not exist.",
-                        }
-                    ],
-                }
-            }
+        json=refused(
+            "fulfillmentEventCreate",
+            "fulfillmentEvent",
+            ["fulfillmentEvent", "fulfillmentId"],
+            "Fulfillment does not exist.",
         ),
     )
     with pytest.raises(ChannelResponseError, match="fulfillmentId: Fulfillment does not exist."):
@@ -684,18 +668,11 @@ def test_refund_user_errors_are_response_errors():
     responses.post(GRAPHQL, json=suggested())
     responses.post(
         GRAPHQL,
-        json=answer(
-            {
-                "refundCreate": {
-                    "refund": None,
-                    "userErrors": [
-                        {
-                            "field": ["input", "transactions"],
-                            "message": "Amount cannot exceed the refundable amount.",
-                        }
-                    ],
-                }
-            }
+        json=refused(
+            "refundCreate",
+            "refund",
+            ["input", "transactions"],
+            "Amount cannot exceed the refundable amount.",
         ),
     )
     with pytest.raises(ChannelResponseError, match="Amount cannot exceed"):
