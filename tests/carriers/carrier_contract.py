@@ -79,6 +79,17 @@ class Contract:
     def _body_kind(self) -> str:
         return "body" if self.text else "json"
 
+    def test_for(self, operations: list[Operation]) -> Callable[[Operation, str], None]:
+        """A carrier module's `test_operation_contract`: each of its checks on each operation."""
+
+        @responses.activate
+        @pytest.mark.parametrize("check", self.checks)
+        @pytest.mark.parametrize("op", operations, ids=lambda op: op.id)
+        def test_operation_contract(op: Operation, check: str) -> None:
+            getattr(self, check)(op)
+
+        return test_operation_contract
+
     def api_calls(self, op: Operation) -> list:
         return [c for c in responses.calls if c.request.url.split("?")[0] == op.url]
 

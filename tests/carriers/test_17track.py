@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-import responses
 
 from carriers.base import (
     Capability,
@@ -115,11 +114,7 @@ OPERATIONS = [
 ]
 
 
-@responses.activate
-@pytest.mark.parametrize("check", CONTRACT.checks)
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_operation_contract(op, check):
-    getattr(CONTRACT, check)(op)
+test_operation_contract = CONTRACT.test_for(OPERATIONS)
 
 
 def test_registered_tracking_only():

@@ -38,7 +38,7 @@ from shipflow.domain import (
     TrackingUpdate,
     WebhookRequest,
 )
-from tests.carriers.carrier_contract import CHECKS, Contract, Operation, fixture
+from tests.carriers.carrier_contract import Contract, Operation, fixture
 
 BASE = "https://staging-express.delhivery.com"
 IST = ZoneInfo("Asia/Kolkata")
@@ -197,11 +197,7 @@ OPERATIONS = [
 CONTRACT = Contract(carrier="delhivery", make=carrier, error_message="format key missing in POST")
 
 
-@responses.activate
-@pytest.mark.parametrize("check", [c for c in CHECKS if c in CONTRACT.checks])
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_operation_contract(op, check):
-    getattr(CONTRACT, check)(op)
+test_operation_contract = CONTRACT.test_for(OPERATIONS)
 
 
 def test_registry_and_capabilities():

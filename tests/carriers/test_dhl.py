@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-import responses
 
 from carriers.base import (
     Capability,
@@ -112,11 +111,7 @@ OPERATIONS = [
 ]
 
 
-@responses.activate
-@pytest.mark.parametrize("check", CONTRACT.checks)
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_operation_contract(op, check):
-    getattr(CONTRACT, check)(op)
+test_operation_contract = CONTRACT.test_for(OPERATIONS)
 
 
 def test_registry_names_the_adapter():

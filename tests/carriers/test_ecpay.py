@@ -192,11 +192,7 @@ CONTRACT = Contract(
 )
 
 
-@responses.activate
-@pytest.mark.parametrize("check", CONTRACT.checks)
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_operation_contract(op, check):
-    getattr(CONTRACT, check)(op)
+test_operation_contract = CONTRACT.test_for(OPERATIONS)
 
 
 def test_registry_and_capabilities():

@@ -31,7 +31,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
-from tests.carriers.carrier_contract import CHECKS, Contract, Operation, fixture
+from tests.carriers.carrier_contract import Contract, Operation, fixture
 from tests.carriers.shipments import label_operations, located_event, oauth_account, shipment
 
 BASE = "https://apis-sandbox.fedex.com"
@@ -179,11 +179,7 @@ CONTRACT = Contract(
 )
 
 
-@responses.activate
-@pytest.mark.parametrize("check", CHECKS)
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_operation_contract(op, check):
-    getattr(CONTRACT, check)(op)
+test_operation_contract = CONTRACT.test_for(OPERATIONS)
 
 
 def test_registry_and_capabilities():

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
-import responses
 
 from carriers.base import (
     Capability,
@@ -108,11 +107,7 @@ OPERATIONS = [
 ]
 
 
-@responses.activate
-@pytest.mark.parametrize("check", CONTRACT.checks)
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_operation_contract(op, check):
-    getattr(CONTRACT, check)(op)
+test_operation_contract = CONTRACT.test_for(OPERATIONS)
 
 
 def forms(mocked) -> list[dict[str, str]]:

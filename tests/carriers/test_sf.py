@@ -8,7 +8,6 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
-import responses
 
 from carriers.base import (
     Capability,
@@ -141,11 +140,7 @@ OPERATIONS = [
 ]
 
 
-@responses.activate
-@pytest.mark.parametrize("check", CONTRACT.checks)
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_operation_contract(op, check):
-    getattr(CONTRACT, check)(op)
+test_operation_contract = CONTRACT.test_for(OPERATIONS)
 
 
 def sent_forms(mocked) -> list[dict[str, str]]:

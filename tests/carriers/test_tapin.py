@@ -23,7 +23,7 @@ from carriers.base import (
 from carriers.registry import get_carrier_class
 from carriers.tapin import TapinCarrier, mapping
 from shipflow.domain import Address, Money, Parcel, Reason, Status, TrackingEvent, TrackingUpdate
-from tests.carriers.carrier_contract import CHECKS, Contract, Operation, fixture
+from tests.carriers.carrier_contract import Contract, Operation, fixture
 
 API = "https://api.tapin.ir/api/v2/public"
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -152,11 +152,7 @@ OPERATIONS = [
 CONTRACT = Contract(carrier="tapin", make=carrier, error_message="فیلد های ارسالی معتبر نمیباشند.")
 
 
-@responses.activate
-@pytest.mark.parametrize("check", [c for c in CHECKS if c in CONTRACT.checks])
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_operation_contract(op, check):
-    getattr(CONTRACT, check)(op)
+test_operation_contract = CONTRACT.test_for(OPERATIONS)
 
 
 def test_registry_and_capabilities():

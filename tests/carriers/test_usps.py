@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-import responses
 
 from carriers.base import (
     CarrierAccount,
@@ -187,11 +186,7 @@ OPERATIONS = [
 ]
 
 
-@responses.activate
-@pytest.mark.parametrize("check", CONTRACT.checks)
-@pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.id)
-def test_operation_contract(op, check):
-    getattr(CONTRACT, check)(op)
+test_operation_contract = CONTRACT.test_for(OPERATIONS)
 
 
 def test_registry_names_the_adapter():
