@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from shipflow.calendars import calendar
 from shipflow.domain import Address, CarrierService, Warehouse
-from shipflow.edd.history import HistoryRecord
+from shipflow.edd.history import OPTIONAL_TIMES, REQUIRED, HistoryRecord
 from shipflow.store.models import Shipment
 
 NY = ZoneInfo("America/New_York")
@@ -63,19 +63,7 @@ def warehouse(code: str = "wh-nyc", postal: str = "10001", **kwargs) -> Warehous
 
 def history_csv(records: list[HistoryRecord]) -> str:
     """Records in the CSV shape `shipflow history import` reads."""
-    columns = [
-        "order_id",
-        "ordered_at",
-        "shipper_id",
-        "origin_postal_code",
-        "origin_country",
-        "destination_postal_code",
-        "destination_country",
-        "carrier",
-        "service",
-        "handed_to_carrier_at",
-        "delivered_at",
-    ]
+    columns = [*REQUIRED, *OPTIONAL_TIMES]
 
     def cell(value) -> str:
         return value.isoformat() if isinstance(value, datetime) else str(value or "")
