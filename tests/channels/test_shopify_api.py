@@ -269,25 +269,6 @@ def test_subscriptions_are_created_for_the_missing_topics_only():
     assert sent(1)["query"] == queries.WEBHOOK_SUBSCRIPTION_CREATE
 
 
-@responses.activate
-def test_a_refused_subscription_is_a_response_error_with_shopifys_message():
-    responses.post(GRAPHQL, json=answer({"webhookSubscriptions": {"nodes": []}}))
-    responses.post(
-        GRAPHQL,
-        json=refused(
-            "webhookSubscriptionCreate",
-            "webhookSubscription",
-            ["webhookSubscription", "callbackUrl"],
-            "Address is invalid",
-        ),
-    )
-    with pytest.raises(
-        ChannelResponseError, match="webhookSubscription.callbackUrl: Address is invalid"
-    ) as caught:
-        source().subscribe_webhooks("http://localhost/hook")
-    assert not caught.value.retryable
-
-
 FULFILMENT = Fulfilment(
     source_order_id="820982911946154508",
     carrier="ups",
@@ -405,23 +386,6 @@ def test_no_open_fulfillment_order_is_a_response_error():
     responses.post(GRAPHQL, json=order_fulfilment(statuses=("CLOSED", "CANCELLED")))
     with pytest.raises(ChannelResponseError, match="no open fulfillment order"):
         source().write_fulfilment(FULFILMENT)
-
-
-@responses.activate
-def test_fulfilment_user_errors_are_not_retried():
-    responses.post(GRAPHQL, json=order_fulfilment())
-    responses.post(
-        GRAPHQL,
-        json=refused(
-            "fulfillmentCreate",
-            "fulfillment",
-            ["fulfillment"],
-            "Fulfillment order 1046000780 has an unfulfillable status= closed.",
-        ),
-    )
-    with pytest.raises(ChannelResponseError, match="unfulfillable status") as caught:
-        source().write_fulfilment(FULFILMENT)
-    assert not caught.value.retryable
 
 
 def event(**changes):
@@ -542,22 +506,6 @@ def test_statuses_shopify_has_no_event_for_are_not_written():
     assert len(responses.calls) == 0
 
 
-@responses.activate
-def test_event_user_errors_are_response_errors():
-    responses.post(GRAPHQL, json=events_so_far())
-    responses.post(
-        GRAPHQL,
-        json=refused(
-            "fulfillmentEventCreate",
-            "fulfillmentEvent",
-            ["fulfillmentEvent", "fulfillmentId"],
-            "Fulfillment does not exist.",
-        ),
-    )
-    with pytest.raises(ChannelResponseError, match="fulfillmentId: Fulfillment does not exist."):
-        source().write_tracking_event(event())
-
-
 REFUND = Refund(
     source_order_id="820982911946154508",
     amount=8999,
@@ -663,17 +611,66 @@ def test_a_refund_larger_than_the_payments_is_refused_before_any_mutation():
     assert len(responses.calls) == 1
 
 
+# -- what Shopify refuses: its userErrors are a response error, not retried ---------------
+
+
 @responses.activate
-def test_refund_user_errors_are_response_errors():
-    responses.post(GRAPHQL, json=suggested())
-    responses.post(
-        GRAPHQL,
-        json=refused(
-            "refundCreate",
-            "refund",
-            ["input", "transactions"],
-            "Amount cannot exceed the refundable amount.",
+@pytest.mark.parametrize(
+    ("found", "refusal", "message", "call"),
+    [
+        pytest.param(
+            answer({"webhookSubscriptions": {"nodes": []}}),
+            refused(
+                "webhookSubscriptionCreate",
+                "webhookSubscription",
+                ["webhookSubscription", "callbackUrl"],
+                "Address is invalid",
+            ),
+            "webhookSubscription.callbackUrl: Address is invalid",
+            lambda s: s.subscribe_webhooks("http://localhost/hook"),
+            id="subscription",
         ),
-    )
-    with pytest.raises(ChannelResponseError, match="Amount cannot exceed"):
-        source().write_refund(REFUND)
+        pytest.param(
+            order_fulfilment(),
+            refused(
+                "fulfillmentCreate",
+                "fulfillment",
+                ["fulfillment"],
+                "Fulfillment order 1046000780 has an unfulfillable status= closed.",
+            ),
+            "unfulfillable status",
+            lambda s: s.write_fulfilment(FULFILMENT),
+            id="fulfilment",
+        ),
+        pytest.param(
+            events_so_far(),
+            refused(
+                "fulfillmentEventCreate",
+                "fulfillmentEvent",
+                ["fulfillmentEvent", "fulfillmentId"],
+                "Fulfillment does not exist.",
+            ),
+            "fulfillmentId: Fulfillment does not exist.",
+            lambda s: s.write_tracking_event(event()),
+            id="event",
+        ),
+        pytest.param(
+            suggested(),
+            refused(
+                "refundCreate",
+                "refund",
+                ["input", "transactions"],
+                "Amount cannot exceed the refundable amount.",
+            ),
+            "Amount cannot exceed",
+            lambda s: s.write_refund(REFUND),
+            id="refund",
+        ),
+    ],
+)
+def test_user_errors_are_response_errors_not_retried(found, refusal, message, call):
+    responses.post(GRAPHQL, json=found)
+    responses.post(GRAPHQL, json=refusal)
+    with pytest.raises(ChannelResponseError, match=message) as caught:
+        call(source())
+    assert not caught.value.retryable
