@@ -50,6 +50,15 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # PostgreSQL: serialization failure, deadlock, lock not available (`lock_timeout`).
 CONTENTION_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 SQLITE_IN_CHUNK = 5000  # values bound in one SQLite IN list (`in_values`)
+_JSON_DECODER = json.JSONDecoder()
+
+
+def json_loads(text: str | bytes) -> Any:
+    """`json.loads` for the engines' JSON columns (`json_deserializer`), less its guess at the
+    encoding of every value psycopg hands over as bytes: that guess can only find UTF-8 in
+    what PostgreSQL sends (no client encoding is UTF-16 or 32), so the values read are the
+    same. A tracking batch decodes three JSON values a shipment."""
+    return _JSON_DECODER.decode(text.decode() if isinstance(text, bytes) else text)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -68,7 +77,7 @@ def make_engine(url: str) -> Engine:
         connect_args: dict = {"check_same_thread": False}
         if "timeout" not in parsed.query:  # sqlite3's busy timeout
             connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
-        engine = create_engine(url, connect_args=connect_args)
+        engine = create_engine(url, connect_args=connect_args, json_deserializer=json_loads)
         event.listen(engine, "connect", _sqlite_pragmas)
         _forget_pool_after_fork(engine)
         return engine
@@ -80,7 +89,12 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.difference_update_query(["prepare_threshold"])
         pg_args["prepare_threshold"] = None if threshold.lower() == "none" else int(threshold)
     engine = create_engine(
-        parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=pg_args
+        parsed,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args=pg_args,
+        json_deserializer=json_loads,
     )
     _forget_pool_after_fork(engine)
     return engine
