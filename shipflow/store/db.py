@@ -25,6 +25,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    TextClause,
     Update,
     any_,
     bindparam,
@@ -203,13 +204,27 @@ def insert_all(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     are then evaluated once for all the rows: only for tables whose defaults are the same for
     every row of a batch (the clock, constants), never a generated id. Elsewhere an
     executemany."""
+    insert_all_or_skip(session, table, rows, ())
+
+
+def insert_all_or_skip(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    conflict: Sequence[str],
+    where: ColumnElement[bool] | TextClause | None = None,
+) -> None:
+    """`insert_all`, less the rows that clash with a row stored under the unique index on the
+    columns `conflict` (a partial index's `where`): INSERT ... ON CONFLICT DO NOTHING, safe
+    against a concurrent writer inserting the same. No `conflict`: `insert_all` itself."""
     if not rows:
         return
+    key = (tuple(conflict), where)
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(table.insert(), rows)
+        session.execute(_insert(table, key), rows)
         return
     document = json.dumps(rows, default=_json_value)
-    session.execute(_recordset_insert(table, tuple(rows[0])), {"rows": document})
+    session.execute(_recordset_insert(table, tuple(rows[0]), key), {"rows": document})
 
 
 def _json_value(value: Any) -> str:
@@ -222,12 +237,34 @@ def _json_value(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is no column value insert_all can send")
 
 
+Conflict = tuple[
+    tuple[str, ...], ColumnElement[bool] | TextClause | None
+]  # the index's columns, its WHERE
+
+
 @cache
-def _recordset_insert(table: Table, names: tuple[str, ...]) -> Insert:
+def _insert(table: Table, conflict: Conflict) -> Insert:
+    """The executemany's INSERT (SQLite), with its conflict clause if `conflict` names columns."""
+    columns, where = conflict
+    if not columns:
+        return table.insert()
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=columns, index_where=where)
+
+
+@cache
+def _recordset_insert(table: Table, names: tuple[str, ...], conflict: Conflict) -> Insert:
     """`INSERT INTO table (names) SELECT * FROM json_to_recordset(:rows) AS (name type, ...)`,
-    built once per process. Strings are read as `varchar` without the column's length (the
-    column checks it once, on insert)."""
-    return table.insert().from_select(names, select(*_recordset(table, names).c))
+    with its conflict clause if `conflict` names columns, built once per process. Strings are
+    read as `varchar` without the column's length (the column checks it once, on insert)."""
+    rows = select(*_recordset(table, names).c)
+    columns, where = conflict
+    if not columns:
+        return table.insert().from_select(names, rows)
+    return (
+        postgresql.insert(table)
+        .from_select(names, rows)
+        .on_conflict_do_nothing(index_elements=columns, index_where=where)
+    )
 
 
 def _recordset(table: Table, names: tuple[str, ...]) -> TableValuedAlias:
