@@ -3,17 +3,15 @@ and resolved by ops people."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, text
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from shipflow.store.alert_models import OPEN_ALERT
-from shipflow.store.db import in_values
+from shipflow.store.db import in_values, insert_all_or_skip
 from shipflow.store.models import Alert, new_id
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
@@ -27,43 +25,18 @@ class AlertStateError(Exception):
     """The requested step does not follow from the alert's status (resolved is final)."""
 
 
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _json_value(value: Any) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} as JSON")
-
-
 def insert_ignoring(
     session: Session, model, rows: Sequence[dict[str, Any]], conflict: list[str], where=None
 ) -> None:
     """Bulk insert that skips rows clashing with a unique index: safe against a concurrent
-    sweep doing the same. On PostgreSQL the rows travel as one JSON parameter
-    (json_populate_recordset), tens of thousands a statement; SQLite takes executemany."""
+    sweep doing the same (`insert_all_or_skip`: on PostgreSQL the rows travel as one JSON
+    document, tens of thousands a statement; SQLite takes executemany)."""
     if not rows:
         return
     session.flush()  # rows may point at objects still pending in the session
-    if not _is_postgres(session):
-        statement = sqlite.insert(model).on_conflict_do_nothing(
-            index_elements=conflict, index_where=where
-        )
-        for start in range(0, len(rows), CHUNK):
-            session.execute(statement, list(rows[start : start + CHUNK]))
-        return
-    table = model.__table__.name
-    names = ", ".join(f'"{name}"' for name in rows[0])
-    predicate = f" WHERE {where.text}" if where is not None else ""
-    from_json = text(
-        f'INSERT INTO "{table}" ({names}) SELECT {names} '
-        f'FROM json_populate_recordset(NULL::"{table}", CAST(:rows AS json)) '
-        f"ON CONFLICT ({', '.join(conflict)}){predicate} DO NOTHING"
-    )
-    for start in range(0, len(rows), PG_CHUNK):
-        chunk = json.dumps(list(rows[start : start + PG_CHUNK]), default=_json_value)
-        session.execute(from_json, {"rows": chunk})
+    chunk = PG_CHUNK if session.get_bind().dialect.name == "postgresql" else CHUNK
+    for start in range(0, len(rows), chunk):
+        insert_all_or_skip(session, model.__table__, rows[start : start + chunk], conflict, where)
 
 
 def existing_values(session: Session, column, values: Iterable[str], *where) -> set[str]:

@@ -182,16 +182,16 @@ def detect_for_shipments(
     shipments = list({s.id: s for s in shipments}.values())
     if not shipments:
         return {}
-    policies: dict[str, Policy] = {}
+    policies = {
+        brand_id: per_transaction(
+            session, ("delays.policy", brand_id), partial(policy_for, session, brand_id, settings)
+        )
+        for brand_id in dict.fromkeys(shipment.brand_id for shipment in shipments)
+    }
     snaps: dict[str, list[ShipmentSnapshot]] = defaultdict(list)
     for shipment in shipments:
         _fill_destination(shipment)
-        brand_id = shipment.brand_id
-        policy = per_transaction(
-            session, ("delays.policy", brand_id), partial(policy_for, session, brand_id, settings)
-        )
-        policies[brand_id] = policy
-        snaps[brand_id].append(snapshot(shipment, policy))
+        snaps[shipment.brand_id].append(snapshot(shipment, policies[shipment.brand_id]))
     judged: dict[str, tuple[ShipmentSnapshot, list[Delay]]] = {
         snap.id: (snap, detect(snap, now, policies[brand_id]))
         for brand_id, brand_snaps in snaps.items()
@@ -206,14 +206,17 @@ def detect_for_shipments(
     new_alerts: list[dict[str, Any]] = []
     delayed_events: list[ShipmentDelayed] = []
     kinds, delayed = self_resolving_kinds(), delayed_kinds()
-    for snap, delays in judged.values():
-        # Lane incidents are raised by the sweep, never here: a batch reads them once.
-        incidents = per_transaction(
+    # Lane incidents are raised by the sweep, never here: a batch reads them once.
+    incidents = {
+        brand_id: per_transaction(
             session,
-            ("delays.open_incidents", snap.brand_id),
-            partial(open_incidents, session, snap.brand_id),
+            ("delays.open_incidents", brand_id),
+            partial(open_incidents, session, brand_id),
         )
-        if (snap.carrier, snap.region) not in incidents:
+        for brand_id in policies
+    }
+    for snap, delays in judged.values():
+        if (snap.carrier, snap.region) not in incidents[snap.brand_id]:
             new_alerts.extend(
                 alerts.alert_row(snap.brand_id, now, **shipment_alert(snap, delay))
                 for delay in delays

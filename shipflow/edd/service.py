@@ -362,8 +362,11 @@ class EddService:
         revisions: list[dict] = []
         delivered: dict[str, list[HistoryRecord]] = {}
         routes: dict[tuple[str, ...], tuple[Estimate, str] | None] = {}
+        brands: dict[str, tuple[TransitModel, BrandSetup]] = {}
         revised = {
-            shipment.id: self._revise(session, shipment, events, revisions, delivered, routes)
+            shipment.id: self._revise(
+                session, shipment, events, revisions, delivered, (routes, brands)
+            )
             for shipment, events in tracked
         }
         insert_all(session, _REVISIONS, revisions)
@@ -379,16 +382,25 @@ class EddService:
         events: Sequence[TrackingEvent],
         revisions: list[dict],
         delivered: dict[str, list[HistoryRecord]],
-        routes: dict[tuple[str, ...], tuple[Estimate, str] | None],
+        memo: tuple[
+            dict[tuple[str, ...], tuple[Estimate, str] | None],
+            dict[str, tuple[TransitModel, BrandSetup]],
+        ],
     ) -> date | None:
-        """`routes`: the batch's undated quotes by brand, warehouse, service and destination,
-        each worked out once (the brand's model and setup are the same for the whole batch,
-        and `route_quote` depends on nothing else)."""
+        """`memo`: the batch's undated quotes by brand, warehouse, service and destination,
+        and each brand's model and setup, each worked out once (the brand's model and setup
+        are the same for the whole batch, and `route_quote` depends on nothing else)."""
         order = shipment.order
         if order is None or not events:
             return None
-        model = self.latest_model(session, shipment.brand_id)
-        setup = self.setup_of(session, shipment.brand_id)
+        routes, brands = memo
+        brand_id = shipment.brand_id
+        if brand_id not in brands:
+            brands[brand_id] = (
+                self.latest_model(session, brand_id),
+                self.setup_of(session, brand_id),
+            )
+        model, setup = brands[brand_id]
         if handed_over_at(events) is None:
             quoted = _shipment_quote(shipment, model, setup)
         else:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    TextClause,
     Update,
     any_,
     bindparam,
@@ -50,6 +51,15 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # PostgreSQL: serialization failure, deadlock, lock not available (`lock_timeout`).
 CONTENTION_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 SQLITE_IN_CHUNK = 5000  # values bound in one SQLite IN list (`in_values`)
+_JSON_DECODER = json.JSONDecoder()
+
+
+def json_loads(text: str | bytes) -> Any:
+    """`json.loads` for the engines' JSON columns (`json_deserializer`), less its guess at the
+    encoding of every value psycopg hands over as bytes: that guess can only find UTF-8 in
+    what PostgreSQL sends (no client encoding is UTF-16 or 32), so the values read are the
+    same. A tracking batch decodes three JSON values a shipment."""
+    return _JSON_DECODER.decode(text.decode() if isinstance(text, bytes) else text)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -68,7 +78,7 @@ def make_engine(url: str) -> Engine:
         connect_args: dict = {"check_same_thread": False}
         if "timeout" not in parsed.query:  # sqlite3's busy timeout
             connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
-        engine = create_engine(url, connect_args=connect_args)
+        engine = create_engine(url, connect_args=connect_args, json_deserializer=json_loads)
         event.listen(engine, "connect", _sqlite_pragmas)
         _forget_pool_after_fork(engine)
         return engine
@@ -80,7 +90,12 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.difference_update_query(["prepare_threshold"])
         pg_args["prepare_threshold"] = None if threshold.lower() == "none" else int(threshold)
     engine = create_engine(
-        parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=pg_args
+        parsed,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args=pg_args,
+        json_deserializer=json_loads,
     )
     _forget_pool_after_fork(engine)
     return engine
@@ -189,13 +204,27 @@ def insert_all(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     are then evaluated once for all the rows: only for tables whose defaults are the same for
     every row of a batch (the clock, constants), never a generated id. Elsewhere an
     executemany."""
+    insert_all_or_skip(session, table, rows, ())
+
+
+def insert_all_or_skip(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    conflict: Sequence[str],
+    where: ColumnElement[bool] | TextClause | None = None,
+) -> None:
+    """`insert_all`, less the rows that clash with a row stored under the unique index on the
+    columns `conflict` (a partial index's `where`): INSERT ... ON CONFLICT DO NOTHING, safe
+    against a concurrent writer inserting the same. No `conflict`: `insert_all` itself."""
     if not rows:
         return
+    key = (tuple(conflict), where)
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(table.insert(), rows)
+        session.execute(_insert(table, key), rows)
         return
     document = json.dumps(rows, default=_json_value)
-    session.execute(_recordset_insert(table, tuple(rows[0])), {"rows": document})
+    session.execute(_recordset_insert(table, tuple(rows[0]), key), {"rows": document})
 
 
 def _json_value(value: Any) -> str:
@@ -208,12 +237,34 @@ def _json_value(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is no column value insert_all can send")
 
 
+Conflict = tuple[
+    tuple[str, ...], ColumnElement[bool] | TextClause | None
+]  # the index's columns, its WHERE
+
+
 @cache
-def _recordset_insert(table: Table, names: tuple[str, ...]) -> Insert:
+def _insert(table: Table, conflict: Conflict) -> Insert:
+    """The executemany's INSERT (SQLite), with its conflict clause if `conflict` names columns."""
+    columns, where = conflict
+    if not columns:
+        return table.insert()
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=columns, index_where=where)
+
+
+@cache
+def _recordset_insert(table: Table, names: tuple[str, ...], conflict: Conflict) -> Insert:
     """`INSERT INTO table (names) SELECT * FROM json_to_recordset(:rows) AS (name type, ...)`,
-    built once per process. Strings are read as `varchar` without the column's length (the
-    column checks it once, on insert)."""
-    return table.insert().from_select(names, select(*_recordset(table, names).c))
+    with its conflict clause if `conflict` names columns, built once per process. Strings are
+    read as `varchar` without the column's length (the column checks it once, on insert)."""
+    rows = select(*_recordset(table, names).c)
+    columns, where = conflict
+    if not columns:
+        return table.insert().from_select(names, rows)
+    return (
+        postgresql.insert(table)
+        .from_select(names, rows)
+        .on_conflict_do_nothing(index_elements=columns, index_where=where)
+    )
 
 
 def _recordset(table: Table, names: tuple[str, ...]) -> TableValuedAlias:

@@ -121,11 +121,12 @@ def _domain_event(row: EventRow) -> TrackingEvent:
     )
 
 
-def _row(shipment: Shipment, event: TrackingEvent, source: str, now: datetime) -> dict:
+def _row(shipment: Shipment, event: TrackingEvent, key: str, source: str, now: datetime) -> dict:
+    """The event's row; `key`: its `dedupe_key`, worked out by the caller already."""
     return dict(
         shipment_id=shipment.id,
         brand_id=shipment.brand_id,
-        dedupe_key=dedupe_key(event),
+        dedupe_key=key,
         status=event.status.value,
         reason=event.reason.value if event.reason else None,
         raw_code=event.raw_code[:64],
@@ -304,7 +305,7 @@ def ingest_locked(
             if key not in known[shipment.id]:
                 known[shipment.id].add(key)
                 step.keys.append(key)
-                step.rows.append(_row(shipment, event, source, now))
+                step.rows.append(_row(shipment, event, key, source, now))
         steps.append(step)
     inserted, new_rows = _insert_new(session, [row for step in steps for row in step.rows])
     changed = {sid for sid, _ in inserted}

@@ -175,3 +175,28 @@ def test_a_batch_quotes_each_route_once(runtime, shipments, monkeypatch):
     assert len(ships) == len(JOURNEYS) * len(DESTINATIONS)
     assert sorted(routes) == sorted(set(routes))
     assert len(routes) == 21  # warehouse and service (paired) by destination
+
+
+def test_a_batch_reads_each_brands_model_and_setup_once(runtime, shipments, monkeypatch):
+    """The brand's latest model and setup are the batch's: looked up once per brand, not per
+    parcel (each look-up hashes its keys and walks the transaction's memo)."""
+    edd = runtime.edd
+    looked_up: list[tuple[str, str]] = []
+
+    def counting(name: str):
+        real = getattr(edd, name)
+
+        def counted(session, brand_id):
+            looked_up.append((name, brand_id))
+            return real(session, brand_id)
+
+        return counted
+
+    for name in ("latest_model", "setup_of"):
+        monkeypatch.setattr(edd, name, counting(name))
+    with unit_of_work(runtime.sessions) as session:
+        ships = session.scalars(select(Shipment).options(joinedload(Shipment.order))).all()
+        edd.revise_shipments(session, [(s, [PICKED_UP]) for s in ships])
+    brands = {s.brand_id for s in ships}
+    assert len(ships) > len(brands)
+    assert sorted(looked_up) == sorted((n, b) for n in ("latest_model", "setup_of") for b in brands)
