@@ -18,7 +18,13 @@ from werkzeug.wsgi import get_current_url
 
 from shipflow.jobs import Job
 from shipflow.jobs.inprocess import InProcessRunner
-from shipflow.store.db import for_update, make_engine, make_session_factory, sqlite_write_lock
+from shipflow.store.db import (
+    for_update,
+    insert_all,
+    make_engine,
+    make_session_factory,
+    sqlite_write_lock,
+)
 from shipflow.store.models import Shipment
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.accounts import Account
@@ -77,6 +83,28 @@ def test_a_receipt_is_stored_exactly_as_received(client, runtime, tracked, clock
         assert stored.body == body
         assert {name: stored.headers[name] for name in headers} == headers
         assert stored.received_at == stored.available_at == clock.now()
+
+
+def test_insert_all_writes_bytes_as_the_group_commit_does(runtime, tracked, clock):
+    """`insert_all` and the group commit share one JSON encoder (`json_value`): bytes go as
+    bytea's hex text, every byte value kept."""
+    body = bytes(range(256))
+    row = {
+        "brand_id": tracked["tb"].id,
+        "source_kind": "carrier",
+        "carrier": "fake",
+        "account": tracked["tb"].account_id,
+        "headers": {},
+        "body": body,
+        "received_at": clock.now(),
+        "available_at": clock.now(),
+        "status": "received",
+        "attempts": 0,
+    }
+    with runtime.sessions() as session:
+        insert_all(session, WebhookReceipt.__table__, [row])
+        session.commit()
+    assert list(receipts(runtime).values()) == [body]
 
 
 @pytest.mark.parametrize(
