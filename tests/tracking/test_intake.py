@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, func, select
 from werkzeug.test import EnvironBuilder
 from werkzeug.wsgi import get_current_url
 
+from carriers.base import WebhookRequest
 from shipflow.jobs import Job
 from shipflow.jobs.inprocess import InProcessRunner
 from shipflow.store.db import (
@@ -27,8 +28,9 @@ from shipflow.store.db import (
 )
 from shipflow.store.models import Shipment
 from shipflow.store.tracking_models import WebhookReceipt
-from shipflow.tracking.accounts import Account
+from shipflow.tracking.accounts import Account, load_account
 from shipflow.tracking.intake import ReceiptWriter
+from shipflow.tracking.webhooks import receipt_row
 from shipflow.web.webhooks import WebhookIntake, current_url
 from tests.tracking.fake_carrier import event, payload, sign
 from tests.tracking.helpers import at, post_webhook, wait_for
@@ -89,20 +91,10 @@ def test_insert_all_writes_bytes_as_the_group_commit_does(runtime, tracked, cloc
     """`insert_all` and the group commit share one JSON encoder (`json_value`): bytes go as
     bytea's hex text, every byte value kept."""
     body = bytes(range(256))
-    row = {
-        "brand_id": tracked["tb"].id,
-        "source_kind": "carrier",
-        "carrier": "fake",
-        "account": tracked["tb"].account_id,
-        "headers": {},
-        "body": body,
-        "received_at": clock.now(),
-        "available_at": clock.now(),
-        "status": "received",
-        "attempts": 0,
-    }
+    hook = WebhookRequest(headers={}, body=body, url="", received_at=clock.now())
     with runtime.sessions() as session:
-        insert_all(session, WebhookReceipt.__table__, [row])
+        account = load_account(session, runtime, tracked["tb"].account_id, "fake")
+        insert_all(session, WebhookReceipt.__table__, [receipt_row(account, hook)])
         session.commit()
     assert list(receipts(runtime).values()) == [body]
 
