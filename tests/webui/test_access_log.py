@@ -13,6 +13,7 @@ import pytest
 import requests
 from gunicorn import glogging
 from gunicorn.config import Config
+from gunicorn.http import message
 from werkzeug.serving import make_server
 
 from shipflow import server
@@ -44,9 +45,9 @@ def test_redact_keeps_the_shape_and_drops_the_token(logged, written):
     assert redact(logged) == written
 
 
-def test_gunicorn_access_log_line_has_no_token(settings, tmp_path, monkeypatch):
-    """Through `shipflow serve`'s own gunicorn options, one access log line as written."""
-    options = {}
+def serve_options(settings, monkeypatch) -> dict:
+    """The gunicorn options `shipflow serve` runs with."""
+    options: dict = {}
     monkeypatch.setattr(server, "settle", lambda: None)
     monkeypatch.setattr(
         server,
@@ -54,6 +55,12 @@ def test_gunicorn_access_log_line_has_no_token(settings, tmp_path, monkeypatch):
         lambda app, opts, jobs: SimpleNamespace(run=lambda: options.update(opts)),
     )
     server.serve(settings, "127.0.0.1", 0)
+    return options
+
+
+def test_gunicorn_access_log_line_has_no_token(settings, tmp_path, monkeypatch):
+    """Through `shipflow serve`'s own gunicorn options, one access log line as written."""
+    options = serve_options(settings, monkeypatch)
     config = Config()
     config.set("accesslog", str(tmp_path / "access.log"))
     logger = options["logger_class"](config)
@@ -138,3 +145,12 @@ def test_other_atoms_are_gunicorns_own(tmp_path):
         GunicornLogger, tmp_path, '%(s)s %(D)s %(M)s "%({x-sandbox-signature}i)s" %(U)s'
     )
     assert line == '202 1500 1 "t=1,v1=abc" /webhooks/sandbox/acc_1\n'
+
+
+def test_requests_are_parsed_by_gunicorns_c_parser(settings, monkeypatch):
+    """gunicorn takes `gunicorn_h1c` (a dependency) when installed and nothing in `shipflow
+    serve`'s options turns it off: a webhook's request parsed in C, not in Python."""
+    config = Config()
+    for key, value in serve_options(settings, monkeypatch).items():
+        config.set(key, value)
+    assert message._check_fast_parser(config)
