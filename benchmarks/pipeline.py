@@ -98,21 +98,28 @@ HUB = Place("Edison", "NJ", 40.5187, -74.4121, "America/New_York", "08817")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=float, default=1500.0, help="events offered per second")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of offered load")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+def load_arguments(description: str, rate: float, duration: float, schema: str):
+    """The flags `pipeline.py` and `webhook_ack.py` share: the load offered to `shipflow
+    serve` and where its database, broker and port are."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rate", type=float, default=rate, help="events offered per second")
+    parser.add_argument("--duration", type=float, default=duration, help="seconds of load")
     parser.add_argument("--web-processes", type=int, default=2, help="gunicorn workers (celery)")
-    parser.add_argument("--modes", nargs="+", choices=["celery", "embedded"])
     parser.add_argument("--connections", type=int, default=32, help="HTTP keep-alive connections")
-    parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds after load")
     parser.add_argument(
         "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
-    parser.add_argument("--schema", default="bench_pipeline", help="PostgreSQL, dropped first")
+    parser.add_argument("--schema", default=schema, help="PostgreSQL, dropped first")
     parser.add_argument("--port", type=int, default=18730, help="web; the SMTP sink gets +1")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = load_arguments(__doc__.split("\n\n")[0], 1500.0, 60.0, "bench_pipeline")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--modes", nargs="+", choices=["celery", "embedded"])
+    parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds after load")
     args = parser.parse_args(argv)
     args.modes = args.modes or ["celery", "embedded"]
     if args.rate <= 0 or args.duration <= 0 or min(args.workers) < 1:
@@ -579,6 +586,46 @@ def fresh_database(args: argparse.Namespace, mode: str, folder: Path) -> tuple[s
     return url, create_engine(schema_url(args.database_url, args.schema))
 
 
+@dataclass
+class Setup:
+    """A run's folder (logs, config, metrics), database, environment and load, made ready."""
+
+    folder: Path
+    engine: Engine
+    env: dict[str, str]
+    base: str
+    requests: list[Webhook]
+    warm_up: list[Webhook]
+
+
+def prepare(args: argparse.Namespace, mode: str, prefix: str) -> Setup:
+    """A fresh database migrated, the demo brand loaded, rate x duration / 3 shipments seeded
+    (and the warm-up's), their signed webhooks made, and `shipflow`'s environment."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    (folder / "metrics").mkdir()
+    url, engine = fresh_database(args, mode, folder)
+    base = f"http://127.0.0.1:{args.port}"
+    config = folder / "config.yaml"
+    jobs = "celery" if mode == "celery" else "inprocess"
+    config.write_text(yaml.safe_dump(bench_config(url, jobs, args.redis_url, args.port + 1, base)))
+    env = {
+        **os.environ,
+        "SHIPFLOW_CONFIG": str(config),
+        "SHIPFLOW_SECRET_KEY": SECRET_KEY,
+        "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
+        "WEB_CONCURRENCY": str(args.web_processes),
+        "PYTHONPATH": str(ROOT),
+    }
+    for command in (shipflow("db", "upgrade"), shipflow("demo", "load")):
+        subprocess.run(command, env=env, cwd=folder, check=True, capture_output=True)
+    shipments = max(1, round(args.rate * args.duration / len(SCANS)))
+    now = datetime.now(UTC)
+    _, account_id = seed(engine, shipments + WARM_UP, now)
+    requests = webhook_requests(range(shipments), account_id, args.port, now)
+    warm_up = webhook_requests(range(shipments, shipments + WARM_UP), account_id, args.port, now, 1)
+    return Setup(folder, engine, env, base, requests, warm_up)
+
+
 def receipts_processed(engine: Engine, since: float) -> tuple[int, float]:
     """How many receipts of the load (received after `since`) were processed, and when the
     last of them was (unix time)."""
@@ -596,33 +643,13 @@ def receipts_processed(engine: Engine, since: float) -> tuple[int, float]:
 
 def run_once(args: argparse.Namespace, mode: str, workers: int) -> Result:
     label = f"celery, {workers} worker process(es)" if mode == "celery" else "embedded"
-    folder = Path(tempfile.mkdtemp(prefix="shipflow-pipebench-"))
-    metrics = folder / "metrics"
-    metrics.mkdir()
-    url, engine = fresh_database(args, mode, folder)
-    base = f"http://127.0.0.1:{args.port}"
-    config = folder / "config.yaml"
-    jobs = "celery" if mode == "celery" else "inprocess"
-    config.write_text(yaml.safe_dump(bench_config(url, jobs, args.redis_url, args.port + 1, base)))
-    env = {
-        **os.environ,
-        "SHIPFLOW_CONFIG": str(config),
-        "SHIPFLOW_SECRET_KEY": SECRET_KEY,
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
-        "WEB_CONCURRENCY": str(args.web_processes),
-        "PYTHONPATH": str(ROOT),
-    }
-    for command in (shipflow("db", "upgrade"), shipflow("demo", "load")):
-        subprocess.run(command, env=env, cwd=folder, check=True, capture_output=True)
-    shipments = max(1, round(args.rate * args.duration / len(SCANS)))
-    now = datetime.now(UTC)
-    _, account_id = seed(engine, shipments + WARM_UP, now)
-    requests = webhook_requests(range(shipments), account_id, args.port, now)
-    warm_up = webhook_requests(range(shipments, shipments + WARM_UP), account_id, args.port, now, 1)
+    setup = prepare(args, mode, "shipflow-pipebench-")
+    folder, engine, base = setup.folder, setup.engine, setup.base
+    metrics, requests, warm_up = folder / "metrics", setup.requests, setup.warm_up
     if mode == "celery":
         forget_tasks(args.redis_url)
     sink_file = folder / "smtp.tsv"
-    procs = Processes(folder, env)
+    procs = Processes(folder, setup.env)
     try:
         sink = procs.start(
             "smtp-sink",

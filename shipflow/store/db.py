@@ -223,18 +223,22 @@ def insert_all_or_skip(
     if session.get_bind().dialect.name != "postgresql":
         session.execute(_insert(table, key), rows)
         return
-    document = json.dumps(rows, default=_json_value)
+    document = json.dumps(rows, default=json_value)
     session.execute(_recordset_insert(table, tuple(rows[0]), key), {"rows": document})
 
 
-def _json_value(value: Any) -> str:
-    """A date or an aware time in ISO 8601 (a naive time is refused, as `UTCDateTime`
-    refuses it); any other value JSON cannot write is an error."""
+def json_value(value: Any) -> str:
+    """`json.dumps`'s `default` for rows that PostgreSQL reads back with `json_to_recordset`:
+    a date or an aware time in ISO 8601 (a naive time is refused, as `UTCDateTime` refuses
+    it), bytes in `bytea`'s hex input form (`\\x...`); any other value JSON cannot write is
+    an error. (`insert_all`, `update_all`, the webhook receipts' group commit.)"""
     if isinstance(value, datetime) and value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
     if isinstance(value, date):
         return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is no column value insert_all can send")
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    raise TypeError(f"{type(value).__name__} is no column value PostgreSQL can read from JSON")
 
 
 Conflict = tuple[
@@ -284,7 +288,7 @@ def update_all(session: Session, table: Table, key: str, rows: Sequence[dict[str
         return
     names = tuple(rows[0])
     if session.get_bind().dialect.name == "postgresql":
-        document = json.dumps(rows, default=_json_value)
+        document = json.dumps(rows, default=json_value)
         session.execute(_recordset_update(table, key, names), {"rows": document})
         return
     prefixed = [{f"row_{name}": value for name, value in row.items()} for row in rows]

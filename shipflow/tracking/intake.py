@@ -21,12 +21,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, PoolProxiedConnection, insert
 
-from shipflow.store.db import SQLITE_BUSY_TIMEOUT_SECONDS, sqlite_write_lock
+from shipflow.store.db import SQLITE_BUSY_TIMEOUT_SECONDS, json_value, sqlite_write_lock
 from shipflow.store.tracking_models import WebhookReceipt
 
 log = logging.getLogger(__name__)
@@ -35,24 +34,24 @@ _INSERT = insert(WebhookReceipt).returning(WebhookReceipt.id, sort_by_parameter_
 # PostgreSQL: one prepared statement whatever the batch size, and one parameter, the batch as
 # a JSON array of rows (encoded in C by `json.dumps`; ten typed arrays cost the web process
 # more CPU to adapt than the rest of its commit), each row an object read once by
-# `json_to_recordset`: `headers` keeps the text it was sent as, `body` comes as hex. Ids come
-# from the sequence in `ORDER BY n` order, so sorted ids line up with the batch's rows.
+# `json_to_recordset`: `headers` keeps the text it was sent as, `body` comes as bytea's hex
+# text (`json_value`). Ids come from the sequence in `ORDER BY n` order, so sorted ids line
+# up with the batch's rows.
 _COLUMNS = {
     "brand_id": "text",
     "source_kind": "text",
     "carrier": "text",
     "account": "text",
     "headers": "json",
-    "body": "text",
+    "body": "bytea",
     "received_at": "timestamptz",
     "available_at": "timestamptz",
     "status": "text",
     "attempts": "int",
 }
-_SELECTED = ", ".join("decode(body, 'hex')" if name == "body" else name for name in _COLUMNS)
 _PG_INSERT = (
     f"INSERT INTO {WebhookReceipt.__tablename__} ({', '.join(_COLUMNS)}) "
-    f"SELECT {_SELECTED} "
+    f"SELECT {', '.join(_COLUMNS)} "
     "FROM ROWS FROM (json_to_recordset(%s::json) "
     f"AS ({', '.join(f'{c} {t}' for c, t in _COLUMNS.items())})) "
     f"WITH ORDINALITY AS t({', '.join(_COLUMNS)}, n) ORDER BY n RETURNING id"
@@ -167,7 +166,7 @@ class ReceiptWriter:
         """Raw psycopg on a held connection: no pool checkout or ping, no statement building."""
         if self._raw is None:
             self._raw = self._engine.raw_connection()
-        rows = json.dumps([{name: _json(slot.values[name]) for name in _COLUMNS} for slot in batch])
+        rows = json.dumps([slot.values for slot in batch], default=json_value)
         try:
             with closing(self._raw.cursor()) as cursor:
                 cursor.execute(_PG_INSERT, (rows,))
@@ -178,10 +177,3 @@ class ReceiptWriter:
             self._raw = None
             raise
         return ids
-
-
-def _json(value: Any) -> Any:
-    """A row's value as `_PG_INSERT` reads it back: bytes as hex, times in ISO 8601."""
-    if isinstance(value, bytes):
-        return value.hex()
-    return value.isoformat() if isinstance(value, datetime) else value

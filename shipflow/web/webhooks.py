@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.wsgi import get_content_length, get_current_url
@@ -28,6 +28,7 @@ from carriers import base as carrier_base
 from carriers.base import WebhookRequest
 from channels import base as channel_base
 from shipflow.channel_accounts import Shop, UnknownChannelAccount, load_shop
+from shipflow.metrics import child
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.intake import ReceiptWriter
 from shipflow.tracking.webhooks import receipt_row
@@ -113,8 +114,8 @@ class WebhookIntake:
         started = time.perf_counter()
         name, account_id = match.groups()
         status, body, content_type = self.receive(environ, name, account_id, kind=kind)
-        _requests(status).inc()
-        _latency().observe(time.perf_counter() - started)
+        child(REQUESTS, "POST", ENDPOINT, status).inc()
+        child(LATENCY, ENDPOINT).observe(time.perf_counter() - started)
         headers = [
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
@@ -194,17 +195,6 @@ class WebhookIntake:
         runner = self.extensions.get("shipflow.jobs")
         if runner is not None:
             runner.wake(PROCESS_JOB)
-
-
-@lru_cache
-def _requests(status: int) -> Counter:
-    """The request counter's child of a status (`labels` looks it up under a lock each time)."""
-    return REQUESTS.labels("POST", ENDPOINT, status)
-
-
-@lru_cache
-def _latency() -> Histogram:
-    return LATENCY.labels(ENDPOINT)
 
 
 def _not_found(carrier: str, account_id: str) -> tuple[int, bytes, str]:

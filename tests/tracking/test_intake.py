@@ -16,13 +16,21 @@ from sqlalchemy import create_engine, func, select
 from werkzeug.test import EnvironBuilder
 from werkzeug.wsgi import get_current_url
 
+from carriers.base import WebhookRequest
 from shipflow.jobs import Job
 from shipflow.jobs.inprocess import InProcessRunner
-from shipflow.store.db import for_update, make_engine, make_session_factory, sqlite_write_lock
+from shipflow.store.db import (
+    for_update,
+    insert_all,
+    make_engine,
+    make_session_factory,
+    sqlite_write_lock,
+)
 from shipflow.store.models import Shipment
 from shipflow.store.tracking_models import WebhookReceipt
-from shipflow.tracking.accounts import Account
+from shipflow.tracking.accounts import Account, load_account
 from shipflow.tracking.intake import ReceiptWriter
+from shipflow.tracking.webhooks import receipt_row
 from shipflow.web.webhooks import WebhookIntake, current_url
 from tests.tracking.fake_carrier import event, payload, sign
 from tests.tracking.helpers import at, post_webhook, wait_for
@@ -77,6 +85,18 @@ def test_a_receipt_is_stored_exactly_as_received(client, runtime, tracked, clock
         assert stored.body == body
         assert {name: stored.headers[name] for name in headers} == headers
         assert stored.received_at == stored.available_at == clock.now()
+
+
+def test_insert_all_writes_bytes_as_the_group_commit_does(runtime, tracked, clock):
+    """`insert_all` and the group commit share one JSON encoder (`json_value`): bytes go as
+    bytea's hex text, every byte value kept."""
+    body = bytes(range(256))
+    hook = WebhookRequest(headers={}, body=body, url="", received_at=clock.now())
+    with runtime.sessions() as session:
+        account = load_account(session, runtime, tracked["tb"].account_id, "fake")
+        insert_all(session, WebhookReceipt.__table__, [receipt_row(account, hook)])
+        session.commit()
+    assert list(receipts(runtime).values()) == [body]
 
 
 @pytest.mark.parametrize(
