@@ -171,10 +171,10 @@ def _parcels_set(session: Session, shipments: list[Shipment]) -> list[Shipment]:
     query of their ids: nearly all are the shipments just read, which a `selectinload`
     built again row by row; the others are read with what numbers them (`PARCEL_COLUMNS`)
     and returned, for the caller to hold (the session's identity map is weak)."""
-    orders = {shipment.order_id: shipment.order for shipment in shipments if shipment.order}
+    orders = {shipment.order.id: shipment.order for shipment in shipments if shipment.order}
     if not orders:
         return []
-    by_order: dict[str, list[str]] = {order_id: [] for order_id in orders}
+    by_order: dict[str | None, list[str]] = {order_id: [] for order_id in orders}
     for order_id, shipment_id in session.execute(
         select(Shipment.order_id, Shipment.id).where(one_of(session, Shipment.order_id, orders))
     ):
