@@ -112,7 +112,11 @@ def run_fed(runner: CeleryRunner, runtime: Runtime, name: str) -> None:
     up to `FED_PASSES` runs, then the rest is a task of its own (`wake`). A trickle holds
     its next run as a task's would; the next run that feeds it, or beat's tick, takes what
     came meanwhile. A failure is logged and left to that next run, as a failed task's is,
-    so the stage that fed it goes on."""
+    so the stage that fed it goes on. A stage a run holds (`held_for`, this worker's or
+    another's) is not run here but queued for the hold's end (`after_hold`), as a wake of
+    it is, so that its next run takes a batch."""
+    if runner.after_hold(name):
+        return
     batching = runtime.settings.batching
     for _ in range(FED_PASSES):
         try:
@@ -148,7 +152,8 @@ class CeleryRunner:
     `PENDING_S` (a task lost with its broker), and beat's ticks remain the safety net. A run
     that found a few items holds its job (`shipflow:held:<job>`, expiring with the hold):
     the task a wake sends meanwhile waits for the hold's end (`countdown`), so that a busy
-    stage's next run takes a batch. Mark, test and hold: one round trip (`_WAKE`).
+    stage's next run takes a batch. Mark, test and hold: one round trip (`_WAKE`); a fed
+    stage (`run_fed`) is marked and queued only if held.
 
     The web must not stall on a dead broker: one connection attempt per send (kombu would
     otherwise retry for `broker_connection_timeout`), and after a failed wake no wake for
@@ -158,13 +163,17 @@ class CeleryRunner:
     PENDING_S = 10
     PREFIX = "shipflow:wake:"
     HELD = "shipflow:held:"
-    # The mark if it was not set, and then the hold's milliseconds left (negative: none);
-    # nil if the job was pending already.
+    # The hold's milliseconds left (negative: none) and 1 if the job is marked now, 0 if it
+    # was pending already or, with ARGV[2] = 1 (only if held), is not held.
     _WAKE = """
-    if redis.call('SET', KEYS[1], 1, 'NX', 'EX', ARGV[1]) then
-        return redis.call('PTTL', KEYS[2])
+    local held = redis.call('PTTL', KEYS[2])
+    if ARGV[2] == '1' and held <= 0 then
+        return {held, 0}
     end
-    return false
+    if redis.call('SET', KEYS[1], 1, 'NX', 'EX', ARGV[1]) then
+        return {held, 1}
+    end
+    return {held, 0}
     """
 
     def __init__(self) -> None:
@@ -183,16 +192,29 @@ class CeleryRunner:
 
     def wake(self, name: str) -> None:
         """Run a periodic job soon, besides its beat schedule, unless a run is queued."""
+        self._wake(name, only_held=False)
+
+    def after_hold(self, name: str) -> bool:
+        """Whether a run holds `name`: if so, its next run is queued for the hold's end (as
+        `wake` queues it). Not held, or Redis down: False, the caller runs it now."""
+        return self._wake(name, only_held=True) > 0
+
+    def _wake(self, name: str, only_held: bool) -> int:
+        """The hold's milliseconds left (<= 0: none, or Redis down)."""
         if time.monotonic() < self._broker_down_until:
-            return
+            return 0
         try:
-            held_ms = self._mark(keys=[self.PREFIX + name, self.HELD + name], args=[self.PENDING_S])
-            if held_ms is not None:
+            held_ms, marked = self._mark(
+                keys=[self.PREFIX + name, self.HELD + name], args=[self.PENDING_S, int(only_held)]
+            )
+            if marked:
                 countdown = held_ms / 1000 if held_ms > 0 else None
                 app.send_task(name, retry=False, ignore_result=True, countdown=countdown)
         except (OperationalError, redis.RedisError) as exc:
             self._broker_down_until = time.monotonic() + self.PAUSE_S
             log.error("broker unreachable, %s left to beat's next tick: %s", name, exc)
+            return 0
+        return int(held_ms)
 
     def started(self, name: str) -> None:
         """A run of `name` starts: what is woken from now on needs another."""

@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, load_only
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shipflow import customer_messages, update_subscriptions
 from shipflow.customer_messages import PARCEL_COLUMNS
 from shipflow.store.db import for_update, one_of
 from shipflow.store.lease import claim
-from shipflow.store.models import UNREAD_ORDER_COLUMNS, Order, OutboxMessage, Shipment
+from shipflow.store.models import UNREAD_ORDER_COLUMNS, OutboxMessage, Shipment
 from shipflow.store.outbox import RetryAfter
 
 if TYPE_CHECKING:
@@ -110,7 +111,8 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
     """The claimed messages in one transaction (one commit, and what the handlers read once
     per transaction read once for all): a failing one is rolled back alone and retried
     later; the others are marked processed in one statement and commit with their
-    handlers' writes."""
+    handlers' writes. Only those of a topic something reacts to are loaded: the others
+    (nearly half: every status change) are marked processed by their ids alone."""
     with runtime.sessions() as session:
         # Written to from the start: on SQLite a transaction that read first could not take
         # the write lock later once another writer committed ("database is locked").
@@ -118,18 +120,22 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
             for_update(
                 session,
                 select(OutboxMessage)
-                .where(one_of(session, OutboxMessage.id, message_ids))
+                .where(
+                    one_of(session, OutboxMessage.id, message_ids),
+                    one_of(session, OutboxMessage.topic, list(runtime.reactions.outbox)),
+                )
                 .order_by(OutboxMessage.id),
             )
         ).all()
         loaded = _shipments_of(session, messages)  # held: the session's identity map is weak
+        parcels = _parcels_set(session, loaded)  # held likewise
         shipment_ids = [shipment.id for shipment in loaded]
         _read_ahead(session, shipment_ids)
         errors = _deliver(runtime, session, messages, shipment_ids)
         for message in messages:
             if message.id in errors:
                 message.last_error = errors[message.id]
-        if done := [message.id for message in messages if message.id not in errors]:
+        if done := [message_id for message_id in message_ids if message_id not in errors]:
             session.execute(
                 update(OutboxMessage)
                 .where(one_of(session, OutboxMessage.id, done))
@@ -137,28 +143,57 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
                 .execution_options(synchronize_session=False)
             )
         session.commit()
-        log.debug("outbox: %d messages about %d shipments", len(messages), len(loaded))
+        log.debug(
+            "outbox: %d messages about %d shipments (and %d other parcels of their orders)",
+            len(message_ids),
+            len(loaded),
+            len(parcels),
+        )
 
 
 def _shipments_of(session: Session, messages: Sequence[OutboxMessage]) -> list[Shipment]:
-    """The shipments the messages are about, with their orders (joined) and the orders'
-    parcels, in two queries: the handlers' look-ups then find them in the session instead of
-    one query each. Of the parcels, what says which one a message is about (the kind, the
-    order they were made in): nearly all are the shipments just read, whose every column,
-    JSON decoded, the second query would otherwise fetch again. Of the orders, not the JSON
-    columns no handler reads (`UNREAD_ORDER_COLUMNS`)."""
+    """The shipments the messages are about, with their orders (joined): the handlers'
+    look-ups then find them in the session instead of one query each. Of the orders, not the JSON columns no handler reads (`UNREAD_ORDER_COLUMNS`)."""
     ids = {m.payload["shipment_id"] for m in messages if "shipment_id" in m.payload}
     if not ids:
         return []
-    parcels = selectinload(Order.shipments).load_only(*PARCEL_COLUMNS)
-    unread = map(defer, UNREAD_ORDER_COLUMNS)
     return list(
         session.scalars(
             select(Shipment)
             .where(one_of(session, Shipment.id, ids))
-            .options(joinedload(Shipment.order).options(parcels, *unread))
+            .options(joinedload(Shipment.order).options(*map(defer, UNREAD_ORDER_COLUMNS)))
         )
     )
+
+
+def _parcels_set(session: Session, shipments: list[Shipment]) -> list[Shipment]:
+    """Each order's parcels (`Order.shipments`, what `parcel_position` reads) set from one
+    query of their ids: nearly all are the shipments just read, which a `selectinload`
+    built again row by row; the others are read with what numbers them (`PARCEL_COLUMNS`)
+    and returned, for the caller to hold (the session's identity map is weak)."""
+    orders = {shipment.order.id: shipment.order for shipment in shipments if shipment.order}
+    if not orders:
+        return []
+    by_order: dict[str | None, list[str]] = {order_id: [] for order_id in orders}
+    for order_id, shipment_id in session.execute(
+        select(Shipment.order_id, Shipment.id).where(one_of(session, Shipment.order_id, orders))
+    ):
+        by_order[order_id].append(shipment_id)
+    known = {shipment.id: shipment for shipment in shipments}
+    others: list[Shipment] = []
+    if missing := {sid for sids in by_order.values() for sid in sids if sid not in known}:
+        others = list(
+            session.scalars(
+                select(Shipment)
+                .where(one_of(session, Shipment.id, missing))
+                .options(load_only(*PARCEL_COLUMNS))
+            )
+        )
+        known |= {shipment.id: shipment for shipment in others}
+    for order_id, order in orders.items():
+        parcels = [known[sid] for sid in by_order[order_id] if sid in known]  # not deleted since
+        set_committed_value(order, "shipments", parcels)
+    return others
 
 
 def _read_ahead(session: Session, shipment_ids: list[str]) -> None:

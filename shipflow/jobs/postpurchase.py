@@ -198,7 +198,7 @@ def tell_customer(
         shipment_id=shipment.id,
         parcel=customer.parcel_position(order, shipment.id),
     )
-    queued = [send(context=context(language), discriminator=discriminator)]
+    queued = [send(context=context(language), discriminator=discriminator, language=language)]
     for asked in subscribers(session, shipment.id):
         queued.append(
             send(

@@ -427,22 +427,22 @@ def _sendmail(
     """smtplib's `sendmail` in two round trips where the server takes PIPELINING (RFC 2920):
     MAIL, each RCPT and DATA written together, then the message; smtplib waits for each
     command's reply (four round trips a message, the most of an e-mail's CPU on a held
-    connection: docs/benchmarks.md, "CPU per event"). Raises what `sendmail` raises when
-    the server refuses the sender, every recipient or the message, and returns what it
-    returns: the refused recipients, each with the server's code and text."""
+    connection: docs/benchmarks.md, "CPU per event"). A server without it is sent the same
+    commands one at a time, as `sendmail` sends them. Raises what `sendmail` raises when the
+    server refuses the sender, every recipient or the message, and returns what it returns:
+    the refused recipients, each with the server's code and text. After a refusal the
+    envelope is reset, and a session that does not take the reset closed (`sendmail`'s own
+    reset ignores the answer, and a held connection would take the next message to a server
+    that hung up)."""
     smtp.ehlo_or_helo_if_needed()
-    if not smtp.has_extn("pipelining"):
-        return smtp.sendmail(sender, recipients, mail, options)
     if "SMTPUTF8" in options and not smtp.has_extn("smtputf8"):
         raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
     size = [f"SIZE={len(mail)}"] if smtp.has_extn("size") else []
-    commands = [
+    envelope = [
         " ".join([f"MAIL FROM:{_quoted(sender)}", *options, *size]),
         *(f"RCPT TO:{_quoted(recipient)}" for recipient in recipients),
-        "DATA",
     ]
-    smtp.send("".join(f"{command}\r\n" for command in commands).encode())
-    (code, reply), *answers, data = [smtp.getreply() for _ in commands]
+    (code, reply), *answers, data = _envelope_replies(smtp, envelope)
     refused = {r: a for r, a in zip(recipients, answers, strict=True) if a[0] not in (250, 251)}
     goes = code == 250 and len(refused) < len(recipients)
     if data[0] == 354:  # DATA taken: the message, or none (the lone dot) if it cannot go
@@ -457,6 +457,25 @@ def _sendmail(
     if data[0] != 250:
         raise smtplib.SMTPDataError(*data)
     return refused
+
+
+def _envelope_replies(smtp: smtplib.SMTP, envelope: list[str]) -> list[tuple[int, bytes]]:
+    """The replies to the envelope's commands and then to DATA. With PIPELINING, all written
+    at once; without, each once the one before is answered, none after a refused MAIL and no
+    DATA once every RCPT is refused (as `sendmail`): those not sent get the refusal's reply."""
+    commands = [*envelope, "DATA"]
+    if smtp.has_extn("pipelining"):
+        smtp.send("".join(f"{command}\r\n" for command in commands).encode())
+        return [smtp.getreply() for _ in commands]
+    replies: list[tuple[int, bytes]] = []
+    for command in commands:
+        mail_refused = replies and replies[0][0] != 250
+        if mail_refused or (command == "DATA" and all(r[0] not in (250, 251) for r in replies[1:])):
+            replies.append(replies[-1])
+            continue
+        smtp.send(f"{command}\r\n".encode())
+        replies.append(smtp.getreply())
+    return replies
 
 
 def _reset(smtp: smtplib.SMTP) -> None:

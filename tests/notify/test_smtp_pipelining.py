@@ -144,7 +144,7 @@ REFUSE_BOB = {"bob@example.com": b"550 no such user", "eve@example.com": b"452 m
     "server",
     [{"refuse": REFUSE_BOB}, {"refuse": REFUSE_BOB, "pipelining": False}],
     indirect=True,
-    ids=["pipelined", "sendmail"],
+    ids=["pipelined", "one by one"],
 )
 def test_recipients_refused_beside_others_are_logged_and_the_message_counts_as_sent(server, caplog):
     """The message went to ada: a retry would send it to her again, so it is not one; an
@@ -189,7 +189,7 @@ def refused_then_sent(server: PipeliningServer) -> None:
     "server",
     [{"refuse": NOBODY}, {"refuse": NOBODY, "pipelining": False}],
     indirect=True,
-    ids=["pipelined", "sendmail"],
+    ids=["pipelined", "one by one"],
 )
 def test_a_held_connection_takes_the_next_message_after_a_refusal(server):
     """The envelope reset, the session goes on: a bad address costs the batch no new login."""
@@ -199,9 +199,19 @@ def test_a_held_connection_takes_the_next_message_after_a_refusal(server):
     assert commands(server)[-5:] == [b"RSET", b"MAIL", b"RCPT", b"DATA", b"QUIT"]
 
 
-@pytest.mark.parametrize("server", [{"refuse": NOBODY, "rset": b"421 closing"}], indirect=True)
+@pytest.mark.parametrize(
+    "server",
+    [
+        {"refuse": NOBODY, "rset": b"421 closing"},
+        {"refuse": NOBODY, "rset": b"421 closing", "pipelining": False},
+    ],
+    indirect=True,
+    ids=["pipelined", "one by one"],
+)
 def test_a_session_that_refuses_the_reset_is_not_reused(server):
-    """A server that does not take RSET gets a new connection for the next message."""
+    """A server that does not take RSET gets a new connection for the next message, whether
+    it pipelines or not (smtplib's `sendmail` resets without reading the answer: the next
+    message went to a closed session and failed)."""
     refused_then_sent(server)
 
     assert server.connections == 2

@@ -237,3 +237,39 @@ def test_a_message_staged_twice_is_queued_once(runtime, clock):
     with runtime.sessions() as session:
         stored = session.scalars(select(CustomerMessageRow.id)).all()
     assert stored == [ids[0]]
+
+
+def test_each_parcel_of_an_order_in_several_is_named_in_its_message(runtime, clock):
+    """Parcels 1 and 3 of an order in three (and a return, which is not counted) shipped in
+    one outbox batch: each message says which parcel it is about, parcel 2 counted though
+    no message of the batch is about it."""
+    brand = demo_brand(runtime)
+    order_id, first = order(runtime, brand.brand_id, status="in_transit")
+    with unit_of_work(runtime.sessions) as session:
+        later = [
+            Shipment(
+                brand_id=brand.brand_id,
+                order_id=order_id,
+                kind=kind,
+                carrier="sandbox",
+                tracking_number=f"SBXG{n}",
+                status="in_transit",
+                created_at=clock.now() + timedelta(minutes=n),
+            )
+            for n, kind in enumerate(["forward", "return", "forward"], start=1)
+        ]
+        session.add_all(later)
+        session.flush()
+        third = later[2].id
+        for shipment_id in (first, third):
+            publish(
+                session,
+                ShipmentShipped(
+                    brand_id=brand.brand_id, shipment_id=shipment_id, occurred_at=clock.now()
+                ),
+            )
+    assert dispatch_due(runtime) == 2
+    with runtime.sessions() as session:
+        sent = {m.shipment_id: m.body for m in session.scalars(select(CustomerMessageRow))}
+    assert sent[first].startswith("Parcel 1 of 3: ")
+    assert sent[third].startswith("Parcel 3 of 3: ")

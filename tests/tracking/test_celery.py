@@ -210,6 +210,27 @@ def test_a_fed_stage_that_keeps_finding_work_goes_to_the_broker_after_its_passes
     assert len(set(tasks)) == 3
 
 
+def test_a_fed_stage_another_run_holds_waits_for_the_hold_in_a_task_of_its_own(runtime, celery):
+    """An outbox that another run (another worker's) holds is not run in the receipts task
+    that feeds it: it runs as its own task once the hold ends, as a wake of it would."""
+    runs: list[tuple[str, str]] = []
+    _pipeline(runtime, {"tracking.process_receipts": [3]}, runs)
+    fail_fast(REDIS_URL).set(CeleryRunner.HELD + "outbox.dispatch", 1, px=1000)
+    held_at = time.monotonic()
+    current_runner().wake("tracking.process_receipts")
+    with worker(celery):
+        assert wait_for(lambda: len(runs) == 3, timeout=30)
+        ran_at = time.monotonic()
+        time.sleep(0.3)
+    assert [name for name, _ in runs] == [
+        "tracking.process_receipts",
+        "tracking.process_receipts",  # its own wake (held 50 ms): found none
+        "outbox.dispatch",  # after the other run's hold, in a task of its own
+    ]
+    assert ran_at - held_at >= 0.95
+    assert runs[2][1] not in (runs[0][1], runs[1][1])
+
+
 def test_a_fed_stage_that_fails_leaves_the_stage_that_fed_it_going(runtime, celery):
     runs: list[tuple[str, str]] = []
     _pipeline(runtime, {"tracking.process_receipts": [3, 2]}, runs, failing="outbox.dispatch")

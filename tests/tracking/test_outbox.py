@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from shipflow.domain import Reason
-from shipflow.domain.events import Delivered, ShipmentException, StoreWebhook
+from shipflow.domain import Reason, Status
+from shipflow.domain.events import (
+    Delivered,
+    ShipmentException,
+    ShipmentStatusChanged,
+    StoreWebhook,
+)
 from shipflow.jobs.outbox import claim_due, dispatch_due
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import OutboxMessage
@@ -52,6 +57,36 @@ def test_each_message_is_handled_and_marked(runtime, tracked, handler):
     assert dispatch_due(runtime) == 0
     assert seen == [message(runtime).dedupe_key]
     assert message(runtime).processed_at == runtime.clock.now()
+
+
+def test_messages_nothing_reacts_to_are_marked_without_being_loaded(runtime, tracked, handler):
+    """A status change (no handler) is marked processed by its id; only the delivery, which
+    a handler takes, is read into the session."""
+    seen, _ = handler
+    now = runtime.clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        publish(session, Delivered(brand_id=tracked["tb"].id, shipment_id="shp_1", occurred_at=now))
+        publish(
+            session,
+            ShipmentStatusChanged(
+                brand_id=tracked["tb"].id,
+                shipment_id="shp_1",
+                occurred_at=now,
+                status=Status.DELIVERED,
+                previous=Status.OUT_FOR_DELIVERY,
+            ),
+        )
+    loaded: list[str] = []
+    listen = (OutboxMessage, "load", lambda target, _context: loaded.append(target.topic))
+    event.listen(*listen)
+    try:
+        assert dispatch_due(runtime) == 2
+    finally:
+        event.remove(*listen)
+    assert loaded == [Delivered.topic]
+    assert len(seen) == 1
+    with runtime.sessions() as session:
+        assert all(m.processed_at == now for m in session.scalars(select(OutboxMessage)))
 
 
 def test_a_failing_handler_is_retried_with_backoff(runtime, tracked, handler, clock):
