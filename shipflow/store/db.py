@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,10 +33,11 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    literal_column,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.selectable import TableValuedAlias
@@ -49,7 +50,6 @@ NOW_OPTION = "shipflow_now"
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # PostgreSQL: serialization failure, deadlock, lock not available (`lock_timeout`).
 CONTENTION_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
-SQLITE_IN_CHUNK = 5000  # values bound in one SQLite IN list (`in_values`)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -167,35 +167,44 @@ def insert_or_skip(dialect: str, target: Any) -> postgresql.Insert | sqlite.Inse
 
 
 def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL `column = ANY(array)`, the values bound as one array:
-    the statement's text is then the same whatever the batch's size, so psycopg prepares it
-    once and PostgreSQL plans it once, where an IN list is a new statement, parsed and planned
-    again, for each number of values. Strings go as `varchar[]` without the column's length:
-    a `varchar(40)[]` is checked element by element on every execution (perf showed it at 8 %
-    of a backend's CPU). (SQLite has no arrays: its IN list binds each value.)"""
-    if session.get_bind().dialect.name == "postgresql":
+    """`column IN values`, the values bound as one parameter, so that the statement's text is
+    the same whatever the batch's size, where an IN list is a new statement for each number of
+    values: on PostgreSQL `column = ANY(array)`, which psycopg prepares once and PostgreSQL
+    plans once (strings go as `varchar[]` without the column's length: a `varchar(40)[]` is
+    checked element by element on every execution, perf showed it at 8 % of a backend's CPU);
+    on SQLite `column IN (SELECT value FROM json_each(:values))`, which the driver's statement
+    cache prepares once and SQLAlchemy does not render again per execution (the IN list's
+    placeholders did, at 5 % of the receipts stage's CPU)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
         element = String() if isinstance(column.type, String) else column.type
         return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
-    return column.in_(values)
+    process = column.type.dialect_impl(bind.dialect).bind_processor(bind.dialect)
+    document = json.dumps([process(v) for v in values] if process else list(values))
+    return column.in_(select(func.json_each(bindparam(None, document)).table_valued("value")))
 
 
 def insert_all(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT `rows` (each with the same keys) as one statement. On PostgreSQL the rows go as
-    one JSON document, read back by `json_to_recordset`: one execution, where psycopg's
-    pipelined executemany sends, and PostgreSQL runs, one per row, and one `json.dumps` for
-    the batch, where arrays (`unnest`) had psycopg escape every element in Python (outbox
-    rows, measured per row: this process's CPU 0.041 ms pipelined, 0.031 as arrays, 0.003 as
-    JSON; the backend's 0.024, 0.013, 0.011). The Python defaults of the columns not given
-    are then evaluated once for all the rows: only for tables whose defaults are the same for
-    every row of a batch (the clock, constants), never a generated id. Elsewhere an
-    executemany."""
+    """INSERT `rows` (each with the same keys) as one statement, the rows as one JSON document.
+    On PostgreSQL read back by `json_to_recordset`: one execution, where psycopg's pipelined
+    executemany sends, and PostgreSQL runs, one per row, and one `json.dumps` for the batch,
+    where arrays (`unnest`) had psycopg escape every element in Python (outbox rows, measured
+    per row: this process's CPU 0.041 ms pipelined, 0.031 as arrays, 0.003 as JSON; the
+    backend's 0.024, 0.013, 0.011). On SQLite each row an array of its values as the columns'
+    types write them, read back by `json_each` (`_sqlite_document`): an executemany had
+    SQLAlchemy build and convert a parameter set per row in Python. The Python defaults of
+    the columns not given are then evaluated once for all the rows: only for tables whose
+    defaults are the same for every row of a batch (the clock, constants), never a generated
+    id."""
     if not rows:
         return
+    names = tuple(rows[0])
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(table.insert(), rows)
+        document = _sqlite_document(session, table, names, rows)
+        session.execute(_each_insert(table, names), {"rows": document})
         return
     document = json.dumps(rows, default=_json_value)
-    session.execute(_recordset_insert(table, tuple(rows[0])), {"rows": document})
+    session.execute(_recordset_insert(table, names), {"rows": document})
 
 
 def _json_value(value: Any) -> str:
@@ -226,18 +235,19 @@ def _recordset(table: Table, names: tuple[str, ...]) -> TableValuedAlias:
 
 def update_all(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
     """UPDATE each row of `table` whose `key` column equals a row's `key` with that row's other
-    values (each row with the same keys, each key once) as one statement: on PostgreSQL
-    `UPDATE ... FROM json_to_recordset(:rows)`, as `insert_all` inserts (its `onupdate`
-    defaults evaluated once for all the rows); elsewhere an executemany."""
+    values (each row with the same keys, each key once) as one statement, the rows as one
+    document as `insert_all` sends them: `UPDATE ... FROM json_to_recordset(:rows)` on
+    PostgreSQL, `UPDATE ... FROM json_each(:rows)` on SQLite (its `onupdate` defaults
+    evaluated once for all the rows)."""
     if not rows:
         return
     names = tuple(rows[0])
-    if session.get_bind().dialect.name == "postgresql":
-        document = json.dumps(rows, default=_json_value)
-        session.execute(_recordset_update(table, key, names), {"rows": document})
+    if session.get_bind().dialect.name != "postgresql":
+        document = _sqlite_document(session, table, names, rows)
+        session.execute(_each_update(table, key, names), {"rows": document})
         return
-    prefixed = [{f"row_{name}": value for name, value in row.items()} for row in rows]
-    session.execute(_update(table, key, names), prefixed)
+    document = json.dumps(rows, default=_json_value)
+    session.execute(_recordset_update(table, key, names), {"rows": document})
 
 
 @cache
@@ -247,23 +257,60 @@ def _recordset_update(table: Table, key: str, names: tuple[str, ...]) -> Update:
     return table.update().where(table.c[key] == rows.c[key]).values(values)
 
 
+def _sqlite_document(
+    session: Session, table: Table, names: tuple[str, ...], rows: Sequence[dict[str, Any]]
+) -> str:
+    """`rows` as a JSON array of arrays, each value in `names`' order as its column's type
+    writes it for SQLite (a time as SQLAlchemy's text, a dict as JSON text): what an
+    executemany would have bound. A value JSON cannot write (bytes) is an error."""
+    arrays = [[row[name] for name in names] for row in rows]
+    for index, process in _bind_processors(table, names, session.get_bind().dialect):
+        for values in arrays:
+            values[index] = process(values[index])
+    return json.dumps(arrays)
+
+
+@lru_cache(maxsize=256)
+def _bind_processors(
+    table: Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """The columns among `names` (by position) whose type converts a value for `dialect`."""
+    processors = (
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    return tuple((index, p) for index, p in enumerate(processors) if p is not None)
+
+
 @cache
-def _update(table: Table, key: str, names: tuple[str, ...]) -> Update:
-    """The executemany's statement: its parameters are named apart from the columns, which
-    SQLAlchemy reserves for the SET clause."""
-    values: dict[str, Any] = {name: bindparam(f"row_{name}") for name in names if name != key}
-    return table.update().where(table.c[key] == bindparam(f"row_{key}")).values(values)
+def _each_insert(table: Table, names: tuple[str, ...]) -> Insert:
+    """`INSERT INTO table (names) SELECT value ->> 0, value ->> 1, ... FROM json_each(:rows)`."""
+    return table.insert().from_select(names, select(*_each_values(names).values()))
+
+
+@cache
+def _each_update(table: Table, key: str, names: tuple[str, ...]) -> Update:
+    """`UPDATE table SET name = value ->> i, ... FROM json_each(:rows) WHERE key = value ->> k`."""
+    values = _each_values(names)
+    key_value = values.pop(key)
+    return table.update().where(table.c[key] == key_value).values(values)
+
+
+def _each_values(names: tuple[str, ...]) -> dict[str, ColumnElement[Any]]:
+    """Each of `names`: its element of a row of `json_each(:rows)`, read as SQL's value (a
+    JSON string as text, a number as a number, null as NULL)."""
+    rows = func.json_each(bindparam("rows")).table_valued("value")
+    return {
+        name: rows.c.value.op("->>")(literal_column(str(index))) for index, name in enumerate(names)
+    }
 
 
 def in_values(
     session: Session, column: Any, values: Sequence[Any]
 ) -> Iterator[ColumnElement[bool]]:
-    """`column IN values` in as few clauses as the backend wants (`one_of`): one array
-    parameter on PostgreSQL, chunks of `SQLITE_IN_CHUNK` placeholders elsewhere."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    size = max(1, len(values)) if postgres else SQLITE_IN_CHUNK
-    for start in range(0, len(values), size):
-        yield one_of(session, column, values[start : start + size])
+    """`column IN values` as the clauses to run one statement each for (`one_of`: one, bound
+    as one parameter, on either database); none for no values."""
+    if values:
+        yield one_of(session, column, values)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
