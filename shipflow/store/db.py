@@ -50,6 +50,7 @@ NOW_OPTION = "shipflow_now"
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # PostgreSQL: serialization failure, deadlock, lock not available (`lock_timeout`).
 CONTENTION_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+SQLITE_IN_CHUNK = 5000  # values bound in one SQLite IN list (`in_values`)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -167,21 +168,16 @@ def insert_or_skip(dialect: str, target: Any) -> postgresql.Insert | sqlite.Inse
 
 
 def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
-    """`column IN values`, the values bound as one parameter, so that the statement's text is
-    the same whatever the batch's size, where an IN list is a new statement for each number of
-    values: on PostgreSQL `column = ANY(array)`, which psycopg prepares once and PostgreSQL
-    plans once (strings go as `varchar[]` without the column's length: a `varchar(40)[]` is
-    checked element by element on every execution, perf showed it at 8 % of a backend's CPU);
-    on SQLite `column IN (SELECT value FROM json_each(:values))`, which the driver's statement
-    cache prepares once and SQLAlchemy does not render again per execution (the IN list's
-    placeholders did, at 5 % of the receipts stage's CPU)."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    """`column IN values`; on PostgreSQL `column = ANY(array)`, the values bound as one array:
+    the statement's text is then the same whatever the batch's size, so psycopg prepares it
+    once and PostgreSQL plans it once, where an IN list is a new statement, parsed and planned
+    again, for each number of values. Strings go as `varchar[]` without the column's length:
+    a `varchar(40)[]` is checked element by element on every execution (perf showed it at 8 %
+    of a backend's CPU). (SQLite has no arrays: its IN list binds each value.)"""
+    if session.get_bind().dialect.name == "postgresql":
         element = String() if isinstance(column.type, String) else column.type
         return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
-    process = column.type.dialect_impl(bind.dialect).bind_processor(bind.dialect)
-    document = json.dumps([process(v) for v in values] if process else list(values))
-    return column.in_(select(func.json_each(bindparam(None, document)).table_valued("value")))
+    return column.in_(values)
 
 
 def insert_all(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -307,10 +303,12 @@ def _each_values(names: tuple[str, ...]) -> dict[str, ColumnElement[Any]]:
 def in_values(
     session: Session, column: Any, values: Sequence[Any]
 ) -> Iterator[ColumnElement[bool]]:
-    """`column IN values` as the clauses to run one statement each for (`one_of`: one, bound
-    as one parameter, on either database); none for no values."""
-    if values:
-        yield one_of(session, column, values)
+    """`column IN values` in as few clauses as the backend wants (`one_of`): one array
+    parameter on PostgreSQL, chunks of `SQLITE_IN_CHUNK` placeholders elsewhere."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    size = max(1, len(values)) if postgres else SQLITE_IN_CHUNK
+    for start in range(0, len(values), size):
+        yield one_of(session, column, values[start : start + size])
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

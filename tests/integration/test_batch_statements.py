@@ -1,5 +1,5 @@
-"""The batch writes and look-ups of `shipflow.store.db` on both databases: the values stored
-as the ORM stores them, in one statement whose text does not depend on the batch's size."""
+"""The batch writes of `shipflow.store.db` on both databases: the values stored as the ORM
+stores them, in one statement."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Table, event, select
 
-from shipflow.store.db import in_values, insert_all, one_of, update_all
+from shipflow.store.db import insert_all, update_all
 from shipflow.store.models import OutboxMessage
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
@@ -84,31 +84,3 @@ def test_update_all_writes_each_row_its_own_values_in_one_statement(runtime, clo
         (0, None, None),  # not in the batch: untouched
         (4, clock.now() + timedelta(minutes=3), None),
     ]
-
-
-def test_one_of_sends_one_statement_text_whatever_the_number_of_values(runtime, clock):
-    """The values bound as one parameter on SQLite too (`json_each`): an IN list was a new
-    statement, rendered by SQLAlchemy and prepared by SQLite again, for each number of values."""
-    with runtime.sessions.begin() as session:
-        insert_all(session, OUTBOX, _rows(clock, 5))
-    found = []
-    with runtime.sessions() as session, executions(runtime.engine) as sent:
-        for keys in (["k1"], ["k0", "k3", "k4", "nope"], []):
-            column = OutboxMessage.dedupe_key
-            found.append(set(session.scalars(select(column).where(one_of(session, column, keys)))))
-    assert found == [{"k1"}, {"k0", "k3", "k4"}, set()]
-    assert len({statement for statement, _ in sent}) == 1
-
-
-def test_in_values_asks_for_thousands_of_values_in_one_statement(runtime, clock):
-    """SQLite bound at most 5,000 values a statement, so `in_values` split them in chunks."""
-    with runtime.sessions.begin() as session:
-        insert_all(session, OUTBOX, _rows(clock, 3))
-    wanted = [f"k{n}" for n in range(6000)]
-    with runtime.sessions() as session, executions(runtime.engine) as sent:
-        column = OutboxMessage.dedupe_key
-        clauses = list(in_values(session, column, wanted))
-        found = {key for c in clauses for key in session.scalars(select(column).where(c))}
-        assert list(in_values(session, column, [])) == []
-    assert found == {"k0", "k1", "k2"}
-    assert len(sent) == 1
