@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,10 +34,12 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    literal_column,
     select,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.selectable import TableValuedAlias
@@ -195,15 +197,17 @@ def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElem
 
 
 def insert_all(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT `rows` (each with the same keys) as one statement. On PostgreSQL the rows go as
-    one JSON document, read back by `json_to_recordset`: one execution, where psycopg's
-    pipelined executemany sends, and PostgreSQL runs, one per row, and one `json.dumps` for
-    the batch, where arrays (`unnest`) had psycopg escape every element in Python (outbox
-    rows, measured per row: this process's CPU 0.041 ms pipelined, 0.031 as arrays, 0.003 as
-    JSON; the backend's 0.024, 0.013, 0.011). The Python defaults of the columns not given
-    are then evaluated once for all the rows: only for tables whose defaults are the same for
-    every row of a batch (the clock, constants), never a generated id. Elsewhere an
-    executemany."""
+    """INSERT `rows` (each with the same keys) as one statement, the rows as one JSON document.
+    On PostgreSQL read back by `json_to_recordset`: one execution, where psycopg's pipelined
+    executemany sends, and PostgreSQL runs, one per row, and one `json.dumps` for the batch,
+    where arrays (`unnest`) had psycopg escape every element in Python (outbox rows, measured
+    per row: this process's CPU 0.041 ms pipelined, 0.031 as arrays, 0.003 as JSON; the
+    backend's 0.024, 0.013, 0.011). On SQLite each row an array of its values as the columns'
+    types write them, read back by `json_each` (`_sqlite_document`): an executemany had
+    SQLAlchemy build and convert a parameter set per row in Python. The Python defaults of
+    the columns not given are then evaluated once for all the rows: only for tables whose
+    defaults are the same for every row of a batch (the clock, constants), never a generated
+    id."""
     insert_all_or_skip(session, table, rows, ())
 
 
@@ -219,12 +223,14 @@ def insert_all_or_skip(
     against a concurrent writer inserting the same. No `conflict`: `insert_all` itself."""
     if not rows:
         return
+    names = tuple(rows[0])
     key = (tuple(conflict), where)
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(_insert(table, key), rows)
+        document = _sqlite_document(session, table, names, rows)
+        session.execute(_each_insert(table, names, key), {"rows": document})
         return
     document = json.dumps(rows, default=json_value)
-    session.execute(_recordset_insert(table, tuple(rows[0]), key), {"rows": document})
+    session.execute(_recordset_insert(table, names, key), {"rows": document})
 
 
 def json_value(value: Any) -> str:
@@ -244,15 +250,6 @@ def json_value(value: Any) -> str:
 Conflict = tuple[
     tuple[str, ...], ColumnElement[bool] | TextClause | None
 ]  # the index's columns, its WHERE
-
-
-@cache
-def _insert(table: Table, conflict: Conflict) -> Insert:
-    """The executemany's INSERT (SQLite), with its conflict clause if `conflict` names columns."""
-    columns, where = conflict
-    if not columns:
-        return table.insert()
-    return sqlite.insert(table).on_conflict_do_nothing(index_elements=columns, index_where=where)
 
 
 @cache
@@ -281,18 +278,19 @@ def _recordset(table: Table, names: tuple[str, ...]) -> TableValuedAlias:
 
 def update_all(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
     """UPDATE each row of `table` whose `key` column equals a row's `key` with that row's other
-    values (each row with the same keys, each key once) as one statement: on PostgreSQL
-    `UPDATE ... FROM json_to_recordset(:rows)`, as `insert_all` inserts (its `onupdate`
-    defaults evaluated once for all the rows); elsewhere an executemany."""
+    values (each row with the same keys, each key once) as one statement, the rows as one
+    document as `insert_all` sends them: `UPDATE ... FROM json_to_recordset(:rows)` on
+    PostgreSQL, `UPDATE ... FROM json_each(:rows)` on SQLite (its `onupdate` defaults
+    evaluated once for all the rows)."""
     if not rows:
         return
     names = tuple(rows[0])
-    if session.get_bind().dialect.name == "postgresql":
-        document = json.dumps(rows, default=json_value)
-        session.execute(_recordset_update(table, key, names), {"rows": document})
+    if session.get_bind().dialect.name != "postgresql":
+        document = _sqlite_document(session, table, names, rows)
+        session.execute(_each_update(table, key, names), {"rows": document})
         return
-    prefixed = [{f"row_{name}": value for name, value in row.items()} for row in rows]
-    session.execute(_update(table, key, names), prefixed)
+    document = json.dumps(rows, default=json_value)
+    session.execute(_recordset_update(table, key, names), {"rows": document})
 
 
 @cache
@@ -302,12 +300,61 @@ def _recordset_update(table: Table, key: str, names: tuple[str, ...]) -> Update:
     return table.update().where(table.c[key] == rows.c[key]).values(values)
 
 
+def _sqlite_document(
+    session: Session, table: Table, names: tuple[str, ...], rows: Sequence[dict[str, Any]]
+) -> str:
+    """`rows` as a JSON array of arrays, each value in `names`' order as its column's type
+    writes it for SQLite (a time as SQLAlchemy's text, a dict as JSON text): what an
+    executemany would have bound. A value JSON cannot write (bytes) is an error."""
+    arrays = [[row[name] for name in names] for row in rows]
+    for index, process in _bind_processors(table, names, session.get_bind().dialect):
+        for values in arrays:
+            values[index] = process(values[index])
+    return json.dumps(arrays)
+
+
+@lru_cache(maxsize=256)
+def _bind_processors(
+    table: Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """The columns among `names` (by position) whose type converts a value for `dialect`."""
+    processors = (
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    return tuple((index, p) for index, p in enumerate(processors) if p is not None)
+
+
 @cache
-def _update(table: Table, key: str, names: tuple[str, ...]) -> Update:
-    """The executemany's statement: its parameters are named apart from the columns, which
-    SQLAlchemy reserves for the SET clause."""
-    values: dict[str, Any] = {name: bindparam(f"row_{name}") for name in names if name != key}
-    return table.update().where(table.c[key] == bindparam(f"row_{key}")).values(values)
+def _each_insert(table: Table, names: tuple[str, ...], conflict: Conflict) -> Insert:
+    """`INSERT INTO table (names) SELECT value ->> 0, value ->> 1, ... FROM json_each(:rows)`,
+    with its conflict clause if `conflict` names columns (then `WHERE true`, which SQLite asks
+    of an upsert's SELECT so as not to read its ON as a join's)."""
+    rows = select(*_each_values(names).values())
+    columns, where = conflict
+    if not columns:
+        return table.insert().from_select(names, rows)
+    return (
+        sqlite.insert(table)
+        .from_select(names, rows.where(true()))
+        .on_conflict_do_nothing(index_elements=columns, index_where=where)
+    )
+
+
+@cache
+def _each_update(table: Table, key: str, names: tuple[str, ...]) -> Update:
+    """`UPDATE table SET name = value ->> i, ... FROM json_each(:rows) WHERE key = value ->> k`."""
+    values = _each_values(names)
+    key_value = values.pop(key)
+    return table.update().where(table.c[key] == key_value).values(values)
+
+
+def _each_values(names: tuple[str, ...]) -> dict[str, ColumnElement[Any]]:
+    """Each of `names`: its element of a row of `json_each(:rows)`, read as SQL's value (a
+    JSON string as text, a number as a number, null as NULL)."""
+    rows = func.json_each(bindparam("rows")).table_valued("value")
+    return {
+        name: rows.c.value.op("->>")(literal_column(str(index))) for index, name in enumerate(names)
+    }
 
 
 def in_values(

@@ -90,6 +90,8 @@ def test_a_receipt_is_stored_exactly_as_received(client, runtime, tracked, clock
 def test_insert_all_writes_bytes_as_the_group_commit_does(runtime, tracked, clock):
     """`insert_all` and the group commit share one JSON encoder (`json_value`): bytes go as
     bytea's hex text, every byte value kept."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's group commit binds its bytes; its json_each cannot carry them")
     body = bytes(range(256))
     hook = WebhookRequest(headers={}, body=body, url="", received_at=clock.now())
     with runtime.sessions() as session:

@@ -1,0 +1,86 @@
+"""The batch writes of `shipflow.store.db` on both databases: the values stored as the ORM
+stores them, in one statement."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import Table, event, select
+
+from shipflow.store.db import insert_all, update_all
+from shipflow.store.models import OutboxMessage
+
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+ODD_TEXT = 'a "quoted" line\nand another, \\ ü 🚚'
+
+
+@contextmanager
+def executions(engine):
+    """(statement, executemany) of each execution `engine` sends inside the block."""
+    sent: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append((statement, executemany))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _rows(clock, count: int) -> list[dict]:
+    return [
+        {
+            "topic": "t",
+            "dedupe_key": f"k{n}",
+            "payload": {"n": n, "text": ODD_TEXT, "none": None, "flag": True, "f": 0.5},
+            "available_at": clock.now() + timedelta(seconds=n),
+            "last_error": ODD_TEXT if n % 2 else None,
+        }
+        for n in range(count)
+    ]
+
+
+def test_insert_all_stores_the_values_the_orm_would_in_one_statement(runtime, clock):
+    """On SQLite too one execution, the rows as one JSON document (an executemany built and
+    converted a parameter set per row in Python); times, JSON and text stored as the ORM
+    stores them, the defaults (the clock) filled in."""
+    rows = _rows(clock, 3)
+    with runtime.sessions.begin() as session, executions(runtime.engine) as sent:
+        insert_all(session, OUTBOX, rows)
+    assert [many for _, many in sent] == [False]
+    with runtime.sessions() as session:
+        stored = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.dedupe_key, m.payload, m.available_at, m.last_error) for m in stored] == [
+        (r["dedupe_key"], r["payload"], r["available_at"], r["last_error"]) for r in rows
+    ]
+    assert {(m.created_at, m.attempts, m.processed_at) for m in stored} == {(clock.now(), 0, None)}
+
+
+def test_update_all_writes_each_row_its_own_values_in_one_statement(runtime, clock):
+    insert_all_rows = _rows(clock, 4)
+    with runtime.sessions.begin() as session:
+        insert_all(session, OUTBOX, insert_all_rows)
+        ids = session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).all()
+    changes = [
+        {"id": ids[n], "attempts": n + 1, "processed_at": clock.now() + timedelta(minutes=n),
+         "last_error": None if n % 2 else ODD_TEXT}
+        for n in (0, 1, 3)
+    ]  # fmt: skip
+    with runtime.sessions.begin() as session, executions(runtime.engine) as sent:
+        update_all(session, OUTBOX, "id", changes)
+    assert [many for _, many in sent] == [False]
+    with runtime.sessions() as session:
+        stored = session.execute(
+            select(
+                OutboxMessage.attempts, OutboxMessage.processed_at, OutboxMessage.last_error
+            ).order_by(OutboxMessage.id)
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        (1, clock.now(), ODD_TEXT),
+        (2, clock.now() + timedelta(minutes=1), None),
+        (0, None, None),  # not in the batch: untouched
+        (4, clock.now() + timedelta(minutes=3), None),
+    ]
