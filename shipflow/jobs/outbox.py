@@ -153,7 +153,8 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
 
 def _shipments_of(session: Session, messages: Sequence[OutboxMessage]) -> list[Shipment]:
     """The shipments the messages are about, with their orders (joined): the handlers'
-    look-ups then find them in the session instead of one query each. Of the orders, not the JSON columns no handler reads (`UNREAD_ORDER_COLUMNS`)."""
+    look-ups then find them in the session instead of one query each. Of the orders, not the
+    JSON columns no handler reads (`UNREAD_ORDER_COLUMNS`)."""
     ids = {m.payload["shipment_id"] for m in messages if "shipment_id" in m.payload}
     if not ids:
         return []
