@@ -29,8 +29,8 @@ def insert_ignoring(
     session: Session, model, rows: Sequence[dict[str, Any]], conflict: list[str], where=None
 ) -> None:
     """Bulk insert that skips rows clashing with a unique index: safe against a concurrent
-    sweep doing the same (`insert_all_or_skip`: on PostgreSQL the rows travel as one JSON
-    document, tens of thousands a statement; SQLite takes executemany)."""
+    sweep doing the same (`insert_all_or_skip`: the rows travel as one JSON document, tens of
+    thousands a statement on PostgreSQL, thousands on SQLite)."""
     if not rows:
         return
     session.flush()  # rows may point at objects still pending in the session
