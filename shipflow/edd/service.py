@@ -13,7 +13,7 @@ import threading
 import time as clock_time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -55,6 +55,19 @@ NOT_SERVED = "no service delivers to"  # an Estimate's no_estimate for an unreac
 # A cart's lines: (SKU, quantity) pairs, as a product page (one line) or a cart has them.
 Lines = tuple[tuple[str, int], ...]
 _REVISIONS: Table = PredictionRevision.__table__  # type: ignore[assignment]
+
+
+@dataclass
+class _RevisionBatch:
+    """What `revise_shipments` gathers over one batch (the revisions and delivery records to
+    write) and works out once for it: each brand's model and setup, and each route's undated
+    quote (brand, warehouse, carrier, service, destination: `route_quote` depends on nothing
+    else)."""
+
+    revisions: list[dict] = field(default_factory=list)
+    delivered: dict[str, list[HistoryRecord]] = field(default_factory=dict)
+    brands: dict[str, tuple[TransitModel, BrandSetup]] = field(default_factory=dict)
+    routes: dict[tuple[str, ...], tuple[Estimate, str] | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,22 +369,18 @@ class EddService:
         """Predict delivery for each shipment of a batch from its events, keeping each change
         in `prediction_revisions` (one insert for the batch); None for a shipment that cannot
         be quoted (the caller may fall back on the carrier's estimate). The new predictions are
-        written in one UPDATE (`shipment_writes`); promises are left alone. Delivered shipments join the history (one write per brand). Each brand's model
-        and setup are read once per transaction; load the shipments' orders with them, or
-        each is one more query."""
-        revisions: list[dict] = []
-        delivered: dict[str, list[HistoryRecord]] = {}
-        routes: dict[tuple[str, ...], tuple[Estimate, str] | None] = {}
-        brands: dict[str, tuple[TransitModel, BrandSetup]] = {}
+        written in one UPDATE (`shipment_writes`); promises are left alone. Delivered shipments
+        join the history (one write per brand). Each brand's model and setup are read once per
+        batch, each route quoted once (`_RevisionBatch`); load the shipments' orders with them,
+        or each is one more query."""
+        batch = _RevisionBatch()
         revised = {
-            shipment.id: self._revise(
-                session, shipment, events, revisions, delivered, (routes, brands)
-            )
+            shipment.id: self._revise(session, shipment, events, batch)
             for shipment, events in tracked
         }
-        insert_all(session, _REVISIONS, revisions)
+        insert_all(session, _REVISIONS, batch.revisions)
         write_staged(session)  # the new predictions, one UPDATE for the batch
-        for brand_id, records in delivered.items():
+        for brand_id, records in batch.delivered.items():
             add_history(session, brand_id, records, "tracked")
         return revised
 
@@ -380,42 +389,33 @@ class EddService:
         session: Session,
         shipment: Shipment,
         events: Sequence[TrackingEvent],
-        revisions: list[dict],
-        delivered: dict[str, list[HistoryRecord]],
-        memo: tuple[
-            dict[tuple[str, ...], tuple[Estimate, str] | None],
-            dict[str, tuple[TransitModel, BrandSetup]],
-        ],
+        batch: _RevisionBatch,
     ) -> date | None:
-        """`memo`: the batch's undated quotes by brand, warehouse, service and destination,
-        and each brand's model and setup, each worked out once (the brand's model and setup
-        are the same for the whole batch, and `route_quote` depends on nothing else)."""
         order = shipment.order
         if order is None or not events:
             return None
-        routes, brands = memo
         brand_id = shipment.brand_id
-        if brand_id not in brands:
-            brands[brand_id] = (
+        if brand_id not in batch.brands:
+            batch.brands[brand_id] = (
                 self.latest_model(session, brand_id),
                 self.setup_of(session, brand_id),
             )
-        model, setup = brands[brand_id]
+        model, setup = batch.brands[brand_id]
         if handed_over_at(events) is None:
             quoted = _shipment_quote(shipment, model, setup)
         else:
             ship_to = order.ship_to or {}
             route = (
-                shipment.brand_id,
+                brand_id,
                 shipment.warehouse_code,
                 shipment.carrier,
                 shipment.service,
                 str(ship_to.get("country", "")),
                 str(ship_to.get("postal_code", "")),
             )
-            if route not in routes:
-                routes[route] = _shipment_quote(shipment, model, setup, dated=False)
-            quoted = routes[route]
+            if route not in batch.routes:
+                batch.routes[route] = _shipment_quote(shipment, model, setup, dated=False)
+            quoted = batch.routes[route]
         if quoted is None or not quoted[0].ok:
             return None
         promise, zone = quoted
@@ -424,11 +424,11 @@ class EddService:
             return None
         latest = max(events, key=lambda e: e.occurred_at)
         day = prediction.most_likely
-        revisions.extend(_revision(shipment, day, prediction.basis, latest.occurred_at))
+        batch.revisions.extend(_revision(shipment, day, prediction.basis, latest.occurred_at))
         stage(session, shipment, predicted_date=day)
         if latest.status == Status.DELIVERED:
             record = _delivery_record(shipment, events, setup)
-            delivered.setdefault(shipment.brand_id, []).append(record)
+            batch.delivered.setdefault(brand_id, []).append(record)
         return day
 
     def _shipment_quote(
