@@ -247,9 +247,8 @@ def json_value(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is no column value PostgreSQL can read from JSON")
 
 
-Conflict = tuple[
-    tuple[str, ...], ColumnElement[bool] | TextClause | None
-]  # the index's columns, its WHERE
+# A unique index's columns and, for a partial index, its WHERE (none: no conflict clause).
+Conflict = tuple[tuple[str, ...], ColumnElement[bool] | TextClause | None]
 
 
 @cache

@@ -85,10 +85,13 @@ class _DefaultAtoms(dict):
             a=_escaped(environ.get("HTTP_USER_AGENT", "-")),
         )
         self._request = (logger, resp, req, environ, took)
+        self._all: _RedactedAtoms | None = None
 
     def __missing__(self, key: str):
-        logger, *request = self._request
-        return _RedactedAtoms(logger.atoms(*request))[key]
+        if self._all is None:  # built once, for the first atom beyond the default ones
+            logger, *request = self._request
+            self._all = _RedactedAtoms(logger.atoms(*request))
+        return self._all[key]
 
 
 class GunicornLogger(glogging.Logger):
