@@ -24,6 +24,9 @@ from shipflow.domain import Money, Parcel, Reason, Status, TrackingEvent, Unread
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# What a payload of an unexpected shape raises when read as its documentation says.
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
 UNREADABLE = Counter(
     "shipflow_carrier_unreadable",
     "Items of a carrier payload (events, shipments) that could not be read and were skipped",
@@ -140,7 +143,7 @@ def read_each(
     for item in items:
         try:
             read_items.append(read(item))
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except SHAPE_ERRORS as exc:
             raw = json.dumps(item, default=str, sort_keys=True)
             UNREADABLE.labels(carrier=carrier, what=what).inc()
             logger.warning("skipped an unreadable %s %s (%r): %s", carrier, what, exc, raw)
@@ -148,12 +151,26 @@ def read_each(
     return read_items, tuple(skipped)
 
 
+def read_optional(carrier: str, what: str, value: Any, read: Callable[[Any], T]) -> T | None:
+    """`read(value)` for a field the carrier may leave out or fill in its own way (an
+    estimated delivery): None when absent, and when unreadable too, logged and counted like a
+    skipped item, so that the rest of the payload (its events) is still read."""
+    if value is None or value == "":
+        return None
+    try:
+        return read(value)
+    except SHAPE_ERRORS as exc:
+        UNREADABLE.labels(carrier=carrier, what=what).inc()
+        logger.warning("skipped an unreadable %s %s (%r): %r", carrier, what, exc, value)
+        return None
+
+
 @contextmanager
 def reading(carrier: str, what: str) -> Iterator[None]:
     """Report a payload that lacks what its documentation promises as `CarrierResponseError`."""
     try:
         yield
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except SHAPE_ERRORS as exc:
         raise CarrierResponseError(
             f"{carrier} {what} has an unexpected shape: {exc!r}", carrier=carrier
         ) from exc

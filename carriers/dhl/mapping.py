@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from carriers.convert import parse_timestamp, read_each
+from carriers.convert import parse_timestamp, read_each, read_optional
 from carriers.dhl.units import STATUS_CODES
 from carriers.texts import from_text
 from carriers.units import lookup
@@ -60,13 +60,14 @@ def tracking_update(shipment: dict) -> TrackingUpdate:
     pod = (shipment.get("details") or {}).get("proofOfDelivery") or {}
     signer = (pod.get("signed") or {}).get("name") or ""
     photo = pod.get("signatureUrl") or pod.get("documentUrl") or ""
-    eta = shipment.get("estimatedTimeOfDelivery")
     events, unreadable = read_each(CARRIER, "event", raw_events, tracking_event)
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=str(shipment["id"]),  # Express ids come as JSON numbers
         events=tuple(events),
-        estimated_delivery=parse_timestamp(eta) if eta else None,
+        estimated_delivery=read_optional(
+            CARRIER, "estimated delivery", shipment.get("estimatedTimeOfDelivery"), parse_timestamp
+        ),
         service=shipment.get("service") or "",
         proof_of_delivery=ProofOfDelivery(signer, photo) if signer or photo else None,
         unreadable=unreadable,

@@ -10,7 +10,14 @@ from datetime import date
 from typing import Any
 
 from carriers.base import CarrierRejected, Label, RateQuote, ShipmentRequest, WebhookRequest
-from carriers.convert import grams_to_ounces, mm_to_inches, money, parse_timestamp, read_each
+from carriers.convert import (
+    grams_to_ounces,
+    mm_to_inches,
+    money,
+    parse_timestamp,
+    read_each,
+    read_optional,
+)
 from carriers.easypost.units import STATUS_DETAILS, STATUSES
 from carriers.texts import from_text
 from carriers.units import lookup
@@ -87,7 +94,6 @@ def tracking_update(tracker: dict) -> TrackingUpdate | None:
     details = tracker.get("tracking_details") or []
     if not details:
         return None
-    eta = tracker.get("est_delivery_date")
     signer = tracker.get("signed_by") or ""
     carrier_detail = tracker.get("carrier_detail") or {}
     events, unreadable = read_each(CARRIER, "tracking detail", details, tracking_event)
@@ -95,7 +101,9 @@ def tracking_update(tracker: dict) -> TrackingUpdate | None:
         carrier=CARRIER,
         tracking_number=tracker["tracking_code"],
         events=tuple(events),
-        estimated_delivery=parse_timestamp(eta) if eta else None,
+        estimated_delivery=read_optional(
+            CARRIER, "estimated delivery", tracker.get("est_delivery_date"), parse_timestamp
+        ),
         service=carrier_detail.get("service") or "",
         proof_of_delivery=ProofOfDelivery(signed_by=signer) if signer else None,
         extra={"tracker_id": tracker["id"], "underlying_carrier": tracker.get("carrier") or ""},

@@ -20,7 +20,7 @@ from carriers.base import (
     CarrierUnavailable,
     TrackingQuery,
 )
-from carriers.convert import read_each
+from carriers.convert import read_each, read_optional
 from carriers.kuaidi100 import units
 from carriers.units import lookup
 from shipflow.domain import Address, TrackingEvent, TrackingUpdate
@@ -137,12 +137,13 @@ def tracking_update(result: dict) -> TrackingUpdate:
     carrier's predicted arrival (kept as the carrier's estimate, beside ours). It comes only
     with resultv2=8 and a destination, and not for every courier: absent, there is none."""
     events, unreadable = read_each(CARRIER, "event", result.get("data") or [], tracking_event)
-    arrival = result.get("arrivalTime")
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=result["nu"],
         events=tuple(events),
-        estimated_delivery=china_time(arrival) if arrival else None,
+        estimated_delivery=read_optional(
+            CARRIER, "estimated delivery", result.get("arrivalTime"), china_time
+        ),
         extra={"courier": units.COURIERS.get(result.get("com") or "", result.get("com") or "")},
         unreadable=unreadable,
     )

@@ -184,9 +184,15 @@ def tracking_updates(msg_data: dict) -> list[TrackingUpdate]:
     ]
 
 
+def _numbered(route: dict) -> tuple[str, dict]:
+    return route["mailno"], route
+
+
 def push_updates(body: dict) -> list[TrackingUpdate]:
-    """The route push ({"Body": {"WaybillRoute": [...]}}), which mixes waybills."""
+    """The route push ({"Body": {"WaybillRoute": [...]}}), which mixes waybills; a route
+    without its waybill number is skipped (logged and counted), not the whole push."""
+    numbered, _ = read_each(CARRIER, "route", body["Body"]["WaybillRoute"], _numbered)
     by_number: dict[str, list] = defaultdict(list)
-    for route in body["Body"]["WaybillRoute"]:
-        by_number[route["mailno"]].append(route)
+    for number, route in numbered:
+        by_number[number].append(route)
     return [_update(number, routes) for number, routes in by_number.items()]

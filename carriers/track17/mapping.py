@@ -12,7 +12,7 @@ from carriers.base import (
     CarrierRateLimited,
     CarrierRejected,
 )
-from carriers.convert import parse_timestamp, read_each
+from carriers.convert import parse_timestamp, read_each, read_optional
 from carriers.texts import from_text
 from carriers.track17 import units
 from carriers.units import lookup
@@ -99,7 +99,7 @@ def tracking_update(item: dict) -> TrackingUpdate:
         carrier=CARRIER,
         tracking_number=item["number"],
         events=tuple(events),
-        estimated_delivery=parse_timestamp(estimate) if estimate else None,
+        estimated_delivery=read_optional(CARRIER, "estimated delivery", estimate, parse_timestamp),
         extra={
             "carrier_key": key,
             "courier": units.CARRIERS.get(key, "") if isinstance(key, int) else "",

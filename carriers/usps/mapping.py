@@ -14,6 +14,7 @@ from carriers.convert import (
     money,
     parse_timestamp,
     read_each,
+    read_optional,
     utc_offset,
 )
 from carriers.texts import from_text
@@ -101,13 +102,17 @@ def tracking_update(payload: dict) -> TrackingUpdate | None:
     if not raw_events:
         return None
     signer = next((e["name"] for e in raw_events if isinstance(e, dict) and e.get("name")), "")
-    eta = payload.get("expectedDeliveryTimeStamp")
     events, unreadable = read_each(CARRIER, "tracking event", raw_events, tracking_event)
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=payload["trackingNumber"],
         events=tuple(events),
-        estimated_delivery=parse_timestamp(eta) if eta else None,
+        estimated_delivery=read_optional(
+            CARRIER,
+            "estimated delivery",
+            payload.get("expectedDeliveryTimeStamp"),
+            parse_timestamp,
+        ),
         service=payload.get("mailClass") or "",
         proof_of_delivery=ProofOfDelivery(signed_by=signer) if signer else None,
         extra={"status_category": payload.get("statusCategory", "")},
