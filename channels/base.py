@@ -159,10 +159,21 @@ class ShopNotice:
 
 @dataclass(frozen=True, slots=True)
 class OrderPage:
-    """Orders changed since a cursor, and the cursor to ask with next time."""
+    """Orders changed since a cursor, and the cursor to ask with next time; the listed
+    orders the mapping could not read beside them, so that one does not hold up the rest."""
 
     orders: Sequence[InboundOrder]
     cursor: str
+    unreadable: Sequence[UnreadableOrder] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableOrder:
+    """A listed order skipped as unreadable: the shop's id for it (blank if it had none) and
+    what was wrong, for the ops alert."""
+
+    source_order_id: str
+    error: str
 
 
 @dataclass(frozen=True, slots=True)

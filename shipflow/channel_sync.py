@@ -3,7 +3,8 @@ stored cursor, page by page, so an order whose webhook never came is still impor
 
 Every listed order goes through `channel_orders.apply_order`, the webhooks' own path: a
 webhook arriving later for a state we already hold changes nothing. The cursor is stored
-with each page's orders, so a crash resumes at the page it was on. A
+with each page's orders, so a crash resumes at the page it was on. A listed order the
+shop's mapping cannot read is skipped, ops alerted, and the rest imported. A
 throttled shop (`ChannelRateLimited`) is left until the platform's `retry_after` has passed;
 a shop that refuses our credentials, or a listing that fails, is asked again later, ops
 alerted; the cursor stays where it was."""
@@ -112,6 +113,15 @@ def _next_page(runtime: Runtime, account_id: str) -> int | None:
                     now,
                     f"Shop order {order.order_number} could not be imported: {exc}",
                 )
+        for skipped in page.unreadable:  # the shop's order is left there; ops told
+            _alert(
+                session,
+                shop.brand_id,
+                account_id,
+                now,
+                f"Shop order {skipped.source_order_id or '(without an id)'} could not be read:"
+                f" {skipped.error}",
+            )
         batch.buy_labels()
         stored = session.get_one(ChannelAccount, account_id)
         stored.sync_cursor, stored.sync_after = page.cursor, None

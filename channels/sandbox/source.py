@@ -22,6 +22,7 @@ from channels.base import (
     WebhookRequest,
     WebhookSignatureError,
 )
+from channels.lenient import read_orders
 from channels.sandbox import mapping
 from channels.sandbox.shop import (
     DEFAULT_NETWORK,
@@ -66,11 +67,9 @@ class SandboxOrderSource(OrderSource):
         return ShopNotice(topic, delivery_id, order)
 
     def orders_since(self, cursor: str | None, limit: int = 50) -> OrderPage:
-        orders, position = self._shop().changed_since(int(cursor or 0), limit)
-        try:
-            return OrderPage([mapping.inbound_order(o) for o in orders], str(position))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ChannelResponseError(f"unreadable order: {exc!r}", channel=self.name) from exc
+        raws, position = self._shop().changed_since(int(cursor or 0), limit)
+        orders, unreadable = read_orders(raws, mapping.inbound_order)
+        return OrderPage(orders, str(position), unreadable)
 
     def write_fulfilment(self, fulfilment: Fulfilment) -> str:
         return self._shop().fulfil(fulfilment.idempotency_key, mapping.fulfilment_json(fulfilment))

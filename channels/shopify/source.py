@@ -30,6 +30,7 @@ from channels.base import (
     WebhookRequest,
     WebhookSignatureError,
 )
+from channels.lenient import read_orders
 from channels.shopify import mapping, queries
 from channels.shopify.client import ShopifyClient
 from channels.shopify.units import SUBSCRIPTION_TOPICS, TOPICS, event_status
@@ -141,12 +142,7 @@ class ShopifyOrderSource(OrderSource):
             for node in page["nodes"]
             if not (_same_time(node.get("updatedAt"), since) and _number(node) in skipped)
         ]
-        orders = []
-        for node in fresh:
-            try:
-                orders.append(mapping.order_from_graphql(node))
-            except ValueError as exc:
-                raise ChannelResponseError(f"unreadable order: {exc}", channel=self.name) from exc
+        orders, unreadable = read_orders(fresh, mapping.order_from_graphql)
         end_cursor = page["pageInfo"].get("endCursor") or after
         listed += len(page["nodes"])
         nodes = page["nodes"]
@@ -154,12 +150,12 @@ class ShopifyOrderSource(OrderSource):
             since, end_cursor, skipped, listed, nodes[-1]["updatedAt"] if nodes else last
         )
         if page["pageInfo"]["hasNextPage"] and listed < LISTING_DEPTH:
-            return OrderPage(orders, going_on)
+            return OrderPage(orders, going_on, unreadable)
         newest, ids = _tail(nodes, since, skipped)
         # Restart only if this page holds every order of the newest second the listing saw.
         if nodes and not _same_time(last, newest) and len(ids) <= MAX_SKIPPED:
-            return OrderPage(orders, _write_cursor(newest, "", ids, 0, ""))
-        return OrderPage(orders, going_on)
+            return OrderPage(orders, _write_cursor(newest, "", ids, 0, ""), unreadable)
+        return OrderPage(orders, going_on, unreadable)
 
     # -- written back -------------------------------------------------------------------
 

@@ -26,10 +26,12 @@ from channels.base import (
     Refund,
     ShopNotice,
     Topic,
+    UnreadableOrder,
     WebhookRequest,
     WebhookSignatureError,
 )
 from channels.cursor import is_new, read_cursor, write_cursor
+from channels.lenient import read_orders
 from channels.shopline import mapping
 from channels.shopline.client import ShoplineClient
 from channels.shopline.units import API_VERSION, TOPICS
@@ -120,12 +122,15 @@ class ShoplineOrderSource(OrderSource):
         if since is not None:
             params["updated_at_min"] = since.isoformat()
         orders: list[InboundOrder] = []
+        unreadable: list[UnreadableOrder] = []
         url = "/orders.json"
         query: dict[str, Any] | None = params
         while url:
             raw_orders, url = self.client.orders_page(url, query)
             query = None  # the next page's URL carries the query (`page_info`)
-            orders.extend(mapping.inbound_order(raw) for raw in raw_orders)
+            read, skipped = read_orders(raw_orders, mapping.inbound_order)
+            orders.extend(read)
+            unreadable.extend(skipped)
         fresh = [
             o
             for o in orders
@@ -138,7 +143,7 @@ class ShoplineOrderSource(OrderSource):
             if since is None or order.updated_at > since:
                 since, seen = order.updated_at, set()
             seen.add(order.source_order_id)
-        return OrderPage(fresh, write_cursor(since, seen))
+        return OrderPage(fresh, write_cursor(since, seen), unreadable)
 
     # --- written back -----------------------------------------------------------------
 

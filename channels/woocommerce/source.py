@@ -25,11 +25,13 @@ from channels.base import (
     Refund,
     ShopNotice,
     Topic,
+    UnreadableOrder,
     WebhookPing,
     WebhookRequest,
     WebhookSignatureError,
 )
 from channels.cursor import is_new, read_cursor, write_cursor
+from channels.lenient import read_orders
 from channels.webhook_auth import require_own_shop, signing_secret, webhook_signature
 from channels.woocommerce import mapping
 from channels.woocommerce.client import WooCommerceClient
@@ -115,6 +117,7 @@ class WooCommerceOrderSource(OrderSource):
         for page N, whose contents shift when an order changes mid-read."""
         since, seen = read_cursor(cursor)
         orders: list[InboundOrder] = []
+        unreadable: list[UnreadableOrder] = []
         while len(orders) < limit:
             params: dict[str, Any] = {
                 "orderby": "modified",
@@ -127,9 +130,10 @@ class WooCommerceOrderSource(OrderSource):
             if seen:
                 params["exclude"] = ",".join(sorted(seen))
             raw_orders, pages = self.client.orders_page(params)
+            read, skipped = read_orders(raw_orders, mapping.inbound_order)
+            unreadable.extend(skipped)
             fresh = 0
-            for raw in raw_orders:
-                order = mapping.inbound_order(raw)
+            for order in read:
                 modified = order.updated_at
                 if modified is None:  # kept, with the field named in its problems
                     orders.append(order)
@@ -143,7 +147,7 @@ class WooCommerceOrderSource(OrderSource):
                 fresh += 1
             if pages <= 1 or not fresh:  # the last page, or nothing new to move past
                 break
-        return OrderPage(orders, write_cursor(since, seen))
+        return OrderPage(orders, write_cursor(since, seen), unreadable)
 
     # --- written back -----------------------------------------------------------------
 

@@ -67,6 +67,24 @@ def test_reconciliation_resumes_from_its_cursor_after_a_crash(runtime, selling, 
     assert len(set(numbers(runtime))) == 60
 
 
+def test_a_listed_order_that_cannot_be_read_is_skipped_ops_told_and_the_rest_imported(
+    runtime, selling
+):
+    brand = selling["tb"]
+    brand.shop.place(shop_order("7001", "#2001"))
+    unreadable = shop_order("7002", "#2002")
+    del unreadable["currency"]
+    brand.shop.place(unreadable)
+    brand.shop.place(shop_order("7003", "#2003"))
+
+    assert reconcile_shops(runtime) == 2
+    assert numbers(runtime) == ["web-2001", "web-2003"]
+    assert cursor(runtime, brand.account_id) == "3"
+    with runtime.sessions() as session:
+        titles = session.scalars(select(Alert.title).where(Alert.title.like("%be read%"))).all()
+    assert titles == ["Shop order 7002 could not be read: KeyError('currency')"]
+
+
 def test_a_throttled_listing_waits_for_the_shops_retry_after(runtime, selling, clock):
     brand = selling["tb"]
     brand.shop.place(shop_order("7001", "#2001"))

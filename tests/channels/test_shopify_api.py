@@ -19,6 +19,7 @@ from channels.base import (
     Fulfilment,
     FulfilmentEvent,
     Refund,
+    UnreadableOrder,
 )
 from channels.shopify import queries
 from shipflow.domain import Status
@@ -114,6 +115,21 @@ def test_orders_sharing_the_cursors_second_are_listed_once_and_a_later_one_is_no
     assert [o.source_order_id for o in page.orders] == ["5301234567004"]
     assert page.cursor == "2025-11-03T10:02:59Z||5301234567003,5301234567004|0|"
     assert sent(0)["variables"]["query"] == "updated_at:>='2025-11-03T10:02:59Z'"
+
+
+@responses.activate
+def test_a_listed_order_without_its_id_is_set_apart_and_the_others_listed():
+    page = fixture("orders_page_2")
+    read = page["data"]["orders"]["nodes"][0]
+    page["data"]["orders"]["nodes"] = [{**read, "id": None}, read]
+    responses.post(GRAPHQL, json=page)
+
+    listed = source().orders_since("1970-01-01T00:00:00Z|eyJsYXN0X2lkIjo1MzAxMjM0NTY3MDAyfQ==")
+
+    assert [o.source_order_id for o in listed.orders] == ["5301234567003"]
+    assert listed.unreadable == [
+        UnreadableOrder("", "ValueError(\"not a Shopify order: no 'id'\")")
+    ]
 
 
 @responses.activate

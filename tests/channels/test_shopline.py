@@ -27,6 +27,7 @@ from channels.base import (
     InboundOrder,
     Refund,
     Topic,
+    UnreadableOrder,
     WebhookRequest,
     WebhookSignatureError,
 )
@@ -378,6 +379,21 @@ def test_orders_since_reads_every_link_page_and_keeps_a_cursor() -> None:
     assert [o.source_order_id for o in page.orders] == ["9", "2", "1", "3"]
     assert page.cursor == "2024-05-01T02:00:05+00:00|1,3"
     assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_a_listed_order_that_cannot_be_read_is_set_apart_and_the_others_listed() -> None:
+    broken = listed("2", "2024-05-01T02:00:00+00:00")
+    broken["line_items"] = [None]
+    responses.get(
+        f"{API}/orders.json",
+        json={"orders": [listed("1", "2024-05-01T01:30:00+00:00"), broken]},
+    )
+    page = source().orders_since(None)
+    assert [o.source_order_id for o in page.orders] == ["1"]
+    assert page.unreadable == [
+        UnreadableOrder("2", "AttributeError(\"'NoneType' object has no attribute 'get'\")")
+    ]
 
 
 @responses.activate

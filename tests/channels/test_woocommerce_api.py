@@ -19,6 +19,7 @@ from channels.base import (
     Fulfilment,
     FulfilmentEvent,
     Refund,
+    UnreadableOrder,
 )
 from channels.woocommerce.mapping import tracking_item
 from shipflow.domain import Status
@@ -77,6 +78,21 @@ def test_orders_since_a_cursor_skips_what_it_read() -> None:
     )
     result = source().orders_since("2024-05-01T10:00:07+00:00|4,5", limit=50)
     assert [o.source_order_id for o in result.orders] == ["6"]
+    assert result.cursor == "2024-05-01T10:00:09+00:00|6"
+
+
+@responses.activate
+def test_a_listed_order_without_its_id_is_set_apart_and_the_others_listed() -> None:
+    broken = order(5, "2024-05-01T10:00:08")
+    del broken["id"]
+    page(
+        [order(4, "2024-05-01T10:00:07"), broken, order(6, "2024-05-01T10:00:09")],
+        1,
+        params={**LIST, "modified_after": "2024-05-01T10:00:06"},
+    )
+    result = source().orders_since("2024-05-01T10:00:07+00:00|", limit=50)
+    assert [o.source_order_id for o in result.orders] == ["4", "6"]
+    assert result.unreadable == [UnreadableOrder("", "KeyError('id')")]
     assert result.cursor == "2024-05-01T10:00:09+00:00|6"
 
 
