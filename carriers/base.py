@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar, Protocol
 
@@ -256,7 +256,11 @@ class Carrier:
         raise self._unsupported("labels")
 
     def create_return_label(self, request: ShipmentRequest) -> Label:
-        raise self._unsupported("return labels")
+        """A label with the return flag set, as most carriers make a return (adapters whose
+        API differs override this); `NotSupported` unless RETURN_LABELS is declared."""
+        if Capability.RETURN_LABELS not in self.capabilities:
+            raise self._unsupported("return labels")
+        return self.create_label(replace(request, is_return=True))
 
     def cancel(self, tracking_number: str) -> None:
         raise self._unsupported("cancelling labels")

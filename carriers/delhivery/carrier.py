@@ -5,7 +5,6 @@ pushes, and failed-delivery instructions through the NDR API."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from carriers.base import (
     Capability,
@@ -84,9 +83,6 @@ class DelhiveryCarrier(Carrier):
             label_data=document,
             carrier_shipment_id=waybill,
         )
-
-    def create_return_label(self, request: ShipmentRequest) -> Label:
-        return self.create_label(replace(request, is_return=True))
 
     def cancel(self, tracking_number: str) -> None:
         body = self.client.cancel(mapping.build_cancel_request(tracking_number))

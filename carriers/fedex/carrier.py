@@ -4,7 +4,6 @@ batches of 30, and tracking webhooks signed with the project's security token.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from carriers.base import (
     Capability,
@@ -60,9 +59,6 @@ class FedExCarrier(Carrier):
             raise NotSupported("fedex labels are made one parcel at a time", carrier=self.name)
         payload = mapping.build_ship_request(request, self.account_number, self.label_format)
         return mapping.parse_ship_response(self.client.ship(payload), request.service)
-
-    def create_return_label(self, request: ShipmentRequest) -> Label:
-        return self.create_label(replace(request, is_return=True))
 
     def cancel(self, tracking_number: str) -> None:
         payload = mapping.build_cancel_request(tracking_number, self.account_number)
