@@ -7,10 +7,10 @@ Carrier failures surface as one `CarrierError` hierarchy carrying the carrier's 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from shipflow.clock import Clock, SystemClock
 from shipflow.domain import (
@@ -21,6 +21,8 @@ from shipflow.domain import (
     TrackingUpdate,
     WebhookRequest,
 )
+
+T = TypeVar("T")
 
 
 class Capability(enum.StrEnum):
@@ -269,6 +271,12 @@ class Carrier:
         """Poll up to `track_batch_size` numbers. Unknown numbers are left out of the result
         (never an empty `TrackingUpdate`), a failed call raises `CarrierError`."""
         raise self._unsupported("tracking polls")
+
+    def track_batches(self, numbers: Sequence[T]) -> Iterator[Sequence[T]]:
+        """`numbers` (or the carrier's ids for them) in slices of `track_batch_size`, the
+        most one tracking call takes."""
+        for start in range(0, len(numbers), self.track_batch_size):
+            yield numbers[start : start + self.track_batch_size]
 
     def track_queries(self, queries: Sequence[TrackingQuery]) -> list[TrackingUpdate]:
         """`track` for carriers that need more than the number (see `TrackingQuery`); the

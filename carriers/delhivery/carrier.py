@@ -89,10 +89,8 @@ class DelhiveryCarrier(Carrier):
         mapping.check_cancelled(body, tracking_number)
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
-        numbers = list(tracking_numbers)
         updates: list[TrackingUpdate] = []
-        for start in range(0, len(numbers), self.track_batch_size):
-            batch = numbers[start : start + self.track_batch_size]
+        for batch in self.track_batches(tracking_numbers):
             updates.extend(mapping.parse_track_response(self.client.track(batch)))
         return updates
 

@@ -66,10 +66,8 @@ class FedExCarrier(Carrier):
             raise CarrierRejected(f"fedex did not cancel {tracking_number}", carrier=self.name)
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
-        numbers = list(tracking_numbers)
         updates: list[TrackingUpdate] = []
-        for start in range(0, len(numbers), self.track_batch_size):
-            batch = numbers[start : start + self.track_batch_size]
+        for batch in self.track_batches(tracking_numbers):
             body = self.client.track(mapping.build_track_request(batch))
             updates.extend(mapping.parse_track_response(body))
         return updates
