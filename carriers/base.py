@@ -189,6 +189,13 @@ class WebhookReply:
     content_type: str = "application/json"
 
 
+def one_parcel(request: ShipmentRequest, carrier: str) -> Parcel:
+    """The request's parcel, for carriers whose label call takes one; more is NotSupported."""
+    if len(request.parcels) != 1:
+        raise NotSupported(f"{carrier} labels are made one parcel at a time", carrier=carrier)
+    return request.parcels[0]
+
+
 class CallLimiter(Protocol):
     """Waits until the account may make one more call to the carrier."""
 

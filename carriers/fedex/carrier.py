@@ -11,10 +11,10 @@ from carriers.base import (
     CarrierAccount,
     CarrierRejected,
     Label,
-    NotSupported,
     RateQuote,
     ShipmentRequest,
     WebhookRequest,
+    one_parcel,
 )
 from carriers.fedex import mapping, units
 from carriers.fedex.client import FedExClient
@@ -55,8 +55,7 @@ class FedExCarrier(Carrier):
         return mapping.parse_rate_response(self.client.rate(payload))
 
     def create_label(self, request: ShipmentRequest) -> Label:
-        if len(request.parcels) != 1:
-            raise NotSupported("fedex labels are made one parcel at a time", carrier=self.name)
+        one_parcel(request, self.name)
         payload = mapping.build_ship_request(request, self.account_number, self.label_format)
         return mapping.parse_ship_response(self.client.ship(payload), request.service)
 

@@ -12,11 +12,11 @@ from carriers.base import (
     CarrierError,
     CarrierRejected,
     Label,
-    NotSupported,
     RateQuote,
     ShipmentRequest,
     TrackingQuery,
     WebhookRequest,
+    one_parcel,
 )
 from carriers.http import unless_not_found
 from carriers.units import label_format
@@ -58,8 +58,7 @@ class UPSCarrier(Carrier):
         return mapping.parse_rate_response(self.client.rate(payload, shop=not request.service))
 
     def create_label(self, request: ShipmentRequest) -> Label:
-        if len(request.parcels) != 1:
-            raise NotSupported("ups labels are made one parcel at a time", carrier=self.name)
+        one_parcel(request, self.name)
         payload = mapping.build_ship_request(request, self.shipper_number, self.label_format)
         return mapping.parse_ship_response(self.client.ship(payload), request.service)
 
