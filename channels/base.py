@@ -8,10 +8,10 @@ turns an `InboundOrder` into an order and an outbox message into a write-back.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from shipflow.domain import Address, PickupPoint, Status, WebhookRequest
 
@@ -218,6 +218,11 @@ class Refund:
     @property
     def marked_note(self) -> str:
         return " ".join(filter(None, (self.note, self.marker)))
+
+    def made_before(self, refunds: Iterable[Mapping[str, Any]]) -> str:
+        """The id of the refund among the order's `refunds` whose note carries our marker
+        (this one, made by an earlier call), or "" if none does."""
+        return next((str(r["id"]) for r in refunds if self.marker in (r.get("note") or "")), "")
 
 
 class OrderSource:

@@ -233,10 +233,9 @@ class ShopifyOrderSource(OrderSource):
             {"id": order_gid, "refundLineItems": mapping.refund_line_items(refund)},
         )
         order = data.get("order") or {}
-        marker = refund.marker
-        for earlier in order.get("refunds") or ():
-            if marker in (earlier.get("note") or ""):
-                return earlier["id"]
+        earlier = refund.made_before(order.get("refunds") or ())
+        if earlier:
+            return earlier
         suggested = (order.get("suggestedRefund") or {}).get("suggestedTransactions") or []
         try:
             refund_input = mapping.refund_input(refund, order_gid, suggested)

@@ -172,10 +172,9 @@ class ShoplineOrderSource(OrderSource):
         """ "Order refund" of the returned lines from the payments the refund trial names;
         SHOPLINE takes no idempotency key, so the note carries ours and a repeated call
         finds the refund it made. Returns its id."""
-        marker = refund.marker
-        for earlier in self.client.refunds(refund.source_order_id):
-            if marker in (earlier.get("note") or ""):
-                return str(earlier["id"])
+        earlier = refund.made_before(self.client.refunds(refund.source_order_id))
+        if earlier:
+            return earlier
         trial = self.client.refund_trial(
             refund.source_order_id,
             {"currency": refund.currency, "refund_line_items": mapping.refund_lines(refund)},
