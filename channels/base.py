@@ -8,7 +8,7 @@ turns an `InboundOrder` into an order and an outbox message into a write-back.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -249,6 +249,14 @@ class OrderSource:
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
         """What a verified webhook says; `ChannelResponseError` if it is not one we read."""
         raise self._unsupported("webhooks")
+
+    def webhook_topic(self, request: WebhookRequest, header: str, topics: Container[str]) -> str:
+        """The platform's name of the webhook's topic, in its `header`: one of `topics`, else
+        `ChannelResponseError`."""
+        topic = request.header(header)
+        if topic not in topics:
+            raise ChannelResponseError(f"not a topic we read: {topic!r}", channel=self.name)
+        return topic
 
     def subscribe_webhooks(self, address: str) -> list[str]:
         """Create (or keep) the platform's webhook subscriptions for every topic we read,

@@ -78,10 +78,7 @@ class ShoplineOrderSource(OrderSource):
         require_own_shop(self, request.header(SHOP_HEADER), lambda shop: shop.strip().lower())
 
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
-        raw_topic = request.header(TOPIC_HEADER)
-        topic = TOPICS.get(raw_topic)
-        if topic is None:
-            raise ChannelResponseError(f"not a topic we read: {raw_topic!r}", channel=self.name)
+        topic = TOPICS[self.webhook_topic(request, TOPIC_HEADER, TOPICS)]
         delivery_id = request.header(DELIVERY_HEADER)
         try:
             raw = json.loads(request.body)
