@@ -7,10 +7,10 @@ Carrier failures surface as one `CarrierError` hierarchy carrying the carrier's 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from shipflow.clock import Clock, SystemClock
 from shipflow.domain import (
@@ -21,6 +21,8 @@ from shipflow.domain import (
     TrackingUpdate,
     WebhookRequest,
 )
+
+T = TypeVar("T")
 
 
 class Capability(enum.StrEnum):
@@ -187,6 +189,13 @@ class WebhookReply:
     content_type: str = "application/json"
 
 
+def one_parcel(request: ShipmentRequest, carrier: str) -> Parcel:
+    """The request's parcel, for carriers whose label call takes one; more is NotSupported."""
+    if len(request.parcels) != 1:
+        raise NotSupported(f"{carrier} labels are made one parcel at a time", carrier=carrier)
+    return request.parcels[0]
+
+
 class CallLimiter(Protocol):
     """Waits until the account may make one more call to the carrier."""
 
@@ -256,7 +265,11 @@ class Carrier:
         raise self._unsupported("labels")
 
     def create_return_label(self, request: ShipmentRequest) -> Label:
-        raise self._unsupported("return labels")
+        """A label with the return flag set, as most carriers make a return (adapters whose
+        API differs override this); `NotSupported` unless RETURN_LABELS is declared."""
+        if Capability.RETURN_LABELS not in self.capabilities:
+            raise self._unsupported("return labels")
+        return self.create_label(replace(request, is_return=True))
 
     def cancel(self, tracking_number: str) -> None:
         raise self._unsupported("cancelling labels")
@@ -265,6 +278,12 @@ class Carrier:
         """Poll up to `track_batch_size` numbers. Unknown numbers are left out of the result
         (never an empty `TrackingUpdate`), a failed call raises `CarrierError`."""
         raise self._unsupported("tracking polls")
+
+    def track_batches(self, numbers: Sequence[T]) -> Iterator[Sequence[T]]:
+        """`numbers` (or the carrier's ids for them) in slices of `track_batch_size`, the
+        most one tracking call takes."""
+        for start in range(0, len(numbers), self.track_batch_size):
+            yield numbers[start : start + self.track_batch_size]
 
     def track_queries(self, queries: Sequence[TrackingQuery]) -> list[TrackingUpdate]:
         """`track` for carriers that need more than the number (see `TrackingQuery`); the

@@ -8,10 +8,10 @@ turns an `InboundOrder` into an order and an outbox message into a write-back.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from shipflow.domain import Address, PickupPoint, Status, WebhookRequest
 
@@ -230,6 +230,11 @@ class Refund:
     def marked_note(self) -> str:
         return " ".join(filter(None, (self.note, self.marker)))
 
+    def made_before(self, refunds: Iterable[Mapping[str, Any]]) -> str:
+        """The id of the refund among the order's `refunds` whose note carries our marker
+        (this one, made by an earlier call), or "" if none does."""
+        return next((str(r["id"]) for r in refunds if self.marker in (r.get("note") or "")), "")
+
 
 class OrderSource:
     """Base class of every channel. Subclasses set `name`, `capabilities` and override the
@@ -255,6 +260,14 @@ class OrderSource:
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
         """What a verified webhook says; `ChannelResponseError` if it is not one we read."""
         raise self._unsupported("webhooks")
+
+    def webhook_topic(self, request: WebhookRequest, header: str, topics: Container[str]) -> str:
+        """The platform's name of the webhook's topic, in its `header`: one of `topics`, else
+        `ChannelResponseError`."""
+        topic = request.header(header)
+        if topic not in topics:
+            raise ChannelResponseError(f"not a topic we read: {topic!r}", channel=self.name)
+        return topic
 
     def subscribe_webhooks(self, address: str) -> list[str]:
         """Create (or keep) the platform's webhook subscriptions for every topic we read,

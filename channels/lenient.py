@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from channels.base import InboundOrder, UnreadableOrder
+from channels.base import InboundLine, InboundOrder, UnreadableOrder
 from channels.money import minor_units
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def amount(value: Any, currency: str, where: str, problems: list[str]) -> int:
         return 0
 
 
-def sku_and_quantity(item: dict[str, Any], where: str, problems: list[str]) -> tuple[str, int]:
+def _sku_and_quantity(item: dict[str, Any], where: str, problems: list[str]) -> tuple[str, int]:
     sku = item.get("sku") or ""
     if not sku:
         problems.append(f"{where}.sku missing")
@@ -55,3 +55,40 @@ def sku_and_quantity(item: dict[str, Any], where: str, problems: list[str]) -> t
         problems.append(f"{where}.quantity missing or not a number")
         quantity = 0
     return sku, quantity
+
+
+def currency(raw: dict[str, Any], problems: list[str]) -> str:
+    """The order's `currency` (both REST platforms name it so)."""
+    code = str(raw.get("currency") or "")
+    if not code:
+        problems.append("currency missing")
+    return code
+
+
+def lines(
+    items: Any,
+    currency: str,
+    problems: list[str],
+    name: Callable[[dict[str, Any]], str],
+    weight_g: Callable[[dict[str, Any]], int | None] = lambda item: None,
+) -> list[InboundLine]:
+    """An order's `line_items` as the REST platforms write them (`sku`, `quantity`, `price`,
+    `id`); `name` and `weight_g` read what each platform writes its own way."""
+    if not items:
+        problems.append("line_items missing")
+        return []
+    read = []
+    for index, item in enumerate(items):
+        where = f"line_items[{index}]"
+        sku, quantity = _sku_and_quantity(item, where, problems)
+        read.append(
+            InboundLine(
+                sku=sku,
+                quantity=quantity,
+                unit_price=amount(item.get("price"), currency, f"{where}.price", problems),
+                name=name(item),
+                weight_g=weight_g(item),
+                source_line_id=str(item.get("id") or ""),
+            )
+        )
+    return read

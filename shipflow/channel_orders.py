@@ -43,10 +43,10 @@ from shipflow.delays.alerts import raise_alert
 from shipflow.domain import Status
 from shipflow.domain.events import MILESTONES, ShipmentDelayed, ShipmentShipped
 from shipflow.fulfilment import Plan, ship_all
-from shipflow.orders import import_order, ship_to_of
+from shipflow.orders import import_order, line_inputs, set_lines, ship_to_of
 from shipflow.shipment_links import tracking_link
 from shipflow.store.db import insert_or_skip, per_transaction
-from shipflow.store.models import Brand, ChannelDelivery, Order, OrderLine, OutboxMessage, Shipment
+from shipflow.store.models import Brand, ChannelDelivery, Order, OutboxMessage, Shipment
 from shipflow.store.ops_models import OpsAction
 from shipflow.store.outbox import RetryAfter
 from shipflow.store.postpurchase_models import CustomerMessageRow, ReturnRequestRow
@@ -387,17 +387,7 @@ def _pickup_json(inbound: InboundOrder) -> dict[str, Any] | None:
 def _replace_contents(order: Order, inbound: InboundOrder) -> None:
     order.ship_to = ship_to_of(inbound)
     order.pickup_point = _pickup_json(inbound)
-    order.lines = [
-        OrderLine(
-            position=i,
-            sku=line.sku,
-            name=line.name,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-        )
-        for i, line in enumerate(inbound.lines)
-    ]
-    order.total_amount = sum(line.quantity * line.unit_price for line in inbound.lines)
+    set_lines(order, line_inputs(inbound))
 
 
 def _labelled(order: Order) -> list[Shipment]:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -51,6 +52,18 @@ SECRET_MIN_BYTES = 32
 GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+AccountCode = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def _one_of(kind: str, names: Callable[[], list[str]]) -> AfterValidator:
+    """Refuses a name the registry does not know (a carrier, a channel), naming those it does."""
+
+    def known(value: str) -> str:
+        if value not in names():
+            raise ValueError(f"unknown {kind} {value!r}; known {kind}s: {', '.join(names())}")
+        return value
+
+    return AfterValidator(known)
 
 
 class ConfigError(Exception):
@@ -158,21 +171,12 @@ class ServiceConfig(Strict):
 
 
 class CarrierAccountConfig(Strict):
-    code: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
-    carrier: str
+    code: AccountCode
+    carrier: Annotated[str, _one_of("carrier", available_carriers)]
     services: list[ServiceConfig] = []
     credentials: dict[str, str] = {}
     sandbox: bool = True
     base_url: str = ""  # another endpoint than the carrier's (the demo's simulated ECPay)
-
-    @field_validator("carrier")
-    @classmethod
-    def _known_carrier(cls, value: str) -> str:
-        if value not in available_carriers():
-            raise ValueError(
-                f"unknown carrier {value!r}; known carriers: {', '.join(available_carriers())}"
-            )
-        return value
 
     def services_domain(self) -> list[CarrierService]:
         adapter = get_carrier_class(self.carrier)
@@ -194,8 +198,8 @@ class CarrierAccountConfig(Strict):
 class ChannelAccountConfig(Strict):
     """A brand's shop on a sales channel: orders come in from it, fulfilments go back."""
 
-    code: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
-    channel: str
+    code: AccountCode
+    channel: Annotated[str, _one_of("channel", available_channels)]
     shop: Annotated[str, Field(min_length=1)]  # the shop's identity there, e.g. its domain
     credentials: dict[str, str] = {}
     # Unpaid orders allocated anyway, by why they are unpaid (else they wait for payment).
@@ -205,15 +209,6 @@ class ChannelAccountConfig(Strict):
     # the shop's fulfilment location id -> our warehouse code; an unknown one needs attention.
     shipping_methods: dict[str, ServiceLevel] = {}
     locations: dict[str, str] = {}
-
-    @field_validator("channel")
-    @classmethod
-    def _known_channel(cls, value: str) -> str:
-        if value not in available_channels():
-            raise ValueError(
-                f"unknown channel {value!r}; known channels: {', '.join(available_channels())}"
-            )
-        return value
 
 
 class RecommendationConfig(Strict):

@@ -69,7 +69,6 @@ def create_order(
         ship_to=ship_to,
         currency=currency,
         language=language,
-        total_amount=sum(line.quantity * line.unit_price for line in lines),
         source_account=source_account,
         source_order_id=source_order_id,
         cash_on_delivery=cash_on_delivery,
@@ -77,18 +76,9 @@ def create_order(
         paid=paid,
         source_updated_at=source_updated_at,
         source_details=source_details or {},
-        lines=[
-            OrderLine(
-                position=i,
-                sku=line.sku,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-            )
-            for i, line in enumerate(lines)
-        ],
         shipments=[],
     )
+    set_lines(order, lines)
     if placed_at:
         order.placed_at = placed_at
     if not savepoint:  # inserted with the batch's other orders, one statement a table
@@ -103,6 +93,26 @@ def create_order(
 
 
 SHIP_TO_FIELDS = ("name", "company", "line1", "line2", "city", "state", "postal_code", "country")
+
+
+def set_lines(order: Order, lines: Sequence[LineInput]) -> None:
+    """The order's lines, numbered as given, and the total they make."""
+    order.lines = [
+        OrderLine(
+            position=i,
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        )
+        for i, line in enumerate(lines)
+    ]
+    order.total_amount = sum(line.quantity * line.unit_price for line in lines)
+
+
+def line_inputs(inbound: InboundOrder) -> list[LineInput]:
+    """A shop's order lines as the lines an order is made of."""
+    return [LineInput(i.sku, i.quantity, i.unit_price, i.name) for i in inbound.lines]
 
 
 def ship_to_of(inbound: InboundOrder) -> dict[str, Any]:
@@ -129,7 +139,7 @@ def import_order(
         order_number=inbound.order_number,
         ship_to=ship_to_of(inbound),
         currency=inbound.currency,
-        lines=[LineInput(i.sku, i.quantity, i.unit_price, i.name) for i in inbound.lines],
+        lines=line_inputs(inbound),
         placed_at=inbound.placed_at,
         customer_name=inbound.customer_name or inbound.ship_to.name,
         customer_email=inbound.customer_email,

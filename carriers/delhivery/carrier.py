@@ -5,7 +5,6 @@ pushes, and failed-delivery instructions through the NDR API."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from carriers.base import (
     Capability,
@@ -85,18 +84,13 @@ class DelhiveryCarrier(Carrier):
             carrier_shipment_id=waybill,
         )
 
-    def create_return_label(self, request: ShipmentRequest) -> Label:
-        return self.create_label(replace(request, is_return=True))
-
     def cancel(self, tracking_number: str) -> None:
         body = self.client.cancel(mapping.build_cancel_request(tracking_number))
         mapping.check_cancelled(body, tracking_number)
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
-        numbers = list(tracking_numbers)
         updates: list[TrackingUpdate] = []
-        for start in range(0, len(numbers), self.track_batch_size):
-            batch = numbers[start : start + self.track_batch_size]
+        for batch in self.track_batches(tracking_numbers):
             updates.extend(mapping.parse_track_response(self.client.track(batch)))
         return updates
 

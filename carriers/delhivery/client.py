@@ -3,6 +3,7 @@ read by `carriers.delhivery.mapping`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from carriers.base import CarrierAccount
@@ -25,7 +26,7 @@ class DelhiveryClient:
             error_parser=error_parser,
         )
 
-    def track(self, waybills: list[str]) -> Any:
+    def track(self, waybills: Sequence[str]) -> Any:
         return self.http.request(
             "GET", "/api/v1/packages/json/", params={"waybill": ",".join(waybills)}
         )

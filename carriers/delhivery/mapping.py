@@ -26,6 +26,7 @@ from carriers.base import (
     PickupConfirmation,
     PickupRequest,
     ShipmentRequest,
+    one_parcel,
 )
 from carriers.delhivery import units
 from carriers.texts import from_text
@@ -218,11 +219,9 @@ def _street(address: Address) -> str:
 def build_create_request(request: ShipmentRequest, pickup_location: str) -> dict[str, str]:
     """The form of POST /api/cmu/create.json: `format=json&data=<JSON>`. A return is a
     reverse pickup from the customer (the request's shipper) to our warehouse."""
-    if len(request.parcels) != 1:
-        raise NotSupported("delhivery shipments are made one parcel at a time", carrier=CARRIER)
+    parcel = one_parcel(request, CARRIER)
     if request.service not in units.SERVICES:
         raise NotSupported(f"delhivery has no service {request.service!r}", carrier=CARRIER)
-    parcel = request.parcels[0]
     customer = request.shipper if request.is_return else request.recipient
     shipment: dict[str, Any] = {
         "name": customer.name,

@@ -4,7 +4,6 @@ refunds, tracker polls and signed tracker webhooks."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from carriers.base import (
     Capability,
@@ -98,9 +97,6 @@ class EasyPostCarrier(Carrier):
                 f"easypost bought {shipment['id']} but its label could not be had: {exc}",
                 carrier=self.name,
             ) from exc
-
-    def create_return_label(self, request: ShipmentRequest) -> Label:
-        return self.create_label(replace(request, is_return=True))
 
     def cancel(self, tracking_number: str) -> None:
         """EasyPost refunds by shipment: pass the label's `carrier_shipment_id` (shp_...)."""

@@ -4,7 +4,6 @@ batches of 30, and tracking webhooks signed with the project's security token.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from carriers.base import (
     Capability,
@@ -12,10 +11,10 @@ from carriers.base import (
     CarrierAccount,
     CarrierRejected,
     Label,
-    NotSupported,
     RateQuote,
     ShipmentRequest,
     WebhookRequest,
+    one_parcel,
 )
 from carriers.fedex import mapping, units
 from carriers.fedex.client import FedExClient
@@ -56,13 +55,9 @@ class FedExCarrier(Carrier):
         return mapping.parse_rate_response(self.client.rate(payload))
 
     def create_label(self, request: ShipmentRequest) -> Label:
-        if len(request.parcels) != 1:
-            raise NotSupported("fedex labels are made one parcel at a time", carrier=self.name)
+        one_parcel(request, self.name)
         payload = mapping.build_ship_request(request, self.account_number, self.label_format)
         return mapping.parse_ship_response(self.client.ship(payload), request.service)
-
-    def create_return_label(self, request: ShipmentRequest) -> Label:
-        return self.create_label(replace(request, is_return=True))
 
     def cancel(self, tracking_number: str) -> None:
         payload = mapping.build_cancel_request(tracking_number, self.account_number)
@@ -70,10 +65,8 @@ class FedExCarrier(Carrier):
             raise CarrierRejected(f"fedex did not cancel {tracking_number}", carrier=self.name)
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
-        numbers = list(tracking_numbers)
         updates: list[TrackingUpdate] = []
-        for start in range(0, len(numbers), self.track_batch_size):
-            batch = numbers[start : start + self.track_batch_size]
+        for batch in self.track_batches(tracking_numbers):
             body = self.client.track(mapping.build_track_request(batch))
             updates.extend(mapping.parse_track_response(body))
         return updates

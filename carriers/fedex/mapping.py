@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
@@ -48,7 +49,7 @@ def _unreadable(what: str, exc: Exception) -> CarrierResponseError:
 # -- tracking -----------------------------------------------------------------------------
 
 
-def build_track_request(tracking_numbers: list[str]) -> dict:
+def build_track_request(tracking_numbers: Sequence[str]) -> dict:
     return {
         "includeDetailedScans": True,
         "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": n}} for n in tracking_numbers],

@@ -95,7 +95,6 @@ class TapinCarrier(Carrier):
         covers up to 200 orders. Barcodes Tapin does not know are left out."""
         ids = [i for i in (self._order_id(n) for n in tracking_numbers) if i is not None]
         updates: list[TrackingUpdate] = []
-        for start in range(0, len(ids), self.track_batch_size):
-            batch = ids[start : start + self.track_batch_size]
+        for batch in self.track_batches(ids):
             updates.extend(mapping.parse_report(self.client.status_report(batch)))
         return updates

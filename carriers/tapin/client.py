@@ -3,6 +3,7 @@ documents no sandbox host). Payloads are built and read by `carriers.tapin.mappi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from carriers.base import CarrierAccount
@@ -40,7 +41,7 @@ class TapinClient:
     def find(self, payload: dict) -> Any:
         return self._post("/order/post/list", payload)
 
-    def status_report(self, order_ids: list[int]) -> Any:
+    def status_report(self, order_ids: Sequence[int]) -> Any:
         return self._post("/order/post/get-status/report", {"orders_id": order_ids})
 
     def change_status(self, payload: dict) -> Any:

@@ -4,7 +4,6 @@ Alert webhooks (subscribe per number, UPS then pushes each scan with our credent
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from carriers.base import (
     Capability,
@@ -13,11 +12,11 @@ from carriers.base import (
     CarrierError,
     CarrierRejected,
     Label,
-    NotSupported,
     RateQuote,
     ShipmentRequest,
     TrackingQuery,
     WebhookRequest,
+    one_parcel,
 )
 from carriers.http import unless_not_found
 from carriers.units import label_format
@@ -59,13 +58,9 @@ class UPSCarrier(Carrier):
         return mapping.parse_rate_response(self.client.rate(payload, shop=not request.service))
 
     def create_label(self, request: ShipmentRequest) -> Label:
-        if len(request.parcels) != 1:
-            raise NotSupported("ups labels are made one parcel at a time", carrier=self.name)
+        one_parcel(request, self.name)
         payload = mapping.build_ship_request(request, self.shipper_number, self.label_format)
         return mapping.parse_ship_response(self.client.ship(payload), request.service)
-
-    def create_return_label(self, request: ShipmentRequest) -> Label:
-        return self.create_label(replace(request, is_return=True))
 
     def cancel(self, tracking_number: str) -> None:
         if not mapping.void_succeeded(self.client.void(tracking_number)):

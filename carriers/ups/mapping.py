@@ -96,7 +96,16 @@ def _place(address: dict) -> tuple[str, str, str, str]:
     )
 
 
-def _event(status: dict, occurred_at: datetime, place: tuple[str, str, str, str]) -> TrackingEvent:
+def _event(
+    status: dict,
+    address: dict,
+    local: tuple[str | None, str | None, str | None],
+    gmt: tuple[str | None, str | None],
+) -> TrackingEvent:
+    """A scan of the Track API or of Track Alert: the same parts, named differently."""
+    place = _place(address)
+    city, state, postal, country = place
+    occurred_at = _when(local, gmt, (country, state, postal))
     kind, code = status.get("type") or "", status.get("code") or ""
     text = (status.get("description") or "").strip()
     normalized, reason = classify(kind, code, text)
@@ -106,14 +115,12 @@ def _event(status: dict, occurred_at: datetime, place: tuple[str, str, str, str]
 
 
 def _activity_event(activity: dict) -> TrackingEvent:
-    place = _place((activity.get("location") or {}).get("address") or {})
-    city, state, postal, country = place
-    occurred_at = _when(
+    return _event(
+        activity.get("status") or {},
+        (activity.get("location") or {}).get("address") or {},
         (activity.get("date"), activity.get("time"), activity.get("gmtOffset")),
         (activity.get("gmtDate"), activity.get("gmtTime")),
-        (country, state, postal),
     )
-    return _event(activity.get("status") or {}, occurred_at, place)
 
 
 def _returned_home(events: list[TrackingEvent]) -> list[TrackingEvent]:
@@ -187,14 +194,12 @@ def parse_track_response(body: dict) -> list[TrackingUpdate]:
 
 
 def _alert_event(body: dict) -> TrackingEvent:
-    place = _place(body.get("activityLocation") or {})
-    city, state, postal, country = place
-    occurred_at = _when(
+    return _event(
+        body.get("activityStatus") or {},
+        body.get("activityLocation") or {},
         (body.get("localActivityDate"), body.get("localActivityTime"), body.get("gmtOffset")),
         (body.get("gmtActivityDate"), body.get("gmtActivityTime")),
-        (country, state, postal),
     )
-    return _event(body.get("activityStatus") or {}, occurred_at, place)
 
 
 def parse_alert(body: dict) -> TrackingUpdate:

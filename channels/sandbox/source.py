@@ -53,10 +53,7 @@ class SandboxOrderSource(OrderSource):
         require_own_shop(self, request.header(DOMAIN_HEADER))
 
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
-        raw_topic = request.header(TOPIC_HEADER)
-        topic = TOPICS.get(raw_topic or "")
-        if topic is None:
-            raise ChannelResponseError(f"not a topic we read: {raw_topic!r}", channel=self.name)
+        topic = TOPICS[self.webhook_topic(request, TOPIC_HEADER, TOPICS)]
         delivery_id = request.header(DELIVERY_HEADER) or ""
         if topic is Topic.UNINSTALLED:
             return ShopNotice(topic, delivery_id)

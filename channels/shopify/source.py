@@ -76,10 +76,7 @@ class ShopifyOrderSource(OrderSource):
         require_own_shop(self, request.header(SHOP_HEADER), str.lower)
 
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
-        raw_topic = request.header(TOPIC_HEADER)
-        topic = TOPICS.get(raw_topic)
-        if topic is None:
-            raise ChannelResponseError(f"not a topic we read: {raw_topic!r}", channel=self.name)
+        topic = TOPICS[self.webhook_topic(request, TOPIC_HEADER, TOPICS)]
         delivery_id = request.header(DELIVERY_HEADER)
         if topic is Topic.UNINSTALLED:
             return ShopNotice(topic, delivery_id)
@@ -229,10 +226,9 @@ class ShopifyOrderSource(OrderSource):
             {"id": order_gid, "refundLineItems": mapping.refund_line_items(refund)},
         )
         order = data.get("order") or {}
-        marker = refund.marker
-        for earlier in order.get("refunds") or ():
-            if marker in (earlier.get("note") or ""):
-                return earlier["id"]
+        earlier = refund.made_before(order.get("refunds") or ())
+        if earlier:
+            return earlier
         suggested = (order.get("suggestedRefund") or {}).get("suggestedTransactions") or []
         try:
             refund_input = mapping.refund_input(refund, order_gid, suggested)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
-from channels.lenient import amount, sku_and_quantity
+from channels import lenient
+from channels.base import Fulfilment, FulfilmentEvent, InboundOrder, Refund
 from channels.money import major_units, minor_units, take_from
 from channels.shopline.units import (
     CASH_ON_DELIVERY,
@@ -43,9 +43,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
     is not an order (no `id`) raises KeyError."""
     problems: list[str] = []
     order_id = str(raw["id"])
-    currency = str(raw.get("currency") or "")
-    if not currency:
-        problems.append("currency missing")
+    currency = lenient.currency(raw, problems)
     shipping = raw.get("shipping_address") or {}
     method = _shipping_method(raw.get("shipping_lines"))
     pickup = pickup_point(shipping, method)
@@ -53,7 +51,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
     cod = CASH_ON_DELIVERY in (raw.get("payment_gateway_names") or ())
     total = raw.get("current_total_price") or raw.get("total_price")
     customer = raw.get("customer") or {}
-    lines = tuple(_lines(raw.get("line_items"), currency, problems))
+    lines = tuple(lenient.lines(raw.get("line_items"), currency, problems, _line_name, _grams))
     return InboundOrder(
         source_order_id=order_id,
         order_number=str(raw.get("name") or order_id),
@@ -67,7 +65,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         customer_phone=raw.get("phone") or customer.get("phone") or shipping.get("phone") or "",
         language=language(raw.get("customer_locale")),
         paid=paid and not cod,
-        cash_on_delivery=amount(total, currency, "total_price", problems) if cod else 0,
+        cash_on_delivery=lenient.amount(total, currency, "total_price", problems) if cod else 0,
         cancelled=bool(raw.get("cancelled_at")) or refunded,
         shipping_method=method,
         pickup_point=pickup,
@@ -138,26 +136,13 @@ def _name(who: dict[str, Any]) -> str:
     )
 
 
-def _lines(items: Any, currency: str, problems: list[str]) -> list[InboundLine]:
-    if not items:
-        problems.append("line_items missing")
-        return []
-    lines = []
-    for index, item in enumerate(items):
-        where = f"line_items[{index}]"
-        sku, quantity = sku_and_quantity(item, where, problems)
-        grams = item.get("grams")
-        lines.append(
-            InboundLine(
-                sku=sku,
-                quantity=quantity,
-                unit_price=amount(item.get("price"), currency, f"{where}.price", problems),
-                name=item.get("title") or item.get("name") or "",
-                weight_g=round(grams) if isinstance(grams, int | float) and grams > 0 else None,
-                source_line_id=str(item.get("id") or ""),
-            )
-        )
-    return lines
+def _line_name(item: dict[str, Any]) -> str:
+    return item.get("title") or item.get("name") or ""
+
+
+def _grams(item: dict[str, Any]) -> int | None:
+    grams = item.get("grams")
+    return round(grams) if isinstance(grams, int | float) and grams > 0 else None
 
 
 def _shipping_method(shipping_lines: Any) -> str:

@@ -80,10 +80,7 @@ class ShoplineOrderSource(OrderSource):
         require_own_shop(self, request.header(SHOP_HEADER), lambda shop: shop.strip().lower())
 
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
-        raw_topic = request.header(TOPIC_HEADER)
-        topic = TOPICS.get(raw_topic)
-        if topic is None:
-            raise ChannelResponseError(f"not a topic we read: {raw_topic!r}", channel=self.name)
+        topic = TOPICS[self.webhook_topic(request, TOPIC_HEADER, TOPICS)]
         delivery_id = request.header(DELIVERY_HEADER)
         try:
             raw = json.loads(request.body)
@@ -177,10 +174,9 @@ class ShoplineOrderSource(OrderSource):
         """ "Order refund" of the returned lines from the payments the refund trial names;
         SHOPLINE takes no idempotency key, so the note carries ours and a repeated call
         finds the refund it made. Returns its id."""
-        marker = refund.marker
-        for earlier in self.client.refunds(refund.source_order_id):
-            if marker in (earlier.get("note") or ""):
-                return str(earlier["id"])
+        earlier = refund.made_before(self.client.refunds(refund.source_order_id))
+        if earlier:
+            return earlier
         trial = self.client.refund_trial(
             refund.source_order_id,
             {"currency": refund.currency, "refund_line_items": mapping.refund_lines(refund)},

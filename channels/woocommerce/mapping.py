@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
-from channels.lenient import amount, sku_and_quantity
+from channels import lenient
+from channels.base import Fulfilment, FulfilmentEvent, InboundOrder, Refund
 from channels.money import major_units
 from channels.woocommerce.units import (
     CASH_ON_DELIVERY,
@@ -56,9 +56,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
     is not an order (no `id`) raises KeyError."""
     problems: list[str] = []
     order_id = str(raw["id"])
-    currency = str(raw.get("currency") or "")
-    if not currency:
-        problems.append("currency missing")
+    currency = lenient.currency(raw, problems)
     billing = raw.get("billing") or {}
     ship_to = _ship_to(raw.get("shipping") or {}, billing, problems)
     state = _state(raw, problems)
@@ -68,7 +66,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         order_number=str(raw.get("number") or order_id),
         currency=currency,
         ship_to=ship_to,
-        lines=tuple(_lines(raw.get("line_items"), currency, problems)),
+        lines=tuple(lenient.lines(raw.get("line_items"), currency, problems, _line_name)),
         placed_at=_time(raw, "date_created_gmt", problems),
         updated_at=_time(raw, "date_modified_gmt", problems),
         customer_name=_name(billing) or ship_to.name,
@@ -76,7 +74,9 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         customer_phone=billing.get("phone") or ship_to.phone,
         language=meta_value(raw.get("meta_data"), LANGUAGE_META_KEY) or "en",
         paid=state.paid and not cod,
-        cash_on_delivery=amount(raw.get("total"), currency, "total", problems) if cod else 0,
+        cash_on_delivery=lenient.amount(raw.get("total"), currency, "total", problems)
+        if cod
+        else 0,
         cancelled=state.cancelled,
         shipping_method=_shipping_method(raw.get("shipping_lines"), problems),
         pickup_point=pickup_point(raw.get("shipping_lines"), ship_to.country),
@@ -164,24 +164,8 @@ def _name(address: dict[str, Any]) -> str:
     return " ".join(p for p in (address.get("first_name"), address.get("last_name")) if p)
 
 
-def _lines(items: Any, currency: str, problems: list[str]) -> list[InboundLine]:
-    if not items:
-        problems.append("line_items missing")
-        return []
-    lines = []
-    for index, item in enumerate(items):
-        where = f"line_items[{index}]"
-        sku, quantity = sku_and_quantity(item, where, problems)
-        lines.append(
-            InboundLine(
-                sku=sku,
-                quantity=quantity,
-                unit_price=amount(item.get("price"), currency, f"{where}.price", problems),
-                name=item.get("name") or "",
-                source_line_id=str(item.get("id") or ""),
-            )
-        )
-    return lines
+def _line_name(item: dict[str, Any]) -> str:
+    return item.get("name") or ""
 
 
 def _time(raw: dict[str, Any], field: str, problems: list[str]) -> datetime | None:

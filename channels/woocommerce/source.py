@@ -74,9 +74,7 @@ class WooCommerceOrderSource(OrderSource):
         require_own_shop(self, request.header(SOURCE_HEADER), site, noun="site")
 
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
-        raw_topic = request.header(TOPIC_HEADER)
-        if raw_topic not in TOPICS:
-            raise ChannelResponseError(f"not a topic we read: {raw_topic!r}", channel=self.name)
+        raw_topic = self.webhook_topic(request, TOPIC_HEADER, TOPICS)
         try:
             raw = json.loads(request.body)
             if raw_topic == "order.deleted":

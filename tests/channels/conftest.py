@@ -6,15 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select
 
 from channels.sandbox import DEFAULT_NETWORK, SandboxShop
-from shipflow.brands import sync_brands
 from shipflow.config import parse_settings
 from shipflow.secrets_at_rest import KEY_VARIABLE, new_key
-from shipflow.store.db import unit_of_work
 from shipflow.store.models import Brand, ChannelAccount
-from tests.tracking.conftest import fake_network, jobs, make_shipment, tracked  # noqa: F401
+from tests.tracking.conftest import brand_accounts, fake_network, jobs, make_shipment, tracked  # noqa: F401
 from tests.tracking.fake_carrier import fake_config
 
 SECRETS = {"tb": "tb-shop-webhook-secret", "tc": "tc-shop-webhook-secret"}
@@ -73,13 +70,7 @@ class SellingBrand:
 @pytest.fixture
 def selling(runtime) -> dict[str, SellingBrand]:
     """`tb` and `tc` in the database with their shop accounts, and the shops open."""
-    with unit_of_work(runtime.sessions) as session:
-        sync_brands(session, runtime.settings)
-        rows = session.execute(
-            select(Brand.id, Brand.code, ChannelAccount.id)
-            .join(ChannelAccount, ChannelAccount.brand_id == Brand.id)
-            .where(Brand.code.in_(SECRETS))  # config.yaml's demo brand has a shop too
-        ).all()
+    rows = brand_accounts(runtime, ChannelAccount, Brand.code.in_(SECRETS))  # not the demo's
     found = {
         code: SellingBrand(
             brand_id, code, account_id, DEFAULT_NETWORK.open(shop_domain(code), SECRETS[code])

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from shipflow.brands import sync_brands
 from shipflow.jobs.inprocess import InProcessRunner
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import Brand, CarrierAccount, Order, Shipment
+from shipflow.store.models import Brand, CarrierAccount, ChannelAccount, Order, Shipment
 from tests.tracking.fake_carrier import FakeCarrier, fake_settings
 
 
@@ -28,6 +28,18 @@ def fake_network():
     FakeCarrier.reset()
     yield FakeCarrier
     FakeCarrier.reset()
+
+
+def brand_accounts(runtime, account: type[CarrierAccount | ChannelAccount], *where) -> list:
+    """The settings' brands synced to the database; (brand id, code, account id) of each of
+    their accounts of `account`'s kind that `where` picks."""
+    with unit_of_work(runtime.sessions) as session:
+        sync_brands(session, runtime.settings)
+        return session.execute(
+            select(Brand.id, Brand.code, account.id)
+            .join(account, account.brand_id == Brand.id)
+            .where(*where)
+        ).all()
 
 
 @dataclass
@@ -44,14 +56,7 @@ class TrackedBrand:
 @pytest.fixture
 def tracked(runtime) -> dict[str, TrackedBrand]:
     """Brands `tb` and `tc` in the database, each with a fake-carrier account `main`."""
-    with unit_of_work(runtime.sessions) as session:
-        sync_brands(session, runtime.settings)
-    with unit_of_work(runtime.sessions) as session:
-        rows = session.execute(
-            select(Brand.id, Brand.code, CarrierAccount.id)
-            .join(CarrierAccount, CarrierAccount.brand_id == Brand.id)
-            .where(CarrierAccount.carrier == "fake")
-        ).all()
+    rows = brand_accounts(runtime, CarrierAccount, CarrierAccount.carrier == "fake")
     return {code: TrackedBrand(brand_id, code, account_id) for brand_id, code, account_id in rows}
 
 
