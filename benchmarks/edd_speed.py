@@ -214,14 +214,14 @@ def http(url: str, directory: str, duration: int, connections: int, port: int, r
         script.write_text(LUA % (", ".join(f'"{p}"' for p in url_list), pause))
         server = subprocess.Popen(server_command, env=env, cwd=ROOT)  # a fresh one per run
         try:
-            for _ in range(100):  # wait until it answers
+            for _ in range(300):  # wait until it answers (a loaded machine: a minute)
                 try:
                     urllib.request.urlopen(base + "/healthz", timeout=2).read()
                     break
                 except OSError:
                     time.sleep(0.2)
             else:
-                raise RuntimeError(f"the server did not answer on {base} within 20 s")
+                raise RuntimeError(f"the server did not answer on {base} within 60 s")
             cpu_before = server_cpu(server.pid)
             command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
             command += ["-s", str(script), base]

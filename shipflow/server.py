@@ -8,6 +8,7 @@ from __future__ import annotations
 import faulthandler
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -43,9 +44,9 @@ def web_server(host: str, port: int, workers: int, threads: int = THREADS) -> MP
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=threads,
-        respawn_failed_workers=True,
-        workers_kill_timeout=GRACE_S,
+        blocking_threads=threads,  # the app's threads in each worker
+        respawn_failed_workers=True,  # a worker that exits is started again
+        workers_kill_timeout=GRACE_S,  # SIGTERM: drained within it, else killed
         websockets=False,
         log_level=LogLevels.info,
         log_access=False,  # `AccessLog` writes it, without link tokens
@@ -59,7 +60,7 @@ def run(server: MPServer, load: Callable, on_exit: Callable[[], None] = lambda: 
     included: each waits for its batch's commit)."""
 
     def worker(*args) -> None:
-        watch_for_hangs()
+        watch_worker()
         try:
             MPServer._spawn_wsgi_worker(*args)  # granian's own WSGI worker, returns when drained
         finally:
@@ -68,17 +69,24 @@ def run(server: MPServer, load: Callable, on_exit: Callable[[], None] = lambda: 
     server.serve(spawn_target=worker, target_loader=load, wrap_loader=False)
 
 
-def watch_for_hangs() -> None:
-    """A worker whose threads stop running Python for `HUNG_S` (one holds the GIL) prints
-    every thread's stack and exits, and granian starts another: faulthandler's timer runs
-    without the GIL, a thread of the worker re-arms it every second."""
+def watch_worker() -> None:
+    """What gunicorn's arbiter watched, from a thread of each web worker, every second: a
+    worker none of whose threads has run Python for `HUNG_S` (one holds the GIL) prints
+    every thread's stack and exits, and granian starts another (faulthandler's timer runs
+    without the GIL; this thread re-arms it); a worker whose main process is gone (killed)
+    stops as on SIGTERM, finishing its requests in flight."""
+    parent = os.getppid()
 
-    def rearm() -> None:
+    def watch() -> None:
+        orphaned = False
         while True:
             faulthandler.dump_traceback_later(HUNG_S, exit=True)
+            if not orphaned and os.getppid() != parent:
+                orphaned = True
+                os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1.0)
 
-    threading.Thread(target=rearm, name="shipflow-watchdog", daemon=True).start()
+    threading.Thread(target=watch, name="shipflow-watchdog", daemon=True).start()
 
 
 def start_jobs(app, runtime: Runtime, jobs: JobsProcess | None) -> None:
