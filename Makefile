@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8080`: the demo's links and webhooks follow the port
+PORT ?= 8000
 
 .PHONY: run test lint format browsers clean messages
 
@@ -15,7 +17,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/shipflow db upgrade
 	$(BIN)/shipflow demo load
-	$(BIN)/shipflow serve --demo
+	SHIPFLOW_BASE_URL=$${SHIPFLOW_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/shipflow serve --demo --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,7 +1,7 @@
 """Sales-channel benchmarks on PostgreSQL (loopback only), config.yaml's demo brand selling
 through a Shopify shop (the demo's simulated store):
 
-1. order webhooks: the app under gunicorn on 127.0.0.1, a signed orders/create posted by `wrk`
+1. order webhooks: the app under granian on 127.0.0.1, a signed orders/create posted by `wrk`
    (or a thread pool when wrk is absent) for a fixed time; stored raw, then acknowledged.
 2. order processing: distinct signed orders/paid webhooks stored through the app, then the
    job's sweep over them timed: parsed, mapped, stored, allocated, a sandbox label bought;
@@ -152,7 +152,7 @@ def bench_webhooks(config: Path, account_id: str, args) -> None:
     result = webhook_load.post_for(config, hook, body, signed(body, "orders/create"), args)
     print(
         f"order webhooks ({result['tool']}, {args.connections} connections, {args.workers} "
-        f"gunicorn workers x {args.threads} threads, {args.seconds}s): "
+        f"web workers x {args.threads} threads, {args.seconds}s): "
         f"{result['per_second']:.0f} stored and acknowledged/s, "
         f"{webhook_load.acknowledged(result)}; server CPU {result['cpu_ms']:.2f} ms per webhook; "
         f"load average {os.getloadavg()[0]:.1f}"

@@ -1,17 +1,17 @@
 """Quote latency: in-process `estimate` (target p99 <= 1 ms) and the widget endpoint under
-gunicorn (target >= 1,500 requests/s with p99 <= 25 ms on this 2-core machine).
+granian (target >= 1,500 requests/s with p99 <= 25 ms on this 2-core machine).
 
     python -m benchmarks.edd_speed --quotes 10000
     python -m benchmarks.edd_speed --http --duration 20 --connections 16
 
 Both use config.yaml's demo brand (3 warehouses x 5 sandbox services) and a model trained on
 a sandbox-carrier history, with every bundled postal table loaded (JP, TW, CN, IN, the EU). `--http` builds a SQLite file database with the brand and the model,
-serves `benchmarks.edd_speed:wsgi_app()` with gunicorn (2 workers, a thread per connection)
+serves `wsgi_app()` as `shipflow serve` serves its app (2 workers, a thread per connection)
 on 127.0.0.1 and drives it with `wrk` (Debian package) over 2,000 random ZIP codes and the brand's SKUs:
 as fast as it answers (the most it serves, and the latency when every connection always waits),
 then at the target's load (`--rate`, default 1,500 requests/s), each connection pausing a random
 (exponential) time between requests so shoppers arrive at random rather than in step. Each run
-prints the server's CPU time per request (arbiter and workers, from /proc), which a busy machine
+prints the server's CPU time per request (main process and workers, from /proc), which a busy machine
 distorts far less than it does the latency.
 """
 
@@ -39,6 +39,7 @@ from shipflow.edd.repository import add_history, latest_model_id, load_model
 from shipflow.edd.retrain import train_brand
 from shipflow.edd.service import BrandSetup
 from shipflow.runtime import Runtime, settle
+from shipflow.server import run, web_server
 from shipflow.store.db import unit_of_work
 from shipflow.store.migrate import upgrade
 from shipflow.web import create_app
@@ -61,7 +62,7 @@ def prepare_database(directory: str, orders: int) -> str:
 
 
 def wsgi_app():
-    """gunicorn's app factory: the settings come from the environment, like production."""
+    """The served app: the settings come from the environment, like production."""
     app = create_app(Runtime.from_settings(load_settings()))
     load_geography()
     settle()  # as `shipflow serve` does
@@ -176,7 +177,7 @@ def server_side(base: str) -> str:
 
 
 def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by the gunicorn arbiter `pid` and its workers,
+    """CPU seconds (user + system) used so far by the server's main process `pid` and workers,
     from /proc (Linux): divided by the requests served, the server's own cost per request,
     which the machine's load does not distort as it does the latency."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -196,24 +197,8 @@ def http(url: str, directory: str, duration: int, connections: int, port: int, r
         "SHIPFLOW_SECRET_KEY": secrets.token_urlsafe(32),
         "PYTHONPATH": str(ROOT),
     }
-    gunicorn = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--threads",
-        str(threads),
-        "--worker-class",
-        "gthread",
-        # a gthread worker accepts up to this many connections (busy + kept alive); without a
-        # bound the first worker takes every connection and the second idles
-        "--worker-connections",
-        str(threads + max(threads // 2, 1)),
-        "--log-level",
-        "warning",
-        "benchmarks.edd_speed:wsgi_app()",
-    ]
+    server_command = [sys.executable, "-m", "benchmarks.edd_speed"]
+    server_command += ["--serve", str(threads), "--port", str(port)]
     rng = random.Random(2)
     zips = rng.sample(geo.us_postal_codes(), 2000)
     skus = ["TENT-2P", "LANTERN", "BOOTS-42", "MUG"]
@@ -227,16 +212,16 @@ def http(url: str, directory: str, duration: int, connections: int, port: int, r
         """One wrk run on a fresh server; each connection waits `pause` ms between requests."""
         script = Path(directory) / "edd.lua"
         script.write_text(LUA % (", ".join(f'"{p}"' for p in url_list), pause))
-        server = subprocess.Popen(gunicorn, env=env, cwd=ROOT)  # a fresh server per run
+        server = subprocess.Popen(server_command, env=env, cwd=ROOT)  # a fresh one per run
         try:
-            for _ in range(100):  # wait until it answers
+            for _ in range(300):  # wait until it answers (a loaded machine: a minute)
                 try:
                     urllib.request.urlopen(base + "/healthz", timeout=2).read()
                     break
                 except OSError:
                     time.sleep(0.2)
             else:
-                raise RuntimeError(f"gunicorn did not answer on {base} within 20 s")
+                raise RuntimeError(f"the server did not answer on {base} within 60 s")
             cpu_before = server_cpu(server.pid)
             command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
             command += ["-s", str(script), base]
@@ -278,7 +263,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--rate", type=int, default=1500, help="the paced run's requests/s")
+    parser.add_argument("--serve", type=int, metavar="THREADS", help="be the server process")
     args = parser.parse_args()
+    if args.serve:
+        app = wsgi_app()
+        run(web_server("127.0.0.1", args.port, workers=2, threads=args.serve), lambda: app)
+        return
     if args.rate <= 0 or args.connections <= 0:
         parser.error("--rate and --connections must be positive")
     with tempfile.TemporaryDirectory() as directory:

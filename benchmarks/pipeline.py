@@ -10,7 +10,7 @@ Each run starts from a fresh database (PostgreSQL: the schema `--schema`, droppe
 with `shipflow db upgrade`; embedded: a new SQLite file), loads one brand with a sandbox
 carrier account (`shipflow demo load`), and seeds rate x duration / 3 orders with a
 shipment each. Then:
-- `celery` mode, for each N of --workers: `shipflow serve` (gunicorn, --web-processes
+- `celery` mode, for each N of --workers: `shipflow serve` (granian, --web-processes
   processes), `shipflow worker --concurrency N` and `shipflow beat`, Redis (its DB flushed
   first) as the broker;
 - `embedded` mode: `shipflow serve` alone (SQLite; its web worker and its jobs process);
@@ -25,7 +25,7 @@ written and drained (customer message queued, shop write-back run) and one e-mai
 Reported per run: acknowledgements, events fully processed per second (an event is done when
 its e-mail reached the sink, which follows its receipt's processing and its outbox
 reactions), p50/p99 from the carrier's request to that e-mail, the backlog (receipts
-waiting) every second, and CPU milliseconds per event: by process (/proc: gunicorn, Celery
+waiting) every second, and CPU milliseconds per event: by process (/proc: the web, Celery
 worker, beat, the PostgreSQL backends of the run, the sink, this load generator) and by stage
 (`shipflow_stage_cpu_seconds`, written by every process to PROMETHEUS_MULTIPROC_DIR). The
 machine's own load is printed beside them: CPU time is what other work on the machine does
@@ -104,7 +104,7 @@ def load_arguments(description: str, rate: float, duration: float, schema: str):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rate", type=float, default=rate, help="events offered per second")
     parser.add_argument("--duration", type=float, default=duration, help="seconds of load")
-    parser.add_argument("--web-processes", type=int, default=2, help="gunicorn workers (celery)")
+    parser.add_argument("--web-processes", type=int, default=2, help="web workers (celery)")
     parser.add_argument("--connections", type=int, default=32, help="HTTP keep-alive connections")
     parser.add_argument(
         "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -825,7 +825,7 @@ def report(result: Result, shipments: int) -> Iterator[str]:
         if any(result.left)
         else ""
     )
-    yield f"     web ack (gunicorn: parse, verify, group commit) {per_event(result.cpu['web']):.3f}"
+    yield f"     web ack (granian: parse, verify, group commit) {per_event(result.cpu['web']):.3f}"
     for name, seconds in stage_rows(result.stages):
         yield f"     {name} {per_event(seconds):.3f}"
     yield "   runs (events per run), each a batch: " + "; ".join(

@@ -1,6 +1,6 @@
 """Tracking benchmarks on PostgreSQL (loopback only, bounded in time and count):
 
-1. webhook ingestion: the app under gunicorn on 127.0.0.1, signed webhooks posted by `wrk`
+1. webhook ingestion: the app under granian on 127.0.0.1, signed webhooks posted by `wrk`
    (or a thread pool when wrk is absent) for a fixed time; the store-raw-then-ack path.
    Prints webhooks (events) per second sustained and the p99 acknowledgement latency.
 2. poll scheduler: 1,000,000 active shipments COPYed in, then due batches leased.
@@ -80,7 +80,7 @@ def bench_ingestion(url: str, args) -> None:
     print(
         f"webhook ingestion ({result['tool']} x{args.wrk_threads} threads, "
         f"{args.connections} connections, "
-        f"{args.workers} gunicorn workers x {args.threads} threads, {args.seconds}s): "
+        f"{args.workers} web workers x {args.threads} threads, {args.seconds}s): "
         f"{result['per_second']:.0f} events/s sustained, {webhook_load.acknowledged(result)}, "
         f"{stored} receipts stored (warm-up included); server CPU {result['cpu_ms']:.2f} ms "
         f"per request; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"

@@ -1,5 +1,5 @@
 """The web's CPU per acknowledged webhook, alone: `shipflow serve` as `benchmarks/pipeline.py`
-runs it (gunicorn, `--web-processes` workers, `jobs: celery` with Redis, the access log on),
+runs it (granian, `--web-processes` workers, `jobs: celery` with Redis, the access log on),
 offered the pipeline's own signed sandbox webhooks open-loop, with no Celery worker, beat or
 SMTP sink: a run takes seconds and measures only what acknowledging costs.
 
@@ -8,7 +8,7 @@ SMTP sink: a run takes seconds and measures only what acknowledging costs.
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
         [--redis-url redis://127.0.0.1:6379/7]
 
-Prints the web's CPU milliseconds per acknowledged event (/proc, every gunicorn process) and
+Prints the web's CPU milliseconds per acknowledged event (/proc, every web process) and
 its PostgreSQL backends', the statuses, and the machine's load. The broker's database is flushed before and after (the
 wakes' tasks pile up there with no worker). Reports figures; asserts nothing.
 """

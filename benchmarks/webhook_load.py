@@ -1,4 +1,4 @@
-"""Signed webhooks posted at the app under gunicorn on 127.0.0.1 for a fixed time, by `wrk`
+"""Signed webhooks posted at the app under granian on 127.0.0.1 for a fixed time, by `wrk`
 (or a thread pool when wrk is absent), and the figures they give: what the tracking and the
 sales-channel benchmarks share. The server is this module run as a script (`--serve`).
 """
@@ -31,7 +31,7 @@ from tests.tracking.fake_carrier import register  # noqa: E402
 def post_for(
     config: Path, path: str, body: bytes, headers: dict, args, wrk_threads: int = 1
 ) -> dict:
-    """Serve the app of `config` (`args.workers` gunicorn workers x `args.threads` threads),
+    """Serve the app of `config` (`args.workers` web workers x `args.threads` threads),
     post `body` with `headers` to `path` from `args.connections` connections for 2 s of
     warm-up, then for `args.seconds`: the run's figures (`run_wrk`), with the server's CPU
     milliseconds per request (`cpu_ms`)."""
@@ -76,23 +76,11 @@ def acknowledged(result: dict) -> str:
 def serve(config: str, port: int, workers: int, threads: int) -> None:
     """The server process: the real app, plus the test carrier the webhooks are signed for."""
     register()
-    from shipflow.server import _Gunicorn
+    from shipflow.server import run, web_server
     from shipflow.web import create_app
 
-    runtime = Runtime.from_settings(load_settings(config))
-    _Gunicorn(
-        create_app(runtime),
-        {
-            "bind": f"127.0.0.1:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread" if threads > 1 else "sync",
-            "accesslog": None,
-            "loglevel": "warning",
-            "keepalive": 30,
-            "graceful_timeout": 10,
-        },
-    ).run()
+    app = create_app(Runtime.from_settings(load_settings(config)))
+    run(web_server("127.0.0.1", port, workers, threads), lambda: app)  # no access log
 
 
 def free_port() -> int:
@@ -114,7 +102,7 @@ def wait_healthy(url: str, timeout: float = 30) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children (the gunicorn workers), from /proc."""
+    """User + system CPU of a process and its children (the web workers), from /proc."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     total = 0.0
     for each in [pid, *map(int, children)]:

@@ -1,48 +1,92 @@
-"""Runs the web app under gunicorn. With in-process jobs (the embedded default) there is one
-web worker and, beside it, the jobs process that gunicorn's arbiter forks and keeps running
-(`shipflow.jobs.process`); with Celery the web scales out and the jobs run elsewhere."""
+"""Runs the web app under granian (HTTP in Rust, the WSGI app on its blocking threads). With
+in-process jobs (the embedded default) there is one web worker and, beside it, the jobs
+process that the server's main process forks and keeps running (`shipflow.jobs.process`);
+with Celery the web scales out and the jobs run elsewhere."""
 
 from __future__ import annotations
 
+import faulthandler
+import multiprocessing
 import os
+import signal
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from gunicorn.app.base import BaseApplication
-from gunicorn.arbiter import Arbiter
+from granian.constants import Interfaces
+from granian.log import LogLevels
+from granian.server.mp import MPServer
 
 from shipflow.clock import AcceleratedClock
 from shipflow.config import Settings
 from shipflow.jobs.process import JobsProcess
 from shipflow.runtime import Runtime, settle
 from shipflow.web import create_app
-from shipflow.web.access_log import GunicornLogger
+from shipflow.web.access_log import AccessLog
+
+# Threads per web worker: one slow client holds one of 8, not the process (/healthz still
+# answers); a buffering proxy in front keeps slow bodies away (docs/deploy.md).
+THREADS = 8
+GRACE_S = 30  # SIGTERM: seconds for the requests in flight, then the worker is killed
+HUNG_S = 30  # a web worker whose Python stops running this long is ended and started again
 
 
-class _Arbiter(Arbiter):
-    """gunicorn's arbiter, which also keeps the embedded default's jobs process running."""
+def web_server(host: str, port: int, workers: int, threads: int = THREADS) -> MPServer:
+    """granian as `shipflow serve` runs it: WSGI, `workers` processes forked from this one
+    (they share its settled runtime), a dead worker started again."""
+    # granian starts workers by the default method: fork, so the app and `run`'s loader
+    # cross into them as they are, never pickled
+    multiprocessing.set_start_method("fork", force=True)
+    return MPServer(
+        "shipflow",  # granian's name for the app; `run` hands it the app itself
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,  # the app's threads in each worker
+        respawn_failed_workers=True,  # a worker that exits is started again
+        workers_kill_timeout=GRACE_S,  # SIGTERM: drained within it, else killed
+        websockets=False,
+        log_level=LogLevels.info,
+        log_access=False,  # `AccessLog` writes it, without link tokens
+    )
 
-    def manage_workers(self) -> None:
-        super().manage_workers()
-        if self.app.jobs is not None:
-            self.app.jobs.keep_running(self.LISTENERS)
+
+def run(server: MPServer, load: Callable, on_exit: Callable[[], None] = lambda: None) -> None:
+    """Serve until SIGTERM or SIGINT. `load` runs in each web worker after the fork (threads
+    do not survive it: the worker starts its own there) and returns the WSGI app; `on_exit`
+    runs in the worker once it has answered the requests in flight (their group commit
+    included: each waits for its batch's commit)."""
+
+    def worker(*args) -> None:
+        watch_worker()
+        try:
+            MPServer._spawn_wsgi_worker(*args)  # granian's own WSGI worker, returns when drained
+        finally:
+            on_exit()
+
+    server.serve(spawn_target=worker, target_loader=load, wrap_loader=False)
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, app, options: dict, jobs: JobsProcess | None = None) -> None:
-        self.application = app
-        self.options = options
-        self.jobs = jobs
-        super().__init__()
+def watch_worker() -> None:
+    """What gunicorn's arbiter watched, from a thread of each web worker, every second: a
+    worker none of whose threads has run Python for `HUNG_S` (one holds the GIL) prints
+    every thread's stack and exits, and granian starts another (faulthandler's timer runs
+    without the GIL; this thread re-arms it); a worker whose main process is gone (killed)
+    stops as on SIGTERM, finishing its requests in flight."""
+    parent = os.getppid()
 
-    def run(self) -> None:
-        _Arbiter(self).run()
+    def watch() -> None:
+        orphaned = False
+        while True:
+            faulthandler.dump_traceback_later(HUNG_S, exit=True)
+            if not orphaned and os.getppid() != parent:
+                orphaned = True
+                os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1.0)
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self):
-        return self.application
+    threading.Thread(target=watch, name="shipflow-watchdog", daemon=True).start()
 
 
 def start_jobs(app, runtime: Runtime, jobs: JobsProcess | None) -> None:
@@ -57,10 +101,10 @@ def start_jobs(app, runtime: Runtime, jobs: JobsProcess | None) -> None:
 
 
 def stop_demo(app) -> None:
-    """On SIGTERM gunicorn stops accepting, lets the requests in flight finish (their group
-    commit included: each waits for its batch's commit) within `graceful_timeout`, then
-    exits the worker: the demo's traffic first finishes its tick. The arbiter then stops the
-    jobs process (`on_exit`), which finishes the jobs it is running."""
+    """On SIGTERM granian stops accepting and lets the requests in flight finish (their group
+    commit included: each waits for its batch's commit) within `GRACE_S`; then the web
+    worker's demo traffic finishes its tick, and the worker exits. The main process then
+    stops the jobs process, which finishes the jobs it is running."""
     traffic = app.extensions.get("shipflow.demo_traffic")
     if traffic is not None:
         traffic.stop(wait=True)
@@ -128,11 +172,11 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
     settle()
     print(f"shipflow on {base}  (health: /healthz, API: /api/v1/openapi.json)")
 
-    def after_fork(_worker) -> None:
-        """Threads do not survive gunicorn's fork: the worker starts its own."""
+    def load():
         start_jobs(app, runtime, jobs)
         if demo and inprocess:
             start_demo(app, runtime, codes, base, ecpay, shop)
+        return AccessLog(app)
 
     if demo:
         print(
@@ -159,22 +203,8 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
   API key: {other.api_key}
 """
             )
-    _Gunicorn(
-        app,
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            # Threads: one slow client holds one of 8, not the process (/healthz still
-            # answers); a buffering proxy in front keeps slow bodies away (docs/deploy.md).
-            "worker_class": "gthread",
-            "threads": 8,
-            "timeout": 30,
-            "accesslog": "-",
-            "logger_class": GunicornLogger,  # the access log without customers' link tokens
-            "post_worker_init": after_fork,
-            "graceful_timeout": 30,  # SIGTERM: seconds for the requests in flight
-            "worker_exit": lambda _server, _worker: stop_demo(app),
-            "on_exit": lambda _arbiter: jobs.stop() if jobs is not None else None,
-        },
-        jobs,
-    ).run()
+    server = web_server(host, port, workers)
+    if jobs is not None:  # started before the web worker, stopped after it
+        server.on_startup(jobs.supervise)
+        server.on_shutdown(jobs.stop)
+    run(server, load, on_exit=lambda: stop_demo(app))

@@ -2,12 +2,12 @@
 process of its own beside the web worker, so requests and jobs do not share one GIL (sharing
 it, one process took 55-90 webhooks/s end to end and fell minutes behind; docs/benchmarks.md).
 
-It is forked from gunicorn's arbiter (so it shares the settled runtime's pages and the demo's
-clock), restarted by the arbiter if it dies, and stopped after the web workers, finishing the
-jobs it is running. The web worker reaches it through a datagram socket made before the fork:
-`wake` and `submit` are one message each, sent without waiting. A message the full socket
-refuses costs a delay, not work: every periodic job's sweep finds what a wake announced, and
-`allocation.queued_batches` what a submission did."""
+It is forked from the server's main process (so it shares the settled runtime's pages and the
+demo's clock), started again by a thread of that process if it dies, and stopped after the web
+workers, finishing the jobs it is running. The web worker reaches it through a datagram socket
+made before the fork: `wake` and `submit` are one message each, sent without waiting. A
+message the full socket refuses costs a delay, not work: every periodic job's sweep finds what
+a wake announced, and `allocation.queued_batches` what a submission did."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +38,7 @@ MAX_MESSAGE = 65536
 # 5 ms one connection sent 6-7 messages a second beside two busy threads, at 1 ms 21-25
 # (docs/benchmarks.md, "Batches under load").
 SWITCH_INTERVAL_S = 0.001
-# Signals gunicorn's arbiter handles: the jobs process is stopped by the arbiter (SIGTERM)
-# and must not act on the terminal's Ctrl-C (SIGINT) or on the arbiter's reload signals.
-_INHERITED = ("HUP", "QUIT", "TTIN", "TTOU", "USR1", "USR2", "WINCH", "CHLD")
+SUPERVISE_EVERY_S = 1.0  # how often the server's main process looks whether it still runs
 
 
 class JobsClient:
@@ -70,12 +67,23 @@ class JobsProcess:
         self.stop_timeout = stop_timeout  # seconds to finish the jobs in flight, then SIGKILL
         self._web_end, self._jobs_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.pid: int | None = None
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
 
     def client(self) -> JobsClient:
         return JobsClient(self._web_end)
 
-    def start(self, inherited: Iterable[socket.socket] = ()) -> None:
-        """Fork the jobs process; `inherited`: the server's listening sockets, closed in it."""
+    def supervise(self) -> None:
+        """Start it, and a thread that starts it again if it dies, until `stop`."""
+        self.start()
+        self._supervisor = threading.Thread(
+            target=self._keep_running, name="shipflow-jobs-supervisor", daemon=True
+        )
+        self._supervisor.start()
+
+    def start(self) -> None:
+        """Fork the jobs process (the server listens in its web workers, not here: nothing
+        of theirs to close in it)."""
         pid = os.fork()
         if pid:
             self.pid = pid
@@ -83,8 +91,6 @@ class JobsProcess:
             return
         code = 0
         try:
-            for sock in inherited:
-                sock.close()
             self._run()
         except BaseException:
             log.exception("jobs process failed")
@@ -92,17 +98,19 @@ class JobsProcess:
         finally:
             os._exit(code)
 
-    def keep_running(self, inherited: Iterable[socket.socket] = ()) -> None:
-        """Start it, or again if it died (the arbiter calls this about once a second)."""
-        if self.pid is not None:
-            if not self._exited(self.pid):
-                return
-            log.error("jobs process (pid %d) is gone; starting another", self.pid)
-        self.start(inherited)
+    def _keep_running(self) -> None:
+        while not self._stopping.wait(SUPERVISE_EVERY_S):
+            pid = self.pid
+            if pid is not None and self._exited(pid) and not self._stopping.is_set():
+                log.error("jobs process (pid %d) is gone; starting another", pid)
+                self.start()
 
     def stop(self) -> None:
         """SIGTERM: it stops scheduling, finishes the jobs it runs and exits; SIGKILL after
         `stop_timeout` seconds."""
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
         pid, self.pid = self.pid, None
         if pid is None or self._exited(pid):
             return
@@ -118,7 +126,7 @@ class JobsProcess:
 
     @staticmethod
     def _exited(pid: int) -> bool:
-        """Reaped here, or already by the arbiter (it reaps every child it has)."""
+        """Reaped here (or already: a second look after the first reaped it)."""
         try:
             return os.waitpid(pid, os.WNOHANG)[0] == pid
         except ChildProcessError:
@@ -128,8 +136,9 @@ class JobsProcess:
         with contextlib.suppress(OSError):  # Linux: `ps -o comm` and `top` tell it from the web
             Path("/proc/self/comm").write_text(NAME)
         stopping = threading.Event()
-        for name in _INHERITED:
-            signal.signal(getattr(signal, f"SIG{name}"), signal.SIG_DFL)
+        # Stopped by the server's main process (SIGTERM); not by the terminal's Ctrl-C
+        # (SIGINT), nor by granian's reload signal (SIGHUP) that the fork copied a handler of.
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, lambda *_: stopping.set())
         sys.setswitchinterval(SWITCH_INTERVAL_S)

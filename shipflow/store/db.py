@@ -136,7 +136,7 @@ def sqlite_write_lock(driver: sqlite3.Connection, patience: float) -> None:
 
 
 def _forget_pool_after_fork(engine: Engine) -> None:
-    """A forked child (a gunicorn worker, the embedded jobs process) must not share its
+    """A forked child (a web worker, the embedded jobs process) must not share its
     parent's pooled connections: two processes on one PostgreSQL socket corrupt each other's
     results, and an SQLite connection must not cross a fork at all (sqlite.org/howtocorrupt)."""
     ref = weakref.ref(engine)

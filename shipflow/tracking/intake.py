@@ -72,7 +72,7 @@ class _Slot:
 
 
 class ReceiptWriter:
-    """One writer thread per process (started on first use, so it survives gunicorn's fork)."""
+    """One writer thread per process (started on first use, so it survives the web worker's fork)."""
 
     def __init__(
         self,

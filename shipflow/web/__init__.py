@@ -126,7 +126,8 @@ def create_app(runtime: Runtime) -> OpenAPI:
     # Flask's documented way to wrap the app in WSGI middleware; its annotations make
     # `wsgi_app` a method, which mypy will not let be reassigned.
     proxies = runtime.settings.web.trusted_proxies
-    if proxies:  # the client is the address the outermost of our proxies saw
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0)  # type: ignore[method-assign]
+    if proxies:  # the client is the address the outermost of our proxies saw, the scheme
+        # the one the nearest says the request came with (HTTPS: `Secure` session cookies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=1)  # type: ignore[method-assign]
     app.wsgi_app = webhooks.WebhookIntake(app.wsgi_app, runtime, app.extensions)  # type: ignore[method-assign]
     return app

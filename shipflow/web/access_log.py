@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 import re
-import traceback
-from datetime import timedelta
+import sys
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from urllib.parse import quote
 
 from flask import Flask
-from gunicorn import glogging
 
 REDACTED = "[redacted]"
 _SEGMENT = r"[^/?#\s\"]+"
@@ -42,70 +43,65 @@ class RedactTokens(logging.Filter):
         return True
 
 
-URL_ATOMS = frozenset("rUqf")  # request line, path, query string, referer
+class AccessLog:
+    """WSGI middleware writing one line per request to `shipflow.access` (stdout), in the
+    combined log format, URLs redacted, when the app has answered:
+
+        10.0.0.7 - - [07/Dec/2026:00:20:00 +0000] "POST /webhooks/x/a?s=[redacted] HTTP/1.1" 202 18 "-" "agent"
+
+    The client address is the one the app settled on (`web.trusted_proxies`), the size the
+    response's Content-Length (`-` without one); quotes are escaped, the path percent-encoded
+    again (granian hands it decoded), so no line can be split or forged by a request."""
+
+    def __init__(self, app: Callable, log: logging.Logger | None = None) -> None:
+        self.app = app
+        self.log = log or _stdout(logging.getLogger("shipflow.access"))
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        answer: list = ["500", ()]
+
+        def started(status: str, headers: list, exc_info=None):
+            answer[0], answer[1] = status.split(None, 1)[0], headers
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.app(environ, started)
+        finally:
+            self.log.info("%s", access_line(environ, *answer))
 
 
-class _RedactedAtoms(glogging.SafeAtoms):
-    """Redacts what the log format prints of a URL (and any header or environ value it
-    names), when it prints it: the default format costs a regex pass or two, not forty."""
+def access_line(environ: dict, status: str, headers: Iterable[tuple[str, str]]) -> str:
+    size = next((v for k, v in headers if k.lower() == "content-length"), "-")
+    path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe=_PATH_SAFE)
+    query = environ.get("QUERY_STRING")
+    uri = f"{path}?{query}" if query else path
+    request = f"{environ['REQUEST_METHOD']} {uri} {environ['SERVER_PROTOCOL']}"
+    return (
+        f"{_escaped(environ.get('REMOTE_ADDR') or '-')} - - "
+        f"[{datetime.now(UTC).strftime('%d/%b/%Y:%H:%M:%S %z')}] "
+        f'"{redact(_escaped(request))}" {status} {size} '
+        f'"{redact(_escaped(environ.get("HTTP_REFERER", "-")))}" '
+        f'"{_escaped(environ.get("HTTP_USER_AGENT", "-"))}"'
+    )
 
-    def __getitem__(self, key: str):
-        value = super().__getitem__(key)
-        if key in URL_ATOMS or key.startswith("{"):
-            return redact(value) if isinstance(value, str) else value
-        return value
+
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986's path characters, as they came
+_ESCAPES = str.maketrans({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
 def _escaped(value: str) -> str:
-    return value.replace('"', '\\"')  # as gunicorn's `SafeAtoms` does
+    return value.translate(_ESCAPES)
 
 
-class _DefaultAtoms(dict):
-    """The atoms of gunicorn's default format (`h l u t r s b f a`) for one request, as
-    gunicorn and `_RedactedAtoms` would give them (quotes escaped, URLs redacted), and no
-    more: gunicorn's own table holds an atom per request header, response header and environ
-    key, some seventy, and building and escaping it was most of a webhook's log line. An atom
-    the format names beyond these comes from that whole table, built then."""
-
-    def __init__(self, logger: GunicornLogger, resp, req, environ: dict, took: timedelta) -> None:
-        status = resp.status
-        sent = getattr(resp, "sent", None)
-        request_line = (
-            f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}"
-        )
-        super().__init__(
-            h=_escaped(environ.get("REMOTE_ADDR", "-")),
-            l="-",
-            u=_escaped(logger._get_user(environ) or "-"),
-            t=logger.now(),
-            r=redact(_escaped(request_line)),
-            s=status.split(None, 1)[0] if isinstance(status, str) else status,
-            b="-" if sent is None else str(sent),
-            f=redact(_escaped(environ.get("HTTP_REFERER", "-"))),
-            a=_escaped(environ.get("HTTP_USER_AGENT", "-")),
-        )
-        self._request = (logger, resp, req, environ, took)
-        self._all: _RedactedAtoms | None = None
-
-    def __missing__(self, key: str):
-        if self._all is None:  # built once, for the first atom beyond the default ones
-            logger, *request = self._request
-            self._all = _RedactedAtoms(logger.atoms(*request))
-        return self._all[key]
+_STDOUT = logging.StreamHandler(sys.stdout)  # the lines alone, as they are
 
 
-class GunicornLogger(glogging.Logger):
-    """gunicorn's access log without link tokens (`shipflow serve` runs with it)."""
-
-    def access(self, resp, req, environ: dict, request_time: timedelta) -> None:
-        """gunicorn's `access`, with only the atoms the line prints (`_DefaultAtoms`)."""
-        if not self.access_log_enabled:
-            return
-        try:
-            atoms = _DefaultAtoms(self, resp, req, environ, request_time)
-            self.access_log.info(self.cfg.access_log_format, atoms)
-        except Exception:
-            self.error(traceback.format_exc())
+def _stdout(log: logging.Logger) -> logging.Logger:
+    if _STDOUT not in log.handlers:  # once per process, however many apps
+        log.addHandler(_STDOUT)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return log
 
 
 _FILTER = RedactTokens()

@@ -99,7 +99,7 @@ class WebhookIntake:
     def __init__(self, app: Callable, runtime: Runtime, extensions: dict[str, Any]) -> None:
         self.app = app
         self.runtime = runtime
-        self.extensions = extensions  # the job runner is put there after gunicorn's fork
+        self.extensions = extensions  # the job runner is put there after the web worker's fork
         # (kind, name, id) -> the account and when it was looked up (time.monotonic)
         self.accounts: dict[tuple[str, str, str], tuple[Account | Shop, float]] = {}
         self.writer = ReceiptWriter(runtime.engine, on_stored=self._wake_runner)

@@ -62,3 +62,15 @@ def test_the_session_cookie_is_httponly_samesite_and_secure_over_https(
     response = create_app(behind_tls_proxy).test_client().get("/ops/login")
     assert "Secure" in _session_cookie(response)
     behind_tls_proxy.engine.dispose()
+
+
+def test_a_trusted_proxy_tells_the_request_came_over_https(runtime, clock):
+    """Behind `web.trusted_proxies`, the nearest proxy's `X-Forwarded-Proto` is believed (the
+    session cookie is then `Secure`); without a trusted proxy anyone could send it."""
+    over_tls = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    for proxies, secure in ((0, False), (1, True)):
+        web = runtime.settings.web.model_copy(update={"trusted_proxies": proxies})
+        behind = Runtime.from_settings(runtime.settings.model_copy(update={"web": web}), clock)
+        response = create_app(behind).test_client().get("/ops/login", headers=over_tls)
+        assert ("Secure" in _session_cookie(response)) is secure
+        behind.engine.dispose()

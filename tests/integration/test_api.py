@@ -183,7 +183,7 @@ def test_healthz_and_metrics(client):
 def test_metrics_sum_every_process_that_writes_to_the_shared_directory(
     client, tmp_path, monkeypatch
 ):
-    """Two other processes (a Celery worker, another gunicorn worker) counted a stage."""
+    """Two other processes (a Celery worker, another web worker) counted a stage."""
     script = (
         "from shipflow.jobs.stages import STAGE_CPU; "
         "STAGE_CPU.labels('outbox.dispatch').observe(0.25)"

@@ -1,4 +1,4 @@
-"""`shipflow serve` on the embedded default, as `make run` starts it: gunicorn's arbiter, one
+"""`shipflow serve` on the embedded default, as `make run` starts it: granian's main process, one
 web worker and the jobs process beside it (`shipflow.jobs.process`). The jobs process does
 the work the web worker wakes it for, is started again if it dies, and stops with the server.
 Real processes on a real SQLite file; a signed sandbox webhook as the benchmark sends it."""
@@ -144,3 +144,44 @@ def test_the_jobs_run_beside_the_web_worker_and_stop_with_the_server(server):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(40) == 0
     assert all(gone(pid) for pid in processes)
+
+
+def test_a_web_worker_stuck_holding_the_gil_exits_with_every_threads_stack():
+    """As gunicorn's worker `timeout` did: faulthandler's timer, re-armed by a thread of the
+    worker, ends a worker none of whose threads runs Python for `HUNG_S` (then granian starts
+    another)."""
+    stuck = "from shipflow import server; server.HUNG_S = 1; server.watch_worker(); "
+    stuck += "sum(range(10**12))"  # one C loop, the GIL never let go
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", stuck], capture_output=True, timeout=60)
+    assert done.returncode == 1 and time.monotonic() - started < 30
+    assert b"Thread" in done.stderr and b"<string>" in done.stderr
+
+
+def ended(pid: int) -> bool:
+    """Gone, or a zombie its new parent has not reaped yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_web_worker_whose_main_process_is_killed_stops():
+    """As gunicorn's workers did when their arbiter died (the jobs process does too)."""
+    orphan = """if True:
+        import os, time
+        from shipflow import server
+        worker = os.fork()
+        if worker == 0:
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 1), os.dup2(quiet, 2)  # the test reads the main process's output
+            try:
+                server.watch_worker()
+            finally:
+                time.sleep(60)
+                os._exit(0)
+        print(worker, flush=True)
+        time.sleep(1)"""
+    main = subprocess.run([sys.executable, "-c", orphan], capture_output=True, timeout=60)
+    worker = int(main.stdout)
+    wait_for(lambda: ended(worker), 15)

@@ -79,7 +79,7 @@ def _answers(url: str) -> bool:
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-    """Signal the whole process group (gunicorn's master and workers, Celery's pool)."""
+    """Signal the whole process group (the server's main process and workers, Celery's pool)."""
     if process.poll() is None:
         os.killpg(process.pid, sig)
     process.wait(timeout=30)

@@ -1,4 +1,4 @@
-"""Faults across real processes (`shipflow serve` under gunicorn, Celery worker and beat, a
+"""Faults across real processes (`shipflow serve` under granian, Celery worker and beat, a
 private Redis) on this machine's PostgreSQL: nothing acknowledged is lost or applied twice."""
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class Load:
 def test_kill_9_of_the_web_process_during_group_commits_loses_no_acknowledged_event(
     runtime, tracked, tmp_path
 ):
-    """The web process (gunicorn's master and worker, with the receipt writer's batches in
+    """The web process (granian's main process and worker, with the receipt writer's batches in
     flight) is SIGKILLed under load; afterwards every acknowledged scan is applied exactly
     once, and no scan twice."""
     runtime.clock = SystemClock()  # the processes stamp receipts on real time

@@ -337,13 +337,13 @@ def test_process_receipts_wakes_for_new_webhooks(
 
 
 def test_a_forked_worker_does_not_share_the_parents_connections(runtime):
-    """A gunicorn worker or the embedded jobs process, on PostgreSQL and SQLite alike."""
+    """A web worker or the embedded jobs process, on PostgreSQL and SQLite alike."""
     with runtime.engine.connect():
         pass
     assert runtime.engine.pool.checkedin() == 1
     read, write = os.pipe()
     child = os.fork()
-    if child == 0:  # a gunicorn worker, as it starts
+    if child == 0:  # a web worker, as it starts
         os.write(write, str(runtime.engine.pool.checkedin()).encode())
         os._exit(0)
     os.waitpid(child, 0)

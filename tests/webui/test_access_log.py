@@ -1,24 +1,22 @@
 """Request logs never carry a customer's link token (it grants the page to whoever holds it)
-or a secret in a query string: gunicorn's access log, werkzeug's development server and
-Flask's error log all write the path with the token replaced."""
+or a secret in a query string: `shipflow serve`'s access log, werkzeug's development server
+and Flask's error log all write the path with the token replaced."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
-from types import SimpleNamespace
+from datetime import UTC, datetime
 
 import pytest
 import requests
-from gunicorn import glogging
-from gunicorn.config import Config
-from gunicorn.http import message
 from werkzeug.serving import make_server
+from werkzeug.test import Client
 
 from shipflow import server
 from shipflow.shipment_links import tracking_path
-from shipflow.web.access_log import GunicornLogger, redact
+from shipflow.web import access_log
+from shipflow.web.access_log import AccessLog, redact
 from tests.webui.factories import BRAND, make_shipment
 
 TOKEN = "eyJiIjoibm9ydGh3aW5kIiwicyI6InNocF8xIn0.Z1x2Yw.c2lnbmF0dXJl"
@@ -45,40 +43,99 @@ def test_redact_keeps_the_shape_and_drops_the_token(logged, written):
     assert redact(logged) == written
 
 
-def serve_options(settings, monkeypatch) -> dict:
-    """The gunicorn options `shipflow serve` runs with."""
-    options: dict = {}
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def written(monkeypatch):
+    """The access lines `shipflow serve`'s logger writes, at a fixed time."""
+
+    class Now(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 12, 7, 0, 20, tzinfo=UTC)
+
+    monkeypatch.setattr(access_log, "datetime", Now)
+    lines = _Lines()
+    logger = logging.getLogger("shipflow.access")
+    logger.addHandler(lines)
+    yield lines.lines
+    logger.removeHandler(lines)
+
+
+def served_app(settings, monkeypatch):
+    """The WSGI app a web worker of `shipflow serve` answers with (what its loader returns)."""
+    loaded = []
     monkeypatch.setattr(server, "settle", lambda: None)
-    monkeypatch.setattr(
-        server,
-        "_Gunicorn",
-        lambda app, opts, jobs: SimpleNamespace(run=lambda: options.update(opts)),
-    )
+    monkeypatch.setattr(server, "run", lambda _server, load, on_exit: loaded.append(load))
     server.serve(settings, "127.0.0.1", 0)
-    return options
+    return loaded[0]()
 
 
-def test_gunicorn_access_log_line_has_no_token(settings, tmp_path, monkeypatch):
-    """Through `shipflow serve`'s own gunicorn options, one access log line as written."""
-    options = serve_options(settings, monkeypatch)
-    config = Config()
-    config.set("accesslog", str(tmp_path / "access.log"))
-    logger = options["logger_class"](config)
+def test_served_access_log_line_has_no_token(settings, monkeypatch, written):
+    """Through `shipflow serve`'s own app, one access line as written."""
+    app = served_app(settings, monkeypatch)
+    assert isinstance(app, AccessLog)
     path = f"/t/northwind/{TOKEN}"
+    referer = f"http://127.0.0.1:8000{path}"
+    Client(app).get(path, query_string={"token": TOKEN}, headers={"Referer": referer})
+    (line,) = written
+    assert f'"GET {path.replace(TOKEN, "[redacted]")}?token=[redacted] HTTP/1.1"' in line
+    assert '"http://127.0.0.1:8000/t/northwind/[redacted]"' in line and TOKEN not in line
+
+
+def _answer(status: str, body: bytes = b'{"ok":true}\n'):
+    def app(environ, start_response):
+        start_response(status, [("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def test_the_line_is_the_combined_log_format(written):
     environ = {
-        "REQUEST_METHOD": "GET",
-        "RAW_URI": f"{path}?token={TOKEN}",
-        "PATH_INFO": path,
-        "QUERY_STRING": f"token={TOKEN}",
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/webhooks/sandbox/acc_1",
+        "QUERY_STRING": f"signature={TOKEN}",
         "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_REFERER": f"http://127.0.0.1:8000{path}",
+        "REMOTE_ADDR": "10.0.0.7",
+        "HTTP_USER_AGENT": 'carrier "hooks" 2.1',
     }
-    response = SimpleNamespace(status="200 OK", sent=512, headers=[])
-    logger.access(response, [("Referer", environ["HTTP_REFERER"])], environ, timedelta(0))
-    line = (tmp_path / "access.log").read_text()
-    assert '"GET /t/northwind/[redacted]?token=[redacted] HTTP/1.1" 200 512' in line
-    assert "http://127.0.0.1:8000/t/northwind/[redacted]" in line and TOKEN not in line
+    list(AccessLog(_answer("202 ACCEPTED"))(environ, lambda *_: None))
+    assert written == [
+        '10.0.0.7 - - [07/Dec/2026:00:20:00 +0000] "POST /webhooks/sandbox/acc_1?signature=[redacted] '
+        'HTTP/1.1" 202 12 "-" "carrier \\"hooks\\" 2.1"'
+    ]
+
+
+def test_a_request_cannot_split_or_forge_a_line(written):
+    """granian hands the path percent-decoded: it is written encoded again."""
+    forged = '/x\n10.0.0.1 - - [01/Jan/2026:00:00:00 +0000] "GET /admin HTTP/1.1" 200 2'
+    Client(AccessLog(_answer("404 NOT FOUND"))).get(forged.replace("\n", "%0A"))
+    (line,) = written
+    assert "\n" not in line and '"GET /x%0A10.0.0.1%20-%20-%20' in line
+
+
+def test_an_app_that_raises_is_logged_as_500(written):
+    def failing(environ, start_response):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        Client(AccessLog(failing)).get("/boom")
+    assert '"GET /boom HTTP/1.1" 500 - "-"' in written[0]
+
+
+def test_the_client_behind_a_trusted_proxy_is_logged(settings, monkeypatch, written):
+    web = settings.web.model_copy(update={"trusted_proxies": 1})
+    app = served_app(settings.model_copy(update={"web": web}), monkeypatch)
+    Client(app).get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert written[0].startswith("203.0.113.9 - - ")
 
 
 def test_development_server_and_error_log_lines_have_no_token(app, runtime, caplog):
@@ -98,59 +155,3 @@ def test_development_server_and_error_log_lines_have_no_token(app, runtime, capl
     assert f"GET /t/{BRAND}/[redacted] HTTP/1.1" in caplog.text
     assert f"Exception on /t/{BRAND}/[redacted] [GET]" in caplog.text
     assert token not in caplog.text
-
-
-def _webhook_line(logger_class, tmp_path, access_log_format=None):
-    """One webhook's line as `logger_class` writes it to a fresh file."""
-    config = Config()
-    config.set("accesslog", str(tmp_path / "access.log"))
-    if access_log_format is not None:
-        config.set("access_log_format", access_log_format)
-    logger = logger_class(config)
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "RAW_URI": f"/webhooks/sandbox/acc_1?signature={TOKEN}",
-        "PATH_INFO": "/webhooks/sandbox/acc_1",
-        "QUERY_STRING": f"signature={TOKEN}",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "10.0.0.7",
-        "HTTP_USER_AGENT": 'carrier "hooks" 2.1',
-        "HTTP_X_SANDBOX_SIGNATURE": "t=1,v1=abc",
-    }
-    response = SimpleNamespace(status="202 ACCEPTED", sent=18, headers=[("Content-Length", "18")])
-    request = [("User-Agent", environ["HTTP_USER_AGENT"]), ("X-Sandbox-Signature", "t=1,v1=abc")]
-    logger.access(response, request, environ, timedelta(microseconds=1500))
-    return (tmp_path / "access.log").read_text()
-
-
-def test_default_access_line_needs_no_table_of_every_header(tmp_path, monkeypatch):
-    """gunicorn's `atoms` builds an atom per request header, response header and environ key
-    (quotes escaped in each): the default format prints nine, computed alone."""
-    monkeypatch.setattr(glogging.Logger, "now", lambda _self: "[07/Dec/2026:00:20:00 +0000]")
-
-    def every_atom(*_args):
-        raise AssertionError("the whole table of atoms was built")
-
-    monkeypatch.setattr(glogging.Logger, "atoms", every_atom)
-    line = _webhook_line(GunicornLogger, tmp_path)
-    assert line == (
-        '10.0.0.7 - - [07/Dec/2026:00:20:00 +0000] "POST /webhooks/sandbox/acc_1?signature=[redacted] '
-        'HTTP/1.1" 202 18 "-" "carrier \\"hooks\\" 2.1"\n'
-    )
-
-
-def test_other_atoms_are_gunicorns_own(tmp_path):
-    """A format naming atoms beyond the default's gets gunicorn's values for them."""
-    line = _webhook_line(
-        GunicornLogger, tmp_path, '%(s)s %(D)s %(M)s "%({x-sandbox-signature}i)s" %(U)s'
-    )
-    assert line == '202 1500 1 "t=1,v1=abc" /webhooks/sandbox/acc_1\n'
-
-
-def test_requests_are_parsed_by_gunicorns_c_parser(settings, monkeypatch):
-    """gunicorn takes `gunicorn_h1c` (a dependency) when installed and nothing in `shipflow
-    serve`'s options turns it off: a webhook's request parsed in C, not in Python."""
-    config = Config()
-    for key, value in serve_options(settings, monkeypatch).items():
-        config.set(key, value)
-    assert message._check_fast_parser(config)

@@ -95,7 +95,7 @@ def readyz():
 @bp.get("/metrics")
 def metrics():
     """This process's metrics; with PROMETHEUS_MULTIPROC_DIR set (docs/deploy.md), those of
-    every process on the machine that writes there (each gunicorn and Celery worker), summed."""
+    every process on the machine that writes there (each web and Celery worker), summed."""
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
