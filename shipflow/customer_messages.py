@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Table, select, update
@@ -32,6 +33,7 @@ from shipflow.notify.transports import (
     SmtpTransport,
     Transport,
     TransportSettings,
+    send_all,
 )
 from shipflow.store.db import insert_all, one_of, per_transaction
 from shipflow.store.lease import claim
@@ -306,24 +308,29 @@ def _transmit(
     lane: list[CustomerMessageRow], brands: Mapping[str, Brand], senders: CustomerSenders
 ) -> tuple[list[Exception | None], BaseException | None]:
     """Send one lane's messages over one connection (a worker thread: I/O only, the rows are
-    read, not changed). Each message's outcome: None if sent, else the error the row records;
-    and what stopped the lane, if anything unexpected did (those after it are untried)."""
+    read, not changed), each run of them with one sender together (`send_all`). Each
+    message's outcome: None if sent, else the error the row records; and what stopped the
+    lane, if anything unexpected did (those after it are untried)."""
     results: list[Exception | None] = []
+
+    def sender_of(row: CustomerMessageRow) -> Transport | None:
+        return senders.sender_for(brands[row.brand_id].code, row.channel)
+
     try:
         with senders.held():
-            for row in lane:
-                sender = senders.sender_for(brands[row.brand_id].code, row.channel)
+            for sender, run in groupby(lane, sender_of):
+                rows = list(run)
                 if sender is None:
-                    results.append(NoSender(f"no sender configured for {row.channel}"))
+                    results += [NoSender(f"no sender configured for {r.channel}") for r in rows]
                     continue
-                name = brands[row.brand_id].name
-                message = Message(row.key, row.subject, row.body, row.recipient, sender_name=name)
-                try:
-                    sender.send(message)
-                except (InvalidMessage, SendError) as exc:
-                    results.append(exc)
-                else:
-                    results.append(None)
+                messages = [
+                    Message(
+                        row.key, row.subject, row.body, row.recipient, brands[row.brand_id].name
+                    )
+                    for row in rows
+                ]
+                for outcome in send_all(sender, messages):  # each kept as it comes
+                    results.append(outcome)
     except Exception as exc:  # noqa: BLE001 - raised again once the others are settled
         return results, exc
     return results, None
