@@ -363,6 +363,8 @@ def test_a_sent_batch_is_settled_in_one_statement(runtime, brands):
         assert deliver_due(session, NOON_NY, CustomerSenders(sender)) == 4
     writes = [s.split()[0] for s in statements if s.split()[0] in ("UPDATE", "INSERT")]
     assert writes == ["UPDATE", "UPDATE"]  # the claim, the settling
+    reads = [s for s in statements if s.split()[0] == "SELECT"]
+    assert len(reads) == 2  # their order and the brands: the claim returns what is sent
     assert sender.sent == ["c0@example.com", "c1@example.com", "c2@example.com", "c3@example.com"]
     rows = _rows(runtime, ids)
     assert [(row.status, row.attempts, row.sent_at) for row in rows] == [("sent", 1, NOON_NY)] * 4
