@@ -18,7 +18,7 @@ import smtplib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
@@ -42,9 +42,6 @@ SLACK_SECTIONS = 10
 TIMEOUT_S = 10.0
 
 log = logging.getLogger(__name__)
-
-REFUSALS = (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
-"""What `_sendmail` raises when the server says no to a message (not to the session)."""
 
 
 class SendError(Exception):
@@ -361,41 +358,81 @@ class SmtpTransport:
             self._drop()
 
     def send(self, message: Message) -> None:
-        """`SendError` if the message went to no one. One that some recipients refused went to
-        the others and counts as sent (a retry would send it to them again): the refused ones,
-        with the server's answers, go to the log for an operator, on either path of `_sendmail`."""
-        mail, server = self.mail(message), self.server
-        sender = parseaddr(self.sender)[1] if self.sender else server.from_address
+        """`SendError` if the message went to no one (see `send_all`)."""
+        [outcome] = self.send_all([message])
+        if outcome is not None:
+            raise outcome
+
+    def send_all(self, messages: Sequence[Message]) -> Iterator[Exception | None]:
+        """Each message's outcome, in order, as soon as it is known: None if sent, else the
+        `InvalidMessage` or `SendError` that kept it back. One that some recipients refused
+        went to the others and counts as sent (a retry would send it to them again): the
+        refused ones, with the server's answers, go to the log for an operator. All go over
+        one connection (the held one, if any), a new one after a failure that lost it; with
+        PIPELINING, each message's end and the next one's envelope in one write (`_pipelined`).
+        A message is failed only by what happened in its own exchange: one whose envelope was
+        written but not answered when the connection broke is sent on the next connection."""
+        built: list[_Envelope | InvalidMessage] = []
+        for message in messages:
+            try:
+                built.append(self._envelope(message))
+            except InvalidMessage as exc:
+                built.append(exc)
+        held = nullcontext() if getattr(self._held, "on", False) else self.held()
+        with held:
+            outcomes = self._exchange([e for e in built if isinstance(e, _Envelope)])
+            for envelope in built:
+                yield envelope if isinstance(envelope, InvalidMessage) else next(outcomes)
+
+    def _envelope(self, message: Message) -> _Envelope:
+        sender = parseaddr(self.sender)[1] if self.sender else self.server.from_address
         recipients = [message.recipient] if message.recipient else self.to
-        # As `send_message` did: an address beyond ASCII needs a server that takes SMTPUTF8.
-        ascii_only = sender.isascii() and all(r.isascii() for r in recipients)
-        options = () if ascii_only else ("SMTPUTF8", "BODY=8BITMIME")
-        try:
-            if getattr(self._held, "on", False):
-                if self._held.smtp is None:
-                    self._held.smtp = self._connect()
-                refused = _sendmail(self._held.smtp, sender, recipients, mail, options)
-            else:
-                with self._connect() as smtp:
-                    refused = _sendmail(smtp, sender, recipients, mail, options)
-        except (OSError, smtplib.SMTPException) as exc:
-            held = getattr(self._held, "smtp", None)
-            # A refusal leaves the session open once the envelope is reset (else it is closed,
-            # here as in smtplib's `sendmail`): a bad address does not cost the batch a login.
-            if not (isinstance(exc, REFUSALS) and held and held.sock):
+        return _Envelope(message.key, sender, recipients, self.mail(message))
+
+    def _exchange(self, envelopes: list[_Envelope]) -> Iterator[SendError | None]:
+        """The envelopes' outcomes over the held connection, opened (again) as needed."""
+        done = 0
+        while done < len(envelopes):
+            try:
+                smtp = self._session()
+                smtp.ehlo_or_helo_if_needed()
+                session = _pipelined if smtp.has_extn("pipelining") else _one_by_one
+                for outcome in session(smtp, envelopes[done:]):
+                    yield self._settled(envelopes[done], outcome)
+                    done += 1
+            except (OSError, smtplib.SMTPException) as exc:
                 self._drop()
-            raise SendError(f"SMTP {server.host}:{server.port}: {exc}") from exc
-        if refused:
+                yield self._settled(envelopes[done], exc)
+                done += 1
+            else:
+                if done < len(envelopes):  # the session ended before the rest were answered
+                    self._drop()
+
+    def _session(self) -> smtplib.SMTP:
+        """The held connection; a new one if there is none or the server closed it."""
+        if self._held.smtp is None or self._held.smtp.sock is None:
+            self._drop()
+            self._held.smtp = self._connect()
+        return self._held.smtp
+
+    def _settled(self, envelope: _Envelope, outcome: Outcome) -> SendError | None:
+        server = self.server
+        if isinstance(outcome, Exception):
+            error = SendError(f"SMTP {server.host}:{server.port}: {outcome}")
+            error.__cause__ = outcome
+            return error
+        if outcome:
             log.warning(
                 "SMTP %s:%s refused %s of message %s (sent to the others)",
                 server.host,
                 server.port,
                 ", ".join(
                     f"{to} ({code} {text.decode(errors='replace')})"
-                    for to, (code, text) in refused.items()
+                    for to, (code, text) in outcome.items()
                 ),
-                message.key,
+                envelope.key,
             )
+        return None
 
     def _connect(self) -> smtplib.SMTP:
         server = self.server
@@ -415,67 +452,129 @@ class SmtpTransport:
         """Close the held connection, if any (politely; a dead one just closes)."""
         smtp, self._held.smtp = getattr(self._held, "smtp", None), None
         if smtp is not None:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                smtp.close()
+            with suppress(OSError, smtplib.SMTPException):
+                smtp.docmd("QUIT")  # as a `with smtplib.SMTP(...)` block ends
+            smtp.close()
 
 
-def _sendmail(
-    smtp: smtplib.SMTP, sender: str, recipients: list[str], mail: bytes, options: Sequence[str]
-) -> dict[str, tuple[int, bytes]]:
-    """smtplib's `sendmail` in two round trips where the server takes PIPELINING (RFC 2920):
-    MAIL, each RCPT and DATA written together, then the message; smtplib waits for each
-    command's reply (four round trips a message, the most of an e-mail's CPU on a held
-    connection: docs/benchmarks.md, "CPU per event"). A server without it is sent the same
-    commands one at a time, as `sendmail` sends them. Raises what `sendmail` raises when the
-    server refuses the sender, every recipient or the message, and returns what it returns:
-    the refused recipients, each with the server's code and text. After a refusal the
-    envelope is reset, and a session that does not take the reset closed (`sendmail`'s own
-    reset ignores the answer, and a held connection would take the next message to a server
-    that hung up)."""
-    smtp.ehlo_or_helo_if_needed()
-    if "SMTPUTF8" in options and not smtp.has_extn("smtputf8"):
+@dataclass(frozen=True)
+class _Envelope:
+    """One message as a session sends it: its key (for the log), who from and to, the e-mail."""
+
+    key: str
+    sender: str
+    recipients: list[str]
+    mail: bytes
+
+
+Outcome = dict[str, tuple[int, bytes]] | Exception
+"""What a session made of one message: sent, with the recipients refused beside others (each
+with the server's code and text), or what `sendmail` raises when the server refuses the
+sender, every recipient or the message, or what else kept it back."""
+
+
+def _commands(smtp: smtplib.SMTP, envelope: _Envelope) -> list[str]:
+    """MAIL, each RCPT and DATA, as `sendmail` words them: an address beyond ASCII needs a
+    server that takes SMTPUTF8."""
+    ascii_only = envelope.sender.isascii() and all(r.isascii() for r in envelope.recipients)
+    options = [] if ascii_only else ["SMTPUTF8", "BODY=8BITMIME"]
+    if options and not smtp.has_extn("smtputf8"):
         raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
-    size = [f"SIZE={len(mail)}"] if smtp.has_extn("size") else []
-    envelope = [
-        " ".join([f"MAIL FROM:{_quoted(sender)}", *options, *size]),
-        *(f"RCPT TO:{_quoted(recipient)}" for recipient in recipients),
+    size = [f"SIZE={len(envelope.mail)}"] if smtp.has_extn("size") else []
+    return [
+        " ".join([f"MAIL FROM:{_quoted(envelope.sender)}", *options, *size]),
+        *(f"RCPT TO:{_quoted(recipient)}" for recipient in envelope.recipients),
+        "DATA",
     ]
-    (code, reply), *answers, data = _envelope_replies(smtp, envelope)
+
+
+def _pipelined(smtp: smtplib.SMTP, envelopes: list[_Envelope]) -> Iterator[Outcome]:
+    """With PIPELINING (RFC 2920): an envelope's commands written together, and a message's
+    end together with the next one's envelope, so each message waits on one round trip, not
+    two (smtplib's `sendmail` waits on four). An envelope written ahead that the connection
+    lost before its replies ends the session without an outcome: nothing of it was taken,
+    and the caller sends it on a new connection."""
+    scripts: list[bytes | Exception] = []
+    for envelope in envelopes:
+        try:
+            scripts.append("".join(f"{c}\r\n" for c in _commands(smtp, envelope)).encode())
+        except smtplib.SMTPNotSupportedError as exc:
+            scripts.append(exc)
+    following = [b""] * len(scripts)  # the next envelope that goes, to write after the message
+    for index in range(len(scripts) - 1, 0, -1):
+        script = scripts[index]
+        following[index - 1] = script if isinstance(script, bytes) else following[index]
+    ahead = False  # this envelope was written with the message before it
+    for envelope, script, after in zip(envelopes, scripts, following, strict=True):
+        if isinstance(script, Exception):
+            yield script
+            continue
+        if not ahead:
+            smtp.send(script)
+        try:
+            replies = [smtp.getreply() for _ in range(len(envelope.recipients) + 2)]
+        except (OSError, smtplib.SMTPServerDisconnected):
+            if ahead:
+                return
+            raise
+        outcome, ahead = _concluded(smtp, envelope, replies, after)
+        yield outcome
+        if smtp.sock is None:
+            return
+
+
+def _one_by_one(smtp: smtplib.SMTP, envelopes: list[_Envelope]) -> Iterator[Outcome]:
+    """Without PIPELINING: each command once the one before is answered, none after a refused
+    MAIL and no DATA once every RCPT is refused, as `sendmail` sends them (those not sent get
+    the refusal's reply)."""
+    for envelope in envelopes:
+        try:
+            commands = _commands(smtp, envelope)
+        except smtplib.SMTPNotSupportedError as exc:
+            yield exc
+            continue
+        replies: list[tuple[int, bytes]] = []
+        for command in commands:
+            mail_refused = replies and replies[0][0] != 250
+            if mail_refused or (
+                command == "DATA" and all(r[0] not in (250, 251) for r in replies[1:])
+            ):
+                replies.append(replies[-1])
+                continue
+            smtp.send(f"{command}\r\n".encode())
+            replies.append(smtp.getreply())
+        yield _concluded(smtp, envelope, replies, b"")[0]
+        if smtp.sock is None:
+            return
+
+
+def _concluded(
+    smtp: smtplib.SMTP, envelope: _Envelope, replies: list[tuple[int, bytes]], after: bytes
+) -> tuple[Outcome, bool]:
+    """The message sent once its envelope's replies are in (`after`, the next envelope, written
+    with it), and its outcome; and whether `after` went. After a refusal the envelope is
+    reset, and a session that does not take the reset closed (`sendmail`'s own reset ignores
+    the answer, and a held connection would take the next message to a server that hung up);
+    not after a message refused once `after` went: its end closed the transaction, and a
+    reset would undo the next one."""
+    (code, reply), *answers, data = replies
+    recipients = envelope.recipients
     refused = {r: a for r, a in zip(recipients, answers, strict=True) if a[0] not in (250, 251)}
     goes = code == 250 and len(refused) < len(recipients)
+    wrote_after = False
     if data[0] == 354:  # DATA taken: the message, or none (the lone dot) if it cannot go
-        smtp.send(_dot_stuffed(mail) + b".\r\n" if goes else b".\r\n")
+        wrote_after = goes and bool(after)
+        smtp.send(_dot_stuffed(envelope.mail) + b".\r\n" + after if goes else b".\r\n")
         data = smtp.getreply()
-    if not goes or data[0] != 250:
+    if not goes or (data[0] != 250 and not wrote_after):
         _reset(smtp)
     if code != 250:
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
+        return smtplib.SMTPSenderRefused(code, reply, envelope.sender), wrote_after
     if not goes:
-        raise smtplib.SMTPRecipientsRefused(refused)
+        return smtplib.SMTPRecipientsRefused(refused), wrote_after
     if data[0] != 250:
-        raise smtplib.SMTPDataError(*data)
-    return refused
-
-
-def _envelope_replies(smtp: smtplib.SMTP, envelope: list[str]) -> list[tuple[int, bytes]]:
-    """The replies to the envelope's commands and then to DATA. With PIPELINING, all written
-    at once; without, each once the one before is answered, none after a refused MAIL and no
-    DATA once every RCPT is refused (as `sendmail`): those not sent get the refusal's reply."""
-    commands = [*envelope, "DATA"]
-    if smtp.has_extn("pipelining"):
-        smtp.send("".join(f"{command}\r\n" for command in commands).encode())
-        return [smtp.getreply() for _ in commands]
-    replies: list[tuple[int, bytes]] = []
-    for command in commands:
-        mail_refused = replies and replies[0][0] != 250
-        if mail_refused or (command == "DATA" and all(r[0] not in (250, 251) for r in replies[1:])):
-            replies.append(replies[-1])
-            continue
-        smtp.send(f"{command}\r\n".encode())
-        replies.append(smtp.getreply())
-    return replies
+        return smtplib.SMTPDataError(*data), wrote_after
+    return refused, wrote_after
 
 
 def _reset(smtp: smtplib.SMTP) -> None:
@@ -503,6 +602,22 @@ def _dot_stuffed(mail: bytes) -> bytes:
     A line starts at the beginning and after each LF, as `re`'s multiline `^` has it."""
     stuffed = (b"." if mail.startswith(b".") else b"") + mail.replace(b"\n.", b"\n..")
     return stuffed if stuffed.endswith(b"\r\n") else stuffed + b"\r\n"
+
+
+def send_all(transport: Transport, messages: Sequence[Message]) -> Iterator[Exception | None]:
+    """Each message's outcome, in order: None if sent, else the `InvalidMessage` or `SendError`
+    that kept it back. E-mail goes as `SmtpTransport.send_all` sends a batch, any other
+    transport's messages one at a time."""
+    if isinstance(transport, SmtpTransport):
+        yield from transport.send_all(messages)
+        return
+    for message in messages:
+        try:
+            transport.send(message)
+        except (InvalidMessage, SendError) as exc:
+            yield exc
+        else:
+            yield None
 
 
 class LogTransport:

@@ -31,6 +31,7 @@ from shipflow.notify.transports import (
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow
 from tests.conftest import configure_brand
+from tests.notify.test_smtp_pipelining import PipeliningServer
 from tests.statements import statements_sent
 
 NOON_NY = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
@@ -272,6 +273,27 @@ def test_unbuildable_message_fails_alone_and_the_rest_go_out_once(runtime, brand
     )
 
 
+def test_a_connection_dropped_mid_batch_keeps_the_unanswered_message_queued(runtime, brands):
+    """The second message's end went unanswered: it stays queued, retried later; the first
+    and third (the third's envelope, written with the second's end, sent again on a new
+    connection) are sent once."""
+    server = PipeliningServer(drop_at=2)
+    ids = _orders_with_messages(runtime, brands["a"]["id"], ["1001", "1002", "1003"])
+    sender = CustomerSenders(SmtpTransport(f"smtp://127.0.0.1:{server.port}", timeout=3))
+    with runtime.sessions() as session:
+        assert deliver_due(session, NOON_NY, sender) == 2
+    first, second, third = _rows(runtime, ids)
+    assert (first.status, third.status) == ("sent", "sent")
+    assert (second.status, second.attempts) == ("scheduled", 1)
+    assert second.send_after == NOON_NY + timedelta(minutes=2) and "127.0.0.1" in second.error
+    with runtime.sessions() as session:
+        assert deliver_due(session, NOON_NY + timedelta(minutes=2), sender) == 1
+    assert _rows(runtime, ids)[1].status == "sent"
+    arrived = [line for line in server.lines if line.startswith(b"To: ")]
+    assert arrived == [b"To: c%d@example.com\r\n" % n for n in (0, 1, 2, 1)]
+    server.listener.close()
+
+
 class CrashOnSecond:
     """A sender that breaks unexpectedly on its second message (a bug, a lost worker)."""
 
@@ -341,6 +363,8 @@ def test_a_sent_batch_is_settled_in_one_statement(runtime, brands):
         assert deliver_due(session, NOON_NY, CustomerSenders(sender)) == 4
     writes = [s.split()[0] for s in statements if s.split()[0] in ("UPDATE", "INSERT")]
     assert writes == ["UPDATE", "UPDATE"]  # the claim, the settling
+    reads = [s for s in statements if s.split()[0] == "SELECT"]
+    assert len(reads) == 2  # their order and the brands: the claim returns what is sent
     assert sender.sent == ["c0@example.com", "c1@example.com", "c2@example.com", "c3@example.com"]
     rows = _rows(runtime, ids)
     assert [(row.status, row.attempts, row.sent_at) for row in rows] == [("sent", 1, NOON_NY)] * 4

@@ -25,7 +25,9 @@ class PipeliningServer:
     """Answers EHLO with PIPELINING (unless `pipelining` is false: then each command at once),
     then the envelope's commands only once DATA is in: `rcpt` to each RCPT (or `refuse`'s
     answer for its address), to DATA "354" if a recipient was taken, else `data`; then the
-    message; to RSET `rset` (closing unless 250). One connection after another, counted."""
+    message ("554" if a line of it holds `spam`); to RSET `rset` (closing unless 250). On the
+    first connection, the `drop_at`-th message is read and the connection closed unanswered.
+    One connection after another, counted."""
 
     def __init__(
         self,
@@ -34,9 +36,11 @@ class PipeliningServer:
         refuse: Mapping[str, bytes] = MappingProxyType({}),
         pipelining: bool = True,
         rset: bytes = b"250 OK",
+        spam: bytes = b"",
+        drop_at: int = 0,
     ) -> None:
         self.rcpt, self.data, self.refuse, self.pipelining = rcpt, data, refuse, pipelining
-        self.rset = rset
+        self.rset, self.spam, self.drop_at = rset, spam, drop_at
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.lines: list[bytes] = []  # what the client sent, line by line
@@ -58,6 +62,7 @@ class PipeliningServer:
         connection.sendall(b"220 test\r\n")
         envelope: list[bytes] = []  # the replies held back, pipelining, until DATA
         taken = False  # a recipient of this envelope was accepted
+        messages = 0  # read on this connection
         while line := stream.readline():
             self.lines.append(line)
             verb = line[:4].upper()
@@ -77,10 +82,15 @@ class PipeliningServer:
                 connection.sendall(b"".join(envelope) + data + b"\r\n")
                 envelope, taken = [], False
                 if data.startswith(b"354"):
+                    spam = False
                     while (body := stream.readline()) != b".\r\n":
                         self.lines.append(body)
+                        spam |= bool(self.spam) and self.spam in body
                     self.lines.append(body)
-                    connection.sendall(b"250 queued\r\n")
+                    messages += 1
+                    if self.connections == 1 and messages == self.drop_at:
+                        return
+                    connection.sendall(b"554 spam\r\n" if spam else b"250 queued\r\n")
             elif verb in (b"QUIT", b"RSET"):
                 connection.sendall((b"221 bye" if verb == b"QUIT" else self.rset) + b"\r\n")
                 if verb == b"QUIT" or not self.rset.startswith(b"250"):
@@ -216,6 +226,97 @@ def test_a_session_that_refuses_the_reset_is_not_reused(server):
 
     assert server.connections == 2
     assert commands(server)[-6:] == [b"RSET", b"EHLO", b"MAIL", b"RCPT", b"DATA", b"QUIT"]
+
+
+def batch(*recipients: str, spam_from: str = "") -> list[Message]:
+    return [
+        Message(f"msg:{n}", "Shipped", "spam" if r == spam_from else "On its way", r)
+        for n, r in enumerate(recipients)
+    ]
+
+
+@pytest.fixture
+def writes(monkeypatch) -> list[bytes]:
+    """What the client wrote, one entry a write."""
+    sent: list[bytes] = []
+    write = smtplib.SMTP.send
+
+    def counted(smtp: smtplib.SMTP, data: bytes | str) -> None:
+        sent.append(data.encode() if isinstance(data, str) else data)
+        write(smtp, data)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", counted)
+    return sent
+
+
+def test_a_batch_ends_each_message_in_the_write_that_opens_the_next(server, writes):
+    """One write (and one round trip) a message: the first envelope, then each message's end
+    with the next envelope, as RFC 2920 allows; two a message before."""
+    outcomes = list(transport(server).send_all(batch("ada@x.example", "bob@x.example", "cy@x.ex")))
+
+    assert outcomes == [None, None, None]
+    last_lines = [w.split(b"\r\n")[-2][:4] for w in writes]
+    assert last_lines == [b"ehlo", b"DATA", b"DATA", b"DATA", b".", b"QUIT"]
+    assert [w.count(b"MAIL FROM") for w in writes] == [0, 1, 1, 1, 0, 0]
+    assert [w.count(b"\r\n.\r\n") for w in writes] == [0, 0, 1, 1, 1, 0]
+    assert server.connections == 1
+    assert len([line for line in server.lines if line == b".\r\n"]) == 3
+
+
+@pytest.mark.parametrize(
+    "server", [{"refuse": NOBODY, "data": b"554 no valid recipients"}], indirect=True
+)
+def test_a_refused_recipient_in_a_batch_fails_its_message_alone(server):
+    mail = transport(server)
+
+    outcomes = list(mail.send_all(batch("ada@x.example", "nobody@example.com", "bob@x.example")))
+
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], SendError) and "550" in str(outcomes[1])
+    assert server.connections == 1
+    assert commands(server)[1:] == [
+        *(b"MAIL", b"RCPT", b"DATA"),
+        *(b"MAIL", b"RCPT", b"DATA", b"RSET"),
+        *(b"MAIL", b"RCPT", b"DATA", b"QUIT"),
+    ]
+    recipients = [line for line in server.lines if line.startswith(b"To: ")]
+    assert recipients == [b"To: ada@x.example\r\n", b"To: bob@x.example\r\n"]
+
+
+@pytest.mark.parametrize("server", [{"spam": b"spam"}], indirect=True)
+def test_a_message_refused_after_the_next_envelope_went_is_not_reset(server):
+    """Its end closed its transaction; a RSET would have undone the next one's envelope."""
+    mail = transport(server)
+
+    outcomes = list(
+        mail.send_all(batch("ada@x.example", "bob@x.example", "cy@x.ex", spam_from="bob@x.example"))
+    )
+
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], SendError) and "554" in str(outcomes[1])
+    assert b"RSET" not in commands(server)
+    assert server.lines.count(b"To: cy@x.ex\r\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("server", "outcomes"),
+    [({"drop_at": 1}, [SendError, None, None]), ({"drop_at": 2}, [None, SendError, None])],
+    indirect=["server"],
+    ids=["first", "second"],
+)
+def test_a_connection_dropped_mid_batch_fails_only_the_message_it_took(server, outcomes):
+    """The message whose end went unanswered may have arrived: it fails (the queue retries it,
+    its Message-ID lets the receiver drop a repeat). The next one's envelope, written with it,
+    was never answered: it goes over a new connection, as does the rest."""
+    mail = transport(server)
+
+    got = list(mail.send_all(batch("ada@x.example", "bob@x.example", "cy@x.ex")))
+
+    assert [type(outcome) if outcome else None for outcome in got] == outcomes
+    assert server.connections == 2
+    second = commands(server)[commands(server).index(b"EHLO", 1) :]
+    assert second.count(b"MAIL") == 3 - server.drop_at
+    assert [line for line in server.lines if line.startswith(b"To: cy")] == [b"To: cy@x.ex\r\n"]
 
 
 @given(
