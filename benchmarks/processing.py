@@ -288,7 +288,7 @@ class LockHolds:
         self._since: tuple[float, float] | None = None
         take = db.sqlite_write_lock
 
-        def noted(driver: sqlite3.Connection, patience: float) -> None:
+        def noted(driver: sqlite3.Connection, patience: float | None = None) -> None:
             take(driver, patience)
             self._since = (time.thread_time(), time.perf_counter())
 

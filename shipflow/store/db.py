@@ -82,6 +82,7 @@ def make_engine(url: str) -> Engine:
             connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
         engine = create_engine(url, connect_args=connect_args, json_deserializer=json_loads)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "before_cursor_execute", _write_lock_before_first_write)
         _forget_pool_after_fork(engine)
         return engine
     # `?prepare_threshold=none`: no server-side prepared statements (PgBouncer in transaction
@@ -111,16 +112,17 @@ def is_contention(exc: DBAPIError) -> bool:
     return getattr(cause, "sqlstate", None) in CONTENTION_SQLSTATES
 
 
-def sqlite_write_lock(driver: sqlite3.Connection, patience: float) -> None:
+def sqlite_write_lock(driver: sqlite3.Connection, patience: float | None = None) -> None:
     """BEGIN IMMEDIATE, tried again every millisecond for `patience` seconds, for the writers
     that take turns all day: the webhooks' group commit and the jobs' batches (`for_update`).
     SQLite's own busy wait backs off to a try every 100 ms, so a writer using it found the
     lock taken at nearly every try while the others retried sooner: acknowledgements fell to
     the pace of processing, and later processing stalled behind acknowledgements. Raises the
-    driver's "database is locked" once `patience` runs out."""
+    driver's "database is locked" once `patience` seconds (by default the connection's busy
+    timeout) run out."""
     (previous,) = driver.execute("PRAGMA busy_timeout").fetchone()
     driver.execute("PRAGMA busy_timeout = 0")
-    deadline = time.monotonic() + patience
+    deadline = time.monotonic() + (previous / 1000 if patience is None else patience)
     try:
         while True:
             try:
@@ -133,6 +135,20 @@ def sqlite_write_lock(driver: sqlite3.Connection, patience: float) -> None:
             time.sleep(0.001)
     finally:
         driver.execute(f"PRAGMA busy_timeout = {previous}")
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _write_lock_before_first_write(_conn, cursor, statement: str, *_args) -> None:
+    """A transaction's first write takes the write lock by `sqlite_write_lock`, as the group
+    commit and `for_update` do, not through the driver's implicit BEGIN and SQLite's busy wait,
+    which backs off to a try every 100 ms and so lost nearly every turn to them: the jobs'
+    claims (one UPDATE each) waited 0.3-0.8 s at p99 under load, half of that since
+    (docs/benchmarks.md, "the embedded default's lock waits")."""
+    driver = cursor.connection
+    if not driver.in_transaction and statement.lstrip()[:7].upper().startswith(_WRITES):
+        sqlite_write_lock(driver)
 
 
 def _forget_pool_after_fork(engine: Engine) -> None:
@@ -428,7 +444,7 @@ def write_lock(session: Session) -> None:
     locks are taken by the statements, `for_update`)."""
     driver = _sqlite_driver(session)
     if driver is not None and not driver.in_transaction:
-        sqlite_write_lock(driver, SQLITE_BUSY_TIMEOUT_SECONDS)
+        sqlite_write_lock(driver)
 
 
 @contextmanager

@@ -159,14 +159,14 @@ def _pipeline(
 
 def test_the_stages_a_run_feeds_run_in_the_same_task(runtime, celery):
     """Receipts, then the outbox they wrote, then its e-mails, in one task: no send, wake and
-    dispatch per stage. A fed stage that found a backlog (50+) runs again at once, in the
-    task too; only the stage the task was for wakes itself through the broker."""
+    dispatch per stage. A fed stage that found a backlog (`batching.floor`) runs again at
+    once, in the task too; only the stage the task was for wakes itself through the broker."""
     runs: list[tuple[str, str]] = []
     _pipeline(
         runtime,
         {
             "tracking.process_receipts": [3],
-            "outbox.dispatch": [60],
+            "outbox.dispatch": [runtime.settings.batching.floor],
             "postpurchase.deliver_messages": [1],
         },
         runs,
@@ -180,7 +180,7 @@ def test_the_stages_a_run_feeds_run_in_the_same_task(runtime, celery):
         "tracking.process_receipts",
         "outbox.dispatch",
         "postpurchase.deliver_messages",
-        "outbox.dispatch",  # 60 found: again, and it found none, so no e-mail run
+        "outbox.dispatch",  # a backlog found: again, and it found none, so no e-mail run
         "tracking.process_receipts",  # its own wake: found none
     ]
     tasks = [task for _, task in runs]
@@ -192,7 +192,7 @@ def test_a_fed_stage_that_keeps_finding_work_goes_to_the_broker_after_its_passes
     """An outbox that always finds a backlog does not hold the receipts task for ever: after
     `FED_PASSES` runs it becomes a task of its own (taken before the receipts' rerun)."""
     runs: list[tuple[str, str]] = []
-    backlog = [60] * FED_PASSES
+    backlog = [runtime.settings.batching.floor] * FED_PASSES
     _pipeline(runtime, {"tracking.process_receipts": [3], "outbox.dispatch": backlog}, runs)
     current_runner().wake("tracking.process_receipts")
     with worker(celery):
@@ -224,7 +224,7 @@ def test_a_fed_stage_another_run_holds_waits_for_the_hold_in_a_task_of_its_own(r
         time.sleep(0.3)
     assert [name for name, _ in runs] == [
         "tracking.process_receipts",
-        "tracking.process_receipts",  # its own wake (held 50 ms): found none
+        "tracking.process_receipts",  # its own wake (held `gather_seconds`): found none
         "outbox.dispatch",  # after the other run's hold, in a task of its own
     ]
     assert ran_at - held_at >= 0.95

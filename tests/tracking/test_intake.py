@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from werkzeug.test import EnvironBuilder
 from werkzeug.wsgi import get_current_url
 
@@ -243,6 +243,28 @@ def test_a_jobs_batch_takes_the_write_lock_as_soon_as_the_group_commit_lets_go(t
         for_update(session, select(Shipment.id))
         assert time.monotonic() - released[0] < 0.02
         assert session.connection().connection.driver_connection.in_transaction
+
+
+def test_a_claim_takes_the_write_lock_as_soon_as_another_writer_lets_go(tmp_path):
+    """A transaction's first write (the jobs' claims: one UPDATE each) asks every millisecond
+    too, not through the driver's implicit BEGIN and SQLite's busy wait (28 ms late or more)."""
+    path = tmp_path / "locks.db"
+    sqlite3.connect(path).execute("CREATE TABLE claims (id INTEGER PRIMARY KEY)")
+    released = lock_let_go_after_a_second(path)
+    with make_session_factory(make_engine(f"sqlite:///{path}"))() as session:
+        session.execute(text("INSERT INTO claims (id) VALUES (1)"))
+        assert time.monotonic() - released[0] < 0.02
+        session.commit()
+
+
+def test_reads_outside_a_write_wait_for_no_write_lock(tmp_path):
+    path = tmp_path / "locks.db"
+    sqlite3.connect(path).execute("CREATE TABLE claims (id INTEGER PRIMARY KEY)")
+    released = lock_let_go_after_a_second(path)
+    with make_session_factory(make_engine(f"sqlite:///{path}"))() as session:
+        assert session.scalars(text("SELECT id FROM claims")).all() == []
+        assert not released
+        assert not session.connection().connection.driver_connection.in_transaction
 
 
 def test_a_database_outage_before_the_account_is_known_is_503(app, client, runtime, tracked):

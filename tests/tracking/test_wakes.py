@@ -5,6 +5,7 @@ delivery's 30 s ticks; wakes coalesce; under load a job gathers batches. Celery'
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 
@@ -13,6 +14,7 @@ import pytest
 from shipflow.config import BatchingConfig
 from shipflow.jobs import Job, held_for
 from shipflow.jobs.inprocess import InProcessRunner
+from shipflow.tracking.webhooks import process_due_receipts
 from tests.tracking.fake_carrier import event, payload
 from tests.tracking.helpers import at, post_webhook, wait_for
 
@@ -106,6 +108,15 @@ def test_a_few_items_hold_the_next_run_a_moment_none_or_a_batch_hold_nothing():
     assert held_for(batching, 0) == 0.0  # idle: the next wake is a lone event
     assert held_for(batching, 50) == 0.0  # a backlog: back to back
     assert held_for(batching, None) == 0.0  # a job that does not count
+
+
+def test_by_default_a_receipts_run_short_of_a_full_batch_holds_the_next_one():
+    """Full batches for a busy stage: a run of fewer receipts than the job takes at once
+    holds the next, so that one gathers a batch; a full one runs again at once."""
+    limit = inspect.signature(process_due_receipts).parameters["limit"].default
+    batching = BatchingConfig()
+    assert held_for(batching, limit - 1) == batching.gather_seconds > 0
+    assert held_for(batching, limit) == 0.0
 
 
 @pytest.fixture
