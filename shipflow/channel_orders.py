@@ -50,7 +50,7 @@ from shipflow.store.models import Brand, ChannelDelivery, Order, OutboxMessage, 
 from shipflow.store.ops_models import OpsAction
 from shipflow.store.outbox import RetryAfter
 from shipflow.store.postpurchase_models import CustomerMessageRow, ReturnRequestRow
-from shipflow.store.tracking_models import WebhookReceipt
+from shipflow.store.tracking_models import WebhookReceipt, as_request
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -206,7 +206,7 @@ def _notice(
     shop: Shop | None = shops.get(receipt.account)
     if shop is None:
         shop = shops[receipt.account] = load_shop(session, runtime, receipt.account)
-    return shop, shop.source.parse_webhook(receipt.request())
+    return shop, shop.source.parse_webhook(as_request(receipt))
 
 
 def held_orders(session: Session, keys: Iterable[tuple[str, str]]) -> HeldOrders:

@@ -4,7 +4,7 @@ reads them, so a payload that fails to process is never lost and can be retried 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -39,6 +39,17 @@ class WebhookReceipt(Base):
     available_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
 
-    def request(self) -> WebhookRequest:
-        """The webhook exactly as it arrived, for its source to parse."""
-        return WebhookRequest(headers=self.headers, body=self.body, received_at=self.received_at)
+
+class Received(Protocol):
+    """A stored receipt's request: a `WebhookReceipt`, or a row of those columns."""
+
+    headers: dict[str, Any]
+    body: bytes
+    received_at: datetime
+
+
+def as_request(receipt: Received) -> WebhookRequest:
+    """The webhook exactly as it arrived, for its source to parse."""
+    return WebhookRequest(
+        headers=receipt.headers, body=receipt.body, received_at=receipt.received_at
+    )

@@ -75,6 +75,33 @@ def test_beat_schedules_every_periodic_job(runtime):
     assert {"postpurchase.deliver_messages", "postpurchase.ndr_follow_up"} <= set(schedule)
 
 
+def test_a_worker_collects_its_young_objects_less_often(runtime):
+    """A Celery worker's runtime, built on its first job, raises the young generation's
+    threshold (`celery_app.YOUNG_OBJECTS`); the older generations' stay Python's."""
+    import gc
+
+    from shipflow.jobs import celery_app
+
+    before = gc.get_threshold()
+    celery_app.configure(settings=runtime.settings)
+    try:
+        worker_runtime = celery_app.current_runtime()
+        assert gc.get_threshold() == (celery_app.YOUNG_OBJECTS, *before[1:])
+        worker_runtime.engine.dispose()
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+        celery_app._runtime = None
+
+
+def test_beat_ticks_store_no_result(runtime):
+    """Nobody reads a tick's result; each stored one was a Redis write per run beat sent."""
+    from shipflow.jobs.celery_app import app as celery
+
+    options = [entry.get("options", {}) for entry in celery.conf.beat_schedule.values()]
+    assert options and all(option.get("ignore_result") for option in options)
+
+
 def test_each_job_and_each_reaction_in_it_counts_its_cpu_time(
     client, runtime, tracked, make_shipment, clock
 ):
