@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -100,7 +100,16 @@ def _deliverable_zips() -> tuple[dict, ...]:
     return tuple(z for z in zipcodes.list_all() if z["zip_code_type"] == "STANDARD" and z["active"])
 
 
+def placed_count(numbers: Iterable[str], prefix: str) -> int:
+    """The highest shopper count among order numbers `<prefix><6 digits>...` (0 for none):
+    a restarted demo goes on from it, its seeded shoppers' numbers otherwise taken."""
+    digits = (n[len(prefix) : len(prefix) + 6] for n in numbers if n.startswith(prefix))
+    return max((int(d) for d in digits if d.isdigit()), default=0)
+
+
 class DemoShoppers:
+    PREFIX = "D"
+
     def __init__(self, products: Sequence[ProductConfig], seed: int) -> None:
         self.products = list(products)
         self.random = random.Random(seed)
@@ -116,7 +125,7 @@ class DemoShoppers:
         to_store = self.checkout.random() < PICKUP_SHARE
         cod = self.checkout.random() < COD_SHARE
         return DemoOrder(
-            order_number=f"D{self.count:06d}-{pick.randrange(1000, 9999)}",
+            order_number=f"{self.PREFIX}{self.count:06d}-{pick.randrange(1000, 9999)}",
             customer_name=f"{first} {last}",
             customer_email=f"{first}.{last}.{self.count}@example.com".lower(),
             language=pick.choice(LANGUAGES),

@@ -47,6 +47,8 @@ def store_point(chain: str, index: int) -> PickupPoint:
 
 
 class TaiwanShoppers:
+    PREFIX = "TW"
+
     def __init__(self, products: Sequence[ProductConfig], seed: int) -> None:
         self.products = list(products)
         self.random = random.Random(f"{seed}:tw")
@@ -61,7 +63,7 @@ class TaiwanShoppers:
         to_store = pick.random() < STORE_SHARE
         cod = to_store and pick.random() < COD_SHARE
         return DemoOrder(
-            order_number=f"TW{self.count:06d}{pick.randrange(1000, 9999)}",
+            order_number=f"{self.PREFIX}{self.count:06d}{pick.randrange(1000, 9999)}",
             customer_name=name,
             customer_email=f"shopper{self.count}@formosa-tea.example",
             customer_phone=f"09{pick.randrange(10**7, 10**8)}",

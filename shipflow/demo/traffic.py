@@ -26,7 +26,7 @@ from shipflow.brands import brand_by_code, sync_brands
 from shipflow.demo.ecpay_logistics import SimulatedECPay
 from shipflow.demo.history import seed_demo_history
 from shipflow.demo.shop_traffic import DemoShop, connect_when_up
-from shipflow.demo.shoppers import DemoOrder, DemoShoppers
+from shipflow.demo.shoppers import DemoOrder, DemoShoppers, placed_count
 from shipflow.demo.taiwan_shoppers import TaiwanShoppers
 from shipflow.instance import DEMO_API_KEY, INSTANCE, read_secret, write_secret
 from shipflow.ops_users import create_ops_user
@@ -146,6 +146,15 @@ class DemoTraffic:
         self.random = random.Random(demo.seed)
         with runtime.sessions() as session:
             brand_id = _brand_row(session, brand_code).id
+            prefix = self.shoppers.PREFIX
+            self.shoppers.count = placed_count(
+                session.scalars(
+                    select(Order.order_number).where(
+                        Order.brand_id == brand_id, Order.order_number.like(f"{prefix}%")
+                    )
+                ),
+                prefix,
+            )
             for row in session.scalars(
                 select(CarrierAccount).where(
                     CarrierAccount.brand_id == brand_id, CarrierAccount.carrier == "sandbox"
