@@ -25,7 +25,7 @@ from shipflow.domain import TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
 STAGES = 10  # scans followed; the delivery stands for every stage a parcel did not scan
-MIN_PEERS = 20  # on-time parcels for a lane level's schedule to count, else a coarser one's
+MIN_PEERS = 10  # on-time parcels for a lane level's schedule to count, else a coarser one's
 ScheduleKey = tuple[str, ...]
 
 

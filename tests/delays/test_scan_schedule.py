@@ -95,7 +95,7 @@ def test_behind_is_minus_the_log_share_of_on_time_peers_no_further_along():
     elsewhere = replace(flying, destination_postal_code="62701")
     assert schedule.behind(elsewhere, 1, left=0.9) == pytest.approx(math.log(2))
     assert schedule.behind(replace(flying, service="express"), 1, left=0.9) == 0.0
-    too_few, *_ = _learned(ON_TIME[:19])
+    too_few, *_ = _learned(ON_TIME[:9])
     assert too_few.behind(flying, 1, left=0.9) == 0.0
 
 
