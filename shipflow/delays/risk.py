@@ -32,6 +32,7 @@ import numpy as np
 
 from shipflow.delays.area_times import AreaTimes
 from shipflow.delays.days import days_between, delivered_in_history
+from shipflow.delays.scan_schedule import MIN_PEERS, ScanSchedule
 from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
@@ -60,6 +61,7 @@ INPUTS = (
     "late share of past parcels at the same moment (logit; 0 with no scans)",
     "destination postal area's median days from handover to delivery (log; 0 with no areas)",
     "parcels in flight to the same destination behind their lane's usual scans (excess share)",
+    "behind the lane's on-time scan schedule: -log share of its on-time parcels no further along",
 )
 # Within the last day and a half before the promise ends, with tracking events, every input
 # again: a scan missing then is the destination hub's, which on-time parcels get on the eve of
@@ -233,10 +235,12 @@ def features(
     rates: MomentRates | None = None,
     areas: AreaTimes | None = None,
     network: float = 0.0,
+    schedule: ScanSchedule | None = None,
 ) -> np.ndarray | None:
     """The model's inputs for a parcel not delivered at `now`, its promise ending at
     `deadline`, its tracking events so far `known`, its destination area's times `areas`, its
-    destination's excess share of parcels behind `network` (`network_key`), then the same
+    destination's excess share of parcels behind `network` (`network_key`), its lane's on-time
+    scan schedule `schedule` (empty for a brand without tracking events), then the same
     again within `NEAR_DAYS` of the promise's end with events known (else zeros); None when
     its lane has no delivered times yet."""
     keys = lane_keys(record)
@@ -276,6 +280,7 @@ def features(
             rates.logit(moment(record, known, now, left)) if known and rates else 0.0,
             areas.log_median(record) if areas else 0.0,
             network,
+            schedule.behind(record, len(known), left) if schedule else 0.0,
         ]
     )
     return np.concatenate([row, row * (left < NEAR_DAYS and bool(known))])
@@ -321,7 +326,7 @@ STORED_TIMES = 257  # order statistics kept of a lane's times; the others rebuil
 class RiskModel:
     """What one brand learned (`risk_history.replay`): its lane times, late shares per moment
     and weights, each lane's and each destination's state (`network`) when it learned them
-    and its destination areas' times;
+    and its destination areas' times and its lanes' on-time scan schedules (`scan_schedule`);
     `zone` is where its promises end (a promised day is kept all day there)."""
 
     zone: str
@@ -331,6 +336,7 @@ class RiskModel:
     states: dict[LaneKey, LaneState] = field(default_factory=dict)
     areas: AreaTimes = field(default_factory=AreaTimes)
     network: dict[NetworkKey, float] = field(default_factory=dict)
+    schedule: ScanSchedule = field(default_factory=ScanSchedule)
 
     def chance(
         self,
@@ -343,7 +349,16 @@ class RiskModel:
         state = self.states.get(region_key(record), LaneState())
         network = self.network.get(network_key(record), 0.0)
         row = features(
-            record, deadline, now, self.lanes, state, known, self.rates, self.areas, network
+            record,
+            deadline,
+            now,
+            self.lanes,
+            state,
+            known,
+            self.rates,
+            self.areas,
+            network,
+            self.schedule,
         )
         return None if row is None else self.weights.chance(row)
 
@@ -367,6 +382,9 @@ class RiskModel:
             "areas": [[*k, round(m, 6)] for k, m in self.areas.medians.items()],
             "area_overall": self.areas.overall,
             "network": [[list(k), round(v, 6)] for k, v in self.network.items()],
+            "schedule": _stored(
+                (((*lane, n), t) for (lane, n), t in self.schedule.reached.items()), MIN_PEERS
+            ),
         }
 
     @classmethod
@@ -375,6 +393,7 @@ class RiskModel:
         if data.get("features") != len(FEATURES) or len(data["weights"]) != len(FEATURES):
             raise ValueError(f"learned over {data.get('features')} features, not {len(FEATURES)}")
         scan = _loaded(data["from_scan"])
+        schedule = _loaded(data["schedule"])
         return cls(
             zone=data["zone"],
             lanes=LaneTimes(
@@ -392,6 +411,7 @@ class RiskModel:
                 data["area_overall"],
             ),
             network={tuple(k): v for k, v in data["network"]},
+            schedule=ScanSchedule({(key[:-1], int(key[-1])): t for key, t in schedule.items()}),
         )
 
 

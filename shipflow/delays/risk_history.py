@@ -1,9 +1,10 @@
 """Learning a brand's `RiskModel` by replaying its history day by day, as the detectors would
 have judged it: every local midnight, and at each tracking event, each parcel in flight whose
-promise has not ended is judged on what was known then. Lane times and the late shares per
-moment are refitted on the 1st and 15th from parcels delivered before; the weights from the
-replay's parcels whose promise had already ended. Pure: the caller brings the records, their
-events and promises (`risk_store.learn_brand` from the database, the benchmark from a file).
+promise has not ended is judged on what was known then. Lane times, the lanes' on-time scan
+schedules and the late shares per moment are refitted on the 1st and 15th from parcels
+delivered before; the weights from the replay's parcels whose promise had already ended. Pure:
+the caller brings the records, their events and promises (`risk_store.learn_brand` from the
+database, the benchmark from a file).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from shipflow.delays.risk import (
     network_key,
     region_key,
 )
+from shipflow.delays.scan_schedule import ScanSchedule
 from shipflow.domain import TrackingEvent
 from shipflow.edd.history import HistoryRecord
 
@@ -122,6 +124,7 @@ def replay(
     day = ordered[0].ordered_at.astimezone(tz).date() + timedelta(days=1)
     refits = refit_days(day, until.astimezone(tz).date())
     lanes, rates, areas, model = LaneTimes(), MomentRates(), AreaTimes(), None
+    schedule = ScanSchedule()
     rows: list[tuple[np.ndarray, datetime, bool]] = []  # features, deadline, late
     moments: list[tuple[Moment, datetime, bool]] = []  # of the checks with tracking events
     in_flight: dict[str, HistoryRecord] = {}
@@ -132,6 +135,7 @@ def replay(
     while (now := _at(day, tz)) < until:
         if day in refits:
             lanes, rates, areas, model = _refit(ordered, events, rows, moments, now, model)
+            schedule = ScanSchedule.fit(ordered, deadlines, now, events)
         while placed < len(ordered) and ordered[placed].ordered_at < now:
             in_flight[ordered[placed].order_id] = ordered[placed]
             placed += 1
@@ -163,7 +167,9 @@ def replay(
                 known = [e for e in story if e.occurred_at <= at]
                 state = states[region_key(record)]
                 around = network.get(network_key(record), 0.0)
-                x = features(record, deadline, at, lanes, state, known, rates, areas, around)
+                x = features(
+                    record, deadline, at, lanes, state, known, rates, areas, around, schedule
+                )
                 if x is None:
                     continue
                 rows.append((x, deadline, late))
@@ -176,7 +182,8 @@ def replay(
     lanes, rates, areas, model = _refit(ordered, events, rows, moments, until, None)
     if model is None:
         return None
-    return RiskModel(zone, lanes, rates, model, states, areas, network)
+    schedule = ScanSchedule.fit(ordered, deadlines, until, events)
+    return RiskModel(zone, lanes, rates, model, states, areas, network, schedule)
 
 
 def refit_days(first: date, last: date) -> set[date]:
