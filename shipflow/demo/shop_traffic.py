@@ -9,9 +9,13 @@ from __future__ import annotations
 import itertools
 import logging
 import random
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from carriers.sandbox.emitter import http_deliver
 from channels.base import ChannelError
@@ -22,7 +26,7 @@ from shipflow.config import BrandConfig
 from shipflow.demo.shopify_shop import SimulatedShopify
 from shipflow.demo.shoppers import DemoOrder
 from shipflow.store.db import unit_of_work
-from shipflow.store.models import ChannelAccount
+from shipflow.store.models import ChannelAccount, Order
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -35,6 +39,16 @@ COD_GATEWAY = "Cash on Delivery (COD)"
 UNPAID_SHARE = 0.15  # shoppers paying later (bank transfer): orders/paid comes afterwards
 UPDATE_SHARE = 0.05  # orders the merchant edits (the address) soon after they were placed
 CANCEL_SHARE = 0.05  # orders the merchant cancels (after their label, most often)
+
+
+def _last_numbers(session: Session, account_id: str) -> tuple[int, int]:
+    """The highest order id and name number the brand holds of this store (0, 0 for none)."""
+    held = session.execute(
+        select(Order.source_order_id, Order.order_number).where(Order.source_account == account_id)
+    ).all()
+    ids = [int(i) for i, _ in held if i and i.isdigit()]
+    names = [int(m.group()) for _, n in held if (m := re.search(r"\d+$", n or ""))]
+    return max(ids, default=0), max(names, default=0)
 
 
 def shop_domain(brand_code: str) -> str:
@@ -84,6 +98,7 @@ class DemoShop:
                 },
             )
             session.flush()
+            self.store.resume(*_last_numbers(session, row.id))
             subscribe(session, runtime, row)
             self.account_id = row.id
         return row.id

@@ -140,8 +140,16 @@ class SimulatedShopify:
     events: list[dict[str, Any]] = field(default_factory=list)
     refunds: list[dict[str, Any]] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(450789469))
+    _names: itertools.count = field(default_factory=lambda: itertools.count(1001))
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _sorted: list[tuple[str, int]] | None = None  # (updated_at, id) of every order
+
+    def resume(self, last_id: int, last_name: int) -> None:
+        """Number new orders after these: a store restarted in memory is still the store
+        whose orders the brand already holds, so its ids and names go on from them."""
+        with self._lock:
+            self._ids = itertools.count(max(last_id + 1, next(self._ids)))
+            self._names = itertools.count(max(last_name + 1, next(self._names)))
 
     def _index(self) -> list[tuple[str, int]]:
         if self._sorted is None:
@@ -166,7 +174,7 @@ class SimulatedShopify:
                 "financial_status": "paid" if paid else "pending",
                 "fulfillment_status": None,
             }
-            order.setdefault("name", f"#{1000 + len(self.orders) + 1}")
+            order.setdefault("name", f"#{next(self._names)}")
             self.orders[number] = order
             self._sorted = None
         self.announce("orders/create", order)

@@ -261,3 +261,18 @@ def test_the_actual_cost_counts_what_was_returned():
     # actual: 2 + 2 x (edges 1 + lineItems (2 + 1 x nodes 1)) = 10
     assert answer["extensions"]["cost"]["requestedQueryCost"] == 80
     assert answer["extensions"]["cost"]["actualQueryCost"] == 10
+
+
+def test_a_restarted_store_numbers_its_orders_after_the_ones_the_brand_holds(shop):
+    """The demo's store lives in memory; after a restart it goes on from the orders the
+    brand already imported (their ids and names), where it numbered them again."""
+    first = shop.place(rest_order())
+    shop.resume(last_id=450789500, last_name=1040)
+    after = shop.place(rest_order())
+    shop.resume(last_id=1, last_name=1)  # never backwards
+    last = shop.place(rest_order())
+    assert [(o["id"], o["name"]) for o in (first, after, last)] == [
+        (450789469, "#1001"),
+        (450789501, "#1041"),
+        (450789502, "#1042"),
+    ]
