@@ -35,7 +35,7 @@ from shipflow.notify.transports import (
     TransportSettings,
     send_all,
 )
-from shipflow.store.db import insert_all, one_of, per_transaction
+from shipflow.store.db import insert_all, one_of, per_transaction, update_all
 from shipflow.store.lease import claim
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow, new_message_id
@@ -281,8 +281,8 @@ def _settle(
     failed: Mapping[str, Mapping[str, Any]],
     now: datetime,
 ) -> None:
-    """The sent marked sent in one statement, the untried due again, each failure's own
-    changes, in one commit."""
+    """The sent marked sent in one statement, the untried due again, the failures' own
+    changes (one statement per kind), in one commit."""
     if sent:
         session.execute(
             update(CustomerMessageRow)
@@ -297,13 +297,9 @@ def _settle(
             .values(send_after=now)
             .execution_options(synchronize_session=False)
         )
-    for row_id, values in failed.items():
-        session.execute(
-            update(CustomerMessageRow)
-            .where(CustomerMessageRow.id == row_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+    changes = sorted(({"id": i, **values} for i, values in failed.items()), key=sorted)
+    for _, alike in groupby(changes, key=sorted):  # one statement per kind of failure
+        update_all(session, _MESSAGES, "id", list(alike))
     session.commit()
 
 
