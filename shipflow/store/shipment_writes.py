@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shipflow.store.db import per_transaction, update_all
 from shipflow.store.models import Shipment
@@ -28,16 +28,9 @@ _STAGED = "shipment writes staged"  # per transaction: shipment id -> column -> 
 
 
 def stage(session: Session, shipment: Shipment, **values: Any) -> None:
-    """Set the columns on `shipment` and keep them for `write_staged`. On a loaded shipment
-    with no change, expiry or loader pending (every one a tracking batch stages), setting
-    them as committed is writing them into its dict, which is all `set_committed_value`
-    then does, at a tenth of its cost for five columns (0.5 against 5.5 us)."""
-    state = instance_state(shipment)
-    if state.expired or state.expired_attributes or state.committed_state or state.callables:
-        for name, value in values.items():
-            set_committed_value(shipment, name, value)
-    else:
-        state.dict.update(values)
+    """Set the columns on `shipment` and keep them for `write_staged`."""
+    for name, value in values.items():
+        set_committed_value(shipment, name, value)
     staged: dict[str, dict[str, Any]] = per_transaction(session, _STAGED, dict)
     staged.setdefault(shipment.id, {}).update(values)
 
