@@ -5,10 +5,11 @@ order that cannot be read at all (no id, not an object) is skipped from its list
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from channels.base import InboundLine, InboundOrder, UnreadableOrder
+from channels.base import ChannelResponseError, InboundLine, InboundOrder, UnreadableOrder
 from channels.money import minor_units
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,16 @@ def read_orders(
             log.warning("skipped an unreadable listed order %r (%r): %.2000r", order_id, exc, raw)
             unreadable.append(UnreadableOrder(order_id, repr(exc)))
     return orders, unreadable
+
+
+@contextmanager
+def reading_webhook(channel: str) -> Iterator[None]:
+    """A webhook body read inside this block that is not JSON or no order (what `read_orders`
+    skips in a listing) is refused as the shop's unreadable order, whichever the shop."""
+    try:
+        yield
+    except ORDER_ERRORS as exc:
+        raise ChannelResponseError(f"unreadable order: {exc!r}", channel=channel) from exc
 
 
 def amount(value: Any, currency: str, where: str, problems: list[str]) -> int:

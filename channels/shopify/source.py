@@ -30,7 +30,7 @@ from channels.base import (
     WebhookRequest,
     WebhookSignatureError,
 )
-from channels.lenient import read_orders
+from channels.lenient import read_orders, reading_webhook
 from channels.shopify import mapping, queries
 from channels.shopify.client import ShopifyClient
 from channels.shopify.units import SUBSCRIPTION_TOPICS, TOPICS, event_status
@@ -80,10 +80,8 @@ class ShopifyOrderSource(OrderSource):
         delivery_id = request.header(DELIVERY_HEADER)
         if topic is Topic.UNINSTALLED:
             return ShopNotice(topic, delivery_id)
-        try:
+        with reading_webhook(self.name):
             order = mapping.order_from_webhook(json.loads(request.body))
-        except ValueError as exc:  # not JSON, or not an order at all
-            raise ChannelResponseError(f"unreadable order: {exc}", channel=self.name) from exc
         return ShopNotice(topic, delivery_id, order)
 
     def subscribe_webhooks(self, address: str) -> list[str]:

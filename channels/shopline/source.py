@@ -31,7 +31,7 @@ from channels.base import (
     WebhookSignatureError,
 )
 from channels.cursor import is_new, read_cursor, write_cursor
-from channels.lenient import read_orders
+from channels.lenient import read_orders, reading_webhook
 from channels.shopline import mapping
 from channels.shopline.client import ShoplineClient
 from channels.shopline.units import API_VERSION, TOPICS
@@ -82,7 +82,7 @@ class ShoplineOrderSource(OrderSource):
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
         topic = TOPICS[self.webhook_topic(request, TOPIC_HEADER, TOPICS)]
         delivery_id = request.header(DELIVERY_HEADER)
-        try:
+        with reading_webhook(self.name):
             raw = json.loads(request.body)
             if topic is Topic.UNINSTALLED:
                 if not mapping.is_uninstall(raw):
@@ -92,8 +92,6 @@ class ShoplineOrderSource(OrderSource):
                     )
                 return ShopNotice(topic, delivery_id)
             order = mapping.inbound_order(raw)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ChannelResponseError(f"unreadable order: {exc!r}", channel=self.name) from exc
         if topic is Topic.ORDER_UPDATED and order.cancelled:
             topic = Topic.ORDER_CANCELLED
         return ShopNotice(topic, delivery_id, order)

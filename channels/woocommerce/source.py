@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from channels.base import (
     Capability,
     ChannelAccount,
-    ChannelResponseError,
     Fulfilment,
     FulfilmentEvent,
     InboundOrder,
@@ -31,7 +30,7 @@ from channels.base import (
     WebhookSignatureError,
 )
 from channels.cursor import is_new, read_cursor, write_cursor
-from channels.lenient import read_orders
+from channels.lenient import read_orders, reading_webhook
 from channels.webhook_auth import require_own_shop, signing_secret, webhook_signature
 from channels.woocommerce import mapping
 from channels.woocommerce.client import WooCommerceClient
@@ -75,14 +74,12 @@ class WooCommerceOrderSource(OrderSource):
 
     def parse_webhook(self, request: WebhookRequest) -> ShopNotice:
         raw_topic = self.webhook_topic(request, TOPIC_HEADER, TOPICS)
-        try:
+        with reading_webhook(self.name):
             raw = json.loads(request.body)
             if raw_topic == "order.deleted":
                 order = mapping.deleted_order(raw)
             else:
                 order = mapping.inbound_order(raw)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ChannelResponseError(f"unreadable order: {exc!r}", channel=self.name) from exc
         return ShopNotice(topic_of(raw_topic, raw, order), request.header(DELIVERY_HEADER), order)
 
     def subscribe_webhooks(self, address: str) -> list[str]:

@@ -93,6 +93,13 @@ def test_a_webhook_that_is_not_an_order_is_a_payload_error(source, network):
     assert source.parse_webhook(request(headers, body)).topic is Topic.UNINSTALLED
 
 
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"id": "1", "lines": ["x"]}'])
+def test_a_body_that_is_no_order_is_refused(source, network, body):
+    headers, _ = network.open("a.example", SECRET).webhook(shop_order(), "orders/create")
+    with pytest.raises(ChannelResponseError, match="unreadable order"):
+        source.parse_webhook(request(headers, body))
+
+
 def test_orders_changed_since_a_cursor(source, network):
     shop = network.open("a.example", SECRET)
     shop.place(shop_order("1", "#1"))

@@ -93,7 +93,15 @@ def test_a_topic_we_do_not_read_is_refused(topic):
         source().parse_webhook(delivery(fixture("order_webhook"), topic))
 
 
-@pytest.mark.parametrize("body", [b"<order/>", json.dumps({"name": "#1"}).encode()])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<order/>",
+        json.dumps({"name": "#1"}).encode(),
+        b"[]",
+        json.dumps({"id": 1, "line_items": ["not an object"]}).encode(),
+    ],
+)
 def test_an_order_topic_without_an_order_is_refused(body):
     with pytest.raises(ChannelResponseError, match="unreadable order"):
         source().parse_webhook(delivery(body))

@@ -328,9 +328,10 @@ def test_missing_fields_are_named_and_the_order_kept() -> None:
     )
 
 
-def test_a_body_that_is_no_order_is_refused() -> None:
+@pytest.mark.parametrize("payload", [{"name": "#1"}, [], {"id": "1", "line_items": ["x"]}])
+def test_a_body_that_is_no_order_is_refused(payload) -> None:
     with pytest.raises(ChannelResponseError, match="unreadable order"):
-        source().parse_webhook(delivery({"name": "#1"}))
+        source().parse_webhook(delivery(payload))
 
 
 # --- listing ----------------------------------------------------------------------------
