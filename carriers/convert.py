@@ -151,6 +151,14 @@ def read_each(
     return read_items, tuple(skipped)
 
 
+def objects(items: Any) -> list[dict]:
+    """The JSON objects of a list (one object alone read as a list of it): a null or a stray
+    value among them carries nothing to read and costs only itself, not the list."""
+    if isinstance(items, dict):
+        return [items]
+    return [item for item in items or () if isinstance(item, dict)]
+
+
 def read_optional(carrier: str, what: str, value: Any, read: Callable[[Any], T]) -> T | None:
     """`read(value)` for a field the carrier may leave out or fill in its own way (an
     estimated delivery): None when absent, and when unreadable too, logged and counted like a

@@ -181,14 +181,20 @@ def parse_track_response(body: Any) -> list[TrackingUpdate]:
     answer is `{"Error": ...}` when it knows none)."""
     if not isinstance(body, dict):
         raise CarrierResponseError("delhivery tracking answer is not an object", carrier=CARRIER)
-    shipments = [item.get("Shipment") for item in body.get("ShipmentData") or []]
+    shipments = [_shipment(item) for item in body.get("ShipmentData") or []]
     return convert.read_each(CARRIER, "shipment", shipments, parse_shipment)[0]
+
+
+def _shipment(item: Any) -> Any:
+    """A `{"Shipment": {...}}` wrapper's content; anything else is left to `parse_shipment`
+    to skip."""
+    return item.get("Shipment") if isinstance(item, dict) else item
 
 
 def parse_push(body: Any) -> list[TrackingUpdate]:
     """A scan push: `{"Shipment": {"Status": {...}, "NSLCode", "AWB", ...}}`, or a list."""
     items = body if isinstance(body, list) else [body]
-    shipments = [item.get("Shipment") if isinstance(item, dict) else item for item in items]
+    shipments = [_shipment(item) for item in items]
     return convert.read_each(CARRIER, "push", shipments, parse_shipment)[0]
 
 

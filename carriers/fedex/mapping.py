@@ -183,10 +183,12 @@ def _track_results(body: Any) -> list[dict]:
         return [r for item in body for r in _track_results(item)]
     if "output" in body:
         return [
-            r for c in body["output"]["completeTrackResults"] for r in c.get("trackResults", [])
+            r
+            for c in convert.objects(body["output"]["completeTrackResults"])
+            for r in convert.objects(c.get("trackResults"))
         ]
     if "trackResults" in body:
-        return list(body["trackResults"])
+        return convert.objects(body["trackResults"])
     return [body]
 
 

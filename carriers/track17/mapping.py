@@ -12,7 +12,7 @@ from carriers.base import (
     CarrierRateLimited,
     CarrierRejected,
 )
-from carriers.convert import parse_timestamp, read_each, read_optional
+from carriers.convert import objects, parse_timestamp, read_each, read_optional
 from carriers.texts import from_text
 from carriers.track17 import units
 from carriers.units import lookup
@@ -90,7 +90,7 @@ def tracking_update(item: dict) -> TrackingUpdate:
     17TRACK's estimated delivery window, whose end is kept as the carrier's estimate."""
     info = item.get("track_info") or {}
     providers = (info.get("tracking") or {}).get("providers") or []
-    raw_events = [e for p in providers for e in p.get("events") or []]
+    raw_events = [e for p in objects(providers) for e in p.get("events") or []]
     events, unreadable = read_each(CARRIER, "event", raw_events, tracking_event)
     window = (info.get("time_metrics") or {}).get("estimated_delivery_date") or {}
     estimate = window.get("to") or window.get("from")

@@ -182,8 +182,8 @@ def parse_track_response(body: dict) -> list[TrackingUpdate]:
     try:
         packages = [
             package
-            for shipment in as_list(body["trackResponse"]["shipment"])
-            for package in as_list(shipment.get("package"))
+            for shipment in convert.objects(body["trackResponse"]["shipment"])
+            for package in convert.objects(shipment.get("package"))
             if package.get("trackingNumber")
         ]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
