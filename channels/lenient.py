@@ -44,6 +44,30 @@ def reading_webhook(channel: str) -> Iterator[None]:
         raise ChannelResponseError(f"unreadable order: {exc!r}", channel=channel) from exc
 
 
+def order_id(raw: Any, platform: str, key: str = "id") -> str:
+    """The platform's id of an order: the one field an order cannot be kept without (a null or
+    empty id would be stored as an order "None" or "")."""
+    value = raw.get(key) if isinstance(raw, dict) else None
+    if value is None or value == "":
+        raise ValueError(f"not a {platform} order: no {key!r}")
+    return str(value)
+
+
+def objects(items: Any) -> list[dict[str, Any]]:
+    """The JSON objects of a list of them (shipping lines, line items): a null or a stray
+    value among them carries nothing to read and costs only itself."""
+    return [item for item in items or () if isinstance(item, dict)]
+
+
+def line_items(items: Any, where: str, problems: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(index, item) of each line item that is an object; any other is named in `problems`."""
+    for index, item in enumerate(items or ()):
+        if isinstance(item, dict):
+            yield index, item
+        else:
+            problems.append(f"{where}[{index}] is not a line item: {item!r}")
+
+
 def amount(value: Any, currency: str, where: str, problems: list[str]) -> int:
     """Minor units of a price written as a string or a number ("12.50", 12); 0 if unreadable."""
     if value in (None, ""):
@@ -89,7 +113,7 @@ def lines(
         problems.append("line_items missing")
         return []
     read = []
-    for index, item in enumerate(items):
+    for index, item in line_items(items, "line_items", problems):
         where = f"line_items[{index}]"
         sku, quantity = _sku_and_quantity(item, where, problems)
         read.append(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from channels import lenient
 from channels.base import Fulfilment, FulfilmentEvent, InboundLine, InboundOrder, Refund
 from channels.money import major_units, minor_units, take_from
 from channels.shopify.units import (
@@ -121,20 +122,14 @@ def _weight_grams(weight: dict[str, Any]) -> int:
     return grams(weight["value"], weight["unit"])
 
 
-def _order_id(raw: Any, key: str) -> str:
-    if not isinstance(raw, dict) or raw.get(key) in (None, ""):
-        raise ValueError(f"not a Shopify order: no {key!r}")
-    return legacy_id(raw[key])
-
-
 def order_from_webhook(raw: Any) -> InboundOrder:
     """The REST Order resource, as orders/create, paid, updated and cancelled carry it."""
-    order_id = _order_id(raw, "id")
+    order_id = legacy_id(lenient.order_id(raw, "Shopify"))
     read = _Reader()
     currency = read.need(raw.get("currency"), "currency") or ""
     customer = raw.get("customer") or {}
     lines = []
-    for i, item in enumerate(raw.get("line_items") or ()):
+    for i, item in lenient.line_items(raw.get("line_items"), "line_items", read.problems):
         if item.get("requires_shipping") is False or item.get("current_quantity") == 0:
             continue  # gift cards and digital goods; lines removed by an order edit
         price = ((item.get("price_set") or {}).get("shop_money") or {}).get("amount")
@@ -155,7 +150,7 @@ def order_from_webhook(raw: Any) -> InboundOrder:
     if not lines:
         read.problems.append("line_items: nothing to ship")
     shipping: dict[str, Any] = next(
-        (s for s in raw.get("shipping_lines") or () if not s.get("is_removed")), {}
+        (s for s in lenient.objects(raw.get("shipping_lines")) if not s.get("is_removed")), {}
     )
     outstanding = read.money(raw.get("total_outstanding") or 0, currency, "total_outstanding")
     paid, cash_on_delivery = read.payment(
@@ -186,11 +181,12 @@ def order_from_webhook(raw: Any) -> InboundOrder:
 
 def order_from_graphql(node: Any) -> InboundOrder:
     """An `Order` node of the `orders` query (`ORDER_FIELDS` in queries.py)."""
-    order_id = _order_id(node, "id")
+    order_id = legacy_id(lenient.order_id(node, "Shopify"))
     read = _Reader()
     currency = read.need(node.get("currencyCode"), "currencyCode") or ""
     lines = []
-    for i, item in enumerate((node.get("lineItems") or {}).get("nodes") or ()):
+    nodes = (node.get("lineItems") or {}).get("nodes")
+    for i, item in lenient.line_items(nodes, "lineItems", read.problems):
         if item.get("requiresShipping") is False or item.get("currentQuantity") == 0:
             continue
         price = ((item.get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get("amount")
@@ -253,7 +249,7 @@ def pickup_point(node: dict[str, Any]) -> PickupPoint | None:
     `serviceCode`, else the shipping line's `code`; its name as presented at checkout; the
     carrier network from the shipping line's `source`; the address from `destination`
     (a PICK_UP names the shop's own `destination.location`)."""
-    orders = (node.get("fulfillmentOrders") or {}).get("nodes") or [{}]
+    orders = lenient.objects((node.get("fulfillmentOrders") or {}).get("nodes")) or [{}]
     method = orders[0].get("deliveryMethod") or {}
     destination = orders[0].get("destination") or {}
     shipping = node.get("shippingLine") or {}

@@ -42,7 +42,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
     """Lenient: a missing or unreadable field is named in `problems`; only a payload that
     is not an order (no `id`) raises KeyError."""
     problems: list[str] = []
-    order_id = str(raw["id"])
+    order_id = lenient.order_id(raw, "SHOPLINE")
     currency = lenient.currency(raw, problems)
     shipping = raw.get("shipping_address") or {}
     method = _shipping_method(raw.get("shipping_lines"))
@@ -70,7 +70,11 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         shipping_method=method,
         pickup_point=pickup,
         location_id=next(
-            (str(i["location_id"]) for i in raw.get("line_items") or () if i.get("location_id")),
+            (
+                str(i["location_id"])
+                for i in lenient.objects(raw.get("line_items"))
+                if i.get("location_id")
+            ),
             "",
         ),
         problems=tuple(problems),
@@ -146,7 +150,7 @@ def _grams(item: dict[str, Any]) -> int | None:
 
 
 def _shipping_method(shipping_lines: Any) -> str:
-    for line in shipping_lines or ():
+    for line in lenient.objects(shipping_lines):
         if line.get("code") or line.get("title"):
             return str(line.get("code") or line.get("title"))
     return ""

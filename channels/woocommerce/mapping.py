@@ -55,7 +55,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
     """Lenient: a missing or unreadable field is named in `problems`; only a payload that
     is not an order (no `id`) raises KeyError."""
     problems: list[str] = []
-    order_id = str(raw["id"])
+    order_id = lenient.order_id(raw, "WooCommerce")
     currency = lenient.currency(raw, problems)
     billing = raw.get("billing") or {}
     ship_to = _ship_to(raw.get("shipping") or {}, billing, problems)
@@ -88,7 +88,7 @@ def pickup_point(shipping_lines: Any, country: str) -> PickupPoint | None:
     """A pickup at the shop's own place (`PICKUP_METHODS`): the Checkout block's location by
     its index, name and formatted address (one line, in the shop's country), or the classic
     checkout's store pickup by its title."""
-    line: dict[str, Any] = next(iter(shipping_lines or ()), {})
+    line: dict[str, Any] = next(iter(lenient.objects(shipping_lines)), {})
     method = line.get("method_id") or ""
     if method not in PICKUP_METHODS:
         return None
@@ -105,9 +105,10 @@ def pickup_point(shipping_lines: Any, country: str) -> PickupPoint | None:
 
 def deleted_order(raw: dict[str, Any]) -> InboundOrder:
     """`order.deleted` sends only `{"id": ...}`: enough to find and cancel our order."""
+    order_id = lenient.order_id(raw, "WooCommerce")
     return InboundOrder(
-        source_order_id=str(raw["id"]),
-        order_number=str(raw["id"]),
+        source_order_id=order_id,
+        order_number=order_id,
         currency="",
         ship_to=Address(country=""),
         lines=(),
@@ -179,7 +180,7 @@ def _time(raw: dict[str, Any], field: str, problems: list[str]) -> datetime | No
 def _shipping_method(shipping_lines: Any, problems: list[str]) -> str:
     """The method's id with its instance ("flat_rate:3": one zone's flat rate), else its
     title; an order of virtual goods has none and needs no shipping method."""
-    for line in shipping_lines or ():
+    for line in lenient.objects(shipping_lines):
         method = line.get("method_id") or ""
         instance = line.get("instance_id") or ""
         if method:

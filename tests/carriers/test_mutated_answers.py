@@ -1,17 +1,15 @@
-"""Real answers differ from the documents' examples: a field left out, a null, an empty string,
-a code no document lists, an empty list, a time without its offset. Every tracking parser is fed its golden payload
-mutated at each place, one place at a time. A mutation inside a list's item (a parcel, an
-event) is read or costs at most its own parcel, never the others beside it, and never raises
-but as a `CarrierError`; one of the envelope may cost the answer, refused as a `CarrierError`
-(a stray KeyError where the adapter reads the parser inside `carriers.convert.reading`). A time
-without its offset loses nothing: it is read in the scan's zone."""
+"""Every tracking parser is fed its golden payload mutated at each place, one place at a time,
+the ways real answers differ from the documents' examples (`tests.mutations`). A mutation
+inside a list's item (a parcel, an event) is read or costs at most its own parcel, never the
+others beside it, and never raises but as a `CarrierError`; one of the envelope may cost the
+answer, refused as a `CarrierError` (a stray KeyError where the adapter reads the parser
+inside `carriers.convert.reading`). A time without its offset loses nothing: it is read in
+the scan's zone."""
 
 from __future__ import annotations
 
-import copy
 import json
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -30,10 +28,7 @@ from carriers.track17 import mapping as track17
 from carriers.ups import mapping as ups
 from carriers.usps import mapping as usps
 from tests.carriers.carrier_contract import fixture
-
-UNDOCUMENTED = "ZZ_NOT_IN_ANY_DOCUMENT"
-OFFSET = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?)(Z|[+-]\d\d:?\d\d)$")
-NO_OFFSET = "no offset"
+from tests.mutations import NO_OFFSET, mutations
 
 # carrier, fixture, parser (the mapping function its adapter hands the decoded answer to),
 # whether the adapter calls it inside `reading` (which turns a stray KeyError into a refusal)
@@ -66,46 +61,6 @@ PARSERS: list[tuple[str, str, Callable[[Any], Any], bool]] = [
     ("ecpay", "push_tcat_delivered", ecpay.parse_push, False),
 ]
 
-Path = tuple[Any, ...]
-
-
-def places(node: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """Every (path, value) below `node`, the containers before their contents."""
-    items = node.items() if isinstance(node, dict) else enumerate(node)
-    for key, value in items:
-        yield (*path, key), value
-        if isinstance(value, dict | list):
-            yield from places(value, (*path, key))
-
-
-def mutations(document: Any) -> Iterator[tuple[str, str, bool, Any]]:
-    """(the way, what was done where, whether inside a list's item, the mutated copy) for each
-    place and each way real answers differ."""
-    for path, value in list(places(document)):
-        ways: list[tuple[str, Any]] = [("null", None)]
-        if isinstance(value, list):
-            ways.append(("empty list", []))
-        elif not isinstance(value, dict):
-            ways += [("empty", ""), ("undocumented", UNDOCUMENTED)]
-        if isinstance(value, str) and (stamp := OFFSET.match(value)):
-            ways.append((NO_OFFSET, stamp.group(1)))
-        if isinstance(path[-1], str):
-            ways.append(("left out", _LEFT_OUT))
-        for way, replacement in ways:
-            mutated = copy.deepcopy(document)
-            parent = mutated
-            for key in path[:-1]:
-                parent = parent[key]
-            if replacement is _LEFT_OUT:
-                del parent[path[-1]]
-            else:
-                parent[path[-1]] = replacement
-            inside_item = any(isinstance(key, int) for key in path)
-            yield way, f"{way} at {'.'.join(map(str, path))}", inside_item, mutated
-
-
-_LEFT_OUT = object()
-
 
 def parcels(parsed: Any) -> dict[str, int]:
     """Each parcel read, with its number of events."""
@@ -125,21 +80,21 @@ def test_a_mutated_answer_is_read_or_refused_and_costs_at_most_one_parcel(
     assert golden, "the golden payload reads"
     refusals = (CarrierError, *SHAPE_ERRORS) if read_inside_reading else (CarrierError,)
     wrong = []
-    for way, what, inside_item, mutated in mutations(fixture(carrier, name)):
+    for mutation in mutations(fixture(carrier, name)):
         try:
-            kept = parcels(parse(mutated))
+            kept = parcels(parse(mutation.document))
         except refusals as exc:
-            if way == NO_OFFSET:
-                wrong.append(f"{what}: refused, {exc!r}")
-            if inside_item and len(golden) > 1:
-                wrong.append(f"{what}: the whole answer refused, {exc!r}")
+            if mutation.way == NO_OFFSET:
+                wrong.append(f"{mutation.where}: refused, {exc!r}")
+            if mutation.inside_item and len(golden) > 1:
+                wrong.append(f"{mutation.where}: the whole answer refused, {exc!r}")
             continue
         except Exception as exc:  # noqa: BLE001 - every other escape is the failure reported
-            wrong.append(f"{what}: {exc!r}")
+            wrong.append(f"{mutation.where}: {exc!r}")
             continue
         lost = [number for number in golden if number not in kept]
-        if inside_item and len(lost) > 1:
-            wrong.append(f"{what}: lost {lost}")
-        if way == NO_OFFSET and kept != golden:
-            wrong.append(f"{what}: read {kept}, not {golden}")
+        if mutation.inside_item and len(lost) > 1:
+            wrong.append(f"{mutation.where}: lost {lost}")
+        if mutation.way == NO_OFFSET and kept != golden:
+            wrong.append(f"{mutation.where}: read {kept}, not {golden}")
     assert wrong == []

@@ -99,7 +99,7 @@ def test_a_topic_we_do_not_read_is_refused(topic):
         b"<order/>",
         json.dumps({"name": "#1"}).encode(),
         b"[]",
-        json.dumps({"id": 1, "line_items": ["not an object"]}).encode(),
+        json.dumps({"id": ""}).encode(),
     ],
 )
 def test_an_order_topic_without_an_order_is_refused(body):

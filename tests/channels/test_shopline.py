@@ -328,7 +328,7 @@ def test_missing_fields_are_named_and_the_order_kept() -> None:
     )
 
 
-@pytest.mark.parametrize("payload", [{"name": "#1"}, [], {"id": "1", "line_items": ["x"]}])
+@pytest.mark.parametrize("payload", [{"name": "#1"}, [], {"id": None}])
 def test_a_body_that_is_no_order_is_refused(payload) -> None:
     with pytest.raises(ChannelResponseError, match="unreadable order"):
         source().parse_webhook(delivery(payload))
@@ -385,16 +385,14 @@ def test_orders_since_reads_every_link_page_and_keeps_a_cursor() -> None:
 @responses.activate
 def test_a_listed_order_that_cannot_be_read_is_set_apart_and_the_others_listed() -> None:
     broken = listed("2", "2024-05-01T02:00:00+00:00")
-    broken["line_items"] = [None]
+    broken["id"] = None
     responses.get(
         f"{API}/orders.json",
         json={"orders": [listed("1", "2024-05-01T01:30:00+00:00"), broken]},
     )
     page = source().orders_since(None)
     assert [o.source_order_id for o in page.orders] == ["1"]
-    assert page.unreadable == [
-        UnreadableOrder("2", "AttributeError(\"'NoneType' object has no attribute 'get'\")")
-    ]
+    assert page.unreadable == [UnreadableOrder("", "ValueError(\"not a SHOPLINE order: no 'id'\")")]
 
 
 @responses.activate

@@ -92,7 +92,9 @@ def test_a_listed_order_without_its_id_is_set_apart_and_the_others_listed() -> N
     )
     result = source().orders_since("2024-05-01T10:00:07+00:00|", limit=50)
     assert [o.source_order_id for o in result.orders] == ["4", "6"]
-    assert result.unreadable == [UnreadableOrder("", "KeyError('id')")]
+    assert result.unreadable == [
+        UnreadableOrder("", "ValueError(\"not a WooCommerce order: no 'id'\")")
+    ]
     assert result.cursor == "2024-05-01T10:00:09+00:00|6"
 
 
