@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from prometheus_client import Counter
@@ -46,8 +46,12 @@ def imperial(country: str) -> bool:
 
 
 def money(amount: str | float | int, currency: str = "USD") -> Money:
-    """A carrier's decimal amount ("12.30") as Money in minor units (1230)."""
-    minor = (Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    """A carrier's decimal amount ("12.30") as Money in minor units (1230); ValueError for one
+    that is no number (null, "", "N/A"), like every other unreadable field."""
+    try:
+        minor = (Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {amount!r}") from exc
     return Money(int(minor), currency.upper())
 
 

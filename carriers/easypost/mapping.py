@@ -14,6 +14,7 @@ from carriers.convert import (
     grams_to_ounces,
     mm_to_inches,
     money,
+    objects,
     parse_timestamp,
     read_each,
     read_optional,
@@ -23,6 +24,7 @@ from carriers.texts import from_text
 from carriers.units import lookup
 from shipflow.domain import (
     Address,
+    Money,
     ProofOfDelivery,
     Reason,
     Status,
@@ -192,19 +194,25 @@ def service_name(rate: dict) -> str:
     return f"{rate['carrier']}/{rate['service']}"
 
 
+def _quote(rate: dict) -> RateQuote:
+    return RateQuote(
+        carrier=CARRIER,
+        service=service_name(rate),
+        price=_rate_price(rate),
+        transit_days=rate.get("delivery_days") or rate.get("est_delivery_days"),
+        estimated_delivery=date.fromisoformat(rate["delivery_date"][:10])
+        if rate.get("delivery_date")
+        else None,
+    )
+
+
+def _rate_price(rate: dict) -> Money:
+    return money(rate["rate"], rate["currency"])
+
+
 def rate_quotes(shipment: dict) -> list[RateQuote]:
-    return [
-        RateQuote(
-            carrier=CARRIER,
-            service=service_name(rate),
-            price=money(rate["rate"], rate["currency"]),
-            transit_days=rate.get("delivery_days") or rate.get("est_delivery_days"),
-            estimated_delivery=date.fromisoformat(rate["delivery_date"][:10])
-            if rate.get("delivery_date")
-            else None,
-        )
-        for rate in shipment["rates"]
-    ]
+    """Every rate offered; one that cannot be read is skipped, the others quoted."""
+    return read_each(CARRIER, "rate", objects(shipment["rates"]), _quote)[0]
 
 
 def rate_id(shipment: dict, service: str) -> str:
@@ -232,7 +240,7 @@ def label(shipment: dict, label_data: bytes) -> Label:
         tracking_number=shipment["tracking_code"],
         label_format=file_type.rpartition("/")[2].upper(),
         label_data=label_data,
-        price=money(rate["rate"], rate["currency"]),
+        price=read_optional(CARRIER, "label price", rate, _rate_price),
         carrier_shipment_id=shipment["id"],
     )
 

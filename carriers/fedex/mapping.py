@@ -11,7 +11,6 @@ without it is read in the scan location's zone. A poll carries up to 30 numbers,
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
@@ -293,23 +292,24 @@ def _transit(reply: dict) -> tuple[int | None, date | None]:
     return days, datetime.fromisoformat(day_format).date() if day_format else None
 
 
+def _quote(reply: dict) -> RateQuote:
+    days, arrival = _transit(reply)
+    return RateQuote(
+        carrier=CARRIER,
+        service=service_name(reply["serviceType"]),
+        price=_rated_price(reply["ratedShipmentDetails"]),
+        transit_days=days,
+        estimated_delivery=arrival,
+    )
+
+
 def parse_rate_response(body: dict) -> list[RateQuote]:
+    """Every rated service; one that cannot be read is skipped, the others quoted."""
     try:
-        quotes = []
-        for reply in body["output"]["rateReplyDetails"]:
-            days, arrival = _transit(reply)
-            quotes.append(
-                RateQuote(
-                    carrier=CARRIER,
-                    service=service_name(reply["serviceType"]),
-                    price=_rated_price(reply["ratedShipmentDetails"]),
-                    transit_days=days,
-                    estimated_delivery=arrival,
-                )
-            )
-        return quotes
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        replies = convert.objects(body["output"]["rateReplyDetails"])
+    except (KeyError, TypeError) as exc:
         raise _unreadable("rate response", exc) from exc
+    return convert.read_each(CARRIER, "rate", replies, _quote)[0]
 
 
 def build_ship_request(request: ShipmentRequest, account_number: str, label_format: str) -> dict:
@@ -351,6 +351,10 @@ def build_ship_request(request: ShipmentRequest, account_number: str, label_form
     }
 
 
+def _label_price(rates: list) -> Money:
+    return convert.money(rates[0]["totalNetCharge"], rates[0]["currency"])
+
+
 def parse_ship_response(body: dict, service: str) -> Label:
     try:
         shipment = body["output"]["transactionShipments"][0]
@@ -359,8 +363,9 @@ def parse_ship_response(body: dict, service: str) -> Label:
             d for d in piece["packageDocuments"] if d.get("contentType", "LABEL") == "LABEL"
         )
         rating = (shipment.get("completedShipmentDetail") or {}).get("shipmentRating") or {}
-        rates = rating.get("shipmentRateDetails") or []
-        price = convert.money(rates[0]["totalNetCharge"], rates[0]["currency"]) if rates else None
+        price = convert.read_optional(
+            CARRIER, "label price", rating.get("shipmentRateDetails"), _label_price
+        )
         return Label(
             carrier=CARRIER,
             service=service,
@@ -370,7 +375,7 @@ def parse_ship_response(body: dict, service: str) -> Label:
             price=price,
             carrier_shipment_id=shipment["masterTrackingNumber"],
         )
-    except (KeyError, IndexError, StopIteration, TypeError, ValueError, binascii.Error) as exc:
+    except (*convert.SHAPE_ERRORS, StopIteration) as exc:
         raise _unreadable("ship response", exc) from exc
 
 

@@ -360,23 +360,24 @@ def _transit(rated: dict) -> tuple[int | None, date | None]:
     )
 
 
+def _quote(rated: dict) -> RateQuote:
+    days, arrival = _transit(rated)
+    return RateQuote(
+        carrier=CARRIER,
+        service=service_name(rated["Service"]["Code"]),
+        price=_price(rated),
+        transit_days=days,
+        estimated_delivery=arrival,
+    )
+
+
 def parse_rate_response(body: dict) -> list[RateQuote]:
+    """Every rated service; one that cannot be read is skipped, the others quoted."""
     try:
-        quotes = []
-        for rated in as_list(body["RateResponse"]["RatedShipment"]):
-            days, arrival = _transit(rated)
-            quotes.append(
-                RateQuote(
-                    carrier=CARRIER,
-                    service=service_name(rated["Service"]["Code"]),
-                    price=_price(rated),
-                    transit_days=days,
-                    estimated_delivery=arrival,
-                )
-            )
-        return quotes
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        rated = convert.objects(body["RateResponse"]["RatedShipment"])
+    except (KeyError, TypeError) as exc:
         raise CarrierResponseError(f"ups rate response unreadable: {exc}", carrier=CARRIER) from exc
+    return convert.read_each(CARRIER, "rate", rated, _quote)[0]
 
 
 def build_ship_request(request: ShipmentRequest, shipper_number: str, label_format: str) -> dict:
@@ -440,7 +441,7 @@ def parse_ship_response(body: dict, service: str) -> Label:
             tracking_number=package["TrackingNumber"],
             label_format=image["ImageFormat"]["Code"],
             label_data=base64.b64decode(image["GraphicImage"], validate=True),
-            price=_charge(charges) if charges else None,
+            price=convert.read_optional(CARRIER, "label price", charges, _charge),
             carrier_shipment_id=results["ShipmentIdentificationNumber"],
         )
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
