@@ -259,7 +259,7 @@ def created_waybill(body: Any) -> str:
     """The waybill of a successful create; a refusal (HTTP 200 as often as 4xx) raises."""
     if not isinstance(body, dict):
         raise CarrierResponseError("delhivery create answer is not an object", carrier=CARRIER)
-    packages = body.get("packages") or []
+    packages = convert.objects(body.get("packages"))
     if not body.get("success") or not packages or packages[0].get("status") != "Success":
         raise _refused("shipment", body)
     waybill = packages[0].get("waybill")

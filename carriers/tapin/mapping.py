@@ -204,7 +204,7 @@ def parse_register(body: Any, service: str) -> Label:
         tracking_number=barcode,
         label_format="PDF",
         label_data=b"",
-        carrier_shipment_id=str(found["order_id"]),
+        carrier_shipment_id=str(found.get("order_id") or ""),  # cancel finds it by barcode
     )
 
 

@@ -143,9 +143,10 @@ def test_a_mutated_rate_answer_costs_at_most_the_rate_mutated(carrier, name, par
     assert wrong == []
 
 
-# carrier, fixture, label parser, where the label's price is written: a label is bought
-# before its answer is read, so an unreadable price (optional: Label.price) must not lose it
-LABELS: list[tuple[str, str, Callable[[Any], Any], tuple]] = [
+# carrier, fixture, label parser, where the label's price is written (None: not in the answer):
+# a label is bought before its answer is read, so an unreadable price (optional: Label.price)
+# must not lose it
+LABELS: list[tuple[str, str, Callable[[Any], Any], tuple | None]] = [
     (
         "ups",
         "ship",
@@ -164,6 +165,13 @@ LABELS: list[tuple[str, str, Callable[[Any], Any], tuple]] = [
         inside_reading(lambda body: easypost.label(body, b"%PDF")),
         ("selected_rate",),
     ),
+    ("tapin", "register", lambda body: tapin.parse_register(body, "post"), None),
+    (
+        "sf",
+        "create_order",
+        inside_reading(lambda body: sf.parse_order(sf.result_data(body, buys=True), "standard")),
+        None,
+    ),
 ]
 
 
@@ -181,7 +189,11 @@ def test_a_bought_label_is_read_or_refused_and_an_unreadable_price_costs_only_th
         except Exception as exc:  # noqa: BLE001 - every other escape is the failure reported
             wrong.append(f"{mutation.where}: {exc!r}")
             continue
-        if mutation.path[: len(price)] == price and label.tracking_number != golden.tracking_number:
+        if (
+            price
+            and mutation.path[: len(price)] == price
+            and label.tracking_number != golden.tracking_number
+        ):
             wrong.append(f"{mutation.where}: read as {label.tracking_number!r}")
     assert wrong == []
 
@@ -224,3 +236,10 @@ def test_a_label_whose_price_reads_na_is_kept_without_a_price(
     node["MonetaryValue" if carrier == "ups" else "totalNetCharge"] = "N/A"
     label = parse(body)
     assert (label.tracking_number, label.price) == (tracking_number, None)
+
+
+def test_a_create_answer_with_a_null_package_is_refused_as_unreadable():
+    body = fixture("delhivery", "create_success")
+    body["packages"] = [None]
+    with pytest.raises(CarrierError):
+        delhivery.created_waybill(body)
