@@ -51,7 +51,7 @@ def _words(body: Any) -> list[str]:
             found.extend(str(v) for v in value if v)
         elif value and not isinstance(value, bool):
             found.append(str(value))
-    for package in body.get("packages") or []:
+    for package in convert.objects(body.get("packages")):
         found.extend(str(r) for r in (package.get("remarks") or []) if r)
     return found
 
