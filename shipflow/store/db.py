@@ -138,17 +138,27 @@ def sqlite_write_lock(driver: sqlite3.Connection, patience: float | None = None)
 
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# On an SQLite connection's info: inside `read_before_write_lock`, and whether a statement
+# there tried to write.
+_IN_SNAPSHOT = "shipflow.in_snapshot"
+_WROTE_IN_SNAPSHOT = "shipflow.wrote_in_snapshot"
 
 
-def _write_lock_before_first_write(_conn, cursor, statement: str, *_args) -> None:
+def _write_lock_before_first_write(conn, cursor, statement: str, *_args) -> None:
     """A transaction's first write takes the write lock by `sqlite_write_lock`, as the group
     commit and `for_update` do, not through the driver's implicit BEGIN and SQLite's busy wait,
     which backs off to a try every 100 ms and so lost nearly every turn to them: the jobs'
     claims (one UPDATE each) waited 0.3-0.8 s at p99 under load, half of that since
-    (docs/benchmarks.md, "the embedded default's lock waits")."""
+    (docs/benchmarks.md, "the embedded default's lock waits"). In `read_before_write_lock`'s
+    snapshot a write is noted (`wrote_in_snapshot`), and SQLite refuses it."""
     driver = cursor.connection
-    if not driver.in_transaction and statement.lstrip()[:7].upper().startswith(_WRITES):
-        sqlite_write_lock(driver)
+    if driver.in_transaction and not conn.info.get(_IN_SNAPSHOT):
+        return
+    if statement.lstrip()[:7].upper().startswith(_WRITES):
+        if driver.in_transaction:
+            conn.info[_WROTE_IN_SNAPSHOT] = True
+        else:
+            sqlite_write_lock(driver)
 
 
 def _forget_pool_after_fork(engine: Engine) -> None:
@@ -454,15 +464,29 @@ def read_before_write_lock(session: Session) -> Iterator[bool]:
     meanwhile), and yields True. The caller then takes `write_lock` and must check that what it
     read is still current, as another writer may have committed in between. Elsewhere (on
     PostgreSQL, or once the transaction has written) yields False and does nothing: read
-    under the locks instead. Nothing in the block may write (autoflush is off)."""
+    under the locks instead. Nothing in the block may write (autoflush is off): SQLite
+    refuses a write in it (`query_only`: "attempt to write a readonly database"), which would
+    otherwise take the write lock and be committed apart from the rest of the transaction,
+    and `wrote_in_snapshot` says one was tried, whatever the caller made of the error."""
     driver = _sqlite_driver(session)
     if driver is None or driver.in_transaction:
         yield False
         return
+    info = session.connection().info
     driver.execute("BEGIN DEFERRED")
+    driver.execute("PRAGMA query_only = 1")
+    info[_IN_SNAPSHOT], info[_WROTE_IN_SNAPSHOT] = True, False
     try:
         with session.no_autoflush:
             yield True
     finally:
+        info[_IN_SNAPSHOT] = False
+        driver.execute("PRAGMA query_only = 0")
         if driver.in_transaction:  # (an error may have ended it)
             driver.execute("COMMIT")  # ends the read: nothing was written
+
+
+def wrote_in_snapshot(session: Session) -> bool:
+    """Did a statement in the session's last `read_before_write_lock` block try to write (so
+    what the block decided needs the write lock)?"""
+    return bool(session.connection().info.get(_WROTE_IN_SNAPSHOT))
