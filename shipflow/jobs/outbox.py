@@ -29,7 +29,6 @@ from shipflow.store.db import (
     one_of,
     read_before_write_lock,
     write_lock,
-    wrote_in_snapshot,
 )
 from shipflow.store.lease import claim
 from shipflow.store.models import UNREAD_ORDER_COLUMNS, OutboxMessage, Shipment
@@ -150,21 +149,22 @@ def _decided_first(
     (a handler's raising stops this: the others then run in savepoints): on PostgreSQL
     nothing, nor if a claim changed or the writes failed."""
     failed: dict[int, Exception] = {}
-    with read_before_write_lock(session) as ahead:
-        if ahead:
+    with read_before_write_lock(session) as snapshot:
+        if snapshot:
             claims = _claims(session, message_ids)
             batch = _load(runtime, session, message_ids, lock=False)
             with customer_messages.collected(session) as rows:
                 for message in batch.messages:
+                    message_id = message.id  # (a failed flush expires the message)
                     try:
                         if (handler := runtime.reactions.outbox.get(message.topic)) is not None:
                             handler(session, message)
                     except Exception as exc:  # tried once: not again the locked way
-                        failed[message.id] = exc
+                        failed[message_id] = exc
                         break
-    if not ahead:
+    if snapshot is None:
         return failed
-    if wrote_in_snapshot(session):  # a handler that writes itself: all of them the locked way
+    if snapshot.wrote:  # a handler that writes itself: all of them the locked way
         failed = {}
     elif not failed:
         write_lock(session)
