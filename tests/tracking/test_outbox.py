@@ -233,6 +233,18 @@ def another_writer(path: str, statement: str = "") -> bool:
         return True
 
 
+def an_exception_of(runtime, session, message) -> None:
+    """A handler's write: an exception of the message's shipment, published."""
+    publish(
+        session,
+        ShipmentException(
+            brand_id=message.brand_id,
+            shipment_id=message.payload["shipment_id"],
+            occurred_at=runtime.clock.now(),
+        ),
+    )
+
+
 def test_on_sqlite_the_handlers_run_without_the_write_lock(
     runtime, tracked, monkeypatch, sqlite_file
 ):
@@ -242,12 +254,7 @@ def test_on_sqlite_the_handlers_run_without_the_write_lock(
 
     def record(session, message):
         free.append(another_writer(sqlite_file))
-        publish(
-            session,
-            ShipmentException(
-                brand_id=message.brand_id, shipment_id="shp_1", occurred_at=runtime.clock.now()
-            ),
-        )
+        an_exception_of(runtime, session, message)
 
     monkeypatch.setitem(runtime.reactions.outbox, Delivered.topic, record)
     delivered(runtime, tracked)
@@ -273,12 +280,7 @@ def test_a_message_claimed_again_while_its_batch_was_decided_goes_the_locked_way
         if len(calls) == 1:
             claimed = f"UPDATE outbox SET attempts = attempts + 1 WHERE id = {message.id}"
             assert another_writer(sqlite_file, claimed)
-        publish(
-            session,
-            ShipmentException(
-                brand_id=message.brand_id, shipment_id="shp_1", occurred_at=runtime.clock.now()
-            ),
-        )
+        an_exception_of(runtime, session, message)
 
     monkeypatch.setitem(runtime.reactions.outbox, Delivered.topic, record)
     delivered(runtime, tracked)
