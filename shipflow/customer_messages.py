@@ -172,25 +172,12 @@ def staged(session: Session) -> Iterator[None]:
     (`insert_all`), not as an ORM object each (building and flushing them was a fifth of the
     outbox's CPU); if the block raises, none are. For a savepoint's work: open it inside the
     savepoint, so what it inserts is rolled back with the rest."""
-    with collected(session) as rows:
-        yield
-    insert_collected(session, rows)
-
-
-@contextmanager
-def collected(session: Session) -> Iterator[dict[str, dict[str, Any]]]:
-    """`staged` less its insert: the rows `queue` queues in the block, by key, for
-    `insert_collected` to write later (the outbox decides on SQLite before it takes the write
-    lock, and writes after)."""
     rows: dict[str, dict[str, Any]] = {}
     session.info[_STAGED] = rows
     try:
-        yield rows
+        yield
     finally:
         del session.info[_STAGED]
-
-
-def insert_collected(session: Session, rows: dict[str, dict[str, Any]]) -> None:
     session.flush()  # first the rows they refer to
     insert_all(session, _MESSAGES, list(rows.values()))
 

@@ -14,22 +14,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, defer, joinedload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shipflow import customer_messages, update_subscriptions
 from shipflow.customer_messages import PARCEL_COLUMNS
-from shipflow.store.db import (
-    for_update,
-    one_of,
-    read_before_write_lock,
-    write_lock,
-)
+from shipflow.store.db import for_update, one_of
 from shipflow.store.lease import claim
 from shipflow.store.models import UNREAD_ORDER_COLUMNS, OutboxMessage, Shipment
 from shipflow.store.outbox import RetryAfter
@@ -118,127 +112,42 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
     per transaction read once for all): a failing one is rolled back alone and retried
     later; the others are marked processed in one statement and commit with their
     handlers' writes. Only those of a topic something reacts to are loaded: the others
-    (nearly half: every status change) are marked processed by their ids alone. On SQLite
-    the batch is decided before the write lock is taken (`_decided_first`)."""
+    (nearly half: every status change) are marked processed by their ids alone."""
     with runtime.sessions() as session:
-        failed = _decided_first(runtime, session, message_ids)
-        if failed is None:
-            return
         # Written to from the start: on SQLite a transaction that read first could not take
         # the write lock later once another writer committed ("database is locked").
-        batch = _load(runtime, session, message_ids, lock=True)
-        errors = {m.id: _failed(runtime, m, failed[m.id]) for m in batch.messages if m.id in failed}
-        rest = [message for message in batch.messages if message.id not in failed]
-        errors |= _deliver(runtime, session, rest, batch.shipment_ids)
-        for message in batch.messages:
+        messages = session.scalars(
+            for_update(
+                session,
+                select(OutboxMessage)
+                .where(
+                    one_of(session, OutboxMessage.id, message_ids),
+                    one_of(session, OutboxMessage.topic, list(runtime.reactions.outbox)),
+                )
+                .order_by(OutboxMessage.id),
+            )
+        ).all()
+        loaded = _shipments_of(session, messages)  # held: the session's identity map is weak
+        parcels = _parcels_set(session, loaded)  # held likewise
+        shipment_ids = [shipment.id for shipment in loaded]
+        _read_ahead(session, shipment_ids)
+        errors = _deliver(runtime, session, messages, shipment_ids)
+        for message in messages:
             if message.id in errors:
                 message.last_error = errors[message.id]
-        _mark_done(runtime, session, [i for i in message_ids if i not in errors])
-        session.commit()
-
-
-def _decided_first(
-    runtime: Runtime, session: Session, message_ids: list[int]
-) -> dict[int, Exception] | None:
-    """SQLite: load the batch and run its handlers on a snapshot, without the write lock that
-    the webhooks' group commit waits for (the outbox held it for all of that: 0.37 ms of CPU
-    an event), then take the lock and write what they queued if the claims are still this
-    worker's: what PostgreSQL's transaction holds too (row locks on the messages, the rest
-    read as committed). Returns None once written; otherwise, the session rolled back and
-    nothing written, what the locked way is to take as failed without running it again
-    (a handler's raising stops this: the others then run in savepoints): on PostgreSQL
-    nothing, nor if a claim changed or the writes failed."""
-    failed: dict[int, Exception] = {}
-    with read_before_write_lock(session) as snapshot:
-        if snapshot:
-            claims = _claims(session, message_ids)
-            batch = _load(runtime, session, message_ids, lock=False)
-            with customer_messages.collected(session) as rows:
-                for message in batch.messages:
-                    message_id = message.id  # (a failed flush expires the message)
-                    try:
-                        if (handler := runtime.reactions.outbox.get(message.topic)) is not None:
-                            handler(session, message)
-                    except Exception as exc:  # tried once: not again the locked way
-                        failed[message_id] = exc
-                        break
-    if snapshot is None:
-        return failed
-    if snapshot.wrote:  # a handler that writes itself: all of them the locked way
-        failed = {}
-    elif not failed:
-        write_lock(session)
-        try:
-            if _claims(session, message_ids) == claims:  # else claimed again (a lapsed lease)
-                customer_messages.insert_collected(session, rows)
-                _mark_done(runtime, session, message_ids)
-                session.commit()
-                return None
-        except Exception:
-            log.warning(
-                "outbox: writing a decided batch failed; it goes the locked way", exc_info=True
+        if done := [message_id for message_id in message_ids if message_id not in errors]:
+            session.execute(
+                update(OutboxMessage)
+                .where(one_of(session, OutboxMessage.id, done))
+                .values(processed_at=runtime.clock.now(), last_error=None)
+                .execution_options(synchronize_session=False)
             )
-    session.rollback()
-    return failed
-
-
-def _claims(session: Session, message_ids: list[int]) -> list[Row[Any]]:
-    """Each message's claim as it stands: a new claim moves `attempts`, a delivery
-    `processed_at`."""
-    return list(
-        session.execute(
-            select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.processed_at)
-            .where(one_of(session, OutboxMessage.id, message_ids))
-            .order_by(OutboxMessage.id)
-        )
-    )
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """Claimed messages of a topic something reacts to, and every shipment read for their
-    handlers (held here: the session's identity map is weak)."""
-
-    messages: Sequence[OutboxMessage]
-    shipments: list[Shipment]
-    parcels: list[Shipment]
-
-    @property
-    def shipment_ids(self) -> list[str]:
-        return [shipment.id for shipment in self.shipments]
-
-
-def _load(runtime: Runtime, session: Session, message_ids: list[int], *, lock: bool) -> _Batch:
-    """The messages of a topic something reacts to, their shipments with their orders'
-    parcels, and the shipments' read-ahead. `lock`: under the write lock (`for_update`)."""
-    statement = (
-        select(OutboxMessage)
-        .where(
-            one_of(session, OutboxMessage.id, message_ids),
-            one_of(session, OutboxMessage.topic, list(runtime.reactions.outbox)),
-        )
-        .order_by(OutboxMessage.id)
-    )
-    messages = session.scalars(for_update(session, statement) if lock else statement).all()
-    loaded = _shipments_of(session, messages)
-    batch = _Batch(messages, loaded, _parcels_set(session, loaded))
-    _read_ahead(session, batch.shipment_ids)
-    log.debug(
-        "outbox: %d messages about %d shipments (and %d other parcels of their orders)",
-        len(message_ids),
-        len(batch.shipments),
-        len(batch.parcels),
-    )
-    return batch
-
-
-def _mark_done(runtime: Runtime, session: Session, message_ids: list[int]) -> None:
-    if message_ids:
-        session.execute(
-            update(OutboxMessage)
-            .where(one_of(session, OutboxMessage.id, message_ids))
-            .values(processed_at=runtime.clock.now(), last_error=None)
-            .execution_options(synchronize_session=False)
+        session.commit()
+        log.debug(
+            "outbox: %d messages about %d shipments (and %d other parcels of their orders)",
+            len(message_ids),
+            len(loaded),
+            len(parcels),
         )
 
 

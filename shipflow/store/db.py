@@ -11,7 +11,6 @@ import time
 import weakref
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
@@ -139,34 +138,17 @@ def sqlite_write_lock(driver: sqlite3.Connection, patience: float | None = None)
 
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-_SNAPSHOT = "shipflow.snapshot"  # an SQLite connection's info: its `read_before_write_lock`
 
 
-@dataclass
-class Snapshot:
-    """`read_before_write_lock`'s read: whether a statement in it tried to write (refused;
-    what the block decided then needs the write lock), whatever the caller made of the
-    error (a failed flush leaves the session unusable until rolled back)."""
-
-    wrote: bool = False
-
-
-def _write_lock_before_first_write(conn, cursor, statement: str, *_args) -> None:
+def _write_lock_before_first_write(_conn, cursor, statement: str, *_args) -> None:
     """A transaction's first write takes the write lock by `sqlite_write_lock`, as the group
     commit and `for_update` do, not through the driver's implicit BEGIN and SQLite's busy wait,
     which backs off to a try every 100 ms and so lost nearly every turn to them: the jobs'
     claims (one UPDATE each) waited 0.3-0.8 s at p99 under load, half of that since
-    (docs/benchmarks.md, "the embedded default's lock waits"). In `read_before_write_lock`'s
-    snapshot a write is noted (`Snapshot.wrote`), and SQLite refuses it."""
+    (docs/benchmarks.md, "the embedded default's lock waits")."""
     driver = cursor.connection
-    snapshot = conn.info.get(_SNAPSHOT)
-    if snapshot is None and driver.in_transaction:
-        return
-    if statement.lstrip()[:7].upper().startswith(_WRITES):
-        if snapshot is not None:
-            snapshot.wrote = True  # and SQLite refuses it (`query_only`)
-        else:
-            sqlite_write_lock(driver)
+    if not driver.in_transaction and statement.lstrip()[:7].upper().startswith(_WRITES):
+        sqlite_write_lock(driver)
 
 
 def _forget_pool_after_fork(engine: Engine) -> None:
@@ -466,29 +448,21 @@ def write_lock(session: Session) -> None:
 
 
 @contextmanager
-def read_before_write_lock(session: Session) -> Iterator[Snapshot | None]:
+def read_before_write_lock(session: Session) -> Iterator[bool]:
     """SQLite, before a transaction's first write: the block's reads share one snapshot of the
     database (a WAL read transaction, which takes no write lock, so the other writers go on
-    meanwhile), and yields its `Snapshot`. The caller then takes `write_lock` and must check that what it
+    meanwhile), and yields True. The caller then takes `write_lock` and must check that what it
     read is still current, as another writer may have committed in between. Elsewhere (on
-    PostgreSQL, or once the transaction has written) yields None and does nothing: read under
-    the locks instead. Nothing in the block may write (autoflush is off): SQLite refuses a write
-    in it (`query_only`: "attempt to write a readonly database"), which would otherwise take the
-    write lock and be committed apart from the rest of the transaction, and `Snapshot.wrote`
-    says one was tried."""
+    PostgreSQL, or once the transaction has written) yields False and does nothing: read
+    under the locks instead. Nothing in the block may write (autoflush is off)."""
     driver = _sqlite_driver(session)
     if driver is None or driver.in_transaction:
-        yield None
+        yield False
         return
-    info = session.connection().info
     driver.execute("BEGIN DEFERRED")
-    driver.execute("PRAGMA query_only = 1")
-    info[_SNAPSHOT] = snapshot = Snapshot()
     try:
         with session.no_autoflush:
-            yield snapshot
+            yield True
     finally:
-        del info[_SNAPSHOT]
-        driver.execute("PRAGMA query_only = 0")
         if driver.in_transaction:  # (an error may have ended it)
             driver.execute("COMMIT")  # ends the read: nothing was written

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing, suppress
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, select
 
 from shipflow.domain import Reason, Status
 from shipflow.domain.events import (
@@ -208,117 +205,3 @@ def test_a_batch_is_queued_in_order_with_its_payloads_and_the_clocks_time(runtim
         (e.brand_id, e.topic, e.key, e.payload()) for e in events
     ]
     assert {(m.created_at, m.available_at, m.attempts) for m in stored} == {(now, now, 0)}
-
-
-@pytest.fixture
-def sqlite_file(runtime) -> str:
-    """The database file, for a second writer of its own (SQLite's lock is the database's)."""
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite decides the batch before it takes its write lock")
-    path = runtime.engine.url.database
-    assert path is not None
-    return path
-
-
-def another_writer(path: str, statement: str = "") -> bool:
-    """Whether another connection can take the write lock now (and run `statement` in it)."""
-    with closing(sqlite3.connect(path, timeout=0, isolation_level=None)) as other:
-        try:
-            other.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:
-            return False
-        if statement:
-            other.execute(statement)
-        other.execute("COMMIT")
-        return True
-
-
-def an_exception_of(runtime, session, message) -> None:
-    """A handler's write: an exception of the message's shipment, published."""
-    publish(
-        session,
-        ShipmentException(
-            brand_id=message.brand_id,
-            shipment_id=message.payload["shipment_id"],
-            occurred_at=runtime.clock.now(),
-        ),
-    )
-
-
-def test_on_sqlite_the_handlers_run_without_the_write_lock(
-    runtime, tracked, monkeypatch, sqlite_file
-):
-    """The webhooks' group commit need not wait for the handlers, their rendering included:
-    only the writes they decided on take the lock (`outbox._decided_first`)."""
-    free: list[bool] = []
-
-    def record(session, message):
-        free.append(another_writer(sqlite_file))
-        an_exception_of(runtime, session, message)
-
-    monkeypatch.setitem(runtime.reactions.outbox, Delivered.topic, record)
-    delivered(runtime, tracked)
-    assert dispatch_due(runtime) == 1
-    assert free == [True]
-    with runtime.sessions() as session:
-        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-    assert [(m.topic, m.processed_at is None) for m in rows] == [
-        (Delivered.topic, False),
-        (ShipmentException.topic, True),  # the handler's write, committed with the mark
-    ]
-
-
-def test_a_message_claimed_again_while_its_batch_was_decided_goes_the_locked_way(
-    runtime, tracked, monkeypatch, sqlite_file
-):
-    """Another worker's claim between the decision and the write lock (a lapsed lease): what
-    was decided is not written; the batch is delivered as before, under the lock."""
-    calls: list[int] = []
-
-    def record(session, message):
-        calls.append(message.id)
-        if len(calls) == 1:
-            claimed = f"UPDATE outbox SET attempts = attempts + 1 WHERE id = {message.id}"
-            assert another_writer(sqlite_file, claimed)
-        an_exception_of(runtime, session, message)
-
-    monkeypatch.setitem(runtime.reactions.outbox, Delivered.topic, record)
-    delivered(runtime, tracked)
-    assert dispatch_due(runtime) == 1
-    assert len(calls) == 2
-    with runtime.sessions() as session:
-        topics = session.scalars(select(OutboxMessage.topic).order_by(OutboxMessage.id)).all()
-    assert topics == [Delivered.topic, ShipmentException.topic]  # written once
-    assert message_of(runtime, Delivered.topic).processed_at is not None
-
-
-def test_a_handler_that_writes_itself_goes_the_locked_way_even_if_it_hides_the_error(
-    runtime, tracked, monkeypatch, sqlite_file
-):
-    """A statement that writes is refused on the snapshot; whatever the handler makes of the
-    error, the batch is delivered again under the lock, and the write is not lost."""
-    from shipflow.store.models import Alert
-
-    def raise_alert(session, message):
-        with suppress(OperationalError):
-            session.execute(
-                insert(Alert).values(
-                    id=f"alr_{message.id}",
-                    brand_id=message.brand_id,
-                    kind="delivered",
-                    dedupe_key=message.dedupe_key,
-                    title="x",
-                )
-            )
-
-    monkeypatch.setitem(runtime.reactions.outbox, Delivered.topic, raise_alert)
-    delivered(runtime, tracked)
-    assert dispatch_due(runtime) == 1
-    with runtime.sessions() as session:
-        assert len(session.scalars(select(Alert)).all()) == 1
-    assert message_of(runtime, Delivered.topic).processed_at is not None
-
-
-def message_of(runtime, topic: str) -> OutboxMessage:
-    with runtime.sessions() as session:
-        return session.scalars(select(OutboxMessage).where(OutboxMessage.topic == topic)).one()
