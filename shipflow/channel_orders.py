@@ -48,7 +48,7 @@ from shipflow.shipment_links import tracking_link
 from shipflow.store.db import insert_or_skip, per_transaction
 from shipflow.store.models import Brand, ChannelDelivery, Order, OutboxMessage, Shipment
 from shipflow.store.ops_models import OpsAction
-from shipflow.store.outbox import RetryAfter
+from shipflow.store.outbox import RetryAfter, shipment_of
 from shipflow.store.postpurchase_models import CustomerMessageRow, ReturnRequestRow
 from shipflow.store.tracking_models import WebhookReceipt, as_request
 
@@ -483,7 +483,7 @@ def write_back(session: Session, message: OutboxMessage, *, runtime: Runtime) ->
     milestone. At least once: sources dedupe on the message's key. Throttled: tried again
     when the platform says, without counting as a failure; refused credentials: ops alerted,
     not retried."""
-    shipment = session.get(Shipment, message.payload["shipment_id"])
+    shipment = shipment_of(session, message.payload["shipment_id"])
     order = shipment.order if shipment else None  # the outbox loads it with the shipment
     if (
         shipment is None

@@ -26,7 +26,7 @@ from shipflow.customer_messages import PARCEL_COLUMNS
 from shipflow.store.db import for_update, one_of
 from shipflow.store.lease import claim
 from shipflow.store.models import UNREAD_ORDER_COLUMNS, OutboxMessage, Shipment
-from shipflow.store.outbox import RetryAfter
+from shipflow.store.outbox import RetryAfter, hold_shipments
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -127,7 +127,8 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
                 .order_by(OutboxMessage.id),
             )
         ).all()
-        loaded = _shipments_of(session, messages)  # held: the session's identity map is weak
+        loaded = _shipments_of(session, messages)
+        hold_shipments(session, loaded)  # for the handlers; the session's identity map is weak
         parcels = _parcels_set(session, loaded)  # held likewise
         shipment_ids = [shipment.id for shipment in loaded]
         _read_ahead(session, shipment_ids)

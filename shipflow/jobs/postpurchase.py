@@ -39,6 +39,7 @@ from shipflow.returns.service import mark_refunded, on_return_shipment_status
 from shipflow.shipment_links import tracking_link
 from shipflow.store.db import per_transaction
 from shipflow.store.models import Brand, Order, OutboxMessage, Shipment
+from shipflow.store.outbox import shipment_of
 from shipflow.update_subscriptions import subscribers
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def _stale(shipment: Shipment, topic: str) -> bool:
 
 
 def _shipment(session: Session, payload: dict[str, Any]) -> Shipment | None:
-    shipment = session.get(Shipment, payload.get("shipment_id", ""))
+    shipment = shipment_of(session, payload.get("shipment_id", ""))
     if shipment is None or shipment.brand_id != payload.get("brand_id"):
         return None  # deleted since, or not ours to act on
     return shipment
