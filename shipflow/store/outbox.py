@@ -15,6 +15,36 @@ _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _HELD = "outbox batch's shipments"  # per transaction: id -> shipment, see `hold_shipments`
 
 
+class Claimed(Protocol):
+    """An outbox message as its handler reads it: the dispatcher passes the row it selected
+    (`CLAIMED_COLUMNS`), not an `OutboxMessage`, which took twice as long to load."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def brand_id(self) -> str | None: ...
+
+    @property
+    def dedupe_key(self) -> str: ...
+
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+
+CLAIMED_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.topic,
+    OutboxMessage.brand_id,
+    OutboxMessage.dedupe_key,
+    OutboxMessage.payload,
+    OutboxMessage.attempts,  # for the backoff of a failure
+)
+
+
 class Publishable(Protocol):
     """An event or message for the outbox: its class names the topic, `key` dedupes it."""
 
