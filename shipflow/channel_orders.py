@@ -46,9 +46,9 @@ from shipflow.fulfilment import Plan, ship_all
 from shipflow.orders import import_order, line_inputs, set_lines, ship_to_of
 from shipflow.shipment_links import tracking_link
 from shipflow.store.db import insert_or_skip, per_transaction
-from shipflow.store.models import Brand, ChannelDelivery, Order, OutboxMessage, Shipment
+from shipflow.store.models import Brand, ChannelDelivery, Order, Shipment
 from shipflow.store.ops_models import OpsAction
-from shipflow.store.outbox import RetryAfter
+from shipflow.store.outbox import Claimed, RetryAfter, shipment_of
 from shipflow.store.postpurchase_models import CustomerMessageRow, ReturnRequestRow
 from shipflow.store.tracking_models import WebhookReceipt, as_request
 
@@ -478,12 +478,12 @@ def _alert(session: Session, order: Order, now: datetime, what: str, key: str) -
 # --- write-back ---------------------------------------------------------------------------
 
 
-def write_back(session: Session, message: OutboxMessage, *, runtime: Runtime) -> None:
+def write_back(session: Session, message: Claimed, *, runtime: Runtime) -> None:
     """Tell the shop an order it sent has shipped (a fulfilment per parcel) or reached a
     milestone. At least once: sources dedupe on the message's key. Throttled: tried again
     when the platform says, without counting as a failure; refused credentials: ops alerted,
     not retried."""
-    shipment = session.get(Shipment, message.payload["shipment_id"])
+    shipment = shipment_of(session, message.payload["shipment_id"])
     order = shipment.order if shipment else None  # the outbox loads it with the shipment
     if (
         shipment is None
@@ -529,7 +529,7 @@ def _tell(
     shop: Shop,
     order: Order,
     shipment: Shipment,
-    message: OutboxMessage,
+    message: Claimed,
 ) -> None:
     source = shop.source
     assert order.source_order_id is not None
@@ -570,9 +570,7 @@ def _tell(
     )
 
 
-def refund_return(
-    session: Session, runtime: Runtime, message: OutboxMessage
-) -> ReturnRequestRow | None:
+def refund_return(session: Session, runtime: Runtime, message: Claimed) -> ReturnRequestRow | None:
     """Create the refund of a received return in its order's shop (the outbox's `ShopRefund`);
     the shop dedupes on the message's key. The return, if the shop refunded it."""
     request = session.get(ReturnRequestRow, message.payload["return_id"])
@@ -601,7 +599,7 @@ def _shop_lines(order: Order, refunded: Iterable[tuple[str, int]]) -> tuple[tupl
     return tuple((line_ids[sku], quantity) for sku, quantity in refunded if sku in line_ids)
 
 
-def refund_order(session: Session, runtime: Runtime, message: OutboxMessage) -> OpsAction | None:
+def refund_order(session: Session, runtime: Runtime, message: Claimed) -> OpsAction | None:
     """Refund a whole order in its shop for ops (the outbox's `OpsRefund`: a parcel the
     customer never received); the shop dedupes on the message's key. The ops action, if the
     shop refunded it."""

@@ -42,6 +42,8 @@ class _Sha1Hmac(HMACAlgorithm):
 
 
 _HMAC_SHA1 = _Sha1Hmac()
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps's,
+# which builds one per call for these options
 
 
 def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
@@ -67,7 +69,7 @@ def make_token(secret: str, purpose: str, data: Any, clock: Clock | None = None)
     that is shorter, the timestamp, the HMAC-SHA1. Its serializer and signer built per
     token, and their layers of conversions, were most of a tracking link's cost, and every
     customer message carries one."""
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    payload = _COMPACT_JSON.encode(data).encode()
     compressed = zlib.compress(payload)
     value = b"." + _b64(compressed) if len(compressed) < len(payload) - 1 else _b64(payload)
     timestamp = int((clock or SystemClock()).now().timestamp())

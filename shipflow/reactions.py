@@ -53,7 +53,7 @@ from shipflow.jobs.postpurchase import (
     send_store_webhook,
 )
 from shipflow.jobs.stages import timed
-from shipflow.store.models import OutboxMessage
+from shipflow.store.outbox import Claimed
 from shipflow.tracking.ingest import Tracked
 from shipflow.tracking.prediction import revise_predictions
 
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from shipflow.runtime import Runtime
 
 TrackedHandler = Callable[["Runtime", Session, Sequence[Tracked]], None]
-OutboxHandler = Callable[["Runtime", Session, OutboxMessage], None]
+OutboxHandler = Callable[["Runtime", Session, Claimed], None]
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class InTransaction:
 class ThroughOutbox:
     handlers: tuple[OutboxHandler, ...] = ()  # none: nothing reacts yet; marked done
 
-    def __call__(self, runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+    def __call__(self, runtime: Runtime, session: Session, message: Claimed) -> None:
         for handler in self.handlers:
             with timed(f"reaction:{handler.__name__}"):
                 handler(runtime, session, message)
@@ -89,11 +89,11 @@ def detect_delays(runtime: Runtime, session: Session, tracked: Sequence[Tracked]
     detect_for_shipments(session, [shipment for shipment, _ in tracked], now, runtime.settings)
 
 
-def notify_ops(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+def notify_ops(runtime: Runtime, session: Session, message: Claimed) -> None:
     routing.handle(session, message, runtime.settings)
 
 
-def tell_the_shop(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+def tell_the_shop(runtime: Runtime, session: Session, message: Claimed) -> None:
     write_back(session, message, runtime=runtime)
 
 
@@ -128,7 +128,7 @@ class Reactions:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.outbox: dict[str, Callable[[Session, OutboxMessage], None]] = {
+        self.outbox: dict[str, Callable[[Session, Claimed], None]] = {
             event.topic: partial(reaction, runtime)
             for event, reaction in EVENT_HANDLERS.items()
             if isinstance(reaction, ThroughOutbox) and reaction.handlers

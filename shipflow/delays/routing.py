@@ -21,6 +21,7 @@ from shipflow.domain.events import OpsNotification
 from shipflow.notify.transports import Message, SendError, TransportSettings, ops_transport
 from shipflow.store.db import in_values, unit_of_work
 from shipflow.store.models import Alert, OutboxMessage
+from shipflow.store.outbox import Claimed
 from shipflow.text import one_line
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ def notice_for(
     return Message(key, subject, body, lines=lines, link=link, data=data, total=total)
 
 
-def handle(session: Session, message: OutboxMessage, settings: Settings) -> None:
+def handle(session: Session, message: Claimed, settings: Settings) -> None:
     """Send one queued notification. Alerts resolved meanwhile (or, for an escalation,
     acknowledged) are left out; with none left there is nothing to send."""
     payload = message.payload

@@ -7,7 +7,7 @@ writes to the database takes effect exactly once; one with outside effects (an e
 HTTP call) may see a message again after a crash and must dedupe on `message.dedupe_key`.
 The messages a worker claims are delivered in one transaction, together in one savepoint; a
 failure rolls back that message's writes alone (the others' handlers run again) and retries
-it with backoff.
+it with backoff. Handlers are given each message as the row selected (`Claimed`).
 """
 
 from __future__ import annotations
@@ -15,34 +15,36 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, Table, or_, select, update
 from sqlalchemy.orm import Session, defer, joinedload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shipflow import customer_messages, update_subscriptions
 from shipflow.customer_messages import PARCEL_COLUMNS
-from shipflow.store.db import for_update, one_of
+from shipflow.store.db import for_update, one_of, update_all
 from shipflow.store.lease import claim
 from shipflow.store.models import UNREAD_ORDER_COLUMNS, OutboxMessage, Shipment
-from shipflow.store.outbox import RetryAfter
+from shipflow.store.outbox import CLAIMED_COLUMNS, RetryAfter, hold_shipments
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+Failures = dict[int, dict[str, Any]]  # message id -> its changes: the error, when to retry
 
 
 def _deliver(
-    runtime: Runtime, session: Session, messages: Sequence[OutboxMessage], shipment_ids: list[str]
-) -> dict[int, str]:
+    runtime: Runtime, session: Session, messages: Sequence[Row], shipment_ids: list[str]
+) -> Failures:
     """Every handler in one savepoint, so their rows are flushed together (an INSERT per
     table, not per message; the customer messages `customer_messages.staged`). If the handler
     of one raises: all rolled back, it recorded as failed (tried once, like the others), the
     ones before it run again the same way and the ones after it go on. If the flush or that
-    insert at the end fails: each in its own savepoint. Returns the errors by message id."""
-    errors: dict[int, str] = {}
+    insert at the end fails: each in its own savepoint. Returns the failures by message id."""
+    errors: Failures = {}
     rest = list(messages)
     while rest:
         failed_at, error = _deliver_together(runtime, session, rest)
@@ -61,7 +63,7 @@ def _deliver(
 
 
 def _deliver_together(
-    runtime: Runtime, session: Session, messages: Sequence[OutboxMessage]
+    runtime: Runtime, session: Session, messages: Sequence[Row]
 ) -> tuple[int | None, Exception | None]:
     """(index of the message whose handler raised or None if the writes at the end did, the
     error)."""
@@ -80,8 +82,8 @@ def _deliver_together(
 
 
 def _deliver_one(
-    runtime: Runtime, session: Session, message: OutboxMessage, shipment_ids: list[str]
-) -> str | None:
+    runtime: Runtime, session: Session, message: Row, shipment_ids: list[str]
+) -> dict[str, Any] | None:
     handler = runtime.reactions.outbox.get(message.topic)
     if handler is None:
         return None
@@ -94,17 +96,16 @@ def _deliver_one(
         return _failed(runtime, message, exc)
 
 
-def _failed(runtime: Runtime, message: OutboxMessage, exc: Exception) -> str:
+def _failed(runtime: Runtime, message: Row, exc: Exception) -> dict[str, Any]:
     """The error kept on the message, which is retried later: when the other side asked
     (RetryAfter), otherwise with backoff."""
     if isinstance(exc, RetryAfter):
-        message.available_at = runtime.clock.now() + timedelta(seconds=exc.seconds)
-        return f"RetryAfter: {exc}"
+        retry = runtime.clock.now() + timedelta(seconds=exc.seconds)
+        return {"last_error": f"RetryAfter: {exc}", "available_at": retry}
     error = f"{type(exc).__name__}: {exc}"
     log.warning("outbox %s (%s) failed: %s", message.id, message.topic, error)
     wait = runtime.settings.tracking.backoff(message.attempts)
-    message.available_at = runtime.clock.now() + timedelta(seconds=wait)
-    return error
+    return {"last_error": error, "available_at": runtime.clock.now() + timedelta(seconds=wait)}
 
 
 def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
@@ -116,10 +117,10 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
     with runtime.sessions() as session:
         # Written to from the start: on SQLite a transaction that read first could not take
         # the write lock later once another writer committed ("database is locked").
-        messages = session.scalars(
+        messages = session.execute(
             for_update(
                 session,
-                select(OutboxMessage)
+                select(*CLAIMED_COLUMNS)
                 .where(
                     one_of(session, OutboxMessage.id, message_ids),
                     one_of(session, OutboxMessage.topic, list(runtime.reactions.outbox)),
@@ -127,14 +128,13 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
                 .order_by(OutboxMessage.id),
             )
         ).all()
-        loaded = _shipments_of(session, messages)  # held: the session's identity map is weak
+        loaded = _shipments_of(session, messages)
+        hold_shipments(session, loaded)  # for the handlers; the session's identity map is weak
         parcels = _parcels_set(session, loaded)  # held likewise
         shipment_ids = [shipment.id for shipment in loaded]
         _read_ahead(session, shipment_ids)
         errors = _deliver(runtime, session, messages, shipment_ids)
-        for message in messages:
-            if message.id in errors:
-                message.last_error = errors[message.id]
+        update_all(session, _OUTBOX, "id", [{"id": i, **change} for i, change in errors.items()])
         if done := [message_id for message_id in message_ids if message_id not in errors]:
             session.execute(
                 update(OutboxMessage)
@@ -151,7 +151,7 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
         )
 
 
-def _shipments_of(session: Session, messages: Sequence[OutboxMessage]) -> list[Shipment]:
+def _shipments_of(session: Session, messages: Sequence[Row]) -> list[Shipment]:
     """The shipments the messages are about, with their orders (joined): the handlers'
     look-ups then find them in the session instead of one query each. Of the orders, not the
     JSON columns no handler reads (`UNREAD_ORDER_COLUMNS`)."""

@@ -38,7 +38,8 @@ from shipflow.postpurchase import money_text, ndr_service
 from shipflow.returns.service import mark_refunded, on_return_shipment_status
 from shipflow.shipment_links import tracking_link
 from shipflow.store.db import per_transaction
-from shipflow.store.models import Brand, Order, OutboxMessage, Shipment
+from shipflow.store.models import Brand, Order, Shipment
+from shipflow.store.outbox import Claimed, shipment_of
 from shipflow.update_subscriptions import subscribers
 
 if TYPE_CHECKING:
@@ -79,13 +80,13 @@ def _stale(shipment: Shipment, topic: str) -> bool:
 
 
 def _shipment(session: Session, payload: dict[str, Any]) -> Shipment | None:
-    shipment = session.get(Shipment, payload.get("shipment_id", ""))
+    shipment = shipment_of(session, payload.get("shipment_id", ""))
     if shipment is None or shipment.brand_id != payload.get("brand_id"):
         return None  # deleted since, or not ours to act on
     return shipment
 
 
-def on_attempt_failed(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+def on_attempt_failed(runtime: Runtime, session: Session, message: Claimed) -> None:
     shipment = _shipment(session, message.payload)
     if shipment is None or shipment.kind != "forward" or _stale(shipment, message.topic):
         return
@@ -95,7 +96,7 @@ def on_attempt_failed(runtime: Runtime, session: Session, message: OutboxMessage
     )
 
 
-def on_uncollected(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+def on_uncollected(runtime: Runtime, session: Session, message: Claimed) -> None:
     """A parcel going back because nobody collected it from the pickup point, or the customer
     refused to pay on delivery, is followed up as a failed delivery: the customer may still
     choose a redelivery before it reaches the warehouse."""
@@ -106,7 +107,7 @@ def on_uncollected(runtime: Runtime, session: Session, message: OutboxMessage) -
     _follow_up_uncollected(runtime, session, shipment, Reason(reason), runtime.clock.now())
 
 
-def on_milestone(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+def on_milestone(runtime: Runtime, session: Session, message: Claimed) -> None:
     """Forward parcels: tell the customer. Return parcels: move the return on."""
     shipment = _shipment(session, message.payload)
     if shipment is None:
@@ -212,7 +213,7 @@ def tell_customer(
     return sum(row is not None for row in queued)
 
 
-def send_store_webhook(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+def send_store_webhook(runtime: Runtime, session: Session, message: Claimed) -> None:
     """POST the return event to the store, signed with the brand's secret; a failure raises
     and the outbox retries with backoff (the Idempotency-Key lets the store drop repeats)."""
     if message.brand_id is None:  # `StoreWebhook` always names its brand
@@ -230,7 +231,7 @@ def send_store_webhook(runtime: Runtime, session: Session, message: OutboxMessag
     post_signed(message.payload["url"], secret, body, key=message.dedupe_key, allowed=allowed)
 
 
-def refund_in_the_shop(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+def refund_in_the_shop(runtime: Runtime, session: Session, message: Claimed) -> None:
     """A received return refunded through its shop, then the customer told (once)."""
     request = refund_return(session, runtime, message)
     if request is not None:
@@ -238,7 +239,7 @@ def refund_in_the_shop(runtime: Runtime, session: Session, message: OutboxMessag
         mark_refunded(session, request, now, money_text(request.language), runtime.settings)
 
 
-def refund_order_in_the_shop(runtime: Runtime, session: Session, message: OutboxMessage) -> None:
+def refund_order_in_the_shop(runtime: Runtime, session: Session, message: Claimed) -> None:
     """An order ops refunded (a parcel never received) refunded through its shop."""
     action = refund_order(session, runtime, message)
     if action is not None:

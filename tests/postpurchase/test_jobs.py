@@ -6,6 +6,7 @@ import logging
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import shipflow.jobs.postpurchase as jobs
 from shipflow import customer_messages as customer
@@ -127,9 +128,8 @@ def test_follow_up_job_reminds_then_hands_over_to_ops(runtime, clock, monkeypatc
         assert session.scalar(select(NdrCaseRow.state)) == "ops_task"
 
 
-def _milestone_statements(runtime, clock, parcels: int, first: int) -> list[str]:
-    """What the dispatcher runs for `parcels` shipped milestones (each customer told, and a
-    tracking-page subscriber of each parcel too)."""
+def _publish_shipped(runtime, clock, parcels: int, first: int) -> None:
+    """`parcels` shipped milestones, each parcel with a tracking-page subscriber too."""
     brand = demo_brand(runtime)
     for n in range(first, first + parcels):
         _, shipment_id = order(
@@ -148,9 +148,33 @@ def _milestone_statements(runtime, clock, parcels: int, first: int) -> list[str]
                     brand_id=brand.brand_id, shipment_id=shipment_id, occurred_at=clock.now()
                 ),
             )
+
+
+def _milestone_statements(runtime, clock, parcels: int, first: int) -> list[str]:
+    """What the dispatcher runs for `parcels` shipped milestones (each customer told, and a
+    tracking-page subscriber of each parcel too)."""
+    _publish_shipped(runtime, clock, parcels, first)
     with statements_sent(runtime.engine) as statements:
         assert dispatch_due(runtime) == parcels
     return statements
+
+
+def test_the_handlers_take_the_batchs_shipments_without_a_look_up_each(runtime, clock, monkeypatch):
+    """A milestone's two handlers (the customer's message, the shop's write-back) find the
+    shipment among those the dispatcher loaded for the batch, not by `session.get` each."""
+    _publish_shipped(runtime, clock, 3, first=1)
+    asked: list[type] = []
+    get = Session.get
+
+    def noted(self, entity, ident, **options):
+        asked.append(entity)
+        return get(self, entity, ident, **options)
+
+    monkeypatch.setattr(Session, "get", noted)
+    assert dispatch_due(runtime) == 3
+    assert Shipment not in asked
+    with runtime.sessions() as session:  # each customer and each subscriber told
+        assert len(session.scalars(select(CustomerMessageRow.id)).all()) == 6
 
 
 def test_milestone_messages_are_queued_in_a_constant_number_of_statements(runtime, clock):

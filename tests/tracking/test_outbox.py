@@ -14,6 +14,7 @@ from shipflow.domain.events import (
     ShipmentStatusChanged,
     StoreWebhook,
 )
+from shipflow.jobs import outbox
 from shipflow.jobs.outbox import claim_due, dispatch_due
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import OutboxMessage
@@ -59,9 +60,11 @@ def test_each_message_is_handled_and_marked(runtime, tracked, handler):
     assert message(runtime).processed_at == runtime.clock.now()
 
 
-def test_messages_nothing_reacts_to_are_marked_without_being_loaded(runtime, tracked, handler):
+def test_messages_nothing_reacts_to_are_marked_without_being_read(
+    runtime, tracked, handler, monkeypatch
+):
     """A status change (no handler) is marked processed by its id; only the delivery, which
-    a handler takes, is read into the session."""
+    a handler takes, is read, as a row: no `OutboxMessage` is built."""
     seen, _ = handler
     now = runtime.clock.now()
     with unit_of_work(runtime.sessions) as session:
@@ -76,14 +79,23 @@ def test_messages_nothing_reacts_to_are_marked_without_being_loaded(runtime, tra
                 previous=Status.OUT_FOR_DELIVERY,
             ),
         )
-    loaded: list[str] = []
-    listen = (OutboxMessage, "load", lambda target, _context: loaded.append(target.topic))
+    read: list[str] = []
+    shipments_of = outbox._shipments_of  # given every message read
+
+    def noted(session, messages):
+        read.extend(message.topic for message in messages)
+        return shipments_of(session, messages)
+
+    monkeypatch.setattr(outbox, "_shipments_of", noted)
+    built: list[str] = []
+    listen = (OutboxMessage, "load", lambda target, _context: built.append(target.topic))
     event.listen(*listen)
     try:
         assert dispatch_due(runtime) == 2
     finally:
         event.remove(*listen)
-    assert loaded == [Delivered.topic]
+    assert read == [Delivered.topic]
+    assert built == []
     assert len(seen) == 1
     with runtime.sessions() as session:
         assert all(m.processed_at == now for m in session.scalars(select(OutboxMessage)))
