@@ -468,6 +468,7 @@ class TransitModel:
                 calibration["samples"],
                 calibration.get("window_mass"),
                 tuple(calibration["rates"]) if calibration.get("rates") else None,
+                calibration.get("volatility", 0.0),
             )
             if calibration
             else None,
