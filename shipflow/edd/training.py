@@ -28,11 +28,10 @@ SETTLED_SHARE = 0.99  # a calibration window counts as settled once this share w
 MAX_SETTLE_DAYS = 45  # the longest wait: Olist's deliveries settle in 42-45 days
 # How much kept promises swing is measured on the misses at VOLATILITY_LEVEL (enough of them to
 # count per week), per VOLATILITY_PERIOD of orders (a week: weekdays cancel out), over
-# VOLATILITY_DAYS before the calibration window's end (a season), and promises aim to keep
-# their share in a period VOLATILITY_Z of those swings worse than the average.
+# ModelConfig.volatility_days before the calibration window, and promises aim to keep their
+# share in a period VOLATILITY_Z of those swings worse than the average.
 VOLATILITY_LEVEL = 0.9
 VOLATILITY_PERIOD = timedelta(days=7)
-VOLATILITY_DAYS = 180
 VOLATILITY_Z = 1.0
 LEARNING_DAYS = 90  # a young history's first models miss more while they learn its lanes
 
@@ -95,7 +94,9 @@ def train(
     `settle_days` back, by default as far back as the history's deliveries take to settle
     (`settling_days`): the models it quotes with are fitted that much earlier, and a model still
     learning its lanes grows sharper meanwhile, so a later window calibrates the model in use
-    more closely.
+    more closely. With `config.volatility_days`, the orders of that many days before the window,
+    quoted the same way, also measure how much the share of promises kept swings from week to
+    week (`miss_volatility`): a network that drifts is promised for its worse weeks.
     """
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
     if settle_days is None:
@@ -106,7 +107,8 @@ def train(
     before, at, needed, weights, rates = [], [], [], [], []
     swings: list[tuple[datetime, float, float]] = []  # (ordered, rate, weight) of the longer span
     step = timedelta(days=step_days)
-    start = calibrated_from - step * max(swing_steps(known, calibrated_from, step), 0)
+    swing_days = (config or ModelConfig()).volatility_days
+    start = calibrated_from - step * swing_steps(known, calibrated_from, step, swing_days)
     while start < window_end:
         past = TransitModel.fit(records, start, config, cutoffs)
         stop = min(start + step, window_end)
@@ -144,15 +146,17 @@ def train(
     return model
 
 
-def swing_steps(known: Sequence[HistoryRecord], calibrated_from: datetime, step: timedelta) -> int:
-    """Steps before the calibration window whose orders also show how promises kept swing: as
-    many as fit in VOLATILITY_DAYS, from LEARNING_DAYS after the first delivery (a model still
-    learning its lanes misses more at first, for reasons that pass)."""
-    if not known:
+def swing_steps(
+    known: Sequence[HistoryRecord], calibrated_from: datetime, step: timedelta, days: int
+) -> int:
+    """Steps before the calibration window whose orders also show how kept promises swing: as
+    many as fit in `days`, from LEARNING_DAYS after the first delivery (a model still learning
+    its lanes misses more at first, for reasons that pass)."""
+    delivered = [r.delivered_at for r in known if r.delivered_at]
+    if not days or not delivered:
         return 0
-    first = min(r.delivered_at for r in known) + timedelta(days=LEARNING_DAYS)  # type: ignore[operator]
-    span = min(timedelta(days=VOLATILITY_DAYS), calibrated_from - first)
-    return span // step
+    learnt = min(delivered) + timedelta(days=LEARNING_DAYS)
+    return max(min(timedelta(days=days), calibrated_from - learnt) // step, 0)
 
 
 def miss_volatility(
@@ -179,10 +183,10 @@ def miss_volatility(
         ),
         math.inf,
     )
-    first = min((at for at, _, _ in outcomes), default=None)
+    first = min((at for at, _, _ in outcomes), default=datetime.min)
     periods: dict[int, list[float]] = {}  # weight, squared weights, weight missed
     for at, rate, weight in outcomes:
-        counts = periods.setdefault((at - first) // period, [0.0, 0.0, 0.0])  # type: ignore[operator]
+        counts = periods.setdefault((at - first) // period, [0.0, 0.0, 0.0])
         counts[0] += weight
         counts[1] += weight * weight
         counts[2] += weight * (rate < threshold)

@@ -103,3 +103,21 @@ def test_a_volatile_calibration_aims_higher_for_the_worse_weeks():
     assert volatile.rate(0.95) == pytest.approx(0.0278, abs=1e-4)
     assert steady.rate(0.95) == pytest.approx(0.0478, abs=1e-4)
     assert replace(steady, volatility=3.0).margin(0.95) == 0.975  # at most halfway to always
+
+
+def test_training_measures_how_much_its_promises_kept_swing():
+    # a fifth of the parcels take 5 days instead of 2: spread evenly, or all in alternate
+    # fortnights; only the second swings beyond chance (its misses, all in half the weeks)
+    steady = history([2, 2, 2, 2, 5] * 44, start=date(2026, 7, 1))
+    swinging = history(([2] * 10 + [2, 5] * 5) * 11, start=date(2026, 7, 1))
+    as_of = datetime(2027, 6, 1, tzinfo=NY)
+    config = ModelConfig(volatility_days=180)
+    models = [
+        train(records, as_of, QUOTE, config, min_calibration=10) for records in (steady, swinging)
+    ]
+    steady_calibration, swinging_calibration = (m.calibration for m in models)
+    assert steady_calibration.volatility == 0.0
+    assert swinging_calibration.volatility == pytest.approx(3.17, abs=0.01)
+    assert swinging_calibration.margin(0.95) == 0.975  # as far as it goes: halfway to always
+    off = train(swinging, as_of, QUOTE, min_calibration=10)  # the default
+    assert off.calibration.volatility == 0.0
