@@ -134,7 +134,7 @@ def train(
     if len(before) >= min_calibration:
         calibration = calibration_from(before, at, weights, rates)
         window = weighted_quantile(needed, weights, with_margin(WINDOW_MASS, len(needed)))
-        volatility = miss_volatility(swings)
+        volatility = miss_volatility(swings) if swing_days else 0.0
         model = replace(
             model,
             calibration=replace(calibration, window_mass=window, volatility=volatility),

@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from shipflow.edd import training
 from shipflow.edd.calibration import calibration_from
 from shipflow.edd.training import drifted, history_quote, miss_volatility, settling_days, train
 from shipflow.edd.transit import ModelConfig
@@ -119,5 +120,12 @@ def test_training_measures_how_much_its_promises_kept_swing():
     assert steady_calibration.volatility == 0.0
     assert swinging_calibration.volatility == pytest.approx(3.17, abs=0.01)
     assert swinging_calibration.margin(0.95) == 0.975  # as far as it goes: halfway to always
-    off = train(swinging, as_of, QUOTE, min_calibration=10)  # the default
-    assert off.calibration.volatility == 0.0
+
+
+def test_by_default_the_swing_is_not_measured(monkeypatch):
+    monkeypatch.setattr(training, "miss_volatility", lambda outcomes: 0.5)
+    records = history([2, 2, 2, 2, 5] * 44, start=date(2026, 7, 1))
+    as_of = datetime(2027, 6, 1, tzinfo=NY)
+    assert train(records, as_of, QUOTE, min_calibration=10).calibration.volatility == 0.0
+    measured = train(records, as_of, QUOTE, ModelConfig(volatility_days=180), min_calibration=10)
+    assert measured.calibration.volatility == 0.5
