@@ -297,6 +297,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="recalibrate on the last N days of orders when they drifted (ModelConfig switch)",
     )
     parser.add_argument(
+        "--volatility-days",
+        type=int,
+        default=0,
+        help="aim calibration higher by the weekly swing of promises kept over N days before its"
+        " window (ModelConfig switch)",
+    )
+    parser.add_argument(
         "--no-backlog",
         action="store_true",
         help="quote without the backlog stretch (ModelConfig switch, on by default)",
@@ -309,7 +316,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     config = ModelConfig(
-        censored_in_flight=args.censored, drift_days=args.drift_days, backlog=not args.no_backlog
+        censored_in_flight=args.censored,
+        drift_days=args.drift_days,
+        volatility_days=args.volatility_days,
+        backlog=not args.no_backlog,
     )
     if args.history:
         table = args.postal_table or str(Path(args.history).with_name(DEFAULT_TABLE))

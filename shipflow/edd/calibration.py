@@ -23,10 +23,13 @@ class Calibration:
     # Percentiles of the largest promise rate (on-time probability bought per day of padding)
     # at which each outcome would still have been on time; see DatePMF.trade_offs.
     rates: tuple[float, ...] | None = None
+    # How much the share of promises missed swung from week to week of the calibration window
+    # beyond its sampling noise, relative to that share (see training.miss_volatility).
+    volatility: float = 0.0
 
     def upper(self, p: float) -> float:
         """Level whose quantile date is on/after the actual date with frequency p."""
-        return min(_percentile(self.before, with_margin(p, self.samples)) + 1e-9, 1.0)
+        return min(_percentile(self.before, self.margin(p)) + 1e-9, 1.0)
 
     def lower(self, p: float) -> float:
         """Level whose quantile date is on/before the actual date with frequency 1 - p."""
@@ -34,13 +37,20 @@ class Calibration:
 
     def rate(self, p: float) -> float | None:
         """Promise rate at which a share p of the calibration outcomes were on time."""
-        return _percentile(self.rates, 1 - with_margin(p, self.samples)) if self.rates else None
+        return _percentile(self.rates, 1 - self.margin(p)) if self.rates else None
+
+    def margin(self, p: float) -> float:
+        """The share the calibration aims at for a stated `p`: its sampling margin, and the
+        misses raised by their week-to-week swing, so a week as bad as one of the window's
+        worse ones still keeps about `p`."""
+        return with_margin(p, self.samples, (1 - p) * self.volatility)
 
 
-def with_margin(p: float, samples: int) -> float:
-    """`p` raised by one standard error of a share measured on `samples` outcomes: calibrated on
-    few orders, a promise errs towards keeping more than it states rather than fewer."""
-    return min(p + math.sqrt(p * (1 - p) / max(samples, 1)), (1 + p) / 2)
+def with_margin(p: float, samples: int, drift: float = 0.0) -> float:
+    """`p` raised by one standard error of a share measured on `samples` outcomes (calibrated on
+    few orders, a promise errs towards keeping more than it states rather than fewer) and by
+    `drift`, at most halfway to always."""
+    return min(p + math.sqrt(p * (1 - p) / max(samples, 1)) + drift, (1 + p) / 2)
 
 
 def _percentile(points: Sequence[float], p: float) -> float:

@@ -7,6 +7,7 @@ actual delivery dates say how to move the quantile levels so stated confidence m
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -25,6 +26,14 @@ DRIFT_Z = 2.326  # one-sided 1 %: twelve retrains a year rarely see a false alar
 DRIFT_TOLERANCE = 0.02  # calibration is held within 2 points of the stated share
 SETTLED_SHARE = 0.99  # a calibration window counts as settled once this share would have arrived
 MAX_SETTLE_DAYS = 45  # the longest wait: Olist's deliveries settle in 42-45 days
+# How much kept promises swing is measured on the misses at VOLATILITY_LEVEL (enough of them to
+# count per week), per VOLATILITY_PERIOD of orders (a week: weekdays cancel out), over
+# ModelConfig.volatility_days before the calibration window, and promises aim to keep their
+# share in a period VOLATILITY_Z of those swings worse than the average.
+VOLATILITY_LEVEL = 0.9
+VOLATILITY_PERIOD = timedelta(days=7)
+VOLATILITY_Z = 1.0
+LEARNING_DAYS = 90  # a young history's first models miss more while they learn its lanes
 
 
 def history_quote(
@@ -85,18 +94,24 @@ def train(
     `settle_days` back, by default as far back as the history's deliveries take to settle
     (`settling_days`): the models it quotes with are fitted that much earlier, and a model still
     learning its lanes grows sharper meanwhile, so a later window calibrates the model in use
-    more closely.
+    more closely. With `config.volatility_days`, the orders of that many days before the window,
+    quoted the same way, also measure how much the share of promises kept swings from week to
+    week (`miss_volatility`): a network that drifts is promised for its worse weeks.
     """
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
     if settle_days is None:
         settle_days = settling_days(known, MAX_SETTLE_DAYS)
     window_end = as_of - timedelta(days=settle_days)
     last_known_day = (as_of - timedelta(days=1)).date()
+    calibrated_from = window_end - timedelta(days=calibration_days)
     before, at, needed, weights, rates = [], [], [], [], []
-    start = window_end - timedelta(days=calibration_days)
+    swings: list[tuple[datetime, float, float]] = []  # (ordered, rate, weight) of the longer span
+    step = timedelta(days=step_days)
+    swing_days = (config or ModelConfig()).volatility_days
+    start = calibrated_from - step * swing_steps(known, calibrated_from, step, swing_days)
     while start < window_end:
         past = TransitModel.fit(records, start, config, cutoffs)
-        stop = min(start + timedelta(days=step_days), window_end)
+        stop = min(start + step, window_end)
         for record in known:
             if not start <= record.ordered_at < stop:
                 continue
@@ -104,23 +119,83 @@ def train(
             if dates is None:
                 continue
             day = record.delivered_at.date()  # type: ignore[union-attr]
+            # known only because it was fast enough: weight by 1 / P(delivered by now)
+            weight = 1 / max(dates.cdf(last_known_day), MIN_OBSERVED)
+            swings.append((record.ordered_at, dates.rate_to_reach(day), weight))
+            if record.ordered_at < calibrated_from:
+                continue
             before.append(dates.cdf(day - timedelta(days=1)))
             at.append(dates.cdf(day))
             needed.append(needed_mass(dates, day))
-            rates.append(dates.rate_to_reach(day))
-            # known only because it was fast enough: weight by 1 / P(delivered by now)
-            weights.append(1 / max(dates.cdf(last_known_day), MIN_OBSERVED))
+            rates.append(swings[-1][1])
+            weights.append(weight)
         start = stop
     model = TransitModel.fit(records, as_of, config, cutoffs)
     if len(before) >= min_calibration:
         calibration = calibration_from(before, at, weights, rates)
         window = weighted_quantile(needed, weights, with_margin(WINDOW_MASS, len(needed)))
-        model = replace(model, calibration=replace(calibration, window_mass=window))
+        volatility = miss_volatility(swings) if swing_days else 0.0
+        model = replace(
+            model,
+            calibration=replace(calibration, window_mass=window, volatility=volatility),
+        )
     if model.config.drift_days and model.calibration:
         recent = drift_calibration(records, as_of, quote, model, cutoffs, min_calibration)
         if recent is not None:
             model = replace(model, calibration=recent)
     return model
+
+
+def swing_steps(
+    known: Sequence[HistoryRecord], calibrated_from: datetime, step: timedelta, days: int
+) -> int:
+    """Steps before the calibration window whose orders also show how kept promises swing: as
+    many as fit in `days`, from LEARNING_DAYS after the first delivery (a model still learning
+    its lanes misses more at first, for reasons that pass)."""
+    delivered = [r.delivered_at for r in known if r.delivered_at]
+    if not days or not delivered:
+        return 0
+    learnt = min(delivered) + timedelta(days=LEARNING_DAYS)
+    return max(min(timedelta(days=days), calibrated_from - learnt) // step, 0)
+
+
+def miss_volatility(
+    outcomes: Sequence[tuple[datetime, float, float]],
+    level: float = VOLATILITY_LEVEL,
+    period: timedelta = VOLATILITY_PERIOD,
+) -> float:
+    """How much the share of promises missed at `level` swung from one `period` of orders to
+    the next beyond what sampling explains, relative to that share (0 when steady); `outcomes`
+    are (ordered at, promise rate reaching the delivery, weight).
+
+    A network whose lateness drifts (a peak, a carrier slowing down) misses far more in some
+    weeks than on average; a steady one about as often every week. The missed promises are the
+    `1 - level` share with the lowest rates, as a calibrated promise at `level` would miss them.
+    """
+    ranked = sorted((rate, weight) for _, rate, weight in outcomes)
+    total = sum(weight for _, weight in ranked)
+    cumulative = itertools.accumulate(weight for _, weight in ranked)
+    threshold = next(
+        (
+            rate
+            for (rate, _), c in zip(ranked, cumulative, strict=True)
+            if c > (1 - level) * total + 1e-9
+        ),
+        math.inf,
+    )
+    first = min((at for at, _, _ in outcomes), default=datetime.min)
+    periods: dict[int, list[float]] = {}  # weight, squared weights, weight missed
+    for at, rate, weight in outcomes:
+        counts = periods.setdefault((at - first) // period, [0.0, 0.0, 0.0])
+        counts[0] += weight
+        counts[1] += weight * weight
+        counts[2] += weight * (rate < threshold)
+    missed = sum(c[2] for c in periods.values()) / total if total else 0.0
+    if len(periods) < 2 or not 0 < missed < 1:
+        return 0.0
+    noise = missed * (1 - missed)  # a period's sampling variance times its effective size
+    excess = sum(w * ((m / w - missed) ** 2 - noise * w2 / w**2) for w, w2, m in periods.values())
+    return VOLATILITY_Z * math.sqrt(max(excess / total, 0.0)) / missed
 
 
 def settling_days(delivered: Sequence[HistoryRecord], most: int) -> int:

@@ -1,6 +1,11 @@
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
-from shipflow.edd.training import drifted, history_quote, settling_days, train
+import pytest
+
+from shipflow.edd import training
+from shipflow.edd.calibration import calibration_from
+from shipflow.edd.training import drifted, history_quote, miss_volatility, settling_days, train
 from shipflow.edd.transit import ModelConfig
 
 from .factories import NY, WEEKDAYS, history
@@ -68,3 +73,59 @@ def test_no_drift_no_correction():
     plain = train(records, as_of, QUOTE, ModelConfig(), min_calibration=10)
     watched = train(records, as_of, QUOTE, ModelConfig(drift_days=28), min_calibration=10)
     assert watched.calibration == plain.calibration
+
+
+def _outcomes(missed_per_week):
+    """100 orders a week, the given number of them delivered past every promise (rate 0)."""
+    start = datetime(2027, 3, 1, tzinfo=NY)
+    return [
+        (start + timedelta(days=7 * week, hours=i), 0.0 if i < missed else 1.0, 1.0)
+        for week, missed in enumerate(missed_per_week)
+        for i in range(100)
+    ]
+
+
+def test_misses_swinging_from_week_to_week_beyond_chance_are_volatile():
+    # 10 % missed overall, 15 % one week and 5 % the next: a swing of 5 points, 3 of which
+    # sampling explains (variance 0.0025 - 0.0009 = 0.0016), 0.04 / 0.10
+    assert miss_volatility(_outcomes([15, 5])) == pytest.approx(0.4)
+    assert miss_volatility(_outcomes([10, 10])) == 0.0  # steady
+    assert miss_volatility(_outcomes([12, 8])) == 0.0  # a swing chance explains
+    assert miss_volatility(_outcomes([20])) == 0.0  # one week: nothing to compare
+
+
+def test_a_volatile_calibration_aims_higher_for_the_worse_weeks():
+    rates = [i / 10000 for i in range(10000)]
+    steady = calibration_from([0.5] * 10000, [0.5] * 10000, rates=rates)
+    volatile = replace(steady, volatility=0.4)
+    # sampling margin sqrt(0.95 * 0.05 / 10000) = 0.00218, misses 0.05 raised by 40 %: 0.02
+    assert steady.margin(0.95) == pytest.approx(0.95218, abs=1e-5)
+    assert volatile.margin(0.95) == pytest.approx(0.97218, abs=1e-5)
+    assert volatile.rate(0.95) == pytest.approx(0.0278, abs=1e-4)
+    assert steady.rate(0.95) == pytest.approx(0.0478, abs=1e-4)
+    assert replace(steady, volatility=3.0).margin(0.95) == 0.975  # at most halfway to always
+
+
+def test_training_measures_how_much_its_promises_kept_swing():
+    # a fifth of the parcels take 5 days instead of 2: spread evenly, or all in alternate
+    # fortnights; only the second swings beyond chance (its misses, all in half the weeks)
+    steady = history([2, 2, 2, 2, 5] * 44, start=date(2026, 7, 1))
+    swinging = history(([2] * 10 + [2, 5] * 5) * 11, start=date(2026, 7, 1))
+    as_of = datetime(2027, 6, 1, tzinfo=NY)
+    config = ModelConfig(volatility_days=180)
+    models = [
+        train(records, as_of, QUOTE, config, min_calibration=10) for records in (steady, swinging)
+    ]
+    steady_calibration, swinging_calibration = (m.calibration for m in models)
+    assert steady_calibration.volatility == 0.0
+    assert swinging_calibration.volatility == pytest.approx(3.17, abs=0.01)
+    assert swinging_calibration.margin(0.95) == 0.975  # as far as it goes: halfway to always
+
+
+def test_by_default_the_swing_is_not_measured(monkeypatch):
+    monkeypatch.setattr(training, "miss_volatility", lambda outcomes: 0.5)
+    records = history([2, 2, 2, 2, 5] * 44, start=date(2026, 7, 1))
+    as_of = datetime(2027, 6, 1, tzinfo=NY)
+    assert train(records, as_of, QUOTE, min_calibration=10).calibration.volatility == 0.0
+    measured = train(records, as_of, QUOTE, ModelConfig(volatility_days=180), min_calibration=10)
+    assert measured.calibration.volatility == 0.5

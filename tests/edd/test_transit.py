@@ -140,7 +140,9 @@ def test_handling_is_learned_per_shipper():
 def test_round_trips_through_a_json_dict():
     records = history([2, 3, 3, 4, 9] * 10)
     model = TransitModel.fit(records, AS_OF)
-    model.calibration = calibration_from([0.1, 0.5, 0.9], [0.2, 0.6, 1.0], rates=[0, 0.1, 1e9])
+    model.calibration = replace(
+        calibration_from([0.1, 0.5, 0.9], [0.2, 0.6, 1.0], rates=[0, 0.1, 1e9]), volatility=0.4
+    )
     copy = TransitModel.from_dict(json.loads(json.dumps(model.to_dict())))
     assert copy.predict(lane()).pmf == pytest.approx(model.predict(lane()).pmf)
     assert copy.calibration == model.calibration and copy.as_of == model.as_of
