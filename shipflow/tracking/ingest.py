@@ -278,9 +278,9 @@ def ingest_locked(
 ) -> list[IngestResult]:
     """Apply each update to its shipment, in order, as `ingest` would one after the other, but
     with one query per table for the whole batch. The shipments must be freshly read under
-    their lock (`for_update`: the rows' on PostgreSQL, where it is what keeps two writers from
-    storing an event twice, as the events' key is a plain index on partitioned tables; the
-    database's on SQLite, where another writer may have moved them before). `stored`: every
+    their lock (`read_tracked`'s: the rows' on PostgreSQL, where it is what keeps two writers
+    from storing an event twice, as the events' key is a plain index on partitioned tables;
+    the database's on SQLite, where another writer may have moved them before). `stored`: every
     shipment's events in carrier time, if read with the shipments and still current (SQLite,
     `ingest_batch`): then no event is read here. With `config`, a status change reschedules
     the shipment's next poll, written in the same UPDATE as its status."""
