@@ -90,9 +90,8 @@ def read_tracked(
     session: Session, *where: ColumnElement[bool], lock: bool = False
 ) -> list[TrackedShipment]:
     """The shipments `where` selects, in id order; `lock`: held for the transaction's writes
-    (`for_update`). The session's pending changes are flushed first, as an ORM query's
-    autoflush would (a Core read has none)."""
-    session.flush()
+    (`for_update`). The session's autoflush writes its pending changes first, as for an ORM
+    query."""
     statement = _READ.where(*where)
     if lock:
         statement = for_update(session, statement, of=_SHIPMENTS)

@@ -1,5 +1,5 @@
 """`read_tracked` reads shipments as plain rows (with their orders' columns the reactions
-read), after flushing what the session has pending; `stage` sets values on a row and
+read), a shipment the session has pending too; `stage` sets values on a row and
 `write_staged` stores them, one UPDATE per set of columns however many shipments."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def test_a_shipment_is_read_with_its_orders_columns(runtime, tracked, make_shipm
                 assert getattr(row, name) == getattr(loaded[row.id], name), name
 
 
-def test_a_pending_shipment_is_flushed_then_read(runtime, tracked):
+def test_a_pending_shipment_is_autoflushed_then_read(runtime, tracked):
     with runtime.sessions() as session:
         pending = Shipment(brand_id=tracked["tb"].id, carrier="fake", tracking_number="RT3")
         session.add(pending)
