@@ -24,6 +24,7 @@ from shipflow.domain import (
 )
 from shipflow.i18n import format_day
 from shipflow.store.models import Shipment
+from shipflow.store.shipment_writes import TrackedShipment, stage
 
 UNCOLLECTED = frozenset({Reason.NOT_COLLECTED, Reason.COD_REFUSED})
 
@@ -54,12 +55,12 @@ def chain_problem(services: Iterable[CarrierService], point: PickupPoint) -> str
     return f"no pickup-point service of the brand delivers to {point.chain} stores; use {chains}"
 
 
-def record(shipment: Shipment, update: TrackingUpdate) -> None:
+def record(session: Session, shipment: TrackedShipment, update: TrackingUpdate) -> None:
     """Keep what the carrier last said about the pickup point and its deadline."""
     if update.pickup_point is not None:
-        shipment.pickup_point = as_json(update.pickup_point)
+        stage(session, shipment, pickup_point=as_json(update.pickup_point))
     if update.pickup_deadline is not None:
-        shipment.pickup_deadline = update.pickup_deadline
+        stage(session, shipment, pickup_deadline=update.pickup_deadline)
 
 
 def waiting(session: Session, brand_id: str | None = None) -> list[Shipment]:

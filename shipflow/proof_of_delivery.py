@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shipflow.domain import ProofOfDelivery, TrackingUpdate
 from shipflow.store.claim_models import DeliveryPhoto
 from shipflow.store.models import Shipment
+from shipflow.store.shipment_writes import TrackedShipment, stage
 
 KEY = "proof_of_delivery"
 MAX_PHOTO_BYTES = 512 * 1024  # a larger "photo" is not kept: the words still are
@@ -34,7 +35,9 @@ def _photo(encoded: str) -> tuple[bytes, str] | None:
     return (data, kind) if kind and len(data) <= MAX_PHOTO_BYTES else None
 
 
-def record(session: Session, shipment: Shipment, update: TrackingUpdate, now: datetime) -> None:
+def record(
+    session: Session, shipment: TrackedShipment, update: TrackingUpdate, now: datetime
+) -> None:
     """Keep what the carrier last said about the delivery; the photo replaces an older one."""
     pod: ProofOfDelivery | None = update.proof_of_delivery
     if pod is None:
@@ -42,7 +45,8 @@ def record(session: Session, shipment: Shipment, update: TrackingUpdate, now: da
     photo = _photo(pod.photo) if pod.photo else None
     words = {"signed_by": pod.signed_by, "left_at": pod.left_at, "photo_url": pod.photo_url}
     kept = {k: v.strip()[:200] for k, v in words.items() if v and v.strip()}
-    shipment.details = {**(shipment.details or {}), KEY: {**kept, "photo": photo is not None}}
+    details = {**(shipment.details or {}), KEY: {**kept, "photo": photo is not None}}
+    stage(session, shipment, details=details)
     if photo is not None:
         session.merge(
             DeliveryPhoto(

@@ -31,6 +31,7 @@ from shipflow.domain.events import ShipmentDelayed
 from shipflow.store.db import one_of, per_transaction
 from shipflow.store.models import Alert, Shipment
 from shipflow.store.outbox import publish_all
+from shipflow.store.shipment_writes import TrackedShipment, stage
 
 if TYPE_CHECKING:
     from shipflow.config import Settings
@@ -117,7 +118,7 @@ def snapshot_from_row(row: Sequence[Any], policy: Policy) -> ShipmentSnapshot:
     )
 
 
-def snapshot(shipment: Shipment, policy: Policy) -> ShipmentSnapshot:
+def snapshot(shipment: Shipment | TrackedShipment, policy: Policy) -> ShipmentSnapshot:
     """The snapshot of a loaded (possibly not yet flushed) shipment."""
     return snapshot_from_row(_snapshot_values(shipment), policy)
 
@@ -163,22 +164,27 @@ def open_incidents(session: Session, brand_id: str) -> dict[Lane, Alert]:
 # --- the shipments of a batch of tracking events ------------------------------------------
 
 
-def _fill_destination(shipment: Shipment) -> None:
+def _fill_destination(session: Session, shipment: TrackedShipment) -> None:
     if shipment.destination_postal_code or shipment.order is None:
         return
     ship_to = shipment.order.ship_to or {}
-    shipment.destination_state = str(ship_to.get("state") or "")
-    shipment.destination_postal_code = str(ship_to.get("postal_code") or "")
+    stage(
+        session,
+        shipment,
+        destination_state=str(ship_to.get("state") or ""),
+        destination_postal_code=str(ship_to.get("postal_code") or ""),
+    )
 
 
 def detect_for_shipments(
-    session: Session, shipments: Sequence[Shipment], now: datetime, settings: Settings
+    session: Session, shipments: Sequence[TrackedShipment], now: datetime, settings: Settings
 ) -> dict[str, list[Delay]]:
     """Judge the shipments a batch of tracking events touched, now: raise their new alerts
     (unless the lane has an open incident, which stands for them), resolve the ones no longer
     true, publish `ShipmentDelayed`. Set-based: the brand's policy and incidents once per
     transaction, the shipments' open alerts in one query, new alerts in one insert; the rest
-    is the detectors in memory. Returns each shipment's delays by id."""
+    is the detectors in memory. A destination the shipment lacks is taken from its order and
+    staged (`shipment_writes`: the caller writes it). Returns each shipment's delays by id."""
     shipments = list({s.id: s for s in shipments}.values())
     if not shipments:
         return {}
@@ -190,7 +196,7 @@ def detect_for_shipments(
     }
     snaps: dict[str, list[ShipmentSnapshot]] = defaultdict(list)
     for shipment in shipments:
-        _fill_destination(shipment)
+        _fill_destination(session, shipment)
         snaps[shipment.brand_id].append(snapshot(shipment, policies[shipment.brand_id]))
     judged: dict[str, tuple[ShipmentSnapshot, list[Delay]]] = {
         snap.id: (snap, detect(snap, now, policies[brand_id]))

@@ -43,7 +43,7 @@ from shipflow.edd.transit import TransitModel
 from shipflow.store.db import insert_all, per_transaction
 from shipflow.store.edd_models import PredictionRevision
 from shipflow.store.models import Shipment
-from shipflow.store.shipment_writes import stage, write_staged
+from shipflow.store.shipment_writes import TrackedShipment, stage, write_staged
 
 if TYPE_CHECKING:
     from shipflow.config import BrandConfig, Settings
@@ -364,15 +364,14 @@ class EddService:
         return promise
 
     def revise_shipments(
-        self, session: Session, tracked: Sequence[tuple[Shipment, Sequence[TrackingEvent]]]
+        self, session: Session, tracked: Sequence[tuple[TrackedShipment, Sequence[TrackingEvent]]]
     ) -> dict[str, date | None]:
         """Predict delivery for each shipment of a batch from its events, keeping each change
         in `prediction_revisions` (one insert for the batch); None for a shipment that cannot
         be quoted (the caller may fall back on the carrier's estimate). The new predictions are
         written in one UPDATE (`shipment_writes`); promises are left alone. Delivered shipments
         join the history (one write per brand). Each brand's model and setup are read once per
-        batch, each route quoted once (`_RevisionBatch`); load the shipments' orders with them,
-        or each is one more query."""
+        batch, each route quoted once (`_RevisionBatch`)."""
         batch = _RevisionBatch()
         revised = {
             shipment.id: self._revise(session, shipment, events, batch)
@@ -387,7 +386,7 @@ class EddService:
     def _revise(
         self,
         session: Session,
-        shipment: Shipment,
+        shipment: TrackedShipment,
         events: Sequence[TrackingEvent],
         batch: _RevisionBatch,
     ) -> date | None:
@@ -533,7 +532,7 @@ def brand_setup(session: Session, brand_id: str, settings: Settings) -> BrandSet
 
 
 def _shipment_quote(
-    shipment: Shipment, model: TransitModel, setup: BrandSetup, dated: bool = True
+    shipment: Shipment | TrackedShipment, model: TransitModel, setup: BrandSetup, dated: bool = True
 ) -> tuple[Estimate, str] | None:
     """The quote for the shipment as allocated (its warehouse and service, the order's moment),
     and the destination's time zone; None when the shipment lacks what quoting needs. Not
@@ -567,7 +566,9 @@ def _shipment_quote(
     return quote, destination.timezone or warehouse.timezone
 
 
-def _revision(shipment: Shipment, day: date, basis: str, at: datetime) -> list[dict]:
+def _revision(
+    shipment: Shipment | TrackedShipment, day: date, basis: str, at: datetime
+) -> list[dict]:
     """The `prediction_revisions` row to insert if the prediction changes to `day`."""
     if shipment.predicted_date == day:
         return []
@@ -578,7 +579,7 @@ MOVING = (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY, Status.DELIVERED)
 
 
 def _delivery_record(
-    shipment: Shipment, events: Sequence[TrackingEvent], setup: BrandSetup
+    shipment: TrackedShipment, events: Sequence[TrackingEvent], setup: BrandSetup
 ) -> HistoryRecord:
     """A delivered shipment as a history record the next training learns from."""
     ordered = sorted(events, key=lambda e: e.occurred_at)

@@ -214,9 +214,9 @@ class Order(Base):
     shipments: Mapped[list[Shipment]] = relationship(back_populates="order")
 
 
-# What tracking and its reactions (the outbox's handlers) never read of the orders they load
-# with a batch's shipments: deferred there, not JSON decoded for nothing on every row (loaded
-# on first access, should anything ever read them).
+# What the outbox's handlers never read of the orders they load with a batch's shipments:
+# deferred there, not JSON decoded for nothing on every row (loaded on first access, should
+# anything ever read them).
 UNREAD_ORDER_COLUMNS = (Order.attention, Order.source_details, Order.pickup_point)
 
 

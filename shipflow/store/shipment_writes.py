@@ -1,36 +1,107 @@
-"""A batch's shipment columns written by one Core statement instead of the ORM's flush.
+"""A batch's shipments as plain rows: read by one Core statement, written by one per set of
+columns, never through the ORM.
 
-The tracking pipeline sets a handful of columns (status, times, prediction, next poll) on
-hundreds of loaded shipments per batch. Set as attributes, each shipment becomes dirty and
-the ORM's flush weighs the history of every one of its columns (the largest cost of a batch
-after the events themselves). Staged here instead, the values are set on the objects as if
-loaded (the ORM sees nothing to flush) and kept for `write_staged`, which sends them as one
-UPDATE per set of columns. Whatever else sets an attribute still goes through the ORM.
+The tracking pipeline reads a few hundred shipments per batch (with two columns of their
+orders) and sets a handful of columns on them (status, times, prediction, next poll,
+pickup point, details). As ORM objects each one cost an identity-map entry, a state and an
+attribute history the pipeline never needs, and its writes went through the flush; read as
+`TrackedShipment`s instead, `stage` sets the values on the row and keeps them for
+`write_staged`, which sends them as one UPDATE per set of columns.
 
-Call `write_staged` where the ORM's autoflush would have written them: before the next
-query that may read those columns, and before the commit. An outer rollback expires the
-objects, and the staged values with them, as it would the ORM's changes.
+Call `write_staged` before the next query that may read those columns, and before the
+commit. The rows are the transaction's: after a rollback, read them again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from shipflow.store.db import per_transaction, update_all
-from shipflow.store.models import Shipment
+from shipflow.store.db import for_update, per_transaction, update_all
+from shipflow.store.models import Order, Shipment
 
 _SHIPMENTS: Table = Shipment.__table__  # type: ignore[assignment]
+_ORDERS: Table = Order.__table__  # type: ignore[assignment]
 _STAGED = "shipment writes staged"  # per transaction: shipment id -> column -> value
 
 
-def stage(session: Session, shipment: Shipment, **values: Any) -> None:
+@dataclass(slots=True)
+class TrackedOrder:
+    """What the reactions read of a shipment's order (the delivery date's quote, the
+    destination of delay detection)."""
+
+    ship_to: dict[str, Any]
+    placed_at: datetime
+
+
+@dataclass(slots=True, eq=False)
+class TrackedShipment:
+    """A shipment's columns the tracking pipeline and its reactions read or write (each
+    field named as its column), after what they read of its order (None: it has none)."""
+
+    order: TrackedOrder | None
+    id: str
+    brand_id: str
+    kind: str
+    carrier: str
+    service: str
+    tracking_number: str
+    warehouse_code: str
+    status: str
+    status_reason: str | None
+    promised_date: date | None
+    predicted_date: date | None
+    created_at: datetime
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    last_event_at: datetime | None
+    next_poll_at: datetime | None
+    details: dict[str, Any]
+    destination_state: str
+    destination_postal_code: str
+    pickup_point: dict[str, Any] | None
+    pickup_deadline: datetime | None
+
+
+# The shipment's columns in the fields' order, then its order's id (none: no order) and columns.
+_READ = (
+    select(
+        *(_SHIPMENTS.c[field.name] for field in fields(TrackedShipment)[1:]),
+        _ORDERS.c.id,
+        _ORDERS.c.ship_to,
+        _ORDERS.c.placed_at,
+    )
+    .outerjoin(_ORDERS, _SHIPMENTS.c.order_id == _ORDERS.c.id)
+    .order_by(_SHIPMENTS.c.id)
+)
+
+
+def _tracked(row: Sequence[Any]) -> TrackedShipment:
+    *values, order_id, ship_to, placed_at = row
+    return TrackedShipment(TrackedOrder(ship_to, placed_at) if order_id else None, *values)
+
+
+def read_tracked(
+    session: Session, *where: ColumnElement[bool], lock: bool = False
+) -> list[TrackedShipment]:
+    """The shipments `where` selects, in id order; `lock`: held for the transaction's writes
+    (`for_update`). The session's autoflush writes its pending changes first, as for an ORM
+    query."""
+    statement = _READ.where(*where)
+    if lock:
+        statement = for_update(session, statement, of=_SHIPMENTS)
+    return [_tracked(row) for row in session.execute(statement)]
+
+
+def stage(session: Session, shipment: TrackedShipment, **values: Any) -> None:
     """Set the columns on `shipment` and keep them for `write_staged`."""
     for name, value in values.items():
-        set_committed_value(shipment, name, value)
+        setattr(shipment, name, value)
     staged: dict[str, dict[str, Any]] = per_transaction(session, _STAGED, dict)
     staged.setdefault(shipment.id, {}).update(values)
 

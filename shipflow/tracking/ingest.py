@@ -14,33 +14,26 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from sqlalchemy import Row, Table, bindparam, func, select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session
 
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
 from shipflow.store.db import (
-    for_update,
     insert_all,
     insert_or_skip,
     one_of,
     read_before_write_lock,
     write_lock,
 )
-from shipflow.store.models import (
-    CARRIER_ESTIMATE,
-    UNREAD_ORDER_COLUMNS,
-    Order,
-    Shipment,
-    TrackingEventRow,
-)
+from shipflow.store.models import CARRIER_ESTIMATE, Order, Shipment, TrackingEventRow
 from shipflow.store.outbox import Publishable, publish_all
-from shipflow.store.shipment_writes import stage, write_staged
+from shipflow.store.shipment_writes import TrackedShipment, read_tracked, stage, write_staged
 from shipflow.tracking.config import TrackingConfig
 
 # What reacts in the ingest's own transaction (`shipflow.reactions`: the delivery date, delays),
 # once per batch: every shipment that got new events, with its `ShipmentTracked`, in order.
-Tracked = tuple[Shipment, ShipmentTracked]
+Tracked = tuple[TrackedShipment, ShipmentTracked]
 React = Callable[[Session, Sequence[Tracked]], None]
 NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED})
 # The events go in, are read back and flagged through Core statements of one shape whatever
@@ -121,7 +114,9 @@ def _domain_event(row: EventRow) -> TrackingEvent:
     )
 
 
-def _row(shipment: Shipment, event: TrackingEvent, key: str, source: str, now: datetime) -> dict:
+def _row(
+    shipment: TrackedShipment, event: TrackingEvent, key: str, source: str, now: datetime
+) -> dict:
     """The event's row; `key`: its `dedupe_key`, worked out by the caller already."""
     return dict(
         shipment_id=shipment.id,
@@ -162,7 +157,7 @@ def _insert_new(session: Session, rows: list[dict]) -> tuple[set[tuple[str, str]
 
 def _replay(
     session: Session,
-    shipment: Shipment,
+    shipment: TrackedShipment,
     rows: list[EventRow],
     events: list[TrackingEvent],
     applied: dict[int, bool],
@@ -199,7 +194,9 @@ def _replay(
     return moves
 
 
-def _change_events(shipment: Shipment, previous: Status, moves: list[Move]) -> list[Publishable]:
+def _change_events(
+    shipment: TrackedShipment, previous: Status, moves: list[Move]
+) -> list[Publishable]:
     """A status change, and the milestone it reaches, for each move since the replay last
     left `previous` (one update may cross several: "out for delivery" and "delivered" in one
     payload), in carrier time; only the last move if the replay never was at `previous`."""
@@ -231,7 +228,9 @@ def _change_events(shipment: Shipment, previous: Status, moves: list[Move]) -> l
     return events
 
 
-def keep_carrier_estimate(session: Session, shipment: Shipment, estimate: datetime | None) -> None:
+def keep_carrier_estimate(
+    session: Session, shipment: TrackedShipment, estimate: datetime | None
+) -> None:
     """The carrier's own delivery estimate, kept beside our prediction (which it only stands
     in for when the EDD service cannot quote): a new estimate is news even without events."""
     if estimate is not None:
@@ -243,7 +242,7 @@ def keep_carrier_estimate(session: Session, shipment: Shipment, estimate: dateti
 class _Step:
     """One update of one shipment within a batch, and the keys of the events it adds."""
 
-    shipment: Shipment
+    shipment: TrackedShipment
     update: TrackingUpdate
     keys: list[str]
     rows: list[dict]
@@ -258,16 +257,18 @@ def ingest(
     react: React,
 ) -> IngestResult:
     """Apply `update` to `shipment` inside the caller's transaction (commit is theirs); what
-    reacts in that transaction gets the shipment and its `ShipmentTracked` through `react`."""
+    reacts in that transaction gets the shipment and its `ShipmentTracked` through `react`.
+    The object is expired after: its row was written by Core (`write_staged`)."""
     # Read it again under its lock: two workers ingesting for one parcel take turns.
-    read = select(Shipment).where(Shipment.id == shipment.id).options(joinedload(Shipment.order))
-    session.scalars(for_update(session, read, of=Shipment)).one()
-    return ingest_locked(session, [(shipment, update)], source, now, react)[0]
+    (locked,) = read_tracked(session, _SHIPMENTS.c.id == shipment.id, lock=True)
+    result = ingest_locked(session, [(locked, update)], source, now, react)[0]
+    session.expire(shipment)
+    return result
 
 
 def ingest_locked(
     session: Session,
-    pairs: Sequence[tuple[Shipment, TrackingUpdate]],
+    pairs: Sequence[tuple[TrackedShipment, TrackingUpdate]],
     source: str,
     now: datetime,
     react: React,
@@ -277,9 +278,9 @@ def ingest_locked(
 ) -> list[IngestResult]:
     """Apply each update to its shipment, in order, as `ingest` would one after the other, but
     with one query per table for the whole batch. The shipments must be freshly read under
-    their lock (`for_update`: the rows' on PostgreSQL, where it is what keeps two writers from
-    storing an event twice, as the events' key is a plain index on partitioned tables; the
-    database's on SQLite, where another writer may have moved them before). `stored`: every
+    their lock (`read_tracked`'s: the rows' on PostgreSQL, where it is what keeps two writers
+    from storing an event twice, as the events' key is a plain index on partitioned tables;
+    the database's on SQLite, where another writer may have moved them before). `stored`: every
     shipment's events in carrier time, if read with the shipments and still current (SQLite,
     `ingest_batch`): then no event is read here. With `config`, a status change reschedules
     the shipment's next poll, written in the same UPDATE as its status."""
@@ -380,7 +381,7 @@ def _stored_events(session: Session, shipment_ids: set[str]) -> dict[str, list[E
 
 def _apply(
     session: Session,
-    shipment: Shipment,
+    shipment: TrackedShipment,
     update: TrackingUpdate,
     rows: list[EventRow],
     added: int,
@@ -391,7 +392,7 @@ def _apply(
     batch's reactions get and which events it applied go into `batch`."""
     tracked, published, applied = batch
     previous = Status(shipment.status)
-    pickup_points.record(shipment, update)
+    pickup_points.record(session, shipment, update)
     proof_of_delivery.record(session, shipment, update, now)
     events = [_domain_event(row) for row in rows]
     moves = _replay(session, shipment, rows, events, applied)
@@ -422,7 +423,7 @@ def ingest_batch(
     carriers = {carrier for _, carrier, _ in items}
     numbers = {update.tracking_number for _, _, update in items}
     shipments, stored = _read_for_writing(session, carriers, numbers)
-    found: dict[tuple[str, str, str], list[Shipment]] = {}
+    found: dict[tuple[str, str, str], list[TrackedShipment]] = {}
     for shipment in shipments:
         key = (shipment.brand_id, shipment.carrier, shipment.tracking_number)
         found.setdefault(key, []).append(shipment)
@@ -437,9 +438,9 @@ def ingest_batch(
 
 def _read_for_writing(
     session: Session, carriers: set[str], numbers: set[str]
-) -> tuple[Sequence[Shipment], dict[str, list[EventRow]] | None]:
-    """The shipments of these carriers with these tracking numbers (their orders joined: the
-    reactions read them), locked for the batch's writes; on SQLite their events too, in
+) -> tuple[list[TrackedShipment], dict[str, list[EventRow]] | None]:
+    """The shipments of these carriers with these tracking numbers (`read_tracked`: with what
+    the reactions read of their orders), locked for the batch's writes; on SQLite their events too, in
     carrier time. (Both sets: the index is on carrier, then tracking number.)
 
     PostgreSQL locks the rows, in id order, so two workers' batches never wait on each other
@@ -452,24 +453,19 @@ def _read_for_writing(
     if not numbers:
         return [], {}
     tracked = (
-        select(Shipment)
-        .where(
-            one_of(session, Shipment.carrier, carriers),
-            one_of(session, Shipment.tracking_number, numbers),
-        )
-        .order_by(Shipment.id)
-        .options(joinedload(Shipment.order).options(*map(defer, UNREAD_ORDER_COLUMNS)))
+        one_of(session, _SHIPMENTS.c.carrier, carriers),
+        one_of(session, _SHIPMENTS.c.tracking_number, numbers),
     )
     with read_before_write_lock(session) as ahead:
         if ahead:
             seen = _versions(session, carriers, numbers)
-            shipments = session.scalars(tracked.execution_options(populate_existing=True)).all()
+            shipments = read_tracked(session, *tracked)
             stored = _stored_events(session, {shipment.id for shipment in shipments})
     if ahead:
         write_lock(session)
         if _versions(session, carriers, numbers) == seen:
             return shipments, stored
-    return session.scalars(for_update(session, tracked, of=Shipment)).all(), None
+    return read_tracked(session, *tracked, lock=True), None
 
 
 def _versions(session: Session, carriers: set[str], numbers: set[str]) -> list[Any]:

@@ -10,12 +10,11 @@ from sqlalchemy.orm import Session
 
 from shipflow.domain import Status
 from shipflow.edd.service import EddService
-from shipflow.store.models import Shipment
-from shipflow.store.shipment_writes import stage, write_staged
+from shipflow.store.shipment_writes import TrackedShipment, stage, write_staged
 from shipflow.tracking.ingest import Tracked
 
 
-def _fallback(shipment: Shipment, estimated_delivery: datetime | None) -> date | None:
+def _fallback(shipment: TrackedShipment, estimated_delivery: datetime | None) -> date | None:
     if shipment.status == Status.DELIVERED and shipment.delivered_at is not None:
         return shipment.delivered_at.date()
     if estimated_delivery is not None:

@@ -16,6 +16,7 @@ from shipflow.shipment_links import tracking_path
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import ReturnRequestRow
+from shipflow.store.shipment_writes import read_tracked, write_staged
 from tests.browser.axe import serious_violations
 from tests.webui.factories import BRAND, make_shipment
 
@@ -34,8 +35,10 @@ def delivered_page(live_server, returning: str = "") -> tuple[str, str]:
         proof_of_delivery=ProofOfDelivery(left_at="Back porch", photo=PHOTO),
     )
     with unit_of_work(runtime.sessions) as session:
+        (tracked,) = read_tracked(session, Shipment.id == shipment_id)
+        proof_of_delivery.record(session, tracked, update, runtime.clock.now())
+        write_staged(session)
         shipment = session.get_one(Shipment, shipment_id)
-        proof_of_delivery.record(session, shipment, update, runtime.clock.now())
         if returning:
             session.add(
                 ReturnRequestRow(

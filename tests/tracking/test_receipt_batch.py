@@ -287,7 +287,9 @@ def test_a_batch_writes_its_shipments_in_one_update_per_step(
     reactions, an executemany over the 30 shipments; the values stored. (Through the ORM each
     was an UPDATE of the columns that changed, `updated_at` first; the next polls were a third
     UPDATE, each a new version of every row; written before the reactions, the status fields
-    were one UPDATE and the predictions another.)"""
+    were one UPDATE and the predictions another.) The destinations delay detection takes from
+    the orders are one more, from the same kind of document (the ORM's flush sent them as an
+    UPDATE per row)."""
     numbers = [f"W{n}" for n in range(30)]
     _late_orders(runtime, tracked, make_shipment, clock, numbers)
     for number in numbers:
@@ -298,8 +300,10 @@ def test_a_batch_writes_its_shipments_in_one_update_per_step(
         assert process_due_receipts(runtime, limit=100) == 30
     updates = [s for s in statements if s.startswith("UPDATE shipments")]
     columns = [re.findall(r"(\w+)=", s.split(" SET ")[1].split(" WHERE ")[0]) for s in updates]
-    # these shipments' destinations are filled in by delay detection, through the ORM
     staged = [names for names in columns if "destination_state" not in names]
+    filled = [s for s in updates if "destination_state" in s]  # by delay detection
+    assert len(filled) == 1
+    assert " FROM " in filled[0]  # one document of rows (`update_all`), not a row each
     assert staged == [
         [
             "status",

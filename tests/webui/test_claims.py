@@ -16,6 +16,7 @@ from shipflow.store.db import unit_of_work
 from shipflow.store.models import Shipment
 from shipflow.store.ops_models import OpsAction
 from shipflow.store.postpurchase_models import ReturnRequestRow
+from shipflow.store.shipment_writes import read_tracked, write_staged
 from tests.bidi import unisolated_latin
 from tests.webui.factories import BRAND, make_shipment
 from tests.webui.test_tracking_page import csrf, path_for
@@ -34,8 +35,9 @@ def delivered_with_proof(runtime, journey=None, **proof) -> str:
     shipment_id = make_shipment(runtime, "delivered", journey=journey)
     update = TrackingUpdate("sandbox", "SBX100200300", proof_of_delivery=ProofOfDelivery(**proof))
     with unit_of_work(runtime.sessions) as session:
-        shipment = session.get_one(Shipment, shipment_id)
+        (shipment,) = read_tracked(session, Shipment.id == shipment_id)
         proof_of_delivery.record(session, shipment, update, runtime.clock.now())
+        write_staged(session)
     return shipment_id
 
 
