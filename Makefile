@@ -19,8 +19,9 @@ run: $(STAMP)
 	$(BIN)/shipflow demo load
 	SHIPFLOW_BASE_URL=$${SHIPFLOW_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/shipflow serve --demo --port $(PORT)
 
+# One test process per core (pytest-xdist); `make test PYTEST_ARGS="-n 0"` runs them in one.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 # Style, types (mypy, configured in pyproject.toml) and the import contracts (import-linter).
 lint: $(STAMP)
