@@ -62,7 +62,6 @@ INPUTS = (
     "destination postal area's median days from handover to delivery (log; 0 with no areas)",
     "parcels in flight to the same destination behind their lane's usual scans (excess share)",
     "behind the lane's on-time scan schedule: -log share of its on-time parcels no further along",
-    "late share of the lane's delivered parcels at the same stage as long before the end (logit)",
 )
 # Within the last day and a half before the promise ends, with tracking events, every input
 # again: a scan missing then is the destination hub's, which on-time parcels get on the eve of
@@ -282,7 +281,6 @@ def features(
             areas.log_median(record) if areas else 0.0,
             network,
             schedule.behind(record, len(known), left) if schedule else 0.0,
-            schedule.late_share(record, len(known), left) if schedule else 0.0,
         ]
     )
     return np.concatenate([row, row * (left < NEAR_DAYS and bool(known))])
@@ -387,9 +385,6 @@ class RiskModel:
             "schedule": _stored(
                 (((*lane, n), t) for (lane, n), t in self.schedule.reached.items()), MIN_PEERS
             ),
-            "late_schedule": _stored(
-                (((*lane, n), t) for (lane, n), t in self.schedule.late.items()), 1
-            ),
         }
 
     @classmethod
@@ -398,7 +393,7 @@ class RiskModel:
         if data.get("features") != len(FEATURES) or len(data["weights"]) != len(FEATURES):
             raise ValueError(f"learned over {data.get('features')} features, not {len(FEATURES)}")
         scan = _loaded(data["from_scan"])
-        schedule, late = _loaded(data["schedule"]), _loaded(data["late_schedule"])
+        schedule = _loaded(data["schedule"])
         return cls(
             zone=data["zone"],
             lanes=LaneTimes(
@@ -416,10 +411,7 @@ class RiskModel:
                 data["area_overall"],
             ),
             network={tuple(k): v for k, v in data["network"]},
-            schedule=ScanSchedule(
-                {(key[:-1], int(key[-1])): t for key, t in schedule.items()},
-                {(key[:-1], int(key[-1])): t for key, t in late.items()},
-            ),
+            schedule=ScanSchedule({(key[:-1], int(key[-1])): t for key, t in schedule.items()}),
         )
 
 

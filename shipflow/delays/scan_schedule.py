@@ -48,11 +48,9 @@ def schedule_keys(record: HistoryRecord) -> tuple[ScheduleKey, ...]:
 @dataclass(frozen=True)
 class ScanSchedule:
     """Per lane level and stage n (keyed (level, n)): sorted days before their promise's end
-    at which the lane's on-time parcels reached their n-th scan (or were delivered), and the
-    same of its late parcels delivered since (`late`)."""
+    at which the lane's on-time parcels reached their n-th scan (or were delivered)."""
 
     reached: dict[tuple[ScheduleKey, int], np.ndarray] = field(default_factory=dict)
-    late: dict[tuple[ScheduleKey, int], np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -62,20 +60,24 @@ class ScanSchedule:
         as_of: datetime,
         events: Mapping[str, Sequence[TrackingEvent]],
     ) -> ScanSchedule:
-        """From the tracked parcels delivered in the year before `as_of`, on time and late
-        against their promise's end (`deadlines`, by order id)."""
-        rows: tuple[dict, dict] = ({}, {})  # on time, late: lane level -> stage rows
+        """From the tracked parcels delivered by their promise's end (`deadlines`, by order
+        id) in the year before `as_of`."""
+        rows: dict[ScheduleKey, list[np.ndarray]] = {}
         for r, delivered in delivered_in_history(records, as_of):
             deadline = deadlines.get(r.order_id)
             scans = [e.occurred_at for e in events.get(r.order_id, ()) if e.occurred_at < delivered]
-            if deadline is None or not scans:
+            if deadline is None or delivered > deadline or not scans:
                 continue
             stages = (scans + [delivered] * STAGES)[:STAGES]
             row = np.array([days_between(moment, deadline) for moment in stages])
             for key in schedule_keys(r):
-                rows[delivered > deadline].setdefault(key, []).append(row)
-        on_time, late = (_by_stage(table) for table in rows)
-        return cls(on_time, late)
+                rows.setdefault(key, []).append(row)
+        reached = {}
+        for key, peers in rows.items():
+            table = np.sort(np.array(peers), axis=0)
+            for n in range(STAGES):
+                reached[(key, n + 1)] = table[:, n]
+        return cls(reached)
 
     def behind(self, record: HistoryRecord, scans: int, left: float) -> float:
         """Minus the log share of the lane's on-time parcels no further along than `scans`
@@ -86,50 +88,6 @@ class ScanSchedule:
         for key in schedule_keys(record):
             times = self.reached.get((key, scans + 1))
             if times is not None and len(times) >= MIN_PEERS:
-                return -math.log((len(times) - _ahead(times, left) + 0.5) / (len(times) + 1.0))
+                ahead = len(times) - int(np.searchsorted(times, left, side="left"))
+                return -math.log((len(times) - ahead + 0.5) / (len(times) + 1.0))
         return 0.0
-
-    def late_share(self, record: HistoryRecord, scans: int, left: float) -> float:
-        """The logit of the late share among the lane's delivered parcels that had exactly
-        `scans` scans `left` days before their promise's end, each level's share (of the
-        levels with `MIN_PEERS` on-time parcels) shrunk by `MIN_PEERS` parcels' worth towards
-        the coarser level's, from the late share of all (0 past the stages followed, or with
-        no schedule). `behind` says how rare the parcel's place is among on-time parcels; this
-        how often parcels in that place turned out late."""
-        keys = [k for k in schedule_keys(record) if len(self.reached.get((k, 1), ())) >= MIN_PEERS]
-        if scans >= STAGES or not keys:
-            return 0.0
-        late, everyone = len(self.late.get((keys[-1], 1), ())), len(self.reached[(keys[-1], 1)])
-        share = (late + 0.5) / (late + everyone + 1.0)
-        for key in reversed(keys):
-            late = _at_stage(self.late, key, scans, left)
-            on_time = _at_stage(self.reached, key, scans, left)
-            share = (late + MIN_PEERS * share) / (late + on_time + MIN_PEERS)
-        return math.log(share / (1.0 - share))
-
-
-def _by_stage(rows: Mapping[ScheduleKey, list[np.ndarray]]) -> dict:
-    """Each level's rows as one sorted array per stage, keyed (level, n)."""
-    reached = {}
-    for key, peers in rows.items():
-        table = np.sort(np.array(peers), axis=0)
-        for n in range(STAGES):
-            reached[(key, n + 1)] = table[:, n]
-    return reached
-
-
-def _at_stage(
-    table: Mapping[tuple[ScheduleKey, int], np.ndarray], key: ScheduleKey, scans: int, left: float
-) -> int:
-    """How many of a level's parcels had reached stage `scans` but not the next `left` days
-    before their promise's end."""
-    further = table.get((key, scans + 1))
-    if further is None:
-        return 0
-    reached = len(further) if scans == 0 else _ahead(table[(key, scans)], left)
-    return reached - _ahead(further, left)
-
-
-def _ahead(times: np.ndarray, left: float) -> int:
-    """How many reached the stage at least `left` days before their promise's end."""
-    return len(times) - int(np.searchsorted(times, left, side="left"))

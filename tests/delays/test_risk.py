@@ -74,7 +74,7 @@ def test_the_destination_area_median_is_the_fifteenth_feature():
     now = parcel.ordered_at + timedelta(days=1)
     args = (parcel, now + timedelta(days=3), now, lanes, LaneState())
     x = features(*args, areas=AreaTimes.fit(delivered, as_of))
-    assert x is not None and len(x) == 36
+    assert x is not None and len(x) == 34
     assert x[14] == pytest.approx(math.log1p(1 + 19 / 24))  # median 1 day 19 h from handover
     assert features(*args)[14] == 0.0  # type: ignore[index]
 
@@ -158,8 +158,8 @@ def _hand_built() -> tuple[RiskModel, HistoryRecord, datetime, datetime, list[Tr
     rates = MomentRates.fit([(at, True)] * 3 + [(at, False)])
     weights = WarningModel(
         (-2.0, 0.5, 0.5, 0.0, -0.5, -0.5, 1.0, 1.0, 0.5, 3.0, 1.0, 0.5, 0.5, 0.5, 0.5, 2.0, 0.0)
-        + (0.0, 1.0)
-        + (0.0,) * 17  # within a day and a half of the promise's end: +1
+        + (1.0,)
+        + (0.0,) * 16  # within a day and a half of the promise's end: +1
     )
     state = LaneState(aged=0.25, recent=0.1, backlog=0.5)
     areas = AreaTimes.fit(delivered, datetime(2027, 6, 1, tzinfo=NY))
@@ -175,8 +175,8 @@ def test_golden_features_and_chance_of_a_hand_built_shipment():
     around = model.network[network_key(parcel)]
     x = features(parcel, deadline, now, model.lanes, state, known, model.rates, model.areas, around)
     assert x is not None
-    assert list(x[18:]) == [0.0] * 18  # 2 days left: not within a day and a half
-    assert [round(float(v), 6) for v in x[:18]] == [
+    assert list(x[17:]) == [0.0] * 17  # 2 days left: not within a day and a half
+    assert [round(float(v), 6) for v in x[:17]] == [
         1.0,
         0.195745,  # lane-times chance from the order: (10 + 0.5) / (40 + 1) still to come
         0.195745,  # from the handover: the same parcels
@@ -194,7 +194,6 @@ def test_golden_features_and_chance_of_a_hand_built_shipment():
         1.566878,  # log(1 + 3.79): the area's median, handed 17:00, delivered 12:00 (weekends)
         0.25,  # its destination's excess share of parcels behind their lane's scans
         0.0,  # no on-time scan schedule learned
-        0.0,  # nor a late one
     ]
     assert model.chance(parcel, deadline, now, known) == pytest.approx(0.545353, abs=1e-6)
     # An exception weighs +3, but it is also the parcel's second scan, after which every lane
@@ -232,14 +231,14 @@ def test_within_a_day_and_a_half_of_the_promises_end_the_inputs_count_again():
     args = (model.lanes, state, known, model.rates, model.areas)
     eve = now + timedelta(days=1)  # midnight on Thu 4 Sep: a day left
     x = features(parcel, deadline, eve, *args, model.network[network_key(parcel)])
-    assert x is not None and list(x[18:]) == list(x[:18])
-    assert x[18] == 1.0 and x[22] == pytest.approx(math.log(2))  # log(1 + 1 day left)
+    assert x is not None and list(x[17:]) == list(x[:17])
+    assert x[17] == 1.0 and x[21] == pytest.approx(math.log(2))  # log(1 + 1 day left)
     untracked = features(parcel, deadline, eve, model.lanes, state)  # no events: nothing again
-    assert untracked is not None and list(untracked[18:]) == [0.0] * 18
+    assert untracked is not None and list(untracked[17:]) == [0.0] * 17
     at_36_hours = features(parcel, deadline, deadline - timedelta(hours=36), *args)
-    assert at_36_hours is not None and at_36_hours[18] == 0.0  # 1.5 days left is not within
-    assert features(parcel, deadline, deadline - timedelta(hours=35), *args)[18] == 1.0  # type: ignore[index]
-    only_near = WarningModel((0.0,) * 18 + (2.0,) + (0.0,) * 17)
+    assert at_36_hours is not None and at_36_hours[17] == 0.0  # 1.5 days left is not within
+    assert features(parcel, deadline, deadline - timedelta(hours=35), *args)[17] == 1.0  # type: ignore[index]
+    only_near = WarningModel((0.0,) * 17 + (2.0,) + (0.0,) * 16)
     assert only_near.chance(x) == pytest.approx(0.880797, abs=1e-6)  # 1 / (1 + e^-2)
     assert replace(model, weights=only_near).chance(parcel, deadline, now, known) == 0.5
 
@@ -276,7 +275,7 @@ def test_a_long_lane_is_stored_as_order_statistics_and_rebuilt_to_its_count():
 def test_a_model_learned_over_other_features_is_not_used():
     model, *_ = _hand_built()
     stored = {**model.to_dict(), "features": len(FEATURES) - 1}
-    with pytest.raises(ValueError, match="learned over 35 features"):
+    with pytest.raises(ValueError, match="learned over 33 features"):
         RiskModel.from_dict(stored)
 
 

@@ -108,54 +108,10 @@ def test_the_schedule_is_the_seventeenth_input_and_is_stored_with_the_model():
     known = events[ON_TIME[0].order_id][:1]
     x = features(flying, deadline, now, lanes, LaneState(), known, schedule=schedule)
     assert x is not None and x[16] == pytest.approx(math.log(2))
-    assert x[34] == pytest.approx(math.log(2))  # within a day and a half, tracked: again
+    assert x[33] == pytest.approx(math.log(2))  # within a day and a half, tracked: again
     assert features(flying, deadline, now, lanes, LaneState(), known)[16] == 0.0  # type: ignore[index]
     weights = WarningModel((0.0,) * 16 + (1.0,) + (0.0,) * (len(FEATURES) - 17))
     model = RiskModel("America/New_York", lanes, MomentRates(), weights, schedule=schedule)
     assert model.chance(flying, deadline, now, known) == pytest.approx(2 / 3)
     stored = RiskModel.from_dict(json.loads(json.dumps(model.to_dict())))
     assert stored.chance(flying, deadline, now, known) == pytest.approx(2 / 3)
-
-
-def test_the_late_parcels_schedule_is_kept_apart_clamped_at_the_promise_end():
-    schedule, *_ = _learned()
-    for key in schedule_keys(ON_TIME[0]):  # the late one scanned only after its promise ended
-        assert list(schedule.late[(key, 1)]) == [0.0]
-        assert list(schedule.late[(key, STAGES)]) == [0.0]
-
-
-def test_late_share_is_the_late_share_of_the_lanes_parcels_in_the_same_place():
-    """Each of the lane's 5 levels (30 on time, 1 late) shrinks its share by 10 parcels' worth
-    towards the coarser one's, from the late share of all, (1 + 0.5) / (31 + 1)."""
-    schedule, _, deadlines = _learned()
-    flying = replace(ON_TIME[0], order_id="flying", delivered_at=None)
-    # half a day before the end, not yet picked up: only the late parcel was there, 5 times
-    # (1 + 10 s) / 11
-    assert schedule.late_share(flying, 0, left=0.5) == pytest.approx(-0.371476, abs=1e-6)
-    # 0.9 days before, picked up only: 15 on-time parcels were there, 5 times 10 s / 25
-    assert schedule.late_share(flying, 1, left=0.9) == pytest.approx(-7.641244, abs=1e-6)
-    # 0.1 days before, picked up only: nobody was there, the share of all stays
-    assert schedule.late_share(flying, 1, left=0.1) == pytest.approx(math.log(1.5 / 30.5))
-    assert schedule.late_share(flying, STAGES, left=0.1) == 0.0
-    assert ScanSchedule.fit(ON_TIME, deadlines, AS_OF, {}).late_share(flying, 0, 0.5) == 0.0
-    too_few, *_ = _learned(ON_TIME[:9])  # fewer than 10 on-time parcels at every level
-    assert too_few.late_share(flying, 0, left=0.5) == 0.0
-
-
-def test_late_share_is_the_eighteenth_input_and_is_stored_with_the_model():
-    schedule, events, deadlines = _learned()
-    lanes = LaneTimes.fit(ON_TIME, AS_OF, events)
-    flying = replace(ON_TIME[0], order_id="flying", delivered_at=None)
-    deadline = deadlines[ON_TIME[0].order_id]
-    now = deadline - 21.6 * H  # 0.9 days left, picked up only
-    known = events[ON_TIME[0].order_id][:1]
-    x = features(flying, deadline, now, lanes, LaneState(), known, schedule=schedule)
-    assert x is not None and x[17] == pytest.approx(-7.641244, abs=1e-6)
-    assert x[35] == x[17]  # within a day and a half, tracked: again
-    weights = WarningModel((0.0,) * 17 + (1.0,) + (0.0,) * (len(FEATURES) - 18))
-    model = RiskModel("America/New_York", lanes, MomentRates(), weights, schedule=schedule)
-    stored = RiskModel.from_dict(json.loads(json.dumps(model.to_dict())))
-    assert stored.chance(flying, deadline, now, known) == pytest.approx(
-        model.chance(flying, deadline, now, known)
-    )
-    assert model.chance(flying, deadline, now, known) == pytest.approx(0.000480, abs=1e-6)
