@@ -112,7 +112,7 @@ def score(parcels: Sequence[Parcel], threshold: float, lead_hours: int) -> dict[
 def operating_points(parcels: Sequence[Parcel], lead_hours: int) -> dict[float, float]:
     """The lowest threshold at which the warnings `lead_hours` ahead reach each of `PRECISIONS`
     among `parcels` (absent where none does). Chosen on parcels whose outcome is known, then
-    applied to others, it is an operating point a brand could have set (`honest_points`); on
+    applied to others, it is an operating point a brand could have set (`chosen_points`); on
     the test parcels themselves it peeks at their outcome (`frontier`)."""
     lead = timedelta(hours=lead_hours)
     highest: dict[float, list[int]] = {}
