@@ -31,7 +31,7 @@ from benchmarks.disruptions import disrupted
 from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, score_shipflow
 from shipflow.delays import risk_history
 from shipflow.delays.risk import WarningModel, day_end
-from shipflow.delays.risk_history import Check
+from shipflow.delays.risk_history import Check, refit_days
 from shipflow.demo.history import demo_brand, sandbox_history
 from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord, read_history
@@ -64,10 +64,12 @@ def replay(
     zone: str,
     test_from: datetime,
     events: Mapping[str, Sequence[TrackingEvent]] | None = None,
-) -> list[Parcel]:
-    """Every test parcel with its chance of being late at each midnight it was in flight and
-    at each of its tracking events (`events`, by order id) before delivery, as the product
-    judges it (`shipflow.delays.risk_history.replay`, which also learns the weights)."""
+) -> tuple[list[Parcel], list[Parcel]]:
+    """Every parcel with its chance of being late at each midnight it was in flight and at
+    each of its tracking events (`events`, by order id) before delivery, as the product judges
+    it (`shipflow.delays.risk_history.replay`, which also learns the weights): the test
+    parcels (ordered from `test_from`), then the earlier ones (whose outcomes, once known,
+    choose the operating points: `chosen_points`)."""
     events = events or {}
     parcels = {
         r.order_id: Parcel(r, day_end(promises[r.order_id], zone), [], events.get(r.order_id, ()))
@@ -76,12 +78,13 @@ def replay(
     }
 
     def judge(check: Check, model: WarningModel | None) -> None:
-        if model is not None and check.record.ordered_at >= test_from:
+        if model is not None:
             parcels[check.record.order_id].chances.append((check.at, model.chance(check.row)))
 
     deadlines = {order_id: p.deadline for order_id, p in parcels.items()}
     risk_history.replay(records, deadlines, zone, max(deadlines.values()), events, judge)
-    return [p for p in parcels.values() if p.record.ordered_at >= test_from]
+    tests = [p for p in parcels.values() if p.record.ordered_at >= test_from]
+    return tests, [p for p in parcels.values() if p.record.ordered_at < test_from]
 
 
 def score(parcels: Sequence[Parcel], threshold: float, lead_hours: int) -> dict[str, str]:
@@ -106,27 +109,50 @@ def score(parcels: Sequence[Parcel], threshold: float, lead_hours: int) -> dict[
     }
 
 
-def frontier(parcels: Sequence[Parcel], lead_hours: int) -> dict[float, float]:
-    """The highest recall any one threshold reaches `lead_hours` ahead at each of `PRECISIONS`:
-    the model's whole curve, not its points at `THRESHOLDS` (a change moves both recall and
-    precision there). A parcel is warned at a threshold when its highest chance by then
-    reached it."""
+def operating_points(parcels: Sequence[Parcel], lead_hours: int) -> dict[float, float]:
+    """The lowest threshold at which the warnings `lead_hours` ahead reach each of `PRECISIONS`
+    among `parcels` (absent where none does). Chosen on parcels whose outcome is known, then
+    applied to others, it is an operating point a brand could have set (`chosen_points`); on
+    the test parcels themselves it peeks at their outcome (`frontier`)."""
     lead = timedelta(hours=lead_hours)
     highest: dict[float, list[int]] = {}
     for p in parcels:
         chance = max((c for t, c in p.chances if t <= p.deadline - lead), default=None)
         if chance is not None:
             highest.setdefault(chance, [0, 0])[p.late] += 1
-    late_total = sum(p.late for p in parcels)
-    best = dict.fromkeys(PRECISIONS, 0.0)
+    points: dict[float, float] = {}
     warned = hits = 0
     for chance in sorted(highest, reverse=True):
         on_time, late = highest[chance]
         warned, hits = warned + on_time + late, hits + late
         for precision in PRECISIONS:
             if hits >= precision * warned:
-                best[precision] = max(best[precision], hits / late_total)
-    return best
+                points[precision] = chance
+    return points
+
+
+def frontier(parcels: Sequence[Parcel], lead_hours: int) -> dict[float, float]:
+    """The highest recall any one threshold reaches `lead_hours` ahead at each of `PRECISIONS`:
+    the model's whole curve, not its points at `THRESHOLDS` (a change moves both recall and
+    precision there), read off the test parcels' own outcomes. A parcel is warned at a
+    threshold when its highest chance by then reached it."""
+    points = operating_points(parcels, lead_hours)
+    return {
+        precision: warned_at(parcels, points[precision], lead_hours)[0]
+        if precision in points
+        else 0.0
+        for precision in PRECISIONS
+    }
+
+
+def warned_at(parcels: Sequence[Parcel], threshold: float, lead_hours: int) -> tuple[float, float]:
+    """Recall and precision of the warnings at `threshold`, `lead_hours` ahead."""
+    lead = timedelta(hours=lead_hours)
+    warned = [
+        p for p in parcels if any(c >= threshold for t, c in p.chances if t <= p.deadline - lead)
+    ]
+    hits, late = sum(p.late for p in warned), sum(p.late for p in parcels)
+    return (hits / late if late else 0.0, hits / len(warned) if warned else 0.0)
 
 
 def print_scores(title: str, parcels: Sequence[Parcel]) -> None:
@@ -153,6 +179,63 @@ def print_scores(title: str, parcels: Sequence[Parcel]) -> None:
     for lead in LEADS_HOURS:
         best = frontier(parcels, lead)
         print(f"| {lead} h | " + " | ".join(f"{100 * best[p]:.1f} %" for p in PRECISIONS) + " |")
+
+
+def chosen_points(
+    parcels: Sequence[Parcel], lead_hours: int, moments: Sequence[datetime]
+) -> dict[datetime, dict[float, float]]:
+    """At each of `moments`, the operating points (`operating_points`) of the parcels whose
+    promise had ended by then: what a brand could have set its threshold to at that moment."""
+    return {
+        m: operating_points([p for p in parcels if p.deadline <= m], lead_hours) for m in moments
+    }
+
+
+def warned_as_chosen(
+    tests: Sequence[Parcel],
+    points: Mapping[datetime, Mapping[float, float]],
+    precision: float,
+    lead_hours: int,
+) -> tuple[float, float]:
+    """Recall and precision `lead_hours` ahead when each check is held to the threshold last
+    chosen before it for `precision` (`chosen_points`; no warning before one is chosen)."""
+    lead, moments = timedelta(hours=lead_hours), sorted(points)
+
+    def threshold(at: datetime) -> float | None:
+        chosen = [points[m].get(precision) for m in moments if m <= at]
+        return chosen[-1] if chosen else None
+
+    warned = [
+        p
+        for p in tests
+        if any(
+            (limit := threshold(t)) is not None and c >= limit
+            for t, c in p.chances
+            if t <= p.deadline - lead
+        )
+    ]
+    hits, late = sum(p.late for p in warned), sum(p.late for p in tests)
+    return (hits / late if late else 0.0, hits / len(warned) if warned else 0.0)
+
+
+def print_chosen(tests: Sequence[Parcel], earlier: Sequence[Parcel], zone: str) -> None:
+    """The warnings at thresholds chosen without peeking: on the 1st and 15th, from every
+    parcel whose promise had ended by then (`chosen_points`)."""
+    first = min(p.record.ordered_at for p in tests).astimezone(ZoneInfo(zone)).date()
+    last = max(p.deadline for p in tests).astimezone(ZoneInfo(zone)).date()
+    moments = [datetime.combine(d, time(), ZoneInfo(zone)) for d in refit_days(first, last)]
+    print("\nAt thresholds chosen on the 1st and 15th from the parcels whose promise had ended:\n")
+    print(
+        "| lead | " + " | ".join(f"at {100 * p:.0f} % precision wanted" for p in PRECISIONS) + " |"
+    )
+    print("|---:|" + "---|" * len(PRECISIONS))
+    for lead in LEADS_HOURS:
+        points = chosen_points([*earlier, *tests], lead, moments)
+        cells = []
+        for wanted in PRECISIONS:
+            recall, precision = warned_as_chosen(tests, points, wanted, lead)
+            cells.append(f"{100 * recall:.1f} % at {100 * precision:.1f} %")
+        print(f"| {lead} h | " + " | ".join(cells) + " |")
 
 
 SIGNS = (
@@ -248,8 +331,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         promises = shipflow_promises(records, start - timedelta(days=120), zone, cutoffs)
     else:
         promises = {r.order_id: r.promised_date for r in records if r.promised_date}
-    scored = replay(records, promises, zone, start, events)
+    scored, earlier = replay(records, promises, zone, start, events)
     print_scores(f"{title}, against {args.promise}'s promise", scored)
+    print_chosen(scored, earlier, zone)
     if events:
         print_signs(scored, LEADS_HOURS[0])
     wall = clock.perf_counter() - started

@@ -4,7 +4,17 @@ disruptions must delay a parcel's tracking events where the disruption holds it.
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from benchmarks.delay_alerts import SIGNS, Parcel, frontier, score, sign
+from benchmarks.delay_alerts import (
+    SIGNS,
+    Parcel,
+    chosen_points,
+    frontier,
+    operating_points,
+    score,
+    sign,
+    warned_as_chosen,
+    warned_at,
+)
 from benchmarks.disruptions import DESTINATION_HUB, LAST_MILE, ORIGIN_HUB, disrupted, held
 from shipflow.delays.risk_history import checks
 from shipflow.demo.history import sandbox_history
@@ -64,6 +74,42 @@ def test_the_frontier_is_the_best_recall_of_any_threshold_at_each_precision():
     best = frontier([*late, *on_time, too_late], lead_hours=24)
     # 0.9: 1 of 1 right (1 of 4 late); 0.6: 2 of 3 (2 of 4); 0.3: 3 of 5 (3 of 4)
     assert best == {0.6: 0.75, 0.7: 0.25, 0.85: 0.25}
+
+
+def test_operating_points_are_the_lowest_thresholds_reaching_each_precision():
+    ahead = DEADLINE - 48 * H
+    late = [_parcel(DEADLINE + i * H, [(ahead, c)]) for i, c in ((1, 0.9), (2, 0.6), (3, 0.3))]
+    on_time = [_parcel(DEADLINE - i * H, [(ahead, c)]) for i, c in ((1, 0.8), (2, 0.5))]
+    too_late = _parcel(DEADLINE + 4 * H, [(DEADLINE - 12 * H, 0.95)])
+    parcels = [*late, *on_time, too_late]
+    assert operating_points(parcels, lead_hours=24) == {0.6: 0.3, 0.7: 0.9, 0.85: 0.9}
+    assert warned_at(parcels, 0.6, lead_hours=24) == (0.5, 2 / 3)  # 0.9, 0.8 and 0.6 warned
+
+
+def test_thresholds_are_chosen_from_parcels_whose_promise_had_ended_and_held_from_then():
+    day = 24 * H
+    first, second = DEADLINE - 10 * day, DEADLINE - 3 * day
+
+    def ended(days_before: int, late: bool, chance: float) -> Parcel:
+        deadline = DEADLINE - days_before * day
+        delivered = deadline + H if late else deadline - H
+        return replace(_parcel(delivered, [(deadline - 2 * day, chance)]), deadline=deadline)
+
+    # late at 0.6 and on time at 0.4 ended before the first choice, late at 0.4 after it
+    past = [ended(20, True, 0.6), ended(20, False, 0.4), ended(5, True, 0.4)]
+    points = chosen_points(past, lead_hours=24, moments=[first, second])
+    assert points == {
+        first: {0.6: 0.6, 0.7: 0.6, 0.85: 0.6},
+        second: {0.6: 0.4, 0.7: 0.6, 0.85: 0.6},  # 2 of 3 right from 0.4
+    }
+    tests = [
+        _parcel(DEADLINE + H, [(DEADLINE - 4 * day, 0.5), (DEADLINE - 2 * day, 0.45)]),
+        _parcel(DEADLINE - H, [(DEADLINE - 4 * day, 0.5)]),  # below 0.6, chosen then
+        _parcel(DEADLINE + 2 * H, [(DEADLINE - 12 * day, 0.9)]),  # before any choice
+        _parcel(DEADLINE - 2 * H, [(DEADLINE - 30 * H, 0.45)]),
+    ]
+    assert warned_as_chosen(tests, points, precision=0.6, lead_hours=24) == (0.5, 0.5)
+    assert warned_as_chosen(tests, points, precision=0.7, lead_hours=24) == (0.0, 0.0)
 
 
 def test_the_replay_judges_at_midnight_and_at_each_event_of_the_day_before_delivery():
