@@ -21,7 +21,7 @@ import argparse
 import resource
 import statistics
 import time as clock
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -147,9 +147,23 @@ def frontier(parcels: Sequence[Parcel], lead_hours: int) -> dict[float, float]:
 
 def warned_at(parcels: Sequence[Parcel], threshold: float, lead_hours: int) -> tuple[float, float]:
     """Recall and precision of the warnings at `threshold`, `lead_hours` ahead."""
+    return _warned(parcels, lead_hours, lambda _: threshold)
+
+
+def _warned(
+    parcels: Sequence[Parcel], lead_hours: int, threshold: Callable[[datetime], float | None]
+) -> tuple[float, float]:
+    """Recall and precision `lead_hours` ahead when a check warns once its chance reaches the
+    threshold in force at its moment (None: no warning then)."""
     lead = timedelta(hours=lead_hours)
     warned = [
-        p for p in parcels if any(c >= threshold for t, c in p.chances if t <= p.deadline - lead)
+        p
+        for p in parcels
+        if any(
+            (limit := threshold(t)) is not None and c >= limit
+            for t, c in p.chances
+            if t <= p.deadline - lead
+        )
     ]
     hits, late = sum(p.late for p in warned), sum(p.late for p in parcels)
     return (hits / late if late else 0.0, hits / len(warned) if warned else 0.0)
@@ -199,23 +213,13 @@ def warned_as_chosen(
 ) -> tuple[float, float]:
     """Recall and precision `lead_hours` ahead when each check is held to the threshold last
     chosen before it for `precision` (`chosen_points`; no warning before one is chosen)."""
-    lead, moments = timedelta(hours=lead_hours), sorted(points)
+    moments = sorted(points)
 
     def threshold(at: datetime) -> float | None:
         chosen = [points[m].get(precision) for m in moments if m <= at]
         return chosen[-1] if chosen else None
 
-    warned = [
-        p
-        for p in tests
-        if any(
-            (limit := threshold(t)) is not None and c >= limit
-            for t, c in p.chances
-            if t <= p.deadline - lead
-        )
-    ]
-    hits, late = sum(p.late for p in warned), sum(p.late for p in tests)
-    return (hits / late if late else 0.0, hits / len(warned) if warned else 0.0)
+    return _warned(tests, lead_hours, threshold)
 
 
 def print_chosen(tests: Sequence[Parcel], earlier: Sequence[Parcel], zone: str) -> None:

@@ -165,9 +165,9 @@ def objects(items: Any) -> list[dict]:
 
 def read_optional(carrier: str, what: str, value: Any, read: Callable[[Any], T]) -> T | None:
     """`read(value)` for a field the carrier may leave out or fill in its own way (an
-    estimated delivery): None when absent, and when unreadable too, logged and counted like a
-    skipped item, so that the rest of the payload (its events) is still read."""
-    if value is None or value == "":
+    estimated delivery, a label's price): None when absent (null, empty), and when unreadable
+    too, logged and counted like a skipped item, so that the rest of the payload is still read."""
+    if value is None or value in ("", [], {}):
         return None
     try:
         return read(value)

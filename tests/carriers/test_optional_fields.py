@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from carriers.convert import read_optional
 from carriers.dhl import mapping as dhl
 from carriers.easypost import mapping as easypost
 from carriers.kuaidi100 import mapping as kuaidi100
@@ -96,3 +97,11 @@ def test_a_pushed_route_without_its_waybill_is_skipped_not_the_push():
         ("SF1301234567890", 1),
         ("SF1307777777770", 1),
     ]
+
+
+@pytest.mark.parametrize("absent", [None, "", [], {}])
+def test_an_absent_optional_field_is_not_read_nor_counted_unreadable(absent):
+    def read(value):
+        raise AssertionError(f"read {value!r}")
+
+    assert read_optional("fedex", "label price", absent, read) is None
