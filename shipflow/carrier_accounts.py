@@ -56,7 +56,7 @@ class CarrierFactory:
             account_id=account.code,
             credentials=dict(account.credentials),
             sandbox=account.sandbox,
-            base_url=account.base_url,
+            base_url=account.endpoint(self.settings.base_url),
         )
         if self.call_limiters is not None:
             carrier_account.call_limiter = self.call_limiters(

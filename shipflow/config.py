@@ -176,7 +176,24 @@ class CarrierAccountConfig(Strict):
     services: list[ServiceConfig] = []
     credentials: dict[str, str] = {}
     sandbox: bool = True
-    base_url: str = ""  # another endpoint than the carrier's (the demo's simulated ECPay)
+    base_url: str = ""
+    """Another endpoint than the carrier's. A path (`/demo/ecpay`, the demo's simulated ECPay)
+    is on this instance's own `base_url`, so the demo follows `make run PORT=8080`."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        if value and not value.startswith(("/", "http://", "https://")):
+            raise ValueError(
+                f"{value!r} is neither a URL (https://...) nor a path on this instance (/...)"
+            )
+        return value
+
+    def endpoint(self, own_base_url: str) -> str:
+        """Where the adapter sends its calls ("" for the carrier's own address)."""
+        if self.base_url.startswith("/"):
+            return own_base_url.rstrip("/") + self.base_url
+        return self.base_url
 
     def services_domain(self) -> list[CarrierService]:
         adapter = get_carrier_class(self.carrier)

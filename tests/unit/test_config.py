@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from shipflow.carrier_accounts import CarrierFactory
+from shipflow.clock import SystemClock
 from shipflow.config import ConfigError, load_settings
 from shipflow.notify.templates import Milestone, Template
 
@@ -24,6 +26,21 @@ def test_shipped_config_is_valid():
 def test_environment_overrides_database_url():
     settings = load_settings(ROOT / "config.yaml", environ={"SHIPFLOW_DATABASE_URL": "sqlite://"})
     assert settings.database_url == "sqlite://"
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "http://127.0.0.1:8000/demo/ecpay"),
+        ({"SHIPFLOW_BASE_URL": "http://127.0.0.1:8080/"}, "http://127.0.0.1:8080/demo/ecpay"),
+    ],
+)
+def test_the_demo_ecpay_follows_the_instance_address(environ, expected):
+    """`make run PORT=8080` sets SHIPFLOW_BASE_URL; the simulated ECPay moves with it (its
+    account's base_url was a fixed http://127.0.0.1:8000/demo/ecpay: every label refused)."""
+    settings = load_settings(ROOT / "config.yaml", environ=environ)
+    adapter = CarrierFactory(settings, SystemClock()).account("formosa", "ecpay-demo")
+    assert adapter.client.http.base_url == expected
 
 
 def _write(tmp_path, mutate) -> Path:
@@ -65,6 +82,10 @@ def _warehouse(data, **changes):
         (
             lambda d: d["brands"][0].update(notifications={"quiet_hours": {"start": "21:00"}}),
             "brands[0].notifications.quiet_hours.end: this key is required",
+        ),
+        (
+            lambda d: d["brands"][1]["carriers"][0].update(base_url="127.0.0.1:8000/demo/ecpay"),
+            "brands[1].carriers[0].base_url: '127.0.0.1:8000/demo/ecpay' is neither a URL",
         ),
         (
             lambda d: d["brands"][0].update(name="Northwind\r\nBcc: all@example.com"),
