@@ -137,6 +137,12 @@ def test_idempotency_keys_are_per_brand(client, brands):
         ({k: v for k, v in ORDER.items() if k != "ship_to"}, "ship_to", "is required"),
         ({**ORDER, "colour": "red"}, "colour", "not a known field"),
         ({**ORDER, "placed_at": "2026-11-23T10:00:00"}, "placed_at", "timezone"),
+        (
+            {**ORDER, "ship_to": {**ORDER["ship_to"], "country": "UK"}},
+            "ship_to.country",
+            "'UK' is not a country code: write its ISO 3166-1 alpha-2 code, for example US, GB "
+            "or JP (the United Kingdom is GB)",
+        ),
     ],
 )
 def test_invalid_order_is_problem_json_naming_the_field(client, brands, body, field, hint):

@@ -68,6 +68,7 @@ def test_cors_only_for_the_brands_origins(client):
         ({"sku": "NOPE"}, 404, "sku"),
         ({"brand": "nobody"}, 404, "brand"),
         ({"country": "USA"}, 400, "country"),
+        ({"country": "XX"}, 400, "country"),  # two letters, but no country: not "no estimate"
         ({"lang": "klingon"}, 400, "lang"),
     ],
 )

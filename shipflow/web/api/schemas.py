@@ -6,14 +6,27 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+)
 
 from carriers.registry import available_carriers
 from shipflow.domain import Status
+from shipflow.postal.countries import validate_country
 from shipflow.text import SingleLine
 
 Text = Annotated[SingleLine, Field(max_length=200)]  # names, address lines: one line each
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. US")]
+Country = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. US"),
+    AfterValidator(validate_country),
+]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. USD")]
 MinorUnits = Annotated[int, Field(ge=0, le=10**12, description="integer minor units (cents)")]
 

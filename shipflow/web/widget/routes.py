@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from shipflow.channel_accounts import shop_origins
 from shipflow.config import BrandConfig
 from shipflow.domain import ServiceLevel
+from shipflow.postal.countries import validate_country
 from shipflow.web.i18n import normalize
 from shipflow.web.problems import ApiProblem, field_problem
 from shipflow.web.widget.presenter import estimate_for_widget
@@ -21,7 +22,6 @@ from shipflow.web.widget.presenter import estimate_for_widget
 bp = Blueprint("widget", __name__)
 STATIC = Path(__file__).resolve().parent / "static"
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$")
-COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 LINE = re.compile(r"^([^:,\s]{1,64}):([1-9][0-9]{0,2})$")
 MAX_LINES = 50
 MAX_AGE = 60
@@ -96,8 +96,10 @@ def edd():
     lines = _lines(args)
     postal_code = _required(args, "postal_code", POSTAL_CODE, "expected a postal code like 10001")
     country = args.get("country", "US").strip().upper() or "US"
-    if not COUNTRY.match(country):
-        raise field_problem("country", "expected a two-letter country code like US", 400)
+    try:
+        validate_country(country)
+    except ValueError as invalid:
+        raise field_problem("country", str(invalid), 400) from None
     lang = args.get("lang")
     if lang and normalize(lang) is None:
         raise field_problem("lang", "unknown language; use en, zh-Hant, zh-Hans, ja or fa", 400)
