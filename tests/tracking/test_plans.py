@@ -1,21 +1,18 @@
 """PostgreSQL: what a tracking event's journey reads or changes, from the webhook's receipt to
 the customer's e-mail, it finds by an index. A statement planned as a scan of a table that
 grows with every event costs more as the table grows: an outbox batch read every shipment
-for its orders' parcels (a third of PostgreSQL's CPU in the outbox stage at 8,000
-shipments) until `ix_shipments_order_id`."""
+for its orders' parcels until `ix_shipments_order_id` (0.65 ms a batch among 6,000
+shipments, 170-190 ms among a million)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from shipflow.jobs.outbox import dispatch_due
 from shipflow.jobs.postpurchase import deliver_messages
 from shipflow.tracking.webhooks import process_due_receipts
+from tests.statements import Execution, executions_sent
 from tests.tracking.fake_carrier import event as carrier_event
 from tests.tracking.fake_carrier import payload
 from tests.tracking.helpers import at, post_webhook
@@ -34,24 +31,7 @@ GROWING = (
 )
 
 
-@contextmanager
-def sent_with_parameters(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """Each statement `engine` executes once (not an executemany) inside the block, with
-    its parameters."""
-    sent: list[tuple[str, Any]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        if not executemany:
-            sent.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def scans(engine: Engine, sent: list[tuple[str, Any]]) -> list[str]:
+def scans(engine: Engine, sent: list[Execution]) -> list[str]:
     """The sequential scans of growing tables in the plans of `sent`'s reads and writes, as
     PostgreSQL plans them when it has an index it may use instead (`enable_seqscan` off:
     then a scan is planned only where no index serves, whatever the tables' sizes)."""
@@ -59,8 +39,10 @@ def scans(engine: Engine, sent: list[tuple[str, Any]]) -> list[str]:
     with engine.connect() as connection:
         cursor = connection.connection.driver_connection.cursor()
         cursor.execute("SET enable_seqscan = off")
-        for statement, parameters in sent:
-            if not statement.lstrip().startswith(("SELECT", "UPDATE", "DELETE", "INSERT")):
+        for statement, parameters, executemany in sent:
+            if executemany or not statement.lstrip().startswith(
+                ("SELECT", "UPDATE", "DELETE", "INSERT")
+            ):
                 continue
             cursor.execute(f"EXPLAIN {statement}", parameters)
             found += [
@@ -78,7 +60,7 @@ def test_an_event_s_statements_find_the_rows_of_growing_tables_by_index(
     if runtime.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's plans")
     body = payload("TN1", carrier_event("PU", "in_transit", at(clock, -1)))
-    with sent_with_parameters(runtime.engine) as sent:
+    with executions_sent(runtime.engine) as sent:
         assert post_webhook(client, tracked["tb"], body).status_code == 202
         assert process_due_receipts(runtime) == 1
         assert dispatch_due(runtime) > 0

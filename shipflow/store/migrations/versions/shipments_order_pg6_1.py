@@ -2,8 +2,8 @@
 
 Each outbox batch reads the parcels of its messages' orders (`shipments.order_id = ANY(...)`,
 for a message's "parcel 2 of 3"), and deleting an order sets its shipments' `order_id` to
-NULL: with no index on the column, both read the whole table (a third of PostgreSQL's CPU in
-the outbox stage at 8,000 shipments, and growing with the table).
+NULL: with no index on the column, both read the whole table (a batch's read took 0.65 ms
+among 6,000 shipments, 170-190 ms among a million; by the index 0.2-0.35 ms).
 
 Revision ID: shipments_order_pg6_1
 Revises: history_ordered_leftovers_1
