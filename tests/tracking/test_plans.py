@@ -38,7 +38,7 @@ def scans(engine: Engine, sent: list[Execution]) -> list[str]:
     found = []
     with engine.connect() as connection:
         cursor = connection.connection.driver_connection.cursor()
-        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # until the rollback
         for statement, parameters, executemany in sent:
             if executemany or not statement.lstrip().startswith(
                 ("SELECT", "UPDATE", "DELETE", "INSERT")
