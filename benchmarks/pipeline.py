@@ -80,7 +80,7 @@ from shipflow.store.postpurchase_models import CustomerMessageRow  # noqa: E402
 from shipflow.store.tracking_models import WebhookReceipt  # noqa: E402
 
 WARM_UP = 20  # shipments whose first scan warms every process before measuring
-APPLICATION = "shipflow-pipebench"  # the PostgreSQL backends of a run, by application_name
+APPLICATION = "shipflow-pipebench"  # with the schema: a run's backends' application_name
 WEBHOOK_SECRET = "pipeline-benchmark-webhook-secret"
 SECRET_KEY = "pipeline-benchmark-secret-key-not-for-production-use"
 ACCOUNT = "sandbox-main"
@@ -217,6 +217,13 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def application_name(schema: str) -> str:
+    """The `application_name` of a run's PostgreSQL backends: with the run's schema, so a run
+    counts its own backends' CPU and not those of another checkout's run on the same server
+    (each in a schema of its own)."""
+    return f"{APPLICATION}-{schema}"
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
@@ -230,7 +237,8 @@ class CpuMeter:
     born during the run count from zero)."""
 
     groups: dict[str, list[int]] = field(default_factory=dict)  # name -> root pids
-    database: Engine | None = None  # PostgreSQL: the run's backends too
+    database: Engine | None = None  # PostgreSQL: the run's backends too,
+    schema: str = ""  # found by the run's schema (`application_name`)
     before: dict[int, float] = field(default_factory=dict)
     machine_before: tuple[float, float] = (0.0, 0.0)
 
@@ -248,7 +256,7 @@ class CpuMeter:
                 pids["postgres"] = list(
                     conn.scalars(
                         text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
-                        {"name": APPLICATION},
+                        {"name": application_name(self.schema)},
                     )
                 )
         return pids
@@ -582,7 +590,9 @@ def fresh_database(args: argparse.Namespace, mode: str, folder: Path) -> tuple[s
     if mode == "embedded":
         url = f"sqlite:///{folder / 'shipflow.db'}"
         return url, create_engine(url)
-    url = fresh_schema(args.database_url, args.schema, application_name=APPLICATION)
+    url = fresh_schema(
+        args.database_url, args.schema, application_name=application_name(args.schema)
+    )
     return url, create_engine(schema_url(args.database_url, args.schema))
 
 
@@ -666,7 +676,7 @@ def run_once(args: argparse.Namespace, mode: str, workers: int) -> Result:
             worker = procs.start("worker", shipflow("worker", "--concurrency", str(workers)))
             beat = procs.start("beat", shipflow("beat", "--schedule", str(folder / "beat")))
             meter.groups |= {"workers": [worker.pid], "beat": [beat.pid]}
-            meter.database = engine
+            meter.database, meter.schema = engine, args.schema
             worker_log = folder / "worker.log"
             wait_for("worker", lambda: b" ready." in worker_log.read_bytes())
         wait_for("web", lambda: answers(f"{base}/readyz"))

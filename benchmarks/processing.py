@@ -81,7 +81,8 @@ from shipflow.tracking.webhooks import RECEIVED, process_due_receipts  # noqa: E
 from tests.tracking.fake_carrier import event, fake_config, payload, register, sign  # noqa: E402
 
 LATE_EVERY = 5  # one shipment in five has a promise already broken
-APPLICATION = "shipflow-processing"  # this run's PostgreSQL backends, by application_name
+# With the schema: this run's PostgreSQL backends' application_name (`backends`).
+APPLICATION = "shipflow-processing"
 
 
 def _serve(port: int) -> None:
@@ -109,7 +110,9 @@ def database(args) -> str:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
         upgrade(url)
         return url
-    url = fresh_schema(args.database_url, args.schema, application_name=APPLICATION)
+    url = fresh_schema(
+        args.database_url, args.schema, application_name=f"{APPLICATION}-{args.schema}"
+    )
     upgrade(url)
     return url
 
@@ -231,8 +234,10 @@ def backends(runtime: Runtime) -> list[int]:
     with runtime.engine.connect() as conn:
         return list(
             conn.scalars(
-                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
-                {"name": APPLICATION},
+                text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE application_name = current_setting('application_name')"
+                )
             )
         )
 

@@ -41,7 +41,7 @@ def main() -> None:
         )
         pipeline.wait_for("web", lambda: pipeline.answers(f"{setup.base}/readyz"))
         pipeline.offer(setup.warm_up, pipeline.WARM_UP, args.port, pipeline.WARM_UP)
-        meter = pipeline.CpuMeter({"web": [web.pid]}, database=engine)
+        meter = pipeline.CpuMeter({"web": [web.pid]}, database=engine, schema=args.schema)
         load_before = os.getloadavg()[0]
         meter.start()
         offered = pipeline.offer(requests, args.rate, args.port, args.connections)

@@ -243,6 +243,8 @@ class Shipment(Base):
         Index("ix_shipments_brand_created", "brand_id", "created_at", "id"),
         Index("ix_shipments_tracking", "carrier", "tracking_number"),
         Index("ix_shipments_next_poll", "next_poll_at"),
+        # an order's parcels, which each outbox batch reads for its orders (and SET NULL)
+        Index("ix_shipments_order_id", "order_id"),
         # the backlog count's parcels (shipflow.edd.backlog): those delivered within its
         # window or on the days it totals, and those in flight, by creation
         Index("ix_shipments_brand_delivered", "brand_id", "delivered_at"),

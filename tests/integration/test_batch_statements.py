@@ -3,31 +3,16 @@ stores them, in one statement."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import Table, event, select
+from sqlalchemy import Table, select
 
 from shipflow.store.db import insert_all, update_all
 from shipflow.store.models import OutboxMessage
+from tests.statements import executions_sent
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 ODD_TEXT = 'a "quoted" line\nand another, \\ ü 🚚'
-
-
-@contextmanager
-def executions(engine):
-    """(statement, executemany) of each execution `engine` sends inside the block."""
-    sent: list[tuple[str, bool]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        sent.append((statement, executemany))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _rows(clock, count: int) -> list[dict]:
@@ -48,9 +33,9 @@ def test_insert_all_stores_the_values_the_orm_would_in_one_statement(runtime, cl
     converted a parameter set per row in Python); times, JSON and text stored as the ORM
     stores them, the defaults (the clock) filled in."""
     rows = _rows(clock, 3)
-    with runtime.sessions.begin() as session, executions(runtime.engine) as sent:
+    with runtime.sessions.begin() as session, executions_sent(runtime.engine) as sent:
         insert_all(session, OUTBOX, rows)
-    assert [many for _, many in sent] == [False]
+    assert [execution.executemany for execution in sent] == [False]
     with runtime.sessions() as session:
         stored = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [(m.dedupe_key, m.payload, m.available_at, m.last_error) for m in stored] == [
@@ -69,9 +54,9 @@ def test_update_all_writes_each_row_its_own_values_in_one_statement(runtime, clo
          "last_error": None if n % 2 else ODD_TEXT}
         for n in (0, 1, 3)
     ]  # fmt: skip
-    with runtime.sessions.begin() as session, executions(runtime.engine) as sent:
+    with runtime.sessions.begin() as session, executions_sent(runtime.engine) as sent:
         update_all(session, OUTBOX, "id", changes)
-    assert [many for _, many in sent] == [False]
+    assert [execution.executemany for execution in sent] == [False]
     with runtime.sessions() as session:
         stored = session.execute(
             select(
