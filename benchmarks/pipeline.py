@@ -11,8 +11,8 @@ with `shipflow db upgrade`; embedded: a new SQLite file), loads one brand with a
 carrier account (`shipflow demo load`), and seeds rate x duration / 3 orders with a
 shipment each. Then:
 - `celery` mode, for each N of --workers: `shipflow serve` (granian, --web-processes
-  processes), `shipflow worker --concurrency N` and `shipflow beat`, Redis (its DB flushed
-  first) as the broker;
+  processes), N `shipflow worker` processes (their default pool, or --worker-threads
+  threads each) and `shipflow beat`, Redis (its DB flushed first) as the broker;
 - `embedded` mode: `shipflow serve` alone (SQLite; its web worker and its jobs process);
 and a local SMTP sink (`benchmarks/smtp_sink.py`) that timestamps each message.
 
@@ -117,7 +117,10 @@ def load_arguments(description: str, rate: float, duration: float, schema: str):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = load_arguments(__doc__.split("\n\n")[0], 1500.0, 60.0, "bench_pipeline")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4], help="processes")
+    parser.add_argument(
+        "--worker-threads", type=int, help="each worker's threads (default: `shipflow worker`'s)"
+    )
     parser.add_argument("--modes", nargs="+", choices=["celery", "embedded"])
     parser.add_argument("--drain-timeout", type=float, default=120.0, help="seconds after load")
     args = parser.parse_args(argv)
@@ -653,6 +656,8 @@ def receipts_processed(engine: Engine, since: float) -> tuple[int, float]:
 
 def run_once(args: argparse.Namespace, mode: str, workers: int) -> Result:
     label = f"celery, {workers} worker process(es)" if mode == "celery" else "embedded"
+    if mode == "celery" and args.worker_threads:
+        label += f", {args.worker_threads} threads each"
     setup = prepare(args, mode, "shipflow-pipebench-")
     folder, engine, base = setup.folder, setup.engine, setup.base
     metrics, requests, warm_up = folder / "metrics", setup.requests, setup.warm_up
@@ -673,12 +678,17 @@ def run_once(args: argparse.Namespace, mode: str, workers: int) -> Result:
         web = procs.start("web", shipflow("serve", "--host", "127.0.0.1", "--port", str(args.port)))
         meter = CpuMeter({"web": [web.pid], "smtp sink": [sink.pid]})
         if mode == "celery":
-            worker = procs.start("worker", shipflow("worker", "--concurrency", str(workers)))
+            threads = ["--concurrency", str(args.worker_threads)] if args.worker_threads else []
+            pids = [
+                procs.start(f"worker{n}", shipflow("worker", "-n", f"w{n}@%h", *threads)).pid
+                for n in range(workers)
+            ]
             beat = procs.start("beat", shipflow("beat", "--schedule", str(folder / "beat")))
-            meter.groups |= {"workers": [worker.pid], "beat": [beat.pid]}
+            meter.groups |= {"workers": pids, "beat": [beat.pid]}
             meter.database, meter.schema = engine, args.schema
-            worker_log = folder / "worker.log"
-            wait_for("worker", lambda: b" ready." in worker_log.read_bytes())
+            for n in range(workers):
+                log = folder / f"worker{n}.log"
+                wait_for(f"worker {n}", lambda log=log: b" ready." in log.read_bytes())
         wait_for("web", lambda: answers(f"{base}/readyz"))
         # Each process builds its runtime (postal index, models) on first use: not measured.
         offer(warm_up, WARM_UP, args.port, min(args.connections, WARM_UP))

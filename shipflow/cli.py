@@ -593,8 +593,12 @@ def _celery(ctx: click.Context, argv: list[str]) -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def worker(ctx: click.Context) -> None:
-    """A Celery worker (extra arguments go to Celery, e.g. --concurrency 8)."""
-    _celery(ctx, ["worker", "--loglevel", "INFO", *ctx.args])
+    """A Celery worker process with `celery_app.THREADS` threads (extra arguments go to
+    Celery and win, e.g. --concurrency 8, or --pool prefork)."""
+    from shipflow.jobs.celery_app import THREADS
+
+    pool = ["--pool", "threads", "--concurrency", str(THREADS)]
+    _celery(ctx, ["worker", "--loglevel", "INFO", *pool, *ctx.args])
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

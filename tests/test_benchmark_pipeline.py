@@ -37,14 +37,17 @@ def test_the_defaults_are_the_issues_target_and_a_short_run_is_flags():
     default = parse_args([])
     assert (default.rate, default.duration, default.workers) == (1500.0, 60.0, [1, 2, 4])
     assert default.modes == ["celery", "embedded"]
+    assert default.worker_threads is None  # `shipflow worker`'s own, as deployed
     short = parse_args(
         ["--rate", "200", "--duration", "15", "--workers", "2", "--modes", "embedded"]
+        + ["--worker-threads", "2"]
     )
-    assert (short.rate, short.duration, short.workers, short.modes) == (
+    assert (short.rate, short.duration, short.workers, short.modes, short.worker_threads) == (
         200.0,
         15.0,
         [2],
         ["embedded"],
+        2,
     )
 
 

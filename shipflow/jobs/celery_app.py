@@ -1,7 +1,7 @@
 """The same jobs as Celery tasks, for many workers on many machines (Redis as the broker).
 
-`shipflow worker` and `shipflow beat` configure this app from the settings; a worker builds
-its Runtime on first use. Periodic jobs become the beat schedule. A run that found work
+`shipflow worker` and `shipflow beat` configure this app from the settings; a worker is one
+process running its tasks on `THREADS` threads, and builds its Runtime on first use. Periodic jobs become the beat schedule. A run that found work
 wakes itself through `CeleryRunner.wake`, which queues at most one task per job at a time,
 held a few milliseconds after a run that found only a few items (`held_for`), and runs the
 jobs it feeds (`Job.wakes`) in the same task (`run_fed`). Later stages of the pipeline go
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from typing import Any
 
@@ -40,9 +41,16 @@ YOUNG_OBJECTS = 10_000
 collection went over those still alive (4,000 tracking events through every stage: 508
 young collections, 0.05 ms of CPU an event, against 15 and 0.02; the pauses, 5 ms each,
 are nobody's wait in a worker, as they would be in the web's requests)."""
+THREADS = 4
+"""The threads of one worker process (`shipflow worker`'s default pool: `--pool threads
+--concurrency THREADS`). Each job waits on PostgreSQL for a good part of its run; one
+thread ran the batches one after another, the process's CPU idle meanwhile, and two stages
+(or two batches of one, whose claims skip each other's rows) now overlap those waits
+(docs/benchmarks.md, "one Celery worker process, twelfth session")."""
 _runtime: Runtime | None = None
 _settings: Settings | None = None
 _runner: CeleryRunner | None = None
+_building = threading.Lock()  # a worker's threads build its runtime and runner once
 
 
 def configure(settings: Settings | None = None, runtime: Runtime | None = None) -> Celery:
@@ -56,24 +64,27 @@ def configure(settings: Settings | None = None, runtime: Runtime | None = None) 
 
 
 def current_runtime() -> Runtime:
-    """Built on first use in each worker process (after the fork), never shared across one,
-    and warmed up and settled before its first job."""
+    """Built on first use in each worker process (after the fork; by whichever of its
+    threads comes first), never shared across processes, and warmed up and settled before
+    its first job."""
     global _runtime
-    if _runtime is None:
-        runtime = Runtime.from_settings(_settings or load_settings())
-        runtime.edd.warm_up(runtime.clock.now())  # database down: raises, the next job retries
-        settle()
-        gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
-        _runtime = runtime
-    return _runtime
+    with _building:
+        if _runtime is None:
+            runtime = Runtime.from_settings(_settings or load_settings())
+            runtime.edd.warm_up(runtime.clock.now())  # database down: raises, a job retries
+            settle()
+            gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+            _runtime = runtime
+        return _runtime
 
 
 def current_runner() -> CeleryRunner:
     """What a worker's jobs wake the next ones with (built on first use, after the fork)."""
     global _runner
-    if _runner is None:
-        _runner = CeleryRunner()
-    return _runner
+    with _building:
+        if _runner is None:
+            _runner = CeleryRunner()
+        return _runner
 
 
 def priority(name: str) -> int:

@@ -5,8 +5,11 @@ items holds the next a moment."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -287,3 +290,28 @@ def test_a_webhook_becomes_an_e_mail_without_beat(
     body = payload("TN1", event("PU", "in_transit", at(clock, -1)))
     assert post_webhook(client, tracked["tb"], body).status_code == 202
     assert wait_for(lambda: inbox.recipients() == ["ada@example.com"], timeout=20)
+
+
+def test_a_worker_s_threads_that_start_at_once_build_one_runtime(settings, monkeypatch):
+    """`shipflow worker` runs its jobs on threads: the first job of each finds no runtime yet,
+    and they must not each build one (its postal index and models: seconds and memory)."""
+    from shipflow.jobs import celery_app
+
+    monkeypatch.setattr(celery_app, "_settings", settings)
+    monkeypatch.setattr(celery_app, "_runtime", None)
+    threshold = gc.get_threshold()  # what building it sets for the worker's process
+    threads = celery_app.THREADS
+    together = threading.Barrier(threads)
+
+    def first_job(_: int):
+        together.wait()
+        return celery_app.current_runtime()
+
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            built = list(pool.map(first_job, range(threads)))
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+    assert len({id(runtime) for runtime in built}) == 1
+    built[0].engine.dispose()

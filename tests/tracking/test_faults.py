@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import func, select
 
 from shipflow.clock import FixedClock, SystemClock
+from shipflow.jobs.celery_app import THREADS
 from shipflow.jobs.inprocess import InProcessRunner
 from shipflow.store.models import Shipment, TrackingEventRow
 from shipflow.store.tracking_models import WebhookReceipt
@@ -167,6 +168,43 @@ def test_with_redis_down_webhooks_are_still_acknowledged_and_processed_once_it_i
             if process is not None:
                 stop(process)
     assert events_per_number(runtime) == Counter({f"TN{n}": 1 for n in range(20)})
+
+
+@needs_redis_server
+def test_one_worker_process_runs_its_jobs_on_threads_and_a_kill_9_loses_and_repeats_nothing(
+    runtime, tracked, tmp_path
+):
+    """`shipflow worker` as deployed: one process whose threads run batches at once (their
+    claims skip each other's rows). Killed mid-load with every thread busy, the next worker
+    takes what it held once its leases lapse: each scan applied exactly once."""
+    brand = tracked["tb"]
+    add_shipments(runtime, brand, 300)
+    redis_port = free_port()
+    broker = f"redis://127.0.0.1:{redis_port}/0"
+    config = write_config(
+        tmp_path,
+        runtime.settings.database_url,
+        jobs="celery",
+        broker_url=broker,
+        tracking={"lease_seconds": 5},  # what the killed worker held comes back soon
+    )
+    own_redis = redis_server(redis_port, tmp_path)
+    port = free_port()
+    web = serve(config, port, WEB_CONCURRENCY="2")
+    worker = shipflow(config, "worker")
+    beat = shipflow(config, "beat", "--schedule", str(tmp_path / "beat-schedule"))
+    try:
+        with Load(port, brand.account_id, 300):
+            wait_until(lambda: receipt_statuses(runtime)["processed"] >= 50, timeout=60)
+            stop(worker)
+        banner = (tmp_path / "worker.log").read_text()
+        worker = shipflow(config, "worker")
+        wait_until(lambda: receipt_statuses(runtime) == {"processed": 300}, timeout=90)
+    finally:
+        for process in (web, worker, beat, own_redis):
+            stop(process)
+    assert f"concurrency: {THREADS} (thread)" in banner
+    assert events_per_number(runtime) == Counter({f"TN{n}": 1 for n in range(300)})
 
 
 def queued(client: redis.Redis) -> list[bytes]:
