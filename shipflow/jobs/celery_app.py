@@ -1,11 +1,12 @@
 """The same jobs as Celery tasks, for many workers on many machines (Redis as the broker).
 
 `shipflow worker` and `shipflow beat` configure this app from the settings; a worker is one
-process running its tasks on `THREADS` threads, and builds its Runtime on first use. Periodic jobs become the beat schedule. A run that found work
-wakes itself through `CeleryRunner.wake`, which queues at most one task per job at a time,
-held a few milliseconds after a run that found only a few items (`held_for`), and runs the
-jobs it feeds (`Job.wakes`) in the same task (`run_fed`). Later stages of the pipeline go
-first (`priority`) when woken through the broker.
+process running its tasks on `THREADS` threads, and builds its Runtime on first use. Periodic
+jobs become the beat schedule. A run that found work wakes itself through `CeleryRunner.wake`,
+which queues at most one task per job at a time, held a few milliseconds after a run that found
+only a few items (`held_for`), and runs the jobs it feeds (`Job.wakes`) in the same task
+(`run_fed`). Later stages of the pipeline go first (`priority`) when woken through the
+broker.
 """
 
 from __future__ import annotations
