@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ARRAY,
     JSON,
     ColumnElement,
     Engine,
     Insert,
+    Integer,
     Select,
     String,
     Table,
     TextClause,
+    TypeDecorator,
     Update,
     any_,
     bindparam,
@@ -205,11 +206,38 @@ def one_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElem
     once and PostgreSQL plans it once, where an IN list is a new statement, parsed and planned
     again, for each number of values. Strings go as `varchar[]` without the column's length:
     a `varchar(40)[]` is checked element by element on every execution (perf showed it at 8 %
-    of a backend's CPU). (SQLite has no arrays: its IN list binds each value.)"""
+    of a backend's CPU). The array is bound as its text (`_ArrayText`). (SQLite has no
+    arrays: its IN list binds each value.) A string or integer column only."""
     if session.get_bind().dialect.name == "postgresql":
-        element = String() if isinstance(column.type, String) else column.type
-        return column == any_(bindparam(None, list(values), type_=ARRAY(element)))
+        strings = isinstance(column.type, String)
+        if not strings and not isinstance(column.type, Integer):
+            raise TypeError(f"one_of takes a string or integer column, not {column.type!r}")
+        array = _ArrayText(String() if strings else column.type)
+        return column == any_(bindparam(None, _array_text(values, quoted=strings), type_=array))
     return column.in_(values)
+
+
+class _ArrayText(TypeDecorator):
+    """A PostgreSQL array bound as its text, as is (`%(p)s::VARCHAR[]`, sent by psycopg as
+    of unknown type, so the parameter is the array's own: an explicit cast of a text would
+    be PostgreSQL's to evaluate again for every row a filter reads)."""
+
+    impl = postgresql.ARRAY
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
+def _array_text(values: Iterable[Any], quoted: bool) -> str:
+    """PostgreSQL's text form of an array of strings (`quoted`: each in double quotes, its `"`
+    and `\\` escaped) or of integers, made by joins: psycopg dumps a list element by element
+    in Python (each dumped, searched for what needs quoting, appended): 0.4-0.55 us an
+    element, against 0.05."""
+    if not quoted:
+        return "{" + ",".join(map(str, values)) + "}"
+    escaped = [value.replace("\\", "\\\\").replace('"', '\\"') for value in values]
+    return '{"' + '","'.join(escaped) + '"}' if escaped else "{}"
 
 
 def insert_all(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

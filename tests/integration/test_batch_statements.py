@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Table, event, select
 
-from shipflow.store.db import insert_all, update_all
+from shipflow.store.db import insert_all, one_of, update_all
 from shipflow.store.models import OutboxMessage
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
@@ -16,12 +16,15 @@ ODD_TEXT = 'a "quoted" line\nand another, \\ ü 🚚'
 
 
 @contextmanager
-def executions(engine):
-    """(statement, executemany) of each execution `engine` sends inside the block."""
+def executions(engine, parameters: list | None = None):
+    """(statement, executemany) of each execution `engine` sends inside the block; the
+    parameters of each appended to `parameters` if given."""
     sent: list[tuple[str, bool]] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+    def record(conn, cursor, statement, bound, context, executemany) -> None:
         sent.append((statement, executemany))
+        if parameters is not None:
+            parameters.append(bound)
 
     event.listen(engine, "before_cursor_execute", record)
     try:
@@ -84,3 +87,29 @@ def test_update_all_writes_each_row_its_own_values_in_one_statement(runtime, clo
         (0, None, None),  # not in the batch: untouched
         (4, clock.now() + timedelta(minutes=3), None),
     ]
+
+
+def test_one_of_finds_each_value_bound_as_one_text(runtime, clock):
+    """`one_of` matches each of its values, strings PostgreSQL's array text must quote and
+    escape (quotes, backslashes, braces, commas, blanks, "NULL", empty) and integers alike; on
+    PostgreSQL each array is bound as one text, not a list psycopg would dump element by
+    element in Python."""
+    keys = [ODD_TEXT, "{a,b}", "NULL", "", " padded ", "plain"]
+    rows = [{**row, "dedupe_key": key} for row, key in zip(_rows(clock, len(keys)), keys)]
+    with runtime.sessions.begin() as session:
+        insert_all(session, OUTBOX, rows)
+    bound: list = []
+    with runtime.sessions() as session, executions(runtime.engine, bound):
+        by_key = session.execute(
+            select(OutboxMessage.id, OutboxMessage.dedupe_key).where(
+                one_of(session, OutboxMessage.dedupe_key, [*keys[:-1], "absent"])
+            )
+        ).all()
+        ids = [message_id for message_id, _ in by_key]
+        by_id = session.scalars(
+            select(OutboxMessage.dedupe_key).where(one_of(session, OutboxMessage.id, ids[1:]))
+        ).all()
+    assert sorted(key for _, key in by_key) == sorted(keys[:-1])
+    assert sorted(by_id) == sorted(key for _, key in by_key[1:])
+    if runtime.engine.dialect.name == "postgresql":
+        assert [type(value) for values in bound for value in values.values()] == [str, str]
