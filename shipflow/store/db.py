@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -243,7 +244,7 @@ def _array_text(values: Iterable[Any], quoted: bool) -> str:
 def insert_all(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT `rows` (each with the same keys) as one statement, the rows as one JSON document.
     On PostgreSQL read back by `json_to_recordset`: one execution, where psycopg's pipelined
-    executemany sends, and PostgreSQL runs, one per row, and one `json.dumps` for the batch,
+    executemany sends, and PostgreSQL runs, one per row, and one `json_document` for the batch,
     where arrays (`unnest`) had psycopg escape every element in Python (outbox rows, measured
     per row: this process's CPU 0.041 ms pipelined, 0.031 as arrays, 0.003 as JSON; the
     backend's 0.024, 0.013, 0.011). On SQLite each row an array of its values as the columns'
@@ -273,15 +274,27 @@ def insert_all_or_skip(
         document = _sqlite_document(session, table, names, rows)
         session.execute(_each_insert(table, names, key), {"rows": document})
         return
-    document = json.dumps(rows, default=json_value)
+    document = json_document(rows)
     session.execute(_recordset_insert(table, names, key), {"rows": document})
 
 
+# Times and dates go to `json_value` (orjson writes a naive time as if it were local); other
+# keys than strings as `json.dumps` writes them.
+_DOCUMENT_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+def json_document(rows: Sequence[Any]) -> str:
+    """`rows` as the JSON text PostgreSQL reads back with `json_to_recordset` (`insert_all`,
+    `update_all`, the webhook receipts' group commit), written by orjson: `json.dumps` took
+    5.8 us a shipment's staged row, 1.7 an outbox message's, 2.5 a customer message's;
+    orjson 3.5, 0.24 and 1.25, the times still written by `json_value`."""
+    return orjson.dumps(rows, default=json_value, option=_DOCUMENT_OPTIONS).decode()
+
+
 def json_value(value: Any) -> str:
-    """`json.dumps`'s `default` for rows that PostgreSQL reads back with `json_to_recordset`:
-    a date or an aware time in ISO 8601 (a naive time is refused, as `UTCDateTime` refuses
-    it), bytes in `bytea`'s hex input form (`\\x...`); any other value JSON cannot write is
-    an error. (`insert_all`, `update_all`, the webhook receipts' group commit.)"""
+    """What `json_document` writes of the values orjson is not left to: a date or an aware
+    time in ISO 8601 (a naive time is refused, as `UTCDateTime` refuses it), bytes in
+    `bytea`'s hex input form (`\\x...`); any other value JSON cannot write is an error."""
     if isinstance(value, datetime) and value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
     if isinstance(value, date):
@@ -332,7 +345,7 @@ def update_all(session: Session, table: Table, key: str, rows: Sequence[dict[str
         document = _sqlite_document(session, table, names, rows)
         session.execute(_each_update(table, key, names), {"rows": document})
         return
-    document = json.dumps(rows, default=json_value)
+    document = json_document(rows)
     session.execute(_recordset_update(table, key, names), {"rows": document})
 
 
@@ -353,7 +366,7 @@ def _sqlite_document(
     for index, process in _bind_processors(table, names, session.get_bind().dialect):
         for values in arrays:
             values[index] = process(values[index])
-    return json.dumps(arrays)
+    return orjson.dumps(arrays).decode()
 
 
 @lru_cache(maxsize=256)
