@@ -95,7 +95,9 @@ def test_one_of_finds_each_value_bound_as_one_text(runtime, clock):
     PostgreSQL each array is bound as one text, not a list psycopg would dump element by
     element in Python."""
     keys = [ODD_TEXT, "{a,b}", "NULL", "", " padded ", "plain"]
-    rows = [{**row, "dedupe_key": key} for row, key in zip(_rows(clock, len(keys)), keys)]
+    rows = [
+        {**row, "dedupe_key": key} for row, key in zip(_rows(clock, len(keys)), keys, strict=True)
+    ]
     with runtime.sessions.begin() as session:
         insert_all(session, OUTBOX, rows)
     bound: list = []
