@@ -13,7 +13,6 @@ for every batch committed meanwhile: the job gathers receipts for longer than th
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -25,17 +24,17 @@ from typing import Any
 
 from sqlalchemy import Engine, PoolProxiedConnection, insert
 
-from shipflow.store.db import SQLITE_BUSY_TIMEOUT_SECONDS, json_value, sqlite_write_lock
+from shipflow.store.db import SQLITE_BUSY_TIMEOUT_SECONDS, json_document, sqlite_write_lock
 from shipflow.store.tracking_models import WebhookReceipt
 
 log = logging.getLogger(__name__)
 
 _INSERT = insert(WebhookReceipt).returning(WebhookReceipt.id, sort_by_parameter_order=True)
 # PostgreSQL: one prepared statement whatever the batch size, and one parameter, the batch as
-# a JSON array of rows (encoded in C by `json.dumps`; ten typed arrays cost the web process
+# a JSON array of rows (`json_document`; ten typed arrays cost the web process
 # more CPU to adapt than the rest of its commit), each row an object read once by
 # `json_to_recordset`: `headers` keeps the text it was sent as, `body` comes as bytea's hex
-# text (`json_value`). Ids come from the sequence in `ORDER BY n` order, so sorted ids line
+# text. Ids come from the sequence in `ORDER BY n` order, so sorted ids line
 # up with the batch's rows.
 _COLUMNS = {
     "brand_id": "text",
@@ -166,7 +165,7 @@ class ReceiptWriter:
         """Raw psycopg on a held connection: no pool checkout or ping, no statement building."""
         if self._raw is None:
             self._raw = self._engine.raw_connection()
-        rows = json.dumps([slot.values for slot in batch], default=json_value)
+        rows = json_document([slot.values for slot in batch])
         try:
             with closing(self._raw.cursor()) as cursor:
                 cursor.execute(_PG_INSERT, (rows,))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import Table, select
 
-from shipflow.store.db import insert_all, update_all
+from shipflow.store.db import insert_all, one_of, update_all
 from shipflow.store.models import OutboxMessage
 from tests.statements import executions_sent
 
@@ -69,3 +69,31 @@ def test_update_all_writes_each_row_its_own_values_in_one_statement(runtime, clo
         (0, None, None),  # not in the batch: untouched
         (4, clock.now() + timedelta(minutes=3), None),
     ]
+
+
+def test_one_of_finds_each_value_bound_as_one_text(runtime, clock):
+    """`one_of` matches each of its values, strings PostgreSQL's array text must quote and
+    escape (quotes, backslashes, braces, commas, blanks, "NULL", empty) and integers alike; on
+    PostgreSQL each array is bound as one text, not a list psycopg would dump element by
+    element in Python."""
+    keys = [ODD_TEXT, "{a,b}", "NULL", "", " padded ", "plain"]
+    rows = [
+        {**row, "dedupe_key": key} for row, key in zip(_rows(clock, len(keys)), keys, strict=True)
+    ]
+    with runtime.sessions.begin() as session:
+        insert_all(session, OUTBOX, rows)
+    with runtime.sessions() as session, executions_sent(runtime.engine) as sent:
+        by_key = session.execute(
+            select(OutboxMessage.id, OutboxMessage.dedupe_key).where(
+                one_of(session, OutboxMessage.dedupe_key, [*keys[:-1], "absent"])
+            )
+        ).all()
+        ids = [message_id for message_id, _ in by_key]
+        by_id = session.scalars(
+            select(OutboxMessage.dedupe_key).where(one_of(session, OutboxMessage.id, ids[1:]))
+        ).all()
+    assert sorted(key for _, key in by_key) == sorted(keys[:-1])
+    assert sorted(by_id) == sorted(key for _, key in by_key[1:])
+    if runtime.engine.dialect.name == "postgresql":
+        bound = [value for execution in sent for value in execution.parameters.values()]
+        assert [type(value) for value in bound] == [str, str]
