@@ -287,8 +287,13 @@ def json_document(rows: Sequence[Any]) -> str:
     """`rows` as the JSON text PostgreSQL reads back with `json_to_recordset` (`insert_all`,
     `update_all`, the webhook receipts' group commit), written by orjson: `json.dumps` took
     5.8 us a shipment's staged row, 1.7 an outbox message's, 2.5 a customer message's;
-    orjson 3.5, 0.24 and 1.25, the times still written by `json_value`."""
-    return orjson.dumps(rows, default=json_value, option=_DOCUMENT_OPTIONS).decode()
+    orjson 3.5, 0.24 and 1.25, the times still written by `json_value`. A batch holding an
+    integer past 64 bits (a carrier's 22-digit waybill number sent as a JSON number), which
+    orjson refuses, goes by `json.dumps`: one such event must not sink its batch."""
+    try:
+        return orjson.dumps(rows, default=json_value, option=_DOCUMENT_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(rows, default=json_value)
 
 
 def json_value(value: Any) -> str:

@@ -20,7 +20,15 @@ def _rows(clock, count: int) -> list[dict]:
         {
             "topic": "t",
             "dedupe_key": f"k{n}",
-            "payload": {"n": n, "text": ODD_TEXT, "none": None, "flag": True, "f": 0.5},
+            # an integer past 64 bits: a carrier's 22-digit waybill number as a JSON number
+            "payload": {
+                "n": n,
+                "text": ODD_TEXT,
+                "none": None,
+                "flag": True,
+                "f": 0.5,
+                "waybill": 10**21 + n,
+            },
             "available_at": clock.now() + timedelta(seconds=n),
             "last_error": ODD_TEXT if n % 2 else None,
         }
