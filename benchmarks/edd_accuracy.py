@@ -299,9 +299,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--volatility-days",
         type=int,
-        default=ModelConfig().volatility_days,
-        help="aim each stated level higher by the weekly swing of its misses over N days before"
-        " the calibration window (0: off; default %(default)s)",
+        default=0,
+        help="aim calibration higher by the weekly swing of promises kept over N days before its"
+        " window (ModelConfig switch)",
     )
     parser.add_argument(
         "--no-backlog",

@@ -23,9 +23,9 @@ class Calibration:
     # Percentiles of the largest promise rate (on-time probability bought per day of padding)
     # at which each outcome would still have been on time; see DatePMF.trade_offs.
     rates: tuple[float, ...] | None = None
-    # Per percent level of stated confidence (0..100), how much higher its promises aim for the
-    # week-to-week swing of their misses beyond sampling noise (see training.swing_charges).
-    swing: tuple[float, ...] | None = None
+    # How much the share of promises missed swung from week to week of the calibration window
+    # beyond its sampling noise, relative to that share (see training.miss_volatility).
+    volatility: float = 0.0
 
     def upper(self, p: float) -> float:
         """Level whose quantile date is on/after the actual date with frequency p."""
@@ -41,9 +41,9 @@ class Calibration:
 
     def margin(self, p: float) -> float:
         """The share the calibration aims at for a stated `p`: its sampling margin, and the
-        misses raised by their own week-to-week swing, so a week as bad as one of the window's
+        misses raised by their week-to-week swing, so a week as bad as one of the window's
         worse ones still keeps about `p`."""
-        return with_margin(p, self.samples, _percentile(self.swing, p) if self.swing else 0.0)
+        return with_margin(p, self.samples, (1 - p) * self.volatility)
 
 
 def with_margin(p: float, samples: int, drift: float = 0.0) -> float:

@@ -13,8 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
-import numpy as np
-
 from shipflow.domain import Address, CarrierService, Warehouse
 from shipflow.edd.calibration import Calibration, calibration_from, with_margin
 from shipflow.edd.dates import DatePMF
@@ -28,11 +26,11 @@ DRIFT_Z = 2.326  # one-sided 1 %: twelve retrains a year rarely see a false alar
 DRIFT_TOLERANCE = 0.02  # calibration is held within 2 points of the stated share
 SETTLED_SHARE = 0.99  # a calibration window counts as settled once this share would have arrived
 MAX_SETTLE_DAYS = 45  # the longest wait: Olist's deliveries settle in 42-45 days
-# How much kept promises swing is measured at each of PERCENT_LEVELS on their misses, per
-# VOLATILITY_PERIOD of orders (a week: weekdays cancel out), over ModelConfig.volatility_days
-# before the calibration window, and promises aim to keep their share in a period
-# VOLATILITY_Z of those swings worse than the average.
-PERCENT_LEVELS = np.linspace(0.0, 1.0, 101)
+# How much kept promises swing is measured on the misses at VOLATILITY_LEVEL (enough of them to
+# count per week), per VOLATILITY_PERIOD of orders (a week: weekdays cancel out), over
+# ModelConfig.volatility_days before the calibration window, and promises aim to keep their
+# share in a period VOLATILITY_Z of those swings worse than the average.
+VOLATILITY_LEVEL = 0.9
 VOLATILITY_PERIOD = timedelta(days=7)
 VOLATILITY_Z = 1.0
 LEARNING_DAYS = 90  # a young history's first models miss more while they learn its lanes
@@ -98,7 +96,7 @@ def train(
     learning its lanes grows sharper meanwhile, so a later window calibrates the model in use
     more closely. With `config.volatility_days`, the orders of that many days before the window,
     quoted the same way, also measure how much the share of promises kept swings from week to
-    week at each level (`swing_charges`): a network that drifts is promised for its worse weeks.
+    week (`miss_volatility`): a network that drifts is promised for its worse weeks.
     """
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
     if settle_days is None:
@@ -136,8 +134,11 @@ def train(
     if len(before) >= min_calibration:
         calibration = calibration_from(before, at, weights, rates)
         window = weighted_quantile(needed, weights, with_margin(WINDOW_MASS, len(needed)))
-        swing = swing_charges(swings) if swing_days else None
-        model = replace(model, calibration=replace(calibration, window_mass=window, swing=swing))
+        volatility = miss_volatility(swings) if swing_days else 0.0
+        model = replace(
+            model,
+            calibration=replace(calibration, window_mass=window, volatility=volatility),
+        )
     if model.config.drift_days and model.calibration:
         recent = drift_calibration(records, as_of, quote, model, cutoffs, min_calibration)
         if recent is not None:
@@ -158,61 +159,43 @@ def swing_steps(
     return max(min(timedelta(days=days), calibrated_from - learnt) // step, 0)
 
 
-def swing_charges(
-    outcomes: Sequence[tuple[datetime, float, float]], period: timedelta = VOLATILITY_PERIOD
-) -> tuple[float, ...]:
-    """For each percent level p of stated confidence, how much higher than p its promises aim:
-    its misses, the 1 - p share of outcomes, raised by VOLATILITY_Z of their own relative swing
-    (`miss_volatility`), and never aiming lower than a lower level does.
-
-    Each level is charged its own swing: a disruption that delays the slowest parcels swings
-    the misses of a 0.95 promise, not those of a 0.80 one, which most parcels keep anyway.
-    """
-    aims = itertools.accumulate(
-        (
-            p + (1 - p) * VOLATILITY_Z * swing
-            for p, swing in zip(PERCENT_LEVELS, miss_volatility(outcomes, period), strict=True)
-        ),
-        max,
-    )
-    return tuple(float(aim - p) for p, aim in zip(PERCENT_LEVELS, aims, strict=True))
-
-
 def miss_volatility(
-    outcomes: Sequence[tuple[datetime, float, float]], period: timedelta = VOLATILITY_PERIOD
-) -> np.ndarray:
-    """For each of PERCENT_LEVELS, how much the share of promises missed at it swung from one
-    `period` of orders to the next beyond what sampling explains, relative to that share (0 when
-    steady); `outcomes` are (ordered at, promise rate reaching the delivery, weight).
+    outcomes: Sequence[tuple[datetime, float, float]],
+    level: float = VOLATILITY_LEVEL,
+    period: timedelta = VOLATILITY_PERIOD,
+) -> float:
+    """How much the share of promises missed at `level` swung from one `period` of orders to
+    the next beyond what sampling explains, relative to that share (0 when steady); `outcomes`
+    are (ordered at, promise rate reaching the delivery, weight).
 
     A network whose lateness drifts (a peak, a carrier slowing down) misses far more in some
-    weeks than on average; a steady one about as often every week. The misses at level p are
-    the 1 - p share of outcomes with the lowest rates, as a calibrated promise would miss them.
-    The swing is counted less one standard error of its own estimate, so that sampling noise
-    alone, which grows as the misses thin out at high levels, charges nothing.
+    weeks than on average; a steady one about as often every week. The missed promises are the
+    `1 - level` share with the lowest rates, as a calibrated promise at `level` would miss them.
     """
-    if not outcomes:
-        return np.zeros(len(PERCENT_LEVELS))
-    ordered, rates, weights = (np.array(column) for column in zip(*outcomes, strict=True))
-    ranked = np.argsort(rates, kind="stable")
-    cumulative = np.cumsum(weights[ranked])
-    total = cumulative[-1]
-    first = np.searchsorted(cumulative, (1 - PERCENT_LEVELS) * total + 1e-9, side="right")
-    thresholds = np.append(rates[ranked], np.inf)[first]
-    periods = np.array([(at - ordered.min()) // period for at in ordered])
-    periods = np.unique(periods, return_inverse=True)[1]
-    size = periods.max() + 1
-    weight = np.bincount(periods, weights, size)
-    squared = np.bincount(periods, weights * weights, size)
-    missed_in = np.stack(
-        [np.bincount(periods, weights * (rates < t), size) for t in thresholds], axis=1
+    ranked = sorted((rate, weight) for _, rate, weight in outcomes)
+    total = sum(weight for _, weight in ranked)
+    cumulative = itertools.accumulate(weight for _, weight in ranked)
+    threshold = next(
+        (
+            rate
+            for (rate, _), c in zip(ranked, cumulative, strict=True)
+            if c > (1 - level) * total + 1e-9
+        ),
+        math.inf,
     )
-    missed = missed_in.sum(axis=0) / total
-    noise = missed * (1 - missed) * (squared / weight**2)[:, None]  # a period's sampling variance
-    excess = (weight[:, None] * ((missed_in / weight[:, None] - missed) ** 2 - noise)).sum(axis=0)
-    error = np.sqrt(2 * ((weight[:, None] * noise) ** 2).sum(axis=0))
-    swing = np.sqrt(np.maximum(excess - error, 0.0) / total) / np.where(missed > 0, missed, 1)
-    return np.where((missed > 0) & (missed < 1) & (size >= 2), swing, 0.0)
+    first = min((at for at, _, _ in outcomes), default=datetime.min)
+    periods: dict[int, list[float]] = {}  # weight, squared weights, weight missed
+    for at, rate, weight in outcomes:
+        counts = periods.setdefault((at - first) // period, [0.0, 0.0, 0.0])
+        counts[0] += weight
+        counts[1] += weight * weight
+        counts[2] += weight * (rate < threshold)
+    missed = sum(c[2] for c in periods.values()) / total if total else 0.0
+    if len(periods) < 2 or not 0 < missed < 1:
+        return 0.0
+    noise = missed * (1 - missed)  # a period's sampling variance times its effective size
+    excess = sum(w * ((m / w - missed) ** 2 - noise * w2 / w**2) for w, w2, m in periods.values())
+    return VOLATILITY_Z * math.sqrt(max(excess / total, 0.0)) / missed
 
 
 def settling_days(delivered: Sequence[HistoryRecord], most: int) -> int:

@@ -3,15 +3,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from shipflow.edd import training
 from shipflow.edd.calibration import calibration_from
-from shipflow.edd.training import (
-    drifted,
-    history_quote,
-    miss_volatility,
-    settling_days,
-    swing_charges,
-    train,
-)
+from shipflow.edd.training import drifted, history_quote, miss_volatility, settling_days, train
 from shipflow.edd.transit import ModelConfig
 
 from .factories import NY, WEEKDAYS, history
@@ -81,55 +75,35 @@ def test_no_drift_no_correction():
     assert watched.calibration == plain.calibration
 
 
-def _outcomes(*weeks):
-    """100 orders a week: per week, how many were delivered past every promise (rate 0) and
-    how many past all but the loosest ones (rate 0.5); the others kept every promise."""
+def _outcomes(missed_per_week):
+    """100 orders a week, the given number of them delivered past every promise (rate 0)."""
     start = datetime(2027, 3, 1, tzinfo=NY)
     return [
-        (
-            start + timedelta(days=7 * week, hours=i),
-            0.0 if i < slow else 0.5 if i < late else 1.0,
-            1.0,
-        )
-        for week, (slow, late) in enumerate((slow, slow + late) for slow, late in weeks)
+        (start + timedelta(days=7 * week, hours=i), 0.0 if i < missed else 1.0, 1.0)
+        for week, missed in enumerate(missed_per_week)
         for i in range(100)
     ]
 
 
-def test_each_level_is_charged_the_swing_of_its_own_misses():
-    # the slowest parcels come 15 and 5 a week, the late ones 5 and 15: the 0.90 promise misses
-    # the slowest (10 %: 15 % one week, 5 % the next, a swing of 5 points, 3 of which sampling
-    # explains: excess variance 0.0016 x 200 orders = 0.32, less its standard error 0.18, is
-    # 0.0007 an order, a swing of 0.0265 or 0.265 of the misses); the 0.80 promise misses both,
-    # 20 every week: steady
-    swing = miss_volatility(_outcomes((15, 5), (5, 15)))
-    assert swing[90] == pytest.approx(0.26458, abs=1e-5)
-    assert swing[80] == 0.0
-    assert swing[95] == 0.0  # no promise at 0.95 misses: nothing swings
-    assert miss_volatility(_outcomes((10, 0), (10, 0)))[90] == 0.0  # steady
-    assert miss_volatility(_outcomes((13, 0), (7, 0)))[90] == 0.0  # a swing chance explains
-    assert miss_volatility(_outcomes((20, 0)))[90] == 0.0  # one week: nothing to compare
-
-
-def test_a_level_never_aims_lower_than_a_lower_level():
-    charges = swing_charges(_outcomes((15, 5), (5, 15)))
-    assert charges[80] == 0.0
-    assert charges[90] == pytest.approx(0.1 * 0.26458, abs=1e-6)
-    # 0.91 misses nothing that swings, but aims where 0.90 does: 0.92646
-    assert charges[91] == pytest.approx(0.92646 - 0.91, abs=1e-5)
+def test_misses_swinging_from_week_to_week_beyond_chance_are_volatile():
+    # 10 % missed overall, 15 % one week and 5 % the next: a swing of 5 points, 3 of which
+    # sampling explains (variance 0.0025 - 0.0009 = 0.0016), 0.04 / 0.10
+    assert miss_volatility(_outcomes([15, 5])) == pytest.approx(0.4)
+    assert miss_volatility(_outcomes([10, 10])) == 0.0  # steady
+    assert miss_volatility(_outcomes([12, 8])) == 0.0  # a swing chance explains
+    assert miss_volatility(_outcomes([20])) == 0.0  # one week: nothing to compare
 
 
 def test_a_volatile_calibration_aims_higher_for_the_worse_weeks():
     rates = [i / 10000 for i in range(10000)]
     steady = calibration_from([0.5] * 10000, [0.5] * 10000, rates=rates)
-    volatile = replace(steady, swing=tuple(0.02 if i >= 90 else 0.0 for i in range(101)))
-    # sampling margin sqrt(0.95 * 0.05 / 10000) = 0.00218, misses raised by 0.02 from 0.90 up
+    volatile = replace(steady, volatility=0.4)
+    # sampling margin sqrt(0.95 * 0.05 / 10000) = 0.00218, misses 0.05 raised by 40 %: 0.02
     assert steady.margin(0.95) == pytest.approx(0.95218, abs=1e-5)
     assert volatile.margin(0.95) == pytest.approx(0.97218, abs=1e-5)
-    assert volatile.margin(0.8) == steady.margin(0.8)
     assert volatile.rate(0.95) == pytest.approx(0.0278, abs=1e-4)
     assert steady.rate(0.95) == pytest.approx(0.0478, abs=1e-4)
-    assert replace(steady, swing=(0.1,) * 101).margin(0.95) == 0.975  # at most halfway to always
+    assert replace(steady, volatility=3.0).margin(0.95) == 0.975  # at most halfway to always
 
 
 def test_training_measures_how_much_its_promises_kept_swing():
@@ -138,10 +112,20 @@ def test_training_measures_how_much_its_promises_kept_swing():
     steady = history([2, 2, 2, 2, 5] * 44, start=date(2026, 7, 1))
     swinging = history(([2] * 10 + [2, 5] * 5) * 11, start=date(2026, 7, 1))
     as_of = datetime(2027, 6, 1, tzinfo=NY)
-    models = [train(records, as_of, QUOTE, min_calibration=10) for records in (steady, swinging)]
+    config = ModelConfig(volatility_days=180)
+    models = [
+        train(records, as_of, QUOTE, config, min_calibration=10) for records in (steady, swinging)
+    ]
     steady_calibration, swinging_calibration = (m.calibration for m in models)
-    assert max(steady_calibration.swing) == 0.0
-    assert swinging_calibration.swing[95] == pytest.approx(1.91, abs=0.01)
+    assert steady_calibration.volatility == 0.0
+    assert swinging_calibration.volatility == pytest.approx(3.17, abs=0.01)
     assert swinging_calibration.margin(0.95) == 0.975  # as far as it goes: halfway to always
-    off = train(swinging, as_of, QUOTE, ModelConfig(volatility_days=0), min_calibration=10)
-    assert off.calibration.swing is None
+
+
+def test_by_default_the_swing_is_not_measured(monkeypatch):
+    monkeypatch.setattr(training, "miss_volatility", lambda outcomes: 0.5)
+    records = history([2, 2, 2, 2, 5] * 44, start=date(2026, 7, 1))
+    as_of = datetime(2027, 6, 1, tzinfo=NY)
+    assert train(records, as_of, QUOTE, min_calibration=10).calibration.volatility == 0.0
+    measured = train(records, as_of, QUOTE, ModelConfig(volatility_days=180), min_calibration=10)
+    assert measured.calibration.volatility == 0.5
