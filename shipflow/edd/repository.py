@@ -11,23 +11,34 @@ from sqlalchemy.orm import Session
 
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.transit import TransitModel
+from shipflow.store.db import one_of
 from shipflow.store.edd_models import DeliveryHistoryRow, TransitModelRow
 
 RECORD_FIELDS = tuple(f.name for f in fields(HistoryRecord))
+LOOKUP_CHUNK = 10_000  # order ids per lookup: SQLite binds each, up to 32,766 a statement
 
 
 def add_history(
     session: Session, brand_id: str, records: Iterable[HistoryRecord], source: str
 ) -> tuple[int, int]:
-    """Store records not yet known for (brand, source, order id); (added, already known)."""
+    """Store records not yet known for (brand, source, order id); (added, already known).
+    Only the records' own orders are looked up: every delivered batch of the tracking
+    pipeline comes here, and reading all the brand's known orders each time grew with the
+    history (a Celery worker fell from 1,000 to about 600 events/s within a minute)."""
     records = list(records)
-    known = set(
-        session.scalars(
-            select(DeliveryHistoryRow.order_id).where(
-                DeliveryHistoryRow.brand_id == brand_id, DeliveryHistoryRow.source == source
+    ids = list({record.order_id for record in records})
+    known: set[str] = set()
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        known.update(
+            session.scalars(
+                select(DeliveryHistoryRow.order_id).where(
+                    DeliveryHistoryRow.brand_id == brand_id,
+                    DeliveryHistoryRow.source == source,
+                    one_of(session, DeliveryHistoryRow.order_id, chunk),
+                )
             )
         )
-    )
     added = 0
     for record in records:
         if record.order_id in known:

@@ -1,8 +1,15 @@
 import io
+from datetime import date
 
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, select
 
+from shipflow.brands import sync_brand
+from shipflow.edd import repository
 from shipflow.edd.history import read_history
+from shipflow.store.db import unit_of_work
+from shipflow.store.edd_models import DeliveryHistoryRow
+from tests.edd.factories import history
+from tests.statements import statements_sent
 
 HEADER = (
     "order_id,ordered_at,shipper_id,origin_postal_code,origin_city,origin_state,origin_country,"
@@ -72,3 +79,24 @@ def test_the_stored_history_has_an_index_for_reading_a_brands_orders_by_when_pla
     indexes = inspect(engine).get_indexes("delivery_history")
     engine.dispose()
     assert ["brand_id", "ordered_at"] in [index["column_names"][:2] for index in indexes]
+
+
+def test_storing_a_batch_looks_up_only_its_own_orders(runtime, monkeypatch):
+    """Each delivered batch of the tracking pipeline is stored through `add_history`; reading
+    every known order of the brand to skip the known ones grew with the history (a Celery
+    worker fell from 1,000 to about 600 events/s within a minute). Lookups go by the batch's
+    orders, in chunks (SQLite binds each id)."""
+    monkeypatch.setattr(repository, "LOOKUP_CHUNK", 2)
+    known = history([2] * 6)
+    with unit_of_work(runtime.sessions) as session:
+        brand_id = sync_brand(session, runtime.settings.brands[0]).id
+        assert repository.add_history(session, brand_id, known, "tracked") == (6, 0)
+    batch = [*known[:3], *history([3] * 2, start=date(2027, 6, 1))]
+    with unit_of_work(runtime.sessions) as session, statements_sent(runtime.engine) as sent:
+        assert repository.add_history(session, brand_id, batch, "tracked") == (2, 3)
+    lookups = [s for s in sent if s.lstrip().startswith("SELECT") and "delivery_history" in s]
+    assert len(lookups) == 3  # 5 orders, 2 a lookup
+    assert all("delivery_history.order_id" in lookup for lookup in lookups)
+    with runtime.sessions() as session:
+        stored = session.scalars(select(DeliveryHistoryRow.order_id)).all()
+    assert sorted(stored) == sorted(r.order_id for r in [*known, *batch[3:]])
