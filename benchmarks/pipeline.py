@@ -220,11 +220,11 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def application_name(schema: str) -> str:
+def application_name(schema: str, script: str = APPLICATION) -> str:
     """The `application_name` of a run's PostgreSQL backends: with the run's schema, so a run
     counts its own backends' CPU and not those of another checkout's run on the same server
     (each in a schema of its own)."""
-    return f"{APPLICATION}-{schema}"
+    return f"{script}-{schema}"
 
 
 def machine_busy() -> tuple[float, float]:

@@ -54,7 +54,7 @@ from sqlalchemy import event as sql_event
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.pipeline import process_cpu  # noqa: E402
+from benchmarks.pipeline import application_name, process_cpu  # noqa: E402
 from benchmarks.schemas import fresh_schema  # noqa: E402
 from benchmarks.smtp_sink import serve as serve_smtp  # noqa: E402
 from shipflow.brands import sync_brands  # noqa: E402
@@ -81,8 +81,7 @@ from shipflow.tracking.webhooks import RECEIVED, process_due_receipts  # noqa: E
 from tests.tracking.fake_carrier import event, fake_config, payload, register, sign  # noqa: E402
 
 LATE_EVERY = 5  # one shipment in five has a promise already broken
-# With the schema: this run's PostgreSQL backends' application_name (`backends`).
-APPLICATION = "shipflow-processing"
+APPLICATION = "shipflow-processing"  # with the schema, this run's backends' (`backends`)
 
 
 def _serve(port: int) -> None:
@@ -110,9 +109,8 @@ def database(args) -> str:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
         upgrade(url)
         return url
-    url = fresh_schema(
-        args.database_url, args.schema, application_name=f"{APPLICATION}-{args.schema}"
-    )
+    name = application_name(args.schema, APPLICATION)
+    url = fresh_schema(args.database_url, args.schema, application_name=name)
     upgrade(url)
     return url
 

@@ -24,7 +24,7 @@ def add_history(
     """Store records not yet known for (brand, source, order id); (added, already known).
     Only the records' own orders are looked up: every delivered batch of the tracking
     pipeline comes here, and reading all the brand's known orders each time grew with the
-    history (a Celery worker fell from 1,000 to about 600 events/s within a minute)."""
+    history (at a million tracked deliveries, a million ids read for each batch)."""
     records = list(records)
     ids = list({record.order_id for record in records})
     known: set[str] = set()

@@ -31,11 +31,10 @@ log = logging.getLogger(__name__)
 
 _INSERT = insert(WebhookReceipt).returning(WebhookReceipt.id, sort_by_parameter_order=True)
 # PostgreSQL: one prepared statement whatever the batch size, and one parameter, the batch as
-# a JSON array of rows (`json_document`; ten typed arrays cost the web process
-# more CPU to adapt than the rest of its commit), each row an object read once by
-# `json_to_recordset`: `headers` keeps the text it was sent as, `body` comes as bytea's hex
-# text. Ids come from the sequence in `ORDER BY n` order, so sorted ids line
-# up with the batch's rows.
+# a JSON array of rows (`json_document`; ten typed arrays cost the web process more CPU to
+# adapt than the rest of its commit), each row an object read once by `json_to_recordset`:
+# `headers` keeps the text it was sent as, `body` comes as bytea's hex text. Ids come from the
+# sequence in `ORDER BY n` order, so sorted ids line up with the batch's rows.
 _COLUMNS = {
     "brand_id": "text",
     "source_kind": "text",

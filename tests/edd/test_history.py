@@ -83,9 +83,9 @@ def test_the_stored_history_has_an_index_for_reading_a_brands_orders_by_when_pla
 
 def test_storing_a_batch_looks_up_only_its_own_orders(runtime, monkeypatch):
     """Each delivered batch of the tracking pipeline is stored through `add_history`; reading
-    every known order of the brand to skip the known ones grew with the history (a Celery
-    worker fell from 1,000 to about 600 events/s within a minute). Lookups go by the batch's
-    orders, in chunks (SQLite binds each id)."""
+    every known order of the brand to skip the known ones grew with the history (one id read
+    for every delivery ever tracked, on each batch). Lookups go by the batch's orders, in
+    chunks (SQLite binds each id)."""
     monkeypatch.setattr(repository, "LOOKUP_CHUNK", 2)
     known = history([2] * 6)
     with unit_of_work(runtime.sessions) as session:
