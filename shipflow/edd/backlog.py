@@ -27,12 +27,14 @@ counts, which it does within a minute of its first look). The job scans only the
 flight or delivered within the window (partial and delivery-time indexes find them) and keeps
 the usual transit as daily totals of past deliveries, each day's redone once a day for a week
 for the deliveries recorded late, then final (a day without any is queried again at each run:
-a history imported after the job's first look fills such days).
+a history imported after the job's first look fills such days); all of them redone when the
+calendar they were counted in changes (`Calendars.fingerprint`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 from collections import Counter
@@ -190,6 +192,16 @@ class Calendars:
     def today(self) -> int:
         return self.local(self.now)[0]
 
+    def fingerprint(self) -> str:
+        """What the working days of stored daily totals depend on: the zone their days are
+        local to, the holidays and each service's delivery weekdays. Totals kept under another
+        calendar (holidays or zone reconfigured, weekdays learned anew) would blend two units
+        in one mean for up to `backlog_baseline_days`."""
+        model = self.model
+        weekdays = {key: sorted(days) for key, days in model.service_weekdays.items()}
+        parts = [self.zone, self.holidays, sorted(model.config.delivery_weekdays), weekdays]
+        return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
 
 def brand_calendars(
     warehouses: Sequence[Warehouse], model: TransitModel, now: datetime
@@ -268,11 +280,14 @@ def count_backlogs(runtime: Runtime, max_age: timedelta = COUNT_EVERY) -> int:
         model = runtime.edd.latest_model(session, brand_id)
         backlogs: dict[str, Backlog] = {}
         days: dict[str, dict[str, list[float]]] = {}
+        fingerprint = None
         if model.config.backlog:
             brand = brand_config(session, brand_id, runtime.settings)
             warehouses = [w.to_domain() for w in brand.warehouses] if brand else []
             calendars = brand_calendars(warehouses, model, now)
-            known = (row.days, row.counted_at) if row else ({}, None)
+            fingerprint = calendars.fingerprint()
+            kept = row is not None and row.calendar == fingerprint
+            known = (row.days, row.counted_at) if row and kept else ({}, None)
             backlogs, days = current_backlog(session, brand_id, calendars, *known)
         session.merge(
             BacklogCountRow(
@@ -280,6 +295,7 @@ def count_backlogs(runtime: Runtime, max_age: timedelta = COUNT_EVERY) -> int:
                 counted_at=now,
                 services={key: asdict(backlog) for key, backlog in backlogs.items()},
                 days=days,
+                calendar=fingerprint,
             )
         )
         return True

@@ -76,6 +76,9 @@ class BacklogCountRow(Base):
     # the usual transit's daily totals, each settled day counted once: local day (ISO) ->
     # service key -> [deliveries, working days from order to delivery]
     days: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # `Calendars.fingerprint` of the calendar `days` were counted in (none: an earlier
+    # release's, or the backlog switched off): another one has them all counted again
+    calendar: Mapped[str | None] = mapped_column(String(40))
 
 
 class PredictionRevision(Base):

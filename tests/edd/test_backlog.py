@@ -273,6 +273,35 @@ def test_a_settled_day_without_deliveries_is_counted_when_one_is_recorded_on_it(
         assert counted == recounted["ups:ground"].usual_days != pytest.approx(209 / 72)
 
 
+def test_daily_totals_are_counted_again_when_the_calendar_they_were_counted_in_changes(
+    runtime, clock
+):
+    """Totals are kept in working days: kept across a change of the brand's holidays, they
+    blended two calendars' units in one usual transit for up to 90 days."""
+    clock.current = NOW
+    brand_id = _brand_with_shipments(runtime)
+    assert run(runtime, "edd.count_backlogs") == 1
+    brand = runtime.settings.brands[0]
+    # Ontario's calendar: Victoria Day (Monday 24 May) closed, so the parcel ordered on
+    # Sunday 23 May and delivered on Saturday 29 took 4 working days, not 5
+    ontario = {"holiday_country": "CA", "holiday_subdivision": "ON"}
+    configure_brand(
+        runtime, brand.code, warehouses=[w.model_copy(update=ontario) for w in brand.warehouses]
+    )
+    clock.advance(timedelta(minutes=10))
+    assert run(runtime, "edd.count_backlogs") == 1
+    with unit_of_work(runtime.sessions) as session:
+        row = session.get_one(BacklogCountRow, brand_id)
+        counted = stored_backlog(row)["ups:ground"].usual_days
+        session.delete(row)
+    clock.advance(timedelta(minutes=10))
+    assert run(runtime, "edd.count_backlogs") == 1  # from nothing stored: the same
+    with runtime.sessions() as session:
+        recounted = stored_backlog(session.get_one(BacklogCountRow, brand_id))
+    assert counted == recounted["ups:ground"].usual_days
+    assert counted == pytest.approx((209 / 24 - 1) / 3)
+
+
 def test_counts_the_job_has_not_renewed_for_three_periods_stretch_nothing(runtime, clock):
     """The job stopped: a queue of half an hour ago may have drained, so promises fall back
     to the model's own (logged, and counted in shipflow_edd_stale_backlog_total)."""
