@@ -71,9 +71,10 @@ new_shipment_id = new_id("shp")
 # one flush.
 new_order_id = new_id("ord")
 
-# The tables whose rows workers claim (shipflow.store.lease) leave this room on each page, so
-# that a claim's new version fits beside the old one (a HOT update: no index entry written).
-LEASED_FILLFACTOR = {"fillfactor": 70}
+# The tables whose rows workers claim (shipflow.store.lease) leave half of each page free, so
+# that a claim's new version fits beside the old one (a HOT update: no index entry written);
+# with 70, half the claims found no room (docs/benchmarks.md, "rows and index entries").
+LEASED_FILLFACTOR = {"fillfactor": 50}
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

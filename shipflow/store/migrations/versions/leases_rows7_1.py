@@ -3,9 +3,9 @@
 A worker's claim of receipts, outbox messages and customer messages moved the row's due
 column (`available_at`, `send_after`) into the future: an indexed column, so every claim
 wrote a new entry into each of the table's indexes. The lease now has a column of its own,
-outside every index, and the tables keep 30 % of each page free (fillfactor 70, for the
+outside every index, and the tables keep half of each page free (fillfactor 50, for the
 pages written from now on), so PostgreSQL writes the claimed version beside the old one as a
-heap-only tuple and no index entry. Receipts' partitions take the fillfactor (a partitioned
+heap-only tuple and no index entry (with 70, half the claims found no room: docs/benchmarks.md). Receipts' partitions take the fillfactor (a partitioned
 table has none); `shipflow.store.partitions` gives it to the months made later.
 
 Revision ID: leases_rows7_1
@@ -26,7 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 LEASED = ("webhook_receipts", "outbox", "customer_messages")
-FILLFACTOR = 70
+FILLFACTOR = 50
 
 
 def upgrade() -> None:
