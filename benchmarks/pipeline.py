@@ -63,6 +63,8 @@ from sqlalchemy import Engine, create_engine, func, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.row_versions import Writes, index_counts, table_writes  # noqa: E402
+from benchmarks.row_versions import report as rows_report  # noqa: E402
 from benchmarks.schemas import fresh_schema, schema_url  # noqa: E402
 from benchmarks.smtp_sink import read_arrivals  # noqa: E402
 from carriers.sandbox import mapping, signing  # noqa: E402
@@ -80,6 +82,7 @@ from shipflow.store.postpurchase_models import CustomerMessageRow  # noqa: E402
 from shipflow.store.tracking_models import WebhookReceipt  # noqa: E402
 
 WARM_UP = 20  # shipments whose first scan warms every process before measuring
+STATS_HANDED_OVER = 11.0  # s: an idle backend's table counters reach the server (row_versions)
 APPLICATION = "shipflow-pipebench"  # with the schema: a run's backends' application_name
 WEBHOOK_SECRET = "pipeline-benchmark-webhook-secret"
 SECRET_KEY = "pipeline-benchmark-secret-key-not-for-production-use"
@@ -581,6 +584,8 @@ class Result:
     machine_share: float
     load: tuple[float, float]
     backlog: Backlog
+    # PostgreSQL's table counters before and after the load, and each table's indexes
+    rows: tuple[dict[str, Writes], dict[str, Writes], dict[str, tuple[int, int]]] | None
 
 
 def forget_tasks(redis_url: str) -> None:
@@ -694,6 +699,11 @@ def run_once(args: argparse.Namespace, mode: str, workers: int) -> Result:
         offer(warm_up, WARM_UP, args.port, min(args.connections, WARM_UP))
         wait_for("warm-up", lambda: not any(Backlog(engine).now()[:2]), 300)
         analyze(engine)
+        rows_before = None
+        if mode == "celery":
+            time.sleep(STATS_HANDED_OVER)
+            with engine.connect() as conn:
+                rows_before = table_writes(conn)
         load_before = os.getloadavg()
         meter.start()
         stages_before = stage_cpu(metrics)
@@ -716,6 +726,7 @@ def run_once(args: argparse.Namespace, mode: str, workers: int) -> Result:
             forget_tasks(args.redis_url)  # a run cut short leaves its queue
     arrivals = read_arrivals(sink_file)
     shutil.rmtree(folder)
+    rows = None if rows_before is None else (rows_before, *rows_after(args))
     cpu["load generator"] = offered.cpu
     stages = {
         stage: (
@@ -736,7 +747,26 @@ def run_once(args: argparse.Namespace, mode: str, workers: int) -> Result:
         share,
         (load_before[0], load_after[0]),
         backlog,
+        rows,
     )
+
+
+def rows_after(args: argparse.Namespace) -> tuple[dict[str, Writes], dict[str, tuple[int, int]]]:
+    """The schema's table counters once the run's backends have exited (which hands them
+    over), and its tables' indexes."""
+    engine = create_engine(schema_url(args.database_url, args.schema))
+    backends = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+
+    def exited() -> bool:
+        with engine.connect() as conn:  # a transaction sees one snapshot of the activity
+            return not conn.scalar(backends, {"name": application_name(args.schema)})
+
+    try:
+        wait_for("the run's backends to exit", exited)
+        with engine.connect() as conn:
+            return table_writes(conn), index_counts(conn)
+    finally:
+        engine.dispose()
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -852,6 +882,8 @@ def report(result: Result, shipments: int) -> Iterator[str]:
         f"{job} {runs} ({len(acked) / max(1, runs):.1f})"
         for job, runs in batch_runs(result.stages).items()
     )
+    if result.rows is not None:
+        yield from rows_report(*result.rows, len(acked))
     yield (
         f"   machine: {os.cpu_count()} CPUs busy {result.machine_share * 100:.0f}% during the run "
         f"(all processes, other helpers' included); load average {result.load[0]:.1f} before, "

@@ -36,7 +36,7 @@ from shipflow.notify.transports import (
     send_all,
 )
 from shipflow.store.db import insert_all, one_of, per_transaction, update_all
-from shipflow.store.lease import claim
+from shipflow.store.lease import claim, unleased
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow, new_message_id
 
@@ -222,9 +222,13 @@ def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit
     then marked failed. Returns how many were sent. `limit`: the e-mails one outbox run
     queues (a batch of receipts, about one an event, and those its delays add) in one run.
     """
-    due = [CustomerMessageRow.status == "scheduled", CustomerMessageRow.send_after <= now]
+    due = [
+        CustomerMessageRow.status == "scheduled",
+        CustomerMessageRow.send_after <= now,
+        unleased(CustomerMessageRow, now),
+    ]
     by_time = [CustomerMessageRow.send_after, CustomerMessageRow.id]
-    # Their order first (the claim moves `send_after`), then the claim, which checks again.
+    # Their order first, then the claim, which checks again.
     order = session.scalars(
         select(CustomerMessageRow.id).where(*due).order_by(*by_time).limit(limit)
     )
@@ -232,7 +236,7 @@ def deliver_due(session: Session, now: datetime, senders: CustomerSenders, limit
     if not ids:
         return 0
     due.append(one_of(session, CustomerMessageRow.id, ids))
-    lease = {"send_after": now + CLAIM_LEASE}
+    lease = {"leased_until": now + CLAIM_LEASE}
     claimed = claim(session, CustomerMessageRow, due, by_time, limit, lease, SENT_COLUMNS)
     session.commit()
     rows = sorted(claimed, key=lambda row: ids[row.id])
@@ -294,7 +298,7 @@ def _settle(
         session.execute(
             update(CustomerMessageRow)
             .where(one_of(session, CustomerMessageRow.id, untried))
-            .values(send_after=now)
+            .values(send_after=now, leased_until=None)
             .execution_options(synchronize_session=False)
         )
     changes = sorted(({"id": i, **values} for i, values in failed.items()), key=sorted)
@@ -360,7 +364,7 @@ def _failure(row: Row, result: Exception, now: datetime) -> dict[str, Any]:
     if attempts >= MAX_ATTEMPTS:
         return {"status": "failed", "error": str(result), "attempts": attempts}
     retry = now + timedelta(minutes=2**attempts)
-    return {"error": str(result), "attempts": attempts, "send_after": retry}
+    return {"error": str(result), "attempts": attempts, "send_after": retry, "leased_until": None}
 
 
 def zone_for(ship_to: Mapping, default: str = "America/New_York") -> str:

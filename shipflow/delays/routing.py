@@ -20,6 +20,7 @@ from shipflow.delays.service import policy_for
 from shipflow.domain.events import OpsNotification
 from shipflow.notify.transports import Message, SendError, TransportSettings, ops_transport
 from shipflow.store.db import in_values, unit_of_work
+from shipflow.store.lease import unleased
 from shipflow.store.models import Alert, OutboxMessage
 from shipflow.store.outbox import Claimed
 from shipflow.text import one_line
@@ -215,6 +216,7 @@ def deliver_due(runtime, limit: int = 100) -> int:
                 OutboxMessage.topic == TOPIC,
                 OutboxMessage.processed_at.is_(None),
                 OutboxMessage.available_at <= now,
+                unleased(OutboxMessage, now),  # not one the outbox's dispatcher holds
             )
             .order_by(OutboxMessage.id)
             .limit(limit)

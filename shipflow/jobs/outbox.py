@@ -24,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from shipflow import customer_messages, update_subscriptions
 from shipflow.customer_messages import PARCEL_COLUMNS
 from shipflow.store.db import for_update, one_of, update_all
-from shipflow.store.lease import claim
+from shipflow.store.lease import claim, unleased
 from shipflow.store.models import UNREAD_ORDER_COLUMNS, OutboxMessage, Shipment
 from shipflow.store.outbox import CLAIMED_COLUMNS, RetryAfter, hold_shipments
 
@@ -101,11 +101,12 @@ def _failed(runtime: Runtime, message: Row, exc: Exception) -> dict[str, Any]:
     (RetryAfter), otherwise with backoff."""
     if isinstance(exc, RetryAfter):
         retry = runtime.clock.now() + timedelta(seconds=exc.seconds)
-        return {"last_error": f"RetryAfter: {exc}", "available_at": retry}
+        return {"last_error": f"RetryAfter: {exc}", "available_at": retry, "leased_until": None}
     error = f"{type(exc).__name__}: {exc}"
     log.warning("outbox %s (%s) failed: %s", message.id, message.topic, error)
     wait = runtime.settings.tracking.backoff(message.attempts)
-    return {"last_error": error, "available_at": runtime.clock.now() + timedelta(seconds=wait)}
+    retry = runtime.clock.now() + timedelta(seconds=wait)
+    return {"last_error": error, "available_at": retry, "leased_until": None}
 
 
 def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
@@ -214,10 +215,11 @@ def claim_due(session: Session, now: datetime, lease: float, limit: int) -> list
             OutboxMessage.processed_at.is_(None),
             # Never tried: due at once, whatever clock wrote it; retries wait their turn.
             or_(OutboxMessage.attempts == 0, OutboxMessage.available_at <= now),
+            unleased(OutboxMessage, now),
         ],
         [OutboxMessage.available_at, OutboxMessage.id],
         limit,
-        {"available_at": now + timedelta(seconds=lease), "attempts": OutboxMessage.attempts + 1},
+        {"leased_until": now + timedelta(seconds=lease), "attempts": OutboxMessage.attempts + 1},
     )
     session.commit()
     return [row.id for row in rows]

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shipflow.store.models import Base, Shipment, new_id, utcnow
+from shipflow.store.models import Base, new_id, utcnow
 
 
 class Feedback(Base):
@@ -25,7 +25,3 @@ class Feedback(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(16), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-# The public tracking-number page looks shipments up by brand and number, carrier unknown.
-Index("ix_shipments_brand_tracking", Shipment.brand_id, Shipment.tracking_number)

@@ -2,8 +2,17 @@
 
 On PostgreSQL the inner select takes `FOR UPDATE SKIP LOCKED`, so concurrent workers get
 disjoint batches without waiting on each other. SQLite has one writer at a time: the single
-write statement is the lease. The claim moves a `due` column into the future, so a worker
-that dies lets its claim lapse and the rows come back; nothing is lost.
+write statement is the lease. The claim's `values` take the rows out of `where` until a
+time, so a worker that dies lets its claim lapse and the rows come back; nothing is lost.
+
+Receipts, outbox messages and customer messages are claimed through a column of their own,
+`leased_until` (`unleased` in `where`, set by `values`), which no index holds: the
+claimed version is then a heap-only tuple (HOT, on the same page: these tables keep room with
+a fillfactor) and adds no index entry. Claims that moved the due column itself wrote a new
+entry into each of the table's indexes (docs/benchmarks.md, "rows and index entries
+written"). A change that makes such a row due before its lease lapses (a retry's backoff)
+sets `leased_until` to NULL with it. A shipment's poll still moves `next_poll_at`, which the
+poll sets again anyway.
 
 The outer UPDATE finds the chosen rows by their table's whole primary key: on a partitioned
 table (`shipflow.store.partitions`) that is the id and the partition key, which lets the
@@ -15,12 +24,18 @@ event").
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from shipflow.store.partitions import PARTITIONED
+
+
+def unleased(model: Any, now: datetime) -> ColumnElement[bool]:
+    """No worker holds the row: never claimed, or its claim lapsed or was ended."""
+    return or_(model.leased_until.is_(None), model.leased_until <= now)
 
 
 def claim(

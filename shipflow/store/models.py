@@ -71,6 +71,11 @@ new_shipment_id = new_id("shp")
 # one flush.
 new_order_id = new_id("ord")
 
+# The tables whose rows workers claim (shipflow.store.lease) leave half of each page free, so
+# that a claim's new version fits beside the old one (a HOT update: no index entry written);
+# with 70, half the claims found no room (docs/benchmarks.md, "rows and index entries").
+LEASED_FILLFACTOR = {"fillfactor": 50}
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -241,7 +246,10 @@ class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (
         Index("ix_shipments_brand_created", "brand_id", "created_at", "id"),
-        Index("ix_shipments_tracking", "carrier", "tracking_number"),
+        # By number: the ingest's look-up (carrier known), the tracking page's and ops' search
+        # (brand known, carrier not). One index for all: a number is nearly unique, and each
+        # index is one more entry written at every (non-HOT) update of the row.
+        Index("ix_shipments_tracking_number", "tracking_number"),
         Index("ix_shipments_next_poll", "next_poll_at"),
         # an order's parcels, which each outbox batch reads for its orders (and SET NULL)
         Index("ix_shipments_order_id", "order_id"),
@@ -329,10 +337,12 @@ class TrackingEventRow(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    shipment_id: Mapped[str] = mapped_column(
-        ForeignKey("shipments.id", ondelete="CASCADE"), index=True
-    )
-    brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    # Found by the (shipment_id, dedupe_key) key, which leads with it: no index of its own.
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    # The shipment's brand, copied for reads by brand: the ingest, the only writer, takes it
+    # from the shipment row, and the shipment's foreign key deletes the events with it (so
+    # with its brand); a key of its own to `brands` checked nothing more, at a look-up an event.
+    brand_id: Mapped[str] = mapped_column(String(40), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(String(32))
@@ -418,6 +428,7 @@ class OutboxMessage(Base):
             postgresql_where=text("processed_at IS NOT NULL"),
             sqlite_where=text("processed_at IS NOT NULL"),
         ),
+        {"postgresql_with": LEASED_FILLFACTOR},
     )
 
     id: Mapped[int] = mapped_column(
@@ -432,6 +443,7 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    leased_until: Mapped[datetime | None]  # a worker's claim (shipflow.store.lease)
 
 
 # Feature modules add their tables to Base.metadata on import.

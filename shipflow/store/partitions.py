@@ -18,10 +18,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
+from shipflow.store.models import LEASED_FILLFACTOR
+
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
 
 PARTITIONED = {"webhook_receipts": "received_at", "tracking_events": "received_at"}
+# A partitioned table has no storage of its own: its partitions take the storage parameters,
+# here the receipts' room for a claim's HOT version (shipflow.store.lease).
+STORAGE = {"webhook_receipts": LEASED_FILLFACTOR}
 MONTHS_AHEAD = 3
 EVENTS_UNIQUE_KEY = "uq_tracking_events_shipment_id"
 
@@ -121,11 +126,17 @@ def create_partition(connection: Connection, table: str, key: str, month: date) 
     connection.execute(
         text(
             f"CREATE TABLE {name} PARTITION OF {table} "
-            f"FOR VALUES FROM ('{low.isoformat()}') TO ('{high.isoformat()}')"
+            f"FOR VALUES FROM ('{low.isoformat()}') TO ('{high.isoformat()}'){storage(table)}"
         )
     )
     connection.execute(text(f"INSERT INTO {table} SELECT * FROM moving"))
     connection.execute(text("DROP TABLE moving"))
+
+
+def storage(table: str) -> str:
+    """The WITH clause of `table`'s partitions ("" if none)."""
+    options = ", ".join(f"{key} = {value}" for key, value in STORAGE.get(table, {}).items())
+    return f" WITH ({options})" if options else ""
 
 
 def ensure_partitions_job(runtime: Runtime) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
-from shipflow.store.models import Base, new_id, utcnow
+from shipflow.store.models import LEASED_FILLFACTOR, Base, new_id, utcnow
 
 
 class NdrCaseRow(Base):
@@ -108,7 +108,10 @@ class CustomerMessageRow(Base):
     """Every customer message, keyed so the same milestone is never sent twice."""
 
     __tablename__ = "customer_messages"
-    __table_args__ = (Index("ix_customer_messages_due", "status", "send_after"),)
+    __table_args__ = (
+        Index("ix_customer_messages_due", "status", "send_after"),
+        {"postgresql_with": LEASED_FILLFACTOR},
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_message_id)
     brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
@@ -127,6 +130,7 @@ class CustomerMessageRow(Base):
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    leased_until: Mapped[datetime | None]  # a worker's claim (shipflow.store.lease)
 
 
 class ReturnPhotoRow(Base):

@@ -35,9 +35,9 @@ class WebhookReceipt(Base):
     status: Mapped[str] = mapped_column(String(16), default="received")  # received|processed|failed
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # A worker that claims the receipt pushes this forward; if it dies, the claim lapses.
     available_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+    leased_until: Mapped[datetime | None]  # a worker's claim (shipflow.store.lease)
 
 
 class Received(Protocol):

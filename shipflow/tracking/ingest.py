@@ -441,7 +441,7 @@ def _read_for_writing(
 ) -> tuple[list[TrackedShipment], dict[str, list[EventRow]] | None]:
     """The shipments of these carriers with these tracking numbers (`read_tracked`: with what
     the reactions read of their orders), locked for the batch's writes; on SQLite their events too, in
-    carrier time. (Both sets: the index is on carrier, then tracking number.)
+    carrier time. (Both sets: found by the number's index, the carrier then checked.)
 
     PostgreSQL locks the rows, in id order, so two workers' batches never wait on each other
     in a cycle. SQLite has one write lock for the whole database, which the webhooks' group

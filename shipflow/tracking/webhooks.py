@@ -24,7 +24,7 @@ from shipflow.channel_orders import import_receipt, import_receipts
 from shipflow.domain import TrackingUpdate, UnreadableItem
 from shipflow.orders import DuplicateOrderNumber
 from shipflow.store.db import one_of, update_all
-from shipflow.store.lease import claim
+from shipflow.store.lease import claim, unleased
 from shipflow.store.tracking_models import WebhookReceipt, as_request
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.ingest import ingest_batch
@@ -87,11 +87,16 @@ def _claim(session: Session, now: datetime, lease: float, *where, limit: int) ->
     rows = claim(
         session,
         WebhookReceipt,
-        [WebhookReceipt.status == RECEIVED, WebhookReceipt.available_at <= now, *where],
+        [
+            WebhookReceipt.status == RECEIVED,
+            WebhookReceipt.available_at <= now,
+            unleased(WebhookReceipt, now),
+            *where,
+        ],
         [WebhookReceipt.available_at, WebhookReceipt.id],
         limit,
         {
-            "available_at": now + timedelta(seconds=lease),
+            "leased_until": now + timedelta(seconds=lease),
             "attempts": WebhookReceipt.attempts + 1,
         },
         returning=[WebhookReceipt.source_kind],
@@ -174,6 +179,7 @@ def _record_failure(runtime: Runtime, session: Session, receipt_id: int, exc: Ex
         receipt.status = FAILED
     else:
         receipt.available_at = now + timedelta(seconds=config.backoff(receipt.attempts))
+        receipt.leased_until = None
     session.commit()
 
 
@@ -311,9 +317,9 @@ def retry_failed(
     result = cast(
         CursorResult[Any],
         session.execute(
-            statement.values(status=RECEIVED, available_at=now, attempts=0).execution_options(
-                synchronize_session=False
-            )
+            statement.values(
+                status=RECEIVED, available_at=now, attempts=0, leased_until=None
+            ).execution_options(synchronize_session=False)
         ),
     )
     return result.rowcount

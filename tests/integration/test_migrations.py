@@ -3,10 +3,11 @@ head (so `shipflow db upgrade` never leaves a model without its table or column)
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, inspect
 
 from shipflow.store.migrate import alembic_config
 from shipflow.store.models import Base
@@ -24,4 +25,35 @@ def test_migrated_schema_matches_the_models(database_url):
             connection, opts={"include_object": include_object(connection.dialect.name)}
         )
         assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_the_rows_migrations_go_down_and_up_again(database_url):
+    """index_entries_rows7_1 and leases_rows7_1: down to the indexes, keys and leases before
+    them, then up to the models again."""
+    engine, alembic = create_engine(database_url), alembic_config(database_url)
+
+    def schema() -> tuple[set[str], set[str], set[str], bool]:
+        with engine.connect() as connection:
+            found = inspect(connection)
+            return (
+                {i["name"] for i in found.get_indexes("shipments")},
+                {i["name"] for i in found.get_indexes("tracking_events")},
+                {k["referred_table"] for k in found.get_foreign_keys("tracking_events")},
+                any(c["name"] == "leased_until" for c in found.get_columns("outbox")),
+            )
+
+    try:
+        command.downgrade(alembic, "shipments_order_pg6_1")
+        shipments, events, keys, leased = schema()
+        assert {"ix_shipments_tracking", "ix_shipments_brand_tracking"} <= shipments
+        assert "ix_tracking_events_shipment_id" in events
+        assert keys == {"brands", "shipments"} and not leased
+    finally:
+        command.upgrade(alembic, "heads")
+    shipments, events, keys, leased = schema()
+    assert "ix_shipments_tracking_number" in shipments and "ix_shipments_tracking" not in shipments
+    assert "ix_tracking_events_shipment_id" not in events
+    assert keys == {"shipments"} and leased
+    test_migrated_schema_matches_the_models(database_url)
     engine.dispose()
