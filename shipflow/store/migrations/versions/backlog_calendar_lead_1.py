@@ -6,7 +6,7 @@ blended with new ones for up to the baseline's 90 days. Rows without one (counte
 revision) are counted again at the job's next look.
 
 Revision ID: backlog_calendar_lead_1
-Revises: shipments_order_pg6_1
+Revises: leases_rows7_1
 Create Date: 2026-12-07 11:20:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "backlog_calendar_lead_1"
-down_revision: str | Sequence[str] | None = "shipments_order_pg6_1"
+down_revision: str | Sequence[str] | None = "leases_rows7_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
