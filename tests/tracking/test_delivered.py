@@ -1,17 +1,21 @@
 """Deliveries through the receipts batch: the proof of delivery's photo kept once per parcel,
-a history row per delivered order for the delivery-date model, idempotent on a replayed
-event, nothing lost for a bad event in the batch, and a batch's writes set-based (the same
-statements for 30 deliveries as for 3)."""
+a history row per delivered order for the delivery-date model, the parcels' delay alerts
+resolved, idempotent on a replayed event, nothing lost for a bad event in the batch, and a
+batch's writes set-based (the same statements for 30 deliveries as for 3, no ORM object a
+parcel)."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from shipflow.store.claim_models import DeliveryPhoto
 from shipflow.store.edd_models import DeliveryHistoryRow
-from shipflow.store.models import Shipment
+from shipflow.store.models import Alert, Shipment
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import process_due_receipts
 from tests.statements import statements_sent
@@ -69,6 +73,9 @@ def test_deliveries_keep_each_photo_once_and_a_history_row_per_order_even_when_r
     assert history == {n: ["tracked"] for n in numbers}
     proof = {"left_at": "porch", "photo": True}
     assert shipments == {n: ("delivered", proof) for n in numbers}
+    with runtime.sessions() as session:
+        late = session.execute(select(Alert.kind, Alert.status, Alert.acknowledged_by)).all()
+    assert late == [("late", "resolved", "shipflow")] * 3
 
     _scan(client, tracked, clock, numbers, "DL", "delivered", proof=PROOF)  # sent again
     assert process_due_receipts(runtime, limit=100) == 3
@@ -108,15 +115,17 @@ def test_a_batch_of_30_deliveries_sends_the_statements_of_a_batch_of_3(
 ):
     """Set-based per batch: the photos kept by one upsert (an ORM merge read each photo's
     row first), the history stored by one INSERT ... ON CONFLICT DO NOTHING (it looked the
-    batch's orders up, then flushed a row each): neither is read."""
+    batch's orders up, then flushed a row each): neither is read; the parcels' open alerts
+    read as rows and resolved by one UPDATE (an ORM object each, resolved by the flush)."""
     small, large = [f"S{n}" for n in range(3)], [f"L{n}" for n in range(30)]
     _moving(client, runtime, tracked, make_shipment, clock, small + large)
     sent = []
     for numbers in (small, large):
         _scan(client, tracked, clock, numbers, "DL", "delivered", proof=PROOF)
-        with statements_sent(runtime.engine) as statements:
+        with statements_sent(runtime.engine) as statements, _alerts_loaded() as loaded:
             assert process_due_receipts(runtime, limit=100) == len(numbers)
         sent.append([" ".join(s.split()[:4]) for s in statements])
+        assert loaded == []
     assert sent[0] == sent[1]
     assert [s for s in sent[1] if "delivery_photos" in s] == [
         "INSERT INTO delivery_photos (shipment_id,"
@@ -126,3 +135,19 @@ def test_a_batch_of_30_deliveries_sends_the_statements_of_a_batch_of_3(
     ]
     photos, history, _ = _delivered(runtime)
     assert len(photos) == len(history) == 33
+    with runtime.sessions() as session:
+        assert set(session.scalars(select(Alert.status))) == {"resolved"}
+
+
+@contextmanager
+def _alerts_loaded() -> Iterator[list[Alert]]:
+    loaded: list[Alert] = []
+
+    def note(alert: Alert, _context) -> None:
+        loaded.append(alert)
+
+    sa_event.listen(Alert, "load", note)
+    try:
+        yield loaded
+    finally:
+        sa_event.remove(Alert, "load", note)
