@@ -2,7 +2,7 @@
 (or the embedded default's in-process runner) does with a carrier's status changes.
 
     python benchmarks/processing.py [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
-        [--events 5000] [--batch 500] [--profile receipts|outbox|messages]
+        [--events 5000] [--batch 500] [--profile receipts|outbox|messages] [--delivered]
     python benchmarks/processing.py --sqlite [--events 5000]   # the embedded default
 
 Each event is a real status change of a real shipment: an order with a customer e-mail and a
@@ -14,6 +14,10 @@ the three jobs back to back until each is drained:
   write-back handler run (these orders came from no shop: it returns at once);
 - messages: each customer message handed to an SMTP sink (`benchmarks/smtp_sink.py`, in a
   separate process, so its CPU does not count; it offers PIPELINING, as mail providers do).
+With `--delivered` the events timed are the parcels' deliveries instead, once the moves to in
+transit went through every stage untimed: each a delivery scan carrying the sandbox carrier's
+proof of delivery (a signature, or a spot and a photo, for two parcels in three), each
+parcel stored into the EDD history, its open delay alerts resolved, a delivered message.
 Prints events/s (wall), CPU ms per event per stage (this process's, and on PostgreSQL its
 backends', read from /proc: the database's work is on the worker's critical path), the
 statements sent per event per stage (an executemany counts once: psycopg pipelines it), then
@@ -57,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.pipeline import application_name, process_cpu  # noqa: E402
 from benchmarks.schemas import fresh_schema  # noqa: E402
 from benchmarks.smtp_sink import serve as serve_smtp  # noqa: E402
+from carriers.sandbox.proof import proof_payload  # noqa: E402
 from shipflow.brands import sync_brands  # noqa: E402
 from shipflow.config import load_settings  # noqa: E402
 from shipflow.domain.events import ShipmentTracked  # noqa: E402
@@ -142,34 +147,67 @@ def seed(runtime: Runtime, events: int) -> None:
     with runtime.sessions() as session:
         sync_brands(session, runtime.settings)
         session.commit()
-        brand_id, account_id = session.execute(
-            select(Brand.id, CarrierAccount.id)
-            .join(CarrierAccount, CarrierAccount.brand_id == Brand.id)
-            .where(Brand.code == "tb")
-        ).one()
+        brand_id, _ = _brand(session)
         today = now.date()
-        orders, shipments, receipts = [], [], []
+        orders, shipments = [], []
         for n in range(events):
             promised = today - timedelta(days=3) if n % LATE_EVERY == 0 else today + timedelta(5)
             orders.append(_order(n, brand_id, now, promised))
             shipments.append(_shipment(n, brand_id, now, promised))
-            body = payload(f"BP{n:09d}", event("PU", "in_transit", now.isoformat()))
+        session.execute(insert(Order), orders)
+        session.execute(insert(Shipment), shipments)
+        session.commit()
+    scan(
+        runtime, events, lambda n: payload(f"BP{n:09d}", event("PU", "in_transit", now.isoformat()))
+    )
+
+
+def deliveries(runtime: Runtime, events: int) -> None:
+    """A delivery receipt for each shipment `seed` made, with the sandbox carrier's proof of
+    delivery (a third of parcels signed for, a third left with a photo)."""
+    now = datetime.now(UTC)
+    scan(
+        runtime,
+        events,
+        lambda n: payload(
+            f"BP{n:09d}",
+            event("DL", "delivered", now.isoformat()),
+            proof=proof_payload(f"BP{n:09d}"),
+        ),
+    )
+
+
+def _brand(session) -> tuple[str, str]:
+    brand_id, account_id = session.execute(
+        select(Brand.id, CarrierAccount.id)
+        .join(CarrierAccount, CarrierAccount.brand_id == Brand.id)
+        .where(Brand.code == "tb")
+    ).one()
+    return brand_id, account_id
+
+
+def scan(runtime: Runtime, events: int, body: Callable[[int], bytes]) -> None:
+    """One signed receipt for shipment n, `body(n)`, for each of the `events` shipments."""
+    now = datetime.now(UTC)
+    with runtime.sessions() as session:
+        brand_id, account_id = _brand(session)
+        receipts = []
+        for n in range(events):
+            signed = body(n)
             receipts.append(
                 {
                     "brand_id": brand_id,
                     "source_kind": "carrier",
                     "carrier": "fake",
                     "account": account_id,
-                    "headers": {"X-Fake-Signature": sign(body)},
-                    "body": body,
+                    "headers": {"X-Fake-Signature": sign(signed)},
+                    "body": signed,
                     "received_at": now,
                     "available_at": now,
                     "status": RECEIVED,
                     "attempts": 0,
                 }
             )
-        session.execute(insert(Order), orders)
-        session.execute(insert(Shipment), shipments)
         session.execute(insert(WebhookReceipt), receipts)
         session.commit()
 
@@ -332,20 +370,27 @@ def counts(runtime: Runtime) -> dict[str, int]:
         }
 
 
-def reactions_cpu(events: int) -> str:
-    """The receipts' in-transaction reactions, CPU ms per event, from the stage timings
-    (`shipflow_stage_cpu_seconds`: thread time; cProfile's overhead per call inflates the
-    call-heavy revision several times over)."""
-    sums = {
+def stage_cpu() -> dict[str, float]:
+    """CPU seconds so far by stage (`shipflow_stage_cpu_seconds`: thread time)."""
+    return {
         sample.labels["stage"]: sample.value
         for metric in STAGE_CPU.collect()
         for sample in metric.samples
         if sample.name.endswith("_sum")
     }
+
+
+def reactions_cpu(events: int, before: dict[str, float]) -> str:
+    """The receipts' in-transaction reactions, CPU ms per event, from the stage timings since
+    `before` (`stage_cpu`; cProfile's overhead per call inflates the call-heavy revision
+    several times over)."""
+    sums = stage_cpu()
     handlers = EVENT_HANDLERS[ShipmentTracked].handlers
+    names = [f"reaction:{h.__name__}" for h in handlers]
     return ", ".join(
-        f"{h.__name__} {sums.get(f'reaction:{h.__name__}', 0.0) / events * 1000:.3f}"
-        for h in handlers
+        f"{name.removeprefix('reaction:')} "
+        f"{(sums.get(name, 0.0) - before.get(name, 0.0)) / events * 1000:.3f}"
+        for name in names
     )
 
 
@@ -359,6 +404,9 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true", help="list each stage's SQL")
     parser.add_argument("--schema", default="bench_processing")
     parser.add_argument("--lock-probe", action="store_true", help="SQLite: see the module doc")
+    parser.add_argument(
+        "--delivered", action="store_true", help="time the parcels' deliveries (module doc)"
+    )
     args = parser.parse_args()
     sink, port = smtp_sink()
     url = database(args)
@@ -366,6 +414,11 @@ def main() -> None:
     seed(runtime, args.events)
     runtime.edd.warm_up(runtime.clock.now())
     settle()  # as a worker does before its first job
+    if args.delivered:
+        for stage in STAGES:  # the parcels moving, not timed
+            drain(runtime, stage, args.batch)
+        deliveries(runtime, args.events)
+    untimed = stage_cpu()
     figures, spans = {}, {}
     held: dict[str, tuple[float, float]] = {}
     if args.lock_probe:
@@ -430,7 +483,7 @@ def main() -> None:
         f"{waits if args.lock_probe else ''}",
         flush=True,
     )
-    print(f"in-transaction reactions, CPU ms/event: {reactions_cpu(n)}")
+    print(f"in-transaction reactions, CPU ms/event: {reactions_cpu(n, untimed)}")
 
 
 if __name__ == "__main__":

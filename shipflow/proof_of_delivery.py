@@ -8,7 +8,11 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
+from functools import cache
+from typing import Any
 
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shipflow.domain import ProofOfDelivery, TrackingUpdate
@@ -19,6 +23,8 @@ from shipflow.store.shipment_writes import TrackedShipment, stage
 KEY = "proof_of_delivery"
 MAX_PHOTO_BYTES = 512 * 1024  # a larger "photo" is not kept: the words still are
 MEDIA_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
+_PHOTOS: Table = DeliveryPhoto.__table__  # type: ignore[assignment]
+PhotoRow = dict[str, Any]
 
 
 def media_type(data: bytes) -> str | None:
@@ -37,22 +43,41 @@ def _photo(encoded: str) -> tuple[bytes, str] | None:
 
 def record(
     session: Session, shipment: TrackedShipment, update: TrackingUpdate, now: datetime
-) -> None:
-    """Keep what the carrier last said about the delivery; the photo replaces an older one."""
+) -> PhotoRow | None:
+    """Keep what the carrier last said about the delivery in the shipment's details; its
+    photo's row is returned for `keep_photos`, which writes a batch's photos together."""
     pod: ProofOfDelivery | None = update.proof_of_delivery
     if pod is None:
-        return
+        return None
     photo = _photo(pod.photo) if pod.photo else None
     words = {"signed_by": pod.signed_by, "left_at": pod.left_at, "photo_url": pod.photo_url}
     kept = {k: v.strip()[:200] for k, v in words.items() if v and v.strip()}
     details = {**(shipment.details or {}), KEY: {**kept, "photo": photo is not None}}
     stage(session, shipment, details=details)
-    if photo is not None:
-        session.merge(
-            DeliveryPhoto(
-                shipment_id=shipment.id, media_type=photo[1], data=photo[0], received_at=now
-            )
-        )
+    if photo is None:
+        return None
+    return {
+        "shipment_id": shipment.id,
+        "media_type": photo[1],
+        "data": photo[0],
+        "received_at": now,
+    }
+
+
+def keep_photos(session: Session, photos: list[PhotoRow]) -> None:
+    """Store a batch's photos, each replacing its shipment's older one, by one upsert (an
+    executemany, in the batch's order: a shipment's last photo wins; SQLite's JSON cannot
+    carry the bytes `insert_all` would send), where an ORM merge read each photo's row, then
+    wrote it through the flush."""
+    if photos:
+        session.execute(_upsert(session.get_bind().dialect.name), photos)
+
+
+@cache
+def _upsert(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_PHOTOS)
+    replaced = {name: insert.excluded[name] for name in ("media_type", "data", "received_at")}
+    return insert.on_conflict_do_update(index_elements=[_PHOTOS.c.shipment_id], set_=replaced)
 
 
 def proof_of(shipment: Shipment) -> dict:

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from shipflow.store.alert_models import OPEN_ALERT
-from shipflow.store.db import in_values, insert_all_or_skip
+from shipflow.store.db import in_values, insert_all_or_skip, one_of
 from shipflow.store.models import Alert, new_id
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
@@ -103,6 +103,23 @@ def resolve(alert: Alert, by: str, now: datetime) -> None:
     if alert.acknowledged_by is None:
         alert.acknowledged_by = by
     alert.status, alert.resolved_at, alert.updated_at = RESOLVED, now, now
+
+
+def resolve_all(session: Session, ids: Sequence[str], by: str, now: datetime) -> None:
+    """`resolve` for each of these alerts, in one UPDATE: a batch of tracking events resolves
+    its shipments' alerts without an ORM object and a flush each."""
+    if ids:
+        session.execute(
+            update(Alert)
+            .where(one_of(session, Alert.id, ids), Alert.status != RESOLVED)
+            .values(
+                status=RESOLVED,
+                resolved_at=now,
+                updated_at=now,
+                acknowledged_by=func.coalesce(Alert.acknowledged_by, by),
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def alert_query(

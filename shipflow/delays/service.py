@@ -182,9 +182,10 @@ def detect_for_shipments(
     """Judge the shipments a batch of tracking events touched, now: raise their new alerts
     (unless the lane has an open incident, which stands for them), resolve the ones no longer
     true, publish `ShipmentDelayed`. Set-based: the brand's policy and incidents once per
-    transaction, the shipments' open alerts in one query, new alerts in one insert; the rest
-    is the detectors in memory. A destination the shipment lacks is taken from its order and
-    staged (`shipment_writes`: the caller writes it). Returns each shipment's delays by id."""
+    transaction, the shipments' open alerts in one query (as rows), those no longer true
+    resolved in one update, new alerts in one insert; the rest is the detectors in memory.
+    A destination the shipment lacks is taken from its order and staged (`shipment_writes`:
+    the caller writes it). Returns each shipment's delays by id."""
     shipments = list({s.id: s for s in shipments}.values())
     if not shipments:
         return {}
@@ -203,8 +204,8 @@ def detect_for_shipments(
         for brand_id, brand_snaps in snaps.items()
         for snap in with_journeys(session, brand_snaps, now, policies[brand_id])
     }
-    unresolved = session.scalars(
-        select(Alert).where(
+    unresolved = session.execute(
+        select(Alert.id, Alert.brand_id, Alert.shipment_id, Alert.kind, Alert.dedupe_key).where(
             one_of(session, Alert.shipment_id, judged), Alert.status != alerts.RESOLVED
         )
     ).all()
@@ -231,10 +232,13 @@ def detect_for_shipments(
         first_delayed = next((d for d in delays if d.kind in delayed), None)
         if first_delayed is not None:
             delayed_events.append(delayed_event(snap, first_delayed, now))
-    for alert in unresolved:
-        current = {d.dedupe_key for d in judged[alert.shipment_id or ""][1]}  # all name one
-        if alert.kind in kinds and alert.dedupe_key not in current:
-            alerts.resolve(alert, "shipflow", now)
+    stale = [
+        alert.id
+        for alert in unresolved  # each names a shipment of the batch
+        if alert.kind in kinds
+        and alert.dedupe_key not in {d.dedupe_key for d in judged[alert.shipment_id][1]}
+    ]
+    alerts.resolve_all(session, stale, "shipflow", now)
     alerts.insert_alerts(session, new_alerts)
     publish_all(session, delayed_events)
     return {sid: delays for sid, (_, delays) in judged.items()}

@@ -3,51 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.transit import TransitModel
-from shipflow.store.db import one_of
+from shipflow.store.db import insert_all_or_skip
 from shipflow.store.edd_models import DeliveryHistoryRow, TransitModelRow
 
 RECORD_FIELDS = tuple(f.name for f in fields(HistoryRecord))
-LOOKUP_CHUNK = 10_000  # order ids per lookup: SQLite binds each, up to 32,766 a statement
+_HISTORY: Table = DeliveryHistoryRow.__table__  # type: ignore[assignment]
+_ORDER_KEY = ("brand_id", "source", "order_id")  # uq_delivery_history_order
 
 
 def add_history(
     session: Session, brand_id: str, records: Iterable[HistoryRecord], source: str
 ) -> tuple[int, int]:
     """Store records not yet known for (brand, source, order id); (added, already known).
-    Only the records' own orders are looked up: every delivered batch of the tracking
-    pipeline comes here, and reading all the brand's known orders each time grew with the
-    history (at a million tracked deliveries, a million ids read for each batch)."""
-    records = list(records)
-    ids = list({record.order_id for record in records})
-    known: set[str] = set()
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        chunk = ids[start : start + LOOKUP_CHUNK]
-        known.update(
-            session.scalars(
-                select(DeliveryHistoryRow.order_id).where(
-                    DeliveryHistoryRow.brand_id == brand_id,
-                    DeliveryHistoryRow.source == source,
-                    one_of(session, DeliveryHistoryRow.order_id, chunk),
-                )
-            )
-        )
-    added = 0
-    for record in records:
-        if record.order_id in known:
-            continue
-        known.add(record.order_id)
-        session.add(DeliveryHistoryRow(brand_id=brand_id, source=source, **asdict(record)))
-        added += 1
-    session.flush()
-    return added, len(records) - added
+    One INSERT ... ON CONFLICT DO NOTHING on that key for all the records (an order given
+    twice is stored once): every delivered batch of the tracking pipeline comes here, which
+    looked up the batch's known orders, then flushed an ORM object for each new one."""
+    rows = [
+        {"brand_id": brand_id, "source": source, **{n: getattr(r, n) for n in RECORD_FIELDS}}
+        for r in records
+    ]
+    added = insert_all_or_skip(session, _HISTORY, rows, _ORDER_KEY)
+    return added, len(rows) - added
 
 
 def load_history(

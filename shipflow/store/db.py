@@ -41,7 +41,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import CursorResult, Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.selectable import TableValuedAlias
@@ -262,20 +262,25 @@ def insert_all_or_skip(
     rows: Sequence[dict[str, Any]],
     conflict: Sequence[str],
     where: ColumnElement[bool] | TextClause | None = None,
-) -> None:
+) -> int:
     """`insert_all`, less the rows that clash with a row stored under the unique index on the
-    columns `conflict` (a partial index's `where`): INSERT ... ON CONFLICT DO NOTHING, safe
-    against a concurrent writer inserting the same. No `conflict`: `insert_all` itself."""
+    columns `conflict` (a partial index's `where`), or with an earlier row of `rows`: INSERT
+    ... ON CONFLICT DO NOTHING, safe against a concurrent writer inserting the same. No
+    `conflict`: `insert_all` itself. Returns how many rows it stored."""
     if not rows:
-        return
+        return 0
     names = tuple(rows[0])
     key = (tuple(conflict), where)
     if session.get_bind().dialect.name != "postgresql":
         document = _sqlite_document(session, table, names, rows)
-        session.execute(_each_insert(table, names, key), {"rows": document})
-        return
-    document = json_document(rows)
-    session.execute(_recordset_insert(table, names, key), {"rows": document})
+        statement = _each_insert(table, names, key)
+    else:
+        document = json_document(rows)
+        statement = _recordset_insert(table, names, key)
+    counted = {"preserve_rowcount": True}  # else an INSERT's is not kept
+    result = session.execute(statement, {"rows": document}, execution_options=counted)
+    assert isinstance(result, CursorResult)  # a DML statement's; the stubs say only `Result`
+    return result.rowcount
 
 
 # Times and dates go to `json_value` (orjson writes a naive time as if it were local); other

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from shipflow import pickup_points, proof_of_delivery
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate, apply_event
 from shipflow.domain.events import MILESTONES, ShipmentStatusChanged, ShipmentTracked
+from shipflow.proof_of_delivery import PhotoRow
 from shipflow.store.db import (
     insert_all,
     insert_or_skip,
@@ -319,6 +320,7 @@ def ingest_locked(
     published: list[Publishable] = []
     tracked: list[Tracked] = []
     applied: dict[int, bool] = {}
+    photos: list[PhotoRow] = []
     for step in steps:
         shipment = step.shipment
         keep_carrier_estimate(session, shipment, step.update.estimated_delivery)
@@ -328,11 +330,8 @@ def ingest_locked(
             continue
         later[shipment.id].difference_update(added)
         seen = [row for row in rows[shipment.id] if row.dedupe_key not in later[shipment.id]]
-        results.append(
-            _apply(
-                session, shipment, step.update, seen, len(added), now, (tracked, published, applied)
-            )
-        )
+        batch = (tracked, published, applied, photos)
+        results.append(_apply(session, shipment, step.update, seen, len(added), now, batch))
     flagged = {row.id: row.applied for sid in changed for row in rows[sid]}
     flags = [
         {"event_id": row_id, "event_applied": flag}
@@ -341,6 +340,7 @@ def ingest_locked(
     ]
     if flags:
         session.execute(_FLAG, flags)
+    proof_of_delivery.keep_photos(session, photos)
     if config is not None:
         for step, result in zip(steps, results, strict=True):
             if result.changed:
@@ -386,14 +386,17 @@ def _apply(
     rows: list[EventRow],
     added: int,
     now: datetime,
-    batch: tuple[list[Tracked], list[Publishable], dict[int, bool]],
+    batch: tuple[list[Tracked], list[Publishable], dict[int, bool], list[PhotoRow]],
 ) -> IngestResult:
     """Replay `rows` (the shipment's events as of this update); what it publishes, what the
-    batch's reactions get and which events it applied go into `batch`."""
-    tracked, published, applied = batch
+    batch's reactions get, which events it applied and the delivery photo it brought go into
+    `batch`."""
+    tracked, published, applied, photos = batch
     previous = Status(shipment.status)
     pickup_points.record(session, shipment, update)
-    proof_of_delivery.record(session, shipment, update, now)
+    photo = proof_of_delivery.record(session, shipment, update, now)
+    if photo is not None:
+        photos.append(photo)
     events = [_domain_event(row) for row in rows]
     moves = _replay(session, shipment, rows, events, applied)
     event = ShipmentTracked(

@@ -81,22 +81,25 @@ def test_the_stored_history_has_an_index_for_reading_a_brands_orders_by_when_pla
     assert ["brand_id", "ordered_at"] in [index["column_names"][:2] for index in indexes]
 
 
-def test_storing_a_batch_looks_up_only_its_own_orders(runtime, monkeypatch):
-    """Each delivered batch of the tracking pipeline is stored through `add_history`; reading
-    every known order of the brand to skip the known ones grew with the history (one id read
-    for every delivery ever tracked, on each batch). Lookups go by the batch's orders, in
-    chunks (SQLite binds each id)."""
-    monkeypatch.setattr(repository, "LOOKUP_CHUNK", 2)
+def test_storing_a_batch_is_one_insert_that_skips_the_known_orders(runtime):
+    """Each delivered batch of the tracking pipeline is stored through `add_history`: one
+    INSERT ... ON CONFLICT DO NOTHING on (brand, source, order id), nothing read first (it
+    looked the batch's orders up, then flushed a row each); an order given twice is stored
+    once; the counts are the statement's."""
     known = history([2] * 6)
     with unit_of_work(runtime.sessions) as session:
         brand_id = sync_brand(session, runtime.settings.brands[0]).id
         assert repository.add_history(session, brand_id, known, "tracked") == (6, 0)
-    batch = [*known[:3], *history([3] * 2, start=date(2027, 6, 1))]
+    new = history([3] * 2, start=date(2027, 6, 1))
+    batch = [*known[:3], *new, new[0]]
     with unit_of_work(runtime.sessions) as session, statements_sent(runtime.engine) as sent:
-        assert repository.add_history(session, brand_id, batch, "tracked") == (2, 3)
-    lookups = [s for s in sent if s.lstrip().startswith("SELECT") and "delivery_history" in s]
-    assert len(lookups) == 3  # 5 orders, 2 a lookup
-    assert all("delivery_history.order_id" in lookup for lookup in lookups)
+        assert repository.add_history(session, brand_id, batch, "tracked") == (2, 4)
+        assert repository.add_history(session, brand_id, batch[:1], "import") == (1, 0)
+    on_history = [s.split("(")[0].strip() for s in sent if "delivery_history" in s]
+    assert on_history == ["INSERT INTO delivery_history"] * 2
     with runtime.sessions() as session:
-        stored = session.scalars(select(DeliveryHistoryRow.order_id)).all()
-    assert sorted(stored) == sorted(r.order_id for r in [*known, *batch[3:]])
+        stored = session.execute(
+            select(DeliveryHistoryRow.source, DeliveryHistoryRow.order_id)
+        ).all()
+    expected = [("tracked", r.order_id) for r in [*known, *new]]
+    assert sorted(stored) == sorted([*expected, ("import", known[0].order_id)])

@@ -24,7 +24,7 @@ from carriers.base import (
 )
 from carriers.convert import read_each
 from shipflow.config import Settings, parse_settings
-from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate
+from shipflow.domain import ProofOfDelivery, Reason, Status, TrackingEvent, TrackingUpdate
 from tests.fakes import TEST_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,8 +44,10 @@ def event(code: str, status: str, at: str, reason: str | None = None) -> dict[st
     return {"code": code, "status": status, "at": at, "text": f"{code} scan", "reason": reason}
 
 
-def payload(tracking_number: str, *events: dict[str, Any]) -> bytes:
-    return json.dumps({"tracking_number": tracking_number, "events": list(events)}).encode()
+def payload(tracking_number: str, *events: dict[str, Any], proof: dict | None = None) -> bytes:
+    """The webhook's body; `proof`: the proof of delivery's fields (`ProofOfDelivery`)."""
+    body = {"tracking_number": tracking_number, "events": list(events)}
+    return json.dumps({**body, "proof_of_delivery": proof} if proof else body).encode()
 
 
 def _event(raw: dict[str, Any]) -> TrackingEvent:
@@ -66,6 +68,9 @@ def _update(raw: dict[str, Any]) -> TrackingUpdate:
         tracking_number=raw["tracking_number"],
         events=tuple(events),
         unreadable=unreadable,
+        proof_of_delivery=ProofOfDelivery(**proof)
+        if (proof := raw.get("proof_of_delivery"))
+        else None,
     )
 
 

@@ -15,14 +15,14 @@ from sqlalchemy.engine.default import CACHE_HIT
 
 from shipflow.store.db import unit_of_work
 from shipflow.store.lease import claim
-from shipflow.store.models import Alert, Order, OutboxMessage, Shipment, TrackingEventRow
+from shipflow.store.models import Alert, OutboxMessage, Shipment, TrackingEventRow
 from shipflow.store.ops_models import DelayRiskModelRow
 from shipflow.store.tracking_models import WebhookReceipt
 from shipflow.tracking.webhooks import process_due_receipts
 from tests.delays.conftest import flat_risk
 from tests.statements import statements_sent
 from tests.tracking.fake_carrier import event, payload
-from tests.tracking.helpers import at, post_webhook
+from tests.tracking.helpers import at, late_orders, post_webhook
 
 
 def receipts(runtime) -> list[tuple[str, str | None]]:
@@ -173,32 +173,6 @@ def test_the_events_statements_are_compiled_once_whatever_the_batch_size(
     assert all(hit for _, hit in runs)
 
 
-def _late_orders(runtime, tracked, make_shipment, clock, numbers) -> None:
-    """Shipments with an order whose promise is already broken: quoted, judged late."""
-    now = clock.now()
-    with unit_of_work(runtime.sessions) as session:
-        for number in numbers:
-            session.add(
-                Order(
-                    id=f"ord_{number}",
-                    brand_id=tracked["tb"].id,
-                    order_number=number,
-                    currency="USD",
-                    customer_email=f"{number}@example.com",
-                    ship_to={"state": "IL", "postal_code": "62704", "country": "US"},
-                    placed_at=now - timedelta(days=6),
-                )
-            )
-    for number in numbers:
-        make_shipment(
-            tracked["tb"],
-            number,
-            order_id=f"ord_{number}",
-            warehouse_code=runtime.settings.brand("tb").warehouses[0].code,
-            promised_date=now.date() - timedelta(days=3),
-        )
-
-
 def _statements_of_a_sweep(client, runtime, tracked, clock, numbers) -> list[str]:
     for number in numbers:
         body = payload(number, event("PU", "in_transit", at(clock, -2)))
@@ -226,7 +200,7 @@ def test_the_reactions_take_as_many_statements_for_30_shipments_as_for_3(
     """Prediction revised and delays detected per batch: a query per event coming back makes
     the larger batch take more statements."""
     small, large = [f"S{n}" for n in range(3)], [f"L{n}" for n in range(30)]
-    _late_orders(runtime, tracked, make_shipment, clock, small + large)
+    late_orders(runtime, tracked, make_shipment, clock, small + large)
     first = _openings(_statements_of_a_sweep(client, runtime, tracked, clock, small))
     second = _openings(_statements_of_a_sweep(client, runtime, tracked, clock, large))
     assert second == _but_the_risk_model_read(first)
@@ -252,7 +226,7 @@ def test_the_brands_delay_risk_model_is_not_read_again_each_batch(
             DelayRiskModelRow(brand_id=tracked["tb"].id, learned_at=clock.now(), model=model)
         )
     first, second = [f"F{n}" for n in range(3)], [f"S{n}" for n in range(3)]
-    _late_orders(runtime, tracked, make_shipment, clock, first + second)
+    late_orders(runtime, tracked, make_shipment, clock, first + second)
     assert any("delay_risk_models" in s for s in _statements_of_a_sweep(
         client, runtime, tracked, clock, first
     ))  # fmt: skip
@@ -270,7 +244,7 @@ def test_on_postgresql_a_batch_of_30_sends_the_very_statements_of_a_batch_of_3(
     if runtime.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no arrays: its IN lists bind each value")
     small, large = [f"S{n}" for n in range(3)], [f"L{n}" for n in range(30)]
-    _late_orders(runtime, tracked, make_shipment, clock, small + large)
+    late_orders(runtime, tracked, make_shipment, clock, small + large)
     first = _statements_of_a_sweep(client, runtime, tracked, clock, small)
     second = _statements_of_a_sweep(client, runtime, tracked, clock, large)
     assert [s for s in second if re.search(r" IN \(%\(", s)] == []  # no list of placeholders
@@ -291,7 +265,7 @@ def test_a_batch_writes_its_shipments_in_one_update_per_step(
     the orders are one more, from the same kind of document (the ORM's flush sent them as an
     UPDATE per row)."""
     numbers = [f"W{n}" for n in range(30)]
-    _late_orders(runtime, tracked, make_shipment, clock, numbers)
+    late_orders(runtime, tracked, make_shipment, clock, numbers)
     for number in numbers:
         post_webhook(
             client, tracked["tb"], payload(number, event("PU", "in_transit", at(clock, -2)))

@@ -36,7 +36,8 @@ def delivered_with_proof(runtime, journey=None, **proof) -> str:
     update = TrackingUpdate("sandbox", "SBX100200300", proof_of_delivery=ProofOfDelivery(**proof))
     with unit_of_work(runtime.sessions) as session:
         (shipment,) = read_tracked(session, Shipment.id == shipment_id)
-        proof_of_delivery.record(session, shipment, update, runtime.clock.now())
+        photo = proof_of_delivery.record(session, shipment, update, runtime.clock.now())
+        proof_of_delivery.keep_photos(session, [photo] if photo else [])
         write_staged(session)
     return shipment_id
 
