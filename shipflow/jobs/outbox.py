@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from shipflow import customer_messages, update_subscriptions
 from shipflow.customer_messages import PARCEL_COLUMNS
+from shipflow.ndr import service as ndr
 from shipflow.store.db import for_update, one_of, update_all
 from shipflow.store.lease import claim
 from shipflow.store.models import UNREAD_ORDER_COLUMNS, OutboxMessage, Shipment
@@ -199,10 +200,12 @@ def _parcels_set(session: Session, shipments: list[Shipment]) -> list[Shipment]:
 
 def _read_ahead(session: Session, shipment_ids: list[str]) -> None:
     """What the milestone handlers ask about each shipment (its tracking-page subscribers,
-    the customer messages already queued for it), read once for the batch."""
+    the customer messages already queued for it, its failed-delivery case), read once for
+    the batch."""
     if shipment_ids:
         update_subscriptions.read_ahead(session, shipment_ids)
         customer_messages.read_ahead(session, shipment_ids)
+        ndr.read_ahead(session, shipment_ids)
 
 
 def claim_due(session: Session, now: datetime, lease: float, limit: int) -> list[int]:

@@ -12,13 +12,18 @@ import shipflow.jobs.postpurchase as jobs
 from shipflow import customer_messages as customer
 from shipflow.carrier_accounts import CarrierFactory
 from shipflow.domain import Reason
-from shipflow.domain.events import ShipmentDelayed, ShipmentShipped
+from shipflow.domain.events import (
+    Delivered,
+    DeliveryAttemptFailed,
+    ShipmentDelayed,
+    ShipmentShipped,
+)
 from shipflow.jobs.outbox import dispatch_due
 from shipflow.notify.templates import Milestone
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.outbox import publish
-from shipflow.store.postpurchase_models import CustomerMessageRow
+from shipflow.store.postpurchase_models import CustomerMessageRow, NdrCaseRow
 from shipflow.update_subscriptions import subscribe
 from tests.fakes import RecordingCarrier
 from tests.postpurchase.factories import demo_brand, order
@@ -123,37 +128,43 @@ def test_follow_up_job_reminds_then_hands_over_to_ops(runtime, clock, monkeypatc
             select(CustomerMessageRow.key).where(CustomerMessageRow.milestone == "attempt_failed")
         ).all()
         assert len(reminders) == 3
-        from shipflow.store.postpurchase_models import NdrCaseRow
-
         assert session.scalar(select(NdrCaseRow.state)) == "ops_task"
 
 
-def _publish_shipped(runtime, clock, parcels: int, first: int) -> None:
-    """`parcels` shipped milestones, each parcel with a tracking-page subscriber too."""
+def _publish_shipped(
+    runtime, clock, parcels: int, first: int, milestone: type = ShipmentShipped
+) -> list[str]:
+    """`parcels` shipped (or `milestone`) milestones, each parcel with a tracking-page
+    subscriber too; their shipment ids."""
     brand = demo_brand(runtime)
+    shipment_ids = []
     for n in range(first, first + parcels):
         _, shipment_id = order(
             runtime,
             brand.brand_id,
             number=f"NW-{n}",
-            status="in_transit",
+            status="delivered" if milestone is Delivered else "in_transit",
             tracking_number=f"SBXG{n:020d}",
         )
+        shipment_ids.append(shipment_id)
         with unit_of_work(runtime.sessions) as session:
             shipment = session.get_one(Shipment, shipment_id)
             subscribe(session, shipment, "email", f"friend{n}@example.com", "en", clock.now())
             publish(
                 session,
-                ShipmentShipped(
+                milestone(
                     brand_id=brand.brand_id, shipment_id=shipment_id, occurred_at=clock.now()
                 ),
             )
+    return shipment_ids
 
 
-def _milestone_statements(runtime, clock, parcels: int, first: int) -> list[str]:
-    """What the dispatcher runs for `parcels` shipped milestones (each customer told, and a
-    tracking-page subscriber of each parcel too)."""
-    _publish_shipped(runtime, clock, parcels, first)
+def _milestone_statements(
+    runtime, clock, parcels: int, first: int, milestone: type = ShipmentShipped
+) -> list[str]:
+    """What the dispatcher runs for `parcels` shipped (or `milestone`) milestones (each
+    customer told, and a tracking-page subscriber of each parcel too)."""
+    _publish_shipped(runtime, clock, parcels, first, milestone)
     with statements_sent(runtime.engine) as statements:
         assert dispatch_due(runtime) == parcels
     return statements
@@ -197,6 +208,57 @@ def test_milestone_messages_are_queued_in_a_constant_number_of_statements(runtim
     with runtime.sessions() as session:
         recipients = session.scalars(select(CustomerMessageRow.recipient)).all()
     assert len(recipients) == 2 * 33 and "friend129@example.com" in recipients
+
+
+def test_deliveries_ask_for_their_failed_delivery_cases_once_a_batch(runtime, clock):
+    """Each delivery closes its parcel's failed-delivery case, if it has one: the batch's
+    cases are read in one query, not one a delivery."""
+    few = _milestone_statements(runtime, clock, 3, first=1, milestone=Delivered)
+    many = _milestone_statements(runtime, clock, 30, first=100, milestone=Delivered)
+    assert len(many) == len(few)
+    assert sum("FROM ndr_cases" in s for s in many) == 1
+
+
+def test_the_cases_read_ahead_see_what_their_batch_opens_and_closes(runtime, clock, monkeypatch):
+    """In one batch: a parcel's two failed attempts count on one case (the first opens it),
+    a delivery closes the case its parcel had before, a delivery without one opens none."""
+    monkeypatch.setattr(CarrierFactory, "of_shipment", lambda *a: RecordingCarrier())
+    brand = demo_brand(runtime)
+    failing, delivered, plain = (
+        order(runtime, brand.brand_id, number=f"NW-{n}", tracking_number=f"SBXG{n:020d}", status=s)[
+            1
+        ]
+        for n, s in ((1, "attempt_failed"), (2, "delivered"), (3, "delivered"))
+    )
+    with unit_of_work(runtime.sessions) as session:
+        jobs.ndr_service(runtime, session).on_attempt_failed(
+            session.get_one(Shipment, delivered), Reason.REFUSED, clock.now()
+        )
+    with unit_of_work(runtime.sessions) as session:
+        for hours in (1, 2):
+            at = clock.now() + timedelta(hours=hours)
+            publish(
+                session,
+                DeliveryAttemptFailed(
+                    brand_id=brand.brand_id,
+                    shipment_id=failing,
+                    occurred_at=at,
+                    reason=Reason.CUSTOMER_UNAVAILABLE,
+                ),
+            )
+        for shipment_id in (delivered, plain):
+            publish(
+                session,
+                Delivered(
+                    brand_id=brand.brand_id, shipment_id=shipment_id, occurred_at=clock.now()
+                ),
+            )
+    assert dispatch_due(runtime) == 4
+    with runtime.sessions() as session:
+        cases = {row.shipment_id: row for row in session.scalars(select(NdrCaseRow))}
+    assert sorted(cases) == sorted([failing, delivered])
+    assert cases[failing].attempts == 2
+    assert (cases[delivered].state, cases[delivered].attempts) == ("resolved", 1)
 
 
 def test_a_failing_handler_queues_no_customer_message_and_the_others_queue_theirs_once(
