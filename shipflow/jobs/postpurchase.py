@@ -181,6 +181,8 @@ class Told(Protocol):
 
 
 class Ordered(customer.Customer, Protocol):
+    """An order as a milestone message reads it: its customer's, and where it goes."""
+
     @property
     def ship_to(self) -> dict[str, Any]: ...
 

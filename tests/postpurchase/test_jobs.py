@@ -73,15 +73,8 @@ def test_a_milestone_message_and_its_tracking_token_are_worded_as_they_always_we
     runtime's clock)."""
     brand = demo_brand(runtime)
     _, shipment_id = order(runtime, brand.brand_id, status="in_transit")
-    published(
-        runtime,
-        ShipmentShipped(
-            brand_id=brand.brand_id,
-            shipment_id=shipment_id,
-            occurred_at=clock.now(),
-            predicted_date=date(2026, 11, 27),
-        ),
-    )
+    at = {"occurred_at": clock.now(), "predicted_date": date(2026, 11, 27)}
+    published(runtime, ShipmentShipped(brand_id=brand.brand_id, shipment_id=shipment_id, **at))
     golden = shipment_links.make_token(runtime, "tracking", "northwind", "shp_golden")
     assert golden == (
         "eyJiIjoibm9ydGh3aW5kIiwicyI6InNocF9nb2xkZW4ifQ.awRU8A.-OsNhRvTBetavjmw0fbDztRs2dE"
