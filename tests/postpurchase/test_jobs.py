@@ -286,25 +286,20 @@ def test_the_cases_read_ahead_see_what_their_batch_opens_and_closes(runtime, clo
         jobs.ndr_service(runtime, session).on_attempt_failed(
             session.get_one(Shipment, delivered), Reason.REFUSED, clock.now()
         )
+    common = {"brand_id": brand.brand_id, "reason": Reason.CUSTOMER_UNAVAILABLE}
+    attempts = [
+        DeliveryAttemptFailed(
+            **common, shipment_id=failing, occurred_at=clock.now() + timedelta(hours=h)
+        )
+        for h in (1, 2)
+    ]
+    deliveries = [
+        Delivered(brand_id=brand.brand_id, shipment_id=s, occurred_at=clock.now())
+        for s in (delivered, plain)
+    ]
     with unit_of_work(runtime.sessions) as session:
-        for hours in (1, 2):
-            at = clock.now() + timedelta(hours=hours)
-            publish(
-                session,
-                DeliveryAttemptFailed(
-                    brand_id=brand.brand_id,
-                    shipment_id=failing,
-                    occurred_at=at,
-                    reason=Reason.CUSTOMER_UNAVAILABLE,
-                ),
-            )
-        for shipment_id in (delivered, plain):
-            publish(
-                session,
-                Delivered(
-                    brand_id=brand.brand_id, shipment_id=shipment_id, occurred_at=clock.now()
-                ),
-            )
+        for milestone in attempts + deliveries:
+            publish(session, milestone)
     assert dispatch_due(runtime) == 4
     with runtime.sessions() as session:
         cases = {row.shipment_id: row for row in session.scalars(select(NdrCaseRow))}
