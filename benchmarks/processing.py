@@ -2,12 +2,15 @@
 (or the embedded default's in-process runner) does with a carrier's status changes.
 
     python benchmarks/processing.py [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
-        [--events 5000] [--batch 500] [--profile receipts|outbox|messages] [--delivered]
+        [--events 5000] [--batch 500] [--scans 1|3] [--profile receipts|outbox|messages]
+        [--delivered]
     python benchmarks/processing.py --sqlite [--events 5000]   # the embedded default
 
 Each event is a real status change of a real shipment: an order with a customer e-mail and a
 promised date (one in five already broken, so delay detection raises alerts and a delay
-message), one signed webhook receipt moving the parcel to in transit. One process then runs
+message), one signed webhook receipt moving the parcel to in transit (`--scans 3`: then out
+for delivery and delivered as well, the three scans `benchmarks/pipeline.py` sends, so the
+outbox also meets the delivery messages, each parcel's last). One process then runs
 the three jobs back to back until each is drained:
 - receipts: matched, de-duplicated, applied, prediction revised, delays detected, outbox written;
 - outbox: the shipped (and delayed) milestones rendered into customer messages, the shop
@@ -141,25 +144,36 @@ def runtime_for(config: Path) -> Runtime:
     return Runtime.from_settings(load_settings(config))
 
 
-def seed(runtime: Runtime, events: int) -> None:
-    """`events` orders, each with one shipment and one receipt moving it to in transit."""
+SCANS = (("PU", "in_transit"), ("OD", "out_for_delivery"), ("DL", "delivered"))
+"""Each parcel's scans with `--scans 3`, as `benchmarks/pipeline.py` sends them."""
+
+
+def seed(runtime: Runtime, events: int, scans: int = 1) -> None:
+    """`events` / `scans` orders, each with one shipment and `scans` receipts: in transit,
+    then out for delivery and delivered (each shipment's first scan first, then the second,
+    then the third, an hour apart)."""
     now = datetime.now(UTC)
+    parcels = events // scans
     with runtime.sessions() as session:
         sync_brands(session, runtime.settings)
         session.commit()
         brand_id, _ = _brand(session)
         today = now.date()
         orders, shipments = [], []
-        for n in range(events):
+        for n in range(parcels):
             promised = today - timedelta(days=3) if n % LATE_EVERY == 0 else today + timedelta(5)
             orders.append(_order(n, brand_id, now, promised))
             shipments.append(_shipment(n, brand_id, now, promised))
         session.execute(insert(Order), orders)
         session.execute(insert(Shipment), shipments)
         session.commit()
-    scan(
-        runtime, events, lambda n: payload(f"BP{n:09d}", event("PU", "in_transit", now.isoformat()))
-    )
+    for k, (code, status) in enumerate(SCANS[:scans]):
+        at = (now - timedelta(hours=scans - 1 - k)).isoformat()
+        scan(
+            runtime,
+            parcels,
+            lambda n, c=code, s=status, t=at: payload(f"BP{n:09d}", event(c, s, t)),
+        )
 
 
 def deliveries(runtime: Runtime, events: int) -> None:
@@ -400,6 +414,9 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--scans", type=int, choices=(1, 2, 3), default=1, help="a parcel's: see `SCANS`"
+    )
     parser.add_argument("--profile", choices=sorted(STAGES))
     parser.add_argument("--statements", action="store_true", help="list each stage's SQL")
     parser.add_argument("--schema", default="bench_processing")
@@ -411,13 +428,13 @@ def main() -> None:
     sink, port = smtp_sink()
     url = database(args)
     runtime = runtime_for(config_file(url, port))
-    seed(runtime, args.events)
+    seed(runtime, args.events, args.scans)
     runtime.edd.warm_up(runtime.clock.now())
     settle()  # as a worker does before its first job
     if args.delivered:
         for stage in STAGES:  # the parcels moving, not timed
             drain(runtime, stage, args.batch)
-        deliveries(runtime, args.events)
+        deliveries(runtime, args.events // args.scans)
     untimed = stage_cpu()
     figures, spans = {}, {}
     held: dict[str, tuple[float, float]] = {}

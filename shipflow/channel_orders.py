@@ -48,7 +48,7 @@ from shipflow.shipment_links import tracking_link
 from shipflow.store.db import insert_or_skip, per_transaction
 from shipflow.store.models import Brand, ChannelDelivery, Order, Shipment
 from shipflow.store.ops_models import OpsAction
-from shipflow.store.outbox import Claimed, RetryAfter, shipment_of
+from shipflow.store.outbox import Claimed, RetryAfter, parcel_of, shipment_of
 from shipflow.store.postpurchase_models import CustomerMessageRow, ReturnRequestRow
 from shipflow.store.tracking_models import WebhookReceipt, as_request
 
@@ -483,25 +483,20 @@ def write_back(session: Session, message: Claimed, *, runtime: Runtime) -> None:
     milestone. At least once: sources dedupe on the message's key. Throttled: tried again
     when the platform says, without counting as a failure; refused credentials: ops alerted,
     not retried."""
-    shipment = shipment_of(session, message.payload["shipment_id"])
-    order = shipment.order if shipment else None  # the outbox loads it with the shipment
-    if (
-        shipment is None
-        or order is None
-        or order.source_account is None
-        or order.source_order_id is None
-        or shipment.kind != "forward"
-    ):
+    parcel = parcel_of(session, message.payload["shipment_id"])  # read with the batch
+    order = parcel.order if parcel and parcel.shipment.kind == "forward" else None
+    if order is None or order.source_account is None or order.source_order_id is None:
         return
     try:
         shop = load_shop(session, runtime, order.source_account)
     except UnknownChannelAccount:  # the shop was removed: nobody to tell
         log.warning("order %s: its shop %s is no longer configured", order.id, order.source_account)
         return
-    if not shop.enabled:
+    shipment = shipment_of(session, message.payload["shipment_id"])  # told, and changed
+    if not shop.enabled or shipment is None or shipment.order is None:
         return
-    with shop_errors(session, runtime, shop, order):
-        _tell(session, runtime, shop, order, shipment, message)
+    with shop_errors(session, runtime, shop, shipment.order):
+        _tell(session, runtime, shop, shipment.order, shipment, message)
 
 
 @contextmanager

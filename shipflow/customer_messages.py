@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row, Table, select, update
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ from shipflow.notify.transports import (
 )
 from shipflow.store.db import insert_all, one_of, per_transaction, update_all
 from shipflow.store.lease import claim, unleased
-from shipflow.store.models import Brand, Order, Shipment
+from shipflow.store.models import Brand, Shipment
 from shipflow.store.postpurchase_models import CustomerMessageRow, new_message_id
 
 MAX_ATTEMPTS = 5
@@ -88,17 +88,40 @@ def customer_senders(settings: Settings) -> CustomerSenders:
     )
 
 
-def contact(order: Order, channel: str) -> str:
+class Customer(Protocol):
+    """An order as its customer's messages read it: an `Order`, or the outbox's `OrderRead`
+    (a row: the outbox builds no ORM object for a milestone)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def brand_id(self) -> str: ...
+
+    @property
+    def order_number(self) -> str: ...
+
+    @property
+    def customer_email(self) -> str: ...
+
+    @property
+    def customer_phone(self) -> str: ...
+
+    @property
+    def language(self) -> str: ...
+
+
+def contact(order: Customer, channel: str) -> str:
     """The order's address for `channel` ("" if the customer gave none)."""
     return order.customer_email if CUSTOMER_CHANNELS[channel] == "email" else order.customer_phone
 
 
-def choose_channel(channels: CustomerChannelsConfig, order: Order) -> str | None:
+def choose_channel(channels: CustomerChannelsConfig, order: Customer) -> str | None:
     """The brand's first preferred channel the customer can be reached on."""
     return next((name for name in channels.prefer if contact(order, name)), None)
 
 
-def language_of(session: Session, order: Order, settings: Settings) -> str:
+def language_of(session: Session, order: Customer, settings: Settings) -> str:
     """The order's language if its brand speaks it, else the brand's closest or first."""
     config = brand_config(session, order.brand_id, settings)
     return pick_language(order.language, config.languages if config else ["en"])
@@ -108,7 +131,7 @@ def queue(
     session: Session,
     *,
     brand: Brand,
-    order: Order,
+    order: Customer,
     milestone: Milestone,
     context: Mapping[str, object],
     now: datetime,
@@ -377,11 +400,24 @@ PARCEL_COLUMNS = (Shipment.id, Shipment.order_id, Shipment.kind, Shipment.create
 """What `parcel_position` reads of an order's shipments."""
 
 
-def parcel_position(order: Order, shipment_id: str) -> tuple[int, int] | None:
-    """(n, total) of the shipment among its order's forward parcels, in the order they were
-    created; None for an order that travels in one parcel."""
+class Sibling(Protocol):
+    """One of an order's parcels as `parcel_position` reads it (`PARCEL_COLUMNS`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def parcel_position(parcels: Iterable[Sibling], shipment_id: str) -> tuple[int, int] | None:
+    """(n, total) of the shipment among its order's forward `parcels`, in the order they
+    were created; None for an order that travels in one parcel."""
     forward = sorted(
-        (s for s in order.shipments if s.kind == "forward"), key=lambda s: (s.created_at, s.id)
+        (s for s in parcels if s.kind == "forward"), key=lambda s: (s.created_at, s.id)
     )
     ids = [s.id for s in forward]
     if len(ids) < 2 or shipment_id not in ids:

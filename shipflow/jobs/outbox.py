@@ -18,15 +18,24 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, Table, or_, select, update
-from sqlalchemy.orm import Session, defer, joinedload, load_only
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
 
 from shipflow import customer_messages, update_subscriptions
-from shipflow.customer_messages import PARCEL_COLUMNS
+from shipflow.customer_messages import PARCEL_COLUMNS, parcel_position
+from shipflow.ndr import service as ndr
 from shipflow.store.db import for_update, one_of, update_all
 from shipflow.store.lease import claim, unleased
-from shipflow.store.models import UNREAD_ORDER_COLUMNS, OutboxMessage, Shipment
-from shipflow.store.outbox import CLAIMED_COLUMNS, RetryAfter, hold_shipments
+from shipflow.store.models import Order, OutboxMessage, Shipment
+from shipflow.store.outbox import (
+    CLAIMED_COLUMNS,
+    ORDER_READ,
+    SHIPMENT_READ,
+    OrderRead,
+    Parcel,
+    RetryAfter,
+    ShipmentRead,
+    hold_parcels,
+)
 
 if TYPE_CHECKING:
     from shipflow.runtime import Runtime
@@ -129,10 +138,9 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
                 .order_by(OutboxMessage.id),
             )
         ).all()
-        loaded = _shipments_of(session, messages)
-        hold_shipments(session, loaded)  # for the handlers; the session's identity map is weak
-        parcels = _parcels_set(session, loaded)  # held likewise
-        shipment_ids = [shipment.id for shipment in loaded]
+        parcels = _parcels_of(session, messages)
+        hold_parcels(session, parcels)  # for the handlers
+        shipment_ids = list(parcels)
         _read_ahead(session, shipment_ids)
         errors = _deliver(runtime, session, messages, shipment_ids)
         update_all(session, _OUTBOX, "id", [{"id": i, **change} for i, change in errors.items()])
@@ -144,66 +152,48 @@ def _deliver_all(runtime: Runtime, message_ids: list[int]) -> None:
                 .execution_options(synchronize_session=False)
             )
         session.commit()
-        log.debug(
-            "outbox: %d messages about %d shipments (and %d other parcels of their orders)",
-            len(message_ids),
-            len(loaded),
-            len(parcels),
-        )
+        log.debug("outbox: %d messages about %d shipments", len(message_ids), len(parcels))
 
 
-def _shipments_of(session: Session, messages: Sequence[Row]) -> list[Shipment]:
-    """The shipments the messages are about, with their orders (joined): the handlers'
-    look-ups then find them in the session instead of one query each. Of the orders, not the
-    JSON columns no handler reads (`UNREAD_ORDER_COLUMNS`)."""
+def _parcels_of(session: Session, messages: Sequence[Row]) -> dict[str, Parcel]:
+    """The shipments the messages are about, with their orders, as rows (one query), and
+    which of its order's parcels each is (a second): the handlers then find them held
+    instead of one query each, and none is built as an ORM object."""
     ids = {m.payload["shipment_id"] for m in messages if "shipment_id" in m.payload}
     if not ids:
-        return []
-    return list(
-        session.scalars(
-            select(Shipment)
-            .where(one_of(session, Shipment.id, ids))
-            .options(joinedload(Shipment.order).options(*map(defer, UNREAD_ORDER_COLUMNS)))
+        return {}
+    split = len(SHIPMENT_READ)
+    rows = session.execute(
+        select(*SHIPMENT_READ, *ORDER_READ)
+        .outerjoin(Order, Order.id == Shipment.order_id)
+        .where(one_of(session, Shipment.id, ids))
+    ).all()
+    read = [
+        (ShipmentRead._make(row[:split]), OrderRead._make(row[split:]) if row[split] else None)
+        for row in rows
+    ]
+    siblings: dict[str, list[Row]] = {order.id: [] for _, order in read if order is not None}
+    if siblings:
+        for parcel in session.execute(
+            select(*PARCEL_COLUMNS).where(one_of(session, Shipment.order_id, siblings))
+        ):
+            siblings[parcel.order_id].append(parcel)
+    return {
+        shipment.id: Parcel(
+            shipment, order, parcel_position(siblings[order.id], shipment.id) if order else None
         )
-    )
-
-
-def _parcels_set(session: Session, shipments: list[Shipment]) -> list[Shipment]:
-    """Each order's parcels (`Order.shipments`, what `parcel_position` reads) set from one
-    query of their ids: nearly all are the shipments just read, which a `selectinload`
-    built again row by row; the others are read with what numbers them (`PARCEL_COLUMNS`)
-    and returned, for the caller to hold (the session's identity map is weak)."""
-    orders = {shipment.order.id: shipment.order for shipment in shipments if shipment.order}
-    if not orders:
-        return []
-    by_order: dict[str | None, list[str]] = {order_id: [] for order_id in orders}
-    for order_id, shipment_id in session.execute(
-        select(Shipment.order_id, Shipment.id).where(one_of(session, Shipment.order_id, orders))
-    ):
-        by_order[order_id].append(shipment_id)
-    known = {shipment.id: shipment for shipment in shipments}
-    others: list[Shipment] = []
-    if missing := {sid for sids in by_order.values() for sid in sids if sid not in known}:
-        others = list(
-            session.scalars(
-                select(Shipment)
-                .where(one_of(session, Shipment.id, missing))
-                .options(load_only(*PARCEL_COLUMNS))
-            )
-        )
-        known |= {shipment.id: shipment for shipment in others}
-    for order_id, order in orders.items():
-        parcels = [known[sid] for sid in by_order[order_id] if sid in known]  # not deleted since
-        set_committed_value(order, "shipments", parcels)
-    return others
+        for shipment, order in read
+    }
 
 
 def _read_ahead(session: Session, shipment_ids: list[str]) -> None:
     """What the milestone handlers ask about each shipment (its tracking-page subscribers,
-    the customer messages already queued for it), read once for the batch."""
+    the customer messages already queued for it, its failed-delivery case), read once for
+    the batch."""
     if shipment_ids:
         update_subscriptions.read_ahead(session, shipment_ids)
         customer_messages.read_ahead(session, shipment_ids)
+        ndr.read_ahead(session, shipment_ids)
 
 
 def claim_due(session: Session, now: datetime, lease: float, limit: int) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -39,7 +39,7 @@ from shipflow.returns.service import mark_refunded, on_return_shipment_status
 from shipflow.shipment_links import tracking_link
 from shipflow.store.db import per_transaction
 from shipflow.store.models import Brand, Order, Shipment
-from shipflow.store.outbox import Claimed, shipment_of
+from shipflow.store.outbox import Claimed, Parcel, ShipmentRead, parcel_of, shipment_of
 from shipflow.update_subscriptions import subscribers
 
 if TYPE_CHECKING:
@@ -75,15 +75,17 @@ STALE_ONCE_DELIVERED = frozenset(
 )
 
 
-def _stale(shipment: Shipment, topic: str) -> bool:
+def _stale(shipment: ShipmentRead | Shipment, topic: str) -> bool:
     return topic in STALE_ONCE_DELIVERED and shipment.status == Status.DELIVERED
+
+
+def _ours(shipment: ShipmentRead | Shipment | None, payload: dict[str, Any]) -> bool:
+    return shipment is not None and shipment.brand_id == payload.get("brand_id")
 
 
 def _shipment(session: Session, payload: dict[str, Any]) -> Shipment | None:
     shipment = shipment_of(session, payload.get("shipment_id", ""))
-    if shipment is None or shipment.brand_id != payload.get("brand_id"):
-        return None  # deleted since, or not ours to act on
-    return shipment
+    return shipment if _ours(shipment, payload) else None  # else deleted, or not ours
 
 
 def on_attempt_failed(runtime: Runtime, session: Session, message: Claimed) -> None:
@@ -109,23 +111,24 @@ def on_uncollected(runtime: Runtime, session: Session, message: Claimed) -> None
 
 def on_milestone(runtime: Runtime, session: Session, message: Claimed) -> None:
     """Forward parcels: tell the customer. Return parcels: move the return on."""
-    shipment = _shipment(session, message.payload)
-    if shipment is None:
-        return
-    now = runtime.clock.now()
+    parcel = parcel_of(session, message.payload.get("shipment_id", ""))
+    if parcel is None or not _ours(parcel.shipment, message.payload):
+        return  # deleted since, or not ours to act on
+    shipment, now = parcel.shipment, runtime.clock.now()
     if shipment.kind == "return":
         status = RETURN_STATUS_OF_TOPIC.get(message.topic)
-        if status is not None:
-            on_return_shipment_status(session, shipment, status, now, runtime.settings)
+        returned = shipment_of(session, shipment.id)
+        if status is not None and returned is not None:
+            on_return_shipment_status(session, returned, status, now, runtime.settings)
         return
     if _stale(shipment, message.topic):
         return
     if message.topic == Delivered.topic:
         ndr_service(runtime, session).on_delivered(shipment.id, now)
-    _message_customer(session, runtime, shipment, message.topic, message.payload, now)
+    _message_customer(session, runtime, parcel, message.topic, message.payload, now)
 
 
-def _later(shipment: Shipment, payload: dict[str, Any]) -> bool:
+def _later(shipment: ShipmentRead, payload: dict[str, Any]) -> bool:
     """Only a prediction past the promise is news for the customer (a silent or unpicked
     parcel still on time is ops' business)."""
     predicted = payload.get("predicted_date") or shipment.predicted_date
@@ -137,12 +140,12 @@ def _later(shipment: Shipment, payload: dict[str, Any]) -> bool:
 def _message_customer(
     session: Session,
     runtime: Runtime,
-    shipment: Shipment,
+    parcel: Parcel,
     topic: str,
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
-    order = shipment.order  # loaded with the batch's shipments (`jobs.outbox`)
+    shipment, order = parcel.shipment, parcel.order
     if order is None or (topic == ShipmentDelayed.topic and not _later(shipment, payload)):
         return
     day = payload.get("predicted_date") or shipment.predicted_date or shipment.promised_date
@@ -152,6 +155,7 @@ def _message_customer(
         runtime,
         shipment,
         order,
+        parcel.position,
         MILESTONE_OF_TOPIC[topic],
         now,
         when=when,
@@ -159,11 +163,36 @@ def _message_customer(
     )
 
 
+class Told(Protocol):
+    """A shipment as its customer's messages read it: a `Shipment`, or the outbox's
+    `ShipmentRead` (see `customer_messages.Customer`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def brand_id(self) -> str: ...
+
+    @property
+    def pickup_point(self) -> dict[str, Any] | None: ...
+
+    @property
+    def pickup_deadline(self) -> datetime | None: ...
+
+
+class Ordered(customer.Customer, Protocol):
+    """An order as a milestone message reads it: its customer's, and where it goes."""
+
+    @property
+    def ship_to(self) -> dict[str, Any]: ...
+
+
 def tell_customer(
     session: Session,
     runtime: Runtime,
-    shipment: Shipment,
-    order: Order,
+    shipment: Told,
+    order: Ordered,
+    parcel: tuple[int, int] | None,
     milestone: Milestone,
     now: datetime,
     *,
@@ -171,8 +200,9 @@ def tell_customer(
     discriminator: str = "",
 ) -> int:
     """Queue a milestone message about one parcel: its link, delivery date, pickup point and,
-    for an order in several parcels, which one it is; to the order's contact and to each
-    contact asked for on the tracking page. Returns how many were new (not queued before)."""
+    for an order in several parcels, which one it is (`parcel`: n of total); to the order's
+    contact and to each contact asked for on the tracking page. Returns how many were new
+    (not queued before)."""
     brand = per_transaction(  # held for the transaction: a batch of messages reads it once
         session, ("brand", shipment.brand_id), partial(session.get_one, Brand, shipment.brand_id)
     )
@@ -197,7 +227,7 @@ def tell_customer(
         customer_zone=zone,
         settings=runtime.settings,
         shipment_id=shipment.id,
-        parcel=customer.parcel_position(order, shipment.id),
+        parcel=parcel,
     )
     queued = [send(context=context(language), discriminator=discriminator, language=language)]
     for asked in subscribers(session, shipment.id):
@@ -275,9 +305,10 @@ def remind_pickups(runtime: Runtime) -> int:
             if due is None:
                 continue
             order = session.get_one(Order, shipment.order_id)
+            parcel = customer.parcel_position(order.shipments, shipment.id)
             milestone = Milestone.PICKUP_REMINDER
             tell_customer(
-                session, runtime, shipment, order, milestone, now, discriminator=f"{due}d"
+                session, runtime, shipment, order, parcel, milestone, now, discriminator=f"{due}d"
             )
             acted += 1
         session.commit()
@@ -306,9 +337,17 @@ def remind_day_before(runtime: Runtime) -> int:
             day = shipment.predicted_date
             if day != now.astimezone(zone).date() + timedelta(days=1):
                 continue
-            milestone = Milestone.ARRIVES_TOMORROW
+            parcel = customer.parcel_position(order.shipments, shipment.id)
             acted += tell_customer(
-                session, runtime, shipment, order, milestone, now, when=day, discriminator=str(day)
+                session,
+                runtime,
+                shipment,
+                order,
+                parcel,
+                Milestone.ARRIVES_TOMORROW,
+                now,
+                when=day,
+                discriminator=str(day),
             )
         session.commit()
     return acted

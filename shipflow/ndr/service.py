@@ -5,7 +5,7 @@ point, which the tracking page shows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
@@ -40,10 +40,12 @@ from shipflow.ndr.workflow import (
     on_push_result,
 )
 from shipflow.notify.templates import Milestone
+from shipflow.store.db import one_of, per_transaction
 from shipflow.store.models import Alert, Brand, Order, Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
 
 LINK_PURPOSE = "ndr"
+_HELD = "ndr cases read ahead"  # per transaction: shipment id -> its case, None if it has none
 CarrierFor = Callable[[Shipment], Carrier]
 
 
@@ -80,6 +82,21 @@ def redelivery_day(session: Session, shipment_id: str) -> date | None:
         return None
     chosen = (row.action_details or {}).get("reattempt_on")
     return date.fromisoformat(chosen) if chosen else None
+
+
+def read_ahead(session: Session, shipment_ids: Collection[str]) -> None:
+    """The cases of a batch's shipments in one query, held for the transaction: `case_of`
+    then answers for them without a query each (every delivery asks, to close its case)."""
+    held = _held(session)
+    held.update(dict.fromkeys(shipment_ids))
+    for row in session.scalars(
+        select(NdrCaseRow).where(one_of(session, NdrCaseRow.shipment_id, shipment_ids))
+    ):
+        held[row.shipment_id] = row
+
+
+def _held(session: Session) -> dict[str, NdrCaseRow | None]:
+    return per_transaction(session, _HELD, dict)
 
 
 def _to_domain(row: NdrCaseRow) -> NdrCase:
@@ -123,6 +140,9 @@ class NdrService:
         self.clock = clock  # signs customer links, so their age runs on the runtime's time
 
     def case_of(self, shipment_id: str) -> NdrCaseRow | None:
+        held = _held(self.session)
+        if shipment_id in held:
+            return held[shipment_id]
         return self.session.scalar(select(NdrCaseRow).where(NdrCaseRow.shipment_id == shipment_id))
 
     def on_attempt_failed(
@@ -136,6 +156,7 @@ class NdrService:
         if row is None:
             row = NdrCaseRow(brand_id=shipment.brand_id, shipment_id=shipment.id)
             self.session.add(row)
+            _held(self.session)[shipment.id] = row  # its case from now on, read ahead or not
         _save(row, case, now)
         self.session.flush()
         self._run(row, shipment, steps, now, discriminator=str(case.attempts))

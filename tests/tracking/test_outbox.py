@@ -80,13 +80,13 @@ def test_messages_nothing_reacts_to_are_marked_without_being_read(
             ),
         )
     read: list[str] = []
-    shipments_of = outbox._shipments_of  # given every message read
+    parcels_of = outbox._parcels_of  # given every message read
 
     def noted(session, messages):
         read.extend(message.topic for message in messages)
-        return shipments_of(session, messages)
+        return parcels_of(session, messages)
 
-    monkeypatch.setattr(outbox, "_shipments_of", noted)
+    monkeypatch.setattr(outbox, "_parcels_of", noted)
     built: list[str] = []
     listen = (OutboxMessage, "load", lambda target, _context: built.append(target.topic))
     event.listen(*listen)
