@@ -299,9 +299,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--volatility-days",
         type=int,
-        default=0,
-        help="aim calibration higher by the weekly swing of promises kept over N days before its"
-        " window (ModelConfig switch)",
+        default=ModelConfig().volatility_days,
+        help="aim calibration higher when weeks of the N days before its window swung worse than"
+        " the window (ModelConfig switch; 0: off)",
     )
     parser.add_argument(
         "--no-backlog",

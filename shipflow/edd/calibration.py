@@ -23,9 +23,9 @@ class Calibration:
     # Percentiles of the largest promise rate (on-time probability bought per day of padding)
     # at which each outcome would still have been on time; see DatePMF.trade_offs.
     rates: tuple[float, ...] | None = None
-    # How much the share of promises missed swung from week to week of the calibration window
-    # beyond its sampling noise, relative to that share (see training.miss_volatility).
-    volatility: float = 0.0
+    # Per percent level of stated confidence (0..100), how much higher its promises aim: the
+    # half year before the window swung to weeks worse than the window (training.swing_charges).
+    charges: tuple[float, ...] | None = None
 
     def upper(self, p: float) -> float:
         """Level whose quantile date is on/after the actual date with frequency p."""
@@ -40,10 +40,10 @@ class Calibration:
         return _percentile(self.rates, 1 - self.margin(p)) if self.rates else None
 
     def margin(self, p: float) -> float:
-        """The share the calibration aims at for a stated `p`: its sampling margin, and the
-        misses raised by their week-to-week swing, so a week as bad as one of the window's
-        worse ones still keeps about `p`."""
-        return with_margin(p, self.samples, (1 - p) * self.volatility)
+        """The share the calibration aims at for a stated `p`: its sampling margin, and its
+        swing charge, so a week as bad as the worse ones before the window still keeps about
+        `p`."""
+        return with_margin(p, self.samples, _percentile(self.charges, p) if self.charges else 0.0)
 
 
 def with_margin(p: float, samples: int, drift: float = 0.0) -> float:

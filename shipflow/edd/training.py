@@ -7,11 +7,12 @@ actual delivery dates say how to move the quantile levels so stated confidence m
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+
+import numpy as np
 
 from shipflow.domain import Address, CarrierService, Warehouse
 from shipflow.edd.calibration import Calibration, calibration_from, with_margin
@@ -26,11 +27,11 @@ DRIFT_Z = 2.326  # one-sided 1 %: twelve retrains a year rarely see a false alar
 DRIFT_TOLERANCE = 0.02  # calibration is held within 2 points of the stated share
 SETTLED_SHARE = 0.99  # a calibration window counts as settled once this share would have arrived
 MAX_SETTLE_DAYS = 45  # the longest wait: Olist's deliveries settle in 42-45 days
-# How much kept promises swing is measured on the misses at VOLATILITY_LEVEL (enough of them to
-# count per week), per VOLATILITY_PERIOD of orders (a week: weekdays cancel out), over
-# ModelConfig.volatility_days before the calibration window, and promises aim to keep their
-# share in a period VOLATILITY_Z of those swings worse than the average.
-VOLATILITY_LEVEL = 0.9
+# How much kept promises swing is measured at each of PERCENT_LEVELS on their misses, per
+# VOLATILITY_PERIOD of orders (a week: weekdays cancel out), over ModelConfig.volatility_days
+# before the calibration window; promises aim to keep their share in a period VOLATILITY_Z of
+# those swings worse than that span's average.
+PERCENT_LEVELS = np.linspace(0.0, 1.0, 101)
 VOLATILITY_PERIOD = timedelta(days=7)
 VOLATILITY_Z = 1.0
 LEARNING_DAYS = 90  # a young history's first models miss more while they learn its lanes
@@ -95,8 +96,8 @@ def train(
     (`settling_days`): the models it quotes with are fitted that much earlier, and a model still
     learning its lanes grows sharper meanwhile, so a later window calibrates the model in use
     more closely. With `config.volatility_days`, the orders of that many days before the window,
-    quoted the same way, also measure how much the share of promises kept swings from week to
-    week (`miss_volatility`): a network that drifts is promised for its worse weeks.
+    quoted the same way, also show how much worse than the window's a week's misses can be
+    (`swing_charges`): a network that drifts is promised for its worse weeks.
     """
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
     if settle_days is None:
@@ -105,7 +106,7 @@ def train(
     last_known_day = (as_of - timedelta(days=1)).date()
     calibrated_from = window_end - timedelta(days=calibration_days)
     before, at, needed, weights, rates = [], [], [], [], []
-    swings: list[tuple[datetime, float, float]] = []  # (ordered, rate, weight) of the longer span
+    earlier: list[tuple[datetime, float, float]] = []  # (ordered, rate, weight) before the window
     step = timedelta(days=step_days)
     swing_days = (config or ModelConfig()).volatility_days
     start = calibrated_from - step * swing_steps(known, calibrated_from, step, swing_days)
@@ -121,23 +122,24 @@ def train(
             day = record.delivered_at.date()  # type: ignore[union-attr]
             # known only because it was fast enough: weight by 1 / P(delivered by now)
             weight = 1 / max(dates.cdf(last_known_day), MIN_OBSERVED)
-            swings.append((record.ordered_at, dates.rate_to_reach(day), weight))
             if record.ordered_at < calibrated_from:
+                earlier.append((record.ordered_at, dates.rate_to_reach(day), weight))
                 continue
             before.append(dates.cdf(day - timedelta(days=1)))
             at.append(dates.cdf(day))
             needed.append(needed_mass(dates, day))
-            rates.append(swings[-1][1])
+            rates.append(dates.rate_to_reach(day))
             weights.append(weight)
         start = stop
     model = TransitModel.fit(records, as_of, config, cutoffs)
     if len(before) >= min_calibration:
         calibration = calibration_from(before, at, weights, rates)
         window = weighted_quantile(needed, weights, with_margin(WINDOW_MASS, len(needed)))
-        volatility = miss_volatility(swings) if swing_days else 0.0
+        charges = (
+            swing_charges(earlier, rates, weights) if len(earlier) >= min_calibration else None
+        )
         model = replace(
-            model,
-            calibration=replace(calibration, window_mass=window, volatility=volatility),
+            model, calibration=replace(calibration, window_mass=window, charges=charges)
         )
     if model.config.drift_days and model.calibration:
         recent = drift_calibration(records, as_of, quote, model, cutoffs, min_calibration)
@@ -159,43 +161,61 @@ def swing_steps(
     return max(min(timedelta(days=days), calibrated_from - learnt) // step, 0)
 
 
-def miss_volatility(
-    outcomes: Sequence[tuple[datetime, float, float]],
-    level: float = VOLATILITY_LEVEL,
-    period: timedelta = VOLATILITY_PERIOD,
-) -> float:
-    """How much the share of promises missed at `level` swung from one `period` of orders to
-    the next beyond what sampling explains, relative to that share (0 when steady); `outcomes`
-    are (ordered at, promise rate reaching the delivery, weight).
+def swing_charges(
+    earlier: Sequence[tuple[datetime, float, float]],
+    window_rates: Sequence[float],
+    window_weights: Sequence[float],
+) -> tuple[float, ...]:
+    """For each of PERCENT_LEVELS p, how much higher than p a promise aims so that a week of
+    the span before the calibration window VOLATILITY_Z swings worse than that span's average
+    would still keep p; `earlier` are (ordered at, promise rate reaching the delivery, weight).
+
+    At the promise rate the span missed 1 - p of, it missed m on average, weeks of it m + z
+    swing, and the window w: promises calibrated on the window miss (1 - p) (m + z swing) / w
+    in such a week, so the window's misses are cut to (1 - p) w / (m + z swing). A window that
+    already holds a disruption (w as high as m + z swing) is charged nothing: its calibration
+    has it. A calmer one is charged for the weeks it did not see; never aims lower than p.
+    """
+    missed, swing, thresholds = miss_swings(earlier)
+    rates, weights = np.array(window_rates), np.array(window_weights)
+    window = np.array([weights[rates < t].sum() for t in thresholds]) / weights.sum()
+    worse = missed + VOLATILITY_Z * swing
+    share = np.minimum(np.divide(window, worse, out=np.ones_like(worse), where=worse > 0), 1.0)
+    return tuple(float(c) for c in (1 - PERCENT_LEVELS) * (1 - share))
+
+
+def miss_swings(
+    outcomes: Sequence[tuple[datetime, float, float]], period: timedelta = VOLATILITY_PERIOD
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each of PERCENT_LEVELS p, the share of `outcomes` (ordered at, promise rate reaching
+    the delivery, weight) missed at the promise rate that misses 1 - p of them, how much that
+    share swung from one `period` of orders to the next beyond what sampling explains, and the
+    rate itself.
 
     A network whose lateness drifts (a peak, a carrier slowing down) misses far more in some
-    weeks than on average; a steady one about as often every week. The missed promises are the
-    `1 - level` share with the lowest rates, as a calibrated promise at `level` would miss them.
+    weeks than on average; a steady one about as often every week. The swing is counted less
+    one standard error of its own estimate, so that sampling noise alone, which grows as the
+    misses thin out at high levels, reads no swing.
     """
-    ranked = sorted((rate, weight) for _, rate, weight in outcomes)
-    total = sum(weight for _, weight in ranked)
-    cumulative = itertools.accumulate(weight for _, weight in ranked)
-    threshold = next(
-        (
-            rate
-            for (rate, _), c in zip(ranked, cumulative, strict=True)
-            if c > (1 - level) * total + 1e-9
-        ),
-        math.inf,
+    ordered, rates, weights = (np.array(column) for column in zip(*outcomes, strict=True))
+    ranked = np.argsort(rates, kind="stable")
+    cumulative = np.cumsum(weights[ranked])
+    total = cumulative[-1]
+    first = np.searchsorted(cumulative, (1 - PERCENT_LEVELS) * total + 1e-9, side="right")
+    thresholds = np.append(rates[ranked], np.inf)[first]
+    periods = np.unique([(at - ordered.min()) // period for at in ordered], return_inverse=True)[1]
+    size = periods.max() + 1
+    weight = np.bincount(periods, weights, size)
+    squared = np.bincount(periods, weights * weights, size)
+    missed_in = np.stack(
+        [np.bincount(periods, weights * (rates < t), size) for t in thresholds], axis=1
     )
-    first = min((at for at, _, _ in outcomes), default=datetime.min)
-    periods: dict[int, list[float]] = {}  # weight, squared weights, weight missed
-    for at, rate, weight in outcomes:
-        counts = periods.setdefault((at - first) // period, [0.0, 0.0, 0.0])
-        counts[0] += weight
-        counts[1] += weight * weight
-        counts[2] += weight * (rate < threshold)
-    missed = sum(c[2] for c in periods.values()) / total if total else 0.0
-    if len(periods) < 2 or not 0 < missed < 1:
-        return 0.0
-    noise = missed * (1 - missed)  # a period's sampling variance times its effective size
-    excess = sum(w * ((m / w - missed) ** 2 - noise * w2 / w**2) for w, w2, m in periods.values())
-    return VOLATILITY_Z * math.sqrt(max(excess / total, 0.0)) / missed
+    missed = missed_in.sum(axis=0) / total
+    noise = missed * (1 - missed) * (squared / weight**2)[:, None]  # a period's sampling variance
+    excess = (weight[:, None] * ((missed_in / weight[:, None] - missed) ** 2 - noise)).sum(axis=0)
+    error = np.sqrt(2 * ((weight[:, None] * noise) ** 2).sum(axis=0))
+    swing = np.sqrt(np.maximum(excess - error, 0.0) / total)
+    return missed, np.where(size >= 2, swing, 0.0), thresholds
 
 
 def settling_days(delivered: Sequence[HistoryRecord], most: int) -> int:

@@ -5,7 +5,14 @@ import pytest
 
 from shipflow.edd import training
 from shipflow.edd.calibration import calibration_from
-from shipflow.edd.training import drifted, history_quote, miss_volatility, settling_days, train
+from shipflow.edd.training import (
+    drifted,
+    history_quote,
+    miss_swings,
+    settling_days,
+    swing_charges,
+    train,
+)
 from shipflow.edd.transit import ModelConfig
 
 from .factories import NY, WEEKDAYS, history
@@ -85,47 +92,58 @@ def _outcomes(missed_per_week):
     ]
 
 
-def test_misses_swinging_from_week_to_week_beyond_chance_are_volatile():
+def test_misses_swinging_from_week_to_week_beyond_chance_are_measured():
     # 10 % missed overall, 15 % one week and 5 % the next: a swing of 5 points, 3 of which
-    # sampling explains (variance 0.0025 - 0.0009 = 0.0016), 0.04 / 0.10
-    assert miss_volatility(_outcomes([15, 5])) == pytest.approx(0.4)
-    assert miss_volatility(_outcomes([10, 10])) == 0.0  # steady
-    assert miss_volatility(_outcomes([12, 8])) == 0.0  # a swing chance explains
-    assert miss_volatility(_outcomes([20])) == 0.0  # one week: nothing to compare
+    # sampling explains (variance 0.0025 - 0.0009 = 0.0016), less the standard error of that
+    # estimate (0.0009): sqrt(0.0007) = 0.0265
+    missed, swing, _ = miss_swings(_outcomes([15, 5]))
+    assert missed[90] == pytest.approx(0.1) and swing[90] == pytest.approx(0.0265, abs=1e-4)
+    assert miss_swings(_outcomes([10, 10]))[1][90] == 0.0  # steady
+    assert miss_swings(_outcomes([12, 8]))[1][90] == 0.0  # a swing chance explains
+    assert miss_swings(_outcomes([20]))[1][90] == 0.0  # one week: nothing to compare
 
 
-def test_a_volatile_calibration_aims_higher_for_the_worse_weeks():
+def _window(missed):
+    """A calibration window of 100 outcomes, `missed` of them past every promise."""
+    return [0.0] * missed + [1.0] * (100 - missed), [1.0] * 100
+
+
+def test_a_window_calmer_than_the_weeks_before_it_is_charged_for_them():
+    swinging = _outcomes([15, 5])  # 10 % missed on average, 12.65 % in a week one swing worse
+    # a window missing 5 % misses 2.53 times that in such a week: its 0.90 promise aims to
+    # miss 0.10 x 0.05 / 0.1265 = 3.95 %, 6.05 points fewer
+    assert swing_charges(swinging, *_window(5))[90] == pytest.approx(0.0605, abs=1e-4)
+    assert swing_charges(swinging, *_window(10))[90] == pytest.approx(0.0209, abs=1e-4)
+    # a window that already holds weeks that bad is calibrated for them: nothing to charge
+    assert swing_charges(swinging, *_window(13))[90] == 0.0
+    # steady weeks before it: a calmer window is charged only its distance to their level
+    assert swing_charges(_outcomes([10, 10]), *_window(5))[90] == pytest.approx(0.05)
+    assert swing_charges(_outcomes([10, 10]), *_window(10))[90] == 0.0
+
+
+def test_a_charged_calibration_aims_higher():
     rates = [i / 10000 for i in range(10000)]
-    steady = calibration_from([0.5] * 10000, [0.5] * 10000, rates=rates)
-    volatile = replace(steady, volatility=0.4)
-    # sampling margin sqrt(0.95 * 0.05 / 10000) = 0.00218, misses 0.05 raised by 40 %: 0.02
-    assert steady.margin(0.95) == pytest.approx(0.95218, abs=1e-5)
-    assert volatile.margin(0.95) == pytest.approx(0.97218, abs=1e-5)
-    assert volatile.rate(0.95) == pytest.approx(0.0278, abs=1e-4)
-    assert steady.rate(0.95) == pytest.approx(0.0478, abs=1e-4)
-    assert replace(steady, volatility=3.0).margin(0.95) == 0.975  # at most halfway to always
+    plain = calibration_from([0.5] * 10000, [0.5] * 10000, rates=rates)
+    charged = replace(plain, charges=tuple([0.02] * 101))
+    # sampling margin sqrt(0.95 * 0.05 / 10000) = 0.00218, and the charge of 0.02
+    assert plain.margin(0.95) == pytest.approx(0.95218, abs=1e-5)
+    assert charged.margin(0.95) == pytest.approx(0.97218, abs=1e-5)
+    assert charged.rate(0.95) == pytest.approx(0.0278, abs=1e-4)
+    assert plain.rate(0.95) == pytest.approx(0.0478, abs=1e-4)
+    assert replace(plain, charges=tuple([0.3] * 101)).margin(0.95) == 0.975  # at most halfway
 
 
-def test_training_measures_how_much_its_promises_kept_swing():
-    # a fifth of the parcels take 5 days instead of 2: spread evenly, or all in alternate
-    # fortnights; only the second swings beyond chance (its misses, all in half the weeks)
-    steady = history([2, 2, 2, 2, 5] * 44, start=date(2026, 7, 1))
-    swinging = history(([2] * 10 + [2, 5] * 5) * 11, start=date(2026, 7, 1))
-    as_of = datetime(2027, 6, 1, tzinfo=NY)
-    config = ModelConfig(volatility_days=180)
-    models = [
-        train(records, as_of, QUOTE, config, min_calibration=10) for records in (steady, swinging)
-    ]
-    steady_calibration, swinging_calibration = (m.calibration for m in models)
-    assert steady_calibration.volatility == 0.0
-    assert swinging_calibration.volatility == pytest.approx(3.17, abs=0.01)
-    assert swinging_calibration.margin(0.95) == 0.975  # as far as it goes: halfway to always
-
-
-def test_by_default_the_swing_is_not_measured(monkeypatch):
-    monkeypatch.setattr(training, "miss_volatility", lambda outcomes: 0.5)
+def test_switched_on_the_weeks_before_the_window_are_measured(monkeypatch):
+    measured = []
+    monkeypatch.setattr(
+        training, "swing_charges", lambda earlier, *_: measured.append(earlier) or (0.5,) * 101
+    )
     records = history([2, 2, 2, 2, 5] * 44, start=date(2026, 7, 1))
     as_of = datetime(2027, 6, 1, tzinfo=NY)
-    assert train(records, as_of, QUOTE, min_calibration=10).calibration.volatility == 0.0
-    measured = train(records, as_of, QUOTE, ModelConfig(volatility_days=180), min_calibration=10)
-    assert measured.calibration.volatility == 0.5
+    on = ModelConfig(volatility_days=180)
+    assert train(records, as_of, QUOTE, on, min_calibration=10).calibration.charges == (0.5,) * 101
+    # the orders of the whole fortnights before the window from 90 days after the first
+    # delivery (a young model misses more while it learns its lanes)
+    assert len(measured[0]) == 117 and measured[0][0][0].date() == date(2026, 10, 12)
+    off = train(records, as_of, QUOTE, min_calibration=10)  # by default
+    assert off.calibration.charges is None and len(measured) == 1

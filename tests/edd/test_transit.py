@@ -141,7 +141,8 @@ def test_round_trips_through_a_json_dict():
     records = history([2, 3, 3, 4, 9] * 10)
     model = TransitModel.fit(records, AS_OF)
     model.calibration = replace(
-        calibration_from([0.1, 0.5, 0.9], [0.2, 0.6, 1.0], rates=[0, 0.1, 1e9]), volatility=0.4
+        calibration_from([0.1, 0.5, 0.9], [0.2, 0.6, 1.0], rates=[0, 0.1, 1e9]),
+        charges=(0.01,) * 101,
     )
     copy = TransitModel.from_dict(json.loads(json.dumps(model.to_dict())))
     assert copy.predict(lane()).pmf == pytest.approx(model.predict(lane()).pmf)
