@@ -426,9 +426,7 @@ class RiskModel:
             rates=MomentRates(
                 {tuple(k): (late, total) for k, late, total in data["moments"]}, data["overall"]
             ),
-            weights=WarningModel(
-                tuple(data["weights"]), Trees.from_dict(trees) if trees else None
-            ),
+            weights=WarningModel(tuple(data["weights"]), Trees.from_dict(trees) if trees else None),
             states={tuple(k): LaneState(a, r, b) for k, a, r, b in data["states"]},
             areas=AreaTimes(
                 {(country, prefix): m for country, prefix, m in data["areas"]},
