@@ -50,7 +50,7 @@ class Trees:
         # to import in every process that only judges
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        fitted = HistGradientBoostingClassifier(**SETTINGS).fit(rows, late.astype(int))  # type: ignore[arg-type]
+        fitted = HistGradientBoostingClassifier(**SETTINGS).fit(rows, late.astype(int))
         trees = [predictors[0].nodes for predictors in fitted._predictors]
         shape = (len(trees), max(len(nodes) for nodes in trees))
         feature, left, right = (np.zeros(shape, dtype=int) for _ in range(3))
