@@ -10,10 +10,11 @@ show: an exception or a failed attempt, the next scan overdue against when the l
 usually get it, and how often past parcels were late from the same moment (as many events
 known, as much time left, as long since the last). And where it goes: its destination postal
 area's usual time from handover (`area_times`), which a lane of states or regions averages away,
-and how many of the brand's other parcels going there are behind now (`network`). A logistic
-model weighs these, fitted on the brand's own past parcels (those whose promise has ended), so
-each brand's threshold means a probability; a tracked parcel's last day and a half before its
-promise ends is weighed apart (`NEAR_DAYS`).
+and how many of the brand's other parcels going there are behind now (`network`). Logistic
+weights and boosted trees (`boosted`) weigh these, a chance the mean of theirs, fitted on the
+brand's own past parcels (those whose promise has ended), so each brand's threshold means a
+probability; a tracked parcel's last day and a half before its promise ends is weighed apart
+(`NEAR_DAYS`).
 
 Pure: no I/O. `risk_history` replays a history to learn a `RiskModel`; `risk_store` keeps
 each brand's; the `at_risk` detector (`detectors`) asks it for a shipment's chance.
