@@ -112,6 +112,30 @@ def test_thresholds_are_chosen_from_parcels_whose_promise_had_ended_and_held_fro
     assert warned_as_chosen(tests, points, precision=0.7, lead_hours=24) == (0.0, 0.0)
 
 
+def test_a_threshold_chosen_on_recent_parcels_lands_within_a_point_of_the_wanted_precision():
+    """The late share at a chance drifts (a carrier's bad season): parcels of months ago, late
+    at 0.5 three times in ten, would hold the threshold at 0.8 (80 % precision for 60 %
+    wanted); the recent ones, late as often as the parcels judged next, set it at 0.5."""
+    day = 24 * H
+    chosen_at = DEADLINE - 10 * day
+
+    def ended(days_before: int, late: bool, chance: float) -> Parcel:
+        deadline = chosen_at - days_before * day
+        delivered = deadline + H if late else deadline - H
+        return replace(_parcel(delivered, [(deadline - 2 * day, chance)]), deadline=deadline)
+
+    def judged(late: bool, chance: float) -> Parcel:
+        return _parcel(DEADLINE + H if late else DEADLINE - H, [(DEADLINE - 2 * day, chance)])
+
+    months_ago = [ended(300, i < 12, 0.5) for i in range(40)]
+    months_ago += [ended(300, i < 16, 0.8) for i in range(20)]
+    recent = [ended(20, i < 6, 0.5) for i in range(10)] + [ended(20, i < 4, 0.8) for i in range(5)]
+    tests = [judged(i < 10, 0.5) for i in range(20)] + [judged(i < 8, 0.8) for i in range(10)]
+    points = chosen_points([*months_ago, *recent], lead_hours=24, moments=[chosen_at])
+    recall, precision = warned_as_chosen(tests, points, precision=0.6, lead_hours=24)
+    assert abs(precision - 0.6) <= 0.01 and recall == 1.0
+
+
 def test_the_replay_judges_at_midnight_and_at_each_event_of_the_day_before_delivery():
     midnight = datetime(2025, 9, 8, tzinfo=UTC)
     story = _story()  # events at 06, 12 and 18 h that day, the delivery at 18 h

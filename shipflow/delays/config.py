@@ -41,8 +41,9 @@ class AtRiskConfig(_Strict):
     missing its promise (`shipflow.delays.risk`) reaches `threshold`, judged on each tracking
     event and by the sweep for promises ending within `horizon_days`. The brand's model is
     relearned every `relearn_hours` from the last `history_days` of its history. 0.4 warned
-    56.5 % of the sandbox's late parcels a day or more ahead, 79 % of its warnings right
-    (docs/benchmarks.md); a lower threshold warns more of them, less precisely."""
+    62.8 % of the sandbox's late parcels a day or more ahead, 73.4 % of its warnings right
+    (seed 11, disruptions; docs/benchmarks.md); a lower threshold warns more of them, less
+    precisely."""
 
     threshold: Annotated[float, Field(gt=0, lt=1)] = 0.4
     horizon_days: Annotated[int, Field(ge=1, le=60)] = 7

@@ -10,10 +10,11 @@ show: an exception or a failed attempt, the next scan overdue against when the l
 usually get it, and how often past parcels were late from the same moment (as many events
 known, as much time left, as long since the last). And where it goes: its destination postal
 area's usual time from handover (`area_times`), which a lane of states or regions averages away,
-and how many of the brand's other parcels going there are behind now (`network`). A logistic
-model weighs these, fitted on the brand's own past parcels (those whose promise has ended), so
-each brand's threshold means a probability; a tracked parcel's last day and a half before its
-promise ends is weighed apart (`NEAR_DAYS`).
+and how many of the brand's other parcels going there are behind now (`network`). Logistic
+weights and boosted trees (`boosted`) weigh these, a chance the mean of theirs, fitted on the
+brand's own past parcels (those whose promise has ended), so each brand's threshold means a
+probability; a tracked parcel's last day and a half before its promise ends is weighed apart
+(`NEAR_DAYS`).
 
 Pure: no I/O. `risk_history` replays a history to learn a `RiskModel`; `risk_store` keeps
 each brand's; the `at_risk` detector (`detectors`) asks it for a shipment's chance.
@@ -31,6 +32,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from shipflow.delays.area_times import AreaTimes
+from shipflow.delays.boosted import Trees
 from shipflow.delays.days import days_between, delivered_in_history
 from shipflow.delays.scan_schedule import MIN_PEERS, ScanSchedule
 from shipflow.domain import Status, TrackingEvent
@@ -288,38 +290,52 @@ def features(
 
 @dataclass(frozen=True)
 class WarningModel:
-    """Logistic weights over `FEATURES` (the chance that raises the warning is each brand's
-    `alerts.at_risk.threshold`)."""
+    """Logistic weights over `FEATURES` and, learned since `MODEL_VERSION` 2, boosted trees
+    over the same inputs (`boosted`): a check's chance is the mean of the two, the weights'
+    alone for a model stored without trees. The chance that raises the warning is each
+    brand's `alerts.at_risk.threshold`."""
 
     weights: tuple[float, ...]
+    trees: Trees | None = None
 
     @classmethod
-    def fit(cls, rows: np.ndarray, late: np.ndarray, ridge: float = 1.0) -> WarningModel:
-        """Maximum likelihood with a small ridge (Newton steps on standardised inputs)."""
-        scale = rows.std(axis=0)
-        scale[0] = 1.0
-        # A constant input's std comes out as rounding noise (1e-16), not 0: dividing by it
-        # made the inputs overflow and the Newton step singular.
-        scale[scale <= 1e-9 * np.maximum(1.0, np.abs(rows).max(axis=0))] = 1.0
-        x = rows / scale
-        weights = np.zeros(x.shape[1])
-        penalty = np.full(x.shape[1], ridge)
-        penalty[0] = 0.0
-        for _ in range(25):
-            p = 1 / (1 + np.exp(-(x @ weights)))
-            gradient = x.T @ (p - late) + penalty * weights
-            hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
-            step = np.linalg.solve(hessian, gradient)
-            weights -= step
-            if np.abs(step).max() < 1e-6:
-                break
-        return cls(tuple(float(w) for w in weights / scale))
+    def fit(cls, rows: np.ndarray, late: np.ndarray) -> WarningModel:
+        return cls(_logistic(rows, late), Trees.fit(rows, late))
 
     def chance(self, row: np.ndarray) -> float:
-        return float(1 / (1 + math.exp(-float(np.dot(self.weights, row)))))
+        logistic = 1 / (1 + math.exp(-float(np.dot(self.weights, row))))
+        if self.trees is None:
+            return float(logistic)
+        boosted = 1 / (1 + math.exp(-float(self.trees.logits(row[None, :])[0])))
+        return float((logistic + boosted) / 2)
+
+
+def _logistic(rows: np.ndarray, late: np.ndarray, ridge: float = 1.0) -> tuple[float, ...]:
+    """Maximum likelihood with a small ridge (Newton steps on standardised inputs)."""
+    scale = rows.std(axis=0)
+    scale[0] = 1.0
+    # A constant input's std comes out as rounding noise (1e-16), not 0: dividing by it
+    # made the inputs overflow and the Newton step singular.
+    scale[scale <= 1e-9 * np.maximum(1.0, np.abs(rows).max(axis=0))] = 1.0
+    x = rows / scale
+    weights = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], ridge)
+    penalty[0] = 0.0
+    for _ in range(25):
+        p = 1 / (1 + np.exp(-(x @ weights)))
+        gradient = x.T @ (p - late) + penalty * weights
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return tuple(float(w) for w in weights / scale)
 
 
 STORED_TIMES = 257  # order statistics kept of a lane's times; the others rebuilt between them
+# What a stored model holds: 1, the logistic weights alone (no "version" stored); 2, also
+# the boosted trees. An older model still loads and judges as it did when it was learned.
+MODEL_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -368,6 +384,7 @@ class RiskModel:
         keeps only its median (one number per postal prefix with enough deliveries)."""
         lanes = self.lanes
         return {
+            "version": MODEL_VERSION,
             "features": len(FEATURES),
             "zone": self.zone,
             "from_order": _stored(lanes.from_order.items()),
@@ -378,6 +395,7 @@ class RiskModel:
             "moments": [[list(k), late, total] for k, (late, total) in self.rates.counts.items()],
             "overall": self.rates.overall,
             "weights": list(self.weights.weights),
+            "trees": self.weights.trees.to_dict() if self.weights.trees else None,
             "states": [[list(k), s.aged, s.recent, s.backlog] for k, s in self.states.items()],
             "areas": [[*k, round(m, 6)] for k, m in self.areas.medians.items()],
             "area_overall": self.areas.overall,
@@ -389,9 +407,14 @@ class RiskModel:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> RiskModel:
-        """The model `to_dict` stored; ValueError if it was learned over other features."""
+        """The model `to_dict` stored, of this `MODEL_VERSION` or an older one; ValueError if
+        it was learned over other features or by a newer version."""
         if data.get("features") != len(FEATURES) or len(data["weights"]) != len(FEATURES):
             raise ValueError(f"learned over {data.get('features')} features, not {len(FEATURES)}")
+        version = data.get("version", 1)
+        if version > MODEL_VERSION:
+            raise ValueError(f"stored as version {version}, newer than {MODEL_VERSION}")
+        trees = data["trees"] if version >= 2 else None
         scan = _loaded(data["from_scan"])
         schedule = _loaded(data["schedule"])
         return cls(
@@ -404,7 +427,7 @@ class RiskModel:
             rates=MomentRates(
                 {tuple(k): (late, total) for k, late, total in data["moments"]}, data["overall"]
             ),
-            weights=WarningModel(tuple(data["weights"])),
+            weights=WarningModel(tuple(data["weights"]), Trees.from_dict(trees) if trees else None),
             states={tuple(k): LaneState(a, r, b) for k, a, r, b in data["states"]},
             areas=AreaTimes(
                 {(country, prefix): m for country, prefix, m in data["areas"]},

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from shipflow.delays.area_times import AreaTimes
+from shipflow.delays.boosted import Trees
 from shipflow.delays.risk import (
     FEATURES,
+    MODEL_VERSION,
     STORED_TIMES,
     LaneState,
     LaneTimes,
@@ -247,6 +249,44 @@ def test_a_stored_model_judges_as_the_learned_one():
     model, parcel, deadline, now, known = _hand_built()
     stored = RiskModel.from_dict(json.loads(json.dumps(model.to_dict())))
     assert stored.chance(parcel, deadline, now, known) == pytest.approx(0.545353, abs=1e-6)
+
+
+def _with_trees() -> tuple[RiskModel, HistoryRecord, datetime, datetime, list[TrackingEvent]]:
+    """The hand-built model, its weights now beside trees fitted on random checks where the
+    parcel's own inputs fall."""
+    model, parcel, deadline, now, known = _hand_built()
+    rng = np.random.default_rng(11)
+    rows = rng.normal(size=(2000, len(FEATURES)))
+    late = (rows[:, 1] + rows[:, 9] * rows[:, 15] > 0.5).astype(float)
+    fitted = WarningModel(model.weights.weights, Trees.fit(rows, late))
+    return replace(model, weights=fitted), parcel, deadline, now, known
+
+
+def test_a_stored_model_with_trees_judges_identically():
+    model, parcel, deadline, now, known = _with_trees()
+    stored = RiskModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert stored.weights == model.weights  # every weight and tree node alike
+    row = np.random.default_rng(12).normal(size=len(FEATURES))
+    assert stored.weights.chance(row) == model.weights.chance(row)
+    judged = stored.chance(parcel, deadline, now, known)
+    # as closely as the lane times kept as order statistics allow (the weights alone: 0.545353)
+    assert judged == pytest.approx(model.chance(parcel, deadline, now, known), abs=1e-6)
+    assert judged != pytest.approx(0.545353, abs=1e-3)  # the trees' chance counts
+
+
+def test_a_model_stored_before_the_trees_loads_and_judges_by_its_weights_alone():
+    model, parcel, deadline, now, known = _with_trees()
+    stored = model.to_dict()
+    del stored["version"], stored["trees"]  # as version 1 stored it
+    old = RiskModel.from_dict(json.loads(json.dumps(stored)))
+    assert old.weights.trees is None
+    assert old.chance(parcel, deadline, now, known) == pytest.approx(0.545353, abs=1e-6)
+
+
+def test_a_model_stored_by_a_newer_version_is_not_used():
+    model, *_ = _hand_built()
+    with pytest.raises(ValueError, match="newer"):
+        RiskModel.from_dict({**model.to_dict(), "version": MODEL_VERSION + 1})
 
 
 def test_a_stored_model_keeps_each_destination_area_median_only():
