@@ -36,7 +36,8 @@ def delivered_page(live_server, returning: str = "") -> tuple[str, str]:
     )
     with unit_of_work(runtime.sessions) as session:
         (tracked,) = read_tracked(session, Shipment.id == shipment_id)
-        proof_of_delivery.record(session, tracked, update, runtime.clock.now())
+        photo = proof_of_delivery.record(session, tracked, update, runtime.clock.now())
+        proof_of_delivery.keep_photos(session, [photo] if photo else [])
         write_staged(session)
         shipment = session.get_one(Shipment, shipment_id)
         if returning:

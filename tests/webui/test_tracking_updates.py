@@ -80,7 +80,8 @@ def test_later_messages_also_go_to_the_contacts_asked_for(app, client, runtime, 
     with unit_of_work(runtime.sessions) as session:
         shipment = session.get_one(Shipment, shipment_id)
         order = session.get_one(Order, shipment.order_id)
-        tell_customer(session, runtime, shipment, order, Milestone.OUT_FOR_DELIVERY, clock.now())
+        milestone = Milestone.OUT_FOR_DELIVERY
+        tell_customer(session, runtime, shipment, order, None, milestone, clock.now())
     with runtime.sessions() as session:
         sent = session.scalars(select(CustomerMessageRow).order_by(CustomerMessageRow.recipient))
         assert [(m.recipient, m.language) for m in sent] == [
