@@ -133,17 +133,16 @@ def test_a_charged_calibration_aims_higher():
     assert replace(plain, charges=tuple([0.3] * 101)).margin(0.95) == 0.975  # at most halfway
 
 
-def test_switched_on_the_weeks_before_the_window_are_measured(monkeypatch):
+def test_by_default_the_weeks_before_the_window_are_measured(monkeypatch):
     measured = []
     monkeypatch.setattr(
         training, "swing_charges", lambda earlier, *_: measured.append(earlier) or (0.5,) * 101
     )
     records = history([2, 2, 2, 2, 5] * 44, start=date(2026, 7, 1))
     as_of = datetime(2027, 6, 1, tzinfo=NY)
-    on = ModelConfig(volatility_days=180)
-    assert train(records, as_of, QUOTE, on, min_calibration=10).calibration.charges == (0.5,) * 101
+    assert train(records, as_of, QUOTE, min_calibration=10).calibration.charges == (0.5,) * 101
     # the orders of the whole fortnights before the window from 90 days after the first
     # delivery (a young model misses more while it learns its lanes)
     assert len(measured[0]) == 117 and measured[0][0][0].date() == date(2026, 10, 12)
-    off = train(records, as_of, QUOTE, min_calibration=10)  # by default
+    off = train(records, as_of, QUOTE, ModelConfig(volatility_days=0), min_calibration=10)
     assert off.calibration.charges is None and len(measured) == 1
