@@ -12,6 +12,7 @@ numpy, so judging needs no scikit-learn and gives what its `predict_proba` gives
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -50,6 +51,9 @@ class Trees:
         # to import in every process that only judges
         from sklearn.ensemble import HistGradientBoostingClassifier
 
+        # scikit-learn warns on each fit that runs outside its own `Parallel` (a job
+        # runner's thread): its configuration is the default in every thread here anyway
+        warnings.filterwarnings("ignore", "`sklearn.utils.parallel.delayed`", UserWarning)
         fitted = HistGradientBoostingClassifier(**SETTINGS).fit(rows, late.astype(int))
         trees = [predictors[0].nodes for predictors in fitted._predictors]
         shape = (len(trees), max(len(nodes) for nodes in trees))
