@@ -12,7 +12,7 @@ through a Shopify shop (the demo's simulated store):
    the store says, in simulated time). Reports the real time and the time it would take
    against Shopify at the Standard and Plus plans' rates.
 
-    python benchmarks/channels.py [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
+    python benchmarks/shop_channels.py [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
         [--seconds 15] [--connections 16] [--workers 2] [--threads 8]
         [--orders 2000] [--processes 1] [--reconcile-orders 100000]
         [--skip webhooks|processing|reconcile]
