@@ -2,7 +2,9 @@
 
 Each request thread hands its row to the writer and waits until the transaction holding it
 has committed, so a 202 still means "stored durably"; if the commit fails, every request in
-that batch gets the error and nobody is acknowledged. Under load this turns N round trips,
+that batch gets the error and nobody is acknowledged. On SQLite "durably" takes the writer's
+own `synchronous = FULL`: the engine's NORMAL (WAL) survives a killed process but not a power
+cut, and a carrier told 202 never sends that event again. Under load this turns N round trips,
 N commits (WAL flushes) and N pool checkouts into one of each.
 
 `on_stored` (the web's wake of the receipts job: a Redis round trip with Celery) runs for the
@@ -155,6 +157,7 @@ class ReceiptWriter:
         with self._engine.connect() as connection:
             driver = connection.connection.driver_connection
             assert driver is not None  # a connection in use has its driver's
+            driver.execute("PRAGMA synchronous = FULL")  # this pooled connection stays so
             sqlite_write_lock(driver, self.lock_patience)
             ids = list(connection.scalars(_INSERT, [slot.values for slot in batch]))
             connection.commit()

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, func, select, text
 from werkzeug.test import EnvironBuilder
@@ -135,6 +136,21 @@ def test_webhooks_are_counted_by_status_and_timed(client, tracked):
     assert (counted(202), counted(401), timed()) == (before[0] + 2, before[1] + 1, before[2] + 3)
 
 
+def stored_row(brand, now) -> dict:
+    """A receipt's row as the webhook endpoint hands it to the writer, less its body."""
+    return {
+        "brand_id": brand.id,
+        "source_kind": Account.source_kind,
+        "carrier": "fake",
+        "account": brand.account_id,
+        "headers": {},
+        "received_at": now,
+        "available_at": now,
+        "status": "received",
+        "attempts": 0,
+    }
+
+
 def test_the_runner_is_told_of_each_receipt_at_most_once_an_interval(runtime, tracked, clock):
     """The first batch at once; those that follow within the interval together at its end,
     with nothing owed left behind."""
@@ -144,24 +160,38 @@ def test_the_runner_is_told_of_each_receipt_at_most_once_an_interval(runtime, tr
         on_stored=lambda ids: told.append((time.monotonic(), list(ids))),
         announce_every=1.5,
     )
-    brand = tracked["tb"]
-    row = {
-        "brand_id": brand.id,
-        "source_kind": Account.source_kind,
-        "carrier": "fake",
-        "account": brand.account_id,
-        "headers": {},
-        "received_at": clock.now(),
-        "available_at": clock.now(),
-        "status": "received",
-        "attempts": 0,
-    }
+    row = stored_row(tracked["tb"], clock.now())
 
     ids = [writer.store({**row, "body": b"%d" % n}) for n in range(4)]  # four batches
 
     assert wait_for(lambda: sum(len(each) for _, each in told) == len(ids))
     assert [each for _, each in told] == [ids[:1], ids[1:]]
     assert told[1][0] - told[0][0] >= 1.4
+
+
+def test_on_sqlite_an_acknowledged_receipt_is_synced_to_disk_before_its_202(
+    runtime, tracked, clock
+):
+    """The engine's connections run `synchronous=NORMAL` (WAL: safe when a process dies, not
+    when the machine loses power); the writer's commit, whose 202 tells the carrier not to
+    send again, runs FULL: the WAL is synced to disk before the acknowledgement."""
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's pragma; PostgreSQL's commits are synchronous by default")
+    engine = make_engine(str(runtime.engine.url))
+    statements: list[str] = []
+    sqlalchemy.event.listen(
+        engine, "connect", lambda driver, _: driver.set_trace_callback(statements.append)
+    )
+    with engine.connect() as other:
+        assert other.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+    ReceiptWriter(engine).store({**stored_row(tracked["tb"], clock.now()), "body": b"{}"})
+
+    insert = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO webhook_"))
+    commit = statements.index("COMMIT", insert)
+    settings = [s for s in statements[:commit] if s.startswith("PRAGMA synchronous")]
+    assert settings[-1] == "PRAGMA synchronous = FULL"
+    engine.dispose()
 
 
 def test_a_failed_commit_acknowledges_nothing(app, client, runtime, tracked, monkeypatch):
