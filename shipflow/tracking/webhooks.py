@@ -23,7 +23,7 @@ from shipflow.channel_accounts import Shop, UnknownChannelAccount
 from shipflow.channel_orders import import_receipt, import_receipts
 from shipflow.domain import TrackingUpdate, UnreadableItem
 from shipflow.orders import DuplicateOrderNumber
-from shipflow.store.db import one_of, update_all
+from shipflow.store.db import Batch, one_of, update_all
 from shipflow.store.lease import claim, unleased
 from shipflow.store.tracking_models import WebhookReceipt, as_request
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
@@ -298,21 +298,13 @@ def process_receipt(runtime: Runtime, receipt_id: int) -> int:
     return _claim_and_process(runtime, WebhookReceipt.id == receipt_id, limit=1)
 
 
-RECEIPTS_BATCH = 400
-"""Receipts a sweep claims at most. Under a backlog each batch shares its fixed cost (the
-claim, the reactions' reads, a dozen statements, the commit, and the outbox and e-mail runs
-it feeds) among its events: one Celery worker spent a fifth less CPU an event at 400 than at
-100 (docs/benchmarks.md, "fourteenth session"). A sweep that finds fewer takes them at once."""
-SQLITE_RECEIPTS_BATCH = 100
-"""On SQLite: its batch holds the one write lock the web's group commit waits for (200 made
-those waits longer, the eleventh session)."""
+RECEIPTS_BATCH = Batch(400, on_sqlite=100)
 
 
 def process_due_receipts(runtime: Runtime, limit: int | None = None) -> int:
     """The sweep: every receipt waiting (new, retried, or left by a worker that died), up to
-    `limit`, or the database's batch."""
-    sqlite = runtime.engine.dialect.name == "sqlite"
-    limit = limit or (SQLITE_RECEIPTS_BATCH if sqlite else RECEIPTS_BATCH)
+    `limit`, or the database's `RECEIPTS_BATCH`."""
+    limit = limit or RECEIPTS_BATCH.on(runtime.engine)
     return _claim_and_process(runtime, limit=limit)
 
 
