@@ -109,9 +109,9 @@ def make_engine(url: str) -> Engine:
 class Batch(NamedTuple):
     """How many items a stage's run claims at most, by database. Under a backlog each run
     shares its fixed cost (the claim, the reads of what the batch has in common, a dozen
-    statements, the commit, the runs it feeds) among its items: one Celery worker spent a
-    third less CPU an event with receipts batches of 400 than of 100 (docs/benchmarks.md,
-    "fourteenth session"). SQLite's are smaller: its batch holds the one write lock the
+    statements, the commit, the runs it feeds) among its items: one Celery worker spent
+    28-35 % less CPU an event with receipts batches of 400 than of 100 (docs/benchmarks.md,
+    "batch sizes and the tracking token, fourteenth session"). SQLite's are smaller: its batch holds the one write lock the
     web's group commit waits for (200 receipts made those waits longer, the eleventh
     session). A run that finds fewer takes them at once."""
 
