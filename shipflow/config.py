@@ -424,11 +424,11 @@ class BatchingConfig(Strict):
     commits and wakes the next stage for a batch rather than for the few items that came
     meanwhile. A run that found none, or `floor` or more, is followed at once: a lone event
     waits for nothing, a backlog drains back to back. 0 seconds: no gathering. The floor is
-    the receipts job's batch (`process_due_receipts`' limit), and 0.2 s lets a busy stage's
-    batch grow towards it: at 50 / 0.05 s the embedded default's batches were only what
-    arrived while the last run went round (50 receipts, 30 outbox messages at 250 events/s),
-    and a batch of 100 costs the jobs a third less CPU an event than one of 50
-    (docs/benchmarks.md, "tenth session")."""
+    the receipts job's batch on SQLite (`process_due_receipts`' limit; 400 on PostgreSQL),
+    and 0.2 s lets a busy stage's batch grow towards it: at 50 / 0.05 s the embedded
+    default's batches were only what arrived while the last run went round (50 receipts, 30
+    outbox messages at 250 events/s), and a batch of 100 costs the jobs a third less CPU an
+    event than one of 50 (docs/benchmarks.md, "tenth session")."""
 
     floor: Annotated[int, Field(gt=0)] = 100
     gather_seconds: Annotated[float, Field(ge=0, le=5)] = 0.2

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from shipflow import customer_messages, update_subscriptions
 from shipflow.customer_messages import PARCEL_COLUMNS, parcel_position
 from shipflow.ndr import service as ndr
-from shipflow.store.db import for_update, one_of, update_all
+from shipflow.store.db import Batch, for_update, one_of, update_all
 from shipflow.store.lease import claim, unleased
 from shipflow.store.models import Order, OutboxMessage, Shipment
 from shipflow.store.outbox import (
@@ -215,11 +215,16 @@ def claim_due(session: Session, now: datetime, lease: float, limit: int) -> list
     return [row.id for row in rows]
 
 
-def dispatch_due(runtime: Runtime, limit: int = 500) -> int:
-    """Claim due messages and deliver them; returns how many were claimed. A receipts batch
-    (100 events) writes two or three messages an event (the customer's, the shop's, a
-    delay's): `limit` takes them in one run, not a full run and a remnant that costs nearly
-    as much (docs/benchmarks.md, "Celery worker overhead")."""
+OUTBOX_BATCH = Batch(1000, on_sqlite=500)
+"""A receipts batch (`RECEIPTS_BATCH`: 400 events, 100 on SQLite) writes two or three messages
+an event (the customer's, the shop's, a delay's): a run takes them at once, not a full run
+and a remnant that costs nearly as much (docs/benchmarks.md, "Celery worker overhead")."""
+
+
+def dispatch_due(runtime: Runtime, limit: int | None = None) -> int:
+    """Claim due messages (up to `limit`, or the database's `OUTBOX_BATCH`) and deliver them;
+    returns how many were claimed."""
+    limit = limit or OUTBOX_BATCH.on(runtime.engine)
     now, lease = runtime.clock.now(), runtime.settings.tracking.lease_seconds
     with runtime.sessions() as session:
         claimed = claim_due(session, now, lease, limit)

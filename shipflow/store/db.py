@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -104,6 +104,22 @@ def make_engine(url: str) -> Engine:
     )
     _forget_pool_after_fork(engine)
     return engine
+
+
+class Batch(NamedTuple):
+    """How many items a stage's run claims at most, by database. Under a backlog each run
+    shares its fixed cost (the claim, the reads of what the batch has in common, a dozen
+    statements, the commit, the runs it feeds) among its items: one Celery worker spent
+    28-35 % less CPU an event with receipts batches of 400 than of 100 (docs/benchmarks.md,
+    "batch sizes and the tracking token, fourteenth session"). SQLite's are smaller: its batch holds the one write lock the
+    web's group commit waits for (200 receipts made those waits longer, the eleventh
+    session). A run that finds fewer takes them at once."""
+
+    most: int
+    on_sqlite: int
+
+    def on(self, engine: Engine) -> int:
+        return self.on_sqlite if engine.dialect.name == "sqlite" else self.most
 
 
 def is_contention(exc: DBAPIError) -> bool:

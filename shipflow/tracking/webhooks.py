@@ -23,7 +23,7 @@ from shipflow.channel_accounts import Shop, UnknownChannelAccount
 from shipflow.channel_orders import import_receipt, import_receipts
 from shipflow.domain import TrackingUpdate, UnreadableItem
 from shipflow.orders import DuplicateOrderNumber
-from shipflow.store.db import one_of, update_all
+from shipflow.store.db import Batch, one_of, update_all
 from shipflow.store.lease import claim, unleased
 from shipflow.store.tracking_models import WebhookReceipt, as_request
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
@@ -298,8 +298,13 @@ def process_receipt(runtime: Runtime, receipt_id: int) -> int:
     return _claim_and_process(runtime, WebhookReceipt.id == receipt_id, limit=1)
 
 
-def process_due_receipts(runtime: Runtime, limit: int = 100) -> int:
-    """The sweep: every receipt waiting (new, retried, or left by a worker that died)."""
+RECEIPTS_BATCH = Batch(400, on_sqlite=100)
+
+
+def process_due_receipts(runtime: Runtime, limit: int | None = None) -> int:
+    """The sweep: every receipt waiting (new, retried, or left by a worker that died), up to
+    `limit`, or the database's `RECEIPTS_BATCH`."""
+    limit = limit or RECEIPTS_BATCH.on(runtime.engine)
     return _claim_and_process(runtime, limit=limit)
 
 

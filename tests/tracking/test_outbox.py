@@ -217,3 +217,22 @@ def test_a_batch_is_queued_in_order_with_its_payloads_and_the_clocks_time(runtim
         (e.brand_id, e.topic, e.key, e.payload()) for e in events
     ]
     assert {(m.created_at, m.available_at, m.attempts) for m in stored} == {(now, now, 0)}
+
+
+def test_a_run_takes_a_larger_batch_on_postgresql(runtime, tracked):
+    """A receipts batch's messages (400 events, two or three messages each) in one run on
+    PostgreSQL; SQLite's runs stay at 500 (a run holds the web's write lock)."""
+    statuses = [
+        ShipmentStatusChanged(
+            brand_id=tracked["tb"].id,
+            shipment_id=f"shp_{n}",
+            occurred_at=runtime.clock.now(),
+            previous=Status.INFO_RECEIVED,
+            status=Status.IN_TRANSIT,
+        )
+        for n in range(600)
+    ]
+    with unit_of_work(runtime.sessions) as session:
+        assert publish_all(session, statuses) == 600
+    batch = 500 if runtime.engine.dialect.name == "sqlite" else 600
+    assert dispatch_due(runtime) == batch

@@ -345,3 +345,14 @@ def test_concurrent_receipt_claims_are_disjoint(runtime, tracked, clock):
         two.commit()
     with runtime.sessions() as session:
         assert len(lease(session)) == 2
+
+
+def test_the_sweep_takes_a_larger_batch_on_postgresql(client, runtime, tracked, clock):
+    """Under a backlog the job's sweep claims 400 receipts on PostgreSQL (each batch's fixed
+    cost shared by more events), 100 on SQLite (its batch holds the web's write lock)."""
+    for n in range(150):
+        post_webhook(
+            client, tracked["tb"], payload(f"NOPE{n}", event("PU", "in_transit", at(clock, -1)))
+        )
+    batch = 100 if runtime.engine.dialect.name == "sqlite" else 150
+    assert runtime.jobs["tracking.process_receipts"].fn(runtime) == batch
