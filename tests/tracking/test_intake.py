@@ -131,7 +131,7 @@ def test_a_group_commit_is_one_round_trip_to_postgresql(runtime, tracked, clock,
     messages = [line.split("\t")[2] for line in lines]
 
     assert messages.count("ReadyForQuery") == len(bodies)  # one round trip a batch
-    assert not [line for line in messages if line.startswith("Query")]  # no BEGIN or COMMIT
+    assert "Query" not in messages  # the simple protocol's: no BEGIN, no COMMIT
     assert receipts(runtime) == dict(zip(ids, bodies, strict=True))
     engine.dispose()
 
