@@ -164,17 +164,30 @@ class ReceiptWriter:
         return ids
 
     def _insert_pg(self, batch: list[_Slot]) -> list[int]:
-        """Raw psycopg on a held connection: no pool checkout or ping, no statement building."""
+        """Raw psycopg on a held connection: no pool checkout or ping, no statement building.
+        The INSERT is its own transaction (autocommit): one round trip a batch, where BEGIN,
+        the INSERT and COMMIT took three. PostgreSQL answers only once that transaction has
+        committed (at the statement's Sync), so a batch whose INSERT returned is durable."""
         if self._raw is None:
-            self._raw = self._engine.raw_connection()
+            self._raw = self._autocommit_connection()
         rows = json_document([slot.values for slot in batch])
         try:
             with closing(self._raw.cursor()) as cursor:
                 cursor.execute(_PG_INSERT, (rows,))
                 ids = sorted(row[0] for row in cursor.fetchall())
-            self._raw.commit()
         except BaseException:
             self._raw.invalidate()  # unknown state (or a dead server): start afresh next time
             self._raw = None
             raise
         return ids
+
+    def _autocommit_connection(self) -> PoolProxiedConnection:
+        """The engine's connection (its connect arguments and events), detached from the pool
+        so that it never goes back there in autocommit, where it would commit every
+        statement of whoever checked it out next."""
+        raw = self._engine.raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None  # a connection in use has its driver's
+        driver.autocommit = True
+        raw.detach()
+        return raw

@@ -149,7 +149,8 @@ class WebhookIntake:
                 "have; send events in smaller batches.",
             )
         hook = WebhookRequest(
-            headers=dict(EnvironHeaders(environ)),
+            # its pairs: `dict` of the mapping itself looks each name up again in the environ
+            headers=dict(EnvironHeaders(environ).items()),
             body=environ["wsgi.input"].read(length) if length else b"",
             url=current_url(environ),
             received_at=now,

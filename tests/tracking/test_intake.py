@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 from prometheus_client import REGISTRY
+from psycopg.pq import Trace
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.event import listen
 from werkzeug.test import EnvironBuilder
 from werkzeug.wsgi import get_current_url
 
@@ -100,6 +102,39 @@ def test_insert_all_writes_bytes_as_the_group_commit_does(runtime, tracked, cloc
         insert_all(session, WebhookReceipt.__table__, [receipt_row(account, hook)])
         session.commit()
     assert list(receipts(runtime).values()) == [body]
+
+
+def test_a_group_commit_is_one_round_trip_to_postgresql(runtime, tracked, clock, tmp_path):
+    """The batch's INSERT is its own transaction: no BEGIN before it nor COMMIT after (three
+    round trips a batch where one does), and what it returned is stored for good."""
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's group commit takes the write lock in a transaction of its own")
+    engine = make_engine(runtime.engine.url.render_as_string(hide_password=False))
+    traced, trace = [], (tmp_path / "protocol").open("wb")
+
+    def _trace(dbapi_connection, _record) -> None:
+        dbapi_connection.pgconn.trace(trace.fileno())  # libpq's log of each protocol message
+        dbapi_connection.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
+        traced.append(dbapi_connection)
+
+    listen(engine, "connect", _trace)
+
+    with runtime.sessions() as session:
+        account = load_account(session, runtime, tracked["tb"].account_id, "fake")
+    writer = ReceiptWriter(engine)
+    bodies = [payload(f"TN{n}") for n in range(3)]
+    hooks = [WebhookRequest(headers={}, body=b, url="", received_at=clock.now()) for b in bodies]
+    ids = [writer.store(receipt_row(account, hook)) for hook in hooks]  # a batch each
+    for connection in traced:
+        connection.pgconn.untrace()
+    trace.close()
+    lines = (tmp_path / "protocol").read_text().splitlines()
+    messages = [line.split("\t")[2] for line in lines]
+
+    assert messages.count("ReadyForQuery") == len(bodies)  # one round trip a batch
+    assert "Query" not in messages  # the simple protocol's: no BEGIN, no COMMIT
+    assert receipts(runtime) == dict(zip(ids, bodies, strict=True))
+    engine.dispose()
 
 
 @pytest.mark.parametrize(
