@@ -89,6 +89,29 @@ def watch_worker() -> None:
     threading.Thread(target=watch, name="shipflow-watchdog", daemon=True).start()
 
 
+def request_only(app: Callable) -> Callable:
+    """granian starts every WSGI environ from a copy of the process's environment
+    (`dict(os.environ) | scope`), so a variable named like a header, such as HTTP_PROXY (our
+    outgoing calls' proxy, credentials included), would read as a header of every request
+    and be stored with every webhook receipt. Such variables are taken out again, unless the
+    request sent that header itself (its value then replaced the variable's)."""
+    leaked = {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+    }
+    if not leaked:
+        return app
+
+    def wsgi(environ, start_response):
+        for key, value in leaked.items():
+            if environ.get(key) == value:
+                del environ[key]
+        return app(environ, start_response)
+
+    return wsgi
+
+
 def start_jobs(app, runtime: Runtime, jobs: JobsProcess | None) -> None:
     """The web worker hands its jobs to the jobs process (embedded) or to Celery."""
     if jobs is not None:
@@ -176,7 +199,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = False) -> None:
         start_jobs(app, runtime, jobs)
         if demo and inprocess:
             start_demo(app, runtime, codes, base, ecpay, shop)
-        return AccessLog(app)
+        return request_only(AccessLog(app))
 
     if demo:
         print(

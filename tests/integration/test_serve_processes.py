@@ -27,6 +27,7 @@ pytestmark = pytest.mark.skipif(
     not Path("/proc/self/comm").exists(), reason="needs Linux's /proc to name the processes"
 )
 SHIPFLOW = str(Path(sys.executable).parent / "shipflow")
+LEAKED_ADDRESS = "203.0.113.9"
 
 
 def free_port() -> int:
@@ -83,7 +84,14 @@ def server(tmp_path_factory):
             bench_config(url, "inprocess", "redis://127.0.0.1:6379/0", free_port(), base)
         )
     )
-    env = {**os.environ, "SHIPFLOW_CONFIG": str(config), "SHIPFLOW_SECRET_KEY": SECRET_KEY}
+    env = {
+        **os.environ,
+        "SHIPFLOW_CONFIG": str(config),
+        "SHIPFLOW_SECRET_KEY": SECRET_KEY,
+        # granian copies the environment into every request's: not this, which reads as a
+        # client's X-Forwarded-For
+        "HTTP_X_FORWARDED_FOR": LEAKED_ADDRESS,
+    }
     for command in (["db", "upgrade"], ["demo", "load"]):
         subprocess.run([SHIPFLOW, *command], env=env, cwd=tmp_path, check=True)
     engine = create_engine(url)
@@ -124,6 +132,18 @@ def test_a_jobs_process_that_dies_is_started_again(server):
 
     (second,) = wait_for(lambda: [pid for pid in jobs_processes(proc.pid) if pid != first])
     assert gone(first)
+
+
+def test_a_receipt_stores_the_request_headers_and_none_of_the_process_environment(server):
+    _, port, engine, webhook = server
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(webhook)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 202")
+
+    with engine.connect() as db:
+        headers = db.scalar(select(WebhookReceipt.headers).order_by(WebhookReceipt.id.desc()))
+    assert "X-Forwarded-For" not in headers and LEAKED_ADDRESS not in str(headers)
+    assert headers["Host"] == f"127.0.0.1:{port}"
 
 
 def test_the_jobs_run_beside_the_web_worker_and_stop_with_the_server(server):
