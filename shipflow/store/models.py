@@ -75,6 +75,11 @@ new_order_id = new_id("ord")
 # that a claim's new version fits beside the old one (a HOT update: no index entry written);
 # with 70, half the claims found no room (docs/benchmarks.md, "rows and index entries").
 LEASED_FILLFACTOR = {"fillfactor": 50}
+# A shipment is updated at each of its events with no indexed column changed (the poll's time
+# is left where it is: shipflow.tracking.polling): half of each page left free holds the new
+# versions (HOT) of parcels scanned together, updated in one batch's transaction, until
+# pruning clears the old ones; with 80, three in four found no room (docs/benchmarks.md).
+SHIPMENT_FILLFACTOR = {"fillfactor": 50}
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -263,6 +268,7 @@ class Shipment(Base):
             postgresql_where=text("delivered_at IS NULL"),
             sqlite_where=text("delivered_at IS NULL"),
         ),
+        {"postgresql_with": SHIPMENT_FILLFACTOR},
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_shipment_id)

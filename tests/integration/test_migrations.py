@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from shipflow.store.migrate import alembic_config
 from shipflow.store.models import Base
@@ -56,4 +56,28 @@ def test_the_rows_migrations_go_down_and_up_again(database_url):
     assert "ix_tracking_events_shipment_id" not in events
     assert keys == {"shipments"} and leased
     test_migrated_schema_matches_the_models(database_url)
+    engine.dispose()
+
+
+def test_the_shipments_fillfactor_goes_down_and_up_again(database_url):
+    """hot_shipments_poll8_1: PostgreSQL's shipments keep half of each page for HOT
+    versions, as the model declares; down, the default again (SQLite: nothing to change)."""
+    engine, alembic = create_engine(database_url), alembic_config(database_url)
+
+    def options() -> list[str] | None:
+        if engine.dialect.name != "postgresql":
+            return None
+        with engine.connect() as connection:
+            return connection.scalar(
+                text("SELECT reloptions FROM pg_class WHERE oid = 'shipments'::regclass")
+            )
+
+    try:
+        command.downgrade(alembic, "backlog_calendar_lead_1")
+        assert options() is None
+    finally:
+        command.upgrade(alembic, "heads")
+    declared = Base.metadata.tables["shipments"].dialect_options["postgresql"]["with"]
+    assert options() == (None if engine.dialect.name != "postgresql" else ["fillfactor=50"])
+    assert declared == {"fillfactor": 50}
     engine.dispose()
