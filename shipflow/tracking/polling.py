@@ -79,14 +79,14 @@ def not_to_ask(
 ) -> dict[str, datetime | None]:
     """The leased shipments not to ask their carrier about, each with its next look: none for
     a status no longer polled; for one whose carrier spoke within its status's interval (a
-    push since the last look), that interval after its last event (a carrier's clock ahead
-    of ours counts as now)."""
+    push since the last look), that interval after its last event. A last event dated ahead
+    of our clock proves nothing: that carrier is asked."""
     later: dict[str, datetime | None] = {}
     for row in rows:
         if not config.polled(row.status):
             later[row.id] = None
-        elif row.last_event_at is not None:
-            due = config.next_poll(row.status, min(row.last_event_at, now))
+        elif row.last_event_at is not None and row.last_event_at <= now:
+            due = config.next_poll(row.status, row.last_event_at)
             if due is not None and due > now:
                 later[row.id] = due
     return later

@@ -276,21 +276,24 @@ def test_a_shipment_its_carrier_pushed_to_is_rescheduled_from_its_last_event_not
 ):
     """Due, but the carrier spoke 30 minutes ago (a push): the next look is in-transit's 120
     minutes after that event, without a call; a status no longer polled is never looked at
-    again."""
+    again; a shipment quiet for longer, or whose last event is dated ahead of now, is
+    polled."""
     pushed = clock.now() - timedelta(minutes=30)
     make_shipment(tracked["tb"], "PUSHED", status="in_transit", last_event_at=pushed)
     make_shipment(tracked["tb"], "DONE", status="delivered", last_event_at=pushed)
     make_shipment(
         tracked["tb"], "QUIET", status="in_transit", last_event_at=pushed - timedelta(hours=2)
     )
+    ahead = clock.now() + timedelta(hours=5)  # a carrier's clock (or time zone) wrong
+    make_shipment(tracked["tb"], "AHEAD", status="in_transit", last_event_at=ahead)
 
-    assert poll_due(runtime) == 3
+    assert poll_due(runtime) == 4
 
-    assert fake_network.calls == [["QUIET"]]
+    assert sorted(sum(fake_network.calls, [])) == ["AHEAD", "QUIET"]
     due = polls(runtime)
     assert due["PUSHED"] == pushed + timedelta(minutes=120)
     assert due["DONE"] is None
-    assert due["QUIET"] == clock.now() + timedelta(minutes=120)
+    assert due["QUIET"] == due["AHEAD"] == clock.now() + timedelta(minutes=120)
 
 
 def test_pushes_leave_the_poll_where_it_is_and_a_carrier_gone_quiet_is_polled_on_schedule(
