@@ -345,10 +345,12 @@ class TrackingEventRow(Base):
     )
     # Found by the (shipment_id, dedupe_key) key, which leads with it: no index of its own.
     shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
-    # The shipment's brand, copied for reads by brand: the ingest, the only writer, takes it
-    # from the shipment row, and the shipment's foreign key deletes the events with it (so
-    # with its brand); a key of its own to `brands` checked nothing more, at a look-up an event.
-    brand_id: Mapped[str] = mapped_column(String(40), index=True)
+    # The shipment's brand, copied so reads of events by shipment check the brand without a
+    # join: the ingest, the only writer, takes it from the shipment row, and the shipment's
+    # foreign key deletes the events with it (so with its brand); a key of its own to `brands`
+    # checked nothing more, at a look-up an event. No index: the learning jobs that read a
+    # brand's events find them through its shipments, and an index took an entry an event.
+    brand_id: Mapped[str] = mapped_column(String(40))
     dedupe_key: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(String(32))
