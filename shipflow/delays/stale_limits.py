@@ -70,7 +70,7 @@ def learn(session: Session, brand_id: str, now: datetime) -> dict[Key, tuple[flo
         )
         .join(Shipment, Shipment.id == TrackingEventRow.shipment_id)
         .where(
-            TrackingEventRow.brand_id == brand_id,
+            Shipment.brand_id == brand_id,
             TrackingEventRow.applied.is_(True),
             TrackingEventRow.occurred_at >= now - HISTORY,
         )

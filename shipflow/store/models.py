@@ -75,6 +75,11 @@ new_order_id = new_id("ord")
 # that a claim's new version fits beside the old one (a HOT update: no index entry written);
 # with 70, half the claims found no room (docs/benchmarks.md, "rows and index entries").
 LEASED_FILLFACTOR = {"fillfactor": 50}
+# A shipment is updated at each of its events with no indexed column changed (the poll's time
+# is left where it is: shipflow.tracking.polling): half of each page left free holds the new
+# versions (HOT) of parcels scanned together, updated in one batch's transaction, until
+# pruning clears the old ones; with 80, three in four found no room (docs/benchmarks.md).
+SHIPMENT_FILLFACTOR = {"fillfactor": 50}
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -263,6 +268,7 @@ class Shipment(Base):
             postgresql_where=text("delivered_at IS NULL"),
             sqlite_where=text("delivered_at IS NULL"),
         ),
+        {"postgresql_with": SHIPMENT_FILLFACTOR},
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=new_shipment_id)
@@ -339,10 +345,12 @@ class TrackingEventRow(Base):
     )
     # Found by the (shipment_id, dedupe_key) key, which leads with it: no index of its own.
     shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
-    # The shipment's brand, copied for reads by brand: the ingest, the only writer, takes it
-    # from the shipment row, and the shipment's foreign key deletes the events with it (so
-    # with its brand); a key of its own to `brands` checked nothing more, at a look-up an event.
-    brand_id: Mapped[str] = mapped_column(String(40), index=True)
+    # The shipment's brand, copied so reads of events by shipment check the brand without a
+    # join: the ingest, the only writer, takes it from the shipment row, and the shipment's
+    # foreign key deletes the events with it (so with its brand); a key of its own to `brands`
+    # checked nothing more, at a look-up an event. No index: the learning jobs that read a
+    # brand's events find them through its shipments, and an index took an entry an event.
+    brand_id: Mapped[str] = mapped_column(String(40))
     dedupe_key: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(String(32))

@@ -39,3 +39,6 @@ class TrackingConfig(BaseModel):
     def next_poll(self, status: str, now: datetime) -> datetime | None:
         minutes = self.poll_every_minutes.get(Status(status))
         return None if minutes is None else now + timedelta(minutes=minutes)
+
+    def polled(self, status: str) -> bool:
+        return Status(status) in self.poll_every_minutes

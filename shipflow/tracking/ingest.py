@@ -283,8 +283,11 @@ def ingest_locked(
     from storing an event twice, as the events' key is a plain index on partitioned tables;
     the database's on SQLite, where another writer may have moved them before). `stored`: every
     shipment's events in carrier time, if read with the shipments and still current (SQLite,
-    `ingest_batch`): then no event is read here. With `config`, a status change reschedules
-    the shipment's next poll, written in the same UPDATE as its status."""
+    `ingest_batch`): then no event is read here. With `config`, a status change that starts
+    or stops polling (a terminal status reached or left) sets the next poll in the same
+    UPDATE as the status; any other leaves it, for the poller to move from the last event
+    (`shipflow.tracking.polling`): `next_poll_at` is indexed, and an update that changes no
+    indexed column is heap-only (HOT), writing no index entry."""
     if not pairs:
         return []
     ids = {shipment.id for shipment, _ in pairs}
@@ -343,9 +346,8 @@ def ingest_locked(
     proof_of_delivery.keep_photos(session, photos)
     if config is not None:
         for step, result in zip(steps, results, strict=True):
-            if result.changed:
-                shipment = step.shipment
-                stage(session, shipment, next_poll_at=config.next_poll(shipment.status, now))
+            if config.polled(result.previous) != config.polled(result.status):
+                stage(session, step.shipment, next_poll_at=config.next_poll(result.status, now))
     if tracked:
         react(session, tracked)
     # After the reactions, whose queries read none of the staged columns (they judge the
@@ -421,7 +423,8 @@ def ingest_batch(
     react: React,
 ) -> list[bool]:
     """Ingest each (brand, carrier, update) into the brand's shipments with that tracking
-    number, looked up and locked in one query (a status change reschedules the next poll);
+    number, looked up and locked in one query (reaching or leaving a terminal status
+    schedules the next poll);
     returns, for each item, whether the brand has such a shipment."""
     carriers = {carrier for _, carrier, _ in items}
     numbers = {update.tracking_number for _, _, update in items}

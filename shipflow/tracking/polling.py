@@ -1,10 +1,16 @@
 """Polling carriers for shipments whose webhooks are missing or silent.
 
-Each shipment carries `next_poll_at`, set from its status (config `tracking.poll_every_minutes`;
-terminal statuses are never polled). A worker leases the due ones (the lease pushes
-`next_poll_at` forward, so many workers never poll one shipment twice and a dead worker's
-lease lapses), asks each carrier in batches of its `track_batch_size`, and on a carrier
-outage or rate limit pushes the shipments back instead of dropping them.
+Each shipment carries `next_poll_at`, when the poller next looks at it (config
+`tracking.poll_every_minutes`; terminal statuses are never polled). A worker leases the due
+ones (the lease pushes `next_poll_at` forward, so many workers never poll one shipment twice
+and a dead worker's lease lapses). One whose carrier spoke within its status's interval is
+not asked: it is rescheduled that interval after its last event. Pushed events leave
+`next_poll_at` where it is (unless they reach or leave a terminal status), so their update of
+the shipment changes no indexed column and is HOT; a status with a shorter interval than the
+one it follows (out for delivery after in transit) is then looked at at the time already set,
+up to the longer interval after the last look. The rest are asked in batches of each
+carrier's `track_batch_size`, and on a carrier outage or rate limit pushed back instead of
+dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Table, select
 from sqlalchemy.orm import Session
 
 from carriers.base import (
@@ -31,6 +37,7 @@ from carriers.base import (
 from shipflow.brands import brand_config
 from shipflow.domain import Address
 from shipflow.orders import ship_to_address
+from shipflow.store.db import update_all
 from shipflow.store.lease import claim
 from shipflow.store.models import Order, Shipment
 from shipflow.tracking.accounts import UnknownAccount, account_for_shipment
@@ -42,6 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 UNKNOWN_ACCOUNT_RETRY = 6 * 3600.0
+_SHIPMENTS: Table = Shipment.__table__  # type: ignore[assignment]
 
 
 def lease_due(session: Session, now: datetime, config: TrackingConfig, limit: int) -> list[Row]:
@@ -58,10 +66,30 @@ def lease_due(session: Session, now: datetime, config: TrackingConfig, limit: in
             Shipment.carrier,
             Shipment.carrier_account,
             Shipment.tracking_number,
+            Shipment.status,
+            Shipment.last_event_at,
         ],
     )
     session.commit()
     return rows
+
+
+def not_to_ask(
+    rows: Sequence[Row], now: datetime, config: TrackingConfig
+) -> dict[str, datetime | None]:
+    """The leased shipments not to ask their carrier about, each with its next look: none for
+    a status no longer polled; for one whose carrier spoke within its status's interval (a
+    push since the last look), that interval after its last event. A last event dated ahead
+    of our clock proves nothing: that carrier is asked."""
+    later: dict[str, datetime | None] = {}
+    for row in rows:
+        if not config.polled(row.status):
+            later[row.id] = None
+        elif row.last_event_at is not None and row.last_event_at <= now:
+            due = config.next_poll(row.status, row.last_event_at)
+            if due is not None and due > now:
+                later[row.id] = due
+    return later
 
 
 @dataclass
@@ -93,13 +121,9 @@ class CarrierGates:
             return self._gates[carrier]
 
 
-def _push_back(session: Session, ids: Sequence[str], when: datetime | None) -> None:
-    session.execute(
-        update(Shipment)
-        .where(Shipment.id.in_(ids))
-        .values(next_poll_at=when)
-        .execution_options(synchronize_session=False)
-    )
+def _schedule(session: Session, polls: dict[str, datetime | None]) -> None:
+    """Each shipment's next poll (None: never), in one statement."""
+    update_all(session, _SHIPMENTS, "id", [{"id": i, "next_poll_at": w} for i, w in polls.items()])
 
 
 def _poll_group(runtime: Runtime, rows: list[Row]) -> None:
@@ -197,7 +221,7 @@ def _defer(runtime: Runtime, rows: Sequence[Row], seconds: float | None) -> None
     """Next poll in `seconds` (None: never)."""
     when = None if seconds is None else runtime.clock.now() + timedelta(seconds=seconds)
     with runtime.sessions() as session:
-        _push_back(session, [r.id for r in rows], when)
+        _schedule(session, dict.fromkeys((r.id for r in rows), when))
         session.commit()
 
 
@@ -226,13 +250,19 @@ def _record(
 
 
 def poll_due(runtime: Runtime, limit: int | None = None) -> int:
-    """Lease one batch of due shipments and poll them; returns how many were leased."""
-    config = runtime.settings.tracking
+    """Lease one batch of due shipments and poll those `not_to_ask` leaves; returns how many
+    were leased."""
+    config, now = runtime.settings.tracking, runtime.clock.now()
     with runtime.sessions() as session:
-        rows = lease_due(session, runtime.clock.now(), config, limit or config.poll_batch)
+        rows = lease_due(session, now, config, limit or config.poll_batch)
+        later = not_to_ask(rows, now, config)
+        if later:
+            _schedule(session, later)
+            session.commit()
     groups: dict[tuple[str, str, str], list[Row]] = defaultdict(list)
     for row in rows:
-        groups[(row.brand_id, row.carrier, row.carrier_account)].append(row)
+        if row.id not in later:
+            groups[(row.brand_id, row.carrier, row.carrier_account)].append(row)
     for group in groups.values():
         _poll_group(runtime, group)
     return len(rows)

@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from shipflow.store.migrate import alembic_config
 from shipflow.store.models import Base
@@ -55,5 +55,35 @@ def test_the_rows_migrations_go_down_and_up_again(database_url):
     assert "ix_shipments_tracking_number" in shipments and "ix_shipments_tracking" not in shipments
     assert "ix_tracking_events_shipment_id" not in events
     assert keys == {"shipments"} and leased
+    test_migrated_schema_matches_the_models(database_url)
+    engine.dispose()
+
+
+def test_the_poll8_migrations_go_down_and_up_again(database_url):
+    """hot_shipments_poll8_1 and events_brand_poll8_1: down, PostgreSQL's shipments fill
+    their pages (the default) and the events have their brand index again; up, the shipments
+    keep half of each page for HOT versions, as the model declares, and the index is gone."""
+    engine, alembic = create_engine(database_url), alembic_config(database_url)
+
+    def schema() -> tuple[list[str] | None, bool]:
+        with engine.connect() as connection:
+            brand_index = any(
+                i["name"] == "ix_tracking_events_brand_id"
+                for i in inspect(connection).get_indexes("tracking_events")
+            )
+            if engine.dialect.name != "postgresql":
+                return None, brand_index
+            options = text("SELECT reloptions FROM pg_class WHERE oid = 'shipments'::regclass")
+            return connection.scalar(options), brand_index
+
+    try:
+        command.downgrade(alembic, "backlog_calendar_lead_1")
+        assert schema() == (None, True)
+    finally:
+        command.upgrade(alembic, "heads")
+    postgres = engine.dialect.name == "postgresql"
+    assert schema() == (["fillfactor=50"] if postgres else None, False)
+    declared = Base.metadata.tables["shipments"].dialect_options["postgresql"]["with"]
+    assert declared == {"fillfactor": 50}
     test_migrated_schema_matches_the_models(database_url)
     engine.dispose()

@@ -14,8 +14,9 @@ from shipflow.store.db import unit_of_work
 from shipflow.store.models import Order, Shipment
 from shipflow.tracking.config import TrackingConfig
 from shipflow.tracking.polling import lease_due, poll_due
-from tests.tracking.fake_carrier import FakeCarrier, event
-from tests.tracking.helpers import at
+from shipflow.tracking.webhooks import process_due_receipts
+from tests.tracking.fake_carrier import FakeCarrier, event, payload
+from tests.tracking.helpers import at, post_webhook
 
 
 @pytest.mark.parametrize(
@@ -268,3 +269,56 @@ def test_polls_carry_where_the_parcel_leaves_from_and_goes_to(
         ),
         "TN2": (None, None),
     }
+
+
+def test_a_shipment_its_carrier_pushed_to_is_rescheduled_from_its_last_event_not_asked(
+    runtime, tracked, make_shipment, clock, fake_network
+):
+    """Due, but the carrier spoke 30 minutes ago (a push): the next look is in-transit's 120
+    minutes after that event, without a call; a status no longer polled is never looked at
+    again; a shipment quiet for longer, or whose last event is dated ahead of now, is
+    polled."""
+    pushed = clock.now() - timedelta(minutes=30)
+    make_shipment(tracked["tb"], "PUSHED", status="in_transit", last_event_at=pushed)
+    make_shipment(tracked["tb"], "DONE", status="delivered", last_event_at=pushed)
+    make_shipment(
+        tracked["tb"], "QUIET", status="in_transit", last_event_at=pushed - timedelta(hours=2)
+    )
+    ahead = clock.now() + timedelta(hours=5)  # a carrier's clock (or time zone) wrong
+    make_shipment(tracked["tb"], "AHEAD", status="in_transit", last_event_at=ahead)
+
+    assert poll_due(runtime) == 4
+
+    assert sorted(sum(fake_network.calls, [])) == ["AHEAD", "QUIET"]
+    due = polls(runtime)
+    assert due["PUSHED"] == pushed + timedelta(minutes=120)
+    assert due["DONE"] is None
+    assert due["QUIET"] == due["AHEAD"] == clock.now() + timedelta(minutes=120)
+
+
+def test_pushes_leave_the_poll_where_it_is_and_a_carrier_gone_quiet_is_polled_on_schedule(
+    client, runtime, tracked, make_shipment, clock, fake_network
+):
+    """A push moves no indexed column of the shipment (HOT): the next look stays where it was;
+    then the shipment is looked at, rescheduled from its last event, and polled once its
+    status's interval has passed without a word. Delivery stops the polls."""
+    look = clock.now() + timedelta(hours=1)
+    make_shipment(tracked["tb"], "TN1", status="info_received", next_poll_at=look)
+    pickup = payload("TN1", event("PU", "in_transit", at(clock, 0)))
+    assert post_webhook(client, tracked["tb"], pickup).status_code == 202
+    assert process_due_receipts(runtime) == 1
+    assert polls(runtime) == {"TN1": look}
+
+    clock.advance(timedelta(hours=1))
+    assert poll_due(runtime) == 1
+    assert fake_network.calls == []
+    assert polls(runtime) == {"TN1": look + timedelta(hours=1)}  # 120 minutes after the scan
+
+    clock.advance(timedelta(hours=1))
+    assert poll_due(runtime) == 1
+    assert fake_network.calls == [["TN1"]]
+
+    delivered = payload("TN1", event("DL", "delivered", at(clock, 0)))
+    assert post_webhook(client, tracked["tb"], delivered).status_code == 202
+    assert process_due_receipts(runtime) == 1
+    assert polls(runtime) == {"TN1": None}

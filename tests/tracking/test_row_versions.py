@@ -75,7 +75,23 @@ def test_an_event_s_claims_write_no_index_entries(runtime, tracked, customer_par
 def test_events_and_shipments_keep_no_index_another_one_serves(runtime):
     with runtime.engine.connect() as connection:
         indexes = index_counts(connection)
-    # tracking_events: its key, (shipment_id, dedupe_key), by brand; shipments: one index by
-    # tracking number, not one per (carrier, number) and (brand, number).
-    assert indexes["tracking_events"] == (3, 0)
+    # tracking_events: its key, (shipment_id, dedupe_key), none by brand (found through the
+    # shipments); shipments: one index by tracking number, not one per (carrier, number) and
+    # (brand, number).
+    assert indexes["tracking_events"] == (2, 0)
     assert indexes["shipments"] == (6, 1)
+
+
+def test_an_event_s_update_of_its_shipment_is_hot(runtime, tracked, customer_parcel, clock):
+    """A pushed event's status change leaves `next_poll_at` (the poller's index) as it was, so
+    its shipment's new version is heap-only: no entry in any of the shipment's indexes."""
+    before = counters(runtime)
+    body = payload("TN1", carrier_event("PU", "in_transit", at(clock, -1)))
+    with runtime.sessions() as session:
+        account = load_account(session, runtime, tracked["tb"].account_id)
+        request = WebhookRequest({"X-Fake-Signature": sign(body)}, body)
+        webhooks.store(session, account, request, clock.now())
+        session.commit()
+    assert webhooks.process_due_receipts(runtime) == 1
+    written = counters(runtime)["shipments"] - before["shipments"]
+    assert written.updated > 0 and written.hot == written.updated
