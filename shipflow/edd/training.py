@@ -20,13 +20,7 @@ from shipflow.edd.dates import DatePMF
 from shipflow.edd.engine import WINDOW_MASS, quote_from
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.lanes import record_location
-from shipflow.edd.transit import (
-    END_OF_DAY,
-    MIN_OBSERVED,
-    MIN_PROMISE_LEVEL,
-    ModelConfig,
-    TransitModel,
-)
+from shipflow.edd.transit import END_OF_DAY, MIN_OBSERVED, ModelConfig, TransitModel
 
 Quote = Callable[[HistoryRecord, TransitModel], DatePMF | None]
 DRIFT_Z = 2.326  # one-sided 1 %: twelve retrains a year rarely see a false alarm
@@ -41,9 +35,6 @@ PERCENT_LEVELS = np.linspace(0.0, 1.0, 101)
 VOLATILITY_PERIOD = timedelta(days=7)
 VOLATILITY_Z = 1.0
 LEARNING_DAYS = 90  # a young history's first models miss more while they learn its lanes
-# An order before the calibration window: ordered at, the promise rate reaching its delivery,
-# the predictive CDF the day before it (a quantile promise below it is broken), its weight.
-Outcome = tuple[datetime, float, float, float]
 
 
 def history_quote(
@@ -115,7 +106,7 @@ def train(
     last_known_day = (as_of - timedelta(days=1)).date()
     calibrated_from = window_end - timedelta(days=calibration_days)
     before, at, needed, weights, rates = [], [], [], [], []
-    earlier: list[Outcome] = []  # the orders before the window
+    earlier: list[tuple[datetime, float, float]] = []  # (ordered, rate, weight) before the window
     step = timedelta(days=step_days)
     swing_days = (config or ModelConfig()).volatility_days
     start = calibrated_from - step * swing_steps(known, calibrated_from, step, swing_days)
@@ -131,11 +122,10 @@ def train(
             day = record.delivered_at.date()  # type: ignore[union-attr]
             # known only because it was fast enough: weight by 1 / P(delivered by now)
             weight = 1 / max(dates.cdf(last_known_day), MIN_OBSERVED)
-            level = dates.cdf(day - timedelta(days=1))
             if record.ordered_at < calibrated_from:
-                earlier.append((record.ordered_at, dates.rate_to_reach(day), level, weight))
+                earlier.append((record.ordered_at, dates.rate_to_reach(day), weight))
                 continue
-            before.append(level)
+            before.append(dates.cdf(day - timedelta(days=1)))
             at.append(dates.cdf(day))
             needed.append(needed_mass(dates, day))
             rates.append(dates.rate_to_reach(day))
@@ -146,9 +136,7 @@ def train(
         calibration = calibration_from(before, at, weights, rates)
         window = weighted_quantile(needed, weights, with_margin(WINDOW_MASS, len(needed)))
         charges = (
-            swing_charges(earlier, rates, before, weights)
-            if len(earlier) >= min_calibration
-            else None
+            swing_charges(earlier, rates, weights) if len(earlier) >= min_calibration else None
         )
         model = replace(
             model, calibration=replace(calibration, window_mass=window, charges=charges)
@@ -174,81 +162,53 @@ def swing_steps(
 
 
 def swing_charges(
-    earlier: Sequence[Outcome],
+    earlier: Sequence[tuple[datetime, float, float]],
     window_rates: Sequence[float],
-    window_levels: Sequence[float],
     window_weights: Sequence[float],
 ) -> tuple[float, ...]:
     """For each of PERCENT_LEVELS p, how much higher than p a promise aims so that a week of
     the span before the calibration window VOLATILITY_Z swings worse than that span's average
-    would still keep p; the window's outcomes are given by their promise rates, their predictive
-    CDF the day before delivery and their weights.
+    would still keep p; `earlier` are (ordered at, promise rate reaching the delivery, weight).
 
-    Each level's misses are counted on what its promises are made from: above
-    MIN_PROMISE_LEVEL a promise is the date a promise rate reaches, at or below it the quantile
-    of the predictive CDF (`Calibration.upper`), broken when the CDF the day before delivery
-    reaches it. Counted on rates, a stated 0.80 would be read where most parcels are on the
-    first candidate date, which its quantile promise is not tied to.
+    At the promise rate the span missed 1 - p of, it missed m on average, weeks of it m + z
+    swing, and the window w: promises calibrated on the window miss (1 - p) (m + z swing) / w
+    in such a week, so the window's misses are cut to (1 - p) w / (m + z swing). A window that
+    already holds a disruption (w as high as m + z swing) is charged nothing: its calibration
+    has it. A calmer one is charged for the weeks it did not see; never aims lower than p.
     """
-    ordered, rates, levels, weights = (np.array(column) for column in zip(*earlier, strict=True))
-    by_rate = _charges(ordered, rates, weights, np.array(window_rates), np.array(window_weights))
-    # a quantile promise is broken by a high CDF the day before: the lowest of -CDF miss
-    by_level = _charges(
-        ordered, -levels, weights, -np.array(window_levels), np.array(window_weights)
-    )
-    charges = np.where(PERCENT_LEVELS <= MIN_PROMISE_LEVEL, by_level, by_rate)
-    return tuple(float(c) for c in charges)
-
-
-def _charges(
-    ordered: np.ndarray,
-    scores: np.ndarray,
-    weights: np.ndarray,
-    window_scores: np.ndarray,
-    window_weights: np.ndarray,
-) -> np.ndarray:
-    """At the score below which the span missed 1 - p (the promises of each level miss the
-    outcomes scoring below a threshold), it missed m on average, weeks of it m + z swing, and
-    the window w: promises calibrated on the window miss (1 - p) (m + z swing) / w in such a
-    week, so the window's misses are cut to (1 - p) w / (m + z swing). A window that already
-    holds a disruption (w as high as m + z swing) is charged nothing: its calibration has it.
-    A calmer one is charged for the weeks it did not see; never aims lower than p."""
-    missed, swing, thresholds = miss_swings(ordered, scores, weights)
-    window = np.array([window_weights[window_scores < t].sum() for t in thresholds])
-    window /= window_weights.sum()
+    missed, swing, thresholds = miss_swings(earlier)
+    rates, weights = np.array(window_rates), np.array(window_weights)
+    window = np.array([weights[rates < t].sum() for t in thresholds]) / weights.sum()
     worse = missed + VOLATILITY_Z * swing
     share = np.minimum(np.divide(window, worse, out=np.ones_like(worse), where=worse > 0), 1.0)
-    return (1 - PERCENT_LEVELS) * (1 - share)
+    return tuple(float(c) for c in (1 - PERCENT_LEVELS) * (1 - share))
 
 
 def miss_swings(
-    ordered: np.ndarray,
-    scores: np.ndarray,
-    weights: np.ndarray,
-    period: timedelta = VOLATILITY_PERIOD,
+    outcomes: Sequence[tuple[datetime, float, float]], period: timedelta = VOLATILITY_PERIOD
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each of PERCENT_LEVELS p, the share of outcomes (ordered at, score, weight) missed
-    at the score threshold that misses 1 - p of them (those scoring below it), how much that
+    """For each of PERCENT_LEVELS p, the share of `outcomes` (ordered at, promise rate reaching
+    the delivery, weight) missed at the promise rate that misses 1 - p of them, how much that
     share swung from one `period` of orders to the next beyond what sampling explains, and the
-    threshold itself.
+    rate itself.
 
     A network whose lateness drifts (a peak, a carrier slowing down) misses far more in some
     weeks than on average; a steady one about as often every week. The swing is counted less
     one standard error of its own estimate, so that sampling noise alone, which grows as the
     misses thin out at high levels, reads no swing.
     """
-    ranked = np.argsort(scores, kind="stable")
+    ordered, rates, weights = (np.array(column) for column in zip(*outcomes, strict=True))
+    ranked = np.argsort(rates, kind="stable")
     cumulative = np.cumsum(weights[ranked])
     total = cumulative[-1]
     first = np.searchsorted(cumulative, (1 - PERCENT_LEVELS) * total + 1e-9, side="right")
-    thresholds = np.append(scores[ranked], np.inf)[first]
-    since = ordered.min()
-    periods = np.unique([(at - since) // period for at in ordered], return_inverse=True)[1]
+    thresholds = np.append(rates[ranked], np.inf)[first]
+    periods = np.unique([(at - ordered.min()) // period for at in ordered], return_inverse=True)[1]
     size = periods.max() + 1
     weight = np.bincount(periods, weights, size)
     squared = np.bincount(periods, weights * weights, size)
     missed_in = np.stack(
-        [np.bincount(periods, weights * (scores < t), size) for t in thresholds], axis=1
+        [np.bincount(periods, weights * (rates < t), size) for t in thresholds], axis=1
     )
     missed = missed_in.sum(axis=0) / total
     noise = missed * (1 - missed) * (squared / weight**2)[:, None]  # a period's sampling variance

@@ -1,7 +1,6 @@
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-import numpy as np
 import pytest
 
 from shipflow.edd import training
@@ -83,44 +82,30 @@ def test_no_drift_no_correction():
     assert watched.calibration == plain.calibration
 
 
-def _outcomes(missed_per_week, late_per_week=None):
-    """100 orders a week, the given number of them delivered past every promise rate (rate 0),
-    as many (or `late_per_week`) past every quantile promise (the CDF the day before it 1)."""
+def _outcomes(missed_per_week):
+    """100 orders a week, the given number of them delivered past every promise (rate 0)."""
     start = datetime(2027, 3, 1, tzinfo=NY)
     return [
-        (start + timedelta(days=7 * week, hours=i), float(i >= missed), float(i < late), 1.0)
-        for week, (missed, late) in enumerate(
-            zip(missed_per_week, late_per_week or missed_per_week, strict=True)
-        )
+        (start + timedelta(days=7 * week, hours=i), 0.0 if i < missed else 1.0, 1.0)
+        for week, missed in enumerate(missed_per_week)
         for i in range(100)
     ]
-
-
-def _swings(outcomes):
-    ordered, rates, _, weights = (np.array(column) for column in zip(*outcomes, strict=True))
-    return miss_swings(ordered, rates, weights)
 
 
 def test_misses_swinging_from_week_to_week_beyond_chance_are_measured():
     # 10 % missed overall, 15 % one week and 5 % the next: a swing of 5 points, 3 of which
     # sampling explains (variance 0.0025 - 0.0009 = 0.0016), less the standard error of that
     # estimate (0.0009): sqrt(0.0007) = 0.0265
-    missed, swing, _ = _swings(_outcomes([15, 5]))
+    missed, swing, _ = miss_swings(_outcomes([15, 5]))
     assert missed[90] == pytest.approx(0.1) and swing[90] == pytest.approx(0.0265, abs=1e-4)
-    assert _swings(_outcomes([10, 10]))[1][90] == 0.0  # steady
-    assert _swings(_outcomes([12, 8]))[1][90] == 0.0  # a swing chance explains
-    assert _swings(_outcomes([20]))[1][90] == 0.0  # one week: nothing to compare
+    assert miss_swings(_outcomes([10, 10]))[1][90] == 0.0  # steady
+    assert miss_swings(_outcomes([12, 8]))[1][90] == 0.0  # a swing chance explains
+    assert miss_swings(_outcomes([20]))[1][90] == 0.0  # one week: nothing to compare
 
 
-def _window(missed, late=None):
-    """A calibration window of 100 outcomes, `missed` of them past every promise rate, as many
-    (or `late`) past every quantile promise."""
-    late = missed if late is None else late
-    return (
-        [0.0] * missed + [1.0] * (100 - missed),
-        [1.0] * late + [0.0] * (100 - late),
-        [1.0] * 100,
-    )
+def _window(missed):
+    """A calibration window of 100 outcomes, `missed` of them past every promise."""
+    return [0.0] * missed + [1.0] * (100 - missed), [1.0] * 100
 
 
 def test_a_window_calmer_than_the_weeks_before_it_is_charged_for_them():
@@ -134,17 +119,6 @@ def test_a_window_calmer_than_the_weeks_before_it_is_charged_for_them():
     # steady weeks before it: a calmer window is charged only its distance to their level
     assert swing_charges(_outcomes([10, 10]), *_window(5))[90] == pytest.approx(0.05)
     assert swing_charges(_outcomes([10, 10]), *_window(10))[90] == 0.0
-
-
-def test_a_quantile_promise_is_charged_on_the_predictive_cdf():
-    # a stated 0.90 is promised by a promise rate, a stated 0.80 at a quantile of the predictive
-    # CDF: the weeks before the window miss 15 and 5 of 100 at every rate, and 20 of 100 each
-    # week at every quantile (the CDF reached before delivery); the window 5 and 20
-    charges = swing_charges(_outcomes([15, 5], [20, 20]), *_window(5, 20))
-    assert charges[90] == pytest.approx(0.0605, abs=1e-4)  # the rates' swing, as above
-    # the quantiles kept as steadily as the window did: nothing to charge. (Read on the rates,
-    # it would be charged 0.2 x (1 - 0.05 / 0.1265) = 12.1 points.)
-    assert charges[80] == 0.0
 
 
 def test_a_charged_calibration_aims_higher():
