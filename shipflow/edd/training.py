@@ -203,7 +203,8 @@ def miss_swings(
     total = cumulative[-1]
     first = np.searchsorted(cumulative, (1 - PERCENT_LEVELS) * total + 1e-9, side="right")
     thresholds = np.append(rates[ranked], np.inf)[first]
-    periods = np.unique([(at - ordered.min()) // period for at in ordered], return_inverse=True)[1]
+    since = ordered.min()
+    periods = np.unique([(at - since) // period for at in ordered], return_inverse=True)[1]
     size = periods.max() + 1
     weight = np.bincount(periods, weights, size)
     squared = np.bincount(periods, weights * weights, size)
