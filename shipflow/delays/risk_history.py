@@ -133,8 +133,8 @@ def replay(
     """Walk the records from the day after the first order to `until`, judging each parcel
     with a deadline (the end of its promised day, by order id) at every midnight and at each
     of its events (`events`, by order id) while in flight; `judge` sees every check with the
-    weights learned so far (fitted if it asks). Returns the model learned at `until` (None: too few late parcels
-    whose promise had ended)."""
+    weights learned so far (fitted if it asks). Returns the model learned at `until` (None:
+    too few late parcels whose promise had ended)."""
     events = events or {}
     tz = ZoneInfo(zone)
     ordered = sorted(records, key=lambda r: r.ordered_at)
