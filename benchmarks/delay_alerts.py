@@ -32,7 +32,7 @@ from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, score_ship
 from shipflow.delays import risk_history
 from shipflow.delays.risk import day_end
 from shipflow.delays.risk_history import Check, Learned, refit_days
-from shipflow.delays.thresholds import ended_lately, lowest_thresholds
+from shipflow.delays.thresholds import RECENT_DAYS, ended_lately, lowest_thresholds
 from shipflow.demo.history import demo_brand, sandbox_history
 from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord, read_history
@@ -219,8 +219,8 @@ def print_chosen(tests: Sequence[Parcel], earlier: Sequence[Parcel], zone: str) 
     last = max(p.deadline for p in tests).astimezone(ZoneInfo(zone)).date()
     moments = [datetime.combine(d, time(), ZoneInfo(zone)) for d in refit_days(first, last)]
     print(
-        "\nAt thresholds chosen on the 1st and 15th from the parcels whose promise had ended"
-        " shortly before:\n"
+        f"\nAt thresholds chosen on the 1st and 15th from the parcels whose promise had ended in"
+        f" the {RECENT_DAYS} days before:\n"
     )
     print(
         "| lead | " + " | ".join(f"at {100 * p:.0f} % precision wanted" for p in PRECISIONS) + " |"
