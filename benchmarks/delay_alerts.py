@@ -30,8 +30,9 @@ from zoneinfo import ZoneInfo
 from benchmarks.disruptions import disrupted
 from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, score_shipflow
 from shipflow.delays import risk_history
-from shipflow.delays.risk import WarningModel, day_end
-from shipflow.delays.risk_history import Check, refit_days
+from shipflow.delays.risk import day_end
+from shipflow.delays.risk_history import Check, Learned, refit_days
+from shipflow.delays.thresholds import RECENT_DAYS, ended_lately, lowest_thresholds
 from shipflow.demo.history import demo_brand, sandbox_history
 from shipflow.domain import Status, TrackingEvent
 from shipflow.edd.history import HistoryRecord, read_history
@@ -39,9 +40,6 @@ from shipflow.edd.history import HistoryRecord, read_history
 LEADS_HOURS = (24, 72, 120)
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.7)
 PRECISIONS = (0.6, 0.7, 0.85)  # the targets' precisions (docs/benchmarks.md)
-# Days of finished parcels a threshold is chosen on (`chosen_points`): set on the sandbox with
-# disruptions, seed 11; checked on seed 12 and Olist (docs/benchmarks.md, thirteenth session).
-RECENT_DAYS = 60
 
 
 @dataclass
@@ -80,8 +78,8 @@ def replay(
         if r.order_id in promises
     }
 
-    def judge(check: Check, model: WarningModel | None) -> None:
-        if model is not None:
+    def judge(check: Check, learned: Learned) -> None:
+        if (model := learned.model()) is not None:
             parcels[check.record.order_id].chances.append((check.at, model.chance(check.row)))
 
     deadlines = {order_id: p.deadline for order_id, p in parcels.items()}
@@ -114,24 +112,11 @@ def score(parcels: Sequence[Parcel], threshold: float, lead_hours: int) -> dict[
 
 def operating_points(parcels: Sequence[Parcel], lead_hours: int) -> dict[float, float]:
     """The lowest threshold at which the warnings `lead_hours` ahead reach each of `PRECISIONS`
-    among `parcels` (absent where none does). Chosen on parcels whose outcome is known, then
-    applied to others, it is an operating point a brand could have set (`chosen_points`); on
-    the test parcels themselves it peeks at their outcome (`frontier`)."""
-    lead = timedelta(hours=lead_hours)
-    highest: dict[float, list[int]] = {}
-    for p in parcels:
-        chance = max((c for t, c in p.chances if t <= p.deadline - lead), default=None)
-        if chance is not None:
-            highest.setdefault(chance, [0, 0])[p.late] += 1
-    points: dict[float, float] = {}
-    warned = hits = 0
-    for chance in sorted(highest, reverse=True):
-        on_time, late = highest[chance]
-        warned, hits = warned + on_time + late, hits + late
-        for precision in PRECISIONS:
-            if hits >= precision * warned:
-                points[precision] = chance
-    return points
+    among `parcels` (`thresholds.lowest_thresholds`, as the product chooses its own). Chosen
+    on parcels whose outcome is known, then applied to others, it is an operating point a
+    brand could have set (`chosen_points`); on the test parcels themselves it peeks at their
+    outcome (`frontier`)."""
+    return lowest_thresholds(parcels, timedelta(hours=lead_hours), PRECISIONS)
 
 
 def frontier(parcels: Sequence[Parcel], lead_hours: int) -> dict[float, float]:
@@ -202,13 +187,10 @@ def chosen_points(
     parcels: Sequence[Parcel], lead_hours: int, moments: Sequence[datetime]
 ) -> dict[datetime, dict[float, float]]:
     """At each of `moments`, the operating points (`operating_points`) of the parcels whose
-    promise had ended in the `RECENT_DAYS` before: what a brand could have set its threshold
-    to at that moment. Not every parcel since the start: how often a chance turns out late
-    drifts with the carrier's season, and a threshold chosen on the whole past overshot the
-    wanted precision (65.1 % for 60 % wanted, sandbox seed 11)."""
-    recent = timedelta(days=RECENT_DAYS)
+    promise had ended shortly before (`thresholds.ended_lately`): what a brand could have set
+    its threshold to at that moment, as the product sets it (`risk_store.learn`)."""
     return {
-        m: operating_points([p for p in parcels if m - recent < p.deadline <= m], lead_hours)
+        m: operating_points([p for p in parcels if ended_lately(p.deadline, m)], lead_hours)
         for m in moments
     }
 

@@ -43,9 +43,13 @@ class AtRiskConfig(_Strict):
     relearned every `relearn_hours` from the last `history_days` of its history. 0.4 warned
     62.8 % of the sandbox's late parcels a day or more ahead, 73.4 % of its warnings right
     (seed 11, disruptions; docs/benchmarks.md); a lower threshold warns more of them, less
-    precisely."""
+    precisely. With `precision` set, the threshold is instead the one each learning chooses
+    for it: the lowest at which the warnings a day or more ahead of the promise's end reached
+    that share of late parcels among the brand's parcels whose promise ended lately
+    (`shipflow.delays.thresholds`); `threshold` until a learning finds one that does."""
 
     threshold: Annotated[float, Field(gt=0, lt=1)] = 0.4
+    precision: Annotated[float, Field(gt=0, lt=1)] | None = None
     horizon_days: Annotated[int, Field(ge=1, le=60)] = 7
     history_days: Annotated[int, Field(ge=30, le=730)] = 365
     relearn_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, false, func, or_
 
 from shipflow.calendars import holiday_dates
-from shipflow.delays.config import AlertsConfig, Kind, LaneConfig
+from shipflow.delays.config import AlertsConfig, AtRiskConfig, Kind, LaneConfig
 from shipflow.delays.risk import RiskModel, day_end
 from shipflow.domain import Reason, Status, TrackingEvent, Warehouse
 from shipflow.edd.history import HistoryRecord
@@ -123,6 +123,14 @@ def at_risk_due(s: ShipmentSnapshot, now: datetime, policy: Policy) -> bool:
     return timedelta(0) < left <= timedelta(days=policy.alerts.at_risk.horizon_days)
 
 
+def at_risk_threshold(config: AtRiskConfig, risk: RiskModel) -> float:
+    """The chance that raises the warning: the one the brand's last learning chose for its
+    wanted `precision`, else (none wanted, or none reached it) its configured `threshold`."""
+    if config.precision is None:
+        return config.threshold
+    return risk.thresholds.get(config.precision, config.threshold)
+
+
 def detect_at_risk(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay | None:
     """The brand's learned chance of the parcel missing its promise reached the threshold."""
     if s.journey is None or policy.risk is None or not at_risk_due(s, now, policy):
@@ -132,7 +140,7 @@ def detect_at_risk(s: ShipmentSnapshot, now: datetime, policy: Policy) -> Delay 
     known = [e for e in story if e.occurred_at <= now]
     deadline = day_end(s.promised_date, policy.risk.zone)  # type: ignore[arg-type]
     chance = policy.risk.chance(record, deadline, now, known)
-    if chance is None or chance < policy.alerts.at_risk.threshold:
+    if chance is None or chance < at_risk_threshold(policy.alerts.at_risk, policy.risk):
         return None
     why = f"{chance:.0%} chance of missing the promised {promised}"
     details = {"chance": round(chance, 3), "promised_date": promised}

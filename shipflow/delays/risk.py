@@ -293,7 +293,7 @@ class WarningModel:
     """Logistic weights over `FEATURES` and, learned since `MODEL_VERSION` 2, boosted trees
     over the same inputs (`boosted`): a check's chance is the mean of the two, the weights'
     alone for a model stored without trees. The chance that raises the warning is each
-    brand's `alerts.at_risk.threshold`."""
+    brand's (`detectors.at_risk_threshold`)."""
 
     weights: tuple[float, ...]
     trees: Trees | None = None
@@ -342,7 +342,8 @@ MODEL_VERSION = 2
 class RiskModel:
     """What one brand learned (`risk_history.replay`): its lane times, late shares per moment
     and weights, each lane's and each destination's state (`network`) when it learned them
-    and its destination areas' times and its lanes' on-time scan schedules (`scan_schedule`);
+    and its destination areas' times and its lanes' on-time scan schedules (`scan_schedule`),
+    and the threshold chosen for a wanted precision (`thresholds`; precision -> chance);
     `zone` is where its promises end (a promised day is kept all day there)."""
 
     zone: str
@@ -353,6 +354,7 @@ class RiskModel:
     areas: AreaTimes = field(default_factory=AreaTimes)
     network: dict[NetworkKey, float] = field(default_factory=dict)
     schedule: ScanSchedule = field(default_factory=ScanSchedule)
+    thresholds: dict[float, float] = field(default_factory=dict)
 
     def chance(
         self,
@@ -403,6 +405,7 @@ class RiskModel:
             "schedule": _stored(
                 (((*lane, n), t) for (lane, n), t in self.schedule.reached.items()), MIN_PEERS
             ),
+            "thresholds": [[p, t] for p, t in self.thresholds.items()],
         }
 
     @classmethod
@@ -435,6 +438,7 @@ class RiskModel:
             ),
             network={tuple(k): v for k, v in data["network"]},
             schedule=ScanSchedule({(key[:-1], int(key[-1])): t for key, t in schedule.items()}),
+            thresholds={p: t for p, t in data.get("thresholds", ())},
         )
 
 

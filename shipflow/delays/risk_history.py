@@ -2,9 +2,9 @@
 have judged it: every local midnight, and at each tracking event, each parcel in flight whose
 promise has not ended is judged on what was known then. Lane times, the lanes' on-time scan
 schedules and the late shares per moment are refitted on the 1st and 15th from parcels
-delivered before; the weights from the replay's parcels whose promise had already ended. Pure:
-the caller brings the records, their events and promises (`risk_store.learn_brand` from the
-database, the benchmark from a file).
+delivered before; the weights from the replay's parcels whose promise had already ended, fitted
+only once a judge asks for them (`Learned`). Pure: the caller brings the records, their events
+and promises (`risk_store.learn` from the database, the benchmark from a file).
 """
 
 from __future__ import annotations
@@ -55,7 +55,27 @@ class Check:
     row: np.ndarray
 
 
-Judge = Callable[[Check, WarningModel | None], None]
+class Learned:
+    """The warning model of the replay's last refit, fitted the first time a judge asks for it
+    (`model`): the learning job stores only the model at the end of its replay and judges at
+    most its last weeks' checks, so most refits need no fit (each fits boosted trees: two
+    thirds of the job's CPU when every refit fitted). With too few late parcels to fit, the
+    model stays the one `before`."""
+
+    def __init__(self, rows: np.ndarray, late: np.ndarray, before: Learned | None) -> None:
+        enough = late.sum() >= MIN_TRAINING_LATE
+        self._data: tuple[np.ndarray, np.ndarray] | None = (rows, late) if enough else None
+        self._before = None if enough else before
+        self._model: WarningModel | None = None
+
+    def model(self) -> WarningModel | None:
+        if self._data is not None:
+            self._model = WarningModel.fit(*self._data)
+            self._data = None  # fitted once; the rows are not needed again
+        return self._model if self._before is None else self._before.model()
+
+
+Judge = Callable[[Check, Learned], None]
 
 
 @dataclass
@@ -113,8 +133,8 @@ def replay(
     """Walk the records from the day after the first order to `until`, judging each parcel
     with a deadline (the end of its promised day, by order id) at every midnight and at each
     of its events (`events`, by order id) while in flight; `judge` sees every check with the
-    weights learned so far. Returns the model learned at `until` (None: too few late parcels
-    whose promise had ended)."""
+    weights learned so far (fitted if it asks). Returns the model learned at `until` (None:
+    too few late parcels whose promise had ended)."""
     events = events or {}
     tz = ZoneInfo(zone)
     ordered = sorted(records, key=lambda r: r.ordered_at)
@@ -123,7 +143,8 @@ def replay(
     deliveries = sorted((r for r in ordered if r.delivered_at), key=lambda r: r.delivered_at)  # type: ignore[arg-type, return-value]
     day = ordered[0].ordered_at.astimezone(tz).date() + timedelta(days=1)
     refits = refit_days(day, until.astimezone(tz).date())
-    lanes, rates, areas, model = LaneTimes(), MomentRates(), AreaTimes(), None
+    lanes, rates, areas = LaneTimes(), MomentRates(), AreaTimes()
+    learned = Learned(np.zeros((0, 0)), np.zeros(0), None)
     schedule = ScanSchedule()
     rows: list[tuple[np.ndarray, datetime, bool]] = []  # features, deadline, late
     moments: list[tuple[Moment, datetime, bool]] = []  # of the checks with tracking events
@@ -134,7 +155,7 @@ def replay(
     placed = delivered = 0
     while (now := _at(day, tz)) < until:
         if day in refits:
-            lanes, rates, areas, model = _refit(ordered, events, rows, moments, now, model)
+            lanes, rates, areas, learned = _refit(ordered, events, rows, moments, now, learned)
             schedule = ScanSchedule.fit(ordered, deadlines, now, events)
         while placed < len(ordered) and ordered[placed].ordered_at < now:
             in_flight[ordered[placed].order_id] = ordered[placed]
@@ -177,9 +198,10 @@ def replay(
                     left = days_between(at, deadline)
                     moments.append((moment(record, known, at, left), deadline, late))
                 if judge is not None:
-                    judge(Check(record, at, deadline, x), model)
+                    judge(Check(record, at, deadline, x), learned)
         day += timedelta(days=1)
-    lanes, rates, areas, model = _refit(ordered, events, rows, moments, until, None)
+    lanes, rates, areas, learned = _refit(ordered, events, rows, moments, until, None)
+    model = learned.model()
     if model is None:
         return None
     schedule = ScanSchedule.fit(ordered, deadlines, until, events)
@@ -207,20 +229,19 @@ def _refit(
     rows: Sequence[tuple[np.ndarray, datetime, bool]],
     moments: Sequence[tuple[Moment, datetime, bool]],
     now: datetime,
-    model: WarningModel | None,
-) -> tuple[LaneTimes, MomentRates, AreaTimes, WarningModel | None]:
+    before: Learned | None,
+) -> tuple[LaneTimes, MomentRates, AreaTimes, Learned]:
     """Lane and destination area times from parcels delivered before `now`, the late shares
-    and weights from the checks of parcels whose promise had ended; the weights stay `model`
-    with too few late."""
+    from the checks of parcels whose promise had ended, and those checks to fit the weights
+    on (the weights stay `before`'s with too few late)."""
     lanes = LaneTimes.fit(records, now, events)
     areas = AreaTimes.fit(records, now)
     rates = MomentRates.fit((m, late) for m, deadline, late in moments if deadline <= now)
     known = [(x, late) for x, deadline, late in rows if deadline <= now]
-    if sum(late for _, late in known) >= MIN_TRAINING_LATE:
-        model = WarningModel.fit(
-            np.array([x for x, _ in known]), np.array([float(y) for _, y in known])
-        )
-    return lanes, rates, areas, model
+    learned = Learned(
+        np.array([x for x, _ in known]), np.array([float(y) for _, y in known]), before
+    )
+    return lanes, rates, areas, learned
 
 
 def _next_month(day: date) -> date:

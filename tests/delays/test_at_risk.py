@@ -5,13 +5,17 @@ event and by the sweep (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from shipflow.brands import sync_brand
 from shipflow.delays import risk_store, sweep
+from shipflow.delays.boosted import Trees
+from shipflow.delays.config import AlertsConfig
+from shipflow.delays.detectors import Policy, ShipmentSnapshot, detect_at_risk
 from shipflow.delays.risk import RiskModel
 from shipflow.delays.risk_store import journeys, learn, load_model
 from shipflow.domain import Status, TrackingEvent, TrackingUpdate
@@ -22,7 +26,7 @@ from shipflow.store.models import Alert, Order, Shipment, TrackingEventRow
 from shipflow.store.ops_models import DelayRiskModelRow
 from shipflow.tracking.ingest import ingest
 from tests.conftest import configure_brand
-from tests.delays.conftest import add_shipment, flat_risk
+from tests.delays.conftest import add_shipment, flat_risk, set_alerts
 from tests.edd.factories import history
 from tests.statements import statements_sent
 
@@ -294,3 +298,67 @@ def test_the_learning_process_serves_the_model_as_stored_as_every_other_process_
         served = load_model(session, brand_id)
         stored = RiskModel.from_dict(session.get_one(DelayRiskModelRow, brand_id).model)
     assert served.areas.medians == stored.areas.medians
+
+
+def _fits_of_trees(monkeypatch) -> list[int]:
+    """The checks each fit of boosted trees learns from, as the learning runs."""
+    fits: list[int] = []
+    fit = Trees.fit
+
+    def counted(cls, rows, late):
+        fits.append(len(rows))
+        return fit(rows, late)
+
+    monkeypatch.setattr(Trees, "fit", classmethod(counted))
+    return fits
+
+
+def test_the_learning_fits_the_trees_once_for_the_model_it_stores(
+    runtime, brand_id, clock, monkeypatch
+):
+    """Its replay refits on the 1st and 15th, but only the model at its end is stored: no
+    intermediate fit (it fitted trees at each of them, two thirds of the job's CPU)."""
+    with unit_of_work(runtime.sessions) as session:
+        add_history(session, brand_id, _late_history(160, every_late=5), "import")
+    fits = _fits_of_trees(monkeypatch)
+    with unit_of_work(runtime.sessions) as session:
+        assert learn(session, brand_id, clock.now(), runtime.settings) == 418
+    assert fits == [418]
+
+
+def test_a_wanted_precision_sets_the_threshold_the_learning_chose_for_it(
+    runtime, brand_id, clock, monkeypatch
+):
+    """The learning judges its parcels whose promise ended in the last 60 days, a day or more
+    ahead and within the horizon, by the models learned before each check (those refits only
+    are fitted), and stores the lowest chance at which their warnings were 60 % right."""
+    now = clock.now()
+    with unit_of_work(runtime.sessions) as session:
+        set_alerts(runtime, session, brand_id, {"at_risk": {"precision": 0.6}})
+        add_history(session, brand_id, _late_history(160, every_late=5), "import")
+    fits = _fits_of_trees(monkeypatch)
+    with unit_of_work(runtime.sessions) as session:
+        assert learn(session, brand_id, now, runtime.settings) == 418
+    assert fits == [340, 382, 418]
+    with unit_of_work(runtime.sessions) as session:
+        model = load_model(session, brand_id)
+        assert model is not None and model.thresholds == {0.6: pytest.approx(0.430678, abs=1e-6)}
+
+
+def test_the_detector_holds_a_chance_to_the_threshold_learned_for_the_wanted_precision():
+    """The flat model's 73 % is below the 0.8 learned for 60 %; for a precision not learned
+    (the configuration changed since) the configured threshold, 0.4, holds."""
+    now = datetime(2026, 11, 23, 15, tzinfo=UTC)
+    risk = replace(flat_risk(1.0), thresholds={0.6: 0.8})
+    record = replace(history([2])[0], ordered_at=now - 2 * D, carrier="ups", service="")
+    snap = ShipmentSnapshot(
+        "s1", "b1", "ups", Status.IN_TRANSIT, now - 2 * D, promised_date=date(2026, 11, 25),
+        journey=(record, ()),
+    )  # fmt: skip
+
+    def judged(at_risk: dict) -> bool:
+        alerts = AlertsConfig.model_validate({"at_risk": at_risk})
+        return detect_at_risk(snap, now, Policy(alerts=alerts, risk=risk)) is not None
+
+    assert judged({}) and judged({"precision": 0.7})
+    assert not judged({"precision": 0.6})

@@ -283,6 +283,17 @@ def test_a_model_stored_before_the_trees_loads_and_judges_by_its_weights_alone()
     assert old.chance(parcel, deadline, now, known) == pytest.approx(0.545353, abs=1e-6)
 
 
+def test_a_stored_model_keeps_the_thresholds_chosen_for_wanted_precisions():
+    model, *_ = _hand_built()
+    chosen = replace(model, thresholds={0.6: 0.4306783703189179})
+    assert RiskModel.from_dict(json.loads(json.dumps(chosen.to_dict()))).thresholds == {
+        0.6: 0.4306783703189179
+    }
+    stored = model.to_dict()
+    del stored["thresholds"]  # stored before thresholds were chosen
+    assert RiskModel.from_dict(stored).thresholds == {}
+
+
 def test_a_model_stored_by_a_newer_version_is_not_used():
     model, *_ = _hand_built()
     with pytest.raises(ValueError, match="newer"):
