@@ -140,12 +140,13 @@ class TransitModel:
         )
         max_days, learned = model.config.max_days, []
         for record in known:
-            age = (as_of - record.delivered_at).total_seconds() / 86400  # type: ignore[operator]
+            delivered = cast(datetime, record.delivered_at)
+            age = (as_of - delivered).total_seconds() / 86400
             weight = 0.5 ** (age / model.config.half_life_days) / observed(record)
             for keys, days in model._observations(record, effective.get(record.shipper_id)):
                 for key in keys:
                     _add(model.histograms, key, days, weight, max_days + 1)
-                learned.append((keys, days, weight, record.delivered_at))
+                learned.append((keys, days, weight, delivered))
         censored = [model._observations(record, None, as_of)[0] for record in in_flight]
         for keys, days in censored:
             for key in keys:
