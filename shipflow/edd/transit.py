@@ -41,7 +41,8 @@ MIN_PROMISE_LEVEL = 0.8
 END_OF_DAY = time(23, 59, 59)  # a shipper without a cut-off: every order counts from its day
 MAX_CACHED_LANES = 100_000  # shrunk distributions kept per model (a few hundred bytes each)
 MIN_SAMPLES_TO_SHIFT = 3  # a level's own median counts from this many (weighted) deliveries
-# lanes compared for pooling: a thin lane's share later than its own median is bounded by it
+# lanes compared for pooling: a thin lane's share later than its own median is bounded by it;
+# half of these in each half of the history
 MIN_LANE_TO_COMPARE = 10
 MIN_LANES_TO_COMPARE = 5  # fewer lanes than this tell nothing of how alike lanes are
 
@@ -139,12 +140,13 @@ class TransitModel:
         )
         max_days, learned = model.config.max_days, []
         for record in known:
-            age = (as_of - record.delivered_at).total_seconds() / 86400  # type: ignore[operator]
+            delivered = cast(datetime, record.delivered_at)
+            age = (as_of - delivered).total_seconds() / 86400
             weight = 0.5 ** (age / model.config.half_life_days) / observed(record)
             for keys, days in model._observations(record, effective.get(record.shipper_id)):
                 for key in keys:
                     _add(model.histograms, key, days, weight, max_days + 1)
-                learned.append((keys, days, weight))
+                learned.append((keys, days, weight, delivered))
         censored = [model._observations(record, None, as_of)[0] for record in in_flight]
         for keys, days in censored:
             for key in keys:
@@ -152,13 +154,13 @@ class TransitModel:
         # not through _histogram: its cache would outlive edits to the histograms
         centres = {key: _summary(c)[1:] for key, c in model.histograms.items()}
         spreads = []
-        for keys, days, weight in learned:
+        for keys, days, weight, delivered in learned:
             # days from the lane's centre, pooled at the centre's level and coarser ones
             i = _centre(keys, centres, MIN_SAMPLES_TO_SHIFT)
             spread = days - centres[keys[i]][1]
             for key in keys[: i + 1]:
                 _add(model.spreads, key, spread + max_days, weight, 2 * max_days + 1)
-            spreads.append((keys[0], keys[i], spread))
+            spreads.append((keys[0], keys[i], spread, delivered))
         for keys, days in censored:  # their spread is at least as far from the centre
             i = _centre(keys, centres, MIN_SAMPLES_TO_SHIFT)
             for key in keys[: i + 1]:
@@ -166,21 +168,26 @@ class TransitModel:
         model.shape_strengths = model._pooling_strengths(spreads)
         return model
 
-    def _pooling_strengths(self, spreads: list[tuple[str, str, int]]) -> dict[str, float]:
+    def _pooling_strengths(self, spreads: list[tuple[str, str, int, datetime]]) -> dict[str, float]:
         """Per family (coarsest level), how strongly its lanes' spreads pool: judged by how
-        much lanes differ in their share of deliveries later than the family's promise zone
-        (its MIN_PROMISE_LEVEL quantile of days from lane centres)."""
+        much lanes differ, in the earlier and the later half of the family's deliveries alike,
+        in their share of deliveries later than the family's promise zone (its
+        MIN_PROMISE_LEVEL quantile of days from lane centres)."""
         max_days = self.config.max_days
         beyond = {
             family: int(np.searchsorted(np.cumsum(counts), MIN_PROMISE_LEVEL * sum(counts)))
             - max_days
-            for family in {family for family, _, _ in spreads}
+            for family in {family for family, *_ in spreads}
             if (counts := self.spreads[family])
         }
-        lanes: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-        for family, centre, spread in spreads:
-            lane = lanes[family][centre]
-            lane[0], lane[1] = lane[0] + 1, lane[1] + (spread > beyond[family])
+        times: dict[str, list[datetime]] = defaultdict(list)
+        for family, _, _, delivered in spreads:
+            times[family].append(delivered)
+        middle = {family: sorted(found)[len(found) // 2] for family, found in times.items()}
+        lanes: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0] * 4))
+        for family, centre, spread, delivered in spreads:
+            lane, half = lanes[family][centre], 2 * (delivered >= middle[family])
+            lane[half], lane[half + 1] = lane[half] + 1, lane[half + 1] + (spread > beyond[family])
         return {
             family: strength
             for family, found in lanes.items()
@@ -509,20 +516,30 @@ def observation_odds(
 
 def pooling_strength(lanes: list[list[int]], most: float = 1000.0) -> float | None:
     """How many pseudo-samples a lane's spread should borrow from the network's, from how much
-    lanes differ in their share of late deliveries ([deliveries, late] per lane) beyond chance:
-    the one-way ANOVA intra-class correlation rho of that share, as a Dirichlet strength
-    (1 - rho) / rho. Lanes no more different than chance share their spread entirely (`most`);
-    None when there are too few lanes to tell."""
-    lanes = [lane for lane in lanes if lane[0] >= MIN_LANE_TO_COMPARE]
-    count, total = len(lanes), sum(n for n, _ in lanes)
-    if count < MIN_LANES_TO_COMPARE:
+    lanes differ in their share of late deliveries beyond chance, and lastingly: lanes are
+    [deliveries, late] in the earlier half of the history followed by the same in the later
+    half. Across lanes, the covariance of the two halves' deviations from their half's share
+    holds only the differences that last (sampling noise and a lane's passing bad weeks do not
+    repeat in the other half); as the between-lane variance tau^2 of a Beta prior around the
+    share p, that is a strength of p (1 - p) / tau^2 - 1. Lanes no more lastingly different
+    than that share their spread entirely (`most`); None when too few lanes show both halves.
+
+    Measured within one period instead (a one-way ANOVA), lanes of a drifting network look
+    more different than they stay, and thin lanes keep tails that the next months do not
+    repeat."""
+    least = MIN_LANE_TO_COMPARE // 2
+    lanes = [lane for lane in lanes if min(lane[0], lane[2]) >= least]
+    if len(lanes) < MIN_LANES_TO_COMPARE:
         return None
-    share = sum(k for _, k in lanes) / total
-    between = sum(n * (k / n - share) ** 2 for n, k in lanes) / (count - 1)
-    within = sum(k * (1 - k / n) for n, k in lanes) / (total - count)
-    size = (total - sum(n * n for n, _ in lanes) / total) / (count - 1)
-    rho = (between - within) / (between + (size - 1) * within) if between + within else 0.0
-    return most if rho <= 1 / (most + 1) else (1 - rho) / rho
+    n, k = np.array(lanes, dtype=float).reshape(-1, 2, 2).transpose(2, 1, 0)
+    deviations = k / n - k.sum(axis=1, keepdims=True) / n.sum(axis=1, keepdims=True)
+    weights = n.prod(axis=0) / n.sum(axis=0)
+    between = float((weights * deviations.prod(axis=0)).sum() / weights.sum())
+    share = k.sum() / n.sum()
+    variance = share * (1 - share)
+    if between <= variance / (most + 1):
+        return most
+    return max(float(variance / between) - 1, 0.0)
 
 
 def _centre(keys: list[str], centres: dict[str, tuple[float, int]], enough: float) -> int:

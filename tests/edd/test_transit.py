@@ -90,20 +90,42 @@ def test_thin_lane_borrows_the_spread_around_lanes_not_the_gaps_between_them():
     assert thin.pmf[1] + thin.pmf[2] < 0.03 and sum(thin.pmf[6:]) < 0.01
 
 
+# each lane: [deliveries, late] in the earlier half of the history, then in the later half
+LASTING = [[100, 2, 100, 2], [100, 30, 100, 30], [100, 5, 100, 5], [100, 40, 100, 40]]
+PASSING = [[100, 2, 100, 15], [100, 30, 100, 15], [100, 5, 100, 15], [100, 40, 100, 15]]
+
+
 @pytest.mark.parametrize(
-    "lanes, low, high",
+    "lanes, strength",
     [
-        ([[100, 10]] * 8, 1000, 1000),  # the same late share everywhere: one network spread
-        ([[100, 10], [100, 12], [100, 8], [100, 11], [100, 9]] * 2, 500, 1000),  # chance
-        ([[100, 2], [100, 30], [100, 5], [100, 40], [100, 10]] * 2, 2, 15),  # lanes differ
+        ([[100, 10, 100, 10]] * 8, 1000),  # the same late share everywhere: one network spread
+        # lanes differ, and just as much in both halves: p (1 - p) / tau^2 - 1
+        ([*LASTING, [100, 10, 100, 10]] * 2, 0.174 * 0.826 / 0.022304 - 1),
+        # lanes differed in the earlier half only: what did not last pools entirely
+        ([*PASSING, [100, 10, 100, 15]] * 2, 1000),
     ],
 )
-def test_lanes_pool_their_spread_as_much_as_they_are_alike(lanes, low, high):
-    assert low <= pooling_strength(lanes) <= high
+def test_lanes_pool_their_spread_as_much_as_they_lastingly_differ(lanes, strength):
+    assert pooling_strength(lanes) == pytest.approx(strength)
 
 
-def test_too_few_lanes_to_compare_leave_the_configured_pooling():
-    assert pooling_strength([[100, 10], [100, 50], [5, 1]]) is None
+def test_too_few_lanes_in_both_halves_leave_the_configured_pooling():
+    assert pooling_strength([[100, 10, 100, 10], [100, 50, 100, 50], [5, 1, 4, 1]] * 2) is None
+
+
+def test_lanes_late_in_the_earlier_months_only_share_the_network_spread():
+    # six lanes from New York, 2 or 5 days plus 3 days late: in the autumn half of them were
+    # late 3 times in 10 and the others never; from January every lane 3 times in 20
+    destinations = ["60601", "90012", "33101", "75201", "80202", "98101"]
+    records = []
+    for i, zip_code in enumerate(destinations):
+        base = 2 + 3 * (i % 2)
+        autumn = [base + 3] * 12 * (i < 3) + [base] * (40 - 12 * (i < 3))
+        winter = [base + 3] * 6 + [base] * 34
+        records += history(autumn, destination=zip_code)
+        records += history(winter, destination=zip_code, start=date(2027, 1, 4))
+    model = TransitModel.fit(records, AS_OF, ModelConfig(half_life_days=1e9))
+    assert model.shape_strengths["ups:ground|US|US"] == 1000
 
 
 def test_a_model_stored_before_spreads_were_learned_still_quotes():
