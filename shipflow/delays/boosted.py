@@ -18,6 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# scikit-learn warns on each fit that runs outside its own `Parallel` (a job runner's
+# thread): its configuration is the default in every thread here anyway
+warnings.filterwarnings("ignore", "`sklearn.utils.parallel.delayed`", UserWarning)
+
 # Chosen offline on the sandbox with disruptions, seed 11 (docs/benchmarks.md, twelfth
 # session): 100 trees at rate 0.1, or shallow ones (depth 4), warned no more there.
 SETTINGS: Mapping[str, object] = {
@@ -51,9 +55,6 @@ class Trees:
         # to import in every process that only judges
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        # scikit-learn warns on each fit that runs outside its own `Parallel` (a job
-        # runner's thread): its configuration is the default in every thread here anyway
-        warnings.filterwarnings("ignore", "`sklearn.utils.parallel.delayed`", UserWarning)
         fitted = HistGradientBoostingClassifier(**SETTINGS).fit(rows, late.astype(int))
         trees = [predictors[0].nodes for predictors in fitted._predictors]
         shape = (len(trees), max(len(nodes) for nodes in trees))

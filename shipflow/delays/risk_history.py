@@ -47,12 +47,13 @@ AGED_FLIGHT_DAYS = 60  # a parcel this old and undelivered is lost, not in the l
 @dataclass(frozen=True, slots=True)
 class Check:
     """One judgement of a parcel in flight: its features at `at`, its promise ending at
-    `deadline`."""
+    `deadline`, and whether it turned out late (delivered after it, or not at all)."""
 
     record: HistoryRecord
     at: datetime
     deadline: datetime
     row: np.ndarray
+    late: bool
 
 
 class Learned:
@@ -198,7 +199,7 @@ def replay(
                     left = days_between(at, deadline)
                     moments.append((moment(record, known, at, left), deadline, late))
                 if judge is not None:
-                    judge(Check(record, at, deadline, x), learned)
+                    judge(Check(record, at, deadline, x, late), learned)
         day += timedelta(days=1)
     lanes, rates, areas, learned = _refit(ordered, events, rows, moments, until, None)
     model = learned.model()

@@ -179,8 +179,7 @@ def learn(session: Session, brand_id: str, now: datetime, settings: Settings) ->
         if config.precision is None or not _chooses(check, now, config.horizon_days):
             return
         if (model := learned.model()) is not None:
-            late = check.record.delivered_at is None or check.record.delivered_at > check.deadline
-            outcome = judged.setdefault(check.record.order_id, Outcome(check.deadline, late))
+            outcome = judged.setdefault(check.record.order_id, Outcome(check.deadline, check.late))
             outcome.chances.append((check.at, model.chance(check.row)))
 
     model = replay(records, deadlines, zone, now, events, judge)
