@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Table, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from shipflow import geo
@@ -37,14 +37,14 @@ from shipflow.notify.transports import (
 )
 from shipflow.store.db import insert_all, one_of, per_transaction, update_all
 from shipflow.store.lease import claim, unleased
-from shipflow.store.models import Brand, Shipment
+from shipflow.store.models import Brand, Shipment, table_of
 from shipflow.store.postpurchase_models import CustomerMessageRow, new_message_id
 
 MAX_ATTEMPTS = 5
 CLAIM_LEASE = timedelta(minutes=5)  # far longer than one send may take (SMTP timeout: 10 s)
 _HELD = "message keys read ahead"  # per transaction: shipment id -> keys stored or queued
 _STAGED = "shipflow.staged_customer_messages"  # session.info: key -> row, while `staged`
-_MESSAGES: Table = CustomerMessageRow.__table__  # type: ignore[assignment]
+_MESSAGES = table_of(CustomerMessageRow)
 
 log = logging.getLogger(__name__)
 

@@ -11,19 +11,18 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shipflow.domain import ProofOfDelivery, TrackingUpdate
 from shipflow.store.claim_models import DeliveryPhoto
-from shipflow.store.models import Shipment
+from shipflow.store.models import Shipment, table_of
 from shipflow.store.shipment_writes import TrackedShipment, stage
 
 KEY = "proof_of_delivery"
 MAX_PHOTO_BYTES = 512 * 1024  # a larger "photo" is not kept: the words still are
 MEDIA_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
-_PHOTOS: Table = DeliveryPhoto.__table__  # type: ignore[assignment]
+_PHOTOS = table_of(DeliveryPhoto)
 PhotoRow = dict[str, Any]
 
 

@@ -6,16 +6,17 @@ from collections.abc import Iterable
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shipflow.edd.history import HistoryRecord
 from shipflow.edd.transit import TransitModel
 from shipflow.store.db import insert_all_or_skip
 from shipflow.store.edd_models import DeliveryHistoryRow, TransitModelRow
+from shipflow.store.models import table_of
 
 RECORD_FIELDS = tuple(f.name for f in fields(HistoryRecord))
-_HISTORY: Table = DeliveryHistoryRow.__table__  # type: ignore[assignment]
+_HISTORY = table_of(DeliveryHistoryRow)
 _ORDER_KEY = ("brand_id", "source", "order_id")  # uq_delivery_history_order
 
 

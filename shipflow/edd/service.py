@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -42,7 +41,7 @@ from shipflow.edd.repository import add_history, latest_model_id, load_model
 from shipflow.edd.transit import TransitModel
 from shipflow.store.db import insert_all, per_transaction
 from shipflow.store.edd_models import PredictionRevision
-from shipflow.store.models import Shipment
+from shipflow.store.models import Shipment, table_of
 from shipflow.store.shipment_writes import TrackedShipment, stage, write_staged
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ UNTRAINED = TransitModel()  # distance prior only, until a model is stored
 NOT_SERVED = "no service delivers to"  # an Estimate's no_estimate for an unreachable address
 # A cart's lines: (SKU, quantity) pairs, as a product page (one line) or a cart has them.
 Lines = tuple[tuple[str, int], ...]
-_REVISIONS: Table = PredictionRevision.__table__  # type: ignore[assignment]
+_REVISIONS = table_of(PredictionRevision)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, Table, or_, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session
 
 from shipflow import customer_messages, update_subscriptions
@@ -25,7 +25,7 @@ from shipflow.customer_messages import PARCEL_COLUMNS, parcel_position
 from shipflow.ndr import service as ndr
 from shipflow.store.db import Batch, for_update, one_of, update_all
 from shipflow.store.lease import claim, unleased
-from shipflow.store.models import Order, OutboxMessage, Shipment
+from shipflow.store.models import Order, OutboxMessage, Shipment, table_of
 from shipflow.store.outbox import (
     CLAIMED_COLUMNS,
     ORDER_READ,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from shipflow.runtime import Runtime
 
 log = logging.getLogger(__name__)
-_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_OUTBOX = table_of(OutboxMessage)
 Failures = dict[int, dict[str, Any]]  # message id -> its changes: the error, when to retry
 
 

@@ -6,13 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar, NamedTuple, Protocol
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, joinedload
 
 from shipflow.store.db import insert_all, one_of, per_transaction
-from shipflow.store.models import UNREAD_ORDER_COLUMNS, Order, OutboxMessage, Shipment
+from shipflow.store.models import UNREAD_ORDER_COLUMNS, Order, OutboxMessage, Shipment, table_of
 
-_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_OUTBOX = table_of(OutboxMessage)
 _HELD = "outbox batch's parcels"  # per transaction: shipment id -> `Parcel`, see `hold_parcels`
 _LOADED = "outbox batch's shipments"  # per transaction: id -> `Shipment`, see `shipment_of`
 

@@ -19,14 +19,14 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from shipflow.store.db import for_update, per_transaction, update_all
-from shipflow.store.models import Order, Shipment
+from shipflow.store.models import Order, Shipment, table_of
 
-_SHIPMENTS: Table = Shipment.__table__  # type: ignore[assignment]
-_ORDERS: Table = Order.__table__  # type: ignore[assignment]
+_SHIPMENTS = table_of(Shipment)
+_ORDERS = table_of(Order)
 _STAGED = "shipment writes staged"  # per transaction: shipment id -> column -> value
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Row, Table, bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from shipflow import pickup_points, proof_of_delivery
@@ -27,7 +27,7 @@ from shipflow.store.db import (
     read_before_write_lock,
     write_lock,
 )
-from shipflow.store.models import CARRIER_ESTIMATE, Order, Shipment, TrackingEventRow
+from shipflow.store.models import CARRIER_ESTIMATE, Order, Shipment, TrackingEventRow, table_of
 from shipflow.store.outbox import Publishable, publish_all
 from shipflow.store.shipment_writes import TrackedShipment, read_tracked, stage, write_staged
 from shipflow.tracking.config import TrackingConfig
@@ -39,9 +39,9 @@ React = Callable[[Session, Sequence[Tracked]], None]
 NOT_SHIPPED = frozenset({Status.PENDING, Status.INFO_RECEIVED, Status.CANCELLED})
 # The events go in, are read back and flagged through Core statements of one shape whatever
 # the batch's size, so SQLAlchemy compiles each once per process and builds no ORM objects.
-_EVENTS: Table = TrackingEventRow.__table__  # type: ignore[assignment]
-_SHIPMENTS: Table = Shipment.__table__  # type: ignore[assignment]
-_ORDERS: Table = Order.__table__  # type: ignore[assignment]
+_EVENTS = table_of(TrackingEventRow)
+_SHIPMENTS = table_of(Shipment)
+_ORDERS = table_of(Order)
 # SQLite's INSERT ... ON CONFLICT DO NOTHING, run as an executemany returning the rows it
 # stored (on PostgreSQL every row is new: `_insert_new`).
 _INSERT_OR_SKIP = insert_or_skip("sqlite", _EVENTS).returning(*_EVENTS.c)

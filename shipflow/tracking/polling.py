@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from carriers.base import (
@@ -39,7 +39,7 @@ from shipflow.domain import Address
 from shipflow.orders import ship_to_address
 from shipflow.store.db import update_all
 from shipflow.store.lease import claim
-from shipflow.store.models import Order, Shipment
+from shipflow.store.models import Order, Shipment, table_of
 from shipflow.tracking.accounts import UnknownAccount, account_for_shipment
 from shipflow.tracking.config import TrackingConfig
 from shipflow.tracking.ingest import ingest_updates
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 UNKNOWN_ACCOUNT_RETRY = 6 * 3600.0
-_SHIPMENTS: Table = Shipment.__table__  # type: ignore[assignment]
+_SHIPMENTS = table_of(Shipment)
 
 
 def lease_due(session: Session, now: datetime, config: TrackingConfig, limit: int) -> list[Row]:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, CursorResult, Row, Table, insert, select, update
+from sqlalchemy import Connection, CursorResult, Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from carriers.base import CarrierError, WebhookRequest
@@ -25,6 +25,7 @@ from shipflow.domain import TrackingUpdate, UnreadableItem
 from shipflow.orders import DuplicateOrderNumber
 from shipflow.store.db import Batch, one_of, update_all
 from shipflow.store.lease import claim, unleased
+from shipflow.store.models import table_of
 from shipflow.store.tracking_models import WebhookReceipt, as_request
 from shipflow.tracking.accounts import Account, UnknownAccount, load_account
 from shipflow.tracking.ingest import ingest_batch
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
-_RECEIPTS: Table = WebhookReceipt.__table__  # type: ignore[assignment]
+_RECEIPTS = table_of(WebhookReceipt)
 # What a carrier receipt's batch reads of it: whose it is, and the request to parse.
 _TO_PARSE = select(
     *(_RECEIPTS.c[name] for name in ("id", "account", "brand_id", "carrier")),
