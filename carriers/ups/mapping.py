@@ -148,12 +148,12 @@ def _estimated_delivery(package: dict, zone: tzinfo) -> datetime | None:
 
 def _proof_of_delivery(delivered: dict) -> ProofOfDelivery | None:
     """deliveryInformation: `receivedBy`, `location` ("Front Door") and `deliveryPhoto.photo`
-    (base64), the photo only when `photoCaptureIndicator` says one was taken."""
+    (base64), the photo only when `photoCaptureInd` (Tracking.yaml) says one was taken."""
     photo = delivered.get("deliveryPhoto") or {}
     pod = ProofOfDelivery(
         signed_by=(delivered.get("receivedBy") or "").strip(),
         left_at=(delivered.get("location") or "").strip(),
-        photo=(photo.get("photo") or "") if photo.get("photoCaptureIndicator") == "Y" else "",
+        photo=(photo.get("photo") or "") if photo.get("photoCaptureInd") == "Y" else "",
     )
     return pod if pod != ProofOfDelivery() else None
 
@@ -204,20 +204,23 @@ def _alert_event(body: dict) -> TrackingEvent:
 
 def parse_alert(body: dict) -> TrackingUpdate:
     """One Track Alert webhook (UPSTrackAlert.yaml TrackingEventRequest) as an update; an
-    activity that cannot be read is kept on the update as unreadable."""
+    activity that cannot be read is kept on the update as unreadable. `receivedBy` and the
+    base64 `deliveryPhoto` (both for enhanced subscriptions only) are the proof of delivery."""
     events, unreadable = convert.read_each(CARRIER, "alert activity", [body], _alert_event)
     zone = events[0].occurred_at.tzinfo if events else UTC
     scheduled = body.get("scheduledDeliveryDate")
     estimated = None
     if scheduled:
         estimated = local_time(scheduled, body.get("deliveryEndTime") or "235959", zone)  # type: ignore[arg-type]
-    pod = ProofOfDelivery(signed_by=body["receivedBy"]) if body.get("receivedBy") else None
+    pod = ProofOfDelivery(
+        signed_by=(body.get("receivedBy") or "").strip(), photo=body.get("deliveryPhoto") or ""
+    )
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=body["trackingNumber"],
         events=tuple(events),
         estimated_delivery=estimated,
-        proof_of_delivery=pod,
+        proof_of_delivery=pod if pod != ProofOfDelivery() else None,
         unreadable=unreadable,
     )
 

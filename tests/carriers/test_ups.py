@@ -372,6 +372,31 @@ def test_webhook_with_credential_is_parsed():
     ]
 
 
+def test_delivery_alert_carries_the_signer_and_the_photo():
+    assert mapping.parse_alerts(fixture("ups", "track_alert_delivered")) == [
+        TrackingUpdate(
+            carrier="ups",
+            tracking_number=NUMBER,
+            events=(
+                event(
+                    Status.DELIVERED,
+                    at((2026, 11, 24), 14, 30, -5),
+                    "D:FS",
+                    "Delivered",
+                    None,
+                    "Wayne",
+                    "NJ",
+                    "07470",
+                ),
+            ),
+            estimated_delivery=at((2026, 11, 24), 14, 30, -5),
+            proof_of_delivery=ProofOfDelivery(
+                signed_by="JOHNSON", photo="R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs="
+            ),
+        )
+    ]
+
+
 @pytest.mark.parametrize(
     "headers",
     [{}, {"credential": "wrong"}, {"credential": ""}, {"credential": "s3cret-credentiaL"}],
