@@ -136,14 +136,19 @@ def _returned_home(events: list[TrackingEvent]) -> list[TrackingEvent]:
     return result
 
 
+def _estimate(day: str | None, end: str | None, zone: tzinfo) -> datetime | None:
+    """A scheduled delivery date at the window's end (the day's end when none is given); one
+    UPS writes in a form its spec does not show costs only itself, never the package."""
+    return convert.read_optional(
+        CARRIER, "estimated delivery", day, lambda d: local_time(d, end or "235959", zone)
+    )
+
+
 def _estimated_delivery(package: dict, zone: tzinfo) -> datetime | None:
     """The latest scheduled/rescheduled date (SDD/RDD), at the window's end when given."""
-    dates = {d.get("type"): d.get("date") for d in as_list(package.get("deliveryDate"))}
-    day = dates.get("RDD") or dates.get("SDD")
-    if not day:
-        return None
-    end = (package.get("deliveryTime") or {}).get("endTime") or "235959"
-    return local_time(day, end, zone)
+    dates = {d.get("type"): d.get("date") for d in convert.objects(package.get("deliveryDate"))}
+    end = (package.get("deliveryTime") or {}).get("endTime")
+    return _estimate(dates.get("RDD") or dates.get("SDD"), end, zone)
 
 
 def _proof_of_delivery(delivered: dict) -> ProofOfDelivery | None:
@@ -208,10 +213,7 @@ def parse_alert(body: dict) -> TrackingUpdate:
     base64 `deliveryPhoto` (both for enhanced subscriptions only) are the proof of delivery."""
     events, unreadable = convert.read_each(CARRIER, "alert activity", [body], _alert_event)
     zone = events[0].occurred_at.tzinfo if events else UTC
-    scheduled = body.get("scheduledDeliveryDate")
-    estimated = None
-    if scheduled:
-        estimated = local_time(scheduled, body.get("deliveryEndTime") or "235959", zone)  # type: ignore[arg-type]
+    estimated = _estimate(body.get("scheduledDeliveryDate"), body.get("deliveryEndTime"), zone)  # type: ignore[arg-type]
     pod = ProofOfDelivery(
         signed_by=(body.get("receivedBy") or "").strip(), photo=body.get("deliveryPhoto") or ""
     )

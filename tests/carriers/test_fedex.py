@@ -563,6 +563,18 @@ def test_latest_status_stands_in_when_there_are_no_scans():
     assert update.estimated_delivery == at(27, 17, 0, -8)
 
 
+@pytest.mark.parametrize("dates", [None, [None, {"type": "ACTUAL_PICKUP"}]], ids=["null", "nulls"])
+def test_a_null_where_the_track_api_lists_dates_costs_no_scan(dates):
+    """dateAndTimes is optional in the Track API: a null, or a null among its dates, leaves the
+    number and its scans (it cost the whole number)."""
+    body = fixture("fedex", "webhook")
+    body["trackResults"][0]["dateAndTimes"] = dates
+    assert [
+        (u.tracking_number, [e.raw_code for e in u.events], u.estimated_delivery)
+        for u in mapping.parse_track_response(body)
+    ] == [(NUMBER, ["OD"], None)]
+
+
 def test_unknown_label_format_is_a_configuration_error():
     with pytest.raises(ValueError, match="label_format"):
         FedExCarrier(account(label_format="JPEG"))
