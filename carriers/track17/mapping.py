@@ -11,6 +11,7 @@ from carriers.base import (
     CarrierError,
     CarrierRateLimited,
     CarrierRejected,
+    CarrierUnavailable,
 )
 from carriers.convert import objects, parse_timestamp, read_each, read_optional
 from carriers.texts import from_text
@@ -33,6 +34,8 @@ def error(code: int, message: str) -> CarrierError:
         return CarrierRateLimited(text, retry_after=units.QUOTA_RETRY_SECONDS, **details)
     if code in units.AUTH_CODES:
         return CarrierAuthError(text, **details)
+    if code in units.RETRY_LATER_CODES:
+        return CarrierUnavailable(text, retryable=True, **details)
     return CarrierRejected(text, **details)
 
 

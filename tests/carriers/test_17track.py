@@ -15,6 +15,7 @@ from carriers.base import (
     CarrierAuthError,
     CarrierRateLimited,
     CarrierRejected,
+    CarrierUnavailable,
     TrackingQuery,
     WebhookRequest,
     WebhookSignatureError,
@@ -146,6 +147,33 @@ def test_subscribing_registers_and_keeps_each_numbers_error_without_sinking_the_
     assert isinstance(quota, CarrierRateLimited) and quota.carrier_code == "-18019908"
 
 
+def test_a_number_refused_by_an_internal_error_is_asked_again(mocked):
+    """17TRACK's error codes: -18010003 "Internal service error. Please try again later." is
+    no refusal of the number (it was stamped refused and never subscribed again)."""
+    mocked.post(
+        f"{BASE}/register",
+        json={
+            "code": 0,
+            "data": {
+                "accepted": [],
+                "rejected": [
+                    {
+                        "number": NUMBER,
+                        "error": {
+                            "code": -18010003,
+                            "message": "Internal service error. Please try again later.",
+                        },
+                    }
+                ],
+            },
+        },
+    )
+    refused = make_carrier().subscribe([TrackingQuery(NUMBER)], "")
+    assert [(n, type(e), e.retryable, e.carrier_code) for n, e in refused.items()] == [
+        (NUMBER, CarrierUnavailable, True, "-18010003")
+    ]
+
+
 def test_stop_tracking(mocked):
     mocked.post(f"{BASE}/stoptrack", json=fixture("17track", "stoptrack"))
     assert make_carrier().stop([NUMBER]) == {}
@@ -167,6 +195,7 @@ def test_rate_limit_429_is_retried_then_rate_limited(mocked):
         (-18019908, CarrierRateLimited),  # quota used up
         (-18010002, CarrierAuthError),  # invalid security key
         (-18010014, CarrierRejected),  # over 40 numbers
+        (-18010003, CarrierUnavailable),  # "Internal service error. Please try again later."
     ],
 )
 def test_call_errors(mocked, code, error):
