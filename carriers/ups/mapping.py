@@ -19,6 +19,7 @@ from carriers.base import CarrierResponseError, Label, RateQuote, ShipmentReques
 from carriers.texts import from_text
 from carriers.units import lookup
 from carriers.ups import units
+from carriers.zones import zone_at
 from shipflow.domain import (
     Address,
     ProofOfDelivery,
@@ -151,6 +152,16 @@ def _estimated_delivery(package: dict, zone: tzinfo) -> datetime | None:
     return _estimate(dates.get("RDD") or dates.get("SDD"), end, zone)
 
 
+def _destination_zone(package: dict) -> tzinfo | None:
+    """The zone of the package's DESTINATION `packageAddress`, where its scheduled delivery
+    date and window are meant; None when UPS leaves it out or it does not decide."""
+    for entry in convert.objects(package.get("packageAddress")):
+        if entry.get("type") == "DESTINATION":
+            city, state, postal, country = _place(entry.get("address") or {})
+            return zone_at(country, state, postal)
+    return None
+
+
 def _proof_of_delivery(delivered: dict) -> ProofOfDelivery | None:
     """deliveryInformation: `receivedBy`, `location` ("Front Door") and `deliveryPhoto.photo`
     (base64), the photo only when `photoCaptureInd` (Tracking.yaml) says one was taken."""
@@ -168,7 +179,7 @@ def parse_package(package: dict) -> TrackingUpdate:
         CARRIER, "activity", as_list(package.get("activity")), _activity_event
     )
     events = _returned_home(events)
-    zone = events[-1].occurred_at.tzinfo if events else UTC
+    zone = _destination_zone(package) or (events[-1].occurred_at.tzinfo if events else UTC)
     pod = _proof_of_delivery(package.get("deliveryInformation") or {})
     return TrackingUpdate(
         carrier=CARRIER,

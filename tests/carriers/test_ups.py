@@ -598,6 +598,53 @@ def _activity(**fields):
     return {"status": {"type": "I", "code": "AR", "description": "Arrival Scan"}, **fields}
 
 
+def test_scheduled_delivery_is_read_in_the_destinations_zone():
+    """Tracking.yaml: deliveryDate SDD and the deliveryTime window are the destination's; a
+    package last scanned in Chicago (Central) for Wayne, NJ is due by the end of the day in
+    Eastern time (it was read in the last scan's zone, an hour late)."""
+    package = {
+        "trackingNumber": NUMBER,
+        "packageAddress": [
+            {
+                "type": "ORIGIN",
+                "address": {"city": "Chicago", "stateProvince": "IL", "countryCode": "US"},
+            },
+            {
+                "type": "DESTINATION",
+                "address": {
+                    "city": "Wayne",
+                    "stateProvince": "NJ",
+                    "postalCode": "07470",
+                    "countryCode": "US",
+                    "country": "US",
+                },
+            },
+        ],
+        "deliveryDate": [{"type": "SDD", "date": "20261124"}],
+        "deliveryTime": {"type": "EOD"},
+        "activity": [
+            {
+                "location": {
+                    "address": {"city": "Chicago", "stateProvince": "IL", "countryCode": "US"}
+                },
+                "status": {"type": "I", "code": "DP", "description": "Departed from Facility"},
+                "date": "20261122",
+                "time": "230500",
+                "gmtDate": "20261123",
+                "gmtOffset": "-06:00",
+                "gmtTime": "050500",
+            }
+        ],
+    }
+    [update] = mapping.parse_track_response(
+        {"trackResponse": {"shipment": [{"package": [package]}]}}
+    )
+    assert update.estimated_delivery == datetime(
+        2026, 11, 24, 23, 59, 59, tzinfo=ZoneInfo("America/New_York")
+    )
+    assert update.estimated_delivery.utcoffset() == timedelta(hours=-5)
+
+
 def test_activity_without_offset_uses_gmt():
     update = _track(_activity(gmtDate="20261122", gmtTime="74700"))
     assert update.events[0].occurred_at == datetime(2026, 11, 22, 7, 47, tzinfo=UTC)
