@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from carriers.convert import parse_timestamp, read_each, read_optional
+from carriers.convert import domestic_country, parse_timestamp, read_each, read_optional
 from carriers.dhl.units import STATUS_CODES
 from carriers.texts import from_text
 from carriers.units import lookup
@@ -40,13 +40,6 @@ def _place(place: Any) -> tuple[str, str, str]:
     return address.get("countryCode") or "", "", address.get("postalCode") or ""
 
 
-def _home_country(shipment: dict) -> str:
-    """The country a shipment stays in (its origin's and destination's alike), "" when it
-    crosses a border or does not say: its events that name no place happened there."""
-    origin = _place(shipment.get("origin"))[0]
-    return origin if origin == _place(shipment.get("destination"))[0] else ""
-
-
 def tracking_event(raw: dict, home: str = "") -> TrackingEvent:
     """An event; one without an offset is read in its location's zone, else (no location, as
     DHL sends a parcel's first events) in its domestic shipment's country's zone."""
@@ -76,7 +69,9 @@ def tracking_update(shipment: dict) -> TrackingUpdate:
     pod = (shipment.get("details") or {}).get("proofOfDelivery") or {}
     signer = (pod.get("signed") or {}).get("name") or ""
     photo = pod.get("signatureUrl") or pod.get("documentUrl") or ""
-    home = _home_country(shipment)
+    home = domestic_country(
+        _place(shipment.get("origin"))[0], _place(shipment.get("destination"))[0]
+    )
     events, unreadable = read_each(
         CARRIER, "event", raw_events, lambda raw: tracking_event(raw, home)
     )

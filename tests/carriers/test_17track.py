@@ -22,7 +22,7 @@ from carriers.base import (
 )
 from carriers.registry import get_carrier_class
 from carriers.track17 import Track17Carrier
-from carriers.track17.mapping import tracking_event
+from carriers.track17.mapping import push_updates, tracking_event
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate
 from tests.carriers.carrier_contract import Contract, Operation, fixture
 
@@ -344,3 +344,29 @@ def test_carrier_keys(key, courier):
         )
     )
     assert (update.extra["carrier_key"], update.extra["courier"]) == (key, courier)
+
+
+def test_a_placeless_time_without_offset_is_read_in_the_domestic_shipments_country():
+    """17TRACK leaves an event's address null where the carrier names no place; `time_iso`
+    without an offset then belongs to the country a domestic (JP to JP) shipment stays in, and
+    an estimate without one to the recipient's address (both were read as UTC, 9 hours off)."""
+    body = fixture("17track", "push_updated")
+    info = body["data"]["track_info"]
+    event = info["tracking"]["providers"][0]["events"][0]
+    event["time_iso"] = "2024-11-20T14:05:00"
+    event["address"] = {
+        "country": None,
+        "state": None,
+        "city": None,
+        "street": None,
+        "postal_code": None,
+        "coordinates": {"longitude": None, "latitude": None},
+    }
+    info["time_metrics"]["estimated_delivery_date"]["to"] = "2024-11-21T12:00:00"
+    [update] = push_updates(body)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert (update.events[0].occurred_at, update.estimated_delivery) == (
+        datetime(2024, 11, 20, 14, 5, tzinfo=tokyo),
+        datetime(2024, 11, 21, 12, 0, tzinfo=tokyo),
+    )
+    assert update.events[0].occurred_at.utcoffset() == timedelta(hours=9)
