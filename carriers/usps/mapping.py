@@ -97,6 +97,16 @@ def tracking_event(raw: dict) -> TrackingEvent:
     )
 
 
+def _destination(payload: dict) -> tuple[str, str, str]:
+    """Where the item goes (`destinationCountryCode`, blank for domestic mail, `destinationState`,
+    `destinationZIP`): the zone its expected delivery time is meant in."""
+    return (
+        payload.get("destinationCountryCode") or "US",
+        payload.get("destinationState") or "",
+        payload.get("destinationZIP") or "",
+    )
+
+
 def tracking_update(payload: dict) -> TrackingUpdate | None:
     """None when USPS knows the number but has no event yet."""
     raw_events = payload.get("trackingEvents") or []
@@ -112,7 +122,7 @@ def tracking_update(payload: dict) -> TrackingUpdate | None:
             CARRIER,
             "estimated delivery",
             payload.get("expectedDeliveryTimeStamp"),
-            parse_timestamp,
+            lambda text: parse_timestamp(text, _destination(payload)),
         ),
         service=payload.get("mailClass") or "",
         proof_of_delivery=ProofOfDelivery(signed_by=signer) if signer else None,

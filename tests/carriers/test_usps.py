@@ -541,6 +541,20 @@ def test_event_without_code_is_read_from_its_text():
     )
 
 
+def test_expected_delivery_without_offset_is_read_at_the_destination(carrier, mocked):
+    """An expectedDeliveryTimeStamp without an offset is the destination's local time
+    (HERNANDO, FL 34442: Eastern), not UTC."""
+    token(mocked)
+    payload = fixture("usps", "tracking_delivered")
+    payload["expectedDeliveryTimeStamp"] = "2024-11-22T21:00:00"
+    mocked.get(f"{BASE}/tracking/v3/tracking/{NUMBER}", json=payload)
+    [update] = carrier.track([NUMBER])
+    assert update.estimated_delivery == datetime(
+        2024, 11, 22, 21, tzinfo=ZoneInfo("America/New_York")
+    )
+    assert update.estimated_delivery.utcoffset() == timedelta(hours=-5)
+
+
 def test_local_time_without_offset_is_read_in_the_scan_zip_zone():
     raw = {"eventCode": "07", "eventTimestamp": "2024-07-22T09:10:00", "eventZIP": "34442"}
     assert tracking_event(raw).occurred_at == datetime(
