@@ -205,7 +205,7 @@ def parse_track_response(body: Any) -> list[TrackingUpdate]:
     """Every number FedEx found; one whose result cannot be read is skipped (and kept), the
     others are returned."""
     try:
-        results = [r for r in _track_results(body) if "error" not in r]
+        results = [r for r in _track_results(body) if not r.get("error")]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _unreadable("track response", exc) from exc
     return convert.read_each(CARRIER, "track result", results, parse_track_result)[0]

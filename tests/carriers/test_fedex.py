@@ -292,6 +292,16 @@ def test_only_unknown_numbers_give_nothing():
     assert mapping.parse_track_response(body) == []
 
 
+def test_a_null_error_beside_a_found_number_is_no_error():
+    """Only a trackResult whose `error` is filled in is a number FedEx did not find; one that
+    carries `"error": null` is read (it was left out, with every scan of it)."""
+    body = fixture("fedex", "webhook")
+    body["trackResults"][0]["error"] = None
+    assert [(u.tracking_number, len(u.events)) for u in mapping.parse_track_response(body)] == [
+        (NUMBER, 1)
+    ]
+
+
 # -- webhooks -----------------------------------------------------------------------------
 
 HOOK = json.dumps(fixture("fedex", "webhook")).encode()
