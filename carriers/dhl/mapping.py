@@ -64,6 +64,13 @@ def tracking_event(raw: dict, home: str = "") -> TrackingEvent:
     )
 
 
+def _estimate(shipment: dict) -> Any:
+    """`estimatedTimeOfDelivery`, else the end of `estimatedDeliveryTimeFrame` (DHL gives only
+    the window for many parcels)."""
+    window = shipment.get("estimatedDeliveryTimeFrame") or {}
+    return shipment.get("estimatedTimeOfDelivery") or window.get("estimatedThrough")
+
+
 def tracking_update(shipment: dict) -> TrackingUpdate:
     raw_events = shipment.get("events") or [shipment["status"]]
     pod = (shipment.get("details") or {}).get("proofOfDelivery") or {}
@@ -82,7 +89,7 @@ def tracking_update(shipment: dict) -> TrackingUpdate:
         estimated_delivery=read_optional(
             CARRIER,
             "estimated delivery",
-            shipment.get("estimatedTimeOfDelivery"),
+            _estimate(shipment),
             lambda text: parse_timestamp(text, _place(shipment.get("destination"))),
         ),
         service=shipment.get("service") or "",

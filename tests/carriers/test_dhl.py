@@ -217,6 +217,18 @@ def test_estimate_without_offset_is_read_at_the_destination(carrier, mocked):
     assert update.estimated_delivery == datetime(2024, 11, 22, 18, tzinfo=CET)
 
 
+def test_without_a_time_of_delivery_the_estimated_window_end_is_the_estimate(carrier, mocked):
+    shipment = fixture("dhl", "shipment_delivered")["shipments"][0]
+    del shipment["estimatedTimeOfDelivery"]
+    shipment["estimatedDeliveryTimeFrame"] = {
+        "estimatedFrom": "2024-11-22T10:00:00+01:00",
+        "estimatedThrough": "2024-11-22T14:00:00+01:00",
+    }
+    mocked.get(URL, json={"shipments": [shipment]})
+    [update] = carrier.track([NUMBER])
+    assert update.estimated_delivery == datetime(2024, 11, 22, 14, tzinfo=CET)
+
+
 def test_tracking_only(carrier):
     assert carrier.capabilities == {Capability.TRACKING_POLL}
     with pytest.raises(NotSupported):
