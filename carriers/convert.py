@@ -97,6 +97,12 @@ def local_zone(place: Place) -> tzinfo:
     return zone_at(*place) or UTC
 
 
+def domestic_country(origin: str, destination: str) -> str:
+    """The country a shipment stays in ("" when it crosses a border or one end is unknown):
+    where its events that name no place happened, for reading their times."""
+    return origin if origin == destination else ""
+
+
 def parse_timestamp(value: str, place: Place = ("", "", "")) -> datetime:
     """An ISO-8601 time, with or without seconds; one without an offset is read in the zone
     of `place` (the scan location), else as UTC."""

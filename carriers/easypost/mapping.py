@@ -71,7 +71,9 @@ def classify(status: str, detail: str, text: str = "") -> tuple[Status, Reason |
 
 
 def tracking_event(raw: dict) -> TrackingEvent:
-    status, detail = raw["status"], raw.get("status_detail") or ""
+    """A TrackingDetail; one without its `status` is read from its detail and message, like
+    a status outside EasyPost's list."""
+    status, detail = raw.get("status") or "", raw.get("status_detail") or ""
     text = raw.get("message") or raw.get("description") or ""
     normalized, reason = classify(status, detail, text)
     where = raw.get("tracking_location") or {}
@@ -80,7 +82,7 @@ def tracking_event(raw: dict) -> TrackingEvent:
     return TrackingEvent(
         status=normalized,
         occurred_at=parse_timestamp(raw["datetime"], (country, state, postal_code)),
-        raw_code=f"{status}/{detail}" if detail else status,
+        raw_code="/".join(code for code in (status, detail) if code),
         raw_text=text,
         reason=reason,
         location=", ".join(p for p in (city, f"{state} {postal_code}".strip(), country) if p),

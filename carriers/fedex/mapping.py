@@ -116,15 +116,18 @@ def _latest_status_event(result: dict) -> list[TrackingEvent]:
     event, dated by the newest actual date FedEx gives; none without such a date."""
     latest = result.get("latestStatusDetail") or {}
     place = latest.get("scanLocation") or {}
-    where = (
-        place.get("countryCode") or "",
-        place.get("stateOrProvinceCode") or "",
-        place.get("postalCode") or "",
+    zone = convert.local_zone(
+        (
+            place.get("countryCode") or "",
+            place.get("stateOrProvinceCode") or "",
+            place.get("postalCode") or "",
+        )
     )
     stamps = [
-        convert.parse_timestamp(s["dateTime"], where)
-        for s in result.get("dateAndTimes") or []
-        if (s.get("type") or "").startswith("ACTUAL_") and s.get("dateTime")
+        stamp
+        for s in convert.objects(result.get("dateAndTimes"))
+        if (s.get("type") or "").startswith("ACTUAL_")
+        and (stamp := _optional_time("actual date", s.get("dateTime"), zone))
     ]
     if not latest.get("code") or not stamps:
         return []
@@ -134,25 +137,32 @@ def _latest_status_event(result: dict) -> list[TrackingEvent]:
         "description": latest.get("description", ""),
         "scanLocation": latest.get("scanLocation"),
     }
-    for detail in latest.get("ancillaryDetails") or []:
+    for detail in convert.objects(latest.get("ancillaryDetails")):
         scan.setdefault("exceptionCode", detail.get("reason", ""))
         scan.setdefault("exceptionDescription", detail.get("reasonDescription", ""))
     return [_event(scan, max(stamps))]
 
 
-def _aware(text: str, zone: tzinfo) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+def _optional_time(what: str, text: Any, zone: tzinfo) -> datetime | None:
+    """A time of the result beside its scans (a date it reports, the estimate): absent or in
+    a form the Track API does not document, it costs only itself, never the number."""
+
+    def aware(value: str) -> datetime:
+        moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+    return convert.read_optional(CARRIER, what, text, aware)
 
 
 def _estimated_delivery(result: dict, zone: tzinfo) -> datetime | None:
     window = (result.get("estimatedDeliveryTimeWindow") or {}).get("window") or {}
-    if window.get("ends"):
-        return _aware(window["ends"], zone)
-    for stamp in result.get("dateAndTimes", []):
-        if stamp.get("type") == "ESTIMATED_DELIVERY" and stamp.get("dateTime"):
-            return _aware(stamp["dateTime"], zone)
-    return None
+    estimates = [
+        s["dateTime"]
+        for s in convert.objects(result.get("dateAndTimes"))
+        if s.get("type") == "ESTIMATED_DELIVERY" and s.get("dateTime")
+    ]
+    estimate = window.get("ends") or next(iter(estimates), None)
+    return _optional_time("estimated delivery", estimate, zone)
 
 
 def parse_track_result(result: dict) -> TrackingUpdate:
@@ -195,7 +205,7 @@ def parse_track_response(body: Any) -> list[TrackingUpdate]:
     """Every number FedEx found; one whose result cannot be read is skipped (and kept), the
     others are returned."""
     try:
-        results = [r for r in _track_results(body) if "error" not in r]
+        results = [r for r in _track_results(body) if not r.get("error")]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _unreadable("track response", exc) from exc
     return convert.read_each(CARRIER, "track result", results, parse_track_result)[0]

@@ -1,6 +1,7 @@
 """Pure 17TRACK v2.2 payload -> shipflow translations: the call envelope ({"code", "data"}),
 `accepted` items (gettrackinfo and the TRACKING_UPDATED push) and per-number `rejected`
-errors. An event without an offset in `time_iso` is read in its address's zone."""
+errors. An event without an offset in `time_iso` is read in its address's zone (else in its
+domestic shipment's country's), the estimate at the recipient's address."""
 
 from __future__ import annotations
 
@@ -11,8 +12,15 @@ from carriers.base import (
     CarrierError,
     CarrierRateLimited,
     CarrierRejected,
+    CarrierUnavailable,
 )
-from carriers.convert import objects, parse_timestamp, read_each, read_optional
+from carriers.convert import (
+    domestic_country,
+    objects,
+    parse_timestamp,
+    read_each,
+    read_optional,
+)
 from carriers.texts import from_text
 from carriers.track17 import units
 from carriers.units import lookup
@@ -33,6 +41,8 @@ def error(code: int, message: str) -> CarrierError:
         return CarrierRateLimited(text, retry_after=units.QUOTA_RETRY_SECONDS, **details)
     if code in units.AUTH_CODES:
         return CarrierAuthError(text, **details)
+    if code in units.RETRY_LATER_CODES:
+        return CarrierUnavailable(text, retryable=True, **details)
     return CarrierRejected(text, **details)
 
 
@@ -62,23 +72,33 @@ def classify(sub_status: str, stage: str, text: str) -> tuple[Status, Reason | N
     return from_text(text) or (Status.IN_TRANSIT, None)
 
 
-def tracking_event(raw: dict) -> TrackingEvent:
+def _place(address: Any) -> tuple[str, str, str]:
+    """(country, state, postal code) of a 17TRACK address, for the zone of a local time."""
+    address = address or {}
+    return (
+        address.get("country") or "",
+        address.get("state") or "",
+        address.get("postal_code") or "",
+    )
+
+
+def tracking_event(raw: dict, home: str = "") -> TrackingEvent:
+    """An event; a `time_iso` without an offset is read in its address's zone, else (no
+    address) in the country a domestic shipment stays in."""
     sub_status, stage = raw.get("sub_status") or "", raw.get("stage") or ""
     text = raw.get("description") or ""
     status, reason = classify(sub_status, stage, text)
-    address = raw.get("address") or {}
-    city, state = address.get("city") or "", address.get("state") or ""
-    postal, country = address.get("postal_code") or "", address.get("country") or ""
+    country, state, postal = _place(raw.get("address"))
     return TrackingEvent(
         status=status,
         occurred_at=parse_timestamp(
-            raw.get("time_iso") or raw["time_utc"], (country, state, postal)
+            raw.get("time_iso") or raw["time_utc"], (country or home, state, postal)
         ),
         raw_code=sub_status or stage,
         raw_text=text,
         reason=reason,
         location=raw.get("location") or "",
-        city=city,
+        city=(raw.get("address") or {}).get("city") or "",
         state=state,
         postal_code=postal,
         country=country,
@@ -91,7 +111,12 @@ def tracking_update(item: dict) -> TrackingUpdate:
     info = item.get("track_info") or {}
     providers = (info.get("tracking") or {}).get("providers") or []
     raw_events = [e for p in objects(providers) for e in p.get("events") or []]
-    events, unreadable = read_each(CARRIER, "event", raw_events, tracking_event)
+    shipping = info.get("shipping_info") or {}
+    recipient = _place(shipping.get("recipient_address"))
+    home = domestic_country(_place(shipping.get("shipper_address"))[0], recipient[0])
+    events, unreadable = read_each(
+        CARRIER, "event", raw_events, lambda raw: tracking_event(raw, home)
+    )
     window = (info.get("time_metrics") or {}).get("estimated_delivery_date") or {}
     estimate = window.get("to") or window.get("from")
     key = item.get("carrier")
@@ -99,7 +124,12 @@ def tracking_update(item: dict) -> TrackingUpdate:
         carrier=CARRIER,
         tracking_number=item["number"],
         events=tuple(events),
-        estimated_delivery=read_optional(CARRIER, "estimated delivery", estimate, parse_timestamp),
+        estimated_delivery=read_optional(
+            CARRIER,
+            "estimated delivery",
+            estimate,
+            lambda text: parse_timestamp(text, recipient),
+        ),
         extra={
             "carrier_key": key,
             "courier": units.CARRIERS.get(key, "") if isinstance(key, int) else "",

@@ -80,4 +80,5 @@ CARRIERS: dict[int, str] = {
 ALREADY_REGISTERED = -18019901
 QUOTA_CODES = frozenset({-18019907, -18019908})  # daily limit, quota used up
 AUTH_CODES = frozenset({-18010001, -18010002, -18010004, -18010005})
+RETRY_LATER_CODES = frozenset({-18010003})  # "Internal service error. Please try again later."
 QUOTA_RETRY_SECONDS = 3600.0

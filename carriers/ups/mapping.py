@@ -19,6 +19,7 @@ from carriers.base import CarrierResponseError, Label, RateQuote, ShipmentReques
 from carriers.texts import from_text
 from carriers.units import lookup
 from carriers.ups import units
+from carriers.zones import zone_at
 from shipflow.domain import (
     Address,
     ProofOfDelivery,
@@ -136,24 +137,39 @@ def _returned_home(events: list[TrackingEvent]) -> list[TrackingEvent]:
     return result
 
 
+def _estimate(day: str | None, end: str | None, zone: tzinfo) -> datetime | None:
+    """A scheduled delivery date at the window's end (the day's end when none is given); one
+    UPS writes in a form its spec does not show costs only itself, never the package."""
+    return convert.read_optional(
+        CARRIER, "estimated delivery", day, lambda d: local_time(d, end or "235959", zone)
+    )
+
+
 def _estimated_delivery(package: dict, zone: tzinfo) -> datetime | None:
     """The latest scheduled/rescheduled date (SDD/RDD), at the window's end when given."""
-    dates = {d.get("type"): d.get("date") for d in as_list(package.get("deliveryDate"))}
-    day = dates.get("RDD") or dates.get("SDD")
-    if not day:
-        return None
-    end = (package.get("deliveryTime") or {}).get("endTime") or "235959"
-    return local_time(day, end, zone)
+    dates = {d.get("type"): d.get("date") for d in convert.objects(package.get("deliveryDate"))}
+    end = (package.get("deliveryTime") or {}).get("endTime")
+    return _estimate(dates.get("RDD") or dates.get("SDD"), end, zone)
+
+
+def _destination_zone(package: dict) -> tzinfo | None:
+    """The zone of the package's DESTINATION `packageAddress`, where its scheduled delivery
+    date and window are meant; None when UPS leaves it out or it does not decide."""
+    for entry in convert.objects(package.get("packageAddress")):
+        if entry.get("type") == "DESTINATION":
+            city, state, postal, country = _place(entry.get("address") or {})
+            return zone_at(country, state, postal)
+    return None
 
 
 def _proof_of_delivery(delivered: dict) -> ProofOfDelivery | None:
     """deliveryInformation: `receivedBy`, `location` ("Front Door") and `deliveryPhoto.photo`
-    (base64), the photo only when `photoCaptureIndicator` says one was taken."""
+    (base64), the photo only when `photoCaptureInd` (Tracking.yaml) says one was taken."""
     photo = delivered.get("deliveryPhoto") or {}
     pod = ProofOfDelivery(
         signed_by=(delivered.get("receivedBy") or "").strip(),
         left_at=(delivered.get("location") or "").strip(),
-        photo=(photo.get("photo") or "") if photo.get("photoCaptureIndicator") == "Y" else "",
+        photo=(photo.get("photo") or "") if photo.get("photoCaptureInd") == "Y" else "",
     )
     return pod if pod != ProofOfDelivery() else None
 
@@ -163,7 +179,7 @@ def parse_package(package: dict) -> TrackingUpdate:
         CARRIER, "activity", as_list(package.get("activity")), _activity_event
     )
     events = _returned_home(events)
-    zone = events[-1].occurred_at.tzinfo if events else UTC
+    zone = _destination_zone(package) or (events[-1].occurred_at.tzinfo if events else UTC)
     pod = _proof_of_delivery(package.get("deliveryInformation") or {})
     return TrackingUpdate(
         carrier=CARRIER,
@@ -204,20 +220,20 @@ def _alert_event(body: dict) -> TrackingEvent:
 
 def parse_alert(body: dict) -> TrackingUpdate:
     """One Track Alert webhook (UPSTrackAlert.yaml TrackingEventRequest) as an update; an
-    activity that cannot be read is kept on the update as unreadable."""
+    activity that cannot be read is kept on the update as unreadable. `receivedBy` and the
+    base64 `deliveryPhoto` (both for enhanced subscriptions only) are the proof of delivery."""
     events, unreadable = convert.read_each(CARRIER, "alert activity", [body], _alert_event)
     zone = events[0].occurred_at.tzinfo if events else UTC
-    scheduled = body.get("scheduledDeliveryDate")
-    estimated = None
-    if scheduled:
-        estimated = local_time(scheduled, body.get("deliveryEndTime") or "235959", zone)  # type: ignore[arg-type]
-    pod = ProofOfDelivery(signed_by=body["receivedBy"]) if body.get("receivedBy") else None
+    estimated = _estimate(body.get("scheduledDeliveryDate"), body.get("deliveryEndTime"), zone)  # type: ignore[arg-type]
+    pod = ProofOfDelivery(
+        signed_by=(body.get("receivedBy") or "").strip(), photo=body.get("deliveryPhoto") or ""
+    )
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=body["trackingNumber"],
         events=tuple(events),
         estimated_delivery=estimated,
-        proof_of_delivery=pod,
+        proof_of_delivery=pod if pod != ProofOfDelivery() else None,
         unreadable=unreadable,
     )
 

@@ -70,14 +70,15 @@ def _event_time(raw: dict, place: tuple[str, str, str]) -> datetime:
 
 
 def classify(code: str, text: str) -> tuple[Status, Reason | None]:
-    """The event code's row; a code outside the table is read from its text."""
+    """The event code's row; a code outside the table, or none (Tracking 3.0 requires no
+    `eventCode`), is read from its text."""
     if code in EVENT_CODES:
         return EVENT_CODES[code]
     return from_text(text) or lookup(CARRIER, EVENT_CODES, code, text)
 
 
 def tracking_event(raw: dict) -> TrackingEvent:
-    code, text = raw["eventCode"], raw.get("eventType") or ""
+    code, text = raw.get("eventCode") or "", raw.get("eventType") or ""
     status, reason = classify(code, text)
     city, state = raw.get("eventCity") or "", raw.get("eventState") or ""
     postal_code, country = raw.get("eventZIP") or "", raw.get("eventCountry") or ""
@@ -96,6 +97,16 @@ def tracking_event(raw: dict) -> TrackingEvent:
     )
 
 
+def _destination(payload: dict) -> tuple[str, str, str]:
+    """Where the item goes (`destinationCountryCode`, blank for domestic mail, `destinationState`,
+    `destinationZIP`): the zone its expected delivery time is meant in."""
+    return (
+        payload.get("destinationCountryCode") or "US",
+        payload.get("destinationState") or "",
+        payload.get("destinationZIP") or "",
+    )
+
+
 def tracking_update(payload: dict) -> TrackingUpdate | None:
     """None when USPS knows the number but has no event yet."""
     raw_events = payload.get("trackingEvents") or []
@@ -111,7 +122,7 @@ def tracking_update(payload: dict) -> TrackingUpdate | None:
             CARRIER,
             "estimated delivery",
             payload.get("expectedDeliveryTimeStamp"),
-            parse_timestamp,
+            lambda text: parse_timestamp(text, _destination(payload)),
         ),
         service=payload.get("mailClass") or "",
         proof_of_delivery=ProofOfDelivery(signed_by=signer) if signer else None,

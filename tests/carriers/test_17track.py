@@ -15,13 +15,14 @@ from carriers.base import (
     CarrierAuthError,
     CarrierRateLimited,
     CarrierRejected,
+    CarrierUnavailable,
     TrackingQuery,
     WebhookRequest,
     WebhookSignatureError,
 )
 from carriers.registry import get_carrier_class
 from carriers.track17 import Track17Carrier
-from carriers.track17.mapping import tracking_event
+from carriers.track17.mapping import push_updates, tracking_event
 from shipflow.domain import Reason, Status, TrackingEvent, TrackingUpdate
 from tests.carriers.carrier_contract import Contract, Operation, fixture
 
@@ -146,6 +147,33 @@ def test_subscribing_registers_and_keeps_each_numbers_error_without_sinking_the_
     assert isinstance(quota, CarrierRateLimited) and quota.carrier_code == "-18019908"
 
 
+def test_a_number_refused_by_an_internal_error_is_asked_again(mocked):
+    """17TRACK's error codes: -18010003 "Internal service error. Please try again later." is
+    no refusal of the number (it was stamped refused and never subscribed again)."""
+    mocked.post(
+        f"{BASE}/register",
+        json={
+            "code": 0,
+            "data": {
+                "accepted": [],
+                "rejected": [
+                    {
+                        "number": NUMBER,
+                        "error": {
+                            "code": -18010003,
+                            "message": "Internal service error. Please try again later.",
+                        },
+                    }
+                ],
+            },
+        },
+    )
+    refused = make_carrier().subscribe([TrackingQuery(NUMBER)], "")
+    assert [(n, type(e), e.retryable, e.carrier_code) for n, e in refused.items()] == [
+        (NUMBER, CarrierUnavailable, True, "-18010003")
+    ]
+
+
 def test_stop_tracking(mocked):
     mocked.post(f"{BASE}/stoptrack", json=fixture("17track", "stoptrack"))
     assert make_carrier().stop([NUMBER]) == {}
@@ -167,6 +195,7 @@ def test_rate_limit_429_is_retried_then_rate_limited(mocked):
         (-18019908, CarrierRateLimited),  # quota used up
         (-18010002, CarrierAuthError),  # invalid security key
         (-18010014, CarrierRejected),  # over 40 numbers
+        (-18010003, CarrierUnavailable),  # "Internal service error. Please try again later."
     ],
 )
 def test_call_errors(mocked, code, error):
@@ -315,3 +344,29 @@ def test_carrier_keys(key, courier):
         )
     )
     assert (update.extra["carrier_key"], update.extra["courier"]) == (key, courier)
+
+
+def test_a_placeless_time_without_offset_is_read_in_the_domestic_shipments_country():
+    """17TRACK leaves an event's address null where the carrier names no place; `time_iso`
+    without an offset then belongs to the country a domestic (JP to JP) shipment stays in, and
+    an estimate without one to the recipient's address (both were read as UTC, 9 hours off)."""
+    body = fixture("17track", "push_updated")
+    info = body["data"]["track_info"]
+    event = info["tracking"]["providers"][0]["events"][0]
+    event["time_iso"] = "2024-11-20T14:05:00"
+    event["address"] = {
+        "country": None,
+        "state": None,
+        "city": None,
+        "street": None,
+        "postal_code": None,
+        "coordinates": {"longitude": None, "latitude": None},
+    }
+    info["time_metrics"]["estimated_delivery_date"]["to"] = "2024-11-21T12:00:00"
+    [update] = push_updates(body)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert (update.events[0].occurred_at, update.estimated_delivery) == (
+        datetime(2024, 11, 20, 14, 5, tzinfo=tokyo),
+        datetime(2024, 11, 21, 12, 0, tzinfo=tokyo),
+    )
+    assert update.events[0].occurred_at.utcoffset() == timedelta(hours=9)

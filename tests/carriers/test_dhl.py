@@ -73,7 +73,7 @@ DELIVERED = TrackingUpdate(
         ),
         TrackingEvent(
             Status.INFO_RECEIVED,
-            datetime(2024, 11, 19, 10, tzinfo=UTC),
+            datetime(2024, 11, 19, 10, tzinfo=CET),  # no place: Bonn to Bonn stays in Germany
             "pre-transit",
             "Shipment information received - The instruction "
             "data for this shipment have been provided by the sender to DHL "
@@ -198,6 +198,35 @@ def test_event_without_offset_is_read_in_its_locations_zone(carrier, mocked):
     mocked.get(URL, json={"shipments": [shipment]})
     [update] = carrier.track([NUMBER])
     assert update.events[0].occurred_at == datetime(2024, 11, 22, 14, 21, tzinfo=CET)
+
+
+def test_placeless_event_of_a_cross_border_shipment_stays_utc(carrier, mocked):
+    """Only a shipment that stays in one country says where its placeless events happened."""
+    shipment = fixture("dhl", "shipment_delivered")["shipments"][0]
+    shipment["destination"]["address"] = {"countryCode": "AT", "addressLocality": "Wien"}
+    mocked.get(URL, json={"shipments": [shipment]})
+    [update] = carrier.track([NUMBER])
+    assert update.events[-1].occurred_at == datetime(2024, 11, 19, 10, tzinfo=UTC)
+
+
+def test_estimate_without_offset_is_read_at_the_destination(carrier, mocked):
+    shipment = fixture("dhl", "shipment_delivered")["shipments"][0]
+    shipment["estimatedTimeOfDelivery"] = "2024-11-22T18:00:00"
+    mocked.get(URL, json={"shipments": [shipment]})
+    [update] = carrier.track([NUMBER])
+    assert update.estimated_delivery == datetime(2024, 11, 22, 18, tzinfo=CET)
+
+
+def test_without_a_time_of_delivery_the_estimated_window_end_is_the_estimate(carrier, mocked):
+    shipment = fixture("dhl", "shipment_delivered")["shipments"][0]
+    del shipment["estimatedTimeOfDelivery"]
+    shipment["estimatedDeliveryTimeFrame"] = {
+        "estimatedFrom": "2024-11-22T10:00:00+01:00",
+        "estimatedThrough": "2024-11-22T14:00:00+01:00",
+    }
+    mocked.get(URL, json={"shipments": [shipment]})
+    [update] = carrier.track([NUMBER])
+    assert update.estimated_delivery == datetime(2024, 11, 22, 14, tzinfo=CET)
 
 
 def test_tracking_only(carrier):

@@ -25,7 +25,7 @@ from carriers.base import (
     WebhookSignatureError,
 )
 from carriers.easypost import EasyPostCarrier
-from carriers.easypost.mapping import classify
+from carriers.easypost.mapping import classify, tracking_event
 from carriers.registry import get_carrier_class
 from shipflow.domain import (
     Address,
@@ -489,3 +489,35 @@ def test_what_neither_code_decides_is_read_from_the_message(
 
 def test_detail_does_not_override_a_specific_status():
     assert classify("delivered", "damaged") == (Status.DELIVERED, Reason.DAMAGED)
+
+
+def test_tracking_detail_without_status_is_read_from_its_detail_and_message():
+    """A TrackingDetail (docs.easypost.com/docs/trackers) that lost its `status` keeps the
+    event (it was dropped), read like a status outside EasyPost's list."""
+    raw = {
+        "object": "TrackingDetail",
+        "message": "Out for Delivery",
+        "description": "",
+        "status_detail": "out_for_delivery",
+        "datetime": "2024-11-22T08:05:20-05:00",
+        "source": "USPS",
+        "carrier_code": "",
+        "tracking_location": {
+            "object": "TrackingLocation",
+            "city": "CHARLESTON",
+            "state": "SC",
+            "country": "US",
+            "zip": "29401",
+        },
+    }
+    assert tracking_event(raw) == TrackingEvent(
+        status=Status.OUT_FOR_DELIVERY,
+        occurred_at=datetime(2024, 11, 22, 13, 5, 20, tzinfo=UTC),
+        raw_code="out_for_delivery",
+        raw_text="Out for Delivery",
+        location="CHARLESTON, SC 29401, US",
+        city="CHARLESTON",
+        state="SC",
+        postal_code="29401",
+        country="US",
+    )

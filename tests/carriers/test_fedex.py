@@ -292,6 +292,16 @@ def test_only_unknown_numbers_give_nothing():
     assert mapping.parse_track_response(body) == []
 
 
+def test_a_null_error_beside_a_found_number_is_no_error():
+    """Only a trackResult whose `error` is filled in is a number FedEx did not find; one that
+    carries `"error": null` is read (it was left out, with every scan of it)."""
+    body = fixture("fedex", "webhook")
+    body["trackResults"][0]["error"] = None
+    assert [(u.tracking_number, len(u.events)) for u in mapping.parse_track_response(body)] == [
+        (NUMBER, 1)
+    ]
+
+
 # -- webhooks -----------------------------------------------------------------------------
 
 HOOK = json.dumps(fixture("fedex", "webhook")).encode()
@@ -561,6 +571,18 @@ def test_latest_status_stands_in_when_there_are_no_scans():
         ),
     )
     assert update.estimated_delivery == at(27, 17, 0, -8)
+
+
+@pytest.mark.parametrize("dates", [None, [None, {"type": "ACTUAL_PICKUP"}]], ids=["null", "nulls"])
+def test_a_null_where_the_track_api_lists_dates_costs_no_scan(dates):
+    """dateAndTimes is optional in the Track API: a null, or a null among its dates, leaves the
+    number and its scans (it cost the whole number)."""
+    body = fixture("fedex", "webhook")
+    body["trackResults"][0]["dateAndTimes"] = dates
+    assert [
+        (u.tracking_number, [e.raw_code for e in u.events], u.estimated_delivery)
+        for u in mapping.parse_track_response(body)
+    ] == [(NUMBER, ["OD"], None)]
 
 
 def test_unknown_label_format_is_a_configuration_error():

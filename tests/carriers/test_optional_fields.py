@@ -12,9 +12,11 @@ import pytest
 from carriers.convert import read_optional
 from carriers.dhl import mapping as dhl
 from carriers.easypost import mapping as easypost
+from carriers.fedex import mapping as fedex
 from carriers.kuaidi100 import mapping as kuaidi100
 from carriers.sf import mapping as sf
 from carriers.track17 import mapping as track17
+from carriers.ups import mapping as ups
 from carriers.usps import mapping as usps
 from tests.carriers.carrier_contract import fixture
 
@@ -62,6 +64,30 @@ ESTIMATES: list[tuple[str, str, tuple, Callable[[Any], Any], str, int]] = [
         4,
     ),
     (
+        "ups",
+        "track_delivered",
+        ("trackResponse", "shipment", 0, "package", 0, "deliveryDate", 1, "date"),
+        lambda body: ups.parse_track_response(body)[0],
+        "1Z023E2X0214323462",
+        6,
+    ),
+    (
+        "ups",
+        "track_alert",
+        ("scheduledDeliveryDate",),
+        lambda body: ups.parse_alerts(body)[0],
+        "1Z023E2X0214323462",
+        1,
+    ),
+    (
+        "fedex",
+        "webhook",
+        ("trackResults", 0, "dateAndTimes", 0, "dateTime"),
+        lambda body: fedex.parse_track_response(body)[0],
+        "776094337676",
+        1,
+    ),
+    (
         "dhl",
         "shipment_delivered",
         ("shipments", 0, "estimatedTimeOfDelivery"),
@@ -76,7 +102,7 @@ ESTIMATES: list[tuple[str, str, tuple, Callable[[Any], Any], str, int]] = [
 @pytest.mark.parametrize(
     ("carrier", "name", "path", "parse", "number", "events"),
     ESTIMATES,
-    ids=[case[0] for case in ESTIMATES],
+    ids=[f"{case[0]}-{case[1]}" for case in ESTIMATES],
 )
 def test_an_unreadable_estimate_is_dropped_and_the_events_kept(
     carrier, name, path, parse, number, events, written

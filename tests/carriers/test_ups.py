@@ -1,5 +1,6 @@
 import base64
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -372,6 +373,20 @@ def test_webhook_with_credential_is_parsed():
     ]
 
 
+def test_delivery_alert_carries_the_signer_and_the_photo():
+    """The delivery scan of DELIVERED, pushed by Track Alert with its signer and photo."""
+    assert mapping.parse_alerts(fixture("ups", "track_alert_delivered")) == [
+        replace(
+            DELIVERED,
+            events=DELIVERED.events[-1:],
+            service="",
+            proof_of_delivery=ProofOfDelivery(
+                signed_by="JOHNSON", photo="R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs="
+            ),
+        )
+    ]
+
+
 @pytest.mark.parametrize(
     "headers",
     [{}, {"credential": "wrong"}, {"credential": ""}, {"credential": "s3cret-credentiaL"}],
@@ -571,6 +586,53 @@ def _track(*activities):
 
 def _activity(**fields):
     return {"status": {"type": "I", "code": "AR", "description": "Arrival Scan"}, **fields}
+
+
+def test_scheduled_delivery_is_read_in_the_destinations_zone():
+    """Tracking.yaml: deliveryDate SDD and the deliveryTime window are the destination's; a
+    package last scanned in Chicago (Central) for Wayne, NJ is due by the end of the day in
+    Eastern time (it was read in the last scan's zone, an hour late)."""
+    package = {
+        "trackingNumber": NUMBER,
+        "packageAddress": [
+            {
+                "type": "ORIGIN",
+                "address": {"city": "Chicago", "stateProvince": "IL", "countryCode": "US"},
+            },
+            {
+                "type": "DESTINATION",
+                "address": {
+                    "city": "Wayne",
+                    "stateProvince": "NJ",
+                    "postalCode": "07470",
+                    "countryCode": "US",
+                    "country": "US",
+                },
+            },
+        ],
+        "deliveryDate": [{"type": "SDD", "date": "20261124"}],
+        "deliveryTime": {"type": "EOD"},
+        "activity": [
+            {
+                "location": {
+                    "address": {"city": "Chicago", "stateProvince": "IL", "countryCode": "US"}
+                },
+                "status": {"type": "I", "code": "DP", "description": "Departed from Facility"},
+                "date": "20261122",
+                "time": "230500",
+                "gmtDate": "20261123",
+                "gmtOffset": "-06:00",
+                "gmtTime": "050500",
+            }
+        ],
+    }
+    [update] = mapping.parse_track_response(
+        {"trackResponse": {"shipment": [{"package": [package]}]}}
+    )
+    assert update.estimated_delivery == datetime(
+        2026, 11, 24, 23, 59, 59, tzinfo=ZoneInfo("America/New_York")
+    )
+    assert update.estimated_delivery.utcoffset() == timedelta(hours=-5)
 
 
 def test_activity_without_offset_uses_gmt():

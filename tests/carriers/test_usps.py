@@ -290,7 +290,7 @@ def test_payload_of_wrong_shape_is_a_response_error(carrier, mocked):
         carrier.track([NUMBER])  # events but no tracking number
 
 
-def test_event_without_code_is_skipped_and_kept(carrier, mocked):
+def test_event_without_code_nor_time_is_skipped_and_kept(carrier, mocked):
     token(mocked)
     payload = fixture("usps", "tracking_delivered")
     payload["trackingEvents"][1] = {"eventType": "no code"}
@@ -510,6 +510,49 @@ def test_every_event_code(code, status, reason):
 def test_code_outside_the_table_is_read_from_its_text(code, text, status, reason):
     raw = {"eventCode": code, "eventType": text, "GMTTimestamp": "2024-11-22T18:58:40Z"}
     assert (tracking_event(raw).status, tracking_event(raw).reason) == (status, reason)
+
+
+def test_event_without_code_is_read_from_its_text():
+    """Tracking 3.0 marks no event field required: an event USPS sends without `eventCode`
+    is read from its `eventType` like a code outside the table (it was dropped)."""
+    raw = {
+        "eventType": "Out for Delivery",
+        "eventTimestamp": "2024-11-22T09:10:00",
+        "GMTTimestamp": "2024-11-22T14:10:45Z",
+        "GMTOffset": "-05:00",
+        "eventCountry": None,
+        "eventCity": "HERNANDO",
+        "eventState": "FL",
+        "eventZIP": "34442",
+        "firm": None,
+        "name": None,
+        "authorizedAgent": "false",
+    }
+    assert tracking_event(raw) == TrackingEvent(
+        status=S.OUT_FOR_DELIVERY,
+        occurred_at=datetime(2024, 11, 22, 9, 10, tzinfo=timezone(timedelta(hours=-5))),
+        raw_code="",
+        raw_text="Out for Delivery",
+        location="HERNANDO, FL 34442",
+        city="HERNANDO",
+        state="FL",
+        postal_code="34442",
+        country="US",
+    )
+
+
+def test_expected_delivery_without_offset_is_read_at_the_destination(carrier, mocked):
+    """An expectedDeliveryTimeStamp without an offset is the destination's local time
+    (HERNANDO, FL 34442: Eastern), not UTC."""
+    token(mocked)
+    payload = fixture("usps", "tracking_delivered")
+    payload["expectedDeliveryTimeStamp"] = "2024-11-22T21:00:00"
+    mocked.get(f"{BASE}/tracking/v3/tracking/{NUMBER}", json=payload)
+    [update] = carrier.track([NUMBER])
+    assert update.estimated_delivery == datetime(
+        2024, 11, 22, 21, tzinfo=ZoneInfo("America/New_York")
+    )
+    assert update.estimated_delivery.utcoffset() == timedelta(hours=-5)
 
 
 def test_local_time_without_offset_is_read_in_the_scan_zip_zone():
