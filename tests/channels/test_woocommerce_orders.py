@@ -218,6 +218,25 @@ def test_the_documented_order_maps_whole() -> None:
     )
 
 
+def test_a_line_price_divided_out_by_woocommerce_is_rounded_not_refused() -> None:
+    """The v3 order controller sends a line's `price` as `get_total() / max(1, quantity)`,
+    an unrounded PHP float: 3 tents for 10.00 are 3.3333333333333335 each, 2 mugs
+    discounted to 8.99 are 4.495 each."""
+    order = order_with()
+    order["line_items"] = [
+        {**order["line_items"][1], "id": 401, "sku": "TENT", "name": "Tent", "quantity": 3,
+         "subtotal": "10.00", "total": "10.00", "price": 3.3333333333333335},
+        {**order["line_items"][1], "id": 402, "sku": "MUG", "name": "Mug", "quantity": 2,
+         "subtotal": "10.00", "total": "8.99", "price": 4.495},
+    ]  # fmt: skip
+    mapped = source().parse_webhook(delivery(order)).order
+    assert mapped.lines == (
+        InboundLine(sku="TENT", quantity=3, unit_price=333, name="Tent", source_line_id="401"),
+        InboundLine(sku="MUG", quantity=2, unit_price=450, name="Mug", source_line_id="402"),
+    )
+    assert mapped.problems == ()
+
+
 def test_times_are_read_from_the_gmt_fields_not_the_sites_local_ones() -> None:
     order = order_with(date_created="2017-03-22T23:28:02", date_modified="2017-03-23T01:00:00")
     mapped = source().parse_webhook(delivery(order)).order
@@ -331,7 +350,7 @@ def test_missing_fields_are_named_and_the_order_kept() -> None:
         shipping_lines=[{"id": 1, "method_id": "", "method_title": ""}],
     )
     order["line_items"] = [
-        {"id": 5, "name": "Tent", "quantity": "two", "sku": "TENT", "price": "12.345"},
+        {"id": 5, "name": "Tent", "quantity": "two", "sku": "TENT", "price": "twelve"},
         {"id": 6, "name": "Pegs", "quantity": 1, "sku": "PEG"},
     ]
     mapped = source().parse_webhook(delivery(order)).order
@@ -341,7 +360,7 @@ def test_missing_fields_are_named_and_the_order_kept() -> None:
         "shipping.city missing",
         "shipping.postcode missing",
         "line_items[0].quantity missing or not a number",
-        "line_items[0].price: price '12.345' has more decimals than  allows",
+        "line_items[0].price: price 'twelve' is not a decimal number",
         "line_items[1].price missing",
         "date_created_gmt 'yesterday' is not an ISO 8601 time",
         "shipping_lines[0].method_id missing",
