@@ -286,6 +286,8 @@ def apply_order(
     `batch`, where its label, if it is to be bought, is planned; a note for ops, if any."""
     key = (shop.id, inbound.source_order_id)
     order = batch.held[key] if key in batch.held else find_order(session, *key)
+    if order is None and inbound.nothing_to_ship:  # a shop's history, a sale at its counter
+        return f"order {inbound.order_number}: nothing left to ship in the shop, not imported"
     if order is not None and _older(inbound.updated_at, order.source_updated_at):
         return f"order {order.order_number}: an older state than the one held, ignored"
     problems = [*inbound.problems, *_unmapped(shop, inbound)]
@@ -398,7 +400,13 @@ def _allocatable(shop: Shop, order: Order, inbound: InboundOrder) -> bool:
     allowed = inbound.paid or (
         inbound.cash_on_delivery > 0 and "cash_on_delivery" in shop.rules.allocate_unpaid
     )
-    return allowed and not order.attention and order.cancelled_at is None and not order.shipments
+    return (
+        allowed
+        and not inbound.nothing_to_ship  # the shop shipped it itself meanwhile
+        and not order.attention
+        and order.cancelled_at is None
+        and not order.shipments
+    )
 
 
 def _planned(

@@ -17,6 +17,8 @@ from channels.shopline.units import (
     CASH_ON_DELIVERY,
     EVENT_STATUSES,
     FINANCIAL_STATUSES,
+    FULFILLMENT_STATUSES,
+    PARTLY_SHIPPED,
     store_chain,
 )
 from shipflow.domain import Address, PickupPoint
@@ -77,6 +79,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
             ),
             "",
         ),
+        nothing_to_ship=_shipped(raw.get("fulfillment_status"), problems),
         problems=tuple(problems),
     )
 
@@ -111,6 +114,17 @@ def _financial(status: Any, problems: list[str]) -> tuple[bool, bool]:
         return FINANCIAL_STATUSES[status]
     problems.append(f"financial_status {status!r} is not a SHOPLINE status we know")
     return False, False
+
+
+def _shipped(status: Any, problems: list[str]) -> bool:
+    """Whether the store has shipped the whole order already (nothing left for us)."""
+    if status is None:
+        return False
+    if status not in FULFILLMENT_STATUSES:
+        problems.append(f"fulfillment_status {status!r} is not a SHOPLINE status we know")
+    elif status == PARTLY_SHIPPED:
+        problems.append("fulfillment_status 'partial': part of it shipped in the store already")
+    return FULFILLMENT_STATUSES.get(status, False)
 
 
 def _address(shipping: dict[str, Any], email: str, to_store: bool, problems: list[str]) -> Address:

@@ -20,6 +20,7 @@ TOPICS = {
 class OrderState:
     paid: bool
     cancelled: bool = False
+    fulfilled: bool = False  # shipped by the shop (or by us): nothing left to ship
 
 
 # The documented statuses. Plugins add their own ("shipped", "partial-shipped", ...):
@@ -28,7 +29,7 @@ STATUSES = {
     "pending": OrderState(paid=False),  # awaiting payment
     "on-hold": OrderState(paid=False),  # awaiting a bank transfer or cheque
     "processing": OrderState(paid=True),  # paid, to ship
-    "completed": OrderState(paid=True),  # shipped
+    "completed": OrderState(paid=True, fulfilled=True),  # "fulfilled and complete"
     "cancelled": OrderState(paid=False, cancelled=True),
     "refunded": OrderState(paid=True, cancelled=True),  # money returned: do not ship
     "failed": OrderState(paid=False),  # the payment failed; the customer may pay again

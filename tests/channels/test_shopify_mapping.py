@@ -81,6 +81,39 @@ def order_edited_down():
     return order
 
 
+def sold_at_the_counter():
+    """A point-of-sale sale (`source_name` "pos"): paid, fulfilled at the till, no shipping
+    address; each line `fulfillable_quantity` 0 and `fulfillment_status` "fulfilled"."""
+    order = doc_order(
+        cancelled_at=None,
+        cancel_reason=None,
+        financial_status="paid",
+        fulfillment_status="fulfilled",
+        source_name="pos",
+        location_id=905684977,
+        shipping_address=None,
+        shipping_lines=[],
+    )
+    for item in order["line_items"]:
+        item.update(fulfillable_quantity=0, fulfillment_status="fulfilled")
+    return order
+
+
+def a_gift_card_only():
+    """A gift card: `gift_card` true, `requires_shipping` false, no shipping address."""
+    order = doc_order(cancelled_at=None, financial_status="paid", shipping_address=None)
+    order["line_items"] = order["line_items"][:1]
+    order["line_items"][0].update(gift_card=True, requires_shipping=False, sku=None, grams=0)
+    return order
+
+
+def partly_fulfilled():
+    """The sunglasses fulfilled by hand (`fulfillment_status` "partial" on the order)."""
+    order = doc_order(cancelled_at=None, financial_status="paid", fulfillment_status="partial")
+    order["line_items"][0].update(fulfillable_quantity=0, fulfillment_status="fulfilled")
+    return order
+
+
 WEBHOOK_CASES = {
     "documented example (cancelled, voided)": (
         doc_order,
@@ -205,6 +238,60 @@ WEBHOOK_CASES = {
             language="en",
             paid=True,
             shipping_method="Generic Shipping",
+        ),
+    ),
+    "sold at the shop's counter: nothing to ship": (
+        sold_at_the_counter,
+        InboundOrder(
+            source_order_id="820982911946154508",
+            order_number="#9999",
+            currency="USD",
+            ship_to=Address(country=""),
+            lines=DOC_LINES,
+            placed_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
+            updated_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
+            customer_name="John Smith",
+            customer_email="jon@example.com",
+            language="en",
+            paid=True,
+            location_id="905684977",
+            nothing_to_ship=True,
+        ),
+    ),
+    "a gift card only: nothing to ship": (
+        a_gift_card_only,
+        InboundOrder(
+            source_order_id="820982911946154508",
+            order_number="#9999",
+            currency="USD",
+            ship_to=Address(country=""),
+            lines=(),
+            placed_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
+            updated_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
+            customer_name="John Smith",
+            customer_email="jon@example.com",
+            language="en",
+            paid=True,
+            shipping_method="Generic Shipping",
+            nothing_to_ship=True,
+        ),
+    ),
+    "one line fulfilled in the shop, the others to ship": (
+        partly_fulfilled,
+        InboundOrder(
+            source_order_id="820982911946154508",
+            order_number="#9999",
+            currency="USD",
+            ship_to=STEVE,
+            lines=DOC_LINES,
+            placed_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
+            updated_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
+            customer_name="John Smith",
+            customer_email="jon@example.com",
+            language="en",
+            paid=True,
+            shipping_method="Generic Shipping",
+            problems=("line_items[0]: 1 of 1 fulfilled in the shop already",),
         ),
     ),
 }
@@ -342,6 +429,54 @@ GRAPHQL_CASES = {
                 "lineItems[0].sku missing",
                 "shippingAddress.countryCodeV2 missing",
             ),
+        ),
+    ),
+    "fulfilled in the shop: nothing to ship": (
+        lambda: {
+            **graphql_node(0),
+            "lineItems": {
+                "nodes": [{**graphql_node(0)["lineItems"]["nodes"][0], "unfulfilledQuantity": 0}]
+            },
+        },
+        InboundOrder(
+            source_order_id="5301234567001",
+            order_number="#1001",
+            currency="TWD",
+            ship_to=MEI,
+            lines=(OOLONG,),
+            placed_at=datetime(2025, 11, 3, 8, 12, 40, tzinfo=UTC),
+            updated_at=datetime(2025, 11, 3, 8, 15, tzinfo=UTC),
+            customer_name="Lin Mei",
+            customer_email="mei@example.com",
+            customer_phone="+886912345678",
+            language="zh-TW",
+            paid=True,
+            shipping_method="HOME_DELIVERY",
+            nothing_to_ship=True,
+        ),
+    ),
+    "one of two units fulfilled in the shop": (
+        lambda: {
+            **graphql_node(0),
+            "lineItems": {
+                "nodes": [{**graphql_node(0)["lineItems"]["nodes"][0], "unfulfilledQuantity": 1}]
+            },
+        },
+        InboundOrder(
+            source_order_id="5301234567001",
+            order_number="#1001",
+            currency="TWD",
+            ship_to=MEI,
+            lines=(OOLONG,),
+            placed_at=datetime(2025, 11, 3, 8, 12, 40, tzinfo=UTC),
+            updated_at=datetime(2025, 11, 3, 8, 15, tzinfo=UTC),
+            customer_name="Lin Mei",
+            customer_email="mei@example.com",
+            customer_phone="+886912345678",
+            language="zh-TW",
+            paid=True,
+            shipping_method="HOME_DELIVERY",
+            problems=("lineItems[0]: 1 of 2 fulfilled in the shop already",),
         ),
     ),
 }

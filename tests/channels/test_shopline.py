@@ -288,6 +288,22 @@ def test_financial_status_rows(status: str, paid: bool, cancelled: bool) -> None
 
 
 @pytest.mark.parametrize(
+    ("status", "nothing_to_ship", "problems"),
+    [  # "Get orders" documents fulfillment_status unshipped, partial, shipped
+        ("unshipped", False, ()),
+        (None, False, ()),
+        ("shipped", True, ()),
+        ("partial", False, ("fulfillment_status 'partial': part of it shipped in the store already",)),
+        ("returned", False, ("fulfillment_status 'returned' is not a SHOPLINE status we know",)),
+    ],
+)  # fmt: skip
+def test_fulfillment_status_rows(status, nothing_to_ship: bool, problems: tuple) -> None:
+    raw = {**fixture("order.json"), "fulfillment_status": status}
+    order = source().parse_webhook(delivery(raw)).order
+    assert (order.nothing_to_ship, order.problems) == (nothing_to_ship, problems)
+
+
+@pytest.mark.parametrize(
     ("locale", "language"),
     [
         ("enCA", "en"),

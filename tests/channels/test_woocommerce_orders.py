@@ -323,6 +323,16 @@ def test_status_rows(status: str, paid: bool, cancelled: bool) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("status", "nothing_to_ship"),
+    [("processing", False), ("completed", True), ("on-hold", False), ("partial-shipped", False)],
+)
+def test_a_completed_order_has_nothing_left_to_ship(status: str, nothing_to_ship: bool) -> None:
+    """ "Completed: order fulfilled and complete" - shipped by the shop itself, or by us."""
+    mapped = source().parse_webhook(delivery(order_with(status=status))).order
+    assert mapped.nothing_to_ship is nothing_to_ship
+
+
 @pytest.mark.parametrize(("date_paid_gmt", "paid"), [("2017-03-22T19:28:08", True), (None, False)])
 def test_a_plugins_status_is_kept_and_read_by_its_payment(date_paid_gmt, paid: bool) -> None:
     mapped = (
