@@ -246,6 +246,35 @@ def test_a_cancel_after_the_label_voids_it_and_stops_messages(client, runtime, j
 
 
 @pytest.mark.parametrize(
+    ("status", "alerts"),
+    [
+        ("delivered", []),  # refunded whole after a return: nothing to void, no one to tell
+        ("returned_to_sender", []),
+        (
+            "in_transit",
+            ["Shop order web-1001 cancelled in the shop while its parcel is on its way: "
+             "intercept it or let it arrive"],
+        ),
+    ],
+)  # fmt: skip
+def test_a_cancel_after_the_parcel_left_voids_nothing(
+    client, runtime, jobs, selling, status, alerts
+):
+    brand = selling["tb"]
+    send(client, brand, order(), "orders/create")
+    jobs.drain()
+    with unit_of_work(runtime.sessions) as session:
+        session.scalars(select(Shipment)).one().status = status
+    cancelled = order("2026-11-30T11:00:00-05:00", cancelled_at="2026-11-30T11:00:00-05:00")
+    send(client, brand, cancelled, "orders/cancelled")
+    jobs.drain()
+
+    orders, shipments, raised = state(runtime)
+    assert [o.cancelled_at is not None for o in orders] == [True]
+    assert ([s.status for s in shipments], raised) == ([status], alerts)
+
+
+@pytest.mark.parametrize(
     ("raw", "attention"),
     [
         (order(zip_code=""), ["shipping_address.zip missing"]),
