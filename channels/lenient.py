@@ -68,6 +68,16 @@ def line_items(items: Any, where: str, problems: list[str]) -> Iterator[tuple[in
             problems.append(f"{where}[{index}] is not a line item: {item!r}")
 
 
+def needs_no_shipping(item: Any) -> bool:
+    """A line item that says so (`requires_shipping` false: a gift card, digital goods)."""
+    return isinstance(item, dict) and item.get("requires_shipping") is False
+
+
+def nothing_ships(items: Any) -> bool:
+    """Line items that are there and every one of them needs no shipping."""
+    return isinstance(items, list) and bool(items) and all(map(needs_no_shipping, items))
+
+
 def amount(
     value: Any, currency: str, where: str, problems: list[str], *, rounded: bool = False
 ) -> int:
@@ -113,13 +123,16 @@ def lines(
     divided_price: bool = False,
 ) -> list[InboundLine]:
     """An order's `line_items` as the REST platforms write them (`sku`, `quantity`, `price`,
-    `id`); `name` and `weight_g` read what each platform writes its own way;
+    `id`), but those that need no shipping; `name` and `weight_g` read what each platform
+    writes its own way;
     `divided_price`: the platform works `price` out as total / quantity, unrounded."""
     if not items:
         problems.append("line_items missing")
         return []
     read = []
     for index, item in line_items(items, "line_items", problems):
+        if needs_no_shipping(item):
+            continue
         where = f"line_items[{index}]"
         sku, quantity = _sku_and_quantity(item, where, problems)
         read.append(

@@ -199,6 +199,39 @@ def test_the_documented_order_maps_whole() -> None:
     )
 
 
+def gift_card_line(line_id: str) -> dict:
+    """A line item as "Get orders" documents it, of a gift card (`requires_shipping` false)."""
+    line = fixture("order.json")["line_items"][0]
+    line.update(id=line_id, title="Gift card", sku="", grams=0, requires_shipping=False)
+    return line
+
+
+def test_a_line_that_needs_no_shipping_is_left_out() -> None:
+    raw = fixture("order.json")
+    raw["line_items"].append(gift_card_line("418"))
+    order = source().parse_webhook(delivery(raw)).order
+    assert (order.lines, order.nothing_to_ship, order.problems) == (
+        (
+            InboundLine(
+                sku="18056761559987524812644011",
+                quantity=1,
+                unit_price=800,
+                name="beautiful skirt",
+                weight_g=100,
+                source_line_id="417",
+            ),
+        ),
+        False,
+        (),
+    )
+
+
+def test_an_order_of_gift_cards_only_has_nothing_to_ship_and_needs_no_address() -> None:
+    raw = {**fixture("order.json"), "line_items": [gift_card_line("418")], "shipping_address": {}}
+    order = source().parse_webhook(delivery(raw)).order
+    assert (order.lines, order.nothing_to_ship, order.problems) == ((), True, ())
+
+
 def taiwan_store_pickup_cod() -> dict:
     order = fixture("order.json")
     order.update(
