@@ -83,7 +83,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         cancelled=state.cancelled,
         shipping_method=_shipping_method(raw.get("shipping_lines"), problems),
         pickup_point=pickup_point(raw.get("shipping_lines"), ship_to.country),
-        nothing_to_ship=state.fulfilled,
+        nothing_to_ship=state.nothing_to_ship,
         problems=tuple(problems),
     )
 

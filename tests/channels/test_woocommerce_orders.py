@@ -312,6 +312,7 @@ def test_a_taiwan_cash_on_delivery_order() -> None:
         ("refunded", True, True),
         ("failed", False, False),
         ("trash", False, True),
+        ("checkout-draft", False, False),
     ],
 )
 def test_status_rows(status: str, paid: bool, cancelled: bool) -> None:
@@ -325,10 +326,19 @@ def test_status_rows(status: str, paid: bool, cancelled: bool) -> None:
 
 @pytest.mark.parametrize(
     ("status", "nothing_to_ship"),
-    [("processing", False), ("completed", True), ("on-hold", False), ("partial-shipped", False)],
+    [
+        ("processing", False),
+        ("completed", True),
+        ("on-hold", False),
+        ("partial-shipped", False),
+        ("checkout-draft", True),
+    ],
 )
-def test_a_completed_order_has_nothing_left_to_ship(status: str, nothing_to_ship: bool) -> None:
-    """ "Completed: order fulfilled and complete" - shipped by the shop itself, or by us."""
+def test_a_completed_order_or_a_checkout_draft_has_nothing_to_ship(
+    status: str, nothing_to_ship: bool
+) -> None:
+    """WooCommerce's `completed` ("order fulfilled and complete") was shipped by the shop
+    itself, or by us; the Checkout block's `checkout-draft` is a checkout in progress."""
     mapped = source().parse_webhook(delivery(order_with(status=status))).order
     assert mapped.nothing_to_ship is nothing_to_ship
 
