@@ -18,7 +18,6 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +33,7 @@ from shipflow.channel_accounts import connect_account
 from shipflow.channel_orders import ALERT_KIND
 from shipflow.clock import Clock
 from shipflow.delays.alerts import raise_alert
+from shipflow.domain import WebhookRequest
 from shipflow.links import LinkExpired, LinkInvalid, make_token, read_token
 from shipflow.store.models import ChannelAccount
 
@@ -157,27 +157,27 @@ def complete_install(
 
 
 def receive_privacy_request(
-    session: Session, settings: Settings, headers: Mapping[str, str], body: bytes, now: datetime
+    session: Session, settings: Settings, webhook: WebhookRequest, now: datetime
 ) -> str:
     """A compliance webhook (not committed): checked like any Shopify webhook (the base64
     HMAC-SHA256 of the raw body with the app's client secret, in `X-Shopify-Hmac-Sha256`;
     else 401) and raised as an alert to the brand that holds the shop, which keeps the
     customer's name, address, e-mail and phone on its orders: what to send or erase is for its
     ops to do (a parcel still travelling needs its address). Returns what was done."""
-    expected = webhook_signature(_app(settings).client_secret, body)
-    given = headers.get("X-Shopify-Hmac-Sha256", "").strip()
+    expected = webhook_signature(_app(settings).client_secret, webhook.body)
+    given = webhook.header("X-Shopify-Hmac-Sha256").strip()
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
         raise InstallRefused("the webhook is not signed by Shopify (X-Shopify-Hmac-Sha256)", 401)
-    topic = headers.get("X-Shopify-Topic", "")
+    topic = webhook.header("X-Shopify-Topic")
     if topic not in PRIVACY_DUE:
         raise InstallRefused(f"{topic!r} is not a compliance topic: {', '.join(PRIVACY_DUE)}")
     try:
-        request = json.loads(body)
+        request = json.loads(webhook.body)
         customer = request.get("customer") or {}
         orders = request.get("orders_to_redact") or request.get("orders_requested") or []
     except (ValueError, AttributeError):
         raise InstallRefused("the body is not a compliance request's JSON object") from None
-    shop = str(request.get("shop_domain") or headers.get("X-Shopify-Shop-Domain", "")).lower()
+    shop = str(request.get("shop_domain") or webhook.header("X-Shopify-Shop-Domain")).lower()
     brand_id = session.scalar(
         select(ChannelAccount.brand_id).where(
             ChannelAccount.channel == CHANNEL, ChannelAccount.shop == shop
@@ -195,7 +195,7 @@ def receive_privacy_request(
         now,
         kind=ALERT_KIND,
         severity="warning",
-        dedupe_key=f"privacy:{shop}:{headers.get('X-Shopify-Webhook-Id', '')}:{topic}:{who}"[:200],
+        dedupe_key=f"privacy:{shop}:{webhook.header('X-Shopify-Webhook-Id')}:{topic}:{who}"[:200],
         title=f"Shopify privacy request from {shop}: {due} within 30 days"[:300],
         details={"topic": topic, "request": request},
     )

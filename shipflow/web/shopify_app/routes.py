@@ -9,6 +9,7 @@ from flask import Blueprint, g, redirect, request
 from channels.base import ChannelError
 from shipflow import shopify_install
 from shipflow.channel_accounts import ShopTaken
+from shipflow.domain import WebhookRequest
 from shipflow.web.problems import Problem, problem_response
 
 bp = Blueprint("shopify_app", __name__, url_prefix="/shopify")
@@ -50,7 +51,10 @@ def compliance():
     """`customers/data_request`, `customers/redact`, `shop/redact`: 200 once ops are told."""
     try:
         done = shopify_install.receive_privacy_request(
-            g.db, g.runtime.settings, request.headers, request.get_data(), g.runtime.clock.now()
+            g.db,
+            g.runtime.settings,
+            WebhookRequest(dict(request.headers), request.get_data()),
+            g.runtime.clock.now(),
         )
     except shopify_install.InstallRefused as exc:
         return problem_response(
