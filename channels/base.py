@@ -144,6 +144,10 @@ class InboundOrder:
     shipping_method: str = ""  # the checkout's shipping line (its code, else its title)
     pickup_point: PickupPoint | None = None  # a store or locker chosen at checkout
     location_id: str = ""  # the shop's fulfilment location (mapped to a warehouse)
+    # Nothing for shipflow to ship: the shop shows every line that ships fulfilled already
+    # (a point-of-sale sale, an order fulfilled by hand or by another app, or by us), none of
+    # its lines ships (gift cards, digital goods), or it is no order yet (a checkout draft).
+    nothing_to_ship: bool = False
     problems: tuple[str, ...] = ()
 
 

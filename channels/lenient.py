@@ -68,13 +68,26 @@ def line_items(items: Any, where: str, problems: list[str]) -> Iterator[tuple[in
             problems.append(f"{where}[{index}] is not a line item: {item!r}")
 
 
-def amount(value: Any, currency: str, where: str, problems: list[str]) -> int:
-    """Minor units of a price written as a string or a number ("12.50", 12); 0 if unreadable."""
+def needs_no_shipping(item: Any) -> bool:
+    """A line item that says so (`requires_shipping` false: a gift card, digital goods)."""
+    return isinstance(item, dict) and item.get("requires_shipping") is False
+
+
+def nothing_ships(items: Any) -> bool:
+    """Line items that are there and every one of them needs no shipping."""
+    return isinstance(items, list) and bool(items) and all(map(needs_no_shipping, items))
+
+
+def amount(
+    value: Any, currency: str, where: str, problems: list[str], *, rounded: bool = False
+) -> int:
+    """Minor units of a price written as a string or a number ("12.50", 12); 0 if unreadable.
+    `rounded`: a price the platform divided out (`money.minor_units`)."""
     if value in (None, ""):
         problems.append(f"{where} missing")
         return 0
     try:
-        return minor_units(value, currency)
+        return minor_units(value, currency, rounded=rounded)
     except ValueError as exc:
         problems.append(f"{where}: {exc}")
         return 0
@@ -106,21 +119,29 @@ def lines(
     problems: list[str],
     name: Callable[[dict[str, Any]], str],
     weight_g: Callable[[dict[str, Any]], int | None] = lambda item: None,
+    *,
+    divided_price: bool = False,
 ) -> list[InboundLine]:
     """An order's `line_items` as the REST platforms write them (`sku`, `quantity`, `price`,
-    `id`); `name` and `weight_g` read what each platform writes its own way."""
+    `id`), but those that need no shipping; `name` and `weight_g` read what each platform
+    writes its own way;
+    `divided_price`: the platform works `price` out as total / quantity, unrounded."""
     if not items:
         problems.append("line_items missing")
         return []
     read = []
     for index, item in line_items(items, "line_items", problems):
+        if needs_no_shipping(item):
+            continue
         where = f"line_items[{index}]"
         sku, quantity = _sku_and_quantity(item, where, problems)
         read.append(
             InboundLine(
                 sku=sku,
                 quantity=quantity,
-                unit_price=amount(item.get("price"), currency, f"{where}.price", problems),
+                unit_price=amount(
+                    item.get("price"), currency, f"{where}.price", problems, rounded=divided_price
+                ),
                 name=name(item),
                 weight_g=weight_g(item),
                 source_line_id=str(item.get("id") or ""),

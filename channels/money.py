@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision
 
@@ -14,16 +14,18 @@ def digits(currency: str) -> int:
     return get_currency_precision(currency.upper())
 
 
-def minor_units(price: str | int | float, currency: str) -> int:
+def minor_units(price: str | int | float, currency: str, *, rounded: bool = False) -> int:
     """ "19.99" USD -> 1999; "1200" JPY -> 1200. A price with more digits than the
-    currency has is refused rather than rounded."""
+    currency has is refused rather than rounded, unless it is `rounded`: a price the
+    platform worked out by division (WooCommerce's line `price` is total / quantity,
+    10.00 / 3 = 3.3333333333333335), rounded half up as the platform shows it."""
     try:
         amount = Decimal(str(price)).scaleb(digits(currency))
     except InvalidOperation:
         raise ValueError(f"price {price!r} is not a decimal number") from None
-    if amount != amount.to_integral_value():
+    if amount != amount.to_integral_value() and not rounded:
         raise ValueError(f"price {price!r} has more decimals than {currency} allows")
-    return int(amount)
+    return int(amount.to_integral_value(ROUND_HALF_UP))
 
 
 def major_units(amount: int, currency: str) -> str:

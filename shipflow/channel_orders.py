@@ -40,7 +40,7 @@ from shipflow import pickup_points
 from shipflow.allocation.service import NotAllocated
 from shipflow.channel_accounts import Shop, UnknownChannelAccount, disable_account, load_shop
 from shipflow.delays.alerts import raise_alert
-from shipflow.domain import Status
+from shipflow.domain import TERMINAL_STATUSES, Status
 from shipflow.domain.events import MILESTONES, ShipmentDelayed, ShipmentShipped
 from shipflow.fulfilment import Plan, ship_all
 from shipflow.orders import import_order, line_inputs, set_lines, ship_to_of
@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 STATUS_OF_TOPIC = {event.topic: status for status, event in MILESTONES.items()}
 ALERT_KIND = "shop_order"  # ops alerts about shop orders (attention, changes after a label)
 VOIDED = Status.CANCELLED.value  # a shipment whose label was voided
+# A label whose parcel the carrier has not taken yet: voiding it stops the shipment.
+VOIDABLE = frozenset({Status.PENDING.value, Status.INFO_RECEIVED.value})
 NOT_ALLOCATED = "not allocated: ops alerted"
 HeldOrders = dict[tuple[str, str], Order | None]  # (account id, shop's order id) -> ours
 
@@ -286,6 +288,8 @@ def apply_order(
     `batch`, where its label, if it is to be bought, is planned; a note for ops, if any."""
     key = (shop.id, inbound.source_order_id)
     order = batch.held[key] if key in batch.held else find_order(session, *key)
+    if order is None and inbound.nothing_to_ship:  # a shop's history, a sale at its counter
+        return f"order {inbound.order_number}: nothing left to ship in the shop, not imported"
     if order is not None and _older(inbound.updated_at, order.source_updated_at):
         return f"order {order.order_number}: an older state than the one held, ignored"
     problems = [*inbound.problems, *_unmapped(shop, inbound)]
@@ -398,7 +402,13 @@ def _allocatable(shop: Shop, order: Order, inbound: InboundOrder) -> bool:
     allowed = inbound.paid or (
         inbound.cash_on_delivery > 0 and "cash_on_delivery" in shop.rules.allocate_unpaid
     )
-    return allowed and not order.attention and order.cancelled_at is None and not order.shipments
+    return (
+        allowed
+        and not inbound.nothing_to_ship  # the shop shipped it itself meanwhile
+        and not order.attention
+        and order.cancelled_at is None
+        and not order.shipments
+    )
 
 
 def _planned(
@@ -424,10 +434,25 @@ def _with_note(notes: str | Exception | None, note: str) -> str:
 
 
 def cancel_order(session: Session, runtime: Runtime, order: Order, now: datetime) -> None:
-    """The shop cancelled it: void what labels were bought, stop its customer messages."""
+    """The shop cancelled it (or refunded it whole: WooCommerce and SHOPLINE say so by the
+    status): void the labels whose parcels the carrier has not taken, stop its customer
+    messages. A parcel delivered or back needs nothing (a refund after a return, often our
+    own); one on its way cannot be voided: ops are told, to intercept it or let it arrive."""
     order.cancelled_at = now
     brand_code = shop_brand_code(session, order)
     for shipment in _labelled(order):
+        if shipment.status in TERMINAL_STATUSES:
+            continue
+        if shipment.status not in VOIDABLE:
+            _alert(
+                session,
+                order,
+                now,
+                "cancelled in the shop while its parcel is on its way: intercept it or let it"
+                " arrive",
+                f"travelling:{shipment.id}",
+            )
+            continue
         try:
             runtime.carriers.account(brand_code, shipment.carrier_account).cancel(
                 shipment.tracking_number

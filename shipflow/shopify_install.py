@@ -5,12 +5,20 @@ for its shop, whose `state` is signed, expires and names the brand. Shopify send
 merchant back to `/shopify/callback` (`complete_install`): the `hmac`, the `state` and the
 shop are checked, the code exchanged for an offline token, the account connected with it
 and the webhooks subscribed. An install started from Shopify's side (`/shopify/install`,
-`authorize_reinstall`) is only honoured for a shop a brand has already connected."""
+`authorize_reinstall`) is only honoured for a shop a brand has already connected.
+
+Shopify's mandatory compliance webhooks (`customers/data_request`, `customers/redact`,
+`shop/redact`: shopify.dev/docs/apps/build/compliance/privacy-law-compliance) come to the one
+compliance URL of the app's configuration, `/shopify/compliance`, for every shop of the app
+(`receive_privacy_request`): verified like any Shopify webhook, each becomes an alert to the
+ops of the brand holding the shop, naming what is due within 30 days."""
 
 from __future__ import annotations
 
+import hmac
+import json
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -20,8 +28,12 @@ from channels.base import ChannelAccount as SourceAccount
 from channels.registry import get_source_class
 from channels.shopify.client import exchange_code
 from channels.shopify.oauth import authorize_url, signed_by_shopify, valid_shop
+from channels.webhook_auth import webhook_signature
 from shipflow.channel_accounts import connect_account
+from shipflow.channel_orders import ALERT_KIND
 from shipflow.clock import Clock
+from shipflow.delays.alerts import raise_alert
+from shipflow.domain import WebhookRequest
 from shipflow.links import LinkExpired, LinkInvalid, make_token, read_token
 from shipflow.store.models import ChannelAccount
 
@@ -33,6 +45,12 @@ CHANNEL = "shopify"
 PURPOSE = "shopify-install"
 STATE_MAX_AGE = timedelta(minutes=30)
 CALLBACK_PATH = "/shopify/callback"
+# What each compliance topic asks of us, within 30 days of the request.
+PRIVACY_DUE = {
+    "customers/data_request": "send the shop what shipflow holds of customer {who}{orders}",
+    "customers/redact": "erase what shipflow holds of customer {who}{orders}",
+    "shop/redact": "erase what shipflow holds of the shop's customers (uninstalled 48 h ago)",
+}
 
 
 class InstallRefused(Exception):
@@ -136,3 +154,49 @@ def complete_install(
         f"{settings.base_url.rstrip('/')}/webhooks/channels/{CHANNEL}/{account.id}"
     )
     return account
+
+
+def receive_privacy_request(
+    session: Session, settings: Settings, webhook: WebhookRequest, now: datetime
+) -> str:
+    """A compliance webhook (not committed): checked like any Shopify webhook (the base64
+    HMAC-SHA256 of the raw body with the app's client secret, in `X-Shopify-Hmac-Sha256`;
+    else 401) and raised as an alert to the brand that holds the shop, which keeps the
+    customer's name, address, e-mail and phone on its orders: what to send or erase is for its
+    ops to do (a parcel still travelling needs its address). Returns what was done."""
+    expected = webhook_signature(_app(settings).client_secret, webhook.body)
+    given = webhook.header("X-Shopify-Hmac-Sha256").strip()
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise InstallRefused("the webhook is not signed by Shopify (X-Shopify-Hmac-Sha256)", 401)
+    topic = webhook.header("X-Shopify-Topic")
+    if topic not in PRIVACY_DUE:
+        raise InstallRefused(f"{topic!r} is not a compliance topic: {', '.join(PRIVACY_DUE)}")
+    try:
+        request = json.loads(webhook.body)
+        customer = request.get("customer") or {}
+        orders = request.get("orders_to_redact") or request.get("orders_requested") or []
+    except (ValueError, AttributeError):
+        raise InstallRefused("the body is not a compliance request's JSON object") from None
+    shop = str(request.get("shop_domain") or webhook.header("X-Shopify-Shop-Domain")).lower()
+    brand_id = session.scalar(
+        select(ChannelAccount.brand_id).where(
+            ChannelAccount.channel == CHANNEL, ChannelAccount.shop == shop
+        )
+    )
+    if brand_id is None:
+        return f"{topic} for {shop}: no brand holds the shop, nothing is kept"
+    who = customer.get("email") or customer.get("phone") or f"id {customer.get('id')}"
+    due = PRIVACY_DUE[topic].format(
+        who=who, orders=f" (orders {', '.join(map(str, orders))})" if orders else ""
+    )
+    raise_alert(
+        session,
+        brand_id,
+        now,
+        kind=ALERT_KIND,
+        severity="warning",
+        dedupe_key=f"privacy:{shop}:{webhook.header('X-Shopify-Webhook-Id')}:{topic}:{who}"[:200],
+        title=f"Shopify privacy request from {shop}: {due} within 30 days"[:300],
+        details={"topic": topic, "request": request},
+    )
+    return f"{topic} for {shop}: ops alerted"

@@ -62,6 +62,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         cancelled=raw.get("cancelled_at") is not None,
         shipping_method=shipping.get("code") or shipping.get("title", ""),
         location_id=str(raw.get("location_id") or ""),
+        nothing_to_ship=raw.get("fulfillment_status") == "fulfilled",
         problems=() if address.get("zip") else ("shipping_address.zip missing",),
     )
 

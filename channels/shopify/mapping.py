@@ -74,10 +74,14 @@ class _Reader:
             return 0  # the missing currency is noted once
         return self.parse(name, lambda: minor_units(amount, currency), 0)
 
-    def address(self, raw: dict[str, Any] | None, name: str, keys: dict[str, str]) -> Address:
-        """`keys`: our field -> the payload's (REST and GraphQL name a few differently)."""
+    def address(
+        self, raw: dict[str, Any] | None, name: str, keys: dict[str, str], *, needed: bool = True
+    ) -> Address:
+        """`keys`: our field -> the payload's (REST and GraphQL name a few differently);
+        not `needed` by an order with nothing to ship (a point-of-sale sale has none)."""
         if not raw:
-            self.problems.append(f"{name} missing")
+            if needed:
+                self.problems.append(f"{name} missing")
             return Address(country="")
         country = self.need(raw.get(keys["country"]), f"{name}.{keys['country']}") or ""
         if country not in NO_POSTAL_CODE:
@@ -93,6 +97,19 @@ class _Reader:
             company=raw.get("company") or "",
             phone=raw.get("phone") or "",
         )
+
+    def nothing_to_ship(self, shipping: list[tuple[str, int, int]], any_lines: bool) -> bool:
+        """Whether the shop has fulfilled every line that ships already (or none ships), from
+        each shipping line's (name, quantity, units not yet fulfilled); a line fulfilled in
+        part of an order still to ship is named in `problems`, for ops to ship the rest."""
+        if any_lines and all(left == 0 < quantity for _, quantity, left in shipping):
+            return True
+        self.problems.extend(
+            f"{name}: {quantity - left} of {quantity} fulfilled in the shop already"
+            for name, quantity, left in shipping
+            if left < quantity
+        )
+        return False
 
     def payment(self, status: Any, gateways: Any, outstanding: int) -> tuple[bool, int]:
         """(paid, cash on delivery in minor units). Cash on delivery is not paid yet."""
@@ -118,6 +135,12 @@ def _quantity(item: dict[str, Any], current: str, original: str) -> int:
     return int(item.get(current, item[original]))
 
 
+def _left_to_fulfil(item: dict[str, Any], field: str, quantity: int) -> int:
+    """The line's units the shop has not fulfilled (`field`); all of them if it does not say."""
+    left = item.get(field)
+    return min(left, quantity) if isinstance(left, int) and left >= 0 else quantity
+
+
 def _weight_grams(weight: dict[str, Any]) -> int:
     return grams(weight["value"], weight["unit"])
 
@@ -128,17 +151,19 @@ def order_from_webhook(raw: Any) -> InboundOrder:
     read = _Reader()
     currency = read.need(raw.get("currency"), "currency") or ""
     customer = raw.get("customer") or {}
-    lines = []
+    lines, shipping_lines, any_lines = [], [], False
     for i, item in lenient.line_items(raw.get("line_items"), "line_items", read.problems):
+        any_lines = True
         if item.get("requires_shipping") is False or item.get("current_quantity") == 0:
             continue  # gift cards and digital goods; lines removed by an order edit
         price = ((item.get("price_set") or {}).get("shop_money") or {}).get("amount")
+        quantity = read.parse(
+            f"line_items[{i}].quantity", _quantity, 0, item, "current_quantity", "quantity"
+        )
         lines.append(
             InboundLine(
                 sku=read.need(item.get("sku"), f"line_items[{i}].sku") or "",
-                quantity=read.parse(
-                    f"line_items[{i}].quantity", _quantity, 0, item, "current_quantity", "quantity"
-                ),
+                quantity=quantity,
                 unit_price=read.money(
                     price or item.get("price"), currency, f"line_items[{i}].price"
                 ),
@@ -147,7 +172,10 @@ def order_from_webhook(raw: Any) -> InboundOrder:
                 source_line_id=str(item.get("id") or ""),
             )
         )
-    if not lines:
+        left = _left_to_fulfil(item, "fulfillable_quantity", quantity)
+        shipping_lines.append((f"line_items[{i}]", quantity, left))
+    nothing_to_ship = read.nothing_to_ship(shipping_lines, any_lines)
+    if not lines and not nothing_to_ship:
         read.problems.append("line_items: nothing to ship")
     shipping: dict[str, Any] = next(
         (s for s in lenient.objects(raw.get("shipping_lines")) if not s.get("is_removed")), {}
@@ -160,7 +188,12 @@ def order_from_webhook(raw: Any) -> InboundOrder:
         source_order_id=order_id,
         order_number=read.need(raw.get("name"), "name") or order_id,
         currency=currency,
-        ship_to=read.address(raw.get("shipping_address"), "shipping_address", REST_ADDRESS),
+        ship_to=read.address(
+            raw.get("shipping_address"),
+            "shipping_address",
+            REST_ADDRESS,
+            needed=not nothing_to_ship,
+        ),
         lines=tuple(lines),
         placed_at=read.time(raw.get("created_at"), "created_at"),
         updated_at=read.time(raw.get("updated_at"), "updated_at", required=False),
@@ -175,6 +208,7 @@ def order_from_webhook(raw: Any) -> InboundOrder:
         cancelled=raw.get("cancelled_at") is not None,
         shipping_method=shipping.get("code") or shipping.get("title") or "",
         location_id=str(raw.get("location_id") or ""),
+        nothing_to_ship=nothing_to_ship,
         problems=tuple(read.problems),
     )
 
@@ -184,21 +218,23 @@ def order_from_graphql(node: Any) -> InboundOrder:
     order_id = legacy_id(lenient.order_id(node, "Shopify"))
     read = _Reader()
     currency = read.need(node.get("currencyCode"), "currencyCode") or ""
-    lines = []
+    lines, shipping_lines, any_lines = [], [], False
     nodes = (node.get("lineItems") or {}).get("nodes")
     for i, item in lenient.line_items(nodes, "lineItems", read.problems):
+        any_lines = True
         if item.get("requiresShipping") is False or item.get("currentQuantity") == 0:
             continue
         price = ((item.get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get("amount")
         weight = (
             ((item.get("variant") or {}).get("inventoryItem") or {}).get("measurement") or {}
         ).get("weight")
+        quantity = read.parse(
+            f"lineItems[{i}].quantity", _quantity, 0, item, "currentQuantity", "quantity"
+        )
         lines.append(
             InboundLine(
                 sku=read.need(item.get("sku"), f"lineItems[{i}].sku") or "",
-                quantity=read.parse(
-                    f"lineItems[{i}].quantity", _quantity, 0, item, "currentQuantity", "quantity"
-                ),
+                quantity=quantity,
                 unit_price=read.money(price, currency, f"lineItems[{i}].originalUnitPriceSet"),
                 name=item.get("name") or "",
                 weight_g=_weight(
@@ -209,7 +245,10 @@ def order_from_graphql(node: Any) -> InboundOrder:
                 source_line_id=legacy_id(item.get("id") or ""),
             )
         )
-    if not lines:
+        left = _left_to_fulfil(item, "unfulfilledQuantity", quantity)
+        shipping_lines.append((f"lineItems[{i}]", quantity, left))
+    nothing_to_ship = read.nothing_to_ship(shipping_lines, any_lines)
+    if not lines and not nothing_to_ship:
         read.problems.append("lineItems: nothing to ship")
     if ((node.get("lineItems") or {}).get("pageInfo") or {}).get("hasNextPage"):
         read.problems.append("lineItems: more lines than a listing carries; see the order")
@@ -225,7 +264,12 @@ def order_from_graphql(node: Any) -> InboundOrder:
         source_order_id=order_id,
         order_number=read.need(node.get("name"), "name") or order_id,
         currency=currency,
-        ship_to=read.address(node.get("shippingAddress"), "shippingAddress", GRAPHQL_ADDRESS),
+        ship_to=read.address(
+            node.get("shippingAddress"),
+            "shippingAddress",
+            GRAPHQL_ADDRESS,
+            needed=not nothing_to_ship,
+        ),
         lines=tuple(lines),
         placed_at=read.time(node.get("createdAt"), "createdAt"),
         updated_at=read.time(node.get("updatedAt"), "updatedAt", required=False),
@@ -239,6 +283,7 @@ def order_from_graphql(node: Any) -> InboundOrder:
         shipping_method=shipping.get("code") or shipping.get("title") or "",
         pickup_point=pickup_point(node),
         location_id=legacy_id(location["id"]) if location.get("id") else "",
+        nothing_to_ship=nothing_to_ship,
         problems=tuple(read.problems),
     )
 

@@ -18,7 +18,7 @@ ORDER_FIELDS = """
   lineItems(first: 20) {
     pageInfo { hasNextPage }
     nodes {
-      id sku name quantity currentQuantity requiresShipping
+      id sku name quantity currentQuantity unfulfilledQuantity requiresShipping
       originalUnitPriceSet { shopMoney { amount currencyCode } }
       variant { inventoryItem { measurement { weight { unit value } } } }
     }

@@ -17,6 +17,8 @@ from channels.shopline.units import (
     CASH_ON_DELIVERY,
     EVENT_STATUSES,
     FINANCIAL_STATUSES,
+    FULFILLMENT_STATUSES,
+    PARTLY_SHIPPED,
     store_chain,
 )
 from shipflow.domain import Address, PickupPoint
@@ -51,12 +53,20 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
     cod = CASH_ON_DELIVERY in (raw.get("payment_gateway_names") or ())
     total = raw.get("current_total_price") or raw.get("total_price")
     customer = raw.get("customer") or {}
-    lines = tuple(lenient.lines(raw.get("line_items"), currency, problems, _line_name, _grams))
+    items = raw.get("line_items")
+    lines = tuple(lenient.lines(items, currency, problems, _line_name, _grams))
+    shipped = _shipped(raw.get("fulfillment_status"), problems)
+    nothing_to_ship = shipped or lenient.nothing_ships(items)
     return InboundOrder(
         source_order_id=order_id,
         order_number=str(raw.get("name") or order_id),
         currency=currency,
-        ship_to=_address(shipping, raw.get("email") or "", pickup is not None, problems),
+        ship_to=_address(
+            shipping,
+            raw.get("email") or "",
+            () if nothing_to_ship else ("country_code",) if pickup else REQUIRED_ADDRESS,
+            problems,
+        ),
         lines=lines,
         placed_at=time(raw.get("created_at"), "created_at", problems),
         updated_at=time(raw.get("updated_at"), "updated_at", problems),
@@ -77,6 +87,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
             ),
             "",
         ),
+        nothing_to_ship=nothing_to_ship,
         problems=tuple(problems),
     )
 
@@ -113,9 +124,22 @@ def _financial(status: Any, problems: list[str]) -> tuple[bool, bool]:
     return False, False
 
 
-def _address(shipping: dict[str, Any], email: str, to_store: bool, problems: list[str]) -> Address:
-    """A store pickup needs only the recipient (the store is the destination)."""
-    required = ("country_code",) if to_store else REQUIRED_ADDRESS
+def _shipped(status: Any, problems: list[str]) -> bool:
+    """Whether the store has shipped the whole order already (nothing left for us)."""
+    if status is None:
+        return False
+    if status not in FULFILLMENT_STATUSES:
+        problems.append(f"fulfillment_status {status!r} is not a SHOPLINE status we know")
+    elif status == PARTLY_SHIPPED:
+        problems.append("fulfillment_status 'partial': part of it shipped in the store already")
+    return FULFILLMENT_STATUSES.get(status, False)
+
+
+def _address(
+    shipping: dict[str, Any], email: str, required: tuple[str, ...], problems: list[str]
+) -> Address:
+    """`required`: a store pickup needs only the recipient (the store is the destination), an
+    order with nothing to ship no address at all."""
     for field in required:
         if not shipping.get(field):
             problems.append(f"shipping_address.{field} missing")

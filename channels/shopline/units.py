@@ -30,6 +30,11 @@ FINANCIAL_STATUSES = {
     "refunded": (True, True),
 }
 
+# `fulfillment_status` ("Get orders": unshipped, partial, shipped) -> nothing left to ship.
+# A partial one is named in the order's problems, for ops to ship the rest.
+FULFILLMENT_STATUSES = {"unshipped": False, "partial": False, "shipped": True}
+PARTLY_SHIPPED = "partial"
+
 CASH_ON_DELIVERY = "COD"  # in `payment_gateway_names`
 
 # Our milestones as SHOPLINE fulfillment event statuses ("Create a fulfillment event");

@@ -3,7 +3,8 @@
 Orders follow the v3 order schema (woocommerce.github.io/woocommerce-rest-api-docs,
 "Order properties"). Times without an offset: `*_gmt` fields are UTC, the others are the
 site's local time, so only `*_gmt` is read. Line items carry no weight (it lives on the
-product), so `weight_g` stays None."""
+product), so `weight_g` stays None; their `price` is what PHP divides out, total / quantity
+(3.3333333333333335), so it is rounded to the currency's minor units."""
 
 from __future__ import annotations
 
@@ -66,7 +67,9 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         order_number=str(raw.get("number") or order_id),
         currency=currency,
         ship_to=ship_to,
-        lines=tuple(lenient.lines(raw.get("line_items"), currency, problems, _line_name)),
+        lines=tuple(
+            lenient.lines(raw.get("line_items"), currency, problems, _line_name, divided_price=True)
+        ),
         placed_at=_time(raw, "date_created_gmt", problems),
         updated_at=_time(raw, "date_modified_gmt", problems),
         customer_name=_name(billing) or ship_to.name,
@@ -80,6 +83,7 @@ def inbound_order(raw: dict[str, Any]) -> InboundOrder:
         cancelled=state.cancelled,
         shipping_method=_shipping_method(raw.get("shipping_lines"), problems),
         pickup_point=pickup_point(raw.get("shipping_lines"), ship_to.country),
+        nothing_to_ship=state.nothing_to_ship,
         problems=tuple(problems),
     )
 

@@ -84,7 +84,10 @@ class WooCommerceOrderSource(OrderSource):
 
     def subscribe_webhooks(self, address: str) -> list[str]:
         """One webhook per topic; an existing one to `address` is kept (re-activated if
-        WooCommerce disabled it after failed deliveries), so calling twice creates none."""
+        WooCommerce disabled it after failed deliveries), so calling twice creates none.
+        Without our webhook secret none is made: WooCommerce would sign with one of its own
+        (it makes one up for a webhook created without), and every delivery be refused."""
+        secret = signing_secret(self, "webhook_secret")
         existing = {
             (hook.get("topic"), hook.get("delivery_url")): hook for hook in self.client.webhooks()
         }
@@ -97,7 +100,7 @@ class WooCommerceOrderSource(OrderSource):
                         "name": f"shipflow {topic}",
                         "topic": topic,
                         "delivery_url": address,
-                        "secret": self.account.credentials.get("webhook_secret", ""),
+                        "secret": secret,
                     }
                 )
             elif hook.get("status") != "active":

@@ -20,6 +20,7 @@ TOPICS = {
 class OrderState:
     paid: bool
     cancelled: bool = False
+    nothing_to_ship: bool = False  # shipped already (by the shop or by us), or not placed yet
 
 
 # The documented statuses. Plugins add their own ("shipped", "partial-shipped", ...):
@@ -28,11 +29,13 @@ STATUSES = {
     "pending": OrderState(paid=False),  # awaiting payment
     "on-hold": OrderState(paid=False),  # awaiting a bank transfer or cheque
     "processing": OrderState(paid=True),  # paid, to ship
-    "completed": OrderState(paid=True),  # shipped
+    "completed": OrderState(paid=True, nothing_to_ship=True),  # "fulfilled and complete"
     "cancelled": OrderState(paid=False, cancelled=True),
     "refunded": OrderState(paid=True, cancelled=True),  # money returned: do not ship
     "failed": OrderState(paid=False),  # the payment failed; the customer may pay again
     "trash": OrderState(paid=False, cancelled=True),
+    # The Checkout block's draft: a checkout in progress, not an order the customer placed.
+    "checkout-draft": OrderState(paid=False, nothing_to_ship=True),
 }
 
 CASH_ON_DELIVERY = "cod"  # WooCommerce's built-in "Cash on delivery" gateway id

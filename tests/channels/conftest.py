@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from channels.sandbox import DEFAULT_NETWORK, SandboxShop
-from shipflow.config import parse_settings
+from shipflow.config import ShopifyAppConfig, parse_settings
 from shipflow.secrets_at_rest import KEY_VARIABLE, new_key
 from shipflow.store.models import Brand, ChannelAccount
 from tests.tracking.conftest import brand_accounts, fake_network, jobs, make_shipment, tracked  # noqa: F401
@@ -112,3 +112,19 @@ def post_order(client, brand: SellingBrand, order: dict, headers: dict | None = 
     """Send the shop's signed webhook for `order` (or the given headers) to `brand`'s URL."""
     signed, body = brand.shop.place(order, **kw)
     return client.post(brand.webhook_url, data=body, headers=headers or signed)
+
+
+# Our Shopify app, as config.yaml's `shopify` section names it.
+CLIENT_ID = "5f3c0d2e1b4a49f7c3e8a1d2b6f90c44"
+CLIENT_SECRET = "shpss_app-client-secret"
+
+
+@pytest.fixture
+def app_configured(runtime):
+    runtime.settings = runtime.settings.model_copy(
+        update={
+            "shopify": ShopifyAppConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
+            "base_url": "https://ship.example",
+        }
+    )
+    return runtime

@@ -162,6 +162,33 @@ def test_cash_on_delivery_is_allocated_unpaid_where_the_account_allows(
     assert len(shipments) == (1 if allocated else 0)
 
 
+def test_an_order_the_shop_fulfilled_itself_is_not_shipped_again(client, runtime, jobs, selling):
+    """A sale at the shop's counter, or an old order a first reconciliation lists: paid and
+    fulfilled in the shop. Nothing is imported, no label bought, no one alerted."""
+    brand = selling["tb"]
+    send(client, brand, order(fulfillment_status="fulfilled"), "orders/create")
+    jobs.drain()
+
+    assert state(runtime) == ([], [], [])
+    with runtime.sessions() as session:
+        notes = session.scalars(select(WebhookReceipt.error)).all()
+    assert notes == ["order #1001: nothing left to ship in the shop, not imported"]
+
+
+def test_a_waiting_order_the_shop_then_fulfils_itself_is_not_allocated(
+    client, runtime, jobs, selling
+):
+    brand = selling["tb"]
+    send(client, brand, order(financial_status="pending"), "orders/create")
+    paid_and_shipped = order("2026-11-24T10:00:00-05:00", fulfillment_status="fulfilled")
+    send(client, brand, paid_and_shipped, "orders/updated")
+    jobs.drain()
+
+    orders, shipments, alerts = state(runtime)
+    assert [(o.order_number, o.paid) for o in orders] == [("web-1001", True)]
+    assert (shipments, alerts) == ([], [])
+
+
 def test_a_change_before_the_label_is_taken(client, runtime, jobs, selling):
     brand = selling["tb"]
     send(client, brand, order(financial_status="pending"), "orders/create")
@@ -216,6 +243,35 @@ def test_a_cancel_after_the_label_voids_it_and_stops_messages(client, runtime, j
     assert alerts == []
     with runtime.sessions() as session:
         assert session.scalars(select(CustomerMessageRow.status)).all() == ["cancelled"]
+
+
+@pytest.mark.parametrize(
+    ("status", "alerts"),
+    [
+        ("delivered", []),  # refunded whole after a return: nothing to void, no one to tell
+        ("returned_to_sender", []),
+        (
+            "in_transit",
+            ["Shop order web-1001 cancelled in the shop while its parcel is on its way: "
+             "intercept it or let it arrive"],
+        ),
+    ],
+)  # fmt: skip
+def test_a_cancel_after_the_parcel_left_voids_nothing(
+    client, runtime, jobs, selling, status, alerts
+):
+    brand = selling["tb"]
+    send(client, brand, order(), "orders/create")
+    jobs.drain()
+    with unit_of_work(runtime.sessions) as session:
+        session.scalars(select(Shipment)).one().status = status
+    cancelled = order("2026-11-30T11:00:00-05:00", cancelled_at="2026-11-30T11:00:00-05:00")
+    send(client, brand, cancelled, "orders/cancelled")
+    jobs.drain()
+
+    orders, shipments, raised = state(runtime)
+    assert [o.cancelled_at is not None for o in orders] == [True]
+    assert ([s.status for s in shipments], raised) == ([status], alerts)
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,11 @@ from sqlalchemy import select
 
 from channels.shopify.oauth import query_hmac, signed_by_shopify, valid_shop
 from shipflow import shopify_install
-from shipflow.config import ShopifyAppConfig
 from shipflow.store.db import unit_of_work
 from shipflow.store.models import ChannelAccount
+from tests.channels.conftest import CLIENT_ID, CLIENT_SECRET
 from tests.channels.shopify_fixtures import GRAPHQL, SHOP
 
-CLIENT_ID = "5f3c0d2e1b4a49f7c3e8a1d2b6f90c44"
-CLIENT_SECRET = "shpss_app-client-secret"
 TOKEN_URL = f"https://{SHOP}/admin/oauth/access_token"
 TOKEN = "shpat_offline-token"
 TOPICS = ["ORDERS_CREATE", "ORDERS_PAID", "ORDERS_UPDATED", "ORDERS_CANCELLED", "APP_UNINSTALLED"]
@@ -54,17 +52,6 @@ def test_the_documented_hmac_example():
 )
 def test_shop_hostnames(shop, valid):
     assert valid_shop(shop) is valid
-
-
-@pytest.fixture
-def app_configured(runtime):
-    runtime.settings = runtime.settings.model_copy(
-        update={
-            "shopify": ShopifyAppConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
-            "base_url": "https://ship.example",
-        }
-    )
-    return runtime
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ GraphQL Order node, each case with its whole expected result written out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -81,59 +82,61 @@ def order_edited_down():
     return order
 
 
+def sold_at_the_counter():
+    """A point-of-sale sale (`source_name` "pos"): paid, fulfilled at the till, no shipping
+    address; each line `fulfillable_quantity` 0 and `fulfillment_status` "fulfilled"."""
+    order = doc_order(cancelled_at=None, financial_status="paid", shipping_address=None)
+    order.update(fulfillment_status="fulfilled", source_name="pos", location_id=905684977)
+    order["shipping_lines"] = []
+    for item in order["line_items"]:
+        item.update(fulfillable_quantity=0, fulfillment_status="fulfilled")
+    return order
+
+
+def a_gift_card_only():
+    """A gift card: `gift_card` true, `requires_shipping` false, no shipping address."""
+    order = doc_order(cancelled_at=None, financial_status="paid", shipping_address=None)
+    order["line_items"] = order["line_items"][:1]
+    order["line_items"][0].update(gift_card=True, requires_shipping=False, sku=None, grams=0)
+    return order
+
+
+def partly_fulfilled():
+    """The sunglasses fulfilled by hand (`fulfillment_status` "partial" on the order)."""
+    order = doc_order(cancelled_at=None, financial_status="paid", fulfillment_status="partial")
+    order["line_items"][0].update(fulfillable_quantity=0, fulfillment_status="fulfilled")
+    return order
+
+
+# The documented order paid and not cancelled, as the cases below change it.
+PAID_DOC_ORDER = InboundOrder(
+    source_order_id="820982911946154508",
+    order_number="#9999",
+    currency="USD",
+    ship_to=STEVE,
+    lines=DOC_LINES,
+    placed_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
+    updated_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
+    customer_name="John Smith",
+    customer_email="jon@example.com",
+    language="en",
+    paid=True,
+    shipping_method="Generic Shipping",
+)
+
 WEBHOOK_CASES = {
     "documented example (cancelled, voided)": (
         doc_order,
-        InboundOrder(
-            source_order_id="820982911946154508",
-            order_number="#9999",
-            currency="USD",
-            ship_to=STEVE,
-            lines=DOC_LINES,
-            placed_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
-            updated_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
-            customer_name="John Smith",
-            customer_email="jon@example.com",
-            language="en",
-            paid=False,
-            cancelled=True,
-            shipping_method="Generic Shipping",
-        ),
+        replace(PAID_DOC_ORDER, paid=False, cancelled=True),
     ),
     "cash on delivery": (
         cod_order,
-        InboundOrder(
-            source_order_id="820982911946154508",
-            order_number="#9999",
-            currency="USD",
-            ship_to=STEVE,
-            lines=DOC_LINES,
-            placed_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
-            updated_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
-            customer_name="John Smith",
-            customer_email="jon@example.com",
-            language="en",
-            paid=False,
-            cash_on_delivery=41495,
-            shipping_method="Generic Shipping",
-        ),
+        replace(PAID_DOC_ORDER, paid=False, cash_on_delivery=41495),
     ),
     "paid, shipping line code, POS location": (
         paid_order_with_code_and_location,
-        InboundOrder(
-            source_order_id="820982911946154508",
-            order_number="#9999",
-            currency="USD",
-            ship_to=STEVE,
-            lines=DOC_LINES,
-            placed_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
-            updated_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
-            customer_name="John Smith",
-            customer_email="jon@example.com",
-            language="fr-CA",
-            paid=True,
-            shipping_method="Standard",
-            location_id="905684977",
+        replace(
+            PAID_DOC_ORDER, language="fr-CA", shipping_method="Standard", location_id="905684977"
         ),
     ),
     "missing address, sku and dates": (
@@ -192,20 +195,25 @@ WEBHOOK_CASES = {
     ),
     "line removed by an order edit": (
         order_edited_down,
-        InboundOrder(
-            source_order_id="820982911946154508",
-            order_number="#9999",
-            currency="USD",
-            ship_to=STEVE,
-            lines=(DOC_LINES[0], DOC_LINES[1], DOC_LINES[2], DOC_LINES[4]),
-            placed_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
-            updated_at=datetime(2021, 12, 31, 19, 0, tzinfo=EST),
-            customer_name="John Smith",
-            customer_email="jon@example.com",
-            language="en",
-            paid=True,
-            shipping_method="Generic Shipping",
+        replace(PAID_DOC_ORDER, lines=(DOC_LINES[0], DOC_LINES[1], DOC_LINES[2], DOC_LINES[4])),
+    ),
+    "sold at the shop's counter: nothing to ship": (
+        sold_at_the_counter,
+        replace(
+            PAID_DOC_ORDER,
+            ship_to=Address(country=""),
+            shipping_method="",
+            location_id="905684977",
+            nothing_to_ship=True,
         ),
+    ),
+    "a gift card only: nothing to ship": (
+        a_gift_card_only,
+        replace(PAID_DOC_ORDER, ship_to=Address(country=""), lines=(), nothing_to_ship=True),
+    ),
+    "one line fulfilled in the shop, the others to ship": (
+        partly_fulfilled,
+        replace(PAID_DOC_ORDER, problems=("line_items[0]: 1 of 1 fulfilled in the shop already",)),
     ),
 }
 
@@ -234,42 +242,41 @@ def graphql_node(index: int, **changes):
     return node
 
 
+PAID_1001 = InboundOrder(
+    source_order_id="5301234567001",
+    order_number="#1001",
+    currency="TWD",
+    ship_to=MEI,
+    lines=(OOLONG,),
+    placed_at=datetime(2025, 11, 3, 8, 12, 40, tzinfo=UTC),
+    updated_at=datetime(2025, 11, 3, 8, 15, tzinfo=UTC),
+    customer_name="Lin Mei",
+    customer_email="mei@example.com",
+    customer_phone="+886912345678",
+    language="zh-TW",
+    paid=True,
+    shipping_method="HOME_DELIVERY",
+)
+
+
+def with_unfulfilled(units: int):
+    """Order #1001 with `unfulfilledQuantity` of its one line (2 ordered) at `units`."""
+    node = graphql_node(0)
+    node["lineItems"]["nodes"][0]["unfulfilledQuantity"] = units
+    return node
+
+
 GRAPHQL_CASES = {
-    "paid order": (
-        lambda: graphql_node(0),
-        InboundOrder(
-            source_order_id="5301234567001",
-            order_number="#1001",
-            currency="TWD",
-            ship_to=MEI,
-            lines=(OOLONG,),
-            placed_at=datetime(2025, 11, 3, 8, 12, 40, tzinfo=UTC),
-            updated_at=datetime(2025, 11, 3, 8, 15, tzinfo=UTC),
-            customer_name="Lin Mei",
-            customer_email="mei@example.com",
-            customer_phone="+886912345678",
-            language="zh-TW",
-            paid=True,
-            shipping_method="HOME_DELIVERY",
-        ),
-    ),
+    "paid order": (lambda: graphql_node(0), PAID_1001),
     "cash on delivery": (
         lambda: graphql_node(1),
-        InboundOrder(
+        replace(
+            PAID_1001,
             source_order_id="5301234567002",
             order_number="#1002",
-            currency="TWD",
-            ship_to=MEI,
-            lines=(OOLONG,),
-            placed_at=datetime(2025, 11, 3, 8, 12, 40, tzinfo=UTC),
             updated_at=datetime(2025, 11, 3, 9, 20, 11, tzinfo=UTC),
-            customer_name="Lin Mei",
-            customer_email="mei@example.com",
-            customer_phone="+886912345678",
-            language="zh-TW",
             paid=False,
             cash_on_delivery=128000,
-            shipping_method="HOME_DELIVERY",
         ),
     ),
     "cancelled, retail location, weight in pounds, no shipping line": (
@@ -289,22 +296,13 @@ GRAPHQL_CASES = {
                 ]
             },
         },
-        InboundOrder(
-            source_order_id="5301234567001",
-            order_number="#1001",
-            currency="TWD",
-            ship_to=MEI,
+        replace(
+            PAID_1001,
             lines=(
                 InboundLine("TEA-OOLONG-150", 2, 64000, "Oolong tea 150 g", 680, "15012345678901"),
             ),
-            placed_at=datetime(2025, 11, 3, 8, 12, 40, tzinfo=UTC),
-            updated_at=datetime(2025, 11, 3, 8, 15, tzinfo=UTC),
-            customer_name="Lin Mei",
-            customer_email="mei@example.com",
-            customer_phone="+886912345678",
-            language="zh-TW",
-            paid=True,
             cancelled=True,
+            shipping_method="",
             location_id="905684977",
         ),
     ),
@@ -314,9 +312,8 @@ GRAPHQL_CASES = {
             "shippingAddress": {**graphql_node(0)["shippingAddress"], "countryCodeV2": None},
             "lineItems": {"nodes": [{**graphql_node(0)["lineItems"]["nodes"][0], "sku": ""}]},
         },
-        InboundOrder(
-            source_order_id="5301234567001",
-            order_number="#1001",
+        replace(
+            PAID_1001,
             currency="",
             ship_to=Address(
                 country="",
@@ -329,20 +326,20 @@ GRAPHQL_CASES = {
                 phone="+886912345678",
             ),
             lines=(InboundLine("", 2, 0, "Oolong tea 150 g", 200, "15012345678901"),),
-            placed_at=datetime(2025, 11, 3, 8, 12, 40, tzinfo=UTC),
-            updated_at=datetime(2025, 11, 3, 8, 15, tzinfo=UTC),
-            customer_name="Lin Mei",
-            customer_email="mei@example.com",
-            customer_phone="+886912345678",
-            language="zh-TW",
-            paid=True,
-            shipping_method="HOME_DELIVERY",
             problems=(
                 "currencyCode missing",
                 "lineItems[0].sku missing",
                 "shippingAddress.countryCodeV2 missing",
             ),
         ),
+    ),
+    "fulfilled in the shop: nothing to ship": (
+        lambda: with_unfulfilled(0),
+        replace(PAID_1001, nothing_to_ship=True),
+    ),
+    "one of two units fulfilled in the shop": (
+        lambda: with_unfulfilled(1),
+        replace(PAID_1001, problems=("lineItems[0]: 1 of 2 fulfilled in the shop already",)),
     ),
 }
 

@@ -199,6 +199,39 @@ def test_the_documented_order_maps_whole() -> None:
     )
 
 
+def gift_card_line(line_id: str) -> dict:
+    """A line item as "Get orders" documents it, of a gift card (`requires_shipping` false)."""
+    line = fixture("order.json")["line_items"][0]
+    line.update(id=line_id, title="Gift card", sku="", grams=0, requires_shipping=False)
+    return line
+
+
+def test_a_line_that_needs_no_shipping_is_left_out() -> None:
+    raw = fixture("order.json")
+    raw["line_items"].append(gift_card_line("418"))
+    order = source().parse_webhook(delivery(raw)).order
+    assert (order.lines, order.nothing_to_ship, order.problems) == (
+        (
+            InboundLine(
+                sku="18056761559987524812644011",
+                quantity=1,
+                unit_price=800,
+                name="beautiful skirt",
+                weight_g=100,
+                source_line_id="417",
+            ),
+        ),
+        False,
+        (),
+    )
+
+
+def test_an_order_of_gift_cards_only_has_nothing_to_ship_and_needs_no_address() -> None:
+    raw = {**fixture("order.json"), "line_items": [gift_card_line("418")], "shipping_address": {}}
+    order = source().parse_webhook(delivery(raw)).order
+    assert (order.lines, order.nothing_to_ship, order.problems) == ((), True, ())
+
+
 def taiwan_store_pickup_cod() -> dict:
     order = fixture("order.json")
     order.update(
@@ -285,6 +318,22 @@ def test_financial_status_rows(status: str, paid: bool, cancelled: bool) -> None
     raw = {**fixture("order.json"), "financial_status": status}
     order = source().parse_webhook(delivery(raw)).order
     assert (order.paid, order.cancelled, order.problems) == (paid, cancelled, ())
+
+
+@pytest.mark.parametrize(
+    ("status", "nothing_to_ship", "problems"),
+    [  # "Get orders" documents fulfillment_status unshipped, partial, shipped
+        ("unshipped", False, ()),
+        (None, False, ()),
+        ("shipped", True, ()),
+        ("partial", False, ("fulfillment_status 'partial': part of it shipped in the store already",)),
+        ("returned", False, ("fulfillment_status 'returned' is not a SHOPLINE status we know",)),
+    ],
+)  # fmt: skip
+def test_fulfillment_status_rows(status, nothing_to_ship: bool, problems: tuple) -> None:
+    raw = {**fixture("order.json"), "fulfillment_status": status}
+    order = source().parse_webhook(delivery(raw)).order
+    assert (order.nothing_to_ship, order.problems) == (nothing_to_ship, problems)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ errors, with the requests' bodies asserted (HTTP mocked with `responses`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -21,9 +22,10 @@ from channels.base import (
     Refund,
     UnreadableOrder,
 )
+from channels.woocommerce import WooCommerceOrderSource
 from channels.woocommerce.mapping import tracking_item
 from shipflow.domain import Status
-from tests.channels.woo_helpers import API, SECRET, fixture, source
+from tests.channels.woo_helpers import ACCOUNT, API, SECRET, fixture, source
 
 BASIC = "Basic Y2tfMTpjc18x"  # ck_1:cs_1
 
@@ -204,6 +206,16 @@ def test_subscribe_creates_each_topic_once_and_keeps_existing() -> None:
             ],
         )
     assert source().subscribe_webhooks(address) == ["201", "142", "202"]
+
+
+@responses.activate
+def test_subscribe_without_our_webhook_secret_makes_no_webhook() -> None:
+    """POST /webhooks without `secret` has WooCommerce make one up: deliveries signed with
+    a secret we do not know would all be refused. Nothing is asked of the store."""
+    account = dataclasses.replace(ACCOUNT, credentials={"consumer_key": "ck_1"})
+    with pytest.raises(ChannelError, match=r"credentials\.webhook_secret"):
+        WooCommerceOrderSource(account).subscribe_webhooks("https://shipflow.example/hook")
+    assert len(responses.calls) == 0
 
 
 @responses.activate

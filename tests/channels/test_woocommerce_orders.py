@@ -218,6 +218,25 @@ def test_the_documented_order_maps_whole() -> None:
     )
 
 
+def test_a_line_price_divided_out_by_woocommerce_is_rounded_not_refused() -> None:
+    """The v3 order controller sends a line's `price` as `get_total() / max(1, quantity)`,
+    an unrounded PHP float: 3 tents for 10.00 are 3.3333333333333335 each, 2 mugs
+    discounted to 8.99 are 4.495 each."""
+    order = order_with()
+    order["line_items"] = [
+        {**order["line_items"][1], "id": 401, "sku": "TENT", "name": "Tent", "quantity": 3,
+         "subtotal": "10.00", "total": "10.00", "price": 3.3333333333333335},
+        {**order["line_items"][1], "id": 402, "sku": "MUG", "name": "Mug", "quantity": 2,
+         "subtotal": "10.00", "total": "8.99", "price": 4.495},
+    ]  # fmt: skip
+    mapped = source().parse_webhook(delivery(order)).order
+    assert mapped.lines == (
+        InboundLine(sku="TENT", quantity=3, unit_price=333, name="Tent", source_line_id="401"),
+        InboundLine(sku="MUG", quantity=2, unit_price=450, name="Mug", source_line_id="402"),
+    )
+    assert mapped.problems == ()
+
+
 def test_times_are_read_from_the_gmt_fields_not_the_sites_local_ones() -> None:
     order = order_with(date_created="2017-03-22T23:28:02", date_modified="2017-03-23T01:00:00")
     mapped = source().parse_webhook(delivery(order)).order
@@ -293,6 +312,7 @@ def test_a_taiwan_cash_on_delivery_order() -> None:
         ("refunded", True, True),
         ("failed", False, False),
         ("trash", False, True),
+        ("checkout-draft", False, False),
     ],
 )
 def test_status_rows(status: str, paid: bool, cancelled: bool) -> None:
@@ -302,6 +322,25 @@ def test_status_rows(status: str, paid: bool, cancelled: bool) -> None:
         cancelled,
         ("line_items[0].sku missing",),
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "nothing_to_ship"),
+    [
+        ("processing", False),
+        ("completed", True),
+        ("on-hold", False),
+        ("partial-shipped", False),
+        ("checkout-draft", True),
+    ],
+)
+def test_a_completed_order_or_a_checkout_draft_has_nothing_to_ship(
+    status: str, nothing_to_ship: bool
+) -> None:
+    """WooCommerce's `completed` ("order fulfilled and complete") was shipped by the shop
+    itself, or by us; the Checkout block's `checkout-draft` is a checkout in progress."""
+    mapped = source().parse_webhook(delivery(order_with(status=status))).order
+    assert mapped.nothing_to_ship is nothing_to_ship
 
 
 @pytest.mark.parametrize(("date_paid_gmt", "paid"), [("2017-03-22T19:28:08", True), (None, False)])
@@ -331,7 +370,7 @@ def test_missing_fields_are_named_and_the_order_kept() -> None:
         shipping_lines=[{"id": 1, "method_id": "", "method_title": ""}],
     )
     order["line_items"] = [
-        {"id": 5, "name": "Tent", "quantity": "two", "sku": "TENT", "price": "12.345"},
+        {"id": 5, "name": "Tent", "quantity": "two", "sku": "TENT", "price": "twelve"},
         {"id": 6, "name": "Pegs", "quantity": 1, "sku": "PEG"},
     ]
     mapped = source().parse_webhook(delivery(order)).order
@@ -341,7 +380,7 @@ def test_missing_fields_are_named_and_the_order_kept() -> None:
         "shipping.city missing",
         "shipping.postcode missing",
         "line_items[0].quantity missing or not a number",
-        "line_items[0].price: price '12.345' has more decimals than  allows",
+        "line_items[0].price: price 'twelve' is not a decimal number",
         "line_items[1].price missing",
         "date_created_gmt 'yesterday' is not an ISO 8601 time",
         "shipping_lines[0].method_id missing",
