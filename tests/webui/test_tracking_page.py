@@ -113,7 +113,12 @@ def test_number_json_has_status_and_dates(client, runtime):
 def test_unknown_tracking_number_and_other_brands_numbers_are_not_found(client, runtime, brands):
     make_shipment(runtime)
     assert client.get("/t/northwind/number/NOPE").status_code == 404
-    assert client.get("/t/northwind/number/NOPE?format=json").status_code == 404
+    unknown = client.get("/t/northwind/number/NOPE?format=json")
+    assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
+    assert unknown.json["detail"] == (  # was "No shipment with this id exists for your brand."
+        "No parcel of this brand has this tracking number; check the number (new parcels can "
+        "take a few hours to appear)."
+    )
     assert client.get("/t/brand-a/number/SBX100200300").status_code == 404  # not configured
 
 
