@@ -609,6 +609,24 @@ def parse_settings(raw: Any, source: str, environ: Mapping[str, str] | None = No
     return settings
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """`yaml.safe_load`'s loader, refusing a key written twice in one mapping, of which
+    PyYAML would keep the last and silently drop the first."""
+
+    def construct_mapping(self, node, deep=False):
+        lines: dict[str, int] = {}
+        for key, _value in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+                continue
+            if key.value in lines:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"the key {key.value!r} is also at line {lines[key.value]}; keep one",
+                    problem_mark=key.start_mark,
+                )
+            lines[key.value] = key.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
 def load_settings(
     path: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -616,11 +634,25 @@ def load_settings(
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get("SHIPFLOW_CONFIG") or DEFAULT_CONFIG)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror}).") from None
     try:
-        raw = yaml.safe_load(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}: line {line} is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "save the file as UTF-8."
+        ) from None
+    try:
+        raw = yaml.load(text, Loader=_YamlLoader)  # a SafeLoader: no Python objects
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise ConfigError(
+            f"{path}: line {line} holds the character U+{exc.character:04X}, "
+            "which YAML does not allow; remove it."
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from json import JSONDecodeError
 from typing import Any
 
 from flask import Response, json, request
@@ -65,6 +66,8 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
 
 def validation_problem(exc: Any) -> Response:
     """flask-openapi3's hook for pydantic validation errors on body, query, path or headers."""
+    if any(not error["loc"] for error in exc.errors()):  # the body as a whole, not a field
+        return body_problem()
     errors = []
     for error in exc.errors():
         loc = [str(p) for p in error["loc"] if not str(p).startswith("function-")]
@@ -78,6 +81,46 @@ def validation_problem(exc: Any) -> Response:
     return problem_response(
         Problem(title="Invalid request", status=422, detail=detail, errors=errors)
     )
+
+
+JSON_KINDS = {
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+}
+
+
+def body_problem() -> Response:
+    """Why the body is no JSON object, and the fix (flask-openapi3 reads a body it cannot
+    parse, or of another media type, as none; pydantic then names the model it expected)."""
+    body = request.get_data()
+    advice = "send one JSON object with the header 'Content-Type: application/json'"
+    if not body.strip():
+        return _body_problem(422, "Invalid request", f"body: is required; {advice}.")
+    if not request.is_json:
+        sent = request.mimetype or "none"
+        detail = f"The body's Content-Type is {sent!r}; {advice}."
+        return _body_problem(415, "Unsupported Media Type", detail)
+    try:
+        value = json.loads(body)
+    except UnicodeDecodeError:
+        return _body_problem(400, "Malformed JSON", f"The body is not UTF-8 text; {advice}.")
+    except JSONDecodeError as exc:
+        detail = (
+            f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
+            f"{advice}."
+        )
+        return _body_problem(400, "Malformed JSON", detail)
+    kind = "null" if value is None else JSON_KINDS.get(type(value), type(value).__name__)
+    return _body_problem(422, "Invalid request", f"body: is {kind}, not a JSON object; {advice}.")
+
+
+def _body_problem(status: int, title: str, detail: str) -> Response:
+    message = detail.removeprefix("body: ")
+    error = FieldError(field="body", message=message)
+    return problem_response(Problem(title=title, status=status, detail=detail, errors=[error]))
 
 
 def http_problem(exc: HTTPException) -> Response:

@@ -225,7 +225,7 @@ def test_an_empty_idempotency_key_is_refused_by_name(client, runtime, demo, key)
 def test_a_failed_request_releases_its_key(client, runtime, demo):
     headers = {**demo.headers, "Idempotency-Key": "ship-missing"}
     missing = client.post("/api/v1/orders/ord_missing/ship", headers=headers)
-    assert missing.status_code == 422
+    assert missing.status_code == 404
     assert count(runtime, select(IdempotencyRecord)) == 0
 
 

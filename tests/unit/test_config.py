@@ -74,6 +74,7 @@ def _warehouse(data, **changes):
         (lambda d: _warehouse(d, working_days=["funday"]), "working_days[0]"),
         (lambda d: d["brands"][0]["theme"].update(primary_color="blue"), "primary_color"),
         (lambda d: d.update(databse_url="x"), "databse_url: unknown key"),
+        (lambda d: d.update(jobs="celeri"), "jobs: Input should be 'inprocess' or 'celery'"),
         (lambda d: d.update(brands=[]), "brands: List should have at least 1 item"),
         (
             lambda d: d["brands"][0].update(notifications={"templates": {"shiped": {}}}),
@@ -103,11 +104,35 @@ def test_bad_config_names_file_and_key(tmp_path, mutate, expected):
     assert "\n" not in message and "Traceback" not in message
 
 
-def test_malformed_yaml_names_line(tmp_path):
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            b"brands:\n  - code: x\n   name: [unclosed\n",
+            "malformed YAML at line 3, column 4: expected <block end>, but found",
+        ),
+        (  # PyYAML kept the second and dropped the first without a word
+            b"jobs: celery\nbase_url: http://127.0.0.1:8000\njobs: inprocess\n",
+            "malformed YAML at line 3, column 1: the key 'jobs' is also at line 1; keep one.",
+        ),
+        (  # was a UnicodeDecodeError's traceback
+            b"brands:\n  - name: Caf\xe9 Nord\n",
+            "line 2 is not UTF-8 text (byte 0xe9); save the file as UTF-8.",
+        ),
+        (  # was PyYAML's message over two lines, with no line number
+            b"jobs: celery\nbase_url: a\x00b\n",
+            "line 2 holds the character U+0000, which YAML does not allow; remove it.",
+        ),
+    ],
+)
+def test_a_file_that_is_no_yaml_names_the_file_and_the_line(tmp_path, content, expected):
     path = tmp_path / "config.yaml"
-    path.write_text("brands:\n  - code: x\n   name: [unclosed\n")
-    with pytest.raises(ConfigError, match=r"malformed YAML at line \d+, column \d+"):
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as info:
         load_settings(path, environ={})
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and expected in message
+    assert "\n" not in message
 
 
 def test_missing_file(tmp_path):

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from shipflow import shipment_links as links
 from shipflow.links import read_token
 from shipflow.ndr.service import LINK_PURPOSE
+from shipflow.store.claim_models import DeliveryPhoto
+from shipflow.store.db import unit_of_work
 from shipflow.store.feedback_models import Feedback
 from shipflow.store.models import Shipment
 from shipflow.store.postpurchase_models import NdrCaseRow
@@ -67,16 +69,36 @@ def test_signed_link_shows_the_whole_shipment_in_local_time(app, client, runtime
     assert len(response.data) < 100_000
 
 
+def _doorstep_scans(runtime, shipment_id: str) -> None:
+    """The last scans' place as some carriers write it: the street, then the city."""
+    with unit_of_work(runtime.sessions) as session:
+        for event in session.get(Shipment, shipment_id).events:
+            if event.city == CUSTOMER["city"]:
+                event.location = f"{CUSTOMER['street']}, {CUSTOMER['city']} IL"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hant", "zh-Hans", "ja", "fa"])
 @pytest.mark.parametrize("status", ["delivered", "attempt_failed", "in_transit"])
-def test_tracking_number_alone_reveals_nothing_personal(app, client, runtime, status):
-    make_shipment(runtime, status, details={"proof_of_delivery": {"signed_by": CUSTOMER["name"]}})
-    html = client.get("/t/northwind/number/SBX100200300").get_data(as_text=True)
-    data = client.get("/t/northwind/number/SBX100200300?format=json").get_data(as_text=True)
+def test_tracking_number_alone_reveals_nothing_personal(app, client, runtime, status, language):
+    """In every language of the brand; carriers that name the doorstep in an event's place
+    or send a photo and the spot where the parcel was left."""
+    assert runtime.settings.brand("northwind").languages == ["en", "zh-Hant", "zh-Hans", "ja", "fa"]
+    proof = {"signed_by": CUSTOMER["name"], "left_at": "front door", "photo": True}
+    shipment_id = make_shipment(runtime, status, details={"proof_of_delivery": proof})
+    _doorstep_scans(runtime, shipment_id)
+    with unit_of_work(runtime.sessions) as session:
+        session.add(DeliveryPhoto(shipment_id=shipment_id, media_type="image/png", data=b"png"))
+    number = f"/t/northwind/number/SBX100200300?lang={language}"
+    html = client.get(number).get_data(as_text=True)
+    data = client.get(f"{number}&format=json").get_data(as_text=True)
+    assert f'<html lang="{language}"' in html
     assert "SBX100200300" in html and '"status"' in data
     for secret in PERSONAL:
         assert secret not in html, secret
         assert secret not in data, secret
-    assert "/ndr/" not in html and "/returns/" not in html and "csrf_token" not in html
+    for link in ("/ndr/", "/returns/", "csrf_token", "proof-photo"):
+        assert link not in html, link
+    assert not re.search(r"/t/northwind/(?!number/)", html)  # no signed link to any parcel
 
 
 def test_number_json_has_status_and_dates(client, runtime):
@@ -91,7 +113,12 @@ def test_number_json_has_status_and_dates(client, runtime):
 def test_unknown_tracking_number_and_other_brands_numbers_are_not_found(client, runtime, brands):
     make_shipment(runtime)
     assert client.get("/t/northwind/number/NOPE").status_code == 404
-    assert client.get("/t/northwind/number/NOPE?format=json").status_code == 404
+    unknown = client.get("/t/northwind/number/NOPE?format=json")
+    assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
+    assert unknown.json["detail"] == (  # was "No shipment with this id exists for your brand."
+        "No parcel of this brand has this tracking number; check the number (new parcels can "
+        "take a few hours to appear)."
+    )
     assert client.get("/t/brand-a/number/SBX100200300").status_code == 404  # not configured
 
 
@@ -159,6 +186,7 @@ def test_lookup_by_postal_code_shows_status_dates_and_city_only(client, runtime,
     shipment = make_shipment(
         runtime, status, details={"proof_of_delivery": {"signed_by": CUSTOMER["name"]}}
     )
+    _doorstep_scans(runtime, shipment)  # was shown in full: the street on a postal code
     open_case(runtime, shipment)
     response = lookup(client, order_number="NW-1001", contact="62704")
     assert response.status_code == 303

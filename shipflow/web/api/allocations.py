@@ -115,16 +115,14 @@ def allocation_json(decision: Allocation) -> dict:
     ).model_dump(mode="json")
 
 
-def _order(order_id: str, field: str = "order_id", lock: bool = False) -> Order:
+def _order(order_id: str, lock: bool = False) -> Order | None:
+    """The brand's order; None for an unknown id and for another brand's alike."""
     statement = (
         select(Order)
         .where(Order.id == order_id, Order.brand_id == g.brand_id)
         .options(selectinload(Order.lines), selectinload(Order.shipments))
     )
-    order = g.db.scalar(for_update(g.db, statement) if lock else statement)
-    if order is None:
-        raise field_problem(field, "no order with this id exists for your brand")
-    return order
+    return g.db.scalar(for_update(g.db, statement) if lock else statement)
 
 
 def _fulfilment():
@@ -144,8 +142,11 @@ def _fulfilment():
 def post_allocation(body: AllocationIn):
     """Which warehouse, carrier and service would ship this order, at what cost and promise,
     the runner-up, and every rejected option with the rule that rejected it."""
+    order = _order(body.order_id)
+    if order is None:  # a field of the body: 422, where an unknown order in the path is 404
+        raise field_problem("order_id", "no order with this id exists for your brand")
     try:
-        _, decision = _fulfilment().allocate(g.db, _order(body.order_id))
+        _, decision = _fulfilment().allocate(g.db, order)
     except NotAllocated as exc:
         raise field_problem("order_id", str(exc)) from None
     return allocation_json(decision), 200
@@ -156,7 +157,9 @@ def post_allocation(body: AllocationIn):
 def ship_order(path: IdPath):
     """Allocate the order, buy its label and open the shipment with its promised date. The
     order stays locked until the shipment commits: one label, however many calls at once."""
-    order = _order(path.id, field="id", lock=True)
+    order = _order(path.id, lock=True)
+    if order is None:
+        raise not_found("order")
     if any(s.kind == "forward" for s in order.shipments):
         raise field_problem("id", "this order already has a shipment", status=409)
     try:

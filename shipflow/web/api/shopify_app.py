@@ -9,12 +9,13 @@ from pydantic import BaseModel
 from shipflow import shopify_install
 from shipflow.web.api.idempotency import idempotent
 from shipflow.web.api.routes import bp
+from shipflow.web.api.schemas import Input
 from shipflow.web.problems import ApiProblem
 
 TAG = Tag(name="channels")
 
 
-class InstallLinkIn(BaseModel):
+class InstallLinkIn(Input):  # unknown fields refused, as on every body
     shop: str  # the shop's myshopify.com domain
 
 

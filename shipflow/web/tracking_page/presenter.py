@@ -408,8 +408,11 @@ def destination_zone(ship_to: dict, default: str = "UTC") -> tzinfo:
         return ZoneInfo(default)
 
 
-def _place(row) -> str:
-    return row.location or ", ".join(p for p in (row.city, row.state, row.country) if p)
+def _place(row, personal: bool) -> str:
+    """Where the scan was: the carrier's own words on the customer's page; on a page earned
+    with the postal code only the city, since some carriers' words name the doorstep."""
+    city = ", ".join(p for p in (row.city, row.state, row.country) if p)
+    return (row.location or city) if personal else city
 
 
 def _city(ship_to: dict) -> str:
@@ -428,7 +431,7 @@ def _event(row, personal: bool, place: bool) -> EventView:
         occurred_at=row.occurred_at,
         reason=REASONS.get(row.reason or "", ""),
         detail=row.raw_text if personal and says_more else "",
-        where=_place(row) if (personal or place) and not created else "",
+        where=_place(row, personal) if (personal or place) and not created else "",
     )
 
 

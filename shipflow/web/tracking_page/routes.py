@@ -38,7 +38,7 @@ from shipflow.web.csrf import check_csrf
 from shipflow.web.i18n import gettext as _
 from shipflow.web.inputs import ascii_int
 from shipflow.web.pages import message_page, render_page, use_brand
-from shipflow.web.problems import not_found
+from shipflow.web.problems import ApiProblem, not_found
 from shipflow.web.ratelimit import Limit, limiter
 from shipflow.web.tracking_page.presenter import (
     N_,
@@ -55,6 +55,10 @@ REFRESH_S = 60  # how often an open page asks whether its parcel has news
 UPDATES_LIMIT = Limit("tracking-updates", 5, 3600)  # sign-ups per client, and per shipment
 ORDER_LIMIT = Limit("tracking-lookup-order", 10, 3600)  # per order number, any client
 CLAIM_LIMIT = Limit("tracking-claim", 5, 3600)  # claim forms per client, and per shipment
+UNKNOWN_NUMBER = (
+    "No parcel of this brand has this tracking number; check the number (new parcels can take "
+    "a few hours to appear)."
+)
 
 
 @bp.errorhandler(HTTPException)
@@ -226,8 +230,8 @@ def by_number(brand_code: str, tracking_number: str):
     )
     wants_json = request.args.get("format") == "json"
     if shipment is None:
-        if wants_json:
-            raise not_found("shipment")
+        if wants_json:  # a visitor with a number, not a brand with an id
+            raise ApiProblem(404, "Not found", UNKNOWN_NUMBER)
         return message_page(
             404,
             _("We couldn't find this tracking number"),
