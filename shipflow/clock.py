@@ -24,7 +24,7 @@ class SystemClock:
 
 @dataclass
 class FixedClock:
-    """A clock that moves only when told to (tests)."""
+    """A clock that moves only when told to (tests), or one moment given where a clock is asked."""
 
     current: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 15, tzinfo=UTC))
     speed: float = 1.0  # time moves when told to; a real second is one of its seconds

@@ -17,7 +17,7 @@ from shipflow import customer_messages as customer
 from shipflow import label_purchases
 from shipflow.brands import brand_config
 from shipflow.channel_accounts import refunds_in_shop
-from shipflow.clock import Clock
+from shipflow.clock import Clock, FixedClock
 from shipflow.config import Settings
 from shipflow.domain import Address, Money, Parcel, Status
 from shipflow.domain.events import ShopRefund, StoreWebhook
@@ -213,8 +213,9 @@ def return_path(settings: Settings, brand_code: str, return_id: str, clock: Cloc
     return f"/returns/{brand_code}/r/{token}"
 
 
-def label_link(settings: Settings, label_id: str) -> str:
-    token = make_token(settings.signing_key("links"), LABEL_PURPOSE, label_id)
+def label_link(settings: Settings, label_id: str, clock: Clock) -> str:
+    """The label's signed link, aged on the runtime's clock like every customer link."""
+    token = make_token(settings.signing_key("links"), LABEL_PURPOSE, label_id, clock)
     return f"{settings.base_url}/returns/label/{token}"
 
 
@@ -293,7 +294,7 @@ def issue_label(
         )
     session.flush()
     request.status, request.shipment_id = "label_created", shipment.id
-    shipment.label_url = label_link(settings, stored.id)
+    shipment.label_url = label_link(settings, stored.id, FixedClock(now))
     customer.queue(
         session,
         brand=session.get_one(Brand, request.brand_id),

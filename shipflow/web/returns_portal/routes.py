@@ -287,7 +287,7 @@ def _decision_page(
                 code = label.data.decode()
             elif label.data:
                 labels[label.label_format] = returns.label_link(
-                    g.runtime.settings, label.id
+                    g.runtime.settings, label.id, g.runtime.clock
                 ).removeprefix(g.runtime.settings.base_url)
     return private(
         render_page(
@@ -381,18 +381,25 @@ def send_back(brand_code: str, token: str):
     return redirect(request.path, 303)
 
 
+def _label_refused(status: int, heading: str):
+    """A label link's refusal: the page every customer link shows, in the first brand's look
+    (the path names no brand, and a link that is no good tells us none)."""
+    use_brand(g.runtime.settings.brands[0].code)
+    return private(message_page(status, heading))
+
+
 @bp.get("/returns/label/<token>")
 def label(token: str):
     max_age = timedelta(days=g.runtime.settings.link_max_age_days)
     try:
-        label_id = read_token(_secret(), returns.LABEL_PURPOSE, token, max_age)
+        label_id = read_token(_secret(), returns.LABEL_PURPOSE, token, max_age, g.runtime.clock)
     except LinkExpired:
-        return Response("This label link has expired.", 410, mimetype="text/plain")
+        return _label_refused(410, _("This link has expired"))
     except LinkInvalid:
-        return Response("This label link is not valid.", 403, mimetype="text/plain")
+        return _label_refused(403, _("This link is not valid"))
     row = g.db.get(LabelRow, label_id)
     if row is None:
-        return Response("This label link is not valid.", 403, mimetype="text/plain")
+        return _label_refused(403, _("This link is not valid"))
     kind = LABEL_TYPES.get(row.label_format, "application/octet-stream")
     extension = {"QR": "png"}.get(row.label_format, row.label_format.lower())
     disposition = "inline" if kind.startswith("image/") else "attachment"
