@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import responses
+from prometheus_client import REGISTRY
 
 from carriers.base import (
     Capability,
@@ -790,6 +791,87 @@ STATUS_ROWS = [
     ("TCAT", "7002", S.EXCEPTION, R.OTHER),
     ("TCAT", "7005", S.CANCELLED, None),
     ("POST", "300", S.INFO_RECEIVED, None),
+    # Codes of ECPay's 物流狀態代碼 list that the tables lacked (they read as in transit).
+    ("UNIMART", "2002", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2003", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2004", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2005", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2006", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2007", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2008", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2009", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2010", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2011", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2012", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2013", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2014", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2015", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2017", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2018", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2019", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2020", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2021", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2022", S.EXCEPTION, R.OTHER),
+    ("HILIFE", "2023", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2035", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2071", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2028", S.EXCEPTION, R.BUSINESS_CLOSED),
+    ("HILIFE", "2029", S.EXCEPTION, R.BUSINESS_CLOSED),
+    ("UNIMARTC2C", "2103", S.EXCEPTION, R.ADDRESS_INCORRECT),
+    ("UNIMART", "2038", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2039", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2040", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2053", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "2094", S.EXCEPTION, R.HELD_BY_CARRIER),
+    ("UNIMART", "2061", S.EXCEPTION, R.HELD_BY_CARRIER),
+    ("UNIMART", "2062", S.EXCEPTION, R.HELD_BY_CARRIER),
+    ("UNIMART", "7017", S.EXCEPTION, R.HELD_BY_CARRIER),
+    ("UNIMARTC2C", "7019", S.EXCEPTION, R.HELD_BY_CARRIER),
+    ("UNIMART", "7021", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "7022", S.EXCEPTION, R.OTHER),
+    ("UNIMART", "7023", S.EXCEPTION, R.OTHER),
+    ("UNIMARTC2C", "7020", S.EXCEPTION, R.LOST),
+    ("UNIMARTC2C", "2079", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2080", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2081", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2082", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2083", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2084", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2085", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2086", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2087", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2088", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2089", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2092", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMARTC2C", "2093", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("UNIMART", "2050", S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),
+    ("UNIMART", "2060", S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),
+    ("HILIFE", "2026", S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),
+    ("UNIMART", "2034", S.RETURNING_TO_SENDER, R.OTHER),
+    ("UNIMART", "2052", S.RETURNING_TO_SENDER, R.OTHER),
+    ("UNIMART", "2047", S.RETURNING_TO_SENDER, None),
+    ("UNIMART", "2051", S.RETURNING_TO_SENDER, None),
+    ("UNIMART", "2065", S.RETURNING_TO_SENDER, None),
+    ("UNIMART", "2066", S.RETURNING_TO_SENDER, None),
+    ("UNIMART", "2075", S.RETURNING_TO_SENDER, None),
+    ("UNIMARTC2C", "2077", S.RETURNING_TO_SENDER, None),
+    ("FAMI", "3021", S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ("FAMI", "3025", S.RETURNING_TO_SENDER, None),
+    ("FAMIC2C", "3031", S.RETURNING_TO_SENDER, None),
+    ("FAMI", "7009", S.EXCEPTION, R.OTHER),
+    ("FAMI", "7010", S.EXCEPTION, R.OTHER),
+    ("FAMI", "7012", S.EXCEPTION, R.OTHER),
+    ("FAMI", "7015", S.EXCEPTION, R.OTHER),
+    ("FAMIC2C", "7016", S.EXCEPTION, R.OTHER),
+    ("HILIFE", "2000", S.INFO_RECEIVED, None),
+    ("HILIFE", "9001", S.RETURNED_TO_SENDER, None),
+    ("HILIFEC2C", "9002", S.RETURNED_TO_SENDER, None),
+    ("TCAT", "7026", S.EXCEPTION, R.ADDRESS_INCORRECT),
+    ("TCAT", "7027", S.EXCEPTION, R.OTHER),
+    ("TCAT", "7028", S.EXCEPTION, R.OTHER),
+    ("TCAT", "7030", S.EXCEPTION, R.OTHER),
+    ("TCAT", "7031", S.EXCEPTION, R.OTHER),
+    ("", "2060", S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # a return order's push
     ("", "3022", S.DELIVERED, None),  # a return order's push names no subtype
     # The same code on another network: 3018 is a store arrival, not a T-cat code.
     ("TCAT", "3018", S.IN_TRANSIT, None),
@@ -800,6 +882,28 @@ STATUS_ROWS = [
 @pytest.mark.parametrize(("subtype", "code", "status", "reason"), STATUS_ROWS)
 def test_status_row(subtype, code, status, reason):
     assert mapping.classify(subtype, code, "") == (status, reason)
+
+
+@pytest.mark.parametrize(
+    ("subtype", "code"),
+    [
+        # Listed codes that read as in transit, as an unlisted one does: listed, they are
+        # not counted as unknown.
+        ("UNIMART", "2024"),
+        ("UNIMART", "2045"),
+        ("UNIMARTC2C", "2102"),
+        ("UNIMART", "4001"),
+        ("FAMI", "4002"),
+        ("TCAT", "3016"),
+        ("TCAT", "3017"),
+        ("TCAT", "7029"),
+    ],
+)
+def test_a_listed_in_transit_code_is_not_counted_unknown(subtype, code):
+    labels = {"carrier": "ecpay", "code": code}
+    before = REGISTRY.get_sample_value("shipflow_carrier_unknown_status_total", labels)
+    assert mapping.classify(subtype, code, "") == (S.IN_TRANSIT, None)
+    assert REGISTRY.get_sample_value("shipflow_carrier_unknown_status_total", labels) == before
 
 
 def test_unknown_code_keeps_its_raw_code_and_text():
@@ -892,7 +996,14 @@ def test_tcat_specification_by_the_sum_of_sides(sides_mm, code):
 
 def test_the_networks_tables_share_no_code():
     """Return pushes are read in all tables at once: no row may shadow another."""
-    tables = [units.COMMON, units.SEVEN_ELEVEN, units.FAMILYMART, units.TCAT]
+    tables = [
+        units.COMMON,
+        units.SEVEN_ELEVEN,
+        units.FAMILYMART,
+        units.TCAT,
+        units.STORE_RETURNS,
+        units.HI_LIFE,
+    ]
     assert sum(len(t) for t in tables) == len(units.ANY_NETWORK)
 
 
