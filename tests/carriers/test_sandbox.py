@@ -9,7 +9,8 @@ import itertools
 import json
 import re
 import zlib
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import barcode
 import pytest
@@ -33,6 +34,7 @@ from carriers.sandbox import (
     SandboxProfile,
     ShipmentBook,
     labels,
+    mapping,
     rates,
     signing,
 )
@@ -40,7 +42,7 @@ from carriers.sandbox.carrier import place_of_zip
 from carriers.sandbox.network import SimulatedShipment, simulate
 from carriers.sandbox.server import build_app
 from shipflow.clock import FixedClock
-from shipflow.domain import Address, Parcel, Status
+from shipflow.domain import Address, Parcel, Status, TrackingEvent, TrackingUpdate
 from tests.carriers.sandbox_profiles import ALWAYS_MISSED, CALM
 
 NEW_YORK = Address("US", "10001", "New York", "NY", "1 Main St", name="Shop")
@@ -520,3 +522,102 @@ def test_unreadable_sandbox_event_is_skipped_and_kept():
     assert [e.raw_code for e in update.events] == ["PU"]
     assert update.events[0].occurred_at.utcoffset() == timedelta(hours=-6)  # Chicago, no offset
     assert [json.loads(u.raw)["code"] for u in update.unreadable] == ["DL"]
+
+
+CENTRAL = timezone(timedelta(hours=-6))
+
+
+def test_a_poll_with_nulls_and_an_unreadable_estimate_keeps_every_readable_event():
+    """Shaped like `GET /v1/tracking/<number>` (fixtures/sandbox/tracking.json) with what real
+    answers do to optional fields: a null event, nulls for texts, a missing description, an
+    estimate and a store that cannot be read. Each costs only itself."""
+    payload = {
+        "tracking_number": "SBX1",
+        "service": "ground",
+        "estimated_delivery": "TBD",
+        "events": [
+            None,
+            {
+                "code": "PU",
+                "reason": None,
+                "occurred_at": "2026-11-23T09:00:00-06:00",
+                "location": {"facility": None, "city": "Chicago", "state": None, "country": "US"},
+            },
+            {
+                "code": "PK",
+                "description": "Held at a pickup point",
+                "occurred_at": "2026-11-25T10:05:00-06:00",
+                "location": None,
+                "pickup_point": "NJ-07102-1",
+                "pickup_deadline": None,
+            },
+        ],
+    }
+    update = mapping.parse_tracking(payload)
+    assert [u.raw for u in update.unreadable] == ["null"]
+    assert replace(update, unreadable=()) == TrackingUpdate(
+        carrier="sandbox",
+        tracking_number="SBX1",
+        events=(
+            TrackingEvent(
+                Status.IN_TRANSIT,
+                datetime(2026, 11, 23, 9, tzinfo=CENTRAL),
+                "PU",
+                "",
+                None,
+                "",
+                "Chicago",
+                "",
+                "",
+                "US",
+            ),
+            TrackingEvent(
+                Status.AVAILABLE_FOR_PICKUP,
+                datetime(2026, 11, 25, 10, 5, tzinfo=CENTRAL),
+                "PK",
+                "Held at a pickup point",
+            ),
+        ),
+        service="ground",
+    )
+
+
+def test_a_webhook_without_its_estimate_keeps_its_event():
+    body = {
+        "id": "evt_0b6d2c1e9f3a4b5c6d7e8f90",
+        "type": "tracking.event",
+        "created": 1795453200,
+        "data": {
+            "tracking_number": "SBX1",
+            "service": "ground",
+            "estimated_delivery": None,
+            "event": {
+                "code": "DL",
+                "reason": "",
+                "description": "Delivered",
+                "occurred_at": "2026-11-25T17:31:00-06:00",
+                "location": {"city": "Chicago", "state": "IL", "country": "US"},
+            },
+        },
+    }
+    assert mapping.parse_webhook_body(json.dumps(body).encode()) == [
+        TrackingUpdate(
+            carrier="sandbox",
+            tracking_number="SBX1",
+            events=(
+                TrackingEvent(
+                    Status.DELIVERED,
+                    datetime(2026, 11, 25, 17, 31, tzinfo=CENTRAL),
+                    "DL",
+                    "Delivered",
+                    None,
+                    "",
+                    "Chicago",
+                    "IL",
+                    "",
+                    "US",
+                ),
+            ),
+            service="ground",
+        )
+    ]
