@@ -356,7 +356,7 @@ def test_abort_push_has_no_events():
         ("11", S.IN_TRANSIT, None),
         ("12", S.IN_TRANSIT, None),
         ("13", S.EXCEPTION, R.CUSTOMS_HOLD),
-        ("14", S.RETURNING_TO_SENDER, R.REFUSED),
+        ("14", S.RETURNED_TO_SENDER, R.REFUSED),
         ("999", S.IN_TRANSIT, None),  # not in the table: kept raw
     ],
 )
@@ -389,7 +389,7 @@ def test_state(code, status, reason):
         ("清关中", "11", S.IN_TRANSIT),
         ("已清关", "12", S.IN_TRANSIT),
         ("清关异常", "13", S.EXCEPTION),
-        ("拒签", "14", S.RETURNING_TO_SENDER),
+        ("拒签", "14", S.RETURNED_TO_SENDER),
         ("未知状态", "未知状态", S.IN_TRANSIT),  # words outside the list kept raw
     ],
 )
