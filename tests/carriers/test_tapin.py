@@ -14,7 +14,11 @@ import responses
 from carriers.base import (
     Capability,
     CarrierAccount,
+    CarrierAuthError,
+    CarrierError,
+    CarrierOutcomeUnknown,
     CarrierRejected,
+    CarrierUnavailable,
     Label,
     NotSupported,
     RateQuote,
@@ -334,6 +338,36 @@ def test_refusal_answered_with_200_names_the_field():
     assert caught.value.carrier_message == (
         "فیلد های ارسالی معتبر نمیباشند.; postal_code: کد پستی وارد شده نامعتبر است"
     )
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("answer", "error", "code", "retryable"),
+    [
+        ("error_session_expired", CarrierAuthError, "336", False),  # the token needs renewing
+        ("error_system", CarrierUnavailable, "364", True),  # Tapin's fault: poll again later
+        ("error", CarrierRejected, "300", False),  # the request's own fault
+    ],
+)
+def test_a_poll_error_answer_is_the_error_its_code_names(answer, error, code, retryable):
+    responses.add(responses.POST, f"{API}/order/post/list", json=fixture("tapin", answer))
+    with pytest.raises(CarrierError) as caught:
+        carrier().track([BARCODE])
+    assert (type(caught.value), caught.value.carrier_code, caught.value.retryable) == (
+        error,
+        code,
+        retryable,
+    )
+
+
+@responses.activate
+def test_a_system_error_answering_a_registration_leaves_its_outcome_unknown():
+    responses.add(
+        responses.POST, f"{API}/order/post/register", json=fixture("tapin", "error_system")
+    )
+    with pytest.raises(CarrierOutcomeUnknown) as caught:
+        with_tree(carrier()).create_label(COD)
+    assert (caught.value.carrier_code, caught.value.carrier_message) == ("364", "خطای سیستمی")
 
 
 @responses.activate
