@@ -104,3 +104,5 @@ AUTH_CODES = frozenset({"503", "600"})  # signature wrong, not a subscriber (key
 QUOTA_EXHAUSTED = "601"  # POLL:KEY已过期 / 余额不足: the paid-for queries are used up
 QUOTA_RETRY_SECONDS = 3600.0
 BUSY_CODES = frozenset({"501", "502"})  # query.do: server error, server busy
+# poll: 500 服务器错误, "a passing fault on Kuaidi100's side" (for query.do, 500 is no result).
+SUBSCRIBE_BUSY_CODES = frozenset({"500"})

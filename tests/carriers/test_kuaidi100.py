@@ -16,6 +16,7 @@ from carriers.base import (
     CarrierAuthError,
     CarrierRateLimited,
     CarrierRejected,
+    CarrierUnavailable,
     TrackingQuery,
     WebhookRequest,
     WebhookSignatureError,
@@ -255,6 +256,19 @@ def test_subscribe_sends_the_documented_param_and_keeps_each_numbers_refusal(moc
         "salt": "s4lt",
         "resultv2": "4",  # no destination: no prediction to ask for
     }
+
+
+def test_a_subscription_kuaidi100_fails_to_take_is_asked_again_not_refused(mocked):
+    """poll's 500 is Kuaidi100's passing fault, not a refusal of the number (which would
+    leave it to polling for good): the subscription job asks again at its next run."""
+    mocked.post(POLL_URL, json=fixture("kuaidi100", "subscribe_server_error"))
+    with pytest.raises(CarrierUnavailable) as caught:
+        make_carrier().subscribe([ROUTED], "https://shipflow.example/webhooks/kuaidi100/acct_1")
+    assert (caught.value.carrier_code, caught.value.carrier_message, caught.value.retryable) == (
+        "500",
+        "服务器错误",
+        True,
+    )
 
 
 def pushed(param: str, signature: str) -> WebhookRequest:
