@@ -42,7 +42,8 @@ from carriers.sandbox.carrier import place_of_zip
 from carriers.sandbox.network import SimulatedShipment, simulate
 from carriers.sandbox.server import build_app
 from shipflow.clock import FixedClock
-from shipflow.domain import Address, Parcel, Status, TrackingEvent, TrackingUpdate
+from shipflow.domain import Address, Parcel, Reason, Status, TrackingEvent, TrackingUpdate
+from tests.carriers.carrier_contract import fixture
 from tests.carriers.sandbox_profiles import ALWAYS_MISSED, CALM
 
 NEW_YORK = Address("US", "10001", "New York", "NY", "1 Main St", name="Shop")
@@ -578,35 +579,24 @@ def test_a_poll_with_nulls_and_an_unreadable_estimate_keeps_every_readable_event
 
 
 def test_a_webhook_without_its_estimate_keeps_its_event():
-    body = {
-        "id": "evt_0b6d2c1e9f3a4b5c6d7e8f90",
-        "type": "tracking.event",
-        "created": 1795453200,
-        "data": {
-            "tracking_number": "SBX1",
-            "service": "ground",
-            "estimated_delivery": None,
-            "event": {
-                "code": "DL",
-                "reason": "",
-                "description": "Delivered",
-                "occurred_at": "2026-11-25T17:31:00-06:00",
-                "location": {"city": "Chicago", "state": "IL", "country": "US"},
-            },
-        },
-    }
+    body = fixture("sandbox", "webhook")
+    body["data"]["estimated_delivery"] = None
+    eastern = timezone(timedelta(hours=-5))
     assert mapping.parse_webhook_body(json.dumps(body).encode()) == [
         TrackingUpdate(
             carrier="sandbox",
-            tracking_number="SBX1",
+            tracking_number="SBXG606070100112026111509000015",
             events=(
                 TrackingEvent(
-                    status=Status.DELIVERED,
-                    occurred_at=datetime(2026, 11, 25, 17, 31, tzinfo=CENTRAL),
-                    raw_code="DL",
-                    raw_text="Delivered",
-                    city="Chicago",
-                    state="IL",
+                    status=Status.ATTEMPT_FAILED,
+                    occurred_at=datetime(2026, 11, 18, 14, 12, tzinfo=eastern),
+                    raw_code="NA",
+                    raw_text="Delivery attempted: customer unavailable",
+                    reason=Reason.CUSTOMER_UNAVAILABLE,
+                    location="Newark delivery station",
+                    city="Newark",
+                    state="NJ",
+                    postal_code="07102",
                     country="US",
                 ),
             ),
