@@ -680,6 +680,7 @@ def test_return_order_push_is_keyed_by_the_return_number():
         {"RtnCode": "2067"},  # a status changed after signing
         {"CheckMacValue": ""},
         {"MerchantID": "2000933"},  # another merchant's push
+        {"CheckMacValue": "ＦＦＦＦ"},  # forged, not even ASCII
     ],
 )
 def test_push_with_a_bad_mac_is_refused(tamper):

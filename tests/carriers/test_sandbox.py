@@ -273,6 +273,7 @@ def test_webhook_signature_good_bad_and_replayed(clock):
         WebhookRequest(signed(body, clock.now()), body + b" "),
         WebhookRequest({}, body),
         WebhookRequest({"X-Sandbox-Signature": "v1=abc"}, body),
+        WebhookRequest({"X-Sandbox-Signature": f"t={int(clock.now().timestamp())},v1=é"}, body),
         WebhookRequest(signed(body, clock.now() - timedelta(minutes=6)), body),  # replayed
     ]
     for webhook in bad:
