@@ -23,7 +23,7 @@ from carriers.base import (
 from carriers.convert import read_each, read_optional
 from carriers.kuaidi100 import units
 from carriers.units import lookup
-from shipflow.domain import Address, TrackingEvent, TrackingUpdate
+from shipflow.domain import Address, Status, TrackingEvent, TrackingUpdate
 
 CARRIER = "kuaidi100"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -119,7 +119,9 @@ def state_code(item: dict) -> str:
 def tracking_event(item: dict) -> TrackingEvent:
     code = state_code(item)
     text = item.get("context") or ""
-    status, reason = lookup(CARRIER, units.STATES, code, text)
+    # A sub-state the table does not know yet reads as the state it belongs to.
+    parent, _ = units.STATES.get(units.parent_state(code), (Status.IN_TRANSIT, None))
+    status, reason = lookup(CARRIER, units.STATES, code, text, parent)
     area = item.get("areaName") or item.get("location") or ""
     return TrackingEvent(
         status=status,

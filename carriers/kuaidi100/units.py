@@ -55,6 +55,15 @@ STATES: dict[str, tuple[Status, Reason | None]] = {
     "14": (S.RETURNED_TO_SENDER, R.REFUSED),  # 拒签: refused, and signed for by the sender
 }
 
+
+def parent_state(code: str) -> str:
+    """The state a sub-state belongs to in the document's table: 1001-1003 to 0 (在途), the
+    others to their first digit (101 to 1, 201 to 2, 304 to 3, ...); a state is its own."""
+    if len(code) == 4 and code.startswith("100"):
+        return "0"
+    return code[0] if len(code) == 3 else code
+
+
 # An event without `statusCode` (resultv2 below 4) names its state in words.
 STATE_NAMES = {
     "在途": "0",

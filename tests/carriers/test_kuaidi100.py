@@ -372,6 +372,11 @@ def test_abort_push_has_no_events():
         ("13", S.EXCEPTION, R.CUSTOMS_HOLD),
         ("14", S.RETURNED_TO_SENDER, R.REFUSED),
         ("999", S.IN_TRANSIT, None),  # not in the table: kept raw
+        # Sub-states the table does not know yet read as the state they belong to:
+        ("305", S.DELIVERED, None),  # under 3 签收
+        ("211", S.EXCEPTION, None),  # under 2 疑难
+        ("502", S.OUT_FOR_DELIVERY, None),  # under 5 派件
+        ("1004", S.IN_TRANSIT, None),  # under 0 在途
     ],
 )
 def test_state(code, status, reason):
