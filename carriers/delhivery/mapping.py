@@ -156,9 +156,10 @@ def _status_event(shipment: dict) -> TrackingEvent:
 
 
 def _estimate(shipment: dict) -> datetime | None:
-    """Delhivery's own estimate: the current expected date, else the one promised."""
+    """Delhivery's own estimate: the current expected date, else the one promised; one
+    written in a form we cannot read costs only itself, not the waybill's scans."""
     text = shipment.get("ExpectedDeliveryDate") or shipment.get("PromisedDeliveryDate")
-    return ist(text) if text else None
+    return convert.read_optional(CARRIER, "estimated delivery", text, ist)
 
 
 def parse_shipment(shipment: dict) -> TrackingUpdate:

@@ -66,11 +66,13 @@ def signed(params: dict[str, str], hash_key: str, hash_iv: str) -> dict[str, str
 
 
 def mac_matches(params: dict[str, str], hash_key: str, hash_iv: str) -> bool:
-    """Whether `params` carry the CheckMacValue our keys give them (constant time)."""
+    """Whether `params` carry the CheckMacValue our keys give them (constant time; compared
+    as bytes, so that a forged value in other than ASCII is a mismatch, not a TypeError)."""
     given = params.get(MAC, "")
     if not given or not hash_key or not hash_iv:
         return False
-    return hmac.compare_digest(given.upper(), check_mac_value(params, hash_key, hash_iv))
+    expected = check_mac_value(params, hash_key, hash_iv)
+    return hmac.compare_digest(given.upper().encode(), expected.encode())
 
 
 def form(body: bytes | str) -> dict[str, str]:

@@ -7,6 +7,12 @@ The same RtnCode means different things on different networks (3018 is "arrived 
 SMS sent" at FamilyMart and Hi-Life; T-cat's 30xx are courier scans), so a code is looked up
 in its subtype's table. A code no table knows keeps its raw code and text and reads as in
 transit (`carriers.units.lookup`).
+
+Checked row by row against that list (its CVS UNIMART, UNIMARTC2C, FAMI and HILIFE and its
+HOME TCAT codes, as copied whole into public shop integrations): the codes that were missing
+are added, so that a store gone out of business (2060), a parcel sent back unclaimed for
+another cause (2079-2093) or an order file the store network refused (2002-2023) no longer
+reads as in transit.
 """
 
 from __future__ import annotations
@@ -29,6 +35,16 @@ COMMON: dict[str, tuple[Status, Reason | None]] = {
 # 7-ELEVEN (UNIMART, UNIMARTC2C, UNIMARTFREEZE) and Hi-Life, which share its 20xx codes.
 SEVEN_ELEVEN: dict[str, tuple[Status, Reason | None]] = {
     "2001": (S.INFO_RECEIVED, None),  # 檔案傳送成功
+    # The order file refused by the store network: the merchant must correct and resend it.
+    **dict.fromkeys(
+        ("2002", "2003", "2004", "2005", "2006", "2007", "2008", "2009", "2010", "2011")
+        + ("2012", "2013", "2014", "2015", "2017", "2018", "2019", "2020", "2021", "2022")
+        + ("2023", "2035", "2071"),
+        (S.EXCEPTION, R.OTHER),
+    ),  # 出貨單號不合規則 ... 取貨人姓名為空, 訂單資料重覆上傳, 門市代碼格式錯誤
+    "2024": (S.IN_TRANSIT, None),  # 物流作業驗收中
+    "2045": (S.IN_TRANSIT, None),  # 不正常到貨(商品提早到物流中心)
+    "2102": (S.IN_TRANSIT, None),  # 門市舊店號更新
     "2030": (S.IN_TRANSIT, None),  # 物流中心驗收成功
     "2041": (S.IN_TRANSIT, None),  # 物流中心理貨中
     "2068": (S.IN_TRANSIT, None),  # 交貨便收件(A門市收到件寄件商品)
@@ -40,6 +56,21 @@ SEVEN_ELEVEN: dict[str, tuple[Status, Reason | None]] = {
     "2059": (S.IN_TRANSIT, R.CARRIER_DELAY),  # 道路中斷，後續配送中
     "2027": (S.IN_TRANSIT, R.BUSINESS_CLOSED),  # 門市指定時間不配送(六、日)
     "2043": (S.IN_TRANSIT, R.BUSINESS_CLOSED),  # 門市指定不配送(六、日)
+    "2028": (S.EXCEPTION, R.BUSINESS_CLOSED),  # 門市關轉店，3日內未更新SUP(新店號)便至退貨流程
+    "2029": (S.EXCEPTION, R.BUSINESS_CLOSED),  # 門市尚未開店
+    "2103": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # 無取件門市資料
+    "2038": (S.EXCEPTION, R.OTHER),  # 第一段標籤規格錯誤
+    "2039": (S.EXCEPTION, R.OTHER),  # 第一段標籤無法判讀
+    "2040": (S.EXCEPTION, R.OTHER),  # 第一段標籤資料錯誤
+    "2053": (S.EXCEPTION, R.OTHER),  # 刷A給B (another parcel scanned for this one)
+    "2094": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 包裹異常不配送
+    "2061": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 缺件(商品未至門市)
+    "2062": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 門市報缺
+    "7017": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 取件包裹異常協尋中
+    "7019": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 寄件貨態異常協尋中
+    "7021": (S.EXCEPTION, R.OTHER),  # 商品捆包 (parcels bundled: refused)
+    "7022": (S.EXCEPTION, R.OTHER),  # 商品外袋透明 (transparent outer bag: refused)
+    "7023": (S.EXCEPTION, R.OTHER),  # 多標籤 (several labels)
     "2031": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 未到貨(物流端未收到該商品)
     "2036": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 已過門市進貨日
     "2037": (S.EXCEPTION, R.BUSINESS_CLOSED),  # 門市關轉: change the store within 3 days
@@ -50,6 +81,7 @@ SEVEN_ELEVEN: dict[str, tuple[Status, Reason | None]] = {
     "2033": (S.EXCEPTION, R.OTHER),  # 超材 (over size)
     "2042": (S.EXCEPTION, R.LOST),  # 商品遺失
     "7018": (S.EXCEPTION, R.LOST),  # 取件遺失進行賠償程式
+    "7020": (S.EXCEPTION, R.LOST),  # 寄件遺失進行賠償程式
     "2063": (S.AVAILABLE_FOR_PICKUP, None),  # 門市配達
     "2073": (S.AVAILABLE_FOR_PICKUP, None),  # 商品配達買家取貨門市
     "2067": (S.DELIVERED, None),  # 消費者成功取件
@@ -57,11 +89,28 @@ SEVEN_ELEVEN: dict[str, tuple[Status, Reason | None]] = {
     "2076": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 消費者七天未取，商品退回至大智通
     "2046": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 貨件未取退回大智通物流中心
     "2078": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 買家未取貨退回物流中心-驗收成功
+    # 買家未取(貨)退回物流中心-<what the logistics centre found>: 商品瑕疵, 超材, 違禁品, ...
+    **dict.fromkeys(
+        ("2079", "2080", "2081", "2082", "2083", "2084", "2085", "2086", "2087", "2088")
+        + ("2089", "2092", "2093"),
+        (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),
+    ),
     "2016": (S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # 門市已關轉店，將進行退貨處理
     "2049": (S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # 門市關店，將進行退貨處理
+    "2050": (S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # 門市轉店，將進行退貨處理
+    "2060": (S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # 門市停業中，將進行退貨處理
+    "2026": (S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),  # 無此門市，將進行退貨處理
+    "2034": (S.RETURNING_TO_SENDER, R.OTHER),  # 違禁品(退貨及罰款處理)
+    "2052": (S.RETURNING_TO_SENDER, R.OTHER),  # 違禁品(退貨及罰款處理)
+    "2047": (S.RETURNING_TO_SENDER, None),  # 正常二退(退貨時間延長，在判賠期限內退回)
+    "2051": (S.RETURNING_TO_SENDER, None),  # 廠商要求提早退貨（廠商出錯商品）
+    "2065": (S.RETURNING_TO_SENDER, None),  # EC收退
+    "2066": (S.RETURNING_TO_SENDER, None),  # 異常收退(商品破損、消費者取錯件...，提早從門市退貨)
     "2054": (S.RETURNING_TO_SENDER, R.REFUSED),  # 消費者要求提早拉退
     "2072": (S.RETURNING_TO_SENDER, None),  # 商品配達賣家取退貨門市
     "2069": (S.RETURNING_TO_SENDER, None),  # 退貨便收件(商品退回指定C門市)
+    "2075": (S.RETURNING_TO_SENDER, None),  # 廠商未至門市取退貨，商品離開賣家取退貨門市
+    "2077": (S.RETURNING_TO_SENDER, None),  # 廠商未至門市取退貨，商品退回至大智通
     "2070": (S.RETURNED_TO_SENDER, None),  # 退回原寄件門市且已取件
 }
 
@@ -74,12 +123,20 @@ FAMILYMART: dict[str, tuple[Status, Reason | None]] = {
     "3022": (S.DELIVERED, None),  # 買家已到店取貨
     "3020": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 貨件未取退回物流中心
     "3019": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 退件到店尚未取貨，簡訊通知取件
+    "3021": (S.RETURNING_TO_SENDER, R.NOT_COLLECTED),  # 退貨商品未取退回物流中心
+    "3025": (S.RETURNING_TO_SENDER, None),  # 退貨已退回物流中心
+    "3031": (S.RETURNING_TO_SENDER, None),  # 退貨商品已轉換店（送達指定更換之取件店舖）
     "3023": (S.RETURNED_TO_SENDER, R.NOT_COLLECTED),  # 賣家已取買家未取貨
     "7011": (S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # 取件門市閉店，轉退回原寄件店
     "5009": (S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # 進貨門市緊急閉店，提早退貨
     "7006": (S.EXCEPTION, R.LOST),  # 小物流遺失
     "7007": (S.EXCEPTION, R.LOST),  # 門市遺失
     "7008": (S.RETURNING_TO_SENDER, R.DAMAGED),  # 小物流破損，退回物流中心
+    "7009": (S.EXCEPTION, R.OTHER),  # 商品包裝不良（物流中心反應）
+    "7010": (S.EXCEPTION, R.OTHER),  # 商品包裝不良（門市反應）
+    "7012": (S.EXCEPTION, R.OTHER),  # 條碼錯誤，物流中心客服處理
+    "7015": (S.EXCEPTION, R.OTHER),  # 條碼重複，物流中心客服處理
+    "7016": (S.EXCEPTION, R.OTHER),  # 超材
     "7013": (S.EXCEPTION, R.HELD_BY_CARRIER),  # 訂單超過驗收期限（商家未出貨）
     "7014": (S.INFO_RECEIVED, None),  # 商家未到貨 (not yet handed over)
 }
@@ -91,6 +148,9 @@ TCAT: dict[str, tuple[Status, Reason | None]] = {
     "3014": (S.IN_TRANSIT, None),  # 當配上車
     "3015": (S.IN_TRANSIT, None),  # 空運配送中
     "3010": (S.IN_TRANSIT, None),  # 轉寄(如原本寄到A，改寄B)
+    "3016": (S.IN_TRANSIT, None),  # 配完狀態刪除 (a delivery scan withdrawn)
+    "3017": (S.IN_TRANSIT, None),  # 退回狀態刪除(代收退貨刪除)
+    "7029": (S.IN_TRANSIT, None),  # 已回收 (a home pickup collected)
     "3004": (S.IN_TRANSIT, R.CARRIER_DELAY),  # 送錯BASE (送錯營業所)
     "3005": (S.IN_TRANSIT, R.CARRIER_DELAY),  # 送錯CENTER(送錯轉運中心)
     "7004": (S.IN_TRANSIT, R.CARRIER_DELAY),  # 航班延誤
@@ -115,23 +175,43 @@ TCAT: dict[str, tuple[Status, Reason | None]] = {
     "5008": (S.RETURNED_TO_SENDER, None),  # 退貨配完
     "7001": (S.EXCEPTION, R.OTHER),  # 超大 (the driver did not take it)
     "7002": (S.EXCEPTION, R.OTHER),  # 超重 (the driver did not take it)
+    "7028": (S.EXCEPTION, R.OTHER),  # 超大超重
+    "7026": (S.EXCEPTION, R.ADDRESS_INCORRECT),  # 資料有誤
+    "7027": (S.EXCEPTION, R.OTHER),  # 無件可退 (a home pickup found nothing to return)
+    "7030": (S.EXCEPTION, R.OTHER),  # 別家收走 (another carrier took it)
+    "7031": (S.EXCEPTION, R.OTHER),  # 商品未到 (not ready at the pickup)
     "7005": (S.CANCELLED, None),  # 託運單刪除
+}
+
+# A customer's return dropped off at a store (the return orders of ReturnUniMartCVS, ReturnCVS,
+# ReturnHiLifeCVS): listed for 7-ELEVEN, FamilyMart and Hi-Life alike.
+STORE_RETURNS: dict[str, tuple[Status, Reason | None]] = {
+    "4001": (S.IN_TRANSIT, None),  # 退貨商品已至門市交寄
+    "4002": (S.IN_TRANSIT, None),  # 退貨商品已至物流中心
+}
+
+# Listed for Hi-Life alone.
+HI_LIFE: dict[str, tuple[Status, Reason | None]] = {
+    "2000": (S.INFO_RECEIVED, None),  # 出貨訂單修改
+    "9001": (S.RETURNED_TO_SENDER, None),  # 退貨已取
+    "9002": (S.RETURNED_TO_SENDER, None),  # 退貨已取
 }
 
 # Return-order pushes name no subtype: read them in every table at once (the tables above
 # share no code, so nothing is shadowed).
-ANY_NETWORK = COMMON | SEVEN_ELEVEN | FAMILYMART | TCAT
+ANY_NETWORK = COMMON | SEVEN_ELEVEN | FAMILYMART | TCAT | STORE_RETURNS | HI_LIFE
 
 # LogisticsSubType -> its table. POST (Chunghwa Post) has no published code list beyond the
 # common ones: its other codes read as in transit with their raw code and text kept.
 STATUS_BY_SUBTYPE: dict[str, dict[str, tuple[Status, Reason | None]]] = {
-    "UNIMART": COMMON | SEVEN_ELEVEN,
-    "UNIMARTC2C": COMMON | SEVEN_ELEVEN,
-    "UNIMARTFREEZE": COMMON | SEVEN_ELEVEN,
-    "FAMI": COMMON | FAMILYMART,
-    "FAMIC2C": COMMON | FAMILYMART,
-    "HILIFE": COMMON | SEVEN_ELEVEN | FAMILYMART,
-    "HILIFEC2C": COMMON | SEVEN_ELEVEN | FAMILYMART,
+    "UNIMART": COMMON | SEVEN_ELEVEN | STORE_RETURNS,
+    "UNIMARTC2C": COMMON | SEVEN_ELEVEN | STORE_RETURNS,
+    "UNIMARTFREEZE": COMMON | SEVEN_ELEVEN | STORE_RETURNS,
+    "FAMI": COMMON | FAMILYMART | STORE_RETURNS,
+    "FAMIC2C": COMMON | FAMILYMART | STORE_RETURNS,
+    # The list gives Hi-Life T-cat's codes too, for its courier leg.
+    "HILIFE": COMMON | SEVEN_ELEVEN | FAMILYMART | TCAT | STORE_RETURNS | HI_LIFE,
+    "HILIFEC2C": COMMON | SEVEN_ELEVEN | FAMILYMART | TCAT | STORE_RETURNS | HI_LIFE,
     "OKMARTC2C": COMMON | FAMILYMART,
     "TCAT": COMMON | TCAT,
     "POST": COMMON,

@@ -81,7 +81,8 @@ class Kuaidi100Carrier(Carrier):
         self, queries: Sequence[TrackingQuery], webhook_url: str
     ) -> dict[str, CarrierError]:
         """Ask Kuaidi100 to push these numbers' events; returns the refusal of each number it
-        refused (one bad number does not stop the others). A repeated subscription is fine."""
+        refused (one bad number does not stop the others). A repeated subscription is fine; a
+        fault on Kuaidi100's side (500) is `CarrierUnavailable`, to ask again at the next run."""
         refused: dict[str, CarrierError] = {}
         for query in queries:
             number = query.tracking_number
@@ -96,7 +97,7 @@ class Kuaidi100Carrier(Carrier):
             if str(body.get("returnCode")) == units.ALREADY_SUBSCRIBED:
                 continue
             try:
-                mapping.raise_for_failure(body)
+                mapping.raise_for_failure(body, units.SUBSCRIBE_BUSY_CODES)
             except CarrierRejected as exc:
                 refused[number] = exc
         return refused

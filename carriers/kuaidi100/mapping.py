@@ -23,7 +23,7 @@ from carriers.base import (
 from carriers.convert import read_each, read_optional
 from carriers.kuaidi100 import units
 from carriers.units import lookup
-from shipflow.domain import Address, TrackingEvent, TrackingUpdate
+from shipflow.domain import Address, Status, TrackingEvent, TrackingUpdate
 
 CARRIER = "kuaidi100"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -81,8 +81,9 @@ def result_level(places: dict[str, str]) -> str:
     return units.RESULTV2_ARRIVAL if "to" in places else units.RESULTV2_STATES
 
 
-def raise_for_failure(body: dict) -> None:
-    """A failed call answers {"result": false, "returnCode": ..., "message": ...}."""
+def raise_for_failure(body: dict, busy_codes: frozenset[str] = units.BUSY_CODES) -> None:
+    """A failed call answers {"result": false, "returnCode": ..., "message": ...}; the
+    codes of a passing fault on Kuaidi100's side differ by call (`busy_codes`)."""
     if body.get("result") is not False:
         return
     code, message = str(body.get("returnCode") or ""), body.get("message") or ""
@@ -94,7 +95,7 @@ def raise_for_failure(body: dict) -> None:
         raise CarrierRateLimited(text, retry_after=units.QUOTA_RETRY_SECONDS, **details)
     if code in units.AUTH_CODES:
         raise CarrierAuthError(text, **details)
-    if code in units.BUSY_CODES:
+    if code in busy_codes:
         raise CarrierUnavailable(text, retryable=True, **details)
     raise CarrierRejected(text, **details)
 
@@ -118,7 +119,9 @@ def state_code(item: dict) -> str:
 def tracking_event(item: dict) -> TrackingEvent:
     code = state_code(item)
     text = item.get("context") or ""
-    status, reason = lookup(CARRIER, units.STATES, code, text)
+    # A sub-state the table does not know yet reads as the state it belongs to.
+    parent, _ = units.STATES.get(units.parent_state(code), (Status.IN_TRANSIT, None))
+    status, reason = lookup(CARRIER, units.STATES, code, text, parent)
     area = item.get("areaName") or item.get("location") or ""
     return TrackingEvent(
         status=status,

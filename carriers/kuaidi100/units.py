@@ -6,7 +6,9 @@ STATES was checked row by row against the table "运单快递状态(state)说明
 含义) of Kuaidi100's 实时快递单号查询技术文档 (api.kuaidi100.com/document/5f0ffb5ebc8da837cbd8aefc,
 the same table in its API site apifox.com/apidoc/project-514987/api-8562559): every code and
 name agrees; 203 拒收 is "收件人发起拒收快递,待发货方确认" (a refusal waiting for the sender's word,
-not yet a return), so it reads as an exception. The sub-states 10-13 (清关) sit beside 8."""
+not yet a return), so it reads as an exception. The sub-states 10-13 (清关) sit beside 8.
+14 拒签 sits under 4 退签 and is "收件人拒绝签收，且寄件人签收了" (the sender has signed for the
+refused parcel): back with the sender, not on its way."""
 
 from __future__ import annotations
 
@@ -50,8 +52,17 @@ STATES: dict[str, tuple[Status, Reason | None]] = {
     "11": (S.IN_TRANSIT, None),  # 清关中
     "12": (S.IN_TRANSIT, None),  # 已清关
     "13": (S.EXCEPTION, R.CUSTOMS_HOLD),  # 清关异常
-    "14": (S.RETURNING_TO_SENDER, R.REFUSED),  # 拒签
+    "14": (S.RETURNED_TO_SENDER, R.REFUSED),  # 拒签: refused, and signed for by the sender
 }
+
+
+def parent_state(code: str) -> str:
+    """The state a sub-state belongs to in the document's table: 1001-1003 to 0 (在途), the
+    others to their first digit (101 to 1, 201 to 2, 304 to 3, ...); a state is its own."""
+    if len(code) == 4 and code.startswith("100"):
+        return "0"
+    return code[0] if len(code) == 3 else code
+
 
 # An event without `statusCode` (resultv2 below 4) names its state in words.
 STATE_NAMES = {
@@ -102,3 +113,5 @@ AUTH_CODES = frozenset({"503", "600"})  # signature wrong, not a subscriber (key
 QUOTA_EXHAUSTED = "601"  # POLL:KEY已过期 / 余额不足: the paid-for queries are used up
 QUOTA_RETRY_SECONDS = 3600.0
 BUSY_CODES = frozenset({"501", "502"})  # query.do: server error, server busy
+# poll: 500 服务器错误, "a passing fault on Kuaidi100's side" (for query.do, 500 is no result).
+SUBSCRIBE_BUSY_CODES = frozenset({"500"})

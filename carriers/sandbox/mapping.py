@@ -9,8 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from carriers.base import CarrierResponseError
-from carriers.convert import parse_timestamp, read_each
+from carriers.convert import objects, parse_timestamp, read_each, read_optional, reading
 from carriers.sandbox.network import RawEvent
 from carriers.sandbox.places import Store
 from carriers.sandbox.proof import proof_payload
@@ -104,25 +103,27 @@ def webhook_body(
 # --- wire -> shipflow --------------------------------------------------------------------------
 
 
+def _text(payload: Mapping[str, Any], key: str) -> str:
+    """An optional text field: absent or null is blank."""
+    return payload.get(key) or ""
+
+
 def tracking_event(payload: Mapping[str, Any]) -> TrackingEvent:
     location = payload.get("location") or {}
-    status, reason = status_of(payload["code"], payload.get("reason", ""), payload["description"])
-    place = (
-        location.get("country", ""),
-        location.get("state", ""),
-        location.get("postal_code", ""),
-    )
+    description = _text(payload, "description")
+    status, reason = status_of(payload["code"], _text(payload, "reason"), description)
+    place = (_text(location, "country"), _text(location, "state"), _text(location, "postal_code"))
     return TrackingEvent(
         status=status,
         occurred_at=parse_timestamp(payload["occurred_at"], place),
         raw_code=payload["code"],
-        raw_text=payload.get("description", ""),
+        raw_text=description,
         reason=reason,
-        location=location.get("facility", ""),
-        city=location.get("city", ""),
-        state=location.get("state", ""),
-        postal_code=location.get("postal_code", ""),
-        country=location.get("country", ""),
+        location=_text(location, "facility"),
+        city=_text(location, "city"),
+        state=place[1],
+        postal_code=place[2],
+        country=place[0],
     )
 
 
@@ -130,61 +131,61 @@ def pickup_point(payload: Mapping[str, Any]) -> PickupPoint:
     address = payload.get("address") or {}
     return PickupPoint(
         id=payload["id"],
-        name=payload.get("name", ""),
-        network=payload.get("network", ""),
+        name=_text(payload, "name"),
+        network=_text(payload, "network"),
         address=Address(
-            country=address.get("country", ""),
-            postal_code=address.get("postal_code", ""),
-            city=address.get("city", ""),
-            state=address.get("state", ""),
-            line1=address.get("line1", ""),
+            country=_text(address, "country"),
+            postal_code=_text(address, "postal_code"),
+            city=_text(address, "city"),
+            state=_text(address, "state"),
+            line1=_text(address, "line1"),
         ),
-        hours=payload.get("hours", ""),
+        hours=_text(payload, "hours"),
     )
 
 
 def proof_of_delivery(payload: Mapping[str, Any]) -> ProofOfDelivery:
     return ProofOfDelivery(
-        signed_by=payload.get("signed_by", ""),
-        left_at=payload.get("left_at", ""),
-        photo=payload.get("photo", ""),
+        signed_by=_text(payload, "signed_by"),
+        left_at=_text(payload, "left_at"),
+        photo=_text(payload, "photo"),
     )
 
 
 def tracking_update(
     payload: Mapping[str, Any], events: Iterable[Mapping[str, Any]]
 ) -> TrackingUpdate:
-    """An event that cannot be read is skipped and kept, as for every real carrier. The
-    latest hold at a pickup point names the store and the deadline."""
+    """An event that cannot be read is skipped and kept, as for every real carrier, and an
+    optional part (the estimate, the store, the proof) that cannot be read costs only itself.
+    The latest hold at a pickup point names the store and the deadline."""
     events = list(events)
     read, unreadable = read_each(CARRIER, "event", events, tracking_event)
-    held = next((e for e in reversed(events) if e.get("pickup_point")), None)
-    proof = next((e["proof_of_delivery"] for e in events if e.get("proof_of_delivery")), None)
+    scans = objects(events)
+    held = next((e for e in reversed(scans) if e.get("pickup_point")), {})
+    proof = next((e["proof_of_delivery"] for e in scans if e.get("proof_of_delivery")), None)
     return TrackingUpdate(
         carrier=CARRIER,
         tracking_number=payload["tracking_number"],
         events=tuple(read),
-        estimated_delivery=datetime.fromisoformat(payload["estimated_delivery"]),
-        service=payload.get("service", ""),
-        pickup_point=pickup_point(held["pickup_point"]) if held else None,
-        pickup_deadline=datetime.fromisoformat(held["pickup_deadline"]) if held else None,
-        proof_of_delivery=proof_of_delivery(proof) if proof else None,
+        estimated_delivery=_moment("estimated delivery", payload.get("estimated_delivery")),
+        service=_text(payload, "service"),
+        pickup_point=read_optional(CARRIER, "pickup point", held.get("pickup_point"), pickup_point),
+        pickup_deadline=_moment("pickup deadline", held.get("pickup_deadline")),
+        proof_of_delivery=read_optional(CARRIER, "proof of delivery", proof, proof_of_delivery),
         unreadable=unreadable,
     )
 
 
+def _moment(what: str, value: Any) -> datetime | None:
+    return read_optional(CARRIER, what, value, datetime.fromisoformat)
+
+
 def parse_tracking(payload: Mapping[str, Any]) -> TrackingUpdate:
-    try:
+    with reading(CARRIER, "tracking payload"):
         return tracking_update(payload, payload["events"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CarrierResponseError(
-            f"unreadable sandbox tracking payload: {exc}", carrier=CARRIER
-        ) from None
 
 
 def parse_webhook_body(body: bytes) -> list[TrackingUpdate]:
-    try:
+    with reading(CARRIER, "webhook"):
         data = json.loads(body)["data"]
         return [tracking_update(data, [data["event"]])]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CarrierResponseError(f"unreadable sandbox webhook: {exc}", carrier=CARRIER) from None

@@ -49,5 +49,6 @@ def verify(
         raise SignatureInvalid(f"missing or malformed {SIGNATURE_HEADER} header") from None
     if abs(now.timestamp() - timestamp) > tolerance_seconds:
         raise SignatureInvalid("signature timestamp outside the tolerance window (replay?)")
-    if not hmac.compare_digest(fields.get("v1", ""), _digest(secret, timestamp, body)):
+    expected = _digest(secret, timestamp, body).encode()
+    if not hmac.compare_digest(fields.get("v1", "").encode(), expected):  # bytes: any text
         raise SignatureInvalid("signature does not match the body")

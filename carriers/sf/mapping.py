@@ -175,13 +175,16 @@ def _update(number: str, routes: list) -> TrackingUpdate:
     return TrackingUpdate(CARRIER, number, tuple(events), unreadable=unreadable)
 
 
+def _waybill_update(resp: dict) -> TrackingUpdate | None:
+    """A `routeResps` entry: its waybill's routes, None when SF has none for it."""
+    return _update(resp["mailNo"], resp["routes"]) if resp.get("routes") else None
+
+
 def tracking_updates(msg_data: dict) -> list[TrackingUpdate]:
-    """One update per waybill SF has routes for; a waybill without routes is left out."""
-    return [
-        _update(resp["mailNo"], resp["routes"])
-        for resp in msg_data["routeResps"]
-        if resp.get("routes")
-    ]
+    """One update per waybill SF has routes for; a waybill without routes is left out, and
+    an entry that cannot be read is skipped (logged and counted), not the query's others."""
+    updates, _ = read_each(CARRIER, "waybill", msg_data["routeResps"], _waybill_update)
+    return [update for update in updates if update is not None]
 
 
 def _numbered(route: dict) -> tuple[str, dict]:

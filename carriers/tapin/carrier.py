@@ -88,7 +88,7 @@ class TapinCarrier(Carrier):
         if order_id is None:
             raise CarrierRejected(f"tapin has no order {tracking_number}", carrier=self.name)
         payload = mapping.build_cancel_request(self.shop_id, order_id)
-        mapping.entries(self.client.change_status(payload), "cancellation")
+        mapping.entries(self.client.change_status(payload), "cancellation", buys=True)
 
     def track(self, tracking_numbers: Sequence[str]) -> list[TrackingUpdate]:
         """Tapin keys orders by its own id: each barcode is looked up, then one status report

@@ -17,8 +17,12 @@ from zoneinfo import ZoneInfo
 
 from carriers import convert
 from carriers.base import (
+    CarrierAuthError,
+    CarrierError,
+    CarrierOutcomeUnknown,
     CarrierRejected,
     CarrierResponseError,
+    CarrierUnavailable,
     Label,
     NotSupported,
     RateQuote,
@@ -47,19 +51,28 @@ def error_parser(body: Any) -> tuple[str, str]:
     return str(returns.get("status", "")), "; ".join(w for w in words if w)
 
 
-def entries(body: Any, what: str) -> Any:
-    """The `entries` of an answer Tapin accepted; a refusal raises `CarrierRejected`."""
+def entries(body: Any, what: str, *, buys: bool = False) -> Any:
+    """The `entries` of an answer Tapin accepted. A refusal raises `CarrierRejected`; a
+    token Tapin no longer takes `CarrierAuthError`; a fault on its side `CarrierUnavailable`,
+    or `CarrierOutcomeUnknown` when the call `buys` (registers or deletes an order)."""
     if not isinstance(body, dict) or not isinstance(body.get("returns"), dict):
         raise CarrierResponseError(f"tapin {what} answer has no returns", carrier=CARRIER)
+    status = body["returns"].get("status")
+    if status in units.OK:
+        return body.get("entries")
     code, message = error_parser(body)
-    if body["returns"].get("status") not in units.OK:
-        raise CarrierRejected(
-            f"tapin refused the {what} ({code}): {message}",
-            carrier=CARRIER,
-            carrier_code=code,
-            carrier_message=message,
-        )
-    return body.get("entries")
+    error: type[CarrierError] = CarrierRejected
+    if status in units.AUTH_CODES:
+        error = CarrierAuthError
+    elif status in units.FAULT_CODES:
+        error = CarrierOutcomeUnknown if buys else CarrierUnavailable
+    raise error(
+        f"tapin answered the {what} with {code}: {message}",
+        carrier=CARRIER,
+        carrier_code=code,
+        carrier_message=message,
+        retryable=error is CarrierUnavailable,
+    )
 
 
 def tehran(text: str) -> datetime:
@@ -190,7 +203,7 @@ def parse_price(body: Any, service: str) -> RateQuote:
 def parse_register(body: Any, service: str) -> Label:
     """The order's post barcode is its tracking number; Tapin prints the label in its panel
     (its label call is documented without the format it answers in)."""
-    found = entries(body, "order")
+    found = entries(body, "order", buys=True)
     barcode = str((found or {}).get("barcode") or "")
     if not barcode:
         raise CarrierRejected(

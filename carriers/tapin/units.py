@@ -69,4 +69,9 @@ SERVICES: dict[str, tuple[int, ServiceLevel, int]] = {
 }
 
 OK = frozenset({200, 201})  # returns.status of a successful call
+# returns.status ("کد خطاها") that are no refusal of the request itself: the token unknown
+# (332), the session expired (336), no permission (337, 351); a fault on Tapin's side "to
+# report to its technical team" (301, 350) and a system error (364).
+AUTH_CODES = frozenset({332, 336, 337, 351})
+FAULT_CODES = frozenset({301, 350, 364})
 REPORT_BATCH = 200  # orders per get-status/report call

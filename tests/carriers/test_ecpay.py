@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import responses
+from prometheus_client import REGISTRY
 
 from carriers.base import (
     Capability,
@@ -679,6 +680,7 @@ def test_return_order_push_is_keyed_by_the_return_number():
         {"RtnCode": "2067"},  # a status changed after signing
         {"CheckMacValue": ""},
         {"MerchantID": "2000933"},  # another merchant's push
+        {"CheckMacValue": "ＦＦＦＦ"},  # forged, not even ASCII
     ],
 )
 def test_push_with_a_bad_mac_is_refused(tamper):
@@ -699,6 +701,14 @@ def test_push_acknowledgement_is_exactly_1_ok():
 
 # Every row of the status tables, written out: (subtype, RtnCode, status, reason).
 S, R = Status, Reason
+NC = R.NOT_COLLECTED
+
+
+def rows(subtype: str, codes: str, status: Status, reason: Reason | None) -> list[tuple]:
+    """The rows of several codes read alike."""
+    return [(subtype, code, status, reason) for code in codes.split()]
+
+
 STATUS_ROWS = [
     ("UNIMART", "300", S.INFO_RECEIVED, None),
     ("UNIMART", "310", S.INFO_RECEIVED, None),
@@ -790,6 +800,41 @@ STATUS_ROWS = [
     ("TCAT", "7002", S.EXCEPTION, R.OTHER),
     ("TCAT", "7005", S.CANCELLED, None),
     ("POST", "300", S.INFO_RECEIVED, None),
+    # Codes of ECPay's 物流狀態代碼 list that the tables lacked (they read as in transit).
+    # The order file refused, a label unreadable, packaging refused:
+    *rows("UNIMART", "2002 2003 2004 2005 2006 2007 2008 2009 2010 2011", S.EXCEPTION, R.OTHER),
+    *rows("UNIMART", "2012 2013 2014 2015 2017 2018 2019 2020 2021 2022", S.EXCEPTION, R.OTHER),
+    *rows("HILIFE", "2023 2035 2071 2038 2039 2040 2053", S.EXCEPTION, R.OTHER),
+    *rows("UNIMART", "7021 7022 7023", S.EXCEPTION, R.OTHER),
+    *rows("FAMI", "7009 7010 7012 7015", S.EXCEPTION, R.OTHER),
+    *rows("FAMIC2C", "7016", S.EXCEPTION, R.OTHER),
+    # A closed store not yet replaced, no store data, a parcel missing or searched for, lost:
+    *rows("UNIMART", "2028", S.EXCEPTION, R.BUSINESS_CLOSED),
+    *rows("HILIFE", "2029", S.EXCEPTION, R.BUSINESS_CLOSED),
+    *rows("UNIMARTC2C", "2103", S.EXCEPTION, R.ADDRESS_INCORRECT),
+    *rows("UNIMART", "2094 2061 2062 7017", S.EXCEPTION, R.HELD_BY_CARRIER),
+    *rows("UNIMARTC2C", "7019", S.EXCEPTION, R.HELD_BY_CARRIER),
+    *rows("UNIMARTC2C", "7020", S.EXCEPTION, R.LOST),
+    # Sent back: unclaimed whatever the logistics centre found, the store gone, and the rest:
+    *rows("UNIMARTC2C", "2079 2080 2081 2082 2083 2084 2085 2086", S.RETURNING_TO_SENDER, NC),
+    *rows("UNIMARTC2C", "2087 2088 2089 2092 2093", S.RETURNING_TO_SENDER, NC),
+    *rows("FAMI", "3021", S.RETURNING_TO_SENDER, NC),
+    *rows("UNIMART", "2050 2060", S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),
+    *rows("HILIFE", "2026", S.RETURNING_TO_SENDER, R.ADDRESS_INCORRECT),
+    *rows("UNIMART", "2034 2052", S.RETURNING_TO_SENDER, R.OTHER),
+    *rows("UNIMART", "2047 2051 2065 2066 2075", S.RETURNING_TO_SENDER, None),
+    *rows("UNIMARTC2C", "2077", S.RETURNING_TO_SENDER, None),
+    *rows("FAMI", "3025", S.RETURNING_TO_SENDER, None),
+    *rows("FAMIC2C", "3031", S.RETURNING_TO_SENDER, None),
+    # Hi-Life's own codes, and T-cat's, which the list gives for Hi-Life too:
+    *rows("HILIFE", "2000", S.INFO_RECEIVED, None),
+    *rows("HILIFE", "9001", S.RETURNED_TO_SENDER, None),
+    *rows("HILIFEC2C", "9002 5008", S.RETURNED_TO_SENDER, None),
+    *rows("HILIFE", "3006", S.OUT_FOR_DELIVERY, None),
+    # T-cat's home-pickup codes:
+    *rows("TCAT", "7026", S.EXCEPTION, R.ADDRESS_INCORRECT),
+    *rows("TCAT", "7027 7028 7030 7031", S.EXCEPTION, R.OTHER),
+    ("", "2060", S.RETURNING_TO_SENDER, R.BUSINESS_CLOSED),  # a return order's push
     ("", "3022", S.DELIVERED, None),  # a return order's push names no subtype
     # The same code on another network: 3018 is a store arrival, not a T-cat code.
     ("TCAT", "3018", S.IN_TRANSIT, None),
@@ -800,6 +845,28 @@ STATUS_ROWS = [
 @pytest.mark.parametrize(("subtype", "code", "status", "reason"), STATUS_ROWS)
 def test_status_row(subtype, code, status, reason):
     assert mapping.classify(subtype, code, "") == (status, reason)
+
+
+@pytest.mark.parametrize(
+    ("subtype", "code"),
+    [
+        # Listed codes that read as in transit, as an unlisted one does: listed, they are
+        # not counted as unknown.
+        ("UNIMART", "2024"),
+        ("UNIMART", "2045"),
+        ("UNIMARTC2C", "2102"),
+        ("UNIMART", "4001"),
+        ("FAMI", "4002"),
+        ("TCAT", "3016"),
+        ("TCAT", "3017"),
+        ("TCAT", "7029"),
+    ],
+)
+def test_a_listed_in_transit_code_is_not_counted_unknown(subtype, code):
+    labels = {"carrier": "ecpay", "code": code}
+    before = REGISTRY.get_sample_value("shipflow_carrier_unknown_status_total", labels)
+    assert mapping.classify(subtype, code, "") == (S.IN_TRANSIT, None)
+    assert REGISTRY.get_sample_value("shipflow_carrier_unknown_status_total", labels) == before
 
 
 def test_unknown_code_keeps_its_raw_code_and_text():
@@ -892,7 +959,14 @@ def test_tcat_specification_by_the_sum_of_sides(sides_mm, code):
 
 def test_the_networks_tables_share_no_code():
     """Return pushes are read in all tables at once: no row may shadow another."""
-    tables = [units.COMMON, units.SEVEN_ELEVEN, units.FAMILYMART, units.TCAT]
+    tables = [
+        units.COMMON,
+        units.SEVEN_ELEVEN,
+        units.FAMILYMART,
+        units.TCAT,
+        units.STORE_RETURNS,
+        units.HI_LIFE,
+    ]
     assert sum(len(t) for t in tables) == len(units.ANY_NETWORK)
 
 

@@ -16,6 +16,7 @@ from carriers.base import (
     CarrierAuthError,
     CarrierRateLimited,
     CarrierRejected,
+    CarrierUnavailable,
     TrackingQuery,
     WebhookRequest,
     WebhookSignatureError,
@@ -257,6 +258,19 @@ def test_subscribe_sends_the_documented_param_and_keeps_each_numbers_refusal(moc
     }
 
 
+def test_a_subscription_kuaidi100_fails_to_take_is_asked_again_not_refused(mocked):
+    """poll's 500 is Kuaidi100's passing fault, not a refusal of the number (which would
+    leave it to polling for good): the subscription job asks again at its next run."""
+    mocked.post(POLL_URL, json=fixture("kuaidi100", "subscribe_server_error"))
+    with pytest.raises(CarrierUnavailable) as caught:
+        make_carrier().subscribe([ROUTED], "https://shipflow.example/webhooks/kuaidi100/acct_1")
+    assert (caught.value.carrier_code, caught.value.carrier_message, caught.value.retryable) == (
+        "500",
+        "服务器错误",
+        True,
+    )
+
+
 def pushed(param: str, signature: str) -> WebhookRequest:
     body = urlencode({"param": param, "sign": signature}).encode()
     return WebhookRequest(headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body)
@@ -356,8 +370,13 @@ def test_abort_push_has_no_events():
         ("11", S.IN_TRANSIT, None),
         ("12", S.IN_TRANSIT, None),
         ("13", S.EXCEPTION, R.CUSTOMS_HOLD),
-        ("14", S.RETURNING_TO_SENDER, R.REFUSED),
+        ("14", S.RETURNED_TO_SENDER, R.REFUSED),
         ("999", S.IN_TRANSIT, None),  # not in the table: kept raw
+        # Sub-states the table does not know yet read as the state they belong to:
+        ("305", S.DELIVERED, None),  # under 3 签收
+        ("211", S.EXCEPTION, None),  # under 2 疑难
+        ("502", S.OUT_FOR_DELIVERY, None),  # under 5 派件
+        ("1004", S.IN_TRANSIT, None),  # under 0 在途
     ],
 )
 def test_state(code, status, reason):
@@ -389,7 +408,7 @@ def test_state(code, status, reason):
         ("清关中", "11", S.IN_TRANSIT),
         ("已清关", "12", S.IN_TRANSIT),
         ("清关异常", "13", S.EXCEPTION),
-        ("拒签", "14", S.RETURNING_TO_SENDER),
+        ("拒签", "14", S.RETURNED_TO_SENDER),
         ("未知状态", "未知状态", S.IN_TRANSIT),  # words outside the list kept raw
     ],
 )

@@ -22,6 +22,7 @@ from carriers.easypost import mapping as easypost
 from carriers.ecpay import mapping as ecpay
 from carriers.fedex import mapping as fedex
 from carriers.kuaidi100 import mapping as kuaidi100
+from carriers.sandbox import mapping as sandbox
 from carriers.sf import mapping as sf
 from carriers.tapin import mapping as tapin
 from carriers.track17 import mapping as track17
@@ -74,6 +75,8 @@ PARSERS: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("delhivery", "push_scan", delhivery.parse_push),
     ("tapin", "status_report", tapin.parse_report),
     ("ecpay", "push_tcat_delivered", ecpay.parse_push),
+    ("sandbox", "tracking", sandbox.parse_tracking),
+    ("sandbox", "webhook", lambda b: sandbox.parse_webhook_body(json.dumps(b).encode())),
 ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from carriers.convert import read_optional
+from carriers.delhivery import mapping as delhivery
 from carriers.dhl import mapping as dhl
 from carriers.easypost import mapping as easypost
 from carriers.fedex import mapping as fedex
@@ -86,6 +87,14 @@ ESTIMATES: list[tuple[str, str, tuple, Callable[[Any], Any], str, int]] = [
         lambda body: fedex.parse_track_response(body)[0],
         "776094337676",
         1,
+    ),
+    (
+        "delhivery",
+        "track_cod_delivered",
+        ("ShipmentData", 0, "Shipment", "ExpectedDeliveryDate"),
+        lambda body: delhivery.parse_track_response(body)[0],
+        "1490811234567",
+        5,
     ),
     (
         "dhl",

@@ -9,7 +9,8 @@ import itertools
 import json
 import re
 import zlib
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import astuple, replace
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import barcode
 import pytest
@@ -33,6 +34,7 @@ from carriers.sandbox import (
     SandboxProfile,
     ShipmentBook,
     labels,
+    mapping,
     rates,
     signing,
 )
@@ -40,7 +42,8 @@ from carriers.sandbox.carrier import place_of_zip
 from carriers.sandbox.network import SimulatedShipment, simulate
 from carriers.sandbox.server import build_app
 from shipflow.clock import FixedClock
-from shipflow.domain import Address, Parcel, Status
+from shipflow.domain import Address, Parcel, Reason, Status, TrackingEvent, TrackingUpdate
+from tests.carriers.carrier_contract import fixture
 from tests.carriers.sandbox_profiles import ALWAYS_MISSED, CALM
 
 NEW_YORK = Address("US", "10001", "New York", "NY", "1 Main St", name="Shop")
@@ -270,6 +273,7 @@ def test_webhook_signature_good_bad_and_replayed(clock):
         WebhookRequest(signed(body, clock.now()), body + b" "),
         WebhookRequest({}, body),
         WebhookRequest({"X-Sandbox-Signature": "v1=abc"}, body),
+        WebhookRequest({"X-Sandbox-Signature": f"t={int(clock.now().timestamp())},v1=é"}, body),
         WebhookRequest(signed(body, clock.now() - timedelta(minutes=6)), body),  # replayed
     ]
     for webhook in bad:
@@ -520,3 +524,82 @@ def test_unreadable_sandbox_event_is_skipped_and_kept():
     assert [e.raw_code for e in update.events] == ["PU"]
     assert update.events[0].occurred_at.utcoffset() == timedelta(hours=-6)  # Chicago, no offset
     assert [json.loads(u.raw)["code"] for u in update.unreadable] == ["DL"]
+
+
+CENTRAL = timezone(timedelta(hours=-6))
+
+
+def test_a_poll_with_nulls_and_an_unreadable_estimate_keeps_every_readable_event():
+    """Shaped like `GET /v1/tracking/<number>` (fixtures/sandbox/tracking.json) with what real
+    answers do to optional fields: a null event, nulls for texts, a missing description, an
+    estimate and a store that cannot be read. Each costs only itself."""
+    payload = {
+        "tracking_number": "SBX1",
+        "service": "ground",
+        "estimated_delivery": "TBD",
+        "events": [
+            None,
+            {
+                "code": "PU",
+                "reason": None,
+                "occurred_at": "2026-11-23T09:00:00-06:00",
+                "location": {"facility": None, "city": "Chicago", "state": None, "country": "US"},
+            },
+            {
+                "code": "PK",
+                "description": "Held at a pickup point",
+                "occurred_at": "2026-11-25T10:05:00-06:00",
+                "location": None,
+                "pickup_point": "NJ-07102-1",
+                "pickup_deadline": None,
+            },
+        ],
+    }
+    update = mapping.parse_tracking(payload)
+    assert [u.raw for u in update.unreadable] == ["null"]
+    assert replace(update, unreadable=()) == TrackingUpdate(
+        carrier="sandbox",
+        tracking_number="SBX1",
+        events=(
+            TrackingEvent(
+                status=Status.IN_TRANSIT,
+                occurred_at=datetime(2026, 11, 23, 9, tzinfo=CENTRAL),
+                raw_code="PU",
+                city="Chicago",
+                country="US",
+            ),
+            TrackingEvent(
+                status=Status.AVAILABLE_FOR_PICKUP,
+                occurred_at=datetime(2026, 11, 25, 10, 5, tzinfo=CENTRAL),
+                raw_code="PK",
+                raw_text="Held at a pickup point",
+            ),
+        ),
+        service="ground",
+    )
+
+
+def test_a_webhook_without_its_estimate_keeps_its_event():
+    body = fixture("sandbox", "webhook")
+    body["data"]["estimated_delivery"] = None
+    eastern = timezone(timedelta(hours=-5))
+    (update,) = mapping.parse_webhook_body(json.dumps(body).encode())
+    assert (update.tracking_number, update.service, update.estimated_delivery) == (
+        "SBXG606070100112026111509000015",
+        "ground",
+        None,
+    )
+    assert [astuple(event) for event in update.events] == [
+        (
+            Status.ATTEMPT_FAILED,
+            datetime(2026, 11, 18, 14, 12, tzinfo=eastern),
+            "NA",
+            "Delivery attempted: customer unavailable",
+            Reason.CUSTOMER_UNAVAILABLE,
+            "Newark delivery station",
+            "Newark",
+            "NJ",
+            "07102",
+            "US",
+        )
+    ]

@@ -260,6 +260,20 @@ def test_route_query_carries_the_phones_last_four_digits_one_query_per_phone(moc
     ]
 
 
+def test_a_route_answer_entry_that_cannot_be_read_costs_only_its_waybill(mocked):
+    """A query asks for up to ten waybills: one entry without its mailNo (or a null) is
+    skipped, the others' routes are kept."""
+    answer = fixture("sf", "routes")
+    data = json.loads(answer["apiResultData"])
+    stray = {
+        "routes": [{"acceptTime": "2024-11-19 08:00:00", "opCode": "31", "remark": "快件到达"}]
+    }
+    data["msgData"]["routeResps"] = [stray, None, *data["msgData"]["routeResps"]]
+    answer["apiResultData"] = json.dumps(data, ensure_ascii=False)
+    mocked.post(URL, json=answer)
+    assert make_carrier().track([NUMBER, "SF1309999999990", "SF1308888888880"]) == [ROUTES]
+
+
 def test_business_error_is_rejected_with_sfs_message(mocked):
     mocked.post(URL, json=fixture("sf", "duplicate_order"))
     with pytest.raises(CarrierRejected) as caught:

@@ -14,7 +14,11 @@ import responses
 from carriers.base import (
     Capability,
     CarrierAccount,
+    CarrierAuthError,
+    CarrierError,
+    CarrierOutcomeUnknown,
     CarrierRejected,
+    CarrierUnavailable,
     Label,
     NotSupported,
     RateQuote,
@@ -324,15 +328,45 @@ def test_a_place_tapin_does_not_know_is_rejected_with_what_to_fix():
 
 
 @responses.activate
-def test_refusal_answered_with_200_names_the_field():
-    responses.add(
-        responses.POST, f"{API}/order/post/register", json=fixture("tapin", "register_refused")
-    )
-    with pytest.raises(CarrierRejected) as caught:
+@pytest.mark.parametrize(
+    ("answer", "error", "code", "words"),
+    [
+        (
+            "register_refused",
+            CarrierRejected,
+            "300",
+            "فیلد های ارسالی معتبر نمیباشند.; postal_code: کد پستی وارد شده نامعتبر است",
+        ),
+        # Tapin's fault: the order may have been registered (ops check before a new one)
+        ("error_system", CarrierOutcomeUnknown, "364", "خطای سیستمی"),
+    ],
+)
+def test_a_registration_answered_with_an_error_carries_its_code_and_words(
+    answer, error, code, words
+):
+    responses.add(responses.POST, f"{API}/order/post/register", json=fixture("tapin", answer))
+    with pytest.raises(error) as caught:
         with_tree(carrier()).create_label(COD)
-    assert caught.value.carrier_code == "300"
-    assert caught.value.carrier_message == (
-        "فیلد های ارسالی معتبر نمیباشند.; postal_code: کد پستی وارد شده نامعتبر است"
+    assert (caught.value.carrier_code, caught.value.carrier_message) == (code, words)
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("answer", "error", "code", "retryable"),
+    [
+        ("error_session_expired", CarrierAuthError, "336", False),  # the token needs renewing
+        ("error_system", CarrierUnavailable, "364", True),  # Tapin's fault: poll again later
+        ("error", CarrierRejected, "300", False),  # the request's own fault
+    ],
+)
+def test_a_poll_error_answer_is_the_error_its_code_names(answer, error, code, retryable):
+    responses.add(responses.POST, f"{API}/order/post/list", json=fixture("tapin", answer))
+    with pytest.raises(CarrierError) as caught:
+        carrier().track([BARCODE])
+    assert (type(caught.value), caught.value.carrier_code, caught.value.retryable) == (
+        error,
+        code,
+        retryable,
     )
 
 
