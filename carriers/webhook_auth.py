@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from carriers.base import CarrierResponseError, WebhookSignatureError
+from shipflow.signatures import same_secret
 
 
 def header(headers: Mapping[str, str], name: str) -> str:
@@ -21,7 +22,7 @@ def header(headers: Mapping[str, str], name: str) -> str:
 
 def require_shared_secret(carrier: str, given: str, expected: str) -> None:
     """The carrier echoes a secret we gave it (e.g. UPS Track Alert's `credential`)."""
-    if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not expected or not given or not same_secret(given, expected):
         raise WebhookSignatureError(
             f"{carrier} webhook credential missing or wrong", carrier=carrier
         )
@@ -33,7 +34,7 @@ def require_hmac_sha256(carrier: str, body: bytes, secret: str, signature: str) 
         raise WebhookSignatureError(f"{carrier} webhook signature missing", carrier=carrier)
     digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
     candidates = (base64.b64encode(digest).decode(), digest.hex())
-    if not any(hmac.compare_digest(signature.strip(), c) for c in candidates):
+    if not any(same_secret(signature.strip(), c) for c in candidates):
         raise WebhookSignatureError(f"{carrier} webhook signature wrong", carrier=carrier)
 
 

@@ -15,7 +15,6 @@ ops of the brand holding the shop, naming what is due within 30 days."""
 
 from __future__ import annotations
 
-import hmac
 import json
 import secrets
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from shipflow.clock import Clock
 from shipflow.delays.alerts import raise_alert
 from shipflow.domain import WebhookRequest
 from shipflow.links import LinkExpired, LinkInvalid, make_token, read_token
+from shipflow.signatures import same_secret
 from shipflow.store.models import ChannelAccount
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def receive_privacy_request(
     ops to do (a parcel still travelling needs its address). Returns what was done."""
     expected = webhook_signature(_app(settings).client_secret, webhook.body)
     given = webhook.header("X-Shopify-Hmac-Sha256").strip()
-    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not given or not same_secret(given, expected):
         raise InstallRefused("the webhook is not signed by Shopify (X-Shopify-Hmac-Sha256)", 401)
     topic = webhook.header("X-Shopify-Topic")
     if topic not in PRIVACY_DUE:

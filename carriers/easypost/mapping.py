@@ -31,6 +31,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
+from shipflow.signatures import same_secret
 
 CARRIER = "easypost"
 SIGNATURE_HEADER = "X-Hmac-Signature"
@@ -125,7 +126,7 @@ def signature_valid(request: WebhookRequest, secret: str) -> bool:
         return False
     key = unicodedata.normalize("NFKD", secret).encode()
     expected = hmac.new(key, request.body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(given[len(SIGNATURE_PREFIX) :], expected)
+    return same_secret(given[len(SIGNATURE_PREFIX) :], expected)
 
 
 def webhook_updates(body: bytes) -> list[TrackingUpdate]:

@@ -9,7 +9,6 @@ New Taiwan dollars.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 from datetime import datetime
 from typing import Any
@@ -35,6 +34,7 @@ from shipflow.domain import (
     TrackingEvent,
     TrackingUpdate,
 )
+from shipflow.signatures import same_secret
 
 CARRIER = "ecpay"
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -72,7 +72,7 @@ def mac_matches(params: dict[str, str], hash_key: str, hash_iv: str) -> bool:
     if not given or not hash_key or not hash_iv:
         return False
     expected = check_mac_value(params, hash_key, hash_iv)
-    return hmac.compare_digest(given.upper().encode(), expected.encode())
+    return same_secret(given.upper(), expected)
 
 
 def form(body: bytes | str) -> dict[str, str]:

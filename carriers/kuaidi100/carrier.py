@@ -3,7 +3,6 @@ EMS, SF ...) by subscription with a signed push, or by real-time query. Tracking
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 from urllib.parse import parse_qs
 
@@ -25,6 +24,7 @@ from carriers.kuaidi100.client import Kuaidi100Client
 from carriers.webhook_auth import webhook_json
 from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
+from shipflow.signatures import same_secret
 
 
 class Kuaidi100Carrier(Carrier):
@@ -107,7 +107,7 @@ class Kuaidi100Carrier(Carrier):
         form = parse_qs(request.body.decode("utf-8", "replace"))
         param, given = form.get("param", [""])[0], form.get("sign", [""])[0]
         expected = mapping.sign(param, self.salt) if self.salt and param else ""
-        if not expected or not hmac.compare_digest(given.upper().encode(), expected.encode()):
+        if not expected or not same_secret(given.upper(), expected):
             raise WebhookSignatureError("kuaidi100 push sign missing or wrong", carrier=self.name)
 
     def parse_webhook(self, request: WebhookRequest) -> list[TrackingUpdate]:

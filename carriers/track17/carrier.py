@@ -4,7 +4,6 @@ signed push. Tracking only: it makes no labels, so allocation never picks it."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Sequence
 
 from carriers.base import (
@@ -23,6 +22,7 @@ from carriers.track17.client import Track17Client
 from carriers.webhook_auth import header, webhook_json
 from shipflow.clock import Clock
 from shipflow.domain import TrackingUpdate
+from shipflow.signatures import same_secret
 
 
 class Track17Carrier(Carrier):
@@ -72,7 +72,7 @@ class Track17Carrier(Carrier):
         if not self.api_key or not given:
             raise WebhookSignatureError("17track push sign missing", carrier=self.name)
         expected = hashlib.sha256(request.body + b"/" + self.api_key.encode()).hexdigest()
-        if not hmac.compare_digest(given.strip().lower().encode(), expected.encode()):
+        if not same_secret(given.strip().lower(), expected):
             raise WebhookSignatureError("17track push sign wrong", carrier=self.name)
 
     def parse_webhook(self, request: WebhookRequest) -> list[TrackingUpdate]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 
 from channels.base import (
@@ -34,6 +33,7 @@ from channels.sandbox.shop import (
 )
 from channels.sandbox.units import TOPICS
 from channels.webhook_auth import require_own_shop, signing_secret, webhook_signature
+from shipflow.signatures import same_secret
 
 
 class SandboxOrderSource(OrderSource):
@@ -47,7 +47,7 @@ class SandboxOrderSource(OrderSource):
     def verify_webhook(self, request: WebhookRequest) -> None:
         secret = signing_secret(self, "webhook_secret")
         given = request.header(SIGNATURE_HEADER)
-        if not given or not hmac.compare_digest(given, webhook_signature(secret, request.body)):
+        if not given or not same_secret(given, webhook_signature(secret, request.body)):
             raise WebhookSignatureError("sandbox shop signature wrong", channel=self.name)
         require_own_shop(self, request.header(DOMAIN_HEADER))
 

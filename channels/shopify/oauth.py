@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
+from shipflow.signatures import same_secret
+
 # What we read and write: orders (write_orders: refunds), the merchant-managed fulfillment
 # orders we fulfil, fulfillments and their events, returns. shopify.dev/docs/api/usage/access-scopes
 SCOPES = (
@@ -47,9 +49,7 @@ def query_hmac(params: Mapping[str, str], client_secret: str) -> str:
 
 def signed_by_shopify(params: Mapping[str, str], client_secret: str) -> bool:
     given = params.get("hmac", "")
-    return bool(client_secret and given) and hmac.compare_digest(
-        given.encode(), query_hmac(params, client_secret).encode()
-    )
+    return bool(client_secret and given) and same_secret(given, query_hmac(params, client_secret))
 
 
 def authorize_url(

@@ -8,7 +8,6 @@ The account's `shop` is the `*.myshopify.com` domain; its credentials are the of
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from channels.shopify import mapping, queries
 from channels.shopify.client import ShopifyClient
 from channels.shopify.units import SUBSCRIPTION_TOPICS, TOPICS, event_status
 from channels.webhook_auth import require_own_shop, signing_secret, webhook_signature
+from shipflow.signatures import same_secret
 
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
 SHOP_HEADER = "X-Shopify-Shop-Domain"
@@ -71,7 +71,7 @@ class ShopifyOrderSource(OrderSource):
         )
         given = request.header(SIGNATURE_HEADER).strip()
         expected = webhook_signature(secret, request.body)
-        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        if not given or not same_secret(given, expected):
             raise WebhookSignatureError("shopify webhook signature wrong", channel=self.name)
         require_own_shop(self, request.header(SHOP_HEADER), str.lower)
 

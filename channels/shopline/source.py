@@ -36,6 +36,7 @@ from channels.shopline import mapping
 from channels.shopline.client import ShoplineClient
 from channels.shopline.units import API_VERSION, TOPICS
 from channels.webhook_auth import require_own_shop, signing_secret
+from shipflow.signatures import same_secret
 
 SIGNATURE_HEADER = "X-Shopline-Hmac-Sha256"
 SHOP_HEADER = "X-Shopline-Shop-Domain"
@@ -75,7 +76,7 @@ class ShoplineOrderSource(OrderSource):
         secret = signing_secret(self, "app_secret")
         given = request.header(SIGNATURE_HEADER).strip()
         expected = signatures(secret, request.body)
-        if not given or not any(hmac.compare_digest(given, e) for e in expected):
+        if not given or not any(same_secret(given, e) for e in expected):
             raise WebhookSignatureError("shopline webhook signature wrong", channel=self.name)
         require_own_shop(self, request.header(SHOP_HEADER), lambda shop: shop.strip().lower())
 

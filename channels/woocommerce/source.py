@@ -6,7 +6,6 @@ REST API `consumer_key`/`consumer_secret` and the `webhook_secret` we give each 
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -35,6 +34,7 @@ from channels.webhook_auth import require_own_shop, signing_secret, webhook_sign
 from channels.woocommerce import mapping
 from channels.woocommerce.client import WooCommerceClient
 from channels.woocommerce.units import REFUND_KEY_META, TOPICS
+from shipflow.signatures import same_secret
 
 SIGNATURE_HEADER = "X-WC-Webhook-Signature"
 SOURCE_HEADER = "X-WC-Webhook-Source"
@@ -66,9 +66,7 @@ class WooCommerceOrderSource(OrderSource):
         if not given and PING.fullmatch(request.body.strip()):
             raise WebhookPing("woocommerce webhook creation ping", channel=self.name)
         secret = signing_secret(self, "webhook_secret")
-        if not given or not hmac.compare_digest(
-            given.strip(), webhook_signature(secret, request.body)
-        ):
+        if not given or not same_secret(given.strip(), webhook_signature(secret, request.body)):
             raise WebhookSignatureError("woocommerce webhook signature wrong", channel=self.name)
         require_own_shop(self, request.header(SOURCE_HEADER), site, noun="site")
 

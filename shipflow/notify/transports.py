@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import requests
 
 from shipflow.notify import outbound
+from shipflow.signatures import same_secret
 from shipflow.text import reject_control_characters
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def verify(
         return False
     if abs((time.time() if now is None else now) - timestamp) > tolerance_s:
         return False
-    return hmac.compare_digest(sign(secret, body, timestamp), header)
+    return same_secret(header, sign(secret, body, timestamp))
 
 
 def _post(

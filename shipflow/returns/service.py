@@ -4,7 +4,6 @@ parcel is first scanned and when it arrives (signed webhooks through the outbox)
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -25,6 +24,7 @@ from shipflow.links import make_token
 from shipflow.notify.templates import Milestone
 from shipflow.orders import orders_numbered, ship_to_address
 from shipflow.returns.eligibility import Decision, ItemRequest, ReturnPolicy, Verdict, decide
+from shipflow.signatures import same_secret
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.outbox import publish
 from shipflow.store.postpurchase_models import LabelRow, ReturnItemRow, ReturnRequestRow
@@ -59,7 +59,7 @@ class SendBack:
 
 
 def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.strip().casefold().encode(), b.strip().casefold().encode())
+    return same_secret(a.strip().casefold(), b.strip().casefold())
 
 
 def _postal(code: str) -> str:

@@ -3,11 +3,11 @@ cookie and echoed in each form; a POST without the matching token is refused."""
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from flask import abort, request, session
 
+from shipflow.signatures import same_secret
 from shipflow.web.inputs import refuse_nul_in_form
 
 FIELD = "csrf_token"
@@ -23,6 +23,6 @@ def check_csrf() -> None:
     """Without a token in the session the body is not even parsed (it may be a large upload);
     a genuine form's fields are then checked for NUL bytes."""
     expected = session.get(FIELD)
-    if not expected or not hmac.compare_digest(str(expected), request.form.get(FIELD, "")):
+    if not expected or not same_secret(request.form.get(FIELD, ""), str(expected)):
         abort(400, "This form has expired. Reload the page and try again.")
     refuse_nul_in_form()

@@ -46,6 +46,13 @@ def test_wrong_secret_is_refused() -> None:
         source().verify_webhook(delivery(fixture("order.json"), secret="guess"))
 
 
+def test_a_signature_with_a_non_ascii_character_is_refused() -> None:
+    hook = delivery(fixture("order.json"))
+    headers = hook.headers | {"x-wc-webhook-signature": "sïgnature"}
+    with pytest.raises(WebhookSignatureError, match="signature wrong"):
+        source().verify_webhook(WebhookRequest(headers, hook.body))
+
+
 def test_a_changed_body_is_refused() -> None:
     hook = delivery(fixture("order.json"))
     tampered = WebhookRequest(hook.headers, hook.body.replace(b'"29.35"', b'"0.01"'))

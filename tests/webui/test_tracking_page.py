@@ -314,6 +314,15 @@ def test_lookup_refuses_a_post_without_csrf(client, runtime):
     assert "This form has expired" in response.get_data(as_text=True)
 
 
+def test_lookup_refuses_a_csrf_token_with_a_non_ascii_character(client, runtime):
+    client.get("/t/northwind")  # the form's page puts a token in the session
+    response = client.post(
+        "/t/northwind", data={"order_number": "NW-1001", "contact": "62704", "csrf_token": "é"}
+    )
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+
+
 def test_persian_page_is_right_to_left_and_remembered(app, client, runtime):
     path = path_for(app, make_shipment(runtime))
     first = client.get(path + "?lang=fa")

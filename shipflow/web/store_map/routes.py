@@ -17,7 +17,6 @@ ExtraData holds a nonce that binds the callback to it.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -32,6 +31,7 @@ from carriers.ecpay.mapping import parse_map_reply
 from carriers.ecpay.units import NETWORKS, SERVICES
 from shipflow import links
 from shipflow.carrier_accounts import UnknownCarrierAccount
+from shipflow.signatures import same_secret
 from shipflow.web.headers import content_security_policy
 from shipflow.web.pages import private, private_error_page, render_page, use_brand
 
@@ -127,7 +127,7 @@ def open_map(service: str):
 def callback():
     nonce, _, token = request.cookies.get(COOKIE, "").partition(".")
     grant = _grant(token)
-    if not nonce or not hmac.compare_digest(nonce, request.form.get("ExtraData", "")):
+    if not nonce or not same_secret(request.form.get("ExtraData", ""), nonce):
         abort(403)
     try:
         store = parse_map_reply(request.form.to_dict())

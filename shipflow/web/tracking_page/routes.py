@@ -7,7 +7,6 @@ failed-delivery choice: that link lets one change the address, so only the e-mai
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import replace
 
 from flask import Blueprint, current_app, g, jsonify, redirect, request, url_for
@@ -26,6 +25,7 @@ from shipflow.ndr.service import open_case_link, redelivery_day
 from shipflow.orders import orders_numbered
 from shipflow.recommendations import Card, recommend
 from shipflow.returns.service import return_path
+from shipflow.signatures import same_secret
 from shipflow.store.models import Brand, Order, Shipment
 from shipflow.store.postpurchase_models import ReturnRequestRow
 from shipflow.update_subscriptions import (
@@ -144,7 +144,7 @@ def _contact_matches(order: Order, contact: str) -> bool:
         given = _normal_postal(contact)
         if (order.ship_to or {}).get("country") == "US":  # ZIP+4 or ZIP both match
             expected, given = expected[:5], given[:5]
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+    return bool(expected) and same_secret(given, expected)
 
 
 @bp.get("/t/<brand_code>")
