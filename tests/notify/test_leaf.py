@@ -1,5 +1,6 @@
-"""`shipflow.notify` is a leaf: it imports nothing of shipflow but itself and `shipflow.text`,
-so sending a message never pulls in (or cycles back through) alerts, brands or the store."""
+"""`shipflow.notify` is a leaf: it imports nothing of shipflow but itself and the leaf helpers
+(`shipflow.text`, `shipflow.signatures`), so sending a message never pulls in (or cycles back
+through) alerts, brands or the store."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import ast
 
 from tests.conftest import ROOT
 
-ALLOWED = ("shipflow.notify", "shipflow.text")
+ALLOWED = ("shipflow.notify", "shipflow.text", "shipflow.signatures")
 
 
 def _imports(path) -> set[str]:
