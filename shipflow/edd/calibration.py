@@ -15,7 +15,8 @@ ENOUGH_OUTCOMES = 5
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """Recent predictive-CDF values of actual outcomes (percentiles 0..100), to recalibrate levels.
+    """Recent predictive-CDF values of actual outcomes (percentiles 0..100), to recalibrate levels;
+    as training makes it, at the level of its window's typical week (`typical_of`).
 
     `before[i]`: CDF just before the actual date; `at[i]`: CDF at the actual date.
     """
