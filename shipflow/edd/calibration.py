@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MAX_RATE = 1e6  # stands for "any rate" (the first candidate date already held), JSON-safe
+# A week's percentile counts where its typical week holds this many outcomes on either side of
+# it (the usual rule for reading a share as normal): beyond, a week's extremes are too few.
+ENOUGH_OUTCOMES = 5
 
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """Recent predictive-CDF values of actual outcomes (percentiles 0..100), to recalibrate levels.
+    """Recent predictive-CDF values of actual outcomes (percentiles 0..100), to recalibrate levels;
+    as training makes it, at the level of its window's typical week (`typical_of`).
 
     `before[i]`: CDF just before the actual date; `at[i]`: CDF at the actual date.
     """
@@ -24,7 +29,8 @@ class Calibration:
     # at which each outcome would still have been on time; see DatePMF.trade_offs.
     rates: tuple[float, ...] | None = None
     # Per percent level of stated confidence (0..100), how much higher its promises aim: the
-    # half year before the window swung to weeks worse than the window (training.swing_charges).
+    # half year before the window swung to weeks worse than the window's typical week
+    # (training.swing_charges).
     charges: tuple[float, ...] | None = None
 
     def upper(self, p: float) -> float:
@@ -83,4 +89,35 @@ def calibration_from(
         percentiles(at),
         len(before),
         rates=percentiles([min(r, MAX_RATE) for r in rates]) if rates else None,
+    )
+
+
+def typical_of(pooled: Calibration, weeks: Sequence[Calibration]) -> Calibration:
+    """`pooled` at the level of its typical week: each percentile the median of `weeks`' (the
+    same outcomes, a week at a time) where a week of the median size holds ENOUGH_OUTCOMES on
+    either side of it, else the pooled one; never decreasing.
+
+    A disruption that has passed fills a few weeks of a calibration window; pooled, it would
+    hold every promise calibrated on the window to its level until it leaves the window, and the
+    swing charge, which prices weeks that bad on top of the window's level
+    (training.swing_charges), would count it twice.
+    """
+    if len(weeks) < 2:
+        return pooled
+    size = statistics.median(week.samples for week in weeks)
+
+    def typical(points: tuple[float, ...], name: str) -> tuple[float, ...]:
+        found, highest = [], -math.inf
+        for i, point in enumerate(points):
+            if size * min(i, 100 - i) / 100 >= ENOUGH_OUTCOMES:
+                point = statistics.median(getattr(week, name)[i] for week in weeks)
+            highest = max(highest, point)
+            found.append(highest)
+        return tuple(found)
+
+    return replace(
+        pooled,
+        before=typical(pooled.before, "before"),
+        at=typical(pooled.at, "at"),
+        rates=typical(pooled.rates, "rates") if pooled.rates else None,
     )

@@ -8,14 +8,20 @@ actual delivery dates say how to move the quantile levels so stated confidence m
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
 from shipflow.domain import Address, CarrierService, Warehouse
-from shipflow.edd.calibration import Calibration, calibration_from, with_margin
+from shipflow.edd.calibration import (
+    ENOUGH_OUTCOMES,
+    Calibration,
+    calibration_from,
+    typical_of,
+    with_margin,
+)
 from shipflow.edd.dates import DatePMF
 from shipflow.edd.engine import WINDOW_MASS, quote_from
 from shipflow.edd.history import HistoryRecord
@@ -95,9 +101,10 @@ def train(
     `settle_days` back, by default as far back as the history's deliveries take to settle
     (`settling_days`): the models it quotes with are fitted that much earlier, and a model still
     learning its lanes grows sharper meanwhile, so a later window calibrates the model in use
-    more closely. With `config.volatility_days`, the orders of that many days before the window,
-    quoted the same way, also show how much worse than the window's a week's misses can be
-    (`swing_charges`): a network that drifts is promised for its worse weeks.
+    more closely. The window calibrates at the level of its typical week (`week_calibration`).
+    With `config.volatility_days`, the orders of that many days before the window, quoted the
+    same way, also show how much worse than that a week's misses can be (`swing_charges`): a
+    network that drifts is promised for its worse weeks.
     """
     known = [r for r in records if r.delivered_at and r.delivered_at < as_of]
     if settle_days is None:
@@ -105,7 +112,7 @@ def train(
     window_end = as_of - timedelta(days=settle_days)
     last_known_day = (as_of - timedelta(days=1)).date()
     calibrated_from = window_end - timedelta(days=calibration_days)
-    before, at, needed, weights, rates = [], [], [], [], []
+    ordered, before, at, needed, weights, rates = [], [], [], [], [], []
     earlier: list[tuple[datetime, float, float]] = []  # (ordered, rate, weight) before the window
     step = timedelta(days=step_days)
     swing_days = (config or ModelConfig()).volatility_days
@@ -125,6 +132,7 @@ def train(
             if record.ordered_at < calibrated_from:
                 earlier.append((record.ordered_at, dates.rate_to_reach(day), weight))
                 continue
+            ordered.append(record.ordered_at)
             before.append(dates.cdf(day - timedelta(days=1)))
             at.append(dates.cdf(day))
             needed.append(needed_mass(dates, day))
@@ -133,11 +141,10 @@ def train(
         start = stop
     model = TransitModel.fit(records, as_of, config, cutoffs)
     if len(before) >= min_calibration:
-        calibration = calibration_from(before, at, weights, rates)
+        calibration = week_calibration(ordered, before, at, weights, rates)
         window = weighted_quantile(needed, weights, with_margin(WINDOW_MASS, len(needed)))
-        charges = (
-            swing_charges(earlier, rates, weights) if len(earlier) >= min_calibration else None
-        )
+        outcomes = list(zip(ordered, rates, weights, strict=True))
+        charges = swing_charges(earlier, outcomes) if len(earlier) >= min_calibration else None
         model = replace(
             model, calibration=replace(calibration, window_mass=window, charges=charges)
         )
@@ -163,25 +170,81 @@ def swing_steps(
 
 def swing_charges(
     earlier: Sequence[tuple[datetime, float, float]],
-    window_rates: Sequence[float],
-    window_weights: Sequence[float],
+    window: Sequence[tuple[datetime, float, float]],
 ) -> tuple[float, ...]:
     """For each of PERCENT_LEVELS p, how much higher than p a promise aims so that a week of
     the span before the calibration window VOLATILITY_Z swings worse than that span's average
-    would still keep p; `earlier` are (ordered at, promise rate reaching the delivery, weight).
+    would still keep p; `earlier` and `window` are (ordered at, promise rate reaching the
+    delivery, weight).
 
     At the promise rate the span missed 1 - p of, it missed m on average, weeks of it m + z
-    swing, and the window w: promises calibrated on the window miss (1 - p) (m + z swing) / w
-    in such a week, so the window's misses are cut to (1 - p) w / (m + z swing). A window that
-    already holds a disruption (w as high as m + z swing) is charged nothing: its calibration
-    has it. A calmer one is charged for the weeks it did not see; never aims lower than p.
+    swing, and the window's typical week w (`typical_misses`, the level it calibrates at):
+    promises calibrated on the window miss (1 - p) (m + z swing) / w in such a week, so the
+    window's misses are cut to (1 - p) w / (m + z swing). A window whose typical week is
+    already that bad is charged nothing: its calibration has it. A calmer one is charged for
+    the weeks it did not see; never aims lower than p.
     """
     missed, swing, thresholds = miss_swings(earlier)
-    rates, weights = np.array(window_rates), np.array(window_weights)
-    window = np.array([weights[rates < t].sum() for t in thresholds]) / weights.sum()
+    typical = typical_misses(window, thresholds)
     worse = missed + VOLATILITY_Z * swing
-    share = np.minimum(np.divide(window, worse, out=np.ones_like(worse), where=worse > 0), 1.0)
+    share = np.minimum(np.divide(typical, worse, out=np.ones_like(worse), where=worse > 0), 1.0)
     return tuple(float(c) for c in (1 - PERCENT_LEVELS) * (1 - share))
+
+
+def week_calibration(
+    ordered: Sequence[datetime],
+    before: Sequence[float],
+    at: Sequence[float],
+    weights: Sequence[float],
+    rates: Sequence[float],
+) -> Calibration:
+    """The calibration of these outcomes at the level of their typical VOLATILITY_PERIOD of
+    orders (`typical_of`): a disruption that has passed stops counting once it is only some
+    weeks of the window, and the swing charge prices weeks as bad as it."""
+    periods = period_index(ordered)
+    columns = [np.array(column) for column in (before, at, weights, rates)]
+    weeks = [
+        calibration_from(*(column[periods == k].tolist() for column in columns))
+        for k in range(periods.max() + 1)
+    ]
+    return typical_of(calibration_from(before, at, weights, rates), weeks)
+
+
+def typical_misses(
+    outcomes: Sequence[tuple[datetime, float, float]], thresholds: np.ndarray
+) -> np.ndarray:
+    """The share of `outcomes` (ordered at, promise rate reaching the delivery, weight) missed
+    at each of `thresholds` (those of PERCENT_LEVELS) in their typical VOLATILITY_PERIOD: the
+    median over periods where a period of the median size holds ENOUGH_OUTCOMES on either side
+    of the level, as `typical_of` reads percentiles, else over all the outcomes at once."""
+    ordered, rates, weights = (np.array(column) for column in zip(*outcomes, strict=True))
+    periods = period_index(ordered)
+    weight, missed_in = period_misses(periods, rates, weights, thresholds)
+    pooled = missed_in.sum(axis=0) / weight.sum()
+    size = np.median(np.bincount(periods))
+    enough = size * np.minimum(PERCENT_LEVELS, 1 - PERCENT_LEVELS) >= ENOUGH_OUTCOMES
+    typical = np.median(missed_in / weight[:, None], axis=0)
+    return np.where(enough & (len(weight) >= 2), typical, pooled)
+
+
+def period_index(
+    ordered: Collection[datetime], period: timedelta = VOLATILITY_PERIOD
+) -> np.ndarray:
+    """Each order's `period` counted from the first order, numbered 0.. without gaps."""
+    since = min(ordered)
+    return np.unique([(at - since) // period for at in ordered], return_inverse=True)[1]
+
+
+def period_misses(
+    periods: np.ndarray, rates: np.ndarray, weights: np.ndarray, thresholds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per period: its weight, and its weight missed at each of `thresholds` (a promise rate
+    below the threshold)."""
+    size = periods.max() + 1
+    missed_in = np.stack(
+        [np.bincount(periods, weights * (rates < t), size) for t in thresholds], axis=1
+    )
+    return np.bincount(periods, weights, size), missed_in
 
 
 def miss_swings(
@@ -203,14 +266,10 @@ def miss_swings(
     total = cumulative[-1]
     first = np.searchsorted(cumulative, (1 - PERCENT_LEVELS) * total + 1e-9, side="right")
     thresholds = np.append(rates[ranked], np.inf)[first]
-    since = ordered.min()
-    periods = np.unique([(at - since) // period for at in ordered], return_inverse=True)[1]
+    periods = period_index(ordered, period)
     size = periods.max() + 1
-    weight = np.bincount(periods, weights, size)
+    weight, missed_in = period_misses(periods, rates, weights, thresholds)
     squared = np.bincount(periods, weights * weights, size)
-    missed_in = np.stack(
-        [np.bincount(periods, weights * (rates < t), size) for t in thresholds], axis=1
-    )
     missed = missed_in.sum(axis=0) / total
     noise = missed * (1 - missed) * (squared / weight**2)[:, None]  # a period's sampling variance
     excess = (weight[:, None] * ((missed_in / weight[:, None] - missed) ** 2 - noise)).sum(axis=0)

@@ -12,6 +12,7 @@ from shipflow.edd.training import (
     settling_days,
     swing_charges,
     train,
+    week_calibration,
 )
 from shipflow.edd.transit import ModelConfig
 
@@ -103,22 +104,58 @@ def test_misses_swinging_from_week_to_week_beyond_chance_are_measured():
     assert miss_swings(_outcomes([20]))[1][90] == 0.0  # one week: nothing to compare
 
 
-def _window(missed):
-    """A calibration window of 100 outcomes, `missed` of them past every promise."""
-    return [0.0] * missed + [1.0] * (100 - missed), [1.0] * 100
+def _window(*missed_per_week):
+    """A calibration window of 100 outcomes a week, the given number of them past every
+    promise, in the shape `swing_charges` reads (ordered at, promise rate, weight)."""
+    start = datetime(2027, 9, 6, tzinfo=NY)
+    return [
+        (start + timedelta(days=7 * week, hours=i), 0.0 if i < missed else 1.0, 1.0)
+        for week, missed in enumerate(missed_per_week)
+        for i in range(100)
+    ]
 
 
 def test_a_window_calmer_than_the_weeks_before_it_is_charged_for_them():
     swinging = _outcomes([15, 5])  # 10 % missed on average, 12.65 % in a week one swing worse
     # a window missing 5 % misses 2.53 times that in such a week: its 0.90 promise aims to
     # miss 0.10 x 0.05 / 0.1265 = 3.95 %, 6.05 points fewer
-    assert swing_charges(swinging, *_window(5))[90] == pytest.approx(0.0605, abs=1e-4)
-    assert swing_charges(swinging, *_window(10))[90] == pytest.approx(0.0209, abs=1e-4)
+    assert swing_charges(swinging, _window(5))[90] == pytest.approx(0.0605, abs=1e-4)
+    assert swing_charges(swinging, _window(10))[90] == pytest.approx(0.0209, abs=1e-4)
     # a window that already holds weeks that bad is calibrated for them: nothing to charge
-    assert swing_charges(swinging, *_window(13))[90] == 0.0
+    assert swing_charges(swinging, _window(13))[90] == 0.0
     # steady weeks before it: a calmer window is charged only its distance to their level
-    assert swing_charges(_outcomes([10, 10]), *_window(5))[90] == pytest.approx(0.05)
-    assert swing_charges(_outcomes([10, 10]), *_window(10))[90] == 0.0
+    assert swing_charges(_outcomes([10, 10]), _window(5))[90] == pytest.approx(0.05)
+    assert swing_charges(_outcomes([10, 10]), _window(10))[90] == 0.0
+
+
+def test_a_window_is_charged_from_its_typical_week_not_from_a_disruption_that_passed():
+    swinging = _outcomes([15, 5])  # weeks one swing worse miss 12.65 %, as above
+    # three weeks missing 5 % and one 25 % (a disruption, over): the window calibrates at its
+    # typical week's 5 %, so it is charged as the calm 5 % window above, not as a window
+    # missing 10 % throughout (0.0209)
+    assert swing_charges(swinging, _window(5, 5, 5, 25))[90] == pytest.approx(0.0605, abs=1e-4)
+    # a week holds 100 x 0.01 = 1 miss at 0.99, too few to read a typical week from (5): the
+    # whole window's 0.99 threshold is charged as before
+    assert (
+        swing_charges(swinging, _window(5, 5, 5, 25))[99]
+        == swing_charges(swinging, _window(40))[99]
+    )
+
+
+def test_a_window_calibrates_at_its_typical_week():
+    # three calm weeks whose promise rates reaching the delivery spread evenly over 0-0.99,
+    # then a disrupted week in which every parcel needed the most padding (rate 0)
+    start = datetime(2027, 9, 6, tzinfo=NY)
+    ordered = [start + timedelta(days=7 * week, hours=i) for week in range(4) for i in range(100)]
+    rates = [i / 100 for i in range(100)] * 3 + [0.0] * 100
+    calibration = week_calibration(ordered, [0.5] * 400, [0.5] * 400, [1.0] * 400, rates)
+    pooled = calibration_from([0.5] * 400, [0.5] * 400, rates=rates)
+    # keeping 90 %: a calm week's promises at the rate the slowest of its 10 % slowest parcels
+    # needed (0.09), where the pooled window, a quarter of it disrupted, pads every promise (0)
+    assert calibration.rates[10] == pytest.approx(0.09) and pooled.rates[10] == 0.0
+    # 100 outcomes a week leave 3 beyond the 97th percentile, fewer than the 5 a week's
+    # percentile needs: the pooled one (the 388th of 400) holds there
+    assert calibration.rates[97] == pooled.rates[97] == pytest.approx(0.95)
 
 
 def test_a_charged_calibration_aims_higher():
