@@ -18,6 +18,7 @@ shipflow's with `--promise shipflow`).
 from __future__ import annotations
 
 import argparse
+import bisect
 import resource
 import statistics
 import time as clock
@@ -30,8 +31,9 @@ from zoneinfo import ZoneInfo
 from benchmarks.disruptions import disrupted
 from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, score_shipflow
 from shipflow.delays import risk_history
+from shipflow.delays.config import AtRiskConfig
 from shipflow.delays.risk import day_end
-from shipflow.delays.risk_history import Check, Learned, refit_days
+from shipflow.delays.risk_history import Check, Learned
 from shipflow.delays.thresholds import RECENT_DAYS, ended_lately, lowest_thresholds
 from shipflow.demo.history import demo_brand, sandbox_history
 from shipflow.domain import Status, TrackingEvent
@@ -206,20 +208,33 @@ def warned_as_chosen(
     moments = sorted(points)
 
     def threshold(at: datetime) -> float | None:
-        chosen = [points[m].get(precision) for m in moments if m <= at]
-        return chosen[-1] if chosen else None
+        last = bisect.bisect_right(moments, at)
+        return points[moments[last - 1]].get(precision) if last else None
 
     return _warned(tests, lead_hours, threshold)
 
 
+def learning_moments(first: date, last: date, zone: str) -> list[datetime]:
+    """Each midnight from `first` to `last`, every `at_risk.relearn_hours` (a day by default):
+    when the product's learning job chooses the brand's threshold again (`risk_store.learn`)."""
+    every = timedelta(hours=AtRiskConfig().relearn_hours)
+    moment, end = datetime.combine(first, time(), ZoneInfo(zone)), day_end(last, zone)
+    moments = []
+    while moment < end:
+        moments.append(moment)
+        moment += every
+    return moments
+
+
 def print_chosen(tests: Sequence[Parcel], earlier: Sequence[Parcel], zone: str) -> None:
-    """The warnings at thresholds chosen without peeking: on the 1st and 15th, from the
-    parcels whose promise had ended shortly before (`chosen_points`)."""
+    """The warnings at thresholds chosen without peeking: at each of the product's learnings
+    (`learning_moments`), from the parcels whose promise had ended shortly before
+    (`chosen_points`)."""
     first = min(p.record.ordered_at for p in tests).astimezone(ZoneInfo(zone)).date()
     last = max(p.deadline for p in tests).astimezone(ZoneInfo(zone)).date()
-    moments = [datetime.combine(d, time(), ZoneInfo(zone)) for d in refit_days(first, last)]
+    moments = learning_moments(first, last, zone)
     print(
-        f"\nAt thresholds chosen on the 1st and 15th from the parcels whose promise had ended in"
+        f"\nAt thresholds chosen at each learning from the parcels whose promise had ended in"
         f" the {RECENT_DAYS} days before:\n"
     )
     print(

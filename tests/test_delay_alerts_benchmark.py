@@ -2,13 +2,15 @@
 disruptions must delay a parcel's tracking events where the disruption holds it."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from benchmarks.delay_alerts import (
     SIGNS,
     Parcel,
     chosen_points,
     frontier,
+    learning_moments,
     operating_points,
     score,
     sign,
@@ -110,6 +112,17 @@ def test_thresholds_are_chosen_from_parcels_whose_promise_had_ended_and_held_fro
     ]
     assert warned_as_chosen(tests, points, precision=0.6, lead_hours=24) == (0.5, 0.5)
     assert warned_as_chosen(tests, points, precision=0.7, lead_hours=24) == (0.0, 0.0)
+
+
+def test_thresholds_are_chosen_again_at_every_midnight_as_the_product_relearns_daily():
+    """`at_risk.relearn_hours` is a day: the product's learning chooses the threshold again
+    every midnight, not twice a month; across the end of summer time too."""
+    ny = ZoneInfo("America/New_York")
+    assert learning_moments(date(2025, 11, 1), date(2025, 11, 3), "America/New_York") == [
+        datetime(2025, 11, 1, tzinfo=ny),
+        datetime(2025, 11, 2, tzinfo=ny),
+        datetime(2025, 11, 3, tzinfo=ny),
+    ]
 
 
 def test_a_threshold_chosen_on_recent_parcels_lands_within_a_point_of_the_wanted_precision():
