@@ -54,6 +54,10 @@ GROUPS: dict[str, Key] = {
     "area": lambda r: r.destination_postal_code[:3],
     "seller": lambda r: r.shipper_id,
 }
+WITH_ALL: dict[str, Key] = {**GROUPS, "all": lambda r: ""}  # "all": the whole network
+CATEGORICAL: dict[str, Key] = {**GROUPS, "origin": lambda r: r.origin_state}
+IN_FLIGHT = ("lane", "destination", "all")  # the groups whose parcels in flight are counted
+HINDSIGHT_DAYS = {"lane": 7, "destination": 7, "all": 3}  # promises ending this near, each side
 
 
 def late(record: HistoryRecord, deadline: datetime) -> bool:
@@ -64,17 +68,17 @@ class Deliveries:
     """One group's deliveries in order of delivery: what is known at a moment is a prefix."""
 
     def __init__(self, records: Sequence[tuple[HistoryRecord, datetime]]) -> None:
-        done = sorted((r for r in records if r[0].delivered_at), key=lambda r: r[0].delivered_at)  # type: ignore[arg-type, return-value]
+        done = sorted((r for r in records if r[0].delivered_at), key=lambda r: r[0].delivered_at)
         self.when = [r.delivered_at for r, _ in done]
         self.transit = np.array(
             [
-                days_between(r.handed_to_carrier_at, r.delivered_at)  # type: ignore[arg-type]
+                days_between(r.handed_to_carrier_at, r.delivered_at)
                 if r.handed_to_carrier_at
                 else np.nan
                 for r, _ in done
             ]
         )
-        self.total = np.array([days_between(r.ordered_at, r.delivered_at) for r, _ in done])  # type: ignore[arg-type]
+        self.total = np.array([days_between(r.ordered_at, r.delivered_at) for r, _ in done])
         self.late = np.array([late(r, d) for r, d in done], dtype=float)
 
     def known(self, at: datetime, days: int) -> slice:
@@ -123,35 +127,24 @@ def inputs(
     names ending in "#" are categorical codes."""
     pairs = [(r, deadlines[r.order_id]) for r in records]
     delivered = {g: _grouped(pairs, key, Deliveries) for g, key in GROUPS.items()}
-    ended = {
-        g: _grouped(pairs, key, lambda rs: Ended([(d, late(r, d)) for r, d in rs]))
-        for g, key in {**GROUPS, "all": lambda r: ""}.items()
-    }
+    ended = {g: _grouped(pairs, key, _ended) for g, key in WITH_ALL.items()}
     halves = {
-        g: _grouped(
-            pairs,
-            lambda r, k=key: (_half(r), k(r)),
-            lambda rs: Ended([(d, late(r, d)) for r, d in rs]),
-        )  # type: ignore[misc]
-        for g, key in (
-            ("lane", GROUPS["lane"]),
-            ("destination", GROUPS["destination"]),
-            ("all", lambda r: ""),
-        )
+        g: _grouped(pairs, lambda r, k=WITH_ALL[g]: (_half(r), k(r)), _ended)
+        for g in HINDSIGHT_DAYS
     }
     cohorts = _grouped(pairs, lambda r: (_half(r), r.destination_state), _Cohort)
     by_order = sorted(records, key=lambda r: r.ordered_at)
     order_times = [r.ordered_at for r in by_order]
     codes = {
         g: {v: i for i, (v, _) in enumerate(Counter(map(key, flagged)).most_common(CATEGORIES))}
-        for g, key in {**GROUPS, "origin": lambda r: r.origin_state}.items()
+        for g, key in CATEGORICAL.items()
     }
     rows, names = [], []
     for r in flagged:
         deadline = deadlines[r.order_id]
         at, left = deadline - lead, lead.total_seconds() / 86400
         handed = r.handed_to_carrier_at is not None and r.handed_to_carrier_at <= at
-        in_transit = days_between(r.handed_to_carrier_at, at) if handed else np.nan  # type: ignore[arg-type]
+        in_transit = days_between(r.handed_to_carrier_at, at) if handed else np.nan
         elapsed = days_between(r.ordered_at, at)
         promise = days_between(r.ordered_at, deadline)
         f: dict[str, float] = {
@@ -160,11 +153,11 @@ def inputs(
             "days since handover": in_transit,
             "handling days": days_between(r.ordered_at, r.handed_to_carrier_at)
             if handed
-            else np.nan,  # type: ignore[arg-type]
+            else np.nan,
             "promise days": promise,
             "order hour": r.ordered_at.hour + r.ordered_at.minute / 60,
             "order weekday": r.ordered_at.weekday(),
-            "handover weekday": r.handed_to_carrier_at.weekday() if handed else -1,  # type: ignore[union-attr]
+            "handover weekday": r.handed_to_carrier_at.weekday() if handed else -1,
             "promise end weekday": (deadline - timedelta(days=1)).weekday(),
             "order month": r.ordered_at.month,
             "items": r.items,
@@ -184,7 +177,7 @@ def inputs(
                 f"{g}: median order to delivery": _median(total),
                 f"{g}: late share of deliveries": float(d.late[year].mean())
                 if len(total)
-                else np.nan,  # type: ignore[union-attr]
+                else np.nan,
                 f"{g}: chance beyond, from handover": survival(transit, in_transit, left)
                 if handed
                 else np.nan,
@@ -192,17 +185,14 @@ def inputs(
                 f"{g}: promise slack": promise - _median(total),
                 f"{g}: median transit, last 14 days": _median(recent),
             }
-        for g, key in {**GROUPS, "all": lambda r: ""}.items():
+        for g, key in WITH_ALL.items():
             e = ended[g].get(key(r))
             for w in WINDOWS:
                 f[f"{g}: late share of promises ended, {w} days"] = (
                     e.share(at - timedelta(days=w), at) if e else np.nan
                 )
-        for g, key in (
-            ("lane", GROUPS["lane"]),
-            ("destination", GROUPS["destination"]),
-            ("all", lambda r: ""),
-        ):
+        for g in IN_FLIGHT:
+            key = WITH_ALL[g]
             flying = [
                 q
                 for q in by_order[
@@ -214,16 +204,12 @@ def inputs(
             f[f"{g}: in flight past their promise"] = (
                 sum(deadlines[q.order_id] <= at for q in flying) / len(flying) if flying else np.nan
             )
-        for g, key in {**GROUPS, "origin": lambda r: r.origin_state}.items():
+        for g, key in CATEGORICAL.items():
             f[f"{g}#"] = codes[g].get(key(r), CATEGORIES)
         if hindsight:
             other = 1 - _half(r)
-            for g, key, days in (
-                ("lane", GROUPS["lane"], 7),
-                ("destination", GROUPS["destination"], 7),
-                ("all", lambda r: "", 3),
-            ):
-                e = halves[g].get((other, key(r)))
+            for g, days in HINDSIGHT_DAYS.items():
+                e = halves[g].get((other, WITH_ALL[g](r)))
                 span = timedelta(days=days)
                 f[f"hindsight: {g} late share"] = (
                     e.share(deadline - span, deadline + span, True) if e else np.nan
@@ -235,6 +221,10 @@ def inputs(
         names = list(f)
         rows.append([f[n] for n in names])
     return np.array(rows, dtype=float), names
+
+
+def _ended(pairs: Sequence[tuple[HistoryRecord, datetime]]) -> Ended:
+    return Ended([(deadline, late(r, deadline)) for r, deadline in pairs])
 
 
 class _Cohort:
@@ -251,7 +241,7 @@ class _Cohort:
 
     def median(self, record: HistoryRecord) -> float:
         handed, span = record.handed_to_carrier_at, timedelta(days=3)
-        lo, hi = bisect_left(self.when, handed - span), bisect_right(self.when, handed + span)  # type: ignore[operator]
+        lo, hi = bisect_left(self.when, handed - span), bisect_right(self.when, handed + span)
         return float(np.median(self.transit[lo:hi])) if hi > lo else np.nan
 
 
@@ -321,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with open(args.history, newline="") as file:
         records, _ = read_history(file, args.zone)
     records = [r for r in records if r.promised_date]
-    deadlines = {r.order_id: day_end(r.promised_date, args.zone) for r in records}  # type: ignore[arg-type]
+    deadlines = {r.order_id: day_end(r.promised_date, args.zone) for r in records}
     start = datetime.combine(args.test_from, time(), ZoneInfo(args.zone))
     tests = [r for r in records if r.ordered_at >= start]
     for hours in LEADS_HOURS:
