@@ -67,12 +67,14 @@ def replay(
     zone: str,
     test_from: datetime,
     events: Mapping[str, Sequence[TrackingEvent]] | None = None,
+    horizon: timedelta | None = None,
 ) -> tuple[list[Parcel], list[Parcel]]:
     """Every parcel with its chance of being late at each midnight it was in flight and at
     each of its tracking events (`events`, by order id) before delivery, as the product judges
     it (`shipflow.delays.risk_history.replay`, which also learns the weights): the test
     parcels (ordered from `test_from`), then the earlier ones (whose outcomes, once known,
-    choose the operating points: `chosen_points`)."""
+    choose the operating points: `chosen_points`). With a `horizon`, only the checks within it
+    of the promise's end, as the `at_risk` detector judges (`at_risk.horizon_days`)."""
     events = events or {}
     parcels = {
         r.order_id: Parcel(r, day_end(promises[r.order_id], zone), [], events.get(r.order_id, ()))
@@ -81,6 +83,8 @@ def replay(
     }
 
     def judge(check: Check, learned: Learned) -> None:
+        if horizon is not None and check.deadline - check.at > horizon:
+            return
         if (model := learned.model()) is not None:
             parcels[check.record.order_id].chances.append((check.at, model.chance(check.row)))
 
@@ -313,6 +317,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--no-events", dest="events", action="store_false", help="judge without tracking events"
     )
+    parser.add_argument(
+        "--horizon-days",
+        type=int,
+        help="judge only promises ending within this many days (at_risk.horizon_days); "
+        "default: every check",
+    )
     args = parser.parse_args(argv)
     started, cpu = clock.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
     cutoffs, events = None, {}
@@ -343,7 +353,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         promises = shipflow_promises(records, start - timedelta(days=120), zone, cutoffs)
     else:
         promises = {r.order_id: r.promised_date for r in records if r.promised_date}
-    scored, earlier = replay(records, promises, zone, start, events)
+    horizon = timedelta(days=args.horizon_days) if args.horizon_days else None
+    scored, earlier = replay(records, promises, zone, start, events, horizon)
     print_scores(f"{title}, against {args.promise}'s promise", scored)
     print_chosen(scored, earlier, zone)
     if events:

@@ -12,6 +12,7 @@ from benchmarks.delay_alerts import (
     frontier,
     learning_moments,
     operating_points,
+    replay,
     score,
     sign,
     warned_as_chosen,
@@ -215,3 +216,15 @@ def test_the_sandbox_history_keeps_each_parcels_tracking_events():
         record.handed_to_carrier_at,
         record.delivered_at,
     )
+
+
+def test_with_a_horizon_the_replay_judges_only_promises_ending_within_it():
+    records = history([2, 9] * 30)  # a weekday order each, every other one late
+    promises = {r.order_id: r.ordered_at.date() + timedelta(days=6) for r in records}
+    tests, earlier = replay(
+        records, promises, "America/New_York", records[40].ordered_at, horizon=timedelta(days=2)
+    )
+    ahead = {p.deadline - t for p in [*tests, *earlier] for t, _ in p.chances}
+    # in flight from its order, 6 days before its promised day ends, a parcel is judged only
+    # at the midnights 2 days and 1 day before
+    assert ahead == {timedelta(days=2), timedelta(days=1)}
