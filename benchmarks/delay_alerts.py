@@ -18,6 +18,7 @@ shipflow's with `--promise shipflow`).
 from __future__ import annotations
 
 import argparse
+import bisect
 import resource
 import statistics
 import time as clock
@@ -30,8 +31,9 @@ from zoneinfo import ZoneInfo
 from benchmarks.disruptions import disrupted
 from benchmarks.edd_accuracy import DEFAULT_TABLE, load_postal_table, score_shipflow
 from shipflow.delays import risk_history
+from shipflow.delays.config import AtRiskConfig
 from shipflow.delays.risk import day_end
-from shipflow.delays.risk_history import Check, Learned, refit_days
+from shipflow.delays.risk_history import Check, Learned
 from shipflow.delays.thresholds import RECENT_DAYS, ended_lately, lowest_thresholds
 from shipflow.demo.history import demo_brand, sandbox_history
 from shipflow.domain import Status, TrackingEvent
@@ -65,12 +67,14 @@ def replay(
     zone: str,
     test_from: datetime,
     events: Mapping[str, Sequence[TrackingEvent]] | None = None,
+    horizon: timedelta | None = None,
 ) -> tuple[list[Parcel], list[Parcel]]:
     """Every parcel with its chance of being late at each midnight it was in flight and at
     each of its tracking events (`events`, by order id) before delivery, as the product judges
     it (`shipflow.delays.risk_history.replay`, which also learns the weights): the test
     parcels (ordered from `test_from`), then the earlier ones (whose outcomes, once known,
-    choose the operating points: `chosen_points`)."""
+    choose the operating points: `chosen_points`). With a `horizon`, only the checks within it
+    of the promise's end, as the `at_risk` detector judges (`at_risk.horizon_days`)."""
     events = events or {}
     parcels = {
         r.order_id: Parcel(r, day_end(promises[r.order_id], zone), [], events.get(r.order_id, ()))
@@ -79,6 +83,8 @@ def replay(
     }
 
     def judge(check: Check, learned: Learned) -> None:
+        if horizon is not None and check.deadline - check.at > horizon:
+            return
         if (model := learned.model()) is not None:
             parcels[check.record.order_id].chances.append((check.at, model.chance(check.row)))
 
@@ -206,20 +212,33 @@ def warned_as_chosen(
     moments = sorted(points)
 
     def threshold(at: datetime) -> float | None:
-        chosen = [points[m].get(precision) for m in moments if m <= at]
-        return chosen[-1] if chosen else None
+        last = bisect.bisect_right(moments, at)
+        return points[moments[last - 1]].get(precision) if last else None
 
     return _warned(tests, lead_hours, threshold)
 
 
+def learning_moments(first: date, last: date, zone: str) -> list[datetime]:
+    """Each midnight from `first` to `last`, every `at_risk.relearn_hours` (a day by default):
+    when the product's learning job chooses the brand's threshold again (`risk_store.learn`)."""
+    every = timedelta(hours=AtRiskConfig().relearn_hours)
+    moment, end = datetime.combine(first, time(), ZoneInfo(zone)), day_end(last, zone)
+    moments = []
+    while moment < end:
+        moments.append(moment)
+        moment += every
+    return moments
+
+
 def print_chosen(tests: Sequence[Parcel], earlier: Sequence[Parcel], zone: str) -> None:
-    """The warnings at thresholds chosen without peeking: on the 1st and 15th, from the
-    parcels whose promise had ended shortly before (`chosen_points`)."""
+    """The warnings at thresholds chosen without peeking: at each of the product's learnings
+    (`learning_moments`), from the parcels whose promise had ended shortly before
+    (`chosen_points`)."""
     first = min(p.record.ordered_at for p in tests).astimezone(ZoneInfo(zone)).date()
     last = max(p.deadline for p in tests).astimezone(ZoneInfo(zone)).date()
-    moments = [datetime.combine(d, time(), ZoneInfo(zone)) for d in refit_days(first, last)]
+    moments = learning_moments(first, last, zone)
     print(
-        f"\nAt thresholds chosen on the 1st and 15th from the parcels whose promise had ended in"
+        f"\nAt thresholds chosen at each learning from the parcels whose promise had ended in"
         f" the {RECENT_DAYS} days before:\n"
     )
     print(
@@ -298,6 +317,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--no-events", dest="events", action="store_false", help="judge without tracking events"
     )
+    parser.add_argument(
+        "--horizon-days",
+        type=int,
+        help="judge only promises ending within this many days (at_risk.horizon_days); "
+        "default: every check",
+    )
     args = parser.parse_args(argv)
     started, cpu = clock.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
     cutoffs, events = None, {}
@@ -328,7 +353,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         promises = shipflow_promises(records, start - timedelta(days=120), zone, cutoffs)
     else:
         promises = {r.order_id: r.promised_date for r in records if r.promised_date}
-    scored, earlier = replay(records, promises, zone, start, events)
+    horizon = timedelta(days=args.horizon_days) if args.horizon_days else None
+    scored, earlier = replay(records, promises, zone, start, events, horizon)
     print_scores(f"{title}, against {args.promise}'s promise", scored)
     print_chosen(scored, earlier, zone)
     if events:

@@ -2,14 +2,17 @@
 disruptions must delay a parcel's tracking events where the disruption holds it."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from benchmarks.delay_alerts import (
     SIGNS,
     Parcel,
     chosen_points,
     frontier,
+    learning_moments,
     operating_points,
+    replay,
     score,
     sign,
     warned_as_chosen,
@@ -112,6 +115,17 @@ def test_thresholds_are_chosen_from_parcels_whose_promise_had_ended_and_held_fro
     assert warned_as_chosen(tests, points, precision=0.7, lead_hours=24) == (0.0, 0.0)
 
 
+def test_thresholds_are_chosen_again_at_every_midnight_as_the_product_relearns_daily():
+    """`at_risk.relearn_hours` is a day: the product's learning chooses the threshold again
+    every midnight, not twice a month; across the end of summer time too."""
+    ny = ZoneInfo("America/New_York")
+    assert learning_moments(date(2025, 11, 1), date(2025, 11, 3), "America/New_York") == [
+        datetime(2025, 11, 1, tzinfo=ny),
+        datetime(2025, 11, 2, tzinfo=ny),
+        datetime(2025, 11, 3, tzinfo=ny),
+    ]
+
+
 def test_a_threshold_chosen_on_recent_parcels_lands_within_a_point_of_the_wanted_precision():
     """The late share at a chance drifts (a carrier's bad season): parcels of months ago, late
     at 0.5 three times in ten, would hold the threshold at 0.8 (80 % precision for 60 %
@@ -202,3 +216,15 @@ def test_the_sandbox_history_keeps_each_parcels_tracking_events():
         record.handed_to_carrier_at,
         record.delivered_at,
     )
+
+
+def test_with_a_horizon_the_replay_judges_only_promises_ending_within_it():
+    records = history([2, 9] * 30)  # a weekday order each, every other one late
+    promises = {r.order_id: r.ordered_at.date() + timedelta(days=6) for r in records}
+    tests, earlier = replay(
+        records, promises, "America/New_York", records[40].ordered_at, horizon=timedelta(days=2)
+    )
+    ahead = {p.deadline - t for p in [*tests, *earlier] for t, _ in p.chances}
+    # in flight from its order, 6 days before its promised day ends, a parcel is judged only
+    # at the midnights 2 days and 1 day before
+    assert ahead == {timedelta(days=2), timedelta(days=1)}
