@@ -320,8 +320,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--horizon-days",
         type=int,
-        help="judge only promises ending within this many days (at_risk.horizon_days); "
-        "default: every check",
+        default=AtRiskConfig().horizon_days,
+        help="judge only promises ending within this many days, as a brand sets "
+        "at_risk.horizon_days to the lead it wants (default: the product's, %(default)s)",
     )
     args = parser.parse_args(argv)
     started, cpu = clock.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
@@ -353,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         promises = shipflow_promises(records, start - timedelta(days=120), zone, cutoffs)
     else:
         promises = {r.order_id: r.promised_date for r in records if r.promised_date}
-    horizon = timedelta(days=args.horizon_days) if args.horizon_days else None
+    horizon = timedelta(days=args.horizon_days)
     scored, earlier = replay(records, promises, zone, start, events, horizon)
     print_scores(f"{title}, against {args.promise}'s promise", scored)
     print_chosen(scored, earlier, zone)

@@ -39,18 +39,19 @@ class LaneConfig(_Strict):
 class AtRiskConfig(_Strict):
     """The "at risk of running late" ops alert: raised once a shipment's learned chance of
     missing its promise (`shipflow.delays.risk`) reaches `threshold`, judged on each tracking
-    event and by the sweep for promises ending within `horizon_days`. The brand's model is
-    relearned every `relearn_hours` from the last `history_days` of its history. 0.4 warned
-    62.8 % of the sandbox's late parcels a day or more ahead, 73.4 % of its warnings right
-    (seed 11, disruptions; docs/benchmarks.md); a lower threshold warns more of them, less
-    precisely. With `precision` set, the threshold is instead the one each learning chooses
+    event and by the sweep for promises ending within `horizon_days`: the lead ops want, as
+    judging earlier only adds false alarms (every late parcel is still in flight then). The
+    brand's model is relearned every `relearn_hours` from the last `history_days` of its
+    history. 0.4 warned 59.2 % of the sandbox's late parcels a day ahead, 82.3 % of its
+    warnings right (seed 11, disruptions; docs/benchmarks.md); a lower threshold warns more
+    of them, less precisely. With `precision` set, the threshold is instead the one each learning chooses
     for it: the lowest at which the warnings a day or more ahead of the promise's end reached
     that share of late parcels among the brand's parcels whose promise ended lately
     (`shipflow.delays.thresholds`); `threshold` until a learning finds one that does."""
 
     threshold: Annotated[float, Field(gt=0, lt=1)] = 0.4
     precision: Annotated[float, Field(gt=0, lt=1)] | None = None
-    horizon_days: Annotated[int, Field(ge=1, le=60)] = 7
+    horizon_days: Annotated[int, Field(ge=1, le=60)] = 1
     history_days: Annotated[int, Field(ge=30, le=730)] = 365
     relearn_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
 

@@ -57,14 +57,14 @@ def test_a_shipment_at_risk_raises_one_alert_once(runtime, brand_id, clock):
     now = clock.now()  # Monday 23 November 2026, 15:00 UTC
     with unit_of_work(runtime.sessions) as session:
         _store(session, brand_id, now - H, 1.0)  # every parcel's chance 73 %, threshold 0.4
-        risky = add_shipment(session, brand_id, now, promised_date=date(2026, 11, 25))
-        later = add_shipment(session, brand_id, now, promised_date=date(2026, 12, 10))
+        risky = add_shipment(session, brand_id, now, promised_date=date(2026, 11, 23))
+        later = add_shipment(session, brand_id, now, promised_date=date(2026, 11, 25))
         session.flush()
         risky_id, later_id = risky.id, later.id
     expected = [(risky_id, "open", "ups shipment at risk of running late: 73% chance of "
-                 "missing the promised 2026-11-25")]  # fmt: skip
+                 "missing the promised 2026-11-23")]  # fmt: skip
     _scan(runtime, risky_id, now)
-    _scan(runtime, later_id, now)  # promised beyond the 7-day horizon: not judged
+    _scan(runtime, later_id, now)  # its promise ends beyond the 1-day horizon: not judged
     with runtime.sessions() as session:
         assert _at_risk(session) == expected
     _scan(runtime, risky_id, now + H)
@@ -84,7 +84,7 @@ def test_the_sweep_raises_it_without_an_event(runtime, brand_id, clock):
     now = clock.now()
     with unit_of_work(runtime.sessions) as session:
         _store(session, brand_id, now - H, 1.0)
-        shipment = add_shipment(session, brand_id, now, promised_date=date(2026, 11, 24))
+        shipment = add_shipment(session, brand_id, now, promised_date=date(2026, 11, 23))
         session.flush()
         shipment_id = shipment.id
     with unit_of_work(runtime.sessions) as session:
@@ -352,7 +352,7 @@ def test_the_detector_holds_a_chance_to_the_threshold_learned_for_the_wanted_pre
     risk = replace(flat_risk(1.0), thresholds={0.6: 0.8})
     record = replace(history([2])[0], ordered_at=now - 2 * D, carrier="ups", service="")
     snap = ShipmentSnapshot(
-        "s1", "b1", "ups", Status.IN_TRANSIT, now - 2 * D, promised_date=date(2026, 11, 25),
+        "s1", "b1", "ups", Status.IN_TRANSIT, now - 2 * D, promised_date=date(2026, 11, 23),
         journey=(record, ()),
     )  # fmt: skip
 
