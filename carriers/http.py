@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from carriers.base import (
@@ -276,10 +276,9 @@ class CarrierHTTPClient:
         )
         text = f"{self.carrier} HTTP {status}: {message or response.reason}"
         if status == 429:
-            retry_after = response.headers.get("Retry-After")
             raise CarrierRateLimited(
                 text,
-                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
                 **details,
             )
         if status >= 500 and not idempotent:
@@ -350,3 +349,15 @@ def unless_not_found(call: Callable[[str], T], tracking_number: str) -> T | None
         if exc.status_code == 404:
             return None
         raise
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` in seconds, written either way RFC 9110 allows (seconds, or an HTTP date:
+    the seconds until it, 0 if past); None when absent or unreadable. urllib3's reading, so
+    the wait reported is the one its retries honoured."""
+    if not value:
+        return None
+    try:
+        return float(Retry().parse_retry_after(value))
+    except InvalidHeader:
+        return None

@@ -17,6 +17,7 @@ from urllib3.exceptions import NewConnectionError
 
 from carriers.base import CarrierAccount, CarrierOutcomeUnknown, CarrierUnavailable
 from carriers.fedex.client import FedExClient
+from carriers.http import retry_after_seconds
 
 SLOW_SECONDS = 0.5  # the carrier's delay: past the client's read timeout below
 READ_TIMEOUT = 0.1
@@ -117,3 +118,16 @@ def test_purchase_whose_connection_was_refused_is_sent_again(carrier_server, mon
     monkeypatch.setitem(globals(), "SLOW_SECONDS", 0)
     assert client.ship({"requestedShipment": {}}) == {}
     assert refused == [True] and arrived == ["/ship/v1/shipments"]
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [
+        (None, None),
+        ("120", 120.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # an HTTP date already past: no wait
+        ("soon", None),
+    ],
+)
+def test_retry_after_is_read_in_either_form_rfc_9110_allows(written, seconds):
+    assert retry_after_seconds(written) == seconds
