@@ -7,10 +7,19 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 MAX_RATE = 1e6  # stands for "any rate" (the first candidate date already held), JSON-safe
 # A week's percentile counts where its typical week holds this many outcomes on either side of
 # it (the usual rule for reading a share as normal): beyond, a week's extremes are too few.
 ENOUGH_OUTCOMES = 5
+
+
+def enough_outcomes(week_size: float, percent):
+    """Whether a week of `week_size` outcomes holds ENOUGH_OUTCOMES on either side of the
+    `percent` level (a whole percent, or an array of them): where a week's percentile or miss
+    share can be read. Whole percents, so 100 - p is exact."""
+    return week_size * np.minimum(percent, 100 - percent) / 100 >= ENOUGH_OUTCOMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +118,7 @@ def typical_of(pooled: Calibration, weeks: Sequence[Calibration]) -> Calibration
     def typical(points: tuple[float, ...], name: str) -> tuple[float, ...]:
         found, highest = [], -math.inf
         for i, point in enumerate(points):
-            if size * min(i, 100 - i) / 100 >= ENOUGH_OUTCOMES:
+            if enough_outcomes(size, i):
                 point = statistics.median(getattr(week, name)[i] for week in weeks)
             highest = max(highest, point)
             found.append(highest)

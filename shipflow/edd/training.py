@@ -16,9 +16,9 @@ import numpy as np
 
 from shipflow.domain import Address, CarrierService, Warehouse
 from shipflow.edd.calibration import (
-    ENOUGH_OUTCOMES,
     Calibration,
     calibration_from,
+    enough_outcomes,
     typical_of,
     with_margin,
 )
@@ -215,14 +215,16 @@ def typical_misses(
 ) -> np.ndarray:
     """The share of `outcomes` (ordered at, promise rate reaching the delivery, weight) missed
     at each of `thresholds` (those of PERCENT_LEVELS) in their typical VOLATILITY_PERIOD: the
-    median over periods where a period of the median size holds ENOUGH_OUTCOMES on either side
+    median over periods where a period of the median size holds enough outcomes on either side
     of the level, as `typical_of` reads percentiles, else over all the outcomes at once."""
     ordered, rates, weights = (np.array(column) for column in zip(*outcomes, strict=True))
     periods = period_index(ordered)
     weight, missed_in = period_misses(periods, rates, weights, thresholds)
     pooled = missed_in.sum(axis=0) / weight.sum()
     size = np.median(np.bincount(periods))
-    enough = size * np.minimum(PERCENT_LEVELS, 1 - PERCENT_LEVELS) >= ENOUGH_OUTCOMES
+    enough = enough_outcomes(
+        size, np.arange(len(PERCENT_LEVELS))
+    )  # PERCENT_LEVELS in whole percents
     typical = np.median(missed_in / weight[:, None], axis=0)
     return np.where(enough & (len(weight) >= 2), typical, pooled)
 
